@@ -1,0 +1,112 @@
+//! Frame format and baud rate divisor arithmetic (PL011 TRM 3.3.6).
+
+use crate::Error;
+use crate::regs::lcr_h;
+
+/// Integer and fractional parts of the baud rate divisor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BaudRateDivisor {
+    /// UARTIBRD value (1..=65535).
+    pub integer: u16,
+    /// UARTFBRD value (0..=63).
+    pub fractional: u8,
+}
+
+/// Computes the divisor UARTCLK / (16 x baud) in 1/64ths, rounded to the
+/// nearest 1/64 as the TRM prescribes, or `None` if it does not fit the
+/// registers (integer part 0 or above 65535, or a zero rate).
+pub const fn baud_rate_divisor(uart_clock_hz: u32, baud_rate: u32) -> Option<BaudRateDivisor> {
+    if baud_rate == 0 {
+        return None;
+    }
+    // 64 x clock / (16 x baud) = 4 x clock / baud; one extra bit for rounding.
+    let sixty_fourths = ((8 * uart_clock_hz as u64) / baud_rate as u64).div_ceil(2);
+    let integer = sixty_fourths >> 6;
+    if integer == 0 || integer > 0xffff {
+        return None;
+    }
+    Some(BaudRateDivisor { integer: integer as u16, fractional: (sixty_fourths & 0x3f) as u8 })
+}
+
+/// Bits per character.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataBits {
+    /// 5 bits.
+    Five,
+    /// 6 bits.
+    Six,
+    /// 7 bits.
+    Seven,
+    /// 8 bits.
+    Eight,
+}
+
+/// Parity bit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parity {
+    /// No parity bit.
+    None,
+    /// Even parity.
+    Even,
+    /// Odd parity.
+    Odd,
+}
+
+/// Stop bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopBits {
+    /// One stop bit.
+    One,
+    /// Two stop bits.
+    Two,
+}
+
+/// Line settings applied by [`crate::Pl011::configure`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Baud rate in bits per second.
+    pub baud_rate: u32,
+    /// Bits per character.
+    pub data_bits: DataBits,
+    /// Parity.
+    pub parity: Parity,
+    /// Stop bits.
+    pub stop_bits: StopBits,
+}
+
+impl Default for Config {
+    /// 115200 baud, 8 data bits, no parity, 1 stop bit.
+    fn default() -> Self {
+        Self { baud_rate: 115_200, data_bits: DataBits::Eight, parity: Parity::None, stop_bits: StopBits::One }
+    }
+}
+
+impl Config {
+    /// The UARTLCR_H value for this format, with the FIFOs enabled.
+    pub(crate) const fn line_control(&self) -> u32 {
+        let wlen = match self.data_bits {
+            DataBits::Five => 0,
+            DataBits::Six => 1,
+            DataBits::Seven => 2,
+            DataBits::Eight => 3,
+        };
+        let parity = match self.parity {
+            Parity::None => 0,
+            Parity::Even => lcr_h::PEN | lcr_h::EPS,
+            Parity::Odd => lcr_h::PEN,
+        };
+        let stop = match self.stop_bits {
+            StopBits::One => 0,
+            StopBits::Two => lcr_h::STP2,
+        };
+        (wlen << lcr_h::WLEN_SHIFT) | parity | stop | lcr_h::FEN
+    }
+
+    /// The divisor for this baud rate at `uart_clock_hz`.
+    pub(crate) const fn divisor(&self, uart_clock_hz: u32) -> Result<BaudRateDivisor, Error> {
+        match baud_rate_divisor(uart_clock_hz, self.baud_rate) {
+            Some(divisor) => Ok(divisor),
+            None => Err(Error::InvalidBaudRate),
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! Arm PrimeCell UART (PL011) driver, board-agnostic and host-tested.
+//!
+//! The platform hands over the register block (a [`volatile::VolatilePtr`]
+//! to [`Regs`]) and the UART reference clock; the driver programs the baud
+//! rate divisor and frame format (PL011 TRM, section 3.3) and offers the
+//! `embedded_io` traits (`Read`, `Write`, `ReadReady`, `WriteReady`).
+//!
+//! Register access goes through the small [`Registers`] trait because the
+//! data register pops the receive FIFO on read and the interrupt clear
+//! register acts on write: a plain RAM block cannot model that, so host tests
+//! implement the trait with a behavioural model of the UART.
+#![no_std]
+
+#[cfg(test)]
+extern crate std;
+
+mod error;
+mod format;
+mod io;
+mod regs;
+mod uart;
+
+#[cfg(test)]
+mod model;
+#[cfg(test)]
+mod tests;
+
+pub use error::Error;
+pub use format::{BaudRateDivisor, Config, DataBits, Parity, StopBits, baud_rate_divisor};
+pub use regs::{Register, Registers, Regs};
+pub use uart::{Interrupts, Pl011};

@@ -1,0 +1,168 @@
+//! Host tests: data-sheet arithmetic and behaviour against the model.
+
+use core::ptr::NonNull;
+
+use embedded_io::{Read, ReadReady, Write};
+use volatile::VolatilePtr;
+
+use crate::model::{FIFO_DEPTH, ModelUart};
+use crate::{
+    BaudRateDivisor, Config, DataBits, Error, Interrupts, Parity, Pl011, Register, Registers, Regs, StopBits,
+    baud_rate_divisor,
+};
+
+const QEMU_UART_CLOCK_HZ: u32 = 24_000_000;
+
+fn configured() -> Pl011<ModelUart> {
+    let mut uart = Pl011::new(ModelUart::new(), QEMU_UART_CLOCK_HZ);
+    uart.configure(&Config::default()).unwrap();
+    uart
+}
+
+#[test]
+fn baud_rate_divisor_matches_the_data_sheet_examples() {
+    let table = [
+        // TRM 3.3.6 worked example: 230400 baud from 4 MHz.
+        (4_000_000, 230_400, Some((1, 5))),
+        // 24 MHz reference clock (RealView boards), 115200 baud: 13.02.
+        (24_000_000, 115_200, Some((13, 1))),
+        // 24 MHz, 38400 baud: 39.0625 exactly.
+        (24_000_000, 38_400, Some((39, 4))),
+        // Faster than UARTCLK / 16 cannot be reached.
+        (1_000_000, 115_200, None),
+        // A divisor above 65535 does not fit UARTIBRD.
+        (100_000_000, 50, None),
+        (24_000_000, 0, None),
+    ];
+    for (clock, baud, expected) in table {
+        let expected = expected.map(|(integer, fractional)| BaudRateDivisor { integer, fractional });
+        assert_eq!(baud_rate_divisor(clock, baud), expected, "{clock} Hz, {baud} baud");
+    }
+}
+
+#[test]
+fn configure_latches_divisor_and_enables_uart_after_going_idle() {
+    let mut model = ModelUart::new();
+    model.cr = 0x301;
+    model.busy_reads = 3;
+    let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
+    let config = Config { baud_rate: 38_400, data_bits: DataBits::Seven, parity: Parity::Even, stop_bits: StopBits::Two };
+    uart.configure(&config).unwrap();
+    let model = uart.release();
+    assert!(!model.reprogrammed_while_active, "divisor written while UART enabled or busy");
+    assert_eq!(model.latched_divisor, (39, 4));
+    // WLEN=7 bits (0b10), FEN, STP2, EPS, PEN.
+    assert_eq!(model.lcr_h, (2 << 5) | (1 << 4) | (1 << 3) | (1 << 2) | (1 << 1));
+    assert_eq!(model.cr, (1 << 9) | (1 << 8) | 1);
+    assert_eq!(model.imsc, 0);
+}
+
+#[test]
+fn unreachable_baud_rate_is_rejected_without_touching_the_uart() {
+    let mut model = ModelUart::new();
+    model.cr = 0x301;
+    let mut uart = Pl011::new(model, 1_000_000);
+    assert_eq!(uart.configure(&Config::default()), Err(Error::InvalidBaudRate));
+    assert_eq!(uart.release().cr, 0x301, "a failed configure must leave the UART running");
+}
+
+#[test]
+fn written_bytes_reach_the_line_in_order() {
+    let mut uart = configured();
+    uart.write_all(b"hello, ferrode").unwrap();
+    uart.flush().unwrap();
+    assert_eq!(uart.release().transmitted, b"hello, ferrode");
+}
+
+#[test]
+fn write_stops_at_a_full_fifo_instead_of_dropping_bytes() {
+    let uart = configured();
+    let mut model = uart.release();
+    model.line_drains = false;
+    let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
+    let data = [0x5a; 40];
+    assert_eq!(uart.write(&data).unwrap(), FIFO_DEPTH);
+    assert_eq!(uart.release().transmit_fifo.len(), FIFO_DEPTH);
+}
+
+#[test]
+fn read_returns_waiting_bytes_and_ready_reflects_the_fifo() {
+    let mut uart = configured();
+    assert!(!uart.read_ready().unwrap());
+    let mut model = uart.release();
+    model.receive_fifo.extend(b"abc".iter().map(|&b| u32::from(b)));
+    let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
+    assert!(uart.read_ready().unwrap());
+    let mut buffer = [0; 8];
+    assert_eq!(uart.read(&mut buffer).unwrap(), 3);
+    assert_eq!(&buffer[..3], b"abc");
+    assert!(!uart.read_ready().unwrap());
+}
+
+#[test]
+fn receive_error_is_reported_after_the_good_bytes_before_it() {
+    let mut model = ModelUart::new();
+    model.receive_fifo.extend([u32::from(b'o'), u32::from(b'k'), (1 << 9) | 0x41, u32::from(b'!')]);
+    let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
+    let mut buffer = [0; 8];
+    assert_eq!(uart.read(&mut buffer).unwrap(), 2);
+    assert_eq!(&buffer[..2], b"ok");
+    assert_eq!(uart.read(&mut buffer), Err(Error::Parity));
+    assert_eq!(uart.read(&mut buffer).unwrap(), 1);
+    assert_eq!(buffer[0], b'!');
+}
+
+#[test]
+fn overrun_outranks_other_flags_and_maps_to_an_io_error_kind() {
+    let mut model = ModelUart::new();
+    model.receive_fifo.push_back((1 << 11) | (1 << 8));
+    model.receive_fifo.push_back(1 << 8);
+    let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
+    assert_eq!(uart.try_read_byte(), Err(Error::Overrun));
+    assert_eq!(uart.try_read_byte(), Err(Error::Framing));
+    assert_eq!(embedded_io::Error::kind(&Error::Framing), embedded_io::ErrorKind::InvalidData);
+}
+
+#[test]
+fn interrupt_entry_reports_and_clears_only_unmasked_sources() {
+    let mut uart = configured();
+    uart.set_interrupt_mask(Interrupts::RECEIVE.union(Interrupts::RECEIVE_TIMEOUT));
+    let mut model = uart.release();
+    model.ris = Interrupts::RECEIVE.0 | Interrupts::TRANSMIT.0;
+    let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
+    let pending = uart.take_interrupts();
+    assert_eq!(pending, Interrupts::RECEIVE);
+    assert_eq!(uart.take_interrupts(), Interrupts::NONE, "handled source must be cleared");
+    assert_eq!(uart.release().ris, Interrupts::TRANSMIT.0, "masked source left alone");
+}
+
+#[test]
+fn memory_mapped_access_hits_the_data_sheet_offsets() {
+    let mut block = [0u32; 1024];
+    // SAFETY: `block` is a live, 4-byte aligned, 4 KiB buffer that outlives
+    // `regs`, and nothing else accesses it while `regs` is in use.
+    let mut regs: VolatilePtr<'_, Regs> = unsafe { VolatilePtr::new(NonNull::from(&mut block).cast()) };
+    let writable = [
+        (Register::Dr, 0x000),
+        (Register::RsrEcr, 0x004),
+        (Register::Ibrd, 0x024),
+        (Register::Fbrd, 0x028),
+        (Register::LcrH, 0x02c),
+        (Register::Cr, 0x030),
+        (Register::Ifls, 0x034),
+        (Register::Imsc, 0x038),
+        (Register::Icr, 0x044),
+    ];
+    for (index, (register, offset)) in writable.into_iter().enumerate() {
+        let value = 0x100 + index as u32;
+        regs.write_register(register, value);
+        assert_eq!(block[offset / 4], value, "{register:?} at {offset:#x}");
+        block[offset / 4] = 0;
+    }
+    block[0x018 / 4] = 0x90;
+    block[0x040 / 4] = 0x10;
+    assert_eq!(regs.read_register(Register::Fr), 0x90);
+    assert_eq!(regs.read_register(Register::Mis), 0x10);
+    regs.write_register(Register::Fr, 0xdead);
+    assert_eq!(block[0x018 / 4], 0x90, "UARTFR is read only");
+}

@@ -1,0 +1,168 @@
+//! The PL011 driver proper: bring-up, polled byte I/O, interrupts.
+
+use crate::regs::{Register, Registers, cr, dr, fr};
+use crate::{Config, Error};
+
+/// A set of PL011 interrupt sources (bit positions of UARTIMSC, UARTMIS and
+/// UARTICR, TRM 3.3.10-3.3.13).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Interrupts(pub u32);
+
+impl Interrupts {
+    /// No source.
+    pub const NONE: Self = Self(0);
+    /// RXIM: receive FIFO reached its trigger level.
+    pub const RECEIVE: Self = Self(1 << 4);
+    /// TXIM: transmit FIFO drained to its trigger level.
+    pub const TRANSMIT: Self = Self(1 << 5);
+    /// RTIM: receive timeout (data waiting, line idle).
+    pub const RECEIVE_TIMEOUT: Self = Self(1 << 6);
+    /// FEIM, PEIM, BEIM, OEIM: framing, parity, break, overrun errors.
+    pub const ERRORS: Self = Self(0xf << 7);
+    /// Every source the PL011 has (bits 0-10).
+    pub const ALL: Self = Self(0x7ff);
+
+    /// True if any source of `other` is in `self`.
+    pub const fn contains_any(self, other: Self) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// The union of both sets.
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+}
+
+/// A PL011 UART.
+pub struct Pl011<R> {
+    registers: R,
+    uart_clock_hz: u32,
+    /// A receive error met after some bytes were already returned; reported
+    /// by the next read so that neither the bytes nor the error are lost.
+    pending_error: Option<Error>,
+}
+
+impl<R: Registers> Pl011<R> {
+    /// Wraps the UART whose registers are `registers`, clocked by UARTCLK at
+    /// `uart_clock_hz`. Touches no register: call [`Pl011::configure`].
+    pub const fn new(registers: R, uart_clock_hz: u32) -> Self {
+        Self { registers, uart_clock_hz, pending_error: None }
+    }
+
+    /// Programs baud rate and frame format, enables the FIFOs, transmitter
+    /// and receiver, and masks all interrupts (TRM 3.3.8 programming order:
+    /// disable, drain, reprogram, enable).
+    pub fn configure(&mut self, config: &Config) -> Result<(), Error> {
+        let divisor = config.divisor(self.uart_clock_hz)?;
+        self.registers.write_register(Register::Cr, 0);
+        self.wait_idle();
+        self.registers.write_register(Register::Ibrd, u32::from(divisor.integer));
+        self.registers.write_register(Register::Fbrd, u32::from(divisor.fractional));
+        // The divisor is latched by this write to UARTLCR_H.
+        self.registers.write_register(Register::LcrH, config.line_control());
+        self.registers.write_register(Register::Imsc, 0);
+        self.registers.write_register(Register::Icr, Interrupts::ALL.0);
+        self.registers.write_register(Register::RsrEcr, 0);
+        self.pending_error = None;
+        self.registers.write_register(Register::Cr, cr::UARTEN | cr::TXE | cr::RXE);
+        Ok(())
+    }
+
+    /// True if a received character is waiting.
+    pub fn can_read(&mut self) -> bool {
+        self.registers.read_register(Register::Fr) & fr::RXFE == 0
+    }
+
+    /// True if the transmit FIFO has room for a character.
+    pub fn can_write(&mut self) -> bool {
+        self.registers.read_register(Register::Fr) & fr::TXFF == 0
+    }
+
+    /// Pops one received character, `Ok(None)` if the FIFO is empty.
+    /// A character flagged with an error is dropped and the error returned.
+    pub fn try_read_byte(&mut self) -> Result<Option<u8>, Error> {
+        if let Some(error) = self.pending_error.take() {
+            return Err(error);
+        }
+        if !self.can_read() {
+            return Ok(None);
+        }
+        let data = self.registers.read_register(Register::Dr);
+        match receive_error(data) {
+            Some(error) => Err(error),
+            None => Ok(Some(data as u8)),
+        }
+    }
+
+    /// Queues one character, `false` if the transmit FIFO is full.
+    pub fn try_write_byte(&mut self, byte: u8) -> bool {
+        if !self.can_write() {
+            return false;
+        }
+        self.registers.write_register(Register::Dr, u32::from(byte));
+        true
+    }
+
+    /// Waits until every queued character has left the shift register.
+    pub fn wait_idle(&mut self) {
+        while self.registers.read_register(Register::Fr) & fr::BUSY != 0 {
+            core::hint::spin_loop();
+        }
+    }
+
+    /// Unmasks exactly the sources in `interrupts` (UARTIMSC).
+    pub fn set_interrupt_mask(&mut self, interrupts: Interrupts) {
+        self.registers.write_register(Register::Imsc, interrupts.0 & Interrupts::ALL.0);
+    }
+
+    /// Interrupt entry point: returns the pending unmasked sources (UARTMIS)
+    /// and clears them (UARTICR). Receive and transmit level interrupts
+    /// assert again while their FIFO condition holds, so drain the FIFO.
+    pub fn take_interrupts(&mut self) -> Interrupts {
+        let pending = self.registers.read_register(Register::Mis) & Interrupts::ALL.0;
+        self.registers.write_register(Register::Icr, pending);
+        Interrupts(pending)
+    }
+
+    /// Reads into `buffer` without blocking: returns the number of bytes
+    /// taken from the FIFO (possibly 0).
+    pub(crate) fn read_available(&mut self, buffer: &mut [u8]) -> Result<usize, Error> {
+        let mut count = 0;
+        while count < buffer.len() {
+            match self.try_read_byte() {
+                Ok(Some(byte)) => {
+                    buffer[count] = byte;
+                    count += 1;
+                }
+                Ok(None) => break,
+                Err(error) if count == 0 => return Err(error),
+                Err(error) => {
+                    self.pending_error = Some(error);
+                    break;
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    /// Gives back the register access, e.g. to hand the UART to another owner.
+    pub fn release(self) -> R {
+        self.registers
+    }
+}
+
+/// The error flagged in a UARTDR value, most severe first: an overrun loses
+/// data, a break ends the frame, parity and framing spoil one character.
+const fn receive_error(data: u32) -> Option<Error> {
+    if data & dr::OE != 0 {
+        Some(Error::Overrun)
+    } else if data & dr::BE != 0 {
+        Some(Error::Break)
+    } else if data & dr::PE != 0 {
+        Some(Error::Parity)
+    } else if data & dr::FE != 0 {
+        Some(Error::Framing)
+    } else {
+        None
+    }
+}
