@@ -1,0 +1,138 @@
+//! Boot code and exception vectors for ARMv7-A (A32 state).
+//!
+//! Every Ferrode thread runs in SVC mode. An IRQ switches straight to SVC
+//! mode and saves the interrupted context on the interrupted thread's own
+//! stack (`srsdb` + `push`), so the kernel may switch threads from inside
+//! the IRQ handler and resume the interrupted one later with `rfeia`.
+
+use crate::fault::{Fault, FaultKind};
+
+core::arch::global_asm!(
+    r#"
+    .section .text._start, "ax"
+    .global _start
+    .arm
+_start:
+    cpsid if
+    // One small stack per exception mode; threads and boot use SVC mode.
+    cps #0x12
+    ldr sp, =__ferrode_irq_stack_top
+    cps #0x17
+    ldr sp, =__ferrode_abt_stack_top
+    cps #0x1b
+    ldr sp, =__ferrode_und_stack_top
+    cps #0x11
+    ldr sp, =__ferrode_fiq_stack_top
+    cps #0x13
+    ldr sp, =__stack_top
+    // Vectors at VBAR (SCTLR.V = 0 selects VBAR over the high vectors).
+    ldr r0, =__ferrode_vectors
+    mcr p15, 0, r0, c12, c0, 0
+    mrc p15, 0, r0, c1, c0, 0
+    bic r0, r0, #(1 << 13)
+    mcr p15, 0, r0, c1, c0, 0
+    isb
+    // Zero .bss.
+    ldr r0, =__bss_start
+    ldr r1, =__bss_end
+    mov r2, #0
+1:  cmp r0, r1
+    strlo r2, [r0], #4
+    blo 1b
+    // Copy .data from its load address (a no-op when loaded in place).
+    ldr r0, =__data_start
+    ldr r1, =__data_end
+    ldr r2, =__data_load
+    cmp r0, r2
+    beq 3f
+2:  cmp r0, r1
+    ldrlo r3, [r2], #4
+    strlo r3, [r0], #4
+    blo 2b
+3:  bl ferrode_platform_start
+    b .
+
+    .section .text.ferrode_vectors, "ax"
+    .balign 32
+    .global __ferrode_vectors
+__ferrode_vectors:
+    b _start
+    b __ferrode_undef
+    b __ferrode_svc
+    b __ferrode_pabt
+    b __ferrode_dabt
+    b .
+    b __ferrode_irq
+    b __ferrode_fiq
+
+__ferrode_undef:
+    mov r0, #1
+    sub r1, lr, #4
+    mov r2, #0
+    mov r3, #0
+    b ferrode_arch_fault
+__ferrode_svc:
+    mov r0, #2
+    sub r1, lr, #4
+    mov r2, #0
+    mov r3, #0
+    b ferrode_arch_fault
+__ferrode_pabt:
+    mov r0, #3
+    sub r1, lr, #4
+    mrc p15, 0, r2, c6, c0, 2
+    mrc p15, 0, r3, c5, c0, 1
+    b ferrode_arch_fault
+__ferrode_dabt:
+    mov r0, #4
+    sub r1, lr, #8
+    mrc p15, 0, r2, c6, c0, 0
+    mrc p15, 0, r3, c5, c0, 0
+    b ferrode_arch_fault
+__ferrode_fiq:
+    mov r0, #7
+    sub r1, lr, #4
+    mov r2, #0
+    mov r3, #0
+    b ferrode_arch_fault
+
+__ferrode_irq:
+    sub lr, lr, #4
+    srsdb sp!, #0x13
+    cps #0x13
+    push {{r0-r3, r12, lr}}
+    // Keep the AAPCS 8-byte stack alignment for the Rust handler.
+    mov r1, sp
+    and r0, sp, #4
+    sub sp, sp, r0
+    push {{r0, r1}}
+    bl ferrode_irq
+    pop {{r0, r1}}
+    mov sp, r1
+    pop {{r0-r3, r12, lr}}
+    rfeia sp!
+
+    .section .bss.ferrode_mode_stacks, "aw", %nobits
+    .balign 8
+    .space 256
+__ferrode_irq_stack_top:
+    .space 1024
+__ferrode_abt_stack_top:
+    .space 1024
+__ferrode_und_stack_top:
+    .space 256
+__ferrode_fiq_stack_top:
+"#
+);
+
+/// Called by the vector code for every exception Ferrode cannot handle.
+#[unsafe(no_mangle)]
+extern "C" fn ferrode_arch_fault(vector: u32, pc: u32, address: u32, status: u32) -> ! {
+    let kind = FaultKind::from_vector(vector).unwrap_or(FaultKind::UnhandledIrq);
+    let fault = Fault { kind, pc, address, status };
+    unsafe extern "Rust" {
+        // Defined by `ferrode-board`: prints the report and exits non-zero.
+        safe fn ferrode_fault(fault: &dyn core::fmt::Display) -> !;
+    }
+    ferrode_fault(&fault)
+}

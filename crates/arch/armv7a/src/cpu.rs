@@ -1,0 +1,128 @@
+//! Cortex-A9 CPU operations: exit, interrupt masking, PMU counters.
+
+use core::arch::asm;
+
+use crate::semihosting;
+
+/// Issues a semihosting call (`svc #0x123456` in A32 state).
+///
+/// QEMU handles the call before the SVC exception is taken; a debugger
+/// does the same. On hardware without a debugger the SVC vector reports it.
+fn semihosting_call(operation: u32, parameter: usize) -> usize {
+    let result: usize;
+    // SAFETY: the semihosting SVC reads `parameter` (a pointer to a block
+    // we keep alive across the call, or a plain value) and writes only the
+    // result register; lr is listed as clobbered in case a real SVC is taken.
+    unsafe {
+        asm!(
+            "svc #0x123456",
+            inout("r0") operation as usize => result,
+            in("r1") parameter,
+            out("lr") _,
+            options(nostack)
+        );
+    }
+    result
+}
+
+/// Ends the program with `code` as the emulator's exit status.
+pub fn exit(code: u32) -> ! {
+    let block = semihosting::exit_block(code);
+    semihosting_call(semihosting::SYS_EXIT_EXTENDED, block.as_ptr() as usize);
+    // Without a semihosting host there is nowhere to go: stop here.
+    loop {
+        // SAFETY: `wfi` only waits for an interrupt; interrupts are masked
+        // so this parks the core.
+        unsafe { asm!("cpsid if", "wfi", options(nomem, nostack)) };
+    }
+}
+
+/// Reads the semihosting command line (the program name and arguments).
+pub fn cmdline(buffer: &mut [u8]) -> Option<&str> {
+    let mut block = [buffer.as_mut_ptr() as usize, buffer.len()];
+    let status = semihosting_call(semihosting::SYS_GET_CMDLINE, block.as_mut_ptr() as usize);
+    if status != 0 {
+        return None;
+    }
+    semihosting::cmdline_text(buffer, block[1])
+}
+
+/// Runs `f` with IRQs and FIQs masked, restoring the previous mask after.
+/// On a single core this is a critical section.
+#[inline]
+pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
+    let cpsr: u32;
+    // SAFETY: reads CPSR and masks interrupts; no memory is touched. The
+    // compiler fence semantics of `asm!` (no `nomem`) keep accesses inside.
+    unsafe { asm!("mrs {0}, cpsr", "cpsid if", out(reg) cpsr, options(nostack)) };
+    let result = f();
+    if cpsr & 0xc0 == 0 {
+        // SAFETY: interrupts were enabled on entry; re-enable them.
+        unsafe { asm!("cpsie if", options(nostack)) };
+    } else if cpsr & 0x80 == 0 {
+        // SAFETY: only IRQs were enabled on entry.
+        unsafe { asm!("cpsie i", options(nostack)) };
+    }
+    result
+}
+
+/// Unmasks IRQs on this core.
+pub fn enable_interrupts() {
+    // SAFETY: unmasking IRQs is sound once the vector table and the IRQ
+    // handler are installed, which `_start` does before any Rust code.
+    unsafe { asm!("cpsie i", options(nostack)) };
+}
+
+/// Waits for an interrupt.
+pub fn wait_for_interrupt() {
+    // SAFETY: `wfi` has no effect on memory or registers.
+    unsafe { asm!("wfi", options(nomem, nostack)) };
+}
+
+/// Starts the PMU counting instructions retired (event 0x08) on counter 0,
+/// plus the cycle counter. Under QEMU this needs `-icount`.
+pub fn start_instruction_counter() {
+    // SAFETY: PMU configuration through CP15 affects only the counters.
+    unsafe {
+        asm!(
+            "mcr p15, 0, {zero}, c9, c12, 5", // PMSELR = 0
+            "mcr p15, 0, {event}, c9, c13, 1", // PMXEVTYPER = instructions retired
+            "mcr p15, 0, {enable}, c9, c12, 1", // PMCNTENSET: counter 0 + cycles
+            "mcr p15, 0, {control}, c9, c12, 0", // PMCR: enable, reset counters
+            "isb",
+            zero = in(reg) 0u32,
+            event = in(reg) 0x08u32,
+            enable = in(reg) 0x8000_0001u32,
+            control = in(reg) 7u32,
+            options(nostack)
+        );
+    }
+}
+
+/// Instructions retired since [`start_instruction_counter`].
+#[inline(always)]
+pub fn instructions_retired() -> u32 {
+    let count: u32;
+    // SAFETY: reads PMXEVCNTR of the selected counter (0); no side effects.
+    unsafe { asm!("mrc p15, 0, {0}, c9, c13, 2", out(reg) count, options(nomem, nostack)) };
+    count
+}
+
+/// Executes a permanently undefined instruction (`udf #0`), raising the
+/// undefined-instruction exception. For tests of the fault path.
+pub fn undefined_instruction() -> ! {
+    // SAFETY: UDF only raises an exception, which the vectors report.
+    unsafe { asm!("udf #0", options(noreturn, nomem, nostack)) }
+}
+
+/// Loads the 32-bit word at `address` with a plain `ldr`, whatever its
+/// alignment. With the MMU off every data access is Strongly-ordered, so a
+/// misaligned address raises an alignment fault (a data abort): the fault
+/// path's test uses that.
+pub fn load_word(address: usize) -> u32 {
+    let value: u32;
+    // SAFETY: a load has no effect beyond reading `address`; if it faults
+    // the data-abort vector reports it and the image exits.
+    unsafe { asm!("ldr {0}, [{1}]", out(reg) value, in(reg) address, options(nostack, readonly)) };
+    value
+}

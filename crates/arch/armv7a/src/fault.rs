@@ -1,0 +1,135 @@
+//! Decoding of ARMv7-A exceptions into reports a person can act on.
+
+use core::fmt;
+
+/// Which exception vector was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum FaultKind {
+    /// Undefined instruction.
+    UndefinedInstruction = 1,
+    /// Supervisor call (Ferrode enters its kernel by function call, so an SVC
+    /// other than semihosting is unexpected).
+    SupervisorCall = 2,
+    /// Prefetch abort: an instruction fetch faulted.
+    PrefetchAbort = 3,
+    /// Data abort: a load or store faulted.
+    DataAbort = 4,
+    /// An IRQ arrived with no handler installed.
+    UnhandledIrq = 6,
+    /// A fast interrupt (FIQ); Ferrode does not use FIQs.
+    Fiq = 7,
+}
+
+impl FaultKind {
+    /// Decodes the vector number the assembly passes in.
+    pub const fn from_vector(vector: u32) -> Option<Self> {
+        Some(match vector {
+            1 => Self::UndefinedInstruction,
+            2 => Self::SupervisorCall,
+            3 => Self::PrefetchAbort,
+            4 => Self::DataAbort,
+            6 => Self::UnhandledIrq,
+            7 => Self::Fiq,
+            _ => return None,
+        })
+    }
+
+    /// The exception's name as the ARM ARM spells it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::UndefinedInstruction => "undefined instruction",
+            Self::SupervisorCall => "supervisor call",
+            Self::PrefetchAbort => "prefetch abort",
+            Self::DataAbort => "data abort",
+            Self::UnhandledIrq => "unhandled IRQ",
+            Self::Fiq => "FIQ",
+        }
+    }
+
+    /// Whether the fault address / status registers (DFAR/DFSR, IFAR/IFSR)
+    /// mean something for this exception.
+    pub const fn has_fault_address(self) -> bool {
+        matches!(self, Self::PrefetchAbort | Self::DataAbort)
+    }
+}
+
+/// An exception Ferrode could not handle, as captured by the vector code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// The exception taken.
+    pub kind: FaultKind,
+    /// Address of the faulting instruction.
+    pub pc: u32,
+    /// DFAR or IFAR: the address that was accessed (aborts only).
+    pub address: u32,
+    /// DFSR or IFSR: the fault status (aborts only).
+    pub status: u32,
+}
+
+/// Decodes the fault status field FS[4,3:0] of a short-descriptor DFSR/IFSR
+/// (ARM ARM B4.1.52, table B3-23).
+pub const fn fault_status_name(status: u32) -> &'static str {
+    let fs = ((status >> 6) & 0x10) | (status & 0xf);
+    match fs {
+        0x01 => "alignment fault",
+        0x02 => "debug event",
+        0x03 | 0x06 => "access flag fault",
+        0x04 => "instruction cache maintenance fault",
+        0x05 | 0x07 => "translation fault",
+        0x08 => "synchronous external abort",
+        0x09 | 0x0b => "domain fault",
+        0x0c | 0x0e => "external abort on translation table walk",
+        0x0d | 0x0f => "permission fault",
+        0x16 => "asynchronous external abort",
+        0x18 => "asynchronous parity error",
+        0x19 => "synchronous parity error",
+        _ => "unknown fault status",
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at pc={:#010x}", self.kind.name(), self.pc)?;
+        if self.kind.has_fault_address() {
+            write!(
+                f,
+                " address={:#010x} status={:#x} ({})",
+                self.address,
+                self.status,
+                fault_status_name(self.status)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn data_abort_report_names_address_and_cause() {
+        let fault = Fault { kind: FaultKind::DataAbort, pc: 0x7010_0040, address: 0xdead_0000, status: 0x8 };
+        assert_eq!(
+            fault.to_string(),
+            "data abort at pc=0x70100040 address=0xdead0000 status=0x8 (synchronous external abort)"
+        );
+    }
+
+    #[test]
+    fn undefined_instruction_has_no_address() {
+        let fault = Fault { kind: FaultKind::UndefinedInstruction, pc: 0x10, address: 0, status: 0 };
+        assert_eq!(fault.to_string(), "undefined instruction at pc=0x00000010");
+    }
+
+    #[test]
+    fn vectors_decode_and_unknown_is_rejected() {
+        assert_eq!(FaultKind::from_vector(4), Some(FaultKind::DataAbort));
+        assert_eq!(FaultKind::from_vector(5), None);
+        assert_eq!(fault_status_name(0x1), "alignment fault");
+        // FS[4] lives in bit 10.
+        assert_eq!(fault_status_name(0x406), "asynchronous external abort");
+    }
+}

@@ -1,0 +1,42 @@
+//! Host stand-ins for the CPU operations, so that code above the arch layer
+//! builds and unit-tests on the development machine. They never touch
+//! hardware.
+
+/// There is no machine to stop on the host: reaching this is a test bug.
+pub fn exit(code: u32) -> ! {
+    panic!("exit({code}) called on the host")
+}
+
+/// The host has no semihosting command line.
+pub fn cmdline(_buffer: &mut [u8]) -> Option<&str> {
+    None
+}
+
+/// Runs `f` with interrupts masked (on the host: just runs it).
+pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// Instructions retired; the host has no such counter here.
+pub fn instructions_retired() -> u32 {
+    0
+}
+
+/// Nothing to start on the host.
+pub fn start_instruction_counter() {}
+
+/// No interrupts on the host.
+pub fn enable_interrupts() {}
+
+/// Returns at once on the host.
+pub fn wait_for_interrupt() {}
+
+/// Stands in for the illegal-instruction test on the host.
+pub fn undefined_instruction() -> ! {
+    panic!("undefined instruction executed on the host")
+}
+
+/// Stands in for the faulting-load test on the host.
+pub fn load_word(address: usize) -> u32 {
+    panic!("raw load from {address:#x} on the host")
+}

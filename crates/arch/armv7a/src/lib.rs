@@ -1,0 +1,36 @@
+//! ARMv7-A support for Ferrode: the only place that speaks Cortex-A9.
+//!
+//! The boot code, the exception vectors, semihosting, the PMU counter and the
+//! context switch live here behind `cfg(target_arch = "arm")`; the pure parts
+//! (fault decoding, semihosting argument blocks) build and test on the host.
+//!
+//! # Link-time contract
+//! The boot code (`_start`) sets up the stacks of every CPU mode Ferrode uses,
+//! installs the vector table through VBAR, zeroes `.bss`, copies `.data` and
+//! calls `ferrode_platform_start`, which the board's platform crate defines.
+//! A fault calls `ferrode_fault` with a [`Fault`] (defined by `ferrode-board`),
+//! an IRQ calls `ferrode_irq`.
+#![cfg_attr(not(test), no_std)]
+
+pub mod fault;
+pub mod semihosting;
+
+#[cfg(target_arch = "arm")]
+mod asm;
+#[cfg(target_arch = "arm")]
+mod cpu;
+
+#[cfg(target_arch = "arm")]
+pub use cpu::*;
+
+pub use fault::{Fault, FaultKind};
+
+/// Name of the architecture, for reports.
+pub const ARCH_NAME: &str = "armv7a";
+
+/// Host stand-ins so that crates depending on this one still build and test
+/// on the development machine.
+#[cfg(not(target_arch = "arm"))]
+mod host;
+#[cfg(not(target_arch = "arm"))]
+pub use host::*;

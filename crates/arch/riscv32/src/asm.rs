@@ -1,0 +1,106 @@
+//! Boot code and the machine-mode trap vector for RV32.
+//!
+//! A trap saves the caller-saved registers, `mepc` and `mstatus` on the
+//! interrupted thread's own stack, so the kernel may switch threads from
+//! inside the interrupt handler and resume the interrupted one later.
+
+use crate::fault::Fault;
+
+core::arch::global_asm!(
+    r#"
+    .section .text._start, "ax"
+    .global _start
+_start:
+    .option push
+    .option norelax
+    la gp, __global_pointer$
+    .option pop
+    la sp, __stack_top
+    la t0, __ferrode_trap
+    csrw mtvec, t0
+    csrw mie, zero
+    la t0, __bss_start
+    la t1, __bss_end
+1:  bgeu t0, t1, 2f
+    sw zero, 0(t0)
+    addi t0, t0, 4
+    j 1b
+2:  la t0, __data_start
+    la t1, __data_end
+    la t2, __data_load
+    beq t0, t2, 4f
+3:  bgeu t0, t1, 4f
+    lw t3, 0(t2)
+    sw t3, 0(t0)
+    addi t0, t0, 4
+    addi t2, t2, 4
+    j 3b
+4:  call ferrode_platform_start
+5:  j 5b
+
+    .section .text.ferrode_trap, "ax"
+    .balign 4
+    .global __ferrode_trap
+__ferrode_trap:
+    addi sp, sp, -80
+    sw ra, 0(sp)
+    sw t0, 4(sp)
+    sw t1, 8(sp)
+    sw t2, 12(sp)
+    sw a0, 16(sp)
+    sw a1, 20(sp)
+    sw a2, 24(sp)
+    sw a3, 28(sp)
+    sw a4, 32(sp)
+    sw a5, 36(sp)
+    sw a6, 40(sp)
+    sw a7, 44(sp)
+    sw t3, 48(sp)
+    sw t4, 52(sp)
+    sw t5, 56(sp)
+    sw t6, 60(sp)
+    csrr t0, mepc
+    sw t0, 64(sp)
+    csrr t1, mstatus
+    sw t1, 68(sp)
+    csrr a0, mcause
+    bltz a0, 1f
+    csrr a1, mepc
+    csrr a2, mtval
+    call ferrode_arch_fault
+1:  call ferrode_irq
+    lw t0, 64(sp)
+    csrw mepc, t0
+    lw t1, 68(sp)
+    csrw mstatus, t1
+    lw ra, 0(sp)
+    lw t0, 4(sp)
+    lw t1, 8(sp)
+    lw t2, 12(sp)
+    lw a0, 16(sp)
+    lw a1, 20(sp)
+    lw a2, 24(sp)
+    lw a3, 28(sp)
+    lw a4, 32(sp)
+    lw a5, 36(sp)
+    lw a6, 40(sp)
+    lw a7, 44(sp)
+    lw t3, 48(sp)
+    lw t4, 52(sp)
+    lw t5, 56(sp)
+    lw t6, 60(sp)
+    addi sp, sp, 80
+    mret
+"#
+);
+
+/// Called by the trap vector for every synchronous exception.
+#[unsafe(no_mangle)]
+extern "C" fn ferrode_arch_fault(cause: u32, pc: u32, value: u32) -> ! {
+    let fault = Fault { cause, pc, value };
+    unsafe extern "Rust" {
+        // Defined by `ferrode-board`: prints the report and exits non-zero.
+        safe fn ferrode_fault(fault: &dyn core::fmt::Display) -> !;
+    }
+    ferrode_fault(&fault)
+}

@@ -1,0 +1,107 @@
+//! RV32 CPU operations: exit, interrupt masking, `minstret`.
+
+use core::arch::asm;
+
+use crate::semihosting;
+
+/// Issues a semihosting call: the `slli`/`ebreak`/`srai` sequence, which
+/// must be uncompressed and within one page (hence the alignment).
+fn semihosting_call(operation: u32, parameter: usize) -> usize {
+    let result: usize;
+    // SAFETY: the semihosting host reads `parameter` (a pointer to a block
+    // we keep alive across the call, or a plain value) and writes a0 only.
+    unsafe {
+        asm!(
+            ".option push",
+            ".option norvc",
+            ".balign 16",
+            "slli x0, x0, 0x1f",
+            "ebreak",
+            "srai x0, x0, 7",
+            ".option pop",
+            inout("a0") operation as usize => result,
+            in("a1") parameter,
+            options(nostack)
+        );
+    }
+    result
+}
+
+/// Ends the program with `code` as the emulator's exit status.
+pub fn exit(code: u32) -> ! {
+    let block = semihosting::exit_block(code);
+    semihosting_call(semihosting::SYS_EXIT_EXTENDED, block.as_ptr() as usize);
+    loop {
+        // SAFETY: masks interrupts and parks the hart.
+        unsafe { asm!("csrci mstatus, 8", "wfi", options(nomem, nostack)) };
+    }
+}
+
+/// Reads the semihosting command line (the program name and arguments).
+pub fn cmdline(buffer: &mut [u8]) -> Option<&str> {
+    let mut block = [buffer.as_mut_ptr() as usize, buffer.len()];
+    let status = semihosting_call(semihosting::SYS_GET_CMDLINE, block.as_mut_ptr() as usize);
+    if status != 0 {
+        return None;
+    }
+    semihosting::cmdline_text(buffer, block[1])
+}
+
+/// Runs `f` with machine interrupts masked (`mstatus.MIE` clear), restoring
+/// the previous state after. On a single hart this is a critical section.
+#[inline]
+pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
+    let mstatus: usize;
+    // SAFETY: atomically clears MIE and reads the old mstatus; no memory.
+    unsafe { asm!("csrrci {0}, mstatus, 8", out(reg) mstatus, options(nostack)) };
+    let result = f();
+    if mstatus & 8 != 0 {
+        // SAFETY: interrupts were enabled on entry; re-enable them.
+        unsafe { asm!("csrsi mstatus, 8", options(nostack)) };
+    }
+    result
+}
+
+/// Unmasks machine external interrupts (`mie.MEIE`) and interrupts globally.
+pub fn enable_interrupts() {
+    // SAFETY: the trap vector is installed by `_start` before Rust runs.
+    unsafe {
+        asm!("csrs mie, {0}", "csrsi mstatus, 8", in(reg) 1usize << 11, options(nostack));
+    }
+}
+
+/// Waits for an interrupt.
+pub fn wait_for_interrupt() {
+    // SAFETY: `wfi` has no effect on memory or registers.
+    unsafe { asm!("wfi", options(nomem, nostack)) };
+}
+
+/// `minstret` counts from reset; nothing to start.
+pub fn start_instruction_counter() {}
+
+/// Instructions retired (low 32 bits of `minstret`).
+#[inline(always)]
+pub fn instructions_retired() -> u32 {
+    let count: u32;
+    // SAFETY: reads a counter CSR; no side effects.
+    unsafe { asm!("csrr {0}, minstret", out(reg) count, options(nomem, nostack)) };
+    count
+}
+
+/// Executes `unimp` (an illegal instruction), raising the illegal-
+/// instruction exception. For tests of the fault path.
+pub fn undefined_instruction() -> ! {
+    // SAFETY: `unimp` only raises an exception, which the trap vector reports.
+    unsafe { asm!("unimp", options(noreturn, nomem, nostack)) }
+}
+
+/// Loads the 32-bit word at `address` with a plain `lw`, whatever is there.
+/// An address with no memory or device raises a load access fault: the
+/// fault path's test uses that.
+pub fn load_word(address: usize) -> u32 {
+    let value: u32;
+    // SAFETY: a load has no effect beyond reading `address`; if it faults
+    // the trap vector reports it and the image exits.
+    unsafe { asm!("lw {0}, 0({1})", out(reg) value, in(reg) address, options(nostack, readonly)) };
+    value
+}

@@ -1,0 +1,75 @@
+//! Decoding of RV32 machine-mode traps into reports a person can act on.
+
+use core::fmt;
+
+/// A synchronous exception Ferrode could not handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// `mcause` (interrupt bit clear).
+    pub cause: u32,
+    /// `mepc`: the faulting instruction's address.
+    pub pc: u32,
+    /// `mtval`: the faulting address, or the instruction bits for an illegal
+    /// instruction (0 where the hardware does not report it).
+    pub value: u32,
+}
+
+/// The privileged specification's name for an exception code.
+pub const fn cause_name(cause: u32) -> &'static str {
+    match cause {
+        0 => "instruction address misaligned",
+        1 => "instruction access fault",
+        2 => "illegal instruction",
+        3 => "breakpoint",
+        4 => "load address misaligned",
+        5 => "load access fault",
+        6 => "store/AMO address misaligned",
+        7 => "store/AMO access fault",
+        8 => "environment call from U-mode",
+        9 => "environment call from S-mode",
+        11 => "environment call from M-mode",
+        12 => "instruction page fault",
+        13 => "load page fault",
+        15 => "store/AMO page fault",
+        _ => "unknown exception",
+    }
+}
+
+/// Whether `mtval` holds an address for this cause.
+pub const fn cause_has_address(cause: u32) -> bool {
+    matches!(cause, 0 | 1 | 4 | 5 | 6 | 7 | 12 | 13 | 15)
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at pc={:#010x} (mcause={})", cause_name(self.cause), self.pc, self.cause)?;
+        if cause_has_address(self.cause) {
+            write!(f, " address={:#010x}", self.value)?;
+        } else if self.cause == 2 {
+            write!(f, " instruction={:#010x}", self.value)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn illegal_instruction_shows_pc_and_bits() {
+        let fault = Fault { cause: 2, pc: 0x8000_0100, value: 0 };
+        assert_eq!(
+            fault.to_string(),
+            "illegal instruction at pc=0x80000100 (mcause=2) instruction=0x00000000"
+        );
+    }
+
+    #[test]
+    fn load_fault_shows_address() {
+        let fault = Fault { cause: 5, pc: 0x8000_0004, value: 0x1234 };
+        assert_eq!(fault.to_string(), "load access fault at pc=0x80000004 (mcause=5) address=0x00001234");
+        assert_eq!(cause_name(42), "unknown exception");
+    }
+}

@@ -1,0 +1,140 @@
+//! Ferrode's device traits for what embedded-hal and embedded-io do not cover.
+//!
+//! UARTs implement `embedded_io`, GPIO pins `embedded_hal::digital` and
+//! delays `embedded_hal::delay::DelayNs`. Timers additionally offer a
+//! [`Monotonic`] clock and an [`Alarm`]; Ethernet controllers offer the
+//! frame-level [`EthernetDevice`], which `crates/net` turns into a smoltcp
+//! device. Drivers implement these; nothing here knows a board.
+#![no_std]
+
+/// A free-running clock that never goes backwards.
+///
+/// Implementations extend narrow hardware counters in software so that the
+/// 64-bit value does not wrap within the lifetime of the system.
+pub trait Monotonic {
+    /// Ticks per second of [`Monotonic::now`].
+    fn tick_hz(&self) -> u64;
+
+    /// The current time in ticks since the clock was started.
+    fn now(&mut self) -> u64;
+
+    /// The current time in nanoseconds (saturating arithmetic, no overflow).
+    fn now_ns(&mut self) -> u64 {
+        let hz = self.tick_hz();
+        ticks_to_ns(self.now(), hz)
+    }
+}
+
+/// Converts ticks at `hz` into nanoseconds without intermediate overflow.
+pub const fn ticks_to_ns(ticks: u64, hz: u64) -> u64 {
+    if hz == 0 {
+        return 0;
+    }
+    let wide = (ticks as u128) * 1_000_000_000u128 / (hz as u128);
+    if wide > u64::MAX as u128 { u64::MAX } else { wide as u64 }
+}
+
+/// Converts nanoseconds into ticks at `hz`, rounding up so that a delay is
+/// never shorter than asked.
+pub const fn ns_to_ticks(ns: u64, hz: u64) -> u64 {
+    let wide = ((ns as u128) * (hz as u128)).div_ceil(1_000_000_000u128);
+    if wide > u64::MAX as u128 { u64::MAX } else { wide as u64 }
+}
+
+/// A one-shot alarm that raises the timer's interrupt when it expires.
+pub trait Alarm {
+    /// Arms the alarm to fire `ticks` ticks from now, replacing any alarm
+    /// already armed.
+    fn arm_after(&mut self, ticks: u64);
+
+    /// Disarms the alarm; a pending expiry is discarded.
+    fn disarm(&mut self);
+
+    /// Returns true (once) if the alarm has expired since it was armed,
+    /// acknowledging the hardware interrupt condition.
+    fn take_expired(&mut self) -> bool;
+}
+
+/// Counters an Ethernet driver keeps about frames it did not pass up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FrameCounters {
+    /// Frames received and handed to the caller.
+    pub rx_frames: u32,
+    /// Frames transmitted.
+    pub tx_frames: u32,
+    /// Received frames dropped because they were shorter than 64 bytes
+    /// (runts) or carried no payload.
+    pub rx_runt: u32,
+    /// Received frames dropped because they were longer than the maximum
+    /// Ethernet frame or the caller's buffer.
+    pub rx_oversized: u32,
+    /// Received frames dropped because the hardware flagged an error
+    /// (CRC, alignment, collision, ...).
+    pub rx_errors: u32,
+    /// Received frames lost because the receive FIFO or buffers were full.
+    pub rx_overruns: u32,
+    /// Frames whose transmission failed.
+    pub tx_errors: u32,
+}
+
+impl FrameCounters {
+    /// Total number of received frames that were dropped.
+    pub const fn rx_dropped(&self) -> u32 {
+        self.rx_runt
+            .saturating_add(self.rx_oversized)
+            .saturating_add(self.rx_errors)
+            .saturating_add(self.rx_overruns)
+    }
+}
+
+/// Largest Ethernet frame Ferrode passes around: 1514 bytes of header and
+/// payload (no FCS, no VLAN tag).
+pub const MAX_FRAME_LEN: usize = 1514;
+
+/// A frame-level Ethernet device (MAC), the boundary between NIC drivers
+/// and the network stack.
+pub trait EthernetDevice {
+    /// The driver's error type.
+    type Error: core::fmt::Debug;
+
+    /// The station MAC address the device filters on.
+    fn mac_address(&self) -> [u8; 6];
+
+    /// Whether the PHY reports link up.
+    fn link_up(&mut self) -> bool;
+
+    /// True if a frame can be queued for transmission now.
+    fn can_transmit(&mut self) -> bool;
+
+    /// Queues one frame (destination MAC first, no FCS) for transmission.
+    fn transmit(&mut self, frame: &[u8]) -> Result<(), Self::Error>;
+
+    /// Copies the next good received frame into `buffer` and returns its
+    /// length, or `Ok(None)` if none is waiting. Bad frames are dropped and
+    /// counted, never returned.
+    fn receive(&mut self, buffer: &mut [u8]) -> Result<Option<usize>, Self::Error>;
+
+    /// Drop and traffic counters.
+    fn counters(&self) -> FrameCounters;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_conversions_round_trip_and_round_up() {
+        assert_eq!(ticks_to_ns(1_000_000, 1_000_000), 1_000_000_000);
+        assert_eq!(ns_to_ticks(10_000_000, 1_000_000), 10_000);
+        // 1 ns at 1 MHz is less than a tick: round up, never shorter.
+        assert_eq!(ns_to_ticks(1, 1_000_000), 1);
+        assert_eq!(ticks_to_ns(u64::MAX, 1), u64::MAX);
+        assert_eq!(ticks_to_ns(5, 0), 0);
+    }
+
+    #[test]
+    fn dropped_sums_all_drop_reasons() {
+        let c = FrameCounters { rx_runt: 1, rx_oversized: 2, rx_errors: 3, rx_overruns: 4, ..Default::default() };
+        assert_eq!(c.rx_dropped(), 10);
+    }
+}

@@ -1,0 +1,73 @@
+//! One runtime for every Ferrode application, whichever board it runs on.
+//!
+//! An application depends on this crate and forwards one board feature to
+//! it (`cargo xtask build --board B` turns it on). It then gets the same
+//! [`println!`], [`entry!`], [`exit`], [`cmdline`] and panic/fault reports on
+//! every board, and reaches board specifics through [`platform`].
+#![no_std]
+
+#[cfg(all(feature = "realview-pbx-a9", feature = "microblaze-v"))]
+compile_error!("choose exactly one board feature: realview-pbx-a9 or microblaze-v");
+#[cfg(not(any(feature = "realview-pbx-a9", feature = "microblaze-v")))]
+compile_error!("choose a board feature: realview-pbx-a9 or microblaze-v (cargo xtask build --board ...)");
+
+#[cfg(feature = "microblaze-v")]
+pub use microblaze_v as platform;
+#[cfg(feature = "realview-pbx-a9")]
+pub use realview_pbx_a9 as platform;
+
+pub use platform::{BOARD_NAME, arch};
+
+pub mod exit_code;
+mod report;
+
+pub use report::Console;
+
+/// Prints to the board console.
+#[macro_export]
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::_print(core::format_args!($($arg)*))
+    };
+}
+
+/// Prints a line to the board console.
+#[macro_export]
+macro_rules! println {
+    () => { $crate::print!("\n") };
+    ($($arg:tt)*) => {
+        $crate::_print(core::format_args!("{}\n", core::format_args!($($arg)*)))
+    };
+}
+
+/// Declares the application's main function: `fn() -> u32`, whose result is
+/// the image's exit status (0 for success).
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        #[unsafe(no_mangle)]
+        fn ferrode_app_main() -> u32 {
+            let main: fn() -> u32 = $main;
+            main()
+        }
+    };
+}
+
+#[doc(hidden)]
+pub fn _print(args: core::fmt::Arguments<'_>) {
+    use core::fmt::Write as _;
+    arch::without_interrupts(|| {
+        // The console never fails; a formatting error has nowhere to go.
+        let _ = Console.write_fmt(args);
+    });
+}
+
+/// Ends the image with `status` as QEMU's (or the debugger's) exit status.
+pub fn exit(status: u32) -> ! {
+    arch::exit(status)
+}
+
+/// The command line the image was started with (semihosting), if any.
+pub fn cmdline(buffer: &mut [u8]) -> Option<&str> {
+    arch::cmdline(buffer)
+}

@@ -1,0 +1,37 @@
+//! Physical addresses, interrupt IDs and clocks of the RealView PBX-A9.
+
+/// PL011 UART0 (the console).
+pub const UART0_BASE: usize = 0x1000_9000;
+/// PL011 UART reference clock (UARTCLK), 24 MHz on the PBX board.
+pub const UART_CLOCK_HZ: u32 = 24_000_000;
+/// UART0 interrupt ID at the GIC.
+pub const UART0_IRQ: u32 = 44;
+
+/// SP804 dual timer 0/1.
+pub const TIMER01_BASE: usize = 0x1001_1000;
+/// SP804 dual timer 2/3.
+pub const TIMER23_BASE: usize = 0x1001_2000;
+/// Interrupt ID of timers 0/1.
+pub const TIMER01_IRQ: u32 = 36;
+/// Interrupt ID of timers 2/3.
+pub const TIMER23_IRQ: u32 = 37;
+/// SP804 TIMCLK: 1 MHz on the PBX board.
+pub const TIMER_CLOCK_HZ: u32 = 1_000_000;
+
+/// Cortex-A9 MPCore private memory region (SCU, GIC, private timers).
+pub const PERIPH_BASE: usize = 0x1f00_0000;
+/// GIC CPU interface.
+pub const GIC_CPU_BASE: usize = PERIPH_BASE + 0x100;
+/// GIC distributor.
+pub const GIC_DIST_BASE: usize = PERIPH_BASE + 0x1000;
+
+/// SMSC LAN9118 Ethernet controller.
+pub const LAN9118_BASE: usize = 0x4e00_0000;
+/// LAN9118 interrupt ID at the GIC (SPI 28).
+pub const LAN9118_IRQ: u32 = 60;
+
+/// An address whose word load the hardware refuses, for the fault-report
+/// test: misaligned in RAM. With the MMU off data accesses are
+/// Strongly-ordered and must be aligned (ARM ARM A3.2.1), while QEMU's model
+/// of the board reads unbacked addresses as zero instead of aborting.
+pub const FAULTING_LOAD_ADDRESS: usize = 0x7010_0002;
