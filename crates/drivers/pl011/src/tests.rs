@@ -138,10 +138,10 @@ fn interrupt_entry_reports_and_clears_only_unmasked_sources() {
 
 #[test]
 fn memory_mapped_access_hits_the_data_sheet_offsets() {
-    let mut block = [0u32; 1024];
-    // SAFETY: `block` is a live, 4-byte aligned, 4 KiB buffer that outlives
-    // `regs`, and nothing else accesses it while `regs` is in use.
-    let mut regs: VolatilePtr<'_, Regs> = unsafe { VolatilePtr::new(NonNull::from(&mut block).cast()) };
+    let block = RamBlock::new();
+    // SAFETY: the block is a live, aligned 4 KiB allocation that outlives
+    // `regs`; the test touches it only through the same raw pointer.
+    let mut regs: VolatilePtr<'_, Regs> = unsafe { VolatilePtr::new(block.base.cast()) };
     let writable = [
         (Register::Dr, 0x000),
         (Register::RsrEcr, 0x004),
@@ -156,13 +156,38 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
     for (index, (register, offset)) in writable.into_iter().enumerate() {
         let value = 0x100 + index as u32;
         regs.write_register(register, value);
-        assert_eq!(block[offset / 4], value, "{register:?} at {offset:#x}");
-        block[offset / 4] = 0;
+        assert_eq!(block.peek(offset), value, "{register:?} at {offset:#x}");
+        block.poke(offset, 0);
     }
-    block[0x018 / 4] = 0x90;
-    block[0x040 / 4] = 0x10;
+    block.poke(0x018, 0x90);
+    block.poke(0x040, 0x10);
     assert_eq!(regs.read_register(Register::Fr), 0x90);
     assert_eq!(regs.read_register(Register::Mis), 0x10);
     regs.write_register(Register::Fr, 0xdead);
-    assert_eq!(block[0x018 / 4], 0x90, "UARTFR is read only");
+    assert_eq!(block.peek(0x018), 0x90, "UARTFR is read only");
+}
+
+/// A zeroed 4 KiB register block in RAM, reached only through a raw pointer
+/// so that the driver's `VolatilePtr` and the test never alias a reference.
+struct RamBlock {
+    base: NonNull<u32>,
+}
+
+impl RamBlock {
+    fn new() -> Self {
+        let words: &'static mut [u32; 1024] = std::boxed::Box::leak(std::boxed::Box::new([0; 1024]));
+        Self { base: NonNull::from(words).cast() }
+    }
+
+    fn peek(&self, offset: usize) -> u32 {
+        assert!(offset < 0x1000 && offset.is_multiple_of(4));
+        // SAFETY: in bounds and aligned (checked above) of a leaked, live block.
+        unsafe { self.base.add(offset / 4).read_volatile() }
+    }
+
+    fn poke(&self, offset: usize, value: u32) {
+        assert!(offset < 0x1000 && offset.is_multiple_of(4));
+        // SAFETY: in bounds and aligned (checked above) of a leaked, live block.
+        unsafe { self.base.add(offset / 4).write_volatile(value) }
+    }
 }

@@ -1,0 +1,142 @@
+//! Host tests: clock, alarm and delay behaviour against the model.
+
+use core::ptr::NonNull;
+
+use embedded_hal::delay::DelayNs;
+use ferrode_hal::{Alarm, Monotonic};
+use volatile::VolatilePtr;
+
+use crate::model::ModelTimer;
+use crate::{Counter, Error, Prescale, Register, Registers, Regs, Sp804};
+
+const TIMCLK_HZ: u32 = 1_000_000;
+
+fn started(prescale: Prescale) -> (Sp804<ModelTimer>, ModelTimer) {
+    let model = ModelTimer::default();
+    let timer = Sp804::new(model.clone(), TIMCLK_HZ, prescale).unwrap();
+    (timer, model)
+}
+
+#[test]
+fn a_prescaler_that_leaves_no_ticks_is_rejected() {
+    assert_eq!(Sp804::new(ModelTimer::default(), 255, Prescale::Divide256).err(), Some(Error::ZeroTickRate));
+}
+
+#[test]
+fn clock_counts_exact_ticks_across_the_32_bit_wrap() {
+    let (mut timer, model) = started(Prescale::Divide1);
+    assert_eq!(timer.now(), 0);
+    model.0.borrow_mut().advance(3_000_000_000);
+    assert_eq!(timer.now(), 3_000_000_000);
+    model.0.borrow_mut().advance(3_000_000_000);
+    assert_eq!(timer.now(), 6_000_000_000, "the 64-bit clock must survive the hardware wrap");
+    assert_eq!(timer.now_ns(), 6_000_000_000_000);
+}
+
+#[test]
+fn prescaler_divides_the_tick_rate() {
+    let (mut timer, model) = started(Prescale::Divide16);
+    assert_eq!(timer.tick_hz(), 62_500);
+    model.0.borrow_mut().advance(1_600);
+    assert_eq!(timer.now(), 100);
+}
+
+#[test]
+fn alarm_expires_once_and_not_before_its_time() {
+    let (mut timer, model) = started(Prescale::Divide1);
+    timer.arm_after(1_000);
+    model.0.borrow_mut().advance(999);
+    assert!(!timer.take_expired());
+    model.0.borrow_mut().advance(1);
+    assert!(timer.handle_interrupt());
+    assert!(!timer.take_expired(), "an expiry is reported once");
+    assert!(!model.0.borrow().counters[1].raw_interrupt, "interrupt line must be cleared");
+}
+
+#[test]
+fn alarm_longer_than_the_counter_chains_periods() {
+    let (mut timer, model) = started(Prescale::Divide1);
+    timer.arm_after(u64::from(u32::MAX) + 500);
+    model.0.borrow_mut().advance(u64::from(u32::MAX));
+    assert!(!timer.take_expired(), "first 32-bit period is not the end");
+    model.0.borrow_mut().advance(499);
+    assert!(!timer.take_expired());
+    model.0.borrow_mut().advance(1);
+    assert!(timer.take_expired());
+}
+
+#[test]
+fn rearming_replaces_and_disarming_discards() {
+    let (mut timer, model) = started(Prescale::Divide1);
+    timer.arm_after(10);
+    timer.arm_after(100);
+    model.0.borrow_mut().advance(50);
+    assert!(!timer.take_expired(), "the second arm replaced the first");
+    model.0.borrow_mut().advance(50);
+    timer.disarm();
+    assert!(!timer.take_expired(), "disarm discards a pending expiry");
+}
+
+#[test]
+fn delay_waits_at_least_the_requested_time() {
+    let (mut timer, model) = started(Prescale::Divide1);
+    model.0.borrow_mut().cycles_per_read = 7;
+    let before = timer.now();
+    timer.delay_us(100);
+    let waited = timer.now() - before;
+    assert!((100..130).contains(&waited), "waited {waited} ticks for 100 us");
+}
+
+#[test]
+fn memory_mapped_access_hits_the_data_sheet_offsets() {
+    let block = RamBlock::new();
+    // SAFETY: the block is a live, aligned 4 KiB allocation that outlives
+    // `regs`; the test touches it only through the same raw pointer.
+    let mut regs: VolatilePtr<'_, Regs> = unsafe { VolatilePtr::new(block.base.cast()) };
+    let writable = [
+        (Register::Load(Counter::Timer1), 0x00),
+        (Register::Control(Counter::Timer1), 0x08),
+        (Register::IntClr(Counter::Timer1), 0x0c),
+        (Register::BgLoad(Counter::Timer1), 0x18),
+        (Register::Load(Counter::Timer2), 0x20),
+        (Register::Control(Counter::Timer2), 0x28),
+        (Register::IntClr(Counter::Timer2), 0x2c),
+        (Register::BgLoad(Counter::Timer2), 0x38),
+    ];
+    for (index, (register, offset)) in writable.into_iter().enumerate() {
+        let value = 0x100 + index as u32;
+        regs.write_register(register, value);
+        assert_eq!(block.peek(offset), value, "{register:?} at {offset:#x}");
+        block.poke(offset, 0);
+    }
+    block.poke(0x24, 1234);
+    block.poke(0x30, 1);
+    assert_eq!(regs.read_register(Register::Value(Counter::Timer2)), 1234);
+    assert_eq!(regs.read_register(Register::Ris(Counter::Timer2)), 1);
+    assert_eq!(regs.read_register(Register::Ris(Counter::Timer1)), 0);
+}
+
+/// A zeroed 4 KiB register block in RAM, reached only through a raw pointer
+/// so that the driver's `VolatilePtr` and the test never alias a reference.
+struct RamBlock {
+    base: NonNull<u32>,
+}
+
+impl RamBlock {
+    fn new() -> Self {
+        let words: &'static mut [u32; 1024] = std::boxed::Box::leak(std::boxed::Box::new([0; 1024]));
+        Self { base: NonNull::from(words).cast() }
+    }
+
+    fn peek(&self, offset: usize) -> u32 {
+        assert!(offset < 0x1000 && offset.is_multiple_of(4));
+        // SAFETY: in bounds and aligned (checked above) of a leaked, live block.
+        unsafe { self.base.add(offset / 4).read_volatile() }
+    }
+
+    fn poke(&self, offset: usize, value: u32) {
+        assert!(offset < 0x1000 && offset.is_multiple_of(4));
+        // SAFETY: in bounds and aligned (checked above) of a leaked, live block.
+        unsafe { self.base.add(offset / 4).write_volatile(value) }
+    }
+}

@@ -1,0 +1,155 @@
+//! The SP804 driver: a 64-bit monotonic clock on timer 1, an alarm on timer 2.
+
+use ferrode_hal::{Alarm, Monotonic, ns_to_ticks};
+
+use crate::Error;
+use crate::regs::{Counter, Register, Registers, control};
+
+/// TIMCLK prescaler (TimerPre, TRM 3.2.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prescale {
+    /// TIMCLK / 1.
+    Divide1,
+    /// TIMCLK / 16.
+    Divide16,
+    /// TIMCLK / 256.
+    Divide256,
+}
+
+impl Prescale {
+    const fn divisor(self) -> u32 {
+        match self {
+            Self::Divide1 => 1,
+            Self::Divide16 => 16,
+            Self::Divide256 => 256,
+        }
+    }
+
+    const fn control_bits(self) -> u32 {
+        let field = match self {
+            Self::Divide1 => 0,
+            Self::Divide16 => 1,
+            Self::Divide256 => 2,
+        };
+        field << control::TIMER_PRE_SHIFT
+    }
+}
+
+/// An SP804: timer 1 is the clock, timer 2 the alarm.
+pub struct Sp804<R> {
+    registers: R,
+    tick_hz: u32,
+    prescale: Prescale,
+    /// Timer 1's count at the last [`Monotonic::now`].
+    last_count: u32,
+    /// Ticks elapsed up to the last [`Monotonic::now`].
+    elapsed: u64,
+    /// Alarm ticks still to run after the current 32-bit period.
+    alarm_remaining: u64,
+}
+
+impl<R: Registers> Sp804<R> {
+    /// Takes over the SP804 at `registers`, clocked by TIMCLK at
+    /// `timer_clock_hz`, and starts the clock (timer 1 free-running, no
+    /// interrupt) with the alarm disarmed. The clock starts at 0.
+    ///
+    /// `now` must be called at least once per 2^32 ticks (71 minutes at
+    /// 1 MHz) or the clock loses whole wraps; an idle system's timer
+    /// interrupt or scheduler tick does that.
+    pub fn new(registers: R, timer_clock_hz: u32, prescale: Prescale) -> Result<Self, Error> {
+        let tick_hz = timer_clock_hz / prescale.divisor();
+        if tick_hz == 0 {
+            return Err(Error::ZeroTickRate);
+        }
+        let mut timer = Self { registers, tick_hz, prescale, last_count: u32::MAX, elapsed: 0, alarm_remaining: 0 };
+        for counter in [Counter::Timer1, Counter::Timer2] {
+            timer.registers.write_register(Register::Control(counter), 0);
+            timer.registers.write_register(Register::IntClr(counter), 1);
+        }
+        // Free-running mode counts down from 0xffffffff and wraps there.
+        timer.registers.write_register(Register::Load(Counter::Timer1), u32::MAX);
+        let free_running = control::TIMER_EN | control::TIMER_SIZE_32 | prescale.control_bits();
+        timer.registers.write_register(Register::Control(Counter::Timer1), free_running);
+        timer.last_count = timer.registers.read_register(Register::Value(Counter::Timer1));
+        Ok(timer)
+    }
+
+    /// Interrupt entry point for the SP804's line: same as
+    /// [`Alarm::take_expired`]; true when the alarm has fully run out.
+    pub fn handle_interrupt(&mut self) -> bool {
+        self.take_expired()
+    }
+
+    /// Gives back the register access.
+    pub fn release(self) -> R {
+        self.registers
+    }
+
+    /// Starts the next period of the alarm, at most 2^32 - 1 ticks.
+    fn start_alarm_period(&mut self) {
+        let period = self.alarm_remaining.clamp(1, u64::from(u32::MAX));
+        self.alarm_remaining = self.alarm_remaining.saturating_sub(period);
+        let alarm = Counter::Timer2;
+        self.registers.write_register(Register::Control(alarm), 0);
+        self.registers.write_register(Register::IntClr(alarm), 1);
+        self.registers.write_register(Register::Load(alarm), period as u32);
+        let one_shot = control::TIMER_EN
+            | control::ONE_SHOT
+            | control::TIMER_SIZE_32
+            | control::INT_ENABLE
+            | self.prescale.control_bits();
+        self.registers.write_register(Register::Control(alarm), one_shot);
+    }
+}
+
+impl<R: Registers> Monotonic for Sp804<R> {
+    fn tick_hz(&self) -> u64 {
+        u64::from(self.tick_hz)
+    }
+
+    fn now(&mut self) -> u64 {
+        let count = self.registers.read_register(Register::Value(Counter::Timer1));
+        // A down-counter: ticks passed are the drop since last time, modulo
+        // its 2^32 period.
+        self.elapsed += u64::from(self.last_count.wrapping_sub(count));
+        self.last_count = count;
+        self.elapsed
+    }
+}
+
+impl<R: Registers> Alarm for Sp804<R> {
+    fn arm_after(&mut self, ticks: u64) {
+        self.alarm_remaining = ticks;
+        self.start_alarm_period();
+    }
+
+    fn disarm(&mut self) {
+        self.alarm_remaining = 0;
+        self.registers.write_register(Register::Control(Counter::Timer2), 0);
+        self.registers.write_register(Register::IntClr(Counter::Timer2), 1);
+    }
+
+    fn take_expired(&mut self) -> bool {
+        if self.registers.read_register(Register::Ris(Counter::Timer2)) & 1 == 0 {
+            return false;
+        }
+        self.registers.write_register(Register::IntClr(Counter::Timer2), 1);
+        if self.alarm_remaining > 0 {
+            self.start_alarm_period();
+            return false;
+        }
+        self.registers.write_register(Register::Control(Counter::Timer2), 0);
+        true
+    }
+}
+
+impl<R: Registers> embedded_hal::delay::DelayNs for Sp804<R> {
+    /// Busy-waits on the clock; never returns early.
+    fn delay_ns(&mut self, ns: u32) {
+        let ticks = ns_to_ticks(u64::from(ns), u64::from(self.tick_hz));
+        let start = self.now();
+        while self.now() - start < ticks {
+            core::hint::spin_loop();
+        }
+    }
+}
