@@ -1,0 +1,208 @@
+//! The GIC driver: distributor set-up, per-interrupt control, and the
+//! acknowledge / end-of-interrupt pair an IRQ handler runs.
+
+use crate::Error;
+use crate::regs::{Register, Registers};
+
+/// Interrupt IDs 0-15 are software generated (SGIs), 16-31 private
+/// peripheral interrupts (PPIs), 32 and up shared peripheral ones (SPIs).
+const FIRST_SPI: u32 = 32;
+/// ICCIAR's interrupt ID when nothing is pending (GIC v1 section 3.1).
+const SPURIOUS: u32 = 1023;
+/// Default priority: middle of the range, below the default mask.
+const DEFAULT_PRIORITY: u8 = 0xa0;
+/// Priority mask: signal every priority above (numerically below) 0xf0.
+const DEFAULT_PRIORITY_MASK: u32 = 0xf0;
+
+/// How a shared peripheral interrupt is signalled (ICDICFR).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// Level-sensitive: pending while the line is asserted.
+    Level,
+    /// Edge-triggered: pending on a rising edge.
+    Edge,
+}
+
+/// An interrupt the CPU interface handed out through ICCIAR; hand it back
+/// to [`Gic::end_of_interrupt`] exactly once.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "every acknowledged interrupt needs its end of interrupt"]
+pub struct InterruptId {
+    raw: u32,
+}
+
+impl InterruptId {
+    /// The interrupt ID (ICCIAR bits 9:0).
+    pub const fn number(&self) -> u32 {
+        self.raw & 0x3ff
+    }
+
+    /// For an SGI, the CPU that sent it (ICCIAR bits 12:10).
+    pub const fn source_cpu(&self) -> Option<u8> {
+        if self.number() < 16 { Some(((self.raw >> 10) & 7) as u8) } else { None }
+    }
+}
+
+/// A GICv1: distributor plus this core's CPU interface.
+pub struct Gic<R> {
+    registers: R,
+    line_count: u32,
+}
+
+impl<R: Registers> Gic<R> {
+    /// Wraps the GIC at `registers` and reads how many interrupt lines its
+    /// distributor implements (ICDICTR ITLinesNumber).
+    pub fn new(mut registers: R) -> Self {
+        let lines_field = registers.read_register(Register::Icdictr) & 0x1f;
+        let line_count = ((lines_field + 1) * 32).min(SPURIOUS - 3);
+        Self { registers, line_count }
+    }
+
+    /// Number of interrupt IDs the distributor implements (a multiple of 32).
+    pub const fn line_count(&self) -> u32 {
+        self.line_count
+    }
+
+    /// Boot-core set-up: every SPI disabled, not pending, level-triggered,
+    /// default priority, routed to CPU 0; then this core's interface; then
+    /// the distributor enabled. Enable the lines you need afterwards.
+    pub fn init(&mut self) {
+        self.registers.write_register(Register::Icddcr, 0);
+        let words = (self.line_count / 32) as usize;
+        for word in 1..words {
+            self.registers.write_register(Register::Icdicer(word), u32::MAX);
+            self.registers.write_register(Register::Icdicpr(word), u32::MAX);
+        }
+        let priorities = u32::from_ne_bytes([DEFAULT_PRIORITY; 4]);
+        for word in (FIRST_SPI / 4) as usize..(self.line_count / 4) as usize {
+            self.registers.write_register(Register::Icdipr(word), priorities);
+            self.registers.write_register(Register::Icdiptr(word), 0x0101_0101);
+        }
+        for word in (FIRST_SPI / 16) as usize..(self.line_count / 16) as usize {
+            self.registers.write_register(Register::Icdicfr(word), 0);
+        }
+        self.init_cpu_interface();
+        self.registers.write_register(Register::Icddcr, 1);
+    }
+
+    /// Per-core set-up (also for secondary cores): PPIs disabled, SGIs
+    /// enabled, banked priorities defaulted, priority mask 0xf0, interface on.
+    pub fn init_cpu_interface(&mut self) {
+        self.registers.write_register(Register::Icdicer(0), 0xffff_0000);
+        self.registers.write_register(Register::Icdiser(0), 0x0000_ffff);
+        let priorities = u32::from_ne_bytes([DEFAULT_PRIORITY; 4]);
+        for word in 0..(FIRST_SPI / 4) as usize {
+            self.registers.write_register(Register::Icdipr(word), priorities);
+        }
+        self.registers.write_register(Register::Iccpmr, DEFAULT_PRIORITY_MASK);
+        self.registers.write_register(Register::Iccbpr, 0);
+        self.registers.write_register(Register::Iccicr, 1);
+    }
+
+    /// Lets `interrupt` be forwarded to the CPUs.
+    pub fn enable(&mut self, interrupt: u32) -> Result<(), Error> {
+        let (word, bit) = self.bit_position(interrupt)?;
+        self.registers.write_register(Register::Icdiser(word), bit);
+        Ok(())
+    }
+
+    /// Stops `interrupt` from being forwarded.
+    pub fn disable(&mut self, interrupt: u32) -> Result<(), Error> {
+        let (word, bit) = self.bit_position(interrupt)?;
+        self.registers.write_register(Register::Icdicer(word), bit);
+        Ok(())
+    }
+
+    /// Whether `interrupt` is enabled.
+    pub fn is_enabled(&mut self, interrupt: u32) -> Result<bool, Error> {
+        let (word, bit) = self.bit_position(interrupt)?;
+        Ok(self.registers.read_register(Register::Icdiser(word)) & bit != 0)
+    }
+
+    /// Makes `interrupt` pending by software (e.g. to test a handler).
+    pub fn set_pending(&mut self, interrupt: u32) -> Result<(), Error> {
+        let (word, bit) = self.bit_position(interrupt)?;
+        self.registers.write_register(Register::Icdispr(word), bit);
+        Ok(())
+    }
+
+    /// Sets `interrupt`'s priority (0 is the most urgent; the GIC may
+    /// implement only the upper bits). Read-modify-write: call from one
+    /// core at a time.
+    pub fn set_priority(&mut self, interrupt: u32, priority: u8) -> Result<(), Error> {
+        self.check(interrupt)?;
+        self.update_byte(Register::Icdipr(interrupt as usize / 4), interrupt, priority);
+        Ok(())
+    }
+
+    /// Routes the shared interrupt `interrupt` to the CPUs in `cpu_mask`
+    /// (bit n = CPU n).
+    pub fn set_target_cpus(&mut self, interrupt: u32, cpu_mask: u8) -> Result<(), Error> {
+        self.check_shared(interrupt)?;
+        self.update_byte(Register::Icdiptr(interrupt as usize / 4), interrupt, cpu_mask);
+        Ok(())
+    }
+
+    /// Sets how the shared interrupt `interrupt` is signalled.
+    pub fn set_trigger(&mut self, interrupt: u32, trigger: Trigger) -> Result<(), Error> {
+        self.check_shared(interrupt)?;
+        let register = Register::Icdicfr(interrupt as usize / 16);
+        let edge_bit = 2 << (2 * (interrupt % 16));
+        let value = self.registers.read_register(register);
+        let value = match trigger {
+            Trigger::Level => value & !edge_bit,
+            Trigger::Edge => value | edge_bit,
+        };
+        self.registers.write_register(register, value);
+        Ok(())
+    }
+
+    /// Sends software generated interrupt `sgi` (0-15) to the CPUs in
+    /// `cpu_mask`.
+    pub fn send_sgi(&mut self, sgi: u32, cpu_mask: u8) -> Result<(), Error> {
+        if sgi >= 16 {
+            return Err(Error::NotConfigurable(sgi));
+        }
+        self.registers.write_register(Register::Icdsgir, (u32::from(cpu_mask) << 16) | sgi);
+        Ok(())
+    }
+
+    /// IRQ entry point, step 1: acknowledges the highest-priority pending
+    /// interrupt, or `None` if the read was spurious.
+    pub fn acknowledge(&mut self) -> Option<InterruptId> {
+        let raw = self.registers.read_register(Register::Icciar);
+        let id = InterruptId { raw };
+        (id.number() != SPURIOUS).then_some(id)
+    }
+
+    /// IRQ entry point, step 2: signals that `interrupt` has been handled.
+    pub fn end_of_interrupt(&mut self, interrupt: InterruptId) {
+        self.registers.write_register(Register::Icceoir, interrupt.raw);
+    }
+
+    /// Gives back the register access.
+    pub fn release(self) -> R {
+        self.registers
+    }
+
+    fn check(&self, interrupt: u32) -> Result<(), Error> {
+        if interrupt < self.line_count { Ok(()) } else { Err(Error::InvalidInterrupt(interrupt)) }
+    }
+
+    fn check_shared(&self, interrupt: u32) -> Result<(), Error> {
+        self.check(interrupt)?;
+        if interrupt < FIRST_SPI { Err(Error::NotConfigurable(interrupt)) } else { Ok(()) }
+    }
+
+    fn bit_position(&self, interrupt: u32) -> Result<(usize, u32), Error> {
+        self.check(interrupt)?;
+        Ok(((interrupt / 32) as usize, 1 << (interrupt % 32)))
+    }
+
+    fn update_byte(&mut self, register: Register, interrupt: u32, byte: u8) {
+        let shift = 8 * (interrupt % 4);
+        let value = self.registers.read_register(register);
+        let value = (value & !(0xff << shift)) | (u32::from(byte) << shift);
+        self.registers.write_register(register, value);
+    }
+}

@@ -1,0 +1,27 @@
+//! Arm Generic Interrupt Controller (GICv1) driver, board-agnostic and host-tested.
+//!
+//! Covers the distributor (enable, priority, target, trigger of every
+//! interrupt ID) and one CPU interface (priority mask, acknowledge, end of
+//! interrupt), as in the Cortex-A9 MPCore and the PL390. The platform hands
+//! over both register blocks; the interrupt numbers belong to the platform.
+//!
+//! Register access goes through the small [`Registers`] trait: reading
+//! ICCIAR acknowledges an interrupt and the set/clear-enable registers act
+//! on the 1 bits written, so host tests use a behavioural model.
+#![no_std]
+
+#[cfg(test)]
+extern crate std;
+
+mod error;
+mod gic;
+mod regs;
+
+#[cfg(test)]
+mod model;
+#[cfg(test)]
+mod tests;
+
+pub use error::Error;
+pub use gic::{Gic, InterruptId, Trigger};
+pub use regs::{CpuInterfaceRegs, DistributorRegs, Mmio, Register, Registers};

@@ -1,0 +1,170 @@
+//! Host tests: set-up, routing and the acknowledge / EOI cycle on a model.
+
+use core::ptr::NonNull;
+
+use volatile::VolatilePtr;
+
+use crate::model::ModelGic;
+use crate::{Error, Gic, Mmio, Register, Registers, Trigger};
+
+/// The LAN9118's line on the RealView PBX-A9, used as sample data.
+const ETHERNET: u32 = 60;
+const UART0: u32 = 44;
+
+fn initialised(lines: usize) -> Gic<ModelGic> {
+    let mut gic = Gic::new(ModelGic::new(lines));
+    gic.init();
+    gic
+}
+
+#[test]
+fn init_quiets_every_shared_line_and_enables_the_controller() {
+    let gic = initialised(96);
+    assert_eq!(gic.line_count(), 96);
+    let model = gic.release();
+    assert!(model.distributor_enabled && model.cpu_interface_enabled);
+    assert!((32..96).all(|id| !model.enabled[id] && !model.pending[id]), "SPIs left enabled or pending");
+    assert!((0..16).all(|id| model.enabled[id]), "SGIs must stay usable");
+    assert!((16..32).all(|id| !model.enabled[id]), "PPIs disabled until asked for");
+    assert!(model.priority.iter().all(|&p| p == 0xa0));
+    assert!(model.targets[32..].iter().all(|&t| t == 1), "SPIs routed to CPU 0");
+    assert!(model.config.iter().skip(2).all(|&c| c == 0), "SPIs level-triggered");
+    assert_eq!(model.priority_mask, 0xf0);
+}
+
+#[test]
+fn an_enabled_pending_line_is_acknowledged_then_ended() {
+    let mut gic = initialised(96);
+    assert!(gic.acknowledge().is_none(), "nothing pending reads as spurious");
+    gic.enable(ETHERNET).unwrap();
+    assert!(gic.is_enabled(ETHERNET).unwrap());
+    gic.set_pending(ETHERNET).unwrap();
+    let irq = gic.acknowledge().expect("pending, enabled line must be signalled");
+    assert_eq!(irq.number(), ETHERNET);
+    assert_eq!(irq.source_cpu(), None);
+    assert!(gic.acknowledge().is_none(), "an active line is not signalled twice");
+    gic.end_of_interrupt(irq);
+    let model = gic.release();
+    assert_eq!(model.end_of_interrupts, [ETHERNET]);
+    assert!(!model.active[ETHERNET as usize]);
+}
+
+#[test]
+fn disabled_lines_and_masked_priorities_are_not_signalled() {
+    let mut gic = initialised(96);
+    gic.set_pending(UART0).unwrap();
+    assert!(gic.acknowledge().is_none(), "disabled line signalled");
+    gic.enable(UART0).unwrap();
+    gic.set_priority(UART0, 0xf0).unwrap();
+    assert!(gic.acknowledge().is_none(), "priority at the mask signalled");
+    gic.set_priority(UART0, 0x10).unwrap();
+    assert_eq!(gic.acknowledge().map(|irq| irq.number()), Some(UART0));
+}
+
+#[test]
+fn more_urgent_priority_is_acknowledged_first() {
+    let mut gic = initialised(96);
+    for id in [UART0, ETHERNET] {
+        gic.enable(id).unwrap();
+        gic.set_pending(id).unwrap();
+    }
+    gic.set_priority(ETHERNET, 0x20).unwrap();
+    let first = gic.acknowledge().unwrap();
+    assert_eq!(first.number(), ETHERNET);
+    gic.end_of_interrupt(first);
+    assert_eq!(gic.acknowledge().unwrap().number(), UART0);
+}
+
+#[test]
+fn byte_and_bit_fields_change_only_their_own_interrupt() {
+    let mut gic = initialised(96);
+    gic.set_priority(ETHERNET, 0x40).unwrap();
+    gic.set_target_cpus(ETHERNET, 0b10).unwrap();
+    gic.set_trigger(ETHERNET, Trigger::Edge).unwrap();
+    gic.disable(ETHERNET + 1).unwrap();
+    let model = gic.release();
+    assert_eq!(model.priority[59..62], [0xa0, 0x40, 0xa0]);
+    assert_eq!(model.targets[59..62], [1, 2, 1]);
+    // Interrupt 60 is field 12 of ICDICFR word 3: edge bit is bit 25.
+    assert_eq!(model.config[3], 1 << 25);
+}
+
+#[test]
+fn out_of_range_and_banked_interrupts_are_refused() {
+    let mut gic = initialised(64);
+    assert_eq!(gic.enable(64), Err(Error::InvalidInterrupt(64)));
+    assert_eq!(gic.set_priority(1020, 0), Err(Error::InvalidInterrupt(1020)));
+    assert_eq!(gic.set_trigger(29, Trigger::Edge), Err(Error::NotConfigurable(29)));
+    assert_eq!(gic.set_target_cpus(3, 1), Err(Error::NotConfigurable(3)));
+    assert_eq!(gic.send_sgi(16, 1), Err(Error::NotConfigurable(16)));
+}
+
+#[test]
+fn software_interrupt_names_targets_and_id() {
+    let mut gic = initialised(64);
+    gic.send_sgi(5, 0b0110).unwrap();
+    assert_eq!(gic.release().software_interrupts, [(0b0110 << 16) | 5]);
+}
+
+#[test]
+fn memory_mapped_access_hits_the_data_sheet_offsets() {
+    let distributor = RamBlock::new();
+    let cpu_interface = RamBlock::new();
+    // SAFETY: both blocks are live, aligned 4 KiB allocations (at least the
+    // size of their register structs) that outlive `regs`, touched by the
+    // test only through the same raw pointers.
+    let mut regs = unsafe {
+        Mmio {
+            distributor: VolatilePtr::new(distributor.base.cast()),
+            cpu_interface: VolatilePtr::new(cpu_interface.base.cast()),
+        }
+    };
+    let table = [
+        (Register::Icddcr, 0x000),
+        (Register::Icdiser(1), 0x104),
+        (Register::Icdicer(2), 0x188),
+        (Register::Icdispr(1), 0x204),
+        (Register::Icdicpr(1), 0x284),
+        (Register::Icdipr(15), 0x43c),
+        (Register::Icdiptr(15), 0x83c),
+        (Register::Icdicfr(3), 0xc0c),
+        (Register::Icdsgir, 0xf00),
+    ];
+    for (index, (register, offset)) in table.into_iter().enumerate() {
+        regs.write_register(register, 0x100 + index as u32);
+        assert_eq!(distributor.peek(offset), 0x100 + index as u32, "{register:?} at {offset:#x}");
+    }
+    for (register, offset) in [(Register::Iccicr, 0x00), (Register::Iccpmr, 0x04), (Register::Icceoir, 0x10)] {
+        regs.write_register(register, 0x5a);
+        assert_eq!(cpu_interface.peek(offset), 0x5a, "{register:?} at {offset:#x}");
+    }
+    cpu_interface.poke(0x0c, 60);
+    distributor.poke(0x004, 2);
+    assert_eq!(regs.read_register(Register::Icciar), 60);
+    assert_eq!(Gic::new(regs).line_count(), 96);
+}
+
+/// A zeroed 4 KiB register block in RAM, reached only through a raw pointer
+/// so that the driver's `VolatilePtr` and the test never alias a reference.
+struct RamBlock {
+    base: NonNull<u32>,
+}
+
+impl RamBlock {
+    fn new() -> Self {
+        let words: &'static mut [u32; 1024] = std::boxed::Box::leak(std::boxed::Box::new([0; 1024]));
+        Self { base: NonNull::from(words).cast() }
+    }
+
+    fn peek(&self, offset: usize) -> u32 {
+        assert!(offset < 0x1000 && offset.is_multiple_of(4));
+        // SAFETY: in bounds and aligned (checked above) of a leaked, live block.
+        unsafe { self.base.add(offset / 4).read_volatile() }
+    }
+
+    fn poke(&self, offset: usize, value: u32) {
+        assert!(offset < 0x1000 && offset.is_multiple_of(4));
+        // SAFETY: in bounds and aligned (checked above) of a leaked, live block.
+        unsafe { self.base.add(offset / 4).write_volatile(value) }
+    }
+}
