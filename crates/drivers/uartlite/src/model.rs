@@ -1,0 +1,123 @@
+//! Behavioural model of the AXI UART Lite (PG142) for host tests.
+
+extern crate std;
+
+use core::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::vec::Vec;
+
+use crate::regs::*;
+
+const FIFO_DEPTH: usize = 16;
+
+#[derive(Default)]
+struct State {
+    rx: VecDeque<u8>,
+    tx: VecDeque<u8>,
+    wire: Vec<u8>,
+    errors: u32,
+    ctrl: u32,
+    writes: Vec<(usize, u32)>,
+}
+
+/// 16-deep FIFOs, error bits cleared by reading STAT_REG, an interrupt
+/// edge when the Rx FIFO becomes non-empty or the Tx FIFO becomes empty.
+#[derive(Default)]
+pub struct UartModel {
+    state: RefCell<State>,
+    /// Characters the line sends out of the Tx FIFO per STAT_REG read.
+    pub tx_per_status_read: Cell<usize>,
+    pub interrupt_edges: Cell<u32>,
+}
+
+impl UartModel {
+    fn edge(&self, s: &State) {
+        if s.ctrl & CTRL_ENABLE_INTR != 0 {
+            self.interrupt_edges.set(self.interrupt_edges.get() + 1);
+        }
+    }
+
+    /// Characters arriving on the line.
+    pub fn receive(&self, bytes: &[u8]) {
+        let mut s = self.state.borrow_mut();
+        for &b in bytes {
+            if s.rx.len() == FIFO_DEPTH {
+                s.errors |= STAT_OVERRUN_ERROR;
+                continue;
+            }
+            s.rx.push_back(b);
+            if s.rx.len() == 1 {
+                self.edge(&s);
+            }
+        }
+    }
+
+    /// A character with a bad stop bit (dropped, flagged).
+    pub fn receive_framing_error(&self) {
+        self.state.borrow_mut().errors |= STAT_FRAME_ERROR;
+    }
+
+    /// The line sends `n` characters from the Tx FIFO.
+    pub fn transmit(&self, n: usize) {
+        let mut s = self.state.borrow_mut();
+        for _ in 0..n {
+            let Some(b) = s.tx.pop_front() else { break };
+            s.wire.push(b);
+            if s.tx.is_empty() {
+                self.edge(&s);
+            }
+        }
+    }
+
+    pub fn wire(&self) -> Vec<u8> {
+        self.state.borrow().wire.clone()
+    }
+
+    pub fn tx_fifo_len(&self) -> usize {
+        self.state.borrow().tx.len()
+    }
+
+    pub fn writes(&self) -> Vec<(usize, u32)> {
+        self.state.borrow().writes.clone()
+    }
+}
+
+impl RegisterAccess for UartModel {
+    fn read(&self, register: Register) -> u32 {
+        if register == Register::StatReg {
+            self.transmit(self.tx_per_status_read.get());
+        }
+        let mut s = self.state.borrow_mut();
+        match register {
+            Register::RxFifo => s.rx.pop_front().map_or(0, u32::from),
+            Register::StatReg => {
+                let mut v = core::mem::take(&mut s.errors);
+                if !s.rx.is_empty() { v |= STAT_RX_FIFO_VALID_DATA }
+                if s.rx.len() == FIFO_DEPTH { v |= STAT_RX_FIFO_FULL }
+                if s.tx.is_empty() { v |= STAT_TX_FIFO_EMPTY }
+                if s.tx.len() == FIFO_DEPTH { v |= STAT_TX_FIFO_FULL }
+                if s.ctrl & CTRL_ENABLE_INTR != 0 { v |= STAT_INTR_ENABLED }
+                v
+            }
+            Register::TxFifo | Register::CtrlReg => 0,
+        }
+    }
+
+    fn write(&self, register: Register, value: u32) {
+        let mut s = self.state.borrow_mut();
+        s.writes.push((register.offset(), value));
+        match register {
+            Register::TxFifo => {
+                if s.tx.len() < FIFO_DEPTH {
+                    s.tx.push_back(value as u8);
+                }
+            }
+            Register::CtrlReg => {
+                if value & CTRL_RST_TX_FIFO != 0 { s.tx.clear() }
+                if value & CTRL_RST_RX_FIFO != 0 { s.rx.clear() }
+                s.ctrl = value & CTRL_ENABLE_INTR;
+            }
+            Register::RxFifo | Register::StatReg => {}
+        }
+    }
+}

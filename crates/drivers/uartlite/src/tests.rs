@@ -1,0 +1,115 @@
+extern crate std;
+
+use std::vec::Vec;
+
+use embedded_io::{Error as _, ErrorKind, Read, ReadReady, Write, WriteReady};
+
+use crate::model::UartModel;
+use crate::{Error, UartLite};
+
+fn read_all<R: crate::RegisterAccess>(uart: &mut UartLite<R>, n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 64];
+    while out.len() < n {
+        let got = uart.read(&mut buf).unwrap();
+        out.extend_from_slice(&buf[..got]);
+    }
+    out
+}
+
+#[test]
+fn new_discards_stale_input_with_one_control_write() {
+    let model = UartModel::default();
+    model.receive(b"junk");
+    let mut uart: UartLite<_> = UartLite::new(&model);
+    assert_eq!(model.writes(), [(0xC, 0x2)]);
+    assert_eq!(uart.try_read_byte(), Ok(None));
+}
+
+#[test]
+fn polled_writes_wait_for_room_and_keep_order() {
+    let model = UartModel::default();
+    model.tx_per_status_read.set(1);
+    let mut uart: UartLite<_> = UartLite::new(&model);
+    let text: Vec<u8> = (0..40).collect();
+    uart.write_all(&text).unwrap();
+    uart.flush().unwrap();
+    assert_eq!(model.wire(), text);
+}
+
+#[test]
+fn write_returns_what_fits_in_the_fifo() {
+    let model = UartModel::default();
+    let mut uart: UartLite<_> = UartLite::new(&model);
+    assert_eq!(uart.write(&[b'x'; 40]).unwrap(), 16);
+    assert!(!uart.write_ready().unwrap());
+    model.transmit(16);
+    assert!(uart.write_ready().unwrap());
+}
+
+#[test]
+fn fmt_write_reaches_the_line() {
+    let model = UartModel::default();
+    model.tx_per_status_read.set(16);
+    let mut uart: UartLite<_> = UartLite::new(&model);
+    core::fmt::Write::write_fmt(&mut uart, format_args!("tick {}\n", 42)).unwrap();
+    model.transmit(16);
+    assert_eq!(model.wire(), b"tick 42\n");
+}
+
+#[test]
+fn interrupt_driven_receive_keeps_more_than_the_fifo_holds() {
+    let model = UartModel::default();
+    let mut uart: UartLite<_> = UartLite::new(&model);
+    uart.enable_interrupt();
+    assert_eq!(model.writes().last(), Some(&(0xC, 0x10)));
+    let data: Vec<u8> = (0..48).collect();
+    for chunk in data.chunks(12) {
+        let edges = model.interrupt_edges.get();
+        model.receive(chunk);
+        assert_eq!(model.interrupt_edges.get(), edges + 1, "Rx FIFO non-empty raises the interrupt");
+        assert_eq!(uart.on_interrupt(), 12);
+    }
+    assert!(uart.read_ready().unwrap());
+    assert_eq!(read_all(&mut uart, 48), data);
+}
+
+#[test]
+fn overrun_is_reported_once_then_the_kept_data() {
+    let model = UartModel::default();
+    let mut uart: UartLite<_> = UartLite::new(&model);
+    let data: Vec<u8> = (0..20).collect();
+    model.receive(&data);
+    let mut buf = [0u8; 32];
+    assert_eq!(uart.read(&mut buf), Err(Error::Overrun));
+    assert_eq!(Error::Overrun.kind(), ErrorKind::Other);
+    assert_eq!(read_all(&mut uart, 16), &data[..16]);
+}
+
+#[test]
+fn framing_error_seen_while_writing_is_not_lost() {
+    let model = UartModel::default();
+    let mut uart: UartLite<_> = UartLite::new(&model);
+    model.receive_framing_error();
+    // Writing reads STAT_REG, which clears the error bit in hardware.
+    uart.write_all(b"hi").unwrap();
+    model.receive(b"A");
+    assert_eq!(uart.try_read_byte(), Err(Error::Framing));
+    assert_eq!(Error::Framing.kind(), ErrorKind::InvalidData);
+    assert_eq!(uart.try_read_byte(), Ok(Some(b'A')));
+}
+
+#[test]
+fn full_ring_leaves_characters_in_the_fifo() {
+    let model = UartModel::default();
+    let mut uart: UartLite<_, 4> = UartLite::new(&model);
+    model.receive(b"abcdef");
+    assert_eq!(uart.on_interrupt(), 4);
+    let mut buf = [0u8; 8];
+    let mut got = Vec::new();
+    while got.len() < 6 {
+        let n = uart.read(&mut buf).unwrap();
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(got, b"abcdef");
+}

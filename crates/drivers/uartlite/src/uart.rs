@@ -1,0 +1,193 @@
+//! The UART: polled transmit, polled or interrupt-driven receive.
+
+use heapless::Deque;
+
+use crate::error::Error;
+use crate::regs::{
+    Register, RegisterAccess, CTRL_ENABLE_INTR, CTRL_RST_RX_FIFO, STAT_ERRORS,
+    STAT_RX_FIFO_VALID_DATA, STAT_TX_FIFO_EMPTY, STAT_TX_FIFO_FULL,
+};
+
+/// An AXI UART Lite with a software receive ring of `RX_CAPACITY` bytes.
+///
+/// Line settings (baud rate, data bits, parity) are synthesis options of
+/// the core, not registers, so there is nothing to configure at run time.
+#[derive(Debug)]
+pub struct UartLite<R, const RX_CAPACITY: usize = 64> {
+    regs: R,
+    received: Deque<u8, RX_CAPACITY>,
+    /// STAT_REG error bits seen but not yet reported (reading STAT_REG
+    /// clears them in hardware, so every read is remembered here).
+    pending_errors: u32,
+}
+
+impl<R: RegisterAccess, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
+    /// Takes over the UART in polled mode: discards stale input and turns
+    /// the interrupt off with one write, CTRL_REG = 0x2 (Reset Rx FIFO).
+    /// The Tx FIFO is left alone so earlier boot output still drains.
+    pub fn new(regs: R) -> Self {
+        regs.write(Register::CtrlReg, CTRL_RST_RX_FIFO);
+        Self { regs, received: Deque::new(), pending_errors: 0 }
+    }
+
+    /// Turns the interrupt on (CTRL_REG = 0x10). The core raises it when
+    /// the Rx FIFO becomes non-empty or the Tx FIFO becomes empty (an edge:
+    /// configure the INTC input as edge-triggered); the platform then calls
+    /// [`UartLite::on_interrupt`].
+    pub fn enable_interrupt(&mut self) {
+        self.regs.write(Register::CtrlReg, CTRL_ENABLE_INTR);
+    }
+
+    /// Turns the interrupt off (CTRL_REG = 0).
+    pub fn disable_interrupt(&mut self) {
+        self.regs.write(Register::CtrlReg, 0);
+    }
+
+    /// Interrupt entry: moves received characters from the 16-deep Rx FIFO
+    /// into the ring and returns how many. Characters that do not fit stay
+    /// in the FIFO (if it then overflows, [`Error::Overrun`] is reported).
+    pub fn on_interrupt(&mut self) -> usize {
+        self.drain_rx_fifo()
+    }
+
+    fn status(&mut self) -> u32 {
+        let status = self.regs.read(Register::StatReg);
+        self.pending_errors |= status & STAT_ERRORS;
+        status
+    }
+
+    fn drain_rx_fifo(&mut self) -> usize {
+        let mut moved = 0;
+        while !self.received.is_full() && self.status() & STAT_RX_FIFO_VALID_DATA != 0 {
+            let byte = self.regs.read(Register::RxFifo) as u8;
+            // Cannot fail: checked not full above.
+            let _ = self.received.push_back(byte);
+            moved += 1;
+        }
+        moved
+    }
+
+    fn take_error(&mut self) -> Option<Error> {
+        let error = Error::from_status(self.pending_errors)?;
+        self.pending_errors &= !error.status_bit();
+        Some(error)
+    }
+
+    /// Returns the next received byte, a pending error, or `Ok(None)` if
+    /// nothing has arrived.
+    pub fn try_read_byte(&mut self) -> Result<Option<u8>, Error> {
+        self.drain_rx_fifo();
+        if let Some(error) = self.take_error() {
+            return Err(error);
+        }
+        Ok(self.received.pop_front())
+    }
+
+    /// Queues one byte, waiting while the Tx FIFO is full.
+    pub fn write_byte(&mut self, byte: u8) {
+        while self.status() & STAT_TX_FIFO_FULL != 0 {
+            core::hint::spin_loop();
+        }
+        self.regs.write(Register::TxFifo, u32::from(byte));
+    }
+
+    /// Waits until the Tx FIFO is empty.
+    pub fn flush_blocking(&mut self) {
+        while self.status() & STAT_TX_FIFO_EMPTY == 0 {
+            core::hint::spin_loop();
+        }
+    }
+
+    /// Whether a byte or an error can be read without waiting.
+    pub fn rx_ready(&mut self) -> bool {
+        let status = self.status();
+        !self.received.is_empty() || self.pending_errors != 0 || status & STAT_RX_FIFO_VALID_DATA != 0
+    }
+
+    /// Whether at least one byte can be written without waiting.
+    pub fn tx_ready(&mut self) -> bool {
+        self.status() & STAT_TX_FIFO_FULL == 0
+    }
+}
+
+impl<R: RegisterAccess, const N: usize> embedded_io::ErrorType for UartLite<R, N> {
+    type Error = Error;
+}
+
+impl<R: RegisterAccess, const N: usize> embedded_io::Read for UartLite<R, N> {
+    /// Blocks until at least one byte (or an error) is there, then returns
+    /// what is available without waiting further.
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let first = loop {
+            match self.try_read_byte()? {
+                Some(byte) => break byte,
+                None => core::hint::spin_loop(),
+            }
+        };
+        buf[0] = first;
+        let mut count = 1;
+        while count < buf.len() {
+            // An error after the first byte waits for the next call.
+            if self.pending_errors != 0 {
+                break;
+            }
+            match self.received.pop_front() {
+                Some(byte) => buf[count] = byte,
+                None => {
+                    if self.drain_rx_fifo() == 0 {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+impl<R: RegisterAccess, const N: usize> embedded_io::ReadReady for UartLite<R, N> {
+    fn read_ready(&mut self) -> Result<bool, Error> {
+        Ok(self.rx_ready())
+    }
+}
+
+impl<R: RegisterAccess, const N: usize> embedded_io::Write for UartLite<R, N> {
+    /// Waits for room for one byte, then queues as many as fit.
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        let Some((&first, rest)) = buf.split_first() else { return Ok(0) };
+        self.write_byte(first);
+        let mut count = 1;
+        for &byte in rest {
+            if !self.tx_ready() {
+                break;
+            }
+            self.regs.write(Register::TxFifo, u32::from(byte));
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        self.flush_blocking();
+        Ok(())
+    }
+}
+
+impl<R: RegisterAccess, const N: usize> embedded_io::WriteReady for UartLite<R, N> {
+    fn write_ready(&mut self) -> Result<bool, Error> {
+        Ok(self.tx_ready())
+    }
+}
+
+impl<R: RegisterAccess, const N: usize> core::fmt::Write for UartLite<R, N> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for &byte in s.as_bytes() {
+            self.write_byte(byte);
+        }
+        Ok(())
+    }
+}
