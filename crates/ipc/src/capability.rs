@@ -1,0 +1,108 @@
+//! Capability selectors and typed capabilities.
+
+use core::fmt;
+use core::marker::PhantomData;
+
+/// An index into a component's capability space.
+///
+/// A selector only means something in the space of the component that holds
+/// it; the kernel translates selectors carried in a message into the
+/// receiver's space.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CapSel(pub u32);
+
+impl CapSel {
+    /// The selector that designates nothing; calls through it fail with
+    /// [`crate::TransportError::InvalidCapability`].
+    pub const INVALID: CapSel = CapSel(u32::MAX);
+
+    /// Whether this is not [`CapSel::INVALID`].
+    #[inline]
+    pub const fn is_valid(self) -> bool {
+        self.0 != Self::INVALID.0
+    }
+}
+
+/// An RPC interface, implemented by [`crate::interface!`] for `dyn Trait`.
+pub trait Interface {
+    /// The trait's name, for diagnostics.
+    const NAME: &'static str;
+    /// Opcodes used by this interface including everything it inherits:
+    /// a derived interface numbers its own methods from here.
+    const OPCODE_COUNT: usize;
+}
+
+/// `Self` is `B` or derives from it: a capability for `Self` may be used as
+/// a capability for `B`. Implemented by [`crate::interface!`] for the
+/// interface itself and for each listed base interface.
+pub trait Inherits<B: ?Sized> {}
+
+/// A capability for an RPC object implementing interface `I` (`dyn Trait`).
+///
+/// It is a selector plus a type: it can be copied, compared, sent in a
+/// message (it then travels in a capability slot, not in the words) and
+/// converted to a base interface with [`Capability::upcast`].
+pub struct Capability<I: ?Sized> {
+    selector: CapSel,
+    interface: PhantomData<fn(&I)>,
+}
+
+impl<I: ?Sized> Capability<I> {
+    /// Wraps a selector that the caller knows designates an `I` object
+    /// (the entrypoint that manages the object, or a test).
+    #[inline]
+    pub const fn from_selector(selector: CapSel) -> Self {
+        Self { selector, interface: PhantomData }
+    }
+
+    /// The capability that designates nothing.
+    #[inline]
+    pub const fn invalid() -> Self {
+        Self::from_selector(CapSel::INVALID)
+    }
+
+    /// The selector in the holder's capability space.
+    #[inline]
+    pub const fn selector(self) -> CapSel {
+        self.selector
+    }
+
+    /// Whether this is not [`Capability::invalid`].
+    #[inline]
+    pub const fn is_valid(self) -> bool {
+        self.selector.is_valid()
+    }
+
+    /// The same capability seen through base interface `B`
+    /// (Genode's `Capability<Derived>` to `Capability<Base>`).
+    #[inline]
+    pub const fn upcast<B: ?Sized>(self) -> Capability<B>
+    where
+        I: Inherits<B>,
+    {
+        Capability::from_selector(self.selector)
+    }
+}
+
+impl<I: ?Sized> Clone for Capability<I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I: ?Sized> Copy for Capability<I> {}
+
+impl<I: ?Sized> PartialEq for Capability<I> {
+    fn eq(&self, other: &Self) -> bool {
+        self.selector == other.selector
+    }
+}
+
+impl<I: ?Sized> Eq for Capability<I> {}
+
+impl<I: ?Sized> fmt::Debug for Capability<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Capability({})", self.selector.0)
+    }
+}

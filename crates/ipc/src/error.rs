@@ -1,0 +1,103 @@
+//! Transport failures and message decoding errors.
+
+use core::fmt;
+
+/// Why a message could not be decoded (or encoded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MessageError {
+    /// The opcode names no method of the interface.
+    UnknownOpcode,
+    /// Too few or too many words or capabilities for what was expected, or
+    /// a count beyond the UTCB.
+    WrongLength,
+    /// A word does not encode a value of the expected type (an enum tag, a
+    /// `bool`, a `char`, UTF-8, an integer out of range).
+    InvalidValue,
+    /// A length-prefixed payload is longer than its declared capacity.
+    PayloadTooLarge,
+}
+
+/// Why an RPC failed outside the called method: every interface's error
+/// type holds these (`E: From<TransportError>`).
+///
+/// The discriminants are the codes carried in [`crate::Utcb::error`]; 0
+/// means "no error".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The capability designates nothing in the caller's capability space.
+    InvalidCapability = 1,
+    /// The object was revoked (dissolved) or its server is gone.
+    ServerDead = 2,
+    /// The server does not know the opcode.
+    UnknownOpcode = 3,
+    /// Request or reply had the wrong number of words or capabilities.
+    WrongLength = 4,
+    /// Request or reply held a word that does not decode.
+    InvalidValue = 5,
+    /// A length-prefixed payload exceeded its capacity.
+    PayloadTooLarge = 6,
+}
+
+impl TransportError {
+    /// The code for [`crate::Utcb::error`].
+    #[inline]
+    pub const fn code(self) -> u32 {
+        self as u32
+    }
+
+    /// Decodes a non-zero [`crate::Utcb::error`] code; unknown codes (from
+    /// a newer kernel) read as [`TransportError::InvalidValue`].
+    #[inline]
+    pub const fn from_code(code: u32) -> Option<Self> {
+        Some(match code {
+            0 => return None,
+            1 => Self::InvalidCapability,
+            2 => Self::ServerDead,
+            3 => Self::UnknownOpcode,
+            4 => Self::WrongLength,
+            6 => Self::PayloadTooLarge,
+            _ => Self::InvalidValue,
+        })
+    }
+}
+
+impl From<MessageError> for TransportError {
+    fn from(error: MessageError) -> Self {
+        match error {
+            MessageError::UnknownOpcode => Self::UnknownOpcode,
+            MessageError::WrongLength => Self::WrongLength,
+            MessageError::InvalidValue => Self::InvalidValue,
+            MessageError::PayloadTooLarge => Self::PayloadTooLarge,
+        }
+    }
+}
+
+impl fmt::Display for MessageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownOpcode => "unknown opcode",
+            Self::WrongLength => "wrong message length",
+            Self::InvalidValue => "invalid value in message",
+            Self::PayloadTooLarge => "payload too large",
+        })
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::InvalidCapability => "invalid capability",
+            Self::ServerDead => "object revoked or server dead",
+            Self::UnknownOpcode => "unknown opcode",
+            Self::WrongLength => "wrong message length",
+            Self::InvalidValue => "invalid value in message",
+            Self::PayloadTooLarge => "payload too large",
+        })
+    }
+}
+
+impl core::error::Error for MessageError {}
+impl core::error::Error for TransportError {}

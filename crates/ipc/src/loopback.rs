@@ -1,0 +1,124 @@
+//! A host transport that plays the kernel: copies messages between UTCBs and dispatches.
+
+use crate::capability::{CapSel, Capability};
+use crate::error::TransportError;
+use crate::rpc::{Dispatch, RpcObject, Serve, Transport};
+use crate::utcb::Utcb;
+
+/// What a selector designates in the [`Loopback`]'s capability space.
+enum Slot<'a> {
+    Empty,
+    Live(&'a mut dyn Dispatch),
+    Revoked,
+}
+
+/// Stale contents of the server's UTCB before each request, so that a
+/// server reading words it was not sent reads garbage, as it would on a
+/// real kernel that copies only the used words.
+const STALE_WORD: usize = 0x5a5a_5a5a;
+
+/// The kernel's IPC path on the host, for tests: one client thread (its
+/// UTCB is inside), up to `N` RPC objects served by one server UTCB.
+///
+/// A call checks the capability, copies the header and exactly the used
+/// words and capabilities into the server UTCB (checking that every
+/// capability sent is valid), dispatches, and copies the reply back the
+/// same way. All components share one capability space here, so
+/// "translation" keeps selectors unchanged.
+pub struct Loopback<'a, const N: usize> {
+    client: Utcb,
+    server: Utcb,
+    objects: [Slot<'a>; N],
+    calls: usize,
+}
+
+impl<'a, const N: usize> Loopback<'a, N> {
+    /// A loopback with no objects.
+    pub fn new() -> Self {
+        Self {
+            client: Utcb::new(),
+            server: Utcb::new(),
+            objects: core::array::from_fn(|_| Slot::Empty),
+            calls: 0,
+        }
+    }
+
+    /// Serves `object` and returns its capability (Genode's
+    /// `Rpc_entrypoint::manage`), or `None` when all `N` slots are taken.
+    pub fn manage<I, S>(&mut self, object: &'a mut RpcObject<I, S>) -> Option<Capability<I>>
+    where
+        I: ?Sized + Serve<S>,
+    {
+        self.manage_dispatch(object).map(Capability::from_selector)
+    }
+
+    /// Serves an untyped `object`; returns its selector.
+    pub fn manage_dispatch(&mut self, object: &'a mut dyn Dispatch) -> Option<CapSel> {
+        let index = self.objects.iter().position(|slot| matches!(slot, Slot::Empty))?;
+        self.objects[index] = Slot::Live(object);
+        Some(CapSel(index as u32))
+    }
+
+    /// Revokes the object behind `selector`: later calls fail with
+    /// [`TransportError::ServerDead`].
+    pub fn dissolve(&mut self, selector: CapSel) {
+        if let Some(slot) = self.objects.get_mut(selector.0 as usize) {
+            *slot = Slot::Revoked;
+        }
+    }
+
+    /// The server's UTCB as the last request left it (the reply).
+    pub fn server_utcb(&self) -> &Utcb {
+        &self.server
+    }
+
+    /// Requests that reached a server.
+    pub fn calls(&self) -> usize {
+        self.calls
+    }
+
+    fn check_caps(&self, utcb: &Utcb) -> Result<(), TransportError> {
+        let caps = utcb.used_caps().ok_or(TransportError::WrongLength)?;
+        for selector in caps {
+            if !selector.is_valid() {
+                continue;
+            }
+            match self.objects.get(selector.0 as usize) {
+                Some(Slot::Live(_)) | Some(Slot::Revoked) => {}
+                _ => return Err(TransportError::InvalidCapability),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<const N: usize> Default for Loopback<'_, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> Transport for Loopback<'_, N> {
+    fn utcb(&mut self) -> &mut Utcb {
+        &mut self.client
+    }
+
+    fn call(&mut self, capability: CapSel) -> Result<(), TransportError> {
+        match self.objects.get(capability.0 as usize) {
+            Some(Slot::Live(_)) => {}
+            Some(Slot::Revoked) => return Err(TransportError::ServerDead),
+            Some(Slot::Empty) | None => return Err(TransportError::InvalidCapability),
+        }
+        self.check_caps(&self.client)?;
+        self.server.words = [STALE_WORD; crate::MSG_WORDS];
+        self.server.caps = [CapSel(STALE_WORD as u32); crate::MSG_CAPS];
+        self.server.copy_message_from(&self.client)?;
+        self.server.badge = capability.0 as usize;
+        if let Some(Slot::Live(object)) = self.objects.get_mut(capability.0 as usize) {
+            object.dispatch(&mut self.server);
+        }
+        self.calls += 1;
+        self.check_caps(&self.server)?;
+        self.client.copy_message_from(&self.server)
+    }
+}

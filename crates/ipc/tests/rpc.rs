@@ -1,0 +1,120 @@
+//! End to end over the loopback transport: inheritance, declared errors,
+//! capability arguments and returns, transport failures.
+
+mod common;
+
+use common::*;
+use ferrode_ipc::{
+    Bytes, Capability, Client, Interface, Loopback, RpcObject, TransportError, Utcb,
+};
+
+#[test]
+fn opcodes_number_inherited_methods_first() {
+    assert_eq!(<dyn Base as Interface>::OPCODE_COUNT, 2);
+    assert_eq!(<dyn Calculator as Interface>::OPCODE_COUNT, 7);
+    assert_eq!(<dyn Scientific as Interface>::OPCODE_COUNT, 8);
+    assert_eq!(<dyn Counter as Interface>::OPCODE_COUNT, 1);
+}
+
+#[test]
+fn client_stub_reaches_the_server_and_back() {
+    let mut calculator = RpcObject::<dyn Calculator, _>::new(CalculatorServer::default());
+    let mut counter_object = RpcObject::<dyn Counter, _>::new(CounterServer::default());
+    let mut kernel = Loopback::<4>::new();
+    let calculator_cap = kernel.manage(&mut calculator).unwrap();
+    let counter_cap = kernel.manage(&mut counter_object).unwrap();
+
+    let mut client = Client::new(&mut kernel, calculator_cap);
+    assert_eq!(client.add(2, 40), Ok(42));
+    assert_eq!(client.add(u32::MAX, 1), Err(CalcError::Overflow { a: u32::MAX, b: 1 }));
+    assert_eq!(client.divide(-9, 2), Ok(-4));
+    assert_eq!(client.divide(1, 0), Err(CalcError::DivideByZero));
+    // Inherited methods through the derived stub.
+    assert_eq!(client.ping(), Ok(()));
+    assert_eq!(client.name().unwrap().as_str(), "calculator");
+    // A capability argument, then the same capability returned.
+    assert_eq!(client.counter(), Ok(Capability::invalid()));
+    assert_eq!(client.set_counter(counter_cap), Ok(true));
+    let returned = client.counter().unwrap();
+    assert_eq!(returned, counter_cap);
+    let data = Bytes::<200>::from_slice(&[7; 150]).unwrap();
+    assert_eq!(client.checksum(data), Ok(7 * 150));
+
+    let transport = client.into_transport();
+    let mut counter = Client::new(transport, returned);
+    assert_eq!(counter.increment(5), Ok(5));
+    assert_eq!(counter.increment(1 << 40), Ok(5 + (1 << 40)));
+    drop(counter);
+    assert_eq!(calculator.server().pings, 1);
+    assert_eq!(counter_object.server().value, 5 + (1 << 40));
+}
+
+#[test]
+fn derived_capability_upcasts_to_its_bases() {
+    let mut scientific = RpcObject::<dyn Scientific, _>::new(CalculatorServer::default());
+    let mut kernel = Loopback::<2>::new();
+    let capability: Capability<dyn Scientific> = kernel.manage(&mut scientific).unwrap();
+
+    let mut client = Client::new(&mut kernel, capability);
+    assert_eq!(client.square(-3), Ok(9));
+    assert_eq!(client.add(1, 2), Ok(3));
+    let mut base = client.upcast::<dyn Base>();
+    assert_eq!(base.ping(), Ok(()));
+    let as_calculator: Capability<dyn Calculator> = capability.upcast();
+    let mut calculator = Client::new(base.into_transport(), as_calculator);
+    assert_eq!(calculator.add(20, 22), Ok(42));
+    drop(calculator);
+    assert_eq!(scientific.server().pings, 1);
+}
+
+#[test]
+fn calls_through_invalid_or_revoked_capabilities_fail() {
+    let mut calculator = RpcObject::<dyn Calculator, _>::new(CalculatorServer::default());
+    let mut kernel = Loopback::<2>::new();
+    let capability = kernel.manage(&mut calculator).unwrap();
+
+    let mut invalid = Client::new(&mut kernel, Capability::<dyn Calculator>::invalid());
+    assert_eq!(invalid.ping(), Err(CalcError::Transport(TransportError::InvalidCapability)));
+    let foreign = Capability::<dyn Calculator>::from_selector(ferrode_ipc::CapSel(1));
+    let mut unmanaged = Client::new(invalid.into_transport(), foreign);
+    assert_eq!(unmanaged.ping(), Err(CalcError::Transport(TransportError::InvalidCapability)));
+
+    let kernel = unmanaged.into_transport();
+    kernel.dissolve(capability.selector());
+    let mut revoked = Client::new(kernel, capability);
+    assert_eq!(revoked.add(1, 1), Err(CalcError::Transport(TransportError::ServerDead)));
+}
+
+#[test]
+fn sending_a_capability_the_sender_does_not_hold_fails() {
+    let mut calculator = RpcObject::<dyn Calculator, _>::new(CalculatorServer::default());
+    let mut kernel = Loopback::<2>::new();
+    let capability = kernel.manage(&mut calculator).unwrap();
+    let bogus = Capability::<dyn Counter>::from_selector(ferrode_ipc::CapSel(77));
+
+    let mut client = Client::new(&mut kernel, capability);
+    assert_eq!(
+        client.set_counter(bogus),
+        Err(CalcError::Transport(TransportError::InvalidCapability))
+    );
+    assert_eq!(client.counter(), Ok(Capability::invalid()), "the bad request never arrived");
+}
+
+#[test]
+fn only_the_used_words_are_copied() {
+    let mut calculator = RpcObject::<dyn Calculator, _>::new(CalculatorServer::default());
+    let mut kernel = Loopback::<1>::new();
+    let capability = kernel.manage(&mut calculator).unwrap();
+    {
+        use ferrode_ipc::Transport;
+        kernel.utcb().words = [0xfeed; 64];
+    }
+    let mut client = Client::new(&mut kernel, capability);
+    assert_eq!(client.add(1, 2), Ok(3));
+    let kernel = client.into_transport();
+    let server: &Utcb = kernel.server_utcb();
+    assert_eq!(server.word_count, 2, "reply: Ok tag and the sum");
+    assert_eq!(&server.words[..2], &[0, 3]);
+    assert_ne!(server.words[2], 0xfeed, "word 2 was not part of the request");
+    assert_eq!(server.badge, capability.selector().0 as usize);
+}
