@@ -16,7 +16,9 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidInterrupt(id) => write!(f, "interrupt {id} is not implemented by this GIC"),
+            Self::InvalidInterrupt(id) => {
+                write!(f, "interrupt {id} is not implemented by this GIC")
+            }
             Self::NotConfigurable(id) => write!(f, "interrupt {id} cannot be configured this way"),
         }
     }

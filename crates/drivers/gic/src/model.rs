@@ -55,7 +55,9 @@ impl ModelGic {
     }
 
     fn bits(flags: &[bool], word: usize) -> u32 {
-        (0..32).filter(|&bit| flags[word * 32 + bit]).fold(0, |acc, bit| acc | (1 << bit))
+        (0..32)
+            .filter(|&bit| flags[word * 32 + bit])
+            .fold(0, |acc, bit| acc | (1 << bit))
     }
 
     fn apply_bits(flags: &mut [bool], word: usize, value: u32, set: bool) {
@@ -102,8 +104,12 @@ impl Registers for ModelGic {
             Register::Icdicer(n) => Self::apply_bits(&mut self.enabled, n, value, false),
             Register::Icdispr(n) => Self::apply_bits(&mut self.pending, n, value, true),
             Register::Icdicpr(n) => Self::apply_bits(&mut self.pending, n, value, false),
-            Register::Icdipr(n) => self.priority[n * 4..n * 4 + 4].copy_from_slice(&value.to_le_bytes()),
-            Register::Icdiptr(n) => self.targets[n * 4..n * 4 + 4].copy_from_slice(&value.to_le_bytes()),
+            Register::Icdipr(n) => {
+                self.priority[n * 4..n * 4 + 4].copy_from_slice(&value.to_le_bytes())
+            }
+            Register::Icdiptr(n) => {
+                self.targets[n * 4..n * 4 + 4].copy_from_slice(&value.to_le_bytes())
+            }
             Register::Icdicfr(n) => self.config[n] = value,
             Register::Icdsgir => self.software_interrupts.push(value),
             Register::Iccicr => self.cpu_interface_enabled = value & 1 != 0,

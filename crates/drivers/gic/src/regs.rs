@@ -160,11 +160,16 @@ pub struct Mmio<'a> {
 ///
 /// # Panics
 /// If `index` is out of bounds (the driver never asks for that).
-fn element<'a, const N: usize>(array: VolatilePtr<'a, [u32; N]>, index: usize) -> VolatilePtr<'a, u32> {
+fn element<'a, const N: usize>(
+    array: VolatilePtr<'a, [u32; N]>,
+    index: usize,
+) -> VolatilePtr<'a, u32> {
     assert!(index < N, "register index {index} out of {N}");
     // SAFETY: `index < N`, so the element lies inside the array the
     // VolatilePtr already covers, with the same lifetime and access.
-    unsafe { array.map(|pointer| NonNull::new_unchecked(pointer.as_ptr().cast::<u32>().add(index))) }
+    unsafe {
+        array.map(|pointer| NonNull::new_unchecked(pointer.as_ptr().cast::<u32>().add(index)))
+    }
 }
 
 impl Registers for Mmio<'_> {

@@ -25,7 +25,10 @@ pub const fn baud_rate_divisor(uart_clock_hz: u32, baud_rate: u32) -> Option<Bau
     if integer == 0 || integer > 0xffff {
         return None;
     }
-    Some(BaudRateDivisor { integer: integer as u16, fractional: (sixty_fourths & 0x3f) as u8 })
+    Some(BaudRateDivisor {
+        integer: integer as u16,
+        fractional: (sixty_fourths & 0x3f) as u8,
+    })
 }
 
 /// Bits per character.
@@ -77,7 +80,12 @@ pub struct Config {
 impl Default for Config {
     /// 115200 baud, 8 data bits, no parity, 1 stop bit.
     fn default() -> Self {
-        Self { baud_rate: 115_200, data_bits: DataBits::Eight, parity: Parity::None, stop_bits: StopBits::One }
+        Self {
+            baud_rate: 115_200,
+            data_bits: DataBits::Eight,
+            parity: Parity::None,
+            stop_bits: StopBits::One,
+        }
     }
 }
 

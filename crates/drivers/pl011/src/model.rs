@@ -34,7 +34,10 @@ pub const FIFO_DEPTH: usize = 16;
 
 impl ModelUart {
     pub fn new() -> Self {
-        Self { line_drains: true, ..Self::default() }
+        Self {
+            line_drains: true,
+            ..Self::default()
+        }
     }
 
     fn drain_line(&mut self) {

@@ -46,7 +46,11 @@ impl<R: Registers> Pl011<R> {
     /// Wraps the UART whose registers are `registers`, clocked by UARTCLK at
     /// `uart_clock_hz`. Touches no register: call [`Pl011::configure`].
     pub const fn new(registers: R, uart_clock_hz: u32) -> Self {
-        Self { registers, uart_clock_hz, pending_error: None }
+        Self {
+            registers,
+            uart_clock_hz,
+            pending_error: None,
+        }
     }
 
     /// Programs baud rate and frame format, enables the FIFOs, transmitter
@@ -56,15 +60,20 @@ impl<R: Registers> Pl011<R> {
         let divisor = config.divisor(self.uart_clock_hz)?;
         self.registers.write_register(Register::Cr, 0);
         self.wait_idle();
-        self.registers.write_register(Register::Ibrd, u32::from(divisor.integer));
-        self.registers.write_register(Register::Fbrd, u32::from(divisor.fractional));
+        self.registers
+            .write_register(Register::Ibrd, u32::from(divisor.integer));
+        self.registers
+            .write_register(Register::Fbrd, u32::from(divisor.fractional));
         // The divisor is latched by this write to UARTLCR_H.
-        self.registers.write_register(Register::LcrH, config.line_control());
+        self.registers
+            .write_register(Register::LcrH, config.line_control());
         self.registers.write_register(Register::Imsc, 0);
-        self.registers.write_register(Register::Icr, Interrupts::ALL.0);
+        self.registers
+            .write_register(Register::Icr, Interrupts::ALL.0);
         self.registers.write_register(Register::RsrEcr, 0);
         self.pending_error = None;
-        self.registers.write_register(Register::Cr, cr::UARTEN | cr::TXE | cr::RXE);
+        self.registers
+            .write_register(Register::Cr, cr::UARTEN | cr::TXE | cr::RXE);
         Ok(())
     }
 
@@ -112,7 +121,8 @@ impl<R: Registers> Pl011<R> {
 
     /// Unmasks exactly the sources in `interrupts` (UARTIMSC).
     pub fn set_interrupt_mask(&mut self, interrupts: Interrupts) {
-        self.registers.write_register(Register::Imsc, interrupts.0 & Interrupts::ALL.0);
+        self.registers
+            .write_register(Register::Imsc, interrupts.0 & Interrupts::ALL.0);
     }
 
     /// Interrupt entry point: returns the pending unmasked sources (UARTMIS)

@@ -19,7 +19,10 @@ fn started(prescale: Prescale) -> (Sp804<ModelTimer>, ModelTimer) {
 
 #[test]
 fn a_prescaler_that_leaves_no_ticks_is_rejected() {
-    assert_eq!(Sp804::new(ModelTimer::default(), 255, Prescale::Divide256).err(), Some(Error::ZeroTickRate));
+    assert_eq!(
+        Sp804::new(ModelTimer::default(), 255, Prescale::Divide256).err(),
+        Some(Error::ZeroTickRate)
+    );
 }
 
 #[test]
@@ -29,7 +32,11 @@ fn clock_counts_exact_ticks_across_the_32_bit_wrap() {
     model.0.borrow_mut().advance(3_000_000_000);
     assert_eq!(timer.now(), 3_000_000_000);
     model.0.borrow_mut().advance(3_000_000_000);
-    assert_eq!(timer.now(), 6_000_000_000, "the 64-bit clock must survive the hardware wrap");
+    assert_eq!(
+        timer.now(),
+        6_000_000_000,
+        "the 64-bit clock must survive the hardware wrap"
+    );
     assert_eq!(timer.now_ns(), 6_000_000_000_000);
 }
 
@@ -50,7 +57,10 @@ fn alarm_expires_once_and_not_before_its_time() {
     model.0.borrow_mut().advance(1);
     assert!(timer.handle_interrupt());
     assert!(!timer.take_expired(), "an expiry is reported once");
-    assert!(!model.0.borrow().counters[1].raw_interrupt, "interrupt line must be cleared");
+    assert!(
+        !model.0.borrow().counters[1].raw_interrupt,
+        "interrupt line must be cleared"
+    );
 }
 
 #[test]
@@ -84,7 +94,10 @@ fn delay_waits_at_least_the_requested_time() {
     let before = timer.now();
     timer.delay_us(100);
     let waited = timer.now() - before;
-    assert!((100..130).contains(&waited), "waited {waited} ticks for 100 us");
+    assert!(
+        (100..130).contains(&waited),
+        "waited {waited} ticks for 100 us"
+    );
 }
 
 #[test]
@@ -124,8 +137,11 @@ struct RamBlock {
 
 impl RamBlock {
     fn new() -> Self {
-        let words: &'static mut [u32; 1024] = std::boxed::Box::leak(std::boxed::Box::new([0; 1024]));
-        Self { base: NonNull::from(words).cast() }
+        let words: &'static mut [u32; 1024] =
+            std::boxed::Box::leak(std::boxed::Box::new([0; 1024]));
+        Self {
+            base: NonNull::from(words).cast(),
+        }
     }
 
     fn peek(&self, offset: usize) -> u32 {

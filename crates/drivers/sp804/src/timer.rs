@@ -61,16 +61,31 @@ impl<R: Registers> Sp804<R> {
         if tick_hz == 0 {
             return Err(Error::ZeroTickRate);
         }
-        let mut timer = Self { registers, tick_hz, prescale, last_count: u32::MAX, elapsed: 0, alarm_remaining: 0 };
+        let mut timer = Self {
+            registers,
+            tick_hz,
+            prescale,
+            last_count: u32::MAX,
+            elapsed: 0,
+            alarm_remaining: 0,
+        };
         for counter in [Counter::Timer1, Counter::Timer2] {
-            timer.registers.write_register(Register::Control(counter), 0);
+            timer
+                .registers
+                .write_register(Register::Control(counter), 0);
             timer.registers.write_register(Register::IntClr(counter), 1);
         }
         // Free-running mode counts down from 0xffffffff and wraps there.
-        timer.registers.write_register(Register::Load(Counter::Timer1), u32::MAX);
+        timer
+            .registers
+            .write_register(Register::Load(Counter::Timer1), u32::MAX);
         let free_running = control::TIMER_EN | control::TIMER_SIZE_32 | prescale.control_bits();
-        timer.registers.write_register(Register::Control(Counter::Timer1), free_running);
-        timer.last_count = timer.registers.read_register(Register::Value(Counter::Timer1));
+        timer
+            .registers
+            .write_register(Register::Control(Counter::Timer1), free_running);
+        timer.last_count = timer
+            .registers
+            .read_register(Register::Value(Counter::Timer1));
         Ok(timer)
     }
 
@@ -92,13 +107,15 @@ impl<R: Registers> Sp804<R> {
         let alarm = Counter::Timer2;
         self.registers.write_register(Register::Control(alarm), 0);
         self.registers.write_register(Register::IntClr(alarm), 1);
-        self.registers.write_register(Register::Load(alarm), period as u32);
+        self.registers
+            .write_register(Register::Load(alarm), period as u32);
         let one_shot = control::TIMER_EN
             | control::ONE_SHOT
             | control::TIMER_SIZE_32
             | control::INT_ENABLE
             | self.prescale.control_bits();
-        self.registers.write_register(Register::Control(alarm), one_shot);
+        self.registers
+            .write_register(Register::Control(alarm), one_shot);
     }
 }
 
@@ -108,7 +125,9 @@ impl<R: Registers> Monotonic for Sp804<R> {
     }
 
     fn now(&mut self) -> u64 {
-        let count = self.registers.read_register(Register::Value(Counter::Timer1));
+        let count = self
+            .registers
+            .read_register(Register::Value(Counter::Timer1));
         // A down-counter: ticks passed are the drop since last time, modulo
         // its 2^32 period.
         self.elapsed += u64::from(self.last_count.wrapping_sub(count));
@@ -125,20 +144,24 @@ impl<R: Registers> Alarm for Sp804<R> {
 
     fn disarm(&mut self) {
         self.alarm_remaining = 0;
-        self.registers.write_register(Register::Control(Counter::Timer2), 0);
-        self.registers.write_register(Register::IntClr(Counter::Timer2), 1);
+        self.registers
+            .write_register(Register::Control(Counter::Timer2), 0);
+        self.registers
+            .write_register(Register::IntClr(Counter::Timer2), 1);
     }
 
     fn take_expired(&mut self) -> bool {
         if self.registers.read_register(Register::Ris(Counter::Timer2)) & 1 == 0 {
             return false;
         }
-        self.registers.write_register(Register::IntClr(Counter::Timer2), 1);
+        self.registers
+            .write_register(Register::IntClr(Counter::Timer2), 1);
         if self.alarm_remaining > 0 {
             self.start_alarm_period();
             return false;
         }
-        self.registers.write_register(Register::Control(Counter::Timer2), 0);
+        self.registers
+            .write_register(Register::Control(Counter::Timer2), 0);
         true
     }
 }

@@ -1,0 +1,32 @@
+//! SMSC LAN9118 Ethernet controller driver, board-agnostic and host-tested.
+//!
+//! The LAN9118 moves frames through programmed-I/O FIFOs: the driver writes
+//! two command words and the frame into the TX data FIFO, and reads a status
+//! word then the frame out of the RX FIFOs (datasheet sections 3.12, 3.13).
+//! MAC and PHY registers sit behind indirect command/data pairs. The driver
+//! implements [`ferrode_hal::EthernetDevice`]; the platform supplies the
+//! register block, the interrupt line's polarity and the MAC address.
+//!
+//! Register access goes through the small [`Registers`] trait because FIFO
+//! ports pop and push and the interrupt status is write-1-to-clear; host
+//! tests implement it with a behavioural model of the chip.
+#![no_std]
+
+#[cfg(test)]
+extern crate std;
+
+mod csr;
+mod error;
+mod fifo;
+mod nic;
+mod regs;
+
+#[cfg(test)]
+mod model;
+#[cfg(test)]
+mod tests;
+
+pub use error::Error;
+pub use fifo::{ReceiveStatus, receive_words, transmit_commands};
+pub use nic::{Config, Interrupts, Lan9118};
+pub use regs::{Register, Registers, Regs};
