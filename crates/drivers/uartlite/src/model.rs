@@ -73,10 +73,6 @@ impl UartModel {
         self.state.borrow().wire.clone()
     }
 
-    pub fn tx_fifo_len(&self) -> usize {
-        self.state.borrow().tx.len()
-    }
-
     pub fn writes(&self) -> Vec<(usize, u32)> {
         self.state.borrow().writes.clone()
     }

@@ -1,0 +1,269 @@
+//! The GPIO block: channels, shadowed outputs, direction and interrupts.
+
+use core::cell::Cell;
+use core::fmt;
+
+use crate::pin::{InputPin, OutputPin};
+use crate::regs::{Register, RegisterAccess, GIER_GLOBAL_INTERRUPT_ENABLE};
+
+/// One of the (up to) two channels of a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    /// Channel 1: GPIO_DATA, GPIO_TRI, IP ISR/IER bit 0.
+    One,
+    /// Channel 2: GPIO2_DATA, GPIO2_TRI, IP ISR/IER bit 1 (C_IS_DUAL = 1).
+    Two,
+}
+
+impl Channel {
+    const fn index(self) -> usize {
+        match self {
+            Channel::One => 0,
+            Channel::Two => 1,
+        }
+    }
+
+    /// The channel's bit in IP ISR and IP IER.
+    pub const fn interrupt_bit(self) -> u32 {
+        1 << self.index()
+    }
+
+    pub(crate) const fn data(self) -> Register {
+        match self {
+            Channel::One => Register::GpioData,
+            Channel::Two => Register::Gpio2Data,
+        }
+    }
+
+    const fn tri(self) -> Register {
+        match self {
+            Channel::One => Register::GpioTri,
+            Channel::Two => Register::Gpio2Tri,
+        }
+    }
+}
+
+/// Errors of the GPIO driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// Channel 2 of a single-channel core.
+    NoSuchChannel,
+    /// A pin number at or beyond the channel's width.
+    NoSuchPin,
+    /// The pin is already handed out.
+    PinInUse,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Error::NoSuchChannel => "GPIO channel not present",
+            Error::NoSuchPin => "GPIO pin beyond the channel width",
+            Error::PinInUse => "GPIO pin already in use",
+        })
+    }
+}
+
+impl core::error::Error for Error {}
+
+impl embedded_hal::digital::Error for Error {
+    fn kind(&self) -> embedded_hal::digital::ErrorKind {
+        embedded_hal::digital::ErrorKind::Other
+    }
+}
+
+/// Synthesis options of the block (PG144 C_GPIO_WIDTH, C_IS_DUAL,
+/// C_GPIO2_WIDTH).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Channel 1 width, 1 to 32.
+    pub channel1_width: u8,
+    /// Channel 2 width, or `None` for a single-channel core.
+    pub channel2_width: Option<u8>,
+}
+
+const fn width_mask(width: u8) -> u32 {
+    if width >= 32 { u32::MAX } else { (1u32 << width) - 1 }
+}
+
+/// Input changes reported by [`AxiGpio::on_interrupt`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InputChanges {
+    /// Input pins of channel 1 whose level differs from the last report.
+    pub channel1: u32,
+    /// Input pins of channel 2 whose level differs from the last report.
+    pub channel2: u32,
+    /// The IP ISR bits that were set (and are now cleared).
+    pub status: u32,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct ChannelState {
+    pub(crate) data: Cell<u32>,
+    tri: Cell<u32>,
+    claimed: Cell<u32>,
+    last_inputs: Cell<u32>,
+}
+
+/// An AXI GPIO block.
+///
+/// Outputs are written from a shadow copy of GPIO_DATA, never
+/// read-modify-write, because reading GPIO_DATA does not return output
+/// values on every configuration (and reads 0 under QEMU). Pins borrow the
+/// block, so single-threaded sharing goes through `Cell`s.
+#[derive(Debug)]
+pub struct AxiGpio<R> {
+    pub(crate) regs: R,
+    config: Config,
+    pub(crate) channels: [ChannelState; 2],
+    interrupt_enable: Cell<u32>,
+}
+
+impl<R: RegisterAccess> AxiGpio<R> {
+    /// Takes over the block with every pin an input and every shadowed
+    /// output 0. Writes, in order: GPIO_DATA (0x000) = 0, GPIO_TRI (0x004)
+    /// = 0xFFFF_FFFF, and for dual cores GPIO2_DATA (0x008) = 0, GPIO2_TRI
+    /// (0x00C) = 0xFFFF_FFFF. Interrupts stay as reset left them (off).
+    pub fn new(regs: R, config: Config) -> Self {
+        let gpio = Self { regs, config, channels: Default::default(), interrupt_enable: Cell::new(0) };
+        for channel in [Channel::One, Channel::Two] {
+            if gpio.width(channel).is_ok() {
+                gpio.channels[channel.index()].tri.set(u32::MAX);
+                gpio.regs.write(channel.data(), 0);
+                gpio.regs.write(channel.tri(), u32::MAX);
+            }
+        }
+        gpio
+    }
+
+    fn width(&self, channel: Channel) -> Result<u8, Error> {
+        match channel {
+            Channel::One => Ok(self.config.channel1_width),
+            Channel::Two => self.config.channel2_width.ok_or(Error::NoSuchChannel),
+        }
+    }
+
+    pub(crate) fn state(&self, channel: Channel) -> &ChannelState {
+        &self.channels[channel.index()]
+    }
+
+    fn claim(&self, channel: Channel, pin: u8) -> Result<u32, Error> {
+        if pin >= self.width(channel)? {
+            return Err(Error::NoSuchPin);
+        }
+        let bit = 1 << pin;
+        let state = self.state(channel);
+        if state.claimed.get() & bit != 0 {
+            return Err(Error::PinInUse);
+        }
+        state.claimed.set(state.claimed.get() | bit);
+        Ok(bit)
+    }
+
+    pub(crate) fn release(&self, channel: Channel, bit: u32) {
+        let state = self.state(channel);
+        state.claimed.set(state.claimed.get() & !bit);
+    }
+
+    /// Makes `pin` of `channel` an output driving `initial`. Writes the
+    /// channel's DATA register (shadow with the new value) first, then its
+    /// TRI register with the pin's bit cleared, so the pin never drives a
+    /// stale level.
+    pub fn output(&self, channel: Channel, pin: u8, initial: bool) -> Result<OutputPin<'_, R>, Error> {
+        let bit = self.claim(channel, pin)?;
+        self.write_shadow(channel, bit, initial);
+        let state = self.state(channel);
+        state.tri.set(state.tri.get() & !bit);
+        self.regs.write(channel.tri(), state.tri.get());
+        Ok(OutputPin::new(self, channel, bit))
+    }
+
+    /// Makes `pin` of `channel` an input: one write, TRI with the bit set.
+    pub fn input(&self, channel: Channel, pin: u8) -> Result<InputPin<'_, R>, Error> {
+        let bit = self.claim(channel, pin)?;
+        let state = self.state(channel);
+        state.tri.set(state.tri.get() | bit);
+        self.regs.write(channel.tri(), state.tri.get());
+        Ok(InputPin::new(self, channel, bit))
+    }
+
+    /// Sets the shadowed outputs in `mask` to the bits of `value` with one
+    /// DATA write (e.g. a whole LED pattern). Pins need not be claimed.
+    pub fn write_outputs(&self, channel: Channel, mask: u32, value: u32) -> Result<(), Error> {
+        let width = width_mask(self.width(channel)?);
+        let state = self.state(channel);
+        let data = (state.data.get() & !mask) | (value & mask & width);
+        state.data.set(data);
+        self.regs.write(channel.data(), data);
+        Ok(())
+    }
+
+    /// The shadowed output value of `channel`.
+    pub fn outputs(&self, channel: Channel) -> Result<u32, Error> {
+        self.width(channel)?;
+        Ok(self.state(channel).data.get())
+    }
+
+    /// Reads the input pins of `channel` (output bits masked out).
+    pub fn read_inputs(&self, channel: Channel) -> Result<u32, Error> {
+        let width = width_mask(self.width(channel)?);
+        Ok(self.regs.read(channel.data()) & self.state(channel).tri.get() & width)
+    }
+
+    pub(crate) fn write_shadow(&self, channel: Channel, bit: u32, high: bool) {
+        let state = self.state(channel);
+        let data = if high { state.data.get() | bit } else { state.data.get() & !bit };
+        state.data.set(data);
+        self.regs.write(channel.data(), data);
+    }
+
+    /// Enables the input-change interrupt of `channel`: writes IP IER
+    /// (0x128) with the channel's bit added, then GIER (0x11C) =
+    /// 0x8000_0000. Changes are reported relative to the inputs read now.
+    pub fn enable_interrupt(&self, channel: Channel) -> Result<(), Error> {
+        let inputs = self.read_inputs(channel)?;
+        self.state(channel).last_inputs.set(inputs);
+        self.interrupt_enable.set(self.interrupt_enable.get() | channel.interrupt_bit());
+        self.regs.write(Register::IpIer, self.interrupt_enable.get());
+        self.regs.write(Register::Gier, GIER_GLOBAL_INTERRUPT_ENABLE);
+        Ok(())
+    }
+
+    /// Disables the interrupt of `channel` (IP IER); GIER = 0 when no
+    /// channel is left enabled.
+    pub fn disable_interrupt(&self, channel: Channel) -> Result<(), Error> {
+        self.width(channel)?;
+        self.interrupt_enable.set(self.interrupt_enable.get() & !channel.interrupt_bit());
+        self.regs.write(Register::IpIer, self.interrupt_enable.get());
+        if self.interrupt_enable.get() == 0 {
+            self.regs.write(Register::Gier, 0);
+        }
+        Ok(())
+    }
+
+    /// Interrupt entry: reads IP ISR, writes back exactly the bits that
+    /// were set (IP ISR toggles on write, so this clears them and nothing
+    /// else), and reports which input pins changed.
+    pub fn on_interrupt(&self) -> InputChanges {
+        let status = self.regs.read(Register::IpIsr) & 0b11;
+        if status != 0 {
+            self.regs.write(Register::IpIsr, status);
+        }
+        let mut changes = InputChanges { status, ..InputChanges::default() };
+        for channel in [Channel::One, Channel::Two] {
+            if status & channel.interrupt_bit() == 0 {
+                continue;
+            }
+            let Ok(inputs) = self.read_inputs(channel) else { continue };
+            let state = self.state(channel);
+            let changed = inputs ^ state.last_inputs.get();
+            state.last_inputs.set(inputs);
+            match channel {
+                Channel::One => changes.channel1 = changed,
+                Channel::Two => changes.channel2 = changed,
+            }
+        }
+        changes
+    }
+}
