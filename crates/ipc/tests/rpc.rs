@@ -44,7 +44,6 @@ fn client_stub_reaches_the_server_and_back() {
     let mut counter = Client::new(transport, returned);
     assert_eq!(counter.increment(5), Ok(5));
     assert_eq!(counter.increment(1 << 40), Ok(5 + (1 << 40)));
-    drop(counter);
     assert_eq!(calculator.server().pings, 1);
     assert_eq!(counter_object.server().value, 5 + (1 << 40));
 }
@@ -63,7 +62,6 @@ fn derived_capability_upcasts_to_its_bases() {
     let as_calculator: Capability<dyn Calculator> = capability.upcast();
     let mut calculator = Client::new(base.into_transport(), as_calculator);
     assert_eq!(calculator.add(20, 22), Ok(42));
-    drop(calculator);
     assert_eq!(scientific.server().pings, 1);
 }
 

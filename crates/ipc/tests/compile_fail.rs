@@ -1,0 +1,7 @@
+//! RPCs that could overflow the UTCB do not compile.
+
+#[test]
+fn oversized_rpcs_do_not_compile() {
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("tests/ui/*.rs");
+}
