@@ -1,0 +1,180 @@
+//! The boards Ferrode supports and how QEMU emulates each.
+
+/// How an image is put into the emulated machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loader {
+    /// `-kernel image.elf` (QEMU loads the ELF and jumps to its entry).
+    Kernel,
+    /// `-device loader,file=image.elf,cpu-num=0` (sets the PC to the entry).
+    DeviceLoader,
+}
+
+/// One board: its Rust target, its linker script and its QEMU machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Board {
+    /// The name users type (`--board`), also the Cargo feature apps forward.
+    pub name: &'static str,
+    /// Rust target triple of its CPU.
+    pub target: &'static str,
+    /// Linker script in `linker/`.
+    pub linker_script: &'static str,
+    /// QEMU system emulator binary.
+    pub qemu: &'static str,
+    /// QEMU machine name.
+    pub machine: &'static str,
+    /// RAM to give the machine (matches the linker script).
+    pub memory: &'static str,
+    /// How QEMU loads the image.
+    pub loader: Loader,
+    /// QEMU NIC model name for `-nic user,model=...`.
+    pub nic_model: &'static str,
+    /// Debian package that provides the emulator.
+    pub qemu_package: &'static str,
+}
+
+/// Every supported board; the first is the default.
+pub const BOARDS: &[Board] = &[
+    Board {
+        name: "realview-pbx-a9",
+        target: "armv7a-none-eabi",
+        linker_script: "realview-pbx-a9.x",
+        qemu: "qemu-system-arm",
+        machine: "realview-pbx-a9",
+        memory: "128M",
+        loader: Loader::Kernel,
+        nic_model: "lan9118",
+        qemu_package: "qemu-system-arm",
+    },
+    Board {
+        name: "microblaze-v",
+        target: "riscv32imac-unknown-none-elf",
+        linker_script: "microblaze-v.x",
+        qemu: "qemu-system-riscv32",
+        machine: "amd-microblaze-v-generic",
+        memory: "128M",
+        loader: Loader::DeviceLoader,
+        nic_model: "xlnx.xps-ethernetlite",
+        qemu_package: "qemu-system-misc",
+    },
+];
+
+/// Looks a board up by name; the error lists the valid names.
+pub fn find(name: &str) -> Result<&'static Board, String> {
+    BOARDS.iter().find(|board| board.name == name).ok_or_else(|| {
+        format!("unknown board `{name}`; valid boards: {}", names().join(", "))
+    })
+}
+
+/// The names of all boards.
+pub fn names() -> Vec<&'static str> {
+    BOARDS.iter().map(|board| board.name).collect()
+}
+
+/// Options of one QEMU run beyond the board's defaults.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Semihosting command line words (the first is the program name).
+    pub args: Vec<String>,
+    /// Count instructions deterministically (`-icount shift=0`).
+    pub icount: bool,
+    /// Host TCP ports forwarded to guest ports: (host, guest).
+    pub tcp_forwards: Vec<(u16, u16)>,
+    /// Host UDP ports forwarded to guest ports: (host, guest).
+    pub udp_forwards: Vec<(u16, u16)>,
+    /// Attach the board's NIC to QEMU's user network.
+    pub network: bool,
+    /// Log unimplemented-device accesses to this file (`-d unimp -D`).
+    pub unimp_log: Option<std::path::PathBuf>,
+    /// Wait for gdb on port 1234 before running (`-s -S`).
+    pub gdb: bool,
+}
+
+impl Board {
+    /// QEMU arguments that boot `image` on this board with the console on
+    /// stdio and semihosting on.
+    pub fn qemu_args(&self, image: &std::path::Path, options: &RunOptions) -> Vec<String> {
+        let mut args: Vec<String> = vec![
+            "-M".into(),
+            self.machine.into(),
+            "-m".into(),
+            self.memory.into(),
+            "-display".into(),
+            "none".into(),
+            "-audio".into(),
+            "none".into(),
+            "-monitor".into(),
+            "none".into(),
+            "-serial".into(),
+            "stdio".into(),
+        ];
+        let mut semihosting = String::from("enable=on,target=native");
+        for word in &options.args {
+            // QEMU option values escape a comma by doubling it.
+            semihosting.push_str(&format!(",arg={}", word.replace(',', ",,")));
+        }
+        args.extend(["-semihosting-config".into(), semihosting]);
+        if options.icount {
+            args.extend(["-icount".into(), "shift=0,align=off,sleep=off".into()]);
+        }
+        if options.network || !options.tcp_forwards.is_empty() || !options.udp_forwards.is_empty() {
+            let mut nic = format!("user,model={}", self.nic_model);
+            for (host, guest) in &options.tcp_forwards {
+                nic.push_str(&format!(",hostfwd=tcp:127.0.0.1:{host}-:{guest}"));
+            }
+            for (host, guest) in &options.udp_forwards {
+                nic.push_str(&format!(",hostfwd=udp:127.0.0.1:{host}-:{guest}"));
+            }
+            args.extend(["-nic".into(), nic]);
+        }
+        if let Some(log) = &options.unimp_log {
+            args.extend(["-d".into(), "unimp".into(), "-D".into(), log.display().to_string()]);
+        }
+        if options.gdb {
+            args.extend(["-s".into(), "-S".into()]);
+        }
+        match self.loader {
+            Loader::Kernel => args.extend(["-kernel".into(), image.display().to_string()]),
+            Loader::DeviceLoader => {
+                args.extend(["-device".into(), format!("loader,file={},cpu-num=0", image.display())])
+            }
+        }
+        args
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn unknown_board_error_lists_valid_boards() {
+        let error = find("nosuch").unwrap_err();
+        assert!(error.contains("realview-pbx-a9"), "{error}");
+        assert!(error.contains("microblaze-v"), "{error}");
+        assert_eq!(find("microblaze-v").unwrap().target, "riscv32imac-unknown-none-elf");
+    }
+
+    #[test]
+    fn qemu_args_load_the_image_the_board_way() {
+        let pbx = find("realview-pbx-a9").unwrap();
+        let args = pbx.qemu_args(Path::new("/x/hello"), &RunOptions::default());
+        assert_eq!(args[args.len() - 2..], ["-kernel", "/x/hello"]);
+        let mbv = find("microblaze-v").unwrap();
+        let options = RunOptions { args: vec!["crash".into(), "a,b".into()], icount: true, ..Default::default() };
+        let args = mbv.qemu_args(Path::new("/x/crash"), &options);
+        assert_eq!(args.last().unwrap(), "loader,file=/x/crash,cpu-num=0");
+        assert!(args.contains(&"enable=on,target=native,arg=crash,arg=a,,b".to_string()));
+        assert!(args.contains(&"shift=0,align=off,sleep=off".to_string()));
+    }
+
+    #[test]
+    fn port_forwards_go_on_the_boards_nic() {
+        let pbx = find("realview-pbx-a9").unwrap();
+        let options = RunOptions { tcp_forwards: vec![(5555, 7)], udp_forwards: vec![(5556, 7)], ..Default::default() };
+        let args = pbx.qemu_args(Path::new("i"), &options);
+        assert!(args.contains(
+            &"user,model=lan9118,hostfwd=tcp:127.0.0.1:5555-:7,hostfwd=udp:127.0.0.1:5556-:7".to_string()
+        ));
+    }
+}

@@ -1,0 +1,87 @@
+//! The applications in `apps/` and which boards each supports.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ferrode_tests::boards::{self, Board};
+
+/// The workspace root (the parent of `xtask/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// An application crate.
+#[derive(Debug)]
+pub struct App {
+    /// Package name (the directory name in `apps/`).
+    pub name: String,
+    /// Boards it declares a feature for.
+    pub boards: Vec<&'static Board>,
+}
+
+/// Every app in `apps/`, sorted by name. An app supports a board when its
+/// Cargo.toml declares a feature with the board's name.
+pub fn all() -> Vec<App> {
+    let mut apps = Vec::new();
+    let Ok(entries) = fs::read_dir(workspace_root().join("apps")) else { return apps };
+    for entry in entries.flatten() {
+        let manifest = entry.path().join("Cargo.toml");
+        let Ok(text) = fs::read_to_string(&manifest) else { continue };
+        let features = feature_names(&text);
+        let boards = boards::BOARDS.iter().filter(|board| features.iter().any(|f| f == board.name)).collect();
+        apps.push(App { name: entry.file_name().to_string_lossy().into_owned(), boards });
+    }
+    apps.sort_by(|a, b| a.name.cmp(&b.name));
+    apps
+}
+
+/// Feature names declared in a manifest's `[features]` table.
+fn feature_names(manifest: &str) -> Vec<String> {
+    let mut in_features = false;
+    let mut names = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_features = line == "[features]";
+        } else if in_features && let Some((name, _)) = line.split_once('=') {
+            names.push(name.trim().trim_matches('"').to_string());
+        }
+    }
+    names
+}
+
+/// Resolves `board` and `app`, with errors that list the valid names.
+pub fn resolve(board: &str, app: &str) -> Result<(&'static Board, App), String> {
+    let board = boards::find(board)?;
+    let apps = all();
+    let names: Vec<&str> = apps.iter().map(|a| a.name.as_str()).collect();
+    let names = names.join(", ");
+    let Some(found) = apps.into_iter().find(|a| a.name == app) else {
+        return Err(format!("unknown app `{app}`; valid apps: {names}"));
+    };
+    if !found.boards.contains(&board) {
+        let supported: Vec<&str> = found.boards.iter().map(|b| b.name).collect();
+        return Err(format!("app `{app}` does not support board `{}`; it supports: {}", board.name, supported.join(", ")));
+    }
+    Ok((board, found))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn features_are_read_from_the_features_table_only() {
+        let manifest = "[package]\nname = \"x\"\n[features]\nrealview-pbx-a9 = [\"a\"]\nmicroblaze-v = []\n[dependencies]\nfoo = \"1\"\n";
+        assert_eq!(feature_names(manifest), ["realview-pbx-a9", "microblaze-v"]);
+    }
+
+    #[test]
+    fn hello_supports_both_boards_and_unknowns_list_choices() {
+        let (board, app) = resolve("microblaze-v", "hello").unwrap();
+        assert_eq!((board.name, app.name.as_str()), ("microblaze-v", "hello"));
+        let error = resolve("realview-pbx-a9", "nosuch").unwrap_err();
+        assert!(error.contains("valid apps:") && error.contains("hello"), "{error}");
+        let error = resolve("nosuch", "hello").unwrap_err();
+        assert!(error.contains("valid boards: realview-pbx-a9, microblaze-v"), "{error}");
+    }
+}

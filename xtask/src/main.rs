@@ -1,0 +1,124 @@
+//! `cargo xtask`: every Ferrode task behind one command.
+//!
+//! Run `cargo xtask --help` for the list; each subcommand has its own
+//! `--help`. Prerequisites (QEMU, rust targets) are checked before work
+//! starts and named when missing; `cargo xtask setup` installs them.
+
+mod apps;
+mod build;
+mod setup;
+mod size;
+mod test;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Ferrode's build, run, test and measurement tasks.
+#[derive(Parser)]
+#[command(name = "cargo xtask", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install what a fresh Debian 12 machine lacks: QEMU >= 9.2 with both
+    /// boards, the two rust targets, gdb-multiarch. Safe to run again.
+    Setup,
+    /// Build an application image for a board and print its path and size.
+    Build {
+        /// Board to build for (realview-pbx-a9, microblaze-v).
+        #[arg(long)]
+        board: String,
+        /// Application in apps/ (hello, crash, ...).
+        #[arg(long)]
+        app: String,
+        /// Optimised build (opt-level s, LTO).
+        #[arg(long)]
+        release: bool,
+    },
+    /// Build an image, boot it in QEMU with the console on this terminal and
+    /// return the image's exit status.
+    Run {
+        /// Board to run on.
+        #[arg(long, default_value = "realview-pbx-a9")]
+        board: String,
+        /// Application in apps/.
+        #[arg(long, default_value = "hello")]
+        app: String,
+        /// Optimised build.
+        #[arg(long)]
+        release: bool,
+        /// Count instructions deterministically (QEMU -icount shift=0).
+        #[arg(long)]
+        icount: bool,
+        /// Attach the board's NIC to QEMU's user network and forward host
+        /// TCP and UDP port PORT to the guest's port 7 (echo).
+        #[arg(long, value_name = "PORT")]
+        forward: Option<u16>,
+        /// Arguments passed to the image as its command line (semihosting).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Run the host unit tests and every QEMU test, then print
+    /// `N passed, N failed`.
+    Test {
+        /// Only run tests whose name contains this text (QEMU cases); host
+        /// tests are skipped when a filter is given.
+        filter: Option<String>,
+        /// Skip the host unit tests.
+        #[arg(long)]
+        qemu_only: bool,
+        /// Skip the QEMU tests.
+        #[arg(long)]
+        host_only: bool,
+    },
+    /// Print the text/data/bss size table of application images.
+    Size {
+        /// Board (default: every board).
+        #[arg(long)]
+        board: Option<String>,
+        /// Application (default with --all: every app).
+        #[arg(long)]
+        app: Option<String>,
+        /// Every app on every board it supports.
+        #[arg(long)]
+        all: bool,
+        /// Optimised build.
+        #[arg(long)]
+        release: bool,
+    },
+    /// Boot an image in QEMU halted, waiting for gdb, and start gdb-multiarch
+    /// attached to it.
+    Gdb {
+        /// Board to run on.
+        #[arg(long, default_value = "realview-pbx-a9")]
+        board: String,
+        /// Application in apps/.
+        #[arg(long, default_value = "hello")]
+        app: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Setup => setup::run(),
+        Command::Build { board, app, release } => build::build_command(&board, &app, release),
+        Command::Run { board, app, release, icount, forward, args } => {
+            build::run_command(&board, &app, release, icount, forward, &args)
+        }
+        Command::Test { filter, qemu_only, host_only } => test::run(filter.as_deref(), qemu_only, host_only),
+        Command::Size { board, app, all, release } => size::run(board.as_deref(), app.as_deref(), all, release),
+        Command::Gdb { board, app } => build::gdb_command(&board, &app),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Image sizes: text (code and read-only data), data, bss and stack.
+
+use std::process::ExitCode;
+
+use object::{Object, ObjectSection, SectionFlags, SectionKind};
+
+use crate::{apps, build};
+
+/// Column titles of the size table.
+pub const HEADER: &str = "board            app             text     data      bss    stack";
+
+/// Bytes an image occupies, by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sizes {
+    /// Code and read-only data.
+    pub text: u64,
+    /// Initialised writable data.
+    pub data: u64,
+    /// Zero-initialised data.
+    pub bss: u64,
+    /// The boot stack reserved by the linker script.
+    pub stack: u64,
+}
+
+impl Sizes {
+    /// One row of the size table.
+    pub fn row(&self, board: &str, app: &str) -> String {
+        format!("{board:<16} {app:<12} {:>8} {:>8} {:>8} {:>8}", self.text, self.data, self.bss, self.stack)
+    }
+}
+
+/// Reads an ELF image's allocated sections.
+pub fn measure(image: &std::path::Path) -> Result<Sizes, String> {
+    let bytes = std::fs::read(image).map_err(|error| format!("cannot read {}: {error}", image.display()))?;
+    let file = object::File::parse(&*bytes).map_err(|error| format!("{} is not an ELF image: {error}", image.display()))?;
+    let mut sizes = Sizes::default();
+    for section in file.sections() {
+        let allocated = match section.flags() {
+            SectionFlags::Elf { sh_flags } => sh_flags & u64::from(object::elf::SHF_ALLOC) != 0,
+            _ => false,
+        };
+        if !allocated {
+            continue;
+        }
+        let name = section.name().unwrap_or("");
+        match section.kind() {
+            _ if name == ".stack" => sizes.stack += section.size(),
+            SectionKind::UninitializedData | SectionKind::UninitializedTls => sizes.bss += section.size(),
+            SectionKind::Data | SectionKind::Tls => sizes.data += section.size(),
+            _ => sizes.text += section.size(),
+        }
+    }
+    Ok(sizes)
+}
+
+/// `cargo xtask size`.
+pub fn run(board: Option<&str>, app: Option<&str>, all: bool, release: bool) -> Result<ExitCode, String> {
+    let boards: Vec<&str> = match board {
+        Some(board) => vec![ferrode_tests::boards::find(board)?.name],
+        None => ferrode_tests::boards::names(),
+    };
+    let apps: Vec<String> = match (app, all) {
+        (Some(app), _) => vec![app.to_string()],
+        (None, true) => apps::all().into_iter().map(|app| app.name).collect(),
+        (None, false) => vec!["hello".to_string()],
+    };
+    let mut rows = Vec::new();
+    for app in &apps {
+        for board in &boards {
+            let Ok((board, app)) = apps::resolve(board, app) else {
+                if !all {
+                    apps::resolve(board, app)?;
+                }
+                continue;
+            };
+            let image = build::build(board, &app.name, release)?;
+            rows.push(measure(&image)?.row(board.name, &app.name));
+        }
+    }
+    println!("{HEADER}");
+    for row in rows {
+        println!("{row}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,129 @@
+//! `cargo xtask test`: host unit tests, then every QEMU case.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use ferrode_tests::{cases, harness};
+
+use crate::apps::workspace_root;
+use crate::{build, setup};
+
+/// Tallies of one test run.
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+}
+
+/// Sums cargo's `test result: ok. N passed; M failed; ...` lines.
+fn parse_cargo_results(output: &str) -> (usize, usize) {
+    let mut passed = 0;
+    let mut failed = 0;
+    for line in output.lines().filter(|line| line.starts_with("test result:")) {
+        let number_before = |word: &str| {
+            line.split(';')
+                .find(|part| part.trim_end().ends_with(word))
+                .and_then(|part| part.split_whitespace().rev().nth(1))
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0)
+        };
+        passed += number_before("passed");
+        failed += number_before("failed");
+    }
+    (passed, failed)
+}
+
+fn host_tests(tally: &mut Tally) {
+    println!("host: cargo test (workspace default members) ...");
+    let started = Instant::now();
+    let output = Command::new("cargo")
+        .current_dir(workspace_root())
+        .args(["test", "--color", "never"])
+        .stdin(Stdio::null())
+        .output();
+    let Ok(output) = output else {
+        println!("host: FAILED: cannot run cargo test");
+        tally.failed += 1;
+        return;
+    };
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let (passed, failed) = parse_cargo_results(&text);
+    tally.passed += passed;
+    tally.failed += failed;
+    if output.status.success() {
+        println!("host: ok, {passed} passed ({:.1}s)", started.elapsed().as_secs_f64());
+    } else {
+        let log = log_dir().join("host-tests.log");
+        let _ = std::fs::write(&log, &text);
+        // A build failure reports no failed tests: count it as one.
+        if failed == 0 {
+            tally.failed += 1;
+        }
+        println!("host: FAILED, {passed} passed, {failed} failed (log: {})", log.display());
+    }
+}
+
+fn log_dir() -> PathBuf {
+    let dir = build::target_dir().join("test-logs");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+/// Runs the tests; prints `N passed, N failed` last.
+pub fn run(filter: Option<&str>, qemu_only: bool, host_only: bool) -> Result<ExitCode, String> {
+    let mut tally = Tally::default();
+    if !qemu_only && filter.is_none() {
+        host_tests(&mut tally);
+    }
+    if !host_only {
+        let cases: Vec<_> = cases::all().into_iter().filter(|case| filter.is_none_or(|f| case.name.contains(f))).collect();
+        let mut images: BTreeMap<(&str, &str), Result<PathBuf, String>> = BTreeMap::new();
+        for case in &cases {
+            let started = Instant::now();
+            let prefix = format!("qemu: {} ...", case.name);
+            if let Err(message) = setup::require_qemu(case.board) {
+                println!("{prefix} FAILED: {message}");
+                tally.failed += 1;
+                continue;
+            }
+            let image = images
+                .entry((case.board.name, case.app))
+                .or_insert_with(|| build::build(case.board, case.app, false))
+                .clone();
+            let result = match image {
+                Ok(image) => case.execute(&image),
+                Err(message) => Err(cases::Failure { message, console: String::new() }),
+            };
+            match result {
+                Ok(_) => {
+                    tally.passed += 1;
+                    println!("{prefix} ok ({:.1}s)", started.elapsed().as_secs_f64());
+                }
+                Err(failure) => {
+                    tally.failed += 1;
+                    let log = harness::log_path(&log_dir(), &case.name);
+                    let _ = std::fs::write(&log, &failure.console);
+                    println!("{prefix} FAILED: {} (console log: {})", failure.message, log.display());
+                }
+            }
+        }
+    }
+    println!("{} passed, {} failed", tally.passed, tally.failed);
+    Ok(if tally.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cargo_result_lines_are_summed() {
+        let output = "test result: ok. 5 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out\n\
+                      other\n\
+                      test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.1s\n";
+        assert_eq!(parse_cargo_results(output), (7, 1));
+        assert_eq!(parse_cargo_results("nothing"), (0, 0));
+    }
+}
