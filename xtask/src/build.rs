@@ -89,6 +89,7 @@ pub fn run_command(
     args: &[String],
 ) -> Result<ExitCode, String> {
     let (board, app) = apps::resolve(board, app)?;
+    setup::ensure()?;
     setup::require_qemu(board)?;
     let image = build(board, &app.name, release)?;
     let mut words = vec![app.name.clone()];

@@ -5,6 +5,7 @@
 //! starts and named when missing; `cargo xtask setup` installs them.
 
 mod apps;
+mod bench;
 mod build;
 mod setup;
 mod size;
@@ -90,6 +91,15 @@ enum Command {
         #[arg(long)]
         release: bool,
     },
+    /// Measure guest instructions under QEMU -icount and print JSON lines.
+    Bench {
+        /// Which benchmark.
+        #[arg(value_enum)]
+        which: bench::Which,
+        /// Board to measure on.
+        #[arg(long, default_value = "realview-pbx-a9")]
+        board: String,
+    },
     /// Boot an image in QEMU halted, waiting for gdb, and start gdb-multiarch
     /// attached to it.
     Gdb {
@@ -113,6 +123,7 @@ fn main() -> ExitCode {
         Command::Test { filter, qemu_only, host_only } => test::run(filter.as_deref(), qemu_only, host_only),
         Command::Size { board, app, all, release } => size::run(board.as_deref(), app.as_deref(), all, release),
         Command::Gdb { board, app } => build::gdb_command(&board, &app),
+        Command::Bench { which, board } => bench::run(which, &board),
     };
     match result {
         Ok(code) => code,

@@ -151,6 +151,21 @@ fn write_backports_source() -> Result<(), String> {
     std::fs::write(BACKPORTS_SOURCE, source).map_err(|error| format!("cannot write {BACKPORTS_SOURCE}: {error}"))
 }
 
+/// Whether everything `setup` installs is present.
+fn complete() -> bool {
+    BOARDS.iter().all(|board| require_qemu(board).is_ok() && toolchain_for(board).is_ok())
+}
+
+/// Runs `setup` first if something it installs is missing, so that `run`
+/// and `test` work on a fresh machine with no separate set-up step.
+pub fn ensure() -> Result<(), String> {
+    if complete() {
+        return Ok(());
+    }
+    println!("setup: prerequisites missing; running `cargo xtask setup` first");
+    run().map(|_| ())
+}
+
 /// `cargo xtask setup`.
 pub fn run() -> Result<ExitCode, String> {
     // 1. Rust targets.

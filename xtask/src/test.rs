@@ -74,6 +74,9 @@ fn log_dir() -> PathBuf {
 /// Runs the tests; prints `N passed, N failed` last.
 pub fn run(filter: Option<&str>, qemu_only: bool, host_only: bool) -> Result<ExitCode, String> {
     let mut tally = Tally::default();
+    if !host_only {
+        setup::ensure()?;
+    }
     if !qemu_only && filter.is_none() {
         host_tests(&mut tally);
     }

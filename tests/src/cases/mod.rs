@@ -60,7 +60,8 @@ pub struct Case {
     pub check: Check,
 }
 
-fn console_case(board: &'static Board, app: &'static str, args: &[&str], lines: &[&str], status: i32) -> Case {
+/// A case that boots `app args...` and checks console lines and exit status.
+pub fn console_case(board: &'static Board, app: &'static str, args: &[&str], lines: &[&str], status: i32) -> Case {
     let mut words = vec![app.to_string()];
     words.extend(args.iter().map(|word| word.to_string()));
     let name = if args.is_empty() { format!("{app} on {}", board.name) } else { format!("{} on {}", words.join(" "), board.name) };
@@ -74,39 +75,23 @@ fn console_case(board: &'static Board, app: &'static str, args: &[&str], lines: 
     }
 }
 
-/// All QEMU cases, in the order they run.
+mod boot;
+
+/// All QEMU cases, in the order they run. Each area of Ferrode keeps its
+/// cases in its own module.
 pub fn all() -> Vec<Case> {
-    let pbx = boards::find("realview-pbx-a9").expect("board table has realview-pbx-a9");
-    let mbv = boards::find("microblaze-v").expect("board table has microblaze-v");
-    let mut cases = Vec::new();
-    for board in [pbx, mbv] {
-        let greeting = format!("Hello from Ferrode on {}", board.name);
-        cases.push(console_case(board, "hello", &[], &[&greeting], 0));
-        cases.push(console_case(
-            board,
-            "crash",
-            &["panic"],
-            &["PANIC at apps/crash/src/main.rs:", "crash test asked to panic"],
-            101,
-        ));
-    }
-    cases.push(console_case(
-        pbx,
-        "crash",
-        &["bad-access"],
-        &["FAULT: data abort at pc=0x701", "address=0x70100002", "(alignment fault)"],
-        102,
-    ));
-    cases.push(console_case(pbx, "crash", &["illegal"], &["FAULT: undefined instruction at pc=0x701"], 102));
-    cases.push(console_case(mbv, "crash", &["illegal"], &["FAULT: illegal instruction at pc=0x800", "(mcause=2)"], 102));
-    cases.push(console_case(
-        mbv,
-        "crash",
-        &["bad-access"],
-        &["FAULT: load access fault at pc=0x800", "address=0xe0000000"],
-        102,
-    ));
+    let mut cases = boot::cases();
+    cases.extend(pbx::cases());
+    cases.extend(mbv::cases());
     cases
+}
+
+mod mbv;
+mod pbx;
+
+/// A board by name (the names are fixed in [`boards::BOARDS`]).
+pub fn board(name: &str) -> &'static Board {
+    boards::find(name).expect("board name from the board table")
 }
 
 impl Case {

@@ -1,0 +1,39 @@
+//! First boot: hello, and the panic and fault reports.
+
+use super::{Case, board, console_case};
+
+/// Boot, panic and CPU-exception reports on both boards.
+pub fn cases() -> Vec<Case> {
+    let pbx = board("realview-pbx-a9");
+    let mbv = board("microblaze-v");
+    let mut cases = Vec::new();
+    for board in [pbx, mbv] {
+        let greeting = format!("Hello from Ferrode on {}", board.name);
+        cases.push(console_case(board, "hello", &[], &[&greeting], 0));
+        cases.push(console_case(
+            board,
+            "crash",
+            &["panic"],
+            &["PANIC at apps/crash/src/main.rs:", "crash test asked to panic"],
+            101,
+        ));
+    }
+    cases.push(console_case(
+        pbx,
+        "crash",
+        &["bad-access"],
+        &["FAULT: data abort at pc=0x701", "address=0x70100002", "(alignment fault)"],
+        102,
+    ));
+    cases.push(console_case(pbx, "crash", &["illegal"], &["FAULT: undefined instruction at pc=0x701"], 102));
+    cases.push(console_case(mbv, "crash", &["illegal"], &["FAULT: illegal instruction at pc=0x800", "(mcause=2)"], 102));
+    cases.push(console_case(
+        mbv,
+        "crash",
+        &["bad-access"],
+        &["FAULT: load access fault at pc=0x800", "address=0xe0000000"],
+        102,
+    ));
+    cases
+}
+
