@@ -1,0 +1,35 @@
+//! AMD/Xilinx AXI EthernetLite MAC (PG135) driver.
+//!
+//! The platform gives [`EmacLite::new`] the register block and a
+//! [`Config`] (MAC address, whether the ping-pong buffers exist, PHY
+//! address), calls [`EmacLite::enable_rx_interrupt`] once the INTC input is
+//! routed, and from that interrupt [`EmacLite::on_interrupt`]. Frames move
+//! through [`ferrode_hal::EthernetDevice`], which `crates/net` adapts for
+//! smoltcp.
+//!
+//! EthernetLite has no receive length register, so the frame length comes
+//! from the headers ([`frame_length`]): IPv4 total length, ARP, IPv6
+//! payload length, or the 802.3 length field; other types are passed up
+//! with the whole buffer (1514 bytes). Buffers are accessed in 32-bit words
+//! only, as the hardware and QEMU require.
+//!
+//! QEMU 10.0's amd-microblaze-v-generic board: base 0x40e00000, INTC input
+//! 5, no ping-pong buffers, MDIO unimplemented (use `phy_address: None`);
+//! it drops unicast frames not addressed to the programmed MAC.
+#![no_std]
+
+mod error;
+mod frame;
+mod mac;
+mod mdio;
+pub mod regs;
+
+#[cfg(test)]
+mod model;
+#[cfg(test)]
+mod tests;
+
+pub use error::Error;
+pub use frame::{frame_length, FrameLength, HEADER_BYTES_NEEDED};
+pub use mac::{Config, EmacLite, MAX_POLLS, MIN_FRAME_LEN};
+pub use regs::{Buffer, Mmio, Register, RegisterAccess, Regs};

@@ -1,0 +1,253 @@
+//! The MAC: address programming, ping-pong transmit and receive.
+
+use ferrode_hal::{EthernetDevice, FrameCounters, MAX_FRAME_LEN};
+
+use crate::error::Error;
+use crate::frame::{frame_length, FrameLength, ETHERNET_HEADER_LEN, HEADER_BYTES_NEEDED};
+use crate::regs::{
+    Buffer, Register, RegisterAccess, CONTROL_INTERRUPT_ENABLE, CONTROL_PROGRAM, CONTROL_STATUS,
+    GIE_GLOBAL_INTERRUPT_ENABLE,
+};
+
+/// Polls of a status bit before a wait gives up with [`Error::Timeout`].
+pub const MAX_POLLS: u32 = 100_000;
+/// Shortest frame put on the wire without FCS; shorter ones are padded.
+pub const MIN_FRAME_LEN: usize = 60;
+
+/// Synthesis options and station settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Station MAC address, programmed into the core by [`EmacLite::new`].
+    pub mac_address: [u8; 6],
+    /// C_TX_PING_PONG: a second transmit buffer exists (QEMU's
+    /// amd-microblaze-v-generic: no).
+    pub tx_ping_pong: bool,
+    /// C_RX_PING_PONG: a second receive buffer exists (QEMU's board: no).
+    pub rx_ping_pong: bool,
+    /// MDIO address of the PHY, or `None` if the core has no MDIO (C_INCLUDE_MDIO
+    /// = 0) or nothing to manage (QEMU): the link is then reported up.
+    pub phy_address: Option<u8>,
+}
+
+/// An AXI EthernetLite MAC.
+#[derive(Debug)]
+pub struct EmacLite<R> {
+    pub(crate) regs: R,
+    pub(crate) config: Config,
+    next_tx: Buffer,
+    next_rx: Buffer,
+    rx_control: u32,
+    counters: FrameCounters,
+}
+
+impl<R: RegisterAccess> EmacLite<R> {
+    /// Takes over the MAC: GIE = 0, drops any frame left in the receive
+    /// buffers (control = 0), enables MDIO if a PHY is configured, and
+    /// programs `config.mac_address` (address into the ping transmit
+    /// buffer, then Program | Status, waiting for both to clear).
+    pub fn new(regs: R, config: Config) -> Result<Self, Error> {
+        regs.write(Register::Gie, 0);
+        regs.write(Register::RxControl(Buffer::Ping), 0);
+        if config.rx_ping_pong {
+            regs.write(Register::RxControl(Buffer::Pong), 0);
+        }
+        let mut mac = Self {
+            regs,
+            config,
+            next_tx: Buffer::Ping,
+            next_rx: Buffer::Ping,
+            rx_control: 0,
+            counters: FrameCounters::default(),
+        };
+        if config.phy_address.is_some() {
+            mac.enable_mdio();
+        }
+        mac.program_mac_address(config.mac_address)?;
+        Ok(mac)
+    }
+
+    pub(crate) fn wait_clear(&self, register: Register, bits: u32) -> Result<(), Error> {
+        for _ in 0..MAX_POLLS {
+            if self.regs.read(register) & bits == 0 {
+                return Ok(());
+            }
+            core::hint::spin_loop();
+        }
+        Err(Error::Timeout)
+    }
+
+    /// Loads a new station address through the ping transmit buffer.
+    pub fn program_mac_address(&mut self, mac: [u8; 6]) -> Result<(), Error> {
+        let control = Register::TxControl(Buffer::Ping);
+        self.wait_clear(control, CONTROL_STATUS | CONTROL_PROGRAM)?;
+        self.write_tx_bytes(Buffer::Ping, &mac, mac.len());
+        self.regs.write(control, CONTROL_PROGRAM | CONTROL_STATUS);
+        self.wait_clear(control, CONTROL_STATUS | CONTROL_PROGRAM)?;
+        self.config.mac_address = mac;
+        Ok(())
+    }
+
+    /// Turns on the receive interrupt: sets Interrupt Enable in the receive
+    /// control register(s), keeping a pending frame's Status bit, then GIE.
+    /// PG135 has the bit in the ping register only; QEMU checks it per
+    /// buffer, so it is set in both when there is a pong buffer.
+    pub fn enable_rx_interrupt(&mut self) {
+        self.rx_control = CONTROL_INTERRUPT_ENABLE;
+        for buffer in self.rx_buffers() {
+            let control = Register::RxControl(buffer);
+            let value = self.regs.read(control) | CONTROL_INTERRUPT_ENABLE;
+            self.regs.write(control, value);
+        }
+        self.regs.write(Register::Gie, GIE_GLOBAL_INTERRUPT_ENABLE);
+    }
+
+    /// Turns the receive interrupt off (GIE = 0).
+    pub fn disable_rx_interrupt(&mut self) {
+        self.regs.write(Register::Gie, 0);
+    }
+
+    /// Interrupt entry. EthernetLite has no interrupt status to clear (the
+    /// line is a pulse per frame), so this only reports whether a frame is
+    /// waiting; the network stack then calls [`EthernetDevice::receive`].
+    pub fn on_interrupt(&mut self) -> bool {
+        self.rx_buffers().any(|b| self.regs.read(Register::RxControl(b)) & CONTROL_STATUS != 0)
+    }
+
+    fn rx_buffers(&self) -> impl Iterator<Item = Buffer> + use<R> {
+        let pong = self.config.rx_ping_pong;
+        [Buffer::Ping, Buffer::Pong].into_iter().filter(move |b| pong || *b == Buffer::Ping)
+    }
+
+    /// Copies `len` bytes (zero-padded to whole words) into a transmit
+    /// buffer with 32-bit writes, as the buffer RAM requires.
+    fn write_tx_bytes(&self, buffer: Buffer, bytes: &[u8], len: usize) {
+        for word in 0..len.div_ceil(4) {
+            let mut chunk = [0u8; 4];
+            for (i, byte) in chunk.iter_mut().enumerate() {
+                *byte = bytes.get(word * 4 + i).copied().unwrap_or(0);
+            }
+            self.regs.write(Register::TxBuffer(buffer, word), u32::from_ne_bytes(chunk));
+        }
+    }
+
+    fn read_rx_bytes(&self, buffer: Buffer, out: &mut [u8]) {
+        for (word, chunk) in out.chunks_mut(4).enumerate() {
+            let bytes = self.regs.read(Register::RxBuffer(buffer, word)).to_ne_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+
+    fn tx_free(&self, buffer: Buffer) -> bool {
+        self.regs.read(Register::TxControl(buffer)) & (CONTROL_STATUS | CONTROL_PROGRAM) == 0
+    }
+
+    fn free_tx_buffer(&self) -> Option<Buffer> {
+        if self.tx_free(self.next_tx) {
+            Some(self.next_tx)
+        } else if self.config.tx_ping_pong && self.tx_free(self.next_tx.other()) {
+            Some(self.next_tx.other())
+        } else {
+            None
+        }
+    }
+
+    fn full_rx_buffer(&self) -> Option<Buffer> {
+        let full = |b| self.regs.read(Register::RxControl(b)) & CONTROL_STATUS != 0;
+        if full(self.next_rx) {
+            Some(self.next_rx)
+        } else if self.config.rx_ping_pong && full(self.next_rx.other()) {
+            Some(self.next_rx.other())
+        } else {
+            None
+        }
+    }
+
+    /// Hands a receive buffer back to the core (Status cleared, Interrupt
+    /// Enable kept) and moves on to the other one.
+    fn release_rx(&mut self, buffer: Buffer) {
+        self.regs.write(Register::RxControl(buffer), self.rx_control);
+        self.next_rx = if self.config.rx_ping_pong { buffer.other() } else { Buffer::Ping };
+    }
+
+    fn count_drop(&mut self, length: FrameLength) {
+        let c = &mut self.counters;
+        match length {
+            FrameLength::Runt => c.rx_runt = c.rx_runt.saturating_add(1),
+            FrameLength::Malformed => c.rx_errors = c.rx_errors.saturating_add(1),
+            _ => c.rx_oversized = c.rx_oversized.saturating_add(1),
+        }
+    }
+}
+
+impl<R: RegisterAccess> EthernetDevice for EmacLite<R> {
+    type Error = Error;
+
+    fn mac_address(&self) -> [u8; 6] {
+        self.config.mac_address
+    }
+
+    fn link_up(&mut self) -> bool {
+        self.phy_link_up().unwrap_or(false)
+    }
+
+    fn can_transmit(&mut self) -> bool {
+        self.free_tx_buffer().is_some()
+    }
+
+    /// Copies the frame into a free transmit buffer (padded to 60 bytes),
+    /// writes its length, then sets Status to send it.
+    fn transmit(&mut self, frame: &[u8]) -> Result<(), Error> {
+        if frame.len() > MAX_FRAME_LEN {
+            self.counters.tx_errors = self.counters.tx_errors.saturating_add(1);
+            return Err(Error::FrameTooLong);
+        }
+        if frame.len() < ETHERNET_HEADER_LEN {
+            self.counters.tx_errors = self.counters.tx_errors.saturating_add(1);
+            return Err(Error::FrameTooShort);
+        }
+        let buffer = self.free_tx_buffer().ok_or(Error::TransmitBusy)?;
+        let len = frame.len().max(MIN_FRAME_LEN);
+        self.write_tx_bytes(buffer, frame, len);
+        self.regs.write(Register::TxLength(buffer), len as u32);
+        self.regs.write(Register::TxControl(buffer), CONTROL_STATUS);
+        if self.config.tx_ping_pong {
+            self.next_tx = buffer.other();
+        }
+        self.counters.tx_frames = self.counters.tx_frames.saturating_add(1);
+        Ok(())
+    }
+
+    /// Takes the next full receive buffer (ping and pong in turn), works
+    /// out the frame length from its headers, and copies the frame out with
+    /// 32-bit reads. Runts, oversized and malformed frames, and frames
+    /// longer than `buffer`, are dropped and counted.
+    fn receive(&mut self, buffer: &mut [u8]) -> Result<Option<usize>, Error> {
+        // At most two frames can be waiting; skipping bad ones is bounded.
+        for _ in 0..2 {
+            let Some(rx) = self.full_rx_buffer() else { return Ok(None) };
+            let mut header = [0u8; HEADER_BYTES_NEEDED];
+            self.read_rx_bytes(rx, &mut header);
+            let length = match frame_length(&header) {
+                FrameLength::Exact(len) => Some(len),
+                FrameLength::Unknown => Some(MAX_FRAME_LEN),
+                _ => None,
+            };
+            match length {
+                Some(len) if len <= buffer.len() => {
+                    self.read_rx_bytes(rx, &mut buffer[..len]);
+                    self.release_rx(rx);
+                    self.counters.rx_frames = self.counters.rx_frames.saturating_add(1);
+                    return Ok(Some(len));
+                }
+                Some(_) => self.count_drop(FrameLength::Oversized),
+                None => self.count_drop(frame_length(&header)),
+            }
+            self.release_rx(rx);
+        }
+        Ok(None)
+    }
+
+    fn counters(&self) -> FrameCounters {
+        self.counters
+    }
+}

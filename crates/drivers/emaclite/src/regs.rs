@@ -1,0 +1,227 @@
+//! AXI EthernetLite register block (PG135, "Register Space") and access.
+
+use core::mem::offset_of;
+
+use volatile::access::NoAccess;
+use volatile::{VolatileFieldAccess, VolatilePtr};
+
+/// Words in a transmit buffer (0x000..0x7E4).
+pub const TX_BUFFER_WORDS: usize = 0x7E4 / 4;
+/// Words in a receive buffer (0x1000..0x17FC).
+pub const RX_BUFFER_WORDS: usize = 0x7FC / 4;
+
+/// The EthernetLite dual-port buffers and registers at their PG135 offsets.
+/// Buffers are accessed as 32-bit words only.
+#[repr(C)]
+#[derive(VolatileFieldAccess)]
+pub struct Regs {
+    /// Transmit ping buffer.
+    pub tx_ping_buffer: [u32; TX_BUFFER_WORDS],
+    /// MDIOADDR, MDIO Address Register: OP (bit 10, 1 = read), PHYADDR
+    /// (9:5), REGADDR (4:0).
+    pub mdioaddr: u32,
+    /// MDIOWR, MDIO Write Data Register (15:0).
+    pub mdiowr: u32,
+    /// MDIORD, MDIO Read Data Register (15:0).
+    pub mdiord: u32,
+    /// MDIOCTRL, MDIO Control Register: MDIO enable (bit 3), MDIO status
+    /// (bit 0, write 1 to start, reads 1 while busy).
+    pub mdioctrl: u32,
+    /// Transmit Length Register (ping).
+    pub tx_ping_length: u32,
+    /// GIE, Global Interrupt Enable Register: bit 31.
+    pub gie: u32,
+    /// Transmit Control Register (ping): Status (0), Program (1),
+    /// Interrupt Enable (3).
+    pub tx_ping_control: u32,
+    /// Transmit pong buffer (C_TX_PING_PONG = 1).
+    pub tx_pong_buffer: [u32; TX_BUFFER_WORDS],
+    /// Reserved.
+    #[access(NoAccess)]
+    _reserved0: [u32; 4],
+    /// Transmit Length Register (pong).
+    pub tx_pong_length: u32,
+    /// Reserved.
+    #[access(NoAccess)]
+    _reserved1: u32,
+    /// Transmit Control Register (pong): Status (0), Program (1).
+    pub tx_pong_control: u32,
+    /// Receive ping buffer.
+    pub rx_ping_buffer: [u32; RX_BUFFER_WORDS],
+    /// Receive Control Register (ping): Status (0), Interrupt Enable (3).
+    pub rx_ping_control: u32,
+    /// Receive pong buffer (C_RX_PING_PONG = 1).
+    pub rx_pong_buffer: [u32; RX_BUFFER_WORDS],
+    /// Receive Control Register (pong): Status (0).
+    pub rx_pong_control: u32,
+}
+
+const _: () = assert!(offset_of!(Regs, tx_ping_buffer) == 0x0000);
+const _: () = assert!(offset_of!(Regs, mdioaddr) == 0x07E4);
+const _: () = assert!(offset_of!(Regs, mdiowr) == 0x07E8);
+const _: () = assert!(offset_of!(Regs, mdiord) == 0x07EC);
+const _: () = assert!(offset_of!(Regs, mdioctrl) == 0x07F0);
+const _: () = assert!(offset_of!(Regs, tx_ping_length) == 0x07F4);
+const _: () = assert!(offset_of!(Regs, gie) == 0x07F8);
+const _: () = assert!(offset_of!(Regs, tx_ping_control) == 0x07FC);
+const _: () = assert!(offset_of!(Regs, tx_pong_buffer) == 0x0800);
+const _: () = assert!(offset_of!(Regs, tx_pong_length) == 0x0FF4);
+const _: () = assert!(offset_of!(Regs, tx_pong_control) == 0x0FFC);
+const _: () = assert!(offset_of!(Regs, rx_ping_buffer) == 0x1000);
+const _: () = assert!(offset_of!(Regs, rx_ping_control) == 0x17FC);
+const _: () = assert!(offset_of!(Regs, rx_pong_buffer) == 0x1800);
+const _: () = assert!(offset_of!(Regs, rx_pong_control) == 0x1FFC);
+const _: () = assert!(core::mem::size_of::<Regs>() == 0x2000);
+
+/// Control registers: Status bit (busy / frame present).
+pub const CONTROL_STATUS: u32 = 1 << 0;
+/// Transmit control: Program bit (load the MAC address from the buffer).
+pub const CONTROL_PROGRAM: u32 = 1 << 1;
+/// Control registers: Interrupt Enable bit.
+pub const CONTROL_INTERRUPT_ENABLE: u32 = 1 << 3;
+/// GIE: Global Interrupt Enable.
+pub const GIE_GLOBAL_INTERRUPT_ENABLE: u32 = 1 << 31;
+/// MDIOADDR: OP, 1 = read.
+pub const MDIOADDR_OP_READ: u32 = 1 << 10;
+/// MDIOCTRL: MDIO status (start / busy).
+pub const MDIOCTRL_STATUS: u32 = 1 << 0;
+/// MDIOCTRL: MDIO enable.
+pub const MDIOCTRL_ENABLE: u32 = 1 << 3;
+
+/// A ping or pong buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Buffer {
+    /// The ping buffer (always present).
+    Ping,
+    /// The pong buffer (C_TX_PING_PONG / C_RX_PING_PONG).
+    Pong,
+}
+
+impl Buffer {
+    /// The other buffer of the pair.
+    pub const fn other(self) -> Self {
+        match self {
+            Buffer::Ping => Buffer::Pong,
+            Buffer::Pong => Buffer::Ping,
+        }
+    }
+}
+
+/// One 32-bit register or buffer word, for [`RegisterAccess`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Register {
+    /// Word `n` of a transmit buffer (n < [`TX_BUFFER_WORDS`]).
+    TxBuffer(Buffer, usize),
+    /// Word `n` of a receive buffer (n < [`RX_BUFFER_WORDS`]).
+    RxBuffer(Buffer, usize),
+    /// MDIOADDR.
+    MdioAddr,
+    /// MDIOWR.
+    MdioWr,
+    /// MDIORD.
+    MdioRd,
+    /// MDIOCTRL.
+    MdioCtrl,
+    /// Transmit Length Register.
+    TxLength(Buffer),
+    /// GIE.
+    Gie,
+    /// Transmit Control Register.
+    TxControl(Buffer),
+    /// Receive Control Register.
+    RxControl(Buffer),
+}
+
+impl Register {
+    /// Byte offset from the block's base address.
+    pub const fn offset(self) -> usize {
+        match self {
+            Register::TxBuffer(Buffer::Ping, w) => offset_of!(Regs, tx_ping_buffer) + 4 * w,
+            Register::TxBuffer(Buffer::Pong, w) => offset_of!(Regs, tx_pong_buffer) + 4 * w,
+            Register::RxBuffer(Buffer::Ping, w) => offset_of!(Regs, rx_ping_buffer) + 4 * w,
+            Register::RxBuffer(Buffer::Pong, w) => offset_of!(Regs, rx_pong_buffer) + 4 * w,
+            Register::MdioAddr => offset_of!(Regs, mdioaddr),
+            Register::MdioWr => offset_of!(Regs, mdiowr),
+            Register::MdioRd => offset_of!(Regs, mdiord),
+            Register::MdioCtrl => offset_of!(Regs, mdioctrl),
+            Register::TxLength(Buffer::Ping) => offset_of!(Regs, tx_ping_length),
+            Register::TxLength(Buffer::Pong) => offset_of!(Regs, tx_pong_length),
+            Register::Gie => offset_of!(Regs, gie),
+            Register::TxControl(Buffer::Ping) => offset_of!(Regs, tx_ping_control),
+            Register::TxControl(Buffer::Pong) => offset_of!(Regs, tx_pong_control),
+            Register::RxControl(Buffer::Ping) => offset_of!(Regs, rx_ping_control),
+            Register::RxControl(Buffer::Pong) => offset_of!(Regs, rx_pong_control),
+        }
+    }
+}
+
+/// 32-bit access to the MAC's registers and buffers.
+///
+/// Control registers change on their own (transmit done, frame received),
+/// so tests use a behavioural model; [`Mmio`] is the hardware.
+pub trait RegisterAccess {
+    /// Reads `register`.
+    fn read(&self, register: Register) -> u32;
+    /// Writes `value` to `register`.
+    fn write(&self, register: Register, value: u32);
+}
+
+impl<T: RegisterAccess + ?Sized> RegisterAccess for &T {
+    fn read(&self, register: Register) -> u32 {
+        (**self).read(register)
+    }
+    fn write(&self, register: Register, value: u32) {
+        (**self).write(register, value)
+    }
+}
+
+/// The memory-mapped register block.
+#[derive(Clone, Copy, Debug)]
+pub struct Mmio<'a> {
+    regs: VolatilePtr<'a, Regs>,
+}
+
+impl<'a> Mmio<'a> {
+    /// Wraps the register block the platform mapped.
+    pub const fn new(regs: VolatilePtr<'a, Regs>) -> Self {
+        Self { regs }
+    }
+
+    fn word<const N: usize>(array: VolatilePtr<'a, [u32; N]>, word: usize) -> VolatilePtr<'a, u32> {
+        assert!(word < N, "EthernetLite buffer word out of range");
+        // SAFETY: `word < N` was checked, so the element pointer stays
+        // inside the array the VolatilePtr covers and keeps its access.
+        unsafe { array.map(|array| array.cast::<u32>().add(word)) }
+    }
+
+    fn register(self, register: Register) -> VolatilePtr<'a, u32> {
+        let r = self.regs;
+        match register {
+            Register::TxBuffer(Buffer::Ping, w) => Self::word(r.tx_ping_buffer(), w),
+            Register::TxBuffer(Buffer::Pong, w) => Self::word(r.tx_pong_buffer(), w),
+            Register::RxBuffer(Buffer::Ping, w) => Self::word(r.rx_ping_buffer(), w),
+            Register::RxBuffer(Buffer::Pong, w) => Self::word(r.rx_pong_buffer(), w),
+            Register::MdioAddr => r.mdioaddr(),
+            Register::MdioWr => r.mdiowr(),
+            Register::MdioRd => r.mdiord(),
+            Register::MdioCtrl => r.mdioctrl(),
+            Register::TxLength(Buffer::Ping) => r.tx_ping_length(),
+            Register::TxLength(Buffer::Pong) => r.tx_pong_length(),
+            Register::Gie => r.gie(),
+            Register::TxControl(Buffer::Ping) => r.tx_ping_control(),
+            Register::TxControl(Buffer::Pong) => r.tx_pong_control(),
+            Register::RxControl(Buffer::Ping) => r.rx_ping_control(),
+            Register::RxControl(Buffer::Pong) => r.rx_pong_control(),
+        }
+    }
+}
+
+impl RegisterAccess for Mmio<'_> {
+    fn read(&self, register: Register) -> u32 {
+        self.register(register).read()
+    }
+
+    fn write(&self, register: Register, value: u32) {
+        self.register(register).write(value)
+    }
+}

@@ -1,0 +1,180 @@
+extern crate std;
+
+use std::vec::Vec;
+
+use ferrode_hal::EthernetDevice;
+
+use crate::model::EthModel;
+use crate::{Config, EmacLite, Error};
+
+const MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x12, 0x34, 0x56];
+
+fn config(ping_pong: bool, phy: Option<u8>) -> Config {
+    Config { mac_address: MAC, tx_ping_pong: ping_pong, rx_ping_pong: ping_pong, phy_address: phy }
+}
+
+/// An Ethernet/IPv4 frame to `dst` whose IP total length is `ip_len`.
+fn ipv4_frame(dst: [u8; 6], ip_len: u16, fill: u8) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&[0x52, 0x55, 0x0A, 0x00, 0x02, 0x02]);
+    f.extend_from_slice(&[0x08, 0x00, 0x45, 0x00]);
+    f.extend_from_slice(&ip_len.to_be_bytes());
+    f.resize(14 + usize::from(ip_len.max(20)), fill);
+    f
+}
+
+#[test]
+fn new_programs_the_mac_address() {
+    let model = EthModel::new(false);
+    let mac = EmacLite::new(&model, config(false, None)).unwrap();
+    assert_eq!(model.state.borrow().mac, MAC);
+    assert_eq!(mac.mac_address(), MAC);
+}
+
+#[test]
+fn transmit_sends_the_frame_padded_to_60_bytes() {
+    let model = EthModel::new(false);
+    let mut mac = EmacLite::new(&model, config(false, None)).unwrap();
+    let long: Vec<u8> = (0..=255u8).cycle().take(1514).collect();
+    mac.transmit(&long).unwrap();
+    let short = [0xFFu8; 42];
+    mac.transmit(&short).unwrap();
+    let sent = model.state.borrow().sent.clone();
+    assert_eq!(sent[0], long);
+    assert_eq!(&sent[1][..42], &short);
+    assert_eq!(sent[1].len(), 60);
+    assert!(sent[1][42..].iter().all(|&b| b == 0));
+    assert_eq!(mac.counters().tx_frames, 2);
+    assert_eq!(mac.transmit(&[0u8; 1515]), Err(Error::FrameTooLong));
+}
+
+#[test]
+fn ping_pong_transmit_queues_two_frames() {
+    let mut model = EthModel::new(true);
+    model.tx_auto_complete = false;
+    let mut mac = EmacLite::new(&model, config(true, None)).unwrap();
+    mac.transmit(&[1u8; 60]).unwrap();
+    assert!(mac.can_transmit());
+    mac.transmit(&[2u8; 60]).unwrap();
+    assert!(!mac.can_transmit());
+    assert_eq!(mac.transmit(&[3u8; 60]), Err(Error::TransmitBusy));
+    model.complete_tx();
+    mac.transmit(&[3u8; 60]).unwrap();
+    model.complete_tx();
+    let firsts: Vec<u8> = model.state.borrow().sent.iter().map(|f| f[0]).collect();
+    assert_eq!(firsts, [1, 2, 3]);
+}
+
+#[test]
+fn receive_returns_exact_frames_in_arrival_order() {
+    let model = EthModel::new(true);
+    let mut mac = EmacLite::new(&model, config(true, None)).unwrap();
+    // A long frame first leaves stale bytes behind in the ping buffer.
+    let big = ipv4_frame(MAC, 1000, 0xAA);
+    let small = ipv4_frame(MAC, 28, 0xBB);
+    let third = ipv4_frame([0xFF; 6], 40, 0xCC);
+    assert!(model.deliver(&big));
+    assert!(model.deliver(&small));
+    let mut buf = [0u8; 1514];
+    assert_eq!(mac.receive(&mut buf), Ok(Some(1014)));
+    assert_eq!(&buf[..1014], &big[..]);
+    assert!(model.deliver(&third), "ping is free again once read");
+    assert_eq!(mac.receive(&mut buf), Ok(Some(42)));
+    assert_eq!(&buf[..42], &small[..]);
+    assert_eq!(mac.receive(&mut buf), Ok(Some(54)));
+    assert_eq!(&buf[..54], &third[..]);
+    assert_eq!(mac.receive(&mut buf), Ok(None));
+    assert_eq!(mac.counters().rx_frames, 3);
+}
+
+#[test]
+fn arp_frames_are_42_bytes() {
+    let model = EthModel::new(false);
+    let mut mac = EmacLite::new(&model, config(false, None)).unwrap();
+    let mut arp = [0u8; 60];
+    arp[..6].copy_from_slice(&[0xFF; 6]);
+    arp[12..14].copy_from_slice(&[0x08, 0x06]);
+    arp[14..42].fill(0x11);
+    model.deliver(&arp);
+    let mut buf = [0u8; 1514];
+    assert_eq!(mac.receive(&mut buf), Ok(Some(42)));
+}
+
+#[test]
+fn runts_and_oversized_frames_are_dropped_and_counted() {
+    let model = EthModel::new(true);
+    let mut mac = EmacLite::new(&model, config(true, None)).unwrap();
+    let mut runt = ipv4_frame(MAC, 20, 0);
+    runt[16..18].copy_from_slice(&12u16.to_be_bytes()); // IP total length below its header
+    model.deliver(&runt);
+    let mut oversized = ipv4_frame(MAC, 1400, 0);
+    oversized[16..18].copy_from_slice(&1600u16.to_be_bytes());
+    model.deliver(&oversized);
+    let mut buf = [0u8; 1514];
+    assert_eq!(mac.receive(&mut buf), Ok(None), "nothing good to pass up");
+    let good = ipv4_frame(MAC, 100, 7);
+    model.deliver(&good);
+    let mut small = [0u8; 64];
+    assert_eq!(mac.receive(&mut small), Ok(None), "longer than the caller's buffer");
+    model.deliver(&good);
+    assert_eq!(mac.receive(&mut buf), Ok(Some(114)));
+    let c = mac.counters();
+    assert_eq!((c.rx_runt, c.rx_oversized, c.rx_frames), (1, 2, 1));
+}
+
+#[test]
+fn without_ping_pong_only_the_ping_buffer_is_used() {
+    let model = EthModel::new(false);
+    let mut mac = EmacLite::new(&model, config(false, None)).unwrap();
+    let mut buf = [0u8; 1514];
+    for fill in 1..4u8 {
+        assert!(model.deliver(&ipv4_frame(MAC, 50, fill)));
+        assert!(!model.deliver(&ipv4_frame(MAC, 50, 9)), "buffer full until read");
+        assert_eq!(mac.receive(&mut buf), Ok(Some(64)));
+        assert_eq!(buf[40], fill);
+    }
+}
+
+#[test]
+fn rx_interrupt_keeps_a_waiting_frame_and_pulses_per_frame() {
+    let model = EthModel::new(true);
+    let mut mac = EmacLite::new(&model, config(true, None)).unwrap();
+    model.deliver(&ipv4_frame(MAC, 60, 1));
+    mac.enable_rx_interrupt();
+    assert!(mac.on_interrupt(), "enabling must not discard the waiting frame");
+    model.deliver(&ipv4_frame(MAC, 60, 2));
+    assert_eq!(model.state.borrow().irq_pulses, 1);
+    let mut buf = [0u8; 1514];
+    assert_eq!(mac.receive(&mut buf), Ok(Some(74)));
+    assert_eq!(mac.receive(&mut buf), Ok(Some(74)));
+    assert!(!mac.on_interrupt());
+    model.deliver(&ipv4_frame(MAC, 60, 3));
+    assert_eq!(model.state.borrow().irq_pulses, 2, "Interrupt Enable survives buffer release");
+}
+
+#[test]
+fn mdio_reads_writes_and_link_state() {
+    let model = EthModel::new(false);
+    model.state.borrow_mut().phy[1] = 0x7809; // BMSR without link
+    let mut mac = EmacLite::new(&model, config(false, Some(1))).unwrap();
+    assert!(!mac.link_up());
+    model.state.borrow_mut().phy[1] = 0x780D;
+    assert!(mac.link_up());
+    mac.mdio_write(1, 0, 0x1200).unwrap();
+    assert_eq!(model.state.borrow().phy[0], 0x1200);
+    assert_eq!(mac.mdio_read(1, 0), Ok(0x1200));
+    assert_eq!(mac.mdio_read(32, 0), Err(Error::InvalidMdioAddress));
+}
+
+#[test]
+fn stuck_mdio_times_out_and_no_phy_means_link_up() {
+    let mut model = EthModel::new(false);
+    model.mdio_busy_reads = u32::MAX;
+    let mut mac = EmacLite::new(&model, config(false, Some(1))).unwrap();
+    assert_eq!(mac.mdio_read(1, 1), Err(Error::Timeout));
+    assert!(!mac.link_up());
+    let model = EthModel::new(false);
+    let mut mac = EmacLite::new(&model, config(false, None)).unwrap();
+    assert!(mac.link_up());
+}
