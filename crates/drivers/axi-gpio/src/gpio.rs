@@ -4,7 +4,7 @@ use core::cell::Cell;
 use core::fmt;
 
 use crate::pin::{InputPin, OutputPin};
-use crate::regs::{Register, RegisterAccess, GIER_GLOBAL_INTERRUPT_ENABLE};
+use crate::regs::{GIER_GLOBAL_INTERRUPT_ENABLE, Register, RegisterAccess};
 
 /// One of the (up to) two channels of a block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,7 +84,11 @@ pub struct Config {
 }
 
 const fn width_mask(width: u8) -> u32 {
-    if width >= 32 { u32::MAX } else { (1u32 << width) - 1 }
+    if width >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << width) - 1
+    }
 }
 
 /// Input changes reported by [`AxiGpio::on_interrupt`].
@@ -126,7 +130,12 @@ impl<R: RegisterAccess> AxiGpio<R> {
     /// = 0xFFFF_FFFF, and for dual cores GPIO2_DATA (0x008) = 0, GPIO2_TRI
     /// (0x00C) = 0xFFFF_FFFF. Interrupts stay as reset left them (off).
     pub fn new(regs: R, config: Config) -> Self {
-        let gpio = Self { regs, config, channels: Default::default(), interrupt_enable: Cell::new(0) };
+        let gpio = Self {
+            regs,
+            config,
+            channels: Default::default(),
+            interrupt_enable: Cell::new(0),
+        };
         for channel in [Channel::One, Channel::Two] {
             if gpio.width(channel).is_ok() {
                 gpio.channels[channel.index()].tri.set(u32::MAX);
@@ -170,7 +179,12 @@ impl<R: RegisterAccess> AxiGpio<R> {
     /// channel's DATA register (shadow with the new value) first, then its
     /// TRI register with the pin's bit cleared, so the pin never drives a
     /// stale level.
-    pub fn output(&self, channel: Channel, pin: u8, initial: bool) -> Result<OutputPin<'_, R>, Error> {
+    pub fn output(
+        &self,
+        channel: Channel,
+        pin: u8,
+        initial: bool,
+    ) -> Result<OutputPin<'_, R>, Error> {
         let bit = self.claim(channel, pin)?;
         self.write_shadow(channel, bit, initial);
         let state = self.state(channel);
@@ -213,7 +227,11 @@ impl<R: RegisterAccess> AxiGpio<R> {
 
     pub(crate) fn write_shadow(&self, channel: Channel, bit: u32, high: bool) {
         let state = self.state(channel);
-        let data = if high { state.data.get() | bit } else { state.data.get() & !bit };
+        let data = if high {
+            state.data.get() | bit
+        } else {
+            state.data.get() & !bit
+        };
         state.data.set(data);
         self.regs.write(channel.data(), data);
     }
@@ -224,9 +242,12 @@ impl<R: RegisterAccess> AxiGpio<R> {
     pub fn enable_interrupt(&self, channel: Channel) -> Result<(), Error> {
         let inputs = self.read_inputs(channel)?;
         self.state(channel).last_inputs.set(inputs);
-        self.interrupt_enable.set(self.interrupt_enable.get() | channel.interrupt_bit());
-        self.regs.write(Register::IpIer, self.interrupt_enable.get());
-        self.regs.write(Register::Gier, GIER_GLOBAL_INTERRUPT_ENABLE);
+        self.interrupt_enable
+            .set(self.interrupt_enable.get() | channel.interrupt_bit());
+        self.regs
+            .write(Register::IpIer, self.interrupt_enable.get());
+        self.regs
+            .write(Register::Gier, GIER_GLOBAL_INTERRUPT_ENABLE);
         Ok(())
     }
 
@@ -234,8 +255,10 @@ impl<R: RegisterAccess> AxiGpio<R> {
     /// channel is left enabled.
     pub fn disable_interrupt(&self, channel: Channel) -> Result<(), Error> {
         self.width(channel)?;
-        self.interrupt_enable.set(self.interrupt_enable.get() & !channel.interrupt_bit());
-        self.regs.write(Register::IpIer, self.interrupt_enable.get());
+        self.interrupt_enable
+            .set(self.interrupt_enable.get() & !channel.interrupt_bit());
+        self.regs
+            .write(Register::IpIer, self.interrupt_enable.get());
         if self.interrupt_enable.get() == 0 {
             self.regs.write(Register::Gier, 0);
         }
@@ -250,12 +273,17 @@ impl<R: RegisterAccess> AxiGpio<R> {
         if status != 0 {
             self.regs.write(Register::IpIsr, status);
         }
-        let mut changes = InputChanges { status, ..InputChanges::default() };
+        let mut changes = InputChanges {
+            status,
+            ..InputChanges::default()
+        };
         for channel in [Channel::One, Channel::Two] {
             if status & channel.interrupt_bit() == 0 {
                 continue;
             }
-            let Ok(inputs) = self.read_inputs(channel) else { continue };
+            let Ok(inputs) = self.read_inputs(channel) else {
+                continue;
+            };
             let state = self.state(channel);
             let changed = inputs ^ state.last_inputs.get();
             state.last_inputs.set(inputs);

@@ -5,7 +5,7 @@ extern crate std;
 use core::cell::RefCell;
 use std::vec::Vec;
 
-use crate::regs::{Register, RegisterAccess, GIER_GLOBAL_INTERRUPT_ENABLE};
+use crate::regs::{GIER_GLOBAL_INTERRUPT_ENABLE, Register, RegisterAccess};
 
 #[derive(Default)]
 struct State {
@@ -29,8 +29,13 @@ pub struct GpioModel {
 
 impl GpioModel {
     pub fn new() -> Self {
-        let s = State { tri: [u32::MAX; 2], ..State::default() };
-        Self { state: RefCell::new(s) }
+        let s = State {
+            tri: [u32::MAX; 2],
+            ..State::default()
+        };
+        Self {
+            state: RefCell::new(s),
+        }
     }
 
     /// The outside world drives channel `ch` (0 or 1) input pins to `levels`.

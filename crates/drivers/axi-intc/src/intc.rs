@@ -1,6 +1,6 @@
 //! The controller: enable, acknowledge, priority and dispatch.
 
-use crate::regs::{Register, RegisterAccess, MER_HIE, MER_ME};
+use crate::regs::{MER_HIE, MER_ME, Register, RegisterAccess};
 
 /// An interrupt input number of the controller, 0 to 31.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -9,7 +9,11 @@ pub struct Irq(u8);
 impl Irq {
     /// The input `number`, or `None` if the controller has no such input.
     pub const fn new(number: u32) -> Option<Self> {
-        if number < 32 { Some(Irq(number as u8)) } else { None }
+        if number < 32 {
+            Some(Irq(number as u8))
+        } else {
+            None
+        }
     }
 
     /// The input number.
@@ -38,7 +42,10 @@ pub struct Config {
 impl Config {
     /// All inputs level-triggered, SIE/CIE present.
     pub const fn new() -> Self {
-        Self { edge_triggered: 0, has_set_clear_enable: true }
+        Self {
+            edge_triggered: 0,
+            has_set_clear_enable: true,
+        }
     }
 
     /// Marks the inputs in `mask` as edge-triggered.
@@ -60,7 +67,11 @@ pub const MAX_DISPATCH: u32 = 64;
 
 /// The highest-priority (lowest-numbered) input in a pending mask.
 pub const fn highest_priority(pending: u32) -> Option<Irq> {
-    if pending == 0 { None } else { Irq::new(pending.trailing_zeros()) }
+    if pending == 0 {
+        None
+    } else {
+        Irq::new(pending.trailing_zeros())
+    }
 }
 
 /// An AXI INTC instance.
@@ -146,7 +157,9 @@ impl<R: RegisterAccess> AxiIntc<R> {
     pub fn dispatch(&self, mut handler: impl FnMut(Irq)) -> u32 {
         let mut calls = 0;
         while calls < MAX_DISPATCH {
-            let Some(irq) = self.next_pending() else { break };
+            let Some(irq) = self.next_pending() else {
+                break;
+            };
             let edge = self.config.edge_triggered & irq.mask() != 0;
             if edge {
                 self.acknowledge(irq);

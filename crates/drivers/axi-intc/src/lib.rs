@@ -18,5 +18,5 @@ mod model;
 #[cfg(test)]
 mod tests;
 
-pub use intc::{highest_priority, AxiIntc, Config, Irq, MAX_DISPATCH};
+pub use intc::{AxiIntc, Config, Irq, MAX_DISPATCH, highest_priority};
 pub use regs::{Mmio, Register, RegisterAccess, Regs};

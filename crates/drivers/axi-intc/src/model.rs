@@ -5,7 +5,7 @@ extern crate std;
 use core::cell::RefCell;
 use std::vec::Vec;
 
-use crate::regs::{Register, RegisterAccess, MER_HIE, MER_ME};
+use crate::regs::{MER_HIE, MER_ME, Register, RegisterAccess};
 
 #[derive(Default)]
 struct State {
@@ -25,7 +25,10 @@ pub struct IntcModel {
 
 impl IntcModel {
     pub fn new(edge: u32) -> Self {
-        Self { edge, state: RefCell::new(State::default()) }
+        Self {
+            edge,
+            state: RefCell::new(State::default()),
+        }
     }
 
     fn latch_levels(&self, s: &mut State) {
@@ -39,7 +42,11 @@ impl IntcModel {
         let mut s = self.state.borrow_mut();
         let bit = 1 << n;
         let rising = level && s.pins & bit == 0;
-        if level { s.pins |= bit } else { s.pins &= !bit }
+        if level {
+            s.pins |= bit
+        } else {
+            s.pins &= !bit
+        }
         if rising && self.edge & bit != 0 && s.mer & MER_HIE != 0 {
             s.isr |= bit;
         }

@@ -29,6 +29,6 @@ mod tests;
 pub use monotonic::{CounterWidth, MonotonicCounter};
 pub use regs::{Counter, Mmio, Register, RegisterAccess, Regs};
 pub use timer::{
-    down_count_load_value, AlarmTimer, AxiTimer, Error, PeriodicTimer, TimerCounter,
-    UP_COUNT_WRAP_PERIOD,
+    AlarmTimer, AxiTimer, Error, PeriodicTimer, TimerCounter, UP_COUNT_WRAP_PERIOD,
+    down_count_load_value,
 };

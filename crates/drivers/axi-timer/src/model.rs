@@ -43,7 +43,11 @@ fn index(counter: Counter) -> usize {
 
 impl TimerModel {
     pub fn new(cascade_supported: bool) -> Self {
-        Self { cascade_supported, state: RefCell::new(State::default()), ticks_per_read: Cell::new(0) }
+        Self {
+            cascade_supported,
+            state: RefCell::new(State::default()),
+            ticks_per_read: Cell::new(0),
+        }
     }
 
     pub fn advance(&self, ticks: u64) {
@@ -51,7 +55,8 @@ impl TimerModel {
         let u0 = s.units[0];
         if u0.tcsr & TCSR_CASC != 0 {
             if u0.tcsr & TCSR_ENT != 0 && u0.tcsr & TCSR_LOAD == 0 {
-                let value = (u64::from(s.units[1].tcr) << 32 | u64::from(u0.tcr)).wrapping_add(ticks);
+                let value =
+                    (u64::from(s.units[1].tcr) << 32 | u64::from(u0.tcr)).wrapping_add(ticks);
                 s.units[0].tcr = value as u32;
                 s.units[1].tcr = (value >> 32) as u32;
             }
@@ -65,7 +70,9 @@ impl TimerModel {
     /// The block's interrupt output.
     pub fn irq(&self) -> bool {
         let s = self.state.borrow();
-        s.units.iter().any(|u| u.tcsr & TCSR_TINT != 0 && u.tcsr & TCSR_ENIT != 0)
+        s.units
+            .iter()
+            .any(|u| u.tcsr & TCSR_TINT != 0 && u.tcsr & TCSR_ENIT != 0)
     }
 
     /// Sets a counter value directly (test setup).
@@ -87,9 +94,17 @@ fn advance_unit(unit: &mut Unit, mut ticks: u64) {
             continue;
         }
         let down = unit.tcsr & TCSR_UDT != 0;
-        let to_rollover = if down { u64::from(unit.tcr) + 1 } else { u64::from(u32::MAX - unit.tcr) + 1 };
+        let to_rollover = if down {
+            u64::from(unit.tcr) + 1
+        } else {
+            u64::from(u32::MAX - unit.tcr) + 1
+        };
         if ticks < to_rollover {
-            unit.tcr = if down { unit.tcr - ticks as u32 } else { unit.tcr + ticks as u32 };
+            unit.tcr = if down {
+                unit.tcr - ticks as u32
+            } else {
+                unit.tcr + ticks as u32
+            };
             return;
         }
         ticks -= to_rollover;

@@ -1,7 +1,7 @@
 //! The cascaded 64-bit free-running counter as a monotonic clock.
 
 use embedded_hal::delay::DelayNs;
-use ferrode_hal::{ns_to_ticks, Monotonic};
+use ferrode_hal::{Monotonic, ns_to_ticks};
 
 use crate::regs::{Counter, Register, RegisterAccess, TCSR_ARHT, TCSR_CASC, TCSR_ENT, TCSR_LOAD};
 use crate::timer::UP_COUNT_WRAP_PERIOD;
@@ -38,13 +38,22 @@ impl<R: RegisterAccess> MonotonicCounter<R> {
         regs.write(Register::Tcsr(Counter::Zero), TCSR_LOAD);
         regs.write(Register::Tcsr(Counter::One), TCSR_LOAD);
         regs.write(Register::Tcsr(Counter::One), 0);
-        regs.write(Register::Tcsr(Counter::Zero), TCSR_CASC | TCSR_ENT | TCSR_ARHT);
+        regs.write(
+            Register::Tcsr(Counter::Zero),
+            TCSR_CASC | TCSR_ENT | TCSR_ARHT,
+        );
         let width = if regs.read(Register::Tcsr(Counter::Zero)) & TCSR_CASC != 0 {
             CounterWidth::Cascaded
         } else {
             CounterWidth::Extended
         };
-        Self { regs, clock_hz, width, rollovers: 0, last_low: 0 }
+        Self {
+            regs,
+            clock_hz,
+            width,
+            rollovers: 0,
+            last_low: 0,
+        }
     }
 
     /// Whether the count is cascaded in hardware or extended in software.

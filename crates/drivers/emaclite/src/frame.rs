@@ -37,7 +37,11 @@ fn be16(header: &[u8; HEADER_BYTES_NEEDED], at: usize) -> usize {
 }
 
 fn bounded(len: usize) -> FrameLength {
-    if len > MAX_FRAME_LEN { FrameLength::Oversized } else { FrameLength::Exact(len) }
+    if len > MAX_FRAME_LEN {
+        FrameLength::Oversized
+    } else {
+        FrameLength::Exact(len)
+    }
 }
 
 /// The frame length the first [`HEADER_BYTES_NEEDED`] bytes imply.
@@ -92,7 +96,12 @@ mod tests {
             (header(0x88CC, 0, 0), FrameLength::Unknown),
         ];
         for (h, expected) in table {
-            assert_eq!(frame_length(&h), expected, "type {:#06x}", u16::from_be_bytes([h[12], h[13]]));
+            assert_eq!(
+                frame_length(&h),
+                expected,
+                "type {:#06x}",
+                u16::from_be_bytes([h[12], h[13]])
+            );
         }
     }
 }

@@ -30,6 +30,6 @@ mod model;
 mod tests;
 
 pub use error::Error;
-pub use frame::{frame_length, FrameLength, HEADER_BYTES_NEEDED};
+pub use frame::{FrameLength, HEADER_BYTES_NEEDED, frame_length};
 pub use mac::{Config, EmacLite, MAX_POLLS, MIN_FRAME_LEN};
 pub use regs::{Buffer, Mmio, Register, RegisterAccess, Regs};

@@ -3,10 +3,10 @@
 use ferrode_hal::{EthernetDevice, FrameCounters, MAX_FRAME_LEN};
 
 use crate::error::Error;
-use crate::frame::{frame_length, FrameLength, ETHERNET_HEADER_LEN, HEADER_BYTES_NEEDED};
+use crate::frame::{ETHERNET_HEADER_LEN, FrameLength, HEADER_BYTES_NEEDED, frame_length};
 use crate::regs::{
-    Buffer, Register, RegisterAccess, CONTROL_INTERRUPT_ENABLE, CONTROL_PROGRAM, CONTROL_STATUS,
-    GIE_GLOBAL_INTERRUPT_ENABLE,
+    Buffer, CONTROL_INTERRUPT_ENABLE, CONTROL_PROGRAM, CONTROL_STATUS, GIE_GLOBAL_INTERRUPT_ENABLE,
+    Register, RegisterAccess,
 };
 
 /// Polls of a status bit before a wait gives up with [`Error::Timeout`].
@@ -110,12 +110,15 @@ impl<R: RegisterAccess> EmacLite<R> {
     /// line is a pulse per frame), so this only reports whether a frame is
     /// waiting; the network stack then calls [`EthernetDevice::receive`].
     pub fn on_interrupt(&mut self) -> bool {
-        self.rx_buffers().any(|b| self.regs.read(Register::RxControl(b)) & CONTROL_STATUS != 0)
+        self.rx_buffers()
+            .any(|b| self.regs.read(Register::RxControl(b)) & CONTROL_STATUS != 0)
     }
 
     fn rx_buffers(&self) -> impl Iterator<Item = Buffer> + use<R> {
         let pong = self.config.rx_ping_pong;
-        [Buffer::Ping, Buffer::Pong].into_iter().filter(move |b| pong || *b == Buffer::Ping)
+        [Buffer::Ping, Buffer::Pong]
+            .into_iter()
+            .filter(move |b| pong || *b == Buffer::Ping)
     }
 
     /// Copies `len` bytes (zero-padded to whole words) into a transmit
@@ -126,13 +129,17 @@ impl<R: RegisterAccess> EmacLite<R> {
             for (i, byte) in chunk.iter_mut().enumerate() {
                 *byte = bytes.get(word * 4 + i).copied().unwrap_or(0);
             }
-            self.regs.write(Register::TxBuffer(buffer, word), u32::from_ne_bytes(chunk));
+            self.regs
+                .write(Register::TxBuffer(buffer, word), u32::from_ne_bytes(chunk));
         }
     }
 
     fn read_rx_bytes(&self, buffer: Buffer, out: &mut [u8]) {
         for (word, chunk) in out.chunks_mut(4).enumerate() {
-            let bytes = self.regs.read(Register::RxBuffer(buffer, word)).to_ne_bytes();
+            let bytes = self
+                .regs
+                .read(Register::RxBuffer(buffer, word))
+                .to_ne_bytes();
             chunk.copy_from_slice(&bytes[..chunk.len()]);
         }
     }
@@ -165,8 +172,13 @@ impl<R: RegisterAccess> EmacLite<R> {
     /// Hands a receive buffer back to the core (Status cleared, Interrupt
     /// Enable kept) and moves on to the other one.
     fn release_rx(&mut self, buffer: Buffer) {
-        self.regs.write(Register::RxControl(buffer), self.rx_control);
-        self.next_rx = if self.config.rx_ping_pong { buffer.other() } else { Buffer::Ping };
+        self.regs
+            .write(Register::RxControl(buffer), self.rx_control);
+        self.next_rx = if self.config.rx_ping_pong {
+            buffer.other()
+        } else {
+            Buffer::Ping
+        };
     }
 
     fn count_drop(&mut self, length: FrameLength) {
@@ -224,7 +236,9 @@ impl<R: RegisterAccess> EthernetDevice for EmacLite<R> {
     fn receive(&mut self, buffer: &mut [u8]) -> Result<Option<usize>, Error> {
         // At most two frames can be waiting; skipping bad ones is bounded.
         for _ in 0..2 {
-            let Some(rx) = self.full_rx_buffer() else { return Ok(None) };
+            let Some(rx) = self.full_rx_buffer() else {
+                return Ok(None);
+            };
             let mut header = [0u8; HEADER_BYTES_NEEDED];
             self.read_rx_bytes(rx, &mut header);
             let length = match frame_length(&header) {

@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::mac::EmacLite;
-use crate::regs::{Register, RegisterAccess, MDIOADDR_OP_READ, MDIOCTRL_ENABLE, MDIOCTRL_STATUS};
+use crate::regs::{MDIOADDR_OP_READ, MDIOCTRL_ENABLE, MDIOCTRL_STATUS, Register, RegisterAccess};
 
 /// PHY Basic Mode Status Register (IEEE 802.3 clause 22 register 1).
 const PHY_BMSR: u8 = 1;
@@ -26,8 +26,10 @@ impl<R: RegisterAccess> EmacLite<R> {
     pub fn mdio_read(&mut self, phy: u8, register: u8) -> Result<u16, Error> {
         let address = mdio_address(phy, register)?;
         self.wait_clear(Register::MdioCtrl, MDIOCTRL_STATUS)?;
-        self.regs.write(Register::MdioAddr, MDIOADDR_OP_READ | address);
-        self.regs.write(Register::MdioCtrl, MDIOCTRL_ENABLE | MDIOCTRL_STATUS);
+        self.regs
+            .write(Register::MdioAddr, MDIOADDR_OP_READ | address);
+        self.regs
+            .write(Register::MdioCtrl, MDIOCTRL_ENABLE | MDIOCTRL_STATUS);
         self.wait_clear(Register::MdioCtrl, MDIOCTRL_STATUS)?;
         Ok(self.regs.read(Register::MdioRd) as u16)
     }
@@ -38,14 +40,17 @@ impl<R: RegisterAccess> EmacLite<R> {
         self.wait_clear(Register::MdioCtrl, MDIOCTRL_STATUS)?;
         self.regs.write(Register::MdioAddr, address);
         self.regs.write(Register::MdioWr, u32::from(value));
-        self.regs.write(Register::MdioCtrl, MDIOCTRL_ENABLE | MDIOCTRL_STATUS);
+        self.regs
+            .write(Register::MdioCtrl, MDIOCTRL_ENABLE | MDIOCTRL_STATUS);
         self.wait_clear(Register::MdioCtrl, MDIOCTRL_STATUS)
     }
 
     /// Link state from the PHY's BMSR (read twice: the bit latches low).
     /// Without a configured PHY the link is taken as up.
     pub fn phy_link_up(&mut self) -> Result<bool, Error> {
-        let Some(phy) = self.config.phy_address else { return Ok(true) };
+        let Some(phy) = self.config.phy_address else {
+            return Ok(true);
+        };
         self.mdio_read(phy, PHY_BMSR)?;
         Ok(self.mdio_read(phy, PHY_BMSR)? & BMSR_LINK_STATUS != 0)
     }

@@ -116,7 +116,9 @@ impl EthModel {
         let start = Register::RxBuffer(BUFFERS[port], 0).offset();
         s.mem[start..start + frame.len()].copy_from_slice(frame);
         s.rx_control[port] |= CONTROL_STATUS;
-        if s.rx_control[0] & CONTROL_INTERRUPT_ENABLE != 0 && s.gie & GIE_GLOBAL_INTERRUPT_ENABLE != 0 {
+        if s.rx_control[0] & CONTROL_INTERRUPT_ENABLE != 0
+            && s.gie & GIE_GLOBAL_INTERRUPT_ENABLE != 0
+        {
             s.irq_pulses += 1;
         }
         if self.rx_ping_pong {
@@ -184,8 +186,12 @@ impl RegisterAccess for EthModel {
             Register::TxLength(b) => s.tx_length[index(b)] = value & 0xFFFF,
             Register::Gie => s.gie = value & GIE_GLOBAL_INTERRUPT_ENABLE,
             Register::TxControl(b) => {
-                assert!(b == Buffer::Ping || self.tx_ping_pong, "no pong transmit buffer");
-                s.tx_control[index(b)] = value & (CONTROL_STATUS | CONTROL_PROGRAM | CONTROL_INTERRUPT_ENABLE);
+                assert!(
+                    b == Buffer::Ping || self.tx_ping_pong,
+                    "no pong transmit buffer"
+                );
+                s.tx_control[index(b)] =
+                    value & (CONTROL_STATUS | CONTROL_PROGRAM | CONTROL_INTERRUPT_ENABLE);
                 if value & (CONTROL_STATUS | CONTROL_PROGRAM) == CONTROL_STATUS | CONTROL_PROGRAM {
                     let start = Register::TxBuffer(b, 0).offset();
                     let mac: [u8; 6] = s.mem[start..start + 6].try_into().unwrap();
@@ -196,7 +202,10 @@ impl RegisterAccess for EthModel {
                 }
             }
             Register::RxControl(b) => {
-                assert!(b == Buffer::Ping || self.rx_ping_pong, "no pong receive buffer");
+                assert!(
+                    b == Buffer::Ping || self.rx_ping_pong,
+                    "no pong receive buffer"
+                );
                 // Status is cleared by writing 0; it is never set by software.
                 let status = s.rx_control[index(b)] & value & CONTROL_STATUS;
                 s.rx_control[index(b)] = status | (value & CONTROL_INTERRUPT_ENABLE);

@@ -10,7 +10,12 @@ use crate::{Config, EmacLite, Error};
 const MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x12, 0x34, 0x56];
 
 fn config(ping_pong: bool, phy: Option<u8>) -> Config {
-    Config { mac_address: MAC, tx_ping_pong: ping_pong, rx_ping_pong: ping_pong, phy_address: phy }
+    Config {
+        mac_address: MAC,
+        tx_ping_pong: ping_pong,
+        rx_ping_pong: ping_pong,
+        phy_address: phy,
+    }
 }
 
 /// An Ethernet/IPv4 frame to `dst` whose IP total length is `ip_len`.
@@ -116,7 +121,11 @@ fn runts_and_oversized_frames_are_dropped_and_counted() {
     let good = ipv4_frame(MAC, 100, 7);
     model.deliver(&good);
     let mut small = [0u8; 64];
-    assert_eq!(mac.receive(&mut small), Ok(None), "longer than the caller's buffer");
+    assert_eq!(
+        mac.receive(&mut small),
+        Ok(None),
+        "longer than the caller's buffer"
+    );
     model.deliver(&good);
     assert_eq!(mac.receive(&mut buf), Ok(Some(114)));
     let c = mac.counters();
@@ -130,7 +139,10 @@ fn without_ping_pong_only_the_ping_buffer_is_used() {
     let mut buf = [0u8; 1514];
     for fill in 1..4u8 {
         assert!(model.deliver(&ipv4_frame(MAC, 50, fill)));
-        assert!(!model.deliver(&ipv4_frame(MAC, 50, 9)), "buffer full until read");
+        assert!(
+            !model.deliver(&ipv4_frame(MAC, 50, 9)),
+            "buffer full until read"
+        );
         assert_eq!(mac.receive(&mut buf), Ok(Some(64)));
         assert_eq!(buf[40], fill);
     }
@@ -142,7 +154,10 @@ fn rx_interrupt_keeps_a_waiting_frame_and_pulses_per_frame() {
     let mut mac = EmacLite::new(&model, config(true, None)).unwrap();
     model.deliver(&ipv4_frame(MAC, 60, 1));
     mac.enable_rx_interrupt();
-    assert!(mac.on_interrupt(), "enabling must not discard the waiting frame");
+    assert!(
+        mac.on_interrupt(),
+        "enabling must not discard the waiting frame"
+    );
     model.deliver(&ipv4_frame(MAC, 60, 2));
     assert_eq!(model.state.borrow().irq_pulses, 1);
     let mut buf = [0u8; 1514];
@@ -150,7 +165,11 @@ fn rx_interrupt_keeps_a_waiting_frame_and_pulses_per_frame() {
     assert_eq!(mac.receive(&mut buf), Ok(Some(74)));
     assert!(!mac.on_interrupt());
     model.deliver(&ipv4_frame(MAC, 60, 3));
-    assert_eq!(model.state.borrow().irq_pulses, 2, "Interrupt Enable survives buffer release");
+    assert_eq!(
+        model.state.borrow().irq_pulses,
+        2,
+        "Interrupt Enable survives buffer release"
+    );
 }
 
 #[test]

@@ -88,11 +88,21 @@ impl RegisterAccess for UartModel {
             Register::RxFifo => s.rx.pop_front().map_or(0, u32::from),
             Register::StatReg => {
                 let mut v = core::mem::take(&mut s.errors);
-                if !s.rx.is_empty() { v |= STAT_RX_FIFO_VALID_DATA }
-                if s.rx.len() == FIFO_DEPTH { v |= STAT_RX_FIFO_FULL }
-                if s.tx.is_empty() { v |= STAT_TX_FIFO_EMPTY }
-                if s.tx.len() == FIFO_DEPTH { v |= STAT_TX_FIFO_FULL }
-                if s.ctrl & CTRL_ENABLE_INTR != 0 { v |= STAT_INTR_ENABLED }
+                if !s.rx.is_empty() {
+                    v |= STAT_RX_FIFO_VALID_DATA
+                }
+                if s.rx.len() == FIFO_DEPTH {
+                    v |= STAT_RX_FIFO_FULL
+                }
+                if s.tx.is_empty() {
+                    v |= STAT_TX_FIFO_EMPTY
+                }
+                if s.tx.len() == FIFO_DEPTH {
+                    v |= STAT_TX_FIFO_FULL
+                }
+                if s.ctrl & CTRL_ENABLE_INTR != 0 {
+                    v |= STAT_INTR_ENABLED
+                }
                 v
             }
             Register::TxFifo | Register::CtrlReg => 0,
@@ -109,8 +119,12 @@ impl RegisterAccess for UartModel {
                 }
             }
             Register::CtrlReg => {
-                if value & CTRL_RST_TX_FIFO != 0 { s.tx.clear() }
-                if value & CTRL_RST_RX_FIFO != 0 { s.rx.clear() }
+                if value & CTRL_RST_TX_FIFO != 0 {
+                    s.tx.clear()
+                }
+                if value & CTRL_RST_RX_FIFO != 0 {
+                    s.rx.clear()
+                }
                 s.ctrl = value & CTRL_ENABLE_INTR;
             }
             Register::RxFifo | Register::StatReg => {}

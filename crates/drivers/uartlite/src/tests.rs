@@ -67,7 +67,11 @@ fn interrupt_driven_receive_keeps_more_than_the_fifo_holds() {
     for chunk in data.chunks(12) {
         let edges = model.interrupt_edges.get();
         model.receive(chunk);
-        assert_eq!(model.interrupt_edges.get(), edges + 1, "Rx FIFO non-empty raises the interrupt");
+        assert_eq!(
+            model.interrupt_edges.get(),
+            edges + 1,
+            "Rx FIFO non-empty raises the interrupt"
+        );
         assert_eq!(uart.on_interrupt(), 12);
     }
     assert!(uart.read_ready().unwrap());

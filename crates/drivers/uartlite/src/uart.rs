@@ -4,7 +4,7 @@ use heapless::Deque;
 
 use crate::error::Error;
 use crate::regs::{
-    Register, RegisterAccess, CTRL_ENABLE_INTR, CTRL_RST_RX_FIFO, STAT_ERRORS,
+    CTRL_ENABLE_INTR, CTRL_RST_RX_FIFO, Register, RegisterAccess, STAT_ERRORS,
     STAT_RX_FIFO_VALID_DATA, STAT_TX_FIFO_EMPTY, STAT_TX_FIFO_FULL,
 };
 
@@ -27,7 +27,11 @@ impl<R: RegisterAccess, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
     /// The Tx FIFO is left alone so earlier boot output still drains.
     pub fn new(regs: R) -> Self {
         regs.write(Register::CtrlReg, CTRL_RST_RX_FIFO);
-        Self { regs, received: Deque::new(), pending_errors: 0 }
+        Self {
+            regs,
+            received: Deque::new(),
+            pending_errors: 0,
+        }
     }
 
     /// Turns the interrupt on (CTRL_REG = 0x10). The core raises it when
@@ -101,7 +105,9 @@ impl<R: RegisterAccess, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
     /// Whether a byte or an error can be read without waiting.
     pub fn rx_ready(&mut self) -> bool {
         let status = self.status();
-        !self.received.is_empty() || self.pending_errors != 0 || status & STAT_RX_FIFO_VALID_DATA != 0
+        !self.received.is_empty()
+            || self.pending_errors != 0
+            || status & STAT_RX_FIFO_VALID_DATA != 0
     }
 
     /// Whether at least one byte can be written without waiting.
@@ -158,7 +164,9 @@ impl<R: RegisterAccess, const N: usize> embedded_io::ReadReady for UartLite<R, N
 impl<R: RegisterAccess, const N: usize> embedded_io::Write for UartLite<R, N> {
     /// Waits for room for one byte, then queues as many as fit.
     fn write(&mut self, buf: &[u8]) -> Result<usize, Error> {
-        let Some((&first, rest)) = buf.split_first() else { return Ok(0) };
+        let Some((&first, rest)) = buf.split_first() else {
+            return Ok(0);
+        };
         self.write_byte(first);
         let mut count = 1;
         for &byte in rest {
