@@ -1,0 +1,143 @@
+//! A smoltcp interface, its sockets, the device and the clock in one value.
+
+use ferrode_hal::{EthernetDevice, Monotonic};
+use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet, SocketStorage};
+use smoltcp::socket::dhcpv4;
+use smoltcp::time::{Duration, Instant};
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address, Ipv4Cidr};
+
+use crate::Phy;
+
+/// How the interface gets its IPv4 address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ipv4Config {
+    /// A fixed address and, optionally, a default gateway.
+    Static {
+        /// Address and prefix length.
+        address: Ipv4Cidr,
+        /// Default route.
+        gateway: Option<Ipv4Address>,
+    },
+    /// Ask a DHCP server (takes one socket slot).
+    Dhcp,
+}
+
+impl Ipv4Config {
+    /// QEMU's user network (slirp): guest 10.0.2.15/24, gateway 10.0.2.2.
+    pub const QEMU_USER: Self = Self::Static {
+        address: Ipv4Cidr::new(Ipv4Address::new(10, 0, 2, 15), 24),
+        gateway: Some(Ipv4Address::new(10, 0, 2, 2)),
+    };
+}
+
+/// smoltcp's timestamp for `ns` nanoseconds on a monotonic clock.
+pub const fn instant_from_ns(ns: u64) -> Instant {
+    Instant::from_micros_const((ns / 1_000) as i64)
+}
+
+/// A network stack: device, interface, sockets and clock.
+pub struct Stack<'a, D, C> {
+    phy: Phy<D>,
+    interface: Interface,
+    sockets: SocketSet<'a>,
+    clock: C,
+    dhcp: Option<SocketHandle>,
+}
+
+impl<'a, D: EthernetDevice, C: Monotonic> Stack<'a, D, C> {
+    /// Brings the interface up on `device` with the device's MAC address.
+    /// `socket_storage` holds every socket the application adds (plus one
+    /// for DHCP).
+    pub fn new(device: D, clock: C, ipv4: Ipv4Config, socket_storage: &'a mut [SocketStorage<'a>]) -> Self {
+        let mut phy = Phy::new(device);
+        let mut clock = clock;
+        let mac = phy.device().mac_address();
+        let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
+        // TCP initial sequence numbers and DHCP transaction IDs come from
+        // this seed: mix in the station address and the boot time.
+        let now_ns = clock.now_ns();
+        config.random_seed = u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x5a, 0xa5]) ^ now_ns;
+        let interface = Interface::new(config, &mut phy, instant_from_ns(now_ns));
+        let mut stack = Self { phy, interface, sockets: SocketSet::new(socket_storage), clock, dhcp: None };
+        match ipv4 {
+            Ipv4Config::Static { address, gateway } => stack.set_ipv4(address, gateway),
+            Ipv4Config::Dhcp => stack.dhcp = Some(stack.sockets.add(dhcpv4::Socket::new())),
+        }
+        stack
+    }
+
+    /// Replaces the interface's IPv4 address and default route.
+    pub fn set_ipv4(&mut self, address: Ipv4Cidr, gateway: Option<Ipv4Address>) {
+        self.interface.update_ip_addrs(|addresses| {
+            addresses.clear();
+            // Capacity is at least one address; the list was just cleared.
+            let _ = addresses.push(IpCidr::Ipv4(address));
+        });
+        let routes = self.interface.routes_mut();
+        routes.remove_default_ipv4_route();
+        if let Some(gateway) = gateway {
+            // Fails only if the route table is full; it was just emptied.
+            let _ = routes.add_default_ipv4_route(gateway);
+        }
+    }
+
+    /// The interface's IPv4 address, once it has one.
+    pub fn ipv4_address(&self) -> Option<Ipv4Address> {
+        self.interface.ipv4_addr()
+    }
+
+    /// Moves frames between the device and the sockets, runs timers and
+    /// DHCP. Returns true if socket state may have changed (read them).
+    pub fn poll(&mut self) -> bool {
+        let now = self.now();
+        let result = self.interface.poll(now, &mut self.phy, &mut self.sockets);
+        if let Some(handle) = self.dhcp {
+            let event = self.sockets.get_mut::<dhcpv4::Socket<'_>>(handle).poll();
+            match event {
+                Some(dhcpv4::Event::Configured(config)) => {
+                    let (address, router) = (config.address, config.router);
+                    self.set_ipv4(address, router);
+                }
+                Some(dhcpv4::Event::Deconfigured) => {
+                    self.interface.update_ip_addrs(|addresses| addresses.clear());
+                    self.interface.routes_mut().remove_default_ipv4_route();
+                }
+                None => {}
+            }
+        }
+        result == PollResult::SocketStateChanged
+    }
+
+    /// How long until the stack needs [`Stack::poll`] again if no frame
+    /// arrives (`None`: not until a frame arrives).
+    pub fn poll_delay(&mut self) -> Option<Duration> {
+        let now = self.now();
+        self.interface.poll_delay(now, &self.sockets)
+    }
+
+    /// The current time on the stack's clock.
+    pub fn now(&mut self) -> Instant {
+        instant_from_ns(self.clock.now_ns())
+    }
+
+    /// The sockets, to add, read and write them.
+    pub fn sockets(&mut self) -> &mut SocketSet<'a> {
+        &mut self.sockets
+    }
+
+    /// The smoltcp device (and through it the Ethernet device).
+    pub fn phy(&mut self) -> &mut Phy<D> {
+        &mut self.phy
+    }
+
+    /// The interface and the sockets together, e.g. to `connect` a TCP
+    /// socket (which needs the interface's context).
+    pub fn interface_and_sockets(&mut self) -> (&mut Interface, &mut SocketSet<'a>) {
+        (&mut self.interface, &mut self.sockets)
+    }
+
+    /// The clock.
+    pub fn clock(&mut self) -> &mut C {
+        &mut self.clock
+    }
+}

@@ -1,0 +1,256 @@
+//! Two stacks wired back to back through in-memory Ethernet devices: the
+//! echo service on one, clients on the other.
+
+use std::boxed::Box;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::vec;
+use std::vec::Vec;
+
+use ferrode_hal::{EthernetDevice, FrameCounters, Monotonic};
+use smoltcp::iface::{SocketHandle, SocketStorage};
+use smoltcp::socket::{tcp, udp};
+use smoltcp::storage::PacketMetadata;
+use smoltcp::wire::{IpAddress, IpEndpoint, Ipv4Address, Ipv4Cidr};
+
+use crate::echo::{self, Echo, EchoBuffers};
+use crate::{Ipv4Config, Stack};
+
+type Wire = Rc<RefCell<VecDeque<Vec<u8>>>>;
+
+/// One end of a cable: transmits into `outgoing`, receives from `incoming`.
+struct WireEnd {
+    mac: [u8; 6],
+    outgoing: Wire,
+    incoming: Wire,
+    counters: FrameCounters,
+    /// Refuse every transmission (a NIC whose FIFO is stuck full).
+    refuse_transmit: bool,
+}
+
+impl EthernetDevice for WireEnd {
+    type Error = &'static str;
+
+    fn mac_address(&self) -> [u8; 6] {
+        self.mac
+    }
+    fn link_up(&mut self) -> bool {
+        true
+    }
+    fn can_transmit(&mut self) -> bool {
+        true
+    }
+    fn transmit(&mut self, frame: &[u8]) -> Result<(), Self::Error> {
+        if self.refuse_transmit {
+            return Err("fifo full");
+        }
+        self.counters.tx_frames += 1;
+        self.outgoing.borrow_mut().push_back(frame.to_vec());
+        Ok(())
+    }
+    fn receive(&mut self, buffer: &mut [u8]) -> Result<Option<usize>, Self::Error> {
+        let Some(frame) = self.incoming.borrow_mut().pop_front() else { return Ok(None) };
+        buffer[..frame.len()].copy_from_slice(&frame);
+        self.counters.rx_frames += 1;
+        Ok(Some(frame.len()))
+    }
+    fn counters(&self) -> FrameCounters {
+        self.counters
+    }
+}
+
+/// A clock that the test advances; shared by both stacks.
+#[derive(Clone)]
+struct TestClock(Rc<Cell<u64>>);
+
+impl Monotonic for TestClock {
+    fn tick_hz(&self) -> u64 {
+        1_000_000
+    }
+    fn now(&mut self) -> u64 {
+        self.0.get()
+    }
+}
+
+fn cable() -> (WireEnd, WireEnd) {
+    let a_to_b = Wire::default();
+    let b_to_a = Wire::default();
+    let a = WireEnd {
+        mac: [0x02, 0, 0, 0, 0, 0x0a],
+        outgoing: a_to_b.clone(),
+        incoming: b_to_a.clone(),
+        counters: FrameCounters::default(),
+        refuse_transmit: false,
+    };
+    let b = WireEnd { mac: [0x02, 0, 0, 0, 0, 0x0b], outgoing: b_to_a, incoming: a_to_b, counters: FrameCounters::default(), refuse_transmit: false };
+    (a, b)
+}
+
+fn leak<T>(value: T) -> &'static mut T {
+    Box::leak(Box::new(value))
+}
+
+const CLIENT_IP: Ipv4Config = Ipv4Config::Static { address: Ipv4Cidr::new(Ipv4Address::new(10, 0, 2, 2), 24), gateway: None };
+const SERVER: IpEndpoint = IpEndpoint { addr: IpAddress::Ipv4(Ipv4Address::new(10, 0, 2, 15)), port: echo::PORT };
+
+struct Network {
+    server: Stack<'static, WireEnd, TestClock>,
+    echo: Echo,
+    client: Stack<'static, WireEnd, TestClock>,
+    clock: TestClock,
+}
+
+impl Network {
+    fn new() -> Self {
+        let (server_end, client_end) = cable();
+        let clock = TestClock(Rc::new(Cell::new(1_000)));
+        let storage = leak([const { SocketStorage::EMPTY }; echo::TCP_SOCKETS + 1]);
+        let mut server = Stack::new(server_end, clock.clone(), Ipv4Config::QEMU_USER, storage);
+        let echo = Echo::new(server.sockets(), leak(EchoBuffers::new()), echo::PORT);
+        let client_storage = leak([const { SocketStorage::EMPTY }; 16]);
+        let client = Stack::new(client_end, clock.clone(), CLIENT_IP, client_storage);
+        Self { server, echo, client, clock }
+    }
+
+    /// Polls both ends, advancing time by 1 ms per round.
+    fn run(&mut self, rounds: usize) {
+        for _ in 0..rounds {
+            self.clock.0.set(self.clock.0.get() + 1_000);
+            self.client.poll();
+            self.server.poll();
+            self.echo.serve(self.server.sockets());
+        }
+    }
+
+    fn tcp_client(&mut self, local_port: u16) -> SocketHandle {
+        let socket = tcp::Socket::new(tcp::SocketBuffer::new(vec![0; 16 * 1024].leak()), tcp::SocketBuffer::new(vec![0; 16 * 1024].leak()));
+        let handle = self.client.sockets().add(socket);
+        self.connect(handle, local_port);
+        handle
+    }
+
+    fn connect(&mut self, handle: SocketHandle, local_port: u16) {
+        let (interface, sockets) = self.client.interface_and_sockets();
+        sockets.get_mut::<tcp::Socket<'_>>(handle).connect(interface.context(), SERVER, local_port).expect("connect");
+    }
+}
+
+fn pattern(length: usize, seed: u32) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..length)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect()
+}
+
+/// Sends `data` on every client socket at once and collects the echoes.
+fn echo_concurrently(network: &mut Network, handles: &[SocketHandle], data: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut sent = vec![0; handles.len()];
+    let mut received: Vec<Vec<u8>> = vec![Vec::new(); handles.len()];
+    for _ in 0..20_000 {
+        for (index, &handle) in handles.iter().enumerate() {
+            let socket = network.client.sockets().get_mut::<tcp::Socket<'_>>(handle);
+            if socket.can_send() && sent[index] < data[index].len() {
+                sent[index] += socket.send_slice(&data[index][sent[index]..]).unwrap();
+            }
+            if socket.can_recv() {
+                let mut chunk = [0u8; 4096];
+                let count = socket.recv_slice(&mut chunk).unwrap();
+                received[index].extend_from_slice(&chunk[..count]);
+            }
+        }
+        network.run(1);
+        if received.iter().zip(data).all(|(got, want)| got.len() >= want.len()) {
+            break;
+        }
+    }
+    received
+}
+
+#[test]
+fn tcp_echo_returns_every_byte_to_four_clients_at_once() {
+    let mut network = Network::new();
+    let handles: Vec<_> = (0..4).map(|index| network.tcp_client(50_000 + index)).collect();
+    let data: Vec<Vec<u8>> = (0..4).map(|index| pattern(100_000 + 7 * index as usize, index)).collect();
+    let received = echo_concurrently(&mut network, &handles, &data);
+    for (got, want) in received.iter().zip(&data) {
+        assert_eq!(got.len(), want.len());
+        assert!(got == want, "echoed bytes differ");
+    }
+    assert_eq!(network.echo.stats().tcp_bytes, data.iter().map(|d| d.len() as u64).sum::<u64>());
+}
+
+#[test]
+fn closed_connections_free_their_socket_for_the_next_client() {
+    let mut network = Network::new();
+    // Three times as many connections, one after another, as there are
+    // server sockets: each must be re-listened after its client closes.
+    for round in 0..(3 * echo::TCP_SOCKETS as u16) {
+        let handle = network.tcp_client(40_000 + round);
+        let data = vec![pattern(300, round.into())];
+        let received = echo_concurrently(&mut network, &[handle], &data);
+        assert_eq!(received[0], data[0], "round {round}");
+        network.client.sockets().get_mut::<tcp::Socket<'_>>(handle).close();
+        network.run(50);
+        assert_eq!(network.client.sockets().get_mut::<tcp::Socket<'_>>(handle).state(), tcp::State::TimeWait);
+        network.client.sockets().remove(handle);
+    }
+    assert_eq!(network.echo.stats().tcp_connections, 3 * echo::TCP_SOCKETS as u32);
+}
+
+#[test]
+fn udp_echo_answers_datagrams_of_1_to_1400_bytes() {
+    let mut network = Network::new();
+    let socket = udp::Socket::new(
+        udp::PacketBuffer::new(vec![PacketMetadata::EMPTY; 8].leak(), vec![0; 8 * 1500].leak()),
+        udp::PacketBuffer::new(vec![PacketMetadata::EMPTY; 8].leak(), vec![0; 8 * 1500].leak()),
+    );
+    let handle = network.client.sockets().add(socket);
+    network.client.sockets().get_mut::<udp::Socket<'_>>(handle).bind(6000).unwrap();
+    for length in (1..=1400).step_by(97).chain([1400]) {
+        let datagram = pattern(length, length as u32);
+        network.client.sockets().get_mut::<udp::Socket<'_>>(handle).send_slice(&datagram, SERVER).unwrap();
+        network.run(5);
+        let mut buffer = [0u8; 1500];
+        let (count, from) = network.client.sockets().get_mut::<udp::Socket<'_>>(handle).recv_slice(&mut buffer).expect("echo");
+        assert_eq!(&buffer[..count], &datagram[..], "length {length}");
+        assert_eq!(from.endpoint, SERVER);
+    }
+}
+
+#[test]
+fn frames_the_device_refuses_are_counted_not_fatal() {
+    let mut network = Network::new();
+    network.server.phy().device().refuse_transmit = true;
+    let handle = network.tcp_client(40_001);
+    network.run(20);
+    // The server could not answer: its SYN-ACKs were refused and counted.
+    assert!(network.server.phy().transmit_failures() > 0);
+    assert_ne!(network.client.sockets().get_mut::<tcp::Socket<'_>>(handle).state(), tcp::State::Established);
+    network.server.phy().device().refuse_transmit = false;
+    let received = echo_concurrently(&mut network, &[handle], &[pattern(10, 1)]);
+    assert_eq!(received[0], pattern(10, 1), "the stack recovers once the device takes frames again");
+}
+
+#[test]
+fn timestamps_come_from_the_monotonic_clock_in_microseconds() {
+    assert_eq!(crate::instant_from_ns(2_500_000).total_micros(), 2_500);
+    let mut network = Network::new();
+    network.clock.0.set(7_000_000);
+    assert_eq!(network.server.now().total_millis(), 7_000);
+}
+
+#[test]
+fn static_and_dhcp_configurations() {
+    let network = Network::new();
+    assert_eq!(network.server.ipv4_address(), Some(Ipv4Address::new(10, 0, 2, 15)));
+    let (end, _) = cable();
+    let clock = TestClock(Rc::new(Cell::new(0)));
+    let dhcp = Stack::new(end, clock, Ipv4Config::Dhcp, leak([const { SocketStorage::EMPTY }; 1]));
+    assert_eq!(dhcp.ipv4_address(), None, "no address before a DHCP server answers");
+}
