@@ -1,27 +1,65 @@
-//! The boot console on the AXI UART Lite, polled.
+//! The console on the AXI UART Lite, through the `uartlite` driver:
+//! polled transmit, interrupt-driven receive once [`enable_rx_interrupt`]
+//! has run (the platform does it during bring-up).
 
-use crate::memory_map::UARTLITE_BASE;
+use uartlite::{Mmio, UartLite};
 
-/// UART Lite TX FIFO register offset.
-const TX_FIFO: usize = 0x04;
-/// UART Lite status register offset.
-const STAT_REG: usize = 0x08;
-/// STAT_REG bit 3: TX FIFO full.
-const STAT_TX_FIFO_FULL: u32 = 1 << 3;
+use crate::memory_map::{UARTLITE_BASE, UARTLITE_IRQ};
+use crate::shared::IrqShared;
+use crate::{irq, mmio};
 
-/// Prepares the console UART (UART Lite's line settings are fixed in the
-/// FPGA design; nothing to program).
-pub fn init() {}
+/// Bytes the receive ring holds between reads.
+pub const RX_CAPACITY: usize = 256;
+
+/// The console UART.
+pub(crate) type ConsoleUart = UartLite<Mmio<'static>, RX_CAPACITY>;
+
+pub(crate) static UART: IrqShared<ConsoleUart> = IrqShared::new();
+
+fn registers() -> Mmio<'static> {
+    // SAFETY: UARTLITE_BASE is the AXI UART Lite of this design
+    // (memory_map), whose register block is `uartlite::Regs`.
+    Mmio::new(unsafe { mmio::registers::<uartlite::Regs>(UARTLITE_BASE) })
+}
+
+/// Takes over the UART (polled) if nobody has yet.
+pub fn init() {
+    if UART.with(|_| ()).is_none() {
+        UART.set(UartLite::new(registers()));
+    }
+}
+
+/// Routes the UART's interrupt through the INTC so received bytes land in
+/// the ring without anyone polling.
+pub fn enable_rx_interrupt() {
+    irq::set_handler(UARTLITE_IRQ, on_interrupt);
+    UART.with(|uart| uart.enable_interrupt());
+    irq::enable(UARTLITE_IRQ);
+}
+
+/// UART Lite interrupt: move the Rx FIFO into the ring. (QEMU raises this
+/// input after every transmitted byte too; then nothing moves.)
+fn on_interrupt() {
+    UART.with(|uart| uart.on_interrupt());
+}
 
 /// Writes bytes to the console, waiting for FIFO space.
 pub fn console_write(bytes: &[u8]) {
-    for &byte in bytes {
-        // SAFETY: UARTLITE_BASE is the AXI UART Lite of this design (PG142
-        // register map); reading STAT_REG only clears the RX error flags, which
-        // the boot console does not use, and writing TX_FIFO queues a byte.
-        unsafe {
-            while core::ptr::read_volatile((UARTLITE_BASE + STAT_REG) as *const u32) & STAT_TX_FIFO_FULL != 0 {}
-            core::ptr::write_volatile((UARTLITE_BASE + TX_FIFO) as *mut u32, u32::from(byte));
+    init();
+    let written = UART.try_with(|uart| {
+        for &byte in bytes {
+            uart.write_byte(byte);
+        }
+    });
+    if written.is_none() {
+        // The UART is in use further up this stack (a panic inside a
+        // console call): write around the driver so the report still
+        // appears.
+        let regs = registers();
+        for &byte in bytes {
+            use uartlite::{Register, RegisterAccess};
+            while regs.read(Register::StatReg) & uartlite::regs::STAT_TX_FIFO_FULL != 0 {}
+            regs.write(Register::TxFifo, u32::from(byte));
         }
     }
 }

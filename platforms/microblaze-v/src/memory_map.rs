@@ -1,35 +1,60 @@
-//! Base addresses, interrupt inputs and clocks of the MicroBlaze V design.
+//! The FPGA design: base addresses, interrupt inputs, clocks and synthesis
+//! options of every peripheral Ferrode drives on MicroBlaze V.
 //!
-//! These are the addresses of QEMU's `amd-microblaze-v-generic` machine
-//! (hw/riscv/microblaze-v-generic.c). For another FPGA design, copy the
-//! values from Vivado's address editor and the AXI INTC's input order.
+//! These values describe QEMU's `amd-microblaze-v-generic` machine
+//! (hw/riscv/microblaze-v-generic.c), which mirrors a typical Vivado block
+//! design. For another design, copy base addresses from Vivado's Address
+//! Editor, interrupt inputs from the order of the AXI INTC's `intr` concat,
+//! and the synthesis options from each IP's customisation dialog: this file
+//! is the only one to change (see the platform README).
 
-/// AXI UART Lite (the console).
+/// AXI UART Lite (the console and `devices::serial()`).
 pub const UARTLITE_BASE: usize = 0x4060_0000;
 /// UART Lite interrupt input at the AXI INTC (an edge-triggered input).
 pub const UARTLITE_IRQ: u32 = 1;
 
 /// AXI Interrupt Controller.
 pub const INTC_BASE: usize = 0x4120_0000;
+/// AXI INTC C_KIND_OF_INTR: bit n set means input n is edge-triggered.
+/// QEMU's board sets only the UART Lite input.
+pub const INTC_EDGE_TRIGGERED: u32 = 1 << UARTLITE_IRQ;
+/// AXI INTC C_HAS_SIE / C_HAS_CIE (atomic set/clear-enable registers).
+pub const INTC_HAS_SET_CLEAR_ENABLE: bool = true;
 
-/// AXI Timer 0 (the monotonic clock, cascaded 64-bit).
+/// AXI Timer block 0: the monotonic clock (both counters, cascaded where
+/// the core supports it).
 pub const TIMER0_BASE: usize = 0x41c0_0000;
-/// AXI Timer 1 (tick and alarms).
+/// AXI Timer block 1: counter 0 the periodic tick, counter 1 the alarm.
 pub const TIMER1_BASE: usize = 0x41c1_0000;
-/// AXI Timer 0 interrupt input at the AXI INTC.
+/// AXI Timer block 0 interrupt input at the AXI INTC (unused: the clock
+/// raises no interrupts).
 pub const TIMER0_IRQ: u32 = 0;
-/// AXI Timer 1 interrupt input at the AXI INTC.
+/// AXI Timer block 1 interrupt input at the AXI INTC (tick and alarm).
 pub const TIMER1_IRQ: u32 = 6;
-/// AXI Timer clock (the AXI bus clock).
+/// AXI Timer clock (the AXI bus clock, s_axi_aclk).
 pub const TIMER_CLOCK_HZ: u32 = 100_000_000;
 
-/// AXI GPIO blocks (not modelled by QEMU: accesses appear in `-d unimp`).
+/// AXI GPIO driving the LEDs (not modelled by QEMU: its accesses appear in
+/// the `-d unimp` log as device "gpio").
 pub const GPIO_BASE: usize = 0x4000_0000;
+/// AXI GPIO C_GPIO_WIDTH of channel 1 (the LEDs).
+pub const GPIO_CHANNEL1_WIDTH: u8 = 8;
+/// AXI GPIO C_IS_DUAL / C_GPIO2_WIDTH: `None` for a single-channel core.
+pub const GPIO_CHANNEL2_WIDTH: Option<u8> = None;
 
 /// AXI EthernetLite.
 pub const EMACLITE_BASE: usize = 0x40e0_0000;
 /// EthernetLite interrupt input at the AXI INTC.
 pub const EMACLITE_IRQ: u32 = 5;
+/// EthernetLite C_TX_PING_PONG (QEMU's board: no second buffer).
+pub const EMACLITE_TX_PING_PONG: bool = false;
+/// EthernetLite C_RX_PING_PONG (QEMU's board: no second buffer).
+pub const EMACLITE_RX_PING_PONG: bool = false;
+/// MDIO address of the PHY, or `None` without MDIO (QEMU models none).
+pub const EMACLITE_PHY_ADDRESS: Option<u8> = None;
+/// Station MAC address (locally administered; QEMU drops unicast frames
+/// addressed elsewhere).
+pub const EMACLITE_MAC_ADDRESS: [u8; 6] = [0x02, 0x00, 0x4d, 0x42, 0x56, 0x01];
 
 /// AXI 16550 UART (second serial port; register offset 0x1000, stride 4).
 pub const UART16550_BASE: usize = 0x44a1_1000;

@@ -1,0 +1,189 @@
+//! The board's devices as handles apps use without knowing the board.
+//!
+//! Each accessor returns a small handle that reaches the driver instance
+//! the platform owns, with interrupts masked for the duration of each call
+//! (see [`crate::shared`]). Interrupt handlers run behind the same cells,
+//! so a handle and a handler never touch a device at once.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use emaclite::{EmacLite, Mmio as EmacMmio};
+use ferrode_hal::{EthernetDevice, FrameCounters};
+
+use crate::console::UART;
+use crate::memory_map::{
+    EMACLITE_BASE, EMACLITE_IRQ, EMACLITE_MAC_ADDRESS, EMACLITE_PHY_ADDRESS, EMACLITE_RX_PING_PONG,
+    EMACLITE_TX_PING_PONG, GPIO_BASE, GPIO_CHANNEL1_WIDTH, GPIO_CHANNEL2_WIDTH,
+};
+use crate::shared::{InitOnce, IrqShared};
+use crate::timer::{AlarmHandle, Clock};
+use crate::{irq, mmio};
+
+/// The monotonic clock (AXI Timer block 0), 100 MHz on QEMU's board.
+pub fn clock() -> Clock {
+    Clock
+}
+
+/// The one-shot alarm (AXI Timer block 1, counter 1), in clock ticks.
+pub fn alarm() -> AlarmHandle {
+    AlarmHandle
+}
+
+/// The console UART (AXI UART Lite) as an `embedded_io` byte stream.
+/// Reading sleeps until the receive interrupt brings a byte.
+pub fn serial() -> Serial {
+    Serial
+}
+
+/// The console UART as an `embedded_io` stream; receive is interrupt
+/// driven into a 256-byte ring.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Serial;
+
+impl embedded_io::ErrorType for Serial {
+    type Error = uartlite::Error;
+}
+
+impl embedded_io::Read for Serial {
+    /// Sleeps until at least one byte (or a line error) is there, then
+    /// returns what is available without waiting further.
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, uartlite::Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        irq::wait_until(|| UART.with(|uart| uart.rx_ready()).unwrap_or(false));
+        UART.with(|uart| embedded_io::Read::read(uart, buf)).expect("console initialised")
+    }
+}
+
+impl embedded_io::ReadReady for Serial {
+    fn read_ready(&mut self) -> Result<bool, uartlite::Error> {
+        Ok(UART.with(|uart| uart.rx_ready()).unwrap_or(false))
+    }
+}
+
+impl embedded_io::Write for Serial {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, uartlite::Error> {
+        UART.with(|uart| embedded_io::Write::write(uart, buf)).expect("console initialised")
+    }
+
+    fn flush(&mut self) -> Result<(), uartlite::Error> {
+        UART.with(|uart| uart.flush_blocking()).expect("console initialised");
+        Ok(())
+    }
+}
+
+impl embedded_io::WriteReady for Serial {
+    fn write_ready(&mut self) -> Result<bool, uartlite::Error> {
+        Ok(UART.with(|uart| uart.tx_ready()).unwrap_or(false))
+    }
+}
+
+type Mac = EmacLite<EmacMmio<'static>>;
+
+static ETHERNET: IrqShared<Mac> = IrqShared::new();
+static ETHERNET_INTERRUPTS: AtomicU32 = AtomicU32::new(0);
+
+/// The Ethernet MAC (AXI EthernetLite) as a [`ferrode_hal::EthernetDevice`].
+/// The first call takes over the MAC and turns its receive interrupt on.
+///
+/// Panics if the MAC does not come up (its address programming times out).
+pub fn ethernet() -> Ethernet {
+    if ETHERNET.with(|_| ()).is_none() {
+        // SAFETY: EMACLITE_BASE is the AXI EthernetLite of this design
+        // (memory_map), whose register block is `emaclite::Regs`.
+        let regs = unsafe { mmio::registers::<emaclite::Regs>(EMACLITE_BASE) };
+        let config = emaclite::Config {
+            mac_address: EMACLITE_MAC_ADDRESS,
+            tx_ping_pong: EMACLITE_TX_PING_PONG,
+            rx_ping_pong: EMACLITE_RX_PING_PONG,
+            phy_address: EMACLITE_PHY_ADDRESS,
+        };
+        let mac = EmacLite::new(EmacMmio::new(regs), config).expect("EthernetLite did not come up");
+        ETHERNET.set(mac);
+        irq::set_handler(EMACLITE_IRQ, on_ethernet_interrupt);
+        ETHERNET.with(|mac| mac.enable_rx_interrupt());
+        irq::enable(EMACLITE_IRQ);
+    }
+    Ethernet
+}
+
+/// EthernetLite interrupt: a frame arrived. There is nothing to clear in
+/// the MAC; the interrupt only wakes whoever sleeps in
+/// [`irq::wait_until`], who then polls the network stack.
+fn on_ethernet_interrupt() {
+    ETHERNET_INTERRUPTS.store(ETHERNET_INTERRUPTS.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+}
+
+/// Handle to the Ethernet MAC.
+#[derive(Clone, Copy, Debug)]
+pub struct Ethernet;
+
+impl Ethernet {
+    /// Receive interrupts taken since the MAC was brought up.
+    pub fn interrupts(&self) -> u32 {
+        ETHERNET_INTERRUPTS.load(Ordering::Relaxed)
+    }
+
+    /// Whether a received frame is waiting in the MAC's buffer.
+    pub fn frame_waiting(&self) -> bool {
+        ETHERNET.with(|mac| mac.on_interrupt()).unwrap_or(false)
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Mac) -> R) -> R {
+        ETHERNET.with(f).expect("EthernetLite initialised by devices::ethernet()")
+    }
+}
+
+impl EthernetDevice for Ethernet {
+    type Error = emaclite::Error;
+
+    fn mac_address(&self) -> [u8; 6] {
+        self.with(|mac| mac.mac_address())
+    }
+
+    fn link_up(&mut self) -> bool {
+        self.with(|mac| mac.link_up())
+    }
+
+    fn can_transmit(&mut self) -> bool {
+        self.with(|mac| mac.can_transmit())
+    }
+
+    fn transmit(&mut self, frame: &[u8]) -> Result<(), emaclite::Error> {
+        self.with(|mac| mac.transmit(frame))
+    }
+
+    fn receive(&mut self, buffer: &mut [u8]) -> Result<Option<usize>, emaclite::Error> {
+        self.with(|mac| mac.receive(buffer))
+    }
+
+    fn counters(&self) -> FrameCounters {
+        self.with(|mac| mac.counters())
+    }
+}
+
+/// The LED GPIO block type.
+pub type Gpio = axi_gpio::AxiGpio<axi_gpio::Mmio<'static>>;
+
+static GPIO: InitOnce<Gpio> = InitOnce::new();
+
+/// The AXI GPIO block driving the LEDs (channel 1, 8 outputs on QEMU's
+/// board). The first call takes the block over (all pins inputs, outputs
+/// 0). Thread context only: no interrupt handler touches it, which is what
+/// makes sharing its `Cell`s sound; calling it from a handler panics.
+pub fn gpio() -> &'static Gpio {
+    assert!(!irq::in_interrupt(), "devices::gpio() used from an interrupt handler");
+    if let Some(gpio) = GPIO.get() {
+        return gpio;
+    }
+    // SAFETY: GPIO_BASE is the AXI GPIO of this design (memory_map), whose
+    // register block is `axi_gpio::Regs`.
+    let regs = unsafe { mmio::registers::<axi_gpio::Regs>(GPIO_BASE) };
+    let config = axi_gpio::Config {
+        channel1_width: GPIO_CHANNEL1_WIDTH,
+        channel2_width: GPIO_CHANNEL2_WIDTH,
+    };
+    GPIO.set(axi_gpio::AxiGpio::new(axi_gpio::Mmio::new(regs), config));
+    GPIO.get().expect("just set")
+}

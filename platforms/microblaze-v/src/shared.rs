@@ -1,0 +1,104 @@
+//! Cells for state shared between interrupt handlers and the application.
+//!
+//! MicroBlaze V has one hart, so masking interrupts is a critical section:
+//! [`IrqShared`] only hands out its contents inside
+//! [`arch::without_interrupts`](crate::arch::without_interrupts), and a
+//! `RefCell` turns an accidental re-entry (a handler reaching for state its
+//! caller holds) into a panic instead of two `&mut`.
+
+use core::cell::RefCell;
+
+use crate::arch;
+
+/// A value shared by thread and interrupt context, set up during bring-up.
+pub struct IrqShared<T> {
+    cell: RefCell<Option<T>>,
+}
+
+// SAFETY: there is one hart and every access to `cell` happens inside
+// `arch::without_interrupts`, so no two contexts ever use it at the same
+// time; moving `T` between "thread" and "interrupt" context on one hart is
+// not a thread crossing, hence no `T: Send` bound.
+unsafe impl<T> Sync for IrqShared<T> {}
+
+impl<T> IrqShared<T> {
+    /// An empty cell.
+    pub const fn new() -> Self {
+        Self { cell: RefCell::new(None) }
+    }
+
+    /// Stores `value`, replacing what was there.
+    pub fn set(&self, value: T) {
+        arch::without_interrupts(|| *self.cell.borrow_mut() = Some(value));
+    }
+
+    /// Runs `f` on the value with interrupts masked; `None` if the cell is
+    /// empty. Panics if called again from inside `f` on the same cell.
+    pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        arch::without_interrupts(|| self.cell.borrow_mut().as_mut().map(f))
+    }
+
+    /// Like [`IrqShared::with`], but returns `None` instead of panicking if
+    /// the value is already in use further up the stack (for the console,
+    /// which a panic report may re-enter).
+    pub fn try_with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        arch::without_interrupts(|| self.cell.try_borrow_mut().ok()?.as_mut().map(f))
+    }
+}
+
+impl<T> Default for IrqShared<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A value written once during bring-up and only read after, from any
+/// context (for devices whose operations are single register accesses).
+pub struct InitOnce<T> {
+    cell: core::cell::UnsafeCell<Option<T>>,
+    ready: core::sync::atomic::AtomicBool,
+}
+
+// SAFETY: the value is written once, with interrupts masked, before
+// `ready` is published; afterwards only shared references exist. On one
+// hart nothing can observe the write half-done.
+unsafe impl<T> Sync for InitOnce<T> {}
+
+impl<T> InitOnce<T> {
+    /// An empty cell.
+    pub const fn new() -> Self {
+        Self {
+            cell: core::cell::UnsafeCell::new(None),
+            ready: core::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Stores `value`; panics if the cell was already set.
+    pub fn set(&self, value: T) {
+        use core::sync::atomic::Ordering;
+        arch::without_interrupts(|| {
+            assert!(!self.ready.load(Ordering::Acquire), "InitOnce set twice");
+            // SAFETY: `ready` is false, so no reference into the cell has
+            // been handed out, and interrupts are masked on the only hart.
+            unsafe { *self.cell.get() = Some(value) };
+            self.ready.store(true, Ordering::Release);
+        });
+    }
+
+    /// The value, once set.
+    pub fn get(&self) -> Option<&T> {
+        use core::sync::atomic::Ordering;
+        if !self.ready.load(Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: `ready` is only set after the single write, which is
+        // never repeated, so only shared references exist from here on.
+        unsafe { (*self.cell.get()).as_ref() }
+    }
+}
+
+impl<T> Default for InitOnce<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,134 @@
+//! Time: AXI Timer block 0 as the 64-bit monotonic clock, block 1 as the
+//! periodic tick (counter 0) and the one-shot alarm (counter 1).
+//!
+//! Where cascade mode is missing (QEMU 10.0 ignores TCSR0.CASC) the clock
+//! is counter 0 extended in software, which must be read at least once per
+//! 2^32 cycles (43 s at 100 MHz): the tick handler reads it every tick.
+
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use axi_timer::{AlarmTimer, AxiTimer, CounterWidth, Mmio, MonotonicCounter, PeriodicTimer};
+use ferrode_hal::{Alarm, Monotonic};
+
+use crate::memory_map::{TIMER_CLOCK_HZ, TIMER0_BASE, TIMER1_BASE, TIMER1_IRQ};
+use crate::shared::IrqShared;
+use crate::{irq, mmio};
+
+/// Periodic tick rate. The tick keeps the software-extended clock from
+/// missing a wrap and wakes sleepers now and then; nothing counts time by
+/// it.
+pub const TICK_HZ: u32 = 100;
+
+static CLOCK: IrqShared<MonotonicCounter<Mmio<'static>>> = IrqShared::new();
+static TICK: IrqShared<PeriodicTimer<Mmio<'static>>> = IrqShared::new();
+static ALARM: IrqShared<AlarmTimer<Mmio<'static>>> = IrqShared::new();
+static ALARM_EXPIRED: AtomicBool = AtomicBool::new(false);
+static TICKS: AtomicU32 = AtomicU32::new(0);
+
+fn block(base: usize) -> AxiTimer<Mmio<'static>> {
+    // SAFETY: TIMER0_BASE and TIMER1_BASE are the AXI Timer blocks of this
+    // design (memory_map), whose register block is `axi_timer::Regs`.
+    let regs = unsafe { mmio::registers::<axi_timer::Regs>(base) };
+    AxiTimer::new(Mmio::new(regs), TIMER_CLOCK_HZ)
+}
+
+/// Starts the clock, the tick and the alarm, and routes block 1's
+/// interrupt. Called once by bring-up, after [`irq::init`].
+pub(crate) fn init() {
+    CLOCK.set(block(TIMER0_BASE).into_monotonic());
+    let (tick, alarm) = block(TIMER1_BASE).split();
+    let period = TIMER_CLOCK_HZ / TICK_HZ;
+    TICK.set(tick.into_periodic(period).expect("tick period of at least 2 cycles"));
+    ALARM.set(alarm.into_alarm());
+    irq::set_handler(TIMER1_IRQ, on_interrupt);
+    irq::enable(TIMER1_IRQ);
+}
+
+/// Timer block 1 interrupt: acknowledge the tick (and read the clock so
+/// its software extension sees every wrap) and latch an alarm expiry.
+fn on_interrupt() {
+    if TICK.with(|tick| tick.take_interrupt()) == Some(true) {
+        TICKS.store(TICKS.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+        CLOCK.with(|clock| clock.now());
+    }
+    if ALARM.with(|alarm| alarm.take_expired()) == Some(true) {
+        ALARM_EXPIRED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Ticks since boot.
+pub fn ticks() -> u32 {
+    TICKS.load(Ordering::Relaxed)
+}
+
+/// Whether the clock is cascaded in hardware or extended in software.
+pub fn clock_width() -> Option<CounterWidth> {
+    CLOCK.with(|clock| clock.width())
+}
+
+/// The monotonic clock (a handle; every copy reads the same counter).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Clock;
+
+impl Monotonic for Clock {
+    fn tick_hz(&self) -> u64 {
+        u64::from(TIMER_CLOCK_HZ)
+    }
+
+    fn now(&mut self) -> u64 {
+        CLOCK.with(|clock| clock.now()).expect("clock not started")
+    }
+}
+
+impl embedded_hal::delay::DelayNs for Clock {
+    fn delay_ns(&mut self, ns: u32) {
+        let ticks = ferrode_hal::ns_to_ticks(u64::from(ns), self.tick_hz());
+        let start = self.now();
+        while self.now().wrapping_sub(start) < ticks {
+            core::hint::spin_loop();
+        }
+    }
+}
+
+/// The one-shot alarm, in ticks of [`Clock`]. Its interrupt handler
+/// latches the expiry, which [`Alarm::take_expired`] then reports once;
+/// [`AlarmHandle::expired`] peeks without consuming (for
+/// [`irq::wait_until`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AlarmHandle;
+
+impl AlarmHandle {
+    /// Whether the alarm has fired and not been taken yet.
+    pub fn expired(&self) -> bool {
+        ALARM_EXPIRED.load(Ordering::Relaxed)
+    }
+
+    /// Ticks per second of `arm_after`.
+    pub fn tick_hz(&self) -> u64 {
+        u64::from(TIMER_CLOCK_HZ)
+    }
+}
+
+impl Alarm for AlarmHandle {
+    fn arm_after(&mut self, ticks: u64) {
+        irq::without_interrupts(|| {
+            ALARM_EXPIRED.store(false, Ordering::Relaxed);
+            ALARM.with(|alarm| alarm.arm_after(ticks));
+        });
+    }
+
+    fn disarm(&mut self) {
+        irq::without_interrupts(|| {
+            ALARM.with(|alarm| alarm.disarm());
+            ALARM_EXPIRED.store(false, Ordering::Relaxed);
+        });
+    }
+
+    fn take_expired(&mut self) -> bool {
+        irq::without_interrupts(|| {
+            let expired = ALARM_EXPIRED.load(Ordering::Relaxed);
+            ALARM_EXPIRED.store(false, Ordering::Relaxed);
+            expired
+        })
+    }
+}
