@@ -39,6 +39,9 @@ pub enum TransportError {
     InvalidValue = 5,
     /// A length-prefixed payload exceeded its capacity.
     PayloadTooLarge = 6,
+    /// The receiver's capability space has no free slot for a capability
+    /// carried in the message.
+    CapabilitySpaceFull = 7,
 }
 
 impl TransportError {
@@ -59,6 +62,7 @@ impl TransportError {
             3 => Self::UnknownOpcode,
             4 => Self::WrongLength,
             6 => Self::PayloadTooLarge,
+            7 => Self::CapabilitySpaceFull,
             _ => Self::InvalidValue,
         })
     }
@@ -95,6 +99,7 @@ impl fmt::Display for TransportError {
             Self::WrongLength => "wrong message length",
             Self::InvalidValue => "invalid value in message",
             Self::PayloadTooLarge => "payload too large",
+            Self::CapabilitySpaceFull => "receiver's capability space is full",
         })
     }
 }

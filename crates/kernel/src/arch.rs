@@ -1,0 +1,37 @@
+//! What the kernel needs from the CPU.
+
+/// A thread's entry function: receives the argument given at spawn. When it
+/// returns, the thread exits.
+pub type ThreadEntry = extern "C" fn(usize);
+
+/// CPU operations the kernel is built on. The board implements this for
+/// its CPU with the arch crate's context switch; tests use a host model.
+///
+/// # Safety
+///
+/// Implementations must really switch stacks in [`Arch::switch`] and build
+/// frames in [`Arch::prepare_stack`] that `switch` can resume.
+pub unsafe trait Arch {
+    /// Saves the current thread's callee-saved registers on its stack,
+    /// stores its stack pointer in `*save`, then resumes the thread whose
+    /// saved stack pointer is `load`. Returns when some thread switches
+    /// back to this one.
+    ///
+    /// # Safety
+    ///
+    /// `save` must be valid for a write; `load` must be a stack pointer
+    /// saved by `switch` or made by [`Arch::prepare_stack`]; interrupts must
+    /// be masked.
+    unsafe fn switch(save: *mut usize, load: usize);
+
+    /// Writes a first frame at the top of `stack` so that switching to the
+    /// returned stack pointer runs `entry(argument)` with interrupts on.
+    fn prepare_stack(stack: &'static mut [u8], entry: ThreadEntry, argument: usize) -> usize;
+
+    /// Runs `f` with interrupts masked, restoring the previous state after.
+    fn without_interrupts<R>(f: impl FnOnce() -> R) -> R;
+
+    /// Waits for an interrupt (the idle thread's body). Called with
+    /// interrupts enabled.
+    fn wait_for_interrupt();
+}

@@ -1,0 +1,55 @@
+//! Ferrode's kernel: threads, IPC, capability spaces and signals.
+//!
+//! All components live in one image, but the kernel keeps them apart the
+//! way a microkernel would: each component has its own capability space,
+//! and an RPC copies exactly the used words of the caller's UTCB into the
+//! server's UTCB, translating the capabilities it carries. Nothing else
+//! crosses a component boundary.
+//!
+//! The kernel's state machine ([`core::State`], private) is plain Rust that
+//! runs and is tested on the host; the only thing it needs from the CPU is
+//! the [`Arch`] trait: a context switch, a first stack frame for new
+//! threads, and interrupt masking. Kernel operations are function calls made
+//! with interrupts masked (a single core makes that a critical section), so
+//! an RPC costs a few dozen instructions plus the copy.
+//!
+//! # IPC protocol
+//!
+//! - [`Kernel::call`]: the caller's UTCB holds the request; the kernel finds
+//!   the object its capability designates, and if the object's entrypoint
+//!   thread is waiting, copies the message into that thread's UTCB (badge =
+//!   the object's id) and switches straight to it. Otherwise the caller
+//!   queues at the entrypoint. The caller sleeps until the reply has been
+//!   copied back into its UTCB.
+//! - [`Kernel::reply_and_wait`]: a server copies its reply to the caller it
+//!   serves, makes the caller ready, and takes the next queued request or
+//!   sleeps until one arrives (switching straight to the caller if it is
+//!   the best thread to run).
+//! - Failures (invalid or foreign selector, revoked object, dead server,
+//!   counts beyond the UTCB, full capability space) come back as
+//!   [`ferrode_ipc::TransportError`] values; the kernel never panics on them.
+#![cfg_attr(not(test), no_std)]
+
+mod arch;
+mod capspace;
+mod entrypoint;
+mod error;
+mod ids;
+mod kernel;
+mod sched;
+mod state;
+mod static_cell;
+
+pub use arch::{Arch, ThreadEntry};
+pub use capspace::CapEntry;
+pub use entrypoint::{Entrypoint, KernelTransport};
+pub use error::KernelError;
+pub use ids::{ComponentId, ObjectId, SignalId, ThreadId};
+pub use kernel::Kernel;
+pub use state::{
+    MAX_COMPONENTS, MAX_OBJECTS, MAX_SIGNALS, MAX_THREADS, CAP_SLOTS, PRIORITIES, ThreadState,
+};
+pub use static_cell::StaticCell;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,48 @@
+//! Ready queues: one FIFO per priority and a bitmap of non-empty ones.
+
+use crate::ids::ThreadId;
+use crate::state::{MAX_THREADS, PRIORITIES};
+
+/// The ready queues. Links live in a per-thread `next` array.
+pub(crate) struct ReadyQueues {
+    head: [Option<ThreadId>; PRIORITIES],
+    tail: [Option<ThreadId>; PRIORITIES],
+    next: [Option<ThreadId>; MAX_THREADS],
+    nonempty: u32,
+}
+
+impl ReadyQueues {
+    pub(crate) const fn new() -> Self {
+        Self { head: [None; PRIORITIES], tail: [None; PRIORITIES], next: [None; MAX_THREADS], nonempty: 0 }
+    }
+
+    /// Appends `thread` at `priority` (round-robin order).
+    pub(crate) fn push_back(&mut self, thread: ThreadId, priority: u8) {
+        let p = priority as usize;
+        self.next[thread.index()] = None;
+        match self.tail[p] {
+            Some(tail) => self.next[tail.index()] = Some(thread),
+            None => self.head[p] = Some(thread),
+        }
+        self.tail[p] = Some(thread);
+        self.nonempty |= 1 << p;
+    }
+
+    /// The highest non-empty priority.
+    #[inline]
+    pub(crate) fn highest(&self) -> Option<u8> {
+        if self.nonempty == 0 { None } else { Some(31 - self.nonempty.leading_zeros() as u8) }
+    }
+
+    /// Removes and returns the first thread of the highest priority.
+    pub(crate) fn pop_highest(&mut self) -> Option<ThreadId> {
+        let p = self.highest()? as usize;
+        let thread = self.head[p]?;
+        self.head[p] = self.next[thread.index()];
+        if self.head[p].is_none() {
+            self.tail[p] = None;
+            self.nonempty &= !(1 << p);
+        }
+        Some(thread)
+    }
+}

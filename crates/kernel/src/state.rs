@@ -1,0 +1,605 @@
+//! The kernel's state machine: every decision, no CPU specifics.
+//!
+//! Operations act on behalf of the current thread and return the thread
+//! switch they decided ([`Switch`]); [`crate::Kernel`] performs it. Tests
+//! drive this directly on the host.
+
+use core::ptr::NonNull;
+
+use ferrode_ipc::{CapSel, Dispatch, MSG_CAPS, MSG_WORDS, TransportError, Utcb};
+
+use crate::capspace::{CapEntry, CapSpace};
+use crate::error::KernelError;
+use crate::ids::{ComponentId, ObjectId, SignalId, ThreadId};
+use crate::sched::ReadyQueues;
+
+/// Thread slots.
+pub const MAX_THREADS: usize = 16;
+/// Component slots (capability spaces).
+pub const MAX_COMPONENTS: usize = 8;
+/// Capability slots per component.
+pub const CAP_SLOTS: usize = 32;
+/// RPC object slots.
+pub const MAX_OBJECTS: usize = 32;
+/// Signal slots.
+pub const MAX_SIGNALS: usize = 16;
+/// Priority levels; 0 is the idle thread's, higher runs first.
+pub const PRIORITIES: usize = 8;
+
+/// What a thread is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadState {
+    /// Unused slot.
+    Free,
+    /// Waiting in a ready queue.
+    Ready,
+    /// On the CPU.
+    Running,
+    /// A server waiting for a request.
+    Waiting,
+    /// A caller queued at a busy server.
+    SendQueued,
+    /// A caller whose request is being served.
+    AwaitingReply,
+    /// Waiting for a signal.
+    SignalWait,
+    /// Exited.
+    Dead,
+}
+
+pub(crate) struct Thread {
+    pub(crate) state: ThreadState,
+    pub(crate) priority: u8,
+    pub(crate) component: ComponentId,
+    /// Saved stack pointer while not running.
+    pub(crate) sp: usize,
+    pub(crate) utcb: *mut Utcb,
+    pub(crate) name: &'static str,
+    /// Server: head and tail of the queue of callers.
+    sendq_head: Option<ThreadId>,
+    sendq_tail: Option<ThreadId>,
+    /// Link in a send queue.
+    sendq_next: Option<ThreadId>,
+    /// Server: the caller whose request it is serving.
+    reply_to: Option<ThreadId>,
+    /// Server: the object the current request was sent to.
+    pub(crate) received: Option<ObjectId>,
+    /// Caller: the server it called and the object (and generation).
+    partner: Option<ThreadId>,
+    call_object: (ObjectId, u32),
+    /// Caller: 0 or the TransportError code of a failed call.
+    pub(crate) ipc_error: u32,
+    /// Signal waiter: the count it received.
+    pub(crate) signal_count: u32,
+}
+
+impl Thread {
+    const FREE: Thread = Thread {
+        state: ThreadState::Free,
+        priority: 0,
+        component: ComponentId(0),
+        sp: 0,
+        utcb: core::ptr::null_mut(),
+        name: "",
+        sendq_head: None,
+        sendq_tail: None,
+        sendq_next: None,
+        reply_to: None,
+        received: None,
+        partner: None,
+        call_object: (ObjectId(0), 0),
+        ipc_error: 0,
+        signal_count: 0,
+    };
+}
+
+pub(crate) struct Component {
+    pub(crate) used: bool,
+    pub(crate) name: &'static str,
+    pub(crate) caps: CapSpace,
+}
+
+pub(crate) struct Object {
+    pub(crate) live: bool,
+    pub(crate) generation: u32,
+    pub(crate) entrypoint: ThreadId,
+    pub(crate) dispatch: Option<NonNull<dyn Dispatch>>,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Signal {
+    used: bool,
+    count: u32,
+    waiter: Option<ThreadId>,
+}
+
+/// A thread switch the kernel decided on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Switch {
+    pub(crate) from: ThreadId,
+    pub(crate) to: ThreadId,
+}
+
+/// The whole kernel state.
+pub(crate) struct State {
+    pub(crate) threads: [Thread; MAX_THREADS],
+    pub(crate) components: [Component; MAX_COMPONENTS],
+    pub(crate) objects: [Object; MAX_OBJECTS],
+    signals: [Signal; MAX_SIGNALS],
+    ready: ReadyQueues,
+    pub(crate) current: ThreadId,
+    pub(crate) initialised: bool,
+}
+
+const NO_COMPONENT: Component = Component { used: false, name: "", caps: CapSpace::new() };
+const NO_OBJECT: Object = Object { live: false, generation: 0, entrypoint: ThreadId(0), dispatch: None };
+const NO_SIGNAL: Signal = Signal { used: false, count: 0, waiter: None };
+
+impl State {
+    pub(crate) const fn new() -> Self {
+        Self {
+            threads: [Thread::FREE; MAX_THREADS],
+            components: [NO_COMPONENT; MAX_COMPONENTS],
+            objects: [NO_OBJECT; MAX_OBJECTS],
+            signals: [NO_SIGNAL; MAX_SIGNALS],
+            ready: ReadyQueues::new(),
+            current: ThreadId(0),
+            initialised: false,
+        }
+    }
+
+    // ----- set-up ---------------------------------------------------------
+
+    /// Makes the running boot context thread 0 of a root component.
+    pub(crate) fn init(&mut self, root_name: &'static str, priority: u8, utcb: *mut Utcb) -> Result<ComponentId, KernelError> {
+        check_priority(priority)?;
+        let root = self.create_component(root_name)?;
+        let boot = &mut self.threads[0];
+        boot.state = ThreadState::Running;
+        boot.priority = priority;
+        boot.component = root;
+        boot.utcb = utcb;
+        boot.name = "main";
+        self.current = ThreadId(0);
+        self.initialised = true;
+        Ok(root)
+    }
+
+    pub(crate) fn create_component(&mut self, name: &'static str) -> Result<ComponentId, KernelError> {
+        let index = self.components.iter().position(|c| !c.used).ok_or(KernelError::OutOfComponents)?;
+        let component = &mut self.components[index];
+        component.used = true;
+        component.name = name;
+        component.caps = CapSpace::new();
+        Ok(ComponentId(index as u8))
+    }
+
+    /// Adds a ready thread whose first frame is at `sp`. Priority 0 is
+    /// reserved for the idle thread (`allow_idle`).
+    pub(crate) fn add_thread(
+        &mut self,
+        component: ComponentId,
+        name: &'static str,
+        priority: u8,
+        sp: usize,
+        utcb: *mut Utcb,
+        allow_idle: bool,
+    ) -> Result<ThreadId, KernelError> {
+        if !(allow_idle && priority == 0) {
+            check_priority(priority)?;
+        }
+        self.check_component(component)?;
+        let index = self.threads.iter().position(|t| t.state == ThreadState::Free).ok_or(KernelError::OutOfThreads)?;
+        let id = ThreadId(index as u8);
+        self.threads[index] = Thread { state: ThreadState::Ready, priority, component, sp, utcb, name, ..Thread::FREE };
+        self.ready.push_back(id, priority);
+        Ok(id)
+    }
+
+    fn check_component(&self, component: ComponentId) -> Result<(), KernelError> {
+        match self.components.get(component.index()) {
+            Some(c) if c.used => Ok(()),
+            _ => Err(KernelError::InvalidComponent),
+        }
+    }
+
+    /// Registers an RPC object served by `entrypoint` and puts a capability
+    /// for it into `component`'s space.
+    pub(crate) fn create_object(
+        &mut self,
+        entrypoint: ThreadId,
+        dispatch: NonNull<dyn Dispatch>,
+        component: ComponentId,
+    ) -> Result<(ObjectId, CapSel), KernelError> {
+        self.check_component(component)?;
+        if self.threads.get(entrypoint.index()).is_none_or(|t| matches!(t.state, ThreadState::Free | ThreadState::Dead)) {
+            return Err(KernelError::InvalidThread);
+        }
+        let index = self.objects.iter().position(|o| !o.live && o.dispatch.is_none()).ok_or(KernelError::OutOfObjects)?;
+        let object = &mut self.objects[index];
+        object.live = true;
+        object.entrypoint = entrypoint;
+        object.dispatch = Some(dispatch);
+        let id = ObjectId(index as u8);
+        let entry = CapEntry::Object { object: id, generation: object.generation };
+        match self.components[component.index()].caps.insert(entry) {
+            Some(selector) => Ok((id, selector)),
+            None => {
+                self.objects[index].live = false;
+                self.objects[index].dispatch = None;
+                Err(KernelError::CapabilitySpaceFull)
+            }
+        }
+    }
+
+    /// Revokes the object `selector` designates in `component`'s space:
+    /// every capability to it, in every space, is dead from now on. The
+    /// object slot becomes reusable (its generation has moved on).
+    pub(crate) fn revoke(&mut self, component: ComponentId, selector: CapSel) -> Result<(), KernelError> {
+        self.check_component(component)?;
+        let CapEntry::Object { object, generation } = self.components[component.index()].caps.get(selector) else {
+            return Err(KernelError::InvalidCapability);
+        };
+        let slot = &mut self.objects[object.index()];
+        if !slot.live || slot.generation != generation {
+            return Err(KernelError::InvalidCapability);
+        }
+        slot.live = false;
+        slot.generation = slot.generation.wrapping_add(1);
+        slot.dispatch = None;
+        Ok(())
+    }
+
+    /// Copies the capability `selector` of `from` into `to`'s space.
+    pub(crate) fn delegate(&mut self, from: ComponentId, selector: CapSel, to: ComponentId) -> Result<CapSel, KernelError> {
+        self.check_component(from)?;
+        self.check_component(to)?;
+        let entry = self.components[from.index()].caps.get(selector);
+        if entry == CapEntry::Empty {
+            return Err(KernelError::InvalidCapability);
+        }
+        self.components[to.index()].caps.insert(entry).ok_or(KernelError::CapabilitySpaceFull)
+    }
+
+    /// Drops `selector` from `component`'s space.
+    pub(crate) fn drop_capability(&mut self, component: ComponentId, selector: CapSel) -> Result<(), KernelError> {
+        self.check_component(component)?;
+        match self.components[component.index()].caps.remove(selector) {
+            CapEntry::Empty => Err(KernelError::InvalidCapability),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn create_signal(&mut self, component: ComponentId) -> Result<(SignalId, CapSel), KernelError> {
+        self.check_component(component)?;
+        let index = self.signals.iter().position(|s| !s.used).ok_or(KernelError::OutOfSignals)?;
+        let id = SignalId(index as u8);
+        let selector =
+            self.components[component.index()].caps.insert(CapEntry::Signal(id)).ok_or(KernelError::CapabilitySpaceFull)?;
+        self.signals[index] = Signal { used: true, count: 0, waiter: None };
+        Ok((id, selector))
+    }
+
+    pub(crate) fn capability(&self, component: ComponentId, selector: CapSel) -> CapEntry {
+        match self.components.get(component.index()) {
+            Some(c) if c.used => c.caps.get(selector),
+            _ => CapEntry::Empty,
+        }
+    }
+
+    // ----- scheduling -----------------------------------------------------
+
+    fn make_ready(&mut self, thread: ThreadId) {
+        let t = &mut self.threads[thread.index()];
+        t.state = ThreadState::Ready;
+        let priority = t.priority;
+        self.ready.push_back(thread, priority);
+    }
+
+    /// Blocks the current thread in `state` and switches to the best ready
+    /// thread (the idle thread is always ready when nothing else is).
+    fn block_current(&mut self, state: ThreadState) -> Option<Switch> {
+        let from = self.current;
+        self.threads[from.index()].state = state;
+        let to = self.ready.pop_highest()?;
+        Some(self.run(from, to))
+    }
+
+    fn run(&mut self, from: ThreadId, to: ThreadId) -> Switch {
+        self.threads[to.index()].state = ThreadState::Running;
+        self.current = to;
+        Switch { from, to }
+    }
+
+    /// Preempts the current thread if a ready thread has higher priority
+    /// (or, with `round_robin`, equal priority).
+    fn preempt_if_needed(&mut self, round_robin: bool) -> Option<Switch> {
+        let current = self.current;
+        let priority = self.threads[current.index()].priority;
+        let best = self.ready.highest()?;
+        if best > priority || (round_robin && best == priority) {
+            self.make_ready(current);
+            let to = self.ready.pop_highest()?;
+            if to == current {
+                self.threads[current.index()].state = ThreadState::Running;
+                return None;
+            }
+            return Some(self.run(current, to));
+        }
+        None
+    }
+
+    /// Switches to a ready thread of higher priority, if there is one.
+    pub(crate) fn yield_if_outranked(&mut self) -> Option<Switch> {
+        self.preempt_if_needed(false)
+    }
+
+    /// Timer tick: round-robin among the current priority.
+    pub(crate) fn tick(&mut self) -> Option<Switch> {
+        self.preempt_if_needed(true)
+    }
+
+    /// The current thread gives up the CPU to others of its priority.
+    pub(crate) fn yield_now(&mut self) -> Option<Switch> {
+        self.preempt_if_needed(true)
+    }
+
+    /// The current thread ends; callers waiting on it fail with
+    /// `ServerDead`.
+    pub(crate) fn exit_current(&mut self) -> Option<Switch> {
+        let me = self.current;
+        if let Some(caller) = self.threads[me.index()].reply_to.take() {
+            self.fail_caller(caller, TransportError::ServerDead);
+        }
+        while let Some(caller) = self.pop_sendq(me) {
+            self.fail_caller(caller, TransportError::ServerDead);
+        }
+        self.block_current(ThreadState::Dead)
+    }
+
+    // ----- IPC ------------------------------------------------------------
+
+    fn fail_caller(&mut self, caller: ThreadId, error: TransportError) {
+        let t = &mut self.threads[caller.index()];
+        if matches!(t.state, ThreadState::SendQueued | ThreadState::AwaitingReply) {
+            t.ipc_error = error.code();
+            t.partner = None;
+            self.make_ready(caller);
+        }
+    }
+
+    fn push_sendq(&mut self, server: ThreadId, caller: ThreadId) {
+        self.threads[caller.index()].sendq_next = None;
+        match self.threads[server.index()].sendq_tail {
+            Some(tail) => self.threads[tail.index()].sendq_next = Some(caller),
+            None => self.threads[server.index()].sendq_head = Some(caller),
+        }
+        self.threads[server.index()].sendq_tail = Some(caller);
+    }
+
+    fn pop_sendq(&mut self, server: ThreadId) -> Option<ThreadId> {
+        let head = self.threads[server.index()].sendq_head?;
+        let next = self.threads[head.index()].sendq_next;
+        self.threads[server.index()].sendq_head = next;
+        if next.is_none() {
+            self.threads[server.index()].sendq_tail = None;
+        }
+        Some(head)
+    }
+
+    /// Translates `selector` of component `from` into component `to`.
+    fn translate(&mut self, from: ComponentId, selector: CapSel, to: ComponentId) -> Result<CapSel, TransportError> {
+        if selector == CapSel::INVALID {
+            return Ok(CapSel::INVALID);
+        }
+        if from == to {
+            return match self.components[from.index()].caps.get(selector) {
+                CapEntry::Empty => Err(TransportError::InvalidCapability),
+                _ => Ok(selector),
+            };
+        }
+        let entry = self.components[from.index()].caps.get(selector);
+        if entry == CapEntry::Empty {
+            return Err(TransportError::InvalidCapability);
+        }
+        self.components[to.index()].caps.insert(entry).ok_or(TransportError::CapabilitySpaceFull)
+    }
+
+    /// The kernel copy: exactly the used words of `from`'s UTCB into `to`'s,
+    /// capabilities translated between their components.
+    fn transfer(&mut self, from: ThreadId, to: ThreadId, badge: usize) -> Result<(), TransportError> {
+        let source_component = self.threads[from.index()].component;
+        let target_component = self.threads[to.index()].component;
+        // SAFETY: every thread's UTCB pointer comes from a `&'static mut
+        // Utcb` handed to the kernel at spawn; `from` and `to` are distinct
+        // threads, so the two UTCBs are distinct; their owners are blocked
+        // or are the current thread inside this kernel call.
+        let (source, target) = unsafe { (&*self.threads[from.index()].utcb, &mut *self.threads[to.index()].utcb) };
+        let words = source.word_count as usize;
+        let caps = source.cap_count as usize;
+        if words > MSG_WORDS || caps > MSG_CAPS {
+            return Err(TransportError::WrongLength);
+        }
+        target.label = source.label;
+        target.badge = badge;
+        target.word_count = source.word_count;
+        target.error = source.error;
+        copy_words(&source.words[..words], &mut target.words[..words]);
+        target.cap_count = 0;
+        for index in 0..caps {
+            let selector = source.caps[index];
+            target.caps[index] = self.translate(source_component, selector, target_component)?;
+        }
+        target.cap_count = caps as u32;
+        Ok(())
+    }
+
+    /// `call`: see the crate docs. On `Err` nothing changed.
+    pub(crate) fn call(&mut self, selector: CapSel) -> Result<Option<Switch>, TransportError> {
+        let caller = self.current;
+        let component = self.threads[caller.index()].component;
+        let CapEntry::Object { object, generation } = self.components[component.index()].caps.get(selector) else {
+            return Err(TransportError::InvalidCapability);
+        };
+        let target = &self.objects[object.index()];
+        if !target.live || target.generation != generation {
+            return Err(TransportError::ServerDead);
+        }
+        let server = target.entrypoint;
+        let t = &mut self.threads[caller.index()];
+        t.ipc_error = 0;
+        t.partner = Some(server);
+        t.call_object = (object, generation);
+        match self.threads[server.index()].state {
+            ThreadState::Waiting => {
+                self.transfer(caller, server, object.index())?;
+                let s = &mut self.threads[server.index()];
+                s.reply_to = Some(caller);
+                s.received = Some(object);
+                self.threads[caller.index()].state = ThreadState::AwaitingReply;
+                Ok(Some(self.run(caller, server)))
+            }
+            ThreadState::Dead | ThreadState::Free => Err(TransportError::ServerDead),
+            _ => {
+                // SAFETY: the caller's UTCB is its own; checked here so a
+                // malformed request fails now rather than at delivery.
+                let utcb = unsafe { &*self.threads[caller.index()].utcb };
+                if utcb.word_count as usize > MSG_WORDS || utcb.cap_count as usize > MSG_CAPS {
+                    return Err(TransportError::WrongLength);
+                }
+                self.push_sendq(server, caller);
+                Ok(self.block_current(ThreadState::SendQueued))
+            }
+        }
+    }
+
+    /// Delivers the next queued request to the current (server) thread, if
+    /// any; failed deliveries fail their callers and move on.
+    fn receive_queued(&mut self) -> bool {
+        let server = self.current;
+        while let Some(caller) = self.pop_sendq(server) {
+            let (object, generation) = self.threads[caller.index()].call_object;
+            let target = &self.objects[object.index()];
+            if !target.live || target.generation != generation {
+                self.fail_caller(caller, TransportError::ServerDead);
+                continue;
+            }
+            if let Err(error) = self.transfer(caller, server, object.index()) {
+                self.fail_caller(caller, error);
+                continue;
+            }
+            let s = &mut self.threads[server.index()];
+            s.reply_to = Some(caller);
+            s.received = Some(object);
+            self.threads[caller.index()].state = ThreadState::AwaitingReply;
+            return true;
+        }
+        false
+    }
+
+    /// `reply_and_wait` (with `reply` false: `wait`).
+    pub(crate) fn reply_and_wait(&mut self, reply: bool) -> Option<Switch> {
+        let server = self.current;
+        let mut replied = None;
+        if let Some(caller) = self.threads[server.index()].reply_to.take() {
+            if reply && self.threads[caller.index()].state == ThreadState::AwaitingReply {
+                if let Err(error) = self.transfer(server, caller, 0) {
+                    // The reply could not be delivered as sent: tell the
+                    // caller why instead of handing it half a message.
+                    // SAFETY: the caller is blocked; its UTCB is not in use.
+                    let utcb = unsafe { &mut *self.threads[caller.index()].utcb };
+                    utcb.word_count = 0;
+                    utcb.cap_count = 0;
+                    utcb.error = error.code();
+                }
+                self.threads[caller.index()].partner = None;
+                replied = Some(caller);
+            } else {
+                self.fail_caller(caller, TransportError::ServerDead);
+            }
+        }
+        self.threads[server.index()].received = None;
+        if self.receive_queued() {
+            if let Some(caller) = replied {
+                self.make_ready(caller);
+            }
+            return self.preempt_if_needed(false);
+        }
+        self.threads[server.index()].state = ThreadState::Waiting;
+        match replied {
+            // Direct switch back to the caller unless something better waits.
+            Some(caller) if self.ready.highest().is_none_or(|best| best <= self.threads[caller.index()].priority) => {
+                Some(self.run(server, caller))
+            }
+            Some(caller) => {
+                self.make_ready(caller);
+                self.block_current(ThreadState::Waiting)
+            }
+            None => self.block_current(ThreadState::Waiting),
+        }
+    }
+
+    // ----- signals --------------------------------------------------------
+
+    fn signal_of(&self, selector: CapSel) -> Option<SignalId> {
+        let component = self.threads[self.current.index()].component;
+        match self.components[component.index()].caps.get(selector) {
+            CapEntry::Signal(signal) => Some(signal),
+            _ => None,
+        }
+    }
+
+    /// Submits the signal `selector` designates in the current component.
+    pub(crate) fn submit(&mut self, selector: CapSel) -> Result<Option<Switch>, TransportError> {
+        let signal = self.signal_of(selector).ok_or(TransportError::InvalidCapability)?;
+        Ok(self.submit_signal(signal))
+    }
+
+    /// Submits `signal` (also from interrupt context).
+    pub(crate) fn submit_signal(&mut self, signal: SignalId) -> Option<Switch> {
+        let slot = self.signals.get_mut(signal.index())?;
+        if !slot.used {
+            return None;
+        }
+        slot.count = slot.count.saturating_add(1);
+        let waiter = slot.waiter.take()?;
+        let count = core::mem::take(&mut slot.count);
+        self.threads[waiter.index()].signal_count = count;
+        self.make_ready(waiter);
+        self.preempt_if_needed(false)
+    }
+
+    /// Waits for the signal `selector` designates; the count is delivered
+    /// in the thread's `signal_count` (at once if already pending).
+    pub(crate) fn wait_signal(&mut self, selector: CapSel) -> Result<Option<Switch>, TransportError> {
+        let signal = self.signal_of(selector).ok_or(TransportError::InvalidCapability)?;
+        let me = self.current;
+        let slot = &mut self.signals[signal.index()];
+        if slot.count > 0 {
+            self.threads[me.index()].signal_count = core::mem::take(&mut slot.count);
+            return Ok(None);
+        }
+        if slot.waiter.is_some() {
+            // One waiter per signal, as in Genode's signal receiver.
+            return Err(TransportError::InvalidCapability);
+        }
+        slot.waiter = Some(me);
+        Ok(self.block_current(ThreadState::SignalWait))
+    }
+}
+
+fn check_priority(priority: u8) -> Result<(), KernelError> {
+    if priority == 0 || priority as usize >= PRIORITIES { Err(KernelError::InvalidPriority) } else { Ok(()) }
+}
+
+/// Copies message words; short messages (the common case) without a call.
+#[inline(always)]
+fn copy_words(source: &[usize], target: &mut [usize]) {
+    if source.len() <= 4 {
+        for (t, s) in target.iter_mut().zip(source) {
+            *t = *s;
+        }
+    } else {
+        target.copy_from_slice(source);
+    }
+}

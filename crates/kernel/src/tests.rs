@@ -1,0 +1,407 @@
+//! Host tests of the kernel's state machine: threads are simulated by
+//! acting, in turn, as whichever thread the kernel made current.
+
+use std::boxed::Box;
+use std::vec::Vec;
+
+use core::ptr::NonNull;
+
+use ferrode_ipc::{CapSel, Capability, Dispatch, RpcObject, Transport, TransportError, Utcb};
+
+use crate::capspace::CapEntry;
+use crate::ids::{ComponentId, ThreadId};
+use crate::state::{State, Switch, ThreadState};
+
+ferrode_ipc::marshal! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum DemoError { Overflow, Transport(TransportError) }
+}
+
+impl From<TransportError> for DemoError {
+    fn from(error: TransportError) -> Self {
+        Self::Transport(error)
+    }
+}
+
+ferrode_ipc::interface! {
+    pub trait Base {
+        fn ping(&mut self) -> Result<u32, DemoError>;
+    }
+}
+
+ferrode_ipc::interface! {
+    pub trait Counter {
+        fn bump(&mut self) -> Result<u32, DemoError>;
+    }
+}
+
+ferrode_ipc::interface! {
+    pub trait Demo: Base {
+        fn add(&mut self, a: u32, b: u32) -> Result<u32, DemoError>;
+        fn keep(&mut self, counter: Capability<dyn Counter>) -> Result<(), DemoError>;
+        fn give(&mut self) -> Result<Capability<dyn Counter>, DemoError>;
+        fn sum(&mut self, words: [u32; 8]) -> Result<u32, DemoError>;
+    }
+}
+
+#[derive(Default)]
+struct DemoServer {
+    pings: u32,
+    kept: Option<Capability<dyn Counter>>,
+    seen_words: Vec<usize>,
+}
+
+impl Base for DemoServer {
+    fn ping(&mut self) -> Result<u32, DemoError> {
+        self.pings += 1;
+        Ok(self.pings)
+    }
+}
+
+impl Demo for DemoServer {
+    fn add(&mut self, a: u32, b: u32) -> Result<u32, DemoError> {
+        a.checked_add(b).ok_or(DemoError::Overflow)
+    }
+    fn keep(&mut self, counter: Capability<dyn Counter>) -> Result<(), DemoError> {
+        self.kept = Some(counter);
+        Ok(())
+    }
+    fn give(&mut self) -> Result<Capability<dyn Counter>, DemoError> {
+        Ok(self.kept.unwrap_or(Capability::invalid()))
+    }
+    fn sum(&mut self, words: [u32; 8]) -> Result<u32, DemoError> {
+        self.seen_words.extend(words.iter().map(|&w| w as usize));
+        Ok(words.iter().sum())
+    }
+}
+
+struct CounterServer(u32);
+impl Counter for CounterServer {
+    fn bump(&mut self) -> Result<u32, DemoError> {
+        self.0 += 1;
+        Ok(self.0)
+    }
+}
+
+const JUNK: usize = 0x5a5a_5a5a;
+
+fn utcb() -> *mut Utcb {
+    let mut utcb = Box::new(Utcb::new());
+    utcb.words = [JUNK; ferrode_ipc::MSG_WORDS];
+    Box::leak(utcb)
+}
+
+fn object<O: Dispatch + 'static>(object: O) -> NonNull<dyn Dispatch> {
+    NonNull::from(Box::leak(Box::new(object)) as &mut dyn Dispatch)
+}
+
+/// A kernel, a root component with the main thread, a server component
+/// with one entrypoint thread waiting for requests.
+struct World {
+    state: Box<State>,
+    root: ComponentId,
+    server_component: ComponentId,
+    entrypoint: ThreadId,
+    main: ThreadId,
+}
+
+impl World {
+    fn new() -> Self {
+        let mut state = Box::new(State::new());
+        let root = state.init("root", 2, utcb()).unwrap();
+        state.add_thread(root, "idle", 0, 0, utcb(), true).unwrap();
+        let server_component = state.create_component("server").unwrap();
+        let entrypoint = state.add_thread(server_component, "ep", 3, 0, utcb(), false).unwrap();
+        let mut world = World { state, root, server_component, entrypoint, main: ThreadId(0) };
+        // The higher-priority entrypoint runs first and starts waiting.
+        assert_eq!(world.state.yield_if_outranked(), Some(Switch { from: world.main, to: entrypoint }));
+        assert_eq!(world.state.reply_and_wait(false), Some(Switch { from: entrypoint, to: world.main }));
+        assert_eq!(world.state.threads[entrypoint.index()].state, ThreadState::Waiting);
+        world
+    }
+
+    /// Manages `object` at the entrypoint and delegates a capability to root.
+    fn manage(&mut self, object: NonNull<dyn Dispatch>) -> CapSel {
+        let (_, selector) = self.state.create_object(self.entrypoint, object, self.server_component).unwrap();
+        self.state.delegate(self.server_component, selector, self.root).unwrap()
+    }
+
+    /// Runs whatever servers the kernel switches to until `caller` runs.
+    fn run_servers_until(&mut self, caller: ThreadId) {
+        let mut steps = 0;
+        while self.state.current != caller {
+            steps += 1;
+            assert!(steps < 100, "no progress");
+            let server = self.state.current;
+            let object = self.state.threads[server.index()].received.expect("a server with a request");
+            let mut target = self.state.objects[object.index()].dispatch.expect("live object");
+            // SAFETY (test): the server's own UTCB and a leaked object.
+            unsafe { target.as_mut().dispatch(&mut *self.state.threads[server.index()].utcb) };
+            self.state.reply_and_wait(true);
+        }
+    }
+}
+
+impl Transport for World {
+    fn utcb(&mut self) -> &mut Utcb {
+        // SAFETY (test): the current thread's leaked UTCB.
+        unsafe { &mut *self.state.threads[self.state.current.index()].utcb }
+    }
+
+    fn call(&mut self, capability: CapSel) -> Result<(), TransportError> {
+        let caller = self.state.current;
+        self.state.call(capability)?;
+        self.run_servers_until(caller);
+        match TransportError::from_code(self.state.threads[caller.index()].ipc_error) {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+fn client(world: &mut World, selector: CapSel) -> ferrode_ipc::Client<dyn Demo, &mut World> {
+    ferrode_ipc::Client::new(world, Capability::from_selector(selector))
+}
+
+#[test]
+fn rpc_round_trip_with_inherited_method_and_declared_error() {
+    let mut world = World::new();
+    let demo = world.manage(object(RpcObject::<dyn Demo, _>::new(DemoServer::default())));
+    let mut demo = client(&mut world, demo);
+    assert_eq!(demo.ping(), Ok(1));
+    assert_eq!(demo.ping(), Ok(2));
+    assert_eq!(demo.add(40, 2), Ok(42));
+    assert_eq!(demo.add(u32::MAX, 1), Err(DemoError::Overflow));
+    // The entrypoint is waiting again, the caller running.
+    assert_eq!(world.state.threads[world.entrypoint.index()].state, ThreadState::Waiting);
+    assert_eq!(world.state.threads[world.main.index()].state, ThreadState::Running);
+}
+
+#[test]
+fn the_kernel_copies_only_the_used_words() {
+    let mut world = World::new();
+    let demo = world.manage(object(RpcObject::<dyn Demo, _>::new(DemoServer::default())));
+    assert_eq!(client(&mut world, demo).add(1, 2), Ok(3));
+    let server_utcb = unsafe { &*world.state.threads[world.entrypoint.index()].utcb };
+    // The request had 2 words, the reply 2 (tag + value): beyond them the
+    // server's UTCB still holds its junk.
+    assert_eq!(server_utcb.words[2..], [JUNK; ferrode_ipc::MSG_WORDS - 2]);
+    let main_utcb = unsafe { &*world.state.threads[world.main.index()].utcb };
+    assert_eq!(main_utcb.words[..2], [0, 3]);
+}
+
+#[test]
+fn eight_words_arrive_intact() {
+    let mut world = World::new();
+    let demo = world.manage(object(RpcObject::<dyn Demo, _>::new(DemoServer::default())));
+    assert_eq!(client(&mut world, demo).sum([1, 2, 3, 4, 5, 6, 7, 8]), Ok(36));
+}
+
+#[test]
+fn capabilities_are_translated_between_spaces() {
+    let mut world = World::new();
+    let demo = world.manage(object(RpcObject::<dyn Demo, _>::new(DemoServer::default())));
+    // A counter object owned by the root component (served by the same
+    // entrypoint thread for the test, but in root's space only).
+    let (_, counter_in_root) =
+        world.state.create_object(world.entrypoint, object(RpcObject::<dyn Counter, _>::new(CounterServer(0))), world.root).unwrap();
+    // Pad the server's space so the translated selector differs.
+    for _ in 0..3 {
+        world.state.create_signal(world.server_component).unwrap();
+    }
+    let counter_cap: Capability<dyn Counter> = Capability::from_selector(counter_in_root);
+    assert_eq!(client(&mut world, demo).keep(counter_cap), Ok(()));
+    // The server's space now holds the counter, under its own selector.
+    let entry = world.state.capability(world.root, counter_in_root);
+    let server_selector = (0..crate::CAP_SLOTS as u32)
+        .map(CapSel)
+        .find(|&sel| world.state.capability(world.server_component, sel) == entry)
+        .expect("counter translated into the server's space");
+    assert_ne!(server_selector, counter_in_root);
+    // And handing it back translates it to root's selector again.
+    let returned = client(&mut world, demo).give().unwrap();
+    assert_eq!(returned.selector(), counter_in_root);
+    let mut counter = ferrode_ipc::Client::<dyn Counter, _>::new(&mut world, returned);
+    assert_eq!(counter.bump(), Ok(1));
+}
+
+#[test]
+fn invalid_foreign_and_revoked_capabilities_fail_without_panic() {
+    let mut world = World::new();
+    let demo = world.manage(object(RpcObject::<dyn Demo, _>::new(DemoServer::default())));
+    assert_eq!(client(&mut world, CapSel(31)).ping(), Err(DemoError::Transport(TransportError::InvalidCapability)));
+    assert_eq!(client(&mut world, CapSel(9999)).ping(), Err(DemoError::Transport(TransportError::InvalidCapability)));
+    // A selector valid only in the server's space is foreign to root.
+    let (_, only_in_server) = world
+        .state
+        .create_object(world.entrypoint, object(RpcObject::<dyn Demo, _>::new(DemoServer::default())), world.server_component)
+        .unwrap();
+    if world.state.capability(world.root, only_in_server) == CapEntry::Empty {
+        assert_eq!(
+            client(&mut world, only_in_server).ping(),
+            Err(DemoError::Transport(TransportError::InvalidCapability))
+        );
+    }
+    // Revocation kills every copy.
+    let server_selector = (0..crate::CAP_SLOTS as u32)
+        .map(CapSel)
+        .find(|&sel| world.state.capability(world.server_component, sel) == world.state.capability(world.root, demo))
+        .unwrap();
+    world.state.revoke(world.server_component, server_selector).unwrap();
+    assert_eq!(client(&mut world, demo).ping(), Err(DemoError::Transport(TransportError::ServerDead)));
+    assert_eq!(world.state.revoke(world.server_component, server_selector), Err(crate::KernelError::InvalidCapability));
+}
+
+#[test]
+fn malformed_counts_are_refused_by_the_kernel() {
+    let mut world = World::new();
+    let demo = world.manage(object(RpcObject::<dyn Demo, _>::new(DemoServer::default())));
+    let utcb = world.utcb();
+    utcb.word_count = 65;
+    assert_eq!(world.state.call(demo), Err(TransportError::WrongLength));
+    let utcb = world.utcb();
+    utcb.word_count = 0;
+    utcb.cap_count = 5;
+    assert_eq!(world.state.call(demo), Err(TransportError::WrongLength));
+    // An unknown opcode reaches the server, which answers with an error.
+    let utcb = world.utcb();
+    utcb.cap_count = 0;
+    utcb.label = 77;
+    world.call(demo).unwrap();
+    assert_eq!(world.utcb().error, TransportError::UnknownOpcode.code());
+    assert_eq!(client(&mut world, demo).ping(), Ok(1));
+}
+
+#[test]
+fn a_busy_server_queues_callers_and_a_dead_one_fails_them() {
+    let mut world = World::new();
+    let demo = world.manage(object(RpcObject::<dyn Demo, _>::new(DemoServer::default())));
+    // A second client thread in root, same priority as main.
+    let second = world.state.add_thread(world.root, "second", 2, 0, utcb(), false).unwrap();
+    // main calls; while the server serves, it yields to `second`
+    // (simulating preemption), which calls too and must queue.
+    {
+        let request = world.utcb();
+        request.label = 0; // ping
+        request.word_count = 0;
+        request.cap_count = 0;
+    }
+    world.state.call(demo).unwrap();
+    assert_eq!(world.state.current, world.entrypoint);
+    // Preempt the server in favour of `second` (equal priority queue).
+    world.state.threads[world.entrypoint.index()].priority = 2;
+    assert_eq!(world.state.tick(), Some(Switch { from: world.entrypoint, to: second }));
+    {
+        let request = world.utcb();
+        request.label = 0;
+        request.word_count = 0;
+        request.cap_count = 0;
+    }
+    let switch = world.state.call(demo).unwrap();
+    assert_eq!(world.state.threads[second.index()].state, ThreadState::SendQueued);
+    assert_eq!(switch.map(|s| s.to), Some(world.entrypoint));
+    // The entrypoint exits mid-request: both callers fail with ServerDead.
+    world.state.exit_current();
+    assert_eq!(world.state.threads[world.main.index()].ipc_error, TransportError::ServerDead.code());
+    assert_eq!(world.state.threads[second.index()].ipc_error, TransportError::ServerDead.code());
+    assert_eq!(world.state.threads[world.entrypoint.index()].state, ThreadState::Dead);
+}
+
+#[test]
+fn queued_requests_are_served_in_order() {
+    let mut world = World::new();
+    let demo = world.manage(object(RpcObject::<dyn Demo, _>::new(DemoServer::default())));
+    let second = world.state.add_thread(world.root, "second", 2, 0, utcb(), false).unwrap();
+    world.utcb().label = 0;
+    world.utcb().word_count = 0;
+    world.state.call(demo).unwrap();
+    world.state.threads[world.entrypoint.index()].priority = 2;
+    world.state.tick();
+    world.utcb().label = 0;
+    world.utcb().word_count = 0;
+    world.state.call(demo).unwrap();
+    // The entrypoint serves main's ping, takes second's queued ping at
+    // once (main becomes ready), serves it and switches to second.
+    world.run_servers_until(second);
+    assert_eq!(world.state.threads[world.main.index()].state, ThreadState::Ready);
+    let main_reply = unsafe { &*world.state.threads[world.main.index()].utcb };
+    assert_eq!(main_reply.words[..2], [0, 1]);
+    let second_reply = unsafe { &*world.state.threads[second.index()].utcb };
+    assert_eq!(second_reply.words[..2], [0, 2]);
+}
+
+#[test]
+fn signals_count_and_wake_their_waiter() {
+    let mut world = World::new();
+    let (signal, selector) = world.state.create_signal(world.root).unwrap();
+    // Pending submissions are collected at once.
+    world.state.submit(selector).unwrap();
+    world.state.submit(selector).unwrap();
+    assert_eq!(world.state.wait_signal(selector), Ok(None));
+    assert_eq!(world.state.threads[world.main.index()].signal_count, 2);
+    // Waiting with nothing pending blocks (idle runs), a submission wakes.
+    let switch = world.state.wait_signal(selector).unwrap().unwrap();
+    assert_eq!(world.state.threads[world.main.index()].state, ThreadState::SignalWait);
+    assert_eq!(world.state.threads[switch.to.index()].name, "idle");
+    world.state.submit_signal(signal);
+    assert_eq!(world.state.current, world.main);
+    assert_eq!(world.state.threads[world.main.index()].signal_count, 1);
+    // A selector that is not a signal is refused.
+    assert_eq!(world.state.submit(CapSel(30)), Err(TransportError::InvalidCapability));
+}
+
+#[test]
+fn ticks_round_robin_within_a_priority_and_respect_higher_ones() {
+    let mut world = World::new();
+    let a = world.state.add_thread(world.root, "a", 2, 0, utcb(), false).unwrap();
+    let b = world.state.add_thread(world.root, "b", 2, 0, utcb(), false).unwrap();
+    assert_eq!(world.state.tick(), Some(Switch { from: world.main, to: a }));
+    assert_eq!(world.state.tick(), Some(Switch { from: a, to: b }));
+    assert_eq!(world.state.tick(), Some(Switch { from: b, to: world.main }));
+    // A low-priority thread never preempts.
+    let low = world.state.add_thread(world.root, "low", 1, 0, utcb(), false).unwrap();
+    for _ in 0..6 {
+        let switch = world.state.tick().unwrap();
+        assert_ne!(switch.to, low);
+    }
+    assert_eq!(world.state.add_thread(world.root, "bad", 0, 0, utcb(), false), Err(crate::KernelError::InvalidPriority));
+    assert_eq!(world.state.add_thread(world.root, "bad", 8, 0, utcb(), false), Err(crate::KernelError::InvalidPriority));
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Whatever a client puts in its UTCB and whatever selector it
+        /// uses, the kernel and the server answer with a value or an
+        /// error, and the server keeps serving.
+        #[test]
+        fn random_requests_never_break_the_kernel(
+            label in 0usize..12,
+            word_count in 0u32..70,
+            cap_count in 0u32..6,
+            words in proptest::collection::vec(any::<usize>(), 64),
+            caps in proptest::collection::vec(0u32..40, 4),
+            selector in 0u32..40,
+        ) {
+            let mut world = World::new();
+            let demo = world.manage(object(RpcObject::<dyn Demo, _>::new(DemoServer::default())));
+            {
+                let utcb = world.utcb();
+                utcb.label = label;
+                utcb.word_count = word_count;
+                utcb.cap_count = cap_count;
+                utcb.words.copy_from_slice(&words);
+                for (slot, cap) in utcb.caps.iter_mut().zip(&caps) {
+                    *slot = CapSel(*cap);
+                }
+            }
+            let _ = world.call(CapSel(selector));
+            prop_assert_eq!(world.state.current, world.main);
+            prop_assert_eq!(client(&mut world, demo).add(2, 2), Ok(4));
+        }
+    }
+}
