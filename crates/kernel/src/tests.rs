@@ -126,6 +126,12 @@ impl World {
         self.state.delegate(self.server_component, selector, self.root).unwrap()
     }
 
+    /// A thread's UTCB, to inspect.
+    fn utcb_of(&self, thread: ThreadId) -> &Utcb {
+        // SAFETY: every UTCB here is leaked (lives forever) and only read.
+        unsafe { &*self.state.threads[thread.index()].utcb }
+    }
+
     /// Runs whatever servers the kernel switches to until `caller` runs.
     fn run_servers_until(&mut self, caller: ThreadId) {
         let mut steps = 0;
@@ -135,7 +141,8 @@ impl World {
             let server = self.state.current;
             let object = self.state.threads[server.index()].received.expect("a server with a request");
             let mut target = self.state.objects[object.index()].dispatch.expect("live object");
-            // SAFETY (test): the server's own UTCB and a leaked object.
+            // SAFETY: the server's own leaked UTCB and a leaked object; the
+            // simulated threads run one at a time.
             unsafe { target.as_mut().dispatch(&mut *self.state.threads[server.index()].utcb) };
             self.state.reply_and_wait(true);
         }
@@ -144,7 +151,7 @@ impl World {
 
 impl Transport for World {
     fn utcb(&mut self) -> &mut Utcb {
-        // SAFETY (test): the current thread's leaked UTCB.
+        // SAFETY: the current thread's leaked UTCB; no other borrow is live.
         unsafe { &mut *self.state.threads[self.state.current.index()].utcb }
     }
 
@@ -182,11 +189,11 @@ fn the_kernel_copies_only_the_used_words() {
     let mut world = World::new();
     let demo = world.manage(object(RpcObject::<dyn Demo, _>::new(DemoServer::default())));
     assert_eq!(client(&mut world, demo).add(1, 2), Ok(3));
-    let server_utcb = unsafe { &*world.state.threads[world.entrypoint.index()].utcb };
+    let server_utcb = world.utcb_of(world.entrypoint);
     // The request had 2 words, the reply 2 (tag + value): beyond them the
     // server's UTCB still holds its junk.
     assert_eq!(server_utcb.words[2..], [JUNK; ferrode_ipc::MSG_WORDS - 2]);
-    let main_utcb = unsafe { &*world.state.threads[world.main.index()].utcb };
+    let main_utcb = world.utcb_of(world.main);
     assert_eq!(main_utcb.words[..2], [0, 3]);
 }
 
@@ -324,9 +331,9 @@ fn queued_requests_are_served_in_order() {
     // once (main becomes ready), serves it and switches to second.
     world.run_servers_until(second);
     assert_eq!(world.state.threads[world.main.index()].state, ThreadState::Ready);
-    let main_reply = unsafe { &*world.state.threads[world.main.index()].utcb };
+    let main_reply = world.utcb_of(world.main);
     assert_eq!(main_reply.words[..2], [0, 1]);
-    let second_reply = unsafe { &*world.state.threads[second.index()].utcb };
+    let second_reply = world.utcb_of(second);
     assert_eq!(second_reply.words[..2], [0, 2]);
 }
 
