@@ -1,0 +1,94 @@
+//! The LAN9118 as the board's Ethernet device, receive interrupt-driven.
+//!
+//! The interrupt handler only acknowledges the chip (INT_STS); the frames
+//! stay in the chip's RX FIFO until the network stack asks for them, and
+//! the interrupt wakes the application from [`crate::irq::wait_for_event`].
+
+use core::ptr::NonNull;
+
+use ferrode_hal::{EthernetDevice, FrameCounters};
+use ferrode_lan9118::{Config, Interrupts, Lan9118, Regs};
+use volatile::VolatilePtr;
+
+use crate::irq;
+use crate::memory_map::{LAN9118_BASE, LAN9118_IRQ};
+use crate::shared::Shared;
+
+/// Why the Ethernet device could not be brought up.
+pub type EthernetError = ferrode_lan9118::Error;
+
+static NIC: Shared<Option<Lan9118<VolatilePtr<'static, Regs>>>> = Shared::new(None);
+
+/// The board's Ethernet controller. Every handle drives the same chip.
+#[derive(Clone, Copy, Debug)]
+pub struct Ethernet {
+    mac_address: [u8; 6],
+}
+
+/// Brings up the LAN9118 (first call only: reset, MAC address from its
+/// EEPROM, receive interrupt on) and returns a handle to it.
+pub fn ethernet() -> Result<Ethernet, EthernetError> {
+    let mac_address = NIC.with(|nic| -> Result<[u8; 6], EthernetError> {
+        if let Some(nic) = nic {
+            return Ok(nic.mac_address());
+        }
+        // SAFETY: LAN9118_BASE is the LAN9118 on this board (DUI 0440,
+        // static memory CS 4), used by nothing else.
+        let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(LAN9118_BASE as *mut Regs)) };
+        // The board wires the IRQ pin to the GIC active-high (QEMU's model
+        // needs IRQ_CFG = 0x111); the link partner is full duplex.
+        let config = Config { mac_address: None, irq_active_high: true, promiscuous: false, full_duplex: true };
+        let mut chip = Lan9118::new(registers, &config)?;
+        chip.set_interrupt_mask(Interrupts::RECEIVE.union(Interrupts::ERRORS));
+        let address = chip.mac_address();
+        *nic = Some(chip);
+        Ok(address)
+    })?;
+    // LAN9118_IRQ is a valid SPI of this GIC.
+    let _ = irq::register(LAN9118_IRQ, on_interrupt);
+    Ok(Ethernet { mac_address })
+}
+
+fn on_interrupt() {
+    NIC.with(|nic| {
+        if let Some(nic) = nic {
+            nic.take_interrupts();
+        }
+    });
+}
+
+fn with_nic<R>(f: impl FnOnce(&mut Lan9118<VolatilePtr<'static, Regs>>) -> R) -> R {
+    NIC.with(|nic| match nic {
+        Some(nic) => f(nic),
+        // An `Ethernet` exists only after `ethernet()` stored the chip.
+        None => unreachable!("Ethernet handle without a NIC"),
+    })
+}
+
+impl EthernetDevice for Ethernet {
+    type Error = EthernetError;
+
+    fn mac_address(&self) -> [u8; 6] {
+        self.mac_address
+    }
+
+    fn link_up(&mut self) -> bool {
+        with_nic(|nic| nic.link_up())
+    }
+
+    fn can_transmit(&mut self) -> bool {
+        with_nic(|nic| nic.can_transmit())
+    }
+
+    fn transmit(&mut self, frame: &[u8]) -> Result<(), Self::Error> {
+        with_nic(|nic| nic.transmit(frame))
+    }
+
+    fn receive(&mut self, buffer: &mut [u8]) -> Result<Option<usize>, Self::Error> {
+        with_nic(|nic| nic.receive(buffer))
+    }
+
+    fn counters(&self) -> FrameCounters {
+        with_nic(|nic| nic.counters())
+    }
+}

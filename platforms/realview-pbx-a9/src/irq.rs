@@ -1,0 +1,133 @@
+//! Interrupt dispatch: the GIC, a handler per interrupt ID, and sleeping
+//! until something happened.
+//!
+//! `ferrode_irq` (the arch crate's IRQ entry) acknowledges the interrupt at
+//! the GIC, calls the handler [`register`]ed for its ID and signals end of
+//! interrupt. Spurious acknowledges (ID 1023) are counted and ignored; an
+//! interrupt without a handler is disabled and counted, so it cannot storm.
+
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use ferrode_gic::{CpuInterfaceRegs, DistributorRegs, Gic, Mmio};
+use volatile::VolatilePtr;
+
+use crate::arch;
+use crate::memory_map::{GIC_CPU_BASE, GIC_DIST_BASE};
+use crate::shared::Shared;
+
+pub use ferrode_gic::Error;
+
+/// Interrupt IDs the handler table covers (the PBX-A9's GIC has 96).
+const MAX_INTERRUPTS: usize = 128;
+
+static GIC: Shared<Option<Gic<Mmio<'static>>>> = Shared::new(None);
+static HANDLERS: Shared<[Option<fn()>; MAX_INTERRUPTS]> = Shared::new([None; MAX_INTERRUPTS]);
+static EVENTS: AtomicU32 = AtomicU32::new(0);
+static SPURIOUS: AtomicU32 = AtomicU32::new(0);
+static UNHANDLED: AtomicU32 = AtomicU32::new(0);
+
+/// Brings up the GIC: everything disabled until registered.
+pub(crate) fn init() {
+    // SAFETY: GIC_DIST_BASE and GIC_CPU_BASE are the Cortex-A9 MPCore's
+    // distributor and CPU interface on this board (periph base + 0x1000 and
+    // + 0x100); nothing else in Ferrode maps them.
+    let registers = unsafe {
+        Mmio {
+            distributor: VolatilePtr::new(NonNull::new_unchecked(GIC_DIST_BASE as *mut DistributorRegs)),
+            cpu_interface: VolatilePtr::new(NonNull::new_unchecked(GIC_CPU_BASE as *mut CpuInterfaceRegs)),
+        }
+    };
+    let mut gic = Gic::new(registers);
+    gic.init();
+    GIC.with(|slot| *slot = Some(gic));
+}
+
+/// Runs `handler` (with interrupts masked) whenever interrupt `id` fires,
+/// and enables it at the GIC. Replaces an earlier handler for `id`.
+pub fn register(id: u32, handler: fn()) -> Result<(), Error> {
+    let index = id as usize;
+    if index >= MAX_INTERRUPTS {
+        return Err(Error::InvalidInterrupt(id));
+    }
+    HANDLERS.with(|handlers| handlers[index] = Some(handler));
+    with_gic(|gic| gic.enable(id))
+}
+
+/// Disables interrupt `id` at the GIC and forgets its handler.
+pub fn unregister(id: u32) -> Result<(), Error> {
+    with_gic(|gic| gic.disable(id))?;
+    HANDLERS.with(|handlers| {
+        if let Some(slot) = handlers.get_mut(id as usize) {
+            *slot = None;
+        }
+    });
+    Ok(())
+}
+
+/// Number of interrupts handled since boot (wraps). Read it before
+/// checking for work, then pass it to [`wait_for_event`].
+pub fn event_count() -> u32 {
+    EVENTS.load(Ordering::Acquire)
+}
+
+/// Sleeps (WFI) until an interrupt has been handled since
+/// [`event_count`] returned `since`; returns at once if one already was.
+/// Race-free: the check and the WFI happen with interrupts masked, and WFI
+/// wakes on a pending interrupt even then.
+pub fn wait_for_event(since: u32) {
+    arch::without_interrupts(|| {
+        if EVENTS.load(Ordering::Acquire) == since {
+            arch::wait_for_interrupt();
+        }
+    });
+}
+
+/// Spurious acknowledges (ID 1023) seen since boot.
+pub fn spurious_count() -> u32 {
+    SPURIOUS.load(Ordering::Relaxed)
+}
+
+/// Interrupts that fired without a handler (each was then disabled).
+pub fn unhandled_count() -> u32 {
+    UNHANDLED.load(Ordering::Relaxed)
+}
+
+fn with_gic<R>(f: impl FnOnce(&mut Gic<Mmio<'static>>) -> Result<R, Error>) -> Result<R, Error> {
+    GIC.with(|gic| match gic {
+        Some(gic) => f(gic),
+        // Before `init` no interrupt can be enabled; report it as invalid.
+        None => Err(Error::InvalidInterrupt(u32::MAX)),
+    })
+}
+
+/// The IRQ exception: acknowledge, dispatch, end of interrupt, until no
+/// interrupt is pending.
+pub(crate) fn dispatch() {
+    for round in 0u32.. {
+        let Some(interrupt) = GIC.with(|gic| gic.as_mut().and_then(|gic| gic.acknowledge())) else {
+            // Nothing pending at all on entry: the interrupt was withdrawn
+            // (or was never ours) between signalling and acknowledge.
+            if round == 0 {
+                SPURIOUS.fetch_add(1, Ordering::Relaxed);
+            }
+            return;
+        };
+        let id = interrupt.number();
+        let handler = HANDLERS.with(|handlers| handlers.get(id as usize).copied().flatten());
+        match handler {
+            Some(handler) => handler(),
+            None => {
+                UNHANDLED.fetch_add(1, Ordering::Relaxed);
+                // The ID came from the GIC itself, so it is in range.
+                let _ = with_gic(|gic| gic.disable(id));
+            }
+        }
+        EVENTS.fetch_add(1, Ordering::Release);
+        GIC.with(|gic| {
+            if let Some(gic) = gic {
+                gic.end_of_interrupt(interrupt);
+            }
+        });
+    }
+}
