@@ -12,7 +12,7 @@
 use axi_gpio::Channel;
 use ferrode_board::platform::{devices, irq};
 use ferrode_board::{exit_code, println};
-use ferrode_hal::Alarm;
+use ferrode_hal::{Alarm, Monotonic};
 
 ferrode_board::entry!(main);
 
@@ -48,7 +48,7 @@ fn main() -> u32 {
         }
     }
     let mut alarm = devices::alarm();
-    let ticks_per_step = alarm.tick_hz() * STEP_MS / 1000;
+    let ticks_per_step = devices::clock().tick_hz() * STEP_MS / 1000;
     let steps = 2 * (usize::from(LEDS) - 1) + 1;
     for step in 0..steps {
         let leds = pattern(step);
@@ -62,8 +62,13 @@ fn main() -> u32 {
             core::str::from_utf8(&picture).unwrap_or("?")
         );
         alarm.arm_after(ticks_per_step);
-        irq::wait_until(|| alarm.expired());
-        alarm.take_expired();
+        loop {
+            let seen = irq::event_count();
+            if alarm.take_expired() {
+                break;
+            }
+            irq::wait_for_event(seen);
+        }
     }
     if gpio.write_outputs(Channel::One, 0xff, 0).is_err() {
         return exit_code::FAILURE;

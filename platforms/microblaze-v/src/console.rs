@@ -1,12 +1,14 @@
 //! The console on the AXI UART Lite, through the `uartlite` driver:
-//! polled transmit, interrupt-driven receive once [`enable_rx_interrupt`]
-//! has run (the platform does it during bring-up).
+//! polled transmit, and interrupt-driven receive once
+//! [`devices::serial`](crate::devices::serial) is first called.
+
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use uartlite::{Mmio, UartLite};
 
 use crate::memory_map::{UARTLITE_BASE, UARTLITE_IRQ};
 use crate::shared::IrqShared;
-use crate::{irq, mmio};
+use crate::{arch, irq, mmio};
 
 /// Bytes the receive ring holds between reads.
 pub const RX_CAPACITY: usize = 256;
@@ -15,6 +17,7 @@ pub const RX_CAPACITY: usize = 256;
 pub(crate) type ConsoleUart = UartLite<Mmio<'static>, RX_CAPACITY>;
 
 pub(crate) static UART: IrqShared<ConsoleUart> = IrqShared::new();
+static RX_INTERRUPT_ON: AtomicBool = AtomicBool::new(false);
 
 fn registers() -> Mmio<'static> {
     // SAFETY: UARTLITE_BASE is the AXI UART Lite of this design
@@ -24,21 +27,32 @@ fn registers() -> Mmio<'static> {
 
 /// Takes over the UART (polled) if nobody has yet.
 pub fn init() {
-    if UART.with(|_| ()).is_none() {
-        UART.set(UartLite::new(registers()));
-    }
+    arch::without_interrupts(|| {
+        if UART.is_empty() {
+            UART.set(UartLite::new(registers()));
+        }
+    });
 }
 
 /// Routes the UART's interrupt through the INTC so received bytes land in
-/// the ring without anyone polling.
-pub fn enable_rx_interrupt() {
-    irq::set_handler(UARTLITE_IRQ, on_interrupt);
-    UART.with(|uart| uart.enable_interrupt());
-    irq::enable(UARTLITE_IRQ);
+/// the ring without anyone polling (first call only).
+pub(crate) fn enable_rx_interrupt() {
+    init();
+    let first = arch::without_interrupts(|| {
+        if RX_INTERRUPT_ON.load(Ordering::Relaxed) {
+            return false;
+        }
+        RX_INTERRUPT_ON.store(true, Ordering::Relaxed);
+        UART.with(|uart| uart.enable_interrupt());
+        true
+    });
+    if first {
+        irq::register(UARTLITE_IRQ, on_interrupt).expect("UART Lite input exists on the INTC");
+    }
 }
 
-/// UART Lite interrupt: move the Rx FIFO into the ring. (QEMU raises this
-/// input after every transmitted byte too; then nothing moves.)
+/// UART Lite interrupt: move the Rx FIFO into the ring. (QEMU 10.0 raises
+/// this input after every transmitted byte too; then nothing moves.)
 fn on_interrupt() {
     UART.with(|uart| uart.on_interrupt());
 }
@@ -55,9 +69,9 @@ pub fn console_write(bytes: &[u8]) {
         // The UART is in use further up this stack (a panic inside a
         // console call): write around the driver so the report still
         // appears.
+        use uartlite::{Register, RegisterAccess};
         let regs = registers();
         for &byte in bytes {
-            use uartlite::{Register, RegisterAccess};
             while regs.read(Register::StatReg) & uartlite::regs::STAT_TX_FIFO_FULL != 0 {}
             regs.write(Register::TxFifo, u32::from(byte));
         }

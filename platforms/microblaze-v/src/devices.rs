@@ -16,7 +16,7 @@ use crate::memory_map::{
     EMACLITE_TX_PING_PONG, GPIO_BASE, GPIO_CHANNEL1_WIDTH, GPIO_CHANNEL2_WIDTH,
 };
 use crate::shared::{InitOnce, IrqShared};
-use crate::timer::{AlarmHandle, Clock};
+pub use crate::timer::{Clock, OneShotAlarm};
 use crate::{irq, mmio};
 
 /// The monotonic clock (AXI Timer block 0), 100 MHz on QEMU's board.
@@ -25,14 +25,26 @@ pub fn clock() -> Clock {
 }
 
 /// The one-shot alarm (AXI Timer block 1, counter 1), in clock ticks.
-pub fn alarm() -> AlarmHandle {
-    AlarmHandle
+pub fn alarm() -> OneShotAlarm {
+    OneShotAlarm
 }
 
 /// The console UART (AXI UART Lite) as an `embedded_io` byte stream.
-/// Reading sleeps until the receive interrupt brings a byte.
+/// The first call turns on its receive interrupt; reading sleeps until the
+/// interrupt brings a byte.
 pub fn serial() -> Serial {
+    crate::console::enable_rx_interrupt();
     Serial
+}
+
+static OVERRUNS: AtomicU32 = AtomicU32::new(0);
+
+impl Serial {
+    /// Receive overruns reported so far (each lost at least one byte
+    /// because the application did not read fast enough).
+    pub fn lost_bytes(&self) -> u32 {
+        OVERRUNS.load(Ordering::Relaxed)
+    }
 }
 
 /// The console UART as an `embedded_io` stream; receive is interrupt
@@ -51,8 +63,26 @@ impl embedded_io::Read for Serial {
         if buf.is_empty() {
             return Ok(0);
         }
-        irq::wait_until(|| UART.with(|uart| uart.rx_ready()).unwrap_or(false));
-        UART.with(|uart| embedded_io::Read::read(uart, buf)).expect("console initialised")
+        loop {
+            let seen = irq::event_count();
+            let result = UART.with(|uart| {
+                if uart.rx_ready() {
+                    Some(embedded_io::Read::read(uart, buf))
+                } else {
+                    None
+                }
+            });
+            match result.flatten() {
+                Some(Err(uartlite::Error::Overrun)) => {
+                    crate::arch::without_interrupts(|| {
+                        OVERRUNS.store(OVERRUNS.load(Ordering::Relaxed).saturating_add(1), Ordering::Relaxed)
+                    });
+                    return Err(uartlite::Error::Overrun);
+                }
+                Some(result) => return result,
+                None => irq::wait_for_event(seen),
+            }
+        }
     }
 }
 
@@ -84,12 +114,15 @@ type Mac = EmacLite<EmacMmio<'static>>;
 static ETHERNET: IrqShared<Mac> = IrqShared::new();
 static ETHERNET_INTERRUPTS: AtomicU32 = AtomicU32::new(0);
 
+/// Why the Ethernet device could not be brought up.
+pub type EthernetError = emaclite::Error;
+
 /// The Ethernet MAC (AXI EthernetLite) as a [`ferrode_hal::EthernetDevice`].
-/// The first call takes over the MAC and turns its receive interrupt on.
-///
-/// Panics if the MAC does not come up (its address programming times out).
-pub fn ethernet() -> Ethernet {
-    if ETHERNET.with(|_| ()).is_none() {
+/// The first call takes over the MAC (station address from
+/// [`memory_map`](crate::memory_map)) and turns its receive interrupt on;
+/// it fails if programming the address times out.
+pub fn ethernet() -> Result<Ethernet, EthernetError> {
+    if ETHERNET.is_empty() {
         // SAFETY: EMACLITE_BASE is the AXI EthernetLite of this design
         // (memory_map), whose register block is `emaclite::Regs`.
         let regs = unsafe { mmio::registers::<emaclite::Regs>(EMACLITE_BASE) };
@@ -99,18 +132,17 @@ pub fn ethernet() -> Ethernet {
             rx_ping_pong: EMACLITE_RX_PING_PONG,
             phy_address: EMACLITE_PHY_ADDRESS,
         };
-        let mac = EmacLite::new(EmacMmio::new(regs), config).expect("EthernetLite did not come up");
+        let mac = EmacLite::new(EmacMmio::new(regs), config)?;
         ETHERNET.set(mac);
-        irq::set_handler(EMACLITE_IRQ, on_ethernet_interrupt);
         ETHERNET.with(|mac| mac.enable_rx_interrupt());
-        irq::enable(EMACLITE_IRQ);
+        irq::register(EMACLITE_IRQ, on_ethernet_interrupt).expect("EthernetLite input exists on the INTC");
     }
-    Ethernet
+    Ok(Ethernet)
 }
 
 /// EthernetLite interrupt: a frame arrived. There is nothing to clear in
 /// the MAC; the interrupt only wakes whoever sleeps in
-/// [`irq::wait_until`], who then polls the network stack.
+/// [`irq::wait_for_event`], who then polls the network stack.
 fn on_ethernet_interrupt() {
     ETHERNET_INTERRUPTS.store(ETHERNET_INTERRUPTS.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
 }

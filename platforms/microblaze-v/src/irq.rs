@@ -1,9 +1,10 @@
 //! Interrupts: the AXI INTC on the machine external interrupt, and one
 //! handler per INTC input.
 //!
-//! Drivers and apps register a plain `fn()` for an input with
-//! [`set_handler`], unmask it with [`enable`], and turn interrupts on at
-//! the CPU with [`enable_interrupts`]. The trap vector calls
+//! Drivers and apps [`register`] a plain `fn()` for an input (which also
+//! enables it), and sleep with [`event_count`] / [`wait_for_event`]. The
+//! platform turns interrupts on at the CPU before the app runs. The trap
+//! vector calls
 //! `ferrode_irq`, which asks the INTC for the pending inputs (most urgent,
 //! i.e. lowest-numbered, first) and calls their handlers with interrupts
 //! masked. An input without a handler is disabled and counted.
@@ -26,7 +27,8 @@ type HandlerTable = [Option<fn()>; IRQ_COUNT];
 static HANDLERS: IrqShared<HandlerTable> = IrqShared::new();
 static IN_INTERRUPT: AtomicBool = AtomicBool::new(false);
 static UNHANDLED: AtomicU32 = AtomicU32::new(0);
-static DISPATCHED: AtomicU32 = AtomicU32::new(0);
+static EVENTS: AtomicU32 = AtomicU32::new(0);
+static SPURIOUS: AtomicU32 = AtomicU32::new(0);
 
 /// Takes over the AXI INTC (every input off, master and hardware enable
 /// on). Called once by bring-up, before any driver enables its input.
@@ -42,78 +44,80 @@ pub(crate) fn init() {
     INTC.set(AxiIntc::new(Mmio::new(regs), config));
 }
 
-fn input(irq: u32) -> Irq {
-    Irq::new(irq).unwrap_or_else(|| panic!("no AXI INTC input {irq}"))
+/// Why an interrupt request was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The AXI INTC has no such input (it has 32), or it is not up yet.
+    InvalidInterrupt(u32),
 }
 
-fn intc() -> &'static AxiIntc<Mmio<'static>> {
-    INTC.get().expect("interrupt controller not initialised")
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Error::InvalidInterrupt(id) => write!(f, "no AXI INTC input {id}"),
+        }
+    }
 }
 
-/// Installs `handler` for INTC input `irq` (0..32), replacing any other.
-/// It runs in interrupt context, with interrupts masked.
-pub fn set_handler(irq: u32, handler: fn()) {
-    let index = input(irq).number() as usize;
-    HANDLERS.with(|table| table[index] = Some(handler));
+impl core::error::Error for Error {}
+
+fn input(id: u32) -> Result<(Irq, &'static AxiIntc<Mmio<'static>>), Error> {
+    let irq = Irq::new(id).ok_or(Error::InvalidInterrupt(id))?;
+    let intc = INTC.get().ok_or(Error::InvalidInterrupt(id))?;
+    Ok((irq, intc))
 }
 
-/// Removes the handler of `irq` and disables the input.
-pub fn clear_handler(irq: u32) {
-    disable(irq);
-    let index = input(irq).number() as usize;
-    HANDLERS.with(|table| table[index] = None);
+/// Runs `handler` (in interrupt context, interrupts masked) whenever INTC
+/// input `id` fires, and enables the input. Replaces an earlier handler.
+pub fn register(id: u32, handler: fn()) -> Result<(), Error> {
+    let (irq, intc) = input(id)?;
+    HANDLERS.with(|table| table[irq.number() as usize] = Some(handler));
+    intc.enable(irq);
+    Ok(())
 }
 
-/// Lets INTC input `irq` interrupt the CPU.
-pub fn enable(irq: u32) {
-    intc().enable(input(irq));
+/// Disables INTC input `id` and forgets its handler.
+pub fn unregister(id: u32) -> Result<(), Error> {
+    let (irq, intc) = input(id)?;
+    intc.disable(irq);
+    HANDLERS.with(|table| table[irq.number() as usize] = None);
+    Ok(())
 }
 
-/// Stops INTC input `irq` from interrupting the CPU.
-pub fn disable(irq: u32) {
-    intc().disable(input(irq));
+/// Number of interrupt handler calls since boot (wraps). Read it before
+/// checking for work, then pass it to [`wait_for_event`].
+pub fn event_count() -> u32 {
+    EVENTS.load(Ordering::Acquire)
 }
 
-/// Unmasks interrupts at the CPU (machine external interrupt and
-/// `mstatus.MIE`).
-pub fn enable_interrupts() {
-    arch::enable_interrupts();
-}
-
-/// Runs `f` with interrupts masked (a critical section on this single-hart
-/// board).
-pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
-    arch::without_interrupts(f)
-}
-
-/// Sleeps until an interrupt is pending unless `ready()` already holds.
-///
-/// `ready` is checked with interrupts masked and `wfi` also wakes on a
-/// masked pending interrupt, so an interrupt that arrives between the check
-/// and the sleep is not missed; its handler runs when this returns.
-pub fn wait_until(ready: impl Fn() -> bool) {
-    while !arch::without_interrupts(|| {
-        let done = ready();
-        if !done {
+/// Sleeps (`wfi`) until an interrupt has been handled since
+/// [`event_count`] returned `since`; returns at once if one already was.
+/// Race-free: the check and the `wfi` happen with interrupts masked, and
+/// `wfi` wakes on a pending enabled interrupt even then; its handler runs
+/// as this returns.
+pub fn wait_for_event(since: u32) {
+    arch::without_interrupts(|| {
+        if EVENTS.load(Ordering::Acquire) == since {
             arch::wait_for_interrupt();
         }
-        done
-    }) {}
+    });
+}
+
+/// Machine external interrupts taken with nothing pending at the INTC.
+pub fn spurious_count() -> u32 {
+    SPURIOUS.load(Ordering::Relaxed)
+}
+
+/// Interrupts that fired on an input without a handler (each was then
+/// disabled).
+pub fn unhandled_count() -> u32 {
+    UNHANDLED.load(Ordering::Relaxed)
 }
 
 /// Whether the caller runs in an interrupt handler.
 pub fn in_interrupt() -> bool {
     IN_INTERRUPT.load(Ordering::Relaxed)
-}
-
-/// Handler calls made since boot.
-pub fn dispatched() -> u32 {
-    DISPATCHED.load(Ordering::Relaxed)
-}
-
-/// Interrupts that arrived on an input without a handler (each disabled).
-pub fn unhandled() -> u32 {
-    UNHANDLED.load(Ordering::Relaxed)
 }
 
 /// Interrupt entry from the trap vector (machine external interrupt), with
@@ -133,7 +137,10 @@ pub(crate) fn dispatch() {
             }
         }
     });
-    bump(&DISPATCHED, calls);
+    if calls == 0 {
+        bump(&SPURIOUS, 1);
+    }
+    EVENTS.store(EVENTS.load(Ordering::Relaxed).wrapping_add(calls), Ordering::Release);
     IN_INTERRUPT.store(false, Ordering::Relaxed);
 }
 

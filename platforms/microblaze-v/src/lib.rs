@@ -10,15 +10,30 @@
 //! taken over on first use ([`devices::ethernet`], [`devices::gpio`]).
 //!
 //! # Platform contract
-//! The names board-independent apps use, the same on every Ferrode board:
-//! - [`devices::clock`]: a [`ferrode_hal::Monotonic`] clock (+ `DelayNs`),
-//! - [`devices::alarm`]: a one-shot [`ferrode_hal::Alarm`] in clock ticks,
-//! - [`devices::serial`]: the console UART as `embedded_io` traits,
-//! - [`devices::ethernet`]: the NIC as a [`ferrode_hal::EthernetDevice`],
-//! - [`irq`]: handler registration, enabling inputs, masking, and
-//!   [`irq::wait_until`] to sleep without losing a wake-up.
+//! The same names and meanings as the RealView PBX-A9 platform (whose crate
+//! docs hold the reference table), so one application source runs on both:
+//! - `BOARD_NAME`, [`memory_map`], [`console_write`],
+//!   [`ferrode_platform_start`], [`ferrode_irq`]: boot and console;
+//! - [`devices::ethernet`] `-> Result<devices::Ethernet, devices::EthernetError>`:
+//!   the EthernetLite as a [`ferrode_hal::EthernetDevice`], receive
+//!   interrupt-driven; the first call takes it over;
+//! - [`devices::clock`] `-> devices::Clock`: [`ferrode_hal::Monotonic`]
+//!   since boot (100 MHz here) and `embedded_hal::delay::DelayNs`;
+//! - [`devices::alarm`] `-> devices::OneShotAlarm`: [`ferrode_hal::Alarm`]
+//!   in clock ticks; its interrupt wakes [`irq::wait_for_event`];
+//! - [`devices::serial`] `-> devices::Serial`: the UART Lite as
+//!   `embedded_io::{Read, ReadReady, Write, WriteReady}`, receive
+//!   interrupt-driven into a ring; `Serial::lost_bytes()`;
+//! - [`irq::register`]`(id, fn())`, [`irq::unregister`]: a handler per
+//!   AXI INTC input, enabled on registration;
+//! - [`irq::event_count`], [`irq::wait_for_event`]`(since)`: race-free
+//!   sleep until an interrupt was handled;
+//! - [`irq::spurious_count`], [`irq::unhandled_count`].
 //!
-//! Board extras: [`devices::gpio`] (the LED block), [`timer::ticks`].
+//! Board extras: [`devices::gpio`] (the LED block), [`timer::ticks`],
+//! [`irq::in_interrupt`]. Handles are cheap copies; state shared with
+//! interrupt handlers lives in [`shared::IrqShared`] cells, reached only
+//! with interrupts masked.
 #![no_std]
 
 pub use ferrode_arch_riscv32 as arch;
@@ -42,8 +57,7 @@ pub extern "C" fn ferrode_platform_start() -> ! {
     console::init();
     irq::init();
     timer::init();
-    console::enable_rx_interrupt();
-    irq::enable_interrupts();
+    arch::enable_interrupts();
     unsafe extern "Rust" {
         // Defined by the application through `ferrode_board::entry!`.
         safe fn ferrode_app_main() -> u32;

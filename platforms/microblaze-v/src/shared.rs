@@ -32,6 +32,12 @@ impl<T> IrqShared<T> {
         arch::without_interrupts(|| *self.cell.borrow_mut() = Some(value));
     }
 
+    /// Whether nothing has been stored yet (false while the value is in
+    /// use further up the stack).
+    pub fn is_empty(&self) -> bool {
+        arch::without_interrupts(|| matches!(self.cell.try_borrow(), Ok(value) if value.is_none()))
+    }
+
     /// Runs `f` on the value with interrupts masked; `None` if the cell is
     /// empty. Panics if called again from inside `f` on the same cell.
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {

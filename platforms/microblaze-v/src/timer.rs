@@ -40,8 +40,7 @@ pub(crate) fn init() {
     let period = TIMER_CLOCK_HZ / TICK_HZ;
     TICK.set(tick.into_periodic(period).expect("tick period of at least 2 cycles"));
     ALARM.set(alarm.into_alarm());
-    irq::set_handler(TIMER1_IRQ, on_interrupt);
-    irq::enable(TIMER1_IRQ);
+    irq::register(TIMER1_IRQ, on_interrupt).expect("timer input exists on the INTC");
 }
 
 /// Timer block 1 interrupt: acknowledge the tick (and read the clock so
@@ -91,41 +90,29 @@ impl embedded_hal::delay::DelayNs for Clock {
 }
 
 /// The one-shot alarm, in ticks of [`Clock`]. Its interrupt handler
-/// latches the expiry, which [`Alarm::take_expired`] then reports once;
-/// [`AlarmHandle::expired`] peeks without consuming (for
-/// [`irq::wait_until`]).
+/// latches the expiry (and wakes [`irq::wait_for_event`]), which
+/// [`Alarm::take_expired`] then reports once. There is one alarm; every
+/// handle controls it.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct AlarmHandle;
+pub struct OneShotAlarm;
 
-impl AlarmHandle {
-    /// Whether the alarm has fired and not been taken yet.
-    pub fn expired(&self) -> bool {
-        ALARM_EXPIRED.load(Ordering::Relaxed)
-    }
-
-    /// Ticks per second of `arm_after`.
-    pub fn tick_hz(&self) -> u64 {
-        u64::from(TIMER_CLOCK_HZ)
-    }
-}
-
-impl Alarm for AlarmHandle {
+impl Alarm for OneShotAlarm {
     fn arm_after(&mut self, ticks: u64) {
-        irq::without_interrupts(|| {
+        crate::arch::without_interrupts(|| {
             ALARM_EXPIRED.store(false, Ordering::Relaxed);
             ALARM.with(|alarm| alarm.arm_after(ticks));
         });
     }
 
     fn disarm(&mut self) {
-        irq::without_interrupts(|| {
+        crate::arch::without_interrupts(|| {
             ALARM.with(|alarm| alarm.disarm());
             ALARM_EXPIRED.store(false, Ordering::Relaxed);
         });
     }
 
     fn take_expired(&mut self) -> bool {
-        irq::without_interrupts(|| {
+        crate::arch::without_interrupts(|| {
             let expired = ALARM_EXPIRED.load(Ordering::Relaxed);
             ALARM_EXPIRED.store(false, Ordering::Relaxed);
             expired
