@@ -1,0 +1,136 @@
+//! Echo over the network: TCP and UDP echo (RFC 862) on port 7 with
+//! smoltcp, the same source on every board that implements the platform
+//! contract (`devices::{ethernet, clock, alarm}`, `irq::*`).
+//!
+//! The main loop polls the stack, echoes, and then sleeps in WFI until the
+//! NIC's receive interrupt or the alarm (set to smoltcp's next timer)
+//! wakes it. A control socket on UDP port 8 answers `stats` with one line
+//! of `key=value` figures (instructions retired, virtual time, bytes, the
+//! NIC's counters) for tests and `cargo xtask bench net`, and `quit` ends
+//! the image with status 0. Whenever the driver's drop counters change
+//! (at most once a second) they are printed on the console.
+#![no_std]
+#![no_main]
+
+mod control;
+
+use ferrode_board::platform::{devices, irq};
+use ferrode_board::{arch, exit_code, println};
+use ferrode_hal::{Alarm, EthernetDevice, FrameCounters, Monotonic};
+use ferrode_net::echo::{self, Echo, EchoBuffers};
+use ferrode_net::smoltcp::iface::SocketStorage;
+use ferrode_net::smoltcp::time::Duration;
+use ferrode_net::{Ipv4Config, Stack, StaticCell};
+
+use control::{Command, Control, ControlBuffers};
+
+ferrode_board::entry!(main);
+
+/// Socket slots: the echo service's TCP sockets, its UDP socket, control.
+const SOCKET_COUNT: usize = echo::TCP_SOCKETS + 2;
+
+static SOCKETS: StaticCell<[SocketStorage<'static>; SOCKET_COUNT]> =
+    StaticCell::new([const { SocketStorage::EMPTY }; SOCKET_COUNT]);
+static ECHO_BUFFERS: StaticCell<EchoBuffers> = StaticCell::new(EchoBuffers::new());
+static CONTROL_BUFFERS: StaticCell<ControlBuffers> = StaticCell::new(ControlBuffers::new());
+
+/// The 32-bit instructions-retired counter, extended to 64 bits by reading
+/// it at least once per 2^32 instructions (every loop round does).
+struct InstructionCounter {
+    last: u32,
+    total: u64,
+}
+
+impl InstructionCounter {
+    fn start() -> Self {
+        arch::start_instruction_counter();
+        Self { last: arch::instructions_retired(), total: 0 }
+    }
+
+    fn read(&mut self) -> u64 {
+        let now = arch::instructions_retired();
+        self.total += u64::from(now.wrapping_sub(self.last));
+        self.last = now;
+        self.total
+    }
+}
+
+fn print_counters(counters: &FrameCounters) {
+    println!(
+        "echo-net: dropped frames: runt={} oversized={} errors={} overruns={} (received {}, sent {}, send errors {})",
+        counters.rx_runt,
+        counters.rx_oversized,
+        counters.rx_errors,
+        counters.rx_overruns,
+        counters.rx_frames,
+        counters.tx_frames,
+        counters.tx_errors
+    );
+}
+
+fn main() -> u32 {
+    let ethernet = match devices::ethernet() {
+        Ok(ethernet) => ethernet,
+        Err(error) => {
+            println!("echo-net: no Ethernet device: {error}");
+            return exit_code::FAILURE;
+        }
+    };
+    let (Some(sockets), Some(echo_buffers), Some(control_buffers)) =
+        (SOCKETS.take(), ECHO_BUFFERS.take(), CONTROL_BUFFERS.take())
+    else {
+        unreachable!("main runs once")
+    };
+    let mut instructions = InstructionCounter::start();
+    let [a, b, c, d, e, f] = ethernet.mac_address();
+    let mut stack = Stack::new(ethernet, devices::clock(), Ipv4Config::QEMU_USER, sockets);
+    let mut echo = Echo::new(stack.sockets(), echo_buffers, echo::PORT);
+    let mut control = Control::new(stack.sockets(), control_buffers, control::PORT);
+    let link = if stack.phy().device().link_up() { "up" } else { "down" };
+    println!("echo-net: MAC {a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}, link {link}");
+    if let Some(address) = stack.ipv4_address() {
+        println!("echo-net: listening on {address}:{} (tcp, udp), control on udp port {}", echo::PORT, control::PORT);
+    }
+    let mut alarm = devices::alarm();
+    let mut printed = stack.phy().device().counters();
+    print_counters(&printed);
+    let mut printed_at = stack.now();
+    loop {
+        let seen = irq::event_count();
+        instructions.read();
+        stack.poll();
+        let moved = echo.serve(stack.sockets());
+        let now = stack.now();
+        let counters = stack.phy().device().counters();
+        if counters.rx_dropped() != printed.rx_dropped() && now - printed_at >= Duration::from_secs(1) {
+            print_counters(&counters);
+            (printed, printed_at) = (counters, now);
+        }
+        match control.take_command(stack.sockets()) {
+            Some(Command::Stats) => {
+                print_counters(&counters);
+                let virtual_ns = stack.clock().now_ns();
+                control.reply_stats(stack.sockets(), instructions.read(), virtual_ns, &echo.stats(), &counters);
+                continue;
+            }
+            Some(Command::Quit) => {
+                print_counters(&counters);
+                println!("echo-net: quit ({} bytes echoed over tcp)", echo.stats().tcp_bytes);
+                return exit_code::SUCCESS;
+            }
+            None => {}
+        }
+        if moved > 0 {
+            continue;
+        }
+        match stack.poll_delay() {
+            Some(Duration::ZERO) => continue,
+            Some(delay) => {
+                let hz = stack.clock().tick_hz();
+                alarm.arm_after(ferrode_hal::ns_to_ticks(delay.total_micros() * 1_000, hz));
+            }
+            None => alarm.disarm(),
+        }
+        irq::wait_for_event(seen);
+    }
+}
