@@ -1,8 +1,8 @@
 //! What the kernel needs from the CPU.
 
-/// A thread's entry function: receives the argument given at spawn. When it
-/// returns, the thread exits.
-pub type ThreadEntry = extern "C" fn(usize);
+/// A thread's entry function: receives the argument given at spawn and
+/// never returns; a thread that is done calls [`crate::Kernel::exit_current`].
+pub type ThreadEntry = extern "C" fn(usize) -> !;
 
 /// CPU operations the kernel is built on. The board implements this for
 /// its CPU with the arch crate's context switch; tests use a host model.

@@ -12,12 +12,22 @@ use crate::ids::{ComponentId, ThreadId};
 use crate::kernel::Kernel;
 
 /// A server thread of a component, looping in reply-and-wait and
-/// dispatching each request to the RPC object it was sent to.
+/// dispatching each request to the RPC object it was sent to. A handle:
+/// copies designate the same entrypoint (a server may keep one to manage
+/// objects it creates while serving).
 pub struct Entrypoint<A: 'static> {
     kernel: &'static Kernel<A>,
     thread: ThreadId,
     component: ComponentId,
 }
+
+impl<A> Clone for Entrypoint<A> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<A> Copy for Entrypoint<A> {}
 
 impl<A: Arch> Entrypoint<A> {
     /// Starts an entrypoint thread in `component`.
@@ -63,7 +73,7 @@ impl<A: Arch> Entrypoint<A> {
     }
 }
 
-extern "C" fn entrypoint_main<A: Arch + 'static>(kernel: usize) {
+extern "C" fn entrypoint_main<A: Arch + 'static>(kernel: usize) -> ! {
     // SAFETY: `Entrypoint::new` passes a `&'static Kernel<A>` as the argument.
     let kernel = unsafe { &*(kernel as *const Kernel<A>) };
     let mut object = kernel.wait();

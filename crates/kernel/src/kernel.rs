@@ -260,7 +260,7 @@ fn received_object(state: &mut State) -> Option<NonNull<dyn Dispatch>> {
     state.objects[object.index()].dispatch
 }
 
-extern "C" fn idle_main<A: Arch>(_: usize) {
+extern "C" fn idle_main<A: Arch>(_: usize) -> ! {
     loop {
         A::wait_for_interrupt();
     }

@@ -19,6 +19,8 @@ pub use realview_pbx_a9 as platform;
 pub use platform::{BOARD_NAME, arch};
 
 pub mod exit_code;
+#[cfg(feature = "kernel")]
+pub mod kernel;
 mod report;
 
 pub use report::Console;

@@ -81,11 +81,13 @@ mod boot;
 /// cases in its own module.
 pub fn all() -> Vec<Case> {
     let mut cases = boot::cases();
+    cases.extend(ipc::cases());
     cases.extend(pbx::cases());
     cases.extend(mbv::cases());
     cases
 }
 
+mod ipc;
 mod mbv;
 mod pbx;
 

@@ -136,3 +136,25 @@ extern "C" fn ferrode_arch_fault(vector: u32, pc: u32, address: u32, status: u32
     }
     ferrode_fault(&fault)
 }
+
+core::arch::global_asm!(
+    r#"
+    .section .text.ferrode_switch, "ax"
+    .arm
+    .global ferrode_switch
+    // r0: where to save this thread's sp; r1: the sp to resume.
+ferrode_switch:
+    push {{r4-r11, lr}}
+    str sp, [r0]
+    mov sp, r1
+    pop {{r4-r11, pc}}
+
+    .global ferrode_thread_start
+    // First frame of a new thread: r4 = entry, r5 = argument.
+ferrode_thread_start:
+    cpsie i
+    mov r0, r5
+    blx r4
+    udf #1
+"#
+);

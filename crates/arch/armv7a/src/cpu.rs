@@ -126,3 +126,37 @@ pub fn load_word(address: usize) -> u32 {
     unsafe { asm!("ldr {0}, [{1}]", out(reg) value, in(reg) address, options(nostack, readonly)) };
     value
 }
+
+unsafe extern "C" {
+    fn ferrode_switch(save: *mut usize, load: usize);
+    fn ferrode_thread_start() -> !;
+}
+
+/// Switches threads: pushes r4-r11 and lr, stores sp at `save`, loads
+/// `load` as sp and pops the other thread's registers.
+///
+/// # Safety
+///
+/// `save` must be writable; `load` must be a stack pointer saved by this
+/// function or made by [`prepare_stack`]; IRQs must be masked.
+#[inline(always)]
+pub unsafe fn switch_context(save: *mut usize, load: usize) {
+    // SAFETY: the caller upholds the contract above; the assembly saves
+    // and restores every callee-saved register.
+    unsafe { ferrode_switch(save, load) }
+}
+
+/// Builds the first frame of a thread at the (8-byte aligned) top of
+/// `stack`: `switch_context` to the returned sp runs `entry(argument)` in
+/// SVC mode with IRQs unmasked.
+pub fn prepare_stack(stack: &'static mut [u8], entry: extern "C" fn(usize) -> !, argument: usize) -> usize {
+    let base = stack.as_ptr() as usize;
+    let top = (base + stack.len()) & !7;
+    // r4..r11, lr as `pop {r4-r11, pc}` reads them.
+    let frame: [usize; 9] = [entry as usize, argument, 0, 0, 0, 0, 0, 0, ferrode_thread_start as unsafe extern "C" fn() -> ! as usize];
+    let start = top - frame.len() * 4 - base;
+    for (index, word) in frame.iter().enumerate() {
+        stack[start + index * 4..start + index * 4 + 4].copy_from_slice(&(*word as u32).to_le_bytes());
+    }
+    base + start
+}

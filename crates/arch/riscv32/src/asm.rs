@@ -104,3 +104,51 @@ extern "C" fn ferrode_arch_fault(cause: u32, pc: u32, value: u32) -> ! {
     }
     ferrode_fault(&fault)
 }
+
+core::arch::global_asm!(
+    r#"
+    .section .text.ferrode_switch, "ax"
+    .global ferrode_switch
+    // a0: where to save this thread's sp; a1: the sp to resume.
+ferrode_switch:
+    addi sp, sp, -64
+    sw ra, 0(sp)
+    sw s0, 4(sp)
+    sw s1, 8(sp)
+    sw s2, 12(sp)
+    sw s3, 16(sp)
+    sw s4, 20(sp)
+    sw s5, 24(sp)
+    sw s6, 28(sp)
+    sw s7, 32(sp)
+    sw s8, 36(sp)
+    sw s9, 40(sp)
+    sw s10, 44(sp)
+    sw s11, 48(sp)
+    sw sp, 0(a0)
+    mv sp, a1
+    lw ra, 0(sp)
+    lw s0, 4(sp)
+    lw s1, 8(sp)
+    lw s2, 12(sp)
+    lw s3, 16(sp)
+    lw s4, 20(sp)
+    lw s5, 24(sp)
+    lw s6, 28(sp)
+    lw s7, 32(sp)
+    lw s8, 36(sp)
+    lw s9, 40(sp)
+    lw s10, 44(sp)
+    lw s11, 48(sp)
+    addi sp, sp, 64
+    ret
+
+    .global ferrode_thread_start
+    // First frame of a new thread: s0 = entry, s1 = argument.
+ferrode_thread_start:
+    csrsi mstatus, 8
+    mv a0, s1
+    jalr s0
+    unimp
+"#
+);

@@ -105,3 +105,40 @@ pub fn load_word(address: usize) -> u32 {
     unsafe { asm!("lw {0}, 0({1})", out(reg) value, in(reg) address, options(nostack, readonly)) };
     value
 }
+
+unsafe extern "C" {
+    fn ferrode_switch(save: *mut usize, load: usize);
+    fn ferrode_thread_start() -> !;
+}
+
+/// Switches threads: saves ra and s0-s11 on the stack, stores sp at
+/// `save`, loads `load` as sp and restores the other thread's registers.
+///
+/// # Safety
+///
+/// `save` must be writable; `load` must be a stack pointer saved by this
+/// function or made by [`prepare_stack`]; interrupts must be masked.
+#[inline(always)]
+pub unsafe fn switch_context(save: *mut usize, load: usize) {
+    // SAFETY: the caller upholds the contract above; the assembly saves
+    // and restores every callee-saved register.
+    unsafe { ferrode_switch(save, load) }
+}
+
+/// Builds the first frame of a thread at the (16-byte aligned) top of
+/// `stack`: `switch_context` to the returned sp runs `entry(argument)` with
+/// machine interrupts enabled.
+pub fn prepare_stack(stack: &'static mut [u8], entry: extern "C" fn(usize) -> !, argument: usize) -> usize {
+    let base = stack.as_ptr() as usize;
+    let top = (base + stack.len()) & !15;
+    let start = top - 64 - base;
+    // ra, s0 (entry), s1 (argument), then s2..s11 and padding.
+    let mut frame = [0usize; 16];
+    frame[0] = ferrode_thread_start as unsafe extern "C" fn() -> ! as usize;
+    frame[1] = entry as usize;
+    frame[2] = argument;
+    for (index, word) in frame.iter().enumerate() {
+        stack[start + index * 4..start + index * 4 + 4].copy_from_slice(&(*word as u32).to_le_bytes());
+    }
+    base + start
+}

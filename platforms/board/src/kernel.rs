@@ -1,0 +1,71 @@
+//! The kernel instance of this image, on this board's CPU.
+//!
+//! Turned on by the `kernel` feature. The boot thread becomes the first
+//! thread of the root component with [`init`]; components, entrypoints and
+//! threads are then created from it (see `apps/rpc-demo`).
+
+pub use ferrode_ipc as ipc;
+pub use ferrode_kernel::*;
+
+use crate::arch;
+
+/// This board's CPU as the kernel sees it.
+pub struct Cpu;
+
+// SAFETY: `switch_context` and `prepare_stack` are the arch crate's
+// matching pair: the frame `prepare_stack` writes is the one
+// `switch_context` pops.
+unsafe impl Arch for Cpu {
+    #[inline(always)]
+    unsafe fn switch(save: *mut usize, load: usize) {
+        // SAFETY: forwarded contract (see `Arch::switch`).
+        unsafe { arch::switch_context(save, load) }
+    }
+
+    fn prepare_stack(stack: &'static mut [u8], entry: ThreadEntry, argument: usize) -> usize {
+        arch::prepare_stack(stack, entry, argument)
+    }
+
+    #[inline(always)]
+    fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
+        arch::without_interrupts(f)
+    }
+
+    fn wait_for_interrupt() {
+        arch::wait_for_interrupt();
+    }
+}
+
+/// The image's kernel.
+pub static KERNEL: Kernel<Cpu> = Kernel::new();
+
+/// The image's kernel.
+#[inline(always)]
+pub fn kernel() -> &'static Kernel<Cpu> {
+    &KERNEL
+}
+
+/// The transport client stubs use on this board.
+pub type Transport = KernelTransport<Cpu>;
+
+/// A client stub for interface `I` calling `capability` from the running
+/// thread.
+pub fn client<I: ?Sized>(capability: ipc::Capability<I>) -> ipc::Client<I, Transport> {
+    ipc::Client::new(Transport::new(&KERNEL), capability)
+}
+
+/// An entrypoint on this board.
+pub type BoardEntrypoint = Entrypoint<Cpu>;
+
+static MAIN_UTCB: StaticCell<ipc::Utcb> = StaticCell::new(ipc::Utcb::new());
+static IDLE_UTCB: StaticCell<ipc::Utcb> = StaticCell::new(ipc::Utcb::new());
+static IDLE_STACK: StaticCell<[u8; 1024]> = StaticCell::new([0; 1024]);
+
+/// Makes the boot thread the first thread (priority `priority`) of the
+/// root component and starts the idle thread. Call once, first.
+pub fn init(priority: u8) -> Result<ComponentId, KernelError> {
+    let (Some(utcb), Some(idle_stack), Some(idle_utcb)) = (MAIN_UTCB.take(), IDLE_STACK.take(), IDLE_UTCB.take()) else {
+        return Err(KernelError::InvalidThread);
+    };
+    KERNEL.init("root", priority, utcb, idle_stack, idle_utcb)
+}

@@ -1,0 +1,27 @@
+//! Typed RPC between components, through the kernel, on both boards.
+
+use super::{Case, board, console_case};
+
+/// rpc-demo on each board: every check passes and the intruder is refused.
+pub fn cases() -> Vec<Case> {
+    ["realview-pbx-a9", "microblaze-v"]
+        .into_iter()
+        .map(|name| {
+            console_case(
+                board(name),
+                "rpc-demo",
+                &[],
+                &[
+                    "ok: inherited Base::ping answers 1 then 2",
+                    "ok: add overflow is the declared error",
+                    "ok: counter increments through the returned capability",
+                    "ok: passing the capability back identifies the counter",
+                    "ok: the retired (revoked) counter fails with ServerDead",
+                    "ok: the intruder cannot reach the calculator",
+                    "rpc-demo: 0 checks failed",
+                ],
+                0,
+            )
+        })
+        .collect()
+}
