@@ -36,7 +36,6 @@ pub fn run(which: Which, board: &str) -> Result<ExitCode, String> {
     }
 }
 
-#[allow(dead_code, reason = "the ipc and net benchmarks call it as their images land")]
 /// Boots `app` (release build) under `-icount` with `args` on its command
 /// line and returns the JSON lines it printed (lines starting with `{`).
 pub fn guest_json_lines(board: &'static Board, app: &str, args: &[&str], timeout: Duration) -> Result<Vec<String>, String> {

@@ -1,0 +1,178 @@
+//! ipc-bench: what an RPC costs, in guest instructions, against a direct
+//! call doing the same work in the same image and run.
+//!
+//! Run by `cargo xtask bench ipc --board B` under QEMU `-icount shift=0`
+//! (instructions retired are then exact). Prints one JSON object per
+//! benchmark: `null_rpc`, `rpc_2in_1out`, `rpc_64_words`,
+//! `rpc_cap_transfer`.
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+
+use ferrode_board::kernel::{self, BoardEntrypoint, KernelError, StaticCell, kernel};
+use ferrode_board::{BOARD_NAME, arch, exit_code, println};
+use ferrode_ipc::{CapSel, Capability, RpcObject, TransportError, Utcb};
+
+ferrode_board::entry!(main);
+
+ferrode_ipc::marshal! {
+    /// The benchmark interface's error: only transport failures.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum BenchError { Transport(TransportError) }
+}
+
+impl From<TransportError> for BenchError {
+    fn from(error: TransportError) -> Self {
+        Self::Transport(error)
+    }
+}
+
+/// Words in the largest request (the whole message area).
+const BLOCK_WORDS: usize = 64;
+
+ferrode_ipc::interface! {
+    /// The benchmarked methods.
+    pub trait Bench {
+        /// Nothing in, nothing out.
+        fn null(&mut self) -> Result<(), BenchError>;
+        /// Two words in, one out.
+        fn add(&mut self, a: u32, b: u32) -> Result<u32, BenchError>;
+        /// 64 words in, one out.
+        fn block(&mut self, words: [usize; BLOCK_WORDS]) -> Result<usize, BenchError>;
+        /// A capability in, the same capability out.
+        fn echo_capability(&mut self, capability: Capability<dyn Bench>) -> Result<Capability<dyn Bench>, BenchError>;
+    }
+}
+
+/// The server; the same type serves the direct-call baseline.
+struct BenchServer;
+
+impl Bench for BenchServer {
+    #[inline(never)]
+    fn null(&mut self) -> Result<(), BenchError> {
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn add(&mut self, a: u32, b: u32) -> Result<u32, BenchError> {
+        Ok(a.wrapping_add(b))
+    }
+
+    #[inline(never)]
+    fn block(&mut self, words: [usize; BLOCK_WORDS]) -> Result<usize, BenchError> {
+        Ok(words[0] ^ words[BLOCK_WORDS - 1])
+    }
+
+    #[inline(never)]
+    fn echo_capability(&mut self, capability: Capability<dyn Bench>) -> Result<Capability<dyn Bench>, BenchError> {
+        Ok(capability)
+    }
+}
+
+const ITERATIONS: u32 = 1000;
+
+static EP_STACK: StaticCell<[u8; 8192]> = StaticCell::new([0; 8192]);
+static EP_UTCB: StaticCell<Utcb> = StaticCell::new(Utcb::new());
+static SERVER: StaticCell<RpcObject<dyn Bench, BenchServer>> = StaticCell::new(RpcObject::new(BenchServer));
+
+/// Average instructions of `body` over [`ITERATIONS`] runs (loop included).
+#[inline(never)]
+fn measure(mut body: impl FnMut()) -> u32 {
+    body(); // warm up: first-touch effects stay out of the figure
+    let start = arch::instructions_retired();
+    for _ in 0..ITERATIONS {
+        body();
+    }
+    let end = arch::instructions_retired();
+    end.wrapping_sub(start) / ITERATIONS
+}
+
+fn report(bench: &str, rpc: u32, direct: u32, extra: Option<(&str, u32)>) {
+    match extra {
+        Some((name, value)) => println!(
+            "{{\"board\":\"{}\",\"bench\":\"{}\",\"instructions\":{},\"direct_call_instructions\":{},\"{}\":{}}}",
+            BOARD_NAME, bench, rpc, direct, name, value
+        ),
+        None => println!(
+            "{{\"board\":\"{}\",\"bench\":\"{}\",\"instructions\":{},\"direct_call_instructions\":{}}}",
+            BOARD_NAME, bench, rpc, direct
+        ),
+    }
+}
+
+fn main() -> u32 {
+    match run() {
+        Ok(true) => exit_code::SUCCESS,
+        Ok(false) => exit_code::FAILURE,
+        Err(error) => {
+            println!("ipc-bench: set-up failed: {}", error);
+            exit_code::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<bool, KernelError> {
+    let k = kernel();
+    let root = kernel::init(1)?;
+    let server_component = k.create_component("bench-server")?;
+    let stack = EP_STACK.take().ok_or(KernelError::InvalidThread)?;
+    let utcb = EP_UTCB.take().ok_or(KernelError::InvalidThread)?;
+    let entrypoint = BoardEntrypoint::new(k, server_component, "bench-ep", 3, stack, utcb)?;
+    let object = SERVER.take().ok_or(KernelError::InvalidThread)?;
+    let in_server: Capability<dyn Bench> = entrypoint.manage(object)?;
+    let selector = k.delegate(server_component, in_server.selector(), root)?;
+    let capability: Capability<dyn Bench> = Capability::from_selector(selector);
+    let mut client = kernel::client(capability);
+    let mut direct = BenchServer;
+    arch::start_instruction_counter();
+    let block = [0x5555_5555usize; BLOCK_WORDS];
+    // Sanity: the RPC path gives the direct results.
+    let sane = client.null() == Ok(())
+        && client.add(40, 2) == Ok(42)
+        && client.block(block) == Ok(0)
+        && client.echo_capability(capability) == Ok(capability);
+    if !sane {
+        println!("ipc-bench: RPC results differ from direct calls");
+        return Ok(false);
+    }
+
+    let null_rpc = measure(|| {
+        let _ = black_box(client.null());
+    });
+    let null_direct = measure(|| {
+        let _ = black_box(black_box(&mut direct).null());
+    });
+    report("null_rpc", null_rpc, null_direct, None);
+
+    let add_rpc = measure(|| {
+        let _ = black_box(client.add(black_box(40), black_box(2)));
+    });
+    let add_direct = measure(|| {
+        let _ = black_box(black_box(&mut direct).add(black_box(40), black_box(2)));
+    });
+    report("rpc_2in_1out", add_rpc, add_direct, None);
+
+    let block_rpc = measure(|| {
+        let _ = black_box(client.block(black_box(block)));
+    });
+    let block_direct = measure(|| {
+        let _ = black_box(black_box(&mut direct).block(black_box(block)));
+    });
+    let per_word = block_rpc.saturating_sub(null_rpc) / BLOCK_WORDS as u32;
+    report("rpc_64_words", block_rpc, block_direct, Some(("instructions_per_extra_word", per_word)));
+
+    let cap_rpc = measure(|| {
+        let _ = black_box(client.echo_capability(black_box(capability)));
+    });
+    let cap_direct = measure(|| {
+        let _ = black_box(black_box(&mut direct).echo_capability(black_box(capability)));
+    });
+    report("rpc_cap_transfer", cap_rpc, cap_direct, None);
+
+    if arch::instructions_retired() == 0 {
+        println!("ipc-bench: the instruction counter reads 0 (run under QEMU -icount)");
+    }
+    let _ = CapSel::INVALID;
+    Ok(true)
+}
