@@ -76,11 +76,12 @@ impl<A: Arch> Entrypoint<A> {
 extern "C" fn entrypoint_main<A: Arch + 'static>(kernel: usize) -> ! {
     // SAFETY: `Entrypoint::new` passes a `&'static Kernel<A>` as the argument.
     let kernel = unsafe { &*(kernel as *const Kernel<A>) };
+    let utcb = kernel.current_utcb();
     let mut object = kernel.wait();
     loop {
         // SAFETY: the running thread's own UTCB; the kernel does not touch
         // it until the next kernel call below.
-        let utcb = unsafe { &mut *kernel.current_utcb() };
+        let utcb = unsafe { &mut *utcb };
         match object {
             // SAFETY: objects are `&'static mut` handed to `manage`, used
             // only by this entrypoint thread, one request at a time.
@@ -91,32 +92,35 @@ extern "C" fn entrypoint_main<A: Arch + 'static>(kernel: usize) -> ! {
     }
 }
 
-/// The transport client stubs use: the running thread's UTCB and
-/// [`Kernel::call`].
+/// The transport client stubs use: the UTCB of the thread that made it
+/// and [`Kernel::call`]. It belongs to that thread (it is neither `Send`
+/// nor `Sync`, like the UTCB it points to).
 pub struct KernelTransport<A: 'static> {
     kernel: &'static Kernel<A>,
+    utcb: *mut Utcb,
     arch: PhantomData<fn() -> A>,
 }
 
 impl<A: Arch> KernelTransport<A> {
     /// A transport for the calling thread.
     pub fn new(kernel: &'static Kernel<A>) -> Self {
-        Self { kernel, arch: PhantomData }
+        Self { kernel, utcb: kernel.current_utcb(), arch: PhantomData }
     }
 }
 
 impl<A: Arch> Clone for KernelTransport<A> {
     fn clone(&self) -> Self {
-        Self::new(self.kernel)
+        Self { kernel: self.kernel, utcb: self.utcb, arch: PhantomData }
     }
 }
 
 impl<A: Arch> Transport for KernelTransport<A> {
     #[inline]
     fn utcb(&mut self) -> &mut Utcb {
-        // SAFETY: the running thread's own UTCB; the stub drops this borrow
-        // before `call` (the kernel writes the UTCB only during a call).
-        unsafe { &mut *self.kernel.current_utcb() }
+        // SAFETY: the UTCB of the thread that made this transport (which is
+        // not `Send`, so that thread is the caller); the stub drops this
+        // borrow before `call` (the kernel writes the UTCB only during a call).
+        unsafe { &mut *self.utcb }
     }
 
     #[inline]

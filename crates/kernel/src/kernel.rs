@@ -255,9 +255,9 @@ impl<A: Arch> Kernel<A> {
     }
 }
 
+#[inline(always)]
 fn received_object(state: &mut State) -> Option<NonNull<dyn Dispatch>> {
-    let object = state.threads[state.current.index()].received?;
-    state.objects[object.index()].dispatch
+    state.threads[state.current.index()].received_dispatch
 }
 
 extern "C" fn idle_main<A: Arch>(_: usize) -> ! {

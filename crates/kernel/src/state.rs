@@ -64,6 +64,8 @@ pub(crate) struct Thread {
     reply_to: Option<ThreadId>,
     /// Server: the object the current request was sent to.
     pub(crate) received: Option<ObjectId>,
+    /// Server: the dispatcher of that object (looked up at delivery).
+    pub(crate) received_dispatch: Option<NonNull<dyn Dispatch>>,
     /// Caller: the server it called and the object (and generation).
     partner: Option<ThreadId>,
     call_object: (ObjectId, u32),
@@ -86,6 +88,7 @@ impl Thread {
         sendq_next: None,
         reply_to: None,
         received: None,
+        received_dispatch: None,
         partner: None,
         call_object: (ObjectId(0), 0),
         ipc_error: 0,
@@ -407,14 +410,15 @@ impl State {
 
     /// The kernel copy: exactly the used words of `from`'s UTCB into `to`'s,
     /// capabilities translated between their components.
+    #[inline(always)]
     fn transfer(&mut self, from: ThreadId, to: ThreadId, badge: usize) -> Result<(), TransportError> {
-        let source_component = self.threads[from.index()].component;
-        let target_component = self.threads[to.index()].component;
+        let source = self.threads[from.index()].utcb;
+        let target = self.threads[to.index()].utcb;
         // SAFETY: every thread's UTCB pointer comes from a `&'static mut
         // Utcb` handed to the kernel at spawn; `from` and `to` are distinct
         // threads, so the two UTCBs are distinct; their owners are blocked
         // or are the current thread inside this kernel call.
-        let (source, target) = unsafe { (&*self.threads[from.index()].utcb, &mut *self.threads[to.index()].utcb) };
+        let (source, target) = unsafe { (&*source, &mut *target) };
         let words = source.word_count as usize;
         let caps = source.cap_count as usize;
         if words > MSG_WORDS || caps > MSG_CAPS {
@@ -426,12 +430,40 @@ impl State {
         target.error = source.error;
         copy_words(&source.words[..words], &mut target.words[..words]);
         target.cap_count = 0;
-        for index in 0..caps {
-            let selector = source.caps[index];
-            target.caps[index] = self.translate(source_component, selector, target_component)?;
+        if caps == 0 {
+            return Ok(());
         }
-        target.cap_count = caps as u32;
+        self.transfer_caps(from, to, caps)
+    }
+
+    /// The capability part of [`State::transfer`] (kept out of line: most
+    /// messages carry none).
+    #[inline(never)]
+    fn transfer_caps(&mut self, from: ThreadId, to: ThreadId, caps: usize) -> Result<(), TransportError> {
+        let source_component = self.threads[from.index()].component;
+        let target_component = self.threads[to.index()].component;
+        for index in 0..caps {
+            // SAFETY: as in `transfer`; the pointers are re-read each time so
+            // no reference lives across `translate`'s borrow of `self`.
+            let selector = unsafe { (*self.threads[from.index()].utcb).caps[index] };
+            let translated = self.translate(source_component, selector, target_component)?;
+            // SAFETY: as above.
+            unsafe { (*self.threads[to.index()].utcb).caps[index] = translated };
+        }
+        // SAFETY: as above.
+        unsafe { (*self.threads[to.index()].utcb).cap_count = caps as u32 };
         Ok(())
+    }
+
+    /// Records that `server` now serves `caller`'s request to `object`.
+    #[inline(always)]
+    fn start_serving(&mut self, server: ThreadId, caller: ThreadId, object: ObjectId) {
+        let dispatch = self.objects[object.index()].dispatch;
+        let s = &mut self.threads[server.index()];
+        s.reply_to = Some(caller);
+        s.received = Some(object);
+        s.received_dispatch = dispatch;
+        self.threads[caller.index()].state = ThreadState::AwaitingReply;
     }
 
     /// `call`: see the crate docs. On `Err` nothing changed.
@@ -453,10 +485,7 @@ impl State {
         match self.threads[server.index()].state {
             ThreadState::Waiting => {
                 self.transfer(caller, server, object.index())?;
-                let s = &mut self.threads[server.index()];
-                s.reply_to = Some(caller);
-                s.received = Some(object);
-                self.threads[caller.index()].state = ThreadState::AwaitingReply;
+                self.start_serving(server, caller, object);
                 Ok(Some(self.run(caller, server)))
             }
             ThreadState::Dead | ThreadState::Free => Err(TransportError::ServerDead),
@@ -488,37 +517,63 @@ impl State {
                 self.fail_caller(caller, error);
                 continue;
             }
-            let s = &mut self.threads[server.index()];
-            s.reply_to = Some(caller);
-            s.received = Some(object);
-            self.threads[caller.index()].state = ThreadState::AwaitingReply;
+            self.start_serving(server, caller, object);
             return true;
         }
         false
     }
 
     /// `reply_and_wait` (with `reply` false: `wait`).
+    #[inline(always)]
     pub(crate) fn reply_and_wait(&mut self, reply: bool) -> Option<Switch> {
+        let server = self.current;
+        // Fast path: the reply goes to a caller that is the best thread to
+        // run, and no other request is queued: copy and switch straight back.
+        if reply
+            && let Some(caller) = self.threads[server.index()].reply_to
+            && self.threads[server.index()].sendq_head.is_none()
+            && self.threads[caller.index()].state == ThreadState::AwaitingReply
+            && self.ready.highest().is_none_or(|best| best <= self.threads[caller.index()].priority)
+        {
+            self.deliver_reply(server, caller);
+            let s = &mut self.threads[server.index()];
+            s.reply_to = None;
+            s.received = None;
+            s.received_dispatch = None;
+            s.state = ThreadState::Waiting;
+            return Some(self.run(server, caller));
+        }
+        self.reply_and_wait_slow(reply)
+    }
+
+    /// Copies the reply to `caller`; if it cannot be delivered as sent, the
+    /// caller is told why instead of getting half a message.
+    #[inline(always)]
+    fn deliver_reply(&mut self, server: ThreadId, caller: ThreadId) {
+        if let Err(error) = self.transfer(server, caller, 0) {
+            // SAFETY: the caller is blocked; its UTCB is not in use.
+            let utcb = unsafe { &mut *self.threads[caller.index()].utcb };
+            utcb.word_count = 0;
+            utcb.cap_count = 0;
+            utcb.error = error.code();
+        }
+        self.threads[caller.index()].partner = None;
+    }
+
+    #[inline(never)]
+    fn reply_and_wait_slow(&mut self, reply: bool) -> Option<Switch> {
         let server = self.current;
         let mut replied = None;
         if let Some(caller) = self.threads[server.index()].reply_to.take() {
             if reply && self.threads[caller.index()].state == ThreadState::AwaitingReply {
-                if let Err(error) = self.transfer(server, caller, 0) {
-                    // The reply could not be delivered as sent: tell the
-                    // caller why instead of handing it half a message.
-                    // SAFETY: the caller is blocked; its UTCB is not in use.
-                    let utcb = unsafe { &mut *self.threads[caller.index()].utcb };
-                    utcb.word_count = 0;
-                    utcb.cap_count = 0;
-                    utcb.error = error.code();
-                }
-                self.threads[caller.index()].partner = None;
+                self.deliver_reply(server, caller);
                 replied = Some(caller);
             } else {
                 self.fail_caller(caller, TransportError::ServerDead);
             }
         }
         self.threads[server.index()].received = None;
+        self.threads[server.index()].received_dispatch = None;
         if self.receive_queued() {
             if let Some(caller) = replied {
                 self.make_ready(caller);
