@@ -12,14 +12,17 @@ use core::hint::black_box;
 
 use ferrode_board::kernel::{self, BoardEntrypoint, KernelError, StaticCell, kernel};
 use ferrode_board::{BOARD_NAME, arch, exit_code, println};
-use ferrode_ipc::{CapSel, Capability, RpcObject, TransportError, Utcb};
+use ferrode_ipc::{Capability, RpcObject, TransportError, Utcb, Words};
 
 ferrode_board::entry!(main);
 
 ferrode_ipc::marshal! {
     /// The benchmark interface's error: only transport failures.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum BenchError { Transport(TransportError) }
+    pub enum BenchError {
+        /// The call itself failed.
+        Transport(TransportError),
+    }
 }
 
 impl From<TransportError> for BenchError {
@@ -38,8 +41,8 @@ ferrode_ipc::interface! {
         fn null(&mut self) -> Result<(), BenchError>;
         /// Two words in, one out.
         fn add(&mut self, a: u32, b: u32) -> Result<u32, BenchError>;
-        /// 64 words in, one out.
-        fn block(&mut self, words: [usize; BLOCK_WORDS]) -> Result<usize, BenchError>;
+        /// 64 words in (a raw word block), one out.
+        fn block(&mut self, words: Words<BLOCK_WORDS>) -> Result<usize, BenchError>;
         /// A capability in, the same capability out.
         fn echo_capability(&mut self, capability: Capability<dyn Bench>) -> Result<Capability<dyn Bench>, BenchError>;
     }
@@ -60,8 +63,8 @@ impl Bench for BenchServer {
     }
 
     #[inline(never)]
-    fn block(&mut self, words: [usize; BLOCK_WORDS]) -> Result<usize, BenchError> {
-        Ok(words[0] ^ words[BLOCK_WORDS - 1])
+    fn block(&mut self, words: Words<BLOCK_WORDS>) -> Result<usize, BenchError> {
+        Ok(words.0[0] ^ words.0[BLOCK_WORDS - 1])
     }
 
     #[inline(never)]
@@ -126,7 +129,13 @@ fn run() -> Result<bool, KernelError> {
     let mut client = kernel::client(capability);
     let mut direct = BenchServer;
     arch::start_instruction_counter();
-    let block = [0x5555_5555usize; BLOCK_WORDS];
+    let probe = arch::instructions_retired();
+    core::hint::black_box(probe);
+    if arch::instructions_retired() == probe {
+        println!("ipc-bench: the instruction counter does not count (QEMU needs -icount: use cargo xtask bench ipc)");
+        return Ok(false);
+    }
+    let block = Words([0x5555_5555usize; BLOCK_WORDS]);
     // Sanity: the RPC path gives the direct results.
     let sane = client.null() == Ok(())
         && client.add(40, 2) == Ok(42)
@@ -170,9 +179,5 @@ fn run() -> Result<bool, KernelError> {
     });
     report("rpc_cap_transfer", cap_rpc, cap_direct, None);
 
-    if arch::instructions_retired() == 0 {
-        println!("ipc-bench: the instruction counter reads 0 (run under QEMU -icount)");
-    }
-    let _ = CapSel::INVALID;
     Ok(true)
 }

@@ -86,6 +86,28 @@ impl<T: Marshal, const N: usize> Marshal for [T; N] {
     }
 }
 
+/// `N` raw machine words, copied in bulk: the cheapest way to move a block
+/// of data that fits in a message (no per-element encoding or checks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Words<const N: usize>(pub [usize; N]);
+
+impl<const N: usize> Marshal for Words<N> {
+    const MAX_WORDS: usize = N;
+    const MAX_CAPS: usize = 0;
+
+    #[inline]
+    fn marshal(&self, writer: &mut Writer<'_>) {
+        writer.push_words(&self.0);
+    }
+
+    #[inline]
+    fn unmarshal(reader: &mut Reader<'_>) -> Result<Self, MessageError> {
+        let mut words = [0; N];
+        words.copy_from_slice(reader.pop_words(N)?);
+        Ok(Self(words))
+    }
+}
+
 /// Appends a length word and `bytes` packed into words (little-endian within a word).
 fn marshal_bytes(bytes: &[u8], writer: &mut Writer<'_>) {
     writer.push_word(bytes.len());

@@ -35,7 +35,7 @@ mod rpc;
 mod utcb;
 
 pub use capability::{CapSel, Capability, Inherits, Interface};
-pub use containers::Bytes;
+pub use containers::{Bytes, Words};
 pub use error::{MessageError, TransportError};
 pub use loopback::Loopback;
 pub use marshal::{Marshal, Reader, Writer, fits_in_message};

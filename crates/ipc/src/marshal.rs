@@ -55,6 +55,16 @@ impl<'a> Writer<'a> {
         self.word_count += 1;
     }
 
+    /// Appends a run of words in one copy.
+    #[inline]
+    pub fn push_words(&mut self, words: &[usize]) {
+        let end = self.word_count + words.len();
+        if let Some(slots) = self.utcb.words.get_mut(self.word_count..end) {
+            slots.copy_from_slice(words);
+        }
+        self.word_count = end;
+    }
+
     /// Appends one capability selector.
     #[inline]
     pub fn push_cap(&mut self, selector: CapSel) {
@@ -110,6 +120,15 @@ impl<'a> Reader<'a> {
         let word = *self.words.get(self.word_index).ok_or(MessageError::WrongLength)?;
         self.word_index += 1;
         Ok(word)
+    }
+
+    /// The next `count` words, in one piece.
+    #[inline]
+    pub fn pop_words(&mut self, count: usize) -> Result<&'a [usize], MessageError> {
+        let end = self.word_index.checked_add(count).ok_or(MessageError::WrongLength)?;
+        let words = self.words.get(self.word_index..end).ok_or(MessageError::WrongLength)?;
+        self.word_index = end;
+        Ok(words)
     }
 
     /// The next capability selector.

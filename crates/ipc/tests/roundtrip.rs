@@ -71,6 +71,16 @@ fn any_shape() -> impl Strategy<Value = Shape> {
 
 proptest! {
     #[test]
+    fn word_blocks(words in proptest::collection::vec(any::<usize>(), 64)) {
+        let mut block = [0usize; 64];
+        block.copy_from_slice(&words);
+        roundtrip(&ferrode_ipc::Words(block));
+        let mut short = [0usize; 3];
+        short.copy_from_slice(&words[..3]);
+        roundtrip(&ferrode_ipc::Words(short));
+    }
+
+    #[test]
     fn integers(a: u8, b: u16, c: u32, d: u64, e: u128, f: usize, g: i8, h: i16) {
         roundtrip(&a); roundtrip(&b); roundtrip(&c); roundtrip(&d);
         roundtrip(&e); roundtrip(&f); roundtrip(&g); roundtrip(&h);
