@@ -8,3 +8,4 @@
 pub mod boards;
 pub mod cases;
 pub mod harness;
+pub mod net;

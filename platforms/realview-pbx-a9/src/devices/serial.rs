@@ -3,6 +3,12 @@
 //! The receive interrupt (FIFO level or timeout) drains UART0's FIFO into a
 //! ring buffer; `read` takes from the ring and sleeps while it is empty.
 //! Writes are polled through the transmit FIFO, like the console.
+//!
+//! Flow control: when the ring is full the handler leaves the rest in the
+//! UART's FIFO and masks the receive interrupt (a level interrupt would
+//! otherwise fire forever); `read` refills the ring from the FIFO and
+//! unmasks it. A sender with flow control (QEMU's character backend) then
+//! waits instead of losing bytes; without, the UART reports an overrun.
 
 use ferrode_pl011::{Error, Interrupts};
 use heapless::Deque;
@@ -20,9 +26,37 @@ struct Receiver {
     ring: Deque<u8, RECEIVE_RING_LEN>,
     /// A line error met by the interrupt handler, reported by the next read.
     error: Option<Error>,
-    /// Bytes lost because the ring was full.
+    /// Bytes lost (overruns reported by the UART).
     lost: u32,
 }
+
+impl Receiver {
+    /// Moves bytes from the UART's FIFO into the ring while both allow,
+    /// then masks reception if the ring is full, unmasks it otherwise.
+    fn fill(&mut self) {
+        let Some(uart) = self.uart.as_mut() else { return };
+        while !self.ring.is_full() {
+            match uart.try_read_byte() {
+                Ok(Some(byte)) => {
+                    // Not full: checked by the loop condition.
+                    let _ = self.ring.push_back(byte);
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    if error == Error::Overrun {
+                        self.lost = self.lost.saturating_add(1);
+                    }
+                    self.error = Some(error);
+                }
+            }
+        }
+        let interrupts = if self.ring.is_full() { Interrupts::ERRORS } else { RECEIVE_INTERRUPTS };
+        uart.set_interrupt_mask(interrupts);
+    }
+}
+
+/// The interrupt sources reception uses.
+const RECEIVE_INTERRUPTS: Interrupts = Interrupts::RECEIVE.union(Interrupts::RECEIVE_TIMEOUT).union(Interrupts::ERRORS);
 
 static RECEIVER: Shared<Receiver> = Shared::new(Receiver { uart: None, ring: Deque::new(), error: None, lost: 0 });
 
@@ -39,7 +73,7 @@ pub fn serial() -> Serial {
             return true;
         }
         let mut uart = uart0();
-        uart.set_interrupt_mask(Interrupts::RECEIVE.union(Interrupts::RECEIVE_TIMEOUT).union(Interrupts::ERRORS));
+        uart.set_interrupt_mask(RECEIVE_INTERRUPTS);
         receiver.uart = Some(uart);
         false
     });
@@ -52,24 +86,15 @@ pub fn serial() -> Serial {
 
 fn on_interrupt() {
     RECEIVER.with(|receiver| {
-        let Some(uart) = receiver.uart.as_mut() else { return };
-        uart.take_interrupts();
-        loop {
-            match uart.try_read_byte() {
-                Ok(Some(byte)) => {
-                    if receiver.ring.push_back(byte).is_err() {
-                        receiver.lost = receiver.lost.saturating_add(1);
-                    }
-                }
-                Ok(None) => break,
-                Err(error) => receiver.error = Some(error),
-            }
+        if let Some(uart) = receiver.uart.as_mut() {
+            uart.take_interrupts();
         }
+        receiver.fill();
     });
 }
 
 impl Serial {
-    /// Bytes dropped because the application did not read fast enough.
+    /// Bytes the UART lost to receive overruns.
     pub fn lost_bytes(&self) -> u32 {
         RECEIVER.with(|receiver| receiver.lost)
     }
@@ -86,6 +111,8 @@ impl Serial {
                 buffer[count] = byte;
                 count += 1;
             }
+            // Room again: take what waited in the UART's FIFO.
+            receiver.fill();
             Ok(count)
         })
     }

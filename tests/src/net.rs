@@ -1,0 +1,278 @@
+//! Host-side network clients for QEMU tests and benchmarks: TCP and UDP
+//! echo clients, floods and garbage, and the echo-net control protocol.
+//!
+//! Board-independent: everything takes the host port that QEMU's user
+//! network forwards to the guest (`hostfwd=...127.0.0.1:PORT-:GUEST`).
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The guest's echo port.
+pub const ECHO_PORT: u16 = 7;
+/// The guest's control port (echo-net: `stats`, `quit`).
+pub const CONTROL_PORT: u16 = 8;
+
+fn local(port: u16) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+}
+
+/// A host port that is free for both TCP and UDP right now (bound to port
+/// 0 and released; QEMU binds it moments later).
+pub fn free_port() -> io::Result<u16> {
+    for _ in 0..50 {
+        let tcp = TcpListener::bind(local(0))?;
+        let port = tcp.local_addr()?.port();
+        if UdpSocket::bind(local(port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(io::Error::new(io::ErrorKind::AddrInUse, "no port free for both TCP and UDP"))
+}
+
+/// A small deterministic random generator (xorshift64*), so that failures
+/// can be reproduced from the seed.
+pub struct Random(u64);
+
+impl Random {
+    /// A generator from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `range` (inclusive).
+    pub fn between(&mut self, low: usize, high: usize) -> usize {
+        low + (self.next_u64() % (high - low + 1) as u64) as usize
+    }
+
+    /// `length` random bytes.
+    pub fn bytes(&mut self, length: usize) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(length + 8);
+        while bytes.len() < length {
+            bytes.extend_from_slice(&self.next_u64().to_le_bytes());
+        }
+        bytes.truncate(length);
+        bytes
+    }
+}
+
+/// Connects to the forwarded TCP `port`, sends `data` while reading the
+/// echo, and returns what came back once `data.len()` bytes arrived (or
+/// the peer closed, or `timeout` passed).
+pub fn tcp_echo(port: u16, data: &[u8], timeout: Duration) -> io::Result<Vec<u8>> {
+    let stream = TcpStream::connect_timeout(&local(port), timeout)?;
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    let mut writer = stream.try_clone()?;
+    let data_for_writer = data.to_vec();
+    let sender = thread::spawn(move || writer.write_all(&data_for_writer));
+    let mut received = Vec::with_capacity(data.len());
+    let mut reader = &stream;
+    let mut chunk = vec![0u8; 64 * 1024];
+    let deadline = Instant::now() + timeout;
+    while received.len() < data.len() && Instant::now() < deadline {
+        match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(count) => received.extend_from_slice(&chunk[..count]),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    sender.join().map_err(|_| io::Error::other("writer thread panicked"))??;
+    Ok(received)
+}
+
+/// Runs `clients` TCP echo clients at once, each with `bytes` random bytes
+/// (seeded from `seed` and its index); checks every byte came back.
+pub fn tcp_echo_concurrently(port: u16, clients: usize, bytes: usize, seed: u64, timeout: Duration) -> Result<(), String> {
+    let workers: Vec<_> = (0..clients)
+        .map(|index| {
+            let data = Random::new(seed + index as u64).bytes(bytes);
+            thread::spawn(move || {
+                let echoed = tcp_echo(port, &data, timeout).map_err(|e| format!("client {index}: {e}"))?;
+                check_echo(&data, &echoed).map_err(|e| format!("client {index}: {e}"))
+            })
+        })
+        .collect();
+    let mut errors = Vec::new();
+    for worker in workers {
+        match worker.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => errors.push(error),
+            Err(_) => errors.push("client thread panicked".into()),
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }
+}
+
+/// Ok if `echoed` equals `sent`, else where they first differ.
+pub fn check_echo(sent: &[u8], echoed: &[u8]) -> Result<(), String> {
+    if let Some(at) = sent.iter().zip(echoed).position(|(a, b)| a != b) {
+        return Err(format!("echo differs at byte {at} of {}", sent.len()));
+    }
+    if echoed.len() != sent.len() {
+        return Err(format!("echoed {} of {} bytes", echoed.len(), sent.len()));
+    }
+    Ok(())
+}
+
+/// A UDP socket on an ephemeral port, talking to the forwarded `port`.
+pub fn udp_client(port: u16, timeout: Duration) -> io::Result<UdpSocket> {
+    let socket = UdpSocket::bind(local(0))?;
+    socket.connect(local(port))?;
+    socket.set_read_timeout(Some(timeout))?;
+    Ok(socket)
+}
+
+/// Sends `payload` and waits for one datagram back, retrying (UDP may be
+/// lost) up to `attempts` times.
+pub fn udp_request(socket: &UdpSocket, payload: &[u8], attempts: u32) -> io::Result<Vec<u8>> {
+    let mut buffer = vec![0u8; 65536];
+    let mut last_error = io::Error::new(io::ErrorKind::TimedOut, "no attempt made");
+    for _ in 0..attempts {
+        socket.send(payload)?;
+        match socket.recv(&mut buffer) {
+            Ok(count) => return Ok(buffer[..count].to_vec()),
+            Err(error) => last_error = error,
+        }
+    }
+    Err(last_error)
+}
+
+/// Echoes one datagram of every length in `lengths` and checks each reply.
+pub fn udp_echo_lengths(port: u16, lengths: impl IntoIterator<Item = usize>, seed: u64) -> Result<usize, String> {
+    let socket = udp_client(port, Duration::from_millis(500)).map_err(|e| e.to_string())?;
+    let mut random = Random::new(seed);
+    let mut count = 0;
+    for length in lengths {
+        let payload = random.bytes(length);
+        let reply = udp_request(&socket, &payload, 10).map_err(|e| format!("{length}-byte datagram: {e}"))?;
+        // A retry may leave a stale reply behind: skip replies of other sizes.
+        let mut reply = reply;
+        while reply.len() != payload.len() {
+            reply = udp_request(&socket, &payload, 10).map_err(|e| format!("{length}-byte datagram: {e}"))?;
+        }
+        check_echo(&payload, &reply).map_err(|e| format!("{length}-byte datagram: {e}"))?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Fires `count` datagrams of random sizes (0..=1472 bytes) and contents at
+/// `port` as fast as the host sends them, reading nothing back.
+pub fn udp_flood(port: u16, count: usize, seed: u64) -> io::Result<()> {
+    let socket = UdpSocket::bind(local(0))?;
+    socket.connect(local(port))?;
+    let mut random = Random::new(seed);
+    for _ in 0..count {
+        let length = random.between(0, 1472);
+        // The host may refuse momentarily (buffers full): losses are the point.
+        let datagram = random.bytes(length);
+        let _ = socket.send(&datagram);
+    }
+    Ok(())
+}
+
+/// Opens `count` TCP connections, writes random garbage into each and
+/// drops it without reading, some before and some after the echo starts.
+pub fn tcp_garbage(port: u16, count: usize, seed: u64) -> io::Result<()> {
+    let mut random = Random::new(seed);
+    for index in 0..count {
+        let mut stream = TcpStream::connect_timeout(&local(port), Duration::from_secs(10))
+            .map_err(|error| io::Error::new(error.kind(), format!("connection {index}: {error}")))?;
+        let length = random.between(1, 20_000);
+        let garbage = random.bytes(length);
+        let _ = stream.write_all(&garbage);
+        if index % 2 == 0 {
+            // Linger a little so the guest starts echoing into a closing peer.
+            thread::sleep(Duration::from_millis(20));
+        }
+        drop(stream);
+    }
+    Ok(())
+}
+
+/// Sends a control command and returns the reply line.
+pub fn control(port: u16, command: &str, timeout: Duration) -> io::Result<String> {
+    let socket = udp_client(port, timeout)?;
+    let reply = udp_request(&socket, command.as_bytes(), 5)?;
+    Ok(String::from_utf8_lossy(&reply).into_owned())
+}
+
+/// Sends a control command that has no reply (e.g. `quit`).
+pub fn control_no_reply(port: u16, command: &str) -> io::Result<()> {
+    let socket = udp_client(port, Duration::from_millis(100))?;
+    socket.send(command.as_bytes()).map(|_| ())
+}
+
+/// Parses a `key=value key=value` stats line.
+pub fn parse_stats(line: &str) -> BTreeMap<String, u64> {
+    line.split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .filter_map(|(key, value)| Some((key.to_string(), value.parse().ok()?)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_is_deterministic_and_ranged() {
+        assert_eq!(Random::new(7).bytes(100), Random::new(7).bytes(100));
+        assert_ne!(Random::new(7).bytes(100), Random::new(8).bytes(100));
+        let mut random = Random::new(1);
+        assert!((0..1000).map(|_| random.between(3, 9)).all(|n| (3..=9).contains(&n)));
+    }
+
+    #[test]
+    fn stats_lines_parse_into_numbers() {
+        let stats = parse_stats("instructions=12 virtual_ns=34 junk runt=0");
+        assert_eq!(stats["instructions"], 12);
+        assert_eq!(stats["runt"], 0);
+        assert_eq!(stats.len(), 3);
+    }
+
+    #[test]
+    fn echo_check_reports_the_first_difference() {
+        assert!(check_echo(b"abc", b"abc").is_ok());
+        assert_eq!(check_echo(b"abc", b"abd").unwrap_err(), "echo differs at byte 2 of 3");
+        assert_eq!(check_echo(b"abc", b"ab").unwrap_err(), "echoed 2 of 3 bytes");
+    }
+
+    #[test]
+    fn clients_work_against_a_host_echo_server() {
+        let listener = TcpListener::bind(local(0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                thread::spawn(move || {
+                    let mut reader = stream.try_clone().unwrap();
+                    let mut writer = stream;
+                    let _ = io::copy(&mut reader, &mut writer);
+                });
+            }
+        });
+        tcp_echo_concurrently(port, 4, 100_000, 1, Duration::from_secs(10)).unwrap();
+        let udp = UdpSocket::bind(local(0)).unwrap();
+        let udp_port = udp.local_addr().unwrap().port();
+        thread::spawn(move || {
+            let mut buffer = [0u8; 2048];
+            while let Ok((count, from)) = udp.recv_from(&mut buffer) {
+                let _ = udp.send_to(&buffer[..count], from);
+            }
+        });
+        assert_eq!(udp_echo_lengths(udp_port, [1, 700, 1400], 3), Ok(3));
+    }
+}
