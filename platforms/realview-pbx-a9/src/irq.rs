@@ -22,7 +22,10 @@ pub use ferrode_gic::Error;
 const MAX_INTERRUPTS: usize = 128;
 
 static GIC: Shared<Option<Gic<Mmio<'static>>>> = Shared::new(None);
-static HANDLERS: Shared<[Option<fn()>; MAX_INTERRUPTS]> = Shared::new([None; MAX_INTERRUPTS]);
+/// A handler slot per interrupt ID.
+type HandlerTable = [Option<fn()>; MAX_INTERRUPTS];
+
+static HANDLERS: Shared<HandlerTable> = Shared::new([None; MAX_INTERRUPTS]);
 static EVENTS: AtomicU32 = AtomicU32::new(0);
 static SPURIOUS: AtomicU32 = AtomicU32::new(0);
 static UNHANDLED: AtomicU32 = AtomicU32::new(0);
