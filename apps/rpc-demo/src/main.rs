@@ -32,6 +32,11 @@ static CLIENT_STACK: StaticCell<[u8; STACK]> = StaticCell::new([0; STACK]);
 static CLIENT_UTCB: StaticCell<Utcb> = StaticCell::new(Utcb::new());
 static INTRUDER_STACK: StaticCell<[u8; STACK]> = StaticCell::new([0; STACK]);
 static INTRUDER_UTCB: StaticCell<Utcb> = StaticCell::new(Utcb::new());
+static SPINNER_STACKS: [StaticCell<[u8; 2048]>; 2] = [StaticCell::new([0; 2048]), StaticCell::new([0; 2048])];
+static SPINNER_UTCBS: [StaticCell<Utcb>; 2] = [StaticCell::new(Utcb::new()), StaticCell::new(Utcb::new())];
+/// Loop iterations of each spinner.
+static SPINS: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
+static SPINNER_DONE: AtomicU32 = AtomicU32::new(0);
 static CALCULATOR: StaticCell<Option<RpcObject<dyn Calculator, CalculatorServer>>> = StaticCell::new(None);
 
 /// Failed checks, from any component.
@@ -97,6 +102,27 @@ fn compose_and_run() -> Result<(), KernelError> {
     while reports < 2 {
         reports += k.wait_signal(done_in_root).map_err(|_| KernelError::InvalidCapability)?;
     }
+
+    // Preemption: two threads of equal priority that never block. Each
+    // spins until it has seen the other run, which only the timer tick's
+    // round-robin can arrange.
+    let spinners = k.create_component("spinners")?;
+    let done_for_spinners = k.delegate(root, done_in_root, spinners)?;
+    SPINNER_DONE.store(done_for_spinners.0, Ordering::Relaxed);
+    for (index, name) in ["spinner-0", "spinner-1"].into_iter().enumerate() {
+        let stack = take(&SPINNER_STACKS[index])?;
+        let utcb = take(&SPINNER_UTCBS[index])?;
+        // Root's own priority: neither starts before both exist.
+        k.spawn(spinners, name, 1, stack, utcb, spinner_main, index)?;
+    }
+    let mut reports = 0;
+    while reports < 2 {
+        reports += k.wait_signal(done_in_root).map_err(|_| KernelError::InvalidCapability)?;
+    }
+    check(
+        "two busy threads of one priority both ran (round-robin on the timer tick)",
+        SPINS[0].load(Ordering::Relaxed) > 0 && SPINS[1].load(Ordering::Relaxed) > 0,
+    );
     Ok(())
 }
 
@@ -153,6 +179,18 @@ fn alloc_free_message(error: CalcError) -> heapless::String<48> {
     let mut text = heapless::String::new();
     let _ = write!(text, "new_counter failed: {:?}", error);
     text
+}
+
+extern "C" fn spinner_main(index: usize) -> ! {
+    let other = &SPINS[1 - index];
+    let mine = &SPINS[index];
+    // Never blocks, never yields: only preemption lets the other run.
+    while other.load(Ordering::Relaxed) == 0 {
+        mine.store(mine.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+    mine.store(mine.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    let _ = kernel().submit(CapSel(SPINNER_DONE.load(Ordering::Relaxed)));
+    kernel().exit_current()
 }
 
 extern "C" fn intruder_main(_: usize) -> ! {

@@ -219,9 +219,22 @@ impl<A: Arch> Kernel<A> {
     }
 
     /// Submits a signal from an interrupt handler (how IRQs reach driver
-    /// components). May switch to a higher-priority waiter.
+    /// components). A waiter of higher priority runs at interrupt exit.
     pub fn submit_from_interrupt(&self, signal: SignalId) {
-        self.enter(|state| (state.submit_signal(signal), ()), |_, ()| ());
+        self.read(|state| state.submit_signal_deferred(signal));
+    }
+
+    /// The timer interrupt's kernel work: round-robin at interrupt exit.
+    pub fn tick_from_interrupt(&self) {
+        self.read(State::tick_from_interrupt);
+    }
+
+    /// Called by the platform at the very end of interrupt handling (after
+    /// the interrupt controller's end-of-interrupt), on the interrupted
+    /// thread's stack: performs the switch the interrupt asked for. The
+    /// interrupted thread continues when it is scheduled again.
+    pub fn interrupt_exit(&self) {
+        self.enter(|state| (state.interrupt_exit(), ()), |_, ()| ());
     }
 
     /// Waits until the signal has been submitted at least once; returns how

@@ -132,6 +132,11 @@ pub(crate) struct State {
     ready: ReadyQueues,
     pub(crate) current: ThreadId,
     pub(crate) initialised: bool,
+    /// Set from interrupt context: a thread was woken that may outrank the
+    /// interrupted one; acted on at interrupt exit.
+    resched: bool,
+    /// Set by the timer interrupt: round-robin at interrupt exit.
+    tick_pending: bool,
 }
 
 const NO_COMPONENT: Component = Component { used: false, name: "", caps: CapSpace::new() };
@@ -148,6 +153,8 @@ impl State {
             ready: ReadyQueues::new(),
             current: ThreadId(0),
             initialised: false,
+            resched: false,
+            tick_pending: false,
         }
     }
 
@@ -610,7 +617,36 @@ impl State {
         Ok(self.submit_signal(signal))
     }
 
-    /// Submits `signal` (also from interrupt context).
+    /// Submits `signal` from interrupt context: wakes the waiter but
+    /// switches only at interrupt exit ([`State::interrupt_exit`]), after
+    /// the interrupt controller has been told the interrupt is done.
+    pub(crate) fn submit_signal_deferred(&mut self, signal: SignalId) {
+        let Some(slot) = self.signals.get_mut(signal.index()) else { return };
+        if !slot.used {
+            return;
+        }
+        slot.count = slot.count.saturating_add(1);
+        let Some(waiter) = slot.waiter.take() else { return };
+        let count = core::mem::take(&mut slot.count);
+        self.threads[waiter.index()].signal_count = count;
+        self.make_ready(waiter);
+        self.resched = true;
+    }
+
+    /// Timer interrupt: ask for round-robin at interrupt exit.
+    pub(crate) fn tick_from_interrupt(&mut self) {
+        self.tick_pending = true;
+    }
+
+    /// End of interrupt handling: the switch the interrupt asked for, if
+    /// any (round-robin on a tick, or to a woken thread of higher priority).
+    pub(crate) fn interrupt_exit(&mut self) -> Option<Switch> {
+        let round_robin = core::mem::take(&mut self.tick_pending);
+        let woken = core::mem::take(&mut self.resched);
+        if round_robin || woken { self.preempt_if_needed(round_robin) } else { None }
+    }
+
+    /// Submits `signal` from thread context (may switch to the waiter).
     pub(crate) fn submit_signal(&mut self, signal: SignalId) -> Option<Switch> {
         let slot = self.signals.get_mut(signal.index())?;
         if !slot.used {

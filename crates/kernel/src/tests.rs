@@ -375,6 +375,36 @@ fn ticks_round_robin_within_a_priority_and_respect_higher_ones() {
     assert_eq!(world.state.add_thread(world.root, "bad", 8, 0, utcb(), false), Err(crate::KernelError::InvalidPriority));
 }
 
+#[test]
+fn interrupts_switch_only_at_interrupt_exit() {
+    let mut world = World::new();
+    let (signal, selector) = world.state.create_signal(world.root).unwrap();
+    // A higher-priority driver thread waits for its IRQ signal.
+    let driver = world.state.add_thread(world.root, "driver", 5, 0, utcb(), false).unwrap();
+    assert_eq!(world.state.yield_if_outranked().map(|s| s.to), Some(driver));
+    let switch = world.state.wait_signal(selector).unwrap().unwrap();
+    assert_eq!(switch.to, world.main);
+    // The IRQ arrives while main runs: the driver is woken, not switched to...
+    world.state.submit_signal_deferred(signal);
+    assert_eq!(world.state.current, world.main);
+    assert_eq!(world.state.threads[driver.index()].state, ThreadState::Ready);
+    // ...until interrupt exit.
+    assert_eq!(world.state.interrupt_exit(), Some(Switch { from: world.main, to: driver }));
+    assert_eq!(world.state.threads[driver.index()].signal_count, 1);
+    assert_eq!(world.state.interrupt_exit(), None);
+}
+
+#[test]
+fn a_tick_round_robins_at_interrupt_exit_only() {
+    let mut world = World::new();
+    let other = world.state.add_thread(world.root, "other", 2, 0, utcb(), false).unwrap();
+    world.state.tick_from_interrupt();
+    assert_eq!(world.state.current, world.main);
+    assert_eq!(world.state.interrupt_exit(), Some(Switch { from: world.main, to: other }));
+    // No tick, no switch.
+    assert_eq!(world.state.interrupt_exit(), None);
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;

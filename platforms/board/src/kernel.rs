@@ -7,7 +7,7 @@
 pub use ferrode_ipc as ipc;
 pub use ferrode_kernel::*;
 
-use crate::arch;
+use crate::{arch, platform};
 
 /// This board's CPU as the kernel sees it.
 pub struct Cpu;
@@ -62,10 +62,16 @@ static IDLE_UTCB: StaticCell<ipc::Utcb> = StaticCell::new(ipc::Utcb::new());
 static IDLE_STACK: StaticCell<[u8; 1024]> = StaticCell::new([0; 1024]);
 
 /// Makes the boot thread the first thread (priority `priority`) of the
-/// root component and starts the idle thread. Call once, first.
+/// root component, starts the idle thread, and starts time slicing: the
+/// board's periodic tick drives round-robin within a priority, and threads
+/// woken by interrupts run as soon as the interrupt is done. Call once,
+/// first.
 pub fn init(priority: u8) -> Result<ComponentId, KernelError> {
     let (Some(utcb), Some(idle_stack), Some(idle_utcb)) = (MAIN_UTCB.take(), IDLE_STACK.take(), IDLE_UTCB.take()) else {
         return Err(KernelError::InvalidThread);
     };
-    KERNEL.init("root", priority, utcb, idle_stack, idle_utcb)
+    let root = KERNEL.init("root", priority, utcb, idle_stack, idle_utcb)?;
+    platform::irq::set_exit_hook(|| KERNEL.interrupt_exit());
+    platform::tick::set_handler(|| KERNEL.tick_from_interrupt());
+    Ok(root)
 }

@@ -122,6 +122,22 @@ pub fn in_interrupt() -> bool {
 
 /// Interrupt entry from the trap vector (machine external interrupt), with
 /// interrupts masked.
+/// Installs `hook`, run at the very end of every interrupt (after the
+/// AXI INTC acknowledge), on the interrupted thread's stack with
+/// interrupts masked: where the kernel switches threads after an interrupt.
+pub fn set_exit_hook(hook: fn()) {
+    EXIT_HOOK.set(hook);
+}
+
+/// Runs the exit hook, if any (from `ferrode_irq`).
+pub(crate) fn run_exit_hook() {
+    if let Some(hook) = EXIT_HOOK.with(|hook| *hook) {
+        hook();
+    }
+}
+
+static EXIT_HOOK: IrqShared<fn()> = IrqShared::new();
+
 pub(crate) fn dispatch() {
     let Some(intc) = INTC.get() else {
         panic!("interrupt before the interrupt controller was initialised");

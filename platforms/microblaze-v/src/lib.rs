@@ -28,7 +28,12 @@
 //!   AXI INTC input, enabled on registration;
 //! - [`irq::event_count`], [`irq::wait_for_event`]`(since)`: race-free
 //!   sleep until an interrupt was handled;
-//! - [`irq::spurious_count`], [`irq::unhandled_count`].
+//! - [`irq::spurious_count`], [`irq::unhandled_count`];
+//! - [`irq::set_exit_hook`]`(fn())`: run at the end of every interrupt,
+//!   after the controller is acknowledged (the kernel switches threads
+//!   there);
+//! - [`tick::TICK_HZ`], [`tick::set_handler`]`(fn())`: the periodic tick
+//!   calling the handler (the kernel's time slice).
 //!
 //! Board extras: [`devices::gpio`] (the LED block), [`timer::ticks`],
 //! [`irq::in_interrupt`]. Handles are cheap copies; state shared with
@@ -45,6 +50,11 @@ pub mod memory_map;
 mod mmio;
 pub mod shared;
 pub mod timer;
+
+/// The periodic tick, under the platform contract's names.
+pub mod tick {
+    pub use crate::timer::{TICK_HZ, set_tick_handler as set_handler};
+}
 
 /// The board's name as users type it (`cargo xtask run --board ...`).
 pub const BOARD_NAME: &str = "microblaze-v";
@@ -70,4 +80,5 @@ pub extern "C" fn ferrode_platform_start() -> ! {
 #[unsafe(no_mangle)]
 pub extern "C" fn ferrode_irq() {
     irq::dispatch();
+    irq::run_exit_hook();
 }

@@ -27,6 +27,7 @@ static TICK: IrqShared<PeriodicTimer<Mmio<'static>>> = IrqShared::new();
 static ALARM: IrqShared<AlarmTimer<Mmio<'static>>> = IrqShared::new();
 static ALARM_EXPIRED: AtomicBool = AtomicBool::new(false);
 static TICKS: AtomicU32 = AtomicU32::new(0);
+static TICK_HANDLER: IrqShared<fn()> = IrqShared::new();
 
 fn block(base: usize) -> AxiTimer<Mmio<'static>> {
     // SAFETY: TIMER0_BASE and TIMER1_BASE are the AXI Timer blocks of this
@@ -52,10 +53,19 @@ fn on_interrupt() {
     if TICK.with(|tick| tick.take_interrupt()) == Some(true) {
         TICKS.store(TICKS.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
         CLOCK.with(|clock| clock.now());
+        if let Some(handler) = TICK_HANDLER.with(|handler| *handler) {
+            handler();
+        }
     }
     if ALARM.with(|alarm| alarm.take_expired()) == Some(true) {
         ALARM_EXPIRED.store(true, Ordering::Relaxed);
     }
+}
+
+/// Calls `handler` from the tick interrupt, [`TICK_HZ`] times a second
+/// (the kernel's time slice).
+pub fn set_tick_handler(handler: fn()) {
+    TICK_HANDLER.set(handler);
 }
 
 /// Ticks since boot.

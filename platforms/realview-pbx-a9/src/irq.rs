@@ -27,6 +27,7 @@ type HandlerTable = [Option<fn()>; MAX_INTERRUPTS];
 
 static HANDLERS: Shared<HandlerTable> = Shared::new([None; MAX_INTERRUPTS]);
 static EVENTS: AtomicU32 = AtomicU32::new(0);
+static EXIT_HOOK: Shared<Option<fn()>> = Shared::new(None);
 static SPURIOUS: AtomicU32 = AtomicU32::new(0);
 static UNHANDLED: AtomicU32 = AtomicU32::new(0);
 
@@ -106,6 +107,20 @@ fn with_gic<R>(f: impl FnOnce(&mut Gic<Mmio<'static>>) -> Result<R, Error>) -> R
 
 /// The IRQ exception: acknowledge, dispatch, end of interrupt, until no
 /// interrupt is pending.
+/// Installs `hook`, run at the very end of every interrupt (after the
+/// GIC's end-of-interrupt), on the interrupted thread's stack with IRQs
+/// masked: where the kernel switches threads after an interrupt.
+pub fn set_exit_hook(hook: fn()) {
+    EXIT_HOOK.with(|slot| *slot = Some(hook));
+}
+
+/// Runs the exit hook, if any (from `ferrode_irq`).
+pub(crate) fn run_exit_hook() {
+    if let Some(hook) = EXIT_HOOK.with(|slot| *slot) {
+        hook();
+    }
+}
+
 pub(crate) fn dispatch() {
     for round in 0u32.. {
         let Some(interrupt) = GIC.with(|gic| gic.as_mut().and_then(|gic| gic.acknowledge())) else {

@@ -22,6 +22,8 @@
 //! | `irq::register(id, fn()) -> Result<(), irq::Error>`, `irq::unregister(id)` | a handler per interrupt ID, enabled at the interrupt controller |
 //! | `irq::event_count() -> u32`, `irq::wait_for_event(since)` | sleep until an interrupt was handled since `event_count()` returned `since` (race-free) |
 //! | `irq::spurious_count()`, `irq::unhandled_count()` | spurious and handler-less interrupts seen |
+//! | `irq::set_exit_hook(fn())` | run at the end of every interrupt, after end-of-interrupt (the kernel switches threads there) |
+//! | `tick::TICK_HZ`, `tick::set_handler(fn())` | a periodic interrupt at `TICK_HZ` calling the handler (the kernel's time slice) |
 //!
 //! Handles are cheap copies; every handle of a kind drives the same device.
 //! State shared between an interrupt handler and the application lives in
@@ -35,6 +37,7 @@ pub mod devices;
 pub mod irq;
 pub mod memory_map;
 pub mod shared;
+pub mod tick;
 
 /// The board's name as users type it (`cargo xtask run --board ...`).
 pub const BOARD_NAME: &str = "realview-pbx-a9";
@@ -61,4 +64,5 @@ pub extern "C" fn ferrode_platform_start() -> ! {
 #[unsafe(no_mangle)]
 pub extern "C" fn ferrode_irq() {
     irq::dispatch();
+    irq::run_exit_hook();
 }

@@ -18,6 +18,7 @@ pub fn cases() -> Vec<Case> {
                     "ok: passing the capability back identifies the counter",
                     "ok: the retired (revoked) counter fails with ServerDead",
                     "ok: the intruder cannot reach the calculator",
+                    "ok: two busy threads of one priority both ran (round-robin on the timer tick)",
                     "rpc-demo: 0 checks failed",
                 ],
                 0,
