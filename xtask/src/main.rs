@@ -7,6 +7,7 @@
 mod apps;
 mod bench;
 mod build;
+mod flash;
 mod setup;
 mod size;
 mod test;
@@ -100,6 +101,26 @@ enum Command {
         #[arg(long, default_value = "realview-pbx-a9")]
         board: String,
     },
+    /// Put an image on a real board: MicroBlaze V through xsdb (JTAG),
+    /// PBX-A9 through OpenOCD with your adapter's configuration, or print
+    /// the raw binary and load address for a manual load.
+    Flash {
+        /// Board to flash.
+        #[arg(long)]
+        board: String,
+        /// Application in apps/.
+        #[arg(long)]
+        app: String,
+        /// Print the programmer command without running it.
+        #[arg(long)]
+        dry_run: bool,
+        /// OpenOCD configuration (adapter + Cortex-A9 target) for the PBX-A9.
+        #[arg(long, value_name = "FILE")]
+        openocd_config: Option<std::path::PathBuf>,
+        /// xsdb target filter selecting the MicroBlaze V core.
+        #[arg(long, default_value = "*MicroBlaze*")]
+        jtag_target: String,
+    },
     /// Boot an image in QEMU halted, waiting for gdb, and start gdb-multiarch
     /// attached to it.
     Gdb {
@@ -124,6 +145,9 @@ fn main() -> ExitCode {
         Command::Size { board, app, all, release } => size::run(board.as_deref(), app.as_deref(), all, release),
         Command::Gdb { board, app } => build::gdb_command(&board, &app),
         Command::Bench { which, board } => bench::run(which, &board),
+        Command::Flash { board, app, dry_run, openocd_config, jtag_target } => {
+            flash::run(&flash::FlashOptions { board, app, dry_run, openocd_config, jtag_target })
+        }
     };
     match result {
         Ok(code) => code,
