@@ -93,9 +93,16 @@ fn measure(mut body: impl FnMut()) -> u32 {
 
 fn report(bench: &str, rpc: u32, direct: u32, extra: Option<(&str, u32)>) {
     match extra {
+        // `value` in hundredths, printed as a decimal.
         Some((name, value)) => println!(
-            "{{\"board\":\"{}\",\"bench\":\"{}\",\"instructions\":{},\"direct_call_instructions\":{},\"{}\":{}}}",
-            BOARD_NAME, bench, rpc, direct, name, value
+            "{{\"board\":\"{}\",\"bench\":\"{}\",\"instructions\":{},\"direct_call_instructions\":{},\"{}\":{}.{:02}}}",
+            BOARD_NAME,
+            bench,
+            rpc,
+            direct,
+            name,
+            value / 100,
+            value % 100
         ),
         None => println!(
             "{{\"board\":\"{}\",\"bench\":\"{}\",\"instructions\":{},\"direct_call_instructions\":{}}}",
@@ -168,7 +175,8 @@ fn run() -> Result<bool, KernelError> {
     let block_direct = measure(|| {
         let _ = black_box(black_box(&mut direct).block(black_box(block)));
     });
-    let per_word = block_rpc.saturating_sub(null_rpc) / BLOCK_WORDS as u32;
+    // What each word beyond the null RPC costs, in hundredths.
+    let per_word = block_rpc.saturating_sub(null_rpc) * 100 / BLOCK_WORDS as u32;
     report("rpc_64_words", block_rpc, block_direct, Some(("instructions_per_extra_word", per_word)));
 
     let cap_rpc = measure(|| {

@@ -158,3 +158,42 @@ ferrode_thread_start:
     udf #1
 "#
 );
+
+// Word-aligned copies (`__aeabi_memcpy4`/`8`, what the compiler calls for
+// `copy_from_slice` on word arrays such as UTCB messages) in bursts of
+// eight registers: about half an instruction per word instead of the
+// generic routine's five. Leaf routine: r4-r9 are saved, r12 is scratch.
+core::arch::global_asm!(
+    r#"
+    .section .text.ferrode_memcpy4, "ax"
+    .arm
+    .global __aeabi_memcpy4
+    .global __aeabi_memcpy8
+    .type __aeabi_memcpy4, %function
+    .type __aeabi_memcpy8, %function
+__aeabi_memcpy8:
+__aeabi_memcpy4:
+    push {{r4-r9}}
+    subs r2, r2, #32
+    blo 2f
+1:  ldmia r1!, {{r3-r9, r12}}
+    stmia r0!, {{r3-r9, r12}}
+    subs r2, r2, #32
+    bhs 1b
+2:  add r2, r2, #32
+3:  cmp r2, #4
+    blo 4f
+    ldr r3, [r1], #4
+    str r3, [r0], #4
+    sub r2, r2, #4
+    b 3b
+4:  cmp r2, #0
+    beq 5f
+    ldrb r3, [r1], #1
+    strb r3, [r0], #1
+    sub r2, r2, #1
+    b 4b
+5:  pop {{r4-r9}}
+    bx lr
+"#
+);

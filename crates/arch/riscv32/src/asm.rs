@@ -152,3 +152,57 @@ ferrode_thread_start:
     unimp
 "#
 );
+
+// `memcpy` for word-aligned copies (UTCB messages, packet buffers) in
+// unrolled bursts of eight words: under three instructions per word
+// instead of the generic routine's five; unaligned copies go byte by byte.
+core::arch::global_asm!(
+    r#"
+    .section .text.ferrode_memcpy, "ax"
+    .global memcpy
+    .type memcpy, @function
+memcpy:
+    mv t6, a0
+    or t0, a0, a1
+    andi t0, t0, 3
+    bnez t0, 4f
+    li t1, 32
+1:  bltu a2, t1, 2f
+    lw t0, 0(a1)
+    lw t2, 4(a1)
+    lw t3, 8(a1)
+    lw t4, 12(a1)
+    sw t0, 0(t6)
+    sw t2, 4(t6)
+    sw t3, 8(t6)
+    sw t4, 12(t6)
+    lw t0, 16(a1)
+    lw t2, 20(a1)
+    lw t3, 24(a1)
+    lw t4, 28(a1)
+    sw t0, 16(t6)
+    sw t2, 20(t6)
+    sw t3, 24(t6)
+    sw t4, 28(t6)
+    addi a1, a1, 32
+    addi t6, t6, 32
+    addi a2, a2, -32
+    j 1b
+2:  li t1, 4
+3:  bltu a2, t1, 4f
+    lw t0, 0(a1)
+    sw t0, 0(t6)
+    addi a1, a1, 4
+    addi t6, t6, 4
+    addi a2, a2, -4
+    j 3b
+4:  beqz a2, 5f
+    lbu t0, 0(a1)
+    sb t0, 0(t6)
+    addi a1, a1, 1
+    addi t6, t6, 1
+    addi a2, a2, -1
+    j 4b
+5:  ret
+"#
+);
