@@ -1,8 +1,8 @@
 //! The console on PL011 UART0, through the `ferrode-pl011` driver.
 //!
 //! Writes are polled (they work before interrupts are on and from inside
-//! fault reports); reception is interrupt-driven, see
-//! [`crate::devices::serial`].
+//! fault reports); once [`crate::devices::serial`] runs they are ordered
+//! after its transmit ring. Reception is interrupt-driven, see there.
 
 use core::ptr::NonNull;
 
@@ -18,8 +18,9 @@ pub const CONSOLE_CONFIG: Config =
 /// The UART0 driver type.
 pub type Uart = Pl011<VolatilePtr<'static, Regs>>;
 
-/// A driver instance for UART0. Several may exist: writes only touch
-/// UARTFR and UARTDR, and only the serial device's interrupt handler reads.
+/// A driver instance for UART0. Several may exist: polled writes only touch
+/// UARTFR and UARTDR, and only the serial device's driver reads or
+/// changes the interrupt mask.
 pub(crate) fn uart0() -> Uart {
     // SAFETY: UART0_BASE is the PL011 UART0 on this board (DUI 0440,
     // table 4-1), a 4 KiB register block that nothing else maps.
@@ -34,12 +35,23 @@ pub fn init() {
     let _ = uart0().configure(&CONSOLE_CONFIG);
 }
 
-/// Writes bytes to the console, waiting for FIFO space.
+/// Console text goes out in pieces of one FIFO's worth, so that while
+/// the serial port runs, interrupts are masked only briefly at a time.
+const CONSOLE_CHUNK_LEN: usize = 16;
+
+/// Writes bytes to the console, waiting for FIFO space. Once
+/// [`crate::devices::serial`] runs, each piece goes out after what its
+/// transmit ring already holds, so the two never interleave mid-piece.
 pub fn console_write(bytes: &[u8]) {
-    let mut uart = uart0();
-    for &byte in bytes {
-        while !uart.try_write_byte(byte) {
-            core::hint::spin_loop();
+    for chunk in bytes.chunks(CONSOLE_CHUNK_LEN) {
+        if crate::devices::write_console(chunk) {
+            continue;
+        }
+        let mut uart = uart0();
+        for &byte in chunk {
+            while !uart.try_write_byte(byte) {
+                core::hint::spin_loop();
+            }
         }
     }
 }

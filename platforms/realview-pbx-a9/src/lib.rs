@@ -18,7 +18,7 @@
 //! | `devices::ethernet() -> Result<devices::Ethernet, devices::EthernetError>` | the NIC as a `ferrode_hal::EthernetDevice`, receive interrupt-driven; first call resets and starts it |
 //! | `devices::clock() -> devices::Clock` | `ferrode_hal::Monotonic` since boot (+ `embedded_hal::delay::DelayNs`) |
 //! | `devices::alarm() -> devices::OneShotAlarm` | `ferrode_hal::Alarm` in clock ticks; its interrupt wakes `irq::wait_for_event` |
-//! | `devices::serial() -> devices::Serial` | the console UART as `embedded_io::{Read, ReadReady, Write, WriteReady}`, interrupt-driven reception into a ring buffer; `Serial::lost_bytes()` |
+//! | `devices::serial() -> devices::Serial` | the console UART as `embedded_io::{Read, ReadReady, Write, WriteReady}`, interrupt-driven reception and transmission through ring buffers; `Serial::lost_bytes()` |
 //! | `irq::register(id, fn()) -> Result<(), irq::Error>`, `irq::unregister(id)` | a handler per interrupt ID, enabled at the interrupt controller |
 //! | `irq::event_count() -> u32`, `irq::wait_for_event(since)` | sleep until an interrupt was handled since `event_count()` returned `since` (race-free) |
 //! | `irq::spurious_count()`, `irq::unhandled_count()` | spurious and handler-less interrupts seen |

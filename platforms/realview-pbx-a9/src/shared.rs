@@ -40,4 +40,20 @@ impl<T> Shared<T> {
             result
         })
     }
+
+    /// Like [`Shared::with`], but returns `None` instead of panicking when
+    /// the value is already in use further up the stack (a panic or fault
+    /// report raised from inside `with`).
+    pub fn try_with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        arch::without_interrupts(|| {
+            if self.borrowed.replace(true) {
+                return None;
+            }
+            // SAFETY: as in `with`: interrupts are masked on the only core
+            // and `borrowed` was false, so this is the only reference.
+            let result = f(unsafe { &mut *self.value.get() });
+            self.borrowed.set(false);
+            Some(result)
+        })
+    }
 }

@@ -3,7 +3,10 @@
 //! The platform hands over the register block (a [`volatile::VolatilePtr`]
 //! to [`Regs`]) and the UART reference clock; the driver programs the baud
 //! rate divisor and frame format (PL011 TRM, section 3.3) and offers the
-//! `embedded_io` traits (`Read`, `Write`, `ReadReady`, `WriteReady`).
+//! `embedded_io` traits (`Read`, `Write`, `ReadReady`, `WriteReady`) in two
+//! flavours: [`Pl011`] polls the FIFOs (the boot console, fault reports),
+//! [`BufferedPl011`] adds heapless receive and transmit rings filled and
+//! drained by the UART's interrupt (`BufferedPl011::on_interrupt`).
 //!
 //! Register access goes through the small [`Registers`] trait because the
 //! data register pops the receive FIFO on read and the interrupt clear
@@ -14,6 +17,8 @@
 #[cfg(test)]
 extern crate std;
 
+mod buffered;
+mod buffered_io;
 mod error;
 mod format;
 mod io;
@@ -24,7 +29,10 @@ mod uart;
 mod model;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_buffered;
 
+pub use buffered::BufferedPl011;
 pub use error::Error;
 pub use format::{BaudRateDivisor, Config, DataBits, Parity, StopBits, baud_rate_divisor};
 pub use regs::{Register, Registers, Regs};

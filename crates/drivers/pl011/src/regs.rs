@@ -155,6 +155,14 @@ pub(crate) mod fr {
     pub const TXFF: u32 = 1 << 5;
 }
 
+/// UARTIFLS fields (TRM 3.3.9): FIFO levels at which RXIM and TXIM assert.
+pub(crate) mod ifls {
+    /// RXIFLSEL = 0b010: receive FIFO becomes at least 1/2 full (8 of 16).
+    pub const RX_HALF: u32 = 0b010 << 3;
+    /// TXIFLSEL = 0b010: transmit FIFO becomes at most 1/2 full (8 of 16).
+    pub const TX_HALF: u32 = 0b010;
+}
+
 /// UARTDR receive error bits (TRM 3.3.1).
 pub(crate) mod dr {
     pub const FE: u32 = 1 << 8;

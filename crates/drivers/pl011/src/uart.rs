@@ -119,6 +119,18 @@ impl<R: Registers> Pl011<R> {
         }
     }
 
+    /// Pops the receive FIFO: the raw UARTDR value (character and error
+    /// bits), `None` if the FIFO is empty.
+    pub(crate) fn pop_receive_fifo(&mut self) -> Option<u32> {
+        self.can_read()
+            .then(|| self.registers.read_register(Register::Dr))
+    }
+
+    /// Writes UARTIFLS: the receive and transmit interrupt FIFO levels.
+    pub(crate) fn write_fifo_levels(&mut self, levels: u32) {
+        self.registers.write_register(Register::Ifls, levels);
+    }
+
     /// Unmasks exactly the sources in `interrupts` (UARTIMSC).
     pub fn set_interrupt_mask(&mut self, interrupts: Interrupts) {
         self.registers

@@ -9,4 +9,5 @@ pub use ethernet::{Ethernet, EthernetError, ethernet};
 pub use serial::{Serial, serial};
 pub use timer::{Clock, OneShotAlarm, alarm, clock};
 
+pub(crate) use serial::write_console;
 pub(crate) use timer::init as init_timer;

@@ -1,80 +1,55 @@
 //! The console UART as an interrupt-driven `embedded_io` serial port.
 //!
-//! The receive interrupt (FIFO level or timeout) drains UART0's FIFO into a
-//! ring buffer; `read` takes from the ring and sleeps while it is empty.
-//! Writes are polled through the transmit FIFO, like the console.
+//! The buffering is the driver's ([`ferrode_pl011::BufferedPl011`]): its
+//! interrupt handler drains UART0's receive FIFO into a receive ring and
+//! refills the transmit FIFO from a transmit ring. This module keeps the
+//! driver in a [`Shared`] slot, routes UART0's interrupt to it, and sleeps
+//! (`irq::wait_for_event`) where the driver's non-blocking calls say there
+//! is nothing to read or no room to write.
 //!
-//! Flow control: when the ring is full the handler leaves the rest in the
-//! UART's FIFO and masks the receive interrupt (a level interrupt would
-//! otherwise fire forever); `read` refills the ring from the FIFO and
-//! unmasks it. A sender with flow control (QEMU's character backend) then
-//! waits instead of losing bytes; without, the UART reports an overrun.
+//! Flow control: when the receive ring is full the driver leaves the rest
+//! in the UART's FIFO and masks reception; a read makes room and unmasks.
+//! A sender with flow control (QEMU's character backend) then waits
+//! instead of losing bytes; without, the UART reports an overrun, counted
+//! in [`Serial::lost_bytes`].
+//!
+//! The console ([`crate::console_write`]) shares the UART: once `serial()`
+//! is running, console text goes through [`write_console`], which first
+//! moves what the transmit ring holds into the FIFO, so console lines and
+//! serial output never interleave within a write.
 
-use ferrode_pl011::{Error, Interrupts};
-use heapless::Deque;
+use ferrode_pl011::{BufferedPl011, Error, Regs};
+use volatile::VolatilePtr;
 
-use crate::console::{Uart, uart0};
+use crate::console::uart0;
 use crate::irq;
 use crate::memory_map::UART0_IRQ;
 use crate::shared::Shared;
 
 /// Bytes buffered between the interrupt and the reader.
 const RECEIVE_RING_LEN: usize = 1024;
+/// Bytes buffered between the writer and the interrupt.
+const TRANSMIT_RING_LEN: usize = 1024;
 
-struct Receiver {
-    uart: Option<Uart>,
-    ring: Deque<u8, RECEIVE_RING_LEN>,
-    /// A line error met by the interrupt handler, reported by the next read.
-    error: Option<Error>,
-    /// Bytes lost (overruns reported by the UART).
-    lost: u32,
-}
+type BufferedUart = BufferedPl011<VolatilePtr<'static, Regs>, RECEIVE_RING_LEN, TRANSMIT_RING_LEN>;
 
-impl Receiver {
-    /// Moves bytes from the UART's FIFO into the ring while both allow,
-    /// then masks reception if the ring is full, unmasks it otherwise.
-    fn fill(&mut self) {
-        let Some(uart) = self.uart.as_mut() else { return };
-        while !self.ring.is_full() {
-            match uart.try_read_byte() {
-                Ok(Some(byte)) => {
-                    // Not full: checked by the loop condition.
-                    let _ = self.ring.push_back(byte);
-                }
-                Ok(None) => break,
-                Err(error) => {
-                    if error == Error::Overrun {
-                        self.lost = self.lost.saturating_add(1);
-                    }
-                    self.error = Some(error);
-                }
-            }
-        }
-        let interrupts = if self.ring.is_full() { Interrupts::ERRORS } else { RECEIVE_INTERRUPTS };
-        uart.set_interrupt_mask(interrupts);
-    }
-}
-
-/// The interrupt sources reception uses.
-const RECEIVE_INTERRUPTS: Interrupts = Interrupts::RECEIVE.union(Interrupts::RECEIVE_TIMEOUT).union(Interrupts::ERRORS);
-
-static RECEIVER: Shared<Receiver> = Shared::new(Receiver { uart: None, ring: Deque::new(), error: None, lost: 0 });
+static UART: Shared<Option<BufferedUart>> = Shared::new(None);
 
 /// UART0 as a serial port: `embedded_io::{Read, ReadReady, Write,
-/// WriteReady}` with interrupt-driven reception.
+/// WriteReady}`, interrupt-driven in both directions.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Serial;
 
-/// The serial port (UART0, shared with the console). The first call turns
-/// on its receive interrupt.
+/// The serial port (UART0, shared with the console). The first call hands
+/// the UART to the interrupt-driven driver and turns on its interrupt.
 pub fn serial() -> Serial {
-    let started = RECEIVER.with(|receiver| {
-        if receiver.uart.is_some() {
+    let started = UART.with(|slot| {
+        if slot.is_some() {
             return true;
         }
-        let mut uart = uart0();
-        uart.set_interrupt_mask(RECEIVE_INTERRUPTS);
-        receiver.uart = Some(uart);
+        let mut uart = BufferedPl011::new(uart0());
+        uart.enable_interrupts();
+        *slot = Some(uart);
         false
     });
     if !started {
@@ -85,36 +60,48 @@ pub fn serial() -> Serial {
 }
 
 fn on_interrupt() {
-    RECEIVER.with(|receiver| {
-        if let Some(uart) = receiver.uart.as_mut() {
-            uart.take_interrupts();
+    UART.with(|slot| {
+        if let Some(uart) = slot {
+            uart.on_interrupt();
         }
-        receiver.fill();
     });
+}
+
+/// Console output while the serial port runs: after what the transmit ring
+/// holds, polled. Returns false if the serial port is not running (or in
+/// use further up the stack, e.g. a panic inside its handler): then the
+/// caller writes to the UART directly.
+pub(crate) fn write_console(bytes: &[u8]) -> bool {
+    UART.try_with(|slot| match slot {
+        Some(uart) => {
+            uart.write_polled(bytes);
+            true
+        }
+        None => false,
+    })
+    .unwrap_or(false)
+}
+
+/// Runs `f` on the driver; `None` if `serial()` was never called.
+fn with_uart<R>(f: impl FnOnce(&mut BufferedUart) -> R) -> Option<R> {
+    UART.with(|slot| slot.as_mut().map(f))
+}
+
+/// Waits for an interrupt (the UART's, as it drains the transmit FIFO) if
+/// none was handled since `seen`. Woken without one being handled, the
+/// caller runs with interrupts masked, so the handler cannot drain the
+/// ring: do its work here, polling, instead of waiting forever.
+fn wait_for_transmit_progress(seen: u32) {
+    irq::wait_for_event(seen);
+    if irq::event_count() == seen {
+        with_uart(|uart| uart.drain_transmit_ring());
+    }
 }
 
 impl Serial {
     /// Bytes the UART lost to receive overruns.
     pub fn lost_bytes(&self) -> u32 {
-        RECEIVER.with(|receiver| receiver.lost)
-    }
-
-    /// Takes what the ring holds, up to `buffer.len()`, or the pending error.
-    fn take(buffer: &mut [u8]) -> Result<usize, Error> {
-        RECEIVER.with(|receiver| {
-            if let Some(error) = receiver.error.take() {
-                return Err(error);
-            }
-            let mut count = 0;
-            while count < buffer.len() {
-                let Some(byte) = receiver.ring.pop_front() else { break };
-                buffer[count] = byte;
-                count += 1;
-            }
-            // Room again: take what waited in the UART's FIFO.
-            receiver.fill();
-            Ok(count)
-        })
+        with_uart(|uart| uart.lost_bytes()).unwrap_or(0)
     }
 }
 
@@ -130,7 +117,8 @@ impl embedded_io::Read for Serial {
         }
         loop {
             let seen = irq::event_count();
-            let count = Self::take(buffer)?;
+            // Without `serial()` nothing was received.
+            let count = with_uart(|uart| uart.read_buffered(buffer)).unwrap_or(Ok(0))?;
             if count > 0 {
                 return Ok(count);
             }
@@ -141,17 +129,41 @@ impl embedded_io::Read for Serial {
 
 impl embedded_io::ReadReady for Serial {
     fn read_ready(&mut self) -> Result<bool, Error> {
-        Ok(RECEIVER.with(|receiver| !receiver.ring.is_empty() || receiver.error.is_some()))
+        Ok(with_uart(|uart| uart.has_received()).unwrap_or(false))
     }
 }
 
 impl embedded_io::Write for Serial {
+    /// Queues what fits into the transmit FIFO and ring; sleeps while both
+    /// are full and the interrupt drains them.
     fn write(&mut self, buffer: &[u8]) -> Result<usize, Error> {
-        crate::console_write(buffer);
-        Ok(buffer.len())
+        if buffer.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let seen = irq::event_count();
+            let Some(count) = with_uart(|uart| uart.queue(buffer)) else {
+                // Not started: write like the console.
+                crate::console_write(buffer);
+                return Ok(buffer.len());
+            };
+            if count > 0 {
+                return Ok(count);
+            }
+            wait_for_transmit_progress(seen);
+        }
     }
 
+    /// Sleeps until the transmit ring is empty, then waits for the FIFO
+    /// and the shift register.
     fn flush(&mut self) -> Result<(), Error> {
+        loop {
+            let seen = irq::event_count();
+            if with_uart(|uart| uart.transmit_pending()).unwrap_or(0) == 0 {
+                break;
+            }
+            wait_for_transmit_progress(seen);
+        }
         uart0().wait_idle();
         Ok(())
     }
@@ -159,6 +171,6 @@ impl embedded_io::Write for Serial {
 
 impl embedded_io::WriteReady for Serial {
     fn write_ready(&mut self) -> Result<bool, Error> {
-        Ok(uart0().can_write())
+        Ok(with_uart(|uart| uart.can_queue()).unwrap_or_else(|| uart0().can_write()))
     }
 }
