@@ -33,6 +33,16 @@ impl ControlBuffers {
     }
 }
 
+/// Time the main loop spent asleep (waiting for an interrupt), on the
+/// board's monotonic clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Idle {
+    /// Nanoseconds between going to sleep and waking up, summed.
+    pub ns: u64,
+    /// Times the loop went to sleep.
+    pub sleeps: u64,
+}
+
 /// A request on the control port.
 pub enum Command {
     /// Reply with the figures.
@@ -81,16 +91,19 @@ impl Control {
         sockets: &mut SocketSet<'_>,
         instructions: u64,
         virtual_ns: u64,
+        idle: &Idle,
         echo: &EchoStats,
         counters: &FrameCounters,
     ) {
         let Some(requester) = self.requester else { return };
-        let mut line = heapless::String::<320>::new();
-        // The line fits: ten numbers of at most 20 digits and their keys.
+        let mut line = heapless::String::<448>::new();
+        // The line fits: fourteen numbers of at most 20 digits and their keys.
         let _ = write!(
             line,
-            "instructions={instructions} virtual_ns={virtual_ns} tcp_bytes={} tcp_connections={} udp_datagrams={} \
-             rx_frames={} tx_frames={} runt={} oversized={} errors={} overruns={} tx_errors={}",
+            "instructions={instructions} virtual_ns={virtual_ns} idle_ns={} sleeps={} tcp_bytes={} tcp_connections={} \
+             udp_datagrams={} rx_frames={} tx_frames={} runt={} oversized={} errors={} overruns={} tx_errors={}",
+            idle.ns,
+            idle.sleeps,
             echo.tcp_bytes,
             echo.tcp_connections,
             echo.udp_datagrams,
