@@ -6,8 +6,8 @@
 //! server's UTCB, translating the capabilities it carries. Nothing else
 //! crosses a component boundary.
 //!
-//! The kernel's state machine ([`core::State`], private) is plain Rust that
-//! runs and is tested on the host; the only thing it needs from the CPU is
+//! The kernel's state machine (the private `state` module) is plain Rust
+//! that runs and is tested on the host; the only thing it needs from the CPU is
 //! the [`Arch`] trait: a context switch, a first stack frame for new
 //! threads, and interrupt masking. Kernel operations are function calls made
 //! with interrupts masked (a single core makes that a critical section), so
