@@ -3,8 +3,8 @@
 //! contract (`devices::{ethernet, clock, alarm}`, `irq::*`).
 //!
 //! The main loop polls the stack, echoes, and then sleeps in WFI until the
-//! NIC's receive interrupt or the alarm (smoltcp's next timer, at most
-//! 10 ms ahead) wakes it. A control socket on UDP port 8 answers `stats` with one line
+//! NIC's receive interrupt or the alarm (set to smoltcp's next timer)
+//! wakes it; the time spent asleep is summed for the benchmark. A control socket on UDP port 8 answers `stats` with one line
 //! of `key=value` figures (instructions retired, virtual time and the part
 //! of it spent asleep, bytes, the NIC's counters) for tests and `cargo xtask bench net`, and `quit` ends
 //! the image with status 0. Whenever the driver's drop counters change
@@ -25,20 +25,6 @@ use ferrode_net::{Ipv4Config, Stack, StaticCell};
 use control::{Command, Control, ControlBuffers, Idle};
 
 ferrode_board::entry!(main);
-
-/// The longest the loop sleeps. Under `-icount shift=0,sleep=off` QEMU
-/// jumps the virtual clock to the next timer deadline of the whole machine
-/// as soon as the guest waits, however soon the host's next frame comes:
-/// with smoltcp's timer as the alarm, or no alarm at all (then the next
-/// deadline is some free-running counter's wrap, seconds away), each wait
-/// put a random, often huge, stretch into the benchmark's virtual time.
-/// With the alarm always armed at most this far ahead, each jump is at most
-/// this long; on real hardware the loop just wakes a little more often.
-/// 1 ms bounds the jumps more tightly but made the MicroBlaze V TCP test
-/// 2.5 times slower (19 s -> 49 s) for reasons not yet understood (QEMU's
-/// EthernetLite model holds frames back until a later poll); 10 ms, the
-/// MicroBlaze V tick period, leaves it as it was.
-const MAX_SLEEP: Duration = Duration::from_millis(10);
 
 /// Socket slots: the echo service's TCP sockets, its UDP socket, control.
 const SOCKET_COUNT: usize = echo::TCP_SOCKETS + 2;
@@ -138,13 +124,14 @@ fn main() -> u32 {
         if moved > 0 {
             continue;
         }
-        let delay = match stack.poll_delay() {
+        match stack.poll_delay() {
             Some(Duration::ZERO) => continue,
-            Some(delay) => delay.min(MAX_SLEEP),
-            None => MAX_SLEEP,
-        };
-        let hz = stack.clock().tick_hz();
-        alarm.arm_after(ferrode_hal::ns_to_ticks(delay.total_micros() * 1_000, hz));
+            Some(delay) => {
+                let hz = stack.clock().tick_hz();
+                alarm.arm_after(ferrode_hal::ns_to_ticks(delay.total_micros() * 1_000, hz));
+            }
+            None => alarm.disarm(),
+        }
         let asleep_at = stack.clock().now_ns();
         irq::wait_for_event(seen);
         idle.ns += stack.clock().now_ns() - asleep_at;
