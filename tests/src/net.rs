@@ -93,14 +93,61 @@ pub fn tcp_echo(port: u16, data: &[u8], timeout: Duration) -> io::Result<Vec<u8>
     Ok(received)
 }
 
+/// True for errors after which a real client would simply connect again:
+/// the connection was refused, reset or aborted, or could not be set up in
+/// time (QEMU's user network resets a forwarded connection when the guest
+/// has no free listening socket, e.g. while it still drains earlier ones).
+pub fn is_reconnectable(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+    )
+}
+
+/// [`tcp_echo`], connecting again (with the same data, on a new connection)
+/// after a refused or reset connection, up to `attempts` times in all and
+/// within `timeout`. Only a complete echo on one connection counts.
+pub fn tcp_echo_reconnecting(port: u16, data: &[u8], timeout: Duration, attempts: u32) -> io::Result<Vec<u8>> {
+    let deadline = Instant::now() + timeout;
+    let mut attempt = 1;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));
+        match tcp_echo(port, data, left) {
+            Err(error) if is_reconnectable(&error) && attempt < attempts && Instant::now() < deadline => {
+                attempt += 1;
+                thread::sleep(Duration::from_millis(200));
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Runs `clients` TCP echo clients at once, each with `bytes` random bytes
 /// (seeded from `seed` and its index); checks every byte came back.
 pub fn tcp_echo_concurrently(port: u16, clients: usize, bytes: usize, seed: u64, timeout: Duration) -> Result<(), String> {
+    tcp_echo_concurrently_reconnecting(port, clients, bytes, seed, timeout, 1)
+}
+
+/// [`tcp_echo_concurrently`] whose clients connect again after a refused or
+/// reset connection (up to `attempts` connections each, see
+/// [`tcp_echo_reconnecting`]); each must still get its data back whole.
+pub fn tcp_echo_concurrently_reconnecting(
+    port: u16,
+    clients: usize,
+    bytes: usize,
+    seed: u64,
+    timeout: Duration,
+    attempts: u32,
+) -> Result<(), String> {
     let workers: Vec<_> = (0..clients)
         .map(|index| {
             let data = Random::new(seed + index as u64).bytes(bytes);
             thread::spawn(move || {
-                let echoed = tcp_echo(port, &data, timeout).map_err(|e| format!("client {index}: {e}"))?;
+                let echoed =
+                    tcp_echo_reconnecting(port, &data, timeout, attempts).map_err(|e| format!("client {index}: {e}"))?;
                 check_echo(&data, &echoed).map_err(|e| format!("client {index}: {e}"))
             })
         })
@@ -186,10 +233,13 @@ pub fn udp_flood(port: u16, count: usize, seed: u64) -> io::Result<()> {
 
 /// Opens `count` TCP connections, writes random garbage into each and
 /// drops it without reading, some before and some after the echo starts.
+/// Like a real client, it connects again when a connection is refused,
+/// reset or slow to be accepted (QEMU's user network may be busy with a
+/// flood, the guest's sockets with earlier garbage), for up to 30 s each.
 pub fn tcp_garbage(port: u16, count: usize, seed: u64) -> io::Result<()> {
     let mut random = Random::new(seed);
     for index in 0..count {
-        let mut stream = TcpStream::connect_timeout(&local(port), Duration::from_secs(10))
+        let mut stream = connect_patiently(port, Duration::from_secs(30))
             .map_err(|error| io::Error::new(error.kind(), format!("connection {index}: {error}")))?;
         let length = random.between(1, 20_000);
         let garbage = random.bytes(length);
@@ -201,6 +251,22 @@ pub fn tcp_garbage(port: u16, count: usize, seed: u64) -> io::Result<()> {
         drop(stream);
     }
     Ok(())
+}
+
+/// Connects to `port`, trying again after a refused, reset or timed-out
+/// attempt until `patience` has passed.
+fn connect_patiently(port: u16, patience: Duration) -> io::Result<TcpStream> {
+    let deadline = Instant::now() + patience;
+    loop {
+        match TcpStream::connect_timeout(&local(port), Duration::from_secs(5)) {
+            Err(error)
+                if (is_reconnectable(&error) || error.kind() == io::ErrorKind::TimedOut) && Instant::now() < deadline =>
+            {
+                thread::sleep(Duration::from_millis(200));
+            }
+            result => return result,
+        }
+    }
 }
 
 /// Sends a control command and returns the reply line.
@@ -249,6 +315,32 @@ mod tests {
         assert!(check_echo(b"abc", b"abc").is_ok());
         assert_eq!(check_echo(b"abc", b"abd").unwrap_err(), "echo differs at byte 2 of 3");
         assert_eq!(check_echo(b"abc", b"ab").unwrap_err(), "echoed 2 of 3 bytes");
+    }
+
+    #[test]
+    fn a_reset_connection_is_retried_only_when_asked_to() {
+        let listener = TcpListener::bind(local(0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        thread::spawn(move || {
+            for (index, stream) in listener.incoming().flatten().enumerate() {
+                if index % 2 == 0 {
+                    // Closing with unread data makes the host send a reset.
+                    thread::sleep(Duration::from_millis(100));
+                    drop(stream);
+                    continue;
+                }
+                thread::spawn(move || {
+                    let mut reader = stream.try_clone().unwrap();
+                    let mut writer = stream;
+                    let _ = io::copy(&mut reader, &mut writer);
+                });
+            }
+        });
+        let data = Random::new(5).bytes(50_000);
+        let error = tcp_echo(port, &data, Duration::from_secs(5)).unwrap_err();
+        assert!(is_reconnectable(&error), "{error}");
+        let echoed = tcp_echo_reconnecting(port, &data, Duration::from_secs(5), 2).unwrap();
+        assert_eq!(echoed, data);
     }
 
     #[test]

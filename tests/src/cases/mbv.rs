@@ -2,17 +2,15 @@
 //! blinky's GPIO writes from QEMU's `-d unimp` log, UART echo through the
 //! guest's serial port, the alarm's accuracy under `-icount`, and echo-net
 //! on the EthernetLite through QEMU's user network with the same host-side
-//! clients ([`crate::net`]) and checks as on the PBX-A9.
+//! clients ([`crate::net`]) and cases ([`super::echo_net`]) as on the PBX-A9.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use std::collections::BTreeMap;
-
+use super::echo_net::{self, Flood};
 use super::{Case, Check, Failure, Scripted, board};
 use crate::boards::RunOptions;
-use crate::harness::{self, Running};
-use crate::net;
+use crate::harness;
 
 /// The MicroBlaze V cases.
 pub fn cases() -> Vec<Case> {
@@ -29,8 +27,8 @@ pub fn cases() -> Vec<Case> {
         scripted("blinky gpio writes", "blinky", false, 60, blinky_gpio_writes),
         scripted("timer-alarm accuracy under icount", "timer-alarm", true, 60, timer_alarm_accuracy),
         scripted("uart-echo", "uart-echo", false, 60, uart_echo),
-        scripted("echo-net tcp 4 clients x 1 MiB", "echo-net", false, 120, echo_net_tcp),
-        scripted("echo-net udp 1..1400 bytes", "echo-net", false, 90, echo_net_udp),
+        scripted("echo-net tcp 4 clients x 1 MiB", "echo-net", false, 120, echo_net::tcp),
+        scripted("echo-net udp 1..1400 bytes", "echo-net", false, 90, echo_net::udp),
         scripted("echo-net survives floods and garbage", "echo-net", false, 120, echo_net_abuse),
     ]
 }
@@ -193,90 +191,8 @@ fn uart_echo(s: &Scripted<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// echo-net booted with its echo (TCP and UDP) and control ports
-/// forwarded from free host ports.
-struct EchoNet {
-    running: Running,
-    echo_port: u16,
-    control_port: u16,
-}
-
-fn fail(running: &Running, message: impl Into<String>) -> Failure {
-    failure(message, &running.console())
-}
-
-fn boot_echo_net(s: &Scripted<'_>) -> Result<EchoNet, Failure> {
-    let no_port = |e: std::io::Error| failure(format!("no free host port: {e}"), "");
-    let echo_port = net::free_port().map_err(no_port)?;
-    let mut control_port = net::free_port().map_err(no_port)?;
-    while control_port == echo_port {
-        control_port = net::free_port().map_err(no_port)?;
-    }
-    let mut options = s.options.clone();
-    options.tcp_forwards.push((echo_port, net::ECHO_PORT));
-    options.udp_forwards.push((echo_port, net::ECHO_PORT));
-    options.udp_forwards.push((control_port, net::CONTROL_PORT));
-    let running = harness::spawn(s.board.qemu, &s.board.qemu_args(s.image, &options)).map_err(|e| failure(e.to_string(), ""))?;
-    if !running.wait_for("echo-net: listening on 10.0.2.15:7", Duration::from_secs(20)) {
-        return Err(fail(&running, "no listening line"));
-    }
-    Ok(EchoNet { running, echo_port, control_port })
-}
-
-impl EchoNet {
-    /// Asks for `stats` (the drop counters must be in the reply and on the
-    /// console), then ends the image with `quit`, which must exit 0.
-    fn stats_and_quit(self) -> Result<BTreeMap<String, u64>, Failure> {
-        let line = net::control(self.control_port, "stats", Duration::from_secs(2))
-            .map_err(|e| fail(&self.running, format!("no stats reply: {e}")))?;
-        let stats = net::parse_stats(&line);
-        if !["runt", "oversized", "overruns"].iter().all(|key| stats.contains_key(*key)) {
-            return Err(fail(&self.running, format!("stats reply lacks drop counters: {line}")));
-        }
-        net::control_no_reply(self.control_port, "quit").map_err(|e| fail(&self.running, e.to_string()))?;
-        let outcome = self.running.finish(Duration::from_secs(10));
-        let wanted = ["echo-net: dropped frames: runt=", "echo-net: quit"];
-        if let Some(missing) = harness::missing_in_order(&outcome.console, &wanted) {
-            return Err(failure(format!("console lacks {missing:?}"), &outcome.console));
-        }
-        if outcome.status != Some(0) {
-            return Err(failure(format!("exit status {:?}", outcome.status), &outcome.console));
-        }
-        Ok(stats)
-    }
-}
-
-fn echo_net_tcp(s: &Scripted<'_>) -> Result<(), Failure> {
-    let echo_net = boot_echo_net(s)?;
-    net::tcp_echo_concurrently(echo_net.echo_port, 4, 1 << 20, 0x7c9, Duration::from_secs(80))
-        .map_err(|e| fail(&echo_net.running, e))?;
-    let stats = echo_net.stats_and_quit()?;
-    if stats.get("tcp_bytes") != Some(&(4 << 20)) {
-        return Err(failure(format!("guest counted {:?} TCP bytes, expected {}", stats.get("tcp_bytes"), 4 << 20), ""));
-    }
-    Ok(())
-}
-
-fn echo_net_udp(s: &Scripted<'_>) -> Result<(), Failure> {
-    let echo_net = boot_echo_net(s)?;
-    net::udp_echo_lengths(echo_net.echo_port, 1..=1400, 0x0d9).map_err(|e| fail(&echo_net.running, e))?;
-    echo_net.stats_and_quit().map(drop)
-}
-
 fn echo_net_abuse(s: &Scripted<'_>) -> Result<(), Failure> {
-    let echo_net = boot_echo_net(s)?;
-    let port = echo_net.echo_port;
-    let flood = std::thread::spawn(move || net::udp_flood(port, 10_000, 0xf100d));
-    net::tcp_garbage(port, 24, 0x6a7b).map_err(|e| fail(&echo_net.running, format!("garbage connections: {e}")))?;
-    flood
-        .join()
-        .map_err(|_| fail(&echo_net.running, "flood thread panicked"))?
-        .map_err(|e| fail(&echo_net.running, format!("flood: {e}")))?;
-    // Still serving: several TCP clients and UDP of a few sizes.
-    net::tcp_echo_concurrently(port, 4, 64 * 1024, 0xa11e, Duration::from_secs(40))
-        .map_err(|e| fail(&echo_net.running, format!("after the abuse: {e}")))?;
-    net::udp_echo_lengths(port, [1, 512, 1400], 0xa11f).map_err(|e| fail(&echo_net.running, format!("after the abuse: {e}")))?;
-    echo_net.stats_and_quit().map(drop)
+    echo_net::abuse(s, Flood::DuringGarbage)
 }
 
 #[cfg(test)]

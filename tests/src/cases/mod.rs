@@ -87,6 +87,7 @@ pub fn all() -> Vec<Case> {
     cases
 }
 
+mod echo_net;
 mod ipc;
 mod mbv;
 mod pbx;
