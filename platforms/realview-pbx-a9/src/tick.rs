@@ -1,11 +1,10 @@
 //! The periodic tick (the kernel's time slice) on SP804 dual timer 2/3,
-//! which nothing else uses: its one-shot alarm re-armed every period.
+//! which nothing else uses: its second timer in periodic mode.
 //! Started by the first [`set_handler`], so images without a kernel run
 //! without a periodic interrupt.
 
 use core::ptr::NonNull;
 
-use ferrode_hal::Alarm;
 use ferrode_sp804::{Prescale, Regs, Sp804};
 use volatile::VolatilePtr;
 
@@ -21,42 +20,34 @@ type Timer = Sp804<VolatilePtr<'static, Regs>>;
 static TIMER: Shared<Option<Timer>> = Shared::new(None);
 static HANDLER: Shared<Option<fn()>> = Shared::new(None);
 
-const PERIOD_TICKS: u64 = (TIMER_CLOCK_HZ / TICK_HZ) as u64;
+const PERIOD_TICKS: u32 = TIMER_CLOCK_HZ / TICK_HZ;
 
 /// Calls `handler` from the tick interrupt, `TICK_HZ` times a second.
 pub fn set_handler(handler: fn()) {
     HANDLER.with(|slot| *slot = Some(handler));
-    let started = TIMER.with(|slot| {
+    let newly_started = TIMER.with(|slot| {
         if slot.is_some() {
-            return true;
+            return false;
         }
         // SAFETY: TIMER23_BASE is SP804 dual timer 2/3 on this board (DUI
         // 0440 table 4-1), used by nothing but this module.
         let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(TIMER23_BASE as *mut Regs)) };
         match Sp804::new(registers, TIMER_CLOCK_HZ, Prescale::Divide1) {
-            Ok(mut timer) => {
-                timer.arm_after(PERIOD_TICKS);
+            Ok(mut timer) if timer.start_periodic(PERIOD_TICKS).is_ok() => {
                 *slot = Some(timer);
-                false
+                true
             }
-            Err(_) => true,
+            _ => false,
         }
     });
-    if !started {
+    if newly_started {
         // TIMER23_IRQ is a valid SPI of this GIC.
         let _ = irq::register(TIMER23_IRQ, on_interrupt);
     }
 }
 
 fn on_interrupt() {
-    let expired = TIMER.with(|slot| {
-        let Some(timer) = slot else { return false };
-        let expired = timer.handle_interrupt();
-        if expired {
-            timer.arm_after(PERIOD_TICKS);
-        }
-        expired
-    });
+    let expired = TIMER.with(|slot| slot.as_mut().is_some_and(|timer| timer.handle_interrupt()));
     if expired && let Some(handler) = HANDLER.with(|slot| *slot) {
         handler();
     }

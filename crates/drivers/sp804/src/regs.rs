@@ -163,5 +163,7 @@ pub(crate) mod control {
     pub const TIMER_SIZE_32: u32 = 1 << 1;
     pub const TIMER_PRE_SHIFT: u32 = 2;
     pub const INT_ENABLE: u32 = 1 << 5;
+    /// TimerMode: 1 = periodic (reload from TimerXLoad at 0), 0 = free-running.
+    pub const PERIODIC: u32 = 1 << 6;
     pub const TIMER_EN: u32 = 1 << 7;
 }

@@ -76,6 +76,33 @@ fn alarm_longer_than_the_counter_chains_periods() {
 }
 
 #[test]
+fn periodic_mode_interrupts_every_period_without_rearming() {
+    let (mut timer, model) = started(Prescale::Divide1);
+    assert_eq!(timer.start_periodic(0), Err(Error::ZeroPeriod));
+    timer.start_periodic(10_000).unwrap();
+    // The first period runs from the load: one tick shorter.
+    model.0.borrow_mut().advance(9_998);
+    assert!(!timer.handle_interrupt());
+    model.0.borrow_mut().advance(1);
+    assert!(timer.handle_interrupt());
+    for period in 1..4 {
+        model.0.borrow_mut().advance(9_999);
+        assert!(!timer.handle_interrupt(), "period {period} reported early");
+        model.0.borrow_mut().advance(1);
+        assert!(timer.handle_interrupt(), "period {period} not reported");
+        assert!(!timer.handle_interrupt(), "a period is reported once");
+    }
+    // The clock on timer 1 is unaffected.
+    assert_eq!(timer.now(), 39_999);
+    // Arming the alarm leaves periodic mode.
+    timer.arm_after(5);
+    model.0.borrow_mut().advance(10_000);
+    assert!(timer.take_expired());
+    model.0.borrow_mut().advance(10_000);
+    assert!(!timer.take_expired(), "one-shot again after arm_after");
+}
+
+#[test]
 fn rearming_replaces_and_disarming_discards() {
     let (mut timer, model) = started(Prescale::Divide1);
     timer.arm_after(10);

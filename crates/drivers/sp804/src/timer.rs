@@ -1,4 +1,5 @@
-//! The SP804 driver: a 64-bit monotonic clock on timer 1, an alarm on timer 2.
+//! The SP804 driver: a 64-bit monotonic clock on timer 1; timer 2 is a
+//! one-shot alarm or a periodic interrupt.
 
 use ferrode_hal::{Alarm, Monotonic, ns_to_ticks};
 
@@ -46,6 +47,8 @@ pub struct Sp804<R> {
     elapsed: u64,
     /// Alarm ticks still to run after the current 32-bit period.
     alarm_remaining: u64,
+    /// Timer 2 runs in periodic mode (see [`Sp804::start_periodic`]).
+    periodic: bool,
 }
 
 impl<R: Registers> Sp804<R> {
@@ -68,6 +71,7 @@ impl<R: Registers> Sp804<R> {
             last_count: u32::MAX,
             elapsed: 0,
             alarm_remaining: 0,
+            periodic: false,
         };
         for counter in [Counter::Timer1, Counter::Timer2] {
             timer
@@ -93,6 +97,32 @@ impl<R: Registers> Sp804<R> {
     /// [`Alarm::take_expired`]; true when the alarm has fully run out.
     pub fn handle_interrupt(&mut self) -> bool {
         self.take_expired()
+    }
+
+    /// Runs timer 2 in periodic mode (TRM 2.3.2): an interrupt every
+    /// `period` ticks, reloaded by the hardware so periods do not drift
+    /// with interrupt latency. The counter spends one tick on the reload
+    /// after reaching zero, so TimerXLoad holds `period - 1` and the first
+    /// period (counted from the load itself) is one tick shorter.
+    /// [`Sp804::handle_interrupt`] then reports each period once. Replaces the alarm until the next [`Alarm::arm_after`]
+    /// or [`Alarm::disarm`].
+    pub fn start_periodic(&mut self, period: u32) -> Result<(), Error> {
+        if period == 0 {
+            return Err(Error::ZeroPeriod);
+        }
+        self.alarm_remaining = 0;
+        self.periodic = true;
+        let timer = Counter::Timer2;
+        self.registers.write_register(Register::Control(timer), 0);
+        self.registers.write_register(Register::IntClr(timer), 1);
+        self.registers.write_register(Register::Load(timer), period - 1);
+        let periodic = control::TIMER_EN
+            | control::PERIODIC
+            | control::TIMER_SIZE_32
+            | control::INT_ENABLE
+            | self.prescale.control_bits();
+        self.registers.write_register(Register::Control(timer), periodic);
+        Ok(())
     }
 
     /// Gives back the register access.
@@ -138,11 +168,13 @@ impl<R: Registers> Monotonic for Sp804<R> {
 
 impl<R: Registers> Alarm for Sp804<R> {
     fn arm_after(&mut self, ticks: u64) {
+        self.periodic = false;
         self.alarm_remaining = ticks;
         self.start_alarm_period();
     }
 
     fn disarm(&mut self) {
+        self.periodic = false;
         self.alarm_remaining = 0;
         self.registers
             .write_register(Register::Control(Counter::Timer2), 0);
@@ -156,6 +188,9 @@ impl<R: Registers> Alarm for Sp804<R> {
         }
         self.registers
             .write_register(Register::IntClr(Counter::Timer2), 1);
+        if self.periodic {
+            return true;
+        }
         if self.alarm_remaining > 0 {
             self.start_alarm_period();
             return false;
