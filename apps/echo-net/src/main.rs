@@ -20,7 +20,7 @@ use ferrode_hal::{Alarm, EthernetDevice, FrameCounters, Monotonic};
 use ferrode_net::echo::{self, Echo, EchoBuffers};
 use ferrode_net::smoltcp::iface::SocketStorage;
 use ferrode_net::smoltcp::time::Duration;
-use ferrode_net::{Ipv4Config, Stack, StaticCell};
+use ferrode_net::{ConstStaticCell, Ipv4Config, Stack};
 
 use control::{Command, Control, ControlBuffers, Idle};
 
@@ -29,10 +29,10 @@ ferrode_board::entry!(main);
 /// Socket slots: the echo service's TCP sockets, its UDP socket, control.
 const SOCKET_COUNT: usize = echo::TCP_SOCKETS + 2;
 
-static SOCKETS: StaticCell<[SocketStorage<'static>; SOCKET_COUNT]> =
-    StaticCell::new([const { SocketStorage::EMPTY }; SOCKET_COUNT]);
-static ECHO_BUFFERS: StaticCell<EchoBuffers> = StaticCell::new(EchoBuffers::new());
-static CONTROL_BUFFERS: StaticCell<ControlBuffers> = StaticCell::new(ControlBuffers::new());
+static SOCKETS: ConstStaticCell<[SocketStorage<'static>; SOCKET_COUNT]> =
+    ConstStaticCell::new([const { SocketStorage::EMPTY }; SOCKET_COUNT]);
+static ECHO_BUFFERS: ConstStaticCell<EchoBuffers> = ConstStaticCell::new(EchoBuffers::new());
+static CONTROL_BUFFERS: ConstStaticCell<ControlBuffers> = ConstStaticCell::new(ControlBuffers::new());
 
 /// The 32-bit instructions-retired counter, extended to 64 bits by reading
 /// it at least once per 2^32 instructions (every loop round does).
@@ -77,7 +77,7 @@ fn main() -> u32 {
         }
     };
     let (Some(sockets), Some(echo_buffers), Some(control_buffers)) =
-        (SOCKETS.take(), ECHO_BUFFERS.take(), CONTROL_BUFFERS.take())
+        (SOCKETS.try_take(), ECHO_BUFFERS.try_take(), CONTROL_BUFFERS.try_take())
     else {
         unreachable!("main runs once")
     };

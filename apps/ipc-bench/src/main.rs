@@ -10,7 +10,7 @@
 
 use core::hint::black_box;
 
-use ferrode_board::kernel::{self, BoardEntrypoint, KernelError, StaticCell, kernel};
+use ferrode_board::kernel::{self, BoardEntrypoint, KernelError, ConstStaticCell, kernel};
 use ferrode_board::{BOARD_NAME, arch, exit_code, println};
 use ferrode_ipc::{Capability, RpcObject, TransportError, Utcb, Words};
 
@@ -75,9 +75,9 @@ impl Bench for BenchServer {
 
 const ITERATIONS: u32 = 1000;
 
-static EP_STACK: StaticCell<[u8; 8192]> = StaticCell::new([0; 8192]);
-static EP_UTCB: StaticCell<Utcb> = StaticCell::new(Utcb::new());
-static SERVER: StaticCell<RpcObject<dyn Bench, BenchServer>> = StaticCell::new(RpcObject::new(BenchServer));
+static EP_STACK: ConstStaticCell<[u8; 8192]> = ConstStaticCell::new([0; 8192]);
+static EP_UTCB: ConstStaticCell<Utcb> = ConstStaticCell::new(Utcb::new());
+static SERVER: ConstStaticCell<RpcObject<dyn Bench, BenchServer>> = ConstStaticCell::new(RpcObject::new(BenchServer));
 
 /// Average instructions of `body` over [`ITERATIONS`] runs (loop included).
 #[inline(never)]
@@ -126,10 +126,10 @@ fn run() -> Result<bool, KernelError> {
     let k = kernel();
     let root = kernel::init(1)?;
     let server_component = k.create_component("bench-server")?;
-    let stack = EP_STACK.take().ok_or(KernelError::InvalidThread)?;
-    let utcb = EP_UTCB.take().ok_or(KernelError::InvalidThread)?;
+    let stack = EP_STACK.try_take().ok_or(KernelError::InvalidThread)?;
+    let utcb = EP_UTCB.try_take().ok_or(KernelError::InvalidThread)?;
     let entrypoint = BoardEntrypoint::new(k, server_component, "bench-ep", 3, stack, utcb)?;
-    let object = SERVER.take().ok_or(KernelError::InvalidThread)?;
+    let object = SERVER.try_take().ok_or(KernelError::InvalidThread)?;
     let in_server: Capability<dyn Bench> = entrypoint.manage(object)?;
     let selector = k.delegate(server_component, in_server.selector(), root)?;
     let capability: Capability<dyn Bench> = Capability::from_selector(selector);

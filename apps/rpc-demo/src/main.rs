@@ -15,7 +15,7 @@ mod server;
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ferrode_board::kernel::{self, BoardEntrypoint, KernelError, StaticCell, kernel};
+use ferrode_board::kernel::{self, BoardEntrypoint, KernelError, ConstStaticCell, kernel};
 use ferrode_board::{BOARD_NAME, exit_code, println};
 use ferrode_ipc::{CapSel, Capability, RpcObject, TransportError, Utcb};
 
@@ -26,18 +26,18 @@ ferrode_board::entry!(main);
 
 const STACK: usize = 8 * 1024;
 
-static EP_STACK: StaticCell<[u8; STACK]> = StaticCell::new([0; STACK]);
-static EP_UTCB: StaticCell<Utcb> = StaticCell::new(Utcb::new());
-static CLIENT_STACK: StaticCell<[u8; STACK]> = StaticCell::new([0; STACK]);
-static CLIENT_UTCB: StaticCell<Utcb> = StaticCell::new(Utcb::new());
-static INTRUDER_STACK: StaticCell<[u8; STACK]> = StaticCell::new([0; STACK]);
-static INTRUDER_UTCB: StaticCell<Utcb> = StaticCell::new(Utcb::new());
-static SPINNER_STACKS: [StaticCell<[u8; 2048]>; 2] = [StaticCell::new([0; 2048]), StaticCell::new([0; 2048])];
-static SPINNER_UTCBS: [StaticCell<Utcb>; 2] = [StaticCell::new(Utcb::new()), StaticCell::new(Utcb::new())];
+static EP_STACK: ConstStaticCell<[u8; STACK]> = ConstStaticCell::new([0; STACK]);
+static EP_UTCB: ConstStaticCell<Utcb> = ConstStaticCell::new(Utcb::new());
+static CLIENT_STACK: ConstStaticCell<[u8; STACK]> = ConstStaticCell::new([0; STACK]);
+static CLIENT_UTCB: ConstStaticCell<Utcb> = ConstStaticCell::new(Utcb::new());
+static INTRUDER_STACK: ConstStaticCell<[u8; STACK]> = ConstStaticCell::new([0; STACK]);
+static INTRUDER_UTCB: ConstStaticCell<Utcb> = ConstStaticCell::new(Utcb::new());
+static SPINNER_STACKS: [ConstStaticCell<[u8; 2048]>; 2] = [ConstStaticCell::new([0; 2048]), ConstStaticCell::new([0; 2048])];
+static SPINNER_UTCBS: [ConstStaticCell<Utcb>; 2] = [ConstStaticCell::new(Utcb::new()), ConstStaticCell::new(Utcb::new())];
 /// Loop iterations of each spinner.
 static SPINS: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
 static SPINNER_DONE: AtomicU32 = AtomicU32::new(0);
-static CALCULATOR: StaticCell<Option<RpcObject<dyn Calculator, CalculatorServer>>> = StaticCell::new(None);
+static CALCULATOR: ConstStaticCell<Option<RpcObject<dyn Calculator, CalculatorServer>>> = ConstStaticCell::new(None);
 
 /// Failed checks, from any component.
 static FAILURES: AtomicU32 = AtomicU32::new(0);
@@ -69,8 +69,8 @@ fn main() -> u32 {
     if failures == 0 { exit_code::SUCCESS } else { exit_code::FAILURE }
 }
 
-fn take<T>(cell: &'static StaticCell<T>) -> Result<&'static mut T, KernelError> {
-    cell.take().ok_or(KernelError::InvalidThread)
+fn take<T>(cell: &'static ConstStaticCell<T>) -> Result<&'static mut T, KernelError> {
+    cell.try_take().ok_or(KernelError::InvalidThread)
 }
 
 fn compose_and_run() -> Result<(), KernelError> {

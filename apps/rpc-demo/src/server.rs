@@ -2,7 +2,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ferrode_board::kernel::{BoardEntrypoint, StaticCell};
+use ferrode_board::kernel::{BoardEntrypoint, ConstStaticCell};
 use ferrode_ipc::{Capability, RpcObject};
 
 use crate::interface::{Base, CalcError, Calculator, Counter};
@@ -25,7 +25,7 @@ type CounterObject = RpcObject<dyn Counter, CounterServer>;
 
 const COUNTERS: usize = 2;
 static VALUES: [AtomicU32; COUNTERS] = [AtomicU32::new(0), AtomicU32::new(0)];
-static COUNTER_OBJECTS: [StaticCell<Option<CounterObject>>; COUNTERS] = [StaticCell::new(None), StaticCell::new(None)];
+static COUNTER_OBJECTS: [ConstStaticCell<Option<CounterObject>>; COUNTERS] = [ConstStaticCell::new(None), ConstStaticCell::new(None)];
 
 /// The calculator. It keeps a handle of its own entrypoint to manage and
 /// dissolve the counters it hands out.
@@ -68,7 +68,7 @@ impl Calculator for CalculatorServer {
 
     fn new_counter(&mut self) -> Result<Capability<dyn Counter>, CalcError> {
         let index = self.next_counter;
-        let slot = COUNTER_OBJECTS.get(index).and_then(StaticCell::take).ok_or(CalcError::OutOfCounters)?;
+        let slot = COUNTER_OBJECTS.get(index).and_then(ConstStaticCell::try_take).ok_or(CalcError::OutOfCounters)?;
         let object = slot.insert(RpcObject::new(CounterServer { value: &VALUES[index] }));
         let capability = self.entrypoint.manage::<dyn Counter, _>(object).map_err(|_| CalcError::OutOfCounters)?;
         self.next_counter += 1;

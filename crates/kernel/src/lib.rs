@@ -38,7 +38,6 @@ mod ids;
 mod kernel;
 mod sched;
 mod state;
-mod static_cell;
 
 pub use arch::{Arch, ThreadEntry};
 pub use capspace::CapEntry;
@@ -49,7 +48,7 @@ pub use kernel::Kernel;
 pub use state::{
     MAX_COMPONENTS, MAX_OBJECTS, MAX_SIGNALS, MAX_THREADS, CAP_SLOTS, PRIORITIES, ThreadState,
 };
-pub use static_cell::StaticCell;
+pub use static_cell::ConstStaticCell;
 
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,7 @@
 //! tests can drive it through two stacks wired back to back.
 //!
 //! Nothing here knows a board: the platform supplies the device and the
-//! clock, the application supplies socket buffers (see [`StaticCell`]).
+//! clock, the application supplies socket buffers (see [`ConstStaticCell`]).
 #![no_std]
 
 #[cfg(test)]
@@ -19,7 +19,6 @@ extern crate std;
 pub mod echo;
 mod phy;
 mod stack;
-mod static_cell;
 
 #[cfg(test)]
 mod tests;
@@ -27,4 +26,4 @@ mod tests;
 pub use phy::{Phy, PhyRxToken, PhyTxToken};
 pub use smoltcp;
 pub use stack::{Ipv4Config, Stack, instant_from_ns};
-pub use static_cell::StaticCell;
+pub use static_cell::ConstStaticCell;

@@ -57,9 +57,9 @@ pub fn client<I: ?Sized>(capability: ipc::Capability<I>) -> ipc::Client<I, Trans
 /// An entrypoint on this board.
 pub type BoardEntrypoint = Entrypoint<Cpu>;
 
-static MAIN_UTCB: StaticCell<ipc::Utcb> = StaticCell::new(ipc::Utcb::new());
-static IDLE_UTCB: StaticCell<ipc::Utcb> = StaticCell::new(ipc::Utcb::new());
-static IDLE_STACK: StaticCell<[u8; 1024]> = StaticCell::new([0; 1024]);
+static MAIN_UTCB: ConstStaticCell<ipc::Utcb> = ConstStaticCell::new(ipc::Utcb::new());
+static IDLE_UTCB: ConstStaticCell<ipc::Utcb> = ConstStaticCell::new(ipc::Utcb::new());
+static IDLE_STACK: ConstStaticCell<[u8; 1024]> = ConstStaticCell::new([0; 1024]);
 
 /// Makes the boot thread the first thread (priority `priority`) of the
 /// root component, starts the idle thread, and starts time slicing: the
@@ -67,7 +67,7 @@ static IDLE_STACK: StaticCell<[u8; 1024]> = StaticCell::new([0; 1024]);
 /// woken by interrupts run as soon as the interrupt is done. Call once,
 /// first.
 pub fn init(priority: u8) -> Result<ComponentId, KernelError> {
-    let (Some(utcb), Some(idle_stack), Some(idle_utcb)) = (MAIN_UTCB.take(), IDLE_STACK.take(), IDLE_UTCB.take()) else {
+    let (Some(utcb), Some(idle_stack), Some(idle_utcb)) = (MAIN_UTCB.try_take(), IDLE_STACK.try_take(), IDLE_UTCB.try_take()) else {
         return Err(KernelError::InvalidThread);
     };
     let root = KERNEL.init("root", priority, utcb, idle_stack, idle_utcb)?;
