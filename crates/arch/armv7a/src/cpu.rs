@@ -27,8 +27,7 @@ fn semihosting_call(operation: u32, parameter: usize) -> usize {
 
 /// Ends the program with `code` as the emulator's exit status.
 pub fn exit(code: u32) -> ! {
-    let block = semihosting::exit_block(code);
-    semihosting_call(semihosting::SYS_EXIT_EXTENDED, block.as_ptr() as usize);
+    semihosting::exit(semihosting_call, code);
     // Without a semihosting host there is nowhere to go: stop here.
     loop {
         // SAFETY: `wfi` only waits for an interrupt; interrupts are masked
@@ -39,12 +38,7 @@ pub fn exit(code: u32) -> ! {
 
 /// Reads the semihosting command line (the program name and arguments).
 pub fn cmdline(buffer: &mut [u8]) -> Option<&str> {
-    let mut block = [buffer.as_mut_ptr() as usize, buffer.len()];
-    let status = semihosting_call(semihosting::SYS_GET_CMDLINE, block.as_mut_ptr() as usize);
-    if status != 0 {
-        return None;
-    }
-    semihosting::cmdline_text(buffer, block[1])
+    semihosting::cmdline(semihosting_call, buffer)
 }
 
 /// Runs `f` with IRQs and FIQs masked, restoring the previous mask after.

@@ -13,7 +13,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod fault;
-pub mod semihosting;
+pub use ferrode_semihosting as semihosting;
 
 #[cfg(target_arch = "arm")]
 mod asm;

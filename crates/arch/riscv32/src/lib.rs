@@ -16,7 +16,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod fault;
-pub mod semihosting;
+pub use ferrode_semihosting as semihosting;
 
 #[cfg(target_arch = "riscv32")]
 mod asm;
