@@ -62,12 +62,9 @@ pub(crate) struct Thread {
     sendq_next: Option<ThreadId>,
     /// Server: the caller whose request it is serving.
     reply_to: Option<ThreadId>,
-    /// Server: the object the current request was sent to.
-    pub(crate) received: Option<ObjectId>,
     /// Server: the dispatcher of that object (looked up at delivery).
     pub(crate) received_dispatch: Option<NonNull<dyn Dispatch>>,
-    /// Caller: the server it called and the object (and generation).
-    partner: Option<ThreadId>,
+    /// Caller: the object it called (and its generation then).
     call_object: (ObjectId, u32),
     /// Caller: 0 or the TransportError code of a failed call.
     pub(crate) ipc_error: u32,
@@ -87,9 +84,7 @@ impl Thread {
         sendq_tail: None,
         sendq_next: None,
         reply_to: None,
-        received: None,
         received_dispatch: None,
-        partner: None,
         call_object: (ObjectId(0), 0),
         ipc_error: 0,
         signal_count: 0,
@@ -373,7 +368,6 @@ impl State {
         let t = &mut self.threads[caller.index()];
         if matches!(t.state, ThreadState::SendQueued | ThreadState::AwaitingReply) {
             t.ipc_error = error.code();
-            t.partner = None;
             self.make_ready(caller);
         }
     }
@@ -468,7 +462,6 @@ impl State {
         let dispatch = self.objects[object.index()].dispatch;
         let s = &mut self.threads[server.index()];
         s.reply_to = Some(caller);
-        s.received = Some(object);
         s.received_dispatch = dispatch;
         self.threads[caller.index()].state = ThreadState::AwaitingReply;
     }
@@ -487,7 +480,6 @@ impl State {
         let server = target.entrypoint;
         let t = &mut self.threads[caller.index()];
         t.ipc_error = 0;
-        t.partner = Some(server);
         t.call_object = (object, generation);
         match self.threads[server.index()].state {
             ThreadState::Waiting => {
@@ -545,7 +537,6 @@ impl State {
             self.deliver_reply(server, caller);
             let s = &mut self.threads[server.index()];
             s.reply_to = None;
-            s.received = None;
             s.received_dispatch = None;
             s.state = ThreadState::Waiting;
             return Some(self.run(server, caller));
@@ -564,7 +555,6 @@ impl State {
             utcb.cap_count = 0;
             utcb.error = error.code();
         }
-        self.threads[caller.index()].partner = None;
     }
 
     #[inline(never)]
@@ -579,7 +569,6 @@ impl State {
                 self.fail_caller(caller, TransportError::ServerDead);
             }
         }
-        self.threads[server.index()].received = None;
         self.threads[server.index()].received_dispatch = None;
         if self.receive_queued() {
             if let Some(caller) = replied {

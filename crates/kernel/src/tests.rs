@@ -139,8 +139,7 @@ impl World {
             steps += 1;
             assert!(steps < 100, "no progress");
             let server = self.state.current;
-            let object = self.state.threads[server.index()].received.expect("a server with a request");
-            let mut target = self.state.objects[object.index()].dispatch.expect("live object");
+            let mut target = self.state.threads[server.index()].received_dispatch.expect("a server with a request");
             // SAFETY: the server's own leaked UTCB and a leaked object; the
             // simulated threads run one at a time.
             unsafe { target.as_mut().dispatch(&mut *self.state.threads[server.index()].utcb) };
