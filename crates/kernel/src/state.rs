@@ -478,9 +478,7 @@ impl State {
             return Err(TransportError::ServerDead);
         }
         let server = target.entrypoint;
-        let t = &mut self.threads[caller.index()];
-        t.ipc_error = 0;
-        t.call_object = (object, generation);
+        self.threads[caller.index()].ipc_error = 0;
         match self.threads[server.index()].state {
             ThreadState::Waiting => {
                 self.transfer(caller, server, object.index())?;
@@ -495,6 +493,9 @@ impl State {
                 if utcb.word_count as usize > MSG_WORDS || utcb.cap_count as usize > MSG_CAPS {
                     return Err(TransportError::WrongLength);
                 }
+                // Delivery happens later: remember which object (and which
+                // generation of it) was called, to refuse it if revoked.
+                self.threads[caller.index()].call_object = (object, generation);
                 self.push_sendq(server, caller);
                 Ok(self.block_current(ThreadState::SendQueued))
             }
