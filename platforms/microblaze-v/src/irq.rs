@@ -120,8 +120,6 @@ pub fn in_interrupt() -> bool {
     IN_INTERRUPT.load(Ordering::Relaxed)
 }
 
-/// Interrupt entry from the trap vector (machine external interrupt), with
-/// interrupts masked.
 /// Installs `hook`, run at the very end of every interrupt (after the
 /// AXI INTC acknowledge), on the interrupted thread's stack with
 /// interrupts masked: where the kernel switches threads after an interrupt.
@@ -138,6 +136,8 @@ pub(crate) fn run_exit_hook() {
 
 static EXIT_HOOK: IrqShared<fn()> = IrqShared::new();
 
+/// Interrupt entry from the trap vector (machine external interrupt), with
+/// interrupts masked.
 pub(crate) fn dispatch() {
     let Some(intc) = INTC.get() else {
         panic!("interrupt before the interrupt controller was initialised");

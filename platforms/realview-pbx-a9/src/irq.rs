@@ -105,8 +105,6 @@ fn with_gic<R>(f: impl FnOnce(&mut Gic<Mmio<'static>>) -> Result<R, Error>) -> R
     })
 }
 
-/// The IRQ exception: acknowledge, dispatch, end of interrupt, until no
-/// interrupt is pending.
 /// Installs `hook`, run at the very end of every interrupt (after the
 /// GIC's end-of-interrupt), on the interrupted thread's stack with IRQs
 /// masked: where the kernel switches threads after an interrupt.
@@ -121,6 +119,8 @@ pub(crate) fn run_exit_hook() {
     }
 }
 
+/// The IRQ exception: acknowledge, dispatch, end of interrupt, until no
+/// interrupt is pending.
 pub(crate) fn dispatch() {
     for round in 0u32.. {
         let Some(interrupt) = GIC.with(|gic| gic.as_mut().and_then(|gic| gic.acknowledge())) else {
