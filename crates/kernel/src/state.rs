@@ -611,16 +611,9 @@ impl State {
     /// switches only at interrupt exit ([`State::interrupt_exit`]), after
     /// the interrupt controller has been told the interrupt is done.
     pub(crate) fn submit_signal_deferred(&mut self, signal: SignalId) {
-        let Some(slot) = self.signals.get_mut(signal.index()) else { return };
-        if !slot.used {
-            return;
+        if self.count_signal(signal) {
+            self.resched = true;
         }
-        slot.count = slot.count.saturating_add(1);
-        let Some(waiter) = slot.waiter.take() else { return };
-        let count = core::mem::take(&mut slot.count);
-        self.threads[waiter.index()].signal_count = count;
-        self.make_ready(waiter);
-        self.resched = true;
     }
 
     /// Timer interrupt: ask for round-robin at interrupt exit.
@@ -638,16 +631,22 @@ impl State {
 
     /// Submits `signal` from thread context (may switch to the waiter).
     pub(crate) fn submit_signal(&mut self, signal: SignalId) -> Option<Switch> {
-        let slot = self.signals.get_mut(signal.index())?;
+        if self.count_signal(signal) { self.preempt_if_needed(false) } else { None }
+    }
+
+    /// Counts one submission of `signal`; if a thread waits on it, hands it
+    /// the count and makes it ready. Returns whether a thread was woken.
+    fn count_signal(&mut self, signal: SignalId) -> bool {
+        let Some(slot) = self.signals.get_mut(signal.index()) else { return false };
         if !slot.used {
-            return None;
+            return false;
         }
         slot.count = slot.count.saturating_add(1);
-        let waiter = slot.waiter.take()?;
+        let Some(waiter) = slot.waiter.take() else { return false };
         let count = core::mem::take(&mut slot.count);
         self.threads[waiter.index()].signal_count = count;
         self.make_ready(waiter);
-        self.preempt_if_needed(false)
+        true
     }
 
     /// Waits for the signal `selector` designates; the count is delivered
