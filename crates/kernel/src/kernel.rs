@@ -249,12 +249,6 @@ impl<A: Arch> Kernel<A> {
         )
     }
 
-    /// Timer tick (from the timer interrupt): round-robin within the
-    /// running thread's priority.
-    pub fn tick(&self) {
-        self.enter(|state| (state.tick(), ()), |_, ()| ());
-    }
-
     /// Lets other ready threads of the same priority run.
     pub fn yield_now(&self) {
         self.enter(|state| (state.yield_now(), ()), |_, ()| ());

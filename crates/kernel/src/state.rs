@@ -339,11 +339,6 @@ impl State {
         self.preempt_if_needed(false)
     }
 
-    /// Timer tick: round-robin among the current priority.
-    pub(crate) fn tick(&mut self) -> Option<Switch> {
-        self.preempt_if_needed(true)
-    }
-
     /// The current thread gives up the CPU to others of its priority.
     pub(crate) fn yield_now(&mut self) -> Option<Switch> {
         self.preempt_if_needed(true)

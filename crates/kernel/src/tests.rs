@@ -296,7 +296,7 @@ fn a_busy_server_queues_callers_and_a_dead_one_fails_them() {
     assert_eq!(world.state.current, world.entrypoint);
     // Preempt the server in favour of `second` (equal priority queue).
     world.state.threads[world.entrypoint.index()].priority = 2;
-    assert_eq!(world.state.tick(), Some(Switch { from: world.entrypoint, to: second }));
+    assert_eq!(world.state.yield_now(), Some(Switch { from: world.entrypoint, to: second }));
     {
         let request = world.utcb();
         request.label = 0;
@@ -322,7 +322,7 @@ fn queued_requests_are_served_in_order() {
     world.utcb().word_count = 0;
     world.state.call(demo).unwrap();
     world.state.threads[world.entrypoint.index()].priority = 2;
-    world.state.tick();
+    world.state.yield_now();
     world.utcb().label = 0;
     world.utcb().word_count = 0;
     world.state.call(demo).unwrap();
@@ -361,13 +361,13 @@ fn ticks_round_robin_within_a_priority_and_respect_higher_ones() {
     let mut world = World::new();
     let a = world.state.add_thread(world.root, "a", 2, 0, utcb(), false).unwrap();
     let b = world.state.add_thread(world.root, "b", 2, 0, utcb(), false).unwrap();
-    assert_eq!(world.state.tick(), Some(Switch { from: world.main, to: a }));
-    assert_eq!(world.state.tick(), Some(Switch { from: a, to: b }));
-    assert_eq!(world.state.tick(), Some(Switch { from: b, to: world.main }));
+    assert_eq!(world.state.yield_now(), Some(Switch { from: world.main, to: a }));
+    assert_eq!(world.state.yield_now(), Some(Switch { from: a, to: b }));
+    assert_eq!(world.state.yield_now(), Some(Switch { from: b, to: world.main }));
     // A low-priority thread never preempts.
     let low = world.state.add_thread(world.root, "low", 1, 0, utcb(), false).unwrap();
     for _ in 0..6 {
-        let switch = world.state.tick().unwrap();
+        let switch = world.state.yield_now().unwrap();
         assert_ne!(switch.to, low);
     }
     assert_eq!(world.state.add_thread(world.root, "bad", 0, 0, utcb(), false), Err(crate::KernelError::InvalidPriority));
