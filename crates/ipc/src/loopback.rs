@@ -113,7 +113,10 @@ impl<const N: usize> Transport for Loopback<'_, N> {
         self.server.words = [STALE_WORD; crate::MSG_WORDS];
         self.server.caps = [CapSel(STALE_WORD as u32); crate::MSG_CAPS];
         self.server.copy_message_from(&self.client)?;
+        // As the kernel does: the badge names the object, and a request
+        // carries no error code.
         self.server.badge = capability.0 as usize;
+        self.server.error = 0;
         if let Some(Slot::Live(object)) = self.objects.get_mut(capability.0 as usize) {
             object.dispatch(&mut self.server);
         }

@@ -80,12 +80,15 @@ impl<'a> Writer<'a> {
         self.word_count
     }
 
-    /// Sets the header (label, counts, no error) and ends the message.
-    /// Fails, leaving an empty message, if something was written past the end.
+    /// Sets the label and the counts and ends the message. Fails, leaving
+    /// an empty message, if something was written past the end.
+    ///
+    /// The error code is left alone: a request's is not sent (the kernel
+    /// delivers requests with error 0), so a reply written into the UTCB
+    /// that received the request goes out without one.
     #[inline]
     pub fn finish(self, label: usize) -> Result<(), MessageError> {
         self.utcb.label = label;
-        self.utcb.error = 0;
         if self.word_count > MSG_WORDS || self.cap_count > MSG_CAPS {
             self.utcb.word_count = 0;
             self.utcb.cap_count = 0;
@@ -98,26 +101,33 @@ impl<'a> Writer<'a> {
 }
 
 /// A bounds-checked cursor over the used words and capabilities of a UTCB.
+///
+/// The counts are taken as they are: a read past `word_count` (or past
+/// the UTCB, for a count beyond it) fails, and so does [`Reader::finish`]
+/// unless exactly the counted words and capabilities were read. So a
+/// message with impossible counts is refused without a separate check.
 pub struct Reader<'a> {
-    words: &'a [usize],
-    caps: &'a [CapSel],
+    utcb: &'a Utcb,
+    word_count: usize,
+    cap_count: usize,
     word_index: usize,
     cap_index: usize,
 }
 
 impl<'a> Reader<'a> {
-    /// Reads the message in `utcb`; fails if its counts exceed the UTCB.
+    /// Reads the message in `utcb`.
     #[inline]
-    pub fn new(utcb: &'a Utcb) -> Result<Self, MessageError> {
-        let words = utcb.used_words().ok_or(MessageError::WrongLength)?;
-        let caps = utcb.used_caps().ok_or(MessageError::WrongLength)?;
-        Ok(Self { words, caps, word_index: 0, cap_index: 0 })
+    pub fn new(utcb: &'a Utcb) -> Self {
+        Self { utcb, word_count: utcb.word_count as usize, cap_count: utcb.cap_count as usize, word_index: 0, cap_index: 0 }
     }
 
     /// The next word.
     #[inline]
     pub fn pop_word(&mut self) -> Result<usize, MessageError> {
-        let word = *self.words.get(self.word_index).ok_or(MessageError::WrongLength)?;
+        if self.word_index >= self.word_count {
+            return Err(MessageError::WrongLength);
+        }
+        let word = *self.utcb.words.get(self.word_index).ok_or(MessageError::WrongLength)?;
         self.word_index += 1;
         Ok(word)
     }
@@ -126,7 +136,10 @@ impl<'a> Reader<'a> {
     #[inline]
     pub fn pop_words(&mut self, count: usize) -> Result<&'a [usize], MessageError> {
         let end = self.word_index.checked_add(count).ok_or(MessageError::WrongLength)?;
-        let words = self.words.get(self.word_index..end).ok_or(MessageError::WrongLength)?;
+        if end > self.word_count {
+            return Err(MessageError::WrongLength);
+        }
+        let words = self.utcb.words.get(self.word_index..end).ok_or(MessageError::WrongLength)?;
         self.word_index = end;
         Ok(words)
     }
@@ -134,7 +147,10 @@ impl<'a> Reader<'a> {
     /// The next capability selector.
     #[inline]
     pub fn pop_cap(&mut self) -> Result<CapSel, MessageError> {
-        let selector = *self.caps.get(self.cap_index).ok_or(MessageError::WrongLength)?;
+        if self.cap_index >= self.cap_count {
+            return Err(MessageError::WrongLength);
+        }
+        let selector = *self.utcb.caps.get(self.cap_index).ok_or(MessageError::WrongLength)?;
         self.cap_index += 1;
         Ok(selector)
     }
@@ -142,14 +158,14 @@ impl<'a> Reader<'a> {
     /// Words not read yet.
     #[inline]
     pub fn remaining_words(&self) -> usize {
-        self.words.len() - self.word_index
+        self.word_count.min(self.utcb.words.len()) - self.word_index
     }
 
     /// Checks that the whole message was read: trailing words or
     /// capabilities mean sender and receiver disagree on the type.
     #[inline]
     pub fn finish(self) -> Result<(), MessageError> {
-        if self.word_index == self.words.len() && self.cap_index == self.caps.len() {
+        if self.word_index == self.word_count && self.cap_index == self.cap_count {
             Ok(())
         } else {
             Err(MessageError::WrongLength)

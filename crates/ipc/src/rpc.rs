@@ -100,15 +100,18 @@ where
     writer.finish(opcode).map_err(|error| E::from(error.into()))?;
     transport.call(capability)?;
     let reply = transport.utcb();
-    if let Some(error) = TransportError::from_code(reply.error) {
-        return Err(E::from(error));
+    if reply.error != 0 {
+        return Err(E::from(reply_error(reply.error)));
     }
-    let decoded = Reader::new(reply).and_then(|mut reader| {
-        let result = Result::<R, E>::unmarshal(&mut reader)?;
-        reader.finish()?;
-        Ok(result)
-    });
+    let mut reader = Reader::new(reply);
+    let decoded = Result::<R, E>::unmarshal(&mut reader).and_then(|result| reader.finish().map(|()| result));
     decoded.map_err(|error| E::from(error.into()))?
+}
+
+/// The transport error an error reply carries (kept out of the call path).
+#[cold]
+fn reply_error(code: u32) -> TransportError {
+    TransportError::from_code(code).unwrap_or(TransportError::InvalidValue)
 }
 
 /// Server side of an interface: decode the method named by `opcode`, run
@@ -135,7 +138,7 @@ where
     E: Marshal,
 {
     let arguments = {
-        let mut reader = Reader::new(utcb)?;
+        let mut reader = Reader::new(utcb);
         let arguments = A::unmarshal(&mut reader)?;
         reader.finish()?;
         arguments

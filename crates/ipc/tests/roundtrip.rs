@@ -36,7 +36,7 @@ fn roundtrip<T: Marshal + PartialEq + Debug>(value: &T) {
     writer.finish(0).expect("fits");
     assert!(utcb.word_count as usize <= T::MAX_WORDS, "{value:?} uses more words than declared");
     assert!(utcb.cap_count as usize <= T::MAX_CAPS, "{value:?} uses more caps than declared");
-    let mut reader = Reader::new(&utcb).unwrap();
+    let mut reader = Reader::new(&utcb);
     let decoded = T::unmarshal(&mut reader).expect("decodes");
     reader.finish().expect("whole message read");
     assert_eq!(&decoded, value);
@@ -158,7 +158,7 @@ fn too_long_payload_is_an_error_not_a_truncation() {
     let mut writer = Writer::new(&mut utcb);
     Bytes::<16>::from_slice(&[9; 16]).unwrap().marshal(&mut writer);
     writer.finish(0).unwrap();
-    let mut reader = Reader::new(&utcb).unwrap();
+    let mut reader = Reader::new(&utcb);
     assert_eq!(Bytes::<8>::unmarshal(&mut reader), Err(MessageError::PayloadTooLarge));
 }
 
@@ -168,7 +168,7 @@ fn invalid_values_are_rejected() {
         let mut utcb = Utcb::new();
         utcb.words[..words.len()].copy_from_slice(words);
         utcb.word_count = words.len() as u32;
-        T::unmarshal(&mut Reader::new(&utcb).unwrap())
+        T::unmarshal(&mut Reader::new(&utcb))
     }
     assert_eq!(decode::<bool>(&[2]), Err(MessageError::InvalidValue));
     assert_eq!(decode::<char>(&[0xd800]), Err(MessageError::InvalidValue));

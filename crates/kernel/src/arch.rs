@@ -34,4 +34,38 @@ pub unsafe trait Arch {
     /// Waits for an interrupt (the idle thread's body). Called with
     /// interrupts enabled.
     fn wait_for_interrupt();
+
+    /// Whether [`Arch::ipc_call`] and [`Arch::ipc_reply_wait`] are a
+    /// hand-written IPC fast path. Without one the kernel's Rust paths run.
+    const IPC_FAST_PATH: bool = false;
+
+    /// A hand-written [`crate::Kernel::call`]. `state` is the kernel state,
+    /// laid out as [`crate::IPC_LAYOUT`] says. It either does exactly what
+    /// the Rust fast path does (a live object whose entrypoint waits, no
+    /// capabilities in the message: copy the header and the used words,
+    /// set badge, reply target and dispatcher, switch to the server) or,
+    /// having changed nothing, hands the whole call to
+    /// [`crate::Kernel::call_in_rust`]. Returns when the call is over.
+    ///
+    /// # Safety
+    ///
+    /// Interrupts masked; `state` is the state of the kernel the calling
+    /// thread runs on, with no reference into it live.
+    unsafe fn ipc_call(state: *mut u8, selector: usize) {
+        let _ = (state, selector);
+        unreachable!("no IPC fast path on this CPU");
+    }
+
+    /// A hand-written reply-and-wait: copies the reply to the caller being
+    /// served and switches to it when the Rust fast path would, otherwise
+    /// hands over to [`crate::Kernel::reply_and_wait_in_rust`]. Returns
+    /// when the next request has been delivered.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Arch::ipc_call`].
+    unsafe fn ipc_reply_wait(state: *mut u8) {
+        let _ = state;
+        unreachable!("no IPC fast path on this CPU");
+    }
 }

@@ -6,10 +6,14 @@ use crate::ids::{ObjectId, SignalId};
 use crate::state::CAP_SLOTS;
 
 /// What one slot of a capability space designates.
+///
+/// `repr(u8)` lays each variant out as a tag byte followed by its fields at
+/// their natural alignment, so the IPC path reads a slot with plain loads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum CapEntry {
     /// Nothing: using the selector fails with an invalid-capability error.
-    Empty,
+    Empty = 0,
     /// An RPC object, as of `generation`: once the object is dissolved its
     /// generation moves on and the capability is dead.
     Object {
@@ -17,14 +21,15 @@ pub enum CapEntry {
         object: ObjectId,
         /// The object's generation when the capability was made.
         generation: u32,
-    },
+    } = 1,
     /// A counting signal.
-    Signal(SignalId),
+    Signal(SignalId) = 2,
 }
 
 /// One component's capability space.
+#[repr(C)]
 pub(crate) struct CapSpace {
-    slots: [CapEntry; CAP_SLOTS],
+    pub(crate) slots: [CapEntry; CAP_SLOTS],
 }
 
 impl CapSpace {

@@ -4,6 +4,7 @@ macro_rules! id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[repr(transparent)]
         pub struct $name(pub(crate) u8);
 
         impl $name {
@@ -31,3 +32,49 @@ id!(
     /// A counting signal.
     SignalId
 );
+
+/// An optional thread in one byte ([`Link::NONE`] for none): the form of
+/// the thread references the IPC paths read and write (reply targets,
+/// send queues), so that an assembly fast path can use them too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(transparent)]
+pub(crate) struct Link(u8);
+
+impl Link {
+    /// No thread.
+    pub(crate) const NONE: Link = Link(u8::MAX);
+
+    /// The thread, if any.
+    #[inline(always)]
+    pub(crate) const fn get(self) -> Option<ThreadId> {
+        if self.0 == u8::MAX { None } else { Some(ThreadId(self.0)) }
+    }
+
+    /// The byte as stored.
+    #[inline(always)]
+    pub(crate) const fn raw(self) -> u8 {
+        self.0
+    }
+
+    /// Whether there is a thread.
+    #[inline(always)]
+    pub(crate) const fn is_some(self) -> bool {
+        self.0 != u8::MAX
+    }
+
+    /// The thread, leaving none.
+    #[inline(always)]
+    pub(crate) fn take(&mut self) -> Option<ThreadId> {
+        core::mem::replace(self, Link::NONE).get()
+    }
+}
+
+impl From<Option<ThreadId>> for Link {
+    #[inline(always)]
+    fn from(thread: Option<ThreadId>) -> Self {
+        match thread {
+            Some(thread) => Link(thread.0),
+            None => Link::NONE,
+        }
+    }
+}

@@ -138,30 +138,62 @@ impl<A: Arch> Kernel<A> {
     }
 
     /// Calls the object `capability` designates with the request in the
-    /// current thread's UTCB; on `Ok` the reply is there.
-    #[inline]
-    pub fn call(&self, capability: CapSel) -> Result<(), TransportError> {
+    /// current thread's UTCB and returns when the call is over, with the
+    /// reply in the UTCB. A failed call leaves an error reply instead: no
+    /// words, no capabilities, and the [`TransportError`] code in `error`
+    /// (invalid or foreign capability, dissolved object, dead server,
+    /// malformed counts, full capability space), the same form a server's
+    /// dispatcher uses for requests it cannot decode.
+    #[inline(always)]
+    pub fn call(&self, capability: CapSel) {
+        if A::IPC_FAST_PATH {
+            let state = self.state.get().cast::<u8>();
+            // SAFETY: interrupts are masked around the call; no reference
+            // into the state is live; the fast path honours the state's
+            // invariants (see `Arch::ipc_call`).
+            A::without_interrupts(|| unsafe { A::ipc_call(state, capability.0 as usize) });
+        } else {
+            self.call_in_rust(capability);
+        }
+    }
+
+    /// [`Kernel::call`] done entirely by the kernel's Rust code (which has
+    /// its own fast path): what an architecture's fast path falls back to.
+    pub fn call_in_rust(&self, capability: CapSel) {
         self.enter(
             |state| match state.call(capability) {
-                Ok(switch) => (switch, Ok(())),
-                Err(error) => (None, Err(error)),
-            },
-            |state, result| {
-                result?;
-                match TransportError::from_code(state.threads[state.current.index()].ipc_error) {
-                    Some(error) => Err(error),
-                    None => Ok(()),
+                Ok(switch) => (switch, ()),
+                Err(error) => {
+                    state.fail_current_call(error);
+                    (None, ())
                 }
             },
-        )
+            |_, ()| (),
+        );
     }
 
     /// Server side: sends the reply in the current UTCB to the caller being
     /// served (if any) and waits for the next request; returns the object
     /// it was sent to (`None` if the object was revoked meanwhile).
-    #[inline]
+    #[inline(always)]
     pub fn reply_and_wait(&self) -> Option<NonNull<dyn Dispatch>> {
-        self.enter(|state| (state.reply_and_wait(true), ()), |state, ()| received_object(state))
+        if A::IPC_FAST_PATH {
+            let state = self.state.get();
+            A::without_interrupts(|| {
+                // SAFETY: as in `call`.
+                unsafe { A::ipc_reply_wait(state.cast::<u8>()) };
+                // SAFETY: interrupts masked, no other reference live.
+                received_object(unsafe { &mut *state })
+            })
+        } else {
+            self.enter(|state| (state.reply_and_wait(true), ()), |state, ()| received_object(state))
+        }
+    }
+
+    /// [`Kernel::reply_and_wait`] done by the kernel's Rust code: what an
+    /// architecture's fast path falls back to.
+    pub fn reply_and_wait_in_rust(&self) {
+        self.enter(|state| (state.reply_and_wait(true), ()), |_, ()| ());
     }
 
     /// Server side: waits for a request without replying.

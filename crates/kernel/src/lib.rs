@@ -36,6 +36,7 @@ mod entrypoint;
 mod error;
 mod ids;
 mod kernel;
+mod layout;
 mod sched;
 mod state;
 
@@ -45,6 +46,7 @@ pub use entrypoint::{Entrypoint, KernelTransport};
 pub use error::KernelError;
 pub use ids::{ComponentId, ObjectId, SignalId, ThreadId};
 pub use kernel::Kernel;
+pub use layout::{IPC_LAYOUT, IpcLayout};
 pub use state::{
     MAX_COMPONENTS, MAX_OBJECTS, MAX_SIGNALS, MAX_THREADS, CAP_SLOTS, PRIORITIES, ThreadState,
 };

@@ -8,7 +8,8 @@ pub(crate) struct ReadyQueues {
     head: [Option<ThreadId>; PRIORITIES],
     tail: [Option<ThreadId>; PRIORITIES],
     next: [Option<ThreadId>; MAX_THREADS],
-    nonempty: u32,
+    /// Bit `p` set: priority `p` has a ready thread.
+    pub(crate) nonempty: u32,
 }
 
 impl ReadyQueues {

@@ -34,6 +34,37 @@ unsafe impl Arch for Cpu {
     fn wait_for_interrupt() {
         arch::wait_for_interrupt();
     }
+
+    const IPC_FAST_PATH: bool = arch::IPC_FAST_PATH;
+
+    #[inline(always)]
+    unsafe fn ipc_call(state: *mut u8, selector: usize) {
+        // SAFETY: forwarded contract (see `Arch::ipc_call`); the symbols are
+        // defined below for this kernel's layout.
+        unsafe { arch::ipc_call(state, selector) }
+    }
+
+    #[inline(always)]
+    unsafe fn ipc_reply_wait(state: *mut u8) {
+        // SAFETY: as above.
+        unsafe { arch::ipc_reply_wait(state) }
+    }
+}
+
+// The CPU's IPC fast path (if it has one) for this kernel's state layout,
+// falling back to the kernel's Rust paths below.
+arch::ipc_fast_path!(layout = ferrode_kernel::IPC_LAYOUT, call_slow = ipc_call_slow, reply_slow = ipc_reply_slow);
+
+/// The fast path's fall-back for `call` (interrupts are still masked).
+#[allow(dead_code, reason = "referenced only from the fast path's assembly")]
+extern "C" fn ipc_call_slow(_state: *mut u8, selector: usize) {
+    KERNEL.call_in_rust(ipc::CapSel(selector as u32));
+}
+
+/// The fast path's fall-back for `reply_and_wait`.
+#[allow(dead_code, reason = "referenced only from the fast path's assembly")]
+extern "C" fn ipc_reply_slow(_state: *mut u8) {
+    KERNEL.reply_and_wait_in_rust();
 }
 
 /// The image's kernel.

@@ -50,13 +50,9 @@ pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
     // compiler fence semantics of `asm!` (no `nomem`) keep accesses inside.
     unsafe { asm!("mrs {0}, cpsr", "cpsid if", out(reg) cpsr, options(nostack)) };
     let result = f();
-    if cpsr & 0xc0 == 0 {
-        // SAFETY: interrupts were enabled on entry; re-enable them.
-        unsafe { asm!("cpsie if", options(nostack)) };
-    } else if cpsr & 0x80 == 0 {
-        // SAFETY: only IRQs were enabled on entry.
-        unsafe { asm!("cpsie i", options(nostack)) };
-    }
+    // SAFETY: writes back the control byte read above: the same mode and
+    // instruction set, and the interrupt masks as they were on entry.
+    unsafe { asm!("msr cpsr_c, {0}", in(reg) cpsr, options(nostack)) };
     result
 }
 
@@ -121,7 +117,36 @@ pub fn load_word(address: usize) -> u32 {
     value
 }
 
+/// This CPU has a hand-written IPC fast path (see [`crate::ipc_fast_path!`]).
+pub const IPC_FAST_PATH: bool = true;
+
+/// The fast-path call: `ferrode_ipc_call`, defined where the board expands
+/// [`crate::ipc_fast_path!`].
+///
+/// # Safety
+///
+/// As `ferrode_kernel::Arch::ipc_call` states: interrupts masked, `state`
+/// the kernel state the macro was expanded for.
+#[inline(always)]
+pub unsafe fn ipc_call(state: *mut u8, selector: usize) {
+    // SAFETY: forwarded contract.
+    unsafe { ferrode_ipc_call(state, selector) }
+}
+
+/// The fast-path reply-and-wait: `ferrode_ipc_reply_wait`.
+///
+/// # Safety
+///
+/// As for [`ipc_call`].
+#[inline(always)]
+pub unsafe fn ipc_reply_wait(state: *mut u8) {
+    // SAFETY: forwarded contract.
+    unsafe { ferrode_ipc_reply_wait(state) }
+}
+
 unsafe extern "C" {
+    fn ferrode_ipc_call(state: *mut u8, selector: usize);
+    fn ferrode_ipc_reply_wait(state: *mut u8);
     fn ferrode_switch(save: *mut usize, load: usize);
     fn ferrode_thread_start() -> !;
 }

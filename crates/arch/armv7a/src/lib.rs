@@ -13,6 +13,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod fault;
+mod ipc;
 pub use ferrode_semihosting as semihosting;
 
 #[cfg(target_arch = "arm")]

@@ -41,6 +41,28 @@ pub fn cmdline(buffer: &mut [u8]) -> Option<&str> {
     semihosting::cmdline(semihosting_call, buffer)
 }
 
+/// No hand-written IPC fast path on RV32 yet: the kernel's Rust fast path
+/// runs (see [`crate::ipc_fast_path!`]).
+pub const IPC_FAST_PATH: bool = false;
+
+/// Never called ([`IPC_FAST_PATH`] is false).
+///
+/// # Safety
+///
+/// None needed; it only panics.
+pub unsafe fn ipc_call(_state: *mut u8, _selector: usize) {
+    unreachable!("RV32 has no IPC fast path");
+}
+
+/// Never called ([`IPC_FAST_PATH`] is false).
+///
+/// # Safety
+///
+/// None needed; it only panics.
+pub unsafe fn ipc_reply_wait(_state: *mut u8) {
+    unreachable!("RV32 has no IPC fast path");
+}
+
 /// Runs `f` with machine interrupts masked (`mstatus.MIE` clear), restoring
 /// the previous state after. On a single hart this is a critical section.
 #[inline]

@@ -1,0 +1,216 @@
+//! The IPC fast path in ARM assembly: `call` and `reply_and_wait` for the
+//! common case, in about fifty instructions each.
+//!
+//! The kernel's Rust fast path compiles to roughly twice that: bounds
+//! checks the compiler cannot drop, recomputed table addresses, and a
+//! second register save around the context switch. The hand-written path
+//! saves the callee-saved registers once (that push *is* the switch frame
+//! `ferrode_switch` uses, so either side can resume the other), looks the
+//! capability up with shifts and one multiply, copies the message and
+//! swaps stacks.
+//!
+//! The kernel crate describes its state in `ferrode_kernel::IPC_LAYOUT`;
+//! this crate cannot depend on the kernel, so the board crate expands
+//! [`ipc_fast_path!`](crate::ipc_fast_path) with that layout and its
+//! two fall-back functions. Anything off the fast path (capabilities in
+//! the message, a busy or dead server, an invalid or stale capability, a
+//! better thread to run) goes to the fall-back untouched: the path changes
+//! nothing before it has checked everything.
+
+/// Defines `ferrode_ipc_call(state, selector)` and
+/// `ferrode_ipc_reply_wait(state)` for the kernel state described by
+/// `$layout` (an `ferrode_kernel::IpcLayout` constant). `$call_slow` and
+/// `$reply_slow` are `extern "C"` functions taking the same arguments that
+/// do the whole operation in Rust; the fast path tail-calls them,
+/// untouched, when it cannot handle a case.
+///
+/// The layout's assumptions (UTCB header order, immediate ranges, slot
+/// sizes) are checked when the assembly is assembled.
+#[macro_export]
+macro_rules! ipc_fast_path {
+    (layout = $layout:expr, call_slow = $call_slow:path, reply_slow = $reply_slow:path $(,)?) => {
+        core::arch::global_asm!(
+            r#"
+    // UTCB header order the `stm` below relies on.
+    .if {u_label} != 0 || {u_badge} != 4 || {u_word_count} != 8 || {u_cap_count} != 12
+    .error "Ferrode IPC fast path: unexpected UTCB header layout"
+    .endif
+    .if {cap_generation} > 4095 || {object_dispatch} > 4095 || {thread_received} > 4095
+    .error "Ferrode IPC fast path: kernel state offsets beyond a load immediate"
+    .endif
+    .if {cap_shift} != 3
+    .error "Ferrode IPC fast path: capability slots must be 8 bytes"
+    .endif
+    // reply_to and sendq_head are read as one halfword (immediate <= 255).
+    .if {thread_sendq_head} != {thread_reply_to} + 1 || ({thread_reply_to} & 1) || {thread_reply_to} > 255
+    .error "Ferrode IPC fast path: reply_to and sendq_head must share an aligned halfword"
+    .endif
+    .if {link_none} != 255 || {u_error} != 16 || {u_word_count} > 255
+    .error "Ferrode IPC fast path: unexpected link or UTCB encoding"
+    .endif
+
+    .section .text.ferrode_ipc, "ax"
+    .arm
+    .global ferrode_ipc_call
+    .type ferrode_ipc_call, %function
+    // r0 = kernel state, r1 = selector. Interrupts masked by the caller.
+ferrode_ipc_call:
+    push {{r4-r11, lr}}                         // the switch frame
+    cmp r1, #{cap_slots}
+    bhs 9f
+    ldrb lr, [r0, #{current}]                   // lr = caller id
+    add r4, r0, lr, lsl #{thread_shift}         // r4 = caller
+    ldrb r3, [r4, #{thread_component}]
+    add r5, r0, r3, lsl #{cap_space_shift}
+    add r5, r5, r1, lsl #{cap_shift}            // r5 = capability slot
+    ldrb r6, [r5, #{cap_tag}]
+    cmp r6, #{cap_tag_object}
+    bne 9f
+    ldrb r7, [r5, #{cap_object}]                // r7 = object id (the badge)
+    ldr r3, [r5, #{cap_generation}]
+    add r6, r0, r7, lsl #{object_shift}         // r6 = object
+    ldr r12, [r6, #{object_generation}]
+    cmp r12, r3                                 // dissolved since?
+    bne 9f
+    ldrb r8, [r6, #{object_entrypoint}]         // r8 = server id
+    add r9, r0, r8, lsl #{thread_shift}         // r9 = server
+    ldrb r3, [r9, #{thread_state}]
+    cmp r3, #{state_waiting}
+    bne 9f
+    ldr r10, [r4, #{thread_utcb}]               // r10 = caller's UTCB
+    ldr r11, [r9, #{thread_utcb}]               // r11 = server's UTCB
+    ldrd r2, r3, [r10, #{u_word_count}]         // r2 = words, r3 = capabilities
+    cmp r3, #0                                  // capabilities: slow path
+    cmpeq r2, #{msg_words} + 1                  // more words than a UTCB: slow path
+    bhs 9f
+    // Committed: from here on the call goes through. (Until here r0 and
+    // r1 hold the arguments the fall-back needs.)
+    strb r8, [r0, #{current}]
+    ldr r0, [r10, #{u_label}]
+    mov r1, r7
+    stm r11, {{r0-r3}}                          // label, badge, words, no capabilities
+    str r3, [r11, #{u_error}]                   // a request carries no error code
+    strb lr, [r9, #{thread_reply_to}]
+    ldr r0, [r6, #{object_dispatch}]
+    ldr r1, [r6, #{object_dispatch} + 4]
+    str r0, [r9, #{thread_received}]
+    str r1, [r9, #{thread_received} + 4]
+    mov r0, #{state_running}
+    strb r0, [r9, #{thread_state}]
+    mov r0, #{state_awaiting_reply}
+    strb r0, [r4, #{thread_state}]
+    cmp r2, #1                                  // the first word here, the rest in
+    ldrhs r0, [r10, #{u_words}]                 // ferrode_ipc_copy_more
+    strhs r0, [r11, #{u_words}]
+    blhi ferrode_ipc_copy_more
+    str sp, [r4, #{thread_sp}]
+    ldr sp, [r9, #{thread_sp}]
+    pop {{r4-r11, pc}}                          // the server returns from its wait
+9:  pop {{r4-r11, lr}}
+    b {call_slow}
+
+    .global ferrode_ipc_reply_wait
+    .type ferrode_ipc_reply_wait, %function
+    // r0 = kernel state. Interrupts masked by the caller.
+ferrode_ipc_reply_wait:
+    push {{r4-r11, lr}}
+    ldrb r8, [r0, #{current}]                   // r8 = server id
+    add r9, r0, r8, lsl #{thread_shift}         // r9 = server
+    ldrh r1, [r9, #{thread_reply_to}]           // reply_to | sendq_head << 8
+    sub lr, r1, #{link_none} << 8               // = reply_to if no request is queued
+    cmp lr, #{link_none}                        // requests queued, or nobody to reply to
+    bhs 9f
+    add r4, r0, lr, lsl #{thread_shift}         // r4 = caller (lr = its id)
+    ldrb r1, [r4, #{thread_state}]
+    cmp r1, #{state_awaiting_reply}
+    bne 9f
+    ldr r1, [r0, #{ready_nonempty}]
+    ldrb r2, [r4, #{thread_priority}]
+    add r2, r2, #1
+    lsrs r1, r1, r2                             // a ready thread outranks the caller
+    bne 9f
+    ldr r10, [r9, #{thread_utcb}]               // r10 = server's UTCB
+    ldr r11, [r4, #{thread_utcb}]               // r11 = caller's UTCB
+    ldrd r2, r3, [r10, #{u_word_count}]
+    cmp r3, #0
+    cmpeq r2, #{msg_words} + 1
+    bhs 9f
+    // Committed.
+    strb lr, [r0, #{current}]
+    ldr r0, [r10, #{u_label}]
+    mov r1, #0
+    stm r11, {{r0-r3}}                          // label, badge 0, words, no capabilities
+    ldr r0, [r10, #{u_error}]
+    str r0, [r11, #{u_error}]
+    // The server's received dispatcher goes stale here; every delivery
+    // writes it before the server runs again.
+    mov r0, #{link_none}
+    strb r0, [r9, #{thread_reply_to}]
+    mov r0, #{state_waiting}
+    strb r0, [r9, #{thread_state}]
+    mov r0, #{state_running}
+    strb r0, [r4, #{thread_state}]
+    cmp r2, #1
+    ldrhs r0, [r10, #{u_words}]
+    strhs r0, [r11, #{u_words}]
+    blhi ferrode_ipc_copy_more
+    str sp, [r9, #{thread_sp}]
+    ldr sp, [r4, #{thread_sp}]
+    pop {{r4-r11, pc}}                          // the caller returns from its call
+9:  pop {{r4-r11, lr}}
+    b {reply_slow}
+
+    // Copies message words 1..r2 (r2 = 2..=64) from UTCB r10 to UTCB r11.
+    // Clobbers r0-r3 and r12.
+ferrode_ipc_copy_more:
+    add r0, r11, #{u_words} + 4
+    add r1, r10, #{u_words} + 4
+    sub r2, r2, #1
+    cmp r2, #4
+    bhi 2f
+1:  ldr r3, [r1], #4
+    str r3, [r0], #4
+    subs r2, r2, #1
+    bne 1b
+    bx lr
+2:  lsl r2, r2, #2
+    b __aeabi_memcpy4
+"#,
+            current = const $layout.current,
+            ready_nonempty = const $layout.ready_nonempty,
+            thread_shift = const $layout.thread_shift,
+            thread_state = const $layout.thread_state,
+            thread_priority = const $layout.thread_priority,
+            thread_component = const $layout.thread_component,
+            thread_sp = const $layout.thread_sp,
+            thread_utcb = const $layout.thread_utcb,
+            thread_reply_to = const $layout.thread_reply_to,
+            thread_sendq_head = const $layout.thread_sendq_head,
+            thread_received = const $layout.thread_received_dispatch,
+            cap_space_shift = const $layout.cap_space_shift,
+            cap_tag = const $layout.cap_tag,
+            cap_object = const $layout.cap_object,
+            cap_generation = const $layout.cap_generation,
+            cap_shift = const $layout.cap_shift,
+            cap_slots = const $layout.cap_slots,
+            cap_tag_object = const $layout.cap_tag_object,
+            object_shift = const $layout.object_shift,
+            object_generation = const $layout.object_generation,
+            object_entrypoint = const $layout.object_entrypoint,
+            object_dispatch = const $layout.object_dispatch,
+            state_waiting = const $layout.state_waiting,
+            state_running = const $layout.state_running,
+            state_awaiting_reply = const $layout.state_awaiting_reply,
+            link_none = const $layout.link_none,
+            msg_words = const $layout.msg_words,
+            u_label = const $layout.utcb_label,
+            u_badge = const $layout.utcb_badge,
+            u_word_count = const $layout.utcb_word_count,
+            u_cap_count = const $layout.utcb_cap_count,
+            u_error = const $layout.utcb_error,
+            u_words = const $layout.utcb_words,
+            call_slow = sym $call_slow,
+            reply_slow = sym $reply_slow,
+        );
+    };
+}
