@@ -86,10 +86,16 @@ extern "C" fn entrypoint_main<A: Arch + 'static>(kernel: usize) -> ! {
             // SAFETY: objects are `&'static mut` handed to `manage`, used
             // only by this entrypoint thread, one request at a time.
             Some(mut target) => unsafe { target.as_mut().dispatch(utcb) },
-            None => write_error_reply(utcb, TransportError::ServerDead),
+            None => reply_object_gone(utcb),
         }
         object = kernel.reply_and_wait();
     }
+}
+
+/// The request's object was dissolved between delivery and dispatch.
+#[cold]
+fn reply_object_gone(utcb: &mut Utcb) {
+    write_error_reply(utcb, TransportError::ServerDead);
 }
 
 /// The transport client stubs use: the UTCB of the thread that made it

@@ -296,7 +296,7 @@ impl<A: Arch> Kernel<A> {
 
 #[inline(always)]
 fn received_object(state: &mut State) -> Option<NonNull<dyn Dispatch>> {
-    state.threads[state.current.index()].received_dispatch
+    state.current_thread().received_dispatch
 }
 
 extern "C" fn idle_main<A: Arch>(_: usize) -> ! {

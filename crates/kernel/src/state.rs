@@ -493,6 +493,12 @@ impl State {
         &self.threads[id.index() & (MAX_THREADS - 1)]
     }
 
+    /// The running thread.
+    #[inline(always)]
+    pub(crate) fn current_thread(&self) -> &Thread {
+        self.thread(self.current)
+    }
+
     #[inline(always)]
     fn thread_mut(&mut self, id: ThreadId) -> &mut Thread {
         &mut self.threads[id.index() & (MAX_THREADS - 1)]

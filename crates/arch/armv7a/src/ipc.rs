@@ -32,7 +32,7 @@ macro_rules! ipc_fast_path {
         core::arch::global_asm!(
             r#"
     // UTCB header order the `stm` below relies on.
-    .if {u_label} != 0 || {u_badge} != 4 || {u_word_count} != 8 || {u_cap_count} != 12
+    .if {u_label} != 0 || {u_badge} != 4 || {u_word_count} != 8 || {u_cap_count} != 12 || {u_error} != 16
     .error "Ferrode IPC fast path: unexpected UTCB header layout"
     .endif
     .if {cap_generation} > 4095 || {object_dispatch} > 4095 || {thread_received} > 4095
@@ -79,17 +79,16 @@ ferrode_ipc_call:
     bne 9f
     ldr r10, [r4, #{thread_utcb}]               // r10 = caller's UTCB
     ldr r11, [r9, #{thread_utcb}]               // r11 = server's UTCB
-    ldrd r2, r3, [r10, #{u_word_count}]         // r2 = words, r3 = capabilities
-    cmp r3, #0                                  // capabilities: slow path
-    cmpeq r2, #{msg_words} + 1                  // more words than a UTCB: slow path
+    ldm r10, {{r2, r3, r5, r12}}                // label, (badge), words, capabilities
+    cmp r12, #0                                 // capabilities: slow path
+    cmpeq r5, #{msg_words} + 1                  // more words than a UTCB: slow path
     bhs 9f
     // Committed: from here on the call goes through. (Until here r0 and
     // r1 hold the arguments the fall-back needs.)
+    mov r3, r7
+    stm r11, {{r2, r3, r5, r12}}                // label, badge, words, no capabilities
+    str r12, [r11, #{u_error}]                  // a request carries no error code
     strb r8, [r0, #{current}]
-    ldr r0, [r10, #{u_label}]
-    mov r1, r7
-    stm r11, {{r0-r3}}                          // label, badge, words, no capabilities
-    str r3, [r11, #{u_error}]                   // a request carries no error code
     strb lr, [r9, #{thread_reply_to}]
     ldr r0, [r6, #{object_dispatch}]
     ldr r1, [r6, #{object_dispatch} + 4]
@@ -99,7 +98,7 @@ ferrode_ipc_call:
     strb r0, [r9, #{thread_state}]
     mov r0, #{state_awaiting_reply}
     strb r0, [r4, #{thread_state}]
-    cmp r2, #1                                  // the first word here, the rest in
+    cmp r5, #1                                  // the first word here, the rest in
     ldrhs r0, [r10, #{u_words}]                 // ferrode_ipc_copy_more
     strhs r0, [r11, #{u_words}]
     blhi ferrode_ipc_copy_more
@@ -131,17 +130,14 @@ ferrode_ipc_reply_wait:
     bne 9f
     ldr r10, [r9, #{thread_utcb}]               // r10 = server's UTCB
     ldr r11, [r4, #{thread_utcb}]               // r11 = caller's UTCB
-    ldrd r2, r3, [r10, #{u_word_count}]
-    cmp r3, #0
-    cmpeq r2, #{msg_words} + 1
+    ldm r10, {{r1, r2, r5, r6, r12}}            // label, (badge), words, capabilities, error
+    cmp r6, #0
+    cmpeq r5, #{msg_words} + 1
     bhs 9f
     // Committed.
+    mov r2, #0
+    stm r11, {{r1, r2, r5, r6, r12}}            // label, badge 0, words, no capabilities, error
     strb lr, [r0, #{current}]
-    ldr r0, [r10, #{u_label}]
-    mov r1, #0
-    stm r11, {{r0-r3}}                          // label, badge 0, words, no capabilities
-    ldr r0, [r10, #{u_error}]
-    str r0, [r11, #{u_error}]
     // The server's received dispatcher goes stale here; every delivery
     // writes it before the server runs again.
     mov r0, #{link_none}
@@ -150,7 +146,7 @@ ferrode_ipc_reply_wait:
     strb r0, [r9, #{thread_state}]
     mov r0, #{state_running}
     strb r0, [r4, #{thread_state}]
-    cmp r2, #1
+    cmp r5, #1
     ldrhs r0, [r10, #{u_words}]
     strhs r0, [r11, #{u_words}]
     blhi ferrode_ipc_copy_more
@@ -160,12 +156,12 @@ ferrode_ipc_reply_wait:
 9:  pop {{r4-r11, lr}}
     b {reply_slow}
 
-    // Copies message words 1..r2 (r2 = 2..=64) from UTCB r10 to UTCB r11.
+    // Copies message words 1..r5 (r5 = 2..=64) from UTCB r10 to UTCB r11.
     // Clobbers r0-r3 and r12.
 ferrode_ipc_copy_more:
     add r0, r11, #{u_words} + 4
     add r1, r10, #{u_words} + 4
-    sub r2, r2, #1
+    sub r2, r5, #1
     cmp r2, #4
     bhi 2f
 1:  ldr r3, [r1], #4
