@@ -510,17 +510,17 @@ impl State {
     #[inline(always)]
     pub(crate) fn call(&mut self, selector: CapSel) -> Result<Option<Switch>, TransportError> {
         match self.call_fast(selector) {
-            Some(switch) => Ok(Some(switch)),
+            Some(result) => result.map(Some),
             None => self.call_slow(selector),
         }
     }
 
-    /// The common call: a live object whose entrypoint waits, a message
-    /// without capabilities. Copies the request and switches straight to
-    /// the server; `None` (with nothing changed) leaves every other case
-    /// to [`State::call_slow`], which handles it completely.
+    /// The common call: a live object whose entrypoint waits. Copies the
+    /// request (translating its capabilities, if any) and switches
+    /// straight to the server; `None` (with nothing changed) leaves every
+    /// other case to [`State::call_slow`], which handles it completely.
     #[inline(always)]
-    fn call_fast(&mut self, selector: CapSel) -> Option<Switch> {
+    fn call_fast(&mut self, selector: CapSel) -> Option<Result<Switch, TransportError>> {
         let caller = self.current;
         let t = self.thread(caller);
         let component = t.component;
@@ -546,17 +546,23 @@ impl State {
         // server waits, the caller runs), so the UTCBs are distinct.
         let (source, destination) = unsafe { (&*source, &mut *destination) };
         let words = source.word_count as usize;
-        if words > MSG_WORDS || source.cap_count != 0 {
+        let caps = source.cap_count as usize;
+        if words > MSG_WORDS || caps > MSG_CAPS {
             return None;
         }
         copy_message(source, destination, words, Delivery::Request { badge: object.index() });
+        if caps != 0
+            && let Err(error) = self.transfer_caps(caller, server, caps)
+        {
+            return Some(Err(error));
+        }
         let s = self.thread_mut(server);
         s.reply_to = Some(caller).into();
         s.received_dispatch = dispatch;
         s.state = ThreadState::Running;
         self.thread_mut(caller).state = ThreadState::AwaitingReply;
         self.current = server;
-        Some(Switch { from: caller, to: server })
+        Some(Ok(Switch { from: caller, to: server }))
     }
 
     /// Every call the fast path does not take: capability transfer, busy
@@ -626,9 +632,9 @@ impl State {
         self.reply_and_wait_slow(reply)
     }
 
-    /// The common reply: to a caller that is the best thread to run, no
-    /// capabilities in the reply and no other request queued. Copies the
-    /// reply and switches straight back; `None` (with nothing changed)
+    /// The common reply: to a caller that is the best thread to run, with
+    /// no other request queued. Copies the reply (translating capabilities)
+    /// and switches straight back; `None` (with nothing changed)
     /// leaves the rest to [`State::reply_and_wait_slow`].
     #[inline(always)]
     fn reply_fast(&mut self) -> Option<Switch> {
@@ -647,10 +653,18 @@ impl State {
         // SAFETY: as in `call_fast`: distinct threads' `&'static mut` UTCBs.
         let (source, destination) = unsafe { (&*source, &mut *destination) };
         let words = source.word_count as usize;
-        if words > MSG_WORDS || source.cap_count != 0 {
+        let caps = source.cap_count as usize;
+        if words > MSG_WORDS || caps > MSG_CAPS {
             return None;
         }
         copy_message(source, destination, words, Delivery::Reply);
+        if caps != 0
+            && let Err(error) = self.transfer_caps(server, caller, caps)
+        {
+            // The reply cannot be delivered as sent: the caller learns why.
+            // SAFETY: the caller is blocked in `call`; its UTCB is not in use.
+            ferrode_ipc::write_error_reply(unsafe { &mut *self.thread(caller).utcb }, error);
+        }
         let s = self.thread_mut(server);
         s.reply_to = Link::NONE;
         s.received_dispatch = None;

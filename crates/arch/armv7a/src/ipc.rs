@@ -156,21 +156,37 @@ ferrode_ipc_reply_wait:
 9:  pop {{r4-r11, lr}}
     b {reply_slow}
 
-    // Copies message words 1..r5 (r5 = 2..=64) from UTCB r10 to UTCB r11.
-    // Clobbers r0-r3 and r12.
+    // Copies message words 1..r5 (r5 = 2..=64) from UTCB r10 to UTCB r11:
+    // a word at a time for up to three, else in bursts of eight registers
+    // and a tail of at most three conditional bursts (4, 2, 1 words).
+    // Clobbers r0-r3, r5-r8 and r10-r12; keeps r4 and r9.
 ferrode_ipc_copy_more:
-    add r0, r11, #{u_words} + 4
-    add r1, r10, #{u_words} + 4
-    sub r2, r5, #1
-    cmp r2, #4
-    bhi 2f
-1:  ldr r3, [r1], #4
-    str r3, [r0], #4
-    subs r2, r2, #1
-    bne 1b
+    add r0, r10, #{u_words} + 4
+    add r1, r11, #{u_words} + 4
+    sub r5, r5, #1
+    cmp r5, #4
+    blo 3f
+    subs r5, r5, #8
+    blo 2f
+1:  ldm r0!, {{r2, r3, r6, r7, r8, r10, r11, r12}}
+    stm r1!, {{r2, r3, r6, r7, r8, r10, r11, r12}}
+    subs r5, r5, #8
+    bhs 1b
+2:  tst r5, #4
+    ldmne r0!, {{r2, r3, r6, r7}}
+    stmne r1!, {{r2, r3, r6, r7}}
+    tst r5, #2
+    ldmne r0!, {{r2, r3}}
+    stmne r1!, {{r2, r3}}
+    tst r5, #1
+    ldrne r2, [r0]
+    strne r2, [r1]
     bx lr
-2:  lsl r2, r2, #2
-    b __aeabi_memcpy4
+3:  ldr r2, [r0], #4
+    str r2, [r1], #4
+    subs r5, r5, #1
+    bne 3b
+    bx lr
 "#,
             current = const $layout.current,
             ready_nonempty = const $layout.ready_nonempty,
