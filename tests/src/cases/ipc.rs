@@ -3,7 +3,26 @@
 use super::{Case, board, console_case};
 
 /// rpc-demo on each board: every check passes and the intruder is refused.
+/// ipc-bench on each board (under `-icount`, as `cargo xtask bench ipc`
+/// runs it): its RPC results equal the direct calls', every message length
+/// from 0 to 62 words comes back intact, and it reports all four figures.
 pub fn cases() -> Vec<Case> {
+    let mut cases = rpc_demo();
+    for name in ["realview-pbx-a9", "microblaze-v"] {
+        let mut case = console_case(
+            board(name),
+            "ipc-bench",
+            &[],
+            &["\"bench\":\"null_rpc\"", "\"bench\":\"rpc_2in_1out\"", "\"bench\":\"rpc_64_words\"", "\"bench\":\"rpc_cap_transfer\""],
+            0,
+        );
+        case.options.icount = true;
+        cases.push(case);
+    }
+    cases
+}
+
+fn rpc_demo() -> Vec<Case> {
     ["realview-pbx-a9", "microblaze-v"]
         .into_iter()
         .map(|name| {
