@@ -18,8 +18,10 @@ pub trait Transport {
     /// On entry the UTCB holds the request (label = opcode, `word_count`
     /// words, `cap_count` capabilities in the caller's space); on `Ok` it
     /// holds the reply, capabilities translated into the caller's space.
-    /// `Err` means no reply was received (invalid capability, revoked
-    /// object, dead server, malformed message refused by the kernel).
+    /// A failure (invalid capability, revoked object, dead server, malformed
+    /// message refused) is reported either as `Err` or as an error reply
+    /// (no words, the code in `error`); stubs handle both. The kernel uses
+    /// error replies; [`crate::Loopback`] returns `Err`.
     fn call(&mut self, capability: CapSel) -> Result<(), TransportError>;
 }
 

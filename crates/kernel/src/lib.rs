@@ -10,8 +10,9 @@
 //! that runs and is tested on the host; the only thing it needs from the CPU is
 //! the [`Arch`] trait: a context switch, a first stack frame for new
 //! threads, and interrupt masking. Kernel operations are function calls made
-//! with interrupts masked (a single core makes that a critical section), so
-//! an RPC costs a few dozen instructions plus the copy.
+//! with interrupts masked (a single core makes that a critical section): a
+//! null RPC round trip, stubs and dispatch included, is about 150
+//! instructions on a Cortex-A9 (`cargo xtask bench ipc`).
 //!
 //! # IPC protocol
 //!
@@ -26,8 +27,19 @@
 //!   sleeps until one arrives (switching straight to the caller if it is
 //!   the best thread to run).
 //! - Failures (invalid or foreign selector, revoked object, dead server,
-//!   counts beyond the UTCB, full capability space) come back as
-//!   [`ferrode_ipc::TransportError`] values; the kernel never panics on them.
+//!   counts beyond the UTCB, full capability space) come back as error
+//!   replies: no words, the [`ferrode_ipc::TransportError`] code in the
+//!   UTCB's `error` (client stubs turn it into the interface's error type).
+//!   The kernel never panics on them.
+//!
+//! # Fast paths
+//!
+//! The common call and the common reply take a fast path that checks
+//! everything before it changes anything and otherwise leaves the case to
+//! the general code. The state machine's Rust fast path runs on every CPU;
+//! an architecture may supply a hand-written one instead
+//! ([`Arch::IPC_FAST_PATH`]), written against [`IPC_LAYOUT`], the compiler's
+//! own description of where things are in the kernel state.
 #![cfg_attr(not(test), no_std)]
 
 mod arch;
