@@ -41,26 +41,31 @@ pub fn cmdline(buffer: &mut [u8]) -> Option<&str> {
     semihosting::cmdline(semihosting_call, buffer)
 }
 
-/// No hand-written IPC fast path on RV32 yet: the kernel's Rust fast path
-/// runs (see [`crate::ipc_fast_path!`]).
-pub const IPC_FAST_PATH: bool = false;
+/// This CPU has a hand-written IPC fast path (see [`crate::ipc_fast_path!`]).
+pub const IPC_FAST_PATH: bool = true;
 
-/// Never called ([`IPC_FAST_PATH`] is false).
+/// The fast-path call: `ferrode_ipc_call`, defined where the board expands
+/// [`crate::ipc_fast_path!`].
 ///
 /// # Safety
 ///
-/// None needed; it only panics.
-pub unsafe fn ipc_call(_state: *mut u8, _selector: usize) {
-    unreachable!("RV32 has no IPC fast path");
+/// As `ferrode_kernel::Arch::ipc_call` states: interrupts masked, `state`
+/// the kernel state the macro was expanded for.
+#[inline(always)]
+pub unsafe fn ipc_call(state: *mut u8, selector: usize) {
+    // SAFETY: forwarded contract.
+    unsafe { ferrode_ipc_call(state, selector) }
 }
 
-/// Never called ([`IPC_FAST_PATH`] is false).
+/// The fast-path reply-and-wait: `ferrode_ipc_reply_wait`.
 ///
 /// # Safety
 ///
-/// None needed; it only panics.
-pub unsafe fn ipc_reply_wait(_state: *mut u8) {
-    unreachable!("RV32 has no IPC fast path");
+/// As for [`ipc_call`].
+#[inline(always)]
+pub unsafe fn ipc_reply_wait(state: *mut u8) {
+    // SAFETY: forwarded contract.
+    unsafe { ferrode_ipc_reply_wait(state) }
 }
 
 /// Runs `f` with machine interrupts masked (`mstatus.MIE` clear), restoring
@@ -123,6 +128,8 @@ pub fn load_word(address: usize) -> u32 {
 }
 
 unsafe extern "C" {
+    fn ferrode_ipc_call(state: *mut u8, selector: usize);
+    fn ferrode_ipc_reply_wait(state: *mut u8);
     fn ferrode_switch(save: *mut usize, load: usize);
     fn ferrode_thread_start() -> !;
 }

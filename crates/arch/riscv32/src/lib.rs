@@ -17,13 +17,7 @@
 
 pub mod fault;
 
-/// The board crate expands this with the kernel's layout; RV32 has no
-/// hand-written IPC path yet, so it defines nothing and the kernel's Rust
-/// fast path runs (`IPC_FAST_PATH` is false).
-#[macro_export]
-macro_rules! ipc_fast_path {
-    (layout = $layout:expr, call_slow = $call_slow:path, reply_slow = $reply_slow:path $(,)?) => {};
-}
+mod ipc;
 pub use ferrode_semihosting as semihosting;
 
 #[cfg(target_arch = "riscv32")]
