@@ -41,9 +41,10 @@ pub unsafe trait Arch {
 
     /// A hand-written [`crate::Kernel::call`]. `state` is the kernel state,
     /// laid out as [`crate::IPC_LAYOUT`] says. It either does exactly what
-    /// the Rust fast path does (a live object whose entrypoint waits, no
-    /// capabilities in the message: copy the header and the used words,
-    /// set badge, reply target and dispatcher, switch to the server) or,
+    /// the kernel's Rust fast path does for a message without capabilities
+    /// to a live object whose entrypoint waits (copy the header and the
+    /// used words, set badge, reply target, dispatcher and thread states,
+    /// switch to the server with the frame [`Arch::switch`] uses) or,
     /// having changed nothing, hands the whole call to
     /// [`crate::Kernel::call_in_rust`]. Returns when the call is over.
     ///
@@ -56,8 +57,9 @@ pub unsafe trait Arch {
         unreachable!("no IPC fast path on this CPU");
     }
 
-    /// A hand-written reply-and-wait: copies the reply to the caller being
-    /// served and switches to it when the Rust fast path would, otherwise
+    /// A hand-written reply-and-wait: copies a reply without capabilities
+    /// to the caller being served and switches to it when the Rust fast
+    /// path would, otherwise
     /// hands over to [`crate::Kernel::reply_and_wait_in_rust`]. Returns
     /// when the next request has been delivered.
     ///
