@@ -28,7 +28,8 @@ pub const PRIORITIES: usize = 8;
 
 // Thread ids index the thread table through a mask (one AND instead of a
 // bounds check on the IPC paths): the table size must be a power of two.
-const _: () = assert!(MAX_THREADS.is_power_of_two() && MAX_THREADS <= 256);
+// Ids must also stay below `Link::NONE` (255).
+const _: () = assert!(MAX_THREADS.is_power_of_two() && MAX_THREADS < 255);
 
 /// What a thread is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
