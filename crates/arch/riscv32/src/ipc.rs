@@ -5,8 +5,7 @@
 //! (the kernel function's prologue, then the context switch) and checks
 //! bounds the compiler cannot drop. Here every check runs in temporaries
 //! before anything is saved or changed; only a call that goes through
-//! builds the switch frame, exactly as `ferrode_switch` lays it out (64
-//! bytes: `ra`, then `s0`-`s11`), so either side can resume the other.
+//! reaches `ferrode_switch`, which saves the switch frame once.
 //!
 //! As on ARMv7-A, the board crate expands [`ipc_fast_path!`](crate::ipc_fast_path)
 //! with the kernel's `IPC_LAYOUT` and the kernel's Rust paths as the
@@ -140,54 +139,35 @@ ferrode_ipc_reply_wait:
 9:  tail {reply_slow}
 
     // The common end: copies the a4 message words from UTCB a2 to UTCB a3
-    // (the first here, the rest with memcpy), saves the switch frame of
-    // thread t1 and resumes thread t4. ra is the fast path's return address.
+    // (two here, the rest with memcpy), then switches from thread t1 to
+    // thread t4 with `ferrode_switch`, which saves the frame with ra = the
+    // fast path's return address (this is a jump, not a call).
 ferrode_ipc_deliver:
     beqz a4, 1f
     lw a5, {u_words}(a2)
     sw a5, {u_words}(a3)
-1:  addi sp, sp, -64
-    sw ra, 0(sp)
-    sw s0, 4(sp)
-    sw s1, 8(sp)
-    sw s2, 12(sp)
-    sw s3, 16(sp)
-    sw s4, 20(sp)
-    sw s5, 24(sp)
-    sw s6, 28(sp)
-    sw s7, 32(sp)
-    sw s8, 36(sp)
-    sw s9, 40(sp)
-    sw s10, 44(sp)
-    sw s11, 48(sp)
     li a5, 1
-    bleu a4, a5, 2f
-    mv s0, t1
-    mv s1, t4
-    addi a0, a3, {u_words_2}
-    addi a1, a2, {u_words_2}
-    addi a2, a4, -1
+    bleu a4, a5, 1f
+    lw a5, {u_words_2}(a2)
+    sw a5, {u_words_2}(a3)
+    li a5, 2
+    bleu a4, a5, 1f
+    addi sp, sp, -16
+    sw ra, 0(sp)
+    sw t1, 4(sp)
+    sw t4, 8(sp)
+    addi a0, a3, {u_words_3}
+    addi a1, a2, {u_words_3}
+    addi a2, a4, -2
     slli a2, a2, 2
     call memcpy
-    mv t1, s0
-    mv t4, s1
-2:  sw sp, {thread_sp}(t1)
-    lw sp, {thread_sp}(t4)
     lw ra, 0(sp)
-    lw s0, 4(sp)
-    lw s1, 8(sp)
-    lw s2, 12(sp)
-    lw s3, 16(sp)
-    lw s4, 20(sp)
-    lw s5, 24(sp)
-    lw s6, 28(sp)
-    lw s7, 32(sp)
-    lw s8, 36(sp)
-    lw s9, 40(sp)
-    lw s10, 44(sp)
-    lw s11, 48(sp)
-    addi sp, sp, 64
-    ret
+    lw t1, 4(sp)
+    lw t4, 8(sp)
+    addi sp, sp, 16
+1:  addi a0, t1, {thread_sp}
+    lw a1, {thread_sp}(t4)
+    tail ferrode_switch
 "#,
             current = const $layout.current,
             ready_nonempty = const $layout.ready_nonempty,
@@ -225,6 +205,7 @@ ferrode_ipc_deliver:
             u_error = const $layout.utcb_error,
             u_words = const $layout.utcb_words,
             u_words_2 = const $layout.utcb_words + 4,
+            u_words_3 = const $layout.utcb_words + 8,
             call_slow = sym $call_slow,
             reply_slow = sym $reply_slow,
         );
