@@ -172,3 +172,38 @@ impl<'a> Reader<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_beyond_the_utcb_fail_reads_and_finish_without_panicking() {
+        let mut utcb = Utcb::new();
+        utcb.word_count = MSG_WORDS as u32 + 1;
+        utcb.cap_count = MSG_CAPS as u32 + 1;
+        let mut reader = Reader::new(&utcb);
+        assert_eq!(reader.pop_words(MSG_WORDS).map(<[usize]>::len), Ok(MSG_WORDS));
+        assert_eq!(reader.pop_word(), Err(MessageError::WrongLength));
+        assert_eq!(reader.remaining_words(), 0);
+        for _ in 0..MSG_CAPS {
+            assert!(reader.pop_cap().is_ok());
+        }
+        assert_eq!(reader.pop_cap(), Err(MessageError::WrongLength));
+        assert_eq!(reader.finish(), Err(MessageError::WrongLength));
+    }
+
+    #[test]
+    fn reads_stop_at_the_word_count_and_finish_wants_all_of_it() {
+        let mut utcb = Utcb::new();
+        utcb.words[..3].copy_from_slice(&[7, 8, 9]);
+        utcb.word_count = 2;
+        let mut reader = Reader::new(&utcb);
+        assert_eq!(reader.pop_words(3), Err(MessageError::WrongLength));
+        assert_eq!(reader.pop_word(), Ok(7));
+        assert_eq!(Reader::new(&utcb).finish(), Err(MessageError::WrongLength));
+        assert_eq!(reader.pop_word(), Ok(8));
+        assert_eq!(reader.pop_word(), Err(MessageError::WrongLength));
+        assert_eq!(reader.finish(), Ok(()));
+    }
+}
