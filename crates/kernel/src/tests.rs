@@ -195,6 +195,27 @@ fn the_kernel_copies_only_the_used_words() {
 }
 
 #[test]
+fn a_request_arrives_with_badge_and_no_error_code() {
+    let mut world = World::new();
+    let demo = world.manage(object(RpcObject::<dyn Demo, _>::new(DemoServer::default())));
+    {
+        let request = world.utcb();
+        request.label = 0; // ping
+        request.word_count = 0;
+        request.cap_count = 0;
+        request.error = TransportError::ServerDead.code(); // stale, from an earlier reply
+    }
+    assert_eq!(world.state.call(demo).unwrap().map(|s| s.to), Some(world.entrypoint));
+    let delivered = world.utcb_of(world.entrypoint);
+    assert_eq!(delivered.error, 0);
+    let CapEntry::Object { object, .. } = world.state.capability(world.root, demo) else { panic!("an object capability") };
+    assert_eq!(delivered.badge, object.index());
+    world.run_servers_until(world.main);
+    assert_eq!(world.utcb_of(world.main).error, 0);
+    assert_eq!(world.utcb_of(world.main).words[..2], [0, 1]);
+}
+
+#[test]
 fn eight_words_arrive_intact() {
     let mut world = World::new();
     let demo = world.manage(object(RpcObject::<dyn Demo, _>::new(DemoServer::default())));
