@@ -5,7 +5,14 @@
 //! [`Monotonic`] clock and an [`Alarm`]; Ethernet controllers offer the
 //! frame-level [`EthernetDevice`], which `crates/net` turns into a smoltcp
 //! device. Drivers implement these; nothing here knows a board.
+//!
+//! [`mmio`] holds what every driver needs to reach its registers: the
+//! [`RegisterAccess`] trait and the [`mmio_registers!`] declaration.
 #![no_std]
+
+pub mod mmio;
+
+pub use mmio::RegisterAccess;
 
 /// A free-running clock that never goes backwards.
 ///

@@ -5,7 +5,7 @@ extern crate std;
 use core::cell::RefCell;
 use std::vec::Vec;
 
-use crate::regs::{MER_HIE, MER_ME, Register, RegisterAccess};
+use crate::regs::{MER_HIE, MER_ME, Register};
 
 #[derive(Default)]
 struct State {
@@ -69,7 +69,7 @@ impl IntcModel {
     }
 }
 
-impl RegisterAccess for IntcModel {
+impl ferrode_hal::RegisterAccess<Register> for IntcModel {
     fn read(&self, register: Register) -> u32 {
         let s = self.state.borrow();
         match register {

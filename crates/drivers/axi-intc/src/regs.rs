@@ -1,8 +1,6 @@
 //! AXI INTC register block (PG099, "Register Space") and access to it.
 
-use core::mem::offset_of;
-
-use volatile::{VolatileFieldAccess, VolatilePtr};
+use volatile::VolatileFieldAccess;
 
 /// The AXI INTC registers this driver uses, at their PG099 offsets.
 ///
@@ -31,118 +29,38 @@ pub struct Regs {
     pub mer: u32,
 }
 
-const _: () = assert!(offset_of!(Regs, isr) == 0x00);
-const _: () = assert!(offset_of!(Regs, ipr) == 0x04);
-const _: () = assert!(offset_of!(Regs, ier) == 0x08);
-const _: () = assert!(offset_of!(Regs, iar) == 0x0C);
-const _: () = assert!(offset_of!(Regs, sie) == 0x10);
-const _: () = assert!(offset_of!(Regs, cie) == 0x14);
-const _: () = assert!(offset_of!(Regs, ivr) == 0x18);
-const _: () = assert!(offset_of!(Regs, mer) == 0x1C);
-
 /// MER.ME: master IRQ enable.
 pub const MER_ME: u32 = 1 << 0;
 /// MER.HIE: hardware interrupt enable; once set, software can no longer
 /// raise interrupts by writing ISR (write-once).
 pub const MER_HIE: u32 = 1 << 1;
 
-/// One register of the block, for [`RegisterAccess`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Register {
-    /// ISR.
-    Isr,
-    /// IPR.
-    Ipr,
-    /// IER.
-    Ier,
-    /// IAR.
-    Iar,
-    /// SIE.
-    Sie,
-    /// CIE.
-    Cie,
-    /// IVR.
-    Ivr,
-    /// MER.
-    Mer,
-}
-
-impl Register {
-    /// Byte offset from the block's base address.
-    pub const fn offset(self) -> usize {
-        match self {
-            Register::Isr => offset_of!(Regs, isr),
-            Register::Ipr => offset_of!(Regs, ipr),
-            Register::Ier => offset_of!(Regs, ier),
-            Register::Iar => offset_of!(Regs, iar),
-            Register::Sie => offset_of!(Regs, sie),
-            Register::Cie => offset_of!(Regs, cie),
-            Register::Ivr => offset_of!(Regs, ivr),
-            Register::Mer => offset_of!(Regs, mer),
-        }
+ferrode_hal::mmio_registers! {
+    block Regs;
+    /// One register of the block, at its PG099 offset.
+    pub enum Register {
+        /// ISR.
+        Isr => isr @ 0x00,
+        /// IPR.
+        Ipr => ipr @ 0x04,
+        /// IER.
+        Ier => ier @ 0x08,
+        /// IAR.
+        Iar => iar @ 0x0C,
+        /// SIE.
+        Sie => sie @ 0x10,
+        /// CIE.
+        Cie => cie @ 0x14,
+        /// IVR.
+        Ivr => ivr @ 0x18,
+        /// MER.
+        Mer => mer @ 0x1C,
     }
-}
-
-/// 32-bit access to the controller's registers.
-///
-/// [`Mmio`] is the hardware implementation; tests substitute a behavioural
-/// model, because acknowledge and set/clear-enable registers have side
-/// effects a plain memory block cannot show.
-pub trait RegisterAccess {
-    /// Reads `register`.
-    fn read(&self, register: Register) -> u32;
-    /// Writes `value` to `register`.
-    fn write(&self, register: Register, value: u32);
-}
-
-impl<T: RegisterAccess + ?Sized> RegisterAccess for &T {
-    fn read(&self, register: Register) -> u32 {
-        (**self).read(register)
-    }
-    fn write(&self, register: Register, value: u32) {
-        (**self).write(register, value)
-    }
-}
-
-/// The memory-mapped register block.
-#[derive(Clone, Copy, Debug)]
-pub struct Mmio<'a> {
-    regs: VolatilePtr<'a, Regs>,
-}
-
-impl<'a> Mmio<'a> {
-    /// Wraps the register block the platform mapped.
-    pub const fn new(regs: VolatilePtr<'a, Regs>) -> Self {
-        Self { regs }
-    }
-}
-
-impl RegisterAccess for Mmio<'_> {
-    fn read(&self, register: Register) -> u32 {
-        let r = self.regs;
-        match register {
-            Register::Isr => r.isr().read(),
-            Register::Ipr => r.ipr().read(),
-            Register::Ier => r.ier().read(),
-            Register::Iar => r.iar().read(),
-            Register::Sie => r.sie().read(),
-            Register::Cie => r.cie().read(),
-            Register::Ivr => r.ivr().read(),
-            Register::Mer => r.mer().read(),
-        }
-    }
-
-    fn write(&self, register: Register, value: u32) {
-        let r = self.regs;
-        match register {
-            Register::Isr => r.isr().write(value),
-            Register::Ipr => r.ipr().write(value),
-            Register::Ier => r.ier().write(value),
-            Register::Iar => r.iar().write(value),
-            Register::Sie => r.sie().write(value),
-            Register::Cie => r.cie().write(value),
-            Register::Ivr => r.ivr().write(value),
-            Register::Mer => r.mer().write(value),
-        }
-    }
+    /// The memory-mapped register block.
+    pub struct Mmio;
+    /// 32-bit access to the controller's registers: [`Mmio`] on hardware;
+    /// tests substitute a behavioural model, because acknowledge and
+    /// set/clear-enable registers have side effects a plain memory block
+    /// cannot show.
+    pub trait RegisterAccess;
 }
