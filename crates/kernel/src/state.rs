@@ -378,8 +378,11 @@ impl State {
 
     /// The current thread's call was refused: it gets an error reply.
     pub(crate) fn fail_current_call(&mut self, error: TransportError) {
-        // SAFETY: the current thread's own UTCB, not in use during the call.
-        ferrode_ipc::write_error_reply(unsafe { &mut *self.threads[self.current.index()].utcb }, error);
+        // SAFETY: the current thread's own UTCB, not in use during the call
+        // (null only before `init`, when there is no thread to tell).
+        if let Some(utcb) = unsafe { self.threads[self.current.index()].utcb.as_mut() } {
+            ferrode_ipc::write_error_reply(utcb, error);
+        }
     }
 
     /// Ends `caller`'s call with an error reply carrying `error` (how a
