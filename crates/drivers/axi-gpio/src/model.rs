@@ -5,7 +5,7 @@ extern crate std;
 use core::cell::RefCell;
 use std::vec::Vec;
 
-use crate::regs::{GIER_GLOBAL_INTERRUPT_ENABLE, Register, RegisterAccess};
+use crate::regs::{GIER_GLOBAL_INTERRUPT_ENABLE, Register};
 
 #[derive(Default)]
 struct State {
@@ -72,7 +72,7 @@ impl GpioModel {
     }
 }
 
-impl RegisterAccess for GpioModel {
+impl ferrode_hal::RegisterAccess<Register> for GpioModel {
     fn read(&self, register: Register) -> u32 {
         let s = self.state.borrow();
         match register {

@@ -6,8 +6,7 @@ use core::cell::{Cell, RefCell};
 use std::vec::Vec;
 
 use crate::regs::{
-    Counter, Register, RegisterAccess, TCSR_ARHT, TCSR_CASC, TCSR_ENIT, TCSR_ENT, TCSR_LOAD,
-    TCSR_TINT, TCSR_UDT,
+    Counter, Register, TCSR_ARHT, TCSR_CASC, TCSR_ENIT, TCSR_ENT, TCSR_LOAD, TCSR_TINT, TCSR_UDT,
 };
 
 #[derive(Default, Clone, Copy)]
@@ -118,7 +117,7 @@ fn advance_unit(unit: &mut Unit, mut ticks: u64) {
     }
 }
 
-impl RegisterAccess for TimerModel {
+impl ferrode_hal::RegisterAccess<Register> for TimerModel {
     fn read(&self, register: Register) -> u32 {
         let value = {
             let s = self.state.borrow();

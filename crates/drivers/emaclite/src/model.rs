@@ -128,7 +128,7 @@ impl EthModel {
     }
 }
 
-impl RegisterAccess for EthModel {
+impl ferrode_hal::RegisterAccess<Register> for EthModel {
     fn read(&self, register: Register) -> u32 {
         let mut s = self.state.borrow_mut();
         match register {

@@ -159,21 +159,9 @@ impl Register {
 ///
 /// Control registers change on their own (transmit done, frame received),
 /// so tests use a behavioural model; [`Mmio`] is the hardware.
-pub trait RegisterAccess {
-    /// Reads `register`.
-    fn read(&self, register: Register) -> u32;
-    /// Writes `value` to `register`.
-    fn write(&self, register: Register, value: u32);
-}
+pub trait RegisterAccess: ferrode_hal::RegisterAccess<Register> {}
 
-impl<T: RegisterAccess + ?Sized> RegisterAccess for &T {
-    fn read(&self, register: Register) -> u32 {
-        (**self).read(register)
-    }
-    fn write(&self, register: Register, value: u32) {
-        (**self).write(register, value)
-    }
-}
+impl<T: ferrode_hal::RegisterAccess<Register> + ?Sized> RegisterAccess for T {}
 
 /// The memory-mapped register block.
 #[derive(Clone, Copy, Debug)]
@@ -216,7 +204,7 @@ impl<'a> Mmio<'a> {
     }
 }
 
-impl RegisterAccess for Mmio<'_> {
+impl ferrode_hal::RegisterAccess<Register> for Mmio<'_> {
     fn read(&self, register: Register) -> u32 {
         self.register(register).read()
     }
