@@ -69,7 +69,8 @@ pub fn console_write(bytes: &[u8]) {
         // The UART is in use further up this stack (a panic inside a
         // console call): write around the driver so the report still
         // appears.
-        use uartlite::{Register, RegisterAccess};
+        use ferrode_hal::RegisterAccess as _;
+        use uartlite::Register;
         let regs = registers();
         for &byte in bytes {
             while regs.read(Register::StatReg) & uartlite::regs::STAT_TX_FIFO_FULL != 0 {}

@@ -78,7 +78,7 @@ impl UartModel {
     }
 }
 
-impl RegisterAccess for UartModel {
+impl ferrode_hal::RegisterAccess<Register> for UartModel {
     fn read(&self, register: Register) -> u32 {
         if register == Register::StatReg {
             self.transmit(self.tx_per_status_read.get());
