@@ -2,7 +2,7 @@
 //!
 //! A driver describes its register block as a `#[repr(C)]` struct with
 //! `volatile`'s `VolatileFieldAccess` derive (the data sheet's layout) and
-//! names the registers it uses with [`mmio_registers!`], which generates
+//! names the registers it uses with [`mmio_registers!`](crate::mmio_registers), which generates
 //! the register enum, checks each offset against the data sheet, and
 //! writes the memory-mapped adapter. The driver's logic is generic over
 //! [`RegisterAccess`], so host tests drive it through a behavioural model

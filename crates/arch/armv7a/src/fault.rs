@@ -67,7 +67,7 @@ pub struct Fault {
     pub status: u32,
 }
 
-/// Decodes the fault status field FS[4,3:0] of a short-descriptor DFSR/IFSR
+/// Decodes the fault status field FS\[4,3:0\] of a short-descriptor DFSR/IFSR
 /// (ARM ARM B4.1.52, table B3-23).
 pub const fn fault_status_name(status: u32) -> &'static str {
     let fs = ((status >> 6) & 0x10) | (status & 0xf);
