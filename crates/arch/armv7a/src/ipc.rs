@@ -156,23 +156,30 @@ ferrode_ipc_reply_wait:
 9:  pop {{r4-r11, lr}}
     b {reply_slow}
 
-    // Copies message words 1..r5 (r5 = 2..=64) from UTCB r10 to UTCB r11:
-    // a word at a time for up to three, else in bursts of eight registers
-    // and a tail of at most three conditional bursts (4, 2, 1 words).
-    // Clobbers r0-r3, r5-r8 and r10-r12; keeps r4 and r9.
+    // Copies the rest of a message of r5 (2..=64) words from UTCB r10 to
+    // UTCB r11 (word 0 is already copied). Up to seven words go one at a
+    // time; longer messages are copied whole again from word 0 in bursts of
+    // sixteen registers, with a tail of at most four conditional bursts
+    // (8, 4, 2, 1 words). Clobbers r0-r3, r5-r8 and r10-r12; keeps r4, r9.
 ferrode_ipc_copy_more:
-    add r0, r10, #{u_words} + 4
-    add r1, r11, #{u_words} + 4
-    sub r5, r5, #1
-    cmp r5, #4
-    blo 3f
-    subs r5, r5, #8
+    cmp r5, #8
+    blo 4f
+    add r0, r10, #{u_words}
+    add r1, r11, #{u_words}
+    subs r5, r5, #16
     blo 2f
 1:  ldm r0!, {{r2, r3, r6, r7, r8, r10, r11, r12}}
     stm r1!, {{r2, r3, r6, r7, r8, r10, r11, r12}}
-    subs r5, r5, #8
+    ldm r0!, {{r2, r3, r6, r7, r8, r10, r11, r12}}
+    stm r1!, {{r2, r3, r6, r7, r8, r10, r11, r12}}
+    subs r5, r5, #16
     bhs 1b
-2:  tst r5, #4
+2:  adds r5, r5, #16                            // 0..15 words left
+    bxeq lr
+    tst r5, #8
+    ldmne r0!, {{r2, r3, r6, r7, r8, r10, r11, r12}}
+    stmne r1!, {{r2, r3, r6, r7, r8, r10, r11, r12}}
+    tst r5, #4
     ldmne r0!, {{r2, r3, r6, r7}}
     stmne r1!, {{r2, r3, r6, r7}}
     tst r5, #2
@@ -182,10 +189,13 @@ ferrode_ipc_copy_more:
     ldrne r2, [r0]
     strne r2, [r1]
     bx lr
-3:  ldr r2, [r0], #4
+4:  add r0, r10, #{u_words} + 4
+    add r1, r11, #{u_words} + 4
+    sub r5, r5, #1
+5:  ldr r2, [r0], #4
     str r2, [r1], #4
     subs r5, r5, #1
-    bne 3b
+    bne 5b
     bx lr
 "#,
             current = const $layout.current,
