@@ -6,7 +6,7 @@
 //! second register save around the context switch. The hand-written path
 //! saves the callee-saved registers once (that push *is* the switch frame
 //! `ferrode_switch` uses, so either side can resume the other), looks the
-//! capability up with shifts and one multiply, copies the message and
+//! capability up with shifts into the tables, copies the message and
 //! swaps stacks.
 //!
 //! The kernel crate describes its state in `ferrode_kernel::IPC_LAYOUT`;
