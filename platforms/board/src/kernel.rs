@@ -51,7 +51,7 @@ unsafe impl Arch for Cpu {
     }
 }
 
-// The CPU's IPC fast path (if it has one) for this kernel's state layout,
+// The CPU's hand-written IPC fast path for this kernel's state layout,
 // falling back to the kernel's Rust paths below.
 arch::ipc_fast_path!(layout = ferrode_kernel::IPC_LAYOUT, call_slow = ipc_call_slow, reply_slow = ipc_reply_slow);
 
