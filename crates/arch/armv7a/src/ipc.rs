@@ -60,29 +60,29 @@ ferrode_ipc_call:
     bhs 9f
     ldrb lr, [r0, #{current}]                   // lr = caller id
     add r4, r0, lr, lsl #{thread_shift}         // r4 = caller
+    ldr r10, [r4, #{thread_utcb}]               // r10 = caller's UTCB
+    ldm r10, {{r2, r3, r5, r12}}                // label, (badge), words, capabilities
+    cmp r12, #0                                 // capabilities: slow path
+    cmpeq r5, #{msg_words} + 1                  // more words than a UTCB: slow path
+    bhs 9f
     ldrb r3, [r4, #{thread_component}]
-    add r5, r0, r3, lsl #{cap_space_shift}
-    add r5, r5, r1, lsl #{cap_shift}            // r5 = capability slot
-    ldrb r6, [r5, #{cap_tag}]
-    cmp r6, #{cap_tag_object}
+    add r6, r0, r3, lsl #{cap_space_shift}
+    add r6, r6, r1, lsl #{cap_shift}            // r6 = capability slot
+    ldrb r3, [r6, #{cap_tag}]
+    cmp r3, #{cap_tag_object}
     bne 9f
-    ldrb r7, [r5, #{cap_object}]                // r7 = object id (the badge)
-    ldr r3, [r5, #{cap_generation}]
+    ldrb r7, [r6, #{cap_object}]                // r7 = object id (the badge)
+    ldr r3, [r6, #{cap_generation}]
     add r6, r0, r7, lsl #{object_shift}         // r6 = object
-    ldr r12, [r6, #{object_generation}]
-    cmp r12, r3                                 // dissolved since?
+    ldr r8, [r6, #{object_generation}]
+    cmp r8, r3                                  // dissolved since?
     bne 9f
     ldrb r8, [r6, #{object_entrypoint}]         // r8 = server id
     add r9, r0, r8, lsl #{thread_shift}         // r9 = server
     ldrb r3, [r9, #{thread_state}]
     cmp r3, #{state_waiting}
     bne 9f
-    ldr r10, [r4, #{thread_utcb}]               // r10 = caller's UTCB
     ldr r11, [r9, #{thread_utcb}]               // r11 = server's UTCB
-    ldm r10, {{r2, r3, r5, r12}}                // label, (badge), words, capabilities
-    cmp r12, #0                                 // capabilities: slow path
-    cmpeq r5, #{msg_words} + 1                  // more words than a UTCB: slow path
-    bhs 9f
     // Committed: from here on the call goes through. (Until here r0 and
     // r1 hold the arguments the fall-back needs.)
     mov r3, r7
@@ -115,25 +115,25 @@ ferrode_ipc_reply_wait:
     push {{r4-r11, lr}}
     ldrb r8, [r0, #{current}]                   // r8 = server id
     add r9, r0, r8, lsl #{thread_shift}         // r9 = server
-    ldrh r1, [r9, #{thread_reply_to}]           // reply_to | sendq_head << 8
-    sub lr, r1, #{link_none} << 8               // = reply_to if no request is queued
+    ldr r10, [r9, #{thread_utcb}]               // r10 = server's UTCB
+    ldm r10, {{r1, r2, r5, r6, r12}}            // label, (badge), words, capabilities, error
+    cmp r6, #0                                  // capabilities: slow path
+    cmpeq r5, #{msg_words} + 1
+    bhs 9f
+    ldrh r3, [r9, #{thread_reply_to}]           // reply_to | sendq_head << 8
+    sub lr, r3, #{link_none} << 8               // = reply_to if no request is queued
     cmp lr, #{link_none}                        // requests queued, or nobody to reply to
     bhs 9f
     add r4, r0, lr, lsl #{thread_shift}         // r4 = caller (lr = its id)
-    ldrb r1, [r4, #{thread_state}]
-    cmp r1, #{state_awaiting_reply}
+    ldrb r3, [r4, #{thread_state}]
+    cmp r3, #{state_awaiting_reply}
     bne 9f
-    ldr r1, [r0, #{ready_nonempty}]
+    ldr r3, [r0, #{ready_nonempty}]
     ldrb r2, [r4, #{thread_priority}]
     add r2, r2, #1
-    lsrs r1, r1, r2                             // a ready thread outranks the caller
+    lsrs r3, r3, r2                             // a ready thread outranks the caller
     bne 9f
-    ldr r10, [r9, #{thread_utcb}]               // r10 = server's UTCB
     ldr r11, [r4, #{thread_utcb}]               // r11 = caller's UTCB
-    ldm r10, {{r1, r2, r5, r6, r12}}            // label, (badge), words, capabilities, error
-    cmp r6, #0
-    cmpeq r5, #{msg_words} + 1
-    bhs 9f
     // Committed.
     mov r2, #0
     stm r11, {{r1, r2, r5, r6, r12}}            // label, badge 0, words, no capabilities, error

@@ -42,6 +42,12 @@ ferrode_ipc_call:
     lbu t0, {current}(a0)                   // t0 = caller id
     slli t1, t0, {thread_shift}
     add t1, a0, t1                          // t1 = caller
+    lw a2, {thread_utcb}(t1)                // a2 = caller's UTCB
+    lw a4, {u_cap_count}(a2)
+    bnez a4, 9f                             // capabilities: slow path
+    lw a4, {u_word_count}(a2)
+    li a5, {msg_words}
+    bgtu a4, a5, 9f                         // more words than a UTCB: slow path
     lbu t2, {thread_component}(t1)
     slli t2, t2, {cap_space_shift}
     add t2, a0, t2
@@ -59,16 +65,10 @@ ferrode_ipc_call:
     lbu t6, {object_entrypoint}(t5)         // t6 = server id
     slli t4, t6, {thread_shift}
     add t4, a0, t4                          // t4 = server
-    lbu a2, {thread_state}(t4)
-    li a3, {state_waiting}
-    bne a2, a3, 9f
-    lw a2, {thread_utcb}(t1)                // a2 = caller's UTCB
+    lbu a5, {thread_state}(t4)
+    li a6, {state_waiting}
+    bne a5, a6, 9f
     lw a3, {thread_utcb}(t4)                // a3 = server's UTCB
-    lw a4, {u_cap_count}(a2)
-    bnez a4, 9f                             // capabilities: slow path
-    lw a4, {u_word_count}(a2)
-    li a5, {msg_words}
-    bgtu a4, a5, 9f                         // more words than a UTCB: slow path
     // Committed: from here on the call goes through.
     lw a5, {u_label}(a2)
     sw a5, {u_label}(a3)
@@ -96,6 +96,12 @@ ferrode_ipc_reply_wait:
     lbu t0, {current}(a0)                   // t0 = server id
     slli t1, t0, {thread_shift}
     add t1, a0, t1                          // t1 = server
+    lw a2, {thread_utcb}(t1)                // a2 = server's UTCB
+    lw a4, {u_cap_count}(a2)
+    bnez a4, 9f                             // capabilities: slow path
+    lw a4, {u_word_count}(a2)
+    li a5, {msg_words}
+    bgtu a4, a5, 9f
     lbu t6, {thread_reply_to}(t1)           // t6 = caller id
     lbu t2, {thread_sendq_head}(t1)
     li t3, {link_none}
@@ -111,13 +117,7 @@ ferrode_ipc_reply_wait:
     addi t3, t3, 1
     srl t2, t2, t3
     bnez t2, 9f                             // a ready thread outranks the caller
-    lw a2, {thread_utcb}(t1)                // a2 = server's UTCB
     lw a3, {thread_utcb}(t4)                // a3 = caller's UTCB
-    lw a4, {u_cap_count}(a2)
-    bnez a4, 9f
-    lw a4, {u_word_count}(a2)
-    li a5, {msg_words}
-    bgtu a4, a5, 9f
     // Committed.
     lw a5, {u_label}(a2)
     sw a5, {u_label}(a3)
