@@ -11,7 +11,7 @@ use crate::{setup, size};
 
 /// Environment variables of the outer `cargo xtask` that must not leak
 /// into the nested firmware build (they describe the host build).
-fn clean_cargo(command: &mut Command) {
+pub fn clean_cargo(command: &mut Command) {
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().into_owned();
         let leaks = (key.starts_with("CARGO") && key != "CARGO_HOME" && key != "CARGO_TARGET_DIR")

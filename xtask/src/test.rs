@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use ferrode_tests::{cases, harness};
 
-use crate::apps::workspace_root;
+use crate::apps::{self, workspace_root};
+use crate::setup::Toolchain;
 use crate::{build, setup};
 
 /// Tallies of one test run.
@@ -65,6 +66,64 @@ fn host_tests(tally: &mut Tally) {
     }
 }
 
+/// Lints with warnings denied, each counted as one test: clippy on the
+/// host crates, clippy on every app for every board it supports (the
+/// firmware crates only build for their targets), and rustdoc.
+fn lints(tally: &mut Tally) {
+    let root = workspace_root();
+    let clippy_here = Command::new("cargo").args(["clippy", "--version"]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if !clippy_here.is_ok_and(|status| status.success()) {
+        println!("lint: FAILED: cargo clippy is not installed (rust-toolchain.toml lists it; run `rustup component add clippy`)");
+        tally.failed += 1;
+        return;
+    }
+    let mut checks: Vec<(String, Command)> = Vec::new();
+    let mut host = Command::new("cargo");
+    build::clean_cargo(&mut host);
+    host.args(["clippy", "--color", "never", "--all-targets", "--", "-D", "warnings"]);
+    checks.push(("clippy, host crates".into(), host));
+    for board in ferrode_tests::boards::BOARDS {
+        // Boards built with Debian's compiler (no rustup target) have no
+        // clippy for their target; their images are still built and tested.
+        if !matches!(setup::toolchain_for(board), Ok(Toolchain::Rustup)) {
+            println!("lint: clippy for {} skipped: its target is built without rustup", board.name);
+            continue;
+        }
+        let mut command = Command::new("cargo");
+        build::clean_cargo(&mut command);
+        command.args(["clippy", "--color", "never", "--target", board.target, "--features", board.name]);
+        for app in apps::all().into_iter().filter(|app| app.boards.contains(&board)) {
+            command.args(["--package", &app.name]);
+        }
+        command.args(["--", "-D", "warnings"]);
+        checks.push((format!("clippy, apps for {}", board.name), command));
+    }
+    let mut doc = Command::new("cargo");
+    build::clean_cargo(&mut doc);
+    doc.args(["doc", "--color", "never", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings");
+    checks.push(("rustdoc".into(), doc));
+    for (name, mut command) in checks {
+        let started = Instant::now();
+        let output = command.current_dir(&root).stdin(Stdio::null()).output();
+        match output {
+            Ok(output) if output.status.success() => {
+                tally.passed += 1;
+                println!("lint: {name} ... ok ({:.1}s)", started.elapsed().as_secs_f64());
+            }
+            Ok(output) => {
+                tally.failed += 1;
+                let log = harness::log_path(&log_dir(), &format!("lint {name}"));
+                let _ = std::fs::write(&log, String::from_utf8_lossy(&output.stderr).as_bytes());
+                println!("lint: {name} ... FAILED (log: {})", log.display());
+            }
+            Err(error) => {
+                tally.failed += 1;
+                println!("lint: {name} ... FAILED: cannot run cargo: {error}");
+            }
+        }
+    }
+}
+
 fn log_dir() -> PathBuf {
     let dir = build::target_dir().join("test-logs");
     let _ = std::fs::create_dir_all(&dir);
@@ -79,6 +138,7 @@ pub fn run(filter: Option<&str>, qemu_only: bool, host_only: bool) -> Result<Exi
     }
     if !qemu_only && filter.is_none() {
         host_tests(&mut tally);
+        lints(&mut tally);
     }
     if !host_only {
         let cases: Vec<_> = cases::all().into_iter().filter(|case| filter.is_none_or(|f| case.name.contains(f))).collect();
