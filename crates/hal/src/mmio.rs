@@ -98,17 +98,11 @@ macro_rules! mmio_registers {
             }
         }
 
-        $(#[$mmio_attr])*
-        #[derive(Clone, Copy, Debug)]
-        $mmio_vis struct $mmio<'a> {
-            regs: $crate::mmio::__volatile::VolatilePtr<'a, $regs>,
-        }
-
-        impl<'a> $mmio<'a> {
-            /// Wraps the register block the platform mapped.
-            pub const fn new(regs: $crate::mmio::__volatile::VolatilePtr<'a, $regs>) -> Self {
-                Self { regs }
-            }
+        $crate::mmio_adapter! {
+            $(#[$mmio_attr])*
+            $mmio_vis struct $mmio for $regs;
+            $(#[$access_attr])*
+            $access_vis trait $access for $register;
         }
 
         impl $crate::RegisterAccess<$register> for $mmio<'_> {
@@ -126,6 +120,69 @@ macro_rules! mmio_registers {
                 match register {
                     $( $register::$variant => regs.$field().write(value), )+
                 }
+            }
+        }
+    };
+}
+
+/// The part of [`mmio_registers!`](crate::mmio_registers) that drivers
+/// with indexed registers (buffers, per-channel banks) use on their own:
+/// `Mmio<'a>` over a `VolatilePtr<'a, Regs>` with `Mmio::new`, and the
+/// trait alias for [`RegisterAccess`]`<Register>` that driver code names as
+/// a bound. The driver then writes its register enum and implements
+/// [`RegisterAccess`] for `Mmio` itself.
+///
+/// ```
+/// use volatile::VolatileFieldAccess;
+///
+/// #[repr(C)]
+/// #[derive(VolatileFieldAccess)]
+/// pub struct Regs {
+///     pub channel0: u32,
+///     pub channel1: u32,
+/// }
+///
+/// #[derive(Clone, Copy)]
+/// pub enum Register {
+///     Channel(bool),
+/// }
+///
+/// ferrode_hal::mmio_adapter! {
+///     /// The memory-mapped register block.
+///     pub struct Mmio for Regs;
+///     /// Access to this block's registers.
+///     pub trait Access for Register;
+/// }
+///
+/// impl ferrode_hal::RegisterAccess<Register> for Mmio<'_> {
+///     fn read(&self, register: Register) -> u32 {
+///         let Register::Channel(second) = register;
+///         if second { self.regs.channel1().read() } else { self.regs.channel0().read() }
+///     }
+///     fn write(&self, register: Register, value: u32) {
+///         let Register::Channel(second) = register;
+///         if second { self.regs.channel1().write(value) } else { self.regs.channel0().write(value) }
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! mmio_adapter {
+    (
+        $(#[$mmio_attr:meta])*
+        $mmio_vis:vis struct $mmio:ident for $regs:ident;
+        $(#[$access_attr:meta])*
+        $access_vis:vis trait $access:ident for $register:ident;
+    ) => {
+        $(#[$mmio_attr])*
+        #[derive(Clone, Copy, Debug)]
+        $mmio_vis struct $mmio<'a> {
+            regs: $crate::mmio::__volatile::VolatilePtr<'a, $regs>,
+        }
+
+        impl<'a> $mmio<'a> {
+            /// Wraps the register block the platform mapped.
+            pub const fn new(regs: $crate::mmio::__volatile::VolatilePtr<'a, $regs>) -> Self {
+                Self { regs }
             }
         }
 

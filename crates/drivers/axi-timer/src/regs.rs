@@ -3,7 +3,7 @@
 use core::mem::offset_of;
 
 use volatile::access::NoAccess;
-use volatile::{VolatileFieldAccess, VolatilePtr};
+use volatile::VolatileFieldAccess;
 
 /// The two timer/counters of one AXI Timer block, at their PG079 offsets.
 #[repr(C)]
@@ -87,25 +87,14 @@ impl Register {
     }
 }
 
-/// 32-bit access to a timer block's registers.
-///
-/// [`Mmio`] is the hardware implementation; tests substitute a behavioural
-/// model (TINT is write-1-to-clear and the counters move on their own).
-pub trait RegisterAccess: ferrode_hal::RegisterAccess<Register> {}
-
-impl<T: ferrode_hal::RegisterAccess<Register> + ?Sized> RegisterAccess for T {}
-
-/// The memory-mapped register block.
-#[derive(Clone, Copy, Debug)]
-pub struct Mmio<'a> {
-    regs: VolatilePtr<'a, Regs>,
-}
-
-impl<'a> Mmio<'a> {
-    /// Wraps the register block the platform mapped.
-    pub const fn new(regs: VolatilePtr<'a, Regs>) -> Self {
-        Self { regs }
-    }
+ferrode_hal::mmio_adapter! {
+    /// The memory-mapped register block.
+    pub struct Mmio for Regs;
+    /// 32-bit access to a timer block's registers.
+    ///
+    /// [`Mmio`] is the hardware implementation; tests substitute a behavioural
+    /// model (TINT is write-1-to-clear and the counters move on their own).
+    pub trait RegisterAccess for Register;
 }
 
 impl ferrode_hal::RegisterAccess<Register> for Mmio<'_> {

@@ -155,26 +155,17 @@ impl Register {
     }
 }
 
-/// 32-bit access to the MAC's registers and buffers.
-///
-/// Control registers change on their own (transmit done, frame received),
-/// so tests use a behavioural model; [`Mmio`] is the hardware.
-pub trait RegisterAccess: ferrode_hal::RegisterAccess<Register> {}
-
-impl<T: ferrode_hal::RegisterAccess<Register> + ?Sized> RegisterAccess for T {}
-
-/// The memory-mapped register block.
-#[derive(Clone, Copy, Debug)]
-pub struct Mmio<'a> {
-    regs: VolatilePtr<'a, Regs>,
+ferrode_hal::mmio_adapter! {
+    /// The memory-mapped register block.
+    pub struct Mmio for Regs;
+    /// 32-bit access to the MAC's registers and buffers.
+    ///
+    /// Control registers change on their own (transmit done, frame received),
+    /// so tests use a behavioural model; [`Mmio`] is the hardware.
+    pub trait RegisterAccess for Register;
 }
 
 impl<'a> Mmio<'a> {
-    /// Wraps the register block the platform mapped.
-    pub const fn new(regs: VolatilePtr<'a, Regs>) -> Self {
-        Self { regs }
-    }
-
     fn word<const N: usize>(array: VolatilePtr<'a, [u32; N]>, word: usize) -> VolatilePtr<'a, u32> {
         assert!(word < N, "EthernetLite buffer word out of range");
         // SAFETY: `word < N` was checked, so the element pointer stays
