@@ -36,4 +36,4 @@ pub use buffered::BufferedPl011;
 pub use error::Error;
 pub use format::{BaudRateDivisor, Config, DataBits, Parity, StopBits, baud_rate_divisor};
 pub use regs::{Register, Registers, Regs};
-pub use uart::{Interrupts, Pl011};
+pub use uart::{DRAIN_POLLS, Interrupts, Pl011};

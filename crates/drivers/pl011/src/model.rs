@@ -45,7 +45,14 @@ pub struct ModelUart {
     pub ris: u32,
     /// UARTDR reads (FIFO pops), to check the driver leaves the FIFO alone.
     pub data_reads: u32,
+    /// UARTFR reads in a row that reported BUSY while the UART could not
+    /// drain (disabled or TXE off): silicon would report BUSY forever.
+    stuck_busy_reads: u32,
 }
+
+/// UARTFR reads of a BUSY that cannot clear after which the model calls
+/// the driver hung (the real UART would never finish).
+pub const HUNG_BUSY_READS: u32 = 10_000;
 
 pub const FIFO_DEPTH: usize = 16;
 
@@ -132,6 +139,12 @@ impl ModelUart {
         }
     }
 
+    /// The transmitter shifts characters out only while UARTEN and TXE are
+    /// set (TRM 3.3.8); a disabled UART keeps its FIFO, and BUSY with it.
+    pub fn transmitter_enabled(&self) -> bool {
+        self.cr & 0x101 == 0x101
+    }
+
     fn check_reprogramming(&mut self) {
         if self.cr & 1 != 0 || self.busy_reads > 0 {
             self.reprogrammed_while_active = true;
@@ -154,8 +167,17 @@ impl Registers for ModelUart {
                 data
             }
             Register::Fr => {
-                if self.line_drains {
+                if self.line_drains && self.transmitter_enabled() {
                     self.shift_out(FIFO_DEPTH);
+                }
+                if !self.transmit_fifo.is_empty() && !self.transmitter_enabled() {
+                    self.stuck_busy_reads += 1;
+                    assert!(
+                        self.stuck_busy_reads < HUNG_BUSY_READS,
+                        "driver polls BUSY on a UART that cannot drain its transmit FIFO (hangs on silicon)"
+                    );
+                } else {
+                    self.stuck_busy_reads = 0;
                 }
                 let mut flags = 0;
                 if self.busy_reads > 0 {
@@ -204,7 +226,17 @@ impl Registers for ModelUart {
                 self.fbrd = value;
             }
             Register::LcrH => {
-                self.check_reprogramming();
+                if value & (1 << 4) == 0 {
+                    // FEN = 0 flushes both FIFOs (TRM 3.3.7, 3.3.8 step 3),
+                    // allowed once the UART is disabled.
+                    if self.cr & 1 != 0 {
+                        self.reprogrammed_while_active = true;
+                    }
+                    self.transmit_fifo.clear();
+                    self.receive_fifo.clear();
+                } else {
+                    self.check_reprogramming();
+                }
                 self.lcr_h = value;
                 self.latched_divisor = (self.ibrd, self.fbrd);
             }

@@ -237,3 +237,71 @@ impl RamBlock {
         unsafe { self.base.add(offset / 4).write_volatile(value) }
     }
 }
+
+#[test]
+fn configure_lets_queued_boot_output_out_instead_of_hanging_on_busy() {
+    // A boot loader left a prompt in the transmit FIFO of a running UART.
+    // Disabling first and then waiting for BUSY would hang: a disabled
+    // UART never drains, and BUSY stays set while the FIFO holds data.
+    let mut model = ModelUart::new();
+    model.cr = 0x301;
+    model.transmit_fifo.extend(b"boot> ");
+    let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
+    uart.configure(&Config::default()).unwrap();
+    let model = uart.release();
+    assert_eq!(model.transmitted, b"boot> ", "queued output lost");
+    assert!(!model.reprogrammed_while_active);
+    assert_eq!(model.cr, 0x301);
+}
+
+#[test]
+fn configure_flushes_the_fifo_of_a_disabled_uart_instead_of_waiting() {
+    let mut model = ModelUart::new();
+    model.cr = 0;
+    model.lcr_h = 0x70;
+    model.transmit_fifo.extend(b"stale");
+    let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
+    uart.configure(&Config::default()).unwrap();
+    uart.write_all(b"ok").unwrap();
+    uart.flush().unwrap();
+    let model = uart.release();
+    assert_eq!(model.transmitted, b"ok");
+    assert!(!model.reprogrammed_while_active);
+}
+
+#[test]
+fn a_character_carrying_an_overrun_is_kept_after_the_error() {
+    // TRM 3.3.1: OE says characters were lost before this one; the
+    // character itself is valid.
+    let uart = configured();
+    let mut model = uart.release();
+    model.receive_fifo.extend([
+        u32::from(b'a'),
+        u32::from(b'b') | (1 << 11),
+        u32::from(b'c'),
+    ]);
+    let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
+    assert_eq!(uart.try_read_byte(), Ok(Some(b'a')));
+    assert_eq!(uart.try_read_byte(), Err(Error::Overrun));
+    assert_eq!(uart.try_read_byte(), Ok(Some(b'b')));
+    assert_eq!(uart.try_read_byte(), Ok(Some(b'c')));
+    assert_eq!(uart.try_read_byte(), Ok(None));
+}
+
+#[test]
+fn a_read_returns_the_bytes_before_an_overrun_then_the_error_then_the_rest() {
+    let uart = configured();
+    let mut model = uart.release();
+    model.receive_fifo.extend([
+        u32::from(b'x'),
+        u32::from(b'y') | (1 << 11),
+        u32::from(b'z'),
+    ]);
+    let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
+    let mut buffer = [0; 8];
+    assert_eq!(uart.read(&mut buffer), Ok(1));
+    assert_eq!(&buffer[..1], b"x");
+    assert_eq!(uart.read(&mut buffer), Err(Error::Overrun));
+    assert_eq!(uart.read(&mut buffer), Ok(2));
+    assert_eq!(&buffer[..2], b"yz");
+}

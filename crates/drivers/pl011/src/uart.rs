@@ -1,6 +1,8 @@
 //! The PL011 driver proper: bring-up, polled byte I/O, interrupts.
 
-use crate::regs::{Register, Registers, cr, dr, fr};
+use heapless::Deque;
+
+use crate::regs::{Register, Registers, cr, dr, fr, lcr_h};
 use crate::{Config, Error};
 
 /// A set of PL011 interrupt sources (bit positions of UARTIMSC, UARTMIS and
@@ -37,10 +39,17 @@ impl Interrupts {
 pub struct Pl011<R> {
     registers: R,
     uart_clock_hz: u32,
-    /// A receive error met after some bytes were already returned; reported
-    /// by the next read so that neither the bytes nor the error are lost.
-    pending_error: Option<Error>,
+    /// Results already taken from the receive FIFO but not yet returned:
+    /// an error met after some bytes were returned, or the good character
+    /// that came with an overrun flag (reported after the overrun).
+    pending: Deque<Result<u8, Error>, 2>,
 }
+
+/// UARTFR reads [`Pl011::configure`] spends waiting for queued output to
+/// leave before it flushes the rest: 16 characters at 9600 baud take
+/// 17 ms, about 400,000 reads of a 24 MHz APB bus (each read is at least
+/// one bus cycle), so this bound lets slow output finish and still ends.
+pub const DRAIN_POLLS: u32 = 1 << 20;
 
 impl<R: Registers> Pl011<R> {
     /// Wraps the UART whose registers are `registers`, clocked by UARTCLK at
@@ -49,17 +58,30 @@ impl<R: Registers> Pl011<R> {
         Self {
             registers,
             uart_clock_hz,
-            pending_error: None,
+            pending: Deque::new(),
         }
     }
 
     /// Programs baud rate and frame format, enables the FIFOs, transmitter
-    /// and receiver, and masks all interrupts (TRM 3.3.8 programming order:
-    /// disable, drain, reprogram, enable).
+    /// and receiver, and masks all interrupts, in the TRM's order (3.3.8):
+    /// disable, wait for the current character, flush the FIFOs, reprogram,
+    /// enable.
+    ///
+    /// Output a boot loader left in the transmit FIFO goes out first while
+    /// the UART still runs (at most [`DRAIN_POLLS`] UARTFR reads); a
+    /// disabled UART never drains its FIFO and keeps BUSY set while the
+    /// FIFO holds data, so the FIFO is flushed (UARTLCR_H.FEN = 0) rather
+    /// than waited for.
     pub fn configure(&mut self, config: &Config) -> Result<(), Error> {
         let divisor = config.divisor(self.uart_clock_hz)?;
+        self.wait_idle_bounded();
         self.registers.write_register(Register::Cr, 0);
-        self.wait_idle();
+        let line_control = self.registers.read_register(Register::LcrH);
+        self.registers
+            .write_register(Register::LcrH, line_control & !lcr_h::FEN);
+        // With the FIFOs flushed BUSY only covers the character in the
+        // shift register.
+        self.wait_idle_bounded();
         self.registers
             .write_register(Register::Ibrd, u32::from(divisor.integer));
         self.registers
@@ -71,7 +93,7 @@ impl<R: Registers> Pl011<R> {
         self.registers
             .write_register(Register::Icr, Interrupts::ALL.0);
         self.registers.write_register(Register::RsrEcr, 0);
-        self.pending_error = None;
+        self.pending.clear();
         self.registers
             .write_register(Register::Cr, cr::UARTEN | cr::TXE | cr::RXE);
         Ok(())
@@ -88,19 +110,28 @@ impl<R: Registers> Pl011<R> {
     }
 
     /// Pops one received character, `Ok(None)` if the FIFO is empty.
-    /// A character flagged with an error is dropped and the error returned.
+    /// A character spoilt by a break, parity or framing error is dropped
+    /// and the error returned. An overrun flag (OE) marks characters lost
+    /// *before* this one, which is itself valid (TRM 3.3.1): the overrun is
+    /// returned first and the character by the next call.
     pub fn try_read_byte(&mut self) -> Result<Option<u8>, Error> {
-        if let Some(error) = self.pending_error.take() {
-            return Err(error);
+        if let Some(result) = self.pending.pop_front() {
+            return result.map(Some);
         }
         if !self.can_read() {
             return Ok(None);
         }
         let data = self.registers.read_register(Register::Dr);
-        match receive_error(data) {
+        let character = match character_error(data) {
             Some(error) => Err(error),
-            None => Ok(Some(data as u8)),
+            None => Ok(data as u8),
+        };
+        if data & dr::OE != 0 {
+            // Empty: drained by the check at the top.
+            let _ = self.pending.push_back(character);
+            return Err(Error::Overrun);
         }
+        character.map(Some)
     }
 
     /// Queues one character, `false` if the transmit FIFO is full.
@@ -113,10 +144,31 @@ impl<R: Registers> Pl011<R> {
     }
 
     /// Waits until every queued character has left the shift register.
+    /// Returns at once if the transmitter is disabled: it would never
+    /// drain, and BUSY stays set while its FIFO holds data.
     pub fn wait_idle(&mut self) {
-        while self.registers.read_register(Register::Fr) & fr::BUSY != 0 {
+        while self.transmitter_enabled()
+            && self.registers.read_register(Register::Fr) & fr::BUSY != 0
+        {
             core::hint::spin_loop();
         }
+    }
+
+    /// [`Self::wait_idle`], giving up after [`DRAIN_POLLS`] reads.
+    fn wait_idle_bounded(&mut self) {
+        for _ in 0..DRAIN_POLLS {
+            if !self.transmitter_enabled()
+                || self.registers.read_register(Register::Fr) & fr::BUSY == 0
+            {
+                return;
+            }
+            core::hint::spin_loop();
+        }
+    }
+
+    fn transmitter_enabled(&mut self) -> bool {
+        let control = self.registers.read_register(Register::Cr);
+        control & (cr::UARTEN | cr::TXE) == cr::UARTEN | cr::TXE
     }
 
     /// Pops the receive FIFO: the raw UARTDR value (character and error
@@ -159,7 +211,8 @@ impl<R: Registers> Pl011<R> {
                 Ok(None) => break,
                 Err(error) if count == 0 => return Err(error),
                 Err(error) => {
-                    self.pending_error = Some(error);
+                    // Room: `try_read_byte` took at most one of two slots.
+                    let _ = self.pending.push_front(Err(error));
                     break;
                 }
             }
@@ -173,12 +226,11 @@ impl<R: Registers> Pl011<R> {
     }
 }
 
-/// The error flagged in a UARTDR value, most severe first: an overrun loses
-/// data, a break ends the frame, parity and framing spoil one character.
-const fn receive_error(data: u32) -> Option<Error> {
-    if data & dr::OE != 0 {
-        Some(Error::Overrun)
-    } else if data & dr::BE != 0 {
+/// The error that spoils the character of a UARTDR value, most severe
+/// first: a break ends the frame, parity and framing spoil one character.
+/// (OE is not among them: it says characters were lost before this one.)
+const fn character_error(data: u32) -> Option<Error> {
+    if data & dr::BE != 0 {
         Some(Error::Break)
     } else if data & dr::PE != 0 {
         Some(Error::Parity)
