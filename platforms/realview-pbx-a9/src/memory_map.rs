@@ -7,6 +7,12 @@ pub const UART_CLOCK_HZ: u32 = 24_000_000;
 /// UART0 interrupt ID at the GIC.
 pub const UART0_IRQ: u32 = 44;
 
+/// SP810 system controller (SCCTRL selects each SP804 counter's clock).
+pub const SYSCTRL_BASE: usize = 0x1000_1000;
+/// REFCLK, the 32.768 kHz reference clock the SP804 counters count after
+/// reset until the SP810 selects TIMCLK.
+pub const REFERENCE_CLOCK_HZ: u32 = 32_768;
+
 /// SP804 dual timer 0/1.
 pub const TIMER01_BASE: usize = 0x1001_1000;
 /// SP804 dual timer 2/3.
@@ -15,7 +21,8 @@ pub const TIMER23_BASE: usize = 0x1001_2000;
 pub const TIMER01_IRQ: u32 = 36;
 /// Interrupt ID of timers 2/3.
 pub const TIMER23_IRQ: u32 = 37;
-/// SP804 TIMCLK: 1 MHz on the PBX board.
+/// SP804 TIMCLK: 1 MHz on the PBX board, once the SP810 selects it for
+/// every counter (`devices::timer::init`).
 pub const TIMER_CLOCK_HZ: u32 = 1_000_000;
 
 /// Cortex-A9 MPCore private memory region (SCU, GIC, private timers).

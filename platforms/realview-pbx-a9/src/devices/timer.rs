@@ -6,10 +6,11 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use ferrode_hal::{Alarm, Monotonic};
 use ferrode_sp804::{Prescale, Regs, Sp804};
+use ferrode_sp810::{Sp810, TimerClock, TimerIndex};
 use volatile::VolatilePtr;
 
 use crate::irq;
-use crate::memory_map::{TIMER_CLOCK_HZ, TIMER01_BASE, TIMER01_IRQ};
+use crate::memory_map::{SYSCTRL_BASE, TIMER_CLOCK_HZ, TIMER01_BASE, TIMER01_IRQ};
 use crate::shared::Shared;
 
 type Timer = Sp804<VolatilePtr<'static, Regs>>;
@@ -18,8 +19,23 @@ static TIMER: Shared<Option<Timer>> = Shared::new(None);
 /// Set by the interrupt handler when the alarm has run out.
 static ALARM_FIRED: AtomicBool = AtomicBool::new(false);
 
-/// Starts the clock at 0 and hooks the alarm's interrupt.
+/// Makes all four SP804 counters (timers 0/1 here, 2/3 the tick) count
+/// TIMCLK: at reset the SP810 has them count the 32.768 kHz reference
+/// clock, about 30 times slower than [`TIMER_CLOCK_HZ`].
+pub(crate) fn select_timer_clocks<R: ferrode_sp810::RegisterAccess>(controller: &mut Sp810<R>) {
+    for index in TimerIndex::ALL {
+        controller.select_timer_clock(index, TimerClock::Timer);
+    }
+}
+
+/// Selects TIMCLK for every timer, starts the clock at 0 and hooks the
+/// alarm's interrupt.
 pub(crate) fn init() {
+    // SAFETY: SYSCTRL_BASE is the SP810 system controller on this board
+    // (DUI 0440 table 4-1); only this bring-up step touches it. (QEMU does
+    // not model it: the write is ignored and its timers count 1 MHz.)
+    let sysctrl = unsafe { VolatilePtr::new(NonNull::new_unchecked(SYSCTRL_BASE as *mut ferrode_sp810::Regs)) };
+    select_timer_clocks(&mut Sp810::new(ferrode_sp810::Mmio::new(sysctrl)));
     // SAFETY: TIMER01_BASE is SP804 dual timer 0/1 on this board (DUI 0440
     // table 4-1), used by nothing else.
     let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(TIMER01_BASE as *mut Regs)) };
@@ -99,5 +115,37 @@ impl Alarm for OneShotAlarm {
 
     fn take_expired(&mut self) -> bool {
         ALARM_FIRED.swap(false, Ordering::AcqRel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::cell::Cell;
+
+    use ferrode_sp810::{Register, Sp810, TimerIndex, timer_clock_hz};
+
+    use super::select_timer_clocks;
+    use crate::memory_map::{REFERENCE_CLOCK_HZ, TIMER_CLOCK_HZ};
+
+    /// SCCTRL after reset: every timer on REFCLK.
+    struct Scctrl(Cell<u32>);
+
+    impl ferrode_hal::RegisterAccess<Register> for Scctrl {
+        fn read(&self, _: Register) -> u32 {
+            self.0.get()
+        }
+        fn write(&self, _: Register, value: u32) {
+            self.0.set(value);
+        }
+    }
+
+    #[test]
+    fn bring_up_makes_every_sp804_counter_count_the_clock_the_platform_assumes() {
+        let mut controller = Sp810::new(Scctrl(Cell::new(0)));
+        select_timer_clocks(&mut controller);
+        let scctrl = controller.release().0.get();
+        for index in TimerIndex::ALL {
+            assert_eq!(timer_clock_hz(scctrl, index, REFERENCE_CLOCK_HZ, TIMER_CLOCK_HZ), TIMER_CLOCK_HZ);
+        }
     }
 }
