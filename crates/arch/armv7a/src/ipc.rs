@@ -24,13 +24,22 @@
 /// do the whole operation in Rust; the fast path tail-calls them,
 /// untouched, when it cannot handle a case.
 ///
+/// With `prefix = "name_"` the symbols are `name_ipc_call`,
+/// `name_ipc_reply_wait` (and the internal `name_ipc_copy_more`) instead of
+/// `ferrode_...`: a second copy of the same paths, for the differential
+/// test (`apps/ipc-diff`) to run against a scratch kernel state next to
+/// the kernel's own.
+///
 /// The layout's assumptions (UTCB header order, immediate ranges, slot
 /// sizes) are checked when the assembly is assembled.
 #[macro_export]
 macro_rules! ipc_fast_path {
     (layout = $layout:expr, call_slow = $call_slow:path, reply_slow = $reply_slow:path $(,)?) => {
+        $crate::ipc_fast_path!(layout = $layout, call_slow = $call_slow, reply_slow = $reply_slow, prefix = "ferrode_");
+    };
+    (layout = $layout:expr, call_slow = $call_slow:path, reply_slow = $reply_slow:path, prefix = $prefix:literal $(,)?) => {
         core::arch::global_asm!(
-            r#"
+            concat!(r#"
     // UTCB header order the `stm` below relies on.
     .if {u_label} != 0 || {u_badge} != 4 || {u_word_count} != 8 || {u_cap_count} != 12 || {u_error} != 16
     .error "Ferrode IPC fast path: unexpected UTCB header layout"
@@ -51,10 +60,10 @@ macro_rules! ipc_fast_path {
 
     .section .text.ferrode_ipc, "ax"
     .arm
-    .global ferrode_ipc_call
-    .type ferrode_ipc_call, %function
+    .global "#, $prefix, r#"ipc_call
+    .type "#, $prefix, r#"ipc_call, %function
     // r0 = kernel state, r1 = selector. Interrupts masked by the caller.
-ferrode_ipc_call:
+"#, $prefix, r#"ipc_call:
     push {{r4-r11, lr}}                         // the switch frame
     cmp r1, #{cap_slots}
     bhs 9f
@@ -99,19 +108,19 @@ ferrode_ipc_call:
     mov r0, #{state_awaiting_reply}
     strb r0, [r4, #{thread_state}]
     cmp r5, #1                                  // the first word here, the rest in
-    ldrhs r0, [r10, #{u_words}]                 // ferrode_ipc_copy_more
+    ldrhs r0, [r10, #{u_words}]                 // ipc_copy_more
     strhs r0, [r11, #{u_words}]
-    blhi ferrode_ipc_copy_more
+    blhi "#, $prefix, r#"ipc_copy_more
     str sp, [r4, #{thread_sp}]
     ldr sp, [r9, #{thread_sp}]
     pop {{r4-r11, pc}}                          // the server returns from its wait
 9:  pop {{r4-r11, lr}}
     b {call_slow}
 
-    .global ferrode_ipc_reply_wait
-    .type ferrode_ipc_reply_wait, %function
+    .global "#, $prefix, r#"ipc_reply_wait
+    .type "#, $prefix, r#"ipc_reply_wait, %function
     // r0 = kernel state. Interrupts masked by the caller.
-ferrode_ipc_reply_wait:
+"#, $prefix, r#"ipc_reply_wait:
     push {{r4-r11, lr}}
     ldrb r8, [r0, #{current}]                   // r8 = server id
     add r9, r0, r8, lsl #{thread_shift}         // r9 = server
@@ -149,7 +158,7 @@ ferrode_ipc_reply_wait:
     cmp r5, #1
     ldrhs r0, [r10, #{u_words}]
     strhs r0, [r11, #{u_words}]
-    blhi ferrode_ipc_copy_more
+    blhi "#, $prefix, r#"ipc_copy_more
     str sp, [r9, #{thread_sp}]
     ldr sp, [r4, #{thread_sp}]
     pop {{r4-r11, pc}}                          // the caller returns from its call
@@ -161,7 +170,7 @@ ferrode_ipc_reply_wait:
     // time; longer messages are copied whole again from word 0 in bursts of
     // sixteen registers, with a tail of at most four conditional bursts
     // (8, 4, 2, 1 words). Clobbers r0-r3, r5-r8 and r10-r12; keeps r4, r9.
-ferrode_ipc_copy_more:
+"#, $prefix, r#"ipc_copy_more:
     cmp r5, #8
     blo 4f
     add r0, r10, #{u_words}
@@ -197,7 +206,7 @@ ferrode_ipc_copy_more:
     subs r5, r5, #1
     bne 5b
     bx lr
-"#,
+"#),
             current = const $layout.current,
             ready_nonempty = const $layout.ready_nonempty,
             thread_shift = const $layout.thread_shift,

@@ -18,13 +18,22 @@
 /// do the whole operation in Rust; the fast path tail-calls them,
 /// untouched, when it cannot handle a case.
 ///
+/// With `prefix = "name_"` the symbols are `name_ipc_call`,
+/// `name_ipc_reply_wait` (and the internal `name_ipc_deliver`) instead of
+/// `ferrode_...`: a second copy of the same paths, for the differential
+/// test (`apps/ipc-diff`) to run against a scratch kernel state next to
+/// the kernel's own.
+///
 /// The layout's assumptions (immediate ranges, slot sizes, link encoding)
 /// are checked when the assembly is assembled.
 #[macro_export]
 macro_rules! ipc_fast_path {
     (layout = $layout:expr, call_slow = $call_slow:path, reply_slow = $reply_slow:path $(,)?) => {
+        $crate::ipc_fast_path!(layout = $layout, call_slow = $call_slow, reply_slow = $reply_slow, prefix = "ferrode_");
+    };
+    (layout = $layout:expr, call_slow = $call_slow:path, reply_slow = $reply_slow:path, prefix = $prefix:literal $(,)?) => {
         core::arch::global_asm!(
-            r#"
+            concat!(r#"
     .if {cap_generation} > 2047 || {object_dispatch_2} > 2047 || {thread_received_2} > 2047 || {ready_nonempty} > 2047
     .error "Ferrode IPC fast path: kernel state offsets beyond a load immediate"
     .endif
@@ -33,10 +42,10 @@ macro_rules! ipc_fast_path {
     .endif
 
     .section .text.ferrode_ipc, "ax"
-    .global ferrode_ipc_call
-    .type ferrode_ipc_call, @function
+    .global "#, $prefix, r#"ipc_call
+    .type "#, $prefix, r#"ipc_call, @function
     // a0 = kernel state, a1 = selector. Interrupts masked by the caller.
-ferrode_ipc_call:
+"#, $prefix, r#"ipc_call:
     li t0, {cap_slots}
     bgeu a1, t0, 9f
     lbu t0, {current}(a0)                   // t0 = caller id
@@ -86,13 +95,13 @@ ferrode_ipc_call:
     li a5, {state_awaiting_reply}
     sb a5, {thread_state}(t1)
     sb t6, {current}(a0)
-    j ferrode_ipc_deliver
+    j "#, $prefix, r#"ipc_deliver
 9:  tail {call_slow}
 
-    .global ferrode_ipc_reply_wait
-    .type ferrode_ipc_reply_wait, @function
+    .global "#, $prefix, r#"ipc_reply_wait
+    .type "#, $prefix, r#"ipc_reply_wait, @function
     // a0 = kernel state. Interrupts masked by the caller.
-ferrode_ipc_reply_wait:
+"#, $prefix, r#"ipc_reply_wait:
     lbu t0, {current}(a0)                   // t0 = server id
     slli t1, t0, {thread_shift}
     add t1, a0, t1                          // t1 = server
@@ -135,14 +144,14 @@ ferrode_ipc_reply_wait:
     li a5, {state_running}
     sb a5, {thread_state}(t4)
     sb t6, {current}(a0)
-    j ferrode_ipc_deliver
+    j "#, $prefix, r#"ipc_deliver
 9:  tail {reply_slow}
 
     // The common end: copies the a4 message words from UTCB a2 to UTCB a3
     // (two here, the rest with memcpy), then switches from thread t1 to
     // thread t4 with `ferrode_switch`, which saves the frame with ra = the
     // fast path's return address (this is a jump, not a call).
-ferrode_ipc_deliver:
+"#, $prefix, r#"ipc_deliver:
     beqz a4, 1f
     lw a5, {u_words}(a2)
     sw a5, {u_words}(a3)
@@ -168,7 +177,7 @@ ferrode_ipc_deliver:
 1:  addi a0, t1, {thread_sp}
     lw a1, {thread_sp}(t4)
     tail ferrode_switch
-"#,
+"#),
             current = const $layout.current,
             ready_nonempty = const $layout.ready_nonempty,
             thread_shift = const $layout.thread_shift,
