@@ -1,12 +1,13 @@
 //! Indirect access to the MAC control registers (datasheet 5.4) through
-//! MAC_CSR_CMD/MAC_CSR_DATA, and to the PHY (5.5) through MII_ACC/MII_DATA.
+//! MAC_CSR_CMD/MAC_CSR_DATA, and to the PHY (5.5) through MII_ACC/MII_DATA,
+//! each wait bounded in time (see [`crate::wait`]).
+
+use embedded_hal::delay::DelayNs;
 
 use crate::Error;
+use crate::error::Operation;
 use crate::regs::{Register, Registers};
-
-/// How many polls a busy bit gets before the access counts as hung. The
-/// datasheet's slowest case (an MII access, about 40 us) takes far fewer.
-const POLL_LIMIT: u32 = 100_000;
+use crate::wait::{Budget, timeouts};
 
 /// MAC CSR indices (table 5-6).
 pub(crate) mod mac {
@@ -15,6 +16,7 @@ pub(crate) mod mac {
     pub const ADDRL: u32 = 3;
     pub const MII_ACC: u32 = 6;
     pub const MII_DATA: u32 = 7;
+    pub const FLOW: u32 = 8;
 }
 
 /// MAC_CR bits (5.4.1).
@@ -25,87 +27,179 @@ pub(crate) mod mac_cr {
     pub const PRMS: u32 = 1 << 18;
 }
 
+/// FLOW bits (5.4.8): pause time FCPT (31:16), FCEN (1).
+pub(crate) mod flow {
+    /// Longest pause, in 512-bit-time quanta.
+    pub const FCPT_MAX: u32 = 0xffff << 16;
+    pub const FCEN: u32 = 1 << 1;
+}
+
 /// The internal PHY's MII address.
 const INTERNAL_PHY: u32 = 1;
-/// PHY Basic Status Register and its Link Status bit (5.5.2).
-pub(crate) const PHY_BASIC_STATUS: u32 = 1;
-pub(crate) const PHY_LINK_STATUS: u32 = 1 << 2;
-/// PHY Basic Control Register: auto-negotiation enable and restart (5.5.1).
-pub(crate) const PHY_BASIC_CONTROL: u32 = 0;
-pub(crate) const PHY_AUTONEGOTIATE: u32 = (1 << 12) | (1 << 9);
+
+/// PHY registers and bits (5.5).
+pub(crate) mod phy {
+    /// Basic Control: Reset (15, self-clearing), Auto-Negotiation Enable
+    /// (12), Restart Auto-Negotiation (9).
+    pub const BASIC_CONTROL: u32 = 0;
+    pub const CONTROL_RESET: u16 = 1 << 15;
+    pub const CONTROL_AUTONEGOTIATE: u16 = (1 << 12) | (1 << 9);
+    /// Basic Status: Auto-Negotiate Complete (5), Link Status (2).
+    pub const BASIC_STATUS: u32 = 1;
+    pub const STATUS_AUTONEGOTIATION_COMPLETE: u16 = 1 << 5;
+    pub const STATUS_LINK: u16 = 1 << 2;
+    /// Auto-Negotiation Advertisement and Link Partner Ability: 100FD (8),
+    /// 100HD (7), 10FD (6), 10HD (5), symmetric pause (10), selector
+    /// IEEE 802.3 (0b00001).
+    pub const ADVERTISEMENT: u32 = 4;
+    pub const PARTNER_ABILITY: u32 = 5;
+    pub const ABILITY_100_FULL: u16 = 1 << 8;
+    pub const ABILITY_100_HALF: u16 = 1 << 7;
+    pub const ABILITY_10_FULL: u16 = 1 << 6;
+    pub const ABILITY_10_HALF: u16 = 1 << 5;
+    pub const ABILITY_PAUSE: u16 = 1 << 10;
+    pub const SELECTOR_802_3: u16 = 1;
+    /// Interrupt Source (clear on read) and Interrupt Mask: INT6
+    /// auto-negotiation complete, INT4 link down.
+    pub const INTERRUPT_SOURCE: u32 = 29;
+    pub const INTERRUPT_MASK: u32 = 30;
+    pub const INTERRUPT_AUTONEGOTIATION_COMPLETE: u16 = 1 << 6;
+    pub const INTERRUPT_LINK_DOWN: u16 = 1 << 4;
+}
 
 const CSR_BUSY: u32 = 1 << 31;
 const CSR_READ: u32 = 1 << 30;
 const MII_BUSY: u32 = 1 << 0;
 const MII_WRITE: u32 = 1 << 1;
 
-fn wait_until_clear(
+fn wait_csr_idle(
     registers: &mut impl Registers,
-    register: Register,
-    bit: u32,
+    delay: &mut impl DelayNs,
+    budget: &mut Budget,
 ) -> Result<(), Error> {
-    for _ in 0..POLL_LIMIT {
-        if registers.read_register(register) & bit == 0 {
-            return Ok(());
-        }
-        core::hint::spin_loop();
+    while registers.read_register(Register::MacCsrCmd) & CSR_BUSY != 0 {
+        budget.tick(delay)?;
     }
-    Err(Error::Timeout)
+    Ok(())
 }
 
-/// Reads MAC CSR `index`.
-pub(crate) fn mac_read(registers: &mut impl Registers, index: u32) -> Result<u32, Error> {
-    wait_until_clear(registers, Register::MacCsrCmd, CSR_BUSY)?;
+fn mac_read_within(
+    registers: &mut impl Registers,
+    delay: &mut impl DelayNs,
+    budget: &mut Budget,
+    index: u32,
+) -> Result<u32, Error> {
+    wait_csr_idle(registers, delay, budget)?;
     registers.write_register(Register::MacCsrCmd, CSR_BUSY | CSR_READ | index);
-    wait_until_clear(registers, Register::MacCsrCmd, CSR_BUSY)?;
+    wait_csr_idle(registers, delay, budget)?;
     Ok(registers.read_register(Register::MacCsrData))
 }
 
-/// Writes `value` to MAC CSR `index`.
-pub(crate) fn mac_write(
+fn mac_write_within(
     registers: &mut impl Registers,
+    delay: &mut impl DelayNs,
+    budget: &mut Budget,
     index: u32,
     value: u32,
 ) -> Result<(), Error> {
-    wait_until_clear(registers, Register::MacCsrCmd, CSR_BUSY)?;
+    wait_csr_idle(registers, delay, budget)?;
     registers.write_register(Register::MacCsrData, value);
     registers.write_register(Register::MacCsrCmd, CSR_BUSY | index);
-    wait_until_clear(registers, Register::MacCsrCmd, CSR_BUSY)
+    wait_csr_idle(registers, delay, budget)
 }
 
-fn wait_mii_idle(registers: &mut impl Registers) -> Result<(), Error> {
-    for _ in 0..POLL_LIMIT {
-        if mac_read(registers, mac::MII_ACC)? & MII_BUSY == 0 {
-            return Ok(());
-        }
+/// Reads MAC CSR `index` ([`timeouts::MAC_CSR_US`]).
+pub(crate) fn mac_read(
+    registers: &mut impl Registers,
+    delay: &mut impl DelayNs,
+    index: u32,
+) -> Result<u32, Error> {
+    let mut budget = Budget::new(Operation::MacCsr, timeouts::MAC_CSR_US);
+    mac_read_within(registers, delay, &mut budget, index)
+}
+
+/// Writes `value` to MAC CSR `index` ([`timeouts::MAC_CSR_US`]).
+pub(crate) fn mac_write(
+    registers: &mut impl Registers,
+    delay: &mut impl DelayNs,
+    index: u32,
+    value: u32,
+) -> Result<(), Error> {
+    let mut budget = Budget::new(Operation::MacCsr, timeouts::MAC_CSR_US);
+    mac_write_within(registers, delay, &mut budget, index, value)
+}
+
+fn wait_mii_idle(
+    registers: &mut impl Registers,
+    delay: &mut impl DelayNs,
+    budget: &mut Budget,
+) -> Result<(), Error> {
+    while mac_read_within(registers, delay, budget, mac::MII_ACC)? & MII_BUSY != 0 {
+        budget.tick(delay)?;
     }
-    Err(Error::Timeout)
+    Ok(())
 }
 
-/// Reads register `index` of the internal PHY.
-pub(crate) fn phy_read(registers: &mut impl Registers, index: u32) -> Result<u16, Error> {
-    wait_mii_idle(registers)?;
-    mac_write(
-        registers,
-        mac::MII_ACC,
-        (INTERNAL_PHY << 11) | (index << 6) | MII_BUSY,
-    )?;
-    wait_mii_idle(registers)?;
-    Ok(mac_read(registers, mac::MII_DATA)? as u16)
+/// Reads register `index` of the internal PHY; the whole access (its MAC
+/// CSR accesses included) within [`timeouts::PHY_ACCESS_US`].
+pub(crate) fn phy_read(
+    registers: &mut impl Registers,
+    delay: &mut impl DelayNs,
+    index: u32,
+) -> Result<u16, Error> {
+    let mut budget = Budget::new(Operation::PhyAccess, timeouts::PHY_ACCESS_US);
+    wait_mii_idle(registers, delay, &mut budget)?;
+    let command = (INTERNAL_PHY << 11) | (index << 6) | MII_BUSY;
+    mac_write_within(registers, delay, &mut budget, mac::MII_ACC, command)?;
+    wait_mii_idle(registers, delay, &mut budget)?;
+    Ok(mac_read_within(registers, delay, &mut budget, mac::MII_DATA)? as u16)
 }
 
-/// Writes `value` to register `index` of the internal PHY.
+/// Writes `value` to register `index` of the internal PHY, within
+/// [`timeouts::PHY_ACCESS_US`].
 pub(crate) fn phy_write(
     registers: &mut impl Registers,
+    delay: &mut impl DelayNs,
     index: u32,
     value: u16,
 ) -> Result<(), Error> {
-    wait_mii_idle(registers)?;
-    mac_write(registers, mac::MII_DATA, u32::from(value))?;
-    mac_write(
+    let mut budget = Budget::new(Operation::PhyAccess, timeouts::PHY_ACCESS_US);
+    wait_mii_idle(registers, delay, &mut budget)?;
+    mac_write_within(
         registers,
-        mac::MII_ACC,
-        (INTERNAL_PHY << 11) | (index << 6) | MII_WRITE | MII_BUSY,
+        delay,
+        &mut budget,
+        mac::MII_DATA,
+        u32::from(value),
     )?;
-    wait_mii_idle(registers)
+    let command = (INTERNAL_PHY << 11) | (index << 6) | MII_WRITE | MII_BUSY;
+    mac_write_within(registers, delay, &mut budget, mac::MII_ACC, command)?;
+    wait_mii_idle(registers, delay, &mut budget)
+}
+
+/// Duplex and pause of a link, resolved from what both ends advertised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkMode {
+    /// Full duplex (MAC_CR.FDPX).
+    pub full_duplex: bool,
+    /// Both ends do symmetric PAUSE flow control (full duplex only).
+    pub pause: bool,
+}
+
+/// IEEE 802.3 clause 28B.3 priority resolution: the best ability both
+/// advertised (100FD, 100HD, 10FD, 10HD), and PAUSE if both offered it on
+/// a full-duplex link. Without negotiation the link is half duplex.
+pub const fn resolve_link(advertised: u16, partner: u16) -> LinkMode {
+    let common = advertised & partner;
+    let full_duplex = if common & phy::ABILITY_100_FULL != 0 {
+        true
+    } else if common & phy::ABILITY_100_HALF != 0 {
+        false
+    } else {
+        common & phy::ABILITY_10_FULL != 0
+    };
+    LinkMode {
+        full_duplex,
+        pause: full_duplex && common & phy::ABILITY_PAUSE != 0,
+    }
 }

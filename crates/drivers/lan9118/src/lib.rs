@@ -5,7 +5,8 @@
 //! word then the frame out of the RX FIFOs (datasheet sections 3.12, 3.13).
 //! MAC and PHY registers sit behind indirect command/data pairs. The driver
 //! implements [`ferrode_hal::EthernetDevice`]; the platform supplies the
-//! register block, the interrupt line's polarity and the MAC address.
+//! register block, a delay (the time base of every wait on the chip, see
+//! [`timeouts`]), the interrupt line's polarity and the MAC address.
 //!
 //! Register access goes through the small [`Registers`] trait because FIFO
 //! ports pop and push and the interrupt status is write-1-to-clear; host
@@ -20,13 +21,16 @@ mod error;
 mod fifo;
 mod nic;
 mod regs;
+mod wait;
 
 #[cfg(test)]
 mod model;
 #[cfg(test)]
 mod tests;
 
-pub use error::Error;
+pub use csr::{LinkMode, resolve_link};
+pub use error::{Error, Operation};
 pub use fifo::{ReceiveStatus, receive_words, transmit_commands};
 pub use nic::{Config, Interrupts, Lan9118};
 pub use regs::{Register, Registers, Regs};
+pub use wait::timeouts;

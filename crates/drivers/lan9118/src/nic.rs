@@ -1,25 +1,55 @@
 //! The LAN9118 driver proper: bring-up, frame transmit and receive, and the
 //! interrupt entry point.
 
+use embedded_hal::delay::DelayNs;
 use ferrode_hal::{EthernetDevice, FrameCounters, MAX_FRAME_LEN};
 
 use crate::Error;
-use crate::csr::{self, mac, mac_cr};
+use crate::csr::{self, LinkMode, flow, mac, mac_cr, phy, resolve_link};
+use crate::error::Operation;
 use crate::fifo::{ReceiveStatus, receive_words, transmit_commands, transmit_failed};
 use crate::regs::{Register, Registers};
+use crate::wait::{Budget, timeouts};
 
 const BYTE_TEST_VALUE: u32 = 0x8765_4321;
+/// HW_CFG: SRST (0), TX_FIF_SZ (19:16, 5 KiB: the reset default), and bit
+/// 20, which the data sheet says must be written as one.
 const HW_CFG_SRST: u32 = 1 << 0;
+const HW_CFG_TX_FIF_SZ_5K: u32 = 5 << 16;
+const HW_CFG_MBO: u32 = 1 << 20;
 const PMT_CTRL_READY: u32 = 1 << 0;
+/// E2P_CMD.EPC_BUSY: the EEPROM controller is loading (after reset) or
+/// executing a command.
+const E2P_CMD_BUSY: u32 = 1 << 31;
+/// TX_CFG: TXS_DUMP (15), TXD_DUMP (14), TX_ON (1), STOP_TX (0).
+const TX_CFG_TXS_DUMP: u32 = 1 << 15;
+const TX_CFG_TXD_DUMP: u32 = 1 << 14;
 const TX_CFG_TX_ON: u32 = 1 << 1;
+const TX_CFG_STOP_TX: u32 = 1 << 0;
+/// RX_CFG.RX_DUMP (15): empties the RX data and status FIFOs; self-clears.
+const RX_CFG_RX_DUMP: u32 = 1 << 15;
+/// INT_STS.RXSTOP_INT (24): the receiver stopped after RXEN was cleared.
+const INT_RXSTOP: u32 = 1 << 24;
+/// AFC_CFG: AFC_HI 110 and AFC_LO 55 (of 64-byte RX FIFO blocks), BACK_DUR
+/// 4 (the SMSC application note's values), plus FCANY, FCADD, FCMULT and
+/// FCBRD: send PAUSE frames (full duplex) or back pressure (half duplex)
+/// when the RX FIFO fills past AFC_HI.
+const AFC_CFG_LEVELS: u32 = (110 << 16) | (55 << 8) | (4 << 4);
+const AFC_CFG_TRIGGER_ON_ANY_FRAME: u32 = 0xf;
 /// IRQ_CFG: IRQ_EN (bit 8), IRQ_POL (bit 4, active high), IRQ_TYPE (bit 0,
 /// push-pull).
 const IRQ_CFG_IRQ_EN: u32 = 1 << 8;
 const IRQ_CFG_ACTIVE_HIGH_PUSH_PULL: u32 = (1 << 4) | (1 << 0);
 /// Shortest frame worth passing up: an Ethernet header.
 const MIN_FRAME_LEN: usize = 14;
-/// Polls of HW_CFG.SRST and PMT_CTRL.READY before giving up.
-const RESET_POLL_LIMIT: u32 = 1_000_000;
+/// What the driver advertises: 10/100, half and full duplex, symmetric
+/// PAUSE.
+const ADVERTISEMENT: u16 = phy::ABILITY_100_FULL
+    | phy::ABILITY_100_HALF
+    | phy::ABILITY_10_FULL
+    | phy::ABILITY_10_HALF
+    | phy::ABILITY_PAUSE
+    | phy::SELECTOR_802_3;
 
 /// Board wiring and identity, from the platform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,8 +62,6 @@ pub struct Config {
     pub irq_active_high: bool,
     /// Receive every frame regardless of destination address.
     pub promiscuous: bool,
-    /// Full duplex MAC operation (match the link partner).
-    pub full_duplex: bool,
 }
 
 /// INT_STS / INT_EN sources (datasheet 5.3.5).
@@ -47,9 +75,13 @@ impl Interrupts {
     pub const RECEIVE: Self = Self(1 << 3);
     /// TSFL: a transmit status is waiting.
     pub const TRANSMIT_DONE: Self = Self(1 << 7);
-    /// RXE and TXE: receiver or transmitter error.
-    pub const ERRORS: Self = Self((1 << 14) | (1 << 13));
-    /// PHY: the PHY raised an interrupt (link change).
+    /// TXE: transmitter error (e.g. a malformed TX command sequence).
+    pub const TRANSMIT_ERROR: Self = Self(1 << 13);
+    /// RXE: receiver error (e.g. the RX data FIFO read past a frame).
+    pub const RECEIVE_ERROR: Self = Self(1 << 14);
+    /// RXE and TXE.
+    pub const ERRORS: Self = Self::TRANSMIT_ERROR.union(Self::RECEIVE_ERROR);
+    /// PHY: the PHY raised an interrupt (auto-negotiation done, link down).
     pub const PHY: Self = Self(1 << 18);
 
     /// True if any source of `other` is in `self`.
@@ -63,78 +95,164 @@ impl Interrupts {
     }
 }
 
-/// A LAN9118 Ethernet controller.
-pub struct Lan9118<R> {
+/// A LAN9118 Ethernet controller; `D` is the platform's delay, the time
+/// base of every wait on the chip.
+pub struct Lan9118<R, D> {
     registers: R,
+    delay: D,
     mac_address: [u8; 6],
+    control: u32,
+    link: Option<LinkMode>,
     counters: FrameCounters,
     next_tag: u16,
 }
 
-impl<R: Registers> Lan9118<R> {
-    /// Detects, resets and starts the controller at `registers`: TX and RX
-    /// on, all interrupt sources masked but the pin enabled.
-    pub fn new(mut registers: R, config: &Config) -> Result<Self, Error> {
+impl<R: Registers, D: DelayNs> Lan9118<R, D> {
+    /// Detects, resets and starts the controller at `registers` (data
+    /// sheet 3.11 and 5): soft reset, wait for the chip and its EEPROM load,
+    /// HW_CFG with its must-be-one bit, station address, PHY reset,
+    /// advertisement and interrupt mask, auto-negotiation (awaited up to
+    /// [`timeouts::AUTONEGOTIATION_US`]), then the MAC with the negotiated
+    /// duplex and flow control, TX and RX on. Interrupt sources stay
+    /// masked, the pin enabled.
+    pub fn new(mut registers: R, mut delay: D, config: &Config) -> Result<Self, Error> {
         let byte_test = registers.read_register(Register::ByteTest);
         if byte_test != BYTE_TEST_VALUE {
             return Err(Error::NotDetected { byte_test });
         }
         registers.write_register(Register::HwCfg, HW_CFG_SRST);
-        poll_until(&mut registers, Register::HwCfg, |v| v & HW_CFG_SRST == 0)?;
-        poll_until(&mut registers, Register::PmtCtrl, |v| {
-            v & PMT_CTRL_READY != 0
-        })?;
+        let mut budget = Budget::new(Operation::SoftReset, timeouts::RESET_US);
+        while registers.read_register(Register::HwCfg) & HW_CFG_SRST != 0 {
+            budget.tick(&mut delay)?;
+        }
+        let mut budget = Budget::new(Operation::PowerReady, timeouts::RESET_US);
+        while registers.read_register(Register::PmtCtrl) & PMT_CTRL_READY == 0 {
+            budget.tick(&mut delay)?;
+        }
+        // The MAC address registers hold the EEPROM's address only once
+        // its load is done.
+        let mut budget = Budget::new(Operation::EepromLoad, timeouts::EEPROM_LOAD_US);
+        while registers.read_register(Register::E2pCmd) & E2P_CMD_BUSY != 0 {
+            budget.tick(&mut delay)?;
+        }
+        registers.write_register(Register::HwCfg, HW_CFG_MBO | HW_CFG_TX_FIF_SZ_5K);
 
-        let mac_address = match config.mac_address {
+        let mut chip = Self {
+            registers,
+            delay,
+            mac_address: [0; 6],
+            control: mac_cr::TXEN | mac_cr::RXEN,
+            link: None,
+            counters: FrameCounters::default(),
+            next_tag: 1,
+        };
+        if config.promiscuous {
+            chip.control |= mac_cr::PRMS;
+        }
+        chip.mac_address = match config.mac_address {
             Some(address) => {
                 let [a0, a1, a2, a3, a4, a5] = address;
-                csr::mac_write(
-                    &mut registers,
-                    mac::ADDRL,
-                    u32::from_le_bytes([a0, a1, a2, a3]),
-                )?;
-                csr::mac_write(
-                    &mut registers,
-                    mac::ADDRH,
-                    u32::from_le_bytes([a4, a5, 0, 0]),
-                )?;
+                chip.mac_write(mac::ADDRL, u32::from_le_bytes([a0, a1, a2, a3]))?;
+                chip.mac_write(mac::ADDRH, u32::from_le_bytes([a4, a5, 0, 0]))?;
                 address
             }
             None => {
-                let low = csr::mac_read(&mut registers, mac::ADDRL)?.to_le_bytes();
-                let high = csr::mac_read(&mut registers, mac::ADDRH)?.to_le_bytes();
+                let low = chip.mac_read(mac::ADDRL)?.to_le_bytes();
+                let high = chip.mac_read(mac::ADDRH)?.to_le_bytes();
                 [low[0], low[1], low[2], low[3], high[0], high[1]]
             }
         };
-        csr::phy_write(
-            &mut registers,
-            csr::PHY_BASIC_CONTROL,
-            csr::PHY_AUTONEGOTIATE as u16,
-        )?;
+        chip.start_phy()?;
 
         let polarity = if config.irq_active_high {
             IRQ_CFG_ACTIVE_HIGH_PUSH_PULL
         } else {
             0
         };
-        registers.write_register(Register::IntEn, 0);
-        registers.write_register(Register::IntSts, u32::MAX);
-        registers.write_register(Register::IrqCfg, IRQ_CFG_IRQ_EN | polarity);
-        registers.write_register(Register::TxCfg, TX_CFG_TX_ON);
-        let mut control = mac_cr::TXEN | mac_cr::RXEN;
-        if config.promiscuous {
-            control |= mac_cr::PRMS;
+        chip.registers.write_register(Register::IntEn, 0);
+        chip.registers.write_register(Register::IntSts, u32::MAX);
+        chip.registers
+            .write_register(Register::IrqCfg, IRQ_CFG_IRQ_EN | polarity);
+        chip.await_autonegotiation()?;
+        chip.apply_link()?;
+        chip.registers.write_register(Register::TxCfg, TX_CFG_TX_ON);
+        Ok(chip)
+    }
+
+    /// Resets the PHY (BCR.Reset, self-clearing), advertises 10/100 half
+    /// and full duplex with PAUSE, unmasks its auto-negotiation-complete
+    /// and link-down interrupts, and (re)starts auto-negotiation.
+    fn start_phy(&mut self) -> Result<(), Error> {
+        self.phy_write(phy::BASIC_CONTROL, phy::CONTROL_RESET)?;
+        let mut budget = Budget::new(Operation::PhyReset, timeouts::PHY_RESET_US);
+        while self.phy_read(phy::BASIC_CONTROL)? & phy::CONTROL_RESET != 0 {
+            budget.tick(&mut self.delay)?;
         }
-        if config.full_duplex {
-            control |= mac_cr::FDPX;
+        self.phy_write(phy::ADVERTISEMENT, ADVERTISEMENT)?;
+        self.phy_write(
+            phy::INTERRUPT_MASK,
+            phy::INTERRUPT_AUTONEGOTIATION_COMPLETE | phy::INTERRUPT_LINK_DOWN,
+        )?;
+        self.phy_write(phy::BASIC_CONTROL, phy::CONTROL_AUTONEGOTIATE)
+    }
+
+    /// Waits for auto-negotiation to complete; after
+    /// [`timeouts::AUTONEGOTIATION_US`] (no partner, no cable) goes on: the
+    /// PHY interrupt reports the link when it comes.
+    fn await_autonegotiation(&mut self) -> Result<(), Error> {
+        // Polled every millisecond: each poll is a PHY access of its own.
+        let mut budget =
+            Budget::with_step(Operation::PhyAccess, timeouts::AUTONEGOTIATION_US, 1_000);
+        while self.phy_read(phy::BASIC_STATUS)? & phy::STATUS_AUTONEGOTIATION_COMPLETE == 0 {
+            if budget.tick(&mut self.delay).is_err() {
+                return Ok(());
+            }
         }
-        csr::mac_write(&mut registers, mac::MAC_CR, control)?;
-        Ok(Self {
-            registers,
-            mac_address,
-            counters: FrameCounters::default(),
-            next_tag: 1,
-        })
+        Ok(())
+    }
+
+    /// Programs MAC_CR's duplex and the flow control (FLOW, AFC_CFG) from
+    /// the negotiation's result: full duplex with PAUSE if both ends
+    /// offered it, half duplex with back pressure if the partner is half
+    /// duplex or the negotiation has not completed.
+    fn apply_link(&mut self) -> Result<(), Error> {
+        let status = self.phy_read(phy::BASIC_STATUS)?;
+        let link = if status & phy::STATUS_AUTONEGOTIATION_COMPLETE != 0 {
+            let advertised = self.phy_read(phy::ADVERTISEMENT)?;
+            let partner = self.phy_read(phy::PARTNER_ABILITY)?;
+            Some(resolve_link(advertised, partner))
+        } else {
+            None
+        };
+        let mode = link.unwrap_or(LinkMode {
+            full_duplex: false,
+            pause: false,
+        });
+        self.control = if mode.full_duplex {
+            self.control | mac_cr::FDPX
+        } else {
+            self.control & !mac_cr::FDPX
+        };
+        let (flow, afc) = match (mode.full_duplex, mode.pause) {
+            (true, true) => (
+                flow::FCPT_MAX | flow::FCEN,
+                AFC_CFG_LEVELS | AFC_CFG_TRIGGER_ON_ANY_FRAME,
+            ),
+            (true, false) => (0, AFC_CFG_LEVELS),
+            (false, _) => (0, AFC_CFG_LEVELS | AFC_CFG_TRIGGER_ON_ANY_FRAME),
+        };
+        self.mac_write(mac::FLOW, flow)?;
+        self.registers.write_register(Register::AfcCfg, afc);
+        let control = self.control;
+        self.mac_write(mac::MAC_CR, control)?;
+        self.link = link;
+        Ok(())
+    }
+
+    /// The negotiated link mode, `None` while auto-negotiation has not
+    /// completed.
+    pub fn link_mode(&self) -> Option<LinkMode> {
+        self.link
     }
 
     /// Unmasks exactly the sources in `interrupts` (INT_EN).
@@ -142,14 +260,70 @@ impl<R: Registers> Lan9118<R> {
         self.registers.write_register(Register::IntEn, interrupts.0);
     }
 
-    /// Interrupt entry point: returns the pending enabled sources and clears
-    /// them (INT_STS is write-1-to-clear). Then call `receive` until it
-    /// returns `Ok(None)`.
+    /// Interrupt entry point: returns the pending enabled sources and
+    /// clears them (INT_STS is write-1-to-clear), handling what only the
+    /// driver can: a receiver error dumps the RX FIFOs (the frame boundary
+    /// is lost), a transmitter error dumps the TX FIFOs (both counted as
+    /// errors), a PHY interrupt is acknowledged at the PHY (its source
+    /// register clears on read) and the MAC follows the new link. Then call
+    /// `receive` until it returns `Ok(None)`.
     pub fn take_interrupts(&mut self) -> Interrupts {
         let pending = self.registers.read_register(Register::IntSts)
             & self.registers.read_register(Register::IntEn);
         self.registers.write_register(Register::IntSts, pending);
-        Interrupts(pending)
+        let pending = Interrupts(pending);
+        if pending.contains_any(Interrupts::RECEIVE_ERROR) {
+            bump(&mut self.counters.rx_errors);
+            // A recovery that times out leaves the receiver off; the next
+            // error interrupt tries again.
+            let _ = self.recover_receiver();
+        }
+        if pending.contains_any(Interrupts::TRANSMIT_ERROR) {
+            bump(&mut self.counters.tx_errors);
+            let _ = self.recover_transmitter();
+        }
+        if pending.contains_any(Interrupts::PHY) {
+            let _ = self.phy_read(phy::INTERRUPT_SOURCE);
+            let _ = self.apply_link();
+        }
+        pending
+    }
+
+    /// Stops the receiver (MAC_CR.RXEN off, then INT_STS.RXSTOP_INT),
+    /// dumps the RX data and status FIFOs (RX_CFG.RX_DUMP, self-clearing)
+    /// and starts the receiver again (data sheet 3.13.4).
+    fn recover_receiver(&mut self) -> Result<(), Error> {
+        let control = self.control & !mac_cr::RXEN;
+        self.mac_write(mac::MAC_CR, control)?;
+        let mut budget = Budget::new(Operation::ReceiverStop, timeouts::STOP_US);
+        while self.registers.read_register(Register::IntSts) & INT_RXSTOP == 0 {
+            budget.tick(&mut self.delay)?;
+        }
+        self.registers.write_register(Register::IntSts, INT_RXSTOP);
+        let rx_cfg = self.registers.read_register(Register::RxCfg);
+        self.registers
+            .write_register(Register::RxCfg, rx_cfg | RX_CFG_RX_DUMP);
+        while self.registers.read_register(Register::RxCfg) & RX_CFG_RX_DUMP != 0 {
+            budget.tick(&mut self.delay)?;
+        }
+        let control = self.control;
+        self.mac_write(mac::MAC_CR, control)
+    }
+
+    /// Stops the transmitter (TX_CFG.STOP_TX, then TX_ON clears), dumps
+    /// the TX data and status FIFOs and turns it on again (data sheet
+    /// 3.12.6).
+    fn recover_transmitter(&mut self) -> Result<(), Error> {
+        self.registers
+            .write_register(Register::TxCfg, TX_CFG_STOP_TX);
+        let mut budget = Budget::new(Operation::TransmitterStop, timeouts::STOP_US);
+        while self.registers.read_register(Register::TxCfg) & TX_CFG_TX_ON != 0 {
+            budget.tick(&mut self.delay)?;
+        }
+        self.registers
+            .write_register(Register::TxCfg, TX_CFG_TXS_DUMP | TX_CFG_TXD_DUMP);
+        self.registers.write_register(Register::TxCfg, TX_CFG_TX_ON);
+        Ok(())
     }
 
     /// The register access, for tests that steer a model under the driver.
@@ -161,6 +335,22 @@ impl<R: Registers> Lan9118<R> {
     /// Gives back the register access.
     pub fn release(self) -> R {
         self.registers
+    }
+
+    fn mac_read(&mut self, index: u32) -> Result<u32, Error> {
+        csr::mac_read(&mut self.registers, &mut self.delay, index)
+    }
+
+    fn mac_write(&mut self, index: u32, value: u32) -> Result<(), Error> {
+        csr::mac_write(&mut self.registers, &mut self.delay, index, value)
+    }
+
+    fn phy_read(&mut self, index: u32) -> Result<u16, Error> {
+        csr::phy_read(&mut self.registers, &mut self.delay, index)
+    }
+
+    fn phy_write(&mut self, index: u32, value: u16) -> Result<(), Error> {
+        csr::phy_write(&mut self.registers, &mut self.delay, index, value)
     }
 
     /// Pops finished TX statuses, counting failed transmissions.
@@ -188,25 +378,11 @@ impl<R: Registers> Lan9118<R> {
     }
 }
 
-fn poll_until(
-    registers: &mut impl Registers,
-    register: Register,
-    done: impl Fn(u32) -> bool,
-) -> Result<(), Error> {
-    for _ in 0..RESET_POLL_LIMIT {
-        if done(registers.read_register(register)) {
-            return Ok(());
-        }
-        core::hint::spin_loop();
-    }
-    Err(Error::Timeout)
-}
-
 fn bump(counter: &mut u32) {
     *counter = counter.saturating_add(1);
 }
 
-impl<R: Registers> EthernetDevice for Lan9118<R> {
+impl<R: Registers, D: DelayNs> EthernetDevice for Lan9118<R, D> {
     type Error = Error;
 
     fn mac_address(&self) -> [u8; 6] {
@@ -214,8 +390,8 @@ impl<R: Registers> EthernetDevice for Lan9118<R> {
     }
 
     fn link_up(&mut self) -> bool {
-        csr::phy_read(&mut self.registers, csr::PHY_BASIC_STATUS)
-            .is_ok_and(|status| u32::from(status) & csr::PHY_LINK_STATUS != 0)
+        self.phy_read(phy::BASIC_STATUS)
+            .is_ok_and(|status| status & phy::STATUS_LINK != 0)
     }
 
     fn can_transmit(&mut self) -> bool {

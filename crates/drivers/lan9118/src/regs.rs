@@ -111,6 +111,8 @@ const _: () = assert!(core::mem::offset_of!(Regs, word_swap) == 0x98);
 const _: () = assert!(core::mem::offset_of!(Regs, rx_drop) == 0xa0);
 const _: () = assert!(core::mem::offset_of!(Regs, mac_csr_cmd) == 0xa4);
 const _: () = assert!(core::mem::offset_of!(Regs, mac_csr_data) == 0xa8);
+const _: () = assert!(core::mem::offset_of!(Regs, afc_cfg) == 0xac);
+const _: () = assert!(core::mem::offset_of!(Regs, e2p_cmd) == 0xb0);
 const _: () = assert!(core::mem::offset_of!(Regs, e2p_data) == 0xb4);
 const _: () = assert!(core::mem::size_of::<Regs>() == 0x100);
 
@@ -135,6 +137,8 @@ pub enum Register {
     IntEn,
     /// BYTE_TEST.
     ByteTest,
+    /// RX_CFG.
+    RxCfg,
     /// TX_CFG.
     TxCfg,
     /// HW_CFG.
@@ -151,6 +155,10 @@ pub enum Register {
     MacCsrCmd,
     /// MAC_CSR_DATA.
     MacCsrData,
+    /// AFC_CFG.
+    AfcCfg,
+    /// E2P_CMD.
+    E2pCmd,
 }
 
 /// 32-bit access to the LAN9118's registers.
@@ -177,6 +185,7 @@ impl Registers for VolatilePtr<'_, Regs> {
             Register::IntSts => regs.int_sts().read(),
             Register::IntEn => regs.int_en().read(),
             Register::ByteTest => regs.byte_test().read(),
+            Register::RxCfg => regs.rx_cfg().read(),
             Register::TxCfg => regs.tx_cfg().read(),
             Register::HwCfg => regs.hw_cfg().read(),
             Register::RxFifoInf => regs.rx_fifo_inf().read(),
@@ -185,6 +194,8 @@ impl Registers for VolatilePtr<'_, Regs> {
             Register::RxDrop => regs.rx_drop().read(),
             Register::MacCsrCmd => regs.mac_csr_cmd().read(),
             Register::MacCsrData => regs.mac_csr_data().read(),
+            Register::AfcCfg => regs.afc_cfg().read(),
+            Register::E2pCmd => regs.e2p_cmd().read(),
             Register::TxDataFifo => 0,
         }
     }
@@ -196,11 +207,14 @@ impl Registers for VolatilePtr<'_, Regs> {
             Register::IrqCfg => regs.irq_cfg().write(value),
             Register::IntSts => regs.int_sts().write(value),
             Register::IntEn => regs.int_en().write(value),
+            Register::RxCfg => regs.rx_cfg().write(value),
             Register::TxCfg => regs.tx_cfg().write(value),
             Register::HwCfg => regs.hw_cfg().write(value),
             Register::PmtCtrl => regs.pmt_ctrl().write(value),
             Register::MacCsrCmd => regs.mac_csr_cmd().write(value),
             Register::MacCsrData => regs.mac_csr_data().write(value),
+            Register::AfcCfg => regs.afc_cfg().write(value),
+            Register::E2pCmd => regs.e2p_cmd().write(value),
             Register::RxDataFifo
             | Register::RxStatusFifo
             | Register::TxStatusFifo

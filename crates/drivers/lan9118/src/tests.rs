@@ -3,24 +3,50 @@
 use core::ptr::NonNull;
 use std::vec::Vec;
 
+use std::cell::Cell;
+use std::rc::Rc;
+
+use embedded_hal::delay::DelayNs;
 use ferrode_hal::EthernetDevice;
 use volatile::VolatilePtr;
 
-use crate::model::ModelNic;
+use crate::model::{self, ModelNic};
 use crate::{
-    Config, Error, Interrupts, Lan9118, ReceiveStatus, Register, Registers, Regs, transmit_commands,
+    Config, Error, Interrupts, Lan9118, LinkMode, Operation, ReceiveStatus, Register, Registers,
+    Regs, resolve_link, timeouts, transmit_commands,
 };
+
+/// A delay that only counts: the virtual time the driver spent waiting.
+#[derive(Clone, Default)]
+struct FakeDelay(Rc<Cell<u64>>);
+
+impl FakeDelay {
+    fn waited_us(&self) -> u64 {
+        self.0.get() / 1000
+    }
+}
+
+impl DelayNs for FakeDelay {
+    fn delay_ns(&mut self, ns: u32) {
+        self.0.set(self.0.get() + u64::from(ns));
+    }
+}
+
+type Nic = Lan9118<ModelNic, FakeDelay>;
+
+fn bring_up(model: ModelNic, config: &Config) -> Result<Nic, Error> {
+    Lan9118::new(model, FakeDelay::default(), config)
+}
 
 const STATION: [u8; 6] = [0x02, 0x00, 0x5e, 0x10, 0x20, 0x30];
 const QEMU_WIRING: Config = Config {
     mac_address: Some(STATION),
     irq_active_high: true,
     promiscuous: false,
-    full_duplex: true,
 };
 
-fn started() -> Lan9118<ModelNic> {
-    Lan9118::new(ModelNic::new(), &QEMU_WIRING).unwrap()
+fn started() -> Nic {
+    bring_up(ModelNic::new(), &QEMU_WIRING).unwrap()
 }
 
 fn frame(length: usize) -> Vec<u8> {
@@ -49,7 +75,7 @@ fn a_missing_chip_is_reported_not_driven() {
     let mut model = ModelNic::new();
     model.byte_test = 0xffff_ffff;
     assert_eq!(
-        Lan9118::new(model, &QEMU_WIRING).err(),
+        bring_up(model, &QEMU_WIRING).err(),
         Some(Error::NotDetected {
             byte_test: 0xffff_ffff
         })
@@ -69,7 +95,7 @@ fn bring_up_resets_and_starts_mac_with_the_configured_address() {
     assert_eq!(
         model.mac_cr,
         (1 << 2) | (1 << 3) | (1 << 20),
-        "RXEN, TXEN, FDPX; not promiscuous"
+        "RXEN, TXEN, FDPX (the partner is full duplex); not promiscuous"
     );
     assert_eq!(model.tx_cfg, 1 << 1, "TX_ON");
     assert_eq!(model.irq_cfg, 0x111, "IRQ_EN, active high, push-pull");
@@ -86,7 +112,7 @@ fn without_a_configured_address_the_eeprom_one_is_kept() {
         mac_address: None,
         ..QEMU_WIRING
     };
-    let nic = Lan9118::new(ModelNic::new(), &config).unwrap();
+    let nic = bring_up(ModelNic::new(), &config).unwrap();
     assert_eq!(nic.mac_address(), [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
 }
 
@@ -114,7 +140,7 @@ fn bad_lengths_and_a_full_fifo_are_refused() {
     );
     let mut model = nic.release();
     model.tx_free_bytes = 64;
-    let mut nic = Lan9118::new(model, &QEMU_WIRING).unwrap();
+    let mut nic = bring_up(model, &QEMU_WIRING).unwrap();
     assert!(!nic.can_transmit());
     assert_eq!(nic.transmit(&frame(60)), Err(Error::TransmitFifoFull));
     assert!(nic.release().transmitted.is_empty());
@@ -125,7 +151,7 @@ fn failed_transmissions_are_counted() {
     let mut nic = started();
     let mut model = nic.release();
     model.fail_next_transmit = true;
-    nic = Lan9118::new(model, &QEMU_WIRING).unwrap();
+    nic = bring_up(model, &QEMU_WIRING).unwrap();
     nic.transmit(&frame(60)).unwrap();
     nic.transmit(&frame(60)).unwrap();
     assert_eq!(nic.receive(&mut [0; 1514]), Ok(None));
@@ -134,9 +160,8 @@ fn failed_transmissions_are_counted() {
 
 #[test]
 fn received_frame_is_returned_without_its_fcs() {
-    let mut model = ModelNic::new();
-    model.deliver(&frame(42), 0);
-    let mut nic = Lan9118::new(model, &QEMU_WIRING).unwrap();
+    let mut nic = started();
+    nic.registers_mut().deliver(&frame(42), 0);
     let mut buffer = [0; 1514];
     assert_eq!(nic.receive(&mut buffer), Ok(Some(42)));
     assert_eq!(buffer[..42], frame(42)[..]);
@@ -151,14 +176,14 @@ fn received_frame_is_returned_without_its_fcs() {
 
 #[test]
 fn bad_frames_are_dropped_counted_and_skipped_exactly() {
-    let mut model = ModelNic::new();
+    let mut nic = started();
+    let model = nic.registers_mut();
     model.deliver(&frame(60), (1 << 15) | (1 << 1));
     model.deliver(&frame(20), 1 << 11);
     model.deliver(&frame(10), 0);
     model.deliver(&frame(201), 0);
     model.deliver(&frame(99), 0);
     model.rx_drop = 2;
-    let mut nic = Lan9118::new(model, &QEMU_WIRING).unwrap();
     let mut buffer = [0; 100];
     assert_eq!(nic.receive(&mut buffer), Ok(Some(99)));
     assert_eq!(buffer[..99], frame(99)[..]);
@@ -186,9 +211,7 @@ fn bad_frames_are_dropped_counted_and_skipped_exactly() {
 fn link_state_comes_from_the_phy() {
     let mut nic = started();
     assert!(nic.link_up());
-    let mut model = nic.release();
-    model.link_up = false;
-    let mut nic = Lan9118::new(model, &QEMU_WIRING).unwrap();
+    nic.registers_mut().set_link(false);
     assert!(!nic.link_up());
 }
 
@@ -201,10 +224,225 @@ fn interrupt_entry_reports_and_clears_only_enabled_sources() {
     assert_eq!(nic.take_interrupts(), Interrupts::RECEIVE);
     assert_eq!(nic.take_interrupts(), Interrupts::NONE);
     assert_eq!(
-        nic.release().int_sts,
+        nic.release().int_sts & !Interrupts::PHY.0,
         Interrupts::TRANSMIT_DONE.0,
         "disabled source must stay pending"
     );
+}
+
+#[test]
+fn bring_up_waits_for_the_eeprom_load_before_reading_the_mac_address() {
+    // After a soft reset the EEPROM controller reloads the station address
+    // (E2P_CMD.EPC_BUSY); ADDRL/ADDRH read all ones until it is done.
+    let mut model = ModelNic::new();
+    model.eeprom_load_polls = 20;
+    model.eeprom_mac_address = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];
+    let config = Config {
+        mac_address: None,
+        ..QEMU_WIRING
+    };
+    let nic = bring_up(model, &config).unwrap();
+    assert_eq!(nic.mac_address(), [0x02, 0x11, 0x22, 0x33, 0x44, 0x55]);
+}
+
+#[test]
+fn bring_up_writes_hw_cfg_with_its_must_be_one_bit() {
+    let model = started().release();
+    assert_eq!(model.hw_cfg & (1 << 20), 1 << 20, "HW_CFG bit 20 (MBO)");
+    assert_eq!(model.hw_cfg & (0xf << 16), 5 << 16, "TX_FIF_SZ kept at 5");
+}
+
+#[test]
+fn a_soft_reset_flushes_what_the_fifos_held_before() {
+    let mut model = ModelNic::new();
+    model.mac_cr |= model::MAC_CR_RXEN;
+    model.deliver(&frame(60), 0);
+    let mut nic = bring_up(model, &QEMU_WIRING).unwrap();
+    assert_eq!(nic.receive(&mut [0; 1514]), Ok(None));
+}
+
+#[test]
+fn bring_up_resets_the_phy_advertises_pause_and_awaits_autonegotiation() {
+    let nic = started();
+    assert_eq!(
+        nic.link_mode(),
+        Some(LinkMode {
+            full_duplex: true,
+            pause: true
+        })
+    );
+    let model = nic.release();
+    assert_eq!(model.phy_resets, 1, "PHY reset through BCR");
+    assert_eq!(
+        model.phy_advertisement, 0x05e1,
+        "10/100 half and full duplex, symmetric PAUSE, IEEE 802.3"
+    );
+    assert!(model.autonegotiation_complete);
+    assert_eq!(
+        model.phy_interrupt_mask,
+        model::PHY_INT_AUTONEGOTIATION | model::PHY_INT_LINK_DOWN
+    );
+}
+
+#[test]
+fn the_mac_takes_duplex_and_flow_control_from_the_negotiation() {
+    // A half-duplex partner (a hub): MAC_CR.FDPX must be clear, no PAUSE,
+    // back pressure instead.
+    let mut model = ModelNic::new();
+    model.partner_ability = 0x00a1;
+    let nic = bring_up(model, &QEMU_WIRING).unwrap();
+    let model = nic.release();
+    assert_eq!(
+        model.mac_cr & (1 << 20),
+        0,
+        "FDPX against a half-duplex partner"
+    );
+    assert_eq!(model.flow, 0);
+    assert_eq!(model.afc_cfg & 0xf, 0xf, "back pressure on any frame");
+    // A full-duplex partner with PAUSE: FDPX, FLOW.FCEN with the longest
+    // pause time, AFC levels.
+    let model = started().release();
+    assert_eq!(model.mac_cr & (1 << 20), 1 << 20);
+    assert_eq!(model.flow, 0xffff_0002);
+    assert_eq!(model.afc_cfg, 0x006e_374f);
+}
+
+#[test]
+fn negotiation_resolves_the_best_common_mode() {
+    let ours = 0x05e1;
+    let table = [
+        (0x05e1, true, true),
+        (0x01e1, true, false),
+        (0x00a1, false, false),
+        (0x0461, true, true),
+        (0x0021, false, false),
+        (0x0000, false, false),
+    ];
+    for (partner, full_duplex, pause) in table {
+        assert_eq!(
+            resolve_link(ours, partner),
+            LinkMode { full_duplex, pause },
+            "partner {partner:#06x}"
+        );
+    }
+}
+
+#[test]
+fn a_link_change_interrupt_is_acknowledged_at_the_phy_and_updates_the_mac() {
+    let mut nic = started();
+    nic.set_interrupt_mask(Interrupts::PHY);
+    let _ = nic.take_interrupts();
+    nic.registers_mut().set_link(false);
+    assert!(nic.take_interrupts().contains_any(Interrupts::PHY));
+    assert_eq!(nic.link_mode(), None);
+    assert_eq!(nic.registers_mut().mac_cr & (1 << 20), 0);
+    assert_eq!(
+        nic.take_interrupts(),
+        Interrupts::NONE,
+        "PHY source not cleared: the line would storm"
+    );
+}
+
+#[test]
+fn a_mac_csr_access_that_never_completes_times_out_in_bounded_time() {
+    let mut model = ModelNic::new();
+    model.csr_busy_polls = u32::MAX;
+    let delay = FakeDelay::default();
+    let result = Lan9118::new(model, delay.clone(), &QEMU_WIRING);
+    assert_eq!(result.err(), Some(Error::Timeout(Operation::MacCsr)));
+    assert!(
+        delay.waited_us() <= u64::from(timeouts::MAC_CSR_US) + 10,
+        "waited {} us",
+        delay.waited_us()
+    );
+}
+
+#[test]
+fn a_phy_access_that_never_completes_times_out_within_one_budget() {
+    // The MII busy bit is read through MAC CSR accesses that each wait
+    // too: the whole access shares one time bound.
+    let mut model = ModelNic::new();
+    model.mii_busy_polls = u32::MAX;
+    model.csr_busy_polls = 3;
+    let delay = FakeDelay::default();
+    let result = Lan9118::new(model, delay.clone(), &QEMU_WIRING);
+    assert_eq!(result.err(), Some(Error::Timeout(Operation::PhyAccess)));
+    assert!(
+        delay.waited_us() <= u64::from(timeouts::PHY_ACCESS_US) + 20,
+        "waited {} us",
+        delay.waited_us()
+    );
+}
+
+#[test]
+fn a_reset_that_never_finishes_times_out_after_its_bound() {
+    let mut model = ModelNic::new();
+    model.eeprom_load_polls = u32::MAX;
+    let delay = FakeDelay::default();
+    let result = Lan9118::new(model, delay.clone(), &QEMU_WIRING);
+    assert_eq!(result.err(), Some(Error::Timeout(Operation::EepromLoad)));
+    // The soft reset's own few microseconds, then the EEPROM's bound.
+    let bound = u64::from(timeouts::EEPROM_LOAD_US);
+    assert!((bound..bound + 10).contains(&delay.waited_us()));
+}
+
+#[test]
+fn without_a_partner_bring_up_goes_on_after_the_autonegotiation_bound() {
+    let mut model = ModelNic::new();
+    model.link_up = false;
+    let delay = FakeDelay::default();
+    let mut nic = Lan9118::new(model, delay.clone(), &QEMU_WIRING).unwrap();
+    let bound = u64::from(timeouts::AUTONEGOTIATION_US);
+    assert!(
+        (bound..bound + bound / 20).contains(&delay.waited_us()),
+        "waited {} us",
+        delay.waited_us()
+    );
+    assert_eq!(nic.link_mode(), None);
+    assert!(!nic.link_up());
+    nic.set_interrupt_mask(Interrupts::PHY);
+    nic.registers_mut().set_link(true);
+    let _ = nic.registers_mut().read_register(Register::IntSts);
+    // The partner arrives: auto-negotiation completes, the PHY interrupt
+    // brings the MAC to full duplex.
+    nic.registers_mut().autonegotiation_complete = true;
+    assert!(nic.take_interrupts().contains_any(Interrupts::PHY));
+    assert_eq!(nic.registers_mut().mac_cr & (1 << 20), 1 << 20);
+}
+
+#[test]
+fn a_receiver_error_dumps_the_rx_fifo_and_reception_goes_on() {
+    let mut nic = started();
+    nic.set_interrupt_mask(Interrupts::RECEIVE.union(Interrupts::ERRORS));
+    nic.registers_mut().deliver(&frame(42), 0);
+    nic.registers_mut().corrupt_receive_fifo();
+    let pending = nic.take_interrupts();
+    assert!(pending.contains_any(Interrupts::RECEIVE_ERROR));
+    assert_eq!(nic.counters().rx_errors, 1);
+    assert_eq!(nic.registers_mut().rx_dumps, 1);
+    assert_eq!(nic.receive(&mut [0; 1514]), Ok(None), "stale words dumped");
+    nic.registers_mut().deliver(&frame(60), 0);
+    let mut buffer = [0; 1514];
+    assert_eq!(nic.receive(&mut buffer), Ok(Some(60)));
+    assert_eq!(buffer[..60], frame(60)[..]);
+    assert!(!nic.take_interrupts().contains_any(Interrupts::ERRORS));
+}
+
+#[test]
+fn a_transmitter_error_dumps_the_tx_fifo_and_transmission_goes_on() {
+    let mut nic = started();
+    nic.set_interrupt_mask(Interrupts::ERRORS);
+    nic.registers_mut().int_sts |= model::INT_TXE;
+    assert!(
+        nic.take_interrupts()
+            .contains_any(Interrupts::TRANSMIT_ERROR)
+    );
+    assert_eq!(nic.counters().tx_errors, 1);
+    assert_eq!(nic.registers_mut().tx_dumps, 1);
+    nic.transmit(&frame(60)).unwrap();
+    let model = nic.release();
+    assert_eq!(model.transmitted, [frame(60)]);
+    assert_eq!(model.sent_while_off, 0);
 }
 
 #[test]

@@ -1,8 +1,11 @@
 //! The LAN9118 as the board's Ethernet device, receive interrupt-driven.
 //!
-//! The interrupt handler only acknowledges the chip (INT_STS); the frames
-//! stay in the chip's RX FIFO until the network stack asks for them, and
-//! the interrupt wakes the application from [`crate::irq::wait_for_event`].
+//! The interrupt handler acknowledges the chip (INT_STS) and lets the driver
+//! recover from receiver and transmitter errors and follow link changes
+//! (the PHY interrupt); the frames stay in the chip's RX FIFO until the
+//! network stack asks for them, and the interrupt wakes the application
+//! from [`crate::irq::wait_for_event`]. Every wait on the chip is bounded
+//! in time by the board's clock.
 
 use core::ptr::NonNull;
 
@@ -10,6 +13,7 @@ use ferrode_hal::{EthernetDevice, FrameCounters};
 use ferrode_lan9118::{Config, Interrupts, Lan9118, Regs};
 use volatile::VolatilePtr;
 
+use super::Clock;
 use crate::irq;
 use crate::memory_map::{LAN9118_BASE, LAN9118_IRQ};
 use crate::shared::Shared;
@@ -17,7 +21,9 @@ use crate::shared::Shared;
 /// Why the Ethernet device could not be brought up.
 pub type EthernetError = ferrode_lan9118::Error;
 
-static NIC: Shared<Option<Lan9118<VolatilePtr<'static, Regs>>>> = Shared::new(None);
+type Nic = Lan9118<VolatilePtr<'static, Regs>, Clock>;
+
+static NIC: Shared<Option<Nic>> = Shared::new(None);
 
 /// The board's Ethernet controller. Every handle drives the same chip.
 #[derive(Clone, Copy, Debug)]
@@ -36,10 +42,10 @@ pub fn ethernet() -> Result<Ethernet, EthernetError> {
         // static memory CS 4), used by nothing else.
         let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(LAN9118_BASE as *mut Regs)) };
         // The board wires the IRQ pin to the GIC active-high (QEMU's model
-        // needs IRQ_CFG = 0x111); the link partner is full duplex.
-        let config = Config { mac_address: None, irq_active_high: true, promiscuous: false, full_duplex: true };
-        let mut chip = Lan9118::new(registers, &config)?;
-        chip.set_interrupt_mask(Interrupts::RECEIVE.union(Interrupts::ERRORS));
+        // needs IRQ_CFG = 0x111). Duplex comes from auto-negotiation.
+        let config = Config { mac_address: None, irq_active_high: true, promiscuous: false };
+        let mut chip = Lan9118::new(registers, super::clock(), &config)?;
+        chip.set_interrupt_mask(Interrupts::RECEIVE.union(Interrupts::ERRORS).union(Interrupts::PHY));
         let address = chip.mac_address();
         *nic = Some(chip);
         Ok(address)
@@ -57,7 +63,7 @@ fn on_interrupt() {
     });
 }
 
-fn with_nic<R>(f: impl FnOnce(&mut Lan9118<VolatilePtr<'static, Regs>>) -> R) -> R {
+fn with_nic<R>(f: impl FnOnce(&mut Nic) -> R) -> R {
     NIC.with(|nic| match nic {
         Some(nic) => f(nic),
         // An `Ethernet` exists only after `ethernet()` stored the chip.
