@@ -119,21 +119,23 @@ pub(crate) fn run_exit_hook() {
     }
 }
 
+/// Interrupts disabled because their handler left them asserted (see
+/// [`ferrode_gic::serve_pending`]).
+pub fn storm_count() -> u32 {
+    STORMS.load(Ordering::Relaxed)
+}
+
+static STORMS: AtomicU32 = AtomicU32::new(0);
+
 /// The IRQ exception: acknowledge, dispatch, end of interrupt, until no
-/// interrupt is pending.
+/// interrupt is pending or [`ferrode_gic::MAX_DISPATCH`] were served (the
+/// exit hook then runs, and a pending interrupt brings the CPU back). An
+/// interrupt whose handler does not clear its level-sensitive source would
+/// keep the CPU here for ever: it is disabled and counted instead.
 pub(crate) fn dispatch() {
-    for round in 0u32.. {
-        let Some(interrupt) = GIC.with(|gic| gic.as_mut().and_then(|gic| gic.acknowledge())) else {
-            // Nothing pending at all on entry: the interrupt was withdrawn
-            // (or was never ours) between signalling and acknowledge.
-            if round == 0 {
-                SPURIOUS.fetch_add(1, Ordering::Relaxed);
-            }
-            return;
-        };
-        let id = interrupt.number();
-        let handler = HANDLERS.with(|handlers| handlers.get(id as usize).copied().flatten());
-        match handler {
+    let acknowledge = || GIC.with(|gic| gic.as_mut().and_then(|gic| gic.acknowledge()));
+    let handle = |id: u32| {
+        match HANDLERS.with(|handlers| handlers.get(id as usize).copied().flatten()) {
             Some(handler) => handler(),
             None => {
                 UNHANDLED.fetch_add(1, Ordering::Relaxed);
@@ -142,10 +144,22 @@ pub(crate) fn dispatch() {
             }
         }
         EVENTS.fetch_add(1, Ordering::Release);
+    };
+    let end = |interrupt| {
         GIC.with(|gic| {
             if let Some(gic) = gic {
                 gic.end_of_interrupt(interrupt);
             }
-        });
+        })
+    };
+    let dispatch = ferrode_gic::serve_pending(acknowledge, handle, end);
+    if dispatch.served == 0 {
+        // Nothing pending at all on entry: the interrupt was withdrawn (or
+        // was never ours) between signalling and acknowledge.
+        SPURIOUS.fetch_add(1, Ordering::Relaxed);
+    }
+    if let Some(id) = dispatch.storming {
+        STORMS.fetch_add(1, Ordering::Relaxed);
+        let _ = with_gic(|gic| gic.disable(id));
     }
 }

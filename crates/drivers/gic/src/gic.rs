@@ -239,3 +239,57 @@ impl<R: Registers> Gic<R> {
         self.registers.write_register(register, value);
     }
 }
+
+/// Interrupts served per IRQ exception at most (see [`serve_pending`]).
+pub const MAX_DISPATCH: u32 = 32;
+
+/// Consecutive services of one interrupt that mark it as stuck.
+pub const STORM_REPEATS: u32 = MAX_DISPATCH / 2;
+
+/// What one [`serve_pending`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Dispatch {
+    /// Interrupts acknowledged, handled and ended.
+    pub served: u32,
+    /// The interrupt that came back [`STORM_REPEATS`] times in a row at the
+    /// end of a dispatch that used all [`MAX_DISPATCH`] slots: a
+    /// level-sensitive source its handler does not clear. The caller
+    /// should disable it, or the CPU never leaves the IRQ exception.
+    pub storming: Option<u32>,
+}
+
+/// The IRQ exception's loop over the GIC's CPU interface: acknowledge the
+/// highest-priority pending interrupt, `handle` its ID, signal end of
+/// interrupt, until nothing is pending, at most [`MAX_DISPATCH`] times.
+///
+/// The three steps are closures so that the caller can release its hold
+/// on the GIC while a handler runs (a handler may enable or disable
+/// interrupts itself). A spurious acknowledge (ID 1023) ends the loop.
+pub fn serve_pending(
+    mut acknowledge: impl FnMut() -> Option<InterruptId>,
+    mut handle: impl FnMut(u32),
+    mut end_of_interrupt: impl FnMut(InterruptId),
+) -> Dispatch {
+    let mut dispatch = Dispatch::default();
+    let mut same_in_a_row = 0;
+    let mut last = None;
+    while dispatch.served < MAX_DISPATCH {
+        let Some(interrupt) = acknowledge() else {
+            break;
+        };
+        let id = interrupt.number();
+        handle(id);
+        end_of_interrupt(interrupt);
+        dispatch.served += 1;
+        same_in_a_row = if last == Some(id) {
+            same_in_a_row + 1
+        } else {
+            1
+        };
+        last = Some(id);
+    }
+    if dispatch.served == MAX_DISPATCH && same_in_a_row >= STORM_REPEATS {
+        dispatch.storming = last;
+    }
+    dispatch
+}

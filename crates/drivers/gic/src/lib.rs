@@ -23,5 +23,5 @@ mod model;
 mod tests;
 
 pub use error::Error;
-pub use gic::{Gic, InterruptId, Trigger};
+pub use gic::{Dispatch, Gic, InterruptId, MAX_DISPATCH, STORM_REPEATS, Trigger, serve_pending};
 pub use regs::{CpuInterfaceRegs, DistributorRegs, Mmio, Register, Registers};

@@ -20,6 +20,10 @@ pub struct ModelGic {
     pub end_of_interrupts: Vec<u32>,
     /// Raw ICDSGIR writes, in order.
     pub software_interrupts: Vec<u32>,
+    /// Level-sensitive inputs whose device holds its line asserted: such an
+    /// interrupt becomes pending again at end of interrupt (GIC
+    /// architecture 3.2.4) until its handler clears the device.
+    pub asserted: Vec<bool>,
 }
 
 impl ModelGic {
@@ -40,6 +44,7 @@ impl ModelGic {
             binary_point: 0,
             end_of_interrupts: Vec::new(),
             software_interrupts: Vec::new(),
+            asserted: std::vec![false; lines],
         }
     }
 
@@ -117,8 +122,12 @@ impl Registers for ModelGic {
             Register::Iccbpr => self.binary_point = value & 7,
             Register::Icceoir => {
                 self.end_of_interrupts.push(value);
-                if let Some(active) = self.active.get_mut((value & 0x3ff) as usize) {
+                let id = (value & 0x3ff) as usize;
+                if let Some(active) = self.active.get_mut(id) {
                     *active = false;
+                    if self.asserted[id] {
+                        self.pending[id] = true;
+                    }
                 }
             }
             Register::Icdictr | Register::Icciar | Register::Icchpir => {}

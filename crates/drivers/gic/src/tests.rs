@@ -212,3 +212,60 @@ impl RamBlock {
         unsafe { self.base.add(offset / 4).write_volatile(value) }
     }
 }
+
+/// Serves the GIC behind a `RefCell`, as the platform does (its hold on
+/// the GIC released while a handler runs).
+fn serve(gic: &core::cell::RefCell<Gic<ModelGic>>, mut handle: impl FnMut(u32)) -> crate::Dispatch {
+    crate::serve_pending(
+        || gic.borrow_mut().acknowledge(),
+        |id| handle(id),
+        |interrupt| gic.borrow_mut().end_of_interrupt(interrupt),
+    )
+}
+
+#[test]
+fn a_level_source_its_handler_does_not_clear_ends_the_dispatch_and_is_named() {
+    let gic = core::cell::RefCell::new(initialised(96));
+    gic.borrow_mut().enable(ETHERNET).unwrap();
+    gic.borrow_mut().enable(UART0).unwrap();
+    gic.borrow_mut().set_pending(UART0).unwrap();
+    // The device holds its line asserted; the handler fails to clear it.
+    gic.borrow_mut().set_pending(ETHERNET).unwrap();
+    let mut release = gic.into_inner().release();
+    release.asserted[ETHERNET as usize] = true;
+    let mut inner = Gic::new(release);
+    inner.init_cpu_interface();
+    let gic = core::cell::RefCell::new(inner);
+    let mut handled = std::vec::Vec::new();
+    let dispatch = serve(&gic, |id| handled.push(id));
+    assert_eq!(dispatch.served, crate::MAX_DISPATCH);
+    assert_eq!(dispatch.storming, Some(ETHERNET));
+    assert_eq!(
+        handled[0], UART0,
+        "the other pending interrupt is still served"
+    );
+    assert!(handled[1..].iter().all(|&id| id == ETHERNET));
+    let model = gic.into_inner().release();
+    assert_eq!(
+        model.end_of_interrupts.len() as u32,
+        crate::MAX_DISPATCH,
+        "every acknowledge ended"
+    );
+}
+
+#[test]
+fn a_source_its_handler_clears_is_served_once() {
+    let gic = core::cell::RefCell::new(initialised(96));
+    gic.borrow_mut().enable(ETHERNET).unwrap();
+    gic.borrow_mut().set_pending(ETHERNET).unwrap();
+    let mut handled = std::vec::Vec::new();
+    let dispatch = serve(&gic, |id| handled.push(id));
+    assert_eq!(
+        dispatch,
+        crate::Dispatch {
+            served: 1,
+            storming: None
+        }
+    );
+    assert_eq!(handled, [ETHERNET]);
+}
