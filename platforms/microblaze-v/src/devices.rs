@@ -93,12 +93,26 @@ impl embedded_io::ReadReady for Serial {
 }
 
 impl embedded_io::Write for Serial {
+    /// Queues what fits in the Tx FIFO (at least one byte), waiting for
+    /// room with interrupts open.
     fn write(&mut self, buf: &[u8]) -> Result<usize, uartlite::Error> {
-        UART.with(|uart| embedded_io::Write::write(uart, buf)).expect("console initialised")
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let taken = UART.with(|uart| uart.write_available(buf)).expect("console initialised");
+            if taken > 0 {
+                return Ok(taken);
+            }
+            core::hint::spin_loop();
+        }
     }
 
+    /// Waits, with interrupts open, until the Tx FIFO is empty.
     fn flush(&mut self) -> Result<(), uartlite::Error> {
-        UART.with(|uart| uart.flush_blocking()).expect("console initialised");
+        while !UART.with(|uart| uart.tx_empty()).expect("console initialised") {
+            core::hint::spin_loop();
+        }
         Ok(())
     }
 }

@@ -35,23 +35,16 @@ pub fn init() {
     let _ = uart0().configure(&CONSOLE_CONFIG);
 }
 
-/// Console text goes out in pieces of one FIFO's worth, so that while
-/// the serial port runs, interrupts are masked only briefly at a time.
-const CONSOLE_CHUNK_LEN: usize = 16;
-
 /// Writes bytes to the console, waiting for FIFO space. Once
-/// [`crate::devices::serial`] runs, each piece goes out after what its
-/// transmit ring already holds, so the two never interleave mid-piece.
+/// [`crate::devices::serial`] runs, the bytes go out after what its
+/// transmit ring already holds, and interrupts are masked only for short
+/// steps that never wait for the line (see `devices::write_console`).
 pub fn console_write(bytes: &[u8]) {
-    for chunk in bytes.chunks(CONSOLE_CHUNK_LEN) {
-        if crate::devices::write_console(chunk) {
-            continue;
-        }
-        let mut uart = uart0();
-        for &byte in chunk {
-            while !uart.try_write_byte(byte) {
-                core::hint::spin_loop();
-            }
+    let taken = crate::devices::write_console(bytes);
+    let mut uart = uart0();
+    for &byte in &bytes[taken..] {
+        while !uart.try_write_byte(byte) {
+            core::hint::spin_loop();
         }
     }
 }

@@ -32,7 +32,7 @@ mod tests;
 #[cfg(test)]
 mod tests_buffered;
 
-pub use buffered::BufferedPl011;
+pub use buffered::{BufferedPl011, ConsoleStep};
 pub use error::Error;
 pub use format::{BaudRateDivisor, Config, DataBits, Parity, StopBits, baud_rate_divisor};
 pub use regs::{Register, Registers, Regs};

@@ -45,6 +45,8 @@ pub struct ModelUart {
     pub ris: u32,
     /// UARTDR reads (FIFO pops), to check the driver leaves the FIFO alone.
     pub data_reads: u32,
+    /// UARTFR reads: how long the driver polled (each read is bus time).
+    pub flag_reads: u32,
     /// UARTFR reads in a row that reported BUSY while the UART could not
     /// drain (disabled or TXE off): silicon would report BUSY forever.
     stuck_busy_reads: u32,
@@ -167,6 +169,7 @@ impl Registers for ModelUart {
                 data
             }
             Register::Fr => {
+                self.flag_reads += 1;
                 if self.line_drains && self.transmitter_enabled() {
                     self.shift_out(FIFO_DEPTH);
                 }

@@ -224,3 +224,37 @@ fn an_overrun_is_counted_and_reported_before_the_good_character_after_it() {
     assert_eq!(buffer[0], b'Z');
     assert_eq!(uart.lost_bytes(), 1);
 }
+
+#[test]
+fn console_output_never_holds_the_uart_while_the_line_drains_the_ring() {
+    // A full transmit ring at a slow line: each console step must return
+    // after a few UARTFR reads (its caller masks interrupts meanwhile),
+    // and the console text still follows what the ring held, in order.
+    let (model, mut uart) = started::<16, 64>();
+    model.with(|m| m.line_drains = false);
+    let queued = pattern(64 + FIFO_DEPTH);
+    assert_eq!(uart.queue(&queued), queued.len());
+    let mut rest: &[u8] = b"[console line]";
+    let mut steps = 0;
+    loop {
+        let before = model.with(|m| m.flag_reads);
+        let step = uart.console_step(rest);
+        let reads = model.with(|m| m.flag_reads) - before;
+        assert!(
+            reads <= 2 * FIFO_DEPTH as u32 + 4,
+            "one step polled UARTFR {reads} times"
+        );
+        rest = &rest[step.taken..];
+        if step.in_fifo {
+            break;
+        }
+        // Time passes with interrupts open: the line sends a few bytes.
+        model.with(|m| m.shift_out(3));
+        steps += 1;
+        assert!(steps < 1000, "console output never reached the FIFO");
+    }
+    model.with(|m| m.shift_out(FIFO_DEPTH));
+    let mut expected = queued;
+    expected.extend_from_slice(b"[console line]");
+    assert_eq!(model.with(|m| m.transmitted.clone()), expected);
+}

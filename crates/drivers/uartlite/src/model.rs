@@ -28,6 +28,8 @@ pub struct UartModel {
     /// Characters the line sends out of the Tx FIFO per STAT_REG read.
     pub tx_per_status_read: Cell<usize>,
     pub interrupt_edges: Cell<u32>,
+    /// STAT_REG reads: how long the driver polled.
+    pub status_reads: Cell<u32>,
 }
 
 impl UartModel {
@@ -81,6 +83,7 @@ impl UartModel {
 impl ferrode_hal::RegisterAccess<Register> for UartModel {
     fn read(&self, register: Register) -> u32 {
         if register == Register::StatReg {
+            self.status_reads.set(self.status_reads.get() + 1);
             self.transmit(self.tx_per_status_read.get());
         }
         let mut s = self.state.borrow_mut();

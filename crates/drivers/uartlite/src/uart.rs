@@ -95,6 +95,29 @@ impl<R: RegisterAccess, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
         self.regs.write(Register::TxFifo, u32::from(byte));
     }
 
+    /// Queues as many of `bytes` as the Tx FIFO has room for, without
+    /// waiting; returns how many. For callers that hold the UART with
+    /// interrupts masked: they wait for the line between calls, with
+    /// interrupts open (a 16-byte FIFO at 115200 baud drains in 1.4 ms, a
+    /// console line of 100 bytes takes 8.7 ms).
+    pub fn write_available(&mut self, bytes: &[u8]) -> usize {
+        let mut count = 0;
+        for &byte in bytes {
+            if !self.tx_ready() {
+                break;
+            }
+            self.regs.write(Register::TxFifo, u32::from(byte));
+            count += 1;
+        }
+        count
+    }
+
+    /// Whether the Tx FIFO is empty (everything queued is on the line or
+    /// in the shift register).
+    pub fn tx_empty(&mut self) -> bool {
+        self.status() & STAT_TX_FIFO_EMPTY != 0
+    }
+
     /// Waits until the Tx FIFO is empty.
     pub fn flush_blocking(&mut self) {
         while self.status() & STAT_TX_FIFO_EMPTY == 0 {

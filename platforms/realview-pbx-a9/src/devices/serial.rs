@@ -68,18 +68,27 @@ fn on_interrupt() {
 }
 
 /// Console output while the serial port runs: after what the transmit ring
-/// holds, polled. Returns false if the serial port is not running (or in
-/// use further up the stack, e.g. a panic inside its handler): then the
-/// caller writes to the UART directly.
-pub(crate) fn write_console(bytes: &[u8]) -> bool {
-    UART.try_with(|slot| match slot {
-        Some(uart) => {
-            uart.write_polled(bytes);
-            true
+/// holds, in steps that never wait for the line with interrupts masked
+/// (each step only moves bytes the ring and FIFO have room for; between
+/// steps interrupts are open, and the transmit interrupt or the next step
+/// drains the ring). Returns when the bytes are in the UART's FIFO, with
+/// how many bytes it took: fewer than `bytes.len()` (0 if the serial port
+/// is not running, or is in use further up the stack, e.g. a panic inside
+/// its handler) leaves the rest for the caller to write to the UART
+/// directly.
+pub(crate) fn write_console(bytes: &[u8]) -> usize {
+    let mut taken = 0;
+    loop {
+        let step = UART.try_with(|slot| slot.as_mut().map(|uart| uart.console_step(&bytes[taken..])));
+        let Some(Some(step)) = step else {
+            return taken;
+        };
+        taken += step.taken;
+        if step.in_fifo {
+            return taken;
         }
-        None => false,
-    })
-    .unwrap_or(false)
+        core::hint::spin_loop();
+    }
 }
 
 /// Runs `f` on the driver; `None` if `serial()` was never called.
