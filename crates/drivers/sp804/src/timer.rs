@@ -41,10 +41,8 @@ pub struct Sp804<R> {
     registers: R,
     tick_hz: u32,
     prescale: Prescale,
-    /// Timer 1's count at the last [`Monotonic::now`].
-    last_count: u32,
-    /// Ticks elapsed up to the last [`Monotonic::now`].
-    elapsed: u64,
+    /// Wraps of timer 1 accounted so far (each 2^32 ticks).
+    wraps: u64,
     /// Alarm ticks still to run after the current 32-bit period.
     alarm_remaining: u64,
     /// Timer 2 runs in periodic mode (see [`Sp804::start_periodic`]).
@@ -56,9 +54,11 @@ impl<R: Registers> Sp804<R> {
     /// `timer_clock_hz`, and starts the clock (timer 1 free-running, no
     /// interrupt) with the alarm disarmed. The clock starts at 0.
     ///
-    /// `now` must be called at least once per 2^32 ticks (71 minutes at
-    /// 1 MHz) or the clock loses whole wraps; an idle system's timer
-    /// interrupt or scheduler tick does that.
+    /// Timer 1 counts the wraps itself: its raw interrupt latches each one
+    /// (every 2^32 ticks, 71 minutes at 1 MHz) and the clock accounts it,
+    /// so the 64-bit count loses no wrap however long nothing reads it, as
+    /// long as the SP804's line reaches [`Sp804::handle_interrupt`] (its
+    /// interrupt is enabled so that a wrap wakes the CPU).
     pub fn new(registers: R, timer_clock_hz: u32, prescale: Prescale) -> Result<Self, Error> {
         let tick_hz = timer_clock_hz / prescale.divisor();
         if tick_hz == 0 {
@@ -68,8 +68,7 @@ impl<R: Registers> Sp804<R> {
             registers,
             tick_hz,
             prescale,
-            last_count: u32::MAX,
-            elapsed: 0,
+            wraps: 0,
             alarm_remaining: 0,
             periodic: false,
         };
@@ -83,20 +82,36 @@ impl<R: Registers> Sp804<R> {
         timer
             .registers
             .write_register(Register::Load(Counter::Timer1), u32::MAX);
-        let free_running = control::TIMER_EN | control::TIMER_SIZE_32 | prescale.control_bits();
+        // Free-running with its interrupt: it fires as the count passes
+        // zero and wraps (TRM 2.3.1), once per 2^32 ticks.
+        let free_running = control::TIMER_EN
+            | control::TIMER_SIZE_32
+            | control::INT_ENABLE
+            | prescale.control_bits();
         timer
             .registers
             .write_register(Register::Control(Counter::Timer1), free_running);
-        timer.last_count = timer
-            .registers
-            .read_register(Register::Value(Counter::Timer1));
         Ok(timer)
     }
 
-    /// Interrupt entry point for the SP804's line: same as
-    /// [`Alarm::take_expired`]; true when the alarm has fully run out.
+    /// Interrupt entry point for the SP804's line: accounts a wrap of the
+    /// clock (timer 1) and returns [`Alarm::take_expired`]: true when the
+    /// alarm has fully run out.
     pub fn handle_interrupt(&mut self) -> bool {
+        self.account_wrap();
         self.take_expired()
+    }
+
+    /// Counts a wrap latched in timer 1's raw interrupt, and clears it.
+    /// Returns whether there was one.
+    fn account_wrap(&mut self) -> bool {
+        let clock = Counter::Timer1;
+        if self.registers.read_register(Register::Ris(clock)) & 1 == 0 {
+            return false;
+        }
+        self.registers.write_register(Register::IntClr(clock), 1);
+        self.wraps += 1;
+        true
     }
 
     /// Runs timer 2 in periodic mode (TRM 2.3.2): an interrupt every
@@ -115,13 +130,15 @@ impl<R: Registers> Sp804<R> {
         let timer = Counter::Timer2;
         self.registers.write_register(Register::Control(timer), 0);
         self.registers.write_register(Register::IntClr(timer), 1);
-        self.registers.write_register(Register::Load(timer), period - 1);
+        self.registers
+            .write_register(Register::Load(timer), period - 1);
         let periodic = control::TIMER_EN
             | control::PERIODIC
             | control::TIMER_SIZE_32
             | control::INT_ENABLE
             | self.prescale.control_bits();
-        self.registers.write_register(Register::Control(timer), periodic);
+        self.registers
+            .write_register(Register::Control(timer), periodic);
         Ok(())
     }
 
@@ -155,14 +172,17 @@ impl<R: Registers> Monotonic for Sp804<R> {
     }
 
     fn now(&mut self) -> u64 {
-        let count = self
-            .registers
-            .read_register(Register::Value(Counter::Timer1));
-        // A down-counter: ticks passed are the drop since last time, modulo
-        // its 2^32 period.
-        self.elapsed += u64::from(self.last_count.wrapping_sub(count));
-        self.last_count = count;
-        self.elapsed
+        loop {
+            let count = self
+                .registers
+                .read_register(Register::Value(Counter::Timer1));
+            // No wrap latched, before or since the read: the count belongs
+            // to the wraps counted. (One latched: count it, read again.)
+            if !self.account_wrap() {
+                // A down-counter from 0xffffffff: the ticks of this period.
+                return (self.wraps << 32) + u64::from(u32::MAX - count);
+            }
+        }
     }
 }
 
