@@ -15,7 +15,7 @@ use crate::memory_map::{
     EMACLITE_BASE, EMACLITE_IRQ, EMACLITE_MAC_ADDRESS, EMACLITE_PHY_ADDRESS, EMACLITE_RX_PING_PONG,
     EMACLITE_TX_PING_PONG, GPIO_BASE, GPIO_CHANNEL1_WIDTH, GPIO_CHANNEL2_WIDTH,
 };
-use crate::shared::{InitOnce, IrqShared};
+use crate::shared::IrqShared;
 pub use crate::timer::{Clock, OneShotAlarm};
 use crate::{irq, mmio};
 
@@ -209,27 +209,119 @@ impl EthernetDevice for Ethernet {
     }
 }
 
-/// The LED GPIO block type.
+/// The LED GPIO block's driver type.
 pub type Gpio = axi_gpio::AxiGpio<axi_gpio::Mmio<'static>>;
 
-static GPIO: InitOnce<Gpio> = InitOnce::new();
+/// The GPIO block behind a critical section: the driver keeps shadow copies
+/// of DATA and TRI in `Cell`s, so two threads that preempt each other in
+/// the middle of an update would lose one of them. Every operation of
+/// [`GpioBlock`] and its pins runs with interrupts masked (no preemption on
+/// the one hart).
+static GPIO: IrqShared<Gpio> = IrqShared::new();
+
+fn with_gpio<T>(f: impl FnOnce(&mut Gpio) -> T) -> T {
+    GPIO.with(f).expect("GPIO taken over by devices::gpio()")
+}
 
 /// The AXI GPIO block driving the LEDs (channel 1, 8 outputs on QEMU's
 /// board). The first call takes the block over (all pins inputs, outputs
-/// 0). Thread context only: no interrupt handler touches it, which is what
-/// makes sharing its `Cell`s sound; calling it from a handler panics.
-pub fn gpio() -> &'static Gpio {
-    assert!(!irq::in_interrupt(), "devices::gpio() used from an interrupt handler");
-    if let Some(gpio) = GPIO.get() {
-        return gpio;
+/// 0). Handles are copies; any thread or interrupt handler may use one.
+pub fn gpio() -> GpioBlock {
+    crate::arch::without_interrupts(|| {
+        if GPIO.is_empty() {
+            // SAFETY: GPIO_BASE is the AXI GPIO of this design (memory_map),
+            // whose register block is `axi_gpio::Regs`.
+            let regs = unsafe { mmio::registers::<axi_gpio::Regs>(GPIO_BASE) };
+            let config = axi_gpio::Config { channel1_width: GPIO_CHANNEL1_WIDTH, channel2_width: GPIO_CHANNEL2_WIDTH };
+            GPIO.set(axi_gpio::AxiGpio::new(axi_gpio::Mmio::new(regs), config));
+        }
+    });
+    GpioBlock
+}
+
+/// Handle to the GPIO block; each call is one critical section.
+#[derive(Clone, Copy, Debug)]
+pub struct GpioBlock;
+
+impl GpioBlock {
+    /// Makes `pin` of `channel` an output driving `initial` (see
+    /// [`axi_gpio::AxiGpio::output`]). The pin stays claimed for the life
+    /// of the image.
+    pub fn output(&self, channel: axi_gpio::Channel, pin: u8, initial: bool) -> Result<GpioOutput, axi_gpio::Error> {
+        with_gpio(|gpio| gpio.output(channel, pin, initial).map(core::mem::forget))?;
+        Ok(GpioOutput { channel, bit: 1 << pin })
     }
-    // SAFETY: GPIO_BASE is the AXI GPIO of this design (memory_map), whose
-    // register block is `axi_gpio::Regs`.
-    let regs = unsafe { mmio::registers::<axi_gpio::Regs>(GPIO_BASE) };
-    let config = axi_gpio::Config {
-        channel1_width: GPIO_CHANNEL1_WIDTH,
-        channel2_width: GPIO_CHANNEL2_WIDTH,
-    };
-    GPIO.set(axi_gpio::AxiGpio::new(axi_gpio::Mmio::new(regs), config));
-    GPIO.get().expect("just set")
+
+    /// Makes `pin` of `channel` an input, claimed for the life of the image.
+    pub fn input(&self, channel: axi_gpio::Channel, pin: u8) -> Result<GpioInput, axi_gpio::Error> {
+        with_gpio(|gpio| gpio.input(channel, pin).map(core::mem::forget))?;
+        Ok(GpioInput { channel, bit: 1 << pin })
+    }
+
+    /// Sets the outputs in `mask` to the bits of `value` with one DATA write.
+    pub fn write_outputs(&self, channel: axi_gpio::Channel, mask: u32, value: u32) -> Result<(), axi_gpio::Error> {
+        with_gpio(|gpio| gpio.write_outputs(channel, mask, value))
+    }
+
+    /// The output value last written to `channel`.
+    pub fn outputs(&self, channel: axi_gpio::Channel) -> Result<u32, axi_gpio::Error> {
+        with_gpio(|gpio| gpio.outputs(channel))
+    }
+
+    /// The input pins of `channel`.
+    pub fn read_inputs(&self, channel: axi_gpio::Channel) -> Result<u32, axi_gpio::Error> {
+        with_gpio(|gpio| gpio.read_inputs(channel))
+    }
+}
+
+/// An output pin of the GPIO block (`embedded_hal::digital` output).
+#[derive(Clone, Copy, Debug)]
+pub struct GpioOutput {
+    channel: axi_gpio::Channel,
+    bit: u32,
+}
+
+impl embedded_hal::digital::ErrorType for GpioOutput {
+    type Error = axi_gpio::Error;
+}
+
+impl embedded_hal::digital::OutputPin for GpioOutput {
+    fn set_low(&mut self) -> Result<(), axi_gpio::Error> {
+        GpioBlock.write_outputs(self.channel, self.bit, 0)
+    }
+
+    fn set_high(&mut self) -> Result<(), axi_gpio::Error> {
+        GpioBlock.write_outputs(self.channel, self.bit, self.bit)
+    }
+}
+
+impl embedded_hal::digital::StatefulOutputPin for GpioOutput {
+    fn is_set_high(&mut self) -> Result<bool, axi_gpio::Error> {
+        Ok(GpioBlock.outputs(self.channel)? & self.bit != 0)
+    }
+
+    fn is_set_low(&mut self) -> Result<bool, axi_gpio::Error> {
+        Ok(GpioBlock.outputs(self.channel)? & self.bit == 0)
+    }
+}
+
+/// An input pin of the GPIO block (`embedded_hal::digital` input).
+#[derive(Clone, Copy, Debug)]
+pub struct GpioInput {
+    channel: axi_gpio::Channel,
+    bit: u32,
+}
+
+impl embedded_hal::digital::ErrorType for GpioInput {
+    type Error = axi_gpio::Error;
+}
+
+impl embedded_hal::digital::InputPin for GpioInput {
+    fn is_high(&mut self) -> Result<bool, axi_gpio::Error> {
+        Ok(GpioBlock.read_inputs(self.channel)? & self.bit != 0)
+    }
+
+    fn is_low(&mut self) -> Result<bool, axi_gpio::Error> {
+        Ok(GpioBlock.read_inputs(self.channel)? & self.bit == 0)
+    }
 }

@@ -20,7 +20,21 @@ use crate::{arch, mmio};
 /// Number of interrupt inputs of the AXI INTC.
 pub const IRQ_COUNT: usize = 32;
 
-static INTC: InitOnce<AxiIntc<Mmio<'static>>> = InitOnce::new();
+static INTC: InitOnce<Intc> = InitOnce::new();
+
+/// The AXI INTC driver, shared by every thread and the trap handler.
+pub(crate) struct Intc(AxiIntc<Mmio<'static>>);
+
+// SAFETY: the driver holds its configuration and the register pointer, no
+// interior mutability of its own. Its operations are single register
+// accesses (acknowledge, SIE/CIE writes, status reads) except enable and
+// disable on a core without SIE/CIE, a read-modify-write of IER: this
+// module runs those with interrupts masked (the trap handler runs masked),
+// so on the one hart no two contexts interleave inside one.
+unsafe impl Sync for Intc {}
+// SAFETY: as above; the register block is the same wherever the value is
+// used from.
+unsafe impl Send for Intc {}
 /// The handler of every input, by input number.
 type HandlerTable = [Option<fn()>; IRQ_COUNT];
 
@@ -41,7 +55,7 @@ pub(crate) fn init() {
         has_set_clear_enable: INTC_HAS_SET_CLEAR_ENABLE,
     };
     HANDLERS.set([None; IRQ_COUNT]);
-    INTC.set(AxiIntc::new(Mmio::new(regs), config));
+    INTC.set(Intc(AxiIntc::new(Mmio::new(regs), config)));
 }
 
 /// Why an interrupt request was refused.
@@ -65,7 +79,7 @@ impl core::error::Error for Error {}
 fn input(id: u32) -> Result<(Irq, &'static AxiIntc<Mmio<'static>>), Error> {
     let irq = Irq::new(id).ok_or(Error::InvalidInterrupt(id))?;
     let intc = INTC.get().ok_or(Error::InvalidInterrupt(id))?;
-    Ok((irq, intc))
+    Ok((irq, &intc.0))
 }
 
 /// Runs `handler` (in interrupt context, interrupts masked) whenever INTC
@@ -73,14 +87,14 @@ fn input(id: u32) -> Result<(Irq, &'static AxiIntc<Mmio<'static>>), Error> {
 pub fn register(id: u32, handler: fn()) -> Result<(), Error> {
     let (irq, intc) = input(id)?;
     HANDLERS.with(|table| table[irq.number() as usize] = Some(handler));
-    intc.enable(irq);
+    arch::without_interrupts(|| intc.enable(irq));
     Ok(())
 }
 
 /// Disables INTC input `id` and forgets its handler.
 pub fn unregister(id: u32) -> Result<(), Error> {
     let (irq, intc) = input(id)?;
-    intc.disable(irq);
+    arch::without_interrupts(|| intc.disable(irq));
     HANDLERS.with(|table| table[irq.number() as usize] = None);
     Ok(())
 }
@@ -139,7 +153,7 @@ static EXIT_HOOK: IrqShared<fn()> = IrqShared::new();
 /// Interrupt entry from the trap vector (machine external interrupt), with
 /// interrupts masked.
 pub(crate) fn dispatch() {
-    let Some(intc) = INTC.get() else {
+    let Some(Intc(intc)) = INTC.get() else {
         panic!("interrupt before the interrupt controller was initialised");
     };
     IN_INTERRUPT.store(true, Ordering::Relaxed);

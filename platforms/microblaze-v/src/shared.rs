@@ -66,9 +66,12 @@ pub struct InitOnce<T> {
 }
 
 // SAFETY: the value is written once, with interrupts masked, before
-// `ready` is published; afterwards only shared references exist. On one
-// hart nothing can observe the write half-done.
-unsafe impl<T> Sync for InitOnce<T> {}
+// `ready` is published; afterwards only shared references exist, handed to
+// every thread and handler: sound only for a `T` that may be shared
+// (`Sync`; a `Cell` inside would let preempting threads race) and, as it is
+// set in one context and used in others, moved (`Send`). On one hart
+// nothing can observe the write half-done.
+unsafe impl<T: Send + Sync> Sync for InitOnce<T> {}
 
 impl<T> InitOnce<T> {
     /// An empty cell.
@@ -106,5 +109,42 @@ impl<T> InitOnce<T> {
 impl<T> Default for InitOnce<T> {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::cell::Cell;
+    use core::marker::PhantomData;
+
+    use super::InitOnce;
+
+    /// Whether `T` is `Sync`, decided at compile time and returned as a
+    /// value (an inherent method wins over the trait's when its bound
+    /// holds), so a test can fail instead of refusing to compile.
+    struct Probe<T>(PhantomData<T>);
+
+    trait NotSync {
+        fn is_sync(&self) -> bool {
+            false
+        }
+    }
+
+    impl<T> NotSync for Probe<T> {}
+
+    impl<T: Sync> Probe<T> {
+        fn is_sync(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn a_write_once_cell_is_shared_between_threads_only_if_its_value_may_be() {
+        assert!(Probe::<InitOnce<u32>>(PhantomData).is_sync());
+        assert!(
+            !Probe::<InitOnce<Cell<u32>>>(PhantomData).is_sync(),
+            "InitOnce hands &T to every thread: a Cell inside would race"
+        );
+        assert!(!Probe::<InitOnce<crate::devices::Gpio>>(PhantomData).is_sync());
     }
 }
