@@ -154,10 +154,12 @@ pub fn ethernet() -> Result<Ethernet, EthernetError> {
     Ok(Ethernet)
 }
 
-/// EthernetLite interrupt: a frame arrived. There is nothing to clear in
-/// the MAC; the interrupt only wakes whoever sleeps in
+/// EthernetLite interrupt: a frame arrived. The driver copies it into its
+/// ring at once and frees the receive buffer (the core drops frames that
+/// arrive while it is full); the interrupt also wakes whoever sleeps in
 /// [`irq::wait_for_event`], who then polls the network stack.
 fn on_ethernet_interrupt() {
+    ETHERNET.with(|mac| mac.on_interrupt());
     ETHERNET_INTERRUPTS.store(ETHERNET_INTERRUPTS.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
 }
 

@@ -3,9 +3,11 @@
 //! The platform gives [`EmacLite::new`] the register block and a
 //! [`Config`] (MAC address, whether the ping-pong buffers exist, PHY
 //! address), calls [`EmacLite::enable_rx_interrupt`] once the INTC input is
-//! routed, and from that interrupt [`EmacLite::on_interrupt`]. Frames move
-//! through [`ferrode_hal::EthernetDevice`], which `crates/net` adapts for
-//! smoltcp.
+//! routed, and from that interrupt [`EmacLite::on_interrupt`], which copies
+//! received frames into the driver's ring and frees the core's receive
+//! buffers at once (a full buffer makes the core drop the next frame).
+//! Frames move through [`ferrode_hal::EthernetDevice`], which `crates/net`
+//! adapts for smoltcp.
 //!
 //! EthernetLite has no receive length register, so the frame length comes
 //! from the headers ([`frame_length`]): IPv4 total length, ARP, IPv6
@@ -23,6 +25,7 @@ mod frame;
 mod mac;
 mod mdio;
 pub mod regs;
+mod ring;
 
 #[cfg(test)]
 mod model;
@@ -31,5 +34,5 @@ mod tests;
 
 pub use error::Error;
 pub use frame::{FrameLength, HEADER_BYTES_NEEDED, frame_length};
-pub use mac::{Config, EmacLite, MAX_POLLS, MIN_FRAME_LEN};
+pub use mac::{Config, EmacLite, MAX_POLLS, MIN_FRAME_LEN, RECEIVE_RING_FRAMES};
 pub use regs::{Buffer, Mmio, Register, RegisterAccess, Regs};

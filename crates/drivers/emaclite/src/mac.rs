@@ -8,9 +8,16 @@ use crate::regs::{
     Buffer, CONTROL_INTERRUPT_ENABLE, CONTROL_PROGRAM, CONTROL_STATUS, GIE_GLOBAL_INTERRUPT_ENABLE,
     Register, RegisterAccess,
 };
+use crate::ring::ReceiveRing;
 
-/// Polls of a status bit before a wait gives up with [`Error::Timeout`].
+/// Polls of a status bit before a wait gives up with [`Error::Timeout`]:
+/// a bound in time, since each poll is an AXI read of at least one bus
+/// clock (100,000 reads are at least 1 ms at 100 MHz), forty times the
+/// slowest thing waited for, an MDIO frame (64 bits at 2.5 MHz, 26 us).
 pub const MAX_POLLS: u32 = 100_000;
+/// Received frames the driver holds between its interrupt and the network
+/// stack, by default.
+pub const RECEIVE_RING_FRAMES: usize = 8;
 /// Shortest frame put on the wire without FCS; shorter ones are padded.
 pub const MIN_FRAME_LEN: usize = 60;
 
@@ -29,15 +36,17 @@ pub struct Config {
     pub phy_address: Option<u8>,
 }
 
-/// An AXI EthernetLite MAC.
+/// An AXI EthernetLite MAC, with a ring of `RING` received frames that its
+/// interrupt fills (see [`EmacLite::on_interrupt`]).
 #[derive(Debug)]
-pub struct EmacLite<R> {
+pub struct EmacLite<R, const RING: usize = RECEIVE_RING_FRAMES> {
     pub(crate) regs: R,
     pub(crate) config: Config,
     next_tx: Buffer,
     next_rx: Buffer,
     rx_control: u32,
     counters: FrameCounters,
+    ring: ReceiveRing<RING>,
 }
 
 impl<R: RegisterAccess> EmacLite<R> {
@@ -46,6 +55,13 @@ impl<R: RegisterAccess> EmacLite<R> {
     /// programs `config.mac_address` (address into the ping transmit
     /// buffer, then Program | Status, waiting for both to clear).
     pub fn new(regs: R, config: Config) -> Result<Self, Error> {
+        Self::with_receive_ring(regs, config)
+    }
+}
+
+impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
+    /// Like [`EmacLite::new`], with a receive ring of `RING` frames.
+    pub fn with_receive_ring(regs: R, config: Config) -> Result<Self, Error> {
         regs.write(Register::Gie, 0);
         regs.write(Register::RxControl(Buffer::Ping), 0);
         if config.rx_ping_pong {
@@ -58,6 +74,7 @@ impl<R: RegisterAccess> EmacLite<R> {
             next_rx: Buffer::Ping,
             rx_control: 0,
             counters: FrameCounters::default(),
+            ring: ReceiveRing::new(),
         };
         if config.phy_address.is_some() {
             mac.enable_mdio();
@@ -106,15 +123,35 @@ impl<R: RegisterAccess> EmacLite<R> {
         self.regs.write(Register::Gie, 0);
     }
 
-    /// Interrupt entry. EthernetLite has no interrupt status to clear (the
-    /// line is a pulse per frame), so this only reports whether a frame is
-    /// waiting; the network stack then calls [`EthernetDevice::receive`].
+    /// Interrupt entry: copies every received frame out of the receive
+    /// buffers (ping and pong in turn) into the driver's ring and hands
+    /// the buffers back to the core, so the next frames have somewhere to
+    /// go: a full buffer makes the core drop what arrives for it. (There
+    /// is no interrupt status to clear: the line is a pulse per frame.)
+    /// Returns whether a frame is waiting for [`EthernetDevice::receive`].
+    /// When the ring is full, frames wait in the buffers.
     pub fn on_interrupt(&mut self) -> bool {
-        self.rx_buffers()
-            .any(|b| self.regs.read(Register::RxControl(b)) & CONTROL_STATUS != 0)
+        self.fill_ring();
+        !self.ring.is_empty() || self.full_rx_buffer().is_some()
     }
 
-    fn rx_buffers(&self) -> impl Iterator<Item = Buffer> + use<R> {
+    /// Frames waiting in the driver's ring.
+    pub fn ring_len(&self) -> usize {
+        self.ring.len()
+    }
+
+    /// Moves frames from the receive buffers into the ring while it has
+    /// room.
+    fn fill_ring(&mut self) {
+        while !self.ring.is_full() {
+            let Some(length) = self.take_from_buffers(None) else {
+                break;
+            };
+            self.ring.push(length);
+        }
+    }
+
+    fn rx_buffers(&self) -> impl Iterator<Item = Buffer> + use<R, RING> {
         let pong = self.config.rx_ping_pong;
         [Buffer::Ping, Buffer::Pong]
             .into_iter()
@@ -135,13 +172,7 @@ impl<R: RegisterAccess> EmacLite<R> {
     }
 
     fn read_rx_bytes(&self, buffer: Buffer, out: &mut [u8]) {
-        for (word, chunk) in out.chunks_mut(4).enumerate() {
-            let bytes = self
-                .regs
-                .read(Register::RxBuffer(buffer, word))
-                .to_ne_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
+        read_rx_bytes(&self.regs, buffer, out);
     }
 
     fn tx_free(&self, buffer: Buffer) -> bool {
@@ -191,7 +222,45 @@ impl<R: RegisterAccess> EmacLite<R> {
     }
 }
 
-impl<R: RegisterAccess> EthernetDevice for EmacLite<R> {
+impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
+    /// Copies the frame in the next full receive buffer into `out` (the
+    /// ring's free slot when `None`) with 32-bit reads and hands the buffer
+    /// back; returns its length, or `None` if no buffer holds a frame. Bad
+    /// frames, and frames longer than `out`, are counted and skipped (at
+    /// most two frames can be waiting, so this is bounded).
+    fn take_from_buffers(&mut self, mut out: Option<&mut [u8]>) -> Option<usize> {
+        for _ in 0..2 {
+            let rx = self.full_rx_buffer()?;
+            let mut header = [0u8; HEADER_BYTES_NEEDED];
+            self.read_rx_bytes(rx, &mut header);
+            let length = match frame_length(&header) {
+                FrameLength::Exact(len) => Some(len),
+                FrameLength::Unknown => Some(MAX_FRAME_LEN),
+                _ => None,
+            };
+            let capacity = out.as_ref().map_or(MAX_FRAME_LEN, |out| out.len());
+            match length {
+                Some(len) if len <= capacity => {
+                    match out.as_deref_mut() {
+                        Some(out) => self.read_rx_bytes(rx, &mut out[..len]),
+                        None => {
+                            let regs = &self.regs;
+                            read_rx_bytes(regs, rx, &mut self.ring.free_slot()[..len]);
+                        }
+                    }
+                    self.release_rx(rx);
+                    return Some(len);
+                }
+                Some(_) => self.count_drop(FrameLength::Oversized),
+                None => self.count_drop(frame_length(&header)),
+            }
+            self.release_rx(rx);
+        }
+        None
+    }
+}
+
+impl<R: RegisterAccess, const RING: usize> EthernetDevice for EmacLite<R, RING> {
     type Error = Error;
 
     fn mac_address(&self) -> [u8; 6] {
@@ -229,39 +298,40 @@ impl<R: RegisterAccess> EthernetDevice for EmacLite<R> {
         Ok(())
     }
 
-    /// Takes the next full receive buffer (ping and pong in turn), works
-    /// out the frame length from its headers, and copies the frame out with
-    /// 32-bit reads. Runts, oversized and malformed frames, and frames
-    /// longer than `buffer`, are dropped and counted.
+    /// Takes the next received frame: from the ring the interrupt filled,
+    /// or straight from the receive buffers (ping and pong in turn) when the
+    /// ring is empty. The length comes from the frame's headers; runts,
+    /// oversized and malformed frames, and frames longer than `buffer`, are
+    /// dropped and counted.
     fn receive(&mut self, buffer: &mut [u8]) -> Result<Option<usize>, Error> {
-        // At most two frames can be waiting; skipping bad ones is bounded.
-        for _ in 0..2 {
-            let Some(rx) = self.full_rx_buffer() else {
-                return Ok(None);
-            };
-            let mut header = [0u8; HEADER_BYTES_NEEDED];
-            self.read_rx_bytes(rx, &mut header);
-            let length = match frame_length(&header) {
-                FrameLength::Exact(len) => Some(len),
-                FrameLength::Unknown => Some(MAX_FRAME_LEN),
-                _ => None,
-            };
-            match length {
-                Some(len) if len <= buffer.len() => {
-                    self.read_rx_bytes(rx, &mut buffer[..len]);
-                    self.release_rx(rx);
-                    self.counters.rx_frames = self.counters.rx_frames.saturating_add(1);
-                    return Ok(Some(len));
-                }
-                Some(_) => self.count_drop(FrameLength::Oversized),
-                None => self.count_drop(frame_length(&header)),
+        while let Some(frame) = self.ring.pop() {
+            if frame.len() <= buffer.len() {
+                let length = frame.len();
+                buffer[..length].copy_from_slice(frame);
+                self.counters.rx_frames = self.counters.rx_frames.saturating_add(1);
+                // A buffer freed now takes the next frame off the wire.
+                self.fill_ring();
+                return Ok(Some(length));
             }
-            self.release_rx(rx);
+            self.count_drop(FrameLength::Oversized);
         }
-        Ok(None)
+        let length = self.take_from_buffers(Some(buffer));
+        if length.is_some() {
+            self.counters.rx_frames = self.counters.rx_frames.saturating_add(1);
+        }
+        Ok(length)
     }
 
     fn counters(&self) -> FrameCounters {
         self.counters
+    }
+}
+
+/// Copies `out.len()` bytes of a receive buffer with 32-bit reads, as the
+/// buffer RAM requires.
+fn read_rx_bytes(regs: &impl RegisterAccess, buffer: Buffer, out: &mut [u8]) {
+    for (word, chunk) in out.chunks_mut(4).enumerate() {
+        let bytes = regs.read(Register::RxBuffer(buffer, word)).to_ne_bytes();
+        chunk.copy_from_slice(&bytes[..chunk.len()]);
     }
 }

@@ -16,7 +16,7 @@ fn mdio_address(phy: u8, register: u8) -> Result<u32, Error> {
     Ok(u32::from(phy) << 5 | u32::from(register))
 }
 
-impl<R: RegisterAccess> EmacLite<R> {
+impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
     pub(crate) fn enable_mdio(&mut self) {
         self.regs.write(Register::MdioCtrl, MDIOCTRL_ENABLE);
     }

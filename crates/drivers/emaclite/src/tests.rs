@@ -5,7 +5,7 @@ use std::vec::Vec;
 use ferrode_hal::EthernetDevice;
 
 use crate::model::EthModel;
-use crate::{Config, EmacLite, Error};
+use crate::{Config, EmacLite, Error, RECEIVE_RING_FRAMES};
 
 const MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x12, 0x34, 0x56];
 
@@ -196,4 +196,63 @@ fn stuck_mdio_times_out_and_no_phy_means_link_up() {
     let model = EthModel::new(false);
     let mut mac = EmacLite::new(&model, config(false, None)).unwrap();
     assert!(mac.link_up());
+}
+
+/// Frames arriving one after another, each followed by its interrupt,
+/// while the network stack is busy elsewhere: the interrupt must free the
+/// receive buffer each time, or the core drops the next frame.
+fn burst_with_interrupts(ping_pong: bool, frames: u8) {
+    let model = EthModel::new(ping_pong);
+    let mut mac = EmacLite::new(&model, config(ping_pong, None)).unwrap();
+    mac.enable_rx_interrupt();
+    for fill in 1..=frames {
+        let pulses = model.state.borrow().irq_pulses;
+        assert!(
+            model.deliver(&ipv4_frame(MAC, 50, fill)),
+            "frame {fill} dropped by the core"
+        );
+        if model.state.borrow().irq_pulses > pulses {
+            assert!(mac.on_interrupt());
+        }
+    }
+    assert_eq!(model.state.borrow().hw_dropped, 0);
+    let mut buf = [0u8; 1514];
+    for fill in 1..=frames {
+        assert_eq!(mac.receive(&mut buf), Ok(Some(64)), "frame {fill}");
+        assert_eq!(buf[40], fill, "frames out of order");
+    }
+    assert_eq!(mac.receive(&mut buf), Ok(None));
+    assert_eq!(mac.counters().rx_frames, u32::from(frames));
+}
+
+#[test]
+fn the_interrupt_drains_the_single_buffer_so_no_frame_is_dropped() {
+    burst_with_interrupts(false, RECEIVE_RING_FRAMES as u8);
+}
+
+#[test]
+fn the_interrupt_drains_both_ping_pong_buffers() {
+    burst_with_interrupts(true, RECEIVE_RING_FRAMES as u8);
+}
+
+#[test]
+fn a_full_ring_leaves_frames_in_the_buffers_until_the_stack_reads() {
+    let model = EthModel::new(false);
+    let mut mac: EmacLite<_, 2> = EmacLite::with_receive_ring(&model, config(false, None)).unwrap();
+    mac.enable_rx_interrupt();
+    for fill in 1..=3 {
+        assert!(model.deliver(&ipv4_frame(MAC, 50, fill)));
+        mac.on_interrupt();
+    }
+    assert_eq!(mac.ring_len(), 2);
+    assert!(
+        !model.deliver(&ipv4_frame(MAC, 50, 4)),
+        "the buffer holds frame 3"
+    );
+    let mut buf = [0u8; 1514];
+    for fill in 1..=3 {
+        assert_eq!(mac.receive(&mut buf), Ok(Some(64)));
+        assert_eq!(buf[40], fill);
+    }
+    assert_eq!(mac.receive(&mut buf), Ok(None));
 }
