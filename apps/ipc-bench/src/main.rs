@@ -10,7 +10,7 @@
 
 use core::hint::black_box;
 
-use ferrode_board::kernel::{self, BoardEntrypoint, KernelError, ConstStaticCell, kernel};
+use ferrode_board::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, Quota, kernel};
 use ferrode_board::{BOARD_NAME, arch, exit_code, print, println};
 use ferrode_ipc::{Capability, RpcObject, TransportError, Utcb, Words};
 use heapless::Vec;
@@ -26,11 +26,7 @@ ferrode_ipc::marshal! {
     }
 }
 
-impl From<TransportError> for BenchError {
-    fn from(error: TransportError) -> Self {
-        Self::Transport(error)
-    }
-}
+ferrode_ipc::rpc_error!(BenchError::Transport);
 
 /// Words in the largest request (the whole message area).
 const BLOCK_WORDS: usize = 64;
@@ -144,20 +140,18 @@ fn main() -> u32 {
 
 fn run() -> Result<bool, KernelError> {
     let k = kernel();
-    let root = kernel::init(1)?;
-    let server_component = k.create_component("bench-server")?;
+    kernel::init(1)?;
+    let server_component = k.create_component("bench-server", Quota::at_priority(3))?;
     let stack = EP_STACK.try_take().ok_or(KernelError::InvalidThread)?;
     let utcb = EP_UTCB.try_take().ok_or(KernelError::InvalidThread)?;
     let entrypoint = BoardEntrypoint::new(k, server_component, "bench-ep", 3, stack, utcb)?;
     let object = SERVER.try_take().ok_or(KernelError::InvalidThread)?;
-    let in_server: Capability<dyn Bench> = entrypoint.manage(object)?;
-    let selector = k.delegate(server_component, in_server.selector(), root)?;
-    let capability: Capability<dyn Bench> = Capability::from_selector(selector);
+    // Managed from root: the capabilities land in root's space.
+    let capability: Capability<dyn Bench> = entrypoint.manage(object)?;
     let mut client = kernel::client(capability);
     let reverser = REVERSER.try_take().ok_or(KernelError::InvalidThread)?;
     let reverser: Capability<dyn Reverse> = entrypoint.manage(reverser)?;
-    let selector = k.delegate(server_component, reverser.selector(), root)?;
-    let mut reverser = kernel::client(Capability::<dyn Reverse>::from_selector(selector));
+    let mut reverser = kernel::client(reverser);
     let mut direct = BenchServer;
     arch::start_instruction_counter();
     let probe = arch::instructions_retired();

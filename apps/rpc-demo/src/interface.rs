@@ -19,11 +19,7 @@ ferrode_ipc::marshal! {
     }
 }
 
-impl From<TransportError> for CalcError {
-    fn from(error: TransportError) -> Self {
-        Self::Transport(error)
-    }
-}
+ferrode_ipc::rpc_error!(CalcError::Transport);
 
 ferrode_ipc::interface! {
     /// What every service answers.
@@ -55,5 +51,33 @@ ferrode_ipc::interface! {
         /// Takes a counter capability back, revokes the counter and returns
         /// its final value.
         fn retire_counter(&mut self, counter: Capability<dyn Counter>) -> Result<u32, CalcError>;
+        /// A server that is also a client: stores `value` in the store
+        /// component (a nested call), then makes a nested call that fails,
+        /// ignores that failure and answers `Ok` with what the store said.
+        fn relay(&mut self, value: u32) -> Result<u32, CalcError>;
+        /// Calls a counter served by the calculator's own entrypoint (which
+        /// is busy serving this very request) and returns what that call
+        /// gave: the kernel refuses it as a deadlock.
+        fn call_own_counter(&mut self) -> Result<u32, CalcError>;
+        /// Returns a transport error as if it were the kernel's: the client
+        /// must see it as `Forwarded`, not as its own call failing.
+        fn forge_server_dead(&mut self) -> Result<(), CalcError>;
+        /// Blocks the caller until someone calls `poke` (a deferred reply:
+        /// the calculator keeps serving meanwhile); returns the poked value.
+        fn wait_for_poke(&mut self) -> Result<u32, CalcError>;
+        /// Answers the caller blocked in `wait_for_poke` with `value`.
+        fn poke(&mut self, value: u32) -> Result<(), CalcError>;
+        /// Submits the watcher's signal (a thread of higher priority than
+        /// the calculator) and reports whether the watcher had run by the
+        /// time the submission returned.
+        fn wake_watcher(&mut self) -> Result<bool, CalcError>;
+    }
+}
+
+ferrode_ipc::interface! {
+    /// The store component: remembers one value.
+    pub trait Store {
+        /// Stores `value` and returns the previous one.
+        fn put(&mut self, value: u32) -> Result<u32, CalcError>;
     }
 }

@@ -1,11 +1,16 @@
-//! rpc-demo: Ferrode's typed RPC between components, through the kernel.
+//! rpc-demo: Ferrode's typed RPC between components, through the kernel,
+//! and the capability model holding against components that attack it.
 //!
 //! The root component composes the image: a `calculator` component with an
-//! entrypoint serving [`interface::Calculator`], a `client` component that
-//! is given a capability to it and exercises every kind of method (an
-//! inherited one, a declared error, a capability returned and one passed
-//! back, a revoked object), and an `intruder` component that is given no
-//! capability and shows it cannot reach the calculator. Exits 0 when every
+//! entrypoint serving [`interface::Calculator`], a `store` the calculator
+//! calls while serving (nested RPC), a `client` that is given a capability
+//! to the calculator and exercises every kind of method (an inherited one,
+//! a declared error, a capability returned and one passed back, a revoked
+//! object, nested calls, a deferred reply, a forged error, a self-call), a
+//! `watcher` of high priority that must run as soon as it is woken, an
+//! `intruder` given no capability that tries every selector, and an
+//! `attacker` given a capability to the calculator that tries each attack
+//! on the capability model and reports each as refused. Exits 0 when every
 //! check held.
 #![no_std]
 #![no_main]
@@ -15,29 +20,52 @@ mod server;
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ferrode_board::kernel::{self, BoardEntrypoint, KernelError, ConstStaticCell, kernel};
+use ferrode_board::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, Quota, kernel};
 use ferrode_board::{BOARD_NAME, exit_code, println};
-use ferrode_ipc::{CapSel, Capability, RpcObject, TransportError, Utcb};
+use ferrode_ipc::{CapSel, Capability, Interface, RpcObject, TransportError, Utcb};
 
-use interface::{Base, CalcError, Calculator, Counter};
-use server::CalculatorServer;
+use interface::{Base, CalcError, Calculator, Counter, Store};
+use server::{CALCULATOR_CAPS, CalculatorServer, CounterServer, StoreServer, WATCHER_RAN};
 
 ferrode_board::entry!(main);
 
 const STACK: usize = 8 * 1024;
 
-static EP_STACK: ConstStaticCell<[u8; STACK]> = ConstStaticCell::new([0; STACK]);
-static EP_UTCB: ConstStaticCell<Utcb> = ConstStaticCell::new(Utcb::new());
-static CLIENT_STACK: ConstStaticCell<[u8; STACK]> = ConstStaticCell::new([0; STACK]);
-static CLIENT_UTCB: ConstStaticCell<Utcb> = ConstStaticCell::new(Utcb::new());
-static INTRUDER_STACK: ConstStaticCell<[u8; STACK]> = ConstStaticCell::new([0; STACK]);
-static INTRUDER_UTCB: ConstStaticCell<Utcb> = ConstStaticCell::new(Utcb::new());
+/// A stack and a UTCB for one thread.
+struct ThreadMemory {
+    stack: ConstStaticCell<[u8; STACK]>,
+    utcb: ConstStaticCell<Utcb>,
+}
+
+impl ThreadMemory {
+    const fn new() -> Self {
+        Self { stack: ConstStaticCell::new([0; STACK]), utcb: ConstStaticCell::new(Utcb::new()) }
+    }
+
+    fn take(&'static self) -> Result<(&'static mut [u8], &'static mut Utcb), KernelError> {
+        let stack = self.stack.try_take().ok_or(KernelError::InvalidThread)?;
+        let utcb = self.utcb.try_take().ok_or(KernelError::InvalidThread)?;
+        Ok((stack, utcb))
+    }
+}
+
+static CALCULATOR_EP: ThreadMemory = ThreadMemory::new();
+static STORE_EP: ThreadMemory = ThreadMemory::new();
+static CLIENT: ThreadMemory = ThreadMemory::new();
+static POKER: ThreadMemory = ThreadMemory::new();
+static WATCHER: ThreadMemory = ThreadMemory::new();
+static INTRUDER: ThreadMemory = ThreadMemory::new();
+static ATTACKER: ThreadMemory = ThreadMemory::new();
+static LOWLY_EP: ThreadMemory = ThreadMemory::new();
 static SPINNER_STACKS: [ConstStaticCell<[u8; 2048]>; 2] = [ConstStaticCell::new([0; 2048]), ConstStaticCell::new([0; 2048])];
 static SPINNER_UTCBS: [ConstStaticCell<Utcb>; 2] = [ConstStaticCell::new(Utcb::new()), ConstStaticCell::new(Utcb::new())];
 /// Loop iterations of each spinner.
 static SPINS: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
 static SPINNER_DONE: AtomicU32 = AtomicU32::new(0);
 static CALCULATOR: ConstStaticCell<Option<RpcObject<dyn Calculator, CalculatorServer>>> = ConstStaticCell::new(None);
+static OWN_COUNTER: ConstStaticCell<Option<RpcObject<dyn Counter, CounterServer>>> = ConstStaticCell::new(None);
+static STORE: ConstStaticCell<Option<RpcObject<dyn Store, StoreServer>>> = ConstStaticCell::new(None);
+static LOWLY: ConstStaticCell<Option<RpcObject<dyn Store, StoreServer>>> = ConstStaticCell::new(None);
 
 /// Failed checks, from any component.
 static FAILURES: AtomicU32 = AtomicU32::new(0);
@@ -45,6 +73,12 @@ static FAILURES: AtomicU32 = AtomicU32::new(0);
 /// its own component's space), packed as `calculator | done << 16`.
 static CLIENT_CAPS: AtomicU32 = AtomicU32::new(0);
 static INTRUDER_CAPS: AtomicU32 = AtomicU32::new(0);
+static ATTACKER_CAPS: AtomicU32 = AtomicU32::new(0);
+/// The watcher's own signal, as the watcher published it.
+static WATCHER_SIGNAL: AtomicU32 = AtomicU32::new(u32::MAX);
+/// The components, for the attacker to aim at by id.
+static CALCULATOR_ID: AtomicU32 = AtomicU32::new(0);
+static CLIENT_ID: AtomicU32 = AtomicU32::new(0);
 
 fn check(what: &str, ok: bool) {
     if ok {
@@ -73,40 +107,131 @@ fn take<T>(cell: &'static ConstStaticCell<T>) -> Result<&'static mut T, KernelEr
     cell.try_take().ok_or(KernelError::InvalidThread)
 }
 
+fn pack(a: CapSel, b: CapSel) -> u32 {
+    a.0 | (b.0 << 16)
+}
+
+fn unpack(packed: u32) -> (CapSel, CapSel) {
+    (CapSel(packed & 0xffff), CapSel(packed >> 16))
+}
+
 fn compose_and_run() -> Result<(), KernelError> {
     let k = kernel();
     let root = kernel::init(1)?;
-    let calculator = k.create_component("calculator")?;
-    let client = k.create_component("client")?;
-    let intruder = k.create_component("intruder")?;
+    // Priorities: servers at or above their clients (the kernel refuses a
+    // capability that would let a component call a lower server).
+    let calculator = k.create_component("calculator", Quota { caps: 24, ..Quota::at_priority(3) })?;
+    let store = k.create_component("store", Quota::at_priority(4))?;
+    let client = k.create_component("client", Quota::at_priority(2))?;
+    let watcher = k.create_component("watcher", Quota::at_priority(5))?;
+    let intruder = k.create_component("intruder", Quota::at_priority(2))?;
+    let attacker = k.create_component("attacker", Quota { caps: 8, ..Quota::at_priority(2) })?;
+    CALCULATOR_ID.store(calculator.index() as u32, Ordering::Relaxed);
+    CLIENT_ID.store(client.index() as u32, Ordering::Relaxed);
 
-    // The calculator: an entrypoint and the object it serves.
-    let entrypoint = BoardEntrypoint::new(k, calculator, "calculator-ep", 3, take(&EP_STACK)?, take(&EP_UTCB)?)?;
+    // The store, and the calculator's own capability to it.
+    let (stack, utcb) = STORE_EP.take()?;
+    let store_ep = BoardEntrypoint::new(k, store, "store-ep", 4, stack, utcb)?;
+    let store_cap = store_ep.manage(take(&STORE)?.insert(RpcObject::new(StoreServer::default())))?;
+    CALCULATOR_CAPS.store.store(k.delegate(root, store_cap.selector(), calculator)?.0, Ordering::Relaxed);
+
+    // The calculator: an entrypoint, the object it serves, and a counter
+    // of its own (for the self-call check).
+    let (stack, utcb) = CALCULATOR_EP.take()?;
+    let entrypoint = BoardEntrypoint::new(k, calculator, "calculator-ep", 3, stack, utcb)?;
     let object = take(&CALCULATOR)?.insert(RpcObject::new(CalculatorServer::new(entrypoint)));
     let calculator_cap: Capability<dyn Calculator> = entrypoint.manage(object)?;
+    let own = entrypoint.manage(take(&OWN_COUNTER)?.insert(RpcObject::new(server::own_counter())))?;
+    CALCULATOR_CAPS.own_counter.store(k.delegate(root, own.selector(), calculator)?.0, Ordering::Relaxed);
 
-    // Routing, decided here at build time: the client may use the
-    // calculator, the intruder may not. Both report back on a signal.
-    let (_, done_in_root) = k.create_signal(root)?;
-    let for_client = k.delegate(calculator, calculator_cap.selector(), client)?;
+    // The watcher starts at once (it outranks root), makes its signal and
+    // waits; the calculator gets a submit-only copy.
+    let (stack, utcb) = WATCHER.take()?;
+    k.spawn(watcher, "watcher", 5, stack, utcb, watcher_main, 0)?;
+    let watcher_signal = CapSel(WATCHER_SIGNAL.load(Ordering::Relaxed));
+    CALCULATOR_CAPS.watcher.store(k.delegate(watcher, watcher_signal, calculator)?.0, Ordering::Relaxed);
+
+    // Routing, decided here at build time: the client and the attacker may
+    // use the calculator, the intruder may not. All report on `done`,
+    // whose copies can only submit.
+    let (_, done_in_root) = k.create_signal()?;
+    let for_client = k.delegate(root, calculator_cap.selector(), client)?;
     let done_for_client = k.delegate(root, done_in_root, client)?;
     let done_for_intruder = k.delegate(root, done_in_root, intruder)?;
-    CLIENT_CAPS.store(for_client.0 | (done_for_client.0 << 16), Ordering::Relaxed);
-    INTRUDER_CAPS.store(calculator_cap.selector().0 | (done_for_intruder.0 << 16), Ordering::Relaxed);
+    let for_attacker = k.delegate(root, calculator_cap.selector(), attacker)?;
+    let done_for_attacker = k.delegate(root, done_in_root, attacker)?;
+    CLIENT_CAPS.store(pack(for_client, done_for_client), Ordering::Relaxed);
+    INTRUDER_CAPS.store(pack(calculator_cap.selector(), done_for_intruder), Ordering::Relaxed);
+    ATTACKER_CAPS.store(pack(for_attacker, done_for_attacker), Ordering::Relaxed);
 
-    k.spawn(client, "client", 2, take(&CLIENT_STACK)?, take(&CLIENT_UTCB)?, client_main, 0)?;
-    k.spawn(intruder, "intruder", 2, take(&INTRUDER_STACK)?, take(&INTRUDER_UTCB)?, intruder_main, 0)?;
+    // The priority rule, checked when a capability is handed out: a
+    // server at priority 1 may not be given to the client (priority 2).
+    let lowly = k.create_component("lowly", Quota::at_priority(1))?;
+    let (stack, utcb) = LOWLY_EP.take()?;
+    let lowly_ep = BoardEntrypoint::new(k, lowly, "lowly-ep", 1, stack, utcb)?;
+    let lowly_cap = lowly_ep.manage(take(&LOWLY)?.insert(RpcObject::new(StoreServer::default())))?;
+    check(
+        "a capability to a lower-priority server is refused to a higher-priority client",
+        k.delegate(root, lowly_cap.selector(), client) == Err(KernelError::PriorityInversion),
+    );
 
-    // Wait until both have reported.
+    let (stack, utcb) = CLIENT.take()?;
+    k.spawn(client, "client", 2, stack, utcb, client_main, 0)?;
+    let (stack, utcb) = POKER.take()?;
+    k.spawn(client, "poker", 1, stack, utcb, poker_main, 0)?;
+    let (stack, utcb) = INTRUDER.take()?;
+    k.spawn(intruder, "intruder", 2, stack, utcb, intruder_main, 0)?;
+    let (stack, utcb) = ATTACKER.take()?;
+    k.spawn(attacker, "attacker", 2, stack, utcb, attacker_main, 0)?;
+
+    // Wait until client, intruder and attacker have reported.
     let mut reports = 0;
-    while reports < 2 {
+    while reports < 3 {
         reports += k.wait_signal(done_in_root).map_err(|_| KernelError::InvalidCapability)?;
     }
+    check("the calculator still answers after every attack", kernel::client(calculator_cap).ping().is_ok());
 
-    // Preemption: two threads of equal priority that never block. Each
-    // spins until it has seen the other run, which only the timer tick's
-    // round-robin can arrange.
-    let spinners = k.create_component("spinners")?;
+    // Taking back: what root handed the client (and copies made of it)
+    // goes; the client's selectors answer ServerDead from then on.
+    let taken = k.take_back(root, client)?;
+    check("root takes back the capabilities it delegated to the client", taken >= 2);
+    check(
+        "a taken-back capability is dead in the client's space",
+        matches!(k.capability(client, for_client), ferrode_board::kernel::CapEntry::Revoked),
+    );
+
+    // Destroying a component: the store's objects die with it.
+    k.destroy_component(store)?;
+    let mut store_client = kernel::client(store_cap);
+    check(
+        "a destroyed component's object answers ServerDead",
+        store_client.put(1) == Err(CalcError::Transport(TransportError::ServerDead)),
+    );
+    let reaped = reap_component_threads(store);
+    check("the destroyed component's entrypoint is reaped (stack and UTCB back)", reaped == 1);
+
+    spin_check(root, done_in_root)
+}
+
+/// Reaps every dead thread of `component`; returns how many.
+fn reap_component_threads(component: ferrode_board::kernel::ComponentId) -> usize {
+    let k = kernel();
+    let mut reaped = 0;
+    for index in 0..kernel::MAX_THREADS {
+        let thread = ferrode_board::kernel::ThreadId::from_index(index);
+        if k.thread_component(thread) == Some(component) && k.reap(thread).is_ok() {
+            reaped += 1;
+        }
+    }
+    reaped
+}
+
+/// Preemption: two threads of equal priority that never block. Each spins
+/// until it has seen the other run, which only the timer tick's
+/// round-robin can arrange.
+fn spin_check(root: ferrode_board::kernel::ComponentId, done_in_root: CapSel) -> Result<(), KernelError> {
+    let k = kernel();
+    let spinners = k.create_component("spinners", Quota::at_priority(1))?;
     let done_for_spinners = k.delegate(root, done_in_root, spinners)?;
     SPINNER_DONE.store(done_for_spinners.0, Ordering::Relaxed);
     for (index, name) in ["spinner-0", "spinner-1"].into_iter().enumerate() {
@@ -124,10 +249,6 @@ fn compose_and_run() -> Result<(), KernelError> {
         SPINS[0].load(Ordering::Relaxed) > 0 && SPINS[1].load(Ordering::Relaxed) > 0,
     );
     Ok(())
-}
-
-fn unpack(packed: u32) -> (CapSel, CapSel) {
-    (CapSel(packed & 0xffff), CapSel(packed >> 16))
 }
 
 extern "C" fn client_main(_: usize) -> ! {
@@ -169,8 +290,47 @@ extern "C" fn client_main(_: usize) -> ! {
         "a capability argument that is not in the client's space is refused",
         calc.retire_counter(bogus) == Err(CalcError::Transport(TransportError::InvalidCapability)),
     );
+    check(
+        "a server that calls another server (nested RPC) answers, and its failed nested call leaves no stale error",
+        calc.relay(9) == Ok(9),
+    );
+    check(
+        "a server calling an object of its own entrypoint gets Deadlock instead of hanging",
+        calc.call_own_counter() == Ok(TransportError::Deadlock.code()),
+    );
+    check(
+        "a transport error returned by the server arrives as Forwarded, not as the kernel's",
+        calc.forge_server_dead() == Err(CalcError::Transport(TransportError::Forwarded)),
+    );
+    // The poker (a lower-priority thread of this component) runs while this
+    // thread is blocked and answers the deferred reply.
+    check("a deferred reply arrives when another client pokes the server", calc.wait_for_poke() == Ok(77));
+    check(
+        "a woken higher-priority thread runs before the server that woke it continues",
+        calc.wake_watcher() == Ok(true),
+    );
     println!("client: done");
     let _ = kernel().submit(done);
+    kernel().exit_current()
+}
+
+extern "C" fn poker_main(_: usize) -> ! {
+    let (calculator, _) = unpack(CLIENT_CAPS.load(Ordering::Relaxed));
+    let mut calc = kernel::client(Capability::<dyn Calculator>::from_selector(calculator));
+    // Runs only while the client is blocked (the client outranks it).
+    let _ = calc.poke(77);
+    kernel().exit_current()
+}
+
+extern "C" fn watcher_main(_: usize) -> ! {
+    let signal = match kernel().create_signal() {
+        Ok((_, signal)) => signal,
+        Err(_) => kernel().exit_current(),
+    };
+    WATCHER_SIGNAL.store(signal.0, Ordering::Relaxed);
+    while kernel().wait_signal(signal).is_ok() {
+        WATCHER_RAN.store(true, Ordering::Relaxed);
+    }
     kernel().exit_current()
 }
 
@@ -195,22 +355,102 @@ extern "C" fn spinner_main(index: usize) -> ! {
 
 extern "C" fn intruder_main(_: usize) -> ! {
     let (guessed, done) = unpack(INTRUDER_CAPS.load(Ordering::Relaxed));
-    // The intruder knows the calculator's selector number in the
-    // calculator's own space, and tries every selector of its own space.
+    // The intruder knows the calculator's selector number in root's space,
+    // and tries every selector of its own space, that number included, and
+    // a few beyond the space.
     let mut refused = 0;
     let mut reached = 0;
-    for selector in 0..kernel::CAP_SLOTS as u32 {
-        if CapSel(selector) == done {
-            continue;
-        }
+    let mut tried_guess = false;
+    let selectors = (0..kernel::CAP_SLOTS as u32).chain([kernel::CAP_SLOTS as u32, 1000, u32::MAX - 1, u32::MAX]);
+    for selector in selectors {
+        tried_guess |= selector == guessed.0;
         let mut calc = kernel::client(Capability::<dyn Calculator>::from_selector(CapSel(selector)));
         match calc.ping() {
             Err(CalcError::Transport(TransportError::InvalidCapability)) => refused += 1,
             _ => reached += 1,
         }
     }
-    println!("intruder: {} selectors tried (including the calculator's own number {}), {} refused", refused + reached, guessed.0, refused);
-    check("the intruder cannot reach the calculator", reached == 0 && refused > 0);
+    println!(
+        "intruder: {} selectors tried (the calculator's number {} among them), {} refused",
+        refused + reached,
+        guessed.0,
+        refused
+    );
+    check("the intruder cannot reach the calculator through any selector", reached == 0 && tried_guess);
     let _ = kernel().submit(done);
     kernel().exit_current()
 }
+
+extern "C" fn attacker_main(_: usize) -> ! {
+    let k = kernel();
+    let (calculator, done) = unpack(ATTACKER_CAPS.load(Ordering::Relaxed));
+    let calculator_id = component_id(&CALCULATOR_ID);
+    let client_id = component_id(&CLIENT_ID);
+    let me = k.current_component();
+
+    check("attacker: dissolving the calculator it was given is refused (NotOwner)", k.revoke(calculator) == Err(KernelError::NotOwner));
+    check(
+        "attacker: waiting on the root's signal (a submit-only copy) is refused",
+        k.wait_signal(done) == Err(TransportError::InvalidCapability),
+    );
+
+    // 10,000 requests pushing four capabilities each at a method that
+    // takes none: each refused before anything changes.
+    let mut refused = 0;
+    for _ in 0..10_000 {
+        if push_capabilities(calculator) == TransportError::TooManyCapabilities.code() {
+            refused += 1;
+        }
+    }
+    check("attacker: 10,000 calls pushing capabilities at ping are all refused", refused == 10_000);
+    let mut calc = kernel::client(Capability::<dyn Calculator>::from_selector(calculator));
+    let counter = calc.new_counter();
+    check("attacker: ...and the calculator can still manage new objects", counter.is_ok());
+
+    let as_counter = kernel::client(Capability::<dyn Counter>::from_selector(calculator)).increment(1);
+    check(
+        "attacker: the calculator used as a Counter is refused (WrongInterface), no method runs",
+        as_counter == Err(CalcError::Transport(TransportError::WrongInterface)),
+    );
+    check(
+        "attacker: creating components beyond its quota is refused",
+        k.create_component("spawnling", Quota::at_priority(1)) == Err(KernelError::QuotaExceeded),
+    );
+    let signals = (0..4).filter(|_| k.create_signal().is_ok()).count();
+    check("attacker: signals beyond its quota (2) are refused", signals == 2);
+    check(
+        "attacker: delegating out of the calculator's space (no capability to it) is refused",
+        k.delegate(calculator_id, CapSel(0), me) == Err(KernelError::NoAuthority),
+    );
+    check("attacker: taking back the client's capabilities is refused", k.take_back(client_id, me) == Err(KernelError::NoAuthority));
+    check("attacker: destroying the calculator is refused", k.destroy_component(calculator_id) == Err(KernelError::NoAuthority));
+    let forged = (0..kernel::CAP_SLOTS as u32).filter(|&s| k.reply_deferred(CapSel(s)).is_ok()).count();
+    check("attacker: no selector of its space answers someone else's call", forged == 0);
+    let _ = k.submit(done);
+    k.exit_current()
+}
+
+/// A hand-made request to `Base::ping` carrying four capabilities; returns
+/// the reply's error code.
+fn push_capabilities(target: CapSel) -> u32 {
+    let k = kernel();
+    let utcb = k.current_utcb();
+    // SAFETY: the running thread's own UTCB, borrowed for this request only
+    // (no stub of this thread is in a call).
+    unsafe {
+        (*utcb).label = ferrode_ipc::label::<dyn Base>(0);
+        (*utcb).word_count = 0;
+        (*utcb).cap_count = 4;
+        (*utcb).caps = [target; 4];
+    }
+    k.call(target);
+    // SAFETY: as above; the call is over.
+    unsafe { (*utcb).error }
+}
+
+fn component_id(cell: &AtomicU32) -> ferrode_board::kernel::ComponentId {
+    ferrode_board::kernel::ComponentId::from_index(cell.load(Ordering::Relaxed) as usize)
+}
+
+// The interface's receive windows are what the kernel enforces above.
+const _: () = assert!(<dyn Base as Interface>::METHODS == 2);

@@ -16,6 +16,9 @@ pub enum MessageError {
     InvalidValue,
     /// A length-prefixed payload is longer than its declared capacity.
     PayloadTooLarge,
+    /// The label names a method of an interface the object does not
+    /// implement: the capability was used as the wrong type.
+    WrongInterface,
 }
 
 /// Why an RPC failed outside the called method: every interface's error
@@ -39,9 +42,24 @@ pub enum TransportError {
     InvalidValue = 5,
     /// A length-prefixed payload exceeded its capacity.
     PayloadTooLarge = 6,
-    /// The receiver's capability space has no free slot for a capability
-    /// carried in the message.
+    /// The receiver's capability space has no free slot (within its
+    /// quota) for a capability carried in the message.
     CapabilitySpaceFull = 7,
+    /// The server answered with a transport error of its own: one of the
+    /// calls it made while serving failed. The object called is fine.
+    Forwarded = 8,
+    /// The capability designates an object of another interface: the
+    /// request was refused before any method ran.
+    WrongInterface = 9,
+    /// The message carries more capabilities than the receiving method
+    /// declares (its receive window): refused before anything changed.
+    TooManyCapabilities = 10,
+    /// The call would wait for itself: the caller serves the object
+    /// called, or the server is (transitively) waiting for the caller.
+    Deadlock = 11,
+    /// The capability would let a component call a server of lower
+    /// priority than its threads may have (Ferrode's priority rule).
+    PriorityInversion = 12,
 }
 
 impl TransportError {
@@ -63,6 +81,11 @@ impl TransportError {
             4 => Self::WrongLength,
             6 => Self::PayloadTooLarge,
             7 => Self::CapabilitySpaceFull,
+            8 => Self::Forwarded,
+            9 => Self::WrongInterface,
+            10 => Self::TooManyCapabilities,
+            11 => Self::Deadlock,
+            12 => Self::PriorityInversion,
             _ => Self::InvalidValue,
         })
     }
@@ -75,6 +98,7 @@ impl From<MessageError> for TransportError {
             MessageError::WrongLength => Self::WrongLength,
             MessageError::InvalidValue => Self::InvalidValue,
             MessageError::PayloadTooLarge => Self::PayloadTooLarge,
+            MessageError::WrongInterface => Self::WrongInterface,
         }
     }
 }
@@ -86,6 +110,7 @@ impl fmt::Display for MessageError {
             Self::WrongLength => "wrong message length",
             Self::InvalidValue => "invalid value in message",
             Self::PayloadTooLarge => "payload too large",
+            Self::WrongInterface => "label of an interface the object does not implement",
         })
     }
 }
@@ -100,6 +125,11 @@ impl fmt::Display for TransportError {
             Self::InvalidValue => "invalid value in message",
             Self::PayloadTooLarge => "payload too large",
             Self::CapabilitySpaceFull => "receiver's capability space is full",
+            Self::Forwarded => "a call the server made failed",
+            Self::WrongInterface => "capability of another interface",
+            Self::TooManyCapabilities => "more capabilities than the receiver accepts",
+            Self::Deadlock => "the call would wait for itself",
+            Self::PriorityInversion => "server priority below its client's",
         })
     }
 }

@@ -10,9 +10,7 @@
 ///     #[derive(Debug, Clone, Copy, PartialEq)]
 ///     pub enum CalcError { Overflow, Transport(TransportError) }
 /// }
-/// impl From<TransportError> for CalcError {
-///     fn from(error: TransportError) -> Self { Self::Transport(error) }
-/// }
+/// ferrode_ipc::rpc_error!(CalcError::Transport);
 ///
 /// ferrode_ipc::interface! {
 ///     /// Something that answers.
@@ -22,11 +20,11 @@
 /// }
 ///
 /// ferrode_ipc::interface! {
-///     /// Adds numbers; inherits `ping` as opcode 0.
+///     /// Adds numbers; inherits `ping`.
 ///     pub trait Calculator: Pingable {
-///         /// Opcode 1.
+///         /// Position 0 of `Calculator`.
 ///         fn add(&mut self, a: u32, b: u32) -> Result<u32, CalcError>;
-///         /// Opcode 2.
+///         /// Position 1.
 ///         fn forward(&mut self, to: Capability<dyn Pingable>) -> Result<(), CalcError>;
 ///     }
 /// }
@@ -36,17 +34,25 @@
 /// method `fn name(&mut self, arg: Type, ...) -> Result<Ok, Err>;` with
 /// doc comments and attributes allowed. No generics, no default bodies.
 ///
-/// - **Opcodes**: a method's opcode is the parent's `OPCODE_COUNT` plus its
-///   position, so the parent's methods keep their numbers.
+/// - **Labels**: a method's label is its declaring interface's
+///   [`ID`](crate::Interface::ID) and its position in that declaration
+///   ([`crate::label`]), so a base's methods keep their labels in every
+///   derived interface, and a label of an interface the object does not
+///   implement is refused ([`crate::TransportError::WrongInterface`]).
 /// - **Inheritance**: `Parent` must be declared with `interface!`. If the
 ///   parent itself inherits, list all further ancestors after it
 ///   (`trait C: B + A`); leaving one out is a compile error, not a silent
 ///   fault. `Capability<dyn Name>` then [`upcast`](crate::Capability::upcast)s
 ///   to each of them.
-/// - **Errors**: `Err` must implement [`crate::Marshal`] and
-///   `From<`[`crate::TransportError`]`>`: the client stub reports invalid
-///   capabilities, dead servers and malformed messages through it; a server
-///   returns its own domain variants, which travel in the reply.
+/// - **Errors**: `Err` must implement [`crate::RpcError`] (with
+///   [`crate::rpc_error!`]): the client stub reports invalid capabilities,
+///   dead servers and malformed messages through it; a server returns its
+///   own domain variants, which travel in the reply. A transport error a
+///   server returns reaches its client as
+///   [`Forwarded`](crate::TransportError::Forwarded).
+/// - **Receive windows**: each method's argument and reply capability
+///   counts are its receive windows ([`crate::Interface::caps_window`]);
+///   the kernel refuses a message carrying more.
 /// - **Client**: `Name` is implemented for [`crate::Client<I, T>`] for every
 ///   transport `T` and every `I` that inherits `dyn Name`.
 /// - **Server**: any `S: Name` is served by
@@ -76,11 +82,15 @@ macro_rules! interface {
         }
 
         const _: () = {
-            #[allow(non_camel_case_types, dead_code, reason = "one opcode per method, by position")]
+            #[allow(non_camel_case_types, dead_code, reason = "one position per method")]
             enum Method { $($method),* }
 
-            /// The first opcode of this interface's own methods.
-            const FIRST: usize = 0 $(+ <dyn $parent as $crate::Interface>::OPCODE_COUNT)?;
+            /// This interface's identity.
+            const ID: u32 = $crate::interface_id(concat!(module_path!(), "::", stringify!($name)));
+            /// The label of this interface's method at position 0.
+            const BASE: usize = (ID as usize) << 16;
+            const METHODS: usize = <[&'static str]>::len(&[$(stringify!($method)),*]);
+            const _: () = assert!(METHODS <= 256, concat!("interface ", stringify!($name), ": at most 256 methods"));
 
             $(
                 const _: () = assert!(
@@ -101,8 +111,24 @@ macro_rules! interface {
 
             impl $crate::Interface for dyn $name {
                 const NAME: &'static str = stringify!($name);
-                const OPCODE_COUNT: usize =
-                    FIRST + <[&'static str]>::len(&[$(stringify!($method)),*]);
+                const ID: u32 = ID;
+                const METHODS: usize = METHODS;
+
+                #[allow(unreachable_code, unused_variables, reason = "a root interface has no base to ask")]
+                fn caps_window(label: usize, reply: bool) -> usize {
+                    let index = label.wrapping_sub(BASE);
+                    $(
+                        if index == Method::$method as usize {
+                            return if reply {
+                                <Result<$ok, $err> as $crate::Marshal>::MAX_CAPS
+                            } else {
+                                <($($arg_ty,)*) as $crate::Marshal>::MAX_CAPS
+                            };
+                        }
+                    )*
+                    $(return <dyn $parent as $crate::Interface>::caps_window(label, reply);)?
+                    0
+                }
             }
 
             impl $crate::Inherits<dyn $name> for dyn $name {}
@@ -125,7 +151,7 @@ macro_rules! interface {
                         $crate::__private::call::<_, ($($arg_ty,)*), $ok, $err>(
                             transport,
                             selector,
-                            FIRST + Method::$method as usize,
+                            BASE + Method::$method as usize,
                             &($($arg,)*),
                         )
                     }
@@ -133,29 +159,67 @@ macro_rules! interface {
             }
 
             impl<Server: ?Sized + $name> $crate::Serve<Server> for dyn $name {
-                #[allow(unused_variables, unused_comparisons, reason = "an interface may be empty or a root")]
-                fn serve(
+                #[allow(unused_variables, unreachable_code, reason = "an interface may be empty or a root")]
+                unsafe fn serve(
                     server: &mut Server,
-                    opcode: usize,
-                    utcb: &mut $crate::Utcb,
+                    label: usize,
+                    utcb: ::core::ptr::NonNull<$crate::Utcb>,
                 ) -> Result<(), $crate::MessageError> {
-                    $(
-                        if opcode < FIRST {
-                            return <dyn $parent as $crate::Serve<Server>>::serve(server, opcode, utcb);
-                        }
-                    )?
-                    let index = opcode.wrapping_sub(FIRST);
+                    let index = label.wrapping_sub(BASE);
                     $(
                         if index == Method::$method as usize {
-                            return $crate::__private::serve_method(
-                                utcb,
-                                |($($arg,)*): ($($arg_ty,)*)| server.$method($($arg),*),
-                            );
+                            // SAFETY: forwarded contract (see `Serve::serve`).
+                            return unsafe {
+                                $crate::__private::serve_method(
+                                    utcb,
+                                    |($($arg,)*): ($($arg_ty,)*)| server.$method($($arg),*),
+                                )
+                            };
                         }
                     )*
-                    Err($crate::MessageError::UnknownOpcode)
+                    if label >> 16 == ID as usize {
+                        return Err($crate::MessageError::UnknownOpcode);
+                    }
+                    $(
+                        // SAFETY: forwarded contract.
+                        return unsafe { <dyn $parent as $crate::Serve<Server>>::serve(server, label, utcb) };
+                    )?
+                    Err($crate::MessageError::WrongInterface)
                 }
             }
         };
+    };
+}
+
+/// Makes an error enum with a `Transport(TransportError)`-style variant an
+/// RPC error type: implements `From<TransportError>` and
+/// [`crate::RpcError`] for it.
+///
+/// ```
+/// use ferrode_ipc::TransportError;
+/// ferrode_ipc::marshal! {
+///     #[derive(Debug, Clone, Copy, PartialEq)]
+///     pub enum NicError { LinkDown, Transport(TransportError) }
+/// }
+/// ferrode_ipc::rpc_error!(NicError::Transport);
+/// ```
+#[macro_export]
+macro_rules! rpc_error {
+    ($error:ident :: $variant:ident) => {
+        impl ::core::convert::From<$crate::TransportError> for $error {
+            fn from(error: $crate::TransportError) -> Self {
+                Self::$variant(error)
+            }
+        }
+
+        impl $crate::RpcError for $error {
+            fn transport_error(&self) -> ::core::option::Option<$crate::TransportError> {
+                match self {
+                    Self::$variant(error) => ::core::option::Option::Some(*error),
+                    #[allow(unreachable_patterns, reason = "an error type may be nothing but transport errors")]
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
     };
 }

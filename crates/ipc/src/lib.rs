@@ -16,7 +16,8 @@
 //!
 //! # IPC protocol
 //!
-//! Request: `label` = opcode, `words` = the arguments as a tuple, `caps` =
+//! Request: `label` = the method's label (interface identity and position,
+//! see [`Interface`]), `words` = the arguments as a tuple, `caps` =
 //! the capabilities among them in order. The kernel sets `badge` on receive.
 //! Reply: `error` = 0 and `words` = the method's `Result<T, E>` (a tag word,
 //! 0 for `Ok`, then the payload); or, when the server could not decode the
@@ -34,12 +35,12 @@ mod primitives;
 mod rpc;
 mod utcb;
 
-pub use capability::{CapSel, Capability, Inherits, Interface};
+pub use capability::{CapSel, Capability, Inherits, Interface, interface_id, label};
 pub use containers::{Bytes, Words};
 pub use error::{MessageError, TransportError};
 pub use loopback::Loopback;
 pub use marshal::{Marshal, Reader, Writer, fits_in_message};
-pub use rpc::{Client, Dispatch, RpcObject, Serve, Transport, dispatch, write_error_reply};
+pub use rpc::{Client, Dispatch, RpcError, RpcObject, Serve, Transport, dispatch, write_error_reply};
 pub use utcb::{MSG_CAPS, MSG_WORDS, Utcb};
 
 #[doc(hidden)]

@@ -1,5 +1,7 @@
 //! A host transport that plays the kernel: copies messages between UTCBs and dispatches.
 
+use core::ptr::NonNull;
+
 use crate::capability::{CapSel, Capability};
 use crate::error::TransportError;
 use crate::rpc::{Dispatch, RpcObject, Serve, Transport};
@@ -98,9 +100,11 @@ impl<const N: usize> Default for Loopback<'_, N> {
     }
 }
 
-impl<const N: usize> Transport for Loopback<'_, N> {
-    fn utcb(&mut self) -> &mut Utcb {
-        &mut self.client
+// SAFETY: the client UTCB lives inside the loopback, which the stub
+// borrows mutably for as long as it uses the pointer.
+unsafe impl<const N: usize> Transport for Loopback<'_, N> {
+    fn utcb(&mut self) -> NonNull<Utcb> {
+        NonNull::from(&mut self.client)
     }
 
     fn call(&mut self, capability: CapSel) -> Result<(), TransportError> {
@@ -118,7 +122,10 @@ impl<const N: usize> Transport for Loopback<'_, N> {
         self.server.badge = capability.0 as usize;
         self.server.error = 0;
         if let Some(Slot::Live(object)) = self.objects.get_mut(capability.0 as usize) {
-            object.dispatch(&mut self.server);
+            // SAFETY: the server UTCB is the loopback's own and no reference
+            // to it is live; the object cannot reach the loopback (it is
+            // borrowed mutably here).
+            unsafe { object.dispatch(NonNull::from(&mut self.server)) };
         }
         self.calls += 1;
         self.check_caps(&self.server)?;

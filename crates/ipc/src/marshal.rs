@@ -80,12 +80,11 @@ impl<'a> Writer<'a> {
         self.word_count
     }
 
-    /// Sets the label and the counts and ends the message. Fails, leaving
+    /// Sets the label and the counts and ends a request. Fails, leaving
     /// an empty message, if something was written past the end.
     ///
     /// The error code is left alone: a request's is not sent (the kernel
-    /// delivers requests with error 0), so a reply written into the UTCB
-    /// that received the request goes out without one.
+    /// delivers requests with error 0).
     #[inline]
     pub fn finish(self, label: usize) -> Result<(), MessageError> {
         self.utcb.label = label;
@@ -97,6 +96,16 @@ impl<'a> Writer<'a> {
         self.utcb.word_count = self.word_count as u32;
         self.utcb.cap_count = self.cap_count as u32;
         Ok(())
+    }
+
+    /// Ends a reply: as [`Writer::finish`] with label 0, and the error
+    /// code cleared. A server that made calls of its own while serving
+    /// may have an error reply of one of them in its UTCB; its own reply
+    /// must not carry that code to its caller.
+    #[inline]
+    pub fn finish_reply(self) -> Result<(), MessageError> {
+        self.utcb.error = 0;
+        self.finish(0)
     }
 }
 

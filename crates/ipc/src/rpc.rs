@@ -1,6 +1,7 @@
 //! The transport the kernel implements, client stubs and server dispatch.
 
 use core::marker::PhantomData;
+use core::ptr::NonNull;
 
 use crate::capability::{CapSel, Capability, Inherits, Interface};
 use crate::error::{MessageError, TransportError};
@@ -9,9 +10,22 @@ use crate::utcb::Utcb;
 
 /// Synchronous IPC as seen by a client thread: implemented by the kernel's
 /// system-call layer, and by [`crate::Loopback`] on the host.
-pub trait Transport {
+///
+/// The UTCB is handed out as a pointer, never as a reference that could
+/// outlive one access: a thread's UTCB is reached by several stubs (and,
+/// in a server, by the dispatcher around a method that makes calls of its
+/// own), so this crate borrows it only for the span of one marshalling or
+/// demarshalling step, and never across [`Transport::call`].
+///
+/// # Safety
+///
+/// [`Transport::utcb`] must return a pointer valid for reads and writes of
+/// a `Utcb` for as long as the transport exists, to memory that nothing
+/// else references while this crate's code runs on the calling thread
+/// (the kernel writes it only inside [`Transport::call`]).
+pub unsafe trait Transport {
     /// The calling thread's UTCB.
-    fn utcb(&mut self) -> &mut Utcb;
+    fn utcb(&mut self) -> NonNull<Utcb>;
 
     /// Calls the object designated by `capability` and waits for the reply.
     ///
@@ -25,9 +39,10 @@ pub trait Transport {
     fn call(&mut self, capability: CapSel) -> Result<(), TransportError>;
 }
 
-impl<T: Transport + ?Sized> Transport for &mut T {
+// SAFETY: forwards to a transport that upholds the contract.
+unsafe impl<T: Transport + ?Sized> Transport for &mut T {
     #[inline]
-    fn utcb(&mut self) -> &mut Utcb {
+    fn utcb(&mut self) -> NonNull<Utcb> {
         (**self).utcb()
     }
 
@@ -81,27 +96,33 @@ impl<I: ?Sized, T: Transport> Client<I, T> {
     }
 }
 
-/// Client side of one RPC: marshal `arguments` with `opcode`, call, and
+/// Client side of one RPC: marshal `arguments` with `label`, call, and
 /// decode the reply as `Result<R, E>`. Transport failures and malformed
 /// replies become `E::from(TransportError)`.
 #[inline]
 pub fn call<T, A, R, E>(
     transport: &mut T,
     capability: CapSel,
-    opcode: usize,
+    label: usize,
     arguments: &A,
 ) -> Result<R, E>
 where
     T: Transport + ?Sized,
     A: Marshal,
     R: Marshal,
-    E: Marshal + From<TransportError>,
+    E: RpcError,
 {
-    let mut writer = Writer::new(transport.utcb());
-    arguments.marshal(&mut writer);
-    writer.finish(opcode).map_err(|error| E::from(error.into()))?;
+    let utcb = transport.utcb();
+    {
+        // SAFETY: the transport's contract: the calling thread's UTCB, not
+        // referenced elsewhere; this borrow ends before the call.
+        let mut writer = Writer::new(unsafe { &mut *utcb.as_ptr() });
+        arguments.marshal(&mut writer);
+        writer.finish(label).map_err(|error| E::from(error.into()))?;
+    }
     transport.call(capability)?;
-    let reply = transport.utcb();
+    // SAFETY: as above; the call is over, the kernel no longer writes it.
+    let reply = unsafe { &*utcb.as_ptr() };
     if reply.error != 0 {
         return Err(E::from(reply_error(reply.error)));
     }
@@ -116,53 +137,99 @@ fn reply_error(code: u32) -> TransportError {
     TransportError::from_code(code).unwrap_or(TransportError::InvalidValue)
 }
 
-/// Server side of an interface: decode the method named by `opcode`, run
+/// An interface's error type: a declared enum that can also carry the
+/// [`TransportError`]s the client stub reports.
+///
+/// The kernel's failures and the server's answers must stay apart in the
+/// client's `Result`: a server method that returns a transport error (for
+/// example one of its own nested calls failed and it passed the error on
+/// with `?`) is answered as [`TransportError::Forwarded`], so a client
+/// that sees `ServerDead` knows that the object *it* called is gone.
+/// [`crate::rpc_error!`] implements this trait and `From<TransportError>`
+/// for an enum with a transport variant.
+pub trait RpcError: Marshal + From<TransportError> {
+    /// The transport error this value carries, if it is one.
+    fn transport_error(&self) -> Option<TransportError>;
+}
+
+/// Server side of an interface: decode the method named by `label`, run
 /// it on `server`, and write the reply into the same UTCB.
 ///
 /// Implemented by [`crate::interface!`] for `dyn Trait`; an interface
-/// hands the opcodes of its base to the base's implementation.
+/// hands the labels of its base to the base's implementation.
 pub trait Serve<S: ?Sized>: Interface {
     /// Handles one request. On `Err` nothing useful was written and the
     /// caller ([`dispatch`]) turns the error into an error reply.
-    fn serve(server: &mut S, opcode: usize, utcb: &mut Utcb) -> Result<(), MessageError>;
+    ///
+    /// # Safety
+    ///
+    /// `utcb` is the running thread's UTCB, valid for reads and writes,
+    /// with no reference to it live (the method may make calls of its own
+    /// through the same UTCB).
+    unsafe fn serve(server: &mut S, label: usize, utcb: NonNull<Utcb>) -> Result<(), MessageError>;
 }
 
 /// Server side of one method: decode the arguments (the whole message,
 /// exactly), call `method`, marshal its result as the reply.
+///
+/// # Safety
+///
+/// As for [`Serve::serve`].
 #[inline]
-pub fn serve_method<A, R, E>(
-    utcb: &mut Utcb,
+pub unsafe fn serve_method<A, R, E>(
+    utcb: NonNull<Utcb>,
     method: impl FnOnce(A) -> Result<R, E>,
 ) -> Result<(), MessageError>
 where
     A: Marshal,
     R: Marshal,
-    E: Marshal,
+    E: RpcError,
 {
     let arguments = {
-        let mut reader = Reader::new(utcb);
+        // SAFETY: the caller's contract; the borrow ends before the method
+        // runs (it may call other servers through this UTCB).
+        let mut reader = Reader::new(unsafe { &*utcb.as_ptr() });
         let arguments = A::unmarshal(&mut reader)?;
         reader.finish()?;
         arguments
     };
-    let result = method(arguments);
-    let mut writer = Writer::new(utcb);
+    let result = match method(arguments) {
+        Err(error) if error.transport_error().is_some() => Err(forwarded::<E>()),
+        result => result,
+    };
+    // SAFETY: as above; whatever the method's own calls left in the UTCB
+    // (an error code among it) is overwritten by the reply.
+    let mut writer = Writer::new(unsafe { &mut *utcb.as_ptr() });
     result.marshal(&mut writer);
-    writer.finish(0)
+    writer.finish_reply()
+}
+
+/// A server's own transport error, as its caller sees it.
+#[cold]
+fn forwarded<E: RpcError>() -> E {
+    E::from(TransportError::Forwarded)
 }
 
 /// Serves the request in `utcb` with `server` as interface `I` and leaves
 /// the reply in `utcb`. Never panics on any UTCB contents: an unknown
-/// opcode or a malformed request gets an error reply (no words, `error`
-/// set), and the server stays ready for the next request.
-pub fn dispatch<I, S>(server: &mut S, utcb: &mut Utcb)
+/// label, a label of another interface or a malformed request gets an
+/// error reply (no words, `error` set), and the server stays ready for the
+/// next request.
+///
+/// # Safety
+///
+/// As for [`Serve::serve`].
+pub unsafe fn dispatch<I, S>(server: &mut S, utcb: NonNull<Utcb>)
 where
     I: ?Sized + Serve<S>,
     S: ?Sized,
 {
-    let opcode = utcb.label;
-    if let Err(error) = I::serve(server, opcode, utcb) {
-        write_error_reply(utcb, error.into());
+    // SAFETY: the caller's contract; a copy of one word.
+    let label = unsafe { (*utcb.as_ptr()).label };
+    // SAFETY: forwarded contract.
+    if let Err(error) = unsafe { I::serve(server, label, utcb) } {
+        // SAFETY: as above; the method (if any ran) has returned.
+        write_error_reply(unsafe { &mut *utcb.as_ptr() }, error.into());
     }
 }
 
@@ -178,7 +245,11 @@ pub fn write_error_reply(utcb: &mut Utcb, error: TransportError) {
 /// An RPC object as an entrypoint holds it: anything that serves requests.
 pub trait Dispatch {
     /// Serves the request in `utcb`, leaving the reply there (see [`dispatch`]).
-    fn dispatch(&mut self, utcb: &mut Utcb);
+    ///
+    /// # Safety
+    ///
+    /// As for [`Serve::serve`].
+    unsafe fn dispatch(&mut self, utcb: NonNull<Utcb>);
 }
 
 /// A server `S` serving interface `I`, usable as `&mut dyn Dispatch`.
@@ -201,7 +272,8 @@ impl<I: ?Sized, S> RpcObject<I, S> {
 
 impl<I: ?Sized + Serve<S>, S> Dispatch for RpcObject<I, S> {
     #[inline]
-    fn dispatch(&mut self, utcb: &mut Utcb) {
-        dispatch::<I, S>(&mut self.server, utcb);
+    unsafe fn dispatch(&mut self, utcb: NonNull<Utcb>) {
+        // SAFETY: forwarded contract.
+        unsafe { dispatch::<I, S>(&mut self.server, utcb) };
     }
 }

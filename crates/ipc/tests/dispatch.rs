@@ -7,8 +7,8 @@ use common::*;
 use ferrode_ipc::{CapSel, Marshal, TransportError, Utcb, Writer, dispatch};
 use proptest::prelude::*;
 
-/// Opcode of `Calculator::add` (after `Base`'s two methods).
-const ADD: usize = 2;
+/// Label of `Calculator::add` (position 0 of `Calculator`).
+const ADD: usize = ferrode_ipc::label::<dyn Calculator>(0);
 
 fn request(opcode: usize, arguments: &impl Marshal) -> Utcb {
     let mut utcb = Utcb::new();
@@ -19,7 +19,8 @@ fn request(opcode: usize, arguments: &impl Marshal) -> Utcb {
 }
 
 fn serve(server: &mut CalculatorServer, utcb: &mut Utcb) {
-    dispatch::<dyn Scientific, _>(server, utcb);
+    // SAFETY: a UTCB of the test's own, no other reference live.
+    unsafe { dispatch::<dyn Scientific, _>(server, core::ptr::NonNull::from(utcb)) };
 }
 
 fn assert_error_reply(utcb: &Utcb, error: TransportError) {
@@ -36,12 +37,28 @@ fn assert_still_serving(server: &mut CalculatorServer) {
 }
 
 #[test]
-fn unknown_opcode_gets_an_error_reply() {
+fn unknown_positions_get_an_error_reply() {
     let mut server = CalculatorServer::default();
-    for opcode in [8, 9, 1000, usize::MAX] {
-        let mut utcb = request(opcode, &());
+    let unknown = [
+        ferrode_ipc::label::<dyn Calculator>(5),
+        ferrode_ipc::label::<dyn Base>(2),
+        ferrode_ipc::label::<dyn Scientific>(255),
+    ];
+    for label in unknown {
+        let mut utcb = request(label, &());
         serve(&mut server, &mut utcb);
         assert_error_reply(&utcb, TransportError::UnknownOpcode);
+        assert_still_serving(&mut server);
+    }
+}
+
+#[test]
+fn labels_of_other_interfaces_get_wrong_interface() {
+    let mut server = CalculatorServer::default();
+    for label in [0, 8, 1000, usize::MAX, ferrode_ipc::label::<dyn Counter>(0)] {
+        let mut utcb = request(label, &());
+        serve(&mut server, &mut utcb);
+        assert_error_reply(&utcb, TransportError::WrongInterface);
         assert_still_serving(&mut server);
     }
 }
@@ -67,7 +84,7 @@ fn short_and_long_messages_get_error_replies() {
 
 #[test]
 fn bad_values_and_oversized_payloads_get_error_replies() {
-    const CHECKSUM: usize = 6;
+    const CHECKSUM: usize = ferrode_ipc::label::<dyn Calculator>(4);
     let mut server = CalculatorServer::default();
     let mut bad = request(ADD, &(2u32, 3u32));
     bad.words[0] = usize::MAX; // not a u32 on 64-bit hosts, or fine on 32-bit

@@ -5,15 +5,65 @@ mod common;
 
 use common::*;
 use ferrode_ipc::{
-    Bytes, Capability, Client, Interface, Loopback, RpcObject, TransportError, Utcb,
+    Bytes, Capability, Client, Interface, Loopback, RpcObject, TransportError, Utcb, label,
 };
 
 #[test]
-fn opcodes_number_inherited_methods_first() {
-    assert_eq!(<dyn Base as Interface>::OPCODE_COUNT, 2);
-    assert_eq!(<dyn Calculator as Interface>::OPCODE_COUNT, 7);
-    assert_eq!(<dyn Scientific as Interface>::OPCODE_COUNT, 8);
-    assert_eq!(<dyn Counter as Interface>::OPCODE_COUNT, 1);
+fn labels_name_the_declaring_interface_and_the_position() {
+    assert_eq!(<dyn Base as Interface>::METHODS, 2);
+    assert_eq!(<dyn Calculator as Interface>::METHODS, 5);
+    assert_eq!(<dyn Scientific as Interface>::METHODS, 1);
+    assert_eq!(<dyn Counter as Interface>::METHODS, 1);
+    let ids = [
+        <dyn Base as Interface>::ID,
+        <dyn Calculator as Interface>::ID,
+        <dyn Scientific as Interface>::ID,
+        <dyn Counter as Interface>::ID,
+    ];
+    for (index, id) in ids.iter().enumerate() {
+        assert!(*id != 0 && *id < 1 << 16);
+        assert!(!ids[..index].contains(id), "interface ids differ");
+    }
+    assert_eq!(label::<dyn Calculator>(1), ((ids[1] as usize) << 16) | 1);
+}
+
+#[test]
+fn receive_windows_follow_the_declared_types() {
+    let set_counter = label::<dyn Calculator>(2);
+    let counter = label::<dyn Calculator>(3);
+    assert_eq!(<dyn Calculator as Interface>::caps_window(set_counter, false), 1);
+    assert_eq!(<dyn Calculator as Interface>::caps_window(set_counter, true), 0);
+    assert_eq!(<dyn Calculator as Interface>::caps_window(counter, false), 0);
+    assert_eq!(<dyn Calculator as Interface>::caps_window(counter, true), 1);
+    // Inherited labels are answered by the base; foreign ones take none.
+    assert_eq!(<dyn Scientific as Interface>::caps_window(set_counter, false), 1);
+    assert_eq!(<dyn Counter as Interface>::caps_window(set_counter, false), 0);
+    assert_eq!(<dyn Calculator as Interface>::caps_window(usize::MAX, false), 0);
+}
+
+#[test]
+fn a_capability_of_the_wrong_interface_is_refused_before_any_method_runs() {
+    let mut calculator = RpcObject::<dyn Calculator, _>::new(CalculatorServer::default());
+    let mut kernel = Loopback::<1>::new();
+    let capability = kernel.manage(&mut calculator).unwrap();
+    // The holder believes it holds a counter.
+    let wrong = Capability::<dyn Counter>::from_selector(capability.selector());
+    let mut client = Client::new(&mut kernel, wrong);
+    assert_eq!(client.increment(1), Err(CalcError::Transport(TransportError::WrongInterface)));
+    // A base interface's capability to a derived object is fine.
+    let mut client = Client::new(client.into_transport(), capability.upcast::<dyn Base>());
+    assert_eq!(client.ping(), Ok(()));
+}
+
+#[test]
+fn a_transport_error_returned_by_a_server_arrives_as_forwarded() {
+    let mut calculator = RpcObject::<dyn Calculator, _>::new(CalculatorServer::default());
+    let mut kernel = Loopback::<1>::new();
+    let capability = kernel.manage(&mut calculator).unwrap();
+    let mut client = Client::new(&mut kernel, capability);
+    // `divide` by i64::MIN is where the test server pretends a nested call
+    // of its own failed with ServerDead.
+    assert_eq!(client.divide(1, i64::MIN), Err(CalcError::Transport(TransportError::Forwarded)));
 }
 
 #[test]
@@ -105,7 +155,8 @@ fn only_the_used_words_are_copied() {
     let capability = kernel.manage(&mut calculator).unwrap();
     {
         use ferrode_ipc::Transport;
-        kernel.utcb().words = [0xfeed; 64];
+        // SAFETY: the loopback's own client UTCB, no other reference live.
+        unsafe { (*kernel.utcb().as_ptr()).words = [0xfeed; 64] };
     }
     let mut client = Client::new(&mut kernel, capability);
     assert_eq!(client.add(1, 2), Ok(3));

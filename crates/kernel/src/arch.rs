@@ -35,6 +35,11 @@ pub unsafe trait Arch {
     /// interrupts enabled.
     fn wait_for_interrupt();
 
+    /// A thread overwrote the guard word at the bottom of its stack (found
+    /// at a context switch or a timer tick): report it, naming the thread,
+    /// and stop the image. Its neighbours' memory may be corrupt.
+    fn stack_overflow(thread: &'static str) -> !;
+
     /// Whether [`Arch::ipc_call`] and [`Arch::ipc_reply_wait`] are a
     /// hand-written IPC fast path. Without one the kernel's Rust paths run.
     const IPC_FAST_PATH: bool = false;

@@ -2,7 +2,7 @@
 
 use ferrode_ipc::CapSel;
 
-use crate::ids::{ObjectId, SignalId};
+use crate::ids::{ComponentId, ObjectId, SignalId, ThreadId};
 use crate::state::CAP_SLOTS;
 
 /// What one slot of a capability space designates.
@@ -22,8 +22,39 @@ pub enum CapEntry {
         /// The object's generation when the capability was made.
         generation: u32,
     } = 1,
-    /// A counting signal.
-    Signal(SignalId) = 2,
+    /// A counting signal, as of `generation`. `wait` is the receiver's
+    /// right to wait on it, held only in the owner's space; every copy
+    /// handed out can only submit.
+    Signal {
+        /// The signal.
+        signal: SignalId,
+        /// Whether this capability may wait (the owner's).
+        wait: bool,
+        /// The signal's generation when the capability was made.
+        generation: u32,
+    } = 2,
+    /// Authority over a component (its capability space, threads and
+    /// objects), as of `generation` (Genode's PD session capability).
+    Component {
+        /// The component.
+        component: ComponentId,
+        /// The component slot's generation when the capability was made.
+        generation: u32,
+    } = 3,
+    /// The right to answer one call later (a deferred reply): the caller,
+    /// the object it called, and which deferral of its calls this is.
+    Reply {
+        /// The blocked caller.
+        thread: ThreadId,
+        /// The object called (for the reply's receive window).
+        object: ObjectId,
+        /// Matches the caller's deferral count while the call is open.
+        seq: u32,
+    } = 4,
+    /// A capability its delegator took back: using it fails with
+    /// `ServerDead` until the holder drops it, so the selector does not
+    /// silently come to mean something else.
+    Revoked = 5,
 }
 
 /// One component's capability space.
@@ -46,25 +77,32 @@ impl CapSpace {
         }
     }
 
-    /// Inserts `entry`, reusing a slot that already holds the same entry so
-    /// that repeated delegation does not fill the space. `None` when full.
-    pub(crate) fn insert(&mut self, entry: CapEntry) -> Option<CapSel> {
-        if entry == CapEntry::Empty {
-            return Some(CapSel::INVALID);
-        }
-        if let Some(index) = self.slots.iter().position(|slot| *slot == entry) {
-            return Some(CapSel(index as u32));
-        }
-        let index = self.slots.iter().position(|slot| *slot == CapEntry::Empty)?;
-        self.slots[index] = entry;
-        Some(CapSel(index as u32))
-    }
-
     /// Empties a slot (dropping this component's capability).
     pub(crate) fn remove(&mut self, selector: CapSel) -> CapEntry {
         match self.slots.get_mut(selector.0 as usize) {
             Some(slot) => core::mem::replace(slot, CapEntry::Empty),
             None => CapEntry::Empty,
         }
+    }
+}
+
+/// Where a capability was copied from: a component's slot, or nowhere (it
+/// was made by the kernel for its first holder). Two bytes per slot, kept
+/// beside the capability spaces, not in them (the fast path's table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Origin(u16);
+
+impl Origin {
+    /// Made by the kernel, not copied.
+    pub(crate) const NONE: Origin = Origin(u16::MAX);
+
+    /// Copied from `selector` of `component`.
+    pub(crate) const fn of(component: ComponentId, selector: CapSel) -> Self {
+        Origin(((component.0 as u16) << 8) | (selector.0 as u16 & 0xff))
+    }
+
+    /// The component it was copied from.
+    pub(crate) const fn component(self) -> Option<ComponentId> {
+        if self.0 == u16::MAX { None } else { Some(ComponentId((self.0 >> 8) as u8)) }
     }
 }

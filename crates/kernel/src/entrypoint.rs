@@ -4,7 +4,10 @@
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use ferrode_ipc::{CapSel, Capability, Dispatch, Interface, Transport, TransportError, Utcb, write_error_reply};
+use ferrode_ipc::{
+    CapSel, Capability, Dispatch, Marshal, RpcError, RpcObject, Serve, Transport, TransportError, Utcb, Writer,
+    write_error_reply,
+};
 
 use crate::arch::Arch;
 use crate::error::KernelError;
@@ -54,37 +57,84 @@ impl<A: Arch> Entrypoint<A> {
         self.component
     }
 
-    /// Lets the entrypoint serve `object` (an `RpcObject<dyn I, S>`) and
-    /// returns a capability for it in the entrypoint's component.
-    pub fn manage<I, O>(&self, object: &'static mut O) -> Result<Capability<I>, KernelError>
+    /// Lets the entrypoint serve `object` as interface `I` and returns a
+    /// capability for it in the running component's space. The object is
+    /// owned by the entrypoint's component; the kernel learns `I`'s
+    /// receive windows, and a call through a capability used as another
+    /// interface is refused (`WrongInterface`) before any method runs.
+    pub fn manage<I, S>(&self, object: &'static mut RpcObject<I, S>) -> Result<Capability<I>, KernelError>
     where
-        I: ?Sized + Interface,
-        O: Dispatch + 'static,
+        I: ?Sized + Serve<S> + 'static,
+        S: 'static,
     {
         let object: NonNull<dyn Dispatch> = NonNull::from(object as &mut dyn Dispatch);
-        let (_, selector) = self.kernel.create_object(self.thread, object, self.component)?;
+        // SAFETY: a `&'static mut` given up to the kernel, dispatched only
+        // by this entrypoint's thread; the windows are `I`'s own.
+        let (_, selector) = unsafe { self.kernel.create_object(self.thread, object, <I as ferrode_ipc::Interface>::caps_window)? };
         Ok(Capability::from_selector(selector))
     }
 
-    /// Revokes the object `capability` designates: every capability to it,
-    /// in every component, fails with `ServerDead` from now on.
+    /// Dissolves the object `capability` designates: every capability to
+    /// it, in every component, fails with `ServerDead` from now on. Only
+    /// the owner may ([`KernelError::NotOwner`] otherwise); the entrypoint
+    /// handle itself is no authority.
     pub fn dissolve<I: ?Sized>(&self, capability: Capability<I>) -> Result<(), KernelError> {
-        self.kernel.revoke(self.component, capability.selector())
+        self.kernel.revoke(capability.selector())
+    }
+}
+
+/// The right to answer a request later, typed by the method's reply
+/// (`Result<T, E>`): what a server that must block its client without
+/// blocking itself (a timer, a terminal) keeps. Made by
+/// [`defer_reply`]; answered with [`DeferredReply::reply`] from any thread
+/// of the same component. Dropping it without replying leaves the caller
+/// blocked until the capability is dropped from the kernel
+/// ([`DeferredReply::abandon`]) or the component dies: then it gets
+/// `ServerDead`.
+#[must_use = "the caller stays blocked until this is answered or abandoned"]
+pub struct DeferredReply<T, E> {
+    selector: CapSel,
+    reply: PhantomData<fn(Result<T, E>)>,
+}
+
+/// Keeps the reply to the request the running thread serves for later
+/// (call it inside a server method; what the method then returns is not
+/// sent).
+pub fn defer_reply<A: Arch, T, E>(kernel: &'static Kernel<A>) -> Result<DeferredReply<T, E>, KernelError> {
+    Ok(DeferredReply { selector: kernel.defer_reply()?, reply: PhantomData })
+}
+
+impl<T: Marshal, E: RpcError> DeferredReply<T, E> {
+    /// Sends `result` to the waiting caller.
+    pub fn reply<A: Arch>(self, kernel: &'static Kernel<A>, result: Result<T, E>) -> Result<(), KernelError> {
+        {
+            // SAFETY: the running thread's own UTCB, borrowed for this
+            // marshalling only (nothing else of this thread runs meanwhile).
+            let mut writer = Writer::new(unsafe { &mut *kernel.current_utcb() });
+            result.marshal(&mut writer);
+            writer.finish_reply().map_err(|_| KernelError::InvalidCapability)?;
+        }
+        kernel.reply_deferred(self.selector)
+    }
+
+    /// Gives up: the caller gets `ServerDead`.
+    pub fn abandon<A: Arch>(self, kernel: &'static Kernel<A>) -> Result<(), KernelError> {
+        kernel.drop_capability(self.selector)
     }
 }
 
 extern "C" fn entrypoint_main<A: Arch + 'static>(kernel: usize) -> ! {
     // SAFETY: `Entrypoint::new` passes a `&'static Kernel<A>` as the argument.
     let kernel = unsafe { &*(kernel as *const Kernel<A>) };
-    let utcb = kernel.current_utcb();
+    let Some(utcb) = NonNull::new(kernel.current_utcb()) else { kernel.exit_current() };
     let mut object = kernel.wait();
     loop {
-        // SAFETY: the running thread's own UTCB; the kernel does not touch
-        // it until the next kernel call below.
-        let utcb = unsafe { &mut *utcb };
         match object {
             // SAFETY: objects are `&'static mut` handed to `manage`, used
-            // only by this entrypoint thread, one request at a time.
+            // only by this entrypoint thread, one request at a time; the
+            // UTCB is this thread's own, with no reference to it live (the
+            // dispatcher borrows it only around decoding and encoding, so
+            // the method may make calls of its own through it).
             Some(mut target) => unsafe { target.as_mut().dispatch(utcb) },
             None => reply_object_gone(utcb),
         }
@@ -94,39 +144,41 @@ extern "C" fn entrypoint_main<A: Arch + 'static>(kernel: usize) -> ! {
 
 /// The request's object was dissolved between delivery and dispatch.
 #[cold]
-fn reply_object_gone(utcb: &mut Utcb) {
-    write_error_reply(utcb, TransportError::ServerDead);
+fn reply_object_gone(utcb: NonNull<Utcb>) {
+    // SAFETY: the entrypoint's own UTCB, no other reference live.
+    write_error_reply(unsafe { &mut *utcb.as_ptr() }, TransportError::ServerDead);
 }
 
 /// The transport client stubs use: the UTCB of the thread that made it
 /// and [`Kernel::call`]. It belongs to that thread (it is neither `Send`
-/// nor `Sync`, like the UTCB it points to).
+/// nor `Sync`, like the UTCB it points to). Several stubs of one thread
+/// each hold one; none of them holds a reference to the UTCB between
+/// calls (see [`Transport`]), so they never alias a `&mut`.
 pub struct KernelTransport<A: 'static> {
     kernel: &'static Kernel<A>,
-    utcb: *mut Utcb,
+    utcb: NonNull<Utcb>,
     arch: PhantomData<fn() -> A>,
 }
 
 impl<A: Arch> KernelTransport<A> {
     /// A transport for the calling thread.
+    ///
+    /// # Panics
+    ///
+    /// Before [`Kernel::init`] (there is no thread, hence no UTCB, yet).
     pub fn new(kernel: &'static Kernel<A>) -> Self {
-        Self { kernel, utcb: kernel.current_utcb(), arch: PhantomData }
+        let utcb = NonNull::new(kernel.current_utcb()).expect("Ferrode kernel used before Kernel::init");
+        Self { kernel, utcb, arch: PhantomData }
     }
 }
 
-impl<A: Arch> Clone for KernelTransport<A> {
-    fn clone(&self) -> Self {
-        Self { kernel: self.kernel, utcb: self.utcb, arch: PhantomData }
-    }
-}
-
-impl<A: Arch> Transport for KernelTransport<A> {
+// SAFETY: the UTCB of the thread that made this transport (which is not
+// `Send`, so that thread is the caller): a `&'static mut Utcb` given to the
+// kernel at spawn, which the kernel writes only inside `call`.
+unsafe impl<A: Arch> Transport for KernelTransport<A> {
     #[inline]
-    fn utcb(&mut self) -> &mut Utcb {
-        // SAFETY: the UTCB of the thread that made this transport (which is
-        // not `Send`, so that thread is the caller); the stub drops this
-        // borrow before `call` (the kernel writes the UTCB only during a call).
-        unsafe { &mut *self.utcb }
+    fn utcb(&mut self) -> NonNull<Utcb> {
+        self.utcb
     }
 
     /// Always `Ok`: the kernel reports failures as error replies in the

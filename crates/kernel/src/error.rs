@@ -30,6 +30,18 @@ pub enum KernelError {
     StackTooSmall,
     /// The kernel was used before [`crate::Kernel::init`].
     NotInitialised,
+    /// The actor holds no capability to the component it acts on.
+    NoAuthority,
+    /// Only the object's owner may dissolve it (a holder may drop its copy).
+    NotOwner,
+    /// The component's quota (capability slots, threads, objects, signals,
+    /// children) is used up.
+    QuotaExceeded,
+    /// The capability would let a component call a server of lower
+    /// priority than the component's own (Ferrode's priority rule).
+    PriorityInversion,
+    /// The thread serves no request it could defer the reply to.
+    NoReplyPending,
 }
 
 impl fmt::Display for KernelError {
@@ -46,6 +58,11 @@ impl fmt::Display for KernelError {
             Self::InvalidPriority => "priority out of range",
             Self::StackTooSmall => "thread stack too small",
             Self::NotInitialised => "kernel not initialised",
+            Self::NoAuthority => "no capability to that component",
+            Self::NotOwner => "only the object's owner may dissolve it",
+            Self::QuotaExceeded => "quota exceeded",
+            Self::PriorityInversion => "server priority below the holder's",
+            Self::NoReplyPending => "no request to defer the reply to",
         })
     }
 }

@@ -12,6 +12,13 @@ macro_rules! id {
             pub const fn index(self) -> usize {
                 self.0 as usize
             }
+
+            /// The id of table entry `index` (saturating at 255, which is
+            /// no entry). An id is a name, not authority: the kernel checks
+            /// capabilities, not ids.
+            pub const fn from_index(index: usize) -> Self {
+                Self(if index > 255 { 255 } else { index as u8 })
+            }
         }
     };
 }

@@ -10,10 +10,17 @@ use crate::arch::{Arch, ThreadEntry};
 use crate::capspace::CapEntry;
 use crate::error::KernelError;
 use crate::ids::{ComponentId, ObjectId, SignalId, ThreadId};
-use crate::state::{State, Switch, ThreadState};
+use crate::state::{Quota, STACK_GUARD, State, Switch, ThreadState};
 
 /// Smallest thread stack the kernel accepts, in bytes.
-pub const MIN_STACK: usize = 512;
+///
+/// Interrupts are taken on the interrupted thread's stack: the exception
+/// frame (all caller-saved registers and the return state, under 100
+/// bytes on both CPUs), the platform's dispatcher and the driver's handler
+/// (a few hundred bytes in a debug build) and the kernel's switch frame
+/// must fit beside the thread's own deepest call chain, with room for an
+/// RPC stub's marshalling. 2 KiB leaves about 1 KiB for the thread.
+pub const MIN_STACK: usize = 2048;
 
 /// Ferrode's kernel for CPU `A`. One static instance per image (the board
 /// crate owns it); every method is a kernel entry made with interrupts
@@ -52,6 +59,8 @@ impl<A: Arch> Kernel<A> {
             // switch, below).
             let (switch, value) = operation(unsafe { &mut *state });
             if let Some(Switch { from, to }) = switch {
+                // SAFETY: as above (a shared borrow that ends here).
+                check_stack::<A>(unsafe { &*state }, from);
                 // SAFETY: raw pointers only: no reference into the state
                 // survives across the switch; `to`'s stack pointer was saved
                 // by `switch` or made by `prepare_stack`.
@@ -83,17 +92,56 @@ impl<A: Arch> Kernel<A> {
         idle_utcb: &'static mut Utcb,
     ) -> Result<ComponentId, KernelError> {
         let root = self.read(|state| state.init(root_name, priority, utcb))?;
+        let stack = guard_stack(idle_stack);
         let sp = A::prepare_stack(idle_stack, idle_main::<A>, 0);
-        self.read(|state| state.add_thread(root, "idle", 0, sp, idle_utcb, true))?;
+        self.read(|state| state.add_thread(root, "idle", 0, sp, idle_utcb, stack, true))?;
         Ok(root)
     }
 
-    /// Creates a component (an empty capability space).
-    pub fn create_component(&self, name: &'static str) -> Result<ComponentId, KernelError> {
-        self.read(|state| if state.initialised { state.create_component(name) } else { Err(KernelError::NotInitialised) })
+    /// Creates a component (an empty capability space) with `quota`,
+    /// counted against the running component's quota of children. The
+    /// running component gets a component capability to it: its authority
+    /// to spawn threads there, manage objects for it, delegate to and from
+    /// it, and destroy it.
+    pub fn create_component(&self, name: &'static str, quota: Quota) -> Result<ComponentId, KernelError> {
+        self.read(|state| {
+            if state.initialised { state.create_component(name, quota).map(|(c, _)| c) } else { Err(KernelError::NotInitialised) }
+        })
     }
 
-    /// Starts a thread of `component` running `entry(argument)`.
+    /// Destroys a component the running component has a capability to:
+    /// its threads stop, its objects die (every capability to them
+    /// answers `ServerDead`), its capabilities and signals are gone. Its
+    /// threads' stacks and UTCBs are then given back by [`Kernel::reap`].
+    pub fn destroy_component(&self, component: ComponentId) -> Result<(), KernelError> {
+        self.enter(
+            |state| match state.destroy_component(component) {
+                Ok(switch) => (switch, Ok(())),
+                Err(error) => (None, Err(error)),
+            },
+            |_, result| result,
+        )
+    }
+
+    /// Gives back the stack and UTCB of a thread that exited (or whose
+    /// component was destroyed), for a component the running one has
+    /// authority over; the thread's slot is free again.
+    pub fn reap(&self, thread: ThreadId) -> Result<(&'static mut [u8], &'static mut Utcb), KernelError> {
+        let (base, len, utcb) = self.read(|state| state.reap(thread))?;
+        if base == 0 || utcb.is_null() {
+            return Err(KernelError::InvalidThread);
+        }
+        // SAFETY: `spawn` took these as `&'static mut` and kept them for the
+        // thread alone; the thread is dead (never runs again) and its slot
+        // is free, so the kernel gives up its only use of them here.
+        unsafe { Ok((&mut *core::ptr::slice_from_raw_parts_mut(base as *mut u8, len), &mut *utcb)) }
+    }
+
+    /// Starts a thread of `component` running `entry(argument)`. The
+    /// running component needs authority over `component`; the thread
+    /// counts against its quota and may not exceed its priority. The
+    /// lowest word of `stack` becomes its guard: a thread found to have
+    /// overwritten it is reported by [`Arch::stack_overflow`].
     #[allow(clippy::too_many_arguments, reason = "mirrors the thread's parts")]
     pub fn spawn(
         &self,
@@ -108,8 +156,9 @@ impl<A: Arch> Kernel<A> {
         if stack.len() < MIN_STACK {
             return Err(KernelError::StackTooSmall);
         }
+        let bounds = guard_stack(stack);
         let sp = A::prepare_stack(stack, entry, argument);
-        let thread = self.read(|state| state.add_thread(component, name, priority, sp, utcb, false))?;
+        let thread = self.read(|state| state.add_thread(component, name, priority, sp, utcb, bounds, false))?;
         // A new thread of higher priority runs at once.
         self.enter(|state| (state.yield_if_outranked(), ()), |_, ()| ());
         Ok(thread)
@@ -130,6 +179,17 @@ impl<A: Arch> Kernel<A> {
     #[inline]
     pub fn current_utcb(&self) -> *mut Utcb {
         self.read(|state| state.threads[state.current.index()].utcb)
+    }
+
+    /// A component's name (for log labels and reports); `None` for a free
+    /// slot.
+    pub fn component_name(&self, component: ComponentId) -> Option<&'static str> {
+        self.read(|state| state.components.get(component.index()).filter(|c| c.used).map(|c| c.name))
+    }
+
+    /// The component a thread belongs to (`None` for a free slot).
+    pub fn thread_component(&self, thread: ThreadId) -> Option<ComponentId> {
+        self.read(|state| state.threads.get(thread.index()).filter(|t| t.state != ThreadState::Free).map(|t| t.component))
     }
 
     /// A thread's state (for supervision and tests).
@@ -201,42 +261,93 @@ impl<A: Arch> Kernel<A> {
         self.enter(|state| (state.reply_and_wait(false), ()), |state, ()| received_object(state))
     }
 
-    /// Registers `object`, served by entrypoint thread `entrypoint`, and
-    /// puts a capability for it into `component`'s space.
-    pub fn create_object(
+    /// Registers `object`, served by entrypoint thread `entrypoint` (a
+    /// thread of a component the running one has authority over), with
+    /// its receive windows, and puts a capability for it into the running
+    /// component's space. [`crate::Entrypoint::manage`] is the typed way.
+    ///
+    /// # Safety
+    ///
+    /// `object` must be valid for the rest of the program and used by
+    /// nothing but `entrypoint`'s thread (which dispatches to it through a
+    /// `&mut`), and `window` must describe the interface it serves.
+    pub unsafe fn create_object(
         &self,
         entrypoint: ThreadId,
         object: NonNull<dyn Dispatch>,
-        component: ComponentId,
+        window: fn(usize, bool) -> usize,
     ) -> Result<(ObjectId, CapSel), KernelError> {
-        self.read(|state| state.create_object(entrypoint, object, component))
+        self.read(|state| state.create_object(entrypoint, object, window))
     }
 
-    /// Revokes the object `capability` designates in `component`: every
-    /// capability to it, in every component, fails from now on.
-    pub fn revoke(&self, component: ComponentId, capability: CapSel) -> Result<(), KernelError> {
-        self.read(|state| state.revoke(component, capability))
+    /// Dissolves the object `capability` designates in the running
+    /// component's space: every capability to it, in every component,
+    /// fails with `ServerDead` from now on. Only the object's owner (the
+    /// component whose entrypoint serves it, or one holding a component
+    /// capability to it) may: others get [`KernelError::NotOwner`].
+    pub fn revoke(&self, capability: CapSel) -> Result<(), KernelError> {
+        self.read(|state| state.revoke(capability))
     }
 
     /// Copies a capability from one component's space into another's (how
-    /// the image's composition hands out capabilities).
+    /// the image's composition hands out capabilities). The running
+    /// component needs authority over both.
     pub fn delegate(&self, from: ComponentId, capability: CapSel, to: ComponentId) -> Result<CapSel, KernelError> {
         self.read(|state| state.delegate(from, capability, to))
     }
 
-    /// Drops a capability from a component's space.
-    pub fn drop_capability(&self, component: ComponentId, capability: CapSel) -> Result<(), KernelError> {
-        self.read(|state| state.drop_capability(component, capability))
+    /// Takes back from `to` every capability copied from `from`'s space,
+    /// and the copies made of those (the running component needs authority
+    /// over `from`). Returns how many were taken.
+    pub fn take_back(&self, from: ComponentId, to: ComponentId) -> Result<usize, KernelError> {
+        self.read(|state| state.take_back(from, to))
     }
 
-    /// What a selector designates in a component's space.
+    /// Drops a capability from the running component's own space.
+    pub fn drop_capability(&self, capability: CapSel) -> Result<(), KernelError> {
+        self.enter(
+            |state| {
+                let result = state.drop_capability(capability);
+                // A caller failed by dropping its reply capability may
+                // outrank this thread.
+                (if result.is_ok() { state.yield_if_outranked() } else { None }, result)
+            },
+            |_, result| result,
+        )
+    }
+
+    /// What a selector designates in a component's space (`Empty` unless
+    /// the running component has authority over it).
     pub fn capability(&self, component: ComponentId, capability: CapSel) -> CapEntry {
         self.read(|state| state.capability(component, capability))
     }
 
-    /// Creates a counting signal owned by `component`.
-    pub fn create_signal(&self, component: ComponentId) -> Result<(SignalId, CapSel), KernelError> {
-        self.read(|state| state.create_signal(component))
+    /// Creates a counting signal owned by the running component: its
+    /// capability carries the wait right; copies given to others only
+    /// submit.
+    pub fn create_signal(&self) -> Result<(SignalId, CapSel), KernelError> {
+        self.read(State::create_signal)
+    }
+
+    /// Keeps the reply to the request the running thread serves for later:
+    /// returns a reply capability (in the running component's space) to
+    /// answer it with [`Kernel::reply_deferred`]. The caller stays blocked;
+    /// the entrypoint serves other requests meanwhile (what it writes as
+    /// this request's reply is not sent).
+    pub fn defer_reply(&self) -> Result<CapSel, KernelError> {
+        self.read(State::defer_reply)
+    }
+
+    /// Sends the message in the running thread's UTCB as the reply a reply
+    /// capability stands for, and drops the capability.
+    pub fn reply_deferred(&self, reply: CapSel) -> Result<(), KernelError> {
+        self.enter(
+            |state| match state.reply_deferred(reply) {
+                Ok(switch) => (switch, Ok(())),
+                Err(error) => (None, Err(error)),
+            },
+            |_, result| result,
+        )
     }
 
     /// Submits a signal through a capability of the current component.
@@ -256,9 +367,13 @@ impl<A: Arch> Kernel<A> {
         self.read(|state| state.submit_signal_deferred(signal));
     }
 
-    /// The timer interrupt's kernel work: round-robin at interrupt exit.
+    /// The timer interrupt's kernel work: round-robin at interrupt exit,
+    /// and a look at the interrupted thread's stack guard.
     pub fn tick_from_interrupt(&self) {
-        self.read(State::tick_from_interrupt);
+        self.read(|state| {
+            state.tick_from_interrupt();
+            check_stack::<A>(state, state.current);
+        });
     }
 
     /// Called by the platform at the very end of interrupt handling (after
@@ -286,7 +401,9 @@ impl<A: Arch> Kernel<A> {
         self.enter(|state| (state.yield_now(), ()), |_, ()| ());
     }
 
-    /// Ends the running thread; its pending callers get `ServerDead`.
+    /// Ends the running thread: its pending callers get `ServerDead`, the
+    /// objects it served are dissolved; its stack and UTCB wait for
+    /// [`Kernel::reap`].
     pub fn exit_current(&self) -> ! {
         self.enter(|state| (state.exit_current(), ()), |_, ()| ());
         // A dead thread is never switched back to.
@@ -294,9 +411,32 @@ impl<A: Arch> Kernel<A> {
     }
 }
 
+/// Writes the guard word at the bottom of `stack` (its lowest aligned
+/// word); returns the stack's base and length for the thread record.
+fn guard_stack(stack: &mut [u8]) -> (usize, usize) {
+    let base = stack.as_mut_ptr();
+    let offset = base.align_offset(core::mem::align_of::<usize>());
+    if offset + core::mem::size_of::<usize>() <= stack.len() {
+        // SAFETY: an aligned word inside `stack`, which the caller owns.
+        unsafe { base.add(offset).cast::<usize>().write_volatile(STACK_GUARD) };
+    }
+    (base as usize, stack.len())
+}
+
+/// Reports `thread` if it has overwritten its stack guard.
+#[inline(always)]
+fn check_stack<A: Arch>(state: &State, thread: ThreadId) {
+    if !state.stack_intact(thread) {
+        A::stack_overflow(state.threads[thread.index()].name);
+    }
+}
+
 #[inline(always)]
 fn received_object(state: &mut State) -> Option<NonNull<dyn Dispatch>> {
-    state.current_thread().received_dispatch
+    // SAFETY: `current` is always a thread the kernel made, below
+    // `MAX_THREADS` (an invariant of the state; the fast paths index with
+    // it unchecked too).
+    unsafe { state.threads.get_unchecked(state.current.index()) }.received_dispatch
 }
 
 extern "C" fn idle_main<A: Arch>(_: usize) -> ! {

@@ -46,4 +46,30 @@ impl ReadyQueues {
         }
         Some(thread)
     }
+
+    /// Takes `thread` out of the queue of `priority` (a thread stopped
+    /// while ready).
+    pub(crate) fn remove(&mut self, thread: ThreadId, priority: u8) {
+        let p = priority as usize;
+        let mut previous: Option<ThreadId> = None;
+        let mut at = self.head[p];
+        while let Some(t) = at {
+            let next = self.next[t.index()];
+            if t == thread {
+                match previous {
+                    Some(previous) => self.next[previous.index()] = next,
+                    None => self.head[p] = next,
+                }
+                if next.is_none() {
+                    self.tail[p] = previous;
+                }
+                if self.head[p].is_none() {
+                    self.nonempty &= !(1 << p);
+                }
+                return;
+            }
+            previous = at;
+            at = next;
+        }
+    }
 }

@@ -3,12 +3,22 @@
 //! Operations act on behalf of the current thread and return the thread
 //! switch they decided ([`Switch`]); [`crate::Kernel`] performs it. Tests
 //! drive this directly on the host.
+//!
+//! # Authority
+//!
+//! Every operation acts for the *current thread's component* (the actor).
+//! Component ids are names, not authority: acting on another component's
+//! threads, objects or capability space needs a component capability to it
+//! in the actor's own space ([`CapEntry::Component`], what
+//! [`State::create_component`] gives the creator), as Genode's PD session
+//! and seL4's CNode capabilities do. So composing an image is itself an
+//! exercise of capabilities.
 
 use core::ptr::NonNull;
 
 use ferrode_ipc::{CapSel, Dispatch, MSG_CAPS, MSG_WORDS, TransportError, Utcb};
 
-use crate::capspace::{CapEntry, CapSpace};
+use crate::capspace::{CapEntry, CapSpace, Origin};
 use crate::error::KernelError;
 use crate::ids::{ComponentId, Link, ObjectId, SignalId, ThreadId};
 use crate::sched::ReadyQueues;
@@ -31,6 +41,56 @@ pub const PRIORITIES: usize = 8;
 // Ids must also stay below `Link::NONE` (255).
 const _: () = assert!(MAX_THREADS.is_power_of_two() && MAX_THREADS < 255);
 
+/// What a component may use, fixed when it is created: its share of the
+/// kernel's tables and the highest priority its threads may have.
+///
+/// The priority is also the component's place in Ferrode's priority
+/// rule: a component may hold a capability to an RPC object only if the
+/// object's entrypoint runs at least at the component's priority, so a
+/// call never hands the CPU to a server that a ready thread of the
+/// caller's priority would have to wait for (Hubris's rule, checked when a
+/// capability is delegated or transferred, not on every call).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// Capability slots it may fill (at most [`CAP_SLOTS`]).
+    pub caps: u8,
+    /// Threads it may have.
+    pub threads: u8,
+    /// RPC objects its entrypoints may serve.
+    pub objects: u8,
+    /// Signals it may own.
+    pub signals: u8,
+    /// Components it may create.
+    pub components: u8,
+    /// The highest priority of its threads (1 ..= `PRIORITIES` - 1).
+    pub priority: u8,
+}
+
+impl Quota {
+    /// A small component at `priority`: 16 capability slots, 2 threads,
+    /// 4 objects, 2 signals, no children.
+    pub const fn at_priority(priority: u8) -> Self {
+        Self { caps: 16, threads: 2, objects: 4, signals: 2, components: 0, priority }
+    }
+
+    /// Everything the kernel has, at `priority` (the root component's).
+    pub const fn everything(priority: u8) -> Self {
+        Self {
+            caps: CAP_SLOTS as u8,
+            threads: MAX_THREADS as u8,
+            objects: MAX_OBJECTS as u8,
+            signals: MAX_SIGNALS as u8,
+            components: MAX_COMPONENTS as u8,
+            priority,
+        }
+    }
+
+    fn check(&self) -> Result<(), KernelError> {
+        check_priority(self.priority)?;
+        if self.caps as usize > CAP_SLOTS { Err(KernelError::QuotaExceeded) } else { Ok(()) }
+    }
+}
+
 /// What a thread is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -49,7 +109,8 @@ pub enum ThreadState {
     AwaitingReply,
     /// Waiting for a signal.
     SignalWait,
-    /// Exited.
+    /// Exited (or its component was destroyed): its stack and UTCB wait to
+    /// be reaped.
     Dead,
 }
 
@@ -68,16 +129,30 @@ pub(crate) struct Thread {
     pub(crate) sendq_head: Link,
     /// Link in a send queue.
     sendq_next: Link,
+    /// Caller queued at a busy server: that server (for cycle detection).
+    waiting_on: Link,
+    /// Caller: its reply is held by a reply capability (a deferred reply).
+    deferred: bool,
     /// Saved stack pointer while not running.
     pub(crate) sp: usize,
     pub(crate) utcb: *mut Utcb,
     pub(crate) name: &'static str,
-    /// Server: the dispatcher of that object (looked up at delivery).
+    /// Server: the dispatcher of the object whose request it serves,
+    /// written at every delivery. Meaningful only from a delivery until
+    /// the server waits again (the fast paths leave it behind).
     pub(crate) received_dispatch: Option<NonNull<dyn Dispatch>>,
     /// Caller: the object it called (and its generation then).
     call_object: (ObjectId, u32),
     /// Signal waiter: the count it received.
     pub(crate) signal_count: u32,
+    /// Caller: which deferral of its calls a reply capability answers.
+    reply_seq: u32,
+    /// The lowest address of the thread's stack (its guard word is the
+    /// first aligned word there), 0 for the boot thread, whose stack the
+    /// kernel did not allocate.
+    pub(crate) stack_base: usize,
+    /// The stack's length in bytes.
+    pub(crate) stack_len: usize,
 }
 
 impl Thread {
@@ -92,15 +167,33 @@ impl Thread {
         sendq_tail: Link::NONE,
         sendq_next: Link::NONE,
         reply_to: Link::NONE,
+        waiting_on: Link::NONE,
+        deferred: false,
         received_dispatch: None,
         call_object: (ObjectId(0), 0),
         signal_count: 0,
+        reply_seq: 0,
+        stack_base: 0,
+        stack_len: 0,
     };
 }
 
+#[derive(Clone, Copy)]
 pub(crate) struct Component {
     pub(crate) used: bool,
+    /// Destroyed: no capabilities, objects or signals any more; the slot
+    /// is freed when its last thread has been reaped.
+    destroyed: bool,
     pub(crate) name: &'static str,
+    /// Moves on when the slot is freed: component capabilities hold it.
+    generation: u32,
+    pub(crate) quota: Quota,
+    /// The component whose quota it counts against (itself for the root).
+    parent: ComponentId,
+    threads: u8,
+    objects: u8,
+    signals: u8,
+    children: u8,
 }
 
 /// An RPC object slot: 16 bytes on 32-bit machines (the alignment keeps
@@ -112,7 +205,18 @@ pub(crate) struct Object {
     pub(crate) generation: u32,
     pub(crate) live: bool,
     pub(crate) entrypoint: ThreadId,
+    /// The component whose entrypoint serves it: the only one (with those
+    /// holding a component capability to it) that may dissolve it.
+    pub(crate) owner: ComponentId,
     pub(crate) dispatch: Option<NonNull<dyn Dispatch>>,
+}
+
+/// An object's receive windows: how many capabilities a request with a
+/// given label (`false`) or the reply to it (`true`) may carry.
+pub(crate) type Window = fn(usize, bool) -> usize;
+
+fn no_window(_: usize, _: bool) -> usize {
+    0
 }
 
 #[derive(Clone, Copy)]
@@ -120,6 +224,10 @@ pub(crate) struct Signal {
     used: bool,
     count: u32,
     waiter: Option<ThreadId>,
+    /// The receiver: the component that created it and alone may wait.
+    owner: ComponentId,
+    /// Moves on when the signal is freed: capabilities hold it.
+    generation: u32,
 }
 
 /// A thread switch the kernel decided on.
@@ -129,8 +237,9 @@ pub(crate) struct Switch {
     pub(crate) to: ThreadId,
 }
 
-/// The whole kernel state. `repr(C)`, small fields first, so that every
-/// offset the IPC fast path uses fits an ARM load's 12-bit immediate.
+/// The whole kernel state. `repr(C)`, the fast path's tables first, so
+/// that every offset it uses fits an ARM load's 12-bit immediate (and a
+/// RISC-V one's 11 bits).
 #[repr(C)]
 pub(crate) struct State {
     pub(crate) current: ThreadId,
@@ -148,11 +257,31 @@ pub(crate) struct State {
     pub(crate) caps: [CapSpace; MAX_COMPONENTS],
     pub(crate) components: [Component; MAX_COMPONENTS],
     signals: [Signal; MAX_SIGNALS],
+    /// Each object's receive windows (kept out of the fast path's table).
+    windows: [Window; MAX_OBJECTS],
+    /// Each capability's derivation: the slot it was copied from.
+    origins: [[Origin; CAP_SLOTS]; MAX_COMPONENTS],
 }
 
-const NO_COMPONENT: Component = Component { used: false, name: "" };
-const NO_OBJECT: Object = Object { generation: 0, live: false, entrypoint: ThreadId(0), dispatch: None };
-const NO_SIGNAL: Signal = Signal { used: false, count: 0, waiter: None };
+const NO_COMPONENT: Component = Component {
+    used: false,
+    destroyed: false,
+    name: "",
+    generation: 0,
+    quota: Quota::at_priority(1),
+    parent: ComponentId(0),
+    threads: 0,
+    objects: 0,
+    signals: 0,
+    children: 0,
+};
+const NO_OBJECT: Object =
+    Object { generation: 0, live: false, entrypoint: ThreadId(0), owner: ComponentId(0), dispatch: None };
+const NO_SIGNAL: Signal = Signal { used: false, count: 0, waiter: None, owner: ComponentId(0), generation: 0 };
+
+/// The pattern the kernel writes at the bottom of every stack it is given;
+/// finding it changed means the thread overflowed its stack.
+pub(crate) const STACK_GUARD: usize = 0x57ac_6a2d;
 
 impl State {
     pub(crate) const fn new() -> Self {
@@ -167,37 +296,87 @@ impl State {
             caps: [const { CapSpace::new() }; MAX_COMPONENTS],
             components: [NO_COMPONENT; MAX_COMPONENTS],
             signals: [NO_SIGNAL; MAX_SIGNALS],
+            windows: [no_window as Window; MAX_OBJECTS],
+            origins: [[Origin::NONE; CAP_SLOTS]; MAX_COMPONENTS],
         }
     }
 
     // ----- set-up ---------------------------------------------------------
 
-    /// Makes the running boot context thread 0 of a root component.
+    /// Makes the running boot context thread 0 of a root component, which
+    /// gets every quota, at `priority`.
     pub(crate) fn init(&mut self, root_name: &'static str, priority: u8, utcb: *mut Utcb) -> Result<ComponentId, KernelError> {
         check_priority(priority)?;
-        let root = self.create_component(root_name)?;
+        if self.initialised {
+            return Err(KernelError::NoAuthority);
+        }
+        let root = self.new_component(root_name, Quota::everything(priority), ComponentId(0))?;
         let boot = &mut self.threads[0];
-        boot.state = ThreadState::Running;
-        boot.priority = priority;
-        boot.component = root;
-        boot.utcb = utcb;
-        boot.name = "main";
+        *boot = Thread { state: ThreadState::Running, priority, component: root, utcb, name: "main", ..Thread::FREE };
+        self.components[root.index()].threads = 1;
         self.current = ThreadId(0);
         self.initialised = true;
         Ok(root)
     }
 
-    pub(crate) fn create_component(&mut self, name: &'static str) -> Result<ComponentId, KernelError> {
+    /// The actor: the current thread's component.
+    #[inline]
+    pub(crate) fn actor(&self) -> ComponentId {
+        self.threads[self.current.index()].component
+    }
+
+    fn new_component(&mut self, name: &'static str, quota: Quota, parent: ComponentId) -> Result<ComponentId, KernelError> {
+        quota.check()?;
         let index = self.components.iter().position(|c| !c.used).ok_or(KernelError::OutOfComponents)?;
-        let component = &mut self.components[index];
-        component.used = true;
-        component.name = name;
+        let generation = self.components[index].generation;
+        self.components[index] = Component { used: true, name, generation, quota, parent, ..NO_COMPONENT };
         self.caps[index] = CapSpace::new();
+        self.origins[index] = [Origin::NONE; CAP_SLOTS];
         Ok(ComponentId(index as u8))
     }
 
-    /// Adds a ready thread whose first frame is at `sp`. Priority 0 is
-    /// reserved for the idle thread (`allow_idle`).
+    /// Creates a component with `quota`, counted against the actor's
+    /// quota of children; the actor gets a component capability to it.
+    pub(crate) fn create_component(&mut self, name: &'static str, quota: Quota) -> Result<(ComponentId, CapSel), KernelError> {
+        let actor = self.actor();
+        let a = &self.components[actor.index()];
+        if a.children >= a.quota.components {
+            return Err(KernelError::QuotaExceeded);
+        }
+        if self.free_slots(actor) == 0 {
+            return Err(KernelError::CapabilitySpaceFull);
+        }
+        let child = self.new_component(name, quota, actor)?;
+        let entry = CapEntry::Component { component: child, generation: self.components[child.index()].generation };
+        let selector = self.insert(actor, entry, Origin::NONE).map_err(|_| KernelError::CapabilitySpaceFull)?;
+        self.components[actor.index()].children += 1;
+        Ok((child, selector))
+    }
+
+    /// Whether the actor may act on `target`: it is `target`, or holds a
+    /// live component capability to it.
+    pub(crate) fn authorized(&self, target: ComponentId) -> Result<(), KernelError> {
+        let actor = self.actor();
+        let t = self.components.get(target.index()).ok_or(KernelError::InvalidComponent)?;
+        if !t.used {
+            return Err(KernelError::InvalidComponent);
+        }
+        if actor == target {
+            return Ok(());
+        }
+        let entry = CapEntry::Component { component: target, generation: t.generation };
+        if self.caps[actor.index()].slots.contains(&entry) { Ok(()) } else { Err(KernelError::NoAuthority) }
+    }
+
+    /// Like [`State::authorized`], and the component is not destroyed.
+    fn authorized_live(&self, target: ComponentId) -> Result<(), KernelError> {
+        self.authorized(target)?;
+        if self.components[target.index()].destroyed { Err(KernelError::InvalidComponent) } else { Ok(()) }
+    }
+
+    /// Adds a ready thread of `component` whose first frame is at `sp`.
+    /// Priority 0 is reserved for the idle thread (`allow_idle`).
+    #[allow(clippy::too_many_arguments, reason = "mirrors the thread's parts")]
     pub(crate) fn add_thread(
         &mut self,
         component: ComponentId,
@@ -205,108 +384,433 @@ impl State {
         priority: u8,
         sp: usize,
         utcb: *mut Utcb,
+        stack: (usize, usize),
         allow_idle: bool,
     ) -> Result<ThreadId, KernelError> {
         if !(allow_idle && priority == 0) {
             check_priority(priority)?;
         }
-        self.check_component(component)?;
+        self.authorized_live(component)?;
+        let c = &self.components[component.index()];
+        if priority > c.quota.priority {
+            return Err(KernelError::InvalidPriority);
+        }
+        if c.threads >= c.quota.threads {
+            return Err(KernelError::QuotaExceeded);
+        }
         let index = self.threads.iter().position(|t| t.state == ThreadState::Free).ok_or(KernelError::OutOfThreads)?;
         let id = ThreadId(index as u8);
-        self.threads[index] = Thread { state: ThreadState::Ready, priority, component, sp, utcb, name, ..Thread::FREE };
+        // Kept across reuse of the slot, so that a reply capability to a
+        // thread that was here before never answers the new one.
+        let reply_seq = self.threads[index].reply_seq;
+        self.threads[index] = Thread {
+            state: ThreadState::Ready,
+            priority,
+            component,
+            sp,
+            utcb,
+            name,
+            reply_seq,
+            stack_base: stack.0,
+            stack_len: stack.1,
+            ..Thread::FREE
+        };
+        self.components[component.index()].threads += 1;
         self.ready.push_back(id, priority);
         Ok(id)
     }
 
-    fn check_component(&self, component: ComponentId) -> Result<(), KernelError> {
-        match self.components.get(component.index()) {
-            Some(c) if c.used => Ok(()),
-            _ => Err(KernelError::InvalidComponent),
-        }
-    }
-
     /// Registers an RPC object served by `entrypoint` and puts a capability
-    /// for it into `component`'s space.
+    /// for it into the actor's space. The object is owned by the
+    /// entrypoint's component and counts against its quota.
     pub(crate) fn create_object(
         &mut self,
         entrypoint: ThreadId,
         dispatch: NonNull<dyn Dispatch>,
-        component: ComponentId,
+        window: Window,
     ) -> Result<(ObjectId, CapSel), KernelError> {
-        self.check_component(component)?;
-        if self.threads.get(entrypoint.index()).is_none_or(|t| matches!(t.state, ThreadState::Free | ThreadState::Dead)) {
+        let ep = self.threads.get(entrypoint.index()).ok_or(KernelError::InvalidThread)?;
+        if matches!(ep.state, ThreadState::Free | ThreadState::Dead) {
             return Err(KernelError::InvalidThread);
+        }
+        let owner = ep.component;
+        self.authorized_live(owner)?;
+        let o = &self.components[owner.index()];
+        if o.objects >= o.quota.objects {
+            return Err(KernelError::QuotaExceeded);
+        }
+        let actor = self.actor();
+        if self.components[actor.index()].quota.priority > ep.priority {
+            return Err(KernelError::PriorityInversion);
+        }
+        if self.free_slots(actor) == 0 {
+            return Err(KernelError::CapabilitySpaceFull);
         }
         let index = self.objects.iter().position(|o| !o.live && o.dispatch.is_none()).ok_or(KernelError::OutOfObjects)?;
         let object = &mut self.objects[index];
         object.live = true;
         object.entrypoint = entrypoint;
+        object.owner = owner;
         object.dispatch = Some(dispatch);
+        let generation = object.generation;
+        self.windows[index] = window;
+        self.components[owner.index()].objects += 1;
         let id = ObjectId(index as u8);
-        let entry = CapEntry::Object { object: id, generation: object.generation };
-        match self.caps[component.index()].insert(entry) {
-            Some(selector) => Ok((id, selector)),
-            None => {
-                self.objects[index].live = false;
-                self.objects[index].dispatch = None;
-                Err(KernelError::CapabilitySpaceFull)
+        let selector = self
+            .insert(actor, CapEntry::Object { object: id, generation }, Origin::NONE)
+            .map_err(|_| KernelError::CapabilitySpaceFull)?;
+        Ok((id, selector))
+    }
+
+    /// Dissolves the object `selector` designates in the actor's space:
+    /// every capability to it, in every space, fails with `ServerDead`
+    /// from now on (each holder drops its own copy), and the object slot
+    /// is free. Only the owner (or a holder of a component capability to
+    /// the owner) may do this; anyone else gets [`KernelError::NotOwner`].
+    pub(crate) fn revoke(&mut self, selector: CapSel) -> Result<(), KernelError> {
+        let actor = self.actor();
+        let CapEntry::Object { object, generation } = self.caps[actor.index()].get(selector) else {
+            return Err(KernelError::InvalidCapability);
+        };
+        let slot = &self.objects[object.index()];
+        if !slot.live || slot.generation != generation {
+            return Err(KernelError::InvalidCapability);
+        }
+        if self.authorized(slot.owner).is_err() {
+            return Err(KernelError::NotOwner);
+        }
+        self.dissolve_object(object);
+        Ok(())
+    }
+
+    fn dissolve_object(&mut self, object: ObjectId) {
+        let slot = &mut self.objects[object.index()];
+        let dispatch = slot.dispatch.take();
+        slot.live = false;
+        slot.generation = slot.generation.wrapping_add(1);
+        let owner = slot.owner;
+        self.windows[object.index()] = no_window;
+        let c = &mut self.components[owner.index()];
+        c.objects = c.objects.saturating_sub(1);
+        // A server that has this request delivered but not yet dispatched
+        // learns that the object is gone (see `Kernel::reply_and_wait`).
+        if let Some(dispatch) = dispatch {
+            for t in self.threads.iter_mut() {
+                if t.received_dispatch.is_some_and(|d| core::ptr::addr_eq(d.as_ptr(), dispatch.as_ptr())) {
+                    t.received_dispatch = None;
+                }
             }
         }
     }
 
-    /// Revokes the object `selector` designates in `component`'s space:
-    /// every capability to it, in every space, is dead from now on. The
-    /// object slot becomes reusable (its generation has moved on).
-    pub(crate) fn revoke(&mut self, component: ComponentId, selector: CapSel) -> Result<(), KernelError> {
-        self.check_component(component)?;
-        let CapEntry::Object { object, generation } = self.caps[component.index()].get(selector) else {
-            return Err(KernelError::InvalidCapability);
-        };
-        let slot = &mut self.objects[object.index()];
-        if !slot.live || slot.generation != generation {
-            return Err(KernelError::InvalidCapability);
-        }
-        slot.live = false;
-        slot.generation = slot.generation.wrapping_add(1);
-        slot.dispatch = None;
-        Ok(())
-    }
-
-    /// Copies the capability `selector` of `from` into `to`'s space.
+    /// Copies the capability `selector` of `from` into `to`'s space. The
+    /// actor needs authority over both. A signal's wait right never leaves
+    /// its owner; an object capability goes only to a component whose
+    /// priority does not exceed the object's entrypoint's.
     pub(crate) fn delegate(&mut self, from: ComponentId, selector: CapSel, to: ComponentId) -> Result<CapSel, KernelError> {
-        self.check_component(from)?;
-        self.check_component(to)?;
+        self.authorized_live(from)?;
+        self.authorized_live(to)?;
         let entry = self.caps[from.index()].get(selector);
         if entry == CapEntry::Empty {
             return Err(KernelError::InvalidCapability);
         }
-        self.caps[to.index()].insert(entry).ok_or(KernelError::CapabilitySpaceFull)
+        let entry = self.copy_for(entry, to).map_err(|error| match error {
+            TransportError::PriorityInversion => KernelError::PriorityInversion,
+            _ => KernelError::InvalidCapability,
+        })?;
+        self.insert(to, entry, Origin::of(from, selector)).map_err(|_| KernelError::CapabilitySpaceFull)
     }
 
-    /// Drops `selector` from `component`'s space.
-    pub(crate) fn drop_capability(&mut self, component: ComponentId, selector: CapSel) -> Result<(), KernelError> {
-        self.check_component(component)?;
-        match self.caps[component.index()].remove(selector) {
-            CapEntry::Empty => Err(KernelError::InvalidCapability),
-            _ => Ok(()),
+    /// The entry a copy of `entry` in component `to` gets, or why there
+    /// may be none (shared by delegation and transfer in a message).
+    fn copy_for(&self, entry: CapEntry, to: ComponentId) -> Result<CapEntry, TransportError> {
+        match entry {
+            CapEntry::Empty | CapEntry::Reply { .. } => Err(TransportError::InvalidCapability),
+            CapEntry::Signal { signal, generation, .. } => {
+                let wait = self.signals[signal.index()].owner == to;
+                Ok(CapEntry::Signal { signal, wait, generation })
+            }
+            CapEntry::Object { object, generation } => {
+                let o = &self.objects[object.index()];
+                if o.live && o.generation == generation {
+                    let server = self.threads[o.entrypoint.index()].priority;
+                    if self.components[to.index()].quota.priority > server {
+                        return Err(TransportError::PriorityInversion);
+                    }
+                }
+                Ok(entry)
+            }
+            _ => Ok(entry),
         }
     }
 
-    pub(crate) fn create_signal(&mut self, component: ComponentId) -> Result<(SignalId, CapSel), KernelError> {
-        self.check_component(component)?;
+    /// Takes back every capability in `to`'s space that was copied from a
+    /// slot of `from` (by delegation or in a message), and every copy made
+    /// of those in turn (the derivation record, as seL4's). The emptied
+    /// slots hold [`CapEntry::Revoked`] until their holder drops them, so
+    /// a selector never silently comes to mean something else. Returns how
+    /// many capabilities were taken.
+    pub(crate) fn take_back(&mut self, from: ComponentId, to: ComponentId) -> Result<usize, KernelError> {
+        self.authorized(from)?;
+        let mut taken = 0;
+        for slot in 0..CAP_SLOTS {
+            let origin = self.origins[to.index()][slot];
+            if origin.component() == Some(from) && self.caps[to.index()].slots[slot] != CapEntry::Empty {
+                taken += self.revoke_subtree(to, slot);
+            }
+        }
+        Ok(taken)
+    }
+
+    /// Turns `(component, slot)` and everything derived from it into
+    /// tombstones. Iterative (no recursion on the kernel's stack): a
+    /// worklist of at most every slot.
+    fn revoke_subtree(&mut self, component: ComponentId, slot: usize) -> usize {
+        let mut work: [(u8, u8); MAX_COMPONENTS * CAP_SLOTS] = [(0, 0); MAX_COMPONENTS * CAP_SLOTS];
+        let mut len = 0;
+        let mut taken = 0;
+        work[len] = (component.0, slot as u8);
+        len += 1;
+        while len > 0 {
+            len -= 1;
+            let (c, s) = work[len];
+            let (c, s) = (c as usize, s as usize);
+            let entry = self.caps[c].slots[s];
+            if matches!(entry, CapEntry::Empty | CapEntry::Revoked) {
+                continue;
+            }
+            self.caps[c].slots[s] = CapEntry::Revoked;
+            self.origins[c][s] = Origin::NONE;
+            taken += 1;
+            let here = Origin::of(ComponentId(c as u8), CapSel(s as u32));
+            for (cc, origins) in self.origins.iter().enumerate() {
+                for (ss, origin) in origins.iter().enumerate() {
+                    if *origin == here && len < work.len() {
+                        work[len] = (cc as u8, ss as u8);
+                        len += 1;
+                    }
+                }
+            }
+        }
+        taken
+    }
+
+    /// Drops `selector` from the actor's space (its own copy only). Copies
+    /// derived from it stay, re-parented to where it came from. Dropping a
+    /// reply capability ends that caller's call with `ServerDead`.
+    pub(crate) fn drop_capability(&mut self, selector: CapSel) -> Result<(), KernelError> {
+        let actor = self.actor();
+        let index = selector.0 as usize;
+        if index >= CAP_SLOTS {
+            return Err(KernelError::InvalidCapability);
+        }
+        let entry = self.caps[actor.index()].remove(selector);
+        if entry == CapEntry::Empty {
+            return Err(KernelError::InvalidCapability);
+        }
+        if let CapEntry::Reply { thread, seq, .. } = entry {
+            self.fail_deferred(thread, seq);
+        }
+        self.forget_slot(actor, index);
+        Ok(())
+    }
+
+    /// A slot was emptied: copies made from it now derive from its origin.
+    fn forget_slot(&mut self, component: ComponentId, slot: usize) {
+        let parent = core::mem::replace(&mut self.origins[component.index()][slot], Origin::NONE);
+        let here = Origin::of(component, CapSel(slot as u32));
+        for origins in self.origins.iter_mut() {
+            for origin in origins.iter_mut() {
+                if *origin == here {
+                    *origin = parent;
+                }
+            }
+        }
+    }
+
+    /// Free capability slots of `component` within its quota.
+    fn free_slots(&self, component: ComponentId) -> usize {
+        let used = self.caps[component.index()].slots.iter().filter(|e| **e != CapEntry::Empty).count();
+        (self.components[component.index()].quota.caps as usize).saturating_sub(used)
+    }
+
+    /// Inserts `entry` into `component`'s space, reusing a slot that holds
+    /// the same entry (so repeated delegation does not fill the space; the
+    /// copy keeps its first derivation), within the component's quota.
+    fn insert(&mut self, component: ComponentId, entry: CapEntry, origin: Origin) -> Result<CapSel, TransportError> {
+        let space = &self.caps[component.index()];
+        if let Some(index) = space.slots.iter().position(|slot| *slot == entry) {
+            return Ok(CapSel(index as u32));
+        }
+        if self.free_slots(component) == 0 {
+            return Err(TransportError::CapabilitySpaceFull);
+        }
+        let index = space.slots.iter().position(|slot| *slot == CapEntry::Empty).ok_or(TransportError::CapabilitySpaceFull)?;
+        self.caps[component.index()].slots[index] = entry;
+        self.origins[component.index()][index] = origin;
+        Ok(CapSel(index as u32))
+    }
+
+    /// Creates a counting signal owned by the actor (the receiver, which
+    /// alone may wait on it); its capability carries the wait right.
+    pub(crate) fn create_signal(&mut self) -> Result<(SignalId, CapSel), KernelError> {
+        let actor = self.actor();
+        let c = &self.components[actor.index()];
+        if c.signals >= c.quota.signals {
+            return Err(KernelError::QuotaExceeded);
+        }
+        if self.free_slots(actor) == 0 {
+            return Err(KernelError::CapabilitySpaceFull);
+        }
         let index = self.signals.iter().position(|s| !s.used).ok_or(KernelError::OutOfSignals)?;
+        let generation = self.signals[index].generation;
         let id = SignalId(index as u8);
-        let selector =
-            self.caps[component.index()].insert(CapEntry::Signal(id)).ok_or(KernelError::CapabilitySpaceFull)?;
-        self.signals[index] = Signal { used: true, count: 0, waiter: None };
+        let selector = self
+            .insert(actor, CapEntry::Signal { signal: id, wait: true, generation }, Origin::NONE)
+            .map_err(|_| KernelError::CapabilitySpaceFull)?;
+        self.signals[index] = Signal { used: true, count: 0, waiter: None, owner: actor, generation };
+        self.components[actor.index()].signals += 1;
         Ok((id, selector))
     }
 
+    /// What a selector designates in a component's space (for the actor,
+    /// which needs authority over the component; `Empty` otherwise).
     pub(crate) fn capability(&self, component: ComponentId, selector: CapSel) -> CapEntry {
-        match self.components.get(component.index()) {
-            Some(c) if c.used => self.caps[component.index()].get(selector),
-            _ => CapEntry::Empty,
+        match self.authorized(component) {
+            Ok(()) => self.caps[component.index()].get(selector),
+            Err(_) => CapEntry::Empty,
         }
+    }
+
+    // ----- reclamation ----------------------------------------------------
+
+    /// Gives back the stack and UTCB of a dead thread of a component the
+    /// actor has authority over, and frees its slot.
+    pub(crate) fn reap(&mut self, thread: ThreadId) -> Result<(usize, usize, *mut Utcb), KernelError> {
+        let t = self.threads.get(thread.index()).ok_or(KernelError::InvalidThread)?;
+        if t.state != ThreadState::Dead {
+            return Err(KernelError::InvalidThread);
+        }
+        let component = t.component;
+        self.authorized(component)?;
+        let parts = (t.stack_base, t.stack_len, t.utcb);
+        let reply_seq = t.reply_seq;
+        self.threads[thread.index()] = Thread { reply_seq, ..Thread::FREE };
+        let c = &mut self.components[component.index()];
+        c.threads = c.threads.saturating_sub(1);
+        if c.destroyed && c.threads == 0 {
+            self.free_component(component);
+        }
+        Ok(parts)
+    }
+
+    fn free_component(&mut self, component: ComponentId) {
+        let c = &mut self.components[component.index()];
+        let parent = c.parent;
+        let generation = c.generation.wrapping_add(1);
+        *c = Component { generation, ..NO_COMPONENT };
+        if parent != component {
+            let p = &mut self.components[parent.index()];
+            p.children = p.children.saturating_sub(1);
+        }
+    }
+
+    /// Destroys a component the actor holds a component capability to (not
+    /// itself): its threads stop for good (their callers get `ServerDead`,
+    /// their own calls are withdrawn), its objects are dissolved (every
+    /// capability others hold to them answers `ServerDead`), its signals
+    /// and capabilities are gone (callers waiting on its reply
+    /// capabilities get `ServerDead`). Its threads' stacks and UTCBs are
+    /// reaped with [`State::reap`]; the slot is freed after the last one.
+    pub(crate) fn destroy_component(&mut self, component: ComponentId) -> Result<Option<Switch>, KernelError> {
+        self.authorized_live(component)?;
+        if component == self.actor() {
+            return Err(KernelError::NoAuthority);
+        }
+        for index in 0..MAX_THREADS {
+            let t = &self.threads[index];
+            if t.component == component && !matches!(t.state, ThreadState::Free | ThreadState::Dead) {
+                self.kill_thread(ThreadId(index as u8));
+            }
+        }
+        for index in 0..MAX_OBJECTS {
+            let o = &self.objects[index];
+            if o.live && o.owner == component {
+                self.dissolve_object(ObjectId(index as u8));
+            }
+        }
+        for signal in self.signals.iter_mut() {
+            if signal.used && signal.owner == component {
+                *signal = Signal { generation: signal.generation.wrapping_add(1), ..NO_SIGNAL };
+            }
+        }
+        for slot in 0..CAP_SLOTS {
+            let entry = self.caps[component.index()].remove(CapSel(slot as u32));
+            if let CapEntry::Reply { thread, seq, .. } = entry {
+                self.fail_deferred(thread, seq);
+            }
+            if entry != CapEntry::Empty {
+                self.forget_slot(component, slot);
+            }
+        }
+        let c = &mut self.components[component.index()];
+        c.destroyed = true;
+        c.signals = 0;
+        if c.threads == 0 {
+            self.free_component(component);
+        }
+        // Callers woken with ServerDead may outrank the actor.
+        Ok(self.preempt_if_needed(false))
+    }
+
+    /// Stops a thread that is not running: out of every queue, its calls
+    /// withdrawn, its callers failed, its objects dissolved. It is `Dead`.
+    fn kill_thread(&mut self, thread: ThreadId) {
+        match self.threads[thread.index()].state {
+            ThreadState::Ready => self.ready.remove(thread, self.threads[thread.index()].priority),
+            ThreadState::SendQueued => {
+                if let Some(server) = self.threads[thread.index()].waiting_on.get() {
+                    self.remove_from_sendq(server, thread);
+                }
+            }
+            ThreadState::AwaitingReply => {
+                for t in self.threads.iter_mut() {
+                    if t.reply_to.get() == Some(thread) {
+                        t.reply_to = Link::NONE;
+                    }
+                }
+            }
+            ThreadState::SignalWait => {
+                for signal in self.signals.iter_mut() {
+                    if signal.waiter == Some(thread) {
+                        signal.waiter = None;
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.end_thread(thread);
+        let t = &mut self.threads[thread.index()];
+        t.state = ThreadState::Dead;
+        t.deferred = false;
+    }
+
+    /// What a thread leaves behind when it ends: its callers fail with
+    /// `ServerDead`, the objects it served are dissolved.
+    fn end_thread(&mut self, thread: ThreadId) {
+        if let Some(caller) = self.threads[thread.index()].reply_to.take() {
+            self.fail_caller(caller, TransportError::ServerDead);
+        }
+        while let Some(caller) = self.pop_sendq(thread) {
+            self.fail_caller(caller, TransportError::ServerDead);
+        }
+        for index in 0..MAX_OBJECTS {
+            let o = &self.objects[index];
+            if o.live && o.entrypoint == thread {
+                self.dissolve_object(ObjectId(index as u8));
+            }
+        }
+        self.threads[thread.index()].received_dispatch = None;
     }
 
     // ----- scheduling -----------------------------------------------------
@@ -361,19 +865,80 @@ impl State {
         self.preempt_if_needed(true)
     }
 
-    /// The current thread ends; callers waiting on it fail with
-    /// `ServerDead`.
+    /// The current thread ends: callers waiting on it fail with
+    /// `ServerDead`, the objects it served are dissolved, and it stays
+    /// `Dead` until reaped.
     pub(crate) fn exit_current(&mut self) -> Option<Switch> {
         let me = self.current;
-        if let Some(caller) = self.threads[me.index()].reply_to.take() {
-            self.fail_caller(caller, TransportError::ServerDead);
-        }
-        while let Some(caller) = self.pop_sendq(me) {
-            self.fail_caller(caller, TransportError::ServerDead);
-        }
+        self.end_thread(me);
         self.block_current(ThreadState::Dead)
     }
 
+    // ----- deferred replies -----------------------------------------------
+
+    /// The current thread keeps the reply to the request it serves for
+    /// later: the caller stays blocked, a reply capability in the actor's
+    /// space (counted against its quota) answers it with
+    /// [`State::reply_deferred`], and the server may wait for other
+    /// requests meanwhile (Genode's and seL4's deferred reply).
+    pub(crate) fn defer_reply(&mut self) -> Result<CapSel, KernelError> {
+        let me = self.current;
+        let caller = self.threads[me.index()].reply_to.get().ok_or(KernelError::NoReplyPending)?;
+        let dispatch = self.threads[me.index()].received_dispatch;
+        // The object served, for the reply's receive window.
+        let object = dispatch
+            .and_then(|d| {
+                self.objects.iter().position(|o| o.live && o.dispatch.is_some_and(|x| core::ptr::addr_eq(x.as_ptr(), d.as_ptr())))
+            })
+            .ok_or(KernelError::NoReplyPending)?;
+        let seq = self.threads[caller.index()].reply_seq.wrapping_add(1);
+        let entry = CapEntry::Reply { thread: caller, object: ObjectId(object as u8), seq };
+        let actor = self.actor();
+        let selector = self.insert(actor, entry, Origin::NONE).map_err(|_| KernelError::CapabilitySpaceFull)?;
+        self.threads[me.index()].reply_to = Link::NONE;
+        let c = &mut self.threads[caller.index()];
+        c.reply_seq = seq;
+        c.deferred = true;
+        Ok(selector)
+    }
+
+    /// Sends the message in the current UTCB as the reply a reply
+    /// capability stands for, and drops the capability. The caller runs
+    /// when the scheduler says so.
+    pub(crate) fn reply_deferred(&mut self, selector: CapSel) -> Result<Option<Switch>, KernelError> {
+        let actor = self.actor();
+        let CapEntry::Reply { thread: caller, object, seq } = self.caps[actor.index()].get(selector) else {
+            return Err(KernelError::InvalidCapability);
+        };
+        self.caps[actor.index()].remove(selector);
+        self.forget_slot(actor, selector.0 as usize);
+        let c = &self.threads[caller.index()];
+        if c.state != ThreadState::AwaitingReply || !c.deferred || c.reply_seq != seq {
+            return Err(KernelError::InvalidCapability);
+        }
+        let me = self.current;
+        // SAFETY: the caller is blocked in `call`; its UTCB still holds its
+        // request's label.
+        let label = unsafe { (*self.threads[caller.index()].utcb).label };
+        let window = self.windows[object.index()](label, true);
+        self.deliver_reply(me, caller, window);
+        self.threads[caller.index()].deferred = false;
+        self.make_ready(caller);
+        Ok(self.preempt_if_needed(false))
+    }
+
+    /// A reply capability was dropped or its holder destroyed: the caller
+    /// it stands for gets `ServerDead`.
+    fn fail_deferred(&mut self, thread: ThreadId, seq: u32) {
+        let t = &mut self.threads[thread.index()];
+        if t.state == ThreadState::AwaitingReply && t.deferred && t.reply_seq == seq {
+            t.deferred = false;
+            self.fail_caller(thread, TransportError::ServerDead);
+        }
+    }
+}
+
+impl State {
     // ----- IPC ------------------------------------------------------------
 
     /// The current thread's call was refused: it gets an error reply.
@@ -390,19 +955,37 @@ impl State {
     fn fail_caller(&mut self, caller: ThreadId, error: TransportError) {
         let t = &mut self.threads[caller.index()];
         if matches!(t.state, ThreadState::SendQueued | ThreadState::AwaitingReply) {
+            t.deferred = false;
+            t.waiting_on = Link::NONE;
             // SAFETY: the caller is blocked in `call`; its UTCB is not in use.
             ferrode_ipc::write_error_reply(unsafe { &mut *t.utcb }, error);
             self.make_ready(caller);
         }
     }
 
+    /// Queues `caller` at `server`, behind every caller of its priority or
+    /// higher (so a high-priority client waits for at most one request
+    /// being served, not for every lower one queued before it).
     fn push_sendq(&mut self, server: ThreadId, caller: ThreadId) {
-        self.threads[caller.index()].sendq_next = Link::NONE;
-        match self.threads[server.index()].sendq_tail.get() {
-            Some(tail) => self.threads[tail.index()].sendq_next = Some(caller).into(),
+        let priority = self.threads[caller.index()].priority;
+        let mut previous = Link::NONE;
+        let mut next = self.threads[server.index()].sendq_head;
+        while let Some(t) = next.get() {
+            if self.threads[t.index()].priority < priority {
+                break;
+            }
+            previous = next;
+            next = self.threads[t.index()].sendq_next;
+        }
+        self.threads[caller.index()].sendq_next = next;
+        match previous.get() {
+            Some(p) => self.threads[p.index()].sendq_next = Some(caller).into(),
             None => self.threads[server.index()].sendq_head = Some(caller).into(),
         }
-        self.threads[server.index()].sendq_tail = Some(caller).into();
+        if !next.is_some() {
+            self.threads[server.index()].sendq_tail = Some(caller).into();
+        }
+        self.threads[caller.index()].waiting_on = Some(server).into();
     }
 
     fn pop_sendq(&mut self, server: ThreadId) -> Option<ThreadId> {
@@ -412,71 +995,139 @@ impl State {
         if !next.is_some() {
             self.threads[server.index()].sendq_tail = Link::NONE;
         }
+        self.threads[head.index()].waiting_on = Link::NONE;
         Some(head)
     }
 
-    /// Translates `selector` of component `from` into component `to`.
-    fn translate(&mut self, from: ComponentId, selector: CapSel, to: ComponentId) -> Result<CapSel, TransportError> {
-        if selector == CapSel::INVALID {
-            return Ok(CapSel::INVALID);
+    fn remove_from_sendq(&mut self, server: ThreadId, caller: ThreadId) {
+        let mut previous = Link::NONE;
+        let mut at = self.threads[server.index()].sendq_head;
+        while let Some(t) = at.get() {
+            let next = self.threads[t.index()].sendq_next;
+            if t == caller {
+                match previous.get() {
+                    Some(p) => self.threads[p.index()].sendq_next = next,
+                    None => self.threads[server.index()].sendq_head = next,
+                }
+                if !next.is_some() {
+                    self.threads[server.index()].sendq_tail = previous;
+                }
+                self.threads[caller.index()].waiting_on = Link::NONE;
+                return;
+            }
+            previous = at;
+            at = next;
         }
-        if from == to {
-            return match self.caps[from.index()].get(selector) {
-                CapEntry::Empty => Err(TransportError::InvalidCapability),
-                _ => Ok(selector),
+    }
+
+    /// Whether a call from `caller` to `server` would wait for itself:
+    /// the server is the caller, or is blocked (serving or queued) on a
+    /// chain of calls that leads back to it.
+    fn would_deadlock(&self, caller: ThreadId, server: ThreadId) -> bool {
+        let mut at = server;
+        for _ in 0..MAX_THREADS {
+            if at == caller {
+                return true;
+            }
+            let next = match self.threads[at.index()].state {
+                ThreadState::SendQueued => self.threads[at.index()].waiting_on.get(),
+                // Whoever serves it (a deferred reply has no thread).
+                ThreadState::AwaitingReply => {
+                    self.threads.iter().position(|t| t.reply_to.get() == Some(at)).map(|i| ThreadId(i as u8))
+                }
+                _ => None,
             };
+            match next {
+                Some(next) => at = next,
+                None => return false,
+            }
         }
-        let entry = self.caps[from.index()].get(selector);
-        if entry == CapEntry::Empty {
-            return Err(TransportError::InvalidCapability);
+        false
+    }
+
+    /// Checks that the capabilities of `from`'s message can all go to `to`
+    /// (at most `window` of them, each valid, room within `to`'s quota)
+    /// before anything changes.
+    fn check_caps(&self, from: ThreadId, to: ThreadId, caps: usize, window: usize) -> Result<(), TransportError> {
+        if caps > window {
+            return Err(TransportError::TooManyCapabilities);
         }
-        self.caps[to.index()].insert(entry).ok_or(TransportError::CapabilitySpaceFull)
+        let source_component = self.threads[from.index()].component;
+        let target_component = self.threads[to.index()].component;
+        // SAFETY: the sender's UTCB; its owner is the current thread or
+        // blocked; the counts were checked against the UTCB.
+        let selectors = unsafe { (*self.threads[from.index()].utcb).caps };
+        let mut new = [CapEntry::Empty; MSG_CAPS];
+        let mut needed = 0;
+        for selector in &selectors[..caps] {
+            if *selector == CapSel::INVALID {
+                continue;
+            }
+            let entry = self.caps[source_component.index()].get(*selector);
+            let entry = self.copy_for(entry, target_component)?;
+            if matches!(entry, CapEntry::Revoked) {
+                return Err(TransportError::InvalidCapability);
+            }
+            if !self.caps[target_component.index()].slots.contains(&entry) && !new[..needed].contains(&entry) {
+                new[needed] = entry;
+                needed += 1;
+            }
+        }
+        if needed > self.free_slots(target_component) { Err(TransportError::CapabilitySpaceFull) } else { Ok(()) }
+    }
+
+    /// Translates the checked capabilities into `to`'s space (cannot fail
+    /// after [`State::check_caps`]).
+    fn commit_caps(&mut self, from: ThreadId, to: ThreadId, caps: usize) {
+        let source_component = self.threads[from.index()].component;
+        let target_component = self.threads[to.index()].component;
+        for index in 0..caps {
+            // SAFETY: as in `check_caps`; the pointers are re-read each time
+            // so no reference lives across `insert`'s borrow of `self`.
+            let selector = unsafe { (*self.threads[from.index()].utcb).caps[index] };
+            let translated = if selector == CapSel::INVALID {
+                CapSel::INVALID
+            } else {
+                let entry = self.caps[source_component.index()].get(selector);
+                match self.copy_for(entry, target_component) {
+                    Ok(entry) => self
+                        .insert(target_component, entry, Origin::of(source_component, selector))
+                        .unwrap_or(CapSel::INVALID),
+                    Err(_) => CapSel::INVALID,
+                }
+            };
+            // SAFETY: as above.
+            unsafe { (*self.threads[to.index()].utcb).caps[index] = translated };
+        }
+        // SAFETY: as above.
+        unsafe { (*self.threads[to.index()].utcb).cap_count = caps as u32 };
     }
 
     /// The kernel copy: exactly the used words of `from`'s UTCB into `to`'s,
-    /// capabilities translated between their components.
+    /// capabilities (at most `window`) translated between their
+    /// components. On `Err` nothing changed but the receiver's UTCB
+    /// contents, which mean nothing until a delivery succeeds.
     #[inline(always)]
-    fn transfer(&mut self, from: ThreadId, to: ThreadId, delivery: Delivery) -> Result<(), TransportError> {
+    fn transfer(&mut self, from: ThreadId, to: ThreadId, delivery: Delivery, window: usize) -> Result<(), TransportError> {
         let source = self.threads[from.index()].utcb;
         let target = self.threads[to.index()].utcb;
         // SAFETY: every thread's UTCB pointer comes from a `&'static mut
         // Utcb` handed to the kernel at spawn; `from` and `to` are distinct
         // threads, so the two UTCBs are distinct; their owners are blocked
         // or are the current thread inside this kernel call.
-        let (source, target) = unsafe { (&*source, &mut *target) };
-        let words = source.word_count as usize;
-        let caps = source.cap_count as usize;
+        let (words, caps) = unsafe { ((*source).word_count as usize, (*source).cap_count as usize) };
         if words > MSG_WORDS || caps > MSG_CAPS {
             return Err(TransportError::WrongLength);
         }
-        target.label = source.label;
-        target.badge = delivery.badge();
-        target.word_count = source.word_count;
-        target.error = delivery.error(source);
-        copy_words(&source.words[..words], &mut target.words[..words]);
-        target.cap_count = 0;
-        if caps == 0 {
-            return Ok(());
+        if caps != 0 {
+            self.check_caps(from, to, caps, window)?;
         }
-        self.transfer_caps(from, to, caps)
-    }
-
-    /// The capability part of [`State::transfer`] (kept out of line: most
-    /// messages carry none).
-    #[inline(never)]
-    fn transfer_caps(&mut self, from: ThreadId, to: ThreadId, caps: usize) -> Result<(), TransportError> {
-        let source_component = self.threads[from.index()].component;
-        let target_component = self.threads[to.index()].component;
-        for index in 0..caps {
-            // SAFETY: as in `transfer`; the pointers are re-read each time so
-            // no reference lives across `translate`'s borrow of `self`.
-            let selector = unsafe { (*self.threads[from.index()].utcb).caps[index] };
-            let translated = self.translate(source_component, selector, target_component)?;
-            // SAFETY: as above.
-            unsafe { (*self.threads[to.index()].utcb).caps[index] = translated };
+        // SAFETY: as above; no other reference to either UTCB is live.
+        let (source, target) = unsafe { (&*source, &mut *target) };
+        copy_message(source, target, words, delivery);
+        if caps != 0 {
+            self.commit_caps(from, to, caps);
         }
-        // SAFETY: as above.
-        unsafe { (*self.threads[to.index()].utcb).cap_count = caps as u32 };
         Ok(())
     }
 
@@ -497,12 +1148,6 @@ impl State {
         &self.threads[id.index() & (MAX_THREADS - 1)]
     }
 
-    /// The running thread.
-    #[inline(always)]
-    pub(crate) fn current_thread(&self) -> &Thread {
-        self.thread(self.current)
-    }
-
     #[inline(always)]
     fn thread_mut(&mut self, id: ThreadId) -> &mut Thread {
         &mut self.threads[id.index() & (MAX_THREADS - 1)]
@@ -514,17 +1159,19 @@ impl State {
     #[inline(always)]
     pub(crate) fn call(&mut self, selector: CapSel) -> Result<Option<Switch>, TransportError> {
         match self.call_fast(selector) {
-            Some(result) => result.map(Some),
+            Some(switch) => Ok(Some(switch)),
             None => self.call_slow(selector),
         }
     }
 
-    /// The common call: a live object whose entrypoint waits. Copies the
-    /// request (translating its capabilities, if any) and switches
-    /// straight to the server; `None` (with nothing changed) leaves every
-    /// other case to [`State::call_slow`], which handles it completely.
+    /// The common call: a message without capabilities to a live object
+    /// whose entrypoint waits. Copies the request and switches straight to
+    /// the server (the priority rule makes it the best thread to run);
+    /// `None` (with nothing changed) leaves every other case to
+    /// [`State::call_slow`], which handles it completely. The hand-written
+    /// fast paths do exactly this.
     #[inline(always)]
-    fn call_fast(&mut self, selector: CapSel) -> Option<Result<Switch, TransportError>> {
+    fn call_fast(&mut self, selector: CapSel) -> Option<Switch> {
         let caller = self.current;
         let t = self.thread(caller);
         let component = t.component;
@@ -550,53 +1197,60 @@ impl State {
         // server waits, the caller runs), so the UTCBs are distinct.
         let (source, destination) = unsafe { (&*source, &mut *destination) };
         let words = source.word_count as usize;
-        let caps = source.cap_count as usize;
-        if words > MSG_WORDS || caps > MSG_CAPS {
+        if source.cap_count != 0 || words > MSG_WORDS {
             return None;
         }
         copy_message(source, destination, words, Delivery::Request { badge: object.index() });
-        if caps != 0
-            && let Err(error) = self.transfer_caps(caller, server, caps)
-        {
-            return Some(Err(error));
-        }
         let s = self.thread_mut(server);
         s.reply_to = Some(caller).into();
         s.received_dispatch = dispatch;
         s.state = ThreadState::Running;
         self.thread_mut(caller).state = ThreadState::AwaitingReply;
         self.current = server;
-        Some(Ok(Switch { from: caller, to: server }))
+        Some(Switch { from: caller, to: server })
     }
 
     /// Every call the fast path does not take: capability transfer, busy
-    /// servers (queueing), and all the failures.
+    /// servers (queueing), self-calls and cycles, and all the failures.
     #[inline(never)]
     fn call_slow(&mut self, selector: CapSel) -> Result<Option<Switch>, TransportError> {
         let caller = self.current;
         let component = self.threads[caller.index()].component;
-        let CapEntry::Object { object, generation } = self.caps[component.index()].get(selector) else {
-            return Err(TransportError::InvalidCapability);
+        let entry = self.caps[component.index()].get(selector);
+        let (object, generation) = match entry {
+            CapEntry::Object { object, generation } => (object, generation),
+            CapEntry::Revoked => return Err(TransportError::ServerDead),
+            _ => return Err(TransportError::InvalidCapability),
         };
         let target = &self.objects[object.index()];
         if !target.live || target.generation != generation {
             return Err(TransportError::ServerDead);
         }
         let server = target.entrypoint;
+        // SAFETY: the caller's UTCB is its own; checked here so a malformed
+        // request fails now rather than at delivery.
+        let (words, caps, label) = unsafe {
+            let utcb = &*self.threads[caller.index()].utcb;
+            (utcb.word_count as usize, utcb.cap_count as usize, utcb.label)
+        };
+        if words > MSG_WORDS || caps > MSG_CAPS {
+            return Err(TransportError::WrongLength);
+        }
+        if caps > self.windows[object.index()](label, false) {
+            return Err(TransportError::TooManyCapabilities);
+        }
+        if self.would_deadlock(caller, server) {
+            return Err(TransportError::Deadlock);
+        }
         match self.threads[server.index()].state {
             ThreadState::Waiting => {
-                self.transfer(caller, server, Delivery::Request { badge: object.index() })?;
+                let window = self.windows[object.index()](label, false);
+                self.transfer(caller, server, Delivery::Request { badge: object.index() }, window)?;
                 self.start_serving(server, caller, object);
                 Ok(Some(self.run(caller, server)))
             }
             ThreadState::Dead | ThreadState::Free => Err(TransportError::ServerDead),
             _ => {
-                // SAFETY: the caller's UTCB is its own; checked here so a
-                // malformed request fails now rather than at delivery.
-                let utcb = unsafe { &*self.threads[caller.index()].utcb };
-                if utcb.word_count as usize > MSG_WORDS || utcb.cap_count as usize > MSG_CAPS {
-                    return Err(TransportError::WrongLength);
-                }
                 // Delivery happens later: remember which object (and which
                 // generation of it) was called, to refuse it if revoked.
                 self.threads[caller.index()].call_object = (object, generation);
@@ -617,7 +1271,10 @@ impl State {
                 self.fail_caller(caller, TransportError::ServerDead);
                 continue;
             }
-            if let Err(error) = self.transfer(caller, server, Delivery::Request { badge: object.index() }) {
+            // SAFETY: the caller is blocked; its UTCB holds its request.
+            let label = unsafe { (*self.threads[caller.index()].utcb).label };
+            let window = self.windows[object.index()](label, false);
+            if let Err(error) = self.transfer(caller, server, Delivery::Request { badge: object.index() }, window) {
                 self.fail_caller(caller, error);
                 continue;
             }
@@ -636,10 +1293,11 @@ impl State {
         self.reply_and_wait_slow(reply)
     }
 
-    /// The common reply: to a caller that is the best thread to run, with
-    /// no other request queued. Copies the reply (translating capabilities)
-    /// and switches straight back; `None` (with nothing changed)
-    /// leaves the rest to [`State::reply_and_wait_slow`].
+    /// The common reply: without capabilities, to a caller that is the
+    /// best thread to run, with no other request queued. Copies the reply
+    /// and switches straight back; `None` (with nothing changed) leaves the
+    /// rest to [`State::reply_and_wait_slow`]. The hand-written fast paths
+    /// do exactly this.
     #[inline(always)]
     fn reply_fast(&mut self) -> Option<Switch> {
         let server = self.current;
@@ -657,37 +1315,39 @@ impl State {
         // SAFETY: as in `call_fast`: distinct threads' `&'static mut` UTCBs.
         let (source, destination) = unsafe { (&*source, &mut *destination) };
         let words = source.word_count as usize;
-        let caps = source.cap_count as usize;
-        if words > MSG_WORDS || caps > MSG_CAPS {
+        if source.cap_count != 0 || words > MSG_WORDS {
             return None;
         }
         copy_message(source, destination, words, Delivery::Reply);
-        if caps != 0
-            && let Err(error) = self.transfer_caps(server, caller, caps)
-        {
-            // The reply cannot be delivered as sent: the caller learns why.
-            // SAFETY: the caller is blocked in `call`; its UTCB is not in use.
-            ferrode_ipc::write_error_reply(unsafe { &mut *self.thread(caller).utcb }, error);
-        }
         let s = self.thread_mut(server);
         s.reply_to = Link::NONE;
-        s.received_dispatch = None;
         s.state = ThreadState::Waiting;
         self.thread_mut(caller).state = ThreadState::Running;
         self.current = caller;
         Some(Switch { from: server, to: caller })
     }
 
+    /// The reply window of the request `server` serves for `caller`: what
+    /// the called method's reply may carry.
+    fn reply_window(&self, server: ThreadId, caller: ThreadId) -> usize {
+        let Some(dispatch) = self.threads[server.index()].received_dispatch else { return 0 };
+        let Some(object) =
+            self.objects.iter().position(|o| o.live && o.dispatch.is_some_and(|d| core::ptr::addr_eq(d.as_ptr(), dispatch.as_ptr())))
+        else {
+            return 0;
+        };
+        // SAFETY: the caller is blocked in `call`; its UTCB still holds its
+        // request's label.
+        let label = unsafe { (*self.threads[caller.index()].utcb).label };
+        self.windows[object](label, true)
+    }
+
     /// Copies the reply to `caller`; if it cannot be delivered as sent, the
     /// caller is told why instead of getting half a message.
-    #[inline(always)]
-    fn deliver_reply(&mut self, server: ThreadId, caller: ThreadId) {
-        if let Err(error) = self.transfer(server, caller, Delivery::Reply) {
+    fn deliver_reply(&mut self, server: ThreadId, caller: ThreadId, window: usize) {
+        if let Err(error) = self.transfer(server, caller, Delivery::Reply, window) {
             // SAFETY: the caller is blocked; its UTCB is not in use.
-            let utcb = unsafe { &mut *self.threads[caller.index()].utcb };
-            utcb.word_count = 0;
-            utcb.cap_count = 0;
-            utcb.error = error.code();
+            ferrode_ipc::write_error_reply(unsafe { &mut *self.threads[caller.index()].utcb }, error);
         }
     }
 
@@ -695,15 +1355,17 @@ impl State {
     fn reply_and_wait_slow(&mut self, reply: bool) -> Option<Switch> {
         let server = self.current;
         let mut replied = None;
-        if let Some(caller) = self.threads[server.index()].reply_to.take() {
+        if let Some(caller) = self.threads[server.index()].reply_to.get() {
             if reply && self.threads[caller.index()].state == ThreadState::AwaitingReply {
-                self.deliver_reply(server, caller);
+                let window = self.reply_window(server, caller);
+                self.threads[server.index()].reply_to = Link::NONE;
+                self.deliver_reply(server, caller, window);
                 replied = Some(caller);
             } else {
+                self.threads[server.index()].reply_to = Link::NONE;
                 self.fail_caller(caller, TransportError::ServerDead);
             }
         }
-        self.threads[server.index()].received_dispatch = None;
         if self.receive_queued() {
             if let Some(caller) = replied {
                 self.make_ready(caller);
@@ -726,17 +1388,19 @@ impl State {
 
     // ----- signals --------------------------------------------------------
 
-    fn signal_of(&self, selector: CapSel) -> Option<SignalId> {
-        let component = self.threads[self.current.index()].component;
-        match self.caps[component.index()].get(selector) {
-            CapEntry::Signal(signal) => Some(signal),
-            _ => None,
-        }
+    /// The signal `selector` designates in the actor's space, and whether
+    /// the capability carries the wait right.
+    fn signal_of(&self, selector: CapSel) -> Option<(SignalId, bool)> {
+        let CapEntry::Signal { signal, wait, generation } = self.caps[self.actor().index()].get(selector) else {
+            return None;
+        };
+        let s = &self.signals[signal.index()];
+        (s.used && s.generation == generation).then_some((signal, wait))
     }
 
     /// Submits the signal `selector` designates in the current component.
     pub(crate) fn submit(&mut self, selector: CapSel) -> Result<Option<Switch>, TransportError> {
-        let signal = self.signal_of(selector).ok_or(TransportError::InvalidCapability)?;
+        let (signal, _) = self.signal_of(selector).ok_or(TransportError::InvalidCapability)?;
         Ok(self.submit_signal(signal))
     }
 
@@ -783,9 +1447,14 @@ impl State {
     }
 
     /// Waits for the signal `selector` designates; the count is delivered
-    /// in the thread's `signal_count` (at once if already pending).
+    /// in the thread's `signal_count` (at once if already pending). Only a
+    /// capability with the wait right (the owner's) may wait:
+    /// [`TransportError::InvalidCapability`] otherwise.
     pub(crate) fn wait_signal(&mut self, selector: CapSel) -> Result<Option<Switch>, TransportError> {
-        let signal = self.signal_of(selector).ok_or(TransportError::InvalidCapability)?;
+        let (signal, wait) = self.signal_of(selector).ok_or(TransportError::InvalidCapability)?;
+        if !wait {
+            return Err(TransportError::InvalidCapability);
+        }
         let me = self.current;
         let slot = &mut self.signals[signal.index()];
         if slot.count > 0 {
@@ -798,6 +1467,24 @@ impl State {
         }
         slot.waiter = Some(me);
         Ok(self.block_current(ThreadState::SignalWait))
+    }
+
+    // ----- stacks -----------------------------------------------------------
+
+    /// Whether `thread`'s stack guard is intact (always, for a thread whose
+    /// stack the kernel did not allocate).
+    pub(crate) fn stack_intact(&self, thread: ThreadId) -> bool {
+        let t = &self.threads[thread.index()];
+        if t.stack_base == 0 {
+            return true;
+        }
+        let align = core::mem::align_of::<usize>();
+        let guard = (t.stack_base + align - 1) & !(align - 1);
+        // SAFETY: the lowest aligned word of the thread's own stack,
+        // written by the kernel at spawn (`MIN_STACK` leaves room for it);
+        // read with a volatile load because the thread writes it only by
+        // overflowing.
+        unsafe { core::ptr::read_volatile(guard as *const usize) == STACK_GUARD }
     }
 }
 

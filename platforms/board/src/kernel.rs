@@ -35,6 +35,10 @@ unsafe impl Arch for Cpu {
         arch::wait_for_interrupt();
     }
 
+    fn stack_overflow(thread: &'static str) -> ! {
+        crate::report::stack_overflow(thread)
+    }
+
     const IPC_FAST_PATH: bool = arch::IPC_FAST_PATH;
 
     #[inline(always)]
@@ -90,10 +94,12 @@ pub type BoardEntrypoint = Entrypoint<Cpu>;
 
 static MAIN_UTCB: ConstStaticCell<ipc::Utcb> = ConstStaticCell::new(ipc::Utcb::new());
 static IDLE_UTCB: ConstStaticCell<ipc::Utcb> = ConstStaticCell::new(ipc::Utcb::new());
-static IDLE_STACK: ConstStaticCell<[u8; 1024]> = ConstStaticCell::new([0; 1024]);
+static IDLE_STACK: ConstStaticCell<[u8; MIN_STACK]> = ConstStaticCell::new([0; MIN_STACK]);
 
 /// Makes the boot thread the first thread (priority `priority`) of the
-/// root component, starts the idle thread, and starts time slicing: the
+/// root component (which gets every quota, and `priority` as its place in
+/// the priority rule: it may hold capabilities to servers at `priority` or
+/// above), starts the idle thread, and starts time slicing: the
 /// board's periodic tick drives round-robin within a priority, and threads
 /// woken by interrupts run as soon as the interrupt is done. Call once,
 /// first.

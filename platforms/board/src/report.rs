@@ -44,3 +44,11 @@ fn ferrode_fault(fault: &dyn fmt::Display) -> ! {
     println!("FAULT: {}", fault);
     exit(exit_code::FAULT)
 }
+
+/// A thread overwrote its stack guard (the kernel found it at a switch or
+/// a tick): reported like a CPU fault, naming the thread.
+#[cfg_attr(not(feature = "kernel"), allow(dead_code, reason = "the kernel reports through it"))]
+pub(crate) fn stack_overflow(thread: &str) -> ! {
+    println!("FAULT: stack overflow in thread '{}' (its stack guard was overwritten)", thread);
+    exit(exit_code::FAULT)
+}

@@ -50,6 +50,10 @@ macro_rules! ipc_fast_path {
     .if {cap_shift} != 3
     .error "Ferrode IPC fast path: capability slots must be 8 bytes"
     .endif
+    // The dispatcher pair moves with ldrd/strd (word-aligned, 8-bit offsets).
+    .if ({object_dispatch} - {object_generation}) > 255 || {thread_received} > 255 || ({thread_received} & 3) || ({object_dispatch} & 3)
+    .error "Ferrode IPC fast path: dispatcher fields beyond ldrd/strd reach"
+    .endif
     // reply_to and sendq_head are read as one halfword (immediate <= 255).
     .if {thread_sendq_head} != {thread_reply_to} + 1 || ({thread_reply_to} & 1) || {thread_reply_to} > 255
     .error "Ferrode IPC fast path: reply_to and sendq_head must share an aligned halfword"
@@ -80,29 +84,27 @@ macro_rules! ipc_fast_path {
     ldrb r3, [r6, #{cap_tag}]
     cmp r3, #{cap_tag_object}
     bne 9f
-    ldrb r7, [r6, #{cap_object}]                // r7 = object id (the badge)
-    ldr r3, [r6, #{cap_generation}]
-    add r6, r0, r7, lsl #{object_shift}         // r6 = object
-    ldr r8, [r6, #{object_generation}]
-    cmp r8, r3                                  // dissolved since?
+    ldrb r3, [r6, #{cap_object}]                // r3 = object id (the badge)
+    ldr r7, [r6, #{cap_generation}]
+    add r6, r0, #{object_generation}            // object 0 (an immediate: the
+    add r6, r6, r3, lsl #{object_shift}         // assembler says if not); r6 = object
+    ldr r8, [r6]                                // its generation
+    cmp r8, r7                                  // dissolved since?
     bne 9f
-    ldrb r8, [r6, #{object_entrypoint}]         // r8 = server id
+    ldrb r8, [r6, #{object_entrypoint} - {object_generation}] // r8 = server id
     add r9, r0, r8, lsl #{thread_shift}         // r9 = server
-    ldrb r3, [r9, #{thread_state}]
-    cmp r3, #{state_waiting}
+    ldrb r11, [r9, #{thread_state}]
+    cmp r11, #{state_waiting}
     bne 9f
     ldr r11, [r9, #{thread_utcb}]               // r11 = server's UTCB
     // Committed: from here on the call goes through. (Until here r0 and
     // r1 hold the arguments the fall-back needs.)
-    mov r3, r7
     stm r11, {{r2, r3, r5, r12}}                // label, badge, words, no capabilities
     str r12, [r11, #{u_error}]                  // a request carries no error code
     strb r8, [r0, #{current}]
     strb lr, [r9, #{thread_reply_to}]
-    ldr r0, [r6, #{object_dispatch}]
-    ldr r1, [r6, #{object_dispatch} + 4]
-    str r0, [r9, #{thread_received}]
-    str r1, [r9, #{thread_received} + 4]
+    ldrd r0, r1, [r6, #{object_dispatch} - {object_generation}]
+    strd r0, r1, [r9, #{thread_received}]
     mov r0, #{state_running}
     strb r0, [r9, #{thread_state}]
     mov r0, #{state_awaiting_reply}
@@ -143,9 +145,8 @@ macro_rules! ipc_fast_path {
     lsrs r3, r3, r2                             // a ready thread outranks the caller
     bne 9f
     ldr r11, [r4, #{thread_utcb}]               // r11 = caller's UTCB
-    // Committed.
-    mov r2, #0
-    stm r11, {{r1, r2, r5, r6, r12}}            // label, badge 0, words, no capabilities, error
+    // Committed. (r3 is 0: the test above.)
+    stm r11, {{r1, r3, r5, r6, r12}}            // label, badge 0, words, no capabilities, error
     strb lr, [r0, #{current}]
     // The server's received dispatcher goes stale here; every delivery
     // writes it before the server runs again.

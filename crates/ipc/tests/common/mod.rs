@@ -13,11 +13,7 @@ ferrode_ipc::marshal! {
     }
 }
 
-impl From<TransportError> for CalcError {
-    fn from(error: TransportError) -> Self {
-        Self::Transport(error)
-    }
-}
+ferrode_ipc::rpc_error!(CalcError::Transport);
 
 ferrode_ipc::interface! {
     /// The base interface.
@@ -80,6 +76,11 @@ impl Calculator for CalculatorServer {
     }
 
     fn divide(&mut self, a: i64, b: i64) -> Result<i64, CalcError> {
+        if b == i64::MIN {
+            // Stands for a server whose own nested call failed and which
+            // passes that error on.
+            return Err(CalcError::Transport(TransportError::ServerDead));
+        }
         a.checked_div(b).ok_or(CalcError::DivideByZero)
     }
 

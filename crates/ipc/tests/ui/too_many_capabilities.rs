@@ -7,11 +7,7 @@ ferrode_ipc::marshal! {
     pub enum Error { Transport(TransportError) }
 }
 
-impl From<TransportError> for Error {
-    fn from(error: TransportError) -> Self {
-        Self::Transport(error)
-    }
-}
+ferrode_ipc::rpc_error!(Error::Transport);
 
 ferrode_ipc::interface! {
     pub trait Registry {
