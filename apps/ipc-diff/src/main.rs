@@ -19,7 +19,7 @@
 //! The live kernel is not started. Prints a summary line and exits 0 only
 //! with no mismatch and enough calls and replies taken by the fast path
 //! (so it cannot pass without testing it). Arguments: the first seed
-//! (default 1) and the number of seeds (default 400), to reproduce a
+//! (default 1) and the number of seeds (default 1000), to reproduce a
 //! reported mismatch.
 #![no_std]
 #![no_main]
@@ -34,10 +34,10 @@ use ferrode_kernel::{ConstStaticCell, IPC_LAYOUT, MAX_THREADS};
 ferrode_board::entry!(main);
 
 /// Random systems built, and calls plus replies run in each.
-const SEEDS: u64 = 400;
+const SEEDS: u64 = 1000;
 const OPS_PER_SEED: u32 = 40;
 /// The fewest calls, and the fewest replies, the fast path must take.
-const MIN_FAST: u32 = 500;
+const MIN_FAST: u32 = 1200;
 
 arch::ipc_fast_path!(layout = IPC_LAYOUT, call_slow = call_fell_back, reply_slow = reply_fell_back, prefix = "diff_");
 

@@ -237,21 +237,56 @@ impl Side {
     }
 }
 
-/// The stand-in for the objects' dispatchers: never called, only their
-/// addresses are compared (distinct statics, so distinct addresses).
-struct Unused(#[allow(dead_code, reason = "gives each dispatcher its own address")] u8);
+/// Stand-ins for the objects' dispatchers, never called: only the
+/// dispatcher pointers (address and vtable, two words the fast paths copy)
+/// are compared. Distinct statics have distinct addresses, and the two
+/// types (of different sizes, so their vtables cannot be merged) have
+/// distinct vtables, so a fast path that copies only one of the two words
+/// leaves a difference.
+struct Even(#[allow(dead_code, reason = "gives each stand-in its address and size")] u8);
+struct Odd(#[allow(dead_code, reason = "as for `Even`")] u16);
 
-impl Dispatch for Unused {
+impl Dispatch for Even {
     fn dispatch(&mut self, _: &mut Utcb) {
         unreachable!("the differential test dispatches nothing");
     }
 }
 
-static DISPATCHERS: [Unused; MAX_OBJECTS] = [const { Unused(0) }; MAX_OBJECTS];
+impl Dispatch for Odd {
+    fn dispatch(&mut self, _: &mut Utcb) {
+        unreachable!("the differential test dispatches nothing");
+    }
+}
 
+static EVEN: [Even; MAX_OBJECTS / 2] = [const { Even(0) }; MAX_OBJECTS / 2];
+static ODD: [Odd; MAX_OBJECTS / 2] = [const { Odd(0) }; MAX_OBJECTS / 2];
+
+/// Stand-in `index` (modulo [`MAX_OBJECTS`]). Never dereferenced: the
+/// kernel state only stores and copies it.
 fn dispatcher(index: usize) -> NonNull<dyn Dispatch> {
-    // Never dereferenced: the kernel state only stores and copies it.
-    NonNull::from(&DISPATCHERS[index % MAX_OBJECTS])
+    let index = index % MAX_OBJECTS;
+    if index.is_multiple_of(2) { NonNull::from(&EVEN[index / 2]) } else { NonNull::from(&ODD[index / 2]) }
+}
+
+/// Whether two dispatchers are the same object through the same vtable.
+fn same_dispatch(a: Option<NonNull<dyn Dispatch>>, b: Option<NonNull<dyn Dispatch>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => core::ptr::eq(a.as_ptr(), b.as_ptr()),
+        _ => false,
+    }
+}
+
+/// A dispatcher as one number, for the report: 0 for none, 1 + the index
+/// of the stand-in it is, `usize::MAX` for anything else (a torn pointer).
+fn dispatch_code(dispatch: Option<NonNull<dyn Dispatch>>) -> usize {
+    let Some(pointer) = dispatch else { return 0 };
+    (0..MAX_OBJECTS).find(|&index| same_dispatch(Some(pointer), Some(dispatcher(index)))).map_or(usize::MAX, |index| index + 1)
+}
+
+/// Compares two dispatchers (both words).
+fn differ_dispatch(field: &'static str, index: usize, rust: Option<NonNull<dyn Dispatch>>, fast: Option<NonNull<dyn Dispatch>>) -> Result<(), Difference> {
+    if same_dispatch(rust, fast) { Ok(()) } else { Err(Difference { field, index, rust: dispatch_code(rust), fast: dispatch_code(fast) }) }
 }
 
 /// xorshift64*: small, no_std, and the same sequence on every target.
@@ -739,7 +774,7 @@ impl Diff {
             && outcome != Outcome::FellBack
         {
             let (rust, fast) = (&self.rust.state.threads[from.index()], &self.fast.state.threads[from.index()]);
-            self.stats.stale_dispatch += u32::from(dispatch_address(rust.received_dispatch) != dispatch_address(fast.received_dispatch));
+            self.stats.stale_dispatch += u32::from(!same_dispatch(rust.received_dispatch, fast.received_dispatch));
         }
         Ok(())
     }
@@ -766,14 +801,14 @@ impl Diff {
             differ("thread name", index, rt.name.as_ptr() as usize, ft.name.as_ptr() as usize)?;
             differ("thread signal_count", index, rt.signal_count as usize, ft.signal_count as usize)?;
             if rt.state != ThreadState::Waiting {
-                differ("thread received_dispatch", index, dispatch_address(rt.received_dispatch), dispatch_address(ft.received_dispatch))?;
+                differ_dispatch("thread received_dispatch (stand-in + 1)", index, rt.received_dispatch, ft.received_dispatch)?;
             }
         }
         for (index, (ro, fo)) in rs.objects.iter().zip(&fs.objects).enumerate() {
             differ("object generation", index, ro.generation as usize, fo.generation as usize)?;
             differ("object live", index, ro.live.into(), fo.live.into())?;
             differ("object entrypoint", index, ro.entrypoint.index(), fo.entrypoint.index())?;
-            differ("object dispatch", index, dispatch_address(ro.dispatch), dispatch_address(fo.dispatch))?;
+            differ_dispatch("object dispatch (stand-in + 1)", index, ro.dispatch, fo.dispatch)?;
         }
         for (component, (rc, fc)) in rs.caps.iter().zip(&fs.caps).enumerate() {
             for (slot, (re, fe)) in rc.slots.iter().zip(&fc.slots).enumerate() {
@@ -855,10 +890,6 @@ fn link(link: Link) -> usize {
     link.raw().into()
 }
 
-fn dispatch_address(dispatch: Option<NonNull<dyn Dispatch>>) -> usize {
-    dispatch.map_or(0, |d| d.cast::<u8>().as_ptr() as usize)
-}
-
 /// A capability slot as one number, for the report: tag, object or
 /// signal, and the generation's low half.
 fn cap_code(entry: &CapEntry) -> usize {
@@ -888,9 +919,10 @@ mod tests {
         Badge,
         /// Never takes anything.
         AlwaysFallsBack,
-        /// Writes a stray byte into the waiting server's sp slot... of
-        /// another thread.
+        /// Writes into another thread's saved stack pointer.
         StraySp,
+        /// Copies the dispatcher's address but not its vtable.
+        TornDispatch,
     }
 
     impl Model {
@@ -910,6 +942,19 @@ mod tests {
             if self.bug == Some(Bug::Badge) && call {
                 // SAFETY: the server's UTCB, one of the harness's.
                 unsafe { (*state.threads[switch.to.index()].utcb).badge += 1 };
+            }
+            if self.bug == Some(Bug::TornDispatch) && call {
+                let server = &mut state.threads[switch.to.index()];
+                if let Some(dispatch) = server.received_dispatch {
+                    // The same address through the other stand-in type's
+                    // vtable (never dereferenced).
+                    let torn: NonNull<dyn Dispatch> = if dispatch_code(Some(dispatch)) % 2 == 1 {
+                        dispatch.cast::<Odd>()
+                    } else {
+                        dispatch.cast::<Even>()
+                    };
+                    server.received_dispatch = Some(torn);
+                }
             }
             if self.bug == Some(Bug::StraySp) {
                 let other = (switch.to.index() + 1) % MAX_THREADS;
@@ -973,6 +1018,13 @@ mod tests {
     fn a_stray_write_to_another_thread_is_found() {
         let (result, _) = run(Some(Bug::StraySp));
         assert_eq!(result.unwrap_err().field, "thread saved sp");
+    }
+
+    #[test]
+    fn a_dispatcher_copied_by_halves_is_found() {
+        let (result, _) = run(Some(Bug::TornDispatch));
+        let mismatch = result.unwrap_err();
+        assert_eq!((mismatch.field, mismatch.fast), ("thread received_dispatch (stand-in + 1)", usize::MAX), "{mismatch}");
     }
 
     #[test]
