@@ -44,8 +44,6 @@
 
 mod arch;
 mod capspace;
-#[doc(hidden)]
-pub mod diff;
 mod entrypoint;
 mod error;
 mod ids;
@@ -56,13 +54,14 @@ mod state;
 
 pub use arch::{Arch, ThreadEntry};
 pub use capspace::CapEntry;
-pub use entrypoint::{Entrypoint, KernelTransport};
+pub use entrypoint::{DeferredReply, Entrypoint, KernelTransport, defer_reply};
 pub use error::KernelError;
 pub use ids::{ComponentId, ObjectId, SignalId, ThreadId};
 pub use kernel::Kernel;
 pub use layout::{IPC_LAYOUT, IpcLayout};
+pub use kernel::MIN_STACK;
 pub use state::{
-    MAX_COMPONENTS, MAX_OBJECTS, MAX_SIGNALS, MAX_THREADS, CAP_SLOTS, PRIORITIES, ThreadState,
+    MAX_COMPONENTS, MAX_OBJECTS, MAX_SIGNALS, MAX_THREADS, CAP_SLOTS, PRIORITIES, Quota, ThreadState,
 };
 pub use static_cell::ConstStaticCell;
 
