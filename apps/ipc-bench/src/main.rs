@@ -57,7 +57,15 @@ ferrode_ipc::interface! {
         /// Any number of words in, the same words reversed out (the check
         /// sends every length, so every copy path of the kernel runs).
         fn reverse(&mut self, words: Vec<usize, ECHO_WORDS>) -> Result<Vec<usize, ECHO_WORDS>, BenchError>;
+        /// A full 64-word block in, a checksum of every word (and its
+        /// position) out: the benchmarked `block` only looks at two words.
+        fn checksum(&mut self, words: Words<BLOCK_WORDS>) -> Result<usize, BenchError>;
     }
+}
+
+/// What `Reverse::checksum` computes: every word, weighted by position.
+fn checksum(words: &[usize; BLOCK_WORDS]) -> usize {
+    words.iter().enumerate().fold(0usize, |sum, (index, word)| sum.wrapping_mul(31).wrapping_add(word ^ index))
 }
 
 /// The server; the same type serves the direct-call baseline.
@@ -92,6 +100,10 @@ impl Reverse for ReverseServer {
     fn reverse(&mut self, mut words: Vec<usize, ECHO_WORDS>) -> Result<Vec<usize, ECHO_WORDS>, BenchError> {
         words.reverse();
         Ok(words)
+    }
+
+    fn checksum(&mut self, words: Words<BLOCK_WORDS>) -> Result<usize, BenchError> {
+        Ok(checksum(&words.0))
     }
 }
 
@@ -172,6 +184,15 @@ fn run() -> Result<bool, KernelError> {
         println!("ipc-bench: RPC results differ from direct calls");
         return Ok(false);
     }
+    // Every word of a full request arrives, in place.
+    let mut distinct = [0usize; BLOCK_WORDS];
+    for (index, word) in distinct.iter_mut().enumerate() {
+        *word = index.wrapping_mul(0x0101_0101).wrapping_add(0x1234_5678);
+    }
+    if reverser.checksum(Words(distinct)) != Ok(checksum(&distinct)) {
+        println!("ipc-bench: a 64-word request did not arrive intact");
+        return Ok(false);
+    }
     for length in 0..=ECHO_WORDS {
         let words: Vec<usize, ECHO_WORDS> = (0..length).map(|i| i.wrapping_mul(0x9e37_79b9) ^ length).collect();
         let mut expected = words.clone();
@@ -182,6 +203,17 @@ fn run() -> Result<bool, KernelError> {
         }
     }
 
+    // The measured loops keep each result opaque (`black_box`) but do not
+    // branch on it, so the figures are the RPC's alone; each loop is then
+    // run again, unmeasured, with every result checked. The kernel is
+    // deterministic: a call that failed while measured fails here too, so
+    // a failing RPC cannot pass for a fast one.
+    let mut failed = 0u32;
+    let mut verify = |ok: &mut dyn FnMut() -> bool| {
+        for _ in 0..ITERATIONS {
+            failed += u32::from(!ok());
+        }
+    };
     let null_rpc = measure(|| {
         let _ = black_box(client.null());
     });
@@ -190,6 +222,7 @@ fn run() -> Result<bool, KernelError> {
     });
     report("null_rpc", null_rpc, null_direct, &[]);
 
+    verify(&mut || client.null() == Ok(()));
     let add_rpc = measure(|| {
         let _ = black_box(client.add(black_box(40), black_box(2)));
     });
@@ -198,6 +231,7 @@ fn run() -> Result<bool, KernelError> {
     });
     report("rpc_2in_1out", add_rpc, add_direct, &[]);
 
+    verify(&mut || client.add(40, 2) == Ok(42));
     let block_rpc = measure(|| {
         let _ = black_box(client.block(block));
     });
@@ -220,6 +254,7 @@ fn run() -> Result<bool, KernelError> {
         &[("instructions_per_extra_word", per_word), ("raw_instructions_per_extra_word", raw_per_word)],
     );
 
+    verify(&mut || client.block(block) == Ok(0));
     let cap_rpc = measure(|| {
         let _ = black_box(client.echo_capability(black_box(capability)));
     });
@@ -227,6 +262,12 @@ fn run() -> Result<bool, KernelError> {
         let _ = black_box(black_box(&mut direct).echo_capability(black_box(capability)));
     });
     report("rpc_cap_transfer", cap_rpc, cap_direct, &[]);
+    verify(&mut || client.echo_capability(capability) == Ok(capability));
 
+    if failed != 0 {
+        println!("ipc-bench: {} benchmarked RPCs failed", failed);
+        return Ok(false);
+    }
+    println!("ipc-bench: every benchmarked RPC succeeded ({} checked calls of each)", ITERATIONS);
     Ok(true)
 }

@@ -279,6 +279,24 @@ const NO_OBJECT: Object =
     Object { generation: 0, live: false, entrypoint: ThreadId(0), owner: ComponentId(0), dispatch: None };
 const NO_SIGNAL: Signal = Signal { used: false, count: 0, waiter: None, owner: ComponentId(0), generation: 0 };
 
+/// A capability transfer, checked and ready to carry out: per capability
+/// of the message, the entry it becomes in the receiver's space, the slot
+/// that already holds it ([`NOT_HELD`] if none) and where it came from.
+pub(crate) struct CapPlan {
+    entries: [CapEntry; MSG_CAPS],
+    existing: [u8; MSG_CAPS],
+    origins: [Origin; MSG_CAPS],
+}
+
+/// [`CapPlan::existing`] for an entry the receiver does not hold yet.
+const NOT_HELD: u8 = u8::MAX;
+
+/// The entry `selector` designates in `space` (`Empty` out of range).
+#[inline(always)]
+fn space_entry(space: &CapSpace, selector: CapSel) -> CapEntry {
+    space.get(selector)
+}
+
 /// The pattern the kernel writes at the bottom of every stack it is given;
 /// finding it changed means the thread overflowed its stack.
 pub(crate) const STACK_GUARD: usize = 0x57ac_6a2d;
@@ -1045,58 +1063,58 @@ impl State {
         false
     }
 
-    /// Checks that the capabilities of `from`'s message can all go to `to`
-    /// (at most `window` of them, each valid, room within `to`'s quota)
-    /// before anything changes.
-    fn check_caps(&self, from: ThreadId, to: ThreadId, caps: usize, window: usize) -> Result<(), TransportError> {
+    /// Plans the transfer of the capabilities of `from`'s message to `to`:
+    /// at most `window` of them, each valid, with room within `to`'s quota
+    /// for those `to` does not hold yet. Checks everything before anything
+    /// changes; the plan says, per capability, the entry it becomes and the
+    /// slot of `to` that already holds it (if any).
+    fn plan_caps(&self, from: ThreadId, to: ThreadId, caps: usize, window: usize) -> Result<CapPlan, TransportError> {
         if caps > window {
             return Err(TransportError::TooManyCapabilities);
         }
         let source_component = self.threads[from.index()].component;
         let target_component = self.threads[to.index()].component;
+        let space = &self.caps[target_component.index()];
         // SAFETY: the sender's UTCB; its owner is the current thread or
         // blocked; the counts were checked against the UTCB.
         let selectors = unsafe { (*self.threads[from.index()].utcb).caps };
-        let mut new = [CapEntry::Empty; MSG_CAPS];
+        let mut plan = CapPlan { entries: [CapEntry::Empty; MSG_CAPS], existing: [NOT_HELD; MSG_CAPS], origins: [Origin::NONE; MSG_CAPS] };
         let mut needed = 0;
-        for selector in &selectors[..caps] {
-            if *selector == CapSel::INVALID {
+        for index in 0..caps {
+            let selector = selectors[index];
+            if selector == CapSel::INVALID {
                 continue;
             }
-            let entry = self.caps[source_component.index()].get(*selector);
-            let entry = self.copy_for(entry, target_component)?;
+            let entry = self.copy_for(space_entry(&self.caps[source_component.index()], selector), target_component)?;
             if matches!(entry, CapEntry::Revoked) {
                 return Err(TransportError::InvalidCapability);
             }
-            if !self.caps[target_component.index()].slots.contains(&entry) && !new[..needed].contains(&entry) {
-                new[needed] = entry;
-                needed += 1;
+            plan.entries[index] = entry;
+            plan.origins[index] = Origin::of(source_component, selector);
+            match space.slots.iter().position(|slot| *slot == entry) {
+                Some(slot) => plan.existing[index] = slot as u8,
+                // A second copy of an entry earlier in the message shares its slot.
+                None if plan.entries[..index].contains(&entry) => {}
+                None => needed += 1,
             }
         }
-        if needed > self.free_slots(target_component) { Err(TransportError::CapabilitySpaceFull) } else { Ok(()) }
+        if needed > 0 && needed > self.free_slots(target_component) {
+            return Err(TransportError::CapabilitySpaceFull);
+        }
+        Ok(plan)
     }
 
-    /// Translates the checked capabilities into `to`'s space (cannot fail
-    /// after [`State::check_caps`]).
-    fn commit_caps(&mut self, from: ThreadId, to: ThreadId, caps: usize) {
-        let source_component = self.threads[from.index()].component;
+    /// Carries out a plan made by [`State::plan_caps`] (cannot fail).
+    fn commit_caps(&mut self, to: ThreadId, caps: usize, plan: &CapPlan) {
         let target_component = self.threads[to.index()].component;
         for index in 0..caps {
-            // SAFETY: as in `check_caps`; the pointers are re-read each time
-            // so no reference lives across `insert`'s borrow of `self`.
-            let selector = unsafe { (*self.threads[from.index()].utcb).caps[index] };
-            let translated = if selector == CapSel::INVALID {
-                CapSel::INVALID
-            } else {
-                let entry = self.caps[source_component.index()].get(selector);
-                match self.copy_for(entry, target_component) {
-                    Ok(entry) => self
-                        .insert(target_component, entry, Origin::of(source_component, selector))
-                        .unwrap_or(CapSel::INVALID),
-                    Err(_) => CapSel::INVALID,
-                }
+            let translated = match plan.entries[index] {
+                CapEntry::Empty => CapSel::INVALID,
+                _ if plan.existing[index] != NOT_HELD => CapSel(plan.existing[index] as u32),
+                entry => self.insert(target_component, entry, plan.origins[index]).unwrap_or(CapSel::INVALID),
             };
-            // SAFETY: as above.
+            // SAFETY: the receiver is blocked or waiting; its UTCB is not
+            // in use; no reference to it is live.
             unsafe { (*self.threads[to.index()].utcb).caps[index] = translated };
         }
         // SAFETY: as above.
@@ -1119,14 +1137,12 @@ impl State {
         if words > MSG_WORDS || caps > MSG_CAPS {
             return Err(TransportError::WrongLength);
         }
-        if caps != 0 {
-            self.check_caps(from, to, caps, window)?;
-        }
+        let plan = if caps != 0 { Some(self.plan_caps(from, to, caps, window)?) } else { None };
         // SAFETY: as above; no other reference to either UTCB is live.
         let (source, target) = unsafe { (&*source, &mut *target) };
         copy_message(source, target, words, delivery);
-        if caps != 0 {
-            self.commit_caps(from, to, caps);
+        if let Some(plan) = plan {
+            self.commit_caps(to, caps, &plan);
         }
         Ok(())
     }
@@ -1164,12 +1180,13 @@ impl State {
         }
     }
 
-    /// The common call: a message without capabilities to a live object
-    /// whose entrypoint waits. Copies the request and switches straight to
-    /// the server (the priority rule makes it the best thread to run);
-    /// `None` (with nothing changed) leaves every other case to
-    /// [`State::call_slow`], which handles it completely. The hand-written
-    /// fast paths do exactly this.
+    /// The common call: a live object whose entrypoint waits. Copies the
+    /// request (translating capabilities within the method's window) and
+    /// switches straight to the server (the priority rule makes it the
+    /// best thread to run); `None` (with nothing changed) leaves every
+    /// other case to [`State::call_slow`], which handles it completely.
+    /// The hand-written fast paths do exactly this for messages without
+    /// capabilities and leave the others to this one.
     #[inline(always)]
     fn call_fast(&mut self, selector: CapSel) -> Option<Switch> {
         let caller = self.current;
@@ -1193,14 +1210,20 @@ impl State {
         }
         let destination = s.utcb;
         // SAFETY: UTCB pointers come from `&'static mut Utcb`s handed to the
-        // kernel at spawn; caller and server are distinct threads (the
-        // server waits, the caller runs), so the UTCBs are distinct.
-        let (source, destination) = unsafe { (&*source, &mut *destination) };
-        let words = source.word_count as usize;
-        if source.cap_count != 0 || words > MSG_WORDS {
+        // kernel at spawn; the caller runs, so its UTCB is not being written.
+        let (words, caps, label) = unsafe { ((*source).word_count as usize, (*source).cap_count as usize, (*source).label) };
+        if words > MSG_WORDS || caps > MSG_CAPS {
             return None;
         }
-        copy_message(source, destination, words, Delivery::Request { badge: object.index() });
+        // Capabilities within the method's window, all valid, with room:
+        // otherwise the slow path refuses the call.
+        let plan = if caps != 0 { Some(self.plan_caps(caller, server, caps, self.windows[object.index()](label, false)).ok()?) } else { None };
+        // SAFETY: caller and server are distinct threads (the server waits,
+        // the caller runs), so the UTCBs are distinct; no other reference.
+        copy_message(unsafe { &*source }, unsafe { &mut *destination }, words, Delivery::Request { badge: object.index() });
+        if let Some(plan) = plan {
+            self.commit_caps(server, caps, &plan);
+        }
         let s = self.thread_mut(server);
         s.reply_to = Some(caller).into();
         s.received_dispatch = dispatch;
@@ -1293,11 +1316,12 @@ impl State {
         self.reply_and_wait_slow(reply)
     }
 
-    /// The common reply: without capabilities, to a caller that is the
-    /// best thread to run, with no other request queued. Copies the reply
-    /// and switches straight back; `None` (with nothing changed) leaves the
-    /// rest to [`State::reply_and_wait_slow`]. The hand-written fast paths
-    /// do exactly this.
+    /// The common reply: to a caller that is the best thread to run, with
+    /// no other request queued. Copies the reply (capabilities within the
+    /// method's reply window) and switches straight back; `None` (with
+    /// nothing changed) leaves the rest to [`State::reply_and_wait_slow`].
+    /// The hand-written fast paths do exactly this for replies without
+    /// capabilities.
     #[inline(always)]
     fn reply_fast(&mut self) -> Option<Switch> {
         let server = self.current;
@@ -1312,13 +1336,17 @@ impl State {
             return None;
         }
         let destination = c.utcb;
-        // SAFETY: as in `call_fast`: distinct threads' `&'static mut` UTCBs.
-        let (source, destination) = unsafe { (&*source, &mut *destination) };
-        let words = source.word_count as usize;
-        if source.cap_count != 0 || words > MSG_WORDS {
+        // SAFETY: as in `call_fast`: the server's own UTCB, not written now.
+        let (words, caps) = unsafe { ((*source).word_count as usize, (*source).cap_count as usize) };
+        if words > MSG_WORDS || caps > MSG_CAPS {
             return None;
         }
-        copy_message(source, destination, words, Delivery::Reply);
+        let plan = if caps != 0 { Some(self.plan_caps(server, caller, caps, self.reply_window(server, caller)).ok()?) } else { None };
+        // SAFETY: distinct threads' `&'static mut` UTCBs, no other reference.
+        copy_message(unsafe { &*source }, unsafe { &mut *destination }, words, Delivery::Reply);
+        if let Some(plan) = plan {
+            self.commit_caps(caller, caps, &plan);
+        }
         let s = self.thread_mut(server);
         s.reply_to = Link::NONE;
         s.state = ThreadState::Waiting;
@@ -1331,10 +1359,17 @@ impl State {
     /// the called method's reply may carry.
     fn reply_window(&self, server: ThreadId, caller: ThreadId) -> usize {
         let Some(dispatch) = self.threads[server.index()].received_dispatch else { return 0 };
-        let Some(object) =
-            self.objects.iter().position(|o| o.live && o.dispatch.is_some_and(|d| core::ptr::addr_eq(d.as_ptr(), dispatch.as_ptr())))
-        else {
-            return 0;
+        let serves = |o: &Object| o.live && o.dispatch.is_some_and(|d| core::ptr::addr_eq(d.as_ptr(), dispatch.as_ptr()));
+        // The request arrived with the object's index as its badge; a
+        // nested call of the server may have overwritten it since.
+        // SAFETY: the server's own UTCB (the current thread's).
+        let badge = unsafe { (*self.threads[server.index()].utcb).badge };
+        let object = match self.objects.get(badge) {
+            Some(o) if serves(o) => badge,
+            _ => match self.objects.iter().position(serves) {
+                Some(object) => object,
+                None => return 0,
+            },
         };
         // SAFETY: the caller is blocked in `call`; its UTCB still holds its
         // request's label.
