@@ -184,7 +184,7 @@ fn main() -> u32 {
     );
     if s.stale_dispatch > 0 {
         println!(
-            "ipc-diff: note: {} replies by the fast path left the waiting server's received dispatcher set where the Rust path clears it (not compared)",
+            "ipc-diff: note: after {} replies by the fast path the waiting server's received dispatcher differs from the Rust path's (not compared)",
             s.stale_dispatch
         );
     }

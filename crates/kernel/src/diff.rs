@@ -5,8 +5,10 @@
 //! [`Diff::run`] builds two scratch kernel states in lockstep from one
 //! seed, with the state machine's own operations (components, threads,
 //! objects, delegation, signals), then drives a random sequence of calls,
-//! replies, waits, revocations, signal submissions and waits, interrupts
-//! and yields through both. The *Rust side* does every operation with the
+//! replies, waits, revocations, signal submissions and waits, interrupts,
+//! yields, deferred replies, delegations and take-backs, exits, reaping
+//! and component destruction through both, each operation by whichever
+//! thread the state machine runs at that point. The *Rust side* does every operation with the
 //! state machine (`State::call`, `State::reply_and_wait`, ...). The
 //! *fast side* does the same, except that every call and every reply goes
 //! first through the hand-written path ([`FastPath`]) and through the Rust
@@ -31,18 +33,21 @@
 //! - The running thread and the ready bitmap.
 //! - Every thread slot: state, priority, component, reply target, send
 //!   queue head, saved stack pointer, UTCB (as an index into the side's
-//!   UTCBs), name, signal count, and the received dispatcher, except for a
-//!   thread in `Waiting`: every delivery writes that field before the
-//!   server runs again, and the hand-written reply paths leave it stale
-//!   where the Rust path clears it (counted in [`Stats::stale_dispatch`]).
-//! - Every object slot (generation, liveness, entrypoint, dispatcher),
-//!   every capability slot of every component, every component slot.
+//!   UTCBs), name, signal count, stack bounds, and the received
+//!   dispatcher, except for a thread in `Waiting`: that field means
+//!   something only from a delivery until the server waits again, and
+//!   every delivery writes it (differences there are counted in
+//!   [`Stats::stale_dispatch`]).
+//! - Every object slot (generation, liveness, entrypoint, owner,
+//!   dispatcher), every capability slot of every component, every
+//!   component slot (use, name, quota).
 //! - Every word of every UTCB, used or not, including one UTCB past the
 //!   last thread's, and guard words on both sides of the kernel state.
 //!
 //! The remaining fields are private to the state machine (send-queue links
-//! and tails, the called object of a queued caller, the ready queues'
-//! order, signals, the interrupt flags). The fast paths must not touch
+//! and tails, the called object of a queued caller, deferred-reply state,
+//! the ready queues' order, signals, components' counts, receive windows,
+//! derivation records, the interrupt flags). The fast paths must not touch
 //! them; since both sides go on in lockstep through operations that read
 //! them, a stray write there shows up as a difference later in the
 //! sequence.
@@ -54,7 +59,7 @@ use ferrode_ipc::{CapSel, Dispatch, MSG_CAPS, MSG_WORDS, Utcb};
 
 use crate::capspace::CapEntry;
 use crate::ids::{ComponentId, Link, SignalId, ThreadId};
-use crate::state::{CAP_SLOTS, MAX_COMPONENTS, MAX_OBJECTS, MAX_SIGNALS, MAX_THREADS, PRIORITIES, State, Switch, ThreadState};
+use crate::state::{CAP_SLOTS, MAX_COMPONENTS, MAX_OBJECTS, MAX_SIGNALS, MAX_THREADS, PRIORITIES, Quota, State, Switch, ThreadState, Window};
 
 /// What a hand-written fast path did with one call or reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,8 +117,8 @@ pub struct Stats {
     pub fell_back_with_caps: u32,
     /// Other operations, done by the Rust code on both sides.
     pub other: u32,
-    /// Replies the fast path took that left the waiting server's received
-    /// dispatcher set where the Rust path clears it (not a difference: see
+    /// Replies the fast path took after which the waiting server's
+    /// received dispatcher differs from the Rust path's (not compared: see
     /// the module docs).
     pub stale_dispatch: u32,
 }
@@ -247,13 +252,13 @@ struct Even(#[allow(dead_code, reason = "gives each stand-in its address and siz
 struct Odd(#[allow(dead_code, reason = "as for `Even`")] u16);
 
 impl Dispatch for Even {
-    fn dispatch(&mut self, _: &mut Utcb) {
+    unsafe fn dispatch(&mut self, _: NonNull<Utcb>) {
         unreachable!("the differential test dispatches nothing");
     }
 }
 
 impl Dispatch for Odd {
-    fn dispatch(&mut self, _: &mut Utcb) {
+    unsafe fn dispatch(&mut self, _: NonNull<Utcb>) {
         unreachable!("the differential test dispatches nothing");
     }
 }
@@ -287,6 +292,23 @@ fn dispatch_code(dispatch: Option<NonNull<dyn Dispatch>>) -> usize {
 /// Compares two dispatchers (both words).
 fn differ_dispatch(field: &'static str, index: usize, rust: Option<NonNull<dyn Dispatch>>, fast: Option<NonNull<dyn Dispatch>>) -> Result<(), Difference> {
     if same_dispatch(rust, fast) { Ok(()) } else { Err(Difference { field, index, rust: dispatch_code(rust), fast: dispatch_code(fast) }) }
+}
+
+/// Receive windows for the objects: none, every slot, or depending on the
+/// label and direction (so requests and replies with capabilities are
+/// sometimes refused, sometimes transferred).
+const WINDOWS: [Window; 3] = [window_none, window_all, window_by_label];
+
+fn window_none(_: usize, _: bool) -> usize {
+    0
+}
+
+fn window_all(_: usize, _: bool) -> usize {
+    MSG_CAPS
+}
+
+fn window_by_label(label: usize, reply: bool) -> usize {
+    (label ^ usize::from(reply)) % (MSG_CAPS + 1)
 }
 
 /// xorshift64*: small, no_std, and the same sequence on every target.
@@ -355,6 +377,8 @@ pub struct Diff {
     step: u32,
     utcbs_used: usize,
     components: usize,
+    /// Each component's quota priority (its threads' highest).
+    priorities: [u8; MAX_COMPONENTS],
     idle: ThreadId,
     stats: Stats,
 }
@@ -381,6 +405,7 @@ impl Diff {
             step: 0,
             utcbs_used: 0,
             components: 1,
+            priorities: [1; MAX_COMPONENTS],
             idle: ThreadId(0),
             stats: Stats {
                 seeds: 0,
@@ -476,56 +501,61 @@ impl Diff {
         let utcb = self.next_utcb();
         let idle = self.both(|side| {
             let utcb = side.utcb(utcb);
-            side.state.add_thread(root, "idle", 0, 0, utcb, true)
+            side.state.add_thread(root, "idle", 0, 0, utcb, (0, 0), true)
         })?;
         self.idle = idle.map_err(|_| set_up_failed("idle thread"))?;
+        // The root creates the other components (and so holds a component
+        // capability to each: it builds the rest on their behalf).
+        self.priorities[0] = main_priority;
         let count = 1 + self.rng.below(3);
-        for _ in 1..count {
+        for index in 1..count {
+            let priority = (main_priority + self.rng.below(3) as u8 - 1).clamp(1, PRIORITIES as u8 - 1);
+            let caps = if self.rng.percent(80) { CAP_SLOTS as u8 } else { 4 + self.rng.below(CAP_SLOTS - 4) as u8 };
+            let quota = Quota { caps, threads: MAX_THREADS as u8, objects: 8, signals: 4, components: 0, priority };
             // The first free slots, in order: components 0 .. count.
-            let _ = self.both(|side| side.state.create_component("c"))?;
+            let _ = self.both(|side| side.state.create_component("c", quota))?;
+            self.priorities[index] = priority;
         }
         self.components = count;
         let threads = 3 + self.rng.below(MAX_THREADS - 4);
         for _ in 0..threads {
             let component = self.random_component();
-            let priority = match self.rng.below(10) {
-                0 | 1 => main_priority + 1,
-                2 | 3 => main_priority - 1,
-                _ => main_priority,
-            };
+            let highest = self.priorities[component.index()];
+            let priority = if highest > 1 && self.rng.percent(30) { highest - 1 } else { highest };
             let utcb = self.next_utcb();
             let _ = self.both(|side| {
                 let utcb = side.utcb(utcb);
-                side.state.add_thread(component, "t", priority, 0, utcb, false)
+                side.state.add_thread(component, "t", priority, 0, utcb, (0, 0), false)
             })?;
         }
         for index in 0..1 + self.rng.below(10) {
-            let component = self.random_component();
-            self.create_object(index, component)?;
+            self.create_object(index)?;
         }
         for _ in 0..self.rng.below(4) {
-            let component = self.random_component();
-            let (from, to) = (self.random_component(), self.random_component());
-            if let Ok((_, selector)) = self.both(|side| side.state.create_signal(component))? {
-                let _ = self.both(|side| side.state.delegate(from, selector, to))?;
+            if let Ok((_, selector)) = self.both(|side| side.state.create_signal())? {
+                let to = self.random_component();
+                let _ = self.both(|side| side.state.delegate(root, selector, to))?;
             }
         }
         self.compare()
     }
 
-    /// An object served by a random thread (not idle), its capability in
-    /// `component`, often also delegated to another component.
-    fn create_object(&mut self, index: usize, component: ComponentId) -> Result<(), Difference> {
+    /// An object served by a random thread (not idle), created by the
+    /// running thread's component (which needs authority over the
+    /// server's), its capability often delegated to another component.
+    fn create_object(&mut self, index: usize) -> Result<(), Difference> {
         let server = ThreadId(self.rng.below(self.utcbs_used) as u8);
         if server == self.idle {
             return Ok(());
         }
-        let created = self.both(|side| side.state.create_object(server, dispatcher(index), component))?;
+        let window = WINDOWS[self.rng.below(WINDOWS.len())];
+        let created = self.both(|side| side.state.create_object(server, dispatcher(index), window))?;
         if let Ok((_, selector)) = created
             && self.rng.percent(70)
         {
+            let actor = self.rust.state.actor();
             let to = self.random_component();
-            let _ = self.both(|side| side.state.delegate(component, selector, to))?;
+            let _ = self.both(|side| side.state.delegate(actor, selector, to))?;
         }
         Ok(())
     }
@@ -568,15 +598,12 @@ impl Diff {
     }
 
     /// A selector of the running thread's component: mostly one that holds
-    /// an object, sometimes anything (empty, a signal, out of range).
-    fn selector(&mut self, want: u8) -> CapSel {
+    /// a capability of kind `want` (see [`cap_kind`]), sometimes anything
+    /// (empty, another kind, a tombstone, out of range).
+    fn selector(&mut self, want: usize) -> CapSel {
         let state = &self.rust.state;
-        let component = state.threads[state.current.index()].component.index();
-        let tag_matches = |entry: &CapEntry| match entry {
-            CapEntry::Object { .. } => want == 1,
-            CapEntry::Signal(_) => want == 2,
-            CapEntry::Empty => false,
-        };
+        let component = state.actor().index();
+        let tag_matches = |entry: &CapEntry| cap_kind(entry) == want;
         let matching = state.caps[component].slots.iter().filter(|e| tag_matches(e)).count();
         if matching > 0 && self.rng.percent(85) {
             let pick = self.rng.below(matching);
@@ -590,55 +617,29 @@ impl Diff {
         }
     }
 
-    /// One operation by the running thread (not idle).
+    /// One operation by the running thread (not idle), chosen by its role.
     fn step(&mut self, mut op: Op, fast: &mut impl FastPath, done: &mut u32) -> (Op, Result<(), Difference>) {
         let state = &self.rust.state;
         let me = &state.threads[state.current.index()];
         let serving = me.reply_to.is_some();
         let entrypoint = state.objects.iter().any(|o| o.live && o.entrypoint == state.current);
-        let roll = self.rng.below(100);
-        let name = if serving {
-            match roll {
-                0..72 => "reply",
-                72..82 => "call",
-                82..84 => "revoke",
-                84..88 => "submit",
-                88..90 => "wait for signal",
-                90..93 => "yield",
-                93..95 => "delegate",
-                95..97 => "create object",
-                97..99 => "drop capability",
-                _ => "exit",
-            }
+        let table = if serving {
+            SERVING
         } else if entrypoint {
-            match roll {
-                0..45 => "wait",
-                45..70 => "call",
-                70..73 => "reply",
-                73..75 => "revoke",
-                75..80 => "submit",
-                80..84 => "wait for signal",
-                84..88 => "yield",
-                88..92 => "delegate",
-                92..96 => "create object",
-                96..99 => "drop capability",
-                _ => "exit",
-            }
+            ENTRYPOINT
         } else {
-            match roll {
-                0..60 => "call",
-                60..64 => "wait",
-                64..67 => "reply",
-                67..69 => "revoke",
-                69..75 => "submit",
-                75..81 => "wait for signal",
-                81..85 => "yield",
-                85..90 => "delegate",
-                90..95 => "create object",
-                95..99 => "drop capability",
-                _ => "exit",
-            }
+            CLIENT
         };
+        let total = table.iter().map(|(_, weight)| weight).sum();
+        let mut roll = self.rng.below(total);
+        let mut name = "exit";
+        for (candidate, weight) in table {
+            if roll < *weight {
+                name = candidate;
+                break;
+            }
+            roll -= weight;
+        }
         op.name = name;
         let result = match name {
             "call" | "reply" => {
@@ -675,35 +676,61 @@ impl Diff {
 
     /// The operations both sides do in Rust.
     fn other(&mut self, name: &str) -> Result<(), Difference> {
-        let component = self.rust.state.threads[self.rust.state.current.index()].component;
+        let actor = self.rust.state.actor();
         match name {
             "wait" => self.both(|side| side.state.reply_and_wait(false)).map(drop),
             "revoke" => {
-                let selector = self.selector(1);
-                self.both(|side| side.state.revoke(component, selector)).map(drop)
+                let selector = self.selector(KIND_OBJECT);
+                self.both(|side| side.state.revoke(selector)).map(drop)
             }
             "submit" => {
-                let selector = self.selector(2);
+                let selector = self.selector(KIND_SIGNAL);
                 self.both(|side| side.state.submit(selector)).map(drop)
             }
             "wait for signal" => {
-                let selector = self.selector(2);
+                let selector = self.selector(KIND_SIGNAL);
                 self.both(|side| side.state.wait_signal(selector)).map(drop)
             }
             "yield" => self.both(|side| side.state.yield_now()).map(drop),
             "delegate" => {
-                let want = 1 + self.rng.below(2) as u8;
+                let want = [KIND_OBJECT, KIND_SIGNAL, KIND_COMPONENT][self.rng.below(3)];
                 let selector = self.selector(want);
                 let to = if self.rng.percent(90) { self.random_component() } else { ComponentId(self.rng.below(MAX_COMPONENTS) as u8) };
-                self.both(|side| side.state.delegate(component, selector, to)).map(drop)
+                self.both(|side| side.state.delegate(actor, selector, to)).map(drop)
+            }
+            "take back" => {
+                let to = self.random_component();
+                self.both(|side| side.state.take_back(actor, to)).map(drop)
             }
             "create object" => {
                 let index = self.rng.below(MAX_OBJECTS);
-                self.create_object(index, component)
+                self.create_object(index)
             }
+            "create signal" => self.both(|side| side.state.create_signal()).map(drop),
             "drop capability" => {
                 let selector = CapSel(self.rng.below(CAP_SLOTS) as u32);
-                self.both(|side| side.state.drop_capability(component, selector)).map(drop)
+                self.both(|side| side.state.drop_capability(selector)).map(drop)
+            }
+            "defer reply" => self.both(|side| side.state.defer_reply()).map(drop),
+            "reply deferred" => {
+                let selector = self.selector(KIND_REPLY);
+                // The reply is the message in the UTCB, as for a reply.
+                let message = self.message(true);
+                message.write(self.rust.current_utcb());
+                message.write(self.fast.current_utcb());
+                self.both(|side| side.state.reply_deferred(selector)).map(drop)
+            }
+            "destroy component" => {
+                let component = self.random_component();
+                self.both(|side| side.state.destroy_component(component)).map(drop)
+            }
+            "reap" => {
+                let thread = ThreadId(self.rng.below(self.utcbs_used) as u8);
+                self.both(|side| {
+                    let reaped = side.state.reap(thread);
+                    reaped.map(|(base, len, utcb)| (base, len, side.utcb_index(utcb)))
+                })
+                .map(drop)
             }
             _ => self.both(|side| side.state.exit_current()).map(drop),
         }
@@ -716,7 +743,7 @@ impl Diff {
         let message = self.message(!call);
         message.write(self.rust.current_utcb());
         message.write(self.fast.current_utcb());
-        let selector = if call { self.selector(1) } else { CapSel(0) };
+        let selector = if call { self.selector(KIND_OBJECT) } else { CapSel(0) };
         (op.selector, op.words, op.caps) = (selector.0, message.word_count, message.cap_count);
         let fast_case = if call { rust_fast_takes_call(&self.rust.state, selector) } else { rust_fast_takes_reply(&self.rust.state) };
         let carries_caps = message.cap_count != 0;
@@ -800,6 +827,8 @@ impl Diff {
             differ("thread utcb", index, r.utcb_index(rt.utcb), f.utcb_index(ft.utcb))?;
             differ("thread name", index, rt.name.as_ptr() as usize, ft.name.as_ptr() as usize)?;
             differ("thread signal_count", index, rt.signal_count as usize, ft.signal_count as usize)?;
+            differ("thread stack_base", index, rt.stack_base, ft.stack_base)?;
+            differ("thread stack_len", index, rt.stack_len, ft.stack_len)?;
             if rt.state != ThreadState::Waiting {
                 differ_dispatch("thread received_dispatch (stand-in + 1)", index, rt.received_dispatch, ft.received_dispatch)?;
             }
@@ -808,6 +837,7 @@ impl Diff {
             differ("object generation", index, ro.generation as usize, fo.generation as usize)?;
             differ("object live", index, ro.live.into(), fo.live.into())?;
             differ("object entrypoint", index, ro.entrypoint.index(), fo.entrypoint.index())?;
+            differ("object owner", index, ro.owner.index(), fo.owner.index())?;
             differ_dispatch("object dispatch (stand-in + 1)", index, ro.dispatch, fo.dispatch)?;
         }
         for (component, (rc, fc)) in rs.caps.iter().zip(&fs.caps).enumerate() {
@@ -821,6 +851,9 @@ impl Diff {
         for (index, (rc, fc)) in rs.components.iter().zip(&fs.components).enumerate() {
             differ("component used", index, rc.used.into(), fc.used.into())?;
             differ("component name", index, rc.name.as_ptr() as usize, fc.name.as_ptr() as usize)?;
+            if rc.quota != fc.quota {
+                return Err(Difference { field: "component quota", index, rust: quota_code(&rc.quota), fast: quota_code(&fc.quota) });
+            }
         }
         for (index, (ru, fu)) in r.utcbs.iter().zip(&f.utcbs).enumerate() {
             differ("utcb label", index, ru.label, fu.label)?;
@@ -893,12 +926,92 @@ fn link(link: Link) -> usize {
 /// A capability slot as one number, for the report: tag, object or
 /// signal, and the generation's low half.
 fn cap_code(entry: &CapEntry) -> usize {
-    match *entry {
+    let (a, b) = match *entry {
+        CapEntry::Empty | CapEntry::Revoked => (0, 0),
+        CapEntry::Object { object, generation } => (object.index(), generation as usize),
+        CapEntry::Signal { signal, wait, generation } => (signal.index() | usize::from(wait) << 7, generation as usize),
+        CapEntry::Component { component, generation } => (component.index(), generation as usize),
+        CapEntry::Reply { thread, object, seq } => (thread.index() | object.index() << 4, seq as usize),
+    };
+    cap_kind(entry) | a << 4 | (b & 0xffff) << 16
+}
+
+const KIND_OBJECT: usize = 1;
+const KIND_SIGNAL: usize = 2;
+const KIND_COMPONENT: usize = 3;
+const KIND_REPLY: usize = 4;
+
+/// What kind of capability a slot holds (its tag).
+fn cap_kind(entry: &CapEntry) -> usize {
+    match entry {
         CapEntry::Empty => 0,
-        CapEntry::Object { object, generation } => 1 | object.index() << 8 | (generation as usize & 0xffff) << 16,
-        CapEntry::Signal(signal) => 2 | signal.index() << 8,
+        CapEntry::Object { .. } => KIND_OBJECT,
+        CapEntry::Signal { .. } => KIND_SIGNAL,
+        CapEntry::Component { .. } => KIND_COMPONENT,
+        CapEntry::Reply { .. } => KIND_REPLY,
+        CapEntry::Revoked => 5,
     }
 }
+
+/// A quota as one number, for the report (capability slots, threads,
+/// objects, priority; signals and children only in the comparison).
+fn quota_code(quota: &Quota) -> usize {
+    usize::from(quota.caps) | usize::from(quota.threads) << 8 | usize::from(quota.objects) << 16 | usize::from(quota.priority) << 24
+}
+
+/// What a thread does next, by its role, with weights: a server serving a
+/// request, an entrypoint without one, any other thread.
+const SERVING: &[(&str, usize)] = &[
+    ("reply", 70),
+    ("call", 10),
+    ("defer reply", 4),
+    ("reply deferred", 2),
+    ("revoke", 2),
+    ("submit", 3),
+    ("wait for signal", 1),
+    ("yield", 2),
+    ("delegate", 2),
+    ("take back", 1),
+    ("create object", 1),
+    ("drop capability", 1),
+    ("exit", 1),
+];
+const ENTRYPOINT: &[(&str, usize)] = &[
+    ("wait", 40),
+    ("call", 25),
+    ("reply", 3),
+    ("reply deferred", 4),
+    ("revoke", 2),
+    ("submit", 5),
+    ("wait for signal", 3),
+    ("yield", 4),
+    ("delegate", 4),
+    ("take back", 1),
+    ("create object", 3),
+    ("create signal", 1),
+    ("drop capability", 2),
+    ("destroy component", 1),
+    ("reap", 1),
+    ("exit", 1),
+];
+const CLIENT: &[(&str, usize)] = &[
+    ("call", 58),
+    ("wait", 4),
+    ("reply", 3),
+    ("reply deferred", 2),
+    ("revoke", 2),
+    ("submit", 6),
+    ("wait for signal", 5),
+    ("yield", 4),
+    ("delegate", 5),
+    ("take back", 1),
+    ("create object", 4),
+    ("create signal", 1),
+    ("drop capability", 3),
+    ("destroy component", 1),
+    ("reap", 1),
+    ("exit", 1),
+];
 
 #[cfg(test)]
 mod tests {

@@ -44,6 +44,8 @@
 
 mod arch;
 mod capspace;
+#[doc(hidden)]
+pub mod diff;
 mod entrypoint;
 mod error;
 mod ids;
