@@ -1,11 +1,46 @@
 //! Boots an image in QEMU with a timeout and captures its serial console.
+//!
+//! Every wait here is bounded. Durations given to [`Running::wait_for`],
+//! [`Running::finish`] and [`run`] are nominal: they are multiplied by
+//! [`time_scale`] (the `FERRODE_TIME_SCALE` environment variable, default
+//! 1), the one setting for slow machines. [`with_hard_limit`] runs a whole
+//! test case under a hard limit: when it passes, every QEMU the case
+//! started (through [`spawn`] or [`run`]) is killed and the case reported
+//! with the consoles captured so far, however the case's own code is stuck.
 
+use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
+use std::process::{Child, ChildStderr, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// The environment variable that scales every time limit (a positive
+/// number; `FERRODE_TIME_SCALE=3` gives every case three times as long).
+pub const TIME_SCALE_VARIABLE: &str = "FERRODE_TIME_SCALE";
+
+/// The factor from [`TIME_SCALE_VARIABLE`]; 1 when unset or not a positive
+/// number.
+pub fn time_scale() -> f64 {
+    std::env::var(TIME_SCALE_VARIABLE)
+        .ok()
+        .and_then(|text| text.trim().parse::<f64>().ok())
+        .filter(|scale| scale.is_finite() && *scale > 0.0)
+        .unwrap_or(1.0)
+}
+
+/// `nominal` multiplied by [`time_scale`].
+pub fn scaled(nominal: Duration) -> Duration {
+    nominal.mul_f64(time_scale())
+}
+
+/// Locks a mutex, also after another thread panicked holding it (the data
+/// here, console text and a child process, stays usable).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,7 +65,7 @@ struct Console {
 
 /// A QEMU process with its console being captured.
 pub struct Running {
-    child: Child,
+    child: Arc<Mutex<Child>>,
     stdin: Option<ChildStdin>,
     console: Arc<Console>,
     started: Instant,
@@ -39,6 +74,17 @@ pub struct Running {
 
 /// Starts `program args...` with stdin piped and stdout captured.
 pub fn spawn(program: &str, args: &[String]) -> io::Result<Running> {
+    Ok(start(program, args, false)?.0)
+}
+
+/// [`spawn`], but QEMU's stderr (e.g. its `-d` log) is the caller's to
+/// read rather than added to the console.
+pub fn spawn_with_stderr(program: &str, args: &[String]) -> io::Result<(Running, ChildStderr)> {
+    let (running, stderr) = start(program, args, true)?;
+    Ok((running, stderr.expect("stderr is piped")))
+}
+
+fn start(program: &str, args: &[String], keep_stderr: bool) -> io::Result<(Running, Option<ChildStderr>)> {
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::piped())
@@ -49,8 +95,15 @@ pub fn spawn(program: &str, args: &[String]) -> io::Result<Running> {
     let stdin = child.stdin.take();
     let console = Arc::new(Console::default());
     let mut stdout = child.stdout.take().expect("stdout is piped");
-    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (mut stderr, kept) = if keep_stderr { (None, Some(stderr)) } else { (Some(stderr), None) };
     let sink = Arc::clone(&console);
+    let child = Arc::new(Mutex::new(child));
+    WATCH.with(|watch| {
+        if let Some(watch) = watch.borrow().as_ref() {
+            lock(&watch.processes).push((Arc::clone(&child), Arc::clone(&console)));
+        }
+    });
     let reader = thread::spawn(move || {
         let mut buffer = [0u8; 4096];
         loop {
@@ -58,7 +111,7 @@ pub fn spawn(program: &str, args: &[String]) -> io::Result<Running> {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     let text = String::from_utf8_lossy(&buffer[..n]).replace('\r', "");
-                    let mut guard = sink.text.lock().unwrap();
+                    let mut guard = lock(&sink.text);
                     guard.0.push_str(&text);
                     sink.changed.notify_all();
                 }
@@ -66,8 +119,10 @@ pub fn spawn(program: &str, args: &[String]) -> io::Result<Running> {
         }
         // QEMU's own complaints (bad options, missing machine) matter too.
         let mut errors = String::new();
-        let _ = stderr.read_to_string(&mut errors);
-        let mut guard = sink.text.lock().unwrap();
+        if let Some(stderr) = stderr.as_mut() {
+            let _ = stderr.read_to_string(&mut errors);
+        }
+        let mut guard = lock(&sink.text);
         if !errors.trim().is_empty() {
             guard.0.push_str("\n[qemu stderr] ");
             guard.0.push_str(errors.trim());
@@ -76,20 +131,26 @@ pub fn spawn(program: &str, args: &[String]) -> io::Result<Running> {
         guard.1 = true;
         sink.changed.notify_all();
     });
-    Ok(Running { child, stdin, console, started: Instant::now(), reader: Some(reader) })
+    Ok((Running { child, stdin, console, started: Instant::now(), reader: Some(reader) }, kept))
 }
 
 impl Running {
     /// The console text so far.
     pub fn console(&self) -> String {
-        self.console.text.lock().unwrap().0.clone()
+        lock(&self.console.text).0.clone()
+    }
+
+    /// Whether QEMU has ended (its console is closed).
+    pub fn has_ended(&self) -> bool {
+        lock(&self.console.text).1
     }
 
     /// Waits until the console contains `needle` (returns true), or the
-    /// timeout passes or QEMU ends (returns false).
+    /// (nominal, see [`time_scale`]) timeout passes or QEMU ends (returns
+    /// false).
     pub fn wait_for(&self, needle: &str, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut guard = self.console.text.lock().unwrap();
+        let deadline = Instant::now() + scaled(timeout);
+        let mut guard = lock(&self.console.text);
         loop {
             if guard.0.contains(needle) {
                 return true;
@@ -98,7 +159,7 @@ impl Running {
             if guard.1 || now >= deadline {
                 return false;
             }
-            guard = self.console.changed.wait_timeout(guard, deadline - now).unwrap().0;
+            guard = self.console.changed.wait_timeout(guard, deadline - now).unwrap_or_else(PoisonError::into_inner).0;
         }
     }
 
@@ -113,19 +174,24 @@ impl Running {
         }
     }
 
-    /// Waits for QEMU to exit on its own, killing it after `timeout`.
+    /// Waits for QEMU to exit on its own, killing it after the (nominal,
+    /// see [`time_scale`]) `timeout`.
     pub fn finish(mut self, timeout: Duration) -> Outcome {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + scaled(timeout);
         let mut timed_out = false;
         let status = loop {
-            match self.child.try_wait() {
+            let mut child = lock(&self.child);
+            match child.try_wait() {
                 Ok(Some(status)) => break status.code(),
                 Ok(None) if Instant::now() >= deadline => {
                     timed_out = true;
-                    let _ = self.child.kill();
-                    break self.child.wait().ok().and_then(|status| status.code());
+                    let _ = child.kill();
+                    break child.wait().ok().and_then(|status| status.code());
                 }
-                Ok(None) => thread::sleep(Duration::from_millis(20)),
+                Ok(None) => {
+                    drop(child);
+                    thread::sleep(Duration::from_millis(20));
+                }
                 Err(_) => break None,
             }
         };
@@ -140,14 +206,89 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         // Never leave an emulator behind, whatever the test did.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let mut child = lock(&self.child);
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
-/// Runs QEMU to completion (or `timeout`) and returns what happened.
+/// Runs QEMU to completion (or the nominal `timeout`) and returns what
+/// happened.
 pub fn run(program: &str, args: &[String], timeout: Duration) -> io::Result<Outcome> {
     Ok(spawn(program, args)?.finish(timeout))
+}
+
+/// A process started under [`with_hard_limit`], with its console.
+type Watched = (Arc<Mutex<Child>>, Arc<Console>);
+
+/// The processes a job under [`with_hard_limit`] started.
+#[derive(Default)]
+struct Watch {
+    processes: Mutex<Vec<Watched>>,
+}
+
+thread_local! {
+    /// The watch of the job running on this thread, if any.
+    static WATCH: RefCell<Option<Arc<Watch>>> = const { RefCell::new(None) };
+}
+
+/// A job that passed its hard limit.
+#[derive(Debug)]
+pub struct LimitReached {
+    /// The limit (scaled).
+    pub limit: Duration,
+    /// The consoles of the processes it started, oldest first.
+    pub console: String,
+}
+
+/// Runs `job` on a thread of its own; if it has not returned after the
+/// nominal `limit` (scaled, see [`time_scale`]), kills every process it
+/// started through [`spawn`] or [`run`] and returns their consoles. The
+/// job's thread is then left to end on its own (its waits end when QEMU
+/// does).
+pub fn with_hard_limit<T: Send + 'static>(
+    limit: Duration,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, LimitReached> {
+    let limit = scaled(limit);
+    let watch = Arc::new(Watch::default());
+    let (sender, receiver) = mpsc::channel();
+    let watch_for_job = Arc::clone(&watch);
+    let spawned = thread::Builder::new().name("ferrode-case".into()).spawn(move || {
+        WATCH.with(|current| *current.borrow_mut() = Some(watch_for_job));
+        let _ = sender.send(job());
+    });
+    let result = match spawned {
+        Ok(_) => receiver.recv_timeout(limit),
+        Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
+    };
+    match result {
+        Ok(value) => Ok(value),
+        Err(_) => {
+            let mut console = String::new();
+            for (child, output) in lock(&watch.processes).iter() {
+                let mut child = lock(child);
+                let _ = child.kill();
+                let _ = child.wait();
+                console.push_str(&lock(&output.text).0);
+            }
+            Err(LimitReached { limit, console })
+        }
+    }
+}
+
+/// The last `lines` lines of `text` (trailing newlines dropped), for
+/// failure reports.
+pub fn tail(text: &str, lines: usize) -> &str {
+    let trimmed = text.trim_end_matches('\n');
+    let mut start = trimmed.len();
+    for _ in 0..lines {
+        match trimmed[..start].rfind('\n') {
+            Some(at) => start = at,
+            None => return trimmed,
+        }
+    }
+    trimmed.get(start + 1..).unwrap_or("")
 }
 
 /// Checks that `lines` appear in `console` in this order; returns the first
@@ -203,6 +344,32 @@ mod tests {
         running.send(b"ping\n").unwrap();
         assert!(running.wait_for("got:ping", Duration::from_secs(10)));
         assert_eq!(running.finish(Duration::from_secs(10)).status, Some(0));
+    }
+
+    #[test]
+    fn a_stuck_job_is_stopped_at_its_hard_limit_and_its_processes_killed() {
+        let started = Instant::now();
+        let result = with_hard_limit(Duration::from_millis(300), || {
+            let running = spawn("sh", &["-c".into(), "echo booted; sleep 30".into()]).unwrap();
+            // A script stuck in a loop of its own, not in a harness wait.
+            loop {
+                thread::sleep(Duration::from_millis(50));
+                if running.has_ended() {
+                    return "ended";
+                }
+            }
+        });
+        let reached = result.unwrap_err();
+        assert!(reached.console.contains("booted"), "{:?}", reached.console);
+        assert!(started.elapsed() < Duration::from_secs(10), "the limit did not stop the job");
+        assert_eq!(with_hard_limit(Duration::from_secs(10), || 7).unwrap(), 7);
+    }
+
+    #[test]
+    fn tails_keep_the_last_lines() {
+        assert_eq!(tail("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(tail("a\nb\nc", 5), "a\nb\nc");
+        assert_eq!(tail("a\nb\n", 0), "");
     }
 
     #[test]

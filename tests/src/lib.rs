@@ -1,11 +1,15 @@
 //! The QEMU side of Ferrode's tests: boards, the harness, the cases.
 //!
 //! [`boards`] says how each board runs under QEMU, [`harness`] boots an
-//! image with a timeout and captures its console, [`cases`] lists what every
-//! image must do. `cargo xtask test` builds the images and runs the cases;
-//! the host unit tests here check the harness itself.
+//! image with time limits and captures its console, [`cases`] lists what
+//! every image must do, [`net`] holds the host-side network clients,
+//! [`measure`] the measurements and [`figures`] their budgets and history.
+//! `cargo xtask test` builds the images and runs the cases; the host unit
+//! tests here check the harness itself.
 
 pub mod boards;
 pub mod cases;
+pub mod figures;
 pub mod harness;
+pub mod measure;
 pub mod net;

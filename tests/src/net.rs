@@ -7,8 +7,12 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use crate::boards::{Board, RunOptions};
+use crate::harness::{self, Running};
 
 /// The guest's echo port.
 pub const ECHO_PORT: u16 = 7;
@@ -20,7 +24,8 @@ fn local(port: u16) -> SocketAddr {
 }
 
 /// A host port that is free for both TCP and UDP right now (bound to port
-/// 0 and released; QEMU binds it moments later).
+/// 0 and released; QEMU binds it moments later). Another process may take
+/// it in between: [`boot_forwarded`] notices and tries other ports.
 pub fn free_port() -> io::Result<u16> {
     for _ in 0..50 {
         let tcp = TcpListener::bind(local(0))?;
@@ -30,6 +35,49 @@ pub fn free_port() -> io::Result<u16> {
         }
     }
     Err(io::Error::new(io::ErrorKind::AddrInUse, "no port free for both TCP and UDP"))
+}
+
+/// Boots `image` with each of `guest_ports` forwarded (TCP and UDP) from a
+/// free host port, and waits up to `wait` (nominal) for `ready` on the
+/// console; returns QEMU and the host ports in the order of `guest_ports`.
+///
+/// A port found free may be taken by another process before QEMU binds it;
+/// QEMU then exits at once, naming the forwarding rule it could not set up.
+/// That is tried again with new ports, up to 5 times, so two test runs on
+/// one machine cannot fail each other. Errors carry the console.
+pub fn boot_forwarded(
+    board: &Board,
+    image: &Path,
+    options: &RunOptions,
+    guest_ports: &[u16],
+    ready: &str,
+    wait: Duration,
+) -> Result<(Running, Vec<u16>), (String, String)> {
+    let mut last = (String::new(), String::new());
+    for _ in 0..5 {
+        let mut ports: Vec<u16> = Vec::new();
+        while ports.len() < guest_ports.len() {
+            let port = free_port().map_err(|e| (format!("no free host port: {e}"), String::new()))?;
+            if !ports.contains(&port) {
+                ports.push(port);
+            }
+        }
+        let mut options = options.clone();
+        for (host, guest) in ports.iter().zip(guest_ports) {
+            options.tcp_forwards.push((*host, *guest));
+            options.udp_forwards.push((*host, *guest));
+        }
+        let running = harness::spawn(board.qemu, &board.qemu_args(image, &options)).map_err(|e| (e.to_string(), String::new()))?;
+        if running.wait_for(ready, wait) {
+            return Ok((running, ports));
+        }
+        let console = running.console();
+        if !(running.has_ended() && console.contains("forwarding rule")) {
+            return Err((format!("no {ready:?} line"), console));
+        }
+        last = ("could not forward host ports to the guest (5 tries)".to_string(), console);
+    }
+    Err(last)
 }
 
 /// A small deterministic random generator (xorshift64*), so that failures
@@ -134,6 +182,7 @@ pub fn tcp_echo_concurrently(port: u16, clients: usize, bytes: usize, seed: u64,
 /// [`tcp_echo_concurrently`] whose clients connect again after a refused or
 /// reset connection (up to `attempts` connections each, see
 /// [`tcp_echo_reconnecting`]); each must still get its data back whole.
+/// `timeout` is nominal (scaled by [`harness::time_scale`]).
 pub fn tcp_echo_concurrently_reconnecting(
     port: u16,
     clients: usize,
@@ -142,6 +191,7 @@ pub fn tcp_echo_concurrently_reconnecting(
     timeout: Duration,
     attempts: u32,
 ) -> Result<(), String> {
+    let timeout = harness::scaled(timeout);
     let workers: Vec<_> = (0..clients)
         .map(|index| {
             let data = Random::new(seed + index as u64).bytes(bytes);
@@ -197,23 +247,67 @@ pub fn udp_request(socket: &UdpSocket, payload: &[u8], attempts: u32) -> io::Res
     Err(last_error)
 }
 
+/// What a UDP echo exchange took, for comparing with the guest's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UdpExchange {
+    /// Payloads whose echo came back intact.
+    pub echoed: u64,
+    /// Datagrams sent, retries included.
+    pub sent: u64,
+    /// Datagrams received, late replies to retried datagrams included.
+    pub replies: u64,
+}
+
+/// Attempts per datagram before [`udp_echo_lengths`] gives up on it.
+pub const UDP_ATTEMPTS: u32 = 10;
+
 /// Echoes one datagram of every length in `lengths` and checks each reply.
-pub fn udp_echo_lengths(port: u16, lengths: impl IntoIterator<Item = usize>, seed: u64) -> Result<usize, String> {
+/// A datagram without a reply within 500 ms is sent again, at most
+/// [`UDP_ATTEMPTS`] times; a reply of another length (a late echo of an
+/// earlier retried datagram) is counted and skipped. Every loop is bounded,
+/// and once all echoes are in, late replies are collected for 200 ms, so
+/// that `sent` and `replies` can be compared with the guest's counters.
+pub fn udp_echo_lengths(port: u16, lengths: impl IntoIterator<Item = usize>, seed: u64) -> Result<UdpExchange, String> {
     let socket = udp_client(port, Duration::from_millis(500)).map_err(|e| e.to_string())?;
     let mut random = Random::new(seed);
-    let mut count = 0;
+    let mut exchange = UdpExchange::default();
+    let mut buffer = vec![0u8; 65536];
     for length in lengths {
         let payload = random.bytes(length);
-        let reply = udp_request(&socket, &payload, 10).map_err(|e| format!("{length}-byte datagram: {e}"))?;
-        // A retry may leave a stale reply behind: skip replies of other sizes.
-        let mut reply = reply;
-        while reply.len() != payload.len() {
-            reply = udp_request(&socket, &payload, 10).map_err(|e| format!("{length}-byte datagram: {e}"))?;
+        let mut echoed = false;
+        for _ in 0..UDP_ATTEMPTS {
+            socket.send(&payload).map_err(|e| format!("{length}-byte datagram: {e}"))?;
+            exchange.sent += 1;
+            // Each datagram sent brings at most one reply: reading more
+            // than were sent can only be a misbehaving peer.
+            while exchange.replies < exchange.sent {
+                match socket.recv(&mut buffer) {
+                    Ok(count) => {
+                        exchange.replies += 1;
+                        if count == payload.len() {
+                            check_echo(&payload, &buffer[..count]).map_err(|e| format!("{length}-byte datagram: {e}"))?;
+                            echoed = true;
+                            break;
+                        }
+                    }
+                    Err(error) if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => break,
+                    Err(error) => return Err(format!("{length}-byte datagram: {error}")),
+                }
+            }
+            if echoed {
+                break;
+            }
         }
-        check_echo(&payload, &reply).map_err(|e| format!("{length}-byte datagram: {e}"))?;
-        count += 1;
+        if !echoed {
+            return Err(format!("{length}-byte datagram: no echo after {UDP_ATTEMPTS} attempts ({exchange:?})"));
+        }
+        exchange.echoed += 1;
     }
-    Ok(count)
+    socket.set_read_timeout(Some(Duration::from_millis(200))).map_err(|e| e.to_string())?;
+    while exchange.replies < exchange.sent && socket.recv(&mut buffer).is_ok() {
+        exchange.replies += 1;
+    }
+    Ok(exchange)
 }
 
 /// Fires `count` datagrams of random sizes (0..=1472 bytes) and contents at
@@ -254,9 +348,9 @@ pub fn tcp_garbage(port: u16, count: usize, seed: u64) -> io::Result<()> {
 }
 
 /// Connects to `port`, trying again after a refused, reset or timed-out
-/// attempt until `patience` has passed.
+/// attempt until the nominal `patience` has passed.
 fn connect_patiently(port: u16, patience: Duration) -> io::Result<TcpStream> {
-    let deadline = Instant::now() + patience;
+    let deadline = Instant::now() + harness::scaled(patience);
     loop {
         match TcpStream::connect_timeout(&local(port), Duration::from_secs(5)) {
             Err(error)
@@ -365,6 +459,33 @@ mod tests {
                 let _ = udp.send_to(&buffer[..count], from);
             }
         });
-        assert_eq!(udp_echo_lengths(udp_port, [1, 700, 1400], 3), Ok(3));
+        assert_eq!(udp_echo_lengths(udp_port, [1, 700, 1400], 3), Ok(UdpExchange { echoed: 3, sent: 3, replies: 3 }));
+    }
+
+    #[test]
+    fn a_lossy_udp_echo_is_retried_a_bounded_number_of_times_and_counted() {
+        // Drops every third datagram, and answers a 5-byte one with junk of
+        // another length: the client must give up, not spin.
+        let udp = UdpSocket::bind(local(0)).unwrap();
+        let udp_port = udp.local_addr().unwrap().port();
+        thread::spawn(move || {
+            let mut buffer = [0u8; 2048];
+            let mut index = 0;
+            while let Ok((count, from)) = udp.recv_from(&mut buffer) {
+                index += 1;
+                if count == 5 {
+                    let _ = udp.send_to(b"bad", from).and_then(|_| udp.send_to(&buffer[..4], from));
+                } else if index % 3 != 0 {
+                    let _ = udp.send_to(&buffer[..count], from);
+                }
+            }
+        });
+        let exchange = udp_echo_lengths(udp_port, 1..=4, 9).unwrap();
+        assert_eq!(exchange.echoed, 4);
+        assert!(exchange.sent > 4 && exchange.replies < exchange.sent, "{exchange:?}");
+        let started = Instant::now();
+        let error = udp_echo_lengths(udp_port, [5], 9).unwrap_err();
+        assert!(error.contains("no echo after 10 attempts"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(20));
     }
 }

@@ -5,9 +5,17 @@ use std::path::{Path, PathBuf};
 
 use ferrode_tests::boards::{self, Board};
 
-/// The workspace root (the parent of `xtask/`).
+/// The workspace root (the parent of `xtask/`) of the checkout this run is
+/// for. `cargo run` (the `cargo xtask` alias) sets `CARGO_MANIFEST_DIR` at
+/// run time to the xtask package of the checkout it was started in; the
+/// compile-time value is only the fallback, because a target directory
+/// shared by two checkouts may hold an xtask built for the other one.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.join("Cargo.toml").is_file())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir.parent().map(Path::to_path_buf).unwrap_or(manifest_dir)
 }
 
 /// An application crate.

@@ -32,10 +32,10 @@ enum Command {
     /// Build an application image for a board and print its path and size.
     Build {
         /// Board to build for (realview-pbx-a9, microblaze-v).
-        #[arg(long)]
+        #[arg(long, value_parser = board_names())]
         board: String,
         /// Application in apps/ (hello, crash, ...).
-        #[arg(long)]
+        #[arg(long, value_parser = app_names())]
         app: String,
         /// Optimised build (opt-level s, LTO).
         #[arg(long)]
@@ -45,10 +45,10 @@ enum Command {
     /// return the image's exit status.
     Run {
         /// Board to run on.
-        #[arg(long, default_value = "realview-pbx-a9")]
+        #[arg(long, default_value = "realview-pbx-a9", value_parser = board_names())]
         board: String,
         /// Application in apps/.
-        #[arg(long, default_value = "hello")]
+        #[arg(long, default_value = "hello", value_parser = app_names())]
         app: String,
         /// Optimised build.
         #[arg(long)]
@@ -80,10 +80,10 @@ enum Command {
     /// Print the text/data/bss size table of application images.
     Size {
         /// Board (default: every board).
-        #[arg(long)]
+        #[arg(long, value_parser = board_names())]
         board: Option<String>,
         /// Application (default with --all: every app).
-        #[arg(long)]
+        #[arg(long, value_parser = app_names())]
         app: Option<String>,
         /// Every app on every board it supports.
         #[arg(long)]
@@ -92,24 +92,29 @@ enum Command {
         #[arg(long)]
         release: bool,
     },
-    /// Measure guest instructions under QEMU -icount and print JSON lines.
+    /// Measure guest instructions under QEMU -icount and image sizes, print
+    /// one JSON object per board and append it to docs/bench/history.jsonl;
+    /// `bench report` renders that history.
     Bench {
-        /// Which benchmark.
-        #[arg(value_enum)]
+        /// Which benchmark (default: all), or `report`.
+        #[arg(value_enum, default_value = "all")]
         which: bench::Which,
-        /// Board to measure on.
-        #[arg(long, default_value = "realview-pbx-a9")]
-        board: String,
+        /// Board to measure on (default: every board).
+        #[arg(long, value_parser = board_names())]
+        board: Option<String>,
+        /// Print the figures without appending them to the history.
+        #[arg(long)]
+        no_record: bool,
     },
     /// Put an image on a real board: MicroBlaze V through xsdb (JTAG),
     /// PBX-A9 through OpenOCD with your adapter's configuration, or print
     /// the raw binary and load address for a manual load.
     Flash {
         /// Board to flash.
-        #[arg(long)]
+        #[arg(long, value_parser = board_names())]
         board: String,
         /// Application in apps/.
-        #[arg(long)]
+        #[arg(long, value_parser = app_names())]
         app: String,
         /// Print the programmer command without running it.
         #[arg(long)]
@@ -125,12 +130,24 @@ enum Command {
     /// attached to it.
     Gdb {
         /// Board to run on.
-        #[arg(long, default_value = "realview-pbx-a9")]
+        #[arg(long, default_value = "realview-pbx-a9", value_parser = board_names())]
         board: String,
         /// Application in apps/.
-        #[arg(long, default_value = "hello")]
+        #[arg(long, default_value = "hello", value_parser = app_names())]
         app: String,
     },
+}
+
+/// The board names, listed by `--help` and checked by clap.
+fn board_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(ferrode_tests::boards::names())
+}
+
+/// The apps in `apps/`, listed by `--help` and checked by clap.
+fn app_names() -> clap::builder::PossibleValuesParser {
+    // clap keeps the names for the life of the process.
+    let names = apps::all().into_iter().map(|app| -> &'static str { Box::leak(app.name.into_boxed_str()) });
+    clap::builder::PossibleValuesParser::new(names)
 }
 
 fn main() -> ExitCode {
@@ -144,7 +161,7 @@ fn main() -> ExitCode {
         Command::Test { filter, qemu_only, host_only } => test::run(filter.as_deref(), qemu_only, host_only),
         Command::Size { board, app, all, release } => size::run(board.as_deref(), app.as_deref(), all, release),
         Command::Gdb { board, app } => build::gdb_command(&board, &app),
-        Command::Bench { which, board } => bench::run(which, &board),
+        Command::Bench { which, board, no_record } => bench::run(which, board.as_deref(), !no_record),
         Command::Flash { board, app, dry_run, openocd_config, jtag_target } => {
             flash::run(&flash::FlashOptions { board, app, dry_run, openocd_config, jtag_target })
         }

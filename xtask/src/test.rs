@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
-use ferrode_tests::{cases, harness};
+use ferrode_tests::cases::{self, Profile};
+use ferrode_tests::{figures, harness};
 
 use crate::apps::{self, workspace_root};
 use crate::setup::Toolchain;
-use crate::{build, setup};
+use crate::{build, setup, size};
 
 /// Tallies of one test run.
 #[derive(Default)]
@@ -130,6 +131,173 @@ fn log_dir() -> PathBuf {
     dir
 }
 
+/// Lines of a failed case's console printed under its progress line (the
+/// whole console is in its log file).
+const TAIL_LINES: usize = 25;
+
+/// Prints the end of a failure's console, indented, after the progress line.
+fn print_tail(console: &str) {
+    if console.trim().is_empty() {
+        return;
+    }
+    println!("    --- last {TAIL_LINES} lines of the console ---");
+    for line in harness::tail(console, TAIL_LINES).lines() {
+        println!("    | {line}");
+    }
+}
+
+/// Every QEMU run of this invocation: the planned cases, plus one "boots to
+/// main" measurement per app and board (so that every app's release image
+/// boots in a test, and its boot instructions are budgeted).
+fn planned_runs() -> Vec<cases::Run> {
+    let mut runs = cases::plan();
+    for app in apps::all() {
+        // The case list holds &'static names; the apps are few and fixed
+        // for the life of the command.
+        let name: &'static str = Box::leak(app.name.into_boxed_str());
+        for board in app.boards {
+            runs.push(cases::Run { case: cases::boot_to_main(board, name), profile: Profile::Release });
+        }
+    }
+    runs
+}
+
+/// The (app, board) pairs whose release image boots in no run.
+fn release_images_not_booted<'a>(runs: impl Iterator<Item = &'a cases::Run> + Clone) -> Vec<String> {
+    let mut missing = Vec::new();
+    for app in apps::all() {
+        for board in &app.boards {
+            let booted = runs.clone().any(|run| {
+                run.profile == Profile::Release && run.case.app == app.name && run.case.board == *board
+            });
+            if !booted {
+                missing.push(format!("{} on {}", app.name, board.name));
+            }
+        }
+    }
+    missing
+}
+
+/// Builds (once per image) and runs the QEMU cases; collects their figures
+/// and the release images' sizes into `measured`, keyed `board.figure`.
+fn qemu(filter: Option<&str>, tally: &mut Tally, measured: &mut BTreeMap<String, f64>) {
+    let all_runs = planned_runs();
+    let names: Vec<String> = all_runs.iter().map(cases::Run::name).collect();
+    let runs: Vec<(String, cases::Run)> =
+        names.into_iter().zip(all_runs).filter(|(name, _)| filter.is_none_or(|f| name.contains(f))).collect();
+    if let Some(filter) = filter
+        && runs.is_empty()
+    {
+        println!("qemu: FAILED: no case matches the filter {filter:?} (names look like `hello on microblaze-v [release]`)");
+        tally.failed += 1;
+        return;
+    }
+    if filter.is_none() {
+        let missing = release_images_not_booted(runs.iter().map(|(_, run)| run));
+        if missing.is_empty() {
+            tally.passed += 1;
+            println!("qemu: every app's release image boots in a case ... ok");
+        } else {
+            tally.failed += 1;
+            println!("qemu: every app's release image boots in a case ... FAILED: not booted: {}", missing.join(", "));
+        }
+    }
+    let mut images: BTreeMap<(&str, &str, Profile), Result<PathBuf, String>> = BTreeMap::new();
+    for (name, run) in &runs {
+        let case = &run.case;
+        let prefix = format!("qemu: {name} ...");
+        if let Err(message) = setup::require_qemu(case.board) {
+            println!("{prefix} FAILED: {message}");
+            tally.failed += 1;
+            continue;
+        }
+        let image = images
+            .entry((case.board.name, case.app, run.profile))
+            .or_insert_with(|| {
+                let started = Instant::now();
+                println!("build: {} for {} [{}] ...", case.app, case.board.name, run.profile.name());
+                let built = build::build(case.board, case.app, run.profile == Profile::Release);
+                if built.is_ok() {
+                    println!("build: {} for {} [{}] ... done ({:.1}s)", case.app, case.board.name, run.profile.name(), started.elapsed().as_secs_f64());
+                }
+                built
+            })
+            .clone();
+        let started = Instant::now();
+        let result = match image {
+            Ok(image) => case.execute(&image),
+            Err(message) => Err(cases::Failure { message, console: String::new() }),
+        };
+        match result {
+            Ok(passed) => {
+                tally.passed += 1;
+                let figures: Vec<String> =
+                    passed.figures.iter().filter(|(key, _)| figures::is_budgeted(&format!("{}.{key}", case.board.name))).map(|(key, value)| format!("{key} {}", figures::number(*value))).collect();
+                let shown = if figures.is_empty() { String::new() } else { format!(": {}", figures.join(", ")) };
+                println!("{prefix} ok ({:.1}s){shown}", started.elapsed().as_secs_f64());
+                // Budgets are for what ships: debug runs' figures are shown only.
+                if run.profile == Profile::Release {
+                    for (key, value) in passed.figures {
+                        measured.insert(format!("{}.{key}", case.board.name), value);
+                    }
+                }
+            }
+            Err(failure) => {
+                tally.failed += 1;
+                let log = harness::log_path(&log_dir(), name);
+                let _ = std::fs::write(&log, &failure.console);
+                println!(
+                    "{prefix} FAILED ({:.1}s): {} (console log: {})",
+                    started.elapsed().as_secs_f64(),
+                    failure.message,
+                    log.display()
+                );
+                print_tail(&failure.console);
+            }
+        }
+    }
+    // Sizes of every release image built.
+    for ((board, app, profile), image) in &images {
+        if *profile != Profile::Release {
+            continue;
+        }
+        let Ok(image) = image else { continue };
+        match size::measure(image) {
+            Ok(sizes) => {
+                for (part, bytes) in [("text", sizes.text), ("data", sizes.data), ("bss", sizes.bss)] {
+                    measured.insert(format!("{board}.size.{app}.{part}"), bytes as f64);
+                }
+            }
+            Err(message) => {
+                tally.failed += 1;
+                println!("size: {app} on {board} ... FAILED: {message}");
+            }
+        }
+    }
+}
+
+/// Checks the measured figures against the budget file, one test each.
+fn budgets(measured: &BTreeMap<String, f64>, complete: bool, tally: &mut Tally) {
+    let path = workspace_root().join(figures::BUDGET_FILE);
+    let budgets = match std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display())).and_then(|text| figures::Budgets::parse(&text)) {
+        Ok(budgets) => budgets,
+        Err(message) => {
+            tally.failed += 1;
+            println!("budget: FAILED: {message}");
+            return;
+        }
+    };
+    for check in figures::check_budgets(&budgets, measured, complete) {
+        if check.passed() {
+            tally.passed += 1;
+            println!("budget: {} ... ok, {}", check.key, check.describe());
+        } else {
+            tally.failed += 1;
+            println!("budget: {} ... FAILED: {}", check.key, check.describe());
+        }
+    }
+}
+
 /// Runs the tests; prints `N passed, N failed` last.
 pub fn run(filter: Option<&str>, qemu_only: bool, host_only: bool) -> Result<ExitCode, String> {
     let mut tally = Tally::default();
@@ -141,37 +309,9 @@ pub fn run(filter: Option<&str>, qemu_only: bool, host_only: bool) -> Result<Exi
         lints(&mut tally);
     }
     if !host_only {
-        let cases: Vec<_> = cases::all().into_iter().filter(|case| filter.is_none_or(|f| case.name.contains(f))).collect();
-        let mut images: BTreeMap<(&str, &str), Result<PathBuf, String>> = BTreeMap::new();
-        for case in &cases {
-            let started = Instant::now();
-            let prefix = format!("qemu: {} ...", case.name);
-            if let Err(message) = setup::require_qemu(case.board) {
-                println!("{prefix} FAILED: {message}");
-                tally.failed += 1;
-                continue;
-            }
-            let image = images
-                .entry((case.board.name, case.app))
-                .or_insert_with(|| build::build(case.board, case.app, false))
-                .clone();
-            let result = match image {
-                Ok(image) => case.execute(&image),
-                Err(message) => Err(cases::Failure { message, console: String::new() }),
-            };
-            match result {
-                Ok(_) => {
-                    tally.passed += 1;
-                    println!("{prefix} ok ({:.1}s)", started.elapsed().as_secs_f64());
-                }
-                Err(failure) => {
-                    tally.failed += 1;
-                    let log = harness::log_path(&log_dir(), &case.name);
-                    let _ = std::fs::write(&log, &failure.console);
-                    println!("{prefix} FAILED: {} (console log: {})", failure.message, log.display());
-                }
-            }
-        }
+        let mut measured = BTreeMap::new();
+        qemu(filter, &mut tally, &mut measured);
+        budgets(&measured, filter.is_none(), &mut tally);
     }
     println!("{} passed, {} failed", tally.passed, tally.failed);
     Ok(if tally.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })

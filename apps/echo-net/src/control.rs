@@ -96,17 +96,18 @@ impl Control {
         counters: &FrameCounters,
     ) {
         let Some(requester) = self.requester else { return };
-        let mut line = heapless::String::<448>::new();
-        // The line fits: fourteen numbers of at most 20 digits and their keys.
+        let mut line = heapless::String::<512>::new();
+        // The line fits: fifteen numbers of at most 20 digits and their keys.
         let _ = write!(
             line,
             "instructions={instructions} virtual_ns={virtual_ns} idle_ns={} sleeps={} tcp_bytes={} tcp_connections={} \
-             udp_datagrams={} rx_frames={} tx_frames={} runt={} oversized={} errors={} overruns={} tx_errors={}",
+             udp_datagrams={} udp_dropped={} rx_frames={} tx_frames={} runt={} oversized={} errors={} overruns={} tx_errors={}",
             idle.ns,
             idle.sleeps,
             echo.tcp_bytes,
             echo.tcp_connections,
             echo.udp_datagrams,
+            echo.udp_dropped,
             counters.rx_frames,
             counters.tx_frames,
             counters.rx_runt,

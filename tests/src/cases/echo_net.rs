@@ -25,36 +25,39 @@ pub struct EchoNet {
     pub control_port: u16,
 }
 
-/// Boots echo-net and waits for its listening line.
+/// Boots echo-net and waits for its listening line (host ports chosen and,
+/// if taken meanwhile, chosen again by [`net::boot_forwarded`]).
 pub fn boot(script: &Scripted<'_>) -> Result<EchoNet, Failure> {
-    let no_port = |e: std::io::Error| Failure { message: format!("no free host port: {e}"), console: String::new() };
-    let echo_port = net::free_port().map_err(no_port)?;
-    let mut control_port = net::free_port().map_err(no_port)?;
-    while control_port == echo_port {
-        control_port = net::free_port().map_err(no_port)?;
-    }
-    let mut options = script.options.clone();
-    options.tcp_forwards.push((echo_port, net::ECHO_PORT));
-    options.udp_forwards.push((echo_port, net::ECHO_PORT));
-    options.udp_forwards.push((control_port, net::CONTROL_PORT));
-    let running = harness::spawn(script.board.qemu, &script.board.qemu_args(script.image, &options))
-        .map_err(|error| Failure { message: error.to_string(), console: String::new() })?;
-    if !running.wait_for("echo-net: listening on 10.0.2.15:7", Duration::from_secs(20)) {
-        return Err(fail(&running, "no listening line"));
-    }
-    Ok(EchoNet { running, echo_port, control_port })
+    let (running, ports) = net::boot_forwarded(
+        script.board,
+        script.image,
+        script.options,
+        &[net::ECHO_PORT, net::CONTROL_PORT],
+        "echo-net: listening on 10.0.2.15:7",
+        Duration::from_secs(20),
+    )
+    .map_err(|(message, console)| Failure { message, console })?;
+    Ok(EchoNet { running, echo_port: ports[0], control_port: ports[1] })
 }
 
 impl EchoNet {
-    /// Asks for `stats` (the drop counters must be in the reply and on the
-    /// console), then ends the image with `quit`, which must exit 0.
-    pub fn stats_and_quit(self) -> Result<BTreeMap<String, u64>, Failure> {
+    /// The guest's counters (`stats` on the control port); every drop
+    /// counter must be there as a number.
+    pub fn stats(&self) -> Result<BTreeMap<String, u64>, Failure> {
         let line = net::control(self.control_port, "stats", Duration::from_secs(2))
             .map_err(|e| fail(&self.running, format!("no stats reply: {e}")))?;
         let stats = net::parse_stats(&line);
-        if !["runt", "oversized", "overruns"].iter().all(|key| stats.contains_key(*key)) {
-            return Err(fail(&self.running, format!("stats reply lacks drop counters: {line}")));
+        if let Some(key) = DROP_COUNTERS.iter().chain(&["udp_datagrams", "rx_frames"]).find(|key| !stats.contains_key(**key)) {
+            return Err(fail(&self.running, format!("stats reply lacks {key}: {line}")));
         }
+        Ok(stats)
+    }
+
+    /// Asks for `stats`, then ends the image with `quit`, which must exit
+    /// 0; the console's last drop-counter line (printed at `quit`) must
+    /// show the same numbers as the reply.
+    pub fn stats_and_quit(self) -> Result<BTreeMap<String, u64>, Failure> {
+        let stats = self.stats()?;
         net::control_no_reply(self.control_port, "quit").map_err(|e| fail(&self.running, e.to_string()))?;
         let outcome = self.running.finish(Duration::from_secs(10));
         let failure = |message: String| Failure { message, console: outcome.console.clone() };
@@ -65,9 +68,22 @@ impl EchoNet {
         if outcome.status != Some(0) {
             return Err(failure(format!("exit status {:?}", outcome.status)));
         }
+        let last = outcome.console.lines().rev().find(|line| line.starts_with("echo-net: dropped frames:")).unwrap_or("");
+        let printed = net::parse_stats(last);
+        for key in ["runt", "oversized", "overruns"] {
+            if printed.get(key) != stats.get(key) {
+                return Err(failure(format!(
+                    "the console's last counters ({last:?}) disagree with the stats reply on {key} ({:?})",
+                    stats.get(key)
+                )));
+            }
+        }
         Ok(stats)
     }
 }
+
+/// The counters of frames and datagrams echo-net received and dropped.
+pub const DROP_COUNTERS: [&str; 5] = ["runt", "oversized", "errors", "overruns", "udp_dropped"];
 
 /// 4 concurrent TCP clients echo 1 MiB each byte-exactly, within two
 /// thirds of the case's timeout, and the guest counted every byte.
@@ -83,11 +99,26 @@ pub fn tcp(script: &Scripted<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// UDP echo of every datagram length from 1 to 1400 bytes.
+/// UDP echo of every datagram length from 1 to 1400 bytes. The guest must
+/// have echoed exactly the datagrams the client sent (retries included),
+/// and every echo must have arrived: a lost datagram shows as a retry the
+/// counts do not explain.
 pub fn udp(script: &Scripted<'_>) -> Result<(), Failure> {
     let echo_net = boot(script)?;
-    net::udp_echo_lengths(echo_net.echo_port, 1..=1400, 0x0d9).map_err(|e| fail(&echo_net.running, e))?;
-    echo_net.stats_and_quit().map(drop)
+    let exchange = net::udp_echo_lengths(echo_net.echo_port, 1..=1400, 0x0d9).map_err(|e| fail(&echo_net.running, e))?;
+    let stats = echo_net.stats_and_quit()?;
+    let echoed = stats.get("udp_datagrams").copied().unwrap_or(0);
+    if echoed != exchange.sent || exchange.replies != exchange.sent || stats.get("udp_dropped") != Some(&0) {
+        let message = format!(
+            "the client sent {} datagrams and received {} replies ({} payloads); the guest echoed {echoed} and dropped {:?}",
+            exchange.sent,
+            exchange.replies,
+            exchange.echoed,
+            stats.get("udp_dropped")
+        );
+        return Err(Failure { message, console: String::new() });
+    }
+    Ok(())
 }
 
 /// How the UDP flood and the TCP garbage meet.
@@ -127,5 +158,35 @@ pub fn abuse(script: &Scripted<'_>, flood: Flood) -> Result<(), Failure> {
     net::tcp_echo_concurrently_reconnecting(port, 4, 64 * 1024, 0xa11e, script.timeout / 2, 5)
         .map_err(|e| fail(&echo_net.running, format!("after the abuse: {e}")))?;
     net::udp_echo_lengths(port, [1, 512, 1400], 0xa11f).map_err(|e| fail(&echo_net.running, format!("after the abuse: {e}")))?;
-    echo_net.stats_and_quit().map(drop)
+    let after = echo_net.stats_and_quit()?;
+    check_abuse_counted(&after).map_err(|message| Failure { message, console: String::new() })
+}
+
+/// Datagrams the flood sends, and the UDP echoes after it.
+const FLOODED: u64 = 10_000;
+const UDP_AFTER_ABUSE: u64 = 3;
+
+/// The guest's counters after the abuse (they start at zero at boot) must
+/// account for it in numbers: the flood reached the echo service, which
+/// counted every datagram it took as echoed or dropped, no more than were
+/// sent and no more than frames arrived; the clients' TCP bytes were all
+/// counted. (Most of the flood never reaches the guest: QEMU's user network
+/// and NIC models drop what the guest has no room for, uncounted.)
+pub fn check_abuse_counted(stats: &BTreeMap<String, u64>) -> Result<(), String> {
+    let get = |key: &str| stats.get(key).copied().unwrap_or(0);
+    let udp_taken = get("udp_datagrams") + get("udp_dropped");
+    if udp_taken <= UDP_AFTER_ABUSE {
+        return Err(format!("the guest counted {udp_taken} UDP datagrams: none of the {FLOODED}-datagram flood ({stats:?})"));
+    }
+    // Retries of the after-abuse echoes may add a few datagrams.
+    if udp_taken > FLOODED + UDP_AFTER_ABUSE * u64::from(net::UDP_ATTEMPTS) {
+        return Err(format!("the guest counted {udp_taken} UDP datagrams, more than were sent ({stats:?})"));
+    }
+    if get("rx_frames") < udp_taken {
+        return Err(format!("the guest took {udp_taken} datagrams from {} frames ({stats:?})", get("rx_frames")));
+    }
+    if get("tcp_bytes") < 4 * 64 * 1024 {
+        return Err(format!("the guest counted {} TCP bytes echoed, fewer than the clients' 256 KiB ({stats:?})", get("tcp_bytes")));
+    }
+    Ok(())
 }

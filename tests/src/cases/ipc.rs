@@ -1,26 +1,36 @@
 //! Typed RPC between components, through the kernel, on both boards.
 
-use super::{Case, board, console_case};
+use std::time::Duration;
+
+use super::{Case, Check, Failure, Scripted, board, console_case};
+use crate::boards::RunOptions;
+use crate::figures::Figures;
+use crate::measure;
 
 /// rpc-demo on each board: every check passes and the intruder is refused.
 /// ipc-bench on each board (under `-icount`, as `cargo xtask bench ipc`
-/// runs it): its RPC results equal the direct calls', every message length
-/// from 0 to 62 words comes back intact, and it reports all four figures.
+/// runs it): it exits 0 (its RPC results equal the direct calls', every
+/// message length from 0 to 62 words comes back intact) and prints all four
+/// figures as numbers that make sense, which are then checked against the
+/// budgets.
 pub fn cases() -> Vec<Case> {
     let mut cases = rpc_demo();
     cases.extend(ipc_diff());
     for name in ["realview-pbx-a9", "microblaze-v"] {
-        let mut case = console_case(
-            board(name),
-            "ipc-bench",
-            &[],
-            &["\"bench\":\"null_rpc\"", "\"bench\":\"rpc_2in_1out\"", "\"bench\":\"rpc_64_words\"", "\"bench\":\"rpc_cap_transfer\""],
-            0,
-        );
-        case.options.icount = true;
-        cases.push(case);
+        cases.push(Case {
+            name: format!("ipc-bench on {name}"),
+            board: board(name),
+            app: "ipc-bench",
+            options: RunOptions { args: vec!["ipc-bench".into()], icount: true, ..Default::default() },
+            timeout: Duration::from_secs(60),
+            check: Check::Measured(ipc_bench),
+        });
     }
     cases
+}
+
+fn ipc_bench(script: &Scripted<'_>) -> Result<Figures, Failure> {
+    measure::ipc(script.board, script.image, script.timeout)
 }
 
 fn rpc_demo() -> Vec<Case> {

@@ -1,15 +1,70 @@
 //! What every Ferrode image must do under QEMU.
 //!
-//! A [`Case`] names a board and an app; `cargo xtask test` builds that image
-//! and hands it to [`Case::execute`].
+//! A [`Case`] names a board and an app; [`plan`] says which profile each
+//! runs in (release, the build `flash` and `bench` use, for every case;
+//! debug as well where debug assertions add something); `cargo xtask test`
+//! builds the image and hands it to [`Case::execute`], which runs the case
+//! under a hard time limit ([`harness::with_hard_limit`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::boards::{self, Board, RunOptions};
-use crate::harness::{self, Outcome};
+use crate::figures::Figures;
+use crate::harness;
+
+/// The cargo profile an image is built with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Profile {
+    /// `opt-level = 1`, debug assertions and overflow checks on.
+    Debug,
+    /// What ships: `opt-level = "s"`, fat LTO, one codegen unit, the
+    /// hand-written fast paths.
+    Release,
+}
+
+impl Profile {
+    /// `debug` or `release`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Debug => "debug",
+            Self::Release => "release",
+        }
+    }
+}
+
+/// Apps whose cases run in debug as well as in release: debug assertions
+/// in the kernel, IPC and the board's start-up code only fire there.
+pub const DEBUG_TOO: &[&str] = &["hello", "crash", "rpc-demo", "ipc-bench"];
+
+/// One case in one profile.
+pub struct Run {
+    /// The case.
+    pub case: Case,
+    /// The profile its image is built with.
+    pub profile: Profile,
+}
+
+impl Run {
+    /// The name on the progress line and for filters: the case's name and
+    /// the profile, e.g. `hello on microblaze-v [release]`.
+    pub fn name(&self) -> String {
+        format!("{} [{}]", self.case.name, self.profile.name())
+    }
+}
+
+/// Every case in release, and those of [`DEBUG_TOO`] apps again in debug
+/// (after all release runs).
+pub fn plan() -> Vec<Run> {
+    let mut runs: Vec<Run> = all().into_iter().map(|case| Run { case, profile: Profile::Release }).collect();
+    runs.extend(
+        all().into_iter().filter(|case| DEBUG_TOO.contains(&case.app)).map(|case| Run { case, profile: Profile::Debug }),
+    );
+    runs
+}
 
 /// How a case decides pass or fail.
+#[derive(Clone)]
 pub enum Check {
     /// Boot, wait for exit, then the console must contain `lines` in order
     /// and the exit status must be `status`.
@@ -21,6 +76,9 @@ pub enum Check {
     },
     /// A scripted test that drives QEMU itself (serial input, network).
     Scripted(fn(&Scripted<'_>) -> Result<(), Failure>),
+    /// A scripted test that measures figures (instruction counts), which
+    /// `cargo xtask test` checks against the budgets.
+    Measured(fn(&Scripted<'_>) -> Result<Figures, Failure>),
 }
 
 /// What a scripted case is given.
@@ -31,8 +89,12 @@ pub struct Scripted<'a> {
     pub image: &'a Path,
     /// The case's options (command line, forwards, ...).
     pub options: &'a RunOptions,
-    /// The case's timeout.
+    /// The case's timeout, nominal: the harness's waits and the network
+    /// clients scale what they are given by [`harness::time_scale`], and
+    /// the whole case is stopped at this limit, scaled.
     pub timeout: Duration,
+    /// The app.
+    pub app: &'a str,
 }
 
 /// Why a case failed, with the console to keep as its log.
@@ -54,7 +116,9 @@ pub struct Case {
     pub app: &'static str,
     /// Command line and QEMU options.
     pub options: RunOptions,
-    /// Kill QEMU after this long (wall clock).
+    /// The case's hard time limit (wall clock, nominal: multiplied by
+    /// [`harness::time_scale`]). A console case's QEMU is killed then; a
+    /// scripted case is stopped and every QEMU it started killed.
     pub timeout: Duration,
     /// The pass/fail rule.
     pub check: Check,
@@ -82,6 +146,7 @@ mod boot;
 pub fn all() -> Vec<Case> {
     let mut cases = boot::cases();
     cases.extend(ipc::cases());
+    cases.extend(measure::cases());
     cases.extend(pbx::cases());
     cases.extend(mbv::cases());
     cases
@@ -89,6 +154,9 @@ pub fn all() -> Vec<Case> {
 
 mod echo_net;
 mod ipc;
+mod measure;
+
+pub use measure::boot_to_main;
 mod mbv;
 mod pbx;
 
@@ -97,33 +165,68 @@ pub fn board(name: &str) -> &'static Board {
     boards::find(name).expect("board name from the board table")
 }
 
+/// What a passing case measured.
+#[derive(Debug, Default)]
+pub struct Passed {
+    /// Figures by name (without the board), for the budgets.
+    pub figures: Figures,
+}
+
+/// Extra time a console case's own timeout gets before the hard limit, so
+/// that the case reports its own (more specific) failure first.
+const GRACE: Duration = Duration::from_secs(5);
+
 impl Case {
-    /// Runs the case against the built `image`.
-    pub fn execute(&self, image: &Path) -> Result<Outcome, Failure> {
-        match &self.check {
-            Check::Console { lines, status } => {
-                let args = self.board.qemu_args(image, &self.options);
-                let outcome = harness::run(self.board.qemu, &args, self.timeout)
-                    .map_err(|error| Failure { message: error.to_string(), console: String::new() })?;
-                let fail = |message: String| Failure { message, console: outcome.console.clone() };
-                if outcome.timed_out {
-                    return Err(fail(format!("timed out after {:?}", self.timeout)));
-                }
-                let wanted: Vec<&str> = lines.iter().map(String::as_str).collect();
-                if let Some(missing) = harness::missing_in_order(&outcome.console, &wanted) {
-                    return Err(fail(format!("console lacks {missing:?}")));
-                }
-                if outcome.status != Some(*status) {
-                    return Err(fail(format!("exit status {:?}, expected {status}", outcome.status)));
-                }
-                Ok(outcome)
-            }
-            Check::Scripted(script) => {
-                let started = std::time::Instant::now();
-                script(&Scripted { board: self.board, image, options: &self.options, timeout: self.timeout })?;
-                Ok(Outcome { console: String::new(), status: Some(0), timed_out: false, elapsed: started.elapsed() })
-            }
+    /// Runs the case against the built `image`, under its hard time limit.
+    pub fn execute(&self, image: &Path) -> Result<Passed, Failure> {
+        let (board, options, timeout, check, app) =
+            (self.board, self.options.clone(), self.timeout, self.check.clone(), self.app);
+        let image: PathBuf = image.to_path_buf();
+        let job = move || execute(board, app, &image, &options, timeout, &check);
+        match harness::with_hard_limit(timeout + GRACE, job) {
+            Ok(result) => result,
+            Err(reached) => Err(Failure {
+                message: format!(
+                    "hard time limit of {:.0} s reached; QEMU killed ({}={})",
+                    reached.limit.as_secs_f64(),
+                    harness::TIME_SCALE_VARIABLE,
+                    harness::time_scale()
+                ),
+                console: reached.console,
+            }),
         }
+    }
+}
+
+fn execute(
+    board: &'static Board,
+    app: &str,
+    image: &Path,
+    options: &RunOptions,
+    timeout: Duration,
+    check: &Check,
+) -> Result<Passed, Failure> {
+    let scripted = Scripted { board, image, options, timeout, app };
+    match check {
+        Check::Console { lines, status } => {
+            let args = board.qemu_args(image, options);
+            let outcome = harness::run(board.qemu, &args, timeout)
+                .map_err(|error| Failure { message: error.to_string(), console: String::new() })?;
+            let fail = |message: String| Failure { message, console: outcome.console.clone() };
+            if outcome.timed_out {
+                return Err(fail(format!("timed out after {:.0} s", harness::scaled(timeout).as_secs_f64())));
+            }
+            let wanted: Vec<&str> = lines.iter().map(String::as_str).collect();
+            if let Some(missing) = harness::missing_in_order(&outcome.console, &wanted) {
+                return Err(fail(format!("console lacks {missing:?}")));
+            }
+            if outcome.status != Some(*status) {
+                return Err(fail(format!("exit status {:?}, expected {status}", outcome.status)));
+            }
+            Ok(Passed::default())
+        }
+        Check::Scripted(script) => script(&scripted).map(|()| Passed::default()),
+        Check::Measured(script) => script(&scripted).map(|figures| Passed { figures }),
     }
 }
 
@@ -139,6 +242,41 @@ mod tests {
         let before = names.len();
         names.dedup();
         assert_eq!(before, names.len(), "duplicate case names");
+    }
+
+    #[test]
+    fn every_case_runs_in_release_and_some_in_debug_too() {
+        let runs = plan();
+        for case in all() {
+            assert!(runs.iter().any(|run| run.case.name == case.name && run.profile == Profile::Release), "{}", case.name);
+        }
+        assert!(runs.iter().any(|run| run.profile == Profile::Debug && run.case.app == "rpc-demo"));
+        let names: std::collections::BTreeSet<String> = runs.iter().map(Run::name).collect();
+        assert_eq!(names.len(), runs.len(), "duplicate run names");
+    }
+
+    #[test]
+    fn a_case_that_hangs_is_stopped_with_its_console() {
+        fn hangs(script: &Scripted<'_>) -> Result<(), Failure> {
+            let running = harness::spawn("sh", &["-c".into(), format!("echo {} up; sleep 60", script.app)]).unwrap();
+            while !running.has_ended() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Ok(())
+        }
+        let case = Case {
+            name: "hangs".into(),
+            board: board("realview-pbx-a9"),
+            app: "stuck",
+            options: RunOptions::default(),
+            timeout: Duration::from_millis(100),
+            check: Check::Scripted(hangs),
+        };
+        let started = std::time::Instant::now();
+        let failure = case.execute(Path::new("/nonexistent")).unwrap_err();
+        assert!(failure.message.contains("hard time limit"), "{}", failure.message);
+        assert!(failure.console.contains("stuck up"), "{:?}", failure.console);
+        assert!(started.elapsed() < Duration::from_secs(30));
     }
 
     #[test]

@@ -1,52 +1,160 @@
-//! `cargo xtask bench`: figures from guest instruction counts.
+//! `cargo xtask bench`: figures from guest instruction counts and image
+//! sizes, recorded in the benchmark history.
 //!
-//! Benchmarks run under QEMU with `-icount shift=0`, which makes the
-//! Cortex-A9 PMU's instructions-retired event and RV32 `minstret` exact and
-//! repeatable. Each benchmark compares against a baseline measured in the
-//! same image and run, and prints one JSON object per line.
+//! Benchmarks run release images under QEMU with `-icount shift=0`, which
+//! makes the Cortex-A9 PMU's instructions-retired event and RV32 `minstret`
+//! exact and repeatable:
+//!
+//! - `ipc`: `apps/ipc-bench` counts instructions around 1000 iterations of
+//!   each RPC and of the same work as a direct call (`ipc.null_rpc`,
+//!   `ipc.rpc_2in_1out`, `ipc.rpc_64_words`, `ipc.cap_transfer`, each with
+//!   its `_direct` baseline). `ipc.per_extra_word` is the RPC's overhead
+//!   over the direct call at 64 words minus its overhead at none, per word;
+//!   `ipc.raw_per_extra_word` the plain slope from the null RPC.
+//! - `net`: TCP echo through `apps/echo-net` (see [`net`]).
+//! - `boot`: instructions from reset to each app's main
+//!   (`boot.APP.instructions_to_main`).
+//! - `size`: text, data and bss of each app's release image
+//!   (`size.APP.text`, ...).
+//!
+//! Each run prints one JSON object per board (a [`HistoryRecord`]: commit,
+//! rustc and QEMU versions, board, every figure) and appends it to
+//! [`HISTORY_FILE`]; `cargo xtask bench report` renders that history (see
+//! [`report`]).
 
-use std::process::ExitCode;
-use std::time::Duration;
+use std::io::Write as _;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::ValueEnum;
-use ferrode_tests::boards::{Board, RunOptions};
-use ferrode_tests::harness;
+use ferrode_tests::boards::{self, Board};
+use ferrode_tests::figures::{Figures, HISTORY_FILE, HistoryRecord};
+use ferrode_tests::measure;
 
-use crate::{apps, build, setup};
+use crate::apps::{self, workspace_root};
+use crate::{build, setup, size};
 
-mod ipc;
 mod net;
+mod report;
 
 /// Which benchmark to run.
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Which {
+    /// Every benchmark below (the default).
+    All,
     /// RPC round trips vs. direct calls (null, 2-in-1-out, 64 words, capability transfer).
     Ipc,
-    /// TCP throughput through the echo server (MB/s of virtual time, instructions per byte).
+    /// TCP echo through echo-net (instructions per byte, MB/s of busy virtual time).
     Net,
+    /// Instructions from reset to each app's main.
+    Boot,
+    /// Text, data and bss of each app's release image.
+    Size,
+    /// Render the history as docs/bench/README.md and one SVG chart per figure.
+    Report,
 }
 
 /// `cargo xtask bench`.
-pub fn run(which: Which, board: &str) -> Result<ExitCode, String> {
-    let board = ferrode_tests::boards::find(board)?;
-    setup::require_qemu(board)?;
-    match which {
-        Which::Ipc => ipc::run(board),
-        Which::Net => net::run(board),
+pub fn run(which: Which, board: Option<&str>, record: bool) -> Result<ExitCode, String> {
+    if which == Which::Report {
+        return report::run();
+    }
+    let boards: Vec<&'static Board> = match board {
+        Some(name) => vec![boards::find(name)?],
+        None => boards::BOARDS.iter().collect(),
+    };
+    for board in &boards {
+        setup::require_qemu(board)?;
+    }
+    for board in boards {
+        let figures = measure_board(which, board)?;
+        let entry = history_record(board, figures);
+        let line = serde_json::to_string(&entry).map_err(|error| error.to_string())?;
+        println!("{line}");
+        if record_history(record, &line)? {
+            eprintln!("bench: appended to {HISTORY_FILE}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn measure_board(which: Which, board: &'static Board) -> Result<Figures, String> {
+    let mut figures = Figures::new();
+    let wanted = |one: Which| which == Which::All || which == one;
+    if wanted(Which::Ipc) {
+        eprintln!("bench: ipc on {}", board.name);
+        let image = build::build(board, "ipc-bench", true)?;
+        let ipc = measure::ipc(board, &image, Duration::from_secs(300))
+            .map_err(|failure| format!("{}\nguest console:\n{}", failure.message, failure.console))?;
+        figures.extend(ipc);
+    }
+    if wanted(Which::Net) {
+        eprintln!("bench: net on {}", board.name);
+        figures.extend(net::figures(board)?);
+    }
+    let board_apps: Vec<String> =
+        apps::all().into_iter().filter(|app| app.boards.contains(&board)).map(|app| app.name).collect();
+    if wanted(Which::Boot) {
+        for app in &board_apps {
+            eprintln!("bench: boot to main of {app} on {}", board.name);
+            let image = build::build(board, app, true)?;
+            let count = measure::instructions_to_main(board, &image, app)
+                .map_err(|failure| format!("{}\nguest console:\n{}", failure.message, failure.console))?;
+            figures.insert(format!("boot.{app}.instructions_to_main"), count as f64);
+        }
+    }
+    if wanted(Which::Size) {
+        for app in &board_apps {
+            let sizes = size::measure(&build::build(board, app, true)?)?;
+            for (part, bytes) in [("text", sizes.text), ("data", sizes.data), ("bss", sizes.bss)] {
+                figures.insert(format!("size.{app}.{part}"), bytes as f64);
+            }
+        }
+    }
+    Ok(figures)
+}
+
+/// Output of a command run in the workspace, trimmed, or `unknown`.
+fn output_of(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .current_dir(workspace_root())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn history_record(board: &Board, figures: Figures) -> HistoryRecord {
+    let qemu = output_of(board.qemu, &["--version"]).lines().next().unwrap_or("unknown").to_string();
+    HistoryRecord {
+        unix_time: SystemTime::now().duration_since(UNIX_EPOCH).map(|since| since.as_secs()).unwrap_or(0),
+        commit: output_of("git", &["rev-parse", "HEAD"]),
+        subject: output_of("git", &["log", "-1", "--format=%s"]),
+        dirty: !output_of("git", &["status", "--porcelain", "--untracked-files=no"]).is_empty(),
+        rustc: output_of("rustc", &["--version"]),
+        qemu,
+        board: board.name.to_string(),
+        figures,
     }
 }
 
-/// Boots `app` (release build) under `-icount` with `args` on its command
-/// line and returns the JSON lines it printed (lines starting with `{`).
-pub fn guest_json_lines(board: &'static Board, app: &str, args: &[&str], timeout: Duration) -> Result<Vec<String>, String> {
-    let (board, app) = apps::resolve(board.name, app)?;
-    let image = build::build(board, &app.name, true)?;
-    let mut words = vec![app.name.clone()];
-    words.extend(args.iter().map(|arg| arg.to_string()));
-    let options = RunOptions { args: words, icount: true, ..Default::default() };
-    let outcome = harness::run(board.qemu, &board.qemu_args(&image, &options), timeout).map_err(|e| e.to_string())?;
-    if outcome.timed_out || outcome.status != Some(0) {
-        return Err(format!("benchmark image failed (status {:?}):\n{}", outcome.status, outcome.console));
+/// Appends `line` to the history file when `record` is set.
+fn record_history(record: bool, line: &str) -> Result<bool, String> {
+    if !record {
+        return Ok(false);
     }
-    Ok(outcome.console.lines().filter(|line| line.starts_with('{')).map(str::to_string).collect())
+    let path = workspace_root().join(HISTORY_FILE);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|error| format!("cannot open {}: {error}", path.display()))?;
+    writeln!(file, "{line}").map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    Ok(true)
 }

@@ -1,11 +1,14 @@
 //! `cargo xtask bench net`: TCP throughput through the echo server.
 //!
+//! The figures are the median of three runs of 1 MiB each.
+//!
 //! Boots `echo-net` (release build) under `-icount shift=0,sleep=off`, where
 //! one guest instruction is one nanosecond of virtual time, with its echo
 //! and control ports forwarded. It asks the guest for its counters (UDP
 //! `stats`), pushes a fixed amount of random data through the TCP echo and
-//! checks it came back, asks again, and prints the differences as one JSON
-//! line per run. Works for any board whose platform runs `echo-net`.
+//! checks it came back, asks again, and records the differences as figures
+//! `net.*`. Works for any board whose platform
+//! runs `echo-net`.
 //!
 //! # What the figures mean
 //!
@@ -41,82 +44,31 @@
 //!   buffer only on a later poll); those wake-ups' instructions are why its
 //!   busy figure spreads more.
 
-use std::process::ExitCode;
 use std::time::Duration;
 
-use ferrode_tests::boards::{Board, RunOptions};
-use ferrode_tests::harness;
-use ferrode_tests::net::{self, Random};
+use ferrode_tests::boards::Board;
+use ferrode_tests::figures::Figures;
+use ferrode_tests::measure;
 
-use crate::{apps, build};
+use crate::build;
 
 /// Bytes pushed through the echo per run.
 const BYTES: usize = 1 << 20;
 /// Runs (each a fresh TCP connection to the same guest).
 const RUNS: u64 = 3;
 
-/// Runs the network benchmark and prints its figures.
-pub fn run(board: &'static Board) -> Result<ExitCode, String> {
-    let (board, app) = apps::resolve(board.name, "echo-net")?;
-    let image = build::build(board, &app.name, true)?;
-    let echo_port = net::free_port().map_err(|e| e.to_string())?;
-    let mut control_port = net::free_port().map_err(|e| e.to_string())?;
-    while control_port == echo_port {
-        control_port = net::free_port().map_err(|e| e.to_string())?;
-    }
-    let options = RunOptions {
-        args: vec![app.name.clone()],
-        icount: true,
-        tcp_forwards: vec![(echo_port, net::ECHO_PORT)],
-        udp_forwards: vec![(control_port, net::CONTROL_PORT)],
-        ..Default::default()
-    };
-    let running = harness::spawn(board.qemu, &board.qemu_args(&image, &options)).map_err(|e| e.to_string())?;
-    let failed = |message: String| format!("{message}\nguest console:\n{}", running.console());
-    if !running.wait_for("echo-net: listening on", Duration::from_secs(60)) {
-        return Err(failed("echo-net did not come up".into()));
-    }
-    let stats = |label: &str| -> Result<std::collections::BTreeMap<String, u64>, String> {
-        let line = net::control(control_port, "stats", Duration::from_secs(5)).map_err(|e| format!("{label} stats: {e}"))?;
-        let stats = net::parse_stats(&line);
-        if ["instructions", "virtual_ns", "idle_ns", "sleeps"].iter().any(|key| !stats.contains_key(*key)) {
-            return Err(format!("{label} stats incomplete: {line}"));
+/// Runs the network benchmark; the figures are the median of the runs.
+pub fn figures(board: &'static Board) -> Result<Figures, String> {
+    let image = build::build(board, "echo-net", true)?;
+    let runs = measure::net_echo(board, &image, BYTES, RUNS, Duration::from_secs(300))
+        .map_err(|failure| format!("{}\nguest console:\n{}", failure.message, failure.console))?;
+    let mut figures = Figures::new();
+    for key in runs.first().map(|run| run.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+        let mut values: Vec<f64> = runs.iter().filter_map(|run| run.get(&key).copied()).collect();
+        values.sort_by(f64::total_cmp);
+        if let Some(median) = values.get(values.len() / 2) {
+            figures.insert(key, *median);
         }
-        Ok(stats)
-    };
-    for run in 1..=RUNS {
-        let before = stats("initial").map_err(&failed)?;
-        let data = Random::new(run).bytes(BYTES);
-        let echoed = net::tcp_echo(echo_port, &data, Duration::from_secs(300)).map_err(|e| failed(e.to_string()))?;
-        net::check_echo(&data, &echoed).map_err(&failed)?;
-        let after = stats("final").map_err(&failed)?;
-        let instructions = after["instructions"] - before["instructions"];
-        let virtual_ns = after["virtual_ns"] - before["virtual_ns"];
-        let idle_ns = after["idle_ns"] - before["idle_ns"];
-        let busy_ns = virtual_ns.saturating_sub(idle_ns).max(1);
-        if instructions == 0 {
-            return Err(failed("the guest counted no instructions (is -icount on?)".into()));
-        }
-        let mb_per_s = |ns: u64| BYTES as f64 / 1e6 / (ns as f64 / 1e9);
-        println!(
-            "{{\"bench\":\"net\",\"board\":\"{}\",\"test\":\"tcp_echo\",\"run\":{run},\"bytes\":{BYTES},\
-             \"mb_per_s_busy\":{:.2},\"instructions_per_byte\":{:.1},\"mb_per_s_virtual\":{:.3},\
-             \"busy_ns\":{busy_ns},\"instructions\":{instructions},\"virtual_ns\":{virtual_ns},\"idle_ns\":{idle_ns},\
-             \"sleeps\":{},\"rx_frames\":{},\"tx_frames\":{}}}",
-            board.name,
-            mb_per_s(busy_ns),
-            instructions as f64 / BYTES as f64,
-            mb_per_s(virtual_ns),
-            after["sleeps"] - before["sleeps"],
-            after["rx_frames"] - before["rx_frames"],
-            after["tx_frames"] - before["tx_frames"],
-        );
     }
-    // `quit` ends the image; the figures are printed already either way.
-    let _ = net::control_no_reply(control_port, "quit");
-    let outcome = running.finish(Duration::from_secs(10));
-    if outcome.status != Some(0) {
-        eprintln!("note: echo-net exited with {:?}", outcome.status);
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(figures)
 }

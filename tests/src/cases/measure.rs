@@ -1,0 +1,53 @@
+//! Cases that measure: instructions per echoed byte through echo-net and
+//! instructions from reset to an app's main. Their figures (and
+//! ipc-bench's, see [`super::ipc`]) are checked against the budgets by
+//! `cargo xtask test`.
+
+use std::time::Duration;
+
+use super::{Case, Check, Failure, Scripted, board};
+use crate::boards::{Board, RunOptions};
+use crate::figures::Figures;
+use crate::measure;
+
+/// Bytes echoed for the per-byte figure: enough for the figure to settle
+/// (the TCP windows fill up many times), little enough to stay quick.
+const NET_BYTES: usize = 256 * 1024;
+
+/// echo-net's instructions per echoed byte on each board.
+pub fn cases() -> Vec<Case> {
+    ["realview-pbx-a9", "microblaze-v"]
+        .into_iter()
+        .map(|name| Case {
+            name: format!("echo-net instructions per echoed byte on {name}"),
+            board: board(name),
+            app: "echo-net",
+            options: RunOptions { args: vec!["echo-net".into()], icount: true, ..Default::default() },
+            timeout: Duration::from_secs(120),
+            check: Check::Measured(net_per_byte),
+        })
+        .collect()
+}
+
+fn net_per_byte(script: &Scripted<'_>) -> Result<Figures, Failure> {
+    let mut runs = measure::net_echo(script.board, script.image, NET_BYTES, 1, script.timeout / 2)?;
+    Ok(runs.pop().unwrap_or_default())
+}
+
+/// Instructions from reset to `app`'s main on `board` (also: the image
+/// gets that far).
+pub fn boot_to_main(board: &'static Board, app: &'static str) -> Case {
+    Case {
+        name: format!("{app} boots to main on {}", board.name),
+        board,
+        app,
+        options: RunOptions { args: vec![app.to_string()], ..Default::default() },
+        timeout: Duration::from_secs(60),
+        check: Check::Measured(instructions_to_main),
+    }
+}
+
+fn instructions_to_main(script: &Scripted<'_>) -> Result<Figures, Failure> {
+    let count = measure::instructions_to_main(script.board, script.image, script.app)?;
+    Ok([(format!("boot.{}.instructions_to_main", script.app), count as f64)].into_iter().collect())
+}
