@@ -6,12 +6,20 @@
 //! frame-level [`EthernetDevice`], which `crates/net` turns into a smoltcp
 //! device. Drivers implement these; nothing here knows a board.
 //!
+//! [`events`] is the interrupt bookkeeping every platform shares (event
+//! count, sleeping until the next interrupt, the exit hook).
+//!
 //! [`mmio`] holds what every driver needs to reach its registers: the
 //! [`RegisterAccess`] trait and the [`mmio_registers!`] declaration.
 #![no_std]
 
+#[cfg(test)]
+extern crate std;
+
+pub mod events;
 pub mod mmio;
 
+pub use events::{Cpu, InterruptEvents};
 pub use mmio::RegisterAccess;
 
 /// A free-running clock that never goes backwards.
@@ -38,14 +46,22 @@ pub const fn ticks_to_ns(ticks: u64, hz: u64) -> u64 {
         return 0;
     }
     let wide = (ticks as u128) * 1_000_000_000u128 / (hz as u128);
-    if wide > u64::MAX as u128 { u64::MAX } else { wide as u64 }
+    if wide > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        wide as u64
+    }
 }
 
 /// Converts nanoseconds into ticks at `hz`, rounding up so that a delay is
 /// never shorter than asked.
 pub const fn ns_to_ticks(ns: u64, hz: u64) -> u64 {
     let wide = ((ns as u128) * (hz as u128)).div_ceil(1_000_000_000u128);
-    if wide > u64::MAX as u128 { u64::MAX } else { wide as u64 }
+    if wide > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        wide as u64
+    }
 }
 
 /// A one-shot alarm that raises the timer's interrupt when it expires.
@@ -141,7 +157,13 @@ mod tests {
 
     #[test]
     fn dropped_sums_all_drop_reasons() {
-        let c = FrameCounters { rx_runt: 1, rx_oversized: 2, rx_errors: 3, rx_overruns: 4, ..Default::default() };
+        let c = FrameCounters {
+            rx_runt: 1,
+            rx_oversized: 2,
+            rx_errors: 3,
+            rx_overruns: 4,
+            ..Default::default()
+        };
         assert_eq!(c.rx_dropped(), 10);
     }
 }

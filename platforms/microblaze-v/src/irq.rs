@@ -9,7 +9,9 @@
 //! i.e. lowest-numbered, first) and calls their handlers with interrupts
 //! masked. An input without a handler is disabled and counted.
 
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use ferrode_hal::InterruptEvents;
 
 use axi_intc::{AxiIntc, Config, Irq, Mmio};
 
@@ -40,9 +42,21 @@ type HandlerTable = [Option<fn()>; IRQ_COUNT];
 
 static HANDLERS: IrqShared<HandlerTable> = IrqShared::new();
 static IN_INTERRUPT: AtomicBool = AtomicBool::new(false);
-static UNHANDLED: AtomicU32 = AtomicU32::new(0);
-static EVENTS: AtomicU32 = AtomicU32::new(0);
-static SPURIOUS: AtomicU32 = AtomicU32::new(0);
+/// Event count, spurious and handler-less interrupts, the exit hook.
+static EVENTS: InterruptEvents = InterruptEvents::new();
+
+/// The MicroBlaze V hart as the bookkeeping's CPU.
+struct Hart;
+
+impl ferrode_hal::Cpu for Hart {
+    fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
+        arch::without_interrupts(f)
+    }
+
+    fn wait_for_interrupt() {
+        arch::wait_for_interrupt();
+    }
+}
 
 /// Takes over the AXI INTC (every input off, master and hardware enable
 /// on). Called once by bring-up, before any driver enables its input.
@@ -102,7 +116,7 @@ pub fn unregister(id: u32) -> Result<(), Error> {
 /// Number of interrupt handler calls since boot (wraps). Read it before
 /// checking for work, then pass it to [`wait_for_event`].
 pub fn event_count() -> u32 {
-    EVENTS.load(Ordering::Acquire)
+    EVENTS.count()
 }
 
 /// Sleeps (`wfi`) until an interrupt has been handled since
@@ -111,22 +125,18 @@ pub fn event_count() -> u32 {
 /// `wfi` wakes on a pending enabled interrupt even then; its handler runs
 /// as this returns.
 pub fn wait_for_event(since: u32) {
-    arch::without_interrupts(|| {
-        if EVENTS.load(Ordering::Acquire) == since {
-            arch::wait_for_interrupt();
-        }
-    });
+    EVENTS.wait_for_event::<Hart>(since);
 }
 
 /// Machine external interrupts taken with nothing pending at the INTC.
 pub fn spurious_count() -> u32 {
-    SPURIOUS.load(Ordering::Relaxed)
+    EVENTS.spurious_count()
 }
 
 /// Interrupts that fired on an input without a handler (each was then
 /// disabled).
 pub fn unhandled_count() -> u32 {
-    UNHANDLED.load(Ordering::Relaxed)
+    EVENTS.unhandled_count()
 }
 
 /// Whether the caller runs in an interrupt handler.
@@ -138,17 +148,13 @@ pub fn in_interrupt() -> bool {
 /// AXI INTC acknowledge), on the interrupted thread's stack with
 /// interrupts masked: where the kernel switches threads after an interrupt.
 pub fn set_exit_hook(hook: fn()) {
-    EXIT_HOOK.set(hook);
+    EVENTS.set_exit_hook(hook);
 }
 
 /// Runs the exit hook, if any (from `ferrode_irq`).
 pub(crate) fn run_exit_hook() {
-    if let Some(hook) = EXIT_HOOK.with(|hook| *hook) {
-        hook();
-    }
+    EVENTS.run_exit_hook();
 }
-
-static EXIT_HOOK: IrqShared<fn()> = IrqShared::new();
 
 /// Interrupt entry from the trap vector (machine external interrupt), with
 /// interrupts masked.
@@ -163,20 +169,13 @@ pub(crate) fn dispatch() {
             Some(handler) => handler(),
             None => {
                 intc.disable(irq);
-                bump(&UNHANDLED, 1);
+                EVENTS.record_unhandled();
             }
         }
     });
     if calls == 0 {
-        bump(&SPURIOUS, 1);
+        EVENTS.record_spurious();
     }
-    EVENTS.store(EVENTS.load(Ordering::Relaxed).wrapping_add(calls), Ordering::Release);
+    EVENTS.record_handled(calls);
     IN_INTERRUPT.store(false, Ordering::Relaxed);
-}
-
-/// Adds to a counter with a plain load and store: callers run with
-/// interrupts masked, and this keeps the image free of atomic
-/// read-modify-write instructions (MicroBlaze V may lack the A extension).
-fn bump(counter: &AtomicU32, amount: u32) {
-    counter.store(counter.load(Ordering::Relaxed).wrapping_add(amount), Ordering::Relaxed);
 }

@@ -10,6 +10,7 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_gic::{CpuInterfaceRegs, DistributorRegs, Gic, Mmio};
+use ferrode_hal::InterruptEvents;
 use volatile::VolatilePtr;
 
 use crate::arch;
@@ -26,10 +27,21 @@ static GIC: Shared<Option<Gic<Mmio<'static>>>> = Shared::new(None);
 type HandlerTable = [Option<fn()>; MAX_INTERRUPTS];
 
 static HANDLERS: Shared<HandlerTable> = Shared::new([None; MAX_INTERRUPTS]);
-static EVENTS: AtomicU32 = AtomicU32::new(0);
-static EXIT_HOOK: Shared<Option<fn()>> = Shared::new(None);
-static SPURIOUS: AtomicU32 = AtomicU32::new(0);
-static UNHANDLED: AtomicU32 = AtomicU32::new(0);
+/// Event count, spurious and handler-less interrupts, the exit hook.
+static EVENTS: InterruptEvents = InterruptEvents::new();
+
+/// The Cortex-A9 as the bookkeeping's CPU.
+struct Cortex;
+
+impl ferrode_hal::Cpu for Cortex {
+    fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
+        arch::without_interrupts(f)
+    }
+
+    fn wait_for_interrupt() {
+        arch::wait_for_interrupt();
+    }
+}
 
 /// Brings up the GIC: everything disabled until registered.
 pub(crate) fn init() {
@@ -72,7 +84,7 @@ pub fn unregister(id: u32) -> Result<(), Error> {
 /// Number of interrupts handled since boot (wraps). Read it before
 /// checking for work, then pass it to [`wait_for_event`].
 pub fn event_count() -> u32 {
-    EVENTS.load(Ordering::Acquire)
+    EVENTS.count()
 }
 
 /// Sleeps (WFI) until an interrupt has been handled since
@@ -80,21 +92,17 @@ pub fn event_count() -> u32 {
 /// Race-free: the check and the WFI happen with interrupts masked, and WFI
 /// wakes on a pending interrupt even then.
 pub fn wait_for_event(since: u32) {
-    arch::without_interrupts(|| {
-        if EVENTS.load(Ordering::Acquire) == since {
-            arch::wait_for_interrupt();
-        }
-    });
+    EVENTS.wait_for_event::<Cortex>(since);
 }
 
 /// Spurious acknowledges (ID 1023) seen since boot.
 pub fn spurious_count() -> u32 {
-    SPURIOUS.load(Ordering::Relaxed)
+    EVENTS.spurious_count()
 }
 
 /// Interrupts that fired without a handler (each was then disabled).
 pub fn unhandled_count() -> u32 {
-    UNHANDLED.load(Ordering::Relaxed)
+    EVENTS.unhandled_count()
 }
 
 fn with_gic<R>(f: impl FnOnce(&mut Gic<Mmio<'static>>) -> Result<R, Error>) -> Result<R, Error> {
@@ -109,14 +117,12 @@ fn with_gic<R>(f: impl FnOnce(&mut Gic<Mmio<'static>>) -> Result<R, Error>) -> R
 /// GIC's end-of-interrupt), on the interrupted thread's stack with IRQs
 /// masked: where the kernel switches threads after an interrupt.
 pub fn set_exit_hook(hook: fn()) {
-    EXIT_HOOK.with(|slot| *slot = Some(hook));
+    EVENTS.set_exit_hook(hook);
 }
 
 /// Runs the exit hook, if any (from `ferrode_irq`).
 pub(crate) fn run_exit_hook() {
-    if let Some(hook) = EXIT_HOOK.with(|slot| *slot) {
-        hook();
-    }
+    EVENTS.run_exit_hook();
 }
 
 /// Interrupts disabled because their handler left them asserted (see
@@ -138,12 +144,12 @@ pub(crate) fn dispatch() {
         match HANDLERS.with(|handlers| handlers.get(id as usize).copied().flatten()) {
             Some(handler) => handler(),
             None => {
-                UNHANDLED.fetch_add(1, Ordering::Relaxed);
+                EVENTS.record_unhandled();
                 // The ID came from the GIC itself, so it is in range.
                 let _ = with_gic(|gic| gic.disable(id));
             }
         }
-        EVENTS.fetch_add(1, Ordering::Release);
+        EVENTS.record_handled(1);
     };
     let end = |interrupt| {
         GIC.with(|gic| {
@@ -156,7 +162,7 @@ pub(crate) fn dispatch() {
     if dispatch.served == 0 {
         // Nothing pending at all on entry: the interrupt was withdrawn (or
         // was never ours) between signalling and acknowledge.
-        SPURIOUS.fetch_add(1, Ordering::Relaxed);
+        EVENTS.record_spurious();
     }
     if let Some(id) = dispatch.storming {
         STORMS.fetch_add(1, Ordering::Relaxed);
