@@ -18,7 +18,7 @@ pub enum Toolchain {
     /// rustup's prebuilt `core` for the target (the normal case).
     Rustup,
     /// Debian's rustc-web with `-Zbuild-std`, when rustup cannot fetch the
-    /// target (TOOLCHAIN.md's fallback).
+    /// target (Debian 12's rustc-web, cargo-web, rust-web-src and lld-22).
     DebianBuildStd,
 }
 

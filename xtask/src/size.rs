@@ -66,15 +66,22 @@ pub fn run(board: Option<&str>, app: Option<&str>, all: bool, release: bool) -> 
     };
     let mut rows = Vec::new();
     for app in &apps {
+        let mut supported = 0;
         for board in &boards {
+            // Without --board, an app is measured on the boards it supports.
             let Ok((board, app)) = apps::resolve(board, app) else {
-                if !all {
+                if !all && boards.len() == 1 {
                     apps::resolve(board, app)?;
                 }
                 continue;
             };
+            supported += 1;
             let image = build::build(board, &app.name, release)?;
             rows.push(measure(&image)?.row(board.name, &app.name));
+        }
+        if supported == 0 && !all {
+            // No board supports it: let resolve name the valid choices.
+            apps::resolve(boards[0], app)?;
         }
     }
     println!("{HEADER}");

@@ -40,6 +40,19 @@ fn parse_cargo_results(output: &str) -> (usize, usize) {
 fn host_tests(tally: &mut Tally) {
     println!("host: cargo test (workspace default members) ...");
     let started = Instant::now();
+    // Build first with cargo's progress shown: on a fresh checkout this is
+    // the longest silent step otherwise.
+    let built = Command::new("cargo")
+        .current_dir(workspace_root())
+        .args(["test", "--no-run", "--color", "never"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status();
+    if !built.is_ok_and(|status| status.success()) {
+        println!("host: FAILED: the host tests do not build (cargo's errors are above)");
+        tally.failed += 1;
+        return;
+    }
     let output = Command::new("cargo")
         .current_dir(workspace_root())
         .args(["test", "--color", "never"])
@@ -64,6 +77,11 @@ fn host_tests(tally: &mut Tally) {
             tally.failed += 1;
         }
         println!("host: FAILED, {passed} passed, {failed} failed (log: {})", log.display());
+        let failures: Vec<&str> = text.lines().filter(|line| line.starts_with("test ") && line.ends_with("FAILED")).collect();
+        for line in failures.iter().take(20) {
+            println!("    | {line}");
+        }
+        print_tail(&text);
     }
 }
 
@@ -114,8 +132,10 @@ fn lints(tally: &mut Tally) {
             Ok(output) => {
                 tally.failed += 1;
                 let log = harness::log_path(&log_dir(), &format!("lint {name}"));
-                let _ = std::fs::write(&log, String::from_utf8_lossy(&output.stderr).as_bytes());
+                let text = String::from_utf8_lossy(&output.stderr);
+                let _ = std::fs::write(&log, text.as_bytes());
                 println!("lint: {name} ... FAILED (log: {})", log.display());
+                print_tail(&text);
             }
             Err(error) => {
                 tally.failed += 1;
@@ -131,8 +151,8 @@ fn log_dir() -> PathBuf {
     dir
 }
 
-/// Lines of a failed case's console printed under its progress line (the
-/// whole console is in its log file).
+/// Lines of a failure's console or log printed under its progress line
+/// (the whole text is in its log file).
 const TAIL_LINES: usize = 25;
 
 /// Prints the end of a failure's console, indented, after the progress line.
@@ -140,7 +160,7 @@ fn print_tail(console: &str) {
     if console.trim().is_empty() {
         return;
     }
-    println!("    --- last {TAIL_LINES} lines of the console ---");
+    println!("    --- last {TAIL_LINES} lines ---");
     for line in harness::tail(console, TAIL_LINES).lines() {
         println!("    | {line}");
     }
