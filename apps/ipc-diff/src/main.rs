@@ -47,6 +47,9 @@ unsafe extern "C" {
 }
 
 static FELL_BACK: AtomicBool = AtomicBool::new(false);
+/// The arguments the fall-back got (the selector is `NOBODY` for a reply).
+static FALL_BACK_STATE: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());
+static FALL_BACK_SELECTOR: AtomicUsize = AtomicUsize::new(0);
 const NOBODY: usize = usize::MAX;
 /// The thread whose landing ran.
 static LANDED: AtomicUsize = AtomicUsize::new(NOBODY);
@@ -55,14 +58,19 @@ static RESUME: AtomicPtr<usize> = AtomicPtr::new(core::ptr::null_mut());
 /// Where a landing's own stack pointer goes (it is never resumed).
 static PARKED: AtomicUsize = AtomicUsize::new(0);
 
-/// The fast path's fall-back for a call: it only records that it ran.
-extern "C" fn call_fell_back(_state: *mut u8, _selector: usize) {
+/// The fast path's fall-back for a call: it only records that it ran, and
+/// with which arguments (the board's does the whole call with them).
+extern "C" fn call_fell_back(state: *mut u8, selector: usize) {
     FELL_BACK.store(true, Relaxed);
+    FALL_BACK_STATE.store(state, Relaxed);
+    FALL_BACK_SELECTOR.store(selector, Relaxed);
 }
 
 /// The fast path's fall-back for a reply.
-extern "C" fn reply_fell_back(_state: *mut u8) {
+extern "C" fn reply_fell_back(state: *mut u8) {
     FELL_BACK.store(true, Relaxed);
+    FALL_BACK_STATE.store(state, Relaxed);
+    FALL_BACK_SELECTOR.store(NOBODY, Relaxed);
 }
 
 const LANDING_STACK: usize = 2048;
@@ -112,12 +120,17 @@ extern "C" fn landing(thread: usize) -> ! {
 struct Asm;
 
 impl Asm {
-    fn run(resume: *const usize, path: impl FnOnce()) -> Outcome {
+    /// Runs `path` on `state` (with `selector`, `NOBODY` for a reply).
+    fn run(state: *mut u8, selector: usize, resume: *const usize, path: impl FnOnce()) -> Outcome {
         FELL_BACK.store(false, Relaxed);
+        FALL_BACK_STATE.store(core::ptr::null_mut(), Relaxed);
         LANDED.store(NOBODY, Relaxed);
         RESUME.store(resume.cast_mut(), Relaxed);
         arch::without_interrupts(path);
         match (FELL_BACK.load(Relaxed), LANDED.load(Relaxed)) {
+            (true, NOBODY) if FALL_BACK_STATE.load(Relaxed) != state || FALL_BACK_SELECTOR.load(Relaxed) != selector => {
+                Outcome::FellBackWrongly(FALL_BACK_SELECTOR.load(Relaxed))
+            }
             (true, NOBODY) => Outcome::FellBack,
             (false, NOBODY) => Outcome::Returned,
             (false, thread) => Outcome::Switched(thread),
@@ -136,12 +149,12 @@ impl FastPath for Asm {
         // SAFETY: interrupts are masked around it (`run`); the caller
         // guarantees the state's layout and the landings, which return
         // here through the frame the fast path saved.
-        Self::run(resume, || unsafe { diff_ipc_call(state, selector) })
+        Self::run(state, selector, resume, || unsafe { diff_ipc_call(state, selector) })
     }
 
     unsafe fn reply_wait(&mut self, state: *mut u8, resume: *const usize) -> Outcome {
         // SAFETY: as in `call`.
-        Self::run(resume, || unsafe { diff_ipc_reply_wait(state) })
+        Self::run(state, NOBODY, resume, || unsafe { diff_ipc_reply_wait(state) })
     }
 }
 

@@ -68,8 +68,12 @@ pub enum Outcome {
     Switched(usize),
     /// It tail-called its fall-back.
     FellBack,
-    /// It returned without doing either (always a bug).
+    /// It returned without doing either, or did both (always a bug).
     Returned,
+    /// It tail-called its fall-back with arguments other than its own
+    /// (always a bug: the board's fall-back would do another call). The
+    /// selector the fall-back got (`usize::MAX` for a reply's).
+    FellBackWrongly(usize),
 }
 
 /// The hand-written fast path under test, run on the fast side's state.
@@ -777,6 +781,10 @@ impl Diff {
         }
         let rust_switch = match outcome {
             Outcome::Returned => return Err(Difference { field: "fast path returned without switching or falling back", index: 0, rust: 0, fast: 0 }),
+            Outcome::FellBackWrongly(got) => {
+                let given = if call { selector.0 as usize } else { usize::MAX };
+                return Err(Difference { field: "fall-back's arguments (selector shown)", index: from.index(), rust: given, fast: got });
+            }
             Outcome::FellBack => {
                 if fast_case && !carries_caps {
                     return Err(Difference { field: "fast path fell back on a case the Rust fast path takes", index: from.index(), rust: 1, fast: 0 });
