@@ -1,0 +1,132 @@
+//! Host tests against a model of the PL031.
+
+use core::cell::Cell;
+use std::format;
+
+use crate::{CivilTime, Pl031, Register};
+
+/// The counter, match and interrupt logic of TRM 2.2: the count only runs
+/// once RTCStart is set, a match raises RTCRIS, RTCICR clears it.
+#[derive(Default)]
+struct ModelRtc {
+    count: Cell<u32>,
+    started: Cell<bool>,
+    match_value: Cell<u32>,
+    mask: Cell<u32>,
+    raw: Cell<u32>,
+}
+
+impl ModelRtc {
+    /// `seconds` pass on the 1 Hz clock.
+    fn tick(&self, seconds: u32) {
+        for _ in 0..seconds {
+            if !self.started.get() {
+                return;
+            }
+            self.count.set(self.count.get().wrapping_add(1));
+            if self.count.get() == self.match_value.get() {
+                self.raw.set(1);
+            }
+        }
+    }
+}
+
+impl ferrode_hal::RegisterAccess<Register> for ModelRtc {
+    fn read(&self, register: Register) -> u32 {
+        match register {
+            Register::Rtcdr => self.count.get(),
+            Register::Rtcmr => self.match_value.get(),
+            Register::Rtccr => u32::from(self.started.get()),
+            Register::Rtcimsc => self.mask.get(),
+            Register::Rtcris => self.raw.get(),
+            Register::Rtcmis => self.raw.get() & self.mask.get(),
+            Register::PeriphId0 => 0x31,
+            Register::PeriphId1 => 0x10,
+            Register::PeriphId2 => 0x14,
+            Register::PeriphId3 => 0x00,
+            Register::Rtclr | Register::Rtcicr => 0,
+        }
+    }
+
+    fn write(&self, register: Register, value: u32) {
+        match register {
+            Register::Rtcmr => self.match_value.set(value),
+            Register::Rtclr => self.count.set(value),
+            Register::Rtccr => {
+                if value & 1 != 0 {
+                    self.started.set(true);
+                }
+            }
+            Register::Rtcimsc => self.mask.set(value & 1),
+            Register::Rtcicr => self.raw.set(self.raw.get() & !value),
+            Register::Rtcdr | Register::Rtcris | Register::Rtcmis => {}
+            Register::PeriphId0
+            | Register::PeriphId1
+            | Register::PeriphId2
+            | Register::PeriphId3 => {}
+        }
+    }
+}
+
+#[test]
+fn bring_up_starts_a_stopped_counter_and_keeps_its_value() {
+    let model = ModelRtc::default();
+    model.count.set(1_000);
+    let rtc = Pl031::new(&model);
+    assert!(rtc.is_pl031());
+    assert!(model.started.get());
+    model.tick(5);
+    assert_eq!(rtc.seconds(), 1_005);
+}
+
+#[test]
+fn loading_sets_the_count_and_the_alarm_fires_once_on_the_match() {
+    let model = ModelRtc::default();
+    let rtc = Pl031::new(&model);
+    rtc.set_seconds(1_735_689_598);
+    rtc.set_alarm(1_735_689_600);
+    model.tick(1);
+    assert!(!rtc.take_alarm());
+    model.tick(1);
+    assert_eq!(model.read_masked(), 1, "the interrupt line is up");
+    assert!(rtc.take_alarm());
+    assert!(!rtc.take_alarm(), "cleared by RTCICR");
+    assert_eq!(
+        rtc.now(),
+        CivilTime {
+            year: 2025,
+            month: 1,
+            day: 1,
+            hour: 0,
+            minute: 0,
+            second: 0
+        }
+    );
+    rtc.disarm();
+    assert_eq!(model.mask.get(), 0);
+}
+
+impl ModelRtc {
+    fn read_masked(&self) -> u32 {
+        ferrode_hal::RegisterAccess::read(self, Register::Rtcmis)
+    }
+}
+
+#[test]
+fn civil_time_matches_known_dates() {
+    let table = [
+        (0, "1970-01-01T00:00:00Z"),
+        (951_782_400, "2000-02-29T00:00:00Z"),
+        (951_868_799, "2000-02-29T23:59:59Z"),
+        (1_709_164_800, "2024-02-29T00:00:00Z"),
+        (4_102_444_800, "2100-01-01T00:00:00Z"),
+        (u64::from(u32::MAX), "2106-02-07T06:28:15Z"),
+    ];
+    for (seconds, text) in table {
+        assert_eq!(
+            format!("{}", CivilTime::from_unix_seconds(seconds)),
+            text,
+            "{seconds}"
+        );
+    }
+}
