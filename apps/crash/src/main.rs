@@ -3,7 +3,9 @@
 //!
 //! `crash panic` panics; `crash bad-access [hex address]` loads from an address the
 //! hardware refuses (a data abort on PBX-A9, a load access fault on
-//! MicroBlaze V); `crash illegal` executes an undefined instruction.
+//! MicroBlaze V); `crash illegal` executes an undefined instruction;
+//! `crash stack-overflow` starts a kernel thread that recurses past the
+//! bottom of its stack, which the kernel's stack guard reports by name.
 #![no_std]
 #![no_main]
 
@@ -34,9 +36,58 @@ fn main() -> u32 {
         "illegal" => {
             ferrode_board::arch::undefined_instruction();
         }
+        "stack-overflow" => overflow::run(),
         _ => {
-            println!("usage: crash panic | bad-access [hex address] | illegal");
+            println!("usage: crash panic | bad-access [hex address] | illegal | stack-overflow");
             ferrode_board::exit_code::FAILURE
         }
+    }
+}
+
+mod overflow {
+    use core::hint::black_box;
+
+    use ferrode_board::kernel::{self, ConstStaticCell, MIN_STACK, Quota, kernel};
+    use ferrode_board::kernel::ipc::Utcb;
+    use ferrode_board::{exit_code, println};
+
+    /// The thread's stack is the top quarter: the rest takes what the
+    /// overflow writes below the guard, so nothing else of the image is
+    /// hit before the kernel notices.
+    static MEMORY: ConstStaticCell<[u8; 4 * MIN_STACK]> = ConstStaticCell::new([0; 4 * MIN_STACK]);
+    static UTCB: ConstStaticCell<Utcb> = ConstStaticCell::new(Utcb::new());
+
+    pub fn run() -> u32 {
+        let (Some(memory), Some(utcb)) = (MEMORY.try_take(), UTCB.try_take()) else { return exit_code::FAILURE };
+        let stack = &mut memory[3 * MIN_STACK..];
+        // Recurse until just past the bottom of the stack (through the
+        // guard, into the padding below it).
+        let past_the_bottom = stack.as_ptr() as usize - 256;
+        let result = kernel::init(1).and_then(|_| {
+            let k = kernel();
+            let deep = k.create_component("deep", Quota::at_priority(2))?;
+            k.spawn(deep, "deep-recursion", 2, stack, utcb, recurse_main, past_the_bottom)
+        });
+        println!("crash: the deep-recursion thread did not overflow ({:?})", result.err());
+        exit_code::FAILURE
+    }
+
+    extern "C" fn recurse_main(limit: usize) -> ! {
+        recurse(black_box(limit));
+        kernel().exit_current()
+    }
+
+    /// Uses about 100 bytes of stack or more per level; once its frames are
+    /// below `limit`, waits for the timer tick (the kernel checks the
+    /// running thread's guard on it).
+    #[inline(never)]
+    fn recurse(limit: usize) -> usize {
+        let frame = black_box([limit; 24]);
+        if (frame.as_ptr() as usize) < limit {
+            loop {
+                core::hint::spin_loop();
+            }
+        }
+        recurse(limit).wrapping_add(frame[black_box(3)])
     }
 }

@@ -29,34 +29,36 @@ use server::{CALCULATOR_CAPS, CalculatorServer, CounterServer, StoreServer, WATC
 
 ferrode_board::entry!(main);
 
-const STACK: usize = 8 * 1024;
+const STACK: usize = 4 * 1024;
 
-/// A stack and a UTCB for one thread.
-struct ThreadMemory {
-    stack: ConstStaticCell<[u8; STACK]>,
-    utcb: ConstStaticCell<Utcb>,
+/// The threads the composition starts, each with a stack and a UTCB.
+/// (Stacks and UTCBs are separate statics: the zeroed stacks stay in
+/// `.bss`, only the UTCBs, whose empty capability slots are not zero, take
+/// room in the image.)
+#[derive(Clone, Copy)]
+enum Thread {
+    CalculatorEp,
+    StoreEp,
+    Client,
+    Poker,
+    Watcher,
+    Intruder,
+    Attacker,
+    LowlyEp,
 }
 
-impl ThreadMemory {
-    const fn new() -> Self {
-        Self { stack: ConstStaticCell::new([0; STACK]), utcb: ConstStaticCell::new(Utcb::new()) }
-    }
+const THREADS: usize = 8;
+static STACKS: [ConstStaticCell<[u8; STACK]>; THREADS] = [const { ConstStaticCell::new([0; STACK]) }; THREADS];
+static UTCBS: [ConstStaticCell<Utcb>; THREADS] = [const { ConstStaticCell::new(Utcb::new()) }; THREADS];
 
-    fn take(&'static self) -> Result<(&'static mut [u8], &'static mut Utcb), KernelError> {
-        let stack = self.stack.try_take().ok_or(KernelError::InvalidThread)?;
-        let utcb = self.utcb.try_take().ok_or(KernelError::InvalidThread)?;
+impl Thread {
+    fn memory(self) -> Result<(&'static mut [u8], &'static mut Utcb), KernelError> {
+        let stack = STACKS[self as usize].try_take().ok_or(KernelError::InvalidThread)?;
+        let utcb = UTCBS[self as usize].try_take().ok_or(KernelError::InvalidThread)?;
         Ok((stack, utcb))
     }
 }
 
-static CALCULATOR_EP: ThreadMemory = ThreadMemory::new();
-static STORE_EP: ThreadMemory = ThreadMemory::new();
-static CLIENT: ThreadMemory = ThreadMemory::new();
-static POKER: ThreadMemory = ThreadMemory::new();
-static WATCHER: ThreadMemory = ThreadMemory::new();
-static INTRUDER: ThreadMemory = ThreadMemory::new();
-static ATTACKER: ThreadMemory = ThreadMemory::new();
-static LOWLY_EP: ThreadMemory = ThreadMemory::new();
 static SPINNER_STACKS: [ConstStaticCell<[u8; 2048]>; 2] = [ConstStaticCell::new([0; 2048]), ConstStaticCell::new([0; 2048])];
 static SPINNER_UTCBS: [ConstStaticCell<Utcb>; 2] = [ConstStaticCell::new(Utcb::new()), ConstStaticCell::new(Utcb::new())];
 /// Loop iterations of each spinner.
@@ -130,14 +132,14 @@ fn compose_and_run() -> Result<(), KernelError> {
     CLIENT_ID.store(client.index() as u32, Ordering::Relaxed);
 
     // The store, and the calculator's own capability to it.
-    let (stack, utcb) = STORE_EP.take()?;
+    let (stack, utcb) = Thread::StoreEp.memory()?;
     let store_ep = BoardEntrypoint::new(k, store, "store-ep", 4, stack, utcb)?;
     let store_cap = store_ep.manage(take(&STORE)?.insert(RpcObject::new(StoreServer::default())))?;
     CALCULATOR_CAPS.store.store(k.delegate(root, store_cap.selector(), calculator)?.0, Ordering::Relaxed);
 
     // The calculator: an entrypoint, the object it serves, and a counter
     // of its own (for the self-call check).
-    let (stack, utcb) = CALCULATOR_EP.take()?;
+    let (stack, utcb) = Thread::CalculatorEp.memory()?;
     let entrypoint = BoardEntrypoint::new(k, calculator, "calculator-ep", 3, stack, utcb)?;
     let object = take(&CALCULATOR)?.insert(RpcObject::new(CalculatorServer::new(entrypoint)));
     let calculator_cap: Capability<dyn Calculator> = entrypoint.manage(object)?;
@@ -146,7 +148,7 @@ fn compose_and_run() -> Result<(), KernelError> {
 
     // The watcher starts at once (it outranks root), makes its signal and
     // waits; the calculator gets a submit-only copy.
-    let (stack, utcb) = WATCHER.take()?;
+    let (stack, utcb) = Thread::Watcher.memory()?;
     k.spawn(watcher, "watcher", 5, stack, utcb, watcher_main, 0)?;
     let watcher_signal = CapSel(WATCHER_SIGNAL.load(Ordering::Relaxed));
     CALCULATOR_CAPS.watcher.store(k.delegate(watcher, watcher_signal, calculator)?.0, Ordering::Relaxed);
@@ -167,7 +169,7 @@ fn compose_and_run() -> Result<(), KernelError> {
     // The priority rule, checked when a capability is handed out: a
     // server at priority 1 may not be given to the client (priority 2).
     let lowly = k.create_component("lowly", Quota::at_priority(1))?;
-    let (stack, utcb) = LOWLY_EP.take()?;
+    let (stack, utcb) = Thread::LowlyEp.memory()?;
     let lowly_ep = BoardEntrypoint::new(k, lowly, "lowly-ep", 1, stack, utcb)?;
     let lowly_cap = lowly_ep.manage(take(&LOWLY)?.insert(RpcObject::new(StoreServer::default())))?;
     check(
@@ -175,13 +177,13 @@ fn compose_and_run() -> Result<(), KernelError> {
         k.delegate(root, lowly_cap.selector(), client) == Err(KernelError::PriorityInversion),
     );
 
-    let (stack, utcb) = CLIENT.take()?;
+    let (stack, utcb) = Thread::Client.memory()?;
     k.spawn(client, "client", 2, stack, utcb, client_main, 0)?;
-    let (stack, utcb) = POKER.take()?;
+    let (stack, utcb) = Thread::Poker.memory()?;
     k.spawn(client, "poker", 1, stack, utcb, poker_main, 0)?;
-    let (stack, utcb) = INTRUDER.take()?;
+    let (stack, utcb) = Thread::Intruder.memory()?;
     k.spawn(intruder, "intruder", 2, stack, utcb, intruder_main, 0)?;
-    let (stack, utcb) = ATTACKER.take()?;
+    let (stack, utcb) = Thread::Attacker.memory()?;
     k.spawn(attacker, "attacker", 2, stack, utcb, attacker_main, 0)?;
 
     // Wait until client, intruder and attacker have reported.

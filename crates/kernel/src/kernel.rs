@@ -10,7 +10,7 @@ use crate::arch::{Arch, ThreadEntry};
 use crate::capspace::CapEntry;
 use crate::error::KernelError;
 use crate::ids::{ComponentId, ObjectId, SignalId, ThreadId};
-use crate::state::{Quota, STACK_GUARD, State, Switch, ThreadState};
+use crate::state::{Quota, STACK_GUARD, STACK_GUARD_WORDS, State, Switch, ThreadState};
 
 /// Smallest thread stack the kernel accepts, in bytes.
 ///
@@ -368,11 +368,16 @@ impl<A: Arch> Kernel<A> {
     }
 
     /// The timer interrupt's kernel work: round-robin at interrupt exit,
-    /// and a look at the interrupted thread's stack guard.
+    /// and a look at the interrupted thread's stack guard (an overwritten
+    /// one is reported at interrupt exit).
     pub fn tick_from_interrupt(&self) {
         self.read(|state| {
             state.tick_from_interrupt();
-            check_stack::<A>(state, state.current);
+            // Reported at interrupt exit, once the platform's interrupt
+            // dispatch (and whatever it holds) is done.
+            if !state.stack_intact(state.current) {
+                state.overflowed = Some(state.current).into();
+            }
         });
     }
 
@@ -381,7 +386,15 @@ impl<A: Arch> Kernel<A> {
     /// thread's stack: performs the switch the interrupt asked for. The
     /// interrupted thread continues when it is scheduled again.
     pub fn interrupt_exit(&self) {
-        self.enter(|state| (state.interrupt_exit(), ()), |_, ()| ());
+        self.enter(
+            |state| {
+                if let Some(thread) = state.overflowed.get() {
+                    A::stack_overflow(state.threads[thread.index()].name);
+                }
+                (state.interrupt_exit(), ())
+            },
+            |_, ()| (),
+        );
     }
 
     /// Waits until the signal has been submitted at least once; returns how
@@ -411,14 +424,17 @@ impl<A: Arch> Kernel<A> {
     }
 }
 
-/// Writes the guard word at the bottom of `stack` (its lowest aligned
-/// word); returns the stack's base and length for the thread record.
+/// Writes the guard at the bottom of `stack` (its lowest aligned
+/// [`STACK_GUARD_WORDS`] words); returns the stack's base and length for
+/// the thread record.
 fn guard_stack(stack: &mut [u8]) -> (usize, usize) {
     let base = stack.as_mut_ptr();
     let offset = base.align_offset(core::mem::align_of::<usize>());
-    if offset + core::mem::size_of::<usize>() <= stack.len() {
-        // SAFETY: an aligned word inside `stack`, which the caller owns.
-        unsafe { base.add(offset).cast::<usize>().write_volatile(STACK_GUARD) };
+    if offset + STACK_GUARD_WORDS * core::mem::size_of::<usize>() <= stack.len() {
+        for word in 0..STACK_GUARD_WORDS {
+            // SAFETY: aligned words inside `stack`, which the caller owns.
+            unsafe { base.add(offset).cast::<usize>().add(word).write_volatile(STACK_GUARD) };
+        }
     }
     (base as usize, stack.len())
 }

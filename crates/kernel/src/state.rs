@@ -249,6 +249,8 @@ pub(crate) struct State {
     resched: bool,
     /// Set by the timer interrupt: round-robin at interrupt exit.
     tick_pending: bool,
+    /// Set by the timer interrupt: this thread's stack guard is broken.
+    pub(crate) overflowed: Link,
     pub(crate) ready: ReadyQueues,
     pub(crate) threads: [Thread; MAX_THREADS],
     pub(crate) objects: [Object; MAX_OBJECTS],
@@ -282,10 +284,16 @@ const NO_SIGNAL: Signal = Signal { used: false, count: 0, waiter: None, owner: C
 /// A capability transfer, checked and ready to carry out: per capability
 /// of the message, the entry it becomes in the receiver's space, the slot
 /// that already holds it ([`NOT_HELD`] if none) and where it came from.
+/// Filled in place by the caller's stack slot (never moved: a plan
+/// returned by value cost a misaligned `memcpy` per move on ARM).
 pub(crate) struct CapPlan {
     entries: [CapEntry; MSG_CAPS],
     existing: [u8; MSG_CAPS],
     origins: [Origin; MSG_CAPS],
+}
+
+impl CapPlan {
+    const EMPTY: CapPlan = CapPlan { entries: [CapEntry::Empty; MSG_CAPS], existing: [NOT_HELD; MSG_CAPS], origins: [Origin::NONE; MSG_CAPS] };
 }
 
 /// [`CapPlan::existing`] for an entry the receiver does not hold yet.
@@ -301,6 +309,11 @@ fn space_entry(space: &CapSpace, selector: CapSel) -> CapEntry {
 /// finding it changed means the thread overflowed its stack.
 pub(crate) const STACK_GUARD: usize = 0x57ac_6a2d;
 
+/// How many words of guard: 64 bytes on 32-bit machines, more than the
+/// gaps a deep call chain leaves unwritten in its frames, so an overflow
+/// cannot step over the guard unnoticed.
+pub(crate) const STACK_GUARD_WORDS: usize = 16;
+
 impl State {
     pub(crate) const fn new() -> Self {
         Self {
@@ -308,6 +321,7 @@ impl State {
             initialised: false,
             resched: false,
             tick_pending: false,
+            overflowed: Link::NONE,
             ready: ReadyQueues::new(),
             threads: [Thread::FREE; MAX_THREADS],
             objects: [NO_OBJECT; MAX_OBJECTS],
@@ -1068,7 +1082,7 @@ impl State {
     /// for those `to` does not hold yet. Checks everything before anything
     /// changes; the plan says, per capability, the entry it becomes and the
     /// slot of `to` that already holds it (if any).
-    fn plan_caps(&self, from: ThreadId, to: ThreadId, caps: usize, window: usize) -> Result<CapPlan, TransportError> {
+    fn plan_caps(&self, from: ThreadId, to: ThreadId, caps: usize, window: usize, plan: &mut CapPlan) -> Result<(), TransportError> {
         if caps > window {
             return Err(TransportError::TooManyCapabilities);
         }
@@ -1078,10 +1092,11 @@ impl State {
         // SAFETY: the sender's UTCB; its owner is the current thread or
         // blocked; the counts were checked against the UTCB.
         let selectors = unsafe { (*self.threads[from.index()].utcb).caps };
-        let mut plan = CapPlan { entries: [CapEntry::Empty; MSG_CAPS], existing: [NOT_HELD; MSG_CAPS], origins: [Origin::NONE; MSG_CAPS] };
         let mut needed = 0;
         for index in 0..caps {
             let selector = selectors[index];
+            plan.entries[index] = CapEntry::Empty;
+            plan.existing[index] = NOT_HELD;
             if selector == CapSel::INVALID {
                 continue;
             }
@@ -1101,7 +1116,7 @@ impl State {
         if needed > 0 && needed > self.free_slots(target_component) {
             return Err(TransportError::CapabilitySpaceFull);
         }
-        Ok(plan)
+        Ok(())
     }
 
     /// Carries out a plan made by [`State::plan_caps`] (cannot fail).
@@ -1137,11 +1152,14 @@ impl State {
         if words > MSG_WORDS || caps > MSG_CAPS {
             return Err(TransportError::WrongLength);
         }
-        let plan = if caps != 0 { Some(self.plan_caps(from, to, caps, window)?) } else { None };
+        let mut plan = CapPlan::EMPTY;
+        if caps != 0 {
+            self.plan_caps(from, to, caps, window, &mut plan)?;
+        }
         // SAFETY: as above; no other reference to either UTCB is live.
         let (source, target) = unsafe { (&*source, &mut *target) };
         copy_message(source, target, words, delivery);
-        if let Some(plan) = plan {
+        if caps != 0 {
             self.commit_caps(to, caps, &plan);
         }
         Ok(())
@@ -1217,11 +1235,14 @@ impl State {
         }
         // Capabilities within the method's window, all valid, with room:
         // otherwise the slow path refuses the call.
-        let plan = if caps != 0 { Some(self.plan_caps(caller, server, caps, self.windows[object.index()](label, false)).ok()?) } else { None };
+        let mut plan = CapPlan::EMPTY;
+        if caps != 0 && self.plan_caps(caller, server, caps, self.windows[object.index()](label, false), &mut plan).is_err() {
+            return None;
+        }
         // SAFETY: caller and server are distinct threads (the server waits,
         // the caller runs), so the UTCBs are distinct; no other reference.
         copy_message(unsafe { &*source }, unsafe { &mut *destination }, words, Delivery::Request { badge: object.index() });
-        if let Some(plan) = plan {
+        if caps != 0 {
             self.commit_caps(server, caps, &plan);
         }
         let s = self.thread_mut(server);
@@ -1341,10 +1362,13 @@ impl State {
         if words > MSG_WORDS || caps > MSG_CAPS {
             return None;
         }
-        let plan = if caps != 0 { Some(self.plan_caps(server, caller, caps, self.reply_window(server, caller)).ok()?) } else { None };
+        let mut plan = CapPlan::EMPTY;
+        if caps != 0 && self.plan_caps(server, caller, caps, self.reply_window(server, caller), &mut plan).is_err() {
+            return None;
+        }
         // SAFETY: distinct threads' `&'static mut` UTCBs, no other reference.
         copy_message(unsafe { &*source }, unsafe { &mut *destination }, words, Delivery::Reply);
-        if let Some(plan) = plan {
+        if caps != 0 {
             self.commit_caps(caller, caps, &plan);
         }
         let s = self.thread_mut(server);
@@ -1515,11 +1539,13 @@ impl State {
         }
         let align = core::mem::align_of::<usize>();
         let guard = (t.stack_base + align - 1) & !(align - 1);
-        // SAFETY: the lowest aligned word of the thread's own stack,
-        // written by the kernel at spawn (`MIN_STACK` leaves room for it);
-        // read with a volatile load because the thread writes it only by
-        // overflowing.
-        unsafe { core::ptr::read_volatile(guard as *const usize) == STACK_GUARD }
+        (0..STACK_GUARD_WORDS).all(|word| {
+            // SAFETY: the lowest aligned words of the thread's own stack,
+            // written by the kernel at spawn (`MIN_STACK` leaves room for
+            // them); read with volatile loads because the thread writes
+            // them only by overflowing.
+            unsafe { core::ptr::read_volatile((guard as *const usize).add(word)) == STACK_GUARD }
+        })
     }
 }
 

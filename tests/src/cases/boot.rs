@@ -34,6 +34,17 @@ pub fn cases() -> Vec<Case> {
         &["FAULT: load access fault at pc=0x800", "address=0xe0000000"],
         102,
     ));
+    // A kernel thread that overflows its stack is caught by the stack
+    // guard and named.
+    for board in [pbx, mbv] {
+        cases.push(console_case(
+            board,
+            "crash",
+            &["stack-overflow"],
+            &["FAULT: stack overflow in thread 'deep-recursion' (its stack guard was overwritten)"],
+            102,
+        ));
+    }
     cases
 }
 
