@@ -90,14 +90,19 @@ impl<R: RegisterAccess> Pl061<R> {
         self.registers.read(Register::Data(mask)) as u8 & mask
     }
 
-    /// Makes `pin` an output driving `initial` (the level is written before
-    /// the direction, so the pin never drives a stale level).
+    /// Makes `pin` an output driving `initial`. The level is written before
+    /// and after the direction: the TRM leaves open whether a write to an
+    /// input pin is latched (QEMU's model drops it), so the second write
+    /// settles the level, and the first keeps a latching PL061 from
+    /// driving a stale one in between.
     pub fn output(&mut self, pin: u8, initial: bool) -> Result<OutputPin<'_, R>, Error> {
         let bit = bit(pin)?;
-        self.write(bit, if initial { bit } else { 0 });
+        let level = if initial { bit } else { 0 };
+        self.write(bit, level);
         let direction = self.registers.read(Register::Dir);
         self.registers
             .write(Register::Dir, direction | u32::from(bit));
+        self.write(bit, level);
         Ok(OutputPin {
             registers: &self.registers,
             bit,
