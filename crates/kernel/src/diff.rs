@@ -30,7 +30,8 @@
 //!
 //! # What is compared, after every operation
 //!
-//! - The running thread and the ready bitmap.
+//! - The running thread, the ready bitmap, the thread found to have
+//!   overflowed its stack.
 //! - Every thread slot: state, priority, component, reply target, send
 //!   queue head, saved stack pointer, UTCB (as an index into the side's
 //!   UTCBs), name, signal count, stack bounds, and the received
@@ -825,6 +826,7 @@ impl Diff {
         differ("current thread", 0, rs.current.index(), fs.current.index())?;
         differ("initialised", 0, rs.initialised.into(), fs.initialised.into())?;
         differ("ready bitmap", 0, rs.ready.nonempty as usize, fs.ready.nonempty as usize)?;
+        differ("overflowed stack", 0, link(rs.overflowed), link(fs.overflowed))?;
         for (index, (rt, ft)) in rs.threads.iter().zip(&fs.threads).enumerate() {
             differ("thread state", index, rt.state as usize, ft.state as usize)?;
             differ("thread priority", index, rt.priority.into(), ft.priority.into())?;
