@@ -190,7 +190,7 @@ pub(crate) struct Component {
     pub(crate) quota: Quota,
     /// The component whose quota it counts against (itself for the root).
     parent: ComponentId,
-    threads: u8,
+    pub(crate) threads: u8,
     objects: u8,
     signals: u8,
     children: u8,
@@ -214,6 +214,13 @@ pub(crate) struct Object {
 /// An object's receive windows: how many capabilities a request with a
 /// given label (`false`) or the reply to it (`true`) may carry.
 pub(crate) type Window = fn(usize, bool) -> usize;
+
+impl Component {
+    #[cfg(test)]
+    pub(crate) fn generation_for_tests(&self) -> u32 {
+        self.generation
+    }
+}
 
 fn no_window(_: usize, _: bool) -> usize {
     0
@@ -557,7 +564,7 @@ impl State {
     /// may be none (shared by delegation and transfer in a message).
     fn copy_for(&self, entry: CapEntry, to: ComponentId) -> Result<CapEntry, TransportError> {
         match entry {
-            CapEntry::Empty | CapEntry::Reply { .. } => Err(TransportError::InvalidCapability),
+            CapEntry::Empty | CapEntry::Reply { .. } | CapEntry::Revoked => Err(TransportError::InvalidCapability),
             CapEntry::Signal { signal, generation, .. } => {
                 let wait = self.signals[signal.index()].owner == to;
                 Ok(CapEntry::Signal { signal, wait, generation })
@@ -1093,8 +1100,7 @@ impl State {
         // blocked; the counts were checked against the UTCB.
         let selectors = unsafe { (*self.threads[from.index()].utcb).caps };
         let mut needed = 0;
-        for index in 0..caps {
-            let selector = selectors[index];
+        for (index, &selector) in selectors.iter().enumerate().take(caps) {
             plan.entries[index] = CapEntry::Empty;
             plan.existing[index] = NOT_HELD;
             if selector == CapSel::INVALID {

@@ -520,3 +520,346 @@ mod properties {
         }
     }
 }
+
+// ----- the capability model under attack ---------------------------------
+
+/// A component of its own (priority 2) with one thread, and a capability
+/// to `demo` delegated to it by root.
+fn attacker(world: &mut World, demo: CapSel) -> (ComponentId, ThreadId, CapSel) {
+    let (component, thread) = world.component_with_thread("attacker", Quota { caps: 8, ..Quota::at_priority(2) });
+    let held = world.state.delegate(world.root, demo, component).unwrap();
+    (component, thread, held)
+}
+
+#[test]
+fn only_the_owner_dissolves_and_a_holder_drops_its_own_copy() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (component, thread, held) = attacker(&mut world, demo);
+    world.act_as(thread);
+    assert_eq!(world.state.revoke(held), Err(KernelError::NotOwner));
+    world.state.drop_capability(held).unwrap();
+    assert_eq!(world.entry(component, held), CapEntry::Empty);
+    assert_eq!(world.state.drop_capability(held), Err(KernelError::InvalidCapability));
+    // Root's copy is untouched; root (holding the server component's
+    // capability) may dissolve it.
+    world.act_as(world.main);
+    assert_eq!(client(&mut world, demo).ping(), Ok(1));
+    world.state.revoke(demo).unwrap();
+    assert_eq!(client(&mut world, demo).ping(), Err(DemoError::Transport(TransportError::ServerDead)));
+}
+
+#[test]
+fn ids_are_no_authority() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (component, thread, _) = attacker(&mut world, demo);
+    world.act_as(thread);
+    let server = world.server_component;
+    assert_eq!(world.state.delegate(server, CapSel(0), component), Err(KernelError::NoAuthority));
+    assert_eq!(world.state.add_thread(server, "implant", 3, 0, utcb(), (0, 0), false), Err(KernelError::NoAuthority));
+    assert_eq!(world.state.destroy_component(server).err(), Some(KernelError::NoAuthority));
+    assert_eq!(world.state.take_back(world.root, component), Err(KernelError::NoAuthority));
+    assert_eq!(world.state.capability(world.root, demo), CapEntry::Empty, "no peeking into root's space");
+    assert_eq!(world.state.create_component("child", Quota::at_priority(1)).err(), Some(KernelError::QuotaExceeded));
+    let (object, window) = object::<dyn Counter, _>(CounterServer(0));
+    assert_eq!(world.state.create_object(world.entrypoint, object, window).err(), Some(KernelError::NoAuthority));
+}
+
+#[test]
+fn a_delegator_takes_back_what_it_handed_out_and_copies_of_it() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (first, _, held) = attacker(&mut world, demo);
+    let (second, _) = world.component_with_thread("second", Quota::at_priority(2));
+    // first passes it on to second (root holds capabilities to both).
+    let passed = world.state.delegate(first, held, second).unwrap();
+    assert_eq!(world.state.take_back(world.root, first), Ok(2));
+    assert_eq!(world.entry(first, held), CapEntry::Revoked);
+    assert_eq!(world.entry(second, passed), CapEntry::Revoked);
+    assert!(matches!(world.entry(world.root, demo), CapEntry::Object { .. }), "root keeps its own");
+    // A tombstone answers ServerDead and cannot be handed on.
+    assert_eq!(world.state.delegate(first, held, second), Err(KernelError::InvalidCapability));
+}
+
+#[test]
+fn a_signal_copy_may_submit_but_not_wait() {
+    let mut world = World::new();
+    let (_, own) = world.state.create_signal().unwrap();
+    let (component, thread) = world.component_with_thread("listener", Quota::at_priority(2));
+    let copy = world.state.delegate(world.root, own, component).unwrap();
+    world.act_as(thread);
+    assert_eq!(world.state.wait_signal(copy), Err(TransportError::InvalidCapability));
+    assert!(world.state.submit(copy).is_ok());
+    world.act_as(world.main);
+    assert_eq!(world.state.wait_signal(own), Ok(None));
+    assert_eq!(world.state.threads[world.main.index()].signal_count, 1);
+}
+
+#[test]
+fn ten_thousand_capability_floods_leave_the_server_able_to_manage() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (_, thread, held) = attacker(&mut world, demo);
+    let (_, signal) = {
+        world.act_as(thread);
+        world.state.create_signal().unwrap()
+    };
+    let before = world.used_slots(world.server_component);
+    for round in 0..10_000u32 {
+        let utcb = world.current_utcb();
+        utcb.label = ping_label();
+        utcb.word_count = 0;
+        utcb.cap_count = 4;
+        utcb.caps = [held, signal, held, CapSel(round % 3)];
+        assert_eq!(world.state.call(held), Err(TransportError::TooManyCapabilities));
+    }
+    assert_eq!(world.used_slots(world.server_component), before, "nothing was inserted");
+    // A method that takes one capability takes one, no more.
+    let utcb = world.current_utcb();
+    utcb.label = demo_label(1); // keep(counter)
+    utcb.cap_count = 2;
+    utcb.caps[..2].copy_from_slice(&[held, signal]);
+    assert_eq!(world.state.call(held), Err(TransportError::TooManyCapabilities));
+    world.act_as(world.main);
+    let (object, window) = object::<dyn Counter, _>(CounterServer(0));
+    assert!(world.state.create_object(world.entrypoint, object, window).is_ok());
+}
+
+#[test]
+fn a_transfer_that_cannot_complete_changes_nothing() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    // keep(counter) with a counter the server does not hold yet, but the
+    // server's space full: refused, and nothing inserted.
+    let (_, counter) = {
+        let (object, window) = object::<dyn Counter, _>(CounterServer(0));
+        world.state.create_object(world.entrypoint, object, window).unwrap()
+    };
+    for _ in 0..3 {
+        let (_, signal) = world.state.create_signal().unwrap();
+        world.state.delegate(world.root, signal, world.server_component).unwrap();
+    }
+    let quota = world.state.components[world.server_component.index()].quota.caps as usize;
+    while world.used_slots(world.server_component) < quota {
+        let slot = world.state.caps[world.server_component.index()].slots.iter().position(|e| *e == CapEntry::Empty).unwrap();
+        world.state.caps[world.server_component.index()].slots[slot] = CapEntry::Revoked;
+    }
+    let snapshot = world.state.caps[world.server_component.index()].slots;
+    let counter_cap: Capability<dyn Counter> = Capability::from_selector(counter);
+    assert_eq!(client(&mut world, demo).keep(counter_cap), Err(DemoError::Transport(TransportError::CapabilitySpaceFull)));
+    assert_eq!(world.state.caps[world.server_component.index()].slots, snapshot);
+    assert_eq!(world.state.threads[world.entrypoint.index()].state, ThreadState::Waiting);
+}
+
+#[test]
+fn quotas_bound_threads_signals_and_slots() {
+    let mut world = World::new();
+    let quota = Quota { caps: 3, threads: 1, objects: 1, signals: 2, components: 0, priority: 2 };
+    let (component, thread) = world.component_with_thread("small", quota);
+    assert_eq!(world.state.add_thread(component, "second", 2, 0, utcb(), (0, 0), false), Err(KernelError::QuotaExceeded));
+    world.act_as(thread);
+    assert!(world.state.create_signal().is_ok());
+    assert!(world.state.create_signal().is_ok());
+    assert_eq!(world.state.create_signal().err(), Some(KernelError::QuotaExceeded));
+    world.act_as(world.main);
+    // One slot left: one more capability fits, the next does not.
+    let (_, a) = world.state.create_signal().unwrap();
+    let (_, b) = world.state.create_signal().unwrap();
+    assert!(world.state.delegate(world.root, a, component).is_ok());
+    assert_eq!(world.state.delegate(world.root, b, component), Err(KernelError::CapabilitySpaceFull));
+}
+
+#[test]
+fn a_capability_of_the_wrong_interface_is_refused_by_the_dispatcher() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let mut as_counter = ferrode_ipc::Client::<dyn Counter, _>::new(&mut world, Capability::from_selector(demo));
+    assert_eq!(as_counter.bump(), Err(DemoError::Transport(TransportError::WrongInterface)));
+    assert_eq!(client(&mut world, demo).ping(), Ok(1), "and no method ran");
+}
+
+#[test]
+fn self_calls_and_cycles_are_refused_as_deadlock() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    // A second server at the same priority, with an object of its own.
+    let (other_component, _) = world.state.create_component("other", Quota::at_priority(3)).unwrap();
+    let other = world.state.add_thread(other_component, "other-ep", 3, 0, utcb(), (0, 0), false).unwrap();
+    assert_eq!(world.state.yield_if_outranked().map(|s| s.to), Some(other));
+    assert_eq!(world.state.reply_and_wait(false).map(|s| s.to), Some(world.main));
+    let counter = {
+        let (object, window) = object::<dyn Counter, _>(CounterServer(0));
+        world.state.create_object(other, object, window).unwrap().1
+    };
+    let find = |world: &World, component: ComponentId, selector: CapSel| {
+        let entry = world.entry(world.root, selector);
+        (0..crate::CAP_SLOTS as u32).map(CapSel).find(|s| world.entry(component, *s) == entry).unwrap()
+    };
+    world.state.delegate(world.root, demo, world.server_component).unwrap();
+    world.state.delegate(world.root, counter, world.server_component).unwrap();
+    world.state.delegate(world.root, demo, other_component).unwrap();
+    let demo_in_server = find(&world, world.server_component, demo);
+    let counter_in_server = find(&world, world.server_component, counter);
+    let demo_in_other = find(&world, other_component, demo);
+    let ping = |world: &mut World, selector: CapSel, label: usize| {
+        let utcb = world.current_utcb();
+        utcb.label = label;
+        utcb.word_count = 0;
+        utcb.cap_count = 0;
+        world.state.call(selector)
+    };
+    // main calls the demo server...
+    ping(&mut world, demo, ping_label()).unwrap();
+    assert_eq!(world.state.current, world.entrypoint);
+    // ...which calls its own object: refused, not a silent hang.
+    assert_eq!(ping(&mut world, demo_in_server, ping_label()), Err(TransportError::Deadlock));
+    // It calls the other server, which calls back: a cycle, refused.
+    ping(&mut world, counter_in_server, ferrode_ipc::label::<dyn Counter>(0)).unwrap();
+    assert_eq!(world.state.current, other);
+    assert_eq!(ping(&mut world, demo_in_other, ping_label()), Err(TransportError::Deadlock));
+}
+
+#[test]
+fn a_deferred_reply_frees_the_server_for_other_callers() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let second = world.state.add_thread(world.root, "second", 2, 0, utcb(), (0, 0), false).unwrap();
+    // main calls ping; the server defers the reply instead of answering.
+    world.current_utcb().label = ping_label();
+    world.current_utcb().word_count = 0;
+    world.current_utcb().cap_count = 0;
+    world.state.call(demo).unwrap();
+    let reply = world.state.defer_reply().unwrap();
+    assert!(matches!(world.entry(world.server_component, reply), CapEntry::Reply { .. }));
+    // The server waits again; main stays blocked; second runs and is served.
+    world.state.reply_and_wait(true);
+    assert_eq!(world.state.threads[world.main.index()].state, ThreadState::AwaitingReply);
+    assert_eq!(world.state.current, second);
+    assert_eq!(client(&mut world, demo).add(1, 2), Ok(3));
+    // Later the server answers main through the reply capability.
+    world.act_as(world.entrypoint);
+    {
+        let utcb = world.current_utcb();
+        utcb.word_count = 2;
+        utcb.cap_count = 0;
+        utcb.words[..2].copy_from_slice(&[0, 99]);
+    }
+    world.state.reply_deferred(reply).unwrap();
+    assert_eq!(world.utcb_of(world.main).words[..2], [0, 99]);
+    assert_eq!(world.state.threads[world.main.index()].state, ThreadState::Ready);
+    // The capability was used up.
+    assert_eq!(world.state.reply_deferred(reply), Err(KernelError::InvalidCapability));
+}
+
+#[test]
+fn a_capability_to_a_lower_priority_server_is_refused() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    // The server runs at 3: a component at 4 may not hold it.
+    let (high, _) = world.component_with_thread("high", Quota::at_priority(4));
+    assert_eq!(world.state.delegate(world.root, demo, high), Err(KernelError::PriorityInversion));
+}
+
+#[test]
+fn queued_callers_are_served_by_priority() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let low = world.state.add_thread(world.root, "low", 1, 0, utcb(), (0, 0), false).unwrap();
+    let (high_component, high) = world.component_with_thread("high", Quota::at_priority(2));
+    let in_high = world.state.delegate(world.root, demo, high_component).unwrap();
+    let request = |world: &mut World, selector: CapSel| {
+        let utcb = world.current_utcb();
+        utcb.label = ping_label();
+        utcb.word_count = 0;
+        utcb.cap_count = 0;
+        world.state.call(selector).unwrap();
+    };
+    // The server is busy with main's request; low, then high queue
+    // (simulated: each made current in turn).
+    request(&mut world, demo);
+    world.act_as(low);
+    request(&mut world, demo);
+    world.act_as(high);
+    request(&mut world, in_high);
+    let ep = world.entrypoint;
+    assert_eq!(world.state.threads[ep.index()].sendq_head.get(), Some(high), "high goes first");
+}
+
+#[test]
+fn exited_threads_are_reaped_and_their_objects_die() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let stack: &'static mut [u8] = Box::leak(std::vec![0u8; 4096].into_boxed_slice());
+    let base = stack.as_ptr() as usize;
+    let (component, worker) = world.component_with_thread("worker", Quota::at_priority(2));
+    world.state.threads[worker.index()].stack_base = base;
+    world.state.threads[worker.index()].stack_len = 4096;
+    world.act_as(worker);
+    world.state.exit_current();
+    assert_eq!(world.state.threads[worker.index()].state, ThreadState::Dead);
+    world.act_as(world.main);
+    let (got_base, len, _) = world.state.reap(worker).unwrap();
+    assert_eq!((got_base, len), (base, 4096));
+    assert_eq!(world.state.threads[worker.index()].state, ThreadState::Free);
+    assert_eq!(world.state.reap(worker), Err(KernelError::InvalidThread));
+    assert_eq!(world.state.components[component.index()].threads, 0);
+    // The entrypoint ends: its object dies with it.
+    world.act_as(world.entrypoint);
+    world.state.exit_current();
+    world.act_as(world.main);
+    assert_eq!(client(&mut world, demo).ping(), Err(DemoError::Transport(TransportError::ServerDead)));
+}
+
+#[test]
+fn destroying_a_component_kills_its_objects_and_frees_its_slot_after_reaping() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let server = world.server_component;
+    let generation = world.state.components[server.index()].generation_for_tests();
+    world.state.destroy_component(server).unwrap();
+    assert_eq!(client(&mut world, demo).ping(), Err(DemoError::Transport(TransportError::ServerDead)));
+    assert_eq!(world.state.threads[world.entrypoint.index()].state, ThreadState::Dead);
+    assert_eq!(world.state.destroy_component(server).err(), Some(KernelError::InvalidComponent));
+    world.state.reap(world.entrypoint).unwrap();
+    // The slot is free, and the old component capability no longer works.
+    assert!(!world.state.components[server.index()].used);
+    assert_ne!(world.state.components[server.index()].generation_for_tests(), generation);
+    let (again, _) = world.state.create_component("again", Quota::at_priority(3)).unwrap();
+    assert_eq!(again, server, "the slot is reused");
+}
+
+#[test]
+fn a_broken_stack_guard_is_seen() {
+    let mut world = World::new();
+    let stack: &'static mut [u8] = Box::leak(std::vec![0u8; 4096].into_boxed_slice());
+    let (_, worker) = world.component_with_thread("worker", Quota::at_priority(2));
+    let align = core::mem::align_of::<usize>();
+    let guard = (stack.as_ptr() as usize + align - 1) & !(align - 1);
+    for word in 0..crate::state::STACK_GUARD_WORDS {
+        // SAFETY: inside the leaked stack.
+        unsafe { (guard as *mut usize).add(word).write(crate::state::STACK_GUARD) };
+    }
+    world.state.threads[worker.index()].stack_base = stack.as_ptr() as usize;
+    world.state.threads[worker.index()].stack_len = stack.len();
+    assert!(world.state.stack_intact(worker));
+    // SAFETY: as above.
+    unsafe { (guard as *mut usize).add(5).write(0) };
+    assert!(!world.state.stack_intact(worker));
+}
+
+#[test]
+fn a_request_whose_object_dies_before_dispatch_is_not_dispatched() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    world.current_utcb().label = ping_label();
+    world.current_utcb().word_count = 0;
+    world.current_utcb().cap_count = 0;
+    world.state.call(demo).unwrap();
+    assert!(world.state.threads[world.entrypoint.index()].received_dispatch.is_some());
+    // Dissolved between delivery and dispatch (root acts, as an interrupt
+    // handler's thread would).
+    world.act_as(world.main);
+    world.state.revoke(demo).unwrap();
+    assert!(world.state.threads[world.entrypoint.index()].received_dispatch.is_none());
+}
