@@ -25,8 +25,25 @@ pub const TIMER23_IRQ: u32 = 37;
 /// every counter (`devices::timer::init`).
 pub const TIMER_CLOCK_HZ: u32 = 1_000_000;
 
+/// PL031 real-time clock.
+pub const RTC_BASE: usize = 0x1001_7000;
+/// PL031 interrupt ID at the GIC (SPI 10).
+pub const RTC_IRQ: u32 = 42;
+/// PL061 GPIO 0 (nothing on the board drives its pins).
+pub const GPIO0_BASE: usize = 0x1001_3000;
+/// PL061 GPIO 0 interrupt ID at the GIC (SPI 6).
+pub const GPIO0_IRQ: u32 = 38;
+
 /// Cortex-A9 MPCore private memory region (SCU, GIC, private timers).
 pub const PERIPH_BASE: usize = 0x1f00_0000;
+/// The Cortex-A9 private timer of this core.
+pub const PRIVATE_TIMER_BASE: usize = PERIPH_BASE + 0x600;
+/// The private timer's interrupt: PPI 29, banked per core.
+pub const PRIVATE_TIMER_IRQ: u32 = 29;
+/// PERIPHCLK, the private timer's clock: 100 MHz as QEMU models it (one
+/// tick per 10 ns at prescaler 0). On a board it is the Cortex-A9's clock
+/// divided by the SCU's ratio: set it from the board's clock configuration.
+pub const PERIPHCLK_HZ: u32 = 100_000_000;
 /// GIC CPU interface.
 pub const GIC_CPU_BASE: usize = PERIPH_BASE + 0x100;
 /// GIC distributor.

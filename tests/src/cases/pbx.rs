@@ -40,6 +40,13 @@ pub fn cases() -> Vec<Case> {
                 status: 0,
             },
         },
+        super::console_case(
+            pbx,
+            "peripherals",
+            &[],
+            &["rtc: loaded 2001-09-09T01:46:40Z", "rtc: alarm fired at 2001-09-09T01:46:4", "gpio: outputs read back 0x05 then 0x0a", "private-timer: 10 periods of 100000 ticks", "peripherals: ok"],
+            0,
+        ),
         scripted("uart-echo echoes serial input", "uart-echo", uart_echo),
         scripted("echo-net tcp 4 clients x 1 MiB", "echo-net", echo_net::tcp),
         scripted("echo-net udp 1..1400 bytes", "echo-net", echo_net::udp),

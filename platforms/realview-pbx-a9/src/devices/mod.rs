@@ -1,11 +1,14 @@
 //! The board's devices behind the platform contract (see the crate docs):
-//! `ethernet()`, `clock()`, `alarm()`, `serial()`.
+//! `ethernet()`, `clock()`, `alarm()`, `serial()`; and this board's own
+//! `rtc()` (PL031), `gpio()` (PL061 GPIO 0) and `private_timer()`.
 
 mod ethernet;
+mod peripherals;
 mod serial;
 mod timer;
 
 pub use ethernet::{Ethernet, EthernetError, ethernet};
+pub use peripherals::{Gpio, PrivateTimerHandle, Rtc, gpio, private_timer, rtc};
 pub use serial::{Serial, serial};
 pub use timer::{Clock, OneShotAlarm, alarm, clock};
 

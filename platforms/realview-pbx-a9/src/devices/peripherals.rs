@@ -1,0 +1,199 @@
+//! The PL031 real-time clock, PL061 GPIO 0 and the Cortex-A9 private timer
+//! behind handles. Each driver lives in a [`Shared`] slot, set up by the
+//! first call of its accessor; interrupt handlers reach the same slots.
+
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use ferrode_mpcore_timer::PrivateTimer as Timer;
+use ferrode_pl031::{CivilTime, Pl031};
+use ferrode_pl061::Pl061;
+use volatile::VolatilePtr;
+
+use crate::irq;
+use crate::memory_map::{GPIO0_BASE, PERIPHCLK_HZ, PRIVATE_TIMER_BASE, PRIVATE_TIMER_IRQ, RTC_BASE, RTC_IRQ};
+use crate::shared::Shared;
+
+type RtcDriver = Pl031<ferrode_pl031::Mmio<'static>>;
+type GpioDriver = Pl061<ferrode_pl061::Mmio<'static>>;
+type TimerDriver = Timer<ferrode_mpcore_timer::Mmio<'static>>;
+
+static RTC: Shared<Option<RtcDriver>> = Shared::new(None);
+static RTC_ALARM: AtomicBool = AtomicBool::new(false);
+static GPIO: Shared<Option<GpioDriver>> = Shared::new(None);
+static TIMER: Shared<Option<TimerDriver>> = Shared::new(None);
+static TIMER_PERIODS: AtomicU32 = AtomicU32::new(0);
+
+/// The board's real-time clock (PL031): seconds since 1970, kept by the
+/// board's battery; its match alarm wakes [`crate::irq::wait_for_event`].
+#[derive(Clone, Copy, Debug)]
+pub struct Rtc;
+
+/// The real-time clock; the first call takes it over (running, alarm off).
+pub fn rtc() -> Rtc {
+    let first = RTC.with(|slot| {
+        if slot.is_some() {
+            return false;
+        }
+        // SAFETY: RTC_BASE is the PL031 on this board (DUI 0440 table 4-1),
+        // a 4 KiB register block nothing else maps.
+        let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(RTC_BASE as *mut ferrode_pl031::Regs)) };
+        *slot = Some(Pl031::new(ferrode_pl031::Mmio::new(registers)));
+        true
+    });
+    if first {
+        // RTC_IRQ is a valid SPI of this GIC.
+        let _ = irq::register(RTC_IRQ, on_rtc_interrupt);
+    }
+    Rtc
+}
+
+fn on_rtc_interrupt() {
+    if RTC.with(|slot| slot.as_ref().is_some_and(Pl031::take_alarm)) {
+        RTC_ALARM.store(true, Ordering::Release);
+    }
+}
+
+fn with_rtc<T>(f: impl FnOnce(&RtcDriver) -> T) -> T {
+    RTC.with(|slot| match slot {
+        Some(rtc) => f(rtc),
+        None => unreachable!("an Rtc handle exists only after rtc()"),
+    })
+}
+
+impl Rtc {
+    /// Seconds since 1970-01-01 UTC.
+    pub fn seconds(&self) -> u32 {
+        with_rtc(Pl031::seconds)
+    }
+
+    /// The date and time (UTC).
+    pub fn now(&self) -> CivilTime {
+        with_rtc(Pl031::now)
+    }
+
+    /// Sets the clock to `seconds` since 1970-01-01 UTC.
+    pub fn set_seconds(&self, seconds: u32) {
+        with_rtc(|rtc| rtc.set_seconds(seconds));
+    }
+
+    /// Arms the alarm for when the clock reaches `seconds`.
+    pub fn set_alarm(&self, seconds: u32) {
+        RTC_ALARM.store(false, Ordering::Relaxed);
+        with_rtc(|rtc| rtc.set_alarm(seconds));
+    }
+
+    /// True once after the alarm went off.
+    pub fn take_alarm(&self) -> bool {
+        RTC_ALARM.swap(false, Ordering::AcqRel)
+    }
+}
+
+/// PL061 GPIO 0: eight pins; each change is one masked register write, so
+/// handles and pins may be used from any thread or handler.
+#[derive(Clone, Copy, Debug)]
+pub struct Gpio;
+
+/// GPIO 0; the first call takes it over (all pins inputs).
+pub fn gpio() -> Gpio {
+    GPIO.with(|slot| {
+        if slot.is_none() {
+            // SAFETY: GPIO0_BASE is PL061 GPIO 0 on this board (DUI 0440
+            // table 4-1), a 4 KiB register block nothing else maps.
+            let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(GPIO0_BASE as *mut ferrode_pl061::Regs)) };
+            *slot = Some(Pl061::new(ferrode_pl061::Mmio::new(registers)));
+        }
+    });
+    Gpio
+}
+
+fn with_gpio<T>(f: impl FnOnce(&mut GpioDriver) -> T) -> T {
+    GPIO.with(|slot| match slot {
+        Some(gpio) => f(gpio),
+        None => unreachable!("a Gpio handle exists only after gpio()"),
+    })
+}
+
+impl Gpio {
+    /// Makes the pins in `mask` outputs (the others keep their direction),
+    /// driving the bits of `value`.
+    pub fn set_outputs(&self, mask: u8, value: u8) -> Result<(), ferrode_pl061::Error> {
+        with_gpio(|gpio| {
+            for pin in (0..8).filter(|pin| mask & (1 << pin) != 0) {
+                gpio.output(pin, value & (1 << pin) != 0)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Drives the pins in `mask` to the bits of `value` (one write).
+    pub fn write(&self, mask: u8, value: u8) {
+        with_gpio(|gpio| gpio.write(mask, value));
+    }
+
+    /// The level of the pins in `mask`.
+    pub fn read(&self, mask: u8) -> u8 {
+        with_gpio(|gpio| gpio.read(mask))
+    }
+}
+
+/// The Cortex-A9 private timer of this core: a periodic interrupt counted
+/// in [`PrivateTimerHandle::periods`].
+#[derive(Clone, Copy, Debug)]
+pub struct PrivateTimerHandle;
+
+/// The private timer; the first call takes it over (stopped), counting
+/// PERIPHCLK undivided.
+pub fn private_timer() -> PrivateTimerHandle {
+    let first = TIMER.with(|slot| {
+        if slot.is_some() {
+            return false;
+        }
+        // SAFETY: PRIVATE_TIMER_BASE is this core's private timer in the
+        // Cortex-A9 MPCore private memory region (periph base + 0x600).
+        let registers =
+            unsafe { VolatilePtr::new(NonNull::new_unchecked(PRIVATE_TIMER_BASE as *mut ferrode_mpcore_timer::Regs)) };
+        *slot = Some(Timer::new(ferrode_mpcore_timer::Mmio::new(registers), PERIPHCLK_HZ, 0));
+        true
+    });
+    if first {
+        // PPI 29 is a valid interrupt ID of this GIC.
+        let _ = irq::register(PRIVATE_TIMER_IRQ, on_timer_interrupt);
+    }
+    PrivateTimerHandle
+}
+
+fn on_timer_interrupt() {
+    if TIMER.with(|slot| slot.as_mut().is_some_and(Timer::handle_interrupt)) {
+        TIMER_PERIODS.fetch_add(1, Ordering::Release);
+    }
+}
+
+impl PrivateTimerHandle {
+    /// Ticks per second.
+    pub fn tick_hz(&self) -> u32 {
+        TIMER.with(|slot| slot.as_ref().map_or(0, Timer::tick_hz))
+    }
+
+    /// An interrupt every `period` ticks.
+    pub fn start_periodic(&self, period: u32) -> Result<(), ferrode_mpcore_timer::Error> {
+        TIMER.with(|slot| match slot {
+            Some(timer) => timer.start_periodic(period),
+            None => unreachable!("a handle exists only after private_timer()"),
+        })
+    }
+
+    /// Stops the timer.
+    pub fn stop(&self) {
+        TIMER.with(|slot| {
+            if let Some(timer) = slot {
+                timer.stop();
+            }
+        });
+    }
+
+    /// Periods that have ended since boot.
+    pub fn periods(&self) -> u32 {
+        TIMER_PERIODS.load(Ordering::Acquire)
+    }
+}
