@@ -27,19 +27,97 @@
 //!   sleeps until one arrives (switching straight to the caller if it is
 //!   the best thread to run).
 //! - Failures (invalid or foreign selector, revoked object, dead server,
-//!   counts beyond the UTCB, full capability space) come back as error
-//!   replies: no words, the [`ferrode_ipc::TransportError`] code in the
-//!   UTCB's `error` (client stubs turn it into the interface's error type).
-//!   The kernel never panics on them.
+//!   counts beyond the UTCB, capabilities beyond the receive window, full
+//!   capability space, deadlock) come back as error replies: no words, the
+//!   [`ferrode_ipc::TransportError`] code in the UTCB's `error` (client
+//!   stubs turn it into the interface's error type). The kernel never
+//!   panics on them.
+//!
+//! # The capability model
+//!
+//! Every component is treated as a possible attacker: a capability means
+//! exactly the authority it names, and nothing else gives authority.
+//!
+//! - **Authority comes from capabilities, not ids.** Every operation acts
+//!   for the running thread's component (the *actor*). Acting on another
+//!   component (spawning threads there, managing objects for it,
+//!   delegating to or from its space, taking back, destroying it) needs a
+//!   component capability to it ([`CapEntry::Component`]) in the actor's
+//!   own space; [`Kernel::create_component`] gives one to the creator, so
+//!   composing an image is itself an exercise of capabilities.
+//!   [`ComponentId`]s and [`ThreadId`]s are names: anyone may know them.
+//! - **Ownership.** An object is owned by the component whose entrypoint
+//!   serves it. Only the owner (or a holder of a component capability to
+//!   it) may dissolve it ([`Kernel::revoke`]); every copy then answers
+//!   `ServerDead`. Any holder may drop its own copy.
+//! - **Derivation.** Each slot records the slot it was copied from (by
+//!   delegation or in a message). [`Kernel::take_back`] removes from one
+//!   component every capability copied from the delegator's space, and the
+//!   copies made of those in turn, as seL4's derivation tree does; the
+//!   emptied slots hold [`CapEntry::Revoked`] until their holder drops them,
+//!   so a selector never silently comes to mean something else. (A copy
+//!   that lands on a slot already holding the same capability keeps that
+//!   slot's first derivation.)
+//! - **Signals** split into the owner's wait right and submit-only copies:
+//!   a delegated or transferred signal capability can submit, never wait.
+//! - **Bounded receipt.** Each method of an interface declares how many
+//!   capabilities its arguments and its reply carry
+//!   ([`ferrode_ipc::Interface::caps_window`]), and the kernel learns them
+//!   when the object is managed. A message carrying more is refused
+//!   (`TooManyCapabilities`) before anything changes; a transfer checks
+//!   every capability, and the receiver's room, before it inserts any.
+//! - **Quotas.** A component's capability slots, threads, objects, signals
+//!   and children come from the [`Quota`] it was created with; exhausting
+//!   one is [`KernelError::QuotaExceeded`] or `CapabilitySpaceFull`, and
+//!   the component keeps working.
+//! - **Typed end to end.** A request's label carries the declaring
+//!   interface's identity; the dispatcher refuses a label of an interface
+//!   the object does not implement (`WrongInterface`) before any method
+//!   runs. A transport error that a server returns reaches its client as
+//!   `Forwarded`, so kernel failures and server answers stay apart.
+//! - **Priorities.** A component may hold a capability to an object only if
+//!   the object's entrypoint runs at least at the component's
+//!   [`Quota::priority`] (Hubris's rule, checked when a capability is
+//!   delegated, transferred or made, never on the call path). So a call
+//!   never hands the CPU to a server that a ready thread would have to wait
+//!   for, every path may switch straight to the server, and priority
+//!   inversion is bounded by one request: send queues are ordered by
+//!   priority. A reply switches back to the caller only if nothing of
+//!   higher priority is ready.
+//! - **Nested calls and deferred replies.** A server may call other
+//!   servers while serving (the UTCB is borrowed only around decoding and
+//!   encoding, and a reply clears the error code); it may keep the reply
+//!   for later ([`defer_reply`], a reply capability answered with
+//!   [`Kernel::reply_deferred`]) and serve others meanwhile. A call that
+//!   would wait for itself (the caller serves the object, or the server is
+//!   transitively waiting for the caller) is refused as `Deadlock`.
+//! - **Reclamation.** Threads exit ([`Kernel::exit_current`]: their
+//!   callers get `ServerDead`, their objects are dissolved) and are reaped
+//!   ([`Kernel::reap`] gives the stack and UTCB back); a component can be
+//!   destroyed ([`Kernel::destroy_component`]) with its threads, objects,
+//!   signals and capabilities, and every capability others hold to its
+//!   objects answers `ServerDead`.
+//! - **Soundness.** No safe function can cause undefined behaviour: object
+//!   registration is typed ([`Entrypoint::manage`]) or `unsafe` with a
+//!   contract; a thread's UTCB is reached through a pointer and borrowed
+//!   only for one decoding or encoding step ([`ferrode_ipc::Transport`] is an
+//!   `unsafe trait`), so stubs and a dispatcher never hold two `&mut` to it.
+//!   Stacks are at least [`MIN_STACK`] (interrupt frames land on them) and
+//!   carry a 64-byte guard, checked at context switches and timer ticks; an
+//!   overflow is reported naming the thread ([`Arch::stack_overflow`]).
 //!
 //! # Fast paths
 //!
 //! The common call and the common reply take a fast path that checks
 //! everything before it changes anything and otherwise leaves the case to
-//! the general code. The state machine's Rust fast path runs on every CPU;
-//! an architecture may supply a hand-written one instead
-//! ([`Arch::IPC_FAST_PATH`]), written against [`IPC_LAYOUT`], the compiler's
-//! own description of where things are in the kernel state.
+//! the general code. The state machine's Rust fast path runs on every CPU
+//! and handles capability transfers too; an architecture may supply a
+//! hand-written one for messages without capabilities
+//! ([`Arch::IPC_FAST_PATH`]), written against [`IPC_LAYOUT`], the
+//! compiler's own description of where things are in the kernel state.
+//! The hand-written paths and the Rust paths are compared on both boards
+//! by a differential test (`apps/ipc-diff`, the hidden `diff` module):
+//! random kernel states driven through both, compared field by field.
 #![cfg_attr(not(test), no_std)]
 
 mod arch;
