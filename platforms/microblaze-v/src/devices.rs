@@ -13,7 +13,7 @@ use ferrode_hal::{EthernetDevice, FrameCounters};
 use crate::console::UART;
 use crate::memory_map::{
     EMACLITE_BASE, EMACLITE_IRQ, EMACLITE_MAC_ADDRESS, EMACLITE_PHY_ADDRESS, EMACLITE_RX_PING_PONG,
-    EMACLITE_TX_PING_PONG, GPIO_BASE, GPIO_CHANNEL1_WIDTH, GPIO_CHANNEL2_WIDTH,
+    EMACLITE_TX_PING_PONG, GPIO_BASE, GPIO_CHANNEL1_WIDTH, GPIO_CHANNEL2_WIDTH, UART16550_BASE, UART16550_CLOCK_HZ,
 };
 use crate::shared::IrqShared;
 pub use crate::timer::{Clock, OneShotAlarm};
@@ -325,5 +325,90 @@ impl embedded_hal::digital::InputPin for GpioInput {
 
     fn is_low(&mut self) -> Result<bool, axi_gpio::Error> {
         Ok(GpioBlock.read_inputs(self.channel)? & self.bit == 0)
+    }
+}
+
+/// The AXI UART 16550 driver type.
+type Uart16550Driver = axi_uart16550::Uart16550<axi_uart16550::Mmio<'static>>;
+
+static UART16550: IrqShared<Uart16550Driver> = IrqShared::new();
+
+/// The second serial port (AXI UART 16550) as an `embedded_io` stream.
+/// Each call holds the driver only for steps that never wait; waiting for
+/// the line happens with interrupts open.
+#[derive(Clone, Copy, Debug)]
+pub struct Uart16550Port;
+
+/// The AXI UART 16550; the first call takes it over at `baud_rate`, 8N1.
+pub fn uart16550(baud_rate: u32) -> Result<Uart16550Port, axi_uart16550::Error> {
+    let mut result = Ok(());
+    crate::arch::without_interrupts(|| {
+        if UART16550.is_empty() {
+            // SAFETY: UART16550_BASE is the 16550 register block of the AXI
+            // UART 16550 of this design (core base + 0x1000, memory_map).
+            let regs = unsafe { mmio::registers::<axi_uart16550::Regs>(UART16550_BASE) };
+            let mut uart = axi_uart16550::Uart16550::new(axi_uart16550::Mmio::new(regs), UART16550_CLOCK_HZ);
+            result = uart.configure(&axi_uart16550::Config { baud_rate });
+            if result.is_ok() {
+                UART16550.set(uart);
+            }
+        }
+    });
+    result.map(|()| Uart16550Port)
+}
+
+fn with_uart16550<T>(f: impl FnOnce(&mut Uart16550Driver) -> T) -> T {
+    UART16550.with(f).expect("a Uart16550Port exists only after uart16550()")
+}
+
+impl Uart16550Port {
+    /// The 16550's loopback: written bytes come back, nothing reaches the
+    /// line.
+    pub fn set_loopback(&self, on: bool) {
+        with_uart16550(|uart| uart.set_loopback(on));
+    }
+}
+
+impl embedded_io::ErrorType for Uart16550Port {
+    type Error = axi_uart16550::Error;
+}
+
+impl embedded_io::Read for Uart16550Port {
+    /// Waits (interrupts open) for the first character, then takes what
+    /// else has arrived.
+    fn read(&mut self, buffer: &mut [u8]) -> Result<usize, axi_uart16550::Error> {
+        if buffer.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if with_uart16550(|uart| embedded_io::ReadReady::read_ready(uart))? {
+                return with_uart16550(|uart| embedded_io::Read::read(uart, buffer));
+            }
+            core::hint::spin_loop();
+        }
+    }
+}
+
+impl embedded_io::Write for Uart16550Port {
+    /// Queues up to 16 bytes once the TX FIFO is empty, waiting for that
+    /// with interrupts open.
+    fn write(&mut self, buffer: &[u8]) -> Result<usize, axi_uart16550::Error> {
+        if buffer.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let count = with_uart16550(|uart| uart.write_available(buffer));
+            if count > 0 {
+                return Ok(count);
+            }
+            core::hint::spin_loop();
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), axi_uart16550::Error> {
+        while !with_uart16550(|uart| uart.transmitter_empty()) {
+            core::hint::spin_loop();
+        }
+        Ok(())
     }
 }

@@ -60,6 +60,9 @@ pub const EMACLITE_MAC_ADDRESS: [u8; 6] = [0x02, 0x00, 0x4d, 0x42, 0x56, 0x01];
 pub const UART16550_BASE: usize = 0x44a1_1000;
 /// AXI 16550 interrupt input at the AXI INTC.
 pub const UART16550_IRQ: u32 = 4;
+/// The AXI 16550's clock (s_axi_aclk), 100 MHz like the rest of the AXI
+/// interconnect of QEMU's board; its baud divisor is derived from it.
+pub const UART16550_CLOCK_HZ: u32 = 100_000_000;
 
 /// An address whose word load the hardware refuses, for the fault-report
 /// test: nothing is decoded at 0xe000_0000, so the AXI interconnect answers

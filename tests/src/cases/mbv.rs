@@ -27,6 +27,13 @@ pub fn cases() -> Vec<Case> {
         scripted("blinky gpio writes", "blinky", false, 60, blinky_gpio_writes),
         scripted("timer-alarm accuracy under icount", "timer-alarm", true, 60, timer_alarm_accuracy),
         scripted("uart-echo", "uart-echo", false, 60, uart_echo),
+        super::console_case(
+            mbv,
+            "uart16550",
+            &[],
+            &["uart16550: looped back 42 bytes: Ferrode on the AXI UART 16550, looped back", "uart16550: ok"],
+            0,
+        ),
         scripted("echo-net tcp 4 clients x 1 MiB", "echo-net", false, 120, echo_net::tcp),
         scripted("echo-net udp 1..1400 bytes", "echo-net", false, 90, echo_net::udp),
         scripted("echo-net survives floods and garbage", "echo-net", false, 120, echo_net_abuse),

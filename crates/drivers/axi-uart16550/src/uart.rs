@@ -1,0 +1,272 @@
+//! The 16550 driver proper: bring-up, polled byte I/O, `embedded_io`.
+
+use core::fmt;
+
+use crate::regs::{FIFO_DEPTH, Register, RegisterAccess, fcr, lcr, lsr, mcr};
+
+/// Line settings: 8 data bits, no parity, one stop bit, at `baud_rate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Bits per second.
+    pub baud_rate: u32,
+}
+
+/// What can go wrong with the UART.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The baud rate cannot be reached from the clock (divisor 0 or above
+    /// 65535).
+    InvalidBaudRate,
+    /// Characters were lost because the RX FIFO was full (the character
+    /// read with this flag is itself good and comes next).
+    Overrun,
+    /// A character arrived with the wrong parity (dropped).
+    Parity,
+    /// A character arrived without a valid stop bit (dropped).
+    Framing,
+    /// A break was received.
+    Break,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::InvalidBaudRate => "baud rate not reachable from the UART clock",
+            Self::Overrun => "receive FIFO overrun, data lost",
+            Self::Parity => "parity error in received character",
+            Self::Framing => "framing error in received character",
+            Self::Break => "break condition received",
+        })
+    }
+}
+
+impl core::error::Error for Error {}
+
+impl embedded_io::Error for Error {
+    fn kind(&self) -> embedded_io::ErrorKind {
+        use embedded_io::ErrorKind;
+        match self {
+            Self::InvalidBaudRate => ErrorKind::InvalidInput,
+            Self::Parity | Self::Framing => ErrorKind::InvalidData,
+            Self::Break => ErrorKind::Interrupted,
+            Self::Overrun => ErrorKind::Other,
+        }
+    }
+}
+
+/// The divisor latch value for `baud_rate` from `clock_hz`: clock / (16 x
+/// baud), rounded to nearest (PG143 "Baud Rate"). `None` if it is 0, does
+/// not fit 16 bits, or gives a rate more than 3% off (about what an 8N1
+/// frame tolerates between two ends).
+pub const fn divisor(clock_hz: u32, baud_rate: u32) -> Option<u16> {
+    if baud_rate == 0 {
+        return None;
+    }
+    let sixteen_baud = 16 * baud_rate as u64;
+    let divisor = (clock_hz as u64 + sixteen_baud / 2) / sixteen_baud;
+    if divisor == 0 || divisor > u16::MAX as u64 {
+        return None;
+    }
+    let actual = clock_hz as u64 / (16 * divisor);
+    let off = actual.abs_diff(baud_rate as u64);
+    if off * 100 > 3 * baud_rate as u64 {
+        None
+    } else {
+        Some(divisor as u16)
+    }
+}
+
+/// An AXI UART 16550.
+pub struct Uart16550<R> {
+    registers: R,
+    clock_hz: u32,
+    /// An error met after a read had returned bytes, reported next.
+    pending_error: Option<Error>,
+    /// The good character read along with an overrun flag, returned after
+    /// the overrun.
+    pending_byte: Option<u8>,
+    /// MCR as last written.
+    modem_control: u32,
+}
+
+impl<R: RegisterAccess> Uart16550<R> {
+    /// Wraps the UART at `registers`, clocked at `clock_hz` (the AXI clock,
+    /// s_axi_aclk). Touches nothing: call [`Uart16550::configure`].
+    pub const fn new(registers: R, clock_hz: u32) -> Self {
+        Self {
+            registers,
+            clock_hz,
+            pending_error: None,
+            pending_byte: None,
+            modem_control: mcr::DTR_RTS | mcr::OUT2,
+        }
+    }
+
+    /// Programs the baud rate (through the divisor latch) and 8N1, turns on
+    /// and empties the FIFOs, masks the UART's interrupts, asserts DTR and
+    /// RTS.
+    pub fn configure(&mut self, config: &Config) -> Result<(), Error> {
+        let divisor = divisor(self.clock_hz, config.baud_rate).ok_or(Error::InvalidBaudRate)?;
+        self.registers.write(Register::Ier, 0);
+        self.registers.write(Register::Lcr, lcr::DLAB);
+        self.registers
+            .write(Register::RbrThr, u32::from(divisor & 0xff));
+        self.registers.write(Register::Ier, u32::from(divisor >> 8));
+        self.registers.write(Register::Lcr, lcr::EIGHT_BITS);
+        self.registers.write(
+            Register::IirFcr,
+            fcr::ENABLE | fcr::RESET_RX | fcr::RESET_TX | fcr::TRIGGER_8,
+        );
+        self.registers.write(Register::Mcr, self.modem_control);
+        self.pending_error = None;
+        self.pending_byte = None;
+        Ok(())
+    }
+
+    /// Turns the 16550's loopback on or off: transmitted characters come
+    /// straight back as received ones, and nothing reaches the line.
+    pub fn set_loopback(&mut self, on: bool) {
+        self.modem_control = if on {
+            self.modem_control | mcr::LOOPBACK
+        } else {
+            self.modem_control & !mcr::LOOPBACK
+        };
+        self.registers.write(Register::Mcr, self.modem_control);
+    }
+
+    fn line_status(&mut self) -> u32 {
+        self.registers.read(Register::Lsr)
+    }
+
+    /// Takes one received character, `Ok(None)` if none waits. Parity,
+    /// framing and break spoil the character at the top of the FIFO, which
+    /// is read and dropped; an overrun is reported before the good
+    /// character that carries it.
+    pub fn try_read_byte(&mut self) -> Result<Option<u8>, Error> {
+        if let Some(error) = self.pending_error.take() {
+            return Err(error);
+        }
+        if let Some(byte) = self.pending_byte.take() {
+            return Ok(Some(byte));
+        }
+        let status = self.line_status();
+        if status & lsr::DATA_READY == 0 {
+            return if status & lsr::OVERRUN != 0 {
+                Err(Error::Overrun)
+            } else {
+                Ok(None)
+            };
+        }
+        let byte = self.registers.read(Register::RbrThr) as u8;
+        if status & lsr::BREAK != 0 {
+            return Err(Error::Break);
+        }
+        if status & lsr::FRAMING != 0 {
+            return Err(Error::Framing);
+        }
+        if status & lsr::PARITY != 0 {
+            return Err(Error::Parity);
+        }
+        if status & lsr::OVERRUN != 0 {
+            self.pending_byte = Some(byte);
+            return Err(Error::Overrun);
+        }
+        Ok(Some(byte))
+    }
+
+    /// Queues as many of `bytes` as the TX FIFO takes without waiting: up
+    /// to 16 when it is empty (THRE), none otherwise (the 16550 reports
+    /// only "empty", not its fill level). Returns how many.
+    pub fn write_available(&mut self, bytes: &[u8]) -> usize {
+        if self.line_status() & lsr::THR_EMPTY == 0 {
+            return 0;
+        }
+        let count = bytes.len().min(FIFO_DEPTH);
+        for &byte in &bytes[..count] {
+            self.registers.write(Register::RbrThr, u32::from(byte));
+        }
+        count
+    }
+
+    /// Whether everything queued has left the shift register (TEMT).
+    pub fn transmitter_empty(&mut self) -> bool {
+        self.line_status() & lsr::TRANSMITTER_EMPTY != 0
+    }
+
+    /// Gives back the register access.
+    pub fn release(self) -> R {
+        self.registers
+    }
+}
+
+impl<R: RegisterAccess> embedded_io::ErrorType for Uart16550<R> {
+    type Error = Error;
+}
+
+impl<R: RegisterAccess> embedded_io::Read for Uart16550<R> {
+    /// Waits for the first character, then takes what else has arrived.
+    fn read(&mut self, buffer: &mut [u8]) -> Result<usize, Error> {
+        if buffer.is_empty() {
+            return Ok(0);
+        }
+        let first = loop {
+            if let Some(byte) = self.try_read_byte()? {
+                break byte;
+            }
+            core::hint::spin_loop();
+        };
+        buffer[0] = first;
+        let mut count = 1;
+        while count < buffer.len() {
+            match self.try_read_byte() {
+                Ok(Some(byte)) => buffer[count] = byte,
+                Ok(None) => break,
+                Err(error) => {
+                    // The next read reports it, before what follows it.
+                    self.pending_error = Some(error);
+                    break;
+                }
+            }
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+impl<R: RegisterAccess> embedded_io::ReadReady for Uart16550<R> {
+    fn read_ready(&mut self) -> Result<bool, Error> {
+        Ok(self.pending_error.is_some()
+            || self.pending_byte.is_some()
+            || self.line_status() & lsr::DATA_READY != 0)
+    }
+}
+
+impl<R: RegisterAccess> embedded_io::Write for Uart16550<R> {
+    /// Waits until the TX FIFO is empty, then queues up to 16 bytes.
+    fn write(&mut self, buffer: &[u8]) -> Result<usize, Error> {
+        if buffer.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let count = self.write_available(buffer);
+            if count > 0 {
+                return Ok(count);
+            }
+            core::hint::spin_loop();
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        while !self.transmitter_empty() {
+            core::hint::spin_loop();
+        }
+        Ok(())
+    }
+}
+
+impl<R: RegisterAccess> embedded_io::WriteReady for Uart16550<R> {
+    fn write_ready(&mut self) -> Result<bool, Error> {
+        Ok(self.line_status() & lsr::THR_EMPTY != 0)
+    }
+}
