@@ -177,20 +177,19 @@ fn compose_and_run() -> Result<(), KernelError> {
         k.delegate(root, lowly_cap.selector(), client) == Err(KernelError::PriorityInversion),
     );
 
+    // One after the other (each reports on `done`), so the console reads
+    // the same on every run.
     let (stack, utcb) = Thread::Client.memory()?;
     k.spawn(client, "client", 2, stack, utcb, client_main, 0)?;
     let (stack, utcb) = Thread::Poker.memory()?;
     k.spawn(client, "poker", 1, stack, utcb, poker_main, 0)?;
+    wait_for_report(done_in_root)?;
     let (stack, utcb) = Thread::Intruder.memory()?;
     k.spawn(intruder, "intruder", 2, stack, utcb, intruder_main, 0)?;
+    wait_for_report(done_in_root)?;
     let (stack, utcb) = Thread::Attacker.memory()?;
     k.spawn(attacker, "attacker", 2, stack, utcb, attacker_main, 0)?;
-
-    // Wait until client, intruder and attacker have reported.
-    let mut reports = 0;
-    while reports < 3 {
-        reports += k.wait_signal(done_in_root).map_err(|_| KernelError::InvalidCapability)?;
-    }
+    wait_for_report(done_in_root)?;
     check("the calculator still answers after every attack", kernel::client(calculator_cap).ping().is_ok());
 
     // Taking back: what root handed the client (and copies made of it)
@@ -213,6 +212,11 @@ fn compose_and_run() -> Result<(), KernelError> {
     check("the destroyed component's entrypoint is reaped (stack and UTCB back)", reaped == 1);
 
     spin_check(root, done_in_root)
+}
+
+/// Waits until one report has arrived on `done`.
+fn wait_for_report(done: CapSel) -> Result<(), KernelError> {
+    kernel().wait_signal(done).map(|_| ()).map_err(|_| KernelError::InvalidCapability)
 }
 
 /// Reaps every dead thread of `component`; returns how many.

@@ -7,7 +7,8 @@ use crate::boards::RunOptions;
 use crate::figures::Figures;
 use crate::measure;
 
-/// rpc-demo on each board: every check passes and the intruder is refused.
+/// rpc-demo on each board: every check passes, the intruder is refused on
+/// every selector and each of the attacker's attacks is refused.
 /// ipc-bench on each board (under `-icount`, as `cargo xtask bench ipc`
 /// runs it): it exits 0 (its RPC results equal the direct calls', every
 /// message length from 0 to 62 words comes back intact) and prints all four
@@ -42,12 +43,32 @@ fn rpc_demo() -> Vec<Case> {
                 "rpc-demo",
                 &[],
                 &[
+                    "ok: a capability to a lower-priority server is refused to a higher-priority client",
                     "ok: inherited Base::ping answers 1 then 2",
                     "ok: add overflow is the declared error",
                     "ok: counter increments through the returned capability",
                     "ok: passing the capability back identifies the counter",
                     "ok: the retired (revoked) counter fails with ServerDead",
-                    "ok: the intruder cannot reach the calculator",
+                    "ok: a server that calls another server (nested RPC) answers",
+                    "ok: a server calling an object of its own entrypoint gets Deadlock",
+                    "ok: a transport error returned by the server arrives as Forwarded",
+                    "ok: a deferred reply arrives when another client pokes the server",
+                    "ok: a woken higher-priority thread runs before the server that woke it continues",
+                    "intruder: 36 selectors tried",
+                    "ok: the intruder cannot reach the calculator through any selector",
+                    "ok: attacker: dissolving the calculator it was given is refused (NotOwner)",
+                    "ok: attacker: waiting on the root's signal (a submit-only copy) is refused",
+                    "ok: attacker: 10,000 calls pushing capabilities at ping are all refused",
+                    "ok: attacker: ...and the calculator can still manage new objects",
+                    "ok: attacker: the calculator used as a Counter is refused (WrongInterface)",
+                    "ok: attacker: creating components beyond its quota is refused",
+                    "ok: attacker: delegating out of the calculator's space (no capability to it) is refused",
+                    "ok: attacker: destroying the calculator is refused",
+                    "ok: attacker: no selector of its space answers someone else's call",
+                    "ok: the calculator still answers after every attack",
+                    "ok: root takes back the capabilities it delegated to the client",
+                    "ok: a destroyed component's object answers ServerDead",
+                    "ok: the destroyed component's entrypoint is reaped",
                     "ok: two busy threads of one priority both ran (round-robin on the timer tick)",
                     "rpc-demo: 0 checks failed",
                 ],
