@@ -163,8 +163,8 @@ impl BudgetCheck {
                 number(figure)
             ),
             (None, _) => format!(
-                "has a budget in {BUDGET_FILE} but was not measured (is the figure's case gone? remove the entry \
-                 deliberately if so)"
+                "has a budget in {BUDGET_FILE} but was not measured: its case failed (see above), or is gone (then \
+                 remove the entry deliberately)"
             ),
         }
     }

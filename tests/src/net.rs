@@ -156,20 +156,27 @@ pub fn is_reconnectable(error: &io::Error) -> bool {
 }
 
 /// [`tcp_echo`], connecting again (with the same data, on a new connection)
-/// after a refused or reset connection, up to `attempts` times in all and
-/// within `timeout`. Only a complete echo on one connection counts.
+/// after a refused or reset connection, or one closed before anything was
+/// echoed, up to `attempts` times in all and within `timeout`. Only a
+/// complete echo on one connection counts.
 pub fn tcp_echo_reconnecting(port: u16, data: &[u8], timeout: Duration, attempts: u32) -> io::Result<Vec<u8>> {
     let deadline = Instant::now() + timeout;
     let mut attempt = 1;
     loop {
         let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));
-        match tcp_echo(port, data, left) {
-            Err(error) if is_reconnectable(&error) && attempt < attempts && Instant::now() < deadline => {
-                attempt += 1;
-                thread::sleep(Duration::from_millis(200));
-            }
-            result => return result,
+        let result = tcp_echo(port, data, left);
+        // A connection closed before a single byte came back is one the
+        // guest never took: QEMU's user network accepts on the host side and
+        // closes when the guest refuses (no free listening socket).
+        let again = match &result {
+            Err(error) => is_reconnectable(error),
+            Ok(echoed) => echoed.is_empty() && !data.is_empty(),
+        };
+        if !(again && attempt < attempts && Instant::now() < deadline) {
+            return result;
         }
+        attempt += 1;
+        thread::sleep(Duration::from_millis(200));
     }
 }
 
