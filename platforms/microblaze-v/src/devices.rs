@@ -381,7 +381,7 @@ impl embedded_io::Read for Uart16550Port {
             return Ok(0);
         }
         loop {
-            if with_uart16550(|uart| embedded_io::ReadReady::read_ready(uart))? {
+            if with_uart16550(embedded_io::ReadReady::read_ready)? {
                 return with_uart16550(|uart| embedded_io::Read::read(uart, buffer));
             }
             core::hint::spin_loop();

@@ -218,7 +218,7 @@ impl RamBlock {
 fn serve(gic: &core::cell::RefCell<Gic<ModelGic>>, mut handle: impl FnMut(u32)) -> crate::Dispatch {
     crate::serve_pending(
         || gic.borrow_mut().acknowledge(),
-        |id| handle(id),
+        &mut handle,
         |interrupt| gic.borrow_mut().end_of_interrupt(interrupt),
     )
 }

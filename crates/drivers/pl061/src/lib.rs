@@ -1,7 +1,7 @@
 //! Arm PrimeCell GPIO (PL061) driver, board-agnostic and host-tested.
 //!
 //! The PL061 has eight pins. Its data register is reached through a
-//! 256-word window whose address bits [9:2] mask the access (PL061 TRM
+//! 256-word window whose address bits 9:2 mask the access (PL061 TRM
 //! DDI 0190, 3.3.1): a write to offset `mask << 2` changes only the pins in
 //! `mask`, a read there returns only them. So setting a pin is one write,
 //! with no read-modify-write and no shadow copy: pins of one block can be

@@ -9,7 +9,7 @@ use volatile::{VolatileFieldAccess, VolatilePtr};
 #[repr(C)]
 #[derive(VolatileFieldAccess)]
 pub struct Regs {
-    /// GPIODATA: 256 words; address bits [9:2] mask the access.
+    /// GPIODATA: 256 words; address bits 9:2 mask the access.
     pub data: [u32; 256],
     /// GPIODIR: 1 = output.
     pub dir: u32,
