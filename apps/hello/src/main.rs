@@ -1,12 +1,30 @@
 //! Hello: the smallest Ferrode application, one source for every board.
+//!
+//! Two components: the core LOG service and `hello`, whose one session is
+//! a LOG session; its line reaches the console prefixed with its label, as
+//! Genode prints it.
 #![no_std]
 #![no_main]
 
-use ferrode_board::{BOARD_NAME, arch, println};
+use ferrode_board::component::Env;
+use ferrode_board::{BOARD_NAME, arch};
 
-ferrode_board::entry!(main);
+ferrode_board::compose! {
+    servers {
+        log: { priority: 4, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
+    }
+    clients {
+        hello: { priority: 2, stack: 4096, main: hello },
+    }
+    routes {
+        hello: "LOG" "" => log,
+    }
+}
 
-fn main() -> u32 {
-    println!("Hello from Ferrode on {} ({})!", BOARD_NAME, arch::ARCH_NAME);
-    ferrode_board::exit_code::SUCCESS
+fn hello(env: Env) -> u32 {
+    let Ok(mut log) = env.log() else { return ferrode_board::exit_code::FAILURE };
+    match log.write_fmt(format_args!("Hello from Ferrode on {} ({})!", BOARD_NAME, arch::ARCH_NAME)) {
+        Ok(()) => ferrode_board::exit_code::SUCCESS,
+        Err(_) => ferrode_board::exit_code::FAILURE,
+    }
 }

@@ -303,6 +303,12 @@ impl<A: Arch> Kernel<A> {
         self.read(|state| state.take_back(from, to))
     }
 
+    /// Takes back every copy made of the running component's capability
+    /// (and the copies made of those), keeping its own; returns how many.
+    pub fn revoke_copies(&self, capability: CapSel) -> Result<usize, KernelError> {
+        self.read(|state| state.revoke_copies(capability))
+    }
+
     /// Drops a capability from the running component's own space.
     pub fn drop_capability(&self, capability: CapSel) -> Result<(), KernelError> {
         self.enter(

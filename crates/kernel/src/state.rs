@@ -601,6 +601,27 @@ impl State {
         Ok(taken)
     }
 
+    /// Takes back every copy made of the actor's capability `selector` (and
+    /// the copies made of those), leaving the actor's own: seL4's revoke on
+    /// one slot. How a server ends one session it handed out while keeping
+    /// the object to reuse. Returns how many copies were taken.
+    pub(crate) fn revoke_copies(&mut self, selector: CapSel) -> Result<usize, KernelError> {
+        let actor = self.actor();
+        if self.caps[actor.index()].get(selector) == CapEntry::Empty {
+            return Err(KernelError::InvalidCapability);
+        }
+        let here = Origin::of(actor, selector);
+        let mut taken = 0;
+        for component in 0..MAX_COMPONENTS {
+            for slot in 0..CAP_SLOTS {
+                if self.origins[component][slot] == here {
+                    taken += self.revoke_subtree(ComponentId(component as u8), slot);
+                }
+            }
+        }
+        Ok(taken)
+    }
+
     /// Turns `(component, slot)` and everything derived from it into
     /// tombstones. Iterative (no recursion on the kernel's stack): a
     /// worklist of at most every slot.

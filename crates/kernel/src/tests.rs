@@ -863,3 +863,18 @@ fn a_request_whose_object_dies_before_dispatch_is_not_dispatched() {
     world.state.revoke(demo).unwrap();
     assert!(world.state.threads[world.entrypoint.index()].received_dispatch.is_none());
 }
+
+#[test]
+fn a_server_takes_back_the_copies_of_one_capability() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (first, _, held) = attacker(&mut world, demo);
+    let (second, _) = world.component_with_thread("second", Quota::at_priority(2));
+    let passed = world.state.delegate(first, held, second).unwrap();
+    // Root took back the copies of its own `demo` (first's and, through
+    // it, second's), and kept its own.
+    assert_eq!(world.state.revoke_copies(demo), Ok(2));
+    assert_eq!(world.entry(first, held), CapEntry::Revoked);
+    assert_eq!(world.entry(second, passed), CapEntry::Revoked);
+    assert_eq!(client(&mut world, demo).ping(), Ok(1));
+}

@@ -20,6 +20,8 @@ pub use platform::{BOARD_NAME, arch};
 
 pub mod exit_code;
 #[cfg(feature = "kernel")]
+pub mod component;
+#[cfg(feature = "kernel")]
 pub mod kernel;
 mod report;
 

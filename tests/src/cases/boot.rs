@@ -8,8 +8,30 @@ pub fn cases() -> Vec<Case> {
     let mbv = board("microblaze-v");
     let mut cases = Vec::new();
     for board in [pbx, mbv] {
-        let greeting = format!("Hello from Ferrode on {}", board.name);
+        // hello's line reaches the console through its LOG session,
+        // prefixed with its label.
+        let greeting = format!("[hello] Hello from Ferrode on {}", board.name);
         cases.push(console_case(board, "hello", &[], &[&greeting], 0));
+        // Sessions: routing by label, denial, quotas, upgrade, close.
+        cases.push(console_case(
+            board,
+            "sessions",
+            &[],
+            &[
+                "[client] ok: the label \"b\" routes to greeter_b",
+                "[client] ok: any other label routes to greeter_a",
+                "[client] ok: a session of a service without a route is denied",
+                "[client] ok: a line beyond the session's quota is refused",
+                "[client] ok: the server keeps serving within the quota",
+                "[client] ok: upgrading the quota by 40 gives 100",
+                "[client] ok: the long line goes through after the upgrade",
+                "[client] ok: a closed session's capability is dead",
+                "[client] ok: after closing, label \"b\" falls to the catch-all route (greeter_a)",
+                "[late] ok: the client's closed LOG session refused its next line",
+                "[late] sessions: 0 checks failed",
+            ],
+            0,
+        ));
         cases.push(console_case(
             board,
             "crash",

@@ -1,0 +1,192 @@
+//! sessions: Ferrode's parent/root session model, checked on the board.
+//!
+//! Two servers provide one service (`Greeter`, written here: a root and
+//! its session objects, the way any service is written), the core LOG
+//! service a third. The client's routes pick the greeter by session label,
+//! give it a LOG session with a small quota, and no route to a Timer. The
+//! client checks, and reports through its LOG session:
+//!
+//! - a label routes to the right one of two servers of one service;
+//! - a service without a route is denied;
+//! - a line beyond the session's quota is refused (typed error) and the
+//!   server keeps serving; upgrading the quota lets it through;
+//! - closing a session kills its capability and takes it out of the
+//!   client's environment.
+#![no_std]
+#![no_main]
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use ferrode_board::component::Env;
+use ferrode_board::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError};
+use ferrode_component::{Root, Session, SessionArgs, SessionError};
+use ferrode_ipc::{Capability, RpcObject, TransportError};
+
+ferrode_board::compose! {
+    servers {
+        log: { priority: 4, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
+        greeter_a: { priority: 3, stack: 4096, provides: "Greeter", root: greeter_a_root },
+        greeter_b: { priority: 3, stack: 4096, provides: "Greeter", root: greeter_b_root },
+    }
+    clients {
+        client: { priority: 2, stack: 4096, main: client },
+        late: { priority: 1, stack: 4096, main: late },
+    }
+    routes {
+        client: "Greeter" "b" => greeter_b,
+        client: "Greeter" "" => greeter_a,
+        client: "LOG" "" => log quota 60,
+        late: "LOG" "" => log,
+    }
+}
+
+ferrode_ipc::interface! {
+    /// A greeter session: says which server it is.
+    pub trait Greeter: Session {
+        /// The serving component's name.
+        fn who(&mut self) -> Result<heapless::String<16>, SessionError>;
+    }
+}
+
+/// One greeter session object.
+struct GreeterSession {
+    server: &'static str,
+}
+
+impl Session for GreeterSession {
+    fn quota(&mut self) -> Result<u32, SessionError> {
+        Ok(0)
+    }
+}
+
+impl Greeter for GreeterSession {
+    fn who(&mut self) -> Result<heapless::String<16>, SessionError> {
+        heapless::String::try_from(self.server).map_err(|_| SessionError::QuotaExceeded)
+    }
+}
+
+/// A greeter's root: one session object, handed out once.
+struct GreeterRoot {
+    entrypoint: BoardEntrypoint,
+    object: Option<&'static mut RpcObject<dyn Greeter, GreeterSession>>,
+    session: Option<Capability<dyn Greeter>>,
+}
+
+impl Root for GreeterRoot {
+    fn session(&mut self, _args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
+        let object = self.object.take().ok_or(SessionError::OutOfSessions)?;
+        // Managed on the greeter's own thread: the capability is its own,
+        // and the reply carries a copy to the parent.
+        let cap = self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
+        self.session = Some(cap);
+        Ok(cap.upcast())
+    }
+
+    fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
+        match self.session {
+            Some(cap) if cap.upcast::<dyn Session>() == session => {
+                kernel::kernel().revoke_copies(cap.selector()).map_err(|_| SessionError::UnknownSession)?;
+                Ok(())
+            }
+            _ => Err(SessionError::UnknownSession),
+        }
+    }
+
+    fn upgrade(&mut self, _session: Capability<dyn Session>, _amount: u32) -> Result<u32, SessionError> {
+        Err(SessionError::QuotaExceeded)
+    }
+}
+
+type GreeterObject = RpcObject<dyn Greeter, GreeterSession>;
+type GreeterRootObject = RpcObject<dyn Root, GreeterRoot>;
+
+static A_SESSION: ConstStaticCell<Option<GreeterObject>> = ConstStaticCell::new(None);
+static A_ROOT: ConstStaticCell<Option<GreeterRootObject>> = ConstStaticCell::new(None);
+static B_SESSION: ConstStaticCell<Option<GreeterObject>> = ConstStaticCell::new(None);
+static B_ROOT: ConstStaticCell<Option<GreeterRootObject>> = ConstStaticCell::new(None);
+
+fn greeter_root(
+    entrypoint: BoardEntrypoint,
+    name: &'static str,
+    session: &'static ConstStaticCell<Option<GreeterObject>>,
+    root: &'static ConstStaticCell<Option<GreeterRootObject>>,
+) -> Result<Capability<dyn Root>, KernelError> {
+    let object = session.try_take().ok_or(KernelError::InvalidThread)?.insert(RpcObject::new(GreeterSession { server: name }));
+    let root = root.try_take().ok_or(KernelError::InvalidThread)?;
+    entrypoint.manage(root.insert(RpcObject::new(GreeterRoot { entrypoint, object: Some(object), session: None })))
+}
+
+fn greeter_a_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    greeter_root(entrypoint, "greeter_a", &A_SESSION, &A_ROOT)
+}
+
+fn greeter_b_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    greeter_root(entrypoint, "greeter_b", &B_SESSION, &B_ROOT)
+}
+
+/// Checks that failed, in any client.
+static FAILED: AtomicU32 = AtomicU32::new(0);
+
+fn check(log: &mut ferrode_board::component::LogClient, what: &str, ok: bool) {
+    if !ok {
+        FAILED.fetch_add(1, Ordering::Relaxed);
+    }
+    let _ = log.write_fmt(format_args!("{}: {}", if ok { "ok" } else { "FAILED" }, what));
+}
+
+fn who(env: &Env, label: &str) -> Option<heapless::String<16>> {
+    let greeter = env.session::<dyn Greeter>("Greeter", label).ok()?;
+    kernel::client(greeter).who().ok()
+}
+
+fn client(env: Env) -> u32 {
+    let Ok(mut log) = env.log() else { return 1 };
+    check(&mut log, "the label \"b\" routes to greeter_b", who(&env, "b").as_deref() == Some("greeter_b"));
+    check(&mut log, "any other label routes to greeter_a", who(&env, "").as_deref() == Some("greeter_a"));
+    check(
+        &mut log,
+        "a session of a service without a route is denied",
+        env.session::<dyn Greeter>("Timer", "").err() == Some(SessionError::Denied),
+    );
+    let long = "a line of eighty characters, longer than this session's quota of sixty bytes....";
+    let refused = log.write(long) == Err(SessionError::QuotaExceeded);
+    check(&mut log, "a line beyond the session's quota is refused", refused);
+    let served = log.write("short line").is_ok();
+    check(&mut log, "the server keeps serving within the quota", served);
+    check(&mut log, "upgrading the quota by 40 gives 100", env.upgrade("LOG", "", 40) == Ok(100));
+    let through = log.write(long).is_ok();
+    check(&mut log, "the long line goes through after the upgrade", through);
+    // Close the greeter session of label "b": its capability dies.
+    let greeter_b = env.session::<dyn Greeter>("Greeter", "b");
+    check(&mut log, "closing a session", env.close("Greeter", "b").is_ok());
+    let after = greeter_b.map(|cap| kernel::client(cap).who());
+    check(
+        &mut log,
+        "a closed session's capability is dead",
+        matches!(after, Ok(Err(SessionError::Transport(TransportError::ServerDead)))),
+    );
+    check(
+        &mut log,
+        "after closing, label \"b\" falls to the catch-all route (greeter_a)",
+        who(&env, "b").as_deref() == Some("greeter_a"),
+    );
+    // Close the LOG session too: the LOG server's slot goes back.
+    let _ = log.write("closing my LOG session");
+    let closed = env.close("LOG", "").is_ok();
+    let dead = log.write("after close") == Err(SessionError::Transport(TransportError::ServerDead));
+    LOG_CLOSED.store(u32::from(closed && dead), Ordering::Relaxed);
+    FAILED.load(Ordering::Relaxed)
+}
+
+/// Whether the client's LOG session was closed and dead afterwards.
+static LOG_CLOSED: AtomicU32 = AtomicU32::new(0);
+
+/// Runs after the client (lower priority): reports what the client could
+/// no longer print.
+fn late(env: Env) -> u32 {
+    let Ok(mut log) = env.log() else { return 1 };
+    check(&mut log, "the client's closed LOG session refused its next line", LOG_CLOSED.load(Ordering::Relaxed) == 1);
+    let failed = FAILED.load(Ordering::Relaxed);
+    let _ = log.write_fmt(format_args!("sessions: {} checks failed", failed));
+    failed
+}

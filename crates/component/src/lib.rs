@@ -1,0 +1,118 @@
+//! Components and sessions, in the spirit of Genode's parent/root model.
+//!
+//! A *service* (LOG, Timer, ...) is provided by a server component through
+//! a [`Root`] object; a client obtains a *session* of it by asking its
+//! parent with [`SessionArgs`] (a label and a quota). The parent (the
+//! image's composer) routes the request by the image's routing table to
+//! the server's root, which creates a session object and returns its
+//! capability; `close` gives it back and `upgrade` raises its quota. A
+//! request with no route is [`SessionError::Denied`].
+//!
+//! The routing table of an image is static: it is declared in the app
+//! crate (the board crate's `compose!`) and checked at build time by the
+//! `const fn`s here ([`check_routes`]): a route to a service nobody
+//! provides, a route that would break the kernel's priority rule, or two
+//! servers of one service without a label to tell them apart fail the
+//! build with a message naming the mistake.
+#![no_std]
+
+use ferrode_ipc::{Capability, TransportError};
+
+mod routes;
+
+pub use routes::{ComponentDecl, RouteDecl, check_routes, route_for};
+
+/// Longest session label, in bytes.
+pub const LABEL_BYTES: usize = 32;
+
+/// Longest LOG line, in bytes.
+pub const LOG_LINE_BYTES: usize = 160;
+
+ferrode_ipc::marshal! {
+    /// What a client asks for when it requests a session.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct SessionArgs {
+        /// Who asks (the parent prefixes the client's name), and what for.
+        pub label: heapless::String<LABEL_BYTES>,
+        /// What the server may spend on this client, in the service's own
+        /// unit (LOG: bytes per line).
+        pub quota: u32,
+    }
+}
+
+ferrode_ipc::marshal! {
+    /// Why a session request or a session call failed.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum SessionError {
+        /// No route leads to a server of the service (or the label).
+        Denied,
+        /// The session's quota does not cover the request.
+        QuotaExceeded,
+        /// The server has no room for another session.
+        OutOfSessions,
+        /// The capability is no session of this server.
+        UnknownSession,
+        /// The call itself failed.
+        Transport(TransportError),
+    }
+}
+
+ferrode_ipc::rpc_error!(SessionError::Transport);
+
+impl core::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Denied => f.write_str("session denied: no route"),
+            Self::QuotaExceeded => f.write_str("session quota exceeded"),
+            Self::OutOfSessions => f.write_str("the server has no room for another session"),
+            Self::UnknownSession => f.write_str("no session of this server"),
+            Self::Transport(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+ferrode_ipc::interface! {
+    /// What every session interface inherits: a session capability as the
+    /// root hands it out, before the client sees it as its service's type.
+    pub trait Session {
+        /// The session's quota as the server accounts it.
+        fn quota(&mut self) -> Result<u32, SessionError>;
+    }
+}
+
+ferrode_ipc::interface! {
+    /// A service's root: creates, closes and upgrades sessions.
+    pub trait Root {
+        /// A new session for `args`.
+        fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError>;
+        /// Ends a session; its resources go back to the server.
+        fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError>;
+        /// Raises a session's quota by `amount`; returns the new quota.
+        fn upgrade(&mut self, session: Capability<dyn Session>, amount: u32) -> Result<u32, SessionError>;
+    }
+}
+
+ferrode_ipc::interface! {
+    /// The LOG service: lines a component prints, prefixed with its label.
+    pub trait Log: Session {
+        /// Writes one line (without its line end).
+        fn write(&mut self, line: heapless::String<LOG_LINE_BYTES>) -> Result<(), SessionError>;
+    }
+}
+
+ferrode_ipc::interface! {
+    /// What a component asks its parent (the image's composer), which
+    /// answers for the sessions its routes opened.
+    pub trait Parent {
+        /// Closes the session of `service` opened for `label` (the server
+        /// gets its resources back, every copy of the capability dies).
+        fn close(&mut self, service: heapless::String<16>, label: heapless::String<LABEL_BYTES>) -> Result<(), SessionError>;
+        /// Raises that session's quota by `amount`; returns the new quota.
+        fn upgrade(&mut self, service: heapless::String<16>, label: heapless::String<LABEL_BYTES>, amount: u32) -> Result<u32, SessionError>;
+        /// The component is done; `status` 0 for success.
+        fn exit(&mut self, status: u32) -> Result<(), SessionError>;
+    }
+}
+
+/// The name of the LOG service in routing tables.
+pub const LOG: &str = "LOG";

@@ -1,0 +1,159 @@
+//! The routing table of an image and its build-time checks.
+
+/// A component as the routing table sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct ComponentDecl {
+    /// Its name (unique in the image).
+    pub name: &'static str,
+    /// Its priority (the highest of its threads).
+    pub priority: u8,
+    /// The service it provides, if any.
+    pub provides: Option<&'static str>,
+}
+
+/// One route: sessions of `service` that `client` asks for with a label
+/// equal to `label` (any label, if empty) go to `server`.
+#[derive(Clone, Copy, Debug)]
+pub struct RouteDecl {
+    /// The component asking.
+    pub client: &'static str,
+    /// The service asked for.
+    pub service: &'static str,
+    /// The session label the route applies to ("" for any).
+    pub label: &'static str,
+    /// The component that provides the service.
+    pub server: &'static str,
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn find(components: &[ComponentDecl], name: &str) -> Option<usize> {
+    let mut i = 0;
+    while i < components.len() {
+        if str_eq(components[i].name, name) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Checks an image's routing table; panics (at build time, in a `const`)
+/// with a message naming the mistake:
+///
+/// - a component declared twice;
+/// - a route from or to a component that does not exist;
+/// - a route to a component that does not provide the service;
+/// - a route whose server runs below its client's priority (the kernel
+///   refuses such a capability: Ferrode's priority rule);
+/// - two routes of one client to one service that a label cannot tell
+///   apart (the second would never be taken).
+pub const fn check_routes(components: &[ComponentDecl], routes: &[RouteDecl]) {
+    let mut i = 0;
+    while i < components.len() {
+        let mut j = i + 1;
+        while j < components.len() {
+            if str_eq(components[i].name, components[j].name) {
+                panic!("composition: a component name is declared twice");
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    let mut r = 0;
+    while r < routes.len() {
+        let route = routes[r];
+        let Some(client) = find(components, route.client) else {
+            panic!("composition: a route names a client component that does not exist");
+        };
+        let Some(server) = find(components, route.server) else {
+            panic!("composition: a route names a server component that does not exist");
+        };
+        match components[server].provides {
+            Some(service) if str_eq(service, route.service) => {}
+            _ => panic!("composition: a route leads to a component that does not provide the service"),
+        }
+        if components[server].priority < components[client].priority {
+            panic!("composition: a route leads to a server of lower priority than its client (the priority rule)");
+        }
+        let mut s = 0;
+        while s < r {
+            let other = routes[s];
+            if str_eq(other.client, route.client)
+                && str_eq(other.service, route.service)
+                && (other.label.is_empty() || str_eq(other.label, route.label))
+            {
+                panic!("composition: two routes of one client to one service without labels to tell them apart");
+            }
+            s += 1;
+        }
+        r += 1;
+    }
+}
+
+/// The route a session request takes: the first route of `client` to
+/// `service` whose label is empty or equals `label`; `None` (denied) if
+/// there is none.
+pub fn route_for<'a>(routes: &'a [RouteDecl], client: &str, service: &str, label: &str) -> Option<&'a RouteDecl> {
+    routes.iter().find(|route| route.client == client && route.service == service && (route.label.is_empty() || route.label == label))
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+
+    const COMPONENTS: &[ComponentDecl] = &[
+        ComponentDecl { name: "log", priority: 4, provides: Some("LOG") },
+        ComponentDecl { name: "log-b", priority: 4, provides: Some("LOG") },
+        ComponentDecl { name: "app", priority: 2, provides: None },
+        ComponentDecl { name: "low", priority: 1, provides: Some("Timer") },
+    ];
+
+    fn panics(routes: &'static [RouteDecl]) -> std::string::String {
+        let result = std::panic::catch_unwind(|| check_routes(COMPONENTS, routes));
+        let error = result.expect_err("the check must refuse this table");
+        error.downcast_ref::<&str>().map(|s| std::string::String::from(*s)).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_good_table_passes_and_labels_pick_the_server() {
+        const ROUTES: &[RouteDecl] = &[
+            RouteDecl { client: "app", service: "LOG", label: "b", server: "log-b" },
+            RouteDecl { client: "app", service: "LOG", label: "", server: "log" },
+        ];
+        const _: () = check_routes(COMPONENTS, ROUTES);
+        assert_eq!(route_for(ROUTES, "app", "LOG", "b").map(|r| r.server), Some("log-b"));
+        assert_eq!(route_for(ROUTES, "app", "LOG", "a").map(|r| r.server), Some("log"));
+        assert!(route_for(ROUTES, "app", "Timer", "").is_none(), "no route: denied");
+        assert!(route_for(ROUTES, "log", "LOG", "").is_none());
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        assert!(panics(&[RouteDecl { client: "ghost", service: "LOG", label: "", server: "log" }]).contains("client component that does not exist"));
+        assert!(panics(&[RouteDecl { client: "app", service: "LOG", label: "", server: "ghost" }]).contains("server component that does not exist"));
+        assert!(panics(&[RouteDecl { client: "app", service: "NIC", label: "", server: "log" }]).contains("does not provide the service"));
+        assert!(panics(&[RouteDecl { client: "app", service: "Timer", label: "", server: "low" }]).contains("lower priority"));
+        assert!(
+            panics(&[
+                RouteDecl { client: "app", service: "LOG", label: "", server: "log" },
+                RouteDecl { client: "app", service: "LOG", label: "", server: "log-b" },
+            ])
+            .contains("without labels")
+        );
+    }
+}

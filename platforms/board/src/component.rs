@@ -1,0 +1,678 @@
+//! Components, sessions and the core LOG service on this board.
+//!
+//! An image's composition is declared once with [`compose!`](crate::compose):
+//! its components (servers that provide a service through a root object,
+//! clients with a `main`), their priorities, and the routes of their
+//! session requests. The declaration is checked at build time
+//! ([`ferrode_component::check_routes`]); at run time the composer (the
+//! boot thread, the parent of every component) creates each component with
+//! its quota, starts the servers' entrypoints, asks each route's server
+//! root for the session (an RPC through the kernel), hands the session
+//! capability to the client, and starts the clients. A client reaches its
+//! sessions through its [`Env`]; a service it has no route to is
+//! [`SessionError::Denied`].
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use ferrode_component::{LABEL_BYTES, Log, LOG_LINE_BYTES, Parent, Root, Session, SessionArgs, SessionError};
+use ferrode_ipc::{CapSel, Capability, RpcObject};
+
+pub use ferrode_component::{ComponentDecl, RouteDecl, check_routes};
+
+use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
+
+/// Sessions one component may hold.
+pub const MAX_SESSIONS: usize = 4;
+
+/// A session a component was given: the service, the label it was asked
+/// with, and the capability (a selector in the component's own space).
+#[derive(Clone, Copy)]
+struct Granted {
+    service: &'static str,
+    label: &'static str,
+    /// The capability in the component's space.
+    selector: CapSel,
+    /// The composer's own copy, and the server's root (for `close`).
+    parent_copy: CapSel,
+    root: Capability<dyn Root>,
+}
+
+/// What the composer hands each component: its name and its sessions.
+/// Filled in by the composer before the component's first thread starts,
+/// read only by that component.
+pub struct Grants {
+    sessions: [Option<Granted>; MAX_SESSIONS],
+    /// The component's capability to its parent.
+    parent: CapSel,
+}
+
+impl Grants {
+    /// None yet.
+    pub const fn new() -> Self {
+        Self { sessions: [None; MAX_SESSIONS], parent: CapSel::INVALID }
+    }
+}
+
+impl Grants {
+    /// The session a request of `service` with `label` gets: the route of
+    /// that label, else the service's route for any label (first match
+    /// wins, as in the routing table).
+    fn find(&self, service: &str, label: &str) -> Option<(usize, Granted)> {
+        let matching = |wanted: &str| {
+            self.sessions.iter().enumerate().find_map(|(i, g)| g.filter(|g| g.service == service && g.label == wanted).map(|g| (i, g)))
+        };
+        matching(label).or_else(|| matching(""))
+    }
+}
+
+impl Default for Grants {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A component's view of its environment: its name, the sessions its
+/// routes gave it, and its parent (Genode's `Env`).
+pub struct Env {
+    name: &'static str,
+    grants: &'static Grants,
+    parent: Capability<dyn Parent>,
+}
+
+impl Env {
+    #[doc(hidden)]
+    pub fn new(name: &'static str, grants: &'static Grants) -> Self {
+        Self { name, grants, parent: Capability::from_selector(grants.parent) }
+    }
+
+    /// The component's name (its label in LOG lines).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The session of `service` whose route matched `label` ("" for the
+    /// default one), as interface `I`; [`SessionError::Denied`] if the
+    /// composition routes no such request of this component.
+    pub fn session<I: ?Sized>(&self, service: &str, label: &str) -> Result<Capability<I>, SessionError> {
+        self.grants.find(service, label).map(|(_, granted)| Capability::from_selector(granted.selector)).ok_or(SessionError::Denied)
+    }
+
+    /// Closes the session of `service` that `label` selects: the server
+    /// gets its resources back and the capability is dead from now on.
+    pub fn close(&self, service: &str, label: &str) -> Result<(), SessionError> {
+        let (service, label) = names(service, label)?;
+        kernel::client(self.parent).close(service, label)
+    }
+
+    /// Raises that session's quota by `amount`; returns the new quota.
+    pub fn upgrade(&self, service: &str, label: &str, amount: u32) -> Result<u32, SessionError> {
+        let (service, label) = names(service, label)?;
+        kernel::client(self.parent).upgrade(service, label, amount)
+    }
+
+    /// The LOG session: a client stub whose lines are prefixed with this
+    /// component's label.
+    pub fn log(&self) -> Result<LogClient, SessionError> {
+        Ok(LogClient { log: kernel::client(self.session::<dyn Log>(ferrode_component::LOG, "")?) })
+    }
+}
+
+fn names(service: &str, label: &str) -> Result<(heapless::String<16>, heapless::String<LABEL_BYTES>), SessionError> {
+    let service = heapless::String::try_from(service).map_err(|_| SessionError::Denied)?;
+    let label = heapless::String::try_from(label).map_err(|_| SessionError::Denied)?;
+    Ok((service, label))
+}
+
+/// A LOG session's client side.
+pub struct LogClient {
+    log: ferrode_ipc::Client<dyn Log, kernel::Transport>,
+}
+
+impl LogClient {
+    /// Writes a line (cut at [`LOG_LINE_BYTES`] bytes, at a character
+    /// boundary).
+    pub fn write(&mut self, line: &str) -> Result<(), SessionError> {
+        let mut end = line.len().min(LOG_LINE_BYTES);
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = heapless::String::try_from(&line[..end]).map_err(|_| SessionError::QuotaExceeded)?;
+        self.log.write(text)
+    }
+
+    /// Formats and writes a line.
+    pub fn write_fmt(&mut self, args: core::fmt::Arguments<'_>) -> Result<(), SessionError> {
+        let mut text: heapless::String<LOG_LINE_BYTES> = heapless::String::new();
+        // A line longer than the buffer is cut, as `write` cuts.
+        let _ = core::fmt::Write::write_fmt(&mut text, args);
+        self.log.write(text)
+    }
+}
+
+#[doc(hidden)]
+pub mod runtime {
+    //! What `compose!` expands to call; not for direct use.
+
+    use super::*;
+
+    /// A component's stack (zeroed: it stays in `.bss`) and, separately,
+    /// its UTCB (whose empty capability slots are not zero).
+    pub struct Memory<const STACK: usize> {
+        stack: ConstStaticCell<[u8; STACK]>,
+    }
+
+    impl<const STACK: usize> Memory<STACK> {
+        /// Unused memory.
+        pub const fn new() -> Self {
+            Self { stack: ConstStaticCell::new([0; STACK]) }
+        }
+
+        /// The stack and `utcb`, once.
+        pub fn take(
+            &'static self,
+            utcb: &'static ConstStaticCell<ferrode_ipc::Utcb>,
+        ) -> Result<(&'static mut [u8], &'static mut ferrode_ipc::Utcb), KernelError> {
+            match (self.stack.try_take(), utcb.try_take()) {
+                (Some(stack), Some(utcb)) => Ok((stack, utcb)),
+                _ => Err(KernelError::InvalidThread),
+            }
+        }
+    }
+
+    impl<const STACK: usize> Default for Memory<STACK> {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// A component's UTCB.
+    pub type UtcbCell = ConstStaticCell<ferrode_ipc::Utcb>;
+
+    /// An unused UTCB.
+    pub const fn utcb() -> UtcbCell {
+        ConstStaticCell::new(ferrode_ipc::Utcb::new())
+    }
+
+    /// Where a component's grants live while it runs.
+    pub struct GrantCell(core::cell::UnsafeCell<Grants>);
+
+    // SAFETY: written only by the composer before the component's thread
+    // exists, read only by that component afterwards (`Env` hands out
+    // copies); single core.
+    unsafe impl Sync for GrantCell {}
+
+    impl GrantCell {
+        /// Empty.
+        pub const fn new() -> Self {
+            Self(core::cell::UnsafeCell::new(Grants::new()))
+        }
+
+        /// The grants, for the component (read only).
+        pub fn get(&'static self) -> &'static Grants {
+            // SAFETY: see the `Sync` impl: no writes once the component runs.
+            unsafe { &*self.0.get() }
+        }
+
+        /// Records the component's parent capability, before it starts.
+        fn set_parent(&'static self, parent: CapSel) {
+            // SAFETY: see the `Sync` impl: the component has not started.
+            unsafe { (*self.0.get()).parent = parent };
+        }
+
+        /// Forgets a closed session (the composer's thread, serving the
+        /// component's own request: the component is blocked in the call).
+        fn forget(&'static self, index: usize) {
+            // SAFETY: the component is blocked in its call to the parent,
+            // which the composer's thread is serving: nobody reads the
+            // grants meanwhile (single core).
+            unsafe { (*self.0.get()).sessions[index] = None };
+        }
+
+        /// Records a session, before the component starts.
+        fn grant(&'static self, granted: Granted) -> Result<(), KernelError> {
+            // SAFETY: see the `Sync` impl: the component has not started.
+            let grants = unsafe { &mut *self.0.get() };
+            let slot = grants.sessions.iter_mut().find(|s| s.is_none()).ok_or(KernelError::QuotaExceeded)?;
+            *slot = Some(granted);
+            Ok(())
+        }
+    }
+
+    impl Default for GrantCell {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// The composer's record of one server component.
+    #[derive(Clone, Copy)]
+    pub struct Server {
+        /// Its name.
+        pub name: &'static str,
+        /// Its root capability, in the composer's space.
+        pub root: Capability<dyn Root>,
+    }
+
+    /// Creates a server component and its entrypoint; `root` manages the
+    /// root object from the composer, whose space gets the capability.
+    pub fn start_server<const STACK: usize>(
+        name: &'static str,
+        priority: u8,
+        memory: (&'static Memory<STACK>, &'static UtcbCell),
+        root: fn(BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError>,
+    ) -> Result<Server, KernelError> {
+        let k = kernel();
+        let component = k.create_component(name, kernel::Quota { caps: 24, objects: 12, ..kernel::Quota::at_priority(priority) })?;
+        let (stack, utcb) = memory.0.take(memory.1)?;
+        let entrypoint = BoardEntrypoint::new(k, component, name, priority, stack, utcb)?;
+        Ok(Server { name, root: root(entrypoint)? })
+    }
+
+    /// Creates a client component (its thread starts later, with
+    /// [`start_client`]).
+    pub fn create_client(name: &'static str, priority: u8) -> Result<kernel::ComponentId, KernelError> {
+        kernel().create_component(name, kernel::Quota::at_priority(priority))
+    }
+
+    /// Asks `server`'s root for a session of `service` for `client` (label
+    /// `client` or `client -> label`), hands the capability to the client
+    /// and records it in its grants.
+    pub fn open_session(
+        server: &Server,
+        service: &'static str,
+        client: (&'static str, kernel::ComponentId),
+        label: &'static str,
+        quota: u32,
+        grants: &'static GrantCell,
+    ) -> Result<(), KernelError> {
+        let mut text: heapless::String<{ ferrode_component::LABEL_BYTES }> = heapless::String::new();
+        let _ = if label.is_empty() {
+            core::fmt::Write::write_str(&mut text, client.0)
+        } else {
+            core::fmt::Write::write_fmt(&mut text, format_args!("{} -> {}", client.0, label))
+        };
+        let session = kernel::client(server.root)
+            .session(SessionArgs { label: text, quota })
+            .map_err(|_| KernelError::InvalidCapability)?;
+        let k = kernel();
+        let composer = k.current_component();
+        let selector = k.delegate(composer, session.selector(), client.1)?;
+        grants.grant(Granted { service, label, selector, parent_copy: session.selector(), root: server.root })
+    }
+
+    /// One client's parent object: what it asks its parent reaches the
+    /// composer as a request to this object.
+    pub struct ParentSession {
+        grants: &'static GrantCell,
+        finished: &'static AtomicU32,
+        status: &'static AtomicU32,
+    }
+
+    impl ParentSession {
+        fn find(&self, service: &str, label: &str) -> Result<(usize, Granted), SessionError> {
+            self.grants.get().find(service, label).ok_or(SessionError::Denied)
+        }
+    }
+
+    impl Parent for ParentSession {
+        fn close(&mut self, service: heapless::String<16>, label: heapless::String<LABEL_BYTES>) -> Result<(), SessionError> {
+            let (index, granted) = self.find(&service, &label)?;
+            kernel::client(granted.root).close(Capability::from_selector(granted.parent_copy))?;
+            let k = kernel();
+            let _ = k.drop_capability(granted.parent_copy);
+            self.grants.forget(index);
+            Ok(())
+        }
+
+        fn upgrade(&mut self, service: heapless::String<16>, label: heapless::String<LABEL_BYTES>, amount: u32) -> Result<u32, SessionError> {
+            let (_, granted) = self.find(&service, &label)?;
+            kernel::client(granted.root).upgrade(Capability::from_selector(granted.parent_copy), amount)
+        }
+
+        fn exit(&mut self, status: u32) -> Result<(), SessionError> {
+            if status != 0 {
+                let _ = self.status.compare_exchange(0, status, Ordering::Relaxed, Ordering::Relaxed);
+            }
+            self.finished.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+
+    /// Parent objects, one per client component.
+    pub type ParentObject = RpcObject<dyn Parent, ParentSession>;
+
+    /// A client's parent object's storage.
+    pub type ParentCell = ConstStaticCell<Option<ParentObject>>;
+
+    /// Unused.
+    pub const fn parent_cell() -> ParentCell {
+        ConstStaticCell::new(None)
+    }
+
+    /// Exit statuses of the client components, and how many finished.
+    pub static FINISHED: AtomicU32 = AtomicU32::new(0);
+    /// The first non-zero exit status of a client component.
+    pub static STATUS: AtomicU32 = AtomicU32::new(0);
+
+    /// Starts a client component's thread running `entry`, with a parent
+    /// object served by the composer's own thread.
+    pub fn start_client<const STACK: usize>(
+        name: &'static str,
+        component: kernel::ComponentId,
+        priority: u8,
+        memory: (&'static Memory<STACK>, &'static UtcbCell),
+        grants: &'static GrantCell,
+        parent: &'static ParentCell,
+        entry: extern "C" fn(usize) -> !,
+    ) -> Result<(), KernelError> {
+        let k = kernel();
+        let object = parent
+            .try_take()
+            .ok_or(KernelError::InvalidThread)?
+            .insert(RpcObject::new(ParentSession { grants, finished: &FINISHED, status: &STATUS }));
+        let object: core::ptr::NonNull<dyn ferrode_ipc::Dispatch> = core::ptr::NonNull::from(object as &mut dyn ferrode_ipc::Dispatch);
+        // SAFETY: a `&'static mut` given up to the kernel, dispatched only
+        // by the composer's thread (`serve_parent`); the windows are
+        // `Parent`'s own.
+        let (_, selector) =
+            unsafe { k.create_object(k.current_thread(), object, <dyn Parent as ferrode_ipc::Interface>::caps_window)? };
+        let theirs = k.delegate(k.current_component(), selector, component)?;
+        grants.set_parent(theirs);
+        let (stack, utcb) = memory.0.take(memory.1)?;
+        k.spawn(component, name, priority, stack, utcb, entry, 0)?;
+        Ok(())
+    }
+
+    /// A client's `main` returned `status`: tell the parent and end.
+    pub fn client_finished(env: &Env, status: u32) -> ! {
+        let _ = kernel::client(env.parent).exit(status);
+        kernel().exit_current()
+    }
+
+    /// The composer serves its clients' parent objects until every client
+    /// has exited; returns the image's exit status (the first non-zero
+    /// one). The last `exit` is not answered: the image ends.
+    pub fn serve_parent(clients: u32) -> u32 {
+        let k = kernel();
+        let Some(utcb) = core::ptr::NonNull::new(k.current_utcb()) else { return crate::exit_code::FAILURE };
+        let mut object = k.wait();
+        loop {
+            match object {
+                // SAFETY: parent objects are `&'static mut` given to the
+                // kernel by `start_client` and dispatched only here, on the
+                // composer's thread, one request at a time; the UTCB is this
+                // thread's own with no reference to it live.
+                Some(mut target) => unsafe { target.as_mut().dispatch(utcb) },
+                None => {}
+            }
+            if FINISHED.load(Ordering::Relaxed) >= clients {
+                return STATUS.load(Ordering::Relaxed);
+            }
+            object = k.reply_and_wait();
+        }
+    }
+}
+
+/// Declares an image's composition: its components and the routes of their
+/// session requests, checked at build time, and the app's entry that
+/// creates it at boot and exits with the first failing client's status.
+///
+/// ```ignore
+/// ferrode_board::compose! {
+///     servers {
+///         log: { priority: 4, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
+///     }
+///     clients {
+///         hello: { priority: 2, stack: 4096, main: hello_main },
+///     }
+///     routes {
+///         hello: "LOG" "" => log,
+///     }
+/// }
+/// fn hello_main(env: ferrode_board::component::Env) -> u32 { 0 }
+/// ```
+///
+/// A route `client: "SERVICE" "label" => server` gives `client` a session of
+/// `SERVICE` from `server`, found with `env.session(SERVICE, label)`; an
+/// empty label matches any request. `... => server quota N` asks for the
+/// session with quota `N` (in the service's unit; 0 or none: the server's
+/// default). The client closes a session or upgrades its quota through its
+/// parent ([`Env::close`], [`Env::upgrade`]). Mistakes fail the build: a name that is
+/// no component, a server that does not provide the service, a server below
+/// its client's priority, two routes a label cannot tell apart.
+#[macro_export]
+macro_rules! compose {
+    (
+        servers { $($server:ident : { priority: $sprio:expr, stack: $sstack:expr, provides: $service:expr, root: $root:path $(,)? }),* $(,)? }
+        clients { $($client:ident : { priority: $cprio:expr, stack: $cstack:expr, main: $main:path $(,)? }),* $(,)? }
+        routes { $($from:ident : $rservice:literal $rlabel:literal => $to:ident $(quota $quota:literal)?),* $(,)? }
+    ) => {
+        const _: () = $crate::component::check_routes(
+            &[
+                $($crate::component::ComponentDecl { name: stringify!($server), priority: $sprio, provides: Some($service) },)*
+                $($crate::component::ComponentDecl { name: stringify!($client), priority: $cprio, provides: None },)*
+            ],
+            &[$($crate::component::RouteDecl { client: stringify!($from), service: $rservice, label: $rlabel, server: stringify!($to) },)*],
+        );
+
+        /// The composer's priority: the lowest server's. Every client must
+        /// be at or below it (it serves their parent requests), every
+        /// server at or above it (it holds their roots).
+        const __PARENT_PRIORITY: u8 = {
+            let mut lowest = $crate::kernel::PRIORITIES as u8 - 1;
+            $(if $sprio < lowest { lowest = $sprio; })*
+            lowest
+        };
+        $(
+            const _: () = assert!(
+                $cprio <= __PARENT_PRIORITY,
+                concat!("composition: client `", stringify!($client), "` outranks the lowest server, so its parent (the composer) would be below it")
+            );
+        )*
+
+        /// Each client component's `main`, resolved where the composition
+        /// is written (the generated module below would see its own items).
+        const __CLIENT_MAINS: &[fn($crate::component::Env) -> u32] = &[$($main),*];
+
+        #[allow(non_camel_case_types, dead_code, reason = "one variant per client, by position")]
+        enum __Client { $($client),* }
+
+        #[allow(non_snake_case, non_upper_case_globals, reason = "one item per declared component")]
+        mod __composition {
+            use super::*;
+            use $crate::component::runtime;
+
+            pub mod memory {
+                use super::*;
+                $(pub static $server: runtime::Memory<{ $sstack }> = runtime::Memory::new();)*
+                $(pub static $client: runtime::Memory<{ $cstack }> = runtime::Memory::new();)*
+            }
+            pub mod utcb {
+                use super::*;
+                $(pub static $server: runtime::UtcbCell = runtime::utcb();)*
+                $(pub static $client: runtime::UtcbCell = runtime::utcb();)*
+            }
+            pub mod grants {
+                use super::*;
+                $(pub static $client: runtime::GrantCell = runtime::GrantCell::new();)*
+            }
+            pub mod parents {
+                use super::*;
+                $(pub static $client: runtime::ParentCell = runtime::parent_cell();)*
+            }
+            pub mod entry {
+                use super::*;
+                $(
+                    pub extern "C" fn $client(_: usize) -> ! {
+                        let env = $crate::component::Env::new(stringify!($client), super::grants::$client.get());
+                        let main = super::super::__CLIENT_MAINS[super::super::__Client::$client as usize];
+                        let status = main(env);
+                        runtime::client_finished(&$crate::component::Env::new(stringify!($client), super::grants::$client.get()), status)
+                    }
+                )*
+            }
+
+            pub fn compose() -> Result<u32, $crate::kernel::KernelError> {
+                // The composer is every client's parent: it must not be
+                // outranked by a client, nor outrank a server.
+                $crate::kernel::init(__PARENT_PRIORITY)?;
+                $(let $server = runtime::start_server(stringify!($server), $sprio, (&memory::$server, &utcb::$server), $root)?;)*
+                $(let $client = runtime::create_client(stringify!($client), $cprio)?;)*
+                $(
+                    runtime::open_session(
+                        &$to,
+                        $rservice,
+                        (stringify!($from), $from),
+                        $rlabel,
+                        0 $(+ $quota)?,
+                        &grants::$from,
+                    )?;
+                )*
+                let mut clients = 0u32;
+                $(
+                    runtime::start_client(
+                        stringify!($client),
+                        $client,
+                        $cprio,
+                        (&memory::$client, &utcb::$client),
+                        &grants::$client,
+                        &parents::$client,
+                        entry::$client,
+                    )?;
+                    clients += 1;
+                )*
+                Ok(runtime::serve_parent(clients))
+            }
+        }
+
+        $crate::entry!(__composed_main);
+
+        fn __composed_main() -> u32 {
+            match __composition::compose() {
+                Ok(status) => status,
+                Err(error) => {
+                    $crate::println!("composition failed: {}", error);
+                    $crate::exit_code::FAILURE
+                }
+            }
+        }
+    };
+}
+
+// ----- the LOG service ------------------------------------------------------
+
+/// LOG sessions one LOG server holds at once.
+const LOG_SESSIONS: usize = 8;
+
+/// A LOG session's state: its label and quota (the longest line it may
+/// write).
+struct LogSlot {
+    label: heapless::String<{ ferrode_component::LABEL_BYTES }>,
+    quota: u32,
+}
+
+/// The LOG server's session table, shared by its root and its session
+/// objects.
+struct LogTable(core::cell::RefCell<[LogSlot; LOG_SESSIONS]>);
+
+// SAFETY: only the LOG server's objects touch the table, and the kernel
+// dispatches them all on the LOG entrypoint's one thread, one request at a
+// time; the `RefCell` turns any other use into a panic, not a data race.
+unsafe impl Sync for LogTable {}
+
+static LOG_TABLE: LogTable =
+    LogTable(core::cell::RefCell::new([const { LogSlot { label: heapless::String::new(), quota: 0 } }; LOG_SESSIONS]));
+
+/// One LOG session object: its slot in the table.
+struct LogSession {
+    slot: usize,
+}
+
+impl Session for LogSession {
+    fn quota(&mut self) -> Result<u32, SessionError> {
+        Ok(LOG_TABLE.0.borrow()[self.slot].quota)
+    }
+}
+
+impl Log for LogSession {
+    fn write(&mut self, line: heapless::String<LOG_LINE_BYTES>) -> Result<(), SessionError> {
+        let table = LOG_TABLE.0.borrow();
+        let slot = &table[self.slot];
+        if line.len() > slot.quota as usize {
+            return Err(SessionError::QuotaExceeded);
+        }
+        crate::println!("[{}] {}", slot.label, line);
+        Ok(())
+    }
+}
+
+type LogObject = RpcObject<dyn Log, LogSession>;
+
+static LOG_OBJECTS: [ConstStaticCell<Option<LogObject>>; LOG_SESSIONS] = [const { ConstStaticCell::new(None) }; LOG_SESSIONS];
+static LOG_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, LogRoot>>> = ConstStaticCell::new(None);
+
+/// The LOG server's root: a fixed pool of session objects, each managed
+/// (from the LOG server's own thread, so the capability is the server's)
+/// the first time a session uses it. Closing a session takes back every
+/// copy of its capability, so the object can serve the next session under
+/// a new label and quota.
+struct LogRoot {
+    entrypoint: BoardEntrypoint,
+    sessions: [Option<Capability<dyn Log>>; LOG_SESSIONS],
+    open: [bool; LOG_SESSIONS],
+}
+
+impl LogRoot {
+    fn slot_of(&self, session: Capability<dyn Session>) -> Option<usize> {
+        (0..LOG_SESSIONS).find(|&i| self.open[i] && self.sessions[i].is_some_and(|cap| cap.upcast::<dyn Session>() == session))
+    }
+}
+
+impl Root for LogRoot {
+    fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
+        let quota = if args.quota == 0 { LOG_LINE_BYTES as u32 } else { args.quota.min(LOG_LINE_BYTES as u32) };
+        let slot = self.open.iter().position(|open| !open).ok_or(SessionError::OutOfSessions)?;
+        let cap = match self.sessions[slot] {
+            Some(cap) => cap,
+            None => {
+                let object = LOG_OBJECTS[slot]
+                    .try_take()
+                    .ok_or(SessionError::OutOfSessions)?
+                    .insert(RpcObject::new(LogSession { slot }));
+                let cap = self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
+                self.sessions[slot] = Some(cap);
+                cap
+            }
+        };
+        let mut table = LOG_TABLE.0.borrow_mut();
+        table[slot].label = args.label;
+        table[slot].quota = quota;
+        self.open[slot] = true;
+        Ok(cap.upcast())
+    }
+
+    fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
+        let slot = self.slot_of(session).ok_or(SessionError::UnknownSession)?;
+        let cap = self.sessions[slot].ok_or(SessionError::UnknownSession)?;
+        kernel().revoke_copies(cap.selector()).map_err(|_| SessionError::UnknownSession)?;
+        self.open[slot] = false;
+        Ok(())
+    }
+
+    fn upgrade(&mut self, session: Capability<dyn Session>, amount: u32) -> Result<u32, SessionError> {
+        let slot = self.slot_of(session).ok_or(SessionError::UnknownSession)?;
+        let mut table = LOG_TABLE.0.borrow_mut();
+        let quota = table[slot].quota.saturating_add(amount).min(LOG_LINE_BYTES as u32);
+        table[slot].quota = quota;
+        Ok(quota)
+    }
+}
+
+/// The LOG server's root, for `compose!`: `provides: "LOG", root:
+/// ferrode_board::component::log_root`. Lines go to the board console,
+/// prefixed with each session's label (`[hello] ...`, as Genode prints).
+pub fn log_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    let root = LogRoot { entrypoint, sessions: [None; LOG_SESSIONS], open: [false; LOG_SESSIONS] };
+    let root = LOG_ROOT.try_take().ok_or(KernelError::InvalidThread)?.insert(RpcObject::new(root));
+    entrypoint.manage(root)
+}
