@@ -397,13 +397,12 @@ pub mod runtime {
         let Some(utcb) = core::ptr::NonNull::new(k.current_utcb()) else { return crate::exit_code::FAILURE };
         let mut object = k.wait();
         loop {
-            match object {
+            if let Some(mut target) = object {
                 // SAFETY: parent objects are `&'static mut` given to the
                 // kernel by `start_client` and dispatched only here, on the
                 // composer's thread, one request at a time; the UTCB is this
                 // thread's own with no reference to it live.
-                Some(mut target) => unsafe { target.as_mut().dispatch(utcb) },
-                None => {}
+                unsafe { target.as_mut().dispatch(utcb) };
             }
             if FINISHED.load(Ordering::Relaxed) >= clients {
                 return STATUS.load(Ordering::Relaxed);
