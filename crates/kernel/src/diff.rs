@@ -6,16 +6,16 @@
 //! seed, with the state machine's own operations (components, threads,
 //! objects, delegation, signals), then drives a random sequence of calls,
 //! replies, waits, revocations, signal submissions and waits, interrupts,
-//! yields, deferred replies, delegations and take-backs, exits, reaping
-//! and component destruction through both, each operation by whichever
-//! thread the state machine runs at that point. The *Rust side* does every operation with the
-//! state machine (`State::call`, `State::reply_and_wait`, ...). The
-//! *fast side* does the same, except that every call and every reply goes
-//! first through the hand-written path ([`FastPath`]) and through the Rust
-//! path only when that path fell back (which is what the board's
-//! fall-backs do). Each side has its own UTCBs; messages are random (0 to
-//! 64 words, sometimes capabilities, sometimes counts beyond the UTCB) and
-//! written identically to both.
+//! yields, deferred replies, delegations, take-backs and revocations of
+//! copies, exits, reaping and component destruction through both, each
+//! operation by whichever thread the state machine runs at that point. The
+//! *Rust side* does every operation with the state machine (`State::call`,
+//! `State::reply_and_wait`, ...). The *fast side* does the same, except
+//! that every call and every reply goes first through the hand-written
+//! path ([`FastPath`]) and through the Rust path only when that path fell
+//! back (which is what the board's fall-backs do). Each side has its own
+//! UTCBs; messages are random (0 to 64 words, sometimes capabilities,
+//! sometimes counts beyond the UTCB) and written identically to both.
 //!
 //! # What must hold
 //!
@@ -703,6 +703,11 @@ impl Diff {
                 let to = if self.rng.percent(90) { self.random_component() } else { ComponentId(self.rng.below(MAX_COMPONENTS) as u8) };
                 self.both(|side| side.state.delegate(actor, selector, to)).map(drop)
             }
+            "revoke copies" => {
+                let want = [KIND_OBJECT, KIND_SIGNAL][self.rng.below(2)];
+                let selector = self.selector(want);
+                self.both(|side| side.state.revoke_copies(selector)).map(drop)
+            }
             "take back" => {
                 let to = self.random_component();
                 self.both(|side| side.state.take_back(actor, to)).map(drop)
@@ -982,6 +987,7 @@ const SERVING: &[(&str, usize)] = &[
     ("yield", 2),
     ("delegate", 2),
     ("take back", 1),
+    ("revoke copies", 1),
     ("create object", 1),
     ("drop capability", 1),
     ("exit", 1),
@@ -997,6 +1003,7 @@ const ENTRYPOINT: &[(&str, usize)] = &[
     ("yield", 4),
     ("delegate", 4),
     ("take back", 1),
+    ("revoke copies", 1),
     ("create object", 3),
     ("create signal", 1),
     ("drop capability", 2),
@@ -1015,6 +1022,7 @@ const CLIENT: &[(&str, usize)] = &[
     ("yield", 4),
     ("delegate", 5),
     ("take back", 1),
+    ("revoke copies", 1),
     ("create object", 4),
     ("create signal", 1),
     ("drop capability", 3),
