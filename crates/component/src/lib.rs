@@ -20,7 +20,7 @@ use ferrode_ipc::{Capability, TransportError};
 
 mod routes;
 
-pub use routes::{ComponentDecl, RouteDecl, check_routes, route_for};
+pub use routes::{ComponentDecl, RouteDecl, check_routes, priority_ok, provides, route_for};
 
 /// Longest session label, in bytes.
 pub const LABEL_BYTES: usize = 32;

@@ -51,6 +51,27 @@ const fn find(components: &[ComponentDecl], name: &str) -> Option<usize> {
     None
 }
 
+/// Whether component `server` provides `service` (for per-route build-time
+/// messages that name the route).
+pub const fn provides(components: &[ComponentDecl], server: &str, service: &str) -> bool {
+    match find(components, server) {
+        Some(index) => match components[index].provides {
+            Some(provided) => str_eq(provided, service),
+            None => false,
+        },
+        None => false,
+    }
+}
+
+/// Whether `server` runs at least at `client`'s priority (the kernel's
+/// priority rule for the session capability the route hands out).
+pub const fn priority_ok(components: &[ComponentDecl], client: &str, server: &str) -> bool {
+    match (find(components, client), find(components, server)) {
+        (Some(client), Some(server)) => components[server].priority >= components[client].priority,
+        _ => false,
+    }
+}
+
 /// Checks an image's routing table; panics (at build time, in a `const`)
 /// with a message naming the mistake:
 ///

@@ -17,7 +17,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use ferrode_component::{LABEL_BYTES, Log, LOG_LINE_BYTES, Parent, Root, Session, SessionArgs, SessionError};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 
-pub use ferrode_component::{ComponentDecl, RouteDecl, check_routes};
+pub use ferrode_component::{ComponentDecl, RouteDecl, check_routes, priority_ok, provides};
 
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 
@@ -446,11 +446,24 @@ macro_rules! compose {
         clients { $($client:ident : { priority: $cprio:expr, stack: $cstack:expr, main: $main:path $(,)? }),* $(,)? }
         routes { $($from:ident : $rservice:literal $rlabel:literal => $to:ident $(quota $quota:literal)?),* $(,)? }
     ) => {
+        const __COMPONENTS: &[$crate::component::ComponentDecl] = &[
+            $($crate::component::ComponentDecl { name: stringify!($server), priority: $sprio, provides: Some($service) },)*
+            $($crate::component::ComponentDecl { name: stringify!($client), priority: $cprio, provides: None },)*
+        ];
+        // Each route's own mistakes, named.
+        $(
+            const _: () = assert!(
+                $crate::component::provides(__COMPONENTS, stringify!($to), $rservice),
+                concat!("composition: route `", stringify!($from), ": \"", $rservice, "\" \"", $rlabel, "\" => ", stringify!($to), "`: `", stringify!($to), "` does not provide \"", $rservice, "\"")
+            );
+            const _: () = assert!(
+                $crate::component::priority_ok(__COMPONENTS, stringify!($from), stringify!($to)),
+                concat!("composition: route `", stringify!($from), ": \"", $rservice, "\" \"", $rlabel, "\" => ", stringify!($to), "`: the server runs below its client's priority (the kernel's priority rule)")
+            );
+        )*
+        // The table as a whole (duplicate names, routes a label cannot tell apart).
         const _: () = $crate::component::check_routes(
-            &[
-                $($crate::component::ComponentDecl { name: stringify!($server), priority: $sprio, provides: Some($service) },)*
-                $($crate::component::ComponentDecl { name: stringify!($client), priority: $cprio, provides: None },)*
-            ],
+            __COMPONENTS,
             &[$($crate::component::RouteDecl { client: stringify!($from), service: $rservice, label: $rlabel, server: stringify!($to) },)*],
         );
 

@@ -1,0 +1,15 @@
+use ferrode_component::{ComponentDecl, RouteDecl, check_routes};
+
+const _: () = check_routes(
+    &[
+        ComponentDecl { name: "log", priority: 4, provides: Some("LOG") },
+        ComponentDecl { name: "log-b", priority: 4, provides: Some("LOG") },
+        ComponentDecl { name: "app", priority: 2, provides: None },
+    ],
+    &[
+        RouteDecl { client: "app", service: "LOG", label: "", server: "log" },
+        RouteDecl { client: "app", service: "LOG", label: "", server: "log-b" },
+    ],
+);
+
+fn main() {}
