@@ -445,10 +445,11 @@ fn guard_stack(stack: &mut [u8]) -> (usize, usize) {
     (base as usize, stack.len())
 }
 
-/// Reports `thread` if it has overwritten its stack guard.
+/// Reports `thread` if it has overwritten its stack guard (the ends of
+/// it: a switch's quick look; the timer tick reads the whole guard).
 #[inline(always)]
 fn check_stack<A: Arch>(state: &State, thread: ThreadId) {
-    if !state.stack_intact(thread) {
+    if !state.stack_ends_intact(thread) {
         A::stack_overflow(state.threads[thread.index()].name);
     }
 }

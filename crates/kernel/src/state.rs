@@ -1559,6 +1559,21 @@ impl State {
 
     /// Whether `thread`'s stack guard is intact (always, for a thread whose
     /// stack the kernel did not allocate).
+    /// The quick look a context switch takes: the guard's lowest and
+    /// highest words (the tick's [`State::stack_intact`] reads them all).
+    pub(crate) fn stack_ends_intact(&self, thread: ThreadId) -> bool {
+        let t = &self.threads[thread.index()];
+        if t.stack_base == 0 {
+            return true;
+        }
+        let align = core::mem::align_of::<usize>();
+        let guard = (t.stack_base + align - 1) & !(align - 1);
+        [0, STACK_GUARD_WORDS - 1].iter().all(|&word| {
+            // SAFETY: as in `stack_intact`.
+            unsafe { core::ptr::read_volatile((guard as *const usize).add(word)) == STACK_GUARD }
+        })
+    }
+
     pub(crate) fn stack_intact(&self, thread: ThreadId) -> bool {
         let t = &self.threads[thread.index()];
         if t.stack_base == 0 {
