@@ -269,13 +269,16 @@ pub struct UdpExchange {
 pub const UDP_ATTEMPTS: u32 = 10;
 
 /// Echoes one datagram of every length in `lengths` and checks each reply.
-/// A datagram without a reply within 500 ms is sent again, at most
+/// A datagram without a reply within 250 ms (scaled by
+/// [`harness::time_scale`]) is sent again, at most
 /// [`UDP_ATTEMPTS`] times; a reply of another length (a late echo of an
 /// earlier retried datagram) is counted and skipped. Every loop is bounded,
 /// and once all echoes are in, late replies are collected for 200 ms, so
 /// that `sent` and `replies` can be compared with the guest's counters.
 pub fn udp_echo_lengths(port: u16, lengths: impl IntoIterator<Item = usize>, seed: u64) -> Result<UdpExchange, String> {
-    let socket = udp_client(port, Duration::from_millis(500)).map_err(|e| e.to_string())?;
+    // The echo comes back within milliseconds; a short wait keeps a lossy
+    // echo's retries within the case's time limit, so the counts can tell.
+    let socket = udp_client(port, harness::scaled(Duration::from_millis(250))).map_err(|e| e.to_string())?;
     let mut random = Random::new(seed);
     let mut exchange = UdpExchange::default();
     let mut buffer = vec![0u8; 65536];
