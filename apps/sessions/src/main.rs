@@ -11,7 +11,9 @@
 //! - a line beyond the session's quota is refused (typed error) and the
 //!   server keeps serving; upgrading the quota lets it through;
 //! - closing a session kills its capability and takes it out of the
-//!   client's environment.
+//!   client's environment;
+//! - a ROM module is read through the session its route labels; a module
+//!   without a route is denied.
 #![no_std]
 #![no_main]
 
@@ -27,6 +29,7 @@ ferrode_board::compose! {
         log: { priority: 4, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
         greeter_a: { priority: 3, stack: 4096, provides: "Greeter", root: greeter_a_root },
         greeter_b: { priority: 3, stack: 4096, provides: "Greeter", root: greeter_b_root },
+        rom: { priority: 3, stack: 4096, provides: "ROM", root: rom_root },
     }
     clients {
         client: { priority: 2, stack: 4096, main: client },
@@ -36,6 +39,7 @@ ferrode_board::compose! {
         client: "Greeter" "b" => greeter_b,
         client: "Greeter" "" => greeter_a,
         client: "LOG" "" => log quota 60,
+        client: "ROM" "config" => rom,
         late: "LOG" "" => log,
     }
 }
@@ -124,6 +128,14 @@ fn greeter_b_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, K
     greeter_root(entrypoint, "greeter_b", &B_SESSION, &B_ROOT)
 }
 
+/// The image's read-only modules.
+static MODULES: [ferrode_board::component::Module; 2] =
+    [("config", b"greeting = hello\nlimit = 3\n"), ("secret", b"only for whoever is routed to it\n")];
+
+fn rom_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    ferrode_board::component::rom_root(entrypoint, &MODULES)
+}
+
 /// Checks that failed, in any client.
 static FAILED: AtomicU32 = AtomicU32::new(0);
 
@@ -147,6 +159,14 @@ fn client(env: Env) -> u32 {
         &mut log,
         "a session of a service without a route is denied",
         env.session::<dyn Greeter>("Timer", "").err() == Some(SessionError::Denied),
+    );
+    let mut buffer = [0u8; 64];
+    let config = env.read_rom("config", &mut buffer).map(|bytes| bytes == b"greeting = hello\nlimit = 3\n");
+    check(&mut log, "the ROM module routed as \"config\" reads back whole", config == Ok(true));
+    check(
+        &mut log,
+        "a ROM module without a route is denied",
+        env.read_rom("secret", &mut buffer).err() == Some(SessionError::Denied),
     );
     let long = "a line of eighty characters, longer than this session's quota of sixty bytes....";
     let refused = log.write(long) == Err(SessionError::QuotaExceeded);

@@ -114,5 +114,23 @@ ferrode_ipc::interface! {
     }
 }
 
+/// Bytes one ROM read returns at most.
+pub const ROM_CHUNK: usize = 192;
+
+ferrode_ipc::interface! {
+    /// The ROM service: a named read-only module linked into the image
+    /// (a component's configuration, a table), chosen by the session label.
+    pub trait Rom: Session {
+        /// The module's size in bytes.
+        fn size(&mut self) -> Result<u32, SessionError>;
+        /// Up to [`ROM_CHUNK`] bytes from `offset` (fewer at the end; none
+        /// at or past it).
+        fn read(&mut self, offset: u32) -> Result<ferrode_ipc::Bytes<ROM_CHUNK>, SessionError>;
+    }
+}
+
+/// The name of the ROM service in routing tables.
+pub const ROM: &str = "ROM";
+
 /// The name of the LOG service in routing tables.
 pub const LOG: &str = "LOG";

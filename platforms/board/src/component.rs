@@ -14,7 +14,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ferrode_component::{LABEL_BYTES, Log, LOG_LINE_BYTES, Parent, Root, Session, SessionArgs, SessionError};
+use ferrode_component::{LABEL_BYTES, Log, LOG_LINE_BYTES, Parent, ROM_CHUNK, Rom, Root, Session, SessionArgs, SessionError};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 
 pub use ferrode_component::{ComponentDecl, RouteDecl, check_routes, priority_ok, provides};
@@ -687,4 +687,99 @@ pub fn log_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ker
     let root = LogRoot { entrypoint, sessions: [None; LOG_SESSIONS], open: [false; LOG_SESSIONS] };
     let root = LOG_ROOT.try_take().ok_or(KernelError::InvalidThread)?.insert(RpcObject::new(root));
     entrypoint.manage(root)
+}
+
+// ----- the ROM service ------------------------------------------------------
+
+/// ROM sessions one ROM server holds.
+const ROM_SESSIONS: usize = 8;
+
+/// A named read-only module.
+pub type Module = (&'static str, &'static [u8]);
+
+/// One ROM session object: the module it reads.
+struct RomSession {
+    module: &'static [u8],
+}
+
+impl Session for RomSession {
+    fn quota(&mut self) -> Result<u32, SessionError> {
+        Ok(0)
+    }
+}
+
+impl Rom for RomSession {
+    fn size(&mut self) -> Result<u32, SessionError> {
+        Ok(self.module.len() as u32)
+    }
+
+    fn read(&mut self, offset: u32) -> Result<ferrode_ipc::Bytes<ROM_CHUNK>, SessionError> {
+        let start = (offset as usize).min(self.module.len());
+        let end = (start + ROM_CHUNK).min(self.module.len());
+        ferrode_ipc::Bytes::from_slice(&self.module[start..end]).map_err(|_| SessionError::QuotaExceeded)
+    }
+}
+
+static ROM_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Rom, RomSession>>>; ROM_SESSIONS] =
+    [const { ConstStaticCell::new(None) }; ROM_SESSIONS];
+static ROM_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, RomRoot>>> = ConstStaticCell::new(None);
+
+/// The ROM server's root: a session per request, for the module its label
+/// names (the route's label: `client: "ROM" "config" => rom`).
+struct RomRoot {
+    entrypoint: BoardEntrypoint,
+    modules: &'static [Module],
+    next: usize,
+}
+
+impl Root for RomRoot {
+    fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
+        // The parent labels the request `client -> module`.
+        let wanted = args.label.rsplit(" -> ").next().unwrap_or("");
+        let module = self.modules.iter().find(|(name, _)| *name == wanted).ok_or(SessionError::Denied)?.1;
+        let cell = ROM_OBJECTS.get(self.next).ok_or(SessionError::OutOfSessions)?;
+        let object = cell.try_take().ok_or(SessionError::OutOfSessions)?.insert(RpcObject::new(RomSession { module }));
+        self.next += 1;
+        let cap = self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
+        Ok(cap.upcast())
+    }
+
+    fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
+        // A module is read-only and the object small: closing dissolves it.
+        self.entrypoint.dissolve(session).map_err(|_| SessionError::UnknownSession)
+    }
+
+    fn upgrade(&mut self, _session: Capability<dyn Session>, _amount: u32) -> Result<u32, SessionError> {
+        Ok(0)
+    }
+}
+
+/// A ROM server's root over `modules`, for a root function of the app:
+/// `fn rom(ep: BoardEntrypoint) -> ... { rom_root(ep, &MODULES) }`. A
+/// session's label names its module; a label naming none is denied.
+pub fn rom_root(entrypoint: BoardEntrypoint, modules: &'static [Module]) -> Result<Capability<dyn Root>, KernelError> {
+    let root = ROM_ROOT.try_take().ok_or(KernelError::InvalidThread)?.insert(RpcObject::new(RomRoot { entrypoint, modules, next: 0 }));
+    entrypoint.manage(root)
+}
+
+impl Env {
+    /// The whole ROM module the route labelled `module` opened, read into
+    /// `buffer`; returns the bytes read.
+    pub fn read_rom<'b>(&self, module: &str, buffer: &'b mut [u8]) -> Result<&'b [u8], SessionError> {
+        let mut rom = kernel::client(self.session::<dyn Rom>(ferrode_component::ROM, module)?);
+        let size = rom.size()? as usize;
+        if size > buffer.len() {
+            return Err(SessionError::QuotaExceeded);
+        }
+        let mut at = 0;
+        while at < size {
+            let chunk = rom.read(at as u32)?;
+            if chunk.is_empty() {
+                break;
+            }
+            buffer[at..at + chunk.len()].copy_from_slice(chunk.as_slice());
+            at += chunk.len();
+        }
+        Ok(&buffer[..at])
+    }
 }

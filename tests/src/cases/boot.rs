@@ -21,6 +21,8 @@ pub fn cases() -> Vec<Case> {
                 "[client] ok: the label \"b\" routes to greeter_b",
                 "[client] ok: any other label routes to greeter_a",
                 "[client] ok: a session of a service without a route is denied",
+                "[client] ok: the ROM module routed as \"config\" reads back whole",
+                "[client] ok: a ROM module without a route is denied",
                 "[client] ok: a line beyond the session's quota is refused",
                 "[client] ok: the server keeps serving within the quota",
                 "[client] ok: upgrading the quota by 40 gives 100",
