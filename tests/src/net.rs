@@ -399,6 +399,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_port_taken_before_qemu_binds_it_is_tried_again() {
+        // A stand-in emulator that fails like QEMU on a taken port the
+        // first time, and boots the second.
+        let dir = std::env::temp_dir().join(format!("ferrode-fake-qemu-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("qemu");
+        let tries = dir.join("tries");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho x >> {tries}\nif [ $(wc -l < {tries}) -eq 1 ]; then\n  echo \"qemu: Could not set up host forwarding rule 'tcp:127.0.0.1:1-:7'\" >&2; exit 1\nfi\necho \"$@\"; echo ready; sleep 30\n",
+                tries = tries.display()
+            ),
+        )
+        .unwrap();
+        std::process::Command::new("chmod").arg("+x").arg(&script).status().unwrap();
+        let qemu: &'static str = Box::leak(script.display().to_string().into_boxed_str());
+        let board = Board { qemu, ..*crate::boards::find("realview-pbx-a9").unwrap() };
+        let (running, ports) =
+            boot_forwarded(&board, Path::new("image"), &RunOptions::default(), &[7, 8], "ready", Duration::from_secs(10))
+                .unwrap();
+        assert_eq!(ports.len(), 2);
+        assert_ne!(ports[0], ports[1]);
+        assert!(running.console().contains(&format!("hostfwd=tcp:127.0.0.1:{}-:7", ports[0])), "{}", running.console());
+        assert_eq!(std::fs::read_to_string(&tries).unwrap().lines().count(), 2);
+        drop(running);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn random_is_deterministic_and_ranged() {
         assert_eq!(Random::new(7).bytes(100), Random::new(7).bytes(100));
         assert_ne!(Random::new(7).bytes(100), Random::new(8).bytes(100));
