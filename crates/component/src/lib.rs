@@ -129,6 +129,34 @@ ferrode_ipc::interface! {
     }
 }
 
+ferrode_ipc::interface! {
+    /// A signal as an RPC argument: calls through it fail, but it travels
+    /// in a message like any capability (a copy only submits).
+    pub trait SignalSource {}
+}
+
+ferrode_ipc::interface! {
+    /// The Timer service: the monotonic clock and timeouts delivered as
+    /// signals, many sessions multiplexed onto the board's one alarm.
+    pub trait Timer: Session {
+        /// Microseconds since boot.
+        fn now_us(&mut self) -> Result<u64, SessionError>;
+        /// Where this session's timeouts are delivered (the client's own
+        /// signal; the server gets a submit-only copy).
+        fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError>;
+        /// Arms the session's timeout `after_us` from now, once or every
+        /// `after_us` (`periodic`); replaces an armed one. Shorter than the
+        /// session's quota (the shortest period it may ask for, in µs) is
+        /// refused.
+        fn trigger(&mut self, after_us: u64, periodic: bool) -> Result<(), SessionError>;
+        /// Disarms the session's timeout.
+        fn stop(&mut self) -> Result<(), SessionError>;
+    }
+}
+
+/// The name of the Timer service in routing tables.
+pub const TIMER: &str = "Timer";
+
 /// The name of the ROM service in routing tables.
 pub const ROM: &str = "ROM";
 

@@ -192,6 +192,11 @@ impl<A: Arch> Kernel<A> {
         self.read(|state| state.threads.get(thread.index()).filter(|t| t.state != ThreadState::Free).map(|t| t.component))
     }
 
+    /// A thread's priority (`None` for a free slot).
+    pub fn thread_priority(&self, thread: ThreadId) -> Option<u8> {
+        self.read(|state| state.threads.get(thread.index()).filter(|t| t.state != ThreadState::Free).map(|t| t.priority))
+    }
+
     /// A thread's state (for supervision and tests).
     pub fn thread_state(&self, thread: ThreadId) -> Option<ThreadState> {
         self.read(|state| state.threads.get(thread.index()).map(|t| t.state))

@@ -14,7 +14,10 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ferrode_component::{LABEL_BYTES, Log, LOG_LINE_BYTES, Parent, ROM_CHUNK, Rom, Root, Session, SessionArgs, SessionError};
+use ferrode_component::{
+    LABEL_BYTES, LOG_LINE_BYTES, Log, Parent, ROM_CHUNK, Rom, Root, Session, SessionArgs, SessionError, SignalSource, Timer,
+};
+use ferrode_hal::{Alarm, Monotonic, ns_to_ticks, ticks_to_ns};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 
 pub use ferrode_component::{ComponentDecl, RouteDecl, check_routes, priority_ok, provides};
@@ -22,7 +25,7 @@ pub use ferrode_component::{ComponentDecl, RouteDecl, check_routes, priority_ok,
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 
 /// Sessions one component may hold.
-pub const MAX_SESSIONS: usize = 4;
+pub const MAX_SESSIONS: usize = 10;
 
 /// A session a component was given: the service, the label it was asked
 /// with, and the capability (a selector in the component's own space).
@@ -262,7 +265,7 @@ pub mod runtime {
         root: fn(BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError>,
     ) -> Result<Server, KernelError> {
         let k = kernel();
-        let component = k.create_component(name, kernel::Quota { caps: 24, objects: 12, ..kernel::Quota::at_priority(priority) })?;
+        let component = k.create_component(name, kernel::Quota { caps: 32, objects: 16, ..kernel::Quota::at_priority(priority) })?;
         let (stack, utcb) = memory.0.take(memory.1)?;
         let entrypoint = BoardEntrypoint::new(k, component, name, priority, stack, utcb)?;
         Ok(Server { name, root: root(entrypoint)? })
@@ -271,7 +274,9 @@ pub mod runtime {
     /// Creates a client component (its thread starts later, with
     /// [`start_client`]).
     pub fn create_client(name: &'static str, priority: u8) -> Result<kernel::ComponentId, KernelError> {
-        kernel().create_component(name, kernel::Quota::at_priority(priority))
+        // Room for a capability and a signal per session it may hold.
+        let quota = kernel::Quota { caps: 32, signals: MAX_SESSIONS as u8, ..kernel::Quota::at_priority(priority) };
+        kernel().create_component(name, quota)
     }
 
     /// Asks `server`'s root for a session of `service` for `client` (label
@@ -781,5 +786,233 @@ impl Env {
             at += chunk.len();
         }
         Ok(&buffer[..at])
+    }
+}
+
+// ----- the Timer service ----------------------------------------------------
+
+/// Timer sessions one Timer server holds.
+const TIMER_SESSIONS: usize = 12;
+
+/// One Timer session's timeout.
+#[derive(Clone, Copy)]
+struct Timeout {
+    /// The signal to submit (in the Timer component's space).
+    signal: Option<CapSel>,
+    /// The clock tick it is due at, if armed.
+    due: Option<u64>,
+    /// Ticks between periodic timeouts (0: one-shot).
+    period: u64,
+    /// The shortest period the session may ask for, in ticks.
+    min_ticks: u64,
+}
+
+const NO_TIMEOUT: Timeout = Timeout { signal: None, due: None, period: 0, min_ticks: 0 };
+
+/// The Timer server's table, shared by its entrypoint (RPC) and its alarm
+/// thread; every access runs with interrupts masked (single core: the two
+/// threads never see it half-updated).
+struct TimerTable(core::cell::RefCell<[Timeout; TIMER_SESSIONS]>);
+
+// SAFETY: only the Timer component's two threads use it, and only inside
+// `with_timers`, with interrupts masked on the one core.
+unsafe impl Sync for TimerTable {}
+
+static TIMERS: TimerTable = TimerTable(core::cell::RefCell::new([NO_TIMEOUT; TIMER_SESSIONS]));
+
+fn with_timers<R>(f: impl FnOnce(&mut [Timeout; TIMER_SESSIONS]) -> R) -> R {
+    crate::arch::without_interrupts(|| f(&mut TIMERS.0.borrow_mut()))
+}
+
+/// The kernel signal the board's alarm interrupt submits to the Timer
+/// server's alarm thread (`u32::MAX`: no Timer server).
+static ALARM_SIGNAL: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// Called at every interrupt exit: if the Timer server is running and the
+/// board's alarm has fired, wake its alarm thread. (Interrupt handlers only
+/// submit signals.)
+pub(crate) fn timer_interrupt() {
+    let signal = ALARM_SIGNAL.load(Ordering::Relaxed);
+    if signal != u32::MAX && crate::platform::devices::alarm().take_expired() {
+        kernel().submit_from_interrupt(kernel::SignalId::from_index(signal as usize));
+    }
+}
+
+/// Arms the board's alarm for the earliest due timeout.
+fn program_alarm(timers: &[Timeout; TIMER_SESSIONS]) {
+    let mut alarm = crate::platform::devices::alarm();
+    match timers.iter().filter_map(|t| t.due).min() {
+        Some(due) => {
+            let now = crate::platform::devices::clock().now();
+            alarm.arm_after(due.saturating_sub(now).max(1));
+        }
+        None => alarm.disarm(),
+    }
+}
+
+/// One Timer session object.
+struct TimerSession {
+    slot: usize,
+}
+
+fn micros_to_ticks(us: u64) -> u64 {
+    ns_to_ticks(us.saturating_mul(1000), crate::platform::devices::clock().tick_hz())
+}
+
+impl Session for TimerSession {
+    fn quota(&mut self) -> Result<u32, SessionError> {
+        let ticks = with_timers(|t| t[self.slot].min_ticks);
+        Ok((ticks_to_ns(ticks, crate::platform::devices::clock().tick_hz()) / 1000) as u32)
+    }
+}
+
+impl Timer for TimerSession {
+    fn now_us(&mut self) -> Result<u64, SessionError> {
+        let mut clock = crate::platform::devices::clock();
+        Ok(ticks_to_ns(clock.now(), clock.tick_hz()) / 1000)
+    }
+
+    fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
+        if !signal.is_valid() {
+            return Err(SessionError::UnknownSession);
+        }
+        with_timers(|t| t[self.slot].signal = Some(signal.selector()));
+        Ok(())
+    }
+
+    fn trigger(&mut self, after_us: u64, periodic: bool) -> Result<(), SessionError> {
+        let ticks = micros_to_ticks(after_us).max(1);
+        with_timers(|t| {
+            let timeout = &mut t[self.slot];
+            if ticks < timeout.min_ticks {
+                return Err(SessionError::QuotaExceeded);
+            }
+            if timeout.signal.is_none() {
+                return Err(SessionError::UnknownSession);
+            }
+            timeout.due = Some(crate::platform::devices::clock().now() + ticks);
+            timeout.period = if periodic { ticks } else { 0 };
+            program_alarm(t);
+            Ok(())
+        })
+    }
+
+    fn stop(&mut self) -> Result<(), SessionError> {
+        with_timers(|t| {
+            t[self.slot].due = None;
+            program_alarm(t);
+        });
+        Ok(())
+    }
+}
+
+static TIMER_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Timer, TimerSession>>>; TIMER_SESSIONS] =
+    [const { ConstStaticCell::new(None) }; TIMER_SESSIONS];
+static TIMER_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, TimerRoot>>> = ConstStaticCell::new(None);
+static TIMER_ALARM_MEMORY: runtime::Memory<4096> = runtime::Memory::new();
+static TIMER_ALARM_UTCB: runtime::UtcbCell = runtime::utcb();
+
+/// The Timer server's root: a session per request; a session's quota is
+/// the shortest period (µs) it may ask for (0: one tick of the clock).
+struct TimerRoot {
+    entrypoint: BoardEntrypoint,
+    next: usize,
+}
+
+impl Root for TimerRoot {
+    fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
+        let slot = self.next;
+        let cell = TIMER_OBJECTS.get(slot).ok_or(SessionError::OutOfSessions)?;
+        let object = cell.try_take().ok_or(SessionError::OutOfSessions)?.insert(RpcObject::new(TimerSession { slot }));
+        self.next += 1;
+        with_timers(|t| t[slot] = Timeout { min_ticks: micros_to_ticks(u64::from(args.quota)), ..NO_TIMEOUT });
+        let cap = self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
+        Ok(cap.upcast())
+    }
+
+    fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
+        self.entrypoint.dissolve(session).map_err(|_| SessionError::UnknownSession)
+    }
+
+    fn upgrade(&mut self, _session: Capability<dyn Session>, _amount: u32) -> Result<u32, SessionError> {
+        Err(SessionError::QuotaExceeded)
+    }
+}
+
+/// The Timer server's alarm thread: woken by the board's alarm interrupt,
+/// submits every due session's signal and re-arms the alarm.
+extern "C" fn timer_alarm_main(signal: usize) -> ! {
+    let k = kernel();
+    let signal = CapSel(signal as u32);
+    loop {
+        if k.wait_signal(signal).is_err() {
+            k.exit_current();
+        }
+        let due: heapless::Vec<CapSel, TIMER_SESSIONS> = with_timers(|t| {
+            let now = crate::platform::devices::clock().now();
+            // The due sessions in the order of their deadlines, so clients
+            // woken by one alarm are told in the order their timeouts fell.
+            let mut order: heapless::Vec<(u64, usize), TIMER_SESSIONS> =
+                (0..TIMER_SESSIONS).filter_map(|i| t[i].due.filter(|&d| d <= now).map(|d| (d, i))).collect();
+            order.sort_unstable();
+            let mut due = heapless::Vec::new();
+            for (deadline, index) in order {
+                let timeout = &mut t[index];
+                if let Some(selector) = timeout.signal {
+                    let _ = due.push(selector);
+                }
+                timeout.due = match timeout.period {
+                    0 => None,
+                    // A periodic timeout missed while late fires once.
+                    period => Some(deadline + ((now - deadline) / period + 1) * period),
+                };
+            }
+            program_alarm(t);
+            due
+        });
+        for selector in due {
+            let _ = k.submit(selector);
+        }
+    }
+}
+
+/// The Timer server's root, for `compose!`: `provides: "Timer", root:
+/// ferrode_board::component::timer_root`. Also starts the server's alarm
+/// thread in the Timer component, at the entrypoint's priority: it waits
+/// for the board's alarm interrupt and submits the due sessions' signals.
+/// The board's one alarm serves every session (one Timer server per image).
+pub fn timer_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    let k = kernel();
+    let component = entrypoint.component();
+    // The alarm thread makes its own wake-up signal (the kernel makes
+    // signals for the running component only): see `timer_alarm_start`.
+    let (stack, utcb) = TIMER_ALARM_MEMORY.take(&TIMER_ALARM_UTCB)?;
+    let priority = k.thread_priority(entrypoint.thread()).ok_or(KernelError::InvalidThread)?;
+    k.spawn(component, "timer-alarm", priority, stack, utcb, timer_alarm_start, 0)?;
+    let root = TIMER_ROOT.try_take().ok_or(KernelError::InvalidThread)?.insert(RpcObject::new(TimerRoot { entrypoint, next: 0 }));
+    entrypoint.manage(root)
+}
+
+/// The alarm thread's start: makes its wake-up signal (owned by the Timer
+/// component), publishes it to the interrupt path, and serves alarms.
+extern "C" fn timer_alarm_start(_: usize) -> ! {
+    let k = kernel();
+    match k.create_signal() {
+        Ok((id, selector)) => {
+            ALARM_SIGNAL.store(id.index() as u32, Ordering::Relaxed);
+            timer_alarm_main(selector.0 as usize)
+        }
+        Err(_) => k.exit_current(),
+    }
+}
+
+impl Env {
+    /// A signal of this component for timeouts, and the Timer session of
+    /// `label` told to deliver them there.
+    pub fn timer(&self, label: &str) -> Result<(ferrode_ipc::Client<dyn Timer, kernel::Transport>, CapSel), SessionError> {
+        let mut timer = kernel::client(self.session::<dyn Timer>(ferrode_component::TIMER, label)?);
+        let (_, signal) = kernel().create_signal().map_err(|_| SessionError::QuotaExceeded)?;
+        timer.sigh(Capability::from_selector(signal))?;
+        Ok((timer, signal))
     }
 }

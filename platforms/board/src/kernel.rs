@@ -108,7 +108,10 @@ pub fn init(priority: u8) -> Result<ComponentId, KernelError> {
         return Err(KernelError::InvalidThread);
     };
     let root = KERNEL.init("root", priority, utcb, idle_stack, idle_utcb)?;
-    platform::irq::set_exit_hook(|| KERNEL.interrupt_exit());
+    platform::irq::set_exit_hook(|| {
+        crate::component::timer_interrupt();
+        KERNEL.interrupt_exit()
+    });
     platform::tick::set_handler(|| KERNEL.tick_from_interrupt());
     Ok(root)
 }

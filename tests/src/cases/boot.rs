@@ -12,6 +12,22 @@ pub fn cases() -> Vec<Case> {
         // prefixed with its label.
         let greeting = format!("[hello] Hello from Ferrode on {}", board.name);
         cases.push(console_case(board, "hello", &[], &[&greeting], 0));
+        // The Timer service: eight sessions on the board's one alarm, in
+        // order, each within one tick (exact virtual time under -icount).
+        let mut timers = console_case(
+            board,
+            "timers",
+            &[],
+            &[
+                "[ticker] ok: a Timer session refuses a period below its quota",
+                "[ticker] ok: 8 Timer sessions fire in the order of their deadlines, each within one tick",
+                "[ticker] ok: a periodic timeout fires every period",
+                "[ticker] timers: 0 checks failed",
+            ],
+            0,
+        );
+        timers.options.icount = true;
+        cases.push(timers);
         // Sessions: routing by label, denial, quotas, upgrade, close.
         cases.push(console_case(
             board,

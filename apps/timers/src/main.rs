@@ -1,0 +1,119 @@
+//! timers: the core Timer service under load.
+//!
+//! One Timer server multiplexes every session onto the board's one
+//! hardware alarm (its interrupt only submits a signal; the server's alarm
+//! thread does the rest). `ticker` opens eight sessions, arms them with
+//! different timeouts in a scrambled order and checks that each fires no
+//! earlier than its deadline and within one scheduler tick after it (so in
+//! the order of the deadlines), that a periodic timeout fires every period,
+//! and that a session's quota (its shortest period) is enforced.
+#![no_std]
+#![no_main]
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use ferrode_board::component::Env;
+use ferrode_board::kernel;
+use ferrode_component::{SessionError, Timer};
+
+ferrode_board::compose! {
+    servers {
+        log: { priority: 4, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
+        timer: { priority: 3, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
+    }
+    clients {
+        ticker: { priority: 2, stack: 8192, main: ticker },
+    }
+    routes {
+        ticker: "LOG" "" => log,
+        ticker: "Timer" "t1" => timer,
+        ticker: "Timer" "t2" => timer,
+        ticker: "Timer" "t3" => timer,
+        ticker: "Timer" "t4" => timer,
+        ticker: "Timer" "t5" => timer,
+        ticker: "Timer" "t6" => timer,
+        ticker: "Timer" "t7" => timer,
+        ticker: "Timer" "t8" => timer quota 5000,
+    }
+}
+
+/// Checks that failed.
+static FAILED: AtomicU32 = AtomicU32::new(0);
+
+fn check(log: &mut ferrode_board::component::LogClient, what: &str, ok: bool) {
+    if !ok {
+        FAILED.fetch_add(1, Ordering::Relaxed);
+    }
+    let _ = log.write_fmt(format_args!("{}: {}", if ok { "ok" } else { "FAILED" }, what));
+}
+
+/// Eight Timer sessions with different timeouts, armed in a scrambled
+/// order: each must fire no earlier than its deadline and within one
+/// scheduler tick (10 ms) after it, so they fire in the order of their
+/// deadlines. The eighth session's quota (5 ms) refuses a shorter period.
+fn ticker(env: Env) -> u32 {
+    const LABELS: [&str; 8] = ["t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8"];
+    const AFTER_MS: [u64; 8] = [30, 10, 70, 50, 20, 80, 40, 60];
+    const TICK_US: u64 = 10_000;
+    let Ok(mut log) = env.log() else { return 1 };
+    let mut sessions: heapless::Vec<_, 8> = heapless::Vec::new();
+    for label in LABELS {
+        match env.timer(label) {
+            Ok(session) => {
+                let _ = sessions.push(session);
+            }
+            Err(error) => {
+                check(&mut log, "a Timer session per label", false);
+                let _ = log.write_fmt(format_args!("timer {}: {}", label, error));
+                return 1;
+            }
+        }
+    }
+    check(
+        &mut log,
+        "a Timer session refuses a period below its quota",
+        sessions[7].0.trigger(1_000, false) == Err(SessionError::QuotaExceeded),
+    );
+    let Ok(start) = sessions[0].0.now_us() else { return 1 };
+    for (session, after) in sessions.iter_mut().zip(AFTER_MS) {
+        if session.0.trigger(after * 1000, false).is_err() {
+            check(&mut log, "arming eight timeouts", false);
+            return 1;
+        }
+    }
+    let mut order: [usize; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
+    order.sort_unstable_by_key(|&i| AFTER_MS[i]);
+    let mut in_time = 0;
+    for index in order {
+        let (timer, signal) = &mut sessions[index];
+        let woke = kernel::kernel().wait_signal(*signal).is_ok();
+        let now = timer.now_us().unwrap_or(0);
+        let due = start + AFTER_MS[index] * 1000;
+        // Arming took a little time after `start`: allow for it.
+        if woke && now + 2_000 >= due && now <= due + TICK_US + 2_000 {
+            in_time += 1;
+        } else {
+            let _ = log.write_fmt(format_args!("timer {}: due at {} us, woke at {} us", LABELS[index], due, now));
+        }
+    }
+    check(&mut log, "8 Timer sessions fire in the order of their deadlines, each within one tick", in_time == 8);
+    // A periodic timeout: three periods of 20 ms.
+    let (timer, signal) = &mut sessions[1];
+    let periodic = timer.trigger(20_000, true).is_ok();
+    let before = timer.now_us().unwrap_or(0);
+    let mut fired = 0;
+    for _ in 0..3 {
+        fired += kernel::kernel().wait_signal(*signal).unwrap_or(0);
+    }
+    let _ = timer.stop();
+    let elapsed = timer.now_us().unwrap_or(0).saturating_sub(before);
+    check(
+        &mut log,
+        "a periodic timeout fires every period",
+        periodic && fired == 3 && (60_000..=60_000 + TICK_US).contains(&elapsed),
+    );
+    let failed = FAILED.load(Ordering::Relaxed);
+    let _ = log.write_fmt(format_args!("timers: {} checks failed", failed));
+    failed
+}
+
