@@ -43,16 +43,18 @@ struct Granted {
 /// What the composer hands each component: its name and its sessions.
 /// Filled in by the composer before the component's first thread starts,
 /// read only by that component.
+/// Cells, so that the composer may record and forget sessions while the
+/// component holds a shared reference.
 pub struct Grants {
-    sessions: [Option<Granted>; MAX_SESSIONS],
+    sessions: [core::cell::Cell<Option<Granted>>; MAX_SESSIONS],
     /// The component's capability to its parent.
-    parent: CapSel,
+    parent: core::cell::Cell<CapSel>,
 }
 
 impl Grants {
     /// None yet.
     pub const fn new() -> Self {
-        Self { sessions: [None; MAX_SESSIONS], parent: CapSel::INVALID }
+        Self { sessions: [const { core::cell::Cell::new(None) }; MAX_SESSIONS], parent: core::cell::Cell::new(CapSel::INVALID) }
     }
 }
 
@@ -62,7 +64,7 @@ impl Grants {
     /// wins, as in the routing table).
     fn find(&self, service: &str, label: &str) -> Option<(usize, Granted)> {
         let matching = |wanted: &str| {
-            self.sessions.iter().enumerate().find_map(|(i, g)| g.filter(|g| g.service == service && g.label == wanted).map(|g| (i, g)))
+            self.sessions.iter().enumerate().find_map(|(i, g)| g.get().filter(|g| g.service == service && g.label == wanted).map(|g| (i, g)))
         };
         matching(label).or_else(|| matching(""))
     }
@@ -85,7 +87,7 @@ pub struct Env {
 impl Env {
     #[doc(hidden)]
     pub fn new(name: &'static str, grants: &'static Grants) -> Self {
-        Self { name, grants, parent: Capability::from_selector(grants.parent) }
+        Self { name, grants, parent: Capability::from_selector(grants.parent.get()) }
     }
 
     /// The component's name (its label in LOG lines).
@@ -197,46 +199,41 @@ pub mod runtime {
     }
 
     /// Where a component's grants live while it runs.
-    pub struct GrantCell(core::cell::UnsafeCell<Grants>);
+    pub struct GrantCell(Grants);
 
-    // SAFETY: written only by the composer before the component's thread
-    // exists, read only by that component afterwards (`Env` hands out
-    // copies); single core.
+    // SAFETY: the cells are written by the composer only before the
+    // component's one thread starts, or while serving that thread's own
+    // call to its parent (the thread is blocked in it), and read only by
+    // that thread; so no write overlaps a read, even with preemption, and
+    // `Cell` holds only `Copy` values (no references into it).
     unsafe impl Sync for GrantCell {}
 
     impl GrantCell {
         /// Empty.
         pub const fn new() -> Self {
-            Self(core::cell::UnsafeCell::new(Grants::new()))
+            Self(Grants::new())
         }
 
-        /// The grants, for the component (read only).
+        /// The grants.
         pub fn get(&'static self) -> &'static Grants {
-            // SAFETY: see the `Sync` impl: no writes once the component runs.
-            unsafe { &*self.0.get() }
+            &self.0
         }
 
         /// Records the component's parent capability, before it starts.
         fn set_parent(&'static self, parent: CapSel) {
-            // SAFETY: see the `Sync` impl: the component has not started.
-            unsafe { (*self.0.get()).parent = parent };
+            self.get().parent.set(parent);
         }
 
         /// Forgets a closed session (the composer's thread, serving the
-        /// component's own request: the component is blocked in the call).
+        /// component's own request).
         fn forget(&'static self, index: usize) {
-            // SAFETY: the component is blocked in its call to the parent,
-            // which the composer's thread is serving: nobody reads the
-            // grants meanwhile (single core).
-            unsafe { (*self.0.get()).sessions[index] = None };
+            self.get().sessions[index].set(None);
         }
 
         /// Records a session, before the component starts.
         fn grant(&'static self, granted: Granted) -> Result<(), KernelError> {
-            // SAFETY: see the `Sync` impl: the component has not started.
-            let grants = unsafe { &mut *self.0.get() };
-            let slot = grants.sessions.iter_mut().find(|s| s.is_none()).ok_or(KernelError::QuotaExceeded)?;
-            *slot = Some(granted);
+            let slot = self.get().sessions.iter().find(|s| s.get().is_none()).ok_or(KernelError::QuotaExceeded)?;
+            slot.set(Some(granted));
             Ok(())
         }
     }
