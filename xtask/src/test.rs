@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ferrode_tests::cases::{self, Profile};
 use ferrode_tests::{figures, harness};
@@ -151,6 +151,12 @@ fn log_dir() -> PathBuf {
     dir
 }
 
+/// The most the QEMU cases may take together (nominal, scaled by
+/// `FERRODE_TIME_SCALE`): normally they take a few minutes, but if every
+/// image hung, each case would run to its own limit and the suite past CI's
+/// 90 minutes. Cases not started by then fail without running.
+const QEMU_PHASE_LIMIT: Duration = Duration::from_secs(40 * 60);
+
 /// Lines of a failure's console or log printed under its progress line
 /// (the whole text is in its log file).
 const TAIL_LINES: usize = 25;
@@ -223,9 +229,15 @@ fn qemu(filter: Option<&str>, tally: &mut Tally, measured: &mut BTreeMap<String,
         }
     }
     let mut images: BTreeMap<(&str, &str, Profile), Result<PathBuf, String>> = BTreeMap::new();
+    let deadline = Instant::now() + harness::scaled(QEMU_PHASE_LIMIT);
     for (name, run) in &runs {
         let case = &run.case;
         let prefix = format!("qemu: {name} ...");
+        if Instant::now() >= deadline {
+            println!("{prefix} FAILED: not run, the QEMU cases' time limit of {} min passed", QEMU_PHASE_LIMIT.as_secs() / 60);
+            tally.failed += 1;
+            continue;
+        }
         if let Err(message) = setup::require_qemu(case.board) {
             println!("{prefix} FAILED: {message}");
             tally.failed += 1;
