@@ -8,6 +8,7 @@
 //! in time by the board's clock.
 
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use ferrode_hal::{EthernetDevice, FrameCounters};
 use ferrode_lan9118::{Config, Interrupts, Lan9118, Regs};
@@ -31,25 +32,44 @@ pub struct Ethernet {
     mac_address: [u8; 6],
 }
 
+/// Set by the call that brings the chip up.
+static BRINGING_UP: AtomicBool = AtomicBool::new(false);
+
 /// Brings up the LAN9118 (first call only: reset, MAC address from its
-/// EEPROM, receive interrupt on) and returns a handle to it.
+/// EEPROM, PHY and auto-negotiation, receive interrupt on) and returns a
+/// handle to it. The bring-up waits on the chip for up to a few seconds
+/// (auto-negotiation with a partner takes about two), so it runs with
+/// interrupts open; a second caller meanwhile waits for it to finish.
 pub fn ethernet() -> Result<Ethernet, EthernetError> {
-    let mac_address = NIC.with(|nic| -> Result<[u8; 6], EthernetError> {
-        if let Some(nic) = nic {
-            return Ok(nic.mac_address());
+    if BRINGING_UP.swap(true, Ordering::AcqRel) {
+        loop {
+            if let Some(mac_address) = NIC.with(|nic| nic.as_ref().map(EthernetDevice::mac_address)) {
+                return Ok(Ethernet { mac_address });
+            }
+            if !BRINGING_UP.load(Ordering::Acquire) {
+                // The bring-up failed; try again.
+                return ethernet();
+            }
+            core::hint::spin_loop();
         }
-        // SAFETY: LAN9118_BASE is the LAN9118 on this board (DUI 0440,
-        // static memory CS 4), used by nothing else.
-        let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(LAN9118_BASE as *mut Regs)) };
-        // The board wires the IRQ pin to the GIC active-high (QEMU's model
-        // needs IRQ_CFG = 0x111). Duplex comes from auto-negotiation.
-        let config = Config { mac_address: None, irq_active_high: true, promiscuous: false };
-        let mut chip = Lan9118::new(registers, super::clock(), &config)?;
-        chip.set_interrupt_mask(Interrupts::RECEIVE.union(Interrupts::ERRORS).union(Interrupts::PHY));
-        let address = chip.mac_address();
-        *nic = Some(chip);
-        Ok(address)
-    })?;
+    }
+    // SAFETY: LAN9118_BASE is the LAN9118 on this board (DUI 0440, static
+    // memory CS 4), used by nothing else; until `NIC` holds the driver only
+    // this call (the one that set BRINGING_UP) touches it.
+    let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(LAN9118_BASE as *mut Regs)) };
+    // The board wires the IRQ pin to the GIC active-high (QEMU's model
+    // needs IRQ_CFG = 0x111). Duplex comes from auto-negotiation.
+    let config = Config { mac_address: None, irq_active_high: true, promiscuous: false };
+    let mut chip = match Lan9118::new(registers, super::clock(), &config) {
+        Ok(chip) => chip,
+        Err(error) => {
+            BRINGING_UP.store(false, Ordering::Release);
+            return Err(error);
+        }
+    };
+    chip.set_interrupt_mask(Interrupts::RECEIVE.union(Interrupts::ERRORS).union(Interrupts::PHY));
+    let mac_address = chip.mac_address();
+    NIC.with(|nic| *nic = Some(chip));
     // LAN9118_IRQ is a valid SPI of this GIC.
     let _ = irq::register(LAN9118_IRQ, on_interrupt);
     Ok(Ethernet { mac_address })
