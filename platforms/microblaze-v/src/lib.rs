@@ -35,8 +35,9 @@
 //! - [`tick::TICK_HZ`], [`tick::set_handler`]`(fn())`: the periodic tick
 //!   calling the handler (the kernel's time slice).
 //!
-//! Board extras: [`devices::gpio`] (the LED block), [`timer::ticks`],
-//! [`irq::in_interrupt`]. Handles are cheap copies; state shared with
+//! Board extras: [`devices::gpio`] (the LED block, every call one critical
+//! section), [`devices::uart16550`] (the AXI UART 16550, second serial
+//! port), [`timer::ticks`], [`irq::in_interrupt`]. Handles are cheap copies; state shared with
 //! interrupt handlers lives in [`shared::IrqShared`] cells, reached only
 //! with interrupts masked.
 #![no_std]

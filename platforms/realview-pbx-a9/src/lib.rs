@@ -25,6 +25,10 @@
 //! | `irq::set_exit_hook(fn())` | run at the end of every interrupt, after end-of-interrupt (the kernel switches threads there) |
 //! | `tick::TICK_HZ`, `tick::set_handler(fn())` | a periodic interrupt at `TICK_HZ` calling the handler (the kernel's time slice) |
 //!
+//! Board extras: `devices::rtc()` (PL031 real-time clock with match alarm),
+//! `devices::gpio()` (PL061 GPIO 0), `devices::private_timer()` (the
+//! Cortex-A9 private timer, PPI 29).
+//!
 //! Handles are cheap copies; every handle of a kind drives the same device.
 //! State shared between an interrupt handler and the application lives in
 //! statics reached only with interrupts masked (`shared::Shared`).
