@@ -2,7 +2,7 @@
 //!
 //! MicroBlaze V has one hart, so masking interrupts is a critical section:
 //! [`IrqShared`] only hands out its contents inside
-//! [`arch::without_interrupts`](crate::arch::without_interrupts), and a
+//! [`arch::without_interrupts`], and a
 //! `RefCell` turns an accidental re-entry (a handler reaching for state its
 //! caller holds) into a panic instead of two `&mut`.
 
