@@ -187,7 +187,7 @@ impl Case {
             Ok(result) => result,
             Err(reached) => Err(Failure {
                 message: format!(
-                    "hard time limit of {:.0} s reached; QEMU killed ({}={})",
+                    "hard time limit of {:.1} s reached; QEMU killed ({}={})",
                     reached.limit.as_secs_f64(),
                     harness::TIME_SCALE_VARIABLE,
                     harness::time_scale()
