@@ -523,9 +523,7 @@ mod tests {
         let exchange = udp_echo_lengths(udp_port, 1..=4, 9).unwrap();
         assert_eq!(exchange.echoed, 4);
         assert!(exchange.sent > 4 && exchange.replies < exchange.sent, "{exchange:?}");
-        let started = Instant::now();
         let error = udp_echo_lengths(udp_port, [5], 9).unwrap_err();
         assert!(error.contains("no echo after 10 attempts"), "{error}");
-        assert!(started.elapsed() < Duration::from_secs(20));
     }
 }

@@ -272,11 +272,9 @@ mod tests {
             timeout: Duration::from_millis(100),
             check: Check::Scripted(hangs),
         };
-        let started = std::time::Instant::now();
         let failure = case.execute(Path::new("/nonexistent")).unwrap_err();
         assert!(failure.message.contains("hard time limit"), "{}", failure.message);
         assert!(failure.console.contains("stuck up"), "{:?}", failure.console);
-        assert!(started.elapsed() < Duration::from_secs(30));
     }
 
     #[test]
