@@ -85,6 +85,54 @@ fn host_tests(tally: &mut Tally) {
     }
 }
 
+/// `cargo fmt --check` with the workspace's `rustfmt.toml`, counted as one
+/// test; the progress line names the files that differ and the command that
+/// reformats them.
+fn format_check(tally: &mut Tally) {
+    let started = Instant::now();
+    let mut command = Command::new("cargo");
+    build::clean_cargo(&mut command);
+    let output = command
+        .current_dir(workspace_root())
+        .args(["fmt", "--all", "--", "--check", "--color", "never", "--files-with-diff"])
+        .stdin(Stdio::null())
+        .output();
+    match output {
+        Ok(output) if output.status.success() => {
+            tally.passed += 1;
+            println!("fmt: cargo fmt --check ... ok ({:.1}s)", started.elapsed().as_secs_f64());
+        }
+        Ok(output) => {
+            tally.failed += 1;
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let root = workspace_root();
+            let files: Vec<String> = stdout
+                .lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(|line| std::path::Path::new(line).strip_prefix(&root).map_or(line.to_string(), |path| path.display().to_string()))
+                .collect();
+            if files.is_empty() {
+                println!("fmt: cargo fmt --check ... FAILED: {}", String::from_utf8_lossy(&output.stderr).trim());
+            } else {
+                println!(
+                    "fmt: cargo fmt --check ... FAILED: {} files are not formatted; `cargo fmt --all` reformats them",
+                    files.len()
+                );
+                for file in files.iter().take(20) {
+                    println!("    | {file}");
+                }
+                if files.len() > 20 {
+                    println!("    | ... and {} more", files.len() - 20);
+                }
+            }
+        }
+        Err(error) => {
+            tally.failed += 1;
+            println!("fmt: cargo fmt --check ... FAILED: cannot run cargo fmt: {error} (rust-toolchain.toml lists rustfmt)");
+        }
+    }
+}
+
 /// Lints with warnings denied, each counted as one test: clippy on the
 /// host crates, clippy on every app for every board it supports (the
 /// firmware crates only build for their targets), and rustdoc.
@@ -345,6 +393,7 @@ pub fn run(filter: Option<&str>, qemu_only: bool, host_only: bool) -> Result<Exi
         setup::ensure()?;
     }
     if !qemu_only && filter.is_none() {
+        format_check(&mut tally);
         host_tests(&mut tally);
         lints(&mut tally);
     }
