@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Command, ExitCode, Stdio};
+use std::io::Read;
+use std::os::unix::process::CommandExt as _;
+use std::process::{Command, ExitCode, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use ferrode_tests::cases::{self, Profile};
@@ -17,6 +19,48 @@ use crate::{build, setup, size};
 struct Tally {
     passed: usize,
     failed: usize,
+}
+
+/// How long `cargo test` may run once built (nominal, scaled).
+const HOST_TESTS_LIMIT: Duration = Duration::from_secs(10 * 60);
+/// How long one lint may take, compiling included (nominal, scaled).
+const LINT_LIMIT: Duration = Duration::from_secs(20 * 60);
+
+/// Runs `command` with its output captured, or kills it and every process
+/// it started (it runs in a process group of its own) once the nominal
+/// `limit`, scaled, has passed: `Ok(None)`. (Being its own group, it also
+/// does not get the terminal's Ctrl-C: an interrupted `cargo xtask test`
+/// leaves it to finish in the background.)
+fn output_within(command: &mut Command, limit: Duration) -> std::io::Result<Option<Output>> {
+    let mut child =
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0).spawn()?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|pipe| Box::new(pipe) as Box<dyn Read + Send>));
+    let stderr = drain(child.stderr.take().map(|pipe| Box::new(pipe) as Box<dyn Read + Send>));
+    let deadline = Instant::now() + harness::scaled(limit);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            // The whole group: cargo and the test binaries it started.
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let (stdout, stderr) = (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
+    Ok(status.map(|status| Output { status, stdout, stderr }))
 }
 
 /// Sums cargo's `test result: ok. N passed; M failed; ...` lines.
@@ -53,15 +97,23 @@ fn host_tests(tally: &mut Tally) {
         tally.failed += 1;
         return;
     }
-    let output = Command::new("cargo")
-        .current_dir(workspace_root())
-        .args(["test", "--color", "never"])
-        .stdin(Stdio::null())
-        .output();
-    let Ok(output) = output else {
-        println!("host: FAILED: cannot run cargo test");
-        tally.failed += 1;
-        return;
+    let mut command = Command::new("cargo");
+    command.current_dir(workspace_root()).args(["test", "--color", "never"]);
+    let output = match output_within(&mut command, HOST_TESTS_LIMIT) {
+        Ok(Some(output)) => output,
+        Ok(None) => {
+            println!(
+                "host: FAILED: cargo test was still running after {} min and was killed (a test hangs?)",
+                harness::scaled(HOST_TESTS_LIMIT).as_secs() / 60
+            );
+            tally.failed += 1;
+            return;
+        }
+        Err(error) => {
+            println!("host: FAILED: cannot run cargo test: {error}");
+            tally.failed += 1;
+            return;
+        }
     };
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     let (passed, failed) = parse_cargo_results(&text);
@@ -171,13 +223,17 @@ fn lints(tally: &mut Tally) {
     checks.push(("rustdoc".into(), doc));
     for (name, mut command) in checks {
         let started = Instant::now();
-        let output = command.current_dir(&root).stdin(Stdio::null()).output();
+        let output = output_within(command.current_dir(&root), LINT_LIMIT);
         match output {
-            Ok(output) if output.status.success() => {
+            Ok(None) => {
+                tally.failed += 1;
+                println!("lint: {name} ... FAILED: still running after {} min, killed", harness::scaled(LINT_LIMIT).as_secs() / 60);
+            }
+            Ok(Some(output)) if output.status.success() => {
                 tally.passed += 1;
                 println!("lint: {name} ... ok ({:.1}s)", started.elapsed().as_secs_f64());
             }
-            Ok(output) => {
+            Ok(Some(output)) => {
                 tally.failed += 1;
                 let log = harness::log_path(&log_dir(), &format!("lint {name}"));
                 let text = String::from_utf8_lossy(&output.stderr);
@@ -417,6 +473,17 @@ mod tests {
         assert!(release_images_without_a_case(runs.iter()).contains(&"hello on microblaze-v".to_string()));
         let all = planned_runs();
         assert_eq!(release_images_without_a_case(all.iter()), Vec::<String>::new(), "apps without a QEMU case");
+    }
+
+    #[test]
+    fn a_command_past_its_limit_is_killed_with_its_children() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo started; sleep 60 & wait"]);
+        assert!(output_within(&mut command, Duration::from_millis(300)).unwrap().is_none());
+        let mut quick = Command::new("sh");
+        quick.args(["-c", "echo done"]);
+        let output = output_within(&mut quick, Duration::from_secs(60)).unwrap().unwrap();
+        assert_eq!(String::from_utf8_lossy(&output.stdout), "done\n");
     }
 
     #[test]
