@@ -125,8 +125,12 @@ pub(crate) fn run_exit_hook() {
     EVENTS.run_exit_hook();
 }
 
-/// Interrupts disabled because their handler left them asserted (see
-/// [`ferrode_gic::serve_pending`]).
+/// IRQ exceptions that ended with the dispatch budget used up by one
+/// interrupt coming back again and again ([`ferrode_gic::Dispatch::storming`]):
+/// a source its handler does not clear, or a device busier than its
+/// handler (a flood of frames). Such an interrupt is not disabled: a busy
+/// NIC must keep interrupting; the bound only guarantees that the exit hook
+/// runs, so the kernel can switch threads between rounds.
 pub fn storm_count() -> u32 {
     STORMS.load(Ordering::Relaxed)
 }
@@ -136,8 +140,9 @@ static STORMS: AtomicU32 = AtomicU32::new(0);
 /// The IRQ exception: acknowledge, dispatch, end of interrupt, until no
 /// interrupt is pending or [`ferrode_gic::MAX_DISPATCH`] were served (the
 /// exit hook then runs, and a pending interrupt brings the CPU back). An
-/// interrupt whose handler does not clear its level-sensitive source would
-/// keep the CPU here for ever: it is disabled and counted instead.
+/// interrupt whose handler does not clear its level-sensitive source kept
+/// the CPU here for ever before; now every round ends, and is counted
+/// ([`storm_count`]).
 pub(crate) fn dispatch() {
     let acknowledge = || GIC.with(|gic| gic.as_mut().and_then(|gic| gic.acknowledge()));
     let handle = |id: u32| {
@@ -164,8 +169,7 @@ pub(crate) fn dispatch() {
         // was never ours) between signalling and acknowledge.
         EVENTS.record_spurious();
     }
-    if let Some(id) = dispatch.storming {
+    if dispatch.storming.is_some() {
         STORMS.fetch_add(1, Ordering::Relaxed);
-        let _ = with_gic(|gic| gic.disable(id));
     }
 }

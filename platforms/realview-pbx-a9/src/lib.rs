@@ -21,7 +21,7 @@
 //! | `devices::serial() -> devices::Serial` | the console UART as `embedded_io::{Read, ReadReady, Write, WriteReady}`, interrupt-driven reception and transmission through ring buffers; `Serial::lost_bytes()` |
 //! | `irq::register(id, fn()) -> Result<(), irq::Error>`, `irq::unregister(id)` | a handler per interrupt ID, enabled at the interrupt controller |
 //! | `irq::event_count() -> u32`, `irq::wait_for_event(since)` | sleep until an interrupt was handled since `event_count()` returned `since` (race-free) |
-//! | `irq::spurious_count()`, `irq::unhandled_count()` | spurious and handler-less interrupts seen (PBX-A9 also `irq::storm_count()`: sources disabled because their handler left them asserted) |
+//! | `irq::spurious_count()`, `irq::unhandled_count()` | spurious and handler-less interrupts seen (PBX-A9 also `irq::storm_count()`: IRQ exceptions that used their whole dispatch budget on one source) |
 //! | `irq::set_exit_hook(fn())` | run at the end of every interrupt, after end-of-interrupt (the kernel switches threads there) |
 //! | `tick::TICK_HZ`, `tick::set_handler(fn())` | a periodic interrupt at `TICK_HZ` calling the handler (the kernel's time slice) |
 //!

@@ -39,11 +39,7 @@ impl InterruptId {
 
     /// For an SGI, the CPU that sent it (ICCIAR bits 12:10).
     pub const fn source_cpu(&self) -> Option<u8> {
-        if self.number() < 16 {
-            Some(((self.raw >> 10) & 7) as u8)
-        } else {
-            None
-        }
+        if self.number() < 16 { Some(((self.raw >> 10) & 7) as u8) } else { None }
     }
 }
 
@@ -59,10 +55,7 @@ impl<R: Registers> Gic<R> {
     pub fn new(mut registers: R) -> Self {
         let lines_field = registers.read_register(Register::Icdictr) & 0x1f;
         let line_count = ((lines_field + 1) * 32).min(SPURIOUS - 3);
-        Self {
-            registers,
-            line_count,
-        }
+        Self { registers, line_count }
     }
 
     /// Number of interrupt IDs the distributor implements (a multiple of 32).
@@ -77,17 +70,13 @@ impl<R: Registers> Gic<R> {
         self.registers.write_register(Register::Icddcr, 0);
         let words = (self.line_count / 32) as usize;
         for word in 1..words {
-            self.registers
-                .write_register(Register::Icdicer(word), u32::MAX);
-            self.registers
-                .write_register(Register::Icdicpr(word), u32::MAX);
+            self.registers.write_register(Register::Icdicer(word), u32::MAX);
+            self.registers.write_register(Register::Icdicpr(word), u32::MAX);
         }
         let priorities = u32::from_ne_bytes([DEFAULT_PRIORITY; 4]);
         for word in (FIRST_SPI / 4) as usize..(self.line_count / 4) as usize {
-            self.registers
-                .write_register(Register::Icdipr(word), priorities);
-            self.registers
-                .write_register(Register::Icdiptr(word), 0x0101_0101);
+            self.registers.write_register(Register::Icdipr(word), priorities);
+            self.registers.write_register(Register::Icdiptr(word), 0x0101_0101);
         }
         for word in (FIRST_SPI / 16) as usize..(self.line_count / 16) as usize {
             self.registers.write_register(Register::Icdicfr(word), 0);
@@ -99,17 +88,13 @@ impl<R: Registers> Gic<R> {
     /// Per-core set-up (also for secondary cores): PPIs disabled, SGIs
     /// enabled, banked priorities defaulted, priority mask 0xf0, interface on.
     pub fn init_cpu_interface(&mut self) {
-        self.registers
-            .write_register(Register::Icdicer(0), 0xffff_0000);
-        self.registers
-            .write_register(Register::Icdiser(0), 0x0000_ffff);
+        self.registers.write_register(Register::Icdicer(0), 0xffff_0000);
+        self.registers.write_register(Register::Icdiser(0), 0x0000_ffff);
         let priorities = u32::from_ne_bytes([DEFAULT_PRIORITY; 4]);
         for word in 0..(FIRST_SPI / 4) as usize {
-            self.registers
-                .write_register(Register::Icdipr(word), priorities);
+            self.registers.write_register(Register::Icdipr(word), priorities);
         }
-        self.registers
-            .write_register(Register::Iccpmr, DEFAULT_PRIORITY_MASK);
+        self.registers.write_register(Register::Iccpmr, DEFAULT_PRIORITY_MASK);
         self.registers.write_register(Register::Iccbpr, 0);
         self.registers.write_register(Register::Iccicr, 1);
     }
@@ -146,11 +131,7 @@ impl<R: Registers> Gic<R> {
     /// core at a time.
     pub fn set_priority(&mut self, interrupt: u32, priority: u8) -> Result<(), Error> {
         self.check(interrupt)?;
-        self.update_byte(
-            Register::Icdipr(interrupt as usize / 4),
-            interrupt,
-            priority,
-        );
+        self.update_byte(Register::Icdipr(interrupt as usize / 4), interrupt, priority);
         Ok(())
     }
 
@@ -158,11 +139,7 @@ impl<R: Registers> Gic<R> {
     /// (bit n = CPU n).
     pub fn set_target_cpus(&mut self, interrupt: u32, cpu_mask: u8) -> Result<(), Error> {
         self.check_shared(interrupt)?;
-        self.update_byte(
-            Register::Icdiptr(interrupt as usize / 4),
-            interrupt,
-            cpu_mask,
-        );
+        self.update_byte(Register::Icdiptr(interrupt as usize / 4), interrupt, cpu_mask);
         Ok(())
     }
 
@@ -186,8 +163,7 @@ impl<R: Registers> Gic<R> {
         if sgi >= 16 {
             return Err(Error::NotConfigurable(sgi));
         }
-        self.registers
-            .write_register(Register::Icdsgir, (u32::from(cpu_mask) << 16) | sgi);
+        self.registers.write_register(Register::Icdsgir, (u32::from(cpu_mask) << 16) | sgi);
         Ok(())
     }
 
@@ -201,8 +177,7 @@ impl<R: Registers> Gic<R> {
 
     /// IRQ entry point, step 2: signals that `interrupt` has been handled.
     pub fn end_of_interrupt(&mut self, interrupt: InterruptId) {
-        self.registers
-            .write_register(Register::Icceoir, interrupt.raw);
+        self.registers.write_register(Register::Icceoir, interrupt.raw);
     }
 
     /// Gives back the register access.
@@ -211,20 +186,12 @@ impl<R: Registers> Gic<R> {
     }
 
     fn check(&self, interrupt: u32) -> Result<(), Error> {
-        if interrupt < self.line_count {
-            Ok(())
-        } else {
-            Err(Error::InvalidInterrupt(interrupt))
-        }
+        if interrupt < self.line_count { Ok(()) } else { Err(Error::InvalidInterrupt(interrupt)) }
     }
 
     fn check_shared(&self, interrupt: u32) -> Result<(), Error> {
         self.check(interrupt)?;
-        if interrupt < FIRST_SPI {
-            Err(Error::NotConfigurable(interrupt))
-        } else {
-            Ok(())
-        }
+        if interrupt < FIRST_SPI { Err(Error::NotConfigurable(interrupt)) } else { Ok(()) }
     }
 
     fn bit_position(&self, interrupt: u32) -> Result<(usize, u32), Error> {
@@ -253,8 +220,10 @@ pub struct Dispatch {
     pub served: u32,
     /// The interrupt that came back [`STORM_REPEATS`] times in a row at the
     /// end of a dispatch that used all [`MAX_DISPATCH`] slots: a
-    /// level-sensitive source its handler does not clear. The caller
-    /// should disable it, or the CPU never leaves the IRQ exception.
+    /// level-sensitive source its handler does not clear, or a device
+    /// busier than its handler (a NIC under a flood). A diagnosis for the
+    /// caller, who should not simply disable it: the busy device must keep
+    /// interrupting.
     pub storming: Option<u32>,
 }
 
@@ -281,11 +250,7 @@ pub fn serve_pending(
         handle(id);
         end_of_interrupt(interrupt);
         dispatch.served += 1;
-        same_in_a_row = if last == Some(id) {
-            same_in_a_row + 1
-        } else {
-            1
-        };
+        same_in_a_row = if last == Some(id) { same_in_a_row + 1 } else { 1 };
         last = Some(id);
     }
     if dispatch.served == MAX_DISPATCH && same_in_a_row >= STORM_REPEATS {
