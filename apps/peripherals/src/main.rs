@@ -90,7 +90,10 @@ fn main() -> u32 {
     let counted = wait_until(1_000_000, || timer.periods().wrapping_sub(before) >= 10);
     let elapsed_us = ferrode_hal::ticks_to_ns(clock.now() - start, clock.tick_hz()) / 1_000;
     timer.stop();
-    println!("private-timer: {} periods of {period} ticks in {elapsed_us} us", timer.periods().wrapping_sub(before));
+    println!(
+        "private-timer: {} periods of {period} ticks in {elapsed_us} us",
+        timer.periods().wrapping_sub(before)
+    );
     if !counted || !(9_900..200_000).contains(&elapsed_us) {
         return fail("ten 1 ms periods of the private timer did not take about 10 ms");
     }

@@ -43,7 +43,10 @@ fn main() -> u32 {
         }
     }
     uart.set_loopback(false);
-    println!("uart16550: looped back {got} bytes: {}", core::str::from_utf8(&received).unwrap_or("?"));
+    println!(
+        "uart16550: looped back {got} bytes: {}",
+        core::str::from_utf8(&received).unwrap_or("?")
+    );
     if received != MESSAGE {
         return fail("the looped-back bytes differ");
     }

@@ -34,10 +34,7 @@ pub struct InterruptEvents {
 /// atomic read-modify-write instructions (MicroBlaze V may lack the A
 /// extension).
 fn bump(counter: &AtomicU32, amount: u32) {
-    counter.store(
-        counter.load(Ordering::Relaxed).wrapping_add(amount),
-        Ordering::Release,
-    );
+    counter.store(counter.load(Ordering::Relaxed).wrapping_add(amount), Ordering::Release);
 }
 
 impl InterruptEvents {
@@ -156,11 +153,7 @@ mod tests {
         let seen = events.count();
         events.wait_for_event::<FakeCpu>(seen);
         assert_eq!(WAITS.with(Cell::get), 1, "nothing handled: sleep");
-        assert_eq!(
-            WAITS_MASKED.with(Cell::get),
-            1,
-            "check and sleep with interrupts masked"
-        );
+        assert_eq!(WAITS_MASKED.with(Cell::get), 1, "check and sleep with interrupts masked");
         events.record_handled(2);
         events.wait_for_event::<FakeCpu>(seen);
         assert_eq!(WAITS.with(Cell::get), 1, "handled since `seen`: no sleep");
@@ -175,14 +168,7 @@ mod tests {
         events.record_spurious();
         events.record_unhandled();
         events.record_unhandled();
-        assert_eq!(
-            (
-                events.count(),
-                events.spurious_count(),
-                events.unhandled_count()
-            ),
-            (1, 1, 2)
-        );
+        assert_eq!((events.count(), events.spurious_count(), events.unhandled_count()), (1, 1, 2));
     }
 
     fn hook() {

@@ -22,16 +22,8 @@ fn the_divisor_is_the_clock_over_sixteen_times_the_baud_rate_rounded() {
     assert_eq!(divisor(1_843_200, 115_200), Some(1));
     assert_eq!(divisor(1_843_200, 9_600), Some(12));
     assert_eq!(divisor(100_000_000, 0), None);
-    assert_eq!(
-        divisor(1_000_000, 115_200),
-        None,
-        "divisor 1 gives 62500 baud, 46% off"
-    );
-    assert_eq!(
-        divisor(100_000_000, 50),
-        None,
-        "125000 does not fit 16 bits"
-    );
+    assert_eq!(divisor(1_000_000, 115_200), None, "divisor 1 gives 62500 baud, 46% off");
+    assert_eq!(divisor(100_000_000, 50), None, "125000 does not fit 16 bits");
 }
 
 #[test]
@@ -43,10 +35,7 @@ fn configure_programs_the_divisor_latch_and_leaves_dlab_clear() {
     assert_eq!(model.ier.get(), 0, "interrupts masked");
     assert_eq!(model.fcr.get() & 1, 1, "FIFOs on");
     let mut uart = Uart16550::new(&model, 1_000_000);
-    assert_eq!(
-        uart.configure(&Config { baud_rate: 115_200 }),
-        Err(Error::InvalidBaudRate)
-    );
+    assert_eq!(uart.configure(&Config { baud_rate: 115_200 }), Err(Error::InvalidBaudRate));
 }
 
 #[test]
@@ -73,11 +62,7 @@ fn writing_takes_what_fits_and_never_overfills_the_fifo() {
     let mut uart = configured(&model);
     let text = [b'x'; 40];
     assert_eq!(uart.write_available(&text), 16);
-    assert_eq!(
-        uart.write_available(&text),
-        0,
-        "FIFO not empty: nothing written, no wait"
-    );
+    assert_eq!(uart.write_available(&text), 0, "FIFO not empty: nothing written, no wait");
     model.send(16);
     assert_eq!(uart.write_available(&text[16..]), 16);
 }
@@ -98,10 +83,6 @@ fn errors_come_in_place_and_an_overrun_keeps_its_character() {
     assert_eq!(uart.try_read_byte(), Ok(None));
     model.receive(b'a');
     model.errors.set(1 << 3);
-    assert_eq!(
-        uart.try_read_byte(),
-        Err(Error::Framing),
-        "the spoilt character is dropped"
-    );
+    assert_eq!(uart.try_read_byte(), Err(Error::Framing), "the spoilt character is dropped");
     assert_eq!(uart.try_read_byte(), Ok(None));
 }

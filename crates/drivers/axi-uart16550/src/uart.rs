@@ -70,11 +70,7 @@ pub const fn divisor(clock_hz: u32, baud_rate: u32) -> Option<u16> {
     }
     let actual = clock_hz as u64 / (16 * divisor);
     let off = actual.abs_diff(baud_rate as u64);
-    if off * 100 > 3 * baud_rate as u64 {
-        None
-    } else {
-        Some(divisor as u16)
-    }
+    if off * 100 > 3 * baud_rate as u64 { None } else { Some(divisor as u16) }
 }
 
 /// An AXI UART 16550.
@@ -110,14 +106,11 @@ impl<R: RegisterAccess> Uart16550<R> {
         let divisor = divisor(self.clock_hz, config.baud_rate).ok_or(Error::InvalidBaudRate)?;
         self.registers.write(Register::Ier, 0);
         self.registers.write(Register::Lcr, lcr::DLAB);
-        self.registers
-            .write(Register::RbrThr, u32::from(divisor & 0xff));
+        self.registers.write(Register::RbrThr, u32::from(divisor & 0xff));
         self.registers.write(Register::Ier, u32::from(divisor >> 8));
         self.registers.write(Register::Lcr, lcr::EIGHT_BITS);
-        self.registers.write(
-            Register::IirFcr,
-            fcr::ENABLE | fcr::RESET_RX | fcr::RESET_TX | fcr::TRIGGER_8,
-        );
+        self.registers
+            .write(Register::IirFcr, fcr::ENABLE | fcr::RESET_RX | fcr::RESET_TX | fcr::TRIGGER_8);
         self.registers.write(Register::Mcr, self.modem_control);
         self.pending_error = None;
         self.pending_byte = None;
@@ -152,11 +145,7 @@ impl<R: RegisterAccess> Uart16550<R> {
         }
         let status = self.line_status();
         if status & lsr::DATA_READY == 0 {
-            return if status & lsr::OVERRUN != 0 {
-                Err(Error::Overrun)
-            } else {
-                Ok(None)
-            };
+            return if status & lsr::OVERRUN != 0 { Err(Error::Overrun) } else { Ok(None) };
         }
         let byte = self.registers.read(Register::RbrThr) as u8;
         if status & lsr::BREAK != 0 {

@@ -20,12 +20,7 @@ pub(crate) struct ReceiveRing<const N: usize> {
 
 impl<const N: usize> ReceiveRing<N> {
     pub(crate) const fn new() -> Self {
-        Self {
-            frames: [[0; MAX_FRAME_LEN]; N],
-            lengths: [0; N],
-            head: 0,
-            len: 0,
-        }
+        Self { frames: [[0; MAX_FRAME_LEN]; N], lengths: [0; N], head: 0, len: 0 }
     }
 
     pub(crate) fn is_full(&self) -> bool {
@@ -67,9 +62,6 @@ impl<const N: usize> ReceiveRing<N> {
 
 impl<const N: usize> fmt::Debug for ReceiveRing<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReceiveRing")
-            .field("frames", &self.len)
-            .field("capacity", &N)
-            .finish()
+        f.debug_struct("ReceiveRing").field("frames", &self.len).field("capacity", &N).finish()
     }
 }

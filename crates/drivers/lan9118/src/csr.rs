@@ -165,13 +165,7 @@ pub(crate) fn phy_write(
 ) -> Result<(), Error> {
     let mut budget = Budget::new(Operation::PhyAccess, timeouts::PHY_ACCESS_US);
     wait_mii_idle(registers, delay, &mut budget)?;
-    mac_write_within(
-        registers,
-        delay,
-        &mut budget,
-        mac::MII_DATA,
-        u32::from(value),
-    )?;
+    mac_write_within(registers, delay, &mut budget, mac::MII_DATA, u32::from(value))?;
     let command = (INTERNAL_PHY << 11) | (index << 6) | MII_WRITE | MII_BUSY;
     mac_write_within(registers, delay, &mut budget, mac::MII_ACC, command)?;
     wait_mii_idle(registers, delay, &mut budget)
@@ -198,8 +192,5 @@ pub const fn resolve_link(advertised: u16, partner: u16) -> LinkMode {
     } else {
         common & phy::ABILITY_10_FULL != 0
     };
-    LinkMode {
-        full_duplex,
-        pause: full_duplex && common & phy::ABILITY_PAUSE != 0,
-    }
+    LinkMode { full_duplex, pause: full_duplex && common & phy::ABILITY_PAUSE != 0 }
 }

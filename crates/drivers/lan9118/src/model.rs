@@ -17,14 +17,8 @@ use crate::regs::{Register, Registers};
 
 enum TransmitState {
     Idle,
-    CommandB {
-        command_a: u32,
-    },
-    Data {
-        remaining: usize,
-        frame: Vec<u8>,
-        tag: u32,
-    },
+    CommandB { command_a: u32 },
+    Data { remaining: usize, frame: Vec<u8>, tag: u32 },
 }
 
 /// A MAC CSR command in progress.
@@ -174,8 +168,7 @@ impl ModelNic {
             self.missed_while_off += 1;
             return;
         }
-        self.rx_status
-            .push_back((((frame.len() + 4) as u32) << 16) | flags);
+        self.rx_status.push_back((((frame.len() + 4) as u32) << 16) | flags);
         let mut bytes = frame.to_vec();
         bytes.extend_from_slice(&[0xfc; 4]);
         for chunk in bytes.chunks(4) {
@@ -229,30 +222,19 @@ impl ModelNic {
                     tag: value >> 16,
                 }
             }
-            TransmitState::Data {
-                remaining,
-                mut frame,
-                tag,
-            } => {
+            TransmitState::Data { remaining, mut frame, tag } => {
                 let take = remaining.min(4);
                 frame.extend_from_slice(&value.to_le_bytes()[..take]);
                 if remaining > 4 {
-                    TransmitState::Data {
-                        remaining: remaining - 4,
-                        frame,
-                        tag,
-                    }
+                    TransmitState::Data { remaining: remaining - 4, frame, tag }
                 } else {
                     if !self.transmitter_on() {
                         self.sent_while_off += 1;
                         return;
                     }
                     self.transmitted.push(frame);
-                    let error = if std::mem::take(&mut self.fail_next_transmit) {
-                        1 << 15
-                    } else {
-                        0
-                    };
+                    let error =
+                        if std::mem::take(&mut self.fail_next_transmit) { 1 << 15 } else { 0 };
                     self.tx_status.push_back((tag << 16) | error);
                     TransmitState::Idle
                 }

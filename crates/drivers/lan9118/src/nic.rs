@@ -164,15 +164,10 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
         };
         chip.start_phy()?;
 
-        let polarity = if config.irq_active_high {
-            IRQ_CFG_ACTIVE_HIGH_PUSH_PULL
-        } else {
-            0
-        };
+        let polarity = if config.irq_active_high { IRQ_CFG_ACTIVE_HIGH_PUSH_PULL } else { 0 };
         chip.registers.write_register(Register::IntEn, 0);
         chip.registers.write_register(Register::IntSts, u32::MAX);
-        chip.registers
-            .write_register(Register::IrqCfg, IRQ_CFG_IRQ_EN | polarity);
+        chip.registers.write_register(Register::IrqCfg, IRQ_CFG_IRQ_EN | polarity);
         chip.await_autonegotiation()?;
         chip.apply_link()?;
         chip.registers.write_register(Register::TxCfg, TX_CFG_TX_ON);
@@ -224,20 +219,16 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
         } else {
             None
         };
-        let mode = link.unwrap_or(LinkMode {
-            full_duplex: false,
-            pause: false,
-        });
+        let mode = link.unwrap_or(LinkMode { full_duplex: false, pause: false });
         self.control = if mode.full_duplex {
             self.control | mac_cr::FDPX
         } else {
             self.control & !mac_cr::FDPX
         };
         let (flow, afc) = match (mode.full_duplex, mode.pause) {
-            (true, true) => (
-                flow::FCPT_MAX | flow::FCEN,
-                AFC_CFG_LEVELS | AFC_CFG_TRIGGER_ON_ANY_FRAME,
-            ),
+            (true, true) => {
+                (flow::FCPT_MAX | flow::FCEN, AFC_CFG_LEVELS | AFC_CFG_TRIGGER_ON_ANY_FRAME)
+            }
             (true, false) => (0, AFC_CFG_LEVELS),
             (false, _) => (0, AFC_CFG_LEVELS | AFC_CFG_TRIGGER_ON_ANY_FRAME),
         };
@@ -301,8 +292,7 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
         }
         self.registers.write_register(Register::IntSts, INT_RXSTOP);
         let rx_cfg = self.registers.read_register(Register::RxCfg);
-        self.registers
-            .write_register(Register::RxCfg, rx_cfg | RX_CFG_RX_DUMP);
+        self.registers.write_register(Register::RxCfg, rx_cfg | RX_CFG_RX_DUMP);
         while self.registers.read_register(Register::RxCfg) & RX_CFG_RX_DUMP != 0 {
             budget.tick(&mut self.delay)?;
         }
@@ -314,14 +304,12 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
     /// the TX data and status FIFOs and turns it on again (data sheet
     /// 3.12.6).
     fn recover_transmitter(&mut self) -> Result<(), Error> {
-        self.registers
-            .write_register(Register::TxCfg, TX_CFG_STOP_TX);
+        self.registers.write_register(Register::TxCfg, TX_CFG_STOP_TX);
         let mut budget = Budget::new(Operation::TransmitterStop, timeouts::STOP_US);
         while self.registers.read_register(Register::TxCfg) & TX_CFG_TX_ON != 0 {
             budget.tick(&mut self.delay)?;
         }
-        self.registers
-            .write_register(Register::TxCfg, TX_CFG_TXS_DUMP | TX_CFG_TXD_DUMP);
+        self.registers.write_register(Register::TxCfg, TX_CFG_TXS_DUMP | TX_CFG_TXD_DUMP);
         self.registers.write_register(Register::TxCfg, TX_CFG_TX_ON);
         Ok(())
     }
@@ -390,8 +378,7 @@ impl<R: Registers, D: DelayNs> EthernetDevice for Lan9118<R, D> {
     }
 
     fn link_up(&mut self) -> bool {
-        self.phy_read(phy::BASIC_STATUS)
-            .is_ok_and(|status| status & phy::STATUS_LINK != 0)
+        self.phy_read(phy::BASIC_STATUS).is_ok_and(|status| status & phy::STATUS_LINK != 0)
     }
 
     fn can_transmit(&mut self) -> bool {
@@ -408,15 +395,12 @@ impl<R: Registers, D: DelayNs> EthernetDevice for Lan9118<R, D> {
         }
         let (command_a, command_b) = transmit_commands(frame.len(), self.next_tag);
         self.next_tag = self.next_tag.wrapping_add(1);
-        self.registers
-            .write_register(Register::TxDataFifo, command_a);
-        self.registers
-            .write_register(Register::TxDataFifo, command_b);
+        self.registers.write_register(Register::TxDataFifo, command_a);
+        self.registers.write_register(Register::TxDataFifo, command_b);
         for chunk in frame.chunks(4) {
             let mut word = [0; 4];
             word[..chunk.len()].copy_from_slice(chunk);
-            self.registers
-                .write_register(Register::TxDataFifo, u32::from_le_bytes(word));
+            self.registers.write_register(Register::TxDataFifo, u32::from_le_bytes(word));
         }
         bump(&mut self.counters.tx_frames);
         Ok(())
@@ -449,10 +433,7 @@ impl<R: Registers, D: DelayNs> EthernetDevice for Lan9118<R, D> {
                 continue;
             }
             for index in 0..words {
-                let word = self
-                    .registers
-                    .read_register(Register::RxDataFifo)
-                    .to_le_bytes();
+                let word = self.registers.read_register(Register::RxDataFifo).to_le_bytes();
                 let start = index * 4;
                 let end = (start + 4).min(length);
                 if start < end {

@@ -39,11 +39,8 @@ fn bring_up(model: ModelNic, config: &Config) -> Result<Nic, Error> {
 }
 
 const STATION: [u8; 6] = [0x02, 0x00, 0x5e, 0x10, 0x20, 0x30];
-const QEMU_WIRING: Config = Config {
-    mac_address: Some(STATION),
-    irq_active_high: true,
-    promiscuous: false,
-};
+const QEMU_WIRING: Config =
+    Config { mac_address: Some(STATION), irq_active_high: true, promiscuous: false };
 
 fn started() -> Nic {
     bring_up(ModelNic::new(), &QEMU_WIRING).unwrap()
@@ -56,15 +53,9 @@ fn frame(length: usize) -> Vec<u8> {
 #[test]
 fn command_words_and_status_words_decode_as_in_the_datasheet() {
     assert_eq!(transmit_commands(42, 7), (0x3000 | 42, (7 << 16) | 42));
-    assert_eq!(
-        transmit_commands(1514, 0xffff),
-        (0x3000 | 1514, 0xffff_0000 | 1514)
-    );
+    assert_eq!(transmit_commands(1514, 0xffff), (0x3000 | 1514, 0xffff_0000 | 1514));
     let good = ReceiveStatus(46 << 16);
-    assert_eq!(
-        (good.packet_length(), good.frame_length(), good.has_error()),
-        (46, 42, false)
-    );
+    assert_eq!((good.packet_length(), good.frame_length(), good.has_error()), (46, 42, false));
     assert!(ReceiveStatus((64 << 16) | (1 << 15) | (1 << 1)).has_error());
     assert!(ReceiveStatus(1 << 11).is_runt());
     assert!(ReceiveStatus(1 << 30).failed_filter());
@@ -76,9 +67,7 @@ fn a_missing_chip_is_reported_not_driven() {
     model.byte_test = 0xffff_ffff;
     assert_eq!(
         bring_up(model, &QEMU_WIRING).err(),
-        Some(Error::NotDetected {
-            byte_test: 0xffff_ffff
-        })
+        Some(Error::NotDetected { byte_test: 0xffff_ffff })
     );
 }
 
@@ -88,10 +77,7 @@ fn bring_up_resets_and_starts_mac_with_the_configured_address() {
     assert_eq!(nic.mac_address(), STATION);
     let model = nic.release();
     assert_eq!(model.resets, 1);
-    assert_eq!(
-        model.mac_address, STATION,
-        "station address not programmed into ADDRL/ADDRH"
-    );
+    assert_eq!(model.mac_address, STATION, "station address not programmed into ADDRL/ADDRH");
     assert_eq!(
         model.mac_cr,
         (1 << 2) | (1 << 3) | (1 << 20),
@@ -99,19 +85,12 @@ fn bring_up_resets_and_starts_mac_with_the_configured_address() {
     );
     assert_eq!(model.tx_cfg, 1 << 1, "TX_ON");
     assert_eq!(model.irq_cfg, 0x111, "IRQ_EN, active high, push-pull");
-    assert_eq!(
-        model.phy_control & (1 << 12),
-        1 << 12,
-        "auto-negotiation enabled"
-    );
+    assert_eq!(model.phy_control & (1 << 12), 1 << 12, "auto-negotiation enabled");
 }
 
 #[test]
 fn without_a_configured_address_the_eeprom_one_is_kept() {
-    let config = Config {
-        mac_address: None,
-        ..QEMU_WIRING
-    };
+    let config = Config { mac_address: None, ..QEMU_WIRING };
     let nic = bring_up(ModelNic::new(), &config).unwrap();
     assert_eq!(nic.mac_address(), [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
 }
@@ -134,10 +113,7 @@ fn transmitted_frames_arrive_byte_exact() {
 fn bad_lengths_and_a_full_fifo_are_refused() {
     let mut nic = started();
     assert_eq!(nic.transmit(&frame(13)), Err(Error::InvalidFrameLength(13)));
-    assert_eq!(
-        nic.transmit(&frame(1515)),
-        Err(Error::InvalidFrameLength(1515))
-    );
+    assert_eq!(nic.transmit(&frame(1515)), Err(Error::InvalidFrameLength(1515)));
     let mut model = nic.release();
     model.tx_free_bytes = 64;
     let mut nic = bring_up(model, &QEMU_WIRING).unwrap();
@@ -168,10 +144,7 @@ fn received_frame_is_returned_without_its_fcs() {
     assert_eq!(buffer[42], 0, "FCS bytes leaked into the frame");
     assert_eq!(nic.receive(&mut buffer), Ok(None));
     let model = nic.release();
-    assert!(
-        model.rx_data.is_empty() && !model.rx_underflow,
-        "RX data FIFO out of step"
-    );
+    assert!(model.rx_data.is_empty() && !model.rx_underflow, "RX data FIFO out of step");
 }
 
 #[test]
@@ -188,18 +161,8 @@ fn bad_frames_are_dropped_counted_and_skipped_exactly() {
     assert_eq!(nic.receive(&mut buffer), Ok(Some(99)));
     assert_eq!(buffer[..99], frame(99)[..]);
     let counters = nic.counters();
-    assert_eq!(
-        (counters.rx_errors, counters.rx_runt, counters.rx_oversized),
-        (1, 2, 1)
-    );
-    assert_eq!(
-        (
-            counters.rx_overruns,
-            counters.rx_frames,
-            counters.rx_dropped()
-        ),
-        (2, 1, 6)
-    );
+    assert_eq!((counters.rx_errors, counters.rx_runt, counters.rx_oversized), (1, 2, 1));
+    assert_eq!((counters.rx_overruns, counters.rx_frames, counters.rx_dropped()), (2, 1, 6));
     let model = nic.release();
     assert!(
         model.rx_data.is_empty() && !model.rx_underflow,
@@ -237,10 +200,7 @@ fn bring_up_waits_for_the_eeprom_load_before_reading_the_mac_address() {
     let mut model = ModelNic::new();
     model.eeprom_load_polls = 20;
     model.eeprom_mac_address = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];
-    let config = Config {
-        mac_address: None,
-        ..QEMU_WIRING
-    };
+    let config = Config { mac_address: None, ..QEMU_WIRING };
     let nic = bring_up(model, &config).unwrap();
     assert_eq!(nic.mac_address(), [0x02, 0x11, 0x22, 0x33, 0x44, 0x55]);
 }
@@ -264,13 +224,7 @@ fn a_soft_reset_flushes_what_the_fifos_held_before() {
 #[test]
 fn bring_up_resets_the_phy_advertises_pause_and_awaits_autonegotiation() {
     let nic = started();
-    assert_eq!(
-        nic.link_mode(),
-        Some(LinkMode {
-            full_duplex: true,
-            pause: true
-        })
-    );
+    assert_eq!(nic.link_mode(), Some(LinkMode { full_duplex: true, pause: true }));
     let model = nic.release();
     assert_eq!(model.phy_resets, 1, "PHY reset through BCR");
     assert_eq!(
@@ -278,10 +232,7 @@ fn bring_up_resets_the_phy_advertises_pause_and_awaits_autonegotiation() {
         "10/100 half and full duplex, symmetric PAUSE, IEEE 802.3"
     );
     assert!(model.autonegotiation_complete);
-    assert_eq!(
-        model.phy_interrupt_mask,
-        model::PHY_INT_AUTONEGOTIATION | model::PHY_INT_LINK_DOWN
-    );
+    assert_eq!(model.phy_interrupt_mask, model::PHY_INT_AUTONEGOTIATION | model::PHY_INT_LINK_DOWN);
 }
 
 #[test]
@@ -292,11 +243,7 @@ fn the_mac_takes_duplex_and_flow_control_from_the_negotiation() {
     model.partner_ability = 0x00a1;
     let nic = bring_up(model, &QEMU_WIRING).unwrap();
     let model = nic.release();
-    assert_eq!(
-        model.mac_cr & (1 << 20),
-        0,
-        "FDPX against a half-duplex partner"
-    );
+    assert_eq!(model.mac_cr & (1 << 20), 0, "FDPX against a half-duplex partner");
     assert_eq!(model.flow, 0);
     assert_eq!(model.afc_cfg & 0xf, 0xf, "back pressure on any frame");
     // A full-duplex partner with PAUSE: FDPX, FLOW.FCEN with the longest
@@ -433,10 +380,7 @@ fn a_transmitter_error_dumps_the_tx_fifo_and_transmission_goes_on() {
     let mut nic = started();
     nic.set_interrupt_mask(Interrupts::ERRORS);
     nic.registers_mut().int_sts |= model::INT_TXE;
-    assert!(
-        nic.take_interrupts()
-            .contains_any(Interrupts::TRANSMIT_ERROR)
-    );
+    assert!(nic.take_interrupts().contains_any(Interrupts::TRANSMIT_ERROR));
     assert_eq!(nic.counters().tx_errors, 1);
     assert_eq!(nic.registers_mut().tx_dumps, 1);
     nic.transmit(&frame(60)).unwrap();
@@ -465,11 +409,7 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
     ];
     for (index, (register, offset)) in table.into_iter().enumerate() {
         regs.write_register(register, 0x100 + index as u32);
-        assert_eq!(
-            block.peek(offset),
-            0x100 + index as u32,
-            "{register:?} at {offset:#x}"
-        );
+        assert_eq!(block.peek(offset), 0x100 + index as u32, "{register:?} at {offset:#x}");
     }
     for (register, offset) in [
         (Register::RxDataFifo, 0x00),
@@ -500,9 +440,7 @@ impl RamBlock {
     fn new() -> Self {
         let words: &'static mut [u32; 1024] =
             std::boxed::Box::leak(std::boxed::Box::new([0; 1024]));
-        Self {
-            base: NonNull::from(words).cast(),
-        }
+        Self { base: NonNull::from(words).cast() }
     }
 
     fn peek(&self, offset: usize) -> u32 {

@@ -26,11 +26,7 @@ impl Budget {
     /// `timeout_us` microseconds for `operation`, sleeping `step_us`
     /// between polls (for long waits whose polls cost time themselves).
     pub(crate) const fn with_step(operation: Operation, timeout_us: u32, step_us: u32) -> Self {
-        Self {
-            remaining_us: timeout_us,
-            step_us,
-            operation,
-        }
+        Self { remaining_us: timeout_us, step_us, operation }
     }
 
     /// Called after a poll found the chip still busy: sleeps a step, or

@@ -100,10 +100,7 @@ fn a_long_alarm_runs_through_several_periods_and_fires_once() {
     timer.arm_after(u64::from(u32::MAX) + 10);
     model.counter.set(1);
     model.run(1);
-    assert!(
-        !timer.take_expired(),
-        "only the first 32-bit period ran out"
-    );
+    assert!(!timer.take_expired(), "only the first 32-bit period ran out");
     model.run(9);
     assert!(!timer.take_expired());
     model.run(1);

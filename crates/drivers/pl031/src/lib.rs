@@ -49,13 +49,9 @@ impl<R: RegisterAccess> Pl031<R> {
 
     /// Whether the peripheral ID registers say PL031.
     pub fn is_pl031(&self) -> bool {
-        let id = [
-            Register::PeriphId0,
-            Register::PeriphId1,
-            Register::PeriphId2,
-            Register::PeriphId3,
-        ]
-        .map(|register| self.registers.read(register) as u8);
+        let id =
+            [Register::PeriphId0, Register::PeriphId1, Register::PeriphId2, Register::PeriphId3]
+                .map(|register| self.registers.read(register) as u8);
         // PeriphID2 bits 7:4 are the revision, which may differ.
         id[0] == PERIPHERAL_ID[0]
             && id[1] == PERIPHERAL_ID[1]

@@ -93,14 +93,7 @@ fn loading_sets_the_count_and_the_alarm_fires_once_on_the_match() {
     assert!(!rtc.take_alarm(), "cleared by RTCICR");
     assert_eq!(
         rtc.now(),
-        CivilTime {
-            year: 2025,
-            month: 1,
-            day: 1,
-            hour: 0,
-            minute: 0,
-            second: 0
-        }
+        CivilTime { year: 2025, month: 1, day: 1, hour: 0, minute: 0, second: 0 }
     );
     rtc.disarm();
     assert_eq!(model.mask.get(), 0);
@@ -123,10 +116,6 @@ fn civil_time_matches_known_dates() {
         (u64::from(u32::MAX), "2106-02-07T06:28:15Z"),
     ];
     for (seconds, text) in table {
-        assert_eq!(
-            format!("{}", CivilTime::from_unix_seconds(seconds)),
-            text,
-            "{seconds}"
-        );
+        assert_eq!(format!("{}", CivilTime::from_unix_seconds(seconds)), text, "{seconds}");
     }
 }

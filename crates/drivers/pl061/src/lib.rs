@@ -61,11 +61,7 @@ pub struct Pl061<R> {
 }
 
 fn bit(pin: u8) -> Result<u8, Error> {
-    if pin < 8 {
-        Ok(1 << pin)
-    } else {
-        Err(Error::NoSuchPin(pin))
-    }
+    if pin < 8 { Ok(1 << pin) } else { Err(Error::NoSuchPin(pin)) }
 }
 
 impl<R: RegisterAccess> Pl061<R> {
@@ -100,25 +96,17 @@ impl<R: RegisterAccess> Pl061<R> {
         let level = if initial { bit } else { 0 };
         self.write(bit, level);
         let direction = self.registers.read(Register::Dir);
-        self.registers
-            .write(Register::Dir, direction | u32::from(bit));
+        self.registers.write(Register::Dir, direction | u32::from(bit));
         self.write(bit, level);
-        Ok(OutputPin {
-            registers: &self.registers,
-            bit,
-        })
+        Ok(OutputPin { registers: &self.registers, bit })
     }
 
     /// Makes `pin` an input.
     pub fn input(&mut self, pin: u8) -> Result<InputPin<'_, R>, Error> {
         let bit = bit(pin)?;
         let direction = self.registers.read(Register::Dir);
-        self.registers
-            .write(Register::Dir, direction & !u32::from(bit));
-        Ok(InputPin {
-            registers: &self.registers,
-            bit,
-        })
+        self.registers.write(Register::Dir, direction & !u32::from(bit));
+        Ok(InputPin { registers: &self.registers, bit })
     }
 
     /// Configures `pin`'s interrupt for `trigger` and unmasks it (the sense
@@ -133,11 +121,8 @@ impl<R: RegisterAccess> Pl061<R> {
             Trigger::LowLevel => (true, false, false),
         };
         let set = |value: u32, on: bool| if on { value | bit } else { value & !bit };
-        for (register, on) in [
-            (Register::Is, level),
-            (Register::Ibe, both),
-            (Register::Iev, high),
-        ] {
+        for (register, on) in [(Register::Is, level), (Register::Ibe, both), (Register::Iev, high)]
+        {
             let value = self.registers.read(register);
             self.registers.write(register, set(value, on));
         }
@@ -187,8 +172,7 @@ impl<R: RegisterAccess> embedded_hal::digital::OutputPin for OutputPin<'_, R> {
     }
 
     fn set_high(&mut self) -> Result<(), Infallible> {
-        self.registers
-            .write(Register::Data(self.bit), u32::from(self.bit));
+        self.registers.write(Register::Data(self.bit), u32::from(self.bit));
         Ok(())
     }
 }

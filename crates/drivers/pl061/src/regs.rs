@@ -96,10 +96,7 @@ impl<'a> Mmio<'a> {
             Register::Data(mask) => {
                 // SAFETY: a `u8` mask indexes one of the 256 words of the
                 // data window, inside the block the VolatilePtr covers.
-                unsafe {
-                    r.data()
-                        .map(|data| data.cast::<u32>().add(usize::from(mask)))
-                }
+                unsafe { r.data().map(|data| data.cast::<u32>().add(usize::from(mask))) }
             }
             Register::Dir => r.dir(),
             Register::Is => r.is(),

@@ -40,8 +40,7 @@ impl ModelGpio {
         let both = changed & self.ibe.get();
         let rising = changed & after & self.iev.get();
         let falling = changed & !after & !self.iev.get();
-        self.ris
-            .set(self.ris.get() | (edge & (both | ((rising | falling) & !self.ibe.get()))));
+        self.ris.set(self.ris.get() | (edge & (both | ((rising | falling) & !self.ibe.get()))));
         self.update_levels();
     }
 
@@ -112,18 +111,10 @@ fn an_output_pin_changes_with_one_masked_write_and_leaves_the_others() {
         assert!(led.is_set_high().unwrap());
         let writes = model.data_writes.get();
         led.set_low().unwrap();
-        assert_eq!(
-            model.data_writes.get(),
-            writes + 1,
-            "one write, no read-modify-write"
-        );
+        assert_eq!(model.data_writes.get(), writes + 1, "one write, no read-modify-write");
         assert!(led.is_set_low().unwrap());
     }
-    assert_eq!(
-        model.out.get(),
-        0xa0,
-        "other pins' output latches untouched"
-    );
+    assert_eq!(model.out.get(), 0xa0, "other pins' output latches untouched");
     assert_eq!(model.dir.get(), (1 << 3) | 0xa0);
     assert_eq!(gpio.output(8, false).err(), Some(Error::NoSuchPin(8)));
 }
@@ -155,11 +146,7 @@ fn edge_interrupts_report_once_and_level_interrupts_while_the_level_holds() {
     assert_eq!(gpio.take_interrupts(), 0, "falling edge not selected");
     model.drive(0b10);
     assert_eq!(gpio.take_interrupts(), 0b10);
-    assert_eq!(
-        gpio.take_interrupts(),
-        0b10,
-        "a level stays pending while it holds"
-    );
+    assert_eq!(gpio.take_interrupts(), 0b10, "a level stays pending while it holds");
     gpio.disable_interrupt(1).unwrap();
     assert_eq!(gpio.take_interrupts(), 0);
 }

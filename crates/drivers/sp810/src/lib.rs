@@ -57,11 +57,7 @@ pub const fn timer_clock_hz(
     reference_hz: u32,
     timer_hz: u32,
 ) -> u32 {
-    if scctrl & index.select_bit() != 0 {
-        timer_hz
-    } else {
-        reference_hz
-    }
+    if scctrl & index.select_bit() != 0 { timer_hz } else { reference_hz }
 }
 
 /// An SP810 system controller.

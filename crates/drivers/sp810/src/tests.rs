@@ -16,9 +16,7 @@ struct ModelSp810 {
 
 impl ModelSp810 {
     fn at_reset() -> Self {
-        Self {
-            scctrl: Cell::new(0x0000_0104),
-        }
+        Self { scctrl: Cell::new(0x0000_0104) }
     }
 }
 
@@ -40,10 +38,7 @@ impl ferrode_hal::RegisterAccess<Register> for ModelSp810 {
 fn timers_count_the_reference_clock_until_selected() {
     let model = ModelSp810::at_reset();
     for index in TimerIndex::ALL {
-        assert_eq!(
-            timer_clock_hz(model.scctrl.get(), index, REFCLK_HZ, TIMCLK_HZ),
-            REFCLK_HZ
-        );
+        assert_eq!(timer_clock_hz(model.scctrl.get(), index, REFCLK_HZ, TIMCLK_HZ), REFCLK_HZ);
     }
 }
 
@@ -56,15 +51,9 @@ fn selecting_timclk_sets_the_four_timer_enable_selects_and_keeps_the_rest() {
     }
     let model = controller.release();
     // TimerEn0Sel..TimerEn3Sel are bits 15, 17, 19 and 21 (TRM 3.2.1).
-    assert_eq!(
-        model.scctrl.get(),
-        0x0000_0104 | (1 << 15) | (1 << 17) | (1 << 19) | (1 << 21)
-    );
+    assert_eq!(model.scctrl.get(), 0x0000_0104 | (1 << 15) | (1 << 17) | (1 << 19) | (1 << 21));
     for index in TimerIndex::ALL {
-        assert_eq!(
-            timer_clock_hz(model.scctrl.get(), index, REFCLK_HZ, TIMCLK_HZ),
-            TIMCLK_HZ
-        );
+        assert_eq!(timer_clock_hz(model.scctrl.get(), index, REFCLK_HZ, TIMCLK_HZ), TIMCLK_HZ);
     }
 }
 
@@ -75,9 +64,6 @@ fn selecting_the_reference_clock_clears_only_that_timer() {
         controller.select_timer_clock(index, TimerClock::Timer);
     }
     controller.select_timer_clock(TimerIndex::new(2).unwrap(), TimerClock::Reference);
-    assert_eq!(
-        controller.release().scctrl.get(),
-        0x0000_0104 | (1 << 15) | (1 << 17) | (1 << 21)
-    );
+    assert_eq!(controller.release().scctrl.get(), 0x0000_0104 | (1 << 15) | (1 << 17) | (1 << 21));
     assert_eq!(TimerIndex::new(4), None);
 }

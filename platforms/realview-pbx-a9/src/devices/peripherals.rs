@@ -11,7 +11,9 @@ use ferrode_pl061::Pl061;
 use volatile::VolatilePtr;
 
 use crate::irq;
-use crate::memory_map::{GPIO0_BASE, PERIPHCLK_HZ, PRIVATE_TIMER_BASE, PRIVATE_TIMER_IRQ, RTC_BASE, RTC_IRQ};
+use crate::memory_map::{
+    GPIO0_BASE, PERIPHCLK_HZ, PRIVATE_TIMER_BASE, PRIVATE_TIMER_IRQ, RTC_BASE, RTC_IRQ,
+};
 use crate::shared::Shared;
 
 type RtcDriver = Pl031<ferrode_pl031::Mmio<'static>>;
@@ -37,7 +39,9 @@ pub fn rtc() -> Rtc {
         }
         // SAFETY: RTC_BASE is the PL031 on this board (DUI 0440 table 4-1),
         // a 4 KiB register block nothing else maps.
-        let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(RTC_BASE as *mut ferrode_pl031::Regs)) };
+        let registers = unsafe {
+            VolatilePtr::new(NonNull::new_unchecked(RTC_BASE as *mut ferrode_pl031::Regs))
+        };
         *slot = Some(Pl031::new(ferrode_pl031::Mmio::new(registers)));
         true
     });
@@ -100,7 +104,9 @@ pub fn gpio() -> Gpio {
         if slot.is_none() {
             // SAFETY: GPIO0_BASE is PL061 GPIO 0 on this board (DUI 0440
             // table 4-1), a 4 KiB register block nothing else maps.
-            let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(GPIO0_BASE as *mut ferrode_pl061::Regs)) };
+            let registers = unsafe {
+                VolatilePtr::new(NonNull::new_unchecked(GPIO0_BASE as *mut ferrode_pl061::Regs))
+            };
             *slot = Some(Pl061::new(ferrode_pl061::Mmio::new(registers)));
         }
     });
@@ -151,8 +157,11 @@ pub fn private_timer() -> PrivateTimerHandle {
         }
         // SAFETY: PRIVATE_TIMER_BASE is this core's private timer in the
         // Cortex-A9 MPCore private memory region (periph base + 0x600).
-        let registers =
-            unsafe { VolatilePtr::new(NonNull::new_unchecked(PRIVATE_TIMER_BASE as *mut ferrode_mpcore_timer::Regs)) };
+        let registers = unsafe {
+            VolatilePtr::new(NonNull::new_unchecked(
+                PRIVATE_TIMER_BASE as *mut ferrode_mpcore_timer::Regs,
+            ))
+        };
         *slot = Some(Timer::new(ferrode_mpcore_timer::Mmio::new(registers), PERIPHCLK_HZ, 0));
         true
     });
