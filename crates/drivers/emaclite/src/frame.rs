@@ -37,11 +37,7 @@ fn be16(header: &[u8; HEADER_BYTES_NEEDED], at: usize) -> usize {
 }
 
 fn bounded(len: usize) -> FrameLength {
-    if len > MAX_FRAME_LEN {
-        FrameLength::Oversized
-    } else {
-        FrameLength::Exact(len)
-    }
+    if len > MAX_FRAME_LEN { FrameLength::Oversized } else { FrameLength::Exact(len) }
 }
 
 /// The frame length the first [`HEADER_BYTES_NEEDED`] bytes imply.

@@ -34,5 +34,8 @@ mod tests;
 
 pub use error::Error;
 pub use frame::{FrameLength, HEADER_BYTES_NEEDED, frame_length};
-pub use mac::{Config, EmacLite, MAX_POLLS, MIN_FRAME_LEN, RECEIVE_RING_FRAMES};
+pub use mac::{
+    Config, EmacLite, MAX_POLLS, MIN_FRAME_LEN, RECEIVE_RING_FRAMES, TransmitSlot,
+    fill_transmit_slot,
+};
 pub use regs::{Buffer, Mmio, Register, RegisterAccess, Regs};

@@ -47,6 +47,49 @@ pub struct EmacLite<R, const RING: usize = RECEIVE_RING_FRAMES> {
     rx_control: u32,
     counters: FrameCounters,
     ring: ReceiveRing<RING>,
+    /// Transmit buffers (ping, pong) handed out by
+    /// [`EmacLite::reserve_transmit`] and not yet sent: no other
+    /// transmission may use them.
+    reserved: [bool; 2],
+}
+
+/// A transmit buffer reserved for one frame (see
+/// [`EmacLite::reserve_transmit`]): fill it with [`fill_transmit_slot`],
+/// which needs only the register access, then send it with
+/// [`EmacLite::send_reserved`].
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "a reserved transmit buffer stays unusable until it is sent"]
+pub struct TransmitSlot {
+    buffer: Buffer,
+    len: usize,
+}
+
+/// Copies `frame` into the reserved buffer (zero-padded to 60 bytes), with
+/// 32-bit writes. It touches only the slot's buffer RAM, which nothing else
+/// uses while the slot is reserved, so the caller need not hold the MAC
+/// (and may leave interrupts open: a full frame is 379 bus writes, long
+/// enough at 100 Mb/s for several frames to arrive and be drained).
+pub fn fill_transmit_slot(regs: &impl RegisterAccess, slot: &TransmitSlot, frame: &[u8]) {
+    write_tx_bytes(regs, slot.buffer, frame, slot.len);
+}
+
+const fn buffer_index(buffer: Buffer) -> usize {
+    match buffer {
+        Buffer::Ping => 0,
+        Buffer::Pong => 1,
+    }
+}
+
+/// Copies `len` bytes (zero-padded to whole words) into a transmit buffer
+/// with 32-bit writes, as the buffer RAM requires.
+fn write_tx_bytes(regs: &impl RegisterAccess, buffer: Buffer, bytes: &[u8], len: usize) {
+    for word in 0..len.div_ceil(4) {
+        let mut chunk = [0u8; 4];
+        for (i, byte) in chunk.iter_mut().enumerate() {
+            *byte = bytes.get(word * 4 + i).copied().unwrap_or(0);
+        }
+        regs.write(Register::TxBuffer(buffer, word), u32::from_ne_bytes(chunk));
+    }
 }
 
 impl<R: RegisterAccess> EmacLite<R> {
@@ -75,6 +118,7 @@ impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
             rx_control: 0,
             counters: FrameCounters::default(),
             ring: ReceiveRing::new(),
+            reserved: [false; 2],
         };
         if config.phy_address.is_some() {
             mac.enable_mdio();
@@ -153,22 +197,44 @@ impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
 
     fn rx_buffers(&self) -> impl Iterator<Item = Buffer> + use<R, RING> {
         let pong = self.config.rx_ping_pong;
-        [Buffer::Ping, Buffer::Pong]
-            .into_iter()
-            .filter(move |b| pong || *b == Buffer::Ping)
+        [Buffer::Ping, Buffer::Pong].into_iter().filter(move |b| pong || *b == Buffer::Ping)
     }
 
-    /// Copies `len` bytes (zero-padded to whole words) into a transmit
-    /// buffer with 32-bit writes, as the buffer RAM requires.
     fn write_tx_bytes(&self, buffer: Buffer, bytes: &[u8], len: usize) {
-        for word in 0..len.div_ceil(4) {
-            let mut chunk = [0u8; 4];
-            for (i, byte) in chunk.iter_mut().enumerate() {
-                *byte = bytes.get(word * 4 + i).copied().unwrap_or(0);
-            }
-            self.regs
-                .write(Register::TxBuffer(buffer, word), u32::from_ne_bytes(chunk));
+        write_tx_bytes(&self.regs, buffer, bytes, len);
+    }
+
+    /// Reserves a free transmit buffer for a frame of `frame_len` bytes:
+    /// the first step of a transmission whose copy runs without the MAC
+    /// (see [`fill_transmit_slot`] and [`EmacLite::send_reserved`]).
+    pub fn reserve_transmit(&mut self, frame_len: usize) -> Result<TransmitSlot, Error> {
+        self.check_frame_length(frame_len)?;
+        let buffer = self.free_tx_buffer().ok_or(Error::TransmitBusy)?;
+        self.reserved[buffer_index(buffer)] = true;
+        if self.config.tx_ping_pong {
+            self.next_tx = buffer.other();
         }
+        Ok(TransmitSlot { buffer, len: frame_len.max(MIN_FRAME_LEN) })
+    }
+
+    /// Sends a filled slot: writes its length, then sets Status.
+    pub fn send_reserved(&mut self, slot: TransmitSlot) {
+        self.regs.write(Register::TxLength(slot.buffer), slot.len as u32);
+        self.regs.write(Register::TxControl(slot.buffer), CONTROL_STATUS);
+        self.reserved[buffer_index(slot.buffer)] = false;
+        self.counters.tx_frames = self.counters.tx_frames.saturating_add(1);
+    }
+
+    fn check_frame_length(&mut self, frame_len: usize) -> Result<(), Error> {
+        if frame_len > MAX_FRAME_LEN {
+            self.counters.tx_errors = self.counters.tx_errors.saturating_add(1);
+            return Err(Error::FrameTooLong);
+        }
+        if frame_len < ETHERNET_HEADER_LEN {
+            self.counters.tx_errors = self.counters.tx_errors.saturating_add(1);
+            return Err(Error::FrameTooShort);
+        }
+        Ok(())
     }
 
     fn read_rx_bytes(&self, buffer: Buffer, out: &mut [u8]) {
@@ -176,7 +242,8 @@ impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
     }
 
     fn tx_free(&self, buffer: Buffer) -> bool {
-        self.regs.read(Register::TxControl(buffer)) & (CONTROL_STATUS | CONTROL_PROGRAM) == 0
+        !self.reserved[buffer_index(buffer)]
+            && self.regs.read(Register::TxControl(buffer)) & (CONTROL_STATUS | CONTROL_PROGRAM) == 0
     }
 
     fn free_tx_buffer(&self) -> Option<Buffer> {
@@ -203,13 +270,8 @@ impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
     /// Hands a receive buffer back to the core (Status cleared, Interrupt
     /// Enable kept) and moves on to the other one.
     fn release_rx(&mut self, buffer: Buffer) {
-        self.regs
-            .write(Register::RxControl(buffer), self.rx_control);
-        self.next_rx = if self.config.rx_ping_pong {
-            buffer.other()
-        } else {
-            Buffer::Ping
-        };
+        self.regs.write(Register::RxControl(buffer), self.rx_control);
+        self.next_rx = if self.config.rx_ping_pong { buffer.other() } else { Buffer::Ping };
     }
 
     fn count_drop(&mut self, length: FrameLength) {
@@ -278,23 +340,9 @@ impl<R: RegisterAccess, const RING: usize> EthernetDevice for EmacLite<R, RING> 
     /// Copies the frame into a free transmit buffer (padded to 60 bytes),
     /// writes its length, then sets Status to send it.
     fn transmit(&mut self, frame: &[u8]) -> Result<(), Error> {
-        if frame.len() > MAX_FRAME_LEN {
-            self.counters.tx_errors = self.counters.tx_errors.saturating_add(1);
-            return Err(Error::FrameTooLong);
-        }
-        if frame.len() < ETHERNET_HEADER_LEN {
-            self.counters.tx_errors = self.counters.tx_errors.saturating_add(1);
-            return Err(Error::FrameTooShort);
-        }
-        let buffer = self.free_tx_buffer().ok_or(Error::TransmitBusy)?;
-        let len = frame.len().max(MIN_FRAME_LEN);
-        self.write_tx_bytes(buffer, frame, len);
-        self.regs.write(Register::TxLength(buffer), len as u32);
-        self.regs.write(Register::TxControl(buffer), CONTROL_STATUS);
-        if self.config.tx_ping_pong {
-            self.next_tx = buffer.other();
-        }
-        self.counters.tx_frames = self.counters.tx_frames.saturating_add(1);
+        let slot = self.reserve_transmit(frame.len())?;
+        self.write_tx_bytes(slot.buffer, frame, slot.len);
+        self.send_reserved(slot);
         Ok(())
     }
 

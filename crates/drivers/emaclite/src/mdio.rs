@@ -26,10 +26,8 @@ impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
     pub fn mdio_read(&mut self, phy: u8, register: u8) -> Result<u16, Error> {
         let address = mdio_address(phy, register)?;
         self.wait_clear(Register::MdioCtrl, MDIOCTRL_STATUS)?;
-        self.regs
-            .write(Register::MdioAddr, MDIOADDR_OP_READ | address);
-        self.regs
-            .write(Register::MdioCtrl, MDIOCTRL_ENABLE | MDIOCTRL_STATUS);
+        self.regs.write(Register::MdioAddr, MDIOADDR_OP_READ | address);
+        self.regs.write(Register::MdioCtrl, MDIOCTRL_ENABLE | MDIOCTRL_STATUS);
         self.wait_clear(Register::MdioCtrl, MDIOCTRL_STATUS)?;
         Ok(self.regs.read(Register::MdioRd) as u16)
     }
@@ -40,8 +38,7 @@ impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
         self.wait_clear(Register::MdioCtrl, MDIOCTRL_STATUS)?;
         self.regs.write(Register::MdioAddr, address);
         self.regs.write(Register::MdioWr, u32::from(value));
-        self.regs
-            .write(Register::MdioCtrl, MDIOCTRL_ENABLE | MDIOCTRL_STATUS);
+        self.regs.write(Register::MdioCtrl, MDIOCTRL_ENABLE | MDIOCTRL_STATUS);
         self.wait_clear(Register::MdioCtrl, MDIOCTRL_STATUS)
     }
 

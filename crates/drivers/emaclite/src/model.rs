@@ -186,10 +186,7 @@ impl ferrode_hal::RegisterAccess<Register> for EthModel {
             Register::TxLength(b) => s.tx_length[index(b)] = value & 0xFFFF,
             Register::Gie => s.gie = value & GIE_GLOBAL_INTERRUPT_ENABLE,
             Register::TxControl(b) => {
-                assert!(
-                    b == Buffer::Ping || self.tx_ping_pong,
-                    "no pong transmit buffer"
-                );
+                assert!(b == Buffer::Ping || self.tx_ping_pong, "no pong transmit buffer");
                 s.tx_control[index(b)] =
                     value & (CONTROL_STATUS | CONTROL_PROGRAM | CONTROL_INTERRUPT_ENABLE);
                 if value & (CONTROL_STATUS | CONTROL_PROGRAM) == CONTROL_STATUS | CONTROL_PROGRAM {
@@ -202,10 +199,7 @@ impl ferrode_hal::RegisterAccess<Register> for EthModel {
                 }
             }
             Register::RxControl(b) => {
-                assert!(
-                    b == Buffer::Ping || self.rx_ping_pong,
-                    "no pong receive buffer"
-                );
+                assert!(b == Buffer::Ping || self.rx_ping_pong, "no pong receive buffer");
                 // Status is cleared by writing 0; it is never set by software.
                 let status = s.rx_control[index(b)] & value & CONTROL_STATUS;
                 s.rx_control[index(b)] = status | (value & CONTROL_INTERRUPT_ENABLE);

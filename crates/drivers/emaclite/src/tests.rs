@@ -10,12 +10,7 @@ use crate::{Config, EmacLite, Error, RECEIVE_RING_FRAMES};
 const MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x12, 0x34, 0x56];
 
 fn config(ping_pong: bool, phy: Option<u8>) -> Config {
-    Config {
-        mac_address: MAC,
-        tx_ping_pong: ping_pong,
-        rx_ping_pong: ping_pong,
-        phy_address: phy,
-    }
+    Config { mac_address: MAC, tx_ping_pong: ping_pong, rx_ping_pong: ping_pong, phy_address: phy }
 }
 
 /// An Ethernet/IPv4 frame to `dst` whose IP total length is `ip_len`.
@@ -121,11 +116,7 @@ fn runts_and_oversized_frames_are_dropped_and_counted() {
     let good = ipv4_frame(MAC, 100, 7);
     model.deliver(&good);
     let mut small = [0u8; 64];
-    assert_eq!(
-        mac.receive(&mut small),
-        Ok(None),
-        "longer than the caller's buffer"
-    );
+    assert_eq!(mac.receive(&mut small), Ok(None), "longer than the caller's buffer");
     model.deliver(&good);
     assert_eq!(mac.receive(&mut buf), Ok(Some(114)));
     let c = mac.counters();
@@ -139,10 +130,7 @@ fn without_ping_pong_only_the_ping_buffer_is_used() {
     let mut buf = [0u8; 1514];
     for fill in 1..4u8 {
         assert!(model.deliver(&ipv4_frame(MAC, 50, fill)));
-        assert!(
-            !model.deliver(&ipv4_frame(MAC, 50, 9)),
-            "buffer full until read"
-        );
+        assert!(!model.deliver(&ipv4_frame(MAC, 50, 9)), "buffer full until read");
         assert_eq!(mac.receive(&mut buf), Ok(Some(64)));
         assert_eq!(buf[40], fill);
     }
@@ -154,10 +142,7 @@ fn rx_interrupt_keeps_a_waiting_frame_and_pulses_per_frame() {
     let mut mac = EmacLite::new(&model, config(true, None)).unwrap();
     model.deliver(&ipv4_frame(MAC, 60, 1));
     mac.enable_rx_interrupt();
-    assert!(
-        mac.on_interrupt(),
-        "enabling must not discard the waiting frame"
-    );
+    assert!(mac.on_interrupt(), "enabling must not discard the waiting frame");
     model.deliver(&ipv4_frame(MAC, 60, 2));
     assert_eq!(model.state.borrow().irq_pulses, 1);
     let mut buf = [0u8; 1514];
@@ -165,11 +150,7 @@ fn rx_interrupt_keeps_a_waiting_frame_and_pulses_per_frame() {
     assert_eq!(mac.receive(&mut buf), Ok(Some(74)));
     assert!(!mac.on_interrupt());
     model.deliver(&ipv4_frame(MAC, 60, 3));
-    assert_eq!(
-        model.state.borrow().irq_pulses,
-        2,
-        "Interrupt Enable survives buffer release"
-    );
+    assert_eq!(model.state.borrow().irq_pulses, 2, "Interrupt Enable survives buffer release");
 }
 
 #[test]
@@ -207,10 +188,7 @@ fn burst_with_interrupts(ping_pong: bool, frames: u8) {
     mac.enable_rx_interrupt();
     for fill in 1..=frames {
         let pulses = model.state.borrow().irq_pulses;
-        assert!(
-            model.deliver(&ipv4_frame(MAC, 50, fill)),
-            "frame {fill} dropped by the core"
-        );
+        assert!(model.deliver(&ipv4_frame(MAC, 50, fill)), "frame {fill} dropped by the core");
         if model.state.borrow().irq_pulses > pulses {
             assert!(mac.on_interrupt());
         }
@@ -245,14 +223,46 @@ fn a_full_ring_leaves_frames_in_the_buffers_until_the_stack_reads() {
         mac.on_interrupt();
     }
     assert_eq!(mac.ring_len(), 2);
-    assert!(
-        !model.deliver(&ipv4_frame(MAC, 50, 4)),
-        "the buffer holds frame 3"
-    );
+    assert!(!model.deliver(&ipv4_frame(MAC, 50, 4)), "the buffer holds frame 3");
     let mut buf = [0u8; 1514];
     for fill in 1..=3 {
         assert_eq!(mac.receive(&mut buf), Ok(Some(64)));
         assert_eq!(buf[40], fill);
     }
     assert_eq!(mac.receive(&mut buf), Ok(None));
+}
+
+#[test]
+fn a_reserved_slot_is_filled_without_the_mac_and_keeps_others_off_its_buffer() {
+    let mut model = EthModel::new(true);
+    model.tx_auto_complete = false;
+    let mut mac = EmacLite::new(&model, config(true, None)).unwrap();
+    let first = ipv4_frame([0xff; 6], 100, 1);
+    let slot = mac.reserve_transmit(first.len()).unwrap();
+    // While the slot is filled (no MAC borrowed: interrupts may run), the
+    // other buffer still sends.
+    let second = ipv4_frame([0xff; 6], 40, 2);
+    mac.transmit(&second).unwrap();
+    assert_eq!(
+        mac.reserve_transmit(60).err(),
+        Some(Error::TransmitBusy),
+        "the reserved buffer is not handed out twice"
+    );
+    crate::fill_transmit_slot(&&model, &slot, &first);
+    mac.send_reserved(slot);
+    model.complete_tx();
+    let sent = model.state.borrow().sent.clone();
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().any(|f| f.starts_with(&second)), "the other buffer sent (padded to 60)");
+    assert!(sent.contains(&first), "the slot filled outside the MAC sent");
+    assert_eq!(mac.counters().tx_frames, 2);
+}
+
+#[test]
+fn a_reservation_checks_the_frame_length() {
+    let model = EthModel::new(false);
+    let mut mac = EmacLite::new(&model, config(false, None)).unwrap();
+    assert_eq!(mac.reserve_transmit(13).err(), Some(Error::FrameTooShort));
+    assert_eq!(mac.reserve_transmit(1515).err(), Some(Error::FrameTooLong));
+    assert_eq!(mac.counters().tx_errors, 2);
 }
