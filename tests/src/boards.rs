@@ -60,9 +60,10 @@ pub const BOARDS: &[Board] = &[
 
 /// Looks a board up by name; the error lists the valid names.
 pub fn find(name: &str) -> Result<&'static Board, String> {
-    BOARDS.iter().find(|board| board.name == name).ok_or_else(|| {
-        format!("unknown board `{name}`; valid boards: {}", names().join(", "))
-    })
+    BOARDS
+        .iter()
+        .find(|board| board.name == name)
+        .ok_or_else(|| format!("unknown board `{name}`; valid boards: {}", names().join(", ")))
 }
 
 /// The names of all boards.
@@ -134,9 +135,8 @@ impl Board {
         }
         match self.loader {
             Loader::Kernel => args.extend(["-kernel".into(), image.display().to_string()]),
-            Loader::DeviceLoader => {
-                args.extend(["-device".into(), format!("loader,file={},cpu-num=0", image.display())])
-            }
+            Loader::DeviceLoader => args
+                .extend(["-device".into(), format!("loader,file={},cpu-num=0", image.display())]),
         }
         args
     }
@@ -161,7 +161,11 @@ mod tests {
         let args = pbx.qemu_args(Path::new("/x/hello"), &RunOptions::default());
         assert_eq!(args[args.len() - 2..], ["-kernel", "/x/hello"]);
         let mbv = find("microblaze-v").unwrap();
-        let options = RunOptions { args: vec!["crash".into(), "a,b".into()], icount: true, ..Default::default() };
+        let options = RunOptions {
+            args: vec!["crash".into(), "a,b".into()],
+            icount: true,
+            ..Default::default()
+        };
         let args = mbv.qemu_args(Path::new("/x/crash"), &options);
         assert_eq!(args.last().unwrap(), "loader,file=/x/crash,cpu-num=0");
         assert!(args.contains(&"enable=on,target=native,arg=crash,arg=a,,b".to_string()));
@@ -171,10 +175,17 @@ mod tests {
     #[test]
     fn port_forwards_go_on_the_boards_nic() {
         let pbx = find("realview-pbx-a9").unwrap();
-        let options = RunOptions { tcp_forwards: vec![(5555, 7)], udp_forwards: vec![(5556, 7)], ..Default::default() };
+        let options = RunOptions {
+            tcp_forwards: vec![(5555, 7)],
+            udp_forwards: vec![(5556, 7)],
+            ..Default::default()
+        };
         let args = pbx.qemu_args(Path::new("i"), &options);
-        assert!(args.contains(
-            &"user,model=lan9118,hostfwd=tcp:127.0.0.1:5555-:7,hostfwd=udp:127.0.0.1:5556-:7".to_string()
-        ));
+        assert!(
+            args.contains(
+                &"user,model=lan9118,hostfwd=tcp:127.0.0.1:5555-:7,hostfwd=udp:127.0.0.1:5556-:7"
+                    .to_string()
+            )
+        );
     }
 }

@@ -40,9 +40,10 @@ pub fn ipc_figures(console: &str, board: &str) -> Result<Figures, String> {
     let mut figures = Figures::new();
     let mut seen = BTreeMap::new();
     for line in console.lines().filter(|line| line.trim_start().starts_with('{')) {
-        let value: serde_json::Value =
-            serde_json::from_str(line.trim()).map_err(|error| format!("not JSON: {line}: {error}"))?;
-        let text = |key: &str| value.get(key).and_then(serde_json::Value::as_str).map(str::to_string);
+        let value: serde_json::Value = serde_json::from_str(line.trim())
+            .map_err(|error| format!("not JSON: {line}: {error}"))?;
+        let text =
+            |key: &str| value.get(key).and_then(serde_json::Value::as_str).map(str::to_string);
         let count = |key: &str| -> Result<u64, String> {
             value
                 .get(key)
@@ -62,14 +63,17 @@ pub fn ipc_figures(console: &str, board: &str) -> Result<Figures, String> {
         }
         let (rpc, direct) = (count("instructions")?, count("direct_call_instructions")?);
         if rpc <= direct {
-            return Err(format!("{bench}: the RPC ({rpc}) is not dearer than the direct call ({direct})"));
+            return Err(format!(
+                "{bench}: the RPC ({rpc}) is not dearer than the direct call ({direct})"
+            ));
         }
         figures.insert((*name).to_string(), rpc as f64);
         figures.insert(format!("{name}_direct"), direct as f64);
         if bench == "rpc_64_words" {
-            for (key, figure) in
-                [("instructions_per_extra_word", "ipc.per_extra_word"), ("raw_instructions_per_extra_word", "ipc.raw_per_extra_word")]
-            {
+            for (key, figure) in [
+                ("instructions_per_extra_word", "ipc.per_extra_word"),
+                ("raw_instructions_per_extra_word", "ipc.raw_per_extra_word"),
+            ] {
                 let per_word = value
                     .get(key)
                     .and_then(serde_json::Value::as_f64)
@@ -79,7 +83,11 @@ pub fn ipc_figures(console: &str, board: &str) -> Result<Figures, String> {
             }
         }
     }
-    let missing: Vec<&str> = IPC_BENCHES.iter().map(|(bench, _)| *bench).filter(|bench| !seen.contains_key(*bench)).collect();
+    let missing: Vec<&str> = IPC_BENCHES
+        .iter()
+        .map(|(bench, _)| *bench)
+        .filter(|bench| !seen.contains_key(*bench))
+        .collect();
     if !missing.is_empty() {
         return Err(format!("ipc-bench printed no figures for {}", missing.join(", ")));
     }
@@ -96,14 +104,19 @@ impl Budgets {
     /// (`[realview-pbx-a9.ipc]`, `[microblaze-v.size.hello]`), numbers as
     /// values.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let table: toml::Table = text.parse().map_err(|error| format!("{BUDGET_FILE} is not valid TOML: {error}"))?;
+        let table: toml::Table =
+            text.parse().map_err(|error| format!("{BUDGET_FILE} is not valid TOML: {error}"))?;
         let mut budgets = BTreeMap::new();
         flatten(&table, "", &mut budgets)?;
         Ok(Self(budgets))
     }
 }
 
-fn flatten(table: &toml::Table, prefix: &str, into: &mut BTreeMap<String, f64>) -> Result<(), String> {
+fn flatten(
+    table: &toml::Table,
+    prefix: &str,
+    into: &mut BTreeMap<String, f64>,
+) -> Result<(), String> {
     for (key, value) in table {
         let name = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
         match value {
@@ -146,7 +159,10 @@ impl BudgetCheck {
                 let slack = if budget > 0.0 { (budget - figure) / budget * 100.0 } else { 0.0 };
                 let mut line = format!("{} (budget {})", number(figure), number(budget));
                 if slack > 10.0 {
-                    let _ = write!(line, "; {slack:.0}% under budget: consider lowering it in {BUDGET_FILE}");
+                    let _ = write!(
+                        line,
+                        "; {slack:.0}% under budget: consider lowering it in {BUDGET_FILE}"
+                    );
                 }
                 line
             }
@@ -180,7 +196,11 @@ pub fn number(value: f64) -> String {
 /// or should have one. `complete` says every figure was measured (no test
 /// filter), so a budget without a figure is reported too. Figures not named
 /// by [`is_budgeted`] are informational and skipped.
-pub fn check_budgets(budgets: &Budgets, measured: &BTreeMap<String, f64>, complete: bool) -> Vec<BudgetCheck> {
+pub fn check_budgets(
+    budgets: &Budgets,
+    measured: &BTreeMap<String, f64>,
+    complete: bool,
+) -> Vec<BudgetCheck> {
     let mut keys: Vec<&String> = measured.keys().filter(|key| is_budgeted(key)).collect();
     if complete {
         keys.extend(budgets.0.keys().filter(|key| !measured.contains_key(*key)));
@@ -188,7 +208,11 @@ pub fn check_budgets(budgets: &Budgets, measured: &BTreeMap<String, f64>, comple
     keys.sort();
     keys.dedup();
     keys.into_iter()
-        .map(|key| BudgetCheck { key: key.clone(), figure: measured.get(key).copied(), budget: budgets.0.get(key).copied() })
+        .map(|key| BudgetCheck {
+            key: key.clone(),
+            figure: measured.get(key).copied(),
+            budget: budgets.0.get(key).copied(),
+        })
         .collect()
 }
 
@@ -196,10 +220,17 @@ pub fn check_budgets(budgets: &Budgets, measured: &BTreeMap<String, f64>, comple
 /// instructions per echoed byte, boot instructions and release sizes.
 pub fn is_budgeted(key: &str) -> bool {
     let Some((_board, figure)) = key.split_once('.') else { return false };
-    matches!(figure, "ipc.null_rpc" | "ipc.rpc_2in_1out" | "ipc.rpc_64_words" | "ipc.per_extra_word" | "ipc.cap_transfer")
-        || figure == "net.instructions_per_byte"
+    matches!(
+        figure,
+        "ipc.null_rpc"
+            | "ipc.rpc_2in_1out"
+            | "ipc.rpc_64_words"
+            | "ipc.per_extra_word"
+            | "ipc.cap_transfer"
+    ) || figure == "net.instructions_per_byte"
         || (figure.starts_with("boot.") && figure.ends_with(".instructions_to_main"))
-        || (figure.starts_with("size.") && [".text", ".data", ".bss"].iter().any(|end| figure.ends_with(end)))
+        || (figure.starts_with("size.")
+            && [".text", ".data", ".bss"].iter().any(|end| figure.ends_with(end)))
 }
 
 /// One `cargo xtask bench` run on one board, as kept in [`HISTORY_FILE`].
@@ -229,7 +260,8 @@ pub fn parse_history(text: &str) -> Result<Vec<HistoryRecord>, String> {
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(index, line)| {
-            serde_json::from_str(line).map_err(|error| format!("{HISTORY_FILE} line {}: {error}", index + 1))
+            serde_json::from_str(line)
+                .map_err(|error| format!("{HISTORY_FILE} line {}: {error}", index + 1))
         })
         .collect()
 }
@@ -253,16 +285,24 @@ mod tests {
         // Keys alone are not enough: a value that is not a count fails.
         let broken = IPC.replace("\"instructions\":486", "\"instructions\":\"486\"");
         assert!(ipc_figures(&broken, "b").unwrap_err().contains("instructions"));
-        let missing: String = IPC.lines().filter(|line| !line.contains("cap_transfer")).map(|l| format!("{l}\n")).collect();
+        let missing: String = IPC
+            .lines()
+            .filter(|line| !line.contains("cap_transfer"))
+            .map(|l| format!("{l}\n"))
+            .collect();
         assert!(ipc_figures(&missing, "b").unwrap_err().contains("rpc_cap_transfer"));
-        let cheap = IPC.replace("\"direct_call_instructions\":12", "\"direct_call_instructions\":600");
+        let cheap =
+            IPC.replace("\"direct_call_instructions\":12", "\"direct_call_instructions\":600");
         assert!(ipc_figures(&cheap, "b").unwrap_err().contains("not dearer"));
         assert!(ipc_figures(IPC, "other").is_err());
     }
 
     #[test]
     fn budgets_flatten_to_board_area_name() {
-        let budgets = Budgets::parse("[b.ipc]\nnull_rpc = 500\nper_extra_word = 2.0\n[b.size.hello]\ntext = 10\n").unwrap();
+        let budgets = Budgets::parse(
+            "[b.ipc]\nnull_rpc = 500\nper_extra_word = 2.0\n[b.size.hello]\ntext = 10\n",
+        )
+        .unwrap();
         assert_eq!(budgets.0["b.ipc.null_rpc"], 500.0);
         assert_eq!(budgets.0["b.ipc.per_extra_word"], 2.0);
         assert_eq!(budgets.0["b.size.hello.text"], 10.0);
@@ -271,19 +311,32 @@ mod tests {
 
     #[test]
     fn a_figure_over_budget_fails_and_says_how_to_update() {
-        let budgets = Budgets::parse("[b.ipc]\nnull_rpc = 500\nrpc_2in_1out = 520\ncap_transfer = 1\n").unwrap();
-        let measured: BTreeMap<String, f64> =
-            [("b.ipc.null_rpc", 501.0), ("b.ipc.rpc_2in_1out", 500.0), ("b.size.hello.text", 9.0), ("b.ipc.null_rpc_direct", 3.0)]
-                .into_iter()
-                .map(|(key, value)| (key.to_string(), value))
-                .collect();
+        let budgets =
+            Budgets::parse("[b.ipc]\nnull_rpc = 500\nrpc_2in_1out = 520\ncap_transfer = 1\n")
+                .unwrap();
+        let measured: BTreeMap<String, f64> = [
+            ("b.ipc.null_rpc", 501.0),
+            ("b.ipc.rpc_2in_1out", 500.0),
+            ("b.size.hello.text", 9.0),
+            ("b.ipc.null_rpc_direct", 3.0),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), value))
+        .collect();
         let checks = check_budgets(&budgets, &measured, true);
         let keys: Vec<&str> = checks.iter().map(|check| check.key.as_str()).collect();
-        assert_eq!(keys, ["b.ipc.cap_transfer", "b.ipc.null_rpc", "b.ipc.rpc_2in_1out", "b.size.hello.text"]);
+        assert_eq!(
+            keys,
+            ["b.ipc.cap_transfer", "b.ipc.null_rpc", "b.ipc.rpc_2in_1out", "b.size.hello.text"]
+        );
         let passed: Vec<bool> = checks.iter().map(BudgetCheck::passed).collect();
         assert_eq!(passed, [false, false, true, false]);
         let over = checks[1].describe();
-        assert!(over.contains("501 exceeds its budget 500") && over.contains("`null_rpc = 501` under `[b.ipc]`"), "{over}");
+        assert!(
+            over.contains("501 exceeds its budget 500")
+                && over.contains("`null_rpc = 501` under `[b.ipc]`"),
+            "{over}"
+        );
         assert!(checks[3].describe().contains("has no budget"));
         assert!(checks[0].describe().contains("not measured"));
         // With a test filter, unmeasured budgets are not failures.
@@ -303,6 +356,9 @@ mod tests {
             figures: [("ipc.null_rpc".to_string(), 486.0)].into_iter().collect(),
         };
         let line = serde_json::to_string(&record).unwrap();
-        assert_eq!(parse_history(&format!("{line}\n\n{line}\n")).unwrap(), [record.clone(), record]);
+        assert_eq!(
+            parse_history(&format!("{line}\n\n{line}\n")).unwrap(),
+            [record.clone(), record]
+        );
     }
 }

@@ -84,14 +84,20 @@ pub fn spawn_with_stderr(program: &str, args: &[String]) -> io::Result<(Running,
     Ok((running, stderr.expect("stderr is piped")))
 }
 
-fn start(program: &str, args: &[String], keep_stderr: bool) -> io::Result<(Running, Option<ChildStderr>)> {
+fn start(
+    program: &str,
+    args: &[String],
+    keep_stderr: bool,
+) -> io::Result<(Running, Option<ChildStderr>)> {
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|error| io::Error::new(error.kind(), format!("cannot start {program}: {error}")))?;
+        .map_err(|error| {
+            io::Error::new(error.kind(), format!("cannot start {program}: {error}"))
+        })?;
     let stdin = child.stdin.take();
     let console = Arc::new(Console::default());
     let mut stdout = child.stdout.take().expect("stdout is piped");
@@ -159,7 +165,12 @@ impl Running {
             if guard.1 || now >= deadline {
                 return false;
             }
-            guard = self.console.changed.wait_timeout(guard, deadline - now).unwrap_or_else(PoisonError::into_inner).0;
+            guard = self
+                .console
+                .changed
+                .wait_timeout(guard, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
     }
 
@@ -199,7 +210,12 @@ impl Running {
         if let Some(reader) = self.reader.take() {
             let _ = reader.join();
         }
-        Outcome { console: self.console(), status: if timed_out { None } else { status }, timed_out, elapsed: self.started.elapsed() }
+        Outcome {
+            console: self.console(),
+            status: if timed_out { None } else { status },
+            timed_out,
+            elapsed: self.started.elapsed(),
+        }
     }
 }
 
@@ -306,7 +322,10 @@ pub fn missing_in_order<'a>(console: &str, lines: &[&'a str]) -> Option<&'a str>
 
 /// Where a failing test's console log is kept.
 pub fn log_path(log_dir: &Path, test_name: &str) -> PathBuf {
-    let file: String = test_name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    let file: String = test_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .collect();
     log_dir.join(format!("{file}.log"))
 }
 
@@ -324,7 +343,12 @@ mod tests {
 
     #[test]
     fn captures_output_and_exit_status_of_a_process() {
-        let outcome = run("sh", &["-c".into(), "printf 'a\\r\\nb\\n'; exit 3".into()], Duration::from_secs(10)).unwrap();
+        let outcome = run(
+            "sh",
+            &["-c".into(), "printf 'a\\r\\nb\\n'; exit 3".into()],
+            Duration::from_secs(10),
+        )
+        .unwrap();
         assert_eq!(outcome.console, "a\nb\n");
         assert_eq!(outcome.status, Some(3));
         assert!(!outcome.timed_out);
@@ -339,7 +363,8 @@ mod tests {
 
     #[test]
     fn wait_for_and_send_talk_to_the_process() {
-        let mut running = spawn("sh", &["-c".into(), "echo ready; read line; echo got:$line".into()]).unwrap();
+        let mut running =
+            spawn("sh", &["-c".into(), "echo ready; read line; echo got:$line".into()]).unwrap();
         assert!(running.wait_for("ready", Duration::from_secs(10)));
         running.send(b"ping\n").unwrap();
         assert!(running.wait_for("got:ping", Duration::from_secs(10)));
@@ -374,6 +399,9 @@ mod tests {
 
     #[test]
     fn log_names_are_file_safe() {
-        assert_eq!(log_path(Path::new("/l"), "hello on microblaze-v"), PathBuf::from("/l/hello_on_microblaze-v.log"));
+        assert_eq!(
+            log_path(Path::new("/l"), "hello on microblaze-v"),
+            PathBuf::from("/l/hello_on_microblaze-v.log")
+        );
     }
 }

@@ -28,7 +28,8 @@ fn failure(message: impl Into<String>, console: impl Into<String>) -> Failure {
 /// returns its figures, checked for sense by [`figures::ipc_figures`].
 pub fn ipc(board: &Board, image: &Path, timeout: Duration) -> Result<Figures, Failure> {
     let options = RunOptions { args: vec!["ipc-bench".into()], icount: true, ..Default::default() };
-    let outcome = harness::run(board.qemu, &board.qemu_args(image, &options), timeout).map_err(|e| failure(e.to_string(), ""))?;
+    let outcome = harness::run(board.qemu, &board.qemu_args(image, &options), timeout)
+        .map_err(|e| failure(e.to_string(), ""))?;
     let fail = |message: String| failure(message, outcome.console.clone());
     if outcome.timed_out {
         return Err(fail(format!("timed out after {:?}", harness::scaled(timeout))));
@@ -41,8 +42,10 @@ pub fn ipc(board: &Board, image: &Path, timeout: Duration) -> Result<Figures, Fa
 
 /// The address of `name` in the ELF `image`.
 pub fn symbol_address(image: &Path, name: &str) -> Result<u64, String> {
-    let bytes = std::fs::read(image).map_err(|error| format!("cannot read {}: {error}", image.display()))?;
-    let file = object::File::parse(&*bytes).map_err(|error| format!("{} is not an ELF image: {error}", image.display()))?;
+    let bytes = std::fs::read(image)
+        .map_err(|error| format!("cannot read {}: {error}", image.display()))?;
+    let file = object::File::parse(&*bytes)
+        .map_err(|error| format!("{} is not an ELF image: {error}", image.display()))?;
     file.symbols()
         .find(|symbol| symbol.name() == Ok(name))
         .map(|symbol| symbol.address())
@@ -64,9 +67,11 @@ pub fn trace_pc(line: &str) -> Option<u64> {
 pub fn instructions_to_main(board: &Board, image: &Path, app: &str) -> Result<u64, Failure> {
     let main = symbol_address(image, MAIN_SYMBOL).map_err(|message| failure(message, ""))?;
     let options = RunOptions { args: vec![app.to_string()], ..Default::default() };
-    let mut args: Vec<String> = ["-accel", "tcg,one-insn-per-tb=on", "-d", "exec,nochain"].map(String::from).to_vec();
+    let mut args: Vec<String> =
+        ["-accel", "tcg,one-insn-per-tb=on", "-d", "exec,nochain"].map(String::from).to_vec();
     args.extend(board.qemu_args(image, &options));
-    let (running, stderr) = harness::spawn_with_stderr(board.qemu, &args).map_err(|e| failure(e.to_string(), ""))?;
+    let (running, stderr) =
+        harness::spawn_with_stderr(board.qemu, &args).map_err(|e| failure(e.to_string(), ""))?;
     let mut executed = 0u64;
     for line in BufReader::new(stderr).lines() {
         let Ok(line) = line else { break };
@@ -76,7 +81,12 @@ pub fn instructions_to_main(board: &Board, image: &Path, app: &str) -> Result<u6
             None => {}
         }
     }
-    Err(failure(format!("QEMU ended after {executed} instructions without reaching {MAIN_SYMBOL} ({main:#x})"), running.console()))
+    Err(failure(
+        format!(
+            "QEMU ended after {executed} instructions without reaching {MAIN_SYMBOL} ({main:#x})"
+        ),
+        running.console(),
+    ))
 }
 
 /// Figures of one TCP echo run through echo-net under `-icount`.
@@ -86,7 +96,13 @@ pub fn instructions_to_main(board: &Board, image: &Path, app: &str) -> Result<u6
 /// echoed; it depends a little on how the host delivers the frames, so its
 /// budget has more headroom than the exact counts'. `mb_per_s_busy` is
 /// for the history only (see `cargo xtask bench net`).
-pub fn net_echo(board: &Board, image: &Path, bytes: usize, runs: u64, timeout: Duration) -> Result<Vec<Figures>, Failure> {
+pub fn net_echo(
+    board: &Board,
+    image: &Path,
+    bytes: usize,
+    runs: u64,
+    timeout: Duration,
+) -> Result<Vec<Figures>, Failure> {
     let options = RunOptions { args: vec!["echo-net".into()], icount: true, ..Default::default() };
     let (running, ports) = net::boot_forwarded(
         board,
@@ -100,9 +116,13 @@ pub fn net_echo(board: &Board, image: &Path, bytes: usize, runs: u64, timeout: D
     let (echo_port, control_port) = (ports[0], ports[1]);
     let failed = |message: String| failure(message, running.console());
     let stats = |label: &str| -> Result<BTreeMap<String, u64>, Failure> {
-        let line = net::control(control_port, "stats", Duration::from_secs(5)).map_err(|e| failed(format!("{label} stats: {e}")))?;
+        let line = net::control(control_port, "stats", Duration::from_secs(5))
+            .map_err(|e| failed(format!("{label} stats: {e}")))?;
         let stats = net::parse_stats(&line);
-        if ["instructions", "virtual_ns", "idle_ns", "sleeps", "tcp_bytes"].iter().any(|key| !stats.contains_key(*key)) {
+        if ["instructions", "virtual_ns", "idle_ns", "sleeps", "tcp_bytes"]
+            .iter()
+            .any(|key| !stats.contains_key(*key))
+        {
             return Err(failed(format!("{label} stats incomplete: {line}")));
         }
         Ok(stats)
@@ -111,12 +131,22 @@ pub fn net_echo(board: &Board, image: &Path, bytes: usize, runs: u64, timeout: D
     for run in 1..=runs {
         let before = stats("initial")?;
         let data = Random::new(run).bytes(bytes);
-        let echoed = net::tcp_echo(echo_port, &data, harness::scaled(timeout)).map_err(|e| failed(e.to_string()))?;
+        let echoed = net::tcp_echo(echo_port, &data, harness::scaled(timeout))
+            .map_err(|e| failed(e.to_string()))?;
         net::check_echo(&data, &echoed).map_err(failed)?;
         let after = stats("final")?;
-        let difference = |key: &str| after.get(key).copied().unwrap_or(0).saturating_sub(before.get(key).copied().unwrap_or(0));
+        let difference = |key: &str| {
+            after
+                .get(key)
+                .copied()
+                .unwrap_or(0)
+                .saturating_sub(before.get(key).copied().unwrap_or(0))
+        };
         if difference("tcp_bytes") != bytes as u64 {
-            return Err(failed(format!("the guest counted {} TCP bytes echoed, {bytes} were sent", difference("tcp_bytes"))));
+            return Err(failed(format!(
+                "the guest counted {} TCP bytes echoed, {bytes} were sent",
+                difference("tcp_bytes")
+            )));
         }
         let instructions = difference("instructions");
         if instructions == 0 {
@@ -125,7 +155,10 @@ pub fn net_echo(board: &Board, image: &Path, bytes: usize, runs: u64, timeout: D
         let busy_ns = difference("virtual_ns").saturating_sub(difference("idle_ns")).max(1);
         let mb_per_s = |ns: u64| bytes as f64 / 1e6 / (ns as f64 / 1e9);
         let mut figures = Figures::new();
-        figures.insert("net.instructions_per_byte".into(), (instructions as f64 / bytes as f64 * 100.0).round() / 100.0);
+        figures.insert(
+            "net.instructions_per_byte".into(),
+            (instructions as f64 / bytes as f64 * 100.0).round() / 100.0,
+        );
         figures.insert("net.mb_per_s_busy".into(), (mb_per_s(busy_ns) * 100.0).round() / 100.0);
         for key in ["instructions", "virtual_ns", "idle_ns", "sleeps", "rx_frames", "tx_frames"] {
             figures.insert(format!("net.{key}"), difference(key) as f64);

@@ -57,7 +57,8 @@ pub fn boot_forwarded(
     for _ in 0..5 {
         let mut ports: Vec<u16> = Vec::new();
         while ports.len() < guest_ports.len() {
-            let port = free_port().map_err(|e| (format!("no free host port: {e}"), String::new()))?;
+            let port =
+                free_port().map_err(|e| (format!("no free host port: {e}"), String::new()))?;
             if !ports.contains(&port) {
                 ports.push(port);
             }
@@ -67,7 +68,8 @@ pub fn boot_forwarded(
             options.tcp_forwards.push((*host, *guest));
             options.udp_forwards.push((*host, *guest));
         }
-        let running = harness::spawn(board.qemu, &board.qemu_args(image, &options)).map_err(|e| (e.to_string(), String::new()))?;
+        let running = harness::spawn(board.qemu, &board.qemu_args(image, &options))
+            .map_err(|e| (e.to_string(), String::new()))?;
         if running.wait_for(ready, wait) {
             return Ok((running, ports));
         }
@@ -159,7 +161,12 @@ pub fn is_reconnectable(error: &io::Error) -> bool {
 /// after a refused or reset connection, or one closed before anything was
 /// echoed, up to `attempts` times in all and within `timeout`. Only a
 /// complete echo on one connection counts.
-pub fn tcp_echo_reconnecting(port: u16, data: &[u8], timeout: Duration, attempts: u32) -> io::Result<Vec<u8>> {
+pub fn tcp_echo_reconnecting(
+    port: u16,
+    data: &[u8],
+    timeout: Duration,
+    attempts: u32,
+) -> io::Result<Vec<u8>> {
     let deadline = Instant::now() + timeout;
     let mut attempt = 1;
     loop {
@@ -182,7 +189,13 @@ pub fn tcp_echo_reconnecting(port: u16, data: &[u8], timeout: Duration, attempts
 
 /// Runs `clients` TCP echo clients at once, each with `bytes` random bytes
 /// (seeded from `seed` and its index); checks every byte came back.
-pub fn tcp_echo_concurrently(port: u16, clients: usize, bytes: usize, seed: u64, timeout: Duration) -> Result<(), String> {
+pub fn tcp_echo_concurrently(
+    port: u16,
+    clients: usize,
+    bytes: usize,
+    seed: u64,
+    timeout: Duration,
+) -> Result<(), String> {
     tcp_echo_concurrently_reconnecting(port, clients, bytes, seed, timeout, 1)
 }
 
@@ -203,8 +216,8 @@ pub fn tcp_echo_concurrently_reconnecting(
         .map(|index| {
             let data = Random::new(seed + index as u64).bytes(bytes);
             thread::spawn(move || {
-                let echoed =
-                    tcp_echo_reconnecting(port, &data, timeout, attempts).map_err(|e| format!("client {index}: {e}"))?;
+                let echoed = tcp_echo_reconnecting(port, &data, timeout, attempts)
+                    .map_err(|e| format!("client {index}: {e}"))?;
                 check_echo(&data, &echoed).map_err(|e| format!("client {index}: {e}"))
             })
         })
@@ -275,10 +288,15 @@ pub const UDP_ATTEMPTS: u32 = 10;
 /// earlier retried datagram) is counted and skipped. Every loop is bounded,
 /// and once all echoes are in, late replies are collected for 200 ms, so
 /// that `sent` and `replies` can be compared with the guest's counters.
-pub fn udp_echo_lengths(port: u16, lengths: impl IntoIterator<Item = usize>, seed: u64) -> Result<UdpExchange, String> {
+pub fn udp_echo_lengths(
+    port: u16,
+    lengths: impl IntoIterator<Item = usize>,
+    seed: u64,
+) -> Result<UdpExchange, String> {
     // The echo comes back within milliseconds; a short wait keeps a lossy
     // echo's retries within the case's time limit, so the counts can tell.
-    let socket = udp_client(port, harness::scaled(Duration::from_millis(250))).map_err(|e| e.to_string())?;
+    let socket =
+        udp_client(port, harness::scaled(Duration::from_millis(250))).map_err(|e| e.to_string())?;
     let mut random = Random::new(seed);
     let mut exchange = UdpExchange::default();
     let mut buffer = vec![0u8; 65536];
@@ -295,12 +313,20 @@ pub fn udp_echo_lengths(port: u16, lengths: impl IntoIterator<Item = usize>, see
                     Ok(count) => {
                         exchange.replies += 1;
                         if count == payload.len() {
-                            check_echo(&payload, &buffer[..count]).map_err(|e| format!("{length}-byte datagram: {e}"))?;
+                            check_echo(&payload, &buffer[..count])
+                                .map_err(|e| format!("{length}-byte datagram: {e}"))?;
                             echoed = true;
                             break;
                         }
                     }
-                    Err(error) if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => break,
+                    Err(error)
+                        if matches!(
+                            error.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                        ) =>
+                    {
+                        break;
+                    }
                     Err(error) => return Err(format!("{length}-byte datagram: {error}")),
                 }
             }
@@ -309,7 +335,9 @@ pub fn udp_echo_lengths(port: u16, lengths: impl IntoIterator<Item = usize>, see
             }
         }
         if !echoed {
-            return Err(format!("{length}-byte datagram: no echo after {UDP_ATTEMPTS} attempts ({exchange:?})"));
+            return Err(format!(
+                "{length}-byte datagram: no echo after {UDP_ATTEMPTS} attempts ({exchange:?})"
+            ));
         }
         exchange.echoed += 1;
     }
@@ -343,8 +371,9 @@ pub fn udp_flood(port: u16, count: usize, seed: u64) -> io::Result<()> {
 pub fn tcp_garbage(port: u16, count: usize, seed: u64) -> io::Result<()> {
     let mut random = Random::new(seed);
     for index in 0..count {
-        let mut stream = connect_patiently(port, Duration::from_secs(30))
-            .map_err(|error| io::Error::new(error.kind(), format!("connection {index}: {error}")))?;
+        let mut stream = connect_patiently(port, Duration::from_secs(30)).map_err(|error| {
+            io::Error::new(error.kind(), format!("connection {index}: {error}"))
+        })?;
         let length = random.between(1, 20_000);
         let garbage = random.bytes(length);
         let _ = stream.write_all(&garbage);
@@ -364,7 +393,8 @@ fn connect_patiently(port: u16, patience: Duration) -> io::Result<TcpStream> {
     loop {
         match TcpStream::connect_timeout(&local(port), Duration::from_secs(5)) {
             Err(error)
-                if (is_reconnectable(&error) || error.kind() == io::ErrorKind::TimedOut) && Instant::now() < deadline =>
+                if (is_reconnectable(&error) || error.kind() == io::ErrorKind::TimedOut)
+                    && Instant::now() < deadline =>
             {
                 thread::sleep(Duration::from_millis(200));
             }
@@ -417,12 +447,22 @@ mod tests {
         std::process::Command::new("chmod").arg("+x").arg(&script).status().unwrap();
         let qemu: &'static str = Box::leak(script.display().to_string().into_boxed_str());
         let board = Board { qemu, ..*crate::boards::find("realview-pbx-a9").unwrap() };
-        let (running, ports) =
-            boot_forwarded(&board, Path::new("image"), &RunOptions::default(), &[7, 8], "ready", Duration::from_secs(10))
-                .unwrap();
+        let (running, ports) = boot_forwarded(
+            &board,
+            Path::new("image"),
+            &RunOptions::default(),
+            &[7, 8],
+            "ready",
+            Duration::from_secs(10),
+        )
+        .unwrap();
         assert_eq!(ports.len(), 2);
         assert_ne!(ports[0], ports[1]);
-        assert!(running.console().contains(&format!("hostfwd=tcp:127.0.0.1:{}-:7", ports[0])), "{}", running.console());
+        assert!(
+            running.console().contains(&format!("hostfwd=tcp:127.0.0.1:{}-:7", ports[0])),
+            "{}",
+            running.console()
+        );
         assert_eq!(std::fs::read_to_string(&tries).unwrap().lines().count(), 2);
         drop(running);
         let _ = std::fs::remove_dir_all(&dir);
@@ -499,7 +539,10 @@ mod tests {
                 let _ = udp.send_to(&buffer[..count], from);
             }
         });
-        assert_eq!(udp_echo_lengths(udp_port, [1, 700, 1400], 3), Ok(UdpExchange { echoed: 3, sent: 3, replies: 3 }));
+        assert_eq!(
+            udp_echo_lengths(udp_port, [1, 700, 1400], 3),
+            Ok(UdpExchange { echoed: 3, sent: 3, replies: 3 })
+        );
     }
 
     #[test]

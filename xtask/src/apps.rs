@@ -36,7 +36,10 @@ pub fn all() -> Vec<App> {
         let manifest = entry.path().join("Cargo.toml");
         let Ok(text) = fs::read_to_string(&manifest) else { continue };
         let features = feature_names(&text);
-        let boards = boards::BOARDS.iter().filter(|board| features.iter().any(|f| f == board.name)).collect();
+        let boards = boards::BOARDS
+            .iter()
+            .filter(|board| features.iter().any(|f| f == board.name))
+            .collect();
         apps.push(App { name: entry.file_name().to_string_lossy().into_owned(), boards });
     }
     apps.sort_by(|a, b| a.name.cmp(&b.name));
@@ -68,7 +71,11 @@ pub fn resolve(board: &str, app: &str) -> Result<(&'static Board, App), String> 
     };
     if !found.boards.contains(&board) {
         let supported: Vec<&str> = found.boards.iter().map(|b| b.name).collect();
-        return Err(format!("app `{app}` does not support board `{}`; it supports: {}", board.name, supported.join(", ")));
+        return Err(format!(
+            "app `{app}` does not support board `{}`; it supports: {}",
+            board.name,
+            supported.join(", ")
+        ));
     }
     Ok((board, found))
 }

@@ -31,7 +31,9 @@ fn target_env(target: &str) -> String {
 
 /// The target directory the workspace builds into.
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
 /// Builds `app` for `board`; returns the ELF path.
@@ -43,7 +45,16 @@ pub fn build(board: &'static Board, app: &str, release: bool) -> Result<PathBuf,
     clean_cargo(&mut command);
     command
         .current_dir(&root)
-        .args(["build", "--quiet", "--package", app, "--target", board.target, "--features", board.name])
+        .args([
+            "build",
+            "--quiet",
+            "--package",
+            app,
+            "--target",
+            board.target,
+            "--features",
+            board.name,
+        ])
         .env(
             format!("{}_RUSTFLAGS", target_env(board.target)),
             format!("-C link-arg=-L{} -C link-arg=-T{}", linker.display(), board.linker_script),
@@ -100,7 +111,10 @@ pub fn run_command(
         options.udp_forwards.push((port, 7));
     }
     let qemu_args = board.qemu_args(&image, &options);
-    eprintln!("booting {} on {} (QEMU {}; exit with the image or Ctrl-C)", app.name, board.name, board.machine);
+    eprintln!(
+        "booting {} on {} (QEMU {}; exit with the image or Ctrl-C)",
+        app.name, board.name, board.machine
+    );
     let status = Command::new(board.qemu)
         .args(&qemu_args)
         .stdin(Stdio::inherit())
@@ -137,7 +151,10 @@ mod tests {
 
     #[test]
     fn target_env_names_follow_cargo() {
-        assert_eq!(target_env("riscv32imac-unknown-none-elf"), "CARGO_TARGET_RISCV32IMAC_UNKNOWN_NONE_ELF");
+        assert_eq!(
+            target_env("riscv32imac-unknown-none-elf"),
+            "CARGO_TARGET_RISCV32IMAC_UNKNOWN_NONE_ELF"
+        );
         assert_eq!(target_env("armv7a-none-eabi"), "CARGO_TARGET_ARMV7A_NONE_EABI");
     }
 }

@@ -146,7 +146,8 @@ fn board_names() -> clap::builder::PossibleValuesParser {
 /// The apps in `apps/`, listed by `--help` and checked by clap.
 fn app_names() -> clap::builder::PossibleValuesParser {
     // clap keeps the names for the life of the process.
-    let names = apps::all().into_iter().map(|app| -> &'static str { Box::leak(app.name.into_boxed_str()) });
+    let names =
+        apps::all().into_iter().map(|app| -> &'static str { Box::leak(app.name.into_boxed_str()) });
     clap::builder::PossibleValuesParser::new(names)
 }
 
@@ -158,10 +159,16 @@ fn main() -> ExitCode {
         Command::Run { board, app, release, icount, forward, args } => {
             build::run_command(&board, &app, release, icount, forward, &args)
         }
-        Command::Test { filter, qemu_only, host_only } => test::run(filter.as_deref(), qemu_only, host_only),
-        Command::Size { board, app, all, release } => size::run(board.as_deref(), app.as_deref(), all, release),
+        Command::Test { filter, qemu_only, host_only } => {
+            test::run(filter.as_deref(), qemu_only, host_only)
+        }
+        Command::Size { board, app, all, release } => {
+            size::run(board.as_deref(), app.as_deref(), all, release)
+        }
         Command::Gdb { board, app } => build::gdb_command(&board, &app),
-        Command::Bench { which, board, no_record } => bench::run(which, board.as_deref(), !no_record),
+        Command::Bench { which, board, no_record } => {
+            bench::run(which, board.as_deref(), !no_record)
+        }
         Command::Flash { board, app, dry_run, openocd_config, jtag_target } => {
             flash::run(&flash::FlashOptions { board, app, dry_run, openocd_config, jtag_target })
         }

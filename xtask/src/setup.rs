@@ -39,7 +39,10 @@ impl Toolchain {
                 .env("RUSTC", "/usr/bin/rustc")
                 .env("RUSTC_BOOTSTRAP", "1")
                 .env(linker, DEBIAN_LLD)
-                .args(["-Zbuild-std=core,compiler_builtins", "-Zbuild-std-features=compiler-builtins-mem"]);
+                .args([
+                    "-Zbuild-std=core,compiler_builtins",
+                    "-Zbuild-std-features=compiler-builtins-mem",
+                ]);
         }
     }
 }
@@ -63,7 +66,10 @@ pub fn toolchain_for(board: &Board) -> Result<Toolchain, String> {
     if installed_targets().iter().any(|target| target == board.target) {
         return Ok(Toolchain::Rustup);
     }
-    if Path::new("/usr/bin/rustc").exists() && Path::new("/usr/bin/cargo").exists() && which(DEBIAN_LLD) {
+    if Path::new("/usr/bin/rustc").exists()
+        && Path::new("/usr/bin/cargo").exists()
+        && which(DEBIAN_LLD)
+    {
         return Ok(Toolchain::DebianBuildStd);
     }
     Err(format!(
@@ -83,12 +89,16 @@ pub fn require_program(program: &str, package: &str) -> Result<(), String> {
     if which(program) {
         Ok(())
     } else {
-        Err(format!("{program} is not installed; run `cargo xtask setup` (or `apt-get install {package}`)"))
+        Err(format!(
+            "{program} is not installed; run `cargo xtask setup` (or `apt-get install {package}`)"
+        ))
     }
 }
 
 fn qemu_has_machine(board: &Board) -> bool {
-    quiet(board.qemu, &["-M", "help"]).is_some_and(|text| text.lines().any(|line| line.split_whitespace().next() == Some(board.machine)))
+    quiet(board.qemu, &["-M", "help"]).is_some_and(|text| {
+        text.lines().any(|line| line.split_whitespace().next() == Some(board.machine))
+    })
 }
 
 /// Fails with an install hint unless QEMU can emulate `board`.
@@ -110,7 +120,9 @@ fn is_root() -> bool {
 
 fn debian_codename() -> Option<String> {
     let release = std::fs::read_to_string("/etc/os-release").ok()?;
-    release.lines().find_map(|line| line.strip_prefix("VERSION_CODENAME=").map(|name| name.trim_matches('"').to_string()))
+    release.lines().find_map(|line| {
+        line.strip_prefix("VERSION_CODENAME=").map(|name| name.trim_matches('"').to_string())
+    })
 }
 
 /// Runs a step, printing it first; without root, prints the command instead.
@@ -135,20 +147,25 @@ fn write_backports_source() -> Result<(), String> {
     let existing = std::fs::read_dir("/etc/apt/sources.list.d")
         .map(|entries| {
             entries.flatten().any(|entry| {
-                std::fs::read_to_string(entry.path()).is_ok_and(|text| text.contains("bookworm-backports"))
+                std::fs::read_to_string(entry.path())
+                    .is_ok_and(|text| text.contains("bookworm-backports"))
             })
         })
         .unwrap_or(false)
-        || std::fs::read_to_string("/etc/apt/sources.list").is_ok_and(|text| text.contains("bookworm-backports"));
+        || std::fs::read_to_string("/etc/apt/sources.list")
+            .is_ok_and(|text| text.contains("bookworm-backports"));
     if existing {
         return Ok(());
     }
     if !is_root() {
-        return Err(format!("adding bookworm-backports needs root; as root, create {BACKPORTS_SOURCE}"));
+        return Err(format!(
+            "adding bookworm-backports needs root; as root, create {BACKPORTS_SOURCE}"
+        ));
     }
     println!("setup: adding the bookworm-backports suite ({BACKPORTS_SOURCE})");
     let source = "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n";
-    std::fs::write(BACKPORTS_SOURCE, source).map_err(|error| format!("cannot write {BACKPORTS_SOURCE}: {error}"))
+    std::fs::write(BACKPORTS_SOURCE, source)
+        .map_err(|error| format!("cannot write {BACKPORTS_SOURCE}: {error}"))
 }
 
 /// Whether everything `setup` installs is present.
@@ -169,24 +186,51 @@ pub fn ensure() -> Result<(), String> {
 /// `cargo xtask setup`.
 pub fn run() -> Result<ExitCode, String> {
     // 1. Rust targets.
-    let missing: Vec<&str> =
-        BOARDS.iter().map(|board| board.target).filter(|target| !installed_targets().iter().any(|t| t == target)).collect();
+    let missing: Vec<&str> = BOARDS
+        .iter()
+        .map(|board| board.target)
+        .filter(|target| !installed_targets().iter().any(|t| t == target))
+        .collect();
     if missing.is_empty() {
         println!("setup: rust targets present");
     } else {
         println!("setup: adding rust targets: rustup target add {}", missing.join(" "));
-        let added = Command::new("rustup").arg("target").arg("add").args(&missing).status().is_ok_and(|s| s.success());
+        let added = Command::new("rustup")
+            .arg("target")
+            .arg("add")
+            .args(&missing)
+            .status()
+            .is_ok_and(|s| s.success());
         if !added {
-            println!("setup: rustup could not add the targets; installing Debian's rustc-web with build-std");
+            println!(
+                "setup: rustup could not add the targets; installing Debian's rustc-web with build-std"
+            );
             step("apt index", "apt-get", &["update", "-q"])?;
-            step("Debian rust toolchain", "apt-get", &["install", "-y", "-q", "-t", "bookworm-updates", "rustc-web", "cargo-web", "rust-web-src", "lld-22"])?;
+            step(
+                "Debian rust toolchain",
+                "apt-get",
+                &[
+                    "install",
+                    "-y",
+                    "-q",
+                    "-t",
+                    "bookworm-updates",
+                    "rustc-web",
+                    "cargo-web",
+                    "rust-web-src",
+                    "lld-22",
+                ],
+            )?;
         }
     }
     // 2. QEMU with both machines, and gdb-multiarch.
     let qemu_ok = BOARDS.iter().all(|board| require_qemu(board).is_ok());
     let gdb_ok = which("gdb-multiarch");
     if qemu_ok && gdb_ok {
-        println!("setup: QEMU with {} and gdb-multiarch present", BOARDS.iter().map(|b| b.machine).collect::<Vec<_>>().join(", "));
+        println!(
+            "setup: QEMU with {} and gdb-multiarch present",
+            BOARDS.iter().map(|b| b.machine).collect::<Vec<_>>().join(", ")
+        );
     } else {
         let bookworm = debian_codename().as_deref() == Some("bookworm");
         if bookworm {

@@ -25,14 +25,19 @@ pub struct Sizes {
 impl Sizes {
     /// One row of the size table.
     pub fn row(&self, board: &str, app: &str) -> String {
-        format!("{board:<16} {app:<12} {:>8} {:>8} {:>8} {:>8}", self.text, self.data, self.bss, self.stack)
+        format!(
+            "{board:<16} {app:<12} {:>8} {:>8} {:>8} {:>8}",
+            self.text, self.data, self.bss, self.stack
+        )
     }
 }
 
 /// Reads an ELF image's allocated sections.
 pub fn measure(image: &std::path::Path) -> Result<Sizes, String> {
-    let bytes = std::fs::read(image).map_err(|error| format!("cannot read {}: {error}", image.display()))?;
-    let file = object::File::parse(&*bytes).map_err(|error| format!("{} is not an ELF image: {error}", image.display()))?;
+    let bytes = std::fs::read(image)
+        .map_err(|error| format!("cannot read {}: {error}", image.display()))?;
+    let file = object::File::parse(&*bytes)
+        .map_err(|error| format!("{} is not an ELF image: {error}", image.display()))?;
     let mut sizes = Sizes::default();
     for section in file.sections() {
         let allocated = match section.flags() {
@@ -45,7 +50,9 @@ pub fn measure(image: &std::path::Path) -> Result<Sizes, String> {
         let name = section.name().unwrap_or("");
         match section.kind() {
             _ if name == ".stack" => sizes.stack += section.size(),
-            SectionKind::UninitializedData | SectionKind::UninitializedTls => sizes.bss += section.size(),
+            SectionKind::UninitializedData | SectionKind::UninitializedTls => {
+                sizes.bss += section.size()
+            }
             SectionKind::Data | SectionKind::Tls => sizes.data += section.size(),
             _ => sizes.text += section.size(),
         }
@@ -54,7 +61,12 @@ pub fn measure(image: &std::path::Path) -> Result<Sizes, String> {
 }
 
 /// `cargo xtask size`.
-pub fn run(board: Option<&str>, app: Option<&str>, all: bool, release: bool) -> Result<ExitCode, String> {
+pub fn run(
+    board: Option<&str>,
+    app: Option<&str>,
+    all: bool,
+    release: bool,
+) -> Result<ExitCode, String> {
     let boards: Vec<&str> = match board {
         Some(board) => vec![ferrode_tests::boards::find(board)?.name],
         None => ferrode_tests::boards::names(),

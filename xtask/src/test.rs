@@ -1,9 +1,9 @@
 //! `cargo xtask test`: host unit tests, then every QEMU case.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::io::Read;
 use std::os::unix::process::CommandExt as _;
+use std::path::PathBuf;
 use std::process::{Command, ExitCode, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -32,8 +32,12 @@ const LINT_LIMIT: Duration = Duration::from_secs(20 * 60);
 /// does not get the terminal's Ctrl-C: an interrupted `cargo xtask test`
 /// leaves it to finish in the background.)
 fn output_within(command: &mut Command, limit: Duration) -> std::io::Result<Option<Output>> {
-    let mut child =
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0).spawn()?;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()?;
     let drain = |pipe: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
             let mut bytes = Vec::new();
@@ -52,7 +56,8 @@ fn output_within(command: &mut Command, limit: Duration) -> std::io::Result<Opti
         }
         if Instant::now() >= deadline {
             // The whole group: cargo and the test binaries it started.
-            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
+            let _ =
+                Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
             let _ = child.kill();
             let _ = child.wait();
             break None;
@@ -115,7 +120,11 @@ fn host_tests(tally: &mut Tally) {
             return;
         }
     };
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     let (passed, failed) = parse_cargo_results(&text);
     tally.passed += passed;
     tally.failed += failed;
@@ -129,7 +138,10 @@ fn host_tests(tally: &mut Tally) {
             tally.failed += 1;
         }
         println!("host: FAILED, {passed} passed, {failed} failed (log: {})", log.display());
-        let failures: Vec<&str> = text.lines().filter(|line| line.starts_with("test ") && line.ends_with("FAILED")).collect();
+        let failures: Vec<&str> = text
+            .lines()
+            .filter(|line| line.starts_with("test ") && line.ends_with("FAILED"))
+            .collect();
         for line in failures.iter().take(20) {
             println!("    | {line}");
         }
@@ -161,10 +173,17 @@ fn format_check(tally: &mut Tally) {
             let files: Vec<String> = stdout
                 .lines()
                 .filter(|line| !line.trim().is_empty())
-                .map(|line| std::path::Path::new(line).strip_prefix(&root).map_or(line.to_string(), |path| path.display().to_string()))
+                .map(|line| {
+                    std::path::Path::new(line)
+                        .strip_prefix(&root)
+                        .map_or(line.to_string(), |path| path.display().to_string())
+                })
                 .collect();
             if files.is_empty() {
-                println!("fmt: cargo fmt --check ... FAILED: {}", String::from_utf8_lossy(&output.stderr).trim());
+                println!(
+                    "fmt: cargo fmt --check ... FAILED: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                );
             } else {
                 println!(
                     "fmt: cargo fmt --check ... FAILED: {} files are not formatted; `cargo fmt --all` reformats them",
@@ -180,7 +199,9 @@ fn format_check(tally: &mut Tally) {
         }
         Err(error) => {
             tally.failed += 1;
-            println!("fmt: cargo fmt --check ... FAILED: cannot run cargo fmt: {error} (rust-toolchain.toml lists rustfmt)");
+            println!(
+                "fmt: cargo fmt --check ... FAILED: cannot run cargo fmt: {error} (rust-toolchain.toml lists rustfmt)"
+            );
         }
     }
 }
@@ -190,9 +211,15 @@ fn format_check(tally: &mut Tally) {
 /// firmware crates only build for their targets), and rustdoc.
 fn lints(tally: &mut Tally) {
     let root = workspace_root();
-    let clippy_here = Command::new("cargo").args(["clippy", "--version"]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    let clippy_here = Command::new("cargo")
+        .args(["clippy", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
     if !clippy_here.is_ok_and(|status| status.success()) {
-        println!("lint: FAILED: cargo clippy is not installed (rust-toolchain.toml lists it; run `rustup component add clippy`)");
+        println!(
+            "lint: FAILED: cargo clippy is not installed (rust-toolchain.toml lists it; run `rustup component add clippy`)"
+        );
         tally.failed += 1;
         return;
     }
@@ -210,7 +237,15 @@ fn lints(tally: &mut Tally) {
         }
         let mut command = Command::new("cargo");
         build::clean_cargo(&mut command);
-        command.args(["clippy", "--color", "never", "--target", board.target, "--features", board.name]);
+        command.args([
+            "clippy",
+            "--color",
+            "never",
+            "--target",
+            board.target,
+            "--features",
+            board.name,
+        ]);
         for app in apps::all().into_iter().filter(|app| app.boards.contains(&board)) {
             command.args(["--package", &app.name]);
         }
@@ -227,7 +262,10 @@ fn lints(tally: &mut Tally) {
         match output {
             Ok(None) => {
                 tally.failed += 1;
-                println!("lint: {name} ... FAILED: still running after {} min, killed", harness::scaled(LINT_LIMIT).as_secs() / 60);
+                println!(
+                    "lint: {name} ... FAILED: still running after {} min, killed",
+                    harness::scaled(LINT_LIMIT).as_secs() / 60
+                );
             }
             Ok(Some(output)) if output.status.success() => {
                 tally.passed += 1;
@@ -286,7 +324,10 @@ fn planned_runs() -> Vec<cases::Run> {
         // for the life of the command.
         let name: &'static str = Box::leak(app.name.into_boxed_str());
         for board in app.boards {
-            runs.push(cases::Run { case: cases::boot_to_main(board, name), profile: Profile::Release });
+            runs.push(cases::Run {
+                case: cases::boot_to_main(board, name),
+                profile: Profile::Release,
+            });
         }
     }
     runs
@@ -294,7 +335,9 @@ fn planned_runs() -> Vec<cases::Run> {
 
 /// The (app, board) pairs whose release image no case checks beyond the
 /// boot-to-main measurement every image gets.
-fn release_images_without_a_case<'a>(runs: impl Iterator<Item = &'a cases::Run> + Clone) -> Vec<String> {
+fn release_images_without_a_case<'a>(
+    runs: impl Iterator<Item = &'a cases::Run> + Clone,
+) -> Vec<String> {
     let mut missing = Vec::new();
     for app in apps::all() {
         for board in &app.boards {
@@ -317,12 +360,17 @@ fn release_images_without_a_case<'a>(runs: impl Iterator<Item = &'a cases::Run> 
 fn qemu(filter: Option<&str>, tally: &mut Tally, measured: &mut BTreeMap<String, f64>) {
     let all_runs = planned_runs();
     let names: Vec<String> = all_runs.iter().map(cases::Run::name).collect();
-    let runs: Vec<(String, cases::Run)> =
-        names.into_iter().zip(all_runs).filter(|(name, _)| filter.is_none_or(|f| name.contains(f))).collect();
+    let runs: Vec<(String, cases::Run)> = names
+        .into_iter()
+        .zip(all_runs)
+        .filter(|(name, _)| filter.is_none_or(|f| name.contains(f)))
+        .collect();
     if let Some(filter) = filter
         && runs.is_empty()
     {
-        println!("qemu: FAILED: no case matches the filter {filter:?} (names look like `hello on microblaze-v [release]`)");
+        println!(
+            "qemu: FAILED: no case matches the filter {filter:?} (names look like `hello on microblaze-v [release]`)"
+        );
         tally.failed += 1;
         return;
     }
@@ -330,7 +378,9 @@ fn qemu(filter: Option<&str>, tally: &mut Tally, measured: &mut BTreeMap<String,
         let missing = release_images_without_a_case(runs.iter().map(|(_, run)| run));
         if missing.is_empty() {
             tally.passed += 1;
-            println!("qemu: every app's release image has a case on every board it supports ... ok");
+            println!(
+                "qemu: every app's release image has a case on every board it supports ... ok"
+            );
         } else {
             tally.failed += 1;
             println!(
@@ -346,7 +396,10 @@ fn qemu(filter: Option<&str>, tally: &mut Tally, measured: &mut BTreeMap<String,
         let case = &run.case;
         let prefix = format!("qemu: {name} ...");
         if Instant::now() >= deadline {
-            println!("{prefix} FAILED: not run, the QEMU cases' time limit of {} min passed", QEMU_PHASE_LIMIT.as_secs() / 60);
+            println!(
+                "{prefix} FAILED: not run, the QEMU cases' time limit of {} min passed",
+                QEMU_PHASE_LIMIT.as_secs() / 60
+            );
             tally.failed += 1;
             continue;
         }
@@ -359,10 +412,21 @@ fn qemu(filter: Option<&str>, tally: &mut Tally, measured: &mut BTreeMap<String,
             .entry((case.board.name, case.app, run.profile))
             .or_insert_with(|| {
                 let started = Instant::now();
-                println!("build: {} for {} [{}] ...", case.app, case.board.name, run.profile.name());
+                println!(
+                    "build: {} for {} [{}] ...",
+                    case.app,
+                    case.board.name,
+                    run.profile.name()
+                );
                 let built = build::build(case.board, case.app, run.profile == Profile::Release);
                 if built.is_ok() {
-                    println!("build: {} for {} [{}] ... done ({:.1}s)", case.app, case.board.name, run.profile.name(), started.elapsed().as_secs_f64());
+                    println!(
+                        "build: {} for {} [{}] ... done ({:.1}s)",
+                        case.app,
+                        case.board.name,
+                        run.profile.name(),
+                        started.elapsed().as_secs_f64()
+                    );
                 }
                 built
             })
@@ -375,9 +439,17 @@ fn qemu(filter: Option<&str>, tally: &mut Tally, measured: &mut BTreeMap<String,
         match result {
             Ok(passed) => {
                 tally.passed += 1;
-                let figures: Vec<String> =
-                    passed.figures.iter().filter(|(key, _)| figures::is_budgeted(&format!("{}.{key}", case.board.name))).map(|(key, value)| format!("{key} {}", figures::number(*value))).collect();
-                let shown = if figures.is_empty() { String::new() } else { format!(": {}", figures.join(", ")) };
+                let figures: Vec<String> = passed
+                    .figures
+                    .iter()
+                    .filter(|(key, _)| figures::is_budgeted(&format!("{}.{key}", case.board.name)))
+                    .map(|(key, value)| format!("{key} {}", figures::number(*value)))
+                    .collect();
+                let shown = if figures.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", figures.join(", "))
+                };
                 println!("{prefix} ok ({:.1}s){shown}", started.elapsed().as_secs_f64());
                 // Budgets are for what ships: debug runs' figures are shown only.
                 if run.profile == Profile::Release {
@@ -408,7 +480,9 @@ fn qemu(filter: Option<&str>, tally: &mut Tally, measured: &mut BTreeMap<String,
         let Ok(image) = image else { continue };
         match size::measure(image) {
             Ok(sizes) => {
-                for (part, bytes) in [("text", sizes.text), ("data", sizes.data), ("bss", sizes.bss)] {
+                for (part, bytes) in
+                    [("text", sizes.text), ("data", sizes.data), ("bss", sizes.bss)]
+                {
                     measured.insert(format!("{board}.size.{app}.{part}"), bytes as f64);
                 }
             }
@@ -423,7 +497,10 @@ fn qemu(filter: Option<&str>, tally: &mut Tally, measured: &mut BTreeMap<String,
 /// Checks the measured figures against the budget file, one test each.
 fn budgets(measured: &BTreeMap<String, f64>, complete: bool, tally: &mut Tally) {
     let path = workspace_root().join(figures::BUDGET_FILE);
-    let budgets = match std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display())).and_then(|text| figures::Budgets::parse(&text)) {
+    let budgets = match std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        .and_then(|text| figures::Budgets::parse(&text))
+    {
         Ok(budgets) => budgets,
         Err(message) => {
             tally.failed += 1;
@@ -469,10 +546,18 @@ mod tests {
     #[test]
     fn an_app_checked_only_by_its_boot_measurement_is_reported() {
         let mbv = ferrode_tests::boards::find("microblaze-v").unwrap();
-        let runs = [cases::Run { case: cases::boot_to_main(mbv, "hello"), profile: Profile::Release }];
-        assert!(release_images_without_a_case(runs.iter()).contains(&"hello on microblaze-v".to_string()));
+        let runs =
+            [cases::Run { case: cases::boot_to_main(mbv, "hello"), profile: Profile::Release }];
+        assert!(
+            release_images_without_a_case(runs.iter())
+                .contains(&"hello on microblaze-v".to_string())
+        );
         let all = planned_runs();
-        assert_eq!(release_images_without_a_case(all.iter()), Vec::<String>::new(), "apps without a QEMU case");
+        assert_eq!(
+            release_images_without_a_case(all.iter()),
+            Vec::<String>::new(),
+            "apps without a QEMU case"
+        );
     }
 
     #[test]

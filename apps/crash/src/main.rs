@@ -47,8 +47,8 @@ fn main() -> u32 {
 mod overflow {
     use core::hint::black_box;
 
-    use ferrode_board::kernel::{self, ConstStaticCell, MIN_STACK, Quota, kernel};
     use ferrode_board::kernel::ipc::Utcb;
+    use ferrode_board::kernel::{self, ConstStaticCell, MIN_STACK, Quota, kernel};
     use ferrode_board::{exit_code, println};
 
     /// The thread's stack is the top quarter: the rest takes what the
@@ -58,7 +58,9 @@ mod overflow {
     static UTCB: ConstStaticCell<Utcb> = ConstStaticCell::new(Utcb::new());
 
     pub fn run() -> u32 {
-        let (Some(memory), Some(utcb)) = (MEMORY.try_take(), UTCB.try_take()) else { return exit_code::FAILURE };
+        let (Some(memory), Some(utcb)) = (MEMORY.try_take(), UTCB.try_take()) else {
+            return exit_code::FAILURE;
+        };
         let stack = &mut memory[3 * MIN_STACK..];
         // Recurse until just past the bottom of the stack (through the
         // guard, into the padding below it).

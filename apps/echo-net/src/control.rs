@@ -59,7 +59,11 @@ pub struct Control {
 
 impl Control {
     /// Binds the control socket to `port`.
-    pub fn new<'a>(sockets: &mut SocketSet<'a>, buffers: &'a mut ControlBuffers, port: u16) -> Self {
+    pub fn new<'a>(
+        sockets: &mut SocketSet<'a>,
+        buffers: &'a mut ControlBuffers,
+        port: u16,
+    ) -> Self {
         let ControlBuffers { receive_metadata, receive, transmit_metadata, transmit } = buffers;
         let mut socket = udp::Socket::new(
             udp::PacketBuffer::new(&mut receive_metadata[..], &mut receive[..]),
@@ -117,6 +121,7 @@ impl Control {
             counters.tx_errors
         );
         // A full transmit buffer drops the reply; the client asks again.
-        let _ = sockets.get_mut::<udp::Socket<'_>>(self.socket).send_slice(line.as_bytes(), requester);
+        let _ =
+            sockets.get_mut::<udp::Socket<'_>>(self.socket).send_slice(line.as_bytes(), requester);
     }
 }

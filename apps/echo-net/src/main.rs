@@ -32,7 +32,8 @@ const SOCKET_COUNT: usize = echo::TCP_SOCKETS + 2;
 static SOCKETS: ConstStaticCell<[SocketStorage<'static>; SOCKET_COUNT]> =
     ConstStaticCell::new([const { SocketStorage::EMPTY }; SOCKET_COUNT]);
 static ECHO_BUFFERS: ConstStaticCell<EchoBuffers> = ConstStaticCell::new(EchoBuffers::new());
-static CONTROL_BUFFERS: ConstStaticCell<ControlBuffers> = ConstStaticCell::new(ControlBuffers::new());
+static CONTROL_BUFFERS: ConstStaticCell<ControlBuffers> =
+    ConstStaticCell::new(ControlBuffers::new());
 
 /// The 32-bit instructions-retired counter, extended to 64 bits by reading
 /// it at least once per 2^32 instructions (every loop round does).
@@ -89,7 +90,11 @@ fn main() -> u32 {
     let link = if stack.phy().device().link_up() { "up" } else { "down" };
     println!("echo-net: MAC {a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}, link {link}");
     if let Some(address) = stack.ipv4_address() {
-        println!("echo-net: listening on {address}:{} (tcp, udp), control on udp port {}", echo::PORT, control::PORT);
+        println!(
+            "echo-net: listening on {address}:{} (tcp, udp), control on udp port {}",
+            echo::PORT,
+            control::PORT
+        );
     }
     let mut alarm = devices::alarm();
     let mut printed = stack.phy().device().counters();
@@ -103,7 +108,9 @@ fn main() -> u32 {
         let moved = echo.serve(stack.sockets());
         let now = stack.now();
         let counters = stack.phy().device().counters();
-        if counters.rx_dropped() != printed.rx_dropped() && now - printed_at >= Duration::from_secs(1) {
+        if counters.rx_dropped() != printed.rx_dropped()
+            && now - printed_at >= Duration::from_secs(1)
+        {
             print_counters(&counters);
             (printed, printed_at) = (counters, now);
         }
@@ -111,7 +118,14 @@ fn main() -> u32 {
             Some(Command::Stats) => {
                 print_counters(&counters);
                 let virtual_ns = stack.clock().now_ns();
-                control.reply_stats(stack.sockets(), instructions.read(), virtual_ns, &idle, &echo.stats(), &counters);
+                control.reply_stats(
+                    stack.sockets(),
+                    instructions.read(),
+                    virtual_ns,
+                    &idle,
+                    &echo.stats(),
+                    &counters,
+                );
                 continue;
             }
             Some(Command::Quit) => {

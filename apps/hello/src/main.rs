@@ -23,7 +23,8 @@ ferrode_board::compose! {
 
 fn hello(env: Env) -> u32 {
     let Ok(mut log) = env.log() else { return ferrode_board::exit_code::FAILURE };
-    match log.write_fmt(format_args!("Hello from Ferrode on {} ({})!", BOARD_NAME, arch::ARCH_NAME)) {
+    match log.write_fmt(format_args!("Hello from Ferrode on {} ({})!", BOARD_NAME, arch::ARCH_NAME))
+    {
         Ok(()) => ferrode_board::exit_code::SUCCESS,
         Err(_) => ferrode_board::exit_code::FAILURE,
     }

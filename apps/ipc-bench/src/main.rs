@@ -65,7 +65,10 @@ ferrode_ipc::interface! {
 
 /// What `Reverse::checksum` computes: every word, weighted by position.
 fn checksum(words: &[usize; BLOCK_WORDS]) -> usize {
-    words.iter().enumerate().fold(0usize, |sum, (index, word)| sum.wrapping_mul(31).wrapping_add(word ^ index))
+    words
+        .iter()
+        .enumerate()
+        .fold(0usize, |sum, (index, word)| sum.wrapping_mul(31).wrapping_add(word ^ index))
 }
 
 /// The server; the same type serves the direct-call baseline.
@@ -88,7 +91,10 @@ impl Bench for BenchServer {
     }
 
     #[inline(never)]
-    fn echo_capability(&mut self, capability: Capability<dyn Bench>) -> Result<Capability<dyn Bench>, BenchError> {
+    fn echo_capability(
+        &mut self,
+        capability: Capability<dyn Bench>,
+    ) -> Result<Capability<dyn Bench>, BenchError> {
         Ok(capability)
     }
 }
@@ -97,7 +103,10 @@ impl Bench for BenchServer {
 struct ReverseServer;
 
 impl Reverse for ReverseServer {
-    fn reverse(&mut self, mut words: Vec<usize, ECHO_WORDS>) -> Result<Vec<usize, ECHO_WORDS>, BenchError> {
+    fn reverse(
+        &mut self,
+        mut words: Vec<usize, ECHO_WORDS>,
+    ) -> Result<Vec<usize, ECHO_WORDS>, BenchError> {
         words.reverse();
         Ok(words)
     }
@@ -111,8 +120,10 @@ const ITERATIONS: u32 = 1000;
 
 static EP_STACK: ConstStaticCell<[u8; 8192]> = ConstStaticCell::new([0; 8192]);
 static EP_UTCB: ConstStaticCell<Utcb> = ConstStaticCell::new(Utcb::new());
-static SERVER: ConstStaticCell<RpcObject<dyn Bench, BenchServer>> = ConstStaticCell::new(RpcObject::new(BenchServer));
-static REVERSER: ConstStaticCell<RpcObject<dyn Reverse, ReverseServer>> = ConstStaticCell::new(RpcObject::new(ReverseServer));
+static SERVER: ConstStaticCell<RpcObject<dyn Bench, BenchServer>> =
+    ConstStaticCell::new(RpcObject::new(BenchServer));
+static REVERSER: ConstStaticCell<RpcObject<dyn Reverse, ReverseServer>> =
+    ConstStaticCell::new(RpcObject::new(ReverseServer));
 
 /// Average instructions of `body` over [`ITERATIONS`] runs (loop included).
 #[inline(never)]
@@ -169,7 +180,9 @@ fn run() -> Result<bool, KernelError> {
     let probe = arch::instructions_retired();
     core::hint::black_box(probe);
     if arch::instructions_retired() == probe {
-        println!("ipc-bench: the instruction counter does not count (QEMU needs -icount: use cargo xtask bench ipc)");
+        println!(
+            "ipc-bench: the instruction counter does not count (QEMU needs -icount: use cargo xtask bench ipc)"
+        );
         return Ok(false);
     }
     // Opaque to the compiler once, here; the loops below pass it as it is
@@ -194,7 +207,8 @@ fn run() -> Result<bool, KernelError> {
         return Ok(false);
     }
     for length in 0..=ECHO_WORDS {
-        let words: Vec<usize, ECHO_WORDS> = (0..length).map(|i| i.wrapping_mul(0x9e37_79b9) ^ length).collect();
+        let words: Vec<usize, ECHO_WORDS> =
+            (0..length).map(|i| i.wrapping_mul(0x9e37_79b9) ^ length).collect();
         let mut expected = words.clone();
         expected.reverse();
         if reverser.reverse(words) != Ok(expected) {
@@ -251,7 +265,10 @@ fn run() -> Result<bool, KernelError> {
         "rpc_64_words",
         block_rpc,
         block_direct,
-        &[("instructions_per_extra_word", per_word), ("raw_instructions_per_extra_word", raw_per_word)],
+        &[
+            ("instructions_per_extra_word", per_word),
+            ("raw_instructions_per_extra_word", raw_per_word),
+        ],
     );
 
     verify(&mut || client.block(block) == Ok(0));

@@ -39,7 +39,12 @@ const OPS_PER_SEED: u32 = 40;
 /// The fewest calls, and the fewest replies, the fast path must take.
 const MIN_FAST: u32 = 1200;
 
-arch::ipc_fast_path!(layout = IPC_LAYOUT, call_slow = call_fell_back, reply_slow = reply_fell_back, prefix = "diff_");
+arch::ipc_fast_path!(
+    layout = IPC_LAYOUT,
+    call_slow = call_fell_back,
+    reply_slow = reply_fell_back,
+    prefix = "diff_"
+);
 
 unsafe extern "C" {
     fn diff_ipc_call(state: *mut u8, selector: usize);
@@ -105,7 +110,9 @@ extern "C" fn landing(thread: usize) -> ! {
         // which lives on while the fast path (that wrote it) is running.
         let sp = unsafe { RESUME.load(Relaxed).read_volatile() };
         if sp == 0 {
-            println!("ipc-diff: the fast path switched to thread {thread} without saving the stack pointer to resume");
+            println!(
+                "ipc-diff: the fast path switched to thread {thread} without saving the stack pointer to resume"
+            );
             ferrode_board::exit(exit_code::FAILURE);
         }
         // SAFETY: `sp` is the frame the fast path saved (the one
@@ -128,7 +135,10 @@ impl Asm {
         RESUME.store(resume.cast_mut(), Relaxed);
         arch::without_interrupts(path);
         match (FELL_BACK.load(Relaxed), LANDED.load(Relaxed)) {
-            (true, NOBODY) if FALL_BACK_STATE.load(Relaxed) != state || FALL_BACK_SELECTOR.load(Relaxed) != selector => {
+            (true, NOBODY)
+                if FALL_BACK_STATE.load(Relaxed) != state
+                    || FALL_BACK_SELECTOR.load(Relaxed) != selector =>
+            {
                 Outcome::FellBackWrongly(FALL_BACK_SELECTOR.load(Relaxed))
             }
             (true, NOBODY) => Outcome::FellBack,
@@ -182,7 +192,13 @@ fn main() -> u32 {
         }
     }
     let s = diff.stats();
-    println!("ipc-diff: {} ops, {} by the fast path, {} fell back, {} mismatches", s.ops(), s.fast(), s.ops() - s.fast(), mismatches);
+    println!(
+        "ipc-diff: {} ops, {} by the fast path, {} fell back, {} mismatches",
+        s.ops(),
+        s.fast(),
+        s.ops() - s.fast(),
+        mismatches
+    );
     println!(
         "ipc-diff: on {}: calls {} ({} by the fast path), replies {} ({} by the fast path), {} fall-backs on messages with capabilities, {} other operations, seeds {}..{}",
         BOARD_NAME,
@@ -203,7 +219,9 @@ fn main() -> u32 {
     }
     let enough = s.calls_fast >= MIN_FAST && s.replies_fast >= MIN_FAST;
     if !enough {
-        println!("ipc-diff: too few calls or replies went through the fast path (at least {MIN_FAST} each needed)");
+        println!(
+            "ipc-diff: too few calls or replies went through the fast path (at least {MIN_FAST} each needed)"
+        );
     }
     if mismatches == 0 && enough { exit_code::SUCCESS } else { exit_code::FAILURE }
 }

@@ -48,8 +48,10 @@ enum Thread {
 }
 
 const THREADS: usize = 8;
-static STACKS: [ConstStaticCell<[u8; STACK]>; THREADS] = [const { ConstStaticCell::new([0; STACK]) }; THREADS];
-static UTCBS: [ConstStaticCell<Utcb>; THREADS] = [const { ConstStaticCell::new(Utcb::new()) }; THREADS];
+static STACKS: [ConstStaticCell<[u8; STACK]>; THREADS] =
+    [const { ConstStaticCell::new([0; STACK]) }; THREADS];
+static UTCBS: [ConstStaticCell<Utcb>; THREADS] =
+    [const { ConstStaticCell::new(Utcb::new()) }; THREADS];
 
 impl Thread {
     fn memory(self) -> Result<(&'static mut [u8], &'static mut Utcb), KernelError> {
@@ -59,15 +61,21 @@ impl Thread {
     }
 }
 
-static SPINNER_STACKS: [ConstStaticCell<[u8; 2048]>; 2] = [ConstStaticCell::new([0; 2048]), ConstStaticCell::new([0; 2048])];
-static SPINNER_UTCBS: [ConstStaticCell<Utcb>; 2] = [ConstStaticCell::new(Utcb::new()), ConstStaticCell::new(Utcb::new())];
+static SPINNER_STACKS: [ConstStaticCell<[u8; 2048]>; 2] =
+    [ConstStaticCell::new([0; 2048]), ConstStaticCell::new([0; 2048])];
+static SPINNER_UTCBS: [ConstStaticCell<Utcb>; 2] =
+    [ConstStaticCell::new(Utcb::new()), ConstStaticCell::new(Utcb::new())];
 /// Loop iterations of each spinner.
 static SPINS: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
 static SPINNER_DONE: AtomicU32 = AtomicU32::new(0);
-static CALCULATOR: ConstStaticCell<Option<RpcObject<dyn Calculator, CalculatorServer>>> = ConstStaticCell::new(None);
-static OWN_COUNTER: ConstStaticCell<Option<RpcObject<dyn Counter, CounterServer>>> = ConstStaticCell::new(None);
-static STORE: ConstStaticCell<Option<RpcObject<dyn Store, StoreServer>>> = ConstStaticCell::new(None);
-static LOWLY: ConstStaticCell<Option<RpcObject<dyn Store, StoreServer>>> = ConstStaticCell::new(None);
+static CALCULATOR: ConstStaticCell<Option<RpcObject<dyn Calculator, CalculatorServer>>> =
+    ConstStaticCell::new(None);
+static OWN_COUNTER: ConstStaticCell<Option<RpcObject<dyn Counter, CounterServer>>> =
+    ConstStaticCell::new(None);
+static STORE: ConstStaticCell<Option<RpcObject<dyn Store, StoreServer>>> =
+    ConstStaticCell::new(None);
+static LOWLY: ConstStaticCell<Option<RpcObject<dyn Store, StoreServer>>> =
+    ConstStaticCell::new(None);
 
 /// Failed checks, from any component.
 static FAILURES: AtomicU32 = AtomicU32::new(0);
@@ -122,7 +130,8 @@ fn compose_and_run() -> Result<(), KernelError> {
     let root = kernel::init(1)?;
     // Priorities: servers at or above their clients (the kernel refuses a
     // capability that would let a component call a lower server).
-    let calculator = k.create_component("calculator", Quota { caps: 24, ..Quota::at_priority(3) })?;
+    let calculator =
+        k.create_component("calculator", Quota { caps: 24, ..Quota::at_priority(3) })?;
     let store = k.create_component("store", Quota::at_priority(4))?;
     let client = k.create_component("client", Quota::at_priority(2))?;
     let watcher = k.create_component("watcher", Quota::at_priority(5))?;
@@ -134,8 +143,11 @@ fn compose_and_run() -> Result<(), KernelError> {
     // The store, and the calculator's own capability to it.
     let (stack, utcb) = Thread::StoreEp.memory()?;
     let store_ep = BoardEntrypoint::new(k, store, "store-ep", 4, stack, utcb)?;
-    let store_cap = store_ep.manage(take(&STORE)?.insert(RpcObject::new(StoreServer::default())))?;
-    CALCULATOR_CAPS.store.store(k.delegate(root, store_cap.selector(), calculator)?.0, Ordering::Relaxed);
+    let store_cap =
+        store_ep.manage(take(&STORE)?.insert(RpcObject::new(StoreServer::default())))?;
+    CALCULATOR_CAPS
+        .store
+        .store(k.delegate(root, store_cap.selector(), calculator)?.0, Ordering::Relaxed);
 
     // The calculator: an entrypoint, the object it serves, and a counter
     // of its own (for the self-call check).
@@ -143,15 +155,20 @@ fn compose_and_run() -> Result<(), KernelError> {
     let entrypoint = BoardEntrypoint::new(k, calculator, "calculator-ep", 3, stack, utcb)?;
     let object = take(&CALCULATOR)?.insert(RpcObject::new(CalculatorServer::new(entrypoint)));
     let calculator_cap: Capability<dyn Calculator> = entrypoint.manage(object)?;
-    let own = entrypoint.manage(take(&OWN_COUNTER)?.insert(RpcObject::new(server::own_counter())))?;
-    CALCULATOR_CAPS.own_counter.store(k.delegate(root, own.selector(), calculator)?.0, Ordering::Relaxed);
+    let own =
+        entrypoint.manage(take(&OWN_COUNTER)?.insert(RpcObject::new(server::own_counter())))?;
+    CALCULATOR_CAPS
+        .own_counter
+        .store(k.delegate(root, own.selector(), calculator)?.0, Ordering::Relaxed);
 
     // The watcher starts at once (it outranks root), makes its signal and
     // waits; the calculator gets a submit-only copy.
     let (stack, utcb) = Thread::Watcher.memory()?;
     k.spawn(watcher, "watcher", 5, stack, utcb, watcher_main, 0)?;
     let watcher_signal = CapSel(WATCHER_SIGNAL.load(Ordering::Relaxed));
-    CALCULATOR_CAPS.watcher.store(k.delegate(watcher, watcher_signal, calculator)?.0, Ordering::Relaxed);
+    CALCULATOR_CAPS
+        .watcher
+        .store(k.delegate(watcher, watcher_signal, calculator)?.0, Ordering::Relaxed);
 
     // Routing, decided here at build time: the client and the attacker may
     // use the calculator, the intruder may not. All report on `done`,
@@ -171,7 +188,8 @@ fn compose_and_run() -> Result<(), KernelError> {
     let lowly = k.create_component("lowly", Quota::at_priority(1))?;
     let (stack, utcb) = Thread::LowlyEp.memory()?;
     let lowly_ep = BoardEntrypoint::new(k, lowly, "lowly-ep", 1, stack, utcb)?;
-    let lowly_cap = lowly_ep.manage(take(&LOWLY)?.insert(RpcObject::new(StoreServer::default())))?;
+    let lowly_cap =
+        lowly_ep.manage(take(&LOWLY)?.insert(RpcObject::new(StoreServer::default())))?;
     check(
         "a capability to a lower-priority server is refused to a higher-priority client",
         k.delegate(root, lowly_cap.selector(), client) == Err(KernelError::PriorityInversion),
@@ -190,7 +208,10 @@ fn compose_and_run() -> Result<(), KernelError> {
     let (stack, utcb) = Thread::Attacker.memory()?;
     k.spawn(attacker, "attacker", 2, stack, utcb, attacker_main, 0)?;
     wait_for_report(done_in_root)?;
-    check("the calculator still answers after every attack", kernel::client(calculator_cap).ping().is_ok());
+    check(
+        "the calculator still answers after every attack",
+        kernel::client(calculator_cap).ping().is_ok(),
+    );
 
     // Taking back: what root handed the client (and copies made of it)
     // goes; the client's selectors answer ServerDead from then on.
@@ -235,7 +256,10 @@ fn reap_component_threads(component: ferrode_board::kernel::ComponentId) -> usiz
 /// Preemption: two threads of equal priority that never block. Each spins
 /// until it has seen the other run, which only the timer tick's
 /// round-robin can arrange.
-fn spin_check(root: ferrode_board::kernel::ComponentId, done_in_root: CapSel) -> Result<(), KernelError> {
+fn spin_check(
+    root: ferrode_board::kernel::ComponentId,
+    done_in_root: CapSel,
+) -> Result<(), KernelError> {
     let k = kernel();
     let spinners = k.create_component("spinners", Quota::at_priority(1))?;
     let done_for_spinners = k.delegate(root, done_in_root, spinners)?;
@@ -265,7 +289,10 @@ extern "C" fn client_main(_: usize) -> ! {
 
     check("inherited Base::ping answers 1 then 2", calc.ping() == Ok(1) && calc.ping() == Ok(2));
     let name = calc.name();
-    check("Base::name crosses as a heapless::String", name.as_ref().map(|n| n.as_str()) == Ok("calculator"));
+    check(
+        "Base::name crosses as a heapless::String",
+        name.as_ref().map(|n| n.as_str()) == Ok("calculator"),
+    );
     // The same object seen as its base interface.
     let mut base = kernel::client(calculator.upcast::<dyn Base>());
     check("a Capability<dyn Base> converted from the derived one works", base.ping() == Ok(3));
@@ -278,8 +305,14 @@ extern "C" fn client_main(_: usize) -> ! {
         Ok(counter_cap) => {
             println!("client: got a counter capability, selector {}", counter_cap.selector().0);
             let mut counter = kernel::client(counter_cap);
-            check("counter increments through the returned capability", counter.increment(5) == Ok(5) && counter.increment(2) == Ok(7));
-            check("passing the capability back identifies the counter", calc.retire_counter(counter_cap) == Ok(7));
+            check(
+                "counter increments through the returned capability",
+                counter.increment(5) == Ok(5) && counter.increment(2) == Ok(7),
+            );
+            check(
+                "passing the capability back identifies the counter",
+                calc.retire_counter(counter_cap) == Ok(7),
+            );
             check(
                 "the retired (revoked) counter fails with ServerDead",
                 counter.increment(1) == Err(CalcError::Transport(TransportError::ServerDead)),
@@ -310,7 +343,10 @@ extern "C" fn client_main(_: usize) -> ! {
     );
     // The poker (a lower-priority thread of this component) runs while this
     // thread is blocked and answers the deferred reply.
-    check("a deferred reply arrives when another client pokes the server", calc.wait_for_poke() == Ok(77));
+    check(
+        "a deferred reply arrives when another client pokes the server",
+        calc.wait_for_poke() == Ok(77),
+    );
     check(
         "a woken higher-priority thread runs before the server that woke it continues",
         calc.wake_watcher() == Ok(true),
@@ -367,10 +403,16 @@ extern "C" fn intruder_main(_: usize) -> ! {
     let mut refused = 0;
     let mut reached = 0;
     let mut tried_guess = false;
-    let selectors = (0..kernel::CAP_SLOTS as u32).chain([kernel::CAP_SLOTS as u32, 1000, u32::MAX - 1, u32::MAX]);
+    let selectors = (0..kernel::CAP_SLOTS as u32).chain([
+        kernel::CAP_SLOTS as u32,
+        1000,
+        u32::MAX - 1,
+        u32::MAX,
+    ]);
     for selector in selectors {
         tried_guess |= selector == guessed.0;
-        let mut calc = kernel::client(Capability::<dyn Calculator>::from_selector(CapSel(selector)));
+        let mut calc =
+            kernel::client(Capability::<dyn Calculator>::from_selector(CapSel(selector)));
         match calc.ping() {
             Err(CalcError::Transport(TransportError::InvalidCapability)) => refused += 1,
             _ => reached += 1,
@@ -382,7 +424,10 @@ extern "C" fn intruder_main(_: usize) -> ! {
         guessed.0,
         refused
     );
-    check("the intruder cannot reach the calculator through any selector", reached == 0 && tried_guess);
+    check(
+        "the intruder cannot reach the calculator through any selector",
+        reached == 0 && tried_guess,
+    );
     let _ = kernel().submit(done);
     kernel().exit_current()
 }
@@ -394,7 +439,10 @@ extern "C" fn attacker_main(_: usize) -> ! {
     let client_id = component_id(&CLIENT_ID);
     let me = k.current_component();
 
-    check("attacker: dissolving the calculator it was given is refused (NotOwner)", k.revoke(calculator) == Err(KernelError::NotOwner));
+    check(
+        "attacker: dissolving the calculator it was given is refused (NotOwner)",
+        k.revoke(calculator) == Err(KernelError::NotOwner),
+    );
     check(
         "attacker: waiting on the root's signal (a submit-only copy) is refused",
         k.wait_signal(done) == Err(TransportError::InvalidCapability),
@@ -413,7 +461,8 @@ extern "C" fn attacker_main(_: usize) -> ! {
     let counter = calc.new_counter();
     check("attacker: ...and the calculator can still manage new objects", counter.is_ok());
 
-    let as_counter = kernel::client(Capability::<dyn Counter>::from_selector(calculator)).increment(1);
+    let as_counter =
+        kernel::client(Capability::<dyn Counter>::from_selector(calculator)).increment(1);
     check(
         "attacker: the calculator used as a Counter is refused (WrongInterface), no method runs",
         as_counter == Err(CalcError::Transport(TransportError::WrongInterface)),
@@ -428,9 +477,16 @@ extern "C" fn attacker_main(_: usize) -> ! {
         "attacker: delegating out of the calculator's space (no capability to it) is refused",
         k.delegate(calculator_id, CapSel(0), me) == Err(KernelError::NoAuthority),
     );
-    check("attacker: taking back the client's capabilities is refused", k.take_back(client_id, me) == Err(KernelError::NoAuthority));
-    check("attacker: destroying the calculator is refused", k.destroy_component(calculator_id) == Err(KernelError::NoAuthority));
-    let forged = (0..kernel::CAP_SLOTS as u32).filter(|&s| k.reply_deferred(CapSel(s)).is_ok()).count();
+    check(
+        "attacker: taking back the client's capabilities is refused",
+        k.take_back(client_id, me) == Err(KernelError::NoAuthority),
+    );
+    check(
+        "attacker: destroying the calculator is refused",
+        k.destroy_component(calculator_id) == Err(KernelError::NoAuthority),
+    );
+    let forged =
+        (0..kernel::CAP_SLOTS as u32).filter(|&s| k.reply_deferred(CapSel(s)).is_ok()).count();
     check("attacker: no selector of its space answers someone else's call", forged == 0);
     let _ = k.submit(done);
     k.exit_current()

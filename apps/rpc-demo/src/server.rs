@@ -19,8 +19,11 @@ pub struct CalculatorCaps {
 }
 
 /// The calculator's capabilities.
-pub static CALCULATOR_CAPS: CalculatorCaps =
-    CalculatorCaps { store: AtomicU32::new(u32::MAX), own_counter: AtomicU32::new(u32::MAX), watcher: AtomicU32::new(u32::MAX) };
+pub static CALCULATOR_CAPS: CalculatorCaps = CalculatorCaps {
+    store: AtomicU32::new(u32::MAX),
+    own_counter: AtomicU32::new(u32::MAX),
+    watcher: AtomicU32::new(u32::MAX),
+};
 
 /// Set by the watcher each time it runs.
 pub static WATCHER_RAN: AtomicBool = AtomicBool::new(false);
@@ -37,7 +40,8 @@ pub struct CounterServer {
 
 impl Counter for CounterServer {
     fn increment(&mut self, by: u32) -> Result<u32, CalcError> {
-        let value = self.value.load(Ordering::Relaxed).checked_add(by).ok_or(CalcError::Overflow)?;
+        let value =
+            self.value.load(Ordering::Relaxed).checked_add(by).ok_or(CalcError::Overflow)?;
         self.value.store(value, Ordering::Relaxed);
         Ok(value)
     }
@@ -47,7 +51,8 @@ type CounterObject = RpcObject<dyn Counter, CounterServer>;
 
 const COUNTERS: usize = 2;
 static VALUES: [AtomicU32; COUNTERS] = [AtomicU32::new(0), AtomicU32::new(0)];
-static COUNTER_OBJECTS: [ConstStaticCell<Option<CounterObject>>; COUNTERS] = [ConstStaticCell::new(None), ConstStaticCell::new(None)];
+static COUNTER_OBJECTS: [ConstStaticCell<Option<CounterObject>>; COUNTERS] =
+    [ConstStaticCell::new(None), ConstStaticCell::new(None)];
 
 /// The calculator. It keeps a handle of its own entrypoint to manage and
 /// dissolve the counters it hands out.
@@ -110,9 +115,15 @@ impl Calculator for CalculatorServer {
 
     fn new_counter(&mut self) -> Result<Capability<dyn Counter>, CalcError> {
         let index = self.next_counter;
-        let slot = COUNTER_OBJECTS.get(index).and_then(ConstStaticCell::try_take).ok_or(CalcError::OutOfCounters)?;
+        let slot = COUNTER_OBJECTS
+            .get(index)
+            .and_then(ConstStaticCell::try_take)
+            .ok_or(CalcError::OutOfCounters)?;
         let object = slot.insert(RpcObject::new(CounterServer { value: &VALUES[index] }));
-        let capability = self.entrypoint.manage::<dyn Counter, _>(object).map_err(|_| CalcError::OutOfCounters)?;
+        let capability = self
+            .entrypoint
+            .manage::<dyn Counter, _>(object)
+            .map_err(|_| CalcError::OutOfCounters)?;
         self.next_counter += 1;
         self.handed_out[index] = Some(capability);
         Ok(capability)
@@ -121,14 +132,20 @@ impl Calculator for CalculatorServer {
     fn retire_counter(&mut self, counter: Capability<dyn Counter>) -> Result<u32, CalcError> {
         // The kernel translated the client's selector into this component's
         // space, so it equals the one `manage` gave us.
-        let index = self.handed_out.iter().position(|c| *c == Some(counter)).ok_or(CalcError::UnknownCounter)?;
+        let index = self
+            .handed_out
+            .iter()
+            .position(|c| *c == Some(counter))
+            .ok_or(CalcError::UnknownCounter)?;
         self.entrypoint.dissolve(counter).map_err(|_| CalcError::UnknownCounter)?;
         self.handed_out[index] = None;
         Ok(VALUES[index].load(Ordering::Relaxed))
     }
 
     fn relay(&mut self, value: u32) -> Result<u32, CalcError> {
-        let mut store = kernel::client(Capability::<dyn Store>::from_selector(selector(&CALCULATOR_CAPS.store)));
+        let mut store = kernel::client(Capability::<dyn Store>::from_selector(selector(
+            &CALCULATOR_CAPS.store,
+        )));
         store.put(value)?;
         let stored = store.put(value)?;
         // A nested call that fails: its error reply lands in this
@@ -157,7 +174,9 @@ impl Calculator for CalculatorServer {
         if self.poked.is_some() {
             return Err(CalcError::OutOfCounters);
         }
-        self.poked = Some(ferrode_board::kernel::defer_reply(kernel()).map_err(|_| CalcError::OutOfCounters)?);
+        self.poked = Some(
+            ferrode_board::kernel::defer_reply(kernel()).map_err(|_| CalcError::OutOfCounters)?,
+        );
         // Not sent: the caller stays blocked until `poke`.
         Ok(0)
     }

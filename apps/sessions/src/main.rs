@@ -89,14 +89,20 @@ impl Root for GreeterRoot {
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
         match self.session {
             Some(cap) if cap.upcast::<dyn Session>() == session => {
-                kernel::kernel().revoke_copies(cap.selector()).map_err(|_| SessionError::UnknownSession)?;
+                kernel::kernel()
+                    .revoke_copies(cap.selector())
+                    .map_err(|_| SessionError::UnknownSession)?;
                 Ok(())
             }
             _ => Err(SessionError::UnknownSession),
         }
     }
 
-    fn upgrade(&mut self, _session: Capability<dyn Session>, _amount: u32) -> Result<u32, SessionError> {
+    fn upgrade(
+        &mut self,
+        _session: Capability<dyn Session>,
+        _amount: u32,
+    ) -> Result<u32, SessionError> {
         Err(SessionError::QuotaExceeded)
     }
 }
@@ -115,9 +121,16 @@ fn greeter_root(
     session: &'static ConstStaticCell<Option<GreeterObject>>,
     root: &'static ConstStaticCell<Option<GreeterRootObject>>,
 ) -> Result<Capability<dyn Root>, KernelError> {
-    let object = session.try_take().ok_or(KernelError::InvalidThread)?.insert(RpcObject::new(GreeterSession { server: name }));
+    let object = session
+        .try_take()
+        .ok_or(KernelError::InvalidThread)?
+        .insert(RpcObject::new(GreeterSession { server: name }));
     let root = root.try_take().ok_or(KernelError::InvalidThread)?;
-    entrypoint.manage(root.insert(RpcObject::new(GreeterRoot { entrypoint, object: Some(object), session: None })))
+    entrypoint.manage(root.insert(RpcObject::new(GreeterRoot {
+        entrypoint,
+        object: Some(object),
+        session: None,
+    })))
 }
 
 fn greeter_a_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
@@ -129,8 +142,10 @@ fn greeter_b_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, K
 }
 
 /// The image's read-only modules.
-static MODULES: [ferrode_board::component::Module; 2] =
-    [("config", b"greeting = hello\nlimit = 3\n"), ("secret", b"only for whoever is routed to it\n")];
+static MODULES: [ferrode_board::component::Module; 2] = [
+    ("config", b"greeting = hello\nlimit = 3\n"),
+    ("secret", b"only for whoever is routed to it\n"),
+];
 
 fn rom_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
     ferrode_board::component::rom_root(entrypoint, &MODULES)
@@ -153,15 +168,24 @@ fn who(env: &Env, label: &str) -> Option<heapless::String<16>> {
 
 fn client(env: Env) -> u32 {
     let Ok(mut log) = env.log() else { return 1 };
-    check(&mut log, "the label \"b\" routes to greeter_b", who(&env, "b").as_deref() == Some("greeter_b"));
-    check(&mut log, "any other label routes to greeter_a", who(&env, "").as_deref() == Some("greeter_a"));
+    check(
+        &mut log,
+        "the label \"b\" routes to greeter_b",
+        who(&env, "b").as_deref() == Some("greeter_b"),
+    );
+    check(
+        &mut log,
+        "any other label routes to greeter_a",
+        who(&env, "").as_deref() == Some("greeter_a"),
+    );
     check(
         &mut log,
         "a session of a service without a route is denied",
         env.session::<dyn Greeter>("Timer", "").err() == Some(SessionError::Denied),
     );
     let mut buffer = [0u8; 64];
-    let config = env.read_rom("config", &mut buffer).map(|bytes| bytes == b"greeting = hello\nlimit = 3\n");
+    let config =
+        env.read_rom("config", &mut buffer).map(|bytes| bytes == b"greeting = hello\nlimit = 3\n");
     check(&mut log, "the ROM module routed as \"config\" reads back whole", config == Ok(true));
     check(
         &mut log,
@@ -205,7 +229,11 @@ static LOG_CLOSED: AtomicU32 = AtomicU32::new(0);
 /// no longer print.
 fn late(env: Env) -> u32 {
     let Ok(mut log) = env.log() else { return 1 };
-    check(&mut log, "the client's closed LOG session refused its next line", LOG_CLOSED.load(Ordering::Relaxed) == 1);
+    check(
+        &mut log,
+        "the client's closed LOG session refused its next line",
+        LOG_CLOSED.load(Ordering::Relaxed) == 1,
+    );
     let failed = FAILED.load(Ordering::Relaxed);
     let _ = log.write_fmt(format_args!("sessions: {} checks failed", failed));
     failed

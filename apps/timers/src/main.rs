@@ -93,10 +93,17 @@ fn ticker(env: Env) -> u32 {
         if woke && now + 2_000 >= due && now <= due + TICK_US + 2_000 {
             in_time += 1;
         } else {
-            let _ = log.write_fmt(format_args!("timer {}: due at {} us, woke at {} us", LABELS[index], due, now));
+            let _ = log.write_fmt(format_args!(
+                "timer {}: due at {} us, woke at {} us",
+                LABELS[index], due, now
+            ));
         }
     }
-    check(&mut log, "8 Timer sessions fire in the order of their deadlines, each within one tick", in_time == 8);
+    check(
+        &mut log,
+        "8 Timer sessions fire in the order of their deadlines, each within one tick",
+        in_time == 8,
+    );
     // A periodic timeout: three periods of 20 ms.
     let (timer, signal) = &mut sessions[1];
     let periodic = timer.trigger(20_000, true).is_ok();
@@ -116,4 +123,3 @@ fn ticker(env: Env) -> u32 {
     let _ = log.write_fmt(format_args!("timers: {} checks failed", failed));
     failed
 }
-

@@ -105,10 +105,14 @@ pub const fn check_routes(components: &[ComponentDecl], routes: &[RouteDecl]) {
         };
         match components[server].provides {
             Some(service) if str_eq(service, route.service) => {}
-            _ => panic!("composition: a route leads to a component that does not provide the service"),
+            _ => panic!(
+                "composition: a route leads to a component that does not provide the service"
+            ),
         }
         if components[server].priority < components[client].priority {
-            panic!("composition: a route leads to a server of lower priority than its client (the priority rule)");
+            panic!(
+                "composition: a route leads to a server of lower priority than its client (the priority rule)"
+            );
         }
         let mut s = 0;
         while s < r {
@@ -117,7 +121,9 @@ pub const fn check_routes(components: &[ComponentDecl], routes: &[RouteDecl]) {
                 && str_eq(other.service, route.service)
                 && (other.label.is_empty() || str_eq(other.label, route.label))
             {
-                panic!("composition: two routes of one client to one service without labels to tell them apart");
+                panic!(
+                    "composition: two routes of one client to one service without labels to tell them apart"
+                );
             }
             s += 1;
         }
@@ -128,8 +134,17 @@ pub const fn check_routes(components: &[ComponentDecl], routes: &[RouteDecl]) {
 /// The route a session request takes: the first route of `client` to
 /// `service` whose label is empty or equals `label`; `None` (denied) if
 /// there is none.
-pub fn route_for<'a>(routes: &'a [RouteDecl], client: &str, service: &str, label: &str) -> Option<&'a RouteDecl> {
-    routes.iter().find(|route| route.client == client && route.service == service && (route.label.is_empty() || route.label == label))
+pub fn route_for<'a>(
+    routes: &'a [RouteDecl],
+    client: &str,
+    service: &str,
+    label: &str,
+) -> Option<&'a RouteDecl> {
+    routes.iter().find(|route| {
+        route.client == client
+            && route.service == service
+            && (route.label.is_empty() || route.label == label)
+    })
 }
 
 #[cfg(test)]
@@ -165,10 +180,22 @@ mod tests {
 
     #[test]
     fn mistakes_are_named() {
-        assert!(panics(&[RouteDecl { client: "ghost", service: "LOG", label: "", server: "log" }]).contains("client component that does not exist"));
-        assert!(panics(&[RouteDecl { client: "app", service: "LOG", label: "", server: "ghost" }]).contains("server component that does not exist"));
-        assert!(panics(&[RouteDecl { client: "app", service: "NIC", label: "", server: "log" }]).contains("does not provide the service"));
-        assert!(panics(&[RouteDecl { client: "app", service: "Timer", label: "", server: "low" }]).contains("lower priority"));
+        assert!(
+            panics(&[RouteDecl { client: "ghost", service: "LOG", label: "", server: "log" }])
+                .contains("client component that does not exist")
+        );
+        assert!(
+            panics(&[RouteDecl { client: "app", service: "LOG", label: "", server: "ghost" }])
+                .contains("server component that does not exist")
+        );
+        assert!(
+            panics(&[RouteDecl { client: "app", service: "NIC", label: "", server: "log" }])
+                .contains("does not provide the service")
+        );
+        assert!(
+            panics(&[RouteDecl { client: "app", service: "Timer", label: "", server: "low" }])
+                .contains("lower priority")
+        );
         assert!(
             panics(&[
                 RouteDecl { client: "app", service: "LOG", label: "", server: "log" },

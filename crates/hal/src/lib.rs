@@ -46,22 +46,14 @@ pub const fn ticks_to_ns(ticks: u64, hz: u64) -> u64 {
         return 0;
     }
     let wide = (ticks as u128) * 1_000_000_000u128 / (hz as u128);
-    if wide > u64::MAX as u128 {
-        u64::MAX
-    } else {
-        wide as u64
-    }
+    if wide > u64::MAX as u128 { u64::MAX } else { wide as u64 }
 }
 
 /// Converts nanoseconds into ticks at `hz`, rounding up so that a delay is
 /// never shorter than asked.
 pub const fn ns_to_ticks(ns: u64, hz: u64) -> u64 {
     let wide = ((ns as u128) * (hz as u128)).div_ceil(1_000_000_000u128);
-    if wide > u64::MAX as u128 {
-        u64::MAX
-    } else {
-        wide as u64
-    }
+    if wide > u64::MAX as u128 { u64::MAX } else { wide as u64 }
 }
 
 /// A one-shot alarm that raises the timer's interrupt when it expires.

@@ -216,7 +216,10 @@ macro_rules! rpc_error {
             fn transport_error(&self) -> ::core::option::Option<$crate::TransportError> {
                 match self {
                     Self::$variant(error) => ::core::option::Option::Some(*error),
-                    #[allow(unreachable_patterns, reason = "an error type may be nothing but transport errors")]
+                    #[allow(
+                        unreachable_patterns,
+                        reason = "an error type may be nothing but transport errors"
+                    )]
                     _ => ::core::option::Option::None,
                 }
             }

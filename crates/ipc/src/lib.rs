@@ -40,7 +40,9 @@ pub use containers::{Bytes, Words};
 pub use error::{MessageError, TransportError};
 pub use loopback::Loopback;
 pub use marshal::{Marshal, Reader, Writer, fits_in_message};
-pub use rpc::{Client, Dispatch, RpcError, RpcObject, Serve, Transport, dispatch, write_error_reply};
+pub use rpc::{
+    Client, Dispatch, RpcError, RpcObject, Serve, Transport, dispatch, write_error_reply,
+};
 pub use utcb::{MSG_CAPS, MSG_WORDS, Utcb};
 
 #[doc(hidden)]

@@ -127,7 +127,13 @@ impl<'a> Reader<'a> {
     /// Reads the message in `utcb`.
     #[inline]
     pub fn new(utcb: &'a Utcb) -> Self {
-        Self { utcb, word_count: utcb.word_count as usize, cap_count: utcb.cap_count as usize, word_index: 0, cap_index: 0 }
+        Self {
+            utcb,
+            word_count: utcb.word_count as usize,
+            cap_count: utcb.cap_count as usize,
+            word_index: 0,
+            cap_index: 0,
+        }
     }
 
     /// The next word.

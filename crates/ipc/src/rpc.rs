@@ -127,7 +127,8 @@ where
         return Err(E::from(reply_error(reply.error)));
     }
     let mut reader = Reader::new(reply);
-    let decoded = Result::<R, E>::unmarshal(&mut reader).and_then(|result| reader.finish().map(|()| result));
+    let decoded =
+        Result::<R, E>::unmarshal(&mut reader).and_then(|result| reader.finish().map(|()| result));
     decoded.map_err(|error| E::from(error.into()))?
 }
 

@@ -92,7 +92,8 @@ fn bad_values_and_oversized_payloads_get_error_replies() {
     if core::mem::size_of::<usize>() > 4 {
         assert_error_reply(&bad, TransportError::InvalidValue);
     }
-    let mut oversized = request(CHECKSUM, &ferrode_ipc::Bytes::<300>::from_slice(&[1; 300]).unwrap());
+    let mut oversized =
+        request(CHECKSUM, &ferrode_ipc::Bytes::<300>::from_slice(&[1; 300]).unwrap());
     serve(&mut server, &mut oversized);
     assert_error_reply(&oversized, TransportError::PayloadTooLarge);
     assert_still_serving(&mut server);

@@ -60,7 +60,10 @@ use ferrode_ipc::{CapSel, Dispatch, MSG_CAPS, MSG_WORDS, Utcb};
 
 use crate::capspace::CapEntry;
 use crate::ids::{ComponentId, Link, SignalId, ThreadId};
-use crate::state::{CAP_SLOTS, MAX_COMPONENTS, MAX_OBJECTS, MAX_SIGNALS, MAX_THREADS, PRIORITIES, Quota, State, Switch, ThreadState, Window};
+use crate::state::{
+    CAP_SLOTS, MAX_COMPONENTS, MAX_OBJECTS, MAX_SIGNALS, MAX_THREADS, PRIORITIES, Quota, State,
+    Switch, ThreadState, Window,
+};
 
 /// What a hand-written fast path did with one call or reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,7 +187,11 @@ impl fmt::Display for Mismatch {
         if op.name == "call" || op.name == "reply" {
             write!(f, ", {} words, {} caps", op.words, op.caps)?;
         }
-        write!(f, "): {} [{}]: rust {:#x}, fast path {:#x}", self.field, self.index, self.rust, self.fast)
+        write!(
+            f,
+            "): {} [{}]: rust {:#x}, fast path {:#x}",
+            self.field, self.index, self.rust, self.fast
+        )
     }
 }
 
@@ -275,7 +282,11 @@ static ODD: [Odd; MAX_OBJECTS / 2] = [const { Odd(0) }; MAX_OBJECTS / 2];
 /// kernel state only stores and copies it.
 fn dispatcher(index: usize) -> NonNull<dyn Dispatch> {
     let index = index % MAX_OBJECTS;
-    if index.is_multiple_of(2) { NonNull::from(&EVEN[index / 2]) } else { NonNull::from(&ODD[index / 2]) }
+    if index.is_multiple_of(2) {
+        NonNull::from(&EVEN[index / 2])
+    } else {
+        NonNull::from(&ODD[index / 2])
+    }
 }
 
 /// Whether two dispatchers are the same object through the same vtable.
@@ -291,12 +302,23 @@ fn same_dispatch(a: Option<NonNull<dyn Dispatch>>, b: Option<NonNull<dyn Dispatc
 /// of the stand-in it is, `usize::MAX` for anything else (a torn pointer).
 fn dispatch_code(dispatch: Option<NonNull<dyn Dispatch>>) -> usize {
     let Some(pointer) = dispatch else { return 0 };
-    (0..MAX_OBJECTS).find(|&index| same_dispatch(Some(pointer), Some(dispatcher(index)))).map_or(usize::MAX, |index| index + 1)
+    (0..MAX_OBJECTS)
+        .find(|&index| same_dispatch(Some(pointer), Some(dispatcher(index))))
+        .map_or(usize::MAX, |index| index + 1)
 }
 
 /// Compares two dispatchers (both words).
-fn differ_dispatch(field: &'static str, index: usize, rust: Option<NonNull<dyn Dispatch>>, fast: Option<NonNull<dyn Dispatch>>) -> Result<(), Difference> {
-    if same_dispatch(rust, fast) { Ok(()) } else { Err(Difference { field, index, rust: dispatch_code(rust), fast: dispatch_code(fast) }) }
+fn differ_dispatch(
+    field: &'static str,
+    index: usize,
+    rust: Option<NonNull<dyn Dispatch>>,
+    fast: Option<NonNull<dyn Dispatch>>,
+) -> Result<(), Difference> {
+    if same_dispatch(rust, fast) {
+        Ok(())
+    } else {
+        Err(Difference { field, index, rust: dispatch_code(rust), fast: dispatch_code(fast) })
+    }
 }
 
 /// Receive windows for the objects: none, every slot, or depending on the
@@ -434,7 +456,12 @@ impl Diff {
     /// calls and replies have gone through `fast` (or nothing can run any
     /// more), comparing both sides after every operation. Returns the
     /// first difference.
-    pub fn run(&mut self, seed: u64, ipc_ops: u32, fast: &mut impl FastPath) -> Result<(), Mismatch> {
+    pub fn run(
+        &mut self,
+        seed: u64,
+        ipc_ops: u32,
+        fast: &mut impl FastPath,
+    ) -> Result<(), Mismatch> {
         self.stats.seeds += 1;
         self.seed = seed;
         self.step = 0;
@@ -465,14 +492,29 @@ impl Diff {
     }
 
     fn mismatch(&self, op: Op, d: Difference) -> Mismatch {
-        Mismatch { seed: self.seed, step: self.step, op, field: d.field, index: d.index, rust: d.rust, fast: d.fast }
+        Mismatch {
+            seed: self.seed,
+            step: self.step,
+            op,
+            field: d.field,
+            index: d.index,
+            rust: d.rust,
+            fast: d.fast,
+        }
     }
 
     /// Applies one Rust operation to both sides; their results must agree.
-    fn both<T: PartialEq>(&mut self, mut operation: impl FnMut(&mut Side) -> T) -> Result<T, Difference> {
+    fn both<T: PartialEq>(
+        &mut self,
+        mut operation: impl FnMut(&mut Side) -> T,
+    ) -> Result<T, Difference> {
         let rust = operation(&mut self.rust);
         let fast = operation(&mut self.fast);
-        if rust == fast { Ok(rust) } else { Err(Difference { field: "result of the Rust operation", index: 0, rust: 0, fast: 1 }) }
+        if rust == fast {
+            Ok(rust)
+        } else {
+            Err(Difference { field: "result of the Rust operation", index: 0, rust: 0, fast: 1 })
+        }
     }
 
     fn next_utcb(&mut self) -> usize {
@@ -514,9 +556,21 @@ impl Diff {
         self.priorities[0] = main_priority;
         let count = 1 + self.rng.below(3);
         for index in 1..count {
-            let priority = (main_priority + self.rng.below(3) as u8 - 1).clamp(1, PRIORITIES as u8 - 1);
-            let caps = if self.rng.percent(80) { CAP_SLOTS as u8 } else { 4 + self.rng.below(CAP_SLOTS - 4) as u8 };
-            let quota = Quota { caps, threads: MAX_THREADS as u8, objects: 8, signals: 4, components: 0, priority };
+            let priority =
+                (main_priority + self.rng.below(3) as u8 - 1).clamp(1, PRIORITIES as u8 - 1);
+            let caps = if self.rng.percent(80) {
+                CAP_SLOTS as u8
+            } else {
+                4 + self.rng.below(CAP_SLOTS - 4) as u8
+            };
+            let quota = Quota {
+                caps,
+                threads: MAX_THREADS as u8,
+                objects: 8,
+                signals: 4,
+                components: 0,
+                priority,
+            };
             // The first free slots, in order: components 0 .. count.
             let _ = self.both(|side| side.state.create_component("c", quota))?;
             self.priorities[index] = priority;
@@ -554,7 +608,8 @@ impl Diff {
             return Ok(());
         }
         let window = WINDOWS[self.rng.below(WINDOWS.len())];
-        let created = self.both(|side| side.state.create_object(server, dispatcher(index), window))?;
+        let created =
+            self.both(|side| side.state.create_object(server, dispatcher(index), window))?;
         if let Ok((_, selector)) = created
             && self.rng.percent(70)
         {
@@ -579,7 +634,8 @@ impl Diff {
             40..65 => 5 + rng.below(MSG_WORDS - 5) as u32,
             65..85 => MSG_WORDS as u32,
             85..95 => rng.below(MSG_WORDS + 1) as u32,
-            _ => [MSG_WORDS as u32 + 1, MSG_WORDS as u32 + 2, 255, 0x8000_0000, u32::MAX][rng.below(5)],
+            _ => [MSG_WORDS as u32 + 1, MSG_WORDS as u32 + 2, 255, 0x8000_0000, u32::MAX]
+                [rng.below(5)],
         };
         let cap_count = match rng.below(100) {
             0..88 => 0,
@@ -612,7 +668,13 @@ impl Diff {
         let matching = state.caps[component].slots.iter().filter(|e| tag_matches(e)).count();
         if matching > 0 && self.rng.percent(85) {
             let pick = self.rng.below(matching);
-            let index = state.caps[component].slots.iter().enumerate().filter(|(_, e)| tag_matches(e)).nth(pick).map_or(0, |(i, _)| i);
+            let index = state.caps[component]
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| tag_matches(e))
+                .nth(pick)
+                .map_or(0, |(i, _)| i);
             return CapSel(index as u32);
         }
         match self.rng.below(4) {
@@ -623,7 +685,12 @@ impl Diff {
     }
 
     /// One operation by the running thread (not idle), chosen by its role.
-    fn step(&mut self, mut op: Op, fast: &mut impl FastPath, done: &mut u32) -> (Op, Result<(), Difference>) {
+    fn step(
+        &mut self,
+        mut op: Op,
+        fast: &mut impl FastPath,
+        done: &mut u32,
+    ) -> (Op, Result<(), Difference>) {
         let state = &self.rust.state;
         let me = &state.threads[state.current.index()];
         let serving = me.reply_to.is_some();
@@ -700,7 +767,11 @@ impl Diff {
             "delegate" => {
                 let want = [KIND_OBJECT, KIND_SIGNAL, KIND_COMPONENT][self.rng.below(3)];
                 let selector = self.selector(want);
-                let to = if self.rng.percent(90) { self.random_component() } else { ComponentId(self.rng.below(MAX_COMPONENTS) as u8) };
+                let to = if self.rng.percent(90) {
+                    self.random_component()
+                } else {
+                    ComponentId(self.rng.below(MAX_COMPONENTS) as u8)
+                };
                 self.both(|side| side.state.delegate(actor, selector, to)).map(drop)
             }
             "revoke copies" => {
@@ -755,7 +826,11 @@ impl Diff {
         message.write(self.fast.current_utcb());
         let selector = if call { self.selector(KIND_OBJECT) } else { CapSel(0) };
         (op.selector, op.words, op.caps) = (selector.0, message.word_count, message.cap_count);
-        let fast_case = if call { rust_fast_takes_call(&self.rust.state, selector) } else { rust_fast_takes_reply(&self.rust.state) };
+        let fast_case = if call {
+            rust_fast_takes_call(&self.rust.state, selector)
+        } else {
+            rust_fast_takes_reply(&self.rust.state)
+        };
         let carries_caps = message.cap_count != 0;
         let from = self.rust.state.current;
 
@@ -774,9 +849,16 @@ impl Diff {
         // while the fast path runs; the saved stack pointers are landings.
         let outcome = unsafe {
             let resume = &raw const (*state).threads[from.index()].sp;
-            if call { fast.call(state.cast(), selector.0 as usize, resume) } else { fast.reply_wait(state.cast(), resume) }
+            if call {
+                fast.call(state.cast(), selector.0 as usize, resume)
+            } else {
+                fast.reply_wait(state.cast(), resume)
+            }
         };
-        let saved_sp = core::mem::replace(&mut self.fast.state.threads[from.index()].sp, self.rust.state.threads[from.index()].sp);
+        let saved_sp = core::mem::replace(
+            &mut self.fast.state.threads[from.index()].sp,
+            self.rust.state.threads[from.index()].sp,
+        );
         let took = u32::from(matches!(outcome, Outcome::Switched(_)));
         if call {
             self.stats.calls += 1;
@@ -786,26 +868,54 @@ impl Diff {
             self.stats.replies_fast += took;
         }
         let rust_switch = match outcome {
-            Outcome::Returned => return Err(Difference { field: "fast path returned without switching or falling back", index: 0, rust: 0, fast: 0 }),
+            Outcome::Returned => {
+                return Err(Difference {
+                    field: "fast path returned without switching or falling back",
+                    index: 0,
+                    rust: 0,
+                    fast: 0,
+                });
+            }
             Outcome::FellBackWrongly(got) => {
                 let given = if call { selector.0 as usize } else { usize::MAX };
-                return Err(Difference { field: "fall-back's arguments (selector shown)", index: from.index(), rust: given, fast: got });
+                return Err(Difference {
+                    field: "fall-back's arguments (selector shown)",
+                    index: from.index(),
+                    rust: given,
+                    fast: got,
+                });
             }
             Outcome::FellBack => {
                 if fast_case && !carries_caps {
-                    return Err(Difference { field: "fast path fell back on a case the Rust fast path takes", index: from.index(), rust: 1, fast: 0 });
+                    return Err(Difference {
+                        field: "fast path fell back on a case the Rust fast path takes",
+                        index: from.index(),
+                        rust: 1,
+                        fast: 0,
+                    });
                 }
                 self.stats.fell_back_with_caps += u32::from(carries_caps);
-                differ("saved stack pointer of the running thread (fell back)", from.index(), 0, saved_sp)?;
+                differ(
+                    "saved stack pointer of the running thread (fell back)",
+                    from.index(),
+                    0,
+                    saved_sp,
+                )?;
                 // Nothing changed: the fast side still equals the Rust
                 // side, which has not run yet.
                 self.compare()?;
                 self.both(|side| rust_ipc(&mut side.state, call, selector))?
             }
             Outcome::Switched(to) => {
-                differ("saved stack pointer of the running thread is 0", from.index(), 1, usize::from(saved_sp != 0))?;
+                differ(
+                    "saved stack pointer of the running thread is 0",
+                    from.index(),
+                    1,
+                    usize::from(saved_sp != 0),
+                )?;
                 let rust_switch = rust_ipc(&mut self.rust.state, call, selector);
-                let rust_to = rust_switch.filter(|s| s.from == from).map_or(usize::MAX, |s| s.to.index());
+                let rust_to =
+                    rust_switch.filter(|s| s.from == from).map_or(usize::MAX, |s| s.to.index());
                 differ("thread switched to", from.index(), rust_to, to)?;
                 rust_switch
             }
@@ -814,8 +924,10 @@ impl Diff {
             && !call
             && outcome != Outcome::FellBack
         {
-            let (rust, fast) = (&self.rust.state.threads[from.index()], &self.fast.state.threads[from.index()]);
-            self.stats.stale_dispatch += u32::from(!same_dispatch(rust.received_dispatch, fast.received_dispatch));
+            let (rust, fast) =
+                (&self.rust.state.threads[from.index()], &self.fast.state.threads[from.index()]);
+            self.stats.stale_dispatch +=
+                u32::from(!same_dispatch(rust.received_dispatch, fast.received_dispatch));
         }
         Ok(())
     }
@@ -841,11 +953,21 @@ impl Diff {
             differ("thread saved sp", index, rt.sp, ft.sp)?;
             differ("thread utcb", index, r.utcb_index(rt.utcb), f.utcb_index(ft.utcb))?;
             differ("thread name", index, rt.name.as_ptr() as usize, ft.name.as_ptr() as usize)?;
-            differ("thread signal_count", index, rt.signal_count as usize, ft.signal_count as usize)?;
+            differ(
+                "thread signal_count",
+                index,
+                rt.signal_count as usize,
+                ft.signal_count as usize,
+            )?;
             differ("thread stack_base", index, rt.stack_base, ft.stack_base)?;
             differ("thread stack_len", index, rt.stack_len, ft.stack_len)?;
             if rt.state != ThreadState::Waiting {
-                differ_dispatch("thread received_dispatch (stand-in + 1)", index, rt.received_dispatch, ft.received_dispatch)?;
+                differ_dispatch(
+                    "thread received_dispatch (stand-in + 1)",
+                    index,
+                    rt.received_dispatch,
+                    ft.received_dispatch,
+                )?;
             }
         }
         for (index, (ro, fo)) in rs.objects.iter().zip(&fs.objects).enumerate() {
@@ -859,7 +981,12 @@ impl Diff {
             for (slot, (re, fe)) in rc.slots.iter().zip(&fc.slots).enumerate() {
                 if re != fe {
                     let index = component * CAP_SLOTS + slot;
-                    return Err(Difference { field: "capability (component * 32 + slot)", index, rust: cap_code(re), fast: cap_code(fe) });
+                    return Err(Difference {
+                        field: "capability (component * 32 + slot)",
+                        index,
+                        rust: cap_code(re),
+                        fast: cap_code(fe),
+                    });
                 }
             }
         }
@@ -867,7 +994,12 @@ impl Diff {
             differ("component used", index, rc.used.into(), fc.used.into())?;
             differ("component name", index, rc.name.as_ptr() as usize, fc.name.as_ptr() as usize)?;
             if rc.quota != fc.quota {
-                return Err(Difference { field: "component quota", index, rust: quota_code(&rc.quota), fast: quota_code(&fc.quota) });
+                return Err(Difference {
+                    field: "component quota",
+                    index,
+                    rust: quota_code(&rc.quota),
+                    fast: quota_code(&fc.quota),
+                });
             }
         }
         for (index, (ru, fu)) in r.utcbs.iter().zip(&f.utcbs).enumerate() {
@@ -880,7 +1012,12 @@ impl Diff {
                 differ("utcb word (utcb * 100 + word)", index * 100 + word, *rw, *fw)?;
             }
             for (cap, (rc, fc)) in ru.caps.iter().zip(&fu.caps).enumerate() {
-                differ("utcb cap (utcb * 100 + slot)", index * 100 + cap, rc.0 as usize, fc.0 as usize)?;
+                differ(
+                    "utcb cap (utcb * 100 + slot)",
+                    index * 100 + cap,
+                    rc.0 as usize,
+                    fc.0 as usize,
+                )?;
             }
         }
         Ok(())
@@ -907,7 +1044,11 @@ fn rust_ipc(state: &mut State, call: bool, selector: CapSel) -> Option<Switch> {
 /// entrypoint waits, counts within the UTCB.
 fn rust_fast_takes_call(state: &State, selector: CapSel) -> bool {
     let caller = &state.threads[state.current.index()];
-    let CapEntry::Object { object, generation } = state.caps[caller.component.index()].get(selector) else { return false };
+    let CapEntry::Object { object, generation } =
+        state.caps[caller.component.index()].get(selector)
+    else {
+        return false;
+    };
     let target = &state.objects[object.index()];
     // SAFETY: the caller's UTCB, one of this side's; nothing else uses it.
     let utcb = unsafe { &*caller.utcb };
@@ -944,9 +1085,13 @@ fn cap_code(entry: &CapEntry) -> usize {
     let (a, b) = match *entry {
         CapEntry::Empty | CapEntry::Revoked => (0, 0),
         CapEntry::Object { object, generation } => (object.index(), generation as usize),
-        CapEntry::Signal { signal, wait, generation } => (signal.index() | usize::from(wait) << 7, generation as usize),
+        CapEntry::Signal { signal, wait, generation } => {
+            (signal.index() | usize::from(wait) << 7, generation as usize)
+        }
         CapEntry::Component { component, generation } => (component.index(), generation as usize),
-        CapEntry::Reply { thread, object, seq } => (thread.index() | object.index() << 4, seq as usize),
+        CapEntry::Reply { thread, object, seq } => {
+            (thread.index() | object.index() << 4, seq as usize)
+        }
     };
     cap_kind(entry) | a << 4 | (b & 0xffff) << 16
 }
@@ -971,7 +1116,10 @@ fn cap_kind(entry: &CapEntry) -> usize {
 /// A quota as one number, for the report (capability slots, threads,
 /// objects, priority; signals and children only in the comparison).
 fn quota_code(quota: &Quota) -> usize {
-    usize::from(quota.caps) | usize::from(quota.threads) << 8 | usize::from(quota.objects) << 16 | usize::from(quota.priority) << 24
+    usize::from(quota.caps)
+        | usize::from(quota.threads) << 8
+        | usize::from(quota.objects) << 16
+        | usize::from(quota.priority) << 24
 }
 
 /// What a thread does next, by its role, with weights: a server serving a
@@ -1057,12 +1205,22 @@ mod tests {
     }
 
     impl Model {
-        fn run(&mut self, state: *mut u8, call: bool, selector: usize, resume: *const usize) -> Outcome {
+        fn run(
+            &mut self,
+            state: *mut u8,
+            call: bool,
+            selector: usize,
+            resume: *const usize,
+        ) -> Outcome {
             // SAFETY: the harness passes its fast side's state, with no
             // reference into it live.
             let state = unsafe { &mut *state.cast::<State>() };
             let selector = CapSel(selector as u32);
-            let takes = if call { rust_fast_takes_call(state, selector) } else { rust_fast_takes_reply(state) };
+            let takes = if call {
+                rust_fast_takes_call(state, selector)
+            } else {
+                rust_fast_takes_reply(state)
+            };
             if !takes || self.bug == Some(Bug::AlwaysFallsBack) {
                 return Outcome::FellBack;
             }
@@ -1100,7 +1258,12 @@ mod tests {
             0x8000 + thread * 0x100
         }
 
-        unsafe fn call(&mut self, state: *mut u8, selector: usize, resume: *const usize) -> Outcome {
+        unsafe fn call(
+            &mut self,
+            state: *mut u8,
+            selector: usize,
+            resume: *const usize,
+        ) -> Outcome {
             self.run(state, true, selector, resume)
         }
 
@@ -1142,7 +1305,10 @@ mod tests {
     #[test]
     fn a_fast_path_that_takes_nothing_is_found() {
         let (result, _) = run(Some(Bug::AlwaysFallsBack));
-        assert_eq!(result.unwrap_err().field, "fast path fell back on a case the Rust fast path takes");
+        assert_eq!(
+            result.unwrap_err().field,
+            "fast path fell back on a case the Rust fast path takes"
+        );
     }
 
     #[test]
@@ -1155,7 +1321,11 @@ mod tests {
     fn a_dispatcher_copied_by_halves_is_found() {
         let (result, _) = run(Some(Bug::TornDispatch));
         let mismatch = result.unwrap_err();
-        assert_eq!((mismatch.field, mismatch.fast), ("thread received_dispatch (stand-in + 1)", usize::MAX), "{mismatch}");
+        assert_eq!(
+            (mismatch.field, mismatch.fast),
+            ("thread received_dispatch (stand-in + 1)", usize::MAX),
+            "{mismatch}"
+        );
     }
 
     #[test]

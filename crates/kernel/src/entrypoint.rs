@@ -5,8 +5,8 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use ferrode_ipc::{
-    CapSel, Capability, Dispatch, Marshal, RpcError, RpcObject, Serve, Transport, TransportError, Utcb, Writer,
-    write_error_reply,
+    CapSel, Capability, Dispatch, Marshal, RpcError, RpcObject, Serve, Transport, TransportError,
+    Utcb, Writer, write_error_reply,
 };
 
 use crate::arch::Arch;
@@ -43,7 +43,8 @@ impl<A: Arch> Entrypoint<A> {
         utcb: &'static mut Utcb,
     ) -> Result<Self, KernelError> {
         let argument = kernel as *const Kernel<A> as usize;
-        let thread = kernel.spawn(component, name, priority, stack, utcb, entrypoint_main::<A>, argument)?;
+        let thread =
+            kernel.spawn(component, name, priority, stack, utcb, entrypoint_main::<A>, argument)?;
         Ok(Self { kernel, thread, component })
     }
 
@@ -62,7 +63,10 @@ impl<A: Arch> Entrypoint<A> {
     /// owned by the entrypoint's component; the kernel learns `I`'s
     /// receive windows, and a call through a capability used as another
     /// interface is refused (`WrongInterface`) before any method runs.
-    pub fn manage<I, S>(&self, object: &'static mut RpcObject<I, S>) -> Result<Capability<I>, KernelError>
+    pub fn manage<I, S>(
+        &self,
+        object: &'static mut RpcObject<I, S>,
+    ) -> Result<Capability<I>, KernelError>
     where
         I: ?Sized + Serve<S> + 'static,
         S: 'static,
@@ -70,7 +74,13 @@ impl<A: Arch> Entrypoint<A> {
         let object: NonNull<dyn Dispatch> = NonNull::from(object as &mut dyn Dispatch);
         // SAFETY: a `&'static mut` given up to the kernel, dispatched only
         // by this entrypoint's thread; the windows are `I`'s own.
-        let (_, selector) = unsafe { self.kernel.create_object(self.thread, object, <I as ferrode_ipc::Interface>::caps_window)? };
+        let (_, selector) = unsafe {
+            self.kernel.create_object(
+                self.thread,
+                object,
+                <I as ferrode_ipc::Interface>::caps_window,
+            )?
+        };
         Ok(Capability::from_selector(selector))
     }
 
@@ -100,13 +110,19 @@ pub struct DeferredReply<T, E> {
 /// Keeps the reply to the request the running thread serves for later
 /// (call it inside a server method; what the method then returns is not
 /// sent).
-pub fn defer_reply<A: Arch, T, E>(kernel: &'static Kernel<A>) -> Result<DeferredReply<T, E>, KernelError> {
+pub fn defer_reply<A: Arch, T, E>(
+    kernel: &'static Kernel<A>,
+) -> Result<DeferredReply<T, E>, KernelError> {
     Ok(DeferredReply { selector: kernel.defer_reply()?, reply: PhantomData })
 }
 
 impl<T: Marshal, E: RpcError> DeferredReply<T, E> {
     /// Sends `result` to the waiting caller.
-    pub fn reply<A: Arch>(self, kernel: &'static Kernel<A>, result: Result<T, E>) -> Result<(), KernelError> {
+    pub fn reply<A: Arch>(
+        self,
+        kernel: &'static Kernel<A>,
+        result: Result<T, E>,
+    ) -> Result<(), KernelError> {
         {
             // SAFETY: the running thread's own UTCB, borrowed for this
             // marshalling only (nothing else of this thread runs meanwhile).
@@ -167,7 +183,8 @@ impl<A: Arch> KernelTransport<A> {
     ///
     /// Before [`Kernel::init`] (there is no thread, hence no UTCB, yet).
     pub fn new(kernel: &'static Kernel<A>) -> Self {
-        let utcb = NonNull::new(kernel.current_utcb()).expect("Ferrode kernel used before Kernel::init");
+        let utcb =
+            NonNull::new(kernel.current_utcb()).expect("Ferrode kernel used before Kernel::init");
         Self { kernel, utcb, arch: PhantomData }
     }
 }

@@ -51,7 +51,11 @@ impl<A: Arch> Kernel<A> {
     /// thread switch it decides on. `after` runs when this thread runs
     /// again (at once, or after the switch returns).
     #[inline(always)]
-    fn enter<T, R>(&self, operation: impl FnOnce(&mut State) -> (Option<Switch>, T), after: impl FnOnce(&mut State, T) -> R) -> R {
+    fn enter<T, R>(
+        &self,
+        operation: impl FnOnce(&mut State) -> (Option<Switch>, T),
+        after: impl FnOnce(&mut State, T) -> R,
+    ) -> R {
         A::without_interrupts(|| {
             let state = self.state.get();
             // SAFETY: interrupts are masked on the only core, and no other
@@ -103,9 +107,17 @@ impl<A: Arch> Kernel<A> {
     /// running component gets a component capability to it: its authority
     /// to spawn threads there, manage objects for it, delegate to and from
     /// it, and destroy it.
-    pub fn create_component(&self, name: &'static str, quota: Quota) -> Result<ComponentId, KernelError> {
+    pub fn create_component(
+        &self,
+        name: &'static str,
+        quota: Quota,
+    ) -> Result<ComponentId, KernelError> {
         self.read(|state| {
-            if state.initialised { state.create_component(name, quota).map(|(c, _)| c) } else { Err(KernelError::NotInitialised) }
+            if state.initialised {
+                state.create_component(name, quota).map(|(c, _)| c)
+            } else {
+                Err(KernelError::NotInitialised)
+            }
         })
     }
 
@@ -126,7 +138,10 @@ impl<A: Arch> Kernel<A> {
     /// Gives back the stack and UTCB of a thread that exited (or whose
     /// component was destroyed), for a component the running one has
     /// authority over; the thread's slot is free again.
-    pub fn reap(&self, thread: ThreadId) -> Result<(&'static mut [u8], &'static mut Utcb), KernelError> {
+    pub fn reap(
+        &self,
+        thread: ThreadId,
+    ) -> Result<(&'static mut [u8], &'static mut Utcb), KernelError> {
         let (base, len, utcb) = self.read(|state| state.reap(thread))?;
         if base == 0 || utcb.is_null() {
             return Err(KernelError::InvalidThread);
@@ -158,7 +173,8 @@ impl<A: Arch> Kernel<A> {
         }
         let bounds = guard_stack(stack);
         let sp = A::prepare_stack(stack, entry, argument);
-        let thread = self.read(|state| state.add_thread(component, name, priority, sp, utcb, bounds, false))?;
+        let thread = self
+            .read(|state| state.add_thread(component, name, priority, sp, utcb, bounds, false))?;
         // A new thread of higher priority runs at once.
         self.enter(|state| (state.yield_if_outranked(), ()), |_, ()| ());
         Ok(thread)
@@ -184,17 +200,31 @@ impl<A: Arch> Kernel<A> {
     /// A component's name (for log labels and reports); `None` for a free
     /// slot.
     pub fn component_name(&self, component: ComponentId) -> Option<&'static str> {
-        self.read(|state| state.components.get(component.index()).filter(|c| c.used).map(|c| c.name))
+        self.read(|state| {
+            state.components.get(component.index()).filter(|c| c.used).map(|c| c.name)
+        })
     }
 
     /// The component a thread belongs to (`None` for a free slot).
     pub fn thread_component(&self, thread: ThreadId) -> Option<ComponentId> {
-        self.read(|state| state.threads.get(thread.index()).filter(|t| t.state != ThreadState::Free).map(|t| t.component))
+        self.read(|state| {
+            state
+                .threads
+                .get(thread.index())
+                .filter(|t| t.state != ThreadState::Free)
+                .map(|t| t.component)
+        })
     }
 
     /// A thread's priority (`None` for a free slot).
     pub fn thread_priority(&self, thread: ThreadId) -> Option<u8> {
-        self.read(|state| state.threads.get(thread.index()).filter(|t| t.state != ThreadState::Free).map(|t| t.priority))
+        self.read(|state| {
+            state
+                .threads
+                .get(thread.index())
+                .filter(|t| t.state != ThreadState::Free)
+                .map(|t| t.priority)
+        })
     }
 
     /// A thread's state (for supervision and tests).
@@ -297,7 +327,12 @@ impl<A: Arch> Kernel<A> {
     /// Copies a capability from one component's space into another's (how
     /// the image's composition hands out capabilities). The running
     /// component needs authority over both.
-    pub fn delegate(&self, from: ComponentId, capability: CapSel, to: ComponentId) -> Result<CapSel, KernelError> {
+    pub fn delegate(
+        &self,
+        from: ComponentId,
+        capability: CapSel,
+        to: ComponentId,
+    ) -> Result<CapSel, KernelError> {
         self.read(|state| state.delegate(from, capability, to))
     }
 
@@ -416,7 +451,11 @@ impl<A: Arch> Kernel<A> {
                 Ok(switch) => (switch, Ok(())),
                 Err(error) => (None, Err(error)),
             },
-            |state, result| result.map(|()| core::mem::take(&mut state.threads[state.current.index()].signal_count)),
+            |state, result| {
+                result.map(|()| {
+                    core::mem::take(&mut state.threads[state.current.index()].signal_count)
+                })
+            },
         )
     }
 

@@ -159,7 +159,10 @@ mod tests {
         unsafe {
             assert_eq!(*base, IPC_LAYOUT.cap_tag_object as u8);
             assert_eq!(*base.add(IPC_LAYOUT.cap_object - IPC_LAYOUT.cap_tag), 5);
-            assert_eq!(base.add(IPC_LAYOUT.cap_generation - IPC_LAYOUT.cap_tag).cast::<u32>().read(), 0x1122_3344);
+            assert_eq!(
+                base.add(IPC_LAYOUT.cap_generation - IPC_LAYOUT.cap_tag).cast::<u32>().read(),
+                0x1122_3344
+            );
         }
         let signal = CapEntry::Signal { signal: crate::SignalId(3), wait: true, generation: 0 };
         // SAFETY: as above: the tag byte.

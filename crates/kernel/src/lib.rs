@@ -138,10 +138,11 @@ pub use entrypoint::{DeferredReply, Entrypoint, KernelTransport, defer_reply};
 pub use error::KernelError;
 pub use ids::{ComponentId, ObjectId, SignalId, ThreadId};
 pub use kernel::Kernel;
-pub use layout::{IPC_LAYOUT, IpcLayout};
 pub use kernel::MIN_STACK;
+pub use layout::{IPC_LAYOUT, IpcLayout};
 pub use state::{
-    MAX_COMPONENTS, MAX_OBJECTS, MAX_SIGNALS, MAX_THREADS, CAP_SLOTS, PRIORITIES, Quota, ThreadState,
+    CAP_SLOTS, MAX_COMPONENTS, MAX_OBJECTS, MAX_SIGNALS, MAX_THREADS, PRIORITIES, Quota,
+    ThreadState,
 };
 pub use static_cell::ConstStaticCell;
 

@@ -14,7 +14,12 @@ pub(crate) struct ReadyQueues {
 
 impl ReadyQueues {
     pub(crate) const fn new() -> Self {
-        Self { head: [None; PRIORITIES], tail: [None; PRIORITIES], next: [None; MAX_THREADS], nonempty: 0 }
+        Self {
+            head: [None; PRIORITIES],
+            tail: [None; PRIORITIES],
+            next: [None; MAX_THREADS],
+            nonempty: 0,
+        }
     }
 
     /// Appends `thread` at `priority` (round-robin order).

@@ -284,9 +284,15 @@ const NO_COMPONENT: Component = Component {
     signals: 0,
     children: 0,
 };
-const NO_OBJECT: Object =
-    Object { generation: 0, live: false, entrypoint: ThreadId(0), owner: ComponentId(0), dispatch: None };
-const NO_SIGNAL: Signal = Signal { used: false, count: 0, waiter: None, owner: ComponentId(0), generation: 0 };
+const NO_OBJECT: Object = Object {
+    generation: 0,
+    live: false,
+    entrypoint: ThreadId(0),
+    owner: ComponentId(0),
+    dispatch: None,
+};
+const NO_SIGNAL: Signal =
+    Signal { used: false, count: 0, waiter: None, owner: ComponentId(0), generation: 0 };
 
 /// A capability transfer, checked and ready to carry out: per capability
 /// of the message, the entry it becomes in the receiver's space, the slot
@@ -300,7 +306,11 @@ pub(crate) struct CapPlan {
 }
 
 impl CapPlan {
-    const EMPTY: CapPlan = CapPlan { entries: [CapEntry::Empty; MSG_CAPS], existing: [NOT_HELD; MSG_CAPS], origins: [Origin::NONE; MSG_CAPS] };
+    const EMPTY: CapPlan = CapPlan {
+        entries: [CapEntry::Empty; MSG_CAPS],
+        existing: [NOT_HELD; MSG_CAPS],
+        origins: [Origin::NONE; MSG_CAPS],
+    };
 }
 
 /// [`CapPlan::existing`] for an entry the receiver does not hold yet.
@@ -344,14 +354,26 @@ impl State {
 
     /// Makes the running boot context thread 0 of a root component, which
     /// gets every quota, at `priority`.
-    pub(crate) fn init(&mut self, root_name: &'static str, priority: u8, utcb: *mut Utcb) -> Result<ComponentId, KernelError> {
+    pub(crate) fn init(
+        &mut self,
+        root_name: &'static str,
+        priority: u8,
+        utcb: *mut Utcb,
+    ) -> Result<ComponentId, KernelError> {
         check_priority(priority)?;
         if self.initialised {
             return Err(KernelError::NoAuthority);
         }
         let root = self.new_component(root_name, Quota::everything(priority), ComponentId(0))?;
         let boot = &mut self.threads[0];
-        *boot = Thread { state: ThreadState::Running, priority, component: root, utcb, name: "main", ..Thread::FREE };
+        *boot = Thread {
+            state: ThreadState::Running,
+            priority,
+            component: root,
+            utcb,
+            name: "main",
+            ..Thread::FREE
+        };
         self.components[root.index()].threads = 1;
         self.current = ThreadId(0);
         self.initialised = true;
@@ -364,11 +386,18 @@ impl State {
         self.threads[self.current.index()].component
     }
 
-    fn new_component(&mut self, name: &'static str, quota: Quota, parent: ComponentId) -> Result<ComponentId, KernelError> {
+    fn new_component(
+        &mut self,
+        name: &'static str,
+        quota: Quota,
+        parent: ComponentId,
+    ) -> Result<ComponentId, KernelError> {
         quota.check()?;
-        let index = self.components.iter().position(|c| !c.used).ok_or(KernelError::OutOfComponents)?;
+        let index =
+            self.components.iter().position(|c| !c.used).ok_or(KernelError::OutOfComponents)?;
         let generation = self.components[index].generation;
-        self.components[index] = Component { used: true, name, generation, quota, parent, ..NO_COMPONENT };
+        self.components[index] =
+            Component { used: true, name, generation, quota, parent, ..NO_COMPONENT };
         self.caps[index] = CapSpace::new();
         self.origins[index] = [Origin::NONE; CAP_SLOTS];
         Ok(ComponentId(index as u8))
@@ -376,7 +405,11 @@ impl State {
 
     /// Creates a component with `quota`, counted against the actor's
     /// quota of children; the actor gets a component capability to it.
-    pub(crate) fn create_component(&mut self, name: &'static str, quota: Quota) -> Result<(ComponentId, CapSel), KernelError> {
+    pub(crate) fn create_component(
+        &mut self,
+        name: &'static str,
+        quota: Quota,
+    ) -> Result<(ComponentId, CapSel), KernelError> {
         let actor = self.actor();
         let a = &self.components[actor.index()];
         if a.children >= a.quota.components {
@@ -386,8 +419,13 @@ impl State {
             return Err(KernelError::CapabilitySpaceFull);
         }
         let child = self.new_component(name, quota, actor)?;
-        let entry = CapEntry::Component { component: child, generation: self.components[child.index()].generation };
-        let selector = self.insert(actor, entry, Origin::NONE).map_err(|_| KernelError::CapabilitySpaceFull)?;
+        let entry = CapEntry::Component {
+            component: child,
+            generation: self.components[child.index()].generation,
+        };
+        let selector = self
+            .insert(actor, entry, Origin::NONE)
+            .map_err(|_| KernelError::CapabilitySpaceFull)?;
         self.components[actor.index()].children += 1;
         Ok((child, selector))
     }
@@ -404,13 +442,21 @@ impl State {
             return Ok(());
         }
         let entry = CapEntry::Component { component: target, generation: t.generation };
-        if self.caps[actor.index()].slots.contains(&entry) { Ok(()) } else { Err(KernelError::NoAuthority) }
+        if self.caps[actor.index()].slots.contains(&entry) {
+            Ok(())
+        } else {
+            Err(KernelError::NoAuthority)
+        }
     }
 
     /// Like [`State::authorized`], and the component is not destroyed.
     fn authorized_live(&self, target: ComponentId) -> Result<(), KernelError> {
         self.authorized(target)?;
-        if self.components[target.index()].destroyed { Err(KernelError::InvalidComponent) } else { Ok(()) }
+        if self.components[target.index()].destroyed {
+            Err(KernelError::InvalidComponent)
+        } else {
+            Ok(())
+        }
     }
 
     /// Adds a ready thread of `component` whose first frame is at `sp`.
@@ -437,7 +483,11 @@ impl State {
         if c.threads >= c.quota.threads {
             return Err(KernelError::QuotaExceeded);
         }
-        let index = self.threads.iter().position(|t| t.state == ThreadState::Free).ok_or(KernelError::OutOfThreads)?;
+        let index = self
+            .threads
+            .iter()
+            .position(|t| t.state == ThreadState::Free)
+            .ok_or(KernelError::OutOfThreads)?;
         let id = ThreadId(index as u8);
         // Kept across reuse of the slot, so that a reply capability to a
         // thread that was here before never answers the new one.
@@ -485,7 +535,11 @@ impl State {
         if self.free_slots(actor) == 0 {
             return Err(KernelError::CapabilitySpaceFull);
         }
-        let index = self.objects.iter().position(|o| !o.live && o.dispatch.is_none()).ok_or(KernelError::OutOfObjects)?;
+        let index = self
+            .objects
+            .iter()
+            .position(|o| !o.live && o.dispatch.is_none())
+            .ok_or(KernelError::OutOfObjects)?;
         let object = &mut self.objects[index];
         object.live = true;
         object.entrypoint = entrypoint;
@@ -535,7 +589,9 @@ impl State {
         // learns that the object is gone (see `Kernel::reply_and_wait`).
         if let Some(dispatch) = dispatch {
             for t in self.threads.iter_mut() {
-                if t.received_dispatch.is_some_and(|d| core::ptr::addr_eq(d.as_ptr(), dispatch.as_ptr())) {
+                if t.received_dispatch
+                    .is_some_and(|d| core::ptr::addr_eq(d.as_ptr(), dispatch.as_ptr()))
+                {
                     t.received_dispatch = None;
                 }
             }
@@ -546,7 +602,12 @@ impl State {
     /// actor needs authority over both. A signal's wait right never leaves
     /// its owner; an object capability goes only to a component whose
     /// priority does not exceed the object's entrypoint's.
-    pub(crate) fn delegate(&mut self, from: ComponentId, selector: CapSel, to: ComponentId) -> Result<CapSel, KernelError> {
+    pub(crate) fn delegate(
+        &mut self,
+        from: ComponentId,
+        selector: CapSel,
+        to: ComponentId,
+    ) -> Result<CapSel, KernelError> {
         self.authorized_live(from)?;
         self.authorized_live(to)?;
         let entry = self.caps[from.index()].get(selector);
@@ -557,14 +618,17 @@ impl State {
             TransportError::PriorityInversion => KernelError::PriorityInversion,
             _ => KernelError::InvalidCapability,
         })?;
-        self.insert(to, entry, Origin::of(from, selector)).map_err(|_| KernelError::CapabilitySpaceFull)
+        self.insert(to, entry, Origin::of(from, selector))
+            .map_err(|_| KernelError::CapabilitySpaceFull)
     }
 
     /// The entry a copy of `entry` in component `to` gets, or why there
     /// may be none (shared by delegation and transfer in a message).
     fn copy_for(&self, entry: CapEntry, to: ComponentId) -> Result<CapEntry, TransportError> {
         match entry {
-            CapEntry::Empty | CapEntry::Reply { .. } | CapEntry::Revoked => Err(TransportError::InvalidCapability),
+            CapEntry::Empty | CapEntry::Reply { .. } | CapEntry::Revoked => {
+                Err(TransportError::InvalidCapability)
+            }
             CapEntry::Signal { signal, generation, .. } => {
                 let wait = self.signals[signal.index()].owner == to;
                 Ok(CapEntry::Signal { signal, wait, generation })
@@ -589,12 +653,18 @@ impl State {
     /// slots hold [`CapEntry::Revoked`] until their holder drops them, so
     /// a selector never silently comes to mean something else. Returns how
     /// many capabilities were taken.
-    pub(crate) fn take_back(&mut self, from: ComponentId, to: ComponentId) -> Result<usize, KernelError> {
+    pub(crate) fn take_back(
+        &mut self,
+        from: ComponentId,
+        to: ComponentId,
+    ) -> Result<usize, KernelError> {
         self.authorized(from)?;
         let mut taken = 0;
         for slot in 0..CAP_SLOTS {
             let origin = self.origins[to.index()][slot];
-            if origin.component() == Some(from) && self.caps[to.index()].slots[slot] != CapEntry::Empty {
+            if origin.component() == Some(from)
+                && self.caps[to.index()].slots[slot] != CapEntry::Empty
+            {
                 taken += self.revoke_subtree(to, slot);
             }
         }
@@ -690,14 +760,20 @@ impl State {
 
     /// Free capability slots of `component` within its quota.
     fn free_slots(&self, component: ComponentId) -> usize {
-        let used = self.caps[component.index()].slots.iter().filter(|e| **e != CapEntry::Empty).count();
+        let used =
+            self.caps[component.index()].slots.iter().filter(|e| **e != CapEntry::Empty).count();
         (self.components[component.index()].quota.caps as usize).saturating_sub(used)
     }
 
     /// Inserts `entry` into `component`'s space, reusing a slot that holds
     /// the same entry (so repeated delegation does not fill the space; the
     /// copy keeps its first derivation), within the component's quota.
-    fn insert(&mut self, component: ComponentId, entry: CapEntry, origin: Origin) -> Result<CapSel, TransportError> {
+    fn insert(
+        &mut self,
+        component: ComponentId,
+        entry: CapEntry,
+        origin: Origin,
+    ) -> Result<CapSel, TransportError> {
         let space = &self.caps[component.index()];
         if let Some(index) = space.slots.iter().position(|slot| *slot == entry) {
             return Ok(CapSel(index as u32));
@@ -705,7 +781,11 @@ impl State {
         if self.free_slots(component) == 0 {
             return Err(TransportError::CapabilitySpaceFull);
         }
-        let index = space.slots.iter().position(|slot| *slot == CapEntry::Empty).ok_or(TransportError::CapabilitySpaceFull)?;
+        let index = space
+            .slots
+            .iter()
+            .position(|slot| *slot == CapEntry::Empty)
+            .ok_or(TransportError::CapabilitySpaceFull)?;
         self.caps[component.index()].slots[index] = entry;
         self.origins[component.index()][index] = origin;
         Ok(CapSel(index as u32))
@@ -728,7 +808,8 @@ impl State {
         let selector = self
             .insert(actor, CapEntry::Signal { signal: id, wait: true, generation }, Origin::NONE)
             .map_err(|_| KernelError::CapabilitySpaceFull)?;
-        self.signals[index] = Signal { used: true, count: 0, waiter: None, owner: actor, generation };
+        self.signals[index] =
+            Signal { used: true, count: 0, waiter: None, owner: actor, generation };
         self.components[actor.index()].signals += 1;
         Ok((id, selector))
     }
@@ -746,7 +827,10 @@ impl State {
 
     /// Gives back the stack and UTCB of a dead thread of a component the
     /// actor has authority over, and frees its slot.
-    pub(crate) fn reap(&mut self, thread: ThreadId) -> Result<(usize, usize, *mut Utcb), KernelError> {
+    pub(crate) fn reap(
+        &mut self,
+        thread: ThreadId,
+    ) -> Result<(usize, usize, *mut Utcb), KernelError> {
         let t = self.threads.get(thread.index()).ok_or(KernelError::InvalidThread)?;
         if t.state != ThreadState::Dead {
             return Err(KernelError::InvalidThread);
@@ -782,14 +866,18 @@ impl State {
     /// and capabilities are gone (callers waiting on its reply
     /// capabilities get `ServerDead`). Its threads' stacks and UTCBs are
     /// reaped with [`State::reap`]; the slot is freed after the last one.
-    pub(crate) fn destroy_component(&mut self, component: ComponentId) -> Result<Option<Switch>, KernelError> {
+    pub(crate) fn destroy_component(
+        &mut self,
+        component: ComponentId,
+    ) -> Result<Option<Switch>, KernelError> {
         self.authorized_live(component)?;
         if component == self.actor() {
             return Err(KernelError::NoAuthority);
         }
         for index in 0..MAX_THREADS {
             let t = &self.threads[index];
-            if t.component == component && !matches!(t.state, ThreadState::Free | ThreadState::Dead) {
+            if t.component == component && !matches!(t.state, ThreadState::Free | ThreadState::Dead)
+            {
                 self.kill_thread(ThreadId(index as u8));
             }
         }
@@ -948,13 +1036,17 @@ impl State {
         // The object served, for the reply's receive window.
         let object = dispatch
             .and_then(|d| {
-                self.objects.iter().position(|o| o.live && o.dispatch.is_some_and(|x| core::ptr::addr_eq(x.as_ptr(), d.as_ptr())))
+                self.objects.iter().position(|o| {
+                    o.live && o.dispatch.is_some_and(|x| core::ptr::addr_eq(x.as_ptr(), d.as_ptr()))
+                })
             })
             .ok_or(KernelError::NoReplyPending)?;
         let seq = self.threads[caller.index()].reply_seq.wrapping_add(1);
         let entry = CapEntry::Reply { thread: caller, object: ObjectId(object as u8), seq };
         let actor = self.actor();
-        let selector = self.insert(actor, entry, Origin::NONE).map_err(|_| KernelError::CapabilitySpaceFull)?;
+        let selector = self
+            .insert(actor, entry, Origin::NONE)
+            .map_err(|_| KernelError::CapabilitySpaceFull)?;
         self.threads[me.index()].reply_to = Link::NONE;
         let c = &mut self.threads[caller.index()];
         c.reply_seq = seq;
@@ -965,9 +1057,14 @@ impl State {
     /// Sends the message in the current UTCB as the reply a reply
     /// capability stands for, and drops the capability. The caller runs
     /// when the scheduler says so.
-    pub(crate) fn reply_deferred(&mut self, selector: CapSel) -> Result<Option<Switch>, KernelError> {
+    pub(crate) fn reply_deferred(
+        &mut self,
+        selector: CapSel,
+    ) -> Result<Option<Switch>, KernelError> {
         let actor = self.actor();
-        let CapEntry::Reply { thread: caller, object, seq } = self.caps[actor.index()].get(selector) else {
+        let CapEntry::Reply { thread: caller, object, seq } =
+            self.caps[actor.index()].get(selector)
+        else {
             return Err(KernelError::InvalidCapability);
         };
         self.caps[actor.index()].remove(selector);
@@ -1092,9 +1189,11 @@ impl State {
             let next = match self.threads[at.index()].state {
                 ThreadState::SendQueued => self.threads[at.index()].waiting_on.get(),
                 // Whoever serves it (a deferred reply has no thread).
-                ThreadState::AwaitingReply => {
-                    self.threads.iter().position(|t| t.reply_to.get() == Some(at)).map(|i| ThreadId(i as u8))
-                }
+                ThreadState::AwaitingReply => self
+                    .threads
+                    .iter()
+                    .position(|t| t.reply_to.get() == Some(at))
+                    .map(|i| ThreadId(i as u8)),
                 _ => None,
             };
             match next {
@@ -1110,7 +1209,14 @@ impl State {
     /// for those `to` does not hold yet. Checks everything before anything
     /// changes; the plan says, per capability, the entry it becomes and the
     /// slot of `to` that already holds it (if any).
-    fn plan_caps(&self, from: ThreadId, to: ThreadId, caps: usize, window: usize, plan: &mut CapPlan) -> Result<(), TransportError> {
+    fn plan_caps(
+        &self,
+        from: ThreadId,
+        to: ThreadId,
+        caps: usize,
+        window: usize,
+        plan: &mut CapPlan,
+    ) -> Result<(), TransportError> {
         if caps > window {
             return Err(TransportError::TooManyCapabilities);
         }
@@ -1127,7 +1233,10 @@ impl State {
             if selector == CapSel::INVALID {
                 continue;
             }
-            let entry = self.copy_for(space_entry(&self.caps[source_component.index()], selector), target_component)?;
+            let entry = self.copy_for(
+                space_entry(&self.caps[source_component.index()], selector),
+                target_component,
+            )?;
             if matches!(entry, CapEntry::Revoked) {
                 return Err(TransportError::InvalidCapability);
             }
@@ -1153,7 +1262,9 @@ impl State {
             let translated = match plan.entries[index] {
                 CapEntry::Empty => CapSel::INVALID,
                 _ if plan.existing[index] != NOT_HELD => CapSel(plan.existing[index] as u32),
-                entry => self.insert(target_component, entry, plan.origins[index]).unwrap_or(CapSel::INVALID),
+                entry => self
+                    .insert(target_component, entry, plan.origins[index])
+                    .unwrap_or(CapSel::INVALID),
             };
             // SAFETY: the receiver is blocked or waiting; its UTCB is not
             // in use; no reference to it is live.
@@ -1168,14 +1279,21 @@ impl State {
     /// components. On `Err` nothing changed but the receiver's UTCB
     /// contents, which mean nothing until a delivery succeeds.
     #[inline(always)]
-    fn transfer(&mut self, from: ThreadId, to: ThreadId, delivery: Delivery, window: usize) -> Result<(), TransportError> {
+    fn transfer(
+        &mut self,
+        from: ThreadId,
+        to: ThreadId,
+        delivery: Delivery,
+        window: usize,
+    ) -> Result<(), TransportError> {
         let source = self.threads[from.index()].utcb;
         let target = self.threads[to.index()].utcb;
         // SAFETY: every thread's UTCB pointer comes from a `&'static mut
         // Utcb` handed to the kernel at spawn; `from` and `to` are distinct
         // threads, so the two UTCBs are distinct; their owners are blocked
         // or are the current thread inside this kernel call.
-        let (words, caps) = unsafe { ((*source).word_count as usize, (*source).cap_count as usize) };
+        let (words, caps) =
+            unsafe { ((*source).word_count as usize, (*source).cap_count as usize) };
         if words > MSG_WORDS || caps > MSG_CAPS {
             return Err(TransportError::WrongLength);
         }
@@ -1256,19 +1374,36 @@ impl State {
         let destination = s.utcb;
         // SAFETY: UTCB pointers come from `&'static mut Utcb`s handed to the
         // kernel at spawn; the caller runs, so its UTCB is not being written.
-        let (words, caps, label) = unsafe { ((*source).word_count as usize, (*source).cap_count as usize, (*source).label) };
+        let (words, caps, label) = unsafe {
+            ((*source).word_count as usize, (*source).cap_count as usize, (*source).label)
+        };
         if words > MSG_WORDS || caps > MSG_CAPS {
             return None;
         }
         // Capabilities within the method's window, all valid, with room:
         // otherwise the slow path refuses the call.
         let mut plan = CapPlan::EMPTY;
-        if caps != 0 && self.plan_caps(caller, server, caps, self.windows[object.index()](label, false), &mut plan).is_err() {
+        if caps != 0
+            && self
+                .plan_caps(
+                    caller,
+                    server,
+                    caps,
+                    self.windows[object.index()](label, false),
+                    &mut plan,
+                )
+                .is_err()
+        {
             return None;
         }
         // SAFETY: caller and server are distinct threads (the server waits,
         // the caller runs), so the UTCBs are distinct; no other reference.
-        copy_message(unsafe { &*source }, unsafe { &mut *destination }, words, Delivery::Request { badge: object.index() });
+        copy_message(
+            unsafe { &*source },
+            unsafe { &mut *destination },
+            words,
+            Delivery::Request { badge: object.index() },
+        );
         if caps != 0 {
             self.commit_caps(server, caps, &plan);
         }
@@ -1345,7 +1480,9 @@ impl State {
             // SAFETY: the caller is blocked; its UTCB holds its request.
             let label = unsafe { (*self.threads[caller.index()].utcb).label };
             let window = self.windows[object.index()](label, false);
-            if let Err(error) = self.transfer(caller, server, Delivery::Request { badge: object.index() }, window) {
+            if let Err(error) =
+                self.transfer(caller, server, Delivery::Request { badge: object.index() }, window)
+            {
                 self.fail_caller(caller, error);
                 continue;
             }
@@ -1380,17 +1517,24 @@ impl State {
         }
         let source = s.utcb;
         let c = self.thread(caller);
-        if c.state != ThreadState::AwaitingReply || self.ready.highest().is_some_and(|best| best > c.priority) {
+        if c.state != ThreadState::AwaitingReply
+            || self.ready.highest().is_some_and(|best| best > c.priority)
+        {
             return None;
         }
         let destination = c.utcb;
         // SAFETY: as in `call_fast`: the server's own UTCB, not written now.
-        let (words, caps) = unsafe { ((*source).word_count as usize, (*source).cap_count as usize) };
+        let (words, caps) =
+            unsafe { ((*source).word_count as usize, (*source).cap_count as usize) };
         if words > MSG_WORDS || caps > MSG_CAPS {
             return None;
         }
         let mut plan = CapPlan::EMPTY;
-        if caps != 0 && self.plan_caps(server, caller, caps, self.reply_window(server, caller), &mut plan).is_err() {
+        if caps != 0
+            && self
+                .plan_caps(server, caller, caps, self.reply_window(server, caller), &mut plan)
+                .is_err()
+        {
             return None;
         }
         // SAFETY: distinct threads' `&'static mut` UTCBs, no other reference.
@@ -1410,7 +1554,9 @@ impl State {
     /// the called method's reply may carry.
     fn reply_window(&self, server: ThreadId, caller: ThreadId) -> usize {
         let Some(dispatch) = self.threads[server.index()].received_dispatch else { return 0 };
-        let serves = |o: &Object| o.live && o.dispatch.is_some_and(|d| core::ptr::addr_eq(d.as_ptr(), dispatch.as_ptr()));
+        let serves = |o: &Object| {
+            o.live && o.dispatch.is_some_and(|d| core::ptr::addr_eq(d.as_ptr(), dispatch.as_ptr()))
+        };
         // The request arrived with the object's index as its badge; a
         // nested call of the server may have overwritten it since.
         // SAFETY: the server's own UTCB (the current thread's).
@@ -1433,7 +1579,10 @@ impl State {
     fn deliver_reply(&mut self, server: ThreadId, caller: ThreadId, window: usize) {
         if let Err(error) = self.transfer(server, caller, Delivery::Reply, window) {
             // SAFETY: the caller is blocked; its UTCB is not in use.
-            ferrode_ipc::write_error_reply(unsafe { &mut *self.threads[caller.index()].utcb }, error);
+            ferrode_ipc::write_error_reply(
+                unsafe { &mut *self.threads[caller.index()].utcb },
+                error,
+            );
         }
     }
 
@@ -1461,7 +1610,12 @@ impl State {
         self.threads[server.index()].state = ThreadState::Waiting;
         match replied {
             // Direct switch back to the caller unless something better waits.
-            Some(caller) if self.ready.highest().is_none_or(|best| best <= self.threads[caller.index()].priority) => {
+            Some(caller)
+                if self
+                    .ready
+                    .highest()
+                    .is_none_or(|best| best <= self.threads[caller.index()].priority) =>
+            {
                 Some(self.run(server, caller))
             }
             Some(caller) => {
@@ -1477,7 +1631,9 @@ impl State {
     /// The signal `selector` designates in the actor's space, and whether
     /// the capability carries the wait right.
     fn signal_of(&self, selector: CapSel) -> Option<(SignalId, bool)> {
-        let CapEntry::Signal { signal, wait, generation } = self.caps[self.actor().index()].get(selector) else {
+        let CapEntry::Signal { signal, wait, generation } =
+            self.caps[self.actor().index()].get(selector)
+        else {
             return None;
         };
         let s = &self.signals[signal.index()];
@@ -1536,7 +1692,10 @@ impl State {
     /// in the thread's `signal_count` (at once if already pending). Only a
     /// capability with the wait right (the owner's) may wait:
     /// [`TransportError::InvalidCapability`] otherwise.
-    pub(crate) fn wait_signal(&mut self, selector: CapSel) -> Result<Option<Switch>, TransportError> {
+    pub(crate) fn wait_signal(
+        &mut self,
+        selector: CapSel,
+    ) -> Result<Option<Switch>, TransportError> {
         let (signal, wait) = self.signal_of(selector).ok_or(TransportError::InvalidCapability)?;
         if !wait {
             return Err(TransportError::InvalidCapability);
@@ -1592,7 +1751,11 @@ impl State {
 }
 
 fn check_priority(priority: u8) -> Result<(), KernelError> {
-    if priority == 0 || priority as usize >= PRIORITIES { Err(KernelError::InvalidPriority) } else { Ok(()) }
+    if priority == 0 || priority as usize >= PRIORITIES {
+        Err(KernelError::InvalidPriority)
+    } else {
+        Ok(())
+    }
 }
 
 /// Which way a message goes: the header fields the kernel sets.

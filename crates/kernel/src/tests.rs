@@ -6,7 +6,9 @@ use std::vec::Vec;
 
 use core::ptr::NonNull;
 
-use ferrode_ipc::{CapSel, Capability, Dispatch, Interface, RpcObject, Serve, Transport, TransportError, Utcb};
+use ferrode_ipc::{
+    CapSel, Capability, Dispatch, Interface, RpcObject, Serve, Transport, TransportError, Utcb,
+};
 
 use crate::capspace::CapEntry;
 use crate::error::KernelError;
@@ -123,12 +125,20 @@ impl World {
         let mut state = Box::new(State::new());
         let root = state.init("root", 2, utcb()).unwrap();
         state.add_thread(root, "idle", 0, 0, utcb(), (0, 0), true).unwrap();
-        let (server_component, _) = state.create_component("server", Quota::at_priority(3)).unwrap();
-        let entrypoint = state.add_thread(server_component, "ep", 3, 0, utcb(), (0, 0), false).unwrap();
+        let (server_component, _) =
+            state.create_component("server", Quota::at_priority(3)).unwrap();
+        let entrypoint =
+            state.add_thread(server_component, "ep", 3, 0, utcb(), (0, 0), false).unwrap();
         let mut world = World { state, root, server_component, entrypoint, main: ThreadId(0) };
         // The higher-priority entrypoint runs first and starts waiting.
-        assert_eq!(world.state.yield_if_outranked(), Some(Switch { from: world.main, to: entrypoint }));
-        assert_eq!(world.state.reply_and_wait(false), Some(Switch { from: entrypoint, to: world.main }));
+        assert_eq!(
+            world.state.yield_if_outranked(),
+            Some(Switch { from: world.main, to: entrypoint })
+        );
+        assert_eq!(
+            world.state.reply_and_wait(false),
+            Some(Switch { from: entrypoint, to: world.main })
+        );
         assert_eq!(world.state.threads[entrypoint.index()].state, ThreadState::Waiting);
         world
     }
@@ -141,9 +151,16 @@ impl World {
 
     /// A new component at `priority` with a thread that is made current
     /// (test only: the scheduler is bypassed), to act as that component.
-    fn component_with_thread(&mut self, name: &'static str, quota: Quota) -> (ComponentId, ThreadId) {
+    fn component_with_thread(
+        &mut self,
+        name: &'static str,
+        quota: Quota,
+    ) -> (ComponentId, ThreadId) {
         let (component, _) = self.state.create_component(name, quota).unwrap();
-        let thread = self.state.add_thread(component, name, quota.priority, 0, utcb(), (0, 0), false).unwrap();
+        let thread = self
+            .state
+            .add_thread(component, name, quota.priority, 0, utcb(), (0, 0), false)
+            .unwrap();
         (component, thread)
     }
 
@@ -187,9 +204,14 @@ impl World {
                 // SAFETY: the server's own leaked UTCB and a leaked object;
                 // the simulated threads run one at a time.
                 Some(mut target) => unsafe {
-                    target.as_mut().dispatch(NonNull::new(self.state.threads[server.index()].utcb).unwrap())
+                    target
+                        .as_mut()
+                        .dispatch(NonNull::new(self.state.threads[server.index()].utcb).unwrap())
                 },
-                None => panic!("thread {} runs without a request", self.state.threads[server.index()].name),
+                None => panic!(
+                    "thread {} runs without a request",
+                    self.state.threads[server.index()].name
+                ),
             }
             self.state.reply_and_wait(true);
         }
@@ -265,7 +287,9 @@ fn a_request_arrives_with_badge_and_no_error_code() {
     assert_eq!(world.state.call(demo).unwrap().map(|s| s.to), Some(world.entrypoint));
     let delivered = world.utcb_of(world.entrypoint);
     assert_eq!(delivered.error, 0);
-    let CapEntry::Object { object, .. } = world.entry(world.root, demo) else { panic!("an object capability") };
+    let CapEntry::Object { object, .. } = world.entry(world.root, demo) else {
+        panic!("an object capability")
+    };
     assert_eq!(delivered.badge, object.index());
     world.run_servers_until(world.main);
     assert_eq!(world.utcb_of(world.main).error, 0);
@@ -314,17 +338,29 @@ fn capabilities_are_translated_between_spaces() {
 fn invalid_foreign_and_revoked_capabilities_fail_without_panic() {
     let mut world = World::new();
     let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
-    assert_eq!(client(&mut world, CapSel(31)).ping(), Err(DemoError::Transport(TransportError::InvalidCapability)));
-    assert_eq!(client(&mut world, CapSel(9999)).ping(), Err(DemoError::Transport(TransportError::InvalidCapability)));
+    assert_eq!(
+        client(&mut world, CapSel(31)).ping(),
+        Err(DemoError::Transport(TransportError::InvalidCapability))
+    );
+    assert_eq!(
+        client(&mut world, CapSel(9999)).ping(),
+        Err(DemoError::Transport(TransportError::InvalidCapability))
+    );
     // A selector valid only in the server's space is foreign to root.
     let in_server = world.state.delegate(world.root, demo, world.server_component).unwrap();
     world.state.caps[world.server_component.index()].slots.swap(in_server.0 as usize, 20);
     assert_eq!(world.entry(world.root, CapSel(20)), CapEntry::Empty);
-    assert_eq!(client(&mut world, CapSel(20)).ping(), Err(DemoError::Transport(TransportError::InvalidCapability)));
+    assert_eq!(
+        client(&mut world, CapSel(20)).ping(),
+        Err(DemoError::Transport(TransportError::InvalidCapability))
+    );
     // Dissolving (by the owner's parent, which holds a capability to it)
     // kills every copy.
     world.state.revoke(demo).unwrap();
-    assert_eq!(client(&mut world, demo).ping(), Err(DemoError::Transport(TransportError::ServerDead)));
+    assert_eq!(
+        client(&mut world, demo).ping(),
+        Err(DemoError::Transport(TransportError::ServerDead))
+    );
     assert_eq!(world.state.revoke(demo), Err(KernelError::InvalidCapability));
 }
 
@@ -446,18 +482,29 @@ fn ticks_round_robin_within_a_priority_and_respect_higher_ones() {
         let switch = world.state.yield_now().unwrap();
         assert_ne!(switch.to, low);
     }
-    assert_eq!(world.state.add_thread(world.root, "bad", 0, 0, utcb(), (0, 0), false), Err(KernelError::InvalidPriority));
-    assert_eq!(world.state.add_thread(world.root, "bad", 8, 0, utcb(), (0, 0), false), Err(KernelError::InvalidPriority));
+    assert_eq!(
+        world.state.add_thread(world.root, "bad", 0, 0, utcb(), (0, 0), false),
+        Err(KernelError::InvalidPriority)
+    );
+    assert_eq!(
+        world.state.add_thread(world.root, "bad", 8, 0, utcb(), (0, 0), false),
+        Err(KernelError::InvalidPriority)
+    );
     // Nor above the component's own priority (root's is 2).
-    assert_eq!(world.state.add_thread(world.root, "bad", 3, 0, utcb(), (0, 0), false), Err(KernelError::InvalidPriority));
+    assert_eq!(
+        world.state.add_thread(world.root, "bad", 3, 0, utcb(), (0, 0), false),
+        Err(KernelError::InvalidPriority)
+    );
 }
 
 #[test]
 fn interrupts_switch_only_at_interrupt_exit() {
     let mut world = World::new();
     // A higher-priority driver component waits for its IRQ signal.
-    let (driver_component, _) = world.state.create_component("driver", Quota::at_priority(5)).unwrap();
-    let driver = world.state.add_thread(driver_component, "driver", 5, 0, utcb(), (0, 0), false).unwrap();
+    let (driver_component, _) =
+        world.state.create_component("driver", Quota::at_priority(5)).unwrap();
+    let driver =
+        world.state.add_thread(driver_component, "driver", 5, 0, utcb(), (0, 0), false).unwrap();
     assert_eq!(world.state.yield_if_outranked().map(|s| s.to), Some(driver));
     let (signal, selector) = world.state.create_signal().unwrap();
     let switch = world.state.wait_signal(selector).unwrap().unwrap();
@@ -526,7 +573,8 @@ mod properties {
 /// A component of its own (priority 2) with one thread, and a capability
 /// to `demo` delegated to it by root.
 fn attacker(world: &mut World, demo: CapSel) -> (ComponentId, ThreadId, CapSel) {
-    let (component, thread) = world.component_with_thread("attacker", Quota { caps: 8, ..Quota::at_priority(2) });
+    let (component, thread) =
+        world.component_with_thread("attacker", Quota { caps: 8, ..Quota::at_priority(2) });
     let held = world.state.delegate(world.root, demo, component).unwrap();
     (component, thread, held)
 }
@@ -546,7 +594,10 @@ fn only_the_owner_dissolves_and_a_holder_drops_its_own_copy() {
     world.act_as(world.main);
     assert_eq!(client(&mut world, demo).ping(), Ok(1));
     world.state.revoke(demo).unwrap();
-    assert_eq!(client(&mut world, demo).ping(), Err(DemoError::Transport(TransportError::ServerDead)));
+    assert_eq!(
+        client(&mut world, demo).ping(),
+        Err(DemoError::Transport(TransportError::ServerDead))
+    );
 }
 
 #[test]
@@ -557,13 +608,26 @@ fn ids_are_no_authority() {
     world.act_as(thread);
     let server = world.server_component;
     assert_eq!(world.state.delegate(server, CapSel(0), component), Err(KernelError::NoAuthority));
-    assert_eq!(world.state.add_thread(server, "implant", 3, 0, utcb(), (0, 0), false), Err(KernelError::NoAuthority));
+    assert_eq!(
+        world.state.add_thread(server, "implant", 3, 0, utcb(), (0, 0), false),
+        Err(KernelError::NoAuthority)
+    );
     assert_eq!(world.state.destroy_component(server).err(), Some(KernelError::NoAuthority));
     assert_eq!(world.state.take_back(world.root, component), Err(KernelError::NoAuthority));
-    assert_eq!(world.state.capability(world.root, demo), CapEntry::Empty, "no peeking into root's space");
-    assert_eq!(world.state.create_component("child", Quota::at_priority(1)).err(), Some(KernelError::QuotaExceeded));
+    assert_eq!(
+        world.state.capability(world.root, demo),
+        CapEntry::Empty,
+        "no peeking into root's space"
+    );
+    assert_eq!(
+        world.state.create_component("child", Quota::at_priority(1)).err(),
+        Some(KernelError::QuotaExceeded)
+    );
     let (object, window) = object::<dyn Counter, _>(CounterServer(0));
-    assert_eq!(world.state.create_object(world.entrypoint, object, window).err(), Some(KernelError::NoAuthority));
+    assert_eq!(
+        world.state.create_object(world.entrypoint, object, window).err(),
+        Some(KernelError::NoAuthority)
+    );
 }
 
 #[test]
@@ -642,12 +706,19 @@ fn a_transfer_that_cannot_complete_changes_nothing() {
     }
     let quota = world.state.components[world.server_component.index()].quota.caps as usize;
     while world.used_slots(world.server_component) < quota {
-        let slot = world.state.caps[world.server_component.index()].slots.iter().position(|e| *e == CapEntry::Empty).unwrap();
+        let slot = world.state.caps[world.server_component.index()]
+            .slots
+            .iter()
+            .position(|e| *e == CapEntry::Empty)
+            .unwrap();
         world.state.caps[world.server_component.index()].slots[slot] = CapEntry::Revoked;
     }
     let snapshot = world.state.caps[world.server_component.index()].slots;
     let counter_cap: Capability<dyn Counter> = Capability::from_selector(counter);
-    assert_eq!(client(&mut world, demo).keep(counter_cap), Err(DemoError::Transport(TransportError::CapabilitySpaceFull)));
+    assert_eq!(
+        client(&mut world, demo).keep(counter_cap),
+        Err(DemoError::Transport(TransportError::CapabilitySpaceFull))
+    );
     assert_eq!(world.state.caps[world.server_component.index()].slots, snapshot);
     assert_eq!(world.state.threads[world.entrypoint.index()].state, ThreadState::Waiting);
 }
@@ -657,7 +728,10 @@ fn quotas_bound_threads_signals_and_slots() {
     let mut world = World::new();
     let quota = Quota { caps: 3, threads: 1, objects: 1, signals: 2, components: 0, priority: 2 };
     let (component, thread) = world.component_with_thread("small", quota);
-    assert_eq!(world.state.add_thread(component, "second", 2, 0, utcb(), (0, 0), false), Err(KernelError::QuotaExceeded));
+    assert_eq!(
+        world.state.add_thread(component, "second", 2, 0, utcb(), (0, 0), false),
+        Err(KernelError::QuotaExceeded)
+    );
     world.act_as(thread);
     assert!(world.state.create_signal().is_ok());
     assert!(world.state.create_signal().is_ok());
@@ -667,14 +741,18 @@ fn quotas_bound_threads_signals_and_slots() {
     let (_, a) = world.state.create_signal().unwrap();
     let (_, b) = world.state.create_signal().unwrap();
     assert!(world.state.delegate(world.root, a, component).is_ok());
-    assert_eq!(world.state.delegate(world.root, b, component), Err(KernelError::CapabilitySpaceFull));
+    assert_eq!(
+        world.state.delegate(world.root, b, component),
+        Err(KernelError::CapabilitySpaceFull)
+    );
 }
 
 #[test]
 fn a_capability_of_the_wrong_interface_is_refused_by_the_dispatcher() {
     let mut world = World::new();
     let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
-    let mut as_counter = ferrode_ipc::Client::<dyn Counter, _>::new(&mut world, Capability::from_selector(demo));
+    let mut as_counter =
+        ferrode_ipc::Client::<dyn Counter, _>::new(&mut world, Capability::from_selector(demo));
     assert_eq!(as_counter.bump(), Err(DemoError::Transport(TransportError::WrongInterface)));
     assert_eq!(client(&mut world, demo).ping(), Ok(1), "and no method ran");
 }
@@ -684,8 +762,10 @@ fn self_calls_and_cycles_are_refused_as_deadlock() {
     let mut world = World::new();
     let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
     // A second server at the same priority, with an object of its own.
-    let (other_component, _) = world.state.create_component("other", Quota::at_priority(3)).unwrap();
-    let other = world.state.add_thread(other_component, "other-ep", 3, 0, utcb(), (0, 0), false).unwrap();
+    let (other_component, _) =
+        world.state.create_component("other", Quota::at_priority(3)).unwrap();
+    let other =
+        world.state.add_thread(other_component, "other-ep", 3, 0, utcb(), (0, 0), false).unwrap();
     assert_eq!(world.state.yield_if_outranked().map(|s| s.to), Some(other));
     assert_eq!(world.state.reply_and_wait(false).map(|s| s.to), Some(world.main));
     let counter = {
@@ -694,7 +774,10 @@ fn self_calls_and_cycles_are_refused_as_deadlock() {
     };
     let find = |world: &World, component: ComponentId, selector: CapSel| {
         let entry = world.entry(world.root, selector);
-        (0..crate::CAP_SLOTS as u32).map(CapSel).find(|s| world.entry(component, *s) == entry).unwrap()
+        (0..crate::CAP_SLOTS as u32)
+            .map(CapSel)
+            .find(|s| world.entry(component, *s) == entry)
+            .unwrap()
     };
     world.state.delegate(world.root, demo, world.server_component).unwrap();
     world.state.delegate(world.root, counter, world.server_component).unwrap();
@@ -808,7 +891,10 @@ fn exited_threads_are_reaped_and_their_objects_die() {
     world.act_as(world.entrypoint);
     world.state.exit_current();
     world.act_as(world.main);
-    assert_eq!(client(&mut world, demo).ping(), Err(DemoError::Transport(TransportError::ServerDead)));
+    assert_eq!(
+        client(&mut world, demo).ping(),
+        Err(DemoError::Transport(TransportError::ServerDead))
+    );
 }
 
 #[test]
@@ -818,7 +904,10 @@ fn destroying_a_component_kills_its_objects_and_frees_its_slot_after_reaping() {
     let server = world.server_component;
     let generation = world.state.components[server.index()].generation_for_tests();
     world.state.destroy_component(server).unwrap();
-    assert_eq!(client(&mut world, demo).ping(), Err(DemoError::Transport(TransportError::ServerDead)));
+    assert_eq!(
+        client(&mut world, demo).ping(),
+        Err(DemoError::Transport(TransportError::ServerDead))
+    );
     assert_eq!(world.state.threads[world.entrypoint.index()].state, ThreadState::Dead);
     assert_eq!(world.state.destroy_component(server).err(), Some(KernelError::InvalidComponent));
     world.state.reap(world.entrypoint).unwrap();

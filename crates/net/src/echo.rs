@@ -80,15 +80,25 @@ impl Echo {
     /// Adds the echo sockets, backed by `buffers`, to `sockets` and starts
     /// listening on `port`. `sockets` needs room for `TCP_SOCKETS + 1`.
     pub fn new<'a>(sockets: &mut SocketSet<'a>, buffers: &'a mut EchoBuffers, port: u16) -> Self {
-        let EchoBuffers { tcp_receive, tcp_transmit, udp_receive_metadata, udp_receive, udp_transmit_metadata, udp_transmit } =
-            buffers;
+        let EchoBuffers {
+            tcp_receive,
+            tcp_transmit,
+            udp_receive_metadata,
+            udp_receive,
+            udp_transmit_metadata,
+            udp_transmit,
+        } = buffers;
         let mut receive_buffers = tcp_receive.iter_mut();
         let mut transmit_buffers = tcp_transmit.iter_mut();
         let tcp = core::array::from_fn(|_| {
-            let (Some(receive), Some(transmit)) = (receive_buffers.next(), transmit_buffers.next()) else {
+            let (Some(receive), Some(transmit)) = (receive_buffers.next(), transmit_buffers.next())
+            else {
                 unreachable!("one buffer pair per socket")
             };
-            let socket = tcp::Socket::new(tcp::SocketBuffer::new(&mut receive[..]), tcp::SocketBuffer::new(&mut transmit[..]));
+            let socket = tcp::Socket::new(
+                tcp::SocketBuffer::new(&mut receive[..]),
+                tcp::SocketBuffer::new(&mut transmit[..]),
+            );
             sockets.add(socket)
         });
         let udp = udp::Socket::new(
@@ -96,7 +106,14 @@ impl Echo {
             udp::PacketBuffer::new(&mut udp_transmit_metadata[..], &mut udp_transmit[..]),
         );
         let udp = sockets.add(udp);
-        let mut echo = Self { port, tcp, was_open: [false; TCP_SOCKETS], udp, scratch: [0; MAX_DATAGRAM], stats: EchoStats::default() };
+        let mut echo = Self {
+            port,
+            tcp,
+            was_open: [false; TCP_SOCKETS],
+            udp,
+            scratch: [0; MAX_DATAGRAM],
+            stats: EchoStats::default(),
+        };
         echo.serve(sockets);
         echo
     }

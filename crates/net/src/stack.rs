@@ -48,7 +48,12 @@ impl<'a, D: EthernetDevice, C: Monotonic> Stack<'a, D, C> {
     /// Brings the interface up on `device` with the device's MAC address.
     /// `socket_storage` holds every socket the application adds (plus one
     /// for DHCP).
-    pub fn new(device: D, clock: C, ipv4: Ipv4Config, socket_storage: &'a mut [SocketStorage<'a>]) -> Self {
+    pub fn new(
+        device: D,
+        clock: C,
+        ipv4: Ipv4Config,
+        socket_storage: &'a mut [SocketStorage<'a>],
+    ) -> Self {
         let mut phy = Phy::new(device);
         let mut clock = clock;
         let mac = phy.device().mac_address();
@@ -56,9 +61,12 @@ impl<'a, D: EthernetDevice, C: Monotonic> Stack<'a, D, C> {
         // TCP initial sequence numbers and DHCP transaction IDs come from
         // this seed: mix in the station address and the boot time.
         let now_ns = clock.now_ns();
-        config.random_seed = u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x5a, 0xa5]) ^ now_ns;
+        config.random_seed =
+            u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x5a, 0xa5])
+                ^ now_ns;
         let interface = Interface::new(config, &mut phy, instant_from_ns(now_ns));
-        let mut stack = Self { phy, interface, sockets: SocketSet::new(socket_storage), clock, dhcp: None };
+        let mut stack =
+            Self { phy, interface, sockets: SocketSet::new(socket_storage), clock, dhcp: None };
         match ipv4 {
             Ipv4Config::Static { address, gateway } => stack.set_ipv4(address, gateway),
             Ipv4Config::Dhcp => stack.dhcp = Some(stack.sockets.add(dhcpv4::Socket::new())),

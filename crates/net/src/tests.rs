@@ -83,7 +83,13 @@ fn cable() -> (WireEnd, WireEnd) {
         counters: FrameCounters::default(),
         refuse_transmit: false,
     };
-    let b = WireEnd { mac: [0x02, 0, 0, 0, 0, 0x0b], outgoing: b_to_a, incoming: a_to_b, counters: FrameCounters::default(), refuse_transmit: false };
+    let b = WireEnd {
+        mac: [0x02, 0, 0, 0, 0, 0x0b],
+        outgoing: b_to_a,
+        incoming: a_to_b,
+        counters: FrameCounters::default(),
+        refuse_transmit: false,
+    };
     (a, b)
 }
 
@@ -91,8 +97,10 @@ fn leak<T>(value: T) -> &'static mut T {
     Box::leak(Box::new(value))
 }
 
-const CLIENT_IP: Ipv4Config = Ipv4Config::Static { address: Ipv4Cidr::new(Ipv4Address::new(10, 0, 2, 2), 24), gateway: None };
-const SERVER: IpEndpoint = IpEndpoint { addr: IpAddress::Ipv4(Ipv4Address::new(10, 0, 2, 15)), port: echo::PORT };
+const CLIENT_IP: Ipv4Config =
+    Ipv4Config::Static { address: Ipv4Cidr::new(Ipv4Address::new(10, 0, 2, 2), 24), gateway: None };
+const SERVER: IpEndpoint =
+    IpEndpoint { addr: IpAddress::Ipv4(Ipv4Address::new(10, 0, 2, 15)), port: echo::PORT };
 
 struct Network {
     server: Stack<'static, WireEnd, TestClock>,
@@ -124,7 +132,10 @@ impl Network {
     }
 
     fn tcp_client(&mut self, local_port: u16) -> SocketHandle {
-        let socket = tcp::Socket::new(tcp::SocketBuffer::new(vec![0; 16 * 1024].leak()), tcp::SocketBuffer::new(vec![0; 16 * 1024].leak()));
+        let socket = tcp::Socket::new(
+            tcp::SocketBuffer::new(vec![0; 16 * 1024].leak()),
+            tcp::SocketBuffer::new(vec![0; 16 * 1024].leak()),
+        );
         let handle = self.client.sockets().add(socket);
         self.connect(handle, local_port);
         handle
@@ -132,7 +143,10 @@ impl Network {
 
     fn connect(&mut self, handle: SocketHandle, local_port: u16) {
         let (interface, sockets) = self.client.interface_and_sockets();
-        sockets.get_mut::<tcp::Socket<'_>>(handle).connect(interface.context(), SERVER, local_port).expect("connect");
+        sockets
+            .get_mut::<tcp::Socket<'_>>(handle)
+            .connect(interface.context(), SERVER, local_port)
+            .expect("connect");
     }
 }
 
@@ -149,7 +163,11 @@ fn pattern(length: usize, seed: u32) -> Vec<u8> {
 }
 
 /// Sends `data` on every client socket at once and collects the echoes.
-fn echo_concurrently(network: &mut Network, handles: &[SocketHandle], data: &[Vec<u8>]) -> Vec<Vec<u8>> {
+fn echo_concurrently(
+    network: &mut Network,
+    handles: &[SocketHandle],
+    data: &[Vec<u8>],
+) -> Vec<Vec<u8>> {
     let mut sent = vec![0; handles.len()];
     let mut received: Vec<Vec<u8>> = vec![Vec::new(); handles.len()];
     for _ in 0..20_000 {
@@ -176,7 +194,8 @@ fn echo_concurrently(network: &mut Network, handles: &[SocketHandle], data: &[Ve
 fn tcp_echo_returns_every_byte_to_four_clients_at_once() {
     let mut network = Network::new();
     let handles: Vec<_> = (0..4).map(|index| network.tcp_client(50_000 + index)).collect();
-    let data: Vec<Vec<u8>> = (0..4).map(|index| pattern(100_000 + 7 * index as usize, index)).collect();
+    let data: Vec<Vec<u8>> =
+        (0..4).map(|index| pattern(100_000 + 7 * index as usize, index)).collect();
     let received = echo_concurrently(&mut network, &handles, &data);
     for (got, want) in received.iter().zip(&data) {
         assert_eq!(got.len(), want.len());
@@ -197,7 +216,10 @@ fn closed_connections_free_their_socket_for_the_next_client() {
         assert_eq!(received[0], data[0], "round {round}");
         network.client.sockets().get_mut::<tcp::Socket<'_>>(handle).close();
         network.run(50);
-        assert_eq!(network.client.sockets().get_mut::<tcp::Socket<'_>>(handle).state(), tcp::State::TimeWait);
+        assert_eq!(
+            network.client.sockets().get_mut::<tcp::Socket<'_>>(handle).state(),
+            tcp::State::TimeWait
+        );
         network.client.sockets().remove(handle);
     }
     assert_eq!(network.echo.stats().tcp_connections, 3 * echo::TCP_SOCKETS as u32);
@@ -214,10 +236,20 @@ fn udp_echo_answers_datagrams_of_1_to_1400_bytes() {
     network.client.sockets().get_mut::<udp::Socket<'_>>(handle).bind(6000).unwrap();
     for length in (1..=1400).step_by(97).chain([1400]) {
         let datagram = pattern(length, length as u32);
-        network.client.sockets().get_mut::<udp::Socket<'_>>(handle).send_slice(&datagram, SERVER).unwrap();
+        network
+            .client
+            .sockets()
+            .get_mut::<udp::Socket<'_>>(handle)
+            .send_slice(&datagram, SERVER)
+            .unwrap();
         network.run(5);
         let mut buffer = [0u8; 1500];
-        let (count, from) = network.client.sockets().get_mut::<udp::Socket<'_>>(handle).recv_slice(&mut buffer).expect("echo");
+        let (count, from) = network
+            .client
+            .sockets()
+            .get_mut::<udp::Socket<'_>>(handle)
+            .recv_slice(&mut buffer)
+            .expect("echo");
         assert_eq!(&buffer[..count], &datagram[..], "length {length}");
         assert_eq!(from.endpoint, SERVER);
     }
@@ -231,10 +263,17 @@ fn frames_the_device_refuses_are_counted_not_fatal() {
     network.run(20);
     // The server could not answer: its SYN-ACKs were refused and counted.
     assert!(network.server.phy().transmit_failures() > 0);
-    assert_ne!(network.client.sockets().get_mut::<tcp::Socket<'_>>(handle).state(), tcp::State::Established);
+    assert_ne!(
+        network.client.sockets().get_mut::<tcp::Socket<'_>>(handle).state(),
+        tcp::State::Established
+    );
     network.server.phy().device().refuse_transmit = false;
     let received = echo_concurrently(&mut network, &[handle], &[pattern(10, 1)]);
-    assert_eq!(received[0], pattern(10, 1), "the stack recovers once the device takes frames again");
+    assert_eq!(
+        received[0],
+        pattern(10, 1),
+        "the stack recovers once the device takes frames again"
+    );
 }
 
 #[test]

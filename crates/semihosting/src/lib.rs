@@ -66,7 +66,8 @@ mod tests {
                 // SAFETY: the block `cmdline` passes: [buffer pointer, length].
                 let block = unsafe { &mut *(parameter as *mut [usize; 2]) };
                 // SAFETY: the buffer the block points at, 32 bytes long.
-                let target = unsafe { core::slice::from_raw_parts_mut(block[0] as *mut u8, block[1]) };
+                let target =
+                    unsafe { core::slice::from_raw_parts_mut(block[0] as *mut u8, block[1]) };
                 target[..9].copy_from_slice(b"crash pan");
                 block[1] = 9;
                 0
@@ -74,7 +75,11 @@ mod tests {
             &mut buffer,
         );
         assert_eq!(text, Some("crash pan"));
-        assert_eq!(cmdline(|_, _| usize::MAX, &mut buffer), None, "a host error gives no command line");
+        assert_eq!(
+            cmdline(|_, _| usize::MAX, &mut buffer),
+            None,
+            "a host error gives no command line"
+        );
     }
 
     #[test]

@@ -15,7 +15,8 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_component::{
-    LABEL_BYTES, LOG_LINE_BYTES, Log, Parent, ROM_CHUNK, Rom, Root, Session, SessionArgs, SessionError, SignalSource, Timer,
+    LABEL_BYTES, LOG_LINE_BYTES, Log, Parent, ROM_CHUNK, Rom, Root, Session, SessionArgs,
+    SessionError, SignalSource, Timer,
 };
 use ferrode_hal::{Alarm, Monotonic, ns_to_ticks, ticks_to_ns};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
@@ -54,7 +55,10 @@ pub struct Grants {
 impl Grants {
     /// None yet.
     pub const fn new() -> Self {
-        Self { sessions: [const { core::cell::Cell::new(None) }; MAX_SESSIONS], parent: core::cell::Cell::new(CapSel::INVALID) }
+        Self {
+            sessions: [const { core::cell::Cell::new(None) }; MAX_SESSIONS],
+            parent: core::cell::Cell::new(CapSel::INVALID),
+        }
     }
 }
 
@@ -64,7 +68,9 @@ impl Grants {
     /// wins, as in the routing table).
     fn find(&self, service: &str, label: &str) -> Option<(usize, Granted)> {
         let matching = |wanted: &str| {
-            self.sessions.iter().enumerate().find_map(|(i, g)| g.get().filter(|g| g.service == service && g.label == wanted).map(|g| (i, g)))
+            self.sessions.iter().enumerate().find_map(|(i, g)| {
+                g.get().filter(|g| g.service == service && g.label == wanted).map(|g| (i, g))
+            })
         };
         matching(label).or_else(|| matching(""))
     }
@@ -98,8 +104,15 @@ impl Env {
     /// The session of `service` whose route matched `label` ("" for the
     /// default one), as interface `I`; [`SessionError::Denied`] if the
     /// composition routes no such request of this component.
-    pub fn session<I: ?Sized>(&self, service: &str, label: &str) -> Result<Capability<I>, SessionError> {
-        self.grants.find(service, label).map(|(_, granted)| Capability::from_selector(granted.selector)).ok_or(SessionError::Denied)
+    pub fn session<I: ?Sized>(
+        &self,
+        service: &str,
+        label: &str,
+    ) -> Result<Capability<I>, SessionError> {
+        self.grants
+            .find(service, label)
+            .map(|(_, granted)| Capability::from_selector(granted.selector))
+            .ok_or(SessionError::Denied)
     }
 
     /// Closes the session of `service` that `label` selects: the server
@@ -122,7 +135,10 @@ impl Env {
     }
 }
 
-fn names(service: &str, label: &str) -> Result<(heapless::String<16>, heapless::String<LABEL_BYTES>), SessionError> {
+fn names(
+    service: &str,
+    label: &str,
+) -> Result<(heapless::String<16>, heapless::String<LABEL_BYTES>), SessionError> {
     let service = heapless::String::try_from(service).map_err(|_| SessionError::Denied)?;
     let label = heapless::String::try_from(label).map_err(|_| SessionError::Denied)?;
     Ok((service, label))
@@ -141,7 +157,8 @@ impl LogClient {
         while !line.is_char_boundary(end) {
             end -= 1;
         }
-        let text = heapless::String::try_from(&line[..end]).map_err(|_| SessionError::QuotaExceeded)?;
+        let text =
+            heapless::String::try_from(&line[..end]).map_err(|_| SessionError::QuotaExceeded)?;
         self.log.write(text)
     }
 
@@ -232,7 +249,12 @@ pub mod runtime {
 
         /// Records a session, before the component starts.
         fn grant(&'static self, granted: Granted) -> Result<(), KernelError> {
-            let slot = self.get().sessions.iter().find(|s| s.get().is_none()).ok_or(KernelError::QuotaExceeded)?;
+            let slot = self
+                .get()
+                .sessions
+                .iter()
+                .find(|s| s.get().is_none())
+                .ok_or(KernelError::QuotaExceeded)?;
             slot.set(Some(granted));
             Ok(())
         }
@@ -262,7 +284,10 @@ pub mod runtime {
         root: fn(BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError>,
     ) -> Result<Server, KernelError> {
         let k = kernel();
-        let component = k.create_component(name, kernel::Quota { caps: 32, objects: 16, ..kernel::Quota::at_priority(priority) })?;
+        let component = k.create_component(
+            name,
+            kernel::Quota { caps: 32, objects: 16, ..kernel::Quota::at_priority(priority) },
+        )?;
         let (stack, utcb) = memory.0.take(memory.1)?;
         let entrypoint = BoardEntrypoint::new(k, component, name, priority, stack, utcb)?;
         Ok(Server { name, root: root(entrypoint)? })
@@ -270,9 +295,16 @@ pub mod runtime {
 
     /// Creates a client component (its thread starts later, with
     /// [`start_client`]).
-    pub fn create_client(name: &'static str, priority: u8) -> Result<kernel::ComponentId, KernelError> {
+    pub fn create_client(
+        name: &'static str,
+        priority: u8,
+    ) -> Result<kernel::ComponentId, KernelError> {
         // Room for a capability and a signal per session it may hold.
-        let quota = kernel::Quota { caps: 32, signals: MAX_SESSIONS as u8, ..kernel::Quota::at_priority(priority) };
+        let quota = kernel::Quota {
+            caps: 32,
+            signals: MAX_SESSIONS as u8,
+            ..kernel::Quota::at_priority(priority)
+        };
         kernel().create_component(name, quota)
     }
 
@@ -287,7 +319,8 @@ pub mod runtime {
         quota: u32,
         grants: &'static GrantCell,
     ) -> Result<(), KernelError> {
-        let mut text: heapless::String<{ ferrode_component::LABEL_BYTES }> = heapless::String::new();
+        let mut text: heapless::String<{ ferrode_component::LABEL_BYTES }> =
+            heapless::String::new();
         let _ = if label.is_empty() {
             core::fmt::Write::write_str(&mut text, client.0)
         } else {
@@ -299,7 +332,13 @@ pub mod runtime {
         let k = kernel();
         let composer = k.current_component();
         let selector = k.delegate(composer, session.selector(), client.1)?;
-        grants.grant(Granted { service, label, selector, parent_copy: session.selector(), root: server.root })
+        grants.grant(Granted {
+            service,
+            label,
+            selector,
+            parent_copy: session.selector(),
+            root: server.root,
+        })
     }
 
     /// One client's parent object: what it asks its parent reaches the
@@ -317,7 +356,11 @@ pub mod runtime {
     }
 
     impl Parent for ParentSession {
-        fn close(&mut self, service: heapless::String<16>, label: heapless::String<LABEL_BYTES>) -> Result<(), SessionError> {
+        fn close(
+            &mut self,
+            service: heapless::String<16>,
+            label: heapless::String<LABEL_BYTES>,
+        ) -> Result<(), SessionError> {
             let (index, granted) = self.find(&service, &label)?;
             kernel::client(granted.root).close(Capability::from_selector(granted.parent_copy))?;
             let k = kernel();
@@ -326,14 +369,21 @@ pub mod runtime {
             Ok(())
         }
 
-        fn upgrade(&mut self, service: heapless::String<16>, label: heapless::String<LABEL_BYTES>, amount: u32) -> Result<u32, SessionError> {
+        fn upgrade(
+            &mut self,
+            service: heapless::String<16>,
+            label: heapless::String<LABEL_BYTES>,
+            amount: u32,
+        ) -> Result<u32, SessionError> {
             let (_, granted) = self.find(&service, &label)?;
-            kernel::client(granted.root).upgrade(Capability::from_selector(granted.parent_copy), amount)
+            kernel::client(granted.root)
+                .upgrade(Capability::from_selector(granted.parent_copy), amount)
         }
 
         fn exit(&mut self, status: u32) -> Result<(), SessionError> {
             if status != 0 {
-                let _ = self.status.compare_exchange(0, status, Ordering::Relaxed, Ordering::Relaxed);
+                let _ =
+                    self.status.compare_exchange(0, status, Ordering::Relaxed, Ordering::Relaxed);
             }
             self.finished.fetch_add(1, Ordering::Relaxed);
             Ok(())
@@ -372,12 +422,18 @@ pub mod runtime {
             .try_take()
             .ok_or(KernelError::InvalidThread)?
             .insert(RpcObject::new(ParentSession { grants, finished: &FINISHED, status: &STATUS }));
-        let object: core::ptr::NonNull<dyn ferrode_ipc::Dispatch> = core::ptr::NonNull::from(object as &mut dyn ferrode_ipc::Dispatch);
+        let object: core::ptr::NonNull<dyn ferrode_ipc::Dispatch> =
+            core::ptr::NonNull::from(object as &mut dyn ferrode_ipc::Dispatch);
         // SAFETY: a `&'static mut` given up to the kernel, dispatched only
         // by the composer's thread (`serve_parent`); the windows are
         // `Parent`'s own.
-        let (_, selector) =
-            unsafe { k.create_object(k.current_thread(), object, <dyn Parent as ferrode_ipc::Interface>::caps_window)? };
+        let (_, selector) = unsafe {
+            k.create_object(
+                k.current_thread(),
+                object,
+                <dyn Parent as ferrode_ipc::Interface>::caps_window,
+            )?
+        };
         let theirs = k.delegate(k.current_component(), selector, component)?;
         grants.set_parent(theirs);
         let (stack, utcb) = memory.0.take(memory.1)?;
@@ -396,7 +452,9 @@ pub mod runtime {
     /// one). The last `exit` is not answered: the image ends.
     pub fn serve_parent(clients: u32) -> u32 {
         let k = kernel();
-        let Some(utcb) = core::ptr::NonNull::new(k.current_utcb()) else { return crate::exit_code::FAILURE };
+        let Some(utcb) = core::ptr::NonNull::new(k.current_utcb()) else {
+            return crate::exit_code::FAILURE;
+        };
         let mut object = k.wait();
         loop {
             if let Some(mut target) = object {
@@ -594,8 +652,9 @@ struct LogTable(core::cell::RefCell<[LogSlot; LOG_SESSIONS]>);
 // time; the `RefCell` turns any other use into a panic, not a data race.
 unsafe impl Sync for LogTable {}
 
-static LOG_TABLE: LogTable =
-    LogTable(core::cell::RefCell::new([const { LogSlot { label: heapless::String::new(), quota: 0 } }; LOG_SESSIONS]));
+static LOG_TABLE: LogTable = LogTable(core::cell::RefCell::new(
+    [const { LogSlot { label: heapless::String::new(), quota: 0 } }; LOG_SESSIONS],
+));
 
 /// One LOG session object: its slot in the table.
 struct LogSession {
@@ -622,7 +681,8 @@ impl Log for LogSession {
 
 type LogObject = RpcObject<dyn Log, LogSession>;
 
-static LOG_OBJECTS: [ConstStaticCell<Option<LogObject>>; LOG_SESSIONS] = [const { ConstStaticCell::new(None) }; LOG_SESSIONS];
+static LOG_OBJECTS: [ConstStaticCell<Option<LogObject>>; LOG_SESSIONS] =
+    [const { ConstStaticCell::new(None) }; LOG_SESSIONS];
 static LOG_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, LogRoot>>> = ConstStaticCell::new(None);
 
 /// The LOG server's root: a fixed pool of session objects, each managed
@@ -638,13 +698,20 @@ struct LogRoot {
 
 impl LogRoot {
     fn slot_of(&self, session: Capability<dyn Session>) -> Option<usize> {
-        (0..LOG_SESSIONS).find(|&i| self.open[i] && self.sessions[i].is_some_and(|cap| cap.upcast::<dyn Session>() == session))
+        (0..LOG_SESSIONS).find(|&i| {
+            self.open[i]
+                && self.sessions[i].is_some_and(|cap| cap.upcast::<dyn Session>() == session)
+        })
     }
 }
 
 impl Root for LogRoot {
     fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
-        let quota = if args.quota == 0 { LOG_LINE_BYTES as u32 } else { args.quota.min(LOG_LINE_BYTES as u32) };
+        let quota = if args.quota == 0 {
+            LOG_LINE_BYTES as u32
+        } else {
+            args.quota.min(LOG_LINE_BYTES as u32)
+        };
         let slot = self.open.iter().position(|open| !open).ok_or(SessionError::OutOfSessions)?;
         let cap = match self.sessions[slot] {
             Some(cap) => cap,
@@ -653,7 +720,8 @@ impl Root for LogRoot {
                     .try_take()
                     .ok_or(SessionError::OutOfSessions)?
                     .insert(RpcObject::new(LogSession { slot }));
-                let cap = self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
+                let cap =
+                    self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
                 self.sessions[slot] = Some(cap);
                 cap
             }
@@ -673,7 +741,11 @@ impl Root for LogRoot {
         Ok(())
     }
 
-    fn upgrade(&mut self, session: Capability<dyn Session>, amount: u32) -> Result<u32, SessionError> {
+    fn upgrade(
+        &mut self,
+        session: Capability<dyn Session>,
+        amount: u32,
+    ) -> Result<u32, SessionError> {
         let slot = self.slot_of(session).ok_or(SessionError::UnknownSession)?;
         let mut table = LOG_TABLE.0.borrow_mut();
         let quota = table[slot].quota.saturating_add(amount).min(LOG_LINE_BYTES as u32);
@@ -718,7 +790,8 @@ impl Rom for RomSession {
     fn read(&mut self, offset: u32) -> Result<ferrode_ipc::Bytes<ROM_CHUNK>, SessionError> {
         let start = (offset as usize).min(self.module.len());
         let end = (start + ROM_CHUNK).min(self.module.len());
-        ferrode_ipc::Bytes::from_slice(&self.module[start..end]).map_err(|_| SessionError::QuotaExceeded)
+        ferrode_ipc::Bytes::from_slice(&self.module[start..end])
+            .map_err(|_| SessionError::QuotaExceeded)
     }
 }
 
@@ -738,9 +811,13 @@ impl Root for RomRoot {
     fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
         // The parent labels the request `client -> module`.
         let wanted = args.label.rsplit(" -> ").next().unwrap_or("");
-        let module = self.modules.iter().find(|(name, _)| *name == wanted).ok_or(SessionError::Denied)?.1;
+        let module =
+            self.modules.iter().find(|(name, _)| *name == wanted).ok_or(SessionError::Denied)?.1;
         let cell = ROM_OBJECTS.get(self.next).ok_or(SessionError::OutOfSessions)?;
-        let object = cell.try_take().ok_or(SessionError::OutOfSessions)?.insert(RpcObject::new(RomSession { module }));
+        let object = cell
+            .try_take()
+            .ok_or(SessionError::OutOfSessions)?
+            .insert(RpcObject::new(RomSession { module }));
         self.next += 1;
         let cap = self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
         Ok(cap.upcast())
@@ -751,7 +828,11 @@ impl Root for RomRoot {
         self.entrypoint.dissolve(session).map_err(|_| SessionError::UnknownSession)
     }
 
-    fn upgrade(&mut self, _session: Capability<dyn Session>, _amount: u32) -> Result<u32, SessionError> {
+    fn upgrade(
+        &mut self,
+        _session: Capability<dyn Session>,
+        _amount: u32,
+    ) -> Result<u32, SessionError> {
         Ok(0)
     }
 }
@@ -759,15 +840,25 @@ impl Root for RomRoot {
 /// A ROM server's root over `modules`, for a root function of the app:
 /// `fn rom(ep: BoardEntrypoint) -> ... { rom_root(ep, &MODULES) }`. A
 /// session's label names its module; a label naming none is denied.
-pub fn rom_root(entrypoint: BoardEntrypoint, modules: &'static [Module]) -> Result<Capability<dyn Root>, KernelError> {
-    let root = ROM_ROOT.try_take().ok_or(KernelError::InvalidThread)?.insert(RpcObject::new(RomRoot { entrypoint, modules, next: 0 }));
+pub fn rom_root(
+    entrypoint: BoardEntrypoint,
+    modules: &'static [Module],
+) -> Result<Capability<dyn Root>, KernelError> {
+    let root = ROM_ROOT
+        .try_take()
+        .ok_or(KernelError::InvalidThread)?
+        .insert(RpcObject::new(RomRoot { entrypoint, modules, next: 0 }));
     entrypoint.manage(root)
 }
 
 impl Env {
     /// The whole ROM module the route labelled `module` opened, read into
     /// `buffer`; returns the bytes read.
-    pub fn read_rom<'b>(&self, module: &str, buffer: &'b mut [u8]) -> Result<&'b [u8], SessionError> {
+    pub fn read_rom<'b>(
+        &self,
+        module: &str,
+        buffer: &'b mut [u8],
+    ) -> Result<&'b [u8], SessionError> {
         let mut rom = kernel::client(self.session::<dyn Rom>(ferrode_component::ROM, module)?);
         let size = rom.size()? as usize;
         if size > buffer.len() {
@@ -903,9 +994,10 @@ impl Timer for TimerSession {
     }
 }
 
-static TIMER_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Timer, TimerSession>>>; TIMER_SESSIONS] =
-    [const { ConstStaticCell::new(None) }; TIMER_SESSIONS];
-static TIMER_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, TimerRoot>>> = ConstStaticCell::new(None);
+static TIMER_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Timer, TimerSession>>>;
+    TIMER_SESSIONS] = [const { ConstStaticCell::new(None) }; TIMER_SESSIONS];
+static TIMER_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, TimerRoot>>> =
+    ConstStaticCell::new(None);
 static TIMER_ALARM_MEMORY: runtime::Memory<4096> = runtime::Memory::new();
 static TIMER_ALARM_UTCB: runtime::UtcbCell = runtime::utcb();
 
@@ -920,9 +1012,14 @@ impl Root for TimerRoot {
     fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
         let slot = self.next;
         let cell = TIMER_OBJECTS.get(slot).ok_or(SessionError::OutOfSessions)?;
-        let object = cell.try_take().ok_or(SessionError::OutOfSessions)?.insert(RpcObject::new(TimerSession { slot }));
+        let object = cell
+            .try_take()
+            .ok_or(SessionError::OutOfSessions)?
+            .insert(RpcObject::new(TimerSession { slot }));
         self.next += 1;
-        with_timers(|t| t[slot] = Timeout { min_ticks: micros_to_ticks(u64::from(args.quota)), ..NO_TIMEOUT });
+        with_timers(|t| {
+            t[slot] = Timeout { min_ticks: micros_to_ticks(u64::from(args.quota)), ..NO_TIMEOUT }
+        });
         let cap = self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
         Ok(cap.upcast())
     }
@@ -931,7 +1028,11 @@ impl Root for TimerRoot {
         self.entrypoint.dissolve(session).map_err(|_| SessionError::UnknownSession)
     }
 
-    fn upgrade(&mut self, _session: Capability<dyn Session>, _amount: u32) -> Result<u32, SessionError> {
+    fn upgrade(
+        &mut self,
+        _session: Capability<dyn Session>,
+        _amount: u32,
+    ) -> Result<u32, SessionError> {
         Err(SessionError::QuotaExceeded)
     }
 }
@@ -949,8 +1050,9 @@ extern "C" fn timer_alarm_main(signal: usize) -> ! {
             let now = crate::platform::devices::clock().now();
             // The due sessions in the order of their deadlines, so clients
             // woken by one alarm are told in the order their timeouts fell.
-            let mut order: heapless::Vec<(u64, usize), TIMER_SESSIONS> =
-                (0..TIMER_SESSIONS).filter_map(|i| t[i].due.filter(|&d| d <= now).map(|d| (d, i))).collect();
+            let mut order: heapless::Vec<(u64, usize), TIMER_SESSIONS> = (0..TIMER_SESSIONS)
+                .filter_map(|i| t[i].due.filter(|&d| d <= now).map(|d| (d, i)))
+                .collect();
             order.sort_unstable();
             let mut due = heapless::Vec::new();
             for (deadline, index) in order {
@@ -986,7 +1088,10 @@ pub fn timer_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, K
     let (stack, utcb) = TIMER_ALARM_MEMORY.take(&TIMER_ALARM_UTCB)?;
     let priority = k.thread_priority(entrypoint.thread()).ok_or(KernelError::InvalidThread)?;
     k.spawn(component, "timer-alarm", priority, stack, utcb, timer_alarm_start, 0)?;
-    let root = TIMER_ROOT.try_take().ok_or(KernelError::InvalidThread)?.insert(RpcObject::new(TimerRoot { entrypoint, next: 0 }));
+    let root = TIMER_ROOT
+        .try_take()
+        .ok_or(KernelError::InvalidThread)?
+        .insert(RpcObject::new(TimerRoot { entrypoint, next: 0 }));
     entrypoint.manage(root)
 }
 
@@ -1006,7 +1111,10 @@ extern "C" fn timer_alarm_start(_: usize) -> ! {
 impl Env {
     /// A signal of this component for timeouts, and the Timer session of
     /// `label` told to deliver them there.
-    pub fn timer(&self, label: &str) -> Result<(ferrode_ipc::Client<dyn Timer, kernel::Transport>, CapSel), SessionError> {
+    pub fn timer(
+        &self,
+        label: &str,
+    ) -> Result<(ferrode_ipc::Client<dyn Timer, kernel::Transport>, CapSel), SessionError> {
         let mut timer = kernel::client(self.session::<dyn Timer>(ferrode_component::TIMER, label)?);
         let (_, signal) = kernel().create_signal().map_err(|_| SessionError::QuotaExceeded)?;
         timer.sigh(Capability::from_selector(signal))?;

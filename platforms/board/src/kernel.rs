@@ -57,7 +57,11 @@ unsafe impl Arch for Cpu {
 
 // The CPU's hand-written IPC fast path for this kernel's state layout,
 // falling back to the kernel's Rust paths below.
-arch::ipc_fast_path!(layout = ferrode_kernel::IPC_LAYOUT, call_slow = ipc_call_slow, reply_slow = ipc_reply_slow);
+arch::ipc_fast_path!(
+    layout = ferrode_kernel::IPC_LAYOUT,
+    call_slow = ipc_call_slow,
+    reply_slow = ipc_reply_slow
+);
 
 /// The fast path's fall-back for `call` (interrupts are still masked).
 #[allow(dead_code, reason = "referenced only from the fast path's assembly")]
@@ -104,7 +108,9 @@ static IDLE_STACK: ConstStaticCell<[u8; MIN_STACK]> = ConstStaticCell::new([0; M
 /// woken by interrupts run as soon as the interrupt is done. Call once,
 /// first.
 pub fn init(priority: u8) -> Result<ComponentId, KernelError> {
-    let (Some(utcb), Some(idle_stack), Some(idle_utcb)) = (MAIN_UTCB.try_take(), IDLE_STACK.try_take(), IDLE_UTCB.try_take()) else {
+    let (Some(utcb), Some(idle_stack), Some(idle_utcb)) =
+        (MAIN_UTCB.try_take(), IDLE_STACK.try_take(), IDLE_UTCB.try_take())
+    else {
         return Err(KernelError::InvalidThread);
     };
     let root = KERNEL.init("root", priority, utcb, idle_stack, idle_utcb)?;

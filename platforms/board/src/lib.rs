@@ -9,7 +9,9 @@
 #[cfg(all(feature = "realview-pbx-a9", feature = "microblaze-v"))]
 compile_error!("choose exactly one board feature: realview-pbx-a9 or microblaze-v");
 #[cfg(not(any(feature = "realview-pbx-a9", feature = "microblaze-v")))]
-compile_error!("choose a board feature: realview-pbx-a9 or microblaze-v (cargo xtask build --board ...)");
+compile_error!(
+    "choose a board feature: realview-pbx-a9 or microblaze-v (cargo xtask build --board ...)"
+);
 
 #[cfg(feature = "microblaze-v")]
 pub use microblaze_v as platform;
@@ -18,9 +20,9 @@ pub use realview_pbx_a9 as platform;
 
 pub use platform::{BOARD_NAME, arch};
 
-pub mod exit_code;
 #[cfg(feature = "kernel")]
 pub mod component;
+pub mod exit_code;
 #[cfg(feature = "kernel")]
 pub mod kernel;
 mod report;

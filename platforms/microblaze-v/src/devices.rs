@@ -13,7 +13,8 @@ use ferrode_hal::{EthernetDevice, FrameCounters};
 use crate::console::UART;
 use crate::memory_map::{
     EMACLITE_BASE, EMACLITE_IRQ, EMACLITE_MAC_ADDRESS, EMACLITE_PHY_ADDRESS, EMACLITE_RX_PING_PONG,
-    EMACLITE_TX_PING_PONG, GPIO_BASE, GPIO_CHANNEL1_WIDTH, GPIO_CHANNEL2_WIDTH, UART16550_BASE, UART16550_CLOCK_HZ,
+    EMACLITE_TX_PING_PONG, GPIO_BASE, GPIO_CHANNEL1_WIDTH, GPIO_CHANNEL2_WIDTH, UART16550_BASE,
+    UART16550_CLOCK_HZ,
 };
 use crate::shared::IrqShared;
 pub use crate::timer::{Clock, OneShotAlarm};
@@ -66,16 +67,15 @@ impl embedded_io::Read for Serial {
         loop {
             let seen = irq::event_count();
             let result = UART.with(|uart| {
-                if uart.rx_ready() {
-                    Some(embedded_io::Read::read(uart, buf))
-                } else {
-                    None
-                }
+                if uart.rx_ready() { Some(embedded_io::Read::read(uart, buf)) } else { None }
             });
             match result.flatten() {
                 Some(Err(uartlite::Error::Overrun)) => {
                     crate::arch::without_interrupts(|| {
-                        OVERRUNS.store(OVERRUNS.load(Ordering::Relaxed).saturating_add(1), Ordering::Relaxed)
+                        OVERRUNS.store(
+                            OVERRUNS.load(Ordering::Relaxed).saturating_add(1),
+                            Ordering::Relaxed,
+                        )
                     });
                     return Err(uartlite::Error::Overrun);
                 }
@@ -149,7 +149,8 @@ pub fn ethernet() -> Result<Ethernet, EthernetError> {
         let mac = EmacLite::new(EmacMmio::new(regs), config)?;
         ETHERNET.set(mac);
         ETHERNET.with(|mac| mac.enable_rx_interrupt());
-        irq::register(EMACLITE_IRQ, on_ethernet_interrupt).expect("EthernetLite input exists on the INTC");
+        irq::register(EMACLITE_IRQ, on_ethernet_interrupt)
+            .expect("EthernetLite input exists on the INTC");
     }
     Ok(Ethernet)
 }
@@ -160,7 +161,8 @@ pub fn ethernet() -> Result<Ethernet, EthernetError> {
 /// [`irq::wait_for_event`], who then polls the network stack.
 fn on_ethernet_interrupt() {
     ETHERNET.with(|mac| mac.on_interrupt());
-    ETHERNET_INTERRUPTS.store(ETHERNET_INTERRUPTS.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+    ETHERNET_INTERRUPTS
+        .store(ETHERNET_INTERRUPTS.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
 }
 
 /// The EthernetLite's registers, for filling a reserved transmit buffer
@@ -251,7 +253,10 @@ pub fn gpio() -> GpioBlock {
             // SAFETY: GPIO_BASE is the AXI GPIO of this design (memory_map),
             // whose register block is `axi_gpio::Regs`.
             let regs = unsafe { mmio::registers::<axi_gpio::Regs>(GPIO_BASE) };
-            let config = axi_gpio::Config { channel1_width: GPIO_CHANNEL1_WIDTH, channel2_width: GPIO_CHANNEL2_WIDTH };
+            let config = axi_gpio::Config {
+                channel1_width: GPIO_CHANNEL1_WIDTH,
+                channel2_width: GPIO_CHANNEL2_WIDTH,
+            };
             GPIO.set(axi_gpio::AxiGpio::new(axi_gpio::Mmio::new(regs), config));
         }
     });
@@ -266,7 +271,12 @@ impl GpioBlock {
     /// Makes `pin` of `channel` an output driving `initial` (see
     /// [`axi_gpio::AxiGpio::output`]). The pin stays claimed for the life
     /// of the image.
-    pub fn output(&self, channel: axi_gpio::Channel, pin: u8, initial: bool) -> Result<GpioOutput, axi_gpio::Error> {
+    pub fn output(
+        &self,
+        channel: axi_gpio::Channel,
+        pin: u8,
+        initial: bool,
+    ) -> Result<GpioOutput, axi_gpio::Error> {
         with_gpio(|gpio| gpio.output(channel, pin, initial).map(core::mem::forget))?;
         Ok(GpioOutput { channel, bit: 1 << pin })
     }
@@ -278,7 +288,12 @@ impl GpioBlock {
     }
 
     /// Sets the outputs in `mask` to the bits of `value` with one DATA write.
-    pub fn write_outputs(&self, channel: axi_gpio::Channel, mask: u32, value: u32) -> Result<(), axi_gpio::Error> {
+    pub fn write_outputs(
+        &self,
+        channel: axi_gpio::Channel,
+        mask: u32,
+        value: u32,
+    ) -> Result<(), axi_gpio::Error> {
         with_gpio(|gpio| gpio.write_outputs(channel, mask, value))
     }
 
@@ -364,7 +379,8 @@ pub fn uart16550(baud_rate: u32) -> Result<Uart16550Port, axi_uart16550::Error> 
             // SAFETY: UART16550_BASE is the 16550 register block of the AXI
             // UART 16550 of this design (core base + 0x1000, memory_map).
             let regs = unsafe { mmio::registers::<axi_uart16550::Regs>(UART16550_BASE) };
-            let mut uart = axi_uart16550::Uart16550::new(axi_uart16550::Mmio::new(regs), UART16550_CLOCK_HZ);
+            let mut uart =
+                axi_uart16550::Uart16550::new(axi_uart16550::Mmio::new(regs), UART16550_CLOCK_HZ);
             result = uart.configure(&axi_uart16550::Config { baud_rate });
             if result.is_ok() {
                 UART16550.set(uart);

@@ -12,8 +12,12 @@ use volatile::VolatilePtr;
 use crate::memory_map::{UART_CLOCK_HZ, UART0_BASE};
 
 /// The console's line settings.
-pub const CONSOLE_CONFIG: Config =
-    Config { baud_rate: 115_200, data_bits: ferrode_pl011::DataBits::Eight, parity: ferrode_pl011::Parity::None, stop_bits: ferrode_pl011::StopBits::One };
+pub const CONSOLE_CONFIG: Config = Config {
+    baud_rate: 115_200,
+    data_bits: ferrode_pl011::DataBits::Eight,
+    parity: ferrode_pl011::Parity::None,
+    stop_bits: ferrode_pl011::StopBits::One,
+};
 
 /// The UART0 driver type.
 pub type Uart = Pl011<VolatilePtr<'static, Regs>>;

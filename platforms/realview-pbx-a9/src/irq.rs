@@ -50,8 +50,12 @@ pub(crate) fn init() {
     // + 0x100); nothing else in Ferrode maps them.
     let registers = unsafe {
         Mmio {
-            distributor: VolatilePtr::new(NonNull::new_unchecked(GIC_DIST_BASE as *mut DistributorRegs)),
-            cpu_interface: VolatilePtr::new(NonNull::new_unchecked(GIC_CPU_BASE as *mut CpuInterfaceRegs)),
+            distributor: VolatilePtr::new(NonNull::new_unchecked(
+                GIC_DIST_BASE as *mut DistributorRegs,
+            )),
+            cpu_interface: VolatilePtr::new(NonNull::new_unchecked(
+                GIC_CPU_BASE as *mut CpuInterfaceRegs,
+            )),
         }
     };
     let mut gic = Gic::new(registers);

@@ -31,8 +31,11 @@ pub fn set_handler(handler: fn()) {
         }
         // SAFETY: TIMER23_BASE is SP804 dual timer 2/3 on this board (DUI
         // 0440 table 4-1), used by nothing but this module.
-        let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(TIMER23_BASE as *mut Regs)) };
-        let Ok(mut timer) = Sp804::new(registers, TIMER_CLOCK_HZ, Prescale::Divide1) else { return false };
+        let registers =
+            unsafe { VolatilePtr::new(NonNull::new_unchecked(TIMER23_BASE as *mut Regs)) };
+        let Ok(mut timer) = Sp804::new(registers, TIMER_CLOCK_HZ, Prescale::Divide1) else {
+            return false;
+        };
         if timer.start_periodic(PERIOD_TICKS).is_err() {
             return false;
         }

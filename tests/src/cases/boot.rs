@@ -65,8 +65,20 @@ pub fn cases() -> Vec<Case> {
         &["FAULT: data abort at pc=0x701", "address=0x70100002", "(alignment fault)"],
         102,
     ));
-    cases.push(console_case(pbx, "crash", &["illegal"], &["FAULT: undefined instruction at pc=0x701"], 102));
-    cases.push(console_case(mbv, "crash", &["illegal"], &["FAULT: illegal instruction at pc=0x800", "(mcause=2)"], 102));
+    cases.push(console_case(
+        pbx,
+        "crash",
+        &["illegal"],
+        &["FAULT: undefined instruction at pc=0x701"],
+        102,
+    ));
+    cases.push(console_case(
+        mbv,
+        "crash",
+        &["illegal"],
+        &["FAULT: illegal instruction at pc=0x800", "(mcause=2)"],
+        102,
+    ));
     cases.push(console_case(
         mbv,
         "crash",
@@ -87,4 +99,3 @@ pub fn cases() -> Vec<Case> {
     }
     cases
 }
-

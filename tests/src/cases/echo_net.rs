@@ -47,7 +47,11 @@ impl EchoNet {
         let line = net::control(self.control_port, "stats", Duration::from_secs(2))
             .map_err(|e| fail(&self.running, format!("no stats reply: {e}")))?;
         let stats = net::parse_stats(&line);
-        if let Some(key) = DROP_COUNTERS.iter().chain(&["udp_datagrams", "rx_frames"]).find(|key| !stats.contains_key(**key)) {
+        if let Some(key) = DROP_COUNTERS
+            .iter()
+            .chain(&["udp_datagrams", "rx_frames"])
+            .find(|key| !stats.contains_key(**key))
+        {
             return Err(fail(&self.running, format!("stats reply lacks {key}: {line}")));
         }
         Ok(stats)
@@ -58,7 +62,8 @@ impl EchoNet {
     /// show the same numbers as the reply.
     pub fn stats_and_quit(self) -> Result<BTreeMap<String, u64>, Failure> {
         let stats = self.stats()?;
-        net::control_no_reply(self.control_port, "quit").map_err(|e| fail(&self.running, e.to_string()))?;
+        net::control_no_reply(self.control_port, "quit")
+            .map_err(|e| fail(&self.running, e.to_string()))?;
         let outcome = self.running.finish(Duration::from_secs(10));
         let failure = |message: String| Failure { message, console: outcome.console.clone() };
         let wanted = ["echo-net: dropped frames: runt=", "echo-net: quit"];
@@ -68,7 +73,12 @@ impl EchoNet {
         if outcome.status != Some(0) {
             return Err(failure(format!("exit status {:?}", outcome.status)));
         }
-        let last = outcome.console.lines().rev().find(|line| line.starts_with("echo-net: dropped frames:")).unwrap_or("");
+        let last = outcome
+            .console
+            .lines()
+            .rev()
+            .find(|line| line.starts_with("echo-net: dropped frames:"))
+            .unwrap_or("");
         let printed = net::parse_stats(last);
         for key in ["runt", "oversized", "overruns"] {
             if printed.get(key) != stats.get(key) {
@@ -93,7 +103,8 @@ pub fn tcp(script: &Scripted<'_>) -> Result<(), Failure> {
         .map_err(|e| fail(&echo_net.running, e))?;
     let stats = echo_net.stats_and_quit()?;
     if stats.get("tcp_bytes") != Some(&(4 << 20)) {
-        let message = format!("guest counted {:?} TCP bytes, expected {}", stats.get("tcp_bytes"), 4 << 20);
+        let message =
+            format!("guest counted {:?} TCP bytes, expected {}", stats.get("tcp_bytes"), 4 << 20);
         return Err(Failure { message, console: String::new() });
     }
     Ok(())
@@ -105,10 +116,14 @@ pub fn tcp(script: &Scripted<'_>) -> Result<(), Failure> {
 /// counts do not explain.
 pub fn udp(script: &Scripted<'_>) -> Result<(), Failure> {
     let echo_net = boot(script)?;
-    let exchange = net::udp_echo_lengths(echo_net.echo_port, 1..=1400, 0x0d9).map_err(|e| fail(&echo_net.running, e))?;
+    let exchange = net::udp_echo_lengths(echo_net.echo_port, 1..=1400, 0x0d9)
+        .map_err(|e| fail(&echo_net.running, e))?;
     let stats = echo_net.stats_and_quit()?;
     let echoed = stats.get("udp_datagrams").copied().unwrap_or(0);
-    if echoed != exchange.sent || exchange.replies != exchange.sent || stats.get("udp_dropped") != Some(&0) {
+    if echoed != exchange.sent
+        || exchange.replies != exchange.sent
+        || stats.get("udp_dropped") != Some(&0)
+    {
         let message = format!(
             "the client sent {} datagrams and received {} replies ({} payloads); the guest echoed {echoed} and dropped {:?}",
             exchange.sent,
@@ -142,7 +157,10 @@ pub enum Flood {
 pub fn abuse(script: &Scripted<'_>, flood: Flood) -> Result<(), Failure> {
     let echo_net = boot(script)?;
     let port = echo_net.echo_port;
-    let garbage = || net::tcp_garbage(port, 24, 0x6a7b).map_err(|e| fail(&echo_net.running, format!("garbage connections: {e}")));
+    let garbage = || {
+        net::tcp_garbage(port, 24, 0x6a7b)
+            .map_err(|e| fail(&echo_net.running, format!("garbage connections: {e}")))
+    };
     let flood_failed = |e: std::io::Error| fail(&echo_net.running, format!("flood: {e}"));
     match flood {
         Flood::BeforeGarbage => {
@@ -152,12 +170,16 @@ pub fn abuse(script: &Scripted<'_>, flood: Flood) -> Result<(), Failure> {
         Flood::DuringGarbage => {
             let flooder = std::thread::spawn(move || net::udp_flood(port, 10_000, 0xf100d));
             garbage()?;
-            flooder.join().map_err(|_| fail(&echo_net.running, "flood thread panicked"))?.map_err(flood_failed)?;
+            flooder
+                .join()
+                .map_err(|_| fail(&echo_net.running, "flood thread panicked"))?
+                .map_err(flood_failed)?;
         }
     }
     net::tcp_echo_concurrently_reconnecting(port, 4, 64 * 1024, 0xa11e, script.timeout / 2, 5)
         .map_err(|e| fail(&echo_net.running, format!("after the abuse: {e}")))?;
-    net::udp_echo_lengths(port, [1, 512, 1400], 0xa11f).map_err(|e| fail(&echo_net.running, format!("after the abuse: {e}")))?;
+    net::udp_echo_lengths(port, [1, 512, 1400], 0xa11f)
+        .map_err(|e| fail(&echo_net.running, format!("after the abuse: {e}")))?;
     let after = echo_net.stats_and_quit()?;
     check_abuse_counted(&after).map_err(|message| Failure { message, console: String::new() })
 }
@@ -176,17 +198,27 @@ pub fn check_abuse_counted(stats: &BTreeMap<String, u64>) -> Result<(), String> 
     let get = |key: &str| stats.get(key).copied().unwrap_or(0);
     let udp_taken = get("udp_datagrams") + get("udp_dropped");
     if udp_taken <= UDP_AFTER_ABUSE {
-        return Err(format!("the guest counted {udp_taken} UDP datagrams: none of the {FLOODED}-datagram flood ({stats:?})"));
+        return Err(format!(
+            "the guest counted {udp_taken} UDP datagrams: none of the {FLOODED}-datagram flood ({stats:?})"
+        ));
     }
     // Retries of the after-abuse echoes may add a few datagrams.
     if udp_taken > FLOODED + UDP_AFTER_ABUSE * u64::from(net::UDP_ATTEMPTS) {
-        return Err(format!("the guest counted {udp_taken} UDP datagrams, more than were sent ({stats:?})"));
+        return Err(format!(
+            "the guest counted {udp_taken} UDP datagrams, more than were sent ({stats:?})"
+        ));
     }
     if get("rx_frames") < udp_taken {
-        return Err(format!("the guest took {udp_taken} datagrams from {} frames ({stats:?})", get("rx_frames")));
+        return Err(format!(
+            "the guest took {udp_taken} datagrams from {} frames ({stats:?})",
+            get("rx_frames")
+        ));
     }
     if get("tcp_bytes") < 4 * 64 * 1024 {
-        return Err(format!("the guest counted {} TCP bytes echoed, fewer than the clients' 256 KiB ({stats:?})", get("tcp_bytes")));
+        return Err(format!(
+            "the guest counted {} TCP bytes echoed, fewer than the clients' 256 KiB ({stats:?})",
+            get("tcp_bytes")
+        ));
     }
     Ok(())
 }

@@ -22,7 +22,11 @@ pub fn cases() -> Vec<Case> {
             name: format!("ipc-bench on {name}"),
             board: board(name),
             app: "ipc-bench",
-            options: RunOptions { args: vec!["ipc-bench".into()], icount: true, ..Default::default() },
+            options: RunOptions {
+                args: vec!["ipc-bench".into()],
+                icount: true,
+                ..Default::default()
+            },
             timeout: Duration::from_secs(60),
             check: Check::Measured(ipc_bench),
         });

@@ -25,13 +25,22 @@ pub fn cases() -> Vec<Case> {
     };
     vec![
         scripted("blinky gpio writes", "blinky", false, 60, blinky_gpio_writes),
-        scripted("timer-alarm accuracy under icount", "timer-alarm", true, 60, timer_alarm_accuracy),
+        scripted(
+            "timer-alarm accuracy under icount",
+            "timer-alarm",
+            true,
+            60,
+            timer_alarm_accuracy,
+        ),
         scripted("uart-echo", "uart-echo", false, 60, uart_echo),
         super::console_case(
             mbv,
             "uart16550",
             &[],
-            &["uart16550: looped back 42 bytes: Ferrode on the AXI UART 16550, looped back", "uart16550: ok"],
+            &[
+                "uart16550: looped back 42 bytes: Ferrode on the AXI UART 16550, looped back",
+                "uart16550: ok",
+            ],
             0,
         ),
         scripted("echo-net tcp 4 clients x 1 MiB", "echo-net", false, 120, echo_net::tcp),
@@ -67,9 +76,15 @@ pub fn gpio_writes(log: &str) -> Result<Vec<GpioWrite>, String> {
         };
         let fields: Vec<&str> = rest.trim_end_matches(')').split(", ").collect();
         let field = |name: &str| {
-            fields.iter().find_map(|f| f.strip_prefix(name)).ok_or_else(|| format!("no {name} in {line:?}"))
+            fields
+                .iter()
+                .find_map(|f| f.strip_prefix(name))
+                .ok_or_else(|| format!("no {name} in {line:?}"))
         };
-        let hex = |text: &str| u32::from_str_radix(text.trim_start_matches("0x"), 16).map_err(|e| format!("{line:?}: {e}"));
+        let hex = |text: &str| {
+            u32::from_str_radix(text.trim_start_matches("0x"), 16)
+                .map_err(|e| format!("{line:?}: {e}"))
+        };
         if field("size ")? != "4" {
             return Err(format!("GPIO write not 32 bits wide: {line}"));
         }
@@ -113,16 +128,25 @@ fn blinky_gpio_writes(s: &Scripted<'_>) -> Result<(), Failure> {
     }
     if let Some(missing) = harness::missing_in_order(
         console,
-        &["blinky: step  0 leds 0x01 .......*", "blinky: step  7 leds 0x80 *.......", "blinky: done, 15 steps"],
+        &[
+            "blinky: step  0 leds 0x01 .......*",
+            "blinky: step  7 leds 0x80 *.......",
+            "blinky: done, 15 steps",
+        ],
     ) {
         return Err(failure(format!("console lacks {missing:?}"), console));
     }
-    let text = std::fs::read_to_string(&log).map_err(|e| failure(format!("no unimp log {}: {e}", log.display()), console))?;
+    let text = std::fs::read_to_string(&log)
+        .map_err(|e| failure(format!("no unimp log {}: {e}", log.display()), console))?;
     let _ = std::fs::remove_file(&log);
     let writes = gpio_writes(&text).map_err(|e| failure(e, console))?;
     let expected = blinky_expected_writes();
     if writes != expected {
-        let first = writes.iter().zip(&expected).position(|(a, b)| a != b).unwrap_or(writes.len().min(expected.len()));
+        let first = writes
+            .iter()
+            .zip(&expected)
+            .position(|(a, b)| a != b)
+            .unwrap_or(writes.len().min(expected.len()));
         return Err(failure(
             format!(
                 "GPIO writes differ at write {first}: got {:?}, expected {:?} ({} writes, expected {})",
@@ -154,7 +178,9 @@ fn timer_alarm_accuracy(s: &Scripted<'_>) -> Result<(), Failure> {
     let mut rounds = 0;
     for line in console.lines().filter(|line| line.starts_with("alarm ")) {
         // "alarm 1: armed for 1000000 ticks, fired after 1000063 ticks (10000630 ns at 100000000 Hz): ..."
-        let number_after = |word: &str| -> Option<u64> { line.split(word).nth(1)?.split_whitespace().next()?.parse().ok() };
+        let number_after = |word: &str| -> Option<u64> {
+            line.split(word).nth(1)?.split_whitespace().next()?.parse().ok()
+        };
         let (Some(armed), Some(fired), Some(hz)) =
             (number_after("armed for "), number_after("fired after "), number_after(" ns at "))
         else {
@@ -162,10 +188,16 @@ fn timer_alarm_accuracy(s: &Scripted<'_>) -> Result<(), Failure> {
         };
         let latency_ns = (fired.saturating_sub(armed)) * 1_000_000_000 / hz;
         if armed * 1_000_000_000 / hz != 10_000_000 {
-            return Err(failure(format!("alarm armed for {armed} ticks at {hz} Hz, not 10 ms"), console));
+            return Err(failure(
+                format!("alarm armed for {armed} ticks at {hz} Hz, not 10 ms"),
+                console,
+            ));
         }
         if fired < armed || latency_ns > ALARM_LATENCY_BOUND_NS {
-            return Err(failure(format!("alarm fired {latency_ns} ns after 10 ms ({line})"), console));
+            return Err(failure(
+                format!("alarm fired {latency_ns} ns after 10 ms ({line})"),
+                console,
+            ));
         }
         rounds += 1;
     }
@@ -176,7 +208,8 @@ fn timer_alarm_accuracy(s: &Scripted<'_>) -> Result<(), Failure> {
 }
 
 fn uart_echo(s: &Scripted<'_>) -> Result<(), Failure> {
-    let mut running = harness::spawn(s.board.qemu, &s.board.qemu_args(s.image, s.options)).map_err(|e| failure(e.to_string(), ""))?;
+    let mut running = harness::spawn(s.board.qemu, &s.board.qemu_args(s.image, s.options))
+        .map_err(|e| failure(e.to_string(), ""))?;
     if !running.wait_for("uart-echo: ready", s.timeout) {
         return Err(failure("no ready line", &running.console()));
     }
@@ -193,7 +226,10 @@ fn uart_echo(s: &Scripted<'_>) -> Result<(), Failure> {
     let expected = format!("uart-echo: {} bytes echoed, 0 lost", text.len());
     let outcome = running.finish(Duration::from_secs(20));
     if !outcome.console.contains(&expected) || outcome.status != Some(0) {
-        return Err(failure(format!("expected {expected:?} and status 0, got status {:?}", outcome.status), &outcome.console));
+        return Err(failure(
+            format!("expected {expected:?} and status 0, got status {:?}", outcome.status),
+            &outcome.console,
+        ));
     }
     Ok(())
 }
@@ -223,7 +259,11 @@ mod tests {
     fn blinky_walks_out_and_back() {
         let writes = blinky_expected_writes();
         assert_eq!(writes.len(), 2 + 16 + 15 + 1);
-        assert_eq!(writes[17], GpioWrite { offset: 4, value: 0xffff_ff00 }, "all eight LEDs outputs");
+        assert_eq!(
+            writes[17],
+            GpioWrite { offset: 4, value: 0xffff_ff00 },
+            "all eight LEDs outputs"
+        );
         let data: Vec<u32> = writes[18..].iter().map(|w| w.value).collect();
         assert_eq!(data[..9], [1, 2, 4, 8, 16, 32, 64, 128, 64]);
         assert_eq!(*data.last().unwrap(), 0);

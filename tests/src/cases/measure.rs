@@ -22,7 +22,11 @@ pub fn cases() -> Vec<Case> {
             name: format!("echo-net instructions per echoed byte on {name}"),
             board: board(name),
             app: "echo-net",
-            options: RunOptions { args: vec!["echo-net".into()], icount: true, ..Default::default() },
+            options: RunOptions {
+                args: vec!["echo-net".into()],
+                icount: true,
+                ..Default::default()
+            },
             timeout: Duration::from_secs(120),
             check: Check::Measured(net_per_byte),
         })

@@ -56,9 +56,13 @@ impl Run {
 /// Every case in release, and those of [`DEBUG_TOO`] apps again in debug
 /// (after all release runs).
 pub fn plan() -> Vec<Run> {
-    let mut runs: Vec<Run> = all().into_iter().map(|case| Run { case, profile: Profile::Release }).collect();
+    let mut runs: Vec<Run> =
+        all().into_iter().map(|case| Run { case, profile: Profile::Release }).collect();
     runs.extend(
-        all().into_iter().filter(|case| DEBUG_TOO.contains(&case.app)).map(|case| Run { case, profile: Profile::Debug }),
+        all()
+            .into_iter()
+            .filter(|case| DEBUG_TOO.contains(&case.app))
+            .map(|case| Run { case, profile: Profile::Debug }),
     );
     runs
 }
@@ -125,17 +129,30 @@ pub struct Case {
 }
 
 /// A case that boots `app args...` and checks console lines and exit status.
-pub fn console_case(board: &'static Board, app: &'static str, args: &[&str], lines: &[&str], status: i32) -> Case {
+pub fn console_case(
+    board: &'static Board,
+    app: &'static str,
+    args: &[&str],
+    lines: &[&str],
+    status: i32,
+) -> Case {
     let mut words = vec![app.to_string()];
     words.extend(args.iter().map(|word| word.to_string()));
-    let name = if args.is_empty() { format!("{app} on {}", board.name) } else { format!("{} on {}", words.join(" "), board.name) };
+    let name = if args.is_empty() {
+        format!("{app} on {}", board.name)
+    } else {
+        format!("{} on {}", words.join(" "), board.name)
+    };
     Case {
         name,
         board,
         app,
         options: RunOptions { args: words, ..Default::default() },
         timeout: Duration::from_secs(60),
-        check: Check::Console { lines: lines.iter().map(|line| line.to_string()).collect(), status },
+        check: Check::Console {
+            lines: lines.iter().map(|line| line.to_string()).collect(),
+            status,
+        },
     }
 }
 
@@ -214,7 +231,10 @@ fn execute(
                 .map_err(|error| Failure { message: error.to_string(), console: String::new() })?;
             let fail = |message: String| Failure { message, console: outcome.console.clone() };
             if outcome.timed_out {
-                return Err(fail(format!("timed out after {:.0} s", harness::scaled(timeout).as_secs_f64())));
+                return Err(fail(format!(
+                    "timed out after {:.0} s",
+                    harness::scaled(timeout).as_secs_f64()
+                )));
             }
             let wanted: Vec<&str> = lines.iter().map(String::as_str).collect();
             if let Some(missing) = harness::missing_in_order(&outcome.console, &wanted) {
@@ -248,7 +268,12 @@ mod tests {
     fn every_case_runs_in_release_and_some_in_debug_too() {
         let runs = plan();
         for case in all() {
-            assert!(runs.iter().any(|run| run.case.name == case.name && run.profile == Profile::Release), "{}", case.name);
+            assert!(
+                runs.iter()
+                    .any(|run| run.case.name == case.name && run.profile == Profile::Release),
+                "{}",
+                case.name
+            );
         }
         assert!(runs.iter().any(|run| run.profile == Profile::Debug && run.case.app == "rpc-demo"));
         let names: std::collections::BTreeSet<String> = runs.iter().map(Run::name).collect();
@@ -258,7 +283,9 @@ mod tests {
     #[test]
     fn a_case_that_hangs_is_stopped_with_its_console() {
         fn hangs(script: &Scripted<'_>) -> Result<(), Failure> {
-            let running = harness::spawn("sh", &["-c".into(), format!("echo {} up; sleep 60", script.app)]).unwrap();
+            let running =
+                harness::spawn("sh", &["-c".into(), format!("echo {} up; sleep 60", script.app)])
+                    .unwrap();
             while !running.has_ended() {
                 std::thread::sleep(Duration::from_millis(20));
             }
@@ -280,7 +307,11 @@ mod tests {
     #[test]
     fn every_board_boots_hello() {
         for board in boards::BOARDS {
-            assert!(all().iter().any(|case| case.app == "hello" && case.board == board), "{}", board.name);
+            assert!(
+                all().iter().any(|case| case.app == "hello" && case.board == board),
+                "{}",
+                board.name
+            );
         }
     }
 }

@@ -13,20 +13,25 @@ use crate::net::Random;
 /// The RealView PBX-A9 cases.
 pub fn cases() -> Vec<Case> {
     let pbx = board("realview-pbx-a9");
-    let scripted = |name: &str, app: &'static str, script: fn(&Scripted<'_>) -> Result<(), Failure>| Case {
-        name: format!("{name} on {}", pbx.name),
-        board: pbx,
-        app,
-        options: RunOptions { args: vec![app.to_string()], ..Default::default() },
-        timeout: Duration::from_secs(60),
-        check: Check::Scripted(script),
-    };
+    let scripted =
+        |name: &str, app: &'static str, script: fn(&Scripted<'_>) -> Result<(), Failure>| Case {
+            name: format!("{name} on {}", pbx.name),
+            board: pbx,
+            app,
+            options: RunOptions { args: vec![app.to_string()], ..Default::default() },
+            timeout: Duration::from_secs(60),
+            check: Check::Scripted(script),
+        };
     vec![
         Case {
             name: format!("timer-alarm 10 ms under icount on {}", pbx.name),
             board: pbx,
             app: "timer-alarm",
-            options: RunOptions { args: vec!["timer-alarm".into()], icount: true, ..Default::default() },
+            options: RunOptions {
+                args: vec!["timer-alarm".into()],
+                icount: true,
+                ..Default::default()
+            },
             timeout: Duration::from_secs(30),
             check: Check::Console {
                 lines: [
@@ -44,7 +49,13 @@ pub fn cases() -> Vec<Case> {
             pbx,
             "peripherals",
             &[],
-            &["rtc: loaded 2001-09-09T01:46:40Z", "rtc: alarm fired at 2001-09-09T01:46:4", "gpio: outputs read back 0x05 then 0x0a", "private-timer: 10 periods of 100000 ticks", "peripherals: ok"],
+            &[
+                "rtc: loaded 2001-09-09T01:46:40Z",
+                "rtc: alarm fired at 2001-09-09T01:46:4",
+                "gpio: outputs read back 0x05 then 0x0a",
+                "private-timer: 10 periods of 100000 ticks",
+                "peripherals: ok",
+            ],
             0,
         ),
         scripted("uart-echo echoes serial input", "uart-echo", uart_echo),
@@ -57,7 +68,8 @@ pub fn cases() -> Vec<Case> {
 /// Boots, returning a failure that carries the console so far.
 fn boot(script: &Scripted<'_>, options: &RunOptions) -> Result<Running, Failure> {
     let args = script.board.qemu_args(script.image, options);
-    harness::spawn(script.board.qemu, &args).map_err(|error| Failure { message: error.to_string(), console: String::new() })
+    harness::spawn(script.board.qemu, &args)
+        .map_err(|error| Failure { message: error.to_string(), console: String::new() })
 }
 
 fn uart_echo(script: &Scripted<'_>) -> Result<(), Failure> {
@@ -69,14 +81,17 @@ fn uart_echo(script: &Scripted<'_>) -> Result<(), Failure> {
     let mut random = Random::new(0x5e1a1);
     let text: String = (0..3000).map(|_| char::from(b'!' + random.between(0, 93) as u8)).collect();
     for chunk in text.as_bytes().chunks(500) {
-        running.send(chunk).map_err(|e| fail(&running, format!("cannot write to the serial port: {e}")))?;
+        running
+            .send(chunk)
+            .map_err(|e| fail(&running, format!("cannot write to the serial port: {e}")))?;
     }
     if !running.wait_for(&text, Duration::from_secs(20)) {
         return Err(fail(&running, "the 3000 bytes did not come back in order"));
     }
     running.send(&[0x04]).map_err(|e| fail(&running, e.to_string()))?;
     let outcome = running.finish(Duration::from_secs(10));
-    let failure = |message: &str| Failure { message: message.into(), console: outcome.console.clone() };
+    let failure =
+        |message: &str| Failure { message: message.into(), console: outcome.console.clone() };
     if !outcome.console.contains("uart-echo: 3000 bytes echoed, 0 lost") {
         return Err(failure("final count missing or wrong"));
     }

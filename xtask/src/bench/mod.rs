@@ -84,22 +84,27 @@ fn measure_board(which: Which, board: &'static Board) -> Result<Figures, String>
     if wanted(Which::Ipc) {
         eprintln!("bench: ipc on {}", board.name);
         let image = build::build(board, "ipc-bench", true)?;
-        let ipc = measure::ipc(board, &image, Duration::from_secs(300))
-            .map_err(|failure| format!("{}\nguest console:\n{}", failure.message, failure.console))?;
+        let ipc = measure::ipc(board, &image, Duration::from_secs(300)).map_err(|failure| {
+            format!("{}\nguest console:\n{}", failure.message, failure.console)
+        })?;
         figures.extend(ipc);
     }
     if wanted(Which::Net) {
         eprintln!("bench: net on {}", board.name);
         figures.extend(net::figures(board)?);
     }
-    let board_apps: Vec<String> =
-        apps::all().into_iter().filter(|app| app.boards.contains(&board)).map(|app| app.name).collect();
+    let board_apps: Vec<String> = apps::all()
+        .into_iter()
+        .filter(|app| app.boards.contains(&board))
+        .map(|app| app.name)
+        .collect();
     if wanted(Which::Boot) {
         for app in &board_apps {
             eprintln!("bench: boot to main of {app} on {}", board.name);
             let image = build::build(board, app, true)?;
-            let count = measure::instructions_to_main(board, &image, app)
-                .map_err(|failure| format!("{}\nguest console:\n{}", failure.message, failure.console))?;
+            let count = measure::instructions_to_main(board, &image, app).map_err(|failure| {
+                format!("{}\nguest console:\n{}", failure.message, failure.console)
+            })?;
             figures.insert(format!("boot.{app}.instructions_to_main"), count as f64);
         }
     }
@@ -128,9 +133,13 @@ fn output_of(program: &str, args: &[&str]) -> String {
 }
 
 fn history_record(board: &Board, figures: Figures) -> HistoryRecord {
-    let qemu = output_of(board.qemu, &["--version"]).lines().next().unwrap_or("unknown").to_string();
+    let qemu =
+        output_of(board.qemu, &["--version"]).lines().next().unwrap_or("unknown").to_string();
     HistoryRecord {
-        unix_time: SystemTime::now().duration_since(UNIX_EPOCH).map(|since| since.as_secs()).unwrap_or(0),
+        unix_time: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|since| since.as_secs())
+            .unwrap_or(0),
         commit: output_of("git", &["rev-parse", "HEAD"]),
         subject: output_of("git", &["log", "-1", "--format=%s"]),
         dirty: !output_of("git", &["status", "--porcelain", "--untracked-files=no"]).is_empty(),
@@ -148,13 +157,15 @@ fn record_history(record: bool, line: &str) -> Result<bool, String> {
     }
     let path = workspace_root().join(HISTORY_FILE);
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
     }
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&path)
         .map_err(|error| format!("cannot open {}: {error}", path.display()))?;
-    writeln!(file, "{line}").map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    writeln!(file, "{line}")
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
     Ok(true)
 }

@@ -20,24 +20,34 @@ const COLOURS: [&str; 4] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
 /// Renders the history.
 pub fn run() -> Result<ExitCode, String> {
     let root = workspace_root();
-    let text = std::fs::read_to_string(root.join(HISTORY_FILE))
-        .map_err(|error| format!("cannot read {HISTORY_FILE} (run `cargo xtask bench` first): {error}"))?;
+    let text = std::fs::read_to_string(root.join(HISTORY_FILE)).map_err(|error| {
+        format!("cannot read {HISTORY_FILE} (run `cargo xtask bench` first): {error}")
+    })?;
     let history = figures::parse_history(&text)?;
     if history.is_empty() {
         return Err(format!("{HISTORY_FILE} holds no runs yet; run `cargo xtask bench`"));
     }
     let dir = root.join(REPORT_DIR);
     let charts = dir.join("charts");
-    std::fs::create_dir_all(&charts).map_err(|error| format!("cannot create {}: {error}", charts.display()))?;
-    let names: BTreeSet<&str> = history.iter().flat_map(|record| record.figures.keys().map(String::as_str)).collect();
+    std::fs::create_dir_all(&charts)
+        .map_err(|error| format!("cannot create {}: {error}", charts.display()))?;
+    let names: BTreeSet<&str> =
+        history.iter().flat_map(|record| record.figures.keys().map(String::as_str)).collect();
     for name in &names {
         let path = charts.join(format!("{name}.svg"));
-        std::fs::write(&path, chart(name, &history)).map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+        std::fs::write(&path, chart(name, &history))
+            .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
     }
     let markdown = markdown(&history, &names);
     let readme = dir.join("README.md");
-    std::fs::write(&readme, markdown).map_err(|error| format!("cannot write {}: {error}", readme.display()))?;
-    println!("bench report: {} and {} charts in {}", rel(&readme, &root), names.len(), rel(&charts, &root));
+    std::fs::write(&readme, markdown)
+        .map_err(|error| format!("cannot write {}: {error}", readme.display()))?;
+    println!(
+        "bench report: {} and {} charts in {}",
+        rel(&readme, &root),
+        names.len(),
+        rel(&charts, &root)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -73,19 +83,28 @@ fn markdown(history: &[HistoryRecord], names: &BTreeSet<&str>) -> String {
          [`tests/budgets.toml`](../../tests/budgets.toml).\n"
     );
     for board in boards(history) {
-        let runs: Vec<&HistoryRecord> = history.iter().filter(|record| record.board == board).collect();
+        let runs: Vec<&HistoryRecord> =
+            history.iter().filter(|record| record.board == board).collect();
         let shown = &runs[runs.len().saturating_sub(TABLE_RUNS)..];
         let _ = writeln!(out, "## {board}\n");
         let _ = write!(out, "| figure |");
         for record in shown {
-            let _ = write!(out, " `{}`{} |", short(&record.commit), if record.dirty { "*" } else { "" });
+            let _ = write!(
+                out,
+                " `{}`{} |",
+                short(&record.commit),
+                if record.dirty { "*" } else { "" }
+            );
         }
         let _ = write!(out, " chart |\n|---|");
         for _ in shown {
             let _ = write!(out, "---:|");
         }
         let _ = writeln!(out, "---|");
-        for name in names.iter().filter(|name| runs.iter().any(|record| record.figures.contains_key(**name))) {
+        for name in names
+            .iter()
+            .filter(|name| runs.iter().any(|record| record.figures.contains_key(**name)))
+        {
             let _ = write!(out, "| `{name}` |");
             let mut previous: Option<f64> = None;
             for record in shown {
@@ -93,7 +112,11 @@ fn markdown(history: &[HistoryRecord], names: &BTreeSet<&str>) -> String {
                     Some(value) => {
                         let changed = previous.is_some_and(|before| before != *value);
                         let number = figures::number(*value);
-                        let _ = write!(out, " {} |", if changed { format!("**{number}**") } else { number });
+                        let _ = write!(
+                            out,
+                            " {} |",
+                            if changed { format!("**{number}**") } else { number }
+                        );
                         previous = Some(*value);
                     }
                     None => {
@@ -105,7 +128,10 @@ fn markdown(history: &[HistoryRecord], names: &BTreeSet<&str>) -> String {
         }
         let _ = writeln!(out);
     }
-    let _ = writeln!(out, "## Runs\n\n| commit | board | subject | rustc | QEMU |\n|---|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "## Runs\n\n| commit | board | subject | rustc | QEMU |\n|---|---|---|---|---|"
+    );
     for record in history.iter().rev().take(TABLE_RUNS * 2) {
         let _ = writeln!(
             out,
@@ -148,7 +174,9 @@ pub fn chart(name: &str, history: &[HistoryRecord]) -> String {
         .collect();
     let values: Vec<f64> = points.values().flatten().map(|(_, value)| *value).collect();
     let (mut low, mut high) =
-        values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), value| (low.min(*value), high.max(*value)));
+        values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), value| {
+            (low.min(*value), high.max(*value))
+        });
     if !low.is_finite() {
         (low, high) = (0.0, 1.0);
     }
@@ -164,9 +192,16 @@ pub fn chart(name: &str, history: &[HistoryRecord]) -> String {
          font-family=\"sans-serif\" font-size=\"11\">"
     );
     let _ = writeln!(svg, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
-    let _ = writeln!(svg, "<text x=\"{LEFT}\" y=\"18\" font-size=\"13\" font-weight=\"bold\">{}</text>", escape(name));
+    let _ = writeln!(
+        svg,
+        "<text x=\"{LEFT}\" y=\"18\" font-size=\"13\" font-weight=\"bold\">{}</text>",
+        escape(name)
+    );
     let (bottom, right) = (HEIGHT - BOTTOM, WIDTH - RIGHT);
-    let _ = writeln!(svg, "<path d=\"M{LEFT},{TOP} V{bottom} H{right}\" stroke=\"#444\" fill=\"none\"/>");
+    let _ = writeln!(
+        svg,
+        "<path d=\"M{LEFT},{TOP} V{bottom} H{right}\" stroke=\"#444\" fill=\"none\"/>"
+    );
     for value in [low + pad, (low + high) / 2.0, high - pad] {
         let _ = writeln!(
             svg,
@@ -178,16 +213,31 @@ pub fn chart(name: &str, history: &[HistoryRecord]) -> String {
         );
     }
     if let (Some(first), Some(newest)) = (history.first(), history.last()) {
-        let _ = writeln!(svg, "<text x=\"{LEFT}\" y=\"{}\">{}</text>", bottom + 16.0, short(&first.commit));
-        let _ = writeln!(svg, "<text x=\"{right}\" y=\"{}\" text-anchor=\"end\">{}</text>", bottom + 16.0, short(&newest.commit));
+        let _ = writeln!(
+            svg,
+            "<text x=\"{LEFT}\" y=\"{}\">{}</text>",
+            bottom + 16.0,
+            short(&first.commit)
+        );
+        let _ = writeln!(
+            svg,
+            "<text x=\"{right}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            bottom + 16.0,
+            short(&newest.commit)
+        );
     }
     for (index, (board, line)) in points.iter().enumerate() {
         let colour = COLOURS[index % COLOURS.len()];
         if line.is_empty() {
             continue;
         }
-        let path: Vec<String> = line.iter().map(|(at, value)| format!("{:.1},{:.1}", x(*at), y(*value))).collect();
-        let _ = writeln!(svg, "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>", path.join(" "));
+        let path: Vec<String> =
+            line.iter().map(|(at, value)| format!("{:.1},{:.1}", x(*at), y(*value))).collect();
+        let _ = writeln!(
+            svg,
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+            path.join(" ")
+        );
         for (at, value) in line {
             let _ = writeln!(
                 svg,
@@ -230,10 +280,18 @@ mod tests {
 
     #[test]
     fn the_table_marks_changes_and_the_chart_has_a_line_per_board() {
-        let history = [record("aaaaaaaaa", "b1", 500.0), record("aaaaaaaaa", "b2", 600.0), record("bbbbbbbbb", "b1", 486.0)];
+        let history = [
+            record("aaaaaaaaa", "b1", 500.0),
+            record("aaaaaaaaa", "b2", 600.0),
+            record("bbbbbbbbb", "b1", 486.0),
+        ];
         let names: BTreeSet<&str> = ["ipc.null_rpc"].into_iter().collect();
         let table = markdown(&history, &names);
-        assert!(table.contains("| `ipc.null_rpc` | 500 | **486 |") || table.contains("| `ipc.null_rpc` | 500 | **486** |"), "{table}");
+        assert!(
+            table.contains("| `ipc.null_rpc` | 500 | **486 |")
+                || table.contains("| `ipc.null_rpc` | 500 | **486** |"),
+            "{table}"
+        );
         let svg = chart("ipc.null_rpc", &history);
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert!(svg.contains("b2 aaaaaaaa: 600"));

@@ -168,14 +168,29 @@ pub unsafe fn switch_context(save: *mut usize, load: usize) {
 /// Builds the first frame of a thread at the (8-byte aligned) top of
 /// `stack`: `switch_context` to the returned sp runs `entry(argument)` in
 /// SVC mode with IRQs unmasked.
-pub fn prepare_stack(stack: &'static mut [u8], entry: extern "C" fn(usize) -> !, argument: usize) -> usize {
+pub fn prepare_stack(
+    stack: &'static mut [u8],
+    entry: extern "C" fn(usize) -> !,
+    argument: usize,
+) -> usize {
     let base = stack.as_ptr() as usize;
     let top = (base + stack.len()) & !7;
     // r4..r11, lr as `pop {r4-r11, pc}` reads them.
-    let frame: [usize; 9] = [entry as usize, argument, 0, 0, 0, 0, 0, 0, ferrode_thread_start as unsafe extern "C" fn() -> ! as usize];
+    let frame: [usize; 9] = [
+        entry as usize,
+        argument,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        ferrode_thread_start as unsafe extern "C" fn() -> ! as usize,
+    ];
     let start = top - frame.len() * 4 - base;
     for (index, word) in frame.iter().enumerate() {
-        stack[start + index * 4..start + index * 4 + 4].copy_from_slice(&(*word as u32).to_le_bytes());
+        stack[start + index * 4..start + index * 4 + 4]
+            .copy_from_slice(&(*word as u32).to_le_bytes());
     }
     base + start
 }

@@ -111,7 +111,12 @@ mod tests {
 
     #[test]
     fn data_abort_report_names_address_and_cause() {
-        let fault = Fault { kind: FaultKind::DataAbort, pc: 0x7010_0040, address: 0xdead_0000, status: 0x8 };
+        let fault = Fault {
+            kind: FaultKind::DataAbort,
+            pc: 0x7010_0040,
+            address: 0xdead_0000,
+            status: 0x8,
+        };
         assert_eq!(
             fault.to_string(),
             "data abort at pc=0x70100040 address=0xdead0000 status=0x8 (synchronous external abort)"
@@ -120,7 +125,8 @@ mod tests {
 
     #[test]
     fn undefined_instruction_has_no_address() {
-        let fault = Fault { kind: FaultKind::UndefinedInstruction, pc: 0x10, address: 0, status: 0 };
+        let fault =
+            Fault { kind: FaultKind::UndefinedInstruction, pc: 0x10, address: 0, status: 0 };
         assert_eq!(fault.to_string(), "undefined instruction at pc=0x00000010");
     }
 

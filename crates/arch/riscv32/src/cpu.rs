@@ -151,7 +151,11 @@ pub unsafe fn switch_context(save: *mut usize, load: usize) {
 /// Builds the first frame of a thread at the (16-byte aligned) top of
 /// `stack`: `switch_context` to the returned sp runs `entry(argument)` with
 /// machine interrupts enabled.
-pub fn prepare_stack(stack: &'static mut [u8], entry: extern "C" fn(usize) -> !, argument: usize) -> usize {
+pub fn prepare_stack(
+    stack: &'static mut [u8],
+    entry: extern "C" fn(usize) -> !,
+    argument: usize,
+) -> usize {
     let base = stack.as_ptr() as usize;
     let top = (base + stack.len()) & !15;
     let start = top - 64 - base;
@@ -161,7 +165,8 @@ pub fn prepare_stack(stack: &'static mut [u8], entry: extern "C" fn(usize) -> !,
     frame[1] = entry as usize;
     frame[2] = argument;
     for (index, word) in frame.iter().enumerate() {
-        stack[start + index * 4..start + index * 4 + 4].copy_from_slice(&(*word as u32).to_le_bytes());
+        stack[start + index * 4..start + index * 4 + 4]
+            .copy_from_slice(&(*word as u32).to_le_bytes());
     }
     base + start
 }

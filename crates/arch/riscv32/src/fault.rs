@@ -69,7 +69,10 @@ mod tests {
     #[test]
     fn load_fault_shows_address() {
         let fault = Fault { cause: 5, pc: 0x8000_0004, value: 0x1234 };
-        assert_eq!(fault.to_string(), "load access fault at pc=0x80000004 (mcause=5) address=0x00001234");
+        assert_eq!(
+            fault.to_string(),
+            "load access fault at pc=0x80000004 (mcause=5) address=0x00001234"
+        );
         assert_eq!(cause_name(42), "unknown exception");
     }
 }

@@ -84,11 +84,7 @@ pub struct Config {
 }
 
 const fn width_mask(width: u8) -> u32 {
-    if width >= 32 {
-        u32::MAX
-    } else {
-        (1u32 << width) - 1
-    }
+    if width >= 32 { u32::MAX } else { (1u32 << width) - 1 }
 }
 
 /// Input changes reported by [`AxiGpio::on_interrupt`].
@@ -130,12 +126,8 @@ impl<R: RegisterAccess> AxiGpio<R> {
     /// = 0xFFFF_FFFF, and for dual cores GPIO2_DATA (0x008) = 0, GPIO2_TRI
     /// (0x00C) = 0xFFFF_FFFF. Interrupts stay as reset left them (off).
     pub fn new(regs: R, config: Config) -> Self {
-        let gpio = Self {
-            regs,
-            config,
-            channels: Default::default(),
-            interrupt_enable: Cell::new(0),
-        };
+        let gpio =
+            Self { regs, config, channels: Default::default(), interrupt_enable: Cell::new(0) };
         for channel in [Channel::One, Channel::Two] {
             if gpio.width(channel).is_ok() {
                 gpio.channels[channel.index()].tri.set(u32::MAX);
@@ -227,11 +219,7 @@ impl<R: RegisterAccess> AxiGpio<R> {
 
     pub(crate) fn write_shadow(&self, channel: Channel, bit: u32, high: bool) {
         let state = self.state(channel);
-        let data = if high {
-            state.data.get() | bit
-        } else {
-            state.data.get() & !bit
-        };
+        let data = if high { state.data.get() | bit } else { state.data.get() & !bit };
         state.data.set(data);
         self.regs.write(channel.data(), data);
     }
@@ -242,12 +230,9 @@ impl<R: RegisterAccess> AxiGpio<R> {
     pub fn enable_interrupt(&self, channel: Channel) -> Result<(), Error> {
         let inputs = self.read_inputs(channel)?;
         self.state(channel).last_inputs.set(inputs);
-        self.interrupt_enable
-            .set(self.interrupt_enable.get() | channel.interrupt_bit());
-        self.regs
-            .write(Register::IpIer, self.interrupt_enable.get());
-        self.regs
-            .write(Register::Gier, GIER_GLOBAL_INTERRUPT_ENABLE);
+        self.interrupt_enable.set(self.interrupt_enable.get() | channel.interrupt_bit());
+        self.regs.write(Register::IpIer, self.interrupt_enable.get());
+        self.regs.write(Register::Gier, GIER_GLOBAL_INTERRUPT_ENABLE);
         Ok(())
     }
 
@@ -255,10 +240,8 @@ impl<R: RegisterAccess> AxiGpio<R> {
     /// channel is left enabled.
     pub fn disable_interrupt(&self, channel: Channel) -> Result<(), Error> {
         self.width(channel)?;
-        self.interrupt_enable
-            .set(self.interrupt_enable.get() & !channel.interrupt_bit());
-        self.regs
-            .write(Register::IpIer, self.interrupt_enable.get());
+        self.interrupt_enable.set(self.interrupt_enable.get() & !channel.interrupt_bit());
+        self.regs.write(Register::IpIer, self.interrupt_enable.get());
         if self.interrupt_enable.get() == 0 {
             self.regs.write(Register::Gier, 0);
         }
@@ -273,10 +256,7 @@ impl<R: RegisterAccess> AxiGpio<R> {
         if status != 0 {
             self.regs.write(Register::IpIsr, status);
         }
-        let mut changes = InputChanges {
-            status,
-            ..InputChanges::default()
-        };
+        let mut changes = InputChanges { status, ..InputChanges::default() };
         for channel in [Channel::One, Channel::Two] {
             if status & channel.interrupt_bit() == 0 {
                 continue;

@@ -29,13 +29,8 @@ pub struct GpioModel {
 
 impl GpioModel {
     pub fn new() -> Self {
-        let s = State {
-            tri: [u32::MAX; 2],
-            ..State::default()
-        };
-        Self {
-            state: RefCell::new(s),
-        }
+        let s = State { tri: [u32::MAX; 2], ..State::default() };
+        Self { state: RefCell::new(s) }
     }
 
     /// The outside world drives channel `ch` (0 or 1) input pins to `levels`.

@@ -5,23 +5,14 @@ use embedded_hal::digital::{InputPin as _, OutputPin as _, StatefulOutputPin as 
 use crate::model::GpioModel;
 use crate::{AxiGpio, Channel, Config, Error, InputChanges};
 
-const DUAL: Config = Config {
-    channel1_width: 8,
-    channel2_width: Some(4),
-};
-const SINGLE: Config = Config {
-    channel1_width: 32,
-    channel2_width: None,
-};
+const DUAL: Config = Config { channel1_width: 8, channel2_width: Some(4) };
+const SINGLE: Config = Config { channel1_width: 32, channel2_width: None };
 
 #[test]
 fn new_makes_everything_an_input_with_exact_writes() {
     let model = GpioModel::new();
     AxiGpio::new(&model, DUAL);
-    assert_eq!(
-        model.writes(),
-        [(0x0, 0), (0x4, 0xFFFF_FFFF), (0x8, 0), (0xC, 0xFFFF_FFFF)]
-    );
+    assert_eq!(model.writes(), [(0x0, 0), (0x4, 0xFFFF_FFFF), (0x8, 0), (0xC, 0xFFFF_FFFF)]);
     let model = GpioModel::new();
     AxiGpio::new(&model, SINGLE);
     assert_eq!(model.writes(), [(0x0, 0), (0x4, 0xFFFF_FFFF)]);
@@ -47,15 +38,9 @@ fn outputs_on_one_channel_keep_each_other_via_the_shadow() {
     led0.set_high().unwrap();
     led3.set_high().unwrap();
     led0.set_low().unwrap();
-    assert_eq!(
-        model.writes(),
-        [(0x0, 0b0001), (0x0, 0b1001), (0x0, 0b1000)]
-    );
+    assert_eq!(model.writes(), [(0x0, 0b0001), (0x0, 0b1001), (0x0, 0b1000)]);
     assert_eq!(model.driven(0), 0b1000);
-    assert!(
-        led3.is_set_high().unwrap(),
-        "state comes from the shadow, DATA reads 0 for outputs"
-    );
+    assert!(led3.is_set_high().unwrap(), "state comes from the shadow, DATA reads 0 for outputs");
     assert!(led0.is_set_low().unwrap());
     led3.toggle().unwrap();
     assert_eq!(model.driven(0), 0);
@@ -88,22 +73,13 @@ fn write_outputs_sets_a_pattern_in_one_write() {
 fn bad_channels_and_pins_are_refused() {
     let model = GpioModel::new();
     let gpio = AxiGpio::new(&model, SINGLE);
-    assert_eq!(
-        gpio.output(Channel::Two, 0, false).err(),
-        Some(Error::NoSuchChannel)
-    );
+    assert_eq!(gpio.output(Channel::Two, 0, false).err(), Some(Error::NoSuchChannel));
     let dual = AxiGpio::new(&model, DUAL);
     assert_eq!(dual.input(Channel::Two, 4).err(), Some(Error::NoSuchPin));
     let pin = dual.input(Channel::One, 1).unwrap();
-    assert_eq!(
-        dual.output(Channel::One, 1, false).err(),
-        Some(Error::PinInUse)
-    );
+    assert_eq!(dual.output(Channel::One, 1, false).err(), Some(Error::PinInUse));
     drop(pin);
-    assert!(
-        dual.output(Channel::One, 1, false).is_ok(),
-        "dropping frees the pin"
-    );
+    assert!(dual.output(Channel::One, 1, false).is_ok(), "dropping frees the pin");
 }
 
 #[test]
@@ -116,36 +92,20 @@ fn interrupt_reports_changed_inputs_and_clears_only_set_status_bits() {
     gpio.enable_interrupt(Channel::Two).unwrap();
     assert_eq!(
         model.writes(),
-        [
-            (0x128, 1),
-            (0x11C, 0x8000_0000),
-            (0x128, 3),
-            (0x11C, 0x8000_0000)
-        ]
+        [(0x128, 1), (0x11C, 0x8000_0000), (0x128, 3), (0x11C, 0x8000_0000)]
     );
     model.drive_inputs(0, 0b1);
     assert!(model.irq());
     model.clear_log();
     let changes = gpio.on_interrupt();
-    assert_eq!(
-        changes,
-        InputChanges {
-            channel1: 0b1,
-            channel2: 0,
-            status: 0b01
-        }
-    );
+    assert_eq!(changes, InputChanges { channel1: 0b1, channel2: 0, status: 0b01 });
     // Writing 0b11 would have toggled channel 2's bit on.
     assert_eq!(model.writes(), [(0x120, 0b01)]);
     assert_eq!(model.isr(), 0);
     assert!(!model.irq());
     model.drive_inputs(0, 0b0);
     assert_eq!(gpio.on_interrupt().channel1, 0b1, "release is a change too");
-    assert_eq!(
-        gpio.on_interrupt(),
-        InputChanges::default(),
-        "nothing pending: no write"
-    );
+    assert_eq!(gpio.on_interrupt(), InputChanges::default(), "nothing pending: no write");
 }
 
 #[test]

@@ -9,11 +9,7 @@ pub struct Irq(u8);
 impl Irq {
     /// The input `number`, or `None` if the controller has no such input.
     pub const fn new(number: u32) -> Option<Self> {
-        if number < 32 {
-            Some(Irq(number as u8))
-        } else {
-            None
-        }
+        if number < 32 { Some(Irq(number as u8)) } else { None }
     }
 
     /// The input number.
@@ -42,10 +38,7 @@ pub struct Config {
 impl Config {
     /// All inputs level-triggered, SIE/CIE present.
     pub const fn new() -> Self {
-        Self {
-            edge_triggered: 0,
-            has_set_clear_enable: true,
-        }
+        Self { edge_triggered: 0, has_set_clear_enable: true }
     }
 
     /// Marks the inputs in `mask` as edge-triggered.
@@ -67,11 +60,7 @@ pub const MAX_DISPATCH: u32 = 64;
 
 /// The highest-priority (lowest-numbered) input in a pending mask.
 pub const fn highest_priority(pending: u32) -> Option<Irq> {
-    if pending == 0 {
-        None
-    } else {
-        Irq::new(pending.trailing_zeros())
-    }
+    if pending == 0 { None } else { Irq::new(pending.trailing_zeros()) }
 }
 
 /// An AXI INTC instance.

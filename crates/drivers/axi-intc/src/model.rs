@@ -25,10 +25,7 @@ pub struct IntcModel {
 
 impl IntcModel {
     pub fn new(edge: u32) -> Self {
-        Self {
-            edge,
-            state: RefCell::new(State::default()),
-        }
+        Self { edge, state: RefCell::new(State::default()) }
     }
 
     fn latch_levels(&self, s: &mut State) {

@@ -14,10 +14,7 @@ fn new_disables_acknowledges_then_master_enables() {
     let model = IntcModel::new(0);
     model.set_input(3, true); // a stale latched request before init
     let _intc = AxiIntc::new(&model, Config::new());
-    assert_eq!(
-        model.writes(),
-        [(0x08, 0), (0x0C, 0xFFFF_FFFF), (0x1C, 0x3)]
-    );
+    assert_eq!(model.writes(), [(0x08, 0), (0x0C, 0xFFFF_FFFF), (0x1C, 0x3)]);
     assert!(!model.irq_out(), "nothing is enabled yet");
 }
 
@@ -99,20 +96,12 @@ fn a_source_nobody_clears_cannot_wedge_dispatch() {
 #[test]
 fn without_sie_cie_enables_keep_other_bits() {
     let model = IntcModel::new(0);
-    let config = Config {
-        has_set_clear_enable: false,
-        ..Config::new()
-    };
+    let config = Config { has_set_clear_enable: false, ..Config::new() };
     let intc = AxiIntc::new(&model, config);
     intc.enable(irq(0));
     intc.enable(irq(6));
     intc.disable(irq(0));
     assert!(intc.is_enabled(irq(6)));
     assert!(!intc.is_enabled(irq(0)));
-    assert!(
-        model
-            .writes()
-            .iter()
-            .all(|&(offset, _)| offset != 0x10 && offset != 0x14)
-    );
+    assert!(model.writes().iter().all(|&(offset, _)| offset != 0x10 && offset != 0x14));
 }

@@ -69,9 +69,7 @@ impl TimerModel {
     /// The block's interrupt output.
     pub fn irq(&self) -> bool {
         let s = self.state.borrow();
-        s.units
-            .iter()
-            .any(|u| u.tcsr & TCSR_TINT != 0 && u.tcsr & TCSR_ENIT != 0)
+        s.units.iter().any(|u| u.tcsr & TCSR_TINT != 0 && u.tcsr & TCSR_ENIT != 0)
     }
 
     /// Sets a counter value directly (test setup).
@@ -93,17 +91,10 @@ fn advance_unit(unit: &mut Unit, mut ticks: u64) {
             continue;
         }
         let down = unit.tcsr & TCSR_UDT != 0;
-        let to_rollover = if down {
-            u64::from(unit.tcr) + 1
-        } else {
-            u64::from(u32::MAX - unit.tcr) + 1
-        };
+        let to_rollover =
+            if down { u64::from(unit.tcr) + 1 } else { u64::from(u32::MAX - unit.tcr) + 1 };
         if ticks < to_rollover {
-            unit.tcr = if down {
-                unit.tcr - ticks as u32
-            } else {
-                unit.tcr + ticks as u32
-            };
+            unit.tcr = if down { unit.tcr - ticks as u32 } else { unit.tcr + ticks as u32 };
             return;
         }
         ticks -= to_rollover;

@@ -38,22 +38,13 @@ impl<R: RegisterAccess> MonotonicCounter<R> {
         regs.write(Register::Tcsr(Counter::Zero), TCSR_LOAD);
         regs.write(Register::Tcsr(Counter::One), TCSR_LOAD);
         regs.write(Register::Tcsr(Counter::One), 0);
-        regs.write(
-            Register::Tcsr(Counter::Zero),
-            TCSR_CASC | TCSR_ENT | TCSR_ARHT,
-        );
+        regs.write(Register::Tcsr(Counter::Zero), TCSR_CASC | TCSR_ENT | TCSR_ARHT);
         let width = if regs.read(Register::Tcsr(Counter::Zero)) & TCSR_CASC != 0 {
             CounterWidth::Cascaded
         } else {
             CounterWidth::Extended
         };
-        Self {
-            regs,
-            clock_hz,
-            width,
-            rollovers: 0,
-            last_low: 0,
-        }
+        Self { regs, clock_hz, width, rollovers: 0, last_low: 0 }
     }
 
     /// Whether the count is cascaded in hardware or extended in software.

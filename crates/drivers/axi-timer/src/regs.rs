@@ -2,8 +2,8 @@
 
 use core::mem::offset_of;
 
-use volatile::access::NoAccess;
 use volatile::VolatileFieldAccess;
+use volatile::access::NoAccess;
 
 /// The two timer/counters of one AXI Timer block, at their PG079 offsets.
 #[repr(C)]

@@ -31,10 +31,7 @@ fn periodic_tick_fires_every_period_and_acknowledges() {
     model.advance(999_999);
     assert!(!model.irq());
     model.advance(1);
-    assert!(
-        tick.take_interrupt(),
-        "auto reload: one interrupt per TLR + 2 cycles"
-    );
+    assert!(tick.take_interrupt(), "auto reload: one interrupt per TLR + 2 cycles");
 }
 
 #[test]
@@ -45,14 +42,7 @@ fn periodic_register_writes_are_exact() {
     let _tick = zero.into_periodic(1_000_000).unwrap();
     assert_eq!(
         model.writes(),
-        [
-            (0x00, 0x100),
-            (0x10, 0x100),
-            (0x00, 0x100),
-            (0x04, 999_998),
-            (0x00, 0x20),
-            (0x00, 0xD2)
-        ]
+        [(0x00, 0x100), (0x10, 0x100), (0x00, 0x100), (0x04, 999_998), (0x00, 0x20), (0x00, 0xD2)]
     );
 }
 
@@ -134,10 +124,7 @@ fn cascaded_read_is_race_free_when_low_wraps_between_reads() {
         let t = clock.now();
         model.ticks_per_read.set(0);
         let before = (7u64 << 32) + u64::from(start);
-        assert!(
-            t >= before && t <= before + 4,
-            "start {start:#x}: read {t:#x}"
-        );
+        assert!(t >= before && t <= before + 4, "start {start:#x}: read {t:#x}");
     }
 }
 
@@ -167,10 +154,6 @@ fn delay_waits_at_least_the_requested_time() {
     let before = clock.now();
     clock.delay_us(10);
     let after = clock.now();
-    assert!(
-        after - before >= 1_000,
-        "10 us at 100 MHz is 1000 cycles, waited {}",
-        after - before
-    );
+    assert!(after - before >= 1_000, "10 us at 100 MHz is 1000 cycles, waited {}", after - before);
     assert!(after - before < 1_100);
 }

@@ -33,11 +33,7 @@ impl core::error::Error for Error {}
 /// TLR value for a down-counting generate-mode interval of `period_ticks`
 /// cycles: PG079 gives the interval as (TLR + 2) cycles.
 pub const fn down_count_load_value(period_ticks: u32) -> Result<u32, Error> {
-    if period_ticks < 2 {
-        Err(Error::PeriodTooShort)
-    } else {
-        Ok(period_ticks - 2)
-    }
+    if period_ticks < 2 { Err(Error::PeriodTooShort) } else { Ok(period_ticks - 2) }
 }
 
 /// Counter 0 in up-count generate mode with auto reload from TLR = 0 rolls
@@ -79,11 +75,7 @@ impl<R: RegisterAccess + Clone> AxiTimer<R> {
             counter: Counter::Zero,
             clock_hz: self.clock_hz,
         };
-        let one = TimerCounter {
-            regs: self.regs,
-            counter: Counter::One,
-            clock_hz: self.clock_hz,
-        };
+        let one = TimerCounter { regs: self.regs, counter: Counter::One, clock_hz: self.clock_hz };
         (zero, one)
     }
 }
@@ -120,21 +112,13 @@ impl<R: RegisterAccess> TimerCounter<R> {
     pub fn into_periodic(self, period_ticks: u32) -> Result<PeriodicTimer<R>, Error> {
         let load = down_count_load_value(period_ticks)?;
         self.stop_and_load(load);
-        self.regs
-            .write(self.tcsr(), TCSR_UDT | TCSR_ARHT | TCSR_ENIT | TCSR_ENT);
-        Ok(PeriodicTimer {
-            inner: self,
-            period_ticks,
-        })
+        self.regs.write(self.tcsr(), TCSR_UDT | TCSR_ARHT | TCSR_ENIT | TCSR_ENT);
+        Ok(PeriodicTimer { inner: self, period_ticks })
     }
 
     /// A one-shot alarm on this counter (not armed yet).
     pub fn into_alarm(self) -> AlarmTimer<R> {
-        AlarmTimer {
-            inner: self,
-            armed: false,
-            remaining: 0,
-        }
+        AlarmTimer { inner: self, armed: false, remaining: 0 }
     }
 }
 
@@ -207,9 +191,7 @@ impl<R: RegisterAccess> AlarmTimer<R> {
         let chunk = self.remaining.min(u64::from(u32::MAX));
         self.remaining -= chunk;
         self.inner.stop_and_load(chunk as u32);
-        self.inner
-            .regs
-            .write(self.inner.tcsr(), TCSR_UDT | TCSR_ENIT | TCSR_ENT);
+        self.inner.regs.write(self.inner.tcsr(), TCSR_UDT | TCSR_ENIT | TCSR_ENT);
     }
 
     /// Gives the counter back, disarmed.

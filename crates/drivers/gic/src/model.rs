@@ -60,9 +60,7 @@ impl ModelGic {
     }
 
     fn bits(flags: &[bool], word: usize) -> u32 {
-        (0..32)
-            .filter(|&bit| flags[word * 32 + bit])
-            .fold(0, |acc, bit| acc | (1 << bit))
+        (0..32).filter(|&bit| flags[word * 32 + bit]).fold(0, |acc, bit| acc | (1 << bit))
     }
 
     fn apply_bits(flags: &mut [bool], word: usize, value: u32, set: bool) {

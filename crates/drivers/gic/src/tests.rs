@@ -28,41 +28,24 @@ fn init_quiets_every_shared_line_and_enables_the_controller() {
         "SPIs left enabled or pending"
     );
     assert!((0..16).all(|id| model.enabled[id]), "SGIs must stay usable");
-    assert!(
-        (16..32).all(|id| !model.enabled[id]),
-        "PPIs disabled until asked for"
-    );
+    assert!((16..32).all(|id| !model.enabled[id]), "PPIs disabled until asked for");
     assert!(model.priority.iter().all(|&p| p == 0xa0));
-    assert!(
-        model.targets[32..].iter().all(|&t| t == 1),
-        "SPIs routed to CPU 0"
-    );
-    assert!(
-        model.config.iter().skip(2).all(|&c| c == 0),
-        "SPIs level-triggered"
-    );
+    assert!(model.targets[32..].iter().all(|&t| t == 1), "SPIs routed to CPU 0");
+    assert!(model.config.iter().skip(2).all(|&c| c == 0), "SPIs level-triggered");
     assert_eq!(model.priority_mask, 0xf0);
 }
 
 #[test]
 fn an_enabled_pending_line_is_acknowledged_then_ended() {
     let mut gic = initialised(96);
-    assert!(
-        gic.acknowledge().is_none(),
-        "nothing pending reads as spurious"
-    );
+    assert!(gic.acknowledge().is_none(), "nothing pending reads as spurious");
     gic.enable(ETHERNET).unwrap();
     assert!(gic.is_enabled(ETHERNET).unwrap());
     gic.set_pending(ETHERNET).unwrap();
-    let irq = gic
-        .acknowledge()
-        .expect("pending, enabled line must be signalled");
+    let irq = gic.acknowledge().expect("pending, enabled line must be signalled");
     assert_eq!(irq.number(), ETHERNET);
     assert_eq!(irq.source_cpu(), None);
-    assert!(
-        gic.acknowledge().is_none(),
-        "an active line is not signalled twice"
-    );
+    assert!(gic.acknowledge().is_none(), "an active line is not signalled twice");
     gic.end_of_interrupt(irq);
     let model = gic.release();
     assert_eq!(model.end_of_interrupts, [ETHERNET]);
@@ -76,10 +59,7 @@ fn disabled_lines_and_masked_priorities_are_not_signalled() {
     assert!(gic.acknowledge().is_none(), "disabled line signalled");
     gic.enable(UART0).unwrap();
     gic.set_priority(UART0, 0xf0).unwrap();
-    assert!(
-        gic.acknowledge().is_none(),
-        "priority at the mask signalled"
-    );
+    assert!(gic.acknowledge().is_none(), "priority at the mask signalled");
     gic.set_priority(UART0, 0x10).unwrap();
     assert_eq!(gic.acknowledge().map(|irq| irq.number()), Some(UART0));
 }
@@ -116,14 +96,8 @@ fn byte_and_bit_fields_change_only_their_own_interrupt() {
 fn out_of_range_and_banked_interrupts_are_refused() {
     let mut gic = initialised(64);
     assert_eq!(gic.enable(64), Err(Error::InvalidInterrupt(64)));
-    assert_eq!(
-        gic.set_priority(1020, 0),
-        Err(Error::InvalidInterrupt(1020))
-    );
-    assert_eq!(
-        gic.set_trigger(29, Trigger::Edge),
-        Err(Error::NotConfigurable(29))
-    );
+    assert_eq!(gic.set_priority(1020, 0), Err(Error::InvalidInterrupt(1020)));
+    assert_eq!(gic.set_trigger(29, Trigger::Edge), Err(Error::NotConfigurable(29)));
     assert_eq!(gic.set_target_cpus(3, 1), Err(Error::NotConfigurable(3)));
     assert_eq!(gic.send_sgi(16, 1), Err(Error::NotConfigurable(16)));
 }
@@ -161,23 +135,13 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
     ];
     for (index, (register, offset)) in table.into_iter().enumerate() {
         regs.write_register(register, 0x100 + index as u32);
-        assert_eq!(
-            distributor.peek(offset),
-            0x100 + index as u32,
-            "{register:?} at {offset:#x}"
-        );
+        assert_eq!(distributor.peek(offset), 0x100 + index as u32, "{register:?} at {offset:#x}");
     }
-    for (register, offset) in [
-        (Register::Iccicr, 0x00),
-        (Register::Iccpmr, 0x04),
-        (Register::Icceoir, 0x10),
-    ] {
+    for (register, offset) in
+        [(Register::Iccicr, 0x00), (Register::Iccpmr, 0x04), (Register::Icceoir, 0x10)]
+    {
         regs.write_register(register, 0x5a);
-        assert_eq!(
-            cpu_interface.peek(offset),
-            0x5a,
-            "{register:?} at {offset:#x}"
-        );
+        assert_eq!(cpu_interface.peek(offset), 0x5a, "{register:?} at {offset:#x}");
     }
     cpu_interface.poke(0x0c, 60);
     distributor.poke(0x004, 2);
@@ -195,9 +159,7 @@ impl RamBlock {
     fn new() -> Self {
         let words: &'static mut [u32; 1024] =
             std::boxed::Box::leak(std::boxed::Box::new([0; 1024]));
-        Self {
-            base: NonNull::from(words).cast(),
-        }
+        Self { base: NonNull::from(words).cast() }
     }
 
     fn peek(&self, offset: usize) -> u32 {
@@ -240,10 +202,7 @@ fn a_level_source_its_handler_does_not_clear_ends_the_dispatch_and_is_named() {
     let dispatch = serve(&gic, |id| handled.push(id));
     assert_eq!(dispatch.served, crate::MAX_DISPATCH);
     assert_eq!(dispatch.storming, Some(ETHERNET));
-    assert_eq!(
-        handled[0], UART0,
-        "the other pending interrupt is still served"
-    );
+    assert_eq!(handled[0], UART0, "the other pending interrupt is still served");
     assert!(handled[1..].iter().all(|&id| id == ETHERNET));
     let model = gic.into_inner().release();
     assert_eq!(
@@ -260,12 +219,6 @@ fn a_source_its_handler_clears_is_served_once() {
     gic.borrow_mut().set_pending(ETHERNET).unwrap();
     let mut handled = std::vec::Vec::new();
     let dispatch = serve(&gic, |id| handled.push(id));
-    assert_eq!(
-        dispatch,
-        crate::Dispatch {
-            served: 1,
-            storming: None
-        }
-    );
+    assert_eq!(dispatch, crate::Dispatch { served: 1, storming: None });
     assert_eq!(handled, [ETHERNET]);
 }

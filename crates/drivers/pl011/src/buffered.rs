@@ -34,9 +34,8 @@ use crate::{Error, Interrupts, Pl011};
 const ERROR_QUEUE_LEN: usize = 4;
 
 /// The sources used for reception: level, timeout and line errors.
-const RECEIVE_INTERRUPTS: Interrupts = Interrupts::RECEIVE
-    .union(Interrupts::RECEIVE_TIMEOUT)
-    .union(Interrupts::ERRORS);
+const RECEIVE_INTERRUPTS: Interrupts =
+    Interrupts::RECEIVE.union(Interrupts::RECEIVE_TIMEOUT).union(Interrupts::ERRORS);
 
 /// A line error and where it happened in the received byte stream.
 #[derive(Clone, Copy, Debug)]
@@ -203,10 +202,7 @@ impl<R: Registers, const RECEIVE_LEN: usize, const TRANSMIT_LEN: usize>
     /// to drain, far too long to keep interrupts masked.
     pub fn console_step(&mut self, bytes: &[u8]) -> ConsoleStep {
         let taken = self.queue(bytes);
-        ConsoleStep {
-            taken,
-            in_fifo: taken == bytes.len() && self.transmit.is_empty(),
-        }
+        ConsoleStep { taken, in_fifo: taken == bytes.len() && self.transmit.is_empty() }
     }
 
     /// Waits, polling, until the ring and the FIFO are empty and the last
@@ -271,10 +267,7 @@ impl<R: Registers, const RECEIVE_LEN: usize, const TRANSMIT_LEN: usize>
 
     fn record(&mut self, error: Error) {
         self.line_errors = self.line_errors.saturating_add(1);
-        let entry = LineError {
-            position: self.pushed,
-            error,
-        };
+        let entry = LineError { position: self.pushed, error };
         // A fifth error while four wait unreported is only counted.
         let _ = self.errors.push_back(entry);
     }
@@ -336,9 +329,6 @@ fn classify(data: u32) -> (u8, ReceiveErrors) {
     } else {
         None
     };
-    let errors = ReceiveErrors {
-        overrun: data & dr::OE != 0,
-        character,
-    };
+    let errors = ReceiveErrors { overrun: data & dr::OE != 0, character };
     (data as u8, errors)
 }

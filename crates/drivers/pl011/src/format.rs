@@ -25,10 +25,7 @@ pub const fn baud_rate_divisor(uart_clock_hz: u32, baud_rate: u32) -> Option<Bau
     if integer == 0 || integer > 0xffff {
         return None;
     }
-    Some(BaudRateDivisor {
-        integer: integer as u16,
-        fractional: (sixty_fourths & 0x3f) as u8,
-    })
+    Some(BaudRateDivisor { integer: integer as u16, fractional: (sixty_fourths & 0x3f) as u8 })
 }
 
 /// Bits per character.

@@ -65,11 +65,7 @@ fn level(select: u32) -> usize {
 
 impl ModelUart {
     pub fn new() -> Self {
-        Self {
-            line_drains: true,
-            ifls: 0x12,
-            ..Self::default()
-        }
+        Self { line_drains: true, ifls: 0x12, ..Self::default() }
     }
 
     fn transmit_level(&self) -> usize {
@@ -98,11 +94,7 @@ impl ModelUart {
             self.lost_on_the_line += 1;
             return;
         }
-        let overrun = if core::mem::take(&mut self.pending_overrun) {
-            1 << 11
-        } else {
-            0
-        };
+        let overrun = if core::mem::take(&mut self.pending_overrun) { 1 << 11 } else { 0 };
         self.receive_fifo.push_back(character | overrun);
         if self.receive_fifo.len() >= self.receive_level() {
             self.ris |= Interrupts::RECEIVE.0;

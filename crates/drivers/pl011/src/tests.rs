@@ -35,15 +35,9 @@ fn baud_rate_divisor_matches_the_data_sheet_examples() {
         (24_000_000, 0, None),
     ];
     for (clock, baud, expected) in table {
-        let expected = expected.map(|(integer, fractional)| BaudRateDivisor {
-            integer,
-            fractional,
-        });
-        assert_eq!(
-            baud_rate_divisor(clock, baud),
-            expected,
-            "{clock} Hz, {baud} baud"
-        );
+        let expected =
+            expected.map(|(integer, fractional)| BaudRateDivisor { integer, fractional });
+        assert_eq!(baud_rate_divisor(clock, baud), expected, "{clock} Hz, {baud} baud");
     }
 }
 
@@ -61,16 +55,10 @@ fn configure_latches_divisor_and_enables_uart_after_going_idle() {
     };
     uart.configure(&config).unwrap();
     let model = uart.release();
-    assert!(
-        !model.reprogrammed_while_active,
-        "divisor written while UART enabled or busy"
-    );
+    assert!(!model.reprogrammed_while_active, "divisor written while UART enabled or busy");
     assert_eq!(model.latched_divisor, (39, 4));
     // WLEN=7 bits (0b10), FEN, STP2, EPS, PEN.
-    assert_eq!(
-        model.lcr_h,
-        (2 << 5) | (1 << 4) | (1 << 3) | (1 << 2) | (1 << 1)
-    );
+    assert_eq!(model.lcr_h, (2 << 5) | (1 << 4) | (1 << 3) | (1 << 2) | (1 << 1));
     assert_eq!(model.cr, (1 << 9) | (1 << 8) | 1);
     assert_eq!(model.imsc, 0);
 }
@@ -80,15 +68,8 @@ fn unreachable_baud_rate_is_rejected_without_touching_the_uart() {
     let mut model = ModelUart::new();
     model.cr = 0x301;
     let mut uart = Pl011::new(model, 1_000_000);
-    assert_eq!(
-        uart.configure(&Config::default()),
-        Err(Error::InvalidBaudRate)
-    );
-    assert_eq!(
-        uart.release().cr,
-        0x301,
-        "a failed configure must leave the UART running"
-    );
+    assert_eq!(uart.configure(&Config::default()), Err(Error::InvalidBaudRate));
+    assert_eq!(uart.release().cr, 0x301, "a failed configure must leave the UART running");
 }
 
 #[test]
@@ -115,9 +96,7 @@ fn read_returns_waiting_bytes_and_ready_reflects_the_fifo() {
     let mut uart = configured();
     assert!(!uart.read_ready().unwrap());
     let mut model = uart.release();
-    model
-        .receive_fifo
-        .extend(b"abc".iter().map(|&b| u32::from(b)));
+    model.receive_fifo.extend(b"abc".iter().map(|&b| u32::from(b)));
     let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
     assert!(uart.read_ready().unwrap());
     let mut buffer = [0; 8];
@@ -129,12 +108,7 @@ fn read_returns_waiting_bytes_and_ready_reflects_the_fifo() {
 #[test]
 fn receive_error_is_reported_after_the_good_bytes_before_it() {
     let mut model = ModelUart::new();
-    model.receive_fifo.extend([
-        u32::from(b'o'),
-        u32::from(b'k'),
-        (1 << 9) | 0x41,
-        u32::from(b'!'),
-    ]);
+    model.receive_fifo.extend([u32::from(b'o'), u32::from(b'k'), (1 << 9) | 0x41, u32::from(b'!')]);
     let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
     let mut buffer = [0; 8];
     assert_eq!(uart.read(&mut buffer).unwrap(), 2);
@@ -152,10 +126,7 @@ fn overrun_outranks_other_flags_and_maps_to_an_io_error_kind() {
     let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
     assert_eq!(uart.try_read_byte(), Err(Error::Overrun));
     assert_eq!(uart.try_read_byte(), Err(Error::Framing));
-    assert_eq!(
-        embedded_io::Error::kind(&Error::Framing),
-        embedded_io::ErrorKind::InvalidData
-    );
+    assert_eq!(embedded_io::Error::kind(&Error::Framing), embedded_io::ErrorKind::InvalidData);
 }
 
 #[test]
@@ -167,16 +138,8 @@ fn interrupt_entry_reports_and_clears_only_unmasked_sources() {
     let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
     let pending = uart.take_interrupts();
     assert_eq!(pending, Interrupts::RECEIVE);
-    assert_eq!(
-        uart.take_interrupts(),
-        Interrupts::NONE,
-        "handled source must be cleared"
-    );
-    assert_eq!(
-        uart.release().ris,
-        Interrupts::TRANSMIT.0,
-        "masked source left alone"
-    );
+    assert_eq!(uart.take_interrupts(), Interrupts::NONE, "handled source must be cleared");
+    assert_eq!(uart.release().ris, Interrupts::TRANSMIT.0, "masked source left alone");
 }
 
 #[test]
@@ -220,9 +183,7 @@ impl RamBlock {
     fn new() -> Self {
         let words: &'static mut [u32; 1024] =
             std::boxed::Box::leak(std::boxed::Box::new([0; 1024]));
-        Self {
-            base: NonNull::from(words).cast(),
-        }
+        Self { base: NonNull::from(words).cast() }
     }
 
     fn peek(&self, offset: usize) -> u32 {
@@ -275,11 +236,7 @@ fn a_character_carrying_an_overrun_is_kept_after_the_error() {
     // character itself is valid.
     let uart = configured();
     let mut model = uart.release();
-    model.receive_fifo.extend([
-        u32::from(b'a'),
-        u32::from(b'b') | (1 << 11),
-        u32::from(b'c'),
-    ]);
+    model.receive_fifo.extend([u32::from(b'a'), u32::from(b'b') | (1 << 11), u32::from(b'c')]);
     let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
     assert_eq!(uart.try_read_byte(), Ok(Some(b'a')));
     assert_eq!(uart.try_read_byte(), Err(Error::Overrun));
@@ -292,11 +249,7 @@ fn a_character_carrying_an_overrun_is_kept_after_the_error() {
 fn a_read_returns_the_bytes_before_an_overrun_then_the_error_then_the_rest() {
     let uart = configured();
     let mut model = uart.release();
-    model.receive_fifo.extend([
-        u32::from(b'x'),
-        u32::from(b'y') | (1 << 11),
-        u32::from(b'z'),
-    ]);
+    model.receive_fifo.extend([u32::from(b'x'), u32::from(b'y') | (1 << 11), u32::from(b'z')]);
     let mut uart = Pl011::new(model, QEMU_UART_CLOCK_HZ);
     let mut buffer = [0; 8];
     assert_eq!(uart.read(&mut buffer), Ok(1));

@@ -43,11 +43,7 @@ fn queued_bytes_leave_in_order_refilled_by_transmit_interrupts() {
     let (model, mut uart) = started::<16, 64>();
     model.with(|m| m.line_drains = false);
     let data = pattern(60);
-    assert_eq!(
-        uart.queue(&data),
-        60,
-        "FIFO (16) plus ring (64) take all 60"
-    );
+    assert_eq!(uart.queue(&data), 60, "FIFO (16) plus ring (64) take all 60");
     assert_eq!(model.with(|m| m.transmit_fifo.len()), FIFO_DEPTH);
     assert_eq!(uart.transmit_pending(), 60 - FIFO_DEPTH);
     assert!(
@@ -80,11 +76,7 @@ fn a_short_write_goes_straight_to_the_fifo_without_transmit_interrupts() {
     assert_eq!(uart.transmit_pending(), 0);
     assert_eq!(model.with(|m| m.imsc & Interrupts::TRANSMIT.0), 0);
     model.with(|m| m.shift_out(16));
-    assert_eq!(
-        serve(&model, &mut uart),
-        0,
-        "nothing queued: no transmit interrupt"
-    );
+    assert_eq!(serve(&model, &mut uart), 0, "nothing queued: no transmit interrupt");
     assert_eq!(model.with(|m| m.transmitted.clone()), b"hello");
 }
 
@@ -165,11 +157,7 @@ fn a_full_ring_holds_the_rest_in_the_fifo_and_loses_nothing() {
     }
     assert_eq!(received, data);
     assert_eq!(uart.lost_bytes(), 0);
-    assert_ne!(
-        model.with(|m| m.imsc & Interrupts::RECEIVE.0),
-        0,
-        "reception unmasked again"
-    );
+    assert_ne!(model.with(|m| m.imsc & Interrupts::RECEIVE.0), 0, "reception unmasked again");
 }
 
 #[test]
@@ -240,10 +228,7 @@ fn console_output_never_holds_the_uart_while_the_line_drains_the_ring() {
         let before = model.with(|m| m.flag_reads);
         let step = uart.console_step(rest);
         let reads = model.with(|m| m.flag_reads) - before;
-        assert!(
-            reads <= 2 * FIFO_DEPTH as u32 + 4,
-            "one step polled UARTFR {reads} times"
-        );
+        assert!(reads <= 2 * FIFO_DEPTH as u32 + 4, "one step polled UARTFR {reads} times");
         rest = &rest[step.taken..];
         if step.in_fifo {
             break;

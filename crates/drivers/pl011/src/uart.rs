@@ -55,11 +55,7 @@ impl<R: Registers> Pl011<R> {
     /// Wraps the UART whose registers are `registers`, clocked by UARTCLK at
     /// `uart_clock_hz`. Touches no register: call [`Pl011::configure`].
     pub const fn new(registers: R, uart_clock_hz: u32) -> Self {
-        Self {
-            registers,
-            uart_clock_hz,
-            pending: Deque::new(),
-        }
+        Self { registers, uart_clock_hz, pending: Deque::new() }
     }
 
     /// Programs baud rate and frame format, enables the FIFOs, transmitter
@@ -77,25 +73,19 @@ impl<R: Registers> Pl011<R> {
         self.wait_idle_bounded();
         self.registers.write_register(Register::Cr, 0);
         let line_control = self.registers.read_register(Register::LcrH);
-        self.registers
-            .write_register(Register::LcrH, line_control & !lcr_h::FEN);
+        self.registers.write_register(Register::LcrH, line_control & !lcr_h::FEN);
         // With the FIFOs flushed BUSY only covers the character in the
         // shift register.
         self.wait_idle_bounded();
-        self.registers
-            .write_register(Register::Ibrd, u32::from(divisor.integer));
-        self.registers
-            .write_register(Register::Fbrd, u32::from(divisor.fractional));
+        self.registers.write_register(Register::Ibrd, u32::from(divisor.integer));
+        self.registers.write_register(Register::Fbrd, u32::from(divisor.fractional));
         // The divisor is latched by this write to UARTLCR_H.
-        self.registers
-            .write_register(Register::LcrH, config.line_control());
+        self.registers.write_register(Register::LcrH, config.line_control());
         self.registers.write_register(Register::Imsc, 0);
-        self.registers
-            .write_register(Register::Icr, Interrupts::ALL.0);
+        self.registers.write_register(Register::Icr, Interrupts::ALL.0);
         self.registers.write_register(Register::RsrEcr, 0);
         self.pending.clear();
-        self.registers
-            .write_register(Register::Cr, cr::UARTEN | cr::TXE | cr::RXE);
+        self.registers.write_register(Register::Cr, cr::UARTEN | cr::TXE | cr::RXE);
         Ok(())
     }
 
@@ -174,8 +164,7 @@ impl<R: Registers> Pl011<R> {
     /// Pops the receive FIFO: the raw UARTDR value (character and error
     /// bits), `None` if the FIFO is empty.
     pub(crate) fn pop_receive_fifo(&mut self) -> Option<u32> {
-        self.can_read()
-            .then(|| self.registers.read_register(Register::Dr))
+        self.can_read().then(|| self.registers.read_register(Register::Dr))
     }
 
     /// Writes UARTIFLS: the receive and transmit interrupt FIFO levels.
@@ -185,8 +174,7 @@ impl<R: Registers> Pl011<R> {
 
     /// Unmasks exactly the sources in `interrupts` (UARTIMSC).
     pub fn set_interrupt_mask(&mut self, interrupts: Interrupts) {
-        self.registers
-            .write_register(Register::Imsc, interrupts.0 & Interrupts::ALL.0);
+        self.registers.write_register(Register::Imsc, interrupts.0 & Interrupts::ALL.0);
     }
 
     /// Interrupt entry point: returns the pending unmasked sources (UARTMIS)

@@ -32,11 +32,7 @@ fn clock_counts_exact_ticks_across_the_32_bit_wrap() {
     model.0.borrow_mut().advance(3_000_000_000);
     assert_eq!(timer.now(), 3_000_000_000);
     model.0.borrow_mut().advance(3_000_000_000);
-    assert_eq!(
-        timer.now(),
-        6_000_000_000,
-        "the 64-bit clock must survive the hardware wrap"
-    );
+    assert_eq!(timer.now(), 6_000_000_000, "the 64-bit clock must survive the hardware wrap");
     assert_eq!(timer.now_ns(), 6_000_000_000_000);
 }
 
@@ -57,10 +53,7 @@ fn alarm_expires_once_and_not_before_its_time() {
     model.0.borrow_mut().advance(1);
     assert!(timer.handle_interrupt());
     assert!(!timer.take_expired(), "an expiry is reported once");
-    assert!(
-        !model.0.borrow().counters[1].raw_interrupt,
-        "interrupt line must be cleared"
-    );
+    assert!(!model.0.borrow().counters[1].raw_interrupt, "interrupt line must be cleared");
 }
 
 #[test]
@@ -123,10 +116,7 @@ fn delay_waits_at_least_the_requested_time() {
     let waited = timer.now() - before;
     // A clock reading is two register reads (VALUE, then the wrap latch),
     // 14 ticks here: the wait overshoots by at most three readings.
-    assert!(
-        (100..=142).contains(&waited),
-        "waited {waited} ticks for 100 us"
-    );
+    assert!((100..=142).contains(&waited), "waited {waited} ticks for 100 us");
 }
 
 #[test]
@@ -168,9 +158,7 @@ impl RamBlock {
     fn new() -> Self {
         let words: &'static mut [u32; 1024] =
             std::boxed::Box::leak(std::boxed::Box::new([0; 1024]));
-        Self {
-            base: NonNull::from(words).cast(),
-        }
+        Self { base: NonNull::from(words).cast() }
     }
 
     fn peek(&self, offset: usize) -> u32 {

@@ -64,33 +64,21 @@ impl<R: Registers> Sp804<R> {
         if tick_hz == 0 {
             return Err(Error::ZeroTickRate);
         }
-        let mut timer = Self {
-            registers,
-            tick_hz,
-            prescale,
-            wraps: 0,
-            alarm_remaining: 0,
-            periodic: false,
-        };
+        let mut timer =
+            Self { registers, tick_hz, prescale, wraps: 0, alarm_remaining: 0, periodic: false };
         for counter in [Counter::Timer1, Counter::Timer2] {
-            timer
-                .registers
-                .write_register(Register::Control(counter), 0);
+            timer.registers.write_register(Register::Control(counter), 0);
             timer.registers.write_register(Register::IntClr(counter), 1);
         }
         // Free-running mode counts down from 0xffffffff and wraps there.
-        timer
-            .registers
-            .write_register(Register::Load(Counter::Timer1), u32::MAX);
+        timer.registers.write_register(Register::Load(Counter::Timer1), u32::MAX);
         // Free-running with its interrupt: it fires as the count passes
         // zero and wraps (TRM 2.3.1), once per 2^32 ticks.
         let free_running = control::TIMER_EN
             | control::TIMER_SIZE_32
             | control::INT_ENABLE
             | prescale.control_bits();
-        timer
-            .registers
-            .write_register(Register::Control(Counter::Timer1), free_running);
+        timer.registers.write_register(Register::Control(Counter::Timer1), free_running);
         Ok(timer)
     }
 
@@ -130,15 +118,13 @@ impl<R: Registers> Sp804<R> {
         let timer = Counter::Timer2;
         self.registers.write_register(Register::Control(timer), 0);
         self.registers.write_register(Register::IntClr(timer), 1);
-        self.registers
-            .write_register(Register::Load(timer), period - 1);
+        self.registers.write_register(Register::Load(timer), period - 1);
         let periodic = control::TIMER_EN
             | control::PERIODIC
             | control::TIMER_SIZE_32
             | control::INT_ENABLE
             | self.prescale.control_bits();
-        self.registers
-            .write_register(Register::Control(timer), periodic);
+        self.registers.write_register(Register::Control(timer), periodic);
         Ok(())
     }
 
@@ -154,15 +140,13 @@ impl<R: Registers> Sp804<R> {
         let alarm = Counter::Timer2;
         self.registers.write_register(Register::Control(alarm), 0);
         self.registers.write_register(Register::IntClr(alarm), 1);
-        self.registers
-            .write_register(Register::Load(alarm), period as u32);
+        self.registers.write_register(Register::Load(alarm), period as u32);
         let one_shot = control::TIMER_EN
             | control::ONE_SHOT
             | control::TIMER_SIZE_32
             | control::INT_ENABLE
             | self.prescale.control_bits();
-        self.registers
-            .write_register(Register::Control(alarm), one_shot);
+        self.registers.write_register(Register::Control(alarm), one_shot);
     }
 }
 
@@ -173,9 +157,7 @@ impl<R: Registers> Monotonic for Sp804<R> {
 
     fn now(&mut self) -> u64 {
         loop {
-            let count = self
-                .registers
-                .read_register(Register::Value(Counter::Timer1));
+            let count = self.registers.read_register(Register::Value(Counter::Timer1));
             // No wrap latched, before or since the read: the count belongs
             // to the wraps counted. (One latched: count it, read again.)
             if !self.account_wrap() {
@@ -196,18 +178,15 @@ impl<R: Registers> Alarm for Sp804<R> {
     fn disarm(&mut self) {
         self.periodic = false;
         self.alarm_remaining = 0;
-        self.registers
-            .write_register(Register::Control(Counter::Timer2), 0);
-        self.registers
-            .write_register(Register::IntClr(Counter::Timer2), 1);
+        self.registers.write_register(Register::Control(Counter::Timer2), 0);
+        self.registers.write_register(Register::IntClr(Counter::Timer2), 1);
     }
 
     fn take_expired(&mut self) -> bool {
         if self.registers.read_register(Register::Ris(Counter::Timer2)) & 1 == 0 {
             return false;
         }
-        self.registers
-            .write_register(Register::IntClr(Counter::Timer2), 1);
+        self.registers.write_register(Register::IntClr(Counter::Timer2), 1);
         if self.periodic {
             return true;
         }
@@ -215,8 +194,7 @@ impl<R: Registers> Alarm for Sp804<R> {
             self.start_alarm_period();
             return false;
         }
-        self.registers
-            .write_register(Register::Control(Counter::Timer2), 0);
+        self.registers.write_register(Register::Control(Counter::Timer2), 0);
         true
     }
 }

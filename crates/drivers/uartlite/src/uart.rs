@@ -27,11 +27,7 @@ impl<R: RegisterAccess, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
     /// The Tx FIFO is left alone so earlier boot output still drains.
     pub fn new(regs: R) -> Self {
         regs.write(Register::CtrlReg, CTRL_RST_RX_FIFO);
-        Self {
-            regs,
-            received: Deque::new(),
-            pending_errors: 0,
-        }
+        Self { regs, received: Deque::new(), pending_errors: 0 }
     }
 
     /// Turns the interrupt on (CTRL_REG = 0x10). The core raises it when

@@ -43,7 +43,8 @@ static BRINGING_UP: AtomicBool = AtomicBool::new(false);
 pub fn ethernet() -> Result<Ethernet, EthernetError> {
     if BRINGING_UP.swap(true, Ordering::AcqRel) {
         loop {
-            if let Some(mac_address) = NIC.with(|nic| nic.as_ref().map(EthernetDevice::mac_address)) {
+            if let Some(mac_address) = NIC.with(|nic| nic.as_ref().map(EthernetDevice::mac_address))
+            {
                 return Ok(Ethernet { mac_address });
             }
             if !BRINGING_UP.load(Ordering::Acquire) {

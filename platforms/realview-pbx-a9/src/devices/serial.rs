@@ -79,7 +79,8 @@ fn on_interrupt() {
 pub(crate) fn write_console(bytes: &[u8]) -> usize {
     let mut taken = 0;
     loop {
-        let step = UART.try_with(|slot| slot.as_mut().map(|uart| uart.console_step(&bytes[taken..])));
+        let step =
+            UART.try_with(|slot| slot.as_mut().map(|uart| uart.console_step(&bytes[taken..])));
         let Some(Some(step)) = step else {
             return taken;
         };

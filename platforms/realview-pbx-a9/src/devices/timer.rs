@@ -34,7 +34,9 @@ pub(crate) fn init() {
     // SAFETY: SYSCTRL_BASE is the SP810 system controller on this board
     // (DUI 0440 table 4-1); only this bring-up step touches it. (QEMU does
     // not model it: the write is ignored and its timers count 1 MHz.)
-    let sysctrl = unsafe { VolatilePtr::new(NonNull::new_unchecked(SYSCTRL_BASE as *mut ferrode_sp810::Regs)) };
+    let sysctrl = unsafe {
+        VolatilePtr::new(NonNull::new_unchecked(SYSCTRL_BASE as *mut ferrode_sp810::Regs))
+    };
     select_timer_clocks(&mut Sp810::new(ferrode_sp810::Mmio::new(sysctrl)));
     // SAFETY: TIMER01_BASE is SP804 dual timer 0/1 on this board (DUI 0440
     // table 4-1), used by nothing else.
@@ -145,7 +147,10 @@ mod tests {
         select_timer_clocks(&mut controller);
         let scctrl = controller.release().0.get();
         for index in TimerIndex::ALL {
-            assert_eq!(timer_clock_hz(scctrl, index, REFERENCE_CLOCK_HZ, TIMER_CLOCK_HZ), TIMER_CLOCK_HZ);
+            assert_eq!(
+                timer_clock_hz(scctrl, index, REFERENCE_CLOCK_HZ, TIMER_CLOCK_HZ),
+                TIMER_CLOCK_HZ
+            );
         }
     }
 }
