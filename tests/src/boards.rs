@@ -133,6 +133,11 @@ impl Board {
         if options.gdb {
             args.extend(["-s".into(), "-S".into()]);
         }
+        // A developer's extra QEMU options for every case (`-d int`,
+        // `-gdb tcp::1234`, ...), split at whitespace.
+        if let Ok(extra) = std::env::var("FERRODE_QEMU_ARGS") {
+            args.extend(extra.split_whitespace().map(String::from));
+        }
         match self.loader {
             Loader::Kernel => args.extend(["-kernel".into(), image.display().to_string()]),
             Loader::DeviceLoader => args

@@ -102,7 +102,11 @@ fn start(
     let console = Arc::new(Console::default());
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
-    let (mut stderr, kept) = if keep_stderr { (None, Some(stderr)) } else { (Some(stderr), None) };
+    let (stderr, kept) = if keep_stderr { (None, Some(stderr)) } else { (Some(stderr), None) };
+    // QEMU's stderr is drained while it runs: a full pipe blocks QEMU's main
+    // loop in write(2) (slirp reports every datagram it cannot deliver
+    // there during a flood), and with it the guest's network and timers.
+    let errors = stderr.map(|stderr| thread::spawn(move || drain_stderr(stderr)));
     let sink = Arc::clone(&console);
     let child = Arc::new(Mutex::new(child));
     WATCH.with(|watch| {
@@ -124,10 +128,7 @@ fn start(
             }
         }
         // QEMU's own complaints (bad options, missing machine) matter too.
-        let mut errors = String::new();
-        if let Some(stderr) = stderr.as_mut() {
-            let _ = stderr.read_to_string(&mut errors);
-        }
+        let errors = errors.and_then(|errors| errors.join().ok()).unwrap_or_default();
         let mut guard = lock(&sink.text);
         if !errors.trim().is_empty() {
             guard.0.push_str("\n[qemu stderr] ");
@@ -138,6 +139,33 @@ fn start(
         sink.changed.notify_all();
     });
     Ok((Running { child, stdin, console, started: Instant::now(), reader: Some(reader) }, kept))
+}
+
+/// The most of QEMU's stderr a console keeps (the start, where a bad
+/// option or a missing machine is reported); the rest is counted.
+const STDERR_KEPT: usize = 16 * 1024;
+
+/// Reads `stderr` until QEMU closes it, keeping the first [`STDERR_KEPT`]
+/// bytes and counting the rest.
+fn drain_stderr(mut stderr: ChildStderr) -> String {
+    let mut kept = Vec::new();
+    let mut skipped = 0usize;
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stderr.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let room = STDERR_KEPT.saturating_sub(kept.len()).min(n);
+                kept.extend_from_slice(&buffer[..room]);
+                skipped += n - room;
+            }
+        }
+    }
+    let mut text = String::from_utf8_lossy(&kept).into_owned();
+    if skipped > 0 {
+        text.push_str(&format!("\n... ({skipped} more bytes of QEMU's stderr not kept)"));
+    }
+    text
 }
 
 impl Running {
@@ -352,6 +380,22 @@ mod tests {
         assert_eq!(outcome.console, "a\nb\n");
         assert_eq!(outcome.status, Some(3));
         assert!(!outcome.timed_out);
+    }
+
+    #[test]
+    fn a_process_that_fills_its_stderr_is_not_blocked() {
+        // Far more than a pipe holds (64 KiB), before the console line: a
+        // harness that read stderr only at the end would stall the process
+        // in write(2) and time out here.
+        let outcome = run(
+            "sh",
+            &["-c".into(), "head -c 300000 /dev/zero | tr '\\0' x >&2; echo ready".into()],
+            Duration::from_secs(20),
+        )
+        .unwrap();
+        assert!(!outcome.timed_out);
+        assert!(outcome.console.starts_with("ready\n"), "{:.200}", outcome.console);
+        assert!(outcome.console.contains("more bytes of QEMU's stderr not kept"));
     }
 
     #[test]
