@@ -1,0 +1,154 @@
+//! A bounded single-producer single-consumer ring of descriptors.
+//!
+//! Lock-free with plain loads and stores: each index has one writer (the
+//! producer owns `tail`, the consumer `head`), published with `Release` and
+//! read with `Acquire`, so no read-modify-write atomics are needed (an RV32
+//! core without the A extension could run it). Indices run freely and wrap;
+//! the capacity is a power of two so that `index % N` stays right across the
+//! wrap.
+//!
+//! Both operations report the transition a sleeping peer may wait for
+//! (empty to non-empty, full to not full). Deciding that from two indices
+//! written on two sides is the store-buffer pattern: each side stores its own
+//! index and then loads the other's. A `SeqCst` fence between the two on
+//! each side guarantees that at least one of them sees the other's store, so
+//! either the peer sees the new state before sleeping or this side notices
+//! the transition and wakes it: no lost wakeup. The fences cost one `dmb` on
+//! ARMv7-A and one `fence rw,rw` on RV32 per operation.
+
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicUsize, Ordering, fence};
+
+use crate::Descriptor;
+
+pub(crate) struct Ring<const N: usize> {
+    /// Next entry the consumer reads; written only by the consumer.
+    head: AtomicUsize,
+    /// Next entry the producer writes; written only by the producer.
+    tail: AtomicUsize,
+    entries: [UnsafeCell<Descriptor>; N],
+}
+
+impl<const N: usize> Ring<N> {
+    const CAPACITY_IS_A_POWER_OF_TWO: () =
+        assert!(N.is_power_of_two(), "a ring's capacity must be a power of two (and not zero)");
+
+    pub const fn new() -> Self {
+        let () = Self::CAPACITY_IS_A_POWER_OF_TWO;
+        Self {
+            head: AtomicUsize::new(0),
+            tail: AtomicUsize::new(0),
+            entries: [const { UnsafeCell::new(Descriptor::ZERO) }; N],
+        }
+    }
+
+    /// Empties the ring; `&mut` proves no end is using it.
+    pub fn reset(&mut self) {
+        *self.head.get_mut() = 0;
+        *self.tail.get_mut() = 0;
+    }
+
+    /// Appends `descriptor`, calling `reserved` once there is certainly
+    /// room and before the consumer can see the entry. Returns whether the
+    /// ring went from empty to non-empty (the consumer may be waiting), or
+    /// hands the descriptor back if the ring is full.
+    ///
+    /// # Safety
+    ///
+    /// Only one thread at a time may act as this ring's producer.
+    pub unsafe fn push(
+        &self,
+        descriptor: Descriptor,
+        reserved: impl FnOnce(),
+    ) -> Result<bool, Descriptor> {
+        let tail = self.tail.load(Ordering::Relaxed);
+        if tail.wrapping_sub(self.head.load(Ordering::Acquire)) == N {
+            // Full: look again after a fence, so that either this load sees
+            // a pop that happened meanwhile or that pop's check sees our
+            // last push and signals "ready" (see the module docs).
+            fence(Ordering::SeqCst);
+            if tail.wrapping_sub(self.head.load(Ordering::Acquire)) == N {
+                return Err(descriptor);
+            }
+        }
+        // Only the consumer moves `head`, and only forward: the room stays.
+        reserved();
+        // SAFETY: entry `tail % N` was last read by the consumer as index
+        // `tail - N < head`, before it stored that `head` (Release), which we
+        // loaded with Acquire; the consumer reads it again only after our
+        // store of `tail + 1` below. We are the only producer (caller's
+        // contract), so nobody else accesses this entry now.
+        unsafe { self.entries[tail % N].get().write(descriptor) };
+        self.tail.store(tail.wrapping_add(1), Ordering::Release);
+        fence(Ordering::SeqCst);
+        // If the consumer had read everything before our entry, it may be
+        // about to sleep: it needs a signal.
+        Ok(self.head.load(Ordering::Acquire) == tail)
+    }
+
+    /// Takes the oldest descriptor. Returns it with whether the ring was
+    /// full before (the producer may be waiting), or `None` if empty.
+    ///
+    /// # Safety
+    ///
+    /// Only one thread at a time may act as this ring's consumer.
+    pub unsafe fn pop(&self) -> Option<(Descriptor, bool)> {
+        let head = self.head.load(Ordering::Relaxed);
+        if self.tail.load(Ordering::Acquire) == head {
+            // Empty: the mirror image of the full case in `push`.
+            fence(Ordering::SeqCst);
+            if self.tail.load(Ordering::Acquire) == head {
+                return None;
+            }
+        }
+        // SAFETY: `head < tail` (loaded with Acquire): the producer wrote
+        // this entry before publishing `tail`, and writes it again only
+        // after seeing our store of `head + 1`. We are the only consumer.
+        let descriptor = unsafe { self.entries[head % N].get().read() };
+        self.head.store(head.wrapping_add(1), Ordering::Release);
+        fence(Ordering::SeqCst);
+        // Full before this pop (by the newest tail): the producer may have
+        // found it full and be waiting for room.
+        let was_full = self.tail.load(Ordering::Acquire).wrapping_sub(head) == N;
+        Some((descriptor, was_full))
+    }
+
+    /// Entries in the ring now (a snapshot; either end may move it).
+    pub fn len(&self) -> usize {
+        let head = self.head.load(Ordering::Acquire);
+        self.tail.load(Ordering::Acquire).wrapping_sub(head)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn descriptor(tag: u32) -> Descriptor {
+        Descriptor { offset: 0, length: 0, tag }
+    }
+
+    #[test]
+    fn fifo_order_transitions_and_wrap() {
+        let ring = Ring::<4>::new();
+        for round in 0..10u32 {
+            // SAFETY: one thread is both the producer and the consumer.
+            unsafe {
+                assert_eq!(ring.push(descriptor(round), || {}), Ok(true), "empty to non-empty");
+                assert_eq!(ring.push(descriptor(round + 100), || {}), Ok(false));
+                assert_eq!(ring.push(descriptor(round + 200), || {}), Ok(false));
+                assert_eq!(ring.push(descriptor(round + 300), || {}), Ok(false));
+                let mut called = false;
+                let refused = ring.push(descriptor(9), || called = true);
+                assert_eq!(refused, Err(descriptor(9)), "full");
+                assert!(!called, "a full ring reserves nothing");
+                assert_eq!(ring.pop(), Some((descriptor(round), true)), "full to not full");
+                assert_eq!(ring.pop(), Some((descriptor(round + 100), false)));
+                assert_eq!(ring.pop(), Some((descriptor(round + 200), false)));
+                assert_eq!(ring.pop(), Some((descriptor(round + 300), false)));
+                assert_eq!(ring.pop(), None);
+            }
+        }
+        assert_eq!(ring.len(), 0);
+    }
+}

@@ -1,0 +1,185 @@
+//! The end that allocates packets, submits them and gets them back.
+
+use core::sync::atomic::Ordering;
+
+use crate::stream::slot_state::{ACKNOWLEDGED, AT_SOURCE, SUBMITTED};
+use crate::{
+    AllocError, Descriptor, Invalid, NoNotify, Notify, PacketStream, ReceiveError, Refused,
+    SourcePacket, ToSink,
+};
+
+/// The submitting end of a stream (for a NIC: the client's transmit side,
+/// the driver's receive side).
+///
+/// It owns the allocator of the buffer: a free list of equal slots. Packets
+/// of one kind (Ethernet frames up to the MTU, disk blocks) all fit one slot
+/// size, so a stack of free slot numbers allocates and frees in O(1), never
+/// fragments, and cannot be corrupted by lengths the sink reports; a slot
+/// freed last is reused first, while it is still in the cache.
+pub struct Source<'a, const SLOTS: usize, const QUEUE: usize, N = NoNotify> {
+    stream: &'a PacketStream<SLOTS, QUEUE>,
+    /// Free slot numbers; the top is `free[free_count - 1]`.
+    free: [u16; SLOTS],
+    free_count: usize,
+    signals: ToSink<N>,
+    rejected: u32,
+}
+
+impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QUEUE, N> {
+    pub(crate) fn new(stream: &'a PacketStream<SLOTS, QUEUE>, signals: ToSink<N>) -> Self {
+        let slot_count = stream.geometry.slot_count;
+        let mut free = [0u16; SLOTS];
+        // Slot 0 on top: allocation starts at the buffer's beginning.
+        for (index, entry) in free[..slot_count].iter_mut().enumerate() {
+            *entry = (slot_count - 1 - index) as u16;
+        }
+        Self { stream, free, free_count: slot_count, signals, rejected: 0 }
+    }
+
+    /// Bytes per slot: the largest packet.
+    pub fn slot_size(&self) -> usize {
+        self.stream.geometry.slot_size
+    }
+
+    /// Slots not in flight and not held by a packet handle.
+    pub fn free_slots(&self) -> usize {
+        self.free_count
+    }
+
+    /// Acknowledgements the sink sent that were rejected (see
+    /// [`get_acknowledged`](Self::get_acknowledged)).
+    pub fn rejected_acknowledgements(&self) -> u32 {
+        self.rejected
+    }
+
+    /// A free slot as a packet of `length` bytes (its bytes are whatever the
+    /// slot last held).
+    pub fn alloc(&mut self, length: usize) -> Result<SourcePacket<'a>, AllocError> {
+        if length > self.slot_size() {
+            return Err(AllocError::TooLong);
+        }
+        if self.free_count == 0 {
+            return Err(AllocError::Exhausted);
+        }
+        self.free_count -= 1;
+        let slot = usize::from(self.free[self.free_count]);
+        // SAFETY: a free slot is `AT_SOURCE` and has no handle (the free
+        // list holds each slot at most once, and a slot enters it only when
+        // its handle is consumed); it leaves the free list here.
+        Ok(SourcePacket(unsafe { self.stream.handle(slot, length, 0) }))
+    }
+
+    /// Gives a packet's slot back to the allocator without submitting it.
+    /// A packet of another stream is handed back.
+    pub fn release(&mut self, packet: SourcePacket<'a>) -> Result<(), SourcePacket<'a>> {
+        let Some(slot) = self.stream.slot_of(&packet.0) else { return Err(packet) };
+        self.free[self.free_count] = slot as u16;
+        self.free_count += 1;
+        Ok(())
+    }
+
+    /// Hands a packet to the sink. A full submit ring hands it back
+    /// ([`Refused::Full`]): wait for "ready to submit" (draining
+    /// acknowledgements meanwhile) and submit it again.
+    pub fn submit(&mut self, packet: SourcePacket<'a>) -> Result<(), Refused<SourcePacket<'a>>> {
+        let Some(slot) = self.stream.slot_of(&packet.0) else {
+            return Err(Refused::Foreign(packet));
+        };
+        let descriptor = Descriptor {
+            offset: self.stream.geometry.offset_of(slot),
+            length: packet.0.length as u32,
+            tag: packet.0.tag,
+        };
+        let state = &self.stream.states[slot];
+        // SAFETY: this `Source` is the submit ring's only producer (`split`
+        // makes one, and this takes `&mut self`).
+        let pushed = unsafe {
+            self.stream.submit.push(descriptor, || {
+                // The slot changes hands only once the push cannot fail; the
+                // Release orders our writes to it before the sink's reads.
+                state.store(SUBMITTED, Ordering::Release)
+            })
+        };
+        match pushed {
+            Ok(became_non_empty) => {
+                if became_non_empty {
+                    self.signals.packet_available.notify();
+                }
+                Ok(())
+            }
+            Err(_) => Err(Refused::Full(packet)),
+        }
+    }
+
+    /// Puts a descriptor of the caller's making into the submit ring (a
+    /// full ring hands it back). No slot changes hands: this is what a
+    /// confused or hostile source can do, and the sink's checks reject it
+    /// unless it names a slot that is legitimately submitted (which then
+    /// harms only this source's own packet).
+    pub fn submit_descriptor(&mut self, descriptor: Descriptor) -> Result<(), Descriptor> {
+        // SAFETY: the only producer, as in `submit`.
+        let pushed = unsafe { self.stream.submit.push(descriptor, || {}) };
+        if pushed? {
+            self.signals.packet_available.notify();
+        }
+        Ok(())
+    }
+
+    /// The next acknowledged packet, back in the source's hands with the
+    /// length and tag the sink acknowledged it with (for a read request,
+    /// the data the sink wrote). Submit it again or release it.
+    ///
+    /// An acknowledgement is checked, never trusted: one outside the buffer,
+    /// across slots, or for a slot the sink does not hold acknowledged (a
+    /// second acknowledgement, an invented one) is dropped and counted.
+    pub fn get_acknowledged(&mut self) -> Result<SourcePacket<'a>, ReceiveError> {
+        // SAFETY: this `Source` is the acknowledgement ring's only consumer.
+        let (descriptor, was_full) =
+            unsafe { self.stream.acknowledge.pop() }.ok_or(ReceiveError::Empty)?;
+        if was_full {
+            self.signals.ready_to_acknowledge.notify();
+        }
+        let slot = match self.stream.geometry.slot_of(descriptor) {
+            Ok(slot) => slot,
+            Err(reason) => return Err(self.reject(descriptor, reason)),
+        };
+        let state = &self.stream.states[slot];
+        // Acquire: the sink's writes to the slot happen before our reads.
+        if state.load(Ordering::Acquire) != ACKNOWLEDGED {
+            return Err(self.reject(descriptor, Invalid::NotOutstanding));
+        }
+        // Only the source leaves `ACKNOWLEDGED`; the sink reads this state
+        // only to refuse it, so no ordering is needed.
+        state.store(AT_SOURCE, Ordering::Relaxed);
+        // SAFETY: the slot was `ACKNOWLEDGED`: the sink consumed its handle
+        // and cannot get another until we submit it again; we hold none
+        // (ours was consumed by `submit`). `slot_of` checked the bounds and
+        // `length <= slot_size`.
+        Ok(SourcePacket(unsafe {
+            self.stream.handle(slot, descriptor.length as usize, descriptor.tag)
+        }))
+    }
+
+    /// Takes every acknowledgement waiting and frees its slot; returns how
+    /// many were freed (rejected ones are counted in
+    /// [`rejected_acknowledgements`](Self::rejected_acknowledgements)).
+    pub fn reclaim(&mut self) -> usize {
+        let mut freed = 0;
+        loop {
+            match self.get_acknowledged() {
+                Ok(packet) => {
+                    // Ours by construction: `get_acknowledged` made it.
+                    let _ = self.release(packet);
+                    freed += 1;
+                }
+                Err(ReceiveError::Rejected { .. }) => {}
+                Err(ReceiveError::Empty) => return freed,
+            }
+        }
+    }
+
+    fn reject(&mut self, descriptor: Descriptor, reason: Invalid) -> ReceiveError {
+        self.rejected = self.rejected.saturating_add(1);
+        ReceiveError::Rejected { descriptor, reason }
+    }
+}
