@@ -2,7 +2,8 @@
 //!
 //! [`boards`] says how each board runs under QEMU, [`harness`] boots an
 //! image with time limits and captures its console, [`cases`] lists what
-//! every image must do, [`net`] holds the host-side network clients,
+//! every image must do, [`images`] the files real boards load, [`net`]
+//! holds the host-side network clients,
 //! [`measure`] the measurements and [`figures`] their budgets and history.
 //! `cargo xtask test` builds the images and runs the cases; the host unit
 //! tests here check the harness itself.
@@ -11,5 +12,6 @@ pub mod boards;
 pub mod cases;
 pub mod figures;
 pub mod harness;
+pub mod images;
 pub mod measure;
 pub mod net;
