@@ -1,25 +1,43 @@
 //! Blinky: a lit LED walks across the board's eight GPIO LEDs and back.
 //!
-//! Each step is one write of the whole pattern to GPIO_DATA, paced by the
-//! timer alarm (the CPU sleeps in between). The exact register writes are
-//! what the QEMU test reads back from the `-d unimp` log:
-//! `AxiGpio::new` (DATA = 0, TRI = all inputs), one `output` per LED
-//! (DATA, then TRI with the pin cleared), one DATA write per step, and
-//! DATA = 0 at the end.
+//! Four components, as Genode would compose them: core's LOG, Timer and
+//! IO_MEM services, the GPIO driver component (which reaches the GPIO block
+//! only through the IO_MEM window its route grants), and `blinky`, whose
+//! GPIO session owns the eight LED pins (its quota, 0xff). Each step is one
+//! write of the whole pattern, paced by a Timer session's timeout (the CPU
+//! sleeps in between). The exact register writes are what the QEMU test
+//! reads back from the `-d unimp` log: the driver's takeover (DATA = 0,
+//! TRI = all inputs), one output per LED (DATA, then TRI with the pin
+//! cleared), one DATA write per step, and DATA = 0 at the end.
 #![no_std]
 #![no_main]
 
-use axi_gpio::Channel;
-use ferrode_board::platform::{devices, irq};
-use ferrode_board::{exit_code, println};
-use ferrode_hal::{Alarm, Monotonic};
+use ferrode_board::component::Env;
+use ferrode_board::{exit_code, kernel};
+use ferrode_component::{Gpio, Timer};
 
-ferrode_board::entry!(main);
+ferrode_board::compose! {
+    servers {
+        log: { priority: 5, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
+        timer: { priority: 5, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
+        io_mem: { priority: 5, stack: 4096, provides: "IO_MEM", root: ferrode_board::component::io_mem_root },
+        gpio: { priority: 4, stack: 4096, provides: "Gpio", root: ferrode_board::component::gpio_root },
+    }
+    clients {
+        blinky: { priority: 3, stack: 4096, main: blinky },
+    }
+    routes {
+        gpio: "IO_MEM" "gpio" => io_mem,
+        blinky: "LOG" "" => log,
+        blinky: "Timer" "" => timer,
+        blinky: "Gpio" "leds" => gpio quota 0xff,
+    }
+}
 
-/// LEDs on GPIO channel 1.
+/// LEDs on the GPIO block.
 const LEDS: u8 = 8;
 /// Time each pattern stays lit.
-const STEP_MS: u64 = 50;
+const STEP_US: u64 = 50_000;
 
 /// The walking-bit pattern of `step`: out along the LEDs, then back.
 fn pattern(step: usize) -> u32 {
@@ -35,44 +53,43 @@ fn picture(pattern: u32) -> [u8; 8] {
     core::array::from_fn(|i| if pattern & (1 << (7 - i)) != 0 { b'*' } else { b'.' })
 }
 
-fn main() -> u32 {
-    let gpio = devices::gpio();
-    let mut pins = [const { None }; LEDS as usize];
-    for (number, slot) in pins.iter_mut().enumerate() {
-        match gpio.output(Channel::One, number as u8, false) {
-            Ok(pin) => *slot = Some(pin),
-            Err(error) => {
-                println!("blinky: LED {number}: {error}");
-                return exit_code::FAILURE;
-            }
+fn blinky(env: Env) -> u32 {
+    let Ok(mut log) = env.log() else { return exit_code::FAILURE };
+    let (mut gpio, (mut timer, tick)) = match (env.gpio("leds"), env.timer("")) {
+        (Ok(gpio), Ok(timer)) => (gpio, timer),
+        (Err(error), _) | (_, Err(error)) => {
+            let _ = log.write_fmt(format_args!("no GPIO or Timer session: {}", error));
+            return exit_code::FAILURE;
+        }
+    };
+    for pin in 0..LEDS {
+        if let Err(error) = gpio.configure(pin, true, false) {
+            let _ = log.write_fmt(format_args!("LED {}: {}", pin, error));
+            return exit_code::FAILURE;
         }
     }
-    let mut alarm = devices::alarm();
-    let ticks_per_step = devices::clock().tick_hz() * STEP_MS / 1000;
     let steps = 2 * (usize::from(LEDS) - 1) + 1;
     for step in 0..steps {
         let leds = pattern(step);
-        if gpio.write_outputs(Channel::One, 0xff, leds).is_err() {
+        if gpio.write(0xff, leds).is_err() {
             return exit_code::FAILURE;
         }
         let picture = picture(leds);
-        println!(
-            "blinky: step {step:2} leds {:#04x} {}",
+        let _ = log.write_fmt(format_args!(
+            "step {:2} leds {:#04x} {}",
+            step,
             leds,
             core::str::from_utf8(&picture).unwrap_or("?")
-        );
-        alarm.arm_after(ticks_per_step);
-        loop {
-            let seen = irq::event_count();
-            if alarm.take_expired() {
-                break;
-            }
-            irq::wait_for_event(seen);
+        ));
+        if timer.trigger(STEP_US, false).is_err() || kernel::kernel().wait_signal(tick).is_err() {
+            return exit_code::FAILURE;
         }
     }
-    if gpio.write_outputs(Channel::One, 0xff, 0).is_err() {
+    // A pin outside the session's quota is refused.
+    let refused = gpio.write(0x100, 0x100) == Err(ferrode_component::SessionError::QuotaExceeded);
+    if gpio.write(0xff, 0).is_err() || !refused {
         return exit_code::FAILURE;
     }
-    println!("blinky: done, {steps} steps");
+    let _ = log.write_fmt(format_args!("done, {} steps", steps));
     exit_code::SUCCESS
 }

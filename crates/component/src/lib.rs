@@ -20,7 +20,9 @@ use ferrode_ipc::{Capability, TransportError};
 
 mod routes;
 
-pub use routes::{ComponentDecl, RouteDecl, check_routes, priority_ok, provides, route_for};
+pub use routes::{
+    ComponentDecl, RouteDecl, check_routes, priority_ok, provides, route_for, start_order_ok,
+};
 
 /// Longest session label, in bytes.
 pub const LABEL_BYTES: usize = 32;
@@ -162,3 +164,65 @@ pub const ROM: &str = "ROM";
 
 /// The name of the LOG service in routing tables.
 pub const LOG: &str = "LOG";
+
+ferrode_ipc::marshal! {
+    /// A device's register window as an IO_MEM session grants it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct IoWindow {
+        /// Physical base address.
+        pub base: u32,
+        /// Size in bytes.
+        pub size: u32,
+    }
+}
+
+ferrode_ipc::interface! {
+    /// The IO_MEM service: the register window of the one device the
+    /// session's label names (the route's label: `gpio: "IO_MEM" "gpio" =>
+    /// io_mem`). The platform's device table is the only place that knows
+    /// addresses; a label naming no device is denied, and each device is
+    /// granted to one session at a time.
+    pub trait IoMem: Session {
+        /// The window.
+        fn window(&mut self) -> Result<IoWindow, SessionError>;
+    }
+}
+
+ferrode_ipc::interface! {
+    /// The IRQ service: the interrupt of the device the session's label
+    /// names, delivered as a signal. The interrupt stays masked at the
+    /// controller from the moment it fires until the driver has served its
+    /// device and calls `ack`, so a level-triggered device cannot storm.
+    pub trait Irq: Session {
+        /// Where the interrupt is delivered (the driver's own signal; the
+        /// server keeps a submit-only copy). Unmasks the interrupt.
+        fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError>;
+        /// The driver has served the device: unmask the interrupt again.
+        fn ack(&mut self) -> Result<(), SessionError>;
+    }
+}
+
+ferrode_ipc::interface! {
+    /// The GPIO service (a driver component's): the pins of one session
+    /// are the bits of its quota, as its route grants them (`blinky:
+    /// "Gpio" "leds" => gpio quota 0xff`); a pin outside them is refused
+    /// with [`SessionError::QuotaExceeded`].
+    pub trait Gpio: Session {
+        /// Makes `pin` an output driving `level`, or an input.
+        fn configure(&mut self, pin: u8, output: bool, level: bool) -> Result<(), SessionError>;
+        /// Drives the session's output pins in `mask` to the bits of
+        /// `value`, in one register write.
+        fn write(&mut self, mask: u32, value: u32) -> Result<(), SessionError>;
+        /// The levels of the session's pins (others read as 0).
+        fn read(&mut self) -> Result<u32, SessionError>;
+    }
+}
+
+/// The name of the IO_MEM service in routing tables.
+pub const IO_MEM: &str = "IO_MEM";
+
+/// The name of the IRQ service in routing tables.
+pub const IRQ: &str = "IRQ";
+
+/// The name of the GPIO service in routing tables.
+pub const GPIO: &str = "Gpio";

@@ -72,6 +72,17 @@ pub const fn priority_ok(components: &[ComponentDecl], client: &str, server: &st
     }
 }
 
+/// Whether a route from `client` to `server` can be opened in declaration
+/// order: a server that is itself a client (a driver component asking for
+/// IO_MEM and IRQ) gets its sessions before its own root starts, so its
+/// servers must be declared (and started) before it.
+pub const fn start_order_ok(components: &[ComponentDecl], client: &str, server: &str) -> bool {
+    match (find(components, client), find(components, server)) {
+        (Some(client), Some(server)) => components[client].provides.is_none() || server < client,
+        _ => false,
+    }
+}
+
 /// Checks an image's routing table; panics (at build time, in a `const`)
 /// with a message naming the mistake:
 ///
@@ -108,6 +119,11 @@ pub const fn check_routes(components: &[ComponentDecl], routes: &[RouteDecl]) {
             _ => panic!(
                 "composition: a route leads to a component that does not provide the service"
             ),
+        }
+        if components[client].provides.is_some() && server >= client {
+            panic!(
+                "composition: a server's route leads to a server declared after it (declare the servers it uses first)"
+            );
         }
         if components[server].priority < components[client].priority {
             panic!(
@@ -163,6 +179,18 @@ mod tests {
         let result = std::panic::catch_unwind(|| check_routes(COMPONENTS, routes));
         let error = result.expect_err("the check must refuse this table");
         error.downcast_ref::<&str>().map(|s| std::string::String::from(*s)).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_server_gets_its_sessions_only_from_servers_declared_before_it() {
+        // "log-b" (a server) may use "log" (declared before it), not the
+        // other way round; a client may use any server.
+        const ROUTES: &[RouteDecl] =
+            &[RouteDecl { client: "log", service: "LOG", label: "", server: "log-b" }];
+        assert!(start_order_ok(COMPONENTS, "log-b", "log"));
+        assert!(!start_order_ok(COMPONENTS, "log", "log-b"));
+        assert!(start_order_ok(COMPONENTS, "app", "log-b"));
+        assert!(panics(ROUTES).contains("declared after it"));
     }
 
     #[test]

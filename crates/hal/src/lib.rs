@@ -133,6 +133,45 @@ pub trait EthernetDevice {
     fn counters(&self) -> FrameCounters;
 }
 
+/// A device's register window and interrupt, as a platform lists them for
+/// the IO_MEM and IRQ services: the only place that knows addresses is
+/// the platform's table of these; a driver component learns its device's
+/// window through an IO_MEM session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceWindow {
+    /// The name a route grants (`"gpio"`, `"uart1"`).
+    pub name: &'static str,
+    /// Physical base address of the register block.
+    pub base: usize,
+    /// Size of the register block in bytes.
+    pub size: usize,
+    /// The interrupt the device raises, if it has one on this board.
+    pub irq: Option<u32>,
+}
+
+/// A pin the GPIO block does not have, or cannot switch (claimed already).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PinUnavailable;
+
+impl core::fmt::Display for PinUnavailable {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("no such pin, or the pin is in use")
+    }
+}
+
+/// A block of GPIO pins as a whole (what a GPIO driver component serves):
+/// pins are numbered from 0, a pin set is a bit mask.
+pub trait GpioPort {
+    /// Number of pins.
+    fn pins(&self) -> u8;
+    /// Makes `pin` an output driving `level`, or (`output` false) an input.
+    fn configure(&mut self, pin: u8, output: bool, level: bool) -> Result<(), PinUnavailable>;
+    /// Drives the output pins in `mask` to the bits of `value`, at once.
+    fn write(&mut self, mask: u32, value: u32);
+    /// The levels of all pins (inputs as sampled, outputs as driven).
+    fn read(&mut self) -> u32;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,9 +21,15 @@ use ferrode_component::{
 use ferrode_hal::{Alarm, Monotonic, ns_to_ticks, ticks_to_ns};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 
-pub use ferrode_component::{ComponentDecl, RouteDecl, check_routes, priority_ok, provides};
+pub use ferrode_component::{
+    ComponentDecl, RouteDecl, check_routes, priority_ok, provides, start_order_ok,
+};
 
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
+
+mod devices;
+
+pub use devices::{gpio_root, io_mem_root, irq_root};
 
 /// Sessions one component may hold.
 pub const MAX_SESSIONS: usize = 10;
@@ -48,8 +54,9 @@ struct Granted {
 /// component holds a shared reference.
 pub struct Grants {
     sessions: [core::cell::Cell<Option<Granted>>; MAX_SESSIONS],
-    /// The component's capability to its parent.
-    parent: core::cell::Cell<CapSel>,
+    /// The component's capability to its parent (`None`, all zero, keeps
+    /// the grants in `.bss` until the composer fills them in).
+    parent: core::cell::Cell<Option<CapSel>>,
 }
 
 impl Grants {
@@ -57,7 +64,7 @@ impl Grants {
     pub const fn new() -> Self {
         Self {
             sessions: [const { core::cell::Cell::new(None) }; MAX_SESSIONS],
-            parent: core::cell::Cell::new(CapSel::INVALID),
+            parent: core::cell::Cell::new(None),
         }
     }
 }
@@ -93,7 +100,20 @@ pub struct Env {
 impl Env {
     #[doc(hidden)]
     pub fn new(name: &'static str, grants: &'static Grants) -> Self {
-        Self { name, grants, parent: Capability::from_selector(grants.parent.get()) }
+        let parent = grants.parent.get().unwrap_or(CapSel::INVALID);
+        Self { name, grants, parent: Capability::from_selector(parent) }
+    }
+
+    /// The environment of the running server component (a driver's
+    /// threads reach their IO_MEM and IRQ sessions through it); `None` for
+    /// a thread of any other component. A server has no parent requests.
+    pub fn own() -> Option<Self> {
+        let component = kernel().current_component();
+        runtime::server_env(component).map(|(name, grants)| Self {
+            name,
+            grants,
+            parent: Capability::from_selector(CapSel::INVALID),
+        })
     }
 
     /// The component's name (its label in LOG lines).
@@ -238,7 +258,7 @@ pub mod runtime {
 
         /// Records the component's parent capability, before it starts.
         fn set_parent(&'static self, parent: CapSel) {
-            self.get().parent.set(parent);
+            self.get().parent.set(Some(parent));
         }
 
         /// Forgets a closed session (the composer's thread, serving the
@@ -275,29 +295,142 @@ pub mod runtime {
         pub root: Capability<dyn Root>,
     }
 
-    /// Creates a server component and its entrypoint; `root` manages the
-    /// root object from the composer, whose space gets the capability.
+    /// One route of the image's routing table, as `compose!` writes it.
+    #[derive(Clone, Copy)]
+    pub struct Route {
+        /// The component asking.
+        pub from: &'static str,
+        /// The service.
+        pub service: &'static str,
+        /// The label the route applies to ("" for any).
+        pub label: &'static str,
+        /// The server.
+        pub to: &'static str,
+        /// The quota the session is asked with (0: the server's default).
+        pub quota: u32,
+    }
+
+    /// Components an image may declare.
+    pub const MAX_DECLARED: usize = 8;
+
+    /// The composer's record of the components it created and the
+    /// servers it started.
+    pub struct Registry {
+        servers: heapless::Vec<Server, MAX_DECLARED>,
+        components:
+            heapless::Vec<(&'static str, kernel::ComponentId, &'static GrantCell), MAX_DECLARED>,
+    }
+
+    impl Registry {
+        /// Nothing created yet.
+        pub const fn new() -> Self {
+            Self { servers: heapless::Vec::new(), components: heapless::Vec::new() }
+        }
+
+        fn add(
+            &mut self,
+            name: &'static str,
+            component: kernel::ComponentId,
+            grants: &'static GrantCell,
+        ) -> Result<(), KernelError> {
+            self.components.push((name, component, grants)).map_err(|_| KernelError::QuotaExceeded)
+        }
+
+        /// Opens every session `from`'s routes name (in table order), from
+        /// servers started already.
+        pub fn open_routes(&self, routes: &[Route], from: &'static str) -> Result<(), KernelError> {
+            let &(_, component, grants) = self
+                .components
+                .iter()
+                .find(|(name, ..)| *name == from)
+                .ok_or(KernelError::InvalidThread)?;
+            for route in routes.iter().filter(|route| route.from == from) {
+                let server = self
+                    .servers
+                    .iter()
+                    .find(|server| server.name == route.to)
+                    .ok_or(KernelError::InvalidCapability)?;
+                open_session(server, route, (from, component), grants)?;
+            }
+            Ok(())
+        }
+    }
+
+    impl Default for Registry {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// Server components' environments, for [`Env::own`].
+    struct ServerEnvs(
+        core::cell::RefCell<
+            heapless::Vec<(kernel::ComponentId, &'static str, &'static Grants), MAX_DECLARED>,
+        >,
+    );
+
+    // SAFETY: used only inside `without_interrupts` on the one core, so no
+    // two threads (or a thread and a handler) see it at once.
+    unsafe impl Sync for ServerEnvs {}
+
+    static SERVER_ENVS: ServerEnvs = ServerEnvs(core::cell::RefCell::new(heapless::Vec::new()));
+
+    pub(super) fn server_env(
+        component: kernel::ComponentId,
+    ) -> Option<(&'static str, &'static Grants)> {
+        crate::arch::without_interrupts(|| {
+            SERVER_ENVS
+                .0
+                .borrow()
+                .iter()
+                .find(|(id, ..)| *id == component)
+                .map(|&(_, name, grants)| (name, grants))
+        })
+    }
+
+    /// Creates a server component, opens the sessions its own routes name
+    /// (a driver's IO_MEM and IRQ: the servers of those are started
+    /// already), then starts its entrypoint; `root` manages the root object
+    /// from the composer, whose space gets the capability.
+    #[allow(clippy::too_many_arguments, reason = "one argument per item of the declaration")]
     pub fn start_server<const STACK: usize>(
+        registry: &mut Registry,
+        routes: &[Route],
         name: &'static str,
         priority: u8,
         memory: (&'static Memory<STACK>, &'static UtcbCell),
+        grants: &'static GrantCell,
         root: fn(BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError>,
-    ) -> Result<Server, KernelError> {
+    ) -> Result<(), KernelError> {
         let k = kernel();
         let component = k.create_component(
             name,
-            kernel::Quota { caps: 32, objects: 16, ..kernel::Quota::at_priority(priority) },
+            kernel::Quota {
+                caps: 32,
+                objects: 16,
+                signals: MAX_SESSIONS as u8,
+                ..kernel::Quota::at_priority(priority)
+            },
         )?;
+        registry.add(name, component, grants)?;
+        crate::arch::without_interrupts(|| {
+            SERVER_ENVS.0.borrow_mut().push((component, name, grants.get())).map_err(|_| ())
+        })
+        .map_err(|()| KernelError::QuotaExceeded)?;
+        registry.open_routes(routes, name)?;
         let (stack, utcb) = memory.0.take(memory.1)?;
         let entrypoint = BoardEntrypoint::new(k, component, name, priority, stack, utcb)?;
-        Ok(Server { name, root: root(entrypoint)? })
+        let server = Server { name, root: root(entrypoint)? };
+        registry.servers.push(server).map_err(|_| KernelError::QuotaExceeded)
     }
 
-    /// Creates a client component (its thread starts later, with
-    /// [`start_client`]).
+    /// Creates a client component (its sessions are opened with
+    /// [`Registry::open_routes`], its thread starts with [`start_client`]).
     pub fn create_client(
+        registry: &mut Registry,
         name: &'static str,
         priority: u8,
+        grants: &'static GrantCell,
     ) -> Result<kernel::ComponentId, KernelError> {
         // Room for a capability and a signal per session it may hold.
         let quota = kernel::Quota {
@@ -305,36 +438,36 @@ pub mod runtime {
             signals: MAX_SESSIONS as u8,
             ..kernel::Quota::at_priority(priority)
         };
-        kernel().create_component(name, quota)
+        let component = kernel().create_component(name, quota)?;
+        registry.add(name, component, grants)?;
+        Ok(component)
     }
 
-    /// Asks `server`'s root for a session of `service` for `client` (label
-    /// `client` or `client -> label`), hands the capability to the client
-    /// and records it in its grants.
-    pub fn open_session(
+    /// Asks `server`'s root for a session of `route.service` for `client`
+    /// (label `client` or `client -> label`), hands the capability to the
+    /// client and records it in its grants.
+    fn open_session(
         server: &Server,
-        service: &'static str,
+        route: &Route,
         client: (&'static str, kernel::ComponentId),
-        label: &'static str,
-        quota: u32,
         grants: &'static GrantCell,
     ) -> Result<(), KernelError> {
         let mut text: heapless::String<{ ferrode_component::LABEL_BYTES }> =
             heapless::String::new();
-        let _ = if label.is_empty() {
+        let _ = if route.label.is_empty() {
             core::fmt::Write::write_str(&mut text, client.0)
         } else {
-            core::fmt::Write::write_fmt(&mut text, format_args!("{} -> {}", client.0, label))
+            core::fmt::Write::write_fmt(&mut text, format_args!("{} -> {}", client.0, route.label))
         };
         let session = kernel::client(server.root)
-            .session(SessionArgs { label: text, quota })
+            .session(SessionArgs { label: text, quota: route.quota })
             .map_err(|_| KernelError::InvalidCapability)?;
         let k = kernel();
         let composer = k.current_component();
         let selector = k.delegate(composer, session.selector(), client.1)?;
         grants.grant(Granted {
-            service,
-            label,
+            service: route.service,
+            label: route.label,
             selector,
             parent_copy: session.selector(),
             root: server.root,
@@ -520,12 +653,20 @@ macro_rules! compose {
                 $crate::component::priority_ok(__COMPONENTS, stringify!($from), stringify!($to)),
                 concat!("composition: route `", stringify!($from), ": \"", $rservice, "\" \"", $rlabel, "\" => ", stringify!($to), "`: the server runs below its client's priority (the kernel's priority rule)")
             );
+            const _: () = assert!(
+                $crate::component::start_order_ok(__COMPONENTS, stringify!($from), stringify!($to)),
+                concat!("composition: route `", stringify!($from), ": \"", $rservice, "\" \"", $rlabel, "\" => ", stringify!($to), "`: a server's sessions come from servers declared before it")
+            );
         )*
         // The table as a whole (duplicate names, routes a label cannot tell apart).
         const _: () = $crate::component::check_routes(
             __COMPONENTS,
             &[$($crate::component::RouteDecl { client: stringify!($from), service: $rservice, label: $rlabel, server: stringify!($to) },)*],
         );
+        /// The routing table the composer opens sessions by.
+        const __ROUTES: &[$crate::component::runtime::Route] = &[
+            $($crate::component::runtime::Route { from: stringify!($from), service: $rservice, label: $rlabel, to: stringify!($to), quota: 0 $(+ $quota)? },)*
+        ];
 
         /// The composer's priority: the lowest server's. Every client must
         /// be at or below it (it serves their parent requests), every
@@ -566,6 +707,7 @@ macro_rules! compose {
             }
             pub mod grants {
                 use super::*;
+                $(pub static $server: runtime::GrantCell = runtime::GrantCell::new();)*
                 $(pub static $client: runtime::GrantCell = runtime::GrantCell::new();)*
             }
             pub mod parents {
@@ -588,18 +730,10 @@ macro_rules! compose {
                 // The composer is every client's parent: it must not be
                 // outranked by a client, nor outrank a server.
                 $crate::kernel::init(__PARENT_PRIORITY)?;
-                $(let $server = runtime::start_server(stringify!($server), $sprio, (&memory::$server, &utcb::$server), $root)?;)*
-                $(let $client = runtime::create_client(stringify!($client), $cprio)?;)*
-                $(
-                    runtime::open_session(
-                        &$to,
-                        $rservice,
-                        (stringify!($from), $from),
-                        $rlabel,
-                        0 $(+ $quota)?,
-                        &grants::$from,
-                    )?;
-                )*
+                let mut registry = runtime::Registry::new();
+                $(runtime::start_server(&mut registry, __ROUTES, stringify!($server), $sprio, (&memory::$server, &utcb::$server), &grants::$server, $root)?;)*
+                $(let $client = runtime::create_client(&mut registry, stringify!($client), $cprio, &grants::$client)?;)*
+                $(registry.open_routes(__ROUTES, stringify!($client))?;)*
                 let mut clients = 0u32;
                 $(
                     runtime::start_client(

@@ -308,6 +308,48 @@ impl GpioBlock {
     }
 }
 
+/// The GPIO block as a whole, for the GPIO driver component: only for the
+/// holder of its register window (what an IO_MEM session for "gpio"
+/// returns), `None` for any other window.
+pub fn gpio_port(window: &ferrode_hal::DeviceWindow) -> Option<GpioDevice> {
+    (window.base == GPIO_BASE).then(gpio)
+}
+
+/// The type [`gpio_port`] returns.
+pub type GpioDevice = GpioBlock;
+
+/// Channel 1's pins (the LEDs on QEMU's board).
+impl ferrode_hal::GpioPort for GpioBlock {
+    fn pins(&self) -> u8 {
+        GPIO_CHANNEL1_WIDTH
+    }
+
+    fn configure(
+        &mut self,
+        pin: u8,
+        output: bool,
+        level: bool,
+    ) -> Result<(), ferrode_hal::PinUnavailable> {
+        let channel = axi_gpio::Channel::One;
+        let done = if output {
+            self.output(channel, pin, level).map(drop)
+        } else {
+            self.input(channel, pin).map(drop)
+        };
+        done.map_err(|_| ferrode_hal::PinUnavailable)
+    }
+
+    fn write(&mut self, mask: u32, value: u32) {
+        // Channel 1 exists on every design this platform describes.
+        let _ = self.write_outputs(axi_gpio::Channel::One, mask, value);
+    }
+
+    fn read(&mut self) -> u32 {
+        // GPIO_DATA reads the pins (see `axi_gpio::AxiGpio::read_inputs`).
+        self.read_inputs(axi_gpio::Channel::One).unwrap_or(0)
+    }
+}
+
 /// An output pin of the GPIO block (`embedded_hal::digital` output).
 #[derive(Clone, Copy, Debug)]
 pub struct GpioOutput {

@@ -113,6 +113,21 @@ pub fn unregister(id: u32) -> Result<(), Error> {
     Ok(())
 }
 
+/// Masks INTC input `id` (its handler stays): the IRQ service masks a
+/// device's interrupt from the moment it fires until its driver acks it.
+pub fn mask(id: u32) -> Result<(), Error> {
+    let (irq, intc) = input(id)?;
+    arch::without_interrupts(|| intc.disable(irq));
+    Ok(())
+}
+
+/// Unmasks INTC input `id` again.
+pub fn unmask(id: u32) -> Result<(), Error> {
+    let (irq, intc) = input(id)?;
+    arch::without_interrupts(|| intc.enable(irq));
+    Ok(())
+}
+
 /// Number of interrupt handler calls since boot (wraps). Read it before
 /// checking for work, then pass it to [`wait_for_event`].
 pub fn event_count() -> u32 {

@@ -68,3 +68,19 @@ pub const UART16550_CLOCK_HZ: u32 = 100_000_000;
 /// test: nothing is decoded at 0xe000_0000, so the AXI interconnect answers
 /// with a decode error (a load access fault).
 pub const FAULTING_LOAD_ADDRESS: usize = 0xe000_0000;
+
+/// The devices a composition may grant to driver components, by name: an
+/// IO_MEM session for `name` gets the register window, an IRQ session the
+/// interrupt input. Core services (console, clock, tick, alarm) are not
+/// listed: the kernel and core own them.
+pub const DEVICES: &[ferrode_hal::DeviceWindow] = &[
+    // QEMU wires no GPIO interrupt (the block is not modelled); a design
+    // that connects IP2INTC_Irpt names its INTC input here.
+    ferrode_hal::DeviceWindow { name: "gpio", base: GPIO_BASE, size: 0x1_0000, irq: None },
+    ferrode_hal::DeviceWindow {
+        name: "uart16550",
+        base: UART16550_BASE - 0x1000,
+        size: 0x2000,
+        irq: Some(UART16550_IRQ),
+    },
+];

@@ -85,6 +85,18 @@ pub fn unregister(id: u32) -> Result<(), Error> {
     Ok(())
 }
 
+/// Masks interrupt `id` at the GIC (its handler stays): the IRQ service
+/// masks a device's interrupt from the moment it fires until its driver
+/// acks it.
+pub fn mask(id: u32) -> Result<(), Error> {
+    with_gic(|gic| gic.disable(id))
+}
+
+/// Unmasks interrupt `id` at the GIC again.
+pub fn unmask(id: u32) -> Result<(), Error> {
+    with_gic(|gic| gic.enable(id))
+}
+
 /// Number of interrupts handled since boot (wraps). Read it before
 /// checking for work, then pass it to [`wait_for_event`].
 pub fn event_count() -> u32 {

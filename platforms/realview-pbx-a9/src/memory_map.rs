@@ -59,3 +59,17 @@ pub const LAN9118_IRQ: u32 = 60;
 /// Strongly-ordered and must be aligned (ARM ARM A3.2.1), while QEMU's model
 /// of the board reads unbacked addresses as zero instead of aborting.
 pub const FAULTING_LOAD_ADDRESS: usize = 0x7010_0002;
+
+/// The devices a composition may grant to driver components, by name: an
+/// IO_MEM session for `name` gets the register window, an IRQ session the
+/// interrupt. Core services (console UART0, timers, GIC) are not listed:
+/// the kernel and core own them.
+pub const DEVICES: &[ferrode_hal::DeviceWindow] = &[
+    ferrode_hal::DeviceWindow {
+        name: "gpio",
+        base: GPIO0_BASE,
+        size: 0x1000,
+        irq: Some(GPIO0_IRQ),
+    },
+    ferrode_hal::DeviceWindow { name: "rtc", base: RTC_BASE, size: 0x1000, irq: Some(RTC_IRQ) },
+];

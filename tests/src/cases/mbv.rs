@@ -129,9 +129,9 @@ fn blinky_gpio_writes(s: &Scripted<'_>) -> Result<(), Failure> {
     if let Some(missing) = harness::missing_in_order(
         console,
         &[
-            "blinky: step  0 leds 0x01 .......*",
-            "blinky: step  7 leds 0x80 *.......",
-            "blinky: done, 15 steps",
+            "[blinky] step  0 leds 0x01 .......*",
+            "[blinky] step  7 leds 0x80 *.......",
+            "[blinky] done, 15 steps",
         ],
     ) {
         return Err(failure(format!("console lacks {missing:?}"), console));
@@ -161,14 +161,17 @@ fn blinky_gpio_writes(s: &Scripted<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Under `-icount shift=0` one instruction is 1 ns of virtual time. The
-/// clock ticks at 100 MHz, so the alarm cannot be seen "within one clock
-/// tick" (10 ns): trap entry, INTC dispatch and the wake-up take a few
-/// hundred instructions. The bound is one microsecond (one tick of the
-/// PBX-A9's 1 MHz clock), and never early.
-const ALARM_LATENCY_BOUND_NS: u64 = 1_000;
+/// The most a Timer session's timeout may arrive after its deadline under
+/// `-icount shift=0` (one instruction is 1 ns of virtual time): the board's
+/// alarm interrupt, the Timer server's alarm thread, the signal to the
+/// client and the client's two clock reads take 2 to 4 µs on both boards;
+/// twenty leave room for a slower path, not for a missed tick (10 ms).
+const TIMEOUT_LATENCY_BOUND_US: u64 = 20;
 
-fn timer_alarm_accuracy(s: &Scripted<'_>) -> Result<(), Failure> {
+/// timer-alarm's three rounds: each reports a 10 ms timeout that arrived
+/// no earlier than its deadline and at most [`TIMEOUT_LATENCY_BOUND_US`]
+/// after it.
+pub fn timer_alarm_accuracy(s: &Scripted<'_>) -> Result<(), Failure> {
     let outcome = harness::run(s.board.qemu, &s.board.qemu_args(s.image, s.options), s.timeout)
         .map_err(|e| failure(e.to_string(), ""))?;
     let console = &outcome.console;
@@ -176,32 +179,27 @@ fn timer_alarm_accuracy(s: &Scripted<'_>) -> Result<(), Failure> {
         return Err(failure(format!("exit status {:?}, expected 0", outcome.status), console));
     }
     let mut rounds = 0;
-    for line in console.lines().filter(|line| line.starts_with("alarm ")) {
-        // "alarm 1: armed for 1000000 ticks, fired after 1000063 ticks (10000630 ns at 100000000 Hz): ..."
+    for line in console.lines().filter(|line| line.starts_with("[alarm] alarm ")) {
+        // "[alarm] alarm 1: armed for 10000 us, fired after 10004 us: not early"
         let number_after = |word: &str| -> Option<u64> {
             line.split(word).nth(1)?.split_whitespace().next()?.parse().ok()
         };
-        let (Some(armed), Some(fired), Some(hz)) =
-            (number_after("armed for "), number_after("fired after "), number_after(" ns at "))
+        let (Some(armed), Some(fired)) = (number_after("armed for "), number_after("fired after "))
         else {
             return Err(failure(format!("cannot read {line:?}"), console));
         };
-        let latency_ns = (fired.saturating_sub(armed)) * 1_000_000_000 / hz;
-        if armed * 1_000_000_000 / hz != 10_000_000 {
-            return Err(failure(
-                format!("alarm armed for {armed} ticks at {hz} Hz, not 10 ms"),
-                console,
-            ));
+        if armed != 10_000 {
+            return Err(failure(format!("timeout of {armed} us, not 10 ms"), console));
         }
-        if fired < armed || latency_ns > ALARM_LATENCY_BOUND_NS {
+        if fired < armed || fired - armed > TIMEOUT_LATENCY_BOUND_US {
             return Err(failure(
-                format!("alarm fired {latency_ns} ns after 10 ms ({line})"),
+                format!("the timeout arrived {} us after 10 ms ({line})", fired as i64 - 10_000),
                 console,
             ));
         }
         rounds += 1;
     }
-    if rounds != 3 {
+    if rounds != 3 || !console.contains("[alarm] done") {
         return Err(failure(format!("{rounds} alarm rounds reported, expected 3"), console));
     }
     Ok(())

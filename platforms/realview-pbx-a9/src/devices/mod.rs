@@ -8,7 +8,9 @@ mod serial;
 mod timer;
 
 pub use ethernet::{Ethernet, EthernetError, ethernet};
-pub use peripherals::{Gpio, PrivateTimerHandle, Rtc, gpio, private_timer, rtc};
+pub use peripherals::{
+    Gpio, GpioDevice, PrivateTimerHandle, Rtc, gpio, gpio_port, private_timer, rtc,
+};
 pub use serial::{Serial, serial};
 pub use timer::{Clock, OneShotAlarm, alarm, clock};
 

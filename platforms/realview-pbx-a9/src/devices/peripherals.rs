@@ -143,6 +143,42 @@ impl Gpio {
     }
 }
 
+/// GPIO 0 as a whole, for the GPIO driver component: only for the holder
+/// of its register window (what an IO_MEM session for "gpio" returns),
+/// `None` for any other window.
+pub fn gpio_port(window: &ferrode_hal::DeviceWindow) -> Option<GpioDevice> {
+    (window.base == GPIO0_BASE).then(gpio)
+}
+
+/// The type [`gpio_port`] returns.
+pub type GpioDevice = Gpio;
+
+impl ferrode_hal::GpioPort for Gpio {
+    fn pins(&self) -> u8 {
+        8
+    }
+
+    fn configure(
+        &mut self,
+        pin: u8,
+        output: bool,
+        level: bool,
+    ) -> Result<(), ferrode_hal::PinUnavailable> {
+        with_gpio(|gpio| {
+            if output { gpio.output(pin, level).map(drop) } else { gpio.input(pin).map(drop) }
+        })
+        .map_err(|_| ferrode_hal::PinUnavailable)
+    }
+
+    fn write(&mut self, mask: u32, value: u32) {
+        Gpio::write(self, mask as u8, value as u8);
+    }
+
+    fn read(&mut self) -> u32 {
+        u32::from(Gpio::read(self, 0xff))
+    }
+}
+
 /// The Cortex-A9 private timer of this core: a periodic interrupt counted
 /// in [`PrivateTimerHandle::periods`].
 #[derive(Clone, Copy, Debug)]
