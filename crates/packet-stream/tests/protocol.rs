@@ -1,0 +1,287 @@
+//! The protocol step by step, on one thread: back-pressure, reuse, signals
+//! on transitions, and every kind of malformed descriptor on both rings.
+
+mod common;
+
+use common::Counter;
+use ferrode_packet_stream::{
+    AllocError, ConfigError, Descriptor, Invalid, NoNotify, PacketStream, ReceiveError, Refused,
+    Sink, Source, ToSink, ToSource,
+};
+
+const SLOT_SIZE: usize = 64;
+const SLOTS: usize = 8;
+const QUEUE: usize = 4;
+const BULK: u32 = (SLOTS * SLOT_SIZE) as u32;
+
+type Ends<'a> = (Source<'a, SLOTS, QUEUE, &'a Counter>, Sink<'a, SLOTS, QUEUE, &'a Counter>);
+
+struct Signals {
+    packet_available: Counter,
+    ready_to_acknowledge: Counter,
+    acknowledgement_available: Counter,
+    ready_to_submit: Counter,
+}
+
+impl Signals {
+    fn new() -> Self {
+        Self {
+            packet_available: Counter::default(),
+            ready_to_acknowledge: Counter::default(),
+            acknowledgement_available: Counter::default(),
+            ready_to_submit: Counter::default(),
+        }
+    }
+
+    fn split<'a>(
+        &'a self,
+        stream: &'a mut PacketStream<SLOTS, QUEUE>,
+        buffer: &'a mut [u8],
+    ) -> Ends<'a> {
+        stream
+            .split(
+                buffer,
+                SLOT_SIZE,
+                ToSink {
+                    packet_available: &self.packet_available,
+                    ready_to_acknowledge: &self.ready_to_acknowledge,
+                },
+                ToSource {
+                    acknowledgement_available: &self.acknowledgement_available,
+                    ready_to_submit: &self.ready_to_submit,
+                },
+            )
+            .unwrap()
+    }
+}
+
+fn descriptor(offset: u32, length: u32) -> Descriptor {
+    Descriptor { offset, length, tag: 0 }
+}
+
+/// Submits a packet of `length` bytes filled with `byte`; returns its offset.
+fn send(source: &mut Source<'_, SLOTS, QUEUE, &Counter>, length: usize, byte: u8) -> usize {
+    let mut packet = source.alloc(length).unwrap();
+    packet.payload_mut().fill(byte);
+    let address = packet.payload().as_ptr() as usize;
+    source.submit(packet).unwrap();
+    address
+}
+
+fn rejected(result: Result<impl std::fmt::Debug, ReceiveError>) -> Invalid {
+    match result {
+        Err(ReceiveError::Rejected { reason, .. }) => reason,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_full_submit_ring_hands_the_packet_back_and_signals_when_there_is_room() {
+    let signals = Signals::new();
+    let (mut stream, mut buffer) = (PacketStream::new(), [0u8; SLOTS * SLOT_SIZE]);
+    let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
+    for byte in 0..QUEUE as u8 {
+        send(&mut source, 10, byte);
+    }
+    assert_eq!(signals.packet_available.get(), 1, "only the empty to non-empty transition");
+    let mut extra = source.alloc(10).unwrap();
+    extra.payload_mut().fill(0xee);
+    let extra = match source.submit(extra) {
+        Err(Refused::Full(packet)) => packet,
+        other => panic!("expected back-pressure, got {other:?}"),
+    };
+    assert_eq!(extra.payload(), &[0xee; 10], "handed back intact");
+    assert_eq!(signals.ready_to_submit.get(), 0);
+
+    let first = sink.try_take().unwrap();
+    assert_eq!(first.payload(), &[0; 10]);
+    assert_eq!(signals.ready_to_submit.get(), 1, "full to not full wakes the source");
+    source.submit(extra).unwrap();
+    assert_eq!(signals.packet_available.get(), 1, "the ring never became empty");
+    sink.acknowledge(first).unwrap();
+    for byte in [1, 2, 3, 0xee] {
+        let packet = sink.try_take().unwrap();
+        assert_eq!(packet.payload(), &[byte; 10], "in order");
+        sink.acknowledge(packet).unwrap_or_else(|refused| {
+            // The acknowledgement ring (4) fills too: the source drains it.
+            assert!(matches!(refused, Refused::Full(_)));
+            assert_eq!(source.reclaim(), QUEUE);
+            assert_eq!(signals.ready_to_acknowledge.get(), 1);
+            sink.acknowledge(refused.into_packet()).unwrap();
+        });
+    }
+    assert_eq!(sink.try_take().unwrap_err(), ReceiveError::Empty);
+    assert_eq!(source.reclaim(), 1);
+    assert_eq!(source.free_slots(), SLOTS);
+    assert_eq!(signals.acknowledgement_available.get(), 2, "once per empty to non-empty");
+}
+
+#[test]
+fn slots_come_back_only_through_acknowledgements_and_are_reused() {
+    let signals = Signals::new();
+    let (mut stream, mut buffer) = (PacketStream::new(), [0u8; SLOTS * SLOT_SIZE]);
+    let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
+    let mut held = Vec::new();
+    while let Ok(packet) = source.alloc(SLOT_SIZE) {
+        held.push(packet);
+    }
+    assert_eq!(held.len(), SLOTS);
+    assert_eq!(source.alloc(1).unwrap_err(), AllocError::Exhausted);
+    assert_eq!(source.alloc(SLOT_SIZE + 1).unwrap_err(), AllocError::TooLong);
+    let first = held.remove(0);
+    let address = first.payload().as_ptr();
+    source.submit(first).unwrap();
+    assert_eq!(source.alloc(1).unwrap_err(), AllocError::Exhausted, "submitted is not free");
+    let mut taken = sink.try_take().unwrap();
+    taken.payload_mut()[0] = 0x42; // a read request: the sink writes the answer
+    taken.set_len(1).unwrap();
+    assert_eq!(taken.set_len(2), Err(1), "a sink cannot lengthen a packet");
+    taken.set_tag(7);
+    sink.acknowledge(taken).unwrap();
+    assert_eq!(source.alloc(1).unwrap_err(), AllocError::Exhausted, "not until taken back");
+    let answer = source.get_acknowledged().unwrap();
+    assert_eq!((answer.payload(), answer.tag()), (&[0x42][..], 7));
+    assert_eq!(answer.payload().as_ptr(), address);
+    source.release(answer).unwrap();
+    assert_eq!(source.alloc(5).unwrap().payload().as_ptr(), address, "the same slot again");
+}
+
+#[test]
+fn malformed_submissions_are_rejected_without_harm() {
+    let signals = Signals::new();
+    let (mut stream, mut buffer) = (PacketStream::new(), [0u8; SLOTS * SLOT_SIZE]);
+    let base = buffer.as_ptr() as usize;
+    let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
+
+    let cases = [
+        (descriptor(BULK, 1), Invalid::OutOfBounds),
+        (descriptor(BULK - 64, 65), Invalid::OutOfBounds),
+        (descriptor(u32::MAX - 3, 0), Invalid::OutOfBounds),
+        (descriptor(u32::MAX - 3, 8), Invalid::OffsetOverflow),
+        (descriptor(3, 8), Invalid::Misaligned),
+        (descriptor(0, 65), Invalid::TooLong),
+        (descriptor(0, 0), Invalid::NotSubmitted), // a free slot
+    ];
+    for (bad, reason) in cases {
+        source.submit_descriptor(bad).unwrap();
+        assert_eq!(rejected(sink.try_take()), reason, "{bad:?}");
+    }
+    // A slot the source holds (writing into it) is not the sink's to view.
+    let mut held = source.alloc(SLOT_SIZE).unwrap();
+    let held_offset = (held.payload().as_ptr() as usize - base) as u32;
+    source.submit_descriptor(descriptor(held_offset, 16)).unwrap();
+    assert_eq!(rejected(sink.try_take()), Invalid::NotSubmitted);
+    held.payload_mut().fill(0x11);
+
+    // A genuine packet followed by a duplicate of its descriptor: the first
+    // is taken, the second refused while the sink holds the slot.
+    let offset = (send(&mut source, 20, 0x22) - base) as u32;
+    source.submit_descriptor(descriptor(offset, 20)).unwrap();
+    let genuine = sink.try_take().unwrap();
+    assert_eq!(rejected(sink.try_take()), Invalid::NotSubmitted, "a duplicate");
+    assert_eq!(genuine.payload(), &[0x22; 20]);
+    sink.acknowledge(genuine).unwrap();
+    // ... and again once acknowledged but not yet taken back by the source.
+    source.submit_descriptor(descriptor(offset, 20)).unwrap();
+    assert_eq!(rejected(sink.try_take()), Invalid::NotSubmitted);
+
+    assert_eq!(sink.rejected_descriptors(), cases.len() as u32 + 3);
+    // The stream goes on: data intact, every slot accounted for.
+    source.submit(held).unwrap();
+    assert_eq!(sink.try_take().unwrap().payload(), &[0x11; SLOT_SIZE]);
+    assert_eq!(source.reclaim(), 1);
+    assert_eq!(source.free_slots(), SLOTS - 1, "one slot still at the sink");
+}
+
+#[test]
+fn forged_acknowledgements_are_rejected_without_harm() {
+    let signals = Signals::new();
+    let (mut stream, mut buffer) = (PacketStream::new(), [0u8; SLOTS * SLOT_SIZE]);
+    let base = buffer.as_ptr() as usize;
+    let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
+
+    // An acknowledgement for a packet never submitted, and out of bounds.
+    sink.acknowledge_descriptor(descriptor(0, 4)).unwrap();
+    assert_eq!(rejected(source.get_acknowledged()), Invalid::NotOutstanding);
+    for bad in [descriptor(BULK, 0), descriptor(u32::MAX, 1), descriptor(1, 1), descriptor(0, 99)] {
+        sink.acknowledge_descriptor(bad).unwrap();
+        assert!(matches!(source.get_acknowledged(), Err(ReceiveError::Rejected { .. })));
+    }
+
+    // Submitted and taken, not acknowledged: an early acknowledgement is
+    // refused and the sink's packet stays the sink's.
+    let offset = (send(&mut source, 30, 0x33) - base) as u32;
+    let mut taken = sink.try_take().unwrap();
+    sink.acknowledge_descriptor(descriptor(offset, 30)).unwrap();
+    assert_eq!(rejected(source.get_acknowledged()), Invalid::NotOutstanding);
+    taken.payload_mut().fill(0x44);
+
+    // A double acknowledgement: the first frees the slot, the second is
+    // refused, even after the slot was allocated again.
+    sink.acknowledge(taken).unwrap();
+    sink.acknowledge_descriptor(descriptor(offset, 30)).unwrap();
+    let back = source.get_acknowledged().unwrap();
+    assert_eq!(back.payload(), &[0x44; 30]);
+    source.release(back).unwrap();
+    let mut again = source.alloc(SLOT_SIZE).unwrap();
+    assert_eq!(again.payload().as_ptr() as usize - base, offset as usize);
+    assert_eq!(rejected(source.get_acknowledged()), Invalid::NotOutstanding, "double ack");
+    again.payload_mut().fill(0x55); // still ours
+
+    assert_eq!(source.rejected_acknowledgements(), 7);
+    assert_eq!(source.reclaim(), 0);
+    source.submit(again).unwrap();
+    let packet = sink.try_take().unwrap();
+    assert_eq!(packet.payload(), &[0x55; SLOT_SIZE]);
+    sink.acknowledge(packet).unwrap();
+    assert_eq!(source.reclaim(), 1);
+    assert_eq!(source.free_slots(), SLOTS);
+}
+
+#[test]
+fn packets_of_another_stream_are_handed_back() {
+    let (signals_a, signals_b) = (Signals::new(), Signals::new());
+    let (mut stream_a, mut buffer_a) = (PacketStream::new(), [0u8; SLOTS * SLOT_SIZE]);
+    let (mut stream_b, mut buffer_b) = (PacketStream::new(), [0u8; SLOTS * SLOT_SIZE]);
+    let (mut source_a, mut sink_a) = signals_a.split(&mut stream_a, &mut buffer_a);
+    let (mut source_b, mut sink_b) = signals_b.split(&mut stream_b, &mut buffer_b);
+    let from_b = source_b.alloc(8).unwrap();
+    let from_b = match source_a.submit(from_b) {
+        Err(Refused::Foreign(packet)) => packet,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let from_b = source_a.release(from_b).unwrap_err();
+    source_b.submit(from_b).unwrap();
+    let taken_b = sink_b.try_take().unwrap();
+    assert!(matches!(sink_a.acknowledge(taken_b), Err(Refused::Foreign(_))));
+    assert_eq!((source_a.free_slots(), source_b.free_slots()), (SLOTS, SLOTS - 1));
+}
+
+#[test]
+fn split_checks_the_buffer_and_starts_afresh() {
+    let mut stream = PacketStream::<SLOTS, QUEUE>::new();
+    let mut small = [0u8; 63];
+    let mut large = [0u8; (SLOTS + 1) * SLOT_SIZE];
+    let none = || (ToSink::<NoNotify>::default(), ToSource::<NoNotify>::default());
+    let (a, b) = none();
+    assert_eq!(stream.split(&mut small, 0, a, b).err(), Some(ConfigError::SlotSizeZero));
+    let (a, b) = none();
+    assert_eq!(stream.split(&mut small, SLOT_SIZE, a, b).err(), Some(ConfigError::NoSlot));
+    let (a, b) = none();
+    assert_eq!(stream.split(&mut large, SLOT_SIZE, a, b).err(), Some(ConfigError::TooManySlots));
+
+    // A tail shorter than a slot is left unused.
+    let mut buffer = [0u8; SLOTS * SLOT_SIZE + 10];
+    {
+        let (a, b) = none();
+        let (mut source, _sink) = stream.split(&mut buffer, SLOT_SIZE, a, b).unwrap();
+        assert_eq!(source.free_slots(), SLOTS);
+        let packet = source.alloc(0).unwrap();
+        assert!(packet.is_empty());
+        source.submit(packet).unwrap(); // left in flight
+    }
+    let (a, b) = none();
+    let (source, mut sink) = stream.split(&mut buffer, SLOT_SIZE, a, b).unwrap();
+    assert_eq!(source.free_slots(), SLOTS, "a new split starts with every slot free");
+    assert_eq!(sink.try_take().unwrap_err(), ReceiveError::Empty);
+}
