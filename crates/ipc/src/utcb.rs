@@ -81,7 +81,10 @@ impl Utcb {
             error: 0,
             reserved: 0,
             words: [0; MSG_WORDS],
-            caps: [CapSel::INVALID; MSG_CAPS],
+            // Slots past `cap_count` are never read: zero, not
+            // `CapSel::INVALID`, so that a UTCB in a `static` is all zero
+            // bytes and lands in `.bss` rather than in the image's `.data`.
+            caps: [CapSel(0); MSG_CAPS],
         }
     }
 

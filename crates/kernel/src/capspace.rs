@@ -88,21 +88,26 @@ impl CapSpace {
 
 /// Where a capability was copied from: a component's slot, or nowhere (it
 /// was made by the kernel for its first holder). Two bytes per slot, kept
-/// beside the capability spaces, not in them (the fast path's table).
+/// beside the capability spaces, not in them (the fast path's table): the
+/// component's id plus one and the selector, 0 for nowhere, so that the
+/// initial table is all zero bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Origin(u16);
 
 impl Origin {
     /// Made by the kernel, not copied.
-    pub(crate) const NONE: Origin = Origin(u16::MAX);
+    pub(crate) const NONE: Origin = Origin(0);
 
     /// Copied from `selector` of `component`.
     pub(crate) const fn of(component: ComponentId, selector: CapSel) -> Self {
-        Origin(((component.0 as u16) << 8) | (selector.0 as u16 & 0xff))
+        Origin(((component.0 as u16 + 1) << 8) | (selector.0 as u16 & 0xff))
     }
 
     /// The component it was copied from.
     pub(crate) const fn component(self) -> Option<ComponentId> {
-        if self.0 == u16::MAX { None } else { Some(ComponentId((self.0 >> 8) as u8)) }
+        match (self.0 >> 8).checked_sub(1) {
+            Some(component) => Some(ComponentId(component as u8)),
+            None => None,
+        }
     }
 }

@@ -952,7 +952,7 @@ impl Diff {
             differ("thread sendq_head", index, link(rt.sendq_head), link(ft.sendq_head))?;
             differ("thread saved sp", index, rt.sp, ft.sp)?;
             differ("thread utcb", index, r.utcb_index(rt.utcb), f.utcb_index(ft.utcb))?;
-            differ("thread name", index, rt.name.as_ptr() as usize, ft.name.as_ptr() as usize)?;
+            differ("thread name", index, name(rt.name), name(ft.name))?;
             differ(
                 "thread signal_count",
                 index,
@@ -992,7 +992,7 @@ impl Diff {
         }
         for (index, (rc, fc)) in rs.components.iter().zip(&fs.components).enumerate() {
             differ("component used", index, rc.used.into(), fc.used.into())?;
-            differ("component name", index, rc.name.as_ptr() as usize, fc.name.as_ptr() as usize)?;
+            differ("component name", index, name(rc.name), name(fc.name))?;
             if rc.quota != fc.quota {
                 return Err(Difference {
                     field: "component quota",
@@ -1073,6 +1073,11 @@ fn rust_fast_takes_reply(state: &State) -> bool {
         && state.ready.highest().is_none_or(|best| best <= caller.priority)
         && utcb.word_count as usize <= MSG_WORDS
         && utcb.cap_count == 0
+}
+
+/// A name's address (0 for none).
+fn name(name: Option<&'static str>) -> usize {
+    name.map_or(0, |name| name.as_ptr() as usize)
 }
 
 fn link(link: Link) -> usize {

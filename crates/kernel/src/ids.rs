@@ -40,24 +40,29 @@ id!(
     SignalId
 );
 
-/// An optional thread in one byte ([`Link::NONE`] for none): the form of
-/// the thread references the IPC paths read and write (reply targets,
-/// send queues), so that an assembly fast path can use them too.
+/// An optional thread in one byte: the thread's id plus one, 0 for none
+/// ([`Link::NONE`]), so that a kernel state with no links is all zero
+/// bytes (a `static` of it lands in `.bss`, not in the image's `.data`).
+/// The form of the thread references the IPC paths read and write (reply
+/// targets, send queues), so that an assembly fast path can use them too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(transparent)]
 pub(crate) struct Link(u8);
 
 impl Link {
     /// No thread.
-    pub(crate) const NONE: Link = Link(u8::MAX);
+    pub(crate) const NONE: Link = Link(0);
 
     /// The thread, if any.
     #[inline(always)]
     pub(crate) const fn get(self) -> Option<ThreadId> {
-        if self.0 == u8::MAX { None } else { Some(ThreadId(self.0)) }
+        match self.0.checked_sub(1) {
+            Some(id) => Some(ThreadId(id)),
+            None => None,
+        }
     }
 
-    /// The byte as stored.
+    /// The byte as stored (the id plus one, 0 for none).
     #[inline(always)]
     pub(crate) const fn raw(self) -> u8 {
         self.0
@@ -66,7 +71,7 @@ impl Link {
     /// Whether there is a thread.
     #[inline(always)]
     pub(crate) const fn is_some(self) -> bool {
-        self.0 != u8::MAX
+        self.0 != 0
     }
 
     /// The thread, leaving none.
@@ -80,7 +85,8 @@ impl From<Option<ThreadId>> for Link {
     #[inline(always)]
     fn from(thread: Option<ThreadId>) -> Self {
         match thread {
-            Some(thread) => Link(thread.0),
+            // Id 255 (no entry, see `from_index`) wraps to none.
+            Some(thread) => Link(thread.0.wrapping_add(1)),
             None => Link::NONE,
         }
     }

@@ -201,7 +201,7 @@ impl<A: Arch> Kernel<A> {
     /// slot.
     pub fn component_name(&self, component: ComponentId) -> Option<&'static str> {
         self.read(|state| {
-            state.components.get(component.index()).filter(|c| c.used).map(|c| c.name)
+            state.components.get(component.index()).filter(|c| c.used).and_then(|c| c.name)
         })
     }
 
@@ -435,7 +435,7 @@ impl<A: Arch> Kernel<A> {
         self.enter(
             |state| {
                 if let Some(thread) = state.overflowed.get() {
-                    A::stack_overflow(state.threads[thread.index()].name);
+                    A::stack_overflow(state.threads[thread.index()].name.unwrap_or(""));
                 }
                 (state.interrupt_exit(), ())
             },
@@ -494,7 +494,7 @@ fn guard_stack(stack: &mut [u8]) -> (usize, usize) {
 #[inline(always)]
 fn check_stack<A: Arch>(state: &State, thread: ThreadId) {
     if !state.stack_ends_intact(thread) {
-        A::stack_overflow(state.threads[thread.index()].name);
+        A::stack_overflow(state.threads[thread.index()].name.unwrap_or(""));
     }
 }
 

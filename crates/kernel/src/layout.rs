@@ -37,9 +37,10 @@ pub struct IpcLayout {
     pub thread_sp: usize,
     /// Thread 0's UTCB pointer.
     pub thread_utcb: usize,
-    /// Thread 0's reply target (`u8` thread id, [`IpcLayout::link_none`] for none).
+    /// Thread 0's reply target (`u8`: thread id plus one,
+    /// [`IpcLayout::link_none`] for none).
     pub thread_reply_to: usize,
-    /// Thread 0's send-queue head (`u8` thread id or none).
+    /// Thread 0's send-queue head (`u8`: thread id plus one, or none).
     pub thread_sendq_head: usize,
     /// Thread 0's dispatcher of the request it serves (two machine words,
     /// copied verbatim from the object's).
@@ -72,7 +73,8 @@ pub struct IpcLayout {
     pub state_running: usize,
     /// [`ThreadState::AwaitingReply`] as `u8`.
     pub state_awaiting_reply: usize,
-    /// The "no thread" value of a thread link.
+    /// The "no thread" value of a thread link (0: a link holds the thread's
+    /// id plus one, so that an idle kernel state is all zero bytes).
     pub link_none: usize,
     /// Message words per UTCB.
     pub msg_words: usize,
@@ -174,6 +176,6 @@ mod tests {
         assert_eq!(IPC_LAYOUT.state_waiting, ThreadState::Waiting as usize);
         assert_eq!(1 << IPC_LAYOUT.thread_shift, size_of::<Thread>());
         assert_eq!(1 << IPC_LAYOUT.object_shift, size_of::<Object>());
-        assert_eq!(IPC_LAYOUT.link_none, usize::from(u8::MAX));
+        assert_eq!(IPC_LAYOUT.link_none, 0);
     }
 }

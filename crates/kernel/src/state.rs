@@ -38,8 +38,10 @@ pub const PRIORITIES: usize = 8;
 
 // Thread ids index the thread table through a mask (one AND instead of a
 // bounds check on the IPC paths): the table size must be a power of two.
-// Ids must also stay below `Link::NONE` (255).
+// Ids must also fit a link, which stores the id plus one in a byte.
 const _: () = assert!(MAX_THREADS.is_power_of_two() && MAX_THREADS < 255);
+// An origin stores a component's id plus one in a byte.
+const _: () = assert!(MAX_COMPONENTS < 255);
 
 /// What a component may use, fixed when it is created: its share of the
 /// kernel's tables and the highest priority its threads may have.
@@ -72,6 +74,10 @@ impl Quota {
     pub const fn at_priority(priority: u8) -> Self {
         Self { caps: 16, threads: 2, objects: 4, signals: 2, components: 0, priority }
     }
+
+    /// Nothing (a free component slot's: zero bytes).
+    pub(crate) const NONE: Self =
+        Self { caps: 0, threads: 0, objects: 0, signals: 0, components: 0, priority: 0 };
 
     /// Everything the kernel has, at `priority` (the root component's).
     pub const fn everything(priority: u8) -> Self {
@@ -136,7 +142,8 @@ pub(crate) struct Thread {
     /// Saved stack pointer while not running.
     pub(crate) sp: usize,
     pub(crate) utcb: *mut Utcb,
-    pub(crate) name: &'static str,
+    /// `None` in a free slot (an empty `&str` is not zero bytes).
+    pub(crate) name: Option<&'static str>,
     /// Server: the dispatcher of the object whose request it serves,
     /// written at every delivery. Meaningful only from a delivery until
     /// the server waits again (the fast paths leave it behind).
@@ -162,7 +169,7 @@ impl Thread {
         component: ComponentId(0),
         sp: 0,
         utcb: core::ptr::null_mut(),
-        name: "",
+        name: None,
         sendq_head: Link::NONE,
         sendq_tail: Link::NONE,
         sendq_next: Link::NONE,
@@ -184,7 +191,8 @@ pub(crate) struct Component {
     /// Destroyed: no capabilities, objects or signals any more; the slot
     /// is freed when its last thread has been reaped.
     destroyed: bool,
-    pub(crate) name: &'static str,
+    /// `None` in a free slot.
+    pub(crate) name: Option<&'static str>,
     /// Moves on when the slot is freed: component capabilities hold it.
     generation: u32,
     pub(crate) quota: Quota,
@@ -215,15 +223,31 @@ pub(crate) struct Object {
 /// given label (`false`) or the reply to it (`true`) may carry.
 pub(crate) type Window = fn(usize, bool) -> usize;
 
+/// The receive windows of an object slot: `None` (zero bytes, unlike a
+/// function pointer) for a free slot, which accepts no capabilities.
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub(crate) struct Windows(Option<Window>);
+
+impl Windows {
+    const NONE: Windows = Windows(None);
+
+    /// How many capabilities a message with `label` may carry (the reply
+    /// to it if `reply`).
+    #[inline(always)]
+    fn get(self, label: usize, reply: bool) -> usize {
+        match self.0 {
+            Some(window) => window(label, reply),
+            None => 0,
+        }
+    }
+}
+
 impl Component {
     #[cfg(test)]
     pub(crate) fn generation_for_tests(&self) -> u32 {
         self.generation
     }
-}
-
-fn no_window(_: usize, _: bool) -> usize {
-    0
 }
 
 #[derive(Clone, Copy)]
@@ -267,7 +291,7 @@ pub(crate) struct State {
     pub(crate) components: [Component; MAX_COMPONENTS],
     signals: [Signal; MAX_SIGNALS],
     /// Each object's receive windows (kept out of the fast path's table).
-    windows: [Window; MAX_OBJECTS],
+    windows: [Windows; MAX_OBJECTS],
     /// Each capability's derivation: the slot it was copied from.
     origins: [[Origin; CAP_SLOTS]; MAX_COMPONENTS],
 }
@@ -275,9 +299,9 @@ pub(crate) struct State {
 const NO_COMPONENT: Component = Component {
     used: false,
     destroyed: false,
-    name: "",
+    name: None,
     generation: 0,
-    quota: Quota::at_priority(1),
+    quota: Quota::NONE,
     parent: ComponentId(0),
     threads: 0,
     objects: 0,
@@ -345,7 +369,7 @@ impl State {
             caps: [const { CapSpace::new() }; MAX_COMPONENTS],
             components: [NO_COMPONENT; MAX_COMPONENTS],
             signals: [NO_SIGNAL; MAX_SIGNALS],
-            windows: [no_window as Window; MAX_OBJECTS],
+            windows: [Windows::NONE; MAX_OBJECTS],
             origins: [[Origin::NONE; CAP_SLOTS]; MAX_COMPONENTS],
         }
     }
@@ -371,7 +395,7 @@ impl State {
             priority,
             component: root,
             utcb,
-            name: "main",
+            name: Some("main"),
             ..Thread::FREE
         };
         self.components[root.index()].threads = 1;
@@ -397,7 +421,7 @@ impl State {
             self.components.iter().position(|c| !c.used).ok_or(KernelError::OutOfComponents)?;
         let generation = self.components[index].generation;
         self.components[index] =
-            Component { used: true, name, generation, quota, parent, ..NO_COMPONENT };
+            Component { used: true, name: Some(name), generation, quota, parent, ..NO_COMPONENT };
         self.caps[index] = CapSpace::new();
         self.origins[index] = [Origin::NONE; CAP_SLOTS];
         Ok(ComponentId(index as u8))
@@ -498,7 +522,7 @@ impl State {
             component,
             sp,
             utcb,
-            name,
+            name: Some(name),
             reply_seq,
             stack_base: stack.0,
             stack_len: stack.1,
@@ -546,7 +570,7 @@ impl State {
         object.owner = owner;
         object.dispatch = Some(dispatch);
         let generation = object.generation;
-        self.windows[index] = window;
+        self.windows[index] = Windows(Some(window));
         self.components[owner.index()].objects += 1;
         let id = ObjectId(index as u8);
         let selector = self
@@ -582,7 +606,7 @@ impl State {
         slot.live = false;
         slot.generation = slot.generation.wrapping_add(1);
         let owner = slot.owner;
-        self.windows[object.index()] = no_window;
+        self.windows[object.index()] = Windows::NONE;
         let c = &mut self.components[owner.index()];
         c.objects = c.objects.saturating_sub(1);
         // A server that has this request delivered but not yet dispatched
@@ -1077,7 +1101,7 @@ impl State {
         // SAFETY: the caller is blocked in `call`; its UTCB still holds its
         // request's label.
         let label = unsafe { (*self.threads[caller.index()].utcb).label };
-        let window = self.windows[object.index()](label, true);
+        let window = self.windows[object.index()].get(label, true);
         self.deliver_reply(me, caller, window);
         self.threads[caller.index()].deferred = false;
         self.make_ready(caller);
@@ -1389,7 +1413,7 @@ impl State {
                     caller,
                     server,
                     caps,
-                    self.windows[object.index()](label, false),
+                    self.windows[object.index()].get(label, false),
                     &mut plan,
                 )
                 .is_err()
@@ -1442,7 +1466,8 @@ impl State {
         if words > MSG_WORDS || caps > MSG_CAPS {
             return Err(TransportError::WrongLength);
         }
-        if caps > self.windows[object.index()](label, false) {
+        let window = self.windows[object.index()].get(label, false);
+        if caps > window {
             return Err(TransportError::TooManyCapabilities);
         }
         if self.would_deadlock(caller, server) {
@@ -1450,7 +1475,6 @@ impl State {
         }
         match self.threads[server.index()].state {
             ThreadState::Waiting => {
-                let window = self.windows[object.index()](label, false);
                 self.transfer(caller, server, Delivery::Request { badge: object.index() }, window)?;
                 self.start_serving(server, caller, object);
                 Ok(Some(self.run(caller, server)))
@@ -1479,7 +1503,7 @@ impl State {
             }
             // SAFETY: the caller is blocked; its UTCB holds its request.
             let label = unsafe { (*self.threads[caller.index()].utcb).label };
-            let window = self.windows[object.index()](label, false);
+            let window = self.windows[object.index()].get(label, false);
             if let Err(error) =
                 self.transfer(caller, server, Delivery::Request { badge: object.index() }, window)
             {
@@ -1571,7 +1595,7 @@ impl State {
         // SAFETY: the caller is blocked in `call`; its UTCB still holds its
         // request's label.
         let label = unsafe { (*self.threads[caller.index()].utcb).label };
-        self.windows[object](label, true)
+        self.windows[object].get(label, true)
     }
 
     /// Copies the reply to `caller`; if it cannot be delivered as sent, the

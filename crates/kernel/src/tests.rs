@@ -209,7 +209,7 @@ impl World {
                         .dispatch(NonNull::new(self.state.threads[server.index()].utcb).unwrap())
                 },
                 None => panic!(
-                    "thread {} runs without a request",
+                    "thread {:?} runs without a request",
                     self.state.threads[server.index()].name
                 ),
             }
@@ -460,7 +460,7 @@ fn signals_count_and_wake_their_waiter() {
     // Waiting with nothing pending blocks (idle runs), a submission wakes.
     let switch = world.state.wait_signal(selector).unwrap().unwrap();
     assert_eq!(world.state.threads[world.main.index()].state, ThreadState::SignalWait);
-    assert_eq!(world.state.threads[switch.to.index()].name, "idle");
+    assert_eq!(world.state.threads[switch.to.index()].name, Some("idle"));
     world.state.submit_signal(signal);
     assert_eq!(world.state.current, world.main);
     assert_eq!(world.state.threads[world.main.index()].signal_count, 1);

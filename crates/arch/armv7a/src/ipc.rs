@@ -58,7 +58,8 @@ macro_rules! ipc_fast_path {
     .if {thread_sendq_head} != {thread_reply_to} + 1 || ({thread_reply_to} & 1) || {thread_reply_to} > 255
     .error "Ferrode IPC fast path: reply_to and sendq_head must share an aligned halfword"
     .endif
-    .if {link_none} != 255 || {u_error} != 16 || {u_word_count} > 255
+    // A link holds the thread id plus one, 0 for none.
+    .if {link_none} != 0 || {u_error} != 16 || {u_word_count} > 255
     .error "Ferrode IPC fast path: unexpected link or UTCB encoding"
     .endif
 
@@ -102,7 +103,8 @@ macro_rules! ipc_fast_path {
     stm r11, {{r2, r3, r5, r12}}                // label, badge, words, no capabilities
     str r12, [r11, #{u_error}]                  // a request carries no error code
     strb r8, [r0, #{current}]
-    strb lr, [r9, #{thread_reply_to}]
+    add r1, lr, #1                              // the caller's link
+    strb r1, [r9, #{thread_reply_to}]
     ldrd r0, r1, [r6, #{object_dispatch} - {object_generation}]
     strd r0, r1, [r9, #{thread_received}]
     mov r0, #{state_running}
@@ -131,10 +133,10 @@ macro_rules! ipc_fast_path {
     cmp r6, #0                                  // capabilities: slow path
     cmpeq r5, #{msg_words} + 1
     bhs 9f
-    ldrh r3, [r9, #{thread_reply_to}]           // reply_to | sendq_head << 8
-    sub lr, r3, #{link_none} << 8               // = reply_to if no request is queued
-    cmp lr, #{link_none}                        // requests queued, or nobody to reply to
-    bhs 9f
+    ldrh r3, [r9, #{thread_reply_to}]           // reply_to | sendq_head << 8 (links)
+    sub lr, r3, #1                              // = the caller's id if no request is
+    cmp lr, #255                                // queued; requests queued, or nobody
+    bhs 9f                                      // to reply to (0 - 1 wraps): slow path
     add r4, r0, lr, lsl #{thread_shift}         // r4 = caller (lr = its id)
     ldrb r3, [r4, #{thread_state}]
     cmp r3, #{state_awaiting_reply}
@@ -150,8 +152,7 @@ macro_rules! ipc_fast_path {
     strb lr, [r0, #{current}]
     // The server's received dispatcher goes stale here; every delivery
     // writes it before the server runs again.
-    mov r0, #{link_none}
-    strb r0, [r9, #{thread_reply_to}]
+    strb r3, [r9, #{thread_reply_to}]           // no link (r3 is still 0)
     mov r0, #{state_waiting}
     strb r0, [r9, #{thread_state}]
     mov r0, #{state_running}

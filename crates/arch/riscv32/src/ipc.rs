@@ -37,8 +37,13 @@ macro_rules! ipc_fast_path {
     .if {cap_generation} > 2047 || {object_dispatch_2} > 2047 || {thread_received_2} > 2047 || {ready_nonempty} > 2047
     .error "Ferrode IPC fast path: kernel state offsets beyond a load immediate"
     .endif
-    .if {cap_shift} != 3 || {link_none} != 255
+    // A link holds the thread id plus one, 0 for none.
+    .if {cap_shift} != 3 || {link_none} != 0
     .error "Ferrode IPC fast path: unexpected capability slot or link encoding"
+    .endif
+    // reply_to and sendq_head are read as one halfword.
+    .if {thread_sendq_head} != {thread_reply_to} + 1 || ({thread_reply_to} & 1)
+    .error "Ferrode IPC fast path: reply_to and sendq_head must share an aligned halfword"
     .endif
 
     .section .text.ferrode_ipc, "ax"
@@ -85,6 +90,7 @@ macro_rules! ipc_fast_path {
     sw a4, {u_word_count}(a3)
     sw zero, {u_cap_count}(a3)
     sw zero, {u_error}(a3)                  // a request carries no error code
+    addi t0, t0, 1                          // the caller's link
     sb t0, {thread_reply_to}(t4)
     lw a5, {object_dispatch}(t5)
     lw a6, {object_dispatch_2}(t5)
@@ -111,11 +117,10 @@ macro_rules! ipc_fast_path {
     lw a4, {u_word_count}(a2)
     li a5, {msg_words}
     bgtu a4, a5, 9f
-    lbu t6, {thread_reply_to}(t1)           // t6 = caller id
-    lbu t2, {thread_sendq_head}(t1)
-    li t3, {link_none}
-    beq t6, t3, 9f                          // nobody to reply to
-    bne t2, t3, 9f                          // requests queued
+    lhu t6, {thread_reply_to}(t1)           // reply_to | sendq_head << 8 (links)
+    addi t6, t6, -1                         // t6 = caller id if no request is queued
+    li t3, 255
+    bgeu t6, t3, 9f                         // requests queued, or nobody to reply to
     slli t4, t6, {thread_shift}
     add t4, a0, t4                          // t4 = caller
     lbu t2, {thread_state}(t4)
@@ -137,8 +142,7 @@ macro_rules! ipc_fast_path {
     sw a5, {u_error}(a3)
     // The server's received dispatcher goes stale here; every delivery
     // writes it before the server runs again.
-    li a5, {link_none}
-    sb a5, {thread_reply_to}(t1)
+    sb zero, {thread_reply_to}(t1)          // no link
     li a5, {state_waiting}
     sb a5, {thread_state}(t1)
     li a5, {state_running}
