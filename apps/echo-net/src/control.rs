@@ -3,6 +3,7 @@
 use core::fmt::Write as _;
 
 use ferrode_hal::FrameCounters;
+use ferrode_net::Zeroed;
 use ferrode_net::echo::EchoStats;
 use ferrode_net::smoltcp::iface::{SocketHandle, SocketSet};
 use ferrode_net::smoltcp::socket::udp;
@@ -15,19 +16,19 @@ const BUFFER_LEN: usize = 1024;
 
 /// The control socket's buffers.
 pub struct ControlBuffers {
-    receive_metadata: [PacketMetadata<udp::UdpMetadata>; PACKETS],
+    receive_metadata: Zeroed<[PacketMetadata<udp::UdpMetadata>; PACKETS]>,
     receive: [u8; BUFFER_LEN],
-    transmit_metadata: [PacketMetadata<udp::UdpMetadata>; PACKETS],
+    transmit_metadata: Zeroed<[PacketMetadata<udp::UdpMetadata>; PACKETS]>,
     transmit: [u8; BUFFER_LEN],
 }
 
 impl ControlBuffers {
-    /// Zeroed buffers.
+    /// Zeroed buffers (in `.bss`; the metadata is written by [`Control::new`]).
     pub const fn new() -> Self {
         Self {
-            receive_metadata: [PacketMetadata::EMPTY; PACKETS],
+            receive_metadata: Zeroed::new(),
             receive: [0; BUFFER_LEN],
-            transmit_metadata: [PacketMetadata::EMPTY; PACKETS],
+            transmit_metadata: Zeroed::new(),
             transmit: [0; BUFFER_LEN],
         }
     }
@@ -65,6 +66,8 @@ impl Control {
         port: u16,
     ) -> Self {
         let ControlBuffers { receive_metadata, receive, transmit_metadata, transmit } = buffers;
+        let receive_metadata = receive_metadata.init([PacketMetadata::EMPTY; PACKETS]);
+        let transmit_metadata = transmit_metadata.init([PacketMetadata::EMPTY; PACKETS]);
         let mut socket = udp::Socket::new(
             udp::PacketBuffer::new(&mut receive_metadata[..], &mut receive[..]),
             udp::PacketBuffer::new(&mut transmit_metadata[..], &mut transmit[..]),

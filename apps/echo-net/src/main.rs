@@ -20,7 +20,7 @@ use ferrode_hal::{Alarm, EthernetDevice, FrameCounters, Monotonic};
 use ferrode_net::echo::{self, Echo, EchoBuffers};
 use ferrode_net::smoltcp::iface::SocketStorage;
 use ferrode_net::smoltcp::time::Duration;
-use ferrode_net::{ConstStaticCell, Ipv4Config, Stack};
+use ferrode_net::{ConstStaticCell, Ipv4Config, Stack, Zeroed};
 
 use control::{Command, Control, ControlBuffers, Idle};
 
@@ -29,8 +29,10 @@ ferrode_board::entry!(main);
 /// Socket slots: the echo service's TCP sockets, its UDP socket, control.
 const SOCKET_COUNT: usize = echo::TCP_SOCKETS + 2;
 
-static SOCKETS: ConstStaticCell<[SocketStorage<'static>; SOCKET_COUNT]> =
-    ConstStaticCell::new([const { SocketStorage::EMPTY }; SOCKET_COUNT]);
+// Every static here is zero bytes (`.bss`): the socket slots and packet
+// metadata, whose empty forms are not, are written at start-up.
+static SOCKETS: ConstStaticCell<Zeroed<[SocketStorage<'static>; SOCKET_COUNT]>> =
+    ConstStaticCell::new(Zeroed::new());
 static ECHO_BUFFERS: ConstStaticCell<EchoBuffers> = ConstStaticCell::new(EchoBuffers::new());
 static CONTROL_BUFFERS: ConstStaticCell<ControlBuffers> =
     ConstStaticCell::new(ControlBuffers::new());
@@ -84,6 +86,7 @@ fn main() -> u32 {
     };
     let mut instructions = InstructionCounter::start();
     let [a, b, c, d, e, f] = ethernet.mac_address();
+    let sockets = sockets.init([const { SocketStorage::EMPTY }; SOCKET_COUNT]);
     let mut stack = Stack::new(ethernet, devices::clock(), Ipv4Config::QEMU_USER, sockets);
     let mut echo = Echo::new(stack.sockets(), echo_buffers, echo::PORT);
     let mut control = Control::new(stack.sockets(), control_buffers, control::PORT);

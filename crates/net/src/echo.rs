@@ -9,6 +9,8 @@ use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::{tcp, udp};
 use smoltcp::storage::PacketMetadata;
 
+use crate::Zeroed;
+
 /// The echo port.
 pub const PORT: u16 = 7;
 /// TCP connections served at once.
@@ -23,13 +25,15 @@ pub const UDP_BUFFER_LEN: usize = 32 * 1024;
 const MAX_DATAGRAM: usize = 1472;
 
 /// The socket buffers of the echo service, built in a `static` (about
-/// 160 KiB).
+/// 160 KiB), all zero bytes so that the static lands in `.bss` (the UDP
+/// packet metadata, whose empty form is not zero, is written by
+/// [`Echo::new`]).
 pub struct EchoBuffers {
     tcp_receive: [[u8; TCP_BUFFER_LEN]; TCP_SOCKETS],
     tcp_transmit: [[u8; TCP_BUFFER_LEN]; TCP_SOCKETS],
-    udp_receive_metadata: [PacketMetadata<udp::UdpMetadata>; UDP_PACKETS],
+    udp_receive_metadata: Zeroed<[PacketMetadata<udp::UdpMetadata>; UDP_PACKETS]>,
     udp_receive: [u8; UDP_BUFFER_LEN],
-    udp_transmit_metadata: [PacketMetadata<udp::UdpMetadata>; UDP_PACKETS],
+    udp_transmit_metadata: Zeroed<[PacketMetadata<udp::UdpMetadata>; UDP_PACKETS]>,
     udp_transmit: [u8; UDP_BUFFER_LEN],
 }
 
@@ -39,9 +43,9 @@ impl EchoBuffers {
         Self {
             tcp_receive: [[0; TCP_BUFFER_LEN]; TCP_SOCKETS],
             tcp_transmit: [[0; TCP_BUFFER_LEN]; TCP_SOCKETS],
-            udp_receive_metadata: [PacketMetadata::EMPTY; UDP_PACKETS],
+            udp_receive_metadata: Zeroed::new(),
             udp_receive: [0; UDP_BUFFER_LEN],
-            udp_transmit_metadata: [PacketMetadata::EMPTY; UDP_PACKETS],
+            udp_transmit_metadata: Zeroed::new(),
             udp_transmit: [0; UDP_BUFFER_LEN],
         }
     }
@@ -101,6 +105,9 @@ impl Echo {
             );
             sockets.add(socket)
         });
+        let udp_receive_metadata = udp_receive_metadata.init([PacketMetadata::EMPTY; UDP_PACKETS]);
+        let udp_transmit_metadata =
+            udp_transmit_metadata.init([PacketMetadata::EMPTY; UDP_PACKETS]);
         let udp = udp::Socket::new(
             udp::PacketBuffer::new(&mut udp_receive_metadata[..], &mut udp_receive[..]),
             udp::PacketBuffer::new(&mut udp_transmit_metadata[..], &mut udp_transmit[..]),

@@ -10,7 +10,8 @@
 //! tests can drive it through two stacks wired back to back.
 //!
 //! Nothing here knows a board: the platform supplies the device and the
-//! clock, the application supplies socket buffers (see [`ConstStaticCell`]).
+//! clock, the application supplies socket buffers (see [`ConstStaticCell`], and
+//! [`Zeroed`] for values that would keep a static out of `.bss`).
 #![no_std]
 
 #[cfg(test)]
@@ -19,6 +20,7 @@ extern crate std;
 pub mod echo;
 mod phy;
 mod stack;
+mod zeroed;
 
 #[cfg(test)]
 mod tests;
@@ -27,3 +29,4 @@ pub use phy::{Phy, PhyRxToken, PhyTxToken};
 pub use smoltcp;
 pub use stack::{Ipv4Config, Stack, instant_from_ns};
 pub use static_cell::ConstStaticCell;
+pub use zeroed::Zeroed;
