@@ -14,7 +14,7 @@
 
 use ferrode_board::component::Env;
 use ferrode_board::{exit_code, kernel};
-use ferrode_component::{Gpio, Timer};
+use ferrode_component::{Gpio, IoMem, SessionError, Timer};
 
 ferrode_board::compose! {
     servers {
@@ -62,6 +62,13 @@ fn blinky(env: Env) -> u32 {
             return exit_code::FAILURE;
         }
     };
+    // blinky has no IO_MEM route: the GPIO block's registers are not
+    // its to ask for (only the driver's route grants them).
+    if env.session::<dyn IoMem>(ferrode_component::IO_MEM, "gpio") != Err(SessionError::Denied) {
+        let _ = log.write("an IO_MEM session without a route was not denied");
+        return exit_code::FAILURE;
+    }
+    let _ = log.write("IO_MEM without a route: denied");
     for pin in 0..LEDS {
         if let Err(error) = gpio.configure(pin, true, false) {
             let _ = log.write_fmt(format_args!("LED {}: {}", pin, error));
@@ -86,7 +93,7 @@ fn blinky(env: Env) -> u32 {
         }
     }
     // A pin outside the session's quota is refused.
-    let refused = gpio.write(0x100, 0x100) == Err(ferrode_component::SessionError::QuotaExceeded);
+    let refused = gpio.write(0x100, 0x100) == Err(SessionError::QuotaExceeded);
     if gpio.write(0xff, 0).is_err() || !refused {
         return exit_code::FAILURE;
     }

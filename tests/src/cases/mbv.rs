@@ -129,6 +129,7 @@ fn blinky_gpio_writes(s: &Scripted<'_>) -> Result<(), Failure> {
     if let Some(missing) = harness::missing_in_order(
         console,
         &[
+            "[blinky] IO_MEM without a route: denied",
             "[blinky] step  0 leds 0x01 .......*",
             "[blinky] step  7 leds 0x80 *.......",
             "[blinky] done, 15 steps",
