@@ -1,4 +1,5 @@
-//! Image sizes: text (code and read-only data), data, bss and stack.
+//! Image sizes: text (code and read-only data), data, bss and stack, and
+//! what a raw flash image carries (text and the initial values of data).
 
 use std::process::ExitCode;
 
@@ -7,7 +8,8 @@ use object::{Object, ObjectSection, SectionFlags, SectionKind};
 use crate::{apps, build};
 
 /// Column titles of the size table.
-pub const HEADER: &str = "board            app             text     data      bss    stack";
+pub const HEADER: &str =
+    "board            app              text     data      bss    flash    stack";
 
 /// Bytes an image occupies, by kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -23,11 +25,22 @@ pub struct Sizes {
 }
 
 impl Sizes {
+    /// Bytes a raw flash image carries: the text and the initial values of
+    /// the data (copied to RAM at boot); bss and the stack are only
+    /// reserved.
+    pub fn flash(&self) -> u64 {
+        self.text + self.data
+    }
+
     /// One row of the size table.
     pub fn row(&self, board: &str, app: &str) -> String {
         format!(
-            "{board:<16} {app:<12} {:>8} {:>8} {:>8} {:>8}",
-            self.text, self.data, self.bss, self.stack
+            "{board:<16} {app:<12} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            self.text,
+            self.data,
+            self.bss,
+            self.flash(),
+            self.stack
         )
     }
 }
@@ -60,7 +73,9 @@ pub fn measure(image: &std::path::Path) -> Result<Sizes, String> {
     Ok(sizes)
 }
 
-/// `cargo xtask size`.
+/// `cargo xtask size`. With `all`, every app on every board it supports
+/// (or on `board`), always as release images (what `flash` and the size
+/// budgets use), one row per image, grouped by board.
 pub fn run(
     board: Option<&str>,
     app: Option<&str>,
@@ -76,6 +91,8 @@ pub fn run(
         (None, true) => apps::all().into_iter().map(|app| app.name).collect(),
         (None, false) => vec!["hello".to_string()],
     };
+    // The table of every image is the table of what ships.
+    let release = release || all;
     let mut rows = Vec::new();
     for app in &apps {
         let mut supported = 0;
@@ -89,15 +106,18 @@ pub fn run(
             };
             supported += 1;
             let image = build::build(board, &app.name, release)?;
-            rows.push(measure(&image)?.row(board.name, &app.name));
+            rows.push((board.name, measure(&image)?.row(board.name, &app.name)));
         }
         if supported == 0 && !all {
             // No board supports it: let resolve name the valid choices.
             apps::resolve(boards[0], app)?;
         }
     }
+    // Grouped by board, in the boards' order (apps stay in their order).
+    let order = |name: &str| boards.iter().position(|board| *board == name);
+    rows.sort_by_key(|(board, _)| order(board));
     println!("{HEADER}");
-    for row in rows {
+    for (_, row) in rows {
         println!("{row}");
     }
     Ok(ExitCode::SUCCESS)
