@@ -52,6 +52,17 @@
 //! `riscv32imac-unknown-none-elf` and would run on an RV32 without the A
 //! extension.
 //!
+//! # Testing
+//!
+//! `cargo test -p ferrode-packet-stream`: 100,000 packets between two
+//! threads that wait only on signals (a lost wakeup fails the test), every
+//! kind of malformed descriptor on both rings, and a proptest of honest and
+//! hostile operations against a reference model. The same tests run under
+//! Miri (fewer packets and cases there), with Stacked and Tree Borrows:
+//! `cargo +nightly miri test -p ferrode-packet-stream` (add
+//! `MIRIFLAGS=-Zmiri-tree-borrows`; needs `rustup component add miri
+//! --toolchain nightly`).
+//!
 //! # Sizing
 //!
 //! Slots of the largest packet (a NIC: 1536 or 2048 bytes for a 1514-byte
@@ -108,8 +119,8 @@
 //!
 //! // Driver, on its receive interrupt: copy the frame from the FIFO into a
 //! // slot (device.receive(slot)), trim it to the frame's length, submit.
-//! driver_tx.rejected_descriptors(); // (a count to report, 0 here)
-//! driver_rx.reclaim(); // slots the client has finished with
+//! assert_eq!(driver_tx.rejected_descriptors(), 0); // a count the driver can report
+//! driver_rx.reclaim(); // first take back the slots the client has finished with
 //! let mut slot = driver_rx.alloc(driver_rx.slot_size()).unwrap();
 //! let received = wire_in.pop_front().unwrap();
 //! slot.payload_mut()[..received.len()].copy_from_slice(&received);
