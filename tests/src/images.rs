@@ -52,8 +52,11 @@ pub fn flatten(entry: u64, segments: &[(u64, &[u8])]) -> Result<FlatImage, Strin
     Ok(FlatImage { base, entry, bytes })
 }
 
-/// An ELF's loadable segments `(physical address, file bytes)` and entry.
-pub fn elf_segments(elf: &[u8]) -> Result<(u64, Vec<(u64, Vec<u8>)>), String> {
+/// Segments as `(address, file bytes)`.
+pub type Segments = Vec<(u64, Vec<u8>)>;
+
+/// An ELF's entry and its segments `(address, file bytes)`.
+pub fn elf_segments(elf: &[u8]) -> Result<(u64, Segments), String> {
     let file = object::File::parse(elf).map_err(|error| format!("not an ELF image: {error}"))?;
     let mut segments = Vec::new();
     for segment in file.segments() {
@@ -327,7 +330,7 @@ const MEM_WORDS_PER_LINE: usize = 8;
 /// the value the (little-endian) core reads at its address, eight hex
 /// digits, eight words a line. `bytes` is padded to whole words.
 pub fn mem_file(base: u32, bytes: &[u8]) -> Result<String, String> {
-    if base % 4 != 0 {
+    if !base.is_multiple_of(4) {
         return Err(format!("MEM file base {base:#x} is not word-aligned"));
     }
     let mut text = format!("@{base:08X}\n");
@@ -370,7 +373,7 @@ pub fn parse_mem_file(text: &str) -> Result<Vec<MemBlock>, String> {
                     return Err(at(format!("bad address {token:?}")));
                 }
                 let address = u32::from_str_radix(address, 16).map_err(|e| at(e.to_string()))?;
-                if address % 4 != 0 {
+                if !address.is_multiple_of(4) {
                     return Err(at(format!("address {address:#x} is not word-aligned")));
                 }
                 if blocks.last().is_some_and(|block| block.bytes.is_empty()) {

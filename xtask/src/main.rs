@@ -106,9 +106,10 @@ enum Command {
         #[arg(long)]
         no_record: bool,
     },
-    /// Put an image on a real board: MicroBlaze V through xsdb (JTAG),
-    /// PBX-A9 through OpenOCD with your adapter's configuration, or print
-    /// the raw binary and load address for a manual load.
+    /// Write what a real board loads into target/flash/BOARD/APP: PBX-A9 a
+    /// raw binary, a U-Boot uImage and the U-Boot commands; MicroBlaze V the
+    /// ELF, a BRAM file for updatemem and the xsdb command. --jtag loads it
+    /// now (xsdb; OpenOCD with --openocd-adapter).
     Flash {
         /// Board to flash.
         #[arg(long, value_parser = board_names())]
@@ -116,15 +117,27 @@ enum Command {
         /// Application in apps/.
         #[arg(long, value_parser = app_names())]
         app: String,
-        /// Print the programmer command without running it.
+        /// Build nothing, write nothing: print the build, every file and
+        /// every command.
         #[arg(long)]
         dry_run: bool,
-        /// OpenOCD configuration (adapter + Cortex-A9 target) for the PBX-A9.
+        /// Write the files here instead of target/flash/BOARD/APP.
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+        /// Load the image over JTAG now: xsdb (MicroBlaze V) or OpenOCD
+        /// (PBX-A9, with --openocd-adapter).
+        #[arg(long)]
+        jtag: bool,
+        /// PBX-A9: OpenOCD interface configuration of your JTAG adapter (the
+        /// board's target configuration is in platforms/realview-pbx-a9/flash/).
         #[arg(long, value_name = "FILE")]
-        openocd_config: Option<std::path::PathBuf>,
-        /// xsdb target filter selecting the MicroBlaze V core.
-        #[arg(long, default_value = "*MicroBlaze*")]
-        jtag_target: String,
+        openocd_adapter: Option<std::path::PathBuf>,
+        /// PBX-A9: the TFTP server's address for the U-Boot commands.
+        #[arg(long, value_name = "IP")]
+        serverip: Option<String>,
+        /// MicroBlaze V: xsdb target filter selecting the hart [default: "Hart #0*"].
+        #[arg(long, value_name = "FILTER")]
+        jtag_target: Option<String>,
     },
     /// Boot an image in QEMU halted, waiting for gdb, and start gdb-multiarch
     /// attached to it.
@@ -169,9 +182,25 @@ fn main() -> ExitCode {
         Command::Bench { which, board, no_record } => {
             bench::run(which, board.as_deref(), !no_record)
         }
-        Command::Flash { board, app, dry_run, openocd_config, jtag_target } => {
-            flash::run(&flash::FlashOptions { board, app, dry_run, openocd_config, jtag_target })
-        }
+        Command::Flash {
+            board,
+            app,
+            dry_run,
+            out,
+            jtag,
+            openocd_adapter,
+            serverip,
+            jtag_target,
+        } => flash::run(&flash::FlashOptions {
+            board,
+            app,
+            dry_run,
+            out,
+            jtag,
+            openocd_adapter,
+            serverip,
+            jtag_target,
+        }),
     };
     match result {
         Ok(code) => code,

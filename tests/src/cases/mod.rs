@@ -166,10 +166,12 @@ pub fn all() -> Vec<Case> {
     cases.extend(measure::cases());
     cases.extend(pbx::cases());
     cases.extend(mbv::cases());
+    cases.extend(flash::cases());
     cases
 }
 
 mod echo_net;
+mod flash;
 mod ipc;
 mod measure;
 
