@@ -183,6 +183,53 @@ pub fn ensure() -> Result<(), String> {
     run().map(|_| ())
 }
 
+/// Set to `yes` to install OpenOCD without being asked (`no` to skip).
+const OPENOCD_VARIABLE: &str = "FERRODE_SETUP_OPENOCD";
+
+/// Whether to install OpenOCD: the variable's answer, else the user's when
+/// setup runs on a terminal; never without one of them.
+fn want_openocd() -> bool {
+    match std::env::var(OPENOCD_VARIABLE).ok().as_deref().map(str::trim) {
+        Some("yes" | "1" | "y") => return true,
+        Some(_) => return false,
+        None => {}
+    }
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    print!(
+        "setup: install OpenOCD (Debian package openocd; `cargo xtask flash --jtag` loads a \
+         PBX-A9 through it)? [y/N] "
+    );
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    matches!(answer.trim(), "y" | "Y" | "yes")
+}
+
+/// Offers OpenOCD, which only `flash --jtag` on a PBX-A9 needs: nothing
+/// else waits for it, and a failed installation is reported, not fatal.
+fn offer_openocd() {
+    if which("openocd") {
+        println!("setup: OpenOCD present (for `cargo xtask flash --jtag` on a PBX-A9)");
+        return;
+    }
+    if !want_openocd() {
+        println!(
+            "setup: OpenOCD (optional, for `cargo xtask flash --jtag` on a PBX-A9) not installed; \
+             `apt-get install openocd`, or {OPENOCD_VARIABLE}=yes cargo xtask setup"
+        );
+        return;
+    }
+    let installed = step("apt index", "apt-get", &["update", "-q"]).and_then(|()| {
+        step("OpenOCD", "apt-get", &["install", "-y", "-q", "--no-install-recommends", "openocd"])
+    });
+    if let Err(message) = installed {
+        println!("setup: OpenOCD not installed (optional): {message}");
+    }
+}
+
 /// `cargo xtask setup`.
 pub fn run() -> Result<ExitCode, String> {
     // 1. Rust targets.
@@ -251,6 +298,7 @@ pub fn run() -> Result<ExitCode, String> {
     for board in BOARDS {
         toolchain_for(board)?;
     }
+    offer_openocd();
     println!("setup: done");
     Ok(ExitCode::SUCCESS)
 }
