@@ -86,8 +86,9 @@ pub struct RunOptions {
     pub network: bool,
     /// Log unimplemented-device accesses to this file (`-d unimp -D`).
     pub unimp_log: Option<std::path::PathBuf>,
-    /// Wait for gdb on port 1234 before running (`-s -S`).
-    pub gdb: bool,
+    /// Start halted, with QEMU's GDB server on this local TCP port
+    /// (`-gdb tcp:127.0.0.1:PORT -S`; [`crate::harness::free_port`]).
+    pub gdb: Option<u16>,
 }
 
 impl Board {
@@ -130,8 +131,8 @@ impl Board {
         if let Some(log) = &options.unimp_log {
             args.extend(["-d".into(), "unimp".into(), "-D".into(), log.display().to_string()]);
         }
-        if options.gdb {
-            args.extend(["-s".into(), "-S".into()]);
+        if let Some(port) = options.gdb {
+            args.extend(["-gdb".into(), format!("tcp:127.0.0.1:{port}"), "-S".into()]);
         }
         // A developer's extra QEMU options for every case (`-d int`,
         // `-gdb tcp::1234`, ...), split at whitespace.
@@ -175,6 +176,11 @@ mod tests {
         assert_eq!(args.last().unwrap(), "loader,file=/x/crash,cpu-num=0");
         assert!(args.contains(&"enable=on,target=native,arg=crash,arg=a,,b".to_string()));
         assert!(args.contains(&"shift=0,align=off,sleep=off".to_string()));
+        assert!(!args.contains(&"-S".to_string()));
+        let halted = RunOptions { gdb: Some(4321), ..Default::default() };
+        let args = mbv.qemu_args(Path::new("/x/crash"), &halted);
+        let at = args.iter().position(|arg| arg == "-gdb").unwrap();
+        assert_eq!(args[at + 1..at + 3], ["tcp:127.0.0.1:4321", "-S"]);
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! started (through [`spawn`] or [`run`]) is killed and the case reported
 //! with the consoles captured so far, however the case's own code is stuck.
 
+pub mod symbolize;
+
 use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -256,6 +258,31 @@ impl Drop for Running {
     }
 }
 
+/// A local TCP port that was free a moment ago (the system picks it), for a
+/// QEMU GDB server or a port forward.
+pub fn free_port() -> io::Result<u16> {
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
+}
+
+/// Waits until something accepts connections on the local `port` (QEMU's
+/// GDB server once QEMU is up): true then, false after the (nominal, see
+/// [`time_scale`]) `timeout` or once `running` (the process that should
+/// listen) has ended. The probe connection is closed at once; QEMU's GDB
+/// server then waits for the next one.
+pub fn wait_for_port(port: u16, timeout: Duration, mut running: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + scaled(timeout);
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    loop {
+        if std::net::TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+            return true;
+        }
+        if !running() || Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Runs QEMU to completion (or the nominal `timeout`) and returns what
 /// happened.
 pub fn run(program: &str, args: &[String], timeout: Duration) -> io::Result<Outcome> {
@@ -432,6 +459,17 @@ mod tests {
         let reached = result.unwrap_err();
         assert!(reached.console.contains("booted"), "{:?}", reached.console);
         assert_eq!(with_hard_limit(Duration::from_secs(10), || 7).unwrap(), 7);
+    }
+
+    #[test]
+    fn a_listening_port_is_found_and_a_closed_one_given_up_on() {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert!(wait_for_port(port, Duration::from_secs(10), || true));
+        drop(listener);
+        // Nothing listens any more and the "process" has ended: no wait.
+        assert!(!wait_for_port(port, Duration::from_secs(10), || false));
+        assert_ne!(free_port().unwrap(), 0);
     }
 
     #[test]

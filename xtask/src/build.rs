@@ -1,10 +1,14 @@
 //! Building images with the right target, linker script and features, and
 //! booting them in QEMU.
 
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
+use std::time::Duration;
 
 use ferrode_tests::boards::{Board, RunOptions};
+use ferrode_tests::harness::{self, symbolize};
 
 use crate::apps::{self, workspace_root};
 use crate::{setup, size};
@@ -115,34 +119,103 @@ pub fn run_command(
         "booting {} on {} (QEMU {}; exit with the image or Ctrl-C)",
         app.name, board.name, board.machine
     );
-    let status = Command::new(board.qemu)
+    let mut qemu = Command::new(board.qemu)
         .args(&qemu_args)
         .stdin(Stdio::inherit())
-        .status()
+        .stdout(Stdio::piped())
+        .spawn()
         .map_err(|error| format!("cannot start {}: {error}", board.qemu))?;
+    // The console passes through as it arrives; under a fault or panic
+    // report go the source lines of its addresses, from the image's DWARF.
+    if let Some(mut console) = qemu.stdout.take() {
+        let mut symbols = symbolize::Stream::new(&image);
+        let mut out = std::io::stdout();
+        let mut buffer = [0u8; 4096];
+        loop {
+            let count = match console.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(count) => count,
+            };
+            let _ = out.write_all(&symbols.feed(&buffer[..count]));
+            let _ = out.flush();
+        }
+    }
+    let status = qemu.wait().map_err(|error| format!("waiting for {}: {error}", board.qemu))?;
     Ok(exit_code(status.code()))
 }
 
-/// `cargo xtask gdb`.
+/// `cargo xtask gdb`: QEMU halted at reset with its GDB server on a free
+/// local port, then gdb-multiarch with the image's symbols attached to it.
+/// QEMU runs in a process group of its own and xtask ignores SIGINT while
+/// gdb runs, so Ctrl-C reaches gdb alone (which stops the target); QEMU
+/// ends when gdb does.
 pub fn gdb_command(board: &str, app: &str) -> Result<ExitCode, String> {
     let (board, app) = apps::resolve(board, app)?;
     setup::require_qemu(board)?;
     setup::require_program("gdb-multiarch", "gdb-multiarch")?;
     let image = build(board, &app.name, false)?;
-    let options = RunOptions { args: vec![app.name.clone()], gdb: true, ..Default::default() };
-    let mut qemu = Command::new(board.qemu)
-        .args(board.qemu_args(&image, &options))
-        .stdin(Stdio::null())
-        .spawn()
-        .map_err(|error| format!("cannot start {}: {error}", board.qemu))?;
+    let port = harness::free_port().map_err(|error| format!("no free local port: {error}"))?;
+    let options =
+        RunOptions { args: vec![app.name.clone()], gdb: Some(port), ..Default::default() };
+    let mut qemu = Command::new(board.qemu);
+    qemu.args(board.qemu_args(&image, &options)).stdin(Stdio::null()).process_group(0);
+    // SAFETY: between fork and exec only `prctl`, which is async-signal-
+    // safe: QEMU is killed when xtask ends however it ends (its own
+    // process group does not get the terminal's hang-up).
+    unsafe {
+        qemu.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        })
+    };
+    let mut qemu = qemu.spawn().map_err(|error| format!("cannot start {}: {error}", board.qemu))?;
+    let listening = harness::wait_for_port(port, Duration::from_secs(10), || {
+        matches!(qemu.try_wait(), Ok(None))
+    });
+    if !listening {
+        let _ = qemu.kill();
+        let _ = qemu.wait();
+        return Err(format!("QEMU's GDB server did not come up on 127.0.0.1:{port}"));
+    }
+    eprintln!(
+        "{} halted at reset on {}, GDB server on 127.0.0.1:{port}; Ctrl-C in gdb stops the \
+         target, `quit` ends gdb and QEMU",
+        app.name, board.name
+    );
     let status = Command::new("gdb-multiarch")
+        .arg("-q")
         .arg(&image)
-        .args(["-ex", "target remote localhost:1234"])
-        .status()
-        .map_err(|error| format!("cannot start gdb-multiarch: {error}"));
+        .args(["-ex", &format!("target remote 127.0.0.1:{port}")])
+        .spawn()
+        .and_then(|mut gdb| {
+            let _ignored = IgnoreInterrupts::new();
+            gdb.wait()
+        })
+        .map_err(|error| format!("cannot run gdb-multiarch: {error}"));
     let _ = qemu.kill();
     let _ = qemu.wait();
     Ok(exit_code(status?.code()))
+}
+
+/// SIGINT ignored by this process while it lives (the terminal's Ctrl-C
+/// goes to gdb, which shares the foreground process group), the previous
+/// disposition restored when dropped. Taken after gdb has started, so gdb
+/// does not inherit it.
+struct IgnoreInterrupts(libc::sighandler_t);
+
+impl IgnoreInterrupts {
+    fn new() -> Self {
+        // SAFETY: installs the SIG_IGN disposition, no handler code runs;
+        // the previous disposition is kept to be restored.
+        Self(unsafe { libc::signal(libc::SIGINT, libc::SIG_IGN) })
+    }
+}
+
+impl Drop for IgnoreInterrupts {
+    fn drop(&mut self) {
+        // SAFETY: reinstalls the disposition `signal` returned before.
+        unsafe { libc::signal(libc::SIGINT, self.0) };
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,10 @@
 //! MicroBlaze V); `crash illegal` executes an undefined instruction;
 //! `crash stack-overflow` starts a kernel thread that recurses past the
 //! bottom of its stack, which the kernel's stack guard reports by name.
+//!
+//! Each failing statement is marked `// crash-line: WHAT`: the QEMU cases
+//! find those lines and check that the host names them under the report
+//! (the source line of the faulting pc or of a return address).
 #![no_std]
 #![no_main]
 
@@ -27,14 +31,14 @@ fn main() -> u32 {
         .unwrap_or(UNMAPPED_ADDRESS);
     println!("crash on {}: {}", BOARD_NAME, what);
     match what {
-        "panic" => panic!("crash test asked to panic"),
+        "panic" => panic!("crash test asked to panic"), // crash-line: panic
         "bad-access" => {
-            let value = ferrode_board::arch::load_word(address);
+            let value = ferrode_board::arch::load_word(address); // crash-line: bad-access
             println!("read {:#x} without a fault", value);
             ferrode_board::exit_code::FAILURE
         }
         "illegal" => {
-            ferrode_board::arch::undefined_instruction();
+            ferrode_board::arch::undefined_instruction(); // crash-line: illegal
         }
         "stack-overflow" => overflow::run(),
         _ => {

@@ -1,6 +1,23 @@
-//! First boot: hello, and the panic and fault reports.
+//! First boot: hello, and the panic and fault reports with their source
+//! lines.
 
 use super::{Case, board, console_case};
+use crate::boards::Board;
+use crate::harness::symbolize;
+
+/// The crash app's source, as its debug info names it.
+const CRASH_SOURCE: &str = "apps/crash/src/main.rs";
+
+/// The line of the crash app's source marked `// crash-line: WHAT`, read
+/// now, so a moved statement moves what the cases expect.
+fn crash_line(what: &str) -> u32 {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(CRASH_SOURCE);
+    let source = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let marker = format!("// crash-line: {what}");
+    symbolize::line_of(&source, &marker)
+        .unwrap_or_else(|| panic!("{} has no line marked {marker:?}", path.display()))
+}
 
 /// Boot, panic and CPU-exception reports on both boards.
 pub fn cases() -> Vec<Case> {
@@ -50,42 +67,41 @@ pub fn cases() -> Vec<Case> {
             ],
             0,
         ));
+        // The panic's own location, then the host's source line for the
+        // return address into main found on the stack.
+        let line = crash_line("panic");
         cases.push(console_case(
             board,
             "crash",
             &["panic"],
-            &["PANIC at apps/crash/src/main.rs:", "crash test asked to panic"],
+            &[
+                &format!("PANIC at {CRASH_SOURCE}:{line}:"),
+                "crash test asked to panic",
+                "backtrace: 0x",
+                &format!("at {CRASH_SOURCE}:{line} (crash::main)"),
+            ],
             101,
         ));
     }
-    cases.push(console_case(
-        pbx,
-        "crash",
-        &["bad-access"],
-        &["FAULT: data abort at pc=0x701", "address=0x70100002", "(alignment fault)"],
-        102,
-    ));
-    cases.push(console_case(
-        pbx,
-        "crash",
-        &["illegal"],
-        &["FAULT: undefined instruction at pc=0x701"],
-        102,
-    ));
-    cases.push(console_case(
-        mbv,
-        "crash",
-        &["illegal"],
-        &["FAULT: illegal instruction at pc=0x800", "(mcause=2)"],
-        102,
-    ));
-    cases.push(console_case(
-        mbv,
-        "crash",
-        &["bad-access"],
-        &["FAULT: load access fault at pc=0x800", "address=0xe0000000"],
-        102,
-    ));
+    // Faults: the report, then the faulting statement's line, which the
+    // host finds from the pc (or, when the faulting function is not
+    // inlined, from the return address) in the image's debug info.
+    let faults: [(&Board, &str, &[&str]); 4] = [
+        (
+            pbx,
+            "bad-access",
+            &["FAULT: data abort at pc=0x701", "address=0x70100002", "(alignment fault)"],
+        ),
+        (pbx, "illegal", &["FAULT: undefined instruction at pc=0x701"]),
+        (mbv, "illegal", &["FAULT: illegal instruction at pc=0x800", "(mcause=2)"]),
+        (mbv, "bad-access", &["FAULT: load access fault at pc=0x800", "address=0xe0000000"]),
+    ];
+    for (board, what, report) in faults {
+        let source = format!("{CRASH_SOURCE}:{} (crash::main)", crash_line(what));
+        let mut lines = report.to_vec();
+        lines.push(&source);
+        cases.push(console_case(board, "crash", &[what], &lines, 102));
+    }
     // A kernel thread that overflows its stack is caught by the stack
     // guard and named.
     for board in [pbx, mbv] {

@@ -167,11 +167,13 @@ pub fn all() -> Vec<Case> {
     cases.extend(pbx::cases());
     cases.extend(mbv::cases());
     cases.extend(flash::cases());
+    cases.extend(gdb::cases());
     cases
 }
 
 mod echo_net;
 mod flash;
+mod gdb;
 mod ipc;
 mod measure;
 
@@ -231,7 +233,9 @@ fn execute(
             let args = board.qemu_args(image, options);
             let outcome = harness::run(board.qemu, &args, timeout)
                 .map_err(|error| Failure { message: error.to_string(), console: String::new() })?;
-            let fail = |message: String| Failure { message, console: outcome.console.clone() };
+            // Fault and panic reports get their source lines (image DWARF).
+            let console = harness::symbolize::annotate(image, &outcome.console);
+            let fail = |message: String| Failure { message, console: console.clone() };
             if outcome.timed_out {
                 return Err(fail(format!(
                     "timed out after {:.0} s",
@@ -239,7 +243,7 @@ fn execute(
                 )));
             }
             let wanted: Vec<&str> = lines.iter().map(String::as_str).collect();
-            if let Some(missing) = harness::missing_in_order(&outcome.console, &wanted) {
+            if let Some(missing) = harness::missing_in_order(&console, &wanted) {
                 return Err(fail(format!("console lacks {missing:?}")));
             }
             if outcome.status != Some(*status) {

@@ -11,8 +11,13 @@ core::arch::global_asm!(
     r#"
     .section .text._start, "ax"
     .global _start
+    .type _start, %function
     .arm
 _start:
+    // The outermost frame: no caller to unwind to, so gdb's backtraces end
+    // here instead of finding this frame again.
+    .cfi_startproc
+    .cfi_undefined lr
     cpsid if
     // One small stack per exception mode; threads and boot use SVC mode.
     cps #0x12
@@ -49,8 +54,12 @@ _start:
     ldrlo r3, [r2], #4
     strlo r3, [r0], #4
     blo 2b
-3:  bl ferrode_platform_start
+    // A zero frame pointer ends frame-pointer walks too.
+3:  mov fp, #0
+    bl ferrode_platform_start
     b .
+    .cfi_endproc
+    .size _start, . - _start
 
     .section .text.ferrode_vectors, "ax"
     .balign 32
@@ -70,30 +79,46 @@ __ferrode_undef:
     sub r1, lr, #4
     mov r2, #0
     mov r3, #0
-    b ferrode_arch_fault
+    b __ferrode_fault
 __ferrode_svc:
     mov r0, #2
     sub r1, lr, #4
     mov r2, #0
     mov r3, #0
-    b ferrode_arch_fault
+    b __ferrode_fault
 __ferrode_pabt:
     mov r0, #3
     sub r1, lr, #4
     mrc p15, 0, r2, c6, c0, 2
     mrc p15, 0, r3, c5, c0, 1
-    b ferrode_arch_fault
+    b __ferrode_fault
 __ferrode_dabt:
     mov r0, #4
     sub r1, lr, #8
     mrc p15, 0, r2, c6, c0, 0
     mrc p15, 0, r3, c5, c0, 0
-    b ferrode_arch_fault
+    b __ferrode_fault
 __ferrode_fiq:
     mov r0, #7
     sub r1, lr, #4
     mov r2, #0
     mov r3, #0
+    b __ferrode_fault
+
+    // r0-r3: the first four arguments of ferrode_arch_fault. Every thread
+    // runs in SVC mode: its sp and lr at the fault, read there, are the
+    // fifth and sixth, pushed on the abort-mode stack (taken afresh: the
+    // report never returns).
+__ferrode_fault:
+    cps #0x13
+    mov r12, lr
+    cps #0x17
+    ldr sp, =__ferrode_abt_stack_top
+    push {{r12}}
+    cps #0x13
+    mov r12, sp
+    cps #0x17
+    push {{r12}}
     b ferrode_arch_fault
 
 __ferrode_irq:
@@ -127,14 +152,22 @@ __ferrode_fiq_stack_top:
 
 /// Called by the vector code for every exception Ferrode cannot handle.
 #[unsafe(no_mangle)]
-extern "C" fn ferrode_arch_fault(vector: u32, pc: u32, address: u32, status: u32) -> ! {
+extern "C" fn ferrode_arch_fault(
+    vector: u32,
+    pc: u32,
+    address: u32,
+    status: u32,
+    sp: u32,
+    lr: u32,
+) -> ! {
     let kind = FaultKind::from_vector(vector).unwrap_or(FaultKind::UnhandledIrq);
-    let fault = Fault { kind, pc, address, status };
+    let fault = Fault { kind, pc, address, status, sp, lr };
     unsafe extern "Rust" {
-        // Defined by `ferrode-board`: prints the report and exits non-zero.
-        safe fn ferrode_fault(fault: &dyn core::fmt::Display) -> !;
+        // Defined by `ferrode-board`: prints the report (and the return
+        // addresses it finds on the stack at `sp`) and exits non-zero.
+        safe fn ferrode_fault(fault: &dyn core::fmt::Display, sp: usize) -> !;
     }
-    ferrode_fault(&fault)
+    ferrode_fault(&fault, sp as usize)
 }
 
 core::arch::global_asm!(
@@ -151,11 +184,18 @@ ferrode_switch:
 
     .global ferrode_thread_start
     // First frame of a new thread: r4 = entry, r5 = argument.
+    // The outermost frame of every thread, as `_start` is of the boot one.
+    .type ferrode_thread_start, %function
 ferrode_thread_start:
+    .cfi_startproc
+    .cfi_undefined lr
     cpsie i
     mov r0, r5
+    mov fp, #0
     blx r4
     udf #1
+    .cfi_endproc
+    .size ferrode_thread_start, . - ferrode_thread_start
 "#
 );
 

@@ -98,6 +98,16 @@ pub fn instructions_retired() -> u32 {
     count
 }
 
+/// The current stack pointer (the panic report looks for return addresses
+/// above it).
+#[inline(always)]
+pub fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: copies sp into a register; no memory or flags are touched.
+    unsafe { asm!("mov {0}, sp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    sp
+}
+
 /// Executes a permanently undefined instruction (`udf #0`), raising the
 /// undefined-instruction exception. For tests of the fault path.
 pub fn undefined_instruction() -> ! {

@@ -65,6 +65,12 @@ pub struct Fault {
     pub address: u32,
     /// DFSR or IFSR: the fault status (aborts only).
     pub status: u32,
+    /// SVC mode's stack pointer at the fault (every thread runs in SVC
+    /// mode): where the board looks for return addresses.
+    pub sp: u32,
+    /// SVC mode's link register at the fault: the return address of the
+    /// faulting function when it is a leaf (stale otherwise).
+    pub lr: u32,
 }
 
 /// Decodes the fault status field FS\[4,3:0\] of a short-descriptor DFSR/IFSR
@@ -100,7 +106,8 @@ impl fmt::Display for Fault {
                 fault_status_name(self.status)
             )?;
         }
-        Ok(())
+        // Last, so the host's symbolizer and a reader find the cause first.
+        write!(f, " lr={:#010x} sp={:#010x}", self.lr, self.sp)
     }
 }
 
@@ -116,18 +123,30 @@ mod tests {
             pc: 0x7010_0040,
             address: 0xdead_0000,
             status: 0x8,
+            sp: 0x7020_0000,
+            lr: 0x7010_0100,
         };
         assert_eq!(
             fault.to_string(),
-            "data abort at pc=0x70100040 address=0xdead0000 status=0x8 (synchronous external abort)"
+            "data abort at pc=0x70100040 address=0xdead0000 status=0x8 (synchronous external abort) \
+             lr=0x70100100 sp=0x70200000"
         );
     }
 
     #[test]
     fn undefined_instruction_has_no_address() {
-        let fault =
-            Fault { kind: FaultKind::UndefinedInstruction, pc: 0x10, address: 0, status: 0 };
-        assert_eq!(fault.to_string(), "undefined instruction at pc=0x00000010");
+        let fault = Fault {
+            kind: FaultKind::UndefinedInstruction,
+            pc: 0x10,
+            address: 0,
+            status: 0,
+            sp: 0x20,
+            lr: 0x4,
+        };
+        assert_eq!(
+            fault.to_string(),
+            "undefined instruction at pc=0x00000010 lr=0x00000004 sp=0x00000020"
+        );
     }
 
     #[test]

@@ -40,3 +40,8 @@ pub fn undefined_instruction() -> ! {
 pub fn load_word(address: usize) -> u32 {
     panic!("raw load from {address:#x} on the host")
 }
+
+/// No stack worth reporting on the host.
+pub fn stack_pointer() -> usize {
+    0
+}

@@ -10,7 +10,12 @@ core::arch::global_asm!(
     r#"
     .section .text._start, "ax"
     .global _start
+    .type _start, @function
 _start:
+    // The outermost frame: no caller to unwind to, so gdb's backtraces end
+    // here instead of finding this frame again.
+    .cfi_startproc
+    .cfi_undefined ra
     .option push
     .option norelax
     la gp, __global_pointer$
@@ -35,8 +40,12 @@ _start:
     addi t0, t0, 4
     addi t2, t2, 4
     j 3b
-4:  call ferrode_platform_start
+    // A zero frame pointer ends frame-pointer walks too.
+4:  li s0, 0
+    call ferrode_platform_start
 5:  j 5b
+    .cfi_endproc
+    .size _start, . - _start
 
     .section .text.ferrode_trap, "ax"
     .balign 4
@@ -67,6 +76,8 @@ __ferrode_trap:
     bltz a0, 1f
     csrr a1, mepc
     csrr a2, mtval
+    mv a3, ra
+    addi a4, sp, 80
     call ferrode_arch_fault
 1:  call ferrode_irq
     lw t0, 64(sp)
@@ -94,15 +105,17 @@ __ferrode_trap:
 "#
 );
 
-/// Called by the trap vector for every synchronous exception.
+/// Called by the trap vector for every synchronous exception, with `ra` and
+/// `sp` as they were when the trap was taken.
 #[unsafe(no_mangle)]
-extern "C" fn ferrode_arch_fault(cause: u32, pc: u32, value: u32) -> ! {
-    let fault = Fault { cause, pc, value };
+extern "C" fn ferrode_arch_fault(cause: u32, pc: u32, value: u32, ra: u32, sp: u32) -> ! {
+    let fault = Fault { cause, pc, value, ra, sp };
     unsafe extern "Rust" {
-        // Defined by `ferrode-board`: prints the report and exits non-zero.
-        safe fn ferrode_fault(fault: &dyn core::fmt::Display) -> !;
+        // Defined by `ferrode-board`: prints the report (and the return
+        // addresses it finds on the stack at `sp`) and exits non-zero.
+        safe fn ferrode_fault(fault: &dyn core::fmt::Display, sp: usize) -> !;
     }
-    ferrode_fault(&fault)
+    ferrode_fault(&fault, sp as usize)
 }
 
 core::arch::global_asm!(
@@ -144,12 +157,20 @@ ferrode_switch:
     ret
 
     .global ferrode_thread_start
-    // First frame of a new thread: s0 = entry, s1 = argument.
+    .type ferrode_thread_start, @function
+    // First frame of a new thread: s0 = entry, s1 = argument. The
+    // outermost frame of every thread, as `_start` is of the boot one.
 ferrode_thread_start:
+    .cfi_startproc
+    .cfi_undefined ra
     csrsi mstatus, 8
     mv a0, s1
-    jalr s0
+    mv t0, s0
+    li s0, 0
+    jalr t0
     unimp
+    .cfi_endproc
+    .size ferrode_thread_start, . - ferrode_thread_start
 "#
 );
 

@@ -109,6 +109,16 @@ pub fn instructions_retired() -> u32 {
     count
 }
 
+/// The current stack pointer (the panic report looks for return addresses
+/// above it).
+#[inline(always)]
+pub fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: copies sp into a register; no memory or flags are touched.
+    unsafe { asm!("mv {0}, sp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    sp
+}
+
 /// Executes `unimp` (an illegal instruction), raising the illegal-
 /// instruction exception. For tests of the fault path.
 pub fn undefined_instruction() -> ! {

@@ -12,6 +12,11 @@ pub struct Fault {
     /// `mtval`: the faulting address, or the instruction bits for an illegal
     /// instruction (0 where the hardware does not report it).
     pub value: u32,
+    /// `ra` at the trap: the return address of the faulting function when
+    /// it is a leaf (stale otherwise).
+    pub ra: u32,
+    /// `sp` at the trap: where the board looks for return addresses.
+    pub sp: u32,
 }
 
 /// The privileged specification's name for an exception code.
@@ -48,7 +53,8 @@ impl fmt::Display for Fault {
         } else if self.cause == 2 {
             write!(f, " instruction={:#010x}", self.value)?;
         }
-        Ok(())
+        // Last, so the host's symbolizer and a reader find the cause first.
+        write!(f, " ra={:#010x} sp={:#010x}", self.ra, self.sp)
     }
 }
 
@@ -59,19 +65,21 @@ mod tests {
 
     #[test]
     fn illegal_instruction_shows_pc_and_bits() {
-        let fault = Fault { cause: 2, pc: 0x8000_0100, value: 0 };
+        let fault = Fault { cause: 2, pc: 0x8000_0100, value: 0, ra: 0x8000_0010, sp: 0x8100_0000 };
         assert_eq!(
             fault.to_string(),
-            "illegal instruction at pc=0x80000100 (mcause=2) instruction=0x00000000"
+            "illegal instruction at pc=0x80000100 (mcause=2) instruction=0x00000000 \
+             ra=0x80000010 sp=0x81000000"
         );
     }
 
     #[test]
     fn load_fault_shows_address() {
-        let fault = Fault { cause: 5, pc: 0x8000_0004, value: 0x1234 };
+        let fault = Fault { cause: 5, pc: 0x8000_0004, value: 0x1234, ra: 0, sp: 0 };
         assert_eq!(
             fault.to_string(),
-            "load access fault at pc=0x80000004 (mcause=5) address=0x00001234"
+            "load access fault at pc=0x80000004 (mcause=5) address=0x00001234 \
+             ra=0x00000000 sp=0x00000000"
         );
         assert_eq!(cause_name(42), "unknown exception");
     }

@@ -1,0 +1,189 @@
+//! gdb through QEMU's GDB server, as `cargo xtask gdb` sets it up: QEMU
+//! halted at reset on a free port, gdb-multiarch in batch mode with the
+//! image's symbols. On both boards, in each profile the crash app's cases
+//! run in: break at the crash app's `main`, continue, read a local variable
+//! (the buffer `main` fills with the command line), step, read registers,
+//! and a backtrace that ends at `_start` (the boot code marks the outermost
+//! frame) without gdb's "corrupt stack?".
+
+use std::time::Duration;
+
+use super::{Case, Check, Failure, Scripted, board};
+use crate::boards::RunOptions;
+use crate::harness;
+
+/// The crash app's command line here: a word it does not know, so it
+/// prints its usage and exits if it ever runs to the end.
+const WORDS: [&str; 2] = ["crash", "gdb-probe"];
+
+/// The gdb case on each board.
+pub fn cases() -> Vec<Case> {
+    ["realview-pbx-a9", "microblaze-v"]
+        .into_iter()
+        .map(|name| Case {
+            name: format!("gdb steps through crash on {name}"),
+            board: board(name),
+            app: "crash",
+            options: RunOptions {
+                args: WORDS.iter().map(|word| word.to_string()).collect(),
+                ..Default::default()
+            },
+            timeout: Duration::from_secs(90),
+            check: Check::Scripted(session),
+        })
+        .collect()
+}
+
+/// gdb's commands, with `echo` markers that split its output into sections.
+const COMMANDS: &[&str] = &[
+    "break crash::main",
+    "continue",
+    // Past `let mut buffer = ...` and the `cmdline` call that fills it.
+    "next",
+    "next",
+    "echo @@local\\n",
+    "print buffer",
+    "echo @@before\\n",
+    "frame",
+    "step",
+    "echo @@after\\n",
+    "frame",
+    "print/x $pc",
+    "echo @@registers\\n",
+    "info registers pc sp",
+    "echo @@backtrace\\n",
+    "bt",
+    "echo @@end\\n",
+    "kill",
+];
+
+fn session(script: &Scripted<'_>) -> Result<(), Failure> {
+    let failure = |message: String, console: &str| Failure { message, console: console.into() };
+    let port = harness::free_port().map_err(|error| failure(format!("no port: {error}"), ""))?;
+    let options = RunOptions { gdb: Some(port), ..script.options.clone() };
+    let qemu = harness::spawn(script.board.qemu, &script.board.qemu_args(script.image, &options))
+        .map_err(|error| failure(error.to_string(), ""))?;
+    if !harness::wait_for_port(port, Duration::from_secs(20), || !qemu.has_ended()) {
+        return Err(failure(
+            format!("QEMU's GDB server did not come up on port {port}"),
+            &qemu.console(),
+        ));
+    }
+    let mut args: Vec<String> = ["-q", "-batch", "-nx"].map(String::from).to_vec();
+    args.push(script.image.display().to_string());
+    let setup = ["set pagination off", "set style enabled off", "set confirm off"];
+    let target = format!("target remote 127.0.0.1:{port}");
+    for command in setup.iter().copied().chain([target.as_str()]).chain(COMMANDS.iter().copied()) {
+        args.extend(["-ex".to_string(), command.to_string()]);
+    }
+    let gdb = harness::spawn("gdb-multiarch", &args)
+        .map_err(|error| failure(error.to_string(), &qemu.console()))?;
+    let outcome = gdb.finish(script.timeout);
+    let output = outcome.console;
+    let report = format!("{output}\n--- image console ---\n{}", qemu.console());
+    check_session(&output).map_err(|message| failure(message, &report))
+}
+
+/// The text between `@@name` and the next marker.
+fn section<'a>(output: &'a str, name: &str) -> Result<&'a str, String> {
+    let marker = format!("@@{name}\n");
+    let start = output
+        .find(&marker)
+        .map(|at| at + marker.len())
+        .ok_or_else(|| format!("gdb did not get to the {name} commands"))?;
+    let rest = &output[start..];
+    Ok(&rest[..rest.find("@@").unwrap_or(rest.len())])
+}
+
+/// The first `0x...` number in `text`.
+fn first_hex(text: &str) -> Option<u64> {
+    let at = text.find("0x")?;
+    let digits: String = text[at + 2..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    u64::from_str_radix(&digits, 16).ok()
+}
+
+/// Checks gdb's output against what the session must show.
+fn check_session(output: &str) -> Result<(), String> {
+    if !output.contains("Breakpoint 1, crash::main () at apps/crash/src/main.rs:") {
+        return Err("gdb did not stop at the breakpoint in crash::main".into());
+    }
+    // The local buffer holds the command line, byte by byte.
+    let bytes: Vec<String> = WORDS.join(" ").bytes().map(|byte| byte.to_string()).collect();
+    let expected = format!("= [{}, 0 <repeats", bytes.join(", "));
+    let local = section(output, "local")?;
+    if !local.contains(&expected) {
+        return Err(format!("`print buffer` gave {:?}, expected {expected:?}...", local.trim()));
+    }
+    // `step` goes to another line or into a call (an inlined one leaves
+    // the pc where it is): the innermost frame is another one.
+    let frame = |text: &str| text.lines().find(|line| line.starts_with("#0")).map(String::from);
+    let after_step = section(output, "after")?;
+    let (before, after) = (frame(section(output, "before")?), frame(after_step));
+    if before.is_none() || before == after {
+        return Err(format!("`step` did not move on from {before:?} (now {after:?})"));
+    }
+    let after = after_step.lines().find(|line| line.starts_with('$')).and_then(first_hex);
+    let registers = section(output, "registers")?;
+    let register = |name: &str| {
+        registers
+            .lines()
+            .find(|line| line.split_whitespace().next() == Some(name))
+            .and_then(first_hex)
+    };
+    if register("pc") != after || register("sp").is_none_or(|sp| sp == 0) {
+        return Err(format!("`info registers pc sp` gave {:?}", registers.trim()));
+    }
+    let backtrace = section(output, "backtrace")?;
+    let frames: Vec<&str> = backtrace.lines().filter(|line| line.starts_with('#')).collect();
+    let ends_at_start = frames.last().is_some_and(|frame| frame.contains(" _start "));
+    if !ends_at_start || !frames.iter().any(|frame| frame.contains("crash::main")) {
+        return Err(format!("the backtrace does not run from crash::main to _start: {frames:?}"));
+    }
+    for complaint in ["corrupt stack", "Backtrace stopped"] {
+        if output.contains(complaint) {
+            return Err(format!("gdb says {complaint:?}"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What gdb prints for a good session (shortened).
+    const GOOD: &str = "Breakpoint 1, crash::main () at apps/crash/src/main.rs:24\n\
+        @@local\n$1 = [99, 114, 97, 115, 104, 32, 103, 100, 98, 45, 112, 114, 111, 98, 101, 0 <repeats 113 times>]\n\
+        @@before\n#0  crash::main () at apps/crash/src/main.rs:26\n26\t    let mut words\n\
+        @@after\n#0  core::iter::traits::iterator::Iterator::skip (n=1) at iterator.rs:1345\n$3 = 0x80000604\n\
+        @@registers\npc             0x80000604\t0x80000604 <crash::main+84>\nsp             0x80019110\t0x80019110\n\
+        @@backtrace\n#0  crash::main () at apps/crash/src/main.rs:26\n#1  0x80000074 in _start ()\n@@end\n";
+
+    #[test]
+    fn a_good_session_passes() {
+        assert_eq!(check_session(GOOD), Ok(()));
+    }
+
+    #[test]
+    fn each_missing_piece_fails() {
+        let broken = [
+            GOOD.replace("Breakpoint 1", "Breakpoint 2"),
+            GOOD.replace("99, 114", "98, 114"),
+            GOOD.replace(
+                "#0  core::iter::traits::iterator::Iterator::skip (n=1) at iterator.rs:1345",
+                "#0  crash::main () at apps/crash/src/main.rs:26",
+            ),
+            GOOD.replace("$3 = 0x80000604", "$3 = 0x800005ce"),
+            GOOD.replace("pc             0x80000604", "pc             0x80000600"),
+            GOOD.replace("in _start ()", "in ferrode_platform_start ()"),
+            GOOD.replace(
+                "@@end",
+                "Backtrace stopped: previous frame identical to this frame (corrupt stack?)\n@@end",
+            ),
+            GOOD.replace("@@registers", "@@nothing"),
+        ];
+        for output in broken {
+            assert!(check_session(&output).is_err(), "{output}");
+        }
+    }
+}
