@@ -70,7 +70,7 @@ fn print_backtrace(sp: usize) {
     let code = (&raw const _start) as usize..(&raw const __data_start) as usize;
     let top = (&raw const __stack_top) as usize;
     let word = core::mem::size_of::<usize>();
-    if sp % word != 0 || !(code.start..top).contains(&sp) {
+    if !sp.is_multiple_of(word) || !(code.start..top).contains(&sp) {
         println!("backtrace: (stack pointer {:#x} outside the image's RAM)", sp);
         return;
     }
