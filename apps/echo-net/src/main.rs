@@ -150,7 +150,9 @@ fn main() -> u32 {
             None => alarm.disarm(),
         }
         let asleep_at = stack.clock().now_ns();
+        let retired_before = instructions.read();
         irq::wait_for_event(seen);
+        idle.instructions += instructions.read() - retired_before;
         idle.ns += stack.clock().now_ns() - asleep_at;
         idle.sleeps += 1;
     }
