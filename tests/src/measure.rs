@@ -112,7 +112,7 @@ pub fn net_echo(
         image,
         &options,
         &[net::ECHO_PORT, net::CONTROL_PORT],
-        "echo-net: listening on",
+        "[echo_net] listening on",
         Duration::from_secs(60),
     )
     .map_err(|(message, console)| failure(message, console))?;

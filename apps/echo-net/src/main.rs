@@ -1,22 +1,30 @@
 //! Echo over the network: TCP and UDP echo (RFC 862) on port 7 with
-//! smoltcp, the same source on every board that implements the platform
-//! contract (`devices::{ethernet, clock, alarm}`, `irq::*`).
+//! smoltcp, the same source on every board.
 //!
-//! The main loop polls the stack, echoes, and then sleeps in WFI until the
-//! NIC's receive interrupt or the alarm (set to smoltcp's next timer)
-//! wakes it; the time spent asleep is summed for the benchmark. A control socket on UDP port 8 answers `stats` with one line
+//! Five components: core's LOG, Timer and IO_MEM, the NIC driver component
+//! (which reaches the Ethernet controller only through its IO_MEM window),
+//! and `echo_net`, which links smoltcp as a library and reaches the network
+//! through its NIC session: frames travel through the session's two packet
+//! streams, control calls through UTCBs. The main loop polls the stack,
+//! echoes, and then sleeps on its one signal, which the NIC driver raises
+//! when frames arrive and the Timer session when smoltcp's next timer is
+//! due; the time (and the instructions) spent asleep are summed for the
+//! benchmark. A control socket on UDP port 8 answers `stats` with one line
 //! of `key=value` figures (instructions retired, virtual time and the part
-//! of it spent asleep, bytes, the NIC's counters) for tests and `cargo xtask bench net`, and `quit` ends
-//! the image with status 0. Whenever the driver's drop counters change
-//! (at most once a second) they are printed on the console.
+//! of it spent asleep, bytes, the NIC's counters) for tests and `cargo
+//! xtask bench net`, and `quit` ends the image with status 0. Whenever the
+//! driver's drop counters change (at most once a second) they are logged.
 #![no_std]
 #![no_main]
 
 mod control;
 
-use ferrode_board::platform::{devices, irq};
-use ferrode_board::{arch, exit_code, println};
-use ferrode_hal::{Alarm, EthernetDevice, FrameCounters, Monotonic};
+use ferrode_board::component::{Env, LogClient};
+use ferrode_board::platform::devices;
+use ferrode_board::{arch, exit_code, kernel};
+use ferrode_component::{SessionError, Timer};
+use ferrode_hal::{EthernetDevice, FrameCounters, Monotonic};
+use ferrode_ipc::Capability;
 use ferrode_net::echo::{self, Echo, EchoBuffers};
 use ferrode_net::smoltcp::iface::SocketStorage;
 use ferrode_net::smoltcp::time::Duration;
@@ -24,7 +32,23 @@ use ferrode_net::{ConstStaticCell, Ipv4Config, Stack, Zeroed};
 
 use control::{Command, Control, ControlBuffers, Idle};
 
-ferrode_board::entry!(main);
+ferrode_board::compose! {
+    servers {
+        log: { priority: 5, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
+        timer: { priority: 5, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
+        io_mem: { priority: 5, stack: 4096, provides: "IO_MEM", root: ferrode_board::component::io_mem_root },
+        nic: { priority: 4, stack: 32768, provides: "Nic", root: ferrode_board::component::nic_root },
+    }
+    clients {
+        echo_net: { priority: 3, stack: 32768, main: echo_net },
+    }
+    routes {
+        nic: "IO_MEM" "ethernet" => io_mem,
+        echo_net: "LOG" "" => log,
+        echo_net: "Timer" "" => timer,
+        echo_net: "Nic" "" => nic,
+    }
+}
 
 /// Socket slots: the echo service's TCP sockets, its UDP socket, control.
 const SOCKET_COUNT: usize = echo::TCP_SOCKETS + 2;
@@ -58,9 +82,9 @@ impl InstructionCounter {
     }
 }
 
-fn print_counters(counters: &FrameCounters) {
-    println!(
-        "echo-net: dropped frames: runt={} oversized={} errors={} overruns={} (received {}, sent {}, send errors {})",
+fn print_counters(log: &mut LogClient, counters: &FrameCounters) {
+    let _ = log.write_fmt(format_args!(
+        "dropped frames: runt={} oversized={} errors={} overruns={} (received {}, sent {}, send errors {})",
         counters.rx_runt,
         counters.rx_oversized,
         counters.rx_errors,
@@ -68,14 +92,23 @@ fn print_counters(counters: &FrameCounters) {
         counters.rx_frames,
         counters.tx_frames,
         counters.tx_errors
-    );
+    ));
 }
 
-fn main() -> u32 {
-    let ethernet = match devices::ethernet() {
-        Ok(ethernet) => ethernet,
+fn echo_net(env: Env) -> u32 {
+    let Ok(mut log) = env.log() else { return exit_code::FAILURE };
+    let k = kernel::kernel();
+    // One signal wakes the loop: frames from the NIC driver, the Timer.
+    let Ok((_, wake)) = k.create_signal() else { return exit_code::FAILURE };
+    let sessions = env.session::<dyn Timer>(ferrode_component::TIMER, "").and_then(|timer| {
+        let mut timer = kernel::client(timer);
+        timer.sigh(Capability::from_selector(wake))?;
+        Ok::<_, SessionError>((timer, env.nic("", wake)?))
+    });
+    let (mut timer, ethernet) = match sessions {
+        Ok(sessions) => sessions,
         Err(error) => {
-            println!("echo-net: no Ethernet device: {error}");
+            let _ = log.write_fmt(format_args!("no Timer or NIC session: {}", error));
             return exit_code::FAILURE;
         }
     };
@@ -91,21 +124,21 @@ fn main() -> u32 {
     let mut echo = Echo::new(stack.sockets(), echo_buffers, echo::PORT);
     let mut control = Control::new(stack.sockets(), control_buffers, control::PORT);
     let link = if stack.phy().device().link_up() { "up" } else { "down" };
-    println!("echo-net: MAC {a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}, link {link}");
+    let _ = log.write_fmt(format_args!(
+        "MAC {a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}, link {link}"
+    ));
     if let Some(address) = stack.ipv4_address() {
-        println!(
-            "echo-net: listening on {address}:{} (tcp, udp), control on udp port {}",
+        let _ = log.write_fmt(format_args!(
+            "listening on {address}:{} (tcp, udp), control on udp port {}",
             echo::PORT,
             control::PORT
-        );
+        ));
     }
-    let mut alarm = devices::alarm();
     let mut printed = stack.phy().device().counters();
-    print_counters(&printed);
+    print_counters(&mut log, &printed);
     let mut printed_at = stack.now();
     let mut idle = Idle::default();
     loop {
-        let seen = irq::event_count();
         instructions.read();
         stack.poll();
         let moved = echo.serve(stack.sockets());
@@ -114,12 +147,12 @@ fn main() -> u32 {
         if counters.rx_dropped() != printed.rx_dropped()
             && now - printed_at >= Duration::from_secs(1)
         {
-            print_counters(&counters);
+            print_counters(&mut log, &counters);
             (printed, printed_at) = (counters, now);
         }
         match control.take_command(stack.sockets()) {
             Some(Command::Stats) => {
-                print_counters(&counters);
+                print_counters(&mut log, &counters);
                 let virtual_ns = stack.clock().now_ns();
                 control.reply_stats(
                     stack.sockets(),
@@ -132,8 +165,11 @@ fn main() -> u32 {
                 continue;
             }
             Some(Command::Quit) => {
-                print_counters(&counters);
-                println!("echo-net: quit ({} bytes echoed over tcp)", echo.stats().tcp_bytes);
+                print_counters(&mut log, &counters);
+                let _ = log.write_fmt(format_args!(
+                    "quit ({} bytes echoed over tcp)",
+                    echo.stats().tcp_bytes
+                ));
                 return exit_code::SUCCESS;
             }
             None => {}
@@ -144,14 +180,19 @@ fn main() -> u32 {
         match stack.poll_delay() {
             Some(Duration::ZERO) => continue,
             Some(delay) => {
-                let hz = stack.clock().tick_hz();
-                alarm.arm_after(ferrode_hal::ns_to_ticks(delay.total_micros() * 1_000, hz));
+                let _ = timer.trigger(delay.total_micros().max(1), false);
             }
-            None => alarm.disarm(),
+            None => {
+                let _ = timer.stop();
+            }
         }
         let asleep_at = stack.clock().now_ns();
         let retired_before = instructions.read();
-        irq::wait_for_event(seen);
+        // Frames, acknowledgements or the timeout; a wake-up that came
+        // while the loop ran is counted and returns at once.
+        if k.wait_signal(wake).is_err() {
+            return exit_code::FAILURE;
+        }
         idle.instructions += instructions.read() - retired_before;
         idle.ns += stack.clock().now_ns() - asleep_at;
         idle.sleeps += 1;

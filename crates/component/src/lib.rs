@@ -18,7 +18,10 @@
 
 use ferrode_ipc::{Capability, TransportError};
 
+mod nic;
 mod routes;
+
+pub use nic::{NIC, Nic, NicCounters};
 
 pub use routes::{
     ComponentDecl, RouteDecl, check_routes, priority_ok, provides, route_for, start_order_ok,

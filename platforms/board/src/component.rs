@@ -28,8 +28,12 @@ pub use ferrode_component::{
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 
 mod devices;
+#[cfg(feature = "nic")]
+mod nic;
 
 pub use devices::{gpio_root, io_mem_root, irq_root};
+#[cfg(feature = "nic")]
+pub use nic::{NicClient, NicError, nic_root};
 
 /// Sessions one component may hold.
 pub const MAX_SESSIONS: usize = 10;

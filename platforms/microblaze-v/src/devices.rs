@@ -163,6 +163,24 @@ fn on_ethernet_interrupt() {
     ETHERNET.with(|mac| mac.on_interrupt());
     ETHERNET_INTERRUPTS
         .store(ETHERNET_INTERRUPTS.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+    ETHERNET_HOOK.with(|hook| hook());
+}
+
+static ETHERNET_HOOK: IrqShared<fn()> = IrqShared::new();
+
+/// Runs `hook` in interrupt context after each EthernetLite interrupt (the
+/// frames are in the driver's ring by then): how the NIC driver component
+/// gets its signal submitted. The MAC's own handler stays the platform's.
+pub fn set_ethernet_hook(hook: fn()) {
+    ETHERNET_HOOK.set(hook);
+}
+
+/// The Ethernet MAC, for the NIC driver component: only for the holder of
+/// its register window (what an IO_MEM session for "ethernet" returns).
+pub fn ethernet_port(
+    window: &ferrode_hal::DeviceWindow,
+) -> Option<Result<Ethernet, EthernetError>> {
+    (window.base == EMACLITE_BASE).then(ethernet)
 }
 
 /// The EthernetLite's registers, for filling a reserved transmit buffer

@@ -78,6 +78,12 @@ pub const DEVICES: &[ferrode_hal::DeviceWindow] = &[
     // that connects IP2INTC_Irpt names its INTC input here.
     ferrode_hal::DeviceWindow { name: "gpio", base: GPIO_BASE, size: 0x1_0000, irq: None },
     ferrode_hal::DeviceWindow {
+        name: "ethernet",
+        base: EMACLITE_BASE,
+        size: 0x1_0000,
+        irq: Some(EMACLITE_IRQ),
+    },
+    ferrode_hal::DeviceWindow {
         name: "uart16550",
         base: UART16550_BASE - 0x1000,
         size: 0x2000,

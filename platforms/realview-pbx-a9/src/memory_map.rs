@@ -71,5 +71,11 @@ pub const DEVICES: &[ferrode_hal::DeviceWindow] = &[
         size: 0x1000,
         irq: Some(GPIO0_IRQ),
     },
+    ferrode_hal::DeviceWindow {
+        name: "ethernet",
+        base: LAN9118_BASE,
+        size: 0x100,
+        irq: Some(LAN9118_IRQ),
+    },
     ferrode_hal::DeviceWindow { name: "rtc", base: RTC_BASE, size: 0x1000, irq: Some(RTC_IRQ) },
 ];

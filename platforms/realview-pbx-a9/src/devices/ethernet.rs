@@ -82,6 +82,26 @@ fn on_interrupt() {
             nic.take_interrupts();
         }
     });
+    if let Some(hook) = HOOK.with(|hook| *hook) {
+        hook();
+    }
+}
+
+static HOOK: Shared<Option<fn()>> = Shared::new(None);
+
+/// Runs `hook` in interrupt context after each LAN9118 interrupt (the chip
+/// acknowledged): how the NIC driver component gets its signal submitted.
+/// The chip's own handler stays the platform's.
+pub fn set_ethernet_hook(hook: fn()) {
+    HOOK.with(|slot| *slot = Some(hook));
+}
+
+/// The LAN9118, for the NIC driver component: only for the holder of its
+/// register window (what an IO_MEM session for "ethernet" returns).
+pub fn ethernet_port(
+    window: &ferrode_hal::DeviceWindow,
+) -> Option<Result<Ethernet, EthernetError>> {
+    (window.base == LAN9118_BASE).then(ethernet)
 }
 
 fn with_nic<R>(f: impl FnOnce(&mut Nic) -> R) -> R {

@@ -1,0 +1,498 @@
+//! The NIC driver component and the client side of its session.
+//!
+//! The driver reaches the board's Ethernet controller only through the
+//! window its IO_MEM route grants ("ethernet"). A session has two packet
+//! streams ([`ferrode_packet_stream`]) in memory the driver sets up when the
+//! session opens: *transmit* (the client submits frames, the driver sends
+//! and acknowledges them) and *receive* (the driver copies each frame from
+//! the controller straight into a slot and submits it, the client reads it
+//! in place and acknowledges it). Only control calls (MAC address, link,
+//! signals, counters) are RPCs through UTCBs.
+//!
+//! The driver's data path runs in a thread of its own (`nic-data`), woken by
+//! one signal: the controller's interrupt (the platform's handler submits
+//! it through [`set_ethernet_hook`](crate::platform::devices)) and the
+//! client's "frames submitted / acknowledged". The client is woken by its
+//! own signal, which the driver raises on "frame received / acknowledged".
+//! One NIC session per image (the controller has one station address).
+
+use core::cell::RefCell;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use ferrode_component::SignalSource;
+use ferrode_component::{IoMem, Nic, NicCounters, Root, Session, SessionArgs, SessionError};
+use ferrode_hal::{DeviceWindow, EthernetDevice, FrameCounters, MAX_FRAME_LEN};
+use ferrode_ipc::{CapSel, Capability, RpcObject};
+use ferrode_packet_stream::{
+    AllocError, Notify, PacketStream, ReceiveError, Refused, Sink, Source, ToSink, ToSource,
+};
+
+use super::Env;
+use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
+use crate::platform::devices;
+
+/// Bytes per packet slot (a 1514-byte frame, rounded up).
+const SLOT: usize = 1536;
+/// Slots per stream.
+const SLOTS: usize = 16;
+/// Entries per ring (at least the slots: the acknowledgement ring of a
+/// well-behaved peer is never full).
+const QUEUE: usize = 16;
+
+/// No selector / signal yet.
+const NONE: u32 = u32::MAX;
+
+/// A signal one end raises at the other, as a selector in the raising
+/// end's own space; set once that end has the capability.
+pub struct Wake(AtomicU32);
+
+impl Wake {
+    const fn new() -> Self {
+        Self(AtomicU32::new(NONE))
+    }
+
+    fn set(&self, selector: CapSel) {
+        self.0.store(selector.0, Ordering::Release);
+    }
+}
+
+impl Notify for &'static Wake {
+    fn notify(&self) {
+        let selector = self.0.load(Ordering::Acquire);
+        if selector != NONE {
+            // A peer that has gone away: nobody to wake.
+            let _ = kernel().submit(CapSel(selector));
+        }
+    }
+}
+
+/// Raised by the driver, at the client (in the driver's space).
+static TO_CLIENT: Wake = Wake::new();
+/// Raised by the client, at the driver (in the client's space).
+static TO_DRIVER: Wake = Wake::new();
+
+type Stream = PacketStream<SLOTS, QUEUE>;
+type Buffer = [u8; SLOTS * SLOT];
+
+/// The transmit stream's source (the client's end).
+pub type TxSource = Source<'static, SLOTS, QUEUE, &'static Wake>;
+type TxSink = Sink<'static, SLOTS, QUEUE, &'static Wake>;
+type RxSource = Source<'static, SLOTS, QUEUE, &'static Wake>;
+/// The receive stream's sink (the client's end).
+pub type RxSink = Sink<'static, SLOTS, QUEUE, &'static Wake>;
+
+static TX_STREAM: ConstStaticCell<Stream> = ConstStaticCell::new(PacketStream::new());
+static RX_STREAM: ConstStaticCell<Stream> = ConstStaticCell::new(PacketStream::new());
+static TX_BUFFER: ConstStaticCell<Buffer> = ConstStaticCell::new([0; SLOTS * SLOT]);
+static RX_BUFFER: ConstStaticCell<Buffer> = ConstStaticCell::new([0; SLOTS * SLOT]);
+
+/// A value handed from one thread to another once (the stream ends).
+struct Handoff<T>(RefCell<Option<T>>);
+
+// SAFETY: used only inside `without_interrupts` on the one core, so no two
+// threads (or a thread and a handler) see it at once.
+unsafe impl<T> Sync for Handoff<T> {}
+
+impl<T> Handoff<T> {
+    const fn new() -> Self {
+        Self(RefCell::new(None))
+    }
+
+    fn put(&self, value: T) {
+        crate::arch::without_interrupts(|| *self.0.borrow_mut() = Some(value));
+    }
+
+    fn take(&self) -> Option<T> {
+        crate::arch::without_interrupts(|| self.0.borrow_mut().take())
+    }
+}
+
+/// The client's ends, until the session's client takes them.
+static CLIENT_ENDS: Handoff<(TxSource, RxSink)> = Handoff::new();
+/// The driver's ends, until its data thread takes them.
+static DRIVER_ENDS: Handoff<(TxSink, RxSource)> = Handoff::new();
+
+/// The driver's counters as its data thread last saw them.
+static COUNTERS: [AtomicU32; 7] = [const { AtomicU32::new(0) }; 7];
+
+fn publish(counters: &FrameCounters) {
+    let values = [
+        counters.rx_frames,
+        counters.tx_frames,
+        counters.rx_runt,
+        counters.rx_oversized,
+        counters.rx_errors,
+        counters.rx_overruns,
+        counters.tx_errors,
+    ];
+    for (slot, value) in COUNTERS.iter().zip(values) {
+        slot.store(value, Ordering::Relaxed);
+    }
+}
+
+fn snapshot() -> NicCounters {
+    let [rx_frames, tx_frames, rx_runt, rx_oversized, rx_errors, rx_overruns, tx_errors] =
+        core::array::from_fn(|i| COUNTERS[i].load(Ordering::Relaxed));
+    NicCounters { rx_frames, tx_frames, rx_runt, rx_oversized, rx_errors, rx_overruns, tx_errors }
+}
+
+// ----- the driver -----------------------------------------------------------
+
+/// The driver's signal: its id (for the interrupt hook) and its selector
+/// in the driver's space.
+static DRIVER_SIGNAL: AtomicU32 = AtomicU32::new(NONE);
+static DRIVER_SIGNAL_ID: AtomicU32 = AtomicU32::new(NONE);
+
+/// The controller's interrupt, after the platform's handler: wake the data
+/// thread.
+fn on_interrupt() {
+    let id = DRIVER_SIGNAL_ID.load(Ordering::Relaxed);
+    if id != NONE {
+        kernel().submit_from_interrupt(kernel::SignalId::from_index(id as usize));
+    }
+}
+
+type Device = devices::Ethernet;
+
+/// The controller, once the IO_MEM window was granted and it came up.
+struct DriverCell(RefCell<Option<Device>>);
+
+// SAFETY: the cell holds a `Copy` handle whose methods serialise access to
+// the controller themselves; it is set once, by the entrypoint thread,
+// before the data thread starts, and only read afterwards, with interrupts
+// masked around every access.
+unsafe impl Sync for DriverCell {}
+
+static DEVICE: DriverCell = DriverCell(RefCell::new(None));
+
+fn device() -> Option<Device> {
+    crate::arch::without_interrupts(|| *DEVICE.0.borrow())
+}
+
+/// On first use: the component's IO_MEM window for "ethernet", and the
+/// controller behind it.
+fn bring_up() -> Result<Device, SessionError> {
+    if let Some(device) = device() {
+        return Ok(device);
+    }
+    let env = Env::own().ok_or(SessionError::Denied)?;
+    let io_mem = env.session::<dyn IoMem>(ferrode_component::IO_MEM, "ethernet")?;
+    let window = kernel::client(io_mem).window()?;
+    let window = DeviceWindow {
+        name: "ethernet",
+        base: window.base as usize,
+        size: window.size as usize,
+        irq: None,
+    };
+    let device = devices::ethernet_port(&window)
+        .ok_or(SessionError::Denied)?
+        .map_err(|_| SessionError::Denied)?;
+    crate::arch::without_interrupts(|| *DEVICE.0.borrow_mut() = Some(device));
+    Ok(device)
+}
+
+static DATA_MEMORY: super::runtime::Memory<8192> = super::runtime::Memory::new();
+static DATA_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
+
+/// The data thread's start: its signal, the interrupt hook, then serving.
+extern "C" fn data_start(_: usize) -> ! {
+    let k = kernel();
+    let Ok((id, selector)) = k.create_signal() else { k.exit_current() };
+    DRIVER_SIGNAL.store(selector.0, Ordering::Release);
+    DRIVER_SIGNAL_ID.store(id.index() as u32, Ordering::Release);
+    devices::set_ethernet_hook(on_interrupt);
+    // The ends exist once the session opened; until then nothing to do.
+    let (mut tx, mut rx) = loop {
+        if let Some(ends) = DRIVER_ENDS.take() {
+            break ends;
+        }
+        if k.wait_signal(selector).is_err() {
+            k.exit_current();
+        }
+    };
+    let Some(mut device) = device() else { k.exit_current() };
+    loop {
+        serve(&mut device, &mut tx, &mut rx);
+        if k.wait_signal(selector).is_err() {
+            k.exit_current();
+        }
+    }
+}
+
+/// Moves frames until neither direction can: received frames into free
+/// receive slots (a frame waits in the controller while the client holds
+/// every slot), submitted frames to the controller.
+fn serve(device: &mut Device, tx: &mut TxSink, rx: &mut RxSource) {
+    loop {
+        let mut moved = false;
+        rx.reclaim();
+        // No free slot: the frames wait in the controller.
+        while let Ok(mut packet) = rx.alloc(SLOT) {
+            match device.receive(packet.payload_mut()) {
+                Ok(Some(length)) => {
+                    // The device wrote at most the payload it was given.
+                    let _ = packet.set_len(length);
+                    // The ring holds as many entries as there are slots;
+                    // the packets are this stream's own.
+                    if let Err(refused) = rx.submit(packet) {
+                        let _ = rx.release(refused.into_packet());
+                    }
+                    moved = true;
+                }
+                Ok(None) | Err(_) => {
+                    let _ = rx.release(packet);
+                    break;
+                }
+            }
+        }
+        while device.can_transmit() {
+            match tx.try_take() {
+                Ok(packet) => {
+                    // A failed send is counted by the driver; the slot goes
+                    // back either way.
+                    let _ = device.transmit(packet.payload());
+                    if let Err(refused) = tx.acknowledge(packet) {
+                        drop(refused.into_packet());
+                    }
+                    moved = true;
+                }
+                Err(ReceiveError::Empty) => break,
+                Err(ReceiveError::Rejected { .. }) => moved = true,
+            }
+        }
+        publish(&device.counters());
+        if !moved {
+            return;
+        }
+    }
+}
+
+/// One NIC session object.
+struct NicSession;
+
+impl Session for NicSession {
+    fn quota(&mut self) -> Result<u32, SessionError> {
+        Ok((SLOTS * SLOT) as u32)
+    }
+}
+
+impl Nic for NicSession {
+    fn mac_address(&mut self) -> Result<u64, SessionError> {
+        let mac = bring_up()?.mac_address();
+        Ok(mac.iter().fold(0, |value, &byte| value << 8 | u64::from(byte)))
+    }
+
+    fn link_up(&mut self) -> Result<bool, SessionError> {
+        Ok(bring_up()?.link_up())
+    }
+
+    fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
+        if !signal.is_valid() {
+            return Err(SessionError::UnknownSession);
+        }
+        TO_CLIENT.set(signal.selector());
+        Ok(())
+    }
+
+    fn driver_signal(&mut self) -> Result<Capability<dyn SignalSource>, SessionError> {
+        match DRIVER_SIGNAL.load(Ordering::Acquire) {
+            NONE => Err(SessionError::OutOfSessions),
+            selector => Ok(Capability::from_selector(CapSel(selector))),
+        }
+    }
+
+    fn counters(&mut self) -> Result<NicCounters, SessionError> {
+        Ok(snapshot())
+    }
+}
+
+static NIC_OBJECT: ConstStaticCell<Option<RpcObject<dyn Nic, NicSession>>> =
+    ConstStaticCell::new(None);
+static NIC_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, NicRoot>>> = ConstStaticCell::new(None);
+
+/// The NIC driver's root: one session, whose streams it sets up.
+struct NicRoot {
+    entrypoint: BoardEntrypoint,
+}
+
+impl Root for NicRoot {
+    fn session(&mut self, _args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
+        bring_up()?;
+        let (Some(tx_stream), Some(rx_stream), Some(tx_buffer), Some(rx_buffer)) = (
+            TX_STREAM.try_take(),
+            RX_STREAM.try_take(),
+            TX_BUFFER.try_take(),
+            RX_BUFFER.try_take(),
+        ) else {
+            return Err(SessionError::OutOfSessions);
+        };
+        let (tx_source, tx_sink) = tx_stream
+            .split(
+                tx_buffer,
+                SLOT,
+                ToSink { packet_available: &TO_DRIVER, ready_to_acknowledge: &TO_DRIVER },
+                ToSource { acknowledgement_available: &TO_CLIENT, ready_to_submit: &TO_CLIENT },
+            )
+            .map_err(|_| SessionError::OutOfSessions)?;
+        let (rx_source, rx_sink) = rx_stream
+            .split(
+                rx_buffer,
+                SLOT,
+                ToSink { packet_available: &TO_CLIENT, ready_to_acknowledge: &TO_CLIENT },
+                ToSource { acknowledgement_available: &TO_DRIVER, ready_to_submit: &TO_DRIVER },
+            )
+            .map_err(|_| SessionError::OutOfSessions)?;
+        CLIENT_ENDS.put((tx_source, rx_sink));
+        DRIVER_ENDS.put((tx_sink, rx_source));
+        // Wake the data thread: it takes its ends.
+        let signal = DRIVER_SIGNAL.load(Ordering::Acquire);
+        if signal != NONE {
+            let _ = kernel().submit(CapSel(signal));
+        }
+        let object = NIC_OBJECT
+            .try_take()
+            .ok_or(SessionError::OutOfSessions)?
+            .insert(RpcObject::new(NicSession));
+        let cap = self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
+        Ok(cap.upcast())
+    }
+
+    fn close(&mut self, _session: Capability<dyn Session>) -> Result<(), SessionError> {
+        // The streams stay set up for the image's life.
+        Err(SessionError::UnknownSession)
+    }
+
+    fn upgrade(&mut self, _: Capability<dyn Session>, _: u32) -> Result<u32, SessionError> {
+        Err(SessionError::QuotaExceeded)
+    }
+}
+
+/// The NIC driver component's root, for `compose!`: `provides: "Nic",
+/// root: ferrode_board::component::nic_root`, with a route `nic: "IO_MEM"
+/// "ethernet" => io_mem` that grants it the controller's registers. Starts
+/// the driver's data thread at the entrypoint's priority.
+pub fn nic_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    let k = kernel();
+    let (stack, utcb) = DATA_MEMORY.take(&DATA_UTCB)?;
+    let priority = k.thread_priority(entrypoint.thread()).ok_or(KernelError::InvalidThread)?;
+    k.spawn(entrypoint.component(), "nic-data", priority, stack, utcb, data_start, 0)?;
+    let root = NIC_ROOT
+        .try_take()
+        .ok_or(KernelError::InvalidThread)?
+        .insert(RpcObject::new(NicRoot { entrypoint }));
+    entrypoint.manage(root)
+}
+
+// ----- the client -----------------------------------------------------------
+
+/// Why a frame could not be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NicError {
+    /// No free transmit slot (the driver has not acknowledged enough yet).
+    Busy,
+    /// The frame is longer than a slot.
+    TooLong,
+}
+
+/// The client's side of a NIC session, as an [`EthernetDevice`] for the
+/// network stack: a frame to send is copied into a transmit slot (the one
+/// copy the direct driver path makes into the controller), a received
+/// frame is copied out of its receive slot into the stack's buffer.
+pub struct NicClient {
+    session: ferrode_ipc::Client<dyn Nic, kernel::Transport>,
+    mac_address: [u8; 6],
+    tx: TxSource,
+    rx: RxSink,
+}
+
+impl NicClient {
+    /// Frames the receive stream rejected (descriptors outside the shared
+    /// buffer or naming no submitted slot), and acknowledgements of the
+    /// transmit stream that named no outstanding slot.
+    pub fn rejected(&self) -> u32 {
+        self.rx.rejected_descriptors().saturating_add(self.tx.rejected_acknowledgements())
+    }
+}
+
+impl EthernetDevice for NicClient {
+    type Error = NicError;
+
+    fn mac_address(&self) -> [u8; 6] {
+        self.mac_address
+    }
+
+    fn link_up(&mut self) -> bool {
+        self.session.link_up().unwrap_or(false)
+    }
+
+    fn can_transmit(&mut self) -> bool {
+        self.tx.reclaim();
+        self.tx.free_slots() > 0
+    }
+
+    fn transmit(&mut self, frame: &[u8]) -> Result<(), NicError> {
+        self.tx.reclaim();
+        let mut packet = self.tx.alloc(frame.len()).map_err(|error| match error {
+            AllocError::TooLong => NicError::TooLong,
+            AllocError::Exhausted => NicError::Busy,
+        })?;
+        packet.payload_mut()[..frame.len()].copy_from_slice(frame);
+        self.tx.submit(packet).map_err(|refused| {
+            let packet = match refused {
+                Refused::Full(packet) | Refused::Foreign(packet) => packet,
+            };
+            // This stream's own packet: the release cannot refuse it.
+            let _ = self.tx.release(packet);
+            NicError::Busy
+        })
+    }
+
+    fn receive(&mut self, buffer: &mut [u8]) -> Result<Option<usize>, NicError> {
+        loop {
+            match self.rx.try_take() {
+                Ok(packet) => {
+                    let length = packet.len().min(buffer.len());
+                    buffer[..length].copy_from_slice(&packet.payload()[..length]);
+                    if let Err(refused) = self.rx.acknowledge(packet) {
+                        drop(refused.into_packet());
+                    }
+                    return Ok(Some(length));
+                }
+                Err(ReceiveError::Empty) => return Ok(None),
+                // Counted by the stream; take the next one.
+                Err(ReceiveError::Rejected { .. }) => {}
+            }
+        }
+    }
+
+    fn counters(&self) -> FrameCounters {
+        let counters = snapshot();
+        FrameCounters {
+            rx_frames: counters.rx_frames,
+            tx_frames: counters.tx_frames,
+            rx_runt: counters.rx_runt,
+            rx_oversized: counters.rx_oversized,
+            rx_errors: counters.rx_errors,
+            rx_overruns: counters.rx_overruns,
+            tx_errors: counters.tx_errors,
+        }
+    }
+}
+
+impl Env {
+    /// The NIC session of `label`, its streams attached, signalling
+    /// `signal` (one of this component's own) when frames arrive or sent
+    /// ones are acknowledged.
+    pub fn nic(&self, label: &str, signal: CapSel) -> Result<NicClient, SessionError> {
+        let mut session = kernel::client(self.session::<dyn Nic>(ferrode_component::NIC, label)?);
+        session.sigh(Capability::from_selector(signal))?;
+        let driver = session.driver_signal()?;
+        TO_DRIVER.set(driver.selector());
+        let mac = session.mac_address()?;
+        let (tx, rx) = CLIENT_ENDS.take().ok_or(SessionError::OutOfSessions)?;
+        let mac_address = core::array::from_fn(|i| (mac >> (8 * (5 - i))) as u8);
+        Ok(NicClient { session, mac_address, tx, rx })
+    }
+}
+
+const _: () = assert!(SLOT >= MAX_FRAME_LEN);
