@@ -1,42 +1,90 @@
 //! UART echo: sends back every byte that arrives on the console UART.
 //!
-//! Reception is interrupt-driven: the platform's serial port fills a ring
-//! buffer from the UART interrupt and `read` sleeps (WFI) while it is
-//! empty. A `0x04` (Ctrl-D) byte ends the program with status 0.
+//! Four components: core's LOG and IO_MEM services, the Terminal driver
+//! component (which reaches the console UART only through the IO_MEM
+//! window its route grants), and `uart_echo`, a client of its Terminal
+//! session. The echo reads what the driver has received, writes it back,
+//! and when nothing is there sleeps on its own signal, which the driver
+//! submits when input arrives (from the platform's UART interrupt). A
+//! `0x04` (Ctrl-D) byte ends the program with status 0, after a count of
+//! the bytes echoed and lost through LOG.
 #![no_std]
 #![no_main]
 
-use embedded_io::{Read, Write};
-use ferrode_board::platform::devices;
-use ferrode_board::{exit_code, println};
+use ferrode_board::component::Env;
+use ferrode_board::{exit_code, kernel};
+use ferrode_component::{TERMINAL_CHUNK, Terminal};
+use ferrode_ipc::Bytes;
 
-ferrode_board::entry!(main);
+ferrode_board::compose! {
+    servers {
+        log: { priority: 5, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
+        io_mem: { priority: 5, stack: 4096, provides: "IO_MEM", root: ferrode_board::component::io_mem_root },
+        terminal: { priority: 4, stack: 4096, provides: "Terminal", root: ferrode_board::component::terminal_root },
+    }
+    clients {
+        uart_echo: { priority: 3, stack: 4096, main: uart_echo },
+    }
+    routes {
+        terminal: "IO_MEM" "console-uart" => io_mem,
+        uart_echo: "LOG" "" => log,
+        uart_echo: "Terminal" "" => terminal,
+    }
+}
 
 /// End of transmission: stops the echo.
 const END: u8 = 0x04;
 
-fn main() -> u32 {
-    let mut serial = devices::serial();
-    println!("uart-echo: ready, Ctrl-D ends");
-    let mut buffer = [0u8; 64];
+fn uart_echo(env: Env) -> u32 {
+    let Ok(mut log) = env.log() else { return exit_code::FAILURE };
+    let (mut terminal, input) = match env.terminal("") {
+        Ok(session) => session,
+        Err(error) => {
+            let _ = log.write_fmt(format_args!("no Terminal session: {}", error));
+            return exit_code::FAILURE;
+        }
+    };
+    let _ = log.write("ready, Ctrl-D ends");
     let mut total: u64 = 0;
     loop {
-        let count = match serial.read(&mut buffer) {
-            Ok(count) => count,
+        let received = match terminal.read() {
+            Ok(received) => received,
             Err(error) => {
-                println!("uart-echo: line error: {error}");
-                continue;
+                let _ = log.write_fmt(format_args!("read: {}", error));
+                return exit_code::FAILURE;
             }
         };
-        let (data, done) = match buffer[..count].iter().position(|&byte| byte == END) {
-            Some(end) => (&buffer[..end], true),
-            None => (&buffer[..count], false),
+        if received.is_empty() {
+            // Nothing there: sleep until the driver says input arrived
+            // (a submission since the last wait wakes at once).
+            if kernel::kernel().wait_signal(input).is_err() {
+                return exit_code::FAILURE;
+            }
+            continue;
+        }
+        let (data, done) = match received.iter().position(|&byte| byte == END) {
+            Some(end) => (&received[..end], true),
+            None => (&received[..], false),
         };
-        // Writes to the console cannot fail.
-        let _ = serial.write_all(data);
-        total += data.len() as u64;
+        // `data` came in one chunk, so it fits one write.
+        let echoed = Bytes::<TERMINAL_CHUNK>::from_slice(data)
+            .map_err(|_| ())
+            .and_then(|bytes| terminal.write(bytes).map_err(|_| ()));
+        match echoed {
+            Ok(count) => total += u64::from(count),
+            Err(()) => {
+                let _ = log.write("write failed");
+                return exit_code::FAILURE;
+            }
+        }
         if done {
-            println!("\nuart-echo: {total} bytes echoed, {} lost", serial.lost_bytes());
+            // The echo has no line end of its own: end it before the count.
+            let line_end = Bytes::<TERMINAL_CHUNK>::from_slice(b"\n");
+            if let Ok(line_end) = line_end {
+                let _ = terminal.write(line_end);
+            }
+            let lost = terminal.lost().unwrap_or(u32::MAX);
+            let _ = log.write_fmt(format_args!("{} bytes echoed, {} lost", total, lost));
             return exit_code::SUCCESS;
         }
     }

@@ -229,3 +229,35 @@ pub const IRQ: &str = "IRQ";
 
 /// The name of the GPIO service in routing tables.
 pub const GPIO: &str = "Gpio";
+
+/// Bytes one Terminal read returns, or one write takes, at most.
+pub const TERMINAL_CHUNK: usize = 192;
+
+ferrode_ipc::interface! {
+    /// The Terminal service (a driver component's): a byte stream over a
+    /// UART, in both directions. Reads never wait: a client sleeps on its
+    /// own signal, which the driver submits when input arrives, and reads
+    /// again.
+    pub trait Terminal: Session {
+        /// Queues `bytes` for output, in order; returns how many were taken
+        /// (all of them: the driver waits for room in the UART).
+        fn write(&mut self, bytes: ferrode_ipc::Bytes<TERMINAL_CHUNK>) -> Result<u32, SessionError>;
+        /// Up to [`TERMINAL_CHUNK`] received bytes, in order; none if
+        /// nothing is waiting. A byte lost to a receive overrun is counted
+        /// ([`Terminal::lost`]), never returned.
+        fn read(&mut self) -> Result<ferrode_ipc::Bytes<TERMINAL_CHUNK>, SessionError>;
+        /// Where "input arrived" is delivered (the client's own signal; the
+        /// server keeps a submit-only copy). Submitted once at once if input
+        /// is already waiting.
+        fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError>;
+        /// Received bytes waiting to be read (what the next reads return at
+        /// least).
+        fn avail(&mut self) -> Result<u32, SessionError>;
+        /// Received bytes the UART lost so far (receive overruns: input
+        /// faster than the driver drained it).
+        fn lost(&mut self) -> Result<u32, SessionError>;
+    }
+}
+
+/// The name of the Terminal service in routing tables.
+pub const TERMINAL: &str = "Terminal";

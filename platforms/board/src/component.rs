@@ -30,8 +30,10 @@ use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel}
 mod devices;
 #[cfg(feature = "nic")]
 mod nic;
+mod terminal;
 
 pub use devices::{gpio_root, io_mem_root, irq_root};
+pub use terminal::terminal_root;
 #[cfg(feature = "nic")]
 pub use nic::{NicClient, NicError, nic_root};
 

@@ -1,6 +1,8 @@
 //! The console on the AXI UART Lite, through the `uartlite` driver:
 //! polled transmit, and interrupt-driven receive once
-//! [`devices::serial`](crate::devices::serial) is first called.
+//! [`devices::serial`](crate::devices::serial) is first called. The
+//! Terminal driver component reaches the same UART through
+//! [`devices::terminal_port`](crate::devices::terminal_port).
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -52,9 +54,30 @@ pub(crate) fn enable_rx_interrupt() {
 }
 
 /// UART Lite interrupt: move the Rx FIFO into the ring. (QEMU 10.0 raises
-/// this input after every transmitted byte too; then nothing moves.)
+/// this input after every transmitted byte too; then nothing moves.) If
+/// received bytes or a line error wait, the input hook runs.
 fn on_interrupt() {
-    UART.with(|uart| uart.on_interrupt());
+    let input = UART.with(|uart| {
+        uart.on_interrupt();
+        uart.rx_ready()
+    });
+    if input == Some(true)
+        && let Some(hook) = INPUT_HOOK.with(|hook| *hook)
+    {
+        hook();
+    }
+}
+
+/// Run in interrupt context when received bytes (or a line error) wait.
+static INPUT_HOOK: IrqShared<fn()> = IrqShared::new();
+
+/// Runs `hook` in interrupt context after each UART Lite interrupt that
+/// left received bytes or a line error to read: how the Terminal driver
+/// component gets its input signal submitted. The interrupt's handler stays
+/// this module's (an IRQ session would replace it and mask the input until
+/// acknowledged, while the console shares the UART).
+pub fn set_serial_input_hook(hook: fn()) {
+    INPUT_HOOK.set(hook);
 }
 
 /// Writes bytes to the console, waiting for FIFO space. Interrupts are

@@ -14,7 +14,7 @@ use crate::console::UART;
 use crate::memory_map::{
     EMACLITE_BASE, EMACLITE_IRQ, EMACLITE_MAC_ADDRESS, EMACLITE_PHY_ADDRESS, EMACLITE_RX_PING_PONG,
     EMACLITE_TX_PING_PONG, GPIO_BASE, GPIO_CHANNEL1_WIDTH, GPIO_CHANNEL2_WIDTH, UART16550_BASE,
-    UART16550_CLOCK_HZ,
+    UART16550_CLOCK_HZ, UARTLITE_BASE,
 };
 use crate::shared::IrqShared;
 pub use crate::timer::{Clock, OneShotAlarm};
@@ -38,6 +38,15 @@ pub fn serial() -> Serial {
     Serial
 }
 
+pub use crate::console::set_serial_input_hook;
+
+/// The serial port, for the Terminal driver component: only for the holder
+/// of the UART Lite's register window (what an IO_MEM session for
+/// "console-uart" returns), `None` for any other window.
+pub fn terminal_port(window: &ferrode_hal::DeviceWindow) -> Option<Serial> {
+    (window.base == UARTLITE_BASE).then(serial)
+}
+
 static OVERRUNS: AtomicU32 = AtomicU32::new(0);
 
 impl Serial {
@@ -45,6 +54,42 @@ impl Serial {
     /// because the application did not read fast enough).
     pub fn lost_bytes(&self) -> u32 {
         OVERRUNS.load(Ordering::Relaxed)
+    }
+
+    /// Takes what has been received without waiting: `Ok(0)` if nothing
+    /// is there. An overrun is counted ([`Serial::lost_bytes`]) and
+    /// returned.
+    pub fn try_read(&mut self, buf: &mut [u8]) -> Result<usize, uartlite::Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let result = UART.with(|uart| {
+            if uart.rx_ready() { Some(embedded_io::Read::read(uart, buf)) } else { None }
+        });
+        match result.flatten() {
+            Some(Err(uartlite::Error::Overrun)) => {
+                crate::arch::without_interrupts(|| {
+                    OVERRUNS.store(
+                        OVERRUNS.load(Ordering::Relaxed).saturating_add(1),
+                        Ordering::Relaxed,
+                    )
+                });
+                Err(uartlite::Error::Overrun)
+            }
+            Some(result) => result,
+            None => Ok(0),
+        }
+    }
+
+    /// Received bytes waiting in the receive ring.
+    pub fn received_len(&self) -> usize {
+        UART.with(|uart| uart.received_len()).unwrap_or(0)
+    }
+
+    /// Writes all of `bytes`, in order, waiting for room in the Tx FIFO
+    /// with interrupts open (writing cannot fail).
+    pub fn write_bytes(&mut self, bytes: &[u8]) {
+        let _ = embedded_io::Write::write_all(self, bytes);
     }
 }
 
@@ -66,21 +111,9 @@ impl embedded_io::Read for Serial {
         }
         loop {
             let seen = irq::event_count();
-            let result = UART.with(|uart| {
-                if uart.rx_ready() { Some(embedded_io::Read::read(uart, buf)) } else { None }
-            });
-            match result.flatten() {
-                Some(Err(uartlite::Error::Overrun)) => {
-                    crate::arch::without_interrupts(|| {
-                        OVERRUNS.store(
-                            OVERRUNS.load(Ordering::Relaxed).saturating_add(1),
-                            Ordering::Relaxed,
-                        )
-                    });
-                    return Err(uartlite::Error::Overrun);
-                }
-                Some(result) => return result,
-                None => irq::wait_for_event(seen),
+            match self.try_read(buf)? {
+                0 => irq::wait_for_event(seen),
+                count => return Ok(count),
             }
         }
     }

@@ -71,8 +71,8 @@ pub const FAULTING_LOAD_ADDRESS: usize = 0xe000_0000;
 
 /// The devices a composition may grant to driver components, by name: an
 /// IO_MEM session for `name` gets the register window, an IRQ session the
-/// interrupt input. Core services (console, clock, tick, alarm) are not
-/// listed: the kernel and core own them.
+/// interrupt input. Core services (clock, tick, alarm) are not listed: the
+/// kernel and core own them.
 pub const DEVICES: &[ferrode_hal::DeviceWindow] = &[
     // QEMU wires no GPIO interrupt (the block is not modelled); a design
     // that connects IP2INTC_Irpt names its INTC input here.
@@ -88,5 +88,17 @@ pub const DEVICES: &[ferrode_hal::DeviceWindow] = &[
         base: UART16550_BASE - 0x1000,
         size: 0x2000,
         irq: Some(UART16550_IRQ),
+    },
+    // The console UART, shared with LOG and the console: its window is
+    // what the Terminal driver component shows the platform
+    // (`devices::terminal_port`). No interrupt to grant: the platform's
+    // serial driver keeps the UART Lite's handler (it fills the receive
+    // ring) and tells the Terminal of input through
+    // `devices::set_serial_input_hook`.
+    ferrode_hal::DeviceWindow {
+        name: "console-uart",
+        base: UARTLITE_BASE,
+        size: 0x1_0000,
+        irq: None,
     },
 ];

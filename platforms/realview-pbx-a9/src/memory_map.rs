@@ -62,8 +62,8 @@ pub const FAULTING_LOAD_ADDRESS: usize = 0x7010_0002;
 
 /// The devices a composition may grant to driver components, by name: an
 /// IO_MEM session for `name` gets the register window, an IRQ session the
-/// interrupt. Core services (console UART0, timers, GIC) are not listed:
-/// the kernel and core own them.
+/// interrupt. Core services (timers, GIC) are not listed: the kernel and
+/// core own them.
 pub const DEVICES: &[ferrode_hal::DeviceWindow] = &[
     ferrode_hal::DeviceWindow {
         name: "gpio",
@@ -78,4 +78,10 @@ pub const DEVICES: &[ferrode_hal::DeviceWindow] = &[
         irq: Some(LAN9118_IRQ),
     },
     ferrode_hal::DeviceWindow { name: "rtc", base: RTC_BASE, size: 0x1000, irq: Some(RTC_IRQ) },
+    // The console UART, shared with LOG and the console: its window is
+    // what the Terminal driver component shows the platform
+    // (`devices::terminal_port`). No interrupt to grant: the platform's
+    // serial driver keeps UART0's handler (console output needs it) and
+    // tells the Terminal of input through `devices::set_serial_input_hook`.
+    ferrode_hal::DeviceWindow { name: "console-uart", base: UART0_BASE, size: 0x1000, irq: None },
 ];

@@ -209,7 +209,7 @@ pub fn timer_alarm_accuracy(s: &Scripted<'_>) -> Result<(), Failure> {
 fn uart_echo(s: &Scripted<'_>) -> Result<(), Failure> {
     let mut running = harness::spawn(s.board.qemu, &s.board.qemu_args(s.image, s.options))
         .map_err(|e| failure(e.to_string(), ""))?;
-    if !running.wait_for("uart-echo: ready", s.timeout) {
+    if !running.wait_for("[uart_echo] ready", s.timeout) {
         return Err(failure("no ready line", &running.console()));
     }
     // More than QEMU's 8-byte Rx FIFO and the driver's 16-byte view of it
@@ -222,7 +222,7 @@ fn uart_echo(s: &Scripted<'_>) -> Result<(), Failure> {
         return Err(failure("the echo did not come back complete", &running.console()));
     }
     running.send(&[0x04]).map_err(|e| failure(e.to_string(), &running.console()))?;
-    let expected = format!("uart-echo: {} bytes echoed, 0 lost", text.len());
+    let expected = format!("[uart_echo] {} bytes echoed, 0 lost", text.len());
     let outcome = running.finish(Duration::from_secs(20));
     if !outcome.console.contains(&expected) || outcome.status != Some(0) {
         return Err(failure(

@@ -64,7 +64,7 @@ fn boot(script: &Scripted<'_>, options: &RunOptions) -> Result<Running, Failure>
 
 fn uart_echo(script: &Scripted<'_>) -> Result<(), Failure> {
     let mut running = boot(script, script.options)?;
-    if !running.wait_for("uart-echo: ready", Duration::from_secs(20)) {
+    if !running.wait_for("[uart_echo] ready", Duration::from_secs(20)) {
         return Err(fail(&running, "no ready line"));
     }
     // Printable bytes, so the console capture shows them as they are.
@@ -82,7 +82,7 @@ fn uart_echo(script: &Scripted<'_>) -> Result<(), Failure> {
     let outcome = running.finish(Duration::from_secs(10));
     let failure =
         |message: &str| Failure { message: message.into(), console: outcome.console.clone() };
-    if !outcome.console.contains("uart-echo: 3000 bytes echoed, 0 lost") {
+    if !outcome.console.contains("[uart_echo] 3000 bytes echoed, 0 lost") {
         return Err(failure("final count missing or wrong"));
     }
     if outcome.status != Some(0) {

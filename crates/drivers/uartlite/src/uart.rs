@@ -129,6 +129,12 @@ impl<R: RegisterAccess, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
             || status & STAT_RX_FIFO_VALID_DATA != 0
     }
 
+    /// Received bytes waiting in the ring (not counting what is still in
+    /// the Rx FIFO).
+    pub fn received_len(&self) -> usize {
+        self.received.len()
+    }
+
     /// Whether at least one byte can be written without waiting.
     pub fn tx_ready(&mut self) -> bool {
         self.status() & STAT_TX_FIFO_FULL == 0

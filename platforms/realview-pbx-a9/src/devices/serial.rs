@@ -17,13 +17,19 @@
 //! is running, console text goes through [`write_console`], which first
 //! moves what the transmit ring holds into the FIFO, so console lines and
 //! serial output never interleave within a write.
+//!
+//! The Terminal driver component gets the port through [`terminal_port`]
+//! (for the holder of UART0's register window only) and learns of input
+//! through [`set_serial_input_hook`]: the UART's interrupt stays this
+//! module's, since the console needs its handler to keep draining the
+//! transmit ring.
 
 use ferrode_pl011::{BufferedPl011, Error, Regs};
 use volatile::VolatilePtr;
 
 use crate::console::uart0;
 use crate::irq;
-use crate::memory_map::UART0_IRQ;
+use crate::memory_map::{UART0_BASE, UART0_IRQ};
 use crate::shared::Shared;
 
 /// Bytes buffered between the interrupt and the reader.
@@ -60,11 +66,34 @@ pub fn serial() -> Serial {
 }
 
 fn on_interrupt() {
-    UART.with(|slot| {
-        if let Some(uart) = slot {
+    let input = UART.with(|slot| {
+        slot.as_mut().is_some_and(|uart| {
             uart.on_interrupt();
-        }
+            uart.has_received()
+        })
     });
+    if input && let Some(hook) = INPUT_HOOK.with(|hook| *hook) {
+        hook();
+    }
+}
+
+/// Run in interrupt context when received bytes (or a line error) wait.
+static INPUT_HOOK: Shared<Option<fn()>> = Shared::new(None);
+
+/// Runs `hook` in interrupt context after each UART0 interrupt that left
+/// received bytes or a line error to read: how the Terminal driver
+/// component gets its input signal submitted. The interrupt's handler stays
+/// this module's (an IRQ session would replace it, and the console's
+/// transmit ring would stall).
+pub fn set_serial_input_hook(hook: fn()) {
+    INPUT_HOOK.with(|slot| *slot = Some(hook));
+}
+
+/// The serial port, for the Terminal driver component: only for the holder
+/// of UART0's register window (what an IO_MEM session for "console-uart"
+/// returns), `None` for any other window.
+pub fn terminal_port(window: &ferrode_hal::DeviceWindow) -> Option<Serial> {
+    (window.base == UART0_BASE).then(serial)
 }
 
 /// Console output while the serial port runs: after what the transmit ring
@@ -112,6 +141,23 @@ impl Serial {
     /// Bytes the UART lost to receive overruns.
     pub fn lost_bytes(&self) -> u32 {
         with_uart(|uart| uart.lost_bytes()).unwrap_or(0)
+    }
+
+    /// Takes received bytes without waiting: `Ok(0)` if none are there; a
+    /// line error comes alone, after the bytes before it.
+    pub fn try_read(&mut self, buffer: &mut [u8]) -> Result<usize, Error> {
+        with_uart(|uart| uart.read_buffered(buffer)).unwrap_or(Ok(0))
+    }
+
+    /// Received bytes waiting in the receive ring.
+    pub fn received_len(&self) -> usize {
+        with_uart(|uart| uart.received_len()).unwrap_or(0)
+    }
+
+    /// Queues all of `bytes`, in order, sleeping while the transmit ring
+    /// is full (queueing cannot fail).
+    pub fn write_bytes(&mut self, bytes: &[u8]) {
+        let _ = embedded_io::Write::write_all(self, bytes);
     }
 }
 
