@@ -218,6 +218,35 @@ ferrode_ipc::interface! {
         fn write(&mut self, mask: u32, value: u32) -> Result<(), SessionError>;
         /// The levels of the session's pins (others read as 0).
         fn read(&mut self) -> Result<u32, SessionError>;
+        /// Where the session's input changes are signalled (the client's
+        /// own signal; the server keeps a submit-only copy).
+        fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError>;
+        /// Signals a change of the session's input `pins` as `trigger`
+        /// says ([`GpioTrigger::Off`]: no more). A level is signalled once
+        /// per `watch`. A trigger the block cannot detect is `Denied`.
+        fn watch(&mut self, pins: u32, trigger: GpioTrigger) -> Result<(), SessionError>;
+        /// The session's pins whose change was signalled since the last
+        /// call, cleared.
+        fn take_changes(&mut self) -> Result<u32, SessionError>;
+    }
+}
+
+ferrode_ipc::marshal! {
+    /// Which change of a GPIO input is signalled ([`Gpio::watch`]).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum GpioTrigger {
+        /// None: stop watching.
+        Off,
+        /// Low to high.
+        RisingEdge,
+        /// High to low.
+        FallingEdge,
+        /// Either edge.
+        BothEdges,
+        /// While high.
+        HighLevel,
+        /// While low.
+        LowLevel,
     }
 }
 

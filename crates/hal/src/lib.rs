@@ -170,6 +170,44 @@ pub trait GpioPort {
     fn write(&mut self, mask: u32, value: u32);
     /// The levels of all pins (inputs as sampled, outputs as driven).
     fn read(&mut self) -> u32;
+    /// Raises the block's interrupt when an input of `pins` changes as
+    /// `trigger` says, or (`None`) stops watching them. A block that
+    /// cannot detect `trigger` refuses it (the default: no input
+    /// interrupts at all).
+    fn watch(&mut self, pins: u32, trigger: Option<GpioTrigger>) -> Result<(), PinUnavailable> {
+        let _ = (pins, trigger);
+        Err(PinUnavailable)
+    }
+    /// The interrupt's entry point: the watched pins whose change is
+    /// pending, cleared. A level-triggered pin is no longer watched once
+    /// reported (its level would raise the interrupt again at once) until
+    /// `watch` arms it again.
+    fn take_changes(&mut self) -> u32 {
+        0
+    }
+}
+
+/// Which change of a GPIO input raises the block's interrupt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GpioTrigger {
+    /// Low to high.
+    RisingEdge,
+    /// High to low.
+    FallingEdge,
+    /// Either edge.
+    BothEdges,
+    /// While high (reported once per `watch`).
+    HighLevel,
+    /// While low (reported once per `watch`).
+    LowLevel,
+}
+
+impl GpioTrigger {
+    /// Whether the trigger is a level (the pin stops being watched once
+    /// reported).
+    pub const fn is_level(self) -> bool {
+        matches!(self, Self::HighLevel | Self::LowLevel)
+    }
 }
 
 #[cfg(test)]

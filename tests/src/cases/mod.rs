@@ -166,6 +166,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(measure::cases());
     cases.extend(pbx::cases());
     cases.extend(mbv::cases());
+    cases.extend(irq::cases());
     cases.extend(flash::cases());
     cases.extend(gdb::cases());
     cases
@@ -175,6 +176,7 @@ mod echo_net;
 mod flash;
 mod gdb;
 mod ipc;
+mod irq;
 mod measure;
 
 pub use measure::boot_to_main;

@@ -22,4 +22,4 @@ mod model;
 mod tests;
 
 pub use regs::{Mmio, Register, RegisterAccess, Regs};
-pub use uart::{Config, Error, Uart16550, divisor};
+pub use uart::{Config, Error, Interrupt, Uart16550, divisor};

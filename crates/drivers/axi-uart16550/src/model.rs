@@ -66,6 +66,8 @@ impl ferrode_hal::RegisterAccess<Register> for Model16550 {
             Register::RbrThr => self.rx.borrow_mut().pop_front().map_or(0, u32::from),
             Register::Ier if self.dlab() => self.dlm.get(),
             Register::Ier => self.ier.get(),
+            // Received data available (with the FIFOs' bits 7:6), else none.
+            Register::IirFcr if self.ier.get() & 1 != 0 && !self.rx.borrow().is_empty() => 0xc4,
             Register::IirFcr => 1,
             Register::Lcr => self.lcr.get(),
             Register::Mcr => self.mcr.get(),

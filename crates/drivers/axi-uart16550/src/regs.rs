@@ -27,6 +27,20 @@ pub struct Regs {
     pub scr: u32,
 }
 
+/// IER bits (PG143 table 2-7).
+pub mod ier {
+    /// ERBFI: interrupt while received data is available.
+    pub const RECEIVED_DATA: u32 = 1 << 0;
+}
+
+/// IIR fields (PG143 table 2-8).
+pub mod iir {
+    /// Bit 0 set: no interrupt is pending.
+    pub const NO_INTERRUPT: u32 = 1 << 0;
+    /// Bits 3:1 (with bit 0): the pending interrupt's identification.
+    pub const ID: u32 = 0b1110;
+}
+
 /// LSR bits (PG143 table 2-13).
 pub mod lsr {
     /// DR: a received character waits in RBR / the RX FIFO.

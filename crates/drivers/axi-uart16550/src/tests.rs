@@ -3,7 +3,7 @@
 use embedded_io::{Read, Write};
 
 use crate::model::Model16550;
-use crate::{Config, Error, Uart16550, divisor};
+use crate::{Config, Error, Interrupt, Uart16550, divisor};
 
 const AXI_CLOCK_HZ: u32 = 100_000_000;
 
@@ -85,4 +85,24 @@ fn errors_come_in_place_and_an_overrun_keeps_its_character() {
     model.errors.set(1 << 3);
     assert_eq!(uart.try_read_byte(), Err(Error::Framing), "the spoilt character is dropped");
     assert_eq!(uart.try_read_byte(), Ok(None));
+}
+
+#[test]
+fn the_received_data_interrupt_holds_until_the_character_is_read() {
+    let model = Model16550::default();
+    let mut uart = configured(&model);
+    assert_eq!(model.ier.get(), 0, "configure masks every interrupt");
+    uart.set_loopback(true);
+    uart.enable_receive_interrupt(true);
+    assert_eq!(model.ier.get(), 1, "only ERBFI");
+    assert_eq!(uart.interrupt_id(), None);
+    uart.write_all(b"!").unwrap();
+    model.send(1);
+    assert_eq!(uart.interrupt_id(), Some(Interrupt::ReceivedData));
+    assert_eq!(uart.interrupt_id(), Some(Interrupt::ReceivedData), "a level: reading IIR keeps it");
+    assert_eq!(uart.try_read_byte(), Ok(Some(b'!')));
+    assert_eq!(uart.interrupt_id(), None);
+    uart.enable_receive_interrupt(false);
+    model.receive(b'?');
+    assert_eq!(uart.interrupt_id(), None, "masked");
 }

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::regs::{FIFO_DEPTH, Register, RegisterAccess, fcr, lcr, lsr, mcr};
+use crate::regs::{FIFO_DEPTH, Register, RegisterAccess, fcr, ier, iir, lcr, lsr, mcr};
 
 /// Line settings: 8 data bits, no parity, one stop bit, at `baud_rate`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +73,24 @@ pub const fn divisor(clock_hz: u32, baud_rate: u32) -> Option<u16> {
     if off * 100 > 3 * baud_rate as u64 { None } else { Some(divisor as u16) }
 }
 
+/// What an asserted 16550 interrupt is about (IIR bits 3:1, highest
+/// priority first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interrupt {
+    /// An overrun, parity, framing error or break (cleared by reading LSR).
+    LineStatus,
+    /// A received character waits, or the FIFO reached its trigger level
+    /// (cleared by reading RBR below it).
+    ReceivedData,
+    /// Characters wait in the FIFO below the trigger level and none came
+    /// for four character times (cleared by reading RBR).
+    CharacterTimeout,
+    /// THR is empty (cleared by reading IIR or writing THR).
+    TransmitterEmpty,
+    /// A modem status line changed (cleared by reading MSR).
+    ModemStatus,
+}
+
 /// An AXI UART 16550.
 pub struct Uart16550<R> {
     registers: R,
@@ -126,6 +144,29 @@ impl<R: RegisterAccess> Uart16550<R> {
             self.modem_control & !mcr::LOOPBACK
         };
         self.registers.write(Register::Mcr, self.modem_control);
+    }
+
+    /// Unmasks (or masks) the received-data interrupt (IER bit 0, ERBFI):
+    /// the UART's interrupt output is asserted while a received character
+    /// waits (or the FIFO reached its trigger level), until it is read.
+    /// The UART's other interrupts stay masked.
+    pub fn enable_receive_interrupt(&mut self, on: bool) {
+        self.registers.write(Register::Ier, if on { ier::RECEIVED_DATA } else { 0 });
+    }
+
+    /// Why the UART asserts its interrupt now (IIR), `None` if it does not.
+    pub fn interrupt_id(&mut self) -> Option<Interrupt> {
+        let iir = self.registers.read(Register::IirFcr);
+        if iir & iir::NO_INTERRUPT != 0 {
+            return None;
+        }
+        Some(match iir & iir::ID {
+            0b0110 => Interrupt::LineStatus,
+            0b0100 => Interrupt::ReceivedData,
+            0b1100 => Interrupt::CharacterTimeout,
+            0b0010 => Interrupt::TransmitterEmpty,
+            _ => Interrupt::ModemStatus,
+        })
     }
 
     fn line_status(&mut self) -> u32 {

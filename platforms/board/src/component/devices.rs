@@ -14,10 +14,10 @@ use core::cell::RefCell;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_component::{
-    Gpio, IoMem, IoWindow, Irq, Root, Session, SessionArgs, SessionError, SignalSource,
+    Gpio, GpioTrigger, IoMem, IoWindow, Irq, Root, Session, SessionArgs, SessionError, SignalSource,
 };
 use ferrode_hal::{DeviceWindow, GpioPort};
-use ferrode_ipc::{Capability, RpcObject};
+use ferrode_ipc::{CapSel, Capability, RpcObject};
 
 use super::Env;
 use crate::kernel::{self, BoardEntrypoint, CapEntry, ConstStaticCell, KernelError, kernel};
@@ -306,39 +306,58 @@ pub fn irq_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ker
 
 type GpioDevice = crate::platform::devices::GpioDevice;
 
-/// The GPIO driver's device (once its IO_MEM window was granted) and each
-/// session's pins (`0`: the slot is free).
+/// The GPIO driver's device (once its IO_MEM window was granted) and, per
+/// session slot, its pins (`0`: the slot is free), the signal its input
+/// changes go to (in the GPIO component's space) and the changes not yet
+/// taken.
 struct GpioState {
     device: Option<GpioDevice>,
     pins: [u32; DEVICE_SESSIONS],
+    signals: [Option<CapSel>; DEVICE_SESSIONS],
+    changes: [u32; DEVICE_SESSIONS],
 }
 
 struct GpioCell(RefCell<GpioState>);
 
-// SAFETY: used only by the GPIO component's entrypoint thread, which
-// dispatches its root and session objects one request at a time.
+// SAFETY: used only by the GPIO component's two threads (the entrypoint
+// and the interrupt thread), and only inside `with_gpio`, with interrupts
+// masked on the one core: neither sees the other's update half done.
 unsafe impl Sync for GpioCell {}
 
-static GPIO: GpioCell =
-    GpioCell(RefCell::new(GpioState { device: None, pins: [0; DEVICE_SESSIONS] }));
+static GPIO: GpioCell = GpioCell(RefCell::new(GpioState {
+    device: None,
+    pins: [0; DEVICE_SESSIONS],
+    signals: [None; DEVICE_SESSIONS],
+    changes: [0; DEVICE_SESSIONS],
+}));
 
-/// The driver's device: on first use, asks the component's IO_MEM session
-/// for the window (its route must grant "gpio") and takes the device over.
-fn gpio_device(state: &mut GpioState) -> Result<&mut GpioDevice, SessionError> {
-    if state.device.is_none() {
-        let env = Env::own().ok_or(SessionError::Denied)?;
-        let io_mem = env.session::<dyn IoMem>(ferrode_component::IO_MEM, "gpio")?;
-        let window = kernel::client(io_mem).window()?;
-        let window = DeviceWindow {
-            name: "gpio",
-            base: window.base as usize,
-            size: window.size as usize,
-            irq: None,
-        };
-        state.device =
-            Some(crate::platform::devices::gpio_port(&window).ok_or(SessionError::Denied)?);
+fn with_gpio<R>(f: impl FnOnce(&mut GpioState) -> R) -> R {
+    crate::arch::without_interrupts(|| f(&mut GPIO.0.borrow_mut()))
+}
+
+/// Takes the device over on first use: asks the component's IO_MEM
+/// session for the window (its route must grant "gpio"; the RPC runs
+/// outside the critical section) and hands it to the platform.
+fn gpio_take_device() -> Result<(), SessionError> {
+    if with_gpio(|state| state.device.is_some()) {
+        return Ok(());
     }
-    state.device.as_mut().ok_or(SessionError::Denied)
+    let env = Env::own().ok_or(SessionError::Denied)?;
+    let io_mem = env.session::<dyn IoMem>(ferrode_component::IO_MEM, "gpio")?;
+    let window = kernel::client(io_mem).window()?;
+    let window = DeviceWindow {
+        name: "gpio",
+        base: window.base as usize,
+        size: window.size as usize,
+        irq: None,
+    };
+    let device = crate::platform::devices::gpio_port(&window).ok_or(SessionError::Denied)?;
+    with_gpio(|state| {
+        if state.device.is_none() {
+            state.device = Some(device);
+        }
+    });
+    Ok(())
 }
 
 /// One GPIO session object: its slot (its pins are `GPIO.pins[slot]`).
@@ -347,27 +366,31 @@ struct GpioSession {
 }
 
 impl GpioSession {
-    /// Runs `f` on the device if every pin of `wanted` is the session's.
+    /// Runs `f` on the device and the state if every pin of `wanted` is
+    /// the session's.
     fn with_pins<R>(
         &self,
         wanted: u32,
         f: impl FnOnce(&mut GpioDevice, u32) -> R,
     ) -> Result<R, SessionError> {
-        let mut state = GPIO.0.borrow_mut();
-        let pins = state.pins[self.slot];
-        if pins == 0 {
-            return Err(SessionError::UnknownSession);
-        }
-        if wanted & !pins != 0 {
-            return Err(SessionError::QuotaExceeded);
-        }
-        Ok(f(gpio_device(&mut state)?, pins))
+        gpio_take_device()?;
+        with_gpio(|state| {
+            let pins = state.pins[self.slot];
+            if pins == 0 {
+                return Err(SessionError::UnknownSession);
+            }
+            if wanted & !pins != 0 {
+                return Err(SessionError::QuotaExceeded);
+            }
+            let device = state.device.as_mut().ok_or(SessionError::Denied)?;
+            Ok(f(device, pins))
+        })
     }
 }
 
 impl Session for GpioSession {
     fn quota(&mut self) -> Result<u32, SessionError> {
-        Ok(GPIO.0.borrow().pins[self.slot])
+        Ok(with_gpio(|state| state.pins[self.slot]))
     }
 }
 
@@ -385,6 +408,84 @@ impl Gpio for GpioSession {
     fn read(&mut self) -> Result<u32, SessionError> {
         self.with_pins(0, |device, pins| device.read() & pins)
     }
+
+    fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
+        if !signal.is_valid() {
+            return Err(SessionError::UnknownSession);
+        }
+        let replaced = with_gpio(|state| match state.pins[self.slot] {
+            0 => Err(SessionError::UnknownSession),
+            _ => Ok(state.signals[self.slot].replace(signal.selector())),
+        })?;
+        if let Some(old) = replaced.filter(|&old| old != signal.selector()) {
+            let _ = kernel().drop_capability(old);
+        }
+        Ok(())
+    }
+
+    fn watch(&mut self, pins: u32, trigger: GpioTrigger) -> Result<(), SessionError> {
+        use ferrode_hal::GpioTrigger as T;
+        let trigger = match trigger {
+            GpioTrigger::Off => None,
+            GpioTrigger::RisingEdge => Some(T::RisingEdge),
+            GpioTrigger::FallingEdge => Some(T::FallingEdge),
+            GpioTrigger::BothEdges => Some(T::BothEdges),
+            GpioTrigger::HighLevel => Some(T::HighLevel),
+            GpioTrigger::LowLevel => Some(T::LowLevel),
+        };
+        self.with_pins(pins, |device, _| device.watch(pins, trigger))?
+            .map_err(|_| SessionError::Denied)
+    }
+
+    fn take_changes(&mut self) -> Result<u32, SessionError> {
+        with_gpio(|state| match state.pins[self.slot] {
+            0 => Err(SessionError::UnknownSession),
+            _ => Ok(core::mem::take(&mut state.changes[self.slot])),
+        })
+    }
+}
+
+static GPIO_IRQ_MEMORY: super::runtime::Memory<2048> = super::runtime::Memory::new();
+static GPIO_IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
+
+/// The GPIO component's interrupt thread: opens the component's IRQ
+/// session (route `gpio: "IRQ" "gpio" => irq`; without one the block's
+/// inputs are never signalled and the thread ends), then per interrupt
+/// takes the block's changes, records each session's share, submits the
+/// signals of the sessions concerned and acks the IRQ.
+extern "C" fn gpio_irq_start(_: usize) -> ! {
+    let k = kernel();
+    let irq =
+        Env::own().and_then(|env| env.session::<dyn Irq>(ferrode_component::IRQ, "gpio").ok());
+    let Some(irq) = irq else { k.exit_current() };
+    let mut irq = kernel::client(irq);
+    let Ok((_, signal)) = k.create_signal() else { k.exit_current() };
+    if irq.sigh(Capability::from_selector(signal)).is_err() {
+        k.exit_current();
+    }
+    loop {
+        if k.wait_signal(signal).is_err() {
+            k.exit_current();
+        }
+        let wake: heapless::Vec<CapSel, DEVICE_SESSIONS> = with_gpio(|state| {
+            let changes = state.device.as_mut().map_or(0, GpioPort::take_changes);
+            let mut wake = heapless::Vec::new();
+            for slot in 0..DEVICE_SESSIONS {
+                let mine = changes & state.pins[slot];
+                if mine != 0 {
+                    state.changes[slot] |= mine;
+                    if let Some(selector) = state.signals[slot] {
+                        let _ = wake.push(selector);
+                    }
+                }
+            }
+            wake
+        });
+        for selector in wake {
+            let _ = k.submit(selector);
+        }
+        let _ = irq.ack();
+    }
 }
 
 static GPIO_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Gpio, GpioSession>>>; DEVICE_SESSIONS] =
@@ -398,15 +499,16 @@ struct GpioRoot(Pool<dyn Gpio>);
 
 impl Root for GpioRoot {
     fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
-        let mut state = GPIO.0.borrow_mut();
-        let pin_count = gpio_device(&mut state)?.pins();
-        let all = 1u32.checked_shl(u32::from(pin_count)).map_or(u32::MAX, |bit| bit - 1);
-        let taken = state.pins.iter().fold(0, |taken, pins| taken | pins);
-        if args.quota == 0 || args.quota & !all != 0 || args.quota & taken != 0 {
-            return Err(SessionError::Denied);
-        }
-        let slot =
-            state.pins.iter().position(|&pins| pins == 0).ok_or(SessionError::OutOfSessions)?;
+        gpio_take_device()?;
+        let slot = with_gpio(|state| {
+            let pin_count = state.device.as_ref().ok_or(SessionError::Denied)?.pins();
+            let all = 1u32.checked_shl(u32::from(pin_count)).map_or(u32::MAX, |bit| bit - 1);
+            let taken = state.pins.iter().fold(0, |taken, pins| taken | pins);
+            if args.quota == 0 || args.quota & !all != 0 || args.quota & taken != 0 {
+                return Err(SessionError::Denied);
+            }
+            state.pins.iter().position(|&pins| pins == 0).ok_or(SessionError::OutOfSessions)
+        })?;
         let cap = match self.0.caps[slot] {
             Some(cap) => cap,
             None => {
@@ -419,20 +521,35 @@ impl Root for GpioRoot {
                 *self.0.caps[slot].insert(cap)
             }
         };
-        state.pins[slot] = args.quota;
+        with_gpio(|state| {
+            state.pins[slot] = args.quota;
+            state.signals[slot] = None;
+            state.changes[slot] = 0;
+        });
         Ok(cap.upcast())
     }
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
         let slot = (0..DEVICE_SESSIONS)
             .find(|&slot| {
-                GPIO.0.borrow().pins[slot] != 0
+                with_gpio(|state| state.pins[slot]) != 0
                     && self.0.caps[slot].is_some_and(|cap| cap.upcast::<dyn Session>() == session)
             })
             .ok_or(SessionError::UnknownSession)?;
         let cap = self.0.caps[slot].ok_or(SessionError::UnknownSession)?;
         kernel().revoke_copies(cap.selector()).map_err(|_| SessionError::UnknownSession)?;
-        GPIO.0.borrow_mut().pins[slot] = 0;
+        let signal = with_gpio(|state| {
+            let pins = core::mem::take(&mut state.pins[slot]);
+            if let Some(device) = state.device.as_mut() {
+                // Its pins are no longer watched for anyone.
+                let _ = device.watch(pins, None);
+            }
+            state.changes[slot] = 0;
+            state.signals[slot].take()
+        });
+        if let Some(signal) = signal {
+            let _ = kernel().drop_capability(signal);
+        }
         Ok(())
     }
 
@@ -445,8 +562,16 @@ impl Root for GpioRoot {
 /// root: ferrode_board::component::gpio_root`, with a route `gpio:
 /// "IO_MEM" "gpio" => io_mem` that grants it the GPIO block's registers
 /// (it has no other way to them). A session's quota is the mask of the
-/// pins it may use.
+/// pins it may use. With a route `gpio: "IRQ" "gpio" => irq` too, the
+/// component's interrupt thread signals each session's input changes
+/// (`Gpio::watch`, `Gpio::sigh`, `Gpio::take_changes`).
 pub fn gpio_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    let k = kernel();
+    // The interrupt thread makes its own signal (the kernel makes signals
+    // for the running component only), as the Timer's alarm thread does.
+    let (stack, utcb) = GPIO_IRQ_MEMORY.take(&GPIO_IRQ_UTCB)?;
+    let priority = k.thread_priority(entrypoint.thread()).ok_or(KernelError::InvalidThread)?;
+    k.spawn(entrypoint.component(), "gpio-irq", priority, stack, utcb, gpio_irq_start, 0)?;
     let root = GPIO_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?

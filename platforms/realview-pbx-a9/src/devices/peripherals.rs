@@ -23,6 +23,8 @@ type TimerDriver = Timer<ferrode_mpcore_timer::Mmio<'static>>;
 static RTC: Shared<Option<RtcDriver>> = Shared::new(None);
 static RTC_ALARM: AtomicBool = AtomicBool::new(false);
 static GPIO: Shared<Option<GpioDriver>> = Shared::new(None);
+/// The GPIO pins watched with a level trigger (masked once reported).
+static GPIO_LEVEL_PINS: AtomicU32 = AtomicU32::new(0);
 static TIMER: Shared<Option<TimerDriver>> = Shared::new(None);
 static TIMER_PERIODS: AtomicU32 = AtomicU32::new(0);
 
@@ -176,6 +178,52 @@ impl ferrode_hal::GpioPort for Gpio {
 
     fn read(&mut self) -> u32 {
         u32::from(Gpio::read(self, 0xff))
+    }
+
+    fn watch(
+        &mut self,
+        pins: u32,
+        trigger: Option<ferrode_hal::GpioTrigger>,
+    ) -> Result<(), ferrode_hal::PinUnavailable> {
+        use ferrode_hal::GpioTrigger as T;
+        use ferrode_pl061::Trigger;
+        if pins & !0xff != 0 {
+            return Err(ferrode_hal::PinUnavailable);
+        }
+        let sense = trigger.map(|trigger| match trigger {
+            T::RisingEdge => Trigger::RisingEdge,
+            T::FallingEdge => Trigger::FallingEdge,
+            T::BothEdges => Trigger::BothEdges,
+            T::HighLevel => Trigger::HighLevel,
+            T::LowLevel => Trigger::LowLevel,
+        });
+        let level = trigger.is_some_and(ferrode_hal::GpioTrigger::is_level);
+        with_gpio(|gpio| {
+            let watched = GPIO_LEVEL_PINS.load(Ordering::Relaxed) & !pins;
+            GPIO_LEVEL_PINS.store(if level { watched | pins } else { watched }, Ordering::Relaxed);
+            for pin in (0..8).filter(|pin| pins & (1 << pin) != 0) {
+                match sense {
+                    Some(sense) => gpio.enable_interrupt(pin, sense)?,
+                    None => gpio.disable_interrupt(pin)?,
+                }
+            }
+            Ok(())
+        })
+        .map_err(|_: ferrode_pl061::Error| ferrode_hal::PinUnavailable)
+    }
+
+    fn take_changes(&mut self) -> u32 {
+        with_gpio(|gpio| {
+            let pending = gpio.take_interrupts();
+            // A level still holds after the clear: mask those pins until
+            // they are watched again, or the interrupt would return at once.
+            let level = pending & GPIO_LEVEL_PINS.load(Ordering::Relaxed) as u8;
+            for pin in (0..8).filter(|pin| level & (1 << pin) != 0) {
+                let _ = gpio.disable_interrupt(pin);
+            }
+            GPIO_LEVEL_PINS.fetch_and(!u32::from(level), Ordering::Relaxed);
+            u32::from(pending)
+        })
     }
 }
 
