@@ -399,7 +399,55 @@ impl ferrode_hal::GpioPort for GpioBlock {
         // GPIO_DATA reads the pins (see `axi_gpio::AxiGpio::read_inputs`).
         self.read_inputs(axi_gpio::Channel::One).unwrap_or(0)
     }
+
+    /// The AXI GPIO interrupts on any change of a channel's inputs: edges
+    /// are told apart in software, levels are refused.
+    fn watch(
+        &mut self,
+        pins: u32,
+        trigger: Option<ferrode_hal::GpioTrigger>,
+    ) -> Result<(), ferrode_hal::PinUnavailable> {
+        use ferrode_hal::GpioTrigger as T;
+        let all = 1u32.checked_shl(u32::from(GPIO_CHANNEL1_WIDTH)).map_or(u32::MAX, |bit| bit - 1);
+        let (rise, fall) = match trigger {
+            None => (false, false),
+            Some(T::RisingEdge) => (true, false),
+            Some(T::FallingEdge) => (false, true),
+            Some(T::BothEdges) => (true, true),
+            Some(T::HighLevel | T::LowLevel) => return Err(ferrode_hal::PinUnavailable),
+        };
+        if pins & !all != 0 {
+            return Err(ferrode_hal::PinUnavailable);
+        }
+        let set = |mask: u32, on: bool| if on { mask | pins } else { mask & !pins };
+        with_gpio(|gpio| {
+            let rising = set(GPIO_WATCH_RISE.load(Ordering::Relaxed), rise);
+            let falling = set(GPIO_WATCH_FALL.load(Ordering::Relaxed), fall);
+            GPIO_WATCH_RISE.store(rising, Ordering::Relaxed);
+            GPIO_WATCH_FALL.store(falling, Ordering::Relaxed);
+            if rising | falling != 0 {
+                gpio.enable_interrupt(axi_gpio::Channel::One)
+            } else {
+                gpio.disable_interrupt(axi_gpio::Channel::One)
+            }
+        })
+        .map_err(|_| ferrode_hal::PinUnavailable)
+    }
+
+    fn take_changes(&mut self) -> u32 {
+        with_gpio(|gpio| {
+            let changed = gpio.on_interrupt().channel1;
+            let levels = gpio.read_inputs(axi_gpio::Channel::One).unwrap_or(0);
+            changed
+                & ((levels & GPIO_WATCH_RISE.load(Ordering::Relaxed))
+                    | (!levels & GPIO_WATCH_FALL.load(Ordering::Relaxed)))
+        })
+    }
 }
+
+/// Channel 1's pins watched for rising and for falling edges.
+static GPIO_WATCH_RISE: AtomicU32 = AtomicU32::new(0);
+static GPIO_WATCH_FALL: AtomicU32 = AtomicU32::new(0);
 
 /// An output pin of the GPIO block (`embedded_hal::digital` output).
 #[derive(Clone, Copy, Debug)]
