@@ -219,7 +219,17 @@ pub fn check_budgets(
 /// Whether a figure (`board.area.name`) must have a budget: the RPC costs,
 /// instructions per echoed byte, boot instructions and release sizes.
 pub fn is_budgeted(key: &str) -> bool {
-    let Some((_board, figure)) = key.split_once('.') else { return false };
+    let Some((board, figure)) = key.split_once('.') else { return false };
+    // QEMU's EthernetLite holds a frame back until the guest polls again,
+    // so on the MicroBlaze V how often the guest wakes, and with it the
+    // direct baseline's instructions per byte, follows host timing (62 to
+    // 1532 in six runs): that figure and the ratio built on it are shown,
+    // not held to a budget there.
+    if board == "microblaze-v"
+        && matches!(figure, "net.direct_instructions_per_byte" | "net.session_over_direct")
+    {
+        return false;
+    }
     matches!(
         figure,
         "ipc.null_rpc"
@@ -228,9 +238,32 @@ pub fn is_budgeted(key: &str) -> bool {
             | "ipc.per_extra_word"
             | "ipc.cap_transfer"
     ) || figure == "net.instructions_per_byte"
+        || figure == "net.direct_instructions_per_byte"
+        || figure == "net.session_over_direct"
         || (figure.starts_with("boot.") && figure.ends_with(".instructions_to_main"))
         || (figure.starts_with("size.")
             && [".text", ".data", ".bss"].iter().any(|end| figure.ends_with(end)))
+}
+
+/// Figures computed from others measured in the same run: per board, the
+/// ratio of echo-net's instructions per echoed byte through its NIC session
+/// to the direct-driver baseline's (`net.session_over_direct`).
+pub fn derive(measured: &mut BTreeMap<String, f64>) {
+    let boards: Vec<String> = measured
+        .keys()
+        .filter_map(|key| key.strip_suffix(".net.direct_instructions_per_byte"))
+        .map(String::from)
+        .collect();
+    for board in boards {
+        let session = measured.get(&format!("{board}.net.instructions_per_byte")).copied();
+        let direct = measured.get(&format!("{board}.net.direct_instructions_per_byte")).copied();
+        if let (Some(session), Some(direct)) = (session, direct)
+            && direct > 0.0
+        {
+            let ratio = (session / direct * 1000.0).round() / 1000.0;
+            measured.insert(format!("{board}.net.session_over_direct"), ratio);
+        }
+    }
 }
 
 /// One `cargo xtask bench` run on one board, as kept in [`HISTORY_FILE`].
@@ -295,6 +328,25 @@ mod tests {
             IPC.replace("\"direct_call_instructions\":12", "\"direct_call_instructions\":600");
         assert!(ipc_figures(&cheap, "b").unwrap_err().contains("not dearer"));
         assert!(ipc_figures(IPC, "other").is_err());
+    }
+
+    #[test]
+    fn the_session_over_direct_ratio_is_derived_per_board() {
+        let mut measured: BTreeMap<String, f64> = [
+            ("pbx.net.instructions_per_byte".to_string(), 55.0),
+            ("pbx.net.direct_instructions_per_byte".to_string(), 44.0),
+            ("mbv.net.instructions_per_byte".to_string(), 80.0),
+        ]
+        .into_iter()
+        .collect();
+        derive(&mut measured);
+        assert_eq!(measured.get("pbx.net.session_over_direct"), Some(&1.25));
+        // No baseline measured: no ratio (and its budget reports it missing).
+        assert_eq!(measured.get("mbv.net.session_over_direct"), None);
+        assert!(is_budgeted("pbx.net.session_over_direct"));
+        assert!(is_budgeted("pbx.net.direct_instructions_per_byte"));
+        assert!(!is_budgeted("microblaze-v.net.session_over_direct"));
+        assert!(is_budgeted("microblaze-v.net.instructions_per_byte"));
     }
 
     #[test]

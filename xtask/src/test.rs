@@ -533,6 +533,7 @@ pub fn run(filter: Option<&str>, qemu_only: bool, host_only: bool) -> Result<Exi
     if !host_only {
         let mut measured = BTreeMap::new();
         qemu(filter, &mut tally, &mut measured);
+        figures::derive(&mut measured);
         budgets(&measured, filter.is_none(), &mut tally);
     }
     println!("{} passed, {} failed", tally.passed, tally.failed);

@@ -42,8 +42,9 @@ pub struct Idle {
     pub ns: u64,
     /// Times the loop went to sleep.
     pub sleeps: u64,
-    /// Instructions retired while asleep: the interrupts taken meanwhile,
-    /// mostly scheduler ticks. Under `-icount` with `sleep=off` idle
+    /// Instructions the image retired idle (`kernel::idle_instructions`:
+    /// the idle thread and the interrupts it slept through, mostly ticks),
+    /// since the loop started. Under `-icount` with `sleep=off` idle
     /// virtual time passes as fast as the host lets it, so this part grows
     /// with the host's latency, not with the echo's work.
     pub instructions: u64,

@@ -57,9 +57,27 @@ const BYTES: usize = 1 << 20;
 /// Runs (each a fresh TCP connection to the same guest).
 const RUNS: u64 = 3;
 
-/// Runs the network benchmark; the figures are the median of the runs.
+/// Runs the network benchmark through echo-net's NIC session and through
+/// the direct-driver baseline (echo-net-direct) in the same run; the
+/// figures are the median of the runs, the baseline's named
+/// `net.direct_*`, and `net.session_over_direct` their ratio of
+/// instructions per byte.
 pub fn figures(board: &'static Board) -> Result<Figures, String> {
-    let image = build::build(board, "echo-net", true)?;
+    let mut figures = median(board, "echo-net")?;
+    for (key, value) in median(board, "echo-net-direct")? {
+        figures.insert(key.replacen("net.", "net.direct_", 1), value);
+    }
+    let mut keyed: std::collections::BTreeMap<String, f64> =
+        figures.iter().map(|(key, value)| (format!("board.{key}"), *value)).collect();
+    ferrode_tests::figures::derive(&mut keyed);
+    if let Some(ratio) = keyed.get("board.net.session_over_direct") {
+        figures.insert("net.session_over_direct".into(), *ratio);
+    }
+    Ok(figures)
+}
+
+fn median(board: &'static Board, app: &str) -> Result<Figures, String> {
+    let image = build::build(board, app, true)?;
     let runs = measure::net_echo(board, &image, BYTES, RUNS, Duration::from_secs(300))
         .map_err(|failure| format!("{}\nguest console:\n{}", failure.message, failure.console))?;
     let mut figures = Figures::new();

@@ -1,0 +1,161 @@
+//! echo-net without components, the baseline of `cargo xtask bench net`:
+//! the same echo calling the board's Ethernet driver directly, as echo-net
+//! did before the NIC driver became a component. TCP and UDP echo (RFC 862) on port 7 with
+//! smoltcp, the same source on every board that implements the platform
+//! contract (`devices::{ethernet, clock, alarm}`, `irq::*`).
+//!
+//! The main loop polls the stack, echoes, and then sleeps in WFI until the
+//! NIC's receive interrupt or the alarm (set to smoltcp's next timer)
+//! wakes it; the time spent asleep is summed for the benchmark. A control socket on UDP port 8 answers `stats` with one line
+//! of `key=value` figures (instructions retired, virtual time and the part
+//! of it spent asleep, bytes, the NIC's counters) for tests and `cargo xtask bench net`, and `quit` ends
+//! the image with status 0. Whenever the driver's drop counters change
+//! (at most once a second) they are printed on the console.
+#![no_std]
+#![no_main]
+
+mod control;
+
+use ferrode_board::platform::{devices, irq};
+use ferrode_board::{arch, exit_code, println};
+use ferrode_hal::{Alarm, EthernetDevice, FrameCounters, Monotonic};
+use ferrode_net::echo::{self, Echo, EchoBuffers};
+use ferrode_net::smoltcp::iface::SocketStorage;
+use ferrode_net::smoltcp::time::Duration;
+use ferrode_net::{ConstStaticCell, Ipv4Config, Stack, Zeroed};
+
+use control::{Command, Control, ControlBuffers, Idle};
+
+ferrode_board::entry!(main);
+
+/// Socket slots: the echo service's TCP sockets, its UDP socket, control.
+const SOCKET_COUNT: usize = echo::TCP_SOCKETS + 2;
+
+// Every static here is zero bytes (`.bss`): the socket slots and packet
+// metadata, whose empty forms are not, are written at start-up.
+static SOCKETS: ConstStaticCell<Zeroed<[SocketStorage<'static>; SOCKET_COUNT]>> =
+    ConstStaticCell::new(Zeroed::new());
+static ECHO_BUFFERS: ConstStaticCell<EchoBuffers> = ConstStaticCell::new(EchoBuffers::new());
+static CONTROL_BUFFERS: ConstStaticCell<ControlBuffers> =
+    ConstStaticCell::new(ControlBuffers::new());
+
+/// The 32-bit instructions-retired counter, extended to 64 bits by reading
+/// it at least once per 2^32 instructions (every loop round does).
+struct InstructionCounter {
+    last: u32,
+    total: u64,
+}
+
+impl InstructionCounter {
+    fn start() -> Self {
+        arch::start_instruction_counter();
+        Self { last: arch::instructions_retired(), total: 0 }
+    }
+
+    fn read(&mut self) -> u64 {
+        let now = arch::instructions_retired();
+        self.total += u64::from(now.wrapping_sub(self.last));
+        self.last = now;
+        self.total
+    }
+}
+
+fn print_counters(counters: &FrameCounters) {
+    println!(
+        "echo-net: dropped frames: runt={} oversized={} errors={} overruns={} (received {}, sent {}, send errors {})",
+        counters.rx_runt,
+        counters.rx_oversized,
+        counters.rx_errors,
+        counters.rx_overruns,
+        counters.rx_frames,
+        counters.tx_frames,
+        counters.tx_errors
+    );
+}
+
+fn main() -> u32 {
+    let ethernet = match devices::ethernet() {
+        Ok(ethernet) => ethernet,
+        Err(error) => {
+            println!("echo-net: no Ethernet device: {error}");
+            return exit_code::FAILURE;
+        }
+    };
+    let (Some(sockets), Some(echo_buffers), Some(control_buffers)) =
+        (SOCKETS.try_take(), ECHO_BUFFERS.try_take(), CONTROL_BUFFERS.try_take())
+    else {
+        unreachable!("main runs once")
+    };
+    let mut instructions = InstructionCounter::start();
+    let [a, b, c, d, e, f] = ethernet.mac_address();
+    let sockets = sockets.init([const { SocketStorage::EMPTY }; SOCKET_COUNT]);
+    let mut stack = Stack::new(ethernet, devices::clock(), Ipv4Config::QEMU_USER, sockets);
+    let mut echo = Echo::new(stack.sockets(), echo_buffers, echo::PORT);
+    let mut control = Control::new(stack.sockets(), control_buffers, control::PORT);
+    let link = if stack.phy().device().link_up() { "up" } else { "down" };
+    println!("echo-net: MAC {a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}, link {link}");
+    if let Some(address) = stack.ipv4_address() {
+        println!(
+            "echo-net: listening on {address}:{} (tcp, udp), control on udp port {}",
+            echo::PORT,
+            control::PORT
+        );
+    }
+    let mut alarm = devices::alarm();
+    let mut printed = stack.phy().device().counters();
+    print_counters(&printed);
+    let mut printed_at = stack.now();
+    let mut idle = Idle::default();
+    loop {
+        let seen = irq::event_count();
+        instructions.read();
+        stack.poll();
+        let moved = echo.serve(stack.sockets());
+        let now = stack.now();
+        let counters = stack.phy().device().counters();
+        if counters.rx_dropped() != printed.rx_dropped()
+            && now - printed_at >= Duration::from_secs(1)
+        {
+            print_counters(&counters);
+            (printed, printed_at) = (counters, now);
+        }
+        match control.take_command(stack.sockets()) {
+            Some(Command::Stats) => {
+                print_counters(&counters);
+                let virtual_ns = stack.clock().now_ns();
+                control.reply_stats(
+                    stack.sockets(),
+                    instructions.read(),
+                    virtual_ns,
+                    &idle,
+                    &echo.stats(),
+                    &counters,
+                );
+                continue;
+            }
+            Some(Command::Quit) => {
+                print_counters(&counters);
+                println!("echo-net: quit ({} bytes echoed over tcp)", echo.stats().tcp_bytes);
+                return exit_code::SUCCESS;
+            }
+            None => {}
+        }
+        if moved > 0 {
+            continue;
+        }
+        match stack.poll_delay() {
+            Some(Duration::ZERO) => continue,
+            Some(delay) => {
+                let hz = stack.clock().tick_hz();
+                alarm.arm_after(ferrode_hal::ns_to_ticks(delay.total_micros() * 1_000, hz));
+            }
+            None => alarm.disarm(),
+        }
+        let asleep_at = stack.clock().now_ns();
+        let retired_before = instructions.read();
+        irq::wait_for_event(seen);
+        idle.instructions += instructions.read() - retired_before;
+        idle.ns += stack.clock().now_ns() - asleep_at;
+        idle.sleeps += 1;
+    }
+}
