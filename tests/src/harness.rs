@@ -8,6 +8,7 @@
 //! started (through [`spawn`] or [`run`]) is killed and the case reported
 //! with the consoles captured so far, however the case's own code is stuck.
 
+pub mod defmt;
 pub mod symbolize;
 
 use std::cell::RefCell;
@@ -49,6 +50,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct Outcome {
     /// Everything the image printed on its console (CR LF turned into LF).
     pub console: String,
+    /// The console's bytes as they came (defmt frames are binary; see
+    /// [`defmt`]).
+    pub raw: Vec<u8>,
     /// QEMU's exit status (the image's semihosting exit code), or `None` if
     /// QEMU was killed.
     pub status: Option<i32>,
@@ -62,6 +66,7 @@ pub struct Outcome {
 #[derive(Default)]
 struct Console {
     text: Mutex<(String, bool)>,
+    raw: Mutex<Vec<u8>>,
     changed: Condvar,
 }
 
@@ -122,6 +127,7 @@ fn start(
             match stdout.read(&mut buffer) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
+                    lock(&sink.raw).extend_from_slice(&buffer[..n]);
                     let text = String::from_utf8_lossy(&buffer[..n]).replace('\r', "");
                     let mut guard = lock(&sink.text);
                     guard.0.push_str(&text);
@@ -242,6 +248,7 @@ impl Running {
         }
         Outcome {
             console: self.console(),
+            raw: lock(&self.console.raw).clone(),
             status: if timed_out { None } else { status },
             timed_out,
             elapsed: self.started.elapsed(),

@@ -63,6 +63,11 @@ pub fn build(board: &'static Board, app: &str, release: bool) -> Result<PathBuf,
             format!("{}_RUSTFLAGS", target_env(board.target)),
             format!("-C link-arg=-L{} -C link-arg=-T{}", linker.display(), board.linker_script),
         );
+    // defmt's filter, read when an app using defmt compiles: every level
+    // unless the caller chose (`DEFMT_LOG=info cargo xtask run ...`).
+    if std::env::var_os("DEFMT_LOG").is_none() {
+        command.env("DEFMT_LOG", "trace");
+    }
     if release {
         command.arg("--release");
     }
@@ -94,15 +99,26 @@ fn exit_code(status: Option<i32>) -> ExitCode {
     }
 }
 
+/// The switches of `cargo xtask run`.
+#[derive(Clone, Copy)]
+pub struct RunFlags {
+    /// Release image.
+    pub release: bool,
+    /// QEMU `-icount`.
+    pub icount: bool,
+    /// The console as it comes, without decoding or source lines.
+    pub raw: bool,
+}
+
 /// `cargo xtask run`.
 pub fn run_command(
     board: &str,
     app: &str,
-    release: bool,
-    icount: bool,
+    flags: &RunFlags,
     forward: Option<u16>,
     args: &[String],
 ) -> Result<ExitCode, String> {
+    let RunFlags { release, icount, raw } = *flags;
     let (board, app) = apps::resolve(board, app)?;
     setup::ensure()?;
     setup::require_qemu(board)?;
@@ -125,10 +141,13 @@ pub fn run_command(
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|error| format!("cannot start {}: {error}", board.qemu))?;
-    // The console passes through as it arrives; under a fault or panic
-    // report go the source lines of its addresses, from the image's DWARF.
+    // The console passes through as it arrives; defmt frames (images with
+    // a `.defmt` table) become lines, and under a fault or panic report go
+    // the source lines of its addresses, from the image's DWARF. `--raw`
+    // leaves the bytes alone.
     if let Some(mut console) = qemu.stdout.take() {
-        let mut symbols = symbolize::Stream::new(&image);
+        let mut frames = (!raw).then(|| harness::defmt::Stream::new(&image));
+        let mut symbols = (!raw).then(|| symbolize::Stream::new(&image));
         let mut out = std::io::stdout();
         let mut buffer = [0u8; 4096];
         loop {
@@ -136,8 +155,18 @@ pub fn run_command(
                 Ok(0) | Err(_) => break,
                 Ok(count) => count,
             };
-            let _ = out.write_all(&symbols.feed(&buffer[..count]));
+            let mut bytes = buffer[..count].to_vec();
+            if let Some(frames) = &mut frames {
+                bytes = frames.feed(&bytes);
+            }
+            if let Some(symbols) = &mut symbols {
+                bytes = symbols.feed(&bytes);
+            }
+            let _ = out.write_all(&bytes);
             let _ = out.flush();
+        }
+        if let Some(frames) = &mut frames {
+            let _ = out.write_all(&frames.finish());
         }
     }
     let status = qemu.wait().map_err(|error| format!("waiting for {}: {error}", board.qemu))?;

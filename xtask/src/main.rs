@@ -56,6 +56,10 @@ enum Command {
         /// Count instructions deterministically (QEMU -icount shift=0).
         #[arg(long)]
         icount: bool,
+        /// Print the console as it comes: defmt frames stay binary (for
+        /// `defmt-print -e IMAGE` or a file), no source lines under reports.
+        #[arg(long)]
+        raw: bool,
         /// Attach the board's NIC to QEMU's user network and forward host
         /// TCP and UDP port PORT to the guest's port 7 (echo).
         #[arg(long, value_name = "PORT")]
@@ -169,9 +173,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Setup => setup::run(),
         Command::Build { board, app, release } => build::build_command(&board, &app, release),
-        Command::Run { board, app, release, icount, forward, args } => {
-            build::run_command(&board, &app, release, icount, forward, &args)
-        }
+        Command::Run { board, app, release, icount, raw, forward, args } => build::run_command(
+            &board,
+            &app,
+            &build::RunFlags { release, icount, raw },
+            forward,
+            &args,
+        ),
         Command::Test { filter, qemu_only, host_only } => {
             test::run(filter.as_deref(), qemu_only, host_only)
         }

@@ -169,9 +169,11 @@ pub fn all() -> Vec<Case> {
     cases.extend(irq::cases());
     cases.extend(flash::cases());
     cases.extend(gdb::cases());
+    cases.extend(defmt::cases());
     cases
 }
 
+mod defmt;
 mod echo_net;
 mod flash;
 mod gdb;
@@ -235,8 +237,10 @@ fn execute(
             let args = board.qemu_args(image, options);
             let outcome = harness::run(board.qemu, &args, timeout)
                 .map_err(|error| Failure { message: error.to_string(), console: String::new() })?;
-            // Fault and panic reports get their source lines (image DWARF).
-            let console = harness::symbolize::annotate(image, &outcome.console);
+            // defmt frames decoded (images with a `.defmt` table), fault and
+            // panic reports with their source lines (image DWARF).
+            let console = harness::defmt::decode(image, &outcome.raw);
+            let console = harness::symbolize::annotate(image, &console);
             let fail = |message: String| Failure { message, console: console.clone() };
             if outcome.timed_out {
                 return Err(fail(format!(

@@ -354,7 +354,7 @@ fn parse_hex(word: &str) -> Option<u64> {
 
 /// `path` relative to the workspace root when inside it; the standard
 /// library's `/rustc/<commit>/library/...` as `library/...`.
-fn relative(path: &str) -> String {
+pub(crate) fn relative(path: &str) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new("/"));
     if let Ok(inside) = Path::new(path).strip_prefix(root) {
         return inside.display().to_string();

@@ -56,6 +56,36 @@ pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
     result
 }
 
+/// The interrupt masks [`disable_interrupts`] found (CPSR's control byte).
+#[derive(Clone, Copy, Debug)]
+pub struct InterruptState(u32);
+
+/// Masks IRQs and FIQs and returns the previous masks, for a critical
+/// section that cannot be a closure (a logger's acquire and release);
+/// [`restore_interrupts`] ends it. Prefer [`without_interrupts`].
+#[inline]
+pub fn disable_interrupts() -> InterruptState {
+    let cpsr: u32;
+    // SAFETY: as in `without_interrupts`: reads CPSR and masks interrupts.
+    unsafe { asm!("mrs {0}, cpsr", "cpsid if", out(reg) cpsr, options(nostack)) };
+    InterruptState(cpsr)
+}
+
+/// Puts back the masks `state` was taken with.
+///
+/// # Safety
+///
+/// `state` comes from the [`disable_interrupts`] that began this critical
+/// section, in the same mode, and nested sections end innermost first:
+/// restoring an outer state early would unmask interrupts inside another
+/// critical section.
+#[inline]
+pub unsafe fn restore_interrupts(state: InterruptState) {
+    // SAFETY: writes back a control byte read by `disable_interrupts` in
+    // this mode (the caller's contract): same mode and instruction set.
+    unsafe { asm!("msr cpsr_c, {0}", in(reg) state.0, options(nostack)) };
+}
+
 /// Unmasks IRQs on this core.
 pub fn enable_interrupts() {
     // SAFETY: unmasking IRQs is sound once the vector table and the IRQ

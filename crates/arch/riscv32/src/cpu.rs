@@ -83,6 +83,36 @@ pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
     result
 }
 
+/// Whether machine interrupts were enabled when [`disable_interrupts`] ran.
+#[derive(Clone, Copy, Debug)]
+pub struct InterruptState(bool);
+
+/// Masks machine interrupts and returns the previous state, for a critical
+/// section that cannot be a closure (a logger's acquire and release);
+/// [`restore_interrupts`] ends it. Prefer [`without_interrupts`].
+#[inline]
+pub fn disable_interrupts() -> InterruptState {
+    let mstatus: usize;
+    // SAFETY: as in `without_interrupts`: clears MIE, reads the old mstatus.
+    unsafe { asm!("csrrci {0}, mstatus, 8", out(reg) mstatus, options(nostack)) };
+    InterruptState(mstatus & 8 != 0)
+}
+
+/// Re-enables machine interrupts if they were enabled when `state` was taken.
+///
+/// # Safety
+///
+/// `state` comes from the [`disable_interrupts`] that began this critical
+/// section, and nested sections end innermost first: restoring an outer
+/// state early would unmask interrupts inside another critical section.
+#[inline]
+pub unsafe fn restore_interrupts(state: InterruptState) {
+    if state.0 {
+        // SAFETY: interrupts were enabled when the section began.
+        unsafe { asm!("csrsi mstatus, 8", options(nostack)) };
+    }
+}
+
 /// Unmasks machine external interrupts (`mie.MEIE`) and interrupts globally.
 pub fn enable_interrupts() {
     // SAFETY: the trap vector is installed by `_start` before Rust runs.

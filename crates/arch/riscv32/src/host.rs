@@ -17,6 +17,22 @@ pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// The interrupt state (nothing to keep on the host).
+#[derive(Clone, Copy, Debug)]
+pub struct InterruptState(());
+
+/// Masks interrupts (on the host: nothing).
+pub fn disable_interrupts() -> InterruptState {
+    InterruptState(())
+}
+
+/// Restores the state `disable_interrupts` found (on the host: nothing).
+///
+/// # Safety
+///
+/// As on the target: `state` ends the section it began, innermost first.
+pub unsafe fn restore_interrupts(_state: InterruptState) {}
+
 /// Instructions retired; the host has no such counter here.
 pub fn instructions_retired() -> u32 {
     0
