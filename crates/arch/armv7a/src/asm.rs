@@ -37,13 +37,29 @@ _start:
     bic r0, r0, #(1 << 13)
     mcr p15, 0, r0, c1, c0, 0
     isb
-    // Zero .bss.
+    // Zero .bss: eight words per `stmia`, then the remaining 0-7 words one
+    // at a time. The linker script aligns __bss_start to 8 and __bss_end to
+    // 4, so the size is a whole number of words but not always of blocks;
+    // counting down the bytes left (not comparing addresses) cannot wrap.
     ldr r0, =__bss_start
     ldr r1, =__bss_end
     mov r2, #0
-1:  cmp r0, r1
-    strlo r2, [r0], #4
-    blo 1b
+    mov r3, #0
+    mov r4, #0
+    mov r5, #0
+    mov r6, #0
+    mov r7, #0
+    mov r8, #0
+    mov r9, #0
+    sub r12, r1, r0
+10: subs r12, r12, #32
+    stmiahs r0!, {{r2-r9}}
+    bhs 10b
+    // r12 is now (words left) * 4 - 32.
+    add r12, r12, #32
+11: subs r12, r12, #4
+    strhs r2, [r0], #4
+    bhs 11b
     // Copy .data from its load address (a no-op when loaded in place).
     ldr r0, =__data_start
     ldr r1, =__data_end

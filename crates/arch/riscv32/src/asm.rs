@@ -24,12 +24,32 @@ _start:
     la t0, __ferrode_trap
     csrw mtvec, t0
     csrw mie, zero
+    // Zero .bss: eight words per iteration while a whole block of 32 bytes
+    // is left, then the remaining 0-7 words one at a time. The linker
+    // script aligns __bss_start to 8 and __bss_end to 4, so the size is a
+    // whole number of words but not always of blocks. t2 is the last
+    // address a block may start at; a .bss smaller than one block skips
+    // the block loop (there t2 could lie below t0 or wrap).
     la t0, __bss_start
     la t1, __bss_end
-1:  bgeu t0, t1, 2f
+    addi t2, t1, -32
+    sub t3, t1, t0
+    li t4, 32
+    bltu t3, t4, 11f
+10: sw zero, 0(t0)
+    sw zero, 4(t0)
+    sw zero, 8(t0)
+    sw zero, 12(t0)
+    sw zero, 16(t0)
+    sw zero, 20(t0)
+    sw zero, 24(t0)
+    sw zero, 28(t0)
+    addi t0, t0, 32
+    bleu t0, t2, 10b
+11: bgeu t0, t1, 2f
     sw zero, 0(t0)
     addi t0, t0, 4
-    j 1b
+    j 11b
 2:  la t0, __data_start
     la t1, __data_end
     la t2, __data_load
