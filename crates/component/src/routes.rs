@@ -147,6 +147,93 @@ pub const fn check_routes(components: &[ComponentDecl], routes: &[RouteDecl]) {
     }
 }
 
+/// Checks a component's declared quota (at build time): it keeps the
+/// component's declared priority, fits the kernel's capability space
+/// (`cap_slots`), and has a slot for each session its routes open (and,
+/// for a client, its parent capability). Panics naming the mistake.
+pub const fn check_quota(
+    components: &[ComponentDecl],
+    routes: &[RouteDecl],
+    name: &str,
+    priority: u8,
+    caps: u8,
+    cap_slots: usize,
+) {
+    let Some(index) = find(components, name) else {
+        panic!("composition: a quota names a component that does not exist");
+    };
+    if components[index].priority != priority {
+        panic!("composition: a component's quota names a priority other than its declared one");
+    }
+    if caps as usize > cap_slots {
+        panic!(
+            "composition: a component's quota has more capability slots than the kernel's space"
+        );
+    }
+    let mut needed = if components[index].provides.is_none() { 1 } else { 0 };
+    let mut r = 0;
+    while r < routes.len() {
+        if str_eq(routes[r].client, name) {
+            needed += 1;
+        }
+        r += 1;
+    }
+    if (caps as usize) < needed {
+        panic!(
+            "composition: a component's quota has fewer capability slots than its sessions (and parent) need"
+        );
+    }
+}
+
+/// Checks a client's `after` (at build time): it names a client declared
+/// before this one (so every chain of starts ends at one started at boot).
+pub const fn check_after(components: &[ComponentDecl], client: &str, after: Option<&str>) {
+    let Some(after) = after else { return };
+    let Some(client) = find(components, client) else {
+        panic!("composition: `after` is declared for a component that does not exist");
+    };
+    match find(components, after) {
+        Some(earlier) if earlier < client && components[earlier].provides.is_none() => {}
+        _ => panic!("composition: a client's `after` must name a client declared before it"),
+    }
+}
+
+/// Checks an image's size (at build time): at most `max_declared`
+/// components, and the composer, the servers and the clients started at
+/// boot (`at_boot[i]` for the `i`-th client) fit the kernel's
+/// `max_components` slots. (Clients started `after` another are created
+/// then, when the parent hook may have destroyed components.)
+pub const fn check_counts(
+    components: &[ComponentDecl],
+    at_boot: &[bool],
+    max_declared: usize,
+    max_components: usize,
+) {
+    if components.len() > max_declared {
+        panic!("composition: more components than the composer can record");
+    }
+    let mut live = 1;
+    let mut i = 0;
+    while i < components.len() {
+        if components[i].provides.is_some() {
+            live += 1;
+        }
+        i += 1;
+    }
+    let mut c = 0;
+    while c < at_boot.len() {
+        if at_boot[c] {
+            live += 1;
+        }
+        c += 1;
+    }
+    if live > max_components {
+        panic!(
+            "composition: the composer, the servers and the clients started at boot exceed the kernel's component slots"
+        );
+    }
+}
+
 /// The route a session request takes: the first route of `client` to
 /// `service` whose label is empty or equals `label`; `None` (denied) if
 /// there is none.
