@@ -22,7 +22,8 @@ use ferrode_hal::{Alarm, Monotonic, ns_to_ticks, ticks_to_ns};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 
 pub use ferrode_component::{
-    ComponentDecl, RouteDecl, check_routes, priority_ok, provides, start_order_ok,
+    ComponentDecl, RouteDecl, check_after, check_counts, check_quota, check_routes, priority_ok,
+    provides, start_order_ok,
 };
 
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
@@ -292,6 +293,14 @@ pub mod runtime {
         }
     }
 
+    /// A client's `after`, from the declaration's optional name.
+    pub const fn after(names: &[&'static str]) -> Option<&'static str> {
+        match names {
+            [name] => Some(*name),
+            _ => None,
+        }
+    }
+
     /// The composer's record of one server component.
     #[derive(Clone, Copy)]
     pub struct Server {
@@ -316,8 +325,31 @@ pub mod runtime {
         pub quota: u32,
     }
 
-    /// Components an image may declare.
-    pub const MAX_DECLARED: usize = 8;
+    /// Components an image may declare (clients started `after` another
+    /// may reuse the kernel slots of components the parent hook destroyed,
+    /// so this may exceed the kernel's [`kernel::MAX_COMPONENTS`]).
+    pub const MAX_DECLARED: usize = 16;
+
+    /// A server component's quota unless its declaration says otherwise:
+    /// room for its sessions' capabilities and signals, 16 objects.
+    pub const fn server_quota(priority: u8) -> kernel::Quota {
+        kernel::Quota {
+            caps: 32,
+            objects: 16,
+            signals: MAX_SESSIONS as u8,
+            ..kernel::Quota::at_priority(priority)
+        }
+    }
+
+    /// A client component's quota unless its declaration says otherwise:
+    /// room for a capability and a signal per session it may hold.
+    pub const fn client_quota(priority: u8) -> kernel::Quota {
+        kernel::Quota {
+            caps: 32,
+            signals: MAX_SESSIONS as u8,
+            ..kernel::Quota::at_priority(priority)
+        }
+    }
 
     /// The composer's record of the components it created and the
     /// servers it started.
@@ -403,21 +435,14 @@ pub mod runtime {
         registry: &mut Registry,
         routes: &[Route],
         name: &'static str,
-        priority: u8,
+        quota: kernel::Quota,
         memory: (&'static Memory<STACK>, &'static UtcbCell),
         grants: &'static GrantCell,
         root: fn(BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError>,
     ) -> Result<(), KernelError> {
         let k = kernel();
-        let component = k.create_component(
-            name,
-            kernel::Quota {
-                caps: 32,
-                objects: 16,
-                signals: MAX_SESSIONS as u8,
-                ..kernel::Quota::at_priority(priority)
-            },
-        )?;
+        let priority = quota.priority;
+        let component = k.create_component(name, quota)?;
         registry.add(name, component, grants)?;
         crate::arch::without_interrupts(|| {
             SERVER_ENVS.0.borrow_mut().push((component, name, grants.get())).map_err(|_| ())
@@ -435,15 +460,9 @@ pub mod runtime {
     pub fn create_client(
         registry: &mut Registry,
         name: &'static str,
-        priority: u8,
+        quota: kernel::Quota,
         grants: &'static GrantCell,
     ) -> Result<kernel::ComponentId, KernelError> {
-        // Room for a capability and a signal per session it may hold.
-        let quota = kernel::Quota {
-            caps: 32,
-            signals: MAX_SESSIONS as u8,
-            ..kernel::Quota::at_priority(priority)
-        };
         let component = kernel().create_component(name, quota)?;
         registry.add(name, component, grants)?;
         Ok(component)
@@ -486,6 +505,8 @@ pub mod runtime {
         grants: &'static GrantCell,
         finished: &'static AtomicU32,
         status: &'static AtomicU32,
+        /// The client's bit in [`EXITED`].
+        bit: u32,
     }
 
     impl ParentSession {
@@ -524,6 +545,7 @@ pub mod runtime {
                 let _ =
                     self.status.compare_exchange(0, status, Ordering::Relaxed, Ordering::Relaxed);
             }
+            EXITED.fetch_or(self.bit, Ordering::Relaxed);
             self.finished.fetch_add(1, Ordering::Relaxed);
             Ok(())
         }
@@ -544,10 +566,20 @@ pub mod runtime {
     pub static FINISHED: AtomicU32 = AtomicU32::new(0);
     /// The first non-zero exit status of a client component.
     pub static STATUS: AtomicU32 = AtomicU32::new(0);
+    /// Bit `i` set: the client declared `i`-th has exited.
+    static EXITED: AtomicU32 = AtomicU32::new(0);
+
+    fn fail(status: u32) {
+        if status != 0 {
+            let _ = STATUS.compare_exchange(0, status, Ordering::Relaxed, Ordering::Relaxed);
+        }
+    }
 
     /// Starts a client component's thread running `entry`, with a parent
     /// object served by the composer's own thread.
+    #[allow(clippy::too_many_arguments, reason = "one argument per item of the declaration")]
     pub fn start_client<const STACK: usize>(
+        index: usize,
         name: &'static str,
         component: kernel::ComponentId,
         priority: u8,
@@ -557,10 +589,9 @@ pub mod runtime {
         entry: extern "C" fn(usize) -> !,
     ) -> Result<(), KernelError> {
         let k = kernel();
-        let object = parent
-            .try_take()
-            .ok_or(KernelError::InvalidThread)?
-            .insert(RpcObject::new(ParentSession { grants, finished: &FINISHED, status: &STATUS }));
+        let object = parent.try_take().ok_or(KernelError::InvalidThread)?.insert(RpcObject::new(
+            ParentSession { grants, finished: &FINISHED, status: &STATUS, bit: 1 << index },
+        ));
         let object: core::ptr::NonNull<dyn ferrode_ipc::Dispatch> =
             core::ptr::NonNull::from(object as &mut dyn ferrode_ipc::Dispatch);
         // SAFETY: a `&'static mut` given up to the kernel, dispatched only
@@ -586,14 +617,83 @@ pub mod runtime {
         kernel().exit_current()
     }
 
-    /// The composer serves its clients' parent objects until every client
-    /// has exited; returns the image's exit status (the first non-zero
-    /// one). The last `exit` is not answered: the image ends.
-    pub fn serve_parent(clients: u32) -> u32 {
+    /// One declared client, as `compose!` writes it: `create` makes the
+    /// component and opens its routes, `start` starts its thread.
+    pub struct ClientDecl {
+        /// Its name.
+        pub name: &'static str,
+        /// The client whose exit starts it (`None`: at boot).
+        pub after: Option<&'static str>,
+        /// Creates the component and opens the sessions of its routes.
+        pub create: fn(&mut Registry) -> Result<kernel::ComponentId, KernelError>,
+        /// Starts its thread (with its declaration index).
+        pub start: fn(kernel::ComponentId, usize) -> Result<(), KernelError>,
+    }
+
+    fn call_hook(registry: &mut Registry, hook: Option<Hook>, grantee: Grantee, event: Event) {
+        if let Some(hook) = hook {
+            fail(hook(&mut ParentEnv { registry, grantee }, event));
+        }
+    }
+
+    /// The composer's work once the servers run: tells the hook
+    /// ([`Event::Started`]), creates the clients started at boot, opens
+    /// their sessions, tells the hook of each ([`Event::Starting`]),
+    /// starts them, then serves their parent objects; when a client exits
+    /// it tells the hook ([`Event::Exited`]) and starts the clients
+    /// declared `after` it the same way. When every client has exited it
+    /// tells the hook ([`Event::Done`]) and returns the image's exit
+    /// status (the first non-zero one of the clients and the hook). The
+    /// last `exit` is not answered: the image ends.
+    pub fn run(
+        registry: &mut Registry,
+        clients: &[ClientDecl],
+        hook: Option<Hook>,
+    ) -> Result<u32, KernelError> {
+        call_hook(registry, hook, Grantee::Servers, Event::Started);
+        let mut created: heapless::Vec<(usize, kernel::ComponentId), MAX_DECLARED> =
+            heapless::Vec::new();
+        for (index, client) in clients.iter().enumerate().filter(|(_, c)| c.after.is_none()) {
+            let component = (client.create)(registry)?;
+            created.push((index, component)).map_err(|_| KernelError::QuotaExceeded)?;
+        }
+        for &(index, component) in &created {
+            let name = clients[index].name;
+            call_hook(registry, hook, Grantee::Client(name), Event::Starting(name));
+            (clients[index].start)(component, index)?;
+        }
+        serve_parent(registry, clients, hook)
+    }
+
+    fn launch_after(
+        registry: &mut Registry,
+        clients: &[ClientDecl],
+        hook: Option<Hook>,
+        exited: &'static str,
+    ) -> Result<(), KernelError> {
+        for (index, client) in clients.iter().enumerate() {
+            if client.after == Some(exited) {
+                let component = (client.create)(registry)?;
+                call_hook(
+                    registry,
+                    hook,
+                    Grantee::Client(client.name),
+                    Event::Starting(client.name),
+                );
+                (client.start)(component, index)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn serve_parent(
+        registry: &mut Registry,
+        clients: &[ClientDecl],
+        hook: Option<Hook>,
+    ) -> Result<u32, KernelError> {
         let k = kernel();
-        let Some(utcb) = core::ptr::NonNull::new(k.current_utcb()) else {
-            return crate::exit_code::FAILURE;
-        };
+        let utcb = core::ptr::NonNull::new(k.current_utcb()).ok_or(KernelError::InvalidThread)?;
+        let mut seen = 0u32;
         let mut object = k.wait();
         loop {
             if let Some(mut target) = object {
@@ -603,11 +703,194 @@ pub mod runtime {
                 // thread's own with no reference to it live.
                 unsafe { target.as_mut().dispatch(utcb) };
             }
-            if FINISHED.load(Ordering::Relaxed) >= clients {
-                return STATUS.load(Ordering::Relaxed);
+            let exited = EXITED.load(Ordering::Relaxed);
+            for (index, client) in clients.iter().enumerate() {
+                if exited & !seen & (1 << index) != 0 {
+                    seen |= 1 << index;
+                    call_hook(registry, hook, Grantee::Nobody, Event::Exited(client.name));
+                    launch_after(registry, clients, hook, client.name)?;
+                }
+            }
+            if FINISHED.load(Ordering::Relaxed) as usize >= clients.len() {
+                call_hook(registry, hook, Grantee::Nobody, Event::Done);
+                return Ok(STATUS.load(Ordering::Relaxed));
             }
             object = k.reply_and_wait();
         }
+    }
+
+    /// Whom the parent hook may grant capabilities to right now: only
+    /// components that cannot be reading their grants.
+    #[derive(Clone, Copy)]
+    pub(super) enum Grantee {
+        /// The servers, before any client exists (no server serves a
+        /// request yet).
+        Servers,
+        /// The client about to start.
+        Client(&'static str),
+        /// No one (components are running).
+        Nobody,
+    }
+
+    impl Registry {
+        pub(super) fn component(
+            &self,
+            name: &str,
+        ) -> Option<(kernel::ComponentId, &'static GrantCell)> {
+            self.components.iter().find(|(n, ..)| *n == name).map(|&(_, id, grants)| (id, grants))
+        }
+
+        pub(super) fn is_server(&self, name: &str) -> bool {
+            self.servers.iter().any(|server| server.name == name)
+        }
+
+        pub(super) fn root(&self, name: &str) -> Option<Capability<dyn Root>> {
+            self.servers.iter().find(|server| server.name == name).map(|server| server.root)
+        }
+
+        pub(super) fn remove(&mut self, component: kernel::ComponentId) {
+            if let Some(at) = self.components.iter().position(|&(_, id, _)| id == component) {
+                let (name, ..) = self.components.remove(at);
+                self.servers.retain(|server| server.name != name);
+            }
+            crate::arch::without_interrupts(|| {
+                SERVER_ENVS.0.borrow_mut().retain(|&(id, ..)| id != component)
+            });
+        }
+
+        pub(super) fn grant(
+            grants: &'static GrantCell,
+            granted: Granted,
+        ) -> Result<(), KernelError> {
+            grants.grant(granted)
+        }
+    }
+}
+
+/// When the composition's parent hook (`compose!`'s `parent: hook`) runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Every server runs; no client exists yet. The hook may grant
+    /// capabilities to servers.
+    Started,
+    /// The client is created and has its sessions; its thread starts when
+    /// the hook returns. The hook may grant capabilities to it.
+    Starting(&'static str),
+    /// The client called `exit` (it waits for the answer, which follows
+    /// the hook and the start of the clients declared `after` it).
+    Exited(&'static str),
+    /// Every client has exited; the image ends after the hook.
+    Done,
+}
+
+/// The parent hook: runs on the composer's thread with its authority; a
+/// non-zero return is an exit status, as a client's.
+pub type Hook = fn(&mut ParentEnv<'_>, Event) -> u32;
+
+/// The composer's authority, as its parent hook sees it: the components
+/// it created (by declared name), its own copies of the sessions it
+/// opened, and the kernel operations a creator may perform on its
+/// children (delegate, take back, destroy and reap).
+pub struct ParentEnv<'r> {
+    registry: &'r mut runtime::Registry,
+    grantee: runtime::Grantee,
+}
+
+impl ParentEnv<'_> {
+    /// The composer's own component.
+    pub fn composer(&self) -> kernel::ComponentId {
+        kernel().current_component()
+    }
+
+    /// The component declared as `name`, if it exists (destroyed ones do
+    /// not; clients declared `after` another exist once started).
+    pub fn component(&self, name: &str) -> Option<kernel::ComponentId> {
+        self.registry.component(name).map(|(id, _)| id)
+    }
+
+    /// Server `name`'s root, in the composer's space.
+    pub fn root(&self, name: &str) -> Option<Capability<dyn Root>> {
+        self.registry.root(name)
+    }
+
+    /// The composer's own copy of the session `client` got for `service`
+    /// and `label` (its route's), as interface `I`.
+    pub fn session<I: ?Sized>(
+        &self,
+        client: &str,
+        service: &str,
+        label: &str,
+    ) -> Option<Capability<I>> {
+        let (_, grants) = self.registry.component(client)?;
+        grants.get().find(service, label).map(|(_, g)| Capability::from_selector(g.parent_copy))
+    }
+
+    /// Copies `capability` from component `from`'s space into component
+    /// `to`'s, where `to` finds it as `env.session(service, label)`.
+    /// Allowed for servers at [`Event::Started`] and for the starting
+    /// client at [`Event::Starting`] (no one else, so no component reads
+    /// its grants while they change): otherwise `NoAuthority`.
+    pub fn grant(
+        &mut self,
+        to: &str,
+        service: &'static str,
+        label: &'static str,
+        from: kernel::ComponentId,
+        capability: CapSel,
+    ) -> Result<CapSel, KernelError> {
+        let allowed = match self.grantee {
+            runtime::Grantee::Servers => self.registry.is_server(to),
+            runtime::Grantee::Client(name) => name == to,
+            runtime::Grantee::Nobody => false,
+        };
+        let (component, grants) = self.registry.component(to).ok_or(KernelError::InvalidThread)?;
+        if !allowed {
+            return Err(KernelError::NoAuthority);
+        }
+        let selector = kernel().delegate(from, capability, component)?;
+        runtime::Registry::grant(
+            grants,
+            Granted {
+                service,
+                label,
+                selector,
+                parent_copy: CapSel::INVALID,
+                root: Capability::invalid(),
+            },
+        )?;
+        Ok(selector)
+    }
+
+    /// Copies one of the composer's capabilities into `to`'s space (no
+    /// grant recorded: the kernel's priority rule and quotas apply).
+    pub fn delegate(&self, capability: CapSel, to: &str) -> Result<CapSel, KernelError> {
+        let to = self.component(to).ok_or(KernelError::InvalidThread)?;
+        kernel().delegate(self.composer(), capability, to)
+    }
+
+    /// Takes back every capability the composer handed `from` (sessions,
+    /// its parent object, grants) and the copies made of them.
+    pub fn take_back(&self, from: &str) -> Result<usize, KernelError> {
+        let from = self.component(from).ok_or(KernelError::InvalidThread)?;
+        kernel().take_back(self.composer(), from)
+    }
+
+    /// Destroys component `name` (its objects answer `ServerDead`) and
+    /// reaps its threads; returns how many threads were reaped. Not for a
+    /// client waiting in `exit` (the answer would have no one to go to).
+    pub fn destroy(&mut self, name: &str) -> Result<usize, KernelError> {
+        let k = kernel();
+        let component = self.component(name).ok_or(KernelError::InvalidThread)?;
+        k.destroy_component(component)?;
+        self.registry.remove(component);
+        let mut reaped = 0;
+        for index in 0..kernel::MAX_THREADS {
+            let thread = kernel::ThreadId::from_index(index);
+            if k.thread_component(thread) == Some(component) && k.reap(thread).is_ok() {
+                reaped += 1;
+            }
+        }
+        Ok(reaped)
     }
 }
 
@@ -641,13 +924,17 @@ pub mod runtime {
 #[macro_export]
 macro_rules! compose {
     (
-        servers { $($server:ident : { priority: $sprio:expr, stack: $sstack:expr, provides: $service:expr, root: $root:path $(,)? }),* $(,)? }
-        clients { $($client:ident : { priority: $cprio:expr, stack: $cstack:expr, main: $main:path $(,)? }),* $(,)? }
+        servers { $($server:ident : { priority: $sprio:expr, stack: $sstack:expr, provides: $service:expr, root: $root:path $(, quota: { $($sqk:ident : $sqv:expr),* $(,)? })? $(,)? }),* $(,)? }
+        clients { $($client:ident : { priority: $cprio:expr, stack: $cstack:expr, main: $main:path $(, after: $after:ident)? $(, quota: { $($cqk:ident : $cqv:expr),* $(,)? })? $(,)? }),* $(,)? }
         routes { $($from:ident : $rservice:literal $rlabel:literal => $to:ident $(quota $quota:literal)?),* $(,)? }
+        $(parent: $hook:path $(,)?)?
     ) => {
         const __COMPONENTS: &[$crate::component::ComponentDecl] = &[
             $($crate::component::ComponentDecl { name: stringify!($server), priority: $sprio, provides: Some($service) },)*
             $($crate::component::ComponentDecl { name: stringify!($client), priority: $cprio, provides: None },)*
+        ];
+        const __ROUTE_DECLS: &[$crate::component::RouteDecl] = &[
+            $($crate::component::RouteDecl { client: stringify!($from), service: $rservice, label: $rlabel, server: stringify!($to) },)*
         ];
         // Each route's own mistakes, named.
         $(
@@ -665,10 +952,7 @@ macro_rules! compose {
             );
         )*
         // The table as a whole (duplicate names, routes a label cannot tell apart).
-        const _: () = $crate::component::check_routes(
-            __COMPONENTS,
-            &[$($crate::component::RouteDecl { client: stringify!($from), service: $rservice, label: $rlabel, server: stringify!($to) },)*],
-        );
+        const _: () = $crate::component::check_routes(__COMPONENTS, __ROUTE_DECLS);
         /// The routing table the composer opens sessions by.
         const __ROUTES: &[$crate::component::runtime::Route] = &[
             $($crate::component::runtime::Route { from: stringify!($from), service: $rservice, label: $rlabel, to: stringify!($to), quota: 0 $(+ $quota)? },)*
@@ -689,9 +973,56 @@ macro_rules! compose {
             );
         )*
 
+        /// Each component's kernel quota: the default for its kind, with
+        /// the fields its declaration names (`quota: { caps: 8, signals: 2 }`).
+        #[allow(non_upper_case_globals, reason = "one quota per declared component, by name")]
+        mod __quota {
+            $(pub const $server: $crate::kernel::Quota = {
+                #[allow(unused_mut, reason = "no fields declared")]
+                let mut quota = $crate::component::runtime::server_quota($sprio);
+                $($(quota.$sqk = $sqv;)*)?
+                quota
+            };)*
+            $(pub const $client: $crate::kernel::Quota = {
+                #[allow(unused_mut, reason = "no fields declared")]
+                let mut quota = $crate::component::runtime::client_quota($cprio);
+                $($(quota.$cqk = $cqv;)*)?
+                quota
+            };)*
+        }
+        $(
+            const _: () = $crate::component::check_quota(
+                __COMPONENTS, __ROUTE_DECLS, stringify!($server), __quota::$server.priority,
+                __quota::$server.caps, $crate::kernel::CAP_SLOTS,
+            );
+        )*
+        $(
+            const _: () = $crate::component::check_quota(
+                __COMPONENTS, __ROUTE_DECLS, stringify!($client), __quota::$client.priority,
+                __quota::$client.caps, $crate::kernel::CAP_SLOTS,
+            );
+            const _: () = $crate::component::check_after(
+                __COMPONENTS, stringify!($client), $crate::component::runtime::after(&[$(stringify!($after))?]),
+            );
+        )*
+        // The image's size against the composer's and the kernel's tables.
+        const _: () = $crate::component::check_counts(
+            __COMPONENTS,
+            &[$($crate::component::runtime::after(&[$(stringify!($after))?]).is_none()),*],
+            $crate::component::runtime::MAX_DECLARED,
+            $crate::kernel::MAX_COMPONENTS,
+        );
+
         /// Each client component's `main`, resolved where the composition
         /// is written (the generated module below would see its own items).
         const __CLIENT_MAINS: &[fn($crate::component::Env) -> u32] = &[$($main),*];
+        /// The parent hook, if declared.
+        const __HOOK: Option<$crate::component::Hook> = {
+            #[allow(unused_mut, reason = "no hook declared")]
+            let mut hook: Option<$crate::component::Hook> = None;
+            $(hook = Some($hook);)?
+            hook
+        };
 
         #[allow(non_camel_case_types, dead_code, reason = "one variant per client, by position")]
         enum __Client { $($client),* }
@@ -731,29 +1062,50 @@ macro_rules! compose {
                     }
                 )*
             }
+            pub mod create {
+                use super::*;
+                $(
+                    pub fn $client(registry: &mut runtime::Registry) -> Result<$crate::kernel::ComponentId, $crate::kernel::KernelError> {
+                        let component = runtime::create_client(registry, stringify!($client), __quota::$client, &grants::$client)?;
+                        registry.open_routes(__ROUTES, stringify!($client))?;
+                        Ok(component)
+                    }
+                )*
+            }
+            pub mod start {
+                use super::*;
+                $(
+                    pub fn $client(component: $crate::kernel::ComponentId, index: usize) -> Result<(), $crate::kernel::KernelError> {
+                        runtime::start_client(
+                            index,
+                            stringify!($client),
+                            component,
+                            $cprio,
+                            (&memory::$client, &utcb::$client),
+                            &grants::$client,
+                            &parents::$client,
+                            entry::$client,
+                        )
+                    }
+                )*
+            }
+
+            const CLIENTS: &[runtime::ClientDecl] = &[
+                $(runtime::ClientDecl {
+                    name: stringify!($client),
+                    after: runtime::after(&[$(stringify!($after))?]),
+                    create: create::$client,
+                    start: start::$client,
+                },)*
+            ];
 
             pub fn compose() -> Result<u32, $crate::kernel::KernelError> {
                 // The composer is every client's parent: it must not be
                 // outranked by a client, nor outrank a server.
                 $crate::kernel::init(__PARENT_PRIORITY)?;
                 let mut registry = runtime::Registry::new();
-                $(runtime::start_server(&mut registry, __ROUTES, stringify!($server), $sprio, (&memory::$server, &utcb::$server), &grants::$server, $root)?;)*
-                $(let $client = runtime::create_client(&mut registry, stringify!($client), $cprio, &grants::$client)?;)*
-                $(registry.open_routes(__ROUTES, stringify!($client))?;)*
-                let mut clients = 0u32;
-                $(
-                    runtime::start_client(
-                        stringify!($client),
-                        $client,
-                        $cprio,
-                        (&memory::$client, &utcb::$client),
-                        &grants::$client,
-                        &parents::$client,
-                        entry::$client,
-                    )?;
-                    clients += 1;
-                )*
-                Ok(runtime::serve_parent(clients))
+                $(runtime::start_server(&mut registry, __ROUTES, stringify!($server), __quota::$server, (&memory::$server, &utcb::$server), &grants::$server, $root)?;)*
+                runtime::run(&mut registry, CLIENTS, __HOOK)
             }
         }
 
