@@ -1,5 +1,6 @@
 //! The calculator's RPC interfaces, declared as plain Rust traits.
 
+use ferrode_component::Session;
 use ferrode_ipc::{Capability, TransportError};
 
 ferrode_ipc::marshal! {
@@ -22,8 +23,9 @@ ferrode_ipc::marshal! {
 ferrode_ipc::rpc_error!(CalcError::Transport);
 
 ferrode_ipc::interface! {
-    /// What every service answers.
-    pub trait Base {
+    /// What every service answers (a session interface: the calculator's
+    /// root hands it out as its session).
+    pub trait Base: Session {
         /// Counts calls; opcode 0.
         fn ping(&mut self) -> Result<u32, CalcError>;
         /// The service's name; opcode 1.
@@ -41,7 +43,7 @@ ferrode_ipc::interface! {
 
 ferrode_ipc::interface! {
     /// The calculator: inherits `Base` (opcodes 0 and 1 stay theirs).
-    pub trait Calculator: Base {
+    pub trait Calculator: Base + Session {
         /// `a + b`, or `Overflow`.
         fn add(&mut self, a: u32, b: u32) -> Result<u32, CalcError>;
         /// `a / b`, or `DivideByZero` / `Overflow`.
@@ -76,7 +78,7 @@ ferrode_ipc::interface! {
 
 ferrode_ipc::interface! {
     /// The store component: remembers one value.
-    pub trait Store {
+    pub trait Store: Session {
         /// Stores `value` and returns the previous one.
         fn put(&mut self, value: u32) -> Result<u32, CalcError>;
     }

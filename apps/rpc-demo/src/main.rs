@@ -1,17 +1,20 @@
 //! rpc-demo: Ferrode's typed RPC between components, through the kernel,
 //! and the capability model holding against components that attack it.
 //!
-//! The root component composes the image: a `calculator` component with an
-//! entrypoint serving [`interface::Calculator`], a `store` the calculator
-//! calls while serving (nested RPC), a `client` that is given a capability
-//! to the calculator and exercises every kind of method (an inherited one,
-//! a declared error, a capability returned and one passed back, a revoked
-//! object, nested calls, a deferred reply, a forged error, a self-call), a
-//! `watcher` of high priority that must run as soon as it is woken, an
-//! `intruder` given no capability that tries every selector, and an
-//! `attacker` given a capability to the calculator that tries each attack
-//! on the capability model and reports each as refused. Exits 0 when every
-//! check held.
+//! The composition is declared with `compose!`: a `watcher` server of
+//! high priority whose thread must run as soon as it is woken, a `store`
+//! the calculator calls while serving (nested RPC), the `calculator`, a
+//! `client` (and its `poker`) exercising every kind of method (an
+//! inherited one, a declared error, a capability returned and one passed
+//! back, a revoked object, nested calls, a deferred reply, a forged error,
+//! a self-call), then an `intruder` without a route that tries every
+//! selector, then an `attacker` with a 2-signal quota that tries each
+//! attack on the capability model (kernel calls in its `main`), then two
+//! spinners. The parent hook ([`parent`]) does what needs the composer's
+//! authority: the priority rule's refusal, handing the watcher's signal to
+//! the calculator and a submit-only copy of its own signal to the
+//! attacker, and afterwards taking back, destroying and reaping. Exits 0
+//! when every check held.
 #![no_std]
 #![no_main]
 
@@ -20,73 +23,53 @@ mod server;
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ferrode_board::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, Quota, kernel};
+use ferrode_board::component::{Env, Event, ParentEnv};
+use ferrode_board::kernel::{self, KernelError, Quota, kernel};
 use ferrode_board::{BOARD_NAME, exit_code, println};
-use ferrode_ipc::{CapSel, Capability, Interface, RpcObject, TransportError, Utcb};
+use ferrode_ipc::{CapSel, Capability, Interface, TransportError};
 
 use interface::{Base, CalcError, Calculator, Counter, Store};
-use server::{CALCULATOR_CAPS, CalculatorServer, CounterServer, StoreServer, WATCHER_RAN};
+use server::{calculator_root, store_root, watcher_root};
 
-ferrode_board::entry!(main);
-
-const STACK: usize = 4 * 1024;
-
-/// The threads the composition starts, each with a stack and a UTCB.
-/// (Stacks and UTCBs are separate statics: the zeroed stacks stay in
-/// `.bss`, only the UTCBs, whose empty capability slots are not zero, take
-/// room in the image.)
-#[derive(Clone, Copy)]
-enum Thread {
-    CalculatorEp,
-    StoreEp,
-    Client,
-    Poker,
-    Watcher,
-    Intruder,
-    Attacker,
-    LowlyEp,
-}
-
-const THREADS: usize = 8;
-static STACKS: [ConstStaticCell<[u8; STACK]>; THREADS] =
-    [const { ConstStaticCell::new([0; STACK]) }; THREADS];
-static UTCBS: [ConstStaticCell<Utcb>; THREADS] =
-    [const { ConstStaticCell::new(Utcb::new()) }; THREADS];
-
-impl Thread {
-    fn memory(self) -> Result<(&'static mut [u8], &'static mut Utcb), KernelError> {
-        let stack = STACKS[self as usize].try_take().ok_or(KernelError::InvalidThread)?;
-        let utcb = UTCBS[self as usize].try_take().ok_or(KernelError::InvalidThread)?;
-        Ok((stack, utcb))
+ferrode_board::compose! {
+    servers {
+        watcher: { priority: 5, stack: 4096, provides: "Watcher", root: watcher_root },
+        store: { priority: 4, stack: 4096, provides: "Store", root: store_root },
+        calculator: { priority: 3, stack: 4096, provides: "Calculator", root: calculator_root, quota: { caps: 24 } },
     }
+    clients {
+        client: { priority: 2, stack: 4096, main: client_main },
+        // Below the client: runs only while the client is blocked.
+        poker: { priority: 1, stack: 2048, main: poker_main },
+        intruder: { priority: 2, stack: 4096, main: intruder_main, after: client },
+        attacker: { priority: 2, stack: 4096, main: attacker_main, after: intruder, quota: { caps: 8, signals: 2 } },
+        spinner_0: { priority: 1, stack: 2048, main: spinner_0, after: attacker },
+        spinner_1: { priority: 1, stack: 2048, main: spinner_1, after: attacker },
+    }
+    routes {
+        calculator: "Store" "" => store,
+        client: "Calculator" "" => calculator,
+        poker: "Calculator" "" => calculator,
+        attacker: "Calculator" "" => calculator,
+    }
+    parent: parent,
 }
 
-static SPINNER_STACKS: [ConstStaticCell<[u8; 2048]>; 2] =
-    [ConstStaticCell::new([0; 2048]), ConstStaticCell::new([0; 2048])];
-static SPINNER_UTCBS: [ConstStaticCell<Utcb>; 2] =
-    [ConstStaticCell::new(Utcb::new()), ConstStaticCell::new(Utcb::new())];
+/// The service name of capabilities the parent hook grants as signals.
+pub const SIGNAL: &str = "Signal";
+/// The label of the watcher's signal in the calculator's grants.
+pub const WATCHER_SIGNAL: &str = "watcher";
+/// The label of the composer's signal in the attacker's grants.
+const PARENT_SIGNAL: &str = "parent";
+
 /// Loop iterations of each spinner.
 static SPINS: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
-static SPINNER_DONE: AtomicU32 = AtomicU32::new(0);
-static CALCULATOR: ConstStaticCell<Option<RpcObject<dyn Calculator, CalculatorServer>>> =
-    ConstStaticCell::new(None);
-static OWN_COUNTER: ConstStaticCell<Option<RpcObject<dyn Counter, CounterServer>>> =
-    ConstStaticCell::new(None);
-static STORE: ConstStaticCell<Option<RpcObject<dyn Store, StoreServer>>> =
-    ConstStaticCell::new(None);
-static LOWLY: ConstStaticCell<Option<RpcObject<dyn Store, StoreServer>>> =
-    ConstStaticCell::new(None);
-
 /// Failed checks, from any component.
 static FAILURES: AtomicU32 = AtomicU32::new(0);
-/// What each test thread is told at start: its capabilities (selectors in
-/// its own component's space), packed as `calculator | done << 16`.
-static CLIENT_CAPS: AtomicU32 = AtomicU32::new(0);
-static INTRUDER_CAPS: AtomicU32 = AtomicU32::new(0);
-static ATTACKER_CAPS: AtomicU32 = AtomicU32::new(0);
-/// The watcher's own signal, as the watcher published it.
-static WATCHER_SIGNAL: AtomicU32 = AtomicU32::new(u32::MAX);
-/// The components, for the attacker to aim at by id.
+/// What the intruder is told: the calculator's selector in the composer's
+/// space (a number to guess with, not a capability).
+static INTRUDER_GUESS: AtomicU32 = AtomicU32::new(0);
+/// The components the attacker aims at by id (ids are names, not authority).
 static CALCULATOR_ID: AtomicU32 = AtomicU32::new(0);
 static CLIENT_ID: AtomicU32 = AtomicU32::new(0);
 
@@ -99,123 +82,82 @@ fn check(what: &str, ok: bool) {
     }
 }
 
-fn main() -> u32 {
-    println!("rpc-demo on {}", BOARD_NAME);
-    match compose_and_run() {
-        Ok(()) => {}
-        Err(error) => {
-            println!("rpc-demo: composition failed: {}", error);
-            return exit_code::FAILURE;
-        }
+/// The composer's part: runs on its thread, with its authority.
+fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
+    if let Err(error) = parent_step(env, event) {
+        println!("rpc-demo: the parent hook failed at {:?}: {}", event, error);
+        FAILURES.fetch_add(1, Ordering::Relaxed);
+    }
+    if event != Event::Done {
+        return 0;
     }
     let failures = FAILURES.load(Ordering::Relaxed);
     println!("rpc-demo: {} checks failed", failures);
     if failures == 0 { exit_code::SUCCESS } else { exit_code::FAILURE }
 }
 
-fn take<T>(cell: &'static ConstStaticCell<T>) -> Result<&'static mut T, KernelError> {
-    cell.try_take().ok_or(KernelError::InvalidThread)
-}
-
-fn pack(a: CapSel, b: CapSel) -> u32 {
-    a.0 | (b.0 << 16)
-}
-
-fn unpack(packed: u32) -> (CapSel, CapSel) {
-    (CapSel(packed & 0xffff), CapSel(packed >> 16))
-}
-
-fn compose_and_run() -> Result<(), KernelError> {
+fn parent_step(env: &mut ParentEnv<'_>, event: Event) -> Result<(), KernelError> {
     let k = kernel();
-    let root = kernel::init(1)?;
-    // Priorities: servers at or above their clients (the kernel refuses a
-    // capability that would let a component call a lower server).
-    let calculator =
-        k.create_component("calculator", Quota { caps: 24, ..Quota::at_priority(3) })?;
-    let store = k.create_component("store", Quota::at_priority(4))?;
-    let client = k.create_component("client", Quota::at_priority(2))?;
-    let watcher = k.create_component("watcher", Quota::at_priority(5))?;
-    let intruder = k.create_component("intruder", Quota::at_priority(2))?;
-    let attacker = k.create_component("attacker", Quota { caps: 8, ..Quota::at_priority(2) })?;
-    CALCULATOR_ID.store(calculator.index() as u32, Ordering::Relaxed);
-    CLIENT_ID.store(client.index() as u32, Ordering::Relaxed);
+    let id = |env: &ParentEnv<'_>, name| env.component(name).ok_or(KernelError::InvalidThread);
+    match event {
+        Event::Started => {
+            println!("rpc-demo on {}", BOARD_NAME);
+            // The priority rule, checked when a capability is handed out:
+            // the calculator (priority 3) may not be given to the watcher
+            // (priority 5).
+            let calculator = env.root("calculator").ok_or(KernelError::InvalidCapability)?;
+            check(
+                "a capability to a lower-priority server is refused to a higher-priority client",
+                env.delegate(calculator.selector(), "watcher")
+                    == Err(KernelError::PriorityInversion),
+            );
+            // The calculator gets a submit-only copy of the watcher's signal.
+            let watcher = id(env, "watcher")?;
+            let signal = CapSel(server::WATCHER_SIGNAL.load(Ordering::Relaxed));
+            env.grant("calculator", SIGNAL, WATCHER_SIGNAL, watcher, signal)?;
+        }
+        Event::Starting("intruder") => {
+            let guess = env
+                .session::<dyn Calculator>("client", "Calculator", "")
+                .ok_or(KernelError::InvalidCapability)?;
+            INTRUDER_GUESS.store(guess.selector().0, Ordering::Relaxed);
+        }
+        Event::Starting("attacker") => {
+            CALCULATOR_ID.store(id(env, "calculator")?.index() as u32, Ordering::Relaxed);
+            CLIENT_ID.store(id(env, "client")?.index() as u32, Ordering::Relaxed);
+            let (_, signal) = k.create_signal()?;
+            let composer = env.composer();
+            env.grant("attacker", SIGNAL, PARENT_SIGNAL, composer, signal)?;
+        }
+        Event::Exited("attacker") => after_the_attacks(env)?,
+        Event::Done => check(
+            "two busy threads of one priority both ran (round-robin on the timer tick)",
+            SPINS[0].load(Ordering::Relaxed) > 0 && SPINS[1].load(Ordering::Relaxed) > 0,
+        ),
+        _ => {}
+    }
+    Ok(())
+}
 
-    // The store, and the calculator's own capability to it.
-    let (stack, utcb) = Thread::StoreEp.memory()?;
-    let store_ep = BoardEntrypoint::new(k, store, "store-ep", 4, stack, utcb)?;
-    let store_cap =
-        store_ep.manage(take(&STORE)?.insert(RpcObject::new(StoreServer::default())))?;
-    CALCULATOR_CAPS
-        .store
-        .store(k.delegate(root, store_cap.selector(), calculator)?.0, Ordering::Relaxed);
-
-    // The calculator: an entrypoint, the object it serves, and a counter
-    // of its own (for the self-call check).
-    let (stack, utcb) = Thread::CalculatorEp.memory()?;
-    let entrypoint = BoardEntrypoint::new(k, calculator, "calculator-ep", 3, stack, utcb)?;
-    let object = take(&CALCULATOR)?.insert(RpcObject::new(CalculatorServer::new(entrypoint)));
-    let calculator_cap: Capability<dyn Calculator> = entrypoint.manage(object)?;
-    let own =
-        entrypoint.manage(take(&OWN_COUNTER)?.insert(RpcObject::new(server::own_counter())))?;
-    CALCULATOR_CAPS
-        .own_counter
-        .store(k.delegate(root, own.selector(), calculator)?.0, Ordering::Relaxed);
-
-    // The watcher starts at once (it outranks root), makes its signal and
-    // waits; the calculator gets a submit-only copy.
-    let (stack, utcb) = Thread::Watcher.memory()?;
-    k.spawn(watcher, "watcher", 5, stack, utcb, watcher_main, 0)?;
-    let watcher_signal = CapSel(WATCHER_SIGNAL.load(Ordering::Relaxed));
-    CALCULATOR_CAPS
-        .watcher
-        .store(k.delegate(watcher, watcher_signal, calculator)?.0, Ordering::Relaxed);
-
-    // Routing, decided here at build time: the client and the attacker may
-    // use the calculator, the intruder may not. All report on `done`,
-    // whose copies can only submit.
-    let (_, done_in_root) = k.create_signal()?;
-    let for_client = k.delegate(root, calculator_cap.selector(), client)?;
-    let done_for_client = k.delegate(root, done_in_root, client)?;
-    let done_for_intruder = k.delegate(root, done_in_root, intruder)?;
-    let for_attacker = k.delegate(root, calculator_cap.selector(), attacker)?;
-    let done_for_attacker = k.delegate(root, done_in_root, attacker)?;
-    CLIENT_CAPS.store(pack(for_client, done_for_client), Ordering::Relaxed);
-    INTRUDER_CAPS.store(pack(calculator_cap.selector(), done_for_intruder), Ordering::Relaxed);
-    ATTACKER_CAPS.store(pack(for_attacker, done_for_attacker), Ordering::Relaxed);
-
-    // The priority rule, checked when a capability is handed out: a
-    // server at priority 1 may not be given to the client (priority 2).
-    let lowly = k.create_component("lowly", Quota::at_priority(1))?;
-    let (stack, utcb) = Thread::LowlyEp.memory()?;
-    let lowly_ep = BoardEntrypoint::new(k, lowly, "lowly-ep", 1, stack, utcb)?;
-    let lowly_cap =
-        lowly_ep.manage(take(&LOWLY)?.insert(RpcObject::new(StoreServer::default())))?;
-    check(
-        "a capability to a lower-priority server is refused to a higher-priority client",
-        k.delegate(root, lowly_cap.selector(), client) == Err(KernelError::PriorityInversion),
-    );
-
-    // One after the other (each reports on `done`), so the console reads
-    // the same on every run.
-    let (stack, utcb) = Thread::Client.memory()?;
-    k.spawn(client, "client", 2, stack, utcb, client_main, 0)?;
-    let (stack, utcb) = Thread::Poker.memory()?;
-    k.spawn(client, "poker", 1, stack, utcb, poker_main, 0)?;
-    wait_for_report(done_in_root)?;
-    let (stack, utcb) = Thread::Intruder.memory()?;
-    k.spawn(intruder, "intruder", 2, stack, utcb, intruder_main, 0)?;
-    wait_for_report(done_in_root)?;
-    let (stack, utcb) = Thread::Attacker.memory()?;
-    k.spawn(attacker, "attacker", 2, stack, utcb, attacker_main, 0)?;
-    wait_for_report(done_in_root)?;
+/// The attacker has exited: the calculator still answers, the client's
+/// capabilities are taken back, the store is destroyed and reaped (and
+/// the intruder, making room for the spinners).
+fn after_the_attacks(env: &mut ParentEnv<'_>) -> Result<(), KernelError> {
+    let k = kernel();
+    let calculator = env
+        .session::<dyn Calculator>("client", "Calculator", "")
+        .ok_or(KernelError::InvalidCapability)?;
     check(
         "the calculator still answers after every attack",
-        kernel::client(calculator_cap).ping().is_ok(),
+        kernel::client(calculator).ping().is_ok(),
     );
 
-    // Taking back: what root handed the client (and copies made of it)
-    // goes; the client's selectors answer ServerDead from then on.
-    let taken = k.take_back(root, client)?;
+    // Taking back: what the composer handed the client (its session and
+    // its parent object) goes; the client's selectors are dead from then on.
+    let for_client =
+        env.client_selector("client", "Calculator", "").ok_or(KernelError::InvalidCapability)?;
+    let client = env.component("client").ok_or(KernelError::InvalidThread)?;
+    let taken = env.take_back("client")?;
     check("root takes back the capabilities it delegated to the client", taken >= 2);
     check(
         "a taken-back capability is dead in the client's space",
@@ -223,67 +165,24 @@ fn compose_and_run() -> Result<(), KernelError> {
     );
 
     // Destroying a component: the store's objects die with it.
-    k.destroy_component(store)?;
-    let mut store_client = kernel::client(store_cap);
+    let store = env
+        .session::<dyn Store>("calculator", "Store", "")
+        .ok_or(KernelError::InvalidCapability)?;
+    let reaped = env.destroy("store")?;
     check(
         "a destroyed component's object answers ServerDead",
-        store_client.put(1) == Err(CalcError::Transport(TransportError::ServerDead)),
+        kernel::client(store).put(1) == Err(CalcError::Transport(TransportError::ServerDead)),
     );
-    let reaped = reap_component_threads(store);
     check("the destroyed component's entrypoint is reaped (stack and UTCB back)", reaped == 1);
-
-    spin_check(root, done_in_root)
-}
-
-/// Waits until one report has arrived on `done`.
-fn wait_for_report(done: CapSel) -> Result<(), KernelError> {
-    kernel().wait_signal(done).map(|_| ()).map_err(|_| KernelError::InvalidCapability)
-}
-
-/// Reaps every dead thread of `component`; returns how many.
-fn reap_component_threads(component: ferrode_board::kernel::ComponentId) -> usize {
-    let k = kernel();
-    let mut reaped = 0;
-    for index in 0..kernel::MAX_THREADS {
-        let thread = ferrode_board::kernel::ThreadId::from_index(index);
-        if k.thread_component(thread) == Some(component) && k.reap(thread).is_ok() {
-            reaped += 1;
-        }
-    }
-    reaped
-}
-
-/// Preemption: two threads of equal priority that never block. Each spins
-/// until it has seen the other run, which only the timer tick's
-/// round-robin can arrange.
-fn spin_check(
-    root: ferrode_board::kernel::ComponentId,
-    done_in_root: CapSel,
-) -> Result<(), KernelError> {
-    let k = kernel();
-    let spinners = k.create_component("spinners", Quota::at_priority(1))?;
-    let done_for_spinners = k.delegate(root, done_in_root, spinners)?;
-    SPINNER_DONE.store(done_for_spinners.0, Ordering::Relaxed);
-    for (index, name) in ["spinner-0", "spinner-1"].into_iter().enumerate() {
-        let stack = take(&SPINNER_STACKS[index])?;
-        let utcb = take(&SPINNER_UTCBS[index])?;
-        // Root's own priority: neither starts before both exist.
-        k.spawn(spinners, name, 1, stack, utcb, spinner_main, index)?;
-    }
-    let mut reports = 0;
-    while reports < 2 {
-        reports += k.wait_signal(done_in_root).map_err(|_| KernelError::InvalidCapability)?;
-    }
-    check(
-        "two busy threads of one priority both ran (round-robin on the timer tick)",
-        SPINS[0].load(Ordering::Relaxed) > 0 && SPINS[1].load(Ordering::Relaxed) > 0,
-    );
+    env.destroy("intruder")?;
     Ok(())
 }
 
-extern "C" fn client_main(_: usize) -> ! {
-    let (calculator, done) = unpack(CLIENT_CAPS.load(Ordering::Relaxed));
-    let calculator: Capability<dyn Calculator> = Capability::from_selector(calculator);
+fn client_main(env: Env) -> u32 {
+    let Ok(calculator) = env.session::<dyn Calculator>("Calculator", "") else {
+        check("the client has its calculator session", false);
+        return exit_code::FAILURE;
+    };
     println!("client: calling the calculator through selector {}", calculator.selector().0);
     let mut calc = kernel::client(calculator);
 
@@ -352,28 +251,15 @@ extern "C" fn client_main(_: usize) -> ! {
         calc.wake_watcher() == Ok(true),
     );
     println!("client: done");
-    let _ = kernel().submit(done);
-    kernel().exit_current()
+    0
 }
 
-extern "C" fn poker_main(_: usize) -> ! {
-    let (calculator, _) = unpack(CLIENT_CAPS.load(Ordering::Relaxed));
-    let mut calc = kernel::client(Capability::<dyn Calculator>::from_selector(calculator));
+fn poker_main(env: Env) -> u32 {
     // Runs only while the client is blocked (the client outranks it).
-    let _ = calc.poke(77);
-    kernel().exit_current()
-}
-
-extern "C" fn watcher_main(_: usize) -> ! {
-    let signal = match kernel().create_signal() {
-        Ok((_, signal)) => signal,
-        Err(_) => kernel().exit_current(),
-    };
-    WATCHER_SIGNAL.store(signal.0, Ordering::Relaxed);
-    while kernel().wait_signal(signal).is_ok() {
-        WATCHER_RAN.store(true, Ordering::Relaxed);
+    if let Ok(calculator) = env.session::<dyn Calculator>("Calculator", "") {
+        let _ = kernel::client(calculator).poke(77);
     }
-    kernel().exit_current()
+    0
 }
 
 fn alloc_free_message(error: CalcError) -> heapless::String<48> {
@@ -383,7 +269,18 @@ fn alloc_free_message(error: CalcError) -> heapless::String<48> {
     text
 }
 
-extern "C" fn spinner_main(index: usize) -> ! {
+fn spinner_0(_: Env) -> u32 {
+    spin(0)
+}
+
+fn spinner_1(_: Env) -> u32 {
+    spin(1)
+}
+
+/// Preemption: two threads (of two components) of equal priority that
+/// never block. Each spins until it has seen the other run, which only the
+/// timer tick's round-robin can arrange.
+fn spin(index: usize) -> u32 {
     let other = &SPINS[1 - index];
     let mine = &SPINS[index];
     // Never blocks, never yields: only preemption lets the other run.
@@ -391,15 +288,16 @@ extern "C" fn spinner_main(index: usize) -> ! {
         mine.store(mine.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
     mine.store(mine.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-    let _ = kernel().submit(CapSel(SPINNER_DONE.load(Ordering::Relaxed)));
-    kernel().exit_current()
+    0
 }
 
-extern "C" fn intruder_main(_: usize) -> ! {
-    let (guessed, done) = unpack(INTRUDER_CAPS.load(Ordering::Relaxed));
-    // The intruder knows the calculator's selector number in root's space,
+fn intruder_main(_: Env) -> u32 {
+    let guessed = CapSel(INTRUDER_GUESS.load(Ordering::Relaxed));
+    // The intruder has no route: its space holds only its parent object.
+    // It knows the calculator's selector number in the composer's space,
     // and tries every selector of its own space, that number included, and
-    // a few beyond the space.
+    // a few beyond the space. Its parent object refuses the calculator's
+    // method as another interface's.
     let mut refused = 0;
     let mut reached = 0;
     let mut tried_guess = false;
@@ -414,7 +312,9 @@ extern "C" fn intruder_main(_: usize) -> ! {
         let mut calc =
             kernel::client(Capability::<dyn Calculator>::from_selector(CapSel(selector)));
         match calc.ping() {
-            Err(CalcError::Transport(TransportError::InvalidCapability)) => refused += 1,
+            Err(CalcError::Transport(
+                TransportError::InvalidCapability | TransportError::WrongInterface,
+            )) => refused += 1,
             _ => reached += 1,
         }
     }
@@ -428,13 +328,19 @@ extern "C" fn intruder_main(_: usize) -> ! {
         "the intruder cannot reach the calculator through any selector",
         reached == 0 && tried_guess,
     );
-    let _ = kernel().submit(done);
-    kernel().exit_current()
+    0
 }
 
-extern "C" fn attacker_main(_: usize) -> ! {
+fn attacker_main(env: Env) -> u32 {
     let k = kernel();
-    let (calculator, done) = unpack(ATTACKER_CAPS.load(Ordering::Relaxed));
+    let (Ok(calculator), Ok(done)) = (
+        env.session::<dyn Calculator>("Calculator", ""),
+        env.session::<dyn ferrode_component::SignalSource>(SIGNAL, PARENT_SIGNAL),
+    ) else {
+        check("the attacker has its calculator session and the parent's signal", false);
+        return exit_code::FAILURE;
+    };
+    let (calculator, done) = (calculator.selector(), done.selector());
     let calculator_id = component_id(&CALCULATOR_ID);
     let client_id = component_id(&CLIENT_ID);
     let me = k.current_component();
@@ -488,8 +394,7 @@ extern "C" fn attacker_main(_: usize) -> ! {
     let forged =
         (0..kernel::CAP_SLOTS as u32).filter(|&s| k.reply_deferred(CapSel(s)).is_ok()).count();
     check("attacker: no selector of its space answers someone else's call", forged == 0);
-    let _ = k.submit(done);
-    k.exit_current()
+    0
 }
 
 /// A hand-made request to `Base::ping` carrying four capabilities; returns

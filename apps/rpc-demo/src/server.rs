@@ -2,34 +2,22 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
+use ferrode_board::component::Env;
 use ferrode_board::kernel::{self, BoardEntrypoint, ConstStaticCell, DeferredReply, kernel};
-use ferrode_ipc::{CapSel, Capability, RpcObject, TransportError};
+use ferrode_component::{Root, Session, SessionArgs, SessionError, SignalSource};
+use ferrode_ipc::{Capability, RpcObject, TransportError};
 
 use crate::interface::{Base, CalcError, Calculator, Counter, Store};
-
-/// What the composition gives the calculator, as selectors in its own
-/// space (set before its first request).
-pub struct CalculatorCaps {
-    /// The store component's object.
-    pub store: AtomicU32,
-    /// A counter served by the calculator's own entrypoint.
-    pub own_counter: AtomicU32,
-    /// The watcher's signal (submit only).
-    pub watcher: AtomicU32,
-}
-
-/// The calculator's capabilities.
-pub static CALCULATOR_CAPS: CalculatorCaps = CalculatorCaps {
-    store: AtomicU32::new(u32::MAX),
-    own_counter: AtomicU32::new(u32::MAX),
-    watcher: AtomicU32::new(u32::MAX),
-};
 
 /// Set by the watcher each time it runs.
 pub static WATCHER_RAN: AtomicBool = AtomicBool::new(false);
 
-fn selector(cell: &AtomicU32) -> CapSel {
-    CapSel(cell.load(Ordering::Relaxed))
+/// The calculator's session of `service` (its route's, or a capability
+/// the composer's parent hook granted it), from its own grants.
+fn own_session<I: ?Sized>(service: &str, label: &str) -> Capability<I> {
+    Env::own()
+        .and_then(|env| env.session::<I>(service, label).ok())
+        .unwrap_or_else(Capability::invalid)
 }
 
 /// One counter object; its value is shared with the calculator so that a
@@ -63,12 +51,22 @@ pub struct CalculatorServer {
     handed_out: [Option<Capability<dyn Counter>>; COUNTERS],
     /// The caller blocked in `wait_for_poke`, if any.
     poked: Option<DeferredReply<u32, CalcError>>,
+    /// A counter served by this entrypoint, in the calculator's space.
+    own_counter: Capability<dyn Counter>,
 }
 
 impl CalculatorServer {
-    /// A calculator served by `entrypoint`.
-    pub fn new(entrypoint: BoardEntrypoint) -> Self {
-        Self { entrypoint, pings: 0, next_counter: 0, handed_out: [None; COUNTERS], poked: None }
+    /// A calculator served by `entrypoint`, with `own_counter` (a
+    /// selector of its own space) served by the same entrypoint.
+    pub fn new(entrypoint: BoardEntrypoint, own_counter: Capability<dyn Counter>) -> Self {
+        Self {
+            entrypoint,
+            pings: 0,
+            next_counter: 0,
+            handed_out: [None; COUNTERS],
+            poked: None,
+            own_counter,
+        }
     }
 }
 
@@ -82,6 +80,18 @@ pub fn own_counter() -> CounterServer {
 #[derive(Default)]
 pub struct StoreServer {
     value: u32,
+}
+
+impl Session for StoreServer {
+    fn quota(&mut self) -> Result<u32, SessionError> {
+        Ok(0)
+    }
+}
+
+impl Session for CalculatorServer {
+    fn quota(&mut self) -> Result<u32, SessionError> {
+        Ok(0)
+    }
 }
 
 impl Store for StoreServer {
@@ -143,9 +153,7 @@ impl Calculator for CalculatorServer {
     }
 
     fn relay(&mut self, value: u32) -> Result<u32, CalcError> {
-        let mut store = kernel::client(Capability::<dyn Store>::from_selector(selector(
-            &CALCULATOR_CAPS.store,
-        )));
+        let mut store = kernel::client(own_session::<dyn Store>("Store", ""));
         store.put(value)?;
         let stored = store.put(value)?;
         // A nested call that fails: its error reply lands in this
@@ -158,8 +166,7 @@ impl Calculator for CalculatorServer {
     }
 
     fn call_own_counter(&mut self) -> Result<u32, CalcError> {
-        let own = Capability::<dyn Counter>::from_selector(selector(&CALCULATOR_CAPS.own_counter));
-        match kernel::client(own).increment(1) {
+        match kernel::client(self.own_counter).increment(1) {
             Err(CalcError::Transport(error)) => Ok(error.code()),
             Ok(_) => Ok(0),
             Err(_) => Ok(u32::MAX),
@@ -188,7 +195,124 @@ impl Calculator for CalculatorServer {
 
     fn wake_watcher(&mut self) -> Result<bool, CalcError> {
         WATCHER_RAN.store(false, Ordering::Relaxed);
-        kernel().submit(selector(&CALCULATOR_CAPS.watcher))?;
+        let watcher = own_session::<dyn SignalSource>(crate::SIGNAL, crate::WATCHER_SIGNAL);
+        kernel().submit(watcher.selector())?;
         Ok(WATCHER_RAN.load(Ordering::Relaxed))
     }
+}
+
+/// A root that hands out one object's capability as every session (the
+/// calculator's and the store's: their clients share the object, as the
+/// demo's checks expect) and refuses `close` and `upgrade`.
+pub struct SharedRoot {
+    object: Capability<dyn Session>,
+}
+
+impl Root for SharedRoot {
+    fn session(&mut self, _args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
+        Ok(self.object)
+    }
+
+    fn close(&mut self, _session: Capability<dyn Session>) -> Result<(), SessionError> {
+        Err(SessionError::UnknownSession)
+    }
+
+    fn upgrade(
+        &mut self,
+        _session: Capability<dyn Session>,
+        _amount: u32,
+    ) -> Result<u32, SessionError> {
+        Err(SessionError::QuotaExceeded)
+    }
+}
+
+type RootObject = RpcObject<dyn Root, SharedRoot>;
+static CALCULATOR_ROOT: ConstStaticCell<Option<RootObject>> = ConstStaticCell::new(None);
+static STORE_ROOT: ConstStaticCell<Option<RootObject>> = ConstStaticCell::new(None);
+static WATCHER_ROOT: ConstStaticCell<Option<RootObject>> = ConstStaticCell::new(None);
+static CALCULATOR: ConstStaticCell<Option<RpcObject<dyn Calculator, CalculatorServer>>> =
+    ConstStaticCell::new(None);
+static OWN_COUNTER: ConstStaticCell<Option<CounterObject>> = ConstStaticCell::new(None);
+static STORE: ConstStaticCell<Option<RpcObject<dyn Store, StoreServer>>> =
+    ConstStaticCell::new(None);
+
+fn take<T>(cell: &'static ConstStaticCell<T>) -> Result<&'static mut T, kernel::KernelError> {
+    cell.try_take().ok_or(kernel::KernelError::InvalidThread)
+}
+
+fn shared_root(
+    entrypoint: BoardEntrypoint,
+    cell: &'static ConstStaticCell<Option<RootObject>>,
+    object: Capability<dyn Session>,
+) -> Result<Capability<dyn Root>, kernel::KernelError> {
+    // The root answers from the server's own thread, so it hands out the
+    // server's copy (`manage` from the composer's thread made the
+    // composer's).
+    let object = if object.is_valid() {
+        let k = kernel();
+        let theirs =
+            k.delegate(k.current_component(), object.selector(), entrypoint.component())?;
+        Capability::from_selector(theirs)
+    } else {
+        object
+    };
+    entrypoint.manage(take(cell)?.insert(RpcObject::new(SharedRoot { object })))
+}
+
+/// The store server's root: every session is the one store object.
+pub fn store_root(
+    entrypoint: BoardEntrypoint,
+) -> Result<Capability<dyn Root>, kernel::KernelError> {
+    let store = entrypoint.manage(take(&STORE)?.insert(RpcObject::new(StoreServer::default())))?;
+    shared_root(entrypoint, &STORE_ROOT, store.upcast())
+}
+
+/// The calculator server's root: every session is the one calculator.
+/// Also serves a counter of the calculator's own (for the self-call
+/// check); the root constructor runs on the composer's thread, whose
+/// authority copies it into the calculator's space.
+pub fn calculator_root(
+    entrypoint: BoardEntrypoint,
+) -> Result<Capability<dyn Root>, kernel::KernelError> {
+    let k = kernel();
+    let own = entrypoint.manage(take(&OWN_COUNTER)?.insert(RpcObject::new(own_counter())))?;
+    let own = k.delegate(k.current_component(), own.selector(), entrypoint.component())?;
+    let server = CalculatorServer::new(entrypoint, Capability::from_selector(own));
+    let calculator: Capability<dyn Calculator> =
+        entrypoint.manage(take(&CALCULATOR)?.insert(RpcObject::new(server)))?;
+    shared_root(entrypoint, &CALCULATOR_ROOT, calculator.upcast())
+}
+
+static WATCHER_STACK: ConstStaticCell<[u8; 2048]> = ConstStaticCell::new([0; 2048]);
+static WATCHER_UTCB: ConstStaticCell<ferrode_ipc::Utcb> =
+    ConstStaticCell::new(ferrode_ipc::Utcb::new());
+/// The watcher's signal, a selector of the watcher's own space (a name,
+/// not authority: the composer's parent hook copies it to the calculator).
+pub static WATCHER_SIGNAL: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// The watcher server: no sessions (its root refuses every request); its
+/// root constructor starts the watcher thread at the component's
+/// priority, which outranks the composer, so it has made its signal and
+/// waits on it when the constructor returns.
+pub fn watcher_root(
+    entrypoint: BoardEntrypoint,
+) -> Result<Capability<dyn Root>, kernel::KernelError> {
+    let k = kernel();
+    let priority =
+        k.thread_priority(entrypoint.thread()).ok_or(kernel::KernelError::InvalidThread)?;
+    let (stack, utcb) = (take(&WATCHER_STACK)?, take(&WATCHER_UTCB)?);
+    k.spawn(entrypoint.component(), "watcher", priority, stack, utcb, watcher_main, 0)?;
+    shared_root(entrypoint, &WATCHER_ROOT, Capability::invalid())
+}
+
+extern "C" fn watcher_main(_: usize) -> ! {
+    let signal = match kernel().create_signal() {
+        Ok((_, signal)) => signal,
+        Err(_) => kernel().exit_current(),
+    };
+    WATCHER_SIGNAL.store(signal.0, Ordering::Relaxed);
+    while kernel().wait_signal(signal).is_ok() {
+        WATCHER_RAN.store(true, Ordering::Relaxed);
+    }
+    kernel().exit_current()
 }

@@ -825,6 +825,13 @@ impl ParentEnv<'_> {
         grants.get().find(service, label).map(|(_, g)| Capability::from_selector(g.parent_copy))
     }
 
+    /// The selector `client`'s session for `service` and `label` has in
+    /// the client's own space.
+    pub fn client_selector(&self, client: &str, service: &str, label: &str) -> Option<CapSel> {
+        let (_, grants) = self.registry.component(client)?;
+        grants.get().find(service, label).map(|(_, g)| g.selector)
+    }
+
     /// Copies `capability` from component `from`'s space into component
     /// `to`'s, where `to` finds it as `env.session(service, label)`.
     /// Allowed for servers at [`Event::Started`] and for the starting

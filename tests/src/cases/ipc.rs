@@ -7,8 +7,10 @@ use crate::boards::RunOptions;
 use crate::figures::Figures;
 use crate::measure;
 
-/// rpc-demo on each board: every check passes, the intruder is refused on
-/// every selector and each of the attacker's attacks is refused.
+/// rpc-demo on each board (declared with `compose!`: clients started one
+/// after the other, the parent hook's checks before and after them): every
+/// check passes, in order, the intruder is refused on every selector and
+/// each of the attacker's attacks is refused.
 /// ipc-bench on each board (under `-icount`, as `cargo xtask bench ipc`
 /// runs it): it exits 0 (its RPC results equal the direct calls', every
 /// message length from 0 to 62 words comes back intact) and prints all four
@@ -66,6 +68,7 @@ fn rpc_demo() -> Vec<Case> {
                     "ok: attacker: ...and the calculator can still manage new objects",
                     "ok: attacker: the calculator used as a Counter is refused (WrongInterface)",
                     "ok: attacker: creating components beyond its quota is refused",
+                    "ok: attacker: signals beyond its quota (2) are refused",
                     "ok: attacker: delegating out of the calculator's space (no capability to it) is refused",
                     "ok: attacker: destroying the calculator is refused",
                     "ok: attacker: no selector of its space answers someone else's call",
