@@ -928,6 +928,17 @@ impl ParentEnv<'_> {
 /// parent ([`Env::close`], [`Env::upgrade`]). Mistakes fail the build: a name that is
 /// no component, a server that does not provide the service, a server below
 /// its client's priority, two routes a label cannot tell apart.
+///
+/// Optional keys, after the required ones and in this order: `quota: {
+/// caps: 8, signals: 2 }` for a server or client (fields of
+/// [`kernel::Quota`] over [`runtime::server_quota`] or
+/// [`runtime::client_quota`]); `after: other` for a client (created, given
+/// its sessions and started when client `other` exits); and, after
+/// `routes`, `parent: hook` (a [`Hook`], run on the composer's thread at
+/// each [`Event`] with a [`ParentEnv`]). The build also fails on a quota
+/// short of a slot per route (and a client's parent) or naming another
+/// priority, an `after` that is not a client declared earlier, and more
+/// components alive at boot than the kernel's `MAX_COMPONENTS`.
 #[macro_export]
 macro_rules! compose {
     (
