@@ -90,8 +90,9 @@ static RX_BUFFER: ConstStaticCell<Buffer> = ConstStaticCell::new([0; SLOTS * SLO
 struct Handoff<T>(RefCell<Option<T>>);
 
 // SAFETY: used only inside `without_interrupts` on the one core, so no two
-// threads (or a thread and a handler) see it at once.
-unsafe impl<T> Sync for Handoff<T> {}
+// threads (or a thread and a handler) see it at once; the value moves from
+// the thread that puts it to the one that takes it, so it must be `Send`.
+unsafe impl<T: Send> Sync for Handoff<T> {}
 
 impl<T> Handoff<T> {
     const fn new() -> Self {
