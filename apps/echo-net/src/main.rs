@@ -139,6 +139,8 @@ fn echo_net(env: Env) -> u32 {
     let mut printed_at = stack.now();
     let mut idle = Idle::default();
     let idle_at_start = kernel::idle_instructions();
+    // When the armed Timer timeout falls due (clock ns), if one is armed.
+    let mut armed_until: Option<u64> = None;
     loop {
         instructions.read();
         stack.poll();
@@ -178,14 +180,21 @@ fn echo_net(env: Env) -> u32 {
         if moved > 0 {
             continue;
         }
+        // The Timer session is asked again only when smoltcp wants to wake
+        // earlier than the timeout already armed (or none is armed): a
+        // later or no deadline leaves the armed one, whose wake-up then
+        // finds nothing due, which costs less than an RPC per round.
         match stack.poll_delay() {
             Some(Duration::ZERO) => continue,
             Some(delay) => {
-                let _ = timer.trigger(delay.total_micros().max(1), false);
+                let now = stack.clock().now_ns();
+                let due = now + delay.total_micros() * 1_000;
+                if armed_until.is_none_or(|armed| due < armed || armed <= now) {
+                    let _ = timer.trigger(delay.total_micros().max(1), false);
+                    armed_until = Some(due);
+                }
             }
-            None => {
-                let _ = timer.stop();
-            }
+            None => {}
         }
         let asleep_at = stack.clock().now_ns();
         // Frames, acknowledgements or the timeout; a wake-up that came
