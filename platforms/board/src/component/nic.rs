@@ -262,6 +262,13 @@ fn serve(device: &mut Device, tx: &mut TxSink, rx: &mut RxSource) {
             }
         }
         publish(&device.counters());
+        if tx.pending() > 0 && !device.can_transmit() {
+            // The controller's transmit buffer is full: it drains at wire
+            // speed, and the client does not signal again while frames
+            // wait in the ring, so try again after letting others run.
+            kernel().yield_now();
+            moved = true;
+        }
         if !moved {
             return;
         }
