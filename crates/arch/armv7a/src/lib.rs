@@ -8,7 +8,8 @@
 //! The boot code (`_start`) sets up the stacks of every CPU mode Ferrode uses,
 //! installs the vector table through VBAR, zeroes `.bss`, copies `.data` and
 //! calls `ferrode_platform_start`, which the board's platform crate defines.
-//! A fault calls `ferrode_fault` with a [`Fault`] (defined by `ferrode-board`),
+//! A fault calls `ferrode_fault` (defined by `ferrode-board`) with a [`Fault`]
+//! and the stack pointer at the fault,
 //! an IRQ calls `ferrode_irq`.
 #![cfg_attr(not(test), no_std)]
 
