@@ -14,17 +14,20 @@
 #![no_std]
 #![no_main]
 
+// The control socket and figures are echo-net's own, so both images
+// report alike.
+#[path = "../../echo-net/src/control.rs"]
 mod control;
 
 use ferrode_board::platform::{devices, irq};
-use ferrode_board::{arch, exit_code, println};
+use ferrode_board::{exit_code, println};
 use ferrode_hal::{Alarm, EthernetDevice, FrameCounters, Monotonic};
 use ferrode_net::echo::{self, Echo, EchoBuffers};
 use ferrode_net::smoltcp::iface::SocketStorage;
 use ferrode_net::smoltcp::time::Duration;
 use ferrode_net::{ConstStaticCell, Ipv4Config, Stack, Zeroed};
 
-use control::{Command, Control, ControlBuffers, Idle};
+use control::{Command, Control, ControlBuffers, Idle, InstructionCounter};
 
 ferrode_board::entry!(main);
 
@@ -38,27 +41,6 @@ static SOCKETS: ConstStaticCell<Zeroed<[SocketStorage<'static>; SOCKET_COUNT]>> 
 static ECHO_BUFFERS: ConstStaticCell<EchoBuffers> = ConstStaticCell::new(EchoBuffers::new());
 static CONTROL_BUFFERS: ConstStaticCell<ControlBuffers> =
     ConstStaticCell::new(ControlBuffers::new());
-
-/// The 32-bit instructions-retired counter, extended to 64 bits by reading
-/// it at least once per 2^32 instructions (every loop round does).
-struct InstructionCounter {
-    last: u32,
-    total: u64,
-}
-
-impl InstructionCounter {
-    fn start() -> Self {
-        arch::start_instruction_counter();
-        Self { last: arch::instructions_retired(), total: 0 }
-    }
-
-    fn read(&mut self) -> u64 {
-        let now = arch::instructions_retired();
-        self.total += u64::from(now.wrapping_sub(self.last));
-        self.last = now;
-        self.total
-    }
-}
 
 fn print_counters(counters: &FrameCounters) {
     println!(

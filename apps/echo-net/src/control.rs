@@ -1,7 +1,10 @@
-//! The control socket: `stats` and `quit` commands over UDP.
+//! The control socket: `stats` and `quit` commands over UDP, and the
+//! figures it reports. Shared by echo-net and its direct-driver baseline,
+//! echo-net-direct (which includes this file), so both report alike.
 
 use core::fmt::Write as _;
 
+use ferrode_board::arch;
 use ferrode_hal::FrameCounters;
 use ferrode_net::Zeroed;
 use ferrode_net::echo::EchoStats;
@@ -34,6 +37,29 @@ impl ControlBuffers {
     }
 }
 
+/// The 32-bit instructions-retired counter, extended to 64 bits by reading
+/// it at least once per 2^32 instructions (every loop round does).
+pub struct InstructionCounter {
+    last: u32,
+    total: u64,
+}
+
+impl InstructionCounter {
+    /// Starts the counter and takes its first reading.
+    pub fn start() -> Self {
+        arch::start_instruction_counter();
+        Self { last: arch::instructions_retired(), total: 0 }
+    }
+
+    /// Instructions retired since [`start`](Self::start).
+    pub fn read(&mut self) -> u64 {
+        let now = arch::instructions_retired();
+        self.total += u64::from(now.wrapping_sub(self.last));
+        self.last = now;
+        self.total
+    }
+}
+
 /// Time the main loop spent asleep (waiting for an interrupt), on the
 /// board's monotonic clock.
 #[derive(Clone, Copy, Debug, Default)]
@@ -42,9 +68,9 @@ pub struct Idle {
     pub ns: u64,
     /// Times the loop went to sleep.
     pub sleeps: u64,
-    /// Instructions the image retired idle (`kernel::idle_instructions`:
-    /// the idle thread and the interrupts it slept through, mostly ticks),
-    /// since the loop started. Under `-icount` with `sleep=off` idle
+    /// Instructions the image retired idle since the loop started (echo-net:
+    /// `kernel::idle_instructions`, the idle thread and the interrupts it
+    /// slept through; echo-net-direct: its loop's sleeps), mostly ticks. Under `-icount` with `sleep=off` idle
     /// virtual time passes as fast as the host lets it, so this part grows
     /// with the host's latency, not with the echo's work.
     pub instructions: u64,

@@ -21,7 +21,7 @@ mod control;
 
 use ferrode_board::component::{Env, LogClient};
 use ferrode_board::platform::devices;
-use ferrode_board::{arch, exit_code, kernel};
+use ferrode_board::{exit_code, kernel};
 use ferrode_component::{SessionError, Timer};
 use ferrode_hal::{EthernetDevice, FrameCounters, Monotonic};
 use ferrode_ipc::Capability;
@@ -30,7 +30,7 @@ use ferrode_net::smoltcp::iface::SocketStorage;
 use ferrode_net::smoltcp::time::Duration;
 use ferrode_net::{ConstStaticCell, Ipv4Config, Stack, Zeroed};
 
-use control::{Command, Control, ControlBuffers, Idle};
+use control::{Command, Control, ControlBuffers, Idle, InstructionCounter};
 
 ferrode_board::compose! {
     servers {
@@ -60,27 +60,6 @@ static SOCKETS: ConstStaticCell<Zeroed<[SocketStorage<'static>; SOCKET_COUNT]>> 
 static ECHO_BUFFERS: ConstStaticCell<EchoBuffers> = ConstStaticCell::new(EchoBuffers::new());
 static CONTROL_BUFFERS: ConstStaticCell<ControlBuffers> =
     ConstStaticCell::new(ControlBuffers::new());
-
-/// The 32-bit instructions-retired counter, extended to 64 bits by reading
-/// it at least once per 2^32 instructions (every loop round does).
-struct InstructionCounter {
-    last: u32,
-    total: u64,
-}
-
-impl InstructionCounter {
-    fn start() -> Self {
-        arch::start_instruction_counter();
-        Self { last: arch::instructions_retired(), total: 0 }
-    }
-
-    fn read(&mut self) -> u64 {
-        let now = arch::instructions_retired();
-        self.total += u64::from(now.wrapping_sub(self.last));
-        self.last = now;
-        self.total
-    }
-}
 
 fn print_counters(log: &mut LogClient, counters: &FrameCounters) {
     let _ = log.write_fmt(format_args!(

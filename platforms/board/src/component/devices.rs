@@ -83,6 +83,39 @@ impl<I: ?Sized + ferrode_ipc::Inherits<dyn Session> + 'static> Pool<I> {
         })
     }
 
+    /// The session capability of `device`: claims a slot for it, and
+    /// manages the slot's object (`make` builds it) the first time the
+    /// slot is used; on failure the slot is free again.
+    fn open<S: 'static>(
+        &mut self,
+        slots: &Slots,
+        device: usize,
+        objects: &'static [ConstStaticCell<Option<RpcObject<I, S>>>; DEVICE_SESSIONS],
+        make: impl FnOnce(usize) -> S,
+    ) -> Result<Capability<dyn Session>, SessionError>
+    where
+        I: ferrode_ipc::Serve<S>,
+    {
+        let slot = slots.claim(device)?;
+        if let Some(cap) = self.caps[slot] {
+            return Ok(cap.upcast());
+        }
+        let managed = objects[slot]
+            .try_take()
+            .map(|cell| cell.insert(RpcObject::new(make(slot))))
+            .ok_or(SessionError::OutOfSessions)
+            .and_then(|object| {
+                self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)
+            });
+        match managed {
+            Ok(cap) => Ok(self.caps[slot].insert(cap).upcast()),
+            Err(error) => {
+                slots.release(slot);
+                Err(error)
+            }
+        }
+    }
+
     /// Revokes every copy of the slot's capability (the object stays, for
     /// the next session in that slot).
     fn close(
@@ -131,27 +164,9 @@ struct IoMemRoot(Pool<dyn IoMem>);
 
 impl Root for IoMemRoot {
     fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
-        let slot = IO_MEM_SLOTS.claim(device_named(&args)?)?;
-        let cap = match self.0.caps[slot] {
-            Some(cap) => cap,
-            None => {
-                let managed = IO_MEM_OBJECTS[slot]
-                    .try_take()
-                    .map(|cell| cell.insert(RpcObject::new(IoMemSession { slot })))
-                    .ok_or(SessionError::OutOfSessions)
-                    .and_then(|object| {
-                        self.0.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)
-                    });
-                match managed {
-                    Ok(cap) => *self.0.caps[slot].insert(cap),
-                    Err(error) => {
-                        IO_MEM_SLOTS.release(slot);
-                        return Err(error);
-                    }
-                }
-            }
-        };
-        Ok(cap.upcast())
+        self.0.open(&IO_MEM_SLOTS, device_named(&args)?, &IO_MEM_OBJECTS, |slot| IoMemSession {
+            slot,
+        })
     }
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
@@ -253,27 +268,7 @@ impl Root for IrqRoot {
         if DEVICES[device].irq.is_none() {
             return Err(SessionError::Denied);
         }
-        let slot = IRQ_SLOTS.claim(device)?;
-        let cap = match self.0.caps[slot] {
-            Some(cap) => cap,
-            None => {
-                let managed = IRQ_OBJECTS[slot]
-                    .try_take()
-                    .map(|cell| cell.insert(RpcObject::new(IrqSession { slot })))
-                    .ok_or(SessionError::OutOfSessions)
-                    .and_then(|object| {
-                        self.0.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)
-                    });
-                match managed {
-                    Ok(cap) => *self.0.caps[slot].insert(cap),
-                    Err(error) => {
-                        IRQ_SLOTS.release(slot);
-                        return Err(error);
-                    }
-                }
-            }
-        };
-        Ok(cap.upcast())
+        self.0.open(&IRQ_SLOTS, device, &IRQ_OBJECTS, |slot| IrqSession { slot })
     }
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
