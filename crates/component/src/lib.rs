@@ -46,6 +46,32 @@ ferrode_ipc::marshal! {
     }
 }
 
+impl SessionArgs {
+    /// What the session is for: the part of the label after the last
+    /// `" -> "` (`"echo-net -> uart"` names `"uart"`), or `""` when the
+    /// label names only the client.
+    pub fn target(&self) -> &str {
+        label_target(&self.label)
+    }
+}
+
+/// The part of a session label after its last `" -> "`, or `""`.
+///
+/// A plain byte search: the separator is ASCII, so every index it finds
+/// is a character boundary (and `str::get` keeps the panic path out).
+pub fn label_target(label: &str) -> &str {
+    const SEPARATOR: &[u8] = b" -> ";
+    let bytes = label.as_bytes();
+    let mut end = bytes.len();
+    while end >= SEPARATOR.len() {
+        if bytes.get(end - SEPARATOR.len()..end) == Some(SEPARATOR) {
+            return label.get(end..).unwrap_or("");
+        }
+        end -= 1;
+    }
+    ""
+}
+
 ferrode_ipc::marshal! {
     /// Why a session request or a session call failed.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]

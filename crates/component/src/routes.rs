@@ -111,6 +111,17 @@ pub const fn check_routes(components: &[ComponentDecl], routes: &[RouteDecl]) {
         let Some(client) = find(components, route.client) else {
             panic!("composition: a route names a client component that does not exist");
         };
+        // The label the parent makes for the server: `client -> label`.
+        let label_bytes = if route.label.is_empty() {
+            route.client.len()
+        } else {
+            route.client.len() + 4 + route.label.len()
+        };
+        if label_bytes > crate::LABEL_BYTES {
+            panic!(
+                "composition: a route's session label (`client -> label`) is longer than LABEL_BYTES (32 bytes)"
+            );
+        }
         let Some(server) = find(components, route.server) else {
             panic!("composition: a route names a server component that does not exist");
         };
@@ -318,5 +329,35 @@ mod tests {
             ])
             .contains("without labels")
         );
+        // "app -> " and 26 bytes of label: 33 bytes, one too many.
+        assert!(
+            panics(&[RouteDecl {
+                client: "app",
+                service: "LOG",
+                label: "abcdefghijklmnopqrstuvwxyz",
+                server: "log"
+            }])
+            .contains("longer than LABEL_BYTES")
+        );
+        const _: () = check_routes(
+            COMPONENTS,
+            &[RouteDecl {
+                client: "app",
+                service: "LOG",
+                label: "abcdefghijklmnopqrstuvwxy",
+                server: "log",
+            }],
+        );
+    }
+
+    #[test]
+    fn a_label_names_its_target_after_the_last_arrow() {
+        assert_eq!(crate::label_target("echo-net -> uart"), "uart");
+        assert_eq!(crate::label_target("a -> b -> c"), "c");
+        assert_eq!(crate::label_target("echo-net"), "");
+        assert_eq!(crate::label_target("x -> "), "");
+        assert_eq!(crate::label_target(" -> y"), "y");
+        assert_eq!(crate::label_target("é -> ü"), "ü");
+        assert_eq!(crate::label_target(""), "");
     }
 }

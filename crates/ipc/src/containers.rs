@@ -126,16 +126,24 @@ fn unmarshal_bytes<const N: usize>(
     if length > N {
         return Err(MessageError::PayloadTooLarge);
     }
-    if length.div_ceil(WORD_BYTES) > reader.remaining_words() {
+    let mut bytes = heapless::Vec::<u8, N>::new();
+    bytes.resize(length, 0).map_err(|_| MessageError::PayloadTooLarge)?;
+    unpack_bytes(reader, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// Fills `bytes` from the words [`marshal_bytes`] packed them into: one
+/// copy of this loop serves every buffer size.
+#[inline(never)]
+fn unpack_bytes(reader: &mut Reader<'_>, bytes: &mut [u8]) -> Result<(), MessageError> {
+    if bytes.len().div_ceil(WORD_BYTES) > reader.remaining_words() {
         return Err(MessageError::WrongLength);
     }
-    let mut bytes = heapless::Vec::<u8, N>::new();
-    while bytes.len() < length {
+    for chunk in bytes.chunks_mut(WORD_BYTES) {
         let word = reader.pop_word()?.to_le_bytes();
-        let take = (length - bytes.len()).min(WORD_BYTES);
-        bytes.extend_from_slice(&word[..take]).map_err(|_| MessageError::PayloadTooLarge)?;
+        chunk.copy_from_slice(&word[..chunk.len()]);
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// A length word followed by the UTF-8 bytes packed into words.

@@ -479,11 +479,11 @@ pub mod runtime {
     ) -> Result<(), KernelError> {
         let mut text: heapless::String<{ ferrode_component::LABEL_BYTES }> =
             heapless::String::new();
-        let _ = if route.label.is_empty() {
-            core::fmt::Write::write_str(&mut text, client.0)
-        } else {
-            core::fmt::Write::write_fmt(&mut text, format_args!("{} -> {}", client.0, route.label))
-        };
+        // The build checked that names and labels fit (`check_routes`).
+        let _ = text.push_str(client.0);
+        if !route.label.is_empty() {
+            let _ = text.push_str(" -> ").and_then(|()| text.push_str(route.label));
+        }
         let session = kernel::client(server.root)
             .session(SessionArgs { label: text, quota: route.quota })
             .map_err(|_| KernelError::InvalidCapability)?;
@@ -1320,7 +1320,7 @@ struct RomRoot {
 impl Root for RomRoot {
     fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
         // The parent labels the request `client -> module`.
-        let wanted = args.label.rsplit(" -> ").next().unwrap_or("");
+        let wanted = args.target();
         let module =
             self.modules.iter().find(|(name, _)| *name == wanted).ok_or(SessionError::Denied)?.1;
         let cell = ROM_OBJECTS.get(self.next).ok_or(SessionError::OutOfSessions)?;
@@ -1563,7 +1563,15 @@ extern "C" fn timer_alarm_main(signal: usize) -> ! {
             let mut order: heapless::Vec<(u64, usize), TIMER_SESSIONS> = (0..TIMER_SESSIONS)
                 .filter_map(|i| t[i].due.filter(|&d| d <= now).map(|d| (d, i)))
                 .collect();
-            order.sort_unstable();
+            // Insertion sort: at most TIMER_SESSIONS entries, and no
+            // general-purpose sort linked into every image with a Timer.
+            for sorted in 1..order.len() {
+                let mut at = sorted;
+                while at > 0 && order[at - 1] > order[at] {
+                    order.swap(at - 1, at);
+                    at -= 1;
+                }
+            }
             let mut due = heapless::Vec::new();
             for (deadline, index) in order {
                 let timeout = &mut t[index];

@@ -28,7 +28,7 @@ const DEVICE_SESSIONS: usize = 4;
 
 /// The device a session's label names (`client -> device`).
 fn device_named(args: &SessionArgs) -> Result<usize, SessionError> {
-    let wanted = args.label.rsplit(" -> ").next().unwrap_or("");
+    let wanted = args.target();
     DEVICES.iter().position(|device| device.name == wanted).ok_or(SessionError::Denied)
 }
 
