@@ -1,0 +1,316 @@
+//! The monitor against a model target: what GDB sends, what it gets back.
+
+use std::string::String;
+use std::vec::Vec;
+
+use crate::packet::checksum;
+use crate::{Architecture, MAX_PACKET, Monitor, Target, TargetError};
+
+/// Threads 3 ("app:main") and 5 ("app:worker"); 64 bytes of memory at
+/// 0x1000 of which 0x1030.. is "the kernel's" (refused).
+struct Model {
+    architecture: Architecture,
+    memory: [u8; 64],
+    stopped: bool,
+    resumed: Vec<Option<u32>>,
+    hit: Option<u32>,
+}
+
+const BASE: u32 = 0x1000;
+const KERNEL: u32 = 0x1030;
+
+impl Model {
+    fn new(architecture: Architecture) -> Self {
+        let mut memory = [0u8; 64];
+        memory.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
+        Self { architecture, memory, stopped: false, resumed: Vec::new(), hit: None }
+    }
+
+    fn range(&self, address: u32, length: usize) -> Result<usize, TargetError> {
+        let end = address as u64 + length as u64;
+        if address < BASE || end > u64::from(KERNEL) {
+            return Err(TargetError::BadAddress);
+        }
+        Ok((address - BASE) as usize)
+    }
+}
+
+impl Target for Model {
+    fn architecture(&self) -> Architecture {
+        self.architecture
+    }
+
+    fn threads(&mut self, out: &mut [u32]) -> usize {
+        out[0] = 3;
+        out[1] = 5;
+        2
+    }
+
+    fn describe(&mut self, thread: u32, out: &mut dyn core::fmt::Write) -> Result<(), TargetError> {
+        let name = match thread {
+            3 => "app:main",
+            5 => "app:worker",
+            _ => return Err(TargetError::NoSuchThread),
+        };
+        out.write_str(name).map_err(|_| TargetError::NoSuchThread)
+    }
+
+    fn stop(&mut self) {
+        self.stopped = true;
+    }
+
+    fn resume(&mut self, thread: Option<u32>) {
+        self.stopped = false;
+        self.resumed.push(thread);
+    }
+
+    fn registers(&mut self, thread: u32, out: &mut [u32]) -> Result<(), TargetError> {
+        if thread != 3 && thread != 5 {
+            return Err(TargetError::NoSuchThread);
+        }
+        if !self.stopped {
+            return Err(TargetError::NotStopped);
+        }
+        out.iter_mut().enumerate().for_each(|(i, r)| *r = thread << 24 | i as u32);
+        Ok(())
+    }
+
+    fn read_memory(&mut self, address: u32, out: &mut [u8]) -> Result<(), TargetError> {
+        let at = self.range(address, out.len())?;
+        out.copy_from_slice(&self.memory[at..at + out.len()]);
+        Ok(())
+    }
+
+    fn write_memory(&mut self, address: u32, data: &[u8]) -> Result<(), TargetError> {
+        let at = self.range(address, data.len())?;
+        self.memory[at..at + data.len()].copy_from_slice(data);
+        Ok(())
+    }
+
+    fn stopped_thread(&mut self) -> Option<u32> {
+        self.hit.take()
+    }
+}
+
+fn frame(data: &str) -> Vec<u8> {
+    format!("${data}#{:02x}", checksum(data.as_bytes())).into_bytes()
+}
+
+/// Feeds `input` (all of it, draining the output as a connection would)
+/// and returns everything the monitor sent.
+fn exchange(monitor: &mut Monitor, target: &mut Model, input: &[u8]) -> String {
+    let mut sent = Vec::new();
+    let mut rest = input;
+    loop {
+        let taken = monitor.receive(rest, target);
+        let out = monitor.output().to_vec();
+        monitor.sent(out.len());
+        sent.extend_from_slice(&out);
+        rest = &rest[taken..];
+        if rest.is_empty() || (taken == 0 && out.is_empty()) {
+            break;
+        }
+    }
+    String::from_utf8(sent).expect("replies are text")
+}
+
+/// Sends one packet; returns the reply's data, checking the ack and the
+/// reply's checksum.
+fn ask(monitor: &mut Monitor, target: &mut Model, data: &str) -> String {
+    let sent = exchange(monitor, target, &frame(data));
+    let body = sent.strip_prefix("+$").unwrap_or_else(|| panic!("no ack and reply: {sent:?}"));
+    let (reply, sum) = body.rsplit_once('#').expect("a checksum");
+    assert_eq!(sum, format!("{:02x}", checksum(reply.as_bytes())), "reply checksum");
+    reply.to_string()
+}
+
+fn connected(architecture: Architecture) -> (Monitor, Model) {
+    let mut monitor = Monitor::new();
+    let mut target = Model::new(architecture);
+    monitor.connect(&mut target);
+    assert!(target.stopped, "attaching stops the target");
+    (monitor, target)
+}
+
+#[test]
+fn bad_checksum_garbage_and_oversized_are_refused_and_the_session_goes_on() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    assert_eq!(exchange(&mut m, &mut t, b"$?#00"), "-");
+    assert_eq!(exchange(&mut m, &mut t, b"hello\r\n+++---}}}##"), "");
+    let huge = "m".repeat(MAX_PACKET + 10);
+    assert_eq!(exchange(&mut m, &mut t, &frame(&huge)), "-");
+    assert_eq!(ask(&mut m, &mut t, "?"), "T05thread:3;");
+}
+
+#[test]
+fn unknown_commands_get_the_empty_reply() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    for packet in ["qOffsets", "vMustReplyEmpty", "!", "s", "G00", "P1=0", "Z2,1000,4", "QFoo"] {
+        assert_eq!(ask(&mut m, &mut t, packet), "", "{packet}");
+    }
+}
+
+#[test]
+fn supported_attached_and_the_target_description() {
+    let (mut m, mut t) = connected(Architecture::Riscv32);
+    assert_eq!(
+        ask(&mut m, &mut t, "qSupported:multiprocess+;swbreak+;xmlRegisters=arm"),
+        "PacketSize=400;qXfer:features:read+"
+    );
+    assert_eq!(ask(&mut m, &mut t, "qAttached"), "1");
+    let xml = Architecture::Riscv32.target_xml();
+    let first = ask(&mut m, &mut t, "qXfer:features:read:target.xml:0,40");
+    assert_eq!(first, format!("m{}", &xml[..0x40]));
+    // The rest, in chunks of at most MAX_READ bytes, as GDB asks.
+    let mut read = first[1..].to_string();
+    loop {
+        let chunk =
+            ask(&mut m, &mut t, &format!("qXfer:features:read:target.xml:{:x},fff", read.len()));
+        assert!(chunk.len() <= crate::MAX_READ + 1);
+        read.push_str(&chunk[1..]);
+        if chunk.starts_with('l') {
+            break;
+        }
+        assert!(chunk.starts_with('m'));
+    }
+    assert_eq!(read, xml);
+    let past = ask(&mut m, &mut t, &format!("qXfer:features:read:target.xml:{:x},10", xml.len()));
+    assert_eq!(past, "l");
+    assert_eq!(ask(&mut m, &mut t, "qXfer:features:read:other.xml:0,40"), "E01");
+}
+
+#[test]
+fn threads_are_listed_and_described() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    assert_eq!(ask(&mut m, &mut t, "qfThreadInfo"), "m3,5");
+    assert_eq!(ask(&mut m, &mut t, "qsThreadInfo"), "l");
+    assert_eq!(ask(&mut m, &mut t, "qC"), "QC3");
+    let hex: String = "app:worker".bytes().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(ask(&mut m, &mut t, "qThreadExtraInfo,5"), hex);
+    assert_eq!(ask(&mut m, &mut t, "qThreadExtraInfo,9"), "E02");
+    assert_eq!(ask(&mut m, &mut t, "T5"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "T7"), "E02");
+}
+
+#[test]
+fn registers_of_the_selected_thread() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    let g = ask(&mut m, &mut t, "g");
+    assert_eq!(g.len(), 17 * 8);
+    assert!(g.starts_with("00000003" /* r0 of thread 3: index 0, LE */));
+    assert_eq!(ask(&mut m, &mut t, "Hg5"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "Hc-1"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "Hg0"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "Hgp1.5"), "OK");
+    // pc is register 15; cpsr is GDB's 25 (0x19), the 17th in `g`.
+    assert_eq!(ask(&mut m, &mut t, "pf"), "0f000005");
+    assert_eq!(ask(&mut m, &mut t, "p19"), "10000005");
+    assert_eq!(ask(&mut m, &mut t, "p10"), "E02");
+    assert_eq!(ask(&mut m, &mut t, "Hg8"), "E02");
+    assert_eq!(ask(&mut m, &mut t, "Hgzz"), "E01");
+    let (mut m, mut t) = connected(Architecture::Riscv32);
+    assert_eq!(ask(&mut m, &mut t, "g").len(), 33 * 8);
+    assert_eq!(ask(&mut m, &mut t, "p20"), "20000003");
+}
+
+#[test]
+fn memory_reads_and_writes_are_bounded_by_the_target() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    assert_eq!(ask(&mut m, &mut t, "m1004,4"), "04050607");
+    assert_eq!(ask(&mut m, &mut t, "M1004,4:deadbeef"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "m1004,4"), "deadbeef");
+    // Binary write with an escaped byte ('#' is 0x23: "}\x03").
+    let raw = b"X1008,2:}\x03a";
+    let mut input = vec![b'$'];
+    input.extend_from_slice(raw);
+    input.extend_from_slice(format!("#{:02x}", checksum(raw)).as_bytes());
+    assert_eq!(exchange(&mut m, &mut t, &input), format!("+$OK#{:02x}", checksum(b"OK")));
+    assert_eq!(ask(&mut m, &mut t, "m1008,2"), "2361");
+    assert_eq!(ask(&mut m, &mut t, "X1000,0:"), "OK");
+    // Unmapped, the kernel's, straddling, too long, malformed.
+    assert_eq!(ask(&mut m, &mut t, "m0,4"), "E0e");
+    assert_eq!(ask(&mut m, &mut t, "m1030,4"), "E0e");
+    assert_eq!(ask(&mut m, &mut t, "m102e,4"), "E0e");
+    assert_eq!(ask(&mut m, &mut t, "mffffffff,8"), "E0e");
+    assert_eq!(ask(&mut m, &mut t, "M1030,1:00"), "E0e");
+    assert_eq!(ask(&mut m, &mut t, "m1000,201"), "E01");
+    assert_eq!(ask(&mut m, &mut t, "m1000"), "E01");
+    assert_eq!(ask(&mut m, &mut t, "M1000,2:123"), "E01");
+    assert_eq!(ask(&mut m, &mut t, "M1000,2000:00"), "E01");
+    assert_eq!(ask(&mut m, &mut t, "m1000,4"), "00010203", "nothing else changed");
+}
+
+#[test]
+fn software_breakpoints_write_and_restore_the_code() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    assert_eq!(ask(&mut m, &mut t, "Z0,1010,4"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "m1010,4"), "fedeffe7");
+    assert_eq!(ask(&mut m, &mut t, "Z0,1010,4"), "OK", "inserting twice is harmless");
+    assert_eq!(ask(&mut m, &mut t, "z0,1010,4"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "m1010,4"), "10111213");
+    assert_eq!(ask(&mut m, &mut t, "z0,1010,4"), "E01", "not inserted");
+    assert_eq!(ask(&mut m, &mut t, "Z0,1030,4"), "E0e", "not in the image");
+    assert_eq!(ask(&mut m, &mut t, "Z0,1010,3"), "E01", "no such instruction");
+    let (mut m, mut t) = connected(Architecture::Riscv32);
+    assert_eq!(ask(&mut m, &mut t, "Z0,1000,2"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "Z0,1004,4;X1,ff"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "m1000,8"), "0290020373001000");
+    // Detaching takes every breakpoint out and lets the target run.
+    assert_eq!(ask(&mut m, &mut t, "D"), "OK");
+    assert!(m.closing());
+    m.disconnect(&mut t);
+    assert_eq!(&t.memory[..8], &[0, 1, 2, 3, 4, 5, 6, 7]);
+    assert!(!t.stopped);
+}
+
+#[test]
+fn continue_interrupt_and_breakpoint_stops() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    assert_eq!(ask(&mut m, &mut t, "vCont?"), "vCont;c;C;t");
+    assert_eq!(exchange(&mut m, &mut t, &frame("c")), "+", "no reply until it stops");
+    assert!(m.running() && !t.stopped);
+    m.poll(&mut t);
+    assert_eq!(m.output(), b"", "nothing stopped yet");
+    let sent = exchange(&mut m, &mut t, b"\x03");
+    assert_eq!(sent, format!("$T02thread:3;#{:02x}", checksum(b"T02thread:3;")));
+    assert!(t.stopped && !m.running());
+    // A thread hits a breakpoint while running.
+    assert_eq!(exchange(&mut m, &mut t, &frame("vCont;c:5")), "+");
+    assert_eq!(t.resumed.last(), Some(&Some(5)));
+    t.hit = Some(5);
+    m.poll(&mut t);
+    let stop = String::from_utf8(m.output().to_vec()).unwrap();
+    assert!(stop.starts_with("$T05thread:5;"), "{stop}");
+    m.sent(stop.len());
+    assert_eq!(ask(&mut m, &mut t, "?"), "T05thread:5;");
+    assert_eq!(ask(&mut m, &mut t, "qC"), "QC5");
+    assert_eq!(exchange(&mut m, &mut t, &frame("vCont;c")), "+");
+    assert_eq!(t.resumed.last(), Some(&None));
+    // The interrupt byte while stopped is ignored.
+    let (mut m, mut t) = connected(Architecture::Arm);
+    assert_eq!(exchange(&mut m, &mut t, b"\x03"), "");
+    assert_eq!(ask(&mut m, &mut t, "vCont;x"), "E01");
+}
+
+#[test]
+fn kill_detaches_without_a_reply() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    assert_eq!(exchange(&mut m, &mut t, &frame("k")), "+");
+    assert!(m.closing());
+    // Nothing more is taken once closing.
+    assert_eq!(m.receive(&frame("?"), &mut t), 0);
+    m.disconnect(&mut t);
+    assert!(!t.stopped);
+}
+
+#[test]
+fn one_reply_at_a_time() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    let mut input = frame("qC");
+    input.extend_from_slice(&frame("qC"));
+    let taken = m.receive(&input, &mut t);
+    assert_eq!(taken, input.len() / 2);
+    assert_eq!(m.receive(&input[taken..], &mut t), 0, "output still waits");
+    m.sent(m.output().len());
+    assert_eq!(m.receive(&input[taken..], &mut t), input.len() / 2);
+}
