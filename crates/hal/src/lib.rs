@@ -9,8 +9,9 @@
 //! [`events`] is the interrupt bookkeeping every platform shares (event
 //! count, sleeping until the next interrupt, the exit hook).
 //!
-//! [`mmio`] holds what every driver needs to reach its registers: the
-//! [`RegisterAccess`] trait and the [`mmio_registers!`] declaration.
+//! [`mmio`] is how every driver reaches its registers: a bus
+//! ([`RegisterAccess`]: memory or a model), typed registers with access
+//! rights and named bit fields (tock-registers) declared with [`registers!`].
 #![no_std]
 
 #[cfg(test)]
@@ -20,7 +21,7 @@ pub mod events;
 pub mod mmio;
 
 pub use events::{Cpu, InterruptEvents};
-pub use mmio::RegisterAccess;
+pub use mmio::{RegisterAccess, RegisterModel};
 
 /// A free-running clock that never goes backwards.
 ///

@@ -6,7 +6,7 @@
 
 use core::ptr::NonNull;
 
-use ferrode_pl011::{Config, Pl011, Regs};
+use ferrode_pl011::{Config, Mmio, Pl011, Regs};
 use volatile::VolatilePtr;
 
 use crate::memory_map::{UART_CLOCK_HZ, UART0_BASE};
@@ -20,7 +20,7 @@ pub const CONSOLE_CONFIG: Config = Config {
 };
 
 /// The UART0 driver type.
-pub type Uart = Pl011<VolatilePtr<'static, Regs>>;
+pub type Uart = Pl011<Mmio<'static>>;
 
 /// A driver instance for UART0. Several may exist: polled writes only touch
 /// UARTFR and UARTDR, and only the serial device's driver reads or
@@ -29,7 +29,7 @@ pub(crate) fn uart0() -> Uart {
     // SAFETY: UART0_BASE is the PL011 UART0 on this board (DUI 0440,
     // table 4-1), a 4 KiB register block that nothing else maps.
     let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(UART0_BASE as *mut Regs)) };
-    Pl011::new(registers, UART_CLOCK_HZ)
+    Pl011::new(Mmio::new(registers), UART_CLOCK_HZ)
 }
 
 /// Programs the console UART: 115200 8N1, FIFOs on, interrupts masked.

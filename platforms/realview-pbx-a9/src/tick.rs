@@ -5,7 +5,7 @@
 
 use core::ptr::NonNull;
 
-use ferrode_sp804::{Prescale, Regs, Sp804};
+use ferrode_sp804::{Mmio, Prescale, Regs, Sp804};
 use volatile::VolatilePtr;
 
 use crate::irq;
@@ -15,7 +15,7 @@ use crate::shared::Shared;
 /// Ticks per second.
 pub const TICK_HZ: u32 = 100;
 
-type Timer = Sp804<VolatilePtr<'static, Regs>>;
+type Timer = Sp804<Mmio<'static>>;
 
 static TIMER: Shared<Option<Timer>> = Shared::new(None);
 static HANDLER: Shared<Option<fn()>> = Shared::new(None);
@@ -33,7 +33,8 @@ pub fn set_handler(handler: fn()) {
         // 0440 table 4-1), used by nothing but this module.
         let registers =
             unsafe { VolatilePtr::new(NonNull::new_unchecked(TIMER23_BASE as *mut Regs)) };
-        let Ok(mut timer) = Sp804::new(registers, TIMER_CLOCK_HZ, Prescale::Divide1) else {
+        let Ok(mut timer) = Sp804::new(Mmio::new(registers), TIMER_CLOCK_HZ, Prescale::Divide1)
+        else {
             return false;
         };
         if timer.start_periodic(PERIOD_TICKS).is_err() {

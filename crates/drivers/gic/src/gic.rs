@@ -2,7 +2,9 @@
 //! acknowledge / end-of-interrupt pair an IRQ handler runs.
 
 use crate::Error;
-use crate::regs::{Register, Registers};
+use ferrode_hal::mmio::{Readable, Writeable};
+
+use crate::regs::{ICCIAR, ICCICR, ICCPMR, ICDDCR, ICDICTR, ICDSGIR, Registers};
 
 /// Interrupt IDs 0-15 are software generated (SGIs), 16-31 private
 /// peripheral interrupts (PPIs), 32 and up shared peripheral ones (SPIs).
@@ -34,12 +36,16 @@ pub struct InterruptId {
 impl InterruptId {
     /// The interrupt ID (ICCIAR bits 9:0).
     pub const fn number(&self) -> u32 {
-        self.raw & 0x3ff
+        (self.raw >> ICCIAR::INTERRUPT_ID.shift) & ICCIAR::INTERRUPT_ID.mask
     }
 
     /// For an SGI, the CPU that sent it (ICCIAR bits 12:10).
     pub const fn source_cpu(&self) -> Option<u8> {
-        if self.number() < 16 { Some(((self.raw >> 10) & 7) as u8) } else { None }
+        if self.number() < 16 {
+            Some(((self.raw >> ICCIAR::CPUID.shift) & ICCIAR::CPUID.mask) as u8)
+        } else {
+            None
+        }
     }
 }
 
@@ -52,8 +58,8 @@ pub struct Gic<R> {
 impl<R: Registers> Gic<R> {
     /// Wraps the GIC at `registers` and reads how many interrupt lines its
     /// distributor implements (ICDICTR ITLinesNumber).
-    pub fn new(mut registers: R) -> Self {
-        let lines_field = registers.read_register(Register::Icdictr) & 0x1f;
+    pub fn new(registers: R) -> Self {
+        let lines_field = registers.icdictr().read(ICDICTR::IT_LINES_NUMBER);
         let line_count = ((lines_field + 1) * 32).min(SPURIOUS - 3);
         Self { registers, line_count }
     }
@@ -67,62 +73,62 @@ impl<R: Registers> Gic<R> {
     /// default priority, routed to CPU 0; then this core's interface; then
     /// the distributor enabled. Enable the lines you need afterwards.
     pub fn init(&mut self) {
-        self.registers.write_register(Register::Icddcr, 0);
+        self.registers.icddcr().write(ICDDCR::ENABLE::CLEAR);
         let words = (self.line_count / 32) as usize;
         for word in 1..words {
-            self.registers.write_register(Register::Icdicer(word), u32::MAX);
-            self.registers.write_register(Register::Icdicpr(word), u32::MAX);
+            self.registers.icdicer(word).set(u32::MAX);
+            self.registers.icdicpr(word).set(u32::MAX);
         }
         let priorities = u32::from_ne_bytes([DEFAULT_PRIORITY; 4]);
         for word in (FIRST_SPI / 4) as usize..(self.line_count / 4) as usize {
-            self.registers.write_register(Register::Icdipr(word), priorities);
-            self.registers.write_register(Register::Icdiptr(word), 0x0101_0101);
+            self.registers.icdipr(word).set(priorities);
+            self.registers.icdiptr(word).set(0x0101_0101);
         }
         for word in (FIRST_SPI / 16) as usize..(self.line_count / 16) as usize {
-            self.registers.write_register(Register::Icdicfr(word), 0);
+            self.registers.icdicfr(word).set(0);
         }
         self.init_cpu_interface();
-        self.registers.write_register(Register::Icddcr, 1);
+        self.registers.icddcr().write(ICDDCR::ENABLE::SET);
     }
 
     /// Per-core set-up (also for secondary cores): PPIs disabled, SGIs
     /// enabled, banked priorities defaulted, priority mask 0xf0, interface on.
     pub fn init_cpu_interface(&mut self) {
-        self.registers.write_register(Register::Icdicer(0), 0xffff_0000);
-        self.registers.write_register(Register::Icdiser(0), 0x0000_ffff);
+        self.registers.icdicer(0).set(0xffff_0000);
+        self.registers.icdiser(0).set(0x0000_ffff);
         let priorities = u32::from_ne_bytes([DEFAULT_PRIORITY; 4]);
         for word in 0..(FIRST_SPI / 4) as usize {
-            self.registers.write_register(Register::Icdipr(word), priorities);
+            self.registers.icdipr(word).set(priorities);
         }
-        self.registers.write_register(Register::Iccpmr, DEFAULT_PRIORITY_MASK);
-        self.registers.write_register(Register::Iccbpr, 0);
-        self.registers.write_register(Register::Iccicr, 1);
+        self.registers.iccpmr().write(ICCPMR::PRIORITY.val(DEFAULT_PRIORITY_MASK));
+        self.registers.iccbpr().set(0);
+        self.registers.iccicr().write(ICCICR::ENABLE::SET);
     }
 
     /// Lets `interrupt` be forwarded to the CPUs.
     pub fn enable(&mut self, interrupt: u32) -> Result<(), Error> {
         let (word, bit) = self.bit_position(interrupt)?;
-        self.registers.write_register(Register::Icdiser(word), bit);
+        self.registers.icdiser(word).set(bit);
         Ok(())
     }
 
     /// Stops `interrupt` from being forwarded.
     pub fn disable(&mut self, interrupt: u32) -> Result<(), Error> {
         let (word, bit) = self.bit_position(interrupt)?;
-        self.registers.write_register(Register::Icdicer(word), bit);
+        self.registers.icdicer(word).set(bit);
         Ok(())
     }
 
     /// Whether `interrupt` is enabled.
     pub fn is_enabled(&mut self, interrupt: u32) -> Result<bool, Error> {
         let (word, bit) = self.bit_position(interrupt)?;
-        Ok(self.registers.read_register(Register::Icdiser(word)) & bit != 0)
+        Ok(self.registers.icdiser(word).get() & bit != 0)
     }
 
     /// Makes `interrupt` pending by software (e.g. to test a handler).
     pub fn set_pending(&mut self, interrupt: u32) -> Result<(), Error> {
         let (word, bit) = self.bit_position(interrupt)?;
-        self.registers.write_register(Register::Icdispr(word), bit);
+        self.registers.icdispr(word).set(bit);
         Ok(())
     }
 
@@ -131,7 +137,7 @@ impl<R: Registers> Gic<R> {
     /// core at a time.
     pub fn set_priority(&mut self, interrupt: u32, priority: u8) -> Result<(), Error> {
         self.check(interrupt)?;
-        self.update_byte(Register::Icdipr(interrupt as usize / 4), interrupt, priority);
+        self.update_byte(self.registers.icdipr(interrupt as usize / 4), interrupt, priority);
         Ok(())
     }
 
@@ -139,21 +145,21 @@ impl<R: Registers> Gic<R> {
     /// (bit n = CPU n).
     pub fn set_target_cpus(&mut self, interrupt: u32, cpu_mask: u8) -> Result<(), Error> {
         self.check_shared(interrupt)?;
-        self.update_byte(Register::Icdiptr(interrupt as usize / 4), interrupt, cpu_mask);
+        self.update_byte(self.registers.icdiptr(interrupt as usize / 4), interrupt, cpu_mask);
         Ok(())
     }
 
     /// Sets how the shared interrupt `interrupt` is signalled.
     pub fn set_trigger(&mut self, interrupt: u32, trigger: Trigger) -> Result<(), Error> {
         self.check_shared(interrupt)?;
-        let register = Register::Icdicfr(interrupt as usize / 16);
+        let register = self.registers.icdicfr(interrupt as usize / 16);
         let edge_bit = 2 << (2 * (interrupt % 16));
-        let value = self.registers.read_register(register);
+        let value = register.get();
         let value = match trigger {
             Trigger::Level => value & !edge_bit,
             Trigger::Edge => value | edge_bit,
         };
-        self.registers.write_register(register, value);
+        register.set(value);
         Ok(())
     }
 
@@ -163,21 +169,23 @@ impl<R: Registers> Gic<R> {
         if sgi >= 16 {
             return Err(Error::NotConfigurable(sgi));
         }
-        self.registers.write_register(Register::Icdsgir, (u32::from(cpu_mask) << 16) | sgi);
+        self.registers
+            .icdsgir()
+            .write(ICDSGIR::CPU_TARGET_LIST.val(u32::from(cpu_mask)) + ICDSGIR::SGIINTID.val(sgi));
         Ok(())
     }
 
     /// IRQ entry point, step 1: acknowledges the highest-priority pending
     /// interrupt, or `None` if the read was spurious.
     pub fn acknowledge(&mut self) -> Option<InterruptId> {
-        let raw = self.registers.read_register(Register::Icciar);
+        let raw = self.registers.icciar().get();
         let id = InterruptId { raw };
         (id.number() != SPURIOUS).then_some(id)
     }
 
     /// IRQ entry point, step 2: signals that `interrupt` has been handled.
     pub fn end_of_interrupt(&mut self, interrupt: InterruptId) {
-        self.registers.write_register(Register::Icceoir, interrupt.raw);
+        self.registers.icceoir().set(interrupt.raw);
     }
 
     /// Gives back the register access.
@@ -199,11 +207,16 @@ impl<R: Registers> Gic<R> {
         Ok(((interrupt / 32) as usize, 1 << (interrupt % 32)))
     }
 
-    fn update_byte(&mut self, register: Register, interrupt: u32, byte: u8) {
+    fn update_byte(
+        &self,
+        register: impl Readable<T = u32> + Writeable<T = u32>,
+        interrupt: u32,
+        byte: u8,
+    ) {
         let shift = 8 * (interrupt % 4);
-        let value = self.registers.read_register(register);
+        let value = register.get();
         let value = (value & !(0xff << shift)) | (u32::from(byte) << shift);
-        self.registers.write_register(register, value);
+        register.set(value);
     }
 }
 

@@ -2,7 +2,9 @@
 
 use std::vec::Vec;
 
-use crate::regs::{Register, Registers};
+use ferrode_hal::RegisterModel;
+
+use crate::regs::Register;
 
 pub struct ModelGic {
     pub lines: usize,
@@ -74,8 +76,8 @@ impl ModelGic {
     }
 }
 
-impl Registers for ModelGic {
-    fn read_register(&mut self, register: Register) -> u32 {
+impl RegisterModel<Register> for ModelGic {
+    fn read(&mut self, register: Register) -> u32 {
         match register {
             Register::Icddcr => u32::from(self.distributor_enabled),
             Register::Icdictr => (self.lines / 32 - 1) as u32,
@@ -100,7 +102,7 @@ impl Registers for ModelGic {
         }
     }
 
-    fn write_register(&mut self, register: Register, value: u32) {
+    fn write(&mut self, register: Register, value: u32) {
         match register {
             Register::Icddcr => self.distributor_enabled = value & 1 != 0,
             Register::Icdiser(n) => Self::apply_bits(&mut self.enabled, n, value, true),

@@ -2,8 +2,10 @@
 //! architecture v1 section 4): the distributor (ICD*) and the CPU interface
 //! (ICC*).
 
-use core::ptr::NonNull;
+use core::mem::offset_of;
 
+use ferrode_hal::RegisterAccess;
+use ferrode_hal::mmio::{self as hal, RegisterName, register_bitfields};
 use volatile::access::{NoAccess, ReadOnly, WriteOnly};
 use volatile::{VolatileFieldAccess, VolatilePtr};
 
@@ -135,19 +137,8 @@ pub enum Register {
     Icchpir,
 }
 
-/// 32-bit access to the GIC's registers.
-///
-/// Implemented for the memory-mapped blocks ([`Mmio`]) and, in tests, by a
-/// behavioural model. Reads of write-only registers return 0; writes to
-/// read-only registers are ignored.
-pub trait Registers {
-    /// Reads `register`, with its side effects.
-    fn read_register(&mut self, register: Register) -> u32;
-    /// Writes `value` to `register`, with its side effects.
-    fn write_register(&mut self, register: Register, value: u32);
-}
-
-/// The memory-mapped distributor and CPU interface of one core.
+/// The memory-mapped distributor and CPU interface of one core: the bus on
+/// hardware.
 #[derive(Clone, Copy, Debug)]
 pub struct Mmio<'a> {
     /// The distributor block (ICD*).
@@ -156,61 +147,148 @@ pub struct Mmio<'a> {
     pub cpu_interface: VolatilePtr<'a, CpuInterfaceRegs>,
 }
 
-/// Element `index` of a register array.
-///
-/// # Panics
-/// If `index` is out of bounds (the driver never asks for that).
-fn element<'a, const N: usize>(
-    array: VolatilePtr<'a, [u32; N]>,
-    index: usize,
-) -> VolatilePtr<'a, u32> {
-    assert!(index < N, "register index {index} out of {N}");
-    // SAFETY: `index < N`, so the element lies inside the array the
-    // VolatilePtr already covers, with the same lifetime and access.
-    unsafe {
-        array.map(|pointer| NonNull::new_unchecked(pointer.as_ptr().cast::<u32>().add(index)))
+/// A word of the distributor block, by byte offset.
+#[derive(Clone, Copy)]
+struct DistributorWord(usize);
+
+impl RegisterName for DistributorWord {
+    type Block = DistributorRegs;
+
+    #[inline]
+    fn offset(self) -> usize {
+        self.0
     }
 }
 
-impl Registers for Mmio<'_> {
-    fn read_register(&mut self, register: Register) -> u32 {
-        let (icd, icc) = (self.distributor, self.cpu_interface);
-        match register {
-            Register::Icddcr => icd.icddcr().read(),
-            Register::Icdictr => icd.icdictr().read(),
-            Register::Icdiser(n) => element(icd.icdiser(), n).read(),
-            Register::Icdicer(n) => element(icd.icdicer(), n).read(),
-            Register::Icdispr(n) => element(icd.icdispr(), n).read(),
-            Register::Icdicpr(n) => element(icd.icdicpr(), n).read(),
-            Register::Icdipr(n) => element(icd.icdipr(), n).read(),
-            Register::Icdiptr(n) => element(icd.icdiptr(), n).read(),
-            Register::Icdicfr(n) => element(icd.icdicfr(), n).read(),
-            Register::Iccicr => icc.iccicr().read(),
-            Register::Iccpmr => icc.iccpmr().read(),
-            Register::Iccbpr => icc.iccbpr().read(),
-            Register::Icciar => icc.icciar().read(),
-            Register::Icchpir => icc.icchpir().read(),
-            Register::Icdsgir | Register::Icceoir => 0,
+/// A word of the CPU interface block, by byte offset.
+#[derive(Clone, Copy)]
+struct CpuInterfaceWord(usize);
+
+impl RegisterName for CpuInterfaceWord {
+    type Block = CpuInterfaceRegs;
+
+    #[inline]
+    fn offset(self) -> usize {
+        self.0
+    }
+}
+
+/// Where a register lives: its block and byte offset.
+enum Location {
+    Distributor(DistributorWord),
+    CpuInterface(CpuInterfaceWord),
+}
+
+impl Register {
+    #[inline]
+    fn location(self) -> Location {
+        let distributor = |offset| Location::Distributor(DistributorWord(offset));
+        let array = |offset, index: usize| distributor(offset + 4 * index);
+        let cpu_interface = |offset| Location::CpuInterface(CpuInterfaceWord(offset));
+        match self {
+            Register::Icddcr => distributor(offset_of!(DistributorRegs, icddcr)),
+            Register::Icdictr => distributor(offset_of!(DistributorRegs, icdictr)),
+            Register::Icdiser(n) => array(offset_of!(DistributorRegs, icdiser), n),
+            Register::Icdicer(n) => array(offset_of!(DistributorRegs, icdicer), n),
+            Register::Icdispr(n) => array(offset_of!(DistributorRegs, icdispr), n),
+            Register::Icdicpr(n) => array(offset_of!(DistributorRegs, icdicpr), n),
+            Register::Icdipr(n) => array(offset_of!(DistributorRegs, icdipr), n),
+            Register::Icdiptr(n) => array(offset_of!(DistributorRegs, icdiptr), n),
+            Register::Icdicfr(n) => array(offset_of!(DistributorRegs, icdicfr), n),
+            Register::Icdsgir => distributor(offset_of!(DistributorRegs, icdsgir)),
+            Register::Iccicr => cpu_interface(offset_of!(CpuInterfaceRegs, iccicr)),
+            Register::Iccpmr => cpu_interface(offset_of!(CpuInterfaceRegs, iccpmr)),
+            Register::Iccbpr => cpu_interface(offset_of!(CpuInterfaceRegs, iccbpr)),
+            Register::Icciar => cpu_interface(offset_of!(CpuInterfaceRegs, icciar)),
+            Register::Icceoir => cpu_interface(offset_of!(CpuInterfaceRegs, icceoir)),
+            Register::Icchpir => cpu_interface(offset_of!(CpuInterfaceRegs, icchpir)),
+        }
+    }
+}
+
+impl RegisterAccess<Register> for Mmio<'_> {
+    #[inline]
+    fn read(&self, register: Register) -> u32 {
+        match register.location() {
+            Location::Distributor(word) => hal::Mmio::new(self.distributor).read(word),
+            Location::CpuInterface(word) => hal::Mmio::new(self.cpu_interface).read(word),
         }
     }
 
-    fn write_register(&mut self, register: Register, value: u32) {
-        let (icd, icc) = (self.distributor, self.cpu_interface);
-        match register {
-            Register::Icddcr => icd.icddcr().write(value),
-            Register::Icdiser(n) => element(icd.icdiser(), n).write(value),
-            Register::Icdicer(n) => element(icd.icdicer(), n).write(value),
-            Register::Icdispr(n) => element(icd.icdispr(), n).write(value),
-            Register::Icdicpr(n) => element(icd.icdicpr(), n).write(value),
-            Register::Icdipr(n) => element(icd.icdipr(), n).write(value),
-            Register::Icdiptr(n) => element(icd.icdiptr(), n).write(value),
-            Register::Icdicfr(n) => element(icd.icdicfr(), n).write(value),
-            Register::Icdsgir => icd.icdsgir().write(value),
-            Register::Iccicr => icc.iccicr().write(value),
-            Register::Iccpmr => icc.iccpmr().write(value),
-            Register::Iccbpr => icc.iccbpr().write(value),
-            Register::Icceoir => icc.icceoir().write(value),
-            Register::Icdictr | Register::Icciar | Register::Icchpir => {}
+    #[inline]
+    fn write(&self, register: Register, value: u32) {
+        match register.location() {
+            Location::Distributor(word) => hal::Mmio::new(self.distributor).write(word, value),
+            Location::CpuInterface(word) => hal::Mmio::new(self.cpu_interface).write(word, value),
         }
+    }
+}
+
+register_bitfields![u32,
+    /// ICDDCR (GIC architecture 4.3.1).
+    pub(crate) ICDDCR [
+        ENABLE OFFSET(0) NUMBITS(1) [],
+    ],
+    /// ICDICTR (4.3.2).
+    pub(crate) ICDICTR [
+        IT_LINES_NUMBER OFFSET(0) NUMBITS(5) [],
+    ],
+    /// ICDSGIR (4.3.12).
+    pub(crate) ICDSGIR [
+        SGIINTID OFFSET(0) NUMBITS(4) [],
+        CPU_TARGET_LIST OFFSET(16) NUMBITS(8) [],
+    ],
+    /// ICCICR (4.4.1).
+    pub(crate) ICCICR [
+        ENABLE OFFSET(0) NUMBITS(1) [],
+    ],
+    /// ICCPMR (4.4.2).
+    pub(crate) ICCPMR [
+        PRIORITY OFFSET(0) NUMBITS(8) [],
+    ],
+    /// ICCIAR and ICCEOIR (4.4.4, 4.4.5).
+    pub(crate) ICCIAR [
+        INTERRUPT_ID OFFSET(0) NUMBITS(10) [],
+        CPUID OFFSET(10) NUMBITS(3) [],
+    ],
+];
+
+ferrode_hal::registers! {
+    /// Typed access to the GIC's registers, for every bus of [`Register`]
+    /// ([`Mmio`] on hardware, a model in tests). Array registers take their
+    /// word index.
+    pub trait Registers for Register {
+        /// ICDDCR.
+        fn icddcr() -> ReadWrite<ICDDCR::Register> = Register::Icddcr;
+        /// ICDICTR.
+        fn icdictr() -> ReadOnly<ICDICTR::Register> = Register::Icdictr;
+        /// ICDISER word `n`: reads the enables, writing 1 enables.
+        fn icdiser(n: usize) -> ReadWrite = Register::Icdiser(n);
+        /// ICDICER word `n`: writing 1 disables.
+        fn icdicer(n: usize) -> ReadWrite = Register::Icdicer(n);
+        /// ICDISPR word `n`: writing 1 makes pending.
+        fn icdispr(n: usize) -> ReadWrite = Register::Icdispr(n);
+        /// ICDICPR word `n`: writing 1 clears pending.
+        fn icdicpr(n: usize) -> ReadWrite = Register::Icdicpr(n);
+        /// ICDIPR word `n`: four priorities.
+        fn icdipr(n: usize) -> ReadWrite = Register::Icdipr(n);
+        /// ICDIPTR word `n`: four CPU target masks.
+        fn icdiptr(n: usize) -> ReadWrite = Register::Icdiptr(n);
+        /// ICDICFR word `n`: sixteen configurations (bit 1 of each: edge).
+        fn icdicfr(n: usize) -> ReadWrite = Register::Icdicfr(n);
+        /// ICDSGIR.
+        fn icdsgir() -> WriteOnly<ICDSGIR::Register> = Register::Icdsgir;
+        /// ICCICR.
+        fn iccicr() -> ReadWrite<ICCICR::Register> = Register::Iccicr;
+        /// ICCPMR.
+        fn iccpmr() -> ReadWrite<ICCPMR::Register> = Register::Iccpmr;
+        /// ICCBPR.
+        fn iccbpr() -> ReadWrite = Register::Iccbpr;
+        /// ICCIAR: reading acknowledges.
+        fn icciar() -> ReadOnly<ICCIAR::Register> = Register::Icciar;
+        /// ICCEOIR: the acknowledged ICCIAR value.
+        fn icceoir() -> WriteOnly<ICCIAR::Register> = Register::Icceoir;
+        /// ICCHPIR.
+        fn icchpir() -> ReadOnly<ICCIAR::Register> = Register::Icchpir;
     }
 }

@@ -2,6 +2,10 @@
 
 use core::ptr::NonNull;
 
+use core::cell::RefCell;
+
+use ferrode_hal::RegisterAccess;
+use ferrode_hal::mmio::Readable;
 use volatile::VolatilePtr;
 
 use crate::model::ModelGic;
@@ -11,8 +15,8 @@ use crate::{Error, Gic, Mmio, Register, Registers, Trigger};
 const ETHERNET: u32 = 60;
 const UART0: u32 = 44;
 
-fn initialised(lines: usize) -> Gic<ModelGic> {
-    let mut gic = Gic::new(ModelGic::new(lines));
+fn initialised(lines: usize) -> Gic<RefCell<ModelGic>> {
+    let mut gic = Gic::new(RefCell::new(ModelGic::new(lines)));
     gic.init();
     gic
 }
@@ -21,7 +25,7 @@ fn initialised(lines: usize) -> Gic<ModelGic> {
 fn init_quiets_every_shared_line_and_enables_the_controller() {
     let gic = initialised(96);
     assert_eq!(gic.line_count(), 96);
-    let model = gic.release();
+    let model = gic.release().into_inner();
     assert!(model.distributor_enabled && model.cpu_interface_enabled);
     assert!(
         (32..96).all(|id| !model.enabled[id] && !model.pending[id]),
@@ -47,7 +51,7 @@ fn an_enabled_pending_line_is_acknowledged_then_ended() {
     assert_eq!(irq.source_cpu(), None);
     assert!(gic.acknowledge().is_none(), "an active line is not signalled twice");
     gic.end_of_interrupt(irq);
-    let model = gic.release();
+    let model = gic.release().into_inner();
     assert_eq!(model.end_of_interrupts, [ETHERNET]);
     assert!(!model.active[ETHERNET as usize]);
 }
@@ -85,7 +89,7 @@ fn byte_and_bit_fields_change_only_their_own_interrupt() {
     gic.set_target_cpus(ETHERNET, 0b10).unwrap();
     gic.set_trigger(ETHERNET, Trigger::Edge).unwrap();
     gic.disable(ETHERNET + 1).unwrap();
-    let model = gic.release();
+    let model = gic.release().into_inner();
     assert_eq!(model.priority[59..62], [0xa0, 0x40, 0xa0]);
     assert_eq!(model.targets[59..62], [1, 2, 1]);
     // Interrupt 60 is field 12 of ICDICFR word 3: edge bit is bit 25.
@@ -106,7 +110,7 @@ fn out_of_range_and_banked_interrupts_are_refused() {
 fn software_interrupt_names_targets_and_id() {
     let mut gic = initialised(64);
     gic.send_sgi(5, 0b0110).unwrap();
-    assert_eq!(gic.release().software_interrupts, [(0b0110 << 16) | 5]);
+    assert_eq!(gic.release().into_inner().software_interrupts, [(0b0110 << 16) | 5]);
 }
 
 #[test]
@@ -116,7 +120,7 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
     // SAFETY: both blocks are live, aligned 4 KiB allocations (at least the
     // size of their register structs) that outlive `regs`, touched by the
     // test only through the same raw pointers.
-    let mut regs = unsafe {
+    let regs = unsafe {
         Mmio {
             distributor: VolatilePtr::new(distributor.base.cast()),
             cpu_interface: VolatilePtr::new(cpu_interface.base.cast()),
@@ -134,18 +138,18 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
         (Register::Icdsgir, 0xf00),
     ];
     for (index, (register, offset)) in table.into_iter().enumerate() {
-        regs.write_register(register, 0x100 + index as u32);
+        RegisterAccess::write(&regs, register, 0x100 + index as u32);
         assert_eq!(distributor.peek(offset), 0x100 + index as u32, "{register:?} at {offset:#x}");
     }
     for (register, offset) in
         [(Register::Iccicr, 0x00), (Register::Iccpmr, 0x04), (Register::Icceoir, 0x10)]
     {
-        regs.write_register(register, 0x5a);
+        RegisterAccess::write(&regs, register, 0x5a);
         assert_eq!(cpu_interface.peek(offset), 0x5a, "{register:?} at {offset:#x}");
     }
     cpu_interface.poke(0x0c, 60);
     distributor.poke(0x004, 2);
-    assert_eq!(regs.read_register(Register::Icciar), 60);
+    assert_eq!(regs.icciar().get(), 60);
     assert_eq!(Gic::new(regs).line_count(), 96);
 }
 
@@ -177,7 +181,10 @@ impl RamBlock {
 
 /// Serves the GIC behind a `RefCell`, as the platform does (its hold on
 /// the GIC released while a handler runs).
-fn serve(gic: &core::cell::RefCell<Gic<ModelGic>>, mut handle: impl FnMut(u32)) -> crate::Dispatch {
+fn serve(
+    gic: &core::cell::RefCell<Gic<RefCell<ModelGic>>>,
+    mut handle: impl FnMut(u32),
+) -> crate::Dispatch {
     crate::serve_pending(
         || gic.borrow_mut().acknowledge(),
         &mut handle,
@@ -193,9 +200,9 @@ fn a_level_source_its_handler_does_not_clear_ends_the_dispatch_and_is_named() {
     gic.borrow_mut().set_pending(UART0).unwrap();
     // The device holds its line asserted; the handler fails to clear it.
     gic.borrow_mut().set_pending(ETHERNET).unwrap();
-    let mut release = gic.into_inner().release();
+    let mut release = gic.into_inner().release().into_inner();
     release.asserted[ETHERNET as usize] = true;
-    let mut inner = Gic::new(release);
+    let mut inner = Gic::new(RefCell::new(release));
     inner.init_cpu_interface();
     let gic = core::cell::RefCell::new(inner);
     let mut handled = std::vec::Vec::new();
@@ -204,7 +211,7 @@ fn a_level_source_its_handler_does_not_clear_ends_the_dispatch_and_is_named() {
     assert_eq!(dispatch.storming, Some(ETHERNET));
     assert_eq!(handled[0], UART0, "the other pending interrupt is still served");
     assert!(handled[1..].iter().all(|&id| id == ETHERNET));
-    let model = gic.into_inner().release();
+    let model = gic.into_inner().release().into_inner();
     assert_eq!(
         model.end_of_interrupts.len() as u32,
         crate::MAX_DISPATCH,

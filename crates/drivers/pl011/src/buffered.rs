@@ -27,7 +27,7 @@
 
 use heapless::Deque;
 
-use crate::regs::{Registers, ifls};
+use crate::regs::{DR, IFLS, Registers};
 use crate::{Error, Interrupts, Pl011};
 
 /// Line errors remembered between the interrupt handler and the reader.
@@ -84,7 +84,7 @@ impl<R: Registers, const RECEIVE_LEN: usize, const TRANSMIT_LEN: usize>
     /// Sets both FIFO trigger levels to half full (UARTIFLS) and unmasks
     /// reception. Route the UART's interrupt to [`Self::on_interrupt`] first.
     pub fn enable_interrupts(&mut self) {
-        self.uart.write_fifo_levels(ifls::RX_HALF | ifls::TX_HALF);
+        self.uart.write_fifo_levels(IFLS::RXIFLSEL::Half + IFLS::TXIFLSEL::Half);
         self.fill_receive_ring();
         self.fill_transmit_fifo();
         self.update_mask();
@@ -319,16 +319,15 @@ struct ReceiveErrors {
 
 /// Splits a UARTDR value (TRM 3.3.1) into its character and error flags.
 fn classify(data: u32) -> (u8, ReceiveErrors) {
-    use crate::regs::dr;
-    let character = if data & dr::BE != 0 {
+    let character = if DR::BE.is_set(data) {
         Some(Error::Break)
-    } else if data & dr::PE != 0 {
+    } else if DR::PE.is_set(data) {
         Some(Error::Parity)
-    } else if data & dr::FE != 0 {
+    } else if DR::FE.is_set(data) {
         Some(Error::Framing)
     } else {
         None
     };
-    let errors = ReceiveErrors { overrun: data & dr::OE != 0, character };
+    let errors = ReceiveErrors { overrun: DR::OE.is_set(data), character };
     (data as u8, errors)
 }

@@ -1,7 +1,9 @@
 //! Frame format and baud rate divisor arithmetic (PL011 TRM 3.3.6).
 
 use crate::Error;
-use crate::regs::lcr_h;
+use ferrode_hal::mmio::FieldValue;
+
+use crate::regs::LCR_H;
 
 /// Integer and fractional parts of the baud rate divisor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,23 +90,23 @@ impl Default for Config {
 
 impl Config {
     /// The UARTLCR_H value for this format, with the FIFOs enabled.
-    pub(crate) const fn line_control(&self) -> u32 {
-        let wlen = match self.data_bits {
-            DataBits::Five => 0,
-            DataBits::Six => 1,
-            DataBits::Seven => 2,
-            DataBits::Eight => 3,
+    pub(crate) fn line_control(&self) -> FieldValue<u32, LCR_H::Register> {
+        let word_length = match self.data_bits {
+            DataBits::Five => LCR_H::WLEN::Five,
+            DataBits::Six => LCR_H::WLEN::Six,
+            DataBits::Seven => LCR_H::WLEN::Seven,
+            DataBits::Eight => LCR_H::WLEN::Eight,
         };
         let parity = match self.parity {
-            Parity::None => 0,
-            Parity::Even => lcr_h::PEN | lcr_h::EPS,
-            Parity::Odd => lcr_h::PEN,
+            Parity::None => LCR_H::PEN::CLEAR,
+            Parity::Even => LCR_H::PEN::SET + LCR_H::EPS::SET,
+            Parity::Odd => LCR_H::PEN::SET,
         };
         let stop = match self.stop_bits {
-            StopBits::One => 0,
-            StopBits::Two => lcr_h::STP2,
+            StopBits::One => LCR_H::STP2::CLEAR,
+            StopBits::Two => LCR_H::STP2::SET,
         };
-        (wlen << lcr_h::WLEN_SHIFT) | parity | stop | lcr_h::FEN
+        word_length + parity + stop + LCR_H::FEN::SET
     }
 
     /// The divisor for this baud rate at `uart_clock_hz`.

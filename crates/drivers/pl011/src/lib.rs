@@ -35,5 +35,5 @@ mod tests_buffered;
 pub use buffered::{BufferedPl011, ConsoleStep};
 pub use error::Error;
 pub use format::{BaudRateDivisor, Config, DataBits, Parity, StopBits, baud_rate_divisor};
-pub use regs::{Register, Registers, Regs};
+pub use regs::{Mmio, Register, Registers, Regs};
 pub use uart::{DRAIN_POLLS, Interrupts, Pl011};

@@ -12,7 +12,9 @@ use std::collections::VecDeque;
 use std::vec::Vec;
 
 use crate::Interrupts;
-use crate::regs::{Register, Registers};
+use ferrode_hal::{RegisterAccess, RegisterModel};
+
+use crate::regs::Register;
 
 /// What the tests can see and steer of the simulated UART.
 #[derive(Default)]
@@ -146,8 +148,8 @@ impl ModelUart {
     }
 }
 
-impl Registers for ModelUart {
-    fn read_register(&mut self, register: Register) -> u32 {
+impl RegisterModel<Register> for ModelUart {
+    fn read(&mut self, register: Register) -> u32 {
         match register {
             Register::Dr => {
                 self.data_reads += 1;
@@ -202,7 +204,7 @@ impl Registers for ModelUart {
         }
     }
 
-    fn write_register(&mut self, register: Register, value: u32) {
+    fn write(&mut self, register: Register, value: u32) {
         match register {
             Register::Dr => {
                 if self.transmit_fifo.len() < FIFO_DEPTH {
@@ -260,12 +262,12 @@ impl SharedModel {
     }
 }
 
-impl Registers for SharedModel {
-    fn read_register(&mut self, register: Register) -> u32 {
-        self.0.borrow_mut().read_register(register)
+impl RegisterAccess<Register> for SharedModel {
+    fn read(&self, register: Register) -> u32 {
+        self.0.read(register)
     }
 
-    fn write_register(&mut self, register: Register, value: u32) {
-        self.0.borrow_mut().write_register(register, value);
+    fn write(&self, register: Register, value: u32) {
+        self.0.write(register, value);
     }
 }

@@ -1,7 +1,10 @@
 //! PL011 register block (PrimeCell UART TRM DDI 0183, table 3-1).
 
+use core::mem::offset_of;
+
+use ferrode_hal::mmio::{RegisterName, register_bitfields};
+use volatile::VolatileFieldAccess;
 use volatile::access::{NoAccess, ReadOnly, WriteOnly};
-use volatile::{VolatileFieldAccess, VolatilePtr};
 
 /// The PL011 register block, 4 KiB.
 #[repr(C)]
@@ -71,7 +74,8 @@ const _: () = assert!(core::mem::offset_of!(Regs, periph_id) == 0xfe0);
 const _: () = assert!(core::mem::offset_of!(Regs, pcell_id) == 0xff0);
 const _: () = assert!(core::mem::size_of::<Regs>() == 0x1000);
 
-/// The registers the driver uses, by data-sheet name.
+/// The registers the driver uses, by data-sheet name (the bus's names;
+/// the driver reaches them through [`Registers`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Register {
     /// UARTDR.
@@ -100,89 +104,130 @@ pub enum Register {
     Icr,
 }
 
-/// 32-bit access to the PL011's registers.
-///
-/// Implemented for the memory-mapped block ([`VolatilePtr<Regs>`]) and, in
-/// tests, by behavioural models. Reads of write-only registers return 0 and
-/// writes to read-only registers are ignored, as on the bus.
-pub trait Registers {
-    /// Reads `register`, with its side effects (UARTDR pops the FIFO).
-    fn read_register(&mut self, register: Register) -> u32;
-    /// Writes `value` to `register`.
-    fn write_register(&mut self, register: Register, value: u32);
-}
+impl RegisterName for Register {
+    type Block = Regs;
 
-impl Registers for VolatilePtr<'_, Regs> {
-    fn read_register(&mut self, register: Register) -> u32 {
-        let regs = *self;
-        match register {
-            Register::Dr => regs.dr().read(),
-            Register::RsrEcr => regs.rsr_ecr().read(),
-            Register::Fr => regs.fr().read(),
-            Register::Ibrd => regs.ibrd().read(),
-            Register::Fbrd => regs.fbrd().read(),
-            Register::LcrH => regs.lcr_h().read(),
-            Register::Cr => regs.cr().read(),
-            Register::Ifls => regs.ifls().read(),
-            Register::Imsc => regs.imsc().read(),
-            Register::Ris => regs.ris().read(),
-            Register::Mis => regs.mis().read(),
-            Register::Icr => 0,
-        }
-    }
-
-    fn write_register(&mut self, register: Register, value: u32) {
-        let regs = *self;
-        match register {
-            Register::Dr => regs.dr().write(value),
-            Register::RsrEcr => regs.rsr_ecr().write(value),
-            Register::Ibrd => regs.ibrd().write(value),
-            Register::Fbrd => regs.fbrd().write(value),
-            Register::LcrH => regs.lcr_h().write(value),
-            Register::Cr => regs.cr().write(value),
-            Register::Ifls => regs.ifls().write(value),
-            Register::Imsc => regs.imsc().write(value),
-            Register::Icr => regs.icr().write(value),
-            Register::Fr | Register::Ris | Register::Mis => {}
+    #[inline]
+    fn offset(self) -> usize {
+        match self {
+            Register::Dr => offset_of!(Regs, dr),
+            Register::RsrEcr => offset_of!(Regs, rsr_ecr),
+            Register::Fr => offset_of!(Regs, fr),
+            Register::Ibrd => offset_of!(Regs, ibrd),
+            Register::Fbrd => offset_of!(Regs, fbrd),
+            Register::LcrH => offset_of!(Regs, lcr_h),
+            Register::Cr => offset_of!(Regs, cr),
+            Register::Ifls => offset_of!(Regs, ifls),
+            Register::Imsc => offset_of!(Regs, imsc),
+            Register::Ris => offset_of!(Regs, ris),
+            Register::Mis => offset_of!(Regs, mis),
+            Register::Icr => offset_of!(Regs, icr),
         }
     }
 }
 
-/// UARTFR bits (TRM 3.3.3).
-pub(crate) mod fr {
-    pub const BUSY: u32 = 1 << 3;
-    pub const RXFE: u32 = 1 << 4;
-    pub const TXFF: u32 = 1 << 5;
-}
+/// The memory-mapped PL011: the bus on hardware.
+pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
 
-/// UARTIFLS fields (TRM 3.3.9): FIFO levels at which RXIM and TXIM assert.
-pub(crate) mod ifls {
-    /// RXIFLSEL = 0b010: receive FIFO becomes at least 1/2 full (8 of 16).
-    pub const RX_HALF: u32 = 0b010 << 3;
-    /// TXIFLSEL = 0b010: transmit FIFO becomes at most 1/2 full (8 of 16).
-    pub const TX_HALF: u32 = 0b010;
-}
+register_bitfields![u32,
+    /// UARTDR (TRM 3.3.1): the character and its receive error bits.
+    pub(crate) DR [
+        DATA OFFSET(0) NUMBITS(8) [],
+        FE OFFSET(8) NUMBITS(1) [],
+        PE OFFSET(9) NUMBITS(1) [],
+        BE OFFSET(10) NUMBITS(1) [],
+        OE OFFSET(11) NUMBITS(1) [],
+    ],
+    /// UARTFR (TRM 3.3.3).
+    pub(crate) FR [
+        BUSY OFFSET(3) NUMBITS(1) [],
+        RXFE OFFSET(4) NUMBITS(1) [],
+        TXFF OFFSET(5) NUMBITS(1) [],
+        TXFE OFFSET(7) NUMBITS(1) [],
+    ],
+    /// UARTIBRD (TRM 3.3.6).
+    pub(crate) IBRD [
+        BAUD_DIVINT OFFSET(0) NUMBITS(16) [],
+    ],
+    /// UARTFBRD (TRM 3.3.6).
+    pub(crate) FBRD [
+        BAUD_DIVFRAC OFFSET(0) NUMBITS(6) [],
+    ],
+    /// UARTLCR_H (TRM 3.3.7).
+    pub(crate) LCR_H [
+        PEN OFFSET(1) NUMBITS(1) [],
+        EPS OFFSET(2) NUMBITS(1) [],
+        STP2 OFFSET(3) NUMBITS(1) [],
+        FEN OFFSET(4) NUMBITS(1) [],
+        WLEN OFFSET(5) NUMBITS(2) [
+            Five = 0,
+            Six = 1,
+            Seven = 2,
+            Eight = 3,
+        ],
+    ],
+    /// UARTCR (TRM 3.3.8).
+    pub(crate) CR [
+        UARTEN OFFSET(0) NUMBITS(1) [],
+        TXE OFFSET(8) NUMBITS(1) [],
+        RXE OFFSET(9) NUMBITS(1) [],
+    ],
+    /// UARTIFLS (TRM 3.3.9): FIFO levels at which TXIM and RXIM assert.
+    pub(crate) IFLS [
+        TXIFLSEL OFFSET(0) NUMBITS(3) [
+            /// The transmit FIFO becomes at most 1/2 full (8 of 16).
+            Half = 0b010,
+        ],
+        RXIFLSEL OFFSET(3) NUMBITS(3) [
+            /// The receive FIFO becomes at least 1/2 full (8 of 16).
+            Half = 0b010,
+        ],
+    ],
+    /// UARTIMSC, UARTRIS, UARTMIS, UARTICR (TRM 3.3.10-3.3.13): one bit per
+    /// source, as [`crate::Interrupts`] names them.
+    pub(crate) INT [
+        SOURCES OFFSET(0) NUMBITS(11) [],
+    ],
+];
 
-/// UARTDR receive error bits (TRM 3.3.1).
-pub(crate) mod dr {
-    pub const FE: u32 = 1 << 8;
-    pub const PE: u32 = 1 << 9;
-    pub const BE: u32 = 1 << 10;
-    pub const OE: u32 = 1 << 11;
-}
-
-/// UARTCR bits (TRM 3.3.8).
-pub(crate) mod cr {
-    pub const UARTEN: u32 = 1 << 0;
-    pub const TXE: u32 = 1 << 8;
-    pub const RXE: u32 = 1 << 9;
-}
-
-/// UARTLCR_H bits (TRM 3.3.7).
-pub(crate) mod lcr_h {
-    pub const PEN: u32 = 1 << 1;
-    pub const EPS: u32 = 1 << 2;
-    pub const STP2: u32 = 1 << 3;
-    pub const FEN: u32 = 1 << 4;
-    pub const WLEN_SHIFT: u32 = 5;
+ferrode_hal::registers! {
+    /// Typed access to the PL011's registers, for every bus of
+    /// [`Register`] ([`Mmio`] on hardware, a model in tests). Access rights
+    /// are checked when the driver compiles:
+    ///
+    /// ```compile_fail
+    /// use ferrode_hal::mmio::Writeable;
+    /// use ferrode_pl011::{Mmio, Registers};
+    ///
+    /// fn clear_flags(regs: &Mmio<'_>) {
+    ///     regs.fr().set(0); // UARTFR is read only
+    /// }
+    /// ```
+    pub trait Registers for Register {
+        /// UARTDR: reading pops the receive FIFO, writing pushes the
+        /// transmit FIFO.
+        fn dr() -> ReadWrite<DR::Register> = Register::Dr;
+        /// UARTRSR (read) / UARTECR (write: clears the error flags).
+        fn rsr_ecr() -> ReadWrite = Register::RsrEcr;
+        /// UARTFR.
+        fn fr() -> ReadOnly<FR::Register> = Register::Fr;
+        /// UARTIBRD.
+        fn ibrd() -> ReadWrite<IBRD::Register> = Register::Ibrd;
+        /// UARTFBRD.
+        fn fbrd() -> ReadWrite<FBRD::Register> = Register::Fbrd;
+        /// UARTLCR_H: writing it latches IBRD and FBRD.
+        fn lcr_h() -> ReadWrite<LCR_H::Register> = Register::LcrH;
+        /// UARTCR.
+        fn cr() -> ReadWrite<CR::Register> = Register::Cr;
+        /// UARTIFLS.
+        fn ifls() -> ReadWrite<IFLS::Register> = Register::Ifls;
+        /// UARTIMSC.
+        fn imsc() -> ReadWrite<INT::Register> = Register::Imsc;
+        /// UARTRIS.
+        fn ris() -> ReadOnly<INT::Register> = Register::Ris;
+        /// UARTMIS.
+        fn mis() -> ReadOnly<INT::Register> = Register::Mis;
+        /// UARTICR: write 1 to clear.
+        fn icr() -> WriteOnly<INT::Register> = Register::Icr;
+    }
 }

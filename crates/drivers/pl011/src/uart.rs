@@ -2,7 +2,9 @@
 
 use heapless::Deque;
 
-use crate::regs::{Register, Registers, cr, dr, fr, lcr_h};
+use ferrode_hal::mmio::{FieldValue, ReadWriteable, Readable, Writeable};
+
+use crate::regs::{CR, DR, FBRD, FR, IBRD, IFLS, INT, LCR_H, Registers};
 use crate::{Config, Error};
 
 /// A set of PL011 interrupt sources (bit positions of UARTIMSC, UARTMIS and
@@ -71,32 +73,31 @@ impl<R: Registers> Pl011<R> {
     pub fn configure(&mut self, config: &Config) -> Result<(), Error> {
         let divisor = config.divisor(self.uart_clock_hz)?;
         self.wait_idle_bounded();
-        self.registers.write_register(Register::Cr, 0);
-        let line_control = self.registers.read_register(Register::LcrH);
-        self.registers.write_register(Register::LcrH, line_control & !lcr_h::FEN);
+        self.registers.cr().set(0);
+        self.registers.lcr_h().modify(LCR_H::FEN::CLEAR);
         // With the FIFOs flushed BUSY only covers the character in the
         // shift register.
         self.wait_idle_bounded();
-        self.registers.write_register(Register::Ibrd, u32::from(divisor.integer));
-        self.registers.write_register(Register::Fbrd, u32::from(divisor.fractional));
+        self.registers.ibrd().write(IBRD::BAUD_DIVINT.val(u32::from(divisor.integer)));
+        self.registers.fbrd().write(FBRD::BAUD_DIVFRAC.val(u32::from(divisor.fractional)));
         // The divisor is latched by this write to UARTLCR_H.
-        self.registers.write_register(Register::LcrH, config.line_control());
-        self.registers.write_register(Register::Imsc, 0);
-        self.registers.write_register(Register::Icr, Interrupts::ALL.0);
-        self.registers.write_register(Register::RsrEcr, 0);
+        self.registers.lcr_h().write(config.line_control());
+        self.registers.imsc().set(0);
+        self.registers.icr().write(INT::SOURCES.val(Interrupts::ALL.0));
+        self.registers.rsr_ecr().set(0);
         self.pending.clear();
-        self.registers.write_register(Register::Cr, cr::UARTEN | cr::TXE | cr::RXE);
+        self.registers.cr().write(CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET);
         Ok(())
     }
 
     /// True if a received character is waiting.
     pub fn can_read(&mut self) -> bool {
-        self.registers.read_register(Register::Fr) & fr::RXFE == 0
+        !self.registers.fr().is_set(FR::RXFE)
     }
 
     /// True if the transmit FIFO has room for a character.
     pub fn can_write(&mut self) -> bool {
-        self.registers.read_register(Register::Fr) & fr::TXFF == 0
+        !self.registers.fr().is_set(FR::TXFF)
     }
 
     /// Pops one received character, `Ok(None)` if the FIFO is empty.
@@ -111,12 +112,12 @@ impl<R: Registers> Pl011<R> {
         if !self.can_read() {
             return Ok(None);
         }
-        let data = self.registers.read_register(Register::Dr);
+        let data = self.registers.dr().get();
         let character = match character_error(data) {
             Some(error) => Err(error),
             None => Ok(data as u8),
         };
-        if data & dr::OE != 0 {
+        if DR::OE.is_set(data) {
             // Empty: drained by the check at the top.
             let _ = self.pending.push_back(character);
             return Err(Error::Overrun);
@@ -129,7 +130,7 @@ impl<R: Registers> Pl011<R> {
         if !self.can_write() {
             return false;
         }
-        self.registers.write_register(Register::Dr, u32::from(byte));
+        self.registers.dr().write(DR::DATA.val(u32::from(byte)));
         true
     }
 
@@ -137,9 +138,7 @@ impl<R: Registers> Pl011<R> {
     /// Returns at once if the transmitter is disabled: it would never
     /// drain, and BUSY stays set while its FIFO holds data.
     pub fn wait_idle(&mut self) {
-        while self.transmitter_enabled()
-            && self.registers.read_register(Register::Fr) & fr::BUSY != 0
-        {
+        while self.transmitter_enabled() && self.registers.fr().is_set(FR::BUSY) {
             core::hint::spin_loop();
         }
     }
@@ -147,9 +146,7 @@ impl<R: Registers> Pl011<R> {
     /// [`Self::wait_idle`], giving up after [`DRAIN_POLLS`] reads.
     fn wait_idle_bounded(&mut self) {
         for _ in 0..DRAIN_POLLS {
-            if !self.transmitter_enabled()
-                || self.registers.read_register(Register::Fr) & fr::BUSY == 0
-            {
+            if !self.transmitter_enabled() || !self.registers.fr().is_set(FR::BUSY) {
                 return;
             }
             core::hint::spin_loop();
@@ -157,32 +154,31 @@ impl<R: Registers> Pl011<R> {
     }
 
     fn transmitter_enabled(&mut self) -> bool {
-        let control = self.registers.read_register(Register::Cr);
-        control & (cr::UARTEN | cr::TXE) == cr::UARTEN | cr::TXE
+        self.registers.cr().matches_all(CR::UARTEN::SET + CR::TXE::SET)
     }
 
     /// Pops the receive FIFO: the raw UARTDR value (character and error
     /// bits), `None` if the FIFO is empty.
     pub(crate) fn pop_receive_fifo(&mut self) -> Option<u32> {
-        self.can_read().then(|| self.registers.read_register(Register::Dr))
+        self.can_read().then(|| self.registers.dr().get())
     }
 
     /// Writes UARTIFLS: the receive and transmit interrupt FIFO levels.
-    pub(crate) fn write_fifo_levels(&mut self, levels: u32) {
-        self.registers.write_register(Register::Ifls, levels);
+    pub(crate) fn write_fifo_levels(&mut self, levels: FieldValue<u32, IFLS::Register>) {
+        self.registers.ifls().write(levels);
     }
 
     /// Unmasks exactly the sources in `interrupts` (UARTIMSC).
     pub fn set_interrupt_mask(&mut self, interrupts: Interrupts) {
-        self.registers.write_register(Register::Imsc, interrupts.0 & Interrupts::ALL.0);
+        self.registers.imsc().write(INT::SOURCES.val(interrupts.0 & Interrupts::ALL.0));
     }
 
     /// Interrupt entry point: returns the pending unmasked sources (UARTMIS)
     /// and clears them (UARTICR). Receive and transmit level interrupts
     /// assert again while their FIFO condition holds, so drain the FIFO.
     pub fn take_interrupts(&mut self) -> Interrupts {
-        let pending = self.registers.read_register(Register::Mis) & Interrupts::ALL.0;
-        self.registers.write_register(Register::Icr, pending);
+        let pending = self.registers.mis().read(INT::SOURCES);
+        self.registers.icr().write(INT::SOURCES.val(pending));
         Interrupts(pending)
     }
 
@@ -217,12 +213,12 @@ impl<R: Registers> Pl011<R> {
 /// The error that spoils the character of a UARTDR value, most severe
 /// first: a break ends the frame, parity and framing spoil one character.
 /// (OE is not among them: it says characters were lost before this one.)
-const fn character_error(data: u32) -> Option<Error> {
-    if data & dr::BE != 0 {
+fn character_error(data: u32) -> Option<Error> {
+    if DR::BE.is_set(data) {
         Some(Error::Break)
-    } else if data & dr::PE != 0 {
+    } else if DR::PE.is_set(data) {
         Some(Error::Parity)
-    } else if data & dr::FE != 0 {
+    } else if DR::FE.is_set(data) {
         Some(Error::Framing)
     } else {
         None

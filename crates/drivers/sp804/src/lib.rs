@@ -24,5 +24,5 @@ mod model;
 mod tests;
 
 pub use error::Error;
-pub use regs::{Counter, Register, Registers, Regs, TimerRegs};
+pub use regs::{Counter, Mmio, Register, Registers, Regs, TimerRegs};
 pub use timer::{Prescale, Sp804};

@@ -4,7 +4,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::regs::{Counter, Register, Registers};
+use ferrode_hal::RegisterAccess;
+
+use crate::regs::{Counter, Register};
 
 #[derive(Default, Clone, Copy)]
 pub struct ModelCounter {
@@ -88,8 +90,8 @@ fn index(counter: Counter) -> usize {
     }
 }
 
-impl Registers for ModelTimer {
-    fn read_register(&mut self, register: Register) -> u32 {
+impl RegisterAccess<Register> for ModelTimer {
+    fn read(&self, register: Register) -> u32 {
         let mut state = self.0.borrow_mut();
         let cycles = state.cycles_per_read;
         state.advance(cycles);
@@ -106,7 +108,7 @@ impl Registers for ModelTimer {
         }
     }
 
-    fn write_register(&mut self, register: Register, value: u32) {
+    fn write(&self, register: Register, value: u32) {
         let mut state = self.0.borrow_mut();
         match register {
             Register::Load(c) => {

@@ -1,7 +1,10 @@
 //! SP804 register block (Arm Dual-Timer Module TRM DDI 0271, table 3-1).
 
+use core::mem::offset_of;
+
+use ferrode_hal::mmio::{RegisterName, register_bitfields};
+use volatile::VolatileFieldAccess;
 use volatile::access::{NoAccess, ReadOnly, WriteOnly};
-use volatile::{VolatileFieldAccess, VolatilePtr};
 
 /// One of the two identical counters (TimerXLoad ... TimerXBGLoad).
 #[repr(C)]
@@ -80,7 +83,8 @@ pub enum Counter {
     Timer2,
 }
 
-/// The registers the driver uses, by data-sheet name.
+/// The registers the driver uses, by data-sheet name (the bus's names;
+/// the driver reaches them through [`Registers`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Register {
     /// TimerXLoad.
@@ -99,71 +103,82 @@ pub enum Register {
     BgLoad(Counter),
 }
 
-/// 32-bit access to the SP804's registers.
-///
-/// Implemented for the memory-mapped block ([`VolatilePtr<Regs>`]) and, in
-/// tests, by a behavioural model. Reads of write-only registers return 0;
-/// writes to read-only registers are ignored.
-pub trait Registers {
-    /// Reads `register`.
-    fn read_register(&mut self, register: Register) -> u32;
-    /// Writes `value` to `register`, with its side effects.
-    fn write_register(&mut self, register: Register, value: u32);
-}
+impl RegisterName for Register {
+    type Block = Regs;
 
-impl Registers for VolatilePtr<'_, Regs> {
-    fn read_register(&mut self, register: Register) -> u32 {
+    #[inline]
+    fn offset(self) -> usize {
         let (Register::Load(counter)
         | Register::Value(counter)
         | Register::Control(counter)
         | Register::IntClr(counter)
         | Register::Ris(counter)
         | Register::Mis(counter)
-        | Register::BgLoad(counter)) = register;
+        | Register::BgLoad(counter)) = self;
         let timer = match counter {
-            Counter::Timer1 => self.timer1(),
-            Counter::Timer2 => self.timer2(),
+            Counter::Timer1 => offset_of!(Regs, timer1),
+            Counter::Timer2 => offset_of!(Regs, timer2),
         };
-        match register {
-            Register::Load(_) => timer.load().read(),
-            Register::Value(_) => timer.value().read(),
-            Register::Control(_) => timer.control().read(),
-            Register::IntClr(_) => 0,
-            Register::Ris(_) => timer.ris().read(),
-            Register::Mis(_) => timer.mis().read(),
-            Register::BgLoad(_) => timer.bg_load().read(),
-        }
-    }
-
-    fn write_register(&mut self, register: Register, value: u32) {
-        let (Register::Load(counter)
-        | Register::Value(counter)
-        | Register::Control(counter)
-        | Register::IntClr(counter)
-        | Register::Ris(counter)
-        | Register::Mis(counter)
-        | Register::BgLoad(counter)) = register;
-        let timer = match counter {
-            Counter::Timer1 => self.timer1(),
-            Counter::Timer2 => self.timer2(),
-        };
-        match register {
-            Register::Load(_) => timer.load().write(value),
-            Register::Control(_) => timer.control().write(value),
-            Register::IntClr(_) => timer.int_clr().write(value),
-            Register::BgLoad(_) => timer.bg_load().write(value),
-            Register::Value(_) | Register::Ris(_) | Register::Mis(_) => {}
-        }
+        timer
+            + match self {
+                Register::Load(_) => offset_of!(TimerRegs, load),
+                Register::Value(_) => offset_of!(TimerRegs, value),
+                Register::Control(_) => offset_of!(TimerRegs, control),
+                Register::IntClr(_) => offset_of!(TimerRegs, int_clr),
+                Register::Ris(_) => offset_of!(TimerRegs, ris),
+                Register::Mis(_) => offset_of!(TimerRegs, mis),
+                Register::BgLoad(_) => offset_of!(TimerRegs, bg_load),
+            }
     }
 }
 
-/// TimerXControl bits (TRM 3.2.3).
-pub(crate) mod control {
-    pub const ONE_SHOT: u32 = 1 << 0;
-    pub const TIMER_SIZE_32: u32 = 1 << 1;
-    pub const TIMER_PRE_SHIFT: u32 = 2;
-    pub const INT_ENABLE: u32 = 1 << 5;
-    /// TimerMode: 1 = periodic (reload from TimerXLoad at 0), 0 = free-running.
-    pub const PERIODIC: u32 = 1 << 6;
-    pub const TIMER_EN: u32 = 1 << 7;
+/// The memory-mapped SP804: the bus on hardware.
+pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
+
+register_bitfields![u32,
+    /// TimerXControl (TRM 3.2.3).
+    pub(crate) CONTROL [
+        ONE_SHOT OFFSET(0) NUMBITS(1) [],
+        TIMER_SIZE OFFSET(1) NUMBITS(1) [
+            Bits16 = 0,
+            Bits32 = 1,
+        ],
+        TIMER_PRE OFFSET(2) NUMBITS(2) [
+            Divide1 = 0,
+            Divide16 = 1,
+            Divide256 = 2,
+        ],
+        INT_ENABLE OFFSET(5) NUMBITS(1) [],
+        /// 1 = periodic (reload from TimerXLoad at 0), 0 = free-running.
+        TIMER_MODE OFFSET(6) NUMBITS(1) [
+            FreeRunning = 0,
+            Periodic = 1,
+        ],
+        TIMER_EN OFFSET(7) NUMBITS(1) [],
+    ],
+    /// TimerXIntClr, TimerXRIS, TimerXMIS (TRM 3.2.4-3.2.6).
+    pub(crate) INT [
+        INT OFFSET(0) NUMBITS(1) [],
+    ],
+];
+
+ferrode_hal::registers! {
+    /// Typed access to the SP804's registers, for every bus of
+    /// [`Register`] ([`Mmio`] on hardware, a model in tests).
+    pub trait Registers for Register {
+        /// TimerXLoad: writing it restarts the count at once.
+        fn load(counter: Counter) -> ReadWrite = Register::Load(counter);
+        /// TimerXValue: the current count.
+        fn value(counter: Counter) -> ReadOnly = Register::Value(counter);
+        /// TimerXControl.
+        fn control(counter: Counter) -> ReadWrite<CONTROL::Register> = Register::Control(counter);
+        /// TimerXIntClr: any write clears the interrupt.
+        fn int_clr(counter: Counter) -> WriteOnly<INT::Register> = Register::IntClr(counter);
+        /// TimerXRIS.
+        fn ris(counter: Counter) -> ReadOnly<INT::Register> = Register::Ris(counter);
+        /// TimerXMIS.
+        fn mis(counter: Counter) -> ReadOnly<INT::Register> = Register::Mis(counter);
+        /// TimerXBGLoad: reload value for the next period only.
+        fn bg_load(counter: Counter) -> ReadWrite = Register::BgLoad(counter);
+    }
 }

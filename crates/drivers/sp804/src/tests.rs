@@ -3,11 +3,14 @@
 use core::ptr::NonNull;
 
 use embedded_hal::delay::DelayNs;
+use ferrode_hal::RegisterAccess;
+use ferrode_hal::mmio::Readable;
 use ferrode_hal::{Alarm, Monotonic};
 use volatile::VolatilePtr;
 
 use crate::model::ModelTimer;
-use crate::{Counter, Error, Prescale, Register, Registers, Regs, Sp804};
+use crate::regs::INT;
+use crate::{Counter, Error, Mmio, Prescale, Register, Registers, Regs, Sp804};
 
 const TIMCLK_HZ: u32 = 1_000_000;
 
@@ -124,7 +127,7 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
     let block = RamBlock::new();
     // SAFETY: the block is a live, aligned 4 KiB allocation that outlives
     // `regs`; the test touches it only through the same raw pointer.
-    let mut regs: VolatilePtr<'_, Regs> = unsafe { VolatilePtr::new(block.base.cast()) };
+    let regs = Mmio::new(unsafe { VolatilePtr::<Regs>::new(block.base.cast()) });
     let writable = [
         (Register::Load(Counter::Timer1), 0x00),
         (Register::Control(Counter::Timer1), 0x08),
@@ -137,15 +140,15 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
     ];
     for (index, (register, offset)) in writable.into_iter().enumerate() {
         let value = 0x100 + index as u32;
-        regs.write_register(register, value);
+        RegisterAccess::write(&regs, register, value);
         assert_eq!(block.peek(offset), value, "{register:?} at {offset:#x}");
         block.poke(offset, 0);
     }
     block.poke(0x24, 1234);
     block.poke(0x30, 1);
-    assert_eq!(regs.read_register(Register::Value(Counter::Timer2)), 1234);
-    assert_eq!(regs.read_register(Register::Ris(Counter::Timer2)), 1);
-    assert_eq!(regs.read_register(Register::Ris(Counter::Timer1)), 0);
+    assert_eq!(regs.value(Counter::Timer2).get(), 1234);
+    assert!(regs.ris(Counter::Timer2).is_set(INT::INT));
+    assert!(!regs.ris(Counter::Timer1).is_set(INT::INT));
 }
 
 /// A zeroed 4 KiB register block in RAM, reached only through a raw pointer
@@ -184,18 +187,18 @@ fn the_clock_keeps_its_wraps_when_only_the_interrupt_reads_it() {
     for _ in 0..24 {
         model.0.borrow_mut().advance(slice);
         let line = {
-            let mut model = model.clone();
-            model.read_register(Register::Mis(Counter::Timer1))
-                | model.read_register(Register::Mis(Counter::Timer2))
+            let model = model.clone();
+            RegisterAccess::read(&model, Register::Mis(Counter::Timer1))
+                | RegisterAccess::read(&model, Register::Mis(Counter::Timer2))
         };
         if line != 0 {
             timer.handle_interrupt();
         }
     }
     assert_eq!(timer.now(), 24 * slice, "a wrap was lost");
-    let mut model = model.clone();
+    let model = model.clone();
     assert_eq!(
-        model.read_register(Register::Ris(Counter::Timer1)),
+        RegisterAccess::read(&model, Register::Ris(Counter::Timer1)),
         0,
         "the wrap interrupt must be cleared, or its line stays up"
     );

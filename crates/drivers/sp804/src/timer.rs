@@ -4,7 +4,9 @@
 use ferrode_hal::{Alarm, Monotonic, ns_to_ticks};
 
 use crate::Error;
-use crate::regs::{Counter, Register, Registers, control};
+use ferrode_hal::mmio::{FieldValue, Readable, Writeable};
+
+use crate::regs::{CONTROL, Counter, INT, Registers};
 
 /// TIMCLK prescaler (TimerPre, TRM 3.2.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,13 +28,12 @@ impl Prescale {
         }
     }
 
-    const fn control_bits(self) -> u32 {
-        let field = match self {
-            Self::Divide1 => 0,
-            Self::Divide16 => 1,
-            Self::Divide256 => 2,
-        };
-        field << control::TIMER_PRE_SHIFT
+    fn control_bits(self) -> FieldValue<u32, CONTROL::Register> {
+        match self {
+            Self::Divide1 => CONTROL::TIMER_PRE::Divide1,
+            Self::Divide16 => CONTROL::TIMER_PRE::Divide16,
+            Self::Divide256 => CONTROL::TIMER_PRE::Divide256,
+        }
     }
 }
 
@@ -64,21 +65,21 @@ impl<R: Registers> Sp804<R> {
         if tick_hz == 0 {
             return Err(Error::ZeroTickRate);
         }
-        let mut timer =
+        let timer =
             Self { registers, tick_hz, prescale, wraps: 0, alarm_remaining: 0, periodic: false };
         for counter in [Counter::Timer1, Counter::Timer2] {
-            timer.registers.write_register(Register::Control(counter), 0);
-            timer.registers.write_register(Register::IntClr(counter), 1);
+            timer.registers.control(counter).set(0);
+            timer.registers.int_clr(counter).write(INT::INT::SET);
         }
         // Free-running mode counts down from 0xffffffff and wraps there.
-        timer.registers.write_register(Register::Load(Counter::Timer1), u32::MAX);
+        timer.registers.load(Counter::Timer1).set(u32::MAX);
         // Free-running with its interrupt: it fires as the count passes
         // zero and wraps (TRM 2.3.1), once per 2^32 ticks.
-        let free_running = control::TIMER_EN
-            | control::TIMER_SIZE_32
-            | control::INT_ENABLE
-            | prescale.control_bits();
-        timer.registers.write_register(Register::Control(Counter::Timer1), free_running);
+        let free_running = CONTROL::TIMER_EN::SET
+            + CONTROL::TIMER_SIZE::Bits32
+            + CONTROL::INT_ENABLE::SET
+            + prescale.control_bits();
+        timer.registers.control(Counter::Timer1).write(free_running);
         Ok(timer)
     }
 
@@ -94,10 +95,10 @@ impl<R: Registers> Sp804<R> {
     /// Returns whether there was one.
     fn account_wrap(&mut self) -> bool {
         let clock = Counter::Timer1;
-        if self.registers.read_register(Register::Ris(clock)) & 1 == 0 {
+        if !self.registers.ris(clock).is_set(INT::INT) {
             return false;
         }
-        self.registers.write_register(Register::IntClr(clock), 1);
+        self.registers.int_clr(clock).write(INT::INT::SET);
         self.wraps += 1;
         true
     }
@@ -116,15 +117,15 @@ impl<R: Registers> Sp804<R> {
         self.alarm_remaining = 0;
         self.periodic = true;
         let timer = Counter::Timer2;
-        self.registers.write_register(Register::Control(timer), 0);
-        self.registers.write_register(Register::IntClr(timer), 1);
-        self.registers.write_register(Register::Load(timer), period - 1);
-        let periodic = control::TIMER_EN
-            | control::PERIODIC
-            | control::TIMER_SIZE_32
-            | control::INT_ENABLE
-            | self.prescale.control_bits();
-        self.registers.write_register(Register::Control(timer), periodic);
+        self.registers.control(timer).set(0);
+        self.registers.int_clr(timer).write(INT::INT::SET);
+        self.registers.load(timer).set(period - 1);
+        let periodic = CONTROL::TIMER_EN::SET
+            + CONTROL::TIMER_MODE::Periodic
+            + CONTROL::TIMER_SIZE::Bits32
+            + CONTROL::INT_ENABLE::SET
+            + self.prescale.control_bits();
+        self.registers.control(timer).write(periodic);
         Ok(())
     }
 
@@ -138,15 +139,15 @@ impl<R: Registers> Sp804<R> {
         let period = self.alarm_remaining.clamp(1, u64::from(u32::MAX));
         self.alarm_remaining = self.alarm_remaining.saturating_sub(period);
         let alarm = Counter::Timer2;
-        self.registers.write_register(Register::Control(alarm), 0);
-        self.registers.write_register(Register::IntClr(alarm), 1);
-        self.registers.write_register(Register::Load(alarm), period as u32);
-        let one_shot = control::TIMER_EN
-            | control::ONE_SHOT
-            | control::TIMER_SIZE_32
-            | control::INT_ENABLE
-            | self.prescale.control_bits();
-        self.registers.write_register(Register::Control(alarm), one_shot);
+        self.registers.control(alarm).set(0);
+        self.registers.int_clr(alarm).write(INT::INT::SET);
+        self.registers.load(alarm).set(period as u32);
+        let one_shot = CONTROL::TIMER_EN::SET
+            + CONTROL::ONE_SHOT::SET
+            + CONTROL::TIMER_SIZE::Bits32
+            + CONTROL::INT_ENABLE::SET
+            + self.prescale.control_bits();
+        self.registers.control(alarm).write(one_shot);
     }
 }
 
@@ -157,7 +158,7 @@ impl<R: Registers> Monotonic for Sp804<R> {
 
     fn now(&mut self) -> u64 {
         loop {
-            let count = self.registers.read_register(Register::Value(Counter::Timer1));
+            let count = self.registers.value(Counter::Timer1).get();
             // No wrap latched, before or since the read: the count belongs
             // to the wraps counted. (One latched: count it, read again.)
             if !self.account_wrap() {
@@ -178,15 +179,15 @@ impl<R: Registers> Alarm for Sp804<R> {
     fn disarm(&mut self) {
         self.periodic = false;
         self.alarm_remaining = 0;
-        self.registers.write_register(Register::Control(Counter::Timer2), 0);
-        self.registers.write_register(Register::IntClr(Counter::Timer2), 1);
+        self.registers.control(Counter::Timer2).set(0);
+        self.registers.int_clr(Counter::Timer2).write(INT::INT::SET);
     }
 
     fn take_expired(&mut self) -> bool {
-        if self.registers.read_register(Register::Ris(Counter::Timer2)) & 1 == 0 {
+        if !self.registers.ris(Counter::Timer2).is_set(INT::INT) {
             return false;
         }
-        self.registers.write_register(Register::IntClr(Counter::Timer2), 1);
+        self.registers.int_clr(Counter::Timer2).write(INT::INT::SET);
         if self.periodic {
             return true;
         }
@@ -194,7 +195,7 @@ impl<R: Registers> Alarm for Sp804<R> {
             self.start_alarm_period();
             return false;
         }
-        self.registers.write_register(Register::Control(Counter::Timer2), 0);
+        self.registers.control(Counter::Timer2).set(0);
         true
     }
 }

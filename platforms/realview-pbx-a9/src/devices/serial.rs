@@ -24,8 +24,7 @@
 //! module's, since the console needs its handler to keep draining the
 //! transmit ring.
 
-use ferrode_pl011::{BufferedPl011, Error, Regs};
-use volatile::VolatilePtr;
+use ferrode_pl011::{BufferedPl011, Error, Mmio};
 
 use crate::console::uart0;
 use crate::irq;
@@ -37,7 +36,7 @@ const RECEIVE_RING_LEN: usize = 1024;
 /// Bytes buffered between the writer and the interrupt.
 const TRANSMIT_RING_LEN: usize = 1024;
 
-type BufferedUart = BufferedPl011<VolatilePtr<'static, Regs>, RECEIVE_RING_LEN, TRANSMIT_RING_LEN>;
+type BufferedUart = BufferedPl011<Mmio<'static>, RECEIVE_RING_LEN, TRANSMIT_RING_LEN>;
 
 static UART: Shared<Option<BufferedUart>> = Shared::new(None);
 

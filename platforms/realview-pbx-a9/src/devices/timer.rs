@@ -5,7 +5,7 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use ferrode_hal::{Alarm, Monotonic};
-use ferrode_sp804::{Prescale, Regs, Sp804};
+use ferrode_sp804::{Mmio, Prescale, Regs, Sp804};
 use ferrode_sp810::{Sp810, TimerClock, TimerIndex};
 use volatile::VolatilePtr;
 
@@ -13,7 +13,7 @@ use crate::irq;
 use crate::memory_map::{SYSCTRL_BASE, TIMER_CLOCK_HZ, TIMER01_BASE, TIMER01_IRQ};
 use crate::shared::Shared;
 
-type Timer = Sp804<VolatilePtr<'static, Regs>>;
+type Timer = Sp804<Mmio<'static>>;
 
 static TIMER: Shared<Option<Timer>> = Shared::new(None);
 /// Set by the interrupt handler when the alarm has run out.
@@ -42,7 +42,7 @@ pub(crate) fn init() {
     // table 4-1), used by nothing else.
     let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(TIMER01_BASE as *mut Regs)) };
     // TIMCLK is 1 MHz, never zero: construction cannot fail.
-    if let Ok(timer) = Sp804::new(registers, TIMER_CLOCK_HZ, Prescale::Divide1) {
+    if let Ok(timer) = Sp804::new(Mmio::new(registers), TIMER_CLOCK_HZ, Prescale::Divide1) {
         TIMER.with(|slot| *slot = Some(timer));
     }
     // TIMER01_IRQ is a valid SPI of this GIC.
