@@ -6,7 +6,9 @@ use embedded_hal::delay::DelayNs;
 
 use crate::Error;
 use crate::error::Operation;
-use crate::regs::{Register, Registers};
+use ferrode_hal::mmio::{Readable, Writeable};
+
+use crate::regs::{MAC_CSR_CMD, Registers};
 use crate::wait::{Budget, timeouts};
 
 /// MAC CSR indices (table 5-6).
@@ -67,50 +69,50 @@ pub(crate) mod phy {
     pub const INTERRUPT_LINK_DOWN: u16 = 1 << 4;
 }
 
-const CSR_BUSY: u32 = 1 << 31;
-const CSR_READ: u32 = 1 << 30;
 const MII_BUSY: u32 = 1 << 0;
 const MII_WRITE: u32 = 1 << 1;
 
 fn wait_csr_idle(
-    registers: &mut impl Registers,
+    registers: &impl Registers,
     delay: &mut impl DelayNs,
     budget: &mut Budget,
 ) -> Result<(), Error> {
-    while registers.read_register(Register::MacCsrCmd) & CSR_BUSY != 0 {
+    while registers.mac_csr_cmd().is_set(MAC_CSR_CMD::CSR_BUSY) {
         budget.tick(delay)?;
     }
     Ok(())
 }
 
 fn mac_read_within(
-    registers: &mut impl Registers,
+    registers: &impl Registers,
     delay: &mut impl DelayNs,
     budget: &mut Budget,
     index: u32,
 ) -> Result<u32, Error> {
     wait_csr_idle(registers, delay, budget)?;
-    registers.write_register(Register::MacCsrCmd, CSR_BUSY | CSR_READ | index);
+    registers.mac_csr_cmd().write(
+        MAC_CSR_CMD::CSR_BUSY::SET + MAC_CSR_CMD::R_NW::SET + MAC_CSR_CMD::CSR_ADDRESS.val(index),
+    );
     wait_csr_idle(registers, delay, budget)?;
-    Ok(registers.read_register(Register::MacCsrData))
+    Ok(registers.mac_csr_data().get())
 }
 
 fn mac_write_within(
-    registers: &mut impl Registers,
+    registers: &impl Registers,
     delay: &mut impl DelayNs,
     budget: &mut Budget,
     index: u32,
     value: u32,
 ) -> Result<(), Error> {
     wait_csr_idle(registers, delay, budget)?;
-    registers.write_register(Register::MacCsrData, value);
-    registers.write_register(Register::MacCsrCmd, CSR_BUSY | index);
+    registers.mac_csr_data().set(value);
+    registers.mac_csr_cmd().write(MAC_CSR_CMD::CSR_BUSY::SET + MAC_CSR_CMD::CSR_ADDRESS.val(index));
     wait_csr_idle(registers, delay, budget)
 }
 
 /// Reads MAC CSR `index` ([`timeouts::MAC_CSR_US`]).
 pub(crate) fn mac_read(
-    registers: &mut impl Registers,
+    registers: &impl Registers,
     delay: &mut impl DelayNs,
     index: u32,
 ) -> Result<u32, Error> {
@@ -120,7 +122,7 @@ pub(crate) fn mac_read(
 
 /// Writes `value` to MAC CSR `index` ([`timeouts::MAC_CSR_US`]).
 pub(crate) fn mac_write(
-    registers: &mut impl Registers,
+    registers: &impl Registers,
     delay: &mut impl DelayNs,
     index: u32,
     value: u32,
@@ -130,7 +132,7 @@ pub(crate) fn mac_write(
 }
 
 fn wait_mii_idle(
-    registers: &mut impl Registers,
+    registers: &impl Registers,
     delay: &mut impl DelayNs,
     budget: &mut Budget,
 ) -> Result<(), Error> {
@@ -143,7 +145,7 @@ fn wait_mii_idle(
 /// Reads register `index` of the internal PHY; the whole access (its MAC
 /// CSR accesses included) within [`timeouts::PHY_ACCESS_US`].
 pub(crate) fn phy_read(
-    registers: &mut impl Registers,
+    registers: &impl Registers,
     delay: &mut impl DelayNs,
     index: u32,
 ) -> Result<u16, Error> {
@@ -158,7 +160,7 @@ pub(crate) fn phy_read(
 /// Writes `value` to register `index` of the internal PHY, within
 /// [`timeouts::PHY_ACCESS_US`].
 pub(crate) fn phy_write(
-    registers: &mut impl Registers,
+    registers: &impl Registers,
     delay: &mut impl DelayNs,
     index: u32,
     value: u16,

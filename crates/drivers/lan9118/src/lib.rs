@@ -32,5 +32,5 @@ pub use csr::{LinkMode, resolve_link};
 pub use error::{Error, Operation};
 pub use fifo::{ReceiveStatus, receive_words, transmit_commands};
 pub use nic::{Config, Interrupts, Lan9118};
-pub use regs::{Register, Registers, Regs};
+pub use regs::{Mmio, Register, Registers, Regs};
 pub use wait::timeouts;

@@ -13,7 +13,9 @@
 use std::collections::VecDeque;
 use std::vec::Vec;
 
-use crate::regs::{Register, Registers};
+use ferrode_hal::RegisterModel;
+
+use crate::regs::Register;
 
 enum TransmitState {
     Idle,
@@ -440,8 +442,8 @@ impl ModelNic {
     }
 }
 
-impl Registers for ModelNic {
-    fn read_register(&mut self, register: Register) -> u32 {
+impl RegisterModel<Register> for ModelNic {
+    fn read(&mut self, register: Register) -> u32 {
         match register {
             Register::RxDataFifo => self.rx_data.pop_front().unwrap_or_else(|| {
                 self.rx_underflow = true;
@@ -500,7 +502,7 @@ impl Registers for ModelNic {
         }
     }
 
-    fn write_register(&mut self, register: Register, value: u32) {
+    fn write(&mut self, register: Register, value: u32) {
         match register {
             Register::TxDataFifo => self.push_transmit(value),
             Register::IrqCfg => self.irq_cfg = value,

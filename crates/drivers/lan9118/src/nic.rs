@@ -2,44 +2,30 @@
 //! interrupt entry point.
 
 use embedded_hal::delay::DelayNs;
+use ferrode_hal::mmio::{FieldValue, ReadWriteable, Readable, Writeable};
 use ferrode_hal::{EthernetDevice, FrameCounters, MAX_FRAME_LEN};
 
 use crate::Error;
 use crate::csr::{self, LinkMode, flow, mac, mac_cr, phy, resolve_link};
 use crate::error::Operation;
 use crate::fifo::{ReceiveStatus, receive_words, transmit_commands, transmit_failed};
-use crate::regs::{Register, Registers};
+use crate::regs::{
+    AFC_CFG, E2P_CMD, HW_CFG, INT, IRQ_CFG, PMT_CTRL, RX_CFG, RX_FIFO_INF, Registers, TX_CFG,
+    TX_FIFO_INF,
+};
 use crate::wait::{Budget, timeouts};
 
 const BYTE_TEST_VALUE: u32 = 0x8765_4321;
-/// HW_CFG: SRST (0), TX_FIF_SZ (19:16, 5 KiB: the reset default), and bit
-/// 20, which the data sheet says must be written as one.
-const HW_CFG_SRST: u32 = 1 << 0;
-const HW_CFG_TX_FIF_SZ_5K: u32 = 5 << 16;
-const HW_CFG_MBO: u32 = 1 << 20;
-const PMT_CTRL_READY: u32 = 1 << 0;
-/// E2P_CMD.EPC_BUSY: the EEPROM controller is loading (after reset) or
-/// executing a command.
-const E2P_CMD_BUSY: u32 = 1 << 31;
-/// TX_CFG: TXS_DUMP (15), TXD_DUMP (14), TX_ON (1), STOP_TX (0).
-const TX_CFG_TXS_DUMP: u32 = 1 << 15;
-const TX_CFG_TXD_DUMP: u32 = 1 << 14;
-const TX_CFG_TX_ON: u32 = 1 << 1;
-const TX_CFG_STOP_TX: u32 = 1 << 0;
-/// RX_CFG.RX_DUMP (15): empties the RX data and status FIFOs; self-clears.
-const RX_CFG_RX_DUMP: u32 = 1 << 15;
-/// INT_STS.RXSTOP_INT (24): the receiver stopped after RXEN was cleared.
-const INT_RXSTOP: u32 = 1 << 24;
 /// AFC_CFG: AFC_HI 110 and AFC_LO 55 (of 64-byte RX FIFO blocks), BACK_DUR
-/// 4 (the SMSC application note's values), plus FCANY, FCADD, FCMULT and
-/// FCBRD: send PAUSE frames (full duplex) or back pressure (half duplex)
-/// when the RX FIFO fills past AFC_HI.
-const AFC_CFG_LEVELS: u32 = (110 << 16) | (55 << 8) | (4 << 4);
-const AFC_CFG_TRIGGER_ON_ANY_FRAME: u32 = 0xf;
-/// IRQ_CFG: IRQ_EN (bit 8), IRQ_POL (bit 4, active high), IRQ_TYPE (bit 0,
-/// push-pull).
-const IRQ_CFG_IRQ_EN: u32 = 1 << 8;
-const IRQ_CFG_ACTIVE_HIGH_PUSH_PULL: u32 = (1 << 4) | (1 << 0);
+/// 4 (the SMSC application note's values).
+fn afc_levels() -> FieldValue<u32, AFC_CFG::Register> {
+    AFC_CFG::AFC_HI.val(110) + AFC_CFG::AFC_LO.val(55) + AFC_CFG::BACK_DUR.val(4)
+}
+/// AFC_CFG: FCANY, FCADD, FCMULT and FCBRD: send PAUSE frames (full duplex)
+/// or back pressure (half duplex) when the RX FIFO fills past AFC_HI.
+fn afc_trigger_on_any_frame() -> FieldValue<u32, AFC_CFG::Register> {
+    AFC_CFG::FCANY::SET + AFC_CFG::FCADD::SET + AFC_CFG::FCMULT::SET + AFC_CFG::FCBRD::SET
+}
 /// Shortest frame worth passing up: an Ethernet header.
 const MIN_FRAME_LEN: usize = 14;
 /// What the driver advertises: 10/100, half and full duplex, symmetric
@@ -115,27 +101,27 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
     /// [`timeouts::AUTONEGOTIATION_US`]), then the MAC with the negotiated
     /// duplex and flow control, TX and RX on. Interrupt sources stay
     /// masked, the pin enabled.
-    pub fn new(mut registers: R, mut delay: D, config: &Config) -> Result<Self, Error> {
-        let byte_test = registers.read_register(Register::ByteTest);
+    pub fn new(registers: R, mut delay: D, config: &Config) -> Result<Self, Error> {
+        let byte_test = registers.byte_test().get();
         if byte_test != BYTE_TEST_VALUE {
             return Err(Error::NotDetected { byte_test });
         }
-        registers.write_register(Register::HwCfg, HW_CFG_SRST);
+        registers.hw_cfg().write(HW_CFG::SRST::SET);
         let mut budget = Budget::new(Operation::SoftReset, timeouts::RESET_US);
-        while registers.read_register(Register::HwCfg) & HW_CFG_SRST != 0 {
+        while registers.hw_cfg().is_set(HW_CFG::SRST) {
             budget.tick(&mut delay)?;
         }
         let mut budget = Budget::new(Operation::PowerReady, timeouts::RESET_US);
-        while registers.read_register(Register::PmtCtrl) & PMT_CTRL_READY == 0 {
+        while !registers.pmt_ctrl().is_set(PMT_CTRL::READY) {
             budget.tick(&mut delay)?;
         }
         // The MAC address registers hold the EEPROM's address only once
         // its load is done.
         let mut budget = Budget::new(Operation::EepromLoad, timeouts::EEPROM_LOAD_US);
-        while registers.read_register(Register::E2pCmd) & E2P_CMD_BUSY != 0 {
+        while registers.e2p_cmd().is_set(E2P_CMD::EPC_BUSY) {
             budget.tick(&mut delay)?;
         }
-        registers.write_register(Register::HwCfg, HW_CFG_MBO | HW_CFG_TX_FIF_SZ_5K);
+        registers.hw_cfg().write(HW_CFG::MBO::SET + HW_CFG::TX_FIF_SZ.val(5));
 
         let mut chip = Self {
             registers,
@@ -164,13 +150,17 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
         };
         chip.start_phy()?;
 
-        let polarity = if config.irq_active_high { IRQ_CFG_ACTIVE_HIGH_PUSH_PULL } else { 0 };
-        chip.registers.write_register(Register::IntEn, 0);
-        chip.registers.write_register(Register::IntSts, u32::MAX);
-        chip.registers.write_register(Register::IrqCfg, IRQ_CFG_IRQ_EN | polarity);
+        let polarity = if config.irq_active_high {
+            IRQ_CFG::IRQ_POL::SET + IRQ_CFG::IRQ_TYPE::SET
+        } else {
+            IRQ_CFG::IRQ_POL::CLEAR + IRQ_CFG::IRQ_TYPE::CLEAR
+        };
+        chip.registers.int_en().set(0);
+        chip.registers.int_sts().set(u32::MAX);
+        chip.registers.irq_cfg().write(IRQ_CFG::IRQ_EN::SET + polarity);
         chip.await_autonegotiation()?;
         chip.apply_link()?;
-        chip.registers.write_register(Register::TxCfg, TX_CFG_TX_ON);
+        chip.registers.tx_cfg().write(TX_CFG::TX_ON::SET);
         Ok(chip)
     }
 
@@ -227,13 +217,13 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
         };
         let (flow, afc) = match (mode.full_duplex, mode.pause) {
             (true, true) => {
-                (flow::FCPT_MAX | flow::FCEN, AFC_CFG_LEVELS | AFC_CFG_TRIGGER_ON_ANY_FRAME)
+                (flow::FCPT_MAX | flow::FCEN, afc_levels() + afc_trigger_on_any_frame())
             }
-            (true, false) => (0, AFC_CFG_LEVELS),
-            (false, _) => (0, AFC_CFG_LEVELS | AFC_CFG_TRIGGER_ON_ANY_FRAME),
+            (true, false) => (0, afc_levels()),
+            (false, _) => (0, afc_levels() + afc_trigger_on_any_frame()),
         };
         self.mac_write(mac::FLOW, flow)?;
-        self.registers.write_register(Register::AfcCfg, afc);
+        self.registers.afc_cfg().write(afc);
         let control = self.control;
         self.mac_write(mac::MAC_CR, control)?;
         self.link = link;
@@ -248,7 +238,7 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
 
     /// Unmasks exactly the sources in `interrupts` (INT_EN).
     pub fn set_interrupt_mask(&mut self, interrupts: Interrupts) {
-        self.registers.write_register(Register::IntEn, interrupts.0);
+        self.registers.int_en().set(interrupts.0);
     }
 
     /// Interrupt entry point: returns the pending enabled sources and
@@ -259,9 +249,8 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
     /// register clears on read) and the MAC follows the new link. Then call
     /// `receive` until it returns `Ok(None)`.
     pub fn take_interrupts(&mut self) -> Interrupts {
-        let pending = self.registers.read_register(Register::IntSts)
-            & self.registers.read_register(Register::IntEn);
-        self.registers.write_register(Register::IntSts, pending);
+        let pending = self.registers.int_sts().get() & self.registers.int_en().get();
+        self.registers.int_sts().set(pending);
         let pending = Interrupts(pending);
         if pending.contains_any(Interrupts::RECEIVE_ERROR) {
             bump(&mut self.counters.rx_errors);
@@ -287,13 +276,12 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
         let control = self.control & !mac_cr::RXEN;
         self.mac_write(mac::MAC_CR, control)?;
         let mut budget = Budget::new(Operation::ReceiverStop, timeouts::STOP_US);
-        while self.registers.read_register(Register::IntSts) & INT_RXSTOP == 0 {
+        while !self.registers.int_sts().is_set(INT::RXSTOP_INT) {
             budget.tick(&mut self.delay)?;
         }
-        self.registers.write_register(Register::IntSts, INT_RXSTOP);
-        let rx_cfg = self.registers.read_register(Register::RxCfg);
-        self.registers.write_register(Register::RxCfg, rx_cfg | RX_CFG_RX_DUMP);
-        while self.registers.read_register(Register::RxCfg) & RX_CFG_RX_DUMP != 0 {
+        self.registers.int_sts().write(INT::RXSTOP_INT::SET);
+        self.registers.rx_cfg().modify(RX_CFG::RX_DUMP::SET);
+        while self.registers.rx_cfg().is_set(RX_CFG::RX_DUMP) {
             budget.tick(&mut self.delay)?;
         }
         let control = self.control;
@@ -304,13 +292,13 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
     /// the TX data and status FIFOs and turns it on again (data sheet
     /// 3.12.6).
     fn recover_transmitter(&mut self) -> Result<(), Error> {
-        self.registers.write_register(Register::TxCfg, TX_CFG_STOP_TX);
+        self.registers.tx_cfg().write(TX_CFG::STOP_TX::SET);
         let mut budget = Budget::new(Operation::TransmitterStop, timeouts::STOP_US);
-        while self.registers.read_register(Register::TxCfg) & TX_CFG_TX_ON != 0 {
+        while self.registers.tx_cfg().is_set(TX_CFG::TX_ON) {
             budget.tick(&mut self.delay)?;
         }
-        self.registers.write_register(Register::TxCfg, TX_CFG_TXS_DUMP | TX_CFG_TXD_DUMP);
-        self.registers.write_register(Register::TxCfg, TX_CFG_TX_ON);
+        self.registers.tx_cfg().write(TX_CFG::TXS_DUMP::SET + TX_CFG::TXD_DUMP::SET);
+        self.registers.tx_cfg().write(TX_CFG::TX_ON::SET);
         Ok(())
     }
 
@@ -326,26 +314,26 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
     }
 
     fn mac_read(&mut self, index: u32) -> Result<u32, Error> {
-        csr::mac_read(&mut self.registers, &mut self.delay, index)
+        csr::mac_read(&self.registers, &mut self.delay, index)
     }
 
     fn mac_write(&mut self, index: u32, value: u32) -> Result<(), Error> {
-        csr::mac_write(&mut self.registers, &mut self.delay, index, value)
+        csr::mac_write(&self.registers, &mut self.delay, index, value)
     }
 
     fn phy_read(&mut self, index: u32) -> Result<u16, Error> {
-        csr::phy_read(&mut self.registers, &mut self.delay, index)
+        csr::phy_read(&self.registers, &mut self.delay, index)
     }
 
     fn phy_write(&mut self, index: u32, value: u16) -> Result<(), Error> {
-        csr::phy_write(&mut self.registers, &mut self.delay, index, value)
+        csr::phy_write(&self.registers, &mut self.delay, index, value)
     }
 
     /// Pops finished TX statuses, counting failed transmissions.
     fn reap_transmit_status(&mut self) {
-        let used = (self.registers.read_register(Register::TxFifoInf) >> 16) & 0xff;
+        let used = self.registers.tx_fifo_inf().read(TX_FIFO_INF::TXSUSED);
         for _ in 0..used {
-            if transmit_failed(self.registers.read_register(Register::TxStatusFifo)) {
+            if transmit_failed(self.registers.tx_status_fifo().get()) {
                 self.counters.tx_errors = self.counters.tx_errors.saturating_add(1);
             }
         }
@@ -353,7 +341,7 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
 
     /// Free bytes in the TX data FIFO (TX_FIFO_INF TDFREE).
     fn transmit_space(&mut self) -> usize {
-        (self.registers.read_register(Register::TxFifoInf) & 0xffff) as usize
+        self.registers.tx_fifo_inf().read(TX_FIFO_INF::TDFREE) as usize
     }
 
     /// Reads and throws away `words` words of the RX data FIFO. (The
@@ -361,7 +349,7 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
     /// model of it loses FIFO space, so the driver drains by reading.)
     fn discard_words(&mut self, words: usize) {
         for _ in 0..words {
-            self.registers.read_register(Register::RxDataFifo);
+            self.registers.rx_data_fifo().get();
         }
     }
 }
@@ -395,12 +383,12 @@ impl<R: Registers, D: DelayNs> EthernetDevice for Lan9118<R, D> {
         }
         let (command_a, command_b) = transmit_commands(frame.len(), self.next_tag);
         self.next_tag = self.next_tag.wrapping_add(1);
-        self.registers.write_register(Register::TxDataFifo, command_a);
-        self.registers.write_register(Register::TxDataFifo, command_b);
+        self.registers.tx_data_fifo().set(command_a);
+        self.registers.tx_data_fifo().set(command_b);
         for chunk in frame.chunks(4) {
             let mut word = [0; 4];
             word[..chunk.len()].copy_from_slice(chunk);
-            self.registers.write_register(Register::TxDataFifo, u32::from_le_bytes(word));
+            self.registers.tx_data_fifo().set(u32::from_le_bytes(word));
         }
         bump(&mut self.counters.tx_frames);
         Ok(())
@@ -408,14 +396,14 @@ impl<R: Registers, D: DelayNs> EthernetDevice for Lan9118<R, D> {
 
     fn receive(&mut self, buffer: &mut [u8]) -> Result<Option<usize>, Error> {
         self.reap_transmit_status();
-        let dropped = self.registers.read_register(Register::RxDrop);
+        let dropped = self.registers.rx_drop().get();
         self.counters.rx_overruns = self.counters.rx_overruns.saturating_add(dropped);
         loop {
-            let statuses = (self.registers.read_register(Register::RxFifoInf) >> 16) & 0xff;
+            let statuses = self.registers.rx_fifo_inf().read(RX_FIFO_INF::RXSUSED);
             if statuses == 0 {
                 return Ok(None);
             }
-            let status = ReceiveStatus(self.registers.read_register(Register::RxStatusFifo));
+            let status = ReceiveStatus(self.registers.rx_status_fifo().get());
             let words = receive_words(status.packet_length());
             let length = status.frame_length();
             let drop_reason = if status.has_error() || status.failed_filter() {
@@ -433,7 +421,7 @@ impl<R: Registers, D: DelayNs> EthernetDevice for Lan9118<R, D> {
                 continue;
             }
             for index in 0..words {
-                let word = self.registers.read_register(Register::RxDataFifo).to_le_bytes();
+                let word = self.registers.rx_data_fifo().get().to_le_bytes();
                 let start = index * 4;
                 let end = (start + 4).min(length);
                 if start < end {

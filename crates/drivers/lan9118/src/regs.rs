@@ -1,8 +1,11 @@
 //! LAN9118 system control and status registers (datasheet section 5.3,
 //! table 5-1), 32-bit bus.
 
+use core::mem::offset_of;
+
+use ferrode_hal::mmio::{RegisterName, register_bitfields};
+use volatile::VolatileFieldAccess;
 use volatile::access::{NoAccess, ReadOnly, WriteOnly};
-use volatile::{VolatileFieldAccess, VolatilePtr};
 
 /// The LAN9118 register block, 256 bytes.
 #[repr(C)]
@@ -161,68 +164,154 @@ pub enum Register {
     E2pCmd,
 }
 
-/// 32-bit access to the LAN9118's registers.
-///
-/// Implemented for the memory-mapped block ([`VolatilePtr<Regs>`]) and, in
-/// tests, by a behavioural model. Reads of write-only registers return 0;
-/// writes to read-only registers are ignored.
-pub trait Registers {
-    /// Reads `register`, with its side effects (FIFO ports pop).
-    fn read_register(&mut self, register: Register) -> u32;
-    /// Writes `value` to `register`, with its side effects.
-    fn write_register(&mut self, register: Register, value: u32);
-}
+impl RegisterName for Register {
+    type Block = Regs;
 
-impl Registers for VolatilePtr<'_, Regs> {
-    fn read_register(&mut self, register: Register) -> u32 {
-        let regs = *self;
-        match register {
-            Register::RxDataFifo => regs.rx_data_fifo().read(),
-            Register::RxStatusFifo => regs.rx_status_fifo().read(),
-            Register::TxStatusFifo => regs.tx_status_fifo().read(),
-            Register::IdRev => regs.id_rev().read(),
-            Register::IrqCfg => regs.irq_cfg().read(),
-            Register::IntSts => regs.int_sts().read(),
-            Register::IntEn => regs.int_en().read(),
-            Register::ByteTest => regs.byte_test().read(),
-            Register::RxCfg => regs.rx_cfg().read(),
-            Register::TxCfg => regs.tx_cfg().read(),
-            Register::HwCfg => regs.hw_cfg().read(),
-            Register::RxFifoInf => regs.rx_fifo_inf().read(),
-            Register::TxFifoInf => regs.tx_fifo_inf().read(),
-            Register::PmtCtrl => regs.pmt_ctrl().read(),
-            Register::RxDrop => regs.rx_drop().read(),
-            Register::MacCsrCmd => regs.mac_csr_cmd().read(),
-            Register::MacCsrData => regs.mac_csr_data().read(),
-            Register::AfcCfg => regs.afc_cfg().read(),
-            Register::E2pCmd => regs.e2p_cmd().read(),
-            Register::TxDataFifo => 0,
+    #[inline]
+    fn offset(self) -> usize {
+        match self {
+            Register::RxDataFifo => offset_of!(Regs, rx_data_fifo),
+            Register::TxDataFifo => offset_of!(Regs, tx_data_fifo),
+            Register::RxStatusFifo => offset_of!(Regs, rx_status_fifo),
+            Register::TxStatusFifo => offset_of!(Regs, tx_status_fifo),
+            Register::IdRev => offset_of!(Regs, id_rev),
+            Register::IrqCfg => offset_of!(Regs, irq_cfg),
+            Register::IntSts => offset_of!(Regs, int_sts),
+            Register::IntEn => offset_of!(Regs, int_en),
+            Register::ByteTest => offset_of!(Regs, byte_test),
+            Register::RxCfg => offset_of!(Regs, rx_cfg),
+            Register::TxCfg => offset_of!(Regs, tx_cfg),
+            Register::HwCfg => offset_of!(Regs, hw_cfg),
+            Register::RxFifoInf => offset_of!(Regs, rx_fifo_inf),
+            Register::TxFifoInf => offset_of!(Regs, tx_fifo_inf),
+            Register::PmtCtrl => offset_of!(Regs, pmt_ctrl),
+            Register::RxDrop => offset_of!(Regs, rx_drop),
+            Register::MacCsrCmd => offset_of!(Regs, mac_csr_cmd),
+            Register::MacCsrData => offset_of!(Regs, mac_csr_data),
+            Register::AfcCfg => offset_of!(Regs, afc_cfg),
+            Register::E2pCmd => offset_of!(Regs, e2p_cmd),
         }
     }
+}
 
-    fn write_register(&mut self, register: Register, value: u32) {
-        let regs = *self;
-        match register {
-            Register::TxDataFifo => regs.tx_data_fifo().write(value),
-            Register::IrqCfg => regs.irq_cfg().write(value),
-            Register::IntSts => regs.int_sts().write(value),
-            Register::IntEn => regs.int_en().write(value),
-            Register::RxCfg => regs.rx_cfg().write(value),
-            Register::TxCfg => regs.tx_cfg().write(value),
-            Register::HwCfg => regs.hw_cfg().write(value),
-            Register::PmtCtrl => regs.pmt_ctrl().write(value),
-            Register::MacCsrCmd => regs.mac_csr_cmd().write(value),
-            Register::MacCsrData => regs.mac_csr_data().write(value),
-            Register::AfcCfg => regs.afc_cfg().write(value),
-            Register::E2pCmd => regs.e2p_cmd().write(value),
-            Register::RxDataFifo
-            | Register::RxStatusFifo
-            | Register::TxStatusFifo
-            | Register::IdRev
-            | Register::ByteTest
-            | Register::RxFifoInf
-            | Register::TxFifoInf
-            | Register::RxDrop => {}
-        }
+/// The memory-mapped LAN9118: the bus on hardware.
+pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
+
+register_bitfields![u32,
+    /// IRQ_CFG (5.3.4).
+    pub(crate) IRQ_CFG [
+        /// 1 = push-pull, 0 = open drain.
+        IRQ_TYPE OFFSET(0) NUMBITS(1) [],
+        /// 1 = active high.
+        IRQ_POL OFFSET(4) NUMBITS(1) [],
+        IRQ_EN OFFSET(8) NUMBITS(1) [],
+    ],
+    /// INT_STS and INT_EN (5.3.5, 5.3.6): sources as [`crate::Interrupts`]
+    /// names them.
+    pub(crate) INT [
+        RXSTOP_INT OFFSET(24) NUMBITS(1) [],
+    ],
+    /// RX_CFG (5.3.7).
+    pub(crate) RX_CFG [
+        /// Empties the RX data and status FIFOs; self-clearing.
+        RX_DUMP OFFSET(15) NUMBITS(1) [],
+    ],
+    /// TX_CFG (5.3.8).
+    pub(crate) TX_CFG [
+        STOP_TX OFFSET(0) NUMBITS(1) [],
+        TX_ON OFFSET(1) NUMBITS(1) [],
+        TXD_DUMP OFFSET(14) NUMBITS(1) [],
+        TXS_DUMP OFFSET(15) NUMBITS(1) [],
+    ],
+    /// HW_CFG (5.3.9).
+    pub(crate) HW_CFG [
+        SRST OFFSET(0) NUMBITS(1) [],
+        /// TX FIFO size in KiB (5: the reset default).
+        TX_FIF_SZ OFFSET(16) NUMBITS(4) [],
+        /// Bit 20: must be written as one.
+        MBO OFFSET(20) NUMBITS(1) [],
+    ],
+    /// RX_FIFO_INF (5.3.10).
+    pub(crate) RX_FIFO_INF [
+        RXDUSED OFFSET(0) NUMBITS(16) [],
+        RXSUSED OFFSET(16) NUMBITS(8) [],
+    ],
+    /// TX_FIFO_INF (5.3.11).
+    pub(crate) TX_FIFO_INF [
+        TDFREE OFFSET(0) NUMBITS(16) [],
+        TXSUSED OFFSET(16) NUMBITS(8) [],
+    ],
+    /// PMT_CTRL (5.3.12).
+    pub(crate) PMT_CTRL [
+        READY OFFSET(0) NUMBITS(1) [],
+    ],
+    /// MAC_CSR_CMD (5.3.19).
+    pub(crate) MAC_CSR_CMD [
+        CSR_ADDRESS OFFSET(0) NUMBITS(8) [],
+        R_NW OFFSET(30) NUMBITS(1) [],
+        CSR_BUSY OFFSET(31) NUMBITS(1) [],
+    ],
+    /// AFC_CFG (5.3.21).
+    pub(crate) AFC_CFG [
+        FCANY OFFSET(0) NUMBITS(1) [],
+        FCADD OFFSET(1) NUMBITS(1) [],
+        FCBRD OFFSET(2) NUMBITS(1) [],
+        FCMULT OFFSET(3) NUMBITS(1) [],
+        BACK_DUR OFFSET(4) NUMBITS(4) [],
+        AFC_LO OFFSET(8) NUMBITS(8) [],
+        AFC_HI OFFSET(16) NUMBITS(8) [],
+    ],
+    /// E2P_CMD (5.3.23).
+    pub(crate) E2P_CMD [
+        /// The EEPROM controller is loading (after reset) or executing a
+        /// command.
+        EPC_BUSY OFFSET(31) NUMBITS(1) [],
+    ],
+];
+
+ferrode_hal::registers! {
+    /// Typed access to the LAN9118's registers, for every bus of
+    /// [`Register`] ([`Mmio`] on hardware, a model in tests).
+    pub trait Registers for Register {
+        /// RX Data FIFO port: reading pops a word.
+        fn rx_data_fifo() -> ReadOnly = Register::RxDataFifo;
+        /// TX Data FIFO port: writing pushes a word.
+        fn tx_data_fifo() -> WriteOnly = Register::TxDataFifo;
+        /// RX_STATUS_FIFO: reading pops a status word.
+        fn rx_status_fifo() -> ReadOnly = Register::RxStatusFifo;
+        /// TX_STATUS_FIFO: reading pops a status word.
+        fn tx_status_fifo() -> ReadOnly = Register::TxStatusFifo;
+        /// ID_REV.
+        fn id_rev() -> ReadOnly = Register::IdRev;
+        /// IRQ_CFG.
+        fn irq_cfg() -> ReadWrite<IRQ_CFG::Register> = Register::IrqCfg;
+        /// INT_STS: write 1 to clear.
+        fn int_sts() -> ReadWrite<INT::Register> = Register::IntSts;
+        /// INT_EN.
+        fn int_en() -> ReadWrite<INT::Register> = Register::IntEn;
+        /// BYTE_TEST.
+        fn byte_test() -> ReadOnly = Register::ByteTest;
+        /// RX_CFG.
+        fn rx_cfg() -> ReadWrite<RX_CFG::Register> = Register::RxCfg;
+        /// TX_CFG.
+        fn tx_cfg() -> ReadWrite<TX_CFG::Register> = Register::TxCfg;
+        /// HW_CFG.
+        fn hw_cfg() -> ReadWrite<HW_CFG::Register> = Register::HwCfg;
+        /// RX_FIFO_INF.
+        fn rx_fifo_inf() -> ReadOnly<RX_FIFO_INF::Register> = Register::RxFifoInf;
+        /// TX_FIFO_INF.
+        fn tx_fifo_inf() -> ReadOnly<TX_FIFO_INF::Register> = Register::TxFifoInf;
+        /// PMT_CTRL.
+        fn pmt_ctrl() -> ReadWrite<PMT_CTRL::Register> = Register::PmtCtrl;
+        /// RX_DROP: clear on read.
+        fn rx_drop() -> ReadOnly = Register::RxDrop;
+        /// MAC_CSR_CMD.
+        fn mac_csr_cmd() -> ReadWrite<MAC_CSR_CMD::Register> = Register::MacCsrCmd;
+        /// MAC_CSR_DATA.
+        fn mac_csr_data() -> ReadWrite = Register::MacCsrData;
+        /// AFC_CFG.
+        fn afc_cfg() -> ReadWrite<AFC_CFG::Register> = Register::AfcCfg;
+        /// E2P_CMD.
+        fn e2p_cmd() -> ReadWrite<E2P_CMD::Register> = Register::E2pCmd;
     }
 }

@@ -6,14 +6,17 @@ use std::vec::Vec;
 use std::cell::Cell;
 use std::rc::Rc;
 
+use core::cell::RefCell;
 use embedded_hal::delay::DelayNs;
 use ferrode_hal::EthernetDevice;
+
+use ferrode_hal::RegisterAccess;
 use volatile::VolatilePtr;
 
 use crate::model::{self, ModelNic};
 use crate::{
-    Config, Error, Interrupts, Lan9118, LinkMode, Operation, ReceiveStatus, Register, Registers,
-    Regs, resolve_link, timeouts, transmit_commands,
+    Config, Error, Interrupts, Lan9118, LinkMode, Mmio, Operation, ReceiveStatus, Register, Regs,
+    resolve_link, timeouts, transmit_commands,
 };
 
 /// A delay that only counts: the virtual time the driver spent waiting.
@@ -32,10 +35,10 @@ impl DelayNs for FakeDelay {
     }
 }
 
-type Nic = Lan9118<ModelNic, FakeDelay>;
+type Nic = Lan9118<RefCell<ModelNic>, FakeDelay>;
 
 fn bring_up(model: ModelNic, config: &Config) -> Result<Nic, Error> {
-    Lan9118::new(model, FakeDelay::default(), config)
+    Lan9118::new(RefCell::new(model), FakeDelay::default(), config)
 }
 
 const STATION: [u8; 6] = [0x02, 0x00, 0x5e, 0x10, 0x20, 0x30];
@@ -75,7 +78,7 @@ fn a_missing_chip_is_reported_not_driven() {
 fn bring_up_resets_and_starts_mac_with_the_configured_address() {
     let nic = started();
     assert_eq!(nic.mac_address(), STATION);
-    let model = nic.release();
+    let model = nic.release().into_inner();
     assert_eq!(model.resets, 1);
     assert_eq!(model.mac_address, STATION, "station address not programmed into ADDRL/ADDRH");
     assert_eq!(
@@ -102,7 +105,7 @@ fn transmitted_frames_arrive_byte_exact() {
         nic.transmit(&frame(length)).unwrap();
     }
     assert_eq!(nic.counters().tx_frames, 4);
-    let model = nic.release();
+    let model = nic.release().into_inner();
     let lengths: Vec<usize> = model.transmitted.iter().map(Vec::len).collect();
     assert_eq!(lengths, [14, 42, 61, 1514]);
     assert_eq!(model.transmitted[2], frame(61));
@@ -114,18 +117,18 @@ fn bad_lengths_and_a_full_fifo_are_refused() {
     let mut nic = started();
     assert_eq!(nic.transmit(&frame(13)), Err(Error::InvalidFrameLength(13)));
     assert_eq!(nic.transmit(&frame(1515)), Err(Error::InvalidFrameLength(1515)));
-    let mut model = nic.release();
+    let mut model = nic.release().into_inner();
     model.tx_free_bytes = 64;
     let mut nic = bring_up(model, &QEMU_WIRING).unwrap();
     assert!(!nic.can_transmit());
     assert_eq!(nic.transmit(&frame(60)), Err(Error::TransmitFifoFull));
-    assert!(nic.release().transmitted.is_empty());
+    assert!(nic.release().into_inner().transmitted.is_empty());
 }
 
 #[test]
 fn failed_transmissions_are_counted() {
     let mut nic = started();
-    let mut model = nic.release();
+    let mut model = nic.release().into_inner();
     model.fail_next_transmit = true;
     nic = bring_up(model, &QEMU_WIRING).unwrap();
     nic.transmit(&frame(60)).unwrap();
@@ -137,20 +140,20 @@ fn failed_transmissions_are_counted() {
 #[test]
 fn received_frame_is_returned_without_its_fcs() {
     let mut nic = started();
-    nic.registers_mut().deliver(&frame(42), 0);
+    nic.registers_mut().get_mut().deliver(&frame(42), 0);
     let mut buffer = [0; 1514];
     assert_eq!(nic.receive(&mut buffer), Ok(Some(42)));
     assert_eq!(buffer[..42], frame(42)[..]);
     assert_eq!(buffer[42], 0, "FCS bytes leaked into the frame");
     assert_eq!(nic.receive(&mut buffer), Ok(None));
-    let model = nic.release();
+    let model = nic.release().into_inner();
     assert!(model.rx_data.is_empty() && !model.rx_underflow, "RX data FIFO out of step");
 }
 
 #[test]
 fn bad_frames_are_dropped_counted_and_skipped_exactly() {
     let mut nic = started();
-    let model = nic.registers_mut();
+    let model = nic.registers_mut().get_mut();
     model.deliver(&frame(60), (1 << 15) | (1 << 1));
     model.deliver(&frame(20), 1 << 11);
     model.deliver(&frame(10), 0);
@@ -163,7 +166,7 @@ fn bad_frames_are_dropped_counted_and_skipped_exactly() {
     let counters = nic.counters();
     assert_eq!((counters.rx_errors, counters.rx_runt, counters.rx_oversized), (1, 2, 1));
     assert_eq!((counters.rx_overruns, counters.rx_frames, counters.rx_dropped()), (2, 1, 6));
-    let model = nic.release();
+    let model = nic.release().into_inner();
     assert!(
         model.rx_data.is_empty() && !model.rx_underflow,
         "discarding read the wrong number of words"
@@ -174,7 +177,7 @@ fn bad_frames_are_dropped_counted_and_skipped_exactly() {
 fn link_state_comes_from_the_phy() {
     let mut nic = started();
     assert!(nic.link_up());
-    nic.registers_mut().set_link(false);
+    nic.registers_mut().get_mut().set_link(false);
     assert!(!nic.link_up());
 }
 
@@ -182,12 +185,12 @@ fn link_state_comes_from_the_phy() {
 fn interrupt_entry_reports_and_clears_only_enabled_sources() {
     let mut nic = started();
     nic.set_interrupt_mask(Interrupts::RECEIVE);
-    nic.registers_mut().deliver(&frame(42), 0);
-    nic.registers_mut().int_sts |= Interrupts::TRANSMIT_DONE.0;
+    nic.registers_mut().get_mut().deliver(&frame(42), 0);
+    nic.registers_mut().get_mut().int_sts |= Interrupts::TRANSMIT_DONE.0;
     assert_eq!(nic.take_interrupts(), Interrupts::RECEIVE);
     assert_eq!(nic.take_interrupts(), Interrupts::NONE);
     assert_eq!(
-        nic.release().int_sts & !Interrupts::PHY.0,
+        nic.release().into_inner().int_sts & !Interrupts::PHY.0,
         Interrupts::TRANSMIT_DONE.0,
         "disabled source must stay pending"
     );
@@ -207,7 +210,7 @@ fn bring_up_waits_for_the_eeprom_load_before_reading_the_mac_address() {
 
 #[test]
 fn bring_up_writes_hw_cfg_with_its_must_be_one_bit() {
-    let model = started().release();
+    let model = started().release().into_inner();
     assert_eq!(model.hw_cfg & (1 << 20), 1 << 20, "HW_CFG bit 20 (MBO)");
     assert_eq!(model.hw_cfg & (0xf << 16), 5 << 16, "TX_FIF_SZ kept at 5");
 }
@@ -225,7 +228,7 @@ fn a_soft_reset_flushes_what_the_fifos_held_before() {
 fn bring_up_resets_the_phy_advertises_pause_and_awaits_autonegotiation() {
     let nic = started();
     assert_eq!(nic.link_mode(), Some(LinkMode { full_duplex: true, pause: true }));
-    let model = nic.release();
+    let model = nic.release().into_inner();
     assert_eq!(model.phy_resets, 1, "PHY reset through BCR");
     assert_eq!(
         model.phy_advertisement, 0x05e1,
@@ -242,13 +245,13 @@ fn the_mac_takes_duplex_and_flow_control_from_the_negotiation() {
     let mut model = ModelNic::new();
     model.partner_ability = 0x00a1;
     let nic = bring_up(model, &QEMU_WIRING).unwrap();
-    let model = nic.release();
+    let model = nic.release().into_inner();
     assert_eq!(model.mac_cr & (1 << 20), 0, "FDPX against a half-duplex partner");
     assert_eq!(model.flow, 0);
     assert_eq!(model.afc_cfg & 0xf, 0xf, "back pressure on any frame");
     // A full-duplex partner with PAUSE: FDPX, FLOW.FCEN with the longest
     // pause time, AFC levels.
-    let model = started().release();
+    let model = started().release().into_inner();
     assert_eq!(model.mac_cr & (1 << 20), 1 << 20);
     assert_eq!(model.flow, 0xffff_0002);
     assert_eq!(model.afc_cfg, 0x006e_374f);
@@ -279,10 +282,10 @@ fn a_link_change_interrupt_is_acknowledged_at_the_phy_and_updates_the_mac() {
     let mut nic = started();
     nic.set_interrupt_mask(Interrupts::PHY);
     let _ = nic.take_interrupts();
-    nic.registers_mut().set_link(false);
+    nic.registers_mut().get_mut().set_link(false);
     assert!(nic.take_interrupts().contains_any(Interrupts::PHY));
     assert_eq!(nic.link_mode(), None);
-    assert_eq!(nic.registers_mut().mac_cr & (1 << 20), 0);
+    assert_eq!(nic.registers_mut().get_mut().mac_cr & (1 << 20), 0);
     assert_eq!(
         nic.take_interrupts(),
         Interrupts::NONE,
@@ -295,7 +298,7 @@ fn a_mac_csr_access_that_never_completes_times_out_in_bounded_time() {
     let mut model = ModelNic::new();
     model.csr_busy_polls = u32::MAX;
     let delay = FakeDelay::default();
-    let result = Lan9118::new(model, delay.clone(), &QEMU_WIRING);
+    let result = Lan9118::new(RefCell::new(model), delay.clone(), &QEMU_WIRING);
     assert_eq!(result.err(), Some(Error::Timeout(Operation::MacCsr)));
     assert!(
         delay.waited_us() <= u64::from(timeouts::MAC_CSR_US) + 10,
@@ -312,7 +315,7 @@ fn a_phy_access_that_never_completes_times_out_within_one_budget() {
     model.mii_busy_polls = u32::MAX;
     model.csr_busy_polls = 3;
     let delay = FakeDelay::default();
-    let result = Lan9118::new(model, delay.clone(), &QEMU_WIRING);
+    let result = Lan9118::new(RefCell::new(model), delay.clone(), &QEMU_WIRING);
     assert_eq!(result.err(), Some(Error::Timeout(Operation::PhyAccess)));
     assert!(
         delay.waited_us() <= u64::from(timeouts::PHY_ACCESS_US) + 20,
@@ -326,7 +329,7 @@ fn a_reset_that_never_finishes_times_out_after_its_bound() {
     let mut model = ModelNic::new();
     model.eeprom_load_polls = u32::MAX;
     let delay = FakeDelay::default();
-    let result = Lan9118::new(model, delay.clone(), &QEMU_WIRING);
+    let result = Lan9118::new(RefCell::new(model), delay.clone(), &QEMU_WIRING);
     assert_eq!(result.err(), Some(Error::Timeout(Operation::EepromLoad)));
     // The soft reset's own few microseconds, then the EEPROM's bound.
     let bound = u64::from(timeouts::EEPROM_LOAD_US);
@@ -338,7 +341,7 @@ fn without_a_partner_bring_up_goes_on_after_the_autonegotiation_bound() {
     let mut model = ModelNic::new();
     model.link_up = false;
     let delay = FakeDelay::default();
-    let mut nic = Lan9118::new(model, delay.clone(), &QEMU_WIRING).unwrap();
+    let mut nic = Lan9118::new(RefCell::new(model), delay.clone(), &QEMU_WIRING).unwrap();
     let bound = u64::from(timeouts::AUTONEGOTIATION_US);
     assert!(
         (bound..bound + bound / 20).contains(&delay.waited_us()),
@@ -348,27 +351,27 @@ fn without_a_partner_bring_up_goes_on_after_the_autonegotiation_bound() {
     assert_eq!(nic.link_mode(), None);
     assert!(!nic.link_up());
     nic.set_interrupt_mask(Interrupts::PHY);
-    nic.registers_mut().set_link(true);
-    let _ = nic.registers_mut().read_register(Register::IntSts);
+    nic.registers_mut().get_mut().set_link(true);
+    let _ = RegisterAccess::read(nic.registers_mut(), Register::IntSts);
     // The partner arrives: auto-negotiation completes, the PHY interrupt
     // brings the MAC to full duplex.
-    nic.registers_mut().autonegotiation_complete = true;
+    nic.registers_mut().get_mut().autonegotiation_complete = true;
     assert!(nic.take_interrupts().contains_any(Interrupts::PHY));
-    assert_eq!(nic.registers_mut().mac_cr & (1 << 20), 1 << 20);
+    assert_eq!(nic.registers_mut().get_mut().mac_cr & (1 << 20), 1 << 20);
 }
 
 #[test]
 fn a_receiver_error_dumps_the_rx_fifo_and_reception_goes_on() {
     let mut nic = started();
     nic.set_interrupt_mask(Interrupts::RECEIVE.union(Interrupts::ERRORS));
-    nic.registers_mut().deliver(&frame(42), 0);
-    nic.registers_mut().corrupt_receive_fifo();
+    nic.registers_mut().get_mut().deliver(&frame(42), 0);
+    nic.registers_mut().get_mut().corrupt_receive_fifo();
     let pending = nic.take_interrupts();
     assert!(pending.contains_any(Interrupts::RECEIVE_ERROR));
     assert_eq!(nic.counters().rx_errors, 1);
-    assert_eq!(nic.registers_mut().rx_dumps, 1);
+    assert_eq!(nic.registers_mut().get_mut().rx_dumps, 1);
     assert_eq!(nic.receive(&mut [0; 1514]), Ok(None), "stale words dumped");
-    nic.registers_mut().deliver(&frame(60), 0);
+    nic.registers_mut().get_mut().deliver(&frame(60), 0);
     let mut buffer = [0; 1514];
     assert_eq!(nic.receive(&mut buffer), Ok(Some(60)));
     assert_eq!(buffer[..60], frame(60)[..]);
@@ -379,12 +382,12 @@ fn a_receiver_error_dumps_the_rx_fifo_and_reception_goes_on() {
 fn a_transmitter_error_dumps_the_tx_fifo_and_transmission_goes_on() {
     let mut nic = started();
     nic.set_interrupt_mask(Interrupts::ERRORS);
-    nic.registers_mut().int_sts |= model::INT_TXE;
+    nic.registers_mut().get_mut().int_sts |= model::INT_TXE;
     assert!(nic.take_interrupts().contains_any(Interrupts::TRANSMIT_ERROR));
     assert_eq!(nic.counters().tx_errors, 1);
-    assert_eq!(nic.registers_mut().tx_dumps, 1);
+    assert_eq!(nic.registers_mut().get_mut().tx_dumps, 1);
     nic.transmit(&frame(60)).unwrap();
-    let model = nic.release();
+    let model = nic.release().into_inner();
     assert_eq!(model.transmitted, [frame(60)]);
     assert_eq!(model.sent_while_off, 0);
 }
@@ -395,7 +398,7 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
     // SAFETY: the block is a live, aligned 4 KiB allocation (larger than the
     // 256-byte register block) that outlives `regs`, touched by the test
     // only through the same raw pointer.
-    let mut regs: VolatilePtr<'_, Regs> = unsafe { VolatilePtr::new(block.base.cast()) };
+    let regs = Mmio::new(unsafe { VolatilePtr::<Regs>::new(block.base.cast()) });
     let table = [
         (Register::TxDataFifo, 0x20),
         (Register::IrqCfg, 0x54),
@@ -408,7 +411,7 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
         (Register::MacCsrData, 0xa8),
     ];
     for (index, (register, offset)) in table.into_iter().enumerate() {
-        regs.write_register(register, 0x100 + index as u32);
+        RegisterAccess::write(&regs, register, 0x100 + index as u32);
         assert_eq!(block.peek(offset), 0x100 + index as u32, "{register:?} at {offset:#x}");
     }
     for (register, offset) in [
@@ -423,7 +426,7 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
     ] {
         block.poke(offset, 0xabc0 + offset as u32);
         assert_eq!(
-            regs.read_register(register),
+            RegisterAccess::read(&regs, register),
             0xabc0 + offset as u32,
             "{register:?} at {offset:#x}"
         );

@@ -11,7 +11,7 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use ferrode_hal::{EthernetDevice, FrameCounters};
-use ferrode_lan9118::{Config, Interrupts, Lan9118, Regs};
+use ferrode_lan9118::{Config, Interrupts, Lan9118, Mmio, Regs};
 use volatile::VolatilePtr;
 
 use super::Clock;
@@ -22,7 +22,7 @@ use crate::shared::Shared;
 /// Why the Ethernet device could not be brought up.
 pub type EthernetError = ferrode_lan9118::Error;
 
-type Nic = Lan9118<VolatilePtr<'static, Regs>, Clock>;
+type Nic = Lan9118<Mmio<'static>, Clock>;
 
 static NIC: Shared<Option<Nic>> = Shared::new(None);
 
@@ -61,7 +61,7 @@ pub fn ethernet() -> Result<Ethernet, EthernetError> {
     // The board wires the IRQ pin to the GIC active-high (QEMU's model
     // needs IRQ_CFG = 0x111). Duplex comes from auto-negotiation.
     let config = Config { mac_address: None, irq_active_high: true, promiscuous: false };
-    let mut chip = match Lan9118::new(registers, super::clock(), &config) {
+    let mut chip = match Lan9118::new(Mmio::new(registers), super::clock(), &config) {
         Ok(chip) => chip,
         Err(error) => {
             BRINGING_UP.store(false, Ordering::Release);
