@@ -25,7 +25,7 @@ use ferrode_hal::{Alarm, EthernetDevice, FrameCounters, Monotonic};
 use ferrode_net::echo::{self, Echo, EchoBuffers};
 use ferrode_net::smoltcp::iface::SocketStorage;
 use ferrode_net::smoltcp::time::Duration;
-use ferrode_net::{ConstStaticCell, Ipv4Config, Stack, Zeroed};
+use ferrode_net::{ConstStaticCell, Ipv4Config, Phy, Stack, Zeroed};
 
 use control::{Command, Control, ControlBuffers, Idle, InstructionCounter};
 
@@ -71,10 +71,10 @@ fn main() -> u32 {
     let mut instructions = InstructionCounter::start();
     let [a, b, c, d, e, f] = ethernet.mac_address();
     let sockets = sockets.init([const { SocketStorage::EMPTY }; SOCKET_COUNT]);
-    let mut stack = Stack::new(ethernet, devices::clock(), Ipv4Config::QEMU_USER, sockets);
+    let mut stack = Stack::new(Phy::new(ethernet), devices::clock(), Ipv4Config::QEMU_USER, sockets);
     let mut echo = Echo::new(stack.sockets(), echo_buffers, echo::PORT);
     let mut control = Control::new(stack.sockets(), control_buffers, control::PORT);
-    let link = if stack.phy().device().link_up() { "up" } else { "down" };
+    let link = if stack.device().device().link_up() { "up" } else { "down" };
     println!("echo-net: MAC {a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}, link {link}");
     if let Some(address) = stack.ipv4_address() {
         println!(
@@ -84,7 +84,7 @@ fn main() -> u32 {
         );
     }
     let mut alarm = devices::alarm();
-    let mut printed = stack.phy().device().counters();
+    let mut printed = stack.device().device().counters();
     print_counters(&printed);
     let mut printed_at = stack.now();
     let mut idle = Idle::default();
@@ -94,7 +94,7 @@ fn main() -> u32 {
         stack.poll();
         let moved = echo.serve(stack.sockets());
         let now = stack.now();
-        let counters = stack.phy().device().counters();
+        let counters = stack.device().device().counters();
         if counters.rx_dropped() != printed.rx_dropped()
             && now - printed_at >= Duration::from_secs(1)
         {

@@ -23,7 +23,7 @@ use ferrode_board::component::{Env, LogClient};
 use ferrode_board::platform::devices;
 use ferrode_board::{exit_code, kernel};
 use ferrode_component::{SessionError, Timer};
-use ferrode_hal::{EthernetDevice, FrameCounters, Monotonic};
+use ferrode_hal::{FrameCounters, Monotonic};
 use ferrode_ipc::Capability;
 use ferrode_net::echo::{self, Echo, EchoBuffers};
 use ferrode_net::smoltcp::iface::SocketStorage;
@@ -84,7 +84,7 @@ fn echo_net(env: Env) -> u32 {
         timer.sigh(Capability::from_selector(wake))?;
         Ok::<_, SessionError>((timer, env.nic("", wake)?))
     });
-    let (mut timer, ethernet) = match sessions {
+    let (mut timer, (mut nic, phy)) = match sessions {
         Ok(sessions) => sessions,
         Err(error) => {
             let _ = log.write_fmt(format_args!("no Timer or NIC session: {}", error));
@@ -97,12 +97,12 @@ fn echo_net(env: Env) -> u32 {
         unreachable!("main runs once")
     };
     let mut instructions = InstructionCounter::start();
-    let [a, b, c, d, e, f] = ethernet.mac_address();
+    let [a, b, c, d, e, f] = nic.mac_address();
     let sockets = sockets.init([const { SocketStorage::EMPTY }; SOCKET_COUNT]);
-    let mut stack = Stack::new(ethernet, devices::clock(), Ipv4Config::QEMU_USER, sockets);
+    let mut stack = Stack::new(phy, devices::clock(), Ipv4Config::QEMU_USER, sockets);
     let mut echo = Echo::new(stack.sockets(), echo_buffers, echo::PORT);
     let mut control = Control::new(stack.sockets(), control_buffers, control::PORT);
-    let link = if stack.phy().device().link_up() { "up" } else { "down" };
+    let link = if nic.link_up() { "up" } else { "down" };
     let _ = log.write_fmt(format_args!(
         "MAC {a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}, link {link}"
     ));
@@ -113,7 +113,7 @@ fn echo_net(env: Env) -> u32 {
             control::PORT
         ));
     }
-    let mut printed = stack.phy().device().counters();
+    let mut printed = nic.counters();
     print_counters(&mut log, &printed);
     let mut printed_at = stack.now();
     let mut idle = Idle::default();
@@ -125,7 +125,7 @@ fn echo_net(env: Env) -> u32 {
         stack.poll();
         let moved = echo.serve(stack.sockets());
         let now = stack.now();
-        let counters = stack.phy().device().counters();
+        let counters = nic.counters();
         if counters.rx_dropped() != printed.rx_dropped()
             && now - printed_at >= Duration::from_secs(1)
         {

@@ -1,8 +1,12 @@
-//! smoltcp on Ferrode: a network interface over any `EthernetDevice`.
+//! smoltcp on Ferrode: a network interface over a NIC driver or a NIC session.
 //!
-//! [`Phy`] turns a frame-level [`ferrode_hal::EthernetDevice`] (a NIC
-//! driver, or a test double) into a smoltcp [`smoltcp::phy::Device`].
-//! [`Stack`] bundles that device with a smoltcp interface, its sockets and
+//! Two smoltcp [`smoltcp::phy::Device`]s ([`NetDevice`]s): [`Phy`] turns a
+//! frame-level [`ferrode_hal::EthernetDevice`] (a NIC driver called
+//! directly, or a test double) into one, copying each frame once between
+//! the controller and its own buffers; [`StreamPhy`] works on the two
+//! packet streams of a NIC session and copies nothing (smoltcp reads and
+//! writes the frames in the slots the driver component fills and sends).
+//! [`Stack`] bundles a device with a smoltcp interface, its sockets and
 //! a [`ferrode_hal::Monotonic`] clock for timestamps, configured with a
 //! static IPv4 address ([`Ipv4Config::QEMU_USER`] matches QEMU's user
 //! network) or by DHCP. [`echo`] is the TCP and UDP echo service (RFC 862)
@@ -20,6 +24,7 @@ extern crate std;
 pub mod echo;
 mod phy;
 mod stack;
+mod stream;
 mod zeroed;
 
 #[cfg(test)]
@@ -29,4 +34,12 @@ pub use phy::{Phy, PhyRxToken, PhyTxToken};
 pub use smoltcp;
 pub use stack::{Ipv4Config, Stack, instant_from_ns};
 pub use static_cell::ConstStaticCell;
+pub use stream::{StreamPhy, StreamRxToken, StreamTxToken};
 pub use zeroed::Zeroed;
+
+/// A smoltcp device a [`Stack`] can run on: it also names the station
+/// address the interface answers to.
+pub trait NetDevice: smoltcp::phy::Device {
+    /// The station MAC address.
+    fn mac_address(&self) -> [u8; 6];
+}

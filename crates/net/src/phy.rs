@@ -4,6 +4,8 @@ use ferrode_hal::{EthernetDevice, MAX_FRAME_LEN};
 use smoltcp::phy::{Device, DeviceCapabilities, Medium, RxToken, TxToken};
 use smoltcp::time::Instant;
 
+use crate::NetDevice;
+
 /// A smoltcp [`Device`] over the Ethernet device `D`. It owns one receive
 /// and one transmit frame buffer, so frames are copied once each way
 /// between the NIC's FIFOs and smoltcp.
@@ -72,6 +74,12 @@ impl<D: EthernetDevice> TxToken for PhyTxToken<'_, D> {
             *self.failures = self.failures.saturating_add(1);
         }
         result
+    }
+}
+
+impl<D: EthernetDevice> NetDevice for Phy<D> {
+    fn mac_address(&self) -> [u8; 6] {
+        self.device.mac_address()
     }
 }
 

@@ -1,12 +1,12 @@
 //! A smoltcp interface, its sockets, the device and the clock in one value.
 
-use ferrode_hal::{EthernetDevice, Monotonic};
+use ferrode_hal::Monotonic;
 use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet, SocketStorage};
 use smoltcp::socket::dhcpv4;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address, Ipv4Cidr};
 
-use crate::Phy;
+use crate::NetDevice;
 
 /// How the interface gets its IPv4 address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,15 +37,17 @@ pub const fn instant_from_ns(ns: u64) -> Instant {
 
 /// A network stack: device, interface, sockets and clock.
 pub struct Stack<'a, D, C> {
-    phy: Phy<D>,
+    device: D,
     interface: Interface,
     sockets: SocketSet<'a>,
     clock: C,
     dhcp: Option<SocketHandle>,
 }
 
-impl<'a, D: EthernetDevice, C: Monotonic> Stack<'a, D, C> {
-    /// Brings the interface up on `device` with the device's MAC address.
+impl<'a, D: NetDevice, C: Monotonic> Stack<'a, D, C> {
+    /// Brings the interface up on `device` (a [`crate::Phy`] over a NIC
+    /// driver, or a [`crate::StreamPhy`] over a NIC session) with the
+    /// device's MAC address.
     /// `socket_storage` holds every socket the application adds (plus one
     /// for DHCP).
     pub fn new(
@@ -54,9 +56,9 @@ impl<'a, D: EthernetDevice, C: Monotonic> Stack<'a, D, C> {
         ipv4: Ipv4Config,
         socket_storage: &'a mut [SocketStorage<'a>],
     ) -> Self {
-        let mut phy = Phy::new(device);
+        let mut device = device;
         let mut clock = clock;
-        let mac = phy.device().mac_address();
+        let mac = device.mac_address();
         let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(mac)));
         // TCP initial sequence numbers and DHCP transaction IDs come from
         // this seed: mix in the station address and the boot time.
@@ -64,9 +66,9 @@ impl<'a, D: EthernetDevice, C: Monotonic> Stack<'a, D, C> {
         config.random_seed =
             u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x5a, 0xa5])
                 ^ now_ns;
-        let interface = Interface::new(config, &mut phy, instant_from_ns(now_ns));
+        let interface = Interface::new(config, &mut device, instant_from_ns(now_ns));
         let mut stack =
-            Self { phy, interface, sockets: SocketSet::new(socket_storage), clock, dhcp: None };
+            Self { device, interface, sockets: SocketSet::new(socket_storage), clock, dhcp: None };
         match ipv4 {
             Ipv4Config::Static { address, gateway } => stack.set_ipv4(address, gateway),
             Ipv4Config::Dhcp => stack.dhcp = Some(stack.sockets.add(dhcpv4::Socket::new())),
@@ -98,7 +100,7 @@ impl<'a, D: EthernetDevice, C: Monotonic> Stack<'a, D, C> {
     /// DHCP. Returns true if socket state may have changed (read them).
     pub fn poll(&mut self) -> bool {
         let now = self.now();
-        let result = self.interface.poll(now, &mut self.phy, &mut self.sockets);
+        let result = self.interface.poll(now, &mut self.device, &mut self.sockets);
         if let Some(handle) = self.dhcp {
             let event = self.sockets.get_mut::<dhcpv4::Socket<'_>>(handle).poll();
             match event {
@@ -133,9 +135,10 @@ impl<'a, D: EthernetDevice, C: Monotonic> Stack<'a, D, C> {
         &mut self.sockets
     }
 
-    /// The smoltcp device (and through it the Ethernet device).
-    pub fn phy(&mut self) -> &mut Phy<D> {
-        &mut self.phy
+    /// The smoltcp device (for a [`crate::Phy`], through it the Ethernet
+    /// device).
+    pub fn device(&mut self) -> &mut D {
+        &mut self.device
     }
 
     /// The interface and the sockets together, e.g. to `connect` a TCP

@@ -14,8 +14,10 @@ use smoltcp::socket::{tcp, udp};
 use smoltcp::storage::PacketMetadata;
 use smoltcp::wire::{IpAddress, IpEndpoint, Ipv4Address, Ipv4Cidr};
 
+use ferrode_packet_stream::{Descriptor, NoNotify, PacketStream, Sink, Source, ToSink, ToSource};
+
 use crate::echo::{self, Echo, EchoBuffers};
-use crate::{Ipv4Config, Stack};
+use crate::{Ipv4Config, Phy, Stack, StreamPhy};
 
 type Wire = Rc<RefCell<VecDeque<Vec<u8>>>>;
 
@@ -102,31 +104,56 @@ const CLIENT_IP: Ipv4Config =
 const SERVER: IpEndpoint =
     IpEndpoint { addr: IpAddress::Ipv4(Ipv4Address::new(10, 0, 2, 15)), port: echo::PORT };
 
-struct Network {
-    server: Stack<'static, WireEnd, TestClock>,
+struct Network<S = Phy<WireEnd>> {
+    server: Stack<'static, S, TestClock>,
     echo: Echo,
-    client: Stack<'static, WireEnd, TestClock>,
+    client: Stack<'static, Phy<WireEnd>, TestClock>,
     clock: TestClock,
+    /// The NIC driver between the server's streams and the cable, if the
+    /// server is on packet streams.
+    driver: Option<StreamDriver>,
 }
 
 impl Network {
     fn new() -> Self {
         let (server_end, client_end) = cable();
+        Self::with_server(Phy::new(server_end), client_end, None)
+    }
+}
+
+impl Network<ServerStreams> {
+    /// The server on a NIC session's two packet streams, a driver moving
+    /// frames between them and the cable.
+    fn on_streams() -> Self {
+        let (server_end, client_end) = cable();
+        let (phy, driver) = streams(server_end);
+        Self::with_server(phy, client_end, Some(driver))
+    }
+}
+
+impl<S: crate::NetDevice> Network<S> {
+    fn with_server(server: S, client_end: WireEnd, driver: Option<StreamDriver>) -> Self {
         let clock = TestClock(Rc::new(Cell::new(1_000)));
         let storage = leak([const { SocketStorage::EMPTY }; echo::TCP_SOCKETS + 1]);
-        let mut server = Stack::new(server_end, clock.clone(), Ipv4Config::QEMU_USER, storage);
+        let mut server = Stack::new(server, clock.clone(), Ipv4Config::QEMU_USER, storage);
         let echo = Echo::new(server.sockets(), leak(EchoBuffers::new()), echo::PORT);
         let client_storage = leak([const { SocketStorage::EMPTY }; 16]);
-        let client = Stack::new(client_end, clock.clone(), CLIENT_IP, client_storage);
-        Self { server, echo, client, clock }
+        let client = Stack::new(Phy::new(client_end), clock.clone(), CLIENT_IP, client_storage);
+        Self { server, echo, client, clock, driver }
     }
 
-    /// Polls both ends, advancing time by 1 ms per round.
+    /// Polls both ends (and the driver), advancing time by 1 ms per round.
     fn run(&mut self, rounds: usize) {
         for _ in 0..rounds {
             self.clock.0.set(self.clock.0.get() + 1_000);
             self.client.poll();
+            if let Some(driver) = &mut self.driver {
+                driver.serve();
+            }
             self.server.poll();
+            if let Some(driver) = &mut self.driver {
+                driver.serve();
+            }
             self.echo.serve(self.server.sockets());
         }
     }
@@ -163,8 +190,8 @@ fn pattern(length: usize, seed: u32) -> Vec<u8> {
 }
 
 /// Sends `data` on every client socket at once and collects the echoes.
-fn echo_concurrently(
-    network: &mut Network,
+fn echo_concurrently<S: crate::NetDevice>(
+    network: &mut Network<S>,
     handles: &[SocketHandle],
     data: &[Vec<u8>],
 ) -> Vec<Vec<u8>> {
@@ -258,16 +285,16 @@ fn udp_echo_answers_datagrams_of_1_to_1400_bytes() {
 #[test]
 fn frames_the_device_refuses_are_counted_not_fatal() {
     let mut network = Network::new();
-    network.server.phy().device().refuse_transmit = true;
+    network.server.device().device().refuse_transmit = true;
     let handle = network.tcp_client(40_001);
     network.run(20);
     // The server could not answer: its SYN-ACKs were refused and counted.
-    assert!(network.server.phy().transmit_failures() > 0);
+    assert!(network.server.device().transmit_failures() > 0);
     assert_ne!(
         network.client.sockets().get_mut::<tcp::Socket<'_>>(handle).state(),
         tcp::State::Established
     );
-    network.server.phy().device().refuse_transmit = false;
+    network.server.device().device().refuse_transmit = false;
     let received = echo_concurrently(&mut network, &[handle], &[pattern(10, 1)]);
     assert_eq!(
         received[0],
@@ -290,6 +317,128 @@ fn static_and_dhcp_configurations() {
     assert_eq!(network.server.ipv4_address(), Some(Ipv4Address::new(10, 0, 2, 15)));
     let (end, _) = cable();
     let clock = TestClock(Rc::new(Cell::new(0)));
-    let dhcp = Stack::new(end, clock, Ipv4Config::Dhcp, leak([const { SocketStorage::EMPTY }; 1]));
+    let storage = leak([const { SocketStorage::EMPTY }; 1]);
+    let dhcp = Stack::new(Phy::new(end), clock, Ipv4Config::Dhcp, storage);
     assert_eq!(dhcp.ipv4_address(), None, "no address before a DHCP server answers");
+}
+
+// ----- the server on a NIC session's packet streams ------------------------
+
+const SLOTS: usize = 8;
+const SLOT_BYTES: usize = 1536;
+
+type Stream = PacketStream<SLOTS, SLOTS>;
+type ServerStreams = StreamPhy<'static, SLOTS, SLOTS, NoNotify>;
+
+/// The driver's ends of the two streams and the cable it sends on.
+struct StreamDriver {
+    /// Frames the client (the server stack) submits to send.
+    transmit: Sink<'static, SLOTS, SLOTS, NoNotify>,
+    /// Slots the driver fills with received frames.
+    receive: Source<'static, SLOTS, SLOTS, NoNotify>,
+    wire: WireEnd,
+    /// Slots of each stream the driver saw, by address: the frames smoltcp
+    /// built and read must lie in them (no copy on the client's side).
+    transmit_slots: std::collections::BTreeSet<usize>,
+    /// Descriptors of the driver's making to put into the receive stream
+    /// before its next frame (a confused or hostile driver).
+    bad_descriptors: Vec<Descriptor>,
+}
+
+impl StreamDriver {
+    fn serve(&mut self) {
+        while let Ok(packet) = self.transmit.try_take() {
+            self.transmit_slots.insert(packet.payload().as_ptr() as usize);
+            self.wire.transmit(packet.payload()).expect("the cable takes every frame");
+            self.transmit.acknowledge(packet).expect("the acknowledgement ring has room");
+        }
+        self.receive.reclaim();
+        for descriptor in self.bad_descriptors.drain(..) {
+            self.receive.submit_descriptor(descriptor).expect("room for a bad descriptor");
+        }
+        while self.receive.free_slots() > 0 {
+            let mut packet = self.receive.alloc(SLOT_BYTES).expect("a free slot");
+            match self.wire.receive(packet.payload_mut()) {
+                Ok(Some(length)) => {
+                    packet.set_len(length).expect("a frame fits a slot");
+                    self.receive.submit(packet).expect("the submit ring has room");
+                }
+                _ => {
+                    self.receive.release(packet).expect("its own packet");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn streams(wire: WireEnd) -> (ServerStreams, StreamDriver) {
+    let mac = wire.mac;
+    let transmit: &'static mut Stream = leak(PacketStream::new());
+    let receive: &'static mut Stream = leak(PacketStream::new());
+    let (client_tx, driver_tx) = transmit
+        .split(
+            vec![0; SLOTS * SLOT_BYTES].leak(),
+            SLOT_BYTES,
+            ToSink::default(),
+            ToSource::default(),
+        )
+        .expect("transmit stream");
+    let (driver_rx, client_rx) = receive
+        .split(
+            vec![0; SLOTS * SLOT_BYTES].leak(),
+            SLOT_BYTES,
+            ToSink::default(),
+            ToSource::default(),
+        )
+        .expect("receive stream");
+    let driver = StreamDriver {
+        transmit: driver_tx,
+        receive: driver_rx,
+        wire,
+        transmit_slots: Default::default(),
+        bad_descriptors: Vec::new(),
+    };
+    (StreamPhy::new(client_tx, client_rx, mac), driver)
+}
+
+#[test]
+fn tcp_echo_over_a_nic_sessions_streams_returns_every_byte() {
+    let mut network = Network::on_streams();
+    let handles: Vec<_> = (0..4).map(|index| network.tcp_client(51_000 + index)).collect();
+    let data: Vec<Vec<u8>> =
+        (0..4).map(|index| pattern(60_000 + 11 * index as usize, 40 + index)).collect();
+    let received = echo_concurrently(&mut network, &handles, &data);
+    for (got, want) in received.iter().zip(&data) {
+        assert!(got == want, "echoed bytes differ");
+    }
+    let driver = network.driver.as_ref().expect("a driver");
+    // Every frame the server sent was built in one of the transmit
+    // stream's slots, which are reused (8 slots, thousands of frames).
+    assert!(driver.wire.counters.tx_frames > 100);
+    assert!(!driver.transmit_slots.is_empty() && driver.transmit_slots.len() <= SLOTS);
+    assert_eq!(network.server.device().transmit_failures(), 0);
+    assert_eq!(network.server.device().rejected(), 0);
+}
+
+#[test]
+fn malformed_receive_descriptors_are_rejected_and_the_stack_keeps_serving() {
+    let mut network = Network::on_streams();
+    let handle = network.tcp_client(52_000);
+    let first = echo_concurrently(&mut network, &[handle], &[pattern(3_000, 7)]);
+    assert_eq!(first[0], pattern(3_000, 7));
+    let driver = network.driver.as_mut().expect("a driver");
+    driver.bad_descriptors = vec![
+        // Past the end of the buffer.
+        Descriptor { offset: (SLOTS * SLOT_BYTES) as u32, length: 64, tag: 0 },
+        // Longer than a slot.
+        Descriptor { offset: 0, length: (SLOT_BYTES + 1) as u32, tag: 0 },
+        // Inside the buffer, not at a slot's start.
+        Descriptor { offset: 3, length: 60, tag: 0 },
+        // A slot the driver never submitted.
+        Descriptor { offset: SLOT_BYTES as u32, length: 60, tag: 0 },
+    ];
+    let second = echo_concurrently(&mut network, &[handle], &[pattern(3_000, 8)]);
+    assert_eq!(second[0], pattern(3_000, 8));
+    assert_eq!(network.server.device().rejected(), 4);
 }

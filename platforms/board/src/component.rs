@@ -35,7 +35,7 @@ mod terminal;
 
 pub use devices::{gpio_root, io_mem_root, irq_root};
 #[cfg(feature = "nic")]
-pub use nic::{NicClient, NicError, nic_root};
+pub use nic::{NicClient, NicPhy, nic_root};
 pub use terminal::terminal_root;
 
 /// Sessions one component may hold.

@@ -24,7 +24,7 @@ use ferrode_component::{IoMem, Nic, NicCounters, Root, Session, SessionArgs, Ses
 use ferrode_hal::{DeviceWindow, EthernetDevice, FrameCounters, MAX_FRAME_LEN};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 use ferrode_packet_stream::{
-    AllocError, Notify, PacketStream, ReceiveError, Refused, Sink, Source, ToSink, ToSource,
+    Notify, PacketStream, ReceiveError, Sink, Source, ToSink, ToSource,
 };
 
 use super::Env;
@@ -393,87 +393,35 @@ pub fn nic_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ker
 
 // ----- the client -----------------------------------------------------------
 
-/// Why a frame could not be sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NicError {
-    /// No free transmit slot (the driver has not acknowledged enough yet).
-    Busy,
-    /// The frame is longer than a slot.
-    TooLong,
-}
+/// The client's ends of a NIC session's streams as a smoltcp device
+/// ([`ferrode_net::StreamPhy`]): smoltcp builds each frame to send in a
+/// transmit slot, which the driver copies into the controller (the one
+/// copy the direct driver path makes too), and reads each received frame
+/// in the receive slot the driver copied it into from the controller. The
+/// session adds no copy.
+pub type NicPhy = ferrode_net::StreamPhy<'static, SLOTS, QUEUE, &'static Wake>;
 
-/// The client's side of a NIC session, as an [`EthernetDevice`] for the
-/// network stack: a frame to send is copied into a transmit slot (the one
-/// copy the direct driver path makes into the controller), a received
-/// frame is copied out of its receive slot into the stack's buffer.
+/// The control side of a NIC session: station address, link state and the
+/// driver's counters (RPCs through UTCBs; frames travel through [`NicPhy`]).
 pub struct NicClient {
     session: ferrode_ipc::Client<dyn Nic, kernel::Transport>,
     mac_address: [u8; 6],
-    tx: TxSource,
-    rx: RxSink,
 }
 
 impl NicClient {
-    /// Frames the receive stream rejected (descriptors outside the shared
-    /// buffer or naming no submitted slot), and acknowledgements of the
-    /// transmit stream that named no outstanding slot.
-    pub fn rejected(&self) -> u32 {
-        self.rx.rejected_descriptors().saturating_add(self.tx.rejected_acknowledgements())
-    }
-}
-
-impl EthernetDevice for NicClient {
-    type Error = NicError;
-
-    fn mac_address(&self) -> [u8; 6] {
+    /// The station MAC address.
+    pub fn mac_address(&self) -> [u8; 6] {
         self.mac_address
     }
 
-    fn link_up(&mut self) -> bool {
+    /// Whether the driver's PHY reports link up.
+    pub fn link_up(&mut self) -> bool {
         self.session.link_up().unwrap_or(false)
     }
 
-    fn can_transmit(&mut self) -> bool {
-        self.tx.reclaim();
-        self.tx.free_slots() > 0
-    }
-
-    fn transmit(&mut self, frame: &[u8]) -> Result<(), NicError> {
-        self.tx.reclaim();
-        let mut packet = self.tx.alloc(frame.len()).map_err(|error| match error {
-            AllocError::TooLong => NicError::TooLong,
-            AllocError::Exhausted => NicError::Busy,
-        })?;
-        packet.payload_mut()[..frame.len()].copy_from_slice(frame);
-        self.tx.submit(packet).map_err(|refused| {
-            let packet = match refused {
-                Refused::Full(packet) | Refused::Foreign(packet) => packet,
-            };
-            // This stream's own packet: the release cannot refuse it.
-            let _ = self.tx.release(packet);
-            NicError::Busy
-        })
-    }
-
-    fn receive(&mut self, buffer: &mut [u8]) -> Result<Option<usize>, NicError> {
-        loop {
-            match self.rx.try_take() {
-                Ok(packet) => {
-                    let length = packet.len().min(buffer.len());
-                    buffer[..length].copy_from_slice(&packet.payload()[..length]);
-                    if let Err(refused) = self.rx.acknowledge(packet) {
-                        drop(refused.into_packet());
-                    }
-                    return Ok(Some(length));
-                }
-                Err(ReceiveError::Empty) => return Ok(None),
-                // Counted by the stream; take the next one.
-                Err(ReceiveError::Rejected { .. }) => {}
-            }
-        }
-    }
-
-    fn counters(&self) -> FrameCounters {
+    /// The driver's drop and traffic counters (read from memory the driver
+    /// publishes after each round, no RPC).
+    pub fn counters(&self) -> FrameCounters {
         let counters = snapshot();
         FrameCounters {
             rx_frames: counters.rx_frames,
@@ -490,8 +438,9 @@ impl EthernetDevice for NicClient {
 impl Env {
     /// The NIC session of `label`, its streams attached, signalling
     /// `signal` (one of this component's own) when frames arrive or sent
-    /// ones are acknowledged.
-    pub fn nic(&self, label: &str, signal: CapSel) -> Result<NicClient, SessionError> {
+    /// ones are acknowledged: its control side and, for the network
+    /// stack, its streams as a smoltcp device.
+    pub fn nic(&self, label: &str, signal: CapSel) -> Result<(NicClient, NicPhy), SessionError> {
         let mut session = kernel::client(self.session::<dyn Nic>(ferrode_component::NIC, label)?);
         session.sigh(Capability::from_selector(signal))?;
         let driver = session.driver_signal()?;
@@ -499,7 +448,7 @@ impl Env {
         let mac = session.mac_address()?;
         let (tx, rx) = CLIENT_ENDS.take().ok_or(SessionError::OutOfSessions)?;
         let mac_address = core::array::from_fn(|i| (mac >> (8 * (5 - i))) as u8);
-        Ok(NicClient { session, mac_address, tx, rx })
+        Ok((NicClient { session, mac_address }, NicPhy::new(tx, rx, mac_address)))
     }
 }
 
