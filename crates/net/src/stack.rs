@@ -1,7 +1,8 @@
 //! A smoltcp interface, its sockets, the device and the clock in one value.
 
 use ferrode_hal::Monotonic;
-use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet, SocketStorage};
+use smoltcp::iface::{Config, Interface, PollResult, SocketSet, SocketStorage};
+#[cfg(any(test, feature = "dhcp"))]
 use smoltcp::socket::dhcpv4;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address, Ipv4Cidr};
@@ -18,7 +19,9 @@ pub enum Ipv4Config {
         /// Default route.
         gateway: Option<Ipv4Address>,
     },
-    /// Ask a DHCP server (takes one socket slot).
+    /// Ask a DHCP server (takes one socket slot; cargo feature `dhcp`,
+    /// so images with a fixed address link no DHCP client).
+    #[cfg(any(test, feature = "dhcp"))]
     Dhcp,
 }
 
@@ -41,7 +44,8 @@ pub struct Stack<'a, D, C> {
     interface: Interface,
     sockets: SocketSet<'a>,
     clock: C,
-    dhcp: Option<SocketHandle>,
+    #[cfg(any(test, feature = "dhcp"))]
+    dhcp: Option<smoltcp::iface::SocketHandle>,
 }
 
 impl<'a, D: NetDevice, C: Monotonic> Stack<'a, D, C> {
@@ -67,10 +71,17 @@ impl<'a, D: NetDevice, C: Monotonic> Stack<'a, D, C> {
             u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x5a, 0xa5])
                 ^ now_ns;
         let interface = Interface::new(config, &mut device, instant_from_ns(now_ns));
-        let mut stack =
-            Self { device, interface, sockets: SocketSet::new(socket_storage), clock, dhcp: None };
+        let mut stack = Self {
+            device,
+            interface,
+            sockets: SocketSet::new(socket_storage),
+            clock,
+            #[cfg(any(test, feature = "dhcp"))]
+            dhcp: None,
+        };
         match ipv4 {
             Ipv4Config::Static { address, gateway } => stack.set_ipv4(address, gateway),
+            #[cfg(any(test, feature = "dhcp"))]
             Ipv4Config::Dhcp => stack.dhcp = Some(stack.sockets.add(dhcpv4::Socket::new())),
         }
         stack
@@ -101,6 +112,7 @@ impl<'a, D: NetDevice, C: Monotonic> Stack<'a, D, C> {
     pub fn poll(&mut self) -> bool {
         let now = self.now();
         let result = self.interface.poll(now, &mut self.device, &mut self.sockets);
+        #[cfg(any(test, feature = "dhcp"))]
         if let Some(handle) = self.dhcp {
             let event = self.sockets.get_mut::<dhcpv4::Socket<'_>>(handle).poll();
             match event {

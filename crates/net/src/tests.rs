@@ -311,6 +311,7 @@ fn timestamps_come_from_the_monotonic_clock_in_microseconds() {
     assert_eq!(network.server.now().total_millis(), 7_000);
 }
 
+#[cfg(any(test, feature = "dhcp"))]
 #[test]
 fn static_and_dhcp_configurations() {
     let network = Network::new();
