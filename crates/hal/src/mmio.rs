@@ -350,6 +350,68 @@ macro_rules! registers {
     };
 }
 
+/// Declares a register enum whose every register is one word of the block
+/// at a fixed offset: the enum, its offsets (checked against the block's
+/// layout when compiled) and [`RegisterName`]. Registers with an index
+/// (buffers, per-channel banks) write the enum and [`RegisterName`] by
+/// hand instead.
+///
+/// ```
+/// #[repr(C)]
+/// pub struct Regs {
+///     data: u32,
+///     status: u32,
+/// }
+///
+/// ferrode_hal::register_names! {
+///     block Regs;
+///     /// The block's registers.
+///     pub enum Register {
+///         /// Data.
+///         Data => data @ 0x0,
+///         /// Status.
+///         Status => status @ 0x4,
+///     }
+/// }
+/// # assert_eq!(Register::Status.offset(), 4);
+/// ```
+#[macro_export]
+macro_rules! register_names {
+    (
+        block $regs:ident;
+        $(#[$enum_attr:meta])*
+        $vis:vis enum $register:ident {
+            $( $(#[$attr:meta])* $variant:ident => $field:ident @ $offset:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$enum_attr])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $register {
+            $( $(#[$attr])* $variant, )+
+        }
+
+        $( const _: () = assert!(core::mem::offset_of!($regs, $field) == $offset); )+
+
+        impl $register {
+            /// Byte offset from the block's base address.
+            pub const fn offset(self) -> usize {
+                match self {
+                    $( $register::$variant => $offset, )+
+                }
+            }
+        }
+
+        impl $crate::mmio::RegisterName for $register {
+            type Block = $regs;
+
+            #[inline]
+            fn offset(self) -> usize {
+                $register::offset(self)
+            }
+        }
+    };
+}
+
 #[doc(hidden)]
 pub use volatile as __volatile;
 

@@ -18,18 +18,11 @@ mod regs;
 #[cfg(test)]
 mod tests;
 
-pub use regs::{Mmio, Register, RegisterAccess, Regs};
+pub use regs::{Mmio, Register, Registers, Regs};
 
-/// Timer Control Register fields (TRM 4.2.3).
-mod control {
-    pub const ENABLE: u32 = 1 << 0;
-    pub const AUTO_RELOAD: u32 = 1 << 1;
-    pub const IRQ_ENABLE: u32 = 1 << 2;
-    pub const PRESCALER_SHIFT: u32 = 8;
-}
+use ferrode_hal::mmio::{FieldValue, Readable, Writeable};
 
-/// Timer Interrupt Status Register: the event flag (write 1 to clear).
-const EVENT_FLAG: u32 = 1 << 0;
+use crate::regs::{CONTROL, INTERRUPT_STATUS};
 
 /// What can go wrong with the private timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,12 +56,12 @@ pub struct PrivateTimer<R> {
     periodic: bool,
 }
 
-impl<R: RegisterAccess> PrivateTimer<R> {
+impl<R: Registers> PrivateTimer<R> {
     /// Takes over the timer (stopped, event cleared), counting PERIPHCLK
     /// at `periphclk_hz` divided by `prescaler + 1`.
     pub fn new(registers: R, periphclk_hz: u32, prescaler: u8) -> Self {
-        registers.write(Register::Control, 0);
-        registers.write(Register::InterruptStatus, EVENT_FLAG);
+        registers.control().set(0);
+        registers.interrupt_status().write(INTERRUPT_STATUS::EVENT_FLAG::SET);
         Self {
             registers,
             prescaler,
@@ -85,7 +78,7 @@ impl<R: RegisterAccess> PrivateTimer<R> {
 
     /// The counter's current value (ticks left in this period).
     pub fn counter(&self) -> u32 {
-        self.registers.read(Register::Counter)
+        self.registers.counter().get()
     }
 
     /// An interrupt every `period` ticks, reloaded by the hardware (no
@@ -97,7 +90,7 @@ impl<R: RegisterAccess> PrivateTimer<R> {
         }
         self.periodic = true;
         self.alarm_remaining = 0;
-        self.start(period - 1, control::AUTO_RELOAD);
+        self.start(period - 1, CONTROL::AUTO_RELOAD::SET);
         Ok(())
     }
 
@@ -105,8 +98,8 @@ impl<R: RegisterAccess> PrivateTimer<R> {
     pub fn stop(&mut self) {
         self.periodic = false;
         self.alarm_remaining = 0;
-        self.registers.write(Register::Control, 0);
-        self.registers.write(Register::InterruptStatus, EVENT_FLAG);
+        self.registers.control().set(0);
+        self.registers.interrupt_status().write(INTERRUPT_STATUS::EVENT_FLAG::SET);
     }
 
     /// Interrupt entry point: true when a period ended (periodic) or the
@@ -120,26 +113,27 @@ impl<R: RegisterAccess> PrivateTimer<R> {
         self.registers
     }
 
-    fn start(&mut self, load: u32, mode: u32) {
-        self.registers.write(Register::Control, 0);
-        self.registers.write(Register::InterruptStatus, EVENT_FLAG);
-        self.registers.write(Register::Load, load);
-        let control = control::ENABLE
-            | control::IRQ_ENABLE
-            | mode
-            | (u32::from(self.prescaler) << control::PRESCALER_SHIFT);
-        self.registers.write(Register::Control, control);
+    fn start(&mut self, load: u32, mode: FieldValue<u32, CONTROL::Register>) {
+        self.registers.control().set(0);
+        self.registers.interrupt_status().write(INTERRUPT_STATUS::EVENT_FLAG::SET);
+        self.registers.load().set(load);
+        self.registers.control().write(
+            CONTROL::TIMER_ENABLE::SET
+                + CONTROL::IRQ_ENABLE::SET
+                + mode
+                + CONTROL::PRESCALER.val(u32::from(self.prescaler)),
+        );
     }
 
     fn start_alarm_period(&mut self) {
         let period = self.alarm_remaining.clamp(1, u64::from(u32::MAX));
         self.alarm_remaining -= period.min(self.alarm_remaining);
         // One-shot: from `period` down to zero is `period` ticks.
-        self.start(period as u32, 0);
+        self.start(period as u32, CONTROL::AUTO_RELOAD::CLEAR);
     }
 }
 
-impl<R: RegisterAccess> ferrode_hal::Alarm for PrivateTimer<R> {
+impl<R: Registers> ferrode_hal::Alarm for PrivateTimer<R> {
     fn arm_after(&mut self, ticks: u64) {
         self.periodic = false;
         self.alarm_remaining = ticks;
@@ -151,10 +145,10 @@ impl<R: RegisterAccess> ferrode_hal::Alarm for PrivateTimer<R> {
     }
 
     fn take_expired(&mut self) -> bool {
-        if self.registers.read(Register::InterruptStatus) & EVENT_FLAG == 0 {
+        if !self.registers.interrupt_status().is_set(INTERRUPT_STATUS::EVENT_FLAG) {
             return false;
         }
-        self.registers.write(Register::InterruptStatus, EVENT_FLAG);
+        self.registers.interrupt_status().write(INTERRUPT_STATUS::EVENT_FLAG::SET);
         if self.periodic {
             return true;
         }
@@ -162,7 +156,7 @@ impl<R: RegisterAccess> ferrode_hal::Alarm for PrivateTimer<R> {
             self.start_alarm_period();
             return false;
         }
-        self.registers.write(Register::Control, 0);
+        self.registers.control().set(0);
         true
     }
 }

@@ -19,12 +19,12 @@ mod regs;
 mod tests;
 
 pub use civil::CivilTime;
-pub use regs::{Mmio, Register, RegisterAccess, Regs};
+pub use regs::{Mmio, Register, Registers, Regs};
 
-/// RTCCR.RTCStart: the counter runs (cannot be stopped once started).
-const RTCCR_START: u32 = 1 << 0;
-/// RTCIMSC / RTCRIS / RTCICR: the match interrupt.
-const MATCH_INTERRUPT: u32 = 1 << 0;
+use ferrode_hal::mmio::{Readable, Writeable};
+
+use crate::regs::{INT, RTCCR};
+
 /// PeriphID0..3 low bytes of a PL031 (TRM 3.3.10): part 0x031, designer
 /// 0x41 (Arm), revision 0.
 const PERIPHERAL_ID: [u8; 4] = [0x31, 0x10, 0x04, 0x00];
@@ -34,24 +34,22 @@ pub struct Pl031<R> {
     registers: R,
 }
 
-impl<R: RegisterAccess> Pl031<R> {
+impl<R: Registers> Pl031<R> {
     /// Takes over the RTC: starts the counter if the boot loader did not
     /// (keeping its value), masks and clears the match interrupt.
     pub fn new(registers: R) -> Self {
         let rtc = Self { registers };
-        rtc.registers.write(Register::Rtcimsc, 0);
-        rtc.registers.write(Register::Rtcicr, MATCH_INTERRUPT);
-        if rtc.registers.read(Register::Rtccr) & RTCCR_START == 0 {
-            rtc.registers.write(Register::Rtccr, RTCCR_START);
+        rtc.registers.rtcimsc().set(0);
+        rtc.registers.rtcicr().write(INT::MATCH::SET);
+        if !rtc.registers.rtccr().is_set(RTCCR::RTC_START) {
+            rtc.registers.rtccr().write(RTCCR::RTC_START::SET);
         }
         rtc
     }
 
     /// Whether the peripheral ID registers say PL031.
     pub fn is_pl031(&self) -> bool {
-        let id =
-            [Register::PeriphId0, Register::PeriphId1, Register::PeriphId2, Register::PeriphId3]
-                .map(|register| self.registers.read(register) as u8);
+        let id = [0, 1, 2, 3].map(|n| self.registers.periph_id(n).get() as u8);
         // PeriphID2 bits 7:4 are the revision, which may differ.
         id[0] == PERIPHERAL_ID[0]
             && id[1] == PERIPHERAL_ID[1]
@@ -61,7 +59,7 @@ impl<R: RegisterAccess> Pl031<R> {
 
     /// Seconds on the counter (by convention since 1970-01-01 UTC).
     pub fn seconds(&self) -> u32 {
-        self.registers.read(Register::Rtcdr)
+        self.registers.rtcdr().get()
     }
 
     /// The counter as a calendar date and time (UTC).
@@ -71,30 +69,30 @@ impl<R: RegisterAccess> Pl031<R> {
 
     /// Loads the counter with `seconds` (RTCLR); it counts on from there.
     pub fn set_seconds(&self, seconds: u32) {
-        self.registers.write(Register::Rtclr, seconds);
+        self.registers.rtclr().set(seconds);
     }
 
     /// Arms the match alarm for when the counter reaches `seconds`, and
     /// unmasks its interrupt. A match already pending is cleared first.
     pub fn set_alarm(&self, seconds: u32) {
-        self.registers.write(Register::Rtcicr, MATCH_INTERRUPT);
-        self.registers.write(Register::Rtcmr, seconds);
-        self.registers.write(Register::Rtcimsc, MATCH_INTERRUPT);
+        self.registers.rtcicr().write(INT::MATCH::SET);
+        self.registers.rtcmr().set(seconds);
+        self.registers.rtcimsc().write(INT::MATCH::SET);
     }
 
     /// Masks the match interrupt and drops a pending match.
     pub fn disarm(&self) {
-        self.registers.write(Register::Rtcimsc, 0);
-        self.registers.write(Register::Rtcicr, MATCH_INTERRUPT);
+        self.registers.rtcimsc().set(0);
+        self.registers.rtcicr().write(INT::MATCH::SET);
     }
 
     /// True once if the counter has matched the alarm (RTCRIS), clearing
     /// it (RTCICR): the interrupt entry point too.
     pub fn take_alarm(&self) -> bool {
-        if self.registers.read(Register::Rtcris) & MATCH_INTERRUPT == 0 {
+        if !self.registers.rtcris().is_set(INT::MATCH) {
             return false;
         }
-        self.registers.write(Register::Rtcicr, MATCH_INTERRUPT);
+        self.registers.rtcicr().write(INT::MATCH::SET);
         true
     }
 

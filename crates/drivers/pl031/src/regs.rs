@@ -1,5 +1,6 @@
 //! PL031 register block (TRM DDI 0224, table 3-1).
 
+use ferrode_hal::mmio::register_bitfields;
 use volatile::VolatileFieldAccess;
 use volatile::access::NoAccess;
 
@@ -40,7 +41,7 @@ pub struct Regs {
 
 const _: () = assert!(core::mem::size_of::<Regs>() == 0x1000);
 
-ferrode_hal::mmio_registers! {
+ferrode_hal::register_names! {
     block Regs;
     /// The PL031 registers the driver uses.
     pub enum Register {
@@ -69,8 +70,45 @@ ferrode_hal::mmio_registers! {
         /// RTCPeriphID3.
         PeriphId3 => periph_id3 @ 0xfec,
     }
-    /// The memory-mapped register block.
-    pub struct Mmio;
-    /// 32-bit access to the PL031's registers.
-    pub trait RegisterAccess;
+}
+
+/// The memory-mapped block: the bus on hardware.
+pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
+
+register_bitfields![u32,
+    /// RTCCR (TRM 3.3.4).
+    pub(crate) RTCCR [
+        /// RTC start: once set, only a reset clears it.
+        RTC_START OFFSET(0) NUMBITS(1) [],
+    ],
+    /// RTCIMSC, RTCRIS, RTCMIS, RTCICR (TRM 3.3.5-3.3.8).
+    pub(crate) INT [
+        /// The match interrupt.
+        MATCH OFFSET(0) NUMBITS(1) [],
+    ],
+];
+
+ferrode_hal::registers! {
+    /// Typed access to the PL031's registers, for every bus of
+    /// [`Register`] ([`Mmio`] on hardware, a model in tests).
+    pub trait Registers for Register {
+        /// RTCDR: the counter, in seconds.
+        fn rtcdr() -> ReadOnly = Register::Rtcdr;
+        /// RTCMR: the match value.
+        fn rtcmr() -> ReadWrite = Register::Rtcmr;
+        /// RTCLR: loads the counter.
+        fn rtclr() -> ReadWrite = Register::Rtclr;
+        /// RTCCR.
+        fn rtccr() -> ReadWrite<RTCCR::Register> = Register::Rtccr;
+        /// RTCIMSC.
+        fn rtcimsc() -> ReadWrite<INT::Register> = Register::Rtcimsc;
+        /// RTCRIS.
+        fn rtcris() -> ReadOnly<INT::Register> = Register::Rtcris;
+        /// RTCMIS.
+        fn rtcmis() -> ReadOnly<INT::Register> = Register::Rtcmis;
+        /// RTCICR: write 1 to clear.
+        fn rtcicr() -> WriteOnly<INT::Register> = Register::Rtcicr;
+        /// RTCPeriphID`n`.
+        fn periph_id(n: usize) -> ReadOnly = [Register::PeriphId0, Register::PeriphId1, Register::PeriphId2, Register::PeriphId3][n];
+    }
 }

@@ -20,7 +20,9 @@ mod tests;
 
 use core::convert::Infallible;
 
-pub use regs::{Mmio, Register, RegisterAccess, Regs};
+pub use regs::{Mmio, Register, Registers, Regs};
+
+use ferrode_hal::mmio::{Readable, Writeable};
 
 /// What can go wrong with a PL061.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,26 +66,26 @@ fn bit(pin: u8) -> Result<u8, Error> {
     if pin < 8 { Ok(1 << pin) } else { Err(Error::NoSuchPin(pin)) }
 }
 
-impl<R: RegisterAccess> Pl061<R> {
+impl<R: Registers> Pl061<R> {
     /// Takes over the block: every pin an input under software control
     /// (GPIOAFSEL = 0), interrupts masked and cleared.
     pub fn new(registers: R) -> Self {
-        registers.write(Register::Ie, 0);
-        registers.write(Register::Ic, 0xff);
-        registers.write(Register::Afsel, 0);
-        registers.write(Register::Dir, 0);
+        registers.ie().set(0);
+        registers.ic().set(0xff);
+        registers.afsel().set(0);
+        registers.dir().set(0);
         Self { registers }
     }
 
     /// Drives the pins in `mask` to the bits of `value`, one write.
     pub fn write(&self, mask: u8, value: u8) {
-        self.registers.write(Register::Data(mask), u32::from(value));
+        self.registers.data(mask).set(u32::from(value));
     }
 
     /// The level of the pins in `mask` (inputs as sensed, outputs as
     /// driven); the other bits read 0.
     pub fn read(&self, mask: u8) -> u8 {
-        self.registers.read(Register::Data(mask)) as u8 & mask
+        self.registers.data(mask).get() as u8 & mask
     }
 
     /// Makes `pin` an output driving `initial`. The level is written before
@@ -95,8 +97,8 @@ impl<R: RegisterAccess> Pl061<R> {
         let bit = bit(pin)?;
         let level = if initial { bit } else { 0 };
         self.write(bit, level);
-        let direction = self.registers.read(Register::Dir);
-        self.registers.write(Register::Dir, direction | u32::from(bit));
+        let direction = self.registers.dir().get();
+        self.registers.dir().set(direction | u32::from(bit));
         self.write(bit, level);
         Ok(OutputPin { registers: &self.registers, bit })
     }
@@ -104,8 +106,8 @@ impl<R: RegisterAccess> Pl061<R> {
     /// Makes `pin` an input.
     pub fn input(&mut self, pin: u8) -> Result<InputPin<'_, R>, Error> {
         let bit = bit(pin)?;
-        let direction = self.registers.read(Register::Dir);
-        self.registers.write(Register::Dir, direction & !u32::from(bit));
+        let direction = self.registers.dir().get();
+        self.registers.dir().set(direction & !u32::from(bit));
         Ok(InputPin { registers: &self.registers, bit })
     }
 
@@ -126,17 +128,17 @@ impl<R: RegisterAccess> Pl061<R> {
             let value = self.registers.read(register);
             self.registers.write(register, set(value, on));
         }
-        self.registers.write(Register::Ic, bit);
-        let mask = self.registers.read(Register::Ie);
-        self.registers.write(Register::Ie, mask | bit);
+        self.registers.ic().set(bit);
+        let mask = self.registers.ie().get();
+        self.registers.ie().set(mask | bit);
         Ok(())
     }
 
     /// Masks `pin`'s interrupt.
     pub fn disable_interrupt(&mut self, pin: u8) -> Result<(), Error> {
         let bit = u32::from(bit(pin)?);
-        let mask = self.registers.read(Register::Ie);
-        self.registers.write(Register::Ie, mask & !bit);
+        let mask = self.registers.ie().get();
+        self.registers.ie().set(mask & !bit);
         Ok(())
     }
 
@@ -144,8 +146,8 @@ impl<R: RegisterAccess> Pl061<R> {
     /// (GPIOMIS), with their edge detections cleared (GPIOIC). A level
     /// interrupt stays pending while its level holds.
     pub fn take_interrupts(&self) -> u8 {
-        let pending = self.registers.read(Register::Mis) as u8;
-        self.registers.write(Register::Ic, u32::from(pending));
+        let pending = self.registers.mis().get() as u8;
+        self.registers.ic().set(u32::from(pending));
         pending
     }
 
@@ -161,29 +163,29 @@ pub struct OutputPin<'a, R> {
     bit: u8,
 }
 
-impl<R: RegisterAccess> embedded_hal::digital::ErrorType for OutputPin<'_, R> {
+impl<R: Registers> embedded_hal::digital::ErrorType for OutputPin<'_, R> {
     type Error = Infallible;
 }
 
-impl<R: RegisterAccess> embedded_hal::digital::OutputPin for OutputPin<'_, R> {
+impl<R: Registers> embedded_hal::digital::OutputPin for OutputPin<'_, R> {
     fn set_low(&mut self) -> Result<(), Infallible> {
-        self.registers.write(Register::Data(self.bit), 0);
+        self.registers.data(self.bit).set(0);
         Ok(())
     }
 
     fn set_high(&mut self) -> Result<(), Infallible> {
-        self.registers.write(Register::Data(self.bit), u32::from(self.bit));
+        self.registers.data(self.bit).set(u32::from(self.bit));
         Ok(())
     }
 }
 
-impl<R: RegisterAccess> embedded_hal::digital::StatefulOutputPin for OutputPin<'_, R> {
+impl<R: Registers> embedded_hal::digital::StatefulOutputPin for OutputPin<'_, R> {
     fn is_set_high(&mut self) -> Result<bool, Infallible> {
-        Ok(self.registers.read(Register::Data(self.bit)) as u8 & self.bit != 0)
+        Ok(self.registers.data(self.bit).get() as u8 & self.bit != 0)
     }
 
     fn is_set_low(&mut self) -> Result<bool, Infallible> {
-        Ok(self.registers.read(Register::Data(self.bit)) as u8 & self.bit == 0)
+        Ok(self.registers.data(self.bit).get() as u8 & self.bit == 0)
     }
 }
 
@@ -193,16 +195,16 @@ pub struct InputPin<'a, R> {
     bit: u8,
 }
 
-impl<R: RegisterAccess> embedded_hal::digital::ErrorType for InputPin<'_, R> {
+impl<R: Registers> embedded_hal::digital::ErrorType for InputPin<'_, R> {
     type Error = Infallible;
 }
 
-impl<R: RegisterAccess> embedded_hal::digital::InputPin for InputPin<'_, R> {
+impl<R: Registers> embedded_hal::digital::InputPin for InputPin<'_, R> {
     fn is_high(&mut self) -> Result<bool, Infallible> {
-        Ok(self.registers.read(Register::Data(self.bit)) as u8 & self.bit != 0)
+        Ok(self.registers.data(self.bit).get() as u8 & self.bit != 0)
     }
 
     fn is_low(&mut self) -> Result<bool, Infallible> {
-        Ok(self.registers.read(Register::Data(self.bit)) as u8 & self.bit == 0)
+        Ok(self.registers.data(self.bit).get() as u8 & self.bit == 0)
     }
 }

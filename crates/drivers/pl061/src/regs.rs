@@ -2,8 +2,9 @@
 
 use core::mem::offset_of;
 
+use ferrode_hal::mmio::RegisterName;
+use volatile::VolatileFieldAccess;
 use volatile::access::NoAccess;
-use volatile::{VolatileFieldAccess, VolatilePtr};
 
 /// The PL061 register block, 4 KiB.
 #[repr(C)]
@@ -82,41 +83,41 @@ impl Register {
     }
 }
 
-ferrode_hal::mmio_adapter! {
-    /// The memory-mapped register block.
-    pub struct Mmio for Regs;
-    /// 32-bit access to the PL061's registers.
-    pub trait RegisterAccess for Register;
-}
+impl RegisterName for Register {
+    type Block = Regs;
 
-impl<'a> Mmio<'a> {
-    fn register(self, register: Register) -> VolatilePtr<'a, u32> {
-        let r = self.regs;
-        match register {
-            Register::Data(mask) => {
-                // SAFETY: a `u8` mask indexes one of the 256 words of the
-                // data window, inside the block the VolatilePtr covers.
-                unsafe { r.data().map(|data| data.cast::<u32>().add(usize::from(mask))) }
-            }
-            Register::Dir => r.dir(),
-            Register::Is => r.is(),
-            Register::Ibe => r.ibe(),
-            Register::Iev => r.iev(),
-            Register::Ie => r.ie(),
-            Register::Ris => r.ris(),
-            Register::Mis => r.mis(),
-            Register::Ic => r.ic(),
-            Register::Afsel => r.afsel(),
-        }
+    #[inline]
+    fn offset(self) -> usize {
+        Register::offset(self)
     }
 }
 
-impl ferrode_hal::RegisterAccess<Register> for Mmio<'_> {
-    fn read(&self, register: Register) -> u32 {
-        self.register(register).read()
-    }
+/// The memory-mapped PL061: the bus on hardware.
+pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
 
-    fn write(&self, register: Register, value: u32) {
-        self.register(register).write(value)
+ferrode_hal::registers! {
+    /// Typed access to the PL061's registers, for every bus of
+    /// [`Register`] ([`Mmio`] on hardware, a model in tests).
+    pub trait Registers for Register {
+        /// GPIODATA through the window word that masks with `mask`: only those pins are read or written.
+        fn data(mask: u8) -> ReadWrite = Register::Data(mask);
+        /// GPIODIR: 1 = output.
+        fn dir() -> ReadWrite = Register::Dir;
+        /// GPIOIS: 1 = level sensitive.
+        fn is() -> ReadWrite = Register::Is;
+        /// GPIOIBE: 1 = both edges.
+        fn ibe() -> ReadWrite = Register::Ibe;
+        /// GPIOIEV: 1 = rising edge or high level.
+        fn iev() -> ReadWrite = Register::Iev;
+        /// GPIOIE: interrupt mask.
+        fn ie() -> ReadWrite = Register::Ie;
+        /// GPIORIS.
+        fn ris() -> ReadOnly = Register::Ris;
+        /// GPIOMIS.
+        fn mis() -> ReadOnly = Register::Mis;
+        /// GPIOIC: write 1 to clear an edge interrupt.
+        fn ic() -> WriteOnly = Register::Ic;
+        /// GPIOAFSEL: 1 = hardware control.
+        fn afsel() -> ReadWrite = Register::Afsel;
     }
 }

@@ -18,7 +18,11 @@ mod regs;
 #[cfg(test)]
 mod tests;
 
-pub use regs::{Mmio, Register, RegisterAccess, Regs, scctrl};
+pub use regs::{Mmio, Register, Registers, Regs};
+
+use crate::regs::SCCTRL;
+
+use ferrode_hal::mmio::{Field, ReadWriteable, Readable};
 
 /// Which clock an SP804 counter counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,9 +47,15 @@ impl TimerIndex {
         if index < 4 { Some(Self(index)) } else { None }
     }
 
+    /// Its TimerEnXSel field in SCCTRL (TimerEn0Sel, then every other bit).
+    pub(crate) const fn select_field(self) -> Field<u32, SCCTRL::Register> {
+        Field::new(1, SCCTRL::TIMER_EN0_SEL.shift + 2 * self.0 as usize)
+    }
+
     /// Its TimerEnXSel bit in SCCTRL.
     pub const fn select_bit(self) -> u32 {
-        scctrl::TIMER_EN0_SEL << (2 * self.0 as u32)
+        let field = self.select_field();
+        field.mask << field.shift
     }
 }
 
@@ -65,7 +75,7 @@ pub struct Sp810<R> {
     registers: R,
 }
 
-impl<R: RegisterAccess> Sp810<R> {
+impl<R: Registers> Sp810<R> {
     /// Wraps the controller at `registers`; touches nothing.
     pub const fn new(registers: R) -> Self {
         Self { registers }
@@ -74,17 +84,16 @@ impl<R: RegisterAccess> Sp810<R> {
     /// Makes counter `index` count `clock`, leaving SCCTRL's other fields
     /// (mode control, remap, the other timers) as they are.
     pub fn select_timer_clock(&mut self, index: TimerIndex, clock: TimerClock) {
-        let control = self.registers.read(Register::Scctrl);
-        let control = match clock {
-            TimerClock::Timer => control | index.select_bit(),
-            TimerClock::Reference => control & !index.select_bit(),
+        let select = match clock {
+            TimerClock::Timer => index.select_field().val(1),
+            TimerClock::Reference => index.select_field().val(0),
         };
-        self.registers.write(Register::Scctrl, control);
+        self.registers.scctrl().modify(select);
     }
 
     /// The clock counter `index` counts now.
     pub fn timer_clock(&self, index: TimerIndex) -> TimerClock {
-        if self.registers.read(Register::Scctrl) & index.select_bit() != 0 {
+        if self.registers.scctrl().is_set(index.select_field()) {
             TimerClock::Timer
         } else {
             TimerClock::Reference

@@ -22,7 +22,7 @@ static ALARM_FIRED: AtomicBool = AtomicBool::new(false);
 /// Makes all four SP804 counters (timers 0/1 here, 2/3 the tick) count
 /// TIMCLK: at reset the SP810 has them count the 32.768 kHz reference
 /// clock, about 30 times slower than [`TIMER_CLOCK_HZ`].
-pub(crate) fn select_timer_clocks<R: ferrode_sp810::RegisterAccess>(controller: &mut Sp810<R>) {
+pub(crate) fn select_timer_clocks<R: ferrode_sp810::Registers>(controller: &mut Sp810<R>) {
     for index in TimerIndex::ALL {
         controller.select_timer_clock(index, TimerClock::Timer);
     }
