@@ -170,6 +170,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(flash::cases());
     cases.extend(gdb::cases());
     cases.extend(defmt::cases());
+    cases.extend(linked::cases());
     cases
 }
 
@@ -179,6 +180,7 @@ mod flash;
 mod gdb;
 mod ipc;
 mod irq;
+mod linked;
 mod measure;
 
 pub use measure::boot_to_main;
