@@ -4,7 +4,8 @@ use core::cell::Cell;
 use core::fmt;
 
 use crate::pin::{InputPin, OutputPin};
-use crate::regs::{GIER_GLOBAL_INTERRUPT_ENABLE, Register, RegisterAccess};
+use crate::regs::{GIER_GLOBAL_INTERRUPT_ENABLE, Register, Registers};
+use ferrode_hal::mmio::{Readable, Writeable};
 
 /// One of the (up to) two channels of a block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,7 +121,7 @@ pub struct AxiGpio<R> {
     interrupt_enable: Cell<u32>,
 }
 
-impl<R: RegisterAccess> AxiGpio<R> {
+impl<R: Registers> AxiGpio<R> {
     /// Takes over the block with every pin an input and every shadowed
     /// output 0. Writes, in order: GPIO_DATA (0x000) = 0, GPIO_TRI (0x004)
     /// = 0xFFFF_FFFF, and for dual cores GPIO2_DATA (0x008) = 0, GPIO2_TRI
@@ -231,8 +232,8 @@ impl<R: RegisterAccess> AxiGpio<R> {
         let inputs = self.read_inputs(channel)?;
         self.state(channel).last_inputs.set(inputs);
         self.interrupt_enable.set(self.interrupt_enable.get() | channel.interrupt_bit());
-        self.regs.write(Register::IpIer, self.interrupt_enable.get());
-        self.regs.write(Register::Gier, GIER_GLOBAL_INTERRUPT_ENABLE);
+        self.regs.ip_ier().set(self.interrupt_enable.get());
+        self.regs.gier().set(GIER_GLOBAL_INTERRUPT_ENABLE);
         Ok(())
     }
 
@@ -241,9 +242,9 @@ impl<R: RegisterAccess> AxiGpio<R> {
     pub fn disable_interrupt(&self, channel: Channel) -> Result<(), Error> {
         self.width(channel)?;
         self.interrupt_enable.set(self.interrupt_enable.get() & !channel.interrupt_bit());
-        self.regs.write(Register::IpIer, self.interrupt_enable.get());
+        self.regs.ip_ier().set(self.interrupt_enable.get());
         if self.interrupt_enable.get() == 0 {
-            self.regs.write(Register::Gier, 0);
+            self.regs.gier().set(0);
         }
         Ok(())
     }
@@ -252,9 +253,9 @@ impl<R: RegisterAccess> AxiGpio<R> {
     /// were set (IP ISR toggles on write, so this clears them and nothing
     /// else), and reports which input pins changed.
     pub fn on_interrupt(&self) -> InputChanges {
-        let status = self.regs.read(Register::IpIsr) & 0b11;
+        let status = self.regs.ip_isr().get() & 0b11;
         if status != 0 {
-            self.regs.write(Register::IpIsr, status);
+            self.regs.ip_isr().set(status);
         }
         let mut changes = InputChanges { status, ..InputChanges::default() };
         for channel in [Channel::One, Channel::Two] {

@@ -41,4 +41,4 @@ mod tests;
 
 pub use gpio::{AxiGpio, Channel, Config, Error, InputChanges};
 pub use pin::{InputPin, OutputPin};
-pub use regs::{Mmio, Register, RegisterAccess, Regs};
+pub use regs::{Mmio, Register, Registers, Regs};

@@ -34,7 +34,7 @@ pub struct Regs {
 /// GIER: Global Interrupt Enable.
 pub const GIER_GLOBAL_INTERRUPT_ENABLE: u32 = 1 << 31;
 
-ferrode_hal::mmio_registers! {
+ferrode_hal::register_names! {
     block Regs;
     /// One register of the block, at its PG144 offset (as QEMU's `-d unimp`
     /// log prints it).
@@ -54,11 +54,28 @@ ferrode_hal::mmio_registers! {
         /// IP IER.
         IpIer => ip_ier @ 0x128,
     }
-    /// The memory-mapped register block.
-    pub struct Mmio;
-    /// 32-bit access to the GPIO's registers.
-    ///
-    /// IP ISR toggles on write, so tests use a behavioural model; [`Mmio`] is
-    /// the hardware.
-    pub trait RegisterAccess;
+}
+
+/// The memory-mapped block: the bus on hardware.
+pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
+
+ferrode_hal::registers! {
+    /// Typed access to the AXI GPIO's registers, for every bus of
+    /// [`Register`] ([`Mmio`] on hardware, a model in tests).
+    pub trait Registers for Register {
+        /// GPIO_DATA.
+        fn gpio_data() -> ReadWrite = Register::GpioData;
+        /// GPIO_TRI: 1 = input.
+        fn gpio_tri() -> ReadWrite = Register::GpioTri;
+        /// GPIO2_DATA.
+        fn gpio2_data() -> ReadWrite = Register::Gpio2Data;
+        /// GPIO2_TRI.
+        fn gpio2_tri() -> ReadWrite = Register::Gpio2Tri;
+        /// GIER.
+        fn gier() -> ReadWrite = Register::Gier;
+        /// IP ISR: write 1 to toggle (clear) a bit.
+        fn ip_isr() -> ReadWrite = Register::IpIsr;
+        /// IP IER.
+        fn ip_ier() -> ReadWrite = Register::IpIer;
+    }
 }

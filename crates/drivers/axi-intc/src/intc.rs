@@ -1,6 +1,7 @@
 //! The controller: enable, acknowledge, priority and dispatch.
 
-use crate::regs::{MER_HIE, MER_ME, Register, RegisterAccess};
+use crate::regs::{MER, Registers};
+use ferrode_hal::mmio::{Readable, Writeable};
 
 /// An interrupt input number of the controller, 0 to 31.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -70,7 +71,7 @@ pub struct AxiIntc<R> {
     config: Config,
 }
 
-impl<R: RegisterAccess> AxiIntc<R> {
+impl<R: Registers> AxiIntc<R> {
     /// Takes over the controller: disables every input, acknowledges
     /// anything latched, then sets MER to ME | HIE so hardware interrupts
     /// reach the CPU. Writes, in order: IER = 0, IAR = 0xFFFF_FFFF,
@@ -79,9 +80,9 @@ impl<R: RegisterAccess> AxiIntc<R> {
     /// HIE is write-once in hardware: after it, ISR can no longer be
     /// written by software (PG099, MER).
     pub fn new(regs: R, config: Config) -> Self {
-        regs.write(Register::Ier, 0);
-        regs.write(Register::Iar, u32::MAX);
-        regs.write(Register::Mer, MER_ME | MER_HIE);
+        regs.ier().set(0);
+        regs.iar().set(u32::MAX);
+        regs.mer().write(MER::ME::SET + MER::HIE::SET);
         Self { regs, config }
     }
 
@@ -96,38 +97,38 @@ impl<R: RegisterAccess> AxiIntc<R> {
     /// interrupts masked.
     pub fn enable(&self, irq: Irq) {
         if self.config.has_set_clear_enable {
-            self.regs.write(Register::Sie, irq.mask());
+            self.regs.sie().set(irq.mask());
         } else {
-            let ier = self.regs.read(Register::Ier);
-            self.regs.write(Register::Ier, ier | irq.mask());
+            let ier = self.regs.ier().get();
+            self.regs.ier().set(ier | irq.mask());
         }
     }
 
     /// Stops `irq` from reaching the CPU (it still latches in ISR).
     pub fn disable(&self, irq: Irq) {
         if self.config.has_set_clear_enable {
-            self.regs.write(Register::Cie, irq.mask());
+            self.regs.cie().set(irq.mask());
         } else {
-            let ier = self.regs.read(Register::Ier);
-            self.regs.write(Register::Ier, ier & !irq.mask());
+            let ier = self.regs.ier().get();
+            self.regs.ier().set(ier & !irq.mask());
         }
     }
 
     /// Whether `irq` is enabled.
     pub fn is_enabled(&self, irq: Irq) -> bool {
-        self.regs.read(Register::Ier) & irq.mask() != 0
+        self.regs.ier().get() & irq.mask() != 0
     }
 
     /// Clears the latched ISR bit of `irq` (IAR). For a level input, clear
     /// the source first or it latches again at once.
     pub fn acknowledge(&self, irq: Irq) {
-        self.regs.write(Register::Iar, irq.mask());
+        self.regs.iar().set(irq.mask());
     }
 
     /// Mask of inputs that are latched and enabled (ISR & IER; computed
     /// rather than read from the optional IPR).
     pub fn pending(&self) -> u32 {
-        self.regs.read(Register::Isr) & self.regs.read(Register::Ier)
+        self.regs.isr().get() & self.regs.ier().get()
     }
 
     /// The highest-priority pending enabled input, if any.

@@ -19,4 +19,4 @@ mod model;
 mod tests;
 
 pub use intc::{AxiIntc, Config, Irq, MAX_DISPATCH, highest_priority};
-pub use regs::{Mmio, Register, RegisterAccess, Regs};
+pub use regs::{Mmio, Register, Registers, Regs};

@@ -1,5 +1,6 @@
 //! AXI INTC register block (PG099, "Register Space") and access to it.
 
+use ferrode_hal::mmio::register_bitfields;
 use volatile::VolatileFieldAccess;
 
 /// The AXI INTC registers this driver uses, at their PG099 offsets.
@@ -35,7 +36,7 @@ pub const MER_ME: u32 = 1 << 0;
 /// raise interrupts by writing ISR (write-once).
 pub const MER_HIE: u32 = 1 << 1;
 
-ferrode_hal::mmio_registers! {
+ferrode_hal::register_names! {
     block Regs;
     /// One register of the block, at its PG099 offset.
     pub enum Register {
@@ -56,11 +57,40 @@ ferrode_hal::mmio_registers! {
         /// MER.
         Mer => mer @ 0x1C,
     }
-    /// The memory-mapped register block.
-    pub struct Mmio;
-    /// 32-bit access to the controller's registers: [`Mmio`] on hardware;
-    /// tests substitute a behavioural model, because acknowledge and
-    /// set/clear-enable registers have side effects a plain memory block
-    /// cannot show.
-    pub trait RegisterAccess;
+}
+
+/// The memory-mapped block: the bus on hardware.
+pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
+
+register_bitfields![u32,
+    /// MER, Master Enable Register (PG099).
+    pub(crate) MER [
+        /// ME: master IRQ enable.
+        ME OFFSET(0) NUMBITS(1) [],
+        /// HIE: hardware interrupt enable (write-once).
+        HIE OFFSET(1) NUMBITS(1) [],
+    ],
+];
+
+ferrode_hal::registers! {
+    /// Typed access to the AXI INTC's registers, for every bus of
+    /// [`Register`] ([`Mmio`] on hardware, a model in tests).
+    pub trait Registers for Register {
+        /// ISR: one latched bit per input (writable only before MER.HIE).
+        fn isr() -> ReadWrite = Register::Isr;
+        /// IPR: ISR & IER.
+        fn ipr() -> ReadOnly = Register::Ipr;
+        /// IER.
+        fn ier() -> ReadWrite = Register::Ier;
+        /// IAR: writing 1 clears the ISR bit.
+        fn iar() -> WriteOnly = Register::Iar;
+        /// SIE: writing 1 sets the IER bit.
+        fn sie() -> WriteOnly = Register::Sie;
+        /// CIE: writing 1 clears the IER bit.
+        fn cie() -> WriteOnly = Register::Cie;
+        /// IVR: the lowest-numbered active input, or all ones.
+        fn ivr() -> ReadOnly = Register::Ivr;
+        /// MER.
+        fn mer() -> ReadWrite<MER::Register> = Register::Mer;
+    }
 }

@@ -27,7 +27,7 @@ mod model;
 mod tests;
 
 pub use monotonic::{CounterWidth, MonotonicCounter};
-pub use regs::{Counter, Mmio, Register, RegisterAccess, Regs};
+pub use regs::{Counter, Mmio, Register, Registers, Regs};
 pub use timer::{
     AlarmTimer, AxiTimer, Error, PeriodicTimer, TimerCounter, UP_COUNT_WRAP_PERIOD,
     down_count_load_value,

@@ -3,8 +3,9 @@
 use embedded_hal::delay::DelayNs;
 use ferrode_hal::{Monotonic, ns_to_ticks};
 
-use crate::regs::{Counter, Register, RegisterAccess, TCSR_ARHT, TCSR_CASC, TCSR_ENT, TCSR_LOAD};
+use crate::regs::{Counter, Registers, TCSR_ARHT, TCSR_CASC, TCSR_ENT, TCSR_LOAD};
 use crate::timer::UP_COUNT_WRAP_PERIOD;
+use ferrode_hal::mmio::{Readable, Writeable};
 
 /// How the 64-bit count is obtained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,18 +29,18 @@ pub struct MonotonicCounter<R> {
     last_low: u32,
 }
 
-impl<R: RegisterAccess> MonotonicCounter<R> {
+impl<R: Registers> MonotonicCounter<R> {
     /// Starts the count from 0. Writes TLR0 = 0, TLR1 = 0, TCSR0 = LOAD,
     /// TCSR1 = LOAD, TCSR1 = 0, TCSR0 = CASC | ENT | ARHT (0x890); reads
     /// TCSR0 back to see whether CASC stuck.
     pub(crate) fn start(regs: R, clock_hz: u32) -> Self {
-        regs.write(Register::Tlr(Counter::Zero), 0);
-        regs.write(Register::Tlr(Counter::One), 0);
-        regs.write(Register::Tcsr(Counter::Zero), TCSR_LOAD);
-        regs.write(Register::Tcsr(Counter::One), TCSR_LOAD);
-        regs.write(Register::Tcsr(Counter::One), 0);
-        regs.write(Register::Tcsr(Counter::Zero), TCSR_CASC | TCSR_ENT | TCSR_ARHT);
-        let width = if regs.read(Register::Tcsr(Counter::Zero)) & TCSR_CASC != 0 {
+        regs.tlr(Counter::Zero).set(0);
+        regs.tlr(Counter::One).set(0);
+        regs.tcsr(Counter::Zero).set(TCSR_LOAD);
+        regs.tcsr(Counter::One).set(TCSR_LOAD);
+        regs.tcsr(Counter::One).set(0);
+        regs.tcsr(Counter::Zero).set(TCSR_CASC | TCSR_ENT | TCSR_ARHT);
+        let width = if regs.tcsr(Counter::Zero).get() & TCSR_CASC != 0 {
             CounterWidth::Cascaded
         } else {
             CounterWidth::Extended
@@ -53,20 +54,20 @@ impl<R: RegisterAccess> MonotonicCounter<R> {
     }
 
     fn read_cascaded(&self) -> u64 {
-        let high = self.regs.read(Register::Tcr(Counter::One));
-        let low = self.regs.read(Register::Tcr(Counter::Zero));
-        let high_again = self.regs.read(Register::Tcr(Counter::One));
+        let high = self.regs.tcr(Counter::One).get();
+        let low = self.regs.tcr(Counter::Zero).get();
+        let high_again = self.regs.tcr(Counter::One).get();
         if high == high_again {
             combine(high, low)
         } else {
             // The low half wrapped between the two reads: it is now small
             // and belongs with the second high half.
-            combine(high_again, self.regs.read(Register::Tcr(Counter::Zero)))
+            combine(high_again, self.regs.tcr(Counter::Zero).get())
         }
     }
 
     fn read_extended(&mut self) -> u64 {
-        let low = self.regs.read(Register::Tcr(Counter::Zero));
+        let low = self.regs.tcr(Counter::Zero).get();
         if low < self.last_low {
             self.rollovers += 1;
         }
@@ -79,7 +80,7 @@ const fn combine(high: u32, low: u32) -> u64 {
     ((high as u64) << 32) | low as u64
 }
 
-impl<R: RegisterAccess> Monotonic for MonotonicCounter<R> {
+impl<R: Registers> Monotonic for MonotonicCounter<R> {
     fn tick_hz(&self) -> u64 {
         u64::from(self.clock_hz)
     }
@@ -92,7 +93,7 @@ impl<R: RegisterAccess> Monotonic for MonotonicCounter<R> {
     }
 }
 
-impl<R: RegisterAccess> DelayNs for MonotonicCounter<R> {
+impl<R: Registers> DelayNs for MonotonicCounter<R> {
     fn delay_ns(&mut self, ns: u32) {
         let ticks = ns_to_ticks(u64::from(ns), self.tick_hz());
         let start = self.now();

@@ -2,6 +2,7 @@
 
 use core::mem::offset_of;
 
+use ferrode_hal::mmio::RegisterName;
 use volatile::VolatileFieldAccess;
 use volatile::access::NoAccess;
 
@@ -62,7 +63,7 @@ pub enum Counter {
     One,
 }
 
-/// One register of the block, for [`RegisterAccess`].
+/// One register of the block, for [`ferrode_hal::RegisterAccess`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Register {
     /// TCSRn.
@@ -87,38 +88,27 @@ impl Register {
     }
 }
 
-ferrode_hal::mmio_adapter! {
-    /// The memory-mapped register block.
-    pub struct Mmio for Regs;
-    /// 32-bit access to a timer block's registers.
-    ///
-    /// [`Mmio`] is the hardware implementation; tests substitute a behavioural
-    /// model (TINT is write-1-to-clear and the counters move on their own).
-    pub trait RegisterAccess for Register;
+impl RegisterName for Register {
+    type Block = Regs;
+
+    #[inline]
+    fn offset(self) -> usize {
+        Register::offset(self)
+    }
 }
 
-impl ferrode_hal::RegisterAccess<Register> for Mmio<'_> {
-    fn read(&self, register: Register) -> u32 {
-        let r = self.regs;
-        match register {
-            Register::Tcsr(Counter::Zero) => r.tcsr0().read(),
-            Register::Tlr(Counter::Zero) => r.tlr0().read(),
-            Register::Tcr(Counter::Zero) => r.tcr0().read(),
-            Register::Tcsr(Counter::One) => r.tcsr1().read(),
-            Register::Tlr(Counter::One) => r.tlr1().read(),
-            Register::Tcr(Counter::One) => r.tcr1().read(),
-        }
-    }
+/// The memory-mapped timer block: the bus on hardware.
+pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
 
-    fn write(&self, register: Register, value: u32) {
-        let r = self.regs;
-        match register {
-            Register::Tcsr(Counter::Zero) => r.tcsr0().write(value),
-            Register::Tlr(Counter::Zero) => r.tlr0().write(value),
-            Register::Tcr(Counter::Zero) => r.tcr0().write(value),
-            Register::Tcsr(Counter::One) => r.tcsr1().write(value),
-            Register::Tlr(Counter::One) => r.tlr1().write(value),
-            Register::Tcr(Counter::One) => r.tcr1().write(value),
-        }
+ferrode_hal::registers! {
+    /// Typed access to the AXI Timer's registers, for every bus of
+    /// [`Register`] ([`Mmio`] on hardware, a model in tests).
+    pub trait Registers for Register {
+        /// TCSRn: control and status (TINT is write-1-to-clear).
+        fn tcsr(counter: Counter) -> ReadWrite = Register::Tcsr(counter);
+        /// TLRn: load value.
+        fn tlr(counter: Counter) -> ReadWrite = Register::Tlr(counter);
+        /// TCRn: the counter.
+        fn tcr(counter: Counter) -> ReadOnly = Register::Tcr(counter);
     }
 }

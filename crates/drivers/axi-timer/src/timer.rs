@@ -7,9 +7,9 @@ use ferrode_hal::Alarm;
 
 use crate::monotonic::MonotonicCounter;
 use crate::regs::{
-    Counter, Register, RegisterAccess, TCSR_ARHT, TCSR_ENIT, TCSR_ENT, TCSR_LOAD, TCSR_TINT,
-    TCSR_UDT,
+    Counter, Register, Registers, TCSR_ARHT, TCSR_ENIT, TCSR_ENT, TCSR_LOAD, TCSR_TINT, TCSR_UDT,
 };
+use ferrode_hal::mmio::Writeable;
 
 /// Errors of the timer driver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,13 +47,13 @@ pub struct AxiTimer<R> {
     clock_hz: u32,
 }
 
-impl<R: RegisterAccess + Clone> AxiTimer<R> {
+impl<R: Registers + Clone> AxiTimer<R> {
     /// Takes over a block whose counters run at `clock_hz` (the AXI clock,
     /// 100 MHz on QEMU's amd-microblaze-v-generic). Stops both counters and
     /// clears their interrupts: TCSR0 = TINT, TCSR1 = TINT.
     pub fn new(regs: R, clock_hz: u32) -> Self {
-        regs.write(Register::Tcsr(Counter::Zero), TCSR_TINT);
-        regs.write(Register::Tcsr(Counter::One), TCSR_TINT);
+        regs.tcsr(Counter::Zero).set(TCSR_TINT);
+        regs.tcsr(Counter::One).set(TCSR_TINT);
         Self { regs, clock_hz }
     }
 
@@ -88,7 +88,7 @@ pub struct TimerCounter<R> {
     clock_hz: u32,
 }
 
-impl<R: RegisterAccess> TimerCounter<R> {
+impl<R: Registers> TimerCounter<R> {
     /// Which counter of the block this is.
     pub fn counter(&self) -> Counter {
         self.counter
@@ -102,7 +102,7 @@ impl<R: RegisterAccess> TimerCounter<R> {
     /// TLR = load, TCSR = LOAD.
     fn stop_and_load(&self, load: u32) {
         self.regs.write(self.tcsr(), TCSR_TINT);
-        self.regs.write(Register::Tlr(self.counter), load);
+        self.regs.tlr(self.counter).set(load);
         self.regs.write(self.tcsr(), TCSR_LOAD);
     }
 
@@ -129,7 +129,7 @@ pub struct PeriodicTimer<R> {
     period_ticks: u32,
 }
 
-impl<R: RegisterAccess> PeriodicTimer<R> {
+impl<R: Registers> PeriodicTimer<R> {
     /// The period in clock cycles.
     pub fn period_ticks(&self) -> u32 {
         self.period_ticks
@@ -173,7 +173,7 @@ pub struct AlarmTimer<R> {
     remaining: u64,
 }
 
-impl<R: RegisterAccess> AlarmTimer<R> {
+impl<R: Registers> AlarmTimer<R> {
     /// The counters' clock rate (ticks per second of `arm_after`).
     pub fn clock_hz(&self) -> u32 {
         self.inner.clock_hz
@@ -201,7 +201,7 @@ impl<R: RegisterAccess> AlarmTimer<R> {
     }
 }
 
-impl<R: RegisterAccess> Alarm for AlarmTimer<R> {
+impl<R: Registers> Alarm for AlarmTimer<R> {
     fn arm_after(&mut self, ticks: u64) {
         self.remaining = ticks;
         self.armed = true;

@@ -21,5 +21,5 @@ mod model;
 #[cfg(test)]
 mod tests;
 
-pub use regs::{Mmio, Register, RegisterAccess, Regs};
+pub use regs::{Mmio, Register, Registers, Regs};
 pub use uart::{Config, Error, Interrupt, Uart16550, divisor};

@@ -92,7 +92,7 @@ pub mod mcr {
 /// The TX and RX FIFO depth.
 pub const FIFO_DEPTH: usize = 16;
 
-ferrode_hal::mmio_registers! {
+ferrode_hal::register_names! {
     block Regs;
     /// The 16550 registers, by their DLAB = 0 names (DLL and DLM are
     /// `RbrThr` and `Ier` with LCR.DLAB set).
@@ -114,8 +114,30 @@ ferrode_hal::mmio_registers! {
         /// SCR.
         Scr => scr @ 0x1c,
     }
-    /// The memory-mapped register block.
-    pub struct Mmio;
-    /// 32-bit access to the 16550's registers.
-    pub trait RegisterAccess;
+}
+
+/// The memory-mapped block: the bus on hardware.
+pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
+
+ferrode_hal::registers! {
+    /// Typed access to the 16550's registers, for every bus of
+    /// [`Register`] ([`Mmio`] on hardware, a model in tests).
+    pub trait Registers for Register {
+        /// RBR (read: pops the receive FIFO) / THR (write) / DLL with LCR.DLAB.
+        fn rbr_thr() -> ReadWrite = Register::RbrThr;
+        /// IER / DLM with LCR.DLAB.
+        fn ier() -> ReadWrite = Register::Ier;
+        /// IIR (read) / FCR (write).
+        fn iir_fcr() -> ReadWrite = Register::IirFcr;
+        /// LCR.
+        fn lcr() -> ReadWrite = Register::Lcr;
+        /// MCR.
+        fn mcr() -> ReadWrite = Register::Mcr;
+        /// LSR.
+        fn lsr() -> ReadOnly = Register::Lsr;
+        /// MSR.
+        fn msr() -> ReadOnly = Register::Msr;
+        /// SCR.
+        fn scr() -> ReadWrite = Register::Scr;
+    }
 }

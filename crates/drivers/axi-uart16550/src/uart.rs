@@ -2,7 +2,8 @@
 
 use core::fmt;
 
-use crate::regs::{FIFO_DEPTH, Register, RegisterAccess, fcr, ier, iir, lcr, lsr, mcr};
+use crate::regs::{FIFO_DEPTH, Registers, fcr, ier, iir, lcr, lsr, mcr};
+use ferrode_hal::mmio::{Readable, Writeable};
 
 /// Line settings: 8 data bits, no parity, one stop bit, at `baud_rate`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,7 +105,7 @@ pub struct Uart16550<R> {
     modem_control: u32,
 }
 
-impl<R: RegisterAccess> Uart16550<R> {
+impl<R: Registers> Uart16550<R> {
     /// Wraps the UART at `registers`, clocked at `clock_hz` (the AXI clock,
     /// s_axi_aclk). Touches nothing: call [`Uart16550::configure`].
     pub const fn new(registers: R, clock_hz: u32) -> Self {
@@ -122,14 +123,13 @@ impl<R: RegisterAccess> Uart16550<R> {
     /// RTS.
     pub fn configure(&mut self, config: &Config) -> Result<(), Error> {
         let divisor = divisor(self.clock_hz, config.baud_rate).ok_or(Error::InvalidBaudRate)?;
-        self.registers.write(Register::Ier, 0);
-        self.registers.write(Register::Lcr, lcr::DLAB);
-        self.registers.write(Register::RbrThr, u32::from(divisor & 0xff));
-        self.registers.write(Register::Ier, u32::from(divisor >> 8));
-        self.registers.write(Register::Lcr, lcr::EIGHT_BITS);
-        self.registers
-            .write(Register::IirFcr, fcr::ENABLE | fcr::RESET_RX | fcr::RESET_TX | fcr::TRIGGER_8);
-        self.registers.write(Register::Mcr, self.modem_control);
+        self.registers.ier().set(0);
+        self.registers.lcr().set(lcr::DLAB);
+        self.registers.rbr_thr().set(u32::from(divisor & 0xff));
+        self.registers.ier().set(u32::from(divisor >> 8));
+        self.registers.lcr().set(lcr::EIGHT_BITS);
+        self.registers.iir_fcr().set(fcr::ENABLE | fcr::RESET_RX | fcr::RESET_TX | fcr::TRIGGER_8);
+        self.registers.mcr().set(self.modem_control);
         self.pending_error = None;
         self.pending_byte = None;
         Ok(())
@@ -143,7 +143,7 @@ impl<R: RegisterAccess> Uart16550<R> {
         } else {
             self.modem_control & !mcr::LOOPBACK
         };
-        self.registers.write(Register::Mcr, self.modem_control);
+        self.registers.mcr().set(self.modem_control);
     }
 
     /// Unmasks (or masks) the received-data interrupt (IER bit 0, ERBFI):
@@ -151,12 +151,12 @@ impl<R: RegisterAccess> Uart16550<R> {
     /// waits (or the FIFO reached its trigger level), until it is read.
     /// The UART's other interrupts stay masked.
     pub fn enable_receive_interrupt(&mut self, on: bool) {
-        self.registers.write(Register::Ier, if on { ier::RECEIVED_DATA } else { 0 });
+        self.registers.ier().set(if on { ier::RECEIVED_DATA } else { 0 });
     }
 
     /// Why the UART asserts its interrupt now (IIR), `None` if it does not.
     pub fn interrupt_id(&mut self) -> Option<Interrupt> {
-        let iir = self.registers.read(Register::IirFcr);
+        let iir = self.registers.iir_fcr().get();
         if iir & iir::NO_INTERRUPT != 0 {
             return None;
         }
@@ -170,7 +170,7 @@ impl<R: RegisterAccess> Uart16550<R> {
     }
 
     fn line_status(&mut self) -> u32 {
-        self.registers.read(Register::Lsr)
+        self.registers.lsr().get()
     }
 
     /// Takes one received character, `Ok(None)` if none waits. Parity,
@@ -188,7 +188,7 @@ impl<R: RegisterAccess> Uart16550<R> {
         if status & lsr::DATA_READY == 0 {
             return if status & lsr::OVERRUN != 0 { Err(Error::Overrun) } else { Ok(None) };
         }
-        let byte = self.registers.read(Register::RbrThr) as u8;
+        let byte = self.registers.rbr_thr().get() as u8;
         if status & lsr::BREAK != 0 {
             return Err(Error::Break);
         }
@@ -214,7 +214,7 @@ impl<R: RegisterAccess> Uart16550<R> {
         }
         let count = bytes.len().min(FIFO_DEPTH);
         for &byte in &bytes[..count] {
-            self.registers.write(Register::RbrThr, u32::from(byte));
+            self.registers.rbr_thr().set(u32::from(byte));
         }
         count
     }
@@ -230,11 +230,11 @@ impl<R: RegisterAccess> Uart16550<R> {
     }
 }
 
-impl<R: RegisterAccess> embedded_io::ErrorType for Uart16550<R> {
+impl<R: Registers> embedded_io::ErrorType for Uart16550<R> {
     type Error = Error;
 }
 
-impl<R: RegisterAccess> embedded_io::Read for Uart16550<R> {
+impl<R: Registers> embedded_io::Read for Uart16550<R> {
     /// Waits for the first character, then takes what else has arrived.
     fn read(&mut self, buffer: &mut [u8]) -> Result<usize, Error> {
         if buffer.is_empty() {
@@ -264,7 +264,7 @@ impl<R: RegisterAccess> embedded_io::Read for Uart16550<R> {
     }
 }
 
-impl<R: RegisterAccess> embedded_io::ReadReady for Uart16550<R> {
+impl<R: Registers> embedded_io::ReadReady for Uart16550<R> {
     fn read_ready(&mut self) -> Result<bool, Error> {
         Ok(self.pending_error.is_some()
             || self.pending_byte.is_some()
@@ -272,7 +272,7 @@ impl<R: RegisterAccess> embedded_io::ReadReady for Uart16550<R> {
     }
 }
 
-impl<R: RegisterAccess> embedded_io::Write for Uart16550<R> {
+impl<R: Registers> embedded_io::Write for Uart16550<R> {
     /// Waits until the TX FIFO is empty, then queues up to 16 bytes.
     fn write(&mut self, buffer: &[u8]) -> Result<usize, Error> {
         if buffer.is_empty() {
@@ -295,7 +295,7 @@ impl<R: RegisterAccess> embedded_io::Write for Uart16550<R> {
     }
 }
 
-impl<R: RegisterAccess> embedded_io::WriteReady for Uart16550<R> {
+impl<R: Registers> embedded_io::WriteReady for Uart16550<R> {
     fn write_ready(&mut self) -> Result<bool, Error> {
         Ok(self.line_status() & lsr::THR_EMPTY != 0)
     }

@@ -38,4 +38,4 @@ pub use mac::{
     Config, EmacLite, MAX_POLLS, MIN_FRAME_LEN, RECEIVE_RING_FRAMES, TransmitSlot,
     fill_transmit_slot,
 };
-pub use regs::{Buffer, Mmio, Register, RegisterAccess, Regs};
+pub use regs::{Buffer, Mmio, Register, Registers, Regs};

@@ -6,9 +6,10 @@ use crate::error::Error;
 use crate::frame::{ETHERNET_HEADER_LEN, FrameLength, HEADER_BYTES_NEEDED, frame_length};
 use crate::regs::{
     Buffer, CONTROL_INTERRUPT_ENABLE, CONTROL_PROGRAM, CONTROL_STATUS, GIE_GLOBAL_INTERRUPT_ENABLE,
-    Register, RegisterAccess,
+    Register, Registers,
 };
 use crate::ring::ReceiveRing;
+use ferrode_hal::mmio::{Readable, Writeable};
 
 /// Polls of a status bit before a wait gives up with [`Error::Timeout`]:
 /// a bound in time, since each poll is an AXI read of at least one bus
@@ -69,7 +70,7 @@ pub struct TransmitSlot {
 /// uses while the slot is reserved, so the caller need not hold the MAC
 /// (and may leave interrupts open: a full frame is 379 bus writes, long
 /// enough at 100 Mb/s for several frames to arrive and be drained).
-pub fn fill_transmit_slot(regs: &impl RegisterAccess, slot: &TransmitSlot, frame: &[u8]) {
+pub fn fill_transmit_slot(regs: &impl Registers, slot: &TransmitSlot, frame: &[u8]) {
     write_tx_bytes(regs, slot.buffer, frame, slot.len);
 }
 
@@ -82,17 +83,17 @@ const fn buffer_index(buffer: Buffer) -> usize {
 
 /// Copies `len` bytes (zero-padded to whole words) into a transmit buffer
 /// with 32-bit writes, as the buffer RAM requires.
-fn write_tx_bytes(regs: &impl RegisterAccess, buffer: Buffer, bytes: &[u8], len: usize) {
+fn write_tx_bytes(regs: &impl Registers, buffer: Buffer, bytes: &[u8], len: usize) {
     for word in 0..len.div_ceil(4) {
         let mut chunk = [0u8; 4];
         for (i, byte) in chunk.iter_mut().enumerate() {
             *byte = bytes.get(word * 4 + i).copied().unwrap_or(0);
         }
-        regs.write(Register::TxBuffer(buffer, word), u32::from_ne_bytes(chunk));
+        regs.tx_buffer(buffer, word).set(u32::from_ne_bytes(chunk));
     }
 }
 
-impl<R: RegisterAccess> EmacLite<R> {
+impl<R: Registers> EmacLite<R> {
     /// Takes over the MAC: GIE = 0, drops any frame left in the receive
     /// buffers (control = 0), enables MDIO if a PHY is configured, and
     /// programs `config.mac_address` (address into the ping transmit
@@ -102,13 +103,13 @@ impl<R: RegisterAccess> EmacLite<R> {
     }
 }
 
-impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
+impl<R: Registers, const RING: usize> EmacLite<R, RING> {
     /// Like [`EmacLite::new`], with a receive ring of `RING` frames.
     pub fn with_receive_ring(regs: R, config: Config) -> Result<Self, Error> {
-        regs.write(Register::Gie, 0);
-        regs.write(Register::RxControl(Buffer::Ping), 0);
+        regs.gie().set(0);
+        regs.rx_control(Buffer::Ping).set(0);
         if config.rx_ping_pong {
-            regs.write(Register::RxControl(Buffer::Pong), 0);
+            regs.rx_control(Buffer::Pong).set(0);
         }
         let mut mac = Self {
             regs,
@@ -159,12 +160,12 @@ impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
             let value = self.regs.read(control) | CONTROL_INTERRUPT_ENABLE;
             self.regs.write(control, value);
         }
-        self.regs.write(Register::Gie, GIE_GLOBAL_INTERRUPT_ENABLE);
+        self.regs.gie().set(GIE_GLOBAL_INTERRUPT_ENABLE);
     }
 
     /// Turns the receive interrupt off (GIE = 0).
     pub fn disable_rx_interrupt(&mut self) {
-        self.regs.write(Register::Gie, 0);
+        self.regs.gie().set(0);
     }
 
     /// Interrupt entry: copies every received frame out of the receive
@@ -219,8 +220,8 @@ impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
 
     /// Sends a filled slot: writes its length, then sets Status.
     pub fn send_reserved(&mut self, slot: TransmitSlot) {
-        self.regs.write(Register::TxLength(slot.buffer), slot.len as u32);
-        self.regs.write(Register::TxControl(slot.buffer), CONTROL_STATUS);
+        self.regs.tx_length(slot.buffer).set(slot.len as u32);
+        self.regs.tx_control(slot.buffer).set(CONTROL_STATUS);
         self.reserved[buffer_index(slot.buffer)] = false;
         self.counters.tx_frames = self.counters.tx_frames.saturating_add(1);
     }
@@ -243,7 +244,7 @@ impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
 
     fn tx_free(&self, buffer: Buffer) -> bool {
         !self.reserved[buffer_index(buffer)]
-            && self.regs.read(Register::TxControl(buffer)) & (CONTROL_STATUS | CONTROL_PROGRAM) == 0
+            && self.regs.tx_control(buffer).get() & (CONTROL_STATUS | CONTROL_PROGRAM) == 0
     }
 
     fn free_tx_buffer(&self) -> Option<Buffer> {
@@ -257,7 +258,7 @@ impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
     }
 
     fn full_rx_buffer(&self) -> Option<Buffer> {
-        let full = |b| self.regs.read(Register::RxControl(b)) & CONTROL_STATUS != 0;
+        let full = |b| self.regs.rx_control(b).get() & CONTROL_STATUS != 0;
         if full(self.next_rx) {
             Some(self.next_rx)
         } else if self.config.rx_ping_pong && full(self.next_rx.other()) {
@@ -270,7 +271,7 @@ impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
     /// Hands a receive buffer back to the core (Status cleared, Interrupt
     /// Enable kept) and moves on to the other one.
     fn release_rx(&mut self, buffer: Buffer) {
-        self.regs.write(Register::RxControl(buffer), self.rx_control);
+        self.regs.rx_control(buffer).set(self.rx_control);
         self.next_rx = if self.config.rx_ping_pong { buffer.other() } else { Buffer::Ping };
     }
 
@@ -284,7 +285,7 @@ impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
     }
 }
 
-impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
+impl<R: Registers, const RING: usize> EmacLite<R, RING> {
     /// Copies the frame in the next full receive buffer into `out` (the
     /// ring's free slot when `None`) with 32-bit reads and hands the buffer
     /// back; returns its length, or `None` if no buffer holds a frame. Bad
@@ -322,7 +323,7 @@ impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
     }
 }
 
-impl<R: RegisterAccess, const RING: usize> EthernetDevice for EmacLite<R, RING> {
+impl<R: Registers, const RING: usize> EthernetDevice for EmacLite<R, RING> {
     type Error = Error;
 
     fn mac_address(&self) -> [u8; 6] {
@@ -377,9 +378,9 @@ impl<R: RegisterAccess, const RING: usize> EthernetDevice for EmacLite<R, RING> 
 
 /// Copies `out.len()` bytes of a receive buffer with 32-bit reads, as the
 /// buffer RAM requires.
-fn read_rx_bytes(regs: &impl RegisterAccess, buffer: Buffer, out: &mut [u8]) {
+fn read_rx_bytes(regs: &impl Registers, buffer: Buffer, out: &mut [u8]) {
     for (word, chunk) in out.chunks_mut(4).enumerate() {
-        let bytes = regs.read(Register::RxBuffer(buffer, word)).to_ne_bytes();
+        let bytes = regs.rx_buffer(buffer, word).get().to_ne_bytes();
         chunk.copy_from_slice(&bytes[..chunk.len()]);
     }
 }

@@ -2,7 +2,8 @@
 
 use crate::error::Error;
 use crate::mac::EmacLite;
-use crate::regs::{MDIOADDR_OP_READ, MDIOCTRL_ENABLE, MDIOCTRL_STATUS, Register, RegisterAccess};
+use crate::regs::{MDIOADDR_OP_READ, MDIOCTRL_ENABLE, MDIOCTRL_STATUS, Register, Registers};
+use ferrode_hal::mmio::{Readable, Writeable};
 
 /// PHY Basic Mode Status Register (IEEE 802.3 clause 22 register 1).
 const PHY_BMSR: u8 = 1;
@@ -16,9 +17,9 @@ fn mdio_address(phy: u8, register: u8) -> Result<u32, Error> {
     Ok(u32::from(phy) << 5 | u32::from(register))
 }
 
-impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
+impl<R: Registers, const RING: usize> EmacLite<R, RING> {
     pub(crate) fn enable_mdio(&mut self) {
-        self.regs.write(Register::MdioCtrl, MDIOCTRL_ENABLE);
+        self.regs.mdio_ctrl().set(MDIOCTRL_ENABLE);
     }
 
     /// Reads PHY register `register` of PHY `phy`, waiting (bounded) for
@@ -26,19 +27,19 @@ impl<R: RegisterAccess, const RING: usize> EmacLite<R, RING> {
     pub fn mdio_read(&mut self, phy: u8, register: u8) -> Result<u16, Error> {
         let address = mdio_address(phy, register)?;
         self.wait_clear(Register::MdioCtrl, MDIOCTRL_STATUS)?;
-        self.regs.write(Register::MdioAddr, MDIOADDR_OP_READ | address);
-        self.regs.write(Register::MdioCtrl, MDIOCTRL_ENABLE | MDIOCTRL_STATUS);
+        self.regs.mdio_addr().set(MDIOADDR_OP_READ | address);
+        self.regs.mdio_ctrl().set(MDIOCTRL_ENABLE | MDIOCTRL_STATUS);
         self.wait_clear(Register::MdioCtrl, MDIOCTRL_STATUS)?;
-        Ok(self.regs.read(Register::MdioRd) as u16)
+        Ok(self.regs.mdio_rd().get() as u16)
     }
 
     /// Writes `value` to PHY register `register` of PHY `phy`.
     pub fn mdio_write(&mut self, phy: u8, register: u8, value: u16) -> Result<(), Error> {
         let address = mdio_address(phy, register)?;
         self.wait_clear(Register::MdioCtrl, MDIOCTRL_STATUS)?;
-        self.regs.write(Register::MdioAddr, address);
-        self.regs.write(Register::MdioWr, u32::from(value));
-        self.regs.write(Register::MdioCtrl, MDIOCTRL_ENABLE | MDIOCTRL_STATUS);
+        self.regs.mdio_addr().set(address);
+        self.regs.mdio_wr().set(u32::from(value));
+        self.regs.mdio_ctrl().set(MDIOCTRL_ENABLE | MDIOCTRL_STATUS);
         self.wait_clear(Register::MdioCtrl, MDIOCTRL_STATUS)
     }
 

@@ -2,8 +2,9 @@
 
 use core::mem::offset_of;
 
+use ferrode_hal::mmio::RegisterName;
+use volatile::VolatileFieldAccess;
 use volatile::access::NoAccess;
-use volatile::{VolatileFieldAccess, VolatilePtr};
 
 /// Words in a transmit buffer (0x000..0x7E4).
 pub const TX_BUFFER_WORDS: usize = 0x7E4 / 4;
@@ -107,7 +108,7 @@ impl Buffer {
     }
 }
 
-/// One 32-bit register or buffer word, for [`RegisterAccess`].
+/// One 32-bit register or buffer word, for [`ferrode_hal::RegisterAccess`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Register {
     /// Word `n` of a transmit buffer (n < [`TX_BUFFER_WORDS`]).
@@ -155,52 +156,41 @@ impl Register {
     }
 }
 
-ferrode_hal::mmio_adapter! {
-    /// The memory-mapped register block.
-    pub struct Mmio for Regs;
-    /// 32-bit access to the MAC's registers and buffers.
-    ///
-    /// Control registers change on their own (transmit done, frame received),
-    /// so tests use a behavioural model; [`Mmio`] is the hardware.
-    pub trait RegisterAccess for Register;
-}
+impl RegisterName for Register {
+    type Block = Regs;
 
-impl<'a> Mmio<'a> {
-    fn word<const N: usize>(array: VolatilePtr<'a, [u32; N]>, word: usize) -> VolatilePtr<'a, u32> {
-        assert!(word < N, "EthernetLite buffer word out of range");
-        // SAFETY: `word < N` was checked, so the element pointer stays
-        // inside the array the VolatilePtr covers and keeps its access.
-        unsafe { array.map(|array| array.cast::<u32>().add(word)) }
-    }
-
-    fn register(self, register: Register) -> VolatilePtr<'a, u32> {
-        let r = self.regs;
-        match register {
-            Register::TxBuffer(Buffer::Ping, w) => Self::word(r.tx_ping_buffer(), w),
-            Register::TxBuffer(Buffer::Pong, w) => Self::word(r.tx_pong_buffer(), w),
-            Register::RxBuffer(Buffer::Ping, w) => Self::word(r.rx_ping_buffer(), w),
-            Register::RxBuffer(Buffer::Pong, w) => Self::word(r.rx_pong_buffer(), w),
-            Register::MdioAddr => r.mdioaddr(),
-            Register::MdioWr => r.mdiowr(),
-            Register::MdioRd => r.mdiord(),
-            Register::MdioCtrl => r.mdioctrl(),
-            Register::TxLength(Buffer::Ping) => r.tx_ping_length(),
-            Register::TxLength(Buffer::Pong) => r.tx_pong_length(),
-            Register::Gie => r.gie(),
-            Register::TxControl(Buffer::Ping) => r.tx_ping_control(),
-            Register::TxControl(Buffer::Pong) => r.tx_pong_control(),
-            Register::RxControl(Buffer::Ping) => r.rx_ping_control(),
-            Register::RxControl(Buffer::Pong) => r.rx_pong_control(),
-        }
+    #[inline]
+    fn offset(self) -> usize {
+        Register::offset(self)
     }
 }
 
-impl ferrode_hal::RegisterAccess<Register> for Mmio<'_> {
-    fn read(&self, register: Register) -> u32 {
-        self.register(register).read()
-    }
+/// The memory-mapped EthernetLite: the bus on hardware.
+pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
 
-    fn write(&self, register: Register, value: u32) {
-        self.register(register).write(value)
+ferrode_hal::registers! {
+    /// Typed access to the EthernetLite's registers, for every bus of
+    /// [`Register`] ([`Mmio`] on hardware, a model in tests).
+    pub trait Registers for Register {
+        /// Word `word` of a transmit buffer.
+        fn tx_buffer(buffer: Buffer, word: usize) -> ReadWrite = Register::TxBuffer(buffer, word);
+        /// Word `word` of a receive buffer.
+        fn rx_buffer(buffer: Buffer, word: usize) -> ReadWrite = Register::RxBuffer(buffer, word);
+        /// MDIOADDR.
+        fn mdio_addr() -> ReadWrite = Register::MdioAddr;
+        /// MDIOWR.
+        fn mdio_wr() -> ReadWrite = Register::MdioWr;
+        /// MDIORD.
+        fn mdio_rd() -> ReadOnly = Register::MdioRd;
+        /// MDIOCTRL.
+        fn mdio_ctrl() -> ReadWrite = Register::MdioCtrl;
+        /// Transmit Length Register.
+        fn tx_length(buffer: Buffer) -> ReadWrite = Register::TxLength(buffer);
+        /// GIE.
+        fn gie() -> ReadWrite = Register::Gie;
+        /// Transmit Control Register.
+        fn tx_control(buffer: Buffer) -> ReadWrite = Register::TxControl(buffer);
+        /// Receive Control Register.
+        fn rx_control(buffer: Buffer) -> ReadWrite = Register::RxControl(buffer);
     }
 }

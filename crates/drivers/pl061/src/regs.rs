@@ -40,7 +40,7 @@ const _: () = assert!(offset_of!(Regs, dir) == 0x400);
 const _: () = assert!(offset_of!(Regs, afsel) == 0x420);
 const _: () = assert!(core::mem::size_of::<Regs>() == 0x1000);
 
-/// A PL061 register, for [`RegisterAccess`].
+/// A PL061 register, for [`ferrode_hal::RegisterAccess`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Register {
     /// GPIODATA through the window word that masks with the given pins.

@@ -23,5 +23,5 @@ mod model;
 mod tests;
 
 pub use error::Error;
-pub use regs::{Mmio, Register, RegisterAccess, Regs};
+pub use regs::{Mmio, Register, Registers, Regs};
 pub use uart::UartLite;

@@ -43,7 +43,7 @@ pub const CTRL_RST_RX_FIFO: u32 = 1 << 1;
 /// CTRL_REG: Enable Intr.
 pub const CTRL_ENABLE_INTR: u32 = 1 << 4;
 
-ferrode_hal::mmio_registers! {
+ferrode_hal::register_names! {
     block Regs;
     /// One register of the block, at its PG142 offset.
     pub enum Register {
@@ -56,11 +56,22 @@ ferrode_hal::mmio_registers! {
         /// CTRL_REG.
         CtrlReg => ctrl_reg @ 0xC,
     }
-    /// The memory-mapped register block.
-    pub struct Mmio;
-    /// 32-bit access to the UART's registers.
-    ///
-    /// Reading the Rx FIFO pops a character and reading STAT_REG clears the
-    /// error bits, so tests use a behavioural model, [`Mmio`] the hardware.
-    pub trait RegisterAccess;
+}
+
+/// The memory-mapped block: the bus on hardware.
+pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
+
+ferrode_hal::registers! {
+    /// Typed access to the UART Lite's registers, for every bus of
+    /// [`Register`] ([`Mmio`] on hardware, a model in tests).
+    pub trait Registers for Register {
+        /// Rx FIFO: reading pops a character.
+        fn rx_fifo() -> ReadOnly = Register::RxFifo;
+        /// Tx FIFO: writing pushes a character.
+        fn tx_fifo() -> WriteOnly = Register::TxFifo;
+        /// STAT_REG (reading clears the error bits).
+        fn stat_reg() -> ReadOnly = Register::StatReg;
+        /// CTRL_REG.
+        fn ctrl_reg() -> WriteOnly = Register::CtrlReg;
+    }
 }

@@ -7,7 +7,7 @@ use embedded_io::{Error as _, ErrorKind, Read, ReadReady, Write, WriteReady};
 use crate::model::UartModel;
 use crate::{Error, UartLite};
 
-fn read_all<R: crate::RegisterAccess>(uart: &mut UartLite<R>, n: usize) -> Vec<u8> {
+fn read_all<R: crate::Registers>(uart: &mut UartLite<R>, n: usize) -> Vec<u8> {
     let mut out = Vec::new();
     let mut buf = [0u8; 64];
     while out.len() < n {

@@ -4,9 +4,10 @@ use heapless::Deque;
 
 use crate::error::Error;
 use crate::regs::{
-    CTRL_ENABLE_INTR, CTRL_RST_RX_FIFO, Register, RegisterAccess, STAT_ERRORS,
-    STAT_RX_FIFO_VALID_DATA, STAT_TX_FIFO_EMPTY, STAT_TX_FIFO_FULL,
+    CTRL_ENABLE_INTR, CTRL_RST_RX_FIFO, Registers, STAT_ERRORS, STAT_RX_FIFO_VALID_DATA,
+    STAT_TX_FIFO_EMPTY, STAT_TX_FIFO_FULL,
 };
+use ferrode_hal::mmio::{Readable, Writeable};
 
 /// An AXI UART Lite with a software receive ring of `RX_CAPACITY` bytes.
 ///
@@ -21,12 +22,12 @@ pub struct UartLite<R, const RX_CAPACITY: usize = 64> {
     pending_errors: u32,
 }
 
-impl<R: RegisterAccess, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
+impl<R: Registers, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
     /// Takes over the UART in polled mode: discards stale input and turns
     /// the interrupt off with one write, CTRL_REG = 0x2 (Reset Rx FIFO).
     /// The Tx FIFO is left alone so earlier boot output still drains.
     pub fn new(regs: R) -> Self {
-        regs.write(Register::CtrlReg, CTRL_RST_RX_FIFO);
+        regs.ctrl_reg().set(CTRL_RST_RX_FIFO);
         Self { regs, received: Deque::new(), pending_errors: 0 }
     }
 
@@ -35,12 +36,12 @@ impl<R: RegisterAccess, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
     /// configure the INTC input as edge-triggered); the platform then calls
     /// [`UartLite::on_interrupt`].
     pub fn enable_interrupt(&mut self) {
-        self.regs.write(Register::CtrlReg, CTRL_ENABLE_INTR);
+        self.regs.ctrl_reg().set(CTRL_ENABLE_INTR);
     }
 
     /// Turns the interrupt off (CTRL_REG = 0).
     pub fn disable_interrupt(&mut self) {
-        self.regs.write(Register::CtrlReg, 0);
+        self.regs.ctrl_reg().set(0);
     }
 
     /// Interrupt entry: moves received characters from the 16-deep Rx FIFO
@@ -51,7 +52,7 @@ impl<R: RegisterAccess, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
     }
 
     fn status(&mut self) -> u32 {
-        let status = self.regs.read(Register::StatReg);
+        let status = self.regs.stat_reg().get();
         self.pending_errors |= status & STAT_ERRORS;
         status
     }
@@ -59,7 +60,7 @@ impl<R: RegisterAccess, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
     fn drain_rx_fifo(&mut self) -> usize {
         let mut moved = 0;
         while !self.received.is_full() && self.status() & STAT_RX_FIFO_VALID_DATA != 0 {
-            let byte = self.regs.read(Register::RxFifo) as u8;
+            let byte = self.regs.rx_fifo().get() as u8;
             // Cannot fail: checked not full above.
             let _ = self.received.push_back(byte);
             moved += 1;
@@ -88,7 +89,7 @@ impl<R: RegisterAccess, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
         while self.status() & STAT_TX_FIFO_FULL != 0 {
             core::hint::spin_loop();
         }
-        self.regs.write(Register::TxFifo, u32::from(byte));
+        self.regs.tx_fifo().set(u32::from(byte));
     }
 
     /// Queues as many of `bytes` as the Tx FIFO has room for, without
@@ -102,7 +103,7 @@ impl<R: RegisterAccess, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
             if !self.tx_ready() {
                 break;
             }
-            self.regs.write(Register::TxFifo, u32::from(byte));
+            self.regs.tx_fifo().set(u32::from(byte));
             count += 1;
         }
         count
@@ -141,11 +142,11 @@ impl<R: RegisterAccess, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
     }
 }
 
-impl<R: RegisterAccess, const N: usize> embedded_io::ErrorType for UartLite<R, N> {
+impl<R: Registers, const N: usize> embedded_io::ErrorType for UartLite<R, N> {
     type Error = Error;
 }
 
-impl<R: RegisterAccess, const N: usize> embedded_io::Read for UartLite<R, N> {
+impl<R: Registers, const N: usize> embedded_io::Read for UartLite<R, N> {
     /// Blocks until at least one byte (or an error) is there, then returns
     /// what is available without waiting further.
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
@@ -180,13 +181,13 @@ impl<R: RegisterAccess, const N: usize> embedded_io::Read for UartLite<R, N> {
     }
 }
 
-impl<R: RegisterAccess, const N: usize> embedded_io::ReadReady for UartLite<R, N> {
+impl<R: Registers, const N: usize> embedded_io::ReadReady for UartLite<R, N> {
     fn read_ready(&mut self) -> Result<bool, Error> {
         Ok(self.rx_ready())
     }
 }
 
-impl<R: RegisterAccess, const N: usize> embedded_io::Write for UartLite<R, N> {
+impl<R: Registers, const N: usize> embedded_io::Write for UartLite<R, N> {
     /// Waits for room for one byte, then queues as many as fit.
     fn write(&mut self, buf: &[u8]) -> Result<usize, Error> {
         let Some((&first, rest)) = buf.split_first() else {
@@ -198,7 +199,7 @@ impl<R: RegisterAccess, const N: usize> embedded_io::Write for UartLite<R, N> {
             if !self.tx_ready() {
                 break;
             }
-            self.regs.write(Register::TxFifo, u32::from(byte));
+            self.regs.tx_fifo().set(u32::from(byte));
             count += 1;
         }
         Ok(count)
@@ -210,13 +211,13 @@ impl<R: RegisterAccess, const N: usize> embedded_io::Write for UartLite<R, N> {
     }
 }
 
-impl<R: RegisterAccess, const N: usize> embedded_io::WriteReady for UartLite<R, N> {
+impl<R: Registers, const N: usize> embedded_io::WriteReady for UartLite<R, N> {
     fn write_ready(&mut self) -> Result<bool, Error> {
         Ok(self.tx_ready())
     }
 }
 
-impl<R: RegisterAccess, const N: usize> core::fmt::Write for UartLite<R, N> {
+impl<R: Registers, const N: usize> core::fmt::Write for UartLite<R, N> {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         for &byte in s.as_bytes() {
             self.write_byte(byte);
