@@ -26,7 +26,7 @@ pub const MIN_STACK: usize = 2048;
 /// crate owns it); every method is a kernel entry made with interrupts
 /// masked.
 pub struct Kernel<A> {
-    state: UnsafeCell<State>,
+    pub(crate) state: UnsafeCell<State>,
     arch: PhantomData<fn() -> A>,
 }
 
@@ -51,7 +51,7 @@ impl<A: Arch> Kernel<A> {
     /// thread switch it decides on. `after` runs when this thread runs
     /// again (at once, or after the switch returns).
     #[inline(always)]
-    fn enter<T, R>(
+    pub(crate) fn enter<T, R>(
         &self,
         operation: impl FnOnce(&mut State) -> (Option<Switch>, T),
         after: impl FnOnce(&mut State, T) -> R,
@@ -73,6 +73,9 @@ impl<A: Arch> Kernel<A> {
                     let load = (*state).threads[to.index()].sp;
                     A::switch(save, load);
                 }
+                // A debugger may have stopped this thread meanwhile.
+                #[cfg(feature = "debug")]
+                crate::debug::park_if_stopped::<A>(state);
             }
             // SAFETY: as above; this thread runs again, interrupts masked.
             after(unsafe { &mut *state }, value)
@@ -80,7 +83,7 @@ impl<A: Arch> Kernel<A> {
     }
 
     /// Reads the state with interrupts masked.
-    fn read<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         self.enter(|state| (None, f(state)), |_, value| value)
     }
 
@@ -246,7 +249,13 @@ impl<A: Arch> Kernel<A> {
             // SAFETY: interrupts are masked around the call; no reference
             // into the state is live; the fast path honours the state's
             // invariants (see `Arch::ipc_call`).
-            A::without_interrupts(|| unsafe { A::ipc_call(state, capability.0 as usize) });
+            A::without_interrupts(|| {
+                // SAFETY: as above.
+                unsafe { A::ipc_call(state, capability.0 as usize) };
+                // A debugger may have stopped this thread meanwhile.
+                #[cfg(feature = "debug")]
+                crate::debug::park_if_stopped::<A>(self.state.get());
+            });
         } else {
             self.call_in_rust(capability);
         }
@@ -277,6 +286,8 @@ impl<A: Arch> Kernel<A> {
             A::without_interrupts(|| {
                 // SAFETY: as in `call`.
                 unsafe { A::ipc_reply_wait(state.cast::<u8>()) };
+                #[cfg(feature = "debug")]
+                crate::debug::park_if_stopped::<A>(state);
                 // SAFETY: interrupts masked, no other reference live.
                 received_object(unsafe { &mut *state })
             })

@@ -122,6 +122,8 @@
 
 mod arch;
 mod capspace;
+#[cfg(feature = "debug")]
+mod debug;
 #[doc(hidden)]
 pub mod diff;
 mod entrypoint;
@@ -134,6 +136,8 @@ mod state;
 
 pub use arch::{Arch, ThreadEntry};
 pub use capspace::CapEntry;
+#[cfg(feature = "debug")]
+pub use debug::{DebugThread, StoppedFrame};
 pub use entrypoint::{DeferredReply, Entrypoint, KernelTransport, defer_reply};
 pub use error::KernelError;
 pub use ids::{ComponentId, ObjectId, SignalId, ThreadId};

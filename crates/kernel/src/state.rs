@@ -118,6 +118,9 @@ pub enum ThreadState {
     /// Exited (or its component was destroyed): its stack and UTCB wait to
     /// be reaped.
     Dead,
+    /// Stopped by a debugger (feature `debug`): not scheduled until
+    /// resumed.
+    Stopped,
 }
 
 /// One thread. `repr(C)` and a power-of-two stride so that the IPC fast
@@ -294,6 +297,10 @@ pub(crate) struct State {
     windows: [Windows; MAX_OBJECTS],
     /// Each capability's derivation: the slot it was copied from.
     origins: [[Origin; CAP_SLOTS]; MAX_COMPONENTS],
+    /// The debugger's view (feature `debug`; last, so no fast-path offset
+    /// moves).
+    #[cfg(feature = "debug")]
+    pub(crate) debug: crate::debug::DebugState,
 }
 
 const NO_COMPONENT: Component = Component {
@@ -371,6 +378,8 @@ impl State {
             signals: [NO_SIGNAL; MAX_SIGNALS],
             windows: [Windows::NONE; MAX_OBJECTS],
             origins: [[Origin::NONE; CAP_SLOTS]; MAX_COMPONENTS],
+            #[cfg(feature = "debug")]
+            debug: crate::debug::DebugState::new(),
         }
     }
 
@@ -987,7 +996,7 @@ impl State {
 
     // ----- scheduling -----------------------------------------------------
 
-    fn make_ready(&mut self, thread: ThreadId) {
+    pub(crate) fn make_ready(&mut self, thread: ThreadId) {
         let t = &mut self.threads[thread.index()];
         t.state = ThreadState::Ready;
         let priority = t.priority;
@@ -996,7 +1005,7 @@ impl State {
 
     /// Blocks the current thread in `state` and switches to the best ready
     /// thread (the idle thread is always ready when nothing else is).
-    fn block_current(&mut self, state: ThreadState) -> Option<Switch> {
+    pub(crate) fn block_current(&mut self, state: ThreadState) -> Option<Switch> {
         let from = self.current;
         self.threads[from.index()].state = state;
         let to = self.ready.pop_highest()?;

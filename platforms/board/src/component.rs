@@ -29,6 +29,8 @@ pub use ferrode_component::{
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 
 mod devices;
+#[cfg(feature = "gdb")]
+pub mod gdb;
 #[cfg(feature = "nic")]
 mod nic;
 mod terminal;

@@ -169,6 +169,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(irq::cases());
     cases.extend(flash::cases());
     cases.extend(gdb::cases());
+    cases.extend(gdb_monitor::cases());
     cases.extend(defmt::cases());
     cases.extend(linked::cases());
     cases
@@ -178,6 +179,7 @@ mod defmt;
 mod echo_net;
 mod flash;
 mod gdb;
+mod gdb_monitor;
 mod ipc;
 mod irq;
 mod linked;

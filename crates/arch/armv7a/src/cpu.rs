@@ -234,3 +234,31 @@ pub fn prepare_stack(
     }
     base + start
 }
+
+/// Makes code written at `address..address + length` visible to
+/// instruction fetch (a debugger's breakpoint): cleans the data cache
+/// lines to the point of unification, then invalidates the instruction
+/// cache and branch predictor (ARM ARM B2.2.9).
+pub fn sync_instruction_memory(address: usize, length: usize) {
+    const LINE: usize = 32;
+    let mut line = address & !(LINE - 1);
+    while line < address.saturating_add(length) {
+        // SAFETY: DCCMVAU only cleans a cache line; no architectural
+        // memory contents change.
+        unsafe { asm!("mcr p15, 0, {0}, c7, c11, 1", in(reg) line, options(nostack)) };
+        line += LINE;
+    }
+    // SAFETY: ICIALLU and BPIALL invalidate caches of instructions and
+    // branch targets only; the barriers order them.
+    unsafe {
+        asm!(
+            "dsb",
+            "mcr p15, 0, {0}, c7, c5, 0",
+            "mcr p15, 0, {0}, c7, c5, 6",
+            "dsb",
+            "isb",
+            in(reg) 0u32,
+            options(nostack)
+        )
+    };
+}

@@ -61,3 +61,6 @@ pub fn load_word(address: usize) -> u32 {
 pub fn stack_pointer() -> usize {
     0
 }
+
+/// Nothing to synchronise on the host.
+pub fn sync_instruction_memory(_address: usize, _length: usize) {}

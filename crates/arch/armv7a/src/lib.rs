@@ -13,6 +13,7 @@
 //! an IRQ calls `ferrode_irq`.
 #![cfg_attr(not(test), no_std)]
 
+pub mod debug;
 pub mod fault;
 mod ipc;
 pub use ferrode_semihosting as semihosting;

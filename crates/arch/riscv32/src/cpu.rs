@@ -210,3 +210,11 @@ pub fn prepare_stack(
     }
     base + start
 }
+
+/// Makes code written at `address..address + length` visible to
+/// instruction fetch (a debugger's breakpoint): `fence.i`.
+pub fn sync_instruction_memory(address: usize, length: usize) {
+    let _ = (address, length);
+    // SAFETY: `fence.i` only orders instruction fetch after earlier stores.
+    unsafe { asm!("fence.i", options(nostack)) };
+}

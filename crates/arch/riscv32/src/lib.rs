@@ -15,6 +15,7 @@
 //! with a [`Fault`]; an interrupt calls `ferrode_irq`.
 #![cfg_attr(not(test), no_std)]
 
+pub mod debug;
 pub mod fault;
 
 mod ipc;

@@ -1,0 +1,270 @@
+//! The debug API (feature `debug`): what the in-image GDB monitor asks of
+//! the kernel.
+//!
+//! # Authority
+//!
+//! Debugging is acting on another component, so it needs what every such
+//! act needs: a component capability to it in the running component's
+//! space ([`CapEntry::Component`](crate::CapEntry)). An image grants its
+//! monitor the components it may debug, and nothing else; the monitor's
+//! own component, the root (the composer and the idle thread) and
+//! threads of components it holds no capability to are neither listed
+//! nor stopped.
+//!
+//! # Stopping
+//!
+//! A stopped thread is not scheduled. A ready thread leaves its ready
+//! queue at once ([`ThreadState::Stopped`]); a blocked one keeps waiting
+//! (its place in a send queue or at a signal is kept) and parks itself
+//! the moment it would run again: every point where a thread resumes
+//! after a switch (the kernel's `enter` and the two IPC fast paths)
+//! checks its stop bit. Either way its registers are the switch frame at
+//! its saved stack pointer, or, for a thread stopped by a breakpoint
+//! ([`Kernel::debug_breakpoint`]), the trap frame the arch code saved.
+//!
+//! # Memory
+//!
+//! [`Kernel::debug_check_access`] refuses any range that touches the
+//! kernel's own state (thread table, capability spaces): the monitor may
+//! read and write components' memory and code, never the kernel's
+//! records of who may do what. The image's bounds (what is mapped at
+//! all) are the board's to add.
+
+use crate::arch::Arch;
+use crate::error::KernelError;
+use crate::ids::{ComponentId, ThreadId};
+use crate::kernel::Kernel;
+use crate::state::{MAX_THREADS, State, ThreadState};
+
+/// A thread bit in the stop masks.
+type ThreadMask = u32;
+const _: () = assert!(MAX_THREADS <= ThreadMask::BITS as usize);
+
+const fn bit(thread: ThreadId) -> ThreadMask {
+    1 << thread.index()
+}
+
+/// The debugger's state inside the kernel state.
+pub(crate) struct DebugState {
+    /// Threads a debugger asked to stop (and not resumed since).
+    stop: ThreadMask,
+    /// Threads that stopped at a breakpoint and have not been reported.
+    hit: ThreadMask,
+    /// The component that debugs (the one that first stopped a thread):
+    /// breakpoints in threads it may debug stop them; elsewhere they are
+    /// faults, as without a debugger.
+    monitor: Option<ComponentId>,
+    /// Per thread stopped at a breakpoint: the trap frame's address.
+    trap_frame: [usize; MAX_THREADS],
+}
+
+impl DebugState {
+    pub(crate) const fn new() -> Self {
+        Self { stop: 0, hit: 0, monitor: None, trap_frame: [0; MAX_THREADS] }
+    }
+}
+
+/// One thread as the debugger sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DebugThread {
+    /// The thread.
+    pub thread: ThreadId,
+    /// Its component.
+    pub component: ComponentId,
+    /// The component's name.
+    pub component_name: &'static str,
+    /// The thread's name.
+    pub name: &'static str,
+    /// What it is doing ([`ThreadState::Stopped`] once parked).
+    pub state: ThreadState,
+    /// A debugger asked it to stop (it runs none of its own code).
+    pub stopped: bool,
+}
+
+/// Where a stopped thread's registers are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoppedFrame {
+    /// The context-switch frame at this stack pointer (the arch's
+    /// `switch`: callee-saved registers and the return address).
+    Switch(usize),
+    /// The trap frame the arch's breakpoint entry saved at this address
+    /// (every register).
+    Trap(usize),
+}
+
+/// Whether the actor may debug `thread`: it exists, is not the actor's,
+/// not the root component's (the composer, the idle thread), and the
+/// actor holds a component capability to its component.
+fn debuggable(state: &State, thread: ThreadId) -> Result<ComponentId, KernelError> {
+    let t = state.threads.get(thread.index()).ok_or(KernelError::InvalidThread)?;
+    if matches!(t.state, ThreadState::Free | ThreadState::Dead) {
+        return Err(KernelError::InvalidThread);
+    }
+    let component = t.component;
+    if component == state.actor() || component == ComponentId(0) || t.priority == 0 {
+        return Err(KernelError::NoAuthority);
+    }
+    state.authorized(component)?;
+    Ok(component)
+}
+
+/// Parks the current thread while a debugger wants it stopped: called
+/// with interrupts masked wherever a thread resumes after a switch.
+#[inline(never)]
+pub(crate) fn park_if_stopped<A: Arch>(state: *mut State) {
+    loop {
+        // SAFETY: interrupts are masked on the only core (the caller's
+        // contract); the reference ends before the switch below.
+        let s = unsafe { &mut *state };
+        let me = s.current;
+        if s.debug.stop & bit(me) == 0 {
+            return;
+        }
+        let Some(switch) = s.block_current(ThreadState::Stopped) else { return };
+        // SAFETY: raw pointers only across the switch, as in
+        // `Kernel::enter`; `to`'s stack pointer was saved by `switch`.
+        unsafe {
+            let save = &raw mut (*state).threads[switch.from.index()].sp;
+            let load = (*state).threads[switch.to.index()].sp;
+            A::switch(save, load);
+        }
+    }
+}
+
+impl<A: Arch> Kernel<A> {
+    /// The threads the running component may debug, written to `out`;
+    /// returns how many (at most `out.len()`).
+    pub fn debug_threads(&self, out: &mut [DebugThread]) -> usize {
+        self.read(|state| {
+            let mut count = 0;
+            for index in 0..MAX_THREADS {
+                let thread = ThreadId::from_index(index);
+                let Ok(component) = debuggable(state, thread) else { continue };
+                let Some(slot) = out.get_mut(count) else { break };
+                let t = &state.threads[index];
+                *slot = DebugThread {
+                    thread,
+                    component,
+                    component_name: state.components[component.index()].name.unwrap_or(""),
+                    name: t.name.unwrap_or(""),
+                    state: t.state,
+                    stopped: state.debug.stop & bit(thread) != 0,
+                };
+                count += 1;
+            }
+            count
+        })
+    }
+
+    /// Stops `thread` (see the module docs): a ready thread at once, a
+    /// blocked one when it would next run. The running component becomes
+    /// the image's monitor (breakpoints in threads it may debug stop them).
+    pub fn debug_stop(&self, thread: ThreadId) -> Result<(), KernelError> {
+        self.read(|state| {
+            debuggable(state, thread)?;
+            state.debug.monitor = Some(state.actor());
+            state.debug.stop |= bit(thread);
+            let t = &mut state.threads[thread.index()];
+            if t.state == ThreadState::Ready {
+                let priority = t.priority;
+                t.state = ThreadState::Stopped;
+                state.ready.remove(thread, priority);
+            }
+            Ok(())
+        })
+    }
+
+    /// Lets `thread` run again (a parked one becomes ready; one of higher
+    /// priority than the running thread runs at once).
+    pub fn debug_resume(&self, thread: ThreadId) -> Result<(), KernelError> {
+        self.enter(
+            |state| {
+                if let Err(error) = debuggable(state, thread) {
+                    return (None, Err(error));
+                }
+                state.debug.stop &= !bit(thread);
+                state.debug.hit &= !bit(thread);
+                state.debug.trap_frame[thread.index()] = 0;
+                if state.threads[thread.index()].state == ThreadState::Stopped {
+                    state.make_ready(thread);
+                }
+                (state.yield_if_outranked(), Ok(()))
+            },
+            |_, result| result,
+        )
+    }
+
+    /// Where a stopped thread's registers are; `NotStopped`-like
+    /// [`KernelError::InvalidThread`] if it is not stopped (or could run).
+    pub fn debug_frame(&self, thread: ThreadId) -> Result<StoppedFrame, KernelError> {
+        self.read(|state| {
+            debuggable(state, thread)?;
+            if state.debug.stop & bit(thread) == 0 {
+                return Err(KernelError::InvalidThread);
+            }
+            match state.debug.trap_frame[thread.index()] {
+                0 => Ok(StoppedFrame::Switch(state.threads[thread.index()].sp)),
+                frame => Ok(StoppedFrame::Trap(frame)),
+            }
+        })
+    }
+
+    /// Takes one thread that stopped at a breakpoint since it was last
+    /// resumed and has not been reported yet.
+    pub fn debug_take_hit(&self) -> Option<ThreadId> {
+        self.read(|state| {
+            let hit = state.debug.hit;
+            if hit == 0 || state.debug.monitor != Some(state.actor()) {
+                return None;
+            }
+            let index = hit.trailing_zeros() as usize;
+            state.debug.hit &= !(1 << index);
+            Some(ThreadId::from_index(index))
+        })
+    }
+
+    /// Refuses (`NoAuthority`) a range that touches the kernel's own
+    /// state, or wraps around the address space.
+    pub fn debug_check_access(&self, address: usize, length: usize) -> Result<(), KernelError> {
+        let end = address.checked_add(length).ok_or(KernelError::NoAuthority)?;
+        let kernel = self.state.get() as usize;
+        let kernel_end = kernel + core::mem::size_of::<State>();
+        if address < kernel_end && kernel < end {
+            return Err(KernelError::NoAuthority);
+        }
+        Ok(())
+    }
+
+    /// The arch's breakpoint entry: the running thread executed a
+    /// breakpoint instruction and its registers are saved at `frame`. If
+    /// the image's monitor may debug it, it stops there (reported by
+    /// [`Kernel::debug_take_hit`]) and this returns `true` once it is
+    /// resumed; otherwise `false` at once (the breakpoint is a fault).
+    pub fn debug_breakpoint(&self, frame: usize) -> bool {
+        self.enter(
+            |state| {
+                let me = state.current;
+                let Some(monitor) = state.debug.monitor else { return (None, false) };
+                let t = &state.threads[me.index()];
+                let component = t.component;
+                if component == monitor || component == ComponentId(0) || t.priority == 0 {
+                    return (None, false);
+                }
+                // The monitor's authority, checked as the monitor.
+                let authorized = state.components.get(monitor.index()).is_some_and(|_| {
+                    state.caps[monitor.index()].slots.iter().any(|entry| {
+                        matches!(entry, crate::CapEntry::Component { component: c, .. } if *c == component)
+                    })
+                });
+                if !authorized {
+                    return (None, false);
+                }
+                state.debug.stop |= bit(me);
+                state.debug.hit |= bit(me);
+                state.debug.trap_frame[me.index()] = frame;
+                (state.block_current(ThreadState::Stopped), true)
+            },
+            |_, stopped| stopped,
+        )
+    }
+}
