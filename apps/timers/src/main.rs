@@ -6,7 +6,8 @@
 //! different timeouts in a scrambled order and checks that each fires no
 //! earlier than its deadline and within one scheduler tick after it (so in
 //! the order of the deadlines), that a periodic timeout fires every period,
-//! and that a session's quota (its shortest period) is enforced.
+//! that a session's quota (its shortest period) is enforced, and that a
+//! closed session's armed timeout never fires.
 #![no_std]
 #![no_main]
 
@@ -119,6 +120,32 @@ fn ticker(env: Env) -> u32 {
         "a periodic timeout fires every period",
         periodic && fired == 3 && (60_000..=60_000 + TICK_US).contains(&elapsed),
     );
+    // A closed session's armed timeout never fires: t3 and t4 share one
+    // signal; t3 is armed for 5 ms and closed, t4 for 20 ms. The signal
+    // must come once, from t4, at 20 ms.
+    let shared = sessions[2].1;
+    let Some((t3, t4)) = sessions.get_mut(2..4).and_then(|pair| pair.split_first_mut()) else {
+        return 1;
+    };
+    let t4 = &mut t4[0].0;
+    let armed = t4.sigh(kernel::ipc::Capability::from_selector(shared)).is_ok()
+        && t3.0.trigger(5_000, false).is_ok();
+    let closed = env.close("Timer", "t3").is_ok();
+    let start = t4.now_us().unwrap_or(0);
+    let armed = armed && t4.trigger(20_000, false).is_ok();
+    let count = kernel::kernel().wait_signal(shared).unwrap_or(0);
+    let woke_after = t4.now_us().unwrap_or(0).saturating_sub(start);
+    check(
+        &mut log,
+        "a closed Timer session's armed timeout never fires",
+        armed && closed && count == 1 && woke_after >= 18_000,
+    );
+    if !(armed && closed && count == 1 && woke_after >= 18_000) {
+        let _ = log.write_fmt(format_args!(
+            "armed {} closed {} count {} woke after {} us",
+            armed, closed, count, woke_after
+        ));
+    }
     let failed = FAILED.load(Ordering::Relaxed);
     let _ = log.write_fmt(format_args!("timers: {} checks failed", failed));
     failed

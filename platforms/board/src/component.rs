@@ -12,6 +12,7 @@
 //! sessions through its [`Env`]; a service it has no route to is
 //! [`SessionError::Denied`].
 
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_component::{
@@ -1195,7 +1196,8 @@ type LogObject = RpcObject<dyn Log, LogSession>;
 
 static LOG_OBJECTS: [ConstStaticCell<Option<LogObject>>; LOG_SESSIONS] =
     [const { ConstStaticCell::new(None) }; LOG_SESSIONS];
-static LOG_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, LogRoot>>> = ConstStaticCell::new(None);
+static LOG_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, LogRoot>>> =
+    ConstStaticCell::new(MaybeUninit::uninit());
 
 /// The LOG server's root: a fixed pool of session objects, each managed
 /// (from the LOG server's own thread, so the capability is the server's)
@@ -1271,7 +1273,7 @@ impl Root for LogRoot {
 /// prefixed with each session's label (`[hello] ...`, as Genode prints).
 pub fn log_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
     let root = LogRoot { entrypoint, sessions: [None; LOG_SESSIONS], open: [false; LOG_SESSIONS] };
-    let root = LOG_ROOT.try_take().ok_or(KernelError::InvalidThread)?.insert(RpcObject::new(root));
+    let root = LOG_ROOT.try_take().ok_or(KernelError::InvalidThread)?.write(RpcObject::new(root));
     entrypoint.manage(root)
 }
 
@@ -1283,9 +1285,27 @@ const ROM_SESSIONS: usize = 8;
 /// A named read-only module.
 pub type Module = (&'static str, &'static [u8]);
 
-/// One ROM session object: the module it reads.
+/// The module each ROM session slot reads, shared by the ROM root and its
+/// session objects.
+struct RomTable(core::cell::RefCell<[Option<&'static [u8]>; ROM_SESSIONS]>);
+
+// SAFETY: only the ROM server's objects touch the table, and the kernel
+// dispatches them all on the ROM entrypoint's one thread, one request at a
+// time; the `RefCell` turns any other use into a panic, not a data race.
+unsafe impl Sync for RomTable {}
+
+// `None` (not `&[]`) for a free slot: all zero bytes, so the table is in `.bss`.
+static ROM_TABLE: RomTable = RomTable(core::cell::RefCell::new([None; ROM_SESSIONS]));
+
+/// One ROM session object: its slot (the module is in [`ROM_TABLE`]).
 struct RomSession {
-    module: &'static [u8],
+    slot: usize,
+}
+
+impl RomSession {
+    fn module(&self) -> &'static [u8] {
+        ROM_TABLE.0.borrow()[self.slot].unwrap_or_default()
+    }
 }
 
 impl Session for RomSession {
@@ -1296,27 +1316,32 @@ impl Session for RomSession {
 
 impl Rom for RomSession {
     fn size(&mut self) -> Result<u32, SessionError> {
-        Ok(self.module.len() as u32)
+        Ok(self.module().len() as u32)
     }
 
     fn read(&mut self, offset: u32) -> Result<ferrode_ipc::Bytes<ROM_CHUNK>, SessionError> {
-        let start = (offset as usize).min(self.module.len());
-        let end = (start + ROM_CHUNK).min(self.module.len());
-        ferrode_ipc::Bytes::from_slice(&self.module[start..end])
+        let module = self.module();
+        let start = (offset as usize).min(module.len());
+        let end = (start + ROM_CHUNK).min(module.len());
+        ferrode_ipc::Bytes::from_slice(module.get(start..end).unwrap_or_default())
             .map_err(|_| SessionError::QuotaExceeded)
     }
 }
 
 static ROM_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Rom, RomSession>>>; ROM_SESSIONS] =
     [const { ConstStaticCell::new(None) }; ROM_SESSIONS];
-static ROM_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, RomRoot>>> = ConstStaticCell::new(None);
+static ROM_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, RomRoot>>> =
+    ConstStaticCell::new(MaybeUninit::uninit());
 
-/// The ROM server's root: a session per request, for the module its label
-/// names (the route's label: `client: "ROM" "config" => rom`).
+/// The ROM server's root: a fixed pool of session objects, each managed
+/// the first time a session uses it, for the module the session's label
+/// names (the route's label: `client: "ROM" "config" => rom`). Closing a
+/// session takes back every copy of its capability and frees the slot.
 struct RomRoot {
     entrypoint: BoardEntrypoint,
     modules: &'static [Module],
-    next: usize,
+    sessions: [Option<Capability<dyn Rom>>; ROM_SESSIONS],
+    open: [bool; ROM_SESSIONS],
 }
 
 impl Root for RomRoot {
@@ -1325,19 +1350,35 @@ impl Root for RomRoot {
         let wanted = args.target();
         let module =
             self.modules.iter().find(|(name, _)| *name == wanted).ok_or(SessionError::Denied)?.1;
-        let cell = ROM_OBJECTS.get(self.next).ok_or(SessionError::OutOfSessions)?;
-        let object = cell
-            .try_take()
-            .ok_or(SessionError::OutOfSessions)?
-            .insert(RpcObject::new(RomSession { module }));
-        self.next += 1;
-        let cap = self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
+        let slot = self.open.iter().position(|open| !open).ok_or(SessionError::OutOfSessions)?;
+        let cap = match self.sessions[slot] {
+            Some(cap) => cap,
+            None => {
+                let object = ROM_OBJECTS[slot]
+                    .try_take()
+                    .ok_or(SessionError::OutOfSessions)?
+                    .insert(RpcObject::new(RomSession { slot }));
+                let cap =
+                    self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
+                *self.sessions[slot].insert(cap)
+            }
+        };
+        ROM_TABLE.0.borrow_mut()[slot] = Some(module);
+        self.open[slot] = true;
         Ok(cap.upcast())
     }
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
-        // A module is read-only and the object small: closing dissolves it.
-        self.entrypoint.dissolve(session).map_err(|_| SessionError::UnknownSession)
+        let slot = (0..ROM_SESSIONS)
+            .find(|&i| {
+                self.open[i]
+                    && self.sessions[i].is_some_and(|cap| cap.upcast::<dyn Session>() == session)
+            })
+            .ok_or(SessionError::UnknownSession)?;
+        let cap = self.sessions[slot].ok_or(SessionError::UnknownSession)?;
+        kernel().revoke_copies(cap.selector()).map_err(|_| SessionError::UnknownSession)?;
+        self.open[slot] = false;
+        Ok(())
     }
 
     fn upgrade(
@@ -1356,10 +1397,13 @@ pub fn rom_root(
     entrypoint: BoardEntrypoint,
     modules: &'static [Module],
 ) -> Result<Capability<dyn Root>, KernelError> {
-    let root = ROM_ROOT
-        .try_take()
-        .ok_or(KernelError::InvalidThread)?
-        .insert(RpcObject::new(RomRoot { entrypoint, modules, next: 0 }));
+    let root =
+        ROM_ROOT.try_take().ok_or(KernelError::InvalidThread)?.write(RpcObject::new(RomRoot {
+            entrypoint,
+            modules,
+            sessions: [None; ROM_SESSIONS],
+            open: [false; ROM_SESSIONS],
+        }));
     entrypoint.manage(root)
 }
 
@@ -1450,6 +1494,11 @@ fn program_alarm(timers: &[Timeout; TIMER_SESSIONS]) {
     }
 }
 
+/// Whether no session in `timers` delivers to `signal`.
+fn unused_signal(timers: &[Timeout; TIMER_SESSIONS], signal: CapSel) -> bool {
+    timers.iter().all(|timeout| timeout.signal != Some(signal))
+}
+
 /// One Timer session object.
 struct TimerSession {
     slot: usize,
@@ -1476,7 +1525,14 @@ impl Timer for TimerSession {
         if !signal.is_valid() {
             return Err(SessionError::UnknownSession);
         }
-        with_timers(|t| t[self.slot].signal = Some(signal.selector()));
+        let unused = with_timers(|t| {
+            let previous = t[self.slot].signal.replace(signal.selector());
+            previous.filter(|&previous| unused_signal(t, previous))
+        });
+        if let Some(previous) = unused {
+            // The signal this one replaces, which no other session uses.
+            let _ = kernel().drop_capability(previous);
+        }
         Ok(())
     }
 
@@ -1508,36 +1564,71 @@ impl Timer for TimerSession {
 
 static TIMER_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Timer, TimerSession>>>;
     TIMER_SESSIONS] = [const { ConstStaticCell::new(None) }; TIMER_SESSIONS];
-static TIMER_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, TimerRoot>>> =
-    ConstStaticCell::new(None);
+static TIMER_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, TimerRoot>>> =
+    ConstStaticCell::new(MaybeUninit::uninit());
 static TIMER_ALARM_MEMORY: runtime::Memory<4096> = runtime::Memory::new();
 static TIMER_ALARM_UTCB: runtime::UtcbCell = runtime::utcb();
 
-/// The Timer server's root: a session per request; a session's quota is
-/// the shortest period (µs) it may ask for (0: one tick of the clock).
+/// The Timer server's root: a fixed pool of session objects, each managed
+/// the first time a session uses it; a session's quota is the shortest
+/// period (µs) it may ask for (0: one tick of the clock). Closing a session
+/// disarms its timeout, drops the client's signal, takes back every copy
+/// of its capability and frees the slot for the next session.
 struct TimerRoot {
     entrypoint: BoardEntrypoint,
-    next: usize,
+    sessions: [Option<Capability<dyn Timer>>; TIMER_SESSIONS],
+    open: [bool; TIMER_SESSIONS],
+}
+
+impl TimerRoot {
+    fn slot_of(&self, session: Capability<dyn Session>) -> Option<usize> {
+        (0..TIMER_SESSIONS).find(|&i| {
+            self.open[i]
+                && self.sessions[i].is_some_and(|cap| cap.upcast::<dyn Session>() == session)
+        })
+    }
 }
 
 impl Root for TimerRoot {
     fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
-        let slot = self.next;
-        let cell = TIMER_OBJECTS.get(slot).ok_or(SessionError::OutOfSessions)?;
-        let object = cell
-            .try_take()
-            .ok_or(SessionError::OutOfSessions)?
-            .insert(RpcObject::new(TimerSession { slot }));
-        self.next += 1;
+        let slot = self.open.iter().position(|open| !open).ok_or(SessionError::OutOfSessions)?;
+        let cap = match self.sessions[slot] {
+            Some(cap) => cap,
+            None => {
+                let object = TIMER_OBJECTS[slot]
+                    .try_take()
+                    .ok_or(SessionError::OutOfSessions)?
+                    .insert(RpcObject::new(TimerSession { slot }));
+                let cap =
+                    self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
+                *self.sessions[slot].insert(cap)
+            }
+        };
         with_timers(|t| {
             t[slot] = Timeout { min_ticks: micros_to_ticks(u64::from(args.quota)), ..NO_TIMEOUT }
         });
-        let cap = self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
+        self.open[slot] = true;
         Ok(cap.upcast())
     }
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
-        self.entrypoint.dissolve(session).map_err(|_| SessionError::UnknownSession)
+        let slot = self.slot_of(session).ok_or(SessionError::UnknownSession)?;
+        let cap = self.sessions[slot].ok_or(SessionError::UnknownSession)?;
+        kernel().revoke_copies(cap.selector()).map_err(|_| SessionError::UnknownSession)?;
+        let unused = with_timers(|t| {
+            let signal = t[slot].signal;
+            t[slot] = NO_TIMEOUT;
+            program_alarm(t);
+            signal.filter(|&signal| unused_signal(t, signal))
+        });
+        if let Some(signal) = unused {
+            // The client's signal, copied to this server by `sigh`, which
+            // no other session uses (a client may give one signal to
+            // several sessions; the kernel keeps one copy of it here).
+            let _ = kernel().drop_capability(signal);
+        }
+        self.open[slot] = false;
+        Ok(())
     }
 
     fn upgrade(
@@ -1608,10 +1699,12 @@ pub fn timer_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, K
     let (stack, utcb) = TIMER_ALARM_MEMORY.take(&TIMER_ALARM_UTCB)?;
     let priority = k.thread_priority(entrypoint.thread()).ok_or(KernelError::InvalidThread)?;
     k.spawn(component, "timer-alarm", priority, stack, utcb, timer_alarm_start, 0)?;
-    let root = TIMER_ROOT
-        .try_take()
-        .ok_or(KernelError::InvalidThread)?
-        .insert(RpcObject::new(TimerRoot { entrypoint, next: 0 }));
+    let root =
+        TIMER_ROOT.try_take().ok_or(KernelError::InvalidThread)?.write(RpcObject::new(TimerRoot {
+            entrypoint,
+            sessions: [None; TIMER_SESSIONS],
+            open: [false; TIMER_SESSIONS],
+        }));
     entrypoint.manage(root)
 }
 

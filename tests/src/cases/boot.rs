@@ -39,6 +39,7 @@ pub fn cases() -> Vec<Case> {
                 "[ticker] ok: a Timer session refuses a period below its quota",
                 "[ticker] ok: 8 Timer sessions fire in the order of their deadlines, each within one tick",
                 "[ticker] ok: a periodic timeout fires every period",
+                "[ticker] ok: a closed Timer session's armed timeout never fires",
                 "[ticker] timers: 0 checks failed",
             ],
             0,

@@ -11,6 +11,7 @@
 //! driver serves its device and `ack`s, which unmasks the line.
 
 use core::cell::RefCell;
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_component::{
@@ -156,8 +157,8 @@ impl IoMem for IoMemSession {
 
 static IO_MEM_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn IoMem, IoMemSession>>>;
     DEVICE_SESSIONS] = [const { ConstStaticCell::new(None) }; DEVICE_SESSIONS];
-static IO_MEM_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, IoMemRoot>>> =
-    ConstStaticCell::new(None);
+static IO_MEM_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, IoMemRoot>>> =
+    ConstStaticCell::new(MaybeUninit::uninit());
 
 /// The IO_MEM server's root.
 struct IoMemRoot(Pool<dyn IoMem>);
@@ -186,7 +187,7 @@ pub fn io_mem_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, 
     let root = IO_MEM_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?
-        .insert(RpcObject::new(IoMemRoot(Pool { entrypoint, caps: [None; DEVICE_SESSIONS] })));
+        .write(RpcObject::new(IoMemRoot(Pool { entrypoint, caps: [None; DEVICE_SESSIONS] })));
     entrypoint.manage(root)
 }
 
@@ -257,7 +258,8 @@ impl Irq for IrqSession {
 
 static IRQ_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Irq, IrqSession>>>; DEVICE_SESSIONS] =
     [const { ConstStaticCell::new(None) }; DEVICE_SESSIONS];
-static IRQ_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, IrqRoot>>> = ConstStaticCell::new(None);
+static IRQ_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, IrqRoot>>> =
+    ConstStaticCell::new(MaybeUninit::uninit());
 
 /// The IRQ server's root.
 struct IrqRoot(Pool<dyn Irq>);
@@ -293,7 +295,7 @@ pub fn irq_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ker
     let root = IRQ_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?
-        .insert(RpcObject::new(IrqRoot(Pool { entrypoint, caps: [None; DEVICE_SESSIONS] })));
+        .write(RpcObject::new(IrqRoot(Pool { entrypoint, caps: [None; DEVICE_SESSIONS] })));
     entrypoint.manage(root)
 }
 
@@ -485,8 +487,8 @@ extern "C" fn gpio_irq_start(_: usize) -> ! {
 
 static GPIO_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Gpio, GpioSession>>>; DEVICE_SESSIONS] =
     [const { ConstStaticCell::new(None) }; DEVICE_SESSIONS];
-static GPIO_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, GpioRoot>>> =
-    ConstStaticCell::new(None);
+static GPIO_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, GpioRoot>>> =
+    ConstStaticCell::new(MaybeUninit::uninit());
 
 /// The GPIO driver's root: a session per request, its pins the bits of
 /// its quota; two sessions never share a pin.
@@ -570,7 +572,7 @@ pub fn gpio_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ke
     let root = GPIO_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?
-        .insert(RpcObject::new(GpioRoot(Pool { entrypoint, caps: [None; DEVICE_SESSIONS] })));
+        .write(RpcObject::new(GpioRoot(Pool { entrypoint, caps: [None; DEVICE_SESSIONS] })));
     entrypoint.manage(root)
 }
 

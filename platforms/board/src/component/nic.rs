@@ -17,15 +17,14 @@
 //! One NIC session per image (the controller has one station address).
 
 use core::cell::RefCell;
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_component::SignalSource;
 use ferrode_component::{IoMem, Nic, NicCounters, Root, Session, SessionArgs, SessionError};
 use ferrode_hal::{DeviceWindow, EthernetDevice, FrameCounters, MAX_FRAME_LEN};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
-use ferrode_packet_stream::{
-    Notify, PacketStream, ReceiveError, Sink, Source, ToSink, ToSource,
-};
+use ferrode_packet_stream::{Notify, PacketStream, ReceiveError, Sink, Source, ToSink, ToSource};
 
 use super::Env;
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
@@ -316,7 +315,8 @@ impl Nic for NicSession {
 
 static NIC_OBJECT: ConstStaticCell<Option<RpcObject<dyn Nic, NicSession>>> =
     ConstStaticCell::new(None);
-static NIC_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, NicRoot>>> = ConstStaticCell::new(None);
+static NIC_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, NicRoot>>> =
+    ConstStaticCell::new(MaybeUninit::uninit());
 
 /// The NIC driver's root: one session, whose streams it sets up.
 struct NicRoot {
@@ -387,7 +387,7 @@ pub fn nic_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ker
     let root = NIC_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?
-        .insert(RpcObject::new(NicRoot { entrypoint }));
+        .write(RpcObject::new(NicRoot { entrypoint }));
     entrypoint.manage(root)
 }
 

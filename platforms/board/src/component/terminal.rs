@@ -21,6 +21,7 @@
 //! and needs no thread of its own to fan signals out.
 
 use core::cell::RefCell;
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_component::{
@@ -164,8 +165,8 @@ impl Terminal for TerminalSession {
 
 static TERMINAL_OBJECT: ConstStaticCell<Option<RpcObject<dyn Terminal, TerminalSession>>> =
     ConstStaticCell::new(None);
-static TERMINAL_ROOT: ConstStaticCell<Option<RpcObject<dyn Root, TerminalRoot>>> =
-    ConstStaticCell::new(None);
+static TERMINAL_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, TerminalRoot>>> =
+    ConstStaticCell::new(MaybeUninit::uninit());
 
 /// The Terminal driver's root: one session at a time (a UART has one input
 /// stream); closing it makes room for the next.
@@ -223,7 +224,7 @@ pub fn terminal_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>
     let root = TERMINAL_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?
-        .insert(RpcObject::new(TerminalRoot { entrypoint }));
+        .write(RpcObject::new(TerminalRoot { entrypoint }));
     entrypoint.manage(root)
 }
 
