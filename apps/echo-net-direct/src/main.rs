@@ -71,7 +71,8 @@ fn main() -> u32 {
     let mut instructions = InstructionCounter::start();
     let [a, b, c, d, e, f] = ethernet.mac_address();
     let sockets = sockets.init([const { SocketStorage::EMPTY }; SOCKET_COUNT]);
-    let mut stack = Stack::new(Phy::new(ethernet), devices::clock(), Ipv4Config::QEMU_USER, sockets);
+    let mut stack =
+        Stack::new(Phy::new(ethernet), devices::clock(), Ipv4Config::QEMU_USER, sockets);
     let mut echo = Echo::new(stack.sockets(), echo_buffers, echo::PORT);
     let mut control = Control::new(stack.sockets(), control_buffers, control::PORT);
     let link = if stack.device().device().link_up() { "up" } else { "down" };
