@@ -120,6 +120,13 @@ impl<Block> Clone for Mmio<'_, Block> {
 
 impl<Block> Copy for Mmio<'_, Block> {}
 
+// SAFETY: an `Mmio` is a handle to device registers outside Rust's memory,
+// which the platform gave to the handle's owner (the `unsafe` that built
+// the `VolatilePtr`); moving that owner to another thread moves the device
+// with it. It is not `Sync`: sharing one handle between threads is the
+// owner's decision, made with a lock (a critical section).
+unsafe impl<Block> Send for Mmio<'_, Block> {}
+
 impl<Block> core::fmt::Debug for Mmio<'_, Block> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_tuple("Mmio").field(&self.regs.as_raw_ptr()).finish()

@@ -9,20 +9,32 @@
 //! i.e. lowest-numbered, first) and calls their handlers with interrupts
 //! masked. An input without a handler is disabled and counted.
 
+use core::cell::Cell;
 use core::sync::atomic::{AtomicBool, Ordering};
+
+use critical_section::Mutex;
+use static_cell::StaticCell;
 
 use ferrode_hal::InterruptEvents;
 
 use axi_intc::{AxiIntc, Config, Irq, Mmio};
 
 use crate::memory_map::{INTC_BASE, INTC_EDGE_TRIGGERED, INTC_HAS_SET_CLEAR_ENABLE};
-use crate::shared::{InitOnce, IrqShared};
+use crate::shared::IrqShared;
 use crate::{arch, mmio};
 
 /// Number of interrupt inputs of the AXI INTC.
 pub const IRQ_COUNT: usize = 32;
 
-static INTC: InitOnce<Intc> = InitOnce::new();
+/// The driver, placed once by `init`...
+static INTC_STORAGE: StaticCell<Intc> = StaticCell::new();
+/// ... and published for every context (`None` before `init`).
+static INTC: Mutex<Cell<Option<&'static Intc>>> = Mutex::new(Cell::new(None));
+
+/// The driver, once `init` has run.
+fn intc() -> Option<&'static Intc> {
+    critical_section::with(|cs| INTC.borrow(cs).get())
+}
 
 /// The AXI INTC driver, shared by every thread and the trap handler.
 pub(crate) struct Intc(AxiIntc<Mmio<'static>>);
@@ -69,7 +81,8 @@ pub(crate) fn init() {
         has_set_clear_enable: INTC_HAS_SET_CLEAR_ENABLE,
     };
     HANDLERS.set([None; IRQ_COUNT]);
-    INTC.set(Intc(AxiIntc::new(Mmio::new(regs), config)));
+    let intc: &'static Intc = INTC_STORAGE.init(Intc(AxiIntc::new(Mmio::new(regs), config)));
+    critical_section::with(|cs| INTC.borrow(cs).set(Some(intc)));
 }
 
 /// Why an interrupt request was refused.
@@ -92,7 +105,7 @@ impl core::error::Error for Error {}
 
 fn input(id: u32) -> Result<(Irq, &'static AxiIntc<Mmio<'static>>), Error> {
     let irq = Irq::new(id).ok_or(Error::InvalidInterrupt(id))?;
-    let intc = INTC.get().ok_or(Error::InvalidInterrupt(id))?;
+    let intc = intc().ok_or(Error::InvalidInterrupt(id))?;
     Ok((irq, &intc.0))
 }
 
@@ -174,7 +187,7 @@ pub(crate) fn run_exit_hook() {
 /// Interrupt entry from the trap vector (machine external interrupt), with
 /// interrupts masked.
 pub(crate) fn dispatch() {
-    let Some(Intc(intc)) = INTC.get() else {
+    let Some(Intc(intc)) = intc() else {
         panic!("interrupt before the interrupt controller was initialised");
     };
     IN_INTERRUPT.store(true, Ordering::Relaxed);

@@ -1,10 +1,14 @@
 //! Cells for state shared between interrupt handlers and the application.
 //!
 //! MicroBlaze V has one hart, so masking interrupts is a critical section:
-//! [`IrqShared`] only hands out its contents inside
-//! [`arch::without_interrupts`], and a
-//! `RefCell` turns an accidental re-entry (a handler reaching for state its
-//! caller holds) into a panic instead of two `&mut`.
+//! [`IrqShared`] hands out its contents only inside
+//! [`arch::without_interrupts`], and a `RefCell` turns an accidental
+//! re-entry (a handler reaching for state its caller holds) into a panic
+//! instead of two `&mut`. Like `critical_section::Mutex` it is `Sync` only
+//! for a `T: Send`: a value that must stay on one thread (issue 11's `Cell`
+//! race) cannot be reached from several. (It is not that `Mutex` itself:
+//! through `critical_section::with` the images grew by about 300 bytes of
+//! `.data`, the statics no longer being split field by field.)
 
 use core::cell::RefCell;
 
@@ -15,11 +19,11 @@ pub struct IrqShared<T> {
     cell: RefCell<Option<T>>,
 }
 
-// SAFETY: there is one hart and every access to `cell` happens inside
-// `arch::without_interrupts`, so no two contexts ever use it at the same
-// time; moving `T` between "thread" and "interrupt" context on one hart is
-// not a thread crossing, hence no `T: Send` bound.
-unsafe impl<T> Sync for IrqShared<T> {}
+// SAFETY: `cell` is only reached inside `arch::without_interrupts` on the
+// only hart, so no two contexts use it at once; as for
+// `critical_section::Mutex`, only for a `T: Send`, whose value may be handed
+// from one thread to another.
+unsafe impl<T: Send> Sync for IrqShared<T> {}
 
 impl<T> IrqShared<T> {
     /// An empty cell.
@@ -58,66 +62,12 @@ impl<T> Default for IrqShared<T> {
     }
 }
 
-/// A value written once during bring-up and only read after, from any
-/// context (for devices whose operations are single register accesses).
-pub struct InitOnce<T> {
-    cell: core::cell::UnsafeCell<Option<T>>,
-    ready: core::sync::atomic::AtomicBool,
-}
-
-// SAFETY: the value is written once, with interrupts masked, before
-// `ready` is published; afterwards only shared references exist, handed to
-// every thread and handler: sound only for a `T` that may be shared
-// (`Sync`; a `Cell` inside would let preempting threads race) and, as it is
-// set in one context and used in others, moved (`Send`). On one hart
-// nothing can observe the write half-done.
-unsafe impl<T: Send + Sync> Sync for InitOnce<T> {}
-
-impl<T> InitOnce<T> {
-    /// An empty cell.
-    pub const fn new() -> Self {
-        Self {
-            cell: core::cell::UnsafeCell::new(None),
-            ready: core::sync::atomic::AtomicBool::new(false),
-        }
-    }
-
-    /// Stores `value`; panics if the cell was already set.
-    pub fn set(&self, value: T) {
-        use core::sync::atomic::Ordering;
-        arch::without_interrupts(|| {
-            assert!(!self.ready.load(Ordering::Acquire), "InitOnce set twice");
-            // SAFETY: `ready` is false, so no reference into the cell has
-            // been handed out, and interrupts are masked on the only hart.
-            unsafe { *self.cell.get() = Some(value) };
-            self.ready.store(true, Ordering::Release);
-        });
-    }
-
-    /// The value, once set.
-    pub fn get(&self) -> Option<&T> {
-        use core::sync::atomic::Ordering;
-        if !self.ready.load(Ordering::Acquire) {
-            return None;
-        }
-        // SAFETY: `ready` is only set after the single write, which is
-        // never repeated, so only shared references exist from here on.
-        unsafe { (*self.cell.get()).as_ref() }
-    }
-}
-
-impl<T> Default for InitOnce<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use core::cell::Cell;
     use core::marker::PhantomData;
 
-    use super::InitOnce;
+    use super::IrqShared;
 
     /// Whether `T` is `Sync`, decided at compile time and returned as a
     /// value (an inherent method wins over the trait's when its bound
@@ -139,12 +89,15 @@ mod tests {
     }
 
     #[test]
-    fn a_write_once_cell_is_shared_between_threads_only_if_its_value_may_be() {
-        assert!(Probe::<InitOnce<u32>>(PhantomData).is_sync());
+    fn a_shared_cell_is_shared_between_threads_only_if_its_value_may_move() {
+        assert!(Probe::<IrqShared<Cell<u32>>>(PhantomData).is_sync(), "reached only locked");
         assert!(
-            !Probe::<InitOnce<Cell<u32>>>(PhantomData).is_sync(),
-            "InitOnce hands &T to every thread: a Cell inside would race"
+            !Probe::<IrqShared<core::ptr::NonNull<u32>>>(PhantomData).is_sync(),
+            "a value tied to one thread must not be reachable from several"
         );
-        assert!(!Probe::<InitOnce<crate::devices::Gpio>>(PhantomData).is_sync());
+        assert!(
+            !Probe::<&crate::devices::Gpio>(PhantomData).is_sync(),
+            "the GPIO driver (Cells inside) is never handed out by shared reference"
+        );
     }
 }

@@ -1,59 +1,40 @@
-//! State shared between interrupt handlers and the application.
+//! State shared between interrupt handlers and the application, behind the
+//! `critical-section` crate (the arch crate's implementation masks
+//! interrupts on this single core).
 
-use core::cell::{Cell, UnsafeCell};
+use core::cell::RefCell;
 
-use crate::arch;
+use critical_section::Mutex;
 
 /// A value that interrupt handlers and the application both use, reached
-/// only through [`Shared::with`], which masks interrupts. On this single
-/// core that makes every access exclusive, without `static mut`.
+/// only through [`Shared::with`], inside a critical section. It is `Sync`
+/// only for a `T: Send` (the crate's `Mutex`), so nothing that must stay on
+/// one thread can be reached from several.
 pub struct Shared<T> {
-    borrowed: Cell<bool>,
-    value: UnsafeCell<T>,
+    value: Mutex<RefCell<T>>,
 }
-
-// SAFETY: the PBX-A9 platform runs on one core, and `with` masks IRQs and
-// FIQs for the whole access and refuses re-entrant use (a handler cannot
-// interrupt it, and `f` cannot call `with` on the same value), so no two
-// references to `value` ever exist at once. Device register pointers
-// inside are only dereferenced by the driver within such an access.
-unsafe impl<T> Sync for Shared<T> {}
 
 impl<T> Shared<T> {
     /// Wraps `value`.
     pub const fn new(value: T) -> Self {
-        Self { borrowed: Cell::new(false), value: UnsafeCell::new(value) }
+        Self { value: Mutex::new(RefCell::new(value)) }
     }
 
-    /// Runs `f` on the value with interrupts masked.
+    /// Runs `f` on the value in a critical section.
     ///
     /// # Panics
     /// If called again for the same value from inside `f`.
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        arch::without_interrupts(|| {
-            assert!(!self.borrowed.replace(true), "re-entrant use of interrupt-shared state");
-            // SAFETY: interrupts are masked on the only core and `borrowed`
-            // was false, so this is the only reference to the value until
-            // `borrowed` is cleared below.
-            let result = f(unsafe { &mut *self.value.get() });
-            self.borrowed.set(false);
-            result
-        })
+        critical_section::with(|cs| f(&mut self.value.borrow_ref_mut(cs)))
     }
 
     /// Like [`Shared::with`], but returns `None` instead of panicking when
     /// the value is already in use further up the stack (a panic or fault
     /// report raised from inside `with`).
     pub fn try_with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
-        arch::without_interrupts(|| {
-            if self.borrowed.replace(true) {
-                return None;
-            }
-            // SAFETY: as in `with`: interrupts are masked on the only core
-            // and `borrowed` was false, so this is the only reference.
-            let result = f(unsafe { &mut *self.value.get() });
-            self.borrowed.set(false);
-            Some(result)
+        critical_section::with(|cs| {
+            let mut value = self.value.borrow(cs).try_borrow_mut().ok()?;
+            Some(f(&mut value))
         })
     }
 }

@@ -262,3 +262,25 @@ pub fn sync_instruction_memory(address: usize, length: usize) {
         )
     };
 }
+
+/// The `critical-section` implementation for this single core: a critical
+/// section masks interrupts and puts back the previous masks at its end.
+struct CriticalSection;
+
+critical_section::set_impl!(CriticalSection);
+
+// SAFETY: on one core, code that runs with interrupts masked cannot be
+// interrupted or preempted (threads only switch from interrupts or calls
+// the section's code makes itself), so `acquire` excludes every other
+// context until `release`; `release` gets back exactly the state its
+// `acquire` returned, innermost first (the crate's contract).
+unsafe impl critical_section::Impl for CriticalSection {
+    unsafe fn acquire() -> critical_section::RawRestoreState {
+        disable_interrupts().0
+    }
+
+    unsafe fn release(state: critical_section::RawRestoreState) {
+        // SAFETY: `state` is what the matching `acquire` returned.
+        unsafe { restore_interrupts(InterruptState(state)) }
+    }
+}

@@ -5,9 +5,11 @@
 //! interrupt), as in the Cortex-A9 MPCore and the PL390. The platform hands
 //! over both register blocks; the interrupt numbers belong to the platform.
 //!
-//! Register access goes through the small [`Registers`] trait: reading
-//! ICCIAR acknowledges an interrupt and the set/clear-enable registers act
-//! on the 1 bits written, so host tests use a behavioural model.
+//! Registers are reached in Ferrode's one style (`ferrode_hal::mmio`):
+//! typed accessors ([`Registers`]) with access rights and named fields over
+//! a bus, [`Mmio`] on hardware. Host tests put a behavioural model of the
+//! device on the bus instead, because reading ICCIAR acknowledges an interrupt and the set/clear-enable registers act
+//! on the 1 bits written.
 #![no_std]
 
 #[cfg(test)]

@@ -147,6 +147,12 @@ pub struct Mmio<'a> {
     pub cpu_interface: VolatilePtr<'a, CpuInterfaceRegs>,
 }
 
+// SAFETY: as for `ferrode_hal::mmio::Mmio`: the two blocks are device
+// registers the platform gave to this handle's owner; moving the owner to
+// another thread moves the device with it (not `Sync`: sharing is the
+// owner's decision, made with a lock).
+unsafe impl Send for Mmio<'_> {}
+
 /// A word of the distributor block, by byte offset.
 #[derive(Clone, Copy)]
 struct DistributorWord(usize);

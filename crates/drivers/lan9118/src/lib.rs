@@ -8,9 +8,10 @@
 //! register block, a delay (the time base of every wait on the chip, see
 //! [`timeouts`]), the interrupt line's polarity and the MAC address.
 //!
-//! Register access goes through the small [`Registers`] trait because FIFO
-//! ports pop and push and the interrupt status is write-1-to-clear; host
-//! tests implement it with a behavioural model of the chip.
+//! Registers are reached in Ferrode's one style (`ferrode_hal::mmio`):
+//! typed accessors ([`Registers`]) with access rights and named fields over
+//! a bus, [`Mmio`] on hardware. Host tests put a behavioural model of the
+//! device on the bus instead, because FIFO ports pop and push and the interrupt status is write-1-to-clear.
 #![no_std]
 
 #[cfg(test)]

@@ -8,10 +8,11 @@
 //! [`BufferedPl011`] adds heapless receive and transmit rings filled and
 //! drained by the UART's interrupt (`BufferedPl011::on_interrupt`).
 //!
-//! Register access goes through the small [`Registers`] trait because the
-//! data register pops the receive FIFO on read and the interrupt clear
-//! register acts on write: a plain RAM block cannot model that, so host tests
-//! implement the trait with a behavioural model of the UART.
+//! Registers are reached in Ferrode's one style (`ferrode_hal::mmio`):
+//! typed accessors ([`Registers`]) with access rights and named fields over
+//! a bus, [`Mmio`] on hardware. Host tests put a behavioural model of the
+//! device on the bus instead, because the data register pops the receive FIFO on read and the interrupt clear
+//! register acts on write.
 #![no_std]
 
 #[cfg(test)]

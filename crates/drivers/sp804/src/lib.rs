@@ -6,9 +6,10 @@
 //! [`ferrode_hal::Alarm`], which chains 32-bit periods for longer alarms.
 //! The platform supplies the register block and TIMCLK's rate.
 //!
-//! Register access goes through the small [`Registers`] trait: the
-//! interrupt clear register acts on write and the counters run on their own,
-//! so host tests implement it with a behavioural model that advances time.
+//! Registers are reached in Ferrode's one style (`ferrode_hal::mmio`):
+//! typed accessors ([`Registers`]) with access rights and named fields over
+//! a bus, [`Mmio`] on hardware. Host tests put a behavioural model of the
+//! device on the bus instead, because the interrupt clear register acts on write and the counters run on their own.
 #![no_std]
 
 #[cfg(test)]
