@@ -40,6 +40,7 @@ ferrode_board::compose! {
         log: { priority: 5, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
         timer: { priority: 5, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
         io_mem: { priority: 5, stack: 4096, provides: "IO_MEM", root: ferrode_board::component::io_mem_root },
+        irq: { priority: 5, stack: 4096, provides: "IRQ", root: ferrode_board::component::irq_root },
         // 48 KiB, not echo-net's 32: the first NIC session brings the
         // controller up on this thread, and MicroBlaze V's EthernetLite
         // driver value (an 8-frame receive ring, about 12 KiB) is built on
@@ -53,6 +54,7 @@ ferrode_board::compose! {
     }
     routes {
         nic: "IO_MEM" "ethernet" => io_mem,
+        nic: "IRQ" "ethernet" => irq,
         ticker: "Timer" "" => timer,
         echo_net: "LOG" "" => log,
         echo_net: "Timer" "" => timer,

@@ -1,8 +1,9 @@
 //! Echo over the network: TCP and UDP echo (RFC 862) on port 7 with
 //! smoltcp, the same source on every board.
 //!
-//! Five components: core's LOG, Timer and IO_MEM, the NIC driver component
-//! (which reaches the Ethernet controller only through its IO_MEM window),
+//! Six components: core's LOG, Timer, IO_MEM and IRQ, the NIC driver
+//! component (which reaches the Ethernet controller only through its IO_MEM
+//! window and its interrupt only through its IRQ session),
 //! and `echo_net`, which links smoltcp as a library and reaches the network
 //! through its NIC session: frames travel through the session's two packet
 //! streams, control calls through UTCBs. The main loop polls the stack,
@@ -37,6 +38,7 @@ ferrode_board::compose! {
         log: { priority: 5, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
         timer: { priority: 5, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
         io_mem: { priority: 5, stack: 4096, provides: "IO_MEM", root: ferrode_board::component::io_mem_root },
+        irq: { priority: 5, stack: 4096, provides: "IRQ", root: ferrode_board::component::irq_root },
         nic: { priority: 4, stack: 32768, provides: "Nic", root: ferrode_board::component::nic_root },
     }
     clients {
@@ -44,6 +46,7 @@ ferrode_board::compose! {
     }
     routes {
         nic: "IO_MEM" "ethernet" => io_mem,
+        nic: "IRQ" "ethernet" => irq,
         echo_net: "LOG" "" => log,
         echo_net: "Timer" "" => timer,
         echo_net: "Nic" "" => nic,

@@ -334,11 +334,15 @@ pub mod runtime {
     pub const MAX_DECLARED: usize = 16;
 
     /// A server component's quota unless its declaration says otherwise:
-    /// room for its sessions' capabilities and signals, 16 objects.
+    /// room for its sessions' capabilities and signals, 16 objects, and
+    /// three threads (the entrypoint and up to two of the server's own:
+    /// the Timer's alarm thread, the NIC driver's data and interrupt
+    /// threads).
     pub const fn server_quota(priority: u8) -> kernel::Quota {
         kernel::Quota {
             caps: 32,
             objects: 16,
+            threads: 3,
             signals: MAX_SESSIONS as u8,
             ..kernel::Quota::at_priority(priority)
         }

@@ -5,7 +5,7 @@
 //! (see [`crate::shared`]). Interrupt handlers run behind the same cells,
 //! so a handle and a handler never touch a device at once.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use emaclite::{EmacLite, Mmio as EmacMmio};
 use ferrode_hal::{EthernetDevice, FrameCounters};
@@ -164,11 +164,35 @@ static ETHERNET_INTERRUPTS: AtomicU32 = AtomicU32::new(0);
 /// Why the Ethernet device could not be brought up.
 pub type EthernetError = emaclite::Error;
 
-/// The Ethernet MAC (AXI EthernetLite) as a [`ferrode_hal::EthernetDevice`].
-/// The first call takes over the MAC (station address from
+/// The Ethernet MAC (AXI EthernetLite) as a [`ferrode_hal::EthernetDevice`],
+/// with the platform's interrupt handler (for apps that drive it
+/// directly). The first call takes over the MAC (station address from
 /// [`memory_map`](crate::memory_map)) and turns its receive interrupt on;
 /// it fails if programming the address times out.
 pub fn ethernet() -> Result<Ethernet, EthernetError> {
+    let ethernet = bring_up()?;
+    if !ETHERNET_HANDLER.swap(true, Ordering::Relaxed) {
+        irq::register(EMACLITE_IRQ, on_ethernet_interrupt)
+            .expect("EthernetLite input exists on the INTC");
+    }
+    Ok(ethernet)
+}
+
+/// Whether the platform's handler is registered.
+static ETHERNET_HANDLER: AtomicBool = AtomicBool::new(false);
+
+/// The Ethernet MAC, for the NIC driver component: only for the holder of
+/// its register window (what an IO_MEM session for "ethernet" returns).
+/// The platform registers no handler: the component's IRQ session for
+/// "ethernet" brings the interrupt, and the component calls
+/// [`Ethernet::service_interrupt`] for it.
+pub fn ethernet_port(
+    window: &ferrode_hal::DeviceWindow,
+) -> Option<Result<Ethernet, EthernetError>> {
+    (window.base == EMACLITE_BASE).then(bring_up)
+}
+
+fn bring_up() -> Result<Ethernet, EthernetError> {
     if ETHERNET.is_empty() {
         // SAFETY: EMACLITE_BASE is the AXI EthernetLite of this design
         // (memory_map), whose register block is `emaclite::Regs`.
@@ -182,38 +206,19 @@ pub fn ethernet() -> Result<Ethernet, EthernetError> {
         let mac = EmacLite::new(EmacMmio::new(regs), config)?;
         ETHERNET.set(mac);
         ETHERNET.with(|mac| mac.enable_rx_interrupt());
-        irq::register(EMACLITE_IRQ, on_ethernet_interrupt)
-            .expect("EthernetLite input exists on the INTC");
     }
     Ok(Ethernet)
 }
 
-/// EthernetLite interrupt: a frame arrived. The driver copies it into its
-/// ring at once and frees the receive buffer (the core drops frames that
-/// arrive while it is full); the interrupt also wakes whoever sleeps in
-/// [`irq::wait_for_event`], who then polls the network stack.
+/// EthernetLite interrupt (the platform's handler): a frame arrived. The
+/// driver copies it into its ring at once and frees the receive buffer
+/// (the core drops frames that arrive while it is full); the interrupt also
+/// wakes whoever sleeps in [`irq::wait_for_event`], who then polls the
+/// network stack.
 fn on_ethernet_interrupt() {
     ETHERNET.with(|mac| mac.on_interrupt());
     ETHERNET_INTERRUPTS
         .store(ETHERNET_INTERRUPTS.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
-    ETHERNET_HOOK.with(|hook| hook());
-}
-
-static ETHERNET_HOOK: IrqShared<fn()> = IrqShared::new();
-
-/// Runs `hook` in interrupt context after each EthernetLite interrupt (the
-/// frames are in the driver's ring by then): how the NIC driver component
-/// gets its signal submitted. The MAC's own handler stays the platform's.
-pub fn set_ethernet_hook(hook: fn()) {
-    ETHERNET_HOOK.set(hook);
-}
-
-/// The Ethernet MAC, for the NIC driver component: only for the holder of
-/// its register window (what an IO_MEM session for "ethernet" returns).
-pub fn ethernet_port(
-    window: &ferrode_hal::DeviceWindow,
-) -> Option<Result<Ethernet, EthernetError>> {
-    (window.base == EMACLITE_BASE).then(ethernet)
 }
 
 /// The EthernetLite's registers, for filling a reserved transmit buffer
@@ -231,6 +236,14 @@ fn ethernet_registers() -> EmacMmio<'static> {
 pub struct Ethernet;
 
 impl Ethernet {
+    /// What the MAC's interrupt asks for, from a thread: copies the
+    /// received frames into the driver's ring and frees the receive
+    /// buffers. The NIC driver component calls this when its IRQ session
+    /// signals, before it acknowledges the session.
+    pub fn service_interrupt(&self) {
+        on_ethernet_interrupt();
+    }
+
     /// Receive interrupts taken since the MAC was brought up.
     pub fn interrupts(&self) -> u32 {
         ETHERNET_INTERRUPTS.load(Ordering::Relaxed)

@@ -10,18 +10,25 @@
 //! signals, counters) are RPCs through UTCBs.
 //!
 //! The driver's data path runs in a thread of its own (`nic-data`), woken by
-//! one signal: the controller's interrupt (the platform's handler submits
-//! it through [`set_ethernet_hook`](crate::platform::devices)) and the
-//! client's "frames submitted / acknowledged". The client is woken by its
-//! own signal, which the driver raises on "frame received / acknowledged".
-//! One NIC session per image (the controller has one station address).
+//! one signal: raised by the driver's interrupt thread (`nic-irq`, which
+//! receives the controller's interrupt through the component's IRQ session
+//! for "ethernet", has the controller serve it and acknowledges the
+//! session) and by the client's "frames submitted / acknowledged". The
+//! client is woken by its own signal, which the driver raises on "frame
+//! received / acknowledged". One NIC session per image (the controller has
+//! one station address).
+//!
+//! So the driver reaches its device only through its IO_MEM and IRQ
+//! sessions: the platform brings the controller up for the holder of the
+//! IO_MEM window (`devices::ethernet_port`) and registers no interrupt
+//! handler of its own for it.
 
 use core::cell::RefCell;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_component::SignalSource;
-use ferrode_component::{IoMem, Nic, NicCounters, Root, Session, SessionArgs, SessionError};
+use ferrode_component::{IoMem, Irq, Nic, NicCounters, Root, Session, SessionArgs, SessionError};
 use ferrode_hal::{DeviceWindow, EthernetDevice, FrameCounters, MAX_FRAME_LEN};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 use ferrode_packet_stream::{Notify, PacketStream, ReceiveError, Sink, Source, ToSink, ToSource};
@@ -138,19 +145,9 @@ fn snapshot() -> NicCounters {
 
 // ----- the driver -----------------------------------------------------------
 
-/// The driver's signal: its id (for the interrupt hook) and its selector
-/// in the driver's space.
+/// The data thread's signal, as a selector in the driver's space (its
+/// interrupt thread submits it; the client's stream notifications too).
 static DRIVER_SIGNAL: AtomicU32 = AtomicU32::new(NONE);
-static DRIVER_SIGNAL_ID: AtomicU32 = AtomicU32::new(NONE);
-
-/// The controller's interrupt, after the platform's handler: wake the data
-/// thread.
-fn on_interrupt() {
-    let id = DRIVER_SIGNAL_ID.load(Ordering::Relaxed);
-    if id != NONE {
-        kernel().submit_from_interrupt(kernel::SignalId::from_index(id as usize));
-    }
-}
 
 type Device = devices::Ethernet;
 
@@ -193,14 +190,15 @@ fn bring_up() -> Result<Device, SessionError> {
 
 static DATA_MEMORY: super::runtime::Memory<8192> = super::runtime::Memory::new();
 static DATA_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
+static IRQ_MEMORY: super::runtime::Memory<2048> = super::runtime::Memory::new();
+static IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
 
-/// The data thread's start: its signal, the interrupt hook, then serving.
+/// The data thread's start: its signal, then serving whenever it is
+/// raised (by the interrupt thread or by the client).
 extern "C" fn data_start(_: usize) -> ! {
     let k = kernel();
-    let Ok((id, selector)) = k.create_signal() else { k.exit_current() };
+    let Ok((_, selector)) = k.create_signal() else { k.exit_current() };
     DRIVER_SIGNAL.store(selector.0, Ordering::Release);
-    DRIVER_SIGNAL_ID.store(id.index() as u32, Ordering::Release);
-    devices::set_ethernet_hook(on_interrupt);
     // The ends exist once the session opened; until then nothing to do.
     let (mut tx, mut rx) = loop {
         if let Some(ends) = DRIVER_ENDS.take() {
@@ -215,6 +213,41 @@ extern "C" fn data_start(_: usize) -> ! {
         serve(&mut device, &mut tx, &mut rx);
         if k.wait_signal(selector).is_err() {
             k.exit_current();
+        }
+    }
+}
+
+/// The driver's interrupt thread: opens the component's IRQ session
+/// (route `nic: "IRQ" "ethernet" => irq`; without one no interrupt ever
+/// comes and the thread ends), then per interrupt has the controller's
+/// interrupt served ([`devices::Ethernet::service_interrupt`]: acknowledge
+/// the chip, recover from errors, move received frames where the chip
+/// needs that), acknowledges the session, which opens the line again, and
+/// wakes the data thread. Interrupt handlers only submit signals: the
+/// IRQ service's handler masks the line and signals this thread.
+extern "C" fn irq_start(_: usize) -> ! {
+    let k = kernel();
+    let irq =
+        Env::own().and_then(|env| env.session::<dyn Irq>(ferrode_component::IRQ, "ethernet").ok());
+    let Some(irq) = irq else { k.exit_current() };
+    let mut irq = kernel::client(irq);
+    let Ok((_, signal)) = k.create_signal() else { k.exit_current() };
+    if irq.sigh(Capability::from_selector(signal)).is_err() {
+        k.exit_current();
+    }
+    loop {
+        if k.wait_signal(signal).is_err() {
+            k.exit_current();
+        }
+        if let Some(device) = device() {
+            device.service_interrupt();
+        }
+        let _ = irq.ack();
+        match DRIVER_SIGNAL.load(Ordering::Acquire) {
+            NONE => {}
+            data => {
+                let _ = k.submit(CapSel(data));
+            }
         }
     }
 }
@@ -376,14 +409,20 @@ impl Root for NicRoot {
 }
 
 /// The NIC driver component's root, for `compose!`: `provides: "Nic",
-/// root: ferrode_board::component::nic_root`, with a route `nic: "IO_MEM"
-/// "ethernet" => io_mem` that grants it the controller's registers. Starts
-/// the driver's data thread at the entrypoint's priority.
+/// root: ferrode_board::component::nic_root`, with routes `nic: "IO_MEM"
+/// "ethernet" => io_mem` and `nic: "IRQ" "ethernet" => irq`, which grant
+/// it the controller's registers and interrupt (it has no other way to
+/// them). Starts the driver's data and interrupt threads at the
+/// entrypoint's priority.
 pub fn nic_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
     let k = kernel();
-    let (stack, utcb) = DATA_MEMORY.take(&DATA_UTCB)?;
     let priority = k.thread_priority(entrypoint.thread()).ok_or(KernelError::InvalidThread)?;
+    let (stack, utcb) = DATA_MEMORY.take(&DATA_UTCB)?;
     k.spawn(entrypoint.component(), "nic-data", priority, stack, utcb, data_start, 0)?;
+    // Each thread makes its own signal (the kernel makes signals for the
+    // running component only).
+    let (stack, utcb) = IRQ_MEMORY.take(&IRQ_UTCB)?;
+    k.spawn(entrypoint.component(), "nic-irq", priority, stack, utcb, irq_start, 0)?;
     let root = NIC_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?

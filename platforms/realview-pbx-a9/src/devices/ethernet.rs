@@ -1,11 +1,16 @@
 //! The LAN9118 as the board's Ethernet device, receive interrupt-driven.
 //!
-//! The interrupt handler acknowledges the chip (INT_STS) and lets the driver
-//! recover from receiver and transmitter errors and follow link changes
-//! (the PHY interrupt); the frames stay in the chip's RX FIFO until the
-//! network stack asks for them, and the interrupt wakes the application
-//! from [`crate::irq::wait_for_event`]. Every wait on the chip is bounded
-//! in time by the board's clock.
+//! Two ways to drive it. An app that calls the driver directly takes
+//! [`ethernet`]: the platform's interrupt handler acknowledges the chip
+//! (INT_STS) and lets the driver recover from receiver and transmitter
+//! errors and follow link changes (the PHY interrupt); the frames stay in
+//! the chip's RX FIFO until the network stack asks for them, and the
+//! interrupt wakes the application from [`crate::irq::wait_for_event`].
+//! The NIC driver component takes [`ethernet_port`] instead, for its
+//! IO_MEM window: no handler of the platform's; the component's IRQ session
+//! delivers the interrupt as a signal, and its thread does the same work
+//! with [`Ethernet::service_interrupt`] before it acknowledges the session.
+//! Every wait on the chip is bounded in time by the board's clock.
 
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -36,11 +41,31 @@ pub struct Ethernet {
 static BRINGING_UP: AtomicBool = AtomicBool::new(false);
 
 /// Brings up the LAN9118 (first call only: reset, MAC address from its
-/// EEPROM, PHY and auto-negotiation, receive interrupt on) and returns a
-/// handle to it. The bring-up waits on the chip for up to a few seconds
-/// (auto-negotiation with a partner takes about two), so it runs with
-/// interrupts open; a second caller meanwhile waits for it to finish.
+/// EEPROM, PHY and auto-negotiation, receive interrupt on) with the
+/// platform's interrupt handler, and returns a handle to it. The bring-up
+/// waits on the chip for up to a few seconds (auto-negotiation with a
+/// partner takes about two), so it runs with interrupts open; a second
+/// caller meanwhile waits for it to finish.
 pub fn ethernet() -> Result<Ethernet, EthernetError> {
+    let ethernet = bring_up()?;
+    // LAN9118_IRQ is a valid SPI of this GIC; a second call finds the
+    // handler registered already.
+    let _ = irq::register(LAN9118_IRQ, on_interrupt);
+    Ok(ethernet)
+}
+
+/// The LAN9118, for the NIC driver component: only for the holder of its
+/// register window (what an IO_MEM session for "ethernet" returns). The
+/// platform registers no handler: the component's IRQ session for
+/// "ethernet" brings the interrupt, and the component calls
+/// [`Ethernet::service_interrupt`] for it.
+pub fn ethernet_port(
+    window: &ferrode_hal::DeviceWindow,
+) -> Option<Result<Ethernet, EthernetError>> {
+    (window.base == LAN9118_BASE).then(bring_up)
+}
+
+fn bring_up() -> Result<Ethernet, EthernetError> {
     if BRINGING_UP.swap(true, Ordering::AcqRel) {
         loop {
             if let Some(mac_address) = NIC.with(|nic| nic.as_ref().map(EthernetDevice::mac_address))
@@ -49,7 +74,7 @@ pub fn ethernet() -> Result<Ethernet, EthernetError> {
             }
             if !BRINGING_UP.load(Ordering::Acquire) {
                 // The bring-up failed; try again.
-                return ethernet();
+                return bring_up();
             }
             core::hint::spin_loop();
         }
@@ -71,37 +96,29 @@ pub fn ethernet() -> Result<Ethernet, EthernetError> {
     chip.set_interrupt_mask(Interrupts::RECEIVE.union(Interrupts::ERRORS).union(Interrupts::PHY));
     let mac_address = chip.mac_address();
     NIC.with(|nic| *nic = Some(chip));
-    // LAN9118_IRQ is a valid SPI of this GIC.
-    let _ = irq::register(LAN9118_IRQ, on_interrupt);
     Ok(Ethernet { mac_address })
 }
 
+/// The platform's handler (apps that drive the chip directly).
 fn on_interrupt() {
     NIC.with(|nic| {
         if let Some(nic) = nic {
             nic.take_interrupts();
         }
     });
-    if let Some(hook) = HOOK.with(|hook| *hook) {
-        hook();
+}
+
+impl Ethernet {
+    /// What the chip's interrupt asks for, from a thread: acknowledges it
+    /// (INT_STS), recovers from receiver and transmitter errors, follows
+    /// link changes. The NIC driver component calls this when its IRQ
+    /// session signals, before it acknowledges the session (the line is
+    /// level-triggered: it stays asserted until this ran).
+    pub fn service_interrupt(&self) {
+        with_nic(|nic| {
+            nic.take_interrupts();
+        });
     }
-}
-
-static HOOK: Shared<Option<fn()>> = Shared::new(None);
-
-/// Runs `hook` in interrupt context after each LAN9118 interrupt (the chip
-/// acknowledged): how the NIC driver component gets its signal submitted.
-/// The chip's own handler stays the platform's.
-pub fn set_ethernet_hook(hook: fn()) {
-    HOOK.with(|slot| *slot = Some(hook));
-}
-
-/// The LAN9118, for the NIC driver component: only for the holder of its
-/// register window (what an IO_MEM session for "ethernet" returns).
-pub fn ethernet_port(
-    window: &ferrode_hal::DeviceWindow,
-) -> Option<Result<Ethernet, EthernetError>> {
-    (window.base == LAN9118_BASE).then(ethernet)
 }
 
 fn with_nic<R>(f: impl FnOnce(&mut Nic) -> R) -> R {

@@ -7,7 +7,7 @@ mod peripherals;
 mod serial;
 mod timer;
 
-pub use ethernet::{Ethernet, EthernetError, ethernet, ethernet_port, set_ethernet_hook};
+pub use ethernet::{Ethernet, EthernetError, ethernet, ethernet_port};
 pub use peripherals::{
     Gpio, GpioDevice, PrivateTimerHandle, Rtc, gpio, gpio_port, private_timer, rtc,
 };
