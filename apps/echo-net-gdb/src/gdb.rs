@@ -53,7 +53,7 @@ impl GdbServer {
         Some(Self {
             handle,
             monitor: &mut buffers.monitor,
-            target: ImageTarget,
+            target: ImageTarget::new(),
             connected: false,
             draining: false,
         })

@@ -121,8 +121,10 @@ impl Monitor {
     pub fn disconnect(&mut self, target: &mut dyn Target) {
         for slot in self.breakpoints.iter_mut() {
             if let Some(breakpoint) = slot.take() {
-                let _ = target
-                    .write_memory(breakpoint.address, &breakpoint.original[..breakpoint.length]);
+                let _ = target.remove_breakpoint(
+                    breakpoint.address,
+                    &breakpoint.original[..breakpoint.length],
+                );
             }
         }
         target.resume(None);
@@ -508,7 +510,7 @@ impl Monitor {
         let slot = self.breakpoints.iter_mut().find(|b| b.is_none()).ok_or(Refusal::Full)?;
         let mut original = [0u8; 4];
         target.read_memory(address, &mut original[..length])?;
-        target.write_memory(address, &instruction[..length])?;
+        target.insert_breakpoint(address, &instruction[..length])?;
         *slot = Some(Breakpoint { address, length, original });
         Ok(())
     }
@@ -520,7 +522,7 @@ impl Monitor {
             .find(|b| b.is_some_and(|b| b.address == address))
             .ok_or(Refusal::Malformed)?;
         if let Some(breakpoint) = slot.take() {
-            target.write_memory(address, &breakpoint.original[..breakpoint.length])?;
+            target.remove_breakpoint(address, &breakpoint.original[..breakpoint.length])?;
         }
         Ok(())
     }

@@ -48,6 +48,19 @@ pub trait Target {
     /// Writes memory (and makes written code visible to instruction
     /// fetch); the whole range must be writable.
     fn write_memory(&mut self, address: u32, data: &[u8]) -> Result<(), TargetError>;
+    /// Writes `instruction`, the CPU's breakpoint instruction for a `Z0`,
+    /// over the code at `address` (and makes it visible to instruction
+    /// fetch). The default is a plain [`Target::write_memory`]; a target
+    /// that refuses writes to code allows this one.
+    fn insert_breakpoint(&mut self, address: u32, instruction: &[u8]) -> Result<(), TargetError> {
+        self.write_memory(address, instruction)
+    }
+    /// Puts back `original`, the code [`Target::insert_breakpoint`]
+    /// replaced at `address`. The default is a plain
+    /// [`Target::write_memory`].
+    fn remove_breakpoint(&mut self, address: u32, original: &[u8]) -> Result<(), TargetError> {
+        self.write_memory(address, original)
+    }
     /// A thread that stopped by itself (at a breakpoint) since the last
     /// resume, if any.
     fn stopped_thread(&mut self) -> Option<u32> {

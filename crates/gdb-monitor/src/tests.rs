@@ -92,13 +92,59 @@ impl Target for Model {
     }
 }
 
+/// A target whose code (0x1010..0x1020) takes breakpoints but no other
+/// writes, as the image's does.
+struct ProtectedCode(Model);
+
+const CODE: core::ops::Range<u32> = 0x1010..0x1020;
+
+impl Target for ProtectedCode {
+    fn architecture(&self) -> Architecture {
+        self.0.architecture()
+    }
+    fn threads(&mut self, out: &mut [u32]) -> usize {
+        self.0.threads(out)
+    }
+    fn describe(&mut self, thread: u32, out: &mut dyn core::fmt::Write) -> Result<(), TargetError> {
+        self.0.describe(thread, out)
+    }
+    fn stop(&mut self) {
+        self.0.stop()
+    }
+    fn resume(&mut self, thread: Option<u32>) {
+        self.0.resume(thread)
+    }
+    fn registers(&mut self, thread: u32, out: &mut [u32]) -> Result<(), TargetError> {
+        self.0.registers(thread, out)
+    }
+    fn read_memory(&mut self, address: u32, out: &mut [u8]) -> Result<(), TargetError> {
+        self.0.read_memory(address, out)
+    }
+    fn write_memory(&mut self, address: u32, data: &[u8]) -> Result<(), TargetError> {
+        let end = address + data.len() as u32;
+        if address < CODE.end && CODE.start < end {
+            return Err(TargetError::BadAddress);
+        }
+        self.0.write_memory(address, data)
+    }
+    fn insert_breakpoint(&mut self, address: u32, instruction: &[u8]) -> Result<(), TargetError> {
+        if !CODE.contains(&address) {
+            return Err(TargetError::BadAddress);
+        }
+        self.0.write_memory(address, instruction)
+    }
+    fn remove_breakpoint(&mut self, address: u32, original: &[u8]) -> Result<(), TargetError> {
+        self.0.write_memory(address, original)
+    }
+}
+
 fn frame(data: &str) -> Vec<u8> {
     format!("${data}#{:02x}", checksum(data.as_bytes())).into_bytes()
 }
 
 /// Feeds `input` (all of it, draining the output as a connection would)
 /// and returns everything the monitor sent.
-fn exchange(monitor: &mut Monitor, target: &mut Model, input: &[u8]) -> String {
+fn exchange(monitor: &mut Monitor, target: &mut dyn Target, input: &[u8]) -> String {
     let mut sent = Vec::new();
     let mut rest = input;
     loop {
@@ -261,6 +307,23 @@ fn software_breakpoints_write_and_restore_the_code() {
     m.disconnect(&mut t);
     assert_eq!(&t.memory[..8], &[0, 1, 2, 3, 4, 5, 6, 7]);
     assert!(!t.stopped);
+}
+
+#[test]
+fn breakpoints_go_where_other_writes_to_code_may_not() {
+    let mut m = Monitor::new();
+    let mut t = ProtectedCode(Model::new(Architecture::Arm));
+    m.connect(&mut t);
+    assert_eq!(exchange(&mut m, &mut t, &frame("M1010,4:00000000")), "+$E0e#da");
+    assert_eq!(exchange(&mut m, &mut t, &frame("Z0,1010,4")), "+$OK#9a");
+    assert_eq!(&t.0.memory[0x10..0x14], &0xe7ff_defe_u32.to_le_bytes());
+    assert_eq!(exchange(&mut m, &mut t, &frame("Z0,1004,4")), "+$E0e#da", "not code");
+    assert_eq!(exchange(&mut m, &mut t, &frame("z0,1010,4")), "+$OK#9a");
+    assert_eq!(&t.0.memory[0x10..0x14], &[0x10, 0x11, 0x12, 0x13]);
+    // Disconnecting takes out what is still in.
+    assert_eq!(exchange(&mut m, &mut t, &frame("Z0,1014,4")), "+$OK#9a");
+    m.disconnect(&mut t);
+    assert_eq!(&t.0.memory[0x14..0x18], &[0x14, 0x15, 0x16, 0x17]);
 }
 
 #[test]

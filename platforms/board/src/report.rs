@@ -48,6 +48,23 @@ fn ferrode_fault(fault: &dyn fmt::Display, sp: usize) -> ! {
     exit(exit_code::FAULT)
 }
 
+/// [gdb monitor] Called by the arch crate's breakpoint entry for a
+/// breakpoint instruction a thread executed with interrupts enabled, its
+/// whole state saved at `frame`: with the in-image GDB monitor (feature
+/// `gdb`) the kernel stops the thread there if the monitor may debug it
+/// and this returns `true` once it is resumed; otherwise `false`, and the
+/// arch reports the breakpoint as a fault.
+#[unsafe(no_mangle)]
+fn ferrode_breakpoint(frame: usize) -> bool {
+    #[cfg(feature = "gdb")]
+    return crate::kernel::kernel().debug_breakpoint(frame);
+    #[cfg(not(feature = "gdb"))]
+    {
+        let _ = frame;
+        false
+    }
+}
+
 /// How far above the stack pointer the report looks for return addresses.
 const BACKTRACE_BYTES: usize = 2048;
 /// The most return-address candidates one report prints.

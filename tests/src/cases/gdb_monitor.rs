@@ -3,12 +3,20 @@
 //!
 //! A raw client first sends what a debugger must not be able to break the
 //! image with (a bad checksum, garbage, an oversized packet, reads of
-//! unmapped memory and of the kernel's state, writes to code) and checks
-//! each is refused; while its connection holds the ticker stopped, TCP echo
-//! still works. Then `gdb-multiarch -batch` attaches: `info threads`
-//! (components' threads by name), `thread 1`, `info registers`, `x/4x`
-//! of the ticker's counter, a write read back, detach. Afterwards echo
-//! still works, the ticker counts again, and `quit` ends the image with 0.
+//! unmapped memory and of the kernel's state, writes to code, a breakpoint
+//! outside code) and checks each is refused; while its connection holds
+//! the ticker stopped, TCP echo still works. Then `gdb-multiarch -batch`
+//! attaches: `info threads` (components' threads by name), `thread 1`,
+//! `info registers`, `x/4x` of the ticker's counter, a write read back,
+//! then `break gdb_ticker_step`, `continue` (the ticker stops there: the
+//! pc is the breakpoint's, the argument register the count), `continue`
+//! again (gdb steps the ticker past the breakpoint in software: the next
+//! stop has the next count), `delete`, detach. Afterwards echo still
+//! works and the ticker counts on from the written value. A raw client
+//! then shows `c` lets the ticker run while connected and the interrupt
+//! byte stops it (`T02`). Last, a breakpoint in code only the echo client
+//! (the monitor's own component, which it may not debug) runs is reported
+//! as the fault it is without a debugger: the image ends with status 102.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -101,7 +109,7 @@ fn reply(data: &str) -> String {
 
 /// The raw client's abuse; returns with the connection still open (the
 /// ticker stopped).
-fn abuse(port: u16, kernel: u64) -> Result<TcpStream, String> {
+fn abuse(port: u16, symbols: &Symbols) -> Result<TcpStream, String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     stream.set_read_timeout(Some(Duration::from_millis(200))).map_err(|e| e.to_string())?;
     let mut send = |bytes: &[u8]| stream.write_all(bytes).map_err(|e| e.to_string());
@@ -112,12 +120,17 @@ fn abuse(port: u16, kernel: u64) -> Result<TcpStream, String> {
     let oversized = framed(&vec![b'm'; 4000]);
     stream.write_all(&oversized).map_err(|e| e.to_string())?;
     expect(&mut stream, "-")?;
-    let asks: [(String, String); 6] = [
+    let refused = format!("+{}", reply("E0e"));
+    let (kernel, step, counter) = (symbols.kernel, symbols.ticker_step, symbols.counter);
+    let asks: [(String, String); 8] = [
         ("?".into(), reply("T05thread:")),
-        ("m0,4".into(), format!("+{}", reply("E0e"))),
-        (format!("m{kernel:x},4"), format!("+{}", reply("E0e"))),
-        ("mffffffff,8".into(), format!("+{}", reply("E0e"))),
-        ("M0,4:00000000".into(), format!("+{}", reply("E0e"))),
+        ("m0,4".into(), refused.clone()),
+        (format!("m{kernel:x},4"), refused.clone()),
+        ("mffffffff,8".into(), refused.clone()),
+        ("M0,4:00000000".into(), refused.clone()),
+        // Code takes breakpoints, and no other write; data no breakpoints.
+        (format!("M{step:x},4:00000000"), refused.clone()),
+        (format!("Z0,{counter:x},4"), refused.clone()),
         ("qXyzzy".into(), format!("+{}", reply(""))),
     ];
     for (ask, wanted) in asks {
@@ -135,25 +148,42 @@ fn abuse(port: u16, kernel: u64) -> Result<TcpStream, String> {
     Ok(stream)
 }
 
-/// gdb's commands, with `echo` markers that split its output.
-const COMMANDS: &[&str] = &[
-    "echo @@threads\\n",
-    "info threads",
-    "echo @@select\\n",
-    "thread 1",
-    "echo @@registers\\n",
-    "info registers",
-    "echo @@read\\n",
-    "x/4x &GDB_TICKER_COUNT",
-    "set var *(unsigned int *)&GDB_TICKER_COUNT = 0x5eed0000",
-    "echo @@readback\\n",
-    "x/1x &GDB_TICKER_COUNT",
-    "echo @@unmapped\\n",
-    "x/4x 0",
-    "echo @@detach\\n",
-    "detach",
-    "echo @@end\\n",
-];
+/// gdb's commands, with `echo` markers that split its output; `argument`
+/// is the register a function's first argument arrives in.
+fn commands(argument: &str) -> Vec<String> {
+    let mut commands: Vec<String> = [
+        "echo @@threads\\n",
+        "info threads",
+        "echo @@select\\n",
+        "thread 1",
+        "echo @@registers\\n",
+        "info registers",
+        "echo @@read\\n",
+        "x/4x &GDB_TICKER_COUNT",
+        "set var *(unsigned int *)&GDB_TICKER_COUNT = 0x5eed0000",
+        "echo @@readback\\n",
+        "x/1x &GDB_TICKER_COUNT",
+        "echo @@unmapped\\n",
+        "x/4x 0",
+        "echo @@break\\n",
+        "break gdb_ticker_step",
+        "echo @@first\\n",
+        "continue",
+        "echo @@pc\\n",
+        "p/x $pc",
+        "echo @@argument\\n",
+    ]
+    .map(String::from)
+    .to_vec();
+    commands.push(format!("p/x ${argument}"));
+    commands.extend(["echo @@second\\n", "continue", "echo @@next\\n"].map(String::from));
+    commands.push(format!("p/x ${argument}"));
+    commands.extend(
+        ["echo @@delete\\n", "delete", "echo @@detach\\n", "detach", "echo @@end\\n"]
+            .map(String::from),
+    );
+    commands
+}
 
 fn section<'a>(output: &'a str, name: &str) -> Result<&'a str, String> {
     let marker = format!("@@{name}\n");
@@ -199,8 +229,53 @@ fn check_gdb(output: &str) -> Result<(), String> {
             section(output, "unmapped")?
         ));
     }
+    check_breakpoints(output)?;
     if !section(output, "detach")?.contains("detached]") {
         return Err(format!("gdb did not detach: {:?}", section(output, "detach")?));
+    }
+    Ok(())
+}
+
+/// The `$N = 0x...` value gdb printed in `section`.
+fn printed(output: &str, name: &str) -> Result<u64, String> {
+    let text = section(output, name)?;
+    text.split_once("= 0x")
+        .and_then(|(_, value)| {
+            let digits: String = value.chars().take_while(char::is_ascii_hexdigit).collect();
+            u64::from_str_radix(&digits, 16).ok()
+        })
+        .ok_or_else(|| format!("no value printed in {name}: {text:?}"))
+}
+
+/// The breakpoint went in, the ticker stopped at it twice (continuing
+/// steps past it), with the pc and the argument register read.
+fn check_breakpoints(output: &str) -> Result<(), String> {
+    let set = section(output, "break")?;
+    let address = set
+        .split_once("Breakpoint 1 at 0x")
+        .and_then(|(_, rest)| {
+            let digits: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+            u64::from_str_radix(&digits, 16).ok()
+        })
+        .ok_or_else(|| format!("`break gdb_ticker_step` failed: {set:?}"))?;
+    for stop in ["first", "second"] {
+        if !section(output, stop)?.contains("Breakpoint 1, ") {
+            return Err(format!(
+                "`continue` ({stop}) did not stop at the breakpoint: {:?}",
+                section(output, stop)?
+            ));
+        }
+    }
+    let pc = printed(output, "pc")?;
+    if pc != address {
+        return Err(format!("stopped at pc {pc:#x}, the breakpoint is at {address:#x}"));
+    }
+    let (first, next) = (printed(output, "argument")?, printed(output, "next")?);
+    if !(0x5eed_0000..0x5eef_0000).contains(&first) || next != first + 1 {
+        return Err(format!(
+            "the ticker's count at the two stops was {first:#x} then {next:#x}: expected \
+             one tick apart, counting on from the written 0x5eed0000"
+        ));
     }
     Ok(())
 }
@@ -212,14 +287,156 @@ fn echo(running: &Running, port: u16, what: &str) -> Result<(), Failure> {
     net::check_echo(&data, &echoed).map_err(|e| fail(running, format!("TCP echo {what}: {e}")))
 }
 
-/// The address of the kernel's state (`ferrode_board::kernel::KERNEL`).
-fn kernel_address(image: &std::path::Path) -> Option<u64> {
+/// The image's addresses the raw clients use.
+struct Symbols {
+    /// The kernel's state (`ferrode_board::kernel::KERNEL`).
+    kernel: u64,
+    /// `gdb_ticker_step`: code the ticker runs.
+    ticker_step: u64,
+    /// `gdb_echo_ticks`: code only the echo client runs.
+    echo_ticks: u64,
+    /// `GDB_TICKER_COUNT`: data.
+    counter: u64,
+}
+
+fn symbols(image: &std::path::Path) -> Result<Symbols, String> {
     use object::{Object, ObjectSymbol};
-    let data = std::fs::read(image).ok()?;
-    let file = object::File::parse(&*data).ok()?;
-    file.symbols()
-        .find(|symbol| symbol.name().is_ok_and(|name| name.contains("ferrode_board6kernel6KERNEL")))
-        .map(|symbol| symbol.address())
+    let data = std::fs::read(image).map_err(|e| format!("reading the image: {e}"))?;
+    let file = object::File::parse(&*data).map_err(|e| format!("parsing the image: {e}"))?;
+    let find = |wanted: &dyn Fn(&str) -> bool, what: &str| {
+        file.symbols()
+            .find(|symbol| symbol.name().is_ok_and(wanted))
+            .map(|symbol| symbol.address())
+            .ok_or_else(|| format!("no {what} symbol in the image"))
+    };
+    Ok(Symbols {
+        kernel: find(&|name| name.contains("ferrode_board6kernel6KERNEL"), "KERNEL")?,
+        ticker_step: find(&|name| name == "gdb_ticker_step", "gdb_ticker_step")?,
+        echo_ticks: find(&|name| name == "gdb_echo_ticks", "gdb_echo_ticks")?,
+        counter: find(&|name| name == "GDB_TICKER_COUNT", "GDB_TICKER_COUNT")?,
+    })
+}
+
+/// The last `ticks=N` the echo client logged.
+fn last_ticks(running: &Running) -> Option<u64> {
+    let console = running.console();
+    let (_, rest) = console.rsplit_once("[echo_net] ticks=")?;
+    rest.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
+}
+
+/// Asks for `stats` and returns the count the echo client then logs.
+fn ticks(running: &Running, control_port: u16) -> Result<u64, Failure> {
+    let before = running.console().matches("[echo_net] ticks=").count();
+    net::control(control_port, "stats", Duration::from_secs(2))
+        .map_err(|e| fail(running, format!("no stats reply: {e}")))?;
+    let deadline = Instant::now() + harness::scaled(Duration::from_secs(5));
+    while running.console().matches("[echo_net] ticks=").count() == before {
+        if Instant::now() > deadline {
+            return Err(fail(running, "no ticks= line after stats"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    last_ticks(running).ok_or_else(|| fail(running, "unreadable ticks= line"))
+}
+
+/// Connects a raw client to the monitor (its socket listens again once
+/// the previous connection has closed) and checks the stop reply.
+fn connect(port: u16) -> Result<TcpStream, String> {
+    let mut last = String::new();
+    for _ in 0..10 {
+        let attempt = TcpStream::connect(("127.0.0.1", port)).and_then(|stream| {
+            stream.set_read_timeout(Some(Duration::from_millis(200)))?;
+            Ok(stream)
+        });
+        match attempt {
+            Ok(mut stream) => {
+                if stream.write_all(&framed(b"?")).is_ok() {
+                    match read_packet(&mut stream) {
+                        Ok(got) if got.starts_with("+$T05thread:") => return Ok(stream),
+                        Ok(got) => last = format!("`?` got {got:?}"),
+                        Err(error) => last = error,
+                    }
+                }
+            }
+            Err(error) => last = error.to_string(),
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    Err(format!("could not connect to the monitor again: {last}"))
+}
+
+/// A raw client continues (no breakpoints): the ticker counts while the
+/// connection is open; the interrupt byte stops it again; `D` detaches.
+fn continue_and_interrupt(
+    running: &Running,
+    gdb_port: u16,
+    control_port: u16,
+) -> Result<(), Failure> {
+    let mut stream = connect(gdb_port).map_err(|e| fail(running, e))?;
+    let stopped = ticks(running, control_port)?;
+    std::thread::sleep(Duration::from_millis(300));
+    if ticks(running, control_port)? != stopped {
+        return Err(fail(running, "the ticker counted while the monitor held it stopped"));
+    }
+    stream.write_all(&framed(b"c")).map_err(|e| fail(running, e.to_string()))?;
+    expect(&mut stream, "+").map_err(|e| fail(running, e))?;
+    std::thread::sleep(Duration::from_millis(300));
+    let counted = ticks(running, control_port)?;
+    if counted <= stopped {
+        return Err(fail(running, "the ticker did not count after `c`"));
+    }
+    stream.write_all(b"\x03").map_err(|e| fail(running, e.to_string()))?;
+    let stop = read_packet(&mut stream).map_err(|e| fail(running, e))?;
+    if !stop.starts_with("$T02thread:") {
+        return Err(fail(running, format!("the interrupt byte got {stop:?}, not a T02 stop")));
+    }
+    stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))?;
+    let stopped = ticks(running, control_port)?;
+    std::thread::sleep(Duration::from_millis(300));
+    if ticks(running, control_port)? != stopped {
+        return Err(fail(running, "the ticker counted on after the interrupt"));
+    }
+    stream.write_all(&framed(b"D")).map_err(|e| fail(running, e.to_string()))?;
+    expect(&mut stream, &format!("+{}", reply("OK"))).map_err(|e| fail(running, e))?;
+    Ok(())
+}
+
+/// A breakpoint in code only the echo client runs: the monitor's own
+/// component, which it may not debug, so the breakpoint is the fault it
+/// is without a debugger, and the image ends with status 102.
+fn breakpoint_in_the_monitor(
+    running: Running,
+    board: &str,
+    gdb_port: u16,
+    control_port: u16,
+    address: u64,
+) -> Result<(), Failure> {
+    let mut stream = connect(gdb_port).map_err(|e| fail(&running, e))?;
+    // gdb's kinds: the A32 breakpoint, RISC-V's compressed one (the
+    // function may start with a compressed instruction).
+    let kind = if board == "microblaze-v" { 2 } else { 4 };
+    stream
+        .write_all(&framed(format!("Z0,{address:x},{kind}").as_bytes()))
+        .map_err(|e| fail(&running, e.to_string()))?;
+    expect(&mut stream, &format!("+{}", reply("OK"))).map_err(|e| fail(&running, e))?;
+    net::control_no_reply(control_port, "stats").map_err(|e| fail(&running, e.to_string()))?;
+    let outcome = running.finish(Duration::from_secs(20));
+    let report = if board == "microblaze-v" {
+        format!("FAULT: breakpoint at pc={address:#010x} (mcause=3)")
+    } else {
+        format!("FAULT: undefined instruction at pc={address:#010x}")
+    };
+    if outcome.status != Some(102) || !outcome.console.contains(&report) {
+        return Err(Failure {
+            message: format!(
+                "a breakpoint the monitor's own thread ran: exit status {:?}, expected 102 \
+                 and {report:?}",
+                outcome.status
+            ),
+            console: outcome.console,
+        });
+    }
+    Ok(())
 }
 
 fn session(script: &Scripted<'_>) -> Result<(), Failure> {
@@ -234,9 +451,8 @@ fn session(script: &Scripted<'_>) -> Result<(), Failure> {
     .map_err(|(message, console)| Failure { message, console })?;
     let (echo_port, control_port, gdb_port) = (ports[0], ports[1], ports[2]);
     echo(&running, echo_port, "before gdb")?;
-    let kernel = kernel_address(script.image)
-        .ok_or_else(|| fail(&running, "no KERNEL symbol in the image"))?;
-    let stream = abuse(gdb_port, kernel).map_err(|e| fail(&running, e))?;
+    let symbols = symbols(script.image).map_err(|e| fail(&running, e))?;
+    let stream = abuse(gdb_port, &symbols).map_err(|e| fail(&running, e))?;
     // The ticker is stopped while this connection holds it: the echo goes on.
     echo(&running, echo_port, "while the ticker is stopped")?;
     let mut stream = stream;
@@ -257,8 +473,13 @@ fn session(script: &Scripted<'_>) -> Result<(), Failure> {
         "set remotetimeout 20",
     ];
     let target = format!("target remote 127.0.0.1:{gdb_port}");
-    for command in setup.iter().copied().chain([target.as_str()]).chain(COMMANDS.iter().copied()) {
+    let argument = if script.board.name == "microblaze-v" { "a0" } else { "r0" };
+    let commands = commands(argument);
+    for command in setup.iter().copied().chain([target.as_str()]) {
         args.extend(["-ex".to_string(), command.to_string()]);
+    }
+    for command in commands {
+        args.extend(["-ex".to_string(), command]);
     }
     let mut output = String::new();
     // The monitor's socket listens again once the last connection closed.
@@ -276,19 +497,21 @@ fn session(script: &Scripted<'_>) -> Result<(), Failure> {
         console: format!("{output}\n--- image console ---\n{}", running.console()),
     })?;
     echo(&running, echo_port, "after gdb detached")?;
-    // The ticker counts again from the value gdb wrote.
-    net::control(control_port, "stats", Duration::from_secs(2))
-        .map_err(|e| fail(&running, format!("no stats reply: {e}")))?;
-    if !running.wait_for("[echo_net] ticks=1592590", Duration::from_secs(5)) {
-        return Err(fail(&running, "the ticker did not count on from the written 0x5eed0000"));
+    // The ticker counts on from the value gdb wrote.
+    let counted = ticks(&running, control_port)?;
+    if !(0x5eed_0000..0x5eef_0000).contains(&counted) {
+        return Err(fail(
+            &running,
+            format!("the ticker's count {counted:#x} did not go on from the written 0x5eed0000"),
+        ));
     }
-    net::control_no_reply(control_port, "quit").map_err(|e| fail(&running, e.to_string()))?;
-    let outcome = running.finish(Duration::from_secs(10));
-    if outcome.status != Some(0) {
-        return Err(Failure {
-            message: format!("exit status {:?}", outcome.status),
-            console: outcome.console,
-        });
-    }
-    Ok(())
+    continue_and_interrupt(&running, gdb_port, control_port)?;
+    echo(&running, echo_port, "after the raw client's continue and interrupt")?;
+    breakpoint_in_the_monitor(
+        running,
+        script.board.name,
+        gdb_port,
+        control_port,
+        symbols.echo_ticks,
+    )
 }

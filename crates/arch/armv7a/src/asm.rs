@@ -90,8 +90,47 @@ __ferrode_vectors:
     b __ferrode_irq
     b __ferrode_fiq
 
+    // [gdb monitor] A breakpoint instruction (GDB's A32 `udf #0xfdee` or
+    // T32 `udf #0xfe`) is resumable: the thread's whole state goes on its
+    // own SVC stack, the IRQ path's way (so the kernel may stop the thread
+    // there and switch away), and `ferrode_arch_breakpoint` either returns
+    // (the thread resumes at the breakpoint's address, where the debugger
+    // has put the original instruction back) or reports the fault. Any
+    // other undefined instruction is reported from the abort stack.
 __ferrode_undef:
-    mov r0, #1
+    push {{r0, r1}}
+    mrs r0, spsr
+    tst r0, #0x20
+    bne 1f
+    ldr r0, [lr, #-4]
+    movw r1, #0xdefe
+    movt r1, #0xe7ff
+    cmp r0, r1
+    subeq lr, lr, #4
+    b 2f
+1:  ldrh r0, [lr, #-2]
+    movw r1, #0xdefe
+    cmp r0, r1
+    subeq lr, lr, #2
+    // Flags survive the pop: eq is "a breakpoint, lr is its address".
+2:  pop {{r0, r1}}
+    bne 3f
+    srsdb sp!, #0x13
+    cps #0x13
+    push {{r0-r12, lr}}
+    // The frame (r0-r12, lr, pc, cpsr) is at sp; keep the AAPCS 8-byte
+    // alignment for the Rust handler, as the IRQ path does.
+    mov r1, sp
+    and r0, sp, #4
+    sub sp, sp, r0
+    push {{r0, r1}}
+    mov r0, r1
+    bl ferrode_arch_breakpoint
+    pop {{r0, r1}}
+    mov sp, r1
+    pop {{r0-r12, lr}}
+    rfeia sp!
+3:  mov r0, #1
     sub r1, lr, #4
     mov r2, #0
     mov r3, #0
@@ -184,6 +223,34 @@ extern "C" fn ferrode_arch_fault(
         safe fn ferrode_fault(fault: &dyn core::fmt::Display, sp: usize) -> !;
     }
     ferrode_fault(&fault, sp as usize)
+}
+
+/// [gdb monitor] Called by the undefined-instruction vector for a
+/// breakpoint instruction, with the thread's whole state saved at `frame`
+/// ([`crate::debug::TRAP_FRAME_WORDS`] words: r0-r12, lr, pc, cpsr) on its
+/// own stack. Returns to resume the thread at the breakpoint's address, if
+/// the board's debugger stopped it there and let it go again
+/// (`ferrode_breakpoint`); a breakpoint nobody debugs, or one taken with
+/// interrupts masked (kernel code, an interrupt handler, a critical
+/// section: nothing that may be stopped), is reported as the fault it
+/// was before there was a debugger.
+#[unsafe(no_mangle)]
+extern "C" fn ferrode_arch_breakpoint(frame: *mut u32) {
+    // SAFETY: the vector code saved TRAP_FRAME_WORDS words at `frame` on
+    // the running thread's stack, which stays there until this returns.
+    let words = unsafe { &*frame.cast::<[u32; crate::debug::TRAP_FRAME_WORDS]>() };
+    let resumable = crate::debug::trap_interrupts_enabled(words);
+    unsafe extern "Rust" {
+        // Defined by `ferrode-board`: stops the thread if a debugger may
+        // debug it; `true` once it is resumed.
+        safe fn ferrode_breakpoint(frame: usize) -> bool;
+    }
+    if resumable && ferrode_breakpoint(frame as usize) {
+        return;
+    }
+    let registers = crate::debug::trap_frame_registers(frame as u32, words);
+    let (sp, lr, pc) = (registers[13], registers[14], registers[15]);
+    ferrode_arch_fault(FaultKind::UndefinedInstruction as u32, pc, 0, 0, sp, lr)
 }
 
 core::arch::global_asm!(

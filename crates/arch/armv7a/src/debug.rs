@@ -1,6 +1,8 @@
 //! What a debugger needs to know of this CPU: a stopped thread's
-//! registers from its switch frame, and making written code visible to
-//! instruction fetch (for software breakpoints).
+//! registers from its switch frame or, for a thread stopped at a
+//! breakpoint, from the trap frame the undefined-instruction vector saved
+//! (making written code visible to instruction fetch is
+//! `sync_instruction_memory`).
 
 /// GDB's architecture name for the target description.
 pub const GDB_ARCHITECTURE: &str = "arm";
@@ -24,9 +26,55 @@ pub fn switch_frame_registers(sp: u32, frame: &[u32; SWITCH_FRAME_WORDS]) -> [u3
     registers
 }
 
+/// Words the undefined-instruction vector saves for a breakpoint, on the
+/// thread's own stack: r0-r12, lr, then the pc (the breakpoint's address)
+/// and cpsr as `srsdb` stores them.
+pub const TRAP_FRAME_WORDS: usize = 16;
+/// CPSR.I: IRQs masked.
+const CPSR_I: u32 = 1 << 7;
+
+/// The registers of a thread stopped at a breakpoint whose trap frame
+/// (the [`TRAP_FRAME_WORDS`] words at `address`) is `frame`: all of them;
+/// sp is the stack pointer before the trap pushed the frame.
+pub fn trap_frame_registers(address: u32, frame: &[u32; TRAP_FRAME_WORDS]) -> [u32; GDB_REGISTERS] {
+    let mut registers = [0u32; GDB_REGISTERS];
+    registers[..13].copy_from_slice(&frame[..13]);
+    registers[13] = address + (TRAP_FRAME_WORDS as u32) * 4;
+    registers[14] = frame[13];
+    registers[15] = frame[14];
+    registers[16] = frame[15];
+    registers
+}
+
+/// Whether the trapped code ran with IRQs enabled: thread code. Kernel
+/// operations, interrupt handlers and critical sections mask them, and a
+/// breakpoint there is never one a thread may be stopped at.
+pub fn trap_interrupts_enabled(frame: &[u32; TRAP_FRAME_WORDS]) -> bool {
+    frame[15] & CPSR_I == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trap_frame_maps_every_register() {
+        let mut frame = [0u32; TRAP_FRAME_WORDS];
+        for (i, word) in frame.iter_mut().enumerate() {
+            *word = 100 + i as u32;
+        }
+        frame[14] = 0x7010_2000;
+        frame[15] = 0x6000_0013;
+        let registers = trap_frame_registers(0x7020_0000, &frame);
+        assert_eq!(&registers[..13], &frame[..13]);
+        assert_eq!(registers[13], 0x7020_0040, "sp above the frame");
+        assert_eq!(registers[14], 113, "lr");
+        assert_eq!(registers[15], 0x7010_2000, "pc: the breakpoint");
+        assert_eq!(registers[16], 0x6000_0013, "cpsr");
+        assert!(trap_interrupts_enabled(&frame));
+        frame[15] |= CPSR_I;
+        assert!(!trap_interrupts_enabled(&frame), "masked: kernel or handler code");
+    }
 
     #[test]
     fn switch_frame_maps_to_gdb_order() {

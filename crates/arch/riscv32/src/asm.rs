@@ -94,13 +94,55 @@ __ferrode_trap:
     sw t1, 68(sp)
     csrr a0, mcause
     bltz a0, 1f
+    // [gdb monitor] A breakpoint (`ebreak`, `c.ebreak`) may be resumable.
+    li t0, 3
+    beq a0, t0, 6f
     csrr a1, mepc
     csrr a2, mtval
     mv a3, ra
     addi a4, sp, 80
     call ferrode_arch_fault
+    // [gdb monitor] The rest of the thread's registers below the frame
+    // above (s0-s11, gp, tp: the whole state, for the debugger), then
+    // `ferrode_arch_breakpoint`, which returns only to resume the thread
+    // at `mepc`, the breakpoint's address (where the debugger has put the
+    // original instruction back); the kernel may switch away meanwhile.
+6:  addi sp, sp, -64
+    sw s0, 0(sp)
+    sw s1, 4(sp)
+    sw s2, 8(sp)
+    sw s3, 12(sp)
+    sw s4, 16(sp)
+    sw s5, 20(sp)
+    sw s6, 24(sp)
+    sw s7, 28(sp)
+    sw s8, 32(sp)
+    sw s9, 36(sp)
+    sw s10, 40(sp)
+    sw s11, 44(sp)
+    sw gp, 48(sp)
+    sw tp, 52(sp)
+    mv a0, sp
+    csrr a1, mtval
+    call ferrode_arch_breakpoint
+    lw s0, 0(sp)
+    lw s1, 4(sp)
+    lw s2, 8(sp)
+    lw s3, 12(sp)
+    lw s4, 16(sp)
+    lw s5, 20(sp)
+    lw s6, 24(sp)
+    lw s7, 28(sp)
+    lw s8, 32(sp)
+    lw s9, 36(sp)
+    lw s10, 40(sp)
+    lw s11, 44(sp)
+    lw gp, 48(sp)
+    lw tp, 52(sp)
+    addi sp, sp, 64
+    j 7f
 1:  call ferrode_irq
-    lw t0, 64(sp)
+7:  lw t0, 64(sp)
     csrw mepc, t0
     lw t1, 68(sp)
     csrw mstatus, t1
@@ -136,6 +178,33 @@ extern "C" fn ferrode_arch_fault(cause: u32, pc: u32, value: u32, ra: u32, sp: u
         safe fn ferrode_fault(fault: &dyn core::fmt::Display, sp: usize) -> !;
     }
     ferrode_fault(&fault, sp as usize)
+}
+
+/// [gdb monitor] Called by the trap vector for a breakpoint exception,
+/// with the thread's whole state saved at `frame`
+/// ([`crate::debug::TRAP_FRAME_WORDS`] words) on its own stack and
+/// `mtval` as `value`. Returns to resume the thread at the breakpoint's
+/// address, if the board's debugger stopped it there and let it go again
+/// (`ferrode_breakpoint`); a breakpoint nobody debugs, or one taken with
+/// interrupts masked (kernel code, an interrupt handler, a critical
+/// section: nothing that may be stopped), is reported as the fault it
+/// was before there was a debugger.
+#[unsafe(no_mangle)]
+extern "C" fn ferrode_arch_breakpoint(frame: *mut u32, value: u32) {
+    // SAFETY: the trap vector saved TRAP_FRAME_WORDS words at `frame` on
+    // the running thread's stack, which stay there until this returns.
+    let words = unsafe { &*frame.cast::<[u32; crate::debug::TRAP_FRAME_WORDS]>() };
+    let resumable = crate::debug::trap_interrupts_enabled(words);
+    unsafe extern "Rust" {
+        // Defined by `ferrode-board`: stops the thread if a debugger may
+        // debug it; `true` once it is resumed.
+        safe fn ferrode_breakpoint(frame: usize) -> bool;
+    }
+    if resumable && ferrode_breakpoint(frame as usize) {
+        return;
+    }
+    let registers = crate::debug::trap_frame_registers(frame as u32, words);
+    ferrode_arch_fault(3, registers[32], value, registers[1], registers[2])
 }
 
 core::arch::global_asm!(

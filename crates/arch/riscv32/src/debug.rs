@@ -1,6 +1,7 @@
 //! What a debugger needs to know of this CPU: a stopped thread's
-//! registers from its switch frame, and making written code visible to
-//! instruction fetch (for software breakpoints).
+//! registers from its switch frame or, for a thread stopped at a
+//! breakpoint, from the trap frame the trap vector saved (making written
+//! code visible to instruction fetch is `sync_instruction_memory`).
 
 /// GDB's architecture name for the target description.
 pub const GDB_ARCHITECTURE: &str = "riscv:rv32";
@@ -26,9 +27,74 @@ pub fn switch_frame_registers(sp: u32, frame: &[u32; SWITCH_FRAME_WORDS]) -> [u3
     registers
 }
 
+/// Words the trap vector saves for a breakpoint, on the thread's own
+/// stack: s0-s11, gp, tp and two of padding, then the trap frame every
+/// trap saves: ra, t0-t2, a0-a7, t3-t6, mepc (the breakpoint's address),
+/// mstatus and two of padding.
+pub const TRAP_FRAME_WORDS: usize = 36;
+/// Where the frame every trap saves starts, in words.
+const TRAP: usize = 16;
+/// mstatus.MPIE: the interrupt enable before the trap.
+const MSTATUS_MPIE: u32 = 1 << 7;
+
+/// The registers of a thread stopped at a breakpoint whose trap frame
+/// (the [`TRAP_FRAME_WORDS`] words at `address`) is `frame`: all of them;
+/// sp is the stack pointer before the trap pushed the frame.
+pub fn trap_frame_registers(address: u32, frame: &[u32; TRAP_FRAME_WORDS]) -> [u32; GDB_REGISTERS] {
+    let mut registers = [0u32; GDB_REGISTERS];
+    registers[1] = frame[TRAP];
+    registers[2] = address + (TRAP_FRAME_WORDS as u32) * 4;
+    registers[3] = frame[12];
+    registers[4] = frame[13];
+    // t0-t2 (x5-x7), s0-s1 (x8-x9), a0-a7 (x10-x17), s2-s11 (x18-x27),
+    // t3-t6 (x28-x31).
+    registers[5..8].copy_from_slice(&frame[TRAP + 1..TRAP + 4]);
+    registers[8..10].copy_from_slice(&frame[..2]);
+    registers[10..18].copy_from_slice(&frame[TRAP + 4..TRAP + 12]);
+    registers[18..28].copy_from_slice(&frame[2..12]);
+    registers[28..32].copy_from_slice(&frame[TRAP + 12..TRAP + 16]);
+    registers[32] = frame[TRAP + 16];
+    registers
+}
+
+/// Whether the trapped code ran with interrupts enabled: thread code.
+/// Kernel operations, interrupt handlers and critical sections mask them,
+/// and a breakpoint there is never one a thread may be stopped at.
+pub fn trap_interrupts_enabled(frame: &[u32; TRAP_FRAME_WORDS]) -> bool {
+    frame[TRAP + 17] & MSTATUS_MPIE != 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trap_frame_maps_every_register() {
+        // The frame the vector writes, register by register.
+        let mut frame = [0u32; TRAP_FRAME_WORDS];
+        let s = [8, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27];
+        for (slot, x) in s.iter().enumerate() {
+            frame[slot] = 1000 + x;
+        }
+        frame[12] = 1003; // gp
+        frame[13] = 1004; // tp
+        let trap = [1, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 28, 29, 30, 31];
+        for (slot, x) in trap.iter().enumerate() {
+            frame[TRAP + slot] = 1000 + x;
+        }
+        frame[TRAP + 16] = 0x8000_2000;
+        frame[TRAP + 17] = 0x1880;
+        let registers = trap_frame_registers(0x8100_0000, &frame);
+        for x in (1..32).filter(|&x| x != 2) {
+            assert_eq!(registers[x], 1000 + x as u32, "x{x}");
+        }
+        assert_eq!(registers[0], 0);
+        assert_eq!(registers[2], 0x8100_0090, "sp above the frame");
+        assert_eq!(registers[32], 0x8000_2000, "pc: the breakpoint");
+        assert!(trap_interrupts_enabled(&frame));
+        frame[TRAP + 17] = 0x1800;
+        assert!(!trap_interrupts_enabled(&frame), "masked: kernel or handler code");
+    }
 
     #[test]
     fn switch_frame_maps_to_gdb_order() {

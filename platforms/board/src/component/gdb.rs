@@ -8,15 +8,21 @@
 //! threads and nothing else (the kernel checks). Memory requests must lie
 //! inside the image (text to the top of the boot stack: every
 //! component's stacks and statics are there), off the kernel's own state,
-//! and writes must not touch code or read-only data: software breakpoints
-//! need the arch's trap path to stop the thread instead of reporting a
-//! fault, which is not there yet, so code stays as linked.
+//! and writes must not touch code or read-only data. The one write to
+//! code allowed is a software breakpoint: the CPU's breakpoint instruction
+//! at an instruction boundary inside `.text`, whose replaced bytes this
+//! target keeps and alone puts back. A debugged thread that executes one
+//! traps into the arch's resumable breakpoint entry and the kernel stops
+//! it there ([`Kernel::debug_breakpoint`](crate::kernel::Kernel)); any
+//! other thread (one the monitor may not debug, the monitor's own, or
+//! code running with interrupts masked) reports it as a fault, as it
+//! would without a debugger.
 
-use ferrode_gdb_monitor::{Architecture, Target, TargetError};
+use ferrode_gdb_monitor::{Architecture, MAX_BREAKPOINTS, Target, TargetError};
 use ferrode_ipc::CapSel;
 
 use crate::arch;
-use crate::arch::debug::{GDB_REGISTERS, SWITCH_FRAME_WORDS};
+use crate::arch::debug::{GDB_REGISTERS, SWITCH_FRAME_WORDS, TRAP_FRAME_WORDS};
 use crate::component::ParentEnv;
 use crate::kernel::{self, CapEntry, DebugThread, KernelError, StoppedFrame, ThreadId, kernel};
 
@@ -44,10 +50,44 @@ pub fn grant_debug(
     env.grant(monitor, DEBUG, target, composer, selector)
 }
 
+/// A breakpoint this target wrote: where, and the code it replaced.
+#[derive(Clone, Copy)]
+struct Inserted {
+    address: u32,
+    length: usize,
+    original: [u8; 4],
+}
+
 /// The image as GDB sees it through the running component's authority.
 /// GDB thread ids are kernel thread indices plus one.
-#[derive(Default)]
-pub struct ImageTarget;
+pub struct ImageTarget {
+    /// The breakpoints in the code now.
+    inserted: [Option<Inserted>; MAX_BREAKPOINTS],
+}
+
+impl ImageTarget {
+    /// A target with no breakpoints inserted.
+    pub const fn new() -> Self {
+        Self { inserted: [None; MAX_BREAKPOINTS] }
+    }
+
+    /// Reads `N` words (little-endian) at `address`, checked as any read.
+    fn read_words<const N: usize>(&mut self, address: usize) -> Result<[u32; N], TargetError> {
+        let mut words = [0u32; N];
+        for (index, word) in words.iter_mut().enumerate() {
+            let mut bytes = [0u8; 4];
+            self.read_memory((address + index * 4) as u32, &mut bytes)?;
+            *word = u32::from_le_bytes(bytes);
+        }
+        Ok(words)
+    }
+}
+
+impl Default for ImageTarget {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 fn thread_of(id: u32) -> Option<ThreadId> {
     let index = (id as usize).checked_sub(1)?;
@@ -72,17 +112,27 @@ fn debuggable() -> ([Option<DebugThread>; kernel::MAX_THREADS], usize) {
     (out, count)
 }
 
+unsafe extern "C" {
+    // The linker script's symbols: code from `_start` to `__text_end`,
+    // read-only data up to `__data_start`, then data, statics and stacks
+    // up to the boot stack's top.
+    static _start: u8;
+    static __text_end: u8;
+    static __data_start: u8;
+    static __stack_top: u8;
+}
+
 /// The image's memory: from its first instruction to the top of the boot
 /// stack (and, for writes, from the start of `.data`).
 fn image_range(write: bool) -> core::ops::Range<usize> {
-    unsafe extern "C" {
-        static _start: u8;
-        static __data_start: u8;
-        static __stack_top: u8;
-    }
     let start =
         if write { (&raw const __data_start) as usize } else { (&raw const _start) as usize };
     start..(&raw const __stack_top) as usize
+}
+
+/// The image's code.
+fn code_range() -> core::ops::Range<usize> {
+    (&raw const _start) as usize..(&raw const __text_end) as usize
 }
 
 fn check(address: u32, length: usize, write: bool) -> Result<(), TargetError> {
@@ -156,15 +206,16 @@ impl Target for ImageTarget {
             KernelError::InvalidThread => TargetError::NotStopped,
             _ => TargetError::NoSuchThread,
         })?;
-        let StoppedFrame::Switch(sp) = frame else { return Err(TargetError::NotStopped) };
-        let mut words = [0u32; SWITCH_FRAME_WORDS];
-        let mut bytes = [0u8; SWITCH_FRAME_WORDS * 4];
-        self.read_memory(sp as u32, &mut bytes)?;
-        for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(4)) {
-            *word = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-        }
-        let registers: [u32; GDB_REGISTERS] =
-            arch::debug::switch_frame_registers(sp as u32, &words);
+        let registers: [u32; GDB_REGISTERS] = match frame {
+            StoppedFrame::Switch(sp) => {
+                let words = self.read_words::<SWITCH_FRAME_WORDS>(sp)?;
+                arch::debug::switch_frame_registers(sp as u32, &words)
+            }
+            StoppedFrame::Trap(frame) => {
+                let words = self.read_words::<TRAP_FRAME_WORDS>(frame)?;
+                arch::debug::trap_frame_registers(frame as u32, &words)
+            }
+        };
         for (slot, value) in out.iter_mut().zip(registers) {
             *slot = value;
         }
@@ -194,7 +245,75 @@ impl Target for ImageTarget {
         Ok(())
     }
 
+    fn insert_breakpoint(&mut self, address: u32, instruction: &[u8]) -> Result<(), TargetError> {
+        let length = instruction.len();
+        let architecture = self.architecture();
+        // The CPU's own breakpoint instruction, and nothing else.
+        let expected = architecture.breakpoint(length as u32).ok_or(TargetError::BadAddress)?;
+        if instruction != &expected[..length] {
+            return Err(TargetError::BadAddress);
+        }
+        // On an instruction boundary: A32 words, T32 and RISC-V (with
+        // compressed instructions) halfwords.
+        let alignment = if architecture == Architecture::Arm { length } else { 2 };
+        let start = address as usize;
+        let end = start.checked_add(length).ok_or(TargetError::BadAddress)?;
+        let code = code_range();
+        if !start.is_multiple_of(alignment) || start < code.start || end > code.end {
+            return Err(TargetError::BadAddress);
+        }
+        if self
+            .inserted
+            .iter()
+            .flatten()
+            .any(|b| start < b.address as usize + b.length && b.address as usize <= end)
+        {
+            return Err(TargetError::BadAddress);
+        }
+        let slot = self.inserted.iter_mut().find(|b| b.is_none()).ok_or(TargetError::BadAddress)?;
+        let mut original = [0u8; 4];
+        for (offset, byte) in original[..length].iter_mut().enumerate() {
+            // SAFETY: inside the image's code (checked above); a byte read
+            // has no side effect.
+            *byte = unsafe { core::ptr::read_volatile((start + offset) as *const u8) };
+        }
+        *slot = Some(Inserted { address, length, original });
+        write_code(start, instruction);
+        Ok(())
+    }
+
+    fn remove_breakpoint(&mut self, address: u32, _original: &[u8]) -> Result<(), TargetError> {
+        // What this target saved is put back, whatever the caller says
+        // was there.
+        let slot = self
+            .inserted
+            .iter_mut()
+            .find(|b| b.is_some_and(|b| b.address == address))
+            .ok_or(TargetError::BadAddress)?;
+        if let Some(breakpoint) = slot.take() {
+            write_code(address as usize, &breakpoint.original[..breakpoint.length]);
+        }
+        Ok(())
+    }
+
     fn stopped_thread(&mut self) -> Option<u32> {
         kernel().debug_take_hit().map(|thread| thread.index() as u32 + 1)
     }
+}
+
+/// Writes `bytes` over the code at `address` (a breakpoint going in or
+/// out) and makes them visible to instruction fetch, with interrupts
+/// masked: on the one core no other thread runs until the instruction is
+/// whole again, so none executes half of one.
+fn write_code(address: usize, bytes: &[u8]) {
+    arch::without_interrupts(|| {
+        for (offset, &byte) in bytes.iter().enumerate() {
+            // SAFETY: inside the image's code, on an instruction boundary
+            // (checked when the breakpoint went in): one breakpoint
+            // instruction, or the bytes it replaced. Code is plain RAM
+            // (the MMU is off, nothing maps it read-only).
+            unsafe { core::ptr::write_volatile((address + offset) as *mut u8, byte) };
+        }
+        arch::sync_instruction_memory(address, bytes.len());
+    });
 }
