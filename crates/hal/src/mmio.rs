@@ -27,7 +27,9 @@
 //!    only for writable ones (and so [`ReadWriteable::modify`] only for
 //!    read-write ones), with fields of that register only: writing a
 //!    read-only register, reading a write-only one or using another
-//!    register's field does not compile.
+//!    register's field does not compile. A register whose read pops a FIFO
+//!    is declared with `&mut self` (`fn dr(&mut self) -> ReadWrite<..>`),
+//!    so only a driver method holding `&mut` to its bus can pop it.
 //!
 //! Driver code is generic over its accessor trait (implemented for every
 //! bus of that register enum) and reads
@@ -257,6 +259,47 @@ macro_rules! __register_fields {
     };
 }
 
+/// One accessor of [`registers!`](crate::registers): `&mut self` for a
+/// register whose read pops a FIFO, `&self` otherwise.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __register_accessor {
+    (
+        [$(#[$attr:meta])*] $name:ty, $method:ident,
+        (&mut self $(, $arg:ident : $arg_ty:ty)* $(,)?),
+        $access:ident, ($($fields:ty)?), $value:expr
+    ) => {
+        $(#[$attr])*
+        #[inline]
+        fn $method(&mut self $(, $arg: $arg_ty)*) -> $crate::mmio::Reg<
+            '_,
+            Self,
+            $name,
+            $crate::mmio::access::$access,
+            $crate::__register_fields!($($fields)?),
+        > {
+            $crate::mmio::Reg::new(self, $value)
+        }
+    };
+    (
+        [$(#[$attr:meta])*] $name:ty, $method:ident,
+        ($($arg:ident : $arg_ty:ty),* $(,)?),
+        $access:ident, ($($fields:ty)?), $value:expr
+    ) => {
+        $(#[$attr])*
+        #[inline]
+        fn $method(&self $(, $arg: $arg_ty)*) -> $crate::mmio::Reg<
+            '_,
+            Self,
+            $name,
+            $crate::mmio::access::$access,
+            $crate::__register_fields!($($fields)?),
+        > {
+            $crate::mmio::Reg::new(self, $value)
+        }
+    };
+}
+
 /// Declares a driver's accessor trait: one method per register, naming its
 /// access right, its fields and the bus name it maps to.
 ///
@@ -299,8 +342,8 @@ macro_rules! __register_fields {
 /// ferrode_hal::registers! {
 ///     /// Typed access to the block.
 ///     pub trait Registers for Register {
-///         /// The data register.
-///         fn data() -> ReadWrite = Register::Data;
+///         /// The data register: reading pops the receive FIFO.
+///         fn data(&mut self) -> ReadWrite = Register::Data;
 ///         /// The status register.
 ///         fn status() -> ReadOnly<STATUS::Register> = Register::Status;
 ///         /// Clear register `n`.
@@ -311,11 +354,16 @@ macro_rules! __register_fields {
 /// fn ready<R: Registers>(regs: &R) -> bool {
 ///     regs.status().is_set(STATUS::READY)
 /// }
+///
+/// fn pop<R: Registers>(regs: &mut R) -> Option<u32> {
+///     ready(regs).then(|| regs.data().get())
+/// }
 /// # let mut memory = [0u32, 0x31, 0, 0];
-/// # let regs = ferrode_hal::mmio::Mmio::new(unsafe {
+/// # let mut regs = ferrode_hal::mmio::Mmio::new(unsafe {
 /// #     volatile::VolatilePtr::new(core::ptr::NonNull::from(&mut memory).cast::<Regs>())
 /// # });
 /// # assert!(ready(&regs));
+/// # assert_eq!(pop(&mut regs), Some(0));
 /// # assert_eq!(regs.status().read(STATUS::LEVEL), 3);
 /// # regs.clear(1).set(7);
 /// # assert_eq!(memory[3], 7);
@@ -324,6 +372,42 @@ macro_rules! __register_fields {
 /// `regs.status().set(1)` or `regs.clear(0).get()` would not compile. The
 /// trait is implemented for every [`RegisterAccess`] bus of the register
 /// enum, so driver code is generic over it (`R: Registers`).
+///
+/// An accessor declared with `&mut self` (first, before any index) is for a
+/// register whose read has a side effect the driver must own, a FIFO pop
+/// above all: it needs `&mut` access to the bus, so a driver method that
+/// pops takes `&mut self`, and one that only looks (`&self`) cannot lose a
+/// character by accident. (It is a guard against mistakes, not a lock: a
+/// copy of a `Copy` bus such as [`Mmio`] can still pop.)
+///
+/// ```compile_fail
+/// # use ferrode_hal::mmio::{Readable, RegisterName};
+/// # #[repr(C)]
+/// # pub struct Regs { data: u32 }
+/// # #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// # pub enum Register { Data }
+/// # impl RegisterName for Register {
+/// #     type Block = Regs;
+/// #     fn offset(self) -> usize { 0 }
+/// # }
+/// ferrode_hal::registers! {
+///     /// Typed access to the block.
+///     pub trait Registers for Register {
+///         /// Reading pops the receive FIFO.
+///         fn data(&mut self) -> ReadOnly = Register::Data;
+///     }
+/// }
+///
+/// struct Uart<R> {
+///     regs: R,
+/// }
+///
+/// impl<R: Registers> Uart<R> {
+///     fn peek(&self) -> u32 {
+///         self.regs.data().get() // a pop needs `&mut self`
+///     }
+/// }
+/// ```
 #[macro_export]
 macro_rules! registers {
     (
@@ -331,7 +415,7 @@ macro_rules! registers {
         $vis:vis trait $trait:ident for $name:ty {
             $(
                 $(#[$attr:meta])*
-                fn $method:ident($($arg:ident : $arg_ty:ty),* $(,)?)
+                fn $method:ident($($params:tt)*)
                     -> $access:ident $(<$fields:ty>)? = $value:expr;
             )*
         }
@@ -339,16 +423,9 @@ macro_rules! registers {
         $(#[$trait_attr])*
         $vis trait $trait: $crate::RegisterAccess<$name> {
             $(
-                $(#[$attr])*
-                #[inline]
-                fn $method(&self $(, $arg: $arg_ty)*) -> $crate::mmio::Reg<
-                    '_,
-                    Self,
-                    $name,
-                    $crate::mmio::access::$access,
-                    $crate::__register_fields!($($fields)?),
-                > {
-                    $crate::mmio::Reg::new(self, $value)
+                $crate::__register_accessor! {
+                    [$(#[$attr])*] $name, $method, ($($params)*),
+                    $access, ($($fields)?), $value
                 }
             )*
         }

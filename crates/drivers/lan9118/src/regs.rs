@@ -274,13 +274,13 @@ ferrode_hal::registers! {
     /// [`Register`] ([`Mmio`] on hardware, a model in tests).
     pub trait Registers for Register {
         /// RX Data FIFO port: reading pops a word.
-        fn rx_data_fifo() -> ReadOnly = Register::RxDataFifo;
+        fn rx_data_fifo(&mut self) -> ReadOnly = Register::RxDataFifo;
         /// TX Data FIFO port: writing pushes a word.
         fn tx_data_fifo() -> WriteOnly = Register::TxDataFifo;
         /// RX_STATUS_FIFO: reading pops a status word.
-        fn rx_status_fifo() -> ReadOnly = Register::RxStatusFifo;
+        fn rx_status_fifo(&mut self) -> ReadOnly = Register::RxStatusFifo;
         /// TX_STATUS_FIFO: reading pops a status word.
-        fn tx_status_fifo() -> ReadOnly = Register::TxStatusFifo;
+        fn tx_status_fifo(&mut self) -> ReadOnly = Register::TxStatusFifo;
         /// ID_REV.
         fn id_rev() -> ReadOnly = Register::IdRev;
         /// IRQ_CFG.

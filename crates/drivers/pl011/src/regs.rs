@@ -206,7 +206,7 @@ ferrode_hal::registers! {
     pub trait Registers for Register {
         /// UARTDR: reading pops the receive FIFO, writing pushes the
         /// transmit FIFO.
-        fn dr() -> ReadWrite<DR::Register> = Register::Dr;
+        fn dr(&mut self) -> ReadWrite<DR::Register> = Register::Dr;
         /// UARTRSR (read) / UARTECR (write: clears the error flags).
         fn rsr_ecr() -> ReadWrite = Register::RsrEcr;
         /// UARTFR.
