@@ -5,16 +5,24 @@ extern crate std;
 use core::cell::{Cell, RefCell};
 use std::vec::Vec;
 
-use crate::regs::{
-    Counter, Register, TCSR_ARHT, TCSR_CASC, TCSR_ENIT, TCSR_ENT, TCSR_LOAD, TCSR_TINT, TCSR_UDT,
-};
+use ferrode_hal::mmio::LocalRegisterCopy;
 
-#[derive(Default, Clone, Copy)]
+use crate::regs::{Counter, Register, TCSR};
+
+type Tcsr = LocalRegisterCopy<u32, TCSR::Register>;
+
+#[derive(Clone, Copy)]
 struct Unit {
-    tcsr: u32,
+    tcsr: Tcsr,
     tlr: u32,
     tcr: u32,
     reload_pending: bool,
+}
+
+impl Default for Unit {
+    fn default() -> Self {
+        Self { tcsr: Tcsr::new(0), tlr: 0, tcr: 0, reload_pending: false }
+    }
 }
 
 #[derive(Default)]
@@ -52,8 +60,8 @@ impl TimerModel {
     pub fn advance(&self, ticks: u64) {
         let mut s = self.state.borrow_mut();
         let u0 = s.units[0];
-        if u0.tcsr & TCSR_CASC != 0 {
-            if u0.tcsr & TCSR_ENT != 0 && u0.tcsr & TCSR_LOAD == 0 {
+        if u0.tcsr.is_set(TCSR::CASC) {
+            if counting(u0.tcsr) {
                 let value =
                     (u64::from(s.units[1].tcr) << 32 | u64::from(u0.tcr)).wrapping_add(ticks);
                 s.units[0].tcr = value as u32;
@@ -69,7 +77,7 @@ impl TimerModel {
     /// The block's interrupt output.
     pub fn irq(&self) -> bool {
         let s = self.state.borrow();
-        s.units.iter().any(|u| u.tcsr & TCSR_TINT != 0 && u.tcsr & TCSR_ENIT != 0)
+        s.units.iter().any(|u| u.tcsr.matches_all(TCSR::TINT::SET + TCSR::ENIT::SET))
     }
 
     /// Sets a counter value directly (test setup).
@@ -82,15 +90,20 @@ impl TimerModel {
     }
 }
 
+/// ENT set and LOAD clear: the counter moves.
+fn counting(tcsr: Tcsr) -> bool {
+    tcsr.matches_all(TCSR::ENT::SET + TCSR::LOAD::CLEAR)
+}
+
 fn advance_unit(unit: &mut Unit, mut ticks: u64) {
-    while ticks > 0 && unit.tcsr & TCSR_ENT != 0 && unit.tcsr & TCSR_LOAD == 0 {
+    while ticks > 0 && counting(unit.tcsr) {
         if unit.reload_pending {
             unit.reload_pending = false;
             unit.tcr = unit.tlr;
             ticks -= 1;
             continue;
         }
-        let down = unit.tcsr & TCSR_UDT != 0;
+        let down = unit.tcsr.matches_all(TCSR::UDT::Down);
         let to_rollover =
             if down { u64::from(unit.tcr) + 1 } else { u64::from(u32::MAX - unit.tcr) + 1 };
         if ticks < to_rollover {
@@ -99,11 +112,11 @@ fn advance_unit(unit: &mut Unit, mut ticks: u64) {
         }
         ticks -= to_rollover;
         unit.tcr = if down { u32::MAX } else { 0 };
-        unit.tcsr |= TCSR_TINT;
-        if unit.tcsr & TCSR_ARHT != 0 {
+        unit.tcsr.modify(TCSR::TINT::SET);
+        if unit.tcsr.is_set(TCSR::ARHT) {
             unit.reload_pending = true;
         } else {
-            unit.tcsr &= !TCSR_ENT; // one-shot: the counter stops
+            unit.tcsr.modify(TCSR::ENT::CLEAR); // one-shot: the counter stops
         }
     }
 }
@@ -113,7 +126,7 @@ impl ferrode_hal::RegisterAccess<Register> for TimerModel {
         let value = {
             let s = self.state.borrow();
             match register {
-                Register::Tcsr(c) => s.units[index(c)].tcsr,
+                Register::Tcsr(c) => s.units[index(c)].tcsr.get(),
                 Register::Tlr(c) => s.units[index(c)].tlr,
                 Register::Tcr(c) => s.units[index(c)].tcr,
             }
@@ -128,19 +141,23 @@ impl ferrode_hal::RegisterAccess<Register> for TimerModel {
         match register {
             Register::Tcsr(c) => {
                 let unit = &mut s.units[index(c)];
-                let tint = unit.tcsr & TCSR_TINT & !value;
-                let enabling = unit.tcsr & TCSR_ENT == 0 && value & TCSR_ENT != 0;
-                let mut stored = value & !TCSR_TINT;
+                let written = Tcsr::new(value);
+                // TINT is write-1-to-clear: it stays set unless written 1.
+                let tint = unit.tcsr.is_set(TCSR::TINT) && !written.is_set(TCSR::TINT);
+                let enabling = !unit.tcsr.is_set(TCSR::ENT) && written.is_set(TCSR::ENT);
+                let mut stored = written;
+                stored.modify(TCSR::TINT.val(u32::from(tint)));
                 if !self.cascade_supported || c == Counter::One {
-                    stored &= !TCSR_CASC;
+                    // TCSR1 has no CASC; neither has a core without cascade.
+                    stored.modify(TCSR::CASC::CLEAR);
                 }
-                unit.tcsr = stored | tint;
+                unit.tcsr = stored;
                 if enabling {
                     // One cycle to load TLR before counting: with the
                     // rollover cycle this makes PG079's "TLR + 2" interval.
                     unit.reload_pending = true;
                 }
-                if value & TCSR_LOAD != 0 {
+                if written.is_set(TCSR::LOAD) {
                     unit.tcr = unit.tlr;
                     unit.reload_pending = false;
                 }

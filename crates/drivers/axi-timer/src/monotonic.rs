@@ -3,7 +3,7 @@
 use embedded_hal::delay::DelayNs;
 use ferrode_hal::{Monotonic, ns_to_ticks};
 
-use crate::regs::{Counter, Registers, TCSR_ARHT, TCSR_CASC, TCSR_ENT, TCSR_LOAD};
+use crate::regs::{Counter, Registers, TCSR};
 use crate::timer::UP_COUNT_WRAP_PERIOD;
 use ferrode_hal::mmio::{Readable, Writeable};
 
@@ -36,11 +36,17 @@ impl<R: Registers> MonotonicCounter<R> {
     pub(crate) fn start(regs: R, clock_hz: u32) -> Self {
         regs.tlr(Counter::Zero).set(0);
         regs.tlr(Counter::One).set(0);
-        regs.tcsr(Counter::Zero).set(TCSR_LOAD);
-        regs.tcsr(Counter::One).set(TCSR_LOAD);
+        regs.tcsr(Counter::Zero).write(TCSR::LOAD::SET);
+        regs.tcsr(Counter::One).write(TCSR::LOAD::SET);
         regs.tcsr(Counter::One).set(0);
-        regs.tcsr(Counter::Zero).set(TCSR_CASC | TCSR_ENT | TCSR_ARHT);
-        let width = if regs.tcsr(Counter::Zero).get() & TCSR_CASC != 0 {
+        regs.tcsr(Counter::Zero).write(
+            TCSR::CASC::SET
+                + TCSR::MDT::Generate
+                + TCSR::UDT::Up
+                + TCSR::ENT::SET
+                + TCSR::ARHT::SET,
+        );
+        let width = if regs.tcsr(Counter::Zero).is_set(TCSR::CASC) {
             CounterWidth::Cascaded
         } else {
             CounterWidth::Extended

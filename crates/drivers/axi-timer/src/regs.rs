@@ -2,7 +2,7 @@
 
 use core::mem::offset_of;
 
-use ferrode_hal::mmio::RegisterName;
+use ferrode_hal::mmio::{RegisterName, register_bitfields};
 use volatile::VolatileFieldAccess;
 use volatile::access::NoAccess;
 
@@ -36,23 +36,6 @@ const _: () = assert!(offset_of!(Regs, tcr0) == 0x08);
 const _: () = assert!(offset_of!(Regs, tcsr1) == 0x10);
 const _: () = assert!(offset_of!(Regs, tlr1) == 0x14);
 const _: () = assert!(offset_of!(Regs, tcr1) == 0x18);
-
-/// TCSR.MDT: mode, 0 = generate, 1 = capture.
-pub const TCSR_MDT: u32 = 1 << 0;
-/// TCSR.UDT: 1 = count down, 0 = count up.
-pub const TCSR_UDT: u32 = 1 << 1;
-/// TCSR.ARHT: auto reload (generate) / overwrite (capture).
-pub const TCSR_ARHT: u32 = 1 << 4;
-/// TCSR.LOAD: load TLR into the counter (hold while set).
-pub const TCSR_LOAD: u32 = 1 << 5;
-/// TCSR.ENIT: enable the interrupt.
-pub const TCSR_ENIT: u32 = 1 << 6;
-/// TCSR.ENT: enable the counter.
-pub const TCSR_ENT: u32 = 1 << 7;
-/// TCSR.TINT: interrupt occurred; write 1 to clear.
-pub const TCSR_TINT: u32 = 1 << 8;
-/// TCSR0.CASC: cascade both counters into one 64-bit counter.
-pub const TCSR_CASC: u32 = 1 << 11;
 
 /// One of the two timer/counters of a block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,12 +83,52 @@ impl RegisterName for Register {
 /// The memory-mapped timer block: the bus on hardware.
 pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
 
+register_bitfields![u32,
+    /// TCSR0 and TCSR1, Control/Status Registers (PG079, "TCSR0" and
+    /// "TCSR1"): the same bits for both counters (the data sheet numbers
+    /// them, MDT0/MDT1, T0INT/T1INT, ...), except CASC, which only TCSR0
+    /// has.
+    pub(crate) TCSR [
+        /// MDT: timer mode.
+        MDT OFFSET(0) NUMBITS(1) [
+            Generate = 0,
+            Capture = 1,
+        ],
+        /// UDT: count direction.
+        UDT OFFSET(1) NUMBITS(1) [
+            Up = 0,
+            Down = 1,
+        ],
+        /// GENT: drive the GenerateOut signal.
+        GENT OFFSET(2) NUMBITS(1) [],
+        /// CAPT: enable the external capture trigger.
+        CAPT OFFSET(3) NUMBITS(1) [],
+        /// ARHT: auto reload (generate mode) / overwrite (capture mode).
+        ARHT OFFSET(4) NUMBITS(1) [],
+        /// LOAD: load TLR into the counter, holding it while set.
+        LOAD OFFSET(5) NUMBITS(1) [],
+        /// ENIT: enable the interrupt.
+        ENIT OFFSET(6) NUMBITS(1) [],
+        /// ENT: enable the counter.
+        ENT OFFSET(7) NUMBITS(1) [],
+        /// T0INT / T1INT: the interrupt occurred; write 1 to clear.
+        TINT OFFSET(8) NUMBITS(1) [],
+        /// PWMA: pulse width modulation (both counters in generate mode).
+        PWMA OFFSET(9) NUMBITS(1) [],
+        /// ENALL: enable both counters at once (mirrored in both TCSRs).
+        ENALL OFFSET(10) NUMBITS(1) [],
+        /// CASC (TCSR0 only): cascade both counters into one 64-bit
+        /// counter, TCR1:TCR0.
+        CASC OFFSET(11) NUMBITS(1) [],
+    ],
+];
+
 ferrode_hal::registers! {
     /// Typed access to the AXI Timer's registers, for every bus of
     /// [`Register`] ([`Mmio`] on hardware, a model in tests).
     pub trait Registers for Register {
         /// TCSRn: control and status (TINT is write-1-to-clear).
-        fn tcsr(counter: Counter) -> ReadWrite = Register::Tcsr(counter);
+        fn tcsr(counter: Counter) -> ReadWrite<TCSR::Register> = Register::Tcsr(counter);
         /// TLRn: load value.
         fn tlr(counter: Counter) -> ReadWrite = Register::Tlr(counter);
         /// TCRn: the counter.

@@ -6,10 +6,9 @@ use core::fmt;
 use ferrode_hal::Alarm;
 
 use crate::monotonic::MonotonicCounter;
-use crate::regs::{
-    Counter, Register, Registers, TCSR_ARHT, TCSR_ENIT, TCSR_ENT, TCSR_LOAD, TCSR_TINT, TCSR_UDT,
-};
-use ferrode_hal::mmio::Writeable;
+use crate::regs::{Counter, Register, Registers, TCSR};
+use ferrode_hal::mmio::access::ReadWrite;
+use ferrode_hal::mmio::{Readable, Reg, Writeable};
 
 /// Errors of the timer driver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,8 +51,8 @@ impl<R: Registers + Clone> AxiTimer<R> {
     /// 100 MHz on QEMU's amd-microblaze-v-generic). Stops both counters and
     /// clears their interrupts: TCSR0 = TINT, TCSR1 = TINT.
     pub fn new(regs: R, clock_hz: u32) -> Self {
-        regs.tcsr(Counter::Zero).set(TCSR_TINT);
-        regs.tcsr(Counter::One).set(TCSR_TINT);
+        regs.tcsr(Counter::Zero).write(TCSR::TINT::SET);
+        regs.tcsr(Counter::One).write(TCSR::TINT::SET);
         Self { regs, clock_hz }
     }
 
@@ -94,16 +93,16 @@ impl<R: Registers> TimerCounter<R> {
         self.counter
     }
 
-    fn tcsr(&self) -> Register {
-        Register::Tcsr(self.counter)
+    fn tcsr(&self) -> Reg<'_, R, Register, ReadWrite, TCSR::Register> {
+        self.regs.tcsr(self.counter)
     }
 
     /// Stops the counter and loads `load` into it: TCSR = TINT,
     /// TLR = load, TCSR = LOAD.
     fn stop_and_load(&self, load: u32) {
-        self.regs.write(self.tcsr(), TCSR_TINT);
+        self.tcsr().write(TCSR::TINT::SET);
         self.regs.tlr(self.counter).set(load);
-        self.regs.write(self.tcsr(), TCSR_LOAD);
+        self.tcsr().write(TCSR::LOAD::SET);
     }
 
     /// Starts a periodic interrupt every `period_ticks` cycles: down count,
@@ -112,7 +111,13 @@ impl<R: Registers> TimerCounter<R> {
     pub fn into_periodic(self, period_ticks: u32) -> Result<PeriodicTimer<R>, Error> {
         let load = down_count_load_value(period_ticks)?;
         self.stop_and_load(load);
-        self.regs.write(self.tcsr(), TCSR_UDT | TCSR_ARHT | TCSR_ENIT | TCSR_ENT);
+        self.tcsr().write(
+            TCSR::MDT::Generate
+                + TCSR::UDT::Down
+                + TCSR::ARHT::SET
+                + TCSR::ENIT::SET
+                + TCSR::ENT::SET,
+        );
         Ok(PeriodicTimer { inner: self, period_ticks })
     }
 
@@ -148,17 +153,18 @@ impl<R: Registers> PeriodicTimer<R> {
     /// there each period is stretched by the acknowledge latency: keep time
     /// with the monotonic clock, not by counting ticks.
     pub fn take_interrupt(&mut self) -> bool {
-        let tcsr = self.inner.regs.read(self.inner.tcsr());
-        if tcsr & TCSR_TINT == 0 {
+        let tcsr = self.inner.tcsr().extract();
+        if !tcsr.is_set(TCSR::TINT) {
             return false;
         }
-        self.inner.regs.write(self.inner.tcsr(), tcsr);
+        // Written back as read: TINT (write-1-to-clear) clears, the rest stays.
+        self.inner.tcsr().set(tcsr.get());
         true
     }
 
     /// Stops the tick and gives the counter back.
     pub fn stop(self) -> TimerCounter<R> {
-        self.inner.regs.write(self.inner.tcsr(), TCSR_TINT);
+        self.inner.tcsr().write(TCSR::TINT::SET);
         self.inner
     }
 }
@@ -191,7 +197,9 @@ impl<R: Registers> AlarmTimer<R> {
         let chunk = self.remaining.min(u64::from(u32::MAX));
         self.remaining -= chunk;
         self.inner.stop_and_load(chunk as u32);
-        self.inner.regs.write(self.inner.tcsr(), TCSR_UDT | TCSR_ENIT | TCSR_ENT);
+        self.inner
+            .tcsr()
+            .write(TCSR::MDT::Generate + TCSR::UDT::Down + TCSR::ENIT::SET + TCSR::ENT::SET);
     }
 
     /// Gives the counter back, disarmed.
@@ -211,17 +219,16 @@ impl<R: Registers> Alarm for AlarmTimer<R> {
     fn disarm(&mut self) {
         self.armed = false;
         self.remaining = 0;
-        self.inner.regs.write(self.inner.tcsr(), TCSR_TINT);
+        self.inner.tcsr().write(TCSR::TINT::SET);
     }
 
     fn take_expired(&mut self) -> bool {
-        let tcsr = self.inner.regs.read(self.inner.tcsr());
-        if tcsr & TCSR_TINT == 0 {
+        if !self.inner.tcsr().is_set(TCSR::TINT) {
             return false;
         }
         // Stop and clear; QEMU may still report a stale expiry after a
         // disarm (its counter keeps running with ENT clear), hence `armed`.
-        self.inner.regs.write(self.inner.tcsr(), TCSR_TINT);
+        self.inner.tcsr().write(TCSR::TINT::SET);
         if !self.armed {
             return false;
         }
