@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::regs::{STAT_FRAME_ERROR, STAT_OVERRUN_ERROR, STAT_PARITY_ERROR};
+use crate::regs::STAT_REG;
 
 /// A receive error; each is reported once, before the data that followed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,11 +19,11 @@ pub enum Error {
 impl Error {
     /// The most severe error among STAT_REG error bits, if any.
     pub const fn from_status(status: u32) -> Option<Self> {
-        if status & STAT_OVERRUN_ERROR != 0 {
+        if status & Error::Overrun.status_bit() != 0 {
             Some(Error::Overrun)
-        } else if status & STAT_FRAME_ERROR != 0 {
+        } else if status & Error::Framing.status_bit() != 0 {
             Some(Error::Framing)
-        } else if status & STAT_PARITY_ERROR != 0 {
+        } else if status & Error::Parity.status_bit() != 0 {
             Some(Error::Parity)
         } else {
             None
@@ -33,9 +33,9 @@ impl Error {
     /// The STAT_REG bit that reports this error.
     pub const fn status_bit(self) -> u32 {
         match self {
-            Error::Overrun => STAT_OVERRUN_ERROR,
-            Error::Framing => STAT_FRAME_ERROR,
-            Error::Parity => STAT_PARITY_ERROR,
+            Error::Overrun => STAT_REG::OVERRUN_ERROR::SET.value,
+            Error::Framing => STAT_REG::FRAME_ERROR::SET.value,
+            Error::Parity => STAT_REG::PARITY_ERROR::SET.value,
         }
     }
 }

@@ -6,7 +6,9 @@ use core::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::vec::Vec;
 
-use crate::regs::*;
+use ferrode_hal::mmio::FieldValue;
+
+use crate::regs::{CTRL_REG, Register, STAT_REG};
 
 const FIFO_DEPTH: usize = 16;
 
@@ -15,8 +17,10 @@ struct State {
     rx: VecDeque<u8>,
     tx: VecDeque<u8>,
     wire: Vec<u8>,
+    /// STAT_REG error bits waiting to be read (reading clears them).
     errors: u32,
-    ctrl: u32,
+    /// CTRL_REG's Enable Intr.
+    interrupt_enabled: bool,
     writes: Vec<(usize, u32)>,
 }
 
@@ -34,7 +38,7 @@ pub struct UartModel {
 
 impl UartModel {
     fn edge(&self, s: &State) {
-        if s.ctrl & CTRL_ENABLE_INTR != 0 {
+        if s.interrupt_enabled {
             self.interrupt_edges.set(self.interrupt_edges.get() + 1);
         }
     }
@@ -44,7 +48,7 @@ impl UartModel {
         let mut s = self.state.borrow_mut();
         for &b in bytes {
             if s.rx.len() == FIFO_DEPTH {
-                s.errors |= STAT_OVERRUN_ERROR;
+                s.errors |= STAT_REG::OVERRUN_ERROR::SET.value;
                 continue;
             }
             s.rx.push_back(b);
@@ -56,7 +60,7 @@ impl UartModel {
 
     /// A character with a bad stop bit (dropped, flagged).
     pub fn receive_framing_error(&self) {
-        self.state.borrow_mut().errors |= STAT_FRAME_ERROR;
+        self.state.borrow_mut().errors |= STAT_REG::FRAME_ERROR::SET.value;
     }
 
     /// The line sends `n` characters from the Tx FIFO.
@@ -90,23 +94,15 @@ impl ferrode_hal::RegisterAccess<Register> for UartModel {
         match register {
             Register::RxFifo => s.rx.pop_front().map_or(0, u32::from),
             Register::StatReg => {
-                let mut v = core::mem::take(&mut s.errors);
-                if !s.rx.is_empty() {
-                    v |= STAT_RX_FIFO_VALID_DATA
-                }
-                if s.rx.len() == FIFO_DEPTH {
-                    v |= STAT_RX_FIFO_FULL
-                }
-                if s.tx.is_empty() {
-                    v |= STAT_TX_FIFO_EMPTY
-                }
-                if s.tx.len() == FIFO_DEPTH {
-                    v |= STAT_TX_FIFO_FULL
-                }
-                if s.ctrl & CTRL_ENABLE_INTR != 0 {
-                    v |= STAT_INTR_ENABLED
-                }
-                v
+                let flag = |field: FieldValue<u32, STAT_REG::Register>, on: bool| {
+                    if on { field.value } else { 0 }
+                };
+                core::mem::take(&mut s.errors)
+                    | flag(STAT_REG::RX_FIFO_VALID_DATA::SET, !s.rx.is_empty())
+                    | flag(STAT_REG::RX_FIFO_FULL::SET, s.rx.len() == FIFO_DEPTH)
+                    | flag(STAT_REG::TX_FIFO_EMPTY::SET, s.tx.is_empty())
+                    | flag(STAT_REG::TX_FIFO_FULL::SET, s.tx.len() == FIFO_DEPTH)
+                    | flag(STAT_REG::INTR_ENABLED::SET, s.interrupt_enabled)
             }
             Register::TxFifo | Register::CtrlReg => 0,
         }
@@ -122,13 +118,13 @@ impl ferrode_hal::RegisterAccess<Register> for UartModel {
                 }
             }
             Register::CtrlReg => {
-                if value & CTRL_RST_TX_FIFO != 0 {
+                if CTRL_REG::RST_TX_FIFO.is_set(value) {
                     s.tx.clear()
                 }
-                if value & CTRL_RST_RX_FIFO != 0 {
+                if CTRL_REG::RST_RX_FIFO.is_set(value) {
                     s.rx.clear()
                 }
-                s.ctrl = value & CTRL_ENABLE_INTR;
+                s.interrupt_enabled = CTRL_REG::ENABLE_INTR.is_set(value);
             }
             Register::RxFifo | Register::StatReg => {}
         }

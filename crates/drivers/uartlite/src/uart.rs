@@ -3,11 +3,13 @@
 use heapless::Deque;
 
 use crate::error::Error;
-use crate::regs::{
-    CTRL_ENABLE_INTR, CTRL_RST_RX_FIFO, Registers, STAT_ERRORS, STAT_RX_FIFO_VALID_DATA,
-    STAT_TX_FIFO_EMPTY, STAT_TX_FIFO_FULL,
-};
-use ferrode_hal::mmio::{Readable, Writeable};
+use crate::regs::{CTRL_REG, FIFO, Registers, STAT_REG};
+use ferrode_hal::mmio::{LocalRegisterCopy, Readable, Writeable};
+
+/// STAT_REG's error bits (Overrun, Frame and Parity Error), which reading
+/// STAT_REG clears.
+const STAT_ERRORS: u32 =
+    Error::Overrun.status_bit() | Error::Framing.status_bit() | Error::Parity.status_bit();
 
 /// An AXI UART Lite with a software receive ring of `RX_CAPACITY` bytes.
 ///
@@ -27,7 +29,7 @@ impl<R: Registers, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
     /// the interrupt off with one write, CTRL_REG = 0x2 (Reset Rx FIFO).
     /// The Tx FIFO is left alone so earlier boot output still drains.
     pub fn new(regs: R) -> Self {
-        regs.ctrl_reg().set(CTRL_RST_RX_FIFO);
+        regs.ctrl_reg().write(CTRL_REG::RST_RX_FIFO::SET);
         Self { regs, received: Deque::new(), pending_errors: 0 }
     }
 
@@ -36,12 +38,12 @@ impl<R: Registers, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
     /// configure the INTC input as edge-triggered); the platform then calls
     /// [`UartLite::on_interrupt`].
     pub fn enable_interrupt(&mut self) {
-        self.regs.ctrl_reg().set(CTRL_ENABLE_INTR);
+        self.regs.ctrl_reg().write(CTRL_REG::ENABLE_INTR::SET);
     }
 
     /// Turns the interrupt off (CTRL_REG = 0).
     pub fn disable_interrupt(&mut self) {
-        self.regs.ctrl_reg().set(0);
+        self.regs.ctrl_reg().write(CTRL_REG::ENABLE_INTR::CLEAR);
     }
 
     /// Interrupt entry: moves received characters from the 16-deep Rx FIFO
@@ -51,16 +53,22 @@ impl<R: Registers, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
         self.drain_rx_fifo()
     }
 
-    fn status(&mut self) -> u32 {
-        let status = self.regs.stat_reg().get();
-        self.pending_errors |= status & STAT_ERRORS;
+    /// Pushes one character into the Tx FIFO (check for room first).
+    fn push_tx(&mut self, byte: u8) {
+        self.regs.tx_fifo().write(FIFO::DATA.val(u32::from(byte)));
+    }
+
+    /// Reads STAT_REG, keeping its error bits for [`Self::take_error`].
+    fn status(&mut self) -> LocalRegisterCopy<u32, STAT_REG::Register> {
+        let status = self.regs.stat_reg().extract();
+        self.pending_errors |= status.get() & STAT_ERRORS;
         status
     }
 
     fn drain_rx_fifo(&mut self) -> usize {
         let mut moved = 0;
-        while !self.received.is_full() && self.status() & STAT_RX_FIFO_VALID_DATA != 0 {
-            let byte = self.regs.rx_fifo().get() as u8;
+        while !self.received.is_full() && self.status().is_set(STAT_REG::RX_FIFO_VALID_DATA) {
+            let byte = self.regs.rx_fifo().read(FIFO::DATA) as u8;
             // Cannot fail: checked not full above.
             let _ = self.received.push_back(byte);
             moved += 1;
@@ -86,10 +94,10 @@ impl<R: Registers, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
 
     /// Queues one byte, waiting while the Tx FIFO is full.
     pub fn write_byte(&mut self, byte: u8) {
-        while self.status() & STAT_TX_FIFO_FULL != 0 {
+        while self.status().is_set(STAT_REG::TX_FIFO_FULL) {
             core::hint::spin_loop();
         }
-        self.regs.tx_fifo().set(u32::from(byte));
+        self.push_tx(byte);
     }
 
     /// Queues as many of `bytes` as the Tx FIFO has room for, without
@@ -103,7 +111,7 @@ impl<R: Registers, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
             if !self.tx_ready() {
                 break;
             }
-            self.regs.tx_fifo().set(u32::from(byte));
+            self.push_tx(byte);
             count += 1;
         }
         count
@@ -112,12 +120,12 @@ impl<R: Registers, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
     /// Whether the Tx FIFO is empty (everything queued is on the line or
     /// in the shift register).
     pub fn tx_empty(&mut self) -> bool {
-        self.status() & STAT_TX_FIFO_EMPTY != 0
+        self.status().is_set(STAT_REG::TX_FIFO_EMPTY)
     }
 
     /// Waits until the Tx FIFO is empty.
     pub fn flush_blocking(&mut self) {
-        while self.status() & STAT_TX_FIFO_EMPTY == 0 {
+        while !self.status().is_set(STAT_REG::TX_FIFO_EMPTY) {
             core::hint::spin_loop();
         }
     }
@@ -127,7 +135,7 @@ impl<R: Registers, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
         let status = self.status();
         !self.received.is_empty()
             || self.pending_errors != 0
-            || status & STAT_RX_FIFO_VALID_DATA != 0
+            || status.is_set(STAT_REG::RX_FIFO_VALID_DATA)
     }
 
     /// Received bytes waiting in the ring (not counting what is still in
@@ -138,7 +146,7 @@ impl<R: Registers, const RX_CAPACITY: usize> UartLite<R, RX_CAPACITY> {
 
     /// Whether at least one byte can be written without waiting.
     pub fn tx_ready(&mut self) -> bool {
-        self.status() & STAT_TX_FIFO_FULL == 0
+        !self.status().is_set(STAT_REG::TX_FIFO_FULL)
     }
 }
 
@@ -199,7 +207,7 @@ impl<R: Registers, const N: usize> embedded_io::Write for UartLite<R, N> {
             if !self.tx_ready() {
                 break;
             }
-            self.regs.tx_fifo().set(u32::from(byte));
+            self.push_tx(byte);
             count += 1;
         }
         Ok(count)
