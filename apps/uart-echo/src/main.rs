@@ -1,11 +1,12 @@
 //! UART echo: sends back every byte that arrives on the console UART.
 //!
-//! Four components: core's LOG and IO_MEM services, the Terminal driver
-//! component (which reaches the console UART only through the IO_MEM
-//! window its route grants), and `uart_echo`, a client of its Terminal
-//! session. The echo reads what the driver has received, writes it back,
-//! and when nothing is there sleeps on its own signal, which the driver
-//! submits when input arrives (from the platform's UART interrupt). A
+//! Five components: core's LOG, IO_MEM and IRQ services, the Terminal
+//! driver component (which reaches the console UART only through the
+//! IO_MEM window and the IRQ session its routes grant), and `uart_echo`, a
+//! client of its Terminal session. The echo reads what the driver has
+//! received, writes it back, and when nothing is there sleeps on its own
+//! signal, which the driver submits when input arrives (its interrupt
+//! thread, woken by the IRQ session when the UART interrupts). A
 //! `0x04` (Ctrl-D) byte ends the program with status 0, after a count of
 //! the bytes echoed and lost through LOG.
 #![no_std]
@@ -20,6 +21,7 @@ ferrode_board::compose! {
     servers {
         log: { priority: 5, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
         io_mem: { priority: 5, stack: 4096, provides: "IO_MEM", root: ferrode_board::component::io_mem_root },
+        irq: { priority: 5, stack: 4096, provides: "IRQ", root: ferrode_board::component::irq_root },
         terminal: { priority: 4, stack: 4096, provides: "Terminal", root: ferrode_board::component::terminal_root },
     }
     clients {
@@ -27,6 +29,7 @@ ferrode_board::compose! {
     }
     routes {
         terminal: "IO_MEM" "console-uart" => io_mem,
+        terminal: "IRQ" "console-uart" => irq,
         uart_echo: "LOG" "" => log,
         uart_echo: "Terminal" "" => terminal,
     }

@@ -1,8 +1,10 @@
 //! The console on the AXI UART Lite, through the `uartlite` driver:
 //! polled transmit, and interrupt-driven receive once
-//! [`devices::serial`](crate::devices::serial) is first called. The
-//! Terminal driver component reaches the same UART through
-//! [`devices::terminal_port`](crate::devices::terminal_port).
+//! [`devices::serial`](crate::devices::serial) is first called (with the
+//! platform's handler). The Terminal driver component reaches the same UART
+//! through [`devices::terminal_port`](crate::devices::terminal_port), and
+//! its interrupt through its IRQ session (no handler of the platform's);
+//! console output never waits for the interrupt.
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -36,48 +38,46 @@ pub fn init() {
     });
 }
 
-/// Routes the UART's interrupt through the INTC so received bytes land in
-/// the ring without anyone polling (first call only).
+/// Routes the UART's interrupt through the INTC to the platform's handler
+/// so received bytes land in the ring without anyone polling (first call
+/// only; for apps that use [`devices::serial`](crate::devices::serial)
+/// directly).
 pub(crate) fn enable_rx_interrupt() {
-    init();
-    let first = arch::without_interrupts(|| {
-        if RX_INTERRUPT_ON.load(Ordering::Relaxed) {
-            return false;
-        }
-        RX_INTERRUPT_ON.store(true, Ordering::Relaxed);
-        UART.with(|uart| uart.enable_interrupt());
-        true
-    });
-    if first {
+    enable_uart_interrupt();
+    if !HANDLER.swap(true, Ordering::Relaxed) {
         irq::register(UARTLITE_IRQ, on_interrupt).expect("UART Lite input exists on the INTC");
     }
 }
 
-/// UART Lite interrupt: move the Rx FIFO into the ring. (QEMU 10.0 raises
-/// this input after every transmitted byte too; then nothing moves.) If
-/// received bytes or a line error wait, the input hook runs.
-fn on_interrupt() {
-    let input = UART.with(|uart| {
-        uart.on_interrupt();
-        uart.rx_ready()
+/// Whether the platform's handler is registered.
+static HANDLER: AtomicBool = AtomicBool::new(false);
+
+/// Turns on the UART's own interrupt output (first call only); who takes
+/// the INTC input is the caller's business (the platform's handler, or
+/// the Terminal driver component's IRQ session).
+pub(crate) fn enable_uart_interrupt() {
+    init();
+    arch::without_interrupts(|| {
+        if !RX_INTERRUPT_ON.load(Ordering::Relaxed) {
+            RX_INTERRUPT_ON.store(true, Ordering::Relaxed);
+            UART.with(|uart| uart.enable_interrupt());
+        }
     });
-    if input == Some(true)
-        && let Some(hook) = INPUT_HOOK.with(|hook| *hook)
-    {
-        hook();
-    }
 }
 
-/// Run in interrupt context when received bytes (or a line error) wait.
-static INPUT_HOOK: IrqShared<fn()> = IrqShared::new();
+/// UART Lite interrupt: move the Rx FIFO into the ring. (QEMU 10.0 raises
+/// this input after every transmitted byte too; then nothing moves.)
+/// Returns whether received bytes or a line error wait.
+pub(crate) fn on_interrupt_work() -> bool {
+    UART.with(|uart| {
+        uart.on_interrupt();
+        uart.rx_ready()
+    }) == Some(true)
+}
 
-/// Runs `hook` in interrupt context after each UART Lite interrupt that
-/// left received bytes or a line error to read: how the Terminal driver
-/// component gets its input signal submitted. The interrupt's handler stays
-/// this module's (an IRQ session would replace it and mask the input until
-/// acknowledged, while the console shares the UART).
-pub fn set_serial_input_hook(hook: fn()) {
-    INPUT_HOOK.set(hook);
+/// The platform's handler.
+fn on_interrupt() {
+    on_interrupt_work();
 }
 
 /// Writes bytes to the console, waiting for FIFO space. Interrupts are

@@ -38,18 +38,36 @@ pub fn serial() -> Serial {
     Serial
 }
 
-pub use crate::console::set_serial_input_hook;
-
 /// The serial port, for the Terminal driver component: only for the holder
 /// of the UART Lite's register window (what an IO_MEM session for
-/// "console-uart" returns), `None` for any other window.
+/// "console-uart" returns), `None` for any other window. The platform
+/// registers no handler: the component's IRQ session for "console-uart"
+/// brings the UART's interrupt, and the component calls
+/// [`Serial::service_interrupt`].
 pub fn terminal_port(window: &ferrode_hal::DeviceWindow) -> Option<Serial> {
-    (window.base == UARTLITE_BASE).then(serial)
+    (window.base == UARTLITE_BASE).then(|| {
+        crate::console::enable_uart_interrupt();
+        Serial
+    })
 }
 
 static OVERRUNS: AtomicU32 = AtomicU32::new(0);
 
 impl Serial {
+    /// What the UART's interrupt asks for, from a thread: the receive FIFO
+    /// into the ring. Returns whether received bytes (or a line error)
+    /// wait. The Terminal driver component calls this when its IRQ session
+    /// signals, before it acknowledges the session.
+    pub fn service_interrupt(&self) -> bool {
+        crate::console::on_interrupt_work()
+    }
+
+    /// Puts what fits into the transmit FIFO now, without waiting; returns
+    /// how many bytes it took.
+    pub fn try_write(&mut self, bytes: &[u8]) -> usize {
+        UART.with(|uart| uart.write_available(bytes)).unwrap_or(0)
+    }
+
     /// Receive overruns reported so far (each lost at least one byte
     /// because the application did not read fast enough).
     pub fn lost_bytes(&self) -> u32 {

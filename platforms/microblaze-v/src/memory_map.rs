@@ -91,14 +91,12 @@ pub const DEVICES: &[ferrode_hal::DeviceWindow] = &[
     },
     // The console UART, shared with LOG and the console: its window is
     // what the Terminal driver component shows the platform
-    // (`devices::terminal_port`). No interrupt to grant: the platform's
-    // serial driver keeps the UART Lite's handler (it fills the receive
-    // ring) and tells the Terminal of input through
-    // `devices::set_serial_input_hook`.
+    // (`devices::terminal_port`), its interrupt what the component's IRQ
+    // session delivers (console output does not need the interrupt).
     ferrode_hal::DeviceWindow {
         name: "console-uart",
         base: UARTLITE_BASE,
         size: 0x1_0000,
-        irq: None,
+        irq: Some(UARTLITE_IRQ),
     },
 ];

@@ -80,8 +80,12 @@ pub const DEVICES: &[ferrode_hal::DeviceWindow] = &[
     ferrode_hal::DeviceWindow { name: "rtc", base: RTC_BASE, size: 0x1000, irq: Some(RTC_IRQ) },
     // The console UART, shared with LOG and the console: its window is
     // what the Terminal driver component shows the platform
-    // (`devices::terminal_port`). No interrupt to grant: the platform's
-    // serial driver keeps UART0's handler (console output needs it) and
-    // tells the Terminal of input through `devices::set_serial_input_hook`.
-    ferrode_hal::DeviceWindow { name: "console-uart", base: UART0_BASE, size: 0x1000, irq: None },
+    // (`devices::terminal_port`), its interrupt what the component's IRQ
+    // session delivers (console output does not need the interrupt).
+    ferrode_hal::DeviceWindow {
+        name: "console-uart",
+        base: UART0_BASE,
+        size: 0x1000,
+        irq: Some(UART0_IRQ),
+    },
 ];

@@ -2,30 +2,28 @@
 //! PBX-A9, the UART Lite on MicroBlaze V) as a byte stream, read, write and
 //! a signal when input arrives.
 //!
-//! Like the GPIO driver, it reaches its device only through its IO_MEM
-//! session: its route (`terminal: "IO_MEM" "console-uart" => io_mem`)
-//! grants the UART's register window, which it shows the platform
-//! (`devices::terminal_port`, which refuses any other window).
+//! Like the GPIO and NIC drivers, it reaches its device only through its
+//! sessions: its IO_MEM route (`terminal: "IO_MEM" "console-uart" =>
+//! io_mem`) grants the UART's register window, which it shows the platform
+//! (`devices::terminal_port`, which refuses any other window), and its IRQ
+//! route (`terminal: "IRQ" "console-uart" => irq`) the UART's interrupt.
+//! Its interrupt thread (`terminal-irq`) waits for the IRQ session's
+//! signal, has the platform's driver move the receive FIFO into its ring
+//! (`Serial::service_interrupt`), acknowledges the session and, if input
+//! waits, submits the session client's signal.
 //!
-//! The UART is also the console, where LOG lines and `println!` go, so the
-//! platform's serial driver keeps the UART's interrupt: its handler drains
-//! the receive FIFO into a ring (and, on the PBX-A9, refills the transmit
-//! FIFO from the ring console output shares). An IRQ session would replace
-//! that handler with one that only masks the line and submits a signal,
-//! and console output would stall behind the masked line. So the device
-//! table grants no interrupt for the console UART; instead the platform
-//! calls an input hook (`devices::set_serial_input_hook`) from its handler
-//! whenever received bytes wait, and the hook submits the session's signal
-//! directly (`submit_from_interrupt`, as the IRQ service's handlers do).
-//! A UART has one input stream, so the driver serves one session at a time
-//! and needs no thread of its own to fan signals out.
+//! The UART is also the console, where LOG lines and `println!` go;
+//! console output never waits for the UART's interrupt (it moves bytes
+//! into the FIFO itself), so it keeps flowing while the IRQ session holds
+//! the line masked. A UART has one input stream, so the driver serves one
+//! session at a time.
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_component::{
-    IoMem, Root, Session, SessionArgs, SessionError, SignalSource, TERMINAL_CHUNK, Terminal,
+    IoMem, Irq, Root, Session, SessionArgs, SessionError, SignalSource, TERMINAL_CHUNK, Terminal,
 };
 use ferrode_hal::DeviceWindow;
 use ferrode_ipc::{Bytes, CapSel, Capability, RpcObject};
@@ -42,18 +40,10 @@ type Port = crate::platform::devices::Serial;
 /// No signal.
 const NONE: u32 = u32::MAX;
 
-/// The kernel signal of the open session's client that the input hook
-/// submits (`NONE`: no session, or no `sigh` yet).
+/// The open session client's signal, as a selector in the driver's space
+/// (`NONE`: no session, or no `sigh` yet), which the interrupt thread
+/// submits when input arrived.
 static INPUT_SIGNAL: AtomicU32 = AtomicU32::new(NONE);
-
-/// The platform's serial input hook (interrupt context): received bytes
-/// wait, tell the session's client. Nothing else runs in interrupt context.
-fn input_arrived() {
-    let signal = INPUT_SIGNAL.load(Ordering::Relaxed);
-    if signal != NONE {
-        kernel().submit_from_interrupt(kernel::SignalId::from_index(signal as usize));
-    }
-}
 
 /// The driver's port (once its IO_MEM window was granted) and its one
 /// session.
@@ -69,11 +59,21 @@ struct TerminalCell(RefCell<TerminalState>);
 // SAFETY: used only by the Terminal component's entrypoint thread, which
 // dispatches its root and session objects one request at a time; the
 // `RefCell` turns any other use into a panic, not a race. (The interrupt
-// hook touches only the atomic `INPUT_SIGNAL`.)
+// thread touches only `IRQ_PORT` and the atomic `INPUT_SIGNAL`.)
 unsafe impl Sync for TerminalCell {}
 
 static TERMINAL: TerminalCell =
     TerminalCell(RefCell::new(TerminalState { port: None, cap: None, open: false }));
+
+/// A copy of the port handle for the interrupt thread, once the port runs.
+struct IrqPort(Cell<Option<Port>>);
+
+// SAFETY: read and written only with interrupts masked, on the one core,
+// so never by two threads at once; `Port` is a `Copy` handle whose driver
+// state the platform keeps behind its own lock.
+unsafe impl Sync for IrqPort {}
+
+static IRQ_PORT: IrqPort = IrqPort(Cell::new(None));
 
 /// The driver's port: on first use, asks the component's IO_MEM session
 /// for the console UART's window (its route must grant "console-uart") and
@@ -90,7 +90,7 @@ fn port(state: &mut TerminalState) -> Result<&mut Port, SessionError> {
             irq: None,
         };
         let port = crate::platform::devices::terminal_port(&window).ok_or(SessionError::Denied)?;
-        crate::platform::devices::set_serial_input_hook(input_arrived);
+        crate::arch::without_interrupts(|| IRQ_PORT.0.set(Some(port)));
         state.port = Some(port);
     }
     state.port.as_mut().ok_or(SessionError::Denied)
@@ -118,8 +118,18 @@ impl Session for TerminalSession {
 
 impl Terminal for TerminalSession {
     fn write(&mut self, bytes: Bytes<TERMINAL_CHUNK>) -> Result<u32, SessionError> {
-        // Both platforms queue all of it, waiting for room.
-        self.with_port(|port| port.write_bytes(&bytes))?;
+        let mut rest: &[u8] = &bytes;
+        while !rest.is_empty() {
+            let taken = self.with_port(|port| port.try_write(rest))?;
+            rest = &rest[taken..];
+            if taken == 0 {
+                // No room: move what the transmit side holds on ourselves
+                // (the interrupt thread may be waiting behind us), then
+                // let the line drain.
+                self.with_port(|port| port.service_interrupt())?;
+                kernel().yield_now();
+            }
+        }
         Ok(bytes.len() as u32)
     }
 
@@ -140,13 +150,11 @@ impl Terminal for TerminalSession {
 
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
         let k = kernel();
-        let CapEntry::Signal { signal: id, .. } =
-            k.capability(k.current_component(), signal.selector())
-        else {
+        let CapEntry::Signal { .. } = k.capability(k.current_component(), signal.selector()) else {
             return Err(SessionError::UnknownSession);
         };
         let waiting = self.with_port(|port| port.received_len() > 0)?;
-        INPUT_SIGNAL.store(id.index() as u32, Ordering::Relaxed);
+        INPUT_SIGNAL.store(signal.selector().0, Ordering::Relaxed);
         if waiting {
             // Input that arrived before the client asked is news too.
             let _ = k.submit(signal.selector());
@@ -205,8 +213,14 @@ impl Root for TerminalRoot {
             .cap
             .filter(|cap| state.open && cap.upcast::<dyn Session>() == session)
             .ok_or(SessionError::UnknownSession)?;
-        INPUT_SIGNAL.store(NONE, Ordering::Relaxed);
         kernel().revoke_copies(cap.selector()).map_err(|_| SessionError::UnknownSession)?;
+        match INPUT_SIGNAL.swap(NONE, Ordering::Relaxed) {
+            NONE => {}
+            // The client's signal: a closed session wakes no one.
+            signal => {
+                let _ = kernel().drop_capability(CapSel(signal));
+            }
+        }
         state.open = false;
         Ok(())
     }
@@ -216,11 +230,56 @@ impl Root for TerminalRoot {
     }
 }
 
+static IRQ_MEMORY: super::runtime::Memory<2048> = super::runtime::Memory::new();
+static IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
+
+/// The driver's interrupt thread: opens the component's IRQ session for
+/// the console UART (without one no input is ever signalled and the
+/// thread ends), then per interrupt has the platform's driver serve it,
+/// acknowledges the session (which opens the line again) and tells the
+/// session's client when input waits.
+extern "C" fn irq_start(_: usize) -> ! {
+    let k = kernel();
+    let irq = Env::own()
+        .and_then(|env| env.session::<dyn Irq>(ferrode_component::IRQ, TERMINAL_DEVICE).ok());
+    let Some(irq) = irq else { k.exit_current() };
+    let mut irq = kernel::client(irq);
+    let Ok((_, signal)) = k.create_signal() else { k.exit_current() };
+    if irq.sigh(Capability::from_selector(signal)).is_err() {
+        k.exit_current();
+    }
+    loop {
+        if k.wait_signal(signal).is_err() {
+            k.exit_current();
+        }
+        // Before the first session started the port, nothing is there to
+        // serve.
+        let port = crate::arch::without_interrupts(|| IRQ_PORT.0.get());
+        let input = port.as_ref().is_some_and(Port::service_interrupt);
+        let _ = irq.ack();
+        match INPUT_SIGNAL.load(Ordering::Relaxed) {
+            NONE => {}
+            client if input => {
+                let _ = k.submit(CapSel(client));
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The Terminal driver component's root, for `compose!`: `provides:
-/// "Terminal", root: ferrode_board::component::terminal_root`, with a route
-/// `terminal: "IO_MEM" "console-uart" => io_mem` that grants it the console
-/// UART's registers (it has no other way to them). One session at a time.
+/// "Terminal", root: ferrode_board::component::terminal_root`, with routes
+/// `terminal: "IO_MEM" "console-uart" => io_mem` and `terminal: "IRQ"
+/// "console-uart" => irq` that grant it the console UART's registers and
+/// interrupt (it has no other way to them). One session at a time. Starts
+/// the driver's interrupt thread at the entrypoint's priority.
 pub fn terminal_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    let k = kernel();
+    let priority = k.thread_priority(entrypoint.thread()).ok_or(KernelError::InvalidThread)?;
+    // The thread makes its own signal (the kernel makes signals for the
+    // running component only).
+    let (stack, utcb) = IRQ_MEMORY.take(&IRQ_UTCB)?;
+    k.spawn(entrypoint.component(), "terminal-irq", priority, stack, utcb, irq_start, 0)?;
     let root = TERMINAL_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?

@@ -11,7 +11,7 @@ pub use ethernet::{Ethernet, EthernetError, ethernet, ethernet_port};
 pub use peripherals::{
     Gpio, GpioDevice, PrivateTimerHandle, Rtc, gpio, gpio_port, private_timer, rtc,
 };
-pub use serial::{Serial, serial, set_serial_input_hook, terminal_port};
+pub use serial::{Serial, serial, terminal_port};
 pub use timer::{Clock, OneShotAlarm, alarm, clock};
 
 pub(crate) use serial::write_console;

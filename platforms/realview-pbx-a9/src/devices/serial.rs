@@ -18,11 +18,13 @@
 //! moves what the transmit ring holds into the FIFO, so console lines and
 //! serial output never interleave within a write.
 //!
-//! The Terminal driver component gets the port through [`terminal_port`]
-//! (for the holder of UART0's register window only) and learns of input
-//! through [`set_serial_input_hook`]: the UART's interrupt stays this
-//! module's, since the console needs its handler to keep draining the
-//! transmit ring.
+//! Who takes UART0's interrupt depends on who drives the port. An app that
+//! calls [`serial`] gets this module's handler. The Terminal driver
+//! component gets the port through [`terminal_port`] (for the holder of
+//! UART0's register window only) and the interrupt through its IRQ
+//! session; its interrupt thread calls [`Serial::service_interrupt`]. The
+//! console never depends on the interrupt: [`write_console`] moves the
+//! transmit ring into the FIFO itself.
 
 use ferrode_pl011::{BufferedPl011, Error, Mmio};
 
@@ -30,6 +32,7 @@ use crate::console::uart0;
 use crate::irq;
 use crate::memory_map::{UART0_BASE, UART0_IRQ};
 use crate::shared::Shared;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 /// Bytes buffered between the interrupt and the reader.
 const RECEIVE_RING_LEN: usize = 1024;
@@ -45,54 +48,49 @@ static UART: Shared<Option<BufferedUart>> = Shared::new(None);
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Serial;
 
-/// The serial port (UART0, shared with the console). The first call hands
+/// The serial port (UART0, shared with the console), with the platform's
+/// interrupt handler (for apps that use it directly). The first call hands
 /// the UART to the interrupt-driven driver and turns on its interrupt.
 pub fn serial() -> Serial {
-    let started = UART.with(|slot| {
-        if slot.is_some() {
-            return true;
-        }
-        let mut uart = BufferedPl011::new(uart0());
-        uart.enable_interrupts();
-        *slot = Some(uart);
-        false
-    });
-    if !started {
+    start();
+    if !HANDLER.swap(true, Ordering::Relaxed) {
         // UART0_IRQ is a valid SPI of this GIC.
         let _ = irq::register(UART0_IRQ, on_interrupt);
     }
     Serial
 }
 
-fn on_interrupt() {
-    let input = UART.with(|slot| {
-        slot.as_mut().is_some_and(|uart| {
-            uart.on_interrupt();
-            uart.has_received()
-        })
+/// Whether the platform's handler is registered.
+static HANDLER: AtomicBool = AtomicBool::new(false);
+
+/// Hands UART0 to the interrupt-driven driver (first call only) with its
+/// receive and transmit interrupts on at the UART; who takes the GIC line
+/// is the caller's business.
+fn start() {
+    UART.with(|slot| {
+        if slot.is_none() {
+            let mut uart = BufferedPl011::new(uart0());
+            uart.enable_interrupts();
+            *slot = Some(uart);
+        }
     });
-    if input && let Some(hook) = INPUT_HOOK.with(|hook| *hook) {
-        hook();
-    }
 }
 
-/// Run in interrupt context when received bytes (or a line error) wait.
-static INPUT_HOOK: Shared<Option<fn()>> = Shared::new(None);
-
-/// Runs `hook` in interrupt context after each UART0 interrupt that left
-/// received bytes or a line error to read: how the Terminal driver
-/// component gets its input signal submitted. The interrupt's handler stays
-/// this module's (an IRQ session would replace it, and the console's
-/// transmit ring would stall).
-pub fn set_serial_input_hook(hook: fn()) {
-    INPUT_HOOK.with(|slot| *slot = Some(hook));
+/// The platform's handler (apps that use [`serial`] directly).
+fn on_interrupt() {
+    with_uart(BufferedUart::on_interrupt);
 }
 
 /// The serial port, for the Terminal driver component: only for the holder
 /// of UART0's register window (what an IO_MEM session for "console-uart"
-/// returns), `None` for any other window.
+/// returns), `None` for any other window. The platform registers no
+/// handler: the component's IRQ session for "console-uart" brings UART0's
+/// interrupt, and the component calls [`Serial::service_interrupt`].
 pub fn terminal_port(window: &ferrode_hal::DeviceWindow) -> Option<Serial> {
-    (window.base == UART0_BASE).then(serial)
+    (window.base == UART0_BASE).then(|| {
+        start();
+        Serial
+    })
 }
 
 /// Console output while the serial port runs: after what the transmit ring
@@ -137,6 +135,19 @@ fn wait_for_transmit_progress(seen: u32) {
 }
 
 impl Serial {
+    /// What UART0's interrupt asks for, from a thread: received bytes into
+    /// the receive ring, the transmit ring into the FIFO, the UART's
+    /// interrupt cleared. Returns whether received bytes (or a line error)
+    /// wait. The Terminal driver component calls this when its IRQ session
+    /// signals, before it acknowledges the session.
+    pub fn service_interrupt(&self) -> bool {
+        with_uart(|uart| {
+            uart.on_interrupt();
+            uart.has_received()
+        })
+        .unwrap_or(false)
+    }
+
     /// Bytes the UART lost to receive overruns.
     pub fn lost_bytes(&self) -> u32 {
         with_uart(|uart| uart.lost_bytes()).unwrap_or(0)
@@ -151,6 +162,12 @@ impl Serial {
     /// Received bytes waiting in the receive ring.
     pub fn received_len(&self) -> usize {
         with_uart(|uart| uart.received_len()).unwrap_or(0)
+    }
+
+    /// Queues what fits into the transmit ring and FIFO now, without
+    /// waiting; returns how many bytes it took.
+    pub fn try_write(&mut self, bytes: &[u8]) -> usize {
+        with_uart(|uart| uart.queue(bytes)).unwrap_or(0)
     }
 
     /// Queues all of `bytes`, in order, sleeping while the transmit ring
