@@ -3,6 +3,7 @@
 //! offset 0x00 and IER and DLM offset 0x04, told apart by LCR.DLAB; IIR
 //! (read) and FCR (write) share 0x08.
 
+use ferrode_hal::mmio::register_bitfields;
 use volatile::VolatileFieldAccess;
 
 /// The 16550 registers, from offset 0x1000 of the core.
@@ -25,68 +26,6 @@ pub struct Regs {
     pub msr: u32,
     /// SCR: scratch.
     pub scr: u32,
-}
-
-/// IER bits (PG143 table 2-7).
-pub mod ier {
-    /// ERBFI: interrupt while received data is available.
-    pub const RECEIVED_DATA: u32 = 1 << 0;
-}
-
-/// IIR fields (PG143 table 2-8).
-pub mod iir {
-    /// Bit 0 set: no interrupt is pending.
-    pub const NO_INTERRUPT: u32 = 1 << 0;
-    /// Bits 3:1 (with bit 0): the pending interrupt's identification.
-    pub const ID: u32 = 0b1110;
-}
-
-/// LSR bits (PG143 table 2-13).
-pub mod lsr {
-    /// DR: a received character waits in RBR / the RX FIFO.
-    pub const DATA_READY: u32 = 1 << 0;
-    /// OE: a character was lost because the RX FIFO was full.
-    pub const OVERRUN: u32 = 1 << 1;
-    /// PE: the character at the top of the FIFO has a parity error.
-    pub const PARITY: u32 = 1 << 2;
-    /// FE: the character at the top of the FIFO has no valid stop bit.
-    pub const FRAMING: u32 = 1 << 3;
-    /// BI: a break was received (reported with a zero character).
-    pub const BREAK: u32 = 1 << 4;
-    /// THRE: the TX FIFO (THR) is empty.
-    pub const THR_EMPTY: u32 = 1 << 5;
-    /// TEMT: the TX FIFO and the shift register are empty.
-    pub const TRANSMITTER_EMPTY: u32 = 1 << 6;
-}
-
-/// LCR bits.
-pub mod lcr {
-    /// WLS = 0b11: 8 data bits.
-    pub const EIGHT_BITS: u32 = 0b11;
-    /// DLAB: registers 0x00 and 0x04 are the divisor latch.
-    pub const DLAB: u32 = 1 << 7;
-}
-
-/// FCR bits.
-pub mod fcr {
-    /// FIFOs on.
-    pub const ENABLE: u32 = 1 << 0;
-    /// Empty the RX FIFO (self-clearing).
-    pub const RESET_RX: u32 = 1 << 1;
-    /// Empty the TX FIFO (self-clearing).
-    pub const RESET_TX: u32 = 1 << 2;
-    /// RX trigger level 8 bytes.
-    pub const TRIGGER_8: u32 = 0b10 << 6;
-}
-
-/// MCR bits.
-pub mod mcr {
-    /// DTR and RTS asserted.
-    pub const DTR_RTS: u32 = 0b11;
-    /// OUT2: on PC-style designs gates the interrupt line.
-    pub const OUT2: u32 = 1 << 3;
-    /// LOOP: transmitted characters come back as received ones.
-    pub const LOOPBACK: u32 = 1 << 4;
 }
 
 /// The TX and RX FIFO depth.
@@ -119,25 +58,180 @@ ferrode_hal::register_names! {
 /// The memory-mapped block: the bus on hardware.
 pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
 
+register_bitfields![u32,
+    /// RBR (read) and THR (write): one character.
+    pub(crate) RBR_THR [
+        /// The character (8 data bits).
+        DATA OFFSET(0) NUMBITS(8) [],
+    ],
+    /// DLL and DLM (LCR.DLAB set): the low and high byte of the divisor.
+    pub(crate) DIVISOR_LATCH [
+        /// One byte of the 16-bit divisor.
+        BYTE OFFSET(0) NUMBITS(8) [],
+    ],
+    /// IER, Interrupt Enable Register (PG143 table 2-7).
+    pub(crate) IER [
+        /// ERBFI: received data available (and, with FIFOs, character
+        /// timeout).
+        ERBFI OFFSET(0) NUMBITS(1) [],
+        /// ETBEI: transmitter holding register empty.
+        ETBEI OFFSET(1) NUMBITS(1) [],
+        /// ELSI: receiver line status.
+        ELSI OFFSET(2) NUMBITS(1) [],
+        /// EDSSI: modem status.
+        EDSSI OFFSET(3) NUMBITS(1) [],
+    ],
+    /// IIR, Interrupt Identification Register (PG143 table 2-8).
+    pub(crate) IIR [
+        /// INTPEND: set while *no* interrupt is pending.
+        INTPEND OFFSET(0) NUMBITS(1) [],
+        /// INTID2 in PG143: the pending interrupt, highest priority first.
+        INTID OFFSET(1) NUMBITS(3) [
+            /// An overrun, parity or framing error or a break (cleared by
+            /// reading LSR).
+            ReceiverLineStatus = 0b011,
+            /// Received data at the FIFO's trigger level (cleared below it).
+            ReceivedDataAvailable = 0b010,
+            /// Data below the trigger level and no character for four
+            /// character times (cleared by reading RBR).
+            CharacterTimeout = 0b110,
+            /// THR empty (cleared by reading IIR or writing THR).
+            TransmitterHoldingRegisterEmpty = 0b001,
+            /// A modem status input changed (cleared by reading MSR).
+            ModemStatus = 0b000,
+        ],
+        /// FIFOEN: both bits set while FCR.FIFOEN is.
+        FIFOEN OFFSET(6) NUMBITS(2) [
+            Enabled = 0b11,
+        ],
+    ],
+    /// FCR, FIFO Control Register (PG143).
+    pub(crate) FCR [
+        /// FIFOEN: FIFOs on.
+        FIFOEN OFFSET(0) NUMBITS(1) [],
+        /// RCVR FIFO Reset (self-clearing).
+        RCVR_FIFO_RESET OFFSET(1) NUMBITS(1) [],
+        /// XMIT FIFO Reset (self-clearing).
+        XMIT_FIFO_RESET OFFSET(2) NUMBITS(1) [],
+        /// DMA Mode Select.
+        DMA_MODE_SELECT OFFSET(3) NUMBITS(1) [],
+        /// RCVR FIFO Trigger Level: received characters that raise the
+        /// received-data interrupt.
+        RCVR_FIFO_TRIGGER_LEVEL OFFSET(6) NUMBITS(2) [
+            One = 0b00,
+            Four = 0b01,
+            Eight = 0b10,
+            Fourteen = 0b11,
+        ],
+    ],
+    /// LCR, Line Control Register (PG143).
+    pub(crate) LCR [
+        /// WLS: word length select.
+        WLS OFFSET(0) NUMBITS(2) [
+            Five = 0b00,
+            Six = 0b01,
+            Seven = 0b10,
+            Eight = 0b11,
+        ],
+        /// STB: two stop bits (1.5 with five-bit words).
+        STB OFFSET(2) NUMBITS(1) [],
+        /// PEN: parity enable.
+        PEN OFFSET(3) NUMBITS(1) [],
+        /// EPS: even parity select.
+        EPS OFFSET(4) NUMBITS(1) [],
+        /// Stick Parity.
+        STICK_PARITY OFFSET(5) NUMBITS(1) [],
+        /// Set Break.
+        SET_BREAK OFFSET(6) NUMBITS(1) [],
+        /// DLAB: offsets 0x00 and 0x04 are the divisor latch.
+        DLAB OFFSET(7) NUMBITS(1) [],
+    ],
+    /// MCR, Modem Control Register (PG143).
+    pub(crate) MCR [
+        /// DTR: data terminal ready output asserted.
+        DTR OFFSET(0) NUMBITS(1) [],
+        /// RTS: request to send output asserted.
+        RTS OFFSET(1) NUMBITS(1) [],
+        /// OUT1: user output 1.
+        OUT1 OFFSET(2) NUMBITS(1) [],
+        /// OUT2: user output 2 (on PC-style designs it gates the interrupt
+        /// line).
+        OUT2 OFFSET(3) NUMBITS(1) [],
+        /// LOOP: transmitted characters come back as received ones.
+        LOOP OFFSET(4) NUMBITS(1) [],
+    ],
+    /// LSR, Line Status Register (PG143 table 2-13): OE, PE, FE and BI are
+    /// cleared by reading it.
+    pub(crate) LSR [
+        /// DR: a received character waits in RBR / the RX FIFO.
+        DR OFFSET(0) NUMBITS(1) [],
+        /// OE: a character was lost because the RX FIFO was full.
+        OE OFFSET(1) NUMBITS(1) [],
+        /// PE: the character at the top of the FIFO has a parity error.
+        PE OFFSET(2) NUMBITS(1) [],
+        /// FE: the character at the top of the FIFO has no valid stop bit.
+        FE OFFSET(3) NUMBITS(1) [],
+        /// BI: a break was received (reported with a zero character).
+        BI OFFSET(4) NUMBITS(1) [],
+        /// THRE: THR / the TX FIFO is empty.
+        THRE OFFSET(5) NUMBITS(1) [],
+        /// TEMT: the TX FIFO and the shift register are empty.
+        TEMT OFFSET(6) NUMBITS(1) [],
+        /// Error in RCVR FIFO: some character in the FIFO has an error.
+        ERROR_IN_RCVR_FIFO OFFSET(7) NUMBITS(1) [],
+    ],
+    /// MSR, Modem Status Register (PG143): the delta bits are
+    /// cleared by reading it.
+    pub(crate) MSR [
+        /// DCTS: CTS changed.
+        DCTS OFFSET(0) NUMBITS(1) [],
+        /// DDSR: DSR changed.
+        DDSR OFFSET(1) NUMBITS(1) [],
+        /// TERI: RI went inactive.
+        TERI OFFSET(2) NUMBITS(1) [],
+        /// DDCD: DCD changed.
+        DDCD OFFSET(3) NUMBITS(1) [],
+        /// CTS: clear to send.
+        CTS OFFSET(4) NUMBITS(1) [],
+        /// DSR: data set ready.
+        DSR OFFSET(5) NUMBITS(1) [],
+        /// RI: ring indicator.
+        RI OFFSET(6) NUMBITS(1) [],
+        /// DCD: data carrier detect.
+        DCD OFFSET(7) NUMBITS(1) [],
+    ],
+];
+
 ferrode_hal::registers! {
     /// Typed access to the 16550's registers, for every bus of
-    /// [`Register`] ([`Mmio`] on hardware, a model in tests).
+    /// [`Register`] ([`Mmio`] on hardware, a model in tests). Registers
+    /// that share an offset have an accessor each, with its own access
+    /// right and fields; reads that change the UART's state (RBR pops the
+    /// RX FIFO; IIR, LSR and MSR clear what they report) take `&mut self`.
     pub trait Registers for Register {
-        /// RBR (read: pops the receive FIFO) / THR (write) / DLL with LCR.DLAB.
-        fn rbr_thr() -> ReadWrite = Register::RbrThr;
-        /// IER / DLM with LCR.DLAB.
-        fn ier() -> ReadWrite = Register::Ier;
-        /// IIR (read) / FCR (write).
-        fn iir_fcr() -> ReadWrite = Register::IirFcr;
+        /// RBR (LCR.DLAB clear): reading pops the RX FIFO.
+        fn rbr(&mut self) -> ReadOnly<RBR_THR::Register> = Register::RbrThr;
+        /// THR (LCR.DLAB clear): writing pushes the TX FIFO.
+        fn thr() -> WriteOnly<RBR_THR::Register> = Register::RbrThr;
+        /// DLL (LCR.DLAB set): the divisor's low byte.
+        fn dll() -> ReadWrite<DIVISOR_LATCH::Register> = Register::RbrThr;
+        /// IER (LCR.DLAB clear).
+        fn ier() -> ReadWrite<IER::Register> = Register::Ier;
+        /// DLM (LCR.DLAB set): the divisor's high byte.
+        fn dlm() -> ReadWrite<DIVISOR_LATCH::Register> = Register::Ier;
+        /// IIR: reading it clears a THR-empty interrupt.
+        fn iir(&mut self) -> ReadOnly<IIR::Register> = Register::IirFcr;
+        /// FCR.
+        fn fcr() -> WriteOnly<FCR::Register> = Register::IirFcr;
         /// LCR.
-        fn lcr() -> ReadWrite = Register::Lcr;
+        fn lcr() -> ReadWrite<LCR::Register> = Register::Lcr;
         /// MCR.
-        fn mcr() -> ReadWrite = Register::Mcr;
-        /// LSR.
-        fn lsr() -> ReadOnly = Register::Lsr;
-        /// MSR.
-        fn msr() -> ReadOnly = Register::Msr;
-        /// SCR.
+        fn mcr() -> ReadWrite<MCR::Register> = Register::Mcr;
+        /// LSR: reading it clears OE, PE, FE and BI.
+        fn lsr(&mut self) -> ReadOnly<LSR::Register> = Register::Lsr;
+        /// MSR: reading it clears the delta bits.
+        fn msr(&mut self) -> ReadOnly<MSR::Register> = Register::Msr;
+        /// SCR: scratch.
         fn scr() -> ReadWrite = Register::Scr;
     }
 }

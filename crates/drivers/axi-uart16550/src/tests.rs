@@ -3,6 +3,7 @@
 use embedded_io::{Read, Write};
 
 use crate::model::Model16550;
+use crate::regs::LSR;
 use crate::{Config, Error, Interrupt, Uart16550, divisor};
 
 const AXI_CLOCK_HZ: u32 = 100_000_000;
@@ -82,13 +83,13 @@ fn errors_come_in_place_and_an_overrun_keeps_its_character() {
     }
     assert_eq!(uart.try_read_byte(), Ok(None));
     model.receive(b'a');
-    model.errors.set(1 << 3);
+    model.errors.set(LSR::FE::SET.value);
     assert_eq!(uart.try_read_byte(), Err(Error::Framing), "the spoilt character is dropped");
     assert_eq!(uart.try_read_byte(), Ok(None));
 }
 
 #[test]
-fn the_received_data_interrupt_holds_until_the_character_is_read() {
+fn received_data_interrupts_come_at_the_trigger_level_or_after_a_character_timeout() {
     let model = Model16550::default();
     let mut uart = configured(&model);
     assert_eq!(model.ier.get(), 0, "configure masks every interrupt");
@@ -98,11 +99,22 @@ fn the_received_data_interrupt_holds_until_the_character_is_read() {
     assert_eq!(uart.interrupt_id(), None);
     uart.write_all(b"!").unwrap();
     model.send(1);
-    assert_eq!(uart.interrupt_id(), Some(Interrupt::ReceivedData));
-    assert_eq!(uart.interrupt_id(), Some(Interrupt::ReceivedData), "a level: reading IIR keeps it");
+    assert_eq!(uart.interrupt_id(), None, "one character is below the trigger level of 8");
+    model.line_idle();
+    assert_eq!(uart.interrupt_id(), Some(Interrupt::CharacterTimeout));
+    assert_eq!(
+        uart.interrupt_id(),
+        Some(Interrupt::CharacterTimeout),
+        "a level: reading IIR keeps it"
+    );
     assert_eq!(uart.try_read_byte(), Ok(Some(b'!')));
     assert_eq!(uart.interrupt_id(), None);
+    uart.write_all(b"12345678").unwrap();
+    model.send(8);
+    assert_eq!(uart.interrupt_id(), Some(Interrupt::ReceivedData), "the trigger level");
+    assert_eq!(uart.try_read_byte(), Ok(Some(b'1')));
+    assert_eq!(uart.interrupt_id(), None, "below the trigger level again");
     uart.enable_receive_interrupt(false);
-    model.receive(b'?');
+    model.line_idle();
     assert_eq!(uart.interrupt_id(), None, "masked");
 }

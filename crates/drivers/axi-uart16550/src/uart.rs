@@ -2,8 +2,8 @@
 
 use core::fmt;
 
-use crate::regs::{FIFO_DEPTH, Registers, fcr, ier, iir, lcr, lsr, mcr};
-use ferrode_hal::mmio::{Readable, Writeable};
+use crate::regs::{DIVISOR_LATCH, FCR, FIFO_DEPTH, IER, IIR, LCR, LSR, MCR, RBR_THR, Registers};
+use ferrode_hal::mmio::{LocalRegisterCopy, Readable, Writeable};
 
 /// Line settings: 8 data bits, no parity, one stop bit, at `baud_rate`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,8 +102,11 @@ pub struct Uart16550<R> {
     /// the overrun.
     pending_byte: Option<u8>,
     /// MCR as last written.
-    modem_control: u32,
+    modem_control: LocalRegisterCopy<u32, MCR::Register>,
 }
+
+/// MCR after [`Uart16550::configure`]: DTR, RTS and OUT2 asserted.
+const MODEM_CONTROL: u32 = MCR::DTR::SET.value | MCR::RTS::SET.value | MCR::OUT2::SET.value;
 
 impl<R: Registers> Uart16550<R> {
     /// Wraps the UART at `registers`, clocked at `clock_hz` (the AXI clock,
@@ -114,7 +117,7 @@ impl<R: Registers> Uart16550<R> {
             clock_hz,
             pending_error: None,
             pending_byte: None,
-            modem_control: mcr::DTR_RTS | mcr::OUT2,
+            modem_control: LocalRegisterCopy::new(MODEM_CONTROL),
         }
     }
 
@@ -123,13 +126,20 @@ impl<R: Registers> Uart16550<R> {
     /// RTS.
     pub fn configure(&mut self, config: &Config) -> Result<(), Error> {
         let divisor = divisor(self.clock_hz, config.baud_rate).ok_or(Error::InvalidBaudRate)?;
+        // Every interrupt masked.
         self.registers.ier().set(0);
-        self.registers.lcr().set(lcr::DLAB);
-        self.registers.rbr_thr().set(u32::from(divisor & 0xff));
-        self.registers.ier().set(u32::from(divisor >> 8));
-        self.registers.lcr().set(lcr::EIGHT_BITS);
-        self.registers.iir_fcr().set(fcr::ENABLE | fcr::RESET_RX | fcr::RESET_TX | fcr::TRIGGER_8);
-        self.registers.mcr().set(self.modem_control);
+        self.registers.lcr().write(LCR::DLAB::SET);
+        self.registers.dll().write(DIVISOR_LATCH::BYTE.val(u32::from(divisor & 0xff)));
+        self.registers.dlm().write(DIVISOR_LATCH::BYTE.val(u32::from(divisor >> 8)));
+        // 8N1, DLAB cleared.
+        self.registers.lcr().write(LCR::WLS::Eight);
+        self.registers.fcr().write(
+            FCR::FIFOEN::SET
+                + FCR::RCVR_FIFO_RESET::SET
+                + FCR::XMIT_FIFO_RESET::SET
+                + FCR::RCVR_FIFO_TRIGGER_LEVEL::Eight,
+        );
+        self.registers.mcr().set(self.modem_control.get());
         self.pending_error = None;
         self.pending_byte = None;
         Ok(())
@@ -138,12 +148,8 @@ impl<R: Registers> Uart16550<R> {
     /// Turns the 16550's loopback on or off: transmitted characters come
     /// straight back as received ones, and nothing reaches the line.
     pub fn set_loopback(&mut self, on: bool) {
-        self.modem_control = if on {
-            self.modem_control | mcr::LOOPBACK
-        } else {
-            self.modem_control & !mcr::LOOPBACK
-        };
-        self.registers.mcr().set(self.modem_control);
+        self.modem_control.modify(if on { MCR::LOOP::SET } else { MCR::LOOP::CLEAR });
+        self.registers.mcr().set(self.modem_control.get());
     }
 
     /// Unmasks (or masks) the received-data interrupt (IER bit 0, ERBFI):
@@ -151,26 +157,27 @@ impl<R: Registers> Uart16550<R> {
     /// waits (or the FIFO reached its trigger level), until it is read.
     /// The UART's other interrupts stay masked.
     pub fn enable_receive_interrupt(&mut self, on: bool) {
-        self.registers.ier().set(if on { ier::RECEIVED_DATA } else { 0 });
+        self.registers.ier().write(IER::ERBFI.val(u32::from(on)));
     }
 
     /// Why the UART asserts its interrupt now (IIR), `None` if it does not.
     pub fn interrupt_id(&mut self) -> Option<Interrupt> {
-        let iir = self.registers.iir_fcr().get();
-        if iir & iir::NO_INTERRUPT != 0 {
+        use IIR::INTID::Value as Id;
+        let iir = self.registers.iir().extract();
+        if iir.is_set(IIR::INTPEND) {
             return None;
         }
-        Some(match iir & iir::ID {
-            0b0110 => Interrupt::LineStatus,
-            0b0100 => Interrupt::ReceivedData,
-            0b1100 => Interrupt::CharacterTimeout,
-            0b0010 => Interrupt::TransmitterEmpty,
-            _ => Interrupt::ModemStatus,
+        Some(match iir.read_as_enum(IIR::INTID) {
+            Some(Id::ReceiverLineStatus) => Interrupt::LineStatus,
+            Some(Id::ReceivedDataAvailable) => Interrupt::ReceivedData,
+            Some(Id::CharacterTimeout) => Interrupt::CharacterTimeout,
+            Some(Id::TransmitterHoldingRegisterEmpty) => Interrupt::TransmitterEmpty,
+            Some(Id::ModemStatus) | None => Interrupt::ModemStatus,
         })
     }
 
-    fn line_status(&mut self) -> u32 {
-        self.registers.lsr().get()
+    fn line_status(&mut self) -> LocalRegisterCopy<u32, LSR::Register> {
+        self.registers.lsr().extract()
     }
 
     /// Takes one received character, `Ok(None)` if none waits. Parity,
@@ -185,20 +192,20 @@ impl<R: Registers> Uart16550<R> {
             return Ok(Some(byte));
         }
         let status = self.line_status();
-        if status & lsr::DATA_READY == 0 {
-            return if status & lsr::OVERRUN != 0 { Err(Error::Overrun) } else { Ok(None) };
+        if !status.is_set(LSR::DR) {
+            return if status.is_set(LSR::OE) { Err(Error::Overrun) } else { Ok(None) };
         }
-        let byte = self.registers.rbr_thr().get() as u8;
-        if status & lsr::BREAK != 0 {
+        let byte = self.registers.rbr().read(RBR_THR::DATA) as u8;
+        if status.is_set(LSR::BI) {
             return Err(Error::Break);
         }
-        if status & lsr::FRAMING != 0 {
+        if status.is_set(LSR::FE) {
             return Err(Error::Framing);
         }
-        if status & lsr::PARITY != 0 {
+        if status.is_set(LSR::PE) {
             return Err(Error::Parity);
         }
-        if status & lsr::OVERRUN != 0 {
+        if status.is_set(LSR::OE) {
             self.pending_byte = Some(byte);
             return Err(Error::Overrun);
         }
@@ -209,19 +216,19 @@ impl<R: Registers> Uart16550<R> {
     /// to 16 when it is empty (THRE), none otherwise (the 16550 reports
     /// only "empty", not its fill level). Returns how many.
     pub fn write_available(&mut self, bytes: &[u8]) -> usize {
-        if self.line_status() & lsr::THR_EMPTY == 0 {
+        if !self.line_status().is_set(LSR::THRE) {
             return 0;
         }
         let count = bytes.len().min(FIFO_DEPTH);
         for &byte in &bytes[..count] {
-            self.registers.rbr_thr().set(u32::from(byte));
+            self.registers.thr().write(RBR_THR::DATA.val(u32::from(byte)));
         }
         count
     }
 
     /// Whether everything queued has left the shift register (TEMT).
     pub fn transmitter_empty(&mut self) -> bool {
-        self.line_status() & lsr::TRANSMITTER_EMPTY != 0
+        self.line_status().is_set(LSR::TEMT)
     }
 
     /// Gives back the register access.
@@ -268,7 +275,7 @@ impl<R: Registers> embedded_io::ReadReady for Uart16550<R> {
     fn read_ready(&mut self) -> Result<bool, Error> {
         Ok(self.pending_error.is_some()
             || self.pending_byte.is_some()
-            || self.line_status() & lsr::DATA_READY != 0)
+            || self.line_status().is_set(LSR::DR))
     }
 }
 
@@ -297,6 +304,6 @@ impl<R: Registers> embedded_io::Write for Uart16550<R> {
 
 impl<R: Registers> embedded_io::WriteReady for Uart16550<R> {
     fn write_ready(&mut self) -> Result<bool, Error> {
-        Ok(self.line_status() & lsr::THR_EMPTY != 0)
+        Ok(self.line_status().is_set(LSR::THRE))
     }
 }
