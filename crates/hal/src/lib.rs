@@ -19,9 +19,11 @@ extern crate std;
 
 pub mod events;
 pub mod mmio;
+mod slot;
 
 pub use events::{Cpu, InterruptEvents};
 pub use mmio::{RegisterAccess, RegisterModel};
+pub use slot::Slot;
 
 /// A free-running clock that never goes backwards.
 ///

@@ -57,8 +57,10 @@ pub struct PacketStream<const SLOTS: usize, const QUEUE: usize> {
     pub(crate) acknowledge: Ring<QUEUE>,
     pub(crate) states: [AtomicU8; SLOTS],
     pub(crate) geometry: Geometry,
-    /// First byte of the bulk buffer lent to [`split`](Self::split).
-    pub(crate) base: NonNull<u8>,
+    /// First byte of the bulk buffer lent to [`split`](Self::split); null
+    /// until then (zero bytes, so an unsplit stream in a static is in
+    /// `.bss`; no slot exists before `split`, so it is never offset).
+    pub(crate) base: *mut u8,
 }
 
 // SAFETY: the ends share a `PacketStream` by `&` from different threads.
@@ -92,7 +94,7 @@ impl<const SLOTS: usize, const QUEUE: usize> PacketStream<SLOTS, QUEUE> {
             acknowledge: Ring::new(),
             states: [const { AtomicU8::new(slot_state::AT_SOURCE) }; SLOTS],
             geometry: Geometry { slot_size: 0, slot_count: 0 },
-            base: NonNull::dangling(),
+            base: core::ptr::null_mut(),
         }
     }
 
@@ -132,7 +134,7 @@ impl<const SLOTS: usize, const QUEUE: usize> PacketStream<SLOTS, QUEUE> {
         self.geometry = Geometry { slot_size, slot_count };
         // The buffer's only use from here on is through this pointer, for
         // `'a`: the `&'a mut` is consumed.
-        self.base = NonNull::from(buffer).cast();
+        self.base = buffer.as_mut_ptr();
         let stream: &'a Self = self;
         Ok((Source::new(stream, to_sink), Sink::new(stream, to_source)))
     }
@@ -146,15 +148,17 @@ impl<const SLOTS: usize, const QUEUE: usize> PacketStream<SLOTS, QUEUE> {
     pub(crate) unsafe fn handle(&self, slot: usize, length: usize, tag: u32) -> SlotHandle<'_> {
         debug_assert!(slot < self.geometry.slot_count && length <= self.geometry.slot_size);
         // SAFETY: `slot * slot_size` is inside the buffer `base` points to
-        // (caller's contract: `slot < slot_count`).
-        let start = unsafe { self.base.add(slot * self.geometry.slot_size) };
+        // (caller's contract: `slot < slot_count`, so `split` set `base` to
+        // a buffer's first byte, which is not null).
+        let start =
+            unsafe { NonNull::new_unchecked(self.base.add(slot * self.geometry.slot_size)) };
         SlotHandle { start, capacity: self.geometry.slot_size, length, tag, _buffer: PhantomData }
     }
 
     /// The slot a handle's memory is, if it is one of this stream's
     /// (a handle from another stream is refused, not trusted).
     pub(crate) fn slot_of(&self, handle: &SlotHandle<'_>) -> Option<usize> {
-        let distance = (handle.start.as_ptr() as usize).wrapping_sub(self.base.as_ptr() as usize);
+        let distance = (handle.start.as_ptr() as usize).wrapping_sub(self.base as usize);
         let slot = distance / self.geometry.slot_size.max(1);
         let ours = handle.capacity == self.geometry.slot_size
             && distance.is_multiple_of(self.geometry.slot_size.max(1))

@@ -12,11 +12,15 @@
 
 use core::cell::RefCell;
 
+use ferrode_hal::Slot;
+
 use crate::arch;
 
 /// A value shared by thread and interrupt context, set up during bring-up.
 pub struct IrqShared<T> {
-    cell: RefCell<Option<T>>,
+    /// A `Slot`, not an `Option`: empty, it is zero bytes, so the static
+    /// holding it (an Ethernet driver with its frame ring) is in `.bss`.
+    cell: RefCell<Slot<T>>,
 }
 
 // SAFETY: `cell` is only reached inside `arch::without_interrupts` on the
@@ -28,12 +32,14 @@ unsafe impl<T: Send> Sync for IrqShared<T> {}
 impl<T> IrqShared<T> {
     /// An empty cell.
     pub const fn new() -> Self {
-        Self { cell: RefCell::new(None) }
+        Self { cell: RefCell::new(Slot::new()) }
     }
 
     /// Stores `value`, replacing what was there.
     pub fn set(&self, value: T) {
-        arch::without_interrupts(|| *self.cell.borrow_mut() = Some(value));
+        arch::without_interrupts(|| {
+            self.cell.borrow_mut().insert(value);
+        });
     }
 
     /// Whether nothing has been stored yet (false while the value is in
@@ -45,14 +51,14 @@ impl<T> IrqShared<T> {
     /// Runs `f` on the value with interrupts masked; `None` if the cell is
     /// empty. Panics if called again from inside `f` on the same cell.
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
-        arch::without_interrupts(|| self.cell.borrow_mut().as_mut().map(f))
+        arch::without_interrupts(|| self.cell.borrow_mut().get_mut().map(f))
     }
 
     /// Like [`IrqShared::with`], but returns `None` instead of panicking if
     /// the value is already in use further up the stack (for the console,
     /// which a panic report may re-enter).
     pub fn try_with<R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
-        arch::without_interrupts(|| self.cell.try_borrow_mut().ok()?.as_mut().map(f))
+        arch::without_interrupts(|| self.cell.try_borrow_mut().ok()?.get_mut().map(f))
     }
 }
 

@@ -33,6 +33,7 @@ use crate::irq;
 use crate::memory_map::{UART0_BASE, UART0_IRQ};
 use crate::shared::Shared;
 use core::sync::atomic::{AtomicBool, Ordering};
+use ferrode_hal::Slot;
 
 /// Bytes buffered between the interrupt and the reader.
 const RECEIVE_RING_LEN: usize = 1024;
@@ -41,7 +42,9 @@ const TRANSMIT_RING_LEN: usize = 1024;
 
 type BufferedUart = BufferedPl011<Mmio<'static>, RECEIVE_RING_LEN, TRANSMIT_RING_LEN>;
 
-static UART: Shared<Option<BufferedUart>> = Shared::new(None);
+// A `Slot`, not an `Option`: empty, it is zero bytes, so the driver and
+// its two rings are in `.bss`, not in every image's `.data`.
+static UART: Shared<Slot<BufferedUart>> = Shared::new(Slot::new());
 
 /// UART0 as a serial port: `embedded_io::{Read, ReadReady, Write,
 /// WriteReady}`, interrupt-driven in both directions.
@@ -71,7 +74,7 @@ fn start() {
         if slot.is_none() {
             let mut uart = BufferedPl011::new(uart0());
             uart.enable_interrupts();
-            *slot = Some(uart);
+            slot.insert(uart);
         }
     });
 }
@@ -106,7 +109,7 @@ pub(crate) fn write_console(bytes: &[u8]) -> usize {
     let mut taken = 0;
     loop {
         let step =
-            UART.try_with(|slot| slot.as_mut().map(|uart| uart.console_step(&bytes[taken..])));
+            UART.try_with(|slot| slot.get_mut().map(|uart| uart.console_step(&bytes[taken..])));
         let Some(Some(step)) = step else {
             return taken;
         };
@@ -120,7 +123,7 @@ pub(crate) fn write_console(bytes: &[u8]) -> usize {
 
 /// Runs `f` on the driver; `None` if `serial()` was never called.
 fn with_uart<R>(f: impl FnOnce(&mut BufferedUart) -> R) -> Option<R> {
-    UART.with(|slot| slot.as_mut().map(f))
+    UART.with(|slot| slot.get_mut().map(f))
 }
 
 /// Waits for an interrupt (the UART's, as it drains the transmit FIFO) if
