@@ -1,6 +1,6 @@
 //! Host tests: data-sheet arithmetic and behaviour against the model.
 
-use embedded_io::{Read, Write};
+use embedded_io::{Read, ReadReady, Write};
 
 use crate::model::Model16550;
 use crate::regs::LSR;
@@ -117,4 +117,22 @@ fn received_data_interrupts_come_at_the_trigger_level_or_after_a_character_timeo
     uart.enable_receive_interrupt(false);
     model.line_idle();
     assert_eq!(uart.interrupt_id(), None, "masked");
+}
+
+#[test]
+fn line_errors_seen_by_a_look_at_the_line_status_are_not_lost() {
+    // Reading LSR clears OE, PE, FE and BI: a driver that looks at LSR
+    // (ready to read? room to write?) must keep them for the character.
+    let model = Model16550::default();
+    let mut uart = configured(&model);
+    model.receive(b'a');
+    model.errors.set(LSR::FE::SET.value);
+    assert!(uart.read_ready().unwrap());
+    assert_eq!(uart.try_read_byte(), Err(Error::Framing));
+    model.receive(b'b');
+    model.errors.set(LSR::PE::SET.value);
+    assert_eq!(uart.write_available(b"x"), 1);
+    let mut buffer = [0; 4];
+    assert_eq!(uart.read(&mut buffer), Err(Error::Parity));
+    assert_eq!(uart.try_read_byte(), Ok(None));
 }

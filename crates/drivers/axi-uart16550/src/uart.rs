@@ -103,7 +103,15 @@ pub struct Uart16550<R> {
     pending_byte: Option<u8>,
     /// MCR as last written.
     modem_control: LocalRegisterCopy<u32, MCR::Register>,
+    /// LSR error bits read but not yet reported: reading LSR clears them,
+    /// so every look at LSR (ready to read? room to write?) keeps them
+    /// here for [`Uart16550::try_read_byte`].
+    line_errors: u32,
 }
+
+/// LSR's error bits, cleared by reading LSR: OE, PE, FE, BI.
+const LINE_ERRORS: u32 =
+    LSR::OE::SET.value | LSR::PE::SET.value | LSR::FE::SET.value | LSR::BI::SET.value;
 
 /// MCR after [`Uart16550::configure`]: DTR, RTS and OUT2 asserted.
 const MODEM_CONTROL: u32 = MCR::DTR::SET.value | MCR::RTS::SET.value | MCR::OUT2::SET.value;
@@ -118,6 +126,7 @@ impl<R: Registers> Uart16550<R> {
             pending_error: None,
             pending_byte: None,
             modem_control: LocalRegisterCopy::new(MODEM_CONTROL),
+            line_errors: 0,
         }
     }
 
@@ -142,6 +151,7 @@ impl<R: Registers> Uart16550<R> {
         self.registers.mcr().set(self.modem_control.get());
         self.pending_error = None;
         self.pending_byte = None;
+        self.line_errors = 0;
         Ok(())
     }
 
@@ -176,8 +186,11 @@ impl<R: Registers> Uart16550<R> {
         })
     }
 
+    /// Reads LSR, with the error bits earlier reads kept.
     fn line_status(&mut self) -> LocalRegisterCopy<u32, LSR::Register> {
-        self.registers.lsr().extract()
+        let status = self.registers.lsr().get() | self.line_errors;
+        self.line_errors = status & LINE_ERRORS;
+        LocalRegisterCopy::new(status)
     }
 
     /// Takes one received character, `Ok(None)` if none waits. Parity,
@@ -192,6 +205,8 @@ impl<R: Registers> Uart16550<R> {
             return Ok(Some(byte));
         }
         let status = self.line_status();
+        // Reported now, with the character they belong to.
+        self.line_errors = 0;
         if !status.is_set(LSR::DR) {
             return if status.is_set(LSR::OE) { Err(Error::Overrun) } else { Ok(None) };
         }
