@@ -4,12 +4,9 @@ use ferrode_hal::{EthernetDevice, FrameCounters, MAX_FRAME_LEN};
 
 use crate::error::Error;
 use crate::frame::{ETHERNET_HEADER_LEN, FrameLength, HEADER_BYTES_NEEDED, frame_length};
-use crate::regs::{
-    Buffer, CONTROL_INTERRUPT_ENABLE, CONTROL_PROGRAM, CONTROL_STATUS, GIE_GLOBAL_INTERRUPT_ENABLE,
-    Register, Registers,
-};
+use crate::regs::{Buffer, GIE, RX_CONTROL, Registers, TX_CONTROL};
 use crate::ring::ReceiveRing;
-use ferrode_hal::mmio::{Readable, Writeable};
+use ferrode_hal::mmio::{LocalRegisterCopy, ReadWriteable, Readable, Writeable};
 
 /// Polls of a status bit before a wait gives up with [`Error::Timeout`]:
 /// a bound in time, since each poll is an AXI read of at least one bus
@@ -45,7 +42,9 @@ pub struct EmacLite<R, const RING: usize = RECEIVE_RING_FRAMES> {
     pub(crate) config: Config,
     next_tx: Buffer,
     next_rx: Buffer,
-    rx_control: u32,
+    /// The receive control value that hands a buffer back to the core
+    /// (Status clear, Interrupt Enable as set).
+    rx_control: LocalRegisterCopy<u32, RX_CONTROL::Register>,
     counters: FrameCounters,
     ring: ReceiveRing<RING>,
     /// Transmit buffers (ping, pong) handed out by
@@ -72,6 +71,13 @@ pub struct TransmitSlot {
 /// enough at 100 Mb/s for several frames to arrive and be drained).
 pub fn fill_transmit_slot(regs: &impl Registers, slot: &TransmitSlot, frame: &[u8]) {
     write_tx_bytes(regs, slot.buffer, frame, slot.len);
+}
+
+/// A transmit buffer is idle when neither Status (sending) nor Program
+/// (loading the MAC address) is set.
+fn tx_idle(regs: &impl Registers, buffer: Buffer) -> bool {
+    let busy = TX_CONTROL::STATUS::SET + TX_CONTROL::PROGRAM::SET;
+    !regs.tx_control(buffer).any_matching_bits_set(busy)
 }
 
 const fn buffer_index(buffer: Buffer) -> usize {
@@ -106,17 +112,18 @@ impl<R: Registers> EmacLite<R> {
 impl<R: Registers, const RING: usize> EmacLite<R, RING> {
     /// Like [`EmacLite::new`], with a receive ring of `RING` frames.
     pub fn with_receive_ring(regs: R, config: Config) -> Result<Self, Error> {
-        regs.gie().set(0);
-        regs.rx_control(Buffer::Ping).set(0);
+        regs.gie().write(GIE::GLOBAL_INTERRUPT_ENABLE::CLEAR);
+        let drop_frame = RX_CONTROL::STATUS::CLEAR + RX_CONTROL::INTERRUPT_ENABLE::CLEAR;
+        regs.rx_control(Buffer::Ping).write(drop_frame);
         if config.rx_ping_pong {
-            regs.rx_control(Buffer::Pong).set(0);
+            regs.rx_control(Buffer::Pong).write(drop_frame);
         }
         let mut mac = Self {
             regs,
             config,
             next_tx: Buffer::Ping,
             next_rx: Buffer::Ping,
-            rx_control: 0,
+            rx_control: LocalRegisterCopy::new(0),
             counters: FrameCounters::default(),
             ring: ReceiveRing::new(),
             reserved: [false; 2],
@@ -128,9 +135,11 @@ impl<R: Registers, const RING: usize> EmacLite<R, RING> {
         Ok(mac)
     }
 
-    pub(crate) fn wait_clear(&self, register: Register, bits: u32) -> Result<(), Error> {
+    /// Polls until `done` holds, giving up after [`MAX_POLLS`] register
+    /// reads with [`Error::Timeout`].
+    pub(crate) fn wait_until(&self, done: impl Fn(&R) -> bool) -> Result<(), Error> {
         for _ in 0..MAX_POLLS {
-            if self.regs.read(register) & bits == 0 {
+            if done(&self.regs) {
                 return Ok(());
             }
             core::hint::spin_loop();
@@ -140,11 +149,12 @@ impl<R: Registers, const RING: usize> EmacLite<R, RING> {
 
     /// Loads a new station address through the ping transmit buffer.
     pub fn program_mac_address(&mut self, mac: [u8; 6]) -> Result<(), Error> {
-        let control = Register::TxControl(Buffer::Ping);
-        self.wait_clear(control, CONTROL_STATUS | CONTROL_PROGRAM)?;
+        self.wait_until(|regs| tx_idle(regs, Buffer::Ping))?;
         self.write_tx_bytes(Buffer::Ping, &mac, mac.len());
-        self.regs.write(control, CONTROL_PROGRAM | CONTROL_STATUS);
-        self.wait_clear(control, CONTROL_STATUS | CONTROL_PROGRAM)?;
+        self.regs
+            .tx_control(Buffer::Ping)
+            .write(TX_CONTROL::PROGRAM::SET + TX_CONTROL::STATUS::SET);
+        self.wait_until(|regs| tx_idle(regs, Buffer::Ping))?;
         self.config.mac_address = mac;
         Ok(())
     }
@@ -154,18 +164,17 @@ impl<R: Registers, const RING: usize> EmacLite<R, RING> {
     /// PG135 has the bit in the ping register only; QEMU checks it per
     /// buffer, so it is set in both when there is a pong buffer.
     pub fn enable_rx_interrupt(&mut self) {
-        self.rx_control = CONTROL_INTERRUPT_ENABLE;
+        self.rx_control.write(RX_CONTROL::STATUS::CLEAR + RX_CONTROL::INTERRUPT_ENABLE::SET);
         for buffer in self.rx_buffers() {
-            let control = Register::RxControl(buffer);
-            let value = self.regs.read(control) | CONTROL_INTERRUPT_ENABLE;
-            self.regs.write(control, value);
+            // Status written back as read: 1 keeps a waiting frame.
+            self.regs.rx_control(buffer).modify(RX_CONTROL::INTERRUPT_ENABLE::SET);
         }
-        self.regs.gie().set(GIE_GLOBAL_INTERRUPT_ENABLE);
+        self.regs.gie().write(GIE::GLOBAL_INTERRUPT_ENABLE::SET);
     }
 
     /// Turns the receive interrupt off (GIE = 0).
     pub fn disable_rx_interrupt(&mut self) {
-        self.regs.gie().set(0);
+        self.regs.gie().write(GIE::GLOBAL_INTERRUPT_ENABLE::CLEAR);
     }
 
     /// Interrupt entry: copies every received frame out of the receive
@@ -221,7 +230,7 @@ impl<R: Registers, const RING: usize> EmacLite<R, RING> {
     /// Sends a filled slot: writes its length, then sets Status.
     pub fn send_reserved(&mut self, slot: TransmitSlot) {
         self.regs.tx_length(slot.buffer).set(slot.len as u32);
-        self.regs.tx_control(slot.buffer).set(CONTROL_STATUS);
+        self.regs.tx_control(slot.buffer).write(TX_CONTROL::STATUS::SET);
         self.reserved[buffer_index(slot.buffer)] = false;
         self.counters.tx_frames = self.counters.tx_frames.saturating_add(1);
     }
@@ -243,8 +252,7 @@ impl<R: Registers, const RING: usize> EmacLite<R, RING> {
     }
 
     fn tx_free(&self, buffer: Buffer) -> bool {
-        !self.reserved[buffer_index(buffer)]
-            && self.regs.tx_control(buffer).get() & (CONTROL_STATUS | CONTROL_PROGRAM) == 0
+        !self.reserved[buffer_index(buffer)] && tx_idle(&self.regs, buffer)
     }
 
     fn free_tx_buffer(&self) -> Option<Buffer> {
@@ -258,7 +266,7 @@ impl<R: Registers, const RING: usize> EmacLite<R, RING> {
     }
 
     fn full_rx_buffer(&self) -> Option<Buffer> {
-        let full = |b| self.regs.rx_control(b).get() & CONTROL_STATUS != 0;
+        let full = |b| self.regs.rx_control(b).is_set(RX_CONTROL::STATUS);
         if full(self.next_rx) {
             Some(self.next_rx)
         } else if self.config.rx_ping_pong && full(self.next_rx.other()) {
@@ -271,7 +279,7 @@ impl<R: Registers, const RING: usize> EmacLite<R, RING> {
     /// Hands a receive buffer back to the core (Status cleared, Interrupt
     /// Enable kept) and moves on to the other one.
     fn release_rx(&mut self, buffer: Buffer) {
-        self.regs.rx_control(buffer).set(self.rx_control);
+        self.regs.rx_control(buffer).set(self.rx_control.get());
         self.next_rx = if self.config.rx_ping_pong { buffer.other() } else { Buffer::Ping };
     }
 

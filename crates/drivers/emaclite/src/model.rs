@@ -5,7 +5,18 @@ extern crate std;
 use core::cell::RefCell;
 use std::vec::Vec;
 
-use crate::regs::*;
+use ferrode_hal::mmio::{FieldValue, LocalRegisterCopy, RegisterLongName};
+
+use crate::regs::{Buffer, GIE, MDIO_DATA, MDIOADDR, MDIOCTRL, RX_CONTROL, Register, TX_CONTROL};
+
+type TxControl = LocalRegisterCopy<u32, TX_CONTROL::Register>;
+type RxControl = LocalRegisterCopy<u32, RX_CONTROL::Register>;
+
+/// A written `value` as the register keeps it: only the bits of `fields`
+/// exist, the rest read 0.
+fn only<R: RegisterLongName>(value: u32, fields: FieldValue<u32, R>) -> LocalRegisterCopy<u32, R> {
+    LocalRegisterCopy::new(value & fields.mask())
+}
 
 fn index(buffer: Buffer) -> usize {
     match buffer {
@@ -18,14 +29,14 @@ const BUFFERS: [Buffer; 2] = [Buffer::Ping, Buffer::Pong];
 
 pub struct State {
     mem: Vec<u8>,
-    tx_control: [u32; 2],
+    tx_control: [TxControl; 2],
     tx_length: [u32; 2],
-    rx_control: [u32; 2],
-    gie: u32,
-    mdio_addr: u32,
+    rx_control: [RxControl; 2],
+    gie: LocalRegisterCopy<u32, GIE::Register>,
+    mdio_addr: LocalRegisterCopy<u32, MDIOADDR::Register>,
     mdio_wr: u32,
     mdio_rd: u32,
-    mdio_ctrl: u32,
+    mdio_ctrl: LocalRegisterCopy<u32, MDIOCTRL::Register>,
     mdio_busy_left: u32,
     pub mac: [u8; 6],
     pub sent: Vec<Vec<u8>>,
@@ -56,14 +67,14 @@ impl EthModel {
     pub fn new(ping_pong: bool) -> Self {
         let state = State {
             mem: std::vec![0xEE; 0x2000],
-            tx_control: [0; 2],
+            tx_control: [TxControl::new(0); 2],
             tx_length: [0; 2],
-            rx_control: [0; 2],
-            gie: 0,
-            mdio_addr: 0,
+            rx_control: [RxControl::new(0); 2],
+            gie: LocalRegisterCopy::new(0),
+            mdio_addr: LocalRegisterCopy::new(0),
             mdio_wr: 0,
             mdio_rd: 0,
-            mdio_ctrl: 0,
+            mdio_ctrl: LocalRegisterCopy::new(0),
             mdio_busy_left: 0,
             mac: [0; 6],
             sent: Vec::new(),
@@ -87,14 +98,14 @@ impl EthModel {
         let len = s.tx_length[index(buffer)] as usize;
         let frame = s.mem[start..start + len].to_vec();
         s.sent.push(frame);
-        s.tx_control[index(buffer)] &= !CONTROL_STATUS;
+        s.tx_control[index(buffer)].modify(TX_CONTROL::STATUS::CLEAR);
     }
 
     /// The line finishes every transmission in progress.
     pub fn complete_tx(&self) {
         let mut s = self.state.borrow_mut();
         for b in BUFFERS {
-            if s.tx_control[index(b)] & CONTROL_STATUS != 0 {
+            if s.tx_control[index(b)].is_set(TX_CONTROL::STATUS) {
                 Self::send(&mut s, b);
             }
         }
@@ -109,15 +120,15 @@ impl EthModel {
             return false;
         }
         let port = s.rx_next;
-        if s.rx_control[port] & CONTROL_STATUS != 0 {
+        if s.rx_control[port].is_set(RX_CONTROL::STATUS) {
             s.hw_dropped += 1;
             return false;
         }
         let start = Register::RxBuffer(BUFFERS[port], 0).offset();
         s.mem[start..start + frame.len()].copy_from_slice(frame);
-        s.rx_control[port] |= CONTROL_STATUS;
-        if s.rx_control[0] & CONTROL_INTERRUPT_ENABLE != 0
-            && s.gie & GIE_GLOBAL_INTERRUPT_ENABLE != 0
+        s.rx_control[port].modify(RX_CONTROL::STATUS::SET);
+        if s.rx_control[0].is_set(RX_CONTROL::INTERRUPT_ENABLE)
+            && s.gie.is_set(GIE::GLOBAL_INTERRUPT_ENABLE)
         {
             s.irq_pulses += 1;
         }
@@ -136,34 +147,35 @@ impl ferrode_hal::RegisterAccess<Register> for EthModel {
                 let at = register.offset();
                 u32::from_ne_bytes(s.mem[at..at + 4].try_into().unwrap())
             }
-            Register::MdioAddr => s.mdio_addr,
+            Register::MdioAddr => s.mdio_addr.get(),
             Register::MdioWr => s.mdio_wr,
             Register::MdioRd => s.mdio_rd,
             Register::MdioCtrl => {
-                if s.mdio_ctrl & MDIOCTRL_STATUS != 0 {
+                if s.mdio_ctrl.is_set(MDIOCTRL::MDIO_STATUS) {
                     if s.mdio_busy_left == 0 {
-                        s.mdio_ctrl &= !MDIOCTRL_STATUS;
-                        let phy = (s.mdio_addr >> 5) & 31;
-                        let reg = (s.mdio_addr & 31) as usize;
+                        s.mdio_ctrl.modify(MDIOCTRL::MDIO_STATUS::CLEAR);
+                        let phy = s.mdio_addr.read(MDIOADDR::PHYADDR);
+                        let reg = s.mdio_addr.read(MDIOADDR::REGADDR) as usize;
                         if phy == u32::from(self.phy_address) {
-                            if s.mdio_addr & MDIOADDR_OP_READ != 0 {
+                            if s.mdio_addr.matches_all(MDIOADDR::OP::Read) {
                                 s.mdio_rd = u32::from(s.phy[reg]);
                             } else {
-                                s.phy[reg] = s.mdio_wr as u16;
+                                s.phy[reg] = MDIO_DATA::DATA.read(s.mdio_wr) as u16;
                             }
                         } else {
+                            // Nobody drives MDIO: it reads all ones.
                             s.mdio_rd = 0xFFFF;
                         }
                     } else if s.mdio_busy_left != u32::MAX {
                         s.mdio_busy_left -= 1;
                     }
                 }
-                s.mdio_ctrl
+                s.mdio_ctrl.get()
             }
             Register::TxLength(b) => s.tx_length[index(b)],
-            Register::Gie => s.gie,
-            Register::TxControl(b) => s.tx_control[index(b)],
-            Register::RxControl(b) => s.rx_control[index(b)],
+            Register::Gie => s.gie.get(),
+            Register::TxControl(b) => s.tx_control[index(b)].get(),
+            Register::RxControl(b) => s.rx_control[index(b)].get(),
         }
     }
 
@@ -174,35 +186,43 @@ impl ferrode_hal::RegisterAccess<Register> for EthModel {
                 let at = register.offset();
                 s.mem[at..at + 4].copy_from_slice(&value.to_ne_bytes());
             }
-            Register::MdioAddr => s.mdio_addr = value,
+            Register::MdioAddr => s.mdio_addr.set(value),
             Register::MdioWr => s.mdio_wr = value,
             Register::MdioRd => {}
             Register::MdioCtrl => {
-                if value & MDIOCTRL_STATUS != 0 && value & MDIOCTRL_ENABLE != 0 {
+                let start = MDIOCTRL::MDIO_STATUS::SET + MDIOCTRL::MDIO_ENABLE::SET;
+                s.mdio_ctrl = only(value, start);
+                if s.mdio_ctrl.matches_all(start) {
                     s.mdio_busy_left = self.mdio_busy_reads;
                 }
-                s.mdio_ctrl = value & (MDIOCTRL_STATUS | MDIOCTRL_ENABLE);
             }
             Register::TxLength(b) => s.tx_length[index(b)] = value & 0xFFFF,
-            Register::Gie => s.gie = value & GIE_GLOBAL_INTERRUPT_ENABLE,
+            Register::Gie => s.gie = only(value, GIE::GLOBAL_INTERRUPT_ENABLE::SET),
             Register::TxControl(b) => {
                 assert!(b == Buffer::Ping || self.tx_ping_pong, "no pong transmit buffer");
-                s.tx_control[index(b)] =
-                    value & (CONTROL_STATUS | CONTROL_PROGRAM | CONTROL_INTERRUPT_ENABLE);
-                if value & (CONTROL_STATUS | CONTROL_PROGRAM) == CONTROL_STATUS | CONTROL_PROGRAM {
+                let busy = TX_CONTROL::STATUS::SET + TX_CONTROL::PROGRAM::SET;
+                let written = only(value, busy + TX_CONTROL::INTERRUPT_ENABLE::SET);
+                s.tx_control[index(b)] = written;
+                if written.matches_all(busy) {
                     let start = Register::TxBuffer(b, 0).offset();
                     let mac: [u8; 6] = s.mem[start..start + 6].try_into().unwrap();
                     s.mac = mac;
-                    s.tx_control[index(b)] &= !(CONTROL_STATUS | CONTROL_PROGRAM);
-                } else if value & CONTROL_STATUS != 0 && self.tx_auto_complete {
+                    s.tx_control[index(b)]
+                        .modify(TX_CONTROL::STATUS::CLEAR + TX_CONTROL::PROGRAM::CLEAR);
+                } else if written.is_set(TX_CONTROL::STATUS) && self.tx_auto_complete {
                     Self::send(&mut s, b);
                 }
             }
             Register::RxControl(b) => {
                 assert!(b == Buffer::Ping || self.rx_ping_pong, "no pong receive buffer");
                 // Status is cleared by writing 0; it is never set by software.
-                let status = s.rx_control[index(b)] & value & CONTROL_STATUS;
-                s.rx_control[index(b)] = status | (value & CONTROL_INTERRUPT_ENABLE);
+                let written =
+                    only(value, RX_CONTROL::STATUS::SET + RX_CONTROL::INTERRUPT_ENABLE::SET);
+                let control = &mut s.rx_control[index(b)];
+                let frame_kept =
+                    control.is_set(RX_CONTROL::STATUS) && written.is_set(RX_CONTROL::STATUS);
+                *control = written;
+                control.modify(RX_CONTROL::STATUS.val(u32::from(frame_kept)));
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use core::mem::offset_of;
 
-use ferrode_hal::mmio::RegisterName;
+use ferrode_hal::mmio::{RegisterName, register_bitfields};
 use volatile::VolatileFieldAccess;
 use volatile::access::NoAccess;
 
@@ -73,21 +73,6 @@ const _: () = assert!(offset_of!(Regs, rx_ping_control) == 0x17FC);
 const _: () = assert!(offset_of!(Regs, rx_pong_buffer) == 0x1800);
 const _: () = assert!(offset_of!(Regs, rx_pong_control) == 0x1FFC);
 const _: () = assert!(core::mem::size_of::<Regs>() == 0x2000);
-
-/// Control registers: Status bit (busy / frame present).
-pub const CONTROL_STATUS: u32 = 1 << 0;
-/// Transmit control: Program bit (load the MAC address from the buffer).
-pub const CONTROL_PROGRAM: u32 = 1 << 1;
-/// Control registers: Interrupt Enable bit.
-pub const CONTROL_INTERRUPT_ENABLE: u32 = 1 << 3;
-/// GIE: Global Interrupt Enable.
-pub const GIE_GLOBAL_INTERRUPT_ENABLE: u32 = 1 << 31;
-/// MDIOADDR: OP, 1 = read.
-pub const MDIOADDR_OP_READ: u32 = 1 << 10;
-/// MDIOCTRL: MDIO status (start / busy).
-pub const MDIOCTRL_STATUS: u32 = 1 << 0;
-/// MDIOCTRL: MDIO enable.
-pub const MDIOCTRL_ENABLE: u32 = 1 << 3;
 
 /// A ping or pong buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,6 +153,58 @@ impl RegisterName for Register {
 /// The memory-mapped EthernetLite: the bus on hardware.
 pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
 
+register_bitfields![u32,
+    /// Transmit Control Register, ping (0x07FC) and pong (0x0FFC) (PG135).
+    pub(crate) TX_CONTROL [
+        /// Status: set to send the buffer's frame (or, with Program, to
+        /// load the station address); the core clears it when done.
+        STATUS OFFSET(0) NUMBITS(1) [],
+        /// Program: with Status, load the MAC address from the buffer.
+        PROGRAM OFFSET(1) NUMBITS(1) [],
+        /// Interrupt Enable: transmit-done interrupt (ping register only).
+        INTERRUPT_ENABLE OFFSET(3) NUMBITS(1) [],
+    ],
+    /// Receive Control Register, ping (0x17FC) and pong (0x1FFC) (PG135).
+    pub(crate) RX_CONTROL [
+        /// Status: the buffer holds a received frame; writing 0 gives the
+        /// buffer back to the core (software never sets it).
+        STATUS OFFSET(0) NUMBITS(1) [],
+        /// Interrupt Enable: frame-received interrupt (ping register in
+        /// PG135; QEMU checks it per buffer).
+        INTERRUPT_ENABLE OFFSET(3) NUMBITS(1) [],
+    ],
+    /// GIE, Global Interrupt Enable Register (PG135).
+    pub(crate) GIE [
+        /// GIE: the core's interrupt output is enabled.
+        GLOBAL_INTERRUPT_ENABLE OFFSET(31) NUMBITS(1) [],
+    ],
+    /// MDIOADDR, MDIO Address Register (PG135).
+    pub(crate) MDIOADDR [
+        /// REGADDR: the PHY register.
+        REGADDR OFFSET(0) NUMBITS(5) [],
+        /// PHYADDR: the PHY.
+        PHYADDR OFFSET(5) NUMBITS(5) [],
+        /// OP: the transaction.
+        OP OFFSET(10) NUMBITS(1) [
+            Write = 0,
+            Read = 1,
+        ],
+    ],
+    /// MDIOWR and MDIORD, MDIO Write and Read Data Registers (PG135).
+    pub(crate) MDIO_DATA [
+        /// The 16-bit PHY register value.
+        DATA OFFSET(0) NUMBITS(16) [],
+    ],
+    /// MDIOCTRL, MDIO Control Register (PG135).
+    pub(crate) MDIOCTRL [
+        /// MDIO Status: write 1 to start a transaction; reads 1 while it
+        /// runs.
+        MDIO_STATUS OFFSET(0) NUMBITS(1) [],
+        /// MDIO Enable.
+        MDIO_ENABLE OFFSET(3) NUMBITS(1) [],
+    ],
+];
+
 ferrode_hal::registers! {
     /// Typed access to the EthernetLite's registers, for every bus of
     /// [`Register`] ([`Mmio`] on hardware, a model in tests).
@@ -177,20 +214,20 @@ ferrode_hal::registers! {
         /// Word `word` of a receive buffer.
         fn rx_buffer(buffer: Buffer, word: usize) -> ReadWrite = Register::RxBuffer(buffer, word);
         /// MDIOADDR.
-        fn mdio_addr() -> ReadWrite = Register::MdioAddr;
+        fn mdio_addr() -> ReadWrite<MDIOADDR::Register> = Register::MdioAddr;
         /// MDIOWR.
-        fn mdio_wr() -> ReadWrite = Register::MdioWr;
+        fn mdio_wr() -> ReadWrite<MDIO_DATA::Register> = Register::MdioWr;
         /// MDIORD.
-        fn mdio_rd() -> ReadOnly = Register::MdioRd;
+        fn mdio_rd() -> ReadOnly<MDIO_DATA::Register> = Register::MdioRd;
         /// MDIOCTRL.
-        fn mdio_ctrl() -> ReadWrite = Register::MdioCtrl;
-        /// Transmit Length Register.
+        fn mdio_ctrl() -> ReadWrite<MDIOCTRL::Register> = Register::MdioCtrl;
+        /// Transmit Length Register: the frame's length in bytes (15:0).
         fn tx_length(buffer: Buffer) -> ReadWrite = Register::TxLength(buffer);
         /// GIE.
-        fn gie() -> ReadWrite = Register::Gie;
+        fn gie() -> ReadWrite<GIE::Register> = Register::Gie;
         /// Transmit Control Register.
-        fn tx_control(buffer: Buffer) -> ReadWrite = Register::TxControl(buffer);
+        fn tx_control(buffer: Buffer) -> ReadWrite<TX_CONTROL::Register> = Register::TxControl(buffer);
         /// Receive Control Register.
-        fn rx_control(buffer: Buffer) -> ReadWrite = Register::RxControl(buffer);
+        fn rx_control(buffer: Buffer) -> ReadWrite<RX_CONTROL::Register> = Register::RxControl(buffer);
     }
 }
