@@ -3,9 +3,11 @@
 use core::cell::Cell;
 use core::fmt;
 
+use ferrode_hal::mmio::access::ReadWrite;
+use ferrode_hal::mmio::{Readable, Reg, Writeable};
+
 use crate::pin::{InputPin, OutputPin};
-use crate::regs::{GIER_GLOBAL_INTERRUPT_ENABLE, Register, Registers};
-use ferrode_hal::mmio::{Readable, Writeable};
+use crate::regs::{GIER, IP_INTERRUPT, Register, Registers};
 
 /// One of the (up to) two channels of a block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,23 +28,15 @@ impl Channel {
 
     /// The channel's bit in IP ISR and IP IER.
     pub const fn interrupt_bit(self) -> u32 {
-        1 << self.index()
-    }
-
-    pub(crate) const fn data(self) -> Register {
         match self {
-            Channel::One => Register::GpioData,
-            Channel::Two => Register::Gpio2Data,
-        }
-    }
-
-    const fn tri(self) -> Register {
-        match self {
-            Channel::One => Register::GpioTri,
-            Channel::Two => Register::Gpio2Tri,
+            Channel::One => IP_INTERRUPT::CHANNEL_1::SET.value,
+            Channel::Two => IP_INTERRUPT::CHANNEL_2::SET.value,
         }
     }
 }
+
+/// IP ISR and IP IER bits of both channels.
+const ALL_CHANNELS: u32 = Channel::One.interrupt_bit() | Channel::Two.interrupt_bit();
 
 /// Errors of the GPIO driver.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,8 +126,8 @@ impl<R: Registers> AxiGpio<R> {
         for channel in [Channel::One, Channel::Two] {
             if gpio.width(channel).is_ok() {
                 gpio.channels[channel.index()].tri.set(u32::MAX);
-                gpio.regs.write(channel.data(), 0);
-                gpio.regs.write(channel.tri(), u32::MAX);
+                gpio.data(channel).set(0);
+                gpio.tri(channel).set(u32::MAX);
             }
         }
         gpio
@@ -143,6 +137,22 @@ impl<R: Registers> AxiGpio<R> {
         match channel {
             Channel::One => Ok(self.config.channel1_width),
             Channel::Two => self.config.channel2_width.ok_or(Error::NoSuchChannel),
+        }
+    }
+
+    /// The channel's GPIO_DATA or GPIO2_DATA.
+    pub(crate) fn data(&self, channel: Channel) -> Reg<'_, R, Register, ReadWrite> {
+        match channel {
+            Channel::One => self.regs.gpio_data(),
+            Channel::Two => self.regs.gpio2_data(),
+        }
+    }
+
+    /// The channel's GPIO_TRI or GPIO2_TRI.
+    fn tri(&self, channel: Channel) -> Reg<'_, R, Register, ReadWrite> {
+        match channel {
+            Channel::One => self.regs.gpio_tri(),
+            Channel::Two => self.regs.gpio2_tri(),
         }
     }
 
@@ -182,7 +192,7 @@ impl<R: Registers> AxiGpio<R> {
         self.write_shadow(channel, bit, initial);
         let state = self.state(channel);
         state.tri.set(state.tri.get() & !bit);
-        self.regs.write(channel.tri(), state.tri.get());
+        self.tri(channel).set(state.tri.get());
         Ok(OutputPin::new(self, channel, bit))
     }
 
@@ -191,7 +201,7 @@ impl<R: Registers> AxiGpio<R> {
         let bit = self.claim(channel, pin)?;
         let state = self.state(channel);
         state.tri.set(state.tri.get() | bit);
-        self.regs.write(channel.tri(), state.tri.get());
+        self.tri(channel).set(state.tri.get());
         Ok(InputPin::new(self, channel, bit))
     }
 
@@ -202,7 +212,7 @@ impl<R: Registers> AxiGpio<R> {
         let state = self.state(channel);
         let data = (state.data.get() & !mask) | (value & mask & width);
         state.data.set(data);
-        self.regs.write(channel.data(), data);
+        self.data(channel).set(data);
         Ok(())
     }
 
@@ -215,14 +225,14 @@ impl<R: Registers> AxiGpio<R> {
     /// Reads the input pins of `channel` (output bits masked out).
     pub fn read_inputs(&self, channel: Channel) -> Result<u32, Error> {
         let width = width_mask(self.width(channel)?);
-        Ok(self.regs.read(channel.data()) & self.state(channel).tri.get() & width)
+        Ok(self.data(channel).get() & self.state(channel).tri.get() & width)
     }
 
     pub(crate) fn write_shadow(&self, channel: Channel, bit: u32, high: bool) {
         let state = self.state(channel);
         let data = if high { state.data.get() | bit } else { state.data.get() & !bit };
         state.data.set(data);
-        self.regs.write(channel.data(), data);
+        self.data(channel).set(data);
     }
 
     /// Enables the input-change interrupt of `channel`: writes IP IER
@@ -233,7 +243,7 @@ impl<R: Registers> AxiGpio<R> {
         self.state(channel).last_inputs.set(inputs);
         self.interrupt_enable.set(self.interrupt_enable.get() | channel.interrupt_bit());
         self.regs.ip_ier().set(self.interrupt_enable.get());
-        self.regs.gier().set(GIER_GLOBAL_INTERRUPT_ENABLE);
+        self.regs.gier().write(GIER::GLOBAL_INTERRUPT_ENABLE::SET);
         Ok(())
     }
 
@@ -244,7 +254,7 @@ impl<R: Registers> AxiGpio<R> {
         self.interrupt_enable.set(self.interrupt_enable.get() & !channel.interrupt_bit());
         self.regs.ip_ier().set(self.interrupt_enable.get());
         if self.interrupt_enable.get() == 0 {
-            self.regs.gier().set(0);
+            self.regs.gier().write(GIER::GLOBAL_INTERRUPT_ENABLE::CLEAR);
         }
         Ok(())
     }
@@ -253,7 +263,7 @@ impl<R: Registers> AxiGpio<R> {
     /// were set (IP ISR toggles on write, so this clears them and nothing
     /// else), and reports which input pins changed.
     pub fn on_interrupt(&self) -> InputChanges {
-        let status = self.regs.ip_isr().get() & 0b11;
+        let status = self.regs.ip_isr().get() & ALL_CHANNELS;
         if status != 0 {
             self.regs.ip_isr().set(status);
         }

@@ -5,14 +5,19 @@ extern crate std;
 use core::cell::RefCell;
 use std::vec::Vec;
 
-use crate::regs::{GIER_GLOBAL_INTERRUPT_ENABLE, Register};
+use ferrode_hal::mmio::LocalRegisterCopy;
 
-#[derive(Default)]
+use crate::Channel;
+use crate::regs::{GIER, IP_INTERRUPT, Register};
+
+/// IP ISR and IP IER bits of both channels.
+const CHANNELS: u32 = IP_INTERRUPT::CHANNEL_1::SET.value | IP_INTERRUPT::CHANNEL_2::SET.value;
+
 struct State {
     data_out: [u32; 2],
     tri: [u32; 2],
     pins_in: [u32; 2],
-    gier: u32,
+    gier: LocalRegisterCopy<u32, GIER::Register>,
     isr: u32,
     ier: u32,
     writes: Vec<(usize, u32)>,
@@ -29,7 +34,15 @@ pub struct GpioModel {
 
 impl GpioModel {
     pub fn new() -> Self {
-        let s = State { tri: [u32::MAX; 2], ..State::default() };
+        let s = State {
+            tri: [u32::MAX; 2],
+            data_out: [0; 2],
+            pins_in: [0; 2],
+            gier: LocalRegisterCopy::new(0),
+            isr: 0,
+            ier: 0,
+            writes: Vec::new(),
+        };
         Self { state: RefCell::new(s) }
     }
 
@@ -38,7 +51,7 @@ impl GpioModel {
         let mut s = self.state.borrow_mut();
         let inputs = s.tri[ch];
         if (s.pins_in[ch] ^ levels) & inputs != 0 {
-            s.isr |= 1 << ch;
+            s.isr |= [Channel::One, Channel::Two][ch].interrupt_bit();
         }
         s.pins_in[ch] = levels;
     }
@@ -51,7 +64,7 @@ impl GpioModel {
 
     pub fn irq(&self) -> bool {
         let s = self.state.borrow();
-        s.gier & GIER_GLOBAL_INTERRUPT_ENABLE != 0 && s.isr & s.ier != 0
+        s.gier.is_set(GIER::GLOBAL_INTERRUPT_ENABLE) && s.isr & s.ier != 0
     }
 
     pub fn isr(&self) -> u32 {
@@ -75,7 +88,7 @@ impl ferrode_hal::RegisterAccess<Register> for GpioModel {
             Register::Gpio2Data => s.pins_in[1] & s.tri[1],
             Register::GpioTri => s.tri[0],
             Register::Gpio2Tri => s.tri[1],
-            Register::Gier => s.gier,
+            Register::Gier => s.gier.get(),
             Register::IpIsr => s.isr,
             Register::IpIer => s.ier,
         }
@@ -89,9 +102,13 @@ impl ferrode_hal::RegisterAccess<Register> for GpioModel {
             Register::Gpio2Data => s.data_out[1] = value,
             Register::GpioTri => s.tri[0] = value,
             Register::Gpio2Tri => s.tri[1] = value,
-            Register::Gier => s.gier = value & GIER_GLOBAL_INTERRUPT_ENABLE,
-            Register::IpIsr => s.isr ^= value & 0b11,
-            Register::IpIer => s.ier = value & 0b11,
+            Register::Gier => {
+                let enable = GIER::GLOBAL_INTERRUPT_ENABLE.read(value);
+                s.gier.write(GIER::GLOBAL_INTERRUPT_ENABLE.val(enable));
+            }
+            // Writing 1 toggles a status bit.
+            Register::IpIsr => s.isr ^= value & CHANNELS,
+            Register::IpIer => s.ier = value & CHANNELS,
         }
     }
 }

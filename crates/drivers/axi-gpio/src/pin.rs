@@ -3,6 +3,8 @@
 use core::convert::Infallible;
 
 use crate::gpio::{AxiGpio, Channel};
+use ferrode_hal::mmio::Readable;
+
 use crate::regs::Registers;
 
 /// An output pin. `set_high`/`set_low` write the channel's DATA register
@@ -79,10 +81,10 @@ impl<R: Registers> embedded_hal::digital::ErrorType for InputPin<'_, R> {
 
 impl<R: Registers> embedded_hal::digital::InputPin for InputPin<'_, R> {
     fn is_high(&mut self) -> Result<bool, Infallible> {
-        Ok(self.gpio.regs.read(self.channel.data()) & self.bit != 0)
+        Ok(self.gpio.data(self.channel).get() & self.bit != 0)
     }
 
     fn is_low(&mut self) -> Result<bool, Infallible> {
-        Ok(self.gpio.regs.read(self.channel.data()) & self.bit == 0)
+        Ok(self.gpio.data(self.channel).get() & self.bit == 0)
     }
 }

@@ -1,5 +1,6 @@
 //! AXI GPIO register block (PG144, "Register Space") and access to it.
 
+use ferrode_hal::mmio::register_bitfields;
 use volatile::VolatileFieldAccess;
 use volatile::access::NoAccess;
 
@@ -31,9 +32,6 @@ pub struct Regs {
     pub ip_ier: u32,
 }
 
-/// GIER: Global Interrupt Enable.
-pub const GIER_GLOBAL_INTERRUPT_ENABLE: u32 = 1 << 31;
-
 ferrode_hal::register_names! {
     block Regs;
     /// One register of the block, at its PG144 offset (as QEMU's `-d unimp`
@@ -59,6 +57,22 @@ ferrode_hal::register_names! {
 /// The memory-mapped block: the bus on hardware.
 pub type Mmio<'a> = ferrode_hal::mmio::Mmio<'a, Regs>;
 
+register_bitfields![u32,
+    /// GIER, Global Interrupt Enable Register (PG144).
+    pub(crate) GIER [
+        /// Global Interrupt Enable: the core's interrupt output is enabled.
+        GLOBAL_INTERRUPT_ENABLE OFFSET(31) NUMBITS(1) [],
+    ],
+    /// IP IER and IP ISR, IP Interrupt Enable and Status Registers (PG144):
+    /// one bit per channel. Writing 1 to an IP ISR bit toggles it.
+    pub(crate) IP_INTERRUPT [
+        /// Channel 1 Interrupt Enable / Status.
+        CHANNEL_1 OFFSET(0) NUMBITS(1) [],
+        /// Channel 2 Interrupt Enable / Status (C_IS_DUAL = 1).
+        CHANNEL_2 OFFSET(1) NUMBITS(1) [],
+    ],
+];
+
 ferrode_hal::registers! {
     /// Typed access to the AXI GPIO's registers, for every bus of
     /// [`Register`] ([`Mmio`] on hardware, a model in tests).
@@ -72,10 +86,10 @@ ferrode_hal::registers! {
         /// GPIO2_TRI.
         fn gpio2_tri() -> ReadWrite = Register::Gpio2Tri;
         /// GIER.
-        fn gier() -> ReadWrite = Register::Gier;
+        fn gier() -> ReadWrite<GIER::Register> = Register::Gier;
         /// IP ISR: write 1 to toggle (clear) a bit.
-        fn ip_isr() -> ReadWrite = Register::IpIsr;
+        fn ip_isr() -> ReadWrite<IP_INTERRUPT::Register> = Register::IpIsr;
         /// IP IER.
-        fn ip_ier() -> ReadWrite = Register::IpIer;
+        fn ip_ier() -> ReadWrite<IP_INTERRUPT::Register> = Register::IpIer;
     }
 }
