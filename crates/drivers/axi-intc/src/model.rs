@@ -5,13 +5,14 @@ extern crate std;
 use core::cell::RefCell;
 use std::vec::Vec;
 
-use crate::regs::{MER_HIE, MER_ME, Register};
+use ferrode_hal::mmio::LocalRegisterCopy;
 
-#[derive(Default)]
+use crate::regs::{MER, Register};
+
 struct State {
     isr: u32,
     ier: u32,
-    mer: u32,
+    mer: LocalRegisterCopy<u32, MER::Register>,
     pins: u32,
     writes: Vec<(usize, u32)>,
 }
@@ -25,11 +26,13 @@ pub struct IntcModel {
 
 impl IntcModel {
     pub fn new(edge: u32) -> Self {
-        Self { edge, state: RefCell::new(State::default()) }
+        let state =
+            State { isr: 0, ier: 0, mer: LocalRegisterCopy::new(0), pins: 0, writes: Vec::new() };
+        Self { edge, state: RefCell::new(state) }
     }
 
     fn latch_levels(&self, s: &mut State) {
-        if s.mer & MER_HIE != 0 {
+        if s.mer.is_set(MER::HIE) {
             s.isr |= s.pins & !self.edge;
         }
     }
@@ -44,7 +47,7 @@ impl IntcModel {
         } else {
             s.pins &= !bit
         }
-        if rising && self.edge & bit != 0 && s.mer & MER_HIE != 0 {
+        if rising && self.edge & bit != 0 && s.mer.is_set(MER::HIE) {
             s.isr |= bit;
         }
         self.latch_levels(&mut s);
@@ -53,7 +56,7 @@ impl IntcModel {
     /// The controller's output to the CPU.
     pub fn irq_out(&self) -> bool {
         let s = self.state.borrow();
-        s.mer & MER_ME != 0 && s.isr & s.ier != 0
+        s.mer.is_set(MER::ME) && s.isr & s.ier != 0
     }
 
     pub fn isr(&self) -> u32 {
@@ -77,7 +80,7 @@ impl ferrode_hal::RegisterAccess<Register> for IntcModel {
                 let p = s.isr & s.ier;
                 if p == 0 { u32::MAX } else { p.trailing_zeros() }
             }
-            Register::Mer => s.mer,
+            Register::Mer => s.mer.get(),
             Register::Iar | Register::Sie | Register::Cie => 0,
         }
     }
@@ -86,14 +89,17 @@ impl ferrode_hal::RegisterAccess<Register> for IntcModel {
         let mut s = self.state.borrow_mut();
         s.writes.push((register.offset(), value));
         match register {
-            Register::Isr if s.mer & MER_HIE == 0 => s.isr = value,
+            Register::Isr if !s.mer.is_set(MER::HIE) => s.isr = value,
             Register::Isr | Register::Ipr | Register::Ivr => {}
             Register::Ier => s.ier = value,
             Register::Iar => s.isr &= !value,
             Register::Sie => s.ier |= value,
             Register::Cie => s.ier &= !value,
             // HIE is write-once: it cannot be cleared.
-            Register::Mer => s.mer = (value & (MER_ME | MER_HIE)) | (s.mer & MER_HIE),
+            Register::Mer => {
+                let hie = s.mer.is_set(MER::HIE) || MER::HIE.is_set(value);
+                s.mer.write(MER::ME.val(MER::ME.read(value)) + MER::HIE.val(u32::from(hie)));
+            }
         }
         self.latch_levels(&mut s);
     }

@@ -30,12 +30,6 @@ pub struct Regs {
     pub mer: u32,
 }
 
-/// MER.ME: master IRQ enable.
-pub const MER_ME: u32 = 1 << 0;
-/// MER.HIE: hardware interrupt enable; once set, software can no longer
-/// raise interrupts by writing ISR (write-once).
-pub const MER_HIE: u32 = 1 << 1;
-
 ferrode_hal::register_names! {
     block Regs;
     /// One register of the block, at its PG099 offset.
@@ -67,7 +61,8 @@ register_bitfields![u32,
     pub(crate) MER [
         /// ME: master IRQ enable.
         ME OFFSET(0) NUMBITS(1) [],
-        /// HIE: hardware interrupt enable (write-once).
+        /// HIE: hardware interrupt enable; once set, software can no
+        /// longer raise interrupts by writing ISR (write-once).
         HIE OFFSET(1) NUMBITS(1) [],
     ],
 ];
