@@ -31,10 +31,11 @@
 //! all) are the board's to add.
 
 use crate::arch::Arch;
+use crate::capspace::CapEntry;
 use crate::error::KernelError;
 use crate::ids::{ComponentId, ThreadId};
 use crate::kernel::Kernel;
-use crate::state::{MAX_THREADS, State, ThreadState};
+use crate::state::{MAX_THREADS, State, Switch, ThreadState};
 
 /// A thread bit in the stop masks.
 type ThreadMask = u32;
@@ -108,6 +109,18 @@ fn debuggable(state: &State, thread: ThreadId) -> Result<ComponentId, KernelErro
     Ok(component)
 }
 
+/// Whether `holder` holds a live component capability to `target` (the
+/// check [`State::authorized`] makes for the actor, for another holder).
+fn holds_component(state: &State, holder: ComponentId, target: ComponentId) -> bool {
+    let (Some(h), Some(t)) =
+        (state.components.get(holder.index()), state.components.get(target.index()))
+    else {
+        return false;
+    };
+    let entry = CapEntry::Component { component: target, generation: t.generation };
+    h.used && t.used && state.caps[holder.index()].slots.contains(&entry)
+}
+
 /// Parks the current thread while a debugger wants it stopped: called
 /// with interrupts masked wherever a thread resumes after a switch.
 #[inline(never)]
@@ -116,11 +129,7 @@ pub(crate) fn park_if_stopped<A: Arch>(state: *mut State) {
         // SAFETY: interrupts are masked on the only core (the caller's
         // contract); the reference ends before the switch below.
         let s = unsafe { &mut *state };
-        let me = s.current;
-        if s.debug.stop & bit(me) == 0 {
-            return;
-        }
-        let Some(switch) = s.block_current(ThreadState::Stopped) else { return };
+        let Some(switch) = s.debug_park() else { return };
         // SAFETY: raw pointers only across the switch, as in
         // `Kernel::enter`; `to`'s stack pointer was saved by `switch`.
         unsafe {
@@ -131,64 +140,152 @@ pub(crate) fn park_if_stopped<A: Arch>(state: *mut State) {
     }
 }
 
+// The decisions, on the state (host-tested in `crate::tests`); the
+// `Kernel` methods below only mask interrupts and switch.
+impl State {
+    /// A new thread in slot `thread` starts with no debugger state.
+    pub(crate) fn debug_forget(&mut self, thread: ThreadId) {
+        self.debug.stop &= !bit(thread);
+        self.debug.hit &= !bit(thread);
+        self.debug.trap_frame[thread.index()] = 0;
+    }
+
+    /// The current thread, about to run again: if a debugger wants it
+    /// stopped, it blocks as [`ThreadState::Stopped`] (the switch away).
+    pub(crate) fn debug_park(&mut self) -> Option<Switch> {
+        if self.debug.stop & bit(self.current) == 0 {
+            return None;
+        }
+        self.block_current(ThreadState::Stopped)
+    }
+
+    /// See [`Kernel::debug_threads`].
+    pub(crate) fn debug_threads(&self, out: &mut [DebugThread]) -> usize {
+        let mut count = 0;
+        for index in 0..MAX_THREADS {
+            let thread = ThreadId::from_index(index);
+            let Ok(component) = debuggable(self, thread) else { continue };
+            let Some(slot) = out.get_mut(count) else { break };
+            let t = &self.threads[index];
+            *slot = DebugThread {
+                thread,
+                component,
+                component_name: self.components[component.index()].name.unwrap_or(""),
+                name: t.name.unwrap_or(""),
+                state: t.state,
+                stopped: self.debug.stop & bit(thread) != 0,
+            };
+            count += 1;
+        }
+        count
+    }
+
+    /// See [`Kernel::debug_stop`].
+    pub(crate) fn debug_stop(&mut self, thread: ThreadId) -> Result<(), KernelError> {
+        debuggable(self, thread)?;
+        self.debug.monitor = Some(self.actor());
+        self.debug.stop |= bit(thread);
+        let t = &mut self.threads[thread.index()];
+        if t.state == ThreadState::Ready {
+            let priority = t.priority;
+            t.state = ThreadState::Stopped;
+            self.ready.remove(thread, priority);
+        }
+        Ok(())
+    }
+
+    /// See [`Kernel::debug_resume`]; the switch to a resumed thread that
+    /// outranks the actor.
+    pub(crate) fn debug_resume(&mut self, thread: ThreadId) -> Result<Option<Switch>, KernelError> {
+        debuggable(self, thread)?;
+        self.debug_forget(thread);
+        if self.threads[thread.index()].state == ThreadState::Stopped {
+            self.make_ready(thread);
+        }
+        Ok(self.yield_if_outranked())
+    }
+
+    /// See [`Kernel::debug_frame`].
+    pub(crate) fn debug_frame(&self, thread: ThreadId) -> Result<StoppedFrame, KernelError> {
+        debuggable(self, thread)?;
+        if self.debug.stop & bit(thread) == 0 {
+            return Err(KernelError::InvalidThread);
+        }
+        match self.debug.trap_frame[thread.index()] {
+            0 => Ok(StoppedFrame::Switch(self.threads[thread.index()].sp)),
+            frame => Ok(StoppedFrame::Trap(frame)),
+        }
+    }
+
+    /// See [`Kernel::debug_take_hit`].
+    pub(crate) fn debug_take_hit(&mut self) -> Option<ThreadId> {
+        let hit = self.debug.hit;
+        if hit == 0 || self.debug.monitor != Some(self.actor()) {
+            return None;
+        }
+        let index = hit.trailing_zeros() as usize;
+        self.debug.hit &= !(1 << index);
+        Some(ThreadId::from_index(index))
+    }
+
+    /// See [`Kernel::debug_check_access`]: `self` is the kernel state.
+    pub(crate) fn debug_check_access(
+        &self,
+        address: usize,
+        length: usize,
+    ) -> Result<(), KernelError> {
+        let end = address.checked_add(length).ok_or(KernelError::NoAuthority)?;
+        let kernel = self as *const State as usize;
+        let kernel_end = kernel + core::mem::size_of::<State>();
+        if address < kernel_end && kernel < end {
+            return Err(KernelError::NoAuthority);
+        }
+        Ok(())
+    }
+
+    /// See [`Kernel::debug_breakpoint`]: `None` if the current thread is
+    /// not the monitor's to stop (the breakpoint is a fault), otherwise it
+    /// stops (the switch away).
+    pub(crate) fn debug_breakpoint(&mut self, frame: usize) -> Option<Option<Switch>> {
+        let me = self.current;
+        let monitor = self.debug.monitor?;
+        let t = &self.threads[me.index()];
+        let component = t.component;
+        if component == monitor || component == ComponentId(0) || t.priority == 0 {
+            return None;
+        }
+        // The monitor's authority, checked as the monitor.
+        if !holds_component(self, monitor, component) {
+            return None;
+        }
+        self.debug.stop |= bit(me);
+        self.debug.hit |= bit(me);
+        self.debug.trap_frame[me.index()] = frame;
+        Some(self.block_current(ThreadState::Stopped))
+    }
+}
+
 impl<A: Arch> Kernel<A> {
     /// The threads the running component may debug, written to `out`;
     /// returns how many (at most `out.len()`).
     pub fn debug_threads(&self, out: &mut [DebugThread]) -> usize {
-        self.read(|state| {
-            let mut count = 0;
-            for index in 0..MAX_THREADS {
-                let thread = ThreadId::from_index(index);
-                let Ok(component) = debuggable(state, thread) else { continue };
-                let Some(slot) = out.get_mut(count) else { break };
-                let t = &state.threads[index];
-                *slot = DebugThread {
-                    thread,
-                    component,
-                    component_name: state.components[component.index()].name.unwrap_or(""),
-                    name: t.name.unwrap_or(""),
-                    state: t.state,
-                    stopped: state.debug.stop & bit(thread) != 0,
-                };
-                count += 1;
-            }
-            count
-        })
+        self.read(|state| state.debug_threads(out))
     }
 
     /// Stops `thread` (see the module docs): a ready thread at once, a
     /// blocked one when it would next run. The running component becomes
     /// the image's monitor (breakpoints in threads it may debug stop them).
     pub fn debug_stop(&self, thread: ThreadId) -> Result<(), KernelError> {
-        self.read(|state| {
-            debuggable(state, thread)?;
-            state.debug.monitor = Some(state.actor());
-            state.debug.stop |= bit(thread);
-            let t = &mut state.threads[thread.index()];
-            if t.state == ThreadState::Ready {
-                let priority = t.priority;
-                t.state = ThreadState::Stopped;
-                state.ready.remove(thread, priority);
-            }
-            Ok(())
-        })
+        self.read(|state| state.debug_stop(thread))
     }
 
     /// Lets `thread` run again (a parked one becomes ready; one of higher
     /// priority than the running thread runs at once).
     pub fn debug_resume(&self, thread: ThreadId) -> Result<(), KernelError> {
         self.enter(
-            |state| {
-                if let Err(error) = debuggable(state, thread) {
-                    return (None, Err(error));
-                }
-                state.debug.stop &= !bit(thread);
-                state.debug.hit &= !bit(thread);
-                state.debug.trap_frame[thread.index()] = 0;
-                if state.threads[thread.index()].state == ThreadState::Stopped {
-                    state.make_ready(thread);
-                }
-                (state.yield_if_outranked(), Ok(()))
+            |state| match state.debug_resume(thread) {
+                Ok(switch) => (switch, Ok(())),
+                Err(error) => (None, Err(error)),
             },
             |_, result| result,
         )
@@ -197,42 +294,19 @@ impl<A: Arch> Kernel<A> {
     /// Where a stopped thread's registers are; `NotStopped`-like
     /// [`KernelError::InvalidThread`] if it is not stopped (or could run).
     pub fn debug_frame(&self, thread: ThreadId) -> Result<StoppedFrame, KernelError> {
-        self.read(|state| {
-            debuggable(state, thread)?;
-            if state.debug.stop & bit(thread) == 0 {
-                return Err(KernelError::InvalidThread);
-            }
-            match state.debug.trap_frame[thread.index()] {
-                0 => Ok(StoppedFrame::Switch(state.threads[thread.index()].sp)),
-                frame => Ok(StoppedFrame::Trap(frame)),
-            }
-        })
+        self.read(|state| state.debug_frame(thread))
     }
 
     /// Takes one thread that stopped at a breakpoint since it was last
     /// resumed and has not been reported yet.
     pub fn debug_take_hit(&self) -> Option<ThreadId> {
-        self.read(|state| {
-            let hit = state.debug.hit;
-            if hit == 0 || state.debug.monitor != Some(state.actor()) {
-                return None;
-            }
-            let index = hit.trailing_zeros() as usize;
-            state.debug.hit &= !(1 << index);
-            Some(ThreadId::from_index(index))
-        })
+        self.read(|state| state.debug_take_hit())
     }
 
     /// Refuses (`NoAuthority`) a range that touches the kernel's own
     /// state, or wraps around the address space.
     pub fn debug_check_access(&self, address: usize, length: usize) -> Result<(), KernelError> {
-        let end = address.checked_add(length).ok_or(KernelError::NoAuthority)?;
-        let kernel = self.state.get() as usize;
-        let kernel_end = kernel + core::mem::size_of::<State>();
-        if address < kernel_end && kernel < end {
-            return Err(KernelError::NoAuthority);
-        }
-        Ok(())
+        self.read(|state| state.debug_check_access(address, length))
     }
 
     /// The arch's breakpoint entry: the running thread executed a
@@ -242,27 +316,9 @@ impl<A: Arch> Kernel<A> {
     /// resumed; otherwise `false` at once (the breakpoint is a fault).
     pub fn debug_breakpoint(&self, frame: usize) -> bool {
         self.enter(
-            |state| {
-                let me = state.current;
-                let Some(monitor) = state.debug.monitor else { return (None, false) };
-                let t = &state.threads[me.index()];
-                let component = t.component;
-                if component == monitor || component == ComponentId(0) || t.priority == 0 {
-                    return (None, false);
-                }
-                // The monitor's authority, checked as the monitor.
-                let authorized = state.components.get(monitor.index()).is_some_and(|_| {
-                    state.caps[monitor.index()].slots.iter().any(|entry| {
-                        matches!(entry, crate::CapEntry::Component { component: c, .. } if *c == component)
-                    })
-                });
-                if !authorized {
-                    return (None, false);
-                }
-                state.debug.stop |= bit(me);
-                state.debug.hit |= bit(me);
-                state.debug.trap_frame[me.index()] = frame;
-                (state.block_current(ThreadState::Stopped), true)
+            |state| match state.debug_breakpoint(frame) {
+                Some(switch) => (switch, true),
+                None => (None, false),
             },
             |_, stopped| stopped,
         )

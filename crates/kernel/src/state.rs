@@ -197,7 +197,7 @@ pub(crate) struct Component {
     /// `None` in a free slot.
     pub(crate) name: Option<&'static str>,
     /// Moves on when the slot is freed: component capabilities hold it.
-    generation: u32,
+    pub(crate) generation: u32,
     pub(crate) quota: Quota,
     /// The component whose quota it counts against (itself for the root).
     parent: ComponentId,
@@ -539,6 +539,10 @@ impl State {
         };
         self.components[component.index()].threads += 1;
         self.ready.push_back(id, priority);
+        // [gdb monitor] A reused slot keeps no debugger state of the
+        // thread that was here before (a stop would park the new one).
+        #[cfg(feature = "debug")]
+        self.debug_forget(id);
         Ok(id)
     }
 

@@ -967,3 +967,6 @@ fn a_server_takes_back_the_copies_of_one_capability() {
     assert_eq!(world.entry(second, passed), CapEntry::Revoked);
     assert_eq!(client(&mut world, demo).ping(), Ok(1));
 }
+
+#[cfg(feature = "debug")]
+mod debug;

@@ -29,6 +29,10 @@ use crate::net;
 
 /// The monitor's port in the guest.
 const GDB_PORT: u16 = 8181;
+/// Connections tried, a second apart, until the monitor listens again: it
+/// does once its last connection has closed, which on MicroBlaze V can
+/// wait for TCP to resend a closing segment the EthernetLite dropped.
+const CONNECT_ATTEMPTS: usize = 20;
 
 /// The monitor case, on both boards.
 pub fn cases() -> Vec<Case> {
@@ -343,7 +347,7 @@ fn ticks(running: &Running, control_port: u16) -> Result<u64, Failure> {
 /// the previous connection has closed) and checks the stop reply.
 fn connect(port: u16) -> Result<TcpStream, String> {
     let mut last = String::new();
-    for _ in 0..10 {
+    for _ in 0..CONNECT_ATTEMPTS {
         let attempt = TcpStream::connect(("127.0.0.1", port)).and_then(|stream| {
             stream.set_read_timeout(Some(Duration::from_millis(200)))?;
             Ok(stream)
@@ -360,7 +364,7 @@ fn connect(port: u16) -> Result<TcpStream, String> {
             }
             Err(error) => last = error.to_string(),
         }
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_secs(1));
     }
     Err(format!("could not connect to the monitor again: {last}"))
 }
@@ -483,14 +487,20 @@ fn session(script: &Scripted<'_>) -> Result<(), Failure> {
     }
     let mut output = String::new();
     // The monitor's socket listens again once the last connection closed.
-    for _ in 0..5 {
+    for _ in 0..CONNECT_ATTEMPTS {
         let gdb =
             harness::spawn("gdb-multiarch", &args).map_err(|e| fail(&running, e.to_string()))?;
         output = gdb.finish(harness::scaled(Duration::from_secs(90))).console;
-        if output.contains("@@threads") {
+        // A connection QEMU's user network accepted while the guest had
+        // no listening socket yet is reset at once: gdb goes on without a
+        // target (and says so); try again.
+        let dropped = ["Remote communication error", "Connection reset", "Connection refused"]
+            .iter()
+            .any(|sign| output.contains(sign));
+        if output.contains("@@threads") && !dropped {
             break;
         }
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_secs(1));
     }
     check_gdb(&output).map_err(|message| Failure {
         message,

@@ -1,0 +1,287 @@
+//! The debug API's decisions (feature `debug`): who may list, stop and
+//! inspect which threads, how ready and blocked threads stop and resume,
+//! which breakpoints stop a thread, and the memory check.
+
+use super::World;
+use crate::debug::{DebugThread, StoppedFrame};
+use crate::error::KernelError;
+use crate::ids::{ComponentId, ThreadId};
+use crate::state::{Quota, State, ThreadState};
+
+/// The world plus a `ticker` component (priority 2, one thread, saved
+/// stack pointer 0x7000) and a `monitor` (priority 2) whose thread runs;
+/// with `granted`, root gave the monitor a copy of its component
+/// capability to the ticker.
+struct Debugging {
+    world: World,
+    ticker: ComponentId,
+    ticker_thread: ThreadId,
+    monitor: ComponentId,
+    monitor_thread: ThreadId,
+    /// Every thread the scheduler switched to (those that parked too).
+    switched_to: Vec<ThreadId>,
+}
+
+const TICKER_SP: usize = 0x7000;
+
+impl Debugging {
+    fn new(granted: bool) -> Self {
+        let mut world = World::new();
+        let (ticker, ticker_cap) =
+            world.state.create_component("ticker", Quota::at_priority(2)).unwrap();
+        let ticker_thread = world
+            .state
+            .add_thread(ticker, "tick", 2, TICKER_SP, super::utcb(), (0, 0), false)
+            .unwrap();
+        let (monitor, monitor_thread) =
+            world.component_with_thread("monitor", Quota::at_priority(2));
+        if granted {
+            world.state.delegate(world.root, ticker_cap, monitor).unwrap();
+        }
+        world.act_as(monitor_thread);
+        Self { world, ticker, ticker_thread, monitor, monitor_thread, switched_to: Vec::new() }
+    }
+
+    fn state(&mut self) -> &mut State {
+        &mut self.world.state
+    }
+
+    fn listed(&mut self) -> Vec<DebugThread> {
+        let blank = DebugThread {
+            thread: ThreadId::from_index(0),
+            component: ComponentId::from_index(0),
+            component_name: "",
+            name: "",
+            state: ThreadState::Free,
+            stopped: false,
+        };
+        let mut out = [blank; crate::state::MAX_THREADS];
+        let count = self.state().debug_threads(&mut out);
+        out[..count].to_vec()
+    }
+
+    /// Lets the scheduler run whatever it picks next, as the board would:
+    /// the current thread blocks (as if waiting for a signal), and the
+    /// thread switched to first looks at its stop bit (`park_if_stopped`).
+    fn block_and_run_next(&mut self) -> ThreadId {
+        let switch = self.state().block_current(ThreadState::SignalWait).unwrap();
+        let mut to = switch.to;
+        self.switched_to.push(to);
+        while let Some(parked) = self.state().debug_park() {
+            assert_eq!(parked.from, to);
+            to = parked.to;
+            self.switched_to.push(to);
+        }
+        to
+    }
+
+    /// Blocks thread after thread until `thread` runs (true) or only the
+    /// idle thread is left to run (false).
+    fn runs_before_idle(&mut self, thread: ThreadId) -> bool {
+        loop {
+            let next = self.block_and_run_next();
+            if next == thread {
+                return true;
+            }
+            if self.state().threads[next.index()].priority == 0 {
+                return false;
+            }
+        }
+    }
+}
+
+#[test]
+fn without_a_component_capability_nothing_is_listed_or_stopped() {
+    let mut d = Debugging::new(false);
+    assert!(d.listed().is_empty());
+    let ticker = d.ticker_thread;
+    assert_eq!(d.state().debug_stop(ticker), Err(KernelError::NoAuthority));
+    assert_eq!(d.state().debug_frame(ticker), Err(KernelError::NoAuthority));
+    assert_eq!(d.state().debug_resume(ticker).map(|_| ()), Err(KernelError::NoAuthority));
+    assert_eq!(d.state().threads[ticker.index()].state, ThreadState::Ready, "untouched");
+}
+
+#[test]
+fn the_monitor_sees_only_what_it_was_granted() {
+    let mut d = Debugging::new(true);
+    let listed = d.listed();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].thread, d.ticker_thread);
+    assert_eq!((listed[0].component_name, listed[0].name), ("ticker", "tick"));
+    assert!(!listed[0].stopped);
+    // Its own thread, root's main and idle threads, a server it holds no
+    // capability to, an empty slot: refused.
+    let (own, main, entrypoint) = (d.monitor_thread, d.world.main, d.world.entrypoint);
+    let idle = ThreadId::from_index(1);
+    assert_eq!(d.state().threads[idle.index()].priority, 0, "the idle thread");
+    for refused in [own, main, idle, entrypoint] {
+        assert_eq!(d.state().debug_stop(refused), Err(KernelError::NoAuthority), "{refused:?}");
+    }
+    let free = ThreadId::from_index(crate::state::MAX_THREADS - 1);
+    assert_eq!(d.state().debug_stop(free), Err(KernelError::InvalidThread));
+    // Root holds capabilities to every component, yet its own threads and
+    // the idle thread are never debuggable, not even by root.
+    d.world.act_as(d.world.main);
+    assert_eq!(d.state().debug_stop(idle), Err(KernelError::NoAuthority));
+    assert!(d.listed().iter().all(|t| t.component != ComponentId(0)));
+}
+
+#[test]
+fn a_ready_thread_stops_at_once_and_resumes() {
+    let mut d = Debugging::new(true);
+    let ticker = d.ticker_thread;
+    d.state().debug_stop(ticker).unwrap();
+    assert_eq!(d.state().threads[ticker.index()].state, ThreadState::Stopped);
+    assert!(d.listed()[0].stopped);
+    assert_eq!(d.state().debug_frame(ticker), Ok(StoppedFrame::Switch(TICKER_SP)));
+    // Out of the ready queue: it is not even switched to, whoever blocks.
+    assert!(!d.runs_before_idle(ticker));
+    assert!(!d.switched_to.contains(&ticker), "{:?}", d.switched_to);
+    d.world.act_as(d.monitor_thread);
+    // Resumed, it is ready (no switch: it does not outrank the monitor)
+    // and its registers are no longer the debugger's to read.
+    assert_eq!(d.state().debug_resume(ticker), Ok(None));
+    assert_eq!(d.state().threads[ticker.index()].state, ThreadState::Ready);
+    assert_eq!(d.state().debug_frame(ticker), Err(KernelError::InvalidThread));
+    assert!(d.runs_before_idle(ticker));
+}
+
+#[test]
+fn a_resumed_thread_that_outranks_the_running_one_runs_at_once() {
+    let mut d = Debugging::new(true);
+    let ticker = d.ticker_thread;
+    d.state().debug_stop(ticker).unwrap();
+    // Model a monitor below the ticker by lowering the monitor's thread.
+    let monitor = d.monitor_thread;
+    d.state().threads[monitor.index()].priority = 1;
+    let switch = d.state().debug_resume(ticker).unwrap();
+    assert_eq!(switch.map(|s| s.from), Some(d.monitor_thread));
+}
+
+#[test]
+fn a_blocked_thread_keeps_waiting_and_parks_when_it_would_run() {
+    let mut d = Debugging::new(true);
+    let ticker = d.ticker_thread;
+    // The ticker waits for its signal.
+    d.world.act_as(ticker);
+    let (signal, selector) = d.state().create_signal().unwrap();
+    assert!(d.state().wait_signal(selector).unwrap().is_some());
+    d.world.act_as(d.monitor_thread);
+    assert_eq!(d.state().threads[ticker.index()].state, ThreadState::SignalWait);
+    d.state().debug_stop(ticker).unwrap();
+    assert_eq!(
+        d.state().threads[ticker.index()].state,
+        ThreadState::SignalWait,
+        "still waiting: its place at the signal is kept"
+    );
+    // The signal comes: the ticker is woken, and parks the moment it
+    // would run instead of running.
+    d.state().submit_signal(signal);
+    assert_eq!(d.state().threads[ticker.index()].state, ThreadState::Ready);
+    assert!(!d.runs_before_idle(ticker));
+    assert_eq!(d.state().threads[ticker.index()].state, ThreadState::Stopped);
+    assert_eq!(d.state().threads[ticker.index()].signal_count, 1, "its wake-up kept");
+    assert_eq!(d.state().debug_frame(ticker), Ok(StoppedFrame::Switch(TICKER_SP)));
+    // Resumed, it runs with what it waited for.
+    d.world.act_as(d.monitor_thread);
+    d.state().debug_resume(ticker).unwrap();
+    assert!(d.runs_before_idle(ticker));
+    // A blocked thread resumed before it ever parked just keeps waiting.
+    assert!(d.state().wait_signal(selector).unwrap().is_some());
+    d.world.act_as(d.monitor_thread);
+    d.state().debug_stop(ticker).unwrap();
+    d.state().debug_resume(ticker).unwrap();
+    assert_eq!(d.state().threads[ticker.index()].state, ThreadState::SignalWait);
+}
+
+#[test]
+fn a_breakpoint_stops_only_a_thread_the_monitor_may_debug() {
+    let mut d = Debugging::new(true);
+    let ticker = d.ticker_thread;
+    // No monitor yet: a breakpoint is a fault.
+    d.world.act_as(ticker);
+    assert_eq!(d.state().debug_breakpoint(0x9000), None);
+    // The monitor attaches (stops and resumes: it is the image's monitor).
+    d.world.act_as(d.monitor_thread);
+    d.state().debug_stop(ticker).unwrap();
+    d.state().debug_resume(ticker).unwrap();
+    assert_eq!(d.state().debug_take_hit(), None);
+    // The ticker hits one: it stops with its trap frame.
+    d.world.act_as(ticker);
+    let switch = d.state().debug_breakpoint(0x9000).expect("the monitor's to stop");
+    assert_eq!(switch.map(|s| s.from), Some(ticker));
+    assert_eq!(d.state().threads[ticker.index()].state, ThreadState::Stopped);
+    // Reported once, to the monitor only.
+    d.world.act_as(d.world.main);
+    assert_eq!(d.state().debug_take_hit(), None, "root is not the monitor");
+    d.world.act_as(d.monitor_thread);
+    assert_eq!(d.state().debug_take_hit(), Some(ticker));
+    assert_eq!(d.state().debug_take_hit(), None);
+    assert_eq!(d.state().debug_frame(ticker), Ok(StoppedFrame::Trap(0x9000)));
+    d.state().debug_resume(ticker).unwrap();
+    assert_eq!(d.state().debug_frame(ticker), Err(KernelError::InvalidThread));
+    // The monitor's own thread and root's are never stopped by one.
+    assert_eq!(d.state().debug_breakpoint(0x9000), None);
+    d.world.act_as(d.world.main);
+    assert_eq!(d.state().debug_breakpoint(0x9000), None);
+    // Nor a thread of a component the monitor holds no capability to.
+    let (other, other_thread) = d.world.component_with_thread("other", Quota::at_priority(2));
+    assert_ne!(other, d.monitor);
+    d.world.act_as(other_thread);
+    assert_eq!(d.state().debug_breakpoint(0x9000), None);
+}
+
+#[test]
+fn a_breakpoint_after_the_grant_is_taken_back_is_a_fault() {
+    let mut d = Debugging::new(true);
+    let ticker = d.ticker_thread;
+    d.state().debug_stop(ticker).unwrap();
+    d.state().debug_resume(ticker).unwrap();
+    // Root takes back every copy of its capability to the ticker.
+    d.world.act_as(d.world.main);
+    let root_cap = (0..crate::state::CAP_SLOTS as u32)
+        .map(ferrode_ipc::CapSel)
+        .find(|&s| {
+            matches!(d.world.entry(d.world.root, s),
+                crate::CapEntry::Component { component, .. } if component == d.ticker)
+        })
+        .unwrap();
+    assert_eq!(d.state().revoke_copies(root_cap), Ok(1));
+    d.world.act_as(ticker);
+    assert_eq!(d.state().debug_breakpoint(0x9000), None);
+    d.world.act_as(d.monitor_thread);
+    assert!(d.listed().is_empty());
+}
+
+#[test]
+fn a_reused_thread_slot_starts_without_a_stop() {
+    let mut d = Debugging::new(true);
+    let ticker = d.ticker_thread;
+    d.state().debug_stop(ticker).unwrap();
+    // Root destroys the ticker and reaps its thread; the slot is reused
+    // by a component root may debug.
+    d.world.act_as(d.world.main);
+    let ticker_component = d.ticker;
+    d.state().destroy_component(ticker_component).unwrap();
+    d.state().reap(ticker).unwrap();
+    let (fresh, _) = d.state().create_component("fresh", Quota::at_priority(2)).unwrap();
+    let again = d.state().add_thread(fresh, "again", 2, 0, super::utcb(), (0, 0), false).unwrap();
+    assert_eq!(again, ticker, "the same slot");
+    assert_eq!(d.state().debug_frame(again), Err(KernelError::InvalidThread), "not stopped");
+    assert_eq!(d.state().threads[again.index()].state, ThreadState::Ready);
+}
+
+#[test]
+fn the_kernel_state_is_refused_and_the_rest_is_not() {
+    let d = Debugging::new(true);
+    let state = &*d.world.state;
+    let start = state as *const State as usize;
+    let size = core::mem::size_of::<State>();
+    assert_eq!(state.debug_check_access(start, 4), Err(KernelError::NoAuthority));
+    assert_eq!(state.debug_check_access(start + size - 1, 8), Err(KernelError::NoAuthority));
+    assert_eq!(state.debug_check_access(start - 16, 64), Err(KernelError::NoAuthority));
+    assert_eq!(state.debug_check_access(start - 4, 4), Ok(()), "just below");
+    assert_eq!(state.debug_check_access(start + size, 4), Ok(()), "just above");
+    assert_eq!(state.debug_check_access(usize::MAX - 1, 4), Err(KernelError::NoAuthority));
+    assert_eq!(state.debug_check_access(0x1000, 0), Ok(()));
+}
