@@ -16,7 +16,10 @@
 //! `qsThreadInfo`, `qThreadExtraInfo` (`component:thread`), `H`, `T`, `?`,
 //! `g`, `p`, `m` (at most [`MAX_READ`] bytes), `M`, `X`, `Z0`/`z0`
 //! (software breakpoints: the CPU's breakpoint instruction written over
-//! the code, the original kept and put back), `c`, `vCont?` / `vCont`
+//! the code through [`Target::insert_breakpoint`], which may allow it
+//! where other writes are refused, the original kept and put back; a
+//! thread that hits one is reported by [`Target::stopped_thread`] with
+//! `T05`), `c`, `vCont?` / `vCont`
 //! (`c`, per thread or all), the interrupt byte, `D` and `k` (both detach:
 //! the debugger never ends the image). Anything else gets the empty reply
 //! ("not supported"); `s` too, since `vCont?` does not offer it and GDB
