@@ -79,14 +79,16 @@ pub const STAT_TX_FIFO_FULL: u32 = STAT_REG::TX_FIFO_FULL::SET.value;
 
 ferrode_hal::registers! {
     /// Typed access to the UART Lite's registers, for every bus of
-    /// [`Register`] ([`Mmio`] on hardware, a model in tests).
+    /// [`Register`] ([`Mmio`] on hardware, a model in tests). Reads that
+    /// change the UART's state (the Rx FIFO pops, STAT_REG clears its error
+    /// bits) take `&mut self`.
     pub trait Registers for Register {
         /// Rx FIFO: reading pops a character.
         fn rx_fifo(&mut self) -> ReadOnly<FIFO::Register> = Register::RxFifo;
         /// Tx FIFO: writing pushes a character.
         fn tx_fifo() -> WriteOnly<FIFO::Register> = Register::TxFifo;
-        /// STAT_REG (reading clears the error bits).
-        fn stat_reg() -> ReadOnly<STAT_REG::Register> = Register::StatReg;
+        /// STAT_REG: reading clears the error bits.
+        fn stat_reg(&mut self) -> ReadOnly<STAT_REG::Register> = Register::StatReg;
         /// CTRL_REG.
         fn ctrl_reg() -> WriteOnly<CTRL_REG::Register> = Register::CtrlReg;
     }
