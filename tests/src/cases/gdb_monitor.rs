@@ -325,7 +325,9 @@ fn symbols(image: &std::path::Path) -> Result<Symbols, String> {
 fn last_ticks(running: &Running) -> Option<u64> {
     let console = running.console();
     let (_, rest) = console.rsplit_once("[echo_net] ticks=")?;
-    rest.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
+    // Only a whole line: the console may hold the start of it yet.
+    let (line, _) = rest.split_once(['\r', '\n'])?;
+    line.parse().ok()
 }
 
 /// Asks for `stats` and returns the count the echo client then logs.
@@ -334,13 +336,17 @@ fn ticks(running: &Running, control_port: u16) -> Result<u64, Failure> {
     net::control(control_port, "stats", Duration::from_secs(2))
         .map_err(|e| fail(running, format!("no stats reply: {e}")))?;
     let deadline = Instant::now() + harness::scaled(Duration::from_secs(5));
-    while running.console().matches("[echo_net] ticks=").count() == before {
+    loop {
+        if running.console().matches("[echo_net] ticks=").count() > before
+            && let Some(ticks) = last_ticks(running)
+        {
+            return Ok(ticks);
+        }
         if Instant::now() > deadline {
-            return Err(fail(running, "no ticks= line after stats"));
+            return Err(fail(running, "no whole ticks= line after stats"));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    last_ticks(running).ok_or_else(|| fail(running, "unreadable ticks= line"))
 }
 
 /// Connects a raw client to the monitor (its socket listens again once

@@ -248,8 +248,7 @@ extern "C" fn ferrode_arch_breakpoint(frame: *mut u32) {
     if resumable && ferrode_breakpoint(frame as usize) {
         return;
     }
-    let registers = crate::debug::trap_frame_registers(frame as u32, words);
-    let (sp, lr, pc) = (registers[13], registers[14], registers[15]);
+    let (pc, lr, sp) = crate::debug::trap_pc_lr_sp(frame as u32, words);
     ferrode_arch_fault(FaultKind::UndefinedInstruction as u32, pc, 0, 0, sp, lr)
 }
 

@@ -46,6 +46,12 @@ pub fn trap_frame_registers(address: u32, frame: &[u32; TRAP_FRAME_WORDS]) -> [u
     registers
 }
 
+/// What a fault report needs of a trap frame at `address`: the pc, lr and
+/// the stack pointer before the trap (without mapping every register).
+pub fn trap_pc_lr_sp(address: u32, frame: &[u32; TRAP_FRAME_WORDS]) -> (u32, u32, u32) {
+    (frame[14], frame[13], address + (TRAP_FRAME_WORDS as u32) * 4)
+}
+
 /// Whether the trapped code ran with IRQs enabled: thread code. Kernel
 /// operations, interrupt handlers and critical sections mask them, and a
 /// breakpoint there is never one a thread may be stopped at.
@@ -71,6 +77,8 @@ mod tests {
         assert_eq!(registers[14], 113, "lr");
         assert_eq!(registers[15], 0x7010_2000, "pc: the breakpoint");
         assert_eq!(registers[16], 0x6000_0013, "cpsr");
+        let (pc, lr, sp) = trap_pc_lr_sp(0x7020_0000, &frame);
+        assert_eq!((pc, lr, sp), (registers[15], registers[14], registers[13]));
         assert!(trap_interrupts_enabled(&frame));
         frame[15] |= CPSR_I;
         assert!(!trap_interrupts_enabled(&frame), "masked: kernel or handler code");

@@ -203,8 +203,8 @@ extern "C" fn ferrode_arch_breakpoint(frame: *mut u32, value: u32) {
     if resumable && ferrode_breakpoint(frame as usize) {
         return;
     }
-    let registers = crate::debug::trap_frame_registers(frame as u32, words);
-    ferrode_arch_fault(3, registers[32], value, registers[1], registers[2])
+    let (pc, ra, sp) = crate::debug::trap_pc_ra_sp(frame as u32, words);
+    ferrode_arch_fault(3, pc, value, ra, sp)
 }
 
 core::arch::global_asm!(

@@ -57,6 +57,12 @@ pub fn trap_frame_registers(address: u32, frame: &[u32; TRAP_FRAME_WORDS]) -> [u
     registers
 }
 
+/// What a fault report needs of a trap frame at `address`: the pc, ra and
+/// the stack pointer before the trap (without mapping every register).
+pub fn trap_pc_ra_sp(address: u32, frame: &[u32; TRAP_FRAME_WORDS]) -> (u32, u32, u32) {
+    (frame[TRAP + 16], frame[TRAP], address + (TRAP_FRAME_WORDS as u32) * 4)
+}
+
 /// Whether the trapped code ran with interrupts enabled: thread code.
 /// Kernel operations, interrupt handlers and critical sections mask them,
 /// and a breakpoint there is never one a thread may be stopped at.
@@ -91,6 +97,8 @@ mod tests {
         assert_eq!(registers[0], 0);
         assert_eq!(registers[2], 0x8100_0090, "sp above the frame");
         assert_eq!(registers[32], 0x8000_2000, "pc: the breakpoint");
+        let (pc, ra, sp) = trap_pc_ra_sp(0x8100_0000, &frame);
+        assert_eq!((pc, ra, sp), (registers[32], registers[1], registers[2]));
         assert!(trap_interrupts_enabled(&frame));
         frame[TRAP + 17] = 0x1800;
         assert!(!trap_interrupts_enabled(&frame), "masked: kernel or handler code");
