@@ -113,7 +113,8 @@ fn reply(data: &str) -> String {
 
 /// The raw client's abuse; returns with the connection still open (the
 /// ticker stopped).
-fn abuse(port: u16, symbols: &Symbols) -> Result<TcpStream, String> {
+/// `kind` is the length of the CPU's breakpoint instruction.
+fn abuse(port: u16, symbols: &Symbols, kind: u64) -> Result<TcpStream, String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     stream.set_read_timeout(Some(Duration::from_millis(200))).map_err(|e| e.to_string())?;
     let mut send = |bytes: &[u8]| stream.write_all(bytes).map_err(|e| e.to_string());
@@ -126,15 +127,23 @@ fn abuse(port: u16, symbols: &Symbols) -> Result<TcpStream, String> {
     expect(&mut stream, "-")?;
     let refused = format!("+{}", reply("E0e"));
     let (kernel, step, counter) = (symbols.kernel, symbols.ticker_step, symbols.counter);
-    let asks: [(String, String); 8] = [
+    let ok = format!("+{}", reply("OK"));
+    let next = step + kind;
+    let asks: Vec<(String, String)> = vec![
         ("?".into(), reply("T05thread:")),
         ("m0,4".into(), refused.clone()),
         (format!("m{kernel:x},4"), refused.clone()),
         ("mffffffff,8".into(), refused.clone()),
         ("M0,4:00000000".into(), refused.clone()),
-        // Code takes breakpoints, and no other write; data no breakpoints.
+        // Code takes breakpoints (on instruction boundaries, side by side)
+        // and no other write; data takes no breakpoints.
         (format!("M{step:x},4:00000000"), refused.clone()),
-        (format!("Z0,{counter:x},4"), refused.clone()),
+        (format!("Z0,{counter:x},{kind}"), refused.clone()),
+        (format!("Z0,{:x},{kind}", step + 1), refused.clone()),
+        (format!("Z0,{next:x},{kind}"), ok.clone()),
+        (format!("Z0,{step:x},{kind}"), ok.clone()),
+        (format!("z0,{step:x},{kind}"), ok.clone()),
+        (format!("z0,{next:x},{kind}"), ok.clone()),
         ("qXyzzy".into(), format!("+{}", reply(""))),
     ];
     for (ask, wanted) in asks {
@@ -462,7 +471,8 @@ fn session(script: &Scripted<'_>) -> Result<(), Failure> {
     let (echo_port, control_port, gdb_port) = (ports[0], ports[1], ports[2]);
     echo(&running, echo_port, "before gdb")?;
     let symbols = symbols(script.image).map_err(|e| fail(&running, e))?;
-    let stream = abuse(gdb_port, &symbols).map_err(|e| fail(&running, e))?;
+    let kind = if script.board.name == "microblaze-v" { 2 } else { 4 };
+    let stream = abuse(gdb_port, &symbols, kind).map_err(|e| fail(&running, e))?;
     // The ticker is stopped while this connection holds it: the echo goes on.
     echo(&running, echo_port, "while the ticker is stopped")?;
     let mut stream = stream;

@@ -266,7 +266,7 @@ impl Target for ImageTarget {
             .inserted
             .iter()
             .flatten()
-            .any(|b| start < b.address as usize + b.length && b.address as usize <= end)
+            .any(|b| start < b.address as usize + b.length && (b.address as usize) < end)
         {
             return Err(TargetError::BadAddress);
         }
