@@ -99,6 +99,70 @@ impl Default for Grants {
     }
 }
 
+/// A fixed pool of one service's session objects, one per slot, and which
+/// slots are open: a slot's object is managed (by the server's entrypoint,
+/// so the capability is the server's) the first time a session uses the
+/// slot, and kept for the next session there once `close` took back every
+/// copy of its capability. The LOG, ROM, Timer, IO_MEM, IRQ and GPIO roots
+/// keep their sessions in one.
+struct Pool<I: ?Sized + 'static, const N: usize> {
+    entrypoint: BoardEntrypoint,
+    caps: [Option<Capability<I>>; N],
+    open: [bool; N],
+}
+
+impl<I: ?Sized + ferrode_ipc::Inherits<dyn Session> + 'static, const N: usize> Pool<I, N> {
+    fn new(entrypoint: BoardEntrypoint) -> Self {
+        Self { entrypoint, caps: [None; N], open: [false; N] }
+    }
+
+    /// Opens a free slot and returns its session capability, managing the
+    /// slot's object (`make` builds it for the slot) the first time; on
+    /// failure no slot was opened.
+    fn open<S: 'static>(
+        &mut self,
+        objects: &'static [ConstStaticCell<Option<RpcObject<I, S>>>; N],
+        make: impl FnOnce(usize) -> S,
+    ) -> Result<(usize, Capability<dyn Session>), SessionError>
+    where
+        I: ferrode_ipc::Serve<S>,
+    {
+        let slot = self.open.iter().position(|open| !open).ok_or(SessionError::OutOfSessions)?;
+        let cap = match self.caps[slot] {
+            Some(cap) => cap,
+            None => {
+                let object = objects[slot]
+                    .try_take()
+                    .ok_or(SessionError::OutOfSessions)?
+                    .insert(RpcObject::new(make(slot)));
+                let cap =
+                    self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
+                *self.caps[slot].insert(cap)
+            }
+        };
+        self.open[slot] = true;
+        Ok((slot, cap.upcast()))
+    }
+
+    /// The open slot whose capability `session` is.
+    fn slot_of(&self, session: Capability<dyn Session>) -> Option<usize> {
+        (0..N).find(|&slot| {
+            self.open[slot]
+                && self.caps[slot].is_some_and(|cap| cap.upcast::<dyn Session>() == session)
+        })
+    }
+
+    /// Closes `session`: takes back every copy of its capability and frees
+    /// its slot, which it returns.
+    fn close(&mut self, session: Capability<dyn Session>) -> Result<usize, SessionError> {
+        let slot = self.slot_of(session).ok_or(SessionError::UnknownSession)?;
+        let cap = self.caps[slot].ok_or(SessionError::UnknownSession)?;
+        kernel().revoke_copies(cap.selector()).map_err(|_| SessionError::UnknownSession)?;
+        self.open[slot] = false;
+        Ok(slot)
+    }
+}
+
 /// A component's view of its environment: its name, the sessions its
 /// routes gave it, and its parent (Genode's `Env`).
 pub struct Env {
@@ -217,6 +281,26 @@ pub mod runtime {
         /// Unused memory.
         pub const fn new() -> Self {
             Self { stack: ConstStaticCell::new([0; STACK]) }
+        }
+
+        /// Starts a thread of `entrypoint`'s server on this stack and
+        /// `utcb`, at the entrypoint's priority: a server's own helper
+        /// thread (the Timer's alarm thread, a driver's interrupt thread).
+        /// It makes its own signals (the kernel makes signals for the
+        /// running component only).
+        pub(crate) fn spawn_beside(
+            &'static self,
+            utcb: &'static UtcbCell,
+            entrypoint: &BoardEntrypoint,
+            name: &'static str,
+            entry: kernel::ThreadEntry,
+        ) -> Result<(), KernelError> {
+            let k = kernel();
+            let priority =
+                k.thread_priority(entrypoint.thread()).ok_or(KernelError::InvalidThread)?;
+            let (stack, utcb) = self.take(utcb)?;
+            k.spawn(entrypoint.component(), name, priority, stack, utcb, entry, 0)?;
+            Ok(())
         }
 
         /// The stack and `utcb`, once.
@@ -1203,25 +1287,9 @@ static LOG_OBJECTS: [ConstStaticCell<Option<LogObject>>; LOG_SESSIONS] =
 static LOG_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, LogRoot>>> =
     ConstStaticCell::new(MaybeUninit::uninit());
 
-/// The LOG server's root: a fixed pool of session objects, each managed
-/// (from the LOG server's own thread, so the capability is the server's)
-/// the first time a session uses it. Closing a session takes back every
-/// copy of its capability, so the object can serve the next session under
-/// a new label and quota.
-struct LogRoot {
-    entrypoint: BoardEntrypoint,
-    sessions: [Option<Capability<dyn Log>>; LOG_SESSIONS],
-    open: [bool; LOG_SESSIONS],
-}
-
-impl LogRoot {
-    fn slot_of(&self, session: Capability<dyn Session>) -> Option<usize> {
-        (0..LOG_SESSIONS).find(|&i| {
-            self.open[i]
-                && self.sessions[i].is_some_and(|cap| cap.upcast::<dyn Session>() == session)
-        })
-    }
-}
+/// The LOG server's root: its sessions in a [`Pool`]; closing one lets its
+/// object serve the next session under a new label and quota.
+struct LogRoot(Pool<dyn Log, LOG_SESSIONS>);
 
 impl Root for LogRoot {
     fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
@@ -1230,33 +1298,15 @@ impl Root for LogRoot {
         } else {
             args.quota.min(LOG_LINE_BYTES as u32)
         };
-        let slot = self.open.iter().position(|open| !open).ok_or(SessionError::OutOfSessions)?;
-        let cap = match self.sessions[slot] {
-            Some(cap) => cap,
-            None => {
-                let object = LOG_OBJECTS[slot]
-                    .try_take()
-                    .ok_or(SessionError::OutOfSessions)?
-                    .insert(RpcObject::new(LogSession { slot }));
-                let cap =
-                    self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
-                self.sessions[slot] = Some(cap);
-                cap
-            }
-        };
+        let (slot, cap) = self.0.open(&LOG_OBJECTS, |slot| LogSession { slot })?;
         let mut table = LOG_TABLE.0.borrow_mut();
         table[slot].label = args.label;
         table[slot].quota = quota;
-        self.open[slot] = true;
-        Ok(cap.upcast())
+        Ok(cap)
     }
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
-        let slot = self.slot_of(session).ok_or(SessionError::UnknownSession)?;
-        let cap = self.sessions[slot].ok_or(SessionError::UnknownSession)?;
-        kernel().revoke_copies(cap.selector()).map_err(|_| SessionError::UnknownSession)?;
-        self.open[slot] = false;
-        Ok(())
+        self.0.close(session).map(drop)
     }
 
     fn upgrade(
@@ -1264,7 +1314,7 @@ impl Root for LogRoot {
         session: Capability<dyn Session>,
         amount: u32,
     ) -> Result<u32, SessionError> {
-        let slot = self.slot_of(session).ok_or(SessionError::UnknownSession)?;
+        let slot = self.0.slot_of(session).ok_or(SessionError::UnknownSession)?;
         let mut table = LOG_TABLE.0.borrow_mut();
         let quota = table[slot].quota.saturating_add(amount).min(LOG_LINE_BYTES as u32);
         table[slot].quota = quota;
@@ -1276,7 +1326,7 @@ impl Root for LogRoot {
 /// ferrode_board::component::log_root`. Lines go to the board console,
 /// prefixed with each session's label (`[hello] ...`, as Genode prints).
 pub fn log_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
-    let root = LogRoot { entrypoint, sessions: [None; LOG_SESSIONS], open: [false; LOG_SESSIONS] };
+    let root = LogRoot(Pool::new(entrypoint));
     let root = LOG_ROOT.try_take().ok_or(KernelError::InvalidThread)?.write(RpcObject::new(root));
     entrypoint.manage(root)
 }
@@ -1337,15 +1387,12 @@ static ROM_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Rom, RomSession>>>; RO
 static ROM_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, RomRoot>>> =
     ConstStaticCell::new(MaybeUninit::uninit());
 
-/// The ROM server's root: a fixed pool of session objects, each managed
-/// the first time a session uses it, for the module the session's label
-/// names (the route's label: `client: "ROM" "config" => rom`). Closing a
-/// session takes back every copy of its capability and frees the slot.
+/// The ROM server's root: its sessions in a [`Pool`], each reading the
+/// module its label names (the route's label: `client: "ROM" "config" =>
+/// rom`).
 struct RomRoot {
-    entrypoint: BoardEntrypoint,
     modules: &'static [Module],
-    sessions: [Option<Capability<dyn Rom>>; ROM_SESSIONS],
-    open: [bool; ROM_SESSIONS],
+    sessions: Pool<dyn Rom, ROM_SESSIONS>,
 }
 
 impl Root for RomRoot {
@@ -1354,35 +1401,13 @@ impl Root for RomRoot {
         let wanted = args.target();
         let module =
             self.modules.iter().find(|(name, _)| *name == wanted).ok_or(SessionError::Denied)?.1;
-        let slot = self.open.iter().position(|open| !open).ok_or(SessionError::OutOfSessions)?;
-        let cap = match self.sessions[slot] {
-            Some(cap) => cap,
-            None => {
-                let object = ROM_OBJECTS[slot]
-                    .try_take()
-                    .ok_or(SessionError::OutOfSessions)?
-                    .insert(RpcObject::new(RomSession { slot }));
-                let cap =
-                    self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
-                *self.sessions[slot].insert(cap)
-            }
-        };
+        let (slot, cap) = self.sessions.open(&ROM_OBJECTS, |slot| RomSession { slot })?;
         ROM_TABLE.0.borrow_mut()[slot] = Some(module);
-        self.open[slot] = true;
-        Ok(cap.upcast())
+        Ok(cap)
     }
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
-        let slot = (0..ROM_SESSIONS)
-            .find(|&i| {
-                self.open[i]
-                    && self.sessions[i].is_some_and(|cap| cap.upcast::<dyn Session>() == session)
-            })
-            .ok_or(SessionError::UnknownSession)?;
-        let cap = self.sessions[slot].ok_or(SessionError::UnknownSession)?;
-        kernel().revoke_copies(cap.selector()).map_err(|_| SessionError::UnknownSession)?;
-        self.open[slot] = false;
-        Ok(())
+        self.sessions.close(session).map(drop)
     }
 
     fn upgrade(
@@ -1401,13 +1426,10 @@ pub fn rom_root(
     entrypoint: BoardEntrypoint,
     modules: &'static [Module],
 ) -> Result<Capability<dyn Root>, KernelError> {
-    let root =
-        ROM_ROOT.try_take().ok_or(KernelError::InvalidThread)?.write(RpcObject::new(RomRoot {
-            entrypoint,
-            modules,
-            sessions: [None; ROM_SESSIONS],
-            open: [false; ROM_SESSIONS],
-        }));
+    let root = ROM_ROOT
+        .try_take()
+        .ok_or(KernelError::InvalidThread)?
+        .write(RpcObject::new(RomRoot { modules, sessions: Pool::new(entrypoint) }));
     entrypoint.manage(root)
 }
 
@@ -1573,52 +1595,23 @@ static TIMER_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, TimerRoot>>> 
 static TIMER_ALARM_MEMORY: runtime::Memory<4096> = runtime::Memory::new();
 static TIMER_ALARM_UTCB: runtime::UtcbCell = runtime::utcb();
 
-/// The Timer server's root: a fixed pool of session objects, each managed
-/// the first time a session uses it; a session's quota is the shortest
-/// period (µs) it may ask for (0: one tick of the clock). Closing a session
-/// disarms its timeout, drops the client's signal, takes back every copy
-/// of its capability and frees the slot for the next session.
-struct TimerRoot {
-    entrypoint: BoardEntrypoint,
-    sessions: [Option<Capability<dyn Timer>>; TIMER_SESSIONS],
-    open: [bool; TIMER_SESSIONS],
-}
-
-impl TimerRoot {
-    fn slot_of(&self, session: Capability<dyn Session>) -> Option<usize> {
-        (0..TIMER_SESSIONS).find(|&i| {
-            self.open[i]
-                && self.sessions[i].is_some_and(|cap| cap.upcast::<dyn Session>() == session)
-        })
-    }
-}
+/// The Timer server's root: its sessions in a [`Pool`]; a session's quota
+/// is the shortest period (µs) it may ask for (0: one tick of the clock).
+/// Closing a session also disarms its timeout and drops the client's
+/// signal, so a closed session never fires.
+struct TimerRoot(Pool<dyn Timer, TIMER_SESSIONS>);
 
 impl Root for TimerRoot {
     fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
-        let slot = self.open.iter().position(|open| !open).ok_or(SessionError::OutOfSessions)?;
-        let cap = match self.sessions[slot] {
-            Some(cap) => cap,
-            None => {
-                let object = TIMER_OBJECTS[slot]
-                    .try_take()
-                    .ok_or(SessionError::OutOfSessions)?
-                    .insert(RpcObject::new(TimerSession { slot }));
-                let cap =
-                    self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
-                *self.sessions[slot].insert(cap)
-            }
-        };
+        let (slot, cap) = self.0.open(&TIMER_OBJECTS, |slot| TimerSession { slot })?;
         with_timers(|t| {
             t[slot] = Timeout { min_ticks: micros_to_ticks(u64::from(args.quota)), ..NO_TIMEOUT }
         });
-        self.open[slot] = true;
-        Ok(cap.upcast())
+        Ok(cap)
     }
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
-        let slot = self.slot_of(session).ok_or(SessionError::UnknownSession)?;
-        let cap = self.sessions[slot].ok_or(SessionError::UnknownSession)?;
-        kernel().revoke_copies(cap.selector()).map_err(|_| SessionError::UnknownSession)?;
+        let slot = self.0.close(session)?;
         let unused = with_timers(|t| {
             let signal = t[slot].signal;
             t[slot] = NO_TIMEOUT;
@@ -1631,7 +1624,6 @@ impl Root for TimerRoot {
             // several sessions; the kernel keeps one copy of it here).
             let _ = kernel().drop_capability(signal);
         }
-        self.open[slot] = false;
         Ok(())
     }
 
@@ -1696,19 +1688,16 @@ extern "C" fn timer_alarm_main(signal: usize) -> ! {
 /// for the board's alarm interrupt and submits the due sessions' signals.
 /// The board's one alarm serves every session (one Timer server per image).
 pub fn timer_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
-    let k = kernel();
-    let component = entrypoint.component();
-    // The alarm thread makes its own wake-up signal (the kernel makes
-    // signals for the running component only): see `timer_alarm_start`.
-    let (stack, utcb) = TIMER_ALARM_MEMORY.take(&TIMER_ALARM_UTCB)?;
-    let priority = k.thread_priority(entrypoint.thread()).ok_or(KernelError::InvalidThread)?;
-    k.spawn(component, "timer-alarm", priority, stack, utcb, timer_alarm_start, 0)?;
-    let root =
-        TIMER_ROOT.try_take().ok_or(KernelError::InvalidThread)?.write(RpcObject::new(TimerRoot {
-            entrypoint,
-            sessions: [None; TIMER_SESSIONS],
-            open: [false; TIMER_SESSIONS],
-        }));
+    TIMER_ALARM_MEMORY.spawn_beside(
+        &TIMER_ALARM_UTCB,
+        &entrypoint,
+        "timer-alarm",
+        timer_alarm_start,
+    )?;
+    let root = TIMER_ROOT
+        .try_take()
+        .ok_or(KernelError::InvalidThread)?
+        .write(RpcObject::new(TimerRoot(Pool::new(entrypoint))));
     entrypoint.manage(root)
 }
 

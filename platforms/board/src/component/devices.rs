@@ -20,7 +20,7 @@ use ferrode_component::{
 use ferrode_hal::{DeviceWindow, GpioPort};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 
-use super::Env;
+use super::{Env, Pool};
 use crate::kernel::{self, BoardEntrypoint, CapEntry, ConstStaticCell, KernelError, kernel};
 use crate::platform::memory_map::DEVICES;
 
@@ -52,84 +52,48 @@ impl Slots {
         self.0.borrow()[slot]
     }
 
-    /// A free slot for `device`, or `Denied` while another session has it.
-    fn claim(&self, device: usize) -> Result<usize, SessionError> {
-        let mut slots = self.0.borrow_mut();
-        if slots.contains(&Some(device)) {
-            return Err(SessionError::Denied);
-        }
-        let slot = slots.iter().position(Option::is_none).ok_or(SessionError::OutOfSessions)?;
-        slots[slot] = Some(device);
-        Ok(slot)
+    /// Whether an open session has `device`.
+    fn granted(&self, device: usize) -> bool {
+        self.0.borrow().contains(&Some(device))
     }
 
-    fn release(&self, slot: usize) {
-        self.0.borrow_mut()[slot] = None;
+    fn set(&self, slot: usize, device: Option<usize>) {
+        self.0.borrow_mut()[slot] = device;
     }
 }
 
-/// A pool of session objects of one service: each managed the first time
-/// a session uses it, and reused after `close` took back every copy of its
-/// capability.
-struct Pool<I: ?Sized + 'static> {
-    entrypoint: BoardEntrypoint,
-    caps: [Option<Capability<I>>; DEVICE_SESSIONS],
+/// Opens a session of `device` in `pool`, recording the device in `slots`;
+/// `Denied` while another session has it.
+fn open_device<I, S: 'static>(
+    pool: &mut Pool<I, DEVICE_SESSIONS>,
+    slots: &Slots,
+    device: usize,
+    objects: &'static [ConstStaticCell<Option<RpcObject<I, S>>>; DEVICE_SESSIONS],
+    make: impl FnOnce(usize) -> S,
+) -> Result<Capability<dyn Session>, SessionError>
+where
+    I: ?Sized + ferrode_ipc::Inherits<dyn Session> + ferrode_ipc::Serve<S> + 'static,
+{
+    if slots.granted(device) {
+        return Err(SessionError::Denied);
+    }
+    let (slot, cap) = pool.open(objects, make)?;
+    slots.set(slot, Some(device));
+    Ok(cap)
 }
 
-impl<I: ?Sized + ferrode_ipc::Inherits<dyn Session> + 'static> Pool<I> {
-    fn slot_of(&self, slots: &Slots, session: Capability<dyn Session>) -> Option<usize> {
-        (0..DEVICE_SESSIONS).find(|&slot| {
-            slots.device(slot).is_some()
-                && self.caps[slot].is_some_and(|cap| cap.upcast::<dyn Session>() == session)
-        })
-    }
-
-    /// The session capability of `device`: claims a slot for it, and
-    /// manages the slot's object (`make` builds it) the first time the
-    /// slot is used; on failure the slot is free again.
-    fn open<S: 'static>(
-        &mut self,
-        slots: &Slots,
-        device: usize,
-        objects: &'static [ConstStaticCell<Option<RpcObject<I, S>>>; DEVICE_SESSIONS],
-        make: impl FnOnce(usize) -> S,
-    ) -> Result<Capability<dyn Session>, SessionError>
-    where
-        I: ferrode_ipc::Serve<S>,
-    {
-        let slot = slots.claim(device)?;
-        if let Some(cap) = self.caps[slot] {
-            return Ok(cap.upcast());
-        }
-        let managed = objects[slot]
-            .try_take()
-            .map(|cell| cell.insert(RpcObject::new(make(slot))))
-            .ok_or(SessionError::OutOfSessions)
-            .and_then(|object| {
-                self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)
-            });
-        match managed {
-            Ok(cap) => Ok(self.caps[slot].insert(cap).upcast()),
-            Err(error) => {
-                slots.release(slot);
-                Err(error)
-            }
-        }
-    }
-
-    /// Revokes every copy of the slot's capability (the object stays, for
-    /// the next session in that slot).
-    fn close(
-        &self,
-        slots: &Slots,
-        session: Capability<dyn Session>,
-    ) -> Result<usize, SessionError> {
-        let slot = self.slot_of(slots, session).ok_or(SessionError::UnknownSession)?;
-        let cap = self.caps[slot].ok_or(SessionError::UnknownSession)?;
-        kernel().revoke_copies(cap.selector()).map_err(|_| SessionError::UnknownSession)?;
-        slots.release(slot);
-        Ok(slot)
-    }
+/// Closes `session` of `pool` and forgets its device.
+fn close_device<I>(
+    pool: &mut Pool<I, DEVICE_SESSIONS>,
+    slots: &Slots,
+    session: Capability<dyn Session>,
+) -> Result<(), SessionError>
+where
+    I: ?Sized + ferrode_ipc::Inherits<dyn Session> + 'static,
+{
+    let slot = pool.close(session)?;
+    slots.set(slot, None);
+    Ok(())
 }
 
 // ----- IO_MEM ---------------------------------------------------------------
@@ -161,17 +125,18 @@ static IO_MEM_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, IoMemRoot>>>
     ConstStaticCell::new(MaybeUninit::uninit());
 
 /// The IO_MEM server's root.
-struct IoMemRoot(Pool<dyn IoMem>);
+struct IoMemRoot(Pool<dyn IoMem, DEVICE_SESSIONS>);
 
 impl Root for IoMemRoot {
     fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
-        self.0.open(&IO_MEM_SLOTS, device_named(&args)?, &IO_MEM_OBJECTS, |slot| IoMemSession {
+        let device = device_named(&args)?;
+        open_device(&mut self.0, &IO_MEM_SLOTS, device, &IO_MEM_OBJECTS, |slot| IoMemSession {
             slot,
         })
     }
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
-        self.0.close(&IO_MEM_SLOTS, session).map(drop)
+        close_device(&mut self.0, &IO_MEM_SLOTS, session)
     }
 
     fn upgrade(&mut self, _: Capability<dyn Session>, _: u32) -> Result<u32, SessionError> {
@@ -187,7 +152,7 @@ pub fn io_mem_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, 
     let root = IO_MEM_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?
-        .write(RpcObject::new(IoMemRoot(Pool { entrypoint, caps: [None; DEVICE_SESSIONS] })));
+        .write(RpcObject::new(IoMemRoot(Pool::new(entrypoint))));
     entrypoint.manage(root)
 }
 
@@ -262,7 +227,7 @@ static IRQ_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, IrqRoot>>> =
     ConstStaticCell::new(MaybeUninit::uninit());
 
 /// The IRQ server's root.
-struct IrqRoot(Pool<dyn Irq>);
+struct IrqRoot(Pool<dyn Irq, DEVICE_SESSIONS>);
 
 impl Root for IrqRoot {
     fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
@@ -270,17 +235,17 @@ impl Root for IrqRoot {
         if DEVICES[device].irq.is_none() {
             return Err(SessionError::Denied);
         }
-        self.0.open(&IRQ_SLOTS, device, &IRQ_OBJECTS, |slot| IrqSession { slot })
+        open_device(&mut self.0, &IRQ_SLOTS, device, &IRQ_OBJECTS, |slot| IrqSession { slot })
     }
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
-        let slot = self.0.slot_of(&IRQ_SLOTS, session).ok_or(SessionError::UnknownSession)?;
+        let slot = self.0.slot_of(session).ok_or(SessionError::UnknownSession)?;
         let line = IRQ_LINES[slot].swap(NONE, Ordering::Relaxed);
         if line != NONE {
             let _ = crate::platform::irq::unregister(line);
         }
         IRQ_SIGNALS[slot].store(NONE, Ordering::Relaxed);
-        self.0.close(&IRQ_SLOTS, session).map(drop)
+        close_device(&mut self.0, &IRQ_SLOTS, session)
     }
 
     fn upgrade(&mut self, _: Capability<dyn Session>, _: u32) -> Result<u32, SessionError> {
@@ -295,8 +260,22 @@ pub fn irq_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ker
     let root = IRQ_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?
-        .write(RpcObject::new(IrqRoot(Pool { entrypoint, caps: [None; DEVICE_SESSIONS] })));
+        .write(RpcObject::new(IrqRoot(Pool::new(entrypoint))));
     entrypoint.manage(root)
+}
+
+/// For a driver's interrupt thread: the IRQ session its component's route
+/// labelled `device` opened, told to deliver to a new signal of the
+/// component, and that signal; `None` without such a route, or if the
+/// session refuses.
+pub(super) fn irq_session(
+    device: &str,
+) -> Option<(ferrode_ipc::Client<dyn Irq, kernel::Transport>, CapSel)> {
+    let irq = Env::own()?.session::<dyn Irq>(ferrode_component::IRQ, device).ok()?;
+    let mut irq = kernel::client(irq);
+    let (_, signal) = kernel().create_signal().ok()?;
+    irq.sigh(Capability::from_selector(signal)).ok()?;
+    Some((irq, signal))
 }
 
 // ----- the GPIO driver component ----------------------------------------------
@@ -452,14 +431,7 @@ static GPIO_IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
 /// signals of the sessions concerned and acks the IRQ.
 extern "C" fn gpio_irq_start(_: usize) -> ! {
     let k = kernel();
-    let irq =
-        Env::own().and_then(|env| env.session::<dyn Irq>(ferrode_component::IRQ, "gpio").ok());
-    let Some(irq) = irq else { k.exit_current() };
-    let mut irq = kernel::client(irq);
-    let Ok((_, signal)) = k.create_signal() else { k.exit_current() };
-    if irq.sigh(Capability::from_selector(signal)).is_err() {
-        k.exit_current();
-    }
+    let Some((mut irq, signal)) = irq_session("gpio") else { k.exit_current() };
     loop {
         if k.wait_signal(signal).is_err() {
             k.exit_current();
@@ -492,49 +464,31 @@ static GPIO_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, GpioRoot>>> =
 
 /// The GPIO driver's root: a session per request, its pins the bits of
 /// its quota; two sessions never share a pin.
-struct GpioRoot(Pool<dyn Gpio>);
+struct GpioRoot(Pool<dyn Gpio, DEVICE_SESSIONS>);
 
 impl Root for GpioRoot {
     fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
         gpio_take_device()?;
-        let slot = with_gpio(|state| {
+        with_gpio(|state| {
             let pin_count = state.device.as_ref().ok_or(SessionError::Denied)?.pins();
             let all = 1u32.checked_shl(u32::from(pin_count)).map_or(u32::MAX, |bit| bit - 1);
             let taken = state.pins.iter().fold(0, |taken, pins| taken | pins);
             if args.quota == 0 || args.quota & !all != 0 || args.quota & taken != 0 {
                 return Err(SessionError::Denied);
             }
-            state.pins.iter().position(|&pins| pins == 0).ok_or(SessionError::OutOfSessions)
+            Ok(())
         })?;
-        let cap = match self.0.caps[slot] {
-            Some(cap) => cap,
-            None => {
-                let object = GPIO_OBJECTS[slot]
-                    .try_take()
-                    .ok_or(SessionError::OutOfSessions)?
-                    .insert(RpcObject::new(GpioSession { slot }));
-                let cap =
-                    self.0.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
-                *self.0.caps[slot].insert(cap)
-            }
-        };
+        let (slot, cap) = self.0.open(&GPIO_OBJECTS, |slot| GpioSession { slot })?;
         with_gpio(|state| {
             state.pins[slot] = args.quota;
             state.signals[slot] = None;
             state.changes[slot] = 0;
         });
-        Ok(cap.upcast())
+        Ok(cap)
     }
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
-        let slot = (0..DEVICE_SESSIONS)
-            .find(|&slot| {
-                with_gpio(|state| state.pins[slot]) != 0
-                    && self.0.caps[slot].is_some_and(|cap| cap.upcast::<dyn Session>() == session)
-            })
-            .ok_or(SessionError::UnknownSession)?;
-        let cap = self.0.caps[slot].ok_or(SessionError::UnknownSession)?;
-        kernel().revoke_copies(cap.selector()).map_err(|_| SessionError::UnknownSession)?;
+        let slot = self.0.close(session)?;
         let signal = with_gpio(|state| {
             let pins = core::mem::take(&mut state.pins[slot]);
             if let Some(device) = state.device.as_mut() {
@@ -563,16 +517,11 @@ impl Root for GpioRoot {
 /// component's interrupt thread signals each session's input changes
 /// (`Gpio::watch`, `Gpio::sigh`, `Gpio::take_changes`).
 pub fn gpio_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
-    let k = kernel();
-    // The interrupt thread makes its own signal (the kernel makes signals
-    // for the running component only), as the Timer's alarm thread does.
-    let (stack, utcb) = GPIO_IRQ_MEMORY.take(&GPIO_IRQ_UTCB)?;
-    let priority = k.thread_priority(entrypoint.thread()).ok_or(KernelError::InvalidThread)?;
-    k.spawn(entrypoint.component(), "gpio-irq", priority, stack, utcb, gpio_irq_start, 0)?;
+    GPIO_IRQ_MEMORY.spawn_beside(&GPIO_IRQ_UTCB, &entrypoint, "gpio-irq", gpio_irq_start)?;
     let root = GPIO_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?
-        .write(RpcObject::new(GpioRoot(Pool { entrypoint, caps: [None; DEVICE_SESSIONS] })));
+        .write(RpcObject::new(GpioRoot(Pool::new(entrypoint))));
     entrypoint.manage(root)
 }
 

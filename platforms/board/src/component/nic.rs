@@ -227,14 +227,7 @@ extern "C" fn data_start(_: usize) -> ! {
 /// IRQ service's handler masks the line and signals this thread.
 extern "C" fn irq_start(_: usize) -> ! {
     let k = kernel();
-    let irq =
-        Env::own().and_then(|env| env.session::<dyn Irq>(ferrode_component::IRQ, "ethernet").ok());
-    let Some(irq) = irq else { k.exit_current() };
-    let mut irq = kernel::client(irq);
-    let Ok((_, signal)) = k.create_signal() else { k.exit_current() };
-    if irq.sigh(Capability::from_selector(signal)).is_err() {
-        k.exit_current();
-    }
+    let Some((mut irq, signal)) = super::devices::irq_session("ethernet") else { k.exit_current() };
     loop {
         if k.wait_signal(signal).is_err() {
             k.exit_current();
@@ -415,14 +408,8 @@ impl Root for NicRoot {
 /// them). Starts the driver's data and interrupt threads at the
 /// entrypoint's priority.
 pub fn nic_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
-    let k = kernel();
-    let priority = k.thread_priority(entrypoint.thread()).ok_or(KernelError::InvalidThread)?;
-    let (stack, utcb) = DATA_MEMORY.take(&DATA_UTCB)?;
-    k.spawn(entrypoint.component(), "nic-data", priority, stack, utcb, data_start, 0)?;
-    // Each thread makes its own signal (the kernel makes signals for the
-    // running component only).
-    let (stack, utcb) = IRQ_MEMORY.take(&IRQ_UTCB)?;
-    k.spawn(entrypoint.component(), "nic-irq", priority, stack, utcb, irq_start, 0)?;
+    DATA_MEMORY.spawn_beside(&DATA_UTCB, &entrypoint, "nic-data", data_start)?;
+    IRQ_MEMORY.spawn_beside(&IRQ_UTCB, &entrypoint, "nic-irq", irq_start)?;
     let root = NIC_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?

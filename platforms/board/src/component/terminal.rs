@@ -240,14 +240,9 @@ static IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
 /// session's client when input waits.
 extern "C" fn irq_start(_: usize) -> ! {
     let k = kernel();
-    let irq = Env::own()
-        .and_then(|env| env.session::<dyn Irq>(ferrode_component::IRQ, TERMINAL_DEVICE).ok());
-    let Some(irq) = irq else { k.exit_current() };
-    let mut irq = kernel::client(irq);
-    let Ok((_, signal)) = k.create_signal() else { k.exit_current() };
-    if irq.sigh(Capability::from_selector(signal)).is_err() {
-        k.exit_current();
-    }
+    let Some((mut irq, signal)) = super::devices::irq_session(TERMINAL_DEVICE) else {
+        k.exit_current()
+    };
     loop {
         if k.wait_signal(signal).is_err() {
             k.exit_current();
@@ -274,12 +269,7 @@ extern "C" fn irq_start(_: usize) -> ! {
 /// interrupt (it has no other way to them). One session at a time. Starts
 /// the driver's interrupt thread at the entrypoint's priority.
 pub fn terminal_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
-    let k = kernel();
-    let priority = k.thread_priority(entrypoint.thread()).ok_or(KernelError::InvalidThread)?;
-    // The thread makes its own signal (the kernel makes signals for the
-    // running component only).
-    let (stack, utcb) = IRQ_MEMORY.take(&IRQ_UTCB)?;
-    k.spawn(entrypoint.component(), "terminal-irq", priority, stack, utcb, irq_start, 0)?;
+    IRQ_MEMORY.spawn_beside(&IRQ_UTCB, &entrypoint, "terminal-irq", irq_start)?;
     let root = TERMINAL_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?
