@@ -19,6 +19,10 @@ use crate::{build, setup, size};
 struct Tally {
     passed: usize,
     failed: usize,
+    /// The QEMU cases that failed, with why: repeated above the summary
+    /// line, where a CI page that shows only the end of the output still
+    /// has them.
+    failed_cases: Vec<String>,
 }
 
 /// How long `cargo test` may run once built (nominal, scaled).
@@ -461,7 +465,12 @@ fn qemu(filter: Option<&str>, tally: &mut Tally, measured: &mut BTreeMap<String,
             Err(failure) => {
                 tally.failed += 1;
                 let log = harness::log_path(&log_dir(), name);
-                let _ = std::fs::write(&log, &failure.console);
+                // The reason goes into the log too, which CI prints.
+                let _ = std::fs::write(
+                    &log,
+                    format!("{}\n=== FAILED: {}\n", failure.console, failure.message),
+                );
+                tally.failed_cases.push(format!("{name}: {}", failure.message));
                 println!(
                     "{prefix} FAILED ({:.1}s): {} (console log: {})",
                     started.elapsed().as_secs_f64(),
@@ -535,6 +544,9 @@ pub fn run(filter: Option<&str>, qemu_only: bool, host_only: bool) -> Result<Exi
         qemu(filter, &mut tally, &mut measured);
         figures::derive(&mut measured);
         budgets(&measured, filter.is_none(), &mut tally);
+    }
+    for case in &tally.failed_cases {
+        println!("failed: {case}");
     }
     println!("{} passed, {} failed", tally.passed, tally.failed);
     Ok(if tally.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })

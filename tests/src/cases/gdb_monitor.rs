@@ -443,13 +443,21 @@ fn breakpoint_in_the_monitor(
         .write_all(&framed(format!("Z0,{address:x},{kind}").as_bytes()))
         .map_err(|e| fail(&running, e.to_string()))?;
     expect(&mut stream, &format!("+{}", reply("OK"))).map_err(|e| fail(&running, e))?;
-    net::control_no_reply(control_port, "stats").map_err(|e| fail(&running, e.to_string()))?;
-    let outcome = running.finish(Duration::from_secs(20));
     let report = if board == "microblaze-v" {
         format!("FAULT: breakpoint at pc={address:#010x} (mcause=3)")
     } else {
         format!("FAULT: undefined instruction at pc={address:#010x}")
     };
+    // `stats` has no reply and UDP is not resent: a datagram MicroBlaze
+    // V's EthernetLite dropped would never reach the breakpoint. Ask again
+    // every second until the fault is reported.
+    for _ in 0..20 {
+        net::control_no_reply(control_port, "stats").map_err(|e| fail(&running, e.to_string()))?;
+        if running.wait_for(&report, Duration::from_secs(1)) || running.has_ended() {
+            break;
+        }
+    }
+    let outcome = running.finish(Duration::from_secs(20));
     if outcome.status != Some(102) || !outcome.console.contains(&report) {
         return Err(Failure {
             message: format!(
