@@ -28,6 +28,33 @@ pub fn clean_cargo(command: &mut Command) {
     }
 }
 
+/// `--remap-path-prefix` flags that shorten the paths of crates.io
+/// sources (`$CARGO_HOME/registry/src/<index>/smoltcp-0.12.0/src/...`) to
+/// `smoltcp-0.12.0/src/...`, as cargo's `trim-paths` would: the panic
+/// locations an image carries shrink (about 1 KiB in echo-net), and
+/// images no longer depend on where the builder's cargo home is. Fault
+/// reports and defmt locations name the crate and version instead.
+/// Workspace paths are relative already. A directory whose path holds a
+/// space is left alone (the flags are split at spaces).
+fn registry_remaps() -> String {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    let Some(home) = home else { return String::new() };
+    let Ok(entries) = std::fs::read_dir(home.join("registry/src")) else { return String::new() };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.path())
+        .filter(|dir| dir.is_dir())
+        .collect();
+    dirs.sort();
+    dirs.iter()
+        .map(|dir| dir.display().to_string())
+        .filter(|dir| !dir.contains(' '))
+        .map(|dir| format!(" --remap-path-prefix={dir}/="))
+        .collect()
+}
+
 /// `CARGO_TARGET_<TRIPLE>_...` prefix for a target triple.
 fn target_env(target: &str) -> String {
     format!("CARGO_TARGET_{}", target.to_uppercase().replace(['-', '.'], "_"))
@@ -61,7 +88,12 @@ pub fn build(board: &'static Board, app: &str, release: bool) -> Result<PathBuf,
         ])
         .env(
             format!("{}_RUSTFLAGS", target_env(board.target)),
-            format!("-C link-arg=-L{} -C link-arg=-T{}", linker.display(), board.linker_script),
+            format!(
+                "-C link-arg=-L{} -C link-arg=-T{}{}",
+                linker.display(),
+                board.linker_script,
+                registry_remaps()
+            ),
         );
     // defmt's filter, read when an app using defmt compiles: every level
     // unless the caller chose (`DEFMT_LOG=info cargo xtask run ...`).
