@@ -41,12 +41,7 @@ ferrode_board::compose! {
         timer: { priority: 5, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
         io_mem: { priority: 5, stack: 4096, provides: "IO_MEM", root: ferrode_board::component::io_mem_root },
         irq: { priority: 5, stack: 4096, provides: "IRQ", root: ferrode_board::component::irq_root },
-        // 48 KiB, not echo-net's 32: the first NIC session brings the
-        // controller up on this thread, and MicroBlaze V's EthernetLite
-        // driver value (an 8-frame receive ring, about 12 KiB) is built on
-        // the stack and moved into its static. With this image's inlining
-        // that is one 36 KiB frame (`nic::bring_up`), past a 32 KiB stack.
-        nic: { priority: 4, stack: 49152, provides: "Nic", root: ferrode_board::component::nic_root },
+        nic: { priority: 4, stack: 8192, provides: "Nic", root: ferrode_board::component::nic_root },
     }
     clients {
         ticker: { priority: 2, stack: 4096, main: ticker },

@@ -39,7 +39,10 @@ ferrode_board::compose! {
         timer: { priority: 5, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
         io_mem: { priority: 5, stack: 4096, provides: "IO_MEM", root: ferrode_board::component::io_mem_root },
         irq: { priority: 5, stack: 4096, provides: "IRQ", root: ferrode_board::component::irq_root },
-        nic: { priority: 4, stack: 32768, provides: "Nic", root: ferrode_board::component::nic_root },
+        // The NIC server's deepest use is under 1 KiB (bringing the
+        // controller up; the EthernetLite's frame ring is a static of the
+        // platform, never on this stack); 8 KiB leaves room for debug builds.
+        nic: { priority: 4, stack: 8192, provides: "Nic", root: ferrode_board::component::nic_root },
     }
     clients {
         echo_net: { priority: 3, stack: 32768, main: echo_net },

@@ -7,8 +7,9 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use emaclite::{EmacLite, Mmio as EmacMmio};
+use emaclite::{EmacLite, Mmio as EmacMmio, RECEIVE_RING_FRAMES, ReceiveRing};
 use ferrode_hal::{EthernetDevice, FrameCounters};
+use static_cell::ConstStaticCell;
 
 use crate::console::UART;
 use crate::memory_map::{
@@ -174,9 +175,13 @@ impl embedded_io::WriteReady for Serial {
     }
 }
 
-type Mac = EmacLite<EmacMmio<'static>>;
+type Mac = EmacLite<'static, EmacMmio<'static>>;
 
 static ETHERNET: IrqShared<Mac> = IrqShared::new();
+/// The frames the MAC's interrupt copies out of its receive buffers (8 x
+/// 1514 bytes, zero: `.bss`), lent to the driver once.
+static ETHERNET_RING: ConstStaticCell<ReceiveRing<RECEIVE_RING_FRAMES>> =
+    ConstStaticCell::new(ReceiveRing::new());
 static ETHERNET_INTERRUPTS: AtomicU32 = AtomicU32::new(0);
 
 /// Why the Ethernet device could not be brought up.
@@ -221,7 +226,12 @@ fn bring_up() -> Result<Ethernet, EthernetError> {
             rx_ping_pong: EMACLITE_RX_PING_PONG,
             phy_address: EMACLITE_PHY_ADDRESS,
         };
-        let mac = EmacLite::new(EmacMmio::new(regs), config)?;
+        // Lent on the first bring-up; `ETHERNET` is set from then on. A
+        // bring-up that failed (the core never finished programming the
+        // station address: `Timeout`, the only way `new` fails) took the
+        // ring with it, and a later one fails the same way.
+        let ring = ETHERNET_RING.try_take().ok_or(emaclite::Error::Timeout)?;
+        let mac = EmacLite::new(EmacMmio::new(regs), config, ring)?;
         ETHERNET.set(mac);
         ETHERNET.with(|mac| mac.enable_rx_interrupt());
     }

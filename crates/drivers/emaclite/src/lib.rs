@@ -1,8 +1,8 @@
 //! AMD/Xilinx AXI EthernetLite MAC (PG135) driver.
 //!
-//! The platform gives [`EmacLite::new`] the register block and a
-//! [`Config`] (MAC address, whether the ping-pong buffers exist, PHY
-//! address), calls [`EmacLite::enable_rx_interrupt`] once the INTC input is
+//! The platform gives [`EmacLite::new`] the register block, a [`Config`]
+//! (MAC address, whether the ping-pong buffers exist, PHY address) and a
+//! [`ReceiveRing`] of its own (a static, in `.bss`), calls [`EmacLite::enable_rx_interrupt`] once the INTC input is
 //! routed, and from that interrupt [`EmacLite::on_interrupt`], which copies
 //! received frames into the driver's ring and frees the core's receive
 //! buffers at once (a full buffer makes the core drop the next frame).
@@ -39,3 +39,4 @@ pub use mac::{
     fill_transmit_slot,
 };
 pub use regs::{Buffer, Mmio, Register, Registers, Regs};
+pub use ring::ReceiveRing;

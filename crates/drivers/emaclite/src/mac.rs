@@ -35,9 +35,12 @@ pub struct Config {
 }
 
 /// An AXI EthernetLite MAC, with a ring of `RING` received frames that its
-/// interrupt fills (see [`EmacLite::on_interrupt`]).
+/// interrupt fills (see [`EmacLite::on_interrupt`]). The ring (about 1.5
+/// KiB a frame) is the caller's memory, lent for `'r`: a platform keeps it
+/// in a static of its own (`.bss`), so the driver value stays small and
+/// moving it never copies the frames through a stack.
 #[derive(Debug)]
-pub struct EmacLite<R, const RING: usize = RECEIVE_RING_FRAMES> {
+pub struct EmacLite<'r, R, const RING: usize = RECEIVE_RING_FRAMES> {
     pub(crate) regs: R,
     pub(crate) config: Config,
     next_tx: Buffer,
@@ -46,7 +49,7 @@ pub struct EmacLite<R, const RING: usize = RECEIVE_RING_FRAMES> {
     /// (Status clear, Interrupt Enable as set).
     rx_control: LocalRegisterCopy<u32, RX_CONTROL::Register>,
     counters: FrameCounters,
-    ring: ReceiveRing<RING>,
+    ring: &'r mut ReceiveRing<RING>,
     /// Transmit buffers (ping, pong) handed out by
     /// [`EmacLite::reserve_transmit`] and not yet sent: no other
     /// transmission may use them.
@@ -99,19 +102,14 @@ fn write_tx_bytes(regs: &impl Registers, buffer: Buffer, bytes: &[u8], len: usiz
     }
 }
 
-impl<R: Registers> EmacLite<R> {
+impl<'r, R: Registers, const RING: usize> EmacLite<'r, R, RING> {
     /// Takes over the MAC: GIE = 0, drops any frame left in the receive
     /// buffers (control = 0), enables MDIO if a PHY is configured, and
     /// programs `config.mac_address` (address into the ping transmit
-    /// buffer, then Program | Status, waiting for both to clear).
-    pub fn new(regs: R, config: Config) -> Result<Self, Error> {
-        Self::with_receive_ring(regs, config)
-    }
-}
-
-impl<R: Registers, const RING: usize> EmacLite<R, RING> {
-    /// Like [`EmacLite::new`], with a receive ring of `RING` frames.
-    pub fn with_receive_ring(regs: R, config: Config) -> Result<Self, Error> {
+    /// buffer, then Program | Status, waiting for both to clear). Received
+    /// frames wait in `ring` (emptied here) until taken.
+    pub fn new(regs: R, config: Config, ring: &'r mut ReceiveRing<RING>) -> Result<Self, Error> {
+        ring.clear();
         regs.gie().write(GIE::GLOBAL_INTERRUPT_ENABLE::CLEAR);
         let drop_frame = RX_CONTROL::STATUS::CLEAR + RX_CONTROL::INTERRUPT_ENABLE::CLEAR;
         regs.rx_control(Buffer::Ping).write(drop_frame);
@@ -125,7 +123,7 @@ impl<R: Registers, const RING: usize> EmacLite<R, RING> {
             next_rx: Buffer::Ping,
             rx_control: LocalRegisterCopy::new(0),
             counters: FrameCounters::default(),
-            ring: ReceiveRing::new(),
+            ring,
             reserved: [false; 2],
         };
         if config.phy_address.is_some() {
@@ -293,7 +291,7 @@ impl<R: Registers, const RING: usize> EmacLite<R, RING> {
     }
 }
 
-impl<R: Registers, const RING: usize> EmacLite<R, RING> {
+impl<R: Registers, const RING: usize> EmacLite<'_, R, RING> {
     /// Copies the frame in the next full receive buffer into `out` (the
     /// ring's free slot when `None`) with 32-bit reads and hands the buffer
     /// back; returns its length, or `None` if no buffer holds a frame. Bad
@@ -331,7 +329,7 @@ impl<R: Registers, const RING: usize> EmacLite<R, RING> {
     }
 }
 
-impl<R: Registers, const RING: usize> EthernetDevice for EmacLite<R, RING> {
+impl<R: Registers, const RING: usize> EthernetDevice for EmacLite<'_, R, RING> {
     type Error = Error;
 
     fn mac_address(&self) -> [u8; 6] {

@@ -29,7 +29,7 @@ fn start() -> FieldValue<u32, MDIOCTRL::Register> {
     MDIOCTRL::MDIO_ENABLE::SET + MDIOCTRL::MDIO_STATUS::SET
 }
 
-impl<R: Registers, const RING: usize> EmacLite<R, RING> {
+impl<R: Registers, const RING: usize> EmacLite<'_, R, RING> {
     pub(crate) fn enable_mdio(&mut self) {
         self.regs.mdio_ctrl().write(MDIOCTRL::MDIO_ENABLE::SET);
     }

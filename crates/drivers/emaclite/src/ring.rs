@@ -10,8 +10,11 @@ use core::fmt;
 
 use ferrode_hal::MAX_FRAME_LEN;
 
-/// Up to `N` frames of at most [`MAX_FRAME_LEN`] bytes, oldest first.
-pub(crate) struct ReceiveRing<const N: usize> {
+/// Up to `N` frames of at most [`MAX_FRAME_LEN`] bytes, oldest first: the
+/// memory [`EmacLite::new`](crate::EmacLite::new) is lent for received
+/// frames. All zero when new (`const fn`), so a `static` of it is in
+/// `.bss`.
+pub struct ReceiveRing<const N: usize> {
     frames: [[u8; MAX_FRAME_LEN]; N],
     lengths: [usize; N],
     head: usize,
@@ -19,8 +22,15 @@ pub(crate) struct ReceiveRing<const N: usize> {
 }
 
 impl<const N: usize> ReceiveRing<N> {
-    pub(crate) const fn new() -> Self {
+    /// An empty ring.
+    pub const fn new() -> Self {
         Self { frames: [[0; MAX_FRAME_LEN]; N], lengths: [0; N], head: 0, len: 0 }
+    }
+
+    /// Forgets every frame.
+    pub(crate) fn clear(&mut self) {
+        self.head = 0;
+        self.len = 0;
     }
 
     pub(crate) fn is_full(&self) -> bool {
@@ -57,6 +67,12 @@ impl<const N: usize> ReceiveRing<N> {
         self.head = (self.head + 1) % N;
         self.len -= 1;
         Some(&self.frames[head][..self.lengths[head]])
+    }
+}
+
+impl<const N: usize> Default for ReceiveRing<N> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

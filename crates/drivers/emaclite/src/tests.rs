@@ -5,9 +5,14 @@ use std::vec::Vec;
 use ferrode_hal::EthernetDevice;
 
 use crate::model::EthModel;
-use crate::{Config, EmacLite, Error, RECEIVE_RING_FRAMES};
+use crate::{Config, EmacLite, Error, RECEIVE_RING_FRAMES, ReceiveRing};
 
 const MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x12, 0x34, 0x56];
+
+/// A receive ring of the default size for one test's driver.
+fn ring() -> &'static mut ReceiveRing<RECEIVE_RING_FRAMES> {
+    std::boxed::Box::leak(std::boxed::Box::default())
+}
 
 fn config(ping_pong: bool, phy: Option<u8>) -> Config {
     Config { mac_address: MAC, tx_ping_pong: ping_pong, rx_ping_pong: ping_pong, phy_address: phy }
@@ -27,7 +32,7 @@ fn ipv4_frame(dst: [u8; 6], ip_len: u16, fill: u8) -> Vec<u8> {
 #[test]
 fn new_programs_the_mac_address() {
     let model = EthModel::new(false);
-    let mac = EmacLite::new(&model, config(false, None)).unwrap();
+    let mac = EmacLite::new(&model, config(false, None), ring()).unwrap();
     assert_eq!(model.state.borrow().mac, MAC);
     assert_eq!(mac.mac_address(), MAC);
 }
@@ -35,7 +40,7 @@ fn new_programs_the_mac_address() {
 #[test]
 fn transmit_sends_the_frame_padded_to_60_bytes() {
     let model = EthModel::new(false);
-    let mut mac = EmacLite::new(&model, config(false, None)).unwrap();
+    let mut mac = EmacLite::new(&model, config(false, None), ring()).unwrap();
     let long: Vec<u8> = (0..=255u8).cycle().take(1514).collect();
     mac.transmit(&long).unwrap();
     let short = [0xFFu8; 42];
@@ -53,7 +58,7 @@ fn transmit_sends_the_frame_padded_to_60_bytes() {
 fn ping_pong_transmit_queues_two_frames() {
     let mut model = EthModel::new(true);
     model.tx_auto_complete = false;
-    let mut mac = EmacLite::new(&model, config(true, None)).unwrap();
+    let mut mac = EmacLite::new(&model, config(true, None), ring()).unwrap();
     mac.transmit(&[1u8; 60]).unwrap();
     assert!(mac.can_transmit());
     mac.transmit(&[2u8; 60]).unwrap();
@@ -69,7 +74,7 @@ fn ping_pong_transmit_queues_two_frames() {
 #[test]
 fn receive_returns_exact_frames_in_arrival_order() {
     let model = EthModel::new(true);
-    let mut mac = EmacLite::new(&model, config(true, None)).unwrap();
+    let mut mac = EmacLite::new(&model, config(true, None), ring()).unwrap();
     // A long frame first leaves stale bytes behind in the ping buffer.
     let big = ipv4_frame(MAC, 1000, 0xAA);
     let small = ipv4_frame(MAC, 28, 0xBB);
@@ -91,7 +96,7 @@ fn receive_returns_exact_frames_in_arrival_order() {
 #[test]
 fn arp_frames_are_42_bytes() {
     let model = EthModel::new(false);
-    let mut mac = EmacLite::new(&model, config(false, None)).unwrap();
+    let mut mac = EmacLite::new(&model, config(false, None), ring()).unwrap();
     let mut arp = [0u8; 60];
     arp[..6].copy_from_slice(&[0xFF; 6]);
     arp[12..14].copy_from_slice(&[0x08, 0x06]);
@@ -104,7 +109,7 @@ fn arp_frames_are_42_bytes() {
 #[test]
 fn runts_and_oversized_frames_are_dropped_and_counted() {
     let model = EthModel::new(true);
-    let mut mac = EmacLite::new(&model, config(true, None)).unwrap();
+    let mut mac = EmacLite::new(&model, config(true, None), ring()).unwrap();
     let mut runt = ipv4_frame(MAC, 20, 0);
     runt[16..18].copy_from_slice(&12u16.to_be_bytes()); // IP total length below its header
     model.deliver(&runt);
@@ -126,7 +131,7 @@ fn runts_and_oversized_frames_are_dropped_and_counted() {
 #[test]
 fn without_ping_pong_only_the_ping_buffer_is_used() {
     let model = EthModel::new(false);
-    let mut mac = EmacLite::new(&model, config(false, None)).unwrap();
+    let mut mac = EmacLite::new(&model, config(false, None), ring()).unwrap();
     let mut buf = [0u8; 1514];
     for fill in 1..4u8 {
         assert!(model.deliver(&ipv4_frame(MAC, 50, fill)));
@@ -139,7 +144,7 @@ fn without_ping_pong_only_the_ping_buffer_is_used() {
 #[test]
 fn rx_interrupt_keeps_a_waiting_frame_and_pulses_per_frame() {
     let model = EthModel::new(true);
-    let mut mac = EmacLite::new(&model, config(true, None)).unwrap();
+    let mut mac = EmacLite::new(&model, config(true, None), ring()).unwrap();
     model.deliver(&ipv4_frame(MAC, 60, 1));
     mac.enable_rx_interrupt();
     assert!(mac.on_interrupt(), "enabling must not discard the waiting frame");
@@ -157,7 +162,7 @@ fn rx_interrupt_keeps_a_waiting_frame_and_pulses_per_frame() {
 fn mdio_reads_writes_and_link_state() {
     let model = EthModel::new(false);
     model.state.borrow_mut().phy[1] = 0x7809; // BMSR without link
-    let mut mac = EmacLite::new(&model, config(false, Some(1))).unwrap();
+    let mut mac = EmacLite::new(&model, config(false, Some(1)), ring()).unwrap();
     assert!(!mac.link_up());
     model.state.borrow_mut().phy[1] = 0x780D;
     assert!(mac.link_up());
@@ -171,11 +176,11 @@ fn mdio_reads_writes_and_link_state() {
 fn stuck_mdio_times_out_and_no_phy_means_link_up() {
     let mut model = EthModel::new(false);
     model.mdio_busy_reads = u32::MAX;
-    let mut mac = EmacLite::new(&model, config(false, Some(1))).unwrap();
+    let mut mac = EmacLite::new(&model, config(false, Some(1)), ring()).unwrap();
     assert_eq!(mac.mdio_read(1, 1), Err(Error::Timeout));
     assert!(!mac.link_up());
     let model = EthModel::new(false);
-    let mut mac = EmacLite::new(&model, config(false, None)).unwrap();
+    let mut mac = EmacLite::new(&model, config(false, None), ring()).unwrap();
     assert!(mac.link_up());
 }
 
@@ -184,7 +189,7 @@ fn stuck_mdio_times_out_and_no_phy_means_link_up() {
 /// receive buffer each time, or the core drops the next frame.
 fn burst_with_interrupts(ping_pong: bool, frames: u8) {
     let model = EthModel::new(ping_pong);
-    let mut mac = EmacLite::new(&model, config(ping_pong, None)).unwrap();
+    let mut mac = EmacLite::new(&model, config(ping_pong, None), ring()).unwrap();
     mac.enable_rx_interrupt();
     for fill in 1..=frames {
         let pulses = model.state.borrow().irq_pulses;
@@ -216,7 +221,8 @@ fn the_interrupt_drains_both_ping_pong_buffers() {
 #[test]
 fn a_full_ring_leaves_frames_in_the_buffers_until_the_stack_reads() {
     let model = EthModel::new(false);
-    let mut mac: EmacLite<_, 2> = EmacLite::with_receive_ring(&model, config(false, None)).unwrap();
+    let mut ring = ReceiveRing::<2>::new();
+    let mut mac = EmacLite::new(&model, config(false, None), &mut ring).unwrap();
     mac.enable_rx_interrupt();
     for fill in 1..=3 {
         assert!(model.deliver(&ipv4_frame(MAC, 50, fill)));
@@ -233,10 +239,27 @@ fn a_full_ring_leaves_frames_in_the_buffers_until_the_stack_reads() {
 }
 
 #[test]
+fn a_ring_lent_again_starts_empty() {
+    let model = EthModel::new(false);
+    let mut ring = ReceiveRing::<2>::new();
+    let mut mac = EmacLite::new(&model, config(false, None), &mut ring).unwrap();
+    mac.enable_rx_interrupt();
+    assert!(model.deliver(&ipv4_frame(MAC, 50, 1)));
+    mac.on_interrupt();
+    assert_eq!(mac.ring_len(), 1);
+    // A new driver (the platform bringing the MAC up again) on the same
+    // memory: the old frame is not handed out as a new one.
+    let mut mac = EmacLite::new(&model, config(false, None), &mut ring).unwrap();
+    assert_eq!(mac.ring_len(), 0);
+    let mut buf = [0u8; 1514];
+    assert_eq!(mac.receive(&mut buf), Ok(None));
+}
+
+#[test]
 fn a_reserved_slot_is_filled_without_the_mac_and_keeps_others_off_its_buffer() {
     let mut model = EthModel::new(true);
     model.tx_auto_complete = false;
-    let mut mac = EmacLite::new(&model, config(true, None)).unwrap();
+    let mut mac = EmacLite::new(&model, config(true, None), ring()).unwrap();
     let first = ipv4_frame([0xff; 6], 100, 1);
     let slot = mac.reserve_transmit(first.len()).unwrap();
     // While the slot is filled (no MAC borrowed: interrupts may run), the
@@ -261,7 +284,7 @@ fn a_reserved_slot_is_filled_without_the_mac_and_keeps_others_off_its_buffer() {
 #[test]
 fn a_reservation_checks_the_frame_length() {
     let model = EthModel::new(false);
-    let mut mac = EmacLite::new(&model, config(false, None)).unwrap();
+    let mut mac = EmacLite::new(&model, config(false, None), ring()).unwrap();
     assert_eq!(mac.reserve_transmit(13).err(), Some(Error::FrameTooShort));
     assert_eq!(mac.reserve_transmit(1515).err(), Some(Error::FrameTooLong));
     assert_eq!(mac.counters().tx_errors, 2);

@@ -188,7 +188,7 @@ fn bring_up() -> Result<Device, SessionError> {
     Ok(device)
 }
 
-static DATA_MEMORY: super::runtime::Memory<8192> = super::runtime::Memory::new();
+static DATA_MEMORY: super::runtime::Memory<4096> = super::runtime::Memory::new();
 static DATA_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
 static IRQ_MEMORY: super::runtime::Memory<2048> = super::runtime::Memory::new();
 static IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
