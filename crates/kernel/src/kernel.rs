@@ -105,6 +105,24 @@ impl<A: Arch> Kernel<A> {
         Ok(root)
     }
 
+    /// Puts a stack guard at the bottom of the boot thread's stack, which
+    /// the kernel did not allocate (the linker script's boot stack: `len`
+    /// bytes from `base`), and checks it from now on as it checks the
+    /// guards of the stacks it gave out: at switches and ticks, an
+    /// overwritten guard is reported as the boot thread's (`main`) stack
+    /// overflow instead of the thread silently writing over what lies
+    /// below. Call after [`init`](Self::init), from the boot thread.
+    ///
+    /// # Safety
+    ///
+    /// `base..base + len` is the boot thread's stack and nothing else, and
+    /// the thread runs far enough above its lowest
+    /// `STACK_GUARD_WORDS` words that writing them harms nothing.
+    pub unsafe fn guard_boot_stack(&self, base: usize, len: usize) {
+        // SAFETY: the caller's contract.
+        self.read(|state| unsafe { state.guard_boot_stack(base, len) });
+    }
+
     /// Creates a component (an empty capability space) with `quota`,
     /// counted against the running component's quota of children. The
     /// running component gets a component capability to it: its authority

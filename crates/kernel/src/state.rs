@@ -413,6 +413,34 @@ impl State {
         Ok(root)
     }
 
+    /// Writes a stack guard at the bottom of the boot thread's stack
+    /// (`len` bytes from `base`) and records the stack, so the guard is
+    /// checked like those of the stacks the kernel gave out. Nothing
+    /// before [`State::init`] or on a stack too small for the guard.
+    ///
+    /// # Safety
+    ///
+    /// As [`crate::Kernel::guard_boot_stack`]: the lowest guard words of
+    /// `base..base + len` may be written.
+    pub(crate) unsafe fn guard_boot_stack(&mut self, base: usize, len: usize) {
+        let align = core::mem::align_of::<usize>();
+        let guard = base.wrapping_add(align - 1) & !(align - 1);
+        let fits = guard
+            .checked_add(STACK_GUARD_WORDS * core::mem::size_of::<usize>())
+            .is_some_and(|end| base.checked_add(len).is_some_and(|top| end <= top));
+        if !self.initialised || base == 0 || !fits {
+            return;
+        }
+        for word in 0..STACK_GUARD_WORDS {
+            // SAFETY: aligned words inside the boot stack's lowest bytes,
+            // which the caller lets us write.
+            unsafe { (guard as *mut usize).add(word).write_volatile(STACK_GUARD) };
+        }
+        let boot = &mut self.threads[0];
+        boot.stack_base = base;
+        boot.stack_len = len;
+    }
+
     /// The actor: the current thread's component.
     #[inline]
     pub(crate) fn actor(&self) -> ComponentId {

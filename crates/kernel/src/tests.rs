@@ -938,6 +938,34 @@ fn a_broken_stack_guard_is_seen() {
 }
 
 #[test]
+fn the_boot_threads_stack_gets_a_guard_that_is_checked() {
+    let mut world = World::new();
+    let stack: &'static mut [u8] = Box::leak(std::vec![0u8; 1024].into_boxed_slice());
+    let base = stack.as_mut_ptr() as usize;
+    // The boot thread is thread 0; without a guard it is never reported.
+    assert!(world.state.stack_intact(ThreadId(0)));
+    // SAFETY: the leaked buffer stands for the boot stack.
+    unsafe { world.state.guard_boot_stack(base, stack.len()) };
+    assert!(world.state.stack_intact(ThreadId(0)));
+    assert!(world.state.stack_ends_intact(ThreadId(0)));
+    // The thread runs too deep: its lowest word is overwritten.
+    // SAFETY: inside the leaked buffer.
+    unsafe { (base as *mut usize).write_volatile(0) };
+    assert!(!world.state.stack_intact(ThreadId(0)));
+    assert!(!world.state.stack_ends_intact(ThreadId(0)));
+}
+
+#[test]
+fn a_boot_stack_too_small_for_the_guard_is_left_alone() {
+    let mut world = World::new();
+    let stack: &'static mut [u8] = Box::leak(std::vec![7u8; 16].into_boxed_slice());
+    // SAFETY: the leaked buffer stands for the boot stack.
+    unsafe { world.state.guard_boot_stack(stack.as_mut_ptr() as usize, stack.len()) };
+    assert!(stack.iter().all(|&byte| byte == 7));
+    assert_eq!(world.state.threads[0].stack_base, 0);
+}
+
+#[test]
 fn a_request_whose_object_dies_before_dispatch_is_not_dispatched() {
     let mut world = World::new();
     let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));

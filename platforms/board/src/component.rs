@@ -417,6 +417,14 @@ pub mod runtime {
     /// so this may exceed the kernel's [`kernel::MAX_COMPONENTS`]).
     pub const MAX_DECLARED: usize = 16;
 
+    /// The composer's stack (the image's boot stack) unless a composition
+    /// declares `parent_stack`. Measured peak under QEMU (echo-net and
+    /// echo-net-gdb, boot and composer included): about 1.2 KiB in release
+    /// and 1.4 KiB in debug images on both boards.
+    pub const COMPOSER_STACK: usize = 8192;
+    /// The least `parent_stack` a composition may declare.
+    pub const MIN_COMPOSER_STACK: usize = 4096;
+
     /// A server component's quota unless its declaration says otherwise:
     /// room for its sessions' capabilities and signals, 16 objects, and
     /// three threads (the entrypoint and up to two of the server's own:
@@ -1025,8 +1033,14 @@ impl ParentEnv<'_> {
 /// [`kernel::Quota`] over [`runtime::server_quota`] or
 /// [`runtime::client_quota`]); `after: other` for a client (created, given
 /// its sessions and started when client `other` exits); and, after
-/// `routes`, `parent: hook` (a [`Hook`], run on the composer's thread at
-/// each [`Event`] with a [`ParentEnv`]). The build also fails on a quota
+/// `routes`, `parent_stack: bytes,` (the composer's stack: the boot
+/// thread runs only the composer, so the image's
+/// boot stack is [`runtime::COMPOSER_STACK`] bytes instead of the 64 KiB an
+/// image without a composition gets; a hook that needs more raises it,
+/// and one that overflows it is reported as thread `main`'s stack
+/// overflow), then `parent: hook` (a [`Hook`], run on the composer's
+/// thread at each [`Event`] with a [`ParentEnv`]). The build also fails
+/// on a quota
 /// short of a slot per route (and a client's parent) or naming another
 /// priority, an `after` that is not a client declared earlier, and more
 /// components alive at boot than the kernel's `MAX_COMPONENTS`.
@@ -1036,6 +1050,7 @@ macro_rules! compose {
         servers { $($server:ident : { priority: $sprio:expr, stack: $sstack:expr, provides: $service:expr, root: $root:path $(, quota: { $($sqk:ident : $sqv:expr),* $(,)? })? $(,)? }),* $(,)? }
         clients { $($client:ident : { priority: $cprio:expr, stack: $cstack:expr, main: $main:path $(, after: $after:ident)? $(, quota: { $($cqk:ident : $cqv:expr),* $(,)? })? $(,)? }),* $(,)? }
         routes { $($from:ident : $rservice:literal $rlabel:literal => $to:ident $(quota $quota:literal)?),* $(,)? }
+        $(parent_stack: $pstack:expr,)?
         $(parent: $hook:path $(,)?)?
     ) => {
         const __COMPONENTS: &[$crate::component::ComponentDecl] = &[
@@ -1219,6 +1234,24 @@ macro_rules! compose {
         }
 
         $crate::entry!(__composed_main);
+
+        /// The boot stack's size: the composer's (see `parent_stack`).
+        const __COMPOSER_STACK: usize = {
+            #[allow(unused_mut, reason = "no parent_stack declared")]
+            let mut bytes = $crate::component::runtime::COMPOSER_STACK;
+            $(bytes = $pstack;)?
+            bytes
+        };
+        const _: () = assert!(
+            __COMPOSER_STACK >= $crate::component::runtime::MIN_COMPOSER_STACK,
+            "composition: parent_stack is smaller than the composer needs"
+        );
+        // The linker script sizes the boot stack (`.stack`) by this symbol.
+        ::core::arch::global_asm!(
+            ".globl __ferrode_stack_size",
+            ".set __ferrode_stack_size, {bytes}",
+            bytes = const __COMPOSER_STACK,
+        );
 
         fn __composed_main() -> u32 {
             match __composition::compose() {

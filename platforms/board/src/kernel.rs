@@ -115,6 +115,17 @@ pub fn init(priority: u8) -> Result<ComponentId, KernelError> {
         return Err(KernelError::InvalidThread);
     };
     let root = KERNEL.init("root", priority, utcb, idle_stack, idle_utcb)?;
+    unsafe extern "C" {
+        // The linker script's boot stack (`.stack`), this thread's.
+        static __stack_bottom: u8;
+        static __stack_top: u8;
+    }
+    let bottom = (&raw const __stack_bottom) as usize;
+    let top = (&raw const __stack_top) as usize;
+    // SAFETY: `.stack` is the boot thread's stack and holds nothing else;
+    // this runs early in the app's main, a few hundred bytes below its
+    // top, so its lowest words are unused.
+    unsafe { KERNEL.guard_boot_stack(bottom, top - bottom) };
     platform::irq::set_exit_hook(|| {
         IDLE.interrupt_exit();
         crate::component::timer_interrupt();
