@@ -5,7 +5,10 @@
 //! hardware refuses (a data abort on PBX-A9, a load access fault on
 //! MicroBlaze V); `crash illegal` executes an undefined instruction;
 //! `crash stack-overflow` starts a kernel thread that recurses past the
-//! bottom of its stack, which the kernel's stack guard reports by name.
+//! bottom of its stack, which the kernel's stack guard reports by name;
+//! `crash main-stack-overflow` overwrites the lowest word of the boot
+//! thread's own stack (the linker script's `.stack`, which the board's
+//! `kernel::init` guards), as a recursion one frame too deep would.
 //!
 //! Each failing statement is marked `// crash-line: WHAT`: the QEMU cases
 //! find those lines and check that the host names them under the report
@@ -41,8 +44,12 @@ fn main() -> u32 {
             ferrode_board::arch::undefined_instruction(); // crash-line: illegal
         }
         "stack-overflow" => overflow::run(),
+        "main-stack-overflow" => overflow::run_main(),
         _ => {
-            println!("usage: crash panic | bad-access [hex address] | illegal | stack-overflow");
+            println!(
+                "usage: crash panic | bad-access [hex address] | illegal | stack-overflow | \
+                 main-stack-overflow"
+            );
             ferrode_board::exit_code::FAILURE
         }
     }
@@ -76,6 +83,28 @@ mod overflow {
         });
         println!("crash: the deep-recursion thread did not overflow ({:?})", result.err());
         exit_code::FAILURE
+    }
+
+    /// The boot thread (`main`) writes over the lowest word of its stack,
+    /// the first its guard covers, and waits for the timer tick, on which
+    /// the kernel checks the running thread's guard. (A real recursion
+    /// that deep would also have the tick's interrupt frame land below the
+    /// stack, in `.bss`; this test must not harm what it reports from.)
+    pub fn run_main() -> u32 {
+        unsafe extern "C" {
+            static __stack_bottom: u8;
+        }
+        if kernel::init(1).is_err() {
+            return exit_code::FAILURE;
+        }
+        let lowest = (&raw const __stack_bottom) as usize;
+        // SAFETY: the lowest word of this thread's own stack (the linker
+        // script's boot stack), far below its frames; only the kernel's
+        // guard word is there.
+        unsafe { (lowest as *mut usize).write_volatile(0) };
+        loop {
+            core::hint::spin_loop();
+        }
     }
 
     extern "C" fn recurse_main(limit: usize) -> ! {

@@ -113,6 +113,14 @@ pub fn cases() -> Vec<Case> {
             &["FAULT: stack overflow in thread 'deep-recursion' (its stack guard was overwritten)"],
             102,
         ));
+        // The boot thread's stack (the linker script's) is guarded too.
+        cases.push(console_case(
+            board,
+            "crash",
+            &["main-stack-overflow"],
+            &["FAULT: stack overflow in thread 'main' (its stack guard was overwritten)"],
+            102,
+        ));
     }
     cases
 }
