@@ -28,6 +28,9 @@ pub struct Board {
     pub loader: Loader,
     /// QEMU NIC model name for `-nic user,model=...`.
     pub nic_model: &'static str,
+    /// The function every way out of an image ends in (its arch crate's
+    /// `exit`), for a debugger's breakpoint.
+    pub exit_symbol: &'static str,
     /// Debian package that provides the emulator.
     pub qemu_package: &'static str,
 }
@@ -43,6 +46,7 @@ pub const BOARDS: &[Board] = &[
         memory: "128M",
         loader: Loader::Kernel,
         nic_model: "lan9118",
+        exit_symbol: "ferrode_arch_armv7a::cpu::exit",
         qemu_package: "qemu-system-arm",
     },
     Board {
@@ -54,6 +58,7 @@ pub const BOARDS: &[Board] = &[
         memory: "128M",
         loader: Loader::DeviceLoader,
         nic_model: "xlnx.xps-ethernetlite",
+        exit_symbol: "ferrode_arch_riscv32::cpu::exit",
         qemu_package: "qemu-system-misc",
     },
 ];

@@ -210,6 +210,20 @@ impl Running {
         }
     }
 
+    /// Sends SIGINT to the process (gdb then stops its target and goes on
+    /// with its next command).
+    pub fn interrupt(&self) -> io::Result<()> {
+        let pid = lock(&self.child).id();
+        let pid = libc::pid_t::try_from(pid).map_err(io::Error::other)?;
+        // SAFETY: `kill` only sends a signal, to our own child, which has
+        // not been reaped (the `Child` is only waited for in `finish`).
+        if unsafe { libc::kill(pid, libc::SIGINT) } == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
     /// Sends bytes to the guest's serial port.
     pub fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         match &mut self.stdin {

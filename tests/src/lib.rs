@@ -4,7 +4,8 @@
 //! image with time limits and captures its console, [`cases`] lists what
 //! every image must do, [`images`] the files real boards load, [`net`]
 //! holds the host-side network clients,
-//! [`measure`] the measurements and [`figures`] their budgets and history.
+//! [`measure`] the measurements and [`figures`] their budgets and history,
+//! [`stacks`] how deep each of an image's stacks went.
 //! `cargo xtask test` builds the images and runs the cases; the host unit
 //! tests here check the harness itself.
 
@@ -15,3 +16,4 @@ pub mod harness;
 pub mod images;
 pub mod measure;
 pub mod net;
+pub mod stacks;

@@ -258,6 +258,46 @@ pub fn gdb_command(board: &str, app: &str) -> Result<ExitCode, String> {
     Ok(exit_code(status?.code()))
 }
 
+/// `cargo xtask stacks`: runs `app` under gdb until it exits or for
+/// `seconds`, then prints its console and each stack's peak use.
+pub fn stacks_command(
+    board: &str,
+    app: &str,
+    release: bool,
+    seconds: u64,
+    forward: Option<u16>,
+    args: &[String],
+) -> Result<ExitCode, String> {
+    let (board, app) = apps::resolve(board, app)?;
+    setup::ensure()?;
+    setup::require_qemu(board)?;
+    setup::require_program("gdb-multiarch", "gdb-multiarch")?;
+    let image = build(board, &app.name, release)?;
+    let mut words = vec![app.name.clone()];
+    words.extend(args.iter().cloned());
+    let mut options = RunOptions { args: words, ..Default::default() };
+    if let Some(port) = forward {
+        options.tcp_forwards.push((port, 7));
+        options.udp_forwards.push((port, 7));
+    }
+    eprintln!(
+        "running {} on {} under gdb until it exits, at most {seconds} s",
+        app.name, board.name
+    );
+    let measured =
+        ferrode_tests::stacks::measure(board, &image, &options, Duration::from_secs(seconds))?;
+    print!("{}", measured.console);
+    println!();
+    println!(
+        "stack use of {} on {} ({}; bytes, peak as deep as each stack was written):",
+        app.name,
+        board.name,
+        if measured.at_exit { "stopped at its exit" } else { "stopped after the time given" }
+    );
+    print!("{}", ferrode_tests::stacks::table(&measured.stacks));
+    Ok(ExitCode::SUCCESS)
+}
+
 /// SIGINT ignored by this process while it lives (the terminal's Ctrl-C
 /// goes to gdb, which shares the foreground process group), the previous
 /// disposition restored when dropped. Taken after gdb has started, so gdb

@@ -143,6 +143,31 @@ enum Command {
         #[arg(long, value_name = "FILTER")]
         jtag_target: Option<String>,
     },
+    /// Run an image under QEMU until it exits (or for --seconds) and print
+    /// how deep each of its stacks went: every component's, the board's
+    /// helper threads', the idle thread's and the boot stack.
+    Stacks {
+        /// Board to run on.
+        #[arg(long, default_value = "realview-pbx-a9", value_parser = board_names())]
+        board: String,
+        /// Application in apps/.
+        #[arg(long, default_value = "hello", value_parser = app_names())]
+        app: String,
+        /// Optimised build.
+        #[arg(long)]
+        release: bool,
+        /// Stop the image after this many seconds if it has not exited
+        /// (drive it meanwhile, e.g. through --forward).
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Attach the board's NIC to QEMU's user network and forward host
+        /// TCP and UDP port PORT to the guest's port 7 (echo).
+        #[arg(long, value_name = "PORT")]
+        forward: Option<u16>,
+        /// Arguments passed to the image as its command line (semihosting).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
     /// Boot an image in QEMU halted, waiting for gdb, and start gdb-multiarch
     /// attached to it.
     Gdb {
@@ -187,6 +212,9 @@ fn main() -> ExitCode {
             size::run(board.as_deref(), app.as_deref(), all, release)
         }
         Command::Gdb { board, app } => build::gdb_command(&board, &app),
+        Command::Stacks { board, app, release, seconds, forward, args } => {
+            build::stacks_command(&board, &app, release, seconds, forward, &args)
+        }
         Command::Bench { which, board, no_record } => {
             bench::run(which, board.as_deref(), !no_record)
         }

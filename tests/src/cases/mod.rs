@@ -172,6 +172,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(gdb_monitor::cases());
     cases.extend(defmt::cases());
     cases.extend(linked::cases());
+    cases.extend(stacks::cases());
     cases
 }
 
@@ -188,6 +189,7 @@ mod measure;
 pub use measure::boot_to_main;
 mod mbv;
 mod pbx;
+mod stacks;
 
 /// A board by name (the names are fixed in [`boards::BOARDS`]).
 pub fn board(name: &str) -> &'static Board {

@@ -1,0 +1,63 @@
+//! `cargo xtask stacks` on hello, on both boards: the image runs to its
+//! exit under gdb, and every stack of its composition is found and was
+//! used, none to its end (the composer's boot stack well inside its 8 KiB).
+
+use std::time::Duration;
+
+use super::{Case, Check, Failure, Scripted, board};
+use crate::boards::RunOptions;
+use crate::stacks;
+
+/// The stacks hello must have, each used.
+const EXPECTED: [&str; 4] = ["log", "hello", "idle", "main (boot stack)"];
+
+pub fn cases() -> Vec<Case> {
+    ["realview-pbx-a9", "microblaze-v"]
+        .into_iter()
+        .map(|name| Case {
+            name: format!("stacks of hello on {name}"),
+            board: board(name),
+            app: "hello",
+            options: RunOptions { args: vec!["hello".into()], ..Default::default() },
+            timeout: Duration::from_secs(90),
+            check: Check::Scripted(check),
+        })
+        .collect()
+}
+
+fn check(script: &Scripted<'_>) -> Result<(), Failure> {
+    let measured =
+        stacks::measure(script.board, script.image, script.options, Duration::from_secs(30))
+            .map_err(|message| Failure { message, console: String::new() })?;
+    let failure = |message: String| Failure {
+        message,
+        console: format!(
+            "{}\n--- gdb ---\n{}\n--- stacks ---\n{}",
+            measured.console,
+            measured.gdb,
+            stacks::table(&measured.stacks)
+        ),
+    };
+    if !measured.at_exit {
+        return Err(failure("hello was not stopped at its exit".into()));
+    }
+    if !measured.console.contains("[hello] Hello from Ferrode on") {
+        return Err(failure("hello did not print its line".into()));
+    }
+    for name in EXPECTED {
+        let Some(stack) = measured.stacks.iter().find(|stack| stack.name == name) else {
+            return Err(failure(format!("no stack {name:?} found")));
+        };
+        if stack.peak == 0 || stack.peak >= stack.size {
+            return Err(failure(format!(
+                "stack {name:?}: peak {} of {} bytes (expected used, not to its end)",
+                stack.peak, stack.size
+            )));
+        }
+    }
+    let main = measured.stacks.iter().find(|stack| stack.name == "main (boot stack)");
+    if main.is_none_or(|main| main.size != 8192 || main.peak > 4096) {
+        return Err(failure("the composer's boot stack is not 8 KiB, or half used".into()));
+    }
+    Ok(())
+}

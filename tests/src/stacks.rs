@@ -1,0 +1,350 @@
+//! How deep each of an image's stacks went: the peak use of every thread
+//! stack while the image ran under QEMU, for `cargo xtask stacks` and a
+//! QEMU case.
+//!
+//! Every stack of a Ferrode image is a zeroed static (`.bss`) or the
+//! linker script's boot stack (`.stack`, never written before use), so
+//! the lowest word above a stack's guard that is no longer zero is as
+//! deep as the stack ever went. The image runs halted under QEMU's GDB
+//! server; gdb-multiarch stops it where it exits (a breakpoint on the
+//! arch crate's `exit`) or after a while, and dumps the memory that holds
+//! the stacks. The stacks are found by their symbols: a composition's
+//! component stacks (`__composition::memory::NAME`), the board's helper
+//! thread stacks (`..._MEMORY`), the idle thread's, and the boot stack
+//! (`__stack_bottom`..`__stack_top`, thread `main`).
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Duration;
+
+use object::{Object, ObjectSymbol, SymbolKind};
+
+use crate::boards::{Board, RunOptions};
+use crate::harness;
+
+/// The kernel's stack guard word (`ferrode_kernel`'s `STACK_GUARD`):
+/// written at the bottom of every guarded stack, so not a sign of use.
+const STACK_GUARD: u32 = 0x57ac_6a2d;
+/// Bytes at the bottom of a stack never counted as used: the kernel's
+/// 64-byte guard, and the byte of the cell a stack static lives in.
+const BOTTOM_SKIP: u64 = 80;
+
+/// One stack of the image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stack {
+    /// The component or thread it belongs to (`log`, `main (boot stack)`,
+    /// `nic::DATA_MEMORY`).
+    pub name: String,
+    /// Lowest address.
+    pub start: u64,
+    /// Bytes.
+    pub size: u64,
+}
+
+/// How much of a stack was used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Usage {
+    /// As in [`Stack::name`].
+    pub name: String,
+    /// The stack's size in bytes.
+    pub size: u64,
+    /// Bytes from its top down to the deepest word written.
+    pub peak: u64,
+}
+
+/// The addresses of the functions named `path` (demangled, without the
+/// hash) in `image`: a breakpoint by address does not depend on how gdb
+/// resolves a Rust path in a given image's debug info.
+fn functions(image: &Path, path: &str) -> Result<Vec<u64>, String> {
+    let data = std::fs::read(image).map_err(|e| format!("reading {}: {e}", image.display()))?;
+    let file = object::File::parse(&*data).map_err(|e| format!("parsing the image: {e}"))?;
+    let mut found: Vec<u64> = file
+        .symbols()
+        .filter(|symbol| symbol.kind() == SymbolKind::Text)
+        .filter(|symbol| {
+            symbol.name().is_ok_and(|raw| {
+                let demangled = addr2line::demangle_auto(Cow::Borrowed(raw), None);
+                without_hash(&demangled) == path
+            })
+        })
+        .map(|symbol| symbol.address())
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    if found.is_empty() {
+        return Err(format!("no function {path} in {}", image.display()));
+    }
+    Ok(found)
+}
+
+/// A demangled Rust symbol without the hash Rust appends
+/// (`::h0123456789abcdef`).
+fn without_hash(symbol: &str) -> &str {
+    match symbol.rsplit_once("::h") {
+        Some((path, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            path
+        }
+        _ => symbol,
+    }
+}
+
+/// The stacks in `image`, lowest address first.
+pub fn stacks(image: &Path) -> Result<Vec<Stack>, String> {
+    let data = std::fs::read(image).map_err(|e| format!("reading {}: {e}", image.display()))?;
+    let file = object::File::parse(&*data).map_err(|e| format!("parsing the image: {e}"))?;
+    let mut found = Vec::new();
+    let (mut bottom, mut top) = (None, None);
+    for symbol in file.symbols() {
+        let Ok(raw) = symbol.name() else { continue };
+        match raw {
+            "__stack_bottom" => bottom = Some(symbol.address()),
+            "__stack_top" => top = Some(symbol.address()),
+            _ => {}
+        }
+        if symbol.kind() != SymbolKind::Data || symbol.size() == 0 {
+            continue;
+        }
+        let demangled = addr2line::demangle_auto(Cow::Borrowed(raw), None);
+        if let Some(name) = stack_name(&demangled) {
+            // A stack static is its bytes and the cell's flag byte.
+            found.push(Stack { name, start: symbol.address(), size: symbol.size() & !3 });
+        }
+    }
+    if let (Some(bottom), Some(top)) = (bottom, top)
+        && top > bottom
+    {
+        found.push(Stack { name: "main (boot stack)".into(), start: bottom, size: top - bottom });
+    }
+    found.sort_by_key(|stack| stack.start);
+    Ok(found)
+}
+
+/// The name a stack static is shown by, if `symbol` (demangled) is one.
+fn stack_name(symbol: &str) -> Option<String> {
+    let path = without_hash(symbol);
+    if let Some((_, component)) = path.split_once("::__composition::memory::") {
+        return Some(component.to_string());
+    }
+    if path == "ferrode_board::kernel::IDLE_STACK" {
+        return Some("idle".into());
+    }
+    let last = path.rsplit("::").next().unwrap_or(path);
+    if last == "MEMORY" || last.ends_with("_MEMORY") {
+        let short = path.strip_prefix("ferrode_board::component::").unwrap_or(path);
+        return Some(short.to_string());
+    }
+    None
+}
+
+/// The peak use of each of `stacks`, from `memory`, a copy of the image's
+/// RAM starting at address `base`.
+pub fn usage(stacks: &[Stack], base: u64, memory: &[u8]) -> Vec<Usage> {
+    stacks
+        .iter()
+        .map(|stack| {
+            let start = stack.start.saturating_sub(base) as usize;
+            let end = (start + stack.size as usize).min(memory.len());
+            let bytes = memory.get(start..end).unwrap_or(&[]);
+            let skip = (BOTTOM_SKIP as usize).min(bytes.len()) & !3;
+            let deepest = bytes[skip..]
+                .chunks_exact(4)
+                .position(|word| {
+                    let word = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+                    word != 0 && word != STACK_GUARD
+                })
+                .map(|words| skip as u64 + 4 * words as u64);
+            Usage {
+                name: stack.name.clone(),
+                size: stack.size,
+                peak: deepest.map_or(0, |offset| stack.size - offset),
+            }
+        })
+        .collect()
+}
+
+/// What [`measure`] saw.
+#[derive(Debug)]
+pub struct Measurement {
+    /// Each stack's peak use.
+    pub stacks: Vec<Usage>,
+    /// Whether the image was stopped where it exits (else after the time
+    /// it was given).
+    pub at_exit: bool,
+    /// The image's console.
+    pub console: String,
+    /// gdb's output.
+    pub gdb: String,
+}
+
+/// Boots `image` on `board` halted under QEMU's GDB server, lets it run
+/// until it exits or for `run_for` (nominal, see
+/// [`harness::time_scale`]), and measures its stacks.
+pub fn measure(
+    board: &Board,
+    image: &Path,
+    options: &RunOptions,
+    run_for: Duration,
+) -> Result<Measurement, String> {
+    let stacks = stacks(image)?;
+    let (Some(low), Some(high)) = (
+        stacks.iter().map(|stack| stack.start).min(),
+        stacks.iter().map(|stack| stack.start + stack.size).max(),
+    ) else {
+        return Err(format!("no stacks found in {}", image.display()));
+    };
+    let port = harness::free_port().map_err(|e| format!("no free local port: {e}"))?;
+    let options = RunOptions { gdb: Some(port), ..options.clone() };
+    let qemu =
+        harness::spawn(board.qemu, &board.qemu_args(image, &options)).map_err(|e| e.to_string())?;
+    if !harness::wait_for_port(port, Duration::from_secs(20), || !qemu.has_ended()) {
+        return Err(format!(
+            "QEMU's GDB server did not come up on port {port}: {}",
+            qemu.console()
+        ));
+    }
+    let dump =
+        std::env::temp_dir().join(format!("ferrode-stacks-{}-{port}.bin", std::process::id()));
+    let mut args: Vec<String> = ["-q", "-batch", "-nx"].map(String::from).to_vec();
+    args.push(image.display().to_string());
+    let exits = functions(image, board.exit_symbol)?;
+    let mut commands = vec![
+        "set pagination off".to_string(),
+        "set style enabled off".to_string(),
+        "set confirm off".to_string(),
+        format!("target remote 127.0.0.1:{port}"),
+        "continue".to_string(),
+        format!("dump binary memory {} {low:#x} {high:#x}", dump.display()),
+        "echo @@dumped\\n".to_string(),
+        "kill".to_string(),
+    ];
+    // The breakpoints go in before `continue`.
+    let at = commands.iter().position(|command| command == "continue").unwrap_or(0);
+    for (index, address) in exits.iter().enumerate() {
+        commands.insert(at + index, format!("break *{address:#x}"));
+    }
+    for command in commands {
+        args.extend(["-ex".to_string(), command]);
+    }
+    let gdb = harness::spawn("gdb-multiarch", &args).map_err(|e| e.to_string())?;
+    // Until the image exits (gdb stops at the breakpoint, dumps and kills
+    // it) or the time is up: then gdb's interrupt stops the target, and
+    // gdb goes on with the dump.
+    if !gdb.wait_for("@@dumped", run_for) && !gdb.has_ended() {
+        gdb.interrupt().map_err(|e| format!("interrupting gdb: {e}"))?;
+    }
+    let output = gdb.finish(Duration::from_secs(30)).console;
+    // Without QEMU's note that gdb ended it.
+    let console = qemu
+        .finish(Duration::from_secs(5))
+        .console
+        .lines()
+        .filter(|line| !line.contains("Terminated via GDBstub"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let memory = std::fs::read(&dump);
+    let _ = std::fs::remove_file(&dump);
+    let memory = memory.map_err(|e| format!("gdb wrote no memory dump ({e}): {output}"))?;
+    if memory.len() as u64 != high - low {
+        return Err(format!("the memory dump has {} bytes, not {}", memory.len(), high - low));
+    }
+    Ok(Measurement {
+        stacks: usage(&stacks, low, &memory),
+        at_exit: stopped_at_breakpoint(&output),
+        console,
+        gdb: output,
+    })
+}
+
+/// Whether gdb reported a stop at a breakpoint (`Breakpoint 2, 0x... in
+/// ...`), not only setting one (`Breakpoint 2 at 0x...`).
+fn stopped_at_breakpoint(gdb: &str) -> bool {
+    gdb.lines().any(|line| {
+        line.strip_prefix("Breakpoint ")
+            .and_then(|rest| rest.split_once(','))
+            .is_some_and(|(number, _)| number.parse::<u32>().is_ok())
+    })
+}
+
+/// The table `cargo xtask stacks` prints.
+pub fn table(stacks: &[Usage]) -> String {
+    let width = stacks.iter().map(|stack| stack.name.len()).max().unwrap_or(5).max(5);
+    let mut text = format!("{:<width$}  {:>7}  {:>7}  {:>7}\n", "stack", "size", "peak", "free");
+    for stack in stacks {
+        let warning = if stack.peak * 4 > stack.size * 3 { "  (over 75%)" } else { "" };
+        text.push_str(&format!(
+            "{:<width$}  {:>7}  {:>7}  {:>7}{warning}\n",
+            stack.name,
+            stack.size,
+            stack.peak,
+            stack.size - stack.peak
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_statics_are_named_by_component_or_path() {
+        let name = |symbol: &str| stack_name(symbol);
+        assert_eq!(
+            name("echo_net::__composition::memory::nic::h0123456789abcdef").as_deref(),
+            Some("nic")
+        );
+        assert_eq!(
+            name("ferrode_board::component::nic::DATA_MEMORY::hfedcba9876543210").as_deref(),
+            Some("nic::DATA_MEMORY")
+        );
+        assert_eq!(
+            name("ferrode_board::kernel::IDLE_STACK::h0000000000000000").as_deref(),
+            Some("idle")
+        );
+        assert_eq!(name("crash::overflow::MEMORY").as_deref(), Some("crash::overflow::MEMORY"));
+        assert_eq!(name("ferrode_board::kernel::KERNEL::h0123456789abcdef"), None);
+        assert_eq!(name("echo_net::__composition::utcb::nic::h0123456789abcdef"), None);
+    }
+
+    #[test]
+    fn the_deepest_word_written_gives_the_peak() {
+        let stacks = [
+            Stack { name: "used".into(), start: 0x1000, size: 256 },
+            Stack { name: "unused".into(), start: 0x1100, size: 256 },
+        ];
+        let mut memory = vec![0u8; 512];
+        // The guard at the bottom of both, and the cell's flag byte.
+        for stack in 0..2 {
+            for word in 0..16 {
+                memory[stack * 256 + word * 4..][..4].copy_from_slice(&STACK_GUARD.to_le_bytes());
+            }
+            memory[stack * 256 + 255] = 1;
+        }
+        // `used` was written 100 bytes below its top (offset 156).
+        memory[156] = 0x42;
+        memory[200] = 0x17;
+        let usage = usage(&stacks, 0x1000, &memory);
+        assert_eq!(usage[0], Usage { name: "used".into(), size: 256, peak: 100 });
+        // The flag byte at the very top counts as the top word only.
+        assert_eq!(usage[1].peak, 4);
+    }
+
+    #[test]
+    fn a_stop_at_a_breakpoint_is_told_from_setting_one() {
+        let set = "0x80000000 in _start ()\nBreakpoint 1 at 0x8000ad96: file src/cpu.rs, line 3.\n";
+        assert!(!stopped_at_breakpoint(set));
+        let hit =
+            format!("{set}\nBreakpoint 1, 0x8000ad96 in ferrode_arch_riscv32::cpu::exit ()\n");
+        assert!(stopped_at_breakpoint(&hit));
+    }
+
+    #[test]
+    fn the_table_flags_a_stack_over_three_quarters_full() {
+        let table = table(&[
+            Usage { name: "log".into(), size: 4096, peak: 1200 },
+            Usage { name: "nic".into(), size: 8192, peak: 7000 },
+        ]);
+        assert!(table.lines().nth(1).is_some_and(|line| line.ends_with("2896")));
+        assert!(table.lines().nth(2).is_some_and(|line| line.ends_with("(over 75%)")));
+    }
+}
