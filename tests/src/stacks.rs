@@ -172,6 +172,9 @@ pub struct Measurement {
     pub at_exit: bool,
     /// The image's console.
     pub console: String,
+    /// The bytes of the image's serial port as they came (defmt frames
+    /// stay binary here).
+    pub raw_console: Vec<u8>,
     /// gdb's output.
     pub gdb: String,
 }
@@ -233,9 +236,9 @@ pub fn measure(
         gdb.interrupt().map_err(|e| format!("interrupting gdb: {e}"))?;
     }
     let output = gdb.finish(Duration::from_secs(30)).console;
+    let outcome = qemu.finish(Duration::from_secs(5));
     // Without QEMU's note that gdb ended it.
-    let console = qemu
-        .finish(Duration::from_secs(5))
+    let console = outcome
         .console
         .lines()
         .filter(|line| !line.contains("Terminated via GDBstub"))
@@ -251,6 +254,7 @@ pub fn measure(
         stacks: usage(&stacks, low, &memory),
         at_exit: stopped_at_breakpoint(&output),
         console,
+        raw_console: outcome.raw,
         gdb: output,
     })
 }

@@ -286,7 +286,12 @@ pub fn stacks_command(
     );
     let measured =
         ferrode_tests::stacks::measure(board, &image, &options, Duration::from_secs(seconds))?;
-    print!("{}", measured.console);
+    // The console as `run` shows it: defmt frames decoded, source lines
+    // under a fault report.
+    let mut console = harness::defmt::Stream::new(&image).feed(&measured.raw_console);
+    console = symbolize::Stream::new(&image).feed(&console);
+    let mut out = std::io::stdout();
+    let _ = out.write_all(&console);
     println!();
     println!(
         "stack use of {} on {} ({}; bytes, peak as deep as each stack was written):",
