@@ -9,7 +9,7 @@ use crate::{apps, build};
 
 /// Column titles of the size table.
 pub const HEADER: &str =
-    "board            app              text     data      bss    flash    stack";
+    "board            app                  text     data      bss    flash    stack      ram";
 
 /// Bytes an image occupies, by kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,15 +32,23 @@ impl Sizes {
         self.text + self.data
     }
 
+    /// Bytes of RAM the running image occupies: both boards run images
+    /// from RAM, so its text, data, bss and boot stack (what a design with
+    /// block RAM only, such as a MicroBlaze V's LMB, must hold).
+    pub fn ram(&self) -> u64 {
+        self.text + self.data + self.bss + self.stack
+    }
+
     /// One row of the size table.
     pub fn row(&self, board: &str, app: &str) -> String {
         format!(
-            "{board:<16} {app:<12} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "{board:<16} {app:<16} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
             self.text,
             self.data,
             self.bss,
             self.flash(),
-            self.stack
+            self.stack,
+            self.ram()
         )
     }
 }
@@ -121,4 +129,27 @@ pub fn run(
         println!("{row}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_lines_up_with_the_header_and_sums_the_ram() {
+        let sizes = Sizes { text: 39_416, data: 80, bss: 22_988, stack: 8192 };
+        assert_eq!(sizes.flash(), 39_496);
+        assert_eq!(sizes.ram(), 70_676);
+        let row = sizes.row("realview-pbx-a9", "echo-net-direct");
+        assert_eq!(row.len(), HEADER.len());
+        // Each number ends where its title does.
+        for (title, value) in HEADER.split_whitespace().skip(2).zip(row.split_whitespace().skip(2))
+        {
+            assert_eq!(
+                HEADER.find(title).map(|at| at + title.len()),
+                row.find(value).map(|at| at + value.len()),
+                "{title}"
+            );
+        }
+    }
 }
