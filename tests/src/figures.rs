@@ -242,7 +242,7 @@ pub fn is_budgeted(key: &str) -> bool {
         || figure == "net.session_over_direct"
         || (figure.starts_with("boot.") && figure.ends_with(".instructions_to_main"))
         || (figure.starts_with("size.")
-            && [".text", ".data", ".bss"].iter().any(|end| figure.ends_with(end)))
+            && [".text", ".data", ".bss", ".stack"].iter().any(|end| figure.ends_with(end)))
 }
 
 /// Figures computed from others measured in the same run: per board, the

@@ -489,9 +489,12 @@ fn qemu(filter: Option<&str>, tally: &mut Tally, measured: &mut BTreeMap<String,
         let Ok(image) = image else { continue };
         match size::measure(image) {
             Ok(sizes) => {
-                for (part, bytes) in
-                    [("text", sizes.text), ("data", sizes.data), ("bss", sizes.bss)]
-                {
+                for (part, bytes) in [
+                    ("text", sizes.text),
+                    ("data", sizes.data),
+                    ("bss", sizes.bss),
+                    ("stack", sizes.stack),
+                ] {
                     measured.insert(format!("{board}.size.{app}.{part}"), bytes as f64);
                 }
             }
