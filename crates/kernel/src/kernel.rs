@@ -10,7 +10,7 @@ use crate::arch::{Arch, ThreadEntry};
 use crate::capspace::CapEntry;
 use crate::error::KernelError;
 use crate::ids::{ComponentId, ObjectId, SignalId, ThreadId};
-use crate::state::{Quota, STACK_GUARD, STACK_GUARD_WORDS, State, Switch, ThreadState};
+use crate::state::{Quota, State, Switch, ThreadState, write_stack_guard};
 
 /// Smallest thread stack the kernel accepts, in bytes.
 ///
@@ -504,18 +504,13 @@ impl<A: Arch> Kernel<A> {
 }
 
 /// Writes the guard at the bottom of `stack` (its lowest aligned
-/// [`STACK_GUARD_WORDS`] words); returns the stack's base and length for
+/// `STACK_GUARD_WORDS` words); returns the stack's base and length for
 /// the thread record.
 fn guard_stack(stack: &mut [u8]) -> (usize, usize) {
-    let base = stack.as_mut_ptr();
-    let offset = base.align_offset(core::mem::align_of::<usize>());
-    if offset + STACK_GUARD_WORDS * core::mem::size_of::<usize>() <= stack.len() {
-        for word in 0..STACK_GUARD_WORDS {
-            // SAFETY: aligned words inside `stack`, which the caller owns.
-            unsafe { base.add(offset).cast::<usize>().add(word).write_volatile(STACK_GUARD) };
-        }
-    }
-    (base as usize, stack.len())
+    // SAFETY: words inside `stack`, which the caller owns (nothing is
+    // written if the guard does not fit).
+    unsafe { write_stack_guard(stack.as_mut_ptr(), stack.len()) };
+    (stack.as_ptr() as usize, stack.len())
 }
 
 /// Reports `thread` if it has overwritten its stack guard (the ends of

@@ -362,6 +362,34 @@ pub(crate) const STACK_GUARD: usize = 0x57ac_6a2d;
 /// cannot step over the guard unnoticed.
 pub(crate) const STACK_GUARD_WORDS: usize = 16;
 
+/// Where the stack guard of a stack starting at `base` begins: its lowest
+/// `usize`-aligned address.
+#[inline(always)]
+fn guard_start(base: usize) -> usize {
+    let align = core::mem::align_of::<usize>();
+    base.wrapping_add(align - 1) & !(align - 1)
+}
+
+/// Writes the stack guard at the bottom of the `len` bytes from `base`
+/// (its lowest aligned [`STACK_GUARD_WORDS`] words); writes nothing and
+/// returns false if they do not fit.
+///
+/// # Safety
+///
+/// Those words may be written.
+pub(crate) unsafe fn write_stack_guard(base: *mut u8, len: usize) -> bool {
+    let offset = guard_start(base as usize).wrapping_sub(base as usize);
+    if offset.saturating_add(STACK_GUARD_WORDS * core::mem::size_of::<usize>()) > len {
+        return false;
+    }
+    for word in 0..STACK_GUARD_WORDS {
+        // SAFETY: aligned words inside the `len` bytes, which the caller
+        // lets us write.
+        unsafe { base.add(offset).cast::<usize>().add(word).write_volatile(STACK_GUARD) };
+    }
+    true
+}
+
 impl State {
     pub(crate) const fn new() -> Self {
         Self {
@@ -423,18 +451,9 @@ impl State {
     /// As [`crate::Kernel::guard_boot_stack`]: the lowest guard words of
     /// `base..base + len` may be written.
     pub(crate) unsafe fn guard_boot_stack(&mut self, base: usize, len: usize) {
-        let align = core::mem::align_of::<usize>();
-        let guard = base.wrapping_add(align - 1) & !(align - 1);
-        let fits = guard
-            .checked_add(STACK_GUARD_WORDS * core::mem::size_of::<usize>())
-            .is_some_and(|end| base.checked_add(len).is_some_and(|top| end <= top));
-        if !self.initialised || base == 0 || !fits {
+        // SAFETY: the caller lets us write the guard's words.
+        if !self.initialised || base == 0 || !unsafe { write_stack_guard(base as *mut u8, len) } {
             return;
-        }
-        for word in 0..STACK_GUARD_WORDS {
-            // SAFETY: aligned words inside the boot stack's lowest bytes,
-            // which the caller lets us write.
-            unsafe { (guard as *mut usize).add(word).write_volatile(STACK_GUARD) };
         }
         let boot = &mut self.threads[0];
         boot.stack_base = base;
@@ -1790,8 +1809,7 @@ impl State {
         if t.stack_base == 0 {
             return true;
         }
-        let align = core::mem::align_of::<usize>();
-        let guard = (t.stack_base + align - 1) & !(align - 1);
+        let guard = guard_start(t.stack_base);
         [0, STACK_GUARD_WORDS - 1].iter().all(|&word| {
             // SAFETY: as in `stack_intact`.
             unsafe { core::ptr::read_volatile((guard as *const usize).add(word)) == STACK_GUARD }
@@ -1803,8 +1821,7 @@ impl State {
         if t.stack_base == 0 {
             return true;
         }
-        let align = core::mem::align_of::<usize>();
-        let guard = (t.stack_base + align - 1) & !(align - 1);
+        let guard = guard_start(t.stack_base);
         (0..STACK_GUARD_WORDS).all(|word| {
             // SAFETY: the lowest aligned words of the thread's own stack,
             // written by the kernel at spawn (`MIN_STACK` leaves room for
