@@ -279,6 +279,38 @@ impl Drop for Running {
     }
 }
 
+/// Boots `image` on `board` halted, with QEMU's GDB server on a free local
+/// port, and starts gdb-multiarch on it in batch mode with the image's
+/// symbols: no init file, pager, styles or confirmations, `target remote`,
+/// then `commands` (as `cargo xtask gdb` sets gdb up, but scripted).
+/// Returns QEMU and gdb, or why not and QEMU's console so far.
+pub fn gdb_batch(
+    board: &crate::boards::Board,
+    image: &Path,
+    options: &crate::boards::RunOptions,
+    commands: &[String],
+) -> Result<(Running, Running), (String, String)> {
+    let port =
+        free_port().map_err(|error| (format!("no free local port: {error}"), String::new()))?;
+    let options = crate::boards::RunOptions { gdb: Some(port), ..options.clone() };
+    let qemu = spawn(board.qemu, &board.qemu_args(image, &options))
+        .map_err(|error| (error.to_string(), String::new()))?;
+    if !wait_for_port(port, Duration::from_secs(20), || !qemu.has_ended()) {
+        return Err((format!("QEMU's GDB server did not come up on port {port}"), qemu.console()));
+    }
+    let mut args: Vec<String> = ["-q", "-batch", "-nx"].map(String::from).to_vec();
+    args.push(image.display().to_string());
+    let setup = ["set pagination off", "set style enabled off", "set confirm off"];
+    let target = format!("target remote 127.0.0.1:{port}");
+    for command in
+        setup.iter().copied().chain([target.as_str()]).chain(commands.iter().map(String::as_str))
+    {
+        args.extend(["-ex".to_string(), command.to_string()]);
+    }
+    let gdb = spawn("gdb-multiarch", &args).map_err(|error| (error.to_string(), qemu.console()))?;
+    Ok((qemu, gdb))
+}
+
 /// A local TCP port that was free a moment ago (the system picks it), for a
 /// QEMU GDB server or a port forward.
 pub fn free_port() -> io::Result<u16> {

@@ -416,6 +416,27 @@ pub fn control_no_reply(port: u16, command: &str) -> io::Result<()> {
     socket.send(command.as_bytes()).map(|_| ())
 }
 
+/// Sends a control command that has no reply (`quit`, or one whose effect
+/// shows on the console) until `running`'s console shows `effect` or the
+/// image ends, once a second, at most `attempts` times: UDP is not resent,
+/// and MicroBlaze V's EthernetLite under QEMU may drop a datagram. Whether
+/// the effect came is the caller's to check.
+pub fn control_until(
+    port: u16,
+    command: &str,
+    running: &Running,
+    effect: &str,
+    attempts: u32,
+) -> io::Result<()> {
+    for _ in 0..attempts {
+        control_no_reply(port, command)?;
+        if running.wait_for(effect, Duration::from_secs(1)) || running.has_ended() {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// Parses a `key=value key=value` stats line.
 pub fn parse_stats(line: &str) -> BTreeMap<String, u64> {
     line.split_whitespace()

@@ -15,6 +15,7 @@
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use object::{Object, ObjectSymbol, SymbolKind};
@@ -53,11 +54,9 @@ pub struct Usage {
 }
 
 /// The addresses of the functions named `path` (demangled, without the
-/// hash) in `image`: a breakpoint by address does not depend on how gdb
+/// hash) in the image: a breakpoint by address does not depend on how gdb
 /// resolves a Rust path in a given image's debug info.
-fn functions(image: &Path, path: &str) -> Result<Vec<u64>, String> {
-    let data = std::fs::read(image).map_err(|e| format!("reading {}: {e}", image.display()))?;
-    let file = object::File::parse(&*data).map_err(|e| format!("parsing the image: {e}"))?;
+fn functions(file: &object::File<'_>, path: &str) -> Result<Vec<u64>, String> {
     let mut found: Vec<u64> = file
         .symbols()
         .filter(|symbol| symbol.kind() == SymbolKind::Text)
@@ -72,7 +71,7 @@ fn functions(image: &Path, path: &str) -> Result<Vec<u64>, String> {
     found.sort_unstable();
     found.dedup();
     if found.is_empty() {
-        return Err(format!("no function {path} in {}", image.display()));
+        return Err(format!("no function {path} in the image"));
     }
     Ok(found)
 }
@@ -88,10 +87,22 @@ fn without_hash(symbol: &str) -> &str {
     }
 }
 
-/// The stacks in `image`, lowest address first.
-pub fn stacks(image: &Path) -> Result<Vec<Stack>, String> {
+/// Reads `image` and hands its parsed ELF to `f`.
+fn with_elf<R>(
+    image: &Path,
+    f: impl FnOnce(&object::File<'_>) -> Result<R, String>,
+) -> Result<R, String> {
     let data = std::fs::read(image).map_err(|e| format!("reading {}: {e}", image.display()))?;
     let file = object::File::parse(&*data).map_err(|e| format!("parsing the image: {e}"))?;
+    f(&file)
+}
+
+/// The stacks in `image`, lowest address first.
+pub fn stacks(image: &Path) -> Result<Vec<Stack>, String> {
+    with_elf(image, stacks_in)
+}
+
+fn stacks_in(file: &object::File<'_>) -> Result<Vec<Stack>, String> {
     let mut found = Vec::new();
     let (mut bottom, mut top) = (None, None);
     for symbol in file.symbols() {
@@ -162,6 +173,9 @@ pub fn usage(stacks: &[Stack], base: u64, memory: &[u8]) -> Vec<Usage> {
         .collect()
 }
 
+/// Memory dumps made by this process so far (each gets its own file).
+static DUMPS: AtomicU32 = AtomicU32::new(0);
+
 /// What [`measure`] saw.
 #[derive(Debug)]
 pub struct Measurement {
@@ -188,47 +202,30 @@ pub fn measure(
     options: &RunOptions,
     run_for: Duration,
 ) -> Result<Measurement, String> {
-    let stacks = stacks(image)?;
+    let (stacks, exits) =
+        with_elf(image, |file| Ok((stacks_in(file)?, functions(file, board.exit_symbol)?)))?;
     let (Some(low), Some(high)) = (
         stacks.iter().map(|stack| stack.start).min(),
         stacks.iter().map(|stack| stack.start + stack.size).max(),
     ) else {
         return Err(format!("no stacks found in {}", image.display()));
     };
-    let port = harness::free_port().map_err(|e| format!("no free local port: {e}"))?;
-    let options = RunOptions { gdb: Some(port), ..options.clone() };
-    let qemu =
-        harness::spawn(board.qemu, &board.qemu_args(image, &options)).map_err(|e| e.to_string())?;
-    if !harness::wait_for_port(port, Duration::from_secs(20), || !qemu.has_ended()) {
-        return Err(format!(
-            "QEMU's GDB server did not come up on port {port}: {}",
-            qemu.console()
-        ));
-    }
-    let dump =
-        std::env::temp_dir().join(format!("ferrode-stacks-{}-{port}.bin", std::process::id()));
-    let mut args: Vec<String> = ["-q", "-batch", "-nx"].map(String::from).to_vec();
-    args.push(image.display().to_string());
-    let exits = functions(image, board.exit_symbol)?;
-    let mut commands = vec![
-        "set pagination off".to_string(),
-        "set style enabled off".to_string(),
-        "set confirm off".to_string(),
-        format!("target remote 127.0.0.1:{port}"),
+    let dump = std::env::temp_dir().join(format!(
+        "ferrode-stacks-{}-{}.bin",
+        std::process::id(),
+        DUMPS.fetch_add(1, Ordering::Relaxed)
+    ));
+    // A breakpoint where the image exits, then on until it gets there.
+    let mut commands: Vec<String> =
+        exits.iter().map(|address| format!("break *{address:#x}")).collect();
+    commands.extend([
         "continue".to_string(),
         format!("dump binary memory {} {low:#x} {high:#x}", dump.display()),
         "echo @@dumped\\n".to_string(),
         "kill".to_string(),
-    ];
-    // The breakpoints go in before `continue`.
-    let at = commands.iter().position(|command| command == "continue").unwrap_or(0);
-    for (index, address) in exits.iter().enumerate() {
-        commands.insert(at + index, format!("break *{address:#x}"));
-    }
-    for command in commands {
-        args.extend(["-ex".to_string(), command]);
-    }
-    let gdb = harness::spawn("gdb-multiarch", &args).map_err(|e| e.to_string())?;
+    ]);
+    let (qemu, gdb) = harness::gdb_batch(board, image, options, &commands)
+        .map_err(|(message, console)| format!("{message}: {console}"))?;
     // Until the image exits (gdb stops at the breakpoint, dumps and kills
     // it) or the time is up: then gdb's interrupt stops the target, and
     // gdb goes on with the dump.

@@ -155,13 +155,7 @@ pub fn run_command(
     setup::ensure()?;
     setup::require_qemu(board)?;
     let image = build(board, &app.name, release)?;
-    let mut words = vec![app.name.clone()];
-    words.extend(args.iter().cloned());
-    let mut options = RunOptions { args: words, icount, ..Default::default() };
-    if let Some(port) = forward {
-        options.tcp_forwards.push((port, 7));
-        options.udp_forwards.push((port, 7));
-    }
+    let options = RunOptions { icount, ..run_options(&app.name, forward, args) };
     let qemu_args = board.qemu_args(&image, &options);
     eprintln!(
         "booting {} on {} (QEMU {}; exit with the image or Ctrl-C)",
@@ -258,6 +252,21 @@ pub fn gdb_command(board: &str, app: &str) -> Result<ExitCode, String> {
     Ok(exit_code(status?.code()))
 }
 
+/// QEMU options for `run` and `stacks`: the app's command line (its name,
+/// then `args`) and, with `forward`, host port `forward` forwarded to the
+/// guest's port 7 over TCP and UDP.
+fn run_options(app: &str, forward: Option<u16>, args: &[String]) -> RunOptions {
+    let mut words = vec![app.to_string()];
+    words.extend(args.iter().cloned());
+    let forwards: Vec<(u16, u16)> = forward.map(|port| (port, 7)).into_iter().collect();
+    RunOptions {
+        args: words,
+        tcp_forwards: forwards.clone(),
+        udp_forwards: forwards,
+        ..Default::default()
+    }
+}
+
 /// `cargo xtask stacks`: runs `app` under gdb until it exits or for
 /// `seconds`, then prints its console and each stack's peak use.
 pub fn stacks_command(
@@ -273,13 +282,7 @@ pub fn stacks_command(
     setup::require_qemu(board)?;
     setup::require_program("gdb-multiarch", "gdb-multiarch")?;
     let image = build(board, &app.name, release)?;
-    let mut words = vec![app.name.clone()];
-    words.extend(args.iter().cloned());
-    let mut options = RunOptions { args: words, ..Default::default() };
-    if let Some(port) = forward {
-        options.tcp_forwards.push((port, 7));
-        options.udp_forwards.push((port, 7));
-    }
+    let options = run_options(&app.name, forward, args);
     eprintln!(
         "running {} on {} under gdb until it exits, at most {seconds} s",
         app.name, board.name

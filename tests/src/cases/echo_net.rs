@@ -62,17 +62,8 @@ impl EchoNet {
     /// show the same numbers as the reply.
     pub fn stats_and_quit(self) -> Result<BTreeMap<String, u64>, Failure> {
         let stats = self.stats()?;
-        // `quit` has no reply and UDP is not resent: ask again until the
-        // image says it quits (MicroBlaze V's EthernetLite may drop one).
-        for _ in 0..10 {
-            net::control_no_reply(self.control_port, "quit")
-                .map_err(|e| fail(&self.running, e.to_string()))?;
-            if self.running.wait_for("[echo_net] quit", Duration::from_secs(1))
-                || self.running.has_ended()
-            {
-                break;
-            }
-        }
+        net::control_until(self.control_port, "quit", &self.running, "[echo_net] quit", 10)
+            .map_err(|e| fail(&self.running, e.to_string()))?;
         let outcome = self.running.finish(Duration::from_secs(10));
         let failure = |message: String| Failure { message, console: outcome.console.clone() };
         let wanted = ["[echo_net] dropped frames: runt=", "[echo_net] quit"];

@@ -59,25 +59,9 @@ const COMMANDS: &[&str] = &[
 
 fn session(script: &Scripted<'_>) -> Result<(), Failure> {
     let failure = |message: String, console: &str| Failure { message, console: console.into() };
-    let port = harness::free_port().map_err(|error| failure(format!("no port: {error}"), ""))?;
-    let options = RunOptions { gdb: Some(port), ..script.options.clone() };
-    let qemu = harness::spawn(script.board.qemu, &script.board.qemu_args(script.image, &options))
-        .map_err(|error| failure(error.to_string(), ""))?;
-    if !harness::wait_for_port(port, Duration::from_secs(20), || !qemu.has_ended()) {
-        return Err(failure(
-            format!("QEMU's GDB server did not come up on port {port}"),
-            &qemu.console(),
-        ));
-    }
-    let mut args: Vec<String> = ["-q", "-batch", "-nx"].map(String::from).to_vec();
-    args.push(script.image.display().to_string());
-    let setup = ["set pagination off", "set style enabled off", "set confirm off"];
-    let target = format!("target remote 127.0.0.1:{port}");
-    for command in setup.iter().copied().chain([target.as_str()]).chain(COMMANDS.iter().copied()) {
-        args.extend(["-ex".to_string(), command.to_string()]);
-    }
-    let gdb = harness::spawn("gdb-multiarch", &args)
-        .map_err(|error| failure(error.to_string(), &qemu.console()))?;
+    let commands: Vec<String> = COMMANDS.iter().map(|command| command.to_string()).collect();
+    let (qemu, gdb) = harness::gdb_batch(script.board, script.image, script.options, &commands)
+        .map_err(|(message, console)| failure(message, &console))?;
     let outcome = gdb.finish(script.timeout);
     let output = outcome.console;
     let report = format!("{output}\n--- image console ---\n{}", qemu.console());

@@ -448,15 +448,10 @@ fn breakpoint_in_the_monitor(
     } else {
         format!("FAULT: undefined instruction at pc={address:#010x}")
     };
-    // `stats` has no reply and UDP is not resent: a datagram MicroBlaze
-    // V's EthernetLite dropped would never reach the breakpoint. Ask again
-    // every second until the fault is reported.
-    for _ in 0..20 {
-        net::control_no_reply(control_port, "stats").map_err(|e| fail(&running, e.to_string()))?;
-        if running.wait_for(&report, Duration::from_secs(1)) || running.has_ended() {
-            break;
-        }
-    }
+    // `stats` has no reply: a datagram lost on the way would never reach
+    // the breakpoint, so it is sent until the fault is reported.
+    net::control_until(control_port, "stats", &running, &report, 20)
+        .map_err(|e| fail(&running, e.to_string()))?;
     let outcome = running.finish(Duration::from_secs(20));
     if outcome.status != Some(102) || !outcome.console.contains(&report) {
         return Err(Failure {
