@@ -29,6 +29,8 @@ pub fn cases() -> Vec<Case> {
         // prefixed with its label.
         let greeting = format!("[hello] Hello from Ferrode on {}", board.name);
         cases.push(console_case(board, "hello", &[], &[&greeting], 0));
+        // The README's two-component example, as a newcomer copies it.
+        cases.push(console_case(board, "greeter", &[], &["[app] the greeter says Ok(42)"], 0));
         // The Timer service: eight sessions on the board's one alarm, in
         // order, each within one tick (exact virtual time under -icount).
         let mut timers = console_case(
@@ -123,4 +125,96 @@ pub fn cases() -> Vec<Case> {
         ));
     }
     cases
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The code blocks of the README's "Adding an app" section, in order,
+    /// without the list item's indentation: what a newcomer copies.
+    fn readme_example_blocks(readme: &str) -> Vec<(String, String)> {
+        let section = readme
+            .split("\n## Adding an app\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .unwrap_or_default();
+        let mut blocks = Vec::new();
+        let mut lines = section.lines();
+        while let Some(line) = lines.next() {
+            let Some(language) = line.trim_start().strip_prefix("```").filter(|l| !l.is_empty())
+            else {
+                continue;
+            };
+            let indent = line.len() - line.trim_start().len();
+            let mut body = String::new();
+            for line in lines.by_ref() {
+                if line.trim_start() == "```" {
+                    break;
+                }
+                body.push_str(line.get(indent..).unwrap_or(line.trim_start()));
+                body.push('\n');
+            }
+            blocks.push((language.to_string(), body));
+        }
+        blocks
+    }
+
+    fn read(path: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+        std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+    }
+
+    /// The first line where `shown` and `file` differ, for the message.
+    fn first_difference(shown: &str, file: &str) -> String {
+        let line = shown.lines().zip(file.lines()).position(|(a, b)| a != b);
+        match line {
+            Some(index) => format!(
+                "line {}: README {:?}, file {:?}",
+                index + 1,
+                shown.lines().nth(index).unwrap_or_default(),
+                file.lines().nth(index).unwrap_or_default()
+            ),
+            None => format!(
+                "{} lines in the README, {} in the file",
+                shown.lines().count(),
+                file.lines().count()
+            ),
+        }
+    }
+
+    #[test]
+    fn the_readme_shows_the_greeter_app_whole() {
+        let blocks = readme_example_blocks(&read("README.md"));
+        let block = |language: &str| {
+            blocks
+                .iter()
+                .find(|(l, _)| l == language)
+                .map(|(_, body)| body.clone())
+                .unwrap_or_else(|| panic!("\"Adding an app\" has no {language} block"))
+        };
+        for (language, path) in
+            [("toml", "apps/greeter/Cargo.toml"), ("rust", "apps/greeter/src/main.rs")]
+        {
+            let (shown, file) = (block(language), read(path));
+            assert!(
+                shown == file,
+                "README's {language} block is not {path}: {}",
+                first_difference(&shown, &file)
+            );
+        }
+    }
+
+    #[test]
+    fn example_blocks_lose_their_list_indentation_and_stop_at_their_fence() {
+        let readme = "# x\n## Adding an app\n1. a\n   ```toml\n   [a]\n     b = 1\n   ```\n```rust\nfn f() {}\n```\n## Next\n```c\nno\n```\n";
+        let blocks = readme_example_blocks(readme);
+        assert_eq!(
+            blocks,
+            [
+                ("toml".to_string(), "[a]\n  b = 1\n".to_string()),
+                ("rust".to_string(), "fn f() {}\n".to_string())
+            ]
+        );
+    }
 }
