@@ -18,6 +18,8 @@
 #[path = "../../echo-net/src/control.rs"]
 mod control;
 mod gdb;
+#[path = "../../echo-net/src/wakeup.rs"]
+mod wakeup;
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -25,7 +27,7 @@ use ferrode_board::component::gdb::grant_debug;
 use ferrode_board::component::{Env, Event, ParentEnv};
 use ferrode_board::platform::devices;
 use ferrode_board::{exit_code, kernel};
-use ferrode_component::{SessionError, Timer};
+use ferrode_component::Timer;
 use ferrode_hal::Monotonic;
 use ferrode_ipc::Capability;
 use ferrode_net::echo::{self, Echo, EchoBuffers};
@@ -123,19 +125,8 @@ const STOP_POLL: Duration = Duration::from_millis(20);
 
 fn echo_net(env: Env) -> u32 {
     let Ok(mut log) = env.log() else { return exit_code::FAILURE };
-    let k = kernel::kernel();
-    let Ok((_, wake)) = k.create_signal() else { return exit_code::FAILURE };
-    let sessions = env.session::<dyn Timer>(ferrode_component::TIMER, "").and_then(|timer| {
-        let mut timer = kernel::client(timer);
-        timer.sigh(Capability::from_selector(wake))?;
-        Ok::<_, SessionError>((timer, env.nic("", wake)?))
-    });
-    let (mut timer, (_nic, phy)) = match sessions {
-        Ok(sessions) => sessions,
-        Err(error) => {
-            let _ = log.write_fmt(format_args!("no Timer or NIC session: {}", error));
-            return exit_code::FAILURE;
-        }
+    let Some((mut wakeup, _nic, phy)) = wakeup::open(&env, &mut log) else {
+        return exit_code::FAILURE;
     };
     let (Some(sockets), Some(echo_buffers), Some(control_buffers)) =
         (SOCKETS.try_take(), ECHO_BUFFERS.try_take(), CONTROL_BUFFERS.try_take())
@@ -158,7 +149,6 @@ fn echo_net(env: Env) -> u32 {
             gdb::PORT
         ));
     }
-    let mut armed_until: Option<u64> = None;
     loop {
         stack.poll();
         let moved = echo.serve(stack.sockets()) + usize::from(gdb.serve(stack.sockets()));
@@ -194,19 +184,10 @@ fn echo_net(env: Env) -> u32 {
             (None, true) => Some(STOP_POLL),
             (delay, false) => delay,
         };
-        match delay {
-            Some(Duration::ZERO) => continue,
-            Some(delay) => {
-                let now = stack.clock().now_ns();
-                let due = now + delay.total_micros() * 1_000;
-                if armed_until.is_none_or(|armed| due < armed || armed <= now) {
-                    let _ = timer.trigger(delay.total_micros().max(1), false);
-                    armed_until = Some(due);
-                }
-            }
-            None => {}
+        if !wakeup.arm(stack.clock().now_ns(), delay) {
+            continue;
         }
-        if k.wait_signal(wake).is_err() {
+        if wakeup.wait().is_err() {
             return exit_code::FAILURE;
         }
     }

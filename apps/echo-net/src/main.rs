@@ -19,13 +19,12 @@
 #![no_main]
 
 mod control;
+mod wakeup;
 
 use ferrode_board::component::{Env, LogClient};
 use ferrode_board::platform::devices;
 use ferrode_board::{exit_code, kernel};
-use ferrode_component::{SessionError, Timer};
 use ferrode_hal::{FrameCounters, Monotonic};
-use ferrode_ipc::Capability;
 use ferrode_net::echo::{self, Echo, EchoBuffers};
 use ferrode_net::smoltcp::iface::SocketStorage;
 use ferrode_net::smoltcp::time::Duration;
@@ -82,20 +81,8 @@ fn print_counters(log: &mut LogClient, counters: &FrameCounters) {
 
 fn echo_net(env: Env) -> u32 {
     let Ok(mut log) = env.log() else { return exit_code::FAILURE };
-    let k = kernel::kernel();
-    // One signal wakes the loop: frames from the NIC driver, the Timer.
-    let Ok((_, wake)) = k.create_signal() else { return exit_code::FAILURE };
-    let sessions = env.session::<dyn Timer>(ferrode_component::TIMER, "").and_then(|timer| {
-        let mut timer = kernel::client(timer);
-        timer.sigh(Capability::from_selector(wake))?;
-        Ok::<_, SessionError>((timer, env.nic("", wake)?))
-    });
-    let (mut timer, (mut nic, phy)) = match sessions {
-        Ok(sessions) => sessions,
-        Err(error) => {
-            let _ = log.write_fmt(format_args!("no Timer or NIC session: {}", error));
-            return exit_code::FAILURE;
-        }
+    let Some((mut wakeup, mut nic, phy)) = wakeup::open(&env, &mut log) else {
+        return exit_code::FAILURE;
     };
     let (Some(sockets), Some(echo_buffers), Some(control_buffers)) =
         (SOCKETS.try_take(), ECHO_BUFFERS.try_take(), CONTROL_BUFFERS.try_take())
@@ -124,8 +111,6 @@ fn echo_net(env: Env) -> u32 {
     let mut printed_at = stack.now();
     let mut idle = Idle::default();
     let idle_at_start = kernel::idle_instructions();
-    // When the armed Timer timeout falls due (clock ns), if one is armed.
-    let mut armed_until: Option<u64> = None;
     loop {
         instructions.read();
         stack.poll();
@@ -162,31 +147,13 @@ fn echo_net(env: Env) -> u32 {
             }
             None => {}
         }
-        if moved > 0 {
+        if moved > 0 || !wakeup.arm(stack.clock().now_ns(), stack.poll_delay()) {
             continue;
         }
-        // The Timer session is asked again only when smoltcp wants to wake
-        // earlier than the timeout already armed (or none is armed): a
-        // later or no deadline leaves the armed one, whose wake-up then
-        // finds nothing due, which costs less than an RPC per round.
-        match stack.poll_delay() {
-            Some(Duration::ZERO) => continue,
-            Some(delay) => {
-                let now = stack.clock().now_ns();
-                let due = now + delay.total_micros() * 1_000;
-                if armed_until.is_none_or(|armed| due < armed || armed <= now) {
-                    let _ = timer.trigger(delay.total_micros().max(1), false);
-                    armed_until = Some(due);
-                }
-            }
-            None => {}
-        }
         let asleep_at = stack.clock().now_ns();
-        // Frames, acknowledgements or the timeout; a wake-up that came
-        // while the loop ran is counted and returns at once. The NIC
-        // driver's work meanwhile is the echo's; only what the idle thread
-        // and the interrupts it slept through retired is idle.
-        if k.wait_signal(wake).is_err() {
+        // The NIC driver's work meanwhile is the echo's; only what the idle
+        // thread and the interrupts it slept through retired is idle.
+        if wakeup.wait().is_err() {
             return exit_code::FAILURE;
         }
         idle.instructions = kernel::idle_instructions() - idle_at_start;
