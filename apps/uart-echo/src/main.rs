@@ -1,14 +1,18 @@
 //! UART echo: sends back every byte that arrives on the console UART.
 //!
-//! Five components: core's LOG, IO_MEM and IRQ services, the Terminal
+//! Five components at boot: core's LOG, IO_MEM and IRQ services, the Terminal
 //! driver component (which reaches the console UART only through the
 //! IO_MEM window and the IRQ session its routes grant), and `uart_echo`, a
 //! client of its Terminal session. The echo reads what the driver has
 //! received, writes it back, and when nothing is there sleeps on its own
 //! signal, which the driver submits when input arrives (its interrupt
 //! thread, woken by the IRQ session when the UART interrupts). A
-//! `0x04` (Ctrl-D) byte ends the program with status 0, after a count of
-//! the bytes echoed and lost through LOG.
+//! `0x04` (Ctrl-D) byte ends the echo with status 0, after a count of
+//! the bytes echoed and lost through LOG. Then `next` starts, a sixth
+//! component with a Terminal session of its own: the driver serves one
+//! session at a time, so it gets one only because the composer closed the
+//! echo's when the echo exited. It writes a line through it and ends the
+//! image.
 #![no_std]
 #![no_main]
 
@@ -26,12 +30,17 @@ ferrode_board::compose! {
     }
     clients {
         uart_echo: { priority: 3, stack: 4096, main: uart_echo },
+        // Started when uart_echo exits: the Terminal's one session is
+        // free again only if the composer closed uart_echo's.
+        next: { priority: 3, stack: 4096, main: next, after: uart_echo },
     }
     routes {
         terminal: "IO_MEM" "console-uart" => io_mem,
         terminal: "IRQ" "console-uart" => irq,
         uart_echo: "LOG" "" => log,
         uart_echo: "Terminal" "" => terminal,
+        next: "LOG" "" => log,
+        next: "Terminal" "" => terminal,
     }
 }
 
@@ -90,5 +99,23 @@ fn uart_echo(env: Env) -> u32 {
             let _ = log.write_fmt(format_args!("{} bytes echoed, {} lost", total, lost));
             return exit_code::SUCCESS;
         }
+    }
+}
+
+/// The Terminal's next client: its session exists only because uart_echo's
+/// was closed when uart_echo exited (the driver serves one at a time).
+fn next(env: Env) -> u32 {
+    let Ok(mut log) = env.log() else { return exit_code::FAILURE };
+    let Ok((mut terminal, _)) = env.terminal("") else {
+        let _ = log.write("no Terminal session");
+        return exit_code::FAILURE;
+    };
+    let line = Bytes::<TERMINAL_CHUNK>::from_slice(b"the Terminal serves its next client\n");
+    match line.map_err(|_| ()).and_then(|line| terminal.write(line).map_err(|_| ())) {
+        Ok(_) => {
+            let _ = log.write("the session uart_echo left is mine");
+            exit_code::SUCCESS
+        }
+        Err(()) => exit_code::FAILURE,
     }
 }

@@ -103,8 +103,8 @@ impl Default for Grants {
 /// slots are open: a slot's object is managed (by the server's entrypoint,
 /// so the capability is the server's) the first time a session uses the
 /// slot, and kept for the next session there once `close` took back every
-/// copy of its capability. The LOG, ROM, Timer, IO_MEM, IRQ and GPIO roots
-/// keep their sessions in one.
+/// copy of its capability. The LOG, ROM, Timer, IO_MEM, IRQ, GPIO and
+/// Terminal roots keep their sessions in one.
 struct Pool<I: ?Sized + 'static, const N: usize> {
     entrypoint: BoardEntrypoint,
     caps: [Option<Capability<I>>; N],
@@ -785,6 +785,29 @@ pub mod runtime {
         Ok(())
     }
 
+    /// Closes the sessions of a client that exited, as Genode's parent does
+    /// for a child that goes: each server gets the session's resources
+    /// back (a slot, a timeout, the device), so the clients started
+    /// `after` it can have them. A server that refuses to close one (the
+    /// NIC driver keeps its streams for the image's life) keeps it. The
+    /// client is blocked in its `exit` call until the composer answers,
+    /// after this, so it never sees a session go; capabilities the parent
+    /// hook granted it are not sessions and stay.
+    fn close_sessions(grants: &'static GrantCell) {
+        let k = kernel();
+        for (index, slot) in grants.get().sessions.iter().enumerate() {
+            let Some(granted) = slot.get().filter(|granted| granted.root.is_valid()) else {
+                continue;
+            };
+            let closed =
+                kernel::client(granted.root).close(Capability::from_selector(granted.parent_copy));
+            if closed.is_ok() {
+                let _ = k.drop_capability(granted.parent_copy);
+                grants.forget(index);
+            }
+        }
+    }
+
     fn serve_parent(
         registry: &mut Registry,
         clients: &[ClientDecl],
@@ -807,6 +830,9 @@ pub mod runtime {
                 if exited & !seen & (1 << index) != 0 {
                     seen |= 1 << index;
                     call_hook(registry, hook, Grantee::Nobody, Event::Exited(client.name));
+                    if let Some((_, grants)) = registry.component(client.name) {
+                        close_sessions(grants);
+                    }
                     launch_after(registry, clients, hook, client.name)?;
                 }
             }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::echo_net::{self, Flood};
-use super::{Case, Check, Failure, Scripted, board};
+use super::{Case, Check, Failure, NEXT_TERMINAL_CLIENT, Scripted, board};
 use crate::boards::RunOptions;
 use crate::harness;
 
@@ -229,6 +229,10 @@ fn uart_echo(s: &Scripted<'_>) -> Result<(), Failure> {
             format!("expected {expected:?} and status 0, got status {:?}", outcome.status),
             &outcome.console,
         ));
+    }
+    // The next client's session: uart_echo's was closed when it exited.
+    if harness::missing_in_order(&outcome.console, &NEXT_TERMINAL_CLIENT).is_some() {
+        return Err(failure("the Terminal did not serve its next client", &outcome.console));
     }
     Ok(())
 }

@@ -191,6 +191,12 @@ mod mbv;
 mod pbx;
 mod stacks;
 
+/// What uart-echo's second Terminal client prints once the echo exited,
+/// in order: a line through its own Terminal session (free again only
+/// because the composer closed the echo's), then its LOG line.
+pub(crate) const NEXT_TERMINAL_CLIENT: [&str; 2] =
+    ["the Terminal serves its next client", "[next] the session uart_echo left is mine"];
+
 /// A board by name (the names are fixed in [`boards::BOARDS`]).
 pub fn board(name: &str) -> &'static Board {
     boards::find(name).expect("board name from the board table")

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::echo_net::{self, Flood, fail};
-use super::{Case, Check, Failure, Scripted, board};
+use super::{Case, Check, Failure, NEXT_TERMINAL_CLIENT, Scripted, board};
 use crate::boards::RunOptions;
 use crate::harness::{self, Running};
 use crate::net::Random;
@@ -84,6 +84,10 @@ fn uart_echo(script: &Scripted<'_>) -> Result<(), Failure> {
         |message: &str| Failure { message: message.into(), console: outcome.console.clone() };
     if !outcome.console.contains("[uart_echo] 3000 bytes echoed, 0 lost") {
         return Err(failure("final count missing or wrong"));
+    }
+    // The next client's session: uart_echo's was closed when it exited.
+    if harness::missing_in_order(&outcome.console, &NEXT_TERMINAL_CLIENT).is_some() {
+        return Err(failure("the Terminal did not serve its next client"));
     }
     if outcome.status != Some(0) {
         return Err(failure(&format!("exit status {:?}", outcome.status)));

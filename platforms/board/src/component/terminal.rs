@@ -45,16 +45,8 @@ const NONE: u32 = u32::MAX;
 /// submits when input arrived.
 static INPUT_SIGNAL: AtomicU32 = AtomicU32::new(NONE);
 
-/// The driver's port (once its IO_MEM window was granted) and its one
-/// session.
-struct TerminalState {
-    port: Option<Port>,
-    /// The session object's capability (managed once, reused after close).
-    cap: Option<Capability<dyn Terminal>>,
-    open: bool,
-}
-
-struct TerminalCell(RefCell<TerminalState>);
+/// The driver's port, once its IO_MEM window was granted.
+struct TerminalCell(RefCell<Option<Port>>);
 
 // SAFETY: used only by the Terminal component's entrypoint thread, which
 // dispatches its root and session objects one request at a time; the
@@ -62,8 +54,7 @@ struct TerminalCell(RefCell<TerminalState>);
 // thread touches only `IRQ_PORT` and the atomic `INPUT_SIGNAL`.)
 unsafe impl Sync for TerminalCell {}
 
-static TERMINAL: TerminalCell =
-    TerminalCell(RefCell::new(TerminalState { port: None, cap: None, open: false }));
+static TERMINAL: TerminalCell = TerminalCell(RefCell::new(None));
 
 /// A copy of the port handle for the interrupt thread, once the port runs.
 struct IrqPort(Cell<Option<Port>>);
@@ -78,8 +69,8 @@ static IRQ_PORT: IrqPort = IrqPort(Cell::new(None));
 /// The driver's port: on first use, asks the component's IO_MEM session
 /// for the console UART's window (its route must grant "console-uart") and
 /// hands it to the platform.
-fn port(state: &mut TerminalState) -> Result<&mut Port, SessionError> {
-    if state.port.is_none() {
+fn port(state: &mut Option<Port>) -> Result<&mut Port, SessionError> {
+    if state.is_none() {
         let env = Env::own().ok_or(SessionError::Denied)?;
         let io_mem = env.session::<dyn IoMem>(ferrode_component::IO_MEM, TERMINAL_DEVICE)?;
         let window = kernel::client(io_mem).window()?;
@@ -91,22 +82,19 @@ fn port(state: &mut TerminalState) -> Result<&mut Port, SessionError> {
         };
         let port = crate::platform::devices::terminal_port(&window).ok_or(SessionError::Denied)?;
         crate::arch::without_interrupts(|| IRQ_PORT.0.set(Some(port)));
-        state.port = Some(port);
+        *state = Some(port);
     }
-    state.port.as_mut().ok_or(SessionError::Denied)
+    state.as_mut().ok_or(SessionError::Denied)
 }
 
-/// The session object (the driver has one).
+/// The session object (the driver has one; only its open session's
+/// client holds a capability to it).
 struct TerminalSession;
 
 impl TerminalSession {
-    /// Runs `f` on the port while the session is open.
+    /// Runs `f` on the port.
     fn with_port<R>(&self, f: impl FnOnce(&mut Port) -> R) -> Result<R, SessionError> {
-        let mut state = TERMINAL.0.borrow_mut();
-        if !state.open {
-            return Err(SessionError::UnknownSession);
-        }
-        Ok(f(port(&mut state)?))
+        Ok(f(port(&mut TERMINAL.0.borrow_mut())?))
     }
 }
 
@@ -171,49 +159,27 @@ impl Terminal for TerminalSession {
     }
 }
 
-static TERMINAL_OBJECT: ConstStaticCell<Option<RpcObject<dyn Terminal, TerminalSession>>> =
-    ConstStaticCell::new(None);
+static TERMINAL_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Terminal, TerminalSession>>>; 1] =
+    [ConstStaticCell::new(None)];
 static TERMINAL_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, TerminalRoot>>> =
     ConstStaticCell::new(MaybeUninit::uninit());
 
 /// The Terminal driver's root: one session at a time (a UART has one input
-/// stream); closing it makes room for the next.
-struct TerminalRoot {
-    entrypoint: BoardEntrypoint,
-}
+/// stream), in a one-slot [`Pool`](super::Pool); closing it makes room for
+/// the next.
+struct TerminalRoot(super::Pool<dyn Terminal, 1>);
 
 impl Root for TerminalRoot {
     fn session(&mut self, _args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
-        let mut state = TERMINAL.0.borrow_mut();
         // A driver without its device serves no one: a missing IO_MEM
         // route fails here, at the first session.
-        port(&mut state)?;
-        if state.open {
-            return Err(SessionError::OutOfSessions);
-        }
-        let cap = match state.cap {
-            Some(cap) => cap,
-            None => {
-                let object = TERMINAL_OBJECT
-                    .try_take()
-                    .ok_or(SessionError::OutOfSessions)?
-                    .insert(RpcObject::new(TerminalSession));
-                let cap =
-                    self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
-                *state.cap.insert(cap)
-            }
-        };
-        state.open = true;
-        Ok(cap.upcast())
+        port(&mut TERMINAL.0.borrow_mut())?;
+        let (_, cap) = self.0.open(&TERMINAL_OBJECTS, |_| TerminalSession)?;
+        Ok(cap)
     }
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
-        let mut state = TERMINAL.0.borrow_mut();
-        let cap = state
-            .cap
-            .filter(|cap| state.open && cap.upcast::<dyn Session>() == session)
-            .ok_or(SessionError::UnknownSession)?;
-        kernel().revoke_copies(cap.selector()).map_err(|_| SessionError::UnknownSession)?;
+        self.0.close(session)?;
         match INPUT_SIGNAL.swap(NONE, Ordering::Relaxed) {
             NONE => {}
             // The client's signal: a closed session wakes no one.
@@ -221,7 +187,6 @@ impl Root for TerminalRoot {
                 let _ = kernel().drop_capability(CapSel(signal));
             }
         }
-        state.open = false;
         Ok(())
     }
 
@@ -273,7 +238,7 @@ pub fn terminal_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>
     let root = TERMINAL_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?
-        .write(RpcObject::new(TerminalRoot { entrypoint }));
+        .write(RpcObject::new(TerminalRoot(super::Pool::new(entrypoint))));
     entrypoint.manage(root)
 }
 
