@@ -60,3 +60,25 @@ impl fmt::Display for ReceiveError {
 }
 
 impl core::error::Error for ReceiveError {}
+
+/// Why [`Source::restart`](crate::Source::restart) left a stream as it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartError {
+    /// The sink is an end of another stream.
+    ForeignSink,
+    /// A packet handle is still out (a `SourcePacket` neither submitted
+    /// nor released, or a `SinkPacket` not acknowledged): its slot cannot
+    /// be handed out again while someone may still write it.
+    PacketsOut,
+}
+
+impl fmt::Display for RestartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::ForeignSink => "the sink is another stream's",
+            Self::PacketsOut => "a packet of the stream is still held",
+        })
+    }
+}
+
+impl core::error::Error for RestartError {}

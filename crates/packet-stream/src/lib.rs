@@ -146,7 +146,7 @@ mod source;
 mod stream;
 
 pub use descriptor::{Descriptor, Invalid};
-pub use error::{AllocError, ReceiveError, Refused};
+pub use error::{AllocError, ReceiveError, Refused, RestartError};
 pub use notify::{NoNotify, Notify, ToSink, ToSource};
 pub use sink::Sink;
 pub use source::Source;

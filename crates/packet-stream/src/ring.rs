@@ -48,6 +48,14 @@ impl<const N: usize> Ring<N> {
         *self.tail.get_mut() = 0;
     }
 
+    /// Empties the ring through a shared reference: for the ends of a
+    /// stream restarting it together, while neither pushes nor pops (both
+    /// are borrowed exclusively for it), so the stores race with nothing.
+    pub fn clear(&self) {
+        self.head.store(0, Ordering::Relaxed);
+        self.tail.store(0, Ordering::Relaxed);
+    }
+
     /// Appends `descriptor`, calling `reserved` once there is certainly
     /// room and before the consumer can see the entry. Returns whether the
     /// ring went from empty to non-empty (the consumer may be waiting), or

@@ -27,6 +27,11 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
         Self { stream, signals, rejected: 0 }
     }
 
+    /// The stream this end belongs to (for [`crate::Source::restart`]).
+    pub(crate) fn stream(&self) -> &'a PacketStream<SLOTS, QUEUE> {
+        self.stream
+    }
+
     /// Bytes per slot: the largest packet.
     pub fn slot_size(&self) -> usize {
         self.stream.geometry.slot_size

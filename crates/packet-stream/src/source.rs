@@ -2,10 +2,10 @@
 
 use core::sync::atomic::Ordering;
 
-use crate::stream::slot_state::{ACKNOWLEDGED, AT_SOURCE, SUBMITTED};
+use crate::stream::slot_state::{ACKNOWLEDGED, AT_SINK, AT_SOURCE, SUBMITTED};
 use crate::{
     AllocError, Descriptor, Invalid, NoNotify, Notify, PacketStream, ReceiveError, Refused,
-    SourcePacket, ToSink,
+    RestartError, Sink, SourcePacket, ToSink,
 };
 
 /// The submitting end of a stream (for a NIC: the client's transmit side,
@@ -176,6 +176,49 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
                 Err(ReceiveError::Empty) => return freed,
             }
         }
+    }
+
+    /// Starts the stream afresh with its `sink`: both rings empty, every
+    /// slot free at this end, as [`PacketStream::split`] left them; the
+    /// descriptors still in the rings are dropped, their slots come back.
+    /// For a stream whose peer is replaced (a session closed and opened
+    /// again) without giving the `&mut` stream back: holding both ends
+    /// exclusively is the proof that no one else uses the rings.
+    ///
+    /// Refused, changing nothing, if `sink` is another stream's end or if
+    /// a packet handle is still out: a slot held by a [`SinkPacket`]
+    /// (`AT_SINK`), or an `AT_SOURCE` slot missing from the free list (a
+    /// [`SourcePacket`](crate::SourcePacket) not submitted or released).
+    ///
+    /// [`SinkPacket`]: crate::SinkPacket
+    pub fn restart<M: Notify>(
+        &mut self,
+        sink: &mut Sink<'a, SLOTS, QUEUE, M>,
+    ) -> Result<(), RestartError> {
+        if !core::ptr::eq(self.stream, sink.stream()) {
+            return Err(RestartError::ForeignSink);
+        }
+        let slot_count = self.stream.geometry.slot_count;
+        let free = &self.free[..self.free_count];
+        let held =
+            (0..slot_count).any(|slot| match self.stream.states[slot].load(Ordering::Acquire) {
+                AT_SINK => true,
+                AT_SOURCE => !free.contains(&(slot as u16)),
+                _ => false,
+            });
+        if held {
+            return Err(RestartError::PacketsOut);
+        }
+        self.stream.submit.clear();
+        self.stream.acknowledge.clear();
+        for state in &self.stream.states[..slot_count] {
+            state.store(AT_SOURCE, Ordering::Relaxed);
+        }
+        for (index, entry) in self.free[..slot_count].iter_mut().enumerate() {
+            *entry = (slot_count - 1 - index) as u16;
+        }
+        self.free_count = slot_count;
+        Ok(())
     }
 
     fn reject(&mut self, descriptor: Descriptor, reason: Invalid) -> ReceiveError {

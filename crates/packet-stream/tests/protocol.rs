@@ -6,7 +6,7 @@ mod common;
 use common::Counter;
 use ferrode_packet_stream::{
     AllocError, ConfigError, Descriptor, Invalid, NoNotify, PacketStream, ReceiveError, Refused,
-    Sink, Source, ToSink, ToSource,
+    RestartError, Sink, Source, ToSink, ToSource,
 };
 
 const SLOT_SIZE: usize = 64;
@@ -284,4 +284,62 @@ fn split_checks_the_buffer_and_starts_afresh() {
     let (source, mut sink) = stream.split(&mut buffer, SLOT_SIZE, a, b).unwrap();
     assert_eq!(source.free_slots(), SLOTS, "a new split starts with every slot free");
     assert_eq!(sink.try_take().unwrap_err(), ReceiveError::Empty);
+}
+
+#[test]
+fn restart_refuses_while_a_packet_is_held_then_frees_every_slot() {
+    let signals = Signals::new();
+    let mut stream = PacketStream::<SLOTS, QUEUE>::new();
+    let mut buffer = [0u8; SLOTS * SLOT_SIZE];
+    let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
+    // One packet held by the source, one submitted and taken (held by the
+    // sink), one submitted and left in the ring, one acknowledged.
+    let held_at_source = source.alloc(8).unwrap();
+    for _ in 0..3 {
+        let packet = source.alloc(8).unwrap();
+        source.submit(packet).unwrap();
+    }
+    let taken = sink.try_take().unwrap();
+    let acknowledged = sink.try_take().unwrap();
+    sink.acknowledge(acknowledged).unwrap();
+    assert_eq!(source.free_slots(), SLOTS - 4);
+
+    assert_eq!(source.restart(&mut sink), Err(RestartError::PacketsOut), "the sink holds one");
+    sink.acknowledge(taken).unwrap();
+    assert_eq!(source.restart(&mut sink), Err(RestartError::PacketsOut), "the source holds one");
+    assert_eq!(source.free_slots(), SLOTS - 4, "a refused restart changes nothing");
+    source.release(held_at_source).unwrap();
+
+    assert_eq!(source.restart(&mut sink), Ok(()));
+    assert_eq!(source.free_slots(), SLOTS);
+    assert_eq!(sink.pending(), 0, "the submitted descriptor is gone");
+    assert_eq!(
+        source.get_acknowledged().err(),
+        Some(ReceiveError::Empty),
+        "and the acknowledged ones"
+    );
+    // The stream works as new: every slot goes round once more, in order.
+    for round in 0..SLOTS {
+        let mut packet = source.alloc(4).unwrap();
+        packet.payload_mut().copy_from_slice(&(round as u32).to_le_bytes());
+        source.submit(packet).unwrap();
+        let packet = sink.try_take().unwrap();
+        assert_eq!(packet.payload(), (round as u32).to_le_bytes());
+        sink.acknowledge(packet).unwrap();
+        assert_eq!(source.reclaim(), 1);
+    }
+    assert_eq!((source.rejected_acknowledgements(), sink.rejected_descriptors()), (0, 0));
+}
+
+#[test]
+fn restart_refuses_another_streams_sink() {
+    let signals = Signals::new();
+    let (mut first, mut second) = (PacketStream::<SLOTS, QUEUE>::new(), PacketStream::new());
+    let (mut buffer_a, mut buffer_b) = ([0u8; SLOTS * SLOT_SIZE], [0u8; SLOTS * SLOT_SIZE]);
+    let (mut source, _sink) = signals.split(&mut first, &mut buffer_a);
+    let (_source, mut other_sink) = signals.split(&mut second, &mut buffer_b);
+    let packet = source.alloc(8).unwrap();
+    source.submit(packet).unwrap();
+    assert_eq!(source.restart(&mut other_sink), Err(RestartError::ForeignSink));
+    assert_eq!(source.free_slots(), SLOTS - 1);
 }
