@@ -84,6 +84,9 @@ ferrode_ipc::marshal! {
         OutOfSessions,
         /// The capability is no session of this server.
         UnknownSession,
+        /// The session cannot close yet: its client still holds what the
+        /// server lent it (a NIC session's packet-stream ends).
+        InUse,
         /// The call itself failed.
         Transport(TransportError),
     }
@@ -98,6 +101,7 @@ impl core::fmt::Display for SessionError {
             Self::QuotaExceeded => f.write_str("session quota exceeded"),
             Self::OutOfSessions => f.write_str("the server has no room for another session"),
             Self::UnknownSession => f.write_str("no session of this server"),
+            Self::InUse => f.write_str("the session's client still holds what it was lent"),
             Self::Transport(error) => write!(f, "{error}"),
         }
     }

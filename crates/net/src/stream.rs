@@ -51,6 +51,13 @@ impl<'s, const SLOTS: usize, const QUEUE: usize, N: Notify> StreamPhy<'s, SLOTS,
     pub fn rejected(&self) -> u32 {
         self.rx.rejected_descriptors().saturating_add(self.tx.rejected_acknowledgements())
     }
+
+    /// The two stream ends back (transmit source, receive sink), to hand
+    /// them back to the driver when the session closes. A token smoltcp
+    /// took from this device borrows it, so none is out now.
+    pub fn into_ends(self) -> (Source<'s, SLOTS, QUEUE, N>, Sink<'s, SLOTS, QUEUE, N>) {
+        (self.tx, self.rx)
+    }
 }
 
 impl<const SLOTS: usize, const QUEUE: usize, N: Notify> NetDevice

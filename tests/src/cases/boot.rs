@@ -29,6 +29,25 @@ pub fn cases() -> Vec<Case> {
         // prefixed with its label.
         let greeting = format!("[hello] Hello from Ferrode on {}", board.name);
         cases.push(console_case(board, "hello", &[], &[&greeting], 0));
+        // A NIC session closed by one client (its streams handed back) and
+        // opened by the next, which reaches the network through the
+        // restarted streams.
+        let mut reopen = console_case(
+            board,
+            "nic-reopen",
+            &[],
+            &[
+                "[first] ok: the gateway answers ARP through the NIC session's streams",
+                "[first] ok: closing while holding the streams is refused (InUse)",
+                "[first] ok: close_nic hands the streams back and closes the session",
+                "[second] ok: the next client has a NIC session",
+                "[second] ok: the gateway answers ARP through the restarted streams",
+                "[second] nic-reopen: 0 checks failed",
+            ],
+            0,
+        );
+        reopen.options.network = true;
+        cases.push(reopen);
         // The README's two-component example, as a newcomer copies it.
         cases.push(console_case(board, "greeter", &[], &["[app] the greeter says Ok(42)"], 0));
         // The Timer service: eight sessions on the board's one alarm, in

@@ -15,8 +15,10 @@
 //! for "ethernet", has the controller serve it and acknowledges the
 //! session) and by the client's "frames submitted / acknowledged". The
 //! client is woken by its own signal, which the driver raises on "frame
-//! received / acknowledged". One NIC session per image (the controller has
-//! one station address).
+//! received / acknowledged". One NIC session at a time (the controller has
+//! one station address); a client that closes it with [`Env::close_nic`]
+//! hands its stream ends back, and the driver restarts both streams for
+//! the next client.
 //!
 //! So the driver reaches its device only through its IO_MEM and IRQ
 //! sessions: the platform brings the controller up for the holder of the
@@ -25,7 +27,7 @@
 
 use core::cell::RefCell;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ferrode_component::SignalSource;
 use ferrode_component::{IoMem, Irq, Nic, NicCounters, Root, Session, SessionArgs, SessionError};
@@ -59,6 +61,11 @@ impl Wake {
 
     fn set(&self, selector: CapSel) {
         self.0.store(selector.0, Ordering::Release);
+    }
+
+    /// Unsets it; the selector it held, if any.
+    fn take(&self) -> Option<CapSel> {
+        Some(self.0.swap(NONE, Ordering::AcqRel)).filter(|&selector| selector != NONE).map(CapSel)
     }
 }
 
@@ -118,6 +125,13 @@ impl<T> Handoff<T> {
 static CLIENT_ENDS: Handoff<(TxSource, RxSink)> = Handoff::new();
 /// The driver's ends, until its data thread takes them.
 static DRIVER_ENDS: Handoff<(TxSink, RxSource)> = Handoff::new();
+/// The client's ends, handed back by [`Env::close_nic`] for the root's
+/// `close` to take.
+static CLIENT_RETURN: Handoff<(TxSource, RxSink)> = Handoff::new();
+/// The driver's ends, handed back by its data thread when the root asks.
+static DRIVER_RETURN: Handoff<(TxSink, RxSource)> = Handoff::new();
+/// Set by the root's `close`: the data thread hands its ends back.
+static RETURN_DRIVER_ENDS: AtomicBool = AtomicBool::new(false);
 
 /// The driver's counters as its data thread last saw them.
 static COUNTERS: [AtomicU32; 7] = [const { AtomicU32::new(0) }; 7];
@@ -199,21 +213,30 @@ extern "C" fn data_start(_: usize) -> ! {
     let k = kernel();
     let Ok((_, selector)) = k.create_signal() else { k.exit_current() };
     DRIVER_SIGNAL.store(selector.0, Ordering::Release);
-    // The ends exist once the session opened; until then nothing to do.
-    let (mut tx, mut rx) = loop {
-        if let Some(ends) = DRIVER_ENDS.take() {
-            break ends;
-        }
-        if k.wait_signal(selector).is_err() {
-            k.exit_current();
-        }
-    };
-    let Some(mut device) = device() else { k.exit_current() };
+    // One session after another.
     loop {
-        serve(&mut device, &mut tx, &mut rx);
-        if k.wait_signal(selector).is_err() {
-            k.exit_current();
+        // The ends exist once a session opened; until then nothing to do.
+        let (mut tx, mut rx) = loop {
+            if let Some(ends) = DRIVER_ENDS.take() {
+                break ends;
+            }
+            if k.wait_signal(selector).is_err() {
+                k.exit_current();
+            }
+        };
+        let Some(mut device) = device() else { k.exit_current() };
+        // Until the root, closing the session, asks for the ends back (it
+        // raises the signal after setting the flag, so a round in progress
+        // ends, the wait returns at once and the flag is seen).
+        while !RETURN_DRIVER_ENDS.load(Ordering::Acquire) {
+            serve(&mut device, &mut tx, &mut rx);
+            if k.wait_signal(selector).is_err() {
+                k.exit_current();
+            }
         }
+        // Only the root sets the flag, and it waits for the ends now.
+        RETURN_DRIVER_ENDS.store(false, Ordering::Relaxed);
+        DRIVER_RETURN.put((tx, rx));
     }
 }
 
@@ -339,61 +362,143 @@ impl Nic for NicSession {
     }
 }
 
-static NIC_OBJECT: ConstStaticCell<Option<RpcObject<dyn Nic, NicSession>>> =
-    ConstStaticCell::new(None);
+static NIC_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Nic, NicSession>>>; 1] =
+    [ConstStaticCell::new(None)];
 static NIC_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, NicRoot>>> =
     ConstStaticCell::new(MaybeUninit::uninit());
 
-/// The NIC driver's root: one session, whose streams it sets up.
+/// The four ends of a session's two streams.
+struct Ends {
+    tx_source: TxSource,
+    rx_sink: RxSink,
+    tx_sink: TxSink,
+    rx_source: RxSource,
+}
+
+/// The streams, set up at the first session: the memory is the driver's
+/// statics, lent for the image's life; later sessions restart them.
+fn split_streams() -> Result<Ends, SessionError> {
+    let (Some(tx_stream), Some(rx_stream), Some(tx_buffer), Some(rx_buffer)) =
+        (TX_STREAM.try_take(), RX_STREAM.try_take(), TX_BUFFER.try_take(), RX_BUFFER.try_take())
+    else {
+        return Err(SessionError::OutOfSessions);
+    };
+    let (tx_source, tx_sink) = tx_stream
+        .split(
+            tx_buffer,
+            SLOT,
+            ToSink { packet_available: &TO_DRIVER, ready_to_acknowledge: &TO_DRIVER },
+            ToSource { acknowledgement_available: &TO_CLIENT, ready_to_submit: &TO_CLIENT },
+        )
+        .map_err(|_| SessionError::OutOfSessions)?;
+    let (rx_source, rx_sink) = rx_stream
+        .split(
+            rx_buffer,
+            SLOT,
+            ToSink { packet_available: &TO_CLIENT, ready_to_acknowledge: &TO_CLIENT },
+            ToSource { acknowledgement_available: &TO_DRIVER, ready_to_submit: &TO_DRIVER },
+        )
+        .map_err(|_| SessionError::OutOfSessions)?;
+    Ok(Ends { tx_source, rx_sink, tx_sink, rx_source })
+}
+
+/// Rounds the root lets the data thread run (yielding to it, at the same
+/// priority) before it gives up waiting for the driver's ends.
+const RETURN_ROUNDS: usize = 64;
+
+/// The data thread's ends back: asks for them, wakes it, and yields to it
+/// until it handed them over.
+fn driver_ends_back() -> Option<(TxSink, RxSource)> {
+    let k = kernel();
+    RETURN_DRIVER_ENDS.store(true, Ordering::Release);
+    let signal = DRIVER_SIGNAL.load(Ordering::Acquire);
+    if signal != NONE {
+        let _ = k.submit(CapSel(signal));
+    }
+    for _ in 0..RETURN_ROUNDS {
+        if let Some(ends) = DRIVER_RETURN.take() {
+            return Some(ends);
+        }
+        k.yield_now();
+    }
+    None
+}
+
+/// The NIC driver's root: one session at a time (the controller has one
+/// station address), in a one-slot [`Pool`](super::Pool). The streams are
+/// set up at the first session; closing one needs every end back (the
+/// client's from [`Env::close_nic`], the driver's from its data thread)
+/// and restarts both streams for the next session. A client that keeps
+/// its ends (or exits holding them) keeps the session: without memory
+/// protection the buffers can be lent again only once nobody can write
+/// them.
 struct NicRoot {
-    entrypoint: BoardEntrypoint,
+    sessions: super::Pool<dyn Nic, 1>,
+    /// The ends while no session holds them (after a close).
+    idle: Option<Ends>,
+    /// Whether the streams were set up.
+    split: bool,
 }
 
 impl Root for NicRoot {
     fn session(&mut self, _args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
         bring_up()?;
-        let (Some(tx_stream), Some(rx_stream), Some(tx_buffer), Some(rx_buffer)) = (
-            TX_STREAM.try_take(),
-            RX_STREAM.try_take(),
-            TX_BUFFER.try_take(),
-            RX_BUFFER.try_take(),
-        ) else {
-            return Err(SessionError::OutOfSessions);
+        let ends = match self.idle.take() {
+            Some(ends) => ends,
+            None if !self.split => {
+                self.split = true;
+                split_streams()?
+            }
+            // The one session is open.
+            None => return Err(SessionError::OutOfSessions),
         };
-        let (tx_source, tx_sink) = tx_stream
-            .split(
-                tx_buffer,
-                SLOT,
-                ToSink { packet_available: &TO_DRIVER, ready_to_acknowledge: &TO_DRIVER },
-                ToSource { acknowledgement_available: &TO_CLIENT, ready_to_submit: &TO_CLIENT },
-            )
-            .map_err(|_| SessionError::OutOfSessions)?;
-        let (rx_source, rx_sink) = rx_stream
-            .split(
-                rx_buffer,
-                SLOT,
-                ToSink { packet_available: &TO_CLIENT, ready_to_acknowledge: &TO_CLIENT },
-                ToSource { acknowledgement_available: &TO_DRIVER, ready_to_submit: &TO_DRIVER },
-            )
-            .map_err(|_| SessionError::OutOfSessions)?;
-        CLIENT_ENDS.put((tx_source, rx_sink));
-        DRIVER_ENDS.put((tx_sink, rx_source));
+        let cap = match self.sessions.open(&NIC_OBJECTS, |_| NicSession) {
+            Ok((_, cap)) => cap,
+            Err(error) => {
+                self.idle = Some(ends);
+                return Err(error);
+            }
+        };
+        CLIENT_ENDS.put((ends.tx_source, ends.rx_sink));
+        DRIVER_ENDS.put((ends.tx_sink, ends.rx_source));
         // Wake the data thread: it takes its ends.
         let signal = DRIVER_SIGNAL.load(Ordering::Acquire);
         if signal != NONE {
             let _ = kernel().submit(CapSel(signal));
         }
-        let object = NIC_OBJECT
-            .try_take()
-            .ok_or(SessionError::OutOfSessions)?
-            .insert(RpcObject::new(NicSession));
-        let cap = self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
-        Ok(cap.upcast())
+        Ok(cap)
     }
 
-    fn close(&mut self, _session: Capability<dyn Session>) -> Result<(), SessionError> {
-        // The streams stay set up for the image's life.
-        Err(SessionError::UnknownSession)
+    fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
+        self.sessions.slot_of(session).ok_or(SessionError::UnknownSession)?;
+        let (tx_source, rx_sink) = CLIENT_RETURN.take().ok_or(SessionError::InUse)?;
+        let Some((tx_sink, rx_source)) = driver_ends_back() else {
+            CLIENT_RETURN.put((tx_source, rx_sink));
+            return Err(SessionError::InUse);
+        };
+        let mut ends = Ends { tx_source, rx_sink, tx_sink, rx_source };
+        let restarted = ends
+            .tx_source
+            .restart(&mut ends.tx_sink)
+            .and_then(|()| ends.rx_source.restart(&mut ends.rx_sink));
+        if restarted.is_err() {
+            // A packet handle is still out: the session goes on, the
+            // driver serving it as before.
+            CLIENT_RETURN.put((ends.tx_source, ends.rx_sink));
+            DRIVER_ENDS.put((ends.tx_sink, ends.rx_source));
+            let signal = DRIVER_SIGNAL.load(Ordering::Acquire);
+            if signal != NONE {
+                let _ = kernel().submit(CapSel(signal));
+            }
+            return Err(SessionError::InUse);
+        }
+        self.sessions.close(session)?;
+        if let Some(signal) = TO_CLIENT.take() {
+            // The client's signal: a closed session wakes no one.
+            let _ = kernel().drop_capability(signal);
+        }
+        self.idle = Some(ends);
+        Ok(())
     }
 
     fn upgrade(&mut self, _: Capability<dyn Session>, _: u32) -> Result<u32, SessionError> {
@@ -410,10 +515,12 @@ impl Root for NicRoot {
 pub fn nic_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
     DATA_MEMORY.spawn_beside(&DATA_UTCB, &entrypoint, "nic-data", data_start)?;
     IRQ_MEMORY.spawn_beside(&IRQ_UTCB, &entrypoint, "nic-irq", irq_start)?;
-    let root = NIC_ROOT
-        .try_take()
-        .ok_or(KernelError::InvalidThread)?
-        .write(RpcObject::new(NicRoot { entrypoint }));
+    let root =
+        NIC_ROOT.try_take().ok_or(KernelError::InvalidThread)?.write(RpcObject::new(NicRoot {
+            sessions: super::Pool::new(entrypoint),
+            idle: None,
+            split: false,
+        }));
     entrypoint.manage(root)
 }
 
@@ -475,6 +582,20 @@ impl Env {
         let (tx, rx) = CLIENT_ENDS.take().ok_or(SessionError::OutOfSessions)?;
         let mac_address = core::array::from_fn(|i| (mac >> (8 * (5 - i))) as u8);
         Ok((NicClient { session, mac_address }, NicPhy::new(tx, rx, mac_address)))
+    }
+
+    /// Closes the NIC session of `label`: hands its streams (`phy`, from
+    /// [`Env::nic`]) back to the driver, drops this component's copy of the
+    /// driver's signal, and asks the parent to close it. The driver can
+    /// then serve another client. [`SessionError::InUse`] if a packet of
+    /// the streams is still held (nothing closed; the streams are the
+    /// driver's from then on either way).
+    pub fn close_nic(&self, label: &str, _nic: NicClient, phy: NicPhy) -> Result<(), SessionError> {
+        CLIENT_RETURN.put(phy.into_ends());
+        if let Some(driver) = TO_DRIVER.take() {
+            let _ = kernel().drop_capability(driver);
+        }
+        self.close(ferrode_component::NIC, label)
     }
 }
 

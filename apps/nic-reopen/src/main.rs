@@ -1,0 +1,183 @@
+//! A NIC session closed by one client and opened by the next.
+//!
+//! The NIC driver serves one session at a time. `first` asks QEMU's
+//! gateway (10.0.2.2) for its MAC address with an ARP request through the
+//! session's transmit stream and reads the reply from the receive stream;
+//! then checks that closing is refused while it still holds the streams
+//! (`SessionError::InUse`), and closes with `Env::close_nic`, which hands
+//! them back. `second`, started when `first` exits, gets the session only
+//! because it was closed, and repeats the ARP exchange through the
+//! restarted streams. Each check prints `ok:` or `FAILED:` through LOG; the
+//! image exits with the number of failed checks.
+#![no_std]
+#![no_main]
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use ferrode_board::component::{Env, LogClient, NicPhy};
+use ferrode_board::{exit_code, kernel};
+use ferrode_component::{SessionError, Timer};
+use ferrode_ipc::{CapSel, Capability};
+use ferrode_net::smoltcp::phy::{Device, RxToken, TxToken};
+use ferrode_net::smoltcp::time::Instant;
+use ferrode_net::smoltcp::wire::{
+    ArpOperation, ArpPacket, ArpRepr, EthernetAddress, EthernetFrame, EthernetProtocol,
+    EthernetRepr, Ipv4Address,
+};
+
+ferrode_board::compose! {
+    servers {
+        log: { priority: 5, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
+        timer: { priority: 5, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
+        io_mem: { priority: 5, stack: 4096, provides: "IO_MEM", root: ferrode_board::component::io_mem_root },
+        irq: { priority: 5, stack: 4096, provides: "IRQ", root: ferrode_board::component::irq_root },
+        nic: { priority: 4, stack: 8192, provides: "Nic", root: ferrode_board::component::nic_root },
+    }
+    clients {
+        first: { priority: 3, stack: 8192, main: first },
+        second: { priority: 3, stack: 8192, main: second, after: first },
+    }
+    routes {
+        nic: "IO_MEM" "ethernet" => io_mem,
+        nic: "IRQ" "ethernet" => irq,
+        first: "LOG" "" => log,
+        first: "Timer" "" => timer,
+        first: "Nic" "" => nic,
+        second: "LOG" "" => log,
+        second: "Timer" "" => timer,
+        second: "Nic" "" => nic,
+    }
+}
+
+/// QEMU's user-network addresses: the guest's and the gateway's.
+const GUEST: Ipv4Address = Ipv4Address::new(10, 0, 2, 15);
+const GATEWAY: Ipv4Address = Ipv4Address::new(10, 0, 2, 2);
+/// Wake-ups (frames or the 50 ms timeout) before the ARP exchange fails.
+const TRIES: u32 = 100;
+
+/// Failed checks of both clients.
+static FAILED: AtomicU32 = AtomicU32::new(0);
+
+fn check(log: &mut LogClient, what: &str, ok: bool) {
+    if !ok {
+        FAILED.fetch_add(1, Ordering::Relaxed);
+    }
+    let _ = log.write_fmt(format_args!("{} {}", if ok { "ok:" } else { "FAILED:" }, what));
+}
+
+/// An ARP request for the gateway, from `mac`.
+fn send_arp_request(phy: &mut NicPhy, mac: EthernetAddress) -> bool {
+    let arp = ArpRepr::EthernetIpv4 {
+        operation: ArpOperation::Request,
+        source_hardware_addr: mac,
+        source_protocol_addr: GUEST,
+        target_hardware_addr: EthernetAddress([0; 6]),
+        target_protocol_addr: GATEWAY,
+    };
+    let ethernet = EthernetRepr {
+        src_addr: mac,
+        dst_addr: EthernetAddress::BROADCAST,
+        ethertype: EthernetProtocol::Arp,
+    };
+    let Some(token) = phy.transmit(Instant::ZERO) else { return false };
+    token.consume(ethernet.buffer_len() + arp.buffer_len(), |buffer| {
+        let mut frame = EthernetFrame::new_unchecked(buffer);
+        ethernet.emit(&mut frame);
+        arp.emit(&mut ArpPacket::new_unchecked(frame.payload_mut()));
+    });
+    true
+}
+
+/// Whether `frame` is the gateway's ARP reply to `mac`.
+fn is_gateway_reply(frame: &[u8], mac: EthernetAddress) -> bool {
+    let Ok(frame) = EthernetFrame::new_checked(frame) else { return false };
+    if frame.ethertype() != EthernetProtocol::Arp {
+        return false;
+    }
+    let Ok(packet) = ArpPacket::new_checked(frame.payload()) else { return false };
+    matches!(
+        ArpRepr::parse(&packet),
+        Ok(ArpRepr::EthernetIpv4 {
+            operation: ArpOperation::Reply,
+            source_protocol_addr,
+            target_hardware_addr,
+            ..
+        }) if source_protocol_addr == GATEWAY && target_hardware_addr == mac
+    )
+}
+
+/// Sends ARP requests for the gateway (again at every wake-up without the
+/// reply: frames are lost under load) until its reply arrives.
+fn arp_exchange(env: &Env, phy: &mut NicPhy, mac: EthernetAddress, wake: CapSel) -> bool {
+    let Ok(timer) = env.session::<dyn Timer>(ferrode_component::TIMER, "") else { return false };
+    let mut timer = kernel::client(timer);
+    if timer.sigh(Capability::from_selector(wake)).is_err() || timer.trigger(50_000, true).is_err()
+    {
+        return false;
+    }
+    let mut answered = false;
+    for _ in 0..TRIES {
+        send_arp_request(phy, mac);
+        while let Some((rx, _)) = phy.receive(Instant::ZERO) {
+            answered |= rx.consume(|frame| is_gateway_reply(frame, mac));
+        }
+        if answered || kernel::kernel().wait_signal(wake).is_err() {
+            break;
+        }
+    }
+    let _ = timer.stop();
+    answered
+}
+
+fn first(env: Env) -> u32 {
+    let Ok(mut log) = env.log() else { return exit_code::FAILURE };
+    let Ok((_, wake)) = kernel::kernel().create_signal() else { return exit_code::FAILURE };
+    let (nic, mut phy) = match env.nic("", wake) {
+        Ok(session) => session,
+        Err(error) => {
+            let _ = log.write_fmt(format_args!("no NIC session: {}", error));
+            return exit_code::FAILURE;
+        }
+    };
+    let mac = EthernetAddress(nic.mac_address());
+    check(
+        &mut log,
+        "the gateway answers ARP through the NIC session's streams",
+        arp_exchange(&env, &mut phy, mac, wake),
+    );
+    check(
+        &mut log,
+        "closing while holding the streams is refused (InUse)",
+        env.close(ferrode_component::NIC, "") == Err(SessionError::InUse),
+    );
+    check(
+        &mut log,
+        "close_nic hands the streams back and closes the session",
+        env.close_nic("", nic, phy).is_ok(),
+    );
+    0
+}
+
+fn second(env: Env) -> u32 {
+    let Ok(mut log) = env.log() else { return exit_code::FAILURE };
+    let Ok((_, wake)) = kernel::kernel().create_signal() else { return exit_code::FAILURE };
+    // The composer opened this session when `first` exited: the driver
+    // had one to give only because `first` closed its own.
+    let (nic, mut phy) = match env.nic("", wake) {
+        Ok(session) => session,
+        Err(error) => {
+            let _ = log.write_fmt(format_args!("no NIC session: {}", error));
+            return exit_code::FAILURE;
+        }
+    };
+    check(&mut log, "the next client has a NIC session", true);
+    let mac = EthernetAddress(nic.mac_address());
+    check(
+        &mut log,
+        "the gateway answers ARP through the restarted streams",
+        arp_exchange(&env, &mut phy, mac, wake),
+    );
+    let failed = FAILED.load(Ordering::Relaxed);
+    let _ = log.write_fmt(format_args!("nic-reopen: {} checks failed", failed));
+    failed
+}
