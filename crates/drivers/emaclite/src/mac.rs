@@ -93,11 +93,19 @@ const fn buffer_index(buffer: Buffer) -> usize {
 /// Copies `len` bytes (zero-padded to whole words) into a transmit buffer
 /// with 32-bit writes, as the buffer RAM requires.
 fn write_tx_bytes(regs: &impl Registers, buffer: Buffer, bytes: &[u8], len: usize) {
-    for word in 0..len.div_ceil(4) {
+    let words = len.div_ceil(4);
+    // Whole words of `bytes` first, without per-byte checks ...
+    let whole = (bytes.len() / 4).min(words);
+    for (word, chunk) in bytes.chunks_exact(4).take(whole).enumerate() {
+        let chunk = [chunk[0], chunk[1], chunk[2], chunk[3]];
+        regs.tx_buffer(buffer, word).set(u32::from_ne_bytes(chunk));
+    }
+    // ... then its last bytes and the padding, zero-filled.
+    for word in whole..words {
+        let rest = bytes.get(word * 4..).unwrap_or_default();
         let mut chunk = [0u8; 4];
-        for (i, byte) in chunk.iter_mut().enumerate() {
-            *byte = bytes.get(word * 4 + i).copied().unwrap_or(0);
-        }
+        let count = rest.len().min(4);
+        chunk[..count].copy_from_slice(&rest[..count]);
         regs.tx_buffer(buffer, word).set(u32::from_ne_bytes(chunk));
     }
 }
@@ -385,8 +393,15 @@ impl<R: Registers, const RING: usize> EthernetDevice for EmacLite<'_, R, RING> {
 /// Copies `out.len()` bytes of a receive buffer with 32-bit reads, as the
 /// buffer RAM requires.
 fn read_rx_bytes(regs: &impl Registers, buffer: Buffer, out: &mut [u8]) {
-    for (word, chunk) in out.chunks_mut(4).enumerate() {
+    let mut chunks = out.chunks_exact_mut(4);
+    let mut word = 0;
+    for chunk in &mut chunks {
+        chunk.copy_from_slice(&regs.rx_buffer(buffer, word).get().to_ne_bytes());
+        word += 1;
+    }
+    let tail = chunks.into_remainder();
+    if !tail.is_empty() {
         let bytes = regs.rx_buffer(buffer, word).get().to_ne_bytes();
-        chunk.copy_from_slice(&bytes[..chunk.len()]);
+        tail.copy_from_slice(&bytes[..tail.len()]);
     }
 }

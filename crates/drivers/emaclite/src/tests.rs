@@ -289,3 +289,20 @@ fn a_reservation_checks_the_frame_length() {
     assert_eq!(mac.reserve_transmit(1515).err(), Some(Error::FrameTooLong));
     assert_eq!(mac.counters().tx_errors, 2);
 }
+
+#[test]
+fn frames_of_every_length_modulo_four_go_and_come_whole() {
+    let model = EthModel::new(true);
+    let mut mac = EmacLite::new(&model, config(true, None), ring()).unwrap();
+    for length in [61usize, 62, 63, 64, 1513] {
+        let frame: Vec<u8> = (0..length).map(|i| (i * 7 + length) as u8).collect();
+        mac.transmit(&frame).unwrap();
+        assert_eq!(model.state.borrow().sent.last(), Some(&frame), "sent {length} bytes");
+        let received = ipv4_frame(MAC, (length - 14) as u16, length as u8);
+        assert!(model.deliver(&received));
+        let mut buffer = [0xeeu8; 1514];
+        assert_eq!(mac.receive(&mut buffer), Ok(Some(length)));
+        assert_eq!(&buffer[..length], &received[..], "received {length} bytes");
+        assert!(buffer[length..].iter().all(|&byte| byte == 0xee), "wrote past {length} bytes");
+    }
+}

@@ -101,15 +101,15 @@ fn without_a_configured_address_the_eeprom_one_is_kept() {
 #[test]
 fn transmitted_frames_arrive_byte_exact() {
     let mut nic = started();
-    for length in [14, 42, 61, 1514] {
+    // Every length modulo four: whole words, then 1 to 3 bytes padded.
+    let lengths = [14, 42, 61, 63, 64, 1513, 1514];
+    for length in lengths {
         nic.transmit(&frame(length)).unwrap();
     }
-    assert_eq!(nic.counters().tx_frames, 4);
+    assert_eq!(nic.counters().tx_frames, lengths.len() as u32);
     let model = nic.release().into_inner();
-    let lengths: Vec<usize> = model.transmitted.iter().map(Vec::len).collect();
-    assert_eq!(lengths, [14, 42, 61, 1514]);
-    assert_eq!(model.transmitted[2], frame(61));
-    assert_eq!(model.transmitted[3], frame(1514));
+    let sent: Vec<Vec<u8>> = lengths.iter().map(|&length| frame(length)).collect();
+    assert_eq!(model.transmitted, sent);
 }
 
 #[test]
@@ -146,6 +146,24 @@ fn received_frame_is_returned_without_its_fcs() {
     assert_eq!(buffer[..42], frame(42)[..]);
     assert_eq!(buffer[42], 0, "FCS bytes leaked into the frame");
     assert_eq!(nic.receive(&mut buffer), Ok(None));
+    let model = nic.release().into_inner();
+    assert!(model.rx_data.is_empty() && !model.rx_underflow, "RX data FIFO out of step");
+}
+
+#[test]
+fn frames_of_every_length_modulo_four_come_whole_and_keep_the_fifo_in_step() {
+    let mut nic = started();
+    let lengths = [60, 61, 62, 63, 64, 1513, 1514];
+    for length in lengths {
+        nic.registers_mut().get_mut().deliver(&frame(length), 0);
+    }
+    for length in lengths {
+        let mut buffer = [0xee; 1514];
+        assert_eq!(nic.receive(&mut buffer), Ok(Some(length)));
+        assert_eq!(buffer[..length], frame(length)[..], "frame of {length} bytes");
+        assert!(buffer[length..].iter().all(|&byte| byte == 0xee), "wrote past {length} bytes");
+    }
+    assert_eq!(nic.receive(&mut [0; 1514]), Ok(None));
     let model = nic.release().into_inner();
     assert!(model.rx_data.is_empty() && !model.rx_underflow, "RX data FIFO out of step");
 }
