@@ -14,7 +14,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ferrode_board::component::{Env, LogClient, NicPhy};
+use ferrode_board::component::{Env, LogClient, NicClient, NicPhy};
 use ferrode_board::{exit_code, kernel};
 use ferrode_component::{SessionError, Timer};
 use ferrode_ipc::{CapSel, Capability};
@@ -129,16 +129,22 @@ fn arp_exchange(env: &Env, phy: &mut NicPhy, mac: EthernetAddress, wake: CapSel)
     answered
 }
 
-fn first(env: Env) -> u32 {
-    let Ok(mut log) = env.log() else { return exit_code::FAILURE };
-    let Ok((_, wake)) = kernel::kernel().create_signal() else { return exit_code::FAILURE };
-    let (nic, mut phy) = match env.nic("", wake) {
-        Ok(session) => session,
+/// This component's LOG session, a signal of its own and its NIC session
+/// raising it; a failure is logged when the LOG session is there.
+fn sessions(env: &Env) -> Option<(LogClient, CapSel, NicClient, NicPhy)> {
+    let mut log = env.log().ok()?;
+    let Ok((_, wake)) = kernel::kernel().create_signal() else { return None };
+    match env.nic("", wake) {
+        Ok((nic, phy)) => Some((log, wake, nic, phy)),
         Err(error) => {
             let _ = log.write_fmt(format_args!("no NIC session: {}", error));
-            return exit_code::FAILURE;
+            None
         }
-    };
+    }
+}
+
+fn first(env: Env) -> u32 {
+    let Some((mut log, wake, nic, mut phy)) = sessions(&env) else { return exit_code::FAILURE };
     let mac = EthernetAddress(nic.mac_address());
     check(
         &mut log,
@@ -159,17 +165,9 @@ fn first(env: Env) -> u32 {
 }
 
 fn second(env: Env) -> u32 {
-    let Ok(mut log) = env.log() else { return exit_code::FAILURE };
-    let Ok((_, wake)) = kernel::kernel().create_signal() else { return exit_code::FAILURE };
-    // The composer opened this session when `first` exited: the driver
+    // The composer opened this NIC session when `first` exited: the driver
     // had one to give only because `first` closed its own.
-    let (nic, mut phy) = match env.nic("", wake) {
-        Ok(session) => session,
-        Err(error) => {
-            let _ = log.write_fmt(format_args!("no NIC session: {}", error));
-            return exit_code::FAILURE;
-        }
-    };
+    let Some((mut log, wake, nic, mut phy)) = sessions(&env) else { return exit_code::FAILURE };
     check(&mut log, "the next client has a NIC session", true);
     let mac = EthernetAddress(nic.mac_address());
     check(

@@ -259,11 +259,16 @@ extern "C" fn irq_start(_: usize) -> ! {
             device.service_interrupt();
         }
         let _ = irq.ack();
-        match DRIVER_SIGNAL.load(Ordering::Acquire) {
-            NONE => {}
-            data => {
-                let _ = k.submit(CapSel(data));
-            }
+        wake_data_thread();
+    }
+}
+
+/// Raises the data thread's signal (once the thread made it).
+fn wake_data_thread() {
+    match DRIVER_SIGNAL.load(Ordering::Acquire) {
+        NONE => {}
+        data => {
+            let _ = kernel().submit(CapSel(data));
         }
     }
 }
@@ -411,10 +416,7 @@ const RETURN_ROUNDS: usize = 64;
 fn driver_ends_back() -> Option<(TxSink, RxSource)> {
     let k = kernel();
     RETURN_DRIVER_ENDS.store(true, Ordering::Release);
-    let signal = DRIVER_SIGNAL.load(Ordering::Acquire);
-    if signal != NONE {
-        let _ = k.submit(CapSel(signal));
-    }
+    wake_data_thread();
     for _ in 0..RETURN_ROUNDS {
         if let Some(ends) = DRIVER_RETURN.take() {
             return Some(ends);
@@ -462,10 +464,7 @@ impl Root for NicRoot {
         CLIENT_ENDS.put((ends.tx_source, ends.rx_sink));
         DRIVER_ENDS.put((ends.tx_sink, ends.rx_source));
         // Wake the data thread: it takes its ends.
-        let signal = DRIVER_SIGNAL.load(Ordering::Acquire);
-        if signal != NONE {
-            let _ = kernel().submit(CapSel(signal));
-        }
+        wake_data_thread();
         Ok(cap)
     }
 
@@ -486,10 +485,7 @@ impl Root for NicRoot {
             // driver serving it as before.
             CLIENT_RETURN.put((ends.tx_source, ends.rx_sink));
             DRIVER_ENDS.put((ends.tx_sink, ends.rx_source));
-            let signal = DRIVER_SIGNAL.load(Ordering::Acquire);
-            if signal != NONE {
-                let _ = kernel().submit(CapSel(signal));
-            }
+            wake_data_thread();
             return Err(SessionError::InUse);
         }
         self.sessions.close(session)?;
