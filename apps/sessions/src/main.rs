@@ -13,15 +13,18 @@
 //! - closing a session kills its capability and takes it out of the
 //!   client's environment;
 //! - a ROM module is read through the session its route labels; a module
-//!   without a route is denied.
+//!   without a route is denied;
+//! - a client the parent destroys before it exits has its sessions closed
+//!   (the composer's copy of its LOG session is dead), and the image still
+//!   ends: a destroyed client counts as exited.
 #![no_std]
 #![no_main]
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ferrode_board::component::Env;
+use ferrode_board::component::{Env, Event, ParentEnv};
 use ferrode_board::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError};
-use ferrode_component::{Root, Session, SessionArgs, SessionError};
+use ferrode_component::{LOG_LINE_BYTES, Log, Root, Session, SessionArgs, SessionError};
 use ferrode_ipc::{Capability, RpcObject, TransportError};
 
 ferrode_board::compose! {
@@ -33,15 +36,20 @@ ferrode_board::compose! {
     }
     clients {
         client: { priority: 2, stack: 4096, main: client },
-        late: { priority: 1, stack: 4096, main: late },
+        // Blocks for good; the parent hook destroys it once the client
+        // exited.
+        victim: { priority: 1, stack: 4096, main: victim },
+        late: { priority: 1, stack: 4096, main: late, after: client },
     }
     routes {
         client: "Greeter" "b" => greeter_b,
         client: "Greeter" "" => greeter_a,
         client: "LOG" "" => log quota 60,
         client: "ROM" "config" => rom,
+        victim: "LOG" "" => log,
         late: "LOG" "" => log,
     }
+    parent: parent,
 }
 
 ferrode_ipc::interface! {
@@ -225,14 +233,50 @@ fn client(env: Env) -> u32 {
 /// Whether the client's LOG session was closed and dead afterwards.
 static LOG_CLOSED: AtomicU32 = AtomicU32::new(0);
 
-/// Runs after the client (lower priority): reports what the client could
-/// no longer print.
+/// Whether destroying `victim` closed its LOG session (and succeeded).
+static VICTIM_CLOSED: AtomicU32 = AtomicU32::new(0);
+
+/// Never exits by itself: waits on a signal nobody raises. (Below the
+/// client's priority it does not even run before the client exits; its
+/// LOG session was opened when it was created.)
+fn victim(_env: Env) -> u32 {
+    let k = kernel::kernel();
+    if let Ok((_, signal)) = k.create_signal() {
+        let _ = k.wait_signal(signal);
+    }
+    1
+}
+
+/// The composer's hook: when the client has exited, destroys `victim` and
+/// tries the composer's own copy of victim's LOG session, which closing
+/// the destroyed component's sessions must have killed.
+fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
+    if event != Event::Exited("client") {
+        return 0;
+    }
+    let Some(copy) = env.session::<dyn Log>("victim", ferrode_component::LOG, "") else {
+        return 1;
+    };
+    let destroyed = env.destroy("victim").is_ok();
+    let line = heapless::String::<LOG_LINE_BYTES>::try_from("a destroyed client's line");
+    let refused = line.map(|line| kernel::client(copy).write(line).is_err()).unwrap_or(false);
+    VICTIM_CLOSED.store(u32::from(destroyed && refused), Ordering::Relaxed);
+    0
+}
+
+/// Runs after the client: reports what the client could no longer print,
+/// and what the parent found after destroying `victim`.
 fn late(env: Env) -> u32 {
     let Ok(mut log) = env.log() else { return 1 };
     check(
         &mut log,
         "the client's closed LOG session refused its next line",
         LOG_CLOSED.load(Ordering::Relaxed) == 1,
+    );
+    check(
+        &mut log,
+        "a destroyed client's LOG session is closed with it",
+        VICTIM_CLOSED.load(Ordering::Relaxed) == 1,
     );
     let failed = FAILED.load(Ordering::Relaxed);
     let _ = log.write_fmt(format_args!("sessions: {} checks failed", failed));

@@ -456,12 +456,18 @@ pub mod runtime {
         servers: heapless::Vec<Server, MAX_DECLARED>,
         components:
             heapless::Vec<(&'static str, kernel::ComponentId, &'static GrantCell), MAX_DECLARED>,
+        /// The clients' names in declaration order (bit `i` of `EXITED`).
+        clients: heapless::Vec<&'static str, MAX_DECLARED>,
     }
 
     impl Registry {
         /// Nothing created yet.
         pub const fn new() -> Self {
-            Self { servers: heapless::Vec::new(), components: heapless::Vec::new() }
+            Self {
+                servers: heapless::Vec::new(),
+                components: heapless::Vec::new(),
+                clients: heapless::Vec::new(),
+            }
         }
 
         fn add(
@@ -749,6 +755,9 @@ pub mod runtime {
         clients: &[ClientDecl],
         hook: Option<Hook>,
     ) -> Result<u32, KernelError> {
+        for client in clients {
+            registry.clients.push(client.name).map_err(|_| KernelError::QuotaExceeded)?;
+        }
         call_hook(registry, hook, Grantee::Servers, Event::Started);
         let mut created: heapless::Vec<(usize, kernel::ComponentId), MAX_DECLARED> =
             heapless::Vec::new();
@@ -793,7 +802,7 @@ pub mod runtime {
     /// client is blocked in its `exit` call until the composer answers,
     /// after this, so it never sees a session go; capabilities the parent
     /// hook granted it are not sessions and stay.
-    fn close_sessions(grants: &'static GrantCell) {
+    pub(super) fn close_sessions(grants: &'static GrantCell) {
         let k = kernel();
         for (index, slot) in grants.get().sessions.iter().enumerate() {
             let Some(granted) = slot.get().filter(|granted| granted.root.is_valid()) else {
@@ -825,15 +834,19 @@ pub mod runtime {
                 // thread's own with no reference to it live.
                 unsafe { target.as_mut().dispatch(utcb) };
             }
-            let exited = EXITED.load(Ordering::Relaxed);
-            for (index, client) in clients.iter().enumerate() {
-                if exited & !seen & (1 << index) != 0 {
-                    seen |= 1 << index;
-                    call_hook(registry, hook, Grantee::Nobody, Event::Exited(client.name));
-                    if let Some((_, grants)) = registry.component(client.name) {
-                        close_sessions(grants);
+            // Until no client is left whose exit was not handled: a hook may
+            // destroy a running client, which counts as its exit.
+            while EXITED.load(Ordering::Relaxed) & !seen != 0 {
+                let exited = EXITED.load(Ordering::Relaxed);
+                for (index, client) in clients.iter().enumerate() {
+                    if exited & !seen & (1 << index) != 0 {
+                        seen |= 1 << index;
+                        call_hook(registry, hook, Grantee::Nobody, Event::Exited(client.name));
+                        if let Some((_, grants)) = registry.component(client.name) {
+                            close_sessions(grants);
+                        }
+                        launch_after(registry, clients, hook, client.name)?;
                     }
-                    launch_after(registry, clients, hook, client.name)?;
                 }
             }
             if FINISHED.load(Ordering::Relaxed) as usize >= clients.len() {
@@ -871,6 +884,18 @@ pub mod runtime {
 
         pub(super) fn root(&self, name: &str) -> Option<Capability<dyn Root>> {
             self.servers.iter().find(|server| server.name == name).map(|server| server.root)
+        }
+
+        /// A client that had not exited was destroyed: it counts as exited
+        /// (status 0), so the clients declared after it start and the
+        /// image can end.
+        pub(super) fn destroyed(&self, name: &str) {
+            if let Some(index) = self.clients.iter().position(|&client| client == name) {
+                let bit = 1 << index;
+                if EXITED.fetch_or(bit, Ordering::Relaxed) & bit == 0 {
+                    FINISHED.fetch_add(1, Ordering::Relaxed);
+                }
+            }
         }
 
         pub(super) fn remove(&mut self, component: kernel::ComponentId) {
@@ -1008,12 +1033,19 @@ impl ParentEnv<'_> {
     }
 
     /// Destroys component `name` (its objects answer `ServerDead`) and
-    /// reaps its threads; returns how many threads were reaped. Not for a
-    /// client waiting in `exit` (the answer would have no one to go to).
+    /// reaps its threads; returns how many threads were reaped. First the
+    /// sessions it holds are closed, as when a client exits, so their
+    /// servers get their resources back. A client destroyed before it
+    /// exited counts as exited with status 0 (`Event::Exited` follows,
+    /// and the clients declared after it start). Not for a client waiting
+    /// in `exit` (the answer would have no one to go to).
     pub fn destroy(&mut self, name: &str) -> Result<usize, KernelError> {
         let k = kernel();
-        let component = self.component(name).ok_or(KernelError::InvalidThread)?;
+        let (component, grants) =
+            self.registry.component(name).ok_or(KernelError::InvalidThread)?;
+        runtime::close_sessions(grants);
         k.destroy_component(component)?;
+        self.registry.destroyed(name);
         self.registry.remove(component);
         let mut reaped = 0;
         for index in 0..kernel::MAX_THREADS {

@@ -85,6 +85,7 @@ pub fn cases() -> Vec<Case> {
                 "[client] ok: a closed session's capability is dead",
                 "[client] ok: after closing, label \"b\" falls to the catch-all route (greeter_a)",
                 "[late] ok: the client's closed LOG session refused its next line",
+                "[late] ok: a destroyed client's LOG session is closed with it",
                 "[late] sessions: 0 checks failed",
             ],
             0,
