@@ -627,11 +627,7 @@ pub mod runtime {
             label: heapless::String<LABEL_BYTES>,
         ) -> Result<(), SessionError> {
             let (index, granted) = self.find(&service, &label)?;
-            kernel::client(granted.root).close(Capability::from_selector(granted.parent_copy))?;
-            let k = kernel();
-            let _ = k.drop_capability(granted.parent_copy);
-            self.grants.forget(index);
-            Ok(())
+            close_granted(self.grants, index, granted)
         }
 
         fn upgrade(
@@ -803,18 +799,24 @@ pub mod runtime {
     /// after this, so it never sees a session go; capabilities the parent
     /// hook granted it are not sessions and stay.
     pub(super) fn close_sessions(grants: &'static GrantCell) {
-        let k = kernel();
         for (index, slot) in grants.get().sessions.iter().enumerate() {
-            let Some(granted) = slot.get().filter(|granted| granted.root.is_valid()) else {
-                continue;
-            };
-            let closed =
-                kernel::client(granted.root).close(Capability::from_selector(granted.parent_copy));
-            if closed.is_ok() {
-                let _ = k.drop_capability(granted.parent_copy);
-                grants.forget(index);
+            if let Some(granted) = slot.get().filter(|granted| granted.root.is_valid()) {
+                let _ = close_granted(grants, index, granted);
             }
         }
+    }
+
+    /// Asks the server's root to close session `index` of `grants`; once
+    /// it did, drops the composer's copy and forgets the session.
+    fn close_granted(
+        grants: &'static GrantCell,
+        index: usize,
+        granted: Granted,
+    ) -> Result<(), SessionError> {
+        kernel::client(granted.root).close(Capability::from_selector(granted.parent_copy))?;
+        let _ = kernel().drop_capability(granted.parent_copy);
+        grants.forget(index);
+        Ok(())
     }
 
     fn serve_parent(
