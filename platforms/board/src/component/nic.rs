@@ -130,7 +130,9 @@ static DRIVER_ENDS: Handoff<(TxSink, RxSource)> = Handoff::new();
 static CLIENT_RETURN: Handoff<(TxSource, RxSink)> = Handoff::new();
 /// The driver's ends, handed back by its data thread when the root asks.
 static DRIVER_RETURN: Handoff<(TxSink, RxSource)> = Handoff::new();
-/// Set by the root's `close`: the data thread hands its ends back.
+/// Set by the root's `close`: the data thread hands its ends back. Whoever
+/// clears it (the thread taking the request, or the root withdrawing it)
+/// decides where the ends are.
 static RETURN_DRIVER_ENDS: AtomicBool = AtomicBool::new(false);
 
 /// The driver's counters as its data thread last saw them.
@@ -227,15 +229,14 @@ extern "C" fn data_start(_: usize) -> ! {
         let Some(mut device) = device() else { k.exit_current() };
         // Until the root, closing the session, asks for the ends back (it
         // raises the signal after setting the flag, so a round in progress
-        // ends, the wait returns at once and the flag is seen).
-        while !RETURN_DRIVER_ENDS.load(Ordering::Acquire) {
+        // ends, the wait returns at once and the flag is seen). Taking the
+        // flag claims the request: the ends go back without a wait.
+        while !RETURN_DRIVER_ENDS.swap(false, Ordering::AcqRel) {
             serve(&mut device, &mut tx, &mut rx);
             if k.wait_signal(selector).is_err() {
                 k.exit_current();
             }
         }
-        // Only the root sets the flag, and it waits for the ends now.
-        RETURN_DRIVER_ENDS.store(false, Ordering::Relaxed);
         DRIVER_RETURN.put((tx, rx));
     }
 }
@@ -412,7 +413,8 @@ fn split_streams() -> Result<Ends, SessionError> {
 const RETURN_ROUNDS: usize = 64;
 
 /// The data thread's ends back: asks for them, wakes it, and yields to it
-/// until it handed them over.
+/// until it handed them over; `None` after `RETURN_ROUNDS` rounds (a
+/// thread that is gone or stuck), the thread serving on if it is alive.
 fn driver_ends_back() -> Option<(TxSink, RxSource)> {
     let k = kernel();
     RETURN_DRIVER_ENDS.store(true, Ordering::Release);
@@ -423,7 +425,20 @@ fn driver_ends_back() -> Option<(TxSink, RxSource)> {
         }
         k.yield_now();
     }
-    None
+    // Giving up: withdraw the request. If the thread had claimed it
+    // already, its ends are on their way back: hand them to it again, so
+    // the session it serves goes on.
+    if RETURN_DRIVER_ENDS.swap(false, Ordering::AcqRel) {
+        return None;
+    }
+    loop {
+        if let Some(ends) = DRIVER_RETURN.take() {
+            DRIVER_ENDS.put(ends);
+            wake_data_thread();
+            return None;
+        }
+        k.yield_now();
+    }
 }
 
 /// The NIC driver's root: one session at a time (the controller has one
