@@ -44,15 +44,8 @@ enum Command {
     /// Build an image, boot it in QEMU with the console on this terminal and
     /// return the image's exit status.
     Run {
-        /// Board to run on.
-        #[arg(long, default_value = "realview-pbx-a9", value_parser = board_names())]
-        board: String,
-        /// Application in apps/.
-        #[arg(long, default_value = "hello", value_parser = app_names())]
-        app: String,
-        /// Optimised build.
-        #[arg(long)]
-        release: bool,
+        #[command(flatten)]
+        boot: Boot,
         /// Count instructions deterministically (QEMU -icount shift=0).
         #[arg(long)]
         icount: bool,
@@ -60,13 +53,6 @@ enum Command {
         /// `defmt-print -e IMAGE` or a file), no source lines under reports.
         #[arg(long)]
         raw: bool,
-        /// Attach the board's NIC to QEMU's user network and forward host
-        /// TCP and UDP port PORT to the guest's port 7 (echo).
-        #[arg(long, value_name = "PORT")]
-        forward: Option<u16>,
-        /// Arguments passed to the image as its command line (semihosting).
-        #[arg(last = true)]
-        args: Vec<String>,
     },
     /// Run the host unit tests and every QEMU test, then print
     /// `N passed, N failed`.
@@ -147,26 +133,12 @@ enum Command {
     /// how deep each of its stacks went: every component's, the board's
     /// helper threads', the idle thread's and the boot stack.
     Stacks {
-        /// Board to run on.
-        #[arg(long, default_value = "realview-pbx-a9", value_parser = board_names())]
-        board: String,
-        /// Application in apps/.
-        #[arg(long, default_value = "hello", value_parser = app_names())]
-        app: String,
-        /// Optimised build.
-        #[arg(long)]
-        release: bool,
+        #[command(flatten)]
+        boot: Boot,
         /// Stop the image after this many seconds if it has not exited
         /// (drive it meanwhile, e.g. through --forward).
         #[arg(long, default_value_t = 10)]
         seconds: u64,
-        /// Attach the board's NIC to QEMU's user network and forward host
-        /// TCP and UDP port PORT to the guest's port 7 (echo).
-        #[arg(long, value_name = "PORT")]
-        forward: Option<u16>,
-        /// Arguments passed to the image as its command line (semihosting).
-        #[arg(last = true)]
-        args: Vec<String>,
     },
     /// Boot an image in QEMU halted, waiting for gdb, and start gdb-multiarch
     /// attached to it.
@@ -193,17 +165,38 @@ fn app_names() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(names)
 }
 
+/// What `run` and `stacks` boot: the image, and how QEMU runs it.
+#[derive(clap::Args)]
+struct Boot {
+    /// Board to run on.
+    #[arg(long, default_value = "realview-pbx-a9", value_parser = board_names())]
+    board: String,
+    /// Application in apps/.
+    #[arg(long, default_value = "hello", value_parser = app_names())]
+    app: String,
+    /// Optimised build.
+    #[arg(long)]
+    release: bool,
+    /// Attach the board's NIC to QEMU's user network and forward host
+    /// TCP and UDP port PORT to the guest's port 7 (echo).
+    #[arg(long, value_name = "PORT")]
+    forward: Option<u16>,
+    /// Arguments passed to the image as its command line (semihosting).
+    #[arg(last = true)]
+    args: Vec<String>,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Setup => setup::run(),
         Command::Build { board, app, release } => build::build_command(&board, &app, release),
-        Command::Run { board, app, release, icount, raw, forward, args } => build::run_command(
-            &board,
-            &app,
-            &build::RunFlags { release, icount, raw },
-            forward,
-            &args,
+        Command::Run { boot, icount, raw } => build::run_command(
+            &boot.board,
+            &boot.app,
+            &build::RunFlags { release: boot.release, icount, raw },
+            boot.forward,
+            &boot.args,
         ),
         Command::Test { filter, qemu_only, host_only } => {
             test::run(filter.as_deref(), qemu_only, host_only)
@@ -212,9 +205,14 @@ fn main() -> ExitCode {
             size::run(board.as_deref(), app.as_deref(), all, release)
         }
         Command::Gdb { board, app } => build::gdb_command(&board, &app),
-        Command::Stacks { board, app, release, seconds, forward, args } => {
-            build::stacks_command(&board, &app, release, seconds, forward, &args)
-        }
+        Command::Stacks { boot, seconds } => build::stacks_command(
+            &boot.board,
+            &boot.app,
+            boot.release,
+            seconds,
+            boot.forward,
+            &boot.args,
+        ),
         Command::Bench { which, board, no_record } => {
             bench::run(which, board.as_deref(), !no_record)
         }
