@@ -790,14 +790,15 @@ pub mod runtime {
         Ok(())
     }
 
-    /// Closes the sessions of a client that exited, as Genode's parent does
-    /// for a child that goes: each server gets the session's resources
-    /// back (a slot, a timeout, the device), so the clients started
-    /// `after` it can have them. A server that refuses to close one (the
-    /// NIC driver keeps its streams for the image's life) keeps it. The
-    /// client is blocked in its `exit` call until the composer answers,
-    /// after this, so it never sees a session go; capabilities the parent
-    /// hook granted it are not sessions and stay.
+    /// Closes the sessions of a component that goes (a client that exited,
+    /// or one the parent hook destroys), as Genode's parent does for a
+    /// child: each server gets the session's resources back (a slot, a
+    /// timeout, the device), so the clients started `after` it can have
+    /// them. A server that refuses to close one keeps it (the NIC driver,
+    /// while the client still holds its stream ends). An exited client is
+    /// blocked in its `exit` call until the composer answers, after this,
+    /// so it never sees a session go; capabilities the parent hook granted
+    /// it are not sessions and stay.
     pub(super) fn close_sessions(grants: &'static GrantCell) {
         for (index, slot) in grants.get().sessions.iter().enumerate() {
             if let Some(granted) = slot.get().filter(|granted| granted.root.is_valid()) {
@@ -838,10 +839,13 @@ pub mod runtime {
             }
             // Until no client is left whose exit was not handled: a hook may
             // destroy a running client, which counts as its exit.
-            while EXITED.load(Ordering::Relaxed) & !seen != 0 {
-                let exited = EXITED.load(Ordering::Relaxed);
+            loop {
+                let unhandled = EXITED.load(Ordering::Relaxed) & !seen;
+                if unhandled == 0 {
+                    break;
+                }
                 for (index, client) in clients.iter().enumerate() {
-                    if exited & !seen & (1 << index) != 0 {
+                    if unhandled & (1 << index) != 0 {
                         seen |= 1 << index;
                         call_hook(registry, hook, Grantee::Nobody, Event::Exited(client.name));
                         if let Some((_, grants)) = registry.component(client.name) {

@@ -383,6 +383,7 @@ struct Ends {
 
 /// The streams, set up at the first session: the memory is the driver's
 /// statics, lent for the image's life; later sessions restart them.
+/// `OutOfSessions` once the memory is taken.
 fn split_streams() -> Result<Ends, SessionError> {
     let (Some(tx_stream), Some(rx_stream), Some(tx_buffer), Some(rx_buffer)) =
         (TX_STREAM.try_take(), RX_STREAM.try_take(), TX_BUFFER.try_take(), RX_BUFFER.try_take())
@@ -453,21 +454,17 @@ struct NicRoot {
     sessions: super::Pool<dyn Nic, 1>,
     /// The ends while no session holds them (after a close).
     idle: Option<Ends>,
-    /// Whether the streams were set up.
-    split: bool,
 }
 
 impl Root for NicRoot {
     fn session(&mut self, _args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
         bring_up()?;
+        // The first session sets the streams up; while the one session is
+        // open their memory is taken, and `split_streams` says so
+        // (`OutOfSessions`).
         let ends = match self.idle.take() {
             Some(ends) => ends,
-            None if !self.split => {
-                self.split = true;
-                split_streams()?
-            }
-            // The one session is open.
-            None => return Err(SessionError::OutOfSessions),
+            None => split_streams()?,
         };
         let cap = match self.sessions.open(&NIC_OBJECTS, |_| NicSession) {
             Ok((_, cap)) => cap,
@@ -526,12 +523,10 @@ impl Root for NicRoot {
 pub fn nic_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
     DATA_MEMORY.spawn_beside(&DATA_UTCB, &entrypoint, "nic-data", data_start)?;
     IRQ_MEMORY.spawn_beside(&IRQ_UTCB, &entrypoint, "nic-irq", irq_start)?;
-    let root =
-        NIC_ROOT.try_take().ok_or(KernelError::InvalidThread)?.write(RpcObject::new(NicRoot {
-            sessions: super::Pool::new(entrypoint),
-            idle: None,
-            split: false,
-        }));
+    let root = NIC_ROOT
+        .try_take()
+        .ok_or(KernelError::InvalidThread)?
+        .write(RpcObject::new(NicRoot { sessions: super::Pool::new(entrypoint), idle: None }));
     entrypoint.manage(root)
 }
 
