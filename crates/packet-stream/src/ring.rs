@@ -42,15 +42,10 @@ impl<const N: usize> Ring<N> {
         }
     }
 
-    /// Empties the ring; `&mut` proves no end is using it.
-    pub fn reset(&mut self) {
-        *self.head.get_mut() = 0;
-        *self.tail.get_mut() = 0;
-    }
-
-    /// Empties the ring through a shared reference: for the ends of a
-    /// stream restarting it together, while neither pushes nor pops (both
-    /// are borrowed exclusively for it), so the stores race with nothing.
+    /// Empties the ring, while neither end pushes or pops: before the
+    /// stream is split (`&mut` to it), or when both ends restart it
+    /// together (both borrowed exclusively), so the stores race with
+    /// nothing.
     pub fn clear(&self) {
         self.head.store(0, Ordering::Relaxed);
         self.tail.store(0, Ordering::Relaxed);

@@ -27,13 +27,19 @@ pub struct Source<'a, const SLOTS: usize, const QUEUE: usize, N = NoNotify> {
 
 impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QUEUE, N> {
     pub(crate) fn new(stream: &'a PacketStream<SLOTS, QUEUE>, signals: ToSink<N>) -> Self {
-        let slot_count = stream.geometry.slot_count;
-        let mut free = [0u16; SLOTS];
-        // Slot 0 on top: allocation starts at the buffer's beginning.
-        for (index, entry) in free[..slot_count].iter_mut().enumerate() {
+        let mut source = Self { stream, free: [0; SLOTS], free_count: 0, signals, rejected: 0 };
+        source.free_every_slot();
+        source
+    }
+
+    /// Puts every slot on the free list, slot 0 on top: allocation starts
+    /// at the buffer's beginning.
+    fn free_every_slot(&mut self) {
+        let slot_count = self.stream.geometry.slot_count;
+        for (index, entry) in self.free[..slot_count].iter_mut().enumerate() {
             *entry = (slot_count - 1 - index) as u16;
         }
-        Self { stream, free, free_count: slot_count, signals, rejected: 0 }
+        self.free_count = slot_count;
     }
 
     /// Bytes per slot: the largest packet.
@@ -209,15 +215,8 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
         if held {
             return Err(RestartError::PacketsOut);
         }
-        self.stream.submit.clear();
-        self.stream.acknowledge.clear();
-        for state in &self.stream.states[..slot_count] {
-            state.store(AT_SOURCE, Ordering::Relaxed);
-        }
-        for (index, entry) in self.free[..slot_count].iter_mut().enumerate() {
-            *entry = (slot_count - 1 - index) as u16;
-        }
-        self.free_count = slot_count;
+        self.stream.clear();
+        self.free_every_slot();
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
-use core::sync::atomic::AtomicU8;
+use core::sync::atomic::{AtomicU8, Ordering};
 
 use crate::descriptor::Geometry;
 use crate::notify::{Notify, ToSink, ToSource};
@@ -126,17 +126,25 @@ impl<const SLOTS: usize, const QUEUE: usize> PacketStream<SLOTS, QUEUE> {
         if u32::try_from(slot_count * slot_size).is_err() {
             return Err(ConfigError::BufferTooLarge);
         }
-        self.submit.reset();
-        self.acknowledge.reset();
-        for state in &mut self.states {
-            *state.get_mut() = slot_state::AT_SOURCE;
-        }
+        self.clear();
         self.geometry = Geometry { slot_size, slot_count };
         // The buffer's only use from here on is through this pointer, for
         // `'a`: the `&'a mut` is consumed.
         self.base = buffer.as_mut_ptr();
         let stream: &'a Self = self;
         Ok((Source::new(stream, to_sink), Sink::new(stream, to_source)))
+    }
+
+    /// Empties both rings and gives every slot to the source: where
+    /// [`split`](Self::split) starts and [`Source::restart`] returns to.
+    /// Only while no end uses the stream (`&mut` to it, or both ends
+    /// borrowed exclusively).
+    pub(crate) fn clear(&self) {
+        self.submit.clear();
+        self.acknowledge.clear();
+        for state in &self.states {
+            state.store(slot_state::AT_SOURCE, Ordering::Relaxed);
+        }
     }
 
     /// A handle on `slot` for the end that owns it now.
