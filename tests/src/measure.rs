@@ -48,7 +48,7 @@ pub fn symbol_address(image: &Path, name: &str) -> Result<u64, String> {
         .map_err(|error| format!("{} is not an ELF image: {error}", image.display()))?;
     file.symbols()
         .find(|symbol| symbol.name() == Ok(name))
-        .map(|symbol| symbol.address())
+        .map(|symbol| crate::harness::symbolize::code_start(&file, &symbol))
         .ok_or_else(|| format!("{} has no symbol {name}", image.display()))
 }
 

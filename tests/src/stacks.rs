@@ -66,7 +66,7 @@ fn functions(file: &object::File<'_>, path: &str) -> Result<Vec<u64>, String> {
                 without_hash(&demangled) == path
             })
         })
-        .map(|symbol| symbol.address())
+        .map(|symbol| crate::harness::symbolize::code_start(file, &symbol))
         .collect();
     found.sort_unstable();
     found.dedup();

@@ -89,7 +89,8 @@ pub fn build(board: &'static Board, app: &str, release: bool) -> Result<PathBuf,
         .env(
             format!("{}_RUSTFLAGS", target_env(board.target)),
             format!(
-                "-C link-arg=-L{} -C link-arg=-T{}{}",
+                "{} -C link-arg=-L{} -C link-arg=-T{}{}",
+                board.codegen,
                 linker.display(),
                 board.linker_script,
                 registry_remaps()
@@ -104,12 +105,66 @@ pub fn build(board: &'static Board, app: &str, release: bool) -> Result<PathBuf,
         command.arg("--release");
     }
     toolchain.configure(&mut command, board.target);
-    let status = command.status().map_err(|error| format!("cannot run cargo: {error}"))?;
+    let status = run_filtered(&mut command)?;
     if !status.success() {
         return Err(format!("building {app} for {} failed", board.name));
     }
     let profile = if release { "release" } else { "debug" };
     Ok(target_dir().join(board.target).join(profile).join(app))
+}
+
+/// The first line of the warning rustc gives for the board's deliberate
+/// use of `thumb-mode` (stable Rust calls that target feature unstable).
+const THUMB_MODE_WARNING: &str = "unstable feature specified for `-Ctarget-feature`: `thumb-mode`";
+
+/// Runs the firmware `cargo build`, passing its error output on as it
+/// comes except for [`THUMB_MODE_WARNING`]'s block (up to the blank line
+/// that ends it), which would otherwise open every PBX-A9 build.
+fn run_filtered(command: &mut Command) -> Result<std::process::ExitStatus, String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stderr().is_terminal() {
+        command.args(["--color", "always"]);
+    }
+    let mut child = command
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    if let Some(errors) = child.stderr.take() {
+        let mut skipping = false;
+        let mut out = std::io::stderr().lock();
+        for line in std::io::BufReader::new(errors).split(b'\n') {
+            let Ok(line) = line else { break };
+            let text = strip_ansi(&String::from_utf8_lossy(&line));
+            if text.contains(THUMB_MODE_WARNING) {
+                skipping = true;
+            }
+            if !skipping {
+                let _ = out.write_all(&line);
+                let _ = out.write_all(b"\n");
+            } else if text.trim().is_empty() {
+                skipping = false;
+            }
+        }
+    }
+    child.wait().map_err(|error| format!("cannot run cargo: {error}"))
+}
+
+/// `text` without ANSI escape sequences (cargo's colours).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `cargo xtask build`.

@@ -5,7 +5,7 @@ use core::fmt::Write as _;
 
 use crate::hex;
 use crate::packet::{Decoder, Event, MAX_PACKET, Reply};
-use crate::target::{Target, TargetError};
+use crate::target::{Architecture, Target, TargetError};
 
 /// The most bytes one `m` reads (its reply is twice as long in hex).
 pub const MAX_READ: usize = 512;
@@ -502,7 +502,12 @@ impl Monitor {
         address: u32,
         kind: u32,
     ) -> Result<(), Refusal> {
-        let instruction = target.architecture().breakpoint(kind).ok_or(Refusal::Malformed)?;
+        let architecture = target.architecture();
+        // GDB's kind 3 marks a 32-bit T32 instruction: the 16-bit T32
+        // breakpoint over its first halfword traps before the second is
+        // ever fetched, and only that halfword needs restoring.
+        let kind = if architecture == Architecture::Arm && kind == 3 { 2 } else { kind };
+        let instruction = architecture.breakpoint(kind).ok_or(Refusal::Malformed)?;
         let length = kind as usize;
         if self.breakpoints.iter().flatten().any(|b| b.address == address) {
             return Ok(());

@@ -296,8 +296,18 @@ fn software_breakpoints_write_and_restore_the_code() {
     assert_eq!(ask(&mut m, &mut t, "m1010,4"), "10111213");
     assert_eq!(ask(&mut m, &mut t, "z0,1010,4"), "E01", "not inserted");
     assert_eq!(ask(&mut m, &mut t, "Z0,1030,4"), "E0e", "not in the image");
-    assert_eq!(ask(&mut m, &mut t, "Z0,1010,3"), "E01", "no such instruction");
+    // T32: a 16-bit instruction (kind 2) and a 32-bit one (kind 3) both
+    // get the 16-bit breakpoint; the second halfword of the 32-bit one
+    // stays as it was.
+    assert_eq!(ask(&mut m, &mut t, "Z0,1016,2"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "Z0,1018,3"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "m1014,8"), "1415fedefede1a1b");
+    assert_eq!(ask(&mut m, &mut t, "z0,1016,2"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "z0,1018,3"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "m1014,8"), "1415161718191a1b");
+    assert_eq!(ask(&mut m, &mut t, "Z0,1010,5"), "E01", "no such instruction");
     let (mut m, mut t) = connected(Architecture::Riscv32);
+    assert_eq!(ask(&mut m, &mut t, "Z0,1000,3"), "E01", "kind 3 is T32's");
     assert_eq!(ask(&mut m, &mut t, "Z0,1000,2"), "OK");
     assert_eq!(ask(&mut m, &mut t, "Z0,1004,4;X1,ff"), "OK");
     assert_eq!(ask(&mut m, &mut t, "m1000,8"), "0290020373001000");

@@ -113,8 +113,9 @@ fn reply(data: &str) -> String {
 
 /// The raw client's abuse; returns with the connection still open (the
 /// ticker stopped).
-/// `kind` is the length of the CPU's breakpoint instruction.
-fn abuse(port: u16, symbols: &Symbols, kind: u64) -> Result<TcpStream, String> {
+/// `symbols.kind` is also the length of the breakpoint instruction.
+fn abuse(port: u16, symbols: &Symbols) -> Result<TcpStream, String> {
+    let kind = symbols.kind;
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     stream.set_read_timeout(Some(Duration::from_millis(200))).map_err(|e| e.to_string())?;
     let mut send = |bytes: &[u8]| stream.write_all(bytes).map_err(|e| e.to_string());
@@ -315,6 +316,8 @@ struct Symbols {
     echo_ticks: u64,
     /// `GDB_TICKER_COUNT`: data.
     counter: u64,
+    /// The `Z0` kind for a breakpoint at the start of the two functions.
+    kind: u64,
 }
 
 fn symbols(image: &std::path::Path) -> Result<Symbols, String> {
@@ -324,14 +327,23 @@ fn symbols(image: &std::path::Path) -> Result<Symbols, String> {
     let find = |wanted: &dyn Fn(&str) -> bool, what: &str| {
         file.symbols()
             .find(|symbol| symbol.name().is_ok_and(wanted))
-            .map(|symbol| symbol.address())
             .ok_or_else(|| format!("no {what} symbol in the image"))
     };
+    let start = |symbol| harness::symbolize::code_start(&file, &symbol);
+    let ticker_step = find(&|name| name == "gdb_ticker_step", "gdb_ticker_step")?;
+    // gdb's kinds: RISC-V's compressed breakpoint (the functions may
+    // start with a compressed instruction), T32's (a symbol with bit 0
+    // set), else A32's.
+    let kind = match file.architecture() {
+        object::Architecture::Arm if ticker_step.address() & 1 == 0 => 4,
+        _ => 2,
+    };
     Ok(Symbols {
-        kernel: find(&|name| name.contains("ferrode_board6kernel6KERNEL"), "KERNEL")?,
-        ticker_step: find(&|name| name == "gdb_ticker_step", "gdb_ticker_step")?,
-        echo_ticks: find(&|name| name == "gdb_echo_ticks", "gdb_echo_ticks")?,
-        counter: find(&|name| name == "GDB_TICKER_COUNT", "GDB_TICKER_COUNT")?,
+        kernel: find(&|name| name.contains("ferrode_board6kernel6KERNEL"), "KERNEL")?.address(),
+        ticker_step: start(ticker_step),
+        echo_ticks: start(find(&|name| name == "gdb_echo_ticks", "gdb_echo_ticks")?),
+        counter: find(&|name| name == "GDB_TICKER_COUNT", "GDB_TICKER_COUNT")?.address(),
+        kind,
     })
 }
 
@@ -433,12 +445,9 @@ fn breakpoint_in_the_monitor(
     board: &str,
     gdb_port: u16,
     control_port: u16,
-    address: u64,
+    (address, kind): (u64, u64),
 ) -> Result<(), Failure> {
     let mut stream = connect(gdb_port).map_err(|e| fail(&running, e))?;
-    // gdb's kinds: the A32 breakpoint, RISC-V's compressed one (the
-    // function may start with a compressed instruction).
-    let kind = if board == "microblaze-v" { 2 } else { 4 };
     stream
         .write_all(&framed(format!("Z0,{address:x},{kind}").as_bytes()))
         .map_err(|e| fail(&running, e.to_string()))?;
@@ -479,8 +488,7 @@ fn session(script: &Scripted<'_>) -> Result<(), Failure> {
     let (echo_port, control_port, gdb_port) = (ports[0], ports[1], ports[2]);
     echo(&running, echo_port, "before gdb")?;
     let symbols = symbols(script.image).map_err(|e| fail(&running, e))?;
-    let kind = if script.board.name == "microblaze-v" { 2 } else { 4 };
-    let stream = abuse(gdb_port, &symbols, kind).map_err(|e| fail(&running, e))?;
+    let stream = abuse(gdb_port, &symbols).map_err(|e| fail(&running, e))?;
     // The ticker is stopped while this connection holds it: the echo goes on.
     echo(&running, echo_port, "while the ticker is stopped")?;
     let mut stream = stream;
@@ -546,6 +554,6 @@ fn session(script: &Scripted<'_>) -> Result<(), Failure> {
         script.board.name,
         gdb_port,
         control_port,
-        symbols.echo_ticks,
+        (symbols.echo_ticks, symbols.kind),
     )
 }

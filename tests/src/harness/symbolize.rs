@@ -56,10 +56,22 @@ impl Frame {
     }
 }
 
+/// Where the code of a function symbol starts. On ARM, a function in T32
+/// state has bit 0 of its symbol value set (the ELF for the Arm
+/// Architecture's rule, which interworking branches rely on); the code
+/// starts at the even address.
+pub fn code_start(file: &object::File<'_>, symbol: &object::Symbol<'_, '_>) -> u64 {
+    let thumb = file.architecture() == object::Architecture::Arm
+        && symbol.kind() == object::SymbolKind::Text;
+    if thumb { symbol.address() & !1 } else { symbol.address() }
+}
+
 /// The instruction set, for telling return addresses from stale words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Isa {
-    /// A32 (Ferrode's ARM code is all A32).
+    /// A32 and T32 (PBX-A9 images are T32 but for their assembly and the
+    /// prebuilt `core`, which are A32): a return address into T32 code has
+    /// bit 0 set.
     Arm,
     /// RV32 with the C extension.
     RiscV,
@@ -110,7 +122,7 @@ impl Symbolizer {
             .symbols()
             .filter(|symbol| symbol.kind() == object::SymbolKind::Text)
             .filter_map(|symbol| {
-                Some((symbol.address(), symbol.size(), symbol.name().ok()?.to_string()))
+                Some((code_start(&file, &symbol), symbol.size(), symbol.name().ok()?.to_string()))
             })
             .collect();
         let isa = match file.architecture() {
@@ -178,11 +190,20 @@ impl Symbolizer {
     }
 
     /// Whether `address` could be a return address: the instruction before
-    /// it is a call that links (`bl`/`blx` on A32; `jal`/`jalr` writing
-    /// `ra`, or `c.jal`/`c.jalr`, on RV32).
+    /// it is a call that links (`bl`/`blx` on A32; on T32, with bit 0 of
+    /// the address set, `bl`/`blx label` or a 16-bit `blx reg`;
+    /// `jal`/`jalr` writing `ra`, or `c.jal`/`c.jalr`, on RV32).
     pub fn follows_call(&self, address: u64) -> bool {
         let word = address.checked_sub(4).and_then(|at| self.word_at(at));
         match self.isa {
+            Isa::Arm if address & 1 == 1 => {
+                let at = address & !1;
+                let halves = |back: u64| at.checked_sub(back).and_then(|at| self.half_at(at));
+                halves(2).is_some_and(thumb_links_16)
+                    || halves(4)
+                        .zip(halves(2))
+                        .is_some_and(|(first, second)| thumb_links_32(first, second))
+            }
             Isa::Arm => word.is_some_and(arm_links),
             Isa::RiscV => {
                 word.is_some_and(riscv_links)
@@ -195,11 +216,18 @@ impl Symbolizer {
         }
     }
 
+    /// An address inside the call instruction a return address follows:
+    /// one byte before it (without a T32 return address's bit 0).
+    fn inside_call(&self, address: u64) -> u64 {
+        let address = if self.isa == Isa::Arm { address & !1 } else { address };
+        address.saturating_sub(1)
+    }
+
     /// Lines describing `address`: the first starts with `label address at`,
     /// the others name the functions it was inlined into. `return_address`
     /// looks the address up inside the call before it.
     fn describe(&self, label: &str, address: u64, return_address: bool) -> Vec<String> {
-        let probe = if return_address { address.saturating_sub(1) } else { address };
+        let probe = if return_address { self.inside_call(address) } else { address };
         let frames = self.frames(probe);
         let head = format!("{INDENT}{label} {address:#010x}");
         if frames.is_empty() {
@@ -230,7 +258,7 @@ impl Symbolizer {
                 // function is a leaf; otherwise it holds the return of an
                 // earlier call, likely in the same function: shown only
                 // when it follows a call in another function than the pc.
-                let caller = self.frames(address.saturating_sub(1));
+                let caller = self.frames(self.inside_call(address));
                 let faulting = hex_after(report, "pc=").map(|pc| self.frames(pc));
                 let same = |frames: &[Frame]| frames.last().and_then(|f| f.function.clone());
                 if self.follows_call(address)
@@ -330,6 +358,17 @@ fn arm_links(word: u32) -> bool {
     bl || blx_immediate || blx_register
 }
 
+/// Whether the 16-bit T32 instruction `half` is `blx reg`.
+fn thumb_links_16(half: u16) -> bool {
+    half & 0xff87 == 0x4780
+}
+
+/// Whether the 32-bit T32 instruction of halfwords `first`, `second` is
+/// `bl label` or `blx label`.
+fn thumb_links_32(first: u16, second: u16) -> bool {
+    first & 0xf800 == 0xf000 && (second & 0xd000 == 0xd000 || second & 0xd001 == 0xc000)
+}
+
 /// Whether the RV32 instruction `word` is `jal`/`jalr` writing `ra`.
 fn riscv_links(word: u32) -> bool {
     let opcode = word & 0x7f;
@@ -425,5 +464,12 @@ mod tests {
         assert!(riscv_c_links(0x9282)); // c.jalr t0
         assert!(riscv_c_links(0x2001)); // c.jal
         assert!(!riscv_c_links(0x8082)); // c.jr ra (ret)
+        assert!(thumb_links_16(0x47a0)); // blx r4
+        assert!(!thumb_links_16(0x4770)); // bx lr
+        assert!(thumb_links_32(0xf001, 0xfac1)); // bl
+        assert!(thumb_links_32(0xf005, 0xe92c)); // blx label
+        assert!(!thumb_links_32(0xf000, 0xb800)); // b.w
+        assert!(!thumb_links_32(0xf040, 0x8000)); // bne.w
+        assert!(!thumb_links_32(0xe92d, 0x4ff0)); // push.w
     }
 }

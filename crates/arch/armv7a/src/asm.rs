@@ -1,5 +1,12 @@
 //! Boot code and exception vectors for ARMv7-A (A32 state).
 //!
+//! The Rust code around them is T32 (the board's code generation flags,
+//! `tests/src/boards.rs`); this assembly stays A32. Every label Rust calls
+//! or takes the address of is typed `%function`, so that the linker makes
+//! calls into it `blx` and returns (`bx lr`, `pop {..., pc}`) go back to
+//! the caller's state; the exception paths read SPSR.T where the two
+//! states differ.
+//!
 //! Every Ferrode thread runs in SVC mode. An IRQ switches straight to SVC
 //! mode and saves the interrupted context on the interrupted thread's own
 //! stack (`srsdb` + `push`), so the kernel may switch threads from inside
@@ -130,14 +137,16 @@ __ferrode_undef:
     mov sp, r1
     pop {{r0-r12, lr}}
     rfeia sp!
+    // The link value is the instruction's address + 4 in A32 state, + 2
+    // in T32 state (ARM ARM B1.8.3), for these two exceptions alike.
 3:  mov r0, #1
-    sub r1, lr, #4
-    mov r2, #0
-    mov r3, #0
-    b __ferrode_fault
+    b 4f
 __ferrode_svc:
     mov r0, #2
-    sub r1, lr, #4
+4:  mrs r1, spsr
+    tst r1, #0x20
+    subeq r1, lr, #4
+    subne r1, lr, #2
     mov r2, #0
     mov r3, #0
     b __ferrode_fault
@@ -257,6 +266,7 @@ core::arch::global_asm!(
     .section .text.ferrode_switch, "ax"
     .arm
     .global ferrode_switch
+    .type ferrode_switch, %function
     // r0: where to save this thread's sp; r1: the sp to resume.
 ferrode_switch:
     push {{r4-r11, lr}}

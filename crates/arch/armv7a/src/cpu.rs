@@ -8,6 +8,9 @@ use crate::semihosting;
 ///
 /// QEMU handles the call before the SVC exception is taken; a debugger
 /// does the same. On hardware without a debugger the SVC vector reports it.
+/// The function is A32 code in a T32 image: T32's semihosting trap is a
+/// different instruction (`svc #0xab`), and one trap serves both builds.
+#[instruction_set(arm::a32)]
 fn semihosting_call(operation: u32, parameter: usize) -> usize {
     let result: usize;
     // SAFETY: the semihosting SVC reads `parameter` (a pointer to a block

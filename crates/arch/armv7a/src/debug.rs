@@ -16,13 +16,16 @@ pub const SWITCH_FRAME_WORDS: usize = 9;
 /// The caller-saved registers (r0-r3, r12) and lr are not kept by a
 /// switch: they read 0. The pc is where the thread resumes (in the
 /// kernel), sp is the stack pointer after the frame is popped; cpsr is
-/// SVC mode, A32, interrupts masked, as every switch runs.
+/// SVC mode with interrupts masked, as every switch runs, in the state the
+/// return address names: T32 when its bit 0 is set (the pc then reads
+/// without it, as GDB expects), A32 otherwise.
 pub fn switch_frame_registers(sp: u32, frame: &[u32; SWITCH_FRAME_WORDS]) -> [u32; GDB_REGISTERS] {
     let mut registers = [0u32; GDB_REGISTERS];
     registers[4..12].copy_from_slice(&frame[..8]);
     registers[13] = sp + (SWITCH_FRAME_WORDS as u32) * 4;
-    registers[15] = frame[8];
-    registers[16] = 0x93;
+    let state = if frame[8] & 1 == 1 { CPSR_T } else { 0 };
+    registers[15] = frame[8] & !1;
+    registers[16] = 0x93 | state;
     registers
 }
 
@@ -32,6 +35,8 @@ pub fn switch_frame_registers(sp: u32, frame: &[u32; SWITCH_FRAME_WORDS]) -> [u3
 pub const TRAP_FRAME_WORDS: usize = 16;
 /// CPSR.I: IRQs masked.
 const CPSR_I: u32 = 1 << 7;
+/// CPSR.T: T32 state.
+const CPSR_T: u32 = 1 << 5;
 
 /// The registers of a thread stopped at a breakpoint whose trap frame
 /// (the [`TRAP_FRAME_WORDS`] words at `address`) is `frame`: all of them;
@@ -93,5 +98,10 @@ mod tests {
         assert_eq!(registers[13], 0x7020_0024);
         assert_eq!(registers[15], 0x7010_0040);
         assert_eq!(registers[16] & 0x1f, 0x13, "SVC mode");
+        assert_eq!(registers[16] & CPSR_T, 0, "A32");
+        let registers =
+            switch_frame_registers(0x7020_0000, &[4, 5, 6, 7, 8, 9, 10, 11, 0x7010_0041]);
+        assert_eq!(registers[15], 0x7010_0040, "the pc without the state bit");
+        assert_eq!(registers[16], 0x93 | CPSR_T, "T32");
     }
 }
