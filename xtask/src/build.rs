@@ -118,8 +118,7 @@ pub fn build(board: &'static Board, app: &str, release: bool) -> Result<PathBuf,
 const THUMB_MODE_WARNING: &str = "unstable feature specified for `-Ctarget-feature`: `thumb-mode`";
 
 /// Runs the firmware `cargo build`, passing its error output on as it
-/// comes except for [`THUMB_MODE_WARNING`]'s block (up to the blank line
-/// that ends it), which would otherwise open every PBX-A9 build.
+/// comes through a [`WarningFilter`].
 fn run_filtered(command: &mut Command) -> Result<std::process::ExitStatus, String> {
     use std::io::{BufRead, IsTerminal};
     if std::io::stderr().is_terminal() {
@@ -130,23 +129,41 @@ fn run_filtered(command: &mut Command) -> Result<std::process::ExitStatus, Strin
         .spawn()
         .map_err(|error| format!("cannot run cargo: {error}"))?;
     if let Some(errors) = child.stderr.take() {
-        let mut skipping = false;
+        let mut filter = WarningFilter::default();
         let mut out = std::io::stderr().lock();
         for line in std::io::BufReader::new(errors).split(b'\n') {
             let Ok(line) = line else { break };
-            let text = strip_ansi(&String::from_utf8_lossy(&line));
-            if text.contains(THUMB_MODE_WARNING) {
-                skipping = true;
-            }
-            if !skipping {
+            if filter.passes(&String::from_utf8_lossy(&line)) {
                 let _ = out.write_all(&line);
                 let _ = out.write_all(b"\n");
-            } else if text.trim().is_empty() {
-                skipping = false;
             }
         }
     }
     child.wait().map_err(|error| format!("cannot run cargo: {error}"))
+}
+
+/// Drops [`THUMB_MODE_WARNING`]'s block (its line up to the blank line
+/// that ends it), which would otherwise open every PBX-A9 build, and
+/// passes every other line, coloured or not.
+#[derive(Default)]
+struct WarningFilter {
+    /// Inside the block.
+    skipping: bool,
+}
+
+impl WarningFilter {
+    /// Whether `line` (without its newline) is to be shown.
+    fn passes(&mut self, line: &str) -> bool {
+        let text = strip_ansi(line);
+        if text.contains(THUMB_MODE_WARNING) {
+            self.skipping = true;
+        }
+        if self.skipping && text.trim().is_empty() {
+            self.skipping = false;
+            return false;
+        }
+        !self.skipping
+    }
 }
 
 /// `text` without ANSI escape sequences (cargo's colours).
@@ -393,5 +410,34 @@ mod tests {
             "CARGO_TARGET_RISCV32IMAC_UNKNOWN_NONE_ELF"
         );
         assert_eq!(target_env("armv7a-none-eabi"), "CARGO_TARGET_ARMV7A_NONE_EABI");
+    }
+
+    #[test]
+    fn only_the_thumb_mode_warning_is_dropped() {
+        // rustc's block as cargo passes it on, coloured, then plain.
+        let block = [
+            "\u{1b}[1m\u{1b}[33mwarning\u{1b}[0m\u{1b}[1m: unstable feature specified for \
+             `-Ctarget-feature`: `thumb-mode`\u{1b}[0m",
+            "  \u{1b}[1m\u{1b}[94m|\u{1b}[0m",
+            "  \u{1b}[1m\u{1b}[94m= \u{1b}[0m\u{1b}[1mnote\u{1b}[0m: this feature is not stably \
+             supported; its behavior can change in the future",
+            "",
+        ];
+        let other = [
+            "warning: unused variable: `x`",
+            " --> apps/hello/src/main.rs:3:9",
+            "",
+            "error: could not compile `hello`",
+        ];
+        let mut filter = WarningFilter::default();
+        let mut shown = Vec::new();
+        for line in block.iter().chain(&other).chain(&block).chain(&other) {
+            if filter.passes(line) {
+                shown.push(*line);
+            }
+        }
+        let twice: Vec<&str> = other.iter().chain(&other).copied().collect();
+        assert_eq!(shown, twice);
+        assert_eq!(strip_ansi(block[0]), format!("warning: {THUMB_MODE_WARNING}"));
     }
 }
