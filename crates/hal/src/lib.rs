@@ -9,6 +9,9 @@
 //! [`events`] is the interrupt bookkeeping every platform shares (event
 //! count, sleeping until the next interrupt, the exit hook).
 //!
+//! [`words`] moves frames between byte buffers and 32-bit data ports a
+//! whole word per access where the buffer allows it.
+//!
 //! [`mmio`] is how every driver reaches its registers: a bus
 //! ([`RegisterAccess`]: memory or a model), typed registers with access
 //! rights and named bit fields (tock-registers) declared with [`registers!`].
@@ -20,10 +23,12 @@ extern crate std;
 pub mod events;
 pub mod mmio;
 mod slot;
+pub mod words;
 
 pub use events::{Cpu, InterruptEvents};
 pub use mmio::{RegisterAccess, RegisterModel};
 pub use slot::Slot;
+pub use words::FrameBuffer;
 
 /// A free-running clock that never goes backwards.
 ///

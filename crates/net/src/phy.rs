@@ -1,6 +1,6 @@
 //! The smoltcp device over a frame-level Ethernet device.
 
-use ferrode_hal::{EthernetDevice, MAX_FRAME_LEN};
+use ferrode_hal::{EthernetDevice, FrameBuffer, MAX_FRAME_LEN};
 use smoltcp::phy::{Device, DeviceCapabilities, Medium, RxToken, TxToken};
 use smoltcp::time::Instant;
 
@@ -8,11 +8,12 @@ use crate::NetDevice;
 
 /// A smoltcp [`Device`] over the Ethernet device `D`. It owns one receive
 /// and one transmit frame buffer, so frames are copied once each way
-/// between the NIC's FIFOs and smoltcp.
+/// between the NIC's FIFOs and smoltcp (a word per access: the buffers are
+/// word-aligned [`FrameBuffer`]s).
 pub struct Phy<D> {
     device: D,
-    receive_buffer: [u8; MAX_FRAME_LEN],
-    transmit_buffer: [u8; MAX_FRAME_LEN],
+    receive_buffer: FrameBuffer,
+    transmit_buffer: FrameBuffer,
     transmit_failures: u32,
     receive_failures: u32,
 }
@@ -22,8 +23,8 @@ impl<D: EthernetDevice> Phy<D> {
     pub const fn new(device: D) -> Self {
         Self {
             device,
-            receive_buffer: [0; MAX_FRAME_LEN],
-            transmit_buffer: [0; MAX_FRAME_LEN],
+            receive_buffer: FrameBuffer::new(),
+            transmit_buffer: FrameBuffer::new(),
             transmit_failures: 0,
             receive_failures: 0,
         }
@@ -94,7 +95,7 @@ impl<D: EthernetDevice> Device for Phy<D> {
         Self: 'a;
 
     fn receive(&mut self, _timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
-        let length = match self.device.receive(&mut self.receive_buffer) {
+        let length = match self.device.receive(&mut self.receive_buffer.0) {
             Ok(Some(length)) => length,
             Ok(None) => return None,
             Err(_) => {
@@ -102,10 +103,10 @@ impl<D: EthernetDevice> Device for Phy<D> {
                 return None;
             }
         };
-        let receive = PhyRxToken { frame: &self.receive_buffer[..length] };
+        let receive = PhyRxToken { frame: &self.receive_buffer.0[..length] };
         let transmit = PhyTxToken {
             device: &mut self.device,
-            buffer: &mut self.transmit_buffer,
+            buffer: &mut self.transmit_buffer.0,
             failures: &mut self.transmit_failures,
         };
         Some((receive, transmit))
@@ -117,7 +118,7 @@ impl<D: EthernetDevice> Device for Phy<D> {
         }
         Some(PhyTxToken {
             device: &mut self.device,
-            buffer: &mut self.transmit_buffer,
+            buffer: &mut self.transmit_buffer.0,
             failures: &mut self.transmit_failures,
         })
     }

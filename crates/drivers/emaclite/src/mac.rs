@@ -1,6 +1,6 @@
 //! The MAC: address programming, ping-pong transmit and receive.
 
-use ferrode_hal::{EthernetDevice, FrameCounters, MAX_FRAME_LEN};
+use ferrode_hal::{EthernetDevice, FrameCounters, MAX_FRAME_LEN, words};
 
 use crate::error::Error;
 use crate::frame::{ETHERNET_HEADER_LEN, FrameLength, HEADER_BYTES_NEEDED, frame_length};
@@ -93,20 +93,14 @@ const fn buffer_index(buffer: Buffer) -> usize {
 /// Copies `len` bytes (zero-padded to whole words) into a transmit buffer
 /// with 32-bit writes, as the buffer RAM requires.
 fn write_tx_bytes(regs: &impl Registers, buffer: Buffer, bytes: &[u8], len: usize) {
-    let words = len.div_ceil(4);
-    // Whole words of `bytes` first, without per-byte checks ...
-    let whole = (bytes.len() / 4).min(words);
-    for (word, chunk) in bytes.chunks_exact(4).take(whole).enumerate() {
-        let chunk = [chunk[0], chunk[1], chunk[2], chunk[3]];
-        regs.tx_buffer(buffer, word).set(u32::from_ne_bytes(chunk));
-    }
-    // ... then its last bytes and the padding, zero-filled.
-    for word in whole..words {
-        let rest = bytes.get(word * 4..).unwrap_or_default();
-        let mut chunk = [0u8; 4];
-        let count = rest.len().min(4);
-        chunk[..count].copy_from_slice(&rest[..count]);
-        regs.tx_buffer(buffer, word).set(u32::from_ne_bytes(chunk));
+    let bytes = &bytes[..len.min(bytes.len())];
+    let mut word = 0;
+    words::write_words(bytes, |value| {
+        regs.tx_buffer(buffer, word).set(value);
+        word += 1;
+    });
+    for padding in word..len.div_ceil(4) {
+        regs.tx_buffer(buffer, padding).set(0);
     }
 }
 
@@ -393,15 +387,9 @@ impl<R: Registers, const RING: usize> EthernetDevice for EmacLite<'_, R, RING> {
 /// Copies `out.len()` bytes of a receive buffer with 32-bit reads, as the
 /// buffer RAM requires.
 fn read_rx_bytes(regs: &impl Registers, buffer: Buffer, out: &mut [u8]) {
-    let mut chunks = out.chunks_exact_mut(4);
     let mut word = 0;
-    for chunk in &mut chunks {
-        chunk.copy_from_slice(&regs.rx_buffer(buffer, word).get().to_ne_bytes());
+    words::read_words(out, || {
         word += 1;
-    }
-    let tail = chunks.into_remainder();
-    if !tail.is_empty() {
-        let bytes = regs.rx_buffer(buffer, word).get().to_ne_bytes();
-        tail.copy_from_slice(&bytes[..tail.len()]);
-    }
+        regs.rx_buffer(buffer, word - 1).get()
+    });
 }

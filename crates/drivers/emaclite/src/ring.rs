@@ -8,14 +8,15 @@
 
 use core::fmt;
 
-use ferrode_hal::MAX_FRAME_LEN;
+use ferrode_hal::{FrameBuffer, MAX_FRAME_LEN};
 
-/// Up to `N` frames of at most [`MAX_FRAME_LEN`] bytes, oldest first: the
+/// Up to `N` frames of at most [`MAX_FRAME_LEN`] bytes (each word-aligned,
+/// so the copy out of the buffer RAM stores whole words), oldest first: the
 /// memory [`EmacLite::new`](crate::EmacLite::new) is lent for received
 /// frames. All zero when new (`const fn`), so a `static` of it is in
 /// `.bss`.
 pub struct ReceiveRing<const N: usize> {
-    frames: [[u8; MAX_FRAME_LEN]; N],
+    frames: [FrameBuffer; N],
     lengths: [usize; N],
     head: usize,
     len: usize,
@@ -24,7 +25,7 @@ pub struct ReceiveRing<const N: usize> {
 impl<const N: usize> ReceiveRing<N> {
     /// An empty ring.
     pub const fn new() -> Self {
-        Self { frames: [[0; MAX_FRAME_LEN]; N], lengths: [0; N], head: 0, len: 0 }
+        Self { frames: [const { FrameBuffer::new() }; N], lengths: [0; N], head: 0, len: 0 }
     }
 
     /// Forgets every frame.
@@ -48,7 +49,7 @@ impl<const N: usize> ReceiveRing<N> {
     /// The free slot after the newest frame; fill it, then [`Self::push`].
     /// Only while not full.
     pub(crate) fn free_slot(&mut self) -> &mut [u8; MAX_FRAME_LEN] {
-        &mut self.frames[(self.head + self.len) % N]
+        &mut self.frames[(self.head + self.len) % N].0
     }
 
     /// Makes the free slot a frame of `length` bytes.
@@ -66,7 +67,7 @@ impl<const N: usize> ReceiveRing<N> {
         let head = self.head;
         self.head = (self.head + 1) % N;
         self.len -= 1;
-        Some(&self.frames[head][..self.lengths[head]])
+        Some(&self.frames[head].0[..self.lengths[head]])
     }
 }
 

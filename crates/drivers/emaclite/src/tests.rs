@@ -290,19 +290,32 @@ fn a_reservation_checks_the_frame_length() {
     assert_eq!(mac.counters().tx_errors, 2);
 }
 
+/// Frame memory on a word boundary, with room for a frame one byte past it.
+#[repr(C, align(4))]
+struct Aligned([u8; 1518]);
+
+/// Frames of every length modulo four, at a word boundary (whole words
+/// move between the buffer RAM and memory) and one byte past it (byte by
+/// byte).
 #[test]
 fn frames_of_every_length_modulo_four_go_and_come_whole() {
     let model = EthModel::new(true);
     let mut mac = EmacLite::new(&model, config(true, None), ring()).unwrap();
-    for length in [61usize, 62, 63, 64, 1513] {
-        let frame: Vec<u8> = (0..length).map(|i| (i * 7 + length) as u8).collect();
-        mac.transmit(&frame).unwrap();
-        assert_eq!(model.state.borrow().sent.last(), Some(&frame), "sent {length} bytes");
-        let received = ipv4_frame(MAC, (length - 14) as u16, length as u8);
-        assert!(model.deliver(&received));
-        let mut buffer = [0xeeu8; 1514];
-        assert_eq!(mac.receive(&mut buffer), Ok(Some(length)));
-        assert_eq!(&buffer[..length], &received[..], "received {length} bytes");
-        assert!(buffer[length..].iter().all(|&byte| byte == 0xee), "wrote past {length} bytes");
+    for offset in [0, 1] {
+        for length in [61usize, 62, 63, 64, 1513] {
+            let frame: Vec<u8> = (0..length).map(|i| (i * 7 + length) as u8).collect();
+            let mut memory = Aligned([0; 1518]);
+            memory.0[offset..offset + length].copy_from_slice(&frame);
+            mac.transmit(&memory.0[offset..offset + length]).unwrap();
+            assert_eq!(model.state.borrow().sent.last(), Some(&frame), "sent {length} bytes");
+            let received = ipv4_frame(MAC, (length - 14) as u16, length as u8);
+            assert!(model.deliver(&received));
+            let mut memory = Aligned([0xee; 1518]);
+            let buffer = &mut memory.0[offset..offset + 1514];
+            assert_eq!(mac.receive(buffer), Ok(Some(length)));
+            assert_eq!(&buffer[..length], &received[..], "received {length} bytes at {offset}");
+            let (before, after) = (&memory.0[..offset], &memory.0[offset + length..]);
+            assert!(before.iter().chain(after).all(|&byte| byte == 0xee), "wrote outside");
+        }
     }
 }

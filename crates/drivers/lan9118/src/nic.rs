@@ -3,7 +3,7 @@
 
 use embedded_hal::delay::DelayNs;
 use ferrode_hal::mmio::{FieldValue, ReadWriteable, Readable, Writeable};
-use ferrode_hal::{EthernetDevice, FrameCounters, MAX_FRAME_LEN};
+use ferrode_hal::{EthernetDevice, FrameCounters, MAX_FRAME_LEN, words};
 
 use crate::Error;
 use crate::csr::{self, LinkMode, flow, mac, mac_cr, phy, resolve_link};
@@ -385,18 +385,10 @@ impl<R: Registers, D: DelayNs> EthernetDevice for Lan9118<R, D> {
         self.next_tag = self.next_tag.wrapping_add(1);
         self.registers.tx_data_fifo().set(command_a);
         self.registers.tx_data_fifo().set(command_b);
-        // Whole words, then the last bytes padded to one.
-        let mut chunks = frame.chunks_exact(4);
-        for chunk in &mut chunks {
-            let word = [chunk[0], chunk[1], chunk[2], chunk[3]];
-            self.registers.tx_data_fifo().set(u32::from_le_bytes(word));
-        }
-        let tail = chunks.remainder();
-        if !tail.is_empty() {
-            let mut word = [0; 4];
-            word[..tail.len()].copy_from_slice(tail);
-            self.registers.tx_data_fifo().set(u32::from_le_bytes(word));
-        }
+        // Whole words, then the last bytes padded to one; the FIFO takes
+        // the first byte in bits 7:0.
+        let fifo = self.registers.tx_data_fifo();
+        words::write_words(frame, |word| fifo.set(u32::from_le_bytes(word.to_ne_bytes())));
         bump(&mut self.counters.tx_frames);
         Ok(())
     }
@@ -428,20 +420,13 @@ impl<R: Registers, D: DelayNs> EthernetDevice for Lan9118<R, D> {
                 continue;
             }
             // Whole words, then the last bytes of the frame, then the words
-            // after it (the FCS): one FIFO read per word, and no per-word
-            // bounds arithmetic in the loop that runs ~380 times a frame.
-            let frame = &mut buffer[..length];
-            let mut chunks = frame.chunks_exact_mut(4);
-            for chunk in &mut chunks {
-                chunk.copy_from_slice(&self.registers.rx_data_fifo().get().to_le_bytes());
-            }
-            let tail = chunks.into_remainder();
-            let mut read = length / 4;
-            if !tail.is_empty() {
-                let word = self.registers.rx_data_fifo().get().to_le_bytes();
-                tail.copy_from_slice(&word[..tail.len()]);
-                read += 1;
-            }
+            // after it (the FCS): one FIFO read per word, one store per
+            // word into a word-aligned buffer, in a loop that runs ~380
+            // times a frame.
+            let fifo = self.registers.rx_data_fifo();
+            let read = words::read_words(&mut buffer[..length], || {
+                u32::from_ne_bytes(fifo.get().to_le_bytes())
+            });
             self.discard_words(words.saturating_sub(read));
             bump(&mut self.counters.rx_frames);
             return Ok(Some(length));

@@ -98,17 +98,30 @@ fn without_a_configured_address_the_eeprom_one_is_kept() {
     assert_eq!(nic.mac_address(), [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
 }
 
+/// Frame memory on a word boundary, with room for a frame one byte past it.
+#[repr(C, align(4))]
+struct Aligned([u8; 1518]);
+
+/// Where a test puts a frame: a word boundary (the drivers move whole
+/// words) and one byte past it (byte by byte).
+const OFFSETS: [usize; 2] = [0, 1];
+
 #[test]
 fn transmitted_frames_arrive_byte_exact() {
     let mut nic = started();
     // Every length modulo four: whole words, then 1 to 3 bytes padded.
     let lengths = [14, 42, 61, 63, 64, 1513, 1514];
+    let mut sent = Vec::new();
     for length in lengths {
-        nic.transmit(&frame(length)).unwrap();
+        for offset in OFFSETS {
+            let mut memory = Aligned([0; 1518]);
+            memory.0[offset..offset + length].copy_from_slice(&frame(length));
+            nic.transmit(&memory.0[offset..offset + length]).unwrap();
+            sent.push(frame(length));
+        }
     }
-    assert_eq!(nic.counters().tx_frames, lengths.len() as u32);
+    assert_eq!(nic.counters().tx_frames, sent.len() as u32);
     let model = nic.release().into_inner();
-    let sent: Vec<Vec<u8>> = lengths.iter().map(|&length| frame(length)).collect();
     assert_eq!(model.transmitted, sent);
 }
 
@@ -154,14 +167,20 @@ fn received_frame_is_returned_without_its_fcs() {
 fn frames_of_every_length_modulo_four_come_whole_and_keep_the_fifo_in_step() {
     let mut nic = started();
     let lengths = [60, 61, 62, 63, 64, 1513, 1514];
-    for length in lengths {
-        nic.registers_mut().get_mut().deliver(&frame(length), 0);
+    for _ in OFFSETS {
+        for length in lengths {
+            nic.registers_mut().get_mut().deliver(&frame(length), 0);
+        }
     }
-    for length in lengths {
-        let mut buffer = [0xee; 1514];
-        assert_eq!(nic.receive(&mut buffer), Ok(Some(length)));
-        assert_eq!(buffer[..length], frame(length)[..], "frame of {length} bytes");
-        assert!(buffer[length..].iter().all(|&byte| byte == 0xee), "wrote past {length} bytes");
+    for offset in OFFSETS {
+        for length in lengths {
+            let mut memory = Aligned([0xee; 1518]);
+            let buffer = &mut memory.0[offset..offset + 1514];
+            assert_eq!(nic.receive(buffer), Ok(Some(length)));
+            assert_eq!(buffer[..length], frame(length)[..], "{length} bytes at {offset}");
+            let (before, after) = (&memory.0[..offset], &memory.0[offset + length..]);
+            assert!(before.iter().chain(after).all(|&byte| byte == 0xee), "wrote outside");
+        }
     }
     assert_eq!(nic.receive(&mut [0; 1514]), Ok(None));
     let model = nic.release().into_inner();

@@ -85,7 +85,12 @@ static TO_CLIENT: Wake = Wake::new();
 static TO_DRIVER: Wake = Wake::new();
 
 type Stream = PacketStream<SLOTS, QUEUE>;
-type Buffer = [u8; SLOTS * SLOT];
+/// A stream's packet memory. Word-aligned, as `SLOT` is a multiple of
+/// four: every packet starts on a word boundary, so the Ethernet drivers'
+/// copy loops move whole words to and from it.
+#[repr(C, align(4))]
+struct Buffer([u8; SLOTS * SLOT]);
+const _: () = assert!(SLOT.is_multiple_of(4));
 
 /// The transmit stream's source (the client's end).
 pub type TxSource = Source<'static, SLOTS, QUEUE, &'static Wake>;
@@ -96,8 +101,8 @@ pub type RxSink = Sink<'static, SLOTS, QUEUE, &'static Wake>;
 
 static TX_STREAM: ConstStaticCell<Stream> = ConstStaticCell::new(PacketStream::new());
 static RX_STREAM: ConstStaticCell<Stream> = ConstStaticCell::new(PacketStream::new());
-static TX_BUFFER: ConstStaticCell<Buffer> = ConstStaticCell::new([0; SLOTS * SLOT]);
-static RX_BUFFER: ConstStaticCell<Buffer> = ConstStaticCell::new([0; SLOTS * SLOT]);
+static TX_BUFFER: ConstStaticCell<Buffer> = ConstStaticCell::new(Buffer([0; SLOTS * SLOT]));
+static RX_BUFFER: ConstStaticCell<Buffer> = ConstStaticCell::new(Buffer([0; SLOTS * SLOT]));
 
 /// A value handed from one thread to another once (the stream ends).
 struct Handoff<T>(RefCell<Option<T>>);
@@ -392,7 +397,7 @@ fn split_streams() -> Result<Ends, SessionError> {
     };
     let (tx_source, tx_sink) = tx_stream
         .split(
-            tx_buffer,
+            &mut tx_buffer.0,
             SLOT,
             ToSink { packet_available: &TO_DRIVER, ready_to_acknowledge: &TO_DRIVER },
             ToSource { acknowledgement_available: &TO_CLIENT, ready_to_submit: &TO_CLIENT },
@@ -400,7 +405,7 @@ fn split_streams() -> Result<Ends, SessionError> {
         .map_err(|_| SessionError::OutOfSessions)?;
     let (rx_source, rx_sink) = rx_stream
         .split(
-            rx_buffer,
+            &mut rx_buffer.0,
             SLOT,
             ToSink { packet_available: &TO_CLIENT, ready_to_acknowledge: &TO_CLIENT },
             ToSource { acknowledgement_available: &TO_DRIVER, ready_to_submit: &TO_DRIVER },
