@@ -170,11 +170,13 @@ fn write_backports_source() -> Result<(), String> {
 
 /// Whether everything `setup` installs is present.
 fn complete() -> bool {
-    BOARDS.iter().all(|board| require_qemu(board).is_ok() && toolchain_for(board).is_ok())
+    which("gdb-multiarch")
+        && BOARDS.iter().all(|board| require_qemu(board).is_ok() && toolchain_for(board).is_ok())
 }
 
-/// Runs `setup` first if something it installs is missing, so that `run`
-/// and `test` work on a fresh machine with no separate set-up step.
+/// Runs `setup` first if something it installs is missing (QEMU, a rust
+/// target, gdb-multiarch), so that `run`, `test` and `stacks` work on a
+/// fresh machine with no separate set-up step.
 pub fn ensure() -> Result<(), String> {
     if complete() {
         return Ok(());

@@ -1092,11 +1092,11 @@ impl ParentEnv<'_> {
 /// no component, a server that does not provide the service, a server below
 /// its client's priority, two routes a label cannot tell apart.
 ///
-/// Optional keys, after the required ones and in this order: `quota: {
-/// caps: 8, signals: 2 }` for a server or client (fields of
-/// [`kernel::Quota`] over [`runtime::server_quota`] or
-/// [`runtime::client_quota`]); `after: other` for a client (created, given
-/// its sessions and started when client `other` exits); and, after
+/// Optional keys, after the required ones and in this order: `after:
+/// other` for a client (created, given its sessions and started when
+/// client `other` exits); `quota: { caps: 8, signals: 2 }` for a server
+/// or client (fields of [`kernel::Quota`] over [`runtime::server_quota`]
+/// or [`runtime::client_quota`]); and, after
 /// `routes`, `parent_stack: bytes,` (the composer's stack: the boot
 /// thread runs only the composer, so the image's
 /// boot stack is [`runtime::COMPOSER_STACK`] bytes instead of the 64 KiB an
