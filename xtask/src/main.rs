@@ -81,6 +81,10 @@ enum Command {
         /// Optimised build.
         #[arg(long)]
         release: bool,
+        /// Also show where each image's text goes: bytes of code per crate
+        /// (from its symbols), code without a crate's name, read-only data.
+        #[arg(long)]
+        crates: bool,
     },
     /// Measure guest instructions under QEMU -icount and image sizes, print
     /// one JSON object per board and append it to docs/bench/history.jsonl;
@@ -201,8 +205,8 @@ fn main() -> ExitCode {
         Command::Test { filter, qemu_only, host_only } => {
             test::run(filter.as_deref(), qemu_only, host_only)
         }
-        Command::Size { board, app, all, release } => {
-            size::run(board.as_deref(), app.as_deref(), all, release)
+        Command::Size { board, app, all, release, crates } => {
+            size::run(board.as_deref(), app.as_deref(), all, release, crates)
         }
         Command::Gdb { board, app } => build::gdb_command(&board, &app),
         Command::Stacks { boot, seconds } => build::stacks_command(

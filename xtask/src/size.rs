@@ -81,14 +81,117 @@ pub fn measure(image: &std::path::Path) -> Result<Sizes, String> {
     Ok(sizes)
 }
 
+/// Where an image's text goes: bytes of code per crate, from the sized
+/// function symbols (a generic function counts for the crate that defines
+/// it, wherever it was instantiated), then the code no symbol names a
+/// crate for, and the read-only data.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TextByCrate {
+    /// (crate, bytes), largest first.
+    pub crates: Vec<(String, u64)>,
+    /// Code of symbols without a crate path: `#[no_mangle]` functions,
+    /// the C library names of `compiler_builtins`, assembly labels.
+    pub unnamed: u64,
+    /// Code that no sized symbol covers (assembly, alignment padding).
+    pub uncovered: u64,
+    /// Read-only data (constants, strings, panic locations, unwind
+    /// index): the rest of the size table's text.
+    pub read_only: u64,
+}
+
+/// The crate a demangled symbol name belongs to: the first path segment
+/// (the first name followed by `::`), which for a trait method is the
+/// type's crate (`<ferrode_ipc::rpc::RpcObject<I, S> as
+/// ferrode_ipc::rpc::Dispatch>::dispatch`) and for a generic type
+/// parameter the trait's (`<&T as core::fmt::Display>::fmt`). `None` for a
+/// name without a path.
+pub fn crate_of(name: &str) -> Option<&str> {
+    let bytes = name.as_bytes();
+    let mut start = None;
+    for (at, &byte) in bytes.iter().enumerate() {
+        let word = byte.is_ascii_alphanumeric() || byte == b'_';
+        match (word, start) {
+            (true, None) if !byte.is_ascii_digit() => start = Some(at),
+            (false, Some(from)) => {
+                if name[at..].starts_with("::") {
+                    return Some(&name[from..at]);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Reads `image`'s symbols and sections into a [`TextByCrate`].
+pub fn text_by_crate(image: &std::path::Path) -> Result<TextByCrate, String> {
+    use object::ObjectSymbol;
+    let bytes = std::fs::read(image)
+        .map_err(|error| format!("cannot read {}: {error}", image.display()))?;
+    let file = object::File::parse(&*bytes)
+        .map_err(|error| format!("{} is not an ELF image: {error}", image.display()))?;
+    let code: u64 = file
+        .sections()
+        .filter(|section| section.kind() == SectionKind::Text)
+        .map(|section| section.size())
+        .sum();
+    // The rest of the text column: read-only data and its tables.
+    let mut breakdown =
+        TextByCrate { read_only: measure(image)?.text.saturating_sub(code), ..Default::default() };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut crates = std::collections::BTreeMap::<String, u64>::new();
+    let mut named = 0;
+    for symbol in file.symbols() {
+        let in_code = symbol
+            .section_index()
+            .and_then(|index| file.section_by_index(index).ok())
+            .is_some_and(|section| section.kind() == SectionKind::Text);
+        // One count per address: aliases (`__aeabi_memcpy4`/`8`) share code.
+        if !in_code || symbol.size() == 0 || !seen.insert(symbol.address() & !1) {
+            continue;
+        }
+        let raw = symbol.name().unwrap_or("");
+        let demangled = addr2line::demangle_auto(std::borrow::Cow::Borrowed(raw), None);
+        match crate_of(&demangled) {
+            Some(name) => *crates.entry(name.to_string()).or_default() += symbol.size(),
+            None => breakdown.unnamed += symbol.size(),
+        }
+        named += symbol.size();
+    }
+    breakdown.uncovered = code.saturating_sub(named);
+    breakdown.crates = crates.into_iter().collect();
+    breakdown.crates.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(breakdown)
+}
+
+impl TextByCrate {
+    /// The table `--crates` prints, with each part's share of `text`.
+    pub fn table(&self, text: u64) -> String {
+        let share = |bytes: u64| bytes as f64 * 100.0 / text.max(1) as f64;
+        let mut out = format!("{:<44} {:>8} {:>7}\n", "text by crate", "bytes", "share");
+        let rows = self.crates.iter().map(|(name, bytes)| (name.as_str(), *bytes)).chain([
+            ("(code of #[no_mangle] and C-named symbols)", self.unnamed),
+            ("(code no symbol covers: assembly, padding)", self.uncovered),
+            ("(read-only data)", self.read_only),
+        ]);
+        for (name, bytes) in rows {
+            out.push_str(&format!("{name:<44} {bytes:>8} {:>6.1}%\n", share(bytes)));
+        }
+        out
+    }
+}
+
 /// `cargo xtask size`. With `all`, every app on every board it supports
 /// (or on `board`), always as release images (what `flash` and the size
-/// budgets use), one row per image, grouped by board.
+/// budgets use), one row per image, grouped by board. With `crates`, each
+/// image's [`TextByCrate`] table follows the size table.
 pub fn run(
     board: Option<&str>,
     app: Option<&str>,
     all: bool,
     release: bool,
+    crates: bool,
 ) -> Result<ExitCode, String> {
     let boards: Vec<&str> = match board {
         Some(board) => vec![ferrode_tests::boards::find(board)?.name],
@@ -102,6 +205,7 @@ pub fn run(
     // The table of every image is the table of what ships.
     let release = release || all;
     let mut rows = Vec::new();
+    let mut breakdowns = Vec::new();
     for app in &apps {
         let mut supported = 0;
         for board in &boards {
@@ -114,7 +218,12 @@ pub fn run(
             };
             supported += 1;
             let image = build::build(board, &app.name, release)?;
-            rows.push((board.name, measure(&image)?.row(board.name, &app.name)));
+            let sizes = measure(&image)?;
+            rows.push((board.name, sizes.row(board.name, &app.name)));
+            if crates {
+                let table = text_by_crate(&image)?.table(sizes.text);
+                breakdowns.push((board.name, format!("{} on {}:\n{table}", app.name, board.name)));
+            }
         }
         if supported == 0 && !all {
             // No board supports it: let resolve name the valid choices.
@@ -124,9 +233,13 @@ pub fn run(
     // Grouped by board, in the boards' order (apps stay in their order).
     let order = |name: &str| boards.iter().position(|board| *board == name);
     rows.sort_by_key(|(board, _)| order(board));
+    breakdowns.sort_by_key(|(board, _)| order(board));
     println!("{HEADER}");
     for (_, row) in rows {
         println!("{row}");
+    }
+    for (_, breakdown) in breakdowns {
+        print!("\n{breakdown}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -134,6 +247,45 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn symbols_are_counted_for_the_crate_of_their_first_path() {
+        let cases = [
+            ("ferrode_kernel::state::State::call_slow", Some("ferrode_kernel")),
+            (
+                "<ferrode_ipc::rpc::RpcObject<I,S> as ferrode_ipc::rpc::Dispatch>::dispatch",
+                Some("ferrode_ipc"),
+            ),
+            ("<&T as core::fmt::Display>::fmt", Some("core")),
+            ("<[u8] as core::fmt::Debug>::fmt", Some("core")),
+            ("<&mut heapless::Vec<u8, 4> as core::fmt::Write>::write_str", Some("heapless")),
+            ("hello::__composition::start::hello", Some("hello")),
+            ("compiler_builtins::mem::memcpy", Some("compiler_builtins")),
+            ("ferrode_irq", None),
+            ("memcpy", None),
+            ("__aeabi_memcpy4", None),
+            ("<u32 as core::fmt::Display>::fmt", Some("core")),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(crate_of(name), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_crate_table_ends_with_what_no_crate_holds() {
+        let breakdown = TextByCrate {
+            crates: vec![("ferrode_kernel".into(), 600), ("core".into(), 200)],
+            unnamed: 100,
+            uncovered: 50,
+            read_only: 50,
+        };
+        let table = breakdown.table(1000);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 6);
+        assert!(lines[1].starts_with("ferrode_kernel") && lines[1].ends_with("60.0%"));
+        assert!(lines[2].starts_with("core") && lines[2].ends_with("20.0%"));
+        assert!(lines[5].starts_with("(read-only data)") && lines[5].contains(" 50 "));
+    }
 
     #[test]
     fn a_row_lines_up_with_the_header_and_sums_the_ram() {
