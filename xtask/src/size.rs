@@ -53,12 +53,25 @@ impl Sizes {
     }
 }
 
-/// Reads an ELF image's allocated sections.
-pub fn measure(image: &std::path::Path) -> Result<Sizes, String> {
+/// Reads the ELF `image` and hands it, parsed, to `read`.
+fn with_elf<T>(
+    image: &std::path::Path,
+    read: impl FnOnce(&object::File<'_>) -> T,
+) -> Result<T, String> {
     let bytes = std::fs::read(image)
         .map_err(|error| format!("cannot read {}: {error}", image.display()))?;
     let file = object::File::parse(&*bytes)
         .map_err(|error| format!("{} is not an ELF image: {error}", image.display()))?;
+    Ok(read(&file))
+}
+
+/// Reads an ELF image's allocated sections.
+pub fn measure(image: &std::path::Path) -> Result<Sizes, String> {
+    with_elf(image, sizes_of)
+}
+
+/// The allocated sections of `file`, by kind.
+fn sizes_of(file: &object::File<'_>) -> Sizes {
     let mut sizes = Sizes::default();
     for section in file.sections() {
         let allocated = match section.flags() {
@@ -78,13 +91,13 @@ pub fn measure(image: &std::path::Path) -> Result<Sizes, String> {
             _ => sizes.text += section.size(),
         }
     }
-    Ok(sizes)
+    sizes
 }
 
-/// Where an image's text goes: bytes of code per crate, from the sized
-/// function symbols (a generic function counts for the crate that defines
-/// it, wherever it was instantiated), then the code no symbol names a
-/// crate for, and the read-only data.
+/// Where an image's code goes: bytes per crate, from the sized function
+/// symbols (a generic function counts for the crate that defines it,
+/// wherever it was instantiated), then the code no symbol names a crate
+/// for. The rest of the size table's text is read-only data.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct TextByCrate {
     /// (crate, bytes), largest first.
@@ -94,9 +107,6 @@ pub struct TextByCrate {
     pub unnamed: u64,
     /// Code that no sized symbol covers (assembly, alignment padding).
     pub uncovered: u64,
-    /// Read-only data (constants, strings, panic locations, unwind
-    /// index): the rest of the size table's text.
-    pub read_only: u64,
 }
 
 /// The crate a demangled symbol name belongs to: the first path segment
@@ -124,21 +134,15 @@ pub fn crate_of(name: &str) -> Option<&str> {
     None
 }
 
-/// Reads `image`'s symbols and sections into a [`TextByCrate`].
-pub fn text_by_crate(image: &std::path::Path) -> Result<TextByCrate, String> {
+/// `file`'s code symbols and sections as a [`TextByCrate`].
+fn text_by_crate(file: &object::File<'_>) -> TextByCrate {
     use object::ObjectSymbol;
-    let bytes = std::fs::read(image)
-        .map_err(|error| format!("cannot read {}: {error}", image.display()))?;
-    let file = object::File::parse(&*bytes)
-        .map_err(|error| format!("{} is not an ELF image: {error}", image.display()))?;
     let code: u64 = file
         .sections()
         .filter(|section| section.kind() == SectionKind::Text)
         .map(|section| section.size())
         .sum();
-    // The rest of the text column: read-only data and its tables.
-    let mut breakdown =
-        TextByCrate { read_only: measure(image)?.text.saturating_sub(code), ..Default::default() };
+    let mut breakdown = TextByCrate::default();
     let mut seen = std::collections::BTreeSet::new();
     let mut crates = std::collections::BTreeMap::<String, u64>::new();
     let mut named = 0;
@@ -162,18 +166,22 @@ pub fn text_by_crate(image: &std::path::Path) -> Result<TextByCrate, String> {
     breakdown.uncovered = code.saturating_sub(named);
     breakdown.crates = crates.into_iter().collect();
     breakdown.crates.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    Ok(breakdown)
+    breakdown
 }
 
 impl TextByCrate {
-    /// The table `--crates` prints, with each part's share of `text`.
+    /// The table `--crates` prints, with each part's share of `text` (the
+    /// size table's), whose rest is the read-only data (constants,
+    /// strings, panic locations, unwind index).
     pub fn table(&self, text: u64) -> String {
+        let code =
+            self.crates.iter().map(|(_, bytes)| bytes).sum::<u64>() + self.unnamed + self.uncovered;
         let share = |bytes: u64| bytes as f64 * 100.0 / text.max(1) as f64;
         let mut out = format!("{:<44} {:>8} {:>7}\n", "text by crate", "bytes", "share");
         let rows = self.crates.iter().map(|(name, bytes)| (name.as_str(), *bytes)).chain([
             ("(code of #[no_mangle] and C-named symbols)", self.unnamed),
             ("(code no symbol covers: assembly, padding)", self.uncovered),
-            ("(read-only data)", self.read_only),
+            ("(read-only data)", text.saturating_sub(code)),
         ]);
         for (name, bytes) in rows {
             out.push_str(&format!("{name:<44} {bytes:>8} {:>6.1}%\n", share(bytes)));
@@ -218,10 +226,11 @@ pub fn run(
             };
             supported += 1;
             let image = build::build(board, &app.name, release)?;
-            let sizes = measure(&image)?;
+            let (sizes, breakdown) =
+                with_elf(&image, |file| (sizes_of(file), crates.then(|| text_by_crate(file))))?;
             rows.push((board.name, sizes.row(board.name, &app.name)));
-            if crates {
-                let table = text_by_crate(&image)?.table(sizes.text);
+            if let Some(breakdown) = breakdown {
+                let table = breakdown.table(sizes.text);
                 breakdowns.push((board.name, format!("{} on {}:\n{table}", app.name, board.name)));
             }
         }
@@ -277,7 +286,6 @@ mod tests {
             crates: vec![("ferrode_kernel".into(), 600), ("core".into(), 200)],
             unnamed: 100,
             uncovered: 50,
-            read_only: 50,
         };
         let table = breakdown.table(1000);
         let lines: Vec<&str> = table.lines().collect();
