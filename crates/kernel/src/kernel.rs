@@ -127,7 +127,9 @@ impl<A: Arch> Kernel<A> {
     /// counted against the running component's quota of children. The
     /// running component gets a component capability to it: its authority
     /// to spawn threads there, manage objects for it, delegate to and from
-    /// it, and destroy it.
+    /// it, and destroy it. What the child uses counts against its
+    /// creator's quota too, and its priority may not exceed its creator's
+    /// (`InvalidPriority`; the root is exempt: it starts the servers).
     pub fn create_component(
         &self,
         name: &'static str,
@@ -142,10 +144,12 @@ impl<A: Arch> Kernel<A> {
         })
     }
 
-    /// Destroys a component the running component has a capability to:
-    /// its threads stop, its objects die (every capability to them
-    /// answers `ServerDead`), its capabilities and signals are gone. Its
-    /// threads' stacks and UTCBs are then given back by [`Kernel::reap`].
+    /// Destroys a component the running component has a capability to
+    /// (not itself, nor one it descends from), with every component it
+    /// created and theirs: their threads stop, their objects die (every
+    /// capability to them answers `ServerDead`), their capabilities and
+    /// signals are gone. The threads' stacks and UTCBs are then given back
+    /// by [`Kernel::reap`], to whoever may act on the destroyed component.
     pub fn destroy_component(&self, component: ComponentId) -> Result<(), KernelError> {
         self.enter(
             |state| match state.destroy_component(component) {
@@ -158,7 +162,8 @@ impl<A: Arch> Kernel<A> {
 
     /// Gives back the stack and UTCB of a thread that exited (or whose
     /// component was destroyed), for a component the running one has
-    /// authority over; the thread's slot is free again.
+    /// authority over, or one below such a component; the thread's slot is
+    /// free again.
     pub fn reap(
         &self,
         thread: ThreadId,
@@ -235,6 +240,12 @@ impl<A: Arch> Kernel<A> {
                 .filter(|t| t.state != ThreadState::Free)
                 .map(|t| t.component)
         })
+    }
+
+    /// Whether `component` is `ancestor` or was created, directly or not,
+    /// by it (names only: no authority is needed or given).
+    pub fn component_within(&self, component: ComponentId, ancestor: ComponentId) -> bool {
+        self.read(|state| state.within(component, ancestor))
     }
 
     /// A thread's priority (`None` for a free slot).
@@ -438,14 +449,26 @@ impl<A: Arch> Kernel<A> {
 
     /// Submits a signal from an interrupt handler (how IRQs reach driver
     /// components). A waiter of higher priority runs at interrupt exit.
-    pub fn submit_from_interrupt(&self, signal: SignalId) {
+    ///
+    /// # Safety
+    ///
+    /// Only the platform's interrupt handling may call this. It names the
+    /// signal by its id and checks no capability, so a thread calling it
+    /// could wake any waiter in the image: the authority the kernel's
+    /// capabilities stand for would mean nothing.
+    pub unsafe fn submit_from_interrupt(&self, signal: SignalId) {
         self.read(|state| state.submit_signal_deferred(signal));
     }
 
     /// The timer interrupt's kernel work: round-robin at interrupt exit,
     /// and a look at the interrupted thread's stack guard (an overwritten
     /// one is reported at interrupt exit).
-    pub fn tick_from_interrupt(&self) {
+    ///
+    /// # Safety
+    ///
+    /// Only the platform's timer interrupt may call this (from a thread it
+    /// would take the running thread's time slice and blame it).
+    pub unsafe fn tick_from_interrupt(&self) {
         self.read(|state| {
             state.tick_from_interrupt();
             // Reported at interrupt exit, once the platform's interrupt
@@ -460,7 +483,14 @@ impl<A: Arch> Kernel<A> {
     /// the interrupt controller's end-of-interrupt), on the interrupted
     /// thread's stack: performs the switch the interrupt asked for. The
     /// interrupted thread continues when it is scheduled again.
-    pub fn interrupt_exit(&self) {
+    ///
+    /// # Safety
+    ///
+    /// Only the platform may call this, once per interrupt, as the last
+    /// step of its interrupt handling: it acts on what the interrupt's
+    /// [`Kernel::submit_from_interrupt`] and [`Kernel::tick_from_interrupt`]
+    /// left.
+    pub unsafe fn interrupt_exit(&self) {
         self.enter(
             |state| {
                 if let Some(thread) = state.overflowed.get() {

@@ -69,12 +69,19 @@
 //! - **Quotas.** A component's capability slots, threads, objects, signals
 //!   and children come from the [`Quota`] it was created with; exhausting
 //!   one is [`KernelError::QuotaExceeded`] or `CapabilitySpaceFull`, and
-//!   the component keeps working.
+//!   the component keeps working. A quota bounds what the component *and
+//!   everything it created* use together (threads, objects, signals,
+//!   descendants), so a component cannot give a child more than it has;
+//!   nor a higher priority than its own (only the root, core, hands out
+//!   the servers' higher priorities).
 //! - **Typed end to end.** A request's label carries the declaring
 //!   interface's identity; the dispatcher refuses a label of an interface
 //!   the object does not implement (`WrongInterface`) before any method
 //!   runs. A transport error that a server returns reaches its client as
-//!   `Forwarded`, so kernel failures and server answers stay apart.
+//!   `Forwarded`, so kernel failures and server answers stay apart for
+//!   servers built on the dispatcher. (A server that writes its reply by
+//!   hand can put any code in it; that only misinforms its own clients,
+//!   which it could fail anyway.)
 //! - **Priorities.** A component may hold a capability to an object only if
 //!   the object's entrypoint runs at least at the component's
 //!   [`Quota::priority`] (Hubris's rule, checked when a capability is
@@ -95,8 +102,17 @@
 //!   callers get `ServerDead`, their objects are dissolved) and are reaped
 //!   ([`Kernel::reap`] gives the stack and UTCB back); a component can be
 //!   destroyed ([`Kernel::destroy_component`]) with its threads, objects,
-//!   signals and capabilities, and every capability others hold to its
-//!   objects answers `ServerDead`.
+//!   signals and capabilities, and with every component it created (none
+//!   outlives its creator, out of anyone's reach), and every capability
+//!   others hold to their objects answers `ServerDead`.
+//! - **Generations.** A capability holds the generation of the slot it
+//!   names (object, component, signal), which moves on when the slot is
+//!   freed. A slot whose generation would wrap around is retired instead
+//!   of reused, so an old capability never comes to name a new object.
+//! - **Interrupts.** The entry points the platform's interrupt handling
+//!   uses ([`Kernel::submit_from_interrupt`], which names a signal by id,
+//!   [`Kernel::tick_from_interrupt`], [`Kernel::interrupt_exit`]) are
+//!   `unsafe`: a component's safe code cannot reach them.
 //! - **Soundness.** No safe function can cause undefined behaviour: object
 //!   registration is typed ([`Entrypoint::manage`]) or `unsafe` with a
 //!   contract; a thread's UTCB is reached through a pointer and borrowed

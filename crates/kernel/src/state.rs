@@ -303,6 +303,18 @@ pub(crate) struct State {
     pub(crate) debug: crate::debug::DebugState,
 }
 
+/// The generation at which a slot (object, component, signal) is retired
+/// for good instead of being reused: a capability holds the generation it
+/// was made for, and a generation that wrapped around would make a stale
+/// capability designate whatever came to live in the slot. (Four billion
+/// reuses of one slot lose the slot, not the check.)
+const RETIRED: u32 = u32::MAX;
+
+/// What a deferred reply's [`CapEntry::Reply`] names once the object
+/// called is dissolved: no object slot (its receive window is 0).
+const GONE_OBJECT: ObjectId = ObjectId(u8::MAX);
+const _: () = assert!(MAX_OBJECTS < u8::MAX as usize);
+
 const NO_COMPONENT: Component = Component {
     used: false,
     destroyed: false,
@@ -473,8 +485,11 @@ impl State {
         parent: ComponentId,
     ) -> Result<ComponentId, KernelError> {
         quota.check()?;
-        let index =
-            self.components.iter().position(|c| !c.used).ok_or(KernelError::OutOfComponents)?;
+        let index = self
+            .components
+            .iter()
+            .position(|c| !c.used && c.generation != RETIRED)
+            .ok_or(KernelError::OutOfComponents)?;
         let generation = self.components[index].generation;
         self.components[index] =
             Component { used: true, name: Some(name), generation, quota, parent, ..NO_COMPONENT };
@@ -492,8 +507,13 @@ impl State {
     ) -> Result<(ComponentId, CapSel), KernelError> {
         let actor = self.actor();
         let a = &self.components[actor.index()];
-        if a.children >= a.quota.components {
+        if a.children >= a.quota.components || !self.fits(actor, |c| c.children, |q| q.components) {
             return Err(KernelError::QuotaExceeded);
+        }
+        // The root (core) hands out every priority; anyone else at most
+        // its own, so a component cannot make itself a faster child.
+        if a.parent != actor && quota.priority > a.quota.priority {
+            return Err(KernelError::InvalidPriority);
         }
         if self.free_slots(actor) == 0 {
             return Err(KernelError::CapabilitySpaceFull);
@@ -539,6 +559,60 @@ impl State {
         }
     }
 
+    /// Whether one more of a resource fits the quota of `component` and
+    /// of every component above it: a quota bounds what a component and
+    /// all its descendants use together, so a component cannot give a
+    /// child more than it has itself (a child's own quota bounds only the
+    /// child's part). `used` is one component's own use, `limit` the
+    /// quota's field.
+    fn fits(
+        &self,
+        component: ComponentId,
+        used: fn(&Component) -> u8,
+        limit: fn(&Quota) -> u8,
+    ) -> bool {
+        let mut above = component;
+        // A chain of parents is at most every component slot long.
+        for _ in 0..MAX_COMPONENTS {
+            let total: usize = (0..MAX_COMPONENTS)
+                .map(|index| ComponentId(index as u8))
+                .filter(|&c| self.components[c.index()].used && self.descends(c, above))
+                .map(|c| used(&self.components[c.index()]) as usize)
+                .sum();
+            let a = &self.components[above.index()];
+            if total >= limit(&a.quota) as usize {
+                return false;
+            }
+            if a.parent == above {
+                break;
+            }
+            above = a.parent;
+        }
+        true
+    }
+
+    /// Whether `component` is a used slot at `ancestor` or below it.
+    pub(crate) fn within(&self, component: ComponentId, ancestor: ComponentId) -> bool {
+        self.components.get(component.index()).is_some_and(|c| c.used)
+            && self.components.get(ancestor.index()).is_some_and(|c| c.used)
+            && self.descends(component, ancestor)
+    }
+
+    /// Whether `component` is `ancestor` or below it.
+    fn descends(&self, mut component: ComponentId, ancestor: ComponentId) -> bool {
+        for _ in 0..MAX_COMPONENTS {
+            if component == ancestor {
+                return true;
+            }
+            let parent = self.components[component.index()].parent;
+            if parent == component {
+                return false;
+            }
+            component = parent;
+        }
+        false
+    }
+
     /// Adds a ready thread of `component` whose first frame is at `sp`.
     /// Priority 0 is reserved for the idle thread (`allow_idle`).
     #[allow(clippy::too_many_arguments, reason = "mirrors the thread's parts")]
@@ -568,6 +642,9 @@ impl State {
             .iter()
             .position(|t| t.state == ThreadState::Free)
             .ok_or(KernelError::OutOfThreads)?;
+        if !self.fits(component, |c| c.threads, |q| q.threads) {
+            return Err(KernelError::QuotaExceeded);
+        }
         let id = ThreadId(index as u8);
         // Kept across reuse of the slot, so that a reply capability to a
         // thread that was here before never answers the new one.
@@ -622,8 +699,11 @@ impl State {
         let index = self
             .objects
             .iter()
-            .position(|o| !o.live && o.dispatch.is_none())
+            .position(|o| !o.live && o.dispatch.is_none() && o.generation != RETIRED)
             .ok_or(KernelError::OutOfObjects)?;
+        if !self.fits(owner, |c| c.objects, |q| q.objects) {
+            return Err(KernelError::QuotaExceeded);
+        }
         let object = &mut self.objects[index];
         object.live = true;
         object.entrypoint = entrypoint;
@@ -667,6 +747,18 @@ impl State {
         slot.generation = slot.generation.wrapping_add(1);
         let owner = slot.owner;
         self.windows[object.index()] = Windows::NONE;
+        // A deferred reply to a call of this object accepts no capabilities
+        // from now on, as a live reply would not, even once the slot serves
+        // another object with other windows.
+        for space in self.caps.iter_mut() {
+            for entry in space.slots.iter_mut() {
+                if let CapEntry::Reply { object: called, .. } = entry
+                    && *called == object
+                {
+                    *called = GONE_OBJECT;
+                }
+            }
+        }
         let c = &mut self.components[owner.index()];
         c.objects = c.objects.saturating_sub(1);
         // A server that has this request delivered but not yet dispatched
@@ -743,6 +835,11 @@ impl State {
         to: ComponentId,
     ) -> Result<usize, KernelError> {
         self.authorized(from)?;
+        // `to` needs no authority (what `from` gave is `from`'s to take
+        // back), but it must name a component.
+        if !self.components.get(to.index()).is_some_and(|c| c.used) {
+            return Err(KernelError::InvalidComponent);
+        }
         let mut taken = 0;
         for slot in 0..CAP_SLOTS {
             let origin = self.origins[to.index()][slot];
@@ -886,7 +983,14 @@ impl State {
         if self.free_slots(actor) == 0 {
             return Err(KernelError::CapabilitySpaceFull);
         }
-        let index = self.signals.iter().position(|s| !s.used).ok_or(KernelError::OutOfSignals)?;
+        let index = self
+            .signals
+            .iter()
+            .position(|s| !s.used && s.generation != RETIRED)
+            .ok_or(KernelError::OutOfSignals)?;
+        if !self.fits(actor, |c| c.signals, |q| q.signals) {
+            return Err(KernelError::QuotaExceeded);
+        }
         let generation = self.signals[index].generation;
         let id = SignalId(index as u8);
         let selector = self
@@ -920,16 +1024,51 @@ impl State {
             return Err(KernelError::InvalidThread);
         }
         let component = t.component;
-        self.authorized(component)?;
+        self.authorized_above(component)?;
         let parts = (t.stack_base, t.stack_len, t.utcb);
         let reply_seq = t.reply_seq;
         self.threads[thread.index()] = Thread { reply_seq, ..Thread::FREE };
         let c = &mut self.components[component.index()];
         c.threads = c.threads.saturating_sub(1);
-        if c.destroyed && c.threads == 0 {
-            self.free_component(component);
-        }
+        self.free_if_done(component);
         Ok(parts)
+    }
+
+    /// Like [`State::authorized`] for `component` or any component above
+    /// it: a destroyed component's descendants were destroyed with it, and
+    /// whoever may reap its threads may reap theirs.
+    fn authorized_above(&self, mut component: ComponentId) -> Result<(), KernelError> {
+        let error = self.authorized(component);
+        for _ in 0..MAX_COMPONENTS {
+            if self.authorized(component).is_ok() {
+                return Ok(());
+            }
+            let parent = self.components.get(component.index()).map_or(component, |c| c.parent);
+            if parent == component {
+                break;
+            }
+            component = parent;
+        }
+        error
+    }
+
+    /// Frees the slot of a destroyed component once its last thread has
+    /// been reaped and its last child freed, then looks at its parent the
+    /// same way (a parent outlives its children, so a child's `parent`
+    /// always names it).
+    fn free_if_done(&mut self, mut component: ComponentId) {
+        for _ in 0..MAX_COMPONENTS {
+            let c = &self.components[component.index()];
+            if !(c.used && c.destroyed && c.threads == 0 && c.children == 0) {
+                return;
+            }
+            let parent = c.parent;
+            self.free_component(component);
+            if parent == component {
+                return;
+            }
+            component = parent;
+        }
     }
 
     fn free_component(&mut self, component: ComponentId) {
@@ -944,20 +1083,37 @@ impl State {
     }
 
     /// Destroys a component the actor holds a component capability to (not
-    /// itself): its threads stop for good (their callers get `ServerDead`,
-    /// their own calls are withdrawn), its objects are dissolved (every
-    /// capability others hold to them answers `ServerDead`), its signals
-    /// and capabilities are gone (callers waiting on its reply
-    /// capabilities get `ServerDead`). Its threads' stacks and UTCBs are
-    /// reaped with [`State::reap`]; the slot is freed after the last one.
+    /// itself, nor one above itself), and every component it created, and
+    /// theirs: their threads stop for good (their callers get
+    /// `ServerDead`, their own calls are withdrawn), their objects are
+    /// dissolved (every capability others hold to them answers
+    /// `ServerDead`), their signals and capabilities are gone (callers
+    /// waiting on their reply capabilities get `ServerDead`). Their
+    /// threads' stacks and UTCBs are reaped with [`State::reap`]; a slot is
+    /// freed after its last thread and its last child.
     pub(crate) fn destroy_component(
         &mut self,
         component: ComponentId,
     ) -> Result<Option<Switch>, KernelError> {
         self.authorized_live(component)?;
-        if component == self.actor() {
+        if self.descends(self.actor(), component) {
             return Err(KernelError::NoAuthority);
         }
+        // The component and everything below it: nothing it created may
+        // outlive it, unreachable by anyone.
+        for index in 0..MAX_COMPONENTS {
+            let below = ComponentId(index as u8);
+            let c = &self.components[index];
+            if c.used && !c.destroyed && self.descends(below, component) {
+                self.destroy_one(below);
+            }
+        }
+        // Callers woken with ServerDead may outrank the actor.
+        Ok(self.preempt_if_needed(false))
+    }
+
+    /// [`State::destroy_component`]'s work on one component.
+    fn destroy_one(&mut self, component: ComponentId) {
         for index in 0..MAX_THREADS {
             let t = &self.threads[index];
             if t.component == component && !matches!(t.state, ThreadState::Free | ThreadState::Dead)
@@ -988,11 +1144,7 @@ impl State {
         let c = &mut self.components[component.index()];
         c.destroyed = true;
         c.signals = 0;
-        if c.threads == 0 {
-            self.free_component(component);
-        }
-        // Callers woken with ServerDead may outrank the actor.
-        Ok(self.preempt_if_needed(false))
+        self.free_if_done(component);
     }
 
     /// Stops a thread that is not running: out of every queue, its calls
@@ -1161,7 +1313,7 @@ impl State {
         // SAFETY: the caller is blocked in `call`; its UTCB still holds its
         // request's label.
         let label = unsafe { (*self.threads[caller.index()].utcb).label };
-        let window = self.windows[object.index()].get(label, true);
+        let window = self.windows.get(object.index()).map_or(0, |w| w.get(label, true));
         self.deliver_reply(me, caller, window);
         self.threads[caller.index()].deferred = false;
         self.make_ready(caller);

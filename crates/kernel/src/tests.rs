@@ -996,5 +996,180 @@ fn a_server_takes_back_the_copies_of_one_capability() {
     assert_eq!(client(&mut world, demo).ping(), Ok(1));
 }
 
+#[test]
+fn take_back_from_a_component_that_does_not_exist_is_refused() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (attacker, thread, _) = attacker(&mut world, demo);
+    world.act_as(thread);
+    // Its own slots are its to take back, but from no component: an id
+    // past the table, and a free slot.
+    for to in [ComponentId(200), ComponentId(7)] {
+        assert_eq!(world.state.take_back(attacker, to), Err(KernelError::InvalidComponent));
+    }
+}
+
+#[test]
+fn a_child_gets_no_more_than_its_creator_has() {
+    let mut world = World::new();
+    // A parent at priority 2 with one thread (its own) and one child.
+    let (_, thread) = world.component_with_thread(
+        "parent",
+        Quota { components: 1, threads: 1, ..Quota::at_priority(2) },
+    );
+    world.act_as(thread);
+    // No faster child.
+    assert_eq!(
+        world.state.create_component("fast", Quota::everything(7)).err(),
+        Some(KernelError::InvalidPriority)
+    );
+    // A child whose own quota is large: the parent's bounds them both.
+    let (child, _) = world
+        .state
+        .create_component("child", Quota { components: 3, ..Quota::everything(2) })
+        .unwrap();
+    assert_eq!(
+        world.state.add_thread(child, "worker", 2, 0, utcb(), (0, 0), false),
+        Err(KernelError::QuotaExceeded),
+        "the parent's one thread is its own"
+    );
+    assert_eq!(
+        world.state.create_component("second", Quota::at_priority(2)).err(),
+        Some(KernelError::QuotaExceeded)
+    );
+    // The root (core) hands out higher priorities (the servers').
+    world.act_as(world.main);
+    assert!(world.state.create_component("server", Quota::at_priority(5)).is_ok());
+}
+
+#[test]
+fn a_quota_bounds_the_whole_subtree_below_it() {
+    let mut world = World::new();
+    // Two threads for the parent and everything it creates.
+    let (parent, thread) = world.component_with_thread(
+        "parent",
+        Quota { components: 2, threads: 2, signals: 1, ..Quota::at_priority(2) },
+    );
+    world.act_as(thread);
+    let (child, _) = world
+        .state
+        .create_component("child", Quota { components: 1, ..Quota::at_priority(2) })
+        .unwrap();
+    let worker = world.state.add_thread(child, "worker", 2, 0, utcb(), (0, 0), false).unwrap();
+    assert_eq!(
+        world.state.add_thread(child, "more", 2, 0, utcb(), (0, 0), false),
+        Err(KernelError::QuotaExceeded),
+        "parent and child have used the parent's two"
+    );
+    // The grandchild counts against the parent's children too: two below.
+    world.act_as(worker);
+    let (grandchild, _) =
+        world.state.create_component("grandchild", Quota::at_priority(2)).unwrap();
+    assert_eq!(
+        world.state.add_thread(grandchild, "deep", 2, 0, utcb(), (0, 0), false),
+        Err(KernelError::QuotaExceeded)
+    );
+    // Signals: the child's one is the parent's one.
+    assert!(world.state.create_signal().is_ok());
+    world.act_as(thread);
+    assert_eq!(world.state.create_signal().err(), Some(KernelError::QuotaExceeded));
+    assert_eq!(world.state.components[parent.index()].quota.signals, 1);
+}
+
+#[test]
+fn destroying_a_component_destroys_what_it_created() {
+    let mut world = World::new();
+    let (parent, thread) = world.component_with_thread(
+        "parent",
+        Quota { components: 2, threads: 4, ..Quota::at_priority(2) },
+    );
+    world.act_as(thread);
+    let (child, _) = world
+        .state
+        .create_component("child", Quota { components: 1, ..Quota::at_priority(2) })
+        .unwrap();
+    let worker = world.state.add_thread(child, "worker", 2, 0, utcb(), (0, 0), false).unwrap();
+    world.act_as(worker);
+    let (grandchild, _) =
+        world.state.create_component("grandchild", Quota::at_priority(2)).unwrap();
+    let deep = world.state.add_thread(grandchild, "deep", 1, 0, utcb(), (0, 0), false).unwrap();
+    // Below its creator, a component may not destroy the creator.
+    assert_eq!(world.state.destroy_component(parent).err(), Some(KernelError::NoAuthority));
+    world.act_as(world.main);
+    world.state.destroy_component(parent).unwrap();
+    for t in [thread, worker, deep] {
+        assert_eq!(world.state.threads[t.index()].state, ThreadState::Dead);
+    }
+    // Whoever destroyed the parent reaps the threads below it; each slot
+    // is freed after its last thread and its last child.
+    world.state.reap(deep).unwrap();
+    assert!(!world.state.components[grandchild.index()].used);
+    world.state.reap(thread).unwrap();
+    assert!(world.state.components[parent.index()].used, "its child is not freed yet");
+    world.state.reap(worker).unwrap();
+    for c in [parent, child, grandchild] {
+        assert!(!world.state.components[c.index()].used);
+    }
+}
+
+#[test]
+fn a_slot_whose_generation_would_wrap_is_retired() {
+    let mut world = World::new();
+    let stale = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let CapEntry::Object { object: slot, .. } = world.entry(world.root, stale) else { panic!() };
+    // As after four billion reuses of the slot.
+    world.state.objects[slot.index()].generation = u32::MAX - 1;
+    world.state.caps[world.root.index()].slots[stale.0 as usize] =
+        CapEntry::Object { object: slot, generation: u32::MAX - 1 };
+    world.state.revoke(stale).unwrap();
+    // The next object goes elsewhere: the stale capability stays dead.
+    let fresh = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let CapEntry::Object { object: elsewhere, .. } = world.entry(world.root, fresh) else {
+        panic!()
+    };
+    assert_ne!(elsewhere, slot);
+    assert_eq!(
+        client(&mut world, stale).ping(),
+        Err(DemoError::Transport(TransportError::ServerDead))
+    );
+    assert_eq!(client(&mut world, fresh).ping(), Ok(1));
+}
+
+#[test]
+fn a_deferred_reply_to_a_dissolved_object_carries_no_capabilities() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let CapEntry::Object { object: called, .. } = world.entry(world.root, demo) else { panic!() };
+    let second = world.state.add_thread(world.root, "second", 2, 0, utcb(), (0, 0), false).unwrap();
+    // main pings (a reply of no capabilities); the server defers it.
+    world.current_utcb().label = ping_label();
+    world.current_utcb().word_count = 0;
+    world.current_utcb().cap_count = 0;
+    world.state.call(demo).unwrap();
+    let reply = world.state.defer_reply().unwrap();
+    world.act_as(world.entrypoint);
+    let (_, signal) = world.state.create_signal().unwrap();
+    // Root (another of its threads: main waits for the reply) dissolves
+    // the object, and the slot serves another one, whose replies accept
+    // capabilities.
+    world.act_as(second);
+    world.state.revoke(demo).unwrap();
+    let (dispatch, _) = object::<dyn Demo, _>(DemoServer::default());
+    let (reused, _) = world.state.create_object(world.entrypoint, dispatch, |_, _| 4).unwrap();
+    assert_eq!(reused, called);
+    // The server answers with a capability: refused, none arrives.
+    world.act_as(world.entrypoint);
+    {
+        let utcb = world.current_utcb();
+        utcb.word_count = 0;
+        utcb.cap_count = 1;
+        utcb.caps[0] = signal;
+    }
+    let before = world.used_slots(world.root);
+    world.state.reply_deferred(reply).unwrap();
+    assert_eq!(world.used_slots(world.root), before);
+    assert_eq!(world.utcb_of(world.main).error, TransportError::TooManyCapabilities.code());
+}
+
 #[cfg(feature = "debug")]
 mod debug;

@@ -1056,7 +1056,11 @@ impl ParentEnv<'_> {
         let mut reaped = 0;
         for index in 0..kernel::MAX_THREADS {
             let thread = kernel::ThreadId::from_index(index);
-            if k.thread_component(thread) == Some(component) && k.reap(thread).is_ok() {
+            // Its threads and those of the components it created, which
+            // the kernel destroyed with it.
+            if k.thread_component(thread).is_some_and(|c| k.component_within(c, component))
+                && k.reap(thread).is_ok()
+            {
                 reaped += 1;
             }
         }
@@ -1598,10 +1602,16 @@ static ALARM_SIGNAL: AtomicU32 = AtomicU32::new(u32::MAX);
 /// Called at every interrupt exit: if the Timer server is running and the
 /// board's alarm has fired, wake its alarm thread. (Interrupt handlers only
 /// submit signals.)
-pub(crate) fn timer_interrupt() {
+///
+/// # Safety
+///
+/// As [`kernel::Kernel::submit_from_interrupt`]: only from the platform's
+/// interrupt exit hook.
+pub(crate) unsafe fn timer_interrupt() {
     let signal = ALARM_SIGNAL.load(Ordering::Relaxed);
     if signal != u32::MAX && crate::platform::devices::alarm().take_expired() {
-        kernel().submit_from_interrupt(kernel::SignalId::from_index(signal as usize));
+        // SAFETY: the caller's contract.
+        unsafe { kernel().submit_from_interrupt(kernel::SignalId::from_index(signal as usize)) };
     }
 }
 

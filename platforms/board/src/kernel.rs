@@ -128,10 +128,16 @@ pub fn init(priority: u8) -> Result<ComponentId, KernelError> {
     unsafe { KERNEL.guard_boot_stack(bottom, top - bottom) };
     platform::irq::set_exit_hook(|| {
         IDLE.interrupt_exit();
-        crate::component::timer_interrupt();
-        KERNEL.interrupt_exit()
+        // SAFETY: the platform calls the exit hook once per interrupt, as
+        // the last step of its interrupt handling.
+        unsafe {
+            crate::component::timer_interrupt();
+            KERNEL.interrupt_exit()
+        }
     });
-    platform::tick::set_handler(|| KERNEL.tick_from_interrupt());
+    // SAFETY: the platform calls the tick handler from its timer
+    // interrupt only.
+    platform::tick::set_handler(|| unsafe { KERNEL.tick_from_interrupt() });
     Ok(root)
 }
 

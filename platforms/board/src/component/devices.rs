@@ -176,7 +176,8 @@ fn irq_handler<const SLOT: usize>() {
     let _ = crate::platform::irq::mask(line);
     let signal = IRQ_SIGNALS[SLOT].load(Ordering::Relaxed);
     if signal != NONE {
-        kernel().submit_from_interrupt(kernel::SignalId::from_index(signal as usize));
+        // SAFETY: the platform runs this as the line's interrupt handler.
+        unsafe { kernel().submit_from_interrupt(kernel::SignalId::from_index(signal as usize)) };
     }
 }
 
