@@ -16,7 +16,9 @@
 //!   without a route is denied;
 //! - a client the parent destroys before it exits has its sessions closed
 //!   (the composer's copy of its LOG session is dead), and the image still
-//!   ends: a destroyed client counts as exited.
+//!   ends: a destroyed client counts as exited;
+//! - a client that claims its exit twice counts once (the second claim is
+//!   refused), so it cannot end the image before the others are done.
 #![no_std]
 #![no_main]
 
@@ -24,8 +26,8 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_board::component::{Env, Event, ParentEnv};
 use ferrode_board::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError};
-use ferrode_component::{LOG_LINE_BYTES, Log, Root, Session, SessionArgs, SessionError};
-use ferrode_ipc::{Capability, RpcObject, TransportError};
+use ferrode_component::{LOG_LINE_BYTES, Log, Parent, Root, Session, SessionArgs, SessionError};
+use ferrode_ipc::{CapSel, Capability, RpcObject, TransportError};
 
 ferrode_board::compose! {
     servers {
@@ -40,6 +42,8 @@ ferrode_board::compose! {
         // exited.
         victim: { priority: 1, stack: 4096, main: victim },
         late: { priority: 1, stack: 4096, main: late, after: client },
+        // Above `late`: done before `late` reports.
+        quitter: { priority: 2, stack: 4096, main: quitter },
     }
     routes {
         client: "Greeter" "b" => greeter_b,
@@ -264,6 +268,27 @@ fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
     0
 }
 
+/// What `quitter`'s two claims to have exited got: 1 if the first was
+/// answered and the second refused.
+static QUITTER: AtomicU32 = AtomicU32::new(0);
+
+/// Claims to have exited twice, through its parent capability (found by
+/// trying its selectors, as a hostile client would), and goes on running.
+/// The second claim must be refused: counted, it would let one client
+/// count for the others and end the image before they are done (`late`
+/// would never report).
+fn quitter(_env: Env) -> u32 {
+    for selector in 0..32 {
+        let mut parent = kernel::client(Capability::<dyn Parent>::from_selector(CapSel(selector)));
+        if parent.exit(0).is_ok() {
+            let again = parent.exit(0);
+            QUITTER.store(u32::from(again == Err(SessionError::Denied)), Ordering::Relaxed);
+            break;
+        }
+    }
+    0
+}
+
 /// Runs after the client: reports what the client could no longer print,
 /// and what the parent found after destroying `victim`.
 fn late(env: Env) -> u32 {
@@ -277,6 +302,11 @@ fn late(env: Env) -> u32 {
         &mut log,
         "a destroyed client's LOG session is closed with it",
         VICTIM_CLOSED.load(Ordering::Relaxed) == 1,
+    );
+    check(
+        &mut log,
+        "a client that claims its exit twice is refused the second time",
+        QUITTER.load(Ordering::Relaxed) == 1,
     );
     let failed = FAILED.load(Ordering::Relaxed);
     let _ = log.write_fmt(format_args!("sessions: {} checks failed", failed));

@@ -16,6 +16,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use ferrode_board::component::Env;
 use ferrode_board::kernel;
 use ferrode_component::{SessionError, Timer};
+use ferrode_ipc::Capability;
 
 ferrode_board::compose! {
     servers {
@@ -74,6 +75,17 @@ fn ticker(env: Env) -> u32 {
         &mut log,
         "a Timer session refuses a period below its quota",
         sessions[7].0.trigger(1_000, false) == Err(SessionError::QuotaExceeded),
+    );
+    // The session's own capability given as its signal: the Timer would
+    // hold its own selector for the session as the client's signal and
+    // drop it later. Refused; the session keeps its signal (the timeouts
+    // below arrive on it).
+    let own = env.session::<dyn Timer>("Timer", "t1").map(|cap| cap.selector());
+    let refused = own.map(|own| sessions[0].0.sigh(Capability::from_selector(own)));
+    check(
+        &mut log,
+        "a Timer session refuses its own capability as the signal to raise",
+        refused == Ok(Err(SessionError::UnknownSession)),
     );
     let Ok(start) = sessions[0].0.now_us() else { return 1 };
     for (session, after) in sessions.iter_mut().zip(AFTER_MS) {

@@ -104,6 +104,14 @@ impl<const N: usize> Ring<N> {
                 return None;
             }
         }
+        if self.tail.load(Ordering::Acquire).wrapping_sub(head) > N {
+            // More entries than the ring holds: the producer's index is
+            // not one its `push` can reach (memory written behind the
+            // stream's back). Taken as empty, so the consumer goes to
+            // sleep instead of draining four billion stale entries; only
+            // that producer's stream stops.
+            return None;
+        }
         // SAFETY: `head < tail` (loaded with Acquire): the producer wrote
         // this entry before publishing `tail`, and writes it again only
         // after seeing our store of `head + 1`. We are the only consumer.
@@ -116,10 +124,12 @@ impl<const N: usize> Ring<N> {
         Some((descriptor, was_full))
     }
 
-    /// Entries in the ring now (a snapshot; either end may move it).
+    /// Entries in the ring now (a snapshot; either end may move it); 0 for
+    /// indices no `push` and `pop` can produce, as `pop` sees them.
     pub fn len(&self) -> usize {
         let head = self.head.load(Ordering::Acquire);
-        self.tail.load(Ordering::Acquire).wrapping_sub(head)
+        let len = self.tail.load(Ordering::Acquire).wrapping_sub(head);
+        if len > N { 0 } else { len }
     }
 }
 
@@ -153,5 +163,25 @@ mod tests {
             }
         }
         assert_eq!(ring.len(), 0);
+    }
+
+    #[test]
+    fn a_producer_index_beyond_the_capacity_reads_as_empty() {
+        let ring = Ring::<4>::new();
+        // SAFETY: one thread is both the producer and the consumer.
+        unsafe {
+            assert_eq!(ring.push(descriptor(1), || {}), Ok(true));
+            // A peer writes its index behind the stream's back: five
+            // entries (more than fit), then four billion.
+            for forged in [5, usize::MAX / 2] {
+                ring.tail.store(forged, Ordering::Release);
+                assert_eq!(ring.len(), 0);
+                assert_eq!(ring.pop(), None, "nothing to drain");
+            }
+            // Back within reach, the ring serves again.
+            ring.tail.store(1, Ordering::Release);
+            assert_eq!(ring.pop(), Some((descriptor(1), false)));
+            assert_eq!(ring.pop(), None);
+        }
     }
 }

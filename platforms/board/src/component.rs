@@ -642,11 +642,16 @@ pub mod runtime {
         }
 
         fn exit(&mut self, status: u32) -> Result<(), SessionError> {
+            // Once per client: one that calls again (its runtime calls
+            // once, then its thread ends) is refused, so that it cannot
+            // count for the others and end the image early.
+            if EXITED.fetch_or(self.bit, Ordering::Relaxed) & self.bit != 0 {
+                return Err(SessionError::Denied);
+            }
             if status != 0 {
                 let _ =
                     self.status.compare_exchange(0, status, Ordering::Relaxed, Ordering::Relaxed);
             }
-            EXITED.fetch_or(self.bit, Ordering::Relaxed);
             self.finished.fetch_add(1, Ordering::Relaxed);
             Ok(())
         }
@@ -1627,6 +1632,24 @@ fn program_alarm(timers: &[Timeout; TIMER_SESSIONS]) {
     }
 }
 
+/// The signal a client gave a server with `sigh`, as the server holds it:
+/// only a copy of another component's signal. The kernel translates
+/// whatever capability a client sends, and one the server holds already
+/// arrives as the server's own selector: a session capability of its own,
+/// or a signal it owns (the wait right). A server that kept such a
+/// selector as the client's signal, and dropped it at the next `sigh` or
+/// at close, would drop its own session or signal from under itself (and
+/// leave the session's capability to whoever asked next).
+pub(crate) fn client_signal(
+    signal: Capability<dyn SignalSource>,
+) -> Result<(CapSel, kernel::SignalId), SessionError> {
+    let k = kernel();
+    match k.capability(k.current_component(), signal.selector()) {
+        kernel::CapEntry::Signal { signal: id, wait: false, .. } => Ok((signal.selector(), id)),
+        _ => Err(SessionError::UnknownSession),
+    }
+}
+
 /// Whether no session in `timers` delivers to `signal`.
 fn unused_signal(timers: &[Timeout; TIMER_SESSIONS], signal: CapSel) -> bool {
     timers.iter().all(|timeout| timeout.signal != Some(signal))
@@ -1655,11 +1678,9 @@ impl Timer for TimerSession {
     }
 
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
-        if !signal.is_valid() {
-            return Err(SessionError::UnknownSession);
-        }
+        let (signal, _) = client_signal(signal)?;
         let unused = with_timers(|t| {
-            let previous = t[self.slot].signal.replace(signal.selector());
+            let previous = t[self.slot].signal.replace(signal);
             previous.filter(|&previous| unused_signal(t, previous))
         });
         if let Some(previous) = unused {

@@ -58,6 +58,7 @@ pub fn cases() -> Vec<Case> {
             &[],
             &[
                 "[ticker] ok: a Timer session refuses a period below its quota",
+                "[ticker] ok: a Timer session refuses its own capability as the signal to raise",
                 "[ticker] ok: 8 Timer sessions fire in the order of their deadlines, each within one tick",
                 "[ticker] ok: a periodic timeout fires every period",
                 "[ticker] ok: a closed Timer session's armed timeout never fires",
@@ -86,6 +87,7 @@ pub fn cases() -> Vec<Case> {
                 "[client] ok: after closing, label \"b\" falls to the catch-all route (greeter_a)",
                 "[late] ok: the client's closed LOG session refused its next line",
                 "[late] ok: a destroyed client's LOG session is closed with it",
+                "[late] ok: a client that claims its exit twice is refused the second time",
                 "[late] sessions: 0 checks failed",
             ],
             0,

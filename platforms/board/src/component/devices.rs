@@ -21,7 +21,7 @@ use ferrode_hal::{DeviceWindow, GpioPort};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 
 use super::{Env, Pool};
-use crate::kernel::{self, BoardEntrypoint, CapEntry, ConstStaticCell, KernelError, kernel};
+use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 use crate::platform::memory_map::DEVICES;
 
 /// Sessions each device service holds at once.
@@ -205,12 +205,7 @@ impl Session for IrqSession {
 impl Irq for IrqSession {
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
         let line = self.line()?;
-        let k = kernel();
-        let CapEntry::Signal { signal, .. } =
-            k.capability(k.current_component(), signal.selector())
-        else {
-            return Err(SessionError::UnknownSession);
-        };
+        let (_, signal) = super::client_signal(signal)?;
         IRQ_SIGNALS[self.slot].store(signal.index() as u32, Ordering::Relaxed);
         IRQ_LINES[self.slot].store(line, Ordering::Relaxed);
         crate::platform::irq::register(line, IRQ_HANDLERS[self.slot])
@@ -387,14 +382,17 @@ impl Gpio for GpioSession {
     }
 
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
-        if !signal.is_valid() {
-            return Err(SessionError::UnknownSession);
-        }
-        let replaced = with_gpio(|state| match state.pins[self.slot] {
+        let (signal, _) = super::client_signal(signal)?;
+        let unused = with_gpio(|state| match state.pins[self.slot] {
             0 => Err(SessionError::UnknownSession),
-            _ => Ok(state.signals[self.slot].replace(signal.selector())),
+            _ => {
+                let old = state.signals[self.slot].replace(signal);
+                Ok(old.filter(|&old| !state.signals.contains(&Some(old))))
+            }
         })?;
-        if let Some(old) = replaced.filter(|&old| old != signal.selector()) {
+        if let Some(old) = unused {
+            // The signal this one replaces, which no other session uses
+            // (the kernel keeps one copy of a signal given to several).
             let _ = kernel().drop_capability(old);
         }
         Ok(())
@@ -497,7 +495,8 @@ impl Root for GpioRoot {
                 let _ = device.watch(pins, None);
             }
             state.changes[slot] = 0;
-            state.signals[slot].take()
+            let signal = state.signals[slot].take();
+            signal.filter(|&signal| !state.signals.contains(&Some(signal)))
         });
         if let Some(signal) = signal {
             let _ = kernel().drop_capability(signal);

@@ -63,6 +63,11 @@ impl Wake {
         self.0.store(selector.0, Ordering::Release);
     }
 
+    /// Sets it; the selector it held before, if any.
+    fn replace(&self, selector: CapSel) -> Option<CapSel> {
+        Some(self.0.swap(selector.0, Ordering::AcqRel)).filter(|&old| old != NONE).map(CapSel)
+    }
+
     /// Unsets it; the selector it held, if any.
     fn take(&self) -> Option<CapSel> {
         Some(self.0.swap(NONE, Ordering::AcqRel)).filter(|&selector| selector != NONE).map(CapSel)
@@ -354,10 +359,11 @@ impl Nic for NicSession {
     }
 
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
-        if !signal.is_valid() {
-            return Err(SessionError::UnknownSession);
+        let (signal, _) = super::client_signal(signal)?;
+        if let Some(replaced) = TO_CLIENT.replace(signal).filter(|&replaced| replaced != signal) {
+            // The one session's previous signal: not needed any more.
+            let _ = kernel().drop_capability(replaced);
         }
-        TO_CLIENT.set(signal.selector());
         Ok(())
     }
 

@@ -29,7 +29,7 @@ use ferrode_hal::DeviceWindow;
 use ferrode_ipc::{Bytes, CapSel, Capability, RpcObject};
 
 use super::Env;
-use crate::kernel::{self, BoardEntrypoint, CapEntry, ConstStaticCell, KernelError, kernel};
+use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 
 /// The device-table name of the console UART: the label of the driver's
 /// IO_MEM route.
@@ -138,14 +138,16 @@ impl Terminal for TerminalSession {
 
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
         let k = kernel();
-        let CapEntry::Signal { .. } = k.capability(k.current_component(), signal.selector()) else {
-            return Err(SessionError::UnknownSession);
-        };
+        let (signal, _) = super::client_signal(signal)?;
         let waiting = self.with_port(|port| port.received_len() > 0)?;
-        INPUT_SIGNAL.store(signal.selector().0, Ordering::Relaxed);
+        let replaced = INPUT_SIGNAL.swap(signal.0, Ordering::Relaxed);
+        if replaced != NONE && replaced != signal.0 {
+            // The one session's previous signal: not needed any more.
+            let _ = k.drop_capability(CapSel(replaced));
+        }
         if waiting {
             // Input that arrived before the client asked is news too.
-            let _ = k.submit(signal.selector());
+            let _ = k.submit(signal);
         }
         Ok(())
     }
