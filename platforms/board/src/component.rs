@@ -108,12 +108,15 @@ impl Default for Grants {
 struct Pool<I: ?Sized + 'static, const N: usize> {
     entrypoint: BoardEntrypoint,
     caps: [Option<Capability<I>>; N],
+    /// What each kept capability designated when the slot's object was
+    /// managed (object and generation).
+    held: [kernel::CapEntry; N],
     open: [bool; N],
 }
 
 impl<I: ?Sized + ferrode_ipc::Inherits<dyn Session> + 'static, const N: usize> Pool<I, N> {
     fn new(entrypoint: BoardEntrypoint) -> Self {
-        Self { entrypoint, caps: [None; N], open: [false; N] }
+        Self { entrypoint, caps: [None; N], held: [kernel::CapEntry::Empty; N], open: [false; N] }
     }
 
     /// Opens a free slot and returns its session capability, managing the
@@ -129,7 +132,11 @@ impl<I: ?Sized + ferrode_ipc::Inherits<dyn Session> + 'static, const N: usize> P
     {
         let slot = self.open.iter().position(|open| !open).ok_or(SessionError::OutOfSessions)?;
         let cap = match self.caps[slot] {
-            Some(cap) => cap,
+            // The server must still hold the capability it kept for the
+            // slot: one it dropped (a bug) would hand the next client a
+            // dead selector, or whatever came to live there.
+            Some(cap) if own_entry(cap.selector()) == self.held[slot] => cap,
+            Some(_) => return Err(SessionError::OutOfSessions),
             None => {
                 let object = objects[slot]
                     .try_take()
@@ -137,6 +144,7 @@ impl<I: ?Sized + ferrode_ipc::Inherits<dyn Session> + 'static, const N: usize> P
                     .insert(RpcObject::new(make(slot)));
                 let cap =
                     self.entrypoint.manage(object).map_err(|_| SessionError::OutOfSessions)?;
+                self.held[slot] = own_entry(cap.selector());
                 *self.caps[slot].insert(cap)
             }
         };
@@ -161,6 +169,12 @@ impl<I: ?Sized + ferrode_ipc::Inherits<dyn Session> + 'static, const N: usize> P
         self.open[slot] = false;
         Ok(slot)
     }
+}
+
+/// What `selector` designates in the running component's space.
+fn own_entry(selector: CapSel) -> kernel::CapEntry {
+    let k = kernel();
+    k.capability(k.current_component(), selector)
 }
 
 /// A component's view of its environment: its name, the sessions its

@@ -168,6 +168,19 @@ const NONE: u32 = u32::MAX;
 static IRQ_LINES: [AtomicU32; DEVICE_SESSIONS] = [const { AtomicU32::new(NONE) }; DEVICE_SESSIONS];
 static IRQ_SIGNALS: [AtomicU32; DEVICE_SESSIONS] =
     [const { AtomicU32::new(NONE) }; DEVICE_SESSIONS];
+/// Per slot, the IRQ server's selector for that signal (its copy of the
+/// driver's capability), dropped when replaced or at close. Stored plus
+/// one, 0 while unset, so that the table is all zero (in `.bss`).
+static IRQ_SELECTORS: [AtomicU32; DEVICE_SESSIONS] = [const { AtomicU32::new(0) }; DEVICE_SESSIONS];
+
+/// Drops the IRQ server's copy of a signal (`stored`: its selector plus
+/// one, as in `IRQ_SELECTORS`) unless another session still delivers to
+/// it (the kernel keeps one copy of a signal given to several).
+fn drop_irq_signal(stored: u32) {
+    if stored != 0 && !IRQ_SELECTORS.iter().any(|s| s.load(Ordering::Relaxed) == stored) {
+        let _ = kernel().drop_capability(CapSel(stored - 1));
+    }
+}
 
 /// The platform's handler for the line of slot `SLOT`: masks the line and
 /// submits the driver's signal. Nothing else runs in interrupt context.
@@ -205,9 +218,14 @@ impl Session for IrqSession {
 impl Irq for IrqSession {
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
         let line = self.line()?;
-        let (_, signal) = super::client_signal(signal)?;
+        let (selector, signal) = super::client_signal(signal)?;
         IRQ_SIGNALS[self.slot].store(signal.index() as u32, Ordering::Relaxed);
         IRQ_LINES[self.slot].store(line, Ordering::Relaxed);
+        let stored = selector.0.wrapping_add(1);
+        let replaced = IRQ_SELECTORS[self.slot].swap(stored, Ordering::Relaxed);
+        if replaced != stored {
+            drop_irq_signal(replaced);
+        }
         crate::platform::irq::register(line, IRQ_HANDLERS[self.slot])
             .map_err(|_| SessionError::Denied)
     }
@@ -236,12 +254,16 @@ impl Root for IrqRoot {
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
         let slot = self.0.slot_of(session).ok_or(SessionError::UnknownSession)?;
+        // Closed first: a close that fails leaves the session as it was,
+        // its interrupt still delivered.
+        close_device(&mut self.0, &IRQ_SLOTS, session)?;
         let line = IRQ_LINES[slot].swap(NONE, Ordering::Relaxed);
         if line != NONE {
             let _ = crate::platform::irq::unregister(line);
         }
         IRQ_SIGNALS[slot].store(NONE, Ordering::Relaxed);
-        close_device(&mut self.0, &IRQ_SLOTS, session)
+        drop_irq_signal(IRQ_SELECTORS[slot].swap(0, Ordering::Relaxed));
+        Ok(())
     }
 
     fn upgrade(&mut self, _: Capability<dyn Session>, _: u32) -> Result<u32, SessionError> {
