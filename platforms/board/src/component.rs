@@ -1653,8 +1653,10 @@ fn program_alarm(timers: &[Timeout; TIMER_SESSIONS]) {
 /// or a signal it owns (the wait right). A server that kept such a
 /// selector as the client's signal, and dropped it at the next `sigh` or
 /// at close, would drop its own session or signal from under itself (and
-/// leave the session's capability to whoever asked next).
-pub(crate) fn client_signal(
+/// leave the session's capability to whoever asked next). Servers an app
+/// writes check the signals their clients give them with it too; it
+/// returns the selector to keep and the signal's id.
+pub fn client_signal(
     signal: Capability<dyn SignalSource>,
 ) -> Result<(CapSel, kernel::SignalId), SessionError> {
     let k = kernel();
