@@ -7,7 +7,9 @@
 //! (`SessionError::InUse`), and closes with `Env::close_nic`, which hands
 //! them back. `second`, started when `first` exits, gets the session only
 //! because it was closed, and repeats the ARP exchange through the
-//! restarted streams. Each check prints `ok:` or `FAILED:` through LOG; the
+//! restarted streams. With the command line `bystander`, `first` ends at
+//! once without taking its streams, and `second` gets the session all the
+//! same (the composer closed it for `first`). Each check prints `ok:` or `FAILED:` through LOG; the
 //! image exits with the number of failed checks.
 #![no_std]
 #![no_main]
@@ -144,6 +146,17 @@ fn sessions(env: &Env) -> Option<(LogClient, CapSel, NicClient, NicPhy)> {
 }
 
 fn first(env: Env) -> u32 {
+    let mut buffer = [0u8; 64];
+    // The command line starts with the image's name.
+    let args = ferrode_board::cmdline(&mut buffer).unwrap_or("");
+    if args.split_whitespace().nth(1) == Some("bystander") {
+        // Ends without taking its NIC session's streams: the composer
+        // closes the session for it, which must give the NIC back, or
+        // `second` could never have one.
+        let Ok(mut log) = env.log() else { return exit_code::FAILURE };
+        let _ = log.write("bystander: ends without taking its NIC session's streams");
+        return 0;
+    }
     let Some((mut log, wake, nic, mut phy)) = sessions(&env) else { return exit_code::FAILURE };
     let mac = EthernetAddress(nic.mac_address());
     check(

@@ -48,6 +48,22 @@ pub fn cases() -> Vec<Case> {
         );
         reopen.options.network = true;
         cases.push(reopen);
+        // A client that ends without taking its NIC session's streams: the
+        // composer closes the session for it, and the next client has one.
+        let mut bystander = console_case(
+            board,
+            "nic-reopen",
+            &["bystander"],
+            &[
+                "[first] bystander: ends without taking its NIC session's streams",
+                "[second] ok: the next client has a NIC session",
+                "[second] ok: the gateway answers ARP through the restarted streams",
+                "[second] nic-reopen: 0 checks failed",
+            ],
+            0,
+        );
+        bystander.options.network = true;
+        cases.push(bystander);
         // The README's two-component example, as a newcomer copies it.
         cases.push(console_case(board, "greeter", &[], &["[app] the greeter says Ok(42)"], 0));
         // The Timer service: eight sessions on the board's one alarm, in

@@ -375,6 +375,9 @@ impl<R: Registers, D: DelayNs> EthernetDevice for Lan9118<R, D> {
 
     fn transmit(&mut self, frame: &[u8]) -> Result<(), Error> {
         if !(MIN_FRAME_LEN..=MAX_FRAME_LEN).contains(&frame.len()) {
+            // Counted, as the EthernetLite driver counts it: the frame is
+            // lost to whoever sent it.
+            self.counters.tx_errors = self.counters.tx_errors.saturating_add(1);
             return Err(Error::InvalidFrameLength(frame.len()));
         }
         self.reap_transmit_status();

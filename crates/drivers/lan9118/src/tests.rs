@@ -130,6 +130,7 @@ fn bad_lengths_and_a_full_fifo_are_refused() {
     let mut nic = started();
     assert_eq!(nic.transmit(&frame(13)), Err(Error::InvalidFrameLength(13)));
     assert_eq!(nic.transmit(&frame(1515)), Err(Error::InvalidFrameLength(1515)));
+    assert_eq!(nic.counters().tx_errors, 2, "both lost frames are counted");
     let mut model = nic.release().into_inner();
     model.tx_free_bytes = 64;
     let mut nic = bring_up(model, &QEMU_WIRING).unwrap();

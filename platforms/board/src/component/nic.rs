@@ -457,10 +457,11 @@ fn driver_ends_back() -> Option<(TxSink, RxSource)> {
 /// station address), in a one-slot [`Pool`](super::Pool). The streams are
 /// set up at the first session; closing one needs every end back (the
 /// client's from [`Env::close_nic`], the driver's from its data thread)
-/// and restarts both streams for the next session. A client that keeps
-/// its ends (or exits holding them) keeps the session: without memory
-/// protection the buffers can be lent again only once nobody can write
-/// them.
+/// and restarts both streams for the next session (a client that never
+/// took its ends, say one that ended before `Env::nic`, needs to give
+/// nothing back). A client that keeps its ends (or exits holding them)
+/// keeps the session: without memory protection the buffers can be lent
+/// again only once nobody can write them.
 struct NicRoot {
     sessions: super::Pool<dyn Nic, 1>,
     /// The ends while no session holds them (after a close).
@@ -493,11 +494,22 @@ impl Root for NicRoot {
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
         self.sessions.slot_of(session).ok_or(SessionError::UnknownSession)?;
-        let (tx_source, rx_sink) = CLIENT_RETURN.take().ok_or(SessionError::InUse)?;
+        // The client's ends: handed back by `Env::close_nic`, or never
+        // taken (a client that ended before `Env::nic`: its session must
+        // not keep the NIC from every later client). Where they came from
+        // is where a refused close puts them back.
+        let (client, returned) = match CLIENT_RETURN.take() {
+            Some(ends) => (ends, true),
+            None => (CLIENT_ENDS.take().ok_or(SessionError::InUse)?, false),
+        };
+        let put_back = |ends| {
+            if returned { CLIENT_RETURN.put(ends) } else { CLIENT_ENDS.put(ends) }
+        };
         let Some((tx_sink, rx_source)) = driver_ends_back() else {
-            CLIENT_RETURN.put((tx_source, rx_sink));
+            put_back(client);
             return Err(SessionError::InUse);
         };
+        let (tx_source, rx_sink) = client;
         let mut ends = Ends { tx_source, rx_sink, tx_sink, rx_source };
         let restarted = ends
             .tx_source
@@ -506,7 +518,7 @@ impl Root for NicRoot {
         if restarted.is_err() {
             // A packet handle is still out: the session goes on, the
             // driver serving it as before.
-            CLIENT_RETURN.put((ends.tx_source, ends.rx_sink));
+            put_back((ends.tx_source, ends.rx_sink));
             DRIVER_ENDS.put((ends.tx_sink, ends.rx_source));
             wake_data_thread();
             return Err(SessionError::InUse);
@@ -597,6 +609,15 @@ impl Env {
         TO_DRIVER.set(driver.selector());
         let mac = session.mac_address()?;
         let (tx, rx) = CLIENT_ENDS.take().ok_or(SessionError::OutOfSessions)?;
+        // The ends are this session's only while it is open: had another
+        // thread of this component closed it meanwhile (the root then
+        // takes back ends nobody took) and the next client's session
+        // opened, these would be that client's. Checked after taking them,
+        // so they cannot change hands in between.
+        if let Err(error) = session.mac_address() {
+            CLIENT_ENDS.put((tx, rx));
+            return Err(error);
+        }
         let mac_address = core::array::from_fn(|i| (mac >> (8 * (5 - i))) as u8);
         Ok((NicClient { session, mac_address }, NicPhy::new(tx, rx, mac_address)))
     }
