@@ -69,9 +69,8 @@ static FAILURES: AtomicU32 = AtomicU32::new(0);
 /// What the intruder is told: the calculator's selector in the composer's
 /// space (a number to guess with, not a capability).
 static INTRUDER_GUESS: AtomicU32 = AtomicU32::new(0);
-/// The components the attacker aims at by id (ids are names, not authority).
+/// The component the attacker aims at by id (ids are names, not authority).
 static CALCULATOR_ID: AtomicU32 = AtomicU32::new(0);
-static CLIENT_ID: AtomicU32 = AtomicU32::new(0);
 
 fn check(what: &str, ok: bool) {
     if ok {
@@ -116,15 +115,17 @@ fn parent_step(env: &mut ParentEnv<'_>, event: Event) -> Result<(), KernelError>
             let signal = CapSel(server::WATCHER_SIGNAL.load(Ordering::Relaxed));
             env.grant("calculator", SIGNAL, WATCHER_SIGNAL, watcher, signal)?;
         }
-        Event::Starting("intruder") => {
+        Event::Starting("client") => {
+            // The intruder, started later, guesses this selector number.
             let guess = env
                 .session::<dyn Calculator>("client", "Calculator", "")
                 .ok_or(KernelError::InvalidCapability)?;
             INTRUDER_GUESS.store(guess.selector().0, Ordering::Relaxed);
         }
+        // The hook's last look at the client: the composer destroys it next.
+        Event::Exited("client") => take_back_from_the_client(env)?,
         Event::Starting("attacker") => {
             CALCULATOR_ID.store(id(env, "calculator")?.index() as u32, Ordering::Relaxed);
-            CLIENT_ID.store(id(env, "client")?.index() as u32, Ordering::Relaxed);
             let (_, signal) = k.create_signal()?;
             let composer = env.composer();
             env.grant("attacker", SIGNAL, PARENT_SIGNAL, composer, signal)?;
@@ -139,29 +140,44 @@ fn parent_step(env: &mut ParentEnv<'_>, event: Event) -> Result<(), KernelError>
     Ok(())
 }
 
-/// The attacker has exited: the calculator still answers, the client's
-/// capabilities are taken back, the store is destroyed and reaped (and
-/// the intruder, making room for the spinners).
-fn after_the_attacks(env: &mut ParentEnv<'_>) -> Result<(), KernelError> {
+/// What taking back from the client found (1 each when it held):
+/// reported after the attacks, in the order the checks are listed.
+static TAKEN_BACK: AtomicU32 = AtomicU32::new(0);
+static DEAD_IN_CLIENT: AtomicU32 = AtomicU32::new(0);
+
+/// The client has exited (the composer destroys it after this): what the
+/// composer handed it (its session and its parent object) is taken back,
+/// and the client's selectors are dead from then on.
+fn take_back_from_the_client(env: &mut ParentEnv<'_>) -> Result<(), KernelError> {
     let k = kernel();
+    let for_client =
+        env.client_selector("client", "Calculator", "").ok_or(KernelError::InvalidCapability)?;
+    let client = env.component("client").ok_or(KernelError::InvalidThread)?;
+    let taken = env.take_back("client")?;
+    TAKEN_BACK.store(u32::from(taken >= 2), Ordering::Relaxed);
+    let dead = matches!(k.capability(client, for_client), ferrode_board::kernel::CapEntry::Revoked);
+    DEAD_IN_CLIENT.store(u32::from(dead), Ordering::Relaxed);
+    Ok(())
+}
+
+/// The attacker has exited: the calculator still answers, the client's
+/// capabilities were taken back, the store is destroyed and reaped, and
+/// the clients that exited are gone (making room for the spinners).
+fn after_the_attacks(env: &mut ParentEnv<'_>) -> Result<(), KernelError> {
     let calculator = env
-        .session::<dyn Calculator>("client", "Calculator", "")
+        .session::<dyn Calculator>("attacker", "Calculator", "")
         .ok_or(KernelError::InvalidCapability)?;
     check(
         "the calculator still answers after every attack",
         kernel::client(calculator).ping().is_ok(),
     );
-
-    // Taking back: what the composer handed the client (its session and
-    // its parent object) goes; the client's selectors are dead from then on.
-    let for_client =
-        env.client_selector("client", "Calculator", "").ok_or(KernelError::InvalidCapability)?;
-    let client = env.component("client").ok_or(KernelError::InvalidThread)?;
-    let taken = env.take_back("client")?;
-    check("root takes back the capabilities it delegated to the client", taken >= 2);
+    check(
+        "root takes back the capabilities it delegated to the client",
+        TAKEN_BACK.load(Ordering::Relaxed) == 1,
+    );
     check(
         "a taken-back capability is dead in the client's space",
-        matches!(k.capability(client, for_client), ferrode_board::kernel::CapEntry::Revoked),
+        DEAD_IN_CLIENT.load(Ordering::Relaxed) == 1,
     );
 
     // Destroying a component: the store's objects die with it.
@@ -174,7 +190,10 @@ fn after_the_attacks(env: &mut ParentEnv<'_>) -> Result<(), KernelError> {
         kernel::client(store).put(1) == Err(CalcError::Transport(TransportError::ServerDead)),
     );
     check("the destroyed component's entrypoint is reaped (stack and UTCB back)", reaped == 1);
-    env.destroy("intruder")?;
+    check(
+        "the clients that exited were destroyed by the composer",
+        env.component("client").is_none() && env.component("intruder").is_none(),
+    );
     Ok(())
 }
 
@@ -342,7 +361,6 @@ fn attacker_main(env: Env) -> u32 {
     };
     let (calculator, done) = (calculator.selector(), done.selector());
     let calculator_id = component_id(&CALCULATOR_ID);
-    let client_id = component_id(&CLIENT_ID);
     let me = k.current_component();
 
     check(
@@ -384,8 +402,8 @@ fn attacker_main(env: Env) -> u32 {
         k.delegate(calculator_id, CapSel(0), me) == Err(KernelError::NoAuthority),
     );
     check(
-        "attacker: taking back the client's capabilities is refused",
-        k.take_back(client_id, me) == Err(KernelError::NoAuthority),
+        "attacker: taking back what the calculator handed out is refused",
+        k.take_back(calculator_id, me) == Err(KernelError::NoAuthority),
     );
     check(
         "attacker: destroying the calculator is refused",

@@ -760,8 +760,10 @@ pub mod runtime {
     /// ([`Event::Started`]), creates the clients started at boot, opens
     /// their sessions, tells the hook of each ([`Event::Starting`]),
     /// starts them, then serves their parent objects; when a client exits
-    /// it tells the hook ([`Event::Exited`]) and starts the clients
-    /// declared `after` it the same way. When every client has exited it
+    /// it tells the hook ([`Event::Exited`]), closes the client's
+    /// sessions, destroys it (its kernel slots, and those of anything it
+    /// created, come back) and starts the clients declared `after` it the
+    /// same way. When every client has exited it
     /// tells the hook ([`Event::Done`]) and returns the image's exit
     /// status (the first non-zero one of the clients and the hook). The
     /// last `exit` is not answered: the image ends.
@@ -815,15 +817,53 @@ pub mod runtime {
     /// timeout, the device), so the clients started `after` it can have
     /// them. A server that refuses to close one keeps it (the NIC driver,
     /// while the client still holds its stream ends). An exited client is
-    /// blocked in its `exit` call until the composer answers, after this,
-    /// so it never sees a session go; capabilities the parent hook granted
-    /// it are not sessions and stay.
+    /// blocked in its `exit` call, and destroyed after this, so it never
+    /// sees a session go; capabilities the parent hook granted it are not
+    /// sessions and go with it.
     pub(super) fn close_sessions(grants: &'static GrantCell) {
         for (index, slot) in grants.get().sessions.iter().enumerate() {
             if let Some(granted) = slot.get().filter(|granted| granted.root.is_valid()) {
                 let _ = close_granted(grants, index, granted);
             }
         }
+    }
+
+    /// Removes element `at` of a table looked up by name or id, never by
+    /// position: the last one takes its place (no shifting, and no
+    /// `memmove` in every image).
+    fn remove_at<T, const N: usize>(table: &mut heapless::Vec<T, N>, at: usize) {
+        let last = table.len().saturating_sub(1);
+        if at < last {
+            let (head, tail) = table.split_at_mut(last);
+            core::mem::swap(&mut head[at], &mut tail[0]);
+        }
+        if at <= last {
+            table.pop();
+        }
+    }
+
+    /// Destroys `component` (with the components it created), forgets it
+    /// and reaps its threads and theirs; returns how many were reaped.
+    /// Its sessions must have been closed.
+    pub(super) fn remove_component(
+        registry: &mut Registry,
+        component: kernel::ComponentId,
+    ) -> Result<usize, KernelError> {
+        let k = kernel();
+        k.destroy_component(component)?;
+        registry.remove(component);
+        let mut reaped = 0;
+        for index in 0..kernel::MAX_THREADS {
+            let thread = kernel::ThreadId::from_index(index);
+            // Its threads and those of the components it created, which
+            // the kernel destroyed with it.
+            if k.thread_component(thread).is_some_and(|c| k.component_within(c, component))
+                && k.reap(thread).is_ok()
+            {
+                reaped += 1;
+            }
+        }
+        Ok(reaped)
     }
 
     /// Asks the server's root to close session `index` of `grants`; once
@@ -867,8 +907,14 @@ pub mod runtime {
                     if unhandled & (1 << index) != 0 {
                         seen |= 1 << index;
                         call_hook(registry, hook, Grantee::Nobody, Event::Exited(client.name));
-                        if let Some((_, grants)) = registry.component(client.name) {
+                        if let Some((component, grants)) = registry.component(client.name) {
                             close_sessions(grants);
+                            // As Genode's parent does with a child that
+                            // exited: its threads stop for good (one might
+                            // run on after claiming its exit), and its
+                            // component and thread slots come back for the
+                            // clients declared after it.
+                            let _ = remove_component(registry, component);
                         }
                         launch_after(registry, clients, hook, client.name)?;
                     }
@@ -925,11 +971,17 @@ pub mod runtime {
 
         pub(super) fn remove(&mut self, component: kernel::ComponentId) {
             if let Some(at) = self.components.iter().position(|&(_, id, _)| id == component) {
-                let (name, ..) = self.components.remove(at);
-                self.servers.retain(|server| server.name != name);
+                let name = self.components[at].0;
+                remove_at(&mut self.components, at);
+                if let Some(at) = self.servers.iter().position(|server| server.name == name) {
+                    remove_at(&mut self.servers, at);
+                }
             }
             crate::arch::without_interrupts(|| {
-                SERVER_ENVS.0.borrow_mut().retain(|&(id, ..)| id != component)
+                let mut envs = SERVER_ENVS.0.borrow_mut();
+                if let Some(at) = envs.iter().position(|&(id, ..)| id == component) {
+                    remove_at(&mut envs, at);
+                }
             });
         }
 
@@ -951,8 +1003,9 @@ pub enum Event {
     /// The client is created and has its sessions; its thread starts when
     /// the hook returns. The hook may grant capabilities to it.
     Starting(&'static str),
-    /// The client called `exit` (it waits for the answer, which follows
-    /// the hook and the start of the clients declared `after` it).
+    /// The client called `exit` (or the hook destroyed it). The hook's
+    /// last look at it: afterwards the composer closes its sessions,
+    /// destroys it and starts the clients declared `after` it.
     Exited(&'static str),
     /// Every client has exited; the image ends after the hook.
     Done,
@@ -1062,27 +1115,15 @@ impl ParentEnv<'_> {
     /// sessions it holds are closed, as when a client exits, so their
     /// servers get their resources back. A client destroyed before it
     /// exited counts as exited with status 0 (`Event::Exited` follows,
-    /// and the clients declared after it start). Not for a client waiting
-    /// in `exit` (the answer would have no one to go to).
+    /// and the clients declared after it start). A client that exited is
+    /// destroyed by the composer after its `Event::Exited`: the hook acts
+    /// on it then or not at all.
     pub fn destroy(&mut self, name: &str) -> Result<usize, KernelError> {
-        let k = kernel();
         let (component, grants) =
             self.registry.component(name).ok_or(KernelError::InvalidThread)?;
         runtime::close_sessions(grants);
-        k.destroy_component(component)?;
+        let reaped = runtime::remove_component(self.registry, component)?;
         self.registry.destroyed(name);
-        self.registry.remove(component);
-        let mut reaped = 0;
-        for index in 0..kernel::MAX_THREADS {
-            let thread = kernel::ThreadId::from_index(index);
-            // Its threads and those of the components it created, which
-            // the kernel destroyed with it.
-            if k.thread_component(thread).is_some_and(|c| k.component_within(c, component))
-                && k.reap(thread).is_ok()
-            {
-                reaped += 1;
-            }
-        }
         Ok(reaped)
     }
 }
