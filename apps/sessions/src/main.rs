@@ -269,8 +269,8 @@ fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
     0
 }
 
-/// How far `quitter` got: 1 once it claimed its exit, 2 if that claim
-/// was answered and it ran on.
+/// How far `quitter` got: 1 while it claims its exit, 2 if that claim
+/// was answered and it ran on, 3 if no selector took the claim.
 static QUITTER: AtomicU32 = AtomicU32::new(0);
 
 /// Claims to have exited through its parent capability (found by trying
@@ -285,9 +285,10 @@ fn quitter(_env: Env) -> u32 {
         if parent.exit(0).is_ok() {
             QUITTER.store(2, Ordering::Relaxed);
             let _ = parent.exit(0);
-            break;
+            return 0;
         }
     }
+    QUITTER.store(3, Ordering::Relaxed);
     0
 }
 
