@@ -507,7 +507,8 @@ impl State {
     ) -> Result<(ComponentId, CapSel), KernelError> {
         let actor = self.actor();
         let a = &self.components[actor.index()];
-        if a.children >= a.quota.components || !self.fits(actor, |c| c.children, |q| q.components) {
+        // Its children count among its descendants, which `fits` bounds.
+        if !self.fits(actor, |c| c.children, |q| q.components) {
             return Err(KernelError::QuotaExceeded);
         }
         // The root (core) hands out every priority; anyone else at most
@@ -1037,19 +1038,24 @@ impl State {
     /// Like [`State::authorized`] for `component` or any component above
     /// it: a destroyed component's descendants were destroyed with it, and
     /// whoever may reap its threads may reap theirs.
-    fn authorized_above(&self, mut component: ComponentId) -> Result<(), KernelError> {
-        let error = self.authorized(component);
+    fn authorized_above(&self, component: ComponentId) -> Result<(), KernelError> {
+        let own = self.authorized(component);
+        if own.is_ok() {
+            return own;
+        }
+        let mut below = component;
+        // A chain of parents is at most every component slot long.
         for _ in 0..MAX_COMPONENTS {
-            if self.authorized(component).is_ok() {
-                return Ok(());
-            }
-            let parent = self.components.get(component.index()).map_or(component, |c| c.parent);
-            if parent == component {
+            let above = self.components.get(below.index()).map_or(below, |c| c.parent);
+            if above == below {
                 break;
             }
-            component = parent;
+            if self.authorized(above).is_ok() {
+                return Ok(());
+            }
+            below = above;
         }
-        error
+        own
     }
 
     /// Frees the slot of a destroyed component once its last thread has

@@ -97,20 +97,12 @@ impl<const N: usize> Ring<N> {
     /// Only one thread at a time may act as this ring's consumer.
     pub unsafe fn pop(&self) -> Option<(Descriptor, bool)> {
         let head = self.head.load(Ordering::Relaxed);
-        if self.tail.load(Ordering::Acquire) == head {
+        if Self::entries(head, self.tail.load(Ordering::Acquire)) == 0 {
             // Empty: the mirror image of the full case in `push`.
             fence(Ordering::SeqCst);
-            if self.tail.load(Ordering::Acquire) == head {
+            if Self::entries(head, self.tail.load(Ordering::Acquire)) == 0 {
                 return None;
             }
-        }
-        if self.tail.load(Ordering::Acquire).wrapping_sub(head) > N {
-            // More entries than the ring holds: the producer's index is
-            // not one its `push` can reach (memory written behind the
-            // stream's back). Taken as empty, so the consumer goes to
-            // sleep instead of draining four billion stale entries; only
-            // that producer's stream stops.
-            return None;
         }
         // SAFETY: `head < tail` (loaded with Acquire): the producer wrote
         // this entry before publishing `tail`, and writes it again only
@@ -124,12 +116,19 @@ impl<const N: usize> Ring<N> {
         Some((descriptor, was_full))
     }
 
-    /// Entries in the ring now (a snapshot; either end may move it); 0 for
-    /// indices no `push` and `pop` can produce, as `pop` sees them.
+    /// Entries in the ring now (a snapshot; either end may move it).
     pub fn len(&self) -> usize {
-        let head = self.head.load(Ordering::Acquire);
-        let len = self.tail.load(Ordering::Acquire).wrapping_sub(head);
-        if len > N { 0 } else { len }
+        Self::entries(self.head.load(Ordering::Acquire), self.tail.load(Ordering::Acquire))
+    }
+
+    /// Entries between `head` and `tail`; 0 for more than the ring holds:
+    /// a producer's index that no `push` can reach (memory written behind
+    /// the stream's back) reads as an empty ring, so the consumer goes to
+    /// sleep instead of draining four billion stale entries, and only that
+    /// producer's stream stops.
+    fn entries(head: usize, tail: usize) -> usize {
+        let entries = tail.wrapping_sub(head);
+        if entries > N { 0 } else { entries }
     }
 }
 

@@ -607,17 +607,20 @@ impl Env {
         session.sigh(Capability::from_selector(signal))?;
         let driver = session.driver_signal()?;
         TO_DRIVER.set(driver.selector());
-        let mac = session.mac_address()?;
         let (tx, rx) = CLIENT_ENDS.take().ok_or(SessionError::OutOfSessions)?;
         // The ends are this session's only while it is open: had another
         // thread of this component closed it meanwhile (the root then
         // takes back ends nobody took) and the next client's session
-        // opened, these would be that client's. Checked after taking them,
-        // so they cannot change hands in between.
-        if let Err(error) = session.mac_address() {
-            CLIENT_ENDS.put((tx, rx));
-            return Err(error);
-        }
+        // opened, these would be that client's. The session is asked for
+        // the station address after the ends are taken, so that the
+        // answer also says it was still open when they changed hands.
+        let mac = match session.mac_address() {
+            Ok(mac) => mac,
+            Err(error) => {
+                CLIENT_ENDS.put((tx, rx));
+                return Err(error);
+            }
+        };
         let mac_address = core::array::from_fn(|i| (mac >> (8 * (5 - i))) as u8);
         Ok((NicClient { session, mac_address }, NicPhy::new(tx, rx, mac_address)))
     }
