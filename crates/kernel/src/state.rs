@@ -1038,24 +1038,19 @@ impl State {
     /// Like [`State::authorized`] for `component` or any component above
     /// it: a destroyed component's descendants were destroyed with it, and
     /// whoever may reap its threads may reap theirs.
-    fn authorized_above(&self, component: ComponentId) -> Result<(), KernelError> {
-        let own = self.authorized(component);
-        if own.is_ok() {
-            return own;
-        }
-        let mut below = component;
-        // A chain of parents is at most every component slot long.
+    fn authorized_above(&self, mut component: ComponentId) -> Result<(), KernelError> {
+        let error = self.authorized(component);
         for _ in 0..MAX_COMPONENTS {
-            let above = self.components.get(below.index()).map_or(below, |c| c.parent);
-            if above == below {
-                break;
-            }
-            if self.authorized(above).is_ok() {
+            if self.authorized(component).is_ok() {
                 return Ok(());
             }
-            below = above;
+            let parent = self.components.get(component.index()).map_or(component, |c| c.parent);
+            if parent == component {
+                break;
+            }
+            component = parent;
         }
-        own
+        error
     }
 
     /// Frees the slot of a destroyed component once its last thread has
