@@ -164,6 +164,28 @@ fn take_back_from_the_client(env: &mut ParentEnv<'_>) -> Result<(), KernelError>
 /// capabilities were taken back, the store is destroyed and reaped, and
 /// the clients that exited are gone (making room for the spinners).
 fn after_the_attacks(env: &mut ParentEnv<'_>) -> Result<(), KernelError> {
+    use ferrode_board::kernel::CapEntry;
+    let k = kernel();
+    // The attacker's own signals (it is not destroyed yet), and whether
+    // the calculator holds any of them.
+    let attacker = env.component("attacker").ok_or(KernelError::InvalidThread)?;
+    let calculator = env.component("calculator").ok_or(KernelError::InvalidThread)?;
+    let entries =
+        |component| (0..kernel::CAP_SLOTS as u32).map(move |s| k.capability(component, CapSel(s)));
+    let owned = |signal| {
+        entries(attacker)
+            .any(|e| matches!(e, CapEntry::Signal { signal: s, wait: true, .. } if s == signal))
+    };
+    let signals =
+        entries(attacker).filter(|e| matches!(e, CapEntry::Signal { wait: true, .. })).count();
+    let kept = entries(calculator)
+        .filter(|e| matches!(*e, CapEntry::Signal { signal, .. } if owned(signal)))
+        .count();
+    check(
+        "capabilities sent with refused requests do not stay in the server's space",
+        signals == 2 && kept == 0,
+    );
+
     let calculator = env
         .session::<dyn Calculator>("attacker", "Calculator", "")
         .ok_or(KernelError::InvalidCapability)?;
@@ -395,8 +417,16 @@ fn attacker_main(env: Env) -> u32 {
         "attacker: creating components beyond its quota is refused",
         k.create_component("spawnling", Quota::at_priority(1)) == Err(KernelError::QuotaExceeded),
     );
-    let signals = (0..4).filter(|_| k.create_signal().is_ok()).count();
-    check("attacker: signals beyond its quota (2) are refused", signals == 2);
+    let signals: heapless::Vec<CapSel, 4> =
+        (0..4).filter_map(|_| k.create_signal().ok()).map(|(_, signal)| signal).collect();
+    check("attacker: signals beyond its quota (2) are refused", signals.len() == 2);
+    // Its signals sent as counters to retire: refused, and the calculator
+    // keeps neither (the hook looks at its space when the attacker exits).
+    let retired = signals
+        .iter()
+        .filter(|&&signal| calc.retire_counter(Capability::from_selector(signal)).is_ok())
+        .count();
+    check("attacker: its signals passed off as counters are refused", retired == 0);
     check(
         "attacker: delegating out of the calculator's space (no capability to it) is refused",
         k.delegate(calculator_id, CapSel(0), me) == Err(KernelError::NoAuthority),

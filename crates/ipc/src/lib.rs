@@ -41,7 +41,8 @@ pub use error::{MessageError, TransportError};
 pub use loopback::Loopback;
 pub use marshal::{Marshal, Reader, Writer, fits_in_message};
 pub use rpc::{
-    Client, Dispatch, RpcError, RpcObject, Serve, Transport, dispatch, write_error_reply,
+    Client, Dispatch, RpcError, RpcObject, Serve, Transport, dispatch, serve_request,
+    write_error_reply,
 };
 pub use utcb::{MSG_CAPS, MSG_WORDS, Utcb};
 

@@ -6,7 +6,7 @@ use core::ptr::NonNull;
 use crate::capability::{CapSel, Capability, Inherits, Interface};
 use crate::error::{MessageError, TransportError};
 use crate::marshal::{Marshal, Reader, Writer};
-use crate::utcb::Utcb;
+use crate::utcb::{MSG_CAPS, Utcb};
 
 /// Synchronous IPC as seen by a client thread: implemented by the kernel's
 /// system-call layer, and by [`crate::Loopback`] on the host.
@@ -232,6 +232,89 @@ where
         // SAFETY: as above; the method (if any ran) has returned.
         write_error_reply(unsafe { &mut *utcb.as_ptr() }, error.into());
     }
+}
+
+/// How an entrypoint serves one delivered request: dispatches it to
+/// `target` (`None`: the object was dissolved after delivery; answered
+/// `ServerDead`) and, if the request was refused, gives back each
+/// capability the delivery added to the server's space.
+///
+/// A method that keeps a capability it was sent must succeed; one that
+/// refuses a request keeps none of them. So when the reply is not an `Ok`
+/// (an error reply: the request did not decode or named no method; or the
+/// method's `Err`), the capabilities the request brought
+/// ([`Utcb::fresh_caps`]) are dropped with `drop`, and a client cannot
+/// fill a server's capability space with requests that fail.
+/// Capabilities the server held before are left alone, and so is a slot
+/// whose `entry` changed while the method ran (the method dropped what it
+/// was sent and the slot was filled again). A request that brings none
+/// (the common case) costs one test more than [`Dispatch::dispatch`].
+///
+/// # Safety
+///
+/// As for [`Serve::serve`]; `target` is dispatched by this thread only.
+#[inline(always)]
+pub unsafe fn serve_request<E: PartialEq>(
+    target: Option<&mut dyn Dispatch>,
+    utcb: NonNull<Utcb>,
+    entry: impl FnMut(CapSel) -> E,
+    drop: impl FnMut(CapSel),
+) {
+    // SAFETY: the caller's contract; a copy of a word or two.
+    let fresh = unsafe { (*utcb.as_ptr()).fresh_caps() };
+    if fresh != 0 {
+        // SAFETY: forwarded contract.
+        return unsafe { serve_with_fresh_caps(target, utcb, fresh, entry, drop) };
+    }
+    match target {
+        // SAFETY: forwarded contract.
+        Some(target) => unsafe { target.dispatch(utcb) },
+        None => reply_object_gone(utcb),
+    }
+}
+
+/// [`serve_request`] for a request that brought capabilities (`fresh`).
+///
+/// # Safety
+///
+/// As for [`serve_request`].
+#[cold]
+unsafe fn serve_with_fresh_caps<E: PartialEq>(
+    target: Option<&mut dyn Dispatch>,
+    utcb: NonNull<Utcb>,
+    fresh: u32,
+    mut entry: impl FnMut(CapSel) -> E,
+    mut drop: impl FnMut(CapSel),
+) {
+    // SAFETY: the caller's contract; a copy, before the reply overwrites it.
+    let received = unsafe { (*utcb.as_ptr()).caps };
+    let mut delivered: [Option<E>; MSG_CAPS] = [const { None }; MSG_CAPS];
+    for (index, before) in delivered.iter_mut().enumerate() {
+        if fresh & (1 << index) != 0 {
+            *before = Some(entry(received[index]));
+        }
+    }
+    match target {
+        // SAFETY: forwarded contract.
+        Some(target) => unsafe { target.dispatch(utcb) },
+        None => reply_object_gone(utcb),
+    }
+    // SAFETY: as above; the method has returned.
+    if unsafe { (*utcb.as_ptr()).is_ok_reply() } {
+        return;
+    }
+    for (&selector, before) in received.iter().zip(delivered) {
+        if before.is_some_and(|before| entry(selector) == before) {
+            drop(selector);
+        }
+    }
+}
+
+/// The request's object was dissolved between delivery and dispatch.
+#[cold]
+fn reply_object_gone(utcb: NonNull<Utcb>) {
+    // SAFETY: the entrypoint's own UTCB, no other reference live.
+    write_error_reply(unsafe { &mut *utcb.as_ptr() }, TransportError::ServerDead);
 }
 
 /// Replaces the message in `utcb` by an error reply carrying `error`.

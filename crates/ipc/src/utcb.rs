@@ -20,7 +20,7 @@ pub const MSG_CAPS: usize = 4;
 /// | 0x008          | `word_count`  | u32            |
 /// | 0x00c          | `cap_count`   | u32            |
 /// | 0x010          | `error`       | u32            |
-/// | 0x014          | reserved      | u32            |
+/// | 0x014          | `fresh`       | u32            |
 /// | 0x018          | `words`       | [usize; 64]    |
 /// | 0x118          | `caps`        | [CapSel; 4]    |
 /// | 0x128          | (size)        |                |
@@ -44,8 +44,13 @@ pub struct Utcb {
     /// 0, or a [`crate::TransportError`] code: set in a reply by a server
     /// that could not decode the request, or by the kernel.
     pub error: u32,
-    /// Keeps `words` aligned to 8 bytes on 32-bit machines (`ldrd`/`strd`).
-    reserved: u32,
+    /// Set by the kernel when it delivers capabilities (`cap_count` not
+    /// 0): bit `i` says that `caps[i]` was added to the receiver's space
+    /// by this delivery (it held no equal capability before), so dropping
+    /// it gives back exactly what the message brought. Stale, and never
+    /// read, when `cap_count` is 0 (the fast paths do not write it). Also
+    /// keeps `words` aligned to 8 bytes on 32-bit machines (`ldrd`/`strd`).
+    pub fresh: u32,
     /// The message words.
     pub words: [usize; MSG_WORDS],
     /// Capability selectors, in the sender's capability space on send and
@@ -79,7 +84,7 @@ impl Utcb {
             word_count: 0,
             cap_count: 0,
             error: 0,
-            reserved: 0,
+            fresh: 0,
             words: [0; MSG_WORDS],
             // Slots past `cap_count` are never read: zero, not
             // `CapSel::INVALID`, so that a UTCB in a `static` is all zero
@@ -100,9 +105,28 @@ impl Utcb {
         self.caps.get(..self.cap_count as usize)
     }
 
+    /// The capabilities the last delivery added to this thread's space: a
+    /// mask of `caps` indices, 0 when the message carried none.
+    #[inline]
+    pub fn fresh_caps(&self) -> u32 {
+        match self.cap_count {
+            0 => 0,
+            count => self.fresh & ((1 << count.min(MSG_CAPS as u32)) - 1),
+        }
+    }
+
+    /// Whether the reply in this UTCB is an `Ok`: no error code and a
+    /// `Result` tag word of 0 (see the crate docs for the reply format).
+    /// A refusal is anything else: an error reply, or a method's `Err`.
+    #[inline]
+    pub fn is_ok_reply(&self) -> bool {
+        self.error == 0 && self.word_count != 0 && self.words[0] == 0
+    }
+
     /// Copies the header and exactly the used words and capabilities of
     /// `source` into `self` (what the kernel does on IPC, without the
-    /// capability translation). Fails if a count is out of range.
+    /// capability translation, so no capability is fresh). Fails if a
+    /// count is out of range.
     pub fn copy_message_from(&mut self, source: &Utcb) -> Result<(), crate::TransportError> {
         let words = source.used_words().ok_or(crate::TransportError::WrongLength)?;
         let caps = source.used_caps().ok_or(crate::TransportError::WrongLength)?;
@@ -110,6 +134,7 @@ impl Utcb {
         self.word_count = source.word_count;
         self.cap_count = source.cap_count;
         self.error = source.error;
+        self.fresh = 0;
         self.words[..words.len()].copy_from_slice(words);
         self.caps[..caps.len()].copy_from_slice(caps);
         Ok(())

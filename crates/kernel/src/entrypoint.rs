@@ -6,7 +6,7 @@ use core::ptr::NonNull;
 
 use ferrode_ipc::{
     CapSel, Capability, Dispatch, Marshal, RpcError, RpcObject, Serve, Transport, TransportError,
-    Utcb, Writer, write_error_reply,
+    Utcb, Writer,
 };
 
 use crate::arch::Arch;
@@ -145,24 +145,48 @@ extern "C" fn entrypoint_main<A: Arch + 'static>(kernel: usize) -> ! {
     let Some(utcb) = NonNull::new(kernel.current_utcb()) else { kernel.exit_current() };
     let mut object = kernel.wait();
     loop {
-        match object {
-            // SAFETY: objects are `&'static mut` handed to `manage`, used
-            // only by this entrypoint thread, one request at a time; the
-            // UTCB is this thread's own, with no reference to it live (the
-            // dispatcher borrows it only around decoding and encoding, so
-            // the method may make calls of its own through it).
-            Some(mut target) => unsafe { target.as_mut().dispatch(utcb) },
-            None => reply_object_gone(utcb),
-        }
+        // SAFETY: objects are `&'static mut` handed to `manage`, used only
+        // by this entrypoint thread, one request at a time; the UTCB is
+        // this thread's own, with no reference to it live (the dispatcher
+        // borrows it only around decoding and encoding, so the method may
+        // make calls of its own through it).
+        unsafe { serve_request(kernel, object, utcb) };
         object = kernel.reply_and_wait();
     }
 }
 
-/// The request's object was dissolved between delivery and dispatch.
-#[cold]
-fn reply_object_gone(utcb: NonNull<Utcb>) {
-    // SAFETY: the entrypoint's own UTCB, no other reference live.
-    write_error_reply(unsafe { &mut *utcb.as_ptr() }, TransportError::ServerDead);
+/// Serves one delivered request on the running thread (an entrypoint's,
+/// or the composer's): dispatches it to `object` (`None`: dissolved after
+/// delivery, answered `ServerDead`) and, if it was refused, drops the
+/// capabilities the delivery added to the component's space
+/// ([`ferrode_ipc::serve_request`]).
+///
+/// # Safety
+///
+/// `object` is dispatched by the running thread only, one request at a
+/// time; `utcb` is that thread's UTCB with no reference to it live.
+#[inline(always)]
+pub unsafe fn serve_request<A: Arch>(
+    kernel: &'static Kernel<A>,
+    object: Option<NonNull<dyn Dispatch>>,
+    utcb: NonNull<Utcb>,
+) {
+    // SAFETY: forwarded contract: the object is the running thread's to
+    // dispatch, and no other reference to it is live.
+    let target = object.map(|mut object| unsafe { object.as_mut() as &mut dyn Dispatch });
+    // SAFETY: forwarded contract.
+    unsafe {
+        ferrode_ipc::serve_request(
+            target,
+            utcb,
+            |selector| kernel.capability(kernel.current_component(), selector),
+            |selector| {
+                // A slot the delivery filled and that still holds what it
+                // brought: dropping it cannot fail.
+                let _ = kernel.drop_capability(selector);
+            },
+        )
+    };
 }
 
 /// The transport client stubs use: the UTCB of the thread that made it

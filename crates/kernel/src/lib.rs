@@ -66,6 +66,10 @@
 //!   when the object is managed. A message carrying more is refused
 //!   (`TooManyCapabilities`) before anything changes; a transfer checks
 //!   every capability, and the receiver's room, before it inserts any.
+//!   The receiver's UTCB says which capabilities the delivery added to its
+//!   space (`Utcb::fresh`); when a server refuses a request (it does not
+//!   decode, or the method returns `Err`), the entrypoint drops those
+//!   ([`serve_request`]), so failing requests cannot fill its space.
 //! - **Quotas.** A component's capability slots, threads, objects, signals
 //!   and children come from the [`Quota`] it was created with; exhausting
 //!   one is [`KernelError::QuotaExceeded`] or `CapabilitySpaceFull`, and
@@ -154,7 +158,7 @@ pub use arch::{Arch, ThreadEntry};
 pub use capspace::CapEntry;
 #[cfg(feature = "debug")]
 pub use debug::{DebugThread, StoppedFrame};
-pub use entrypoint::{DeferredReply, Entrypoint, KernelTransport, defer_reply};
+pub use entrypoint::{DeferredReply, Entrypoint, KernelTransport, defer_reply, serve_request};
 pub use error::KernelError;
 pub use ids::{ComponentId, ObjectId, SignalId, ThreadId};
 pub use kernel::Kernel;

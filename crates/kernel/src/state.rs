@@ -346,6 +346,9 @@ pub(crate) struct CapPlan {
     entries: [CapEntry; MSG_CAPS],
     existing: [u8; MSG_CAPS],
     origins: [Origin; MSG_CAPS],
+    /// The entries the transfer adds to the receiver's space (bit `i` for
+    /// entry `i`: not held, and not a second copy of an earlier entry).
+    fresh: u32,
 }
 
 impl CapPlan {
@@ -353,6 +356,7 @@ impl CapPlan {
         entries: [CapEntry::Empty; MSG_CAPS],
         existing: [NOT_HELD; MSG_CAPS],
         origins: [Origin::NONE; MSG_CAPS],
+        fresh: 0,
     };
 }
 
@@ -1483,7 +1487,10 @@ impl State {
                 Some(slot) => plan.existing[index] = slot as u8,
                 // A second copy of an entry earlier in the message shares its slot.
                 None if plan.entries[..index].contains(&entry) => {}
-                None => needed += 1,
+                None => {
+                    needed += 1;
+                    plan.fresh |= 1 << index;
+                }
             }
         }
         if needed > 0 && needed > self.free_slots(target_component) {
@@ -1492,7 +1499,10 @@ impl State {
         Ok(())
     }
 
-    /// Carries out a plan made by [`State::plan_caps`] (cannot fail).
+    /// Carries out a plan made by [`State::plan_caps`] (cannot fail), and
+    /// marks in the receiver's `Utcb::fresh` the capabilities it added to
+    /// the receiver's space (not those it held already, nor a second copy
+    /// of one earlier in the message).
     fn commit_caps(&mut self, to: ThreadId, caps: usize, plan: &CapPlan) {
         let target_component = self.threads[to.index()].component;
         for index in 0..caps {
@@ -1508,7 +1518,11 @@ impl State {
             unsafe { (*self.threads[to.index()].utcb).caps[index] = translated };
         }
         // SAFETY: as above.
-        unsafe { (*self.threads[to.index()].utcb).cap_count = caps as u32 };
+        unsafe {
+            let utcb = &mut *self.threads[to.index()].utcb;
+            utcb.cap_count = caps as u32;
+            utcb.fresh = plan.fresh;
+        }
     }
 
     /// The kernel copy: exactly the used words of `from`'s UTCB into `to`'s,

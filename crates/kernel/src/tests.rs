@@ -40,6 +40,11 @@ ferrode_ipc::interface! {
         fn keep(&mut self, counter: Capability<dyn Counter>) -> Result<(), DemoError>;
         fn give(&mut self) -> Result<Capability<dyn Counter>, DemoError>;
         fn sum(&mut self, words: [u32; 8]) -> Result<u32, DemoError>;
+        fn refuse(
+            &mut self,
+            first: Capability<dyn Counter>,
+            second: Capability<dyn Counter>,
+        ) -> Result<(), DemoError>;
     }
 }
 
@@ -72,6 +77,13 @@ impl Demo for DemoServer {
         self.seen_words.extend(words.iter().map(|&w| w as usize));
         Ok(words.iter().sum())
     }
+    fn refuse(
+        &mut self,
+        _: Capability<dyn Counter>,
+        _: Capability<dyn Counter>,
+    ) -> Result<(), DemoError> {
+        Err(DemoError::Overflow)
+    }
 }
 
 struct CounterServer(u32);
@@ -100,7 +112,7 @@ where
     (NonNull::from(object), <I as Interface>::caps_window)
 }
 
-/// The label of `Demo` method `position` (0 add, 1 keep, 2 give, 3 sum).
+/// The label of `Demo` method `position` (0 add, 1 keep, 2 give, 3 sum, 4 refuse).
 fn demo_label(position: usize) -> usize {
     ferrode_ipc::label::<dyn Demo>(position)
 }
@@ -200,19 +212,26 @@ impl World {
             steps += 1;
             assert!(steps < 100, "no progress");
             let server = self.state.current;
-            match self.state.threads[server.index()].received_dispatch {
-                // SAFETY: the server's own leaked UTCB and a leaked object;
-                // the simulated threads run one at a time.
-                Some(mut target) => unsafe {
-                    target
-                        .as_mut()
-                        .dispatch(NonNull::new(self.state.threads[server.index()].utcb).unwrap())
-                },
-                None => panic!(
+            let Some(mut target) = self.state.threads[server.index()].received_dispatch else {
+                panic!(
                     "thread {:?} runs without a request",
                     self.state.threads[server.index()].name
-                ),
-            }
+                )
+            };
+            let utcb = NonNull::new(self.state.threads[server.index()].utcb).unwrap();
+            // As the entrypoint does (`crate::serve_request`). SAFETY: the
+            // server's own leaked UTCB and a leaked object; the simulated
+            // threads run one at a time.
+            unsafe {
+                let space = self.state.threads[server.index()].component;
+                let state = core::cell::RefCell::new(&mut self.state);
+                ferrode_ipc::serve_request(
+                    Some(target.as_mut()),
+                    utcb,
+                    |selector| state.borrow().caps[space.index()].get(selector),
+                    |selector| state.borrow_mut().drop_capability(selector).unwrap(),
+                )
+            };
             self.state.reply_and_wait(true);
         }
     }
@@ -688,6 +707,41 @@ fn ten_thousand_capability_floods_leave_the_server_able_to_manage() {
     world.act_as(world.main);
     let (object, window) = object::<dyn Counter, _>(CounterServer(0));
     assert!(world.state.create_object(world.entrypoint, object, window).is_ok());
+}
+
+#[test]
+fn a_refused_request_leaves_none_of_its_capabilities_with_the_server() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let mut counter = || {
+        let (object, window) = object::<dyn Counter, _>(CounterServer(0));
+        let (_, selector) = world.state.create_object(world.entrypoint, object, window).unwrap();
+        Capability::<dyn Counter>::from_selector(selector)
+    };
+    let (kept, other) = (counter(), counter());
+    let before = world.used_slots(world.server_component);
+    // The method refuses: both capabilities it was sent are given back.
+    assert_eq!(client(&mut world, demo).refuse(kept, other), Err(DemoError::Overflow));
+    assert_eq!(world.used_slots(world.server_component), before);
+    // The request does not decode (a word too many): given back too.
+    let utcb = world.current_utcb();
+    utcb.label = demo_label(1); // keep(counter)
+    utcb.word_count = 1;
+    utcb.cap_count = 1;
+    utcb.caps[0] = other.selector();
+    world.call(demo).unwrap();
+    assert_eq!(world.utcb_of(world.main).error, TransportError::WrongLength.code());
+    assert_eq!(world.used_slots(world.server_component), before);
+    // A capability the server holds already stays when a request that
+    // carries it again is refused; only the one the request added goes.
+    assert_eq!(client(&mut world, demo).keep(kept), Ok(()));
+    assert_eq!(world.used_slots(world.server_component), before + 1);
+    assert_eq!(client(&mut world, demo).refuse(kept, other), Err(DemoError::Overflow));
+    assert_eq!(client(&mut world, demo).refuse(other, other), Err(DemoError::Overflow));
+    assert_eq!(world.used_slots(world.server_component), before + 1);
+    let returned = client(&mut world, demo).give().unwrap();
+    assert_eq!(returned.selector(), kept.selector());
+    assert_eq!(ferrode_ipc::Client::<dyn Counter, _>::new(&mut world, returned).bump(), Ok(1));
 }
 
 #[test]

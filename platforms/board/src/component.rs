@@ -889,13 +889,11 @@ pub mod runtime {
         let mut seen = 0u32;
         let mut object = k.wait();
         loop {
-            if let Some(mut target) = object {
-                // SAFETY: parent objects are `&'static mut` given to the
-                // kernel by `start_client` and dispatched only here, on the
-                // composer's thread, one request at a time; the UTCB is this
-                // thread's own with no reference to it live.
-                unsafe { target.as_mut().dispatch(utcb) };
-            }
+            // SAFETY: parent objects are `&'static mut` given to the kernel
+            // by `start_client` and dispatched only here, on the composer's
+            // thread, one request at a time; the UTCB is this thread's own
+            // with no reference to it live.
+            unsafe { kernel::serve_request(k, object, utcb) };
             // Until no client is left whose exit was not handled: a hook may
             // destroy a running client, which counts as its exit.
             loop {
