@@ -129,6 +129,22 @@ pub trait EthernetDevice {
     /// True if a frame can be queued for transmission now.
     fn can_transmit(&mut self) -> bool;
 
+    /// Arms a one-shot interrupt that the device raises once a frame of
+    /// [`MAX_FRAME_LEN`] bytes fits again (the device's own interrupt
+    /// line, served like any other of its interrupts; serving it disarms
+    /// it), so a caller with frames waiting can sleep instead of polling
+    /// [`EthernetDevice::can_transmit`].
+    ///
+    /// Returns false if the device cannot: the caller must poll. True
+    /// means the interrupt will come, or that room may already exist (the
+    /// frame in flight can finish between the caller's check and the
+    /// arming, before the interrupt was enabled): after a true the caller
+    /// checks [`EthernetDevice::can_transmit`] once more before it sleeps.
+    /// The default cannot.
+    fn interrupt_when_transmit_ready(&mut self) -> bool {
+        false
+    }
+
     /// Queues one frame (destination MAC first, no FCS) for transmission.
     fn transmit(&mut self, frame: &[u8]) -> Result<(), Self::Error>;
 
@@ -242,5 +258,35 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(c.rx_dropped(), 10);
+    }
+
+    /// A device that implements only what the trait requires.
+    struct Minimal;
+
+    impl EthernetDevice for Minimal {
+        type Error = ();
+        fn mac_address(&self) -> [u8; 6] {
+            [0; 6]
+        }
+        fn link_up(&mut self) -> bool {
+            true
+        }
+        fn can_transmit(&mut self) -> bool {
+            false
+        }
+        fn transmit(&mut self, _: &[u8]) -> Result<(), ()> {
+            Err(())
+        }
+        fn receive(&mut self, _: &mut [u8]) -> Result<Option<usize>, ()> {
+            Ok(None)
+        }
+        fn counters(&self) -> FrameCounters {
+            FrameCounters::default()
+        }
+    }
+
+    #[test]
+    fn a_device_without_a_transmit_ready_interrupt_tells_its_caller_to_poll() {
+        assert!(!Minimal.interrupt_when_transmit_ready());
     }
 }

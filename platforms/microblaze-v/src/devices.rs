@@ -238,9 +238,10 @@ fn bring_up() -> Result<Ethernet, EthernetError> {
     Ok(Ethernet)
 }
 
-/// EthernetLite interrupt (the platform's handler): a frame arrived. The
-/// driver copies it into its ring at once and frees the receive buffer
-/// (the core drops frames that arrive while it is full); the interrupt also
+/// EthernetLite interrupt (the platform's handler): a frame arrived (or,
+/// armed, a transmission ended). The driver copies received frames into
+/// its ring at once and frees the receive buffer (the core drops frames
+/// that arrive while it is full); the interrupt also
 /// wakes whoever sleeps in [`irq::wait_for_event`], who then polls the
 /// network stack.
 fn on_ethernet_interrupt() {
@@ -266,13 +267,14 @@ pub struct Ethernet;
 impl Ethernet {
     /// What the MAC's interrupt asks for, from a thread: copies the
     /// received frames into the driver's ring and frees the receive
-    /// buffers. The NIC driver component calls this when its IRQ session
+    /// buffers, disarms a transmit-done interrupt that came. The NIC driver component calls this when its IRQ session
     /// signals, before it acknowledges the session.
     pub fn service_interrupt(&self) {
         on_ethernet_interrupt();
     }
 
-    /// Receive interrupts taken since the MAC was brought up.
+    /// Interrupts taken since the MAC was brought up (received frames,
+    /// and transmit-done ones while armed).
     pub fn interrupts(&self) -> u32 {
         ETHERNET_INTERRUPTS.load(Ordering::Relaxed)
     }
@@ -300,6 +302,13 @@ impl EthernetDevice for Ethernet {
 
     fn can_transmit(&mut self) -> bool {
         self.with(|mac| mac.can_transmit())
+    }
+
+    /// The transmit-done interrupt, while every transmit buffer is
+    /// sending; the next [`Ethernet::service_interrupt`] (or the
+    /// platform's handler) after the ping buffer's frame went disarms it.
+    fn interrupt_when_transmit_ready(&mut self) -> bool {
+        self.with(|mac| mac.interrupt_when_transmit_ready())
     }
 
     /// Reserves a transmit buffer, copies the frame into it with

@@ -6,6 +6,10 @@
 //! routed, and from that interrupt [`EmacLite::on_interrupt`], which copies
 //! received frames into the driver's ring and frees the core's receive
 //! buffers at once (a full buffer makes the core drop the next frame).
+//! A caller with frames waiting while every transmit buffer is sending can
+//! arm the transmit-done interrupt instead of polling
+//! ([`ferrode_hal::EthernetDevice::interrupt_when_transmit_ready`]);
+//! `on_interrupt` disarms it.
 //! Frames move through [`ferrode_hal::EthernetDevice`], which `crates/net`
 //! adapts for smoltcp.
 //!

@@ -54,6 +54,10 @@ pub struct EmacLite<'r, R, const RING: usize = RECEIVE_RING_FRAMES> {
     /// [`EmacLite::reserve_transmit`] and not yet sent: no other
     /// transmission may use them.
     reserved: [bool; 2],
+    /// The ping Transmit Control Register's Interrupt Enable is set
+    /// ([`EthernetDevice::interrupt_when_transmit_ready`]) and not yet
+    /// cleared by an interrupt or a send into the ping buffer.
+    transmit_interrupt_armed: bool,
 }
 
 /// A transmit buffer reserved for one frame (see
@@ -127,6 +131,7 @@ impl<'r, R: Registers, const RING: usize> EmacLite<'r, R, RING> {
             counters: FrameCounters::default(),
             ring,
             reserved: [false; 2],
+            transmit_interrupt_armed: false,
         };
         if config.phy_address.is_some() {
             mac.enable_mdio();
@@ -182,11 +187,27 @@ impl<'r, R: Registers, const RING: usize> EmacLite<'r, R, RING> {
     /// the buffers back to the core, so the next frames have somewhere to
     /// go: a full buffer makes the core drop what arrives for it. (There
     /// is no interrupt status to clear: the line is a pulse per frame.)
+    /// Disarms an armed transmit interrupt once the ping buffer's frame is
+    /// sent (see [`EthernetDevice::interrupt_when_transmit_ready`]).
     /// Returns whether a frame is waiting for [`EthernetDevice::receive`].
     /// When the ring is full, frames wait in the buffers.
     pub fn on_interrupt(&mut self) -> bool {
         self.fill_ring();
+        self.take_transmit_interrupt();
         !self.ring.is_empty() || self.full_rx_buffer().is_some()
+    }
+
+    /// Clears the ping Transmit Control Register's Interrupt Enable if it
+    /// is armed and the ping buffer's frame is out: writing the register
+    /// writes Status too, which is safe only while it reads 0 (the core
+    /// never sets it; software does, to send). While the ping buffer is
+    /// still sending (the interrupt was the pong buffer's, or a received
+    /// frame's), the bit stays, and its done pulse disarms it later.
+    fn take_transmit_interrupt(&mut self) {
+        if self.transmit_interrupt_armed && tx_idle(&self.regs, Buffer::Ping) {
+            self.regs.tx_control(Buffer::Ping).write(TX_CONTROL::INTERRUPT_ENABLE::CLEAR);
+            self.transmit_interrupt_armed = false;
+        }
     }
 
     /// Frames waiting in the driver's ring.
@@ -227,10 +248,15 @@ impl<'r, R: Registers, const RING: usize> EmacLite<'r, R, RING> {
         Ok(TransmitSlot { buffer, len: frame_len.max(MIN_FRAME_LEN) })
     }
 
-    /// Sends a filled slot: writes its length, then sets Status.
+    /// Sends a filled slot: writes its length, then sets Status. Into the
+    /// ping buffer, that write also clears an armed transmit interrupt
+    /// (there was room, so it has done its work).
     pub fn send_reserved(&mut self, slot: TransmitSlot) {
         self.regs.tx_length(slot.buffer).set(slot.len as u32);
         self.regs.tx_control(slot.buffer).write(TX_CONTROL::STATUS::SET);
+        if slot.buffer == Buffer::Ping {
+            self.transmit_interrupt_armed = false;
+        }
         self.reserved[buffer_index(slot.buffer)] = false;
         self.counters.tx_frames = self.counters.tx_frames.saturating_add(1);
     }
@@ -344,6 +370,38 @@ impl<R: Registers, const RING: usize> EthernetDevice for EmacLite<'_, R, RING> {
 
     fn can_transmit(&mut self) -> bool {
         self.free_tx_buffer().is_some()
+    }
+
+    /// Sets the ping Transmit Control Register's Interrupt Enable (PG135:
+    /// the one transmit-done interrupt, for the ping and the pong buffer)
+    /// while every transmit buffer is sending: the core pulses its
+    /// interrupt when one of them finishes, and [`EmacLite::on_interrupt`]
+    /// clears the bit again. True at once, writing nothing, if a buffer is
+    /// free (the caller checks [`EthernetDevice::can_transmit`] again).
+    /// False if GIE is off (the core raises no interrupt at all) or a
+    /// buffer is reserved ([`EmacLite::reserve_transmit`]): that one comes
+    /// back when its holder sends it, with no interrupt to wait for.
+    ///
+    /// The register has no bit-wise write: Status is written back as read.
+    /// Read 0 (the frame went since the caller looked), nothing is
+    /// restarted and no done pulse comes; read 1, the frame is still
+    /// going, unless it ends in the few bus cycles between the read and
+    /// the write, when the write's 1 sends the buffer again (a duplicate
+    /// frame on the wire; Xilinx's and Linux's drivers set and clear the
+    /// bit with the same read-modify-write).
+    fn interrupt_when_transmit_ready(&mut self) -> bool {
+        if !self.regs.gie().is_set(GIE::GLOBAL_INTERRUPT_ENABLE) {
+            return false;
+        }
+        if self.free_tx_buffer().is_some() {
+            return true;
+        }
+        if self.reserved.contains(&true) {
+            return false;
+        }
+        self.regs.tx_control(Buffer::Ping).modify(TX_CONTROL::INTERRUPT_ENABLE::SET);
+        self.transmit_interrupt_armed = true;
+        true
     }
 
     /// Copies the frame into a free transmit buffer (padded to 60 bytes),

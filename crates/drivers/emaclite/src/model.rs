@@ -40,17 +40,26 @@ pub struct State {
     mdio_busy_left: u32,
     pub mac: [u8; 6],
     pub sent: Vec<Vec<u8>>,
+    /// Interrupt pulses: received frames and transmit-done.
     pub irq_pulses: u32,
     pub hw_dropped: u32,
     pub phy: [u16; 32],
     rx_next: usize,
+    /// Reads of a Transmit Control Register that still show the frames in
+    /// progress; the next one finds them sent (`None`: the line waits for
+    /// `complete_tx`). A frame that ends while the driver looks.
+    pub tx_reads_until_done: Option<u32>,
 }
 
 /// Ping-pong buffers in dual-port RAM (word access), transmit on Status,
 /// MAC load on Program | Status, receive into the buffers in turn with the
 /// Status bit as the only "frame present" flag, a destination-address
-/// filter, an interrupt pulse per received frame (ping's Interrupt Enable
-/// and GIE), and a PHY at `phy_address` behind MDIO.
+/// filter, an interrupt pulse per received frame (the ping receive
+/// register's Interrupt Enable and GIE) and per finished transmission or
+/// address load (the ping transmit register's Interrupt Enable, for either
+/// buffer, and GIE), and a PHY at `phy_address` behind MDIO. As in the
+/// core, a write of a Transmit Control Register loads every bit, Status
+/// included: a 1 written to a buffer that is done sends it again.
 pub struct EthModel {
     pub tx_ping_pong: bool,
     pub rx_ping_pong: bool,
@@ -82,6 +91,7 @@ impl EthModel {
             hw_dropped: 0,
             phy: [0; 32],
             rx_next: 0,
+            tx_reads_until_done: None,
         };
         Self {
             tx_ping_pong: ping_pong,
@@ -99,16 +109,41 @@ impl EthModel {
         let frame = s.mem[start..start + len].to_vec();
         s.sent.push(frame);
         s.tx_control[index(buffer)].modify(TX_CONTROL::STATUS::CLEAR);
+        Self::transmit_done(s);
+    }
+
+    /// The done pulse of a transmission or address load.
+    fn transmit_done(s: &mut State) {
+        if s.tx_control[0].is_set(TX_CONTROL::INTERRUPT_ENABLE)
+            && s.gie.is_set(GIE::GLOBAL_INTERRUPT_ENABLE)
+        {
+            s.irq_pulses += 1;
+        }
     }
 
     /// The line finishes every transmission in progress.
     pub fn complete_tx(&self) {
-        let mut s = self.state.borrow_mut();
         for b in BUFFERS {
-            if s.tx_control[index(b)].is_set(TX_CONTROL::STATUS) {
-                Self::send(&mut s, b);
-            }
+            self.complete_tx_of(b);
         }
+    }
+
+    /// The line finishes the transmission in progress from `buffer`, if any.
+    pub fn complete_tx_of(&self, buffer: Buffer) {
+        let mut s = self.state.borrow_mut();
+        if s.tx_control[index(buffer)].is_set(TX_CONTROL::STATUS) {
+            Self::send(&mut s, buffer);
+        }
+    }
+
+    /// A transmit buffer's Status: a frame waits or is being sent.
+    pub fn tx_busy(&self, buffer: Buffer) -> bool {
+        self.state.borrow().tx_control[index(buffer)].is_set(TX_CONTROL::STATUS)
+    }
+
+    /// The ping Transmit Control Register's Interrupt Enable.
+    pub fn tx_interrupt_enabled(&self) -> bool {
+        self.state.borrow().tx_control[0].is_set(TX_CONTROL::INTERRUPT_ENABLE)
     }
 
     /// A frame (no FCS) arrives from the wire; false if the hardware had
@@ -174,7 +209,21 @@ impl ferrode_hal::RegisterAccess<Register> for EthModel {
             }
             Register::TxLength(b) => s.tx_length[index(b)],
             Register::Gie => s.gie.get(),
-            Register::TxControl(b) => s.tx_control[index(b)].get(),
+            Register::TxControl(b) => {
+                match s.tx_reads_until_done {
+                    Some(0) => {
+                        s.tx_reads_until_done = None;
+                        for buffer in BUFFERS {
+                            if s.tx_control[index(buffer)].is_set(TX_CONTROL::STATUS) {
+                                Self::send(&mut s, buffer);
+                            }
+                        }
+                    }
+                    Some(reads) => s.tx_reads_until_done = Some(reads - 1),
+                    None => {}
+                }
+                s.tx_control[index(b)].get()
+            }
             Register::RxControl(b) => s.rx_control[index(b)].get(),
         }
     }
@@ -209,6 +258,7 @@ impl ferrode_hal::RegisterAccess<Register> for EthModel {
                     s.mac = mac;
                     s.tx_control[index(b)]
                         .modify(TX_CONTROL::STATUS::CLEAR + TX_CONTROL::PROGRAM::CLEAR);
+                    Self::transmit_done(&mut s);
                 } else if written.is_set(TX_CONTROL::STATUS) && self.tx_auto_complete {
                     Self::send(&mut s, b);
                 }

@@ -5,7 +5,7 @@ use std::vec::Vec;
 use ferrode_hal::EthernetDevice;
 
 use crate::model::EthModel;
-use crate::{Config, EmacLite, Error, RECEIVE_RING_FRAMES, ReceiveRing};
+use crate::{Buffer, Config, EmacLite, Error, RECEIVE_RING_FRAMES, ReceiveRing};
 
 const MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x12, 0x34, 0x56];
 
@@ -318,4 +318,140 @@ fn frames_of_every_length_modulo_four_go_and_come_whole() {
             assert!(before.iter().chain(after).all(|&byte| byte == 0xee), "wrote outside");
         }
     }
+}
+
+/// A MAC whose transmissions finish only on `complete_tx`, with the
+/// platform's interrupts on (GIE), and a frame sent from every transmit
+/// buffer: none is free.
+fn every_transmit_buffer_sending(model: &EthModel, ping_pong: bool) -> EmacLite<'_, &EthModel> {
+    let mut mac = EmacLite::new(model, config(ping_pong, None), ring()).unwrap();
+    mac.enable_rx_interrupt();
+    let buffers = if ping_pong { 2 } else { 1 };
+    for fill in 0..buffers {
+        mac.transmit(&[fill; 60]).unwrap();
+    }
+    assert!(!mac.can_transmit());
+    mac
+}
+
+fn slow_line(ping_pong: bool) -> EthModel {
+    let mut model = EthModel::new(ping_pong);
+    model.tx_auto_complete = false;
+    model
+}
+
+#[test]
+fn arming_sets_the_transmit_interrupt_enable_and_the_frame_keeps_going() {
+    let model = slow_line(false);
+    let mut mac = every_transmit_buffer_sending(&model, false);
+    assert!(mac.interrupt_when_transmit_ready());
+    assert!(model.tx_interrupt_enabled());
+    assert!(model.tx_busy(Buffer::Ping), "arming must keep the frame's Status");
+    assert_eq!(model.state.borrow().irq_pulses, 0);
+    model.complete_tx();
+    assert_eq!(model.state.borrow().sent.len(), 1, "sent once");
+    assert_eq!(model.state.borrow().irq_pulses, 1, "the transmit-done interrupt");
+}
+
+#[test]
+fn the_transmit_done_interrupt_disarms() {
+    let model = slow_line(false);
+    let mut mac = every_transmit_buffer_sending(&model, false);
+    assert!(mac.interrupt_when_transmit_ready());
+    model.complete_tx();
+    mac.on_interrupt();
+    assert!(!model.tx_interrupt_enabled());
+    assert!(mac.can_transmit());
+    // Disarmed: the next frame's end raises nothing.
+    mac.transmit(&[7; 60]).unwrap();
+    model.complete_tx();
+    assert_eq!(model.state.borrow().irq_pulses, 1);
+    assert_eq!(model.state.borrow().sent.len(), 2);
+}
+
+#[test]
+fn a_receive_interrupt_while_the_frame_is_going_keeps_the_transmit_interrupt_armed() {
+    let model = slow_line(false);
+    let mut mac = every_transmit_buffer_sending(&model, false);
+    assert!(mac.interrupt_when_transmit_ready());
+    model.deliver(&ipv4_frame(MAC, 60, 1));
+    assert!(mac.on_interrupt());
+    assert!(model.tx_interrupt_enabled());
+    assert!(model.tx_busy(Buffer::Ping), "the frame's Status must stay");
+    let pulses = model.state.borrow().irq_pulses;
+    model.complete_tx();
+    assert_eq!(model.state.borrow().irq_pulses, pulses + 1);
+    assert_eq!(model.state.borrow().sent.len(), 1);
+}
+
+#[test]
+fn with_ping_pong_the_interrupt_stays_armed_until_the_ping_buffer_is_done() {
+    let model = slow_line(true);
+    let mut mac = every_transmit_buffer_sending(&model, true);
+    assert!(mac.interrupt_when_transmit_ready());
+    assert!(model.tx_busy(Buffer::Ping) && model.tx_busy(Buffer::Pong));
+    model.complete_tx_of(Buffer::Pong);
+    assert_eq!(model.state.borrow().irq_pulses, 1, "pong's end interrupts too");
+    mac.on_interrupt();
+    assert!(model.tx_interrupt_enabled(), "ping still sending: no write of its register");
+    assert!(model.tx_busy(Buffer::Ping));
+    assert!(mac.can_transmit());
+    model.complete_tx_of(Buffer::Ping);
+    assert_eq!(model.state.borrow().irq_pulses, 2);
+    mac.on_interrupt();
+    assert!(!model.tx_interrupt_enabled());
+    let firsts: Vec<u8> = model.state.borrow().sent.iter().map(|f| f[0]).collect();
+    assert_eq!(firsts, [1, 0], "each frame sent once");
+}
+
+#[test]
+fn arming_once_the_frame_went_writes_nothing_and_reports_room() {
+    let model = slow_line(false);
+    let mut mac = every_transmit_buffer_sending(&model, false);
+    // The frame ends between the caller's check and its arming.
+    model.complete_tx();
+    assert!(mac.interrupt_when_transmit_ready());
+    assert!(mac.can_transmit());
+    assert!(!model.tx_interrupt_enabled());
+    // Status written as 1 would have sent the buffer again.
+    model.complete_tx();
+    assert_eq!(model.state.borrow().sent.len(), 1, "no duplicate");
+    assert_eq!(model.state.borrow().irq_pulses, 0);
+}
+
+#[test]
+fn a_frame_that_ends_while_arming_is_not_sent_again() {
+    let model = slow_line(false);
+    let mut mac = every_transmit_buffer_sending(&model, false);
+    // Arming's first look finds the frame going, its read-modify-write of
+    // the control register finds it gone.
+    model.state.borrow_mut().tx_reads_until_done = Some(1);
+    assert!(mac.interrupt_when_transmit_ready());
+    assert!(model.state.borrow().tx_reads_until_done.is_none(), "the frame ended meanwhile");
+    // The done pulse came before Interrupt Enable: the caller must look.
+    assert!(mac.can_transmit());
+    model.complete_tx();
+    assert_eq!(model.state.borrow().sent.len(), 1, "no duplicate");
+    assert_eq!(model.state.borrow().irq_pulses, 0);
+}
+
+#[test]
+fn without_gie_or_with_a_reserved_buffer_arming_is_refused() {
+    let model = slow_line(false);
+    let mut mac = EmacLite::new(&model, config(false, None), ring()).unwrap();
+    mac.transmit(&[1; 60]).unwrap();
+    assert!(!mac.interrupt_when_transmit_ready(), "GIE off: no interrupt would come");
+    assert!(!model.tx_interrupt_enabled());
+
+    let model = EthModel::new(false);
+    let mut mac = EmacLite::new(&model, config(false, None), ring()).unwrap();
+    mac.enable_rx_interrupt();
+    let slot = mac.reserve_transmit(60).unwrap();
+    assert!(!mac.can_transmit());
+    assert!(
+        !mac.interrupt_when_transmit_ready(),
+        "the slot frees by its send, not by an interrupt"
+    );
+    assert!(!model.tx_interrupt_enabled());
+    mac.send_reserved(slot);
 }

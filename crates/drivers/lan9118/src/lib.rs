@@ -7,6 +7,10 @@
 //! implements [`ferrode_hal::EthernetDevice`]; the platform supplies the
 //! register block, a delay (the time base of every wait on the chip, see
 //! [`timeouts`]), the interrupt line's polarity and the MAC address.
+//! Interrupts: the sources the platform enables, and the TX Data FIFO
+//! Available level (TDFA, set at bring-up to a maximal frame), which
+//! [`ferrode_hal::EthernetDevice::interrupt_when_transmit_ready`] arms and
+//! [`Lan9118::take_interrupts`] disarms.
 //!
 //! Registers are reached in Ferrode's one style (`ferrode_hal::mmio`):
 //! typed accessors ([`Registers`]) with access rights and named fields over

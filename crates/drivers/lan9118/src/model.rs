@@ -1,7 +1,9 @@
 //! Behavioural model of a LAN9118 for host tests: RX/TX FIFOs, TX command
 //! parsing, indirect MAC CSR and MII access with busy bits, soft reset
 //! (FIFOs flushed, EEPROM reloaded), the PHY's reset, advertisement and
-//! auto-negotiation, W1C status.
+//! auto-negotiation, W1C status, the TX data FIFO's level interrupt (TDFA:
+//! set again after a clear while the FIFO's free space stays above
+//! FIFO_INT's level, as the data sheet's level interrupts are).
 //!
 //! Where the data sheet says the silicon takes time, the model does too:
 //! MAC_CSR_CMD.CSR_BUSY, MII_ACC.MIIBZY, E2P_CMD.EPC_BUSY, the PHY's reset
@@ -37,6 +39,9 @@ pub const INT_RXE: u32 = 1 << 14;
 pub const INT_TXE: u32 = 1 << 13;
 pub const INT_RXSTOP: u32 = 1 << 24;
 pub const INT_TXSTOP: u32 = 1 << 25;
+pub const INT_TDFA: u32 = 1 << 9;
+/// FIFO_INT after reset: TX Data Available Level 0x48 (the whole FIFO).
+pub const FIFO_INT_RESET: u32 = 0x4800_0000;
 /// PHY interrupt sources: INT6 auto-negotiation complete, INT4 link down.
 pub const PHY_INT_AUTONEGOTIATION: u32 = 1 << 6;
 pub const PHY_INT_LINK_DOWN: u32 = 1 << 4;
@@ -66,6 +71,7 @@ pub struct ModelNic {
     pub int_sts: u32,
     pub int_en: u32,
     pub irq_cfg: u32,
+    pub fifo_int: u32,
     /// The last HW_CFG value written other than a soft reset.
     pub hw_cfg: u32,
     /// HW_CFG reads that still show SRST after a reset request.
@@ -130,6 +136,7 @@ impl ModelNic {
             int_sts: 0,
             int_en: 0,
             irq_cfg: 0,
+            fifo_int: FIFO_INT_RESET,
             hw_cfg: 0x0005_0000,
             reset_polls: 0,
             resets: 0,
@@ -200,6 +207,22 @@ impl ModelNic {
         self.update_phy_interrupt();
     }
 
+    /// TDFA follows the TX data FIFO's free space: set while it is greater
+    /// than FIFO_INT's TX Data Available Level (64-byte blocks); a clear
+    /// does not stick while it is.
+    fn update_transmit_available(&mut self) {
+        if self.tx_free_bytes > (self.fifo_int >> 24) * 64 {
+            self.int_sts |= INT_TDFA;
+        }
+    }
+
+    /// Whether the IRQ pin is asserted: an enabled source is pending and
+    /// IRQ_CFG.IRQ_EN is set.
+    pub fn irq_asserted(&mut self) -> bool {
+        self.update_transmit_available();
+        self.int_sts & self.int_en != 0 && self.irq_cfg & (1 << 8) != 0
+    }
+
     fn transmitter_on(&self) -> bool {
         self.tx_cfg & 2 != 0 && self.mac_cr & MAC_CR_TXEN != 0
     }
@@ -258,6 +281,7 @@ impl ModelNic {
         self.rx_cfg = 0;
         self.int_en = 0;
         self.int_sts = 0;
+        self.fifo_int = FIFO_INT_RESET;
         self.hw_cfg = 0x0005_0000;
         self.csr_busy_left = 0;
         self.csr_command = None;
@@ -453,8 +477,12 @@ impl RegisterModel<Register> for ModelNic {
             Register::TxStatusFifo => self.tx_status.pop_front().unwrap_or(0),
             Register::IdRev => 0x0118_0001,
             Register::IrqCfg => self.irq_cfg,
-            Register::IntSts => self.int_sts,
+            Register::IntSts => {
+                self.update_transmit_available();
+                self.int_sts
+            }
             Register::IntEn => self.int_en,
+            Register::FifoInt => self.fifo_int,
             Register::ByteTest => self.byte_test,
             Register::RxCfg => self.rx_cfg,
             Register::TxCfg => self.tx_cfg,
@@ -512,6 +540,7 @@ impl RegisterModel<Register> for ModelNic {
                 self.update_phy_interrupt();
             }
             Register::IntEn => self.int_en = value,
+            Register::FifoInt => self.fifo_int = value,
             Register::RxCfg => {
                 if value & (1 << 15) != 0 {
                     self.rx_dumps += 1;

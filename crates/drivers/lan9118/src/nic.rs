@@ -10,8 +10,8 @@ use crate::csr::{self, LinkMode, flow, mac, mac_cr, phy, resolve_link};
 use crate::error::Operation;
 use crate::fifo::{ReceiveStatus, receive_words, transmit_commands, transmit_failed};
 use crate::regs::{
-    AFC_CFG, E2P_CMD, HW_CFG, INT, IRQ_CFG, PMT_CTRL, RX_CFG, RX_FIFO_INF, Registers, TX_CFG,
-    TX_FIFO_INF,
+    AFC_CFG, E2P_CMD, FIFO_INT, HW_CFG, INT, IRQ_CFG, PMT_CTRL, RX_CFG, RX_FIFO_INF, Registers,
+    TX_CFG, TX_FIFO_INF,
 };
 use crate::wait::{Budget, timeouts};
 
@@ -28,6 +28,17 @@ fn afc_trigger_on_any_frame() -> FieldValue<u32, AFC_CFG::Register> {
 }
 /// Shortest frame worth passing up: an Ethernet header.
 const MIN_FRAME_LEN: usize = 14;
+/// TX data FIFO bytes a frame of [`MAX_FRAME_LEN`] takes: the frame in
+/// whole words and its two command words (TX command A and B, 3.12).
+const MAX_TRANSMIT_SPACE: usize = MAX_FRAME_LEN.next_multiple_of(4) + 8;
+
+/// FIFO_INT's TX Data Available Level for `bytes` free: TDFA is raised
+/// while the TX data FIFO has more free space than the level's 64-byte
+/// blocks, so the level is `bytes` rounded up to whole blocks (a level
+/// rounded down could raise TDFA with less than `bytes` free).
+pub(crate) const fn transmit_available_level(bytes: usize) -> u32 {
+    bytes.div_ceil(64) as u32
+}
 /// What the driver advertises: 10/100, half and full duplex, symmetric
 /// PAUSE.
 const ADVERTISEMENT: u16 = phy::ABILITY_100_FULL
@@ -65,6 +76,12 @@ impl Interrupts {
     pub const TRANSMIT_ERROR: Self = Self(1 << 13);
     /// RXE: receiver error (e.g. the RX data FIFO read past a frame).
     pub const RECEIVE_ERROR: Self = Self(1 << 14);
+    /// TDFA: the TX data FIFO has room for a frame of
+    /// [`ferrode_hal::MAX_FRAME_LEN`] (its level, FIFO_INT, is set so at
+    /// bring-up). A level that stays while the room does: enabled only
+    /// by [`EthernetDevice::interrupt_when_transmit_ready`], and disabled
+    /// again by [`Lan9118::take_interrupts`] when it comes.
+    pub const TRANSMIT_READY: Self = Self(1 << 9);
     /// RXE and TXE.
     pub const ERRORS: Self = Self::TRANSMIT_ERROR.union(Self::RECEIVE_ERROR);
     /// PHY: the PHY raised an interrupt (auto-negotiation done, link down).
@@ -157,6 +174,12 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
         };
         chip.registers.int_en().set(0);
         chip.registers.int_sts().set(u32::MAX);
+        // TDFA (armed by `interrupt_when_transmit_ready`) means "a frame of
+        // MAX_FRAME_LEN fits"; the reset level, the whole FIFO, would never
+        // raise it. The status levels stay as they are.
+        chip.registers.fifo_int().modify(
+            FIFO_INT::TX_DATA_AVAILABLE_LEVEL.val(transmit_available_level(MAX_TRANSMIT_SPACE)),
+        );
         chip.registers.irq_cfg().write(IRQ_CFG::IRQ_EN::SET + polarity);
         chip.await_autonegotiation()?;
         chip.apply_link()?;
@@ -236,7 +259,9 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
         self.link
     }
 
-    /// Unmasks exactly the sources in `interrupts` (INT_EN).
+    /// Unmasks exactly the sources in `interrupts` (INT_EN). This replaces
+    /// the whole mask, an armed [`Interrupts::TRANSMIT_READY`] included:
+    /// set it at bring-up, before anyone arms that.
     pub fn set_interrupt_mask(&mut self, interrupts: Interrupts) {
         self.registers.int_en().set(interrupts.0);
     }
@@ -246,12 +271,17 @@ impl<R: Registers, D: DelayNs> Lan9118<R, D> {
     /// driver can: a receiver error dumps the RX FIFOs (the frame boundary
     /// is lost), a transmitter error dumps the TX FIFOs (both counted as
     /// errors), a PHY interrupt is acknowledged at the PHY (its source
-    /// register clears on read) and the MAC follows the new link. Then call
-    /// `receive` until it returns `Ok(None)`.
+    /// register clears on read) and the MAC follows the new link, and a
+    /// [`Interrupts::TRANSMIT_READY`] is disarmed (masked in INT_EN before
+    /// its status is cleared: the level would raise it again at once).
+    /// Then call `receive` until it returns `Ok(None)`.
     pub fn take_interrupts(&mut self) -> Interrupts {
         let pending = self.registers.int_sts().get() & self.registers.int_en().get();
-        self.registers.int_sts().set(pending);
         let pending = Interrupts(pending);
+        if pending.contains_any(Interrupts::TRANSMIT_READY) {
+            self.registers.int_en().modify(INT::TDFA::CLEAR);
+        }
+        self.registers.int_sts().set(pending.0);
         if pending.contains_any(Interrupts::RECEIVE_ERROR) {
             bump(&mut self.counters.rx_errors);
             // A recovery that times out leaves the receiver off; the next
@@ -370,7 +400,18 @@ impl<R: Registers, D: DelayNs> EthernetDevice for Lan9118<R, D> {
     }
 
     fn can_transmit(&mut self) -> bool {
-        self.transmit_space() >= MAX_FRAME_LEN.next_multiple_of(4) + 8
+        self.transmit_space() >= MAX_TRANSMIT_SPACE
+    }
+
+    /// Clears a TDFA latched in INT_STS while the FIFO had room earlier
+    /// (the level sets it again at once if the room is still there), then
+    /// enables TDFA in INT_EN beside the sources already enabled: the chip
+    /// raises it once the TX data FIFO has room for a maximal frame, and
+    /// [`Lan9118::take_interrupts`] disarms it.
+    fn interrupt_when_transmit_ready(&mut self) -> bool {
+        self.registers.int_sts().write(INT::TDFA::SET);
+        self.registers.int_en().modify(INT::TDFA::SET);
+        true
     }
 
     fn transmit(&mut self, frame: &[u8]) -> Result<(), Error> {

@@ -104,6 +104,7 @@ const _: () = assert!(core::mem::offset_of!(Regs, irq_cfg) == 0x54);
 const _: () = assert!(core::mem::offset_of!(Regs, int_sts) == 0x58);
 const _: () = assert!(core::mem::offset_of!(Regs, int_en) == 0x5c);
 const _: () = assert!(core::mem::offset_of!(Regs, byte_test) == 0x64);
+const _: () = assert!(core::mem::offset_of!(Regs, fifo_int) == 0x68);
 const _: () = assert!(core::mem::offset_of!(Regs, rx_cfg) == 0x6c);
 const _: () = assert!(core::mem::offset_of!(Regs, tx_cfg) == 0x70);
 const _: () = assert!(core::mem::offset_of!(Regs, hw_cfg) == 0x74);
@@ -140,6 +141,8 @@ pub enum Register {
     IntEn,
     /// BYTE_TEST.
     ByteTest,
+    /// FIFO_INT.
+    FifoInt,
     /// RX_CFG.
     RxCfg,
     /// TX_CFG.
@@ -179,6 +182,7 @@ impl RegisterName for Register {
             Register::IntSts => offset_of!(Regs, int_sts),
             Register::IntEn => offset_of!(Regs, int_en),
             Register::ByteTest => offset_of!(Regs, byte_test),
+            Register::FifoInt => offset_of!(Regs, fifo_int),
             Register::RxCfg => offset_of!(Regs, rx_cfg),
             Register::TxCfg => offset_of!(Regs, tx_cfg),
             Register::HwCfg => offset_of!(Regs, hw_cfg),
@@ -209,7 +213,22 @@ register_bitfields![u32,
     /// INT_STS and INT_EN (5.3.5, 5.3.6): sources as [`crate::Interrupts`]
     /// names them.
     pub(crate) INT [
+        /// TX Data FIFO Available: the TX data FIFO's free space is above
+        /// FIFO_INT's TX Data Available Level. A level, not an event: it
+        /// is set again as long as the space stays.
+        TDFA OFFSET(9) NUMBITS(1) [],
         RXSTOP_INT OFFSET(24) NUMBITS(1) [],
+    ],
+    /// FIFO_INT (table 5-1, 0x68): FIFO level interrupt thresholds.
+    pub(crate) FIFO_INT [
+        /// RX Status Level: RSFL when more statuses wait (reset 0).
+        RX_STATUS_LEVEL OFFSET(0) NUMBITS(8) [],
+        /// TX Status Level: TSFL when more statuses wait (reset 0).
+        TX_STATUS_LEVEL OFFSET(16) NUMBITS(8) [],
+        /// TX Data Available Level, in 64-byte blocks: TDFA when the TX
+        /// data FIFO's free space is greater (reset 0x48: 4,608 bytes,
+        /// the whole FIFO, so never).
+        TX_DATA_AVAILABLE_LEVEL OFFSET(24) NUMBITS(8) [],
     ],
     /// RX_CFG (5.3.7).
     pub(crate) RX_CFG [
@@ -291,6 +310,8 @@ ferrode_hal::registers! {
         fn int_en() -> ReadWrite<INT::Register> = Register::IntEn;
         /// BYTE_TEST.
         fn byte_test() -> ReadOnly = Register::ByteTest;
+        /// FIFO_INT.
+        fn fifo_int() -> ReadWrite<FIFO_INT::Register> = Register::FifoInt;
         /// RX_CFG.
         fn rx_cfg() -> ReadWrite<RX_CFG::Register> = Register::RxCfg;
         /// TX_CFG.

@@ -227,8 +227,11 @@ fn interrupt_entry_reports_and_clears_only_enabled_sources() {
     nic.registers_mut().get_mut().int_sts |= Interrupts::TRANSMIT_DONE.0;
     assert_eq!(nic.take_interrupts(), Interrupts::RECEIVE);
     assert_eq!(nic.take_interrupts(), Interrupts::NONE);
+    // PHY (auto-negotiation done) and TDFA (the empty TX FIFO has room)
+    // are pending as well, and disabled.
+    let levels = Interrupts::PHY.union(Interrupts::TRANSMIT_READY);
     assert_eq!(
-        nic.release().into_inner().int_sts & !Interrupts::PHY.0,
+        nic.release().into_inner().int_sts & !levels.0,
         Interrupts::TRANSMIT_DONE.0,
         "disabled source must stay pending"
     );
@@ -431,6 +434,92 @@ fn a_transmitter_error_dumps_the_tx_fifo_and_transmission_goes_on() {
 }
 
 #[test]
+fn the_tx_data_available_level_rounds_up_to_whole_64_byte_blocks() {
+    for (bytes, level) in [(1, 1), (64, 1), (65, 2), (1524, 24), (4608, 0x48)] {
+        assert_eq!(crate::nic::transmit_available_level(bytes), level, "{bytes} bytes");
+    }
+}
+
+#[test]
+fn bring_up_sets_the_tx_data_available_level_to_a_maximal_frame() {
+    let model = started().release().into_inner();
+    // 1514 bytes in words and two command words are 1524 bytes: 24 blocks
+    // (1536 bytes). The status levels keep their reset value, 0.
+    assert_eq!(model.fifo_int, 24 << 24);
+}
+
+/// The sources the platform enables (RealView PBX-A9).
+const PLATFORM_SOURCES: Interrupts =
+    Interrupts::RECEIVE.union(Interrupts::ERRORS).union(Interrupts::PHY);
+
+/// A started chip with the platform's sources enabled and `free` bytes
+/// free in its TX data FIFO.
+fn with_transmit_space(free: u32) -> Nic {
+    let mut nic = started();
+    nic.set_interrupt_mask(PLATFORM_SOURCES);
+    // Auto-negotiation's PHY interrupt.
+    assert_eq!(nic.take_interrupts(), Interrupts::PHY);
+    nic.registers_mut().get_mut().tx_free_bytes = free;
+    nic
+}
+
+#[test]
+fn arming_enables_tdfa_beside_the_sources_already_enabled() {
+    let mut nic = with_transmit_space(1000);
+    assert!(!nic.can_transmit());
+    assert!(nic.interrupt_when_transmit_ready());
+    let model = nic.registers_mut().get_mut();
+    assert_eq!(model.int_en, PLATFORM_SOURCES.union(Interrupts::TRANSMIT_READY).0);
+    // INT_STS latched TDFA while the FIFO was empty, at bring-up: arming
+    // clears that, so no room now means no interrupt.
+    assert!(!model.irq_asserted(), "no room yet, no interrupt");
+}
+
+#[test]
+fn tdfa_is_raised_only_once_a_maximal_frame_fits() {
+    let mut nic = with_transmit_space(1000);
+    assert!(nic.interrupt_when_transmit_ready());
+    // TDFA is raised above 24 blocks (1536 bytes), never with less room
+    // than a 1514-byte frame and its command words need (1524 bytes): 1500
+    // bytes are more than 23 blocks, and not enough.
+    for (free, fits, raised) in [
+        (1500, false, false),
+        (1524, true, false),
+        (1536, true, false),
+        (1540, true, true),
+        (4608, true, true),
+    ] {
+        nic.registers_mut().get_mut().tx_free_bytes = free;
+        assert_eq!(nic.can_transmit(), fits, "{free} bytes free");
+        assert_eq!(nic.registers_mut().get_mut().irq_asserted(), raised, "{free} bytes free");
+    }
+}
+
+#[test]
+fn a_pending_tdfa_is_taken_and_disarmed() {
+    let mut nic = with_transmit_space(1000);
+    assert!(nic.interrupt_when_transmit_ready());
+    nic.registers_mut().get_mut().tx_free_bytes = 4608;
+    assert!(nic.registers_mut().get_mut().irq_asserted());
+    assert_eq!(nic.take_interrupts(), Interrupts::TRANSMIT_READY);
+    let model = nic.registers_mut().get_mut();
+    assert_eq!(model.int_en, PLATFORM_SOURCES.0, "TDFA disarmed, the rest kept");
+    // The level stands in INT_STS again; masked, it raises nothing.
+    assert!(!model.irq_asserted(), "a room that stays must not storm");
+    assert_eq!(nic.take_interrupts(), Interrupts::NONE);
+}
+
+#[test]
+fn arming_with_room_already_free_interrupts_at_once() {
+    let mut nic = with_transmit_space(4608);
+    assert!(nic.can_transmit());
+    assert!(nic.interrupt_when_transmit_ready());
+    assert!(nic.registers_mut().get_mut().irq_asserted());
+    assert_eq!(nic.take_interrupts(), Interrupts::TRANSMIT_READY);
+    assert!(!nic.registers_mut().get_mut().irq_asserted());
+}
+
+#[test]
 fn memory_mapped_access_hits_the_data_sheet_offsets() {
     let block = RamBlock::new();
     // SAFETY: the block is a live, aligned 4 KiB allocation (larger than the
@@ -442,6 +531,7 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
         (Register::IrqCfg, 0x54),
         (Register::IntSts, 0x58),
         (Register::IntEn, 0x5c),
+        (Register::FifoInt, 0x68),
         (Register::TxCfg, 0x70),
         (Register::HwCfg, 0x74),
         (Register::PmtCtrl, 0x84),

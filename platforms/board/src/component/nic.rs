@@ -15,10 +15,15 @@
 //! for "ethernet", has the controller serve it and acknowledges the
 //! session) and by the client's "frames submitted / acknowledged". The
 //! client is woken by its own signal, which the driver raises on "frame
-//! received / acknowledged". One NIC session at a time (the controller has
-//! one station address); a client that closes it with [`Env::close_nic`]
-//! hands its stream ends back, and the driver restarts both streams for
-//! the next client.
+//! received / acknowledged". While frames wait for a controller whose
+//! transmit buffer is full, the data thread arms the controller's
+//! interrupt for "a frame fits again"
+//! ([`EthernetDevice::interrupt_when_transmit_ready`]) and sleeps too; it
+//! polls, yielding, only a controller that cannot interrupt for that.
+//!
+//! One NIC session at a time (the controller has one station address); a
+//! client that closes it with [`Env::close_nic`] hands its stream ends
+//! back, and the driver restarts both streams for the next client.
 //!
 //! So the driver reaches its device only through its IO_MEM and IRQ
 //! sessions: the platform brings the controller up for the holder of the
@@ -286,7 +291,9 @@ fn wake_data_thread() {
 
 /// Moves frames until neither direction can: received frames into free
 /// receive slots (a frame waits in the controller while the client holds
-/// every slot), submitted frames to the controller.
+/// every slot), submitted frames to the controller. Returns when there is
+/// nothing to move, or when frames wait for a controller whose transmit
+/// buffer is full and which will interrupt once a frame fits again.
 fn serve(device: &mut Device, tx: &mut TxSink, rx: &mut RxSource) {
     loop {
         let mut moved = false;
@@ -327,10 +334,22 @@ fn serve(device: &mut Device, tx: &mut TxSink, rx: &mut RxSource) {
         }
         publish(&device.counters());
         if tx.pending() > 0 && !device.can_transmit() {
-            // The controller's transmit buffer is full: it drains at wire
-            // speed, and the client does not signal again while frames
-            // wait in the ring, so try again after letting others run.
-            kernel().yield_now();
+            // The controller's transmit buffer is full and drains at wire
+            // speed; the client does not signal again while frames wait in
+            // the ring. Sleep on the data thread's signal, which the
+            // interrupt thread raises after the controller's interrupt that
+            // a frame fits again. The last frame may have gone between the
+            // check and the arming (an EthernetLite's done pulse came
+            // before its Interrupt Enable then): look once more.
+            if device.interrupt_when_transmit_ready() {
+                if !device.can_transmit() {
+                    return;
+                }
+            } else {
+                // A controller that cannot interrupt for it: poll, letting
+                // the threads of this priority run in between.
+                kernel().yield_now();
+            }
             moved = true;
         }
         if !moved {

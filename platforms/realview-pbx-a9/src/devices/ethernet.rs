@@ -111,7 +111,7 @@ fn on_interrupt() {
 impl Ethernet {
     /// What the chip's interrupt asks for, from a thread: acknowledges it
     /// (INT_STS), recovers from receiver and transmitter errors, follows
-    /// link changes. The NIC driver component calls this when its IRQ
+    /// link changes, disarms a transmit-ready interrupt that came. The NIC driver component calls this when its IRQ
     /// session signals, before it acknowledges the session (the line is
     /// level-triggered: it stays asserted until this ran).
     pub fn service_interrupt(&self) {
@@ -142,6 +142,13 @@ impl EthernetDevice for Ethernet {
 
     fn can_transmit(&mut self) -> bool {
         with_nic(|nic| nic.can_transmit())
+    }
+
+    /// TDFA, beside the sources the bring-up enabled; the next
+    /// [`Ethernet::service_interrupt`] (or the platform's handler) after it
+    /// fires disarms it.
+    fn interrupt_when_transmit_ready(&mut self) -> bool {
+        with_nic(|nic| nic.interrupt_when_transmit_ready())
     }
 
     fn transmit(&mut self, frame: &[u8]) -> Result<(), Self::Error> {
