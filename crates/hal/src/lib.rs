@@ -145,6 +145,20 @@ pub trait EthernetDevice {
         false
     }
 
+    /// Unmasks (`true`) or masks (`false`) the device's interrupt for
+    /// received frames, for a caller that cannot take frames for a while
+    /// (every buffer it would receive into is in use). A device whose
+    /// receive interrupt is a level (it stays asserted while frames wait
+    /// in the device) raises it again after every acknowledgement
+    /// meanwhile, which keeps its driver busy and can starve the very
+    /// component that is to free a buffer. The frames wait in the device
+    /// either way; the caller takes them once it has room, without an
+    /// interrupt. The default does nothing: for devices whose receive
+    /// interrupt is one pulse per frame.
+    fn set_receive_interrupt(&mut self, enabled: bool) {
+        let _ = enabled;
+    }
+
     /// Queues one frame (destination MAC first, no FCS) for transmission.
     fn transmit(&mut self, frame: &[u8]) -> Result<(), Self::Error>;
 

@@ -10,7 +10,9 @@
 //! Interrupts: the sources the platform enables, and the TX Data FIFO
 //! Available level (TDFA, set at bring-up to a maximal frame), which
 //! [`ferrode_hal::EthernetDevice::interrupt_when_transmit_ready`] arms and
-//! [`Lan9118::take_interrupts`] disarms.
+//! [`Lan9118::take_interrupts`] disarms. RSFL (frames received) is a level
+//! too: [`ferrode_hal::EthernetDevice::set_receive_interrupt`] masks it
+//! while the caller has nowhere to put frames.
 //!
 //! Registers are reached in Ferrode's one style (`ferrode_hal::mmio`):
 //! typed accessors ([`Registers`]) with access rights and named fields over

@@ -40,6 +40,8 @@ pub const INT_TXE: u32 = 1 << 13;
 pub const INT_RXSTOP: u32 = 1 << 24;
 pub const INT_TXSTOP: u32 = 1 << 25;
 pub const INT_TDFA: u32 = 1 << 9;
+/// RSFL: more RX statuses wait than FIFO_INT's RX Status Level.
+pub const INT_RSFL: u32 = 1 << 3;
 /// FIFO_INT after reset: TX Data Available Level 0x48 (the whole FIFO).
 pub const FIFO_INT_RESET: u32 = 0x4800_0000;
 /// PHY interrupt sources: INT6 auto-negotiation complete, INT4 link down.
@@ -185,7 +187,7 @@ impl ModelNic {
             word[..chunk.len()].copy_from_slice(chunk);
             self.rx_data.push_back(u32::from_le_bytes(word));
         }
-        self.int_sts |= 1 << 3;
+        self.int_sts |= INT_RSFL;
     }
 
     /// The RX data FIFO loses its frame boundary (as after a read past a
@@ -207,12 +209,17 @@ impl ModelNic {
         self.update_phy_interrupt();
     }
 
-    /// TDFA follows the TX data FIFO's free space: set while it is greater
-    /// than FIFO_INT's TX Data Available Level (64-byte blocks); a clear
-    /// does not stick while it is.
+    /// The FIFO level sources: TDFA follows the TX data FIFO's free space
+    /// (set while it is greater than FIFO_INT's TX Data Available Level,
+    /// in 64-byte blocks), RSFL the RX status FIFO (set while more
+    /// statuses wait than its RX Status Level); a clear does not stick
+    /// while the level stands.
     fn update_transmit_available(&mut self) {
         if self.tx_free_bytes > (self.fifo_int >> 24) * 64 {
             self.int_sts |= INT_TDFA;
+        }
+        if self.rx_status.len() as u32 > self.fifo_int & 0xff {
+            self.int_sts |= INT_RSFL;
         }
     }
 

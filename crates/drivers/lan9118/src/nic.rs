@@ -414,6 +414,14 @@ impl<R: Registers, D: DelayNs> EthernetDevice for Lan9118<R, D> {
         true
     }
 
+    /// RSFL in INT_EN, the other sources left as they are. RSFL is a
+    /// level: while statuses wait it is set again as soon as it is
+    /// cleared, so a driver that cannot take frames masks it.
+    fn set_receive_interrupt(&mut self, enabled: bool) {
+        let rsfl = if enabled { INT::RSFL::SET } else { INT::RSFL::CLEAR };
+        self.registers.int_en().modify(rsfl);
+    }
+
     fn transmit(&mut self, frame: &[u8]) -> Result<(), Error> {
         if !(MIN_FRAME_LEN..=MAX_FRAME_LEN).contains(&frame.len()) {
             // Counted, as the EthernetLite driver counts it: the frame is

@@ -213,6 +213,9 @@ register_bitfields![u32,
     /// INT_STS and INT_EN (5.3.5, 5.3.6): sources as [`crate::Interrupts`]
     /// names them.
     pub(crate) INT [
+        /// RX Status FIFO Level: more receive statuses wait than FIFO_INT's
+        /// RX Status Level. A level, like TDFA.
+        RSFL OFFSET(3) NUMBITS(1) [],
         /// TX Data FIFO Available: the TX data FIFO's free space is above
         /// FIFO_INT's TX Data Available Level. A level, not an event: it
         /// is set again as long as the space stays.

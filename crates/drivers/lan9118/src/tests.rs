@@ -226,6 +226,10 @@ fn interrupt_entry_reports_and_clears_only_enabled_sources() {
     nic.registers_mut().get_mut().deliver(&frame(42), 0);
     nic.registers_mut().get_mut().int_sts |= Interrupts::TRANSMIT_DONE.0;
     assert_eq!(nic.take_interrupts(), Interrupts::RECEIVE);
+    // RSFL is a level: it stands while the frame waits.
+    assert_eq!(nic.take_interrupts(), Interrupts::RECEIVE);
+    let mut buffer = [0; ferrode_hal::MAX_FRAME_LEN];
+    assert_eq!(nic.receive(&mut buffer), Ok(Some(42)));
     assert_eq!(nic.take_interrupts(), Interrupts::NONE);
     // PHY (auto-negotiation done) and TDFA (the empty TX FIFO has room)
     // are pending as well, and disabled.
@@ -506,6 +510,35 @@ fn a_pending_tdfa_is_taken_and_disarmed() {
     assert_eq!(model.int_en, PLATFORM_SOURCES.0, "TDFA disarmed, the rest kept");
     // The level stands in INT_STS again; masked, it raises nothing.
     assert!(!model.irq_asserted(), "a room that stays must not storm");
+    assert_eq!(nic.take_interrupts(), Interrupts::NONE);
+}
+
+#[test]
+fn a_masked_receive_interrupt_stops_a_standing_level_from_storming() {
+    let mut nic = with_transmit_space(4608);
+    for length in [60, 61] {
+        nic.registers_mut().get_mut().deliver(&frame(length), 0);
+    }
+    // Frames wait (the caller has nowhere to put them): RSFL stands, and
+    // every clear is followed by the next interrupt.
+    for _ in 0..3 {
+        assert!(nic.registers_mut().get_mut().irq_asserted());
+        assert_eq!(nic.take_interrupts(), Interrupts::RECEIVE);
+    }
+    nic.set_receive_interrupt(false);
+    let model = nic.registers_mut().get_mut();
+    assert_eq!(model.int_en, PLATFORM_SOURCES.0 & !Interrupts::RECEIVE.0, "only RSFL masked");
+    assert!(!model.irq_asserted(), "masked, the waiting frames raise nothing");
+    assert_eq!(nic.take_interrupts(), Interrupts::NONE);
+    // Room again: unmasked, the frames that waited interrupt at once, and
+    // they are all still there.
+    nic.set_receive_interrupt(true);
+    assert_eq!(nic.registers_mut().get_mut().int_en, PLATFORM_SOURCES.0);
+    assert!(nic.registers_mut().get_mut().irq_asserted());
+    let mut buffer = [0; ferrode_hal::MAX_FRAME_LEN];
+    assert_eq!(nic.receive(&mut buffer), Ok(Some(60)));
+    assert_eq!(nic.receive(&mut buffer), Ok(Some(61)));
+    assert_eq!(nic.take_interrupts(), Interrupts::RECEIVE);
     assert_eq!(nic.take_interrupts(), Interrupts::NONE);
 }
 

@@ -230,6 +230,8 @@ extern "C" fn data_start(_: usize) -> ! {
     let k = kernel();
     let Ok((_, selector)) = k.create_signal() else { k.exit_current() };
     DRIVER_SIGNAL.store(selector.0, Ordering::Release);
+    // Whether the controller's receive interrupt is masked (see `serve`).
+    let mut receive_masked = false;
     // One session after another.
     loop {
         // The ends exist once a session opened; until then nothing to do.
@@ -247,7 +249,7 @@ extern "C" fn data_start(_: usize) -> ! {
         // ends, the wait returns at once and the flag is seen). Taking the
         // flag claims the request: the ends go back without a wait.
         while !RETURN_DRIVER_ENDS.swap(false, Ordering::AcqRel) {
-            serve(&mut device, &mut tx, &mut rx);
+            serve(&mut device, &mut tx, &mut rx, &mut receive_masked);
             if k.wait_signal(selector).is_err() {
                 k.exit_current();
             }
@@ -294,10 +296,23 @@ fn wake_data_thread() {
 /// every slot), submitted frames to the controller. Returns when there is
 /// nothing to move, or when frames wait for a controller whose transmit
 /// buffer is full and which will interrupt once a frame fits again.
-fn serve(device: &mut Device, tx: &mut TxSink, rx: &mut RxSource) {
+///
+/// While the client holds every receive slot, the controller's receive
+/// interrupt is masked (`receive_masked` says whether it is): frames wait
+/// in the controller, and a controller whose receive interrupt is a level
+/// (the LAN9118's) would raise it again as soon as the interrupt thread
+/// cleared it, keeping this driver busy at its priority and the client,
+/// which is to free a slot, from running. The client's acknowledgement wakes this
+/// thread instead, and the next round unmasks it and takes the frames.
+fn serve(device: &mut Device, tx: &mut TxSink, rx: &mut RxSource, receive_masked: &mut bool) {
     loop {
         let mut moved = false;
         rx.reclaim();
+        let no_slot = rx.free_slots() == 0;
+        if no_slot != *receive_masked {
+            device.set_receive_interrupt(!no_slot);
+            *receive_masked = no_slot;
+        }
         // No free slot: the frames wait in the controller.
         while let Ok(mut packet) = rx.alloc(SLOT) {
             match device.receive(packet.payload_mut()) {

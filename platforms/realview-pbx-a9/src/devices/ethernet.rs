@@ -151,6 +151,10 @@ impl EthernetDevice for Ethernet {
         with_nic(|nic| nic.interrupt_when_transmit_ready())
     }
 
+    fn set_receive_interrupt(&mut self, enabled: bool) {
+        with_nic(|nic| nic.set_receive_interrupt(enabled));
+    }
+
     fn transmit(&mut self, frame: &[u8]) -> Result<(), Self::Error> {
         with_nic(|nic| nic.transmit(frame))
     }
