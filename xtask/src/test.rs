@@ -291,6 +291,31 @@ fn lints(tally: &mut Tally) {
     }
 }
 
+/// The host's load and the QEMU processes still running (Linux `/proc`;
+/// "unknown" elsewhere), for a failure's log.
+fn host_state() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").ok();
+    let qemus = std::fs::read_dir("/proc").ok().map(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|entry| std::fs::read_to_string(entry.path().join("comm")).ok())
+            .filter(|name| name.starts_with("qemu-system"))
+            .count()
+    });
+    host_line(load.as_deref(), qemus)
+}
+
+/// [`host_state`]'s line: `/proc/loadavg`'s first three fields and the
+/// number of QEMU processes.
+fn host_line(loadavg: Option<&str>, qemus: Option<usize>) -> String {
+    let load = loadavg
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .filter(|load| !load.is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    let qemus = qemus.map_or_else(|| "unknown".into(), |count| count.to_string());
+    format!("host: load average {load}; QEMU processes running: {qemus}")
+}
+
 fn log_dir() -> PathBuf {
     let dir = build::target_dir().join("test-logs");
     let _ = std::fs::create_dir_all(&dir);
@@ -465,10 +490,17 @@ fn qemu(filter: Option<&str>, tally: &mut Tally, measured: &mut BTreeMap<String,
             Err(failure) => {
                 tally.failed += 1;
                 let log = harness::log_path(&log_dir(), name);
-                // The reason goes into the log too, which CI prints.
+                // The reason goes into the log too, which CI prints, with
+                // the host's state: a case that times out on a busy host
+                // reads differently from one whose guest hung.
                 let _ = std::fs::write(
                     &log,
-                    format!("{}\n=== FAILED: {}\n", failure.console, failure.message),
+                    format!(
+                        "{}\n=== FAILED: {}\n=== {}\n",
+                        failure.console,
+                        failure.message,
+                        host_state()
+                    ),
                 );
                 tally.failed_cases.push(format!("{name}: {}", failure.message));
                 println!(
@@ -594,5 +626,18 @@ mod tests {
                       test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.1s\n";
         assert_eq!(parse_cargo_results(output), (7, 1));
         assert_eq!(parse_cargo_results("nothing"), (0, 0));
+    }
+
+    #[test]
+    fn a_failure_log_names_the_hosts_load_and_its_qemu_processes() {
+        assert_eq!(
+            host_line(Some("3.52 1.20 0.80 4/312 9921\n"), Some(2)),
+            "host: load average 3.52 1.20 0.80; QEMU processes running: 2"
+        );
+        assert_eq!(
+            host_line(None, None),
+            "host: load average unknown; QEMU processes running: unknown"
+        );
+        assert!(host_state().starts_with("host: load average "));
     }
 }
