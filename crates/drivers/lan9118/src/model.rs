@@ -214,7 +214,7 @@ impl ModelNic {
     /// in 64-byte blocks), RSFL the RX status FIFO (set while more
     /// statuses wait than its RX Status Level); a clear does not stick
     /// while the level stands.
-    fn update_transmit_available(&mut self) {
+    fn update_fifo_levels(&mut self) {
         if self.tx_free_bytes > (self.fifo_int >> 24) * 64 {
             self.int_sts |= INT_TDFA;
         }
@@ -226,7 +226,7 @@ impl ModelNic {
     /// Whether the IRQ pin is asserted: an enabled source is pending and
     /// IRQ_CFG.IRQ_EN is set.
     pub fn irq_asserted(&mut self) -> bool {
-        self.update_transmit_available();
+        self.update_fifo_levels();
         self.int_sts & self.int_en != 0 && self.irq_cfg & (1 << 8) != 0
     }
 
@@ -485,7 +485,7 @@ impl RegisterModel<Register> for ModelNic {
             Register::IdRev => 0x0118_0001,
             Register::IrqCfg => self.irq_cfg,
             Register::IntSts => {
-                self.update_transmit_available();
+                self.update_fifo_levels();
                 self.int_sts
             }
             Register::IntEn => self.int_en,
