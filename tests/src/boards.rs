@@ -36,6 +36,11 @@ pub struct Board {
     pub exit_symbol: &'static str,
     /// Debian package that provides the emulator.
     pub qemu_package: &'static str,
+    /// Device registers a report on a guest given up on shows (see
+    /// `harness::Running::guest_state`): a label and the monitor command
+    /// that reads them. Only registers whose read changes nothing (never
+    /// a data register or an interrupt acknowledge).
+    pub hang_probes: &'static [(&'static str, &'static str)],
 }
 
 /// Every supported board; the first is the default.
@@ -56,6 +61,20 @@ pub const BOARDS: &[Board] = &[
         nic_model: "lan9118",
         exit_symbol: "ferrode_arch_armv7a::cpu::exit",
         qemu_package: "qemu-system-arm",
+        hang_probes: &[
+            // PL011 UART0 (console, Terminal): UARTFR, then UARTIMSC,
+            // UARTRIS, UARTMIS.
+            ("UART0 FR", "xp /1wx 0x10009018"),
+            ("UART0 IMSC RIS MIS", "xp /3wx 0x10009038"),
+            // GIC distributor, IDs 0-63 (UART0 44, SP804 36/37, LAN9118
+            // 60, private timer 29): set-enable, set-pending, set-active.
+            ("GIC ISENABLER0-1", "xp /2wx 0x1f001100"),
+            ("GIC ISPENDR0-1", "xp /2wx 0x1f001200"),
+            ("GIC ISACTIVER0-1", "xp /2wx 0x1f001300"),
+            // GIC CPU interface: ICCPMR, then ICCRPR and ICCHPIR.
+            ("GICC PMR", "xp /1wx 0x1f000104"),
+            ("GICC RPR HPPIR", "xp /2wx 0x1f000114"),
+        ],
     },
     Board {
         name: "microblaze-v",
@@ -69,6 +88,14 @@ pub const BOARDS: &[Board] = &[
         nic_model: "xlnx.xps-ethernetlite",
         exit_symbol: "ferrode_arch_riscv32::cpu::exit",
         qemu_package: "qemu-system-misc",
+        hang_probes: &[
+            // UART Lite (console, Terminal): STATUS, then CONTROL is
+            // write-only.
+            ("UART Lite STATUS", "xp /1wx 0x40600008"),
+            // AXI INTC: ISR, IPR, IER, then MER.
+            ("INTC ISR IPR IER", "xp /3wx 0x41200000"),
+            ("INTC MER", "xp /1wx 0x4120001c"),
+        ],
     },
 ];
 

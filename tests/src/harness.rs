@@ -60,6 +60,9 @@ pub struct Outcome {
     pub timed_out: bool,
     /// Wall-clock time of the run.
     pub elapsed: Duration,
+    /// For a run killed at its timeout, where the guest was
+    /// ([`Running::guest_state`]; also at the end of `console`).
+    pub guest_state: Option<String>,
 }
 
 /// Console text shared between the reader thread and the test.
@@ -73,6 +76,10 @@ struct Console {
 /// A QEMU process with its console being captured.
 pub struct Running {
     child: Arc<Mutex<Child>>,
+    /// QEMU's QMP socket (QEMU processes only).
+    monitor: Option<PathBuf>,
+    /// The program run.
+    program: String,
     stdin: Option<ChildStdin>,
     console: Arc<Console>,
     started: Instant,
@@ -96,8 +103,15 @@ fn start(
     args: &[String],
     keep_stderr: bool,
 ) -> io::Result<(Running, Option<ChildStderr>)> {
+    // Every QEMU gets a QMP socket, so that a case that gives up on its
+    // guest can say where the guest was ([`Running::report`]).
+    let monitor = is_qemu(program).then(monitor_path);
+    let mut qemu_args = args.to_vec();
+    if let Some(path) = &monitor {
+        qemu_args.extend(["-qmp".into(), format!("unix:{},server=on,wait=off", path.display())]);
+    }
     let mut child = Command::new(program)
-        .args(args)
+        .args(&qemu_args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -146,7 +160,18 @@ fn start(
         guard.1 = true;
         sink.changed.notify_all();
     });
-    Ok((Running { child, stdin, console, started: Instant::now(), reader: Some(reader) }, kept))
+    Ok((
+        Running {
+            child,
+            stdin,
+            console,
+            started: Instant::now(),
+            reader: Some(reader),
+            monitor,
+            program: program.to_string(),
+        },
+        kept,
+    ))
 }
 
 /// The most of QEMU's stderr a console keeps (the start, where a bad
@@ -180,6 +205,59 @@ impl Running {
     /// The console text so far.
     pub fn console(&self) -> String {
         lock(&self.console.text).0.clone()
+    }
+
+    /// The console so far, followed by where the guest is now (see
+    /// [`Running::guest_state`]): what a case that gives up on its guest
+    /// reports.
+    pub fn report(&self) -> String {
+        let mut console = self.console();
+        if let Some(state) = self.guest_state() {
+            console.push_str(&state);
+        }
+        console
+    }
+
+    /// For a QEMU still running: its CPU's registers (QMP's `info
+    /// registers`) sampled three times 50 ms apart, under a summary line
+    /// that starts with [`GUEST_STATE`] (the symbolizer adds the source
+    /// lines of its `pc` and `lr`/`ra`); or why the monitor did not
+    /// answer, which itself says QEMU's main loop is stuck. `None` for a
+    /// process that is not QEMU or has ended.
+    pub fn guest_state(&self) -> Option<String> {
+        let path = self.monitor.as_ref()?;
+        if self.has_ended() {
+            return None;
+        }
+        let sampled = Qmp::connect(path).and_then(|mut qmp| {
+            let mut samples = Vec::new();
+            for index in 0..3 {
+                if index > 0 {
+                    thread::sleep(Duration::from_millis(50));
+                }
+                samples.push(qmp.human("info registers")?);
+            }
+            // The board's interrupt controller and console UART.
+            let probes = crate::boards::BOARDS
+                .iter()
+                .find(|board| board.qemu == self.program)
+                .map_or(&[][..], |board| board.hang_probes);
+            let mut devices = String::new();
+            for (label, command) in probes {
+                let read = qmp.human(command)?;
+                devices.push_str(&format!("{label}: {}\n", read.trim().replace('\n', " ")));
+            }
+            Ok((samples, devices))
+        });
+        Some(match sampled {
+            Ok((samples, devices)) => {
+                let first = samples.first().map(String::as_str).unwrap_or_default();
+                format!("\n{}\n{}\n{devices}", summary(&samples), core_registers(first))
+            }
+            Err(error) => format!(
+                "\n{GUEST_STATE} QEMU's monitor did not answer ({error}): its main loop is stuck\n"
+            ),
+        })
     }
 
     /// Whether QEMU has ended (its console is closed).
@@ -240,12 +318,20 @@ impl Running {
     pub fn finish(mut self, timeout: Duration) -> Outcome {
         let deadline = Instant::now() + scaled(timeout);
         let mut timed_out = false;
+        let mut guest_state = None;
         let status = loop {
             let mut child = lock(&self.child);
             match child.try_wait() {
                 Ok(Some(status)) => break status.code(),
                 Ok(None) if Instant::now() >= deadline => {
                     timed_out = true;
+                    drop(child);
+                    // Where the guest was when it was given up on.
+                    guest_state = self.guest_state();
+                    if let Some(state) = &guest_state {
+                        lock(&self.console.text).0.push_str(state);
+                    }
+                    let mut child = lock(&self.child);
                     let _ = child.kill();
                     break child.wait().ok().and_then(|status| status.code());
                 }
@@ -266,6 +352,7 @@ impl Running {
             status: if timed_out { None } else { status },
             timed_out,
             elapsed: self.started.elapsed(),
+            guest_state,
         }
     }
 }
@@ -276,7 +363,142 @@ impl Drop for Running {
         let mut child = lock(&self.child);
         let _ = child.kill();
         let _ = child.wait();
+        if let Some(path) = &self.monitor {
+            let _ = std::fs::remove_file(path);
+        }
     }
+}
+
+/// The line that starts a guest-state report ([`Running::report`]); the
+/// symbolizer adds source lines under it, as under a fault report.
+pub const GUEST_STATE: &str = "[qemu] guest state when given up on:";
+
+/// How long the monitor may take to answer one command.
+const MONITOR_WAIT: Duration = Duration::from_secs(2);
+
+/// Whether `program` is a QEMU system emulator (which gets a QMP socket).
+fn is_qemu(program: &str) -> bool {
+    Path::new(program)
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with("qemu-system-"))
+}
+
+/// A QMP socket path of this process no other run uses.
+fn monitor_path() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let number = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("ferrode-qmp-{}-{number}.sock", std::process::id()))
+}
+
+/// One QMP session: the greeting read and capabilities negotiated.
+struct Qmp {
+    stream: std::os::unix::net::UnixStream,
+    input: io::BufReader<std::os::unix::net::UnixStream>,
+}
+
+impl Qmp {
+    fn connect(path: &Path) -> io::Result<Self> {
+        let stream = std::os::unix::net::UnixStream::connect(path)?;
+        stream.set_read_timeout(Some(MONITOR_WAIT))?;
+        stream.set_write_timeout(Some(MONITOR_WAIT))?;
+        let mut qmp = Self { input: io::BufReader::new(stream.try_clone()?), stream };
+        qmp.answer()?; // the greeting
+        qmp.execute(r#"{"execute":"qmp_capabilities"}"#)?;
+        Ok(qmp)
+    }
+
+    /// Sends one command and returns its `return` value (events that come
+    /// first are skipped).
+    fn execute(&mut self, command: &str) -> io::Result<serde_json::Value> {
+        self.stream.write_all(command.as_bytes())?;
+        self.stream.write_all(b"\n")?;
+        loop {
+            let answer = self.answer()?;
+            if let Some(value) = answer.get("return") {
+                return Ok(value.clone());
+            }
+            if let Some(error) = answer.get("error") {
+                return Err(io::Error::other(error.to_string()));
+            }
+        }
+    }
+
+    /// A human monitor command's output.
+    fn human(&mut self, command: &str) -> io::Result<String> {
+        let request = serde_json::json!({
+            "execute": "human-monitor-command",
+            "arguments": { "command-line": command },
+        });
+        let value = self.execute(&request.to_string())?;
+        Ok(value.as_str().unwrap_or_default().replace('\r', ""))
+    }
+
+    fn answer(&mut self) -> io::Result<serde_json::Value> {
+        let mut line = String::new();
+        if io::BufRead::read_line(&mut self.input, &mut line)? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        serde_json::from_str(&line).map_err(io::Error::other)
+    }
+}
+
+/// A CPU register from `info registers` output: `R15=0000abcd` (Arm) or
+/// `pc       0000abcd` / `x1/ra    0000abcd` (RISC-V).
+fn register(dump: &str, names: &[&str]) -> Option<u64> {
+    let words: Vec<&str> = dump.split_whitespace().collect();
+    for (index, word) in words.iter().enumerate() {
+        for name in names {
+            let value = match word.strip_prefix(name) {
+                Some(rest) if rest.starts_with('=') => &rest[1..],
+                Some("") => words.get(index + 1).copied().unwrap_or_default(),
+                _ => continue,
+            };
+            if let Ok(value) = u64::from_str_radix(value, 16) {
+                return Some(value);
+            }
+        }
+    }
+    None
+}
+
+/// The core registers of an `info registers` dump: without the Arm FPU's
+/// `s00=`... lines that follow them.
+fn core_registers(dump: &str) -> String {
+    let lines: Vec<&str> = dump
+        .lines()
+        .take_while(|line| !line.starts_with("s00="))
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    lines.join("\n")
+}
+
+/// The summary line of a guest-state report from `info registers` output
+/// taken a few times in a row: the program counter, the link register
+/// (`lr` on Arm, `ra` on RISC-V) and the stack pointer of the first
+/// sample, and every program counter seen, which tells a guest spinning
+/// in a loop from one asleep (waiting for an interrupt).
+fn summary(samples: &[String]) -> String {
+    let first = samples.first().map(String::as_str).unwrap_or_default();
+    let riscv = register(first, &["pc"]).is_some();
+    let (link, names): (&str, &[&str]) = if riscv { ("ra", &["x1/ra"]) } else { ("lr", &["R14"]) };
+    let mut line = String::from(GUEST_STATE);
+    if let Some(pc) = register(first, &["R15", "pc"]) {
+        line.push_str(&format!(" pc={pc:#x}"));
+    }
+    if let Some(address) = register(first, names) {
+        line.push_str(&format!(" {link}={address:#x}"));
+    }
+    if let Some(sp) = register(first, &["R13", "x2/sp"]) {
+        line.push_str(&format!(" sp={sp:#x}"));
+    }
+    let pcs: Vec<String> = samples
+        .iter()
+        .filter_map(|dump| register(dump, &["R15", "pc"]))
+        .map(|pc| format!("{pc:#x}"))
+        .collect();
+    line.push_str(&format!(" (pc in {} samples 50 ms apart: {})", pcs.len(), pcs.join(" ")));
+    line
 }
 
 /// Boots `image` on `board` halted, with QEMU's GDB server on a free local
@@ -538,5 +760,92 @@ mod tests {
             log_path(Path::new("/l"), "hello on microblaze-v"),
             PathBuf::from("/l/hello_on_microblaze-v.log")
         );
+    }
+
+    const ARM_DUMP: &str = "CPU#0\nR00=00000000 R01=00000001 R02=70114a84 R03=00000153\n\
+        R12=70114a80 R13=70114a70 R14=70100284 R15=70105764\nPSR=00000173 ---- T svc32\n\
+        s00=00000000 s01=00000000 d00=0000000000000000\nFPSCR: 00000000\n";
+    const RISCV_DUMP: &str = "CPU#0\n pc       8000618a\n mhartid  00000000\n\
+        x0/zero  00000000 x1/ra    800001d2 x2/sp    80014340 x3/gp    8000e32c\n";
+
+    #[test]
+    fn registers_are_read_from_both_boards_dumps() {
+        assert_eq!(register(ARM_DUMP, &["R15"]), Some(0x7010_5764));
+        assert_eq!(register(ARM_DUMP, &["R14"]), Some(0x7010_0284));
+        assert_eq!(register(RISCV_DUMP, &["pc"]), Some(0x8000_618a));
+        assert_eq!(register(RISCV_DUMP, &["x1/ra"]), Some(0x8000_01d2));
+        assert_eq!(register(RISCV_DUMP, &["R15"]), None);
+        // R1 is not R15's prefix match.
+        assert_eq!(register(ARM_DUMP, &["R1"]), None);
+    }
+
+    #[test]
+    fn a_guest_state_summary_names_pc_link_and_every_pc_sampled() {
+        let moved = ARM_DUMP.replace("R15=70105764", "R15=70105770");
+        let line = summary(&[ARM_DUMP.to_string(), moved]);
+        assert_eq!(
+            line,
+            format!(
+                "{GUEST_STATE} pc=0x70105764 lr=0x70100284 sp=0x70114a70 \
+                 (pc in 2 samples 50 ms apart: 0x70105764 0x70105770)"
+            )
+        );
+        let line = summary(&[RISCV_DUMP.to_string()]);
+        assert!(line.contains(" pc=0x8000618a ra=0x800001d2 sp=0x80014340 "), "{line}");
+        assert_eq!(
+            core_registers(ARM_DUMP),
+            "CPU#0\nR00=00000000 R01=00000001 R02=70114a84 R03=00000153\n\
+             R12=70114a80 R13=70114a70 R14=70100284 R15=70105764\nPSR=00000173 ---- T svc32"
+        );
+    }
+
+    /// QEMU with no image: the CPU runs whatever is at its reset vector,
+    /// which is all this needs.
+    fn bare_qemu() -> Running {
+        let args: Vec<String> =
+            ["-M", "realview-pbx-a9", "-display", "none", "-monitor", "none", "-serial", "stdio"]
+                .map(String::from)
+                .to_vec();
+        spawn("qemu-system-arm", &args).expect("QEMU starts")
+    }
+
+    #[test]
+    fn a_running_qemu_reports_its_guests_registers() {
+        let running = bare_qemu();
+        // The monitor socket appears once QEMU has set up.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let path = running.monitor.clone().expect("QEMU gets a monitor");
+        while !path.exists() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        let state = running.guest_state().expect("a running QEMU has a state");
+        assert!(state.contains(&format!("{GUEST_STATE} pc=0x")), "{state}");
+        assert!(state.contains("(pc in 3 samples"), "{state}");
+        assert!(state.contains("R15="), "{state}");
+        // The board's device registers, read without side effects.
+        assert!(state.contains("UART0 FR: 0000000010009018:"), "{state}");
+        assert!(state.contains("GICC RPR HPPIR: 000000001f000114:"), "{state}");
+        drop(running);
+        assert!(!path.exists(), "the socket is removed with its QEMU");
+        // Not QEMU: no monitor, no state.
+        let other = spawn("sh", &["-c".into(), "sleep 5".into()]).unwrap();
+        assert_eq!(other.guest_state(), None);
+    }
+
+    #[test]
+    fn a_qemu_whose_main_loop_is_stuck_is_reported_as_such() {
+        let running = bare_qemu();
+        let path = running.monitor.clone().expect("QEMU gets a monitor");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !path.exists() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        let pid = libc::pid_t::try_from(lock(&running.child).id()).unwrap();
+        // SAFETY: stops our own child (killed when `running` drops).
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+        let state = running.guest_state().expect("a stopped QEMU has not ended");
+        assert!(state.contains("QEMU's monitor did not answer"), "{state}");
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
     }
 }

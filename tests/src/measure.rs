@@ -122,7 +122,7 @@ pub fn net_echo(
     )
     .map_err(|(message, console)| failure(message, console))?;
     let (echo_port, control_port) = (ports[0], ports[1]);
-    let failed = |message: String| failure(message, running.console());
+    let failed = |message: String| failure(message, running.report());
     let stats = |label: &str| -> Result<BTreeMap<String, u64>, Failure> {
         let line = net::control(control_port, "stats", Duration::from_secs(5))
             .map_err(|e| failed(format!("{label} stats: {e}")))?;

@@ -73,7 +73,7 @@ pub fn boot_forwarded(
         if running.wait_for(ready, wait) {
             return Ok((running, ports));
         }
-        let console = running.console();
+        let console = running.report();
         if !(running.has_ended() && console.contains("forwarding rule")) {
             return Err((format!("no {ready:?} line"), console));
         }

@@ -461,9 +461,15 @@ fn qemu(filter: Option<&str>, tally: &mut Tally, measured: &mut BTreeMap<String,
             })
             .clone();
         let started = Instant::now();
-        let result = match image {
-            Ok(image) => case.execute(&image),
-            Err(message) => Err(cases::Failure { message, console: String::new() }),
+        let result = match &image {
+            Ok(image) => case.execute(image).map_err(|mut failure| {
+                // Source lines under a given-up guest's state.
+                failure.console = harness::symbolize::annotate_guest_state(image, &failure.console);
+                failure
+            }),
+            Err(message) => {
+                Err(cases::Failure { message: message.clone(), console: String::new() })
+            }
         };
         match result {
             Ok(passed) => {

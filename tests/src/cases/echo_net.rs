@@ -11,7 +11,7 @@ use crate::net;
 
 /// A failure carrying the console so far.
 pub fn fail(running: &Running, message: impl Into<String>) -> Failure {
-    Failure { message: message.into(), console: running.console() }
+    Failure { message: message.into(), console: running.report() }
 }
 
 /// echo-net booted with its echo (TCP and UDP) and control ports

@@ -50,7 +50,7 @@ pub fn cases() -> Vec<Case> {
 }
 
 fn fail(running: &Running, message: impl Into<String>) -> Failure {
-    Failure { message: message.into(), console: running.console() }
+    Failure { message: message.into(), console: running.report() }
 }
 
 fn framed(data: &[u8]) -> Vec<u8> {

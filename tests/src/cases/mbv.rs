@@ -216,18 +216,18 @@ fn uart_echo(s: &Scripted<'_>) -> Result<(), Failure> {
     let mut running = harness::spawn(s.board.qemu, &s.board.qemu_args(s.image, s.options))
         .map_err(|e| failure(e.to_string(), ""))?;
     if !running.wait_for("[uart_echo] ready", s.timeout) {
-        return Err(failure("no ready line", &running.console()));
+        return Err(failure("no ready line", &running.report()));
     }
     // More than QEMU's 8-byte Rx FIFO and the driver's 16-byte view of it
     // at once, in pieces, so reception has to keep up through interrupts.
     let text: String = (0..20).map(|i| format!("line {i:02} the quick brown fox;")).collect();
     for chunk in text.as_bytes().chunks(100) {
-        running.send(chunk).map_err(|e| failure(e.to_string(), &running.console()))?;
+        running.send(chunk).map_err(|e| failure(e.to_string(), &running.report()))?;
     }
     if !running.wait_for(&text, Duration::from_secs(20)) {
-        return Err(failure("the echo did not come back complete", &running.console()));
+        return Err(failure("the echo did not come back complete", &running.report()));
     }
-    running.send(&[0x04]).map_err(|e| failure(e.to_string(), &running.console()))?;
+    running.send(&[0x04]).map_err(|e| failure(e.to_string(), &running.report()))?;
     let expected = format!("[uart_echo] {} bytes echoed, 0 lost", text.len());
     let outcome = running.finish(Duration::from_secs(20));
     if !outcome.console.contains(&expected) || outcome.status != Some(0) {

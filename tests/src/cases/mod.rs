@@ -252,7 +252,8 @@ fn execute(
             // defmt frames decoded (images with a `.defmt` table), fault and
             // panic reports with their source lines (image DWARF).
             let console = harness::defmt::decode(image, &outcome.raw);
-            let console = harness::symbolize::annotate(image, &console);
+            let mut console = harness::symbolize::annotate(image, &console);
+            console.push_str(outcome.guest_state.as_deref().unwrap_or_default());
             let fail = |message: String| Failure { message, console: console.clone() };
             if outcome.timed_out {
                 return Err(fail(format!(

@@ -247,7 +247,8 @@ impl Symbolizer {
     /// The lines to add under one console line (none for most lines).
     pub fn annotate_line(&self, line: &str) -> Vec<String> {
         let mut added = Vec::new();
-        if let Some(at) = line.find("FAULT:") {
+        // A fault report, or where a guest that was given up on was.
+        if let Some(at) = line.find("FAULT:").or_else(|| line.find(super::GUEST_STATE)) {
             let report = &line[at..];
             if let Some(pc) = hex_after(report, "pc=") {
                 added.extend(self.describe("pc", pc, false));
@@ -286,10 +287,16 @@ impl Symbolizer {
     /// `console` with the lines of [`Symbolizer::annotate_line`] after each
     /// line they describe.
     pub fn annotate(&self, console: &str) -> String {
+        self.annotate_where(console, |_| true)
+    }
+
+    /// [`Symbolizer::annotate`] for the lines `pick` chooses.
+    fn annotate_where(&self, console: &str, pick: impl Fn(&str) -> bool) -> String {
         let mut out = String::with_capacity(console.len());
         for line in console.split_inclusive('\n') {
             out.push_str(line);
-            let added = self.annotate_line(line.trim_end_matches(['\n', '\r']));
+            let text = line.trim_end_matches(['\n', '\r']);
+            let added = if pick(text) { self.annotate_line(text) } else { Vec::new() };
             if !added.is_empty() && !line.ends_with('\n') {
                 out.push('\n');
             }
@@ -310,6 +317,21 @@ pub fn annotate(image: &Path, console: &str) -> String {
     }
     match Symbolizer::load(image) {
         Ok(symbolizer) => symbolizer.annotate(console),
+        Err(error) => format!("{console}\n{INDENT}(no source lines: {error})\n"),
+    }
+}
+
+/// `console` with source lines under its guest-state reports
+/// ([`super::Running::guest_state`]) only: for consoles whose fault
+/// reports were annotated already, or are kept as printed.
+pub fn annotate_guest_state(image: &Path, console: &str) -> String {
+    if !console.contains(super::GUEST_STATE) {
+        return console.to_string();
+    }
+    match Symbolizer::load(image) {
+        Ok(symbolizer) => {
+            symbolizer.annotate_where(console, |line| line.contains(super::GUEST_STATE))
+        }
         Err(error) => format!("{console}\n{INDENT}(no source lines: {error})\n"),
     }
 }
