@@ -126,6 +126,10 @@ static REVERSER: ConstStaticCell<RpcObject<dyn Reverse, ReverseServer>> =
     ConstStaticCell::new(RpcObject::new(ReverseServer));
 
 /// Average instructions of `body` over [`ITERATIONS`] runs (loop included).
+/// Each body is an `#[inline(always)]` closure: whether the compiler
+/// inlines a closure into its loop depends on the size of everything in
+/// it, down to cold error paths, and a call per iteration (about 15
+/// instructions on PBX-A9) is no part of an RPC's cost.
 #[inline(never)]
 fn measure(mut body: impl FnMut()) -> u32 {
     body(); // warm up: first-touch effects stay out of the figure
@@ -228,30 +232,48 @@ fn run() -> Result<bool, KernelError> {
             failed += u32::from(!ok());
         }
     };
-    let null_rpc = measure(|| {
-        let _ = black_box(client.null());
-    });
-    let null_direct = measure(|| {
-        let _ = black_box(black_box(&mut direct).null());
-    });
+    let null_rpc = measure(
+        #[inline(always)]
+        || {
+            let _ = black_box(client.null());
+        },
+    );
+    let null_direct = measure(
+        #[inline(always)]
+        || {
+            let _ = black_box(black_box(&mut direct).null());
+        },
+    );
     report("null_rpc", null_rpc, null_direct, &[]);
 
     verify(&mut || client.null() == Ok(()));
-    let add_rpc = measure(|| {
-        let _ = black_box(client.add(black_box(40), black_box(2)));
-    });
-    let add_direct = measure(|| {
-        let _ = black_box(black_box(&mut direct).add(black_box(40), black_box(2)));
-    });
+    let add_rpc = measure(
+        #[inline(always)]
+        || {
+            let _ = black_box(client.add(black_box(40), black_box(2)));
+        },
+    );
+    let add_direct = measure(
+        #[inline(always)]
+        || {
+            let _ = black_box(black_box(&mut direct).add(black_box(40), black_box(2)));
+        },
+    );
     report("rpc_2in_1out", add_rpc, add_direct, &[]);
 
     verify(&mut || client.add(40, 2) == Ok(42));
-    let block_rpc = measure(|| {
-        let _ = black_box(client.block(block));
-    });
-    let block_direct = measure(|| {
-        let _ = black_box(black_box(&mut direct).block(block));
-    });
+    let block_rpc = measure(
+        #[inline(always)]
+        || {
+            let _ = black_box(client.block(block));
+        },
+    );
+    let block_direct = measure(
+        #[inline(always)]
+        || {
+            let _ = black_box(black_box(&mut direct).block(block));
+        },
+    );
     // What each extra message word costs the RPC, in hundredths: the
     // RPC's overhead over the direct call at 64 words, minus its overhead
     // at none. (Both calls take the 64-word block by value, so whatever
@@ -272,12 +294,18 @@ fn run() -> Result<bool, KernelError> {
     );
 
     verify(&mut || client.block(block) == Ok(0));
-    let cap_rpc = measure(|| {
-        let _ = black_box(client.echo_capability(black_box(capability)));
-    });
-    let cap_direct = measure(|| {
-        let _ = black_box(black_box(&mut direct).echo_capability(black_box(capability)));
-    });
+    let cap_rpc = measure(
+        #[inline(always)]
+        || {
+            let _ = black_box(client.echo_capability(black_box(capability)));
+        },
+    );
+    let cap_direct = measure(
+        #[inline(always)]
+        || {
+            let _ = black_box(black_box(&mut direct).echo_capability(black_box(capability)));
+        },
+    );
     report("rpc_cap_transfer", cap_rpc, cap_direct, &[]);
     verify(&mut || client.echo_capability(capability) == Ok(capability));
 

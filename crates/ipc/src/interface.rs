@@ -49,10 +49,14 @@
 ///   dead servers and malformed messages through it; a server returns its
 ///   own domain variants, which travel in the reply. A transport error a
 ///   server returns reaches its client as
-///   [`Forwarded`](crate::TransportError::Forwarded).
-/// - **Receive windows**: each method's argument and reply capability
-///   counts are its receive windows ([`crate::Interface::caps_window`]);
-///   the kernel refuses a message carrying more.
+///   [`Forwarded`](crate::TransportError::Forwarded). An error type
+///   carries no capabilities (a compile error otherwise): authority
+///   travels only with success, and the kernel refuses capabilities in a
+///   reply that is not an `Ok`.
+/// - **Receive windows**: each method's argument capability count and
+///   its `Ok` type's are its receive windows
+///   ([`crate::Interface::caps_window`]); the kernel refuses a message
+///   carrying more.
 /// - **Client**: `Name` is implemented for [`crate::Client<I, T>`] for every
 ///   transport `T` and every `I` that inherits `dyn Name`.
 /// - **Server**: any `S: Name` is served by
@@ -101,6 +105,13 @@ macro_rules! interface {
                     )
                 );
                 const _: () = assert!(
+                    <$err as $crate::Marshal>::MAX_CAPS == 0,
+                    concat!(
+                        "RPC ", stringify!($name), "::", stringify!($method),
+                        ": its error type carries capabilities (a refusal carries none: the kernel delivers capabilities only with an Ok reply)"
+                    )
+                );
+                const _: () = assert!(
                     $crate::fits_in_message::<Result<$ok, $err>>(),
                     concat!(
                         "RPC ", stringify!($name), "::", stringify!($method),
@@ -120,7 +131,7 @@ macro_rules! interface {
                     $(
                         if index == Method::$method as usize {
                             return if reply {
-                                <Result<$ok, $err> as $crate::Marshal>::MAX_CAPS
+                                <$ok as $crate::Marshal>::MAX_CAPS
                             } else {
                                 <($($arg_ty,)*) as $crate::Marshal>::MAX_CAPS
                             };

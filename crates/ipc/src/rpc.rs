@@ -37,6 +37,15 @@ pub unsafe trait Transport {
     /// (no words, the code in `error`); stubs handle both. The kernel uses
     /// error replies; [`crate::Loopback`] returns `Err`.
     fn call(&mut self, capability: CapSel) -> Result<(), TransportError>;
+
+    /// Drops the capabilities the last reply added to the caller's space
+    /// ([`Utcb::fresh_caps`]): the stub calls this when a reply does not
+    /// decode, so that a hostile server cannot fill its client's space
+    /// with capabilities attached to replies the client cannot use. (A
+    /// refusal carries none: the kernel refuses capabilities in a reply
+    /// that is not an `Ok`.) The default does nothing, for transports that
+    /// translate no capabilities.
+    fn discard_fresh_caps(&mut self) {}
 }
 
 // SAFETY: forwards to a transport that upholds the contract.
@@ -49,6 +58,11 @@ unsafe impl<T: Transport + ?Sized> Transport for &mut T {
     #[inline]
     fn call(&mut self, capability: CapSel) -> Result<(), TransportError> {
         (**self).call(capability)
+    }
+
+    #[inline]
+    fn discard_fresh_caps(&mut self) {
+        (**self).discard_fresh_caps();
     }
 }
 
@@ -123,19 +137,37 @@ where
     transport.call(capability)?;
     // SAFETY: as above; the call is over, the kernel no longer writes it.
     let reply = unsafe { &*utcb.as_ptr() };
-    if reply.error != 0 {
-        return Err(E::from(reply_error(reply.error)));
+    let code = reply.error;
+    let decoded = match code {
+        0 => {
+            let mut reader = Reader::new(reply);
+            Result::<R, E>::unmarshal(&mut reader)
+                .and_then(|result| reader.finish().map(|()| result))
+        }
+        // An error reply (its code goes to `failed_reply`).
+        _ => Err(MessageError::InvalidValue),
+    };
+    match decoded {
+        Ok(result) => result,
+        Err(error) => Err(E::from(failed_reply(transport, code, error))),
     }
-    let mut reader = Reader::new(reply);
-    let decoded =
-        Result::<R, E>::unmarshal(&mut reader).and_then(|result| reader.finish().map(|()| result));
-    decoded.map_err(|error| E::from(error.into()))?
 }
 
-/// The transport error an error reply carries (kept out of the call path).
+/// A reply the stub cannot use (kept out of the call path): an error reply
+/// (`code` non-zero) is its transport error; one that does not decode
+/// (`code` 0) is `error`, and the capabilities it brought are not kept.
 #[cold]
-fn reply_error(code: u32) -> TransportError {
-    TransportError::from_code(code).unwrap_or(TransportError::InvalidValue)
+#[inline(never)]
+fn failed_reply<T: Transport + ?Sized>(
+    transport: &mut T,
+    code: u32,
+    error: MessageError,
+) -> TransportError {
+    if code != 0 {
+        return TransportError::from_code(code).unwrap_or(TransportError::InvalidValue);
+    }
+    transport.discard_fresh_caps();
+    error.into()
 }
 
 /// An interface's error type: a declared enum that can also carry the

@@ -1,4 +1,5 @@
-//! RPCs that could overflow the UTCB do not compile.
+//! RPCs that could overflow the UTCB, or whose errors carry capabilities,
+//! do not compile.
 
 #[test]
 fn oversized_rpcs_do_not_compile() {

@@ -167,3 +167,73 @@ fn only_the_used_words_are_copied() {
     assert_ne!(server.words[2], 0xfeed, "word 2 was not part of the request");
     assert_eq!(server.badge, capability.selector().0 as usize);
 }
+
+/// A transport that answers every call with one scripted reply, marked as
+/// the kernel marks a delivery that added capabilities, and records what
+/// the stub asked it to discard.
+struct Scripted {
+    utcb: Box<Utcb>,
+    reply: fn(&mut Utcb),
+    discarded: Vec<u32>,
+}
+
+// SAFETY: the UTCB is owned here, boxed (it does not move), and only
+// written in `call`.
+unsafe impl ferrode_ipc::Transport for Scripted {
+    fn utcb(&mut self) -> core::ptr::NonNull<Utcb> {
+        core::ptr::NonNull::from(&mut *self.utcb)
+    }
+
+    fn call(&mut self, _: ferrode_ipc::CapSel) -> Result<(), TransportError> {
+        (self.reply)(&mut self.utcb);
+        Ok(())
+    }
+
+    fn discard_fresh_caps(&mut self) {
+        self.discarded.push(self.utcb.fresh_caps());
+    }
+}
+
+/// Calls `Calculator::counter` (whose Ok carries one capability) once,
+/// answered by `reply`; returns the result and what was discarded.
+fn counter_answered_by(reply: fn(&mut Utcb)) -> (Result<(), CalcError>, Vec<u32>) {
+    let mut transport = Scripted { utcb: Box::new(Utcb::new()), reply, discarded: Vec::new() };
+    let target = Capability::<dyn Calculator>::from_selector(ferrode_ipc::CapSel(1));
+    let result = Client::new(&mut transport, target).counter().map(|_| ());
+    (result, transport.discarded)
+}
+
+/// A reply carrying a new capability in `caps[0]`, after `words`.
+fn with_fresh_capability(utcb: &mut Utcb, words: &[usize]) {
+    utcb.error = 0;
+    utcb.word_count = words.len() as u32;
+    utcb.words[..words.len()].copy_from_slice(words);
+    utcb.cap_count = 1;
+    utcb.caps[0] = ferrode_ipc::CapSel(7);
+    utcb.fresh = 1;
+}
+
+#[test]
+fn a_reply_that_does_not_decode_has_its_new_capabilities_discarded() {
+    // Ok, then a word too many: the capability it brought is discarded.
+    let (result, discarded) = counter_answered_by(|utcb| with_fresh_capability(utcb, &[0, 9]));
+    assert_eq!(result, Err(CalcError::Transport(TransportError::WrongLength)));
+    assert_eq!(discarded, [1]);
+    // A tag that is neither Ok nor Err: discarded too.
+    let (result, discarded) = counter_answered_by(|utcb| with_fresh_capability(utcb, &[7]));
+    assert_eq!(result, Err(CalcError::Transport(TransportError::InvalidValue)));
+    assert_eq!(discarded, [1]);
+    // Well formed: the capability is the client's.
+    let (result, discarded) = counter_answered_by(|utcb| with_fresh_capability(utcb, &[0]));
+    assert_eq!(result, Ok(()));
+    assert!(discarded.is_empty());
+    // An error reply (the kernel's) and a method's Err bring nothing (the
+    // kernel delivers no capability with them): nothing to discard.
+    let (result, discarded) = counter_answered_by(|utcb| {
+        utcb.error = TransportError::ServerDead.code();
+        utcb.word_count = 0;
+        utcb.cap_count = 0;
+    });
+    assert_eq!(result, Err(CalcError::Transport(TransportError::ServerDead)));
+    assert!(discarded.is_empty());
+}

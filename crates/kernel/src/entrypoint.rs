@@ -229,4 +229,21 @@ unsafe impl<A: Arch> Transport for KernelTransport<A> {
         self.kernel.call(capability);
         Ok(())
     }
+
+    /// Drops what the last reply added: the slots were filled by that
+    /// delivery and no other thread of this component knows them, so
+    /// each still holds what the reply brought.
+    fn discard_fresh_caps(&mut self) {
+        // SAFETY: this thread's UTCB (see the impl's contract), read once
+        // before the kernel is entered again.
+        let (fresh, caps) = unsafe {
+            let utcb = self.utcb.as_ref();
+            (utcb.fresh_caps(), utcb.caps)
+        };
+        for (index, selector) in caps.into_iter().enumerate() {
+            if fresh & (1 << index) != 0 {
+                let _ = self.kernel.drop_capability(selector);
+            }
+        }
+    }
 }

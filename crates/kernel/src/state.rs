@@ -1318,7 +1318,10 @@ impl State {
         // SAFETY: the caller is blocked in `call`; its UTCB still holds its
         // request's label.
         let label = unsafe { (*self.threads[caller.index()].utcb).label };
-        let window = self.windows.get(object.index()).map_or(0, |w| w.get(label, true));
+        let window = match self.refusal_carries_none(me) {
+            true => 0,
+            false => self.windows.get(object.index()).map_or(0, |w| w.get(label, true)),
+        };
         self.deliver_reply(me, caller, window);
         self.threads[caller.index()].deferred = false;
         self.make_ready(caller);
@@ -1802,8 +1805,12 @@ impl State {
     }
 
     /// The reply window of the request `server` serves for `caller`: what
-    /// the called method's reply may carry.
+    /// the called method's reply may carry. A reply that is not an `Ok`
+    /// (see [`Self::refusal_carries_none`]) may carry none.
     fn reply_window(&self, server: ThreadId, caller: ThreadId) -> usize {
+        if self.refusal_carries_none(server) {
+            return 0;
+        }
         let Some(dispatch) = self.threads[server.index()].received_dispatch else { return 0 };
         let serves = |o: &Object| {
             o.live && o.dispatch.is_some_and(|d| core::ptr::addr_eq(d.as_ptr(), dispatch.as_ptr()))
@@ -1823,6 +1830,17 @@ impl State {
         // request's label.
         let label = unsafe { (*self.threads[caller.index()].utcb).label };
         self.windows[object].get(label, true)
+    }
+
+    /// Whether the reply in `server`'s UTCB is a refusal (an error reply
+    /// or a method's `Err`), whose window is 0: authority travels only
+    /// with success (an interface's error types carry no capabilities), so
+    /// a hostile server cannot fill its client's space with capabilities
+    /// attached to replies the client discards.
+    fn refusal_carries_none(&self, server: ThreadId) -> bool {
+        // SAFETY: the server's own UTCB; it is the current thread, inside
+        // this kernel call.
+        !unsafe { (*self.threads[server.index()].utcb).is_ok_reply() }
     }
 
     /// Copies the reply to `caller`; if it cannot be delivered as sent, the

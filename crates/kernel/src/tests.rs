@@ -259,6 +259,37 @@ unsafe impl Transport for World {
         // A failure after acceptance is an error reply, which the stub reads.
         Ok(())
     }
+
+    /// As `KernelTransport` does.
+    fn discard_fresh_caps(&mut self) {
+        let reply = self.utcb_of(self.state.current);
+        let (fresh, caps) = (reply.fresh_caps(), reply.caps);
+        for (index, selector) in caps.into_iter().enumerate() {
+            if fresh & (1 << index) != 0 {
+                self.state.drop_capability(selector).unwrap();
+            }
+        }
+    }
+}
+
+/// A server that answers every request with an `Ok` tag and `cap`
+/// attached, and a junk word after the tag when `malformed`.
+struct Hostile {
+    cap: CapSel,
+    malformed: bool,
+}
+
+impl Dispatch for Hostile {
+    unsafe fn dispatch(&mut self, utcb: NonNull<Utcb>) {
+        // SAFETY: the caller's contract: the serving thread's UTCB, no
+        // reference to it live.
+        let reply = unsafe { &mut *utcb.as_ptr() };
+        reply.error = 0;
+        reply.words[..2].copy_from_slice(&[0, JUNK]);
+        reply.word_count = if self.malformed { 2 } else { 1 };
+        reply.cap_count = 1;
+        reply.caps[0] = self.cap;
+    }
 }
 
 fn client(world: &mut World, selector: CapSel) -> ferrode_ipc::Client<dyn Demo, &mut World> {
@@ -742,6 +773,82 @@ fn a_refused_request_leaves_none_of_its_capabilities_with_the_server() {
     let returned = client(&mut world, demo).give().unwrap();
     assert_eq!(returned.selector(), kept.selector());
     assert_eq!(ferrode_ipc::Client::<dyn Counter, _>::new(&mut world, returned).bump(), Ok(1));
+}
+
+#[test]
+fn a_refusal_carries_no_capabilities_to_the_client() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (_, counter) = {
+        let (object, window) = object::<dyn Counter, _>(CounterServer(0));
+        world.state.create_object(world.entrypoint, object, window).unwrap()
+    };
+    // The server holds a counter; the client does not.
+    let held = world.state.delegate(world.root, counter, world.server_component).unwrap();
+    world.state.drop_capability(counter).unwrap();
+    let before = world.used_slots(world.root);
+    // A hostile server answers `give` (whose Ok carries one capability)
+    // with an `Err` that has the counter attached: refused, and the
+    // client gets the transport error, not the capability.
+    let hostile_reply = |world: &mut World, tag: usize, error: u32| {
+        let request = world.current_utcb();
+        request.label = demo_label(2);
+        request.word_count = 0;
+        request.cap_count = 0;
+        world.state.call(demo).unwrap();
+        assert_eq!(world.state.current, world.entrypoint);
+        let reply = world.current_utcb();
+        reply.error = error;
+        reply.word_count = 2;
+        reply.words[..2].copy_from_slice(&[tag, 0]);
+        reply.cap_count = 1;
+        reply.caps[0] = held;
+        world.state.reply_and_wait(true);
+        assert_eq!(world.state.current, world.main);
+    };
+    for (tag, error) in [(1, 0), (0, TransportError::InvalidValue.code())] {
+        hostile_reply(&mut world, tag, error);
+        let delivered = world.utcb_of(world.main);
+        assert_eq!(delivered.error, TransportError::TooManyCapabilities.code());
+        assert_eq!(delivered.cap_count, 0);
+        assert_eq!(world.used_slots(world.root), before);
+    }
+    // The same capability with an Ok reply is delivered.
+    hostile_reply(&mut world, 0, 0);
+    assert_eq!(world.utcb_of(world.main).error, 0);
+    assert_eq!(world.utcb_of(world.main).cap_count, 1);
+    assert_eq!(world.used_slots(world.root), before + 1);
+}
+
+#[test]
+fn a_reply_that_does_not_decode_leaves_none_of_its_capabilities_with_the_client() {
+    let mut world = World::new();
+    let (_, counter) = {
+        let (object, window) = object::<dyn Counter, _>(CounterServer(0));
+        world.state.create_object(world.entrypoint, object, window).unwrap()
+    };
+    // The server holds a counter; the client does not.
+    let held = world.state.delegate(world.root, counter, world.server_component).unwrap();
+    world.state.drop_capability(counter).unwrap();
+    let hostile: &mut Hostile = Box::leak(Box::new(Hostile { cap: held, malformed: true }));
+    let hostile_ptr = NonNull::from(&mut *hostile);
+    let dispatch: &mut dyn Dispatch = hostile;
+    // Served as a Demo (`give`'s Ok carries one capability).
+    let demo = world.manage((NonNull::from(dispatch), <dyn Demo as Interface>::caps_window));
+    let before = world.used_slots(world.root);
+    for _ in 0..3 {
+        assert_eq!(
+            client(&mut world, demo).give().map(|_| ()),
+            Err(DemoError::Transport(TransportError::WrongLength))
+        );
+        assert_eq!(world.used_slots(world.root), before);
+    }
+    // Well formed, the same reply's capability is the client's.
+    // SAFETY: the leaked server, not serving now.
+    unsafe { (*hostile_ptr.as_ptr()).malformed = false };
+    let given = client(&mut world, demo).give().unwrap();
+    assert_eq!(world.used_slots(world.root), before + 1);
+    assert!(matches!(world.entry(world.root, given.selector()), CapEntry::Object { .. }));
 }
 
 #[test]
