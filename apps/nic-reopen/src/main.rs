@@ -9,8 +9,12 @@
 //! because it was closed, and repeats the ARP exchange through the
 //! restarted streams. With the command line `bystander`, `first` ends at
 //! once without taking its streams, and `second` gets the session all the
-//! same (the composer closed it for `first`). Each check prints `ok:` or `FAILED:` through LOG; the
-//! image exits with the number of failed checks.
+//! same (the composer closed it for `first`). With `holder`, `first` ends
+//! after its ARP exchange holding its streams and a packet: the composer
+//! destroys it and the driver reclaims the session (`Root::reclaim`), so
+//! `second` gets it through streams started afresh. Each check prints
+//! `ok:` or `FAILED:` through LOG; the image exits with the number of
+//! failed checks.
 #![no_std]
 #![no_main]
 
@@ -164,6 +168,17 @@ fn first(env: Env) -> u32 {
         "the gateway answers ARP through the NIC session's streams",
         arp_exchange(&env, &mut phy, mac, wake),
     );
+    if args.split_whitespace().nth(1) == Some("holder") {
+        // Ends holding its streams and a packet, as a client that fails
+        // does: the composer destroys it and the driver reclaims the
+        // session, or `second` could never have one.
+        let (mut tx, rx) = phy.into_ends();
+        let held = tx.alloc(64);
+        check(&mut log, "holder: ends holding its streams and a packet", held.is_ok());
+        // Dropped without handing back or releasing anything.
+        let _ = (tx, rx, held);
+        return 0;
+    }
     check(
         &mut log,
         "closing while holding the streams is refused (InUse)",

@@ -125,6 +125,15 @@ ferrode_ipc::interface! {
         fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError>;
         /// Raises a session's quota by `amount`; returns the new quota.
         fn upgrade(&mut self, session: Capability<dyn Session>, amount: u32) -> Result<u32, SessionError>;
+        /// Ends the session of a client its parent has destroyed: what
+        /// the client held of the session (shared buffers, packets) is
+        /// the server's again, in whatever state the client left it,
+        /// because the client never runs again. Only a parent may say so;
+        /// a live client closes through [`Parent::close`]. By default as
+        /// [`Root::close`], for servers that lend a client nothing.
+        fn reclaim(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
+            self.close(session)
+        }
     }
 }
 

@@ -32,7 +32,9 @@
 ///
 /// Syntax: `$vis trait Name $(: Parent $(+ Ancestor)*)? { methods }`, each
 /// method `fn name(&mut self, arg: Type, ...) -> Result<Ok, Err>;` with
-/// doc comments and attributes allowed. No generics, no default bodies.
+/// doc comments and attributes allowed, or with a default body `{ ... }`
+/// instead of the `;` (what a server gets unless it implements the
+/// method; the client stub always calls the server). No generics.
 ///
 /// - **Labels**: a method's label is its declaring interface's
 ///   [`ID`](crate::Interface::ID) and its position in that declaration
@@ -72,8 +74,8 @@ macro_rules! interface {
         $vis:vis trait $name:ident $(: $parent:ident $(+ $ancestor:ident)*)? {
             $(
                 $(#[$method_attr:meta])*
-                fn $method:ident (&mut self $(, $arg:ident : $arg_ty:ty)* $(,)?)
-                    -> Result<$ok:ty, $err:ty>;
+                fn $method:ident (&mut $this:ident $(, $arg:ident : $arg_ty:ty)* $(,)?)
+                    -> Result<$ok:ty, $err:ty> $body:tt
             )*
         }
     ) => {
@@ -81,7 +83,9 @@ macro_rules! interface {
         $vis trait $name $(: $parent $(+ $ancestor)*)? {
             $(
                 $(#[$method_attr])*
-                fn $method(&mut self $(, $arg: $arg_ty)*) -> Result<$ok, $err>;
+                // `$this` is the declaration's `self`, so a default body
+                // can name it.
+                fn $method(&mut $this $(, $arg: $arg_ty)*) -> Result<$ok, $err> $body
             )*
         }
 

@@ -237,3 +237,59 @@ fn a_reply_that_does_not_decode_has_its_new_capabilities_discarded() {
     assert_eq!(result, Err(CalcError::Transport(TransportError::ServerDead)));
     assert!(discarded.is_empty());
 }
+
+ferrode_ipc::interface! {
+    /// One method a server must write, one with a default body.
+    pub trait Doubler {
+        /// Twice `x`.
+        fn double(&mut self, x: u32) -> Result<u32, CalcError>;
+        /// Four times `x`, through `double` unless the server says better.
+        fn quadruple(&mut self, x: u32) -> Result<u32, CalcError> {
+            let twice = self.double(x)?;
+            self.double(twice)
+        }
+    }
+}
+
+/// Writes only the required method, counting the calls.
+#[derive(Default)]
+struct Plain(u32);
+
+impl Doubler for Plain {
+    fn double(&mut self, x: u32) -> Result<u32, CalcError> {
+        self.0 += 1;
+        Ok(x * 2)
+    }
+}
+
+/// Overrides the default.
+#[derive(Default)]
+struct Clever;
+
+impl Doubler for Clever {
+    fn double(&mut self, x: u32) -> Result<u32, CalcError> {
+        Ok(x * 2)
+    }
+
+    fn quadruple(&mut self, x: u32) -> Result<u32, CalcError> {
+        Ok(x << 2)
+    }
+}
+
+#[test]
+fn a_method_with_a_default_body_is_served_by_it_unless_overridden() {
+    let mut plain = RpcObject::<dyn Doubler, _>::new(Plain::default());
+    {
+        let mut kernel = Loopback::<1>::new();
+        let capability = kernel.manage(&mut plain).unwrap();
+        let mut client = Client::new(&mut kernel, capability);
+        assert_eq!(client.quadruple(5), Ok(20));
+        assert_eq!(client.double(5), Ok(10));
+    }
+    // The default ran in the server, through `double`: three doublings.
+    assert_eq!(plain.server().0, 3);
+    let mut clever = RpcObject::<dyn Doubler, _>::new(Clever);
+    let mut kernel = Loopback::<1>::new();
+    let capability = kernel.manage(&mut clever).unwrap();
+    assert_eq!(Client::new(&mut kernel, capability).quadruple(5), Ok(20));
+}

@@ -4,8 +4,8 @@ use core::sync::atomic::Ordering;
 
 use crate::stream::slot_state::{ACKNOWLEDGED, AT_SINK, SUBMITTED};
 use crate::{
-    Descriptor, Invalid, NoNotify, Notify, PacketStream, ReceiveError, Refused, SinkPacket,
-    ToSource,
+    Descriptor, Invalid, NoNotify, Notify, PacketStream, ReceiveError, Refused, RestartError,
+    SinkPacket, Source, ToSink, ToSource,
 };
 
 /// The receiving end of a stream (for a NIC: the driver's transmit side,
@@ -25,6 +25,36 @@ pub struct Sink<'a, const SLOTS: usize, const QUEUE: usize, N = NoNotify> {
 impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEUE, N> {
     pub(crate) fn new(stream: &'a PacketStream<SLOTS, QUEUE>, signals: ToSource<N>) -> Self {
         Self { stream, signals, rejected: 0 }
+    }
+
+    /// Replaces the stream's source end, whose holder is gone, with a new
+    /// one and starts the stream afresh as [`Source::restart`] does: both
+    /// rings empty and every slot free at the new source, whatever the old
+    /// one left submitted, acknowledged or held. For a server whose client
+    /// was destroyed holding its end (a NIC client's transmit source): the
+    /// old end cannot be had back, and its holder never runs again.
+    ///
+    /// Refused ([`RestartError::PacketsOut`]), changing nothing, while
+    /// this end holds a packet (a [`SinkPacket`] not acknowledged): that
+    /// one is still in use.
+    ///
+    /// # Safety
+    ///
+    /// The stream's current source end, and every packet handle it gave
+    /// out, are never used again (their holder was destroyed, or they are
+    /// leaked): the stream has one source from here on, and the slots they
+    /// viewed are the new source's to lend again.
+    pub unsafe fn replace_source<M: Notify>(
+        &mut self,
+        signals: ToSink<M>,
+    ) -> Result<Source<'a, SLOTS, QUEUE, M>, RestartError> {
+        let held = (0..self.stream.geometry.slot_count)
+            .any(|slot| self.stream.states[slot].load(Ordering::Acquire) == AT_SINK);
+        if held {
+            return Err(RestartError::PacketsOut);
+        }
+        self.stream.clear();
+        Ok(Source::new(self.stream, signals))
     }
 
     /// The stream this end belongs to (for [`crate::Source::restart`]).

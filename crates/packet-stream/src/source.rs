@@ -5,7 +5,7 @@ use core::sync::atomic::Ordering;
 use crate::stream::slot_state::{ACKNOWLEDGED, AT_SINK, AT_SOURCE, SUBMITTED};
 use crate::{
     AllocError, Descriptor, Invalid, NoNotify, Notify, PacketStream, ReceiveError, Refused,
-    RestartError, Sink, SourcePacket, ToSink,
+    RestartError, Sink, SourcePacket, ToSink, ToSource,
 };
 
 /// The submitting end of a stream (for a NIC: the client's transmit side,
@@ -218,6 +218,40 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
         self.stream.clear();
         self.free_every_slot();
         Ok(())
+    }
+
+    /// Replaces the stream's sink end, whose holder is gone, with a new
+    /// one and starts the stream afresh as [`Source::restart`] does: both
+    /// rings empty and every slot free at this end, whatever the old sink
+    /// left taken or acknowledged. For a server whose client was destroyed
+    /// holding its end (a NIC client's receive sink): the old end cannot
+    /// be had back, and its holder never runs again.
+    ///
+    /// Refused ([`RestartError::PacketsOut`]), changing nothing, while
+    /// this end holds a packet (a [`SourcePacket`](crate::SourcePacket)
+    /// neither submitted nor released): that one is still in use.
+    ///
+    /// # Safety
+    ///
+    /// The stream's current sink end, and every packet handle it gave
+    /// out, are never used again (their holder was destroyed, or they are
+    /// leaked): the stream has one sink from here on, and the slots they
+    /// viewed are this end's to lend again.
+    pub unsafe fn replace_sink<M: Notify>(
+        &mut self,
+        signals: ToSource<M>,
+    ) -> Result<Sink<'a, SLOTS, QUEUE, M>, RestartError> {
+        let free = &self.free[..self.free_count];
+        let held = (0..self.stream.geometry.slot_count).any(|slot| {
+            self.stream.states[slot].load(Ordering::Acquire) == AT_SOURCE
+                && !free.contains(&(slot as u16))
+        });
+        if held {
+            return Err(RestartError::PacketsOut);
+        }
+        self.stream.clear();
+        self.free_every_slot();
+        Ok(Sink::new(self.stream, signals))
     }
 
     fn reject(&mut self, descriptor: Descriptor, reason: Invalid) -> ReceiveError {

@@ -343,3 +343,91 @@ fn restart_refuses_another_streams_sink() {
     assert_eq!(source.restart(&mut other_sink), Err(RestartError::ForeignSink));
     assert_eq!(source.free_slots(), SLOTS - 1);
 }
+
+/// Every slot goes round once through `source` and `sink`, in order.
+fn round_trip_every_slot<'a>(
+    source: &mut Source<'a, SLOTS, QUEUE, &'a Counter>,
+    sink: &mut Sink<'a, SLOTS, QUEUE, &'a Counter>,
+) {
+    for round in 0..SLOTS {
+        let mut packet = source.alloc(4).unwrap();
+        packet.payload_mut().copy_from_slice(&(round as u32).to_le_bytes());
+        source.submit(packet).unwrap();
+        let packet = sink.try_take().unwrap();
+        assert_eq!(packet.payload(), (round as u32).to_le_bytes());
+        sink.acknowledge(packet).unwrap();
+        assert_eq!(source.reclaim(), 1);
+    }
+}
+
+#[test]
+fn a_lost_source_is_replaced_with_everything_it_held() {
+    let signals = Signals::new();
+    let mut stream = PacketStream::<SLOTS, QUEUE>::new();
+    let mut buffer = [0u8; SLOTS * SLOT_SIZE];
+    let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
+    // The source's holder goes, holding a packet, with one submitted and
+    // one acknowledged, while the sink holds one.
+    let held = source.alloc(8).unwrap();
+    for _ in 0..3 {
+        let packet = source.alloc(8).unwrap();
+        source.submit(packet).unwrap();
+    }
+    let taken = sink.try_take().unwrap();
+    let acknowledged = sink.try_take().unwrap();
+    sink.acknowledge(acknowledged).unwrap();
+    let to_sink = || ToSink {
+        packet_available: &signals.packet_available,
+        ready_to_acknowledge: &signals.ready_to_acknowledge,
+    };
+    // SAFETY: `source` and `held` are never used again (dropped below
+    // unreleased, as a destroyed holder leaves them).
+    let refused = unsafe { sink.replace_source(to_sink()) };
+    assert_eq!(refused.err(), Some(RestartError::PacketsOut), "the sink holds one");
+    assert_eq!(sink.pending(), 1, "a refused replacement changes nothing");
+    sink.acknowledge(taken).unwrap();
+    // SAFETY: as above.
+    let mut new_source = unsafe { sink.replace_source(to_sink()) }.unwrap();
+    let _ = (source, held);
+    assert_eq!(new_source.free_slots(), SLOTS, "every slot, also the lost end's");
+    assert_eq!(sink.pending(), 0, "the submitted descriptor is gone");
+    assert_eq!(new_source.get_acknowledged().err(), Some(ReceiveError::Empty));
+    round_trip_every_slot(&mut new_source, &mut sink);
+    assert_eq!((new_source.rejected_acknowledgements(), sink.rejected_descriptors()), (0, 0));
+}
+
+#[test]
+fn a_lost_sink_is_replaced_with_everything_it_held() {
+    let signals = Signals::new();
+    let mut stream = PacketStream::<SLOTS, QUEUE>::new();
+    let mut buffer = [0u8; SLOTS * SLOT_SIZE];
+    let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
+    // The sink's holder goes holding a packet, with one submitted and one
+    // acknowledged, while the source holds one.
+    for _ in 0..3 {
+        let packet = source.alloc(8).unwrap();
+        source.submit(packet).unwrap();
+    }
+    let taken = sink.try_take().unwrap();
+    let acknowledged = sink.try_take().unwrap();
+    sink.acknowledge(acknowledged).unwrap();
+    let held = source.alloc(8).unwrap();
+    let to_source = || ToSource {
+        acknowledgement_available: &signals.acknowledgement_available,
+        ready_to_submit: &signals.ready_to_submit,
+    };
+    // SAFETY: `sink` and `taken` are never used again (dropped below
+    // unacknowledged, as a destroyed holder leaves them).
+    let refused = unsafe { source.replace_sink(to_source()) };
+    assert_eq!(refused.err(), Some(RestartError::PacketsOut), "the source holds one");
+    assert_eq!(source.free_slots(), SLOTS - 4, "a refused replacement changes nothing");
+    source.release(held).unwrap();
+    // SAFETY: as above.
+    let mut new_sink = unsafe { source.replace_sink(to_source()) }.unwrap();
+    let _ = (sink, taken);
+    assert_eq!(source.free_slots(), SLOTS, "every slot, also the lost end's");
+    assert_eq!(new_sink.pending(), 0, "the submitted descriptor is gone");
+    assert_eq!(source.get_acknowledged().err(), Some(ReceiveError::Empty));
+    round_trip_every_slot(&mut source, &mut new_sink);
+    assert_eq!((source.rejected_acknowledgements(), new_sink.rejected_descriptors()), (0, 0));
+}

@@ -811,19 +811,22 @@ pub mod runtime {
         Ok(())
     }
 
-    /// Closes the sessions of a component that goes (a client that exited,
-    /// or one the parent hook destroys), as Genode's parent does for a
-    /// child: each server gets the session's resources back (a slot, a
-    /// timeout, the device), so the clients started `after` it can have
-    /// them. A server that refuses to close one keeps it (the NIC driver,
-    /// while the client still holds its stream ends). An exited client is
-    /// blocked in its `exit` call, and destroyed after this, so it never
-    /// sees a session go; capabilities the parent hook granted it are not
-    /// sessions and go with it.
-    pub(super) fn close_sessions(grants: &'static GrantCell) {
+    /// Ends the sessions of a component that is gone (a client that
+    /// exited, or one the parent hook destroyed), as Genode's parent does
+    /// for a child: after [`remove_component`], so the component never
+    /// runs again, each server's root is told to reclaim the session
+    /// ([`Root::reclaim`]) and gets its resources back (a slot, a timeout,
+    /// the device, the stream buffers and packets the client held), so
+    /// the clients started `after` it can have them. Capabilities the
+    /// parent hook granted it are not sessions and went with it.
+    pub(super) fn reclaim_sessions(grants: &'static GrantCell) {
         for (index, slot) in grants.get().sessions.iter().enumerate() {
             if let Some(granted) = slot.get().filter(|granted| granted.root.is_valid()) {
-                let _ = close_granted(grants, index, granted);
+                let session = Capability::from_selector(granted.parent_copy);
+                if kernel::client(granted.root).reclaim(session).is_ok() {
+                    let _ = kernel().drop_capability(granted.parent_copy);
+                    grants.forget(index);
+                }
             }
         }
     }
@@ -844,7 +847,8 @@ pub mod runtime {
 
     /// Destroys `component` (with the components it created), forgets it
     /// and reaps its threads and theirs; returns how many were reaped.
-    /// Its sessions must have been closed.
+    /// Its sessions are then the caller's to reclaim
+    /// ([`reclaim_sessions`]).
     pub(super) fn remove_component(
         registry: &mut Registry,
         component: kernel::ComponentId,
@@ -906,13 +910,15 @@ pub mod runtime {
                         seen |= 1 << index;
                         call_hook(registry, hook, Grantee::Nobody, Event::Exited(client.name));
                         if let Some((component, grants)) = registry.component(client.name) {
-                            close_sessions(grants);
                             // As Genode's parent does with a child that
                             // exited: its threads stop for good (one might
-                            // run on after claiming its exit), and its
+                            // run on after claiming its exit), its
                             // component and thread slots come back for the
-                            // clients declared after it.
-                            let _ = remove_component(registry, component);
+                            // clients declared after it, and then its
+                            // servers take back what it held.
+                            if remove_component(registry, component).is_ok() {
+                                reclaim_sessions(grants);
+                            }
                         }
                         launch_after(registry, clients, hook, client.name)?;
                     }
@@ -1109,9 +1115,9 @@ impl ParentEnv<'_> {
     }
 
     /// Destroys component `name` (its objects answer `ServerDead`) and
-    /// reaps its threads; returns how many threads were reaped. First the
-    /// sessions it holds are closed, as when a client exits, so their
-    /// servers get their resources back. A client destroyed before it
+    /// reaps its threads; returns how many threads were reaped. Then the
+    /// sessions it held are reclaimed by their servers, as when a client
+    /// exits ([`Root::reclaim`]), so they get their resources back. A client destroyed before it
     /// exited counts as exited with status 0 (`Event::Exited` follows,
     /// and the clients declared after it start). A client that exited is
     /// destroyed by the composer after its `Event::Exited`: the hook acts
@@ -1119,8 +1125,8 @@ impl ParentEnv<'_> {
     pub fn destroy(&mut self, name: &str) -> Result<usize, KernelError> {
         let (component, grants) =
             self.registry.component(name).ok_or(KernelError::InvalidThread)?;
-        runtime::close_sessions(grants);
         let reaped = runtime::remove_component(self.registry, component)?;
+        runtime::reclaim_sessions(grants);
         self.registry.destroyed(name);
         Ok(reaped)
     }

@@ -64,6 +64,25 @@ pub fn cases() -> Vec<Case> {
         );
         bystander.options.network = true;
         cases.push(bystander);
+        // A client that ends holding its streams and a packet (as one that
+        // fails): the composer destroys it, the driver reclaims the
+        // session with whatever the client left in it, and the next client
+        // reaches the network through streams started afresh.
+        let mut holder = console_case(
+            board,
+            "nic-reopen",
+            &["holder"],
+            &[
+                "[first] ok: the gateway answers ARP through the NIC session's streams",
+                "[first] ok: holder: ends holding its streams and a packet",
+                "[second] ok: the next client has a NIC session",
+                "[second] ok: the gateway answers ARP through the restarted streams",
+                "[second] nic-reopen: 0 checks failed",
+            ],
+            0,
+        );
+        holder.options.network = true;
+        cases.push(holder);
         // The README's two-component example, as a newcomer copies it.
         cases.push(console_case(board, "greeter", &[], &["[app] the greeter says Ok(42)"], 0));
         // The Timer service: eight sessions on the board's one alarm, in

@@ -493,9 +493,11 @@ fn driver_ends_back() -> Option<(TxSink, RxSource)> {
 /// client's from [`Env::close_nic`], the driver's from its data thread)
 /// and restarts both streams for the next session (a client that never
 /// took its ends, say one that ended before `Env::nic`, needs to give
-/// nothing back). A client that keeps its ends (or exits holding them)
-/// keeps the session: without memory protection the buffers can be lent
-/// again only once nobody can write them.
+/// nothing back). A live client that keeps its ends keeps the session:
+/// without memory protection the buffers can be lent again only once
+/// nobody can write them. A client that is gone, however it left its ends,
+/// is the parent's to report: its session is reclaimed
+/// ([`Root::reclaim`]).
 struct NicRoot {
     sessions: super::Pool<dyn Nic, 1>,
     /// The ends while no session holds them (after a close).
@@ -557,6 +559,58 @@ impl Root for NicRoot {
             wake_data_thread();
             return Err(SessionError::InUse);
         }
+        self.end_session(session, ends)
+    }
+
+    /// The session's client was destroyed, maybe holding its ends and
+    /// packets of both streams: they are lost with it, so the driver
+    /// replaces them ([`Sink::replace_source`], [`Source::replace_sink`])
+    /// and the streams start afresh for the next session, whatever the
+    /// client left in them. Only the parent reclaims, and only after the
+    /// destruction ([`Root::reclaim`]); a live client closes.
+    fn reclaim(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
+        self.sessions.slot_of(session).ok_or(SessionError::UnknownSession)?;
+        // Ends the client handed back or never took: dropped, replaced
+        // like the ones it held.
+        let _ = (CLIENT_RETURN.take(), CLIENT_ENDS.take());
+        let (mut tx_sink, mut rx_source) = driver_ends_back().ok_or(SessionError::InUse)?;
+        let to_driver = ToSink { packet_available: &TO_DRIVER, ready_to_acknowledge: &TO_DRIVER };
+        let to_client =
+            ToSource { acknowledgement_available: &TO_CLIENT, ready_to_submit: &TO_CLIENT };
+        // SAFETY: the parent destroyed the client before reclaiming its
+        // session, so its stream ends and packet handles are never used
+        // again; no other component ever held them (the ends pass only
+        // between this root, the data thread and the session's client).
+        let replaced = unsafe { tx_sink.replace_source(to_driver) }.and_then(|tx_source| {
+            // SAFETY: as above.
+            unsafe { rx_source.replace_sink(to_client) }.map(|rx_sink| (tx_source, rx_sink))
+        });
+        let Ok((tx_source, rx_sink)) = replaced else {
+            // The driver's own ends hold a packet (its data thread hands
+            // them back holding none): serve on, refuse.
+            DRIVER_ENDS.put((tx_sink, rx_source));
+            wake_data_thread();
+            return Err(SessionError::InUse);
+        };
+        // The client's selector for the driver's signal, in its space,
+        // which is gone.
+        let _ = TO_DRIVER.take();
+        self.end_session(session, Ends { tx_source, rx_sink, tx_sink, rx_source })
+    }
+
+    fn upgrade(&mut self, _: Capability<dyn Session>, _: u32) -> Result<u32, SessionError> {
+        Err(SessionError::QuotaExceeded)
+    }
+}
+
+impl NicRoot {
+    /// Closes `session` with every end back: the streams wait, restarted,
+    /// for the next session.
+    fn end_session(
+        &mut self,
+        session: Capability<dyn Session>,
+        ends: Ends,
+    ) -> Result<(), SessionError> {
         self.sessions.close(session)?;
         if let Some(signal) = TO_CLIENT.take() {
             // The client's signal: a closed session wakes no one.
@@ -564,10 +618,6 @@ impl Root for NicRoot {
         }
         self.idle = Some(ends);
         Ok(())
-    }
-
-    fn upgrade(&mut self, _: Capability<dyn Session>, _: u32) -> Result<u32, SessionError> {
-        Err(SessionError::QuotaExceeded)
     }
 }
 
