@@ -19,7 +19,10 @@
 //!   ends: a destroyed client counts as exited;
 //! - a client that claims its exit is destroyed there and runs no further
 //!   (and counts once, so it cannot end the image before the others are
-//!   done).
+//!   done);
+//! - a client due after another whose session its server refuses is not
+//!   started: the composer says so and counts it as exited with FAILURE
+//!   (so the image ends with status 1), and the others go on.
 #![no_std]
 #![no_main]
 
@@ -42,6 +45,8 @@ ferrode_board::compose! {
         // Blocks for good; the parent hook destroys it once the client
         // exited.
         victim: { priority: 1, stack: 4096, main: victim },
+        // Its route's server has no session left for it when it is due.
+        refused: { priority: 1, stack: 4096, main: refused, after: client },
         late: { priority: 1, stack: 4096, main: late, after: client },
         // Above `late`: done before `late` reports.
         quitter: { priority: 2, stack: 4096, main: quitter },
@@ -53,6 +58,7 @@ ferrode_board::compose! {
         client: "ROM" "config" => rom,
         victim: "LOG" "" => log,
         late: "LOG" "" => log,
+        refused: "Greeter" "" => greeter_b,
     }
     parent: parent,
 }
@@ -241,6 +247,19 @@ static LOG_CLOSED: AtomicU32 = AtomicU32::new(0);
 /// Whether destroying `victim` closed its LOG session (and succeeded).
 static VICTIM_CLOSED: AtomicU32 = AtomicU32::new(0);
 
+/// Whether `refused` ran, and whether the hook saw it exit.
+static REFUSED_RAN: AtomicU32 = AtomicU32::new(0);
+static REFUSED_EXITED: AtomicU32 = AtomicU32::new(0);
+
+/// Due when the client exits, with a route to greeter_b, whose one
+/// session object the client had (each greeter hands out one, ever):
+/// refused, so it never starts. The composer says so, counts it as
+/// exited with FAILURE (the image's status) and goes on with the others.
+fn refused(_env: Env) -> u32 {
+    REFUSED_RAN.store(1, Ordering::Relaxed);
+    0
+}
+
 /// Never exits by itself: waits on a signal nobody raises. (Below the
 /// client's priority it does not even run before the client exits; its
 /// LOG session was opened when it was created.)
@@ -256,6 +275,9 @@ fn victim(_env: Env) -> u32 {
 /// tries the composer's own copy of victim's LOG session, which closing
 /// the destroyed component's sessions must have killed.
 fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
+    if event == Event::Exited("refused") {
+        REFUSED_EXITED.store(1, Ordering::Relaxed);
+    }
     if event != Event::Exited("client") {
         return 0;
     }
@@ -310,6 +332,11 @@ fn late(env: Env) -> u32 {
         &mut log,
         "a client that claims its exit runs no further",
         QUITTER.load(Ordering::Relaxed) == 1,
+    );
+    check(
+        &mut log,
+        "a client whose session is refused is not started, and the others go on",
+        REFUSED_RAN.load(Ordering::Relaxed) == 0 && REFUSED_EXITED.load(Ordering::Relaxed) == 1,
     );
     let failed = FAILED.load(Ordering::Relaxed);
     let _ = log.write_fmt(format_args!("sessions: {} checks failed", failed));

@@ -605,7 +605,17 @@ pub mod runtime {
         }
         let session = kernel::client(server.root)
             .session(SessionArgs { label: text, quota: route.quota })
-            .map_err(|_| KernelError::InvalidCapability)?;
+            .map_err(|_| {
+                // The kernel error says only that there is no session;
+                // the console says whose.
+                crate::println!(
+                    "composition: {} refused {}'s {} session",
+                    route.to,
+                    client.0,
+                    route.service
+                );
+                KernelError::InvalidCapability
+            })?;
         let k = kernel();
         let composer = k.current_component();
         let selector = k.delegate(composer, session.selector(), client.1)?;
@@ -760,10 +770,13 @@ pub mod runtime {
     /// ([`Event::Started`]), creates the clients started at boot, opens
     /// their sessions, tells the hook of each ([`Event::Starting`]),
     /// starts them, then serves their parent objects; when a client exits
-    /// it tells the hook ([`Event::Exited`]), closes the client's
-    /// sessions, destroys it (its kernel slots, and those of anything it
-    /// created, come back) and starts the clients declared `after` it the
-    /// same way. When every client has exited it
+    /// it tells the hook ([`Event::Exited`]), destroys it (its kernel
+    /// slots, and those of anything it created, come back), has its
+    /// servers reclaim its sessions and starts the clients declared
+    /// `after` it the same way; one of those that cannot be started (a
+    /// session refused) is reported on the console and counts as exited
+    /// with `FAILURE`, without ending the others. When every client has
+    /// exited it
     /// tells the hook ([`Event::Done`]) and returns the image's exit
     /// status (the first non-zero one of the clients and the hook). The
     /// last `exit` is not answered: the image ends.
@@ -795,20 +808,35 @@ pub mod runtime {
         clients: &[ClientDecl],
         hook: Option<Hook>,
         exited: &'static str,
-    ) -> Result<(), KernelError> {
+    ) {
         for (index, client) in clients.iter().enumerate() {
-            if client.after == Some(exited) {
-                let component = (client.create)(registry)?;
+            if client.after != Some(exited) {
+                continue;
+            }
+            let started = (client.create)(registry).and_then(|component| {
                 call_hook(
                     registry,
                     hook,
                     Grantee::Client(client.name),
                     Event::Starting(client.name),
                 );
-                (client.start)(component, index)?;
+                (client.start)(component, index)
+            });
+            if let Err(error) = started {
+                // The others run already: this one does not end them. It
+                // counts as exited with FAILURE (`Event::Exited` follows,
+                // then the clients declared after it start), and whatever
+                // it was given is taken back.
+                crate::println!("composition: client {} not started: {}", client.name, error);
+                if let Some((component, grants)) = registry.component(client.name)
+                    && remove_component(registry, component).is_ok()
+                {
+                    reclaim_sessions(grants);
+                }
+                fail(crate::exit_code::FAILURE);
+                registry.destroyed(client.name);
             }
         }
-        Ok(())
     }
 
     /// Ends the sessions of a component that is gone (a client that
@@ -920,7 +948,7 @@ pub mod runtime {
                                 reclaim_sessions(grants);
                             }
                         }
-                        launch_after(registry, clients, hook, client.name)?;
+                        launch_after(registry, clients, hook, client.name);
                     }
                 }
             }

@@ -120,12 +120,16 @@ pub fn cases() -> Vec<Case> {
                 "[client] ok: the long line goes through after the upgrade",
                 "[client] ok: a closed session's capability is dead",
                 "[client] ok: after closing, label \"b\" falls to the catch-all route (greeter_a)",
+                "composition: greeter_b refused refused's Greeter session",
+                "composition: client refused not started: invalid capability",
                 "[late] ok: the client's closed LOG session refused its next line",
                 "[late] ok: a destroyed client's LOG session is closed with it",
                 "[late] ok: a client that claims its exit runs no further",
+                "[late] ok: a client whose session is refused is not started, and the others go on",
                 "[late] sessions: 0 checks failed",
             ],
-            0,
+            // `refused`'s FAILURE: the checks all passed.
+            1,
         ));
         // The panic's own location, then the host's source line for the
         // return address into main found on the stack.
