@@ -99,6 +99,8 @@ pub struct ModelNic {
     pub mii_busy_polls: u32,
     mii_busy_left: u32,
     mii_command: Option<u32>,
+    /// PHY reads and writes the driver started (MII_ACC writes).
+    pub phy_accesses: u32,
     pub link_up: bool,
     pub phy_control: u32,
     pub phy_advertisement: u32,
@@ -157,6 +159,7 @@ impl ModelNic {
             mii_busy_polls: 2,
             mii_busy_left: 0,
             mii_command: None,
+            phy_accesses: 0,
             link_up: true,
             phy_control: 0x3000,
             phy_advertisement: 0x01e1,
@@ -449,6 +452,7 @@ impl ModelNic {
                 assert_eq!(self.mii_busy_left, 0, "MII_ACC written while MIIBZY");
                 assert_eq!((value >> 11) & 0x1f, 1, "internal PHY is at MII address 1");
                 assert_eq!(value & 1, 1, "MII access without MIIBZY");
+                self.phy_accesses += 1;
                 self.mii_command = Some(value);
                 self.mii_busy_left = self.mii_busy_polls;
                 if self.mii_busy_left == 0 {

@@ -395,8 +395,13 @@ impl<R: Registers, D: DelayNs> EthernetDevice for Lan9118<R, D> {
         self.mac_address
     }
 
+    /// The link as the PHY last reported it: at bring-up, then at each
+    /// PHY interrupt ([`Lan9118::take_interrupts`]; its auto-negotiation-
+    /// complete and link-down sources are unmasked at the PHY). No PHY
+    /// access here: one takes tens of microseconds on the MII with the
+    /// chip held, and a NIC session's client may ask as often as it likes.
     fn link_up(&mut self) -> bool {
-        self.phy_read(phy::BASIC_STATUS).is_ok_and(|status| status & phy::STATUS_LINK != 0)
+        self.link.is_some()
     }
 
     fn can_transmit(&mut self) -> bool {
