@@ -46,10 +46,9 @@ pub(crate) mod phy {
     pub const BASIC_CONTROL: u32 = 0;
     pub const CONTROL_RESET: u16 = 1 << 15;
     pub const CONTROL_AUTONEGOTIATE: u16 = (1 << 12) | (1 << 9);
-    /// Basic Status: Auto-Negotiate Complete (5), Link Status (2).
+    /// Basic Status: Auto-Negotiate Complete (5).
     pub const BASIC_STATUS: u32 = 1;
     pub const STATUS_AUTONEGOTIATION_COMPLETE: u16 = 1 << 5;
-    pub const STATUS_LINK: u16 = 1 << 2;
     /// Auto-Negotiation Advertisement and Link Partner Ability: 100FD (8),
     /// 100HD (7), 10FD (6), 10HD (5), symmetric pause (10), selector
     /// IEEE 802.3 (0b00001).
