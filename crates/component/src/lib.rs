@@ -304,8 +304,9 @@ pub const TERMINAL_CHUNK: usize = 192;
 
 ferrode_ipc::interface! {
     /// The Terminal service (a driver component's): a byte stream over a
-    /// UART, in both directions. Reads never wait: a client sleeps on its
-    /// own signal, which the driver submits when input arrives, and reads
+    /// UART, in both directions. Reads never wait: a client reads until a
+    /// read returns nothing, then sleeps on its own signal, which the
+    /// driver submits when input arrives after that read, and reads
     /// again.
     pub trait Terminal: Session {
         /// Queues `bytes` for output, in order; returns how many were taken

@@ -106,29 +106,47 @@ impl<R: Registers, const RECEIVE_LEN: usize, const TRANSMIT_LEN: usize>
     /// before a line error, which the next call returns (so neither the
     /// good bytes around an error nor the error are lost). `Ok(0)` if
     /// nothing has arrived.
+    ///
+    /// Whatever it takes from the receive FIFO it returns, unless
+    /// `buffer` fills up or an error comes first: a call that returns
+    /// fewer bytes than asked leaves the receive ring empty. Taking
+    /// characters from the FIFO lowers the UART's receive interrupt, so a
+    /// character moved into the ring here and left there would reach no
+    /// one: the reader, told there was nothing more, waits for an
+    /// interrupt that was taken back.
     pub fn read_buffered(&mut self, buffer: &mut [u8]) -> Result<usize, Error> {
-        self.fill_receive_ring();
-        let mut limit = buffer.len();
-        if let Some(front) = self.errors.front() {
-            let before_error = front.position.wrapping_sub(self.popped) as usize;
-            if before_error == 0 {
-                let error = front.error;
-                self.errors.pop_front();
-                return Err(error);
-            }
-            limit = limit.min(before_error);
-        }
         let mut count = 0;
-        while count < limit {
-            let Some(byte) = self.receive.pop_front() else {
+        loop {
+            // The FIFO into the ring (room again after the last round).
+            self.fill_receive_ring();
+            let mut limit = buffer.len();
+            if let Some(front) = self.errors.front() {
+                let before_error = front.position.wrapping_sub(self.popped) as usize;
+                if before_error == 0 {
+                    if count > 0 {
+                        // The error comes with the next call.
+                        break;
+                    }
+                    let error = front.error;
+                    self.errors.pop_front();
+                    self.update_mask();
+                    return Err(error);
+                }
+                limit = limit.min(count + before_error);
+            }
+            let start = count;
+            while count < limit {
+                let Some(byte) = self.receive.pop_front() else {
+                    break;
+                };
+                buffer[count] = byte;
+                count += 1;
+            }
+            self.popped = self.popped.wrapping_add((count - start) as u32);
+            if count == start || count == buffer.len() {
                 break;
-            };
-            buffer[count] = byte;
-            count += 1;
+            }
         }
-        self.popped = self.popped.wrapping_add(count as u32);
-        // Room again: take what waited in the FIFO, unmask reception.
-        self.fill_receive_ring();
         self.update_mask();
         Ok(count)
     }

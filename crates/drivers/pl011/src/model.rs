@@ -49,6 +49,10 @@ pub struct ModelUart {
     pub data_reads: u32,
     /// UARTFR reads: how long the driver polled (each read is bus time).
     pub flag_reads: u32,
+    /// A character that arrives from the line just before UARTFR read
+    /// number `.0` (counting [`Self::flag_reads`]) is answered: to place an
+    /// arrival exactly between two steps of a driver call.
+    pub arrival: Option<(u32, u32)>,
     /// UARTFR reads in a row that reported BUSY while the UART could not
     /// drain (disabled or TXE off): silicon would report BUSY forever.
     stuck_busy_reads: u32,
@@ -164,6 +168,12 @@ impl RegisterModel<Register> for ModelUart {
             }
             Register::Fr => {
                 self.flag_reads += 1;
+                if let Some((at, character)) = self.arrival
+                    && at == self.flag_reads
+                {
+                    self.arrival = None;
+                    self.receive(character);
+                }
                 if self.line_drains && self.transmitter_enabled() {
                     self.shift_out(FIFO_DEPTH);
                 }

@@ -243,3 +243,51 @@ fn console_output_never_holds_the_uart_while_the_line_drains_the_ring() {
     expected.extend_from_slice(b"[console line]");
     assert_eq!(model.with(|m| m.transmitted.clone()), expected);
 }
+
+#[test]
+fn a_character_arriving_during_a_read_is_returned_or_left_signalled() {
+    // Three characters wait; a fourth arrives while the read is at work,
+    // at each UARTFR read the read could make.
+    for arrival in 1..8 {
+        let (model, mut uart) = started::<64, 64>();
+        model.with(|m| b"abc".iter().for_each(|&byte| m.receive(u32::from(byte))));
+        let reads = model.with(|m| m.flag_reads);
+        model.with(|m| m.arrival = Some((reads + arrival, u32::from(b'x'))));
+        let mut buffer = [0u8; 8];
+        let count = uart.read_buffered(&mut buffer).unwrap();
+        // What the read took from the FIFO it returned: a short read
+        // leaves the ring empty. (A character moved into the ring and
+        // left there reaches no one: taking it lowered the UART's
+        // interrupt, and the reader, told there was no more, waits for
+        // that interrupt.)
+        assert_eq!(uart.received_len(), 0, "arrival at UARTFR read {arrival}");
+        let arrived = model.with(|m| m.arrival.is_none());
+        if arrived && count == 3 {
+            // Not taken: still in the FIFO, and the UART says so.
+            assert_eq!(model.with(|m| m.receive_fifo.len()), 1);
+            assert!(model.with(|m| m.interrupt_line()), "arrival at UARTFR read {arrival}");
+        } else if arrived {
+            assert_eq!(&buffer[..count], b"abcx", "arrival at UARTFR read {arrival}");
+        } else {
+            assert_eq!(&buffer[..count], b"abc");
+        }
+    }
+}
+
+#[test]
+fn a_full_buffer_leaves_the_rest_for_the_next_read() {
+    let (model, mut uart) = started::<64, 64>();
+    let data = pattern(12);
+    model.with(|m| data.iter().for_each(|&byte| m.receive(u32::from(byte))));
+    let mut buffer = [0u8; 5];
+    let mut got = Vec::new();
+    loop {
+        let count = uart.read_buffered(&mut buffer).unwrap();
+        got.extend_from_slice(&buffer[..count]);
+        if count < buffer.len() {
+            break;
+        }
+    }
+    assert_eq!(got, data);
+    assert_eq!(uart.received_len(), 0);
+}

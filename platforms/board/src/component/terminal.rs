@@ -113,8 +113,12 @@ impl Terminal for TerminalSession {
             if taken == 0 {
                 // No room: move what the transmit side holds on ourselves
                 // (the interrupt thread may be waiting behind us), then
-                // let the line drain.
-                self.with_port(|port| port.service_interrupt())?;
+                // let the line drain. That serves reception too, taking
+                // back the interrupt that would have told the client of
+                // input: tell it here.
+                if self.with_port(|port| port.service_interrupt())? {
+                    signal_input();
+                }
                 kernel().yield_now();
             }
         }
@@ -219,12 +223,18 @@ extern "C" fn irq_start(_: usize) -> ! {
         let port = crate::arch::without_interrupts(|| IRQ_PORT.0.get());
         let input = port.as_ref().is_some_and(Port::service_interrupt);
         let _ = irq.ack();
-        match INPUT_SIGNAL.load(Ordering::Relaxed) {
-            NONE => {}
-            client if input => {
-                let _ = k.submit(CapSel(client));
-            }
-            _ => {}
+        if input {
+            signal_input();
+        }
+    }
+}
+
+/// Tells the session's client that input waits (if it asked to be told).
+fn signal_input() {
+    match INPUT_SIGNAL.load(Ordering::Relaxed) {
+        NONE => {}
+        client => {
+            let _ = kernel().submit(CapSel(client));
         }
     }
 }
