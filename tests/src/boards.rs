@@ -66,6 +66,8 @@ pub const BOARDS: &[Board] = &[
             // UARTRIS, UARTMIS.
             ("UART0 FR", "xp /1wx 0x10009018"),
             ("UART0 IMSC RIS MIS", "xp /3wx 0x10009038"),
+            // LAN9118: IRQ_CFG, INT_STS, INT_EN.
+            ("LAN9118 IRQ_CFG INT_STS INT_EN", "xp /3wx 0x4e000054"),
             // GIC distributor, IDs 0-63 (UART0 44, SP804 36/37, LAN9118
             // 60, private timer 29): set-enable, set-pending, set-active.
             ("GIC ISENABLER0-1", "xp /2wx 0x1f001100"),
@@ -127,6 +129,9 @@ pub struct RunOptions {
     pub network: bool,
     /// Log unimplemented-device accesses to this file (`-d unimp -D`).
     pub unimp_log: Option<std::path::PathBuf>,
+    /// QEMU trace events to log (`-trace EVENT`), and the file they go to
+    /// (`-D`; with [`RunOptions::unimp_log`] set, that file instead).
+    pub trace: Option<(Vec<String>, std::path::PathBuf)>,
     /// Start halted, with QEMU's GDB server on this local TCP port
     /// (`-gdb tcp:127.0.0.1:PORT -S`; [`crate::harness::free_port`]).
     pub gdb: Option<u16>,
@@ -171,6 +176,14 @@ impl Board {
         }
         if let Some(log) = &options.unimp_log {
             args.extend(["-d".into(), "unimp".into(), "-D".into(), log.display().to_string()]);
+        }
+        if let Some((events, log)) = &options.trace {
+            for event in events {
+                args.extend(["-trace".into(), event.clone()]);
+            }
+            if options.unimp_log.is_none() {
+                args.extend(["-D".into(), log.display().to_string()]);
+            }
         }
         if let Some(port) = options.gdb {
             args.extend(["-gdb".into(), format!("tcp:127.0.0.1:{port}"), "-S".into()]);

@@ -118,7 +118,8 @@ pub fn blinky_expected_writes() -> Vec<GpioWrite> {
     writes
 }
 
-fn temp_log(name: &str) -> PathBuf {
+/// A log file of this test process for QEMU (`-D`).
+pub(super) fn temp_log(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("ferrode-{name}-{}.log", std::process::id()))
 }
 
