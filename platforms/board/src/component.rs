@@ -1145,7 +1145,8 @@ impl ParentEnv<'_> {
     /// Destroys component `name` (its objects answer `ServerDead`) and
     /// reaps its threads; returns how many threads were reaped. Then the
     /// sessions it held are reclaimed by their servers, as when a client
-    /// exits ([`Root::reclaim`]), so they get their resources back. A client destroyed before it
+    /// exits ([`Root::reclaim`]), so they get their resources back. A
+    /// client destroyed before it
     /// exited counts as exited with status 0 (`Event::Exited` follows,
     /// and the clients declared after it start). A client that exited is
     /// destroyed by the composer after its `Event::Exited`: the hook acts
