@@ -6,7 +6,7 @@ mod common;
 use common::Counter;
 use ferrode_packet_stream::{
     AllocError, ConfigError, Descriptor, Invalid, NoNotify, PacketStream, ReceiveError, Refused,
-    RestartError, Sink, Source, ToSink, ToSource,
+    RestartError, Sink, SinkPacket, Source, SourcePacket, ToSink, ToSource,
 };
 
 const SLOT_SIZE: usize = 64;
@@ -292,16 +292,7 @@ fn restart_refuses_while_a_packet_is_held_then_frees_every_slot() {
     let mut stream = PacketStream::<SLOTS, QUEUE>::new();
     let mut buffer = [0u8; SLOTS * SLOT_SIZE];
     let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
-    // One packet held by the source, one submitted and taken (held by the
-    // sink), one submitted and left in the ring, one acknowledged.
-    let held_at_source = source.alloc(8).unwrap();
-    for _ in 0..3 {
-        let packet = source.alloc(8).unwrap();
-        source.submit(packet).unwrap();
-    }
-    let taken = sink.try_take().unwrap();
-    let acknowledged = sink.try_take().unwrap();
-    sink.acknowledge(acknowledged).unwrap();
+    let (held_at_source, taken) = in_use(&mut source, &mut sink);
     assert_eq!(source.free_slots(), SLOTS - 4);
 
     assert_eq!(source.restart(&mut sink), Err(RestartError::PacketsOut), "the sink holds one");
@@ -319,16 +310,26 @@ fn restart_refuses_while_a_packet_is_held_then_frees_every_slot() {
         "and the acknowledged ones"
     );
     // The stream works as new: every slot goes round once more, in order.
-    for round in 0..SLOTS {
-        let mut packet = source.alloc(4).unwrap();
-        packet.payload_mut().copy_from_slice(&(round as u32).to_le_bytes());
-        source.submit(packet).unwrap();
-        let packet = sink.try_take().unwrap();
-        assert_eq!(packet.payload(), (round as u32).to_le_bytes());
-        sink.acknowledge(packet).unwrap();
-        assert_eq!(source.reclaim(), 1);
-    }
+    round_trip_every_slot(&mut source, &mut sink);
     assert_eq!((source.rejected_acknowledgements(), sink.rejected_descriptors()), (0, 0));
+}
+
+/// Puts the stream in use: one packet held by the source, three
+/// submitted: one taken (held by the sink), one acknowledged, one left in
+/// the submit ring. Returns the two packets held.
+fn in_use<'a>(
+    source: &mut Source<'a, SLOTS, QUEUE, &'a Counter>,
+    sink: &mut Sink<'a, SLOTS, QUEUE, &'a Counter>,
+) -> (SourcePacket<'a>, SinkPacket<'a>) {
+    let held = source.alloc(8).unwrap();
+    for _ in 0..3 {
+        let packet = source.alloc(8).unwrap();
+        source.submit(packet).unwrap();
+    }
+    let taken = sink.try_take().unwrap();
+    let acknowledged = sink.try_take().unwrap();
+    sink.acknowledge(acknowledged).unwrap();
+    (held, taken)
 }
 
 #[test]
@@ -368,14 +369,7 @@ fn a_lost_source_is_replaced_with_everything_it_held() {
     let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
     // The source's holder goes, holding a packet, with one submitted and
     // one acknowledged, while the sink holds one.
-    let held = source.alloc(8).unwrap();
-    for _ in 0..3 {
-        let packet = source.alloc(8).unwrap();
-        source.submit(packet).unwrap();
-    }
-    let taken = sink.try_take().unwrap();
-    let acknowledged = sink.try_take().unwrap();
-    sink.acknowledge(acknowledged).unwrap();
+    let (held, taken) = in_use(&mut source, &mut sink);
     let to_sink = || ToSink {
         packet_available: &signals.packet_available,
         ready_to_acknowledge: &signals.ready_to_acknowledge,
@@ -404,14 +398,7 @@ fn a_lost_sink_is_replaced_with_everything_it_held() {
     let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
     // The sink's holder goes holding a packet, with one submitted and one
     // acknowledged, while the source holds one.
-    for _ in 0..3 {
-        let packet = source.alloc(8).unwrap();
-        source.submit(packet).unwrap();
-    }
-    let taken = sink.try_take().unwrap();
-    let acknowledged = sink.try_take().unwrap();
-    sink.acknowledge(acknowledged).unwrap();
-    let held = source.alloc(8).unwrap();
+    let (held, taken) = in_use(&mut source, &mut sink);
     let to_source = || ToSource {
         acknowledgement_available: &signals.acknowledgement_available,
         ready_to_submit: &signals.ready_to_submit,
