@@ -799,25 +799,26 @@ mod tests {
         );
     }
 
-    /// QEMU with no image: the CPU runs whatever is at its reset vector,
-    /// which is all this needs.
-    fn bare_qemu() -> Running {
+    /// QEMU with no image (the CPU runs whatever is at its reset vector,
+    /// which is all this needs), once its monitor socket is there; and the
+    /// socket's path.
+    fn bare_qemu() -> (Running, PathBuf) {
         let args: Vec<String> =
             ["-M", "realview-pbx-a9", "-display", "none", "-monitor", "none", "-serial", "stdio"]
                 .map(String::from)
                 .to_vec();
-        spawn("qemu-system-arm", &args).expect("QEMU starts")
+        let running = spawn("qemu-system-arm", &args).expect("QEMU starts");
+        let path = running.monitor.clone().expect("QEMU gets a monitor");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !path.exists() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        (running, path)
     }
 
     #[test]
     fn a_running_qemu_reports_its_guests_registers() {
-        let running = bare_qemu();
-        // The monitor socket appears once QEMU has set up.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let path = running.monitor.clone().expect("QEMU gets a monitor");
-        while !path.exists() && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(20));
-        }
+        let (running, path) = bare_qemu();
         let state = running.guest_state().expect("a running QEMU has a state");
         assert!(state.contains(&format!("{GUEST_STATE} pc=0x")), "{state}");
         assert!(state.contains("(pc in 3 samples"), "{state}");
@@ -834,12 +835,7 @@ mod tests {
 
     #[test]
     fn a_qemu_whose_main_loop_is_stuck_is_reported_as_such() {
-        let running = bare_qemu();
-        let path = running.monitor.clone().expect("QEMU gets a monitor");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !path.exists() && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(20));
-        }
+        let (running, _) = bare_qemu();
         let pid = libc::pid_t::try_from(lock(&running.child).id()).unwrap();
         // SAFETY: stops our own child (killed when `running` drops).
         assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);

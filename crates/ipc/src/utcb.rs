@@ -115,6 +115,17 @@ impl Utcb {
         }
     }
 
+    /// The selectors of [`Utcb::fresh_caps`], copied out (the iterator
+    /// borrows nothing, so the kernel may be entered while it runs).
+    #[inline]
+    pub fn fresh_selectors(&self) -> impl Iterator<Item = CapSel> + use<> {
+        let (fresh, caps) = (self.fresh_caps(), self.caps);
+        caps.into_iter()
+            .enumerate()
+            .filter(move |(index, _)| fresh & (1 << index) != 0)
+            .map(|(_, selector)| selector)
+    }
+
     /// Whether the reply in this UTCB is an `Ok`: no error code and a
     /// `Result` tag word of 0 (see the crate docs for the reply format).
     /// A refusal is anything else: an error reply, or a method's `Err`.

@@ -234,16 +234,11 @@ unsafe impl<A: Arch> Transport for KernelTransport<A> {
     /// delivery and no other thread of this component knows them, so
     /// each still holds what the reply brought.
     fn discard_fresh_caps(&mut self) {
-        // SAFETY: this thread's UTCB (see the impl's contract), read once
+        // SAFETY: this thread's UTCB (see the impl's contract), copied out
         // before the kernel is entered again.
-        let (fresh, caps) = unsafe {
-            let utcb = self.utcb.as_ref();
-            (utcb.fresh_caps(), utcb.caps)
-        };
-        for (index, selector) in caps.into_iter().enumerate() {
-            if fresh & (1 << index) != 0 {
-                let _ = self.kernel.drop_capability(selector);
-            }
+        let fresh = unsafe { self.utcb.as_ref() }.fresh_selectors();
+        for selector in fresh {
+            let _ = self.kernel.drop_capability(selector);
         }
     }
 }

@@ -1318,9 +1318,10 @@ impl State {
         // SAFETY: the caller is blocked in `call`; its UTCB still holds its
         // request's label.
         let label = unsafe { (*self.threads[caller.index()].utcb).label };
-        let window = match self.refusal_carries_none(me) {
-            true => 0,
-            false => self.windows.get(object.index()).map_or(0, |w| w.get(label, true)),
+        let window = if self.refusal_carries_none(me) {
+            0
+        } else {
+            self.windows.get(object.index()).map_or(0, |w| w.get(label, true))
         };
         self.deliver_reply(me, caller, window);
         self.threads[caller.index()].deferred = false;

@@ -262,12 +262,8 @@ unsafe impl Transport for World {
 
     /// As `KernelTransport` does.
     fn discard_fresh_caps(&mut self) {
-        let reply = self.utcb_of(self.state.current);
-        let (fresh, caps) = (reply.fresh_caps(), reply.caps);
-        for (index, selector) in caps.into_iter().enumerate() {
-            if fresh & (1 << index) != 0 {
-                self.state.drop_capability(selector).unwrap();
-            }
+        for selector in self.utcb_of(self.state.current).fresh_selectors() {
+            self.state.drop_capability(selector).unwrap();
         }
     }
 }

@@ -48,9 +48,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
         &mut self,
         signals: ToSink<M>,
     ) -> Result<Source<'a, SLOTS, QUEUE, M>, RestartError> {
-        let held = (0..self.stream.geometry.slot_count)
-            .any(|slot| self.stream.states[slot].load(Ordering::Acquire) == AT_SINK);
-        if held {
+        if self.stream.sink_holds_packets() {
             return Err(RestartError::PacketsOut);
         }
         self.stream.clear();

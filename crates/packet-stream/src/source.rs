@@ -2,7 +2,7 @@
 
 use core::sync::atomic::Ordering;
 
-use crate::stream::slot_state::{ACKNOWLEDGED, AT_SINK, AT_SOURCE, SUBMITTED};
+use crate::stream::slot_state::{ACKNOWLEDGED, AT_SOURCE, SUBMITTED};
 use crate::{
     AllocError, Descriptor, Invalid, NoNotify, Notify, PacketStream, ReceiveError, Refused,
     RestartError, Sink, SourcePacket, ToSink, ToSource,
@@ -204,19 +204,10 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
         if !core::ptr::eq(self.stream, sink.stream()) {
             return Err(RestartError::ForeignSink);
         }
-        let slot_count = self.stream.geometry.slot_count;
-        let free = &self.free[..self.free_count];
-        let held =
-            (0..slot_count).any(|slot| match self.stream.states[slot].load(Ordering::Acquire) {
-                AT_SINK => true,
-                AT_SOURCE => !free.contains(&(slot as u16)),
-                _ => false,
-            });
-        if held {
+        if self.holds_packets() || self.stream.sink_holds_packets() {
             return Err(RestartError::PacketsOut);
         }
-        self.stream.clear();
-        self.free_every_slot();
+        self.start_afresh();
         Ok(())
     }
 
@@ -241,17 +232,29 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
         &mut self,
         signals: ToSource<M>,
     ) -> Result<Sink<'a, SLOTS, QUEUE, M>, RestartError> {
-        let free = &self.free[..self.free_count];
-        let held = (0..self.stream.geometry.slot_count).any(|slot| {
-            self.stream.states[slot].load(Ordering::Acquire) == AT_SOURCE
-                && !free.contains(&(slot as u16))
-        });
-        if held {
+        if self.holds_packets() {
             return Err(RestartError::PacketsOut);
         }
+        self.start_afresh();
+        Ok(Sink::new(self.stream, signals))
+    }
+
+    /// Whether a packet handle of this end is out: an `AT_SOURCE` slot
+    /// missing from the free list (a [`SourcePacket`] neither submitted
+    /// nor released).
+    fn holds_packets(&self) -> bool {
+        let free = &self.free[..self.free_count];
+        (0..self.stream.geometry.slot_count).any(|slot| {
+            self.stream.states[slot].load(Ordering::Acquire) == AT_SOURCE
+                && !free.contains(&(slot as u16))
+        })
+    }
+
+    /// Both rings empty, every slot free at this end (see
+    /// [`PacketStream::clear`]).
+    fn start_afresh(&mut self) {
         self.stream.clear();
         self.free_every_slot();
-        Ok(Sink::new(self.stream, signals))
     }
 
     fn reject(&mut self, descriptor: Descriptor, reason: Invalid) -> ReceiveError {

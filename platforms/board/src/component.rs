@@ -651,7 +651,7 @@ pub mod runtime {
             label: heapless::String<LABEL_BYTES>,
         ) -> Result<(), SessionError> {
             let (index, granted) = self.find(&service, &label)?;
-            close_granted(self.grants, index, granted)
+            end_granted(self.grants, index, granted, Ending::Close)
         }
 
         fn upgrade(
@@ -850,11 +850,7 @@ pub mod runtime {
     pub(super) fn reclaim_sessions(grants: &'static GrantCell) {
         for (index, slot) in grants.get().sessions.iter().enumerate() {
             if let Some(granted) = slot.get().filter(|granted| granted.root.is_valid()) {
-                let session = Capability::from_selector(granted.parent_copy);
-                if kernel::client(granted.root).reclaim(session).is_ok() {
-                    let _ = kernel().drop_capability(granted.parent_copy);
-                    grants.forget(index);
-                }
+                let _ = end_granted(grants, index, granted, Ending::Reclaim);
             }
         }
     }
@@ -898,14 +894,29 @@ pub mod runtime {
         Ok(reaped)
     }
 
-    /// Asks the server's root to close session `index` of `grants`; once
-    /// it did, drops the composer's copy and forgets the session.
-    fn close_granted(
+    /// How a session ends: closed for a live client, reclaimed for one
+    /// that is gone ([`Root::reclaim`]).
+    #[derive(Clone, Copy)]
+    enum Ending {
+        Close,
+        Reclaim,
+    }
+
+    /// Asks the server's root to end session `index` of `grants` as
+    /// `ending` says; once it did, drops the composer's copy and forgets
+    /// the session.
+    fn end_granted(
         grants: &'static GrantCell,
         index: usize,
         granted: Granted,
+        ending: Ending,
     ) -> Result<(), SessionError> {
-        kernel::client(granted.root).close(Capability::from_selector(granted.parent_copy))?;
+        let session = Capability::from_selector(granted.parent_copy);
+        let mut root = kernel::client(granted.root);
+        match ending {
+            Ending::Close => root.close(session)?,
+            Ending::Reclaim => root.reclaim(session)?,
+        }
         let _ = kernel().drop_capability(granted.parent_copy);
         grants.forget(index);
         Ok(())

@@ -315,10 +315,7 @@ pub fn annotate(image: &Path, console: &str) -> String {
     if !console.contains("FAULT:") && !console.contains("backtrace:") {
         return console.to_string();
     }
-    match Symbolizer::load(image) {
-        Ok(symbolizer) => symbolizer.annotate(console),
-        Err(error) => format!("{console}\n{INDENT}(no source lines: {error})\n"),
-    }
+    annotate_lines(image, console, |_| true)
 }
 
 /// `console` with source lines under its guest-state reports
@@ -328,10 +325,14 @@ pub fn annotate_guest_state(image: &Path, console: &str) -> String {
     if !console.contains(super::GUEST_STATE) {
         return console.to_string();
     }
+    annotate_lines(image, console, |line| line.contains(super::GUEST_STATE))
+}
+
+/// [`Symbolizer::annotate_where`] with `image`'s symbolizer; when the image
+/// cannot be read, the console unchanged with a line saying why.
+fn annotate_lines(image: &Path, console: &str, pick: impl Fn(&str) -> bool) -> String {
     match Symbolizer::load(image) {
-        Ok(symbolizer) => {
-            symbolizer.annotate_where(console, |line| line.contains(super::GUEST_STATE))
-        }
+        Ok(symbolizer) => symbolizer.annotate_where(console, pick),
         Err(error) => format!("{console}\n{INDENT}(no source lines: {error})\n"),
     }
 }

@@ -458,22 +458,22 @@ fn split_streams() -> Result<Ends, SessionError> {
         return Err(SessionError::OutOfSessions);
     };
     let (tx_source, tx_sink) = tx_stream
-        .split(
-            &mut tx_buffer.0,
-            SLOT,
-            ToSink { packet_available: &TO_DRIVER, ready_to_acknowledge: &TO_DRIVER },
-            ToSource { acknowledgement_available: &TO_CLIENT, ready_to_submit: &TO_CLIENT },
-        )
+        .split(&mut tx_buffer.0, SLOT, to_sink(&TO_DRIVER), to_source(&TO_CLIENT))
         .map_err(|_| SessionError::OutOfSessions)?;
     let (rx_source, rx_sink) = rx_stream
-        .split(
-            &mut rx_buffer.0,
-            SLOT,
-            ToSink { packet_available: &TO_CLIENT, ready_to_acknowledge: &TO_CLIENT },
-            ToSource { acknowledgement_available: &TO_DRIVER, ready_to_submit: &TO_DRIVER },
-        )
+        .split(&mut rx_buffer.0, SLOT, to_sink(&TO_CLIENT), to_source(&TO_DRIVER))
         .map_err(|_| SessionError::OutOfSessions)?;
     Ok(Ends { tx_source, rx_sink, tx_sink, rx_source })
+}
+
+/// A stream's signals to its sink: both of Genode's on the sink's `wake`.
+fn to_sink(wake: &'static Wake) -> ToSink<&'static Wake> {
+    ToSink { packet_available: wake, ready_to_acknowledge: wake }
+}
+
+/// A stream's signals to its source: both on the source's `wake`.
+fn to_source(wake: &'static Wake) -> ToSource<&'static Wake> {
+    ToSource { acknowledgement_available: wake, ready_to_submit: wake }
 }
 
 /// Rounds the root lets the data thread run (yielding to it, at the same
@@ -596,17 +596,17 @@ impl Root for NicRoot {
         // like the ones it held.
         let _ = (CLIENT_RETURN.take(), CLIENT_ENDS.take());
         let (mut tx_sink, mut rx_source) = driver_ends_back().ok_or(SessionError::InUse)?;
-        let to_driver = ToSink { packet_available: &TO_DRIVER, ready_to_acknowledge: &TO_DRIVER };
-        let to_client =
-            ToSource { acknowledgement_available: &TO_CLIENT, ready_to_submit: &TO_CLIENT };
+        // The new ends are wired as `split_streams` wires the first ones.
         // SAFETY: the parent destroyed the client before reclaiming its
         // session, so its stream ends and packet handles are never used
         // again; no other component ever held them (the ends pass only
         // between this root, the data thread and the session's client).
-        let replaced = unsafe { tx_sink.replace_source(to_driver) }.and_then(|tx_source| {
-            // SAFETY: as above.
-            unsafe { rx_source.replace_sink(to_client) }.map(|rx_sink| (tx_source, rx_sink))
-        });
+        let replaced =
+            unsafe { tx_sink.replace_source(to_sink(&TO_DRIVER)) }.and_then(|tx_source| {
+                // SAFETY: as above.
+                unsafe { rx_source.replace_sink(to_source(&TO_CLIENT)) }
+                    .map(|rx_sink| (tx_source, rx_sink))
+            });
         let Ok((tx_source, rx_sink)) = replaced else {
             // The driver's own ends hold a packet (its data thread hands
             // them back holding none): serve on, refuse.
