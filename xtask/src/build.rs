@@ -271,6 +271,42 @@ pub fn run_command(
     Ok(exit_code(status.code()))
 }
 
+/// `cargo xtask symbolize`: the log with source lines under its reports.
+/// The image is the one already built (not built again: the log came from
+/// what was flashed, and a rebuild of changed sources would not match it).
+pub fn symbolize_command(
+    board: &str,
+    app: &str,
+    release: bool,
+    file: Option<&std::path::Path>,
+) -> Result<ExitCode, String> {
+    let board = ferrode_tests::boards::find(board)?;
+    let profile = if release { "release" } else { "debug" };
+    let image = target_dir().join(board.target).join(profile).join(app);
+    if !image.is_file() {
+        let flag = if release { " --release" } else { "" };
+        return Err(format!(
+            "no image at {}: build it first (cargo xtask build --board {} --app {app}{flag})",
+            image.display(),
+            board.name
+        ));
+    }
+    let log = match file {
+        Some(path) => std::fs::read(path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))?,
+        None => {
+            let mut log = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut log)
+                .map_err(|error| format!("cannot read standard input: {error}"))?;
+            log
+        }
+    };
+    let log = String::from_utf8_lossy(&log);
+    print!("{}", symbolize::annotate(&image, &log));
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `cargo xtask gdb`: QEMU halted at reset with its GDB server on a free
 /// local port, then gdb-multiarch with the image's symbols attached to it.
 /// QEMU runs in a process group of its own and xtask ignores SIGINT while

@@ -144,6 +144,23 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Add source lines under the fault and panic reports of a console log,
+    /// such as a real board's serial output: reads the log (FILE, or
+    /// standard input) and prints it with each report's addresses looked up
+    /// in the image that `build` or `flash` made.
+    Symbolize {
+        /// Board the image was built for.
+        #[arg(long, value_parser = board_names())]
+        board: String,
+        /// Application in apps/.
+        #[arg(long, value_parser = app_names())]
+        app: String,
+        /// The image is the optimised build.
+        #[arg(long)]
+        release: bool,
+        /// The console log (default: standard input).
+        file: Option<std::path::PathBuf>,
+    },
     /// Boot an image in QEMU halted, waiting for gdb, and start gdb-multiarch
     /// attached to it.
     Gdb {
@@ -209,6 +226,9 @@ fn main() -> ExitCode {
             size::run(board.as_deref(), app.as_deref(), all, release, crates)
         }
         Command::Gdb { board, app } => build::gdb_command(&board, &app),
+        Command::Symbolize { board, app, release, file } => {
+            build::symbolize_command(&board, &app, release, file.as_deref())
+        }
         Command::Stacks { boot, seconds } => build::stacks_command(
             &boot.board,
             &boot.app,

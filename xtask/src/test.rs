@@ -462,7 +462,7 @@ fn qemu(filter: Option<&str>, tally: &mut Tally, measured: &mut BTreeMap<String,
             .clone();
         let started = Instant::now();
         let result = match &image {
-            Ok(image) => case.execute(image).map_err(|mut failure| {
+            Ok(image) => case.execute(image, run.profile).map_err(|mut failure| {
                 // Source lines under a given-up guest's state.
                 failure.console = harness::symbolize::annotate_guest_state(image, &failure.console);
                 failure

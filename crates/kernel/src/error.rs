@@ -44,9 +44,11 @@ pub enum KernelError {
     NoReplyPending,
 }
 
-impl fmt::Display for KernelError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl KernelError {
+    /// What went wrong, in a few words (what `Display` prints): for reports
+    /// written without `core::fmt`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
             Self::OutOfThreads => "out of thread slots",
             Self::OutOfComponents => "out of component slots",
             Self::OutOfObjects => "out of RPC object slots",
@@ -63,7 +65,13 @@ impl fmt::Display for KernelError {
             Self::QuotaExceeded => "quota exceeded",
             Self::PriorityInversion => "server priority below the holder's",
             Self::NoReplyPending => "no request to defer the reply to",
-        })
+        }
+    }
+}
+
+impl fmt::Display for KernelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -270,6 +270,21 @@ impl LogClient {
         self.log.write(text)
     }
 
+    /// Writes one line made of `parts`, one after the other (cut as
+    /// [`write`](Self::write) cuts): a line with a few values in it, without
+    /// linking `core::fmt` as [`write_fmt`](Self::write_fmt) does.
+    pub fn write_parts(&mut self, parts: &[&str]) -> Result<(), SessionError> {
+        let mut text: heapless::String<LOG_LINE_BYTES> = heapless::String::new();
+        for part in parts {
+            for character in part.chars() {
+                if text.push(character).is_err() {
+                    return self.log.write(text);
+                }
+            }
+        }
+        self.log.write(text)
+    }
+
     /// Formats and writes a line.
     pub fn write_fmt(&mut self, args: core::fmt::Arguments<'_>) -> Result<(), SessionError> {
         let mut text: heapless::String<LOG_LINE_BYTES> = heapless::String::new();
@@ -608,12 +623,14 @@ pub mod runtime {
             .map_err(|_| {
                 // The kernel error says only that there is no session;
                 // the console says whose.
-                crate::println!(
-                    "composition: {} refused {}'s {} session",
-                    route.to,
-                    client.0,
-                    route.service
-                );
+                crate::report::line(|out| {
+                    for text in
+                        ["composition: ", route.to, " refused ", client.0, "'s ", route.service]
+                    {
+                        out.text(text);
+                    }
+                    out.text(" session");
+                });
                 KernelError::InvalidCapability
             })?;
         let k = kernel();
@@ -827,7 +844,12 @@ pub mod runtime {
                 // counts as exited with FAILURE (`Event::Exited` follows,
                 // then the clients declared after it start), and whatever
                 // it was given is taken back.
-                crate::println!("composition: client {} not started: {}", client.name, error);
+                crate::report::line(|out| {
+                    for text in ["composition: client ", client.name, " not started: "] {
+                        out.text(text);
+                    }
+                    out.text(error.as_str());
+                });
                 if let Some((component, grants)) = registry.component(client.name)
                     && remove_component(registry, component).is_ok()
                 {
@@ -837,6 +859,14 @@ pub mod runtime {
                 registry.destroyed(client.name);
             }
         }
+    }
+
+    /// Reports a composition that could not be set up (`compose!`'s main).
+    pub fn composition_failed(error: KernelError) {
+        crate::report::line(|out| {
+            out.text("composition failed: ");
+            out.text(error.as_str());
+        });
     }
 
     /// Ends the sessions of a component that is gone (a client that
@@ -1429,7 +1459,7 @@ macro_rules! compose {
             match __composition::compose() {
                 Ok(status) => status,
                 Err(error) => {
-                    $crate::println!("composition failed: {}", error);
+                    $crate::component::runtime::composition_failed(error);
                     $crate::exit_code::FAILURE
                 }
             }
@@ -1480,7 +1510,11 @@ impl Log for LogSession {
         if line.len() > slot.quota as usize {
             return Err(SessionError::QuotaExceeded);
         }
-        crate::println!("[{}] {}", slot.label, line);
+        crate::report::line(|out| {
+            for text in ["[", slot.label.as_str(), "] ", line.as_str()] {
+                out.text(text);
+            }
+        });
         Ok(())
     }
 }

@@ -75,6 +75,9 @@ pub enum Check {
     Console {
         /// Lines (substrings) expected in this order.
         lines: Vec<String>,
+        /// Lines expected instead of `lines` in a debug build, where the
+        /// console says more (a panic's message and location).
+        debug_lines: Option<Vec<String>>,
         /// Expected exit status.
         status: i32,
     },
@@ -151,6 +154,7 @@ pub fn console_case(
         timeout: Duration::from_secs(60),
         check: Check::Console {
             lines: lines.iter().map(|line| line.to_string()).collect(),
+            debug_lines: None,
             status,
         },
     }
@@ -214,12 +218,13 @@ pub struct Passed {
 const GRACE: Duration = Duration::from_secs(5);
 
 impl Case {
-    /// Runs the case against the built `image`, under its hard time limit.
-    pub fn execute(&self, image: &Path) -> Result<Passed, Failure> {
+    /// Runs the case against `image`, built in `profile`, under its hard
+    /// time limit.
+    pub fn execute(&self, image: &Path, profile: Profile) -> Result<Passed, Failure> {
         let (board, options, timeout, check, app) =
             (self.board, self.options.clone(), self.timeout, self.check.clone(), self.app);
         let image: PathBuf = image.to_path_buf();
-        let job = move || execute(board, app, &image, &options, timeout, &check);
+        let job = move || execute(board, app, &image, profile, &options, timeout, &check);
         match harness::with_hard_limit(timeout + GRACE, job) {
             Ok(result) => result,
             Err(reached) => Err(Failure {
@@ -239,13 +244,14 @@ fn execute(
     board: &'static Board,
     app: &str,
     image: &Path,
+    profile: Profile,
     options: &RunOptions,
     timeout: Duration,
     check: &Check,
 ) -> Result<Passed, Failure> {
     let scripted = Scripted { board, image, options, timeout, app };
     match check {
-        Check::Console { lines, status } => {
+        Check::Console { lines, debug_lines, status } => {
             let args = board.qemu_args(image, options);
             let outcome = harness::run(board.qemu, &args, timeout)
                 .map_err(|error| Failure { message: error.to_string(), console: String::new() })?;
@@ -261,6 +267,10 @@ fn execute(
                     harness::scaled(timeout).as_secs_f64()
                 )));
             }
+            let lines = match (profile, debug_lines) {
+                (Profile::Debug, Some(debug_lines)) => debug_lines,
+                _ => lines,
+            };
             let wanted: Vec<&str> = lines.iter().map(String::as_str).collect();
             if let Some(missing) = harness::missing_in_order(&console, &wanted) {
                 return Err(fail(format!("console lacks {missing:?}")));
@@ -324,7 +334,7 @@ mod tests {
             timeout: Duration::from_millis(100),
             check: Check::Scripted(hangs),
         };
-        let failure = case.execute(Path::new("/nonexistent")).unwrap_err();
+        let failure = case.execute(Path::new("/nonexistent"), Profile::Release).unwrap_err();
         assert!(failure.message.contains("hard time limit"), "{}", failure.message);
         assert!(failure.console.contains("stuck up"), "{:?}", failure.console);
     }

@@ -229,7 +229,7 @@ extern "C" fn ferrode_arch_fault(
     unsafe extern "Rust" {
         // Defined by `ferrode-board`: prints the report (and the return
         // addresses it finds on the stack at `sp`) and exits non-zero.
-        safe fn ferrode_fault(fault: &dyn core::fmt::Display, sp: usize) -> !;
+        safe fn ferrode_fault(fault: &dyn ferrode_report::Report, sp: usize) -> !;
     }
     ferrode_fault(&fault, sp as usize)
 }

@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use ferrode_report::{Out, Report, hex};
+
 /// Which exception vector was taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
@@ -94,20 +96,31 @@ pub const fn fault_status_name(status: u32) -> &'static str {
     }
 }
 
-impl fmt::Display for Fault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at pc={:#010x}", self.kind.name(), self.pc)?;
+impl Report for Fault {
+    fn report(&self, out: &mut dyn Out) {
+        out.text(self.kind.name());
+        out.text(" at pc=");
+        hex(out, self.pc as usize, 8);
         if self.kind.has_fault_address() {
-            write!(
-                f,
-                " address={:#010x} status={:#x} ({})",
-                self.address,
-                self.status,
-                fault_status_name(self.status)
-            )?;
+            out.text(" address=");
+            hex(out, self.address as usize, 8);
+            out.text(" status=");
+            hex(out, self.status as usize, 1);
+            out.text(" (");
+            out.text(fault_status_name(self.status));
+            out.text(")");
         }
         // Last, so the host's symbolizer and a reader find the cause first.
-        write!(f, " lr={:#010x} sp={:#010x}", self.lr, self.sp)
+        out.text(" lr=");
+        hex(out, self.lr as usize, 8);
+        out.text(" sp=");
+        hex(out, self.sp as usize, 8);
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        ferrode_report::display(self, f)
     }
 }
 

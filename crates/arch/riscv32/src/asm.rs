@@ -175,7 +175,7 @@ extern "C" fn ferrode_arch_fault(cause: u32, pc: u32, value: u32, ra: u32, sp: u
     unsafe extern "Rust" {
         // Defined by `ferrode-board`: prints the report (and the return
         // addresses it finds on the stack at `sp`) and exits non-zero.
-        safe fn ferrode_fault(fault: &dyn core::fmt::Display, sp: usize) -> !;
+        safe fn ferrode_fault(fault: &dyn ferrode_report::Report, sp: usize) -> !;
     }
     ferrode_fault(&fault, sp as usize)
 }

@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use ferrode_report::{Out, Report, dec, hex};
+
 /// A synchronous exception Ferrode could not handle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fault {
@@ -45,16 +47,32 @@ pub const fn cause_has_address(cause: u32) -> bool {
     matches!(cause, 0 | 1 | 4 | 5 | 6 | 7 | 12 | 13 | 15)
 }
 
-impl fmt::Display for Fault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at pc={:#010x} (mcause={})", cause_name(self.cause), self.pc, self.cause)?;
+impl Report for Fault {
+    fn report(&self, out: &mut dyn Out) {
+        out.text(cause_name(self.cause));
+        out.text(" at pc=");
+        hex(out, self.pc as usize, 8);
+        out.text(" (mcause=");
+        dec(out, self.cause as usize);
+        out.text(")");
         if cause_has_address(self.cause) {
-            write!(f, " address={:#010x}", self.value)?;
+            out.text(" address=");
+            hex(out, self.value as usize, 8);
         } else if self.cause == 2 {
-            write!(f, " instruction={:#010x}", self.value)?;
+            out.text(" instruction=");
+            hex(out, self.value as usize, 8);
         }
         // Last, so the host's symbolizer and a reader find the cause first.
-        write!(f, " ra={:#010x} sp={:#010x}", self.ra, self.sp)
+        out.text(" ra=");
+        hex(out, self.ra as usize, 8);
+        out.text(" sp=");
+        hex(out, self.sp as usize, 8);
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        ferrode_report::display(self, f)
     }
 }
 

@@ -1,0 +1,160 @@
+//! Text reports without `core::fmt`.
+//!
+//! A fault report, a panic's location or a composer message is a few
+//! pieces of text and a few numbers. Writing them through `core::fmt`
+//! links its machinery (`fmt::write`, `Formatter::pad`, the integer
+//! formatters): about 7 KiB of a PBX-A9 image whose application formats
+//! nothing. The board's reports write through [`Out`] instead, and types
+//! that describe themselves implement [`Report`]; [`display`] turns a
+//! report into a `Display` body for host tests and for applications that
+//! format anyway.
+#![no_std]
+
+use core::fmt;
+
+/// Where a report's text goes (the board console, a test's string).
+pub trait Out {
+    /// Appends `text`.
+    fn text(&mut self, text: &str);
+}
+
+/// A value that can describe itself as text without `core::fmt`.
+pub trait Report {
+    /// Writes the description to `out`.
+    fn report(&self, out: &mut dyn Out);
+}
+
+/// Writes `0x` and `value` in lower-case hexadecimal, with leading zeros
+/// up to `digits` digits (at least one digit): `hex(out, 0x1f, 8)` is
+/// `0x0000001f`, as `{:#010x}` would print it, and `hex(out, 0x1f, 1)` is
+/// `0x1f`, as `{:#x}` would.
+pub fn hex(out: &mut dyn Out, value: usize, digits: usize) {
+    const MAX: usize = 2 * core::mem::size_of::<usize>();
+    let mut text = [b'0'; 2 + MAX];
+    text[1] = b'x';
+    let significant = MAX - (value.leading_zeros() as usize / 4);
+    let shown = significant.max(digits).clamp(1, MAX);
+    for (index, byte) in text[2..2 + shown].iter_mut().enumerate() {
+        let nibble = (value >> (4 * (shown - 1 - index))) & 0xf;
+        *byte = b"0123456789abcdef"[nibble];
+    }
+    out.text(ascii(&text[..2 + shown]));
+}
+
+/// Writes `value` in decimal, as `{}` would print it.
+pub fn dec(out: &mut dyn Out, value: usize) {
+    // usize::MAX has at most 20 decimal digits (64-bit hosts).
+    let mut text = [0u8; 20];
+    let mut start = text.len();
+    let mut rest = value;
+    loop {
+        start -= 1;
+        text[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.text(ascii(&text[start..]));
+}
+
+/// The digits written above, which are ASCII.
+fn ascii(text: &[u8]) -> &str {
+    core::str::from_utf8(text).unwrap_or("?")
+}
+
+/// Writes `report` through a formatter: the body of a `Display` impl.
+pub fn display(report: &dyn Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    struct Through<'a, 'b> {
+        f: &'a mut fmt::Formatter<'b>,
+        result: fmt::Result,
+    }
+    impl Out for Through<'_, '_> {
+        fn text(&mut self, text: &str) {
+            if self.result.is_ok() {
+                self.result = self.f.write_str(text);
+            }
+        }
+    }
+    let mut through = Through { f, result: Ok(()) };
+    report.report(&mut through);
+    through.result
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use std::format;
+    use std::string::{String, ToString};
+
+    impl Out for String {
+        fn text(&mut self, text: &str) {
+            self.push_str(text);
+        }
+    }
+
+    fn written(write: impl FnOnce(&mut dyn Out)) -> String {
+        let mut text = String::new();
+        write(&mut text);
+        text
+    }
+
+    #[test]
+    fn hex_matches_core_fmt_for_every_width() {
+        for value in [0, 1, 0xf, 0x10, 0x1f, 0x7010_0bc0, u32::MAX as usize, usize::MAX] {
+            assert_eq!(written(|out| hex(out, value, 1)), format!("{value:#x}"));
+            assert_eq!(written(|out| hex(out, value, 8)), format!("{value:#010x}"));
+            assert_eq!(written(|out| hex(out, value, 0)), format!("{value:#x}"));
+        }
+    }
+
+    #[test]
+    fn hex_never_writes_more_digits_than_a_word_has() {
+        assert_eq!(written(|out| hex(out, 0xab, 99)).len(), 2 + 2 * core::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn dec_matches_core_fmt() {
+        for value in [0, 7, 9, 10, 99, 100, 1234, 4_294_967_295, usize::MAX] {
+            assert_eq!(written(|out| dec(out, value)), value.to_string());
+        }
+    }
+
+    struct Sample;
+
+    impl Report for Sample {
+        fn report(&self, out: &mut dyn Out) {
+            out.text("fault at pc=");
+            hex(out, 0x40, 8);
+            out.text(" line ");
+            dec(out, 12);
+        }
+    }
+
+    impl fmt::Display for Sample {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            display(self, f)
+        }
+    }
+
+    #[test]
+    fn display_writes_the_report() {
+        assert_eq!(Sample.to_string(), "fault at pc=0x00000040 line 12");
+    }
+
+    #[test]
+    fn display_stops_at_the_first_error() {
+        struct Failing(usize);
+        impl fmt::Write for Failing {
+            fn write_str(&mut self, _: &str) -> fmt::Result {
+                self.0 += 1;
+                Err(fmt::Error)
+            }
+        }
+        let mut failing = Failing(0);
+        assert!(fmt::write(&mut failing, format_args!("{Sample}")).is_err());
+        assert_eq!(failing.0, 1);
+    }
+}
