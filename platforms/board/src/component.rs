@@ -276,10 +276,13 @@ impl LogClient {
     pub fn write_parts(&mut self, parts: &[&str]) -> Result<(), SessionError> {
         let mut text: heapless::String<LOG_LINE_BYTES> = heapless::String::new();
         for part in parts {
-            for character in part.chars() {
-                if text.push(character).is_err() {
-                    return self.log.write(text);
-                }
+            let mut end = part.len().min(LOG_LINE_BYTES - text.len());
+            while !part.is_char_boundary(end) {
+                end -= 1;
+            }
+            let fits = part.get(..end).is_some_and(|head| text.push_str(head).is_ok());
+            if !fits || end < part.len() {
+                break;
             }
         }
         self.log.write(text)

@@ -71,9 +71,7 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     #[cfg(not(any(debug_assertions, feature = "panic-messages")))]
     {
         let _ = info;
-        line(|out| {
-            out.text("PANIC (release image: the backtrace shows where)")
-        });
+        line(|out| out.text("PANIC (release image: the backtrace shows where)"));
     }
     print_backtrace(arch::stack_pointer());
     exit(exit_code::PANIC)
