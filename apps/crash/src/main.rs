@@ -4,7 +4,10 @@
 //! `crash panic` panics; `crash bad-access [hex address]` loads from an address the
 //! hardware refuses (a data abort on PBX-A9, a load access fault on
 //! MicroBlaze V); `crash illegal` executes an undefined instruction;
-//! `crash stack-overflow` starts a kernel thread that recurses past the
+//! `crash write-code` stores a word over its own code and `crash run-data`
+//! jumps into a buffer on its stack: on PBX-A9 the MMU refuses both (code
+//! is read-only, RAM is execute-never); MicroBlaze V has no MMU and says
+//! so; `crash stack-overflow` starts a kernel thread that recurses past the
 //! bottom of its stack, which the kernel's stack guard reports by name;
 //! `crash main-stack-overflow` overwrites the lowest word of the boot
 //! thread's own stack (the linker script's `.stack`, which the board's
@@ -43,12 +46,23 @@ fn main() -> u32 {
         "illegal" => {
             ferrode_board::arch::undefined_instruction(); // crash-line: illegal
         }
+        "write-code" => {
+            let code = (main as fn() -> u32) as usize & !3;
+            ferrode_board::arch::store_word(code, 0); // crash-line: write-code
+            println!("wrote over the code at {:#x} without a fault", code);
+            ferrode_board::exit_code::FAILURE
+        }
+        "run-data" => {
+            // Zero words: an undefined instruction wherever they may run.
+            let data = core::hint::black_box([0u32; 4]);
+            ferrode_board::arch::jump_to(data.as_ptr() as usize)
+        }
         "stack-overflow" => overflow::run(),
         "main-stack-overflow" => overflow::run_main(),
         _ => {
             println!(
-                "usage: crash panic | bad-access [hex address] | illegal | stack-overflow | \
-                 main-stack-overflow"
+                "usage: crash panic | bad-access [hex address] | illegal | write-code | \
+                 run-data | stack-overflow | main-stack-overflow"
             );
             ferrode_board::exit_code::FAILURE
         }

@@ -4,7 +4,8 @@
 //! Baseboard for Cortex-A9 user guide (ARM DUI 0440) and match QEMU's
 //! `realview-pbx-a9` machine. Boot: `_start` (in `ferrode-arch-armv7a`)
 //! calls [`ferrode_platform_start`], which brings up the console (PL011),
-//! the GIC and the SP804 clock, unmasks IRQs and runs the application.
+//! turns on the MMU and the L1 caches ([`mmu`]), brings up the GIC and
+//! the SP804 clock, unmasks IRQs and runs the application.
 //!
 //! # Platform contract
 //!
@@ -40,6 +41,7 @@ pub mod console;
 pub mod devices;
 pub mod irq;
 pub mod memory_map;
+pub mod mmu;
 pub mod shared;
 pub mod tick;
 
@@ -52,6 +54,7 @@ pub use console::console_write;
 #[unsafe(no_mangle)]
 pub extern "C" fn ferrode_platform_start() -> ! {
     console::init();
+    mmu::init();
     irq::init();
     devices::init_timer();
     arch::enable_interrupts();

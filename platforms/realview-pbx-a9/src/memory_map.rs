@@ -55,10 +55,23 @@ pub const LAN9118_BASE: usize = 0x4e00_0000;
 pub const LAN9118_IRQ: u32 = 60;
 
 /// An address whose word load the hardware refuses, for the fault-report
-/// test: misaligned in RAM. With the MMU off data accesses are
-/// Strongly-ordered and must be aligned (ARM ARM A3.2.1), while QEMU's model
-/// of the board reads unbacked addresses as zero instead of aborting.
+/// test: misaligned in RAM, which faults with SCTLR.A set (the MMU is on
+/// with it; ARM ARM A3.2.1). Address 0 is another (not mapped), while
+/// QEMU's model of the board reads unbacked addresses as zero.
 pub const FAULTING_LOAD_ADDRESS: usize = 0x7010_0002;
+
+/// The device memory the MMU maps (`mmu`): whole megabytes, as Device
+/// memory that is never executed. Everything else outside RAM is unmapped,
+/// so an access there is a translation fault.
+pub const DEVICE_MEMORY: &[(usize, usize)] = &[
+    // System registers and the peripherals on the baseboard's APB: UARTs,
+    // SP804 timers, GPIO, RTC (DUI 0440 table 4-1).
+    (0x1000_0000, 0x1010_0000),
+    // The Cortex-A9 MPCore private memory region: SCU, GIC, private timer.
+    (PERIPH_BASE, PERIPH_BASE + 0x10_0000),
+    // The LAN9118 on the static memory bus.
+    (LAN9118_BASE, LAN9118_BASE + 0x10_0000),
+];
 
 /// The devices a composition may grant to driver components, by name: an
 /// IO_MEM session for `name` gets the register window, an IRQ session the

@@ -175,6 +175,38 @@ pub fn cases() -> Vec<Case> {
         lines.push(&source);
         cases.push(console_case(board, "crash", &[what], &lines, 102));
     }
+    // PBX-A9's MMU: the null page is not mapped, code is read-only, RAM
+    // never runs (QEMU's board reads unbacked addresses as zero and the
+    // CPU with the MMU off writes and runs anything).
+    cases.push(console_case(
+        pbx,
+        "crash",
+        &["bad-access", "0"],
+        &[
+            "FAULT: data abort at pc=0x701",
+            "address=0x00000000 status=0x5 (translation fault)",
+            &format!("{CRASH_SOURCE}:{} (crash::main)", crash_line("bad-access")),
+        ],
+        102,
+    ));
+    cases.push(console_case(
+        pbx,
+        "crash",
+        &["write-code"],
+        &[
+            "FAULT: data abort at pc=0x701",
+            "(permission fault)",
+            &format!("{CRASH_SOURCE}:{} (crash::main)", crash_line("write-code")),
+        ],
+        102,
+    ));
+    cases.push(console_case(
+        pbx,
+        "crash",
+        &["run-data"],
+        &["FAULT: prefetch abort at pc=0x701", "status=0xf (permission fault)"],
+        102,
+    ));
     // A kernel thread that overflows its stack is caught by the stack
     // guard and named.
     for board in [pbx, mbv] {

@@ -160,6 +160,25 @@ pub fn load_word(address: usize) -> u32 {
     value
 }
 
+/// Stores `value` at `address` with a plain `str`, whatever is there: the
+/// protection test's write into code, which the MMU refuses (a permission
+/// fault).
+pub fn store_word(address: usize, value: u32) {
+    // SAFETY: the caller asked for this store to `address` to see whether
+    // the hardware refuses it; if it faults the data-abort vector reports
+    // it and the image exits.
+    unsafe { asm!("str {0}, [{1}]", in(reg) value, in(reg) address, options(nostack)) };
+}
+
+/// Branches to `address` (in A32 state) as if it held code: the
+/// protection test's jump into data, which the MMU refuses (a prefetch
+/// abort, permission fault).
+pub fn jump_to(address: usize) -> ! {
+    // SAFETY: the caller asked to run whatever is at `address` to see
+    // whether the hardware refuses; the prefetch-abort vector reports it.
+    unsafe { asm!("bx {0}", in(reg) address & !1, options(noreturn, nostack)) }
+}
+
 /// This CPU has a hand-written IPC fast path (see [`crate::ipc_fast_path!`]).
 pub const IPC_FAST_PATH: bool = true;
 
@@ -286,4 +305,198 @@ unsafe impl critical_section::Impl for CriticalSection {
         // SAFETY: `state` is what the matching `acquire` returned.
         unsafe { restore_interrupts(InterruptState(state)) }
     }
+}
+
+/// A translation table [`enable_mmu`] builds: written once, while the MMU
+/// is off, and only read (by the MMU) after.
+struct TableCell<T>(core::cell::UnsafeCell<T>);
+
+// SAFETY: only `enable_mmu` writes the tables, with interrupts masked on
+// this one core and only while the MMU is off (it checks SCTLR.M), so no
+// other code and no table walk sees them half written; nothing writes them
+// once the MMU is on.
+unsafe impl<T> Sync for TableCell<T> {}
+
+// In `.ttb`, which the linker script places after the boot stack (where
+// the 16 KiB alignment wastes no `.bss`) and boot does not zero:
+// `enable_mmu` clears the level 1 table before it maps.
+#[unsafe(link_section = ".ttb")]
+static LEVEL1: TableCell<crate::mmu::Level1> =
+    TableCell(core::cell::UnsafeCell::new(crate::mmu::Level1::new()));
+#[unsafe(link_section = ".ttb")]
+static LEVEL2: TableCell<crate::mmu::Level2> =
+    TableCell(core::cell::UnsafeCell::new(crate::mmu::Level2::new()));
+
+/// Zeroes the level 1 table eight words a `stmia` (a word-wise `memset`
+/// retires several times as many instructions); the level 2 tables need
+/// no clearing, as the map writes each one whole when it takes it.
+///
+/// # Safety
+///
+/// `table` is valid for writes and nothing else uses it meanwhile.
+unsafe fn clear(table: *mut crate::mmu::Level1) {
+    let start = table as usize;
+    let end = start + core::mem::size_of::<crate::mmu::Level1>();
+    // SAFETY: writes zeros to exactly `start..end` (16 KiB, a multiple of
+    // the 32 bytes a `stmia` writes), the caller's table.
+    unsafe {
+        asm!(
+            "2:",
+            "stmia {at}!, {{r0, r1, r2, r3, r4, r5, r8, r12}}",
+            "cmp {at}, {end}",
+            "blo 2b",
+            at = inout(reg) start => _,
+            end = in(reg) end,
+            in("r0") 0u32,
+            in("r1") 0u32,
+            in("r2") 0u32,
+            in("r3") 0u32,
+            in("r4") 0u32,
+            in("r5") 0u32,
+            in("r8") 0u32,
+            in("r12") 0u32,
+            options(nostack)
+        )
+    };
+}
+
+/// SCTLR bits [`enable_mmu`] sets: M (the MMU), A (alignment checks, so a
+/// misaligned access still faults as it did with the MMU off), C (data
+/// and unified caches), Z (branch prediction), I (instruction cache).
+const SCTLR_ON: u32 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 11) | (1 << 12);
+
+/// Maps `regions` (see [`crate::mmu::Map::map`]: addresses as they are,
+/// later regions over earlier ones, nothing else mapped) and turns on the
+/// MMU, the L1 caches and branch prediction. For the platform's start,
+/// before anything relies on the caches; on an error the MMU stays off.
+///
+/// If the MMU is on already, the map it uses is kept and this returns
+/// [`MapError::AlreadyOn`](crate::mmu::MapError::AlreadyOn): a boot loader
+/// that starts images with its own map (U-Boot's `bootm` of a standalone
+/// image does) has the caches on too, and taking them away under a
+/// running image is not safe without knowing the loader's outer cache.
+///
+/// The steps (ARM ARM B3.10, Cortex-A9 TRM 2.4): invalidate the L1 data
+/// cache by set and way (the Cortex-A9 does not at reset; cleaned first
+/// if a loader left SCTLR.C set), the
+/// instruction cache, the branch predictor and the TLBs; TTBCR 0 (one
+/// table for every address), TTBR0 the level 1 table (table walks
+/// uncached: the tables are written with the caches off and never again),
+/// DACR domain 0 client; then SCTLR.
+pub fn enable_mmu(regions: &[crate::mmu::Region]) -> Result<(), crate::mmu::MapError> {
+    without_interrupts(|| {
+        let sctlr: u32;
+        // SAFETY: reads SCTLR; no memory is touched.
+        unsafe { asm!("mrc p15, 0, {0}, c1, c0, 0", out(reg) sctlr, options(nomem, nostack)) };
+        if sctlr & 1 != 0 {
+            return Err(crate::mmu::MapError::AlreadyOn);
+        }
+        let (l1, l2) = (LEVEL1.0.get(), LEVEL2.0.get());
+        // SAFETY: the MMU is off (checked above), so no table walk reads
+        // the tables, and with interrupts masked on the one core nothing
+        // else runs: this is their only user (see `TableCell`).
+        let (l1, l2) = unsafe {
+            clear(l1);
+            (&mut *l1, &mut *l2)
+        };
+        let base = core::ptr::from_ref(l1) as usize as u32;
+        crate::mmu::Map::new(l1, l2, LEVEL2.0.get() as usize as u32).map(regions)?;
+        invalidate_data_cache(sctlr & (1 << 2) != 0);
+        // SAFETY: cache, predictor and TLB invalidation discard nothing
+        // the image wrote (the data cache was off, so it holds nothing
+        // dirty of ours); the tables map the running code (the platform
+        // lists it), so the next instruction fetch after SCTLR.M goes
+        // through them to the same address; the barriers order the steps.
+        unsafe {
+            asm!(
+                "mcr p15, 0, {zero}, c8, c7, 0",
+                "mcr p15, 0, {zero}, c7, c5, 0",
+                "mcr p15, 0, {zero}, c7, c5, 6",
+                "mcr p15, 0, {zero}, c2, c0, 2",
+                "mcr p15, 0, {base}, c2, c0, 0",
+                "mcr p15, 0, {client}, c3, c0, 0",
+                "dsb",
+                "isb",
+                "mrc p15, 0, {sctlr}, c1, c0, 0",
+                "orr {sctlr}, {sctlr}, {on}",
+                "mcr p15, 0, {sctlr}, c1, c0, 0",
+                "isb",
+                zero = in(reg) 0u32,
+                base = in(reg) base,
+                client = in(reg) 0b01u32,
+                on = in(reg) SCTLR_ON,
+                sctlr = out(reg) _,
+                options(nostack)
+            )
+        };
+        Ok(())
+    })
+}
+
+/// Invalidates the L1 data cache by set and way (DCISW over every line
+/// CCSIDR describes), discarding whatever reset left in it; with `clean`,
+/// writes dirty lines back first (DCCISW).
+fn invalidate_data_cache(clean: bool) {
+    let ccsidr: u32;
+    // SAFETY: CSSELR selects the level 1 data cache for the CCSIDR read;
+    // neither changes memory.
+    unsafe {
+        asm!(
+            "mcr p15, 2, {zero}, c0, c0, 0",
+            "isb",
+            "mrc p15, 1, {ccsidr}, c0, c0, 0",
+            zero = in(reg) 0u32,
+            ccsidr = out(reg) ccsidr,
+            options(nomem, nostack)
+        )
+    };
+    let line_shift = (ccsidr & 0b111) + 4;
+    let ways = ((ccsidr >> 3) & 0x3ff) + 1;
+    let sets = ((ccsidr >> 13) & 0x7fff) + 1;
+    // The way goes in the top bits (ARM ARM B4.2.1, DCISW).
+    let way_shift = (ways - 1).leading_zeros();
+    for way in 0..ways {
+        for set in 0..sets {
+            let line = way.checked_shl(way_shift).unwrap_or(0) | (set << line_shift);
+            if clean {
+                // SAFETY: DCCISW writes one line back if dirty and
+                // invalidates it: memory gets what the cache held.
+                unsafe { asm!("mcr p15, 0, {0}, c7, c14, 2", in(reg) line, options(nostack)) };
+            } else {
+                // SAFETY: DCISW invalidates one line of a cache that was
+                // off (SCTLR.C clear), so it holds nothing the image wrote.
+                unsafe { asm!("mcr p15, 0, {0}, c7, c6, 2", in(reg) line, options(nostack)) };
+            }
+        }
+    }
+    // SAFETY: a barrier only.
+    unsafe { asm!("dsb", options(nostack)) };
+}
+
+/// Runs `f` with code writable: domain 0 a manager domain (no permission
+/// checks) for its duration, interrupts masked. For the one writer of
+/// code, a debugger's breakpoint going in or out, which must then make the
+/// new instructions visible with [`sync_instruction_memory`].
+pub fn writable_code<R>(f: impl FnOnce() -> R) -> R {
+    without_interrupts(|| {
+        let dacr: u32;
+        // SAFETY: reads and writes DACR: domain 0 becomes a manager domain
+        // (accesses not checked) until it is written back below, with
+        // interrupts masked, so only `f` runs meanwhile.
+        unsafe {
+            asm!(
+                "mrc p15, 0, {dacr}, c3, c0, 0",
+                "orr {manager}, {dacr}, #3",
+                "mcr p15, 0, {manager}, c3, c0, 0",
+                "isb",
+                dacr = out(reg) dacr,
+                manager = out(reg) _,
+                options(nostack)
+            )
+        };
+        let result = f();
+        // SAFETY: puts DACR back as it was.
+        unsafe { asm!("mcr p15, 0, {0}, c3, c0, 0", "isb", in(reg) dacr, options(nostack)) };
+        result
+    })
 }

@@ -64,3 +64,25 @@ pub fn stack_pointer() -> usize {
 
 /// Nothing to synchronise on the host.
 pub fn sync_instruction_memory(_address: usize, _length: usize) {}
+
+/// No MMU to turn on on the host: the map is built (so its errors show)
+/// and dropped.
+pub fn enable_mmu(regions: &[crate::mmu::Region]) -> Result<(), crate::mmu::MapError> {
+    let (mut l1, mut l2) = (crate::mmu::Level1::new(), crate::mmu::Level2::new());
+    crate::mmu::Map::new(&mut l1, &mut l2, 0x1000_0000).map(regions)
+}
+
+/// Runs `f` (code is always writable on the host).
+pub fn writable_code<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// Stands in for the protection test's store on the host.
+pub fn store_word(address: usize, _value: u32) {
+    panic!("raw store to {address:#x} on the host")
+}
+
+/// Stands in for the protection test's jump on the host.
+pub fn jump_to(address: usize) -> ! {
+    panic!("jump to {address:#x} on the host")
+}

@@ -16,6 +16,7 @@
 pub mod debug;
 pub mod fault;
 mod ipc;
+pub mod mmu;
 pub use ferrode_semihosting as semihosting;
 
 #[cfg(target_arch = "arm")]

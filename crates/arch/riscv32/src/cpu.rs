@@ -240,3 +240,28 @@ unsafe impl critical_section::Impl for CriticalSection {
         unsafe { restore_interrupts(InterruptState(state != 0)) }
     }
 }
+
+/// Runs `f`, which writes code (a debugger's breakpoint), with interrupts
+/// masked. MicroBlaze V has no MMU here, so code is always writable; the
+/// writer makes the new instructions visible with
+/// [`sync_instruction_memory`].
+pub fn writable_code<R>(f: impl FnOnce() -> R) -> R {
+    without_interrupts(f)
+}
+
+/// Stores `value` at `address` with a plain `sw`, whatever is there: the
+/// protection test's write into code (which nothing stops on MicroBlaze V).
+pub fn store_word(address: usize, value: u32) {
+    // SAFETY: the caller asked for this store to `address` to see whether
+    // the hardware refuses it; if it faults the trap vector reports it.
+    unsafe { asm!("sw {0}, 0({1})", in(reg) value, in(reg) address, options(nostack)) };
+}
+
+/// Jumps to `address` as if it held code: the protection test's jump into
+/// data.
+pub fn jump_to(address: usize) -> ! {
+    // SAFETY: the caller asked to run whatever is at `address` to see
+    // whether the hardware refuses; whatever happens is reported as a fault
+    // or ends the test.
+    unsafe { asm!("jr {0}", in(reg) address, options(noreturn, nostack)) }
+}

@@ -64,3 +64,18 @@ pub fn stack_pointer() -> usize {
 
 /// Nothing to synchronise on the host.
 pub fn sync_instruction_memory(_address: usize, _length: usize) {}
+
+/// Stands in for the protection test's store on the host.
+pub fn store_word(address: usize, _value: u32) {
+    panic!("raw store to {address:#x} on the host")
+}
+
+/// Stands in for the protection test's jump on the host.
+pub fn jump_to(address: usize) -> ! {
+    panic!("jump to {address:#x} on the host")
+}
+
+/// Runs `f` (code is always writable on the host).
+pub fn writable_code<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}

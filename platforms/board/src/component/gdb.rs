@@ -302,16 +302,17 @@ impl Target for ImageTarget {
 }
 
 /// Writes `bytes` over the code at `address` (a breakpoint going in or
-/// out) and makes them visible to instruction fetch, with interrupts
-/// masked: on the one core no other thread runs until the instruction is
-/// whole again, so none executes half of one.
+/// out) and makes them visible to instruction fetch, with code writable
+/// (PBX-A9's MMU maps it read-only) and interrupts masked for the moment:
+/// on the one core no other thread runs until the instruction is whole
+/// again, so none executes half of one.
 fn write_code(address: usize, bytes: &[u8]) {
-    arch::without_interrupts(|| {
+    arch::writable_code(|| {
         for (offset, &byte) in bytes.iter().enumerate() {
             // SAFETY: inside the image's code, on an instruction boundary
             // (checked when the breakpoint went in): one breakpoint
-            // instruction, or the bytes it replaced. Code is plain RAM
-            // (the MMU is off, nothing maps it read-only).
+            // instruction, or the bytes it replaced; `writable_code` lets
+            // the store through the MMU's read-only mapping.
             unsafe { core::ptr::write_volatile((address + offset) as *mut u8, byte) };
         }
         arch::sync_instruction_memory(address, bytes.len());
