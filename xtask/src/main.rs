@@ -31,15 +31,8 @@ enum Command {
     Setup,
     /// Build an application image for a board and print its path and size.
     Build {
-        /// Board to build for (realview-pbx-a9, microblaze-v).
-        #[arg(long, value_parser = board_names())]
-        board: String,
-        /// Application in apps/ (hello, crash, ...).
-        #[arg(long, value_parser = app_names())]
-        app: String,
-        /// Optimised build (opt-level s, LTO).
-        #[arg(long)]
-        release: bool,
+        #[command(flatten)]
+        image: Image,
     },
     /// Build an image, boot it in QEMU with the console on this terminal and
     /// return the image's exit status.
@@ -149,15 +142,8 @@ enum Command {
     /// standard input) and prints it with each report's addresses looked up
     /// in the image that `build` or `flash` made.
     Symbolize {
-        /// Board the image was built for.
-        #[arg(long, value_parser = board_names())]
-        board: String,
-        /// Application in apps/.
-        #[arg(long, value_parser = app_names())]
-        app: String,
-        /// The image is the optimised build.
-        #[arg(long)]
-        release: bool,
+        #[command(flatten)]
+        image: Image,
         /// The console log (default: standard input).
         file: Option<std::path::PathBuf>,
     },
@@ -186,6 +172,20 @@ fn app_names() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(names)
 }
 
+/// Which image `build` makes and `symbolize` reads.
+#[derive(clap::Args)]
+struct Image {
+    /// Board (realview-pbx-a9, microblaze-v).
+    #[arg(long, value_parser = board_names())]
+    board: String,
+    /// Application in apps/ (hello, crash, ...).
+    #[arg(long, value_parser = app_names())]
+    app: String,
+    /// The optimised build (opt-level s, LTO).
+    #[arg(long)]
+    release: bool,
+}
+
 /// What `run` and `stacks` boot: the image, and how QEMU runs it.
 #[derive(clap::Args)]
 struct Boot {
@@ -211,7 +211,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Setup => setup::run(),
-        Command::Build { board, app, release } => build::build_command(&board, &app, release),
+        Command::Build { image } => build::build_command(&image.board, &image.app, image.release),
         Command::Run { boot, icount, raw } => build::run_command(
             &boot.board,
             &boot.app,
@@ -226,8 +226,8 @@ fn main() -> ExitCode {
             size::run(board.as_deref(), app.as_deref(), all, release, crates)
         }
         Command::Gdb { board, app } => build::gdb_command(&board, &app),
-        Command::Symbolize { board, app, release, file } => {
-            build::symbolize_command(&board, &app, release, file.as_deref())
+        Command::Symbolize { image, file } => {
+            build::symbolize_command(&image.board, &image.app, image.release, file.as_deref())
         }
         Command::Stacks { boot, seconds } => build::stacks_command(
             &boot.board,
