@@ -31,7 +31,65 @@ pub fn cases() -> Vec<Case> {
             timeout: Duration::from_secs(90),
             check: Check::Scripted(session),
         })
+        .chain([mmu_case()])
         .collect()
+}
+
+/// On PBX-A9, gdb also reads SCTLR (QEMU's GDB server shows the CP15
+/// registers) at the crash app's `main`: the MMU, the caches, branch
+/// prediction and alignment checks must be on by then. QEMU models no
+/// caches, so this is the one place their enable bits can be seen.
+fn mmu_case() -> Case {
+    Case {
+        name: "gdb reads SCTLR at main: MMU, caches and branch prediction on, on realview-pbx-a9"
+            .into(),
+        board: board("realview-pbx-a9"),
+        app: "crash",
+        options: RunOptions {
+            args: WORDS.iter().map(|word| word.to_string()).collect(),
+            ..Default::default()
+        },
+        timeout: Duration::from_secs(90),
+        check: Check::Scripted(sctlr_session),
+    }
+}
+
+/// SCTLR's M, A, C, Z and I bits (ARM ARM B4.1.130).
+const SCTLR_ON: u64 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 11) | (1 << 12);
+
+fn sctlr_session(script: &Scripted<'_>) -> Result<(), Failure> {
+    let failure = |message: String, console: &str| Failure { message, console: console.into() };
+    let commands: Vec<String> = [
+        "break crash::main",
+        "continue",
+        "echo @@sctlr\\n",
+        "print/x $SCTLR",
+        "echo @@end\\n",
+        "kill",
+    ]
+    .iter()
+    .map(|command| command.to_string())
+    .collect();
+    let (qemu, gdb) = harness::gdb_batch(script.board, script.image, script.options, &commands)
+        .map_err(|(message, console)| failure(message, &console))?;
+    let output = gdb.finish(script.timeout).console;
+    let report = format!("{output}\n--- image console ---\n{}", qemu.console());
+    let sctlr = section(&output, "sctlr")
+        .map_err(|message| failure(message, &report))?
+        .lines()
+        .find(|line| line.starts_with('$'))
+        .and_then(first_hex)
+        .ok_or_else(|| failure("gdb printed no SCTLR".into(), &report))?;
+    if sctlr & SCTLR_ON != SCTLR_ON {
+        return Err(failure(
+            format!(
+                "SCTLR is {sctlr:#x} at main: bits {:#x} of {SCTLR_ON:#x} are off",
+                !sctlr & SCTLR_ON
+            ),
+            &report,
+        ));
+    }
+    Ok(())
 }
 
 /// gdb's commands, with `echo` markers that split its output into sections.
