@@ -158,7 +158,12 @@ impl<const N: usize> Marshal for heapless::String<N> {
 
     fn unmarshal(reader: &mut Reader<'_>) -> Result<Self, MessageError> {
         let bytes = unmarshal_bytes::<N>(reader)?;
-        heapless::String::from_utf8(bytes).map_err(|_| MessageError::InvalidValue)
+        if !crate::is_utf8(&bytes) {
+            return Err(MessageError::InvalidValue);
+        }
+        // SAFETY: `is_utf8` accepted the bytes: well-formed UTF-8, what
+        // `core::str::from_utf8` accepts (its tests compare the two).
+        Ok(unsafe { heapless::String::from_utf8_unchecked(bytes) })
     }
 }
 

@@ -34,6 +34,7 @@ mod marshal_macro;
 mod primitives;
 mod rpc;
 mod utcb;
+mod utf8;
 
 pub use capability::{CapSel, Capability, Inherits, Interface, interface_id, label};
 pub use containers::{Bytes, Words};
@@ -45,6 +46,7 @@ pub use rpc::{
     write_error_reply,
 };
 pub use utcb::{MSG_CAPS, MSG_WORDS, Utcb};
+pub use utf8::is_utf8;
 
 #[doc(hidden)]
 pub mod __private {

@@ -30,37 +30,32 @@ pub trait Report {
 /// `0x1f`, as `{:#x}` would.
 pub fn hex(out: &mut dyn Out, value: usize, digits: usize) {
     const MAX: usize = 2 * core::mem::size_of::<usize>();
-    let mut text = [b'0'; 2 + MAX];
-    text[1] = b'x';
     let significant = MAX - (value.leading_zeros() as usize / 4);
     let shown = significant.max(digits).clamp(1, MAX);
-    for (index, byte) in text[2..2 + shown].iter_mut().enumerate() {
-        let nibble = (value >> (4 * (shown - 1 - index))) & 0xf;
-        *byte = b"0123456789abcdef"[nibble];
+    out.text("0x");
+    for index in (0..shown).rev() {
+        digit(out, (value >> (4 * index)) & 0xf);
     }
-    out.text(ascii(&text[..2 + shown]));
 }
 
 /// Writes `value` in decimal, as `{}` would print it.
 pub fn dec(out: &mut dyn Out, value: usize) {
-    // usize::MAX has at most 20 decimal digits (64-bit hosts).
-    let mut text = [0u8; 20];
-    let mut start = text.len();
-    let mut rest = value;
-    loop {
-        start -= 1;
-        text[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
+    let mut power = 1;
+    while value / power >= 10 {
+        power *= 10;
     }
-    out.text(ascii(&text[start..]));
+    while power > 0 {
+        digit(out, (value / power) % 10);
+        power /= 10;
+    }
 }
 
-/// The digits written above, which are ASCII.
-fn ascii(text: &[u8]) -> &str {
-    core::str::from_utf8(text).unwrap_or("?")
+/// Writes one digit (below 16). A slice of a string, not a byte buffer
+/// made into one: that would take UTF-8 validation, which `core` brings
+/// as A32 code on PBX-A9.
+fn digit(out: &mut dyn Out, value: usize) {
+    const DIGITS: &str = "0123456789abcdef";
+    out.text(DIGITS.get(value..=value).unwrap_or("?"));
 }
 
 /// Writes `report` through a formatter: the body of a `Display` impl.
