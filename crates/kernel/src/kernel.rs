@@ -62,20 +62,9 @@ impl<A: Arch> Kernel<A> {
             // reference into the state is live (each is dropped before a
             // switch, below).
             let (switch, value) = operation(unsafe { &mut *state });
-            if let Some(Switch { from, to }) = switch {
-                // SAFETY: as above (a shared borrow that ends here).
-                check_stack::<A>(unsafe { &*state }, from);
-                // SAFETY: raw pointers only: no reference into the state
-                // survives across the switch; `to`'s stack pointer was saved
-                // by `switch` or made by `prepare_stack`.
-                unsafe {
-                    let save = &raw mut (*state).threads[from.index()].sp;
-                    let load = (*state).threads[to.index()].sp;
-                    A::switch(save, load);
-                }
-                // A debugger may have stopped this thread meanwhile.
-                #[cfg(feature = "debug")]
-                crate::debug::park_if_stopped::<A>(state);
+            if let Some(switch) = switch {
+                // SAFETY: as above: no reference into the state is live.
+                unsafe { switch_threads::<A>(state, switch) };
             }
             // SAFETY: as above; this thread runs again, interrupts masked.
             after(unsafe { &mut *state }, value)
@@ -541,6 +530,31 @@ fn guard_stack(stack: &mut [u8]) -> (usize, usize) {
     // written if the guard does not fit).
     unsafe { write_stack_guard(stack.as_mut_ptr(), stack.len()) };
     (stack.as_ptr() as usize, stack.len())
+}
+
+/// Switches from the running thread to another, as `enter` decided: one
+/// copy for every kernel operation (each `enter` would otherwise carry the
+/// stack check and the switch inlined).
+///
+/// # Safety
+///
+/// Interrupts are masked, `state` is the kernel's state and no reference
+/// into it is live.
+#[inline(never)]
+unsafe fn switch_threads<A: Arch>(state: *mut State, Switch { from, to }: Switch) {
+    // SAFETY: the caller's contract (a shared borrow that ends here).
+    check_stack::<A>(unsafe { &*state }, from);
+    // SAFETY: raw pointers only: no reference into the state survives
+    // across the switch; `to`'s stack pointer was saved by `switch` or made
+    // by `prepare_stack`.
+    unsafe {
+        let save = &raw mut (*state).threads[from.index()].sp;
+        let load = (*state).threads[to.index()].sp;
+        A::switch(save, load);
+    }
+    // A debugger may have stopped this thread meanwhile.
+    #[cfg(feature = "debug")]
+    crate::debug::park_if_stopped::<A>(state);
 }
 
 /// Reports `thread` if it has overwritten its stack guard (the ends of
