@@ -4,7 +4,8 @@
 //! `crash panic` panics; `crash bad-access [hex address]` loads from an address the
 //! hardware refuses (a data abort on PBX-A9, a load access fault on
 //! MicroBlaze V); `crash illegal` executes an undefined instruction;
-//! `crash write-code` stores a word over its own code and `crash run-data`
+//! `crash write-code [hex address]` stores a word over its own code (or at
+//! the address) and `crash run-data`
 //! jumps into a buffer on its stack: on PBX-A9 the MMU refuses both (code
 //! is read-only, RAM is execute-never); MicroBlaze V has no MMU and says
 //! so; `crash stack-overflow` starts a kernel thread that recurses past the
@@ -47,9 +48,12 @@ fn main() -> u32 {
             ferrode_board::arch::undefined_instruction(); // crash-line: illegal
         }
         "write-code" => {
-            let code = (main as fn() -> u32) as usize & !3;
-            ferrode_board::arch::store_word(code, 0); // crash-line: write-code
-            println!("wrote over the code at {:#x} without a fault", code);
+            // Its own code, or the address given (the tests give the MMU's
+            // tables, which are read-only too).
+            let given = args.split_whitespace().nth(2).is_some();
+            let target = if given { address } else { (main as fn() -> u32) as usize & !3 };
+            ferrode_board::arch::store_word(target, 0); // crash-line: write-code
+            println!("wrote over {:#x} without a fault", target);
             ferrode_board::exit_code::FAILURE
         }
         "run-data" => {
@@ -61,8 +65,8 @@ fn main() -> u32 {
         "main-stack-overflow" => overflow::run_main(),
         _ => {
             println!(
-                "usage: crash panic | bad-access [hex address] | illegal | write-code | \
-                 run-data | stack-overflow | main-stack-overflow"
+                "usage: crash panic | bad-access [hex address] | illegal | write-code [hex \
+                 address] | run-data | stack-overflow | main-stack-overflow"
             );
             ferrode_board::exit_code::FAILURE
         }

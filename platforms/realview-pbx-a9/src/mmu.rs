@@ -1,6 +1,9 @@
 //! The board's memory as the MMU maps it (`ferrode_arch_armv7a::mmu`): RAM
-//! cached and never executed, the image's code read-only, the devices of
-//! [`DEVICE_MEMORY`] as Device memory, nothing else.
+//! cached and never executed, the image's code read-only and its read-only
+//! data (and the translation tables) neither written nor run, the devices
+//! of [`DEVICE_MEMORY`] as Device memory, nothing else.
+
+use core::ops::Range;
 
 use ferrode_arch_armv7a::mmu::{Access, MapError, PAGE, Region};
 
@@ -9,32 +12,55 @@ use crate::memory_map::DEVICE_MEMORY;
 
 unsafe extern "C" {
     // The linker script's symbols: the image from `_start` (the start of
-    // RAM) with code up to `__text_end` and data from `__data_start`; RAM
-    // ends at `__heap_end`.
+    // RAM) with code up to `__text_end` and data from `__data_start`; the
+    // MMU's tables from `__ttb_start` to `__ttb_end`; RAM ends at
+    // `__heap_end`.
     static _start: u8;
     static __text_end: u8;
     static __data_start: u8;
+    static __ttb_start: u8;
+    static __ttb_end: u8;
     static __heap_end: u8;
 }
 
-/// The regions for an image whose RAM is `ram`, whose code ends at
-/// `code_end` and whose data starts at `data_start`: RAM as data; the
-/// pages before the data's first page as code (code and read-only data:
-/// a page of read-only data may run); the page the data starts in as code
-/// and data if code reaches into it; the devices.
-pub fn regions(
-    ram: core::ops::Range<usize>,
-    code_end: usize,
-    data_start: usize,
-) -> [Region; 3 + DEVICE_MEMORY.len()] {
-    let data_page = data_start & !(PAGE - 1);
-    let code_pages_end = code_end.next_multiple_of(PAGE).max(data_page);
-    let mut regions =
-        [Region { start: 0, end: 0, access: Access::Device }; 3 + DEVICE_MEMORY.len()];
-    regions[0] = Region { start: ram.start, end: ram.end, access: Access::Data };
-    regions[1] = Region { start: ram.start, end: data_page, access: Access::Code };
-    regions[2] = Region { start: data_page, end: code_pages_end, access: Access::CodeAndData };
-    for (region, &(start, end)) in regions[3..].iter_mut().zip(DEVICE_MEMORY) {
+/// Where an image's parts are (the linker script's symbols).
+#[derive(Clone, Debug)]
+pub struct Layout {
+    /// All of RAM: the image first.
+    pub ram: Range<usize>,
+    /// The end of the code.
+    pub code_end: usize,
+    /// The start of the data (after the read-only data).
+    pub data_start: usize,
+    /// The translation tables (page-aligned).
+    pub tables: Range<usize>,
+}
+
+/// Regions [`regions`] lists.
+const REGIONS: usize = 5 + DEVICE_MEMORY.len();
+
+/// The regions for an image laid out as `layout` says, later ones over
+/// earlier ones: RAM as data; the pages before the data's first page as
+/// read-only data, and the code's pages among them as code (the page where
+/// code ends and read-only data starts is code); the page the data starts
+/// in as code and data if code reaches into it; the tables as read-only
+/// data; the devices.
+pub fn regions(layout: &Layout) -> [Region; REGIONS] {
+    let data_page = layout.data_start & !(PAGE - 1);
+    let code_pages_end = layout.code_end.next_multiple_of(PAGE);
+    let start = layout.ram.start;
+    let mut regions = [Region { start: 0, end: 0, access: Access::Device }; REGIONS];
+    regions[0] = Region { start, end: layout.ram.end, access: Access::Data };
+    regions[1] = Region { start, end: data_page, access: Access::ReadOnly };
+    regions[2] = Region { start, end: code_pages_end.min(data_page), access: Access::Code };
+    regions[3] = Region {
+        start: data_page,
+        end: code_pages_end.max(data_page),
+        access: Access::CodeAndData,
+    };
+    regions[4] =
+        Region { start: layout.tables.start, end: layout.tables.end, access: Access::ReadOnly };
+    for (region, &(start, end)) in regions[5..].iter_mut().zip(DEVICE_MEMORY) {
         *region = Region { start, end, access: Access::Device };
     }
     regions
@@ -44,10 +70,13 @@ pub fn regions(
 /// If a boot loader left its own map on, that one stays (and the console
 /// says so: code is then writable and data executable).
 pub fn init() {
-    let ram = (&raw const _start) as usize..(&raw const __heap_end) as usize;
-    let code_end = (&raw const __text_end) as usize;
-    let data_start = (&raw const __data_start) as usize;
-    match arch::enable_mmu(&regions(ram, code_end, data_start)) {
+    let layout = Layout {
+        ram: (&raw const _start) as usize..(&raw const __heap_end) as usize,
+        code_end: (&raw const __text_end) as usize,
+        data_start: (&raw const __data_start) as usize,
+        tables: (&raw const __ttb_start) as usize..(&raw const __ttb_end) as usize,
+    };
+    match arch::enable_mmu(&regions(&layout)) {
         Ok(()) => {}
         Err(MapError::AlreadyOn) => crate::console_write(
             b"MMU: on at entry, the boot loader's map is kept (no memory protection)\r\n",
@@ -66,35 +95,49 @@ mod tests {
 
     use super::*;
 
+    fn layout(code_end: usize, data_start: usize) -> Layout {
+        Layout {
+            ram: 0x7010_0000..0x7800_0000,
+            code_end,
+            data_start,
+            tables: 0x7011_0000..0x7011_5000,
+        }
+    }
+
     fn tables() -> (Box<Level1>, Box<Level2>) {
         (Box::new(Level1::new()), Box::new(Level2::new()))
     }
 
-    #[test]
-    fn every_region_is_page_aligned_and_code_precedes_data() {
-        let regions = regions(0x7010_0000..0x7800_0000, 0x7010_6a02, 0x7010_8a10);
+    /// What PL1 may do at each address once `layout` is mapped.
+    fn permissions_at(layout: &Layout, addresses: &[usize]) -> std::vec::Vec<(bool, bool, bool)> {
+        let regions = regions(layout);
         for region in &regions {
             assert!(region.start.is_multiple_of(PAGE) && region.end.is_multiple_of(PAGE));
             assert!(region.start <= region.end, "{region:?}");
         }
-        assert_eq!(
-            regions[1],
-            Region { start: 0x7010_0000, end: 0x7010_8000, access: Access::Code }
-        );
-        // Code ends before the data's page: no page is both.
-        assert_eq!(regions[2].start, regions[2].end);
         let (mut l1, mut l2) = tables();
-        Map::new(&mut l1, &mut l2, 0x7011_4000).map(&regions).unwrap();
+        let mut map = Map::new(&mut l1, &mut l2, 0x7011_4000);
+        map.map(&regions).unwrap();
+        addresses.iter().map(|&address| map.mapping(address).permissions()).collect()
+    }
+
+    const CODE: (bool, bool, bool) = (true, false, true);
+    const READ_ONLY: (bool, bool, bool) = (true, false, false);
+    const DATA: (bool, bool, bool) = (true, true, false);
+    const ALL: (bool, bool, bool) = (true, true, true);
+
+    #[test]
+    fn code_runs_read_only_data_and_tables_are_only_read_data_never_runs() {
+        let layout = layout(0x7010_6a02, 0x7010_8a10);
+        let at = [0x7010_0000, 0x7010_6ffc, 0x7010_7000, 0x7010_8000, 0x7011_0000, 0x7011_5000];
+        assert_eq!(permissions_at(&layout, &at), [CODE, CODE, READ_ONLY, DATA, READ_ONLY, DATA]);
     }
 
     #[test]
     fn code_reaching_into_the_datas_page_makes_it_both() {
-        let regions = regions(0x7010_0000..0x7800_0000, 0x7010_8100, 0x7010_8a10);
-        assert_eq!(regions[1].end, 0x7010_8000);
-        assert_eq!(
-            regions[2],
-            Region { start: 0x7010_8000, end: 0x7010_9000, access: Access::CodeAndData }
-        );
+        let layout = layout(0x7010_8100, 0x7010_8a10);
+        let at = [0x7010_7ffc, 0x7010_8000, 0x7010_9000];
+        assert_eq!(permissions_at(&layout, &at), [CODE, ALL, DATA]);
     }
 
     #[test]
@@ -112,7 +155,7 @@ mod tests {
             PRIVATE_TIMER_BASE,
             LAN9118_BASE,
         ];
-        let regions = regions(0x7010_0000..0x7800_0000, 0x7010_6000, 0x7010_8000);
+        let regions = regions(&layout(0x7010_6000, 0x7010_8000));
         let (mut l1, mut l2) = tables();
         let mut map = Map::new(&mut l1, &mut l2, 0x7011_4000);
         map.map(&regions).unwrap();

@@ -1,9 +1,11 @@
 //! First boot: hello, and the panic and fault reports with their source
 //! lines.
 
-use super::{Case, Check, board, console_case};
-use crate::boards::Board;
-use crate::harness::symbolize;
+use std::time::Duration;
+
+use super::{Case, Check, Failure, Scripted, board, console_case};
+use crate::boards::{Board, RunOptions};
+use crate::harness::{self, symbolize};
 
 /// The crash app's source, as its debug info names it.
 const CRASH_SOURCE: &str = "apps/crash/src/main.rs";
@@ -200,6 +202,14 @@ pub fn cases() -> Vec<Case> {
         ],
         102,
     ));
+    cases.push(Case {
+        name: "crash write-code over the MMU's tables on realview-pbx-a9".into(),
+        board: pbx,
+        app: "crash",
+        options: RunOptions::default(),
+        timeout: Duration::from_secs(60),
+        check: Check::Scripted(write_tables),
+    });
     cases.push(console_case(
         pbx,
         "crash",
@@ -227,6 +237,37 @@ pub fn cases() -> Vec<Case> {
         ));
     }
     cases
+}
+
+/// `crash write-code` at the first word of the MMU's level 1 table (the
+/// linker script's `__ttb_start`): mapped read-only once the MMU is on, so
+/// the store is a permission fault at that address.
+fn write_tables(script: &Scripted<'_>) -> Result<(), Failure> {
+    let fail = |message: String, console: String| Failure { message, console };
+    let tables = crate::measure::symbol_address(script.image, "__ttb_start")
+        .map_err(|message| fail(message, String::new()))?;
+    let args = ["crash".to_string(), "write-code".into(), format!("{tables:x}")];
+    let options = RunOptions { args: args.to_vec(), ..script.options.clone() };
+    let outcome = harness::run(
+        script.board.qemu,
+        &script.board.qemu_args(script.image, &options),
+        script.timeout,
+    )
+    .map_err(|error| fail(error.to_string(), String::new()))?;
+    let console = outcome.console;
+    let wanted = [
+        "FAULT: data abort at pc=0x701".to_string(),
+        format!("address={tables:#010x}"),
+        "(permission fault)".into(),
+    ];
+    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    if let Some(missing) = harness::missing_in_order(&console, &wanted) {
+        return Err(fail(format!("console lacks {missing:?}"), console));
+    }
+    if outcome.status != Some(102) {
+        return Err(fail(format!("exit status {:?}, expected 102", outcome.status), console));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -11,10 +11,11 @@
 //!   L1 instruction and data caches (and branch prediction) can be on;
 //! - **device order**: device windows are Device memory (uncached, accesses
 //!   in program order, never speculative), as their data sheets require;
-//! - **protection**: code is read-only (a write is a permission fault), RAM
-//!   and devices are execute-never (an instruction fetch from them is a
-//!   permission fault), and whatever the platform does not list is not
-//!   mapped (an access is a translation fault), the null page included.
+//! - **protection**: code and read-only data are read-only (a write is a
+//!   permission fault), everything but code is execute-never (an
+//!   instruction fetch from it is a permission fault), and whatever the
+//!   platform does not list is not mapped (an access is a translation
+//!   fault), the null page included.
 //!
 //! Every thread runs in SVC mode (PL1), so the permissions are PL1's; PL0
 //! has no access. Everything is in domain 0, a client domain (permissions
@@ -40,8 +41,11 @@ pub const L2_TABLES: usize = 4;
 /// What a part of memory is, and what may be done with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
-    /// Code and read-only data: cached; read and executed, never written.
+    /// Code: cached; read and executed, never written.
     Code,
+    /// Read-only data (constants, the translation tables once built):
+    /// cached; read, never written or executed.
+    ReadOnly,
     /// RAM: cached; read and written, never executed.
     Data,
     /// RAM holding the end of the code and the start of the data (the one
@@ -71,6 +75,7 @@ impl Access {
         SECTION_TYPE
             | match self {
                 Self::Code => NORMAL | PL1_RW | READ_ONLY,
+                Self::ReadOnly => NORMAL | PL1_RW | READ_ONLY | XN,
                 Self::Data => NORMAL | PL1_RW | XN,
                 Self::CodeAndData => NORMAL | PL1_RW,
                 Self::Device => DEVICE | PL1_RW | XN,
@@ -431,7 +436,9 @@ mod tests {
 
     #[test]
     fn a_small_page_has_the_sections_attributes() {
-        for access in [Access::Code, Access::Data, Access::CodeAndData, Access::Device] {
+        for access in
+            [Access::Code, Access::ReadOnly, Access::Data, Access::CodeAndData, Access::Device]
+        {
             let page = Mapping::Page(small_page(0x7010_1000, access));
             let whole = Mapping::Section(section(0x7010_1000, access));
             assert_eq!(page.permissions(), whole.permissions(), "{access:?}");
@@ -473,6 +480,25 @@ mod tests {
         let mut t = Map::new(&mut l1, &mut l2, BASE);
         t.map(&[Region { start: 0x2000_1000, end: 0x2000_2000, access: Access::Data }]).unwrap();
         assert_eq!(t.mapping(0x2000_0000), Mapping::Unmapped);
+    }
+
+    #[test]
+    fn read_only_data_is_neither_written_nor_run() {
+        let (mut l1, mut l2) = tables();
+        let mut t = Map::new(&mut l1, &mut l2, BASE);
+        let regions = [
+            Region { start: 0x7010_0000, end: 0x7800_0000, access: Access::Data },
+            Region { start: 0x7010_0000, end: 0x7010_8000, access: Access::ReadOnly },
+            Region { start: 0x7010_0000, end: 0x7010_6000, access: Access::Code },
+            Region { start: 0x7011_0000, end: 0x7011_5000, access: Access::ReadOnly },
+        ];
+        t.map(&regions).unwrap();
+        assert_eq!(t.mapping(0x7010_5ffc).permissions(), (true, false, true));
+        assert_eq!(t.mapping(0x7010_6000).permissions(), (true, false, false));
+        assert_eq!(t.mapping(0x7010_8000).permissions(), (true, true, false));
+        assert_eq!(t.mapping(0x7011_4ffc).permissions(), (true, false, false));
+        assert_eq!(t.mapping(0x7011_5000).permissions(), (true, true, false));
+        assert_eq!(t.mapping(0x7011_0000).memory_type(), 0b00111);
     }
 
     #[test]
