@@ -72,6 +72,24 @@ pub fn label_target(label: &str) -> &str {
     ""
 }
 
+/// The LOG line a client sends for `parts`, one after the other: cut at
+/// [`LOG_LINE_BYTES`] bytes, at a character boundary, so a long line loses
+/// its end and never fails.
+pub fn log_line(parts: &[&str]) -> heapless::String<LOG_LINE_BYTES> {
+    let mut line = heapless::String::new();
+    for part in parts {
+        let mut end = part.len().min(LOG_LINE_BYTES - line.len());
+        while !part.is_char_boundary(end) {
+            end -= 1;
+        }
+        let fits = part.get(..end).is_some_and(|head| line.push_str(head).is_ok());
+        if !fits || end < part.len() {
+            break;
+        }
+    }
+    line
+}
+
 ferrode_ipc::marshal! {
     /// Why a session request or a session call failed.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,3 +349,47 @@ ferrode_ipc::interface! {
 
 /// The name of the Terminal service in routing tables.
 pub const TERMINAL: &str = "Terminal";
+
+#[cfg(test)]
+mod tests {
+    use super::{LOG_LINE_BYTES, log_line};
+
+    #[test]
+    fn a_log_line_joins_its_parts() {
+        assert_eq!(
+            log_line(&["Hello from ", "Ferrode", " (", "armv7a", ")!"]),
+            "Hello from Ferrode (armv7a)!"
+        );
+        assert_eq!(log_line(&[]), "");
+        assert_eq!(log_line(&["", "a", ""]), "a");
+    }
+
+    #[test]
+    fn a_long_log_line_is_cut_at_a_character_boundary() {
+        let exact = "x".repeat(LOG_LINE_BYTES);
+        assert_eq!(log_line(&[&exact]), exact.as_str());
+        assert_eq!(log_line(&[&exact, "more"]), exact.as_str());
+        // A two-byte character across the limit goes as a whole, not half.
+        let head = "y".repeat(LOG_LINE_BYTES - 1);
+        let line = log_line(&[&head, "é", "z"]);
+        assert_eq!(line, head.as_str());
+        // Parts after a cut one are not appended.
+        let half = "w".repeat(LOG_LINE_BYTES / 2);
+        let line = log_line(&[&half, &"ü".repeat(LOG_LINE_BYTES), "tail"]);
+        assert_eq!(line.len(), LOG_LINE_BYTES);
+        assert!(line.starts_with(&half) && line.ends_with('ü') && !line.contains("tail"));
+    }
+
+    #[test]
+    fn every_cut_keeps_whole_characters() {
+        let text = "grüße 世界 🦀 ".repeat(20);
+        // Every start whose rest is longer than a line.
+        let starts = (0..text.len() - LOG_LINE_BYTES).filter(|&at| text.is_char_boundary(at));
+        for start in starts {
+            let line = log_line(&["ab", &text[start..]]);
+            assert!(line.len() <= LOG_LINE_BYTES);
+            assert!(LOG_LINE_BYTES - line.len() < 4, "cut more than a character short");
+            assert!(text[start..].starts_with(&line[2..]));
+        }
+    }
+}

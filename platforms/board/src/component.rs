@@ -259,33 +259,16 @@ pub struct LogClient {
 
 impl LogClient {
     /// Writes a line (cut at [`LOG_LINE_BYTES`] bytes, at a character
-    /// boundary).
+    /// boundary: [`ferrode_component::log_line`]).
     pub fn write(&mut self, line: &str) -> Result<(), SessionError> {
-        let mut end = line.len().min(LOG_LINE_BYTES);
-        while !line.is_char_boundary(end) {
-            end -= 1;
-        }
-        let text =
-            heapless::String::try_from(&line[..end]).map_err(|_| SessionError::QuotaExceeded)?;
-        self.log.write(text)
+        self.log.write(ferrode_component::log_line(&[line]))
     }
 
     /// Writes one line made of `parts`, one after the other (cut as
     /// [`write`](Self::write) cuts): a line with a few values in it, without
     /// linking `core::fmt` as [`write_fmt`](Self::write_fmt) does.
     pub fn write_parts(&mut self, parts: &[&str]) -> Result<(), SessionError> {
-        let mut text: heapless::String<LOG_LINE_BYTES> = heapless::String::new();
-        for part in parts {
-            let mut end = part.len().min(LOG_LINE_BYTES - text.len());
-            while !part.is_char_boundary(end) {
-                end -= 1;
-            }
-            let fits = part.get(..end).is_some_and(|head| text.push_str(head).is_ok());
-            if !fits || end < part.len() {
-                break;
-            }
-        }
-        self.log.write(text)
+        self.log.write(ferrode_component::log_line(parts))
     }
 
     /// Formats and writes a line.
