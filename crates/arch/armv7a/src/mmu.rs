@@ -23,7 +23,7 @@
 //! moment a debugger's breakpoint goes into the code.
 //!
 //! The building is plain code, tested on the host; turning the MMU on
-//! (`enable`) is the arch's, at boot.
+//! ([`crate::enable_mmu`]) is the arch's, at boot.
 
 /// A page: the smallest part of memory the map gives attributes to.
 pub const PAGE: usize = 4096;
@@ -33,9 +33,10 @@ pub const SECTION: usize = 1 << 20;
 const L1_ENTRIES: usize = 4096;
 /// Level 2 entries: a section in pages.
 const L2_ENTRIES: usize = 256;
-/// Level 2 tables a map may use: the image's code and data share at most
-/// two megabytes' worth of boundaries (where code ends and where data
-/// starts); two more leave room for a platform's own page-sized windows.
+/// Level 2 tables a map may use: an image splits at most three megabytes
+/// into pages (where its code ends, where its data starts, where the
+/// tables lie, often all in one); one more leaves room for a platform's
+/// own page-sized windows.
 pub const L2_TABLES: usize = 4;
 
 /// What a part of memory is, and what may be done with it.
