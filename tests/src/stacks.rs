@@ -14,7 +14,7 @@
 //! (`__stack_bottom`..`__stack_top`, thread `main`).
 
 use std::borrow::Cow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -95,6 +95,18 @@ fn with_elf<R>(
     let data = std::fs::read(image).map_err(|e| format!("reading {}: {e}", image.display()))?;
     let file = object::File::parse(&*data).map_err(|e| format!("parsing the image: {e}"))?;
     f(&file)
+}
+
+/// The guard page below the boot stack (`__stack_guard` up to
+/// `__stack_bottom`), where the image has one.
+fn boot_stack_guard(file: &object::File<'_>) -> Option<std::ops::Range<u64>> {
+    let address_of = |name: &str| {
+        file.symbols().find(|symbol| symbol.name() == Ok(name)).map(|symbol| symbol.address())
+    };
+    match (address_of("__stack_guard"), address_of("__stack_bottom")) {
+        (Some(start), Some(end)) if start < end => Some(start..end),
+        _ => None,
+    }
 }
 
 /// The stacks in `image`, lowest address first.
@@ -202,28 +214,42 @@ pub fn measure(
     options: &RunOptions,
     run_for: Duration,
 ) -> Result<Measurement, String> {
-    let (stacks, exits) =
-        with_elf(image, |file| Ok((stacks_in(file)?, functions(file, board.exit_symbol)?)))?;
+    let (stacks, exits, guard) = with_elf(image, |file| {
+        Ok((stacks_in(file)?, functions(file, board.exit_symbol)?, boot_stack_guard(file)))
+    })?;
     let (Some(low), Some(high)) = (
         stacks.iter().map(|stack| stack.start).min(),
         stacks.iter().map(|stack| stack.start + stack.size).max(),
     ) else {
         return Err(format!("no stacks found in {}", image.display()));
     };
-    let dump = std::env::temp_dir().join(format!(
-        "ferrode-stacks-{}-{}.bin",
-        std::process::id(),
-        DUMPS.fetch_add(1, Ordering::Relaxed)
-    ));
+    // The memory from the lowest stack to the highest, in one piece or,
+    // where the boot stack's guard page (unmapped: gdb cannot read it) lies
+    // between, in two.
+    let pieces: Vec<(u64, u64)> = match guard {
+        Some(guard) if low < guard.start && guard.end < high => {
+            vec![(low, guard.start), (guard.end, high)]
+        }
+        _ => vec![(low, high)],
+    };
+    let dumps: Vec<PathBuf> = pieces
+        .iter()
+        .map(|_| {
+            std::env::temp_dir().join(format!(
+                "ferrode-stacks-{}-{}.bin",
+                std::process::id(),
+                DUMPS.fetch_add(1, Ordering::Relaxed)
+            ))
+        })
+        .collect();
     // A breakpoint where the image exits, then on until it gets there.
     let mut commands: Vec<String> =
         exits.iter().map(|address| format!("break *{address:#x}")).collect();
-    commands.extend([
-        "continue".to_string(),
-        format!("dump binary memory {} {low:#x} {high:#x}", dump.display()),
-        "echo @@dumped\\n".to_string(),
-        "kill".to_string(),
-    ]);
+    commands.push("continue".to_string());
+    for ((from, to), dump) in pieces.iter().zip(&dumps) {
+        commands.push(format!("dump binary memory {} {from:#x} {to:#x}", dump.display()));
+    }
+    commands.extend(["echo @@dumped\\n".to_string(), "kill".to_string()]);
     let (qemu, gdb) = harness::gdb_batch(board, image, options, &commands)
         .map_err(|(message, console)| format!("{message}: {console}"))?;
     // Until the image exits (gdb stops at the breakpoint, dumps and kills
@@ -241,9 +267,25 @@ pub fn measure(
         .filter(|line| !line.contains("Terminated via GDBstub"))
         .collect::<Vec<_>>()
         .join("\n");
-    let memory = std::fs::read(&dump);
-    let _ = std::fs::remove_file(&dump);
-    let memory = memory.map_err(|e| format!("gdb wrote no memory dump ({e}): {output}"))?;
+    let mut memory = Vec::new();
+    let mut missing = None;
+    for (index, dump) in dumps.iter().enumerate() {
+        match std::fs::read(dump) {
+            Ok(bytes) => {
+                if index > 0 {
+                    // The guard page: never written (it cannot be).
+                    let gap = pieces[index].0 - pieces[index - 1].1;
+                    memory.resize(memory.len() + gap as usize, 0);
+                }
+                memory.extend(bytes);
+            }
+            Err(error) => missing = Some(error),
+        }
+        let _ = std::fs::remove_file(dump);
+    }
+    if let Some(e) = missing {
+        return Err(format!("gdb wrote no memory dump ({e}): {output}"));
+    }
     if memory.len() as u64 != high - low {
         return Err(format!("the memory dump has {} bytes, not {}", memory.len(), high - low));
     }

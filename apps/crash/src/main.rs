@@ -10,6 +10,8 @@
 //! is read-only, RAM is execute-never); MicroBlaze V has no MMU and says
 //! so; `crash stack-overflow` starts a kernel thread that recurses past the
 //! bottom of its stack, which the kernel's stack guard reports by name;
+//! `crash main-stack-guard` recurses on the boot thread into the guard page
+//! below its stack (PBX-A9; MicroBlaze V has none and says so);
 //! `crash main-stack-overflow` overwrites the lowest word of the boot
 //! thread's own stack (the linker script's `.stack`, which the board's
 //! `kernel::init` guards), as a recursion one frame too deep would.
@@ -63,10 +65,11 @@ fn main() -> u32 {
         }
         "stack-overflow" => overflow::run(),
         "main-stack-overflow" => overflow::run_main(),
+        "main-stack-guard" => overflow::run_into_guard(),
         _ => {
             println!(
                 "usage: crash panic | bad-access [hex address] | illegal | write-code [hex \
-                 address] | run-data | stack-overflow | main-stack-overflow"
+                 address] | run-data | stack-overflow | main-stack-overflow | main-stack-guard"
             );
             ferrode_board::exit_code::FAILURE
         }
@@ -123,6 +126,26 @@ mod overflow {
         loop {
             core::hint::spin_loop();
         }
+    }
+
+    /// Recurses on the boot thread until it runs off its stack into the
+    /// guard page below it (PBX-A9's MMU leaves it unmapped: a data abort
+    /// there, before anything below is written). A board without one says
+    /// so instead of writing over `.bss`.
+    pub fn run_into_guard() -> u32 {
+        unsafe extern "C" {
+            static __stack_guard: u8;
+            static __stack_bottom: u8;
+        }
+        // As numbers, through `black_box`: the compiler takes two distinct
+        // statics for two distinct addresses, but an empty guard is one.
+        let guard = black_box((&raw const __stack_guard) as usize);
+        if guard == black_box((&raw const __stack_bottom) as usize) {
+            println!("no guard page below the boot stack on this board");
+            return exit_code::FAILURE;
+        }
+        // Never below a limit of 0: it recurses until the fault.
+        recurse(black_box(0)) as u32 // crash-line: main-stack-guard
     }
 
     extern "C" fn recurse_main(limit: usize) -> ! {

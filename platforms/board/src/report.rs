@@ -85,8 +85,22 @@ fn ferrode_fault(fault: &dyn Report, sp: usize) -> ! {
         out.text("FAULT: ");
         fault.report(out);
     });
-    print_backtrace(sp);
+    // A boot thread that ran off its stack faulted in the guard page below
+    // it, which cannot be read: the scan starts above it. (The host names
+    // a fault address in the guard page a stack overflow.)
+    let guard = boot_stack_guard();
+    print_backtrace(if guard.contains(&sp) { guard.end } else { sp });
     exit(exit_code::FAULT)
+}
+
+/// The guard below the boot stack (the linker script's; empty where the
+/// board has no MMU to unmap it).
+fn boot_stack_guard() -> core::ops::Range<usize> {
+    unsafe extern "C" {
+        static __stack_guard: u8;
+        static __stack_bottom: u8;
+    }
+    (&raw const __stack_guard) as usize..(&raw const __stack_bottom) as usize
 }
 
 /// [gdb monitor] Called by the arch crate's breakpoint entry for a

@@ -13,13 +13,16 @@ use crate::memory_map::DEVICE_MEMORY;
 unsafe extern "C" {
     // The linker script's symbols: the image from `_start` (the start of
     // RAM) with code up to `__text_end` and data from `__data_start`; the
-    // MMU's tables from `__ttb_start` to `__ttb_end`; RAM ends at
+    // MMU's tables from `__ttb_start` to `__ttb_end`; the boot stack's
+    // guard page from `__stack_guard` to `__stack_bottom`; RAM ends at
     // `__heap_end`.
     static _start: u8;
     static __text_end: u8;
     static __data_start: u8;
     static __ttb_start: u8;
     static __ttb_end: u8;
+    static __stack_guard: u8;
+    static __stack_bottom: u8;
     static __heap_end: u8;
 }
 
@@ -34,17 +37,19 @@ pub struct Layout {
     pub data_start: usize,
     /// The translation tables (page-aligned).
     pub tables: Range<usize>,
+    /// The guard page below the boot stack (page-aligned).
+    pub stack_guard: Range<usize>,
 }
 
 /// Regions [`regions`] lists.
-const REGIONS: usize = 5 + DEVICE_MEMORY.len();
+const REGIONS: usize = 6 + DEVICE_MEMORY.len();
 
 /// The regions for an image laid out as `layout` says, later ones over
 /// earlier ones: RAM as data; the pages before the data's first page as
 /// read-only data, and the code's pages among them as code (the page where
 /// code ends and read-only data starts is code); the page the data starts
 /// in as code and data if code reaches into it; the tables as read-only
-/// data; the devices.
+/// data; the boot stack's guard page not at all; the devices.
 pub fn regions(layout: &Layout) -> [Region; REGIONS] {
     let data_page = layout.data_start & !(PAGE - 1);
     let code_pages_end = layout.code_end.next_multiple_of(PAGE);
@@ -60,7 +65,12 @@ pub fn regions(layout: &Layout) -> [Region; REGIONS] {
     };
     regions[4] =
         Region { start: layout.tables.start, end: layout.tables.end, access: Access::ReadOnly };
-    for (region, &(start, end)) in regions[5..].iter_mut().zip(DEVICE_MEMORY) {
+    regions[5] = Region {
+        start: layout.stack_guard.start,
+        end: layout.stack_guard.end,
+        access: Access::NoAccess,
+    };
+    for (region, &(start, end)) in regions[6..].iter_mut().zip(DEVICE_MEMORY) {
         *region = Region { start, end, access: Access::Device };
     }
     regions
@@ -75,6 +85,7 @@ pub fn init() {
         code_end: (&raw const __text_end) as usize,
         data_start: (&raw const __data_start) as usize,
         tables: (&raw const __ttb_start) as usize..(&raw const __ttb_end) as usize,
+        stack_guard: (&raw const __stack_guard) as usize..(&raw const __stack_bottom) as usize,
     };
     match arch::enable_mmu(&regions(&layout)) {
         Ok(()) => {}
@@ -101,6 +112,7 @@ mod tests {
             code_end,
             data_start,
             tables: 0x7011_0000..0x7011_5000,
+            stack_guard: 0x7010_d000..0x7010_e000,
         }
     }
 
@@ -127,10 +139,24 @@ mod tests {
     const ALL: (bool, bool, bool) = (true, true, true);
 
     #[test]
-    fn code_runs_read_only_data_and_tables_are_only_read_data_never_runs() {
+    fn code_runs_read_only_data_and_tables_are_only_read_data_never_runs_the_guard_is_unmapped() {
         let layout = layout(0x7010_6a02, 0x7010_8a10);
-        let at = [0x7010_0000, 0x7010_6ffc, 0x7010_7000, 0x7010_8000, 0x7011_0000, 0x7011_5000];
-        assert_eq!(permissions_at(&layout, &at), [CODE, CODE, READ_ONLY, DATA, READ_ONLY, DATA]);
+        let at = [
+            0x7010_0000,
+            0x7010_6ffc,
+            0x7010_7000,
+            0x7010_8000,
+            0x7010_cffc,
+            0x7010_d000,
+            0x7010_e000,
+            0x7011_0000,
+            0x7011_5000,
+        ];
+        let none = (false, false, false);
+        assert_eq!(
+            permissions_at(&layout, &at),
+            [CODE, CODE, READ_ONLY, DATA, DATA, none, DATA, READ_ONLY, DATA]
+        );
     }
 
     #[test]

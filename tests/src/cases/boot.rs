@@ -217,6 +217,28 @@ pub fn cases() -> Vec<Case> {
         &["FAULT: prefetch abort at pc=0x701", "status=0xf (permission fault)"],
         102,
     ));
+    // The boot thread runs off its stack into the guard page below it on
+    // PBX-A9 (unmapped: a data abort before anything below is written,
+    // named by the host); MicroBlaze V has no guard page and says so.
+    cases.push(console_case(
+        pbx,
+        "crash",
+        &["main-stack-guard"],
+        &[
+            "FAULT: data abort at pc=0x701",
+            "(translation fault)",
+            "is in the guard page below the boot stack: the boot thread ran off its stack",
+            "backtrace: 0x",
+        ],
+        102,
+    ));
+    cases.push(console_case(
+        mbv,
+        "crash",
+        &["main-stack-guard"],
+        &["no guard page below the boot stack on this board"],
+        1,
+    ));
     // A kernel thread that overflows its stack is caught by the stack
     // guard and named.
     for board in [pbx, mbv] {

@@ -89,6 +89,9 @@ pub struct Symbolizer {
     symbols: Vec<(u64, u64, String)>,
     isa: Isa,
     little_endian: bool,
+    /// The guard page below the boot stack (`__stack_guard` up to
+    /// `__stack_bottom`), where the image has one.
+    stack_guard: Option<std::ops::Range<u64>>,
 }
 
 impl Symbolizer {
@@ -130,7 +133,21 @@ impl Symbolizer {
             object::Architecture::Riscv32 => Isa::RiscV,
             _ => Isa::Other,
         };
-        Ok(Self { context, code, symbols, isa, little_endian: file.is_little_endian() })
+        let address_of = |name: &str| {
+            file.symbols().find(|symbol| symbol.name() == Ok(name)).map(|symbol| symbol.address())
+        };
+        let stack_guard = match (address_of("__stack_guard"), address_of("__stack_bottom")) {
+            (Some(start), Some(end)) if start < end => Some(start..end),
+            _ => None,
+        };
+        Ok(Self {
+            context,
+            code,
+            symbols,
+            isa,
+            little_endian: file.is_little_endian(),
+            stack_guard,
+        })
     }
 
     /// The frames at `address`, innermost first (empty when the debug info
@@ -252,6 +269,14 @@ impl Symbolizer {
             let report = &line[at..];
             if let Some(pc) = hex_after(report, "pc=") {
                 added.extend(self.describe("pc", pc, false));
+            }
+            if let Some(address) = hex_after(report, "address=")
+                && self.stack_guard.as_ref().is_some_and(|guard| guard.contains(&address))
+            {
+                added.push(format!(
+                    "{INDENT}address {address:#010x} is in the guard page below the boot stack: \
+                     the boot thread ran off its stack"
+                ));
             }
             for label in ["lr", "ra"] {
                 let Some(address) = hex_after(report, &format!(" {label}=")) else { continue };

@@ -55,6 +55,8 @@ pub enum Access {
     CodeAndData,
     /// Device registers: Device memory; read and written, never executed.
     Device,
+    /// Nothing: not mapped, every access faults (a guard page in RAM).
+    NoAccess,
 }
 
 impl Access {
@@ -80,13 +82,19 @@ impl Access {
                 Self::Data => NORMAL | PL1_RW | XN,
                 Self::CodeAndData => NORMAL | PL1_RW,
                 Self::Device => DEVICE | PL1_RW | XN,
+                // A fault descriptor: type 0b00.
+                Self::NoAccess => return 0,
             }
     }
 }
 
-/// A section descriptor mapping `address`'s megabyte with `access`.
+/// A section descriptor mapping `address`'s megabyte with `access` (0
+/// for [`Access::NoAccess`]).
 pub const fn section(address: usize, access: Access) -> u32 {
-    (address as u32 & !(SECTION as u32 - 1)) | access.section_bits()
+    match access.section_bits() {
+        0 => 0,
+        bits => (address as u32 & !(SECTION as u32 - 1)) | bits,
+    }
 }
 
 /// A small page descriptor mapping `address`'s page with `access`: the
@@ -225,7 +233,8 @@ impl<'a> Map<'a> {
                 // The attributes once, the address per page.
                 let attributes = small_page(0, region.access);
                 while at < stop {
-                    table[(at % SECTION) / PAGE] = at as u32 | attributes;
+                    table[(at % SECTION) / PAGE] =
+                        if attributes == 0 { 0 } else { at as u32 | attributes };
                     at += PAGE;
                 }
             }
@@ -437,14 +446,21 @@ mod tests {
 
     #[test]
     fn a_small_page_has_the_sections_attributes() {
-        for access in
-            [Access::Code, Access::ReadOnly, Access::Data, Access::CodeAndData, Access::Device]
-        {
+        for access in [
+            Access::Code,
+            Access::ReadOnly,
+            Access::Data,
+            Access::CodeAndData,
+            Access::Device,
+            Access::NoAccess,
+        ] {
             let page = Mapping::Page(small_page(0x7010_1000, access));
             let whole = Mapping::Section(section(0x7010_1000, access));
             assert_eq!(page.permissions(), whole.permissions(), "{access:?}");
             assert_eq!(page.memory_type(), whole.memory_type(), "{access:?}");
-            assert_eq!(small_page(0x7010_1000, access) & !0xfff, 0x7010_1000);
+            if access != Access::NoAccess {
+                assert_eq!(small_page(0x7010_1000, access) & !0xfff, 0x7010_1000);
+            }
         }
     }
 
@@ -500,6 +516,24 @@ mod tests {
         assert_eq!(t.mapping(0x7011_4ffc).permissions(), (true, false, false));
         assert_eq!(t.mapping(0x7011_5000).permissions(), (true, true, false));
         assert_eq!(t.mapping(0x7011_0000).memory_type(), 0b00111);
+    }
+
+    #[test]
+    fn a_guard_page_is_not_mapped() {
+        let (mut l1, mut l2) = tables();
+        let mut t = Map::new(&mut l1, &mut l2, BASE);
+        let regions = [
+            Region { start: 0x7010_0000, end: 0x7800_0000, access: Access::Data },
+            Region { start: 0x7010_e000, end: 0x7010_f000, access: Access::NoAccess },
+            Region { start: 0x7030_0000, end: 0x7040_0000, access: Access::NoAccess },
+        ];
+        t.map(&regions).unwrap();
+        assert_eq!(t.mapping(0x7010_dffc).permissions(), (true, true, false));
+        assert_eq!(t.mapping(0x7010_e000), Mapping::Unmapped);
+        assert_eq!(t.mapping(0x7010_effc), Mapping::Unmapped);
+        assert_eq!(t.mapping(0x7010_f000).permissions(), (true, true, false));
+        assert_eq!(t.mapping(0x7030_0000), Mapping::Unmapped);
+        assert_eq!(t.l1_entry(0x7030_0000), 0);
     }
 
     #[test]
