@@ -97,18 +97,6 @@ fn with_elf<R>(
     f(&file)
 }
 
-/// The guard page below the boot stack (`__stack_guard` up to
-/// `__stack_bottom`), where the image has one.
-fn boot_stack_guard(file: &object::File<'_>) -> Option<std::ops::Range<u64>> {
-    let address_of = |name: &str| {
-        file.symbols().find(|symbol| symbol.name() == Ok(name)).map(|symbol| symbol.address())
-    };
-    match (address_of("__stack_guard"), address_of("__stack_bottom")) {
-        (Some(start), Some(end)) if start < end => Some(start..end),
-        _ => None,
-    }
-}
-
 /// The stacks in `image`, lowest address first.
 pub fn stacks(image: &Path) -> Result<Vec<Stack>, String> {
     with_elf(image, stacks_in)
@@ -215,7 +203,11 @@ pub fn measure(
     run_for: Duration,
 ) -> Result<Measurement, String> {
     let (stacks, exits, guard) = with_elf(image, |file| {
-        Ok((stacks_in(file)?, functions(file, board.exit_symbol)?, boot_stack_guard(file)))
+        Ok((
+            stacks_in(file)?,
+            functions(file, board.exit_symbol)?,
+            harness::symbolize::boot_stack_guard(file),
+        ))
     })?;
     let (Some(low), Some(high)) = (
         stacks.iter().map(|stack| stack.start).min(),

@@ -109,8 +109,13 @@ pub fn build(board: &'static Board, app: &str, release: bool) -> Result<PathBuf,
     if !status.success() {
         return Err(format!("building {app} for {} failed", board.name));
     }
+    Ok(image_path(board, app, release))
+}
+
+/// Where `build` puts `app`'s image for `board`.
+pub fn image_path(board: &Board, app: &str, release: bool) -> PathBuf {
     let profile = if release { "release" } else { "debug" };
-    Ok(target_dir().join(board.target).join(profile).join(app))
+    target_dir().join(board.target).join(profile).join(app)
 }
 
 /// The first line of the warning rustc gives for the board's deliberate
@@ -281,8 +286,7 @@ pub fn symbolize_command(
     file: Option<&std::path::Path>,
 ) -> Result<ExitCode, String> {
     let board = ferrode_tests::boards::find(board)?;
-    let profile = if release { "release" } else { "debug" };
-    let image = target_dir().join(board.target).join(profile).join(app);
+    let image = image_path(board, app, release);
     if !image.is_file() {
         let flag = if release { " --release" } else { "" };
         return Err(format!(

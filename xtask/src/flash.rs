@@ -312,7 +312,7 @@ pub fn run(options: &FlashOptions) -> Result<ExitCode, String> {
         .out
         .clone()
         .unwrap_or_else(|| build::target_dir().join("flash").join(board.name).join(&app.name));
-    let built = build::target_dir().join(board.target).join("release").join(&app.name);
+    let built = build::image_path(board, &app.name, true);
     let elf = if options.dry_run {
         println!(
             "would build: cargo xtask build --board {} --app {} --release",

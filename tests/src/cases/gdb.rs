@@ -16,41 +16,37 @@ use crate::harness;
 /// prints its usage and exits if it ever runs to the end.
 const WORDS: [&str; 2] = ["crash", "gdb-probe"];
 
-/// The gdb case on each board.
+/// The gdb case on each board, and on PBX-A9 the SCTLR case.
 pub fn cases() -> Vec<Case> {
     ["realview-pbx-a9", "microblaze-v"]
         .into_iter()
-        .map(|name| Case {
-            name: format!("gdb steps through crash on {name}"),
-            board: board(name),
-            app: "crash",
-            options: RunOptions {
-                args: WORDS.iter().map(|word| word.to_string()).collect(),
-                ..Default::default()
-            },
-            timeout: Duration::from_secs(90),
-            check: Check::Scripted(session),
-        })
-        .chain([mmu_case()])
+        .map(|name| crash_case(format!("gdb steps through crash on {name}"), name, session))
+        .chain([crash_case(
+            // On PBX-A9, gdb also reads SCTLR (QEMU's GDB server shows the
+            // CP15 registers) at the crash app's `main`: the MMU, the
+            // caches, branch prediction and alignment checks must be on by
+            // then. QEMU models no caches, so this is the one place their
+            // enable bits can be seen.
+            "gdb reads SCTLR at main: MMU, caches and branch prediction on, on realview-pbx-a9"
+                .into(),
+            "realview-pbx-a9",
+            sctlr_session,
+        )])
         .collect()
 }
 
-/// On PBX-A9, gdb also reads SCTLR (QEMU's GDB server shows the CP15
-/// registers) at the crash app's `main`: the MMU, the caches, branch
-/// prediction and alignment checks must be on by then. QEMU models no
-/// caches, so this is the one place their enable bits can be seen.
-fn mmu_case() -> Case {
+/// A case that runs the crash app with [`WORDS`] on board `name` under gdb.
+fn crash_case(case: String, name: &str, script: fn(&Scripted<'_>) -> Result<(), Failure>) -> Case {
     Case {
-        name: "gdb reads SCTLR at main: MMU, caches and branch prediction on, on realview-pbx-a9"
-            .into(),
-        board: board("realview-pbx-a9"),
+        name: case,
+        board: board(name),
         app: "crash",
         options: RunOptions {
             args: WORDS.iter().map(|word| word.to_string()).collect(),
             ..Default::default()
         },
         timeout: Duration::from_secs(90),
-        check: Check::Scripted(sctlr_session),
+        check: Check::Scripted(script),
     }
 }
 

@@ -133,13 +133,7 @@ impl Symbolizer {
             object::Architecture::Riscv32 => Isa::RiscV,
             _ => Isa::Other,
         };
-        let address_of = |name: &str| {
-            file.symbols().find(|symbol| symbol.name() == Ok(name)).map(|symbol| symbol.address())
-        };
-        let stack_guard = match (address_of("__stack_guard"), address_of("__stack_bottom")) {
-            (Some(start), Some(end)) if start < end => Some(start..end),
-            _ => None,
-        };
+        let stack_guard = boot_stack_guard(&file);
         Ok(Self {
             context,
             code,
@@ -331,6 +325,18 @@ impl Symbolizer {
             }
         }
         out
+    }
+}
+
+/// The guard page below the boot stack (`__stack_guard` up to
+/// `__stack_bottom`), where the image has one.
+pub fn boot_stack_guard(file: &object::File<'_>) -> Option<std::ops::Range<u64>> {
+    let address_of = |name: &str| {
+        file.symbols().find(|symbol| symbol.name() == Ok(name)).map(|symbol| symbol.address())
+    };
+    match (address_of("__stack_guard"), address_of("__stack_bottom")) {
+        (Some(start), Some(end)) if start < end => Some(start..end),
+        _ => None,
     }
 }
 

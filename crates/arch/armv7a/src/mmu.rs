@@ -248,7 +248,7 @@ impl<'a> Map<'a> {
     fn page_table(&mut self, megabyte: usize) -> Result<&mut [u32; L2_ENTRIES], MapError> {
         let entry = self.l1.0[megabyte];
         let index = if entry & 0b11 == 0b01 {
-            ((entry & !0x3ff) - self.l2_base) as usize / (L2_ENTRIES * 4)
+            self.table_index(entry)
         } else {
             let index = self.used;
             let table = self.l2.0.get_mut(index).ok_or(MapError::OutOfPageTables)?;
@@ -266,6 +266,11 @@ impl<'a> Map<'a> {
         self.l2.0.get_mut(index).ok_or(MapError::OutOfPageTables)
     }
 
+    /// Which level 2 table a coarse page table `entry` points to.
+    fn table_index(&self, entry: u32) -> usize {
+        ((entry & !0x3ff) - self.l2_base) as usize / (L2_ENTRIES * 4)
+    }
+
     /// The level 1 entry for `address` (for tests and reports).
     pub fn l1_entry(&self, address: usize) -> u32 {
         self.l1.0[address / SECTION]
@@ -281,13 +286,10 @@ impl<'a> Map<'a> {
         let entry = self.l1_entry(address);
         match entry & 0b11 {
             0b10 => Mapping::Section(entry),
-            0b01 => {
-                let index = ((entry & !0x3ff) - self.l2_base) as usize / (L2_ENTRIES * 4);
-                match self.l2.0[index][(address % SECTION) / PAGE] {
-                    0 => Mapping::Unmapped,
-                    page => Mapping::Page(page),
-                }
-            }
+            0b01 => match self.l2.0[self.table_index(entry)][(address % SECTION) / PAGE] {
+                0 => Mapping::Unmapped,
+                page => Mapping::Page(page),
+            },
             _ => Mapping::Unmapped,
         }
     }
