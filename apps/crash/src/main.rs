@@ -12,6 +12,10 @@
 //! bottom of its stack, which the kernel's stack guard reports by name;
 //! `crash main-stack-guard` recurses on the boot thread into the guard page
 //! below its stack (PBX-A9; MicroBlaze V has none and says so);
+//! `crash thread-stack-guard` starts a kernel thread on a stack of
+//! `thread_stack!` (as every component's is) that recurses without end,
+//! into the guard page below that stack (PBX-A9; MicroBlaze V has none and
+//! says so);
 //! `crash main-stack-overflow` overwrites the lowest word of the boot
 //! thread's own stack (the linker script's `.stack`, which the board's
 //! `kernel::init` guards), as a recursion one frame too deep would.
@@ -66,10 +70,12 @@ fn main() -> u32 {
         "stack-overflow" => overflow::run(),
         "main-stack-overflow" => overflow::run_main(),
         "main-stack-guard" => overflow::run_into_guard(),
+        "thread-stack-guard" => overflow::run_into_thread_guard(),
         _ => {
             println!(
                 "usage: crash panic | bad-access [hex address] | illegal | write-code [hex \
-                 address] | run-data | stack-overflow | main-stack-overflow | main-stack-guard"
+                 address] | run-data | stack-overflow | main-stack-overflow | main-stack-guard \
+                 | thread-stack-guard"
             );
             ferrode_board::exit_code::FAILURE
         }
@@ -148,6 +154,29 @@ mod overflow {
         recurse(black_box(0)) as u32 // crash-line: main-stack-guard
     }
 
+    ferrode_board::thread_stack!(static GUARDED_STACK: 4096);
+    static GUARDED_UTCB: ConstStaticCell<Utcb> = ConstStaticCell::new(Utcb::new());
+
+    /// Starts a kernel thread on a stack declared as every component's is
+    /// (`thread_stack!`), which recurses without end into the guard page
+    /// below it (PBX-A9's MMU leaves it unmapped: a data abort there, before
+    /// anything below is written). A board without guard pages says so.
+    pub fn run_into_thread_guard() -> u32 {
+        if core::mem::size_of::<ferrode_board::arch::StackGuard>() == 0 {
+            println!("no guard pages below thread stacks on this board");
+            return exit_code::FAILURE;
+        }
+        let result = kernel::init(1).and_then(|_| {
+            let (stack, utcb) = GUARDED_STACK.take(&GUARDED_UTCB)?;
+            let k = kernel();
+            let deep = k.create_component("deep", Quota::at_priority(2))?;
+            // Never below a limit of 0: it recurses until the fault.
+            k.spawn(deep, "deep-recursion", 2, stack, utcb, recurse_main, 0)
+        });
+        println!("crash: the deep-recursion thread did not fault ({:?})", result.err());
+        exit_code::FAILURE
+    }
+
     extern "C" fn recurse_main(limit: usize) -> ! {
         recurse(black_box(limit));
         kernel().exit_current()
@@ -164,6 +193,6 @@ mod overflow {
                 core::hint::spin_loop();
             }
         }
-        recurse(limit).wrapping_add(frame[black_box(3)])
+        recurse(limit).wrapping_add(frame[black_box(3)]) // crash-line: thread-stack-guard
     }
 }

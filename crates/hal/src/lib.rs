@@ -23,11 +23,13 @@ extern crate std;
 pub mod events;
 pub mod mmio;
 mod slot;
+pub mod stacks;
 pub mod words;
 
 pub use events::{Cpu, InterruptEvents};
 pub use mmio::{RegisterAccess, RegisterModel};
 pub use slot::Slot;
+pub use stacks::StackRecord;
 pub use words::FrameBuffer;
 
 /// A free-running clock that never goes backwards.

@@ -286,16 +286,83 @@ pub mod runtime {
 
     use super::*;
 
-    /// A component's stack (zeroed: it stays in `.bss`) and, separately,
-    /// its UTCB (whose empty capability slots are not zero).
+    /// A thread's stack, with the board's guard page below it (a page the
+    /// MMU leaves out on PBX-A9, nothing on MicroBlaze V); the UTCB that
+    /// goes with it is separate (its empty capability slots are not zero).
+    /// Declared with [`thread_stack!`](crate::thread_stack), which puts it
+    /// with the image's other stacks and records where it is ([`Stack`]).
+    ///
+    /// All zero, so it stays in `.bss`: the lowest [`TAKEN_BYTES`] of the
+    /// stack are the flag [`Memory::take`] sets, the rest is the thread's.
+    #[repr(C)]
     pub struct Memory<const STACK: usize> {
-        stack: ConstStaticCell<[u8; STACK]>,
+        guard: crate::arch::StackGuard,
+        bytes: core::cell::UnsafeCell<[u8; STACK]>,
     }
+
+    /// The bytes at the bottom of a [`Memory`] that say whether it was
+    /// taken (a word, so the stack the thread gets stays 8-aligned).
+    pub const TAKEN_BYTES: usize = 8;
+
+    pub use ferrode_hal::StackRecord;
+
+    // SAFETY: the guard is never accessed; the bytes are reached only
+    // through `take`, whose flag (accessed atomically) hands the stack
+    // out once.
+    unsafe impl<const STACK: usize> Sync for Memory<STACK> {}
 
     impl<const STACK: usize> Memory<STACK> {
         /// Unused memory.
         pub const fn new() -> Self {
-            Self { stack: ConstStaticCell::new([0; STACK]) }
+            const { assert!(STACK >= 2 * TAKEN_BYTES, "a thread stack this small holds nothing") };
+            Self {
+                guard: crate::arch::StackGuard::new(),
+                bytes: core::cell::UnsafeCell::new([0; STACK]),
+            }
+        }
+
+        /// Where this stack and its guard are, for the image's stack
+        /// records (see `ferrode_hal::stacks`).
+        pub const fn record(&'static self) -> ferrode_hal::StackRecord {
+            let stack = self.bytes.get().cast_const().cast::<u8>();
+            ferrode_hal::StackRecord {
+                guard: core::ptr::from_ref(&self.guard).cast(),
+                stack,
+                end: stack.wrapping_add(STACK),
+            }
+        }
+
+        /// The stack (all but its lowest [`TAKEN_BYTES`]), once.
+        #[allow(clippy::mut_from_ref, reason = "the taken flag hands the bytes out once")]
+        fn take(&'static self) -> Option<&'static mut [u8]> {
+            let base = self.bytes.get().cast::<u8>();
+            // SAFETY: `base` is valid (and a byte is always aligned) for as
+            // long as the static lives, and its byte is only ever accessed
+            // through this atomic (the slice below starts after the flag).
+            let taken = unsafe { core::sync::atomic::AtomicU8::from_ptr(base) };
+            if taken.swap(1, core::sync::atomic::Ordering::AcqRel) != 0 {
+                return None;
+            }
+            // SAFETY: the flag was clear and is set now, so this is the
+            // only reference to the bytes above it there will ever be; they
+            // lie inside `bytes` (`new` asserts there are more).
+            Some(unsafe {
+                core::slice::from_raw_parts_mut(base.add(TAKEN_BYTES), STACK - TAKEN_BYTES)
+            })
+        }
+    }
+
+    /// A thread stack as [`thread_stack!`](crate::thread_stack) declares
+    /// it: its [`Memory`] and the record of where that is.
+    pub struct Stack<const STACK: usize> {
+        memory: &'static Memory<STACK>,
+        record: &'static StackRecord,
+    }
+
+    impl<const STACK: usize> Stack<STACK> {
+        /// The stack in `memory`, which `record` describes.
+        pub const fn new(memory: &'static Memory<STACK>, record: &'static StackRecord) -> Self {
+            Self { memory, record }
         }
 
         /// Starts a thread of `entrypoint`'s server on this stack and
@@ -318,15 +385,17 @@ pub mod runtime {
             Ok(())
         }
 
-        /// The stack and `utcb`, once.
+        /// The stack (all but its lowest [`TAKEN_BYTES`]) and `utcb`, once.
         pub fn take(
             &'static self,
             utcb: &'static ConstStaticCell<ferrode_ipc::Utcb>,
         ) -> Result<(&'static mut [u8], &'static mut ferrode_ipc::Utcb), KernelError> {
-            match (self.stack.try_take(), utcb.try_take()) {
-                (Some(stack), Some(utcb)) => Ok((stack, utcb)),
-                _ => Err(KernelError::InvalidThread),
-            }
+            // The image keeps the record of a stack it uses: the platform
+            // leaves its guard page out of the map.
+            core::hint::black_box(self.record);
+            let stack = self.memory.take().ok_or(KernelError::InvalidThread)?;
+            let utcb = utcb.try_take().ok_or(KernelError::InvalidThread)?;
+            Ok((stack, utcb))
         }
     }
 
@@ -556,7 +625,7 @@ pub mod runtime {
         routes: &[Route],
         name: &'static str,
         quota: kernel::Quota,
-        memory: (&'static Memory<STACK>, &'static UtcbCell),
+        memory: (&'static Stack<STACK>, &'static UtcbCell),
         grants: &'static GrantCell,
         root: fn(BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError>,
     ) -> Result<(), KernelError> {
@@ -716,7 +785,7 @@ pub mod runtime {
         name: &'static str,
         component: kernel::ComponentId,
         priority: u8,
-        memory: (&'static Memory<STACK>, &'static UtcbCell),
+        memory: (&'static Stack<STACK>, &'static UtcbCell),
         grants: &'static GrantCell,
         parent: &'static ParentCell,
         entry: extern "C" fn(usize) -> !,
@@ -1188,6 +1257,44 @@ impl ParentEnv<'_> {
     }
 }
 
+/// Declares a thread's stack: a static [`runtime::Memory`] of `bytes`
+/// (the lowest [`runtime::TAKEN_BYTES`] of them are its taken flag), with
+/// the board's guard page below it, and the record that tells the
+/// platform and the host's tools where both are (see `ferrode_hal::stacks`).
+///
+/// On PBX-A9 the guard is a page the MMU leaves out: a thread that runs off
+/// this stack faults at once, and `cargo xtask run` names the stack. Every
+/// stack is page-aligned there, so a stack of a whole number of pages wastes
+/// nothing. MicroBlaze V has no guard pages; the kernel's guard words
+/// catch an overflow at the next switch or tick on both boards.
+///
+/// `compose!` declares each component's stack with it; use it for a thread
+/// you spawn yourself ([`runtime::Memory::take`] gives the stack once):
+///
+/// ```ignore
+/// ferrode_board::thread_stack!(static WORKER_STACK: 4096);
+/// static WORKER_UTCB: ferrode_board::component::runtime::UtcbCell =
+///     ferrode_board::component::runtime::utcb();
+/// let (stack, utcb) = WORKER_STACK.take(&WORKER_UTCB)?;
+/// ```
+#[macro_export]
+macro_rules! thread_stack {
+    ($vis:vis static $name:ident: $bytes:expr) => {
+        $vis static $name: $crate::component::runtime::Stack<{ $bytes }> = {
+            #[unsafe(link_section = ".ferrode_stacks")]
+            static MEMORY: $crate::component::runtime::Memory<{ $bytes }> =
+                $crate::component::runtime::Memory::new();
+            // Its own section, so that the linker keeps the records of the
+            // stacks an image uses, and only those.
+            #[unsafe(link_section = concat!(
+                ".ferrode_stack_records.", module_path!(), "::", stringify!($name)
+            ))]
+            static RECORD: $crate::component::runtime::StackRecord = MEMORY.record();
+            $crate::component::runtime::Stack::new(&MEMORY, &RECORD)
+        };
+    };
+}
+
 /// Declares an image's composition: its components and the routes of their
 /// session requests, checked at build time, and the app's entry that
 /// creates it at boot and exits with the first failing client's status.
@@ -1346,8 +1453,8 @@ macro_rules! compose {
 
             pub mod memory {
                 use super::*;
-                $(pub static $server: runtime::Memory<{ $sstack }> = runtime::Memory::new();)*
-                $(pub static $client: runtime::Memory<{ $cstack }> = runtime::Memory::new();)*
+                $($crate::thread_stack!(pub static $server: $sstack);)*
+                $($crate::thread_stack!(pub static $client: $cstack);)*
             }
             pub mod utcb {
                 use super::*;
@@ -1841,7 +1948,7 @@ static TIMER_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Timer, TimerSession>
     TIMER_SESSIONS] = [const { ConstStaticCell::new(None) }; TIMER_SESSIONS];
 static TIMER_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, TimerRoot>>> =
     ConstStaticCell::new(MaybeUninit::uninit());
-static TIMER_ALARM_MEMORY: runtime::Memory<4096> = runtime::Memory::new();
+crate::thread_stack!(static TIMER_ALARM_MEMORY: 4096);
 static TIMER_ALARM_UTCB: runtime::UtcbCell = runtime::utcb();
 
 /// The Timer server's root: its sessions in a [`Pool`]; a session's quota

@@ -85,22 +85,11 @@ fn ferrode_fault(fault: &dyn Report, sp: usize) -> ! {
         out.text("FAULT: ");
         fault.report(out);
     });
-    // A boot thread that ran off its stack faulted in the guard page below
-    // it, which cannot be read: the scan starts above it. (The host names
-    // a fault address in the guard page a stack overflow.)
-    let guard = boot_stack_guard();
-    print_backtrace(if guard.contains(&sp) { guard.end } else { sp });
+    // A thread that ran off its stack faulted in the guard page below it,
+    // which cannot be read: the scan starts above it. (The host names a
+    // fault address in a guard page a stack overflow, and whose.)
+    print_backtrace(sp);
     exit(exit_code::FAULT)
-}
-
-/// The guard below the boot stack (the linker script's; empty where the
-/// board has no MMU to unmap it).
-fn boot_stack_guard() -> core::ops::Range<usize> {
-    unsafe extern "C" {
-        static __stack_guard: u8;
-        static __stack_bottom: u8;
-    }
-    (&raw const __stack_guard) as usize..(&raw const __stack_bottom) as usize
 }
 
 /// [gdb monitor] Called by the arch crate's breakpoint entry for a
@@ -130,6 +119,10 @@ const BACKTRACE_ENTRIES: usize = 16;
 /// addresses. The host (`cargo xtask run`, the test harness) keeps those
 /// that follow a call instruction and turns them into source lines; the
 /// image has no unwind tables to do better itself.
+///
+/// Only memory the MMU lets it read: a stack pointer in a guard page (a
+/// thread ran off its stack) starts the scan above the guard, and the scan
+/// stops at the next guard, below the stack after it.
 fn print_backtrace(sp: usize) {
     unsafe extern "C" {
         // The linker script's symbols: code starts at `_start`, the data
@@ -150,13 +143,20 @@ fn print_backtrace(sp: usize) {
         });
         return;
     }
+    let mut start = sp;
+    while start < top && !arch::is_readable(start) {
+        start += word;
+    }
     line(|out| {
         out.text("backtrace:");
         let mut found = 0;
-        for at in (sp..top.min(sp.saturating_add(BACKTRACE_BYTES))).step_by(word) {
+        for at in (start..top.min(start.saturating_add(BACKTRACE_BYTES))).step_by(word) {
+            if !arch::is_readable(at) {
+                break;
+            }
             // SAFETY: `at` is aligned and between a stack pointer and the
-            // boot stack's top, inside the RAM the image was linked for;
-            // reading it has no side effect.
+            // boot stack's top, inside the RAM the image was linked for,
+            // and mapped (checked above); reading it has no side effect.
             let value = unsafe { core::ptr::read_volatile(at as *const usize) };
             if code.contains(&value) {
                 out.text(" ");

@@ -1,11 +1,13 @@
 //! The board's memory as the MMU maps it (`ferrode_arch_armv7a::mmu`): RAM
 //! cached and never executed, the image's code read-only and its read-only
 //! data (and the translation tables) neither written nor run, the devices
-//! of [`DEVICE_MEMORY`] as Device memory, nothing else.
+//! of [`DEVICE_MEMORY`] as Device memory, nothing else: not the guard
+//! page below the boot stack, nor the one below each thread stack.
 
 use core::ops::Range;
 
-use ferrode_arch_armv7a::mmu::{Access, MapError, PAGE, Region};
+use ferrode_arch_armv7a::mmu::{Access, Map, MapError, PAGE, Region};
+use ferrode_hal::StackRecord;
 
 use crate::arch;
 use crate::memory_map::DEVICE_MEMORY;
@@ -24,6 +26,8 @@ unsafe extern "C" {
     static __stack_guard: u8;
     static __stack_bottom: u8;
     static __heap_end: u8;
+    static __stack_records_start: StackRecord;
+    static __stack_records_end: StackRecord;
 }
 
 /// Where an image's parts are (the linker script's symbols).
@@ -76,6 +80,35 @@ pub fn regions(layout: &Layout) -> [Region; REGIONS] {
     regions
 }
 
+/// Maps `layout` as [`regions`] lists it, then leaves out each of
+/// `guards`: the guard pages below the thread stacks.
+pub fn map_image(
+    map: &mut Map<'_>,
+    layout: &Layout,
+    guards: impl IntoIterator<Item = Range<usize>>,
+) -> Result<(), MapError> {
+    map.map(&regions(layout))?;
+    for guard in guards {
+        map.map(&[Region { start: guard.start, end: guard.end, access: Access::NoAccess }])?;
+    }
+    Ok(())
+}
+
+/// The image's thread stack records (see `ferrode_hal::stacks`).
+fn stack_records() -> &'static [StackRecord] {
+    let start = &raw const __stack_records_start;
+    // As numbers, through `black_box`: the compiler takes two distinct
+    // statics for two distinct addresses, but an image without thread
+    // stacks has none between them.
+    let bytes = core::hint::black_box(&raw const __stack_records_end as usize)
+        - core::hint::black_box(start as usize);
+    // SAFETY: the linker script gathers the `.ferrode_stack_records`
+    // sections, and only them, between the two symbols (4-aligned): each
+    // is one `StackRecord` that `thread_stack!` made, read-only data for
+    // as long as the image runs.
+    unsafe { core::slice::from_raw_parts(start, bytes / core::mem::size_of::<StackRecord>()) }
+}
+
 /// Maps this image and the board and turns the MMU and the L1 caches on.
 /// If a boot loader left its own map on, that one stays (and the console
 /// says so: code is then writable and data executable).
@@ -87,7 +120,8 @@ pub fn init() {
         tables: (&raw const __ttb_start) as usize..(&raw const __ttb_end) as usize,
         stack_guard: (&raw const __stack_guard) as usize..(&raw const __stack_bottom) as usize,
     };
-    match arch::enable_mmu(&regions(&layout)) {
+    let guards = stack_records().iter().map(StackRecord::guard);
+    match arch::enable_mmu(|map| map_image(map, &layout, guards)) {
         Ok(()) => {}
         Err(MapError::AlreadyOn) => crate::console_write(
             b"MMU: on at entry, the boot loader's map is kept (no memory protection)\r\n",
@@ -157,6 +191,43 @@ mod tests {
             permissions_at(&layout, &at),
             [CODE, CODE, READ_ONLY, DATA, DATA, none, DATA, READ_ONLY, DATA]
         );
+    }
+
+    #[test]
+    fn each_thread_stacks_guard_page_is_left_out_and_its_stack_and_neighbours_stay_data() {
+        let layout = layout(0x7010_6a02, 0x7010_8a10);
+        let guards = [0x7010_9000..0x7010_a000, 0x7010_b000..0x7010_c000];
+        let (mut l1, mut l2) = tables();
+        let mut map = Map::new(&mut l1, &mut l2, 0x7011_4000);
+        map_image(&mut map, &layout, guards).unwrap();
+        let at = [0x7010_8ffc, 0x7010_9000, 0x7010_9ffc, 0x7010_a000, 0x7010_b000, 0x7010_c000];
+        let none = (false, false, false);
+        let found: std::vec::Vec<_> =
+            at.iter().map(|&address| map.mapping(address).permissions()).collect();
+        assert_eq!(found, [DATA, none, none, DATA, none, DATA]);
+    }
+
+    #[test]
+    fn a_large_image_with_stacks_across_megabytes_fits_the_page_tables() {
+        // Code ends and data starts in the first megabyte; a megabyte of
+        // .bss; 64 thread stacks of two pages each (guard and stack) from
+        // just below a megabyte boundary across it; the boot stack's
+        // guard and the tables across the next boundary.
+        let mut layout = layout(0x7018_0000, 0x7018_2000);
+        layout.stack_guard = 0x703f_e000..0x703f_f000;
+        layout.tables = 0x703f_f000..0x7040_5000;
+        let guards: std::vec::Vec<Range<usize>> = (0..64)
+            .map(|stack| 0x702f_0000 + stack * 2 * PAGE)
+            .map(|guard| guard..guard + PAGE)
+            .collect();
+        let (mut l1, mut l2) = tables();
+        let mut map = Map::new(&mut l1, &mut l2, 0x7040_1000);
+        map_image(&mut map, &layout, guards.iter().cloned()).unwrap();
+        assert!(map.page_tables_used() <= ferrode_arch_armv7a::mmu::L2_TABLES);
+        for guard in &guards {
+            assert_eq!(map.mapping(guard.start).permissions(), (false, false, false));
+            assert_eq!(map.mapping(guard.end).permissions(), DATA, "{:#x}", guard.end);
+        }
     }
 
     #[test]

@@ -239,6 +239,31 @@ pub fn cases() -> Vec<Case> {
         &["no guard page below the boot stack on this board"],
         1,
     ));
+    // So does a thread on a stack of `thread_stack!` (every component's),
+    // into the guard page below that stack, which the host names.
+    cases.push(console_case(
+        pbx,
+        "crash",
+        &["thread-stack-guard"],
+        &[
+            "FAULT: data abort at pc=0x701",
+            "(translation fault)",
+            "is in the guard page below the stack of `crash::overflow::GUARDED_STACK`",
+            "backtrace: 0x",
+            &format!(
+                "{CRASH_SOURCE}:{} (crash::overflow::recurse)",
+                crash_line("thread-stack-guard")
+            ),
+        ],
+        102,
+    ));
+    cases.push(console_case(
+        mbv,
+        "crash",
+        &["thread-stack-guard"],
+        &["no guard pages below thread stacks on this board"],
+        1,
+    ));
     // A kernel thread that overflows its stack is caught by the stack
     // guard and named.
     for board in [pbx, mbv] {

@@ -131,6 +131,29 @@ pub fn instructions_retired() -> u32 {
     count
 }
 
+/// Whether a load from `address` at PL1 would succeed, as the MMU answers
+/// it (ATS1CPR, then PAR's fault bit; ARM ARM B4.2.3): the fault report
+/// reads a stack only where it can, as a guard page lies below each. With
+/// the MMU off every address translates (a missing device still aborts).
+pub fn is_readable(address: usize) -> bool {
+    // SAFETY: the translation operation writes only PAR, which nothing
+    // else uses; masking interrupts keeps another translation from
+    // replacing it before it is read.
+    let par = without_interrupts(|| unsafe {
+        let par: u32;
+        asm!(
+            "mcr p15, 0, {address}, c7, c8, 0",
+            "isb",
+            "mrc p15, 0, {par}, c7, c4, 0",
+            address = in(reg) address,
+            par = out(reg) par,
+            options(nomem, nostack, preserves_flags)
+        );
+        par
+    });
+    par & 1 == 0
+}
+
 /// The current stack pointer (the panic report looks for return addresses
 /// above it).
 #[inline(always)]
@@ -365,9 +388,9 @@ unsafe fn clear(table: *mut crate::mmu::Level1) {
 /// and unified caches), Z (branch prediction), I (instruction cache).
 const SCTLR_ON: u32 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 11) | (1 << 12);
 
-/// Maps `regions` (see [`crate::mmu::Map::map`]: addresses as they are,
-/// later regions over earlier ones, nothing else mapped) and turns on the
-/// MMU, the L1 caches and branch prediction. For the platform's start,
+/// Has `map` map the image (with [`crate::mmu::Map::map`]: addresses as
+/// they are, later regions over earlier ones, nothing else mapped) into
+/// empty tables and turns on the MMU, the L1 caches and branch prediction. For the platform's start,
 /// before anything relies on the caches; on an error the MMU stays off.
 ///
 /// If the MMU is on already, the map it uses is kept and this returns
@@ -383,7 +406,9 @@ const SCTLR_ON: u32 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 11) | (1 << 12);
 /// table for every address), TTBR0 the level 1 table (table walks
 /// uncached: the tables are written with the caches off and never again),
 /// DACR domain 0 client; then SCTLR.
-pub fn enable_mmu(regions: &[crate::mmu::Region]) -> Result<(), crate::mmu::MapError> {
+pub fn enable_mmu(
+    map: impl FnOnce(&mut crate::mmu::Map<'_>) -> Result<(), crate::mmu::MapError>,
+) -> Result<(), crate::mmu::MapError> {
     without_interrupts(|| {
         let sctlr: u32;
         // SAFETY: reads SCTLR; no memory is touched.
@@ -400,7 +425,7 @@ pub fn enable_mmu(regions: &[crate::mmu::Region]) -> Result<(), crate::mmu::MapE
             (&mut *l1, &mut *l2)
         };
         let base = core::ptr::from_ref(l1) as usize as u32;
-        crate::mmu::Map::new(l1, l2, LEVEL2.0.get() as usize as u32).map(regions)?;
+        map(&mut crate::mmu::Map::new(l1, l2, LEVEL2.0.get() as usize as u32))?;
         invalidate_data_cache(sctlr & (1 << 2) != 0);
         // SAFETY: cache, predictor and TLB invalidation discard nothing
         // the image wrote (the data cache was off, so it holds nothing

@@ -28,6 +28,7 @@ mod cpu;
 pub use cpu::*;
 
 pub use fault::{Fault, FaultKind};
+pub use mmu::StackGuard;
 
 /// Name of the architecture, for reports.
 pub const ARCH_NAME: &str = "armv7a";

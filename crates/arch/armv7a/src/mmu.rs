@@ -33,11 +33,33 @@ pub const SECTION: usize = 1 << 20;
 const L1_ENTRIES: usize = 4096;
 /// Level 2 entries: a section in pages.
 const L2_ENTRIES: usize = 256;
-/// Level 2 tables a map may use: an image splits at most three megabytes
-/// into pages (where its code ends, where its data starts, where the
-/// tables lie, often all in one); one more leaves room for a platform's
-/// own page-sized windows.
-pub const L2_TABLES: usize = 4;
+/// Level 2 tables a map may use: an image splits a few megabytes into
+/// pages (where its code ends and its data starts, where its thread
+/// stacks with their guard pages lie, the boot stack's guard and the
+/// tables, often all in one or two, each part at most across a megabyte
+/// boundary); eight leave room for large images.
+pub const L2_TABLES: usize = 8;
+
+/// The page below a thread's stack that the map leaves out, a guard page:
+/// a thread that runs off its stack faults at its first access there,
+/// before it writes over whatever lies below. `ferrode-board`'s thread
+/// stacks start with one; the platform maps none of them (their records
+/// say where they are, see `ferrode_hal::stacks`).
+#[repr(C, align(4096))]
+pub struct StackGuard([u8; PAGE]);
+
+impl StackGuard {
+    /// A guard (zeroes, like the rest of `.bss`: nothing reads it).
+    pub const fn new() -> Self {
+        Self([0; PAGE])
+    }
+}
+
+impl Default for StackGuard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// What a part of memory is, and what may be done with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

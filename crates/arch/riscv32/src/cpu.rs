@@ -149,6 +149,13 @@ pub fn stack_pointer() -> usize {
     sp
 }
 
+/// Whether a load from `address` is allowed: always, as Ferrode sets up
+/// no memory protection on RISC-V (the fault report asks before it scans
+/// a stack; an address without memory still faults).
+pub fn is_readable(_address: usize) -> bool {
+    true
+}
+
 /// Executes `unimp` (an illegal instruction), raising the illegal-
 /// instruction exception. For tests of the fault path.
 pub fn undefined_instruction() -> ! {

@@ -35,5 +35,25 @@ pub use host::*;
 
 pub use fault::Fault;
 
+/// What `ferrode-board` puts below each thread stack: nothing, as Ferrode
+/// sets up no memory protection on RISC-V (no guard page; the kernel's
+/// guard words at the bottom of each stack still catch an overflow at the
+/// next switch or tick). Aligned as the calling convention aligns stacks.
+#[repr(C, align(16))]
+pub struct StackGuard;
+
+impl StackGuard {
+    /// The (empty) guard.
+    pub const fn new() -> Self {
+        Self
+    }
+}
+
+impl Default for StackGuard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Name of the architecture, for reports.
 pub const ARCH_NAME: &str = "riscv32";

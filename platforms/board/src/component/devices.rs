@@ -442,7 +442,7 @@ impl Gpio for GpioSession {
     }
 }
 
-static GPIO_IRQ_MEMORY: super::runtime::Memory<2048> = super::runtime::Memory::new();
+crate::thread_stack!(static GPIO_IRQ_MEMORY: 2048);
 static GPIO_IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
 
 /// The GPIO component's interrupt thread: opens the component's IRQ

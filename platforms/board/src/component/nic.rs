@@ -227,9 +227,9 @@ fn bring_up() -> Result<Device, SessionError> {
     Ok(device)
 }
 
-static DATA_MEMORY: super::runtime::Memory<4096> = super::runtime::Memory::new();
+crate::thread_stack!(static DATA_MEMORY: 4096);
 static DATA_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
-static IRQ_MEMORY: super::runtime::Memory<2048> = super::runtime::Memory::new();
+crate::thread_stack!(static IRQ_MEMORY: 2048);
 static IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
 
 /// The data thread's start: its signal, then serving whenever it is

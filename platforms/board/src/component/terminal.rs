@@ -201,7 +201,7 @@ impl Root for TerminalRoot {
     }
 }
 
-static IRQ_MEMORY: super::runtime::Memory<2048> = super::runtime::Memory::new();
+crate::thread_stack!(static IRQ_MEMORY: 2048);
 static IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
 
 /// The driver's interrupt thread: opens the component's IRQ session for

@@ -1,0 +1,39 @@
+//! Where an image's thread stacks are: one [`StackRecord`] per stack, in
+//! the linker section `.ferrode_stack_records`, which the linker script
+//! gathers between `__stack_records_start` and `__stack_records_end` in
+//! the read-only data.
+//!
+//! `ferrode-board`'s stack memory writes a record for each stack it
+//! declares; the platform reads them to leave each guard page out of the
+//! MMU's map (PBX-A9), and the host's tools read them from the ELF to name
+//! a fault in a guard page and to measure each stack (`cargo xtask
+//! stacks`). The layout (three addresses, in this order) is that contract.
+
+/// One thread stack: the guard page below it (empty on a board without
+/// one) and the stack itself, as addresses.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct StackRecord {
+    /// The guard's first byte.
+    pub guard: *const u8,
+    /// The stack's lowest byte: the guard's end.
+    pub stack: *const u8,
+    /// The byte after the stack's top.
+    pub end: *const u8,
+}
+
+// SAFETY: a record holds addresses only; nothing reads or writes memory
+// through a record's pointers (they are compared and turned into numbers).
+unsafe impl Sync for StackRecord {}
+
+impl StackRecord {
+    /// The guard page's addresses (empty where the board has none).
+    pub fn guard(&self) -> core::ops::Range<usize> {
+        self.guard as usize..self.stack as usize
+    }
+
+    /// The stack's addresses.
+    pub fn stack(&self) -> core::ops::Range<usize> {
+        self.stack as usize..self.end as usize
+    }
+}
