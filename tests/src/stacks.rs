@@ -2,18 +2,25 @@
 //! stack while the image ran under QEMU, for `cargo xtask stacks` and a
 //! QEMU case.
 //!
-//! Every stack of a Ferrode image is a zeroed static (`.bss`) or the
-//! linker script's boot stack (`.stack`, never written before use), so
-//! the lowest word above a stack's guard that is no longer zero is as
-//! deep as the stack ever went. The image runs halted under QEMU's GDB
-//! server; gdb-multiarch stops it where it exits (a breakpoint on the
-//! arch crate's `exit`) or after a while, and dumps the memory that holds
-//! the stacks. The stacks are found by their symbols: a composition's
-//! component stacks (`__composition::memory::NAME`), the board's helper
-//! thread stacks (`..._MEMORY`), the idle thread's, and the boot stack
-//! (`__stack_bottom`..`__stack_top`, thread `main`).
+//! Every stack of a Ferrode image is a zeroed static (`.bss` and the
+//! thread stacks after it) or the linker script's boot stack (`.stack`,
+//! never written before use), so the lowest word above a stack's guard
+//! that is no longer zero is as deep as the stack ever went. The image
+//! runs halted under QEMU's GDB server; gdb-multiarch stops it where it
+//! exits (a breakpoint on the arch crate's `exit`) or after a while, and
+//! dumps the memory that holds the stacks, in pieces that leave out every
+//! guard page (unmapped on PBX-A9: gdb cannot read them).
+//!
+//! The thread stacks (`ferrode_board::thread_stack!`: a composition's
+//! component stacks, named by component, and the board's helper threads'
+//! stacks, such as `terminal::IRQ_MEMORY`) are found by the image's stack
+//! records ([`harness::symbolize::stack_records`]); the idle thread's
+//! stack by its symbol (`ferrode_board::kernel::IDLE_STACK`), and the
+//! boot stack by the linker script's (`__stack_bottom`..`__stack_top`,
+//! thread `main`).
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -26,9 +33,12 @@ use crate::harness;
 /// The kernel's stack guard word (`ferrode_kernel`'s `STACK_GUARD`):
 /// written at the bottom of every guarded stack, so not a sign of use.
 const STACK_GUARD: u32 = 0x57ac_6a2d;
-/// Bytes at the bottom of a stack never counted as used: the kernel's
-/// 64-byte guard, and the byte of the cell a stack static lives in.
+/// Bytes at the bottom of a stack never counted as used: a thread stack's
+/// 8-byte taken flag (1 once taken) and the kernel's 64-byte guard above
+/// it, or the idle stack's cell flag and guard.
 const BOTTOM_SKIP: u64 = 80;
+// The flag and the kernel's 16 guard words.
+const _: () = assert!(BOTTOM_SKIP >= 8 + 16 * 4);
 
 /// One stack of the image.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,7 +46,8 @@ pub struct Stack {
     /// The component or thread it belongs to (`log`, `main (boot stack)`,
     /// `nic::DATA_MEMORY`).
     pub name: String,
-    /// Lowest address.
+    /// Lowest address (a thread stack's taken flag, which with the
+    /// kernel's guard above it [`usage`] does not count).
     pub start: u64,
     /// Bytes.
     pub size: u64,
@@ -63,7 +74,7 @@ fn functions(file: &object::File<'_>, path: &str) -> Result<Vec<u64>, String> {
         .filter(|symbol| {
             symbol.name().is_ok_and(|raw| {
                 let demangled = addr2line::demangle_auto(Cow::Borrowed(raw), None);
-                without_hash(&demangled) == path
+                harness::symbolize::without_hash(&demangled) == path
             })
         })
         .map(|symbol| crate::harness::symbolize::code_start(file, &symbol))
@@ -74,17 +85,6 @@ fn functions(file: &object::File<'_>, path: &str) -> Result<Vec<u64>, String> {
         return Err(format!("no function {path} in the image"));
     }
     Ok(found)
-}
-
-/// A demangled Rust symbol without the hash Rust appends
-/// (`::h0123456789abcdef`).
-fn without_hash(symbol: &str) -> &str {
-    match symbol.rsplit_once("::h") {
-        Some((path, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            path
-        }
-        _ => symbol,
-    }
 }
 
 /// Reads `image` and hands its parsed ELF to `f`.
@@ -103,7 +103,14 @@ pub fn stacks(image: &Path) -> Result<Vec<Stack>, String> {
 }
 
 fn stacks_in(file: &object::File<'_>) -> Result<Vec<Stack>, String> {
-    let mut found = Vec::new();
+    let mut found: Vec<Stack> = harness::symbolize::stack_records(file)?
+        .into_iter()
+        .map(|stack| Stack {
+            name: stack.name,
+            start: stack.stack.start,
+            size: stack.stack.end - stack.stack.start,
+        })
+        .collect();
     let (mut bottom, mut top) = (None, None);
     for symbol in file.symbols() {
         let Ok(raw) = symbol.name() else { continue };
@@ -116,9 +123,13 @@ fn stacks_in(file: &object::File<'_>) -> Result<Vec<Stack>, String> {
             continue;
         }
         let demangled = addr2line::demangle_auto(Cow::Borrowed(raw), None);
-        if let Some(name) = stack_name(&demangled) {
-            // A stack static is its bytes and the cell's flag byte.
-            found.push(Stack { name, start: symbol.address(), size: symbol.size() & !3 });
+        if harness::symbolize::without_hash(&demangled) == IDLE_STACK {
+            // A `ConstStaticCell`: its bytes and the cell's flag byte.
+            found.push(Stack {
+                name: "idle".into(),
+                start: symbol.address(),
+                size: symbol.size() & !3,
+            });
         }
     }
     if let (Some(bottom), Some(top)) = (bottom, top)
@@ -130,21 +141,53 @@ fn stacks_in(file: &object::File<'_>) -> Result<Vec<Stack>, String> {
     Ok(found)
 }
 
-/// The name a stack static is shown by, if `symbol` (demangled) is one.
-fn stack_name(symbol: &str) -> Option<String> {
-    let path = without_hash(symbol);
-    if let Some((_, component)) = path.split_once("::__composition::memory::") {
-        return Some(component.to_string());
+/// The idle thread's stack: not a `thread_stack!`, so without a record.
+const IDLE_STACK: &str = "ferrode_board::kernel::IDLE_STACK";
+
+/// The image's guard pages: the boot stack's and each thread stack's
+/// (none on a board without them).
+fn guards_in(file: &object::File<'_>) -> Result<Vec<Range<u64>>, String> {
+    let mut guards: Vec<Range<u64>> = harness::symbolize::stack_records(file)?
+        .into_iter()
+        .map(|stack| stack.guard)
+        .chain(harness::symbolize::boot_stack_guard(file))
+        .filter(|guard| !guard.is_empty())
+        .collect();
+    guards.sort_by_key(|guard| guard.start);
+    Ok(guards)
+}
+
+/// The memory to dump for `stacks`: from the lowest stack to the highest,
+/// without any of `guards`, in pieces (lowest first) that each hold some
+/// stack and start and end with one.
+fn pieces(stacks: &[Stack], guards: &[Range<u64>]) -> Vec<Range<u64>> {
+    let (Some(low), Some(high)) = (
+        stacks.iter().map(|stack| stack.start).min(),
+        stacks.iter().map(|stack| stack.start + stack.size).max(),
+    ) else {
+        return Vec::new();
+    };
+    // The span, cut at each guard.
+    let mut cut: Vec<Range<u64>> = std::iter::once(low..high).collect();
+    for guard in guards {
+        cut = cut
+            .into_iter()
+            .flat_map(|piece| {
+                [piece.start..piece.end.min(guard.start), piece.start.max(guard.end)..piece.end]
+            })
+            .filter(|piece| !piece.is_empty())
+            .collect();
     }
-    if path == "ferrode_board::kernel::IDLE_STACK" {
-        return Some("idle".into());
-    }
-    let last = path.rsplit("::").next().unwrap_or(path);
-    if last == "MEMORY" || last.ends_with("_MEMORY") {
-        let short = path.strip_prefix("ferrode_board::component::").unwrap_or(path);
-        return Some(short.to_string());
-    }
-    None
+    // Each piece trimmed to the stacks in it.
+    cut.into_iter()
+        .filter_map(|piece| {
+            let inside =
+                |stack: &&Stack| stack.start < piece.end && piece.start < stack.start + stack.size;
+            let start = stacks.iter().filter(inside).map(|stack| stack.start).min()?;
+            let end = stacks.iter().filter(inside).map(|stack| stack.start + stack.size).max()?;
+            Some(start.max(piece.start)..end.min(piece.end))
+        })
+        .collect()
 }
 
 /// The peak use of each of `stacks`, from `memory`, a copy of the image's
@@ -202,27 +245,15 @@ pub fn measure(
     options: &RunOptions,
     run_for: Duration,
 ) -> Result<Measurement, String> {
-    let (stacks, exits, guard) = with_elf(image, |file| {
-        Ok((
-            stacks_in(file)?,
-            functions(file, board.exit_symbol)?,
-            harness::symbolize::boot_stack_guard(file),
-        ))
+    let (stacks, exits, guards) = with_elf(image, |file| {
+        Ok((stacks_in(file)?, functions(file, board.exit_symbol)?, guards_in(file)?))
     })?;
-    let (Some(low), Some(high)) = (
-        stacks.iter().map(|stack| stack.start).min(),
-        stacks.iter().map(|stack| stack.start + stack.size).max(),
-    ) else {
+    // The memory that holds the stacks, in pieces around the guard pages.
+    let pieces = pieces(&stacks, &guards);
+    let (Some(low), Some(high)) =
+        (pieces.first().map(|piece| piece.start), pieces.last().map(|piece| piece.end))
+    else {
         return Err(format!("no stacks found in {}", image.display()));
-    };
-    // The memory from the lowest stack to the highest, in one piece or,
-    // where the boot stack's guard page (unmapped: gdb cannot read it) lies
-    // between, in two.
-    let pieces: Vec<(u64, u64)> = match guard {
-        Some(guard) if low < guard.start && guard.end < high => {
-            vec![(low, guard.start), (guard.end, high)]
-        }
-        _ => vec![(low, high)],
     };
     let dumps: Vec<PathBuf> = pieces
         .iter()
@@ -238,8 +269,13 @@ pub fn measure(
     let mut commands: Vec<String> =
         exits.iter().map(|address| format!("break *{address:#x}")).collect();
     commands.push("continue".to_string());
-    for ((from, to), dump) in pieces.iter().zip(&dumps) {
-        commands.push(format!("dump binary memory {} {from:#x} {to:#x}", dump.display()));
+    for (piece, dump) in pieces.iter().zip(&dumps) {
+        commands.push(format!(
+            "dump binary memory {} {:#x} {:#x}",
+            dump.display(),
+            piece.start,
+            piece.end
+        ));
     }
     commands.extend(["echo @@dumped\\n".to_string(), "kill".to_string()]);
     let (qemu, gdb) = harness::gdb_batch(board, image, options, &commands)
@@ -259,27 +295,33 @@ pub fn measure(
         .filter(|line| !line.contains("Terminated via GDBstub"))
         .collect::<Vec<_>>()
         .join("\n");
-    let mut memory = Vec::new();
+    // What lies between the pieces (guard pages, other statics) stays
+    // zero: no stack is there.
+    let mut memory = vec![0u8; (high - low) as usize];
     let mut missing = None;
-    for (index, dump) in dumps.iter().enumerate() {
+    for (piece, dump) in pieces.iter().zip(&dumps) {
         match std::fs::read(dump) {
-            Ok(bytes) => {
-                if index > 0 {
-                    // The guard page: never written (it cannot be).
-                    let gap = pieces[index].0 - pieces[index - 1].1;
-                    memory.resize(memory.len() + gap as usize, 0);
-                }
-                memory.extend(bytes);
+            Ok(bytes) if bytes.len() as u64 == piece.end - piece.start => {
+                let at = (piece.start - low) as usize;
+                memory[at..at + bytes.len()].copy_from_slice(&bytes);
             }
-            Err(error) => missing = Some(error),
+            Ok(bytes) => {
+                missing.get_or_insert(format!(
+                    "the dump of {:#x}..{:#x} has {} bytes, not {}",
+                    piece.start,
+                    piece.end,
+                    bytes.len(),
+                    piece.end - piece.start
+                ));
+            }
+            Err(error) => {
+                missing.get_or_insert(format!("gdb wrote no memory dump ({error})"));
+            }
         }
         let _ = std::fs::remove_file(dump);
     }
-    if let Some(e) = missing {
-        return Err(format!("gdb wrote no memory dump ({e}): {output}"));
-    }
-    if memory.len() as u64 != high - low {
-        return Err(format!("the memory dump has {} bytes, not {}", memory.len(), high - low));
+    if let Some(message) = missing {
+        return Err(format!("{message}: {output}"));
     }
     Ok(Measurement {
         stacks: usage(&stacks, low, &memory),
@@ -321,47 +363,78 @@ pub fn table(stacks: &[Usage]) -> String {
 mod tests {
     use super::*;
 
+    fn stack(name: &str, start: u64, size: u64) -> Stack {
+        Stack { name: name.into(), start, size }
+    }
+
     #[test]
-    fn stack_statics_are_named_by_component_or_path() {
-        let name = |symbol: &str| stack_name(symbol);
+    fn the_dumped_pieces_leave_out_every_guard() {
+        // PBX-A9: the idle stack in `.bss`, two thread stacks each above
+        // its guard page, the boot stack above its guard (right after the
+        // last thread stack).
+        let stacks = [
+            stack("idle", 0x7010_89ac, 0x800),
+            stack("log", 0x7010_d000, 0x1000),
+            stack("hello", 0x7010_f000, 0x1000),
+            stack("main (boot stack)", 0x7011_1000, 0x1000),
+        ];
+        let guards = [0x7010_c000..0x7010_d000, 0x7010_e000..0x7010_f000, 0x7011_0000..0x7011_1000];
+        let pieces = pieces(&stacks, &guards);
         assert_eq!(
-            name("echo_net::__composition::memory::nic::h0123456789abcdef").as_deref(),
-            Some("nic")
+            pieces,
+            [
+                0x7010_89ac..0x7010_91ac,
+                0x7010_d000..0x7010_e000,
+                0x7010_f000..0x7011_0000,
+                0x7011_1000..0x7011_2000
+            ]
         );
-        assert_eq!(
-            name("ferrode_board::component::nic::DATA_MEMORY::hfedcba9876543210").as_deref(),
-            Some("nic::DATA_MEMORY")
-        );
-        assert_eq!(
-            name("ferrode_board::kernel::IDLE_STACK::h0000000000000000").as_deref(),
-            Some("idle")
-        );
-        assert_eq!(name("crash::overflow::MEMORY").as_deref(), Some("crash::overflow::MEMORY"));
-        assert_eq!(name("ferrode_board::kernel::KERNEL::h0123456789abcdef"), None);
-        assert_eq!(name("echo_net::__composition::utcb::nic::h0123456789abcdef"), None);
+        for piece in &pieces {
+            assert!(
+                guards.iter().all(|guard| piece.end <= guard.start || guard.end <= piece.start)
+            );
+        }
+        // MicroBlaze V: no guards, one piece from the lowest stack to the
+        // highest; none without stacks.
+        let stacks = [stack("log", 0x8000_4000, 0x1000), stack("idle", 0x8000_1000, 0x800)];
+        let span = 0x8000_1000..0x8000_5000;
+        assert_eq!(super::pieces(&stacks, &[]), [span]);
+        assert_eq!(super::pieces(&[], &[]), []);
+        // A guard between stacks with other memory around it: the pieces
+        // end at the stacks, not at the guard.
+        let stacks = [stack("a", 0x1000, 0x100), stack("b", 0x3000, 0x100)];
+        let guard = 0x2000..0x2800;
+        assert_eq!(super::pieces(&stacks, &[guard]), [0x1000..0x1100, 0x3000..0x3100]);
     }
 
     #[test]
     fn the_deepest_word_written_gives_the_peak() {
-        let stacks = [
-            Stack { name: "used".into(), start: 0x1000, size: 256 },
-            Stack { name: "unused".into(), start: 0x1100, size: 256 },
-        ];
-        let mut memory = vec![0u8; 512];
-        // The guard at the bottom of both, and the cell's flag byte.
-        for stack in 0..2 {
+        // Two thread stacks, taken (their lowest 8 bytes are the taken
+        // flag, 1), with the kernel's guard above the flag; the idle
+        // stack, a cell whose flag byte is at its top.
+        let stacks =
+            [stack("used", 0x1000, 256), stack("unused", 0x1100, 256), stack("idle", 0x1200, 256)];
+        let mut memory = vec![0u8; 768];
+        for base in [0, 256] {
+            memory[base] = 1;
             for word in 0..16 {
-                memory[stack * 256 + word * 4..][..4].copy_from_slice(&STACK_GUARD.to_le_bytes());
+                memory[base + 8 + word * 4..][..4].copy_from_slice(&STACK_GUARD.to_le_bytes());
             }
-            memory[stack * 256 + 255] = 1;
         }
+        for word in 0..16 {
+            memory[512 + word * 4..][..4].copy_from_slice(&STACK_GUARD.to_le_bytes());
+        }
+        memory[767] = 1;
         // `used` was written 100 bytes below its top (offset 156).
         memory[156] = 0x42;
         memory[200] = 0x17;
         let usage = usage(&stacks, 0x1000, &memory);
         assert_eq!(usage[0], Usage { name: "used".into(), size: 256, peak: 100 });
-        // The flag byte at the very top counts as the top word only.
-        assert_eq!(usage[1].peak, 4);
+        // The taken flag and the guard are not use.
+        assert_eq!(usage[1].peak, 0);
+        // The idle cell's flag byte at the very top counts as the top word
+        // only.
+        assert_eq!(usage[2].peak, 4);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! [`SessionError::Denied`].
 
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ferrode_component::{
     LABEL_BYTES, LOG_LINE_BYTES, Log, Parent, ROM_CHUNK, Rom, Root, Session, SessionArgs,
@@ -290,31 +290,22 @@ pub mod runtime {
     /// MMU leaves out on PBX-A9, nothing on MicroBlaze V); the UTCB that
     /// goes with it is separate (its empty capability slots are not zero).
     /// Declared with [`thread_stack!`](crate::thread_stack), which puts it
-    /// with the image's other stacks and records where it is ([`Stack`]).
-    ///
-    /// All zero, so it stays in `.bss`: the lowest [`TAKEN_BYTES`] of the
-    /// stack are the flag [`Memory::take`] sets, the rest is the thread's.
+    /// with the image's other stacks, records where it is and hands it out
+    /// through its one [`Stack`]. All zero, so it stays in `.bss`.
     #[repr(C)]
     pub struct Memory<const STACK: usize> {
         guard: crate::arch::StackGuard,
         bytes: core::cell::UnsafeCell<[u8; STACK]>,
     }
 
-    /// The bytes at the bottom of a [`Memory`] that say whether it was
-    /// taken (a word, so the stack the thread gets stays 8-aligned).
-    pub const TAKEN_BYTES: usize = 8;
-
-    pub use ferrode_hal::StackRecord;
-
-    // SAFETY: the guard is never accessed; the bytes are reached only
-    // through `take`, whose flag (accessed atomically) hands the stack
-    // out once.
+    // SAFETY: the guard is never accessed, and the bytes only through the
+    // one `Stack` of this memory, whose flag hands them out once.
     unsafe impl<const STACK: usize> Sync for Memory<STACK> {}
 
     impl<const STACK: usize> Memory<STACK> {
-        /// Unused memory.
+        /// Unused memory; a stack the kernel would refuse fails the build.
         pub const fn new() -> Self {
-            const { assert!(STACK >= 2 * TAKEN_BYTES, "a thread stack this small holds nothing") };
+            const { assert!(STACK >= kernel::MIN_STACK, "a thread stack is at least MIN_STACK bytes") };
             Self {
                 guard: crate::arch::StackGuard::new(),
                 bytes: core::cell::UnsafeCell::new([0; STACK]),
@@ -331,38 +322,33 @@ pub mod runtime {
                 end: stack.wrapping_add(STACK),
             }
         }
-
-        /// The stack (all but its lowest [`TAKEN_BYTES`]), once.
-        #[allow(clippy::mut_from_ref, reason = "the taken flag hands the bytes out once")]
-        fn take(&'static self) -> Option<&'static mut [u8]> {
-            let base = self.bytes.get().cast::<u8>();
-            // SAFETY: `base` is valid (and a byte is always aligned) for as
-            // long as the static lives, and its byte is only ever accessed
-            // through this atomic (the slice below starts after the flag).
-            let taken = unsafe { core::sync::atomic::AtomicU8::from_ptr(base) };
-            if taken.swap(1, core::sync::atomic::Ordering::AcqRel) != 0 {
-                return None;
-            }
-            // SAFETY: the flag was clear and is set now, so this is the
-            // only reference to the bytes above it there will ever be; they
-            // lie inside `bytes` (`new` asserts there are more).
-            Some(unsafe {
-                core::slice::from_raw_parts_mut(base.add(TAKEN_BYTES), STACK - TAKEN_BYTES)
-            })
-        }
     }
 
+    pub use ferrode_hal::StackRecord;
+
     /// A thread stack as [`thread_stack!`](crate::thread_stack) declares
-    /// it: its [`Memory`] and the record of where that is.
+    /// it: its [`Memory`], the flag that hands it out once, and the record
+    /// of where it is.
     pub struct Stack<const STACK: usize> {
         memory: &'static Memory<STACK>,
+        taken: &'static AtomicBool,
         record: &'static StackRecord,
     }
 
     impl<const STACK: usize> Stack<STACK> {
-        /// The stack in `memory`, which `record` describes.
-        pub const fn new(memory: &'static Memory<STACK>, record: &'static StackRecord) -> Self {
-            Self { memory, record }
+        /// The stack in `memory`, handed out once by `taken`; `record`
+        /// describes it.
+        ///
+        /// # Safety
+        ///
+        /// No other `Stack` has `memory` or `taken`, and `taken` is false
+        /// (`thread_stack!` makes all three for this one).
+        pub const unsafe fn new(
+            memory: &'static Memory<STACK>,
+            taken: &'static AtomicBool,
+            record: &'static StackRecord,
+        ) -> Self {
+            Self { memory, taken, record }
         }
 
         /// Starts a thread of `entrypoint`'s server on this stack and
@@ -385,7 +371,7 @@ pub mod runtime {
             Ok(())
         }
 
-        /// The stack (all but its lowest [`TAKEN_BYTES`]) and `utcb`, once.
+        /// The stack and `utcb`, once.
         pub fn take(
             &'static self,
             utcb: &'static ConstStaticCell<ferrode_ipc::Utcb>,
@@ -393,7 +379,13 @@ pub mod runtime {
             // The image keeps the record of a stack it uses: the platform
             // leaves its guard page out of the map.
             core::hint::black_box(self.record);
-            let stack = self.memory.take().ok_or(KernelError::InvalidThread)?;
+            if self.taken.swap(true, Ordering::AcqRel) {
+                return Err(KernelError::InvalidThread);
+            }
+            // SAFETY: the flag was clear and is set now, and this is the
+            // memory's only `Stack` (`new`'s contract): the only reference
+            // to its bytes there will ever be.
+            let stack = unsafe { &mut *self.memory.bytes.get() };
             let utcb = utcb.try_take().ok_or(KernelError::InvalidThread)?;
             Ok((stack, utcb))
         }
@@ -1258,7 +1250,7 @@ impl ParentEnv<'_> {
 }
 
 /// Declares a thread's stack: a static [`runtime::Memory`] of `bytes`
-/// (the lowest [`runtime::TAKEN_BYTES`] of them are its taken flag), with
+/// (at least the kernel's `MIN_STACK`, or the build fails), with
 /// the board's guard page below it, and the record that tells the
 /// platform and the host's tools where both are (see `ferrode_hal::stacks`).
 ///
@@ -1284,13 +1276,17 @@ macro_rules! thread_stack {
             #[unsafe(link_section = ".ferrode_stacks")]
             static MEMORY: $crate::component::runtime::Memory<{ $bytes }> =
                 $crate::component::runtime::Memory::new();
+            static TAKEN: ::core::sync::atomic::AtomicBool =
+                ::core::sync::atomic::AtomicBool::new(false);
             // Its own section, so that the linker keeps the records of the
             // stacks an image uses, and only those.
             #[unsafe(link_section = concat!(
                 ".ferrode_stack_records.", module_path!(), "::", stringify!($name)
             ))]
             static RECORD: $crate::component::runtime::StackRecord = MEMORY.record();
-            $crate::component::runtime::Stack::new(&MEMORY, &RECORD)
+            // SAFETY: MEMORY and TAKEN are this block's own: no other
+            // `Stack` can have them.
+            unsafe { $crate::component::runtime::Stack::new(&MEMORY, &TAKEN, &RECORD) }
         };
     };
 }

@@ -19,8 +19,17 @@
 //! byte before the address, inside the call; backtrace words that do not
 //! follow a call instruction are stale data and left out, as are repeats.
 //! Paths inside the workspace are shown relative to its root.
+//!
+//! A fault whose `address=` lies in a guard page gets a line naming the
+//! stack it guards: the boot stack's (`__stack_guard`..`__stack_bottom`)
+//! or a thread stack's, from the image's stack records ([`stack_records`]):
+//!
+//! ```text
+//!     address 0x7010cff8 is in the guard page below the stack of component `log`: its thread ran off its stack
+//! ```
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -91,7 +100,10 @@ pub struct Symbolizer {
     little_endian: bool,
     /// The guard page below the boot stack (`__stack_guard` up to
     /// `__stack_bottom`), where the image has one.
-    stack_guard: Option<std::ops::Range<u64>>,
+    stack_guard: Option<Range<u64>>,
+    /// The thread stacks of the image's stack records, with their guard
+    /// pages (empty on a board without them).
+    thread_stacks: Vec<ThreadStack>,
 }
 
 impl Symbolizer {
@@ -134,6 +146,9 @@ impl Symbolizer {
             _ => Isa::Other,
         };
         let stack_guard = boot_stack_guard(&file);
+        // Without readable records, faults in a thread stack's guard page
+        // are not named; the source lines still are.
+        let thread_stacks = stack_records(&file).unwrap_or_default();
         Ok(Self {
             context,
             code,
@@ -141,6 +156,7 @@ impl Symbolizer {
             isa,
             little_endian: file.is_little_endian(),
             stack_guard,
+            thread_stacks,
         })
     }
 
@@ -264,13 +280,8 @@ impl Symbolizer {
             if let Some(pc) = hex_after(report, "pc=") {
                 added.extend(self.describe("pc", pc, false));
             }
-            if let Some(address) = hex_after(report, "address=")
-                && self.stack_guard.as_ref().is_some_and(|guard| guard.contains(&address))
-            {
-                added.push(format!(
-                    "{INDENT}address {address:#010x} is in the guard page below the boot stack: \
-                     the boot thread ran off its stack"
-                ));
+            if let Some(address) = hex_after(report, "address=") {
+                added.extend(guard_note(self.stack_guard.as_ref(), &self.thread_stacks, address));
             }
             for label in ["lr", "ra"] {
                 let Some(address) = hex_after(report, &format!(" {label}=")) else { continue };
@@ -328,15 +339,175 @@ impl Symbolizer {
     }
 }
 
+/// The line to add under a fault report whose `address=` is `address`,
+/// when that lies in a guard page: the boot stack's (`boot`) or a thread
+/// stack's. Empty guards (MicroBlaze V has no guard pages) contain nothing.
+fn guard_note(boot: Option<&Range<u64>>, threads: &[ThreadStack], address: u64) -> Option<String> {
+    if boot.is_some_and(|guard| guard.contains(&address)) {
+        return Some(format!(
+            "{INDENT}address {address:#010x} is in the guard page below the boot stack: \
+             the boot thread ran off its stack"
+        ));
+    }
+    let stack = threads.iter().find(|stack| stack.guard.contains(&address))?;
+    Some(format!(
+        "{INDENT}address {address:#010x} is in the guard page below the stack of {}: \
+         its thread ran off its stack",
+        stack.describe()
+    ))
+}
+
+/// The address of the symbol `name` in `file`.
+fn symbol_address(file: &object::File<'_>, name: &str) -> Option<u64> {
+    file.symbols().find(|symbol| symbol.name() == Ok(name)).map(|symbol| symbol.address())
+}
+
 /// The guard page below the boot stack (`__stack_guard` up to
 /// `__stack_bottom`), where the image has one.
-pub fn boot_stack_guard(file: &object::File<'_>) -> Option<std::ops::Range<u64>> {
-    let address_of = |name: &str| {
-        file.symbols().find(|symbol| symbol.name() == Ok(name)).map(|symbol| symbol.address())
-    };
-    match (address_of("__stack_guard"), address_of("__stack_bottom")) {
+pub fn boot_stack_guard(file: &object::File<'_>) -> Option<Range<u64>> {
+    match (symbol_address(file, "__stack_guard"), symbol_address(file, "__stack_bottom")) {
         (Some(start), Some(end)) if start < end => Some(start..end),
         _ => None,
+    }
+}
+
+/// A thread stack of the image (one `ferrode_board::thread_stack!`), as
+/// its record (`ferrode_hal::StackRecord`) gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadStack {
+    /// What it is shown by: a composition's component (`log`), else the
+    /// path of the static the stack was declared as, without the board
+    /// crate's `ferrode_board::component::` (`terminal::IRQ_MEMORY`,
+    /// `TIMER_ALARM_MEMORY`).
+    pub name: String,
+    /// Whether it is the stack of a composition's component.
+    pub component: bool,
+    /// The guard page below it (empty where the board has none).
+    pub guard: Range<u64>,
+    /// The stack's bytes: their lowest 8 are its taken flag, the rest the
+    /// thread's stack.
+    pub stack: Range<u64>,
+}
+
+impl ThreadStack {
+    /// "component `log`", or "`terminal::IRQ_MEMORY`".
+    pub fn describe(&self) -> String {
+        if self.component {
+            format!("component `{}`", self.name)
+        } else {
+            format!("`{}`", self.name)
+        }
+    }
+}
+
+/// The thread stacks of `file`'s stack records (the words between
+/// `__stack_records_start` and `__stack_records_end`: guard start, guard
+/// end = stack start, stack end, in the file's byte order and word size),
+/// in the records' order, each named after the data symbol that holds its
+/// guard's start (the stack's `MEMORY` static; see [`thread_stack_name`]).
+/// None for an image without the symbols.
+pub fn stack_records(file: &object::File<'_>) -> Result<Vec<ThreadStack>, String> {
+    let (Some(start), Some(end)) = (
+        symbol_address(file, "__stack_records_start"),
+        symbol_address(file, "__stack_records_end"),
+    ) else {
+        return Ok(Vec::new());
+    };
+    if end <= start {
+        return Ok(Vec::new());
+    }
+    let bytes = file
+        .sections()
+        .find_map(|section| section.data_range(start, end - start).ok().flatten())
+        .ok_or_else(|| {
+            format!("no section holds the stack records at {start:#010x}..{end:#010x}")
+        })?;
+    let word = if file.is_64() { 8 } else { 4 };
+    let records = parse_records(bytes, file.is_little_endian(), word)?;
+    let holders: Vec<(u64, u64, String)> = file
+        .symbols()
+        .filter(|symbol| symbol.kind() == object::SymbolKind::Data && symbol.size() > 0)
+        .filter_map(|symbol| Some((symbol.address(), symbol.size(), symbol.name().ok()?.into())))
+        .collect();
+    Ok(records
+        .into_iter()
+        .map(|(guard, stack, end)| {
+            let holder = holders
+                .iter()
+                .filter(|(at, size, _)| *at <= guard && guard - at < *size)
+                .min_by_key(|(_, size, _)| *size);
+            let (name, component) = match holder {
+                Some((_, _, raw)) => {
+                    thread_stack_name(&addr2line::demangle_auto(Cow::Borrowed(raw), None))
+                }
+                None => (format!("stack at {stack:#010x}"), false),
+            };
+            ThreadStack { name, component, guard: guard..stack, stack: stack..end }
+        })
+        .collect())
+}
+
+/// The records in `bytes`: (guard start, stack start, stack end), each a
+/// `word`-byte address.
+fn parse_records(
+    bytes: &[u8],
+    little_endian: bool,
+    word: usize,
+) -> Result<Vec<(u64, u64, u64)>, String> {
+    let record = 3 * word;
+    if !bytes.len().is_multiple_of(record) {
+        return Err(format!(
+            "the stack records take {} bytes, not a whole number of {record}-byte records",
+            bytes.len()
+        ));
+    }
+    let read = |bytes: &[u8]| {
+        let mut value = [0u8; 8];
+        if little_endian {
+            value[..word].copy_from_slice(bytes);
+            u64::from_le_bytes(value)
+        } else {
+            value[8 - word..].copy_from_slice(bytes);
+            u64::from_be_bytes(value)
+        }
+    };
+    let mut records = Vec::new();
+    for chunk in bytes.chunks_exact(record) {
+        let (guard, stack, end) =
+            (read(&chunk[..word]), read(&chunk[word..2 * word]), read(&chunk[2 * word..]));
+        if !(guard <= stack && stack <= end) {
+            return Err(format!(
+                "a stack record out of order: guard {guard:#010x}, stack {stack:#010x}, \
+                 end {end:#010x}"
+            ));
+        }
+        records.push((guard, stack, end));
+    }
+    Ok(records)
+}
+
+/// The name of a thread stack whose `MEMORY` static is `symbol`
+/// (demangled, with or without the hash), and whether it is a
+/// composition's component: `X::__composition::memory::NAME::MEMORY` is
+/// `NAME`; another's is its static's path, without the board crate's
+/// `ferrode_board::component::`.
+pub fn thread_stack_name(symbol: &str) -> (String, bool) {
+    let path = without_hash(symbol);
+    let path = path.strip_suffix("::MEMORY").unwrap_or(path);
+    if let Some((_, component)) = path.split_once("::__composition::memory::") {
+        return (component.to_string(), true);
+    }
+    (path.strip_prefix("ferrode_board::component::").unwrap_or(path).to_string(), false)
+}
+
+/// A demangled Rust symbol without the hash Rust appends
+/// (`::h0123456789abcdef`).
+pub fn without_hash(symbol: &str) -> &str {
+    match symbol.rsplit_once("::h") {
+        Some((path, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            path
+        }
+        _ => symbol,
     }
 }
 
@@ -502,6 +673,136 @@ mod tests {
         assert!(out.starts_with(console), "{out}");
         assert!(out.contains("no source lines"), "{out}");
         assert_eq!(annotate(Path::new("/nonexistent"), "hello\n"), "hello\n");
+    }
+
+    #[test]
+    fn thread_stacks_are_named_by_component_or_static() {
+        let name = |symbol: &str| thread_stack_name(symbol);
+        assert_eq!(
+            name("hello::__composition::memory::log::MEMORY::hbaf8954502f8d8a2"),
+            ("log".into(), true)
+        );
+        assert_eq!(name("echo_net::__composition::memory::nic::MEMORY"), ("nic".into(), true));
+        assert_eq!(
+            name("ferrode_board::component::terminal::IRQ_MEMORY::MEMORY::h0123456789abcdef"),
+            ("terminal::IRQ_MEMORY".into(), false)
+        );
+        assert_eq!(
+            name("ferrode_board::component::TIMER_ALARM_MEMORY::MEMORY::hfedcba9876543210"),
+            ("TIMER_ALARM_MEMORY".into(), false)
+        );
+        assert_eq!(
+            name("ferrode_board::component::nic::DATA_MEMORY::MEMORY"),
+            ("nic::DATA_MEMORY".into(), false)
+        );
+        assert_eq!(name("crash::WORKER_STACK::MEMORY"), ("crash::WORKER_STACK".into(), false));
+        // Not a hash: kept.
+        assert_eq!(without_hash("a::hidden"), "a::hidden");
+    }
+
+    #[test]
+    fn records_are_read_in_the_files_byte_order_and_word_size() {
+        let little = [
+            0x00, 0xc0, 0x10, 0x70, 0x00, 0xd0, 0x10, 0x70, 0x00, 0xe0, 0x10, 0x70, // one
+            0x10, 0x00, 0x00, 0x80, 0x10, 0x00, 0x00, 0x80, 0x10, 0x10, 0x00, 0x80, // two
+        ];
+        assert_eq!(
+            parse_records(&little, true, 4),
+            Ok(vec![
+                (0x7010_c000, 0x7010_d000, 0x7010_e000),
+                (0x8000_0010, 0x8000_0010, 0x8000_1010)
+            ])
+        );
+        let big = [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3];
+        assert_eq!(parse_records(&big, false, 4), Ok(vec![(1, 2, 3)]));
+        let wide = [1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(parse_records(&wide, true, 8), Ok(vec![(1, 2, 3)]));
+        assert!(parse_records(&little[..20], true, 4).is_err());
+        assert!(parse_records(&[3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0], true, 4).is_err());
+        assert_eq!(parse_records(&[], true, 4), Ok(vec![]));
+    }
+
+    /// A symbolizer without debug info or code, with these guards.
+    fn guarded(boot: Option<Range<u64>>, thread_stacks: Vec<ThreadStack>) -> Symbolizer {
+        let empty = |_| -> Result<Reader, gimli::Error> {
+            Ok(gimli::EndianRcSlice::new(Rc::from(&[][..]), gimli::RunTimeEndian::Little))
+        };
+        let dwarf = gimli::Dwarf::load(empty).unwrap();
+        Symbolizer {
+            context: addr2line::Context::from_dwarf(dwarf).unwrap(),
+            code: Vec::new(),
+            symbols: Vec::new(),
+            isa: Isa::Arm,
+            little_endian: true,
+            stack_guard: boot,
+            thread_stacks,
+        }
+    }
+
+    fn pbx_stacks() -> Vec<ThreadStack> {
+        vec![
+            ThreadStack {
+                name: "log".into(),
+                component: true,
+                guard: 0x7010_c000..0x7010_d000,
+                stack: 0x7010_d000..0x7010_e000,
+            },
+            ThreadStack {
+                name: "terminal::IRQ_MEMORY".into(),
+                component: false,
+                guard: 0x7010_e000..0x7010_f000,
+                stack: 0x7010_f000..0x7011_0000,
+            },
+        ]
+    }
+
+    #[test]
+    fn a_fault_in_a_guard_page_names_the_stack() {
+        let symbolizer = guarded(Some(0x7011_0000..0x7011_1000), pbx_stacks());
+        let fault = |address: u64| {
+            symbolizer.annotate_line(&format!(
+                "FAULT: data abort at pc=0x70100bc0 address={address:#010x} lr=0x0 sp=0x1"
+            ))
+        };
+        let lines = fault(0x7010_cff8);
+        assert_eq!(lines[0], "    pc 0x70100bc0 (no debug info for this address)");
+        assert_eq!(
+            lines[1],
+            "    address 0x7010cff8 is in the guard page below the stack of component `log`: \
+             its thread ran off its stack"
+        );
+        assert_eq!(
+            fault(0x7010_e000)[1],
+            "    address 0x7010e000 is in the guard page below the stack of \
+             `terminal::IRQ_MEMORY`: its thread ran off its stack"
+        );
+        assert_eq!(
+            fault(0x7011_0ffc)[1],
+            "    address 0x70110ffc is in the guard page below the boot stack: \
+             the boot thread ran off its stack"
+        );
+        // In a stack, or past the last guard: no note.
+        for address in [0x7010_d000, 0x7010_f000, 0x7011_1000, 0x7010_bffc] {
+            assert_eq!(fault(address).len(), 1, "{address:#x}");
+        }
+    }
+
+    #[test]
+    fn empty_guards_contain_nothing() {
+        // MicroBlaze V: guard start = stack start, and no boot guard.
+        let stacks = vec![ThreadStack {
+            name: "log".into(),
+            component: true,
+            guard: 0x8000_2000..0x8000_2000,
+            stack: 0x8000_2000..0x8000_3000,
+        }];
+        assert_eq!(guard_note(None, &stacks, 0x8000_2000), None);
+        assert_eq!(guard_note(None, &stacks, 0x8000_1ffc), None);
+        let symbolizer = guarded(None, stacks);
+        assert_eq!(
+            symbolizer.annotate_line("FAULT: x at pc=0x80000010 address=0x80002000").len(),
+            1
+        );
     }
 
     #[test]
