@@ -372,6 +372,7 @@ pub mod runtime {
         }
 
         /// The stack and `utcb`, once.
+        #[allow(clippy::mut_from_ref, reason = "the taken flags hand them out once")]
         pub fn take(
             &'static self,
             utcb: &'static ConstStaticCell<ferrode_ipc::Utcb>,
