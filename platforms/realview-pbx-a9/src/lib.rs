@@ -4,8 +4,10 @@
 //! Baseboard for Cortex-A9 user guide (ARM DUI 0440) and match QEMU's
 //! `realview-pbx-a9` machine. Boot: `_start` (in `ferrode-arch-armv7a`)
 //! calls [`ferrode_platform_start`], which brings up the console (PL011),
-//! turns on the MMU and the L1 caches ([`mmu`]), brings up the GIC and
-//! the SP804 clock, unmasks IRQs and runs the application.
+//! turns on the MMU and the L1 caches ([`mmu`]), then the L2 cache
+//! ([`cache`], unless a boot loader's map was kept, which comes with the
+//! loader's cache set-up), brings up the GIC and the SP804 clock, unmasks
+//! IRQs and runs the application.
 //!
 //! # Platform contract
 //!
@@ -37,6 +39,7 @@
 
 pub use ferrode_arch_armv7a as arch;
 
+pub mod cache;
 pub mod console;
 pub mod devices;
 pub mod irq;
@@ -54,7 +57,9 @@ pub use console::console_write;
 #[unsafe(no_mangle)]
 pub extern "C" fn ferrode_platform_start() -> ! {
     console::init();
-    mmu::init();
+    if mmu::init() {
+        cache::init();
+    }
     irq::init();
     devices::init_timer();
     arch::enable_interrupts();

@@ -48,6 +48,11 @@ pub const PERIPHCLK_HZ: u32 = 100_000_000;
 pub const GIC_CPU_BASE: usize = PERIPH_BASE + 0x100;
 /// GIC distributor.
 pub const GIC_DIST_BASE: usize = PERIPH_BASE + 0x1000;
+/// The L2 cache controller, a CoreLink L2C-310 (PL310): its 4 KiB of
+/// registers at 0x2000 in the private memory region, beside the SCU and
+/// the GIC (DUI 0440's memory map; QEMU's `realview-pbx-a9` puts its
+/// `l2x0` model there too).
+pub const L2_CACHE_BASE: usize = PERIPH_BASE + 0x2000;
 
 /// SMSC LAN9118 Ethernet controller.
 pub const LAN9118_BASE: usize = 0x4e00_0000;
@@ -67,7 +72,8 @@ pub const DEVICE_MEMORY: &[(usize, usize)] = &[
     // System registers and the peripherals on the baseboard's APB: UARTs,
     // SP804 timers, GPIO, RTC (DUI 0440 table 4-1).
     (0x1000_0000, 0x1010_0000),
-    // The Cortex-A9 MPCore private memory region: SCU, GIC, private timer.
+    // The Cortex-A9 MPCore private memory region: SCU, GIC, private
+    // timer, and the L2 cache controller beside it.
     (PERIPH_BASE, PERIPH_BASE + 0x10_0000),
     // The LAN9118 on the static memory bus.
     (LAN9118_BASE, LAN9118_BASE + 0x10_0000),

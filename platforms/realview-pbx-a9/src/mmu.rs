@@ -109,10 +109,12 @@ fn stack_records() -> &'static [StackRecord] {
     unsafe { core::slice::from_raw_parts(start, bytes / core::mem::size_of::<StackRecord>()) }
 }
 
-/// Maps this image and the board and turns the MMU and the L1 caches on.
-/// If a boot loader left its own map on, that one stays (and the console
-/// says so: code is then writable and data executable).
-pub fn init() {
+/// Maps this image and the board and turns the MMU and the L1 caches on;
+/// returns whether this map is the one in use. If a boot loader left its
+/// own map on, that one stays (and the console says so: code is then
+/// writable and data executable) and this returns false: the loader set
+/// up the caches to go with it too.
+pub fn init() -> bool {
     let layout = Layout {
         ram: (&raw const _start) as usize..(&raw const __heap_end) as usize,
         code_end: (&raw const __text_end) as usize,
@@ -122,10 +124,13 @@ pub fn init() {
     };
     let guards = stack_records().iter().map(StackRecord::guard);
     match arch::enable_mmu(|map| map_image(map, &layout, guards)) {
-        Ok(()) => {}
-        Err(MapError::AlreadyOn) => crate::console_write(
-            b"MMU: on at entry, the boot loader's map is kept (no memory protection)\r\n",
-        ),
+        Ok(()) => true,
+        Err(MapError::AlreadyOn) => {
+            crate::console_write(
+                b"MMU: on at entry, the boot loader's map is kept (no memory protection)\r\n",
+            );
+            false
+        }
         Err(error) => panic!("the board's memory map cannot be mapped: {error:?}"),
     }
 }
@@ -250,6 +255,7 @@ mod tests {
             GIC_CPU_BASE,
             GIC_DIST_BASE,
             PRIVATE_TIMER_BASE,
+            L2_CACHE_BASE,
             LAN9118_BASE,
         ];
         let regions = regions(&layout(0x7010_6000, 0x7010_8000));

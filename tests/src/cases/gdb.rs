@@ -16,22 +16,32 @@ use crate::harness;
 /// prints its usage and exits if it ever runs to the end.
 const WORDS: [&str; 2] = ["crash", "gdb-probe"];
 
-/// The gdb case on each board, and on PBX-A9 the SCTLR case.
+/// The gdb case on each board, and on PBX-A9 the SCTLR and L2 cases.
 pub fn cases() -> Vec<Case> {
     ["realview-pbx-a9", "microblaze-v"]
         .into_iter()
         .map(|name| crash_case(format!("gdb steps through crash on {name}"), name, session))
-        .chain([crash_case(
-            // On PBX-A9, gdb also reads SCTLR (QEMU's GDB server shows the
-            // CP15 registers) at the crash app's `main`: the MMU, the
-            // caches, branch prediction and alignment checks must be on by
-            // then. QEMU models no caches, so this is the one place their
-            // enable bits can be seen.
-            "gdb reads SCTLR at main: MMU, caches and branch prediction on, on realview-pbx-a9"
-                .into(),
-            "realview-pbx-a9",
-            sctlr_session,
-        )])
+        .chain([
+            crash_case(
+                // On PBX-A9, gdb also reads SCTLR (QEMU's GDB server shows
+                // the CP15 registers) at the crash app's `main`: the MMU,
+                // the caches, branch prediction and alignment checks must
+                // be on by then. QEMU models no caches, so this is the one
+                // place their enable bits can be seen.
+                "gdb reads SCTLR at main: MMU, caches and branch prediction on, on realview-pbx-a9"
+                    .into(),
+                "realview-pbx-a9",
+                sctlr_session,
+            ),
+            crash_case(
+                // The same for the L2 cache: gdb reads the L2C-310's
+                // registers (QEMU's `l2x0` model keeps what is written to
+                // Control) at `main`.
+                "gdb reads the L2 cache controller at main: L2 cache on, on realview-pbx-a9".into(),
+                "realview-pbx-a9",
+                l2_cache_session,
+            ),
+        ])
         .collect()
 }
 
@@ -84,6 +94,55 @@ fn sctlr_session(script: &Scripted<'_>) -> Result<(), Failure> {
             ),
             &report,
         ));
+    }
+    Ok(())
+}
+
+/// The PBX-A9's L2C-310 (`memory_map::L2_CACHE_BASE`): its Cache ID
+/// and Control registers (L2C-310 TRM, DDI 0246, 3.3).
+const L2_CACHE_ID: u64 = 0x1f00_2000;
+const L2_CONTROL: u64 = 0x1f00_2100;
+
+fn l2_cache_session(script: &Scripted<'_>) -> Result<(), Failure> {
+    let failure = |message: String, console: &str| Failure { message, console: console.into() };
+    // `x` reads the words through QEMU's GDB server, whatever language
+    // the frame is in; the MMU maps them as Device memory.
+    let commands: Vec<String> = vec![
+        "break crash::main".into(),
+        "continue".into(),
+        "echo @@l2\\n".into(),
+        format!("x/1wx {L2_CACHE_ID:#x}"),
+        format!("x/1wx {L2_CONTROL:#x}"),
+        "echo @@end\\n".into(),
+        "kill".into(),
+    ];
+    let (qemu, gdb) = harness::gdb_batch(script.board, script.image, script.options, &commands)
+        .map_err(|(message, console)| failure(message, &console))?;
+    let output = gdb.finish(script.timeout).console;
+    let report = format!("{output}\n--- image console ---\n{}", qemu.console());
+    check_l2_cache(&output).map_err(|message| failure(message, &report))
+}
+
+/// Checks the words gdb's `x` printed: an Arm L2C-310 at the base, and
+/// Control's enable bit (bit 0) set.
+fn check_l2_cache(output: &str) -> Result<(), String> {
+    let section = section(output, "l2")?;
+    let word = |address: u64| {
+        section
+            .lines()
+            .find(|line| line.starts_with(&format!("{address:#x}")))
+            .and_then(|line| line.split_once(':'))
+            .and_then(|(_, value)| first_hex(value))
+            .ok_or_else(|| format!("gdb printed no word at {address:#x}: {:?}", section.trim()))
+    };
+    let cache_id = word(L2_CACHE_ID)?;
+    // Implementer 0x41 (bits 31:24), part number 0b0011 (bits 9:6).
+    if cache_id >> 24 != 0x41 || (cache_id >> 6) & 0xf != 0b0011 {
+        return Err(format!("the Cache ID is {cache_id:#x}: no L2C-310 at {L2_CACHE_ID:#x}"));
+    }
+    let control = word(L2_CONTROL)?;
+    if control & 1 == 0 {
+        return Err(format!("the L2 cache's Control is {control:#x} at main: the L2 is off"));
     }
     Ok(())
 }
@@ -196,6 +255,24 @@ mod tests {
         @@after\n#0  core::iter::traits::iterator::Iterator::skip (n=1) at iterator.rs:1345\n$3 = 0x80000604\n\
         @@registers\npc             0x80000604\t0x80000604 <crash::main+84>\nsp             0x80019110\t0x80019110\n\
         @@backtrace\n#0  crash::main () at apps/crash/src/main.rs:26\n#1  0x80000074 in _start ()\n@@end\n";
+
+    /// What gdb prints for the L2 case with the cache on.
+    const L2_ON: &str = "Breakpoint 1, crash::main () at apps/crash/src/main.rs:24\n\
+        @@l2\n0x1f002000:\t0x410000c8\n0x1f002100:\t0x00000001\n@@end\n";
+
+    #[test]
+    fn the_l2_case_passes_with_the_cache_on_and_fails_otherwise() {
+        assert_eq!(check_l2_cache(L2_ON), Ok(()));
+        let broken = [
+            L2_ON.replace("0x00000001", "0x00000000"),
+            L2_ON.replace("0x410000c8", "0x00000000"),
+            L2_ON.replace("0x1f002100:\t0x00000001\n", ""),
+            L2_ON.replace("@@l2", "@@nothing"),
+        ];
+        for output in broken {
+            assert!(check_l2_cache(&output).is_err(), "{output}");
+        }
+    }
 
     #[test]
     fn a_good_session_passes() {
