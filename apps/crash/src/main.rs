@@ -6,16 +6,16 @@
 //! MicroBlaze V); `crash illegal` executes an undefined instruction;
 //! `crash write-code [hex address]` stores a word over its own code (or at
 //! the address) and `crash run-data`
-//! jumps into a buffer on its stack: on PBX-A9 the MMU refuses both (code
-//! is read-only, RAM is execute-never); MicroBlaze V has no MMU and says
-//! so; `crash stack-overflow` starts a kernel thread that recurses past the
+//! jumps into a buffer on its stack: PBX-A9's MMU and MicroBlaze V's PMP
+//! refuse both (code is read-only, RAM is never run);
+//! `crash stack-overflow` starts a kernel thread that recurses past the
 //! bottom of its stack, which the kernel's stack guard reports by name;
-//! `crash main-stack-guard` recurses on the boot thread into the guard page
-//! below its stack (PBX-A9; MicroBlaze V has none and says so);
+//! `crash main-stack-guard` recurses on the boot thread into the guard
+//! below its stack (a page PBX-A9's MMU leaves unmapped, a region
+//! MicroBlaze V's PMP locks; a board that cannot protect it says so);
 //! `crash thread-stack-guard` starts a kernel thread on a stack of
 //! `thread_stack!` (as every component's is) that recurses without end,
-//! into the guard page below that stack (PBX-A9; MicroBlaze V has none and
-//! says so);
+//! into the guard below that stack (likewise);
 //! `crash main-stack-overflow` overwrites the lowest word of the boot
 //! thread's own stack (the linker script's `.stack`, which the board's
 //! `kernel::init` guards), as a recursion one frame too deep would.
@@ -54,8 +54,8 @@ fn main() -> u32 {
             ferrode_board::arch::undefined_instruction(); // crash-line: illegal
         }
         "write-code" => {
-            // Its own code, or the address given (the tests give the MMU's
-            // tables, which are read-only too).
+            // Its own code, or the address given (the tests give PBX-A9's
+            // MMU tables, which are read-only too).
             let given = args.split_whitespace().nth(2).is_some();
             let target = if given { address } else { (main as fn() -> u32) as usize & !3 };
             ferrode_board::arch::store_word(target, 0); // crash-line: write-code
@@ -135,9 +135,9 @@ mod overflow {
     }
 
     /// Recurses on the boot thread until it runs off its stack into the
-    /// guard page below it (PBX-A9's MMU leaves it unmapped: a data abort
-    /// there, before anything below is written). A board without one says
-    /// so instead of writing over `.bss`.
+    /// guard below it (PBX-A9's MMU leaves it unmapped, MicroBlaze V's PMP
+    /// locks it: a fault there, before anything below is written). A board
+    /// that cannot protect it says so instead of writing over `.bss`.
     pub fn run_into_guard() -> u32 {
         unsafe extern "C" {
             static __stack_guard: u8;
@@ -146,8 +146,9 @@ mod overflow {
         // As numbers, through `black_box`: the compiler takes two distinct
         // statics for two distinct addresses, but an empty guard is one.
         let guard = black_box((&raw const __stack_guard) as usize);
-        if guard == black_box((&raw const __stack_bottom) as usize) {
-            println!("no guard page below the boot stack on this board");
+        let bottom = black_box((&raw const __stack_bottom) as usize);
+        if guard == bottom || ferrode_board::arch::is_readable(guard) {
+            println!("no protected guard below the boot stack on this board");
             return exit_code::FAILURE;
         }
         // Never below a limit of 0: it recurses until the fault.
@@ -158,12 +159,13 @@ mod overflow {
     static GUARDED_UTCB: ConstStaticCell<Utcb> = ConstStaticCell::new(Utcb::new());
 
     /// Starts a kernel thread on a stack declared as every component's is
-    /// (`thread_stack!`), which recurses without end into the guard page
-    /// below it (PBX-A9's MMU leaves it unmapped: a data abort there, before
-    /// anything below is written). A board without guard pages says so.
+    /// (`thread_stack!`), which recurses without end into the guard below
+    /// it (as the boot stack's: a fault there, before anything below is
+    /// written). A board that cannot protect it says so.
     pub fn run_into_thread_guard() -> u32 {
-        if core::mem::size_of::<ferrode_board::arch::StackGuard>() == 0 {
-            println!("no guard pages below thread stacks on this board");
+        let guard = GUARDED_STACK.guard();
+        if guard.is_empty() || ferrode_board::arch::is_readable(guard.start) {
+            println!("no protected guard below thread stacks on this board");
             return exit_code::FAILURE;
         }
         let result = kernel::init(1).and_then(|_| {

@@ -286,8 +286,8 @@ pub mod runtime {
 
     use super::*;
 
-    /// A thread's stack, with the board's guard page below it (a page the
-    /// MMU leaves out on PBX-A9, nothing on MicroBlaze V); the UTCB that
+    /// A thread's stack, with the board's guard below it (a page the MMU
+    /// leaves out on PBX-A9, a region PMP locks on MicroBlaze V); the UTCB that
     /// goes with it is separate (its empty capability slots are not zero).
     /// Declared with [`thread_stack!`](crate::thread_stack), which puts it
     /// with the image's other stacks, records where it is and hands it out
@@ -369,6 +369,11 @@ pub mod runtime {
             let (stack, utcb) = self.take(utcb)?;
             k.spawn(entrypoint.component(), name, priority, stack, utcb, entry, 0)?;
             Ok(())
+        }
+
+        /// The guard below the stack (empty where the board has none).
+        pub fn guard(&self) -> core::ops::Range<usize> {
+            self.record.guard()
         }
 
         /// The stack and `utcb`, once.
@@ -1255,14 +1260,15 @@ impl ParentEnv<'_> {
 /// the board's guard page below it, and the record that tells the
 /// platform and the host's tools where both are (see `ferrode_hal::stacks`).
 ///
-/// On PBX-A9 the guard is a page the MMU leaves out: a thread that runs off
-/// this stack faults at once, and `cargo xtask run` names the stack. Every
-/// stack is page-aligned there, so a stack of a whole number of pages wastes
-/// nothing. MicroBlaze V has no guard pages; the kernel's guard words
-/// catch an overflow at the next switch or tick on both boards.
+/// On PBX-A9 the guard is a page the MMU leaves out, on MicroBlaze V a
+/// page the platform locks with PMP (while entries last): a thread
+/// that runs off this stack faults at once, and `cargo xtask run` names the
+/// stack. Every stack is aligned to its guard's size, so a stack of a whole
+/// number of guards wastes nothing. The kernel's guard words still catch
+/// an overflow at the next switch or tick where no guard could be locked.
 ///
 /// `compose!` declares each component's stack with it; use it for a thread
-/// you spawn yourself ([`runtime::Memory::take`] gives the stack once):
+/// you spawn yourself ([`runtime::Stack::take`] gives the stack once):
 ///
 /// ```ignore
 /// ferrode_board::thread_stack!(static WORKER_STACK: 4096);

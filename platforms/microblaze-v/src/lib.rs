@@ -4,7 +4,8 @@
 //! mirrors a typical Vivado design; a different FPGA design changes only
 //! [`memory_map`] (see this crate's README). Boot: `_start` (in
 //! `ferrode-arch-riscv32`) calls [`ferrode_platform_start`], which brings up
-//! the AXI INTC, the console on the AXI UART Lite (receive interrupt on),
+//! the console on the AXI UART Lite (receive interrupt on), locks the
+//! image's memory protection into the PMP entries ([`pmp`]), the AXI INTC,
 //! the clock, tick and alarm on the two AXI Timer blocks, turns interrupts
 //! on, and runs the application. The EthernetLite and the AXI GPIO are
 //! taken over on first use ([`devices::ethernet`], [`devices::gpio`]).
@@ -49,6 +50,7 @@ pub mod devices;
 pub mod irq;
 pub mod memory_map;
 mod mmio;
+pub mod pmp;
 pub mod shared;
 pub mod timer;
 
@@ -66,6 +68,7 @@ pub use console::console_write;
 #[unsafe(no_mangle)]
 pub extern "C" fn ferrode_platform_start() -> ! {
     console::init();
+    pmp::init();
     irq::init();
     timer::init();
     arch::enable_interrupts();

@@ -217,9 +217,9 @@ pub fn cases() -> Vec<Case> {
         &["FAULT: prefetch abort at pc=0x701", "status=0xf (permission fault)"],
         102,
     ));
-    // The boot thread runs off its stack into the guard page below it on
-    // PBX-A9 (unmapped: a data abort before anything below is written,
-    // named by the host); MicroBlaze V has no guard page and says so.
+    // The boot thread runs off its stack into the guard below it (PBX-A9:
+    // an unmapped page, MicroBlaze V: a region locked with PMP): a fault
+    // before anything below is written, named by the host.
     cases.push(console_case(
         pbx,
         "crash",
@@ -236,8 +236,13 @@ pub fn cases() -> Vec<Case> {
         mbv,
         "crash",
         &["main-stack-guard"],
-        &["no guard page below the boot stack on this board"],
-        1,
+        &[
+            "FAULT: store/AMO access fault at pc=0x800",
+            "(mcause=7)",
+            "is in the guard page below the boot stack: the boot thread ran off its stack",
+            "backtrace: 0x",
+        ],
+        102,
     ));
     // So does a thread on a stack of `thread_stack!` (every component's),
     // into the guard page below that stack, which the host names.
@@ -261,8 +266,32 @@ pub fn cases() -> Vec<Case> {
         mbv,
         "crash",
         &["thread-stack-guard"],
-        &["no guard pages below thread stacks on this board"],
-        1,
+        &[
+            "FAULT: store/AMO access fault at pc=0x800",
+            "(mcause=7)",
+            "is in the guard page below the stack of `crash::overflow::GUARDED_STACK`",
+            "backtrace: 0x",
+        ],
+        102,
+    ));
+    // MicroBlaze V's PMP: code is not written, RAM is not run.
+    cases.push(console_case(
+        mbv,
+        "crash",
+        &["write-code"],
+        &[
+            "FAULT: store/AMO access fault at pc=0x800",
+            "(mcause=7)",
+            &format!("{CRASH_SOURCE}:{} (crash::main)", crash_line("write-code")),
+        ],
+        102,
+    ));
+    cases.push(console_case(
+        mbv,
+        "crash",
+        &["run-data"],
+        &["FAULT: instruction access fault at pc=0x800", "(mcause=1)"],
+        102,
     ));
     // A kernel thread that overflows its stack is caught by the stack
     // guard and named.

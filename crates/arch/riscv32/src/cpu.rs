@@ -149,13 +149,6 @@ pub fn stack_pointer() -> usize {
     sp
 }
 
-/// Whether a load from `address` is allowed: always, as Ferrode sets up
-/// no memory protection on RISC-V (the fault report asks before it scans
-/// a stack; an address without memory still faults).
-pub fn is_readable(_address: usize) -> bool {
-    true
-}
-
 /// Executes `unimp` (an illegal instruction), raising the illegal-
 /// instruction exception. For tests of the fault path.
 pub fn undefined_instruction() -> ! {
@@ -249,15 +242,16 @@ unsafe impl critical_section::Impl for CriticalSection {
 }
 
 /// Runs `f`, which writes code (a debugger's breakpoint), with interrupts
-/// masked. MicroBlaze V has no MMU here, so code is always writable; the
-/// writer makes the new instructions visible with
-/// [`sync_instruction_memory`].
+/// masked. Code is writable only in images whose platform leaves it so
+/// (MicroBlaze V's `writable-code` feature, which the GDB monitor turns
+/// on: a locked PMP entry binds machine mode until reset); the writer
+/// makes the new instructions visible with [`sync_instruction_memory`].
 pub fn writable_code<R>(f: impl FnOnce() -> R) -> R {
     without_interrupts(f)
 }
 
 /// Stores `value` at `address` with a plain `sw`, whatever is there: the
-/// protection test's write into code (which nothing stops on MicroBlaze V).
+/// protection test's write into code (which the platform's PMP refuses).
 pub fn store_word(address: usize, value: u32) {
     // SAFETY: the caller asked for this store to `address` to see whether
     // the hardware refuses it; if it faults the trap vector reports it.

@@ -75,11 +75,6 @@ pub fn jump_to(address: usize) -> ! {
     panic!("jump to {address:#x} on the host")
 }
 
-/// Every address reads on the host.
-pub fn is_readable(_address: usize) -> bool {
-    true
-}
-
 /// Runs `f` (code is always writable on the host).
 pub fn writable_code<R>(f: impl FnOnce() -> R) -> R {
     f()

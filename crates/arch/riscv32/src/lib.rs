@@ -17,6 +17,7 @@
 
 pub mod debug;
 pub mod fault;
+pub mod pmp;
 
 mod ipc;
 pub use ferrode_semihosting as semihosting;
@@ -35,17 +36,34 @@ pub use host::*;
 
 pub use fault::Fault;
 
-/// What `ferrode-board` puts below each thread stack: nothing, as Ferrode
-/// sets up no memory protection on RISC-V (no guard page; the kernel's
-/// guard words at the bottom of each stack still catch an overflow at the
-/// next switch or tick). Aligned as the calling convention aligns stacks.
-#[repr(C, align(16))]
-pub struct StackGuard;
+/// Whether a load from `address` is allowed: anywhere but in a guard the
+/// platform locked with PMP (the fault report asks before it scans a
+/// stack; an address without memory still faults).
+pub fn is_readable(address: usize) -> bool {
+    !pmp::in_guard(address)
+}
+
+/// The bytes of a [`StackGuard`]: a region PMP can lock on its own (a
+/// power of two, aligned to its size), larger than any frame Ferrode's
+/// code makes. A whole 4 KiB page, as on PBX-A9: an emulator that keeps
+/// PMP decisions per page (QEMU does) checks every access to a page that
+/// a smaller guard shares with a stack, which slows the image's busiest
+/// memory many times over.
+pub const STACK_GUARD: usize = 4096;
+
+/// What `ferrode-board` puts below each thread stack: a region the
+/// platform locks with PMP ([`pmp`]), so that a thread that runs off its
+/// stack faults at its first access there. Where the hart has no PMP (or
+/// too few entries) it is only memory, and the kernel's guard words at the
+/// bottom of each stack still catch the overflow at the next switch or
+/// tick.
+#[repr(C, align(4096))]
+pub struct StackGuard([u8; STACK_GUARD]);
 
 impl StackGuard {
-    /// The (empty) guard.
+    /// A guard (zeroes, like the rest of `.bss`: nothing reads it).
     pub const fn new() -> Self {
-        Self
+        Self([0; STACK_GUARD])
     }
 }
 
