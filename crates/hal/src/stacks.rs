@@ -37,3 +37,24 @@ impl StackRecord {
         self.stack as usize..self.end as usize
     }
 }
+
+/// The records between `start` and `end`: a platform passes the linker
+/// script's `__stack_records_start` and `__stack_records_end`.
+///
+/// # Safety
+///
+/// Everything from `start` up to `end` is `StackRecord`s (aligned, as the
+/// linker script's `.ferrode_stack_records` gathering makes them) that
+/// stay unchanged for as long as the image runs.
+pub unsafe fn records(
+    start: *const StackRecord,
+    end: *const StackRecord,
+) -> &'static [StackRecord] {
+    // As numbers, through `black_box`: the compiler takes two distinct
+    // statics for two distinct addresses, but an image without thread
+    // stacks has none between them.
+    let bytes = core::hint::black_box(end as usize) - core::hint::black_box(start as usize);
+    // SAFETY: the caller's contract: `bytes / size_of` records from
+    // `start`, read-only for the image's life.
+    unsafe { core::slice::from_raw_parts(start, bytes / core::mem::size_of::<StackRecord>()) }
+}

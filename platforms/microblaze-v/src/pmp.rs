@@ -70,17 +70,15 @@ pub fn ranges(code_end: usize, data_start: usize, ram_end: usize) -> ([(usize, A
 
 /// The image's thread stack records (see `ferrode_hal::stacks`).
 fn stack_records() -> &'static [StackRecord] {
-    let start = &raw const __stack_records_start;
-    // As numbers, through `black_box`: the compiler takes two distinct
-    // statics for two distinct addresses, but an image without thread
-    // stacks has none between them.
-    let bytes = core::hint::black_box(&raw const __stack_records_end as usize)
-        - core::hint::black_box(start as usize);
     // SAFETY: the linker script gathers the `.ferrode_stack_records`
-    // sections, and only them, between the two symbols (4-aligned): each
-    // is one `StackRecord` that `thread_stack!` made, read-only data for
-    // as long as the image runs.
-    unsafe { core::slice::from_raw_parts(start, bytes / core::mem::size_of::<StackRecord>()) }
+    // sections, and only them, between the two symbols: records that
+    // `thread_stack!` made, read-only data for as long as the image runs.
+    unsafe {
+        ferrode_hal::stacks::records(
+            &raw const __stack_records_start,
+            &raw const __stack_records_end,
+        )
+    }
 }
 
 /// Locks the image's protection into the PMP entries, or says on the
