@@ -1280,13 +1280,16 @@ impl ParentEnv<'_> {
 macro_rules! thread_stack {
     ($vis:vis static $name:ident: $bytes:expr) => {
         $vis static $name: $crate::component::runtime::Stack<{ $bytes }> = {
-            #[unsafe(link_section = ".ferrode_stacks")]
+            // Each in a section of its own, so that the linker keeps the
+            // stacks an image uses and their records, and only those (also
+            // where a crate's statics share one object file).
+            #[unsafe(link_section = concat!(
+                ".ferrode_stacks.", module_path!(), "::", stringify!($name)
+            ))]
             static MEMORY: $crate::component::runtime::Memory<{ $bytes }> =
                 $crate::component::runtime::Memory::new();
             static TAKEN: ::core::sync::atomic::AtomicBool =
                 ::core::sync::atomic::AtomicBool::new(false);
-            // Its own section, so that the linker keeps the records of the
-            // stacks an image uses, and only those.
             #[unsafe(link_section = concat!(
                 ".ferrode_stack_records.", module_path!(), "::", stringify!($name)
             ))]
