@@ -33,12 +33,12 @@ use crate::harness;
 /// The kernel's stack guard word (`ferrode_kernel`'s `STACK_GUARD`):
 /// written at the bottom of every guarded stack, so not a sign of use.
 const STACK_GUARD: u32 = 0x57ac_6a2d;
-/// Bytes at the bottom of a stack never counted as used: a thread stack's
-/// 8-byte taken flag (1 once taken) and the kernel's 64-byte guard above
-/// it, or the idle stack's cell flag and guard.
+/// Bytes at the bottom of a stack never counted as used: the kernel's
+/// 64-byte guard there (with room for the kernel aligning the stack's
+/// bottom up).
 const BOTTOM_SKIP: u64 = 80;
-// The flag and the kernel's 16 guard words.
-const _: () = assert!(BOTTOM_SKIP >= 8 + 16 * 4);
+// The kernel's 16 guard words.
+const _: () = assert!(BOTTOM_SKIP >= 16 * 4);
 
 /// One stack of the image.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,8 +46,8 @@ pub struct Stack {
     /// The component or thread it belongs to (`log`, `main (boot stack)`,
     /// `nic::DATA_MEMORY`).
     pub name: String,
-    /// Lowest address (a thread stack's taken flag, which with the
-    /// kernel's guard above it [`usage`] does not count).
+    /// Lowest address (the kernel's guard words there [`usage`] does not
+    /// count).
     pub start: u64,
     /// Bytes.
     pub size: u64,
@@ -409,16 +409,14 @@ mod tests {
 
     #[test]
     fn the_deepest_word_written_gives_the_peak() {
-        // Two thread stacks, taken (their lowest 8 bytes are the taken
-        // flag, 1), with the kernel's guard above the flag; the idle
-        // stack, a cell whose flag byte is at its top.
+        // Two thread stacks with the kernel's guard at their bottom; the
+        // idle stack, a cell whose flag byte is at its top.
         let stacks =
             [stack("used", 0x1000, 256), stack("unused", 0x1100, 256), stack("idle", 0x1200, 256)];
         let mut memory = vec![0u8; 768];
         for base in [0, 256] {
-            memory[base] = 1;
             for word in 0..16 {
-                memory[base + 8 + word * 4..][..4].copy_from_slice(&STACK_GUARD.to_le_bytes());
+                memory[base + word * 4..][..4].copy_from_slice(&STACK_GUARD.to_le_bytes());
             }
         }
         for word in 0..16 {
@@ -430,7 +428,7 @@ mod tests {
         memory[200] = 0x17;
         let usage = usage(&stacks, 0x1000, &memory);
         assert_eq!(usage[0], Usage { name: "used".into(), size: 256, peak: 100 });
-        // The taken flag and the guard are not use.
+        // The guard is not use.
         assert_eq!(usage[1].peak, 0);
         // The idle cell's flag byte at the very top counts as the top word
         // only.

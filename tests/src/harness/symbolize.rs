@@ -384,8 +384,7 @@ pub struct ThreadStack {
     pub component: bool,
     /// The guard page below it (empty where the board has none).
     pub guard: Range<u64>,
-    /// The stack's bytes: their lowest 8 are its taken flag, the rest the
-    /// thread's stack.
+    /// The stack's bytes (the kernel's guard words at their bottom).
     pub stack: Range<u64>,
 }
 
