@@ -120,7 +120,8 @@ const BACKTRACE_ENTRIES: usize = 16;
 /// that follow a call instruction and turns them into source lines; the
 /// image has no unwind tables to do better itself.
 ///
-/// Only memory the MMU lets it read: a stack pointer in a guard page (a
+/// Only memory it may read (`arch::is_readable`: PBX-A9's MMU map,
+/// MicroBlaze V's locked guards): a stack pointer in a guard page (a
 /// thread ran off its stack) starts the scan above the guard, and the scan
 /// stops at the next guard, below the stack after it.
 fn print_backtrace(sp: usize) {
@@ -156,7 +157,7 @@ fn print_backtrace(sp: usize) {
             }
             // SAFETY: `at` is aligned and between a stack pointer and the
             // boot stack's top, inside the RAM the image was linked for,
-            // and mapped (checked above); reading it has no side effect.
+            // and readable (checked above); reading it has no side effect.
             let value = unsafe { core::ptr::read_volatile(at as *const usize) };
             if code.contains(&value) {
                 out.text(" ");

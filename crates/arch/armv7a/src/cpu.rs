@@ -390,8 +390,9 @@ const SCTLR_ON: u32 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 11) | (1 << 12);
 
 /// Has `map` map the image (with [`crate::mmu::Map::map`]: addresses as
 /// they are, later regions over earlier ones, nothing else mapped) into
-/// empty tables and turns on the MMU, the L1 caches and branch prediction. For the platform's start,
-/// before anything relies on the caches; on an error the MMU stays off.
+/// empty tables and turns on the MMU, the L1 caches and branch
+/// prediction. For the platform's start, before anything relies on the
+/// caches; on an error the MMU stays off.
 ///
 /// If the MMU is on already, the map it uses is kept and this returns
 /// [`MapError::AlreadyOn`](crate::mmu::MapError::AlreadyOn): a boot loader
