@@ -48,11 +48,10 @@ const PAGE: usize = 4096;
 pub fn ranges(code_end: usize, data_start: usize, ram_end: usize) -> ([(usize, Access); 4], usize) {
     let data_page = data_start & !(PAGE - 1);
     let code_pages_end = code_end.next_multiple_of(PAGE);
-    let shared = if cfg!(feature = "writable-code") { CODE } else { Access::CodeAndData };
     let all = [
         (code_pages_end.min(data_page), CODE),
         (data_page, Access::ReadOnly),
-        (code_pages_end.max(data_page), shared),
+        (code_pages_end.max(data_page), Access::CodeAndData),
         (ram_end, Access::Data),
     ];
     let mut ranges = [(0, Access::Data); 4];
