@@ -46,14 +46,14 @@ pub struct Layout {
 }
 
 /// Regions [`regions`] lists.
-const REGIONS: usize = 6 + DEVICE_MEMORY.len();
+const REGIONS: usize = 5 + DEVICE_MEMORY.len();
 
 /// The regions for an image laid out as `layout` says, later ones over
 /// earlier ones: RAM as data; the pages before the data's first page as
 /// read-only data, and the code's pages among them as code (the page where
 /// code ends and read-only data starts is code); the page the data starts
 /// in as code and data if code reaches into it; the tables as read-only
-/// data; the boot stack's guard page not at all; the devices.
+/// data; the devices. The guard pages are [`map_image`]'s.
 pub fn regions(layout: &Layout) -> [Region; REGIONS] {
     let data_page = layout.data_start & !(PAGE - 1);
     let code_pages_end = layout.code_end.next_multiple_of(PAGE);
@@ -69,26 +69,21 @@ pub fn regions(layout: &Layout) -> [Region; REGIONS] {
     };
     regions[4] =
         Region { start: layout.tables.start, end: layout.tables.end, access: Access::ReadOnly };
-    regions[5] = Region {
-        start: layout.stack_guard.start,
-        end: layout.stack_guard.end,
-        access: Access::NoAccess,
-    };
-    for (region, &(start, end)) in regions[6..].iter_mut().zip(DEVICE_MEMORY) {
+    for (region, &(start, end)) in regions[5..].iter_mut().zip(DEVICE_MEMORY) {
         *region = Region { start, end, access: Access::Device };
     }
     regions
 }
 
-/// Maps `layout` as [`regions`] lists it, then leaves out each of
-/// `guards`: the guard pages below the thread stacks.
+/// Maps `layout` as [`regions`] lists it, then leaves out every guard
+/// page: the boot stack's and `guards`, those below the thread stacks.
 pub fn map_image(
     map: &mut Map<'_>,
     layout: &Layout,
     guards: impl IntoIterator<Item = Range<usize>>,
 ) -> Result<(), MapError> {
     map.map(&regions(layout))?;
-    for guard in guards {
+    for guard in core::iter::once(layout.stack_guard.clone()).chain(guards) {
         map.map(&[Region { start: guard.start, end: guard.end, access: Access::NoAccess }])?;
     }
     Ok(())
@@ -166,7 +161,7 @@ mod tests {
         }
         let (mut l1, mut l2) = tables();
         let mut map = Map::new(&mut l1, &mut l2, 0x7011_4000);
-        map.map(&regions).unwrap();
+        map_image(&mut map, layout, []).unwrap();
         addresses.iter().map(|&address| map.mapping(address).permissions()).collect()
     }
 
