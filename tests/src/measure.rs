@@ -95,11 +95,14 @@ pub fn instructions_to_main(board: &Board, image: &Path, app: &str) -> Result<u6
 /// `stats` requests per byte echoed, without those retired while the image
 /// was idle (`idle_instructions`: echo-net's are the kernel's idle thread
 /// and the interrupts it slept through, so the NIC driver component's work
-/// counts; the direct baseline's are its main loop's sleeps). Idle ticks
-/// grow with the host's latency under `-icount sleep=off`. It
-/// still depends a little on how the host delivers the frames, so its
-/// budget has more headroom than the exact counts'. `mb_per_s_busy` is
-/// for the history only (see `cargo xtask bench net`).
+/// counts; the direct baseline's are its main loop's sleeps and the
+/// wake-ups that found nothing to do). The guest runs under `-icount
+/// sleep=on` ([`RunOptions::icount_sleep`]): while it waits for the host,
+/// its ticks come at the pace of real time, not as fast as QEMU can warp
+/// through them. The figure still depends a little on how the host
+/// delivers the frames, so its budget has more headroom than the exact
+/// counts'. `mb_per_s_busy` is for the history only (see `cargo xtask
+/// bench net`).
 pub fn net_echo(
     board: &Board,
     image: &Path,
@@ -111,7 +114,12 @@ pub fn net_echo(
     // (echo-net-direct) prints on the console itself.
     let direct = image.file_name().is_some_and(|name| name == "echo-net-direct");
     let ready = if direct { "echo-net: listening on" } else { "[echo_net] listening on" };
-    let options = RunOptions { args: vec!["echo-net".into()], icount: true, ..Default::default() };
+    let options = RunOptions {
+        args: vec!["echo-net".into()],
+        icount: true,
+        icount_sleep: true,
+        ..Default::default()
+    };
     let (running, ports) = net::boot_forwarded(
         board,
         image,

@@ -70,9 +70,9 @@ pub struct Idle {
     pub sleeps: u64,
     /// Instructions the image retired idle since the loop started (echo-net:
     /// `kernel::idle_instructions`, the idle thread and the interrupts it
-    /// slept through; echo-net-direct: its loop's sleeps), mostly ticks. Under `-icount` with `sleep=off` idle
-    /// virtual time passes as fast as the host lets it, so this part grows
-    /// with the host's latency, not with the echo's work.
+    /// slept through; echo-net-direct: its loop's sleeps and the wake-ups
+    /// that found nothing to do), mostly ticks. This part grows with the
+    /// host's latency, not with the echo's work.
     pub instructions: u64,
 }
 

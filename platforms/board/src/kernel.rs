@@ -144,9 +144,9 @@ pub fn init(priority: u8) -> Result<ComponentId, KernelError> {
 /// What the idle thread retired: its own few instructions and those of the
 /// interrupts taken while it waited (counted up to each interrupt's exit,
 /// before any switch, so the work of the threads it wakes is not idle).
-/// Under QEMU `-icount sleep=off` idle virtual time passes as fast as the
-/// host lets it, so this grows with the host's latency, not with the
-/// image's work; benchmarks take it out.
+/// While the image waits for the outside (a host sending frames under
+/// QEMU), this grows with that latency, not with the image's work;
+/// benchmarks take it out.
 struct IdleCount {
     /// The instructions-retired counter when the idle thread last went to
     /// wait, until an interrupt's exit accounts for it.

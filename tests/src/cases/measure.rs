@@ -32,6 +32,7 @@ pub fn cases() -> Vec<Case> {
                 options: RunOptions {
                     args: vec!["echo-net".into()],
                     icount: true,
+                    icount_sleep: true,
                     ..Default::default()
                 },
                 timeout: Duration::from_secs(120),

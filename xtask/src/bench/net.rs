@@ -2,7 +2,7 @@
 //!
 //! The figures are the median of three runs of 1 MiB each.
 //!
-//! Boots `echo-net` (release build) under `-icount shift=0,sleep=off`, where
+//! Boots `echo-net` (release build) under `-icount shift=0,sleep=on`, where
 //! one guest instruction is one nanosecond of virtual time, with its echo
 //! and control ports forwarded. It asks the guest for its counters (UDP
 //! `stats`), pushes a fixed amount of random data through the TCP echo and
@@ -12,37 +12,36 @@
 //!
 //! # What the figures mean
 //!
-//! Under `sleep=off` virtual time has two parts. While the guest runs, it
-//! advances one nanosecond per instruction. While the guest sleeps (WFI)
-//! waiting for the host to deliver the next frame, QEMU does not let real
-//! time pass on the virtual clock: it jumps straight to the next timer
-//! deadline of the machine. The sleeping part therefore says nothing about
-//! the guest and depends on host timing: with no smoltcp timer pending the
-//! next deadline is some free-running counter's wrap, seconds away, so one
-//! unlucky sleep adds seconds (PBX-A9 runs of 1 MiB measured 4.3 s, 90 s
-//! and 200 s asleep). echo-net measures it (`idle_ns`, `sleeps`) so that it
-//! can be taken out. (Capping echo-net's sleeps at 10 ms bounded it, but
-//! the PBX-A9 flood-and-garbage test then stalled in 3 runs of 3, for
-//! reasons not yet understood, so the sleeps are as smoltcp asks.)
+//! Virtual time has two parts. While the guest runs, it advances one
+//! nanosecond per instruction. While the guest sleeps (WFI) waiting for the
+//! host to deliver the next frame, it advances as real time does
+//! (`sleep=on`), so the sleeping part says nothing about the guest and
+//! depends on the host. echo-net measures it (`idle_ns`, `sleeps`) so that
+//! it can be taken out.
+//!
+//! (Under `sleep=off`, which the other measurements use, QEMU would instead
+//! jump straight to the guest's next timer deadline. A guest that waits for
+//! the host then runs through its timers as fast as QEMU can: the
+//! MicroBlaze V, whose 100 Hz tick wakes its sleepers, woke hundreds of
+//! times per frame while the host was still sending, and the direct
+//! baseline counted each wake-up's poll as work: 37 to 1532 instructions
+//! per byte from run to run, depending on how the host's timing fell.)
 //!
 //! - `busy_ns`: virtual time the guest was awake (`virtual_ns - idle_ns`,
 //!   both read from the guest's monotonic clock): the work of receiving,
 //!   echoing and acknowledging the data. The interrupt handlers that run
 //!   when a sleep ends count as asleep, so it is a little below
-//!   `instructions` (0.1% on the PBX-A9 in 722 sleeps, 9% on the MicroBlaze
-//!   V in ~80,000).
+//!   `instructions`.
 //! - `mb_per_s_busy` (the headline): bytes / `busy_ns`, the throughput of a
 //!   guest whose CPU retires one instruction per nanosecond and never waits
-//!   for the network. Repeatable to within 1% on the PBX-A9.
+//!   for the network. Repeatable to within 1%.
 //! - `instructions_per_byte`: guest instructions (PMU / `minstret`) per byte
-//!   echoed, sleeps' interrupt handlers included.
-//! - `mb_per_s_virtual`: bytes / `virtual_ns`, sleeps included: not
-//!   repeatable (0.005 to 0.24 MB/s on the PBX-A9), printed with `idle_ns`
-//!   and `sleeps` (how often and how long the guest waited) to show why.
-//!   On the MicroBlaze V the guest also wakes far more often in some runs
-//!   (QEMU's EthernetLite model delivers a frame held back for a full
-//!   buffer only on a later poll); those wake-ups' instructions are why its
-//!   busy figure spreads more.
+//!   echoed, without those retired idle: echo-net's idle thread and the
+//!   interrupts it slept through, the direct baseline's sleeps and the
+//!   wake-ups that found nothing to do.
+//! - `virtual_ns`, `idle_ns`, `sleeps`, `idle_instructions`, `rx_frames`,
+//!   `tx_frames`: the raw differences, for seeing how often and how long
+//!   the guest waited (the host's latency more than the guest's).
 
 use std::time::Duration;
 
