@@ -403,7 +403,8 @@ fn connect_patiently(port: u16, patience: Duration) -> io::Result<TcpStream> {
     }
 }
 
-/// Sends a control command and returns the reply line.
+/// Sends a control command and returns the reply line, sending it again
+/// after `timeout` without a reply (five attempts in all).
 pub fn control(port: u16, command: &str, timeout: Duration) -> io::Result<String> {
     let socket = udp_client(port, timeout)?;
     let reply = udp_request(&socket, command.as_bytes(), 5)?;
