@@ -6,6 +6,10 @@
 //! the controller and its own buffers; [`StreamPhy`] works on the two
 //! packet streams of a NIC session and copies nothing (smoltcp reads and
 //! writes the frames in the slots the driver component fills and sends).
+//! Both check the TCP and UDP checksums of the frames they receive and fill
+//! those of the frames they send, in place of smoltcp, which sums two bytes
+//! at a time (see `checksum`); a frame whose checksum does not hold is
+//! dropped and counted (`checksum_errors`).
 //! [`Stack`] bundles a device with a smoltcp interface, its sockets and
 //! a [`ferrode_hal::Monotonic`] clock for timestamps, configured with a
 //! static IPv4 address ([`Ipv4Config::QEMU_USER`] matches QEMU's user
@@ -21,6 +25,7 @@
 #[cfg(test)]
 extern crate std;
 
+mod checksum;
 pub mod echo;
 mod phy;
 mod stack;

@@ -10,6 +10,7 @@ use smoltcp::phy::{Device, DeviceCapabilities, Medium, RxToken, TxToken};
 use smoltcp::time::Instant;
 
 use crate::NetDevice;
+use crate::checksum::{self, Verdict};
 
 /// A smoltcp [`Device`] over a NIC session's streams: `tx` is the transmit
 /// stream's source (this end allocates slots, fills and submits them; the
@@ -24,6 +25,7 @@ pub struct StreamPhy<'s, const SLOTS: usize, const QUEUE: usize, N> {
     rx: Sink<'s, SLOTS, QUEUE, N>,
     mac_address: [u8; 6],
     transmit_failures: u32,
+    checksum_errors: u32,
     /// Where smoltcp writes a frame when no transmit slot is free for it
     /// (the frame is then dropped and counted; TCP retransmits).
     discard: [u8; MAX_FRAME_LEN],
@@ -36,13 +38,26 @@ impl<'s, const SLOTS: usize, const QUEUE: usize, N: Notify> StreamPhy<'s, SLOTS,
         rx: Sink<'s, SLOTS, QUEUE, N>,
         mac_address: [u8; 6],
     ) -> Self {
-        Self { tx, rx, mac_address, transmit_failures: 0, discard: [0; MAX_FRAME_LEN] }
+        Self {
+            tx,
+            rx,
+            mac_address,
+            transmit_failures: 0,
+            checksum_errors: 0,
+            discard: [0; MAX_FRAME_LEN],
+        }
     }
 
     /// Frames smoltcp produced that found no free transmit slot (or were
     /// longer than one); they are dropped, and TCP retransmits.
     pub const fn transmit_failures(&self) -> u32 {
         self.transmit_failures
+    }
+
+    /// Received TCP segments and UDP datagrams dropped (acknowledged to
+    /// the driver unread) because their checksum did not hold.
+    pub const fn checksum_errors(&self) -> u32 {
+        self.checksum_errors
     }
 
     /// Descriptors the receive stream rejected (outside the shared buffer,
@@ -120,6 +135,7 @@ impl<const SLOTS: usize, const QUEUE: usize, N: Notify> TxToken
         match self.alloc(len) {
             Some(mut packet) => {
                 let result = f(packet.payload_mut());
+                checksum::fill(packet.payload_mut());
                 self.submit(packet);
                 result
             }
@@ -170,6 +186,12 @@ impl<'s, const SLOTS: usize, const QUEUE: usize, N: Notify> Device
     fn receive(&mut self, _timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
         let packet = loop {
             match self.rx.try_take() {
+                Ok(packet) if checksum::verify(packet.payload()) == Verdict::Invalid => {
+                    self.checksum_errors = self.checksum_errors.saturating_add(1);
+                    if let Err(refused) = self.rx.acknowledge(packet) {
+                        drop(refused.into_packet());
+                    }
+                }
                 Ok(packet) => break packet,
                 Err(ReceiveError::Empty) => return None,
                 // Counted by the stream; take the next one.
@@ -204,6 +226,7 @@ impl<'s, const SLOTS: usize, const QUEUE: usize, N: Notify> Device
         capabilities.max_transmission_unit = MAX_FRAME_LEN.min(self.tx.slot_size());
         // As the direct drivers' `Phy`: one frame per poll step.
         capabilities.max_burst_size = Some(1);
+        checksum::offload(&mut capabilities);
         capabilities
     }
 }

@@ -443,3 +443,77 @@ fn malformed_receive_descriptors_are_rejected_and_the_stack_keeps_serving() {
     assert_eq!(second[0], pattern(3_000, 8));
     assert_eq!(network.server.device().rejected(), 4);
 }
+
+/// Sends `text` from `handle` and lets only the client poll, so that its
+/// segment waits on the cable; returns that frame's index there.
+fn segment_on_the_wire<S: crate::NetDevice>(
+    network: &mut Network<S>,
+    handle: SocketHandle,
+    text: &[u8],
+) -> usize {
+    network.client.sockets().get_mut::<tcp::Socket<'_>>(handle).send_slice(text).expect("send");
+    network.client.poll();
+    let wire = network.client.device().device().outgoing.clone();
+    let frames = wire.borrow();
+    frames
+        .iter()
+        .position(|frame| frame.windows(text.len()).any(|window| window == text))
+        .expect("the segment is on the wire")
+}
+
+/// Corrupts the client's waiting segment carrying `text` and checks that
+/// the server drops it (`checksum_errors` then says 1) and the echo still
+/// comes back whole once TCP sends the segment again.
+fn corrupted_segment_is_dropped<S: crate::NetDevice>(
+    network: &mut Network<S>,
+    checksum_errors: fn(&mut Network<S>) -> u32,
+) {
+    let handle = network.tcp_client(53_000);
+    let first = echo_concurrently(network, &[handle], &[pattern(100, 1)]);
+    assert_eq!(first[0], pattern(100, 1));
+    let text = b"a segment with one bit flipped";
+    let index = segment_on_the_wire(network, handle, text);
+    {
+        let wire = network.client.device().device().outgoing.clone();
+        let mut frames = wire.borrow_mut();
+        let frame = &mut frames[index];
+        // The checksum smoltcp's own parser computes holds before...
+        let ethernet = smoltcp::wire::EthernetFrame::new_checked(&frame[..]).unwrap();
+        let ip = smoltcp::wire::Ipv4Packet::new_checked(ethernet.payload()).unwrap();
+        let tcp = smoltcp::wire::TcpPacket::new_checked(ip.payload()).unwrap();
+        let (source, destination) = (ip.src_addr().into(), ip.dst_addr().into());
+        assert!(tcp.verify_checksum(&source, &destination));
+        // ...and not after one bit of the payload flips.
+        let last = frame.len() - 1;
+        frame[last] ^= 0x04;
+    }
+    assert_eq!(checksum_errors(network), 0);
+    let mut echoed = Vec::new();
+    for _ in 0..5_000 {
+        network.run(1);
+        let socket = network.client.sockets().get_mut::<tcp::Socket<'_>>(handle);
+        let mut chunk = [0u8; 64];
+        while let Ok(count @ 1..) = socket.recv_slice(&mut chunk) {
+            echoed.extend_from_slice(&chunk[..count]);
+        }
+        if echoed.len() >= text.len() {
+            break;
+        }
+    }
+    assert_eq!(checksum_errors(network), 1);
+    assert_eq!(echoed, text, "the retransmitted segment is echoed");
+}
+
+#[test]
+fn a_segment_with_a_bad_checksum_is_dropped_and_counted() {
+    corrupted_segment_is_dropped(&mut Network::new(), |network| {
+        network.server.device().checksum_errors()
+    });
+}
+
+#[test]
+fn over_a_nic_session_a_segment_with_a_bad_checksum_is_dropped_and_counted() {
+    corrupted_segment_is_dropped(&mut Network::on_streams(), |network| {
+        network.server.device().checksum_errors()
+    });
+}
