@@ -187,7 +187,12 @@ fn sum_bytes(bytes: &[u8], offset: usize) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tests::pattern;
     use std::vec::Vec;
+
+    fn bytes(seed: u32, len: usize) -> Vec<u8> {
+        pattern(len, seed)
+    }
 
     /// RFC 1071's definition, word by word.
     fn naive(data: &[u8]) -> u16 {
@@ -197,18 +202,6 @@ mod tests {
             total += u64::from(word);
         }
         fold(total)
-    }
-
-    fn bytes(seed: u32, len: usize) -> Vec<u8> {
-        let mut state = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                state as u8
-            })
-            .collect()
     }
 
     #[test]

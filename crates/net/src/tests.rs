@@ -177,7 +177,7 @@ impl<S: crate::NetDevice> Network<S> {
     }
 }
 
-fn pattern(length: usize, seed: u32) -> Vec<u8> {
+pub(crate) fn pattern(length: usize, seed: u32) -> Vec<u8> {
     let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
     (0..length)
         .map(|_| {
