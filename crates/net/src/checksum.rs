@@ -16,9 +16,9 @@
 //! Which bytes are summed is exactly what smoltcp summed: an IPv4 packet's
 //! payload up to its total length (not the Ethernet padding; a UDP
 //! datagram up to its own length field), with the pseudo header of its
-//! addresses, protocol and length. A frame whose
-//! headers do not hold together is passed on unchecked, and smoltcp drops
-//! it when it parses them.
+//! addresses, protocol and length. A frame whose headers do not hold
+//! together is passed on unchecked, and smoltcp drops it when it parses
+//! them.
 
 /// Ethernet header: destination, source, type.
 const ETHERNET_HEADER: usize = 14;
