@@ -98,12 +98,14 @@ const fn buffer_index(buffer: Buffer) -> usize {
 /// with 32-bit writes, as the buffer RAM requires.
 fn write_tx_bytes(regs: &impl Registers, buffer: Buffer, bytes: &[u8], len: usize) {
     let bytes = &bytes[..len.min(bytes.len())];
+    // The closure owns its counter (`move`), so it stays in a register
+    // instead of memory: this runs once per word of every frame.
     let mut word = 0;
-    words::write_words(bytes, |value| {
+    let written = words::write_words(bytes, move |value| {
         regs.tx_buffer(buffer, word).set(value);
         word += 1;
     });
-    for padding in word..len.div_ceil(4) {
+    for padding in written..len.div_ceil(4) {
         regs.tx_buffer(buffer, padding).set(0);
     }
 }
@@ -445,8 +447,9 @@ impl<R: Registers, const RING: usize> EthernetDevice for EmacLite<'_, R, RING> {
 /// Copies `out.len()` bytes of a receive buffer with 32-bit reads, as the
 /// buffer RAM requires.
 fn read_rx_bytes(regs: &impl Registers, buffer: Buffer, out: &mut [u8]) {
+    // As in `write_tx_bytes`: the closure owns its counter.
     let mut word = 0;
-    words::read_words(out, || {
+    words::read_words(out, move || {
         word += 1;
         regs.rx_buffer(buffer, word - 1).get()
     });
