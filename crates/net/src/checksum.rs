@@ -57,6 +57,14 @@ struct Segment {
     udp: bool,
 }
 
+impl Segment {
+    /// The one's complement sum of the pseudo header and the segment as
+    /// it stands in `frame`, checksum field included.
+    fn total(&self, frame: &[u8]) -> u16 {
+        fold(u64::from(self.pseudo_header) + u64::from(sum(&frame[self.start..self.end])))
+    }
+}
+
 fn segment(frame: &[u8]) -> Option<Segment> {
     let ip = frame.get(ETHERNET_HEADER..)?;
     if frame.get(12..14)? != ETHERTYPE_IPV4 || ip.first()? >> 4 != 4 {
@@ -110,9 +118,7 @@ pub fn verify(frame: &[u8]) -> Verdict {
         // Sent without a checksum (RFC 768).
         return Verdict::Valid;
     }
-    match fold(
-        u64::from(segment.pseudo_header) + u64::from(sum(&frame[segment.start..segment.end])),
-    ) {
+    match segment.total(frame) {
         0xffff => Verdict::Valid,
         _ => Verdict::Invalid,
     }
@@ -125,9 +131,7 @@ pub fn verify(frame: &[u8]) -> Verdict {
 pub fn fill(frame: &mut [u8]) {
     let Some(segment) = segment(frame) else { return };
     frame[segment.checksum_at..segment.checksum_at + 2].fill(0);
-    let total =
-        fold(u64::from(segment.pseudo_header) + u64::from(sum(&frame[segment.start..segment.end])));
-    let mut checksum = !total;
+    let mut checksum = !segment.total(frame);
     if segment.udp && checksum == 0 {
         // Zero would mean "no checksum" (RFC 768).
         checksum = 0xffff;
