@@ -30,7 +30,7 @@ pub use events::{Cpu, InterruptEvents};
 pub use mmio::{RegisterAccess, RegisterModel};
 pub use slot::Slot;
 pub use stacks::StackRecord;
-pub use words::FrameBuffer;
+pub use words::{FRAME_OFFSET, FrameBuffer};
 
 /// A free-running clock that never goes backwards.
 ///

@@ -28,25 +28,34 @@ const MAX_DATAGRAM: usize = 1472;
 /// 160 KiB), all zero bytes so that the static lands in `.bss` (the UDP
 /// packet metadata, whose empty form is not zero, is written by
 /// [`Echo::new`]).
+///
+/// Every byte buffer starts on a word, as do the TCP and UDP payloads in
+/// the frames Ferrode's devices lend smoltcp
+/// ([`FRAME_OFFSET`](ferrode_hal::FRAME_OFFSET)): the copies between them,
+/// four per echoed byte, then move whole words.
 pub struct EchoBuffers {
-    tcp_receive: [[u8; TCP_BUFFER_LEN]; TCP_SOCKETS],
-    tcp_transmit: [[u8; TCP_BUFFER_LEN]; TCP_SOCKETS],
+    tcp_receive: WordAligned<[[u8; TCP_BUFFER_LEN]; TCP_SOCKETS]>,
+    tcp_transmit: WordAligned<[[u8; TCP_BUFFER_LEN]; TCP_SOCKETS]>,
     udp_receive_metadata: Zeroed<[PacketMetadata<udp::UdpMetadata>; UDP_PACKETS]>,
-    udp_receive: [u8; UDP_BUFFER_LEN],
+    udp_receive: WordAligned<[u8; UDP_BUFFER_LEN]>,
     udp_transmit_metadata: Zeroed<[PacketMetadata<udp::UdpMetadata>; UDP_PACKETS]>,
-    udp_transmit: [u8; UDP_BUFFER_LEN],
+    udp_transmit: WordAligned<[u8; UDP_BUFFER_LEN]>,
 }
+
+/// A `T` on a word boundary.
+#[repr(C, align(4))]
+struct WordAligned<T>(T);
 
 impl EchoBuffers {
     /// Zeroed buffers (a `const fn`, so they can live in `.bss`).
     pub const fn new() -> Self {
         Self {
-            tcp_receive: [[0; TCP_BUFFER_LEN]; TCP_SOCKETS],
-            tcp_transmit: [[0; TCP_BUFFER_LEN]; TCP_SOCKETS],
+            tcp_receive: WordAligned([[0; TCP_BUFFER_LEN]; TCP_SOCKETS]),
+            tcp_transmit: WordAligned([[0; TCP_BUFFER_LEN]; TCP_SOCKETS]),
             udp_receive_metadata: Zeroed::new(),
-            udp_receive: [0; UDP_BUFFER_LEN],
+            udp_receive: WordAligned([0; UDP_BUFFER_LEN]),
             udp_transmit_metadata: Zeroed::new(),
-            udp_transmit: [0; UDP_BUFFER_LEN],
+            udp_transmit: WordAligned([0; UDP_BUFFER_LEN]),
         }
     }
 }
@@ -70,13 +79,14 @@ pub struct EchoStats {
     pub udp_dropped: u32,
 }
 
-/// The echo service: its sockets and a bounce buffer.
+/// The echo service: its sockets and a bounce buffer (word-aligned, as
+/// the socket buffers are).
 pub struct Echo {
     port: u16,
     tcp: [SocketHandle; TCP_SOCKETS],
     was_open: [bool; TCP_SOCKETS],
     udp: SocketHandle,
-    scratch: [u8; MAX_DATAGRAM],
+    scratch: WordAligned<[u8; MAX_DATAGRAM]>,
     stats: EchoStats,
 }
 
@@ -92,8 +102,8 @@ impl Echo {
             udp_transmit_metadata,
             udp_transmit,
         } = buffers;
-        let mut receive_buffers = tcp_receive.iter_mut();
-        let mut transmit_buffers = tcp_transmit.iter_mut();
+        let mut receive_buffers = tcp_receive.0.iter_mut();
+        let mut transmit_buffers = tcp_transmit.0.iter_mut();
         let tcp = core::array::from_fn(|_| {
             let (Some(receive), Some(transmit)) = (receive_buffers.next(), transmit_buffers.next())
             else {
@@ -109,8 +119,8 @@ impl Echo {
         let udp_transmit_metadata =
             udp_transmit_metadata.init([PacketMetadata::EMPTY; UDP_PACKETS]);
         let udp = udp::Socket::new(
-            udp::PacketBuffer::new(&mut udp_receive_metadata[..], &mut udp_receive[..]),
-            udp::PacketBuffer::new(&mut udp_transmit_metadata[..], &mut udp_transmit[..]),
+            udp::PacketBuffer::new(&mut udp_receive_metadata[..], &mut udp_receive.0[..]),
+            udp::PacketBuffer::new(&mut udp_transmit_metadata[..], &mut udp_transmit.0[..]),
         );
         let udp = sockets.add(udp);
         let mut echo = Self {
@@ -118,7 +128,7 @@ impl Echo {
             tcp,
             was_open: [false; TCP_SOCKETS],
             udp,
-            scratch: [0; MAX_DATAGRAM],
+            scratch: WordAligned([0; MAX_DATAGRAM]),
             stats: EchoStats::default(),
         };
         echo.serve(sockets);
@@ -132,7 +142,7 @@ impl Echo {
         let mut moved = 0;
         for (index, &handle) in self.tcp.iter().enumerate() {
             let socket = sockets.get_mut::<tcp::Socket<'_>>(handle);
-            moved += echo_tcp(socket, &mut self.scratch, &mut self.stats);
+            moved += echo_tcp(socket, &mut self.scratch.0, &mut self.stats);
             if !socket.is_open() {
                 if self.was_open[index] {
                     self.stats.tcp_connections = self.stats.tcp_connections.saturating_add(1);
@@ -148,8 +158,8 @@ impl Echo {
             // Binding fails only for port 0 or an already bound socket.
             let _ = socket.bind(self.port);
         }
-        while let Ok((length, metadata)) = socket.recv_slice(&mut self.scratch) {
-            if socket.send_slice(&self.scratch[..length], metadata).is_ok() {
+        while let Ok((length, metadata)) = socket.recv_slice(&mut self.scratch.0) {
+            if socket.send_slice(&self.scratch.0[..length], metadata).is_ok() {
                 self.stats.udp_datagrams = self.stats.udp_datagrams.saturating_add(1);
             } else {
                 self.stats.udp_dropped = self.stats.udp_dropped.saturating_add(1);

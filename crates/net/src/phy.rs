@@ -9,9 +9,11 @@ use crate::checksum::{self, Verdict};
 
 /// A smoltcp [`Device`] over the Ethernet device `D`. It owns one receive
 /// and one transmit frame buffer, so frames are copied once each way
-/// between the NIC's FIFOs and smoltcp (a word per access: the buffers are
-/// word-aligned [`FrameBuffer`]s). It checks and fills TCP and UDP
-/// checksums itself, faster than smoltcp would (see `checksum`).
+/// between the NIC's FIFOs and smoltcp. The buffers are [`FrameBuffer`]s:
+/// the frame starts 2 bytes past a word, so the driver's copy moves a word
+/// per access and smoltcp's copies of TCP and UDP payload, which then lie
+/// on word boundaries, move whole words too. It checks and fills TCP and
+/// UDP checksums itself, faster than smoltcp would (see `checksum`).
 pub struct Phy<D> {
     device: D,
     receive_buffer: FrameBuffer,
@@ -107,7 +109,7 @@ impl<D: EthernetDevice> Device for Phy<D> {
 
     fn receive(&mut self, _timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
         let length = loop {
-            let length = match self.device.receive(&mut self.receive_buffer.0) {
+            let length = match self.device.receive(self.receive_buffer.frame_mut()) {
                 Ok(Some(length)) => length,
                 Ok(None) => return None,
                 Err(_) => {
@@ -115,15 +117,15 @@ impl<D: EthernetDevice> Device for Phy<D> {
                     return None;
                 }
             };
-            match checksum::verify(&self.receive_buffer.0[..length]) {
+            match checksum::verify(&self.receive_buffer.frame()[..length]) {
                 Verdict::Invalid => self.checksum_errors = self.checksum_errors.saturating_add(1),
                 Verdict::Valid | Verdict::Unchecked => break length,
             }
         };
-        let receive = PhyRxToken { frame: &self.receive_buffer.0[..length] };
+        let receive = PhyRxToken { frame: &self.receive_buffer.frame()[..length] };
         let transmit = PhyTxToken {
             device: &mut self.device,
-            buffer: &mut self.transmit_buffer.0,
+            buffer: self.transmit_buffer.frame_mut(),
             failures: &mut self.transmit_failures,
         };
         Some((receive, transmit))
@@ -135,7 +137,7 @@ impl<D: EthernetDevice> Device for Phy<D> {
         }
         Some(PhyTxToken {
             device: &mut self.device,
-            buffer: &mut self.transmit_buffer.0,
+            buffer: self.transmit_buffer.frame_mut(),
             failures: &mut self.transmit_failures,
         })
     }

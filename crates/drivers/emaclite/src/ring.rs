@@ -10,8 +10,10 @@ use core::fmt;
 
 use ferrode_hal::{FrameBuffer, MAX_FRAME_LEN};
 
-/// Up to `N` frames of at most [`MAX_FRAME_LEN`] bytes (each word-aligned,
-/// so the copy out of the buffer RAM stores whole words), oldest first: the
+/// Up to `N` frames of at most [`MAX_FRAME_LEN`] bytes (each in a
+/// [`FrameBuffer`], 2 bytes past a word like the buffers the network stack
+/// lends, so the copy out of the buffer RAM stores whole words and the copy
+/// on to the stack's buffer is word by word too), oldest first: the
 /// memory [`EmacLite::new`](crate::EmacLite::new) is lent for received
 /// frames. All zero when new (`const fn`), so a `static` of it is in
 /// `.bss`.
@@ -49,7 +51,7 @@ impl<const N: usize> ReceiveRing<N> {
     /// The free slot after the newest frame; fill it, then [`Self::push`].
     /// Only while not full.
     pub(crate) fn free_slot(&mut self) -> &mut [u8; MAX_FRAME_LEN] {
-        &mut self.frames[(self.head + self.len) % N].0
+        self.frames[(self.head + self.len) % N].frame_mut()
     }
 
     /// Makes the free slot a frame of `length` bytes.
@@ -67,7 +69,7 @@ impl<const N: usize> ReceiveRing<N> {
         let head = self.head;
         self.head = (self.head + 1) % N;
         self.len -= 1;
-        Some(&self.frames[head].0[..self.lengths[head]])
+        Some(&self.frames[head].frame()[..self.lengths[head]])
     }
 }
 

@@ -36,7 +36,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ferrode_component::SignalSource;
 use ferrode_component::{IoMem, Irq, Nic, NicCounters, Root, Session, SessionArgs, SessionError};
-use ferrode_hal::{DeviceWindow, EthernetDevice, FrameCounters, MAX_FRAME_LEN};
+use ferrode_hal::{DeviceWindow, EthernetDevice, FRAME_OFFSET, FrameCounters, MAX_FRAME_LEN};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 use ferrode_packet_stream::{Notify, PacketStream, ReceiveError, Sink, Source, ToSink, ToSource};
 
@@ -95,11 +95,14 @@ static TO_CLIENT: Wake = Wake::new();
 static TO_DRIVER: Wake = Wake::new();
 
 type Stream = PacketStream<SLOTS, QUEUE>;
-/// A stream's packet memory. Word-aligned, as `SLOT` is a multiple of
-/// four: every packet starts on a word boundary, so the Ethernet drivers'
-/// copy loops move whole words to and from it.
+/// A stream's packet memory, lent to the stream from [`FRAME_OFFSET`]
+/// bytes past a word on. `SLOT` is a multiple of four, so every packet
+/// starts 2 bytes past a word, as a [`FrameBuffer`](ferrode_hal::FrameBuffer)'s
+/// frame does: the Ethernet drivers' copy loops move whole words to and
+/// from it, and so do smoltcp's copies of the TCP and UDP payload, which
+/// begin on a word.
 #[repr(C, align(4))]
-struct Buffer([u8; SLOTS * SLOT]);
+struct Buffer([u8; FRAME_OFFSET + SLOTS * SLOT]);
 const _: () = assert!(SLOT.is_multiple_of(4));
 
 /// The transmit stream's source (the client's end).
@@ -111,8 +114,10 @@ pub type RxSink = Sink<'static, SLOTS, QUEUE, &'static Wake>;
 
 static TX_STREAM: ConstStaticCell<Stream> = ConstStaticCell::new(PacketStream::new());
 static RX_STREAM: ConstStaticCell<Stream> = ConstStaticCell::new(PacketStream::new());
-static TX_BUFFER: ConstStaticCell<Buffer> = ConstStaticCell::new(Buffer([0; SLOTS * SLOT]));
-static RX_BUFFER: ConstStaticCell<Buffer> = ConstStaticCell::new(Buffer([0; SLOTS * SLOT]));
+static TX_BUFFER: ConstStaticCell<Buffer> =
+    ConstStaticCell::new(Buffer([0; FRAME_OFFSET + SLOTS * SLOT]));
+static RX_BUFFER: ConstStaticCell<Buffer> =
+    ConstStaticCell::new(Buffer([0; FRAME_OFFSET + SLOTS * SLOT]));
 
 /// A value handed from one thread to another once (the stream ends).
 struct Handoff<T>(RefCell<Option<T>>);
@@ -458,10 +463,10 @@ fn split_streams() -> Result<Ends, SessionError> {
         return Err(SessionError::OutOfSessions);
     };
     let (tx_source, tx_sink) = tx_stream
-        .split(&mut tx_buffer.0, SLOT, to_sink(&TO_DRIVER), to_source(&TO_CLIENT))
+        .split(&mut tx_buffer.0[FRAME_OFFSET..], SLOT, to_sink(&TO_DRIVER), to_source(&TO_CLIENT))
         .map_err(|_| SessionError::OutOfSessions)?;
     let (rx_source, rx_sink) = rx_stream
-        .split(&mut rx_buffer.0, SLOT, to_sink(&TO_CLIENT), to_source(&TO_DRIVER))
+        .split(&mut rx_buffer.0[FRAME_OFFSET..], SLOT, to_sink(&TO_CLIENT), to_source(&TO_DRIVER))
         .map_err(|_| SessionError::OutOfSessions)?;
     Ok(Ends { tx_source, rx_sink, tx_sink, rx_source })
 }
