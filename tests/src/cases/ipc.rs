@@ -19,6 +19,7 @@ use crate::measure;
 pub fn cases() -> Vec<Case> {
     let mut cases = rpc_demo();
     cases.extend(ipc_diff());
+    cases.extend(mem_check());
     for name in ["realview-pbx-a9", "microblaze-v"] {
         cases.push(Case {
             name: format!("ipc-bench on {name}"),
@@ -82,6 +83,18 @@ fn rpc_demo() -> Vec<Case> {
                 0,
             )
         })
+        .collect()
+}
+
+/// mem-check on each board: the arch crates' hand-written copy routines
+/// (`memcpy`, `__aeabi_memcpy`, `__aeabi_memcpy4`), which every UTCB
+/// message and packet copy goes through, copy exactly the bytes asked for
+/// at every alignment of both ends (the app checks each copy and exits 1
+/// otherwise).
+fn mem_check() -> Vec<Case> {
+    ["realview-pbx-a9", "microblaze-v"]
+        .into_iter()
+        .map(|name| console_case(board(name), "mem-check", &[], &["copies, 0 wrong"], 0))
         .collect()
 }
 

@@ -297,14 +297,33 @@ ferrode_thread_start:
 // generic routine's five. A tail of up to seven words takes at most three
 // conditional burst pairs (4, 2, 1 words) instead of a loop. Leaf routine:
 // r4-r9 are saved, r12 is scratch.
+//
+// `__aeabi_memcpy` (byte copies of unknown alignment) comes first: when
+// both ends are the same distance past a word, as a frame's payload and a
+// socket buffer are (`ferrode_hal::FRAME_OFFSET`), it copies the bytes up
+// to the word boundary and goes on in the word routine; otherwise the
+// generic `memcpy`, which shifts, does the copy.
 core::arch::global_asm!(
     r#"
     .section .text.ferrode_memcpy4, "ax"
     .arm
+    .global __aeabi_memcpy
     .global __aeabi_memcpy4
     .global __aeabi_memcpy8
+    .type __aeabi_memcpy, %function
     .type __aeabi_memcpy4, %function
     .type __aeabi_memcpy8, %function
+__aeabi_memcpy:
+    eor r3, r0, r1
+    tst r3, #3
+    bne memcpy
+6:  tst r0, #3
+    beq __aeabi_memcpy4
+    subs r2, r2, #1
+    bxlo lr
+    ldrb r3, [r1], #1
+    strb r3, [r0], #1
+    b 6b
 __aeabi_memcpy8:
 __aeabi_memcpy4:
     push {{r4-r9}}

@@ -266,7 +266,10 @@ ferrode_thread_start:
 // `memcpy` for word-aligned copies (UTCB messages, packet buffers): a
 // bottom-tested loop of sixteen words (2.25 instructions per word; RV32
 // has no multi-word loads, so two is the floor), then at most one burst of
-// eight, then single words; unaligned copies go byte by byte.
+// eight, then single words. Ends the same distance past a word (a frame's
+// payload and a socket buffer, `ferrode_hal::FRAME_OFFSET`) copy the bytes
+// up to the word boundary first and then go on by words; other unaligned
+// copies go byte by byte.
 core::arch::global_asm!(
     r#"
     .section .text.ferrode_memcpy, "ax"
@@ -276,8 +279,8 @@ memcpy:
     mv t6, a0
     or t0, a0, a1
     andi t0, t0, 3
-    bnez t0, 4f
-    li t1, 64
+    bnez t0, 7f
+0:  li t1, 64
     bltu a2, t1, 2f
 1:
     lw t0, 0(a1)
@@ -353,5 +356,17 @@ memcpy:
     addi a2, a2, -1
     j 4b
 5:  ret
+7:  xor t0, a0, a1
+    andi t0, t0, 3
+    bnez t0, 4b
+8:  beqz a2, 5b
+    lbu t0, 0(a1)
+    sb t0, 0(t6)
+    addi a1, a1, 1
+    addi t6, t6, 1
+    addi a2, a2, -1
+    andi t0, t6, 3
+    bnez t0, 8b
+    j 0b
 "#
 );
