@@ -66,9 +66,21 @@ pub(crate) struct Geometry {
     pub slot_size: usize,
     /// Number of slots (at least 1); `slot_size * slot_count` fits in `u32`.
     pub slot_count: usize,
+    /// `ceil(2^32 / slot_size)`: an offset inside the buffer times this,
+    /// shifted right by 32, is its slot if the offset starts one. That
+    /// takes one multiplication where a division would take a library
+    /// call on PBX-A9's Cortex-A9, which has no divide instruction.
+    reciprocal: u64,
 }
 
 impl Geometry {
+    /// `slot_count` slots of `slot_size` bytes; no slot at all if either
+    /// is 0 (an unsplit stream).
+    pub const fn new(slot_size: usize, slot_count: usize) -> Self {
+        let reciprocal = if slot_size == 0 { 0 } else { (u32::MAX as u64) / slot_size as u64 + 1 };
+        Self { slot_size, slot_count, reciprocal }
+    }
+
     /// The slot a descriptor names, if it lies wholly inside one slot of the
     /// buffer. Pure arithmetic: nothing is read from the buffer.
     pub fn slot_of(&self, descriptor: Descriptor) -> Result<usize, Invalid> {
@@ -79,14 +91,18 @@ impl Geometry {
         if end as usize > bulk || descriptor.offset as usize >= bulk {
             return Err(Invalid::OutOfBounds);
         }
-        let offset = descriptor.offset as usize;
-        if !offset.is_multiple_of(self.slot_size) {
+        // For `offset = k * slot_size` the product is `k * 2^32` plus
+        // `k * e` with `e < slot_size` (the reciprocal's rounding), and
+        // `k * e < offset < 2^32`: the shift gives exactly `k`. Any other
+        // offset gives a slot whose start is not the offset.
+        let slot = (u64::from(descriptor.offset) * self.reciprocal) >> 32;
+        if slot * self.slot_size as u64 != u64::from(descriptor.offset) {
             return Err(Invalid::Misaligned);
         }
         if descriptor.length as usize > self.slot_size {
             return Err(Invalid::TooLong);
         }
-        Ok(offset / self.slot_size)
+        Ok(slot as usize)
     }
 
     /// The offset of a slot's first byte (fits in `u32` by construction).
@@ -99,7 +115,7 @@ impl Geometry {
 mod tests {
     use super::*;
 
-    const GEOMETRY: Geometry = Geometry { slot_size: 256, slot_count: 4 };
+    const GEOMETRY: Geometry = Geometry::new(256, 4);
 
     fn check(offset: u32, length: u32) -> Result<usize, Invalid> {
         GEOMETRY.slot_of(Descriptor { offset, length, tag: 0 })
@@ -120,5 +136,39 @@ mod tests {
         assert_eq!(check(0x8000_0000, 16), Err(Invalid::OutOfBounds));
         assert_eq!(check(100, 10), Err(Invalid::Misaligned));
         assert_eq!(check(0, 300), Err(Invalid::TooLong));
+    }
+
+    /// Every offset of buffers cut into slots of sizes that do and do not
+    /// divide 2^32, up to the largest buffer a stream takes: the slot a
+    /// division gives for each slot start, and `Misaligned` for every
+    /// other offset.
+    #[test]
+    fn slots_are_found_as_a_division_would_find_them() {
+        for slot_size in [1, 3, 7, 60, 256, 1514, 1536, 2048, 4099] {
+            let slot_count = 40_000.min(u32::MAX as usize / slot_size);
+            let geometry = Geometry::new(slot_size, slot_count);
+            let bulk = slot_size * slot_count;
+            let offsets = (0..bulk.min(200_000)).chain(bulk.saturating_sub(200_000)..bulk);
+            for offset in offsets {
+                let found =
+                    geometry.slot_of(Descriptor { offset: offset as u32, length: 0, tag: 0 });
+                let expected = if offset % slot_size == 0 {
+                    Ok(offset / slot_size)
+                } else {
+                    Err(Invalid::Misaligned)
+                };
+                assert_eq!(found, expected, "offset {offset}, slots of {slot_size}");
+            }
+        }
+        // The largest buffer at all: slots of 65,537 bytes, 65,535 of them.
+        let geometry = Geometry::new(65_537, 65_535);
+        for slot in [0, 1, 2, 40_000, 65_533, 65_534] {
+            let offset = (slot * 65_537) as u32;
+            assert_eq!(geometry.slot_of(Descriptor { offset, length: 1, tag: 0 }), Ok(slot));
+            assert_eq!(
+                geometry.slot_of(Descriptor { offset: offset + 1, length: 1, tag: 0 }),
+                Err(Invalid::Misaligned)
+            );
+        }
     }
 }

@@ -93,7 +93,7 @@ impl<const SLOTS: usize, const QUEUE: usize> PacketStream<SLOTS, QUEUE> {
             submit: Ring::new(),
             acknowledge: Ring::new(),
             states: [const { AtomicU8::new(slot_state::AT_SOURCE) }; SLOTS],
-            geometry: Geometry { slot_size: 0, slot_count: 0 },
+            geometry: Geometry::new(0, 0),
             base: core::ptr::null_mut(),
         }
     }
@@ -127,7 +127,7 @@ impl<const SLOTS: usize, const QUEUE: usize> PacketStream<SLOTS, QUEUE> {
             return Err(ConfigError::BufferTooLarge);
         }
         self.clear();
-        self.geometry = Geometry { slot_size, slot_count };
+        self.geometry = Geometry::new(slot_size, slot_count);
         // The buffer's only use from here on is through this pointer, for
         // `'a`: the `&'a mut` is consumed.
         self.base = buffer.as_mut_ptr();
@@ -168,17 +168,25 @@ impl<const SLOTS: usize, const QUEUE: usize> PacketStream<SLOTS, QUEUE> {
         // a buffer's first byte, which is not null).
         let start =
             unsafe { NonNull::new_unchecked(self.base.add(slot * self.geometry.slot_size)) };
-        SlotHandle { start, capacity: self.geometry.slot_size, length, tag, _buffer: PhantomData }
+        SlotHandle {
+            start,
+            slot,
+            capacity: self.geometry.slot_size,
+            length,
+            tag,
+            _buffer: PhantomData,
+        }
     }
 
     /// The slot a handle's memory is, if it is one of this stream's
-    /// (a handle from another stream is refused, not trusted).
+    /// (a handle from another stream is refused, not trusted): the slot
+    /// the handle says, once its memory is found to be that slot's.
     pub(crate) fn slot_of(&self, handle: &SlotHandle<'_>) -> Option<usize> {
-        let distance = (handle.start.as_ptr() as usize).wrapping_sub(self.base as usize);
-        let slot = distance / self.geometry.slot_size.max(1);
+        let slot = handle.slot;
+        let start = (self.base as usize).wrapping_add(slot.wrapping_mul(self.geometry.slot_size));
         let ours = handle.capacity == self.geometry.slot_size
-            && distance.is_multiple_of(self.geometry.slot_size.max(1))
-            && slot < self.geometry.slot_count;
+            && slot < self.geometry.slot_count
+            && handle.start.as_ptr() as usize == start;
         ours.then_some(slot)
     }
 }
@@ -191,6 +199,9 @@ impl<const SLOTS: usize, const QUEUE: usize> PacketStream<SLOTS, QUEUE> {
 /// handle.
 pub(crate) struct SlotHandle<'a> {
     start: NonNull<u8>,
+    /// The slot `start` is in its stream (checked against `start` before
+    /// the stream trusts it).
+    slot: usize,
     capacity: usize,
     pub length: usize,
     pub tag: u32,
