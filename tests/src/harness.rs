@@ -207,6 +207,11 @@ impl Running {
         lock(&self.console.text).0.clone()
     }
 
+    /// The console's bytes so far, as they came (see [`Outcome::raw`]).
+    pub fn raw_console(&self) -> Vec<u8> {
+        lock(&self.console.raw).clone()
+    }
+
     /// The console so far, followed by where the guest is now (see
     /// [`Running::guest_state`]): what a case that gives up on its guest
     /// reports.

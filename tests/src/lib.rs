@@ -5,7 +5,8 @@
 //! every image must do, [`images`] the files real boards load, [`net`]
 //! holds the host-side network clients,
 //! [`measure`] the measurements and [`figures`] their budgets and history,
-//! [`stacks`] how deep each of an image's stacks went.
+//! [`stacks`] how deep each of an image's stacks went, [`profile`] where
+//! its instructions go.
 //! `cargo xtask test` builds the images and runs the cases; the host unit
 //! tests here check the harness itself.
 
@@ -16,4 +17,5 @@ pub mod harness;
 pub mod images;
 pub mod measure;
 pub mod net;
+pub mod profile;
 pub mod stacks;

@@ -364,10 +364,10 @@ pub fn gdb_command(board: &str, app: &str) -> Result<ExitCode, String> {
     Ok(exit_code(status?.code()))
 }
 
-/// QEMU options for `run` and `stacks`: the app's command line (its name,
-/// then `args`) and, with `forward`, host port `forward` forwarded to the
-/// guest's port 7 over TCP and UDP.
-fn run_options(app: &str, forward: Option<u16>, args: &[String]) -> RunOptions {
+/// QEMU options for `run`, `stacks` and `profile`: the app's command line
+/// (its name, then `args`) and, with `forward`, host port `forward`
+/// forwarded to the guest's port 7 over TCP and UDP.
+pub fn run_options(app: &str, forward: Option<u16>, args: &[String]) -> RunOptions {
     let mut words = vec![app.to_string()];
     words.extend(args.iter().cloned());
     let forwards: Vec<(u16, u16)> = forward.map(|port| (port, 7)).into_iter().collect();

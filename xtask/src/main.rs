@@ -8,6 +8,7 @@ mod apps;
 mod bench;
 mod build;
 mod flash;
+mod profile;
 mod setup;
 mod size;
 mod test;
@@ -137,6 +138,24 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Run an image under QEMU's exec log (-icount, one line per guest
+    /// instruction) until it exits (or for --seconds) and print where its
+    /// instructions went: instructions and share per function, most first.
+    Profile {
+        #[command(flatten)]
+        boot: Boot,
+        /// Functions shown; the rest are summed on one line.
+        #[arg(long, default_value_t = 30)]
+        top: usize,
+        /// Stop the image after this many seconds if it has not exited
+        /// (the profile collected so far is printed).
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Count only from the first time this function runs (its path
+        /// without the hash, e.g. `ferrode_app_main` to skip the boot).
+        #[arg(long, value_name = "SYMBOL")]
+        from: Option<String>,
+    },
     /// Add source lines under the fault and panic reports of a console log,
     /// such as a real board's serial output: reads the log (FILE, or
     /// standard input) and prints it with each report's addresses looked up
@@ -186,7 +205,7 @@ struct Image {
     release: bool,
 }
 
-/// What `run` and `stacks` boot: the image, and how QEMU runs it.
+/// What `run`, `stacks` and `profile` boot: the image, and how QEMU runs it.
 #[derive(clap::Args)]
 struct Boot {
     /// Board to run on.
@@ -237,6 +256,16 @@ fn main() -> ExitCode {
             boot.forward,
             &boot.args,
         ),
+        Command::Profile { boot, top, seconds, from } => profile::run(&profile::ProfileOptions {
+            board: &boot.board,
+            app: &boot.app,
+            release: boot.release,
+            top,
+            seconds,
+            from: from.as_deref(),
+            forward: boot.forward,
+            args: &boot.args,
+        }),
         Command::Bench { which, board, no_record } => {
             bench::run(which, board.as_deref(), !no_record)
         }

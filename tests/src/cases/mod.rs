@@ -177,6 +177,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(defmt::cases());
     cases.extend(linked::cases());
     cases.extend(stacks::cases());
+    cases.extend(profile::cases());
     cases
 }
 
@@ -193,6 +194,7 @@ mod measure;
 pub use measure::boot_to_main;
 mod mbv;
 mod pbx;
+mod profile;
 mod stacks;
 
 /// What uart-echo's second Terminal client prints once the echo exited,
