@@ -340,8 +340,8 @@ pub fn run(
     let options = RunOptions { icount: true, icount_sleep: true, ..options.clone() };
     let mut args: Vec<String> = EXEC_LOG_ARGS.map(String::from).to_vec();
     args.extend(board.qemu_args(image, &options));
-    let (running, log) = harness::spawn_with_stderr(board.qemu, &args)
-        .map_err(|error| format!("cannot start {}: {error}", board.qemu))?;
+    let (running, log) =
+        harness::spawn_with_stderr(board.qemu, &args).map_err(|error| error.to_string())?;
     let reader = std::thread::spawn(move || {
         let mut counts = counts;
         counts.read(log);
