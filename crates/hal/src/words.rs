@@ -75,26 +75,22 @@ fn head_len(address: *const u8) -> usize {
     (address as usize).wrapping_neg() & 3
 }
 
-/// Stores `next()` into each four bytes of `bytes` (a multiple of four
-/// long, on a word boundary: one word store each).
+/// Stores `next()` into each four bytes of `bytes`: one word store each.
+/// The callers pass a slice that is a multiple of four long and, unless
+/// empty, starts on a word boundary (found from its address), so the cast
+/// cannot fail.
 fn store_words(bytes: &mut [u8], mut next: impl FnMut() -> u32) {
-    match bytemuck::try_cast_slice_mut::<u8, u32>(bytes) {
-        Ok(words) => words.iter_mut().for_each(|word| *word = next()),
-        // Not reached for the slices given here; correct all the same.
-        Err(_) => bytes.chunks_exact_mut(4).for_each(|chunk| {
-            chunk.copy_from_slice(&next().to_ne_bytes());
-        }),
+    if !bytes.is_empty() {
+        bytemuck::cast_slice_mut::<u8, u32>(bytes).iter_mut().for_each(|word| *word = next());
     }
 }
 
-/// Passes each four bytes of `bytes` (a multiple of four long, on a word
-/// boundary: one word load each) to `put`.
+/// Passes each four bytes of `bytes` to `put`: one word load each. As for
+/// [`store_words`], the slice is whole words long and, unless empty,
+/// starts on a word.
 fn load_words(bytes: &[u8], mut put: impl FnMut(u32)) {
-    match bytemuck::try_cast_slice::<u8, u32>(bytes) {
-        Ok(words) => words.iter().for_each(|&word| put(word)),
-        Err(_) => bytes.chunks_exact(4).for_each(|chunk| {
-            put(u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]));
-        }),
+    if !bytes.is_empty() {
+        bytemuck::cast_slice::<u8, u32>(bytes).iter().for_each(|&word| put(word));
     }
 }
 
