@@ -110,10 +110,14 @@ pub fn net_echo(
     runs: u64,
     timeout: Duration,
 ) -> Result<Vec<Figures>, Failure> {
-    // echo-net logs through its LOG session; the direct-driver baseline
-    // (echo-net-direct) prints on the console itself.
-    let direct = image.file_name().is_some_and(|name| name == "echo-net-direct");
-    let ready = if direct { "echo-net: listening on" } else { "[echo_net] listening on" };
+    // The image file is named after its app.
+    let app = image.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+    let ready = net::echo_ready_line(app).ok_or_else(|| {
+        failure(
+            format!("{app} does not serve TCP echo (apps that do: {})", net::tcp_echo_app_names()),
+            "",
+        )
+    })?;
     let options = RunOptions {
         args: vec!["echo-net".into()],
         icount: true,

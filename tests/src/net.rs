@@ -19,6 +19,28 @@ pub const ECHO_PORT: u16 = 7;
 /// The guest's control port (echo-net: `stats`, `quit`).
 pub const CONTROL_PORT: u16 = 8;
 
+/// The apps that serve TCP echo on [`ECHO_PORT`] (their code listens on
+/// `ferrode_net::echo::PORT`), each with the console line that says it
+/// listens: echo-net and echo-net-gdb log through their LOG session
+/// (under the component's name), the direct-driver baseline prints it
+/// itself.
+pub const TCP_ECHO_APPS: [(&str, &str); 3] = [
+    ("echo-net", "[echo_net] listening on"),
+    ("echo-net-direct", "echo-net: listening on"),
+    ("echo-net-gdb", "[echo_net] listening on"),
+];
+
+/// The line `app` prints once it serves TCP echo on [`ECHO_PORT`], or
+/// `None` for an app that does not ([`TCP_ECHO_APPS`]).
+pub fn echo_ready_line(app: &str) -> Option<&'static str> {
+    TCP_ECHO_APPS.iter().find(|(name, _)| *name == app).map(|(_, ready)| *ready)
+}
+
+/// The names of [`TCP_ECHO_APPS`], for messages: `echo-net, ...`.
+pub fn tcp_echo_app_names() -> String {
+    TCP_ECHO_APPS.map(|(name, _)| name).join(", ")
+}
+
 fn local(port: u16) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, port))
 }
@@ -53,6 +75,25 @@ pub fn boot_forwarded(
     ready: &str,
     wait: Duration,
 ) -> Result<(Running, Vec<u16>), (String, String)> {
+    let spawn = |options: &RunOptions| {
+        harness::spawn(board.qemu, &board.qemu_args(image, options)).map(|running| (running, ()))
+    };
+    boot_forwarded_with(guest_ports, options, ready, wait, spawn)
+        .map(|(running, (), ports)| (running, ports))
+}
+
+/// [`boot_forwarded`] with QEMU started by `spawn`, given the options with
+/// the forwards added, for a caller that starts it otherwise (e.g. with
+/// its exec log read by a thread of its own, [`crate::profile`]); what
+/// `spawn` returns besides QEMU comes back with the successful attempt's
+/// QEMU (a failed attempt's is dropped).
+pub fn boot_forwarded_with<T>(
+    guest_ports: &[u16],
+    options: &RunOptions,
+    ready: &str,
+    wait: Duration,
+    mut spawn: impl FnMut(&RunOptions) -> io::Result<(Running, T)>,
+) -> Result<(Running, T, Vec<u16>), (String, String)> {
     let mut last = (String::new(), String::new());
     for _ in 0..5 {
         let mut ports: Vec<u16> = Vec::new();
@@ -68,10 +109,9 @@ pub fn boot_forwarded(
             options.tcp_forwards.push((*host, *guest));
             options.udp_forwards.push((*host, *guest));
         }
-        let running = harness::spawn(board.qemu, &board.qemu_args(image, &options))
-            .map_err(|e| (e.to_string(), String::new()))?;
+        let (running, extra) = spawn(&options).map_err(|e| (e.to_string(), String::new()))?;
         if running.wait_for(ready, wait) {
-            return Ok((running, ports));
+            return Ok((running, extra, ports));
         }
         let console = running.report();
         if !(running.has_ended() && console.contains("forwarding rule")) {
@@ -488,6 +528,16 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&tries).unwrap().lines().count(), 2);
         drop(running);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn echo_apps_have_their_listening_lines() {
+        assert_eq!(echo_ready_line("echo-net"), Some("[echo_net] listening on"));
+        assert_eq!(echo_ready_line("echo-net-direct"), Some("echo-net: listening on"));
+        assert_eq!(echo_ready_line("echo-net-gdb"), Some("[echo_net] listening on"));
+        assert_eq!(echo_ready_line("hello"), None);
+        assert_eq!(echo_ready_line("echo-net-"), None);
+        assert_eq!(tcp_echo_app_names(), "echo-net, echo-net-direct, echo-net-gdb");
     }
 
     #[test]

@@ -16,13 +16,17 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind};
 
 use crate::boards::{Board, RunOptions};
-use crate::harness::{self, symbolize};
+use crate::harness::{self, Running, symbolize};
 use crate::measure;
+use crate::net::{self, Random};
 
 /// The row of instructions at PCs inside no function symbol.
 pub const NO_SYMBOL: &str = "(no symbol)";
@@ -162,18 +166,64 @@ impl Symbols {
     }
 }
 
+/// Which part of a run the exec log's lines belong to: the thread that
+/// drives the guest sets it ([`Mark::start`], [`Mark::stop`]), the thread
+/// that reads the log looks at it for every line ([`Counts::marked`]).
+/// A line is taken in the phase the mark is in when it is read; the
+/// reader is at most the pipe's and its buffer's worth of lines (a few
+/// thousand instructions) behind QEMU, and usually waits on it.
+#[derive(Debug, Default)]
+pub struct Mark(AtomicU8);
+
+/// The phases of a [`Mark`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Not counted yet (e.g. the boot): [`Counts::skipped`].
+    Before,
+    /// Counted per PC.
+    During,
+    /// Counted no more: [`Counts::after`].
+    After,
+}
+
+impl Mark {
+    /// Counting starts with the next line read.
+    pub fn start(&self) {
+        self.0.store(1, Ordering::Release);
+    }
+
+    /// Counting stops with the next line read.
+    pub fn stop(&self) {
+        self.0.store(2, Ordering::Release);
+    }
+
+    /// The phase now.
+    pub fn phase(&self) -> Phase {
+        match self.0.load(Ordering::Acquire) {
+            0 => Phase::Before,
+            1 => Phase::During,
+            _ => Phase::After,
+        }
+    }
+}
+
 /// Instructions counted per guest PC from an exec log, line by line.
 #[derive(Clone, Debug, Default)]
 pub struct Counts {
     /// Instructions executed at each PC (once counting started).
     pub by_pc: HashMap<u64, u64>,
-    /// Instructions executed before counting started (see [`Counts::starting_at`]).
+    /// Instructions executed before counting started (see
+    /// [`Counts::starting_at`], [`Counts::marked`]).
     pub skipped: u64,
+    /// Instructions executed after counting stopped ([`Counts::marked`]).
+    pub after: u64,
     /// With [`Counts::starting_at`]: counting starts with the first instruction
     /// inside one of these ranges (a function's code); without, at once.
     from: Vec<Range<u64>>,
     /// Counting has started.
     started: bool,
+    /// With [`Counts::marked`]: what is counted, set by another thread.
+    mark: Option<Arc<Mark>>,
     /// The first lines that were not trace lines (QEMU's own messages).
     pub other_lines: Vec<String>,
 }
@@ -194,6 +244,13 @@ impl Counts {
         Self { from: code, started: false, ..Self::default() }
     }
 
+    /// Counts only the lines read while `mark` is in [`Phase::During`]:
+    /// those before are [`Counts::skipped`], those after
+    /// [`Counts::after`].
+    pub fn marked(mark: Arc<Mark>) -> Self {
+        Self { mark: Some(mark), ..Self::new() }
+    }
+
     /// Whether counting has started (always, without [`Counts::starting_at`]).
     pub fn started(&self) -> bool {
         self.started
@@ -212,6 +269,19 @@ impl Counts {
             }
             return;
         };
+        if let Some(mark) = &self.mark {
+            match mark.phase() {
+                Phase::Before => {
+                    self.skipped += 1;
+                    return;
+                }
+                Phase::During => {}
+                Phase::After => {
+                    self.after += 1;
+                    return;
+                }
+            }
+        }
         if !self.started {
             // T32 PCs are even; a range's start is too (its bit 0 cleared).
             if self.from.iter().any(|code| code.contains(&(pc & !1))) {
@@ -337,16 +407,8 @@ pub fn run(
     limit: Duration,
     counts: Counts,
 ) -> Result<Profiled, String> {
-    let options = RunOptions { icount: true, icount_sleep: true, ..options.clone() };
-    let mut args: Vec<String> = EXEC_LOG_ARGS.map(String::from).to_vec();
-    args.extend(board.qemu_args(image, &options));
-    let (running, log) =
-        harness::spawn_with_stderr(board.qemu, &args).map_err(|error| error.to_string())?;
-    let reader = std::thread::spawn(move || {
-        let mut counts = counts;
-        counts.read(log);
-        counts
-    });
+    let (running, reader) =
+        spawn_counting(board, image, options, counts).map_err(|error| error.to_string())?;
     let deadline = Instant::now() + limit;
     while !running.has_ended() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
@@ -362,8 +424,129 @@ pub fn run(
         let outcome = running.finish(Duration::from_secs(10));
         (outcome.raw, outcome.console, outcome.status)
     };
-    let counts = reader.join().map_err(|_| "the exec log's reader panicked".to_string())?;
+    let counts = join(reader)?;
     Ok(Profiled { counts, raw_console, console, status, timed_out })
+}
+
+/// Starts QEMU with `image` on `board` under `-icount` (`sleep=on`) with
+/// the exec log on, and a thread that counts the log into `counts` until
+/// QEMU closes it.
+fn spawn_counting(
+    board: &Board,
+    image: &Path,
+    options: &RunOptions,
+    counts: Counts,
+) -> std::io::Result<(Running, JoinHandle<Counts>)> {
+    let options = RunOptions { icount: true, icount_sleep: true, ..options.clone() };
+    let mut args: Vec<String> = EXEC_LOG_ARGS.map(String::from).to_vec();
+    args.extend(board.qemu_args(image, &options));
+    let (running, log) = harness::spawn_with_stderr(board.qemu, &args)?;
+    let reader = std::thread::spawn(move || {
+        let mut counts = counts;
+        counts.read(log);
+        counts
+    });
+    Ok((running, reader))
+}
+
+/// The counts of [`spawn_counting`]'s thread, once QEMU closed the log.
+fn join(reader: JoinHandle<Counts>) -> Result<Counts, String> {
+    reader.join().map_err(|_| "the exec log's reader panicked".to_string())
+}
+
+/// Boots `app` (one of [`net::TCP_ECHO_APPS`]) from `image` on `board`
+/// with `options` under the exec log, as [`run`] does, with the echo port
+/// forwarded;
+/// waits up to `limit` (nominal) for its listening line, then echoes
+/// `bytes` random bytes through TCP (within `limit` too) and stops QEMU.
+/// Only the instructions from just before the first byte is sent until
+/// the whole echo is back are counted per PC ([`Counts::marked`]): the
+/// boot and the wait are [`Counts::skipped`], what ran after
+/// [`Counts::after`]. An echo that does not come back intact is an
+/// error, with the console.
+pub fn run_tcp_echo(
+    board: &Board,
+    image: &Path,
+    app: &str,
+    options: &RunOptions,
+    bytes: usize,
+    limit: Duration,
+) -> Result<Profiled, String> {
+    let ready = net::echo_ready_line(app).ok_or_else(|| {
+        format!(
+            "{app} does not serve TCP echo on port {}; the apps that do: {}",
+            net::ECHO_PORT,
+            net::tcp_echo_app_names()
+        )
+    })?;
+    let mark = Arc::new(Mark::default());
+    let spawn =
+        |options: &RunOptions| spawn_counting(board, image, options, Counts::marked(mark.clone()));
+    let (running, reader, ports) =
+        net::boot_forwarded_with(&[net::ECHO_PORT], options, ready, limit, spawn).map_err(
+            |(message, console)| {
+                format!("{app} did not start serving: {message}; console:\n{console}")
+            },
+        )?;
+    let data = Random::new(1).bytes(bytes);
+    mark.start();
+    let echoed = net::tcp_echo(ports[0], &data, harness::scaled(limit));
+    mark.stop();
+    let checked = echoed
+        .map_err(|error| error.to_string())
+        .and_then(|echoed| net::check_echo(&data, &echoed));
+    if let Err(error) = checked {
+        let console = running.report();
+        drop(running);
+        let _ = join(reader);
+        return Err(format!(
+            "the TCP echo of {bytes} bytes through {app} failed: {error} (the limit was {:.0} s); \
+             console:\n{console}",
+            harness::scaled(limit).as_secs_f64()
+        ));
+    }
+    let raw_console = running.raw_console();
+    let console = running.console();
+    // Dropping it kills QEMU, which closes the log.
+    drop(running);
+    let counts = join(reader)?;
+    Ok(Profiled { counts, raw_console, console, status: None, timed_out: false })
+}
+
+/// The line under a TCP echo's profile: the bytes echoed and the
+/// instructions counted per byte (`cargo xtask bench net`'s figure, which
+/// leaves out the instructions run idle, so it comes out lower).
+pub fn per_byte_line(instructions: u64, bytes: usize) -> String {
+    let per_byte = instructions as f64 / bytes.max(1) as f64;
+    format!(
+        "{bytes} bytes echoed, {instructions} instructions: {per_byte:.2} instructions per echoed byte"
+    )
+}
+
+/// A byte count as `cargo xtask profile --tcp-echo` takes it: a whole
+/// number, optionally followed by `K` (KiB) or `M` (MiB), either case
+/// (`65536`, `64K`, `1M`); more than 0.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let wrong = || {
+        format!(
+            "`{text}` is not a byte count: give a whole number of bytes, optionally followed \
+             by K (KiB) or M (MiB), e.g. 65536, 64K or 1M"
+        )
+    };
+    let (digits, unit) = match text.char_indices().last() {
+        Some((at, 'k' | 'K')) => (&text[..at], 1 << 10),
+        Some((at, 'm' | 'M')) => (&text[..at], 1 << 20),
+        _ => (text, 1),
+    };
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(wrong());
+    }
+    let count: usize = digits.parse().map_err(|_| wrong())?;
+    let bytes = count.checked_mul(unit).ok_or_else(wrong)?;
+    if bytes == 0 {
+        return Err(format!("`{text}`: the echo needs at least one byte"));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -474,6 +657,77 @@ Trace 0: 0x7f23dc000100 [00000400/zz/00000520/ff022201] _start\n\
         never.line(&line(0x100));
         assert!(!never.started());
         assert_eq!((never.skipped, never.total()), (1, 0));
+    }
+
+    #[test]
+    fn a_mark_counts_only_the_lines_read_between_start_and_stop() {
+        let line = |pc: u64| format!("Trace 0: 0x7f00 [00000400/{pc:016x}/00000520/ff022201] x");
+        let mark = Arc::new(Mark::default());
+        let mut counts = Counts::marked(mark.clone());
+        let mut take = |pcs: &[u64]| {
+            for &pc in pcs {
+                counts.line(&line(pc));
+            }
+        };
+        assert_eq!(mark.phase(), Phase::Before);
+        take(&[0x100, 0x104, 0x108]);
+        mark.start();
+        assert_eq!(mark.phase(), Phase::During);
+        take(&[0x200, 0x204, 0x200, 0x100]);
+        mark.stop();
+        assert_eq!(mark.phase(), Phase::After);
+        take(&[0x300, 0x200]);
+        // A line that is not a trace line counts in no phase.
+        counts.line("qemu-system-arm: terminating on signal 15");
+        assert_eq!(counts.skipped, 3);
+        assert_eq!(counts.after, 2);
+        assert_eq!(counts.total(), 4);
+        assert_eq!(counts.by_pc.get(&0x200), Some(&2));
+        assert_eq!(counts.by_pc.get(&0x100), Some(&1), "counted in its phase only");
+        assert_eq!(counts.by_pc.get(&0x300), None);
+        // Set from another thread, as the run does.
+        let mark = Arc::new(Mark::default());
+        let mut counts = Counts::marked(mark.clone());
+        counts.line(&line(0x100));
+        let setter = mark.clone();
+        std::thread::spawn(move || setter.start()).join().unwrap();
+        counts.line(&line(0x100));
+        assert_eq!((counts.skipped, counts.total(), counts.after), (1, 1, 0));
+    }
+
+    #[test]
+    fn echo_sizes_are_bytes_kib_or_mib() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64K"), Ok(65536));
+        assert_eq!(parse_size("64k"), Ok(65536));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert_eq!(parse_size("3m"), Ok(3 << 20));
+        assert_eq!(parse_size("1"), Ok(1));
+        for wrong in
+            ["", "K", "M", "1.5M", "-1", "+1", "1G", "1 K", " 1", "1KB", "1KiB", "0x10", "k1"]
+        {
+            let error = parse_size(wrong).unwrap_err();
+            assert!(
+                error.contains("optionally followed by K (KiB) or M (MiB)"),
+                "{wrong}: {error}"
+            );
+        }
+        let huge = format!("{}M", usize::MAX / 1024);
+        assert!(parse_size(&huge).unwrap_err().contains("not a byte count"));
+        assert!(parse_size("0").unwrap_err().contains("at least one byte"));
+        assert!(parse_size("0K").unwrap_err().contains("at least one byte"));
+    }
+
+    #[test]
+    fn the_per_byte_line_divides_by_the_bytes_echoed() {
+        assert_eq!(
+            per_byte_line(3_300_000, 262_144),
+            "262144 bytes echoed, 3300000 instructions: 12.59 instructions per echoed byte"
+        );
+        assert_eq!(
+            per_byte_line(0, 0),
+            "0 bytes echoed, 0 instructions: 0.00 instructions per echoed byte"
+        );
     }
 
     #[test]

@@ -91,6 +91,23 @@ mod tests {
     }
 
     #[test]
+    fn the_tcp_echo_apps_are_those_whose_code_serves_the_echo_port() {
+        // The list `profile --tcp-echo` and `bench net` go by, against the
+        // apps' sources: an app serves TCP echo when it opens
+        // `ferrode_net::echo::Echo` on `echo::PORT`.
+        let serving: Vec<String> = all()
+            .into_iter()
+            .filter(|app| {
+                let main = workspace_root().join("apps").join(&app.name).join("src/main.rs");
+                fs::read_to_string(main).is_ok_and(|text| text.contains("echo::PORT)"))
+            })
+            .map(|app| app.name)
+            .collect();
+        let listed: Vec<&str> = ferrode_tests::net::TCP_ECHO_APPS.map(|(name, _)| name).to_vec();
+        assert_eq!(serving, listed);
+    }
+
+    #[test]
     fn hello_supports_both_boards_and_unknowns_list_choices() {
         let (board, app) = resolve("microblaze-v", "hello").unwrap();
         assert_eq!((board.name, app.name.as_str()), ("microblaze-v", "hello"));

@@ -155,6 +155,14 @@ enum Command {
         /// without the hash, e.g. `ferrode_app_main` to skip the boot).
         #[arg(long, value_name = "SYMBOL")]
         from: Option<String>,
+        /// Echo apps only: once the image listens, send BYTES random bytes
+        /// through its TCP echo (port 7, forwarded), check the echo, stop
+        /// it, and count only the instructions run during the echo. BYTES:
+        /// a number, optionally with K (KiB) or M (MiB), e.g. 256K.
+        /// --seconds bounds the boot and the echo, each.
+        #[arg(long, value_name = "BYTES", value_parser = ferrode_tests::profile::parse_size,
+              conflicts_with_all = ["from", "forward"])]
+        tcp_echo: Option<usize>,
     },
     /// Add source lines under the fault and panic reports of a console log,
     /// such as a real board's serial output: reads the log (FILE, or
@@ -256,16 +264,19 @@ fn main() -> ExitCode {
             boot.forward,
             &boot.args,
         ),
-        Command::Profile { boot, top, seconds, from } => profile::run(&profile::ProfileOptions {
-            board: &boot.board,
-            app: &boot.app,
-            release: boot.release,
-            top,
-            seconds,
-            from: from.as_deref(),
-            forward: boot.forward,
-            args: &boot.args,
-        }),
+        Command::Profile { boot, top, seconds, from, tcp_echo } => {
+            profile::run(&profile::ProfileOptions {
+                board: &boot.board,
+                app: &boot.app,
+                release: boot.release,
+                top,
+                seconds,
+                from: from.as_deref(),
+                tcp_echo,
+                forward: boot.forward,
+                args: &boot.args,
+            })
+        }
         Command::Bench { which, board, no_record } => {
             bench::run(which, board.as_deref(), !no_record)
         }

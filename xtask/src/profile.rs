@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ferrode_tests::harness::{self, symbolize};
+use ferrode_tests::net;
 use ferrode_tests::profile::{self, Counts, Symbols};
 
 use crate::{apps, build, setup};
@@ -24,6 +25,9 @@ pub struct ProfileOptions<'a> {
     pub seconds: u64,
     /// Count only from this function's first instruction.
     pub from: Option<&'a str>,
+    /// Echo this many bytes through the app's TCP echo and count only the
+    /// instructions run meanwhile (not with `from` or `forward`).
+    pub tcp_echo: Option<usize>,
     /// `--forward`, as for `run`.
     pub forward: Option<u16>,
     /// The image's command line after its name.
@@ -31,9 +35,26 @@ pub struct ProfileOptions<'a> {
 }
 
 /// Builds the image, runs it under QEMU's exec log until it exits (or for
-/// `seconds`), then prints its console and the instructions per function.
+/// `seconds`), or with `tcp_echo` through one TCP echo, then prints its
+/// console and the instructions per function.
 pub fn run(options: &ProfileOptions<'_>) -> Result<ExitCode, String> {
     let (board, app) = apps::resolve(options.board, options.app)?;
+    if options.tcp_echo.is_some() {
+        // clap refuses these together already; said here for other callers.
+        if options.from.is_some() || options.forward.is_some() {
+            return Err("--tcp-echo counts the echo itself and forwards its port: \
+                        leave out --from and --forward"
+                .into());
+        }
+        if net::echo_ready_line(&app.name).is_none() {
+            return Err(format!(
+                "--tcp-echo needs an app that serves TCP echo on port {}: {} (not {})",
+                net::ECHO_PORT,
+                net::tcp_echo_app_names(),
+                app.name
+            ));
+        }
+    }
     setup::ensure()?;
     setup::require_qemu(board)?;
     let image = build::build(board, &app.name, options.release)?;
@@ -52,13 +73,22 @@ pub fn run(options: &ProfileOptions<'_>) -> Result<ExitCode, String> {
             Counts::starting_at(code)
         }
     };
-    eprintln!(
-        "profiling {} on {} (QEMU exec log, -icount) until it exits, at most {} s",
-        app.name, board.name, options.seconds
-    );
     let run_options = build::run_options(&app.name, options.forward, options.args);
-    let profiled =
-        profile::run(board, &image, &run_options, Duration::from_secs(options.seconds), counts)?;
+    let limit = Duration::from_secs(options.seconds);
+    let profiled = if let Some(bytes) = options.tcp_echo {
+        eprintln!(
+            "profiling {} on {} (QEMU exec log, -icount) through a TCP echo of {bytes} bytes \
+             (boot and echo at most {} s each)",
+            app.name, board.name, options.seconds
+        );
+        profile::run_tcp_echo(board, &image, &app.name, &run_options, bytes, limit)?
+    } else {
+        eprintln!(
+            "profiling {} on {} (QEMU exec log, -icount) until it exits, at most {} s",
+            app.name, board.name, options.seconds
+        );
+        profile::run(board, &image, &run_options, limit, counts)?
+    };
     // The console as `run` shows it.
     let mut console = harness::defmt::Stream::new(&image).feed(&profiled.raw_console);
     console = symbolize::Stream::new(&image).feed(&console);
@@ -73,12 +103,26 @@ pub fn run(options: &ProfileOptions<'_>) -> Result<ExitCode, String> {
             if said.is_empty() { String::new() } else { format!("; it said:\n{said}") }
         ));
     }
-    let ending = match (profiled.timed_out, profiled.status) {
-        (true, _) => format!("stopped after {} s (--seconds), QEMU killed", options.seconds),
-        (false, Some(status)) => format!("exited with status {status}"),
-        (false, None) => "QEMU ended without a status".to_string(),
-    };
-    println!("profile of {} on {} ({ending}):", app.name, board.name);
+    if let Some(bytes) = options.tcp_echo {
+        println!(
+            "profile of {} on {} during a TCP echo of {bytes} bytes (echo intact, then QEMU \
+             stopped):",
+            app.name, board.name
+        );
+        println!(
+            "counted from just before the first byte was sent until the whole echo was back \
+             (idle included); {} instructions before (boot, wait), {} after",
+            counts.skipped, counts.after
+        );
+        println!("{}", profile::per_byte_line(counts.total(), bytes));
+    } else {
+        let ending = match (profiled.timed_out, profiled.status) {
+            (true, _) => format!("stopped after {} s (--seconds), QEMU killed", options.seconds),
+            (false, Some(status)) => format!("exited with status {status}"),
+            (false, None) => "QEMU ended without a status".to_string(),
+        };
+        println!("profile of {} on {} ({ending}):", app.name, board.name);
+    }
     if let Some(name) = options.from {
         if counts.started() {
             println!(
