@@ -139,8 +139,9 @@ enum Command {
         seconds: u64,
     },
     /// Run an image under QEMU's exec log (-icount, one line per guest
-    /// instruction) until it exits (or for --seconds) and print where its
-    /// instructions went: instructions and share per function, most first.
+    /// instruction) until it exits (or for --seconds), or with --tcp-echo
+    /// through one TCP echo, and print where its instructions went:
+    /// instructions and share per function, most first.
     Profile {
         #[command(flatten)]
         boot: Boot,
@@ -159,7 +160,8 @@ enum Command {
         /// through its TCP echo (port 7, forwarded), check the echo, stop
         /// it, and count only the instructions run during the echo. BYTES:
         /// a number, optionally with K (KiB) or M (MiB), e.g. 256K.
-        /// --seconds bounds the boot and the echo, each.
+        /// --seconds bounds the boot and the echo, each. Not with --from
+        /// or --forward.
         #[arg(long, value_name = "BYTES", value_parser = ferrode_tests::profile::parse_size,
               conflicts_with_all = ["from", "forward"])]
         tcp_echo: Option<usize>,
