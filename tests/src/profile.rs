@@ -10,6 +10,10 @@
 //! the log (ipc-bench executes millions of instructions). The PCs are then
 //! attributed to the image's function symbols ([`Symbols`]) and summed per
 //! function ([`by_function`], [`table`]).
+//!
+//! An echo app, which never exits, is profiled through one TCP echo
+//! ([`run_tcp_echo`]): a [`Mark`] set around the echo tells the log's
+//! reader which lines to count.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
