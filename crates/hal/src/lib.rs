@@ -162,11 +162,22 @@ pub trait EthernetDevice {
     }
 
     /// Queues one frame (destination MAC first, no FCS) for transmission.
+    ///
+    /// The frames Ferrode's network stack hands over start
+    /// [`FRAME_OFFSET`] bytes past a word, as `buffer` does in
+    /// [`EthernetDevice::receive`]; [`words::write_words`] moves such a
+    /// frame to a 32-bit data port a word per access.
     fn transmit(&mut self, frame: &[u8]) -> Result<(), Self::Error>;
 
     /// Copies the next good received frame into `buffer` and returns its
     /// length, or `Ok(None)` if none is waiting. Bad frames are dropped and
     /// counted, never returned.
+    ///
+    /// `buffer` starts [`FRAME_OFFSET`] bytes past a word when Ferrode's
+    /// network stack lends it (a [`FrameBuffer`], a NIC session's packet
+    /// slot), so the frame's IP header lands on a word;
+    /// [`words::read_words`] fills it from a 32-bit data port a word per
+    /// access at that boundary or any other.
     fn receive(&mut self, buffer: &mut [u8]) -> Result<Option<usize>, Self::Error>;
 
     /// Drop and traffic counters.
