@@ -48,6 +48,15 @@ pub trait Monotonic {
         let hz = self.tick_hz();
         ticks_to_ns(self.now(), hz)
     }
+
+    /// The current time in whole microseconds (smoltcp's unit). Converted
+    /// from ticks directly: a clock of 1 MHz, or any whose rate the
+    /// compiler sees, needs no 64-bit division by 1,000 here, which the
+    /// Cortex-A9 would do in a library call.
+    fn now_us(&mut self) -> u64 {
+        let hz = self.tick_hz();
+        ticks_to_us(self.now(), hz)
+    }
 }
 
 /// Converts ticks at `hz` into nanoseconds without intermediate overflow.
@@ -56,6 +65,16 @@ pub const fn ticks_to_ns(ticks: u64, hz: u64) -> u64 {
         return 0;
     }
     let wide = (ticks as u128) * 1_000_000_000u128 / (hz as u128);
+    if wide > u64::MAX as u128 { u64::MAX } else { wide as u64 }
+}
+
+/// Converts ticks at `hz` into whole microseconds (rounded down) without
+/// intermediate overflow.
+pub const fn ticks_to_us(ticks: u64, hz: u64) -> u64 {
+    if hz == 0 {
+        return 0;
+    }
+    let wide = (ticks as u128) * 1_000_000u128 / (hz as u128);
     if wide > u64::MAX as u128 { u64::MAX } else { wide as u64 }
 }
 
@@ -273,6 +292,28 @@ mod tests {
         assert_eq!(ns_to_ticks(1, 1_000_000), 1);
         assert_eq!(ticks_to_ns(u64::MAX, 1), u64::MAX);
         assert_eq!(ticks_to_ns(5, 0), 0);
+    }
+
+    /// Microseconds are nanoseconds divided by 1,000, rounded down, at the
+    /// two boards' clock rates and at rates that do not divide a second.
+    #[test]
+    fn ticks_convert_to_the_microseconds_their_nanoseconds_make() {
+        for hz in [1, 3, 32_768, 1_000_000, 24_000_000, 100_000_000, 1_000_000_000, 3_000_000_000] {
+            for ticks in [0, 1, 2, 99, 100, 101, 999, 1_000_001, 123_456_789_012, 1 << 40] {
+                let ns = ticks_to_ns(ticks, hz);
+                // Nanoseconds saturate long before microseconds do.
+                if ns < u64::MAX {
+                    assert_eq!(ticks_to_us(ticks, hz), ns / 1_000, "{ticks} at {hz} Hz");
+                } else {
+                    let exact = u128::from(ticks) * 1_000_000 / u128::from(hz);
+                    assert_eq!(u128::from(ticks_to_us(ticks, hz)), exact, "{ticks} at {hz} Hz");
+                }
+            }
+        }
+        assert_eq!(ticks_to_us(1_500_000, 1_000_000), 1_500_000);
+        assert_eq!(ticks_to_us(250, 100_000_000), 2);
+        assert_eq!(ticks_to_us(u64::MAX, 1), u64::MAX);
+        assert_eq!(ticks_to_us(5, 0), 0);
     }
 
     #[test]

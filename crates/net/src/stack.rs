@@ -139,7 +139,7 @@ impl<'a, D: NetDevice, C: Monotonic> Stack<'a, D, C> {
 
     /// The current time on the stack's clock.
     pub fn now(&mut self) -> Instant {
-        instant_from_ns(self.clock.now_ns())
+        Instant::from_micros_const(self.clock.now_us() as i64)
     }
 
     /// The sockets, to add, read and write them.
