@@ -61,20 +61,22 @@ pub trait Monotonic {
 
 /// Converts ticks at `hz` into nanoseconds without intermediate overflow.
 pub const fn ticks_to_ns(ticks: u64, hz: u64) -> u64 {
-    if hz == 0 {
-        return 0;
-    }
-    let wide = (ticks as u128) * 1_000_000_000u128 / (hz as u128);
-    if wide > u64::MAX as u128 { u64::MAX } else { wide as u64 }
+    ticks_to_units(ticks, hz, 1_000_000_000)
 }
 
 /// Converts ticks at `hz` into whole microseconds (rounded down) without
 /// intermediate overflow.
 pub const fn ticks_to_us(ticks: u64, hz: u64) -> u64 {
+    ticks_to_units(ticks, hz, 1_000_000)
+}
+
+/// Ticks at `hz` in units of which a second has `per_second`, rounded
+/// down and saturating; 0 for a clock of 0 Hz.
+const fn ticks_to_units(ticks: u64, hz: u64, per_second: u128) -> u64 {
     if hz == 0 {
         return 0;
     }
-    let wide = (ticks as u128) * 1_000_000u128 / (hz as u128);
+    let wide = (ticks as u128) * per_second / (hz as u128);
     if wide > u64::MAX as u128 { u64::MAX } else { wide as u64 }
 }
 
