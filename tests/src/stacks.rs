@@ -2,9 +2,10 @@
 //! stack while the image ran under QEMU, for `cargo xtask stacks` and a
 //! QEMU case.
 //!
-//! Every stack of a Ferrode image is a zeroed static (`.bss` and the
-//! thread stacks after it) or the linker script's boot stack (`.stack`,
-//! never written before use), so the lowest word above a stack's guard
+//! Every stack of a Ferrode image is a zeroed static (the idle stack in
+//! `.bss`, the thread stacks after it, which the boot code zeroes by their
+//! records) or the linker script's boot stack (`.stack`, never written
+//! before use), so the lowest word above a stack's guard
 //! that is no longer zero is as deep as the stack ever went. The image
 //! runs halted under QEMU's GDB server; gdb-multiarch stops it where it
 //! exits (a breakpoint on the arch crate's `exit`) or after a while, and

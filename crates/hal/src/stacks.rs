@@ -4,8 +4,9 @@
 //! the read-only data.
 //!
 //! `ferrode-board`'s stack memory writes a record for each stack it
-//! declares; the platform reads them to leave each guard page out of the
-//! MMU's map (PBX-A9), and the host's tools read them from the ELF to name
+//! declares; the boot code (the arch crates' `_start`) zeroes each stack
+//! by its record, the platform reads them to leave each guard page out of
+//! the MMU's map (PBX-A9) or lock it (MicroBlaze V), and the host's tools read them from the ELF to name
 //! a fault in a guard page and to measure each stack (`cargo xtask
 //! stacks`). The layout (three addresses, in this order) is that contract.
 

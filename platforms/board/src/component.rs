@@ -291,7 +291,8 @@ pub mod runtime {
     /// goes with it is separate (its empty capability slots are not zero).
     /// Declared with [`thread_stack!`](crate::thread_stack), which puts it
     /// with the image's other stacks, records where it is and hands it out
-    /// through its one [`Stack`]. All zero, so it stays in `.bss`.
+    /// through its one [`Stack`]. All zero and in a `NOLOAD` section: the
+    /// boot code zeroes the stack from its record, not the guard.
     #[repr(C)]
     pub struct Memory<const STACK: usize> {
         guard: crate::arch::StackGuard,
@@ -305,7 +306,12 @@ pub mod runtime {
     impl<const STACK: usize> Memory<STACK> {
         /// Unused memory; a stack the kernel would refuse fails the build.
         pub const fn new() -> Self {
-            const { assert!(STACK >= kernel::MIN_STACK, "a thread stack is at least MIN_STACK bytes") };
+            const {
+                assert!(STACK >= kernel::MIN_STACK, "a thread stack is at least MIN_STACK bytes");
+                // The boot code zeroes stacks by words; the kernel aligns
+                // a stack's top to 16 bytes anyway.
+                assert!(STACK % 16 == 0, "a thread stack is a whole number of 16 bytes");
+            };
             Self {
                 guard: crate::arch::StackGuard::new(),
                 bytes: core::cell::UnsafeCell::new([0; STACK]),

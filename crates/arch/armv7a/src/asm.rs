@@ -44,12 +44,18 @@ _start:
     bic r0, r0, #(1 << 13)
     mcr p15, 0, r0, c1, c0, 0
     isb
-    // Zero .bss: eight words per `stmia`, then the remaining 0-7 words one
-    // at a time. The linker script aligns __bss_start to 8 and __bss_end to
-    // 4, so the size is a whole number of words but not always of blocks;
-    // counting down the bytes left (not comparing addresses) cannot wrap.
+    // Zero .bss, then each thread stack: eight words per `stmia`, then
+    // the remaining 0-7 words one at a time. The linker script aligns
+    // __bss_start to 8 and __bss_end to 4, and a thread stack is a whole
+    // number of 16 bytes, so every size is a whole number of words but not
+    // always of blocks; counting down the bytes left (not comparing
+    // addresses) cannot wrap. The thread stacks come from their records
+    // (`ferrode_hal::stacks`: guard, stack, end; 12 bytes each): their
+    // guard pages, which nothing reads or writes, are left alone.
     ldr r0, =__bss_start
     ldr r1, =__bss_end
+    ldr r10, =__stack_records_start
+    ldr r11, =__stack_records_end
     mov r2, #0
     mov r3, #0
     mov r4, #0
@@ -58,7 +64,7 @@ _start:
     mov r7, #0
     mov r8, #0
     mov r9, #0
-    sub r12, r1, r0
+9:  sub r12, r1, r0
 10: subs r12, r12, #32
     stmiahs r0!, {{r2-r9}}
     bhs 10b
@@ -67,6 +73,12 @@ _start:
 11: subs r12, r12, #4
     strhs r2, [r0], #4
     bhs 11b
+    // The next thread stack, if any record is left.
+    cmp r10, r11
+    ldrlo r0, [r10, #4]
+    ldrlo r1, [r10, #8]
+    addlo r10, r10, #12
+    blo 9b
     // Copy .data from its load address (a no-op when loaded in place).
     ldr r0, =__data_start
     ldr r1, =__data_end

@@ -49,7 +49,8 @@ pub const L2_TABLES: usize = 8;
 pub struct StackGuard([u8; PAGE]);
 
 impl StackGuard {
-    /// A guard (zeroes, like the rest of `.bss`: nothing reads it).
+    /// A guard (zeroes to Rust; the boot code leaves its memory as it
+    /// finds it, as nothing reads or writes it).
     pub const fn new() -> Self {
         Self([0; PAGE])
     }

@@ -24,17 +24,23 @@ _start:
     la t0, __ferrode_trap
     csrw mtvec, t0
     csrw mie, zero
-    // Zero .bss: eight words per iteration while a whole block of 32 bytes
-    // is left, then the remaining 0-7 words one at a time. The linker
-    // script aligns __bss_start to 8 and __bss_end to 4, so the size is a
-    // whole number of words but not always of blocks. t2 is the last
-    // address a block may start at; a .bss smaller than one block skips
-    // the block loop (there t2 could lie below t0 or wrap).
+    // Zero .bss, then each thread stack: eight words per iteration while
+    // a whole block of 32 bytes is left, then the remaining 0-7 words one
+    // at a time. The linker script aligns __bss_start to 8 and __bss_end
+    // to 4, and a thread stack is a whole number of 16 bytes, so every
+    // size is a whole number of words but not always of blocks. t2 is the
+    // last address a block may start at; a range smaller than one block
+    // skips the block loop (there t2 could lie below t0 or wrap). The
+    // thread stacks come from their records (`ferrode_hal::stacks`: guard,
+    // stack, end; 12 bytes each): their guards, which nothing reads or
+    // writes, are left alone.
     la t0, __bss_start
     la t1, __bss_end
-    addi t2, t1, -32
-    sub t3, t1, t0
+    la a0, __stack_records_start
+    la a1, __stack_records_end
     li t4, 32
+9:  addi t2, t1, -32
+    sub t3, t1, t0
     bltu t3, t4, 11f
 10: sw zero, 0(t0)
     sw zero, 4(t0)
@@ -46,10 +52,16 @@ _start:
     sw zero, 28(t0)
     addi t0, t0, 32
     bleu t0, t2, 10b
-11: bgeu t0, t1, 2f
+11: bgeu t0, t1, 12f
     sw zero, 0(t0)
     addi t0, t0, 4
     j 11b
+    // The next thread stack, if any record is left.
+12: bgeu a0, a1, 2f
+    lw t0, 4(a0)
+    lw t1, 8(a0)
+    addi a0, a0, 12
+    j 9b
 2:  la t0, __data_start
     la t1, __data_end
     la t2, __data_load

@@ -61,7 +61,8 @@ pub const STACK_GUARD: usize = 4096;
 pub struct StackGuard([u8; STACK_GUARD]);
 
 impl StackGuard {
-    /// A guard (zeroes, like the rest of `.bss`: nothing reads it).
+    /// A guard (zeroes to Rust; the boot code leaves its memory as it
+    /// finds it, as nothing reads or writes it).
     pub const fn new() -> Self {
         Self([0; STACK_GUARD])
     }
