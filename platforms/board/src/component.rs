@@ -310,7 +310,7 @@ pub mod runtime {
                 assert!(STACK >= kernel::MIN_STACK, "a thread stack is at least MIN_STACK bytes");
                 // The boot code zeroes stacks by words; the kernel aligns
                 // a stack's top to 16 bytes anyway.
-                assert!(STACK % 16 == 0, "a thread stack is a whole number of 16 bytes");
+                assert!(STACK.is_multiple_of(16), "a thread stack is a whole number of 16 bytes");
             };
             Self {
                 guard: crate::arch::StackGuard::new(),
