@@ -2,10 +2,9 @@
 //! stack while the image ran under QEMU, for `cargo xtask stacks` and a
 //! QEMU case.
 //!
-//! Every stack of a Ferrode image is a zeroed static (the idle stack in
-//! `.bss`, the thread stacks after it, which the boot code zeroes by their
-//! records) or the linker script's boot stack (`.stack`, never written
-//! before use), so the lowest word above a stack's guard
+//! Every stack of a Ferrode image is a zeroed static (the thread stacks
+//! after `.bss`, which the boot code zeroes by their records) or the
+//! linker script's boot stack (`.stack`, never written before use), so the lowest word above a stack's guard
 //! that is no longer zero is as deep as the stack ever went. The image
 //! runs halted under QEMU's GDB server; gdb-multiarch stops it where it
 //! exits (a breakpoint on the arch crate's `exit`) or after a while, and
@@ -13,12 +12,12 @@
 //! guard page (unmapped on PBX-A9: gdb cannot read them).
 //!
 //! The thread stacks (`ferrode_board::thread_stack!`: a composition's
-//! component stacks, named by component, and the board's helper threads'
-//! stacks, such as `terminal::IRQ_MEMORY`) are found by the image's stack
-//! records ([`harness::symbolize::stack_records`]); the idle thread's
-//! stack by its symbol (`ferrode_board::kernel::IDLE_STACK`), and the
-//! boot stack by the linker script's (`__stack_bottom`..`__stack_top`,
-//! thread `main`).
+//! component stacks, named by component, the board's helper threads'
+//! stacks, such as `terminal::IRQ_MEMORY`, and the idle thread's, named
+//! `idle`) are found by the image's stack records
+//! ([`harness::symbolize::stack_records`]), and the boot stack by the
+//! linker script's symbols (`__stack_bottom`..`__stack_top`, thread
+//! `main`).
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -114,23 +113,10 @@ fn stacks_in(file: &object::File<'_>) -> Result<Vec<Stack>, String> {
         .collect();
     let (mut bottom, mut top) = (None, None);
     for symbol in file.symbols() {
-        let Ok(raw) = symbol.name() else { continue };
-        match raw {
-            "__stack_bottom" => bottom = Some(symbol.address()),
-            "__stack_top" => top = Some(symbol.address()),
+        match symbol.name() {
+            Ok("__stack_bottom") => bottom = Some(symbol.address()),
+            Ok("__stack_top") => top = Some(symbol.address()),
             _ => {}
-        }
-        if symbol.kind() != SymbolKind::Data || symbol.size() == 0 {
-            continue;
-        }
-        let demangled = addr2line::demangle_auto(Cow::Borrowed(raw), None);
-        if harness::symbolize::without_hash(&demangled) == IDLE_STACK {
-            // A `ConstStaticCell`: its bytes and the cell's flag byte.
-            found.push(Stack {
-                name: "idle".into(),
-                start: symbol.address(),
-                size: symbol.size() & !3,
-            });
         }
     }
     if let (Some(bottom), Some(top)) = (bottom, top)
@@ -141,9 +127,6 @@ fn stacks_in(file: &object::File<'_>) -> Result<Vec<Stack>, String> {
     found.sort_by_key(|stack| stack.start);
     Ok(found)
 }
-
-/// The idle thread's stack: not a `thread_stack!`, so without a record.
-const IDLE_STACK: &str = "ferrode_board::kernel::IDLE_STACK";
 
 /// The image's guard pages: the boot stack's and each thread stack's
 /// (none on a board without them).
@@ -370,11 +353,11 @@ mod tests {
 
     #[test]
     fn the_dumped_pieces_leave_out_every_guard() {
-        // PBX-A9: the idle stack in `.bss`, two thread stacks each above
+        // PBX-A9: a stack without a guard, two thread stacks each above
         // its guard page, the boot stack above its guard (right after the
         // last thread stack).
         let stacks = [
-            stack("idle", 0x7010_89ac, 0x800),
+            stack("unguarded", 0x7010_89ac, 0x800),
             stack("log", 0x7010_d000, 0x1000),
             stack("hello", 0x7010_f000, 0x1000),
             stack("main (boot stack)", 0x7011_1000, 0x1000),
@@ -397,7 +380,7 @@ mod tests {
         }
         // MicroBlaze V: no guards, one piece from the lowest stack to the
         // highest; none without stacks.
-        let stacks = [stack("log", 0x8000_4000, 0x1000), stack("idle", 0x8000_1000, 0x800)];
+        let stacks = [stack("log", 0x8000_4000, 0x1000), stack("timer", 0x8000_1000, 0x800)];
         let span = 0x8000_1000..0x8000_5000;
         assert_eq!(super::pieces(&stacks, &[]), [span]);
         assert_eq!(super::pieces(&[], &[]), []);
@@ -410,10 +393,10 @@ mod tests {
 
     #[test]
     fn the_deepest_word_written_gives_the_peak() {
-        // Two thread stacks with the kernel's guard at their bottom; the
-        // idle stack, a cell whose flag byte is at its top.
+        // Two thread stacks with the kernel's guard at their bottom; a
+        // third written only in its very top byte.
         let stacks =
-            [stack("used", 0x1000, 256), stack("unused", 0x1100, 256), stack("idle", 0x1200, 256)];
+            [stack("used", 0x1000, 256), stack("unused", 0x1100, 256), stack("top", 0x1200, 256)];
         let mut memory = vec![0u8; 768];
         for base in [0, 256] {
             for word in 0..16 {
@@ -431,8 +414,7 @@ mod tests {
         assert_eq!(usage[0], Usage { name: "used".into(), size: 256, peak: 100 });
         // The guard is not use.
         assert_eq!(usage[1].peak, 0);
-        // The idle cell's flag byte at the very top counts as the top word
-        // only.
+        // A byte at the very top counts as the top word only.
         assert_eq!(usage[2].peak, 4);
     }
 

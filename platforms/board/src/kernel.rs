@@ -99,7 +99,11 @@ pub type BoardEntrypoint = Entrypoint<Cpu>;
 
 static MAIN_UTCB: ConstStaticCell<ipc::Utcb> = ConstStaticCell::new(ipc::Utcb::new());
 static IDLE_UTCB: ConstStaticCell<ipc::Utcb> = ConstStaticCell::new(ipc::Utcb::new());
-static IDLE_STACK: ConstStaticCell<[u8; MIN_STACK]> = ConstStaticCell::new([0; MIN_STACK]);
+// The idle thread's stack, with a guard page below it as every thread
+// stack has: the interrupts taken while the image idles run on it, kernel
+// work and thread switches included (at most a few hundred bytes in
+// echo-net, `cargo xtask stacks`).
+crate::thread_stack!(static IDLE_STACK: MIN_STACK);
 
 /// Makes the boot thread the first thread (priority `priority`) of the
 /// root component (which gets every quota, and `priority` as its place in
@@ -109,11 +113,8 @@ static IDLE_STACK: ConstStaticCell<[u8; MIN_STACK]> = ConstStaticCell::new([0; M
 /// woken by interrupts run as soon as the interrupt is done. Call once,
 /// first.
 pub fn init(priority: u8) -> Result<ComponentId, KernelError> {
-    let (Some(utcb), Some(idle_stack), Some(idle_utcb)) =
-        (MAIN_UTCB.try_take(), IDLE_STACK.try_take(), IDLE_UTCB.try_take())
-    else {
-        return Err(KernelError::InvalidThread);
-    };
+    let Some(utcb) = MAIN_UTCB.try_take() else { return Err(KernelError::InvalidThread) };
+    let (idle_stack, idle_utcb) = IDLE_STACK.take(&IDLE_UTCB)?;
     let root = KERNEL.init("root", priority, utcb, idle_stack, idle_utcb)?;
     unsafe extern "C" {
         // The linker script's boot stack (`.stack`), this thread's.

@@ -488,16 +488,22 @@ fn parse_records(
 /// The name of a thread stack whose `MEMORY` static is `symbol`
 /// (demangled, with or without the hash), and whether it is a
 /// composition's component: `X::__composition::memory::NAME::MEMORY` is
-/// `NAME`; another's is its static's path, without the board crate's
-/// `ferrode_board::component::`.
+/// `NAME`; the idle thread's is `idle`; another's is its static's path,
+/// without the board crate's `ferrode_board::component::`.
 pub fn thread_stack_name(symbol: &str) -> (String, bool) {
     let path = without_hash(symbol);
     let path = path.strip_suffix("::MEMORY").unwrap_or(path);
     if let Some((_, component)) = path.split_once("::__composition::memory::") {
         return (component.to_string(), true);
     }
+    if path == IDLE_STACK {
+        return ("idle".to_string(), false);
+    }
     (path.strip_prefix("ferrode_board::component::").unwrap_or(path).to_string(), false)
 }
+
+/// The idle thread's stack (`ferrode_board::kernel`), named `idle`.
+const IDLE_STACK: &str = "ferrode_board::kernel::IDLE_STACK";
 
 /// A demangled Rust symbol without the hash Rust appends
 /// (`::h0123456789abcdef`).
@@ -695,6 +701,10 @@ mod tests {
             ("nic::DATA_MEMORY".into(), false)
         );
         assert_eq!(name("crash::WORKER_STACK::MEMORY"), ("crash::WORKER_STACK".into(), false));
+        assert_eq!(
+            name("ferrode_board::kernel::IDLE_STACK::MEMORY::h0123456789abcdef"),
+            ("idle".into(), false)
+        );
         // Not a hash: kept.
         assert_eq!(without_hash("a::hidden"), "a::hidden");
     }
