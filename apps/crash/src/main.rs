@@ -15,7 +15,10 @@
 //! MicroBlaze V's PMP locks; a board that cannot protect it says so);
 //! `crash thread-stack-guard` starts a kernel thread on a stack of
 //! `thread_stack!` (as every component's is) that recurses without end,
-//! into the guard below that stack (likewise);
+//! into the guard below that stack (likewise); `crash idle-stack-guard`
+//! stores a word into the guard below the idle thread's stack, where an
+//! interrupt taken while the image idles would land if it ran off that
+//! stack (likewise);
 //! `crash main-stack-overflow` overwrites the lowest word of the boot
 //! thread's own stack (the linker script's `.stack`, which the board's
 //! `kernel::init` guards), as a recursion one frame too deep would.
@@ -71,11 +74,23 @@ fn main() -> u32 {
         "main-stack-overflow" => overflow::run_main(),
         "main-stack-guard" => overflow::run_into_guard(),
         "thread-stack-guard" => overflow::run_into_thread_guard(),
+        "idle-stack-guard" => {
+            let guard = ferrode_board::kernel::idle_stack_guard();
+            if guard.is_empty() || ferrode_board::arch::is_readable(guard.start) {
+                println!("no protected guard below the idle stack on this board");
+                return ferrode_board::exit_code::FAILURE;
+            }
+            // The guard's top word: the first an idle thread running off
+            // its stack would write.
+            ferrode_board::arch::store_word(guard.end - 4, 0); // crash-line: idle-stack-guard
+            println!("wrote into the idle stack's guard without a fault");
+            ferrode_board::exit_code::FAILURE
+        }
         _ => {
             println!(
                 "usage: crash panic | bad-access [hex address] | illegal | write-code [hex \
                  address] | run-data | stack-overflow | main-stack-overflow | main-stack-guard \
-                 | thread-stack-guard"
+                 | thread-stack-guard | idle-stack-guard"
             );
             ferrode_board::exit_code::FAILURE
         }

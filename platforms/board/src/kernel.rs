@@ -105,6 +105,12 @@ static IDLE_UTCB: ConstStaticCell<ipc::Utcb> = ConstStaticCell::new(ipc::Utcb::n
 // echo-net, `cargo xtask stacks`).
 crate::thread_stack!(static IDLE_STACK: MIN_STACK);
 
+/// The guard page below the idle thread's stack (empty on a board without
+/// guards): the crash app checks that the board protects it.
+pub fn idle_stack_guard() -> core::ops::Range<usize> {
+    IDLE_STACK.guard()
+}
+
 /// Makes the boot thread the first thread (priority `priority`) of the
 /// root component (which gets every quota, and `priority` as its place in
 /// the priority rule: it may hold capabilities to servers at `priority` or

@@ -274,6 +274,30 @@ pub fn cases() -> Vec<Case> {
         ],
         102,
     ));
+    // The idle thread's stack has its guard page too (an interrupt taken
+    // while the image idles runs on that stack); a store into it faults,
+    // and the host names the stack.
+    for (board, fault, kind) in [
+        (pbx, "FAULT: data abort at pc=0x701", "(translation fault)"),
+        (mbv, "FAULT: store/AMO access fault at pc=0x800", "(mcause=7)"),
+    ] {
+        let source = format!("{CRASH_SOURCE}:{} (crash::main)", crash_line("idle-stack-guard"));
+        let guard = "is in the guard page below the stack of `idle`";
+        let mut case = console_case(
+            board,
+            "crash",
+            &["idle-stack-guard"],
+            // Release builds inline the store: its line is the pc's.
+            &[fault, kind, &source, guard],
+            102,
+        );
+        // Debug builds call it: the line is the return address's, after
+        // the address's note.
+        if let Check::Console { debug_lines, .. } = &mut case.check {
+            *debug_lines = Some([fault, kind, guard, &source].map(String::from).to_vec());
+        }
+        cases.push(case);
+    }
     // MicroBlaze V's PMP: code is not written, RAM is not run.
     cases.push(console_case(
         mbv,
