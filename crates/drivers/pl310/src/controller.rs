@@ -3,8 +3,8 @@
 
 use ferrode_hal::mmio::{FieldValue, Readable, Writeable};
 
-use crate::regs::{CACHE_SYNC, CONTROL, Registers, WAYS};
-use crate::{CacheId, Error, Geometry, Operation, RamLatency};
+use crate::regs::{CACHE_SYNC, CONTROL, DEBUG_CONTROL, Registers, WAYS};
+use crate::{CacheId, Errata, Error, Geometry, Operation, RamLatency};
 
 /// Register reads [`Pl310`] makes while waiting for one maintenance
 /// operation before it gives up with [`Error::Timeout`]. An operation by
@@ -27,6 +27,12 @@ impl<R: Registers> Pl310<R> {
     /// What the Cache ID Register says the controller is.
     pub fn id(&self) -> CacheId {
         CacheId::from_register(self.registers.cache_id().get())
+    }
+
+    /// The errata the controller's RTL release carries, and so the
+    /// workarounds the maintenance sequences apply ([`Errata`]).
+    pub fn errata(&self) -> Errata {
+        Errata::of(&self.id())
     }
 
     /// The Cache Type Register, raw (its way size and associativity
@@ -88,21 +94,73 @@ impl<R: Registers> Pl310<R> {
     /// Cache Sync: waits until the controller has drained its store,
     /// eviction and line fill buffers, so that what it accepted before is
     /// visible to the memory system.
+    ///
+    /// On r3p0 (erratum 753970, [`Errata::cache_sync_faulty`]) the sync
+    /// is a write of 0 to the dummy register at 0x740 instead of Cache
+    /// Sync: it drains the same buffers, completes with the write, and
+    /// leaves no C bit to poll.
     pub fn sync(&mut self) -> Result<(), Error> {
+        if self.errata().cache_sync_faulty {
+            self.registers.dummy().set(0);
+            return Ok(());
+        }
         self.run(Operation::CacheSync)
     }
 
     /// Writes every dirty line back to memory (Clean by Way on every way,
     /// then a sync); the lines stay valid.
+    ///
+    /// On r2p0 and r3p0 (erratum 727915,
+    /// [`Errata::background_clean_invalidate_loses_stores`]) the Clean by
+    /// Way runs with the Debug Control Register's DCL and DWB set, as the
+    /// Clean and Invalidate by Way does: see that field for why the clean
+    /// is guarded too. Debug Control is secure only: on those releases
+    /// call this in the Secure state.
     pub fn clean_all(&mut self) -> Result<(), Error> {
-        self.run(Operation::CleanByWay)?;
+        if self.errata().background_clean_invalidate_loses_stores {
+            self.guarded(|l2| l2.run(Operation::CleanByWay))?;
+        } else {
+            self.run(Operation::CleanByWay)?;
+        }
         self.sync()
     }
 
     /// Writes every dirty line back and empties the cache (Clean and
     /// Invalidate by Way on every way, then a sync).
+    ///
+    /// Two errata change the sequence, each with the Debug Control
+    /// Register's DCL (no linefill) and DWB (write-through) set for the
+    /// operations by way and cleared once they have finished:
+    ///
+    /// - r0p0 and r1p0 (erratum 588369,
+    ///   [`Errata::clean_invalidate_keeps_clean_lines`]): Clean and
+    ///   Invalidate by Way leaves clean lines valid, so it is replaced by
+    ///   Clean by Way, a sync, then Invalidate by Way. With write-back
+    ///   off, no store can dirty a line between the clean and the
+    ///   invalidate and be dropped by it.
+    /// - r2p0 and r3p0 (erratum 727915,
+    ///   [`Errata::background_clean_invalidate_loses_stores`]): the Clean
+    ///   and Invalidate by Way itself runs guarded, so that no store hits
+    ///   a line between its clean and its invalidate.
+    ///
+    /// Debug Control is secure only: on those releases call this in the
+    /// Secure state. On [`Error::Timeout`] of a guarded operation DCL and
+    /// DWB stay set (the operation may still be running, and clearing
+    /// them would expose it again); the cache keeps working, write-through
+    /// and without linefills, until they are cleared.
     pub fn clean_invalidate_all(&mut self) -> Result<(), Error> {
-        self.run(Operation::CleanInvalidateByWay)?;
+        let errata = self.errata();
+        if errata.clean_invalidate_keeps_clean_lines {
+            self.guarded(|l2| {
+                l2.run(Operation::CleanByWay)?;
+                l2.sync()?;
+                l2.run(Operation::InvalidateByWay)
+            })?;
+        } else if errata.background_clean_invalidate_loses_stores {
+            self.guarded(|l2| l2.run(Operation::CleanInvalidateByWay))?;
+        } else {
+            self.run(Operation::CleanInvalidateByWay)?;
+        }
         self.sync()
     }
 
@@ -124,6 +182,19 @@ impl<R: Registers> Pl310<R> {
     /// Gives back the register access.
     pub fn release(self) -> R {
         self.registers
+    }
+
+    /// Runs `operations` with the Debug Control Register's DCL and DWB
+    /// set (no linefill, write-through: errata 588369 and 727915), then
+    /// clears them. If `operations` fail, the bits stay set.
+    fn guarded(
+        &mut self,
+        operations: impl FnOnce(&mut Self) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.registers.debug_control().write(DEBUG_CONTROL::DCL::SET + DEBUG_CONTROL::DWB::SET);
+        operations(self)?;
+        self.registers.debug_control().set(0);
+        Ok(())
     }
 
     /// Starts `operation` (one by way on every way the geometry has) and

@@ -4,6 +4,16 @@
 //! the mistakes the silicon punishes (enabling over garbage, dropping
 //! dirty lines, configuring an enabled cache, starting an operation over
 //! a running one) made loud.
+//!
+//! The model also carries the errata of the RTL release its Cache ID
+//! names ([`ModelL2c::of_release`]), so that a driver without the
+//! workaround fails against it: on r0p0 and r1p0 Clean and Invalidate by
+//! Way leaves clean lines valid (588369); on r2p0 and r3p0 it panics if
+//! DCL and DWB are not set while it runs (727915, a store would be lost);
+//! on r3p0 a write to Cache Sync leaves the store buffer draining for
+//! good (753970, recorded). On every release, invalidating ways of an
+//! enabled cache without DCL and DWB panics: a store between the last
+//! clean and the invalidate would be dropped.
 
 use std::vec::Vec;
 
@@ -13,6 +23,13 @@ use crate::regs::Register;
 
 /// QEMU's Cache ID: an Arm L2C-310 r3p2.
 pub const QEMU_CACHE_ID: u32 = 0x4100_00c8;
+/// Debug Control with DCL and DWB set: no linefill, write-through.
+pub const DCL_DWB: u32 = 0b11;
+
+/// The Cache ID of an Arm L2C-310 with RTL release `rtl_release`.
+pub const fn l2c_310_id(rtl_release: u8) -> u32 {
+    0x4100_00c0 | rtl_release as u32
+}
 /// The Auxiliary Control Register at reset (TRM 3.3; QEMU's value too):
 /// 8 ways of 16 KiB, and bit 25 set (round-robin replacement in r3).
 pub const AUX_CONTROL_AT_RESET: u32 = 0x0202_0000;
@@ -37,6 +54,16 @@ pub struct ModelL2c {
     pub garbage: u32,
     /// Ways holding dirty lines (writes memory does not have yet).
     pub dirty: u32,
+    /// Ways holding valid lines, clean or dirty (which a cache that should
+    /// be empty must not hit on).
+    pub valid: u32,
+    /// Debug Control: DCL (bit 0) and DWB (bit 1).
+    pub debug_control: u32,
+    /// Each operation by way as it finished, with Debug Control then.
+    pub finished: Vec<(Register, u32)>,
+    /// Erratum 753970 hit: Cache Sync written on r3p0, and the store
+    /// buffer left draining (no longer merging writes).
+    pub store_buffer_stuck_draining: bool,
     /// Reads a started operation by way keeps reading as in progress;
     /// `None`: it never finishes.
     pub way_latency: Option<u32>,
@@ -60,6 +87,10 @@ impl ModelL2c {
             control: 0,
             garbage: 0,
             dirty: 0,
+            valid: 0,
+            debug_control: 0,
+            finished: Vec::new(),
+            store_buffer_stuck_draining: false,
             way_latency: Some(3),
             sync_latency: Some(3),
             running: None,
@@ -76,7 +107,49 @@ impl ModelL2c {
         model.garbage = 0;
         model.control = 1;
         model.dirty = model.all_ways();
+        model.valid = model.all_ways();
         model
+    }
+
+    /// `self` as an L2C-310 of RTL release `rtl_release`, with its errata.
+    pub fn of_release(mut self, rtl_release: u8) -> Self {
+        self.cache_id = l2c_310_id(rtl_release);
+        self
+    }
+
+    fn rtl_release(&self) -> u32 {
+        self.cache_id & 0x3f
+    }
+
+    /// Erratum 588369: r0p0 and r1p0.
+    fn keeps_clean_lines(&self) -> bool {
+        self.rtl_release() < 0x4
+    }
+
+    /// Erratum 727915: r2p0 and r3p0.
+    fn loses_stores_in_background_clean_invalidate(&self) -> bool {
+        (0x4..0x6).contains(&self.rtl_release())
+    }
+
+    /// Erratum 753970: r3p0.
+    fn cache_sync_faulty(&self) -> bool {
+        self.rtl_release() == 0x5
+    }
+
+    fn guarded(&self) -> bool {
+        self.debug_control & DCL_DWB == DCL_DWB
+    }
+
+    /// Checks a Clean and Invalidate by Way starting or finishing.
+    fn check_clean_invalidate(&self, when: &str) {
+        if self.loses_stores_in_background_clean_invalidate() {
+            assert!(
+                self.guarded(),
+                "erratum 727915: Clean and Invalidate by Way {when} with Debug Control {:#x}, \
+                 not DCL and DWB: a store between its clean and invalidate is lost",
+                self.debug_control
+            );
+        }
     }
 
     pub fn enabled(&self) -> bool {
@@ -89,6 +162,7 @@ impl ModelL2c {
 
     fn finish(&mut self, running: Running) {
         let ways = running.ways;
+        self.finished.push((running.register, self.debug_control));
         match running.register {
             Register::InvalidateByWay => {
                 assert_eq!(
@@ -97,11 +171,18 @@ impl ModelL2c {
                     "invalidating ways that hold dirty lines: their writes are lost"
                 );
                 self.garbage &= !ways;
+                self.valid &= !ways;
             }
             Register::CleanByWay => self.dirty &= !ways,
             Register::CleanInvalidateByWay => {
+                self.check_clean_invalidate("finished");
                 self.dirty &= !ways;
-                self.garbage &= !ways;
+                // Erratum 588369: the dirty lines are written back and
+                // invalidated, the clean ones stay.
+                if !self.keeps_clean_lines() {
+                    self.garbage &= !ways;
+                    self.valid &= !ways;
+                }
             }
             other => unreachable!("{other:?} is no operation by way"),
         }
@@ -123,6 +204,16 @@ impl ModelL2c {
         assert!(self.running.is_none(), "{register:?} started while {:?} runs", self.running);
         assert!(self.sync_reads_left.is_none(), "{register:?} started while a sync runs");
         assert_eq!(ways & !self.all_ways(), 0, "{register:?} {ways:#x}: reserved way bits set");
+        match register {
+            Register::CleanInvalidateByWay => self.check_clean_invalidate("started"),
+            Register::InvalidateByWay if self.enabled() => assert!(
+                self.guarded(),
+                "Invalidate by Way of an enabled cache with Debug Control {:#x}, not DCL and \
+                 DWB: a store after the clean is dropped",
+                self.debug_control
+            ),
+            _ => {}
+        }
         let running = Running { register, ways, reads_left: self.way_latency };
         if running.reads_left == Some(0) {
             self.finish(running);
@@ -166,6 +257,8 @@ impl RegisterModel<Register> for ModelL2c {
                     }
                 }
             },
+            Register::DebugControl => self.debug_control,
+            Register::Dummy => unreachable!("the dummy register is written only"),
             Register::InvalidateByWay | Register::CleanByWay | Register::CleanInvalidateByWay => {
                 let Some(mut running) = self.running.filter(|r| r.register == register) else {
                     return 0;
@@ -220,8 +313,26 @@ impl RegisterModel<Register> for ModelL2c {
                 self.assert_disabled(register);
                 self.data_ram_latency = value;
             }
+            Register::Dummy => {
+                // A drain like a sync, done with the write (no C bit).
+                assert!(self.running.is_none(), "dummy sync while {:?} runs", self.running);
+                assert!(self.sync_reads_left.is_none(), "dummy sync while a sync runs");
+            }
+            Register::DebugControl => {
+                // Clearing the bits while the guarded operation still runs
+                // exposes it again.
+                assert!(
+                    self.running.is_none(),
+                    "Debug Control written while {:?} runs",
+                    self.running
+                );
+                self.debug_control = value & DCL_DWB;
+            }
             Register::CacheSync => {
                 assert!(self.running.is_none(), "sync started while {:?} runs", self.running);
+                if self.cache_sync_faulty() {
+                    self.store_buffer_stuck_draining = true;
+                }
                 self.sync_reads_left = match self.sync_latency {
                     Some(0) => None,
                     latency => Some(latency),

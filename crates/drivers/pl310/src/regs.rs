@@ -5,7 +5,7 @@
 
 use ferrode_hal::mmio::register_bitfields;
 use volatile::VolatileFieldAccess;
-use volatile::access::{NoAccess, ReadOnly};
+use volatile::access::{NoAccess, ReadOnly, WriteOnly};
 
 /// The L2C-310 register block, 4 KiB.
 #[repr(C)]
@@ -34,7 +34,14 @@ pub struct Regs {
     /// reg7_cache_sync.
     cache_sync: u32,
     #[access(NoAccess)]
-    _reserved2: [u32; 15],
+    _reserved2a: [u32; 3],
+    /// 0x740: no register in the TRM's summary; Arm's workaround for
+    /// erratum 753970 (r3p0) writes it instead of Cache Sync, to the same
+    /// effect.
+    #[access(WriteOnly)]
+    dummy: u32,
+    #[access(NoAccess)]
+    _reserved2b: [u32; 11],
     /// reg7_inv_pa: invalidate one line by physical address.
     #[access(NoAccess)]
     _invalidate_line_by_pa: u32,
@@ -67,10 +74,14 @@ pub struct Regs {
     /// reg7_clean_inv_way: clean and invalidate by way (a background
     /// operation).
     clean_invalidate_by_way: u32,
-    /// Lockdown (0x900), address filtering (0xC00), debug (0xF40),
-    /// prefetch (0xF60) and power (0xF80) control.
+    /// Lockdown (0x900) and address filtering (0xC00).
     #[access(NoAccess)]
-    _reserved8: [u32; 512],
+    _reserved8: [u32; 464],
+    /// reg15_debug_ctrl: DCL and DWB, for the errata workarounds only.
+    debug_control: u32,
+    /// Prefetch (0xF60) and power (0xF80) control.
+    #[access(NoAccess)]
+    _reserved9: [u32; 47],
 }
 
 const _: () = assert!(core::mem::offset_of!(Regs, _invalidate_line_by_pa) == 0x770);
@@ -139,6 +150,17 @@ register_bitfields![u32,
         /// RAM write access latency.
         WRITE OFFSET(8) NUMBITS(3) [],
     ],
+    /// Debug Control Register (reg15_debug_ctrl, TRM 3.3): secure write
+    /// only. The driver sets DCL and DWB only around the operations by way
+    /// that errata 588369 and 727915 need guarded, and clears them after.
+    pub DEBUG_CONTROL [
+        /// DCL: 1 disables cache linefills.
+        DCL OFFSET(0) NUMBITS(1) [],
+        /// DWB: 1 disables write-back, forcing write-through.
+        DWB OFFSET(1) NUMBITS(1) [],
+        /// SPNIDEN: the SPNIDEN input's value (read only).
+        SPNIDEN OFFSET(2) NUMBITS(1) [],
+    ],
     /// Cache Sync (TRM 3.3, "Cache Maintenance Operations").
     pub CACHE_SYNC [
         /// C: reads 1 while the sync is in progress.
@@ -172,12 +194,16 @@ ferrode_hal::register_names! {
         DataRamLatency => data_ram_latency @ 0x10c,
         /// Cache Sync (0x730).
         CacheSync => cache_sync @ 0x730,
+        /// The dummy register (0x740) of erratum 753970's workaround.
+        Dummy => dummy @ 0x740,
         /// Invalidate by Way (0x77C).
         InvalidateByWay => invalidate_by_way @ 0x77c,
         /// Clean by Way (0x7BC).
         CleanByWay => clean_by_way @ 0x7bc,
         /// Clean and Invalidate by Way (0x7FC).
         CleanInvalidateByWay => clean_invalidate_by_way @ 0x7fc,
+        /// Debug Control (0xF40).
+        DebugControl => debug_control @ 0xf40,
     }
 }
 
@@ -202,11 +228,16 @@ ferrode_hal::registers! {
         fn data_ram_latency() -> ReadWrite<RAM_LATENCY::Register> = Register::DataRamLatency;
         /// Cache Sync: write to start, reads C = 1 until it is done.
         fn cache_sync() -> ReadWrite<CACHE_SYNC::Register> = Register::CacheSync;
+        /// The dummy register: a write drains the buffers as Cache Sync
+        /// does (erratum 753970's workaround, r3p0).
+        fn dummy() -> WriteOnly = Register::Dummy;
         /// Invalidate by Way.
         fn invalidate_by_way() -> ReadWrite<WAYS::Register> = Register::InvalidateByWay;
         /// Clean by Way.
         fn clean_by_way() -> ReadWrite<WAYS::Register> = Register::CleanByWay;
         /// Clean and Invalidate by Way.
         fn clean_invalidate_by_way() -> ReadWrite<WAYS::Register> = Register::CleanInvalidateByWay;
+        /// Debug Control (secure write only).
+        fn debug_control() -> ReadWrite<DEBUG_CONTROL::Register> = Register::DebugControl;
     }
 }

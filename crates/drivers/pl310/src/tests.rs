@@ -1,11 +1,14 @@
 //! Host tests: the TRM's enable and disable sequences against the model,
-//! and the identification, geometry and latency fields decoded.
+//! the errata workarounds each RTL release gets, and the identification,
+//! geometry and latency fields decoded.
 
 use core::cell::RefCell;
 
-use crate::model::{AUX_CONTROL_AT_RESET, ModelL2c, QEMU_CACHE_ID};
+use std::vec::Vec;
+
+use crate::model::{AUX_CONTROL_AT_RESET, DCL_DWB, ModelL2c, QEMU_CACHE_ID, l2c_310_id};
 use crate::{
-    CacheId, Error, Geometry, Operation, POLL_LIMIT, Pl310, RamLatency, Register, Revision,
+    CacheId, Errata, Error, Geometry, Operation, POLL_LIMIT, Pl310, RamLatency, Register, Revision,
 };
 
 /// Auxiliary Control bit 16: 16 ways.
@@ -231,4 +234,247 @@ fn the_driver_reads_what_the_controller_reports() {
     assert_eq!(l2.tag_ram_latency(), RamLatency { setup: 2, read: 2, write: 2 });
     assert_eq!(l2.data_ram_latency(), RamLatency { setup: 3, read: 3, write: 3 });
     assert!(model(l2).writes.is_empty(), "reading writes nothing");
+}
+
+// The errata workarounds, release by release.
+
+const R0P0: u8 = 0x0;
+const R1P0: u8 = 0x2;
+const R2P0: u8 = 0x4;
+const R3P0: u8 = 0x5;
+const R3P1: u8 = 0x6;
+const R3P2: u8 = 0x8;
+const R3P3: u8 = 0x9;
+
+/// Debug Control with DCL and DWB set, and cleared.
+const GUARD: (Register, u32) = (Register::DebugControl, DCL_DWB);
+const UNGUARD: (Register, u32) = (Register::DebugControl, 0);
+const CLEAN: (Register, u32) = (Register::CleanByWay, 0xff);
+const INVALIDATE: (Register, u32) = (Register::InvalidateByWay, 0xff);
+const CLEAN_INVALIDATE: (Register, u32) = (Register::CleanInvalidateByWay, 0xff);
+const CACHE_SYNC: (Register, u32) = (Register::CacheSync, 0);
+const DUMMY_SYNC: (Register, u32) = (Register::Dummy, 0);
+
+/// The writes each sequence makes on one release: `enable` from reset,
+/// `sync`, `clean_all`, `clean_invalidate_all` and `disable` on a cache in
+/// use.
+struct Expected {
+    enable: Vec<(Register, u32)>,
+    sync: Vec<(Register, u32)>,
+    clean_all: Vec<(Register, u32)>,
+    clean_invalidate_all: Vec<(Register, u32)>,
+    disable: Vec<(Register, u32)>,
+}
+
+/// Runs every sequence against a model of release `rtl_release` and
+/// checks its writes against `expected` and that each leaves the cache as
+/// it must: on, off, written back, empty, Debug Control cleared, and the
+/// store buffer not stuck (erratum 753970).
+fn check_release(rtl_release: u8, expected: &Expected) {
+    let release = |start: ModelL2c| driver(start.of_release(rtl_release));
+    let in_use = || release(ModelL2c::enabled_and_dirty(AUX_CONTROL_AT_RESET));
+    let settled = |after: &ModelL2c| {
+        assert_eq!(after.debug_control, 0, "{rtl_release:#x}: Debug Control cleared");
+        assert!(!after.store_buffer_stuck_draining, "{rtl_release:#x}: erratum 753970 hit");
+    };
+
+    let mut l2 = release(ModelL2c::at_reset(AUX_CONTROL_AT_RESET));
+    l2.enable().unwrap();
+    let after = model(l2);
+    assert_eq!(after.writes, expected.enable, "{rtl_release:#x}: enable");
+    assert!(after.enabled() && after.garbage == 0, "{rtl_release:#x}: on over no garbage");
+    settled(&after);
+
+    let mut l2 = in_use();
+    l2.sync().unwrap();
+    let after = model(l2);
+    assert_eq!(after.writes, expected.sync, "{rtl_release:#x}: sync");
+    settled(&after);
+
+    let mut l2 = in_use();
+    l2.clean_all().unwrap();
+    let after = model(l2);
+    assert_eq!(after.writes, expected.clean_all, "{rtl_release:#x}: clean_all");
+    assert!(after.enabled(), "{rtl_release:#x}: clean_all keeps the cache on");
+    assert_eq!((after.dirty, after.valid), (0, 0xff), "{rtl_release:#x}: clean, still valid");
+    settled(&after);
+
+    let mut l2 = in_use();
+    l2.clean_invalidate_all().unwrap();
+    let after = model(l2);
+    assert_eq!(after.writes, expected.clean_invalidate_all, "{rtl_release:#x}: clean_invalidate");
+    assert!(after.enabled(), "{rtl_release:#x}: clean_invalidate_all keeps the cache on");
+    assert_eq!((after.dirty, after.valid), (0, 0), "{rtl_release:#x}: written back, empty");
+    settled(&after);
+
+    let mut l2 = in_use();
+    l2.disable().unwrap();
+    let after = model(l2);
+    assert_eq!(after.writes, expected.disable, "{rtl_release:#x}: disable");
+    assert!(!after.enabled(), "{rtl_release:#x}: off");
+    assert_eq!((after.dirty, after.valid), (0, 0), "{rtl_release:#x}: no dirty line lost");
+    settled(&after);
+}
+
+#[test]
+fn the_errata_follow_the_rtl_release() {
+    // (RTL release, 588369, 727915, 753970, 752271).
+    let table = [
+        (R0P0, true, false, false, false),
+        (R1P0, true, false, false, false),
+        (R2P0, false, true, false, false),
+        (R3P0, false, true, true, true),
+        (R3P1, false, false, false, true),
+        (R3P2, false, false, false, false),
+        (R3P3, false, false, false, false),
+    ];
+    for (rtl_release, e588369, e727915, e753970, e752271) in table {
+        let l2 = driver(ModelL2c::at_reset(AUX_CONTROL_AT_RESET).of_release(rtl_release));
+        assert_eq!(
+            l2.errata(),
+            Errata {
+                clean_invalidate_keeps_clean_lines: e588369,
+                background_clean_invalidate_loses_stores: e727915,
+                cache_sync_faulty: e753970,
+                double_linefill_corrupts_data: e752271,
+            },
+            "{rtl_release:#x}"
+        );
+    }
+    assert_eq!(Errata::of(&CacheId::from_register(QEMU_CACHE_ID)), Errata::default());
+}
+
+#[test]
+fn r0p0_and_r1p0_clean_then_invalidate_with_write_back_and_linefill_off() {
+    // Erratum 588369: Clean and Invalidate by Way would leave the clean
+    // lines valid; the sync between is the ordinary one.
+    let clean_invalidate_all = [GUARD, CLEAN, CACHE_SYNC, INVALIDATE, UNGUARD, CACHE_SYNC].to_vec();
+    let mut disable = clean_invalidate_all.clone();
+    disable.push((Register::Control, 0));
+    let expected = Expected {
+        enable: [INVALIDATE, CACHE_SYNC, (Register::Control, 1)].to_vec(),
+        sync: [CACHE_SYNC].to_vec(),
+        clean_all: [CLEAN, CACHE_SYNC].to_vec(),
+        clean_invalidate_all,
+        disable,
+    };
+    check_release(R0P0, &expected);
+    check_release(R1P0, &expected);
+}
+
+#[test]
+fn r2p0_guards_the_operations_by_way_with_write_back_and_linefill_off() {
+    // Erratum 727915.
+    let expected = Expected {
+        enable: [INVALIDATE, CACHE_SYNC, (Register::Control, 1)].to_vec(),
+        sync: [CACHE_SYNC].to_vec(),
+        clean_all: [GUARD, CLEAN, UNGUARD, CACHE_SYNC].to_vec(),
+        clean_invalidate_all: [GUARD, CLEAN_INVALIDATE, UNGUARD, CACHE_SYNC].to_vec(),
+        disable: [GUARD, CLEAN_INVALIDATE, UNGUARD, CACHE_SYNC, (Register::Control, 0)].to_vec(),
+    };
+    check_release(R2P0, &expected);
+}
+
+#[test]
+fn r3p0_guards_the_operations_by_way_and_syncs_through_the_dummy_register() {
+    // Errata 727915 and 753970: no write to Cache Sync at all.
+    let expected = Expected {
+        enable: [INVALIDATE, DUMMY_SYNC, (Register::Control, 1)].to_vec(),
+        sync: [DUMMY_SYNC].to_vec(),
+        clean_all: [GUARD, CLEAN, UNGUARD, DUMMY_SYNC].to_vec(),
+        clean_invalidate_all: [GUARD, CLEAN_INVALIDATE, UNGUARD, DUMMY_SYNC].to_vec(),
+        disable: [GUARD, CLEAN_INVALIDATE, UNGUARD, DUMMY_SYNC, (Register::Control, 0)].to_vec(),
+    };
+    check_release(R3P0, &expected);
+}
+
+#[test]
+fn r3p1_and_later_need_no_workaround() {
+    // 752271 (r3p1) is the Prefetch Control Register's, which the driver
+    // never writes: the sequences are the TRM's own.
+    let expected = Expected {
+        enable: [INVALIDATE, CACHE_SYNC, (Register::Control, 1)].to_vec(),
+        sync: [CACHE_SYNC].to_vec(),
+        clean_all: [CLEAN, CACHE_SYNC].to_vec(),
+        clean_invalidate_all: [CLEAN_INVALIDATE, CACHE_SYNC].to_vec(),
+        disable: [CLEAN_INVALIDATE, CACHE_SYNC, (Register::Control, 0)].to_vec(),
+    };
+    for rtl_release in [R3P1, R3P2, R3P3] {
+        check_release(rtl_release, &expected);
+    }
+}
+
+#[test]
+fn the_guarded_operations_finish_with_write_back_and_linefill_off() {
+    for (rtl_release, operations) in [
+        (R1P0, [Register::CleanByWay, Register::InvalidateByWay].as_slice()),
+        (R2P0, [Register::CleanInvalidateByWay].as_slice()),
+        (R3P0, [Register::CleanInvalidateByWay].as_slice()),
+        (R3P2, [Register::CleanInvalidateByWay].as_slice()),
+    ] {
+        let mut l2 =
+            driver(ModelL2c::enabled_and_dirty(AUX_CONTROL_AT_RESET).of_release(rtl_release));
+        l2.clean_invalidate_all().unwrap();
+        let debug = if rtl_release == R3P2 { 0 } else { DCL_DWB };
+        let finished: Vec<_> = operations.iter().map(|&operation| (operation, debug)).collect();
+        assert_eq!(model(l2).finished, finished, "{rtl_release:#x}");
+    }
+}
+
+#[test]
+fn a_guarded_disable_that_never_finishes_leaves_the_guard_up_and_the_cache_on() {
+    for rtl_release in [R1P0, R2P0, R3P0] {
+        let mut stuck = ModelL2c::enabled_and_dirty(AUX_CONTROL_AT_RESET).of_release(rtl_release);
+        stuck.way_latency = None;
+        let mut l2 = driver(stuck);
+        let first = if rtl_release == R1P0 {
+            Operation::CleanByWay
+        } else {
+            Operation::CleanInvalidateByWay
+        };
+        assert_eq!(l2.disable(), Err(Error::Timeout(first)), "{rtl_release:#x}");
+        assert!(l2.is_enabled(), "{rtl_release:#x}");
+        let model = model(l2);
+        assert_eq!(model.debug_control, DCL_DWB, "{rtl_release:#x}: still write-through");
+        assert_eq!(model.writes.first(), Some(&GUARD), "{rtl_release:#x}");
+        assert_eq!(model.writes.len(), 2, "{rtl_release:#x}: {:?}", model.writes);
+    }
+}
+
+// The model's errata, so that the tests above can fail.
+
+#[test]
+fn the_model_keeps_clean_lines_through_a_clean_and_invalidate_by_way_on_r1p0() {
+    let mut model = ModelL2c::enabled_and_dirty(AUX_CONTROL_AT_RESET).of_release(R1P0);
+    model.way_latency = Some(0);
+    let l2 = RefCell::new(model);
+    ferrode_hal::RegisterAccess::write(&l2, Register::CleanInvalidateByWay, 0xff);
+    let model = l2.into_inner();
+    assert_eq!((model.dirty, model.valid), (0, 0xff), "erratum 588369");
+}
+
+#[test]
+#[should_panic(expected = "erratum 727915")]
+fn the_model_rejects_an_unguarded_clean_and_invalidate_by_way_on_r2p0() {
+    let l2 = RefCell::new(ModelL2c::enabled_and_dirty(AUX_CONTROL_AT_RESET).of_release(R2P0));
+    ferrode_hal::RegisterAccess::write(&l2, Register::CleanInvalidateByWay, 0xff);
+}
+
+#[test]
+#[should_panic(expected = "a store after the clean is dropped")]
+fn the_model_rejects_an_unguarded_invalidation_of_an_enabled_cache() {
+    let mut model = ModelL2c::enabled_and_dirty(AUX_CONTROL_AT_RESET);
+    model.dirty = 0;
+    let l2 = RefCell::new(model);
+    ferrode_hal::RegisterAccess::write(&l2, Register::InvalidateByWay, 0xff);
+}
+
+#[test]
+fn the_model_records_a_cache_sync_on_r3p0_only() {
+    for (rtl_release, stuck) in [(R3P0, true), (R3P1, false)] {
+        let l2 = RefCell::new(ModelL2c::at_reset(AUX_CONTROL_AT_RESET).of_release(rtl_release));
+        ferrode_hal::RegisterAccess::write(&l2, Register::CacheSync, 0);
+        assert_eq!(l2.into_inner().store_buffer_stuck_draining, stuck, "{rtl_release:#x}");
+    }
+    assert_eq!(l2c_310_id(R3P2), QEMU_CACHE_ID);
 }
