@@ -1,9 +1,8 @@
 //! The published L2C-310 errata that touch what this driver does, and
 //! which RTL releases carry them.
 //!
-//! Arm's errata notices for the L2C-310 are not public documents; the
-//! revision ranges below are the ones Arm's notices give as quoted by
-//! Linux (`arch/arm/mm/cache-l2x0.c`: its errata table and
+//! The revision ranges below are those of Arm's errata notices for the
+//! L2C-310, not consulted directly here but as quoted by Linux (`arch/arm/mm/cache-l2x0.c`: its errata table and
 //! `l2c310_fixup`, and the `PL310_ERRATA_*` help texts), by RTEMS
 //! (`cache-l2c-310.c`, a per-release table taken from the r3 errata
 //! notice) and by Xilinx's standalone BSP (`xil_errata.h`,
