@@ -1289,6 +1289,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "compares dispatchers with their vtables, which Miri duplicates on purpose"
+    )]
     fn a_faithful_fast_path_agrees_and_takes_many_calls_and_replies() {
         let (result, stats) = run(None);
         assert_eq!(result, Ok(()));
@@ -1299,6 +1303,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "compares dispatchers with their vtables, which Miri duplicates on purpose"
+    )]
     fn a_wrong_badge_is_found() {
         let (result, _) = run(Some(Bug::Badge));
         let mismatch = result.unwrap_err();
@@ -1308,6 +1316,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "compares dispatchers with their vtables, which Miri duplicates on purpose"
+    )]
     fn a_fast_path_that_takes_nothing_is_found() {
         let (result, _) = run(Some(Bug::AlwaysFallsBack));
         assert_eq!(
@@ -1317,12 +1329,20 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "compares dispatchers with their vtables, which Miri duplicates on purpose"
+    )]
     fn a_stray_write_to_another_thread_is_found() {
         let (result, _) = run(Some(Bug::StraySp));
         assert_eq!(result.unwrap_err().field, "thread saved sp");
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "compares dispatchers with their vtables, which Miri duplicates on purpose"
+    )]
     fn a_dispatcher_copied_by_halves_is_found() {
         let (result, _) = run(Some(Bug::TornDispatch));
         let mismatch = result.unwrap_err();
@@ -1334,6 +1354,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "compares dispatchers with their vtables, which Miri duplicates on purpose"
+    )]
     fn the_same_seed_gives_the_same_run() {
         let (mut a, mut b) = (Box::new(Diff::new()), Box::new(Diff::new()));
         let mut model = Model { bug: None };

@@ -581,7 +581,7 @@ mod properties {
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(300))]
+        #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 8 } else { 300 }))]
 
         /// Whatever a client puts in its UTCB and whatever selector it
         /// uses, the kernel and the server answer with a value or an
@@ -826,11 +826,12 @@ fn a_reply_that_does_not_decode_leaves_none_of_its_capabilities_with_the_client(
     // The server holds a counter; the client does not.
     let held = world.state.delegate(world.root, counter, world.server_component).unwrap();
     world.state.drop_capability(counter).unwrap();
-    let hostile: &mut Hostile = Box::leak(Box::new(Hostile { cap: held, malformed: true }));
-    let hostile_ptr = NonNull::from(&mut *hostile);
-    let dispatch: &mut dyn Dispatch = hostile;
+    // The kernel and this test reach the leaked server through one
+    // pointer (a reference moved into the kernel would end the test's).
+    let hostile_ptr = NonNull::from(Box::leak(Box::new(Hostile { cap: held, malformed: true })));
+    let dispatch: NonNull<dyn Dispatch> = hostile_ptr;
     // Served as a Demo (`give`'s Ok carries one capability).
-    let demo = world.manage((NonNull::from(dispatch), <dyn Demo as Interface>::caps_window));
+    let demo = world.manage((dispatch, <dyn Demo as Interface>::caps_window));
     let before = world.used_slots(world.root);
     for _ in 0..3 {
         assert_eq!(
@@ -1080,34 +1081,37 @@ fn a_broken_stack_guard_is_seen() {
     let mut world = World::new();
     let stack: &'static mut [u8] = Box::leak(std::vec![0u8; 4096].into_boxed_slice());
     let (_, worker) = world.component_with_thread("worker", Quota::at_priority(2));
-    let align = core::mem::align_of::<usize>();
-    let guard = (stack.as_ptr() as usize + align - 1) & !(align - 1);
+    let base = stack.as_mut_ptr();
+    // SAFETY: fewer than a word's alignment bytes into the leaked stack.
+    let guard =
+        unsafe { base.add(base.align_offset(core::mem::align_of::<usize>())) }.cast::<usize>();
     for word in 0..crate::state::STACK_GUARD_WORDS {
-        // SAFETY: inside the leaked stack.
-        unsafe { (guard as *mut usize).add(word).write(crate::state::STACK_GUARD) };
+        // SAFETY: inside the leaked stack, aligned.
+        unsafe { guard.add(word).write(crate::state::STACK_GUARD) };
     }
-    world.state.threads[worker.index()].stack_base = stack.as_ptr() as usize;
+    world.state.threads[worker.index()].stack_base = base.expose_provenance();
     world.state.threads[worker.index()].stack_len = stack.len();
     assert!(world.state.stack_intact(worker));
     // SAFETY: as above.
-    unsafe { (guard as *mut usize).add(5).write(0) };
+    unsafe { guard.add(5).write(0) };
     assert!(!world.state.stack_intact(worker));
 }
 
 #[test]
 fn the_boot_threads_stack_gets_a_guard_that_is_checked() {
     let mut world = World::new();
-    let stack: &'static mut [u8] = Box::leak(std::vec![0u8; 1024].into_boxed_slice());
-    let base = stack.as_mut_ptr() as usize;
+    // Words, so that the stack's lowest word is where its guard starts.
+    let stack: &'static mut [usize] = Box::leak(std::vec![0usize; 128].into_boxed_slice());
+    let (lowest, len) = (stack.as_mut_ptr(), core::mem::size_of_val(stack));
     // The boot thread is thread 0; without a guard it is never reported.
     assert!(world.state.stack_intact(ThreadId(0)));
     // SAFETY: the leaked buffer stands for the boot stack.
-    unsafe { world.state.guard_boot_stack(base, stack.len()) };
+    unsafe { world.state.guard_boot_stack(lowest.expose_provenance(), len) };
     assert!(world.state.stack_intact(ThreadId(0)));
     assert!(world.state.stack_ends_intact(ThreadId(0)));
     // The thread runs too deep: its lowest word is overwritten.
     // SAFETY: inside the leaked buffer.
-    unsafe { (base as *mut usize).write_volatile(0) };
+    unsafe { lowest.write_volatile(0) };
     assert!(!world.state.stack_intact(ThreadId(0)));
     assert!(!world.state.stack_ends_intact(ThreadId(0)));
 }
