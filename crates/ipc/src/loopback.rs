@@ -1,5 +1,6 @@
 //! A host transport that plays the kernel: copies messages between UTCBs and dispatches.
 
+use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use crate::capability::{CapSel, Capability};
@@ -20,7 +21,8 @@ enum Slot<'a> {
 const STALE_WORD: usize = 0x5a5a_5a5a;
 
 /// The kernel's IPC path on the host, for tests: one client thread (its
-/// UTCB is inside), up to `N` RPC objects served by one server UTCB.
+/// UTCB lent to the loopback for its life), up to `N` RPC objects served
+/// by one server UTCB.
 ///
 /// A call checks the capability, copies the header and exactly the used
 /// words and capabilities into the server UTCB (checking that every
@@ -28,20 +30,29 @@ const STALE_WORD: usize = 0x5a5a_5a5a;
 /// same way. All components share one capability space here, so
 /// "translation" keeps selectors unchanged.
 pub struct Loopback<'a, const N: usize> {
-    client: Utcb,
+    /// The client's UTCB, reached only through this one pointer, made from
+    /// the borrow `new` was lent: the pointer [`Transport::utcb`] hands out
+    /// is a copy of it, so it stays valid across [`Transport::call`] as the
+    /// transport's contract asks. (A UTCB inside the loopback would be
+    /// reborrowed with the loopback at each call, which ends the pointers
+    /// handed out before it.)
+    client: NonNull<Utcb>,
     server: Utcb,
     objects: [Slot<'a>; N],
     calls: usize,
+    _client: PhantomData<&'a mut Utcb>,
 }
 
 impl<'a, const N: usize> Loopback<'a, N> {
-    /// A loopback with no objects.
-    pub fn new() -> Self {
+    /// A loopback with no objects, for the client thread whose UTCB is
+    /// `client`.
+    pub fn new(client: &'a mut Utcb) -> Self {
         Self {
-            client: Utcb::new(),
+            client: NonNull::from(client),
             server: Utcb::new(),
             objects: core::array::from_fn(|_| Slot::Empty),
             calls: 0,
+            _client: PhantomData,
         }
     }
 
@@ -94,17 +105,13 @@ impl<'a, const N: usize> Loopback<'a, N> {
     }
 }
 
-impl<const N: usize> Default for Loopback<'_, N> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-// SAFETY: the client UTCB lives inside the loopback, which the stub
-// borrows mutably for as long as it uses the pointer.
+// SAFETY: the client UTCB is lent to the loopback for its life and
+// reached only through `client`, whose copies the stubs get: valid for as
+// long as the loopback exists, and referenced by the loopback itself only
+// inside `call`.
 unsafe impl<const N: usize> Transport for Loopback<'_, N> {
     fn utcb(&mut self) -> NonNull<Utcb> {
-        NonNull::from(&mut self.client)
+        self.client
     }
 
     fn call(&mut self, capability: CapSel) -> Result<(), TransportError> {
@@ -113,10 +120,14 @@ unsafe impl<const N: usize> Transport for Loopback<'_, N> {
             Some(Slot::Revoked) => return Err(TransportError::ServerDead),
             Some(Slot::Empty) | None => return Err(TransportError::InvalidCapability),
         }
-        self.check_caps(&self.client)?;
+        // SAFETY: the lent UTCB; the stub holds no reference to it across
+        // the call (the transport's contract), and this one ends before the
+        // dispatch.
+        let client = unsafe { self.client.as_ref() };
+        self.check_caps(client)?;
         self.server.words = [STALE_WORD; crate::MSG_WORDS];
         self.server.caps = [CapSel(STALE_WORD as u32); crate::MSG_CAPS];
-        self.server.copy_message_from(&self.client)?;
+        self.server.copy_message_from(client)?;
         // As the kernel does: the badge names the object, and a request
         // carries no error code.
         self.server.badge = capability.0 as usize;
@@ -129,6 +140,7 @@ unsafe impl<const N: usize> Transport for Loopback<'_, N> {
         }
         self.calls += 1;
         self.check_caps(&self.server)?;
-        self.client.copy_message_from(&self.server)
+        // SAFETY: as above; the server's dispatch is over.
+        unsafe { self.client.as_mut() }.copy_message_from(&self.server)
     }
 }

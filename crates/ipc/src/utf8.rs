@@ -51,6 +51,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "millions of sequences: too slow under Miri, where the text and random-bytes tests run"
+    )]
     fn every_sequence_of_up_to_three_bytes_agrees_with_core() {
         agrees(&[]);
         for a in 0..=255u8 {
@@ -65,6 +69,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "millions of sequences: too slow under Miri, where the text and random-bytes tests run"
+    )]
     fn every_four_byte_lead_and_second_byte_agrees_with_core() {
         // The last two bytes from each class a validator tells apart: ASCII,
         // the ends of the continuation range, and lead bytes.
@@ -91,6 +99,8 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(if cfg!(miri) { 8 } else { 256 }))]
+
         #[test]
         fn any_bytes_agree_with_core(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
             agrees(&bytes);

@@ -2,6 +2,7 @@
 //! do not compile.
 
 #[test]
+#[cfg_attr(miri, ignore = "compiles the cases with rustc, which Miri cannot run")]
 fn oversized_rpcs_do_not_compile() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*.rs");

@@ -211,7 +211,7 @@ fn any_utcb() -> impl Strategy<Value = Utcb> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(5000))]
+    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 8 } else { 5000 }))]
 
     /// The fuzz target: random UTCB contents never panic the dispatcher,
     /// the reply is well formed, and the server keeps serving.

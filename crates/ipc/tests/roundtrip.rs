@@ -70,6 +70,9 @@ fn any_shape() -> impl Strategy<Value = Shape> {
 }
 
 proptest! {
+    // Miri runs each case thousands of times slower.
+    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 8 } else { 256 }))]
+
     #[test]
     fn word_blocks(words in proptest::collection::vec(any::<usize>(), 64)) {
         let mut block = [0usize; 64];

@@ -44,7 +44,8 @@ fn receive_windows_follow_the_declared_types() {
 #[test]
 fn a_capability_of_the_wrong_interface_is_refused_before_any_method_runs() {
     let mut calculator = RpcObject::<dyn Calculator, _>::new(CalculatorServer::default());
-    let mut kernel = Loopback::<1>::new();
+    let mut utcb = Utcb::new();
+    let mut kernel = Loopback::<1>::new(&mut utcb);
     let capability = kernel.manage(&mut calculator).unwrap();
     // The holder believes it holds a counter.
     let wrong = Capability::<dyn Counter>::from_selector(capability.selector());
@@ -58,7 +59,8 @@ fn a_capability_of_the_wrong_interface_is_refused_before_any_method_runs() {
 #[test]
 fn a_transport_error_returned_by_a_server_arrives_as_forwarded() {
     let mut calculator = RpcObject::<dyn Calculator, _>::new(CalculatorServer::default());
-    let mut kernel = Loopback::<1>::new();
+    let mut utcb = Utcb::new();
+    let mut kernel = Loopback::<1>::new(&mut utcb);
     let capability = kernel.manage(&mut calculator).unwrap();
     let mut client = Client::new(&mut kernel, capability);
     // `divide` by i64::MIN is where the test server pretends a nested call
@@ -70,7 +72,8 @@ fn a_transport_error_returned_by_a_server_arrives_as_forwarded() {
 fn client_stub_reaches_the_server_and_back() {
     let mut calculator = RpcObject::<dyn Calculator, _>::new(CalculatorServer::default());
     let mut counter_object = RpcObject::<dyn Counter, _>::new(CounterServer::default());
-    let mut kernel = Loopback::<4>::new();
+    let mut utcb = Utcb::new();
+    let mut kernel = Loopback::<4>::new(&mut utcb);
     let calculator_cap = kernel.manage(&mut calculator).unwrap();
     let counter_cap = kernel.manage(&mut counter_object).unwrap();
 
@@ -101,7 +104,8 @@ fn client_stub_reaches_the_server_and_back() {
 #[test]
 fn derived_capability_upcasts_to_its_bases() {
     let mut scientific = RpcObject::<dyn Scientific, _>::new(CalculatorServer::default());
-    let mut kernel = Loopback::<2>::new();
+    let mut utcb = Utcb::new();
+    let mut kernel = Loopback::<2>::new(&mut utcb);
     let capability: Capability<dyn Scientific> = kernel.manage(&mut scientific).unwrap();
 
     let mut client = Client::new(&mut kernel, capability);
@@ -118,7 +122,8 @@ fn derived_capability_upcasts_to_its_bases() {
 #[test]
 fn calls_through_invalid_or_revoked_capabilities_fail() {
     let mut calculator = RpcObject::<dyn Calculator, _>::new(CalculatorServer::default());
-    let mut kernel = Loopback::<2>::new();
+    let mut utcb = Utcb::new();
+    let mut kernel = Loopback::<2>::new(&mut utcb);
     let capability = kernel.manage(&mut calculator).unwrap();
 
     let mut invalid = Client::new(&mut kernel, Capability::<dyn Calculator>::invalid());
@@ -136,7 +141,8 @@ fn calls_through_invalid_or_revoked_capabilities_fail() {
 #[test]
 fn sending_a_capability_the_sender_does_not_hold_fails() {
     let mut calculator = RpcObject::<dyn Calculator, _>::new(CalculatorServer::default());
-    let mut kernel = Loopback::<2>::new();
+    let mut utcb = Utcb::new();
+    let mut kernel = Loopback::<2>::new(&mut utcb);
     let capability = kernel.manage(&mut calculator).unwrap();
     let bogus = Capability::<dyn Counter>::from_selector(ferrode_ipc::CapSel(77));
 
@@ -151,7 +157,8 @@ fn sending_a_capability_the_sender_does_not_hold_fails() {
 #[test]
 fn only_the_used_words_are_copied() {
     let mut calculator = RpcObject::<dyn Calculator, _>::new(CalculatorServer::default());
-    let mut kernel = Loopback::<1>::new();
+    let mut utcb = Utcb::new();
+    let mut kernel = Loopback::<1>::new(&mut utcb);
     let capability = kernel.manage(&mut calculator).unwrap();
     {
         use ferrode_ipc::Transport;
@@ -172,32 +179,38 @@ fn only_the_used_words_are_copied() {
 /// the kernel marks a delivery that added capabilities, and records what
 /// the stub asked it to discard.
 struct Scripted {
-    utcb: Box<Utcb>,
+    /// Leaked, and reached only through this pointer (as a kernel's UTCB
+    /// is), so the copies the stub gets stay valid across `call`.
+    utcb: core::ptr::NonNull<Utcb>,
     reply: fn(&mut Utcb),
     discarded: Vec<u32>,
 }
 
-// SAFETY: the UTCB is owned here, boxed (it does not move), and only
-// written in `call`.
+// SAFETY: the UTCB is leaked (valid for ever), reached only through
+// `utcb`, and referenced here only inside `call` and `discard_fresh_caps`,
+// when the stub holds no reference to it.
 unsafe impl ferrode_ipc::Transport for Scripted {
     fn utcb(&mut self) -> core::ptr::NonNull<Utcb> {
-        core::ptr::NonNull::from(&mut *self.utcb)
+        self.utcb
     }
 
     fn call(&mut self, _: ferrode_ipc::CapSel) -> Result<(), TransportError> {
-        (self.reply)(&mut self.utcb);
+        // SAFETY: as above.
+        (self.reply)(unsafe { self.utcb.as_mut() });
         Ok(())
     }
 
     fn discard_fresh_caps(&mut self) {
-        self.discarded.push(self.utcb.fresh_caps());
+        // SAFETY: as above.
+        self.discarded.push(unsafe { self.utcb.as_ref() }.fresh_caps());
     }
 }
 
 /// Calls `Calculator::counter` (whose Ok carries one capability) once,
 /// answered by `reply`; returns the result and what was discarded.
 fn counter_answered_by(reply: fn(&mut Utcb)) -> (Result<(), CalcError>, Vec<u32>) {
-    let mut transport = Scripted { utcb: Box::new(Utcb::new()), reply, discarded: Vec::new() };
+    let utcb = core::ptr::NonNull::from(Box::leak(Box::new(Utcb::new())));
+    let mut transport = Scripted { utcb, reply, discarded: Vec::new() };
     let target = Capability::<dyn Calculator>::from_selector(ferrode_ipc::CapSel(1));
     let result = Client::new(&mut transport, target).counter().map(|_| ());
     (result, transport.discarded)
@@ -280,7 +293,8 @@ impl Doubler for Clever {
 fn a_method_with_a_default_body_is_served_by_it_unless_overridden() {
     let mut plain = RpcObject::<dyn Doubler, _>::new(Plain::default());
     {
-        let mut kernel = Loopback::<1>::new();
+        let mut utcb = Utcb::new();
+        let mut kernel = Loopback::<1>::new(&mut utcb);
         let capability = kernel.manage(&mut plain).unwrap();
         let mut client = Client::new(&mut kernel, capability);
         assert_eq!(client.quadruple(5), Ok(20));
@@ -289,7 +303,8 @@ fn a_method_with_a_default_body_is_served_by_it_unless_overridden() {
     // The default ran in the server, through `double`: three doublings.
     assert_eq!(plain.server().0, 3);
     let mut clever = RpcObject::<dyn Doubler, _>::new(Clever);
-    let mut kernel = Loopback::<1>::new();
+    let mut utcb = Utcb::new();
+    let mut kernel = Loopback::<1>::new(&mut utcb);
     let capability = kernel.manage(&mut clever).unwrap();
     assert_eq!(Client::new(&mut kernel, capability).quadruple(5), Ok(20));
 }
