@@ -1,7 +1,8 @@
 //! `cargo xtask setup` and the prerequisite checks every command makes.
 //!
 //! Ferrode needs QEMU >= 9.2 (the first with `amd-microblaze-v-generic`),
-//! the two bare-metal rust targets and, for `gdb`, gdb-multiarch. On
+//! the two bare-metal rust targets, for `gdb` gdb-multiarch, and for the
+//! test suite's Miri checks Miri on a pinned nightly ([`MIRI_TOOLCHAIN`]). On
 //! Debian 12 QEMU comes from bookworm-backports (bookworm's own 7.2 lacks
 //! the MicroBlaze V machine).
 
@@ -49,6 +50,23 @@ impl Toolchain {
 
 /// The lld Debian's rustc-web works with.
 const DEBIAN_LLD: &str = "ld.lld-22";
+
+/// The nightly toolchain `cargo xtask test` runs Miri on: pinned, as
+/// rust-toolchain.toml pins the compiler, since a newer Miri may judge the
+/// same code differently. To move it, change it here and run the Miri
+/// checks (`cargo xtask test --host-only`) in the same commit.
+pub const MIRI_TOOLCHAIN: &str = "nightly-2026-05-20";
+
+/// Whether [`MIRI_TOOLCHAIN`] is installed with Miri and the library
+/// source Miri builds its standard library from.
+pub fn miri_installed() -> bool {
+    quiet("rustup", &["component", "list", "--installed", "--toolchain", MIRI_TOOLCHAIN])
+        .is_some_and(|list| {
+            ["miri", "rust-src"].iter().all(|wanted| {
+                list.lines().any(|line| line == *wanted || line.starts_with(&format!("{wanted}-")))
+            })
+        })
+}
 
 fn quiet(program: &str, args: &[&str]) -> Option<String> {
     let output = Command::new(program).args(args).stderr(Stdio::null()).output().ok()?;
@@ -181,7 +199,7 @@ fn complete() -> bool {
 /// on: only `cargo xtask gdb` and the gdb cases need it.
 pub fn ensure() -> Result<(), String> {
     let images = complete();
-    if images && which("gdb-multiarch") {
+    if images && which("gdb-multiarch") && miri_installed() {
         return Ok(());
     }
     println!("setup: prerequisites missing; running `cargo xtask setup` first");
@@ -309,6 +327,28 @@ pub fn run() -> Result<ExitCode, String> {
     }
     for board in BOARDS {
         toolchain_for(board)?;
+    }
+    // 3. Miri, for the host tests of the crates with `unsafe` code.
+    if miri_installed() {
+        println!("setup: Miri present ({MIRI_TOOLCHAIN})");
+    } else {
+        // rustup's own download: no root needed.
+        let args = [
+            "toolchain",
+            "install",
+            MIRI_TOOLCHAIN,
+            "--profile",
+            "minimal",
+            "--component",
+            "miri",
+            "--component",
+            "rust-src",
+        ];
+        println!("setup: Miri: rustup {}", args.join(" "));
+        let installed = Command::new("rustup").args(args).status().is_ok_and(|s| s.success());
+        if !installed || !miri_installed() {
+            return Err(format!("installing Miri failed: rustup {}", args.join(" ")));
+        }
     }
     offer_openocd();
     println!("setup: done");

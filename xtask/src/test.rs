@@ -291,6 +291,86 @@ fn lints(tally: &mut Tally) {
     }
 }
 
+/// The crates whose host tests also run under Miri: those with `unsafe`
+/// code whose soundness the tests exercise (the packet stream's shared
+/// buffer and rings, the kernel's message and capability copies, the IPC
+/// layer's UTCB marshalling, the HAL's word moves). Miri reports undefined
+/// behaviour (an out-of-bounds or misaligned access, a use of a pointer
+/// whose borrow ended, a data race) that the same tests pass natively.
+const MIRI_CRATES: [&str; 4] =
+    ["ferrode-packet-stream", "ferrode-kernel", "ferrode-ipc", "ferrode-hal"];
+/// How long one crate's Miri run may take, its standard library's build
+/// for Miri included (nominal, scaled).
+const MIRI_LIMIT: Duration = Duration::from_secs(20 * 60);
+
+/// Each of [`MIRI_CRATES`]' host tests under Miri
+/// ([`setup::MIRI_TOOLCHAIN`]), each crate counted as one test.
+/// Isolation is off (proptest reads the working directory for its
+/// failure records) and leaks are not reported (the tests leak on
+/// purpose: the kernel takes `'static` UTCBs and stacks, which the tests
+/// make with `Box::leak`).
+fn miri(tally: &mut Tally) {
+    if !setup::miri_installed() {
+        println!(
+            "miri: FAILED: Miri is not installed on {}; run `cargo xtask setup`",
+            setup::MIRI_TOOLCHAIN
+        );
+        tally.failed += 1;
+        return;
+    }
+    for krate in MIRI_CRATES {
+        let started = Instant::now();
+        let mut command = Command::new("rustup");
+        build::clean_cargo(&mut command);
+        command
+            .current_dir(workspace_root())
+            .args(["run", setup::MIRI_TOOLCHAIN, "cargo", "miri", "test", "--color", "never"])
+            .args(["--package", krate])
+            // A target directory of the pinned toolchain's own: artifacts
+            // another nightly of the same version left look fresh to cargo
+            // but do not fit the Miri sysroot.
+            .env(
+                "CARGO_TARGET_DIR",
+                build::target_dir().join(format!("miri-{}", setup::MIRI_TOOLCHAIN)),
+            )
+            .env("MIRIFLAGS", "-Zmiri-disable-isolation -Zmiri-ignore-leaks");
+        match output_within(&mut command, MIRI_LIMIT) {
+            Ok(Some(output)) if output.status.success() => {
+                tally.passed += 1;
+                let text = String::from_utf8_lossy(&output.stdout);
+                let (passed, _) = parse_cargo_results(&text);
+                println!(
+                    "miri: {krate} ... ok, {passed} tests ({:.1}s)",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            Ok(Some(output)) => {
+                tally.failed += 1;
+                let text = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                let log = harness::log_path(&log_dir(), &format!("miri {krate}"));
+                let _ = std::fs::write(&log, text.as_bytes());
+                println!("miri: {krate} ... FAILED (log: {})", log.display());
+                print_tail(&text);
+            }
+            Ok(None) => {
+                tally.failed += 1;
+                println!(
+                    "miri: {krate} ... FAILED: still running after {} min, killed",
+                    harness::scaled(MIRI_LIMIT).as_secs() / 60
+                );
+            }
+            Err(error) => {
+                tally.failed += 1;
+                println!("miri: {krate} ... FAILED: cannot run rustup: {error}");
+            }
+        }
+    }
+}
+
 /// The host's load and the QEMU processes still running (Linux `/proc`;
 /// "unknown" elsewhere), for a failure's log.
 fn host_state() -> String {
@@ -579,6 +659,7 @@ pub fn run(filter: Option<&str>, qemu_only: bool, host_only: bool) -> Result<Exi
         format_check(&mut tally);
         host_tests(&mut tally);
         lints(&mut tally);
+        miri(&mut tally);
     }
     if !host_only {
         let mut measured = BTreeMap::new();
