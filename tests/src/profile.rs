@@ -344,6 +344,51 @@ pub fn by_function(symbols: &Symbols, counts: &HashMap<u64, u64>) -> Vec<Row> {
     rows
 }
 
+/// How much of the image's code ran: the functions with at least one
+/// instruction counted, and the others.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CodeRun {
+    /// Functions that ran, and their code's bytes (whole functions: a
+    /// function counts once any of it ran).
+    pub ran: (usize, u64),
+    /// Functions that never ran in the counted part, and their bytes.
+    pub not_ran: (usize, u64),
+}
+
+/// Which of `symbols`' functions ran, by `counts`.
+pub fn code_run(symbols: &Symbols, counts: &HashMap<u64, u64>) -> CodeRun {
+    let mut ran = std::collections::HashSet::new();
+    for (&pc, &count) in counts {
+        if count > 0
+            && let Some(function) = symbols.find(pc)
+        {
+            ran.insert(function.code.start);
+        }
+    }
+    let mut run = CodeRun::default();
+    for function in &symbols.functions {
+        let bytes = function.code.end - function.code.start;
+        let side = if ran.contains(&function.code.start) { &mut run.ran } else { &mut run.not_ran };
+        side.0 += 1;
+        side.1 += bytes;
+    }
+    run
+}
+
+/// [`CodeRun`] as the profile's last line.
+pub fn code_run_line(run: &CodeRun) -> String {
+    let functions = |count: usize| if count == 1 { "function" } else { "functions" };
+    format!(
+        "code: {} bytes in {} {} ran in the counted part, {} bytes in {} {} did not",
+        run.ran.1,
+        run.ran.0,
+        functions(run.ran.0),
+        run.not_ran.1,
+        run.not_ran.0,
+        functions(run.not_ran.0)
+    )
+}
+
 /// `name` in at most `width` characters: a longer one keeps its start and
 /// its end (where a Rust path has the function's own name), joined by `…`.
 pub fn shorten(name: &str, width: usize) -> Cow<'_, str> {
@@ -615,6 +660,26 @@ mod tests {
         assert_eq!(name(&riscv, 0x100), None);
         assert_eq!(name(&riscv, 0x140), Some("t32"));
         assert_eq!(name(&riscv, 0x141), Some("label"));
+    }
+
+    #[test]
+    fn code_that_ran_is_told_from_code_that_did_not() {
+        // main 0x100..0x140 (64 bytes), vectors 0x200..0x280 (128), tail
+        // 0x280..0x1000 (3,456).
+        let symbols = symbols(false);
+        let counts = HashMap::from([(0x13e, 5), (0x200, 0), (0x90, 7)]);
+        let run = code_run(&symbols, &counts);
+        // main ran; vectors' count is 0; 0x90 is in no function.
+        assert_eq!(run, CodeRun { ran: (1, 0x40), not_ran: (2, 0x80 + 0xd80) });
+        assert_eq!(
+            code_run_line(&run),
+            "code: 64 bytes in 1 function ran in the counted part, 3584 bytes in 2 functions did not"
+        );
+        let all = HashMap::from([(0x100, 1), (0x27e, 1), (0xffe, 1)]);
+        assert_eq!(
+            code_run(&symbols, &all),
+            CodeRun { ran: (3, 0x40 + 0x80 + 0xd80), not_ran: (0, 0) }
+        );
     }
 
     #[test]

@@ -134,5 +134,6 @@ pub fn run(options: &ProfileOptions<'_>) -> Result<ExitCode, String> {
         }
     }
     print!("{}", profile::table(&profile::by_function(&symbols, &counts.by_pc), options.top));
+    println!("{}", profile::code_run_line(&profile::code_run(&symbols, &counts.by_pc)));
     Ok(ExitCode::SUCCESS)
 }
