@@ -6,9 +6,11 @@
 //! `ferrode-board`'s stack memory writes a record for each stack it
 //! declares; the boot code (the arch crates' `_start`) zeroes each stack
 //! by its record, the platform reads them to leave each guard page out of
-//! the MMU's map (PBX-A9) or lock it (MicroBlaze V), and the host's tools read them from the ELF to name
-//! a fault in a guard page and to measure each stack (`cargo xtask
-//! stacks`). The layout (three addresses, in this order) is that contract.
+//! the MMU's map (PBX-A9) or lock it (MicroBlaze V), and the host's tools
+//! read them from the ELF to name a fault in a guard page and to measure
+//! each stack (`cargo xtask stacks`). The layout (three addresses, in this
+//! order) is that contract: `_start` reads the stack's two at offsets 4
+//! and 8.
 
 /// One thread stack: the guard page below it (empty on a board without
 /// one) and the stack itself, as addresses.
@@ -22,6 +24,16 @@ pub struct StackRecord {
     /// The byte after the stack's top.
     pub end: *const u8,
 }
+
+// The layout `_start` and the host's tools read: three addresses, in
+// this order, nothing between them (12 bytes on both boards).
+const _: () = {
+    let word = core::mem::size_of::<*const u8>();
+    assert!(core::mem::offset_of!(StackRecord, guard) == 0);
+    assert!(core::mem::offset_of!(StackRecord, stack) == word);
+    assert!(core::mem::offset_of!(StackRecord, end) == 2 * word);
+    assert!(core::mem::size_of::<StackRecord>() == 3 * word);
+};
 
 // SAFETY: a record holds addresses only; nothing reads or writes memory
 // through a record's pointers (they are compared and turned into numbers).
