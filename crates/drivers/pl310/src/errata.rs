@@ -2,8 +2,9 @@
 //! which RTL releases carry them.
 //!
 //! The revision ranges below are those of Arm's errata notices for the
-//! L2C-310, not consulted directly here but as quoted by Linux (`arch/arm/mm/cache-l2x0.c`: its errata table and
-//! `l2c310_fixup`, and the `PL310_ERRATA_*` help texts), by RTEMS
+//! L2C-310, not consulted directly here but as quoted by Linux
+//! (`arch/arm/mm/cache-l2x0.c`: its errata table and `l2c310_fixup`, and
+//! the `PL310_ERRATA_*` help texts), by RTEMS
 //! (`cache-l2c-310.c`, a per-release table taken from the r3 errata
 //! notice) and by Xilinx's standalone BSP (`xil_errata.h`,
 //! `xil_cache.c`). Where they agree the driver follows them; where they
@@ -59,8 +60,9 @@ pub struct Errata {
     /// there. But an Android kernel change to this workaround (2011)
     /// reports the by-way clean misbehaving on r2p0 as well in testing,
     /// and the guard costs only write-through for the operation's
-    /// duration, so the driver guards [`Pl310::clean_all`](crate::Pl310::clean_all)'s
-    /// Clean by Way the same way on these releases.
+    /// duration, so the driver guards the Clean by Way of
+    /// [`Pl310::clean_all`](crate::Pl310::clean_all) the same way on these
+    /// releases.
     pub background_clean_invalidate_loses_stores: bool,
     /// Erratum 753970, "Cache Sync operation may be faulty": r3p0 only
     /// (fixed in r3p1; Linux, RTEMS and Xilinx agree). After a Cache Sync
