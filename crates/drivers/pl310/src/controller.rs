@@ -100,11 +100,7 @@ impl<R: Registers> Pl310<R> {
     /// Sync: it drains the same buffers, completes with the write, and
     /// leaves no C bit to poll.
     pub fn sync(&mut self) -> Result<(), Error> {
-        if self.errata().cache_sync_faulty {
-            self.registers.dummy().set(0);
-            return Ok(());
-        }
-        self.run(Operation::CacheSync)
+        self.sync_for(self.errata())
     }
 
     /// Writes every dirty line back to memory (Clean by Way on every way,
@@ -117,12 +113,11 @@ impl<R: Registers> Pl310<R> {
     /// is guarded too. Debug Control is secure only: on those releases
     /// call this in the Secure state.
     pub fn clean_all(&mut self) -> Result<(), Error> {
-        if self.errata().background_clean_invalidate_loses_stores {
-            self.guarded(|l2| l2.run(Operation::CleanByWay))?;
-        } else {
-            self.run(Operation::CleanByWay)?;
-        }
-        self.sync()
+        let errata = self.errata();
+        self.guarded(errata.background_clean_invalidate_loses_stores, |l2| {
+            l2.run(Operation::CleanByWay)
+        })?;
+        self.sync_for(errata)
     }
 
     /// Writes every dirty line back and empties the cache (Clean and
@@ -151,17 +146,17 @@ impl<R: Registers> Pl310<R> {
     pub fn clean_invalidate_all(&mut self) -> Result<(), Error> {
         let errata = self.errata();
         if errata.clean_invalidate_keeps_clean_lines {
-            self.guarded(|l2| {
+            self.guarded(true, |l2| {
                 l2.run(Operation::CleanByWay)?;
-                l2.sync()?;
+                l2.sync_for(errata)?;
                 l2.run(Operation::InvalidateByWay)
             })?;
-        } else if errata.background_clean_invalidate_loses_stores {
-            self.guarded(|l2| l2.run(Operation::CleanInvalidateByWay))?;
         } else {
-            self.run(Operation::CleanInvalidateByWay)?;
+            self.guarded(errata.background_clean_invalidate_loses_stores, |l2| {
+                l2.run(Operation::CleanInvalidateByWay)
+            })?;
         }
-        self.sync()
+        self.sync_for(errata)
     }
 
     /// Turns the cache off, if it is on, after writing back and emptying
@@ -184,13 +179,28 @@ impl<R: Registers> Pl310<R> {
         self.registers
     }
 
-    /// Runs `operations` with the Debug Control Register's DCL and DWB
-    /// set (no linefill, write-through: errata 588369 and 727915), then
-    /// clears them. If `operations` fail, the bits stay set.
+    /// [`Pl310::sync`] on a controller with `errata`, read once by the
+    /// sequence that syncs.
+    fn sync_for(&mut self, errata: Errata) -> Result<(), Error> {
+        if errata.cache_sync_faulty {
+            self.registers.dummy().set(0);
+            return Ok(());
+        }
+        self.run(Operation::CacheSync)
+    }
+
+    /// Runs `operations`, with `guard` with the Debug Control Register's
+    /// DCL and DWB set (no linefill, write-through: errata 588369 and
+    /// 727915) and cleared after. If guarded `operations` fail, the bits
+    /// stay set.
     fn guarded(
         &mut self,
+        guard: bool,
         operations: impl FnOnce(&mut Self) -> Result<(), Error>,
     ) -> Result<(), Error> {
+        if !guard {
+            return operations(self);
+        }
         self.registers.debug_control().write(DEBUG_CONTROL::DCL::SET + DEBUG_CONTROL::DWB::SET);
         operations(self)?;
         self.registers.debug_control().set(0);
