@@ -261,32 +261,59 @@ fn lints(tally: &mut Tally) {
     doc.args(["doc", "--color", "never", "--no-deps"]).env("RUSTDOCFLAGS", "-D warnings");
     checks.push(("rustdoc".into(), doc));
     for (name, mut command) in checks {
-        let started = Instant::now();
-        let output = output_within(command.current_dir(&root), LINT_LIMIT);
-        match output {
-            Ok(None) => {
-                tally.failed += 1;
-                println!(
-                    "lint: {name} ... FAILED: still running after {} min, killed",
-                    harness::scaled(LINT_LIMIT).as_secs() / 60
-                );
-            }
-            Ok(Some(output)) if output.status.success() => {
-                tally.passed += 1;
-                println!("lint: {name} ... ok ({:.1}s)", started.elapsed().as_secs_f64());
-            }
-            Ok(Some(output)) => {
-                tally.failed += 1;
-                let log = harness::log_path(&log_dir(), &format!("lint {name}"));
-                let text = String::from_utf8_lossy(&output.stderr);
-                let _ = std::fs::write(&log, text.as_bytes());
-                println!("lint: {name} ... FAILED (log: {})", log.display());
-                print_tail(&text);
-            }
-            Err(error) => {
-                tally.failed += 1;
-                println!("lint: {name} ... FAILED: cannot run cargo: {error}");
-            }
+        counted_check(tally, "lint", &name, command.current_dir(&root), LINT_LIMIT, |_| {
+            String::new()
+        });
+    }
+}
+
+/// Runs `command` as one counted test, printed as `{kind}: {name} ...`:
+/// ok with `detail` of its output and the time taken; or FAILED, killed
+/// after `limit` (scaled), unable to start, or with its output (standard
+/// output, then error) written to a log and its end printed.
+fn counted_check(
+    tally: &mut Tally,
+    kind: &str,
+    name: &str,
+    command: &mut Command,
+    limit: Duration,
+    detail: impl FnOnce(&Output) -> String,
+) {
+    let started = Instant::now();
+    match output_within(command, limit) {
+        Ok(None) => {
+            tally.failed += 1;
+            println!(
+                "{kind}: {name} ... FAILED: still running after {} min, killed",
+                harness::scaled(limit).as_secs() / 60
+            );
+        }
+        Ok(Some(output)) if output.status.success() => {
+            tally.passed += 1;
+            println!(
+                "{kind}: {name} ... ok{} ({:.1}s)",
+                detail(&output),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Ok(Some(output)) => {
+            tally.failed += 1;
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let log = harness::log_path(&log_dir(), &format!("{kind} {name}"));
+            let _ = std::fs::write(&log, text.as_bytes());
+            println!("{kind}: {name} ... FAILED (log: {})", log.display());
+            print_tail(&text);
+        }
+        Err(error) => {
+            tally.failed += 1;
+            println!(
+                "{kind}: {name} ... FAILED: cannot run {}: {error}",
+                command.get_program().to_string_lossy()
+            );
         }
     }
 }
@@ -319,7 +346,6 @@ fn miri(tally: &mut Tally) {
         return;
     }
     for krate in MIRI_CRATES {
-        let started = Instant::now();
         let mut command = Command::new("rustup");
         build::clean_cargo(&mut command);
         command
@@ -334,40 +360,10 @@ fn miri(tally: &mut Tally) {
                 build::target_dir().join(format!("miri-{}", setup::MIRI_TOOLCHAIN)),
             )
             .env("MIRIFLAGS", "-Zmiri-disable-isolation -Zmiri-ignore-leaks");
-        match output_within(&mut command, MIRI_LIMIT) {
-            Ok(Some(output)) if output.status.success() => {
-                tally.passed += 1;
-                let text = String::from_utf8_lossy(&output.stdout);
-                let (passed, _) = parse_cargo_results(&text);
-                println!(
-                    "miri: {krate} ... ok, {passed} tests ({:.1}s)",
-                    started.elapsed().as_secs_f64()
-                );
-            }
-            Ok(Some(output)) => {
-                tally.failed += 1;
-                let text = format!(
-                    "{}{}",
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                );
-                let log = harness::log_path(&log_dir(), &format!("miri {krate}"));
-                let _ = std::fs::write(&log, text.as_bytes());
-                println!("miri: {krate} ... FAILED (log: {})", log.display());
-                print_tail(&text);
-            }
-            Ok(None) => {
-                tally.failed += 1;
-                println!(
-                    "miri: {krate} ... FAILED: still running after {} min, killed",
-                    harness::scaled(MIRI_LIMIT).as_secs() / 60
-                );
-            }
-            Err(error) => {
-                tally.failed += 1;
-                println!("miri: {krate} ... FAILED: cannot run rustup: {error}");
-            }
-        }
+        counted_check(tally, "miri", krate, &mut command, MIRI_LIMIT, |output| {
+            let (passed, _) = parse_cargo_results(&String::from_utf8_lossy(&output.stdout));
+            format!(", {passed} tests")
+        });
     }
 }
 
