@@ -4,8 +4,9 @@
 //!
 //! Every stack of a Ferrode image is a zeroed static (the thread stacks
 //! after `.bss`, which the boot code zeroes by their records) or the
-//! linker script's boot stack (`.stack`, never written before use), so the lowest word above a stack's guard
-//! that is no longer zero is as deep as the stack ever went. The image
+//! linker script's boot stack (`.stack`, never written before use), so
+//! the lowest word above a stack's guard that is no longer zero is as
+//! deep as the stack ever went. The image
 //! runs halted under QEMU's GDB server; gdb-multiarch stops it where it
 //! exits (a breakpoint on the arch crate's `exit`) or after a while, and
 //! dumps the memory that holds the stacks, in pieces that leave out every
@@ -111,14 +112,8 @@ fn stacks_in(file: &object::File<'_>) -> Result<Vec<Stack>, String> {
             size: stack.stack.end - stack.stack.start,
         })
         .collect();
-    let (mut bottom, mut top) = (None, None);
-    for symbol in file.symbols() {
-        match symbol.name() {
-            Ok("__stack_bottom") => bottom = Some(symbol.address()),
-            Ok("__stack_top") => top = Some(symbol.address()),
-            _ => {}
-        }
-    }
+    let bottom = harness::symbolize::symbol_address(file, "__stack_bottom");
+    let top = harness::symbolize::symbol_address(file, "__stack_top");
     if let (Some(bottom), Some(top)) = (bottom, top)
         && top > bottom
     {

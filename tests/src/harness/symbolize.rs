@@ -358,7 +358,7 @@ fn guard_note(boot: Option<&Range<u64>>, threads: &[ThreadStack], address: u64) 
 }
 
 /// The address of the symbol `name` in `file`.
-fn symbol_address(file: &object::File<'_>, name: &str) -> Option<u64> {
+pub fn symbol_address(file: &object::File<'_>, name: &str) -> Option<u64> {
     file.symbols().find(|symbol| symbol.name() == Ok(name)).map(|symbol| symbol.address())
 }
 
