@@ -110,4 +110,10 @@ impl Origin {
             None => None,
         }
     }
+
+    /// The slot it was copied from (meaningful when [`Origin::component`]
+    /// is `Some`).
+    pub(crate) const fn slot(self) -> usize {
+        (self.0 & 0xff) as usize
+    }
 }

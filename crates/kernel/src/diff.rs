@@ -940,6 +940,9 @@ impl Diff {
             differ("guard after the state", index, r.guard_after[index], f.guard_after[index])?;
         }
         let (rs, fs) = (&r.state, &f.state);
+        // On the host, the state machine's own bookkeeping is checked too.
+        #[cfg(test)]
+        rs.check_slot_masks();
         differ("current thread", 0, rs.current.index(), fs.current.index())?;
         differ("initialised", 0, rs.initialised.into(), fs.initialised.into())?;
         differ("ready bitmap", 0, rs.ready.nonempty as usize, fs.ready.nonempty as usize)?;

@@ -297,6 +297,15 @@ pub(crate) struct State {
     windows: [Windows; MAX_OBJECTS],
     /// Each capability's derivation: the slot it was copied from.
     origins: [[Origin; CAP_SLOTS]; MAX_COMPONENTS],
+    /// Per component, the slots of its space that hold an entry (bit `s`
+    /// for slot `s`, [`CapEntry::Revoked`] included): the free count is a
+    /// population count and the lowest free slot a search of one word.
+    used: [u32; MAX_COMPONENTS],
+    /// Per component, the slots that copies may derive from: bit `s` is
+    /// set whenever some slot's origin names slot `s` (it may stay set
+    /// after those copies are gone). Emptying a slot whose bit is clear
+    /// needs no search for copies to re-parent.
+    copied: [u32; MAX_COMPONENTS],
     /// The debugger's view (feature `debug`; last, so no fast-path offset
     /// moves).
     #[cfg(feature = "debug")]
@@ -369,6 +378,9 @@ fn space_entry(space: &CapSpace, selector: CapSel) -> CapEntry {
     space.get(selector)
 }
 
+// A space's used and copied slots are the bits of one `u32`.
+const _: () = assert!(CAP_SLOTS <= 32);
+
 /// The pattern the kernel writes at the bottom of every stack it is given;
 /// finding it changed means the thread overflowed its stack.
 pub(crate) const STACK_GUARD: usize = 0x57ac_6a2d;
@@ -422,6 +434,8 @@ impl State {
             signals: [NO_SIGNAL; MAX_SIGNALS],
             windows: [Windows::NONE; MAX_OBJECTS],
             origins: [[Origin::NONE; CAP_SLOTS]; MAX_COMPONENTS],
+            used: [0; MAX_COMPONENTS],
+            copied: [0; MAX_COMPONENTS],
             #[cfg(feature = "debug")]
             debug: crate::debug::DebugState::new(),
         }
@@ -499,6 +513,7 @@ impl State {
             Component { used: true, name: Some(name), generation, quota, parent, ..NO_COMPONENT };
         self.caps[index] = CapSpace::new();
         self.origins[index] = [Origin::NONE; CAP_SLOTS];
+        self.used[index] = 0;
         Ok(ComponentId(index as u8))
     }
 
@@ -547,11 +562,7 @@ impl State {
             return Ok(());
         }
         let entry = CapEntry::Component { component: target, generation: t.generation };
-        if self.caps[actor.index()].slots.contains(&entry) {
-            Ok(())
-        } else {
-            Err(KernelError::NoAuthority)
-        }
+        if self.find(actor, entry).is_some() { Ok(()) } else { Err(KernelError::NoAuthority) }
     }
 
     /// Like [`State::authorized`], and the component is not destroyed.
@@ -866,6 +877,9 @@ impl State {
         if self.caps[actor.index()].get(selector) == CapEntry::Empty {
             return Err(KernelError::InvalidCapability);
         }
+        if self.copied[actor.index()] & (1 << selector.0) == 0 {
+            return Ok(0);
+        }
         let here = Origin::of(actor, selector);
         let mut taken = 0;
         for component in 0..MAX_COMPONENTS {
@@ -898,6 +912,9 @@ impl State {
             self.caps[c].slots[s] = CapEntry::Revoked;
             self.origins[c][s] = Origin::NONE;
             taken += 1;
+            if self.copied[c] & (1 << s) == 0 {
+                continue;
+            }
             let here = Origin::of(ComponentId(c as u8), CapSel(s as u32));
             for (cc, origins) in self.origins.iter().enumerate() {
                 for (ss, origin) in origins.iter().enumerate() {
@@ -920,20 +937,38 @@ impl State {
         if index >= CAP_SLOTS {
             return Err(KernelError::InvalidCapability);
         }
-        let entry = self.caps[actor.index()].remove(selector);
+        let entry = self.take_slot(actor, index);
         if entry == CapEntry::Empty {
             return Err(KernelError::InvalidCapability);
         }
         if let CapEntry::Reply { thread, seq, .. } = entry {
             self.fail_deferred(thread, seq);
         }
-        self.forget_slot(actor, index);
         Ok(())
+    }
+
+    /// Empties `slot` of `component`'s space and returns what it held; a
+    /// slot that held something is forgotten ([`State::forget_slot`]).
+    fn take_slot(&mut self, component: ComponentId, slot: usize) -> CapEntry {
+        let entry = self.caps[component.index()].remove(CapSel(slot as u32));
+        if entry != CapEntry::Empty {
+            self.used[component.index()] &= !(1 << slot);
+            self.forget_slot(component, slot);
+        }
+        entry
     }
 
     /// A slot was emptied: copies made from it now derive from its origin.
     fn forget_slot(&mut self, component: ComponentId, slot: usize) {
         let parent = core::mem::replace(&mut self.origins[component.index()][slot], Origin::NONE);
+        // Nothing derives from a slot no copy was ever made of.
+        let copied = &mut self.copied[component.index()];
+        if *copied & (1 << slot) == 0 {
+            return;
+        }
+        // Once re-parented, nothing does (and `parent`'s bit is set: it
+        // is this slot's origin).
+        *copied &= !(1 << slot);
         let here = Origin::of(component, CapSel(slot as u32));
         for origins in self.origins.iter_mut() {
             for origin in origins.iter_mut() {
@@ -945,10 +980,17 @@ impl State {
     }
 
     /// Free capability slots of `component` within its quota.
+    #[inline(never)]
     fn free_slots(&self, component: ComponentId) -> usize {
-        let used =
-            self.caps[component.index()].slots.iter().filter(|e| **e != CapEntry::Empty).count();
+        let used = self.used[component.index()].count_ones() as usize;
         (self.components[component.index()].quota.caps as usize).saturating_sub(used)
+    }
+
+    /// The slot of `component`'s space that holds `entry`, if one does
+    /// (the lowest).
+    #[inline]
+    fn find(&self, component: ComponentId, entry: CapEntry) -> Option<usize> {
+        self.caps[component.index()].slots.iter().position(|slot| *slot == entry)
     }
 
     /// Inserts `entry` into `component`'s space, reusing a slot that holds
@@ -960,20 +1002,24 @@ impl State {
         entry: CapEntry,
         origin: Origin,
     ) -> Result<CapSel, TransportError> {
-        let space = &self.caps[component.index()];
-        if let Some(index) = space.slots.iter().position(|slot| *slot == entry) {
+        if let Some(index) = self.find(component, entry) {
             return Ok(CapSel(index as u32));
         }
         if self.free_slots(component) == 0 {
             return Err(TransportError::CapabilitySpaceFull);
         }
-        let index = space
-            .slots
-            .iter()
-            .position(|slot| *slot == CapEntry::Empty)
+        // The lowest empty slot (there is one: the quota is at most
+        // `CAP_SLOTS`).
+        let used = self.used[component.index()];
+        let index = (0..CAP_SLOTS)
+            .find(|slot| used & (1 << slot) == 0)
             .ok_or(TransportError::CapabilitySpaceFull)?;
         self.caps[component.index()].slots[index] = entry;
         self.origins[component.index()][index] = origin;
+        self.used[component.index()] |= 1 << index;
+        if let Some(from) = origin.component() {
+            self.copied[from.index()] |= 1 << origin.slot();
+        }
         Ok(CapSel(index as u32))
     }
 
@@ -1138,12 +1184,8 @@ impl State {
             }
         }
         for slot in 0..CAP_SLOTS {
-            let entry = self.caps[component.index()].remove(CapSel(slot as u32));
-            if let CapEntry::Reply { thread, seq, .. } = entry {
+            if let CapEntry::Reply { thread, seq, .. } = self.take_slot(component, slot) {
                 self.fail_deferred(thread, seq);
-            }
-            if entry != CapEntry::Empty {
-                self.forget_slot(component, slot);
             }
         }
         let c = &mut self.components[component.index()];
@@ -1308,8 +1350,7 @@ impl State {
         else {
             return Err(KernelError::InvalidCapability);
         };
-        self.caps[actor.index()].remove(selector);
-        self.forget_slot(actor, selector.0 as usize);
+        self.take_slot(actor, selector.0 as usize);
         let c = &self.threads[caller.index()];
         if c.state != ThreadState::AwaitingReply || !c.deferred || c.reply_seq != seq {
             return Err(KernelError::InvalidCapability);
@@ -1467,7 +1508,6 @@ impl State {
         }
         let source_component = self.threads[from.index()].component;
         let target_component = self.threads[to.index()].component;
-        let space = &self.caps[target_component.index()];
         // SAFETY: the sender's UTCB; its owner is the current thread or
         // blocked; the counts were checked against the UTCB.
         let selectors = unsafe { (*self.threads[from.index()].utcb).caps };
@@ -1487,7 +1527,7 @@ impl State {
             }
             plan.entries[index] = entry;
             plan.origins[index] = Origin::of(source_component, selector);
-            match space.slots.iter().position(|slot| *slot == entry) {
+            match self.find(target_component, entry) {
                 Some(slot) => plan.existing[index] = slot as u8,
                 // A second copy of an entry earlier in the message shares its slot.
                 None if plan.entries[..index].contains(&entry) => {}
@@ -2075,5 +2115,45 @@ fn copy_words(source: &[usize], target: &mut [usize]) {
         }
     } else {
         target.copy_from_slice(source);
+    }
+}
+
+#[cfg(test)]
+impl State {
+    /// Writes `entry` into a slot directly, as a test arranging an odd
+    /// state does, keeping the used-slot mask true.
+    pub(crate) fn put_slot(&mut self, component: ComponentId, slot: usize, entry: CapEntry) {
+        self.caps[component.index()].slots[slot] = entry;
+        let bit = 1 << slot;
+        if entry == CapEntry::Empty {
+            self.used[component.index()] &= !bit;
+        } else {
+            self.used[component.index()] |= bit;
+        }
+    }
+
+    /// Panics unless the slot masks say what the spaces and origins do:
+    /// a used bit for exactly the slots that hold an entry, and a copied
+    /// bit for every slot some origin names.
+    pub(crate) fn check_slot_masks(&self) {
+        for (component, (space, origins)) in self.caps.iter().zip(&self.origins).enumerate() {
+            for (slot, (entry, origin)) in space.slots.iter().zip(origins).enumerate() {
+                let used = self.used[component] & (1 << slot) != 0;
+                assert_eq!(
+                    used,
+                    *entry != CapEntry::Empty,
+                    "used bit of component {component} slot {slot} ({entry:?})"
+                );
+                if let Some(from) = origin.component() {
+                    assert!(
+                        self.copied[from.index()] & (1 << origin.slot()) != 0,
+                        "component {component} slot {slot} derives from component {} slot {}, \
+                         whose copied bit is clear",
+                        from.index(),
+                        origin.slot()
+                    );
+                }
+            }
+        }
     }
 }

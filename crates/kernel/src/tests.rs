@@ -245,6 +245,15 @@ impl World {
     }
 }
 
+/// Every test's world ends with its slot masks checked against its spaces.
+impl Drop for World {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.state.check_slot_masks();
+        }
+    }
+}
+
 // SAFETY: the current thread's UTCB is leaked (valid for ever) and the
 // simulated threads never hold references into it between calls.
 unsafe impl Transport for World {
@@ -394,7 +403,10 @@ fn invalid_foreign_and_revoked_capabilities_fail_without_panic() {
     );
     // A selector valid only in the server's space is foreign to root.
     let in_server = world.state.delegate(world.root, demo, world.server_component).unwrap();
-    world.state.caps[world.server_component.index()].slots.swap(in_server.0 as usize, 20);
+    let server = world.server_component;
+    let moved = world.entry(server, in_server);
+    world.state.put_slot(server, in_server.0 as usize, world.entry(server, CapSel(20)));
+    world.state.put_slot(server, 20, moved);
     assert_eq!(world.entry(world.root, CapSel(20)), CapEntry::Empty);
     assert_eq!(
         client(&mut world, CapSel(20)).ping(),
@@ -869,7 +881,7 @@ fn a_transfer_that_cannot_complete_changes_nothing() {
             .iter()
             .position(|e| *e == CapEntry::Empty)
             .unwrap();
-        world.state.caps[world.server_component.index()].slots[slot] = CapEntry::Revoked;
+        world.state.put_slot(world.server_component, slot, CapEntry::Revoked);
     }
     let snapshot = world.state.caps[world.server_component.index()].slots;
     let counter_cap: Capability<dyn Counter> = Capability::from_selector(counter);
@@ -1280,8 +1292,11 @@ fn a_slot_whose_generation_would_wrap_is_retired() {
     let CapEntry::Object { object: slot, .. } = world.entry(world.root, stale) else { panic!() };
     // As after four billion reuses of the slot.
     world.state.objects[slot.index()].generation = u32::MAX - 1;
-    world.state.caps[world.root.index()].slots[stale.0 as usize] =
-        CapEntry::Object { object: slot, generation: u32::MAX - 1 };
+    world.state.put_slot(
+        world.root,
+        stale.0 as usize,
+        CapEntry::Object { object: slot, generation: u32::MAX - 1 },
+    );
     world.state.revoke(stale).unwrap();
     // The next object goes elsewhere: the stale capability stays dead.
     let fresh = world.manage(object::<dyn Demo, _>(DemoServer::default()));
