@@ -1170,6 +1170,30 @@ fn a_server_takes_back_the_copies_of_one_capability() {
 }
 
 #[test]
+fn copies_of_a_dropped_copy_still_derive_from_its_origin() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (first, first_thread, held) = attacker(&mut world, demo);
+    let (second, _) = world.component_with_thread("second", Quota::at_priority(2));
+    let (third, third_thread) = world.component_with_thread("third", Quota::at_priority(2));
+    let passed = world.state.delegate(first, held, second).unwrap();
+    // A copy nothing was copied from: dropping it re-parents nothing.
+    let spare = world.state.delegate(world.root, demo, third).unwrap();
+    world.act_as(third_thread);
+    world.state.drop_capability(spare).unwrap();
+    // first drops the copy second's derives from: second's now derives
+    // from root's, so root's revocation still reaches it.
+    world.act_as(first_thread);
+    world.state.drop_capability(held).unwrap();
+    world.act_as(world.main);
+    assert_eq!(world.state.revoke_copies(demo), Ok(1));
+    assert_eq!(world.entry(second, passed), CapEntry::Revoked);
+    assert_eq!(world.entry(first, held), CapEntry::Empty);
+    assert_eq!(world.entry(third, spare), CapEntry::Empty);
+    assert_eq!(client(&mut world, demo).ping(), Ok(1));
+}
+
+#[test]
 fn take_back_from_a_component_that_does_not_exist_is_refused() {
     let mut world = World::new();
     let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
