@@ -883,6 +883,10 @@ impl State {
         let here = Origin::of(actor, selector);
         let mut taken = 0;
         for component in 0..MAX_COMPONENTS {
+            // A space with nothing in it has no derivation records.
+            if self.used[component] == 0 {
+                continue;
+            }
             for slot in 0..CAP_SLOTS {
                 if self.origins[component][slot] == here {
                     taken += self.revoke_subtree(ComponentId(component as u8), slot);
@@ -2123,20 +2127,23 @@ fn copy_words(source: &[usize], target: &mut [usize]) {
 #[cfg(test)]
 impl State {
     /// Writes `entry` into a slot directly, as a test arranging an odd
-    /// state does, keeping the used-slot mask true.
+    /// state does, keeping the used-slot mask true (and an emptied slot
+    /// without a derivation record).
     pub(crate) fn put_slot(&mut self, component: ComponentId, slot: usize, entry: CapEntry) {
         self.caps[component.index()].slots[slot] = entry;
         let bit = 1 << slot;
         if entry == CapEntry::Empty {
             self.used[component.index()] &= !bit;
+            self.origins[component.index()][slot] = Origin::NONE;
         } else {
             self.used[component.index()] |= bit;
         }
     }
 
     /// Panics unless the slot masks say what the spaces and origins do:
-    /// a used bit for exactly the slots that hold an entry, and a copied
-    /// bit for every slot some origin names.
+    /// a used bit for exactly the slots that hold an entry, a copied bit
+    /// for every slot some origin names, and no origin for an empty slot
+    /// (so a space with no used bit has no derivation records).
     pub(crate) fn check_slot_masks(&self) {
         for (component, (space, origins)) in self.caps.iter().zip(&self.origins).enumerate() {
             for (slot, (entry, origin)) in space.slots.iter().zip(origins).enumerate() {
@@ -2145,6 +2152,10 @@ impl State {
                     used,
                     *entry != CapEntry::Empty,
                     "used bit of component {component} slot {slot} ({entry:?})"
+                );
+                assert!(
+                    used || origin.component().is_none(),
+                    "empty slot {slot} of component {component} has a derivation record"
                 );
                 if let Some(from) = origin.component() {
                     assert!(
