@@ -288,12 +288,47 @@ pub fn irq_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ker
 /// session refuses.
 pub(super) fn irq_session(
     device: &str,
+    thread: &IrqThread,
 ) -> Option<(ferrode_ipc::Client<dyn Irq, kernel::Transport>, CapSel)> {
     let irq = Env::own()?.session::<dyn Irq>(ferrode_component::IRQ, device).ok()?;
     let mut irq = kernel::client(irq);
     let (_, signal) = kernel().create_signal().ok()?;
     irq.sigh(Capability::from_selector(signal)).ok()?;
+    thread.0.store(signal.0, Ordering::Release);
     Some((irq, signal))
+}
+
+/// A driver's interrupt thread, as its device's bring-up sees it: the
+/// thread's signal (its IRQ session's), once [`irq_session`] made it.
+///
+/// Until its driver has brought the device up (at the first session), a
+/// line means nothing and may read asserted: a LAN9118 out of reset
+/// drives its IRQ pin active-low, which the GIC, wired active-high, sees
+/// as a standing interrupt, and a UART or GPIO block left running by the
+/// image a debugger loaded over can hold one too. Acknowledging then
+/// would unmask a line nobody can quiet, and the handler and the thread
+/// would take turns at it for good, starving every component below (the
+/// composer that is to ask for the session among them). So a driver's
+/// interrupt thread leaves the line masked after an interrupt that came
+/// before its device, and the bring-up calls [`IrqThread::device_up`],
+/// which wakes the thread to serve the device and acknowledge.
+pub(super) struct IrqThread(AtomicU32);
+
+impl IrqThread {
+    pub(super) const fn new() -> Self {
+        Self(AtomicU32::new(NONE))
+    }
+
+    /// Wakes the thread, once it has its signal (before that no
+    /// interrupt can have come: the line is registered with the signal).
+    pub(super) fn device_up(&self) {
+        match self.0.load(Ordering::Acquire) {
+            NONE => {}
+            signal => {
+                let _ = kernel().submit(CapSel(signal));
+            }
+        }
+    }
 }
 
 // ----- the GPIO driver component ----------------------------------------------
@@ -346,11 +381,16 @@ fn gpio_take_device() -> Result<(), SessionError> {
         irq: None,
     };
     let device = crate::platform::devices::gpio_port(&window).ok_or(SessionError::Denied)?;
-    with_gpio(|state| {
-        if state.device.is_none() {
+    let taken = with_gpio(|state| {
+        let free = state.device.is_none();
+        if free {
             state.device = Some(device);
         }
+        free
     });
+    if taken {
+        GPIO_IRQ_THREAD.device_up();
+    }
     Ok(())
 }
 
@@ -445,20 +485,25 @@ impl Gpio for GpioSession {
 crate::thread_stack!(static GPIO_IRQ_MEMORY: 2048);
 static GPIO_IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
 
+/// The GPIO component's interrupt thread, for [`gpio_take_device`].
+static GPIO_IRQ_THREAD: IrqThread = IrqThread::new();
+
 /// The GPIO component's interrupt thread: opens the component's IRQ
 /// session (route `gpio: "IRQ" "gpio" => irq`; without one the block's
 /// inputs are never signalled and the thread ends), then per interrupt
 /// takes the block's changes, records each session's share, submits the
-/// signals of the sessions concerned and acks the IRQ.
+/// signals of the sessions concerned and acks the IRQ. Before the first
+/// session took the device over, it leaves the line masked (see
+/// [`IrqThread`]).
 extern "C" fn gpio_irq_start(_: usize) -> ! {
     let k = kernel();
-    let Some((mut irq, signal)) = irq_session("gpio") else { k.exit_current() };
+    let Some((mut irq, signal)) = irq_session("gpio", &GPIO_IRQ_THREAD) else { k.exit_current() };
     loop {
         if k.wait_signal(signal).is_err() {
             k.exit_current();
         }
-        let wake: heapless::Vec<CapSel, DEVICE_SESSIONS> = with_gpio(|state| {
-            let changes = state.device.as_mut().map_or(0, GpioPort::take_changes);
+        let wake: Option<heapless::Vec<CapSel, DEVICE_SESSIONS>> = with_gpio(|state| {
+            let changes = state.device.as_mut()?.take_changes();
             let mut wake = heapless::Vec::new();
             for slot in 0..DEVICE_SESSIONS {
                 let mine = changes & state.pins[slot];
@@ -469,8 +514,9 @@ extern "C" fn gpio_irq_start(_: usize) -> ! {
                     }
                 }
             }
-            wake
+            Some(wake)
         });
+        let Some(wake) = wake else { continue };
         for selector in wake {
             let _ = k.submit(selector);
         }

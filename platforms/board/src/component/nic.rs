@@ -41,6 +41,7 @@ use ferrode_ipc::{CapSel, Capability, RpcObject};
 use ferrode_packet_stream::{Notify, PacketStream, ReceiveError, Sink, Source, ToSink, ToSource};
 
 use super::Env;
+use super::devices::IrqThread;
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 use crate::platform::devices;
 
@@ -222,13 +223,8 @@ fn bring_up() -> Result<Device, SessionError> {
         .map_err(|_| SessionError::Denied)?;
     crate::arch::without_interrupts(|| *DEVICE.0.borrow_mut() = Some(device));
     // The interrupt thread may have left the line masked (see
-    // `irq_start`): it serves the controller and unmasks it now.
-    match IRQ_THREAD_SIGNAL.load(Ordering::Acquire) {
-        NONE => {}
-        signal => {
-            let _ = kernel().submit(CapSel(signal));
-        }
-    }
+    // `IrqThread`): it serves the controller and unmasks it now.
+    IRQ_THREAD.device_up();
     Ok(device)
 }
 
@@ -281,18 +277,15 @@ extern "C" fn data_start(_: usize) -> ! {
 /// IRQ service's handler masks the line and signals this thread.
 ///
 /// Before the controller is brought up (at the first session) its line
-/// means nothing, and may read asserted: a LAN9118 out of reset drives its
-/// IRQ pin active-low until IRQ_CFG says otherwise, which the GIC, wired
-/// active-high, sees as a standing interrupt. Acknowledging then would
-/// unmask a line nobody can quiet, and the handler and this thread would
-/// take turns at it for good, starving every component below (the
-/// composer that is to ask for the session among them). So until then the
-/// line stays masked after its first interrupt; [`bring_up`] wakes this
-/// thread once the controller is set up, and it acknowledges then.
+/// means nothing, and may read asserted (a LAN9118 out of reset holds it:
+/// see [`IrqThread`]), so until then the line stays masked after its
+/// first interrupt; [`bring_up`] wakes this thread once the controller is
+/// set up, and it acknowledges then.
 extern "C" fn irq_start(_: usize) -> ! {
     let k = kernel();
-    let Some((mut irq, signal)) = super::devices::irq_session("ethernet") else { k.exit_current() };
-    IRQ_THREAD_SIGNAL.store(signal.0, Ordering::Release);
+    let Some((mut irq, signal)) = super::devices::irq_session("ethernet", &IRQ_THREAD) else {
+        k.exit_current()
+    };
     loop {
         if k.wait_signal(signal).is_err() {
             k.exit_current();
@@ -304,9 +297,9 @@ extern "C" fn irq_start(_: usize) -> ! {
     }
 }
 
-/// The interrupt thread's signal (its IRQ session's), once it has one:
-/// [`bring_up`] raises it when the controller is set up.
-static IRQ_THREAD_SIGNAL: AtomicU32 = AtomicU32::new(NONE);
+/// The interrupt thread, which [`bring_up`] wakes when the controller is
+/// set up.
+static IRQ_THREAD: IrqThread = IrqThread::new();
 
 /// Raises the data thread's signal (once the thread made it).
 fn wake_data_thread() {

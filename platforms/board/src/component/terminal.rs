@@ -29,6 +29,7 @@ use ferrode_hal::DeviceWindow;
 use ferrode_ipc::{Bytes, CapSel, Capability, RpcObject};
 
 use super::Env;
+use super::devices::IrqThread;
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 
 /// The device-table name of the console UART: the label of the driver's
@@ -83,6 +84,7 @@ fn port(state: &mut Option<Port>) -> Result<&mut Port, SessionError> {
         let port = crate::platform::devices::terminal_port(&window).ok_or(SessionError::Denied)?;
         crate::arch::without_interrupts(|| IRQ_PORT.0.set(Some(port)));
         *state = Some(port);
+        IRQ_THREAD.device_up();
     }
     state.as_mut().ok_or(SessionError::Denied)
 }
@@ -203,25 +205,26 @@ impl Root for TerminalRoot {
 
 crate::thread_stack!(static IRQ_MEMORY: 2048);
 static IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
+/// The interrupt thread, for [`port`].
+static IRQ_THREAD: IrqThread = IrqThread::new();
 
 /// The driver's interrupt thread: opens the component's IRQ session for
 /// the console UART (without one no input is ever signalled and the
 /// thread ends), then per interrupt has the platform's driver serve it,
 /// acknowledges the session (which opens the line again) and tells the
-/// session's client when input waits.
+/// session's client when input waits. Before the first session started
+/// the port, it leaves the line masked (see [`IrqThread`]).
 extern "C" fn irq_start(_: usize) -> ! {
     let k = kernel();
-    let Some((mut irq, signal)) = super::devices::irq_session(TERMINAL_DEVICE) else {
+    let Some((mut irq, signal)) = super::devices::irq_session(TERMINAL_DEVICE, &IRQ_THREAD) else {
         k.exit_current()
     };
     loop {
         if k.wait_signal(signal).is_err() {
             k.exit_current();
         }
-        // Before the first session started the port, nothing is there to
-        // serve.
-        let port = crate::arch::without_interrupts(|| IRQ_PORT.0.get());
-        let input = port.as_ref().is_some_and(Port::service_interrupt);
+        let Some(port) = crate::arch::without_interrupts(|| IRQ_PORT.0.get()) else { continue };
+        let input = port.service_interrupt();
         let _ = irq.ack();
         if input {
             signal_input();
