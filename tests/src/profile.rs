@@ -562,6 +562,89 @@ pub fn run_tcp_echo(
     Ok(Profiled { counts, raw_console, console, status: None, timed_out: false })
 }
 
+/// One source line of a function's profile ([`by_line`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineRow {
+    /// `file:line (function)` of the code's innermost frame: for code
+    /// inlined into the function, the line it was inlined from.
+    pub location: String,
+    /// Instructions executed at that line's code.
+    pub instructions: u64,
+}
+
+/// The location [`by_line`] gives code without line information.
+pub const NO_LINE: &str = "(no line info)";
+
+/// The instructions counted in `code` (the ranges of one function, as
+/// [`Symbols::named`] gives them) summed per source line, by each PC's
+/// innermost frame (`frames`, as [`symbolize::Symbolizer::frames`] gives
+/// them), most instructions first (equal counts by location).
+pub fn by_line(
+    frames: impl Fn(u64) -> Vec<symbolize::Frame>,
+    code: &[Range<u64>],
+    counts: &HashMap<u64, u64>,
+) -> Vec<LineRow> {
+    let mut sums: HashMap<String, u64> = HashMap::new();
+    for (&pc, &count) in counts {
+        if count == 0 || !code.iter().any(|range| range.contains(&(pc & !1))) {
+            continue;
+        }
+        let location =
+            frames(pc).first().map_or_else(|| NO_LINE.to_string(), symbolize::Frame::describe);
+        *sums.entry(location).or_insert(0) += count;
+    }
+    let mut rows: Vec<LineRow> = sums
+        .into_iter()
+        .map(|(location, instructions)| LineRow { location, instructions })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.instructions.cmp(&a.instructions).then_with(|| a.location.cmp(&b.location))
+    });
+    rows
+}
+
+/// How many times a function was entered: the instructions counted at
+/// the first address of each of its ranges.
+pub fn entries(code: &[Range<u64>], counts: &HashMap<u64, u64>) -> u64 {
+    code.iter().map(|range| counts.get(&range.start).copied().unwrap_or(0)).sum()
+}
+
+/// `cargo xtask profile --lines`'s table: the `top` lines of `name`'s
+/// profile with their instructions and, when the function was entered,
+/// the instructions per entry; a line for the rest; the total.
+pub fn lines_table(name: &str, rows: &[LineRow], entries: u64, top: usize) -> String {
+    let total: u64 = rows.iter().map(|row| row.instructions).sum();
+    let per_entry = |count: u64| {
+        if entries == 0 { "-".to_string() } else { format!("{:.1}", count as f64 / entries as f64) }
+    };
+    let called = match entries {
+        0 => "never entered at its start".to_string(),
+        1 => "entered once".to_string(),
+        _ => format!("entered {entries} times"),
+    };
+    let mut out = format!(
+        "lines of {name} ({called}): {total} instructions, {} per entry
+",
+        per_entry(total)
+    );
+    out.push_str(&format!("{:>12} {:>9}  line\n", "instructions", "per entry"));
+    for row in rows.iter().take(top) {
+        out.push_str(&format!(
+            "{:>12} {:>9}  {}\n",
+            row.instructions,
+            per_entry(row.instructions),
+            row.location
+        ));
+    }
+    if rows.len() > top {
+        let rest: u64 = rows[top..].iter().map(|row| row.instructions).sum();
+        let more = rows.len() - top;
+        let plural = if more == 1 { "" } else { "s" };
+        out.push_str(&format!("{rest:>12} {:>9}  ({more} more line{plural})\n", per_entry(rest)));
+    }
+    out
+}
+
 /// The line under a TCP echo's profile: the bytes echoed and the
 /// instructions counted per byte (`cargo xtask bench net`'s figure, which
 /// leaves out the instructions run idle, so it comes out lower).
@@ -680,6 +763,89 @@ mod tests {
             code_run(&symbols, &all),
             CodeRun { ran: (3, 0x40 + 0x80 + 0xd80), not_ran: (0, 0) }
         );
+    }
+
+    fn frame(file: &str, line: u32, function: &str) -> symbolize::Frame {
+        symbolize::Frame {
+            function: Some(function.into()),
+            file: Some(file.into()),
+            line: Some(line),
+        }
+    }
+
+    /// Frames for a function at 0x100..0x140 whose code at 0x110..0x120 is
+    /// a loop inlined from `core`, and whose 0x130 has no line info.
+    fn frames_at(pc: u64) -> Vec<symbolize::Frame> {
+        match pc & !1 {
+            0x110..0x120 => vec![
+                frame("library/core/src/iter/range.rs", 772, "core::iter::range::next"),
+                frame("src/main.rs", 12, "app::work"),
+            ],
+            0x130 => Vec::new(),
+            pc if pc < 0x108 => vec![frame("src/main.rs", 10, "app::work")],
+            _ => vec![frame("src/main.rs", 14, "app::work")],
+        }
+    }
+
+    #[test]
+    fn a_functions_instructions_are_summed_by_the_innermost_line() {
+        // Two functions of one name (as `Symbols::named` may give).
+        let code = [0x100..0x140, 0x300..0x310];
+        let counts = HashMap::from([
+            (0x300, 2),
+            (0x100, 3),
+            (0x104, 3),
+            (0x110, 30),
+            (0x11e, 30),
+            (0x124, 3),
+            (0x130, 1),
+            (0x138, 0),
+            // Outside the function: left out.
+            (0x140, 100),
+            (0x90, 100),
+        ]);
+        let rows = by_line(frames_at, &code, &counts);
+        let location =
+            |file: &str, line: u32, function: &str| frame(file, line, function).describe();
+        assert_eq!(
+            rows,
+            vec![
+                LineRow {
+                    location: location(
+                        "library/core/src/iter/range.rs",
+                        772,
+                        "core::iter::range::next"
+                    ),
+                    instructions: 60
+                },
+                LineRow { location: location("src/main.rs", 10, "app::work"), instructions: 6 },
+                LineRow { location: location("src/main.rs", 14, "app::work"), instructions: 5 },
+                LineRow { location: NO_LINE.into(), instructions: 1 },
+            ]
+        );
+        assert_eq!(entries(&code, &counts), 5, "the counts at the functions' first addresses");
+        assert_eq!(entries(&[0x200..0x240, 0x400..0x440], &counts), 0);
+    }
+
+    #[test]
+    fn the_lines_table_shows_instructions_per_entry_and_the_rest() {
+        let rows = [
+            LineRow { location: "a.rs:1 (f)".into(), instructions: 60 },
+            LineRow { location: "a.rs:2 (f)".into(), instructions: 6 },
+            LineRow { location: "a.rs:3 (f)".into(), instructions: 3 },
+        ];
+        assert_eq!(
+            lines_table("f", &rows, 3, 2),
+            "lines of f (entered 3 times): 69 instructions, 23.0 per entry\n\
+             instructions per entry  line\n\
+             \x20         60      20.0  a.rs:1 (f)\n\
+             \x20          6       2.0  a.rs:2 (f)\n\
+             \x20          3       1.0  (1 more line)\n"
+        );
+        assert!(lines_table("f", &rows, 0, 5).starts_with(
+            "lines of f (never entered at its start): 69 instructions, - per entry\n"
+        ));
+        assert!(lines_table("f", &rows[..1], 1, 5).contains("(entered once)"));
     }
 
     #[test]

@@ -165,6 +165,12 @@ enum Command {
         #[arg(long, value_name = "BYTES", value_parser = ferrode_tests::profile::parse_size,
               conflicts_with_all = ["from", "forward"])]
         tcp_echo: Option<usize>,
+        /// Also show where this function's instructions went, by source
+        /// line (its path without the hash, as for --from): each line of
+        /// its code, and of the code inlined into it, with its
+        /// instructions and their number per entry of the function.
+        #[arg(long, value_name = "SYMBOL")]
+        lines: Option<String>,
     },
     /// Add source lines under the fault and panic reports of a console log,
     /// such as a real board's serial output: reads the log (FILE, or
@@ -266,7 +272,7 @@ fn main() -> ExitCode {
             boot.forward,
             &boot.args,
         ),
-        Command::Profile { boot, top, seconds, from, tcp_echo } => {
+        Command::Profile { boot, top, seconds, from, tcp_echo, lines } => {
             profile::run(&profile::ProfileOptions {
                 board: &boot.board,
                 app: &boot.app,
@@ -275,6 +281,7 @@ fn main() -> ExitCode {
                 seconds,
                 from: from.as_deref(),
                 tcp_echo,
+                lines: lines.as_deref(),
                 forward: boot.forward,
                 args: &boot.args,
             })

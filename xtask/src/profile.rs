@@ -30,6 +30,8 @@ pub struct ProfileOptions<'a> {
     pub tcp_echo: Option<usize>,
     /// `--forward`, as for `run`.
     pub forward: Option<u16>,
+    /// Also profile this function by source line.
+    pub lines: Option<&'a str>,
     /// The image's command line after its name.
     pub args: &'a [String],
 }
@@ -59,6 +61,20 @@ pub fn run(options: &ProfileOptions<'_>) -> Result<ExitCode, String> {
     setup::require_qemu(board)?;
     let image = build::build(board, &app.name, options.release)?;
     let symbols = Symbols::from_image(&image)?;
+    let lines_of = match options.lines {
+        None => None,
+        Some(name) => {
+            let code = symbols.named(name);
+            if code.is_empty() {
+                return Err(format!(
+                    "{} has no function `{name}` for --lines (give its path without the hash, \
+                     e.g. `ferrode_app_main` or `hello::hello`)",
+                    image.display()
+                ));
+            }
+            Some((name, code, symbolize::Symbolizer::load(&image)?))
+        }
+    };
     let counts = match options.from {
         None => Counts::new(),
         Some(name) => {
@@ -135,5 +151,11 @@ pub fn run(options: &ProfileOptions<'_>) -> Result<ExitCode, String> {
     }
     print!("{}", profile::table(&profile::by_function(&symbols, &counts.by_pc), options.top));
     println!("{}", profile::code_run_line(&profile::code_run(&symbols, &counts.by_pc)));
+    if let Some((name, code, symbolizer)) = lines_of {
+        let rows = profile::by_line(|pc| symbolizer.frames(pc & !1), &code, &counts.by_pc);
+        let entries = profile::entries(&code, &counts.by_pc);
+        println!();
+        print!("{}", profile::lines_table(name, &rows, entries, options.top));
+    }
     Ok(ExitCode::SUCCESS)
 }

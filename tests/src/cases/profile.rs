@@ -4,7 +4,9 @@
 //! the kernel's and the arch crate's `exit` all have instructions, next to
 //! none fall outside every function, and counting from the app's main
 //! skips as many instructions as [`measure::instructions_to_main`] counts
-//! in a run of its own.
+//! in a run of its own. By source line (`--lines hello::hello`), hello's
+//! function was entered once and the line that writes its greeting has
+//! instructions.
 //!
 //! echo-net-direct with `--tcp-echo` (64 KiB): the echo comes back intact,
 //! the boot is left out (`_start` has no instructions, some were skipped),
@@ -17,6 +19,7 @@ use std::time::Duration;
 use super::{Case, Check, Failure, Scripted, board};
 use crate::boards::RunOptions;
 use crate::figures::Budgets;
+use crate::harness::symbolize::{Symbolizer, line_of};
 use crate::measure::{self, MAIN_SYMBOL};
 use crate::profile::{self, Counts, NO_SYMBOL, Row, Symbols};
 
@@ -135,6 +138,29 @@ fn check_tcp_echo(script: &Scripted<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// hello's source, for the line `--lines` must find.
+const HELLO_SOURCE: &str = include_str!("../../../apps/hello/src/main.rs");
+
+/// `--lines hello::hello`: hello's function was entered once, and the line
+/// that writes its greeting (in apps/hello/src/main.rs) has instructions.
+fn check_lines(script: &Scripted<'_>, symbols: &Symbols, counts: &Counts) -> Result<(), String> {
+    let code = symbols.named("hello::hello");
+    let symbolizer = Symbolizer::load(script.image)?;
+    let rows = profile::by_line(|pc| symbolizer.frames(pc & !1), &code, &counts.by_pc);
+    let entries = profile::entries(&code, &counts.by_pc);
+    let table = profile::lines_table("hello::hello", &rows, entries, 30);
+    if entries != 1 {
+        return Err(format!("hello::hello entered {entries} times, not once:\n{table}"));
+    }
+    let line = line_of(HELLO_SOURCE, "log.write_parts(")
+        .ok_or("apps/hello/src/main.rs has no `log.write_parts(`")?;
+    let wanted = format!("apps/hello/src/main.rs:{line} ");
+    if !rows.iter().any(|row| row.location.starts_with(&wanted) && row.instructions > 0) {
+        return Err(format!("no instructions at {wanted}in hello::hello's lines:\n{table}"));
+    }
+    Ok(())
+}
+
 fn check(script: &Scripted<'_>) -> Result<(), Failure> {
     let plain = |message: String| Failure { message, console: String::new() };
     let symbols = Symbols::from_image(script.image).map_err(plain)?;
@@ -177,6 +203,7 @@ fn check(script: &Scripted<'_>) -> Result<(), Failure> {
     if outside * 100 > total {
         return Err(failure(format!("{outside} of {total} instructions outside every function")));
     }
+    check_lines(script, &symbols, &profiled.counts).map_err(failure)?;
     let boot = measure::instructions_to_main(script.board, script.image, script.app)?;
     let skipped = profiled.counts.skipped;
     let off = (skipped as f64 - boot as f64).abs() * 100.0 / boot.max(1) as f64;
