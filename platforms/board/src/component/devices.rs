@@ -284,8 +284,9 @@ pub fn irq_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ker
 
 /// For a driver's interrupt thread: the IRQ session its component's route
 /// labelled `device` opened, told to deliver to a new signal of the
-/// component, and that signal; `None` without such a route, or if the
-/// session refuses.
+/// component, and that signal, which it records in `thread` for the
+/// driver's bring-up ([`IrqThread::device_up`]); `None` without such a
+/// route, or if the session refuses.
 pub(super) fn irq_session(
     device: &str,
     thread: &IrqThread,
