@@ -320,8 +320,9 @@ impl IrqThread {
         Self(AtomicU32::new(NONE))
     }
 
-    /// Wakes the thread, once it has its signal (before that no
-    /// interrupt can have come: the line is registered with the signal).
+    /// Wakes the thread, once it has recorded its signal. Before that
+    /// nothing needs waking: an interrupt that came meanwhile is pending
+    /// on the signal, and the thread, taking it, finds the device up.
     pub(super) fn device_up(&self) {
         match self.0.load(Ordering::Acquire) {
             NONE => {}
