@@ -61,33 +61,25 @@ pub fn run(options: &ProfileOptions<'_>) -> Result<ExitCode, String> {
     setup::require_qemu(board)?;
     let image = build::build(board, &app.name, options.release)?;
     let symbols = Symbols::from_image(&image)?;
+    // The code of the function an option names, or why there is none.
+    let code_of = |name: &str, option: &str| {
+        let code = symbols.named(name);
+        if code.is_empty() {
+            return Err(format!(
+                "{} has no function `{name}` for {option} (give its path without the hash, \
+                 e.g. `ferrode_app_main` or `hello::hello`)",
+                image.display()
+            ));
+        }
+        Ok(code)
+    };
     let lines_of = match options.lines {
         None => None,
-        Some(name) => {
-            let code = symbols.named(name);
-            if code.is_empty() {
-                return Err(format!(
-                    "{} has no function `{name}` for --lines (give its path without the hash, \
-                     e.g. `ferrode_app_main` or `hello::hello`)",
-                    image.display()
-                ));
-            }
-            Some((name, code, symbolize::Symbolizer::load(&image)?))
-        }
+        Some(name) => Some((name, code_of(name, "--lines")?, symbolize::Symbolizer::load(&image)?)),
     };
     let counts = match options.from {
         None => Counts::new(),
-        Some(name) => {
-            let code = symbols.named(name);
-            if code.is_empty() {
-                return Err(format!(
-                    "{} has no function `{name}` for --from (give its path without the hash, \
-                     e.g. `ferrode_app_main` or `hello::hello`)",
-                    image.display()
-                ));
-            }
-            Counts::starting_at(code)
-        }
+        Some(name) => Counts::starting_at(code_of(name, "--from")?),
     };
     let run_options = build::run_options(&app.name, options.forward, options.args);
     let limit = Duration::from_secs(options.seconds);
