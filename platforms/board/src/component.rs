@@ -35,6 +35,7 @@ pub mod gdb;
 #[cfg(feature = "nic")]
 mod nic;
 mod terminal;
+mod wake;
 
 pub use devices::{gpio_root, io_mem_root, irq_root};
 #[cfg(feature = "nic")]

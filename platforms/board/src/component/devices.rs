@@ -20,6 +20,7 @@ use ferrode_component::{
 use ferrode_hal::{DeviceWindow, GpioPort};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 
+use super::wake::Wake;
 use super::{Env, Pool};
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 use crate::platform::memory_map::DEVICES;
@@ -284,23 +285,8 @@ pub fn irq_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ker
 
 /// For a driver's interrupt thread: the IRQ session its component's route
 /// labelled `device` opened, told to deliver to a new signal of the
-/// component, and that signal, which it records in `thread` for the
-/// driver's bring-up ([`IrqThread::device_up`]); `None` without such a
-/// route, or if the session refuses.
-pub(super) fn irq_session(
-    device: &str,
-    thread: &IrqThread,
-) -> Option<(ferrode_ipc::Client<dyn Irq, kernel::Transport>, CapSel)> {
-    let irq = Env::own()?.session::<dyn Irq>(ferrode_component::IRQ, device).ok()?;
-    let mut irq = kernel::client(irq);
-    let (_, signal) = kernel().create_signal().ok()?;
-    irq.sigh(Capability::from_selector(signal)).ok()?;
-    thread.0.store(signal.0, Ordering::Release);
-    Some((irq, signal))
-}
-
-/// A driver's interrupt thread, as its device's bring-up sees it: the
-/// thread's signal (its IRQ session's), once [`irq_session`] made it.
+/// component, and that signal, which it sets in `thread` for the driver's
+/// bring-up; `None` without such a route, or if the session refuses.
 ///
 /// Until its driver has brought the device up (at the first session), a
 /// line means nothing and may read asserted: a LAN9118 out of reset
@@ -311,26 +297,20 @@ pub(super) fn irq_session(
 /// would take turns at it for good, starving every component below (the
 /// composer that is to ask for the session among them). So a driver's
 /// interrupt thread leaves the line masked after an interrupt that came
-/// before its device, and the bring-up calls [`IrqThread::device_up`],
-/// which wakes the thread to serve the device and acknowledge.
-pub(super) struct IrqThread(AtomicU32);
-
-impl IrqThread {
-    pub(super) const fn new() -> Self {
-        Self(AtomicU32::new(NONE))
-    }
-
-    /// Wakes the thread, once it has recorded its signal. Before that
-    /// nothing needs waking: an interrupt that came meanwhile is pending
-    /// on the signal, and the thread, taking it, finds the device up.
-    pub(super) fn device_up(&self) {
-        match self.0.load(Ordering::Acquire) {
-            NONE => {}
-            signal => {
-                let _ = kernel().submit(CapSel(signal));
-            }
-        }
-    }
+/// before its device, and the bring-up raises `thread`, which wakes the
+/// thread to serve the device and acknowledge. Before the thread has set
+/// its signal nothing needs waking: an interrupt that came meanwhile is
+/// pending on the signal, and the thread, taking it, finds the device up.
+pub(super) fn irq_session(
+    device: &str,
+    thread: &Wake,
+) -> Option<(ferrode_ipc::Client<dyn Irq, kernel::Transport>, CapSel)> {
+    let irq = Env::own()?.session::<dyn Irq>(ferrode_component::IRQ, device).ok()?;
+    let mut irq = kernel::client(irq);
+    let (_, signal) = kernel().create_signal().ok()?;
+    irq.sigh(Capability::from_selector(signal)).ok()?;
+    thread.set(signal);
+    Some((irq, signal))
 }
 
 // ----- the GPIO driver component ----------------------------------------------
@@ -391,7 +371,7 @@ fn gpio_take_device() -> Result<(), SessionError> {
         free
     });
     if taken {
-        GPIO_IRQ_THREAD.device_up();
+        GPIO_IRQ_THREAD.raise();
     }
     Ok(())
 }
@@ -487,8 +467,9 @@ impl Gpio for GpioSession {
 crate::thread_stack!(static GPIO_IRQ_MEMORY: 2048);
 static GPIO_IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
 
-/// The GPIO component's interrupt thread, for [`gpio_take_device`].
-static GPIO_IRQ_THREAD: IrqThread = IrqThread::new();
+/// The GPIO component's interrupt thread's signal, which
+/// [`gpio_take_device`] raises.
+static GPIO_IRQ_THREAD: Wake = Wake::new();
 
 /// The GPIO component's interrupt thread: opens the component's IRQ
 /// session (route `gpio: "IRQ" "gpio" => irq`; without one the block's
@@ -496,7 +477,7 @@ static GPIO_IRQ_THREAD: IrqThread = IrqThread::new();
 /// takes the block's changes, records each session's share, submits the
 /// signals of the sessions concerned and acks the IRQ. Before the first
 /// session took the device over, it leaves the line masked (see
-/// [`IrqThread`]).
+/// [`irq_session`]).
 extern "C" fn gpio_irq_start(_: usize) -> ! {
     let k = kernel();
     let Some((mut irq, signal)) = irq_session("gpio", &GPIO_IRQ_THREAD) else { k.exit_current() };

@@ -41,7 +41,7 @@ use ferrode_ipc::{CapSel, Capability, RpcObject};
 use ferrode_packet_stream::{Notify, PacketStream, ReceiveError, Sink, Source, ToSink, ToSource};
 
 use super::Env;
-use super::devices::IrqThread;
+use super::wake::Wake;
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 use crate::platform::devices;
 
@@ -53,40 +53,11 @@ const SLOTS: usize = 16;
 /// well-behaved peer is never full).
 const QUEUE: usize = 16;
 
-/// No selector / signal yet.
-const NONE: u32 = u32::MAX;
-
-/// A signal one end raises at the other, as a selector in the raising
-/// end's own space; set once that end has the capability.
-pub struct Wake(AtomicU32);
-
-impl Wake {
-    const fn new() -> Self {
-        Self(AtomicU32::new(NONE))
-    }
-
-    fn set(&self, selector: CapSel) {
-        self.0.store(selector.0, Ordering::Release);
-    }
-
-    /// Sets it; the selector it held before, if any.
-    fn replace(&self, selector: CapSel) -> Option<CapSel> {
-        Some(self.0.swap(selector.0, Ordering::AcqRel)).filter(|&old| old != NONE).map(CapSel)
-    }
-
-    /// Unsets it; the selector it held, if any.
-    fn take(&self) -> Option<CapSel> {
-        Some(self.0.swap(NONE, Ordering::AcqRel)).filter(|&selector| selector != NONE).map(CapSel)
-    }
-}
-
+/// A stream end raises its [`Wake`] at the other end (a peer that has gone
+/// away has none: nobody to wake).
 impl Notify for &'static Wake {
     fn notify(&self) {
-        let selector = self.0.load(Ordering::Acquire);
-        if selector != NONE {
-            // A peer that has gone away: nobody to wake.
-            let _ = kernel().submit(CapSel(selector));
-        }
+        self.raise();
     }
 }
 
@@ -184,7 +155,7 @@ fn snapshot() -> NicCounters {
 
 /// The data thread's signal, as a selector in the driver's space (its
 /// interrupt thread submits it; the client's stream notifications too).
-static DRIVER_SIGNAL: AtomicU32 = AtomicU32::new(NONE);
+static DRIVER_SIGNAL: Wake = Wake::new();
 
 type Device = devices::Ethernet;
 
@@ -223,8 +194,9 @@ fn bring_up() -> Result<Device, SessionError> {
         .map_err(|_| SessionError::Denied)?;
     crate::arch::without_interrupts(|| *DEVICE.0.borrow_mut() = Some(device));
     // The interrupt thread may have left the line masked (see
-    // `IrqThread`): it serves the controller and unmasks it now.
-    IRQ_THREAD.device_up();
+    // `devices::irq_session`): it serves the controller and unmasks it
+    // now.
+    IRQ_THREAD.raise();
     Ok(device)
 }
 
@@ -238,7 +210,7 @@ static IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
 extern "C" fn data_start(_: usize) -> ! {
     let k = kernel();
     let Ok((_, selector)) = k.create_signal() else { k.exit_current() };
-    DRIVER_SIGNAL.store(selector.0, Ordering::Release);
+    DRIVER_SIGNAL.set(selector);
     // Whether the controller's receive interrupt is masked (see `serve`).
     let mut receive_masked = false;
     // One session after another.
@@ -278,7 +250,7 @@ extern "C" fn data_start(_: usize) -> ! {
 ///
 /// Before the controller is brought up (at the first session) its line
 /// means nothing, and may read asserted (a LAN9118 out of reset holds it:
-/// see [`IrqThread`]), so until then the line stays masked after its
+/// see [`devices::irq_session`]), so until then the line stays masked after its
 /// first interrupt; [`bring_up`] wakes this thread once the controller is
 /// set up, and it acknowledges then.
 extern "C" fn irq_start(_: usize) -> ! {
@@ -297,18 +269,13 @@ extern "C" fn irq_start(_: usize) -> ! {
     }
 }
 
-/// The interrupt thread, which [`bring_up`] wakes when the controller is
-/// set up.
-static IRQ_THREAD: IrqThread = IrqThread::new();
+/// The interrupt thread's signal, which [`bring_up`] raises when the
+/// controller is set up.
+static IRQ_THREAD: Wake = Wake::new();
 
 /// Raises the data thread's signal (once the thread made it).
 fn wake_data_thread() {
-    match DRIVER_SIGNAL.load(Ordering::Acquire) {
-        NONE => {}
-        data => {
-            let _ = kernel().submit(CapSel(data));
-        }
-    }
+    DRIVER_SIGNAL.raise();
 }
 
 /// Moves frames until neither direction can: received frames into free
@@ -422,10 +389,7 @@ impl Nic for NicSession {
     }
 
     fn driver_signal(&mut self) -> Result<Capability<dyn SignalSource>, SessionError> {
-        match DRIVER_SIGNAL.load(Ordering::Acquire) {
-            NONE => Err(SessionError::OutOfSessions),
-            selector => Ok(Capability::from_selector(CapSel(selector))),
-        }
+        DRIVER_SIGNAL.get().map(Capability::from_selector).ok_or(SessionError::OutOfSessions)
     }
 
     fn counters(&mut self) -> Result<NicCounters, SessionError> {

@@ -20,7 +20,6 @@
 
 use core::cell::{Cell, RefCell};
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_component::{
     IoMem, Irq, Root, Session, SessionArgs, SessionError, SignalSource, TERMINAL_CHUNK, Terminal,
@@ -29,7 +28,7 @@ use ferrode_hal::DeviceWindow;
 use ferrode_ipc::{Bytes, CapSel, Capability, RpcObject};
 
 use super::Env;
-use super::devices::IrqThread;
+use super::wake::Wake;
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 
 /// The device-table name of the console UART: the label of the driver's
@@ -38,13 +37,10 @@ pub const TERMINAL_DEVICE: &str = "console-uart";
 
 type Port = crate::platform::devices::Serial;
 
-/// No signal.
-const NONE: u32 = u32::MAX;
-
 /// The open session client's signal, as a selector in the driver's space
-/// (`NONE`: no session, or no `sigh` yet), which the interrupt thread
-/// submits when input arrived.
-static INPUT_SIGNAL: AtomicU32 = AtomicU32::new(NONE);
+/// (unset: no session, or no `sigh` yet), which the interrupt thread
+/// raises when input arrived.
+static INPUT_SIGNAL: Wake = Wake::new();
 
 /// The driver's port, once its IO_MEM window was granted.
 struct TerminalCell(RefCell<Option<Port>>);
@@ -84,7 +80,7 @@ fn port(state: &mut Option<Port>) -> Result<&mut Port, SessionError> {
         let port = crate::platform::devices::terminal_port(&window).ok_or(SessionError::Denied)?;
         crate::arch::without_interrupts(|| IRQ_PORT.0.set(Some(port)));
         *state = Some(port);
-        IRQ_THREAD.device_up();
+        IRQ_THREAD.raise();
     }
     state.as_mut().ok_or(SessionError::Denied)
 }
@@ -146,10 +142,10 @@ impl Terminal for TerminalSession {
         let k = kernel();
         let (signal, _) = super::client_signal(signal)?;
         let waiting = self.with_port(|port| port.received_len() > 0)?;
-        let replaced = INPUT_SIGNAL.swap(signal.0, Ordering::Relaxed);
-        if replaced != NONE && replaced != signal.0 {
+        if let Some(replaced) = INPUT_SIGNAL.replace(signal).filter(|&replaced| replaced != signal)
+        {
             // The one session's previous signal: not needed any more.
-            let _ = k.drop_capability(CapSel(replaced));
+            let _ = k.drop_capability(replaced);
         }
         if waiting {
             // Input that arrived before the client asked is news too.
@@ -188,12 +184,9 @@ impl Root for TerminalRoot {
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
         self.0.close(session)?;
-        match INPUT_SIGNAL.swap(NONE, Ordering::Relaxed) {
-            NONE => {}
+        if let Some(signal) = INPUT_SIGNAL.take() {
             // The client's signal: a closed session wakes no one.
-            signal => {
-                let _ = kernel().drop_capability(CapSel(signal));
-            }
+            let _ = kernel().drop_capability(signal);
         }
         Ok(())
     }
@@ -205,15 +198,15 @@ impl Root for TerminalRoot {
 
 crate::thread_stack!(static IRQ_MEMORY: 2048);
 static IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
-/// The interrupt thread, for [`port`].
-static IRQ_THREAD: IrqThread = IrqThread::new();
+/// The interrupt thread's signal, which [`port`] raises.
+static IRQ_THREAD: Wake = Wake::new();
 
 /// The driver's interrupt thread: opens the component's IRQ session for
 /// the console UART (without one no input is ever signalled and the
 /// thread ends), then per interrupt has the platform's driver serve it,
 /// acknowledges the session (which opens the line again) and tells the
 /// session's client when input waits. Before the first session started
-/// the port, it leaves the line masked (see [`IrqThread`]).
+/// the port, it leaves the line masked (see `devices::irq_session`).
 extern "C" fn irq_start(_: usize) -> ! {
     let k = kernel();
     let Some((mut irq, signal)) = super::devices::irq_session(TERMINAL_DEVICE, &IRQ_THREAD) else {
@@ -234,12 +227,7 @@ extern "C" fn irq_start(_: usize) -> ! {
 
 /// Tells the session's client that input waits (if it asked to be told).
 fn signal_input() {
-    match INPUT_SIGNAL.load(Ordering::Relaxed) {
-        NONE => {}
-        client => {
-            let _ = kernel().submit(CapSel(client));
-        }
-    }
+    INPUT_SIGNAL.raise();
 }
 
 /// The Terminal driver component's root, for `compose!`: `provides:
