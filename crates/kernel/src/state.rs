@@ -762,6 +762,7 @@ impl State {
         slot.live = false;
         slot.generation = slot.generation.wrapping_add(1);
         let owner = slot.owner;
+        let entrypoint = slot.entrypoint;
         self.windows[object.index()] = Windows::NONE;
         // A deferred reply to a call of this object accepts no capabilities
         // from now on, as a live reply would not, even once the slot serves
@@ -779,13 +780,14 @@ impl State {
         c.objects = c.objects.saturating_sub(1);
         // A server that has this request delivered but not yet dispatched
         // learns that the object is gone (see `Kernel::reply_and_wait`).
+        // Only the object's entrypoint can have it: another server's
+        // object may live at the same address (a zero-sized one does).
         if let Some(dispatch) = dispatch {
-            for t in self.threads.iter_mut() {
-                if t.received_dispatch
-                    .is_some_and(|d| core::ptr::addr_eq(d.as_ptr(), dispatch.as_ptr()))
-                {
-                    t.received_dispatch = None;
-                }
+            let t = &mut self.threads[entrypoint.index()];
+            if t.received_dispatch
+                .is_some_and(|d| core::ptr::addr_eq(d.as_ptr(), dispatch.as_ptr()))
+            {
+                t.received_dispatch = None;
             }
         }
     }
@@ -1321,10 +1323,14 @@ impl State {
         let caller = self.threads[me.index()].reply_to.get().ok_or(KernelError::NoReplyPending)?;
         let dispatch = self.threads[me.index()].received_dispatch;
         // The object served, for the reply's receive window.
+        // Among the objects this thread serves: another server's object may
+        // live at the same address (a zero-sized one does).
         let object = dispatch
             .and_then(|d| {
                 self.objects.iter().position(|o| {
-                    o.live && o.dispatch.is_some_and(|x| core::ptr::addr_eq(x.as_ptr(), d.as_ptr()))
+                    o.live
+                        && o.entrypoint == me
+                        && o.dispatch.is_some_and(|x| core::ptr::addr_eq(x.as_ptr(), d.as_ptr()))
                 })
             })
             .ok_or(KernelError::NoReplyPending)?;
@@ -1860,7 +1866,9 @@ impl State {
         }
         let Some(dispatch) = self.threads[server.index()].received_dispatch else { return 0 };
         let serves = |o: &Object| {
-            o.live && o.dispatch.is_some_and(|d| core::ptr::addr_eq(d.as_ptr(), dispatch.as_ptr()))
+            o.live
+                && o.entrypoint == server
+                && o.dispatch.is_some_and(|d| core::ptr::addr_eq(d.as_ptr(), dispatch.as_ptr()))
         };
         // The request arrived with the object's index as its badge; a
         // nested call of the server may have overwritten it since.

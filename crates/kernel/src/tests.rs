@@ -1371,5 +1371,103 @@ fn a_deferred_reply_to_a_dissolved_object_carries_no_capabilities() {
     assert_eq!(world.utcb_of(world.main).error, TransportError::TooManyCapabilities.code());
 }
 
+ferrode_ipc::interface! {
+    pub trait Giver {
+        fn give_counter(&mut self) -> Result<Capability<dyn Counter>, DemoError>;
+    }
+}
+
+/// A server with no state: its `RpcObject` is zero-sized, so every such
+/// object a test leaks lives at the same address.
+struct ZstGiver;
+impl Giver for ZstGiver {
+    fn give_counter(&mut self) -> Result<Capability<dyn Counter>, DemoError> {
+        Ok(Capability::invalid())
+    }
+}
+
+struct ZstCounter;
+impl Counter for ZstCounter {
+    fn bump(&mut self) -> Result<u32, DemoError> {
+        Ok(0)
+    }
+}
+
+#[test]
+fn objects_at_the_same_address_in_other_components_do_not_change_a_deferred_reply() {
+    let mut world = World::new();
+    // Another server component with a stateless object, managed first
+    // (the lower object slot).
+    let (other_component, _) =
+        world.state.create_component("other", Quota::at_priority(3)).unwrap();
+    let other =
+        world.state.add_thread(other_component, "other-ep", 3, 0, utcb(), (0, 0), false).unwrap();
+    assert_eq!(world.state.yield_if_outranked().map(|s| s.to), Some(other));
+    assert_eq!(world.state.reply_and_wait(false).map(|s| s.to), Some(world.main));
+    let (foreign_dispatch, foreign_window) = object::<dyn Counter, _>(ZstCounter);
+    let (foreign, _) = world.state.create_object(other, foreign_dispatch, foreign_window).unwrap();
+    // The server's own stateless object, whose `give_counter` reply
+    // carries one capability.
+    let (dispatch, window) = object::<dyn Giver, _>(ZstGiver);
+    assert!(core::ptr::addr_eq(dispatch.as_ptr(), foreign_dispatch.as_ptr()));
+    let (own, giver) = world.state.create_object(world.entrypoint, dispatch, window).unwrap();
+    assert!(foreign.index() < own.index());
+    // main calls give_counter; the server defers the reply.
+    world.current_utcb().label = ferrode_ipc::label::<dyn Giver>(0);
+    world.current_utcb().word_count = 0;
+    world.current_utcb().cap_count = 0;
+    world.state.call(giver).unwrap();
+    assert_eq!(world.state.current, world.entrypoint);
+    let reply = world.state.defer_reply().unwrap();
+    let CapEntry::Reply { object, .. } = world.entry(world.server_component, reply) else {
+        panic!("a reply capability")
+    };
+    let (_, signal) = world.state.create_signal().unwrap();
+    // Later it answers with an Ok carrying one capability, as the method's
+    // reply window allows.
+    {
+        let utcb = world.current_utcb();
+        utcb.error = 0;
+        utcb.word_count = 1;
+        utcb.words[0] = 0;
+        utcb.cap_count = 1;
+        utcb.caps[0] = signal;
+    }
+    world.state.reply_deferred(reply).unwrap();
+    assert_eq!(object, own, "the reply capability names the object called");
+    assert_eq!(world.utcb_of(world.main).error, 0);
+    assert_eq!(world.utcb_of(world.main).cap_count, 1);
+}
+
+#[test]
+fn dissolving_an_object_at_the_same_address_leaves_another_servers_request_alone() {
+    let mut world = World::new();
+    let (other_component, _) =
+        world.state.create_component("other", Quota::at_priority(3)).unwrap();
+    let other =
+        world.state.add_thread(other_component, "other-ep", 3, 0, utcb(), (0, 0), false).unwrap();
+    assert_eq!(world.state.yield_if_outranked().map(|s| s.to), Some(other));
+    assert_eq!(world.state.reply_and_wait(false).map(|s| s.to), Some(world.main));
+    let (foreign_dispatch, foreign_window) = object::<dyn Counter, _>(ZstCounter);
+    let (_, foreign) = world.state.create_object(other, foreign_dispatch, foreign_window).unwrap();
+    let (dispatch, window) = object::<dyn Giver, _>(ZstGiver);
+    let (_, giver) = world.state.create_object(world.entrypoint, dispatch, window).unwrap();
+    let second = world.state.add_thread(world.root, "second", 2, 0, utcb(), (0, 0), false).unwrap();
+    // A request to the server's object is delivered...
+    world.current_utcb().label = ferrode_ipc::label::<dyn Giver>(0);
+    world.current_utcb().word_count = 0;
+    world.current_utcb().cap_count = 0;
+    world.state.call(giver).unwrap();
+    assert!(world.state.threads[world.entrypoint.index()].received_dispatch.is_some());
+    // ...and before it is dispatched, the other component's object (whose
+    // server happens to be at the same address) is dissolved.
+    world.act_as(second);
+    world.state.revoke(foreign).unwrap();
+    assert!(
+        world.state.threads[world.entrypoint.index()].received_dispatch.is_some(),
+        "the server's request was cancelled by another component's object"
+    );
+}
+
 #[cfg(feature = "debug")]
 mod debug;
