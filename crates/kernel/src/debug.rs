@@ -51,9 +51,9 @@ pub(crate) struct DebugState {
     stop: ThreadMask,
     /// Threads that stopped at a breakpoint and have not been reported.
     hit: ThreadMask,
-    /// The component that debugs (the one that first stopped a thread):
-    /// breakpoints in threads it may debug stop them; elsewhere they are
-    /// faults, as without a debugger.
+    /// The component that debugs (the one that first stopped a thread,
+    /// until it is destroyed): breakpoints in threads it may debug stop
+    /// them; elsewhere they are faults, as without a debugger.
     monitor: Option<ComponentId>,
     /// Per thread stopped at a breakpoint: the trap frame's address.
     trap_frame: [usize; MAX_THREADS],
@@ -150,6 +150,13 @@ impl State {
         self.debug.trap_frame[thread.index()] = 0;
     }
 
+    /// A destroyed component is no longer the image's monitor.
+    pub(crate) fn debug_forget_monitor(&mut self, component: ComponentId) {
+        if self.debug.monitor == Some(component) {
+            self.debug.monitor = None;
+        }
+    }
+
     /// The current thread, about to run again: if a debugger wants it
     /// stopped, it blocks as [`ThreadState::Stopped`] (the switch away).
     pub(crate) fn debug_park(&mut self) -> Option<Switch> {
@@ -183,7 +190,12 @@ impl State {
     /// See [`Kernel::debug_stop`].
     pub(crate) fn debug_stop(&mut self, thread: ThreadId) -> Result<(), KernelError> {
         debuggable(self, thread)?;
-        self.debug.monitor = Some(self.actor());
+        // The first component to stop a thread is the image's monitor until
+        // it is destroyed; a later one (any component may debug a child it
+        // created) does not take breakpoints and their reports away from it.
+        if self.debug.monitor.is_none() {
+            self.debug.monitor = Some(self.actor());
+        }
         self.debug.stop |= bit(thread);
         let t = &mut self.threads[thread.index()];
         if t.state == ThreadState::Ready {
@@ -273,8 +285,9 @@ impl<A: Arch> Kernel<A> {
     }
 
     /// Stops `thread` (see the module docs): a ready thread at once, a
-    /// blocked one when it would next run. The running component becomes
-    /// the image's monitor (breakpoints in threads it may debug stop them).
+    /// blocked one when it would next run. The first component to stop a
+    /// thread becomes the image's monitor (breakpoints in threads it may
+    /// debug stop them) and stays it until it is destroyed.
     pub fn debug_stop(&self, thread: ThreadId) -> Result<(), KernelError> {
         self.read(|state| state.debug_stop(thread))
     }

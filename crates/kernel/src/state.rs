@@ -1194,6 +1194,10 @@ impl State {
                 self.fail_deferred(thread, seq);
             }
         }
+        // [gdb monitor] A destroyed monitor leaves the role to the next
+        // component that stops a thread (its slot may be reused by another).
+        #[cfg(feature = "debug")]
+        self.debug_forget_monitor(component);
         let c = &mut self.components[component.index()];
         c.destroyed = true;
         c.signals = 0;

@@ -285,3 +285,40 @@ fn the_kernel_state_is_refused_and_the_rest_is_not() {
     assert_eq!(state.debug_check_access(usize::MAX - 1, 4), Err(KernelError::NoAuthority));
     assert_eq!(state.debug_check_access(0x1000, 0), Ok(()));
 }
+
+#[test]
+fn another_component_debugging_its_own_child_does_not_take_over_the_monitor() {
+    let mut d = Debugging::new(true);
+    let ticker = d.ticker_thread;
+    // The image's monitor attaches first.
+    d.state().debug_stop(ticker).unwrap();
+    d.state().debug_resume(ticker).unwrap();
+    // Any component that may create a child can debug that child: it
+    // stops its own child's thread.
+    d.world.act_as(d.world.main);
+    let (_, attacker_thread) = d.world.component_with_thread(
+        "attacker",
+        Quota { components: 1, threads: 2, ..Quota::at_priority(2) },
+    );
+    d.world.act_as(attacker_thread);
+    let (child, _) = d.state().create_component("child", Quota::at_priority(1)).unwrap();
+    let child_thread =
+        d.state().add_thread(child, "victim", 1, 0, super::utcb(), (0, 0), false).unwrap();
+    d.state().debug_stop(child_thread).unwrap();
+    // The ticker's breakpoint is still the (first) monitor's to stop and
+    // report, not a fault.
+    d.world.act_as(ticker);
+    assert!(d.state().debug_breakpoint(0x9000).is_some(), "the monitor was taken over");
+    d.world.act_as(d.monitor_thread);
+    assert_eq!(d.state().debug_take_hit(), Some(ticker));
+    // Once the monitor is destroyed, the next component to stop a thread
+    // debugs: here the attacker, whose child's breakpoint now stops.
+    d.world.act_as(d.world.main);
+    let monitor = d.monitor;
+    d.state().destroy_component(monitor).unwrap();
+    d.world.act_as(attacker_thread);
+    d.state().debug_stop(child_thread).unwrap();
+    d.state().debug_resume(child_thread).unwrap();
+    d.world.act_as(child_thread);
+    assert!(d.state().debug_breakpoint(0x9000).is_some(), "the role was not given up");
+}
