@@ -11,6 +11,15 @@
 //! threads of components it holds no capability to are neither listed
 //! nor stopped.
 //!
+//! # The monitor
+//!
+//! Breakpoints go to one component, the image's monitor, which the root
+//! appoints ([`Kernel::debug_appoint`]); a breakpoint in a thread the
+//! monitor may debug stops it and is reported to the monitor, and any
+//! other breakpoint is a fault. A component that may debug a child it
+//! created can stop and inspect it, but cannot take breakpoints away from
+//! the monitor.
+//!
 //! # Stopping
 //!
 //! A stopped thread is not scheduled. A ready thread leaves its ready
@@ -51,9 +60,9 @@ pub(crate) struct DebugState {
     stop: ThreadMask,
     /// Threads that stopped at a breakpoint and have not been reported.
     hit: ThreadMask,
-    /// The component that debugs (the one that first stopped a thread,
-    /// until it is destroyed): breakpoints in threads it may debug stop
-    /// them; elsewhere they are faults, as without a debugger.
+    /// The component that debugs, as the root appointed it (until it is
+    /// destroyed): breakpoints in threads it may debug stop them and are
+    /// reported to it; elsewhere they are faults, as without a debugger.
     monitor: Option<ComponentId>,
     /// Per thread stopped at a breakpoint: the trap frame's address.
     trap_frame: [usize; MAX_THREADS],
@@ -187,15 +196,20 @@ impl State {
         count
     }
 
+    /// See [`Kernel::debug_appoint`].
+    pub(crate) fn debug_appoint(&mut self, monitor: ComponentId) -> Result<(), KernelError> {
+        let actor = self.actor();
+        if !self.is_root(actor) {
+            return Err(KernelError::NoAuthority);
+        }
+        self.authorized_live(monitor)?;
+        self.debug.monitor = Some(monitor);
+        Ok(())
+    }
+
     /// See [`Kernel::debug_stop`].
     pub(crate) fn debug_stop(&mut self, thread: ThreadId) -> Result<(), KernelError> {
         debuggable(self, thread)?;
-        // The first component to stop a thread is the image's monitor until
-        // it is destroyed; a later one (any component may debug a child it
-        // created) does not take breakpoints and their reports away from it.
-        if self.debug.monitor.is_none() {
-            self.debug.monitor = Some(self.actor());
-        }
         self.debug.stop |= bit(thread);
         let t = &mut self.threads[thread.index()];
         if t.state == ThreadState::Ready {
@@ -284,10 +298,21 @@ impl<A: Arch> Kernel<A> {
         self.read(|state| state.debug_threads(out))
     }
 
+    /// Makes `monitor` the image's monitor: breakpoints in the threads it
+    /// may debug stop them and are reported to it
+    /// ([`Kernel::debug_take_hit`]). Only the root (the composer) appoints,
+    /// so no other component, not even one debugging a child it created,
+    /// can take breakpoints away from the monitor the image chose. The role
+    /// ends when the monitor is destroyed; `NoAuthority` for any other
+    /// actor, `InvalidComponent` for a component that is not live.
+    pub fn debug_appoint(&self, monitor: ComponentId) -> Result<(), KernelError> {
+        self.read(|state| state.debug_appoint(monitor))
+    }
+
     /// Stops `thread` (see the module docs): a ready thread at once, a
-    /// blocked one when it would next run. The first component to stop a
-    /// thread becomes the image's monitor (breakpoints in threads it may
-    /// debug stop them) and stays it until it is destroyed.
+    /// blocked one when it would next run. Any component may stop the
+    /// threads it may debug; only the image's monitor
+    /// ([`Kernel::debug_appoint`]) gets breakpoints.
     pub fn debug_stop(&self, thread: ThreadId) -> Result<(), KernelError> {
         self.read(|state| state.debug_stop(thread))
     }

@@ -490,6 +490,12 @@ impl State {
         boot.stack_len = len;
     }
 
+    /// Whether `component` is the root (core: the composer and the idle
+    /// thread), the one component that is its own parent.
+    pub(crate) fn is_root(&self, component: ComponentId) -> bool {
+        self.components[component.index()].parent == component
+    }
+
     /// The actor: the current thread's component.
     #[inline]
     pub(crate) fn actor(&self) -> ComponentId {
@@ -566,7 +572,7 @@ impl State {
     }
 
     /// Like [`State::authorized`], and the component is not destroyed.
-    fn authorized_live(&self, target: ComponentId) -> Result<(), KernelError> {
+    pub(crate) fn authorized_live(&self, target: ComponentId) -> Result<(), KernelError> {
         self.authorized(target)?;
         if self.components[target.index()].destroyed {
             Err(KernelError::InvalidComponent)

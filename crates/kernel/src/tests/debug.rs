@@ -38,6 +38,7 @@ impl Debugging {
         if granted {
             world.state.delegate(world.root, ticker_cap, monitor).unwrap();
         }
+        world.state.debug_appoint(monitor).unwrap();
         world.act_as(monitor_thread);
         Self { world, ticker, ticker_thread, monitor, monitor_thread, switched_to: Vec::new() }
     }
@@ -198,13 +199,7 @@ fn a_blocked_thread_keeps_waiting_and_parks_when_it_would_run() {
 fn a_breakpoint_stops_only_a_thread_the_monitor_may_debug() {
     let mut d = Debugging::new(true);
     let ticker = d.ticker_thread;
-    // No monitor yet: a breakpoint is a fault.
-    d.world.act_as(ticker);
-    assert_eq!(d.state().debug_breakpoint(0x9000), None);
-    // The monitor attaches (stops and resumes: it is the image's monitor).
-    d.world.act_as(d.monitor_thread);
-    d.state().debug_stop(ticker).unwrap();
-    d.state().debug_resume(ticker).unwrap();
+    // The root appointed the monitor (`Debugging::new`); nothing hit yet.
     assert_eq!(d.state().debug_take_hit(), None);
     // The ticker hits one: it stops with its trap frame.
     d.world.act_as(ticker);
@@ -290,11 +285,8 @@ fn the_kernel_state_is_refused_and_the_rest_is_not() {
 fn another_component_debugging_its_own_child_does_not_take_over_the_monitor() {
     let mut d = Debugging::new(true);
     let ticker = d.ticker_thread;
-    // The image's monitor attaches first.
-    d.state().debug_stop(ticker).unwrap();
-    d.state().debug_resume(ticker).unwrap();
     // Any component that may create a child can debug that child: it
-    // stops its own child's thread.
+    // stops its own child's thread, and resumes it.
     d.world.act_as(d.world.main);
     let (_, attacker_thread) = d.world.component_with_thread(
         "attacker",
@@ -305,20 +297,26 @@ fn another_component_debugging_its_own_child_does_not_take_over_the_monitor() {
     let child_thread =
         d.state().add_thread(child, "victim", 1, 0, super::utcb(), (0, 0), false).unwrap();
     d.state().debug_stop(child_thread).unwrap();
-    // The ticker's breakpoint is still the (first) monitor's to stop and
-    // report, not a fault.
+    d.state().debug_resume(child_thread).unwrap();
+    // It may not appoint itself; only the root appoints.
+    let attacker = d.state().actor();
+    assert_eq!(d.state().debug_appoint(attacker), Err(KernelError::NoAuthority));
+    // Its child's breakpoint is a fault, and the ticker's is still the
+    // monitor's to stop and report.
+    d.world.act_as(child_thread);
+    assert!(d.state().debug_breakpoint(0x9000).is_none(), "the attacker's child stopped");
     d.world.act_as(ticker);
     assert!(d.state().debug_breakpoint(0x9000).is_some(), "the monitor was taken over");
+    d.world.act_as(d.world.main);
+    assert_eq!(d.state().debug_take_hit(), None, "reported to the root");
     d.world.act_as(d.monitor_thread);
     assert_eq!(d.state().debug_take_hit(), Some(ticker));
-    // Once the monitor is destroyed, the next component to stop a thread
-    // debugs: here the attacker, whose child's breakpoint now stops.
+    // A destroyed monitor debugs no more, and cannot be appointed; its
+    // component slot, once reused, does not inherit the role.
     d.world.act_as(d.world.main);
     let monitor = d.monitor;
     d.state().destroy_component(monitor).unwrap();
-    d.world.act_as(attacker_thread);
-    d.state().debug_stop(child_thread).unwrap();
-    d.state().debug_resume(child_thread).unwrap();
+    assert_eq!(d.state().debug_appoint(monitor), Err(KernelError::InvalidComponent));
     d.world.act_as(child_thread);
-    assert!(d.state().debug_breakpoint(0x9000).is_some(), "the role was not given up");
+    assert!(d.state().debug_breakpoint(0x9004).is_none(), "a breakpoint without a monitor");
 }

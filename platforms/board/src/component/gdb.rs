@@ -31,7 +31,10 @@ pub const DEBUG: &str = "Debug";
 
 /// Gives component `monitor` a copy of the composer's component
 /// capability to `target`: the authority to debug it. Call from the
-/// parent hook at `Event::Starting(monitor)`.
+/// parent hook at `Event::Starting(monitor)`. It also makes `monitor` the
+/// image's monitor ([`Kernel::debug_appoint`](crate::kernel::Kernel)):
+/// breakpoints in the threads it may debug go to it, whoever else stops
+/// threads of its own children.
 pub fn grant_debug(
     env: &mut ParentEnv<'_>,
     target: &'static str,
@@ -40,6 +43,7 @@ pub fn grant_debug(
     let k = kernel();
     let composer = env.composer();
     let component = env.component(target).ok_or(KernelError::InvalidComponent)?;
+    let monitor_component = env.component(monitor).ok_or(KernelError::InvalidComponent)?;
     let selector = (0..kernel::CAP_SLOTS as u32)
         .map(CapSel)
         .find(|&selector| {
@@ -47,7 +51,9 @@ pub fn grant_debug(
                 CapEntry::Component { component: c, .. } if c == component)
         })
         .ok_or(KernelError::NoAuthority)?;
-    env.grant(monitor, DEBUG, target, composer, selector)
+    let granted = env.grant(monitor, DEBUG, target, composer, selector)?;
+    k.debug_appoint(monitor_component)?;
+    Ok(granted)
 }
 
 /// A breakpoint this target wrote: where, and the code it replaced.
