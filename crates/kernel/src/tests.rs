@@ -1471,3 +1471,80 @@ fn dissolving_an_object_at_the_same_address_leaves_another_servers_request_alone
 
 #[cfg(feature = "debug")]
 mod debug;
+
+#[test]
+fn a_quota_beyond_the_kernels_limits_is_refused_and_costs_nothing() {
+    let mut world = World::new();
+    let components = |world: &World| world.state.components.iter().filter(|c| c.used).count();
+    let before = components(&world);
+    let slots = world.used_slots(world.root);
+    let refused = [
+        (Quota::at_priority(0), KernelError::InvalidPriority),
+        (Quota::at_priority(crate::state::PRIORITIES as u8), KernelError::InvalidPriority),
+        (
+            Quota { caps: crate::state::CAP_SLOTS as u8 + 1, ..Quota::at_priority(2) },
+            KernelError::QuotaExceeded,
+        ),
+    ];
+    for (quota, error) in refused {
+        assert_eq!(world.state.create_component("bad", quota).err(), Some(error), "{quota:?}");
+    }
+    assert_eq!(components(&world), before);
+    assert_eq!(world.used_slots(world.root), slots);
+    // The limits themselves are allowed.
+    let top = Quota { caps: crate::state::CAP_SLOTS as u8, ..Quota::at_priority(7) };
+    assert!(world.state.create_component("top", top).is_ok());
+}
+
+#[test]
+fn within_follows_the_creation_tree_over_used_slots_only() {
+    let mut world = World::new();
+    let (parent, thread) = world.component_with_thread(
+        "parent",
+        Quota { components: 1, threads: 2, ..Quota::at_priority(2) },
+    );
+    world.act_as(thread);
+    let (child, _) = world.state.create_component("child", Quota::at_priority(2)).unwrap();
+    let (root, server) = (world.root, world.server_component);
+    let within = |world: &World, c, a| world.state.within(c, a);
+    assert!(within(&world, parent, parent), "a component is within itself");
+    assert!(within(&world, child, parent));
+    assert!(within(&world, child, root), "and within its creator's creator");
+    assert!(!within(&world, parent, child), "not within what it created");
+    assert!(!within(&world, server, parent), "nor within a sibling");
+    let free = ComponentId(crate::state::MAX_COMPONENTS as u8 - 1);
+    assert!(!world.state.components[free.index()].used);
+    assert!(!within(&world, free, root), "a free slot is within nothing");
+    assert!(!within(&world, root, free), "and nothing is within it");
+    let outside = ComponentId(crate::state::MAX_COMPONENTS as u8);
+    assert!(!within(&world, outside, root) && !within(&world, root, outside));
+}
+
+#[test]
+fn a_copy_of_a_component_capability_does_not_reach_the_next_user_of_its_slot() {
+    let mut world = World::new();
+    let server = world.server_component;
+    let selector = (0..crate::state::CAP_SLOTS as u32)
+        .map(CapSel)
+        .find(|&s| matches!(world.entry(world.root, s), CapEntry::Component { component, .. } if component == server))
+        .expect("root's capability to the server");
+    let (_, thread, _) = {
+        let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+        attacker(&mut world, demo)
+    };
+    let attacker_component = world.state.threads[thread.index()].component;
+    world.state.delegate(world.root, selector, attacker_component).unwrap();
+    world.act_as(thread);
+    assert_eq!(world.state.authorized(server), Ok(()), "the copy names the server");
+    world.act_as(world.main);
+    world.state.destroy_component(server).unwrap();
+    world.state.reap(world.entrypoint).unwrap();
+    let (again, _) = world.state.create_component("again", Quota::at_priority(3)).unwrap();
+    assert_eq!(again, server, "the slot is reused");
+    world.act_as(thread);
+    assert_eq!(world.state.authorized(again), Err(KernelError::NoAuthority));
+    assert_eq!(
+        world.state.add_thread(again, "implant", 3, 0, utcb(), (0, 0), false),
+        Err(KernelError::NoAuthority)
+    );
+}
