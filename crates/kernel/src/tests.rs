@@ -1045,9 +1045,9 @@ fn exited_threads_are_reaped_and_their_objects_die() {
     let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
     let stack: &'static mut [u8] = Box::leak(std::vec![0u8; 4096].into_boxed_slice());
     let base = stack.as_ptr() as usize;
-    let (component, worker) = world.component_with_thread("worker", Quota::at_priority(2));
-    world.state.threads[worker.index()].stack_base = base;
-    world.state.threads[worker.index()].stack_len = 4096;
+    let (component, _) = world.state.create_component("worker", Quota::at_priority(2)).unwrap();
+    let worker =
+        world.state.add_thread(component, "worker", 2, 0, utcb(), (base, 4096), false).unwrap();
     world.act_as(worker);
     world.state.exit_current();
     assert_eq!(world.state.threads[worker.index()].state, ThreadState::Dead);
@@ -1547,4 +1547,44 @@ fn a_copy_of_a_component_capability_does_not_reach_the_next_user_of_its_slot() {
         world.state.add_thread(again, "implant", 3, 0, utcb(), (0, 0), false),
         Err(KernelError::NoAuthority)
     );
+}
+
+#[test]
+fn a_stale_reply_capability_does_not_answer_the_next_thread_in_its_callers_slot() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (component, caller) = world.component_with_thread("caller", Quota::at_priority(2));
+    let held = world.state.delegate(world.root, demo, component).unwrap();
+    // The caller calls; the server defers its reply.
+    world.act_as(caller);
+    world.current_utcb().label = ping_label();
+    world.current_utcb().word_count = 0;
+    world.current_utcb().cap_count = 0;
+    world.state.call(held).unwrap();
+    let stale = world.state.defer_reply().unwrap();
+    world.state.reply_and_wait(true);
+    // The caller's component is destroyed and its thread reaped; a new
+    // thread takes the slot and calls, and that reply is deferred too.
+    world.act_as(world.main);
+    world.state.destroy_component(component).unwrap();
+    world.state.reap(caller).unwrap();
+    let next = world.state.add_thread(world.root, "next", 2, 0, utcb(), (0, 0), false).unwrap();
+    assert_eq!(next, caller, "the slot is reused");
+    world.act_as(next);
+    world.current_utcb().label = ping_label();
+    world.current_utcb().word_count = 0;
+    world.current_utcb().cap_count = 0;
+    world.state.call(demo).unwrap();
+    let fresh = world.state.defer_reply().unwrap();
+    // The old reply capability does not answer the new call; the new one does.
+    {
+        let utcb = world.current_utcb();
+        utcb.word_count = 2;
+        utcb.cap_count = 0;
+        utcb.words[..2].copy_from_slice(&[0, 7]);
+    }
+    assert_eq!(world.state.reply_deferred(stale), Err(KernelError::InvalidCapability));
+    assert_eq!(world.state.threads[next.index()].state, ThreadState::AwaitingReply);
+    world.state.reply_deferred(fresh).unwrap();
+    assert_eq!(world.utcb_of(next).words[..2], [0, 7]);
 }
