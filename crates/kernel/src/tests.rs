@@ -1588,3 +1588,33 @@ fn a_stale_reply_capability_does_not_answer_the_next_thread_in_its_callers_slot(
     world.state.reply_deferred(fresh).unwrap();
     assert_eq!(world.utcb_of(next).words[..2], [0, 7]);
 }
+
+#[test]
+fn the_objects_quota_bounds_live_objects_and_is_given_back() {
+    let mut world = World::new();
+    let quota = Quota { objects: 1, ..Quota::at_priority(2) };
+    let (_, thread) = world.component_with_thread("small", quota);
+    world.act_as(thread);
+    let (demo, window) = object::<dyn Demo, _>(DemoServer::default());
+    let (_, first) = world.state.create_object(thread, demo, window).unwrap();
+    let (counter, window) = object::<dyn Counter, _>(CounterServer(0));
+    assert_eq!(
+        world.state.create_object(thread, counter, window).err(),
+        Some(KernelError::QuotaExceeded)
+    );
+    world.state.revoke(first).unwrap();
+    assert!(world.state.create_object(thread, counter, window).is_ok(), "given back");
+}
+
+#[test]
+fn a_stale_object_capability_does_not_dissolve_the_next_object_in_its_slot() {
+    let mut world = World::new();
+    let stale = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let CapEntry::Object { object: slot, .. } = world.entry(world.root, stale) else { panic!() };
+    world.state.revoke(stale).unwrap();
+    let fresh = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let CapEntry::Object { object: reused, .. } = world.entry(world.root, fresh) else { panic!() };
+    assert_eq!(reused, slot, "the object slot is reused");
+    assert_eq!(world.state.revoke(stale), Err(KernelError::InvalidCapability));
+    assert_eq!(client(&mut world, fresh).ping(), Ok(1));
+}
