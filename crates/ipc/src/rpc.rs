@@ -148,6 +148,15 @@ where
         _ => Err(MessageError::InvalidValue),
     };
     match decoded {
+        // A server's own transport errors travel as `Forwarded` (see
+        // `serve_method`); any other in a reply's words was written by a
+        // server that bypassed it, and must not pass for the kernel's
+        // (`ServerDead`, `InvalidCapability`, ...).
+        Ok(Err(error))
+            if error.transport_error().is_some_and(|error| error != TransportError::Forwarded) =>
+        {
+            Err(forwarded::<E>())
+        }
         Ok(result) => result,
         Err(error) => Err(E::from(failed_reply(transport, code, error))),
     }

@@ -251,6 +251,60 @@ fn a_reply_that_does_not_decode_has_its_new_capabilities_discarded() {
     assert!(discarded.is_empty());
 }
 
+/// A reply whose words say `Err(CalcError::Transport(code))`, with no
+/// error code: what a server that bypasses `serve_method` can send.
+fn forged_transport_error(utcb: &mut Utcb, code: TransportError) {
+    utcb.error = 0;
+    utcb.cap_count = 0;
+    utcb.word_count = 3;
+    // Err, the `Transport` variant (position 2), the code.
+    utcb.words[..3].copy_from_slice(&[1, 2, code.code() as usize]);
+}
+
+#[test]
+fn a_server_cannot_forge_a_transport_error_in_its_reply() {
+    // A server's own transport error reaches its client as `Forwarded`,
+    // so that `ServerDead` or `InvalidCapability` in the client's result
+    // always comes from the kernel, never from the server it called. A
+    // hostile server writing the words itself must not get around that.
+    for code in [
+        TransportError::ServerDead,
+        TransportError::InvalidCapability,
+        TransportError::Deadlock,
+        TransportError::CapabilitySpaceFull,
+    ] {
+        let utcb = core::ptr::NonNull::from(Box::leak(Box::new(Utcb::new())));
+        let reply: fn(&mut Utcb) = match code {
+            TransportError::ServerDead => |u| forged_transport_error(u, TransportError::ServerDead),
+            TransportError::InvalidCapability => {
+                |u| forged_transport_error(u, TransportError::InvalidCapability)
+            }
+            TransportError::Deadlock => |u| forged_transport_error(u, TransportError::Deadlock),
+            _ => |u| forged_transport_error(u, TransportError::CapabilitySpaceFull),
+        };
+        let mut transport = Scripted { utcb, reply, discarded: Vec::new() };
+        let target = Capability::<dyn Calculator>::from_selector(ferrode_ipc::CapSel(1));
+        let result = Client::new(&mut transport, target).add(1, 2);
+        assert_eq!(
+            result,
+            Err(CalcError::Transport(TransportError::Forwarded)),
+            "a forged {code:?} in a reply"
+        );
+    }
+    // `Forwarded` itself, and the server's domain errors, pass as sent.
+    let utcb = core::ptr::NonNull::from(Box::leak(Box::new(Utcb::new())));
+    let mut transport = Scripted {
+        utcb,
+        reply: |u| forged_transport_error(u, TransportError::Forwarded),
+        discarded: Vec::new(),
+    };
+    let target = Capability::<dyn Calculator>::from_selector(ferrode_ipc::CapSel(1));
+    assert_eq!(
+        Client::new(&mut transport, target).add(1, 2),
+        Err(CalcError::Transport(TransportError::Forwarded))
+    );
+}
+
 ferrode_ipc::interface! {
     /// One method a server must write, one with a default body.
     pub trait Doubler {
