@@ -206,6 +206,12 @@ impl Marshal for crate::error::TransportError {
     #[inline]
     fn unmarshal(reader: &mut Reader<'_>) -> Result<Self, MessageError> {
         let code = u32::unmarshal(reader)?;
-        crate::error::TransportError::from_code(code).ok_or(MessageError::InvalidValue)
+        // `from_code` reads unknown codes (a newer kernel's, in a UTCB's
+        // error field) as `InvalidValue`; in a message a word that is no
+        // code is an invalid value, as an enum tag out of range is.
+        match crate::error::TransportError::from_code(code) {
+            Some(error) if error.code() == code => Ok(error),
+            _ => Err(MessageError::InvalidValue),
+        }
     }
 }

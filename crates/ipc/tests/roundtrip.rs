@@ -6,7 +6,9 @@ mod common;
 
 use core::fmt::Debug;
 
-use ferrode_ipc::{Bytes, CapSel, Capability, Marshal, MessageError, Reader, Utcb, Writer};
+use ferrode_ipc::{
+    Bytes, CapSel, Capability, Marshal, MessageError, Reader, TransportError, Utcb, Writer,
+};
 use proptest::prelude::*;
 
 ferrode_ipc::marshal! {
@@ -183,4 +185,25 @@ fn invalid_values_are_rejected() {
     assert_eq!(decode::<heapless::String<8>>(&[1, 0xff]), Err(MessageError::InvalidValue));
     assert_eq!(decode::<u32>(&[]), Err(MessageError::WrongLength));
     assert_eq!(decode::<Capability<dyn common::Counter>>(&[]), Err(MessageError::WrongLength));
+}
+
+#[test]
+fn a_transport_error_code_out_of_range_is_rejected() {
+    fn decode(word: usize) -> Result<TransportError, MessageError> {
+        let mut utcb = Utcb::new();
+        utcb.words[0] = word;
+        utcb.word_count = 1;
+        TransportError::unmarshal(&mut Reader::new(&utcb))
+    }
+    // Every code a `TransportError` has decodes to itself ...
+    for code in 1..=12 {
+        let error = decode(code).expect("a transport error's code");
+        assert_eq!(error.code() as usize, code);
+    }
+    // ... and a word that is no code is an invalid value, as an enum
+    // tag out of range is, not some other error than the one sent.
+    assert_eq!(decode(0), Err(MessageError::InvalidValue));
+    assert_eq!(decode(13), Err(MessageError::InvalidValue));
+    assert_eq!(decode(0xffff), Err(MessageError::InvalidValue));
+    assert_eq!(decode(u32::MAX as usize), Err(MessageError::InvalidValue));
 }
