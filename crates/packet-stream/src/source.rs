@@ -21,13 +21,24 @@ pub struct Source<'a, const SLOTS: usize, const QUEUE: usize, N = NoNotify> {
     /// Free slot numbers; the top is `free[free_count - 1]`.
     free: [u16; SLOTS],
     free_count: usize,
+    /// Slots this end submitted and has not had back, kept here, where the
+    /// sink cannot write: an acknowledgement is taken only for one of them,
+    /// whatever the shared slot state says (a hostile sink can write that).
+    in_flight: [bool; SLOTS],
     signals: ToSink<N>,
     rejected: u32,
 }
 
 impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QUEUE, N> {
     pub(crate) fn new(stream: &'a PacketStream<SLOTS, QUEUE>, signals: ToSink<N>) -> Self {
-        let mut source = Self { stream, free: [0; SLOTS], free_count: 0, signals, rejected: 0 };
+        let mut source = Self {
+            stream,
+            free: [0; SLOTS],
+            free_count: 0,
+            in_flight: [false; SLOTS],
+            signals,
+            rejected: 0,
+        };
         source.free_every_slot();
         source
     }
@@ -40,6 +51,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
             *entry = (slot_count - 1 - index) as u16;
         }
         self.free_count = slot_count;
+        self.in_flight = [false; SLOTS];
     }
 
     /// Bytes per slot: the largest packet.
@@ -108,6 +120,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
         };
         match pushed {
             Ok(became_non_empty) => {
+                self.in_flight[slot] = true;
                 if became_non_empty {
                     self.signals.packet_available.notify();
                 }
@@ -151,15 +164,19 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
         };
         let state = &self.stream.states[slot];
         // Acquire: the sink's writes to the slot happen before our reads.
-        if state.load(Ordering::Acquire) != ACKNOWLEDGED {
+        // The state alone is not proof (the sink can write it): the slot
+        // must also be one this end submitted and has not had back.
+        if !self.in_flight[slot] || state.load(Ordering::Acquire) != ACKNOWLEDGED {
             return Err(self.reject(descriptor, Invalid::NotOutstanding));
         }
+        self.in_flight[slot] = false;
         // Only the source leaves `ACKNOWLEDGED`; the sink reads this state
         // only to refuse it, so no ordering is needed.
         state.store(AT_SOURCE, Ordering::Relaxed);
         // SAFETY: the slot was `ACKNOWLEDGED`: the sink consumed its handle
         // and cannot get another until we submit it again; we hold none
-        // (ours was consumed by `submit`). `slot_of` checked the bounds and
+        // (ours was consumed by `submit`, and by our own record the slot
+        // was in flight, not free or held). `slot_of` checked the bounds and
         // `length <= slot_size`.
         Ok(SourcePacket(unsafe {
             self.stream.handle(slot, descriptor.length as usize, descriptor.tag)
@@ -193,7 +210,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
     ///
     /// Refused, changing nothing, if `sink` is another stream's end or if
     /// a packet handle is still out: a slot held by a [`SinkPacket`]
-    /// (`AT_SINK`), or an `AT_SOURCE` slot missing from the free list (a
+    /// (`AT_SINK`), or a slot neither in flight nor on the free list (a
     /// [`SourcePacket`](crate::SourcePacket) not submitted or released).
     ///
     /// [`SinkPacket`]: crate::SinkPacket
@@ -239,15 +256,14 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
         Ok(Sink::new(self.stream, signals))
     }
 
-    /// Whether a packet handle of this end is out: an `AT_SOURCE` slot
-    /// missing from the free list (a [`SourcePacket`] neither submitted
-    /// nor released).
+    /// Whether a packet handle of this end is out: a slot neither in
+    /// flight nor on the free list (a [`SourcePacket`] neither submitted
+    /// nor released). Decided from this end's own records, not from the
+    /// shared slot states, which the sink can write.
     fn holds_packets(&self) -> bool {
         let free = &self.free[..self.free_count];
-        (0..self.stream.geometry.slot_count).any(|slot| {
-            self.stream.states[slot].load(Ordering::Acquire) == AT_SOURCE
-                && !free.contains(&(slot as u16))
-        })
+        (0..self.stream.geometry.slot_count)
+            .any(|slot| !self.in_flight[slot] && !free.contains(&(slot as u16)))
     }
 
     /// Both rings empty, every slot free at this end (see
@@ -260,5 +276,60 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
     fn reject(&mut self, descriptor: Descriptor, reason: Invalid) -> ReceiveError {
         self.rejected = self.rejected.saturating_add(1);
         ReceiveError::Rejected { descriptor, reason }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::sync::atomic::Ordering;
+
+    use crate::stream::slot_state::ACKNOWLEDGED;
+    use crate::{
+        Descriptor, Invalid, NoNotify, PacketStream, ReceiveError, RestartError, ToSink, ToSource,
+    };
+
+    const SLOT_SIZE: usize = 64;
+    const SLOTS: usize = 4;
+
+    /// The slot states lie in memory both ends share: a hostile sink can
+    /// write them behind the stream's back, as it can write a ring index.
+    /// An acknowledgement of a slot this source did not submit is refused
+    /// whatever the state says: taking it would free a free slot a second
+    /// time (past the end of the free list) or make a second handle on a
+    /// slot the source holds. Nor does a forged state hide a held packet
+    /// from `restart`.
+    #[test]
+    fn a_forged_slot_state_frees_nothing_the_source_did_not_submit() {
+        let mut stream = PacketStream::<SLOTS, 4>::new();
+        let mut buffer = [0u8; SLOTS * SLOT_SIZE];
+        let (mut source, mut sink) = stream
+            .split(
+                &mut buffer,
+                SLOT_SIZE,
+                ToSink::<NoNotify>::default(),
+                ToSource::<NoNotify>::default(),
+            )
+            .unwrap();
+        let states = &sink.stream().states;
+        let slot_0 = Descriptor { offset: 0, length: 8, tag: 0 };
+
+        // Every slot free: a forged acknowledgement of slot 0.
+        states[0].store(ACKNOWLEDGED, Ordering::Release);
+        sink.acknowledge_descriptor(slot_0).unwrap();
+        assert_eq!(source.reclaim(), 0, "slot 0 was free already");
+        assert_eq!(source.free_slots(), SLOTS);
+
+        // Slot 0 held by the source (allocated first): no second handle.
+        let mut held = source.alloc(SLOT_SIZE).unwrap();
+        states[0].store(ACKNOWLEDGED, Ordering::Release);
+        sink.acknowledge_descriptor(slot_0).unwrap();
+        assert!(matches!(
+            source.get_acknowledged(),
+            Err(ReceiveError::Rejected { reason: Invalid::NotOutstanding, .. })
+        ));
+        assert_eq!(source.restart(&mut sink), Err(RestartError::PacketsOut), "slot 0 is held");
+        held.payload_mut().fill(0x66);
+        assert_eq!(source.rejected_acknowledgements(), 2);
+        assert_eq!(source.free_slots(), SLOTS - 1);
     }
 }
