@@ -18,13 +18,18 @@ use crate::{
 /// fill the acknowledgement ring and stall the sink).
 pub struct Sink<'a, const SLOTS: usize, const QUEUE: usize, N = NoNotify> {
     stream: &'a PacketStream<SLOTS, QUEUE>,
+    /// Slots this end holds a [`SinkPacket`] of, kept here, where the
+    /// source cannot write: a slot is taken only if it is not one of them,
+    /// whatever the shared slot state says (a hostile source can write
+    /// that), and only they count as held when the stream is restarted.
+    held: [bool; SLOTS],
     signals: ToSource<N>,
     rejected: u32,
 }
 
 impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEUE, N> {
     pub(crate) fn new(stream: &'a PacketStream<SLOTS, QUEUE>, signals: ToSource<N>) -> Self {
-        Self { stream, signals, rejected: 0 }
+        Self { stream, held: [false; SLOTS], signals, rejected: 0 }
     }
 
     /// Replaces the stream's source end, whose holder is gone, with a new
@@ -48,11 +53,17 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
         &mut self,
         signals: ToSink<M>,
     ) -> Result<Source<'a, SLOTS, QUEUE, M>, RestartError> {
-        if self.stream.sink_holds_packets() {
+        if self.holds_packets() {
             return Err(RestartError::PacketsOut);
         }
         self.stream.clear();
         Ok(Source::new(self.stream, signals))
+    }
+
+    /// Whether this end holds a packet (a [`SinkPacket`] not
+    /// acknowledged), by its own record.
+    pub(crate) fn holds_packets(&self) -> bool {
+        self.held.contains(&true)
     }
 
     /// The stream this end belongs to (for [`crate::Source::restart`]).
@@ -93,15 +104,19 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
         };
         let state = &self.stream.states[slot];
         // Acquire: the source's writes to the slot happen before our reads.
-        if state.load(Ordering::Acquire) != SUBMITTED {
+        // The state alone is not proof (the source can write it): the slot
+        // must also not be one this end holds.
+        if self.held[slot] || state.load(Ordering::Acquire) != SUBMITTED {
             return Err(self.reject(descriptor, Invalid::NotSubmitted));
         }
+        self.held[slot] = true;
         // Only the sink leaves `SUBMITTED`; the source reads this state only
         // to refuse it, so no ordering is needed.
         state.store(AT_SINK, Ordering::Relaxed);
         // SAFETY: the slot was `SUBMITTED`: the source consumed its handle
-        // and gets another only after we acknowledge; we hold none (a second
-        // descriptor for it now finds `AT_SINK`). `slot_of` checked the
+        // and gets another only after we acknowledge; we hold none (by our
+        // own record, which a second descriptor for it now finds set).
+        // `slot_of` checked the
         // bounds and `length <= slot_size`.
         Ok(SinkPacket(unsafe {
             self.stream.handle(slot, descriptor.length as usize, descriptor.tag)
@@ -131,6 +146,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
         };
         match pushed {
             Ok(became_non_empty) => {
+                self.held[slot] = false;
                 if became_non_empty {
                     self.signals.acknowledgement_available.notify();
                 }
@@ -156,5 +172,60 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
     fn reject(&mut self, descriptor: Descriptor, reason: Invalid) -> ReceiveError {
         self.rejected = self.rejected.saturating_add(1);
         ReceiveError::Rejected { descriptor, reason }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::sync::atomic::Ordering;
+
+    use crate::stream::slot_state::{AT_SINK, SUBMITTED};
+    use crate::{Descriptor, Invalid, NoNotify, PacketStream, ReceiveError, ToSink, ToSource};
+
+    const SLOT_SIZE: usize = 64;
+    const SLOTS: usize = 4;
+
+    /// The slot states lie in memory both ends share: a hostile source can
+    /// write them behind the stream's back. A forged `SUBMITTED` does not
+    /// give the sink a second handle on a slot it holds, and a forged
+    /// `AT_SINK` on a slot it does not hold does not keep the source's
+    /// replacement (after the hostile source's holder was destroyed) from
+    /// starting the stream afresh.
+    #[test]
+    fn a_forged_slot_state_gives_the_sink_nothing_twice_and_blocks_no_replacement() {
+        let mut stream = PacketStream::<SLOTS, 4>::new();
+        let mut buffer = [0u8; SLOTS * SLOT_SIZE];
+        let (mut source, mut sink) = stream
+            .split(
+                &mut buffer,
+                SLOT_SIZE,
+                ToSink::<NoNotify>::default(),
+                ToSource::<NoNotify>::default(),
+            )
+            .unwrap();
+        let states = &sink.stream().states;
+
+        // Slot 0 taken by the sink, then "submitted" again behind its back.
+        let packet = source.alloc(8).unwrap();
+        source.submit(packet).unwrap();
+        let mut taken = sink.try_take().unwrap();
+        states[0].store(SUBMITTED, Ordering::Release);
+        source.submit_descriptor(Descriptor { offset: 0, length: 8, tag: 0 }).unwrap();
+        assert!(
+            matches!(
+                sink.try_take(),
+                Err(ReceiveError::Rejected { reason: Invalid::NotSubmitted, .. })
+            ),
+            "a second handle on a slot the sink holds"
+        );
+        taken.payload_mut().fill(0x77);
+        sink.acknowledge(taken).unwrap();
+
+        // The hostile source marks slot 1 as held by the sink and is gone.
+        states[1].store(AT_SINK, Ordering::Release);
+        let _ = source;
+        // SAFETY: `source` is never used again.
+        let new_source = unsafe { sink.replace_source(ToSink::<NoNotify>::default()) };
+        assert_eq!(new_source.map(|source| source.free_slots()).ok(), Some(SLOTS));
     }
 }

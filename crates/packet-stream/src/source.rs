@@ -210,7 +210,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
     ///
     /// Refused, changing nothing, if `sink` is another stream's end or if
     /// a packet handle is still out: a slot held by a [`SinkPacket`]
-    /// (`AT_SINK`), or a slot neither in flight nor on the free list (a
+    /// (by the sink's own record), or a slot neither in flight nor on the free list (a
     /// [`SourcePacket`](crate::SourcePacket) not submitted or released).
     ///
     /// [`SinkPacket`]: crate::SinkPacket
@@ -221,7 +221,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
         if !core::ptr::eq(self.stream, sink.stream()) {
             return Err(RestartError::ForeignSink);
         }
-        if self.holds_packets() || self.stream.sink_holds_packets() {
+        if self.holds_packets() || sink.holds_packets() {
             return Err(RestartError::PacketsOut);
         }
         self.start_afresh();

@@ -135,14 +135,6 @@ impl<const SLOTS: usize, const QUEUE: usize> PacketStream<SLOTS, QUEUE> {
         Ok((Source::new(stream, to_sink), Sink::new(stream, to_source)))
     }
 
-    /// Whether the sink holds a packet (a slot `AT_SINK`: a
-    /// [`SinkPacket`](crate::SinkPacket) not acknowledged).
-    pub(crate) fn sink_holds_packets(&self) -> bool {
-        self.states[..self.geometry.slot_count]
-            .iter()
-            .any(|state| state.load(Ordering::Acquire) == slot_state::AT_SINK)
-    }
-
     /// Empties both rings and gives every slot to the source: where
     /// [`split`](Self::split) starts and [`Source::restart`] returns to.
     /// Only while no end uses the stream (`&mut` to it, or both ends
