@@ -118,9 +118,11 @@ impl<const SLOTS: usize, const QUEUE: usize, N: Notify> Drop
         if let Some(packet) = self.packet.take() {
             // The acknowledgement ring has room for every slot, so a driver
             // that keeps to the protocol never sees it full; should it be,
-            // the slot stays with this end and the driver has one fewer.
+            // the slot is given up (the driver has one fewer until the
+            // stream restarts), not kept held, which would refuse the
+            // restart at the session's close.
             if let Err(refused) = self.sink.acknowledge(packet) {
-                drop(refused.into_packet());
+                let _ = self.sink.discard(refused.into_packet());
             }
         }
     }
@@ -189,7 +191,8 @@ impl<'s, const SLOTS: usize, const QUEUE: usize, N: Notify> Device
                 Ok(packet) if checksum::verify(packet.payload()) == Verdict::Invalid => {
                     self.checksum_errors = self.checksum_errors.saturating_add(1);
                     if let Err(refused) = self.rx.acknowledge(packet) {
-                        drop(refused.into_packet());
+                        // As in `StreamRxToken::drop`.
+                        let _ = self.rx.discard(refused.into_packet());
                     }
                 }
                 Ok(packet) => break packet,

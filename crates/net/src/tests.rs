@@ -517,3 +517,36 @@ fn over_a_nic_session_a_segment_with_a_bad_checksum_is_dropped_and_counted() {
         network.server.device().checksum_errors()
     });
 }
+
+/// The client's receive sink acknowledges every frame; when the
+/// acknowledgement ring is full (a driver that does not take
+/// acknowledgements, or one that makes the ring look full by writing its
+/// index), the frame cannot go back. It must not stay held by the client
+/// all the same: the client holds no packet, so the driver restarting the
+/// stream for the next session (its `close`) must not be refused.
+#[test]
+fn a_frame_the_client_cannot_acknowledge_blocks_no_restart() {
+    // An acknowledgement ring of 2 for 4 slots: it fills after two frames,
+    // as a forged index makes a full-sized one look full.
+    let transmit = leak(PacketStream::<4, 2>::new());
+    let receive = leak(PacketStream::<4, 2>::new());
+    let buffer = || vec![0u8; 4 * SLOT_BYTES].leak();
+    let (client_tx, _driver_tx) = transmit
+        .split(buffer(), SLOT_BYTES, ToSink::<NoNotify>::default(), ToSource::<NoNotify>::default())
+        .expect("transmit stream");
+    let (mut driver_rx, client_rx) = receive
+        .split(buffer(), SLOT_BYTES, ToSink::<NoNotify>::default(), ToSource::<NoNotify>::default())
+        .expect("receive stream");
+    let mut phy = StreamPhy::new(client_tx, client_rx, [2, 0, 0, 0, 0, 1]);
+    for _ in 0..3 {
+        let mut packet = driver_rx.alloc(60).expect("a free slot");
+        packet.payload_mut().fill(0);
+        driver_rx.submit(packet).expect("room in the submit ring");
+        let (rx, _tx) =
+            smoltcp::phy::Device::receive(&mut phy, smoltcp::time::Instant::ZERO).expect("a frame");
+        smoltcp::phy::RxToken::consume(rx, |frame| assert_eq!(frame.len(), 60));
+    }
+    let (_client_tx, mut client_rx) = phy.into_ends();
+    assert_eq!(driver_rx.restart(&mut client_rx), Ok(()), "the client holds no frame");
+    assert_eq!(driver_rx.free_slots(), 4);
+}

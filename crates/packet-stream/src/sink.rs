@@ -156,6 +156,22 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
         }
     }
 
+    /// Gives up a packet that cannot be acknowledged (the acknowledgement
+    /// ring stays full: a source that takes no acknowledgements, or one
+    /// that makes its ring look full by writing its index). The sink no
+    /// longer holds it, so it keeps no restart or replacement of the source
+    /// from starting the stream afresh; the source gets the slot back only
+    /// then. Dropping the packet instead would leave it held for good. A
+    /// packet of another stream is handed back.
+    pub fn discard(&mut self, packet: SinkPacket<'a>) -> Result<(), SinkPacket<'a>> {
+        let Some(slot) = self.stream.slot_of(&packet.0) else { return Err(packet) };
+        self.held[slot] = false;
+        // Left by the sink, as an acknowledgement leaves it, without a
+        // descriptor: no handle on the slot is out.
+        self.stream.states[slot].store(ACKNOWLEDGED, Ordering::Release);
+        Ok(())
+    }
+
     /// Puts a descriptor of the caller's making into the acknowledgement
     /// ring (a full ring hands it back). No slot changes hands: this is
     /// what a confused or hostile sink can do, and the source rejects it

@@ -418,3 +418,27 @@ fn a_lost_sink_is_replaced_with_everything_it_held() {
     round_trip_every_slot(&mut source, &mut new_sink);
     assert_eq!((source.rejected_acknowledgements(), new_sink.rejected_descriptors()), (0, 0));
 }
+
+#[test]
+fn a_packet_the_sink_cannot_acknowledge_is_discarded_and_blocks_no_restart() {
+    let signals = Signals::new();
+    let mut stream = PacketStream::<SLOTS, QUEUE>::new();
+    let mut buffer = [0u8; SLOTS * SLOT_SIZE];
+    let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
+    // The acknowledgement ring (QUEUE) fills; one more packet cannot go back.
+    for _ in 0..QUEUE {
+        send(&mut source, 8, 0x11);
+        let packet = sink.try_take().unwrap();
+        sink.acknowledge(packet).unwrap();
+    }
+    send(&mut source, 8, 0x22);
+    let packet = sink.try_take().unwrap();
+    let packet = match sink.acknowledge(packet) {
+        Err(Refused::Full(packet)) => packet,
+        other => panic!("expected a full ring, got {other:?}"),
+    };
+    sink.discard(packet).unwrap();
+    assert_eq!(source.restart(&mut sink), Ok(()), "the sink holds no packet");
+    assert_eq!(source.free_slots(), SLOTS);
+    round_trip_every_slot(&mut source, &mut sink);
+}

@@ -325,8 +325,12 @@ fn serve(device: &mut Device, tx: &mut TxSink, rx: &mut RxSource, receive_masked
                     // A failed send is counted by the driver; the slot goes
                     // back either way.
                     let _ = device.transmit(packet.payload());
+                    // A full acknowledgement ring (a client that makes it
+                    // look full): the slot is given up, not kept held,
+                    // which would refuse every restart and replacement of
+                    // the stream, keeping the NIC from later clients.
                     if let Err(refused) = tx.acknowledge(packet) {
-                        drop(refused.into_packet());
+                        let _ = tx.discard(refused.into_packet());
                     }
                     moved = true;
                 }
