@@ -1475,6 +1475,8 @@ fn dissolving_an_object_at_the_same_address_leaves_another_servers_request_alone
 #[cfg(feature = "debug")]
 mod debug;
 
+mod lifecycle;
+
 #[test]
 fn a_quota_beyond_the_kernels_limits_is_refused_and_costs_nothing() {
     let mut world = World::new();
