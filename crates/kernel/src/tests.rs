@@ -1623,3 +1623,133 @@ fn a_stale_object_capability_does_not_dissolve_the_next_object_in_its_slot() {
     assert_eq!(world.state.revoke(stale), Err(KernelError::InvalidCapability));
     assert_eq!(client(&mut world, fresh).ping(), Ok(1));
 }
+
+#[test]
+fn take_back_takes_only_what_came_from_the_delegator() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (first, _, from_root) = attacker(&mut world, demo);
+    let (second, _) = world.component_with_thread("second", Quota::at_priority(2));
+    let (_, signal) = world.state.create_signal().unwrap();
+    let to_second = world.state.delegate(world.root, signal, second).unwrap();
+    let from_second = world.state.delegate(second, to_second, first).unwrap();
+    // What second gave first goes; what root gave first stays.
+    assert_eq!(world.state.take_back(second, first), Ok(1));
+    assert_eq!(world.entry(first, from_second), CapEntry::Revoked);
+    assert!(matches!(world.entry(first, from_root), CapEntry::Object { .. }));
+    assert!(matches!(world.entry(second, to_second), CapEntry::Signal { .. }));
+}
+
+#[test]
+fn a_stale_object_capability_carries_nothing_of_the_next_object_in_its_slot() {
+    let mut world = World::new();
+    let stale = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let CapEntry::Object { object: slot, .. } = world.entry(world.root, stale) else { panic!() };
+    world.state.revoke(stale).unwrap();
+    // The slot now holds an object of a priority-1 server.
+    let (slow, slow_thread) = world.component_with_thread("slow", Quota::at_priority(1));
+    world.act_as(slow_thread);
+    let (dispatch, window) = object::<dyn Demo, _>(DemoServer::default());
+    let (reused, fresh) = world.state.create_object(slow_thread, dispatch, window).unwrap();
+    assert_eq!(reused, slot);
+    world.act_as(world.main);
+    // A priority-2 component may not be given the new object (its server
+    // is slower), but the stale capability is no capability to it.
+    let (fast, _) = world.component_with_thread("fast", Quota::at_priority(2));
+    assert_eq!(world.state.delegate(slow, fresh, fast), Err(KernelError::PriorityInversion));
+    let passed = world.state.delegate(world.root, stale, fast).unwrap();
+    assert_eq!(world.entry(fast, passed), world.entry(world.root, stale));
+}
+
+/// Gives `component` `count` signal capabilities of root's, so that what
+/// it gets next lands in a higher slot.
+fn pad(world: &mut World, component: ComponentId, count: usize) {
+    for _ in 0..count {
+        let (_, signal) = world.state.create_signal().unwrap();
+        world.state.delegate(world.root, signal, component).unwrap();
+    }
+}
+
+#[test]
+fn copies_of_copies_in_higher_slots_are_revoked_and_re_parented() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (first, first_thread) = world
+        .component_with_thread("first", Quota { caps: 8, signals: 0, ..Quota::at_priority(2) });
+    let (second, _) = world.component_with_thread("second", Quota::at_priority(2));
+    pad(&mut world, first, 2);
+    pad(&mut world, second, 3);
+    let held = world.state.delegate(world.root, demo, first).unwrap();
+    assert!(held.0 > 0, "first's copy is not in slot 0");
+    let passed = world.state.delegate(first, held, second).unwrap();
+    // Revocation follows the copy made from first's slot.
+    assert_eq!(world.state.revoke_copies(demo), Ok(2));
+    assert_eq!(world.entry(second, passed), CapEntry::Revoked);
+    // Again, but first drops its copy: second's derives from root's now.
+    world.act_as(second_thread_of(&world, second));
+    world.state.drop_capability(passed).unwrap();
+    world.act_as(first_thread);
+    world.state.drop_capability(held).unwrap();
+    world.act_as(world.main);
+    let held = world.state.delegate(world.root, demo, first).unwrap();
+    let passed = world.state.delegate(first, held, second).unwrap();
+    world.act_as(first_thread);
+    world.state.drop_capability(held).unwrap();
+    world.act_as(world.main);
+    assert_eq!(world.state.revoke_copies(demo), Ok(1));
+    assert_eq!(world.entry(second, passed), CapEntry::Revoked);
+}
+
+/// The one thread of `component` (test worlds give each one).
+fn second_thread_of(world: &World, component: ComponentId) -> ThreadId {
+    let index = world
+        .state
+        .threads
+        .iter()
+        .position(|t| t.component == component && t.state != ThreadState::Free)
+        .unwrap();
+    ThreadId::from_index(index)
+}
+
+#[test]
+fn emptying_a_higher_slot_leaves_the_copies_of_slot_0_revocable() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let first_entry = world.entry(world.root, CapSel(0));
+    assert_ne!(first_entry, CapEntry::Empty, "root holds something in slot 0");
+    assert!(demo.0 > 0);
+    let (first, _) = world.component_with_thread("first", Quota::at_priority(2));
+    let (second, _) = world.component_with_thread("second", Quota::at_priority(2));
+    let from_slot_0 = world.state.delegate(world.root, CapSel(0), first).unwrap();
+    world.state.delegate(world.root, demo, second).unwrap();
+    // Root drops its capability in the higher slot, which was copied too.
+    world.state.drop_capability(demo).unwrap();
+    // The copy of slot 0 still derives from it.
+    assert_eq!(world.state.revoke_copies(CapSel(0)), Ok(1));
+    assert_eq!(world.entry(first, from_slot_0), CapEntry::Revoked);
+}
+
+#[test]
+fn a_message_fits_a_space_with_exactly_the_slots_it_needs() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let mut counter = || {
+        let (object, window) = object::<dyn Counter, _>(CounterServer(0));
+        let (_, selector) = world.state.create_object(world.entrypoint, object, window).unwrap();
+        Capability::<dyn Counter>::from_selector(selector)
+    };
+    let (one, other) = (counter(), counter());
+    // The server's space is left with one free slot.
+    let server = world.server_component;
+    let free = 16 - world.used_slots(server);
+    pad(&mut world, server, free - 1);
+    // Two copies of one capability need one slot: the method runs (and
+    // refuses, giving it back).
+    assert_eq!(client(&mut world, demo).refuse(one, one), Err(DemoError::Overflow));
+    // One capability fits the one slot; the next finds none.
+    assert_eq!(client(&mut world, demo).keep(one), Ok(()));
+    assert_eq!(
+        client(&mut world, demo).keep(other),
+        Err(DemoError::Transport(TransportError::CapabilitySpaceFull))
+    );
+}
