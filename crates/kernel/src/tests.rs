@@ -692,13 +692,18 @@ fn ids_are_no_authority() {
 fn a_delegator_takes_back_what_it_handed_out_and_copies_of_it() {
     let mut world = World::new();
     let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
-    let (first, _, held) = attacker(&mut world, demo);
+    let (first, first_thread, held) = attacker(&mut world, demo);
     let (second, _) = world.component_with_thread("second", Quota::at_priority(2));
     // first passes it on to second (root holds capabilities to both).
     let passed = world.state.delegate(first, held, second).unwrap();
     assert_eq!(world.state.take_back(world.root, first), Ok(2));
     assert_eq!(world.entry(first, held), CapEntry::Revoked);
     assert_eq!(world.entry(second, passed), CapEntry::Revoked);
+    // A call through a tombstone finds the object gone.
+    world.act_as(first_thread);
+    write_ping(&mut world);
+    assert_eq!(world.state.call(held), Err(TransportError::ServerDead));
+    world.act_as(world.main);
     assert!(matches!(world.entry(world.root, demo), CapEntry::Object { .. }), "root keeps its own");
     // A tombstone answers ServerDead and cannot be handed on.
     assert_eq!(world.state.delegate(first, held, second), Err(KernelError::InvalidCapability));
@@ -1752,4 +1757,160 @@ fn a_message_fits_a_space_with_exactly_the_slots_it_needs() {
         client(&mut world, demo).keep(other),
         Err(DemoError::Transport(TransportError::CapabilitySpaceFull))
     );
+}
+
+/// A ping request in the current thread's UTCB.
+fn write_ping(world: &mut World) {
+    let request = world.current_utcb();
+    request.label = ping_label();
+    request.word_count = 0;
+    request.cap_count = 0;
+}
+
+/// main calls `demo` and the server, busy with it, is preempted in favour
+/// of another root thread of main's priority (a new one, unless one is
+/// ready already), which is returned running.
+fn server_busy_with_main(world: &mut World, demo: CapSel) -> ThreadId {
+    world.state.add_thread(world.root, "second", 2, 0, utcb(), (0, 0), false).unwrap();
+    write_ping(world);
+    world.state.call(demo).unwrap();
+    assert_eq!(world.state.current, world.entrypoint);
+    world.state.threads[world.entrypoint.index()].priority = 2;
+    let switch = world.state.yield_now().unwrap();
+    assert_eq!(switch.from, world.entrypoint);
+    assert_eq!(world.state.threads[switch.to.index()].component, world.root);
+    switch.to
+}
+
+#[test]
+fn a_stale_capability_reaches_no_object_that_reuses_its_slot_busy_server_or_not() {
+    let mut world = World::new();
+    let stale = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    world.state.revoke(stale).unwrap();
+    let fresh = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (CapEntry::Object { object: a, .. }, CapEntry::Object { object: b, .. }) =
+        (world.entry(world.root, stale), world.entry(world.root, fresh))
+    else {
+        panic!()
+    };
+    assert_eq!(a, b, "the slot is reused");
+    // Server waiting: refused at once.
+    write_ping(&mut world);
+    assert_eq!(world.state.call(stale), Err(TransportError::ServerDead));
+    // Server busy: refused at once too, not queued for the new object.
+    let second = server_busy_with_main(&mut world, fresh);
+    write_ping(&mut world);
+    assert_eq!(world.state.call(stale), Err(TransportError::ServerDead));
+    assert_eq!(world.state.threads[second.index()].state, ThreadState::Running);
+}
+
+#[test]
+fn a_queued_call_to_an_object_dissolved_meanwhile_fails_even_if_its_slot_is_reused() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    world.state.add_thread(world.root, "third", 2, 0, utcb(), (0, 0), false).unwrap();
+    let second = server_busy_with_main(&mut world, demo);
+    let third = (0..crate::state::MAX_THREADS)
+        .map(ThreadId::from_index)
+        .find(|&t| {
+            let t = &world.state.threads[t.index()];
+            (t.component, t.priority, t.state) == (world.root, 2, ThreadState::Ready)
+        })
+        .unwrap();
+    write_ping(&mut world);
+    world.state.call(demo).unwrap();
+    assert_eq!(world.state.threads[second.index()].state, ThreadState::SendQueued);
+    // While second waits in the queue, root dissolves the object and the
+    // slot serves another one.
+    world.act_as(third);
+    world.state.revoke(demo).unwrap();
+    let fresh = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (CapEntry::Object { object: a, .. }, CapEntry::Object { object: b, .. }) =
+        (world.entry(world.root, demo), world.entry(world.root, fresh))
+    else {
+        panic!()
+    };
+    assert_eq!(a, b, "the slot is reused");
+    // The server finishes main's request and takes the next: second's
+    // call fails rather than reaching the new object.
+    world.act_as(world.entrypoint);
+    world.current_utcb().word_count = 0;
+    world.current_utcb().cap_count = 0;
+    world.state.reply_and_wait(true);
+    assert_eq!(world.utcb_of(second).error, TransportError::ServerDead.code());
+    assert_eq!(world.state.threads[world.entrypoint.index()].state, ThreadState::Waiting);
+}
+
+/// Writes a full request (64 words, each its index, and the 4
+/// capabilities `caps`) into the current UTCB.
+fn write_full_request(world: &mut World, caps: &[CapSel]) {
+    let request = world.current_utcb();
+    request.label = demo_label(77);
+    request.word_count = ferrode_ipc::MSG_WORDS as u32;
+    for (index, word) in request.words.iter_mut().enumerate() {
+        *word = index;
+    }
+    request.cap_count = 4;
+    request.caps[..4].copy_from_slice(caps);
+}
+
+/// Checks that the entrypoint received a full request.
+fn assert_full_request(world: &World) {
+    let got = world.utcb_of(world.entrypoint);
+    assert_eq!((got.word_count as usize, got.cap_count), (ferrode_ipc::MSG_WORDS, 4));
+    assert_eq!(got.words[63], 63);
+    assert!(got.caps[..4].iter().all(|&c| c != CapSel::INVALID));
+}
+
+#[test]
+fn a_full_message_of_64_words_and_4_capabilities_is_delivered() {
+    let mut world = World::new();
+    let (dispatch, _) = object::<dyn Demo, _>(DemoServer::default());
+    let (_, any) = world.state.create_object(world.entrypoint, dispatch, |_, _| 4).unwrap();
+    let caps: Vec<CapSel> = (0..4).map(|_| world.state.create_signal().unwrap().1).collect();
+    // Straight to the waiting server.
+    write_full_request(&mut world, &caps);
+    world.state.call(any).unwrap();
+    assert_eq!(world.state.current, world.entrypoint);
+    assert_full_request(&world);
+    // A full reply back (an Ok: words[0] is 0).
+    let reply = world.current_utcb();
+    reply.error = 0;
+    reply.word_count = ferrode_ipc::MSG_WORDS as u32;
+    reply.cap_count = 0;
+    world.state.reply_and_wait(true);
+    let back = world.utcb_of(world.main);
+    assert_eq!((back.error, back.word_count as usize), (0, ferrode_ipc::MSG_WORDS));
+    assert_eq!(back.words[63], 63);
+    // Queued at the busy server, then delivered.
+    let second = server_busy_with_main(&mut world, any);
+    write_full_request(&mut world, &caps);
+    world.state.call(any).unwrap();
+    assert_eq!(world.state.threads[second.index()].state, ThreadState::SendQueued);
+    world.act_as(world.entrypoint);
+    world.current_utcb().word_count = 0;
+    world.state.reply_and_wait(true);
+    assert_eq!(world.state.current, world.entrypoint);
+    assert_full_request(&world);
+}
+
+#[test]
+fn an_invalid_selector_among_capabilities_arrives_invalid_and_takes_no_slot() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (_, counter) = {
+        let (object, window) = object::<dyn Counter, _>(CounterServer(0));
+        world.state.create_object(world.entrypoint, object, window).unwrap()
+    };
+    let before = world.used_slots(world.server_component);
+    let request = world.current_utcb();
+    request.label = demo_label(4); // refuse(first, second)
+    request.word_count = 0;
+    request.cap_count = 2;
+    request.caps[..2].copy_from_slice(&[CapSel::INVALID, counter]);
+    world.state.call(demo).unwrap();
+    let got = world.utcb_of(world.entrypoint);
+    assert_eq!(got.caps[0], CapSel::INVALID);
+    assert_ne!(got.caps[1], CapSel::INVALID);
+    assert_eq!(world.used_slots(world.server_component), before + 1);
 }
