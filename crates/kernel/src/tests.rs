@@ -1865,8 +1865,11 @@ fn assert_full_request(world: &World) {
 #[test]
 fn a_full_message_of_64_words_and_4_capabilities_is_delivered() {
     let mut world = World::new();
+    // Another object first, so the badge of the one called is not 0.
+    world.manage(object::<dyn Demo, _>(DemoServer::default()));
     let (dispatch, _) = object::<dyn Demo, _>(DemoServer::default());
-    let (_, any) = world.state.create_object(world.entrypoint, dispatch, |_, _| 4).unwrap();
+    let (called, any) = world.state.create_object(world.entrypoint, dispatch, |_, _| 4).unwrap();
+    assert_ne!(called.index(), 0);
     let caps: Vec<CapSel> = (0..4).map(|_| world.state.create_signal().unwrap().1).collect();
     // Straight to the waiting server.
     write_full_request(&mut world, &caps);
@@ -1892,6 +1895,7 @@ fn a_full_message_of_64_words_and_4_capabilities_is_delivered() {
     world.state.reply_and_wait(true);
     assert_eq!(world.state.current, world.entrypoint);
     assert_full_request(&world);
+    assert_eq!(world.utcb_of(world.entrypoint).badge, called.index());
 }
 
 #[test]
@@ -1913,4 +1917,42 @@ fn an_invalid_selector_among_capabilities_arrives_invalid_and_takes_no_slot() {
     assert_eq!(got.caps[0], CapSel::INVALID);
     assert_ne!(got.caps[1], CapSel::INVALID);
     assert_eq!(world.used_slots(world.server_component), before + 1);
+}
+
+#[test]
+fn waiting_without_replying_fails_the_caller() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    write_ping(&mut world);
+    world.state.call(demo).unwrap();
+    let reply = world.current_utcb();
+    reply.error = 0;
+    reply.word_count = 2;
+    reply.words[..2].copy_from_slice(&[0, 5]);
+    reply.cap_count = 0;
+    world.state.reply_and_wait(false);
+    assert_eq!(world.utcb_of(world.main).error, TransportError::ServerDead.code());
+    assert_eq!(world.state.threads[world.entrypoint.index()].state, ThreadState::Waiting);
+}
+
+#[test]
+fn a_reply_lets_a_ready_thread_above_the_caller_run_first() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    write_ping(&mut world);
+    world.state.call(demo).unwrap();
+    // While the server (priority 3) serves main (priority 2), it starts
+    // another thread of its own at priority 3, which is ready.
+    assert_eq!(world.state.current, world.entrypoint);
+    let server = world.server_component;
+    let urgent = world.state.add_thread(server, "urgent", 3, 0, utcb(), (0, 0), false).unwrap();
+    let reply = world.current_utcb();
+    reply.error = 0;
+    reply.word_count = 2;
+    reply.words[..2].copy_from_slice(&[0, 5]);
+    reply.cap_count = 0;
+    let switch = world.state.reply_and_wait(true);
+    assert_eq!(switch.map(|s| s.to), Some(urgent));
+    assert_eq!(world.state.threads[world.main.index()].state, ThreadState::Ready);
+    assert_eq!(world.utcb_of(world.main).words[..2], [0, 5]);
 }
