@@ -538,7 +538,7 @@ impl State {
         }
         // The root (core) hands out every priority; anyone else at most
         // its own, so a component cannot make itself a faster child.
-        if a.parent != actor && quota.priority > a.quota.priority {
+        if !self.is_root(actor) && quota.priority > a.quota.priority {
             return Err(KernelError::InvalidPriority);
         }
         if self.free_slots(actor) == 0 {
