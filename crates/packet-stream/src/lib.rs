@@ -139,6 +139,7 @@
 
 mod descriptor;
 mod error;
+mod marks;
 mod notify;
 mod ring;
 mod sink;

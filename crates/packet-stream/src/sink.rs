@@ -2,6 +2,7 @@
 
 use core::sync::atomic::Ordering;
 
+use crate::marks::SlotMarks;
 use crate::stream::slot_state::{ACKNOWLEDGED, AT_SINK, SUBMITTED};
 use crate::{
     Descriptor, Invalid, NoNotify, Notify, PacketStream, ReceiveError, Refused, RestartError,
@@ -22,14 +23,14 @@ pub struct Sink<'a, const SLOTS: usize, const QUEUE: usize, N = NoNotify> {
     /// source cannot write: a slot is taken only if it is not one of them,
     /// whatever the shared slot state says (a hostile source can write
     /// that), and only they count as held when the stream is restarted.
-    held: [bool; SLOTS],
+    held: SlotMarks<SLOTS>,
     signals: ToSource<N>,
     rejected: u32,
 }
 
 impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEUE, N> {
     pub(crate) fn new(stream: &'a PacketStream<SLOTS, QUEUE>, signals: ToSource<N>) -> Self {
-        Self { stream, held: [false; SLOTS], signals, rejected: 0 }
+        Self { stream, held: SlotMarks::NONE, signals, rejected: 0 }
     }
 
     /// Replaces the stream's source end, whose holder is gone, with a new
@@ -63,7 +64,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
     /// Whether this end holds a packet (a [`SinkPacket`] not
     /// acknowledged), by its own record.
     pub(crate) fn holds_packets(&self) -> bool {
-        self.held.contains(&true)
+        self.held.any()
     }
 
     /// The stream this end belongs to (for [`crate::Source::restart`]).
@@ -106,10 +107,10 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
         // Acquire: the source's writes to the slot happen before our reads.
         // The state alone is not proof (the source can write it): the slot
         // must also not be one this end holds.
-        if self.held[slot] || state.load(Ordering::Acquire) != SUBMITTED {
+        if self.held.get(slot) || state.load(Ordering::Acquire) != SUBMITTED {
             return Err(self.reject(descriptor, Invalid::NotSubmitted));
         }
-        self.held[slot] = true;
+        self.held.set(slot, true);
         // Only the sink leaves `SUBMITTED`; the source reads this state only
         // to refuse it, so no ordering is needed.
         state.store(AT_SINK, Ordering::Relaxed);
@@ -146,7 +147,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
         };
         match pushed {
             Ok(became_non_empty) => {
-                self.held[slot] = false;
+                self.held.set(slot, false);
                 if became_non_empty {
                     self.signals.acknowledgement_available.notify();
                 }
@@ -165,7 +166,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
     /// packet of another stream is handed back.
     pub fn discard(&mut self, packet: SinkPacket<'a>) -> Result<(), SinkPacket<'a>> {
         let Some(slot) = self.stream.slot_of(&packet.0) else { return Err(packet) };
-        self.held[slot] = false;
+        self.held.set(slot, false);
         // Left by the sink, as an acknowledgement leaves it, without a
         // descriptor: no handle on the slot is out.
         self.stream.states[slot].store(ACKNOWLEDGED, Ordering::Release);

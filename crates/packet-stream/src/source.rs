@@ -2,6 +2,7 @@
 
 use core::sync::atomic::Ordering;
 
+use crate::marks::SlotMarks;
 use crate::stream::slot_state::{ACKNOWLEDGED, AT_SOURCE, SUBMITTED};
 use crate::{
     AllocError, Descriptor, Invalid, NoNotify, Notify, PacketStream, ReceiveError, Refused,
@@ -24,7 +25,7 @@ pub struct Source<'a, const SLOTS: usize, const QUEUE: usize, N = NoNotify> {
     /// Slots this end submitted and has not had back, kept here, where the
     /// sink cannot write: an acknowledgement is taken only for one of them,
     /// whatever the shared slot state says (a hostile sink can write that).
-    in_flight: [bool; SLOTS],
+    in_flight: SlotMarks<SLOTS>,
     signals: ToSink<N>,
     rejected: u32,
 }
@@ -35,7 +36,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
             stream,
             free: [0; SLOTS],
             free_count: 0,
-            in_flight: [false; SLOTS],
+            in_flight: SlotMarks::NONE,
             signals,
             rejected: 0,
         };
@@ -51,7 +52,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
             *entry = (slot_count - 1 - index) as u16;
         }
         self.free_count = slot_count;
-        self.in_flight = [false; SLOTS];
+        self.in_flight = SlotMarks::NONE;
     }
 
     /// Bytes per slot: the largest packet.
@@ -120,7 +121,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
         };
         match pushed {
             Ok(became_non_empty) => {
-                self.in_flight[slot] = true;
+                self.in_flight.set(slot, true);
                 if became_non_empty {
                     self.signals.packet_available.notify();
                 }
@@ -166,10 +167,10 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
         // Acquire: the sink's writes to the slot happen before our reads.
         // The state alone is not proof (the sink can write it): the slot
         // must also be one this end submitted and has not had back.
-        if !self.in_flight[slot] || state.load(Ordering::Acquire) != ACKNOWLEDGED {
+        if !self.in_flight.get(slot) || state.load(Ordering::Acquire) != ACKNOWLEDGED {
             return Err(self.reject(descriptor, Invalid::NotOutstanding));
         }
-        self.in_flight[slot] = false;
+        self.in_flight.set(slot, false);
         // Only the source leaves `ACKNOWLEDGED`; the sink reads this state
         // only to refuse it, so no ordering is needed.
         state.store(AT_SOURCE, Ordering::Relaxed);
@@ -263,7 +264,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
     fn holds_packets(&self) -> bool {
         let free = &self.free[..self.free_count];
         (0..self.stream.geometry.slot_count)
-            .any(|slot| !self.in_flight[slot] && !free.contains(&(slot as u16)))
+            .any(|slot| !self.in_flight.get(slot) && !free.contains(&(slot as u16)))
     }
 
     /// Both rings empty, every slot free at this end (see
