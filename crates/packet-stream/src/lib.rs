@@ -38,7 +38,16 @@
 //!   ([`SourcePacket`], [`SinkPacket`]) exist only for slots their end
 //!   owns, so the `&mut [u8]` views they give never overlap, whatever
 //!   descriptors the rings carry. Ownership of a slot moves with its
-//!   descriptor.
+//!   descriptor. The shared states lie in memory the peer can write, so
+//!   neither end takes them on their word: each also keeps its own record
+//!   (the source, the slots it has in flight; the sink, the slots it
+//!   holds), and a slot is taken or given back only if both agree. Whether
+//!   an end still holds packets (which refuses a restart or a replacement)
+//!   is decided from its own record alone.
+//! - **Nothing held for good.** A packet the sink cannot acknowledge (a
+//!   full acknowledgement ring, which a hostile source can fake by writing
+//!   its index) is given up with [`Sink::discard`], not dropped: a dropped
+//!   one would stay held and refuse every later restart of the stream.
 //! - **Signals on transitions.** Each end raises the other's signals
 //!   through [`Notify`] ([`ToSink`], [`ToSource`]: Genode's four): only when
 //!   a ring goes from empty to non-empty or from full to not full. An end
