@@ -17,15 +17,6 @@
 use super::*;
 use crate::ids::ObjectId;
 
-/// Writes a ping request (no words, no capabilities) into the current
-/// thread's UTCB.
-fn ping_request(world: &mut World) {
-    let utcb = world.current_utcb();
-    utcb.label = ping_label();
-    utcb.word_count = 0;
-    utcb.cap_count = 0;
-}
-
 /// The current thread calls `selector` with a request of `label` (no
 /// words, no capabilities).
 fn call_with(
@@ -33,7 +24,7 @@ fn call_with(
     selector: CapSel,
     label: usize,
 ) -> Result<Option<Switch>, TransportError> {
-    ping_request(world);
+    write_ping(world);
     world.current_utcb().label = label;
     world.state.call(selector)
 }
