@@ -1401,19 +1401,28 @@ impl Counter for ZstCounter {
     }
 }
 
-#[test]
-fn objects_at_the_same_address_in_other_components_do_not_change_a_deferred_reply() {
-    let mut world = World::new();
-    // Another server component with a stateless object, managed first
-    // (the lower object slot).
+/// Another server component (priority 3) whose entrypoint waits, serving
+/// a stateless `Counter` (at the one address every zero-sized object
+/// has): the object, root's capability to it and its address.
+fn other_server_with_stateless_object(
+    world: &mut World,
+) -> (crate::ids::ObjectId, CapSel, NonNull<dyn Dispatch>) {
     let (other_component, _) =
         world.state.create_component("other", Quota::at_priority(3)).unwrap();
     let other =
         world.state.add_thread(other_component, "other-ep", 3, 0, utcb(), (0, 0), false).unwrap();
     assert_eq!(world.state.yield_if_outranked().map(|s| s.to), Some(other));
     assert_eq!(world.state.reply_and_wait(false).map(|s| s.to), Some(world.main));
-    let (foreign_dispatch, foreign_window) = object::<dyn Counter, _>(ZstCounter);
-    let (foreign, _) = world.state.create_object(other, foreign_dispatch, foreign_window).unwrap();
+    let (dispatch, window) = object::<dyn Counter, _>(ZstCounter);
+    let (object, selector) = world.state.create_object(other, dispatch, window).unwrap();
+    (object, selector, dispatch)
+}
+
+#[test]
+fn objects_at_the_same_address_in_other_components_do_not_change_a_deferred_reply() {
+    let mut world = World::new();
+    // Another server's stateless object, managed first (the lower slot).
+    let (foreign, _, foreign_dispatch) = other_server_with_stateless_object(&mut world);
     // The server's own stateless object, whose `give_counter` reply
     // carries one capability.
     let (dispatch, window) = object::<dyn Giver, _>(ZstGiver);
@@ -1450,14 +1459,7 @@ fn objects_at_the_same_address_in_other_components_do_not_change_a_deferred_repl
 #[test]
 fn dissolving_an_object_at_the_same_address_leaves_another_servers_request_alone() {
     let mut world = World::new();
-    let (other_component, _) =
-        world.state.create_component("other", Quota::at_priority(3)).unwrap();
-    let other =
-        world.state.add_thread(other_component, "other-ep", 3, 0, utcb(), (0, 0), false).unwrap();
-    assert_eq!(world.state.yield_if_outranked().map(|s| s.to), Some(other));
-    assert_eq!(world.state.reply_and_wait(false).map(|s| s.to), Some(world.main));
-    let (foreign_dispatch, foreign_window) = object::<dyn Counter, _>(ZstCounter);
-    let (_, foreign) = world.state.create_object(other, foreign_dispatch, foreign_window).unwrap();
+    let (_, foreign, _) = other_server_with_stateless_object(&mut world);
     let (dispatch, window) = object::<dyn Giver, _>(ZstGiver);
     let (_, giver) = world.state.create_object(world.entrypoint, dispatch, window).unwrap();
     let second = world.state.add_thread(world.root, "second", 2, 0, utcb(), (0, 0), false).unwrap();
