@@ -1200,8 +1200,8 @@ impl State {
                 self.fail_deferred(thread, seq);
             }
         }
-        // [gdb monitor] A destroyed monitor leaves the role to the next
-        // component that stops a thread (its slot may be reused by another).
+        // [gdb monitor] A destroyed monitor's role ends: the component that
+        // reuses its slot does not inherit it (the root may appoint anew).
         #[cfg(feature = "debug")]
         self.debug_forget_monitor(component);
         let c = &mut self.components[component.index()];

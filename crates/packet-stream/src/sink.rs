@@ -117,8 +117,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
         // SAFETY: the slot was `SUBMITTED`: the source consumed its handle
         // and gets another only after we acknowledge; we hold none (by our
         // own record, which a second descriptor for it now finds set).
-        // `slot_of` checked the
-        // bounds and `length <= slot_size`.
+        // `slot_of` checked the bounds and `length <= slot_size`.
         Ok(SinkPacket(unsafe {
             self.stream.handle(slot, descriptor.length as usize, descriptor.tag)
         }))

@@ -210,9 +210,10 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
     /// exclusively is the proof that no one else uses the rings.
     ///
     /// Refused, changing nothing, if `sink` is another stream's end or if
-    /// a packet handle is still out: a slot held by a [`SinkPacket`]
-    /// (by the sink's own record), or a slot neither in flight nor on the free list (a
-    /// [`SourcePacket`](crate::SourcePacket) not submitted or released).
+    /// a packet handle is still out: a slot held by a [`SinkPacket`] (by
+    /// the sink's own record), or a slot neither in flight nor on the free
+    /// list (a [`SourcePacket`](crate::SourcePacket) not submitted or
+    /// released).
     ///
     /// [`SinkPacket`]: crate::SinkPacket
     pub fn restart<M: Notify>(
