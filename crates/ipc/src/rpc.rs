@@ -140,25 +140,35 @@ where
     let code = reply.error;
     let decoded = match code {
         0 => {
+            // `Result::<R, E>::unmarshal`, with the check below on its `Err`
+            // arm alone (an `Ok` reply pays nothing for it).
             let mut reader = Reader::new(reply);
-            Result::<R, E>::unmarshal(&mut reader)
-                .and_then(|result| reader.finish().map(|()| result))
+            let result = match reader.pop_word() {
+                Ok(0) => R::unmarshal(&mut reader).map(Ok),
+                Ok(1) => E::unmarshal(&mut reader).map(|error| Err(unforged(error))),
+                Ok(_) => Err(MessageError::InvalidValue),
+                Err(error) => Err(error),
+            };
+            result.and_then(|result| reader.finish().map(|()| result))
         }
         // An error reply (its code goes to `failed_reply`).
         _ => Err(MessageError::InvalidValue),
     };
     match decoded {
-        // A server's own transport errors travel as `Forwarded` (see
-        // `serve_method`); any other in a reply's words was written by a
-        // server that bypassed it, and must not pass for the kernel's
-        // (`ServerDead`, `InvalidCapability`, ...).
-        Ok(Err(error))
-            if error.transport_error().is_some_and(|error| error != TransportError::Forwarded) =>
-        {
-            Err(forwarded::<E>())
-        }
         Ok(result) => result,
         Err(error) => Err(E::from(failed_reply(transport, code, error))),
+    }
+}
+
+/// A server's own transport errors travel as `Forwarded` (see
+/// `serve_method`); any other in a reply's words was written by a server
+/// that bypassed it, and must not pass for the kernel's (`ServerDead`,
+/// `InvalidCapability`, ...): it reaches the client as `Forwarded` too.
+#[inline]
+fn unforged<E: RpcError>(error: E) -> E {
+    match error.transport_error() {
+        Some(transport) if transport != TransportError::Forwarded => forwarded::<E>(),
+        _ => error,
     }
 }
 
