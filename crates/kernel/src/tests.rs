@@ -1403,10 +1403,11 @@ impl Counter for ZstCounter {
 
 /// Another server component (priority 3) whose entrypoint waits, serving
 /// a stateless `Counter` (at the one address every zero-sized object
-/// has): the object, root's capability to it and its address.
+/// has): the object, root's capability to it, its address and the
+/// entrypoint.
 fn other_server_with_stateless_object(
     world: &mut World,
-) -> (crate::ids::ObjectId, CapSel, NonNull<dyn Dispatch>) {
+) -> (crate::ids::ObjectId, CapSel, NonNull<dyn Dispatch>, ThreadId) {
     let (other_component, _) =
         world.state.create_component("other", Quota::at_priority(3)).unwrap();
     let other =
@@ -1415,14 +1416,14 @@ fn other_server_with_stateless_object(
     assert_eq!(world.state.reply_and_wait(false).map(|s| s.to), Some(world.main));
     let (dispatch, window) = object::<dyn Counter, _>(ZstCounter);
     let (object, selector) = world.state.create_object(other, dispatch, window).unwrap();
-    (object, selector, dispatch)
+    (object, selector, dispatch, other)
 }
 
 #[test]
 fn objects_at_the_same_address_in_other_components_do_not_change_a_deferred_reply() {
     let mut world = World::new();
     // Another server's stateless object, managed first (the lower slot).
-    let (foreign, _, foreign_dispatch) = other_server_with_stateless_object(&mut world);
+    let (foreign, _, foreign_dispatch, _) = other_server_with_stateless_object(&mut world);
     // The server's own stateless object, whose `give_counter` reply
     // carries one capability.
     let (dispatch, window) = object::<dyn Giver, _>(ZstGiver);
@@ -1459,7 +1460,7 @@ fn objects_at_the_same_address_in_other_components_do_not_change_a_deferred_repl
 #[test]
 fn dissolving_an_object_at_the_same_address_leaves_another_servers_request_alone() {
     let mut world = World::new();
-    let (_, foreign, _) = other_server_with_stateless_object(&mut world);
+    let (_, foreign, _, _) = other_server_with_stateless_object(&mut world);
     let (dispatch, window) = object::<dyn Giver, _>(ZstGiver);
     let (_, giver) = world.state.create_object(world.entrypoint, dispatch, window).unwrap();
     let second = world.state.add_thread(world.root, "second", 2, 0, utcb(), (0, 0), false).unwrap();
@@ -1957,4 +1958,36 @@ fn a_reply_lets_a_ready_thread_above_the_caller_run_first() {
     assert_eq!(switch.map(|s| s.to), Some(urgent));
     assert_eq!(world.state.threads[world.main.index()].state, ThreadState::Ready);
     assert_eq!(world.utcb_of(world.main).words[..2], [0, 5]);
+}
+
+#[test]
+fn a_server_cannot_borrow_another_servers_reply_window_through_its_badge() {
+    let mut world = World::new();
+    // Another server's stateless object, at the address every zero-sized
+    // object has, whose replies may carry 4 capabilities.
+    let (_, _, _, other) = other_server_with_stateless_object(&mut world);
+    let (dispatch, _) = object::<dyn Counter, _>(ZstCounter);
+    let (roomy, _) = world.state.create_object(other, dispatch, |_, _| 4).unwrap();
+    // The server's own stateless counter: `bump`'s reply carries none.
+    let (dispatch, window) = object::<dyn Counter, _>(ZstCounter);
+    let (_, counter) = world.state.create_object(world.entrypoint, dispatch, window).unwrap();
+    world.current_utcb().label = ferrode_ipc::label::<dyn Counter>(0);
+    world.current_utcb().word_count = 0;
+    world.current_utcb().cap_count = 0;
+    world.state.call(counter).unwrap();
+    assert_eq!(world.state.current, world.entrypoint);
+    // The server names the other object in its badge and answers Ok with
+    // a capability: refused, none arrives.
+    let (_, signal) = world.state.create_signal().unwrap();
+    let reply = world.current_utcb();
+    reply.badge = roomy.index();
+    reply.error = 0;
+    reply.word_count = 2;
+    reply.words[..2].copy_from_slice(&[0, 1]);
+    reply.cap_count = 1;
+    reply.caps[0] = signal;
+    let before = world.used_slots(world.root);
+    world.state.reply_and_wait(true);
+    assert_eq!(world.utcb_of(world.main).error, TransportError::TooManyCapabilities.code());
+    assert_eq!(world.used_slots(world.root), before);
 }
