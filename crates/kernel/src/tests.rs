@@ -236,6 +236,13 @@ impl World {
         }
     }
 
+    /// A new counter object at the entrypoint, its capability root's.
+    fn counter(&mut self) -> Capability<dyn Counter> {
+        let (object, window) = object::<dyn Counter, _>(CounterServer(0));
+        let (_, selector) = self.state.create_object(self.entrypoint, object, window).unwrap();
+        Capability::from_selector(selector)
+    }
+
     fn entry(&self, component: ComponentId, selector: CapSel) -> CapEntry {
         self.state.caps[component.index()].get(selector)
     }
@@ -757,12 +764,7 @@ fn ten_thousand_capability_floods_leave_the_server_able_to_manage() {
 fn a_refused_request_leaves_none_of_its_capabilities_with_the_server() {
     let mut world = World::new();
     let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
-    let mut counter = || {
-        let (object, window) = object::<dyn Counter, _>(CounterServer(0));
-        let (_, selector) = world.state.create_object(world.entrypoint, object, window).unwrap();
-        Capability::<dyn Counter>::from_selector(selector)
-    };
-    let (kept, other) = (counter(), counter());
+    let (kept, other) = (world.counter(), world.counter());
     let before = world.used_slots(world.server_component);
     // The method refuses: both capabilities it was sent are given back.
     assert_eq!(client(&mut world, demo).refuse(kept, other), Err(DemoError::Overflow));
@@ -1741,12 +1743,7 @@ fn emptying_a_higher_slot_leaves_the_copies_of_slot_0_revocable() {
 fn a_message_fits_a_space_with_exactly_the_slots_it_needs() {
     let mut world = World::new();
     let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
-    let mut counter = || {
-        let (object, window) = object::<dyn Counter, _>(CounterServer(0));
-        let (_, selector) = world.state.create_object(world.entrypoint, object, window).unwrap();
-        Capability::<dyn Counter>::from_selector(selector)
-    };
-    let (one, other) = (counter(), counter());
+    let (one, other) = (world.counter(), world.counter());
     // The server's space is left with one free slot.
     let server = world.server_component;
     let free = 16 - world.used_slots(server);
@@ -1905,10 +1902,7 @@ fn a_full_message_of_64_words_and_4_capabilities_is_delivered() {
 fn an_invalid_selector_among_capabilities_arrives_invalid_and_takes_no_slot() {
     let mut world = World::new();
     let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
-    let (_, counter) = {
-        let (object, window) = object::<dyn Counter, _>(CounterServer(0));
-        world.state.create_object(world.entrypoint, object, window).unwrap()
-    };
+    let counter = world.counter().selector();
     let before = world.used_slots(world.server_component);
     let request = world.current_utcb();
     request.label = demo_label(4); // refuse(first, second)
