@@ -92,10 +92,9 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
     /// the descriptor is dropped, counted and returned in the error; take
     /// the next one.
     pub fn try_take(&mut self) -> Result<SinkPacket<'a>, ReceiveError> {
-        // SAFETY: this `Sink` is the submit ring's only consumer (`split`
-        // makes one, and this takes `&mut self`).
-        let (descriptor, was_full) =
-            unsafe { self.stream.submit.pop() }.ok_or(ReceiveError::Empty)?;
+        // This `Sink` is the submit ring's only consumer (`split` makes
+        // one, and this takes `&mut self`).
+        let (descriptor, was_full) = self.stream.submit.pop().ok_or(ReceiveError::Empty)?;
         if was_full {
             self.signals.ready_to_submit.notify();
         }
@@ -136,14 +135,12 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
             tag: packet.0.tag,
         };
         let state = &self.stream.states[slot];
-        // SAFETY: this `Sink` is the acknowledgement ring's only producer.
-        let pushed = unsafe {
-            self.stream.acknowledge.push(descriptor, || {
-                // Release: our writes to the slot happen before the source's
-                // reads once it sees the state.
-                state.store(ACKNOWLEDGED, Ordering::Release)
-            })
-        };
+        // This `Sink` is the acknowledgement ring's only producer.
+        let pushed = self.stream.acknowledge.push(descriptor, || {
+            // Release: our writes to the slot happen before the source's
+            // reads once it sees the state.
+            state.store(ACKNOWLEDGED, Ordering::Release)
+        });
         match pushed {
             Ok(became_non_empty) => {
                 self.held.set(slot, false);
@@ -177,8 +174,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
     /// what a confused or hostile sink can do, and the source rejects it
     /// unless it names a slot that is legitimately acknowledged.
     pub fn acknowledge_descriptor(&mut self, descriptor: Descriptor) -> Result<(), Descriptor> {
-        // SAFETY: the only producer, as in `acknowledge`.
-        let pushed = unsafe { self.stream.acknowledge.push(descriptor, || {}) };
+        let pushed = self.stream.acknowledge.push(descriptor, || {});
         if pushed? {
             self.signals.acknowledgement_available.notify();
         }

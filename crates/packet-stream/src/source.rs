@@ -110,15 +110,13 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
             tag: packet.0.tag,
         };
         let state = &self.stream.states[slot];
-        // SAFETY: this `Source` is the submit ring's only producer (`split`
-        // makes one, and this takes `&mut self`).
-        let pushed = unsafe {
-            self.stream.submit.push(descriptor, || {
-                // The slot changes hands only once the push cannot fail; the
-                // Release orders our writes to it before the sink's reads.
-                state.store(SUBMITTED, Ordering::Release)
-            })
-        };
+        // This `Source` is the submit ring's only producer (`split` makes
+        // one, and this takes `&mut self`).
+        let pushed = self.stream.submit.push(descriptor, || {
+            // The slot changes hands only once the push cannot fail; the
+            // Release orders our writes to it before the sink's reads.
+            state.store(SUBMITTED, Ordering::Release)
+        });
         match pushed {
             Ok(became_non_empty) => {
                 self.in_flight.set(slot, true);
@@ -137,8 +135,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
     /// unless it names a slot that is legitimately submitted (which then
     /// harms only this source's own packet).
     pub fn submit_descriptor(&mut self, descriptor: Descriptor) -> Result<(), Descriptor> {
-        // SAFETY: the only producer, as in `submit`.
-        let pushed = unsafe { self.stream.submit.push(descriptor, || {}) };
+        let pushed = self.stream.submit.push(descriptor, || {});
         if pushed? {
             self.signals.packet_available.notify();
         }
@@ -153,9 +150,8 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
     /// across slots, or for a slot the sink does not hold acknowledged (a
     /// second acknowledgement, an invented one) is dropped and counted.
     pub fn get_acknowledged(&mut self) -> Result<SourcePacket<'a>, ReceiveError> {
-        // SAFETY: this `Source` is the acknowledgement ring's only consumer.
-        let (descriptor, was_full) =
-            unsafe { self.stream.acknowledge.pop() }.ok_or(ReceiveError::Empty)?;
+        // This `Source` is the acknowledgement ring's only consumer.
+        let (descriptor, was_full) = self.stream.acknowledge.pop().ok_or(ReceiveError::Empty)?;
         if was_full {
             self.signals.ready_to_acknowledge.notify();
         }
