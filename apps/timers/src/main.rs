@@ -52,7 +52,8 @@ fn check(log: &mut ferrode_board::component::LogClient, what: &str, ok: bool) {
 /// Eight Timer sessions with different timeouts, armed in a scrambled
 /// order: each must fire no earlier than its deadline and within one
 /// scheduler tick (10 ms) after it, so they fire in the order of their
-/// deadlines. The eighth session's quota (5 ms) refuses a shorter period.
+/// deadlines. The eighth session's quota (5 ms) refuses a shorter timeout;
+/// the others, without a quota, refuse a period below the Timer's floor.
 fn ticker(env: Env) -> u32 {
     const LABELS: [&str; 8] = ["t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8"];
     const AFTER_MS: [u64; 8] = [30, 10, 70, 50, 20, 80, 40, 60];
@@ -75,6 +76,19 @@ fn ticker(env: Env) -> u32 {
         &mut log,
         "a Timer session refuses a period below its quota",
         sessions[7].0.trigger(1_000, false) == Err(SessionError::QuotaExceeded),
+    );
+    // A session without a quota: a periodic timeout below the Timer's
+    // floor is refused (one call would keep the server busy for good), a
+    // one-shot timeout as short is not; its signal is taken here.
+    let floor = u64::from(ferrode_board::component::TIMER_PERIOD_FLOOR_US);
+    let (t1, t1_signal) = &mut sessions[0];
+    let refused = t1.trigger(floor - 1, true) == Err(SessionError::QuotaExceeded);
+    let one_shot =
+        t1.trigger(floor / 2, false).is_ok() && kernel::kernel().wait_signal(*t1_signal) == Ok(1);
+    check(
+        &mut log,
+        "a Timer session without a quota refuses a period below the floor, not a one-shot",
+        refused && one_shot,
     );
     // The session's own capability given as its signal: the Timer would
     // hold its own selector for the session as the client's signal and

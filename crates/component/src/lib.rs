@@ -209,8 +209,11 @@ ferrode_ipc::interface! {
         fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError>;
         /// Arms the session's timeout `after_us` from now, once or every
         /// `after_us` (`periodic`); replaces an armed one. Shorter than the
-        /// session's quota (the shortest period it may ask for, in µs) is
-        /// refused.
+        /// session's quota (the shortest timeout it may ask for, in µs) is
+        /// refused with `QuotaExceeded`; so is a period below the server's
+        /// floor when the session has no quota (the board's Timer:
+        /// 1,000 µs), since one call would otherwise keep the server busy
+        /// for good.
         fn trigger(&mut self, after_us: u64, periodic: bool) -> Result<(), SessionError>;
         /// Disarms the session's timeout.
         fn stop(&mut self) -> Result<(), SessionError>;

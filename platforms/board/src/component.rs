@@ -1809,6 +1809,17 @@ impl Env {
 /// Timer sessions one Timer server holds.
 const TIMER_SESSIONS: usize = 12;
 
+/// The shortest period of a periodic timeout for a session whose route
+/// names no quota, in µs. One `trigger` call arms a periodic timeout for
+/// good, and every period costs the Timer's alarm thread (at the Timer
+/// server's priority, above its clients) an interrupt, a wake-up and a
+/// signal: a one-tick period of the board's clock would keep it busy
+/// without end and starve every component below it. A route that names
+/// a quota (`=> timer quota 100`) sets the shortest period itself: the
+/// composer chose to let that client ask for it. One-shot timeouts need
+/// no floor: each costs the client a call of its own.
+pub const TIMER_PERIOD_FLOOR_US: u32 = 1_000;
+
 /// One Timer session's timeout.
 #[derive(Clone, Copy)]
 struct Timeout {
@@ -1818,11 +1829,15 @@ struct Timeout {
     due: Option<u64>,
     /// Ticks between periodic timeouts (0: one-shot).
     period: u64,
-    /// The shortest period the session may ask for, in ticks.
+    /// The shortest timeout the session may ask for, in ticks (its quota).
     min_ticks: u64,
+    /// The shortest period of a periodic timeout, in ticks: the quota, or
+    /// [`TIMER_PERIOD_FLOOR_US`] without one.
+    min_period: u64,
 }
 
-const NO_TIMEOUT: Timeout = Timeout { signal: None, due: None, period: 0, min_ticks: 0 };
+const NO_TIMEOUT: Timeout =
+    Timeout { signal: None, due: None, period: 0, min_ticks: 0, min_period: 0 };
 
 /// The Timer server's table, shared by its entrypoint (RPC) and its alarm
 /// thread; every access runs with interrupts masked (single core: the two
@@ -1935,7 +1950,7 @@ impl Timer for TimerSession {
         let ticks = micros_to_ticks(after_us).max(1);
         with_timers(|t| {
             let timeout = &mut t[self.slot];
-            if ticks < timeout.min_ticks {
+            if ticks < timeout.min_ticks || (periodic && ticks < timeout.min_period) {
                 return Err(SessionError::QuotaExceeded);
             }
             if timeout.signal.is_none() {
@@ -1965,7 +1980,8 @@ crate::thread_stack!(static TIMER_ALARM_MEMORY: 4096);
 static TIMER_ALARM_UTCB: runtime::UtcbCell = runtime::utcb();
 
 /// The Timer server's root: its sessions in a [`Pool`]; a session's quota
-/// is the shortest period (µs) it may ask for (0: one tick of the clock).
+/// is the shortest timeout (µs) it may ask for (0: one tick of the clock
+/// for one-shot timeouts, [`TIMER_PERIOD_FLOOR_US`] for periodic ones).
 /// Closing a session also disarms its timeout and drops the client's
 /// signal, so a closed session never fires.
 struct TimerRoot(Pool<dyn Timer, TIMER_SESSIONS>);
@@ -1973,9 +1989,12 @@ struct TimerRoot(Pool<dyn Timer, TIMER_SESSIONS>);
 impl Root for TimerRoot {
     fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
         let (slot, cap) = self.0.open(&TIMER_OBJECTS, |slot| TimerSession { slot })?;
-        with_timers(|t| {
-            t[slot] = Timeout { min_ticks: micros_to_ticks(u64::from(args.quota)), ..NO_TIMEOUT }
-        });
+        let min_ticks = micros_to_ticks(u64::from(args.quota));
+        let min_period = match args.quota {
+            0 => micros_to_ticks(u64::from(TIMER_PERIOD_FLOOR_US)),
+            _ => min_ticks,
+        };
+        with_timers(|t| t[slot] = Timeout { min_ticks, min_period, ..NO_TIMEOUT });
         Ok(cap)
     }
 

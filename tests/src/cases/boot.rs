@@ -95,6 +95,7 @@ pub fn cases() -> Vec<Case> {
             &[],
             &[
                 "[ticker] ok: a Timer session refuses a period below its quota",
+                "[ticker] ok: a Timer session without a quota refuses a period below the floor, not a one-shot",
                 "[ticker] ok: a Timer session refuses its own capability as the signal to raise",
                 "[ticker] ok: 8 Timer sessions fire in the order of their deadlines, each within one tick",
                 "[ticker] ok: a periodic timeout fires every period",
