@@ -9,7 +9,9 @@
 //! - a label routes to the right one of two servers of one service;
 //! - a service without a route is denied;
 //! - a line beyond the session's quota is refused (typed error) and the
-//!   server keeps serving; upgrading the quota lets it through;
+//!   server keeps serving; upgrading the quota lets it through, as far as
+//!   the route allows (`upgrade 50`) and no further; a route without an
+//!   allowance refuses every upgrade;
 //! - closing a session kills its capability and takes it out of the
 //!   client's environment;
 //! - a ROM module is read through the session its route labels; a module
@@ -54,7 +56,7 @@ ferrode_board::compose! {
     routes {
         client: "Greeter" "b" => greeter_b,
         client: "Greeter" "" => greeter_a,
-        client: "LOG" "" => log quota 60,
+        client: "LOG" "" => log quota 60 upgrade 50,
         client: "ROM" "config" => rom,
         victim: "LOG" "" => log,
         late: "LOG" "" => log,
@@ -219,6 +221,15 @@ fn client(env: Env) -> u32 {
     check(&mut log, "upgrading the quota by 40 gives 100", env.upgrade("LOG", "", 40) == Ok(100));
     let through = log.write(long).is_ok();
     check(&mut log, "the long line goes through after the upgrade", through);
+    // The route allows 50 in all: 10 are left.
+    let beyond = env.upgrade("LOG", "", 11) == Err(SessionError::QuotaExceeded);
+    let rest = env.upgrade("LOG", "", 10) == Ok(110);
+    let spent = env.upgrade("LOG", "", 1) == Err(SessionError::QuotaExceeded);
+    check(
+        &mut log,
+        "upgrades beyond what the route allows are refused, up to it they are not",
+        beyond && rest && spent,
+    );
     // Close the greeter session of label "b": its capability dies.
     let greeter_b = env.session::<dyn Greeter>("Greeter", "b");
     check(&mut log, "closing a session", env.close("Greeter", "b").is_ok());
@@ -337,6 +348,11 @@ fn late(env: Env) -> u32 {
         &mut log,
         "a client whose session is refused is not started, and the others go on",
         REFUSED_RAN.load(Ordering::Relaxed) == 0 && REFUSED_EXITED.load(Ordering::Relaxed) == 1,
+    );
+    check(
+        &mut log,
+        "a route without an upgrade allowance refuses every upgrade",
+        env.upgrade("LOG", "", 1) == Err(SessionError::QuotaExceeded),
     );
     let failed = FAILED.load(Ordering::Relaxed);
     let _ = log.write_fmt(format_args!("sessions: {} checks failed", failed));

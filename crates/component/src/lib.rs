@@ -171,6 +171,9 @@ ferrode_ipc::interface! {
         /// gets its resources back, every copy of the capability dies).
         fn close(&mut self, service: heapless::String<16>, label: heapless::String<LABEL_BYTES>) -> Result<(), SessionError>;
         /// Raises that session's quota by `amount`; returns the new quota.
+        /// The parent decides how far: Ferrode's composer allows what the
+        /// session's route says (`upgrade M`, in all) and refuses more
+        /// with `QuotaExceeded`.
         fn upgrade(&mut self, service: heapless::String<16>, label: heapless::String<LABEL_BYTES>, amount: u32) -> Result<u32, SessionError>;
         /// The component is done; `status` 0 for success.
         fn exit(&mut self, status: u32) -> Result<(), SessionError>;

@@ -65,6 +65,9 @@ struct Granted {
 /// component holds a shared reference.
 pub struct Grants {
     sessions: [core::cell::Cell<Option<Granted>>; MAX_SESSIONS],
+    /// How much the component may still raise each session's quota by
+    /// (`upgrade`): what its route allows, less what it took.
+    upgradable: [core::cell::Cell<u32>; MAX_SESSIONS],
     /// The component's capability to its parent (`None`, all zero, keeps
     /// the grants in `.bss` until the composer fills them in).
     parent: core::cell::Cell<Option<CapSel>>,
@@ -75,6 +78,7 @@ impl Grants {
     pub const fn new() -> Self {
         Self {
             sessions: [const { core::cell::Cell::new(None) }; MAX_SESSIONS],
+            upgradable: [const { core::cell::Cell::new(0) }; MAX_SESSIONS],
             parent: core::cell::Cell::new(None),
         }
     }
@@ -231,7 +235,9 @@ impl Env {
         kernel::client(self.parent).close(service, label)
     }
 
-    /// Raises that session's quota by `amount`; returns the new quota.
+    /// Raises that session's quota by `amount`; returns the new quota. The
+    /// route allows `upgrade N` in all (`QuotaExceeded` beyond it, and for
+    /// a route without one).
     pub fn upgrade(&self, service: &str, label: &str, amount: u32) -> Result<u32, SessionError> {
         let (service, label) = names(service, label)?;
         kernel::client(self.parent).upgrade(service, label, amount)
@@ -450,15 +456,17 @@ pub mod runtime {
             self.get().sessions[index].set(None);
         }
 
-        /// Records a session, before the component starts.
-        fn grant(&'static self, granted: Granted) -> Result<(), KernelError> {
-            let slot = self
-                .get()
+        /// Records a session, before the component starts, and how far
+        /// the component may upgrade it.
+        fn grant(&'static self, granted: Granted, upgradable: u32) -> Result<(), KernelError> {
+            let grants = self.get();
+            let index = grants
                 .sessions
                 .iter()
-                .find(|s| s.get().is_none())
+                .position(|s| s.get().is_none())
                 .ok_or(KernelError::QuotaExceeded)?;
-            slot.set(Some(granted));
+            grants.sessions[index].set(Some(granted));
+            grants.upgradable[index].set(upgradable);
             Ok(())
         }
     }
@@ -499,6 +507,9 @@ pub mod runtime {
         pub to: &'static str,
         /// The quota the session is asked with (0: the server's default).
         pub quota: u32,
+        /// How much the client may raise that quota by, in all
+        /// (`upgrade N`; 0: not at all).
+        pub upgrade: u32,
     }
 
     /// Components an image may declare (clients started `after` another
@@ -696,13 +707,16 @@ pub mod runtime {
         let k = kernel();
         let composer = k.current_component();
         let selector = k.delegate(composer, session.selector(), client.1)?;
-        grants.grant(Granted {
-            service: route.service,
-            label: route.label,
-            selector,
-            parent_copy: session.selector(),
-            root: server.root,
-        })
+        grants.grant(
+            Granted {
+                service: route.service,
+                label: route.label,
+                selector,
+                parent_copy: session.selector(),
+                root: server.root,
+            },
+            route.upgrade,
+        )
     }
 
     /// One client's parent object: what it asks its parent reaches the
@@ -737,9 +751,16 @@ pub mod runtime {
             label: heapless::String<LABEL_BYTES>,
             amount: u32,
         ) -> Result<u32, SessionError> {
-            let (_, granted) = self.find(&service, &label)?;
-            kernel::client(granted.root)
-                .upgrade(Capability::from_selector(granted.parent_copy), amount)
+            // Only as far as the route allows: the server spends on the
+            // client what its quota says, and the composer, not the
+            // client, decides how much that may be.
+            let (index, granted) = self.find(&service, &label)?;
+            let upgradable = &self.grants.get().upgradable[index];
+            let left = upgradable.get().checked_sub(amount).ok_or(SessionError::QuotaExceeded)?;
+            let quota = kernel::client(granted.root)
+                .upgrade(Capability::from_selector(granted.parent_copy), amount)?;
+            upgradable.set(left);
+            Ok(quota)
         }
 
         fn exit(&mut self, status: u32) -> Result<(), SessionError> {
@@ -1118,11 +1139,12 @@ pub mod runtime {
             });
         }
 
+        /// Records a session the parent hook grants (not upgradable).
         pub(super) fn grant(
             grants: &'static GrantCell,
             granted: Granted,
         ) -> Result<(), KernelError> {
-            grants.grant(granted)
+            grants.grant(granted, 0)
         }
     }
 }
@@ -1331,8 +1353,11 @@ macro_rules! thread_stack {
 /// `SERVICE` from `server`, found with `env.session(SERVICE, label)`; an
 /// empty label matches any request. `... => server quota N` asks for the
 /// session with quota `N` (in the service's unit; 0 or none: the server's
-/// default). The client closes a session or upgrades its quota through its
-/// parent ([`Env::close`], [`Env::upgrade`]). Mistakes fail the build: a name that is
+/// default); `... upgrade M` after it lets the client raise that quota by
+/// up to `M` in all through its parent ([`Env::upgrade`]; without it every
+/// upgrade is refused with `QuotaExceeded`: a route's quota bounds what
+/// the server spends on the client). The client closes a session through
+/// its parent too ([`Env::close`]). Mistakes fail the build: a name that is
 /// no component, a server that does not provide the service, a server below
 /// its client's priority, two routes a label cannot tell apart.
 ///
@@ -1357,7 +1382,7 @@ macro_rules! compose {
     (
         servers { $($server:ident : { priority: $sprio:expr, stack: $sstack:expr, provides: $service:expr, root: $root:path $(, quota: { $($sqk:ident : $sqv:expr),* $(,)? })? $(,)? }),* $(,)? }
         clients { $($client:ident : { priority: $cprio:expr, stack: $cstack:expr, main: $main:path $(, after: $after:ident)? $(, quota: { $($cqk:ident : $cqv:expr),* $(,)? })? $(,)? }),* $(,)? }
-        routes { $($from:ident : $rservice:literal $rlabel:literal => $to:ident $(quota $quota:literal)?),* $(,)? }
+        routes { $($from:ident : $rservice:literal $rlabel:literal => $to:ident $(quota $quota:literal)? $(upgrade $upgrade:literal)?),* $(,)? }
         $(parent_stack: $pstack:expr,)?
         $(parent: $hook:path $(,)?)?
     ) => {
@@ -1387,7 +1412,7 @@ macro_rules! compose {
         const _: () = $crate::component::check_routes(__COMPONENTS, __ROUTE_DECLS);
         /// The routing table the composer opens sessions by.
         const __ROUTES: &[$crate::component::runtime::Route] = &[
-            $($crate::component::runtime::Route { from: stringify!($from), service: $rservice, label: $rlabel, to: stringify!($to), quota: 0 $(+ $quota)? },)*
+            $($crate::component::runtime::Route { from: stringify!($from), service: $rservice, label: $rlabel, to: stringify!($to), quota: 0 $(+ $quota)?, upgrade: 0 $(+ $upgrade)? },)*
         ];
 
         /// The composer's priority: the lowest server's. Every client must

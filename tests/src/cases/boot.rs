@@ -121,6 +121,7 @@ pub fn cases() -> Vec<Case> {
                 "[client] ok: the server keeps serving within the quota",
                 "[client] ok: upgrading the quota by 40 gives 100",
                 "[client] ok: the long line goes through after the upgrade",
+                "[client] ok: upgrades beyond what the route allows are refused, up to it they are not",
                 "[client] ok: a closed session's capability is dead",
                 "[client] ok: after closing, label \"b\" falls to the catch-all route (greeter_a)",
                 "composition: greeter_b refused refused's Greeter session",
@@ -129,6 +130,7 @@ pub fn cases() -> Vec<Case> {
                 "[late] ok: a destroyed client's LOG session is closed with it",
                 "[late] ok: a client that claims its exit runs no further",
                 "[late] ok: a client whose session is refused is not started, and the others go on",
+                "[late] ok: a route without an upgrade allowance refuses every upgrade",
                 "[late] sessions: 0 checks failed",
             ],
             // `refused`'s FAILURE: the checks all passed.
