@@ -874,10 +874,11 @@ pub mod runtime {
     /// `after` it the same way; one of those that cannot be started (a
     /// session refused) is reported on the console and counts as exited
     /// with `FAILURE`, without ending the others. When every client has
-    /// exited it
-    /// tells the hook ([`Event::Done`]) and returns the image's exit
-    /// status (the first non-zero one of the clients and the hook). The
-    /// last `exit` is not answered: the image ends.
+    /// exited it tells the hook ([`Event::Done`]) and returns the image's
+    /// exit status (the first non-zero one of the clients and the hook).
+    /// The last `exit` is not answered: the image ends. Without a hook,
+    /// the last client to exit is not destroyed first: nothing would see
+    /// it.
     pub fn run(
         registry: &mut Registry,
         clients: &[ClientDecl],
@@ -1059,6 +1060,16 @@ pub mod runtime {
                     if unhandled & (1 << index) != 0 {
                         seen |= 1 << index;
                         call_hook(registry, hook, Grantee::Nobody, Event::Exited(client.name));
+                        // The last client to exit, with no hook to tell:
+                        // the image ends now (nothing runs after `run`
+                        // returns), so tearing it down would be work no
+                        // one sees. With one client and no hook that is
+                        // known when the image is built, and the teardown
+                        // code is not linked (hello).
+                        let finished = FINISHED.load(Ordering::Relaxed) as usize;
+                        if hook.is_none() && (clients.len() == 1 || finished >= clients.len()) {
+                            continue;
+                        }
                         if let Some((component, grants)) = registry.component(client.name) {
                             // As Genode's parent does with a child that
                             // exited: its threads stop for good (one might
