@@ -15,7 +15,7 @@ ferrode_board::compose! {
         app: { priority: 2, stack: 4096, main: app },
     }
     routes {
-        app: "LOG" "" => log,          // client: "SERVICE" "label" => server [quota N]
+        app: "LOG" "" => log,          // client: "SERVICE" "label" => server [quota N] [upgrade M]
         app: "Greeter" "" => greeter,
     }
 }
