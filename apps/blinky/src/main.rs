@@ -8,7 +8,8 @@
 //! sleeps in between). The exact register writes are what the QEMU test
 //! reads back from the `-d unimp` log: the driver's takeover (DATA = 0,
 //! TRI = all inputs), one output per LED (DATA, then TRI with the pin
-//! cleared), one DATA write per step, and DATA = 0 at the end.
+//! cleared), one DATA write per step, DATA = 0 and LED 0 back to an
+//! input (TRI with its bit set) at the end.
 #![no_std]
 #![no_main]
 
@@ -95,6 +96,12 @@ fn blinky(env: Env) -> u32 {
     // A pin outside the session's quota is refused.
     let refused = gpio.write(0x100, 0x100) == Err(SessionError::QuotaExceeded);
     if gpio.write(0xff, 0).is_err() || !refused {
+        return exit_code::FAILURE;
+    }
+    // A pin of the session is the session's to configure again: LED 0
+    // back to an input.
+    if let Err(error) = gpio.configure(0, false, false) {
+        let _ = log.write_fmt(format_args!("LED 0 back to an input: {}", error));
         return exit_code::FAILURE;
     }
     let _ = log.write_fmt(format_args!("done, {} steps", steps));

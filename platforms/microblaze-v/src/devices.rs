@@ -431,13 +431,20 @@ impl ferrode_hal::GpioPort for GpioBlock {
         output: bool,
         level: bool,
     ) -> Result<(), ferrode_hal::PinUnavailable> {
+        // The driver's claim on the pin ends with the call (dropping its
+        // pin frees the number; the pin keeps its direction and level), not
+        // with the image, as `GpioBlock::output` and `input` hold it: the
+        // GPIO driver component's sessions own the pins, so a session may
+        // configure its pin again, and so may the next session of a pin.
         let channel = axi_gpio::Channel::One;
-        let done = if output {
-            self.output(channel, pin, level).map(drop)
-        } else {
-            self.input(channel, pin).map(drop)
-        };
-        done.map_err(|_| ferrode_hal::PinUnavailable)
+        with_gpio(|gpio| {
+            if output {
+                gpio.output(channel, pin, level).map(drop)
+            } else {
+                gpio.input(channel, pin).map(drop)
+            }
+        })
+        .map_err(|_| ferrode_hal::PinUnavailable)
     }
 
     fn write(&mut self, mask: u32, value: u32) {

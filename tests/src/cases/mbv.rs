@@ -95,7 +95,8 @@ pub fn gpio_writes(log: &str) -> Result<Vec<GpioWrite>, String> {
 
 /// What blinky must write, from the axi-gpio driver's documented write
 /// sequences: `new` (single channel), eight `output(One, n, false)`, one
-/// DATA write per step (a lit LED walking out and back), DATA = 0. When
+/// DATA write per step (a lit LED walking out and back), DATA = 0, and
+/// `input(One, 0)` (LED 0 configured again in the same session). When
 /// blinky, the image's last client, exits, the image ends there: its GPIO
 /// session is not closed, so the driver writes nothing more.
 pub fn blinky_expected_writes() -> Vec<GpioWrite> {
@@ -111,6 +112,8 @@ pub fn blinky_expected_writes() -> Vec<GpioWrite> {
     let walk = [0, 1, 2, 3, 4, 5, 6, 7, 6, 5, 4, 3, 2, 1, 0];
     writes.extend(walk.iter().map(|led| write(DATA, 1 << led)));
     writes.push(write(DATA, 0));
+    // LED 0 configured again, as an input.
+    writes.push(write(TRI, tri | 1));
     writes
 }
 
@@ -264,7 +267,7 @@ mod tests {
     #[test]
     fn blinky_walks_out_and_back() {
         let writes = blinky_expected_writes();
-        assert_eq!(writes.len(), 2 + 16 + 15 + 1);
+        assert_eq!(writes.len(), 2 + 16 + 15 + 1 + 1);
         assert_eq!(
             writes[17],
             GpioWrite { offset: 4, value: 0xffff_ff00 },
@@ -274,6 +277,10 @@ mod tests {
             writes[18..].iter().filter(|w| w.offset == 0).map(|w| w.value).collect();
         assert_eq!(data[..9], [1, 2, 4, 8, 16, 32, 64, 128, 64]);
         assert_eq!(*data.last().unwrap(), 0);
-        assert_eq!(*writes.last().unwrap(), GpioWrite { offset: 0, value: 0 }, "LEDs off last");
+        assert_eq!(
+            *writes.last().unwrap(),
+            GpioWrite { offset: 4, value: 0xffff_ff01 },
+            "LED 0 an input again"
+        );
     }
 }
