@@ -8,11 +8,13 @@
 //! signal, which the driver submits when input arrives (its interrupt
 //! thread, woken by the IRQ session when the UART interrupts). A
 //! `0x04` (Ctrl-D) byte ends the echo with status 0, after a count of
-//! the bytes echoed and lost through LOG. Then `next` starts, a sixth
-//! component with a Terminal session of its own: the driver serves one
-//! session at a time, so it gets one only because the composer closed the
-//! echo's when the echo exited. It writes a line through it and ends the
-//! image.
+//! the bytes echoed and lost through LOG and once [`LEFT_UNREAD`] more
+//! bytes have arrived, which it leaves unread. Then `next` starts, a
+//! sixth component with a Terminal session of its own: the driver serves
+//! one session at a time, so it gets one only because the composer closed
+//! the echo's when the echo exited. The input the echo left was the
+//! echo's, so `next` must find none; it writes a line through its session
+//! and ends the image.
 #![no_std]
 #![no_main]
 
@@ -46,6 +48,10 @@ ferrode_board::compose! {
 
 /// End of transmission: stops the echo.
 const END: u8 = 0x04;
+
+/// Bytes the echo waits for after its count and leaves unread (the test
+/// sends them once it saw the count).
+const LEFT_UNREAD: u32 = 6;
 
 fn uart_echo(env: Env) -> u32 {
     let Ok(mut log) = env.log() else { return exit_code::FAILURE };
@@ -97,6 +103,13 @@ fn uart_echo(env: Env) -> u32 {
             }
             let lost = terminal.lost().unwrap_or(u32::MAX);
             let _ = log.write_fmt(format_args!("{} bytes echoed, {} lost", total, lost));
+            // Input for this session that it never reads: no other
+            // client's to read.
+            while terminal.avail().is_ok_and(|waiting| waiting < LEFT_UNREAD) {
+                if kernel::kernel().wait_signal(input).is_err() {
+                    return exit_code::FAILURE;
+                }
+            }
             return exit_code::SUCCESS;
         }
     }
@@ -110,6 +123,14 @@ fn next(env: Env) -> u32 {
         let _ = log.write("no Terminal session");
         return exit_code::FAILURE;
     };
+    // What uart_echo's session received and left unread is not this one's.
+    let waiting = terminal.avail().unwrap_or(u32::MAX);
+    let read = terminal.read().map_or(usize::MAX, |read| read.len());
+    if waiting != 0 || read != 0 {
+        let _ = log.write_fmt(format_args!("read {} bytes uart_echo left unread", read));
+        return exit_code::FAILURE;
+    }
+    let _ = log.write("no input uart_echo left unread");
     let line = Bytes::<TERMINAL_CHUNK>::from_slice(b"the Terminal serves its next client\n");
     match line.map_err(|_| ()).and_then(|line| terminal.write(line).map_err(|_| ())) {
         Ok(_) => {

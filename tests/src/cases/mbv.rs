@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::echo_net::{self, Flood};
-use super::{Case, Check, Failure, NEXT_TERMINAL_CLIENT, Scripted, board};
+use super::{Case, Check, ECHO_LEFT_UNREAD, Failure, NEXT_TERMINAL_CLIENT, Scripted, board};
 use crate::boards::RunOptions;
 use crate::harness;
 
@@ -229,6 +229,10 @@ fn uart_echo(s: &Scripted<'_>) -> Result<(), Failure> {
     }
     running.send(&[0x04]).map_err(|e| failure(e.to_string(), &running.report()))?;
     let expected = format!("[uart_echo] {} bytes echoed, 0 lost", text.len());
+    if !running.wait_for(&expected, Duration::from_secs(20)) {
+        return Err(failure(format!("no {expected:?}"), &running.report()));
+    }
+    running.send(ECHO_LEFT_UNREAD).map_err(|e| failure(e.to_string(), &running.report()))?;
     let outcome = running.finish(Duration::from_secs(20));
     if !outcome.console.contains(&expected) || outcome.status != Some(0) {
         return Err(failure(

@@ -198,10 +198,20 @@ mod profile;
 mod stacks;
 
 /// What uart-echo's second Terminal client prints once the echo exited,
-/// in order: a line through its own Terminal session (free again only
-/// because the composer closed the echo's), then its LOG line.
-pub(crate) const NEXT_TERMINAL_CLIENT: [&str; 2] =
-    ["the Terminal serves its next client", "[next] the session uart_echo left is mine"];
+/// in order: that its session starts without the input the echo left
+/// unread ([`ECHO_LEFT_UNREAD`]), a line through its own Terminal session
+/// (free again only because the composer closed the echo's), then its LOG
+/// line.
+pub(crate) const NEXT_TERMINAL_CLIENT: [&str; 3] = [
+    "[next] no input uart_echo left unread",
+    "the Terminal serves its next client",
+    "[next] the session uart_echo left is mine",
+];
+
+/// What the uart-echo cases send once the echo printed its count: input
+/// for the echo's session, which the echo waits for and leaves unread
+/// (`LEFT_UNREAD` bytes), so that no later client may read it.
+pub(crate) const ECHO_LEFT_UNREAD: &[u8] = b"secret";
 
 /// A board by name (the names are fixed in [`boards::BOARDS`]).
 pub fn board(name: &str) -> &'static Board {

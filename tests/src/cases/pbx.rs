@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::echo_net::{self, Flood, fail};
-use super::{Case, Check, Failure, NEXT_TERMINAL_CLIENT, Scripted, board};
+use super::{Case, Check, ECHO_LEFT_UNREAD, Failure, NEXT_TERMINAL_CLIENT, Scripted, board};
 use crate::boards::RunOptions;
 use crate::harness::{self, Running};
 use crate::net::Random;
@@ -84,6 +84,10 @@ fn uart_echo(script: &Scripted<'_>) -> Result<(), Failure> {
         return Err(fail(&running, "the 3000 bytes did not come back in order"));
     }
     running.send(&[0x04]).map_err(|e| fail(&running, e.to_string()))?;
+    if !running.wait_for("[uart_echo] 3000 bytes echoed, 0 lost", Duration::from_secs(10)) {
+        return Err(fail(&running, "final count missing or wrong"));
+    }
+    running.send(ECHO_LEFT_UNREAD).map_err(|e| fail(&running, e.to_string()))?;
     let outcome = running.finish(Duration::from_secs(10));
     let failure =
         |message: &str| Failure { message: message.into(), console: outcome.console.clone() };

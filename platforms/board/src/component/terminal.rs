@@ -188,11 +188,32 @@ impl Root for TerminalRoot {
             // The client's signal: a closed session wakes no one.
             let _ = kernel().drop_capability(signal);
         }
+        if let Some(port) = TERMINAL.0.borrow_mut().as_mut() {
+            discard_input(port);
+        }
         Ok(())
     }
 
     fn upgrade(&mut self, _: Capability<dyn Session>, _: u32) -> Result<u32, SessionError> {
         Err(SessionError::QuotaExceeded)
+    }
+}
+
+/// Drops the input a closed session's client left unread: it came for
+/// that client, and the next session starts without it. Bounded by what
+/// was received when it started (the FIFO moved into the ring first), so
+/// input that keeps arriving cannot keep the entrypoint here.
+fn discard_input(port: &mut Port) {
+    let _ = port.service_interrupt();
+    let mut left = port.received_len();
+    let mut buffer = [0u8; TERMINAL_CHUNK];
+    while left > 0 {
+        match port.try_read(&mut buffer[..left.min(TERMINAL_CHUNK)]) {
+            Ok(0) => break,
+            Ok(count) => left = left.saturating_sub(count),
+            // A line error comes alone, once (as in `read`).
+            Err(_) => {}
+        }
     }
 }
 
