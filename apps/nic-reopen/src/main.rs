@@ -135,6 +135,60 @@ fn arp_exchange(env: &Env, phy: &mut NicPhy, mac: EthernetAddress, wake: CapSel)
     answered
 }
 
+/// ARP requests sent at once: more replies than the receive stream has
+/// slots (16), so that some wait in the controller.
+const BURST: usize = 24;
+
+/// Has every receive slot filled with the gateway's ARP replies (it sends
+/// `BURST` requests and takes nothing until the driver holds no free
+/// slot, and a little longer, so the replies beyond them wait in the
+/// controller, whose receive interrupt the driver masks), then takes and
+/// acknowledges them, sending nothing more: only the receive stream's
+/// signals to the driver (ready to submit, acknowledgement available)
+/// can wake it to take the replies that waited. Whether more than the
+/// slots' worth arrived.
+fn acknowledgements_wake_driver(
+    env: &Env,
+    mut phy: NicPhy,
+    mac: EthernetAddress,
+    wake: CapSel,
+) -> bool {
+    let Ok(timer) = env.session::<dyn Timer>(ferrode_component::TIMER, "") else { return false };
+    let mut timer = kernel::client(timer);
+    if timer.sigh(Capability::from_selector(wake)).is_err() || timer.trigger(50_000, true).is_err()
+    {
+        return false;
+    }
+    for _ in 0..BURST {
+        send_arp_request(&mut phy, mac);
+    }
+    let (tx, rx) = phy.into_ends();
+    // Until every receive slot is the client's (submitted, not taken),
+    // then two more periods for the rest of the replies.
+    let mut full = None;
+    for round in 0..TRIES {
+        if rx.pending() >= 16 && full.is_none() {
+            full = Some(round);
+        }
+        if full.is_some_and(|at| round >= at + 2) || kernel::kernel().wait_signal(wake).is_err() {
+            break;
+        }
+    }
+    let mut phy = NicPhy::new(tx, rx, mac.0);
+    let mut received = 0;
+    for _ in 0..20 {
+        while let Some((rx, _)) = phy.receive(Instant::ZERO) {
+            rx.consume(|_| ());
+            received += 1;
+        }
+        if received > 16 || kernel::kernel().wait_signal(wake).is_err() {
+            break;
+        }
+    }
+    let _ = timer.stop();
+    full.is_some() && received > 16
+}
+
 /// This component's LOG session, a signal of its own and its NIC session
 /// raising it; a failure is logged when the LOG session is there.
 fn sessions(env: &Env) -> Option<(LogClient, CapSel, NicClient, NicPhy)> {
@@ -195,6 +249,11 @@ fn first(env: Env) -> u32 {
 fn second(env: Env) -> u32 {
     // The composer opened this NIC session when `first` exited: the driver
     // had one to give only because `first` closed its own.
+    // A signal `first` did not have: this client's capabilities lie at
+    // other selectors than `first`'s did, so a stream signal raised in the
+    // wrong component's space reaches someone else (with the same layout
+    // on both sides it would reach the driver by chance).
+    let _spare = kernel::kernel().create_signal();
     let Some((mut log, wake, nic, mut phy)) = sessions(&env) else { return exit_code::FAILURE };
     check(&mut log, "the next client has a NIC session", true);
     let mac = EthernetAddress(nic.mac_address());
@@ -202,6 +261,11 @@ fn second(env: Env) -> u32 {
         &mut log,
         "the gateway answers ARP through the restarted streams",
         arp_exchange(&env, &mut phy, mac, wake),
+    );
+    check(
+        &mut log,
+        "acknowledgements alone wake the driver for frames that waited in the controller",
+        acknowledgements_wake_driver(&env, phy, mac, wake),
     );
     let failed = FAILED.load(Ordering::Relaxed);
     let _ = log.write_fmt(format_args!("nic-reopen: {} checks failed", failed));

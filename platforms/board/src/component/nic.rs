@@ -562,7 +562,11 @@ impl Root for NicRoot {
         // like the ones it held.
         let _ = (CLIENT_RETURN.take(), CLIENT_ENDS.take());
         let (mut tx_sink, mut rx_source) = driver_ends_back().ok_or(SessionError::InUse)?;
-        // The new ends are wired as `split_streams` wires the first ones.
+        // The new ends are wired as `split_streams` wires the first ones:
+        // both are the client's, and raise the driver's signal
+        // (`TO_DRIVER`, a selector in the client's space); `TO_CLIENT`, a
+        // selector in the driver's space, is raised only by the driver's
+        // ends.
         // SAFETY: the parent destroyed the client before reclaiming its
         // session, so its stream ends and packet handles are never used
         // again; no other component ever held them (the ends pass only
@@ -570,7 +574,7 @@ impl Root for NicRoot {
         let replaced =
             unsafe { tx_sink.replace_source(to_sink(&TO_DRIVER)) }.and_then(|tx_source| {
                 // SAFETY: as above.
-                unsafe { rx_source.replace_sink(to_source(&TO_CLIENT)) }
+                unsafe { rx_source.replace_sink(to_source(&TO_DRIVER)) }
                     .map(|rx_sink| (tx_source, rx_sink))
             });
         let Ok((tx_source, rx_sink)) = replaced else {
