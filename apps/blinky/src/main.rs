@@ -9,7 +9,8 @@
 //! reads back from the `-d unimp` log: the driver's takeover (DATA = 0,
 //! TRI = all inputs), one output per LED (DATA, then TRI with the pin
 //! cleared), one DATA write per step, DATA = 0 and LED 0 back to an
-//! input (TRI with its bit set) at the end.
+//! input (TRI with its bit set) at the end, then the channel's interrupt
+//! off (IP IER, GIER) when blinky closes its GPIO session.
 #![no_std]
 #![no_main]
 
@@ -102,6 +103,12 @@ fn blinky(env: Env) -> u32 {
     // back to an input.
     if let Err(error) = gpio.configure(0, false, false) {
         let _ = log.write_fmt(format_args!("LED 0 back to an input: {}", error));
+        return exit_code::FAILURE;
+    }
+    // Done with the LEDs: the session goes back to the GPIO driver, which
+    // then watches no pin and turns the channel's interrupt off. (The
+    // image's last client is not torn down when it exits; the image ends.)
+    if env.close("Gpio", "leds").is_err() {
         return exit_code::FAILURE;
     }
     let _ = log.write_fmt(format_args!("done, {} steps", steps));

@@ -96,12 +96,14 @@ pub fn gpio_writes(log: &str) -> Result<Vec<GpioWrite>, String> {
 /// What blinky must write, from the axi-gpio driver's documented write
 /// sequences: `new` (single channel), eight `output(One, n, false)`, one
 /// DATA write per step (a lit LED walking out and back), DATA = 0, and
-/// `input(One, 0)` (LED 0 configured again in the same session). When
-/// blinky, the image's last client, exits, the image ends there: its GPIO
-/// session is not closed, so the driver writes nothing more.
+/// `input(One, 0)` (LED 0 configured again in the same session); then,
+/// when blinky closes its GPIO session, the driver watches no pin any more
+/// and turns the channel's interrupt off (IP IER, then GIER).
 pub fn blinky_expected_writes() -> Vec<GpioWrite> {
     const DATA: u32 = 0x000;
     const TRI: u32 = 0x004;
+    const GIER: u32 = 0x11c;
+    const IP_IER: u32 = 0x128;
     let write = |offset, value| GpioWrite { offset, value };
     let mut writes = vec![write(DATA, 0), write(TRI, 0xffff_ffff)];
     let mut tri = 0xffff_ffffu32;
@@ -114,6 +116,7 @@ pub fn blinky_expected_writes() -> Vec<GpioWrite> {
     writes.push(write(DATA, 0));
     // LED 0 configured again, as an input.
     writes.push(write(TRI, tri | 1));
+    writes.extend([write(IP_IER, 0), write(GIER, 0)]);
     writes
 }
 
@@ -271,7 +274,7 @@ mod tests {
     #[test]
     fn blinky_walks_out_and_back() {
         let writes = blinky_expected_writes();
-        assert_eq!(writes.len(), 2 + 16 + 15 + 1 + 1);
+        assert_eq!(writes.len(), 2 + 16 + 15 + 1 + 1 + 2);
         assert_eq!(
             writes[17],
             GpioWrite { offset: 4, value: 0xffff_ff00 },
@@ -282,9 +285,14 @@ mod tests {
         assert_eq!(data[..9], [1, 2, 4, 8, 16, 32, 64, 128, 64]);
         assert_eq!(*data.last().unwrap(), 0);
         assert_eq!(
-            *writes.last().unwrap(),
+            writes[writes.len() - 3],
             GpioWrite { offset: 4, value: 0xffff_ff01 },
             "LED 0 an input again"
+        );
+        assert_eq!(
+            writes[writes.len() - 2..],
+            [GpioWrite { offset: 0x128, value: 0 }, GpioWrite { offset: 0x11c, value: 0 }],
+            "the closed session's interrupt off"
         );
     }
 }
