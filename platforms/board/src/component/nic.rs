@@ -235,6 +235,17 @@ extern "C" fn data_start(_: usize) -> ! {
                 k.exit_current();
             }
         }
+        // Until the next session no one takes frames: they wait in the
+        // controller, and its receive interrupt is masked meanwhile, as
+        // when the client holds every slot. A level interrupt (the
+        // LAN9118's) would otherwise keep the interrupt thread busy at the
+        // driver's priority for as long as a frame waits, and starve the
+        // composer that is to open the next session. The next session's
+        // first round unmasks it.
+        if !receive_masked {
+            device.set_receive_interrupt(false);
+            receive_masked = true;
+        }
         DRIVER_RETURN.put((tx, rx));
     }
 }
