@@ -258,10 +258,14 @@ impl Root for IrqRoot {
         // Closed first: a close that fails leaves the session as it was,
         // its interrupt still delivered.
         close_device(&mut self.0, &IRQ_SLOTS, session)?;
-        let line = IRQ_LINES[slot].swap(NONE, Ordering::Relaxed);
+        // The line's handler goes first, and only then what it reads: a
+        // handler that ran in between would find no line to mask, and a
+        // level interrupt would fire again and again until the unregister.
+        let line = IRQ_LINES[slot].load(Ordering::Relaxed);
         if line != NONE {
             let _ = crate::platform::irq::unregister(line);
         }
+        IRQ_LINES[slot].store(NONE, Ordering::Relaxed);
         IRQ_SIGNALS[slot].store(NONE, Ordering::Relaxed);
         drop_irq_signal(IRQ_SELECTORS[slot].swap(0, Ordering::Relaxed));
         Ok(())
