@@ -478,14 +478,20 @@ impl ferrode_hal::GpioPort for GpioBlock {
         }
         let set = |mask: u32, on: bool| if on { mask | pins } else { mask & !pins };
         with_gpio(|gpio| {
-            let rising = set(GPIO_WATCH_RISE.load(Ordering::Relaxed), rise);
-            let falling = set(GPIO_WATCH_FALL.load(Ordering::Relaxed), fall);
+            let (was_rising, was_falling) =
+                (GPIO_WATCH_RISE.load(Ordering::Relaxed), GPIO_WATCH_FALL.load(Ordering::Relaxed));
+            let (rising, falling) = (set(was_rising, rise), set(was_falling, fall));
             GPIO_WATCH_RISE.store(rising, Ordering::Relaxed);
             GPIO_WATCH_FALL.store(falling, Ordering::Relaxed);
-            if rising | falling != 0 {
-                gpio.enable_interrupt(axi_gpio::Channel::One)
-            } else {
-                gpio.disable_interrupt(axi_gpio::Channel::One)
+            match (was_rising | was_falling != 0, rising | falling != 0) {
+                // Enabling the interrupt takes the inputs read now as the
+                // levels later changes are told against, for the whole
+                // channel: done again while other pins are watched, it
+                // would lose an edge of theirs not yet handled (another
+                // session's). Only the first watched pin enables it.
+                (false, true) => gpio.enable_interrupt(axi_gpio::Channel::One),
+                (true, true) => Ok(()),
+                (_, false) => gpio.disable_interrupt(axi_gpio::Channel::One),
             }
         })
         .map_err(|_| ferrode_hal::PinUnavailable)
