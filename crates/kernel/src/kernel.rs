@@ -152,7 +152,8 @@ impl<A: Arch> Kernel<A> {
     /// Gives back the stack and UTCB of a thread that exited (or whose
     /// component was destroyed), for a component the running one has
     /// authority over, or one below such a component; the thread's slot is
-    /// free again.
+    /// free again. The boot thread, whose stack and UTCB are the image's,
+    /// is never reaped (`InvalidThread`, its slot left as it is).
     pub fn reap(
         &self,
         thread: ThreadId,

@@ -1083,7 +1083,10 @@ impl State {
         thread: ThreadId,
     ) -> Result<(usize, usize, *mut Utcb), KernelError> {
         let t = self.threads.get(thread.index()).ok_or(KernelError::InvalidThread)?;
-        if t.state != ThreadState::Dead {
+        // The boot thread (thread 0, made by `init`) runs on the image's
+        // boot stack with the board's UTCB, which no `spawn` gave the
+        // kernel: they are not the kernel's to give back.
+        if t.state != ThreadState::Dead || thread.index() == 0 {
             return Err(KernelError::InvalidThread);
         }
         let component = t.component;

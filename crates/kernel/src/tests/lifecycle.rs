@@ -79,6 +79,25 @@ fn counter_label() -> usize {
 
 // ----- reaping --------------------------------------------------------------
 
+/// The boot thread's stack and UTCB are the image's (the linker script's
+/// boot stack, the board's static UTCB), never given to the kernel by
+/// `spawn`: a reap of it is refused and leaves its slot as it was, rather
+/// than freeing the slot and then failing.
+#[test]
+fn the_boot_thread_is_never_reaped() {
+    let mut world = World::new();
+    let idle = ThreadId(1);
+    assert_eq!(world.state.threads[idle.index()].component, world.root, "idle is root's");
+    world.act_as(world.main);
+    world.state.exit_current();
+    assert_eq!(state_of(&world, world.main), ThreadState::Dead);
+    // Root itself, which has authority over its own component, asks.
+    world.act_as(idle);
+    assert_eq!(world.state.reap(world.main), Err(KernelError::InvalidThread));
+    assert_eq!(state_of(&world, world.main), ThreadState::Dead, "its slot is not freed");
+    assert_eq!(world.state.components[world.root.index()].threads, 2, "still counted");
+}
+
 /// Catches `authorized_above` replaced with `Ok(())`.
 #[test]
 fn a_dead_thread_is_reaped_only_with_authority_over_its_component() {
