@@ -12,7 +12,10 @@
 //! same (the composer closed it for `first`). With `holder`, `first` ends
 //! after its ARP exchange holding its streams and a packet: the composer
 //! destroys it and the driver reclaims the session (`Root::reclaim`), so
-//! `second` gets it through streams started afresh. Each check prints
+//! `second` gets it through streams started afresh. With `keeper`,
+//! `first` keeps a copy of the driver's signal, closes its session
+//! without taking its streams, and checks that the copy died with the
+//! session. Each check prints
 //! `ok:` or `FAILED:` through LOG; the image exits with the number of
 //! failed checks.
 #![no_std]
@@ -22,7 +25,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_board::component::{Env, LogClient, NicClient, NicPhy};
 use ferrode_board::{exit_code, kernel};
-use ferrode_component::{SessionError, Timer};
+use ferrode_component::{Nic, SessionError, Timer};
 use ferrode_ipc::{CapSel, Capability};
 use ferrode_net::smoltcp::phy::{Device, RxToken, TxToken};
 use ferrode_net::smoltcp::time::Instant;
@@ -207,6 +210,33 @@ fn first(env: Env) -> u32 {
     let mut buffer = [0u8; 64];
     // The command line starts with the image's name.
     let args = ferrode_board::cmdline(&mut buffer).unwrap_or("");
+    if args.split_whitespace().nth(1) == Some("keeper") {
+        // Keeps a copy of the driver's signal (asked for over the bare
+        // session, as a client that means harm would) and closes without
+        // taking its streams: the copy must die with the session, or it
+        // could wake the driver's data thread for good.
+        let Ok(mut log) = env.log() else { return exit_code::FAILURE };
+        let kept = env
+            .session::<dyn Nic>(ferrode_component::NIC, "")
+            .map(kernel::client)
+            .and_then(|mut session| session.driver_signal())
+            .map(|signal| signal.selector());
+        let alive = kept.is_ok_and(|signal| kernel::kernel().submit(signal).is_ok());
+        let closed = env.close(ferrode_component::NIC, "").is_ok();
+        let dead = kept.is_ok_and(|signal| kernel::kernel().submit(signal).is_err());
+        check(
+            &mut log,
+            "keeper: a closed NIC session's copy of the driver's signal is dead",
+            alive && closed && dead,
+        );
+        if !(alive && closed && dead) {
+            let _ = log.write_fmt(format_args!(
+                "keeper: alive before close {}, closed {}, dead after {}",
+                alive, closed, dead
+            ));
+        }
+        return 0;
+    }
     if args.split_whitespace().nth(1) == Some("bystander") {
         // Ends without taking its NIC session's streams: the composer
         // closes the session for it, which must give the NIC back, or

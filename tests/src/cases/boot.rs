@@ -88,6 +88,23 @@ pub fn cases() -> Vec<Case> {
         );
         holder.options.network = true;
         cases.push(holder);
+        // A client that keeps a copy of the driver's signal past its
+        // session: the copy dies at close, and the next client has the NIC.
+        let mut keeper = console_case(
+            board,
+            "nic-reopen",
+            &["keeper"],
+            &[
+                "[first] ok: keeper: a closed NIC session's copy of the driver's signal is dead",
+                "[second] ok: the next client has a NIC session",
+                "[second] ok: the gateway answers ARP through the restarted streams",
+                "[second] ok: acknowledgements alone wake the driver for frames that waited in the controller",
+                "[second] nic-reopen: 0 checks failed",
+            ],
+            0,
+        );
+        keeper.options.network = true;
+        cases.push(keeper);
         // The README's two-component example, as a newcomer copies it.
         cases.push(console_case(board, "greeter", &[], &["[app] the greeter says Ok(42)"], 0));
         // The Timer service: eight sessions on the board's one alarm, in

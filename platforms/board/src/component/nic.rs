@@ -619,6 +619,14 @@ impl NicRoot {
             // The client's signal: a closed session wakes no one.
             let _ = kernel().drop_capability(signal);
         }
+        if let Some(driver) = DRIVER_SIGNAL.get() {
+            // And no one it held wakes the driver: the copies of the data
+            // thread's signal `driver_signal` gave out die with the
+            // session (the driver keeps its own; the next client gets a
+            // new copy). A client that kept one could otherwise wake the
+            // data thread at the driver's priority for good.
+            let _ = kernel().revoke_copies(driver);
+        }
         self.idle = Some(ends);
         Ok(())
     }
