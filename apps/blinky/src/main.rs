@@ -108,7 +108,7 @@ fn blinky(env: Env) -> u32 {
     // Done with the LEDs: the session goes back to the GPIO driver, which
     // then watches no pin and turns the channel's interrupt off. (The
     // image's last client is not torn down when it exits; the image ends.)
-    if env.close("Gpio", "leds").is_err() {
+    if env.close(ferrode_component::GPIO, "leds").is_err() {
         return exit_code::FAILURE;
     }
     let _ = log.write_fmt(format_args!("done, {} steps", steps));

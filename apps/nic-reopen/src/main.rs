@@ -210,7 +210,8 @@ fn first(env: Env) -> u32 {
     let mut buffer = [0u8; 64];
     // The command line starts with the image's name.
     let args = ferrode_board::cmdline(&mut buffer).unwrap_or("");
-    if args.split_whitespace().nth(1) == Some("keeper") {
+    let mode = args.split_whitespace().nth(1);
+    if mode == Some("keeper") {
         // Keeps a copy of the driver's signal (asked for over the bare
         // session, as a client that means harm would) and closes without
         // taking its streams: the copy must die with the session, or it
@@ -237,7 +238,7 @@ fn first(env: Env) -> u32 {
         }
         return 0;
     }
-    if args.split_whitespace().nth(1) == Some("bystander") {
+    if mode == Some("bystander") {
         // Ends without taking its NIC session's streams: the composer
         // closes the session for it, which must give the NIC back, or
         // `second` could never have one.
@@ -252,7 +253,7 @@ fn first(env: Env) -> u32 {
         "the gateway answers ARP through the NIC session's streams",
         arp_exchange(&env, &mut phy, mac, wake),
     );
-    if args.split_whitespace().nth(1) == Some("holder") {
+    if mode == Some("holder") {
         // Ends holding its streams and a packet, as a client that fails
         // does: the composer destroys it and the driver reclaims the
         // session, or `second` could never have one.

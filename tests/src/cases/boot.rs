@@ -31,80 +31,54 @@ pub fn cases() -> Vec<Case> {
         // prefixed with its label.
         let greeting = format!("[hello] Hello from Ferrode on {}", board.name);
         cases.push(console_case(board, "hello", &[], &[&greeting], 0));
+        // nic-reopen, one case per mode of its `first` client; `second`,
+        // started when `first` is gone, must print the same in each.
+        let nic_reopen = |mode: &[&str], first: &[&str]| {
+            let second = [
+                "[second] ok: the next client has a NIC session",
+                "[second] ok: the gateway answers ARP through the restarted streams",
+                "[second] ok: acknowledgements alone wake the driver for frames that waited in the controller",
+                "[second] nic-reopen: 0 checks failed",
+            ];
+            let lines: Vec<&str> = first.iter().chain(&second).copied().collect();
+            let mut case = console_case(board, "nic-reopen", mode, &lines, 0);
+            case.options.network = true;
+            case
+        };
         // A NIC session closed by one client (its streams handed back) and
         // opened by the next, which reaches the network through the
         // restarted streams.
-        let mut reopen = console_case(
-            board,
-            "nic-reopen",
+        cases.push(nic_reopen(
             &[],
             &[
                 "[first] ok: the gateway answers ARP through the NIC session's streams",
                 "[first] ok: closing while holding the streams is refused (InUse)",
                 "[first] ok: close_nic hands the streams back and closes the session",
-                "[second] ok: the next client has a NIC session",
-                "[second] ok: the gateway answers ARP through the restarted streams",
-                "[second] ok: acknowledgements alone wake the driver for frames that waited in the controller",
-                "[second] nic-reopen: 0 checks failed",
             ],
-            0,
-        );
-        reopen.options.network = true;
-        cases.push(reopen);
+        ));
         // A client that ends without taking its NIC session's streams: the
         // composer closes the session for it, and the next client has one.
-        let mut bystander = console_case(
-            board,
-            "nic-reopen",
+        cases.push(nic_reopen(
             &["bystander"],
-            &[
-                "[first] bystander: ends without taking its NIC session's streams",
-                "[second] ok: the next client has a NIC session",
-                "[second] ok: the gateway answers ARP through the restarted streams",
-                "[second] ok: acknowledgements alone wake the driver for frames that waited in the controller",
-                "[second] nic-reopen: 0 checks failed",
-            ],
-            0,
-        );
-        bystander.options.network = true;
-        cases.push(bystander);
+            &["[first] bystander: ends without taking its NIC session's streams"],
+        ));
         // A client that ends holding its streams and a packet (as one that
         // fails): the composer destroys it, the driver reclaims the
         // session with whatever the client left in it, and the next client
         // reaches the network through streams started afresh.
-        let mut holder = console_case(
-            board,
-            "nic-reopen",
+        cases.push(nic_reopen(
             &["holder"],
             &[
                 "[first] ok: the gateway answers ARP through the NIC session's streams",
                 "[first] ok: holder: ends holding its streams and a packet",
-                "[second] ok: the next client has a NIC session",
-                "[second] ok: the gateway answers ARP through the restarted streams",
-                "[second] ok: acknowledgements alone wake the driver for frames that waited in the controller",
-                "[second] nic-reopen: 0 checks failed",
             ],
-            0,
-        );
-        holder.options.network = true;
-        cases.push(holder);
+        ));
         // A client that keeps a copy of the driver's signal past its
         // session: the copy dies at close, and the next client has the NIC.
-        let mut keeper = console_case(
-            board,
-            "nic-reopen",
+        cases.push(nic_reopen(
             &["keeper"],
-            &[
-                "[first] ok: keeper: a closed NIC session's copy of the driver's signal is dead",
-                "[second] ok: the next client has a NIC session",
-                "[second] ok: the gateway answers ARP through the restarted streams",
-                "[second] ok: acknowledgements alone wake the driver for frames that waited in the controller",
-                "[second] nic-reopen: 0 checks failed",
-            ],
-            0,
-        );
-        keeper.options.network = true;
-        cases.push(keeper);
+            &["[first] ok: keeper: a closed NIC session's copy of the driver's signal is dead"],
+        ));
         // The README's two-component example, as a newcomer copies it.
         cases.push(console_case(board, "greeter", &[], &["[app] the greeter says Ok(42)"], 0));
         // The Timer service: eight sessions on the board's one alarm, in
