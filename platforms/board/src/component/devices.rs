@@ -20,7 +20,7 @@ use ferrode_component::{
 use ferrode_hal::{DeviceWindow, GpioPort};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 
-use super::wake::Wake;
+use super::wake::{Submitting, Wake};
 use super::{Env, Pool};
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 use crate::platform::memory_map::DEVICES;
@@ -439,6 +439,7 @@ impl Gpio for GpioSession {
             }
         })?;
         if let Some(old) = unused {
+            GPIO_SUBMITTING.settle();
             // The signal this one replaces, which no other session uses
             // (the kernel keeps one copy of a signal given to several).
             let _ = kernel().drop_capability(old);
@@ -474,6 +475,8 @@ static GPIO_IRQ_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
 /// The GPIO component's interrupt thread's signal, which
 /// [`gpio_take_device`] raises.
 static GPIO_IRQ_THREAD: Wake = Wake::new();
+/// The interrupt thread while it submits the sessions' signals.
+static GPIO_SUBMITTING: Submitting = Submitting::new();
 
 /// The GPIO component's interrupt thread: opens the component's IRQ
 /// session (route `gpio: "IRQ" "gpio" => irq`; without one the block's
@@ -489,25 +492,31 @@ extern "C" fn gpio_irq_start(_: usize) -> ! {
         if k.wait_signal(signal).is_err() {
             k.exit_current();
         }
-        let wake: Option<heapless::Vec<CapSel, DEVICE_SESSIONS>> = with_gpio(|state| {
-            let changes = state.device.as_mut()?.take_changes();
-            let mut wake = heapless::Vec::new();
-            for slot in 0..DEVICE_SESSIONS {
-                let mine = changes & state.pins[slot];
-                if mine != 0 {
-                    state.changes[slot] |= mine;
-                    if let Some(selector) = state.signals[slot] {
-                        let _ = wake.push(selector);
+        // Counted from reading the sessions' selectors to submitting them:
+        // a session's end drops its signal only after (see `Submitting`).
+        let served = GPIO_SUBMITTING.during(|| {
+            let wake: Option<heapless::Vec<CapSel, DEVICE_SESSIONS>> = with_gpio(|state| {
+                let changes = state.device.as_mut()?.take_changes();
+                let mut wake = heapless::Vec::new();
+                for slot in 0..DEVICE_SESSIONS {
+                    let mine = changes & state.pins[slot];
+                    if mine != 0 {
+                        state.changes[slot] |= mine;
+                        if let Some(selector) = state.signals[slot] {
+                            let _ = wake.push(selector);
+                        }
                     }
                 }
+                Some(wake)
+            });
+            for &selector in wake.iter().flatten() {
+                let _ = k.submit(selector);
             }
-            Some(wake)
+            wake.is_some()
         });
-        let Some(wake) = wake else { continue };
-        for selector in wake {
-            let _ = k.submit(selector);
+        if served {
+            let _ = irq.ack();
         }
-        let _ = irq.ack();
     }
 }
 
@@ -554,6 +563,7 @@ impl Root for GpioRoot {
             signal.filter(|&signal| !state.signals.contains(&Some(signal)))
         });
         if let Some(signal) = signal {
+            GPIO_SUBMITTING.settle();
             let _ = kernel().drop_capability(signal);
         }
         Ok(())

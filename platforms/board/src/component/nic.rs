@@ -396,7 +396,9 @@ impl Nic for NicSession {
 
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
         let (signal, _) = super::client_signal(signal)?;
-        if let Some(replaced) = TO_CLIENT.replace(signal).filter(|&replaced| replaced != signal) {
+        if let Some(replaced) =
+            TO_CLIENT.replace_settled(signal).filter(|&replaced| replaced != signal)
+        {
             // The one session's previous signal: not needed any more.
             let _ = kernel().drop_capability(replaced);
         }
@@ -615,7 +617,7 @@ impl NicRoot {
         ends: Ends,
     ) -> Result<(), SessionError> {
         self.sessions.close(session)?;
-        if let Some(signal) = TO_CLIENT.take() {
+        if let Some(signal) = TO_CLIENT.take_settled() {
             // The client's signal: a closed session wakes no one.
             let _ = kernel().drop_capability(signal);
         }

@@ -142,7 +142,8 @@ impl Terminal for TerminalSession {
         let k = kernel();
         let (signal, _) = super::client_signal(signal)?;
         let waiting = self.with_port(|port| port.received_len() > 0)?;
-        if let Some(replaced) = INPUT_SIGNAL.replace(signal).filter(|&replaced| replaced != signal)
+        if let Some(replaced) =
+            INPUT_SIGNAL.replace_settled(signal).filter(|&replaced| replaced != signal)
         {
             // The one session's previous signal: not needed any more.
             let _ = k.drop_capability(replaced);
@@ -184,7 +185,7 @@ impl Root for TerminalRoot {
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
         self.0.close(session)?;
-        if let Some(signal) = INPUT_SIGNAL.take() {
+        if let Some(signal) = INPUT_SIGNAL.take_settled() {
             // The client's signal: a closed session wakes no one.
             let _ = kernel().drop_capability(signal);
         }

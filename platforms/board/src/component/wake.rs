@@ -10,42 +10,113 @@ use ferrode_ipc::CapSel;
 
 use crate::kernel::kernel;
 
-/// No selector yet.
-const NONE: u32 = u32::MAX;
+/// No selector yet. A set selector is kept plus one, so that a `Wake` is
+/// all zero bytes and costs the image no `.data`.
+const NONE: u32 = 0;
+
+/// How a selector is kept (selectors are far below `u32::MAX`).
+const fn kept(selector: CapSel) -> u32 {
+    selector.0.wrapping_add(1)
+}
+
+/// The selector kept as `value`, if one is.
+fn selector(value: u32) -> Option<CapSel> {
+    value.checked_sub(1).map(CapSel)
+}
+
+/// The threads of a component that have read a client's signal selector
+/// and not yet submitted it. The thread that drops such a selector (the
+/// entrypoint, when a session ends or its signal is replaced) first takes
+/// it out of where the others read it, then [`settles`](Self::settle)
+/// before the drop: a submit still under way would otherwise hit the
+/// slot after the drop, when it may already hold another capability (the
+/// next session's signal, or one of the driver's own).
+///
+/// Settling yields until they are done, so it is only for threads at the
+/// settling thread's priority (a driver's own threads, which run at its
+/// entrypoint's): a counted thread below it would never run again.
+pub(super) struct Submitting(AtomicU32);
+
+impl Submitting {
+    pub(super) const fn new() -> Self {
+        Self(AtomicU32::new(0))
+    }
+
+    /// Runs `f`, which reads selectors and submits them, counted.
+    pub(super) fn during<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.0.fetch_add(1, Ordering::AcqRel);
+        let result = f();
+        self.0.fetch_sub(1, Ordering::AcqRel);
+        result
+    }
+
+    /// Waits until no thread is between reading a selector and
+    /// submitting it.
+    pub(super) fn settle(&self) {
+        while self.0.load(Ordering::Acquire) != 0 {
+            kernel().yield_now();
+        }
+    }
+}
 
 /// A signal to raise, as a selector in the raising component's own space;
 /// set once that component has the capability.
-pub struct Wake(AtomicU32);
+pub struct Wake {
+    selector: AtomicU32,
+    raising: Submitting,
+}
 
 impl Wake {
     pub(super) const fn new() -> Self {
-        Self(AtomicU32::new(NONE))
+        Self { selector: AtomicU32::new(NONE), raising: Submitting::new() }
     }
 
-    pub(super) fn set(&self, selector: CapSel) {
-        self.0.store(selector.0, Ordering::Release);
+    pub(super) fn set(&self, new: CapSel) {
+        self.selector.store(kept(new), Ordering::Release);
     }
 
     /// The selector, if it is set.
     pub(super) fn get(&self) -> Option<CapSel> {
-        Some(self.0.load(Ordering::Acquire)).filter(|&selector| selector != NONE).map(CapSel)
+        selector(self.selector.load(Ordering::Acquire))
     }
 
     /// Sets it; the selector it held before, if any.
-    pub(super) fn replace(&self, selector: CapSel) -> Option<CapSel> {
-        Some(self.0.swap(selector.0, Ordering::AcqRel)).filter(|&old| old != NONE).map(CapSel)
+    pub(super) fn replace(&self, new: CapSel) -> Option<CapSel> {
+        selector(self.selector.swap(kept(new), Ordering::AcqRel))
     }
 
     /// Unsets it; the selector it held, if any.
     pub(super) fn take(&self) -> Option<CapSel> {
-        Some(self.0.swap(NONE, Ordering::AcqRel)).filter(|&selector| selector != NONE).map(CapSel)
+        selector(self.selector.swap(NONE, Ordering::AcqRel))
+    }
+
+    /// [`replace`](Self::replace), returning once no thread raises the
+    /// old selector any more: the caller may drop it. Only for a signal
+    /// that no thread below the caller's priority raises (see
+    /// [`Submitting`]).
+    pub(super) fn replace_settled(&self, new: CapSel) -> Option<CapSel> {
+        let old = self.replace(new);
+        self.raising.settle();
+        old
+    }
+
+    /// [`take`](Self::take), returning once no thread raises the old
+    /// selector any more: the caller may drop it. Only for a signal that
+    /// no thread below the caller's priority raises (see [`Submitting`]).
+    pub(super) fn take_settled(&self) -> Option<CapSel> {
+        let old = self.take();
+        self.raising.settle();
+        old
     }
 
     /// Submits the signal, if it is set (unset: nobody to wake yet, or
-    /// any more).
+    /// any more). Out of line: the stream ends raise at many places.
+    #[inline(never)]
     pub(super) fn raise(&self) {
-        if let Some(selector) = self.get() {
-            let _ = kernel().submit(selector);
-        }
+        self.raising.during(|| {
+            if let Some(selector) = self.get() {
+                let _ = kernel().submit(selector);
+            }
+        });
     }
 }
