@@ -347,8 +347,8 @@ ferrode_ipc::interface! {
         /// Received bytes waiting to be read (what the next reads return at
         /// least).
         fn avail(&mut self) -> Result<u32, SessionError>;
-        /// Received bytes the UART lost so far (receive overruns: input
-        /// faster than the driver drained it).
+        /// Received bytes the UART lost since this session opened
+        /// (receive overruns: input faster than the driver drained it).
         fn lost(&mut self) -> Result<u32, SessionError>;
     }
 }

@@ -87,7 +87,11 @@ fn port(state: &mut Option<Port>) -> Result<&mut Port, SessionError> {
 
 /// The session object (the driver has one; only its open session's
 /// client holds a capability to it).
-struct TerminalSession;
+struct TerminalSession {
+    /// The port's count of lost bytes when the session opened: the
+    /// session is told of its own losses only.
+    lost_before: u32,
+}
 
 impl TerminalSession {
     /// Runs `f` on the port.
@@ -160,7 +164,7 @@ impl Terminal for TerminalSession {
     }
 
     fn lost(&mut self) -> Result<u32, SessionError> {
-        self.with_port(|port| port.lost_bytes())
+        self.with_port(|port| port.lost_bytes().wrapping_sub(self.lost_before))
     }
 }
 
@@ -178,8 +182,8 @@ impl Root for TerminalRoot {
     fn session(&mut self, _args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
         // A driver without its device serves no one: a missing IO_MEM
         // route fails here, at the first session.
-        port(&mut TERMINAL.0.borrow_mut())?;
-        let (_, cap) = self.0.open(&TERMINAL_OBJECTS, |_| TerminalSession)?;
+        let lost_before = port(&mut TERMINAL.0.borrow_mut())?.lost_bytes();
+        let (_, cap) = self.0.open(&TERMINAL_OBJECTS, |_| TerminalSession { lost_before })?;
         Ok(cap)
     }
 
