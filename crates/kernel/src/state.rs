@@ -130,11 +130,12 @@ pub(crate) struct Thread {
     pub(crate) state: ThreadState,
     pub(crate) priority: u8,
     pub(crate) component: ComponentId,
-    sendq_tail: Link,
+    /// Unused; keeps `reply_to` and `sendq_head` one aligned halfword.
+    _pad: u8,
     /// Server: the caller whose request it is serving. The fast path reads
     /// it together with `sendq_head` as one aligned halfword.
     pub(crate) reply_to: Link,
-    /// Server: head of the queue of callers (its tail is `sendq_tail`).
+    /// Server: head of the queue of callers, in priority order.
     pub(crate) sendq_head: Link,
     /// Link in a send queue.
     sendq_next: Link,
@@ -174,7 +175,7 @@ impl Thread {
         utcb: core::ptr::null_mut(),
         name: None,
         sendq_head: Link::NONE,
-        sendq_tail: Link::NONE,
+        _pad: 0,
         sendq_next: Link::NONE,
         reply_to: Link::NONE,
         waiting_on: Link::NONE,
@@ -1448,9 +1449,6 @@ impl State {
             Some(p) => self.threads[p.index()].sendq_next = Some(caller).into(),
             None => self.threads[server.index()].sendq_head = Some(caller).into(),
         }
-        if !next.is_some() {
-            self.threads[server.index()].sendq_tail = Some(caller).into();
-        }
         self.threads[caller.index()].waiting_on = Some(server).into();
     }
 
@@ -1458,9 +1456,6 @@ impl State {
         let head = self.threads[server.index()].sendq_head.get()?;
         let next = self.threads[head.index()].sendq_next;
         self.threads[server.index()].sendq_head = next;
-        if !next.is_some() {
-            self.threads[server.index()].sendq_tail = Link::NONE;
-        }
         self.threads[head.index()].waiting_on = Link::NONE;
         Some(head)
     }
@@ -1474,9 +1469,6 @@ impl State {
                 match previous.get() {
                     Some(p) => self.threads[p.index()].sendq_next = next,
                     None => self.threads[server.index()].sendq_head = next,
-                }
-                if !next.is_some() {
-                    self.threads[server.index()].sendq_tail = previous;
                 }
                 self.threads[caller.index()].waiting_on = Link::NONE;
                 return;

@@ -2,17 +2,12 @@
 //! every state it can be in, destroying a component, reaping, and what
 //! each leaves behind for the others.
 //!
-//! Two kinds of mutation of this code no test can catch, as they change
-//! no behaviour:
-//! - `kill_thread` without its `ThreadState::SignalWait` arm: a thread
-//!   waits only on a signal of its own component (only the owner's
-//!   capability carries the wait right), `kill_thread` runs only from
-//!   `destroy_one` for that component's threads, and `destroy_one` resets
-//!   every signal of the component right after, waiter included.
-//! - The `!` of `if !next.is_some()` in `push_sendq`, `pop_sendq` and
-//!   `remove_from_sendq`: it guards only writes of `sendq_tail`, which
-//!   nothing reads (nor does the assembly fast path: `IpcLayout` has no
-//!   offset for it).
+//! One kind of mutation of this code no test can catch, as it changes no
+//! behaviour: `kill_thread` without its `ThreadState::SignalWait` arm. A
+//! thread waits only on a signal of its own component (only the owner's
+//! capability carries the wait right), `kill_thread` runs only from
+//! `destroy_one` for that component's threads, and `destroy_one` resets
+//! every signal of the component right after, waiter included.
 
 use super::*;
 use crate::ids::ObjectId;
