@@ -12,6 +12,8 @@
 //!   server keeps serving; upgrading the quota lets it through, as far as
 //!   the route allows (`upgrade 50`) and no further; a route without an
 //!   allowance refuses every upgrade;
+//! - a LOG line's control characters (a line end, a zero byte, an escape)
+//!   show as `?`, so no line passes for another component's;
 //! - closing a session kills its capability and takes it out of the
 //!   client's environment;
 //! - a ROM module is read through the session its route labels; a module
@@ -221,6 +223,10 @@ fn client(env: Env) -> u32 {
     check(&mut log, "upgrading the quota by 40 gives 100", env.upgrade("LOG", "", 40) == Ok(100));
     let through = log.write(long).is_ok();
     check(&mut log, "the long line goes through after the upgrade", through);
+    // A line end, a zero byte (which opens a defmt frame on the console)
+    // and an escape sequence in a line: the console shows each as `?`, so
+    // no client starts a line of its own under another component's label.
+    let _ = log.write("forged? \n[victim] this line is the client's\0\u{1b}[2J");
     // The route allows 50 in all: 10 are left.
     let beyond = env.upgrade("LOG", "", 11) == Err(SessionError::QuotaExceeded);
     let rest = env.upgrade("LOG", "", 10) == Ok(110);

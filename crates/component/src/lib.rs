@@ -90,6 +90,39 @@ pub fn log_line(parts: &[&str]) -> heapless::String<LOG_LINE_BYTES> {
     line
 }
 
+/// Hands `out` the pieces of a LOG line `text` as the console shows it:
+/// the text with each control character (`char::is_control`: a line end,
+/// a carriage return, a zero byte, an escape, C1 controls) given as `?`.
+/// A line a client sends is one line under its label: with a line end in
+/// it, the rest would start a console line of its own and could pass for
+/// another component's (`[other] ...`), a zero byte would open a defmt
+/// frame that swallows the lines after it, and an escape sequence could
+/// move the cursor over earlier lines.
+///
+/// A byte loop, no UTF-8 decoding: a control character is one byte below
+/// 0x20 or 0x7f, or the two bytes 0xc2 0x80..=0x9f (U+0080..=U+009F), so
+/// every cut is at a character boundary.
+pub fn printable(text: &str, mut out: impl FnMut(&str)) {
+    let bytes = text.as_bytes();
+    let (mut start, mut at) = (0, 0);
+    while let Some(&byte) = bytes.get(at) {
+        let width = match byte {
+            0..=0x1f | 0x7f => 1,
+            0xc2 if matches!(bytes.get(at + 1), Some(0x80..=0x9f)) => 2,
+            _ => 0,
+        };
+        if width == 0 {
+            at += 1;
+            continue;
+        }
+        out(text.get(start..at).unwrap_or_default());
+        out("?");
+        at += width;
+        start = at;
+    }
+    out(text.get(start..).unwrap_or_default());
+}
+
 ferrode_ipc::marshal! {
     /// Why a session request or a session call failed.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -358,7 +391,46 @@ pub const TERMINAL: &str = "Terminal";
 
 #[cfg(test)]
 mod tests {
-    use super::{LOG_LINE_BYTES, log_line};
+    extern crate std;
+
+    use super::{LOG_LINE_BYTES, log_line, printable};
+
+    fn shown(text: &str) -> std::string::String {
+        let mut shown = std::string::String::new();
+        printable(text, |piece| shown.push_str(piece));
+        shown
+    }
+
+    #[test]
+    fn a_log_line_cannot_start_another_line() {
+        assert_eq!(shown("plain text, ünïcode 🦀"), "plain text, ünïcode 🦀");
+        assert_eq!(shown(""), "");
+        assert_eq!(shown("a\n[log] forged"), "a?[log] forged");
+        assert_eq!(shown("\r\n"), "??");
+        assert_eq!(shown("\0frame\0"), "?frame?");
+        assert_eq!(shown("\u{1b}[2J\t\u{7f}"), "?[2J??");
+        // C1 controls (two bytes in UTF-8) too: NEL is a line end to some
+        // terminals, CSI an escape.
+        assert_eq!(shown("x\u{85}y\u{9b}2J"), "x?y?2J");
+        // Nothing else is touched: U+00A0 follows the C1 block.
+        assert_eq!(shown("\u{a0}\u{2028}"), "\u{a0}\u{2028}");
+    }
+
+    #[test]
+    fn only_control_characters_are_replaced() {
+        // Every character of the first 0x800 and a few beyond, alone and
+        // between others: what `char::is_control` says, as one `?`.
+        let characters = (0..0x800u32).chain([0xfeff, 0x1_f980]).filter_map(char::from_u32);
+        for character in characters {
+            let text = std::format!("a{character}b");
+            let expected = if character.is_control() {
+                std::string::String::from("a?b")
+            } else {
+                text.clone()
+            };
+            assert_eq!(shown(&text), expected, "U+{:04X}", character as u32);
+        }
+    }
 
     #[test]
     fn a_log_line_joins_its_parts() {

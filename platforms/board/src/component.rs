@@ -1615,7 +1615,8 @@ macro_rules! compose {
 const LOG_SESSIONS: usize = 8;
 
 /// A LOG session's state: its label and quota (the longest line it may
-/// write).
+/// write). Its lines go to the console with their control characters as
+/// `?` ([`ferrode_component::printable`]).
 struct LogSlot {
     label: heapless::String<{ ferrode_component::LABEL_BYTES }>,
     quota: u32,
@@ -1652,10 +1653,14 @@ impl Log for LogSession {
         if line.len() > slot.quota as usize {
             return Err(SessionError::QuotaExceeded);
         }
+        // The line is the client's: its control characters show as `?`,
+        // so it stays one line under its label (no line end in it starts
+        // a line that passes for another component's).
         crate::report::line(|out| {
-            for text in ["[", slot.label.as_str(), "] ", line.as_str()] {
+            for text in ["[", slot.label.as_str(), "] "] {
                 out.text(text);
             }
+            ferrode_component::printable(&line, |piece| out.text(piece));
         });
         Ok(())
     }

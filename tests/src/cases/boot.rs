@@ -115,6 +115,7 @@ pub fn cases() -> Vec<Case> {
                 "[client] ok: the server keeps serving within the quota",
                 "[client] ok: upgrading the quota by 40 gives 100",
                 "[client] ok: the long line goes through after the upgrade",
+                "[client] forged? ?[victim] this line is the client's??[2J",
                 "[client] ok: upgrades beyond what the route allows are refused, up to it they are not",
                 "[client] ok: a closed session's capability is dead",
                 "[client] ok: after closing, label \"b\" falls to the catch-all route (greeter_a)",
