@@ -28,6 +28,11 @@ pub use routes::{
     provides, route_for, start_order_ok,
 };
 
+/// Sessions one component may hold: the composer records each session it
+/// opens for a component in a table of this many, so a component's routes
+/// are at most this many (checked at build time by [`check_quota`]).
+pub const MAX_SESSIONS: usize = 10;
+
 /// Longest session label, in bytes.
 pub const LABEL_BYTES: usize = 32;
 

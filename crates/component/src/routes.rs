@@ -161,7 +161,11 @@ pub const fn check_routes(components: &[ComponentDecl], routes: &[RouteDecl]) {
 /// Checks a component's declared quota (at build time): it keeps the
 /// component's declared priority, fits the kernel's capability space
 /// (`cap_slots`), and has a slot for each session its routes open (and,
-/// for a client, its parent capability). Panics naming the mistake.
+/// for a client, its parent capability); and the component has no more
+/// routes than the composer records sessions for it
+/// ([`MAX_SESSIONS`](crate::MAX_SESSIONS): a session beyond them would be
+/// opened at its server and never handed over, nor ever closed). Panics
+/// naming the mistake.
 pub const fn check_quota(
     components: &[ComponentDecl],
     routes: &[RouteDecl],
@@ -181,13 +185,19 @@ pub const fn check_quota(
             "composition: a component's quota has more capability slots than the kernel's space"
         );
     }
-    let mut needed = if components[index].provides.is_none() { 1 } else { 0 };
+    let mut sessions = 0;
     let mut r = 0;
     while r < routes.len() {
         if str_eq(routes[r].client, name) {
-            needed += 1;
+            sessions += 1;
         }
         r += 1;
+    }
+    let needed = if components[index].provides.is_none() { sessions + 1 } else { sessions };
+    if sessions > crate::MAX_SESSIONS {
+        panic!(
+            "composition: a component has more routes than the sessions the composer records for it (MAX_SESSIONS, 10)"
+        );
     }
     if (caps as usize) < needed {
         panic!(

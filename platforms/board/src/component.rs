@@ -42,8 +42,8 @@ pub use devices::{gpio_root, io_mem_root, irq_root};
 pub use nic::{NicClient, NicPhy, nic_root};
 pub use terminal::terminal_root;
 
-/// Sessions one component may hold.
-pub const MAX_SESSIONS: usize = 10;
+/// Sessions one component may hold (its routes: checked at build time).
+pub const MAX_SESSIONS: usize = ferrode_component::MAX_SESSIONS;
 
 /// A session a component was given: the service, the label it was asked
 /// with, and the capability (a selector in the component's own space).
@@ -1386,7 +1386,7 @@ macro_rules! thread_stack {
 /// thread at each [`Event`] with a [`ParentEnv`]). The build also fails
 /// on a quota
 /// short of a slot per route (and a client's parent) or naming another
-/// priority, an `after` that is not a client declared earlier, and more
+/// priority, a component with more than [`MAX_SESSIONS`] routes, an `after` that is not a client declared earlier, and more
 /// components alive at boot than the kernel's `MAX_COMPONENTS`.
 #[macro_export]
 macro_rules! compose {
