@@ -91,6 +91,31 @@ impl TransportError {
     }
 }
 
+impl TransportError {
+    /// The error code a server's reply reaches its client with: 0 and the
+    /// codes a server's dispatcher writes (a request it cannot decode, an
+    /// object dissolved after delivery) as they are, any other code as
+    /// [`TransportError::Forwarded`]. The kernel applies this to every
+    /// reply it copies, so that a code only the kernel reports (an
+    /// invalid capability, a deadlock, ...) always comes from the kernel,
+    /// as [`crate::RpcError`] promises for codes in a reply's words.
+    #[inline]
+    pub const fn from_server(code: u32) -> u32 {
+        const SENT_BY_SERVERS: u32 = 1
+            | 1 << TransportError::ServerDead as u32
+            | 1 << TransportError::UnknownOpcode as u32
+            | 1 << TransportError::WrongLength as u32
+            | 1 << TransportError::InvalidValue as u32
+            | 1 << TransportError::PayloadTooLarge as u32
+            | 1 << TransportError::WrongInterface as u32;
+        if code < u32::BITS && SENT_BY_SERVERS & (1 << code) != 0 {
+            code
+        } else {
+            TransportError::Forwarded.code()
+        }
+    }
+}
+
 impl From<MessageError> for TransportError {
     fn from(error: MessageError) -> Self {
         match error {

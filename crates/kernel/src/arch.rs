@@ -63,9 +63,8 @@ pub unsafe trait Arch {
     }
 
     /// A hand-written reply-and-wait: copies a reply without capabilities
-    /// to the caller being served and switches to it when the Rust fast
-    /// path would, otherwise
-    /// hands over to [`crate::Kernel::reply_and_wait_in_rust`]. Returns
+    /// or error code to the caller being served and switches to it when
+    /// the Rust fast path would, otherwise hands over to [`crate::Kernel::reply_and_wait_in_rust`]. Returns
     /// when the next request has been delivered.
     ///
     /// # Safety

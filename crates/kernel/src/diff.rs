@@ -1064,7 +1064,8 @@ fn rust_fast_takes_call(state: &State, selector: CapSel) -> bool {
 
 /// The cases the Rust fast path takes for a reply without capabilities
 /// ([`crate::Arch::ipc_reply_wait`]): a caller awaiting the reply that no
-/// ready thread outranks, nothing queued, counts within the UTCB.
+/// ready thread outranks, nothing queued, counts within the UTCB, no
+/// error code.
 fn rust_fast_takes_reply(state: &State) -> bool {
     let server = &state.threads[state.current.index()];
     let Some(caller) = server.reply_to.get() else { return false };
@@ -1076,6 +1077,7 @@ fn rust_fast_takes_reply(state: &State) -> bool {
         && state.ready.highest().is_none_or(|best| best <= caller.priority)
         && utcb.word_count as usize <= MSG_WORDS
         && utcb.cap_count == 0
+        && utcb.error == 0
 }
 
 /// A name's address (0 for none).

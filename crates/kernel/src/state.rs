@@ -1817,8 +1817,9 @@ impl State {
     /// no other request queued. Copies the reply (capabilities within the
     /// method's reply window) and switches straight back; `None` (with
     /// nothing changed) leaves the rest to [`State::reply_and_wait_slow`].
-    /// The hand-written fast paths do exactly this for replies without
-    /// capabilities.
+    /// Error replies (whose code the kernel screens) are left to the slow
+    /// path. The hand-written fast paths do exactly this for replies
+    /// without capabilities.
     #[inline(always)]
     fn reply_fast(&mut self) -> Option<Switch> {
         let server = self.current;
@@ -1836,9 +1837,11 @@ impl State {
         }
         let destination = c.utcb;
         // SAFETY: as in `call_fast`: the server's own UTCB, not written now.
-        let (words, caps) =
-            unsafe { ((*source).word_count as usize, (*source).cap_count as usize) };
-        if words > MSG_WORDS || caps > MSG_CAPS {
+        let (words, caps, error) = unsafe {
+            ((*source).word_count as usize, (*source).cap_count as usize, (*source).error)
+        };
+        // An error reply goes the slow way, as in the hand-written paths.
+        if words > MSG_WORDS || caps > MSG_CAPS || error != 0 {
             return None;
         }
         let mut plan = CapPlan::EMPTY;
@@ -1905,13 +1908,20 @@ impl State {
 
     /// Copies the reply to `caller`; if it cannot be delivered as sent, the
     /// caller is told why instead of getting half a message.
+    ///
+    /// The server's error code reaches the caller as
+    /// [`TransportError::from_server`] lets it through: a code only the
+    /// kernel reports (an invalid capability, a deadlock, ...) comes from
+    /// the kernel, never from the server called. (The fast paths take no
+    /// reply with an error code.)
     fn deliver_reply(&mut self, server: ThreadId, caller: ThreadId, window: usize) {
-        if let Err(error) = self.transfer(server, caller, Delivery::Reply, window) {
-            // SAFETY: the caller is blocked; its UTCB is not in use.
-            ferrode_ipc::write_error_reply(
-                unsafe { &mut *self.threads[caller.index()].utcb },
-                error,
-            );
+        let result = self.transfer(server, caller, Delivery::Reply, window);
+        // SAFETY: the caller is blocked; its UTCB is not in use, and the
+        // copy is over.
+        let utcb = unsafe { &mut *self.threads[caller.index()].utcb };
+        match result {
+            Ok(()) => utcb.error = TransportError::from_server(utcb.error),
+            Err(error) => ferrode_ipc::write_error_reply(utcb, error),
         }
     }
 
@@ -2091,7 +2101,8 @@ enum Delivery {
     /// To a server: the badge names the object called; a request carries
     /// no error code (it arrives as 0).
     Request { badge: usize },
-    /// Back to the caller: badge 0, the server's error code.
+    /// Back to the caller: badge 0, the server's error code (0 on the
+    /// fast paths; screened by [`State::deliver_reply`] otherwise).
     Reply,
 }
 

@@ -835,6 +835,72 @@ fn a_refusal_carries_no_capabilities_to_the_client() {
     assert_eq!(world.used_slots(world.root), before + 1);
 }
 
+/// A server that answers every request with an error reply carrying
+/// `code`, as a hostile server can write it in its UTCB.
+struct ErrorCode(u32);
+
+impl Dispatch for ErrorCode {
+    unsafe fn dispatch(&mut self, utcb: NonNull<Utcb>) {
+        // SAFETY: the caller's contract: the serving thread's UTCB, no
+        // reference to it live.
+        let reply = unsafe { &mut *utcb.as_ptr() };
+        reply.label = 0;
+        reply.word_count = 0;
+        reply.cap_count = 0;
+        reply.error = self.0;
+    }
+}
+
+/// A leaked [`ErrorCode`] object, with `Demo`'s receive windows.
+fn answering_with(code: u32) -> (NonNull<dyn Dispatch>, Window) {
+    let object: &mut dyn Dispatch = Box::leak(Box::new(ErrorCode(code)));
+    (NonNull::from(object), <dyn Demo as Interface>::caps_window)
+}
+
+#[test]
+fn a_server_cannot_pass_off_a_kernel_error_code_as_the_kernels() {
+    // The codes a dispatcher writes (a request that does not decode, an
+    // object dissolved after delivery) reach the client as sent.
+    let sent_by_servers = [
+        TransportError::ServerDead,
+        TransportError::UnknownOpcode,
+        TransportError::WrongLength,
+        TransportError::InvalidValue,
+        TransportError::PayloadTooLarge,
+        TransportError::WrongInterface,
+    ];
+    for error in sent_by_servers {
+        let mut world = World::new();
+        let demo = world.manage(answering_with(error.code()));
+        assert_eq!(client(&mut world, demo).add(1, 2), Err(DemoError::Transport(error)));
+    }
+    // The kernel's own refusals, `Forwarded` (which travels in the words)
+    // and codes no one defines: a server writing them in its error code
+    // must not make its client believe the kernel refused the call (its
+    // capability invalid, a deadlock, ...). They read as the server's own
+    // transport error, as the same codes in a reply's words do.
+    let kernel_only = [
+        TransportError::InvalidCapability.code(),
+        TransportError::CapabilitySpaceFull.code(),
+        TransportError::Forwarded.code(),
+        TransportError::TooManyCapabilities.code(),
+        TransportError::Deadlock.code(),
+        TransportError::PriorityInversion.code(),
+        13,
+        32,
+        u32::MAX,
+    ];
+    for code in kernel_only {
+        let mut world = World::new();
+        let demo = world.manage(answering_with(code));
+        assert_eq!(
+            client(&mut world, demo).add(1, 2),
+            Err(DemoError::Transport(TransportError::Forwarded)),
+            "code {code} written by the server"
+        );
+    }
+}
+
 #[test]
 fn a_reply_that_does_not_decode_leaves_none_of_its_capabilities_with_the_client() {
     let mut world = World::new();

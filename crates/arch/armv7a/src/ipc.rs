@@ -131,6 +131,7 @@ macro_rules! ipc_fast_path {
     ldr r10, [r9, #{thread_utcb}]               // r10 = server's UTCB
     ldm r10, {{r1, r2, r5, r6, r12}}            // label, (badge), words, capabilities, error
     cmp r6, #0                                  // capabilities: slow path
+    cmpeq r12, #0                               // an error code: slow path (which screens it)
     cmpeq r5, #{msg_words} + 1
     bhs 9f
     ldrh r3, [r9, #{thread_reply_to}]           // reply_to | sendq_head << 8 (links)
@@ -148,7 +149,7 @@ macro_rules! ipc_fast_path {
     bne 9f
     ldr r11, [r4, #{thread_utcb}]               // r11 = caller's UTCB
     // Committed. (r3 is 0: the test above.)
-    stm r11, {{r1, r3, r5, r6, r12}}            // label, badge 0, words, no capabilities, error
+    stm r11, {{r1, r3, r5, r6, r12}}            // label, badge 0, words, no capabilities, no error
     strb lr, [r0, #{current}]
     // The server's received dispatcher goes stale here; every delivery
     // writes it before the server runs again.

@@ -114,6 +114,8 @@ macro_rules! ipc_fast_path {
     lw a2, {thread_utcb}(t1)                // a2 = server's UTCB
     lw a4, {u_cap_count}(a2)
     bnez a4, 9f                             // capabilities: slow path
+    lw a4, {u_error}(a2)
+    bnez a4, 9f                             // an error code: slow path (which screens it)
     lw a4, {u_word_count}(a2)
     li a5, {msg_words}
     bgtu a4, a5, 9f
@@ -138,8 +140,7 @@ macro_rules! ipc_fast_path {
     sw zero, {u_badge}(a3)
     sw a4, {u_word_count}(a3)
     sw zero, {u_cap_count}(a3)
-    lw a5, {u_error}(a2)
-    sw a5, {u_error}(a3)
+    sw zero, {u_error}(a3)                  // no error code: checked above
     // The server's received dispatcher goes stale here; every delivery
     // writes it before the server runs again.
     sb zero, {thread_reply_to}(t1)          // no link
