@@ -1981,6 +1981,7 @@ impl Timer for TimerSession {
             previous.filter(|&previous| unused_signal(t, previous))
         });
         if let Some(previous) = unused {
+            TIMER_SUBMITTING.settle();
             // The signal this one replaces, which no other session uses.
             let _ = kernel().drop_capability(previous);
         }
@@ -2019,6 +2020,8 @@ static TIMER_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, TimerRoot>>> 
     ConstStaticCell::new(MaybeUninit::uninit());
 crate::thread_stack!(static TIMER_ALARM_MEMORY: 4096);
 static TIMER_ALARM_UTCB: runtime::UtcbCell = runtime::utcb();
+/// The alarm thread while it submits the due sessions' signals.
+static TIMER_SUBMITTING: wake::Submitting = wake::Submitting::new();
 
 /// The Timer server's root: its sessions in a [`Pool`]; a session's quota
 /// is the shortest timeout (µs) it may ask for (0: one tick of the clock
@@ -2048,6 +2051,7 @@ impl Root for TimerRoot {
             signal.filter(|&signal| unused_signal(t, signal))
         });
         if let Some(signal) = unused {
+            TIMER_SUBMITTING.settle();
             // The client's signal, copied to this server by `sigh`, which
             // no other session uses (a client may give one signal to
             // several sessions; the kernel keeps one copy of it here).
@@ -2074,40 +2078,45 @@ extern "C" fn timer_alarm_main(signal: usize) -> ! {
         if k.wait_signal(signal).is_err() {
             k.exit_current();
         }
-        let due: heapless::Vec<CapSel, TIMER_SESSIONS> = with_timers(|t| {
-            let now = crate::platform::devices::clock().now();
-            // The due sessions in the order of their deadlines, so clients
-            // woken by one alarm are told in the order their timeouts fell.
-            let mut order: heapless::Vec<(u64, usize), TIMER_SESSIONS> = (0..TIMER_SESSIONS)
-                .filter_map(|i| t[i].due.filter(|&d| d <= now).map(|d| (d, i)))
-                .collect();
-            // Insertion sort: at most TIMER_SESSIONS entries, and no
-            // general-purpose sort linked into every image with a Timer.
-            for sorted in 1..order.len() {
-                let mut at = sorted;
-                while at > 0 && order[at - 1] > order[at] {
-                    order.swap(at - 1, at);
-                    at -= 1;
+        // Counted from reading the due sessions' selectors to submitting
+        // them: a session's end drops its signal only after (see
+        // `wake::Submitting`).
+        TIMER_SUBMITTING.during(|| {
+            let due: heapless::Vec<CapSel, TIMER_SESSIONS> = with_timers(|t| {
+                let now = crate::platform::devices::clock().now();
+                // The due sessions in the order of their deadlines, so clients
+                // woken by one alarm are told in the order their timeouts fell.
+                let mut order: heapless::Vec<(u64, usize), TIMER_SESSIONS> = (0..TIMER_SESSIONS)
+                    .filter_map(|i| t[i].due.filter(|&d| d <= now).map(|d| (d, i)))
+                    .collect();
+                // Insertion sort: at most TIMER_SESSIONS entries, and no
+                // general-purpose sort linked into every image with a Timer.
+                for sorted in 1..order.len() {
+                    let mut at = sorted;
+                    while at > 0 && order[at - 1] > order[at] {
+                        order.swap(at - 1, at);
+                        at -= 1;
+                    }
                 }
-            }
-            let mut due = heapless::Vec::new();
-            for (deadline, index) in order {
-                let timeout = &mut t[index];
-                if let Some(selector) = timeout.signal {
-                    let _ = due.push(selector);
+                let mut due = heapless::Vec::new();
+                for (deadline, index) in order {
+                    let timeout = &mut t[index];
+                    if let Some(selector) = timeout.signal {
+                        let _ = due.push(selector);
+                    }
+                    timeout.due = match timeout.period {
+                        0 => None,
+                        // A periodic timeout missed while late fires once.
+                        period => Some(deadline + ((now - deadline) / period + 1) * period),
+                    };
                 }
-                timeout.due = match timeout.period {
-                    0 => None,
-                    // A periodic timeout missed while late fires once.
-                    period => Some(deadline + ((now - deadline) / period + 1) * period),
-                };
+                program_alarm(t);
+                due
+            });
+            for selector in due {
+                let _ = k.submit(selector);
             }
-            program_alarm(t);
-            due
         });
-        for selector in due {
-            let _ = k.submit(selector);
-        }
     }
 }
 

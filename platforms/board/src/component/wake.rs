@@ -32,8 +32,10 @@ fn selector(value: u32) -> Option<CapSel> {
 /// slot after the drop, when it may already hold another capability (the
 /// next session's signal, or one of the driver's own).
 ///
+/// Used by the Terminal, GPIO and NIC drivers and the Timer server, whose
+/// interrupt, data and alarm threads submit their clients' signals.
 /// Settling yields until they are done, so it is only for threads at the
-/// settling thread's priority (a driver's own threads, which run at its
+/// settling thread's priority (a server's own threads, which run at its
 /// entrypoint's): a counted thread below it would never run again.
 pub(super) struct Submitting(AtomicU32);
 
