@@ -1230,6 +1230,21 @@ impl State {
                         t.reply_to = Link::NONE;
                     }
                 }
+                // A reply capability to the call answers nothing from now
+                // on, not even once the slot's reply sequence has wrapped
+                // around to its number under another thread's deferred
+                // call: it becomes a tombstone until its holder drops it.
+                if self.threads[thread.index()].deferred {
+                    for space in self.caps.iter_mut() {
+                        for entry in space.slots.iter_mut() {
+                            if let CapEntry::Reply { thread: caller, .. } = entry
+                                && *caller == thread
+                            {
+                                *entry = CapEntry::Revoked;
+                            }
+                        }
+                    }
+                }
             }
             ThreadState::SignalWait => {
                 for signal in self.signals.iter_mut() {
@@ -2162,6 +2177,11 @@ impl State {
         } else {
             self.used[component.index()] |= bit;
         }
+    }
+
+    /// Sets a thread slot's reply sequence, as after that many deferrals.
+    pub(crate) fn set_reply_seq_for_tests(&mut self, thread: ThreadId, seq: u32) {
+        self.threads[thread.index()].reply_seq = seq;
     }
 
     /// Panics unless the slot masks say what the spaces and origins do:

@@ -7,7 +7,10 @@
 //! thread waits only on a signal of its own component (only the owner's
 //! capability carries the wait right), `kill_thread` runs only from
 //! `destroy_one` for that component's threads, and `destroy_one` resets
-//! every signal of the component right after, waiter included.
+//! every signal of the component right after, waiter included. Likewise
+//! the `&&`s of `fail_deferred`'s condition with `||`: every reply
+//! capability it is given stands for an open deferred call, because
+//! `kill_thread` turns those of a killed caller into tombstones.
 
 use super::*;
 use crate::ids::ObjectId;
@@ -488,10 +491,9 @@ fn a_caller_whose_reply_capability_is_dropped_fails() {
 
 /// A stale reply capability: a caller of a component of its own calls
 /// `demo` and the server defers the reply (the capability stays in the
-/// server's space); the caller's component is destroyed, its thread
-/// reaped, and a new thread of root takes the slot (which keeps the
-/// slot's reply sequence, so the stale capability's matches the new
-/// thread's). Returns the capability and the new thread; main runs.
+/// server's space, a tombstone once the caller is killed); the caller's
+/// component is destroyed, its thread reaped, and a new thread of root
+/// takes the slot. Returns the capability and the new thread; main runs.
 fn stale_reply_capability(world: &mut World, demo: CapSel) -> (CapSel, ThreadId) {
     let (doomed, caller, held) = caller_component(world, "doomed", demo);
     world.act_as(caller);
@@ -500,15 +502,15 @@ fn stale_reply_capability(world: &mut World, demo: CapSel) -> (CapSel, ThreadId)
     world.state.reply_and_wait(true);
     world.act_as(world.main);
     world.state.destroy_component(doomed).unwrap();
+    assert_eq!(world.entry(world.server_component, stale), CapEntry::Revoked);
     world.state.reap(caller).unwrap();
     let next = root_thread(world, "next", 2);
     assert_eq!(next, caller, "the thread slot is reused");
     (stale, next)
 }
 
-/// Catches both `&&` of `fail_deferred`'s condition with `||`: the stale
-/// capability's sequence matches the new thread's, but the new thread's
-/// call is not deferred.
+/// Dropping the stale capability (a tombstone) fails no call of the
+/// thread that reuses its caller's slot.
 #[test]
 fn dropping_a_stale_reply_capability_leaves_the_next_thread_in_its_slot_alone() {
     let mut world = World::new();
@@ -526,9 +528,7 @@ fn dropping_a_stale_reply_capability_leaves_the_next_thread_in_its_slot_alone() 
     assert_eq!(world.utcb_of(next).words[..2], [0, 1]);
 }
 
-/// Catches the second `&&` of `fail_deferred`'s condition with `||` and
-/// `t.reply_seq == seq` with `!=`: the new thread's call is deferred too,
-/// under another sequence number.
+/// As above, the new thread's call deferred too.
 #[test]
 fn dropping_a_stale_reply_capability_leaves_a_newer_deferred_call_alone() {
     let mut world = World::new();
@@ -548,6 +548,70 @@ fn dropping_a_stale_reply_capability_leaves_a_newer_deferred_call_alone() {
     }
     world.state.reply_deferred(fresh).unwrap();
     assert_eq!(world.utcb_of(next).error, 0);
+    assert_eq!(world.utcb_of(next).words[..2], [0, 7]);
+}
+
+/// A thread slot's reply sequence wraps after four billion deferrals: a
+/// reply capability to a caller that was killed meanwhile must not come to
+/// answer whatever deferred call of the slot's next thread then carries
+/// its number. Here the dead caller's server (`demo`'s) would forge the
+/// reply to a call the next thread made to another server.
+#[test]
+fn a_stale_reply_capability_answers_nothing_after_its_sequence_wraps() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let (_, other_ep, _, counter) = second_server(&mut world);
+    let (doomed, caller, held) = caller_component(&mut world, "doomed", demo);
+    world.act_as(caller);
+    call_ping(&mut world, held).unwrap();
+    let stale = world.state.defer_reply().unwrap();
+    let CapEntry::Reply { seq, .. } = world.entry(world.server_component, stale) else {
+        panic!("not a reply capability")
+    };
+    world.state.reply_and_wait(true);
+    world.act_as(world.main);
+    world.state.destroy_component(doomed).unwrap();
+    world.state.reap(caller).unwrap();
+    let next = root_thread(&mut world, "next", 2);
+    assert_eq!(next, caller, "the thread slot is reused");
+    // As after 2^32 - 1 further deferrals of the slot's calls.
+    world.state.set_reply_seq_for_tests(next, seq.wrapping_sub(1));
+    // The next thread calls the other server, which defers its reply
+    // under the stale capability's number.
+    world.act_as(next);
+    call_with(&mut world, counter, counter_label()).unwrap();
+    assert_eq!(world.state.current, other_ep);
+    let fresh = world.state.defer_reply().unwrap();
+    let CapEntry::Reply { seq: wrapped, .. } = world.entry(world.state.actor(), fresh) else {
+        panic!("not a reply capability")
+    };
+    assert_eq!(wrapped, seq, "the sequence wrapped");
+    world.state.reply_and_wait(true);
+    // main calls `demo`; while serving it, demo's server tries the stale
+    // capability with a reply of its own.
+    world.act_as(world.main);
+    call_ping(&mut world, demo).unwrap();
+    assert_eq!(world.state.current, world.entrypoint);
+    {
+        let reply = world.current_utcb();
+        reply.error = 0;
+        reply.word_count = 2;
+        reply.cap_count = 0;
+        reply.words[..2].copy_from_slice(&[0, 666]);
+    }
+    assert_eq!(world.state.reply_deferred(stale), Err(KernelError::InvalidCapability));
+    assert_eq!(state_of(&world, next), ThreadState::AwaitingReply);
+    // The other server's own capability still answers its call.
+    world.run_servers_until(world.main);
+    world.act_as(other_ep);
+    {
+        let reply = world.current_utcb();
+        reply.error = 0;
+        reply.word_count = 2;
+        reply.cap_count = 0;
+        reply.words[..2].copy_from_slice(&[0, 7]);
+    }
+    world.state.reply_deferred(fresh).unwrap();
     assert_eq!(world.utcb_of(next).words[..2], [0, 7]);
 }
 
