@@ -206,6 +206,12 @@ impl<A: Arch> Kernel<A> {
         self.read(|state| state.threads[state.current.index()].component)
     }
 
+    /// Whether the running thread is core's (the root component's: the
+    /// boot thread, the idle thread), or the kernel is not initialised yet.
+    pub fn running_in_root(&self) -> bool {
+        self.read(|state| state.running_in_root())
+    }
+
     /// The running thread's UTCB. Only the running thread may use it, and
     /// not across a kernel call (the kernel writes it while it sleeps).
     #[inline]

@@ -497,6 +497,12 @@ impl State {
         self.components[component.index()].parent == component
     }
 
+    /// Whether the running thread is the root component's, or the kernel
+    /// is not initialised yet (see [`crate::Kernel::running_in_root`]).
+    pub(crate) fn running_in_root(&self) -> bool {
+        !self.initialised || self.is_root(self.threads[self.current.index()].component)
+    }
+
     /// The actor: the current thread's component.
     #[inline]
     pub(crate) fn actor(&self) -> ComponentId {

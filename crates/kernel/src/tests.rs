@@ -309,6 +309,25 @@ fn client(world: &mut World, selector: CapSel) -> ferrode_ipc::Client<dyn Demo, 
 }
 
 #[test]
+fn only_core_threads_and_a_kernel_not_yet_started_run_in_root() {
+    assert!(State::new().running_in_root(), "before init");
+    let mut world = World::new();
+    assert!(world.state.running_in_root(), "the boot thread");
+    let idle = (0..crate::MAX_THREADS)
+        .map(ThreadId::from_index)
+        .find(|t| world.state.threads[t.index()].name == Some("idle"))
+        .unwrap();
+    world.act_as(idle);
+    assert!(world.state.running_in_root(), "the idle thread");
+    world.act_as(world.entrypoint);
+    assert!(!world.state.running_in_root(), "a server's thread");
+    world.act_as(world.main);
+    let (_, child) = world.component_with_thread("child", Quota::at_priority(2));
+    world.act_as(child);
+    assert!(!world.state.running_in_root(), "a thread of a component root created");
+}
+
+#[test]
 fn rpc_round_trip_with_inherited_method_and_declared_error() {
     let mut world = World::new();
     let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));

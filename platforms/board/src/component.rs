@@ -803,6 +803,58 @@ pub mod runtime {
         }
     }
 
+    /// Per kernel component slot, a client's parent capability as a
+    /// selector in the client's own space, plus one; 0 for a component
+    /// with no parent object (a server, a component a client created, a
+    /// free slot). For the panic path: a client that panicked exits
+    /// through its parent.
+    static PARENTS: [AtomicU32; kernel::MAX_COMPONENTS] =
+        [const { AtomicU32::new(0) }; kernel::MAX_COMPONENTS];
+
+    /// Has a panic of a component's thread end only that component (see
+    /// [`end_panicked_thread`]); `compose!` calls it first.
+    pub fn contain_panics() {
+        crate::report::after_panic(end_panicked_thread);
+    }
+
+    /// A thread panicked and its report is out: if it is a component's
+    /// (not core's: the composer, the idle thread) and ran as a thread
+    /// does, with interrupts enabled (not in the kernel, an interrupt
+    /// handler or a critical section, whose state would be left half
+    /// changed), only its component ends and the image runs on. The image
+    /// still exits with `PANIC` in the end (the first failing status).
+    ///
+    /// - A client exits through its parent with status `PANIC`: the
+    ///   composer destroys it, reclaims its sessions and starts the clients
+    ///   declared `after` it, as for any client that exits.
+    /// - A server's thread ends: its callers, the one it was serving and
+    ///   those queued, get `ServerDead`, and so do later calls to the
+    ///   objects it served. The server's other threads run on.
+    ///
+    /// Returns (and the image ends) otherwise. A CPU fault always ends the
+    /// image.
+    fn end_panicked_thread() {
+        let k = kernel();
+        if !crate::arch::interrupts_enabled() || k.running_in_root() {
+            return;
+        }
+        let component = k.current_component();
+        crate::report::line(|out| {
+            out.text("composition: ");
+            out.text(k.component_name(component).unwrap_or("?"));
+            out.text(" panicked; it ends, the others run on");
+        });
+        fail(crate::exit_code::PANIC);
+        let parent = PARENTS.get(component.index()).map_or(0, |p| p.load(Ordering::Relaxed));
+        if let Some(parent) = parent.checked_sub(1) {
+            // Answered only if the parent already had this client's exit
+            // (it is destroyed otherwise, this thread with it).
+            let _ = kernel::client(Capability::<dyn Parent>::from_selector(CapSel(parent)))
+                .exit(crate::exit_code::PANIC);
+        }
+        k.exit_current()
+    }
+
     /// Starts a client component's thread running `entry`, with a parent
     /// object served by the composer's own thread.
     #[allow(clippy::too_many_arguments, reason = "one argument per item of the declaration")]
@@ -834,6 +886,9 @@ pub mod runtime {
         };
         let theirs = k.delegate(k.current_component(), selector, component)?;
         grants.set_parent(theirs);
+        if let Some(parent) = PARENTS.get(component.index()) {
+            parent.store(theirs.0 + 1, Ordering::Relaxed);
+        }
         let (stack, utcb) = memory.0.take(memory.1)?;
         k.spawn(component, name, priority, stack, utcb, entry, 0)?;
         Ok(())
@@ -992,6 +1047,9 @@ pub mod runtime {
         let k = kernel();
         k.destroy_component(component)?;
         registry.remove(component);
+        if let Some(parent) = PARENTS.get(component.index()) {
+            parent.store(0, Ordering::Relaxed);
+        }
         let mut reaped = 0;
         for index in 0..kernel::MAX_THREADS {
             let thread = kernel::ThreadId::from_index(index);
@@ -1571,6 +1629,7 @@ macro_rules! compose {
                 // The composer is every client's parent: it must not be
                 // outranked by a client, nor outrank a server.
                 $crate::kernel::init(__PARENT_PRIORITY)?;
+                runtime::contain_panics();
                 let mut registry = runtime::Registry::new();
                 $(runtime::start_server(&mut registry, __ROUTES, stringify!($server), __quota::$server, (&memory::$server, &utcb::$server), &grants::$server, $root)?;)*
                 runtime::run(&mut registry, CLIENTS, __HOOK)

@@ -74,7 +74,27 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
         line(|out| out.text("PANIC (release image: the backtrace shows where)"));
     }
     print_backtrace(arch::stack_pointer());
+    let after = critical_section::with(|cs| AFTER_PANIC.borrow(cs).get());
+    if let Some(after) = after {
+        // An image of components: a component's thread ends only its
+        // component (if it can; it returns if the image must end).
+        after();
+    }
     exit(exit_code::PANIC)
+}
+
+/// Run by the panic handler after the report, before the image ends:
+/// `compose!` sets it at boot (see `component::runtime::contain_panics`),
+/// so images without a composition do not link the containment.
+static AFTER_PANIC: AfterPanic = critical_section::Mutex::new(core::cell::Cell::new(None));
+
+/// What [`AFTER_PANIC`] holds.
+type AfterPanic = critical_section::Mutex<core::cell::Cell<Option<fn()>>>;
+
+/// Sets what the panic handler runs after its report.
+#[cfg_attr(not(feature = "kernel"), allow(dead_code, reason = "compose! sets it"))]
+pub(crate) fn after_panic(hook: fn()) {
+    critical_section::with(|cs| AFTER_PANIC.borrow(cs).set(Some(hook)));
 }
 
 /// Called by the arch crate's exception vectors, with the stack pointer of

@@ -81,6 +81,26 @@ pub fn cases() -> Vec<Case> {
         ));
         // The README's two-component example, as a newcomer copies it.
         cases.push(console_case(board, "greeter", &[], &["[app] the greeter says Ok(42)"], 0));
+        // A component's panic ends that component, not the image: a client
+        // that panics is ended and its sessions reclaimed (the client after
+        // it gets the one-session server's session), a server whose thread
+        // panics answers ServerDead; the image exits with PANIC at the end.
+        cases.push(console_case(
+            board,
+            "contained",
+            &[],
+            &[
+                "[crasher] holding the Fragile session, about to panic",
+                "composition: crasher panicked; it ends, the others run on",
+                "[survivor] ok: the Fragile session the crasher held is mine",
+                "[survivor] ok: the Fragile server answers",
+                "composition: fragile panicked; it ends, the others run on",
+                "[survivor] ok: the Fragile server's panic comes back as ServerDead",
+                "[survivor] ok: the ended server answers no more",
+                "[survivor] contained: 0 checks failed",
+            ],
+            101,
+        ));
         // The Timer service: eight sessions on the board's one alarm, in
         // order, each within one tick (exact virtual time under -icount).
         let mut timers = console_case(

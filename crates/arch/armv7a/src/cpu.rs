@@ -89,6 +89,15 @@ pub unsafe fn restore_interrupts(state: InterruptState) {
     unsafe { asm!("msr cpsr_c, {0}", in(reg) state.0, options(nostack)) };
 }
 
+/// Whether IRQs are unmasked here: a thread's own code runs so; kernel
+/// work, interrupt handlers and critical sections run masked.
+pub fn interrupts_enabled() -> bool {
+    let cpsr: u32;
+    // SAFETY: reads CPSR; no memory or state is touched.
+    unsafe { asm!("mrs {0}, cpsr", out(reg) cpsr, options(nomem, nostack)) };
+    cpsr & (1 << 7) == 0
+}
+
 /// Unmasks IRQs on this core.
 pub fn enable_interrupts() {
     // SAFETY: unmasking IRQs is sound once the vector table and the IRQ

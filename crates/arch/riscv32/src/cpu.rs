@@ -113,6 +113,16 @@ pub unsafe fn restore_interrupts(state: InterruptState) {
     }
 }
 
+/// Whether machine interrupts are enabled here (`mstatus.MIE`): a
+/// thread's own code runs so; kernel work, trap handlers and critical
+/// sections run masked.
+pub fn interrupts_enabled() -> bool {
+    let mstatus: usize;
+    // SAFETY: reads mstatus; no memory or state is touched.
+    unsafe { asm!("csrr {0}, mstatus", out(reg) mstatus, options(nomem, nostack)) };
+    mstatus & 8 != 0
+}
+
 /// Unmasks machine external interrupts (`mie.MEIE`) and interrupts globally.
 pub fn enable_interrupts() {
     // SAFETY: the trap vector is installed by `_start` before Rust runs.

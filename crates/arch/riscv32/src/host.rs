@@ -33,6 +33,11 @@ pub fn disable_interrupts() -> InterruptState {
 /// As on the target: `state` ends the section it began, innermost first.
 pub unsafe fn restore_interrupts(_state: InterruptState) {}
 
+/// The host has no interrupts to mask: its code runs as a thread's does.
+pub fn interrupts_enabled() -> bool {
+    true
+}
+
 /// Instructions retired; the host has no such counter here.
 pub fn instructions_retired() -> u32 {
     0
