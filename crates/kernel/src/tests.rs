@@ -1844,6 +1844,16 @@ fn a_message_fits_a_space_with_exactly_the_slots_it_needs() {
     );
 }
 
+/// An `Ok(value)` reply of two words (no capabilities, no error code) in
+/// the current thread's UTCB.
+fn write_ok_reply(world: &mut World, value: usize) {
+    let reply = world.current_utcb();
+    reply.error = 0;
+    reply.word_count = 2;
+    reply.cap_count = 0;
+    reply.words[..2].copy_from_slice(&[0, value]);
+}
+
 /// A ping request in the current thread's UTCB.
 fn write_ping(world: &mut World) {
     let request = world.current_utcb();
@@ -2007,11 +2017,7 @@ fn waiting_without_replying_fails_the_caller() {
     let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
     write_ping(&mut world);
     world.state.call(demo).unwrap();
-    let reply = world.current_utcb();
-    reply.error = 0;
-    reply.word_count = 2;
-    reply.words[..2].copy_from_slice(&[0, 5]);
-    reply.cap_count = 0;
+    write_ok_reply(&mut world, 5);
     world.state.reply_and_wait(false);
     assert_eq!(world.utcb_of(world.main).error, TransportError::ServerDead.code());
     assert_eq!(world.state.threads[world.entrypoint.index()].state, ThreadState::Waiting);
@@ -2028,11 +2034,7 @@ fn a_reply_lets_a_ready_thread_above_the_caller_run_first() {
     assert_eq!(world.state.current, world.entrypoint);
     let server = world.server_component;
     let urgent = world.state.add_thread(server, "urgent", 3, 0, utcb(), (0, 0), false).unwrap();
-    let reply = world.current_utcb();
-    reply.error = 0;
-    reply.word_count = 2;
-    reply.words[..2].copy_from_slice(&[0, 5]);
-    reply.cap_count = 0;
+    write_ok_reply(&mut world, 5);
     let switch = world.state.reply_and_wait(true);
     assert_eq!(switch.map(|s| s.to), Some(urgent));
     assert_eq!(world.state.threads[world.main.index()].state, ThreadState::Ready);

@@ -269,13 +269,7 @@ fn killing_a_caller_awaiting_its_reply_leaves_other_calls_in_service() {
     assert_eq!(serving(&world, other), Some(second), "the other call is still served");
     // And its reply arrives.
     world.act_as(other);
-    {
-        let reply = world.current_utcb();
-        reply.error = 0;
-        reply.word_count = 2;
-        reply.cap_count = 0;
-        reply.words[..2].copy_from_slice(&[0, 5]);
-    }
+    write_ok_reply(&mut world, 5);
     world.state.reply_and_wait(true);
     assert_eq!(state_of(&world, other), ThreadState::Waiting);
     assert_ne!(state_of(&world, second), ThreadState::AwaitingReply);
@@ -539,13 +533,7 @@ fn dropping_a_stale_reply_capability_leaves_a_newer_deferred_call_alone() {
     let fresh = world.state.defer_reply().unwrap();
     world.state.drop_capability(stale).unwrap();
     assert_eq!(state_of(&world, next), ThreadState::AwaitingReply);
-    {
-        let reply = world.current_utcb();
-        reply.error = 0;
-        reply.word_count = 2;
-        reply.cap_count = 0;
-        reply.words[..2].copy_from_slice(&[0, 7]);
-    }
+    write_ok_reply(&mut world, 7);
     world.state.reply_deferred(fresh).unwrap();
     assert_eq!(world.utcb_of(next).error, 0);
     assert_eq!(world.utcb_of(next).words[..2], [0, 7]);
@@ -592,25 +580,13 @@ fn a_stale_reply_capability_answers_nothing_after_its_sequence_wraps() {
     world.act_as(world.main);
     call_ping(&mut world, demo).unwrap();
     assert_eq!(world.state.current, world.entrypoint);
-    {
-        let reply = world.current_utcb();
-        reply.error = 0;
-        reply.word_count = 2;
-        reply.cap_count = 0;
-        reply.words[..2].copy_from_slice(&[0, 666]);
-    }
+    write_ok_reply(&mut world, 666);
     assert_eq!(world.state.reply_deferred(stale), Err(KernelError::InvalidCapability));
     assert_eq!(state_of(&world, next), ThreadState::AwaitingReply);
     // The other server's own capability still answers its call.
     world.run_servers_until(world.main);
     world.act_as(other_ep);
-    {
-        let reply = world.current_utcb();
-        reply.error = 0;
-        reply.word_count = 2;
-        reply.cap_count = 0;
-        reply.words[..2].copy_from_slice(&[0, 7]);
-    }
+    write_ok_reply(&mut world, 7);
     world.state.reply_deferred(fresh).unwrap();
     assert_eq!(world.utcb_of(next).words[..2], [0, 7]);
 }
