@@ -9,6 +9,10 @@
 //! call comes back as `ServerDead` instead of ending the image. LOG still
 //! serves, and the image exits with `PANIC` (101), the first failing
 //! status, once `survivor` is done.
+//!
+//! With `boot-panic` the server panics already at the composer's request
+//! for crasher's session at boot: the composition fails there and the
+//! image ends, still with `PANIC`, the first failing status.
 #![no_std]
 #![no_main]
 
@@ -75,6 +79,11 @@ struct FragileRoot {
 
 impl Root for FragileRoot {
     fn session(&mut self, _args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
+        if boot_panic() {
+            let sessions = [0u8; 1];
+            #[allow(clippy::indexing_slicing, reason = "the out-of-bounds index is the point")]
+            let _ = sessions[core::hint::black_box(sessions.len())];
+        }
         if self.open {
             return Err(SessionError::OutOfSessions);
         }
@@ -115,6 +124,14 @@ fn fragile_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ker
     let root = ROOT.try_take().ok_or(KernelError::InvalidThread)?;
     let server = FragileRoot { entrypoint, object: Some(object), session: None, open: false };
     entrypoint.manage(root.insert(RpcObject::new(server)))
+}
+
+/// Whether the image was started as `contained boot-panic`.
+fn boot_panic() -> bool {
+    let mut buffer = [0u8; 64];
+    // The command line starts with the image's name.
+    ferrode_board::cmdline(&mut buffer)
+        .is_some_and(|args| args.split_whitespace().nth(1) == Some("boot-panic"))
 }
 
 /// Holds the Fragile session and panics.

@@ -998,12 +998,17 @@ pub mod runtime {
         }
     }
 
-    /// Reports a composition that could not be set up (`compose!`'s main).
-    pub fn composition_failed(error: KernelError) {
+    /// Reports a composition that could not be set up (`compose!`'s main);
+    /// returns the image's exit status: the first failing one (a server
+    /// whose thread panicked while the composer set up a session is
+    /// `PANIC`), or `FAILURE`.
+    pub fn composition_failed(error: KernelError) -> u32 {
         crate::report::line(|out| {
             out.text("composition failed: ");
             out.text(error.as_str());
         });
+        fail(crate::exit_code::FAILURE);
+        STATUS.load(Ordering::Relaxed)
     }
 
     /// Ends the sessions of a component that is gone (a client that
@@ -1659,10 +1664,7 @@ macro_rules! compose {
         fn __composed_main() -> u32 {
             match __composition::compose() {
                 Ok(status) => status,
-                Err(error) => {
-                    $crate::component::runtime::composition_failed(error);
-                    $crate::exit_code::FAILURE
-                }
+                Err(error) => $crate::component::runtime::composition_failed(error),
             }
         }
     };

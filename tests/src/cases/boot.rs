@@ -101,6 +101,19 @@ pub fn cases() -> Vec<Case> {
             ],
             101,
         ));
+        // A server that panics at the composer's request for a session at
+        // boot: the composition fails, with PANIC, the first failing status.
+        cases.push(console_case(
+            board,
+            "contained",
+            &["boot-panic"],
+            &[
+                "composition: fragile panicked; it ends, the others run on",
+                "composition: fragile refused crasher's Fragile session",
+                "composition failed: ",
+            ],
+            101,
+        ));
         // The Timer service: eight sessions on the board's one alarm, in
         // order, each within one tick (exact virtual time under -icount).
         let mut timers = console_case(
