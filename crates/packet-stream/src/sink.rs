@@ -94,7 +94,13 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
     pub fn try_take(&mut self) -> Result<SinkPacket<'a>, ReceiveError> {
         // This `Sink` is the submit ring's only consumer (`split` makes
         // one, and this takes `&mut self`).
-        let (descriptor, was_full) = self.stream.submit.pop().ok_or(ReceiveError::Empty)?;
+        // `let else` rather than `ok_or(..)?`: the latter builds the error
+        // in a temporary and copies it into the result byte by byte (its
+        // padding with it), a call to the unaligned `memcpy` per empty
+        // look, which is most of them.
+        let Some((descriptor, was_full)) = self.stream.submit.pop() else {
+            return Err(ReceiveError::Empty);
+        };
         if was_full {
             self.signals.ready_to_submit.notify();
         }

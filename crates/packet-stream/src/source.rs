@@ -151,7 +151,10 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
     /// second acknowledgement, an invented one) is dropped and counted.
     pub fn get_acknowledged(&mut self) -> Result<SourcePacket<'a>, ReceiveError> {
         // This `Source` is the acknowledgement ring's only consumer.
-        let (descriptor, was_full) = self.stream.acknowledge.pop().ok_or(ReceiveError::Empty)?;
+        // Not `ok_or(..)?`: see `Sink::try_take`.
+        let Some((descriptor, was_full)) = self.stream.acknowledge.pop() else {
+            return Err(ReceiveError::Empty);
+        };
         if was_full {
             self.signals.ready_to_acknowledge.notify();
         }
