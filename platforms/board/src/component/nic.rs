@@ -38,7 +38,9 @@ use ferrode_component::SignalSource;
 use ferrode_component::{IoMem, Irq, Nic, NicCounters, Root, Session, SessionArgs, SessionError};
 use ferrode_hal::{DeviceWindow, EthernetDevice, FRAME_OFFSET, FrameCounters, MAX_FRAME_LEN};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
-use ferrode_packet_stream::{Notify, PacketStream, ReceiveError, Sink, Source, ToSink, ToSource};
+use ferrode_packet_stream::{
+    Notify, PacketStream, ReceiveError, Sink, Source, SourcePacket, ToSink, ToSource,
+};
 
 use super::Env;
 use super::wake::Wake;
@@ -213,6 +215,9 @@ extern "C" fn data_start(_: usize) -> ! {
     DRIVER_SIGNAL.set(selector);
     // Whether the controller's receive interrupt is masked (see `serve`).
     let mut receive_masked = false;
+    // A receive slot kept allocated between rounds for the next frame
+    // (see `serve`); given back before the ends are.
+    let mut spare = None;
     // One session after another.
     loop {
         // The ends exist once a session opened; until then nothing to do.
@@ -230,7 +235,7 @@ extern "C" fn data_start(_: usize) -> ! {
         // ends, the wait returns at once and the flag is seen). Taking the
         // flag claims the request: the ends go back without a wait.
         while !RETURN_DRIVER_ENDS.swap(false, Ordering::AcqRel) {
-            serve(&mut device, &mut tx, &mut rx, &mut receive_masked);
+            serve(&mut device, &mut tx, &mut rx, &mut receive_masked, &mut spare);
             if k.wait_signal(selector).is_err() {
                 k.exit_current();
             }
@@ -245,6 +250,11 @@ extern "C" fn data_start(_: usize) -> ! {
         if !receive_masked {
             device.set_receive_interrupt(false);
             receive_masked = true;
+        }
+        // The ends go back holding no packet (a restart or replacement
+        // refuses ends that hold one); the spare is this stream's own.
+        if let Some(packet) = spare.take() {
+            let _ = rx.release(packet);
         }
         DRIVER_RETURN.put((tx, rx));
     }
@@ -293,7 +303,8 @@ fn wake_data_thread() {
 /// receive slots (a frame waits in the controller while the client holds
 /// every slot), submitted frames to the controller. Returns when there is
 /// nothing to move, or when frames wait for a controller whose transmit
-/// buffer is full and which will interrupt once a frame fits again.
+/// buffer is full and which will interrupt once a frame fits again; then
+/// publishes the controller's counters.
 ///
 /// While the client holds every receive slot, the controller's receive
 /// interrupt is masked (`receive_masked` says whether it is): frames wait
@@ -302,17 +313,46 @@ fn wake_data_thread() {
 /// cleared it, keeping this driver busy at its priority and the client,
 /// which is to free a slot, from running. The client's acknowledgement wakes this
 /// thread instead, and the next round unmasks it and takes the frames.
-fn serve(device: &mut Device, tx: &mut TxSink, rx: &mut RxSource, receive_masked: &mut bool) {
+///
+/// `spare` is a receive slot allocated for a frame that was not there (the
+/// controller had none waiting): it waits for the next one, rather than
+/// going back to the allocator and being taken again on every round.
+fn serve(
+    device: &mut Device,
+    tx: &mut TxSink,
+    rx: &mut RxSource,
+    receive_masked: &mut bool,
+    spare: &mut Option<SourcePacket<'static>>,
+) {
+    move_frames(device, tx, rx, receive_masked, spare);
+    publish(&device.counters());
+}
+
+/// [`serve`]'s rounds.
+fn move_frames(
+    device: &mut Device,
+    tx: &mut TxSink,
+    rx: &mut RxSource,
+    receive_masked: &mut bool,
+    spare: &mut Option<SourcePacket<'static>>,
+) {
     loop {
         let mut moved = false;
         rx.reclaim();
-        let no_slot = rx.free_slots() == 0;
+        let no_slot = spare.is_none() && rx.free_slots() == 0;
         if no_slot != *receive_masked {
             device.set_receive_interrupt(!no_slot);
             *receive_masked = no_slot;
         }
         // No free slot: the frames wait in the controller.
-        while let Ok(mut packet) = rx.alloc(SLOT) {
+        loop {
+            let mut packet = match spare.take() {
+                Some(packet) => packet,
+                None => match rx.alloc(SLOT) {
+                    Ok(packet) => packet,
+                    Err(_) => break,
+                },
+            };
             match device.receive(packet.payload_mut()) {
                 Ok(Some(length)) => {
                     // The device wrote at most the payload it was given.
@@ -325,12 +365,15 @@ fn serve(device: &mut Device, tx: &mut TxSink, rx: &mut RxSource, receive_masked
                     moved = true;
                 }
                 Ok(None) | Err(_) => {
-                    let _ = rx.release(packet);
+                    // Still the whole slot: it was not shortened.
+                    *spare = Some(packet);
                     break;
                 }
             }
         }
-        while device.can_transmit() {
+        // The ring is looked at first: it is shared memory, the
+        // controller's room a register behind a critical section.
+        while tx.pending() > 0 && device.can_transmit() {
             match tx.try_take() {
                 Ok(packet) => {
                     // A failed send is counted by the driver; the slot goes
@@ -349,7 +392,6 @@ fn serve(device: &mut Device, tx: &mut TxSink, rx: &mut RxSource, receive_masked
                 Err(ReceiveError::Rejected { .. }) => moved = true,
             }
         }
-        publish(&device.counters());
         if tx.pending() > 0 && !device.can_transmit() {
             // The controller's transmit buffer is full and drains at wire
             // speed; the client does not signal again while frames wait in
