@@ -19,7 +19,7 @@ use ferrode_component::{
     LABEL_BYTES, LOG_LINE_BYTES, Log, Parent, ROM_CHUNK, Rom, Root, Session, SessionArgs,
     SessionError, SignalSource, Timer,
 };
-use ferrode_hal::{Alarm, Monotonic, ns_to_ticks, ticks_to_ns};
+use ferrode_hal::{Alarm, Monotonic, ticks_to_ns, us_to_ticks};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 
 pub use ferrode_component::{
@@ -2019,7 +2019,7 @@ struct TimerSession {
 }
 
 fn micros_to_ticks(us: u64) -> u64 {
-    ns_to_ticks(us.saturating_mul(1000), crate::platform::devices::clock().tick_hz())
+    us_to_ticks(us, crate::platform::devices::clock().tick_hz())
 }
 
 impl Session for TimerSession {
