@@ -33,11 +33,18 @@ pub struct StreamPhy<'s, const SLOTS: usize, const QUEUE: usize, N> {
 
 impl<'s, const SLOTS: usize, const QUEUE: usize, N: Notify> StreamPhy<'s, SLOTS, QUEUE, N> {
     /// The device over `tx` and `rx`, with station address `mac_address`.
-    pub const fn new(
-        tx: Source<'s, SLOTS, QUEUE, N>,
+    ///
+    /// The driver's acknowledgements of sent frames wake this end only
+    /// when it is out of transmit slots
+    /// ([`Source::signal_acknowledgements_when_exhausted`]): it takes them
+    /// before each frame it sends, and only a frame with no slot to go in
+    /// waits for one; any other would be a wakeup with nothing to do.
+    pub fn new(
+        mut tx: Source<'s, SLOTS, QUEUE, N>,
         rx: Sink<'s, SLOTS, QUEUE, N>,
         mac_address: [u8; 6],
     ) -> Self {
+        tx.signal_acknowledgements_when_exhausted(true);
         Self {
             tx,
             rx,

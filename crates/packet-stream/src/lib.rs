@@ -54,7 +54,13 @@
 //!   that finds nothing to do waits on both of its signals at once (one
 //!   signal receiver), drains, and tries again; a source waiting for room
 //!   must keep taking acknowledgements, or it and a sink waiting for room
-//!   to acknowledge would wait for each other.
+//!   to acknowledge would wait for each other. A source that takes
+//!   acknowledgements whenever it needs a slot can have "acknowledgement
+//!   available" left out while it has a free one
+//!   ([`Source::signal_acknowledgements_when_exhausted`]; a flag in the
+//!   control block, set and cleared by [`Source::reclaim`] with a second
+//!   look, so no wakeup is lost): both ends of a NIC session do, which
+//!   spares a wakeup per frame.
 //!
 //! The rings use loads and stores with Acquire/Release and a fence, no
 //! read-modify-write atomics: the crate builds for `armv7a-none-eabi` and

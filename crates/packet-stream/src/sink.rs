@@ -131,6 +131,10 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
     /// Gives a packet back to the source, with its (possibly shortened)
     /// length and its tag. A full acknowledgement ring hands it back
     /// ([`Refused::Full`]): wait for "ready to acknowledge" and retry.
+    ///
+    /// "Acknowledgement available" is left out while the source says it
+    /// has a free slot and takes acknowledgements on its own
+    /// ([`Source::signal_acknowledgements_when_exhausted`]).
     pub fn acknowledge(&mut self, packet: SinkPacket<'a>) -> Result<(), Refused<SinkPacket<'a>>> {
         let Some(slot) = self.stream.slot_of(&packet.0) else {
             return Err(Refused::Foreign(packet));
@@ -150,7 +154,13 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
         match pushed {
             Ok(became_non_empty) => {
                 self.held.set(slot, false);
-                if became_non_empty {
+                // `push` ended with a SeqCst fence after publishing the
+                // entry, and the source fences between setting the flag
+                // and looking at the ring (`Source::reclaim`): either it
+                // finds this entry or this load finds the flag clear.
+                if became_non_empty
+                    && !self.stream.acknowledgement_signal_off.load(Ordering::Relaxed)
+                {
                     self.signals.acknowledgement_available.notify();
                 }
                 Ok(())

@@ -1,6 +1,6 @@
 //! The end that allocates packets, submits them and gets them back.
 
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{Ordering, fence};
 
 use crate::marks::SlotMarks;
 use crate::stream::slot_state::{ACKNOWLEDGED, AT_SOURCE, SUBMITTED};
@@ -28,6 +28,15 @@ pub struct Source<'a, const SLOTS: usize, const QUEUE: usize, N = NoNotify> {
     in_flight: SlotMarks<SLOTS>,
     signals: ToSink<N>,
     rejected: u32,
+    /// Whether this end wants "acknowledgement available" only while it
+    /// has no free slot ([`Self::signal_acknowledgements_when_exhausted`]).
+    /// A byte, not a `bool`, for the reason [`SlotMarks`] gives: an
+    /// `Option` of an end in a `static` stays in `.bss`.
+    lazy: u8,
+    /// What this end last stored in the stream's
+    /// `acknowledgement_signal_off` (which the sink can write: never read
+    /// back); a byte, as `lazy` is.
+    signal_off: u8,
 }
 
 impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QUEUE, N> {
@@ -39,6 +48,8 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
             in_flight: SlotMarks::NONE,
             signals,
             rejected: 0,
+            lazy: 0,
+            signal_off: 0,
         };
         source.free_every_slot();
         source
@@ -53,6 +64,34 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
         }
         self.free_count = slot_count;
         self.in_flight = SlotMarks::NONE;
+        // The stream's flag was cleared with it (`PacketStream::clear`).
+        self.lazy = 0;
+        self.signal_off = 0;
+    }
+
+    /// With `true`, the sink leaves out "acknowledgement available" while
+    /// this end has a free slot: for a source that takes acknowledgements
+    /// when it needs slots (a NIC's ends: a driver about to receive, a
+    /// client about to send), for which each would be a wakeup with
+    /// nothing to do. It then calls [`reclaim`](Self::reclaim) before it
+    /// waits for an acknowledgement, and waits only if that leaves it
+    /// without a free slot: `reclaim` asks for the signal again then (and
+    /// looks once more, so none is lost). With `false` (the default, and
+    /// after a restart) every transition is signalled.
+    pub fn signal_acknowledgements_when_exhausted(&mut self, lazy: bool) {
+        self.lazy = u8::from(lazy);
+        if !lazy {
+            self.set_signal_off(false);
+        }
+    }
+
+    /// Stores whether the sink may leave out "acknowledgement available"
+    /// (only a change: the flag is shared memory).
+    fn set_signal_off(&mut self, off: bool) {
+        if self.signal_off != u8::from(off) {
+            self.stream.acknowledgement_signal_off.store(off, Ordering::Relaxed);
+            self.signal_off = u8::from(off);
+        }
     }
 
     /// Bytes per slot: the largest packet.
@@ -186,7 +225,33 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
     /// Takes every acknowledgement waiting and frees its slot; returns how
     /// many were freed (rejected ones are counted in
     /// [`rejected_acknowledgements`](Self::rejected_acknowledgements)).
+    ///
+    /// An end that wants "acknowledgement available" only when exhausted
+    /// ([`signal_acknowledgements_when_exhausted`](Self::signal_acknowledgements_when_exhausted))
+    /// asks for it here when no slot is free afterwards, and takes what
+    /// came meanwhile; it tells the sink to leave it out again once a slot
+    /// is free.
     pub fn reclaim(&mut self) -> usize {
+        let mut freed = self.drain_acknowledgements();
+        if self.lazy != 0 {
+            if self.free_count == 0 {
+                self.set_signal_off(false);
+                // The store-buffer pattern (see `ring`): the sink publishes
+                // an entry, fences and loads the flag; this end stores the
+                // flag, fences and looks at the ring. Either the sink
+                // signals or this look finds its entry.
+                fence(Ordering::SeqCst);
+                freed += self.drain_acknowledgements();
+            }
+            if self.free_count > 0 {
+                self.set_signal_off(true);
+            }
+        }
+        freed
+    }
+
+    /// [`reclaim`](Self::reclaim)'s taking of the acknowledgements.
+    fn drain_acknowledgements(&mut self) -> usize {
         let mut freed = 0;
         loop {
             match self.get_acknowledged() {

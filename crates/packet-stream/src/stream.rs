@@ -4,7 +4,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use crate::descriptor::Geometry;
 use crate::notify::{Notify, ToSink, ToSource};
@@ -56,6 +56,13 @@ pub struct PacketStream<const SLOTS: usize, const QUEUE: usize> {
     pub(crate) submit: Ring<QUEUE>,
     pub(crate) acknowledge: Ring<QUEUE>,
     pub(crate) states: [AtomicU8; SLOTS],
+    /// Set by a source that takes acknowledgements on its own while it
+    /// has a free slot ([`Source::signal_acknowledgements_when_exhausted`]):
+    /// the sink then leaves out "acknowledgement available". Clear (the
+    /// all-zero default) asks for the signal on every transition. A hint
+    /// between the ends: the source never reads it, and a sink that
+    /// ignores it only signals more, or leaves its own source waiting.
+    pub(crate) acknowledgement_signal_off: AtomicBool,
     pub(crate) geometry: Geometry,
     /// First byte of the bulk buffer lent to [`split`](Self::split); null
     /// until then (zero bytes, so an unsplit stream in a static is in
@@ -93,6 +100,7 @@ impl<const SLOTS: usize, const QUEUE: usize> PacketStream<SLOTS, QUEUE> {
             submit: Ring::new(),
             acknowledge: Ring::new(),
             states: [const { AtomicU8::new(slot_state::AT_SOURCE) }; SLOTS],
+            acknowledgement_signal_off: AtomicBool::new(false),
             geometry: Geometry::new(0, 0),
             base: core::ptr::null_mut(),
         }
@@ -142,6 +150,7 @@ impl<const SLOTS: usize, const QUEUE: usize> PacketStream<SLOTS, QUEUE> {
     pub(crate) fn clear(&self) {
         self.submit.clear();
         self.acknowledge.clear();
+        self.acknowledgement_signal_off.store(false, Ordering::Relaxed);
         for state in &self.states {
             state.store(slot_state::AT_SOURCE, Ordering::Relaxed);
         }

@@ -75,6 +75,74 @@ fn rejected(result: Result<impl std::fmt::Debug, ReceiveError>) -> Invalid {
     }
 }
 
+/// A source that takes acknowledgements on its own while it has a free
+/// slot is not signalled for them then; once `reclaim` leaves it none, the
+/// next acknowledgement signals it, also one that came before it asked
+/// (found by its second look). A restart signals every transition again.
+#[test]
+fn a_source_is_signalled_for_acknowledgements_only_when_exhausted_if_it_asks() {
+    let signals = Signals::new();
+    let mut stream = PacketStream::<SLOTS, QUEUE>::new();
+    let mut buffer = [0u8; SLOTS * SLOT_SIZE];
+    let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
+    let acknowledgements = || signals.acknowledgement_available.get();
+    source.signal_acknowledgements_when_exhausted(true);
+    let round_trip = |source: &mut Source<'_, SLOTS, QUEUE, &Counter>,
+                      sink: &mut Sink<'_, SLOTS, QUEUE, &Counter>| {
+        send(source, 8, 1);
+        let packet = sink.try_take().unwrap();
+        sink.acknowledge(packet).unwrap();
+    };
+
+    // Not asked for before the first reclaim, nor while slots are free.
+    round_trip(&mut source, &mut sink);
+    assert_eq!(acknowledgements(), 1, "signalled until the source said otherwise");
+    assert_eq!(source.reclaim(), 1);
+    round_trip(&mut source, &mut sink);
+    assert_eq!(source.reclaim(), 1);
+    assert_eq!(acknowledgements(), 1, "a slot was free: no signal");
+
+    // Every slot in flight, QUEUE of them taken by the sink, none back yet.
+    for _ in 0..QUEUE {
+        send(&mut source, 8, 2);
+    }
+    let mut taken: Vec<_> = (0..QUEUE).map(|_| sink.try_take().unwrap()).collect();
+    for _ in QUEUE..SLOTS {
+        send(&mut source, 8, 3);
+    }
+    assert_eq!(source.reclaim(), 0);
+    assert_eq!(source.free_slots(), 0, "exhausted: the source asks for the signal");
+    sink.acknowledge(taken.pop().unwrap()).unwrap();
+    assert_eq!(acknowledgements(), 2, "the exhausted source is woken");
+    sink.acknowledge(taken.pop().unwrap()).unwrap();
+    assert_eq!(acknowledgements(), 2, "no transition, no signal");
+    assert_eq!(source.reclaim(), 2);
+    sink.acknowledge(taken.pop().unwrap()).unwrap();
+    assert_eq!(acknowledgements(), 2, "slots free again: left out");
+
+    // An acknowledgement that came just before the source found itself
+    // exhausted (it had not looked yet) is taken by its second look.
+    assert_eq!(source.reclaim(), 1);
+    let mut held: Vec<_> = (0..source.free_slots()).map(|_| source.alloc(8).unwrap()).collect();
+    sink.acknowledge(taken.pop().unwrap()).unwrap();
+    assert_eq!(acknowledgements(), 2);
+    assert_eq!(source.reclaim(), 1, "taken, so there is no wakeup to wait for");
+    for packet in held.drain(..) {
+        source.release(packet).unwrap();
+    }
+
+    // Drained and restarted: every transition is signalled again.
+    while let Ok(packet) = sink.try_take() {
+        sink.acknowledge(packet).unwrap();
+    }
+    source.reclaim();
+    source.restart(&mut sink).unwrap();
+    round_trip(&mut source, &mut sink);
+    assert_eq!(source.reclaim(), 1);
+    round_trip(&mut source, &mut sink);
+    assert!(acknowledgements() > 2, "signalled after the restart");
+}
+
 #[test]
 fn a_full_submit_ring_hands_the_packet_back_and_signals_when_there_is_room() {
     let signals = Signals::new();

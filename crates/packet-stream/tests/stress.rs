@@ -48,6 +48,19 @@ fn check(packet: &SinkPacket<'_>) -> u32 {
 
 #[test]
 fn every_packet_arrives_once_in_order_through_reused_slots() {
+    run(false);
+}
+
+/// The same with a source that wants "acknowledgement available" only when
+/// it is out of slots (as the NIC's ends do): it waits for an
+/// acknowledgement only after `reclaim` left it none, and no wakeup is
+/// lost.
+#[test]
+fn a_source_signalled_only_when_exhausted_loses_no_wakeup() {
+    run(true);
+}
+
+fn run(lazy: bool) {
     let mut stream = PacketStream::<SLOTS, QUEUE>::new();
     let mut buffer = vec![0u8; SLOTS * SLOT_SIZE];
     let base = buffer.as_ptr() as usize;
@@ -64,6 +77,7 @@ fn every_packet_arrives_once_in_order_through_reused_slots() {
 
     let (sent_bytes, full, exhausted, uses) = std::thread::scope(|scope| {
         let sender = scope.spawn(|| {
+            source.signal_acknowledgements_when_exhausted(lazy);
             let (mut sent_bytes, mut full, mut exhausted) = (0usize, 0u32, 0u32);
             let mut held: Option<SourcePacket<'_>> = None;
             let mut sequence = 0;
@@ -94,12 +108,15 @@ fn every_packet_arrives_once_in_order_through_reused_slots() {
                     Err(Refused::Full(packet)) => {
                         full += 1;
                         held = Some(packet);
+                        // "Ready to submit" is signalled either way.
                         source_signal.wait(LOST_WAKEUP);
                     }
                     Err(refused) => panic!("submit: {refused:?}"),
                 }
             }
-            // Every slot comes back.
+            // Every slot comes back: waiting for acknowledgements with
+            // slots free needs every one signalled.
+            source.signal_acknowledgements_when_exhausted(false);
             while source.free_slots() < SLOTS {
                 if source.reclaim() == 0 {
                     source_signal.wait(LOST_WAKEUP);
