@@ -37,8 +37,9 @@ impl<'s, const SLOTS: usize, const QUEUE: usize, N: Notify> StreamPhy<'s, SLOTS,
     /// The driver's acknowledgements of sent frames wake this end only
     /// when it is out of transmit slots
     /// ([`Source::signal_acknowledgements_when_exhausted`]): it takes them
-    /// before each frame it sends, and only a frame with no slot to go in
-    /// waits for one; any other would be a wakeup with nothing to do.
+    /// when a frame to send finds no free slot, and only a frame that
+    /// still finds none waits for one; any other would be a wakeup with
+    /// nothing to do.
     pub fn new(
         mut tx: Source<'s, SLOTS, QUEUE, N>,
         rx: Sink<'s, SLOTS, QUEUE, N>,
@@ -153,12 +154,26 @@ impl<const SLOTS: usize, const QUEUE: usize, N: Notify> TxToken
     }
 }
 
+/// Takes the driver's acknowledgements of sent frames, but only when no
+/// transmit slot is free: while one is, they can wait in their ring (which
+/// holds one for every slot), and looking at an empty ring on every frame
+/// smoltcp might send costs more than taking several at once. Asks for
+/// the driver's signal when that leaves no slot
+/// ([`Source::signal_acknowledgements_when_exhausted`]).
+fn take_acknowledgements_if_exhausted<const SLOTS: usize, const QUEUE: usize, N: Notify>(
+    source: &mut Source<'_, SLOTS, QUEUE, N>,
+) {
+    if source.free_slots() == 0 {
+        source.reclaim();
+    }
+}
+
 impl<'s, const SLOTS: usize, const QUEUE: usize, N: Notify> StreamTxToken<'_, 's, SLOTS, QUEUE, N> {
     /// A transmit slot of `len` bytes, or `None` (counted) when no slot is
     /// free or the frame is longer than one.
     #[inline(never)]
     fn alloc(&mut self, len: usize) -> Option<SourcePacket<'s>> {
-        self.source.reclaim();
+        take_acknowledgements_if_exhausted(self.source);
         let packet = self.source.alloc(len).ok();
         if packet.is_none() {
             *self.failures = self.failures.saturating_add(1);
@@ -219,7 +234,7 @@ impl<'s, const SLOTS: usize, const QUEUE: usize, N: Notify> Device
     }
 
     fn transmit(&mut self, _timestamp: Instant) -> Option<Self::TxToken<'_>> {
-        self.tx.reclaim();
+        take_acknowledgements_if_exhausted(&mut self.tx);
         if self.tx.free_slots() == 0 {
             return None;
         }

@@ -343,7 +343,12 @@ fn move_frames(
 ) {
     loop {
         let mut moved = false;
-        rx.reclaim();
+        // The client's acknowledgements wait in their ring (room for every
+        // slot) until this end is out of slots: taking them then is one
+        // look at the ring rather than one per round.
+        if spare.is_none() && rx.free_slots() == 0 {
+            rx.reclaim();
+        }
         let no_slot = spare.is_none() && rx.free_slots() == 0;
         if no_slot != *receive_masked {
             device.set_receive_interrupt(!no_slot);
