@@ -83,6 +83,7 @@ impl Geometry {
 
     /// The slot a descriptor names, if it lies wholly inside one slot of the
     /// buffer. Pure arithmetic: nothing is read from the buffer.
+    #[inline]
     pub fn slot_of(&self, descriptor: Descriptor) -> Result<usize, Invalid> {
         let end =
             descriptor.offset.checked_add(descriptor.length).ok_or(Invalid::OffsetOverflow)?;

@@ -127,6 +127,7 @@ impl<const N: usize> Ring<N> {
     /// full before (the producer may be waiting), or `None` if empty.
     ///
     /// One thread at a time may act as this ring's consumer.
+    #[inline]
     pub fn pop(&self) -> Option<(Descriptor, bool)> {
         let head = self.head.load(Ordering::Relaxed);
         if Self::entries(head, self.tail.load(Ordering::Acquire)) == 0 {
