@@ -1447,10 +1447,10 @@ macro_rules! thread_stack {
 /// and one that overflows it is reported as thread `main`'s stack
 /// overflow), then `parent: hook` (a [`Hook`], run on the composer's
 /// thread at each [`Event`] with a [`ParentEnv`]). The build also fails
-/// on a quota
-/// short of a slot per route (and a client's parent) or naming another
-/// priority, a component with more than [`MAX_SESSIONS`] routes, an `after` that is not a client declared earlier, and more
-/// components alive at boot than the kernel's `MAX_COMPONENTS`.
+/// on a quota short of a slot per route (and a client's parent) or naming
+/// another priority, a component with more than [`MAX_SESSIONS`] routes,
+/// an `after` that is not a client declared earlier, and more components
+/// alive at boot than the kernel's `MAX_COMPONENTS`.
 #[macro_export]
 macro_rules! compose {
     (

@@ -231,9 +231,9 @@ extern "C" fn data_start(_: usize) -> ! {
         };
         let Some(mut device) = device() else { k.exit_current() };
         // The client's acknowledgements of received frames wake this
-        // thread only when it is out of receive slots: each round takes
-        // them anyway (`serve`), and any other wakeup would find nothing
-        // to do.
+        // thread only when it is out of receive slots: a round takes them
+        // when it needs a slot (`serve`), and any other wakeup would find
+        // nothing to do.
         rx.signal_acknowledgements_when_exhausted(true);
         // Until the root, closing the session, asks for the ends back (it
         // raises the signal after setting the flag, so a round in progress
