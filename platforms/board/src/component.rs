@@ -2042,9 +2042,8 @@ impl Timer for TimerSession {
             previous.filter(|&previous| unused_signal(t, previous))
         });
         if let Some(previous) = unused {
-            TIMER_SUBMITTING.settle();
             // The signal this one replaces, which no other session uses.
-            let _ = kernel().drop_capability(previous);
+            TIMER_SUBMITTING.drop_selector(previous);
         }
         Ok(())
     }
@@ -2112,11 +2111,10 @@ impl Root for TimerRoot {
             signal.filter(|&signal| unused_signal(t, signal))
         });
         if let Some(signal) = unused {
-            TIMER_SUBMITTING.settle();
             // The client's signal, copied to this server by `sigh`, which
             // no other session uses (a client may give one signal to
             // several sessions; the kernel keeps one copy of it here).
-            let _ = kernel().drop_capability(signal);
+            TIMER_SUBMITTING.drop_selector(signal);
         }
         Ok(())
     }

@@ -439,10 +439,9 @@ impl Gpio for GpioSession {
             }
         })?;
         if let Some(old) = unused {
-            GPIO_SUBMITTING.settle();
             // The signal this one replaces, which no other session uses
             // (the kernel keeps one copy of a signal given to several).
-            let _ = kernel().drop_capability(old);
+            GPIO_SUBMITTING.drop_selector(old);
         }
         Ok(())
     }
@@ -563,8 +562,7 @@ impl Root for GpioRoot {
             signal.filter(|&signal| !state.signals.contains(&Some(signal)))
         });
         if let Some(signal) = signal {
-            GPIO_SUBMITTING.settle();
-            let _ = kernel().drop_capability(signal);
+            GPIO_SUBMITTING.drop_selector(signal);
         }
         Ok(())
     }

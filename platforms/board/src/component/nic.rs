@@ -448,12 +448,8 @@ impl Nic for NicSession {
 
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
         let (signal, _) = super::client_signal(signal)?;
-        if let Some(replaced) =
-            TO_CLIENT.replace_settled(signal).filter(|&replaced| replaced != signal)
-        {
-            // The one session's previous signal: not needed any more.
-            let _ = kernel().drop_capability(replaced);
-        }
+        // The one session's previous signal is not needed any more.
+        TO_CLIENT.replace_dropping(signal);
         Ok(())
     }
 
@@ -669,10 +665,8 @@ impl NicRoot {
         ends: Ends,
     ) -> Result<(), SessionError> {
         self.sessions.close(session)?;
-        if let Some(signal) = TO_CLIENT.take_settled() {
-            // The client's signal: a closed session wakes no one.
-            let _ = kernel().drop_capability(signal);
-        }
+        // The client's signal: a closed session wakes no one.
+        TO_CLIENT.take_dropping();
         if let Some(driver) = DRIVER_SIGNAL.get() {
             // And no one it held wakes the driver: the copies of the data
             // thread's signal `driver_signal` gave out die with the

@@ -146,12 +146,8 @@ impl Terminal for TerminalSession {
         let k = kernel();
         let (signal, _) = super::client_signal(signal)?;
         let waiting = self.with_port(|port| port.received_len() > 0)?;
-        if let Some(replaced) =
-            INPUT_SIGNAL.replace_settled(signal).filter(|&replaced| replaced != signal)
-        {
-            // The one session's previous signal: not needed any more.
-            let _ = k.drop_capability(replaced);
-        }
+        // The one session's previous signal is not needed any more.
+        INPUT_SIGNAL.replace_dropping(signal);
         if waiting {
             // Input that arrived before the client asked is news too.
             let _ = k.submit(signal);
@@ -189,10 +185,8 @@ impl Root for TerminalRoot {
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
         self.0.close(session)?;
-        if let Some(signal) = INPUT_SIGNAL.take_settled() {
-            // The client's signal: a closed session wakes no one.
-            let _ = kernel().drop_capability(signal);
-        }
+        // The client's signal: a closed session wakes no one.
+        INPUT_SIGNAL.take_dropping();
         if let Some(port) = TERMINAL.0.borrow_mut().as_mut() {
             discard_input(port);
         }

@@ -27,15 +27,16 @@ fn selector(value: u32) -> Option<CapSel> {
 /// The threads of a component that have read a client's signal selector
 /// and not yet submitted it. The thread that drops such a selector (the
 /// entrypoint, when a session ends or its signal is replaced) first takes
-/// it out of where the others read it, then [`settles`](Self::settle)
-/// before the drop: a submit still under way would otherwise hit the
-/// slot after the drop, when it may already hold another capability (the
-/// next session's signal, or one of the driver's own).
+/// it out of where the others read it, then drops it through
+/// [`drop_selector`](Self::drop_selector), which waits for them first: a
+/// submit still under way would otherwise hit the slot after the drop,
+/// when it may already hold another capability (the next session's
+/// signal, or one of the driver's own).
 ///
 /// Used by the Terminal, GPIO and NIC drivers and the Timer server, whose
-/// interrupt, data and alarm threads submit their clients' signals.
-/// Settling yields until they are done, so it is only for threads at the
-/// settling thread's priority (a server's own threads, which run at its
+/// interrupt, data and alarm threads submit their clients' signals. The
+/// wait yields until they are done, so it is only for threads at the
+/// dropping thread's priority (a server's own threads, which run at its
 /// entrypoint's): a counted thread below it would never run again.
 pub(super) struct Submitting(AtomicU32);
 
@@ -52,12 +53,14 @@ impl Submitting {
         result
     }
 
-    /// Waits until no thread is between reading a selector and
-    /// submitting it.
-    pub(super) fn settle(&self) {
+    /// Drops `selector`, a client's signal the caller has already taken
+    /// out of where the counted threads read it, once none of them is
+    /// between reading a selector and submitting it.
+    pub(super) fn drop_selector(&self, selector: CapSel) {
         while self.0.load(Ordering::Acquire) != 0 {
             kernel().yield_now();
         }
+        let _ = kernel().drop_capability(selector);
     }
 }
 
@@ -92,23 +95,23 @@ impl Wake {
         selector(self.selector.swap(NONE, Ordering::AcqRel))
     }
 
-    /// [`replace`](Self::replace), returning once no thread raises the
-    /// old selector any more: the caller may drop it. Only for a signal
-    /// that no thread below the caller's priority raises (see
+    /// Sets it to a client's signal, and drops the one it replaces (a
+    /// client's signal too), once no thread raises that any more. Only for
+    /// a signal that no thread below the caller's priority raises (see
     /// [`Submitting`]).
-    pub(super) fn replace_settled(&self, new: CapSel) -> Option<CapSel> {
-        let old = self.replace(new);
-        self.raising.settle();
-        old
+    pub(super) fn replace_dropping(&self, new: CapSel) {
+        if let Some(old) = self.replace(new).filter(|&old| old != new) {
+            self.raising.drop_selector(old);
+        }
     }
 
-    /// [`take`](Self::take), returning once no thread raises the old
-    /// selector any more: the caller may drop it. Only for a signal that
-    /// no thread below the caller's priority raises (see [`Submitting`]).
-    pub(super) fn take_settled(&self) -> Option<CapSel> {
-        let old = self.take();
-        self.raising.settle();
-        old
+    /// Unsets it, and drops the client's signal it held once no thread
+    /// raises it any more. Only for a signal that no thread below the
+    /// caller's priority raises (see [`Submitting`]).
+    pub(super) fn take_dropping(&self) {
+        if let Some(old) = self.take() {
+            self.raising.drop_selector(old);
+        }
     }
 
     /// Submits the signal, if it is set (unset: nobody to wake yet, or
