@@ -154,26 +154,15 @@ impl<const SLOTS: usize, const QUEUE: usize, N: Notify> TxToken
     }
 }
 
-/// Takes the driver's acknowledgements of sent frames, but only when no
-/// transmit slot is free: while one is, they can wait in their ring (which
-/// holds one for every slot), and looking at an empty ring on every frame
-/// smoltcp might send costs more than taking several at once. Asks for
-/// the driver's signal when that leaves no slot
-/// ([`Source::signal_acknowledgements_when_exhausted`]).
-fn take_acknowledgements_if_exhausted<const SLOTS: usize, const QUEUE: usize, N: Notify>(
-    source: &mut Source<'_, SLOTS, QUEUE, N>,
-) {
-    if source.free_slots() == 0 {
-        source.reclaim();
-    }
-}
-
 impl<'s, const SLOTS: usize, const QUEUE: usize, N: Notify> StreamTxToken<'_, 's, SLOTS, QUEUE, N> {
     /// A transmit slot of `len` bytes, or `None` (counted) when no slot is
     /// free or the frame is longer than one.
     #[inline(never)]
     fn alloc(&mut self, len: usize) -> Option<SourcePacket<'s>> {
-        take_acknowledgements_if_exhausted(self.source);
+        // The driver's acknowledgements of sent frames, once no slot is
+        // free (which also asks for its signal when none comes free:
+        // `Source::signal_acknowledgements_when_exhausted`).
+        self.source.reclaim_if_exhausted();
         let packet = self.source.alloc(len).ok();
         if packet.is_none() {
             *self.failures = self.failures.saturating_add(1);
@@ -234,7 +223,7 @@ impl<'s, const SLOTS: usize, const QUEUE: usize, N: Notify> Device
     }
 
     fn transmit(&mut self, _timestamp: Instant) -> Option<Self::TxToken<'_>> {
-        take_acknowledgements_if_exhausted(&mut self.tx);
+        self.tx.reclaim_if_exhausted();
         if self.tx.free_slots() == 0 {
             return None;
         }

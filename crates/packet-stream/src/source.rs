@@ -222,6 +222,15 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
         }))
     }
 
+    /// [`reclaim`](Self::reclaim), but only when no slot is free: for an
+    /// end that takes acknowledgements when it needs a slot. While one is
+    /// free they can wait in their ring (which holds one for every slot),
+    /// and one look when the slots run out is cheaper than one per packet.
+    /// Returns how many were freed.
+    pub fn reclaim_if_exhausted(&mut self) -> usize {
+        if self.free_count == 0 { self.reclaim() } else { 0 }
+    }
+
     /// Takes every acknowledgement waiting and frees its slot; returns how
     /// many were freed (rejected ones are counted in
     /// [`rejected_acknowledgements`](Self::rejected_acknowledgements)).

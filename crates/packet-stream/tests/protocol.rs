@@ -116,9 +116,10 @@ fn a_source_is_signalled_for_acknowledgements_only_when_exhausted_if_it_asks() {
     assert_eq!(acknowledgements(), 2, "the exhausted source is woken");
     sink.acknowledge(taken.pop().unwrap()).unwrap();
     assert_eq!(acknowledgements(), 2, "no transition, no signal");
-    assert_eq!(source.reclaim(), 2);
+    assert_eq!(source.reclaim_if_exhausted(), 2, "out of slots: taken");
     sink.acknowledge(taken.pop().unwrap()).unwrap();
     assert_eq!(acknowledgements(), 2, "slots free again: left out");
+    assert_eq!(source.reclaim_if_exhausted(), 0, "a slot is free: the acknowledgement waits");
 
     // An acknowledgement that came just before the source found itself
     // exhausted (it had not looked yet) is taken by its second look.

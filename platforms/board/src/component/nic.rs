@@ -346,8 +346,8 @@ fn move_frames(
         // The client's acknowledgements wait in their ring (room for every
         // slot) until this end is out of slots: taking them then is one
         // look at the ring rather than one per round.
-        if spare.is_none() && rx.free_slots() == 0 {
-            rx.reclaim();
+        if spare.is_none() {
+            rx.reclaim_if_exhausted();
         }
         let no_slot = spare.is_none() && rx.free_slots() == 0;
         if no_slot != *receive_masked {
