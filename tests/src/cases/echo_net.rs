@@ -182,7 +182,12 @@ pub fn abuse(script: &Scripted<'_>, flood: Flood) -> Result<(), Failure> {
                 .map_err(flood_failed)?;
         }
     }
-    net::tcp_echo_concurrently_reconnecting(port, 4, 64 * 1024, 0xa11e, script.timeout / 2, 5)
+    // Up to 50 connections each (200 ms apart), within half the case's
+    // time: the garbage connections can keep every listening socket busy
+    // for seconds (up to about 30 s on MicroBlaze V), until their
+    // timeouts free them; 5 attempts (about a second) was sometimes too
+    // few, and a client then failed on a server that was about to serve.
+    net::tcp_echo_concurrently_reconnecting(port, 4, 64 * 1024, 0xa11e, script.timeout / 2, 50)
         .map_err(|e| fail(&echo_net.running, format!("after the abuse: {e}")))?;
     net::udp_echo_lengths(port, [1, 512, 1400], 0xa11f)
         .map_err(|e| fail(&echo_net.running, format!("after the abuse: {e}")))?;
