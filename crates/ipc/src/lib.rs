@@ -43,7 +43,7 @@ pub use loopback::Loopback;
 pub use marshal::{Marshal, Reader, Writer, fits_in_message};
 pub use rpc::{
     Client, Dispatch, RpcError, RpcObject, Serve, Transport, dispatch, serve_request,
-    write_error_reply,
+    write_error_reply, write_reply,
 };
 pub use utcb::{MSG_CAPS, MSG_WORDS, Utcb};
 pub use utf8::is_utf8;

@@ -368,6 +368,19 @@ fn reply_object_gone(utcb: NonNull<Utcb>) {
     write_error_reply(unsafe { &mut *utcb.as_ptr() }, TransportError::ServerDead);
 }
 
+/// Writes `result` as the reply in `utcb`, as a method's reply is written
+/// (the error code cleared). A reply written past the end of the UTCB
+/// (only a `Marshal` implementation whose size constants lie) becomes the
+/// error reply the dispatcher sends for it, so the caller is always
+/// answered. What a server sends a deferred reply with.
+pub fn write_reply<T: Marshal>(utcb: &mut Utcb, result: &T) {
+    let mut writer = Writer::new(utcb);
+    result.marshal(&mut writer);
+    if let Err(error) = writer.finish_reply() {
+        write_error_reply(utcb, error.into());
+    }
+}
+
 /// Replaces the message in `utcb` by an error reply carrying `error`.
 #[inline]
 pub fn write_error_reply(utcb: &mut Utcb, error: TransportError) {

@@ -227,3 +227,39 @@ proptest! {
         assert_still_serving(&mut server);
     }
 }
+
+/// A value whose `Marshal` constants lie: it claims one word and writes
+/// one more than a UTCB holds.
+struct Oversized;
+
+impl Marshal for Oversized {
+    const MAX_WORDS: usize = 1;
+    const MAX_CAPS: usize = 0;
+
+    fn marshal(&self, writer: &mut Writer<'_>) {
+        for word in 0..=ferrode_ipc::MSG_WORDS {
+            writer.push_word(word);
+        }
+    }
+
+    fn unmarshal(_: &mut ferrode_ipc::Reader<'_>) -> Result<Self, ferrode_ipc::MessageError> {
+        Ok(Self)
+    }
+}
+
+/// `write_reply` (what a deferred reply is sent with) writes a reply that
+/// fits, clearing an error code a nested call left behind, and turns one
+/// that does not into an error reply: the caller is answered either way.
+#[test]
+fn a_reply_that_does_not_fit_becomes_an_error_reply() {
+    let mut utcb = Utcb::new();
+    utcb.error = TransportError::ServerDead.code();
+    ferrode_ipc::write_reply(&mut utcb, &Ok::<u32, CalcError>(7));
+    assert_eq!(utcb.error, 0);
+    assert!(utcb.is_ok_reply());
+    let mut reader = ferrode_ipc::Reader::new(&utcb);
+    assert_eq!(Result::<u32, CalcError>::unmarshal(&mut reader), Ok(Ok(7)));
+
+    ferrode_ipc::write_reply(&mut utcb, &Ok::<Oversized, CalcError>(Oversized));
+    assert_error_reply(&utcb, TransportError::PayloadTooLarge);
+}

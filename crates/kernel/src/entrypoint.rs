@@ -6,7 +6,7 @@ use core::ptr::NonNull;
 
 use ferrode_ipc::{
     CapSel, Capability, Dispatch, Marshal, RpcError, RpcObject, Serve, Transport, TransportError,
-    Utcb, Writer,
+    Utcb, fits_in_message, write_reply,
 };
 
 use crate::arch::Arch;
@@ -109,27 +109,37 @@ pub struct DeferredReply<T, E> {
 
 /// Keeps the reply to the request the running thread serves for later
 /// (call it inside a server method; what the method then returns is not
-/// sent).
-pub fn defer_reply<A: Arch, T, E>(
+/// sent). `Result<T, E>` must fit in a UTCB, and `E` carry no
+/// capabilities, as for a method's reply (checked at build time).
+pub fn defer_reply<A: Arch, T: Marshal, E: RpcError>(
     kernel: &'static Kernel<A>,
 ) -> Result<DeferredReply<T, E>, KernelError> {
+    const {
+        assert!(
+            fits_in_message::<Result<T, E>>(),
+            "DeferredReply: the reply could exceed the UTCB (64 words, 4 capabilities)"
+        );
+        assert!(
+            E::MAX_CAPS == 0,
+            "DeferredReply: its error type carries capabilities (a refusal carries none)"
+        );
+    };
     Ok(DeferredReply { selector: kernel.defer_reply()?, reply: PhantomData })
 }
 
 impl<T: Marshal, E: RpcError> DeferredReply<T, E> {
-    /// Sends `result` to the waiting caller.
+    /// Sends `result` to the waiting caller. Should the reply not fit
+    /// after all (a `Marshal` implementation whose size constants lie),
+    /// the caller gets the error reply a method's would bring
+    /// (`PayloadTooLarge`) instead of waiting on.
     pub fn reply<A: Arch>(
         self,
         kernel: &'static Kernel<A>,
         result: Result<T, E>,
     ) -> Result<(), KernelError> {
-        {
-            // SAFETY: the running thread's own UTCB, borrowed for this
-            // marshalling only (nothing else of this thread runs meanwhile).
-            let mut writer = Writer::new(unsafe { &mut *kernel.current_utcb() });
-            result.marshal(&mut writer);
-            writer.finish_reply().map_err(|_| KernelError::InvalidCapability)?;
-        }
+        // SAFETY: the running thread's own UTCB, borrowed for this
+        // marshalling only (nothing else of this thread runs meanwhile).
+        write_reply(unsafe { &mut *kernel.current_utcb() }, &result);
         kernel.reply_deferred(self.selector)
     }
 
