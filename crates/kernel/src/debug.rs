@@ -142,8 +142,8 @@ pub(crate) fn park_if_stopped<A: Arch>(state: *mut State) {
         // SAFETY: raw pointers only across the switch, as in
         // `Kernel::enter`; `to`'s stack pointer was saved by `switch`.
         unsafe {
-            let save = &raw mut (*state).threads[switch.from.index()].sp;
-            let load = (*state).threads[switch.to.index()].sp;
+            let save = &raw mut (*state).threads.0[switch.from.index()].sp;
+            let load = (*state).threads.0[switch.to.index()].sp;
             A::switch(save, load);
         }
     }

@@ -848,7 +848,7 @@ impl Diff {
         // SAFETY: in bounds of the state; no reference into it is live
         // while the fast path runs; the saved stack pointers are landings.
         let outcome = unsafe {
-            let resume = &raw const (*state).threads[from.index()].sp;
+            let resume = &raw const (*state).threads.0[from.index()].sp;
             if call {
                 fast.call(state.cast(), selector.0 as usize, resume)
             } else {

@@ -555,8 +555,8 @@ unsafe fn switch_threads<A: Arch>(state: *mut State, Switch { from, to }: Switch
     // across the switch; `to`'s stack pointer was saved by `switch` or made
     // by `prepare_stack`.
     unsafe {
-        let save = &raw mut (*state).threads[from.index()].sp;
-        let load = (*state).threads[to.index()].sp;
+        let save = &raw mut (*state).threads.0[from.index()].sp;
+        let load = (*state).threads.0[to.index()].sp;
         A::switch(save, load);
     }
     // A debugger may have stopped this thread meanwhile.

@@ -153,6 +153,7 @@ mod kernel;
 mod layout;
 mod sched;
 mod state;
+mod table;
 
 pub use arch::{Arch, ThreadEntry};
 pub use capspace::CapEntry;

@@ -2,12 +2,13 @@
 
 use crate::ids::ThreadId;
 use crate::state::{MAX_THREADS, PRIORITIES};
+use crate::table::Table;
 
 /// The ready queues. Links live in a per-thread `next` array.
 pub(crate) struct ReadyQueues {
-    head: [Option<ThreadId>; PRIORITIES],
-    tail: [Option<ThreadId>; PRIORITIES],
-    next: [Option<ThreadId>; MAX_THREADS],
+    head: Table<Option<ThreadId>, PRIORITIES>,
+    tail: Table<Option<ThreadId>, PRIORITIES>,
+    next: Table<Option<ThreadId>, MAX_THREADS>,
     /// Bit `p` set: priority `p` has a ready thread.
     pub(crate) nonempty: u32,
 }
@@ -15,9 +16,9 @@ pub(crate) struct ReadyQueues {
 impl ReadyQueues {
     pub(crate) const fn new() -> Self {
         Self {
-            head: [None; PRIORITIES],
-            tail: [None; PRIORITIES],
-            next: [None; MAX_THREADS],
+            head: Table([None; PRIORITIES]),
+            tail: Table([None; PRIORITIES]),
+            next: Table([None; MAX_THREADS]),
             nonempty: 0,
         }
     }

@@ -22,6 +22,7 @@ use crate::capspace::{CapEntry, CapSpace, Origin};
 use crate::error::KernelError;
 use crate::ids::{ComponentId, Link, ObjectId, SignalId, ThreadId};
 use crate::sched::ReadyQueues;
+use crate::table::Table;
 
 /// Thread slots.
 pub const MAX_THREADS: usize = 16;
@@ -287,26 +288,26 @@ pub(crate) struct State {
     /// Set by the timer interrupt: this thread's stack guard is broken.
     pub(crate) overflowed: Link,
     pub(crate) ready: ReadyQueues,
-    pub(crate) threads: [Thread; MAX_THREADS],
-    pub(crate) objects: [Object; MAX_OBJECTS],
+    pub(crate) threads: Table<Thread, MAX_THREADS>,
+    pub(crate) objects: Table<Object, MAX_OBJECTS>,
     /// Each component's capability space (its own table: a power-of-two
     /// stride for the fast path).
-    pub(crate) caps: [CapSpace; MAX_COMPONENTS],
-    pub(crate) components: [Component; MAX_COMPONENTS],
-    signals: [Signal; MAX_SIGNALS],
+    pub(crate) caps: Table<CapSpace, MAX_COMPONENTS>,
+    pub(crate) components: Table<Component, MAX_COMPONENTS>,
+    signals: Table<Signal, MAX_SIGNALS>,
     /// Each object's receive windows (kept out of the fast path's table).
-    windows: [Windows; MAX_OBJECTS],
+    windows: Table<Windows, MAX_OBJECTS>,
     /// Each capability's derivation: the slot it was copied from.
-    origins: [[Origin; CAP_SLOTS]; MAX_COMPONENTS],
+    origins: Table<[Origin; CAP_SLOTS], MAX_COMPONENTS>,
     /// Per component, the slots of its space that hold an entry (bit `s`
     /// for slot `s`, [`CapEntry::Revoked`] included): the free count is a
     /// population count and the lowest free slot a search of one word.
-    used: [u32; MAX_COMPONENTS],
+    used: Table<u32, MAX_COMPONENTS>,
     /// Per component, the slots that copies may derive from: bit `s` is
     /// set whenever some slot's origin names slot `s` (it may stay set
     /// after those copies are gone). Emptying a slot whose bit is clear
     /// needs no search for copies to re-parent.
-    copied: [u32; MAX_COMPONENTS],
+    copied: Table<u32, MAX_COMPONENTS>,
     /// The debugger's view (feature `debug`; last, so no fast-path offset
     /// moves).
     #[cfg(feature = "debug")]
@@ -428,15 +429,15 @@ impl State {
             tick_pending: false,
             overflowed: Link::NONE,
             ready: ReadyQueues::new(),
-            threads: [Thread::FREE; MAX_THREADS],
-            objects: [NO_OBJECT; MAX_OBJECTS],
-            caps: [const { CapSpace::new() }; MAX_COMPONENTS],
-            components: [NO_COMPONENT; MAX_COMPONENTS],
-            signals: [NO_SIGNAL; MAX_SIGNALS],
-            windows: [Windows::NONE; MAX_OBJECTS],
-            origins: [[Origin::NONE; CAP_SLOTS]; MAX_COMPONENTS],
-            used: [0; MAX_COMPONENTS],
-            copied: [0; MAX_COMPONENTS],
+            threads: Table([Thread::FREE; MAX_THREADS]),
+            objects: Table([NO_OBJECT; MAX_OBJECTS]),
+            caps: Table([const { CapSpace::new() }; MAX_COMPONENTS]),
+            components: Table([NO_COMPONENT; MAX_COMPONENTS]),
+            signals: Table([NO_SIGNAL; MAX_SIGNALS]),
+            windows: Table([Windows::NONE; MAX_OBJECTS]),
+            origins: Table([[Origin::NONE; CAP_SLOTS]; MAX_COMPONENTS]),
+            used: Table([0; MAX_COMPONENTS]),
+            copied: Table([0; MAX_COMPONENTS]),
             #[cfg(feature = "debug")]
             debug: crate::debug::DebugState::new(),
         }
