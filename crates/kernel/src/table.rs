@@ -77,3 +77,34 @@ impl<'a, T, const N: usize> IntoIterator for &'a mut Table<T, N> {
         self.0.iter_mut()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Table;
+
+    #[test]
+    fn indexing_reads_and_writes_the_entry_it_names() {
+        let mut table = Table([10u32, 20, 30]);
+        table[1] += 5;
+        assert_eq!((table[0], table[1], table[2]), (10, 25, 30));
+        assert_eq!(table.iter().sum::<u32>(), 65);
+        for entry in &mut table {
+            *entry += 1;
+        }
+        assert_eq!((&table).into_iter().copied().collect::<std::vec::Vec<_>>(), [11, 26, 31]);
+    }
+
+    #[test]
+    #[should_panic(expected = "table index out of range")]
+    fn an_index_past_the_table_panics() {
+        let table = Table([0u8; 4]);
+        let _ = table[4];
+    }
+
+    #[test]
+    #[should_panic(expected = "table index out of range")]
+    fn a_mutable_index_past_the_table_panics() {
+        let mut table = Table([0u8; 4]);
+        table[usize::MAX] = 1;
+    }
+}
