@@ -2,12 +2,19 @@
 //!
 //! TCP: [`TCP_SOCKETS`] sockets listen on the same port, so that many
 //! clients are served at once; a socket whose connection ended listens
-//! again. UDP: one socket answers every datagram to its sender; when the
-//! transmit buffer is full a datagram is dropped, as UDP allows.
+//! again. A peer that vanishes (crashed, unplugged, or gone without a
+//! reset that arrived) cannot hold a socket: a connection that hears
+//! nothing from its peer for [`TCP_TIMEOUT`] is aborted (a reset is sent)
+//! and its socket listens again, and an idle connection asks its peer for
+//! a sign of life every [`TCP_KEEP_ALIVE`], so that a live peer that just
+//! has nothing to say is not cut off. UDP: one socket answers every
+//! datagram to its sender; when the transmit buffer is full a datagram is
+//! dropped, as UDP allows.
 
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::{tcp, udp};
 use smoltcp::storage::PacketMetadata;
+use smoltcp::time::Duration;
 
 use crate::Zeroed;
 
@@ -17,6 +24,31 @@ pub const PORT: u16 = 7;
 pub const TCP_SOCKETS: usize = 6;
 /// Receive and transmit buffer of each TCP socket (the receive window).
 pub const TCP_BUFFER_LEN: usize = 8 * 1024;
+/// How long a TCP connection may hear nothing at all from its peer before
+/// it is aborted and its socket listens again: the bound on how long a
+/// vanished peer holds one of the [`TCP_SOCKETS`].
+///
+/// Long enough for a live peer behind a lossy link: smoltcp retransmits
+/// unacknowledged data after its retransmission timeout, which doubles
+/// after every third retransmission in a row (0.7 s before it has measured
+/// the round trip: then at 0.7, 1.4, 2.1, 3.1, 4.1, 5.1, 6.7 s, ...), so a
+/// peer at a round trip of up to a few hundred milliseconds gets 14 or
+/// more retransmissions within the timeout to answer one of, and an idle
+/// peer two [`TCP_KEEP_ALIVE`] probes. Short enough that peers vanishing
+/// one after another cannot keep the service's few sockets for long: a
+/// socket listens again at most this long after its peer's last segment
+/// (smoltcp counts from the last segment received in every connected
+/// state, with or without data in flight; a listening socket has no peer
+/// and never times out).
+pub const TCP_TIMEOUT: Duration = Duration::from_secs(30);
+/// After how long without a segment either way an established connection
+/// sends its peer a keep-alive (a segment that repeats an old byte, which
+/// a live peer acknowledges), and again after as long while the peer stays
+/// quiet: without it, an idle client that is still there would be cut off
+/// after [`TCP_TIMEOUT`]. A third of the timeout, so that a peer has two
+/// probes to answer; on an idle connection it costs a 55-byte frame and
+/// its answer every 10 s.
+pub const TCP_KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// Datagrams the UDP socket queues in each direction.
 pub const UDP_PACKETS: usize = 32;
 /// Payload bytes the UDP socket queues in each direction.
@@ -109,10 +141,13 @@ impl Echo {
             else {
                 unreachable!("one buffer pair per socket")
             };
-            let socket = tcp::Socket::new(
+            let mut socket = tcp::Socket::new(
                 tcp::SocketBuffer::new(&mut receive[..]),
                 tcp::SocketBuffer::new(&mut transmit[..]),
             );
+            // Both outlive every connection: `listen` keeps them.
+            socket.set_timeout(Some(TCP_TIMEOUT));
+            socket.set_keep_alive(Some(TCP_KEEP_ALIVE));
             sockets.add(socket)
         });
         let udp_receive_metadata = udp_receive_metadata.init([PacketMetadata::EMPTY; UDP_PACKETS]);
@@ -136,8 +171,11 @@ impl Echo {
     }
 
     /// Echoes whatever the sockets received and re-listens on sockets whose
-    /// connection ended. Call after every [`crate::Stack::poll`]; returns
-    /// the number of bytes and datagrams moved (0: nothing to do).
+    /// connection ended (closed, reset, or aborted after [`TCP_TIMEOUT`]).
+    /// Call after every [`crate::Stack::poll`] (whose
+    /// [`poll_delay`](crate::Stack::poll_delay) includes the timeouts and
+    /// keep-alives due); returns the number of bytes and datagrams moved (0:
+    /// nothing to do).
     pub fn serve(&mut self, sockets: &mut SocketSet<'_>) -> usize {
         let mut moved = 0;
         for (index, &handle) in self.tcp.iter().enumerate() {

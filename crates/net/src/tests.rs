@@ -252,6 +252,132 @@ fn closed_connections_free_their_socket_for_the_next_client() {
     assert_eq!(network.echo.stats().tcp_connections, 3 * echo::TCP_SOCKETS as u32);
 }
 
+impl Network {
+    /// The states of the server's TCP sockets.
+    fn server_tcp_states(&mut self) -> Vec<tcp::State> {
+        self.server
+            .sockets()
+            .iter()
+            .filter_map(|(_, socket)| match socket {
+                smoltcp::socket::Socket::Tcp(socket) => Some(socket.state()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The client vanishes: from now on it is never polled and every frame
+    /// the server sends it is lost. Polls the server alone every `step`
+    /// until all its TCP sockets listen again or `limit` has passed;
+    /// returns how long that took and the frames the server sent
+    /// meanwhile.
+    fn vanish_client(
+        &mut self,
+        step: smoltcp::time::Duration,
+        limit: smoltcp::time::Duration,
+    ) -> (smoltcp::time::Duration, usize) {
+        let lost = self.client.device().device().incoming.clone();
+        let unsent = self.client.device().device().outgoing.clone();
+        unsent.borrow_mut().clear();
+        lost.borrow_mut().clear();
+        let vanished_at = self.server.now();
+        let mut sent = 0;
+        while self.server.now() - vanished_at < limit {
+            self.clock.0.set(self.clock.0.get() + step.total_micros());
+            self.server.poll();
+            self.echo.serve(self.server.sockets());
+            sent += lost.borrow().len();
+            lost.borrow_mut().clear();
+            if self.server_tcp_states().iter().all(|&state| state == tcp::State::Listen) {
+                break;
+            }
+        }
+        (self.server.now() - vanished_at, sent)
+    }
+}
+
+/// Two clients vanish without a reset or FIN reaching the server (a crash,
+/// a cable pulled): one while the server still has echo data for it in
+/// flight, which smoltcp would otherwise retransmit forever, and one idle,
+/// everything echoed and acknowledged, which would otherwise hold its
+/// socket in `Established` forever. Both sockets must listen again within
+/// `TCP_TIMEOUT` of the clients' last segments (give or take a poll), and
+/// not much earlier: the timeout, not something else, freed them.
+#[test]
+fn vanished_clients_free_their_sockets_within_the_timeout() {
+    let mut network = Network::new();
+    let idle = network.tcp_client(41_000);
+    let data = vec![pattern(1_000, 1)];
+    assert_eq!(echo_concurrently(&mut network, &[idle], &data), data);
+    let busy = network.tcp_client(41_001);
+    // It goes in the middle of an echo of more than the server's window,
+    // so that echo data it has not acknowledged is in flight.
+    let garbage = pattern(4 * echo::TCP_BUFFER_LEN, 2);
+    let (mut sent, mut echoed) = (0, 0);
+    for _ in 0..30 {
+        let socket = network.client.sockets().get_mut::<tcp::Socket<'_>>(busy);
+        if socket.can_send() && sent < garbage.len() {
+            sent += socket.send_slice(&garbage[sent..]).unwrap();
+        }
+        if socket.can_recv() {
+            echoed += socket.recv(|data| (data.len(), data.len())).unwrap();
+        }
+        network.run(1);
+    }
+    assert!(echoed > 0 && echoed < garbage.len(), "mid-echo: {echoed} of {} bytes", garbage.len());
+    let busy_server_states = network.server_tcp_states();
+    assert_eq!(
+        busy_server_states.iter().filter(|&&state| state == tcp::State::Established).count(),
+        2,
+        "{busy_server_states:?}"
+    );
+    let step = smoltcp::time::Duration::from_millis(10);
+    let (freed_after, retransmitted) =
+        network.vanish_client(step, echo::TCP_TIMEOUT + echo::TCP_TIMEOUT);
+    assert!(
+        freed_after <= echo::TCP_TIMEOUT + step,
+        "the sockets listen again {freed_after} after the clients vanished, not within {} ({:?})",
+        echo::TCP_TIMEOUT,
+        network.server_tcp_states()
+    );
+    // The clients' last segments came within the 30 ms before they went.
+    let earliest = echo::TCP_TIMEOUT - smoltcp::time::Duration::from_millis(30);
+    assert!(freed_after >= earliest, "freed after only {freed_after}");
+    assert!(retransmitted > 2, "the server tried again ({retransmitted} frames)");
+    assert_eq!(network.echo.stats().tcp_connections, 2);
+    // And they serve the next client.
+    let next = network.tcp_client(41_002);
+    let data = vec![pattern(500, 3)];
+    assert_eq!(echo_concurrently(&mut network, &[next], &data), data);
+}
+
+/// A client that stays connected but sends nothing for much longer than
+/// `TCP_TIMEOUT` keeps its connection: it answers the keep-alives, which
+/// count as hearing from it. Its next bytes are echoed.
+#[test]
+fn an_idle_client_that_is_still_there_keeps_its_connection() {
+    let mut network = Network::new();
+    let handle = network.tcp_client(42_000);
+    let data = vec![pattern(700, 4)];
+    assert_eq!(echo_concurrently(&mut network, &[handle], &data), data);
+    let idle_for = echo::TCP_TIMEOUT.total_millis() * 3;
+    let frames_before = network.client.device().device().counters.rx_frames;
+    for _ in 0..idle_for / 10 {
+        network.clock.0.set(network.clock.0.get() + 10_000);
+        network.client.poll();
+        network.server.poll();
+        network.echo.serve(network.server.sockets());
+    }
+    assert_eq!(
+        network.client.sockets().get_mut::<tcp::Socket<'_>>(handle).state(),
+        tcp::State::Established
+    );
+    let keep_alives = network.client.device().device().counters.rx_frames - frames_before;
+    assert!(keep_alives >= 8, "{keep_alives} keep-alives in {idle_for} ms");
+    assert_eq!(network.echo.stats().tcp_connections, 0, "no connection ended");
+    let data = vec![pattern(900, 5)];
+    assert_eq!(echo_concurrently(&mut network, &[handle], &data), data);
+}
+
 #[test]
 fn udp_echo_answers_datagrams_of_1_to_1400_bytes() {
     let mut network = Network::new();
