@@ -183,10 +183,17 @@ pub fn abuse(script: &Scripted<'_>, flood: Flood) -> Result<(), Failure> {
         }
     }
     // Up to 50 connections each (200 ms apart), within half the case's
-    // time: the garbage connections can keep every listening socket busy
-    // for seconds (up to about 30 s on MicroBlaze V), until their
-    // timeouts free them; 5 attempts (about a second) was sometimes too
-    // few, and a client then failed on a server that was about to serve.
+    // time; 5 attempts (about a second) was once too few. On MicroBlaze V
+    // this part takes up to about 30 s, and not for want of listening
+    // sockets (with their states logged, at most 4 of the 6 were ever
+    // busy, and the echo service frees a vanished peer's socket within
+    // `TCP_TIMEOUT`): QEMU's EthernetLite model has one receive buffer
+    // and drops every frame queued behind it when the guest frees it
+    // (`-trace ethlite_pkt_lost`), so of the four clients' SYNs, sent at
+    // once, one reaches the guest, and the user network sends the others
+    // again after 6, 18 and 30 s, each time in one burst (with the SYNs it
+    // lost of the garbage connections) of which again only the first
+    // frame gets through.
     net::tcp_echo_concurrently_reconnecting(port, 4, 64 * 1024, 0xa11e, script.timeout / 2, 50)
         .map_err(|e| fail(&echo_net.running, format!("after the abuse: {e}")))?;
     net::udp_echo_lengths(port, [1, 512, 1400], 0xa11f)

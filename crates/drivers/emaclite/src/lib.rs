@@ -21,7 +21,11 @@
 //!
 //! QEMU 10.0's amd-microblaze-v-generic board: base 0x40e00000, INTC input
 //! 5, no ping-pong buffers, MDIO unimplemented (use `phy_address: None`);
-//! it drops unicast frames not addressed to the programmed MAC.
+//! it drops unicast frames not addressed to the programmed MAC. Its model
+//! queues the frames that arrive while the buffer is full, but hands them
+//! on when the buffer is freed before it marks the buffer free, so it
+//! drops all of them (`-trace ethlite_pkt_lost`): of a burst, only the
+//! first frame arrives, whatever the driver does.
 #![no_std]
 
 mod error;
