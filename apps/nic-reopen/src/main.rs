@@ -7,7 +7,8 @@
 //! (`SessionError::InUse`), and closes with `Env::close_nic`, which hands
 //! them back. `second`, started when `first` exits, gets the session only
 //! because it was closed, and repeats the ARP exchange through the
-//! restarted streams. With the command line `bystander`, `first` ends at
+//! restarted streams, whose transmit slots hold nothing `first` wrote in
+//! them. With the command line `bystander`, `first` ends at
 //! once without taking its streams, and `second` gets the session all the
 //! same (the composer closed it for `first`). With `holder`, `first` ends
 //! after its ARP exchange holding its streams and a packet: the composer
@@ -33,6 +34,7 @@ use ferrode_net::smoltcp::wire::{
     ArpOperation, ArpPacket, ArpRepr, EthernetAddress, EthernetFrame, EthernetProtocol,
     EthernetRepr, Ipv4Address,
 };
+use ferrode_packet_stream::{Notify, Source};
 
 ferrode_board::compose! {
     servers {
@@ -277,6 +279,20 @@ fn first(env: Env) -> u32 {
     0
 }
 
+/// Whether every free slot of `tx`, at its whole size, holds only zeros
+/// (all allocated at once, looked at, and released).
+fn erased<const SLOTS: usize, const QUEUE: usize, N: Notify>(
+    tx: &mut Source<'_, SLOTS, QUEUE, N>,
+) -> bool {
+    let size = tx.slot_size();
+    let packets: [_; SLOTS] = core::array::from_fn(|_| tx.alloc(size).ok());
+    let erased = packets.iter().flatten().all(|packet| packet.payload().iter().all(|&b| b == 0));
+    for packet in packets.into_iter().flatten() {
+        let _ = tx.release(packet);
+    }
+    erased
+}
+
 fn second(env: Env) -> u32 {
     // The composer opened this NIC session when `first` exited: the driver
     // had one to give only because `first` closed its own.
@@ -285,8 +301,11 @@ fn second(env: Env) -> u32 {
     // wrong component's space reaches someone else (with the same layout
     // on both sides it would reach the driver by chance).
     let _spare = kernel::kernel().create_signal();
-    let Some((mut log, wake, nic, mut phy)) = sessions(&env) else { return exit_code::FAILURE };
+    let Some((mut log, wake, nic, phy)) = sessions(&env) else { return exit_code::FAILURE };
     check(&mut log, "the next client has a NIC session", true);
+    let (mut tx, rx) = phy.into_ends();
+    check(&mut log, "the transmit slots hold nothing `first` left in them", erased(&mut tx));
+    let mut phy = NicPhy::new(tx, rx, nic.mac_address());
     let mac = EthernetAddress(nic.mac_address());
     check(
         &mut log,

@@ -35,10 +35,11 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
 
     /// Replaces the stream's source end, whose holder is gone, with a new
     /// one and starts the stream afresh as [`Source::restart`] does: both
-    /// rings empty and every slot free at the new source, whatever the old
-    /// one left submitted, acknowledged or held. For a server whose client
-    /// was destroyed holding its end (a NIC client's transmit source): the
-    /// old end cannot be had back, and its holder never runs again.
+    /// rings empty and every slot free (and erased) at the new source,
+    /// whatever the old one left submitted, acknowledged or held. For a
+    /// server whose client was destroyed holding its end (a NIC client's
+    /// transmit source): the old end cannot be had back, and its holder
+    /// never runs again.
     ///
     /// Refused ([`RestartError::PacketsOut`]), changing nothing, while
     /// this end holds a packet (a [`SinkPacket`] not acknowledged): that
@@ -58,6 +59,10 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
             return Err(RestartError::PacketsOut);
         }
         self.stream.clear();
+        // SAFETY: this end exists, so the stream was split; it holds no
+        // packet, and the old source's handles are never used again (the
+        // caller's contract).
+        unsafe { self.stream.erase_slots() };
         Ok(Source::new(self.stream, signals))
     }
 

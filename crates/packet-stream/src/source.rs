@@ -276,7 +276,8 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
     }
 
     /// Starts the stream afresh with its `sink`: both rings empty, every
-    /// slot free at this end, as [`PacketStream::split`] left them; the
+    /// slot free at this end, as [`PacketStream::split`] left them, and
+    /// erased (zero: a new peer reads nothing the last one left); the
     /// descriptors still in the rings are dropped, their slots come back.
     /// For a stream whose peer is replaced (a session closed and opened
     /// again) without giving the `&mut` stream back: holding both ends
@@ -305,8 +306,8 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
 
     /// Replaces the stream's sink end, whose holder is gone, with a new
     /// one and starts the stream afresh as [`Source::restart`] does: both
-    /// rings empty and every slot free at this end, whatever the old sink
-    /// left taken or acknowledged. For a server whose client was destroyed
+    /// rings empty and every slot free (and erased) at this end, whatever
+    /// the old sink left taken or acknowledged. For a server whose client was destroyed
     /// holding its end (a NIC client's receive sink): the old end cannot
     /// be had back, and its holder never runs again.
     ///
@@ -342,9 +343,14 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
     }
 
     /// Both rings empty, every slot free at this end (see
-    /// [`PacketStream::clear`]).
+    /// [`PacketStream::clear`]) and erased. Only once no packet handle is
+    /// used any more (the callers check this end's and, for a restart, the
+    /// sink's; a replaced sink's are never used again).
     fn start_afresh(&mut self) {
         self.stream.clear();
+        // SAFETY: the ends exist, so the stream was split; no handle is
+        // used from here on (see above).
+        unsafe { self.stream.erase_slots() };
         self.free_every_slot();
     }
 

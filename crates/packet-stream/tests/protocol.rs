@@ -511,3 +511,63 @@ fn a_packet_the_sink_cannot_acknowledge_is_discarded_and_blocks_no_restart() {
     assert_eq!(source.free_slots(), SLOTS);
     round_trip_every_slot(&mut source, &mut sink);
 }
+
+/// Fills every slot with `byte` through the stream (written at the
+/// source, taken and acknowledged by the sink, reclaimed): what a peer
+/// leaves in the buffer.
+fn fill_every_slot<'a>(
+    source: &mut Source<'a, SLOTS, QUEUE, &'a Counter>,
+    sink: &mut Sink<'a, SLOTS, QUEUE, &'a Counter>,
+    byte: u8,
+) {
+    for _ in 0..SLOTS {
+        send(source, SLOT_SIZE, byte);
+        let packet = sink.try_take().unwrap();
+        sink.acknowledge(packet).unwrap();
+        assert_eq!(source.reclaim(), 1);
+    }
+}
+
+/// Every slot, allocated at its whole size, holds only zeros.
+fn every_slot_is_erased(source: &mut Source<'_, SLOTS, QUEUE, &Counter>) -> bool {
+    let packets: Vec<_> = (0..SLOTS).map(|_| source.alloc(SLOT_SIZE).unwrap()).collect();
+    let erased = packets.iter().all(|packet| packet.payload().iter().all(|&byte| byte == 0));
+    for packet in packets {
+        source.release(packet).unwrap();
+    }
+    erased
+}
+
+/// A stream started afresh for a new peer (a NIC session closed and the
+/// next one opened, or a destroyed client's end replaced) lends its slots
+/// erased: the new peer never reads what the last one left in them (a
+/// frame it sent, or built and never sent).
+#[test]
+fn a_stream_started_afresh_lends_no_bytes_of_the_last_peer() {
+    let signals = Signals::new();
+    let mut stream = PacketStream::<SLOTS, QUEUE>::new();
+    let mut buffer = [0u8; SLOTS * SLOT_SIZE];
+    let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
+    fill_every_slot(&mut source, &mut sink, 0x5a);
+    source.restart(&mut sink).unwrap();
+    assert!(every_slot_is_erased(&mut source), "restart left the last peer's bytes");
+
+    fill_every_slot(&mut source, &mut sink, 0x6b);
+    let to_sink = || ToSink {
+        packet_available: &signals.packet_available,
+        ready_to_acknowledge: &signals.ready_to_acknowledge,
+    };
+    // SAFETY: `source` is never used again.
+    let mut source = unsafe { sink.replace_source(to_sink()) }.unwrap();
+    assert!(every_slot_is_erased(&mut source), "replace_source left the lost source's bytes");
+
+    fill_every_slot(&mut source, &mut sink, 0x7c);
+    let to_source = || ToSource {
+        acknowledgement_available: &signals.acknowledgement_available,
+        ready_to_submit: &signals.ready_to_submit,
+    };
+    // SAFETY: `sink` is never used again.
+    let mut sink = unsafe { source.replace_sink(to_source()) }.unwrap();
+    assert!(every_slot_is_erased(&mut source), "replace_sink left the lost sink's bytes");
+    round_trip_every_slot(&mut source, &mut sink);
+}
