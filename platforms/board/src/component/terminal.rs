@@ -20,6 +20,7 @@
 
 use core::cell::{Cell, RefCell};
 use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_component::{
     IoMem, Irq, Root, Session, SessionArgs, SessionError, SignalSource, TERMINAL_CHUNK, Terminal,
@@ -85,13 +86,15 @@ fn port(state: &mut Option<Port>) -> Result<&mut Port, SessionError> {
     state.as_mut().ok_or(SessionError::Denied)
 }
 
+/// The port's count of lost bytes when the open session opened: the
+/// session is told of its own losses only. Set at every open: the session
+/// object is made once and serves each session after (see
+/// [`Pool`](super::Pool)), so what it held would be the first session's.
+static LOST_BEFORE: AtomicU32 = AtomicU32::new(0);
+
 /// The session object (the driver has one; only its open session's
 /// client holds a capability to it).
-struct TerminalSession {
-    /// The port's count of lost bytes when the session opened: the
-    /// session is told of its own losses only.
-    lost_before: u32,
-}
+struct TerminalSession;
 
 impl TerminalSession {
     /// Runs `f` on the port.
@@ -160,7 +163,7 @@ impl Terminal for TerminalSession {
     }
 
     fn lost(&mut self) -> Result<u32, SessionError> {
-        self.with_port(|port| port.lost_bytes().wrapping_sub(self.lost_before))
+        self.with_port(|port| port.lost_bytes().wrapping_sub(LOST_BEFORE.load(Ordering::Relaxed)))
     }
 }
 
@@ -179,7 +182,8 @@ impl Root for TerminalRoot {
         // A driver without its device serves no one: a missing IO_MEM
         // route fails here, at the first session.
         let lost_before = port(&mut TERMINAL.0.borrow_mut())?.lost_bytes();
-        let (_, cap) = self.0.open(&TERMINAL_OBJECTS, |_| TerminalSession { lost_before })?;
+        let (_, cap) = self.0.open(&TERMINAL_OBJECTS, |_| TerminalSession)?;
+        LOST_BEFORE.store(lost_before, Ordering::Relaxed);
         Ok(cap)
     }
 
