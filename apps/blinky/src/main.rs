@@ -10,7 +10,8 @@
 //! TRI = all inputs), one output per LED (DATA, then TRI with the pin
 //! cleared), one DATA write per step, DATA = 0 and LED 0 back to an
 //! input (TRI with its bit set) at the end, then the channel's interrupt
-//! off (IP IER, GIER) when blinky closes its GPIO session.
+//! off (IP IER, GIER) and the eight pins back to inputs (TRI, a pin at a
+//! time) when blinky's GPIO session closes.
 #![no_std]
 #![no_main]
 

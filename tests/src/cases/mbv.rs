@@ -98,7 +98,9 @@ pub fn gpio_writes(log: &str) -> Result<Vec<GpioWrite>, String> {
 /// DATA write per step (a lit LED walking out and back), DATA = 0, and
 /// `input(One, 0)` (LED 0 configured again in the same session); then,
 /// when blinky closes its GPIO session, the driver watches no pin any more
-/// and turns the channel's interrupt off (IP IER, then GIER).
+/// and turns the channel's interrupt off (IP IER, then GIER), and makes
+/// each of the session's eight pins an input again (TRI, one pin at a
+/// time, ending with every pin an input as at reset).
 pub fn blinky_expected_writes() -> Vec<GpioWrite> {
     const DATA: u32 = 0x000;
     const TRI: u32 = 0x004;
@@ -117,6 +119,10 @@ pub fn blinky_expected_writes() -> Vec<GpioWrite> {
     // LED 0 configured again, as an input.
     writes.push(write(TRI, tri | 1));
     writes.extend([write(IP_IER, 0), write(GIER, 0)]);
+    for pin in 0..8 {
+        tri |= 1 << pin;
+        writes.push(write(TRI, tri));
+    }
     writes
 }
 

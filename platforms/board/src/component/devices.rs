@@ -554,8 +554,18 @@ impl Root for GpioRoot {
         let signal = with_gpio(|state| {
             let pins = core::mem::take(&mut state.pins[slot]);
             if let Some(device) = state.device.as_mut() {
-                // Its pins are no longer watched for anyone.
+                // Its pins are no longer watched for anyone, and go back
+                // to inputs, as at reset: what the session drove (a
+                // motor, a relay) it drives no more once it is gone (a
+                // client that exited or panicked, whose session the
+                // composer reclaims), and the next session of those pins
+                // starts from the reset state, not the last client's.
                 let _ = device.watch(pins, None);
+                for pin in 0..device.pins() {
+                    if pins & 1u32.checked_shl(u32::from(pin)).unwrap_or(0) != 0 {
+                        let _ = device.configure(pin, false, false);
+                    }
+                }
             }
             state.changes[slot] = 0;
             let signal = state.signals[slot].take();
