@@ -24,8 +24,8 @@ mod routes;
 pub use nic::{NIC, Nic, NicCounters};
 
 pub use routes::{
-    ComponentDecl, RouteDecl, check_after, check_counts, check_quota, check_routes, priority_ok,
-    provides, route_for, start_order_ok,
+    ComponentDecl, RouteDecl, check_after, check_counts, check_quota, check_routes,
+    priority_in_range, priority_ok, provides, route_for, start_order_ok,
 };
 
 /// Sessions one component may hold: the composer records each session it

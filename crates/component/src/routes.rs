@@ -72,6 +72,13 @@ pub const fn priority_ok(components: &[ComponentDecl], client: &str, server: &st
     }
 }
 
+/// Whether a component may run at `priority` in a kernel of `levels`
+/// priority levels: 1 to `levels - 1` (0 is the idle thread's, and the
+/// kernel refuses a component at 0 or past its levels at run time).
+pub const fn priority_in_range(priority: u8, levels: usize) -> bool {
+    priority != 0 && (priority as usize) < levels
+}
+
 /// Whether a route from `client` to `server` can be opened in declaration
 /// order: a server that is itself a client (a driver component asking for
 /// IO_MEM and IRQ) gets its sessions before its own root starts, so its
@@ -287,6 +294,15 @@ mod tests {
         let result = std::panic::catch_unwind(|| check_routes(COMPONENTS, routes));
         let error = result.expect_err("the check must refuse this table");
         error.downcast_ref::<&str>().map(|s| std::string::String::from(*s)).unwrap_or_default()
+    }
+
+    #[test]
+    fn priorities_run_from_one_to_below_the_levels() {
+        assert!(!priority_in_range(0, 8), "0 is the idle thread's");
+        assert!(priority_in_range(1, 8));
+        assert!(priority_in_range(7, 8));
+        assert!(!priority_in_range(8, 8));
+        assert!(!priority_in_range(u8::MAX, 8));
     }
 
     #[test]

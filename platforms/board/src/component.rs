@@ -23,8 +23,8 @@ use ferrode_hal::{Alarm, Monotonic, ticks_to_ns, us_to_ticks};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 
 pub use ferrode_component::{
-    ComponentDecl, RouteDecl, check_after, check_counts, check_quota, check_routes, priority_ok,
-    provides, start_order_ok,
+    ComponentDecl, RouteDecl, check_after, check_counts, check_quota, check_routes,
+    priority_in_range, priority_ok, provides, start_order_ok,
 };
 
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
@@ -1433,7 +1433,8 @@ macro_rules! thread_stack {
 /// the server spends on the client). The client closes a session through
 /// its parent too ([`Env::close`]). Mistakes fail the build: a name that is
 /// no component, a server that does not provide the service, a server below
-/// its client's priority, two routes a label cannot tell apart.
+/// its client's priority, two routes a label cannot tell apart, a priority
+/// the kernel does not have (1 to [`kernel::PRIORITIES`] - 1).
 ///
 /// Optional keys, after the required ones and in this order: `after:
 /// other` for a client (created, given its sessions and started when
@@ -1488,6 +1489,20 @@ macro_rules! compose {
         const __ROUTES: &[$crate::component::runtime::Route] = &[
             $($crate::component::runtime::Route { from: stringify!($from), service: $rservice, label: $rlabel, to: stringify!($to), quota: 0 $(+ $quota)?, upgrade: 0 $(+ $upgrade)? },)*
         ];
+
+        // Each component's priority, within the kernel's levels.
+        $(
+            const _: () = assert!(
+                $crate::component::priority_in_range($sprio, $crate::kernel::PRIORITIES),
+                concat!("composition: server `", stringify!($server), "`: its priority is not one the kernel has (1 to kernel::PRIORITIES - 1; 0 is the idle thread's)")
+            );
+        )*
+        $(
+            const _: () = assert!(
+                $crate::component::priority_in_range($cprio, $crate::kernel::PRIORITIES),
+                concat!("composition: client `", stringify!($client), "`: its priority is not one the kernel has (1 to kernel::PRIORITIES - 1; 0 is the idle thread's)")
+            );
+        )*
 
         /// The composer's priority: the lowest server's. Every client must
         /// be at or below it (it serves their parent requests), every
