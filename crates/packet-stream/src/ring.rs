@@ -229,7 +229,7 @@ mod tests {
         let done = core::sync::atomic::AtomicBool::new(false);
         let mut popped = 0;
         std::thread::scope(|scope| {
-            scope.spawn(|| {
+            let producer = scope.spawn(|| {
                 for round in 0..rounds {
                     let _ = ring.push(descriptor(round), || {});
                     // Behind the ring's back: every entry, published or not.
@@ -240,12 +240,17 @@ mod tests {
                 done.store(true, Ordering::Release);
             });
             loop {
+                // Looked at before the pop: once the producer is done (or
+                // has panicked, which the scope then reports), an empty
+                // ring stays empty.
+                let finished = done.load(Ordering::Acquire) || producer.is_finished();
                 if let Some((got, _)) = ring.pop() {
                     // Each word is one the producer wrote to that entry.
                     assert!(got.tag == u32::MAX || got.tag < rounds);
                     assert!(got.offset < rounds && got.length < rounds);
                     popped += 1;
-                } else if done.load(Ordering::Acquire) && ring.len() == 0 {
+                    assert!(popped <= rounds, "more entries popped than pushed");
+                } else if finished {
                     break;
                 } else {
                     std::thread::yield_now();

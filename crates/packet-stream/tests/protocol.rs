@@ -144,6 +144,35 @@ fn a_source_is_signalled_for_acknowledgements_only_when_exhausted_if_it_asks() {
     assert!(acknowledgements() > 2, "signalled after the restart");
 }
 
+/// A source that asked to be signalled only when exhausted and then stops
+/// asking (it will wait for acknowledgements with slots free) is
+/// signalled for every acknowledgement again from then on, not only after
+/// a restart.
+#[test]
+fn a_source_that_stops_asking_is_signalled_for_every_acknowledgement_again() {
+    let signals = Signals::new();
+    let mut stream = PacketStream::<SLOTS, QUEUE>::new();
+    let mut buffer = [0u8; SLOTS * SLOT_SIZE];
+    let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
+    let round_trip = |source: &mut Source<'_, SLOTS, QUEUE, &Counter>,
+                      sink: &mut Sink<'_, SLOTS, QUEUE, &Counter>| {
+        send(source, 8, 1);
+        let packet = sink.try_take().unwrap();
+        sink.acknowledge(packet).unwrap();
+        assert_eq!(source.reclaim(), 1);
+    };
+    source.signal_acknowledgements_when_exhausted(true);
+    round_trip(&mut source, &mut sink); // signalled: the source had not reclaimed yet
+    round_trip(&mut source, &mut sink);
+    assert_eq!(signals.acknowledgement_available.get(), 1, "a slot was free: left out");
+
+    source.signal_acknowledgements_when_exhausted(false);
+    round_trip(&mut source, &mut sink);
+    assert_eq!(signals.acknowledgement_available.get(), 2, "signalled again");
+    round_trip(&mut source, &mut sink);
+    assert_eq!(signals.acknowledgement_available.get(), 3, "on every transition");
+}
+
 #[test]
 fn a_full_submit_ring_hands_the_packet_back_and_signals_when_there_is_room() {
     let signals = Signals::new();
@@ -213,6 +242,23 @@ fn slots_come_back_only_through_acknowledgements_and_are_reused() {
     assert_eq!(answer.payload().as_ptr(), address);
     source.release(answer).unwrap();
     assert_eq!(source.alloc(5).unwrap().payload().as_ptr(), address, "the same slot again");
+}
+
+/// Both ends know the slot size, and a source packet can grow to it and
+/// no further.
+#[test]
+fn a_source_packet_grows_to_the_slot_size_and_no_further() {
+    let signals = Signals::new();
+    let (mut stream, mut buffer) = (PacketStream::new(), [0u8; SLOTS * SLOT_SIZE + 10]);
+    let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
+    assert_eq!((source.slot_size(), sink.slot_size()), (SLOT_SIZE, SLOT_SIZE));
+    let mut packet = source.alloc(1).unwrap();
+    assert_eq!(packet.capacity(), SLOT_SIZE);
+    assert_eq!(packet.set_len(SLOT_SIZE + 1), Err(SLOT_SIZE), "the capacity as the error");
+    assert_eq!(packet.set_len(packet.capacity()), Ok(()));
+    packet.payload_mut().fill(0x5a);
+    source.submit(packet).unwrap();
+    assert_eq!(sink.try_take().unwrap().payload(), &[0x5a; SLOT_SIZE]);
 }
 
 #[test]
@@ -353,6 +399,53 @@ fn split_checks_the_buffer_and_starts_afresh() {
     let (source, mut sink) = stream.split(&mut buffer, SLOT_SIZE, a, b).unwrap();
     assert_eq!(source.free_slots(), SLOTS, "a new split starts with every slot free");
     assert_eq!(sink.try_take().unwrap_err(), ReceiveError::Empty);
+}
+
+/// Slots whose offsets would not fit a descriptor's 32 bits are refused;
+/// up to `u32::MAX` bytes of slots are taken. The 4 GiB buffer is only
+/// reserved, never touched (the allocator maps it zeroed on demand).
+#[test]
+#[cfg(target_pointer_width = "64")]
+#[cfg_attr(miri, ignore = "a 4 GiB allocation")]
+fn split_refuses_slots_beyond_32_bit_offsets() {
+    let mut stream = PacketStream::<SLOTS, QUEUE>::new();
+    let mut buffer = vec![0u8; 1 << 32];
+    let none = || (ToSink::<NoNotify>::default(), ToSource::<NoNotify>::default());
+    let (a, b) = none();
+    // Two slots of 2 GiB: the second one's end is at 2^32.
+    let result = stream.split(&mut buffer, 1 << 31, a, b);
+    assert_eq!(result.err(), Some(ConfigError::BufferTooLarge));
+    // Two slots of 2 GiB - 1: the last byte is at offset 2^32 - 3.
+    let (a, b) = none();
+    let (source, sink) = stream.split(&mut buffer, (1 << 31) - 1, a, b).unwrap();
+    assert_eq!((source.free_slots(), sink.slot_size()), (2, (1 << 31) - 1));
+}
+
+/// The errors say what went wrong, each in its own words.
+#[test]
+fn errors_say_what_went_wrong() {
+    let rejected =
+        ReceiveError::Rejected { descriptor: descriptor(0x40, 65), reason: Invalid::TooLong };
+    assert_eq!(
+        rejected.to_string(),
+        "descriptor (offset 0x40, length 65) rejected: packet is longer than a slot"
+    );
+    assert_eq!(ReceiveError::Empty.to_string(), "ring is empty");
+    let reasons = [
+        Invalid::OffsetOverflow,
+        Invalid::OutOfBounds,
+        Invalid::Misaligned,
+        Invalid::TooLong,
+        Invalid::NotSubmitted,
+        Invalid::NotOutstanding,
+    ]
+    .map(|reason| reason.to_string());
+    let restarts = [RestartError::ForeignSink, RestartError::PacketsOut].map(|e| e.to_string());
+    let all: Vec<&String> = reasons.iter().chain(&restarts).collect();
+    for (index, text) in all.iter().enumerate() {
+        assert!(!text.is_empty());
+        assert!(!all[..index].contains(text), "{text:?} said twice");
+    }
 }
 
 #[test]

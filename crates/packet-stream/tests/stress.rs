@@ -4,11 +4,13 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{Signal, XorShift, checksum};
 use ferrode_packet_stream::{
-    AllocError, PacketStream, ReceiveError, Refused, SinkPacket, SourcePacket, ToSink, ToSource,
+    AllocError, NoNotify, PacketStream, ReceiveError, Refused, SinkPacket, SourcePacket, ToSink,
+    ToSource,
 };
 
 const SLOT_SIZE: usize = 64;
@@ -176,4 +178,51 @@ fn run(lazy: bool) {
     println!(
         "{PACKETS} packets, {sent_bytes} bytes, slot uses {uses:?}, submit ring full {full} times, buffer exhausted {exhausted} times"
     );
+}
+
+/// `reclaim` counts every slot it frees, also those whose
+/// acknowledgements come in while a source that wants the signal only when
+/// exhausted asks for it (its second look at the ring): a source that
+/// waits when `reclaim` returns 0 must not be told 0 for slots it got.
+/// Both threads spin, so acknowledgements arrive at every moment.
+#[test]
+fn reclaim_counts_what_it_frees_while_acknowledgements_race_in() {
+    const RACE_SLOTS: usize = 4;
+    let packets: u32 = if cfg!(miri) { 200 } else { 200_000 };
+    let mut stream = PacketStream::<RACE_SLOTS, RACE_SLOTS>::new();
+    let mut buffer = vec![0u8; RACE_SLOTS * SLOT_SIZE];
+    let none = || (ToSink::<NoNotify>::default(), ToSource::<NoNotify>::default());
+    let (to_sink, to_source) = none();
+    let (mut source, mut sink) = stream.split(&mut buffer, SLOT_SIZE, to_sink, to_source).unwrap();
+    let done = AtomicBool::new(false);
+    /// Stops the sink however the source's loop ends (a failed assertion too).
+    struct Done<'a>(&'a AtomicBool);
+    impl Drop for Done<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Release);
+        }
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(Ordering::Acquire) {
+                match sink.try_take() {
+                    Ok(packet) => sink.acknowledge(packet).unwrap(), // room for every slot
+                    Err(ReceiveError::Empty) => std::hint::spin_loop(),
+                    Err(error) => panic!("take: {error}"),
+                }
+            }
+        });
+        let _done = Done(&done);
+        source.signal_acknowledgements_when_exhausted(true);
+        let mut sent = 0;
+        while sent < packets {
+            while let Ok(packet) = source.alloc(8) {
+                source.submit(packet).unwrap(); // room for every slot
+                sent += 1;
+            }
+            let free = source.free_slots();
+            let freed = source.reclaim();
+            assert_eq!(source.free_slots(), free + freed, "reclaim counts what it freed");
+        }
+    });
 }
