@@ -161,3 +161,87 @@ impl fmt::Display for TransportError {
 
 impl core::error::Error for MessageError {}
 impl core::error::Error for TransportError {}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::{MessageError, TransportError};
+
+    const ALL: [TransportError; 12] = [
+        TransportError::InvalidCapability,
+        TransportError::ServerDead,
+        TransportError::UnknownOpcode,
+        TransportError::WrongLength,
+        TransportError::InvalidValue,
+        TransportError::PayloadTooLarge,
+        TransportError::CapabilitySpaceFull,
+        TransportError::Forwarded,
+        TransportError::WrongInterface,
+        TransportError::TooManyCapabilities,
+        TransportError::Deadlock,
+        TransportError::PriorityInversion,
+    ];
+
+    #[test]
+    fn every_code_decodes_to_its_error_and_zero_to_none() {
+        assert_eq!(TransportError::from_code(0), None, "0 is no error");
+        for error in ALL {
+            assert_eq!(TransportError::from_code(error.code()), Some(error));
+        }
+        for unknown in [13, 0x100, u32::MAX] {
+            assert_eq!(TransportError::from_code(unknown), Some(TransportError::InvalidValue));
+        }
+    }
+
+    /// What a server's reply may carry to its client: no error, or what
+    /// a dispatcher writes; a code only the kernel reports (or none at
+    /// all) arrives as `Forwarded`, so a client that sees `ServerDead`
+    /// or `InvalidCapability` knows the kernel said so.
+    #[test]
+    fn a_server_passes_on_only_the_codes_a_dispatcher_writes() {
+        assert_eq!(TransportError::from_server(0), 0);
+        for error in ALL {
+            let sent_by_servers = matches!(
+                error,
+                TransportError::ServerDead
+                    | TransportError::UnknownOpcode
+                    | TransportError::WrongLength
+                    | TransportError::InvalidValue
+                    | TransportError::PayloadTooLarge
+                    | TransportError::WrongInterface
+            );
+            let expected = if sent_by_servers { error } else { TransportError::Forwarded };
+            assert_eq!(TransportError::from_server(error.code()), expected.code(), "{error:?}");
+        }
+        for unknown in [13, 31, 32, 33, 0x8000_0002, u32::MAX] {
+            assert_eq!(
+                TransportError::from_server(unknown),
+                TransportError::Forwarded.code(),
+                "code {unknown}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_error_reads_as_a_message_of_its_own() {
+        use std::string::ToString;
+        let transport: std::vec::Vec<_> = ALL.iter().map(ToString::to_string).collect();
+        let message: std::vec::Vec<_> = [
+            MessageError::UnknownOpcode,
+            MessageError::WrongLength,
+            MessageError::InvalidValue,
+            MessageError::PayloadTooLarge,
+            MessageError::WrongInterface,
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        for texts in [&transport, &message] {
+            for (index, text) in texts.iter().enumerate() {
+                assert!(!text.is_empty());
+                assert!(!texts[..index].contains(text), "{text:?} twice");
+            }
+        }
+    }
+}

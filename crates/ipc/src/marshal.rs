@@ -209,6 +209,32 @@ mod tests {
     }
 
     #[test]
+    fn a_message_may_fill_the_utcb_and_no_more() {
+        let mut utcb = Utcb::new();
+        let mut writer = Writer::new(&mut utcb);
+        writer.push_words(&[5; MSG_WORDS]);
+        for selector in 0..MSG_CAPS as u32 {
+            writer.push_cap(CapSel(selector));
+        }
+        assert_eq!(writer.word_count(), MSG_WORDS);
+        assert_eq!(writer.finish(3), Ok(()));
+        assert_eq!((utcb.label, utcb.word_count, utcb.cap_count), (3, MSG_WORDS as u32, 4));
+        // One capability more, or one word more: refused, and nothing sent.
+        let mut writer = Writer::new(&mut utcb);
+        for selector in 0..=MSG_CAPS as u32 {
+            writer.push_cap(CapSel(selector));
+        }
+        assert_eq!(writer.finish(3), Err(MessageError::PayloadTooLarge));
+        assert_eq!((utcb.word_count, utcb.cap_count), (0, 0));
+        let mut writer = Writer::new(&mut utcb);
+        writer.push_words(&[5; MSG_WORDS]);
+        writer.push_word(6);
+        assert_eq!(writer.word_count(), MSG_WORDS + 1);
+        assert_eq!(writer.finish(3), Err(MessageError::PayloadTooLarge));
+        assert_eq!((utcb.word_count, utcb.cap_count), (0, 0));
+    }
+
+    #[test]
     fn reads_stop_at_the_word_count_and_finish_wants_all_of_it() {
         let mut utcb = Utcb::new();
         utcb.words[..3].copy_from_slice(&[7, 8, 9]);

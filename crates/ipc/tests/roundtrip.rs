@@ -207,3 +207,77 @@ fn a_transport_error_code_out_of_range_is_rejected() {
     assert_eq!(decode(0xffff), Err(MessageError::InvalidValue));
     assert_eq!(decode(u32::MAX as usize), Err(MessageError::InvalidValue));
 }
+
+/// Marshals `value` and checks that it takes exactly the words and
+/// capabilities its type declares at most: the bounds the compile-time
+/// checks of an RPC and its receive windows are computed from are tight
+/// for a largest value, neither too small (an RPC that overflows the UTCB
+/// would compile) nor too large (a method would take more capabilities
+/// than it can hold, or an RPC that fits would not compile).
+fn takes_what_it_declares<T: Marshal + PartialEq + Debug>(value: &T) {
+    let mut utcb = Utcb::new();
+    let mut writer = Writer::new(&mut utcb);
+    value.marshal(&mut writer);
+    writer.finish(0).expect("fits");
+    assert_eq!(utcb.word_count as usize, T::MAX_WORDS, "words of {value:?}");
+    assert_eq!(utcb.cap_count as usize, T::MAX_CAPS, "capabilities of {value:?}");
+    roundtrip(value);
+}
+
+#[test]
+fn the_largest_value_of_a_container_takes_what_its_type_declares() {
+    type Cap = Capability<dyn common::Counter>;
+    let cap = Cap::from_selector(CapSel(3));
+    takes_what_it_declares(&Some(u128::MAX));
+    // A result takes the larger of its two sides, in words and in capabilities.
+    takes_what_it_declares(&Ok::<u128, u8>(u128::MAX));
+    takes_what_it_declares(&Err::<u8, u128>(u128::MAX));
+    takes_what_it_declares(&Ok::<[Cap; 2], Cap>([cap; 2]));
+    takes_what_it_declares(&Err::<Cap, [Cap; 2]>([cap; 2]));
+    takes_what_it_declares(&[(u64::MAX, cap); 3]);
+    let mut full = heapless::Vec::<(u32, u32, Cap), 4>::new();
+    while full.push((7, 8, cap)).is_ok() {}
+    takes_what_it_declares(&full);
+    takes_what_it_declares(&heapless::String::<13>::try_from("thirteen byte").unwrap());
+    takes_what_it_declares(&Bytes::<13>::from_slice(&[0xff; 13]).unwrap());
+}
+
+#[test]
+fn only_what_fits_a_utcb_is_said_to_fit() {
+    type Cap = Capability<dyn common::Counter>;
+    assert!(ferrode_ipc::fits_in_message::<[usize; 64]>());
+    assert!(!ferrode_ipc::fits_in_message::<[usize; 65]>());
+    assert!(ferrode_ipc::fits_in_message::<([usize; 64], [Cap; 4])>());
+    assert!(!ferrode_ipc::fits_in_message::<[Cap; 5]>());
+    assert!(!ferrode_ipc::fits_in_message::<([usize; 65], [Cap; 5])>());
+}
+
+#[test]
+fn a_full_vector_arrives_and_a_longer_one_is_refused() {
+    fn decode(words: &[usize]) -> Result<heapless::Vec<u16, 3>, MessageError> {
+        let mut utcb = Utcb::new();
+        utcb.words[..words.len()].copy_from_slice(words);
+        utcb.word_count = words.len() as u32;
+        heapless::Vec::unmarshal(&mut Reader::new(&utcb))
+    }
+    roundtrip(&heapless::Vec::<u16, 3>::from_slice(&[1, 2, 3]).unwrap());
+    assert_eq!(decode(&[3, 1, 2, 3]).unwrap(), [1, 2, 3]);
+    // A length past the capacity is refused as such, whatever follows it.
+    assert_eq!(decode(&[4, 1, 2, 3, 4]), Err(MessageError::PayloadTooLarge));
+    assert_eq!(decode(&[4]), Err(MessageError::PayloadTooLarge));
+    assert_eq!(decode(&[usize::MAX]), Err(MessageError::PayloadTooLarge));
+}
+
+#[test]
+fn a_byte_buffer_is_built_whole_or_not_at_all() {
+    let empty = Bytes::<4>::new();
+    assert!(empty.is_empty());
+    assert_eq!(empty.len(), 0);
+    let bytes = Bytes::<4>::try_from(&[1u8, 2, 3][..]).unwrap();
+    assert!(!bytes.is_empty());
+    assert_eq!(bytes.len(), 3);
+    assert_eq!(bytes.as_slice(), [1, 2, 3]);
+    assert_eq!(&*bytes, [1, 2, 3]);
+    assert_eq!(Bytes::<4>::try_from(&[1u8; 4][..]).map(|full| full.len()), Ok(4));
+    assert_eq!(Bytes::<4>::try_from(&[1u8; 5][..]), Err(MessageError::PayloadTooLarge));
+}
