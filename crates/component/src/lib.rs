@@ -398,7 +398,8 @@ pub const TERMINAL: &str = "Terminal";
 mod tests {
     extern crate std;
 
-    use super::{LOG_LINE_BYTES, log_line, printable};
+    use super::{LOG_LINE_BYTES, SessionArgs, SessionError, log_line, printable};
+    use ferrode_ipc::TransportError;
 
     fn shown(text: &str) -> std::string::String {
         let mut shown = std::string::String::new();
@@ -435,6 +436,33 @@ mod tests {
             };
             assert_eq!(shown(&text), expected, "U+{:04X}", character as u32);
         }
+    }
+
+    #[test]
+    fn a_session_is_for_what_its_label_names_after_the_last_arrow() {
+        let args = |label: &str| SessionArgs { label: label.try_into().unwrap(), quota: 0 };
+        assert_eq!(args("blinky -> leds").target(), "leds");
+        assert_eq!(args("echo-net").target(), "");
+    }
+
+    #[test]
+    fn every_session_error_reads_as_a_message_of_its_own() {
+        use std::string::ToString;
+        let errors = [
+            SessionError::Denied,
+            SessionError::QuotaExceeded,
+            SessionError::OutOfSessions,
+            SessionError::UnknownSession,
+            SessionError::InUse,
+            SessionError::Transport(TransportError::ServerDead),
+        ];
+        let texts: std::vec::Vec<_> = errors.iter().map(ToString::to_string).collect();
+        for (index, text) in texts.iter().enumerate() {
+            assert!(!text.is_empty());
+            assert!(!texts[..index].contains(text), "{text:?} twice");
+        }
+        // A transport failure reads as the transport error.
+        assert_eq!(texts[5], TransportError::ServerDead.to_string());
     }
 
     #[test]

@@ -376,6 +376,169 @@ mod tests {
         );
     }
 
+    /// The message a check panics with (it must panic).
+    fn refusal(check: impl FnOnce() + std::panic::UnwindSafe) -> std::string::String {
+        let error = std::panic::catch_unwind(check).expect_err("the check must refuse this");
+        error.downcast_ref::<&str>().map(|s| std::string::String::from(*s)).unwrap_or_default()
+    }
+
+    /// "log-b", a server, uses "log" (declared before it, at its own
+    /// priority); "app" has two sessions.
+    const ROUTES: &[RouteDecl] = &[
+        RouteDecl { client: "app", service: "LOG", label: "b", server: "log-b" },
+        RouteDecl { client: "app", service: "LOG", label: "", server: "log" },
+        RouteDecl { client: "log-b", service: "LOG", label: "", server: "log" },
+    ];
+
+    #[test]
+    fn a_server_may_run_at_its_client_s_priority() {
+        assert!(priority_ok(COMPONENTS, "log-b", "log"));
+        assert!(priority_ok(COMPONENTS, "app", "log"));
+        assert!(!priority_ok(COMPONENTS, "app", "low"));
+        assert!(!priority_ok(COMPONENTS, "ghost", "log"));
+        assert!(!priority_ok(COMPONENTS, "app", "ghost"));
+        check_routes(COMPONENTS, ROUTES);
+    }
+
+    #[test]
+    fn a_server_provides_only_its_own_service() {
+        assert!(provides(COMPONENTS, "log", "LOG"));
+        assert!(provides(COMPONENTS, "low", "Timer"));
+        assert!(!provides(COMPONENTS, "log", "Timer"));
+        assert!(!provides(COMPONENTS, "app", "LOG"), "a client provides nothing");
+        assert!(!provides(COMPONENTS, "ghost", "LOG"));
+    }
+
+    #[test]
+    fn a_server_cannot_get_a_session_of_its_own() {
+        assert!(!start_order_ok(COMPONENTS, "log", "log"));
+        assert!(
+            panics(&[RouteDecl { client: "log", service: "LOG", label: "", server: "log" }])
+                .contains("declared after it")
+        );
+    }
+
+    #[test]
+    fn a_component_name_declared_twice_is_refused() {
+        for twice in [
+            &[COMPONENTS[0], COMPONENTS[2], COMPONENTS[0]][..],
+            &[COMPONENTS[2], COMPONENTS[0], COMPONENTS[0]][..],
+        ] {
+            assert!(refusal(|| check_routes(twice, &[])).contains("declared twice"));
+        }
+    }
+
+    #[test]
+    fn a_route_after_an_unlabelled_one_of_its_service_is_refused() {
+        // The first takes every label: the second would never be taken.
+        assert!(
+            panics(&[
+                RouteDecl { client: "app", service: "LOG", label: "", server: "log" },
+                RouteDecl { client: "app", service: "LOG", label: "b", server: "log-b" },
+            ])
+            .contains("without labels")
+        );
+    }
+
+    #[test]
+    fn a_quota_holds_the_sessions_and_the_parent_of_its_component() {
+        // "app": two sessions and its parent capability; "log-b", a server
+        // (it has no parent capability): its one session.
+        check_quota(COMPONENTS, ROUTES, "app", 2, 3, 32);
+        check_quota(COMPONENTS, ROUTES, "app", 2, 32, 32);
+        check_quota(COMPONENTS, ROUTES, "log-b", 4, 1, 32);
+        check_quota(COMPONENTS, ROUTES, "log", 4, 0, 32);
+        check_quota(COMPONENTS, ROUTES, "low", 1, 0, 32);
+        for (name, priority, caps) in [("app", 2, 2), ("log-b", 4, 0)] {
+            assert!(
+                refusal(|| check_quota(COMPONENTS, ROUTES, name, priority, caps, 32))
+                    .contains("fewer capability slots"),
+                "{name} with {caps}"
+            );
+        }
+        assert!(
+            refusal(|| check_quota(COMPONENTS, ROUTES, "app", 2, 33, 32))
+                .contains("more capability slots than the kernel's space")
+        );
+        assert!(
+            refusal(|| check_quota(COMPONENTS, ROUTES, "app", 3, 3, 32))
+                .contains("priority other than its declared one")
+        );
+        assert!(
+            refusal(|| check_quota(COMPONENTS, ROUTES, "ghost", 2, 3, 32))
+                .contains("does not exist")
+        );
+    }
+
+    #[test]
+    fn a_component_has_at_most_max_sessions_routes() {
+        const LABELS: [&str; 11] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
+        const fn routes(count: usize) -> [RouteDecl; 11] {
+            let mut routes =
+                [RouteDecl { client: "app", service: "LOG", label: "", server: "log" }; 11];
+            let mut r = 0;
+            while r < routes.len() {
+                routes[r].label = LABELS[r];
+                if r >= count {
+                    routes[r].client = "log-b";
+                }
+                r += 1;
+            }
+            routes
+        }
+        const MAX: [RouteDecl; 11] = routes(crate::MAX_SESSIONS);
+        const TOO_MANY: [RouteDecl; 11] = routes(crate::MAX_SESSIONS + 1);
+        check_quota(COMPONENTS, &MAX, "app", 2, 32, 32);
+        assert!(
+            refusal(|| check_quota(COMPONENTS, &TOO_MANY, "app", 2, 32, 32))
+                .contains("more routes than the sessions")
+        );
+    }
+
+    #[test]
+    fn after_names_a_client_declared_before() {
+        const CLIENTS: &[ComponentDecl] = &[
+            ComponentDecl { name: "log", priority: 4, provides: Some("LOG") },
+            ComponentDecl { name: "first", priority: 2, provides: None },
+            ComponentDecl { name: "second", priority: 2, provides: None },
+        ];
+        check_after(CLIENTS, "second", Some("first"));
+        check_after(CLIENTS, "second", None);
+        check_after(CLIENTS, "ghost", None);
+        for (client, after) in
+            [("first", "second"), ("second", "second"), ("second", "log"), ("second", "ghost")]
+        {
+            assert!(
+                refusal(|| check_after(CLIENTS, client, Some(after)))
+                    .contains("must name a client declared before it"),
+                "{client} after {after}"
+            );
+        }
+        assert!(
+            refusal(|| check_after(CLIENTS, "ghost", Some("first")))
+                .contains("a component that does not exist")
+        );
+    }
+
+    #[test]
+    fn the_composer_servers_and_boot_clients_fit_the_kernel() {
+        // The composer, three servers and "app" if started at boot.
+        check_counts(COMPONENTS, &[true], 4, 5);
+        check_counts(COMPONENTS, &[false], 4, 4);
+        assert!(
+            refusal(|| check_counts(COMPONENTS, &[true], 4, 4))
+                .contains("exceed the kernel's component slots")
+        );
+        assert!(
+            refusal(|| check_counts(COMPONENTS, &[false], 4, 3))
+                .contains("exceed the kernel's component slots")
+        );
+        assert!(
+            refusal(|| check_counts(COMPONENTS, &[false], 3, 8))
+                .contains("more components than the composer can record")
+        );
+    }
+
     #[test]
     fn a_label_names_its_target_after_the_last_arrow() {
         assert_eq!(crate::label_target("echo-net -> uart"), "uart");
