@@ -280,7 +280,7 @@ mod tests {
     #[test]
     fn blinky_walks_out_and_back() {
         let writes = blinky_expected_writes();
-        assert_eq!(writes.len(), 2 + 16 + 15 + 1 + 1 + 2);
+        assert_eq!(writes.len(), 2 + 16 + 15 + 1 + 1 + 2 + 8);
         assert_eq!(
             writes[17],
             GpioWrite { offset: 4, value: 0xffff_ff00 },
@@ -291,14 +291,30 @@ mod tests {
         assert_eq!(data[..9], [1, 2, 4, 8, 16, 32, 64, 128, 64]);
         assert_eq!(*data.last().unwrap(), 0);
         assert_eq!(
-            writes[writes.len() - 3],
+            writes[writes.len() - 11],
             GpioWrite { offset: 4, value: 0xffff_ff01 },
             "LED 0 an input again"
         );
         assert_eq!(
-            writes[writes.len() - 2..],
+            writes[writes.len() - 10..writes.len() - 8],
             [GpioWrite { offset: 0x128, value: 0 }, GpioWrite { offset: 0x11c, value: 0 }],
             "the closed session's interrupt off"
+        );
+        let tri: Vec<u32> = writes[writes.len() - 8..].iter().map(|w| w.value).collect();
+        assert!(writes[writes.len() - 8..].iter().all(|w| w.offset == 4));
+        assert_eq!(
+            tri,
+            [
+                0xffff_ff01,
+                0xffff_ff03,
+                0xffff_ff07,
+                0xffff_ff0f,
+                0xffff_ff1f,
+                0xffff_ff3f,
+                0xffff_ff7f,
+                0xffff_ffff
+            ],
+            "the closed session's pins inputs again, one at a time"
         );
     }
 }
