@@ -58,11 +58,10 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
         if self.holds_packets() {
             return Err(RestartError::PacketsOut);
         }
-        self.stream.clear();
         // SAFETY: this end exists, so the stream was split; it holds no
         // packet, and the old source's handles are never used again (the
         // caller's contract).
-        unsafe { self.stream.erase_slots() };
+        unsafe { self.stream.start_afresh() };
         Ok(Source::new(self.stream, signals))
     }
 

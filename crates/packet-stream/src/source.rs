@@ -342,15 +342,14 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
             .any(|slot| !self.in_flight.get(slot) && !free.contains(&(slot as u16)))
     }
 
-    /// Both rings empty, every slot free at this end (see
-    /// [`PacketStream::clear`]) and erased. Only once no packet handle is
-    /// used any more (the callers check this end's and, for a restart, the
+    /// Both rings empty, every slot free at this end and erased (see
+    /// [`PacketStream::start_afresh`]). Only once no packet handle is used
+    /// any more (the callers check this end's and, for a restart, the
     /// sink's; a replaced sink's are never used again).
     fn start_afresh(&mut self) {
-        self.stream.clear();
         // SAFETY: the ends exist, so the stream was split; no handle is
         // used from here on (see above).
-        unsafe { self.stream.erase_slots() };
+        unsafe { self.stream.start_afresh() };
         self.free_every_slot();
     }
 

@@ -156,9 +156,10 @@ impl<const SLOTS: usize, const QUEUE: usize> PacketStream<SLOTS, QUEUE> {
         }
     }
 
-    /// Zeroes every slot, so that a new peer never reads what the last one
-    /// left in the buffer (a frame it sent, or built and never sent): the
-    /// slots a stream started afresh lends ([`Source::restart`],
+    /// Starts a split stream afresh for a new peer: [`clear`](Self::clear)
+    /// and every slot zeroed, so that the new peer never reads what the
+    /// last one left in the buffer (a frame it sent, or built and never
+    /// sent): the slots a stream started afresh lends ([`Source::restart`],
     /// [`Source::replace_sink`], [`Sink::replace_source`]) are as a new
     /// buffer's would be.
     ///
@@ -167,7 +168,8 @@ impl<const SLOTS: usize, const QUEUE: usize> PacketStream<SLOTS, QUEUE> {
     /// The stream was split (it has a buffer), and no packet handle on any
     /// of its slots is used from here on (none is out, or the one end that
     /// holds some is never used again): nothing views the bytes written.
-    pub(crate) unsafe fn erase_slots(&self) {
+    pub(crate) unsafe fn start_afresh(&self) {
+        self.clear();
         let bytes = self.geometry.slot_count * self.geometry.slot_size;
         // SAFETY: `split` set `base` to a buffer of at least `bytes` bytes,
         // lent for as long as the ends live; no view of it exists
