@@ -38,20 +38,23 @@ impl Signals {
         stream: &'a mut PacketStream<SLOTS, QUEUE>,
         buffer: &'a mut [u8],
     ) -> Ends<'a> {
-        stream
-            .split(
-                buffer,
-                SLOT_SIZE,
-                ToSink {
-                    packet_available: &self.packet_available,
-                    ready_to_acknowledge: &self.ready_to_acknowledge,
-                },
-                ToSource {
-                    acknowledgement_available: &self.acknowledgement_available,
-                    ready_to_submit: &self.ready_to_submit,
-                },
-            )
-            .unwrap()
+        stream.split(buffer, SLOT_SIZE, self.to_sink(), self.to_source()).unwrap()
+    }
+
+    /// The signals a source raises (for a new source end too).
+    fn to_sink(&self) -> ToSink<&Counter> {
+        ToSink {
+            packet_available: &self.packet_available,
+            ready_to_acknowledge: &self.ready_to_acknowledge,
+        }
+    }
+
+    /// The signals a sink raises (for a new sink end too).
+    fn to_source(&self) -> ToSource<&Counter> {
+        ToSource {
+            acknowledgement_available: &self.acknowledgement_available,
+            ready_to_submit: &self.ready_to_submit,
+        }
     }
 }
 
@@ -532,18 +535,14 @@ fn a_lost_source_is_replaced_with_everything_it_held() {
     // The source's holder goes, holding a packet, with one submitted and
     // one acknowledged, while the sink holds one.
     let (held, taken) = in_use(&mut source, &mut sink);
-    let to_sink = || ToSink {
-        packet_available: &signals.packet_available,
-        ready_to_acknowledge: &signals.ready_to_acknowledge,
-    };
     // SAFETY: `source` and `held` are never used again (dropped below
     // unreleased, as a destroyed holder leaves them).
-    let refused = unsafe { sink.replace_source(to_sink()) };
+    let refused = unsafe { sink.replace_source(signals.to_sink()) };
     assert_eq!(refused.err(), Some(RestartError::PacketsOut), "the sink holds one");
     assert_eq!(sink.pending(), 1, "a refused replacement changes nothing");
     sink.acknowledge(taken).unwrap();
     // SAFETY: as above.
-    let mut new_source = unsafe { sink.replace_source(to_sink()) }.unwrap();
+    let mut new_source = unsafe { sink.replace_source(signals.to_sink()) }.unwrap();
     let _ = (source, held);
     assert_eq!(new_source.free_slots(), SLOTS, "every slot, also the lost end's");
     assert_eq!(sink.pending(), 0, "the submitted descriptor is gone");
@@ -561,18 +560,14 @@ fn a_lost_sink_is_replaced_with_everything_it_held() {
     // The sink's holder goes holding a packet, with one submitted and one
     // acknowledged, while the source holds one.
     let (held, taken) = in_use(&mut source, &mut sink);
-    let to_source = || ToSource {
-        acknowledgement_available: &signals.acknowledgement_available,
-        ready_to_submit: &signals.ready_to_submit,
-    };
     // SAFETY: `sink` and `taken` are never used again (dropped below
     // unacknowledged, as a destroyed holder leaves them).
-    let refused = unsafe { source.replace_sink(to_source()) };
+    let refused = unsafe { source.replace_sink(signals.to_source()) };
     assert_eq!(refused.err(), Some(RestartError::PacketsOut), "the source holds one");
     assert_eq!(source.free_slots(), SLOTS - 4, "a refused replacement changes nothing");
     source.release(held).unwrap();
     // SAFETY: as above.
-    let mut new_sink = unsafe { source.replace_sink(to_source()) }.unwrap();
+    let mut new_sink = unsafe { source.replace_sink(signals.to_source()) }.unwrap();
     let _ = (sink, taken);
     assert_eq!(source.free_slots(), SLOTS, "every slot, also the lost end's");
     assert_eq!(new_sink.pending(), 0, "the submitted descriptor is gone");
@@ -646,21 +641,13 @@ fn a_stream_started_afresh_lends_no_bytes_of_the_last_peer() {
     assert!(every_slot_is_erased(&mut source), "restart left the last peer's bytes");
 
     fill_every_slot(&mut source, &mut sink, 0x6b);
-    let to_sink = || ToSink {
-        packet_available: &signals.packet_available,
-        ready_to_acknowledge: &signals.ready_to_acknowledge,
-    };
     // SAFETY: `source` is never used again.
-    let mut source = unsafe { sink.replace_source(to_sink()) }.unwrap();
+    let mut source = unsafe { sink.replace_source(signals.to_sink()) }.unwrap();
     assert!(every_slot_is_erased(&mut source), "replace_source left the lost source's bytes");
 
     fill_every_slot(&mut source, &mut sink, 0x7c);
-    let to_source = || ToSource {
-        acknowledgement_available: &signals.acknowledgement_available,
-        ready_to_submit: &signals.ready_to_submit,
-    };
     // SAFETY: `sink` is never used again.
-    let mut sink = unsafe { source.replace_sink(to_source()) }.unwrap();
+    let mut sink = unsafe { source.replace_sink(signals.to_source()) }.unwrap();
     assert!(every_slot_is_erased(&mut source), "replace_sink left the lost sink's bytes");
     round_trip_every_slot(&mut source, &mut sink);
 }
