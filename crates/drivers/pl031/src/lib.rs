@@ -86,10 +86,16 @@ impl<R: Registers> Pl031<R> {
         self.registers.rtcicr().write(INT::MATCH::SET);
     }
 
+    /// Whether the counter has matched the alarm (RTCRIS), without
+    /// clearing it: the interrupt stays asserted for its handler.
+    pub fn alarm_pending(&self) -> bool {
+        self.registers.rtcris().is_set(INT::MATCH)
+    }
+
     /// True once if the counter has matched the alarm (RTCRIS), clearing
     /// it (RTCICR): the interrupt entry point too.
     pub fn take_alarm(&self) -> bool {
-        if !self.registers.rtcris().is_set(INT::MATCH) {
+        if !self.alarm_pending() {
             return false;
         }
         self.registers.rtcicr().write(INT::MATCH::SET);

@@ -86,9 +86,12 @@ fn loading_sets_the_count_and_the_alarm_fires_once_on_the_match() {
     rtc.set_seconds(1_735_689_598);
     rtc.set_alarm(1_735_689_600);
     model.tick(1);
+    assert!(!rtc.alarm_pending());
     assert!(!rtc.take_alarm());
     model.tick(1);
     assert_eq!(model.read_masked(), 1, "the interrupt line is up");
+    assert!(rtc.alarm_pending());
+    assert!(rtc.alarm_pending(), "looking does not clear it");
     assert!(rtc.take_alarm());
     assert!(!rtc.take_alarm(), "cleared by RTCICR");
     assert_eq!(
