@@ -8,7 +8,7 @@
 //! them back. `second`, started when `first` exits, gets the session only
 //! because it was closed, and repeats the ARP exchange through the
 //! restarted streams, whose transmit slots hold nothing `first` wrote in
-//! them. With the command line `bystander`, `first` ends at
+//! them, and whose counters do not count `first`'s frames. With the command line `bystander`, `first` ends at
 //! once without taking its streams, and `second` gets the session all the
 //! same (the composer closed it for `first`). With `holder`, `first` ends
 //! after its ARP exchange holding its streams and a packet: the composer
@@ -305,6 +305,13 @@ fn second(env: Env) -> u32 {
     check(&mut log, "the next client has a NIC session", true);
     let (mut tx, rx) = phy.into_ends();
     check(&mut log, "the transmit slots hold nothing `first` left in them", erased(&mut tx));
+    // `first` sent ARP requests (in all but one mode); they are its
+    // session's, not this one's.
+    check(
+        &mut log,
+        "the session's counters start at its opening: no frame sent yet",
+        nic.counters().tx_frames == 0,
+    );
     let mut phy = NicPhy::new(tx, rx, nic.mac_address());
     let mac = EthernetAddress(nic.mac_address());
     check(

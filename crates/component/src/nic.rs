@@ -46,7 +46,7 @@ ferrode_ipc::interface! {
         /// A submit-only copy of the driver's own signal, which the client
         /// raises when it submitted frames or acknowledged received ones.
         fn driver_signal(&mut self) -> Result<Capability<dyn SignalSource>, SessionError>;
-        /// The driver's counters.
+        /// The driver's counters for this session (since it was opened).
         fn counters(&mut self) -> Result<NicCounters, SessionError>;
     }
 }

@@ -129,8 +129,13 @@ static DRIVER_RETURN: Handoff<(TxSink, RxSource)> = Handoff::new();
 /// decides where the ends are.
 static RETURN_DRIVER_ENDS: AtomicBool = AtomicBool::new(false);
 
-/// The driver's counters as its data thread last saw them.
+/// The controller's counters as the driver's data thread last saw them.
 static COUNTERS: [AtomicU32; 7] = [const { AtomicU32::new(0) }; 7];
+/// [`COUNTERS`] when the session opened: a session's counts are the
+/// difference ([`snapshot`]), so that the next client does not see the
+/// frames of the last. Subtracted where the counters are read, which is
+/// rare, not in the data thread's every round.
+static BASE: [AtomicU32; 7] = [const { AtomicU32::new(0) }; 7];
 
 fn publish(counters: &FrameCounters) {
     let values = [
@@ -147,9 +152,12 @@ fn publish(counters: &FrameCounters) {
     }
 }
 
+/// The session's counters: the controller's since the session opened.
 fn snapshot() -> NicCounters {
     let [rx_frames, tx_frames, rx_runt, rx_oversized, rx_errors, rx_overruns, tx_errors] =
-        core::array::from_fn(|i| COUNTERS[i].load(Ordering::Relaxed));
+        core::array::from_fn(|i| {
+            COUNTERS[i].load(Ordering::Relaxed).wrapping_sub(BASE[i].load(Ordering::Relaxed))
+        });
     NicCounters { rx_frames, tx_frames, rx_runt, rx_oversized, rx_errors, rx_overruns, tx_errors }
 }
 
@@ -570,6 +578,11 @@ impl Root for NicRoot {
                 return Err(error);
             }
         };
+        // The session counts from here: what the data thread published
+        // last (its round after the last frame it moved) is the base.
+        for (base, published) in BASE.iter().zip(&COUNTERS) {
+            base.store(published.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
         CLIENT_ENDS.put((ends.tx_source, ends.rx_sink));
         DRIVER_ENDS.put((ends.tx_sink, ends.rx_source));
         // Wake the data thread: it takes its ends.
@@ -724,8 +737,9 @@ impl NicClient {
         self.session.link_up().unwrap_or(false)
     }
 
-    /// The driver's drop and traffic counters (read from memory the driver
-    /// publishes after each round, no RPC).
+    /// The driver's drop and traffic counters for this session, since it
+    /// was opened (read from memory the driver publishes after each round,
+    /// no RPC).
     pub fn counters(&self) -> FrameCounters {
         let counters = snapshot();
         FrameCounters {
