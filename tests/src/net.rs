@@ -321,22 +321,46 @@ pub struct UdpExchange {
 /// Attempts per datagram before [`udp_echo_lengths`] gives up on it.
 pub const UDP_ATTEMPTS: u32 = 10;
 
+/// How long [`udp_echo_lengths`] waits for a datagram's echo before it
+/// sends the datagram again (nominal, scaled by [`harness::time_scale`]).
+///
+/// The echo comes back within milliseconds, but a host that deschedules
+/// QEMU for a moment delays it by as long, and a datagram sent again
+/// while the first copy still waits is not a harmless duplicate: on the
+/// MicroBlaze V, QEMU's EthernetLite model has one receive buffer and
+/// drops the copy that arrives behind the first, so the guest echoes one
+/// datagram fewer than the client sent, which the UDP case rightly reads
+/// as a lost datagram. Stopping QEMU for 400 ms every second (SIGSTOP,
+/// as a loaded host does) failed that case so with the 250 ms this wait
+/// used to be. A retry is for a datagram or echo that was lost, and a
+/// lost one fails the case's counts whatever the wait, so waiting long
+/// costs only time, and only when something is wrong.
+pub const UDP_REPLY_WAIT: Duration = Duration::from_secs(2);
+
 /// Echoes one datagram of every length in `lengths` and checks each reply.
-/// A datagram without a reply within 250 ms (scaled by
+/// A datagram without a reply within [`UDP_REPLY_WAIT`] (scaled by
 /// [`harness::time_scale`]) is sent again, at most
 /// [`UDP_ATTEMPTS`] times; a reply of another length (a late echo of an
 /// earlier retried datagram) is counted and skipped. Every loop is bounded,
-/// and once all echoes are in, late replies are collected for 200 ms, so
-/// that `sent` and `replies` can be compared with the guest's counters.
+/// and once all echoes are in, the client waits (as long again at most)
+/// for the late replies to datagrams it sent more than once, so that
+/// `sent` and `replies` can be compared with the guest's counters.
 pub fn udp_echo_lengths(
     port: u16,
     lengths: impl IntoIterator<Item = usize>,
     seed: u64,
 ) -> Result<UdpExchange, String> {
-    // The echo comes back within milliseconds; a short wait keeps a lossy
-    // echo's retries within the case's time limit, so the counts can tell.
-    let socket =
-        udp_client(port, harness::scaled(Duration::from_millis(250))).map_err(|e| e.to_string())?;
+    udp_echo_lengths_waiting(port, lengths, seed, harness::scaled(UDP_REPLY_WAIT))
+}
+
+/// [`udp_echo_lengths`] with `wait` (not scaled) for each reply.
+fn udp_echo_lengths_waiting(
+    port: u16,
+    lengths: impl IntoIterator<Item = usize>,
+    seed: u64,
+    wait: Duration,
+) -> Result<UdpExchange, String> {
+    let socket = udp_client(port, wait).map_err(|e| e.to_string())?;
     let mut random = Random::new(seed);
     let mut exchange = UdpExchange::default();
     let mut buffer = vec![0u8; 65536];
@@ -381,8 +405,17 @@ pub fn udp_echo_lengths(
         }
         exchange.echoed += 1;
     }
-    socket.set_read_timeout(Some(Duration::from_millis(200))).map_err(|e| e.to_string())?;
-    while exchange.replies < exchange.sent && socket.recv(&mut buffer).is_ok() {
+    // Late replies to datagrams sent more than once, for `wait` at most.
+    let deadline = Instant::now() + wait;
+    while exchange.replies < exchange.sent {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        socket.set_read_timeout(Some(left)).map_err(|e| e.to_string())?;
+        if socket.recv(&mut buffer).is_err() {
+            break;
+        }
         exchange.replies += 1;
     }
     Ok(exchange)
@@ -618,6 +651,35 @@ mod tests {
     }
 
     #[test]
+    fn a_stalled_echo_is_waited_for_not_flooded_with_copies() {
+        // Answers the fifth datagram 600 ms late, as a guest whose QEMU the
+        // host descheduled, and drops what arrives meanwhile, as the
+        // MicroBlaze V's EthernetLite drops a frame behind a full buffer:
+        // a copy sent while the echo is late would be lost.
+        let udp = UdpSocket::bind(local(0)).unwrap();
+        let udp_port = udp.local_addr().unwrap().port();
+        thread::spawn(move || {
+            let mut buffer = [0u8; 2048];
+            let mut index = 0;
+            while let Ok((count, from)) = udp.recv_from(&mut buffer) {
+                index += 1;
+                if index == 5 {
+                    thread::sleep(Duration::from_millis(600));
+                    udp.set_nonblocking(true).unwrap();
+                    let mut dropped = [0u8; 2048];
+                    while udp.recv_from(&mut dropped).is_ok() {}
+                    udp.set_nonblocking(false).unwrap();
+                }
+                let _ = udp.send_to(&buffer[..count], from);
+            }
+        });
+        assert_eq!(
+            udp_echo_lengths(udp_port, 1..=8, 4),
+            Ok(UdpExchange { echoed: 8, sent: 8, replies: 8 })
+        );
+    }
+
+    #[test]
     fn a_lossy_udp_echo_is_retried_a_bounded_number_of_times_and_counted() {
         // Drops every third datagram, and answers a 5-byte one with junk of
         // another length: the client must give up, not spin.
@@ -635,10 +697,11 @@ mod tests {
                 }
             }
         });
-        let exchange = udp_echo_lengths(udp_port, 1..=4, 9).unwrap();
+        let wait = Duration::from_millis(250);
+        let exchange = udp_echo_lengths_waiting(udp_port, 1..=4, 9, wait).unwrap();
         assert_eq!(exchange.echoed, 4);
         assert!(exchange.sent > 4 && exchange.replies < exchange.sent, "{exchange:?}");
-        let error = udp_echo_lengths(udp_port, [5], 9).unwrap_err();
+        let error = udp_echo_lengths_waiting(udp_port, [5], 9, wait).unwrap_err();
         assert!(error.contains("no echo after 10 attempts"), "{error}");
     }
 }
