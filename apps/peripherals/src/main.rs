@@ -6,7 +6,8 @@
 //!   raises its interrupt.
 //! - GPIO: four pins made outputs read back what they drive.
 //! - Private timer: ten periods of 1 ms take no less than 10 ms on the
-//!   SP804 clock, and not much more.
+//!   SP804 clock, and not much more (measured again, at most three times
+//!   in all, when they took too long: see [`PRIVATE_TIMER_ATTEMPTS`]).
 //!
 //! Prints one line per check and `peripherals: ok`, or exits 1 at the first
 //! failure.
@@ -81,22 +82,55 @@ fn main() -> u32 {
 
     let timer = devices::private_timer();
     let period = timer.tick_hz() / 1_000;
-    let mut clock = devices::clock();
-    let before = timer.periods();
-    let start = clock.now();
-    if timer.start_periodic(period).is_err() {
-        return fail("the private timer refused a 1 ms period");
-    }
-    let counted = wait_until(1_000_000, || timer.periods().wrapping_sub(before) >= 10);
-    let elapsed_us = ferrode_hal::ticks_to_ns(clock.now() - start, clock.tick_hz()) / 1_000;
-    timer.stop();
-    println!(
-        "private-timer: {} periods of {period} ticks in {elapsed_us} us",
-        timer.periods().wrapping_sub(before)
-    );
-    if !counted || !(9_900..200_000).contains(&elapsed_us) {
-        return fail("ten 1 ms periods of the private timer did not take about 10 ms");
+    let mut attempt = 1;
+    loop {
+        let Some(elapsed_us) = ten_periods(&timer, period) else {
+            return fail("the private timer refused a 1 ms period");
+        };
+        if elapsed_us < 9_900 {
+            return fail("ten 1 ms periods of the private timer took less than 10 ms");
+        }
+        if elapsed_us < 200_000 {
+            break;
+        }
+        if attempt == PRIVATE_TIMER_ATTEMPTS {
+            return fail("ten 1 ms periods of the private timer did not take about 10 ms");
+        }
+        println!("private-timer: too long, measured again");
+        attempt += 1;
     }
     println!("peripherals: ok");
     exit_code::SUCCESS
+}
+
+/// Times the private timer's periods at most this often.
+///
+/// Both the private timer and the SP804 clock run on QEMU's virtual clock,
+/// which (without `-icount`) follows the host's: a host that deschedules
+/// QEMU for longer than the bound while the ten periods run lengthens
+/// them by as much (stopping QEMU for 300 ms just before them measured
+/// 206 and 310 ms). A period really too long takes too long every time; a
+/// host stall in three windows of 10 ms in a row does not happen. Too
+/// short is never the host's doing, and fails at once.
+const PRIVATE_TIMER_ATTEMPTS: u32 = 3;
+
+/// Runs the private timer with `period` until ten periods ended (or 1 s
+/// passed) and prints how long that took on the SP804 clock; the time in
+/// microseconds, or `None` if the timer refused the period.
+fn ten_periods(timer: &devices::PrivateTimerHandle, period: u32) -> Option<u64> {
+    let mut clock = devices::clock();
+    let before = timer.periods();
+    let start = clock.now();
+    timer.start_periodic(period).ok()?;
+    // The count that ended the wait (a period may end before the stop).
+    let mut periods = 0;
+    // Not counted within 1 s is too long, as is counted in more than 200 ms.
+    wait_until(1_000_000, || {
+        periods = timer.periods().wrapping_sub(before);
+        periods >= 10
+    });
+    let elapsed_us = ferrode_hal::ticks_to_ns(clock.now() - start, clock.tick_hz()) / 1_000;
+    timer.stop();
+    println!("private-timer: {periods} periods of {period} ticks in {elapsed_us} us");
+    Some(if periods >= 10 { elapsed_us } else { elapsed_us.max(200_000) })
 }
