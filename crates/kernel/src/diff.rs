@@ -1212,6 +1212,8 @@ mod tests {
         StraySp,
         /// Copies the dispatcher's address but not its vtable.
         TornDispatch,
+        /// Does not record whom the server is to answer.
+        NoReplyTarget,
     }
 
     impl Model {
@@ -1254,6 +1256,9 @@ mod tests {
                     };
                     server.received_dispatch = Some(torn);
                 }
+            }
+            if self.bug == Some(Bug::NoReplyTarget) && call {
+                state.threads[switch.to.index()].reply_to = Link::NONE;
             }
             if self.bug == Some(Bug::StraySp) {
                 let other = (switch.to.index() + 1) % MAX_THREADS;
@@ -1356,6 +1361,21 @@ mod tests {
             ("thread received_dispatch (stand-in + 1)", usize::MAX),
             "{mismatch}"
         );
+    }
+
+    /// Links (reply targets, send queues) are compared as stored: a
+    /// server left without its caller is a difference.
+    #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "compares dispatchers with their vtables, which Miri duplicates on purpose"
+    )]
+    fn a_server_left_without_its_reply_target_is_found() {
+        let (result, _) = run(Some(Bug::NoReplyTarget));
+        let mismatch = result.unwrap_err();
+        assert_eq!((mismatch.field, mismatch.op.name), ("thread reply_to", "call"), "{mismatch}");
+        assert_eq!(mismatch.fast, 0, "{mismatch}");
+        assert_ne!(mismatch.rust, 0, "{mismatch}");
     }
 
     #[test]
