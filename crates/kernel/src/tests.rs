@@ -179,18 +179,7 @@ impl World {
     /// Makes `thread` the running thread (test only: bypasses the
     /// scheduler, the previous one goes back to the ready queue).
     fn act_as(&mut self, thread: ThreadId) {
-        let previous = self.state.current;
-        if previous == thread {
-            return;
-        }
-        self.state.ready.remove(thread, self.state.threads[thread.index()].priority);
-        if self.state.threads[previous.index()].state == ThreadState::Running {
-            self.state.threads[previous.index()].state = ThreadState::Ready;
-            let priority = self.state.threads[previous.index()].priority;
-            self.state.ready.push_back(previous, priority);
-        }
-        self.state.threads[thread.index()].state = ThreadState::Running;
-        self.state.current = thread;
+        act_as(&mut self.state, thread);
     }
 
     /// A thread's UTCB, to inspect.
@@ -259,6 +248,23 @@ impl Drop for World {
             self.state.check_slot_masks();
         }
     }
+}
+
+/// Makes `thread` the running thread (test only: bypasses the scheduler,
+/// the previous one goes back to the ready queue).
+fn act_as(state: &mut State, thread: ThreadId) {
+    let previous = state.current;
+    if previous == thread {
+        return;
+    }
+    state.ready.remove(thread, state.threads[thread.index()].priority);
+    if state.threads[previous.index()].state == ThreadState::Running {
+        state.threads[previous.index()].state = ThreadState::Ready;
+        let priority = state.threads[previous.index()].priority;
+        state.ready.push_back(previous, priority);
+    }
+    state.threads[thread.index()].state = ThreadState::Running;
+    state.current = thread;
 }
 
 // SAFETY: the current thread's UTCB is leaked (valid for ever) and the
@@ -1572,6 +1578,41 @@ mod debug;
 
 mod lifecycle;
 
+mod kernel_api;
+
+/// Every error reads as what went wrong (`Display`, for reports), each in
+/// words of its own.
+#[test]
+fn each_kernel_error_says_what_went_wrong() {
+    let errors = [
+        KernelError::OutOfThreads,
+        KernelError::OutOfComponents,
+        KernelError::OutOfObjects,
+        KernelError::OutOfSignals,
+        KernelError::CapabilitySpaceFull,
+        KernelError::InvalidComponent,
+        KernelError::InvalidCapability,
+        KernelError::InvalidThread,
+        KernelError::InvalidPriority,
+        KernelError::StackTooSmall,
+        KernelError::NotInitialised,
+        KernelError::NoAuthority,
+        KernelError::NotOwner,
+        KernelError::QuotaExceeded,
+        KernelError::PriorityInversion,
+        KernelError::NoReplyPending,
+    ];
+    let texts: Vec<std::string::String> = errors.iter().map(|e| std::format!("{e}")).collect();
+    for (error, text) in errors.iter().zip(&texts) {
+        assert_eq!(text, error.as_str());
+    }
+    assert_eq!(texts[12], "only the object's owner may dissolve it");
+    let mut distinct = texts.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), errors.len(), "{texts:?}");
+}
+
 #[test]
 fn a_quota_beyond_the_kernels_limits_is_refused_and_costs_nothing() {
     let mut world = World::new();
@@ -2071,4 +2112,43 @@ fn a_server_cannot_borrow_another_servers_reply_window_through_its_badge() {
     world.state.reply_and_wait(true);
     assert_eq!(world.utcb_of(world.main).error, TransportError::TooManyCapabilities.code());
     assert_eq!(world.used_slots(world.root), before);
+}
+
+/// A request with more capabilities than its method accepts is refused
+/// when it is made, also at a busy server: it is not queued to fail later.
+#[test]
+fn too_many_capabilities_are_refused_at_once_even_at_a_busy_server() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let counter = world.counter();
+    let second = server_busy_with_main(&mut world, demo);
+    // `add` accepts no capabilities; one comes along.
+    let request = world.current_utcb();
+    request.label = demo_label(0);
+    request.word_count = 0;
+    request.cap_count = 1;
+    request.caps[0] = counter.selector();
+    assert_eq!(world.state.call(demo), Err(TransportError::TooManyCapabilities));
+    assert_eq!(world.state.threads[second.index()].state, ThreadState::Running);
+    assert_eq!(world.state.threads[world.entrypoint.index()].sendq_head.get(), None);
+}
+
+/// A reply the slow path delivers (here an error reply) switches straight
+/// back to its caller when nothing outranks it, ahead of a thread of the
+/// caller's priority that was ready before.
+#[test]
+fn a_slow_reply_switches_straight_back_to_its_caller() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let other = world.state.add_thread(world.root, "other", 2, 0, utcb(), (0, 0), false).unwrap();
+    write_ping(&mut world);
+    world.state.call(demo).unwrap();
+    assert_eq!(world.state.current, world.entrypoint);
+    ferrode_ipc::write_error_reply(world.current_utcb(), TransportError::InvalidValue);
+    assert_eq!(
+        world.state.reply_and_wait(true),
+        Some(Switch { from: world.entrypoint, to: world.main })
+    );
+    assert_eq!(world.utcb_of(world.main).error, TransportError::InvalidValue.code());
+    assert_eq!(world.state.threads[other.index()].state, ThreadState::Ready);
 }
