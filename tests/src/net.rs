@@ -523,6 +523,25 @@ pub fn parse_stats(line: &str) -> BTreeMap<String, u64> {
 mod tests {
     use super::*;
 
+    /// A UDP echo of the test's making on a local port, which it returns:
+    /// `answer` gets the socket, the datagram's number (from 1), the
+    /// datagram and its sender, and replies (or not) as it likes.
+    fn fake_udp_echo(
+        mut answer: impl FnMut(&UdpSocket, usize, &[u8], std::net::SocketAddr) + Send + 'static,
+    ) -> u16 {
+        let udp = UdpSocket::bind(local(0)).unwrap();
+        let port = udp.local_addr().unwrap().port();
+        thread::spawn(move || {
+            let mut buffer = [0u8; 2048];
+            let mut index = 0;
+            while let Ok((count, from)) = udp.recv_from(&mut buffer) {
+                index += 1;
+                answer(&udp, index, &buffer[..count], from);
+            }
+        });
+        port
+    }
+
     #[test]
     fn a_port_taken_before_qemu_binds_it_is_tried_again() {
         // A stand-in emulator that fails like QEMU on a taken port the
@@ -636,13 +655,8 @@ mod tests {
             }
         });
         tcp_echo_concurrently(port, 4, 100_000, 1, Duration::from_secs(10)).unwrap();
-        let udp = UdpSocket::bind(local(0)).unwrap();
-        let udp_port = udp.local_addr().unwrap().port();
-        thread::spawn(move || {
-            let mut buffer = [0u8; 2048];
-            while let Ok((count, from)) = udp.recv_from(&mut buffer) {
-                let _ = udp.send_to(&buffer[..count], from);
-            }
+        let udp_port = fake_udp_echo(|udp, _, datagram, from| {
+            let _ = udp.send_to(datagram, from);
         });
         assert_eq!(
             udp_echo_lengths(udp_port, [1, 700, 1400], 3),
@@ -656,22 +670,15 @@ mod tests {
         // host descheduled, and drops what arrives meanwhile, as the
         // MicroBlaze V's EthernetLite drops a frame behind a full buffer:
         // a copy sent while the echo is late would be lost.
-        let udp = UdpSocket::bind(local(0)).unwrap();
-        let udp_port = udp.local_addr().unwrap().port();
-        thread::spawn(move || {
-            let mut buffer = [0u8; 2048];
-            let mut index = 0;
-            while let Ok((count, from)) = udp.recv_from(&mut buffer) {
-                index += 1;
-                if index == 5 {
-                    thread::sleep(Duration::from_millis(600));
-                    udp.set_nonblocking(true).unwrap();
-                    let mut dropped = [0u8; 2048];
-                    while udp.recv_from(&mut dropped).is_ok() {}
-                    udp.set_nonblocking(false).unwrap();
-                }
-                let _ = udp.send_to(&buffer[..count], from);
+        let udp_port = fake_udp_echo(|udp, index, datagram, from| {
+            if index == 5 {
+                thread::sleep(Duration::from_millis(600));
+                udp.set_nonblocking(true).unwrap();
+                let mut dropped = [0u8; 2048];
+                while udp.recv_from(&mut dropped).is_ok() {}
+                udp.set_nonblocking(false).unwrap();
             }
+            let _ = udp.send_to(datagram, from);
         });
         assert_eq!(
             udp_echo_lengths(udp_port, 1..=8, 4),
@@ -683,18 +690,11 @@ mod tests {
     fn a_lossy_udp_echo_is_retried_a_bounded_number_of_times_and_counted() {
         // Drops every third datagram, and answers a 5-byte one with junk of
         // another length: the client must give up, not spin.
-        let udp = UdpSocket::bind(local(0)).unwrap();
-        let udp_port = udp.local_addr().unwrap().port();
-        thread::spawn(move || {
-            let mut buffer = [0u8; 2048];
-            let mut index = 0;
-            while let Ok((count, from)) = udp.recv_from(&mut buffer) {
-                index += 1;
-                if count == 5 {
-                    let _ = udp.send_to(b"bad", from).and_then(|_| udp.send_to(&buffer[..4], from));
-                } else if index % 3 != 0 {
-                    let _ = udp.send_to(&buffer[..count], from);
-                }
+        let udp_port = fake_udp_echo(|udp, index, datagram, from| {
+            if datagram.len() == 5 {
+                let _ = udp.send_to(b"bad", from).and_then(|_| udp.send_to(&datagram[..4], from));
+            } else if index % 3 != 0 {
+                let _ = udp.send_to(datagram, from);
             }
         });
         let wait = Duration::from_millis(250);
