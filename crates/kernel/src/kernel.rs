@@ -88,7 +88,7 @@ impl<A: Arch> Kernel<A> {
         idle_utcb: &'static mut Utcb,
     ) -> Result<ComponentId, KernelError> {
         let root = self.read(|state| state.init(root_name, priority, utcb))?;
-        let stack = guard_stack(idle_stack);
+        let (stack, idle_stack) = guard_stack(idle_stack);
         let sp = A::prepare_stack(idle_stack, idle_main::<A>, 0);
         self.read(|state| state.add_thread(root, "idle", 0, sp, idle_utcb, stack, true))?;
         Ok(root)
@@ -162,10 +162,12 @@ impl<A: Arch> Kernel<A> {
         if base == 0 || utcb.is_null() {
             return Err(KernelError::InvalidThread);
         }
+        // `spawn` exposed the stack's address for this (`guard_stack`).
+        let base = core::ptr::with_exposed_provenance_mut::<u8>(base);
         // SAFETY: `spawn` took these as `&'static mut` and kept them for the
         // thread alone; the thread is dead (never runs again) and its slot
         // is free, so the kernel gives up its only use of them here.
-        unsafe { Ok((&mut *core::ptr::slice_from_raw_parts_mut(base as *mut u8, len), &mut *utcb)) }
+        unsafe { Ok((&mut *core::ptr::slice_from_raw_parts_mut(base, len), &mut *utcb)) }
     }
 
     /// Starts a thread of `component` running `entry(argument)`. The
@@ -187,7 +189,7 @@ impl<A: Arch> Kernel<A> {
         if stack.len() < MIN_STACK {
             return Err(KernelError::StackTooSmall);
         }
-        let bounds = guard_stack(stack);
+        let (bounds, stack) = guard_stack(stack);
         let sp = A::prepare_stack(stack, entry, argument);
         let thread = self
             .read(|state| state.add_thread(component, name, priority, sp, utcb, bounds, false))?;
@@ -529,14 +531,26 @@ impl<A: Arch> Kernel<A> {
     }
 }
 
-/// Writes the guard at the bottom of `stack` (its lowest aligned
-/// `STACK_GUARD_WORDS` words); returns the stack's base and length for
-/// the thread record.
-fn guard_stack(stack: &mut [u8]) -> (usize, usize) {
-    // SAFETY: words inside `stack`, which the caller owns (nothing is
+/// Puts the guard at the bottom of a thread's `stack`; returns the stack's
+/// bounds, which the kernel keeps (the guard is checked through them at
+/// every switch, and [`Kernel::reap`] gives the stack back from them), and
+/// the stack to hand to the thread.
+///
+/// The kernel keeps the stack as an address and hands the stack itself
+/// on. The slice handed on is made from the pointer the address is taken
+/// from (and exposed), so that handing it on leaves that pointer valid:
+/// the slice is derived from the pointer, not the other way round, as the
+/// Rust aliasing model (which Miri checks) requires of the kernel's later
+/// uses of the address.
+fn guard_stack(stack: &'static mut [u8]) -> ((usize, usize), &'static mut [u8]) {
+    let (base, len) = (stack.as_mut_ptr(), stack.len());
+    // SAFETY: words inside `stack`, which the caller gave up (nothing is
     // written if the guard does not fit).
-    unsafe { write_stack_guard(stack.as_mut_ptr(), stack.len()) };
-    (stack.as_ptr() as usize, stack.len())
+    unsafe { write_stack_guard(base, len) };
+    // SAFETY: the caller's stack, from its own pointer and length; the
+    // caller's slice was moved here and is not used again.
+    let stack = unsafe { core::slice::from_raw_parts_mut(base, len) };
+    ((base.expose_provenance(), len), stack)
 }
 
 /// Switches from the running thread to another, as `enter` decided: one

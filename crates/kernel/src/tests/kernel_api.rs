@@ -70,13 +70,12 @@ fn leaked_stack(len: usize) -> &'static mut [u8] {
 }
 
 /// A leaked stack and the address of its bottom, exposed so that the
-/// stack can still be reached through that address (by the test, and by
-/// [`Kernel::reap`]) after the stack has been handed over. Under Miri's
-/// Stacked Borrows this matters: the kernel keeps a thread's stack as an
-/// address (the integer in its thread record) and gives the
-/// `&'static mut` itself to `Arch::prepare_stack`, whose reborrow of it
-/// invalidates every pointer derived from it before; a pointer the stack
-/// was derived *from* stays valid.
+/// test can still reach the stack through that address (to break its
+/// guard) after handing it to the kernel. Under Miri's Stacked Borrows
+/// this matters: the kernel hands the stack on to `Arch::prepare_stack`,
+/// whose reborrow of it invalidates every pointer derived from it before;
+/// a pointer the stack was derived *from* stays valid (which is how the
+/// kernel keeps its own address of the stack: `guard_stack`).
 fn exposed_stack(len: usize) -> (&'static mut [u8], usize) {
     let bottom = leaked_stack(len).as_mut_ptr();
     // SAFETY: the `len` bytes just leaked, reached from here on only
@@ -341,8 +340,10 @@ fn a_destroyed_components_thread_gives_back_the_stack_and_utcb_it_was_given() {
     let b = boot();
     let k = &b.kernel;
     let child = k.create_component("child", Quota::at_priority(2)).unwrap();
-    let (stack, base) = exposed_stack(MIN_STACK + 8);
-    let len = stack.len();
+    // A stack the test keeps no pointer of its own to: `reap` must give it
+    // back from what the kernel kept (which Miri checks as well).
+    let stack = leaked_stack(MIN_STACK + 8);
+    let (base, len) = (stack.as_ptr() as usize, stack.len());
     let utcb = leaked_utcb();
     let utcb_at = core::ptr::from_mut(utcb) as usize;
     let worker = k.spawn(child, "worker", 2, stack, utcb, never_runs, 0).unwrap();
