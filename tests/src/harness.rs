@@ -73,6 +73,24 @@ struct Console {
     changed: Condvar,
 }
 
+impl Console {
+    /// The whole text once the reader thread saw the output end (and
+    /// added QEMU's stderr), or what it has after `wait` at most: for a
+    /// process just killed, whose last output may still be in the pipe.
+    fn text_at_end(&self, wait: Duration) -> String {
+        let guard = lock(&self.text);
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, wait, |(_, ended)| !*ended)
+            .unwrap_or_else(PoisonError::into_inner);
+        guard.0.clone()
+    }
+}
+
+/// How long a killed process's console is waited for (its reader thread
+/// takes what was left in the pipe, and QEMU's stderr).
+const CONSOLE_END_WAIT: Duration = Duration::from_secs(2);
+
 /// A QEMU process with its console being captured.
 pub struct Running {
     child: Arc<Mutex<Child>>,
@@ -621,7 +639,7 @@ pub fn with_hard_limit<T: Send + 'static>(
                 let mut child = lock(child);
                 let _ = child.kill();
                 let _ = child.wait();
-                console.push_str(&lock(&output.text).0);
+                console.push_str(&output.text_at_end(CONSOLE_END_WAIT));
             }
             Err(LimitReached { limit, console })
         }
@@ -739,6 +757,29 @@ mod tests {
         let reached = result.unwrap_err();
         assert!(reached.console.contains("booted"), "{:?}", reached.console);
         assert_eq!(with_hard_limit(Duration::from_secs(10), || 7).unwrap(), 7);
+    }
+
+    /// What the reader thread adds after the process was killed (the rest
+    /// of the pipe, QEMU's stderr) is part of the console reported.
+    #[test]
+    fn a_killed_processs_console_is_taken_once_its_reader_saw_the_end() {
+        let console = Arc::new(Console::default());
+        lock(&console.text).0.push_str("booted\n");
+        let reader = Arc::clone(&console);
+        let late = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(200));
+            let mut guard = lock(&reader.text);
+            guard.0.push_str("the last line\n");
+            guard.1 = true;
+            reader.changed.notify_all();
+        });
+        assert_eq!(console.text_at_end(Duration::from_secs(10)), "booted\nthe last line\n");
+        late.join().unwrap();
+        // A reader that never ends is not waited for beyond the bound.
+        let open = Console::default();
+        let started = Instant::now();
+        assert_eq!(open.text_at_end(Duration::from_millis(50)), "");
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]
