@@ -4,27 +4,40 @@
 //! panics (an index out of bounds). The composer ends it as if it had
 //! exited with `PANIC`: it destroys it, reclaims its sessions and starts
 //! `survivor`, declared `after` it, which gets the Fragile session only
-//! because the crasher's came back. `survivor` then asks the server to
-//! divide by zero: the server's entrypoint thread panics and ends, and the
-//! call comes back as `ServerDead` instead of ending the image. LOG still
-//! serves, and the image exits with `PANIC` (101), the first failing
-//! status, once `survivor` is done.
+//! because the crasher's came back. `survivor` hands the server a signal
+//! of its own, which it watches ([`Kernel::watch_submitters`]), and then
+//! asks the server to divide by zero: the server's entrypoint thread
+//! panics, the server ends as a whole (its worker thread with it), the
+//! call comes back as `ServerDead` instead of ending the image, and so
+//! does the survivor's next wait on its signal. LOG still serves, and the
+//! image exits with `PANIC` (101), the first failing status, once
+//! `survivor` is done.
+//!
+//! With `worker-panic` the server's other thread panics instead, while
+//! `survivor` waits on its signal (a driver's data thread that panics
+//! under its client, in miniature): the wait ends with `ServerDead`, and
+//! the entrypoint, which did not panic, has ended too.
 //!
 //! With `boot-panic` the server panics already at the composer's request
 //! for crasher's session at boot: the composition fails there and the
 //! image ends, still with `PANIC`, the first failing status.
+//!
+//! [`Kernel::watch_submitters`]: ferrode_board::kernel::Kernel::watch_submitters
 #![no_std]
 #![no_main]
 
-use ferrode_board::component::Env;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use ferrode_board::component::{Env, runtime};
 use ferrode_board::exit_code;
 use ferrode_board::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError};
-use ferrode_component::{Root, Session, SessionArgs, SessionError};
-use ferrode_ipc::{Capability, RpcObject, TransportError};
+use ferrode_component::{Root, Session, SessionArgs, SessionError, SignalSource, TIMER, Timer};
+use ferrode_ipc::{CapSel, Capability, RpcObject, TransportError};
 
 ferrode_board::compose! {
     servers {
         log: { priority: 5, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
+        timer: { priority: 6, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
         fragile: { priority: 4, stack: 4096, provides: "Fragile", root: fragile_root },
     }
     clients {
@@ -36,6 +49,8 @@ ferrode_board::compose! {
     routes {
         crasher: "LOG" "" => log,
         crasher: "Fragile" "" => fragile,
+        // The worker's timeout, before it panics (`worker-panic`).
+        fragile: "Timer" "" => timer,
         survivor: "LOG" "" => log,
         survivor: "Fragile" "" => fragile,
     }
@@ -46,10 +61,17 @@ ferrode_ipc::interface! {
     pub trait Fragile: Session {
         /// `dividend / divisor`.
         fn divide(&mut self, dividend: u32, divisor: u32) -> Result<u32, SessionError>;
+        /// Keeps the client's `signal` and submits it once.
+        fn watch(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError>;
+        /// Has the server's worker thread panic 10 ms from now.
+        fn crash_worker(&mut self) -> Result<(), SessionError>;
     }
 }
 
-struct FragileSession;
+struct FragileSession {
+    /// The client's signal, once it gave one.
+    signal: Option<CapSel>,
+}
 
 impl Session for FragileSession {
     fn quota(&mut self) -> Result<u32, SessionError> {
@@ -65,6 +87,47 @@ impl Fragile for FragileSession {
     fn divide(&mut self, dividend: u32, divisor: u32) -> Result<u32, SessionError> {
         Ok(dividend / divisor)
     }
+
+    fn watch(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
+        let (signal, _) = ferrode_board::component::client_signal(signal)?;
+        if let Some(old) = self.signal.replace(signal) {
+            let _ = kernel::kernel().drop_capability(old);
+        }
+        Ok(kernel::kernel().submit(signal)?)
+    }
+
+    fn crash_worker(&mut self) -> Result<(), SessionError> {
+        if !WORKER_READY.load(Ordering::Acquire) {
+            return Err(SessionError::Denied);
+        }
+        // The worker's Timer session: the component's, either thread's.
+        let timer = Env::own().ok_or(SessionError::Denied)?.session::<dyn Timer>(TIMER, "")?;
+        kernel::client(timer).trigger(WORKER_DELAY_US, false)
+    }
+}
+
+/// How long the worker waits before it panics: the survivor, which the
+/// `crash_worker` reply wakes, is waiting on its signal long before.
+const WORKER_DELAY_US: u64 = 10_000;
+
+ferrode_board::thread_stack!(static WORKER_STACK: 4096);
+static WORKER_UTCB: runtime::UtcbCell = runtime::utcb();
+/// The worker has its Timer session's signal: `crash_worker` may arm it.
+static WORKER_READY: AtomicBool = AtomicBool::new(false);
+
+/// The Fragile server's second thread: waits for the timeout that
+/// `crash_worker` arms, then panics.
+extern "C" fn worker_main(_: usize) -> ! {
+    let k = kernel::kernel();
+    if let Some(Ok((_timer, signal))) = Env::own().map(|env| env.timer("")) {
+        WORKER_READY.store(true, Ordering::Release);
+        if k.wait_signal(signal).is_ok() {
+            let slots = [0u32; 2];
+            #[allow(clippy::indexing_slicing, reason = "the out-of-bounds index is the point")]
+            let _ = slots[core::hint::black_box(slots.len())];
+        }
+    }
+    k.exit_current()
 }
 
 /// The Fragile root: one session at a time, on its one session object.
@@ -120,18 +183,23 @@ fn fragile_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ker
     let object = SESSION
         .try_take()
         .ok_or(KernelError::InvalidThread)?
-        .insert(RpcObject::new(FragileSession));
+        .insert(RpcObject::new(FragileSession { signal: None }));
+    WORKER_STACK.spawn_beside(&WORKER_UTCB, &entrypoint, "fragile-worker", worker_main)?;
     let root = ROOT.try_take().ok_or(KernelError::InvalidThread)?;
     let server = FragileRoot { entrypoint, object: Some(object), session: None, open: false };
     entrypoint.manage(root.insert(RpcObject::new(server)))
 }
 
-/// Whether the image was started as `contained boot-panic`.
-fn boot_panic() -> bool {
+/// Whether the image was started as `contained <mode>`.
+fn mode_is(mode: &str) -> bool {
     let mut buffer = [0u8; 64];
     // The command line starts with the image's name.
     ferrode_board::cmdline(&mut buffer)
-        .is_some_and(|args| args.split_whitespace().nth(1) == Some("boot-panic"))
+        .is_some_and(|args| args.split_whitespace().nth(1) == Some(mode))
+}
+
+fn boot_panic() -> bool {
+    mode_is("boot-panic")
 }
 
 /// Holds the Fragile session and panics.
@@ -165,13 +233,37 @@ fn survivor(env: Env) -> u32 {
         failed += u32::from(!ok);
     };
     check(&mut log, fragile.divide(6, 3) == Ok(2), "the Fragile server answers");
-    let answer = fragile.divide(1, 0);
+    let k = kernel::kernel();
+    let Ok((_, signal)) = k.create_signal() else { return exit_code::FAILURE };
+    let watched = k.watch_submitters(signal).is_ok()
+        && fragile.watch(Capability::from_selector(signal)).is_ok();
     check(
         &mut log,
-        answer == Err(SessionError::Transport(TransportError::ServerDead)),
-        "the Fragile server's panic comes back as ServerDead",
+        watched && k.wait_signal(signal) == Ok(1),
+        "the Fragile server submits the signal it was given",
     );
-    check(&mut log, fragile.divide(6, 3).is_err(), "the ended server answers no more");
+    let dead = Err(SessionError::Transport(TransportError::ServerDead));
+    if mode_is("worker-panic") {
+        check(&mut log, fragile.crash_worker().is_ok(), "the worker's timeout is armed");
+        check(
+            &mut log,
+            k.wait_signal(signal) == Err(TransportError::ServerDead),
+            "the worker's panic ends the Fragile server, and the wait on its signal with ServerDead",
+        );
+        check(&mut log, fragile.divide(6, 3) == dead, "the entrypoint ended with its worker");
+    } else {
+        check(
+            &mut log,
+            fragile.divide(1, 0) == dead,
+            "the Fragile server's panic comes back as ServerDead",
+        );
+        check(&mut log, fragile.divide(6, 3).is_err(), "the ended server answers no more");
+        check(
+            &mut log,
+            k.wait_signal(signal) == Err(TransportError::ServerDead),
+            "the next wait on the signal the server held says it is gone",
+        );
+    }
     let _ = log.write_fmt(format_args!("contained: {failed} checks failed"));
     if failed == 0 { exit_code::SUCCESS } else { exit_code::FAILURE }
 }

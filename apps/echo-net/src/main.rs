@@ -153,7 +153,9 @@ fn echo_net(env: Env) -> u32 {
         let asleep_at = stack.clock().now_ns();
         // The NIC driver's work meanwhile is the echo's; only what the idle
         // thread and the interrupts it slept through retired is idle.
-        if wakeup.wait().is_err() {
+        if let Err(error) = wakeup.wait() {
+            // ServerDead: the NIC driver or the Timer ended (a panic).
+            let _ = log.write_fmt(format_args!("the wait for frames failed: {error}"));
             return exit_code::FAILURE;
         }
         idle.instructions = kernel::idle_instructions() - idle_at_start;

@@ -18,13 +18,18 @@ pub struct Wakeup {
 
 /// Makes the loop's signal and opens the Timer and NIC sessions (label
 /// "") that raise it: the NIC when frames arrive or sent ones are
-/// acknowledged, the Timer when a timeout falls due. A failure is logged.
+/// acknowledged, the Timer when a timeout falls due. The signal watches
+/// them: should either server end (a panic in the NIC driver's data
+/// thread ends the driver), the wait ends with `ServerDead` instead of
+/// never. A failure is logged.
 pub fn open(env: &Env, log: &mut LogClient) -> Option<(Wakeup, NicClient, NicPhy)> {
     let k = kernel::kernel();
-    let Ok((_, signal)) = k.create_signal() else {
+    let Some(signal) = k.create_signal().ok().filter(|&(_, s)| k.watch_submitters(s).is_ok())
+    else {
         let _ = log.write("no signal for the main loop");
         return None;
     };
+    let (_, signal) = signal;
     let sessions = env.session::<dyn Timer>(ferrode_component::TIMER, "").and_then(|timer| {
         let mut timer = kernel::client(timer);
         timer.sigh(Capability::from_selector(signal))?;

@@ -501,7 +501,9 @@ impl<A: Arch> Kernel<A> {
     }
 
     /// Waits until the signal has been submitted at least once; returns how
-    /// many submissions were collected.
+    /// many submissions were collected. A signal whose owner watches its
+    /// submitters ([`Kernel::watch_submitters`]) also ends the wait with
+    /// [`TransportError::ServerDead`] when one of them was destroyed.
     pub fn wait_signal(&self, signal: CapSel) -> Result<u32, TransportError> {
         self.enter(
             |state| match state.wait_signal(signal) {
@@ -509,16 +511,52 @@ impl<A: Arch> Kernel<A> {
                 Err(error) => (None, Err(error)),
             },
             |state, result| {
-                result.map(|()| {
-                    core::mem::take(&mut state.threads[state.current.index()].signal_count)
+                result.and_then(|()| {
+                    // Woken without a count: a watched submitter died.
+                    match core::mem::take(&mut state.threads[state.current.index()].signal_count) {
+                        0 => Err(TransportError::ServerDead),
+                        count => Ok(count),
+                    }
                 })
             },
         )
     }
 
+    /// Has the kernel tell the running component, through its waits on
+    /// `signal` (a signal it created), when a component holding a copy of
+    /// it is destroyed: a client that handed the signal to a server learns
+    /// that the server died instead of waiting for ever. A waiting thread
+    /// wakes with [`TransportError::ServerDead`]; with none waiting, the
+    /// next wait that finds no submission returns it (submissions made
+    /// before come first). Once per destroyed holder; a holder that drops
+    /// its copy (a session closed) is not news.
+    pub fn watch_submitters(&self, signal: CapSel) -> Result<(), TransportError> {
+        self.read(|state| state.watch_submitters(signal))
+    }
+
     /// Lets other ready threads of the same priority run.
     pub fn yield_now(&self) {
         self.enter(|state| (state.yield_now(), ()), |_, ()| ());
+    }
+
+    /// Ends the running component as a whole, as
+    /// [`Kernel::destroy_component`] would: every thread of it (this one
+    /// too) and of the components it created stops for good, its objects
+    /// answer `ServerDead`, and the owners of the signals it held copies of
+    /// are told if they watch ([`Kernel::watch_submitters`]). How a server whose thread
+    /// panicked ends, when no parent destroys it. The threads' stacks and
+    /// UTCBs wait for [`Kernel::reap`]. Returns only when refused: the root
+    /// component (core) cannot end itself (`NoAuthority`).
+    pub fn exit_component(&self) -> KernelError {
+        let refused = self.enter(
+            |state| match state.exit_component() {
+                Ok(switch) => (switch, None),
+                Err(error) => (None, Some(error)),
+            },
+            |_, refused| refused,
+        );
+        // A dead thread is never switched back to.
+        refused.unwrap_or_else(|| unreachable!("a thread of an ended component ran again"))
     }
 
     /// Ends the running thread: its pending callers get `ServerDead`, the

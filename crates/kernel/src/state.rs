@@ -264,6 +264,12 @@ pub(crate) struct Signal {
     owner: ComponentId,
     /// Moves on when the signal is freed: capabilities hold it.
     generation: u32,
+    /// The owner asked to be told when a submitter dies
+    /// ([`State::watch_submitters`]).
+    watched: bool,
+    /// A component holding a copy was destroyed while no thread waited:
+    /// the next wait that finds no count returns `ServerDead`.
+    submitter_lost: bool,
 }
 
 /// A thread switch the kernel decided on.
@@ -345,8 +351,15 @@ const NO_OBJECT: Object = Object {
     owner: ComponentId(0),
     dispatch: None,
 };
-const NO_SIGNAL: Signal =
-    Signal { used: false, count: 0, waiter: None, owner: ComponentId(0), generation: 0 };
+const NO_SIGNAL: Signal = Signal {
+    used: false,
+    count: 0,
+    waiter: None,
+    owner: ComponentId(0),
+    generation: 0,
+    watched: false,
+    submitter_lost: false,
+};
 
 /// A capability transfer, checked and ready to carry out: per capability
 /// of the message, the entry it becomes in the receiver's space, the slot
@@ -1067,8 +1080,7 @@ impl State {
         let selector = self
             .insert(actor, CapEntry::Signal { signal: id, wait: true, generation }, Origin::NONE)
             .map_err(|_| KernelError::CapabilitySpaceFull)?;
-        self.signals[index] =
-            Signal { used: true, count: 0, waiter: None, owner: actor, generation };
+        self.signals[index] = Signal { used: true, owner: actor, generation, ..NO_SIGNAL };
         self.components[actor.index()].signals += 1;
         Ok((id, selector))
     }
@@ -1173,8 +1185,28 @@ impl State {
         if self.descends(self.actor(), component) {
             return Err(KernelError::NoAuthority);
         }
-        // The component and everything below it: nothing it created may
-        // outlive it, unreachable by anyone.
+        self.destroy_tree(component);
+        // Callers woken with ServerDead may outrank the actor.
+        Ok(self.preempt_if_needed(false))
+    }
+
+    /// The actor ends itself, as [`State::destroy_component`] would end
+    /// it: every thread of it (the current one too) and of the components
+    /// it created stops for good, and the best ready thread runs. How a
+    /// component whose thread panicked ends when no parent does it for it.
+    /// The root component cannot (`NoAuthority`): it is the kernel's.
+    pub(crate) fn exit_component(&mut self) -> Result<Option<Switch>, KernelError> {
+        let me = self.actor();
+        if self.is_root(me) {
+            return Err(KernelError::NoAuthority);
+        }
+        self.destroy_tree(me);
+        Ok(self.block_current(ThreadState::Dead))
+    }
+
+    /// Destroys `component` and everything below it: nothing it created
+    /// may outlive it, unreachable by anyone.
+    fn destroy_tree(&mut self, component: ComponentId) {
         for index in 0..MAX_COMPONENTS {
             let below = ComponentId(index as u8);
             let c = &self.components[index];
@@ -1182,8 +1214,6 @@ impl State {
                 self.destroy_one(below);
             }
         }
-        // Callers woken with ServerDead may outrank the actor.
-        Ok(self.preempt_if_needed(false))
     }
 
     /// [`State::destroy_component`]'s work on one component.
@@ -1207,8 +1237,12 @@ impl State {
             }
         }
         for slot in 0..CAP_SLOTS {
-            if let CapEntry::Reply { thread, seq, .. } = self.take_slot(component, slot) {
-                self.fail_deferred(thread, seq);
+            match self.take_slot(component, slot) {
+                CapEntry::Reply { thread, seq, .. } => self.fail_deferred(thread, seq),
+                CapEntry::Signal { signal, generation, .. } => {
+                    self.submitter_lost(signal, generation);
+                }
+                _ => {}
             }
         }
         // [gdb monitor] A destroyed monitor's role ends: the component that
@@ -2001,6 +2035,44 @@ impl State {
         (s.used && s.generation == generation).then_some((signal, wait))
     }
 
+    /// The signal `selector` designates, if the capability carries the
+    /// wait right (the owner's).
+    fn owned_signal(&self, selector: CapSel) -> Result<SignalId, TransportError> {
+        match self.signal_of(selector) {
+            Some((signal, true)) => Ok(signal),
+            _ => Err(TransportError::InvalidCapability),
+        }
+    }
+
+    /// The owner of the signal `selector` designates asks to be told when
+    /// a component holding a copy (a submitter: the server it gave the
+    /// signal to) is destroyed: a thread waiting on the signal then wakes,
+    /// and a later wait that finds no count returns, with `ServerDead`,
+    /// once per destroyed holder. A submitter that merely drops its copy
+    /// (a session closed as agreed) is no news.
+    pub(crate) fn watch_submitters(&mut self, selector: CapSel) -> Result<(), TransportError> {
+        let signal = self.owned_signal(selector)?;
+        self.signals[signal.index()].watched = true;
+        Ok(())
+    }
+
+    /// A component that held a copy of `signal` (of `generation`) is
+    /// destroyed: a watching owner learns it ([`State::watch_submitters`]).
+    fn submitter_lost(&mut self, signal: SignalId, generation: u32) {
+        let s = &mut self.signals[signal.index()];
+        if !s.used || s.generation != generation || !s.watched {
+            return;
+        }
+        match s.waiter.take() {
+            // A waiter is woken only with a count, or with none for this.
+            Some(waiter) => {
+                self.threads[waiter.index()].signal_count = 0;
+                self.make_ready(waiter);
+            }
+            None => s.submitter_lost = true,
+        }
+    }
+
     /// Submits the signal `selector` designates in the current component.
     pub(crate) fn submit(&mut self, selector: CapSel) -> Result<Option<Switch>, TransportError> {
         let (signal, _) = self.signal_of(selector).ok_or(TransportError::InvalidCapability)?;
@@ -2050,22 +2122,25 @@ impl State {
     }
 
     /// Waits for the signal `selector` designates; the count is delivered
-    /// in the thread's `signal_count` (at once if already pending). Only a
-    /// capability with the wait right (the owner's) may wait:
-    /// [`TransportError::InvalidCapability`] otherwise.
+    /// in the thread's `signal_count` (at once if already pending; 0: a
+    /// watched submitter died while the thread waited). Only a capability
+    /// with the wait right (the owner's) may wait:
+    /// [`TransportError::InvalidCapability`] otherwise. A watched signal
+    /// whose submitter died while no thread waited answers the first wait
+    /// that finds no count with [`TransportError::ServerDead`].
     pub(crate) fn wait_signal(
         &mut self,
         selector: CapSel,
     ) -> Result<Option<Switch>, TransportError> {
-        let (signal, wait) = self.signal_of(selector).ok_or(TransportError::InvalidCapability)?;
-        if !wait {
-            return Err(TransportError::InvalidCapability);
-        }
+        let signal = self.owned_signal(selector)?;
         let me = self.current;
         let slot = &mut self.signals[signal.index()];
         if slot.count > 0 {
             self.threads[me.index()].signal_count = core::mem::take(&mut slot.count);
             return Ok(None);
+        }
+        if core::mem::take(&mut slot.submitter_lost) {
+            return Err(TransportError::ServerDead);
         }
         if slot.waiter.is_some() {
             // One waiter per signal, as in Genode's signal receiver.

@@ -369,7 +369,7 @@ pub mod runtime {
         /// thread (the Timer's alarm thread, a driver's interrupt thread).
         /// It makes its own signals (the kernel makes signals for the
         /// running component only).
-        pub(crate) fn spawn_beside(
+        pub fn spawn_beside(
             &'static self,
             utcb: &'static UtcbCell,
             entrypoint: &BoardEntrypoint,
@@ -827,9 +827,19 @@ pub mod runtime {
     /// - A client exits through its parent with status `PANIC`: the
     ///   composer destroys it, reclaims its sessions and starts the clients
     ///   declared `after` it, as for any client that exits.
-    /// - A server's thread ends: its callers, the one it was serving and
-    ///   those queued, get `ServerDead`, and so do later calls to the
-    ///   objects it served. The server's other threads run on.
+    /// - A server (any component with no parent object) ends as a whole,
+    ///   as a client does: all its threads stop ([`Kernel::exit_component`]).
+    ///   Its callers, the one it was serving and those queued, get
+    ///   `ServerDead`, and so do later calls to any object it served. A
+    ///   client waiting on a signal it gave the server learns it the same
+    ///   way, if it watches its submitters ([`Kernel::watch_submitters`]):
+    ///   a driver's data thread that panics does not leave its client
+    ///   waiting for frames that never come, nor its other threads serving
+    ///   half a device. Its sessions' resources are not reclaimed; the
+    ///   image runs on without it.
+    ///
+    /// [`Kernel::exit_component`]: ferrode_kernel::Kernel::exit_component
+    /// [`Kernel::watch_submitters`]: ferrode_kernel::Kernel::watch_submitters
     ///
     /// Returns (and the image ends) otherwise. A CPU fault always ends the
     /// image.
@@ -846,11 +856,15 @@ pub mod runtime {
         });
         fail(crate::exit_code::PANIC);
         let parent = PARENTS.get(component.index()).map_or(0, |p| p.load(Ordering::Relaxed));
-        if let Some(parent) = parent.checked_sub(1) {
-            // Answered only if the parent already had this client's exit
-            // (it is destroyed otherwise, this thread with it).
-            let _ = kernel::client(Capability::<dyn Parent>::from_selector(CapSel(parent)))
-                .exit(crate::exit_code::PANIC);
+        match parent.checked_sub(1) {
+            Some(parent) => {
+                // Answered only if the parent already had this client's
+                // exit (it is destroyed otherwise, this thread with it).
+                let _ = kernel::client(Capability::<dyn Parent>::from_selector(CapSel(parent)))
+                    .exit(crate::exit_code::PANIC);
+            }
+            // Refused only to core, which does not get here.
+            None => drop(k.exit_component()),
         }
         k.exit_current()
     }
@@ -2228,13 +2242,18 @@ extern "C" fn timer_alarm_start(_: usize) -> ! {
 
 impl Env {
     /// A signal of this component for timeouts, and the Timer session of
-    /// `label` told to deliver them there.
+    /// `label` told to deliver them there. The signal watches its
+    /// submitters ([`Kernel::watch_submitters`]): should the Timer server
+    /// end, a wait on it ends with `ServerDead`.
+    ///
+    /// [`Kernel::watch_submitters`]: ferrode_kernel::Kernel::watch_submitters
     pub fn timer(
         &self,
         label: &str,
     ) -> Result<(ferrode_ipc::Client<dyn Timer, kernel::Transport>, CapSel), SessionError> {
         let mut timer = kernel::client(self.session::<dyn Timer>(ferrode_component::TIMER, label)?);
         let (_, signal) = kernel().create_signal().map_err(|_| SessionError::QuotaExceeded)?;
+        kernel().watch_submitters(signal)?;
         timer.sigh(Capability::from_selector(signal))?;
         Ok((timer, signal))
     }

@@ -86,7 +86,9 @@ pub fn cases() -> Vec<Case> {
         // A component's panic ends that component, not the image: a client
         // that panics is ended and its sessions reclaimed (the client after
         // it gets the one-session server's session), a server whose thread
-        // panics answers ServerDead; the image exits with PANIC at the end.
+        // panics ends as a whole and answers ServerDead, to calls and to
+        // the waits on a signal it held; the image exits with PANIC at the
+        // end.
         cases.push(console_case(
             board,
             "contained",
@@ -96,9 +98,27 @@ pub fn cases() -> Vec<Case> {
                 "composition: crasher panicked; it ends, the others run on",
                 "[survivor] ok: the Fragile session the crasher held is mine",
                 "[survivor] ok: the Fragile server answers",
+                "[survivor] ok: the Fragile server submits the signal it was given",
                 "composition: fragile panicked; it ends, the others run on",
                 "[survivor] ok: the Fragile server's panic comes back as ServerDead",
                 "[survivor] ok: the ended server answers no more",
+                "[survivor] ok: the next wait on the signal the server held says it is gone",
+                "[survivor] contained: 0 checks failed",
+            ],
+            101,
+        ));
+        // The server's other thread panics while the client waits on the
+        // signal it gave the server: the wait ends, and the whole server.
+        cases.push(console_case(
+            board,
+            "contained",
+            &["worker-panic"],
+            &[
+                "[survivor] ok: the Fragile server submits the signal it was given",
+                "[survivor] ok: the worker's timeout is armed",
+                "composition: fragile panicked; it ends, the others run on",
+                "[survivor] ok: the worker's panic ends the Fragile server, and the wait on its signal with ServerDead",
+                "[survivor] ok: the entrypoint ended with its worker",
                 "[survivor] contained: 0 checks failed",
             ],
             101,

@@ -393,3 +393,53 @@ fn the_boot_thread_is_reported_by_name_when_it_broke_its_guard() {
     b.root_thread("other");
     b.kernel.yield_now();
 }
+
+/// What a thread woken by a watched submitter's death sees when its wait
+/// returns. In the host model the thread a switch goes to goes on where
+/// its own wait left off, as on the CPU: main's blocking wait below
+/// returns the listener's answer.
+#[test]
+fn a_wait_woken_by_a_watched_submitters_death_returns_server_dead() {
+    let b = boot();
+    let k = &b.kernel;
+    let listener = b.root_thread("listener");
+    let (_, watched) = k.create_signal().unwrap();
+    k.watch_submitters(watched).unwrap();
+    k.delegate(b.root, watched, b.server).unwrap();
+    let (_, other) = k.create_signal().unwrap();
+    b.act_as(listener);
+    let _ = k.wait_signal(watched);
+    b.act_as(b.main);
+    k.destroy_component(b.server).unwrap();
+    assert_eq!(k.thread_state(listener), Some(ThreadState::Ready));
+    // Main blocks; the listener runs on, out of its wait.
+    assert_eq!(k.wait_signal(other), Err(TransportError::ServerDead));
+    assert_eq!(k.current_thread(), listener);
+    // With no thread waiting, the next wait is told (once).
+    let (_, again) = k.create_signal().unwrap();
+    k.watch_submitters(again).unwrap();
+    let second = k.create_component("second", Quota::at_priority(2)).unwrap();
+    k.delegate(b.root, again, second).unwrap();
+    k.destroy_component(second).unwrap();
+    assert_eq!(k.wait_signal(again), Err(TransportError::ServerDead));
+    k.submit(again).unwrap();
+    assert_eq!(k.wait_signal(again), Ok(1));
+    assert_eq!(k.watch_submitters(CapSel(30)), Err(TransportError::InvalidCapability));
+}
+
+#[test]
+fn a_component_ending_itself_switches_away_and_core_may_not() {
+    let b = boot();
+    let k = &b.kernel;
+    assert_eq!(k.exit_component(), KernelError::NoAuthority);
+    assert_eq!(k.current_thread(), b.main);
+    let before = switches();
+    b.act_as(b.entrypoint);
+    // The host model's switch returns; on the CPU the call never does.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| k.exit_component()));
+    assert!(result.is_err(), "a thread of an ended component does not go on");
+    assert_eq!(switches(), before + 1);
+    assert_eq!(k.thread_state(b.entrypoint), Some(ThreadState::Dead));
+    assert_eq!(k.current_thread(), b.main);
+    assert_eq!(k.destroy_component(b.server), Err(KernelError::InvalidComponent), "destroyed");
+}

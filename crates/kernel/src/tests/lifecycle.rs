@@ -612,3 +612,106 @@ fn a_refused_call_leaves_its_error_reply_in_the_callers_utcb() {
     assert_eq!((reply.label, reply.word_count, reply.cap_count), (0, 0, 0));
     assert_eq!(world.state.current, world.main);
 }
+
+// ----- watched submitters, and a component that ends itself ----------------
+
+/// A signal of root's, watched, with a copy in the server component (a
+/// submitter, as a server a client gave its signal with `sigh`).
+fn watched_signal_held_by_server(world: &mut World) -> CapSel {
+    let (_, own) = world.state.create_signal().unwrap();
+    world.state.watch_submitters(own).unwrap();
+    world.state.delegate(world.root, own, world.server_component).unwrap();
+    own
+}
+
+#[test]
+fn a_watched_signals_waiter_wakes_without_a_count_when_a_submitter_is_destroyed() {
+    let mut world = World::new();
+    let listener = root_thread(&mut world, "listener", 2);
+    let other = root_thread(&mut world, "other", 2);
+    let own = watched_signal_held_by_server(&mut world);
+    // A signal the server holds too, unwatched.
+    let (_, plain) = world.state.create_signal().unwrap();
+    world.state.delegate(world.root, plain, world.server_component).unwrap();
+    world.act_as(listener);
+    assert!(world.state.wait_signal(own).unwrap().is_some());
+    world.act_as(other);
+    assert!(world.state.wait_signal(plain).unwrap().is_some());
+    world.act_as(world.main);
+    world.state.destroy_component(world.server_component).unwrap();
+    assert_eq!(state_of(&world, listener), ThreadState::Ready);
+    assert_eq!(world.state.threads[listener.index()].signal_count, 0, "woken without a count");
+    assert_eq!(state_of(&world, other), ThreadState::SignalWait, "an unwatched signal waits on");
+    // Told once: the next wait blocks until a submission, which counts.
+    world.act_as(listener);
+    assert!(world.state.wait_signal(own).unwrap().is_some());
+    world.act_as(world.main);
+    world.state.submit(own).unwrap();
+    assert_eq!(state_of(&world, listener), ThreadState::Ready);
+    assert_eq!(world.state.threads[listener.index()].signal_count, 1);
+}
+
+#[test]
+fn a_submitter_destroyed_while_no_one_waits_is_told_after_the_submissions_before() {
+    let mut world = World::new();
+    let own = watched_signal_held_by_server(&mut world);
+    world.state.submit(own).unwrap();
+    world.state.submit(own).unwrap();
+    world.state.destroy_component(world.server_component).unwrap();
+    // First what was submitted, then the news, once.
+    assert_eq!(world.state.wait_signal(own), Ok(None));
+    assert_eq!(world.state.threads[world.main.index()].signal_count, 2);
+    assert_eq!(world.state.wait_signal(own), Err(TransportError::ServerDead));
+    assert!(world.state.wait_signal(own).unwrap().is_some(), "the next wait blocks");
+    assert_eq!(state_of(&world, world.main), ThreadState::SignalWait);
+}
+
+#[test]
+fn a_submitter_that_dropped_its_copy_before_it_was_destroyed_is_no_news() {
+    let mut world = World::new();
+    let (holder, thread) = world.component_with_thread("holder", Quota::at_priority(2));
+    let (_, own) = world.state.create_signal().unwrap();
+    world.state.watch_submitters(own).unwrap();
+    let copy = world.state.delegate(world.root, own, holder).unwrap();
+    // A copy may neither wait nor watch.
+    world.act_as(thread);
+    assert_eq!(world.state.watch_submitters(copy), Err(TransportError::InvalidCapability));
+    world.state.drop_capability(copy).unwrap();
+    world.act_as(world.main);
+    world.state.destroy_component(holder).unwrap();
+    assert!(world.state.wait_signal(own).unwrap().is_some(), "the wait blocks");
+}
+
+#[test]
+fn a_component_that_ends_itself_stops_all_its_threads_and_tells_watchers() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    let listener = root_thread(&mut world, "listener", 2);
+    let own = watched_signal_held_by_server(&mut world);
+    // A second thread of the server: it ends the server as a whole.
+    let helper = world
+        .state
+        .add_thread(world.server_component, "helper", 3, 0, utcb(), (0, 0), false)
+        .unwrap();
+    world.act_as(listener);
+    assert!(world.state.wait_signal(own).unwrap().is_some());
+    world.act_as(helper);
+    let switch = world.state.exit_component().unwrap();
+    assert_eq!(switch.map(|s| s.from), Some(helper));
+    assert_eq!(state_of(&world, helper), ThreadState::Dead);
+    assert_eq!(state_of(&world, world.entrypoint), ThreadState::Dead, "the other thread too");
+    assert_eq!(
+        world.state.authorized_live(world.server_component),
+        Err(KernelError::InvalidComponent)
+    );
+    assert_ne!(state_of(&world, listener), ThreadState::SignalWait, "the watcher was told");
+    assert_eq!(world.state.threads[listener.index()].signal_count, 0);
+    world.act_as(world.main);
+    assert_eq!(
+        client(&mut world, demo).ping(),
+        Err(DemoError::Transport(TransportError::ServerDead))
+    );
+    // Core cannot end itself.
+    assert_eq!(world.state.exit_component(), Err(KernelError::NoAuthority));
+    assert_eq!(state_of(&world, world.main), ThreadState::Running);
+}

@@ -271,7 +271,9 @@ pub fn terminal_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>
 
 impl Env {
     /// A signal of this component for "input arrived", and the Terminal
-    /// session of `label` told to deliver it there.
+    /// session of `label` told to deliver it there. The signal watches its
+    /// submitters: should the Terminal server end, a wait on it ends with
+    /// `ServerDead`.
     pub fn terminal(
         &self,
         label: &str,
@@ -279,6 +281,7 @@ impl Env {
         let mut terminal =
             kernel::client(self.session::<dyn Terminal>(ferrode_component::TERMINAL, label)?);
         let (_, signal) = kernel().create_signal().map_err(|_| SessionError::QuotaExceeded)?;
+        kernel().watch_submitters(signal)?;
         terminal.sigh(Capability::from_selector(signal))?;
         Ok((terminal, signal))
     }
