@@ -2114,6 +2114,36 @@ fn a_server_cannot_borrow_another_servers_reply_window_through_its_badge() {
     assert_eq!(world.used_slots(world.root), before);
 }
 
+/// Catches `reply_window` ignoring the badge (always searching by
+/// address): two stateless objects at one entrypoint share their address,
+/// and only the badge tells the one called from the one managed first.
+#[test]
+fn a_reply_gets_the_window_of_the_object_called_among_objects_at_one_address() {
+    let mut world = World::new();
+    // Managed first (the lower slot): a counter, whose replies carry none.
+    let (dispatch, window) = object::<dyn Counter, _>(ZstCounter);
+    let (first, _) = world.state.create_object(world.entrypoint, dispatch, window).unwrap();
+    // The object called: `give_counter`'s reply carries one capability.
+    let (dispatch, window) = object::<dyn Giver, _>(ZstGiver);
+    let (called, giver) = world.state.create_object(world.entrypoint, dispatch, window).unwrap();
+    assert!(first.index() < called.index());
+    world.current_utcb().label = ferrode_ipc::label::<dyn Giver>(0);
+    world.current_utcb().word_count = 0;
+    world.current_utcb().cap_count = 0;
+    world.state.call(giver).unwrap();
+    assert_eq!(world.state.current, world.entrypoint);
+    let (_, signal) = world.state.create_signal().unwrap();
+    let reply = world.current_utcb();
+    reply.error = 0;
+    reply.word_count = 1;
+    reply.words[0] = 0;
+    reply.cap_count = 1;
+    reply.caps[0] = signal;
+    world.state.reply_and_wait(true);
+    assert_eq!(world.utcb_of(world.main).error, 0);
+    assert_eq!(world.utcb_of(world.main).cap_count, 1);
+}
+
 /// A request with more capabilities than its method accepts is refused
 /// when it is made, also at a busy server: it is not queued to fail later.
 #[test]
