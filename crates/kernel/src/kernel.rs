@@ -542,11 +542,12 @@ impl<A: Arch> Kernel<A> {
     /// Ends the running component as a whole, as
     /// [`Kernel::destroy_component`] would: every thread of it (this one
     /// too) and of the components it created stops for good, its objects
-    /// answer `ServerDead`, and the owners of the signals it held copies of
-    /// are told if they watch ([`Kernel::watch_submitters`]). How a server whose thread
-    /// panicked ends, when no parent destroys it. The threads' stacks and
-    /// UTCBs wait for [`Kernel::reap`]. Returns only when refused: the root
-    /// component (core) cannot end itself (`NoAuthority`).
+    /// answer `ServerDead`, and the owners of the signals it held copies
+    /// of are told if they watch ([`Kernel::watch_submitters`]). How a
+    /// server whose thread panicked ends, when no parent destroys it. The
+    /// threads' stacks and UTCBs wait for [`Kernel::reap`]. Returns only
+    /// when refused: the root component (core) cannot end itself
+    /// (`NoAuthority`).
     pub fn exit_component(&self) -> KernelError {
         let refused = self.enter(
             |state| match state.exit_component() {
