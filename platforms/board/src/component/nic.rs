@@ -758,9 +758,15 @@ impl Env {
     /// The NIC session of `label`, its streams attached, signalling
     /// `signal` (one of this component's own) when frames arrive or sent
     /// ones are acknowledged: its control side and, for the network
-    /// stack, its streams as a smoltcp device.
+    /// stack, its streams as a smoltcp device. The signal is made to watch
+    /// its submitters ([`Kernel::watch_submitters`]): should the NIC
+    /// driver end (a panic in any of its threads ends it), a wait on the
+    /// signal ends with `ServerDead` instead of never.
+    ///
+    /// [`Kernel::watch_submitters`]: ferrode_kernel::Kernel::watch_submitters
     pub fn nic(&self, label: &str, signal: CapSel) -> Result<(NicClient, NicPhy), SessionError> {
         let mut session = kernel::client(self.session::<dyn Nic>(ferrode_component::NIC, label)?);
+        kernel().watch_submitters(signal)?;
         session.sigh(Capability::from_selector(signal))?;
         let driver = session.driver_signal()?;
         TO_DRIVER.set(driver.selector());
