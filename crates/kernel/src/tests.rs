@@ -1458,14 +1458,7 @@ fn a_deferred_reply_to_a_dissolved_object_carries_no_capabilities() {
     // The server answers Ok with a capability (a refusal carries none in
     // any case): refused, none arrives.
     world.act_as(world.entrypoint);
-    {
-        let utcb = world.current_utcb();
-        utcb.error = 0;
-        utcb.word_count = 1;
-        utcb.words[0] = 0;
-        utcb.cap_count = 1;
-        utcb.caps[0] = signal;
-    }
+    write_ok_reply_carrying(&mut world, signal);
     let before = world.used_slots(world.root);
     world.state.reply_deferred(reply).unwrap();
     assert_eq!(world.used_slots(world.root), before);
@@ -1476,6 +1469,26 @@ ferrode_ipc::interface! {
     pub trait Giver {
         fn give_counter(&mut self) -> Result<Capability<dyn Counter>, DemoError>;
     }
+}
+
+/// The current thread calls `give_counter` through `giver`.
+fn call_give_counter(world: &mut World, giver: CapSel) {
+    let request = world.current_utcb();
+    request.label = ferrode_ipc::label::<dyn Giver>(0);
+    request.word_count = 0;
+    request.cap_count = 0;
+    world.state.call(giver).unwrap();
+}
+
+/// The current (server) thread writes an `Ok` reply whose one word is the
+/// `Ok` tag and whose one capability is `capability`.
+fn write_ok_reply_carrying(world: &mut World, capability: CapSel) {
+    let reply = world.current_utcb();
+    reply.error = 0;
+    reply.word_count = 1;
+    reply.words[0] = 0;
+    reply.cap_count = 1;
+    reply.caps[0] = capability;
 }
 
 /// A server with no state: its `RpcObject` is zero-sized, so every such
@@ -1524,10 +1537,7 @@ fn objects_at_the_same_address_in_other_components_do_not_change_a_deferred_repl
     let (own, giver) = world.state.create_object(world.entrypoint, dispatch, window).unwrap();
     assert!(foreign.index() < own.index());
     // main calls give_counter; the server defers the reply.
-    world.current_utcb().label = ferrode_ipc::label::<dyn Giver>(0);
-    world.current_utcb().word_count = 0;
-    world.current_utcb().cap_count = 0;
-    world.state.call(giver).unwrap();
+    call_give_counter(&mut world, giver);
     assert_eq!(world.state.current, world.entrypoint);
     let reply = world.state.defer_reply().unwrap();
     let CapEntry::Reply { object, .. } = world.entry(world.server_component, reply) else {
@@ -1536,14 +1546,7 @@ fn objects_at_the_same_address_in_other_components_do_not_change_a_deferred_repl
     let (_, signal) = world.state.create_signal().unwrap();
     // Later it answers with an Ok carrying one capability, as the method's
     // reply window allows.
-    {
-        let utcb = world.current_utcb();
-        utcb.error = 0;
-        utcb.word_count = 1;
-        utcb.words[0] = 0;
-        utcb.cap_count = 1;
-        utcb.caps[0] = signal;
-    }
+    write_ok_reply_carrying(&mut world, signal);
     world.state.reply_deferred(reply).unwrap();
     assert_eq!(object, own, "the reply capability names the object called");
     assert_eq!(world.utcb_of(world.main).error, 0);
@@ -1558,10 +1561,7 @@ fn dissolving_an_object_at_the_same_address_leaves_another_servers_request_alone
     let (_, giver) = world.state.create_object(world.entrypoint, dispatch, window).unwrap();
     let second = world.state.add_thread(world.root, "second", 2, 0, utcb(), (0, 0), false).unwrap();
     // A request to the server's object is delivered...
-    world.current_utcb().label = ferrode_ipc::label::<dyn Giver>(0);
-    world.current_utcb().word_count = 0;
-    world.current_utcb().cap_count = 0;
-    world.state.call(giver).unwrap();
+    call_give_counter(&mut world, giver);
     assert!(world.state.threads[world.entrypoint.index()].received_dispatch.is_some());
     // ...and before it is dispatched, the other component's object (whose
     // server happens to be at the same address) is dissolved.
@@ -2127,18 +2127,10 @@ fn a_reply_gets_the_window_of_the_object_called_among_objects_at_one_address() {
     let (dispatch, window) = object::<dyn Giver, _>(ZstGiver);
     let (called, giver) = world.state.create_object(world.entrypoint, dispatch, window).unwrap();
     assert!(first.index() < called.index());
-    world.current_utcb().label = ferrode_ipc::label::<dyn Giver>(0);
-    world.current_utcb().word_count = 0;
-    world.current_utcb().cap_count = 0;
-    world.state.call(giver).unwrap();
+    call_give_counter(&mut world, giver);
     assert_eq!(world.state.current, world.entrypoint);
     let (_, signal) = world.state.create_signal().unwrap();
-    let reply = world.current_utcb();
-    reply.error = 0;
-    reply.word_count = 1;
-    reply.words[0] = 0;
-    reply.cap_count = 1;
-    reply.caps[0] = signal;
+    write_ok_reply_carrying(&mut world, signal);
     world.state.reply_and_wait(true);
     assert_eq!(world.utcb_of(world.main).error, 0);
     assert_eq!(world.utcb_of(world.main).cap_count, 1);
