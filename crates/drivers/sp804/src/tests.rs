@@ -203,3 +203,28 @@ fn the_clock_keeps_its_wraps_when_only_the_interrupt_reads_it() {
         "the wrap interrupt must be cleared, or its line stays up"
     );
 }
+
+/// Catches `<` turned into `<=` in `delay_ns`: the delay would run one more
+/// clock reading after the wait had already passed.
+#[test]
+fn delay_ends_at_the_first_reading_that_shows_the_whole_wait() {
+    let (mut timer, model) = started(Prescale::Divide1);
+    // A clock reading is two register reads: 10 ticks per reading, so the
+    // readings land exactly on the 100 ticks asked for.
+    model.0.borrow_mut().cycles_per_read = 5;
+    let before = timer.now();
+    timer.delay_us(100);
+    let waited = timer.now() - before;
+    // One reading to start the delay, 100 ticks of wait, one reading here.
+    assert_eq!(waited, 10 + 100 + 10);
+}
+
+#[test]
+fn errors_say_what_went_wrong() {
+    use std::string::ToString;
+    assert_eq!(Error::ZeroTickRate.to_string(), "timer clock divided by the prescaler is 0 Hz");
+    assert_eq!(
+        Error::ZeroPeriod.to_string(),
+        "a periodic timer needs a period of at least one tick"
+    );
+}
