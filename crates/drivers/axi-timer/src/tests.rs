@@ -157,3 +157,104 @@ fn delay_waits_at_least_the_requested_time() {
     assert!(after - before >= 1_000, "10 us at 100 MHz is 1000 cycles, waited {}", after - before);
     assert!(after - before < 1_100);
 }
+
+/// Catches `low < last_low` turned into `<=` in `read_extended`: an
+/// unchanged low counter would count as a rollover.
+#[test]
+fn without_cascade_a_clock_read_twice_with_no_time_passing_reads_the_same() {
+    let model = TimerModel::new(false);
+    let mut clock = AxiTimer::new(&model, HZ).into_monotonic();
+    assert_eq!(clock.width(), CounterWidth::Extended);
+    assert_eq!(clock.now(), 0, "a fresh clock reads 0");
+    assert_eq!(clock.now(), 0);
+    model.advance(1_001);
+    assert_eq!(clock.now(), 1_000);
+    assert_eq!(clock.now(), 1_000, "no rollover without time passing");
+}
+
+/// Catches `<` turned into `<=` in `delay_ns`: the delay would run one more
+/// clock reading after the wait had already passed.
+#[test]
+fn delay_ends_at_the_first_reading_that_shows_the_whole_wait() {
+    let model = TimerModel::new(true);
+    let mut clock = AxiTimer::new(&model, HZ).into_monotonic();
+    // A cascaded reading is three register reads (TCR1, TCR0, TCR1): 30
+    // cycles a reading, so the readings land exactly on the 600 ns (60
+    // cycles) asked for.
+    model.ticks_per_read.set(10);
+    let before = clock.now();
+    clock.delay_ns(600);
+    let waited = clock.now() - before;
+    // One reading to start the delay, 60 cycles of wait, one reading here.
+    assert_eq!(waited, 30 + 60 + 30);
+}
+
+#[test]
+fn the_error_says_what_went_wrong() {
+    use std::string::ToString;
+    assert_eq!(Error::PeriodTooShort.to_string(), "timer period shorter than 2 clock cycles");
+}
+
+/// Catches `RegisterName::offset` returning a constant: on hardware every
+/// register would be reached at one address.
+#[test]
+fn memory_mapped_access_hits_the_data_sheet_offsets() {
+    use core::ptr::NonNull;
+
+    use ferrode_hal::RegisterAccess;
+    use volatile::VolatilePtr;
+
+    use crate::{Mmio, Register, Regs};
+
+    let words: &'static mut [u32; 8] = std::boxed::Box::leak(std::boxed::Box::new([0; 8]));
+    let base = NonNull::from(words).cast::<u32>();
+    // SAFETY: `base` is a live, aligned allocation of the block's 32 bytes,
+    // leaked so it outlives `regs`; the test reaches it only through raw
+    // pointers.
+    let regs = Mmio::new(unsafe { VolatilePtr::<Regs>::new(base.cast()) });
+    let registers = [
+        (Register::Tcsr(Counter::Zero), 0x00),
+        (Register::Tlr(Counter::Zero), 0x04),
+        (Register::Tcr(Counter::Zero), 0x08),
+        (Register::Tcsr(Counter::One), 0x10),
+        (Register::Tlr(Counter::One), 0x14),
+        (Register::Tcr(Counter::One), 0x18),
+    ];
+    for (index, (register, offset)) in registers.into_iter().enumerate() {
+        let value = 0x100 + index as u32;
+        // SAFETY: offset < 32 and a multiple of 4, inside the leaked block.
+        unsafe { base.add(offset / 4).write_volatile(value) };
+        assert_eq!(RegisterAccess::read(&regs, register), value, "{register:?} at {offset:#x}");
+        // SAFETY: as above.
+        unsafe { base.add(offset / 4).write_volatile(0) };
+    }
+}
+
+#[test]
+fn the_block_s_clock_rate_and_the_period_stay_known_to_each_counter() {
+    let model = TimerModel::new(true);
+    let timer = AxiTimer::new(&model, HZ);
+    assert_eq!(timer.clock_hz(), HZ);
+    let (zero, one) = timer.split();
+    assert_eq!((zero.counter(), one.counter()), (Counter::Zero, Counter::One));
+    let tick = zero.into_periodic(1_000_000).unwrap();
+    assert_eq!(tick.period_ticks(), 1_000_000);
+    assert_eq!(tick.clock_hz(), HZ);
+    assert_eq!(one.into_alarm().clock_hz(), HZ);
+}
+
+#[test]
+fn an_alarm_is_armed_only_from_arming_until_it_is_taken_or_disarmed() {
+    let model = TimerModel::new(true);
+    let (_zero, one) = AxiTimer::new(&model, HZ).split();
+    let mut alarm = one.into_alarm();
+    assert!(!alarm.is_armed(), "a new alarm is not armed");
+    alarm.arm_after(100);
+    assert!(alarm.is_armed());
+    model.advance(102);
+    assert!(alarm.take_expired());
+    assert!(!alarm.is_armed(), "taken");
+    alarm.arm_after(100);
+    alarm.disarm();
+    assert!(!alarm.is_armed(), "disarmed");
+}
