@@ -119,3 +119,21 @@ fn disarm_drops_a_pending_event() {
     timer.disarm();
     assert!(!timer.take_expired());
 }
+
+#[test]
+fn the_counter_shows_the_ticks_left_in_the_period() {
+    let model = ModelTimer::default();
+    let mut timer = PrivateTimer::new(&model, 1_000, 0);
+    timer.arm_after(100);
+    assert_eq!(timer.counter(), 100);
+    model.run(30);
+    assert_eq!(timer.counter(), 70);
+    model.run(70);
+    assert_eq!(timer.counter(), 0);
+}
+
+#[test]
+fn the_error_says_what_went_wrong() {
+    use std::string::ToString;
+    assert_eq!(Error::ZeroPeriod.to_string(), "a timer period must be at least one tick");
+}
