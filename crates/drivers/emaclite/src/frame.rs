@@ -82,6 +82,7 @@ mod tests {
             (header(0x0800, 84, 0), FrameLength::Exact(98)), // ICMP echo, 56 data bytes
             (header(0x0800, 1500, 0), FrameLength::Exact(1514)),
             (header(0x0800, 1501, 0), FrameLength::Oversized),
+            (header(0x0800, 20, 0), FrameLength::Exact(34)), // a bare IPv4 header
             (header(0x0800, 19, 0), FrameLength::Runt),
             (header(0x0806, 0, 0), FrameLength::Exact(42)),
             (header(0x86DD, 0, 1460), FrameLength::Exact(1514)),

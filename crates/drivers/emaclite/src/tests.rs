@@ -455,3 +455,161 @@ fn without_gie_or_with_a_reserved_buffer_arming_is_refused() {
     assert!(!model.tx_interrupt_enabled());
     mac.send_reserved(slot);
 }
+
+#[test]
+fn frames_of_unknown_type_come_up_whole_and_malformed_ones_count_as_errors() {
+    let model = EthModel::new(false);
+    let mut mac = EmacLite::new(&model, config(false, None), ring()).unwrap();
+    // LLDP: the headers say nothing of its length.
+    let mut lldp = [0x5Au8; 60];
+    lldp[..6].copy_from_slice(&[0x01, 0x80, 0xC2, 0x00, 0x00, 0x0E]);
+    lldp[12..14].copy_from_slice(&0x88CCu16.to_be_bytes());
+    assert!(model.deliver(&lldp));
+    let mut buf = [0u8; 1514];
+    assert_eq!(mac.receive(&mut buf), Ok(Some(1514)), "the whole buffer is passed up");
+    assert_eq!(&buf[..60], &lldp[..]);
+    // A type/length in 1501..=1535 is neither.
+    let mut malformed = lldp;
+    malformed[12..14].copy_from_slice(&1535u16.to_be_bytes());
+    assert!(model.deliver(&malformed));
+    assert_eq!(mac.receive(&mut buf), Ok(None));
+    let c = mac.counters();
+    assert_eq!((c.rx_errors, c.rx_oversized, c.rx_runt, c.rx_frames), (1, 0, 0, 1));
+}
+
+#[test]
+fn a_frame_of_just_an_ethernet_header_is_sent_padded() {
+    let model = EthModel::new(false);
+    let mut mac = EmacLite::new(&model, config(false, None), ring()).unwrap();
+    let header = [0xABu8; 14];
+    mac.transmit(&header).unwrap();
+    let sent = model.state.borrow().sent.clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(&sent[0][..14], &header);
+    assert_eq!(sent[0].len(), 60);
+    assert_eq!(mac.counters().tx_errors, 0);
+}
+
+#[test]
+fn disabling_the_receive_interrupt_stops_the_pulses() {
+    let model = EthModel::new(false);
+    let mut mac = EmacLite::new(&model, config(false, None), ring()).unwrap();
+    mac.enable_rx_interrupt();
+    assert!(model.deliver(&ipv4_frame(MAC, 50, 1)));
+    assert_eq!(model.state.borrow().irq_pulses, 1);
+    mac.disable_rx_interrupt();
+    let mut buf = [0u8; 1514];
+    assert_eq!(mac.receive(&mut buf), Ok(Some(64)));
+    assert!(model.deliver(&ipv4_frame(MAC, 50, 2)));
+    assert_eq!(model.state.borrow().irq_pulses, 1, "no pulse with GIE off");
+    assert_eq!(mac.receive(&mut buf), Ok(Some(64)), "the frame still arrives");
+}
+
+#[test]
+fn mdio_addresses_run_from_0_to_31() {
+    let mut model = EthModel::new(false);
+    model.phy_address = 31;
+    model.state.borrow_mut().phy[31] = 0xBEEF;
+    let mut mac = EmacLite::new(&model, config(false, Some(31)), ring()).unwrap();
+    assert_eq!(mac.mdio_read(31, 31), Ok(0xBEEF));
+    assert_eq!(mac.mdio_read(31, 32), Err(Error::InvalidMdioAddress));
+    assert_eq!(mac.mdio_write(32, 0, 0), Err(Error::InvalidMdioAddress));
+    assert_eq!(mac.mdio_write(0, 32, 0), Err(Error::InvalidMdioAddress));
+}
+
+/// Catches `==` turned into `!=` in `send_reserved`: a frame sent from the
+/// pong buffer would forget an armed transmit interrupt, and the ping
+/// buffer's done pulse would leave Interrupt Enable set for good.
+#[test]
+fn sending_from_the_pong_buffer_keeps_the_transmit_interrupt_armed() {
+    let model = slow_line(true);
+    let mut mac = every_transmit_buffer_sending(&model, true);
+    assert!(mac.interrupt_when_transmit_ready());
+    model.complete_tx_of(Buffer::Pong);
+    mac.on_interrupt();
+    mac.transmit(&[9; 60]).unwrap();
+    assert!(model.tx_busy(Buffer::Pong), "the new frame went into the pong buffer");
+    model.complete_tx_of(Buffer::Ping);
+    mac.on_interrupt();
+    assert!(!model.tx_interrupt_enabled(), "the ping buffer's end disarms");
+}
+
+#[test]
+fn errors_say_what_went_wrong() {
+    use std::string::ToString;
+    let table = [
+        (Error::Timeout, "EthernetLite: timed out waiting for the hardware"),
+        (Error::TransmitBusy, "EthernetLite: transmit buffers busy"),
+        (Error::FrameTooLong, "EthernetLite: frame longer than 1514 bytes"),
+        (Error::FrameTooShort, "EthernetLite: frame shorter than an Ethernet header"),
+        (Error::InvalidMdioAddress, "EthernetLite: MDIO address above 31"),
+    ];
+    for (error, text) in table {
+        assert_eq!(error.to_string(), text);
+    }
+}
+
+#[test]
+fn new_enables_mdio_only_when_a_phy_is_configured() {
+    use crate::Register;
+    use ferrode_hal::RegisterAccess;
+
+    let mdio_enable = 1 << 3;
+    let model = EthModel::new(false);
+    let _mac = EmacLite::new(&model, config(false, Some(1)), ring()).unwrap();
+    assert_eq!(model.read(Register::MdioCtrl) & mdio_enable, mdio_enable);
+    let model = EthModel::new(false);
+    let _mac = EmacLite::new(&model, config(false, None), ring()).unwrap();
+    assert_eq!(model.read(Register::MdioCtrl) & mdio_enable, 0);
+}
+
+/// Catches `RegisterName::offset` returning a constant: on hardware every
+/// register would be reached at one address.
+#[test]
+fn memory_mapped_access_hits_the_data_sheet_offsets() {
+    use core::ptr::NonNull;
+
+    use ferrode_hal::RegisterAccess;
+    use volatile::VolatilePtr;
+
+    use crate::{Mmio, Register, Regs};
+
+    let words: &'static mut [u32; 0x800] = std::boxed::Box::leak(std::boxed::Box::new([0; 0x800]));
+    let base = NonNull::from(words).cast::<u32>();
+    // SAFETY: `base` is a live, aligned allocation of the block's 8 KiB,
+    // leaked so it outlives `regs`; the test reaches it only through raw
+    // pointers.
+    let regs = Mmio::new(unsafe { VolatilePtr::<Regs>::new(base.cast()) });
+    // PG135, "Register Space".
+    let registers = [
+        (Register::TxBuffer(Buffer::Ping, 1), 0x0004),
+        (Register::MdioAddr, 0x07E4),
+        (Register::MdioWr, 0x07E8),
+        (Register::MdioRd, 0x07EC),
+        (Register::MdioCtrl, 0x07F0),
+        (Register::TxLength(Buffer::Ping), 0x07F4),
+        (Register::Gie, 0x07F8),
+        (Register::TxControl(Buffer::Ping), 0x07FC),
+        (Register::TxBuffer(Buffer::Pong, 1), 0x0804),
+        (Register::TxLength(Buffer::Pong), 0x0FF4),
+        (Register::TxControl(Buffer::Pong), 0x0FFC),
+        (Register::RxBuffer(Buffer::Ping, 1), 0x1004),
+        (Register::RxControl(Buffer::Ping), 0x17FC),
+        (Register::RxBuffer(Buffer::Pong, 1), 0x1804),
+        (Register::RxControl(Buffer::Pong), 0x1FFC),
+    ];
+    for (index, (register, offset)) in registers.into_iter().enumerate() {
+        let value = 0x100 + index as u32;
+        // SAFETY: offset < 8 KiB and a multiple of 4, inside the leaked block.
+        unsafe { base.add(offset / 4).write_volatile(value) };
+        assert_eq!(RegisterAccess::read(&regs, register), value, "{register:?} at {offset:#x}");
+        // SAFETY: as above.
+        unsafe { base.add(offset / 4).write_volatile(0) };
+    }
+}
+
+#[test]
+fn a_ring_shows_its_frames_and_capacity_when_debug_printed() {
+    let ring = ReceiveRing::<2>::new();
+    assert_eq!(std::format!("{ring:?}"), "ReceiveRing { frames: 0, capacity: 2 }");
+}
