@@ -634,3 +634,104 @@ impl RamBlock {
         unsafe { self.base.add(offset / 4).write_volatile(value) }
     }
 }
+
+#[test]
+fn a_promiscuous_config_sets_mac_cr_prms() {
+    let config = Config { promiscuous: true, ..QEMU_WIRING };
+    let model = bring_up(ModelNic::new(), &config).unwrap().release().into_inner();
+    assert_eq!(model.mac_cr, (1 << 2) | (1 << 3) | (1 << 18) | (1 << 20), "RXEN, TXEN, PRMS, FDPX");
+}
+
+#[test]
+fn errors_say_what_went_wrong() {
+    use std::string::ToString;
+    let table = [
+        (
+            Error::NotDetected { byte_test: 0xffff_ffff },
+            "no LAN9118 found (BYTE_TEST read 0xffffffff)",
+        ),
+        (Error::Timeout(Operation::SoftReset), "LAN9118 did not complete SoftReset in time"),
+        (Error::InvalidFrameLength(13), "cannot send a 13-byte Ethernet frame"),
+        (Error::TransmitFifoFull, "LAN9118 transmit FIFO full"),
+    ];
+    for (error, text) in table {
+        assert_eq!(error.to_string(), text);
+    }
+}
+
+/// Catches `|` turned into `^` where `apply_link` sets MAC_CR.FDPX: a
+/// second full-duplex report would toggle the bit off again.
+#[test]
+fn a_phy_interrupt_that_reports_the_same_full_duplex_link_keeps_fdpx() {
+    let mut nic = started();
+    nic.set_interrupt_mask(Interrupts::PHY);
+    // Auto-negotiation's PHY interrupt from bring-up, then a second report
+    // of the same link.
+    for report in 0..2 {
+        assert_eq!(nic.take_interrupts(), Interrupts::PHY, "report {report}");
+        assert_eq!(nic.link_mode(), Some(LinkMode { full_duplex: true, pause: true }));
+        assert_eq!(nic.registers_mut().get_mut().mac_cr & (1 << 20), 1 << 20, "report {report}");
+        nic.registers_mut().get_mut().set_link(true);
+    }
+}
+
+/// Catches `transmit_failed` inverted: every good transmission would be
+/// counted as an error and the failed one not.
+#[test]
+fn good_transmissions_are_not_counted_as_errors() {
+    let mut nic = started();
+    nic.transmit(&frame(60)).unwrap();
+    nic.transmit(&frame(60)).unwrap();
+    assert_eq!(nic.receive(&mut [0; 1514]), Ok(None), "reaps both statuses");
+    assert_eq!(nic.counters().tx_errors, 0);
+    assert_eq!(nic.counters().tx_frames, 2);
+}
+
+#[test]
+fn room_to_transmit_means_room_for_a_maximal_frame_and_its_commands() {
+    // 1514 bytes in whole words (1516) and two command words: 1524 bytes.
+    assert!(!with_transmit_space(1523).can_transmit());
+    assert!(with_transmit_space(1524).can_transmit());
+}
+
+#[test]
+fn interrupt_sources_are_int_sts_bits_and_union_is_a_set_union() {
+    // Data sheet 5.3.5: RSFL 3, TSFL 7, TDFA 9, TXE 13, RXE 14, PHY_INT 18.
+    let table = [
+        (Interrupts::RECEIVE, 3),
+        (Interrupts::TRANSMIT_DONE, 7),
+        (Interrupts::TRANSMIT_READY, 9),
+        (Interrupts::TRANSMIT_ERROR, 13),
+        (Interrupts::RECEIVE_ERROR, 14),
+        (Interrupts::PHY, 18),
+    ];
+    for (source, bit) in table {
+        assert_eq!(source, Interrupts(1 << bit), "bit {bit}");
+    }
+    assert_eq!(Interrupts::ERRORS, Interrupts((1 << 13) | (1 << 14)));
+    assert_eq!(Interrupts::ERRORS.union(Interrupts::TRANSMIT_ERROR), Interrupts::ERRORS);
+    assert_eq!(Interrupts::PHY.union(Interrupts::NONE), Interrupts::PHY);
+}
+
+#[test]
+fn a_frame_that_just_fits_the_tx_data_fifo_is_sent() {
+    let mut nic = started();
+    // 60 bytes and the two command words: 68 bytes.
+    nic.registers_mut().get_mut().tx_free_bytes = 67;
+    assert_eq!(nic.transmit(&frame(60)), Err(Error::TransmitFifoFull));
+    nic.registers_mut().get_mut().tx_free_bytes = 68;
+    assert_eq!(nic.transmit(&frame(60)), Ok(()));
+    assert_eq!(nic.release().into_inner().transmitted, [frame(60)]);
+}
+
+#[test]
+fn a_received_frame_of_just_an_ethernet_header_is_passed_up() {
+    let mut nic = started();
+    let model = nic.registers_mut().get_mut();
+    model.deliver(&frame(13), 0);
+    model.deliver(&frame(14), 0);
+    let mut buffer = [0; 1514];
+    assert_eq!(nic.receive(&mut buffer), Ok(Some(14)));
+    assert_eq!(buffer[..14], frame(14)[..]);
+    assert_eq!((nic.counters().rx_runt, nic.counters().rx_frames), (1, 1), "13 bytes are a runt");
+}
