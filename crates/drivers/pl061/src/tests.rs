@@ -1,8 +1,11 @@
 //! Host tests against a model of the PL061.
 
 use core::cell::Cell;
+use std::string::ToString;
 
 use embedded_hal::digital::{InputPin, OutputPin, StatefulOutputPin};
+
+use ferrode_hal::mmio::RegisterName;
 
 use crate::{Error, Pl061, Register, Trigger};
 
@@ -149,4 +152,97 @@ fn edge_interrupts_report_once_and_level_interrupts_while_the_level_holds() {
     assert_eq!(gpio.take_interrupts(), 0b10, "a level stays pending while it holds");
     gpio.disable_interrupt(1).unwrap();
     assert_eq!(gpio.take_interrupts(), 0);
+}
+
+/// The offsets the hardware bus ([`crate::Mmio`]) uses are the ones through
+/// the `RegisterName` trait, not the inherent `offset`; a mutant returning
+/// 0 or 1 there would send every hardware access to the data window.
+#[test]
+fn the_hardware_bus_places_each_register_at_its_data_sheet_offset() {
+    assert_eq!(<Register as RegisterName>::offset(Register::Data(0x24)), 0x090);
+    assert_eq!(<Register as RegisterName>::offset(Register::Dir), 0x400);
+    assert_eq!(<Register as RegisterName>::offset(Register::Afsel), 0x420);
+}
+
+#[test]
+fn an_error_names_the_missing_pin() {
+    assert_eq!(Error::NoSuchPin(9).to_string(), "the PL061 has no pin 9 (pins 0..=7)");
+}
+
+#[test]
+fn a_masked_read_returns_only_the_masked_pins() {
+    let model = ModelGpio::default();
+    let mut gpio = Pl061::new(&model);
+    for pin in [0, 2, 5, 7] {
+        gpio.output(pin, true).unwrap();
+    }
+    assert_eq!(gpio.read(0xff), 0b1010_0101);
+    assert_eq!(gpio.read(0x0f), 0b0000_0101);
+    assert_eq!(gpio.read(0x5a), 0);
+}
+
+#[test]
+fn reconfiguring_pins_changes_only_the_pin_named() {
+    let model = ModelGpio::default();
+    let mut gpio = Pl061::new(&model);
+    gpio.output(2, false).unwrap();
+    gpio.output(4, false).unwrap();
+    gpio.output(4, true).unwrap();
+    assert_eq!(model.dir.get(), 0b1_0100, "an output made an output again stays one");
+    assert_eq!(model.out.get(), 0b1_0000);
+    gpio.input(4).unwrap();
+    assert_eq!(model.dir.get(), 0b0_0100, "making pin 4 an input leaves pin 2 an output");
+}
+
+#[test]
+fn an_output_pin_reports_the_level_it_drives() {
+    let model = ModelGpio::default();
+    let mut gpio = Pl061::new(&model);
+    let mut led = gpio.output(6, false).unwrap();
+    assert!(!led.is_set_high().unwrap());
+    assert!(led.is_set_low().unwrap());
+    led.set_high().unwrap();
+    assert_eq!(model.out.get(), 1 << 6, "set_high drives the pin");
+    assert!(led.is_set_high().unwrap());
+    assert!(!led.is_set_low().unwrap());
+}
+
+#[test]
+fn an_input_pin_is_high_or_low_never_both() {
+    let model = ModelGpio::default();
+    let mut gpio = Pl061::new(&model);
+    let mut button = gpio.input(6).unwrap();
+    model.drive(!(1 << 6));
+    assert!(!button.is_high().unwrap(), "the other pins being high does not count");
+    assert!(button.is_low().unwrap());
+    model.drive(1 << 6);
+    assert!(!button.is_low().unwrap());
+}
+
+#[test]
+fn enabling_an_interrupt_keeps_the_other_pins_triggers() {
+    let model = ModelGpio::default();
+    let mut gpio = Pl061::new(&model);
+    gpio.input(0).unwrap();
+    gpio.input(1).unwrap();
+    gpio.enable_interrupt(0, Trigger::HighLevel).unwrap();
+    gpio.enable_interrupt(1, Trigger::FallingEdge).unwrap();
+    model.drive(0b11);
+    assert_eq!(gpio.take_interrupts(), 0b01);
+    assert_eq!(gpio.take_interrupts(), 0b01, "pin 0 is still level-sensitive");
+    model.drive(0b01);
+    assert_eq!(gpio.take_interrupts(), 0b11, "pin 1 saw its falling edge");
+    assert_eq!(gpio.take_interrupts(), 0b01);
+}
+
+#[test]
+fn enabling_an_interrupt_twice_leaves_it_enabled_as_configured() {
+    let model = ModelGpio::default();
+    let mut gpio = Pl061::new(&model);
+    gpio.input(3).unwrap();
+    gpio.enable_interrupt(3, Trigger::HighLevel).unwrap();
+    gpio.enable_interrupt(3, Trigger::HighLevel).unwrap();
+    model.drive(1 << 3);
+    assert_eq!(gpio.take_interrupts(), 1 << 3);
+    assert_eq!(gpio.take_interrupts(), 1 << 3, "still a high-level interrupt");
 }
