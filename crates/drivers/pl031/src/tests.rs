@@ -7,13 +7,27 @@ use crate::{CivilTime, Pl031, Register};
 
 /// The counter, match and interrupt logic of TRM 2.2: the count only runs
 /// once RTCStart is set, a match raises RTCRIS, RTCICR clears it.
-#[derive(Default)]
 struct ModelRtc {
     count: Cell<u32>,
     started: Cell<bool>,
     match_value: Cell<u32>,
     mask: Cell<u32>,
     raw: Cell<u32>,
+    /// RTCPeriphID0..3: a PL031 of revision 1 unless a test says otherwise.
+    periph_id: Cell<[u32; 4]>,
+}
+
+impl Default for ModelRtc {
+    fn default() -> Self {
+        Self {
+            count: Cell::default(),
+            started: Cell::default(),
+            match_value: Cell::default(),
+            mask: Cell::default(),
+            raw: Cell::default(),
+            periph_id: Cell::new([0x31, 0x10, 0x14, 0x00]),
+        }
+    }
 }
 
 impl ModelRtc {
@@ -40,10 +54,10 @@ impl ferrode_hal::RegisterAccess<Register> for ModelRtc {
             Register::Rtcimsc => self.mask.get(),
             Register::Rtcris => self.raw.get(),
             Register::Rtcmis => self.raw.get() & self.mask.get(),
-            Register::PeriphId0 => 0x31,
-            Register::PeriphId1 => 0x10,
-            Register::PeriphId2 => 0x14,
-            Register::PeriphId3 => 0x00,
+            Register::PeriphId0 => self.periph_id.get()[0],
+            Register::PeriphId1 => self.periph_id.get()[1],
+            Register::PeriphId2 => self.periph_id.get()[2],
+            Register::PeriphId3 => self.periph_id.get()[3],
             Register::Rtclr | Register::Rtcicr => 0,
         }
     }
@@ -114,11 +128,37 @@ fn civil_time_matches_known_dates() {
         (0, "1970-01-01T00:00:00Z"),
         (951_782_400, "2000-02-29T00:00:00Z"),
         (951_868_799, "2000-02-29T23:59:59Z"),
+        // After February the year counted from March must not slip back
+        // a year: the century term of the era arithmetic (a mutant that
+        // drops or negates it printed 1970-02-29 here).
+        (5_097_600, "1970-03-01T00:00:00Z"),
+        // Day 0 of an era (a mutant dividing by the day of the era panics).
+        (951_868_800, "2000-03-01T00:00:00Z"),
         (1_709_164_800, "2024-02-29T00:00:00Z"),
+        (1_796_232_813, "2026-12-02T17:33:33Z"),
         (4_102_444_800, "2100-01-01T00:00:00Z"),
+        (4_107_542_399, "2100-02-28T23:59:59Z"),
+        (4_107_542_400, "2100-03-01T00:00:00Z"),
         (u64::from(u32::MAX), "2106-02-07T06:28:15Z"),
     ];
     for (seconds, text) in table {
         assert_eq!(format!("{}", CivilTime::from_unix_seconds(seconds)), text, "{seconds}");
+    }
+}
+
+/// Another PrimeCell (a PL011 here, or a PL031 with one ID byte wrong) is
+/// not taken for the RTC: each of the four bytes is checked, not just one.
+#[test]
+fn only_a_pl031_identifies_as_one() {
+    let model = ModelRtc::default();
+    let rtc = Pl031::new(&model);
+    assert!(rtc.is_pl031(), "any revision in PeriphID2 bits 7:4");
+    model.periph_id.set([0x11, 0x10, 0x34, 0x00]);
+    assert!(!rtc.is_pl031(), "a PL011");
+    for byte in 0..4 {
+        let mut id = [0x31, 0x10, 0x14, 0x00];
+        id[byte] ^= 0x01;
+        model.periph_id.set(id);
+        assert!(!rtc.is_pl031(), "PeriphID{byte} wrong");
     }
 }
