@@ -119,3 +119,100 @@ fn disabling_the_last_channel_clears_gier() {
     model.drive_inputs(0, 1);
     assert!(!model.irq());
 }
+
+#[test]
+fn errors_read_as_sentences() {
+    use std::string::ToString;
+    assert_eq!(Error::NoSuchChannel.to_string(), "GPIO channel not present");
+    assert_eq!(Error::NoSuchPin.to_string(), "GPIO pin beyond the channel width");
+    assert_eq!(Error::PinInUse.to_string(), "GPIO pin already in use");
+}
+
+/// Each channel has its own claims and shadow (a mutant mapping both
+/// channels to one state, either of them, fails here).
+#[test]
+fn the_two_channels_keep_separate_pins_and_shadows() {
+    let model = GpioModel::new();
+    let gpio = AxiGpio::new(&model, DUAL);
+    let _one = gpio.output(Channel::One, 1, true).unwrap();
+    let _two = gpio.output(Channel::Two, 2, true).unwrap();
+    assert!(gpio.output(Channel::Two, 1, false).is_ok(), "pin 1 of channel 2 is free");
+    assert_eq!(gpio.outputs(Channel::One), Ok(0b010));
+    assert_eq!(gpio.outputs(Channel::Two), Ok(0b100));
+    assert_eq!(model.driven(0), 0b010);
+    assert_eq!(model.driven(1), 0b100, "channel 2 drives only its own pins");
+}
+
+#[test]
+fn making_a_pin_an_input_keeps_the_other_pins_directions() {
+    let model = GpioModel::new();
+    let gpio = AxiGpio::new(&model, DUAL);
+    let _led = gpio.output(Channel::One, 0, true).unwrap();
+    let mut button5 = gpio.input(Channel::One, 5).unwrap();
+    let mut button6 = gpio.input(Channel::One, 6).unwrap();
+    model.drive_inputs(0, 0b110_0000);
+    assert!(button5.is_high().unwrap());
+    assert!(button6.is_high().unwrap());
+    assert_eq!(gpio.read_inputs(Channel::One), Ok(0b110_0000));
+    assert_eq!(model.driven(0), 0b1, "pin 0 still drives");
+}
+
+#[test]
+fn setting_an_output_high_twice_leaves_it_high() {
+    let model = GpioModel::new();
+    let gpio = AxiGpio::new(&model, DUAL);
+    let mut led = gpio.output(Channel::One, 4, true).unwrap();
+    led.set_high().unwrap();
+    assert!(led.is_set_high().unwrap());
+    assert_eq!(model.driven(0), 1 << 4);
+}
+
+#[test]
+fn enabling_a_channels_interrupt_twice_leaves_it_enabled() {
+    let model = GpioModel::new();
+    let gpio = AxiGpio::new(&model, SINGLE);
+    let _button = gpio.input(Channel::One, 0).unwrap();
+    gpio.enable_interrupt(Channel::One).unwrap();
+    gpio.enable_interrupt(Channel::One).unwrap();
+    model.drive_inputs(0, 1);
+    assert!(model.irq());
+    assert_eq!(gpio.on_interrupt().channel1, 1);
+}
+
+#[test]
+fn a_pin_pressed_while_another_is_held_is_the_only_change() {
+    let model = GpioModel::new();
+    let gpio = AxiGpio::new(&model, SINGLE);
+    let _buttons = [gpio.input(Channel::One, 0).unwrap(), gpio.input(Channel::One, 1).unwrap()];
+    gpio.enable_interrupt(Channel::One).unwrap();
+    model.drive_inputs(0, 0b01);
+    assert_eq!(gpio.on_interrupt().channel1, 0b01);
+    model.drive_inputs(0, 0b11);
+    assert_eq!(gpio.on_interrupt().channel1, 0b10, "pin 0 held, not changed");
+}
+
+#[test]
+fn dropping_an_output_pin_frees_it() {
+    let model = GpioModel::new();
+    let gpio = AxiGpio::new(&model, SINGLE);
+    let led = gpio.output(Channel::One, 2, true).unwrap();
+    drop(led);
+    assert!(gpio.input(Channel::One, 2).is_ok());
+}
+
+#[test]
+fn pin_states_are_true_one_way_only() {
+    let model = GpioModel::new();
+    let gpio = AxiGpio::new(&model, DUAL);
+    let mut led = gpio.output(Channel::One, 3, false).unwrap();
+    let _other = gpio.output(Channel::One, 4, true).unwrap();
+    assert!(!led.is_set_high().unwrap(), "another pin being high does not count");
+    assert!(led.is_set_low().unwrap());
+    led.set_high().unwrap();
+    assert!(!led.is_set_low().unwrap());
+    let mut button = gpio.input(Channel::One, 6).unwrap();
+    model.drive_inputs(0, 0b1000_0000);
+    assert!(!button.is_high().unwrap(), "another input being high does not count");
+    model.drive_inputs(0, 0b0100_0000);
+    assert!(!button.is_low().unwrap());
+}
