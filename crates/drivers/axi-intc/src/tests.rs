@@ -105,3 +105,25 @@ fn without_sie_cie_enables_keep_other_bits() {
     assert!(!intc.is_enabled(irq(0)));
     assert!(model.writes().iter().all(|&(offset, _)| offset != 0x10 && offset != 0x14));
 }
+
+#[test]
+fn the_driver_reports_the_options_it_was_given() {
+    let model = IntcModel::new(0);
+    let config = Config { has_set_clear_enable: false, ..Config::new().with_edge_triggered(0b110) };
+    let intc = AxiIntc::new(&model, config);
+    assert_eq!(intc.config(), config);
+}
+
+/// Without SIE, enabling an input that is already enabled must not turn
+/// it off (an IER update with `^` instead of `|` would).
+#[test]
+fn without_sie_enabling_twice_leaves_the_input_enabled() {
+    let model = IntcModel::new(0);
+    let config = Config { has_set_clear_enable: false, ..Config::new() };
+    let intc = AxiIntc::new(&model, config);
+    intc.enable(irq(3));
+    intc.enable(irq(3));
+    assert!(intc.is_enabled(irq(3)));
+    model.set_input(3, true);
+    assert!(model.irq_out());
+}
