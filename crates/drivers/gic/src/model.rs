@@ -26,6 +26,9 @@ pub struct ModelGic {
     /// interrupt becomes pending again at end of interrupt (GIC
     /// architecture 3.2.4) until its handler clears the device.
     pub asserted: Vec<bool>,
+    /// For each pending SGI, the CPU that sent it: ICCIAR reports it in
+    /// bits 12:10 (GIC architecture 4.4.4).
+    pub sgi_source: Vec<u8>,
 }
 
 impl ModelGic {
@@ -47,6 +50,7 @@ impl ModelGic {
             end_of_interrupts: Vec::new(),
             software_interrupts: Vec::new(),
             asserted: std::vec![false; lines],
+            sgi_source: std::vec![0; 16],
         }
     }
 
@@ -93,7 +97,8 @@ impl RegisterModel<Register> for ModelGic {
                 Some(id) => {
                     self.pending[id] = false;
                     self.active[id] = true;
-                    id as u32
+                    let source = self.sgi_source.get(id).copied().unwrap_or(0);
+                    (u32::from(source) << 10) | id as u32
                 }
                 None => 1023,
             },

@@ -11,6 +11,8 @@ use volatile::VolatilePtr;
 use crate::model::ModelGic;
 use crate::{Error, Gic, Mmio, Register, Registers, Trigger};
 
+use std::string::ToString;
+
 /// The LAN9118's line on the RealView PBX-A9, used as sample data.
 const ETHERNET: u32 = 60;
 const UART0: u32 = 44;
@@ -36,6 +38,12 @@ fn init_quiets_every_shared_line_and_enables_the_controller() {
     assert!(model.priority.iter().all(|&p| p == 0xa0));
     assert!(model.targets[32..].iter().all(|&t| t == 1), "SPIs routed to CPU 0");
     assert!(model.config.iter().skip(2).all(|&c| c == 0), "SPIs level-triggered");
+    // The banked SGI/PPI words are not the boot core's to set: ICDICFR0
+    // is read only, ICDICFR1 programmable on some GICs (which would turn
+    // the edge-triggered private timers into level ones), ICDIPTR0-7 read
+    // only (GIC architecture 4.3.12, 4.3.13).
+    assert_eq!(model.config[..2], [0xaaaa_aaaa; 2], "SGI/PPI configuration left alone");
+    assert!(model.targets[..32].iter().all(|&t| t == 0), "SGI/PPI targets left alone");
     assert_eq!(model.priority_mask, 0xf0);
 }
 
@@ -228,4 +236,90 @@ fn a_source_its_handler_clears_is_served_once() {
     let dispatch = serve(&gic, |id| handled.push(id));
     assert_eq!(dispatch, crate::Dispatch { served: 1, storming: None });
     assert_eq!(handled, [ETHERNET]);
+}
+
+#[test]
+fn errors_name_the_interrupt() {
+    assert_eq!(
+        Error::InvalidInterrupt(99).to_string(),
+        "interrupt 99 is not implemented by this GIC"
+    );
+    assert_eq!(Error::NotConfigurable(7).to_string(), "interrupt 7 cannot be configured this way");
+}
+
+/// An SGI's acknowledge carries the sending CPU (ICCIAR bits 12:10), and
+/// its end of interrupt hands the whole value back (GIC architecture
+/// 4.4.5); a PPI or SPI has no source CPU.
+#[test]
+fn a_software_interrupt_names_its_sender_and_is_ended_with_it() {
+    let mut model = ModelGic::new(64);
+    model.pending[5] = true;
+    model.sgi_source[5] = 3;
+    let mut gic = Gic::new(RefCell::new(model));
+    gic.init();
+    let sgi = gic.acknowledge().unwrap();
+    assert_eq!(sgi.number(), 5);
+    assert_eq!(sgi.source_cpu(), Some(3));
+    gic.end_of_interrupt(sgi);
+    gic.enable(16).unwrap();
+    gic.set_pending(16).unwrap();
+    let ppi = gic.acknowledge().unwrap();
+    assert_eq!(ppi.number(), 16);
+    assert_eq!(ppi.source_cpu(), None, "ID 16 is the first PPI");
+    gic.end_of_interrupt(ppi);
+    assert_eq!(gic.release().into_inner().end_of_interrupts, [(3 << 10) | 5, 16]);
+}
+
+#[test]
+fn a_disabled_line_reads_as_disabled() {
+    let mut gic = initialised(96);
+    gic.enable(UART0).unwrap();
+    gic.enable(UART0 + 1).unwrap();
+    gic.disable(UART0).unwrap();
+    assert_eq!(gic.is_enabled(UART0), Ok(false));
+    assert_eq!(gic.is_enabled(UART0 + 1), Ok(true));
+    let model = gic.release().into_inner();
+    assert!(!model.enabled[UART0 as usize]);
+}
+
+#[test]
+fn triggers_change_only_their_own_line_and_stay_as_set() {
+    let mut gic = initialised(96);
+    // The first SPI is configurable; 60 and 61 share ICDICFR word 3.
+    gic.set_trigger(32, Trigger::Edge).unwrap();
+    gic.set_trigger(ETHERNET, Trigger::Edge).unwrap();
+    gic.set_trigger(ETHERNET + 1, Trigger::Edge).unwrap();
+    gic.set_trigger(ETHERNET + 1, Trigger::Edge).unwrap();
+    gic.set_trigger(ETHERNET, Trigger::Level).unwrap();
+    gic.set_trigger(ETHERNET, Trigger::Level).unwrap();
+    let model = gic.release().into_inner();
+    assert_eq!(model.config[2], 1 << 1);
+    assert_eq!(model.config[3], 1 << 27, "61 edge, 60 level");
+}
+
+/// Interrupt 61 sits in byte 1 of its ICDIPR and ICDIPTR words: the byte
+/// update must shift both the mask and the value (60, byte 0, cannot tell).
+#[test]
+fn a_byte_field_above_byte_zero_replaces_only_its_byte() {
+    let mut gic = initialised(96);
+    gic.set_priority(ETHERNET + 1, 0x40).unwrap();
+    gic.set_target_cpus(ETHERNET + 3, 0b10).unwrap();
+    let model = gic.release().into_inner();
+    assert_eq!(model.priority[60..64], [0xa0, 0x40, 0xa0, 0xa0]);
+    assert_eq!(model.targets[60..64], [1, 1, 1, 2]);
+}
+
+/// Two lines that keep re-raising each other fill the dispatch, but
+/// neither comes back STORM_REPEATS times in a row: no storm is named.
+#[test]
+fn two_lines_taking_turns_are_not_a_storm() {
+    let gic = core::cell::RefCell::new(initialised(96));
+    gic.borrow_mut().enable(ETHERNET).unwrap();
+    gic.borrow_mut().enable(UART0).unwrap();
+    gic.borrow_mut().set_pending(UART0).unwrap();
+    let dispatch = serve(&gic, |id| {
+        let other = if id == UART0 { ETHERNET } else { UART0 };
+        gic.borrow_mut().set_pending(other).unwrap();
+    });
+    assert_eq!(dispatch, crate::Dispatch { served: crate::MAX_DISPATCH, storming: None });
 }
