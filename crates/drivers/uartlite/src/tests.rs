@@ -142,3 +142,57 @@ fn console_output_takes_what_fits_and_never_waits_for_the_line() {
     assert!(uart.tx_empty());
     assert_eq!(model.wire(), text);
 }
+
+#[test]
+fn errors_read_as_sentences() {
+    use std::string::ToString;
+    assert_eq!(Error::Overrun.to_string(), "UART receive overrun: characters lost");
+    assert_eq!(Error::Framing.to_string(), "UART framing error");
+    assert_eq!(Error::Parity.to_string(), "UART parity error");
+}
+
+#[test]
+fn disabling_the_interrupt_writes_ctrl_zero_and_silences_it() {
+    let model = UartModel::default();
+    let mut uart: UartLite<_> = UartLite::new(&model);
+    uart.enable_interrupt();
+    uart.disable_interrupt();
+    assert_eq!(model.writes().last(), Some(&(0xC, 0)));
+    model.receive(b"x");
+    assert_eq!(model.interrupt_edges.get(), 0);
+}
+
+/// Ready to read means a byte in the ring, one in the FIFO, or an error
+/// to report; nothing at all is not ready.
+#[test]
+fn read_ready_says_whether_a_read_would_return_at_once() {
+    let model = UartModel::default();
+    let mut uart: UartLite<_> = UartLite::new(&model);
+    assert!(!uart.read_ready().unwrap(), "nothing arrived");
+    model.receive(b"ab");
+    assert!(uart.read_ready().unwrap(), "bytes in the FIFO");
+    assert_eq!(uart.on_interrupt(), 2);
+    assert_eq!(uart.received_len(), 2);
+    assert!(uart.read_ready().unwrap(), "bytes in the ring, FIFO empty");
+    assert_eq!(read_all(&mut uart, 2), b"ab");
+    assert_eq!(uart.received_len(), 0);
+    model.receive_framing_error();
+    // Writing reads STAT_REG, which clears the error bit in hardware.
+    uart.write_all(b"!").unwrap();
+    assert!(uart.read_ready().unwrap(), "an error seen by an earlier status read");
+    assert_eq!(uart.try_read_byte(), Err(Error::Framing));
+    assert!(!uart.read_ready().unwrap());
+}
+
+#[test]
+fn a_read_fills_the_buffer_and_no_more() {
+    let model = UartModel::default();
+    let mut uart: UartLite<_> = UartLite::new(&model);
+    model.receive(b"abcdef");
+    let mut buf = [0u8; 4];
+    assert_eq!(uart.read(&mut buf), Ok(4));
+    assert_eq!(&buf, b"abcd");
+    let mut buf = [0u8; 8];
+    assert_eq!(uart.read(&mut buf), Ok(2));
+    assert_eq!(&buf[..2], b"ef");
+}
