@@ -195,6 +195,11 @@ fn the_cache_id_names_the_part_and_its_release() {
         // CACHEID pins 1, r3p0.
         (0x4100_04c5, 1, 0b0011, Some((3, 0))),
         (0x4100_00c0, 0, 0b0011, Some((0, 0))),
+        // r1p0, r2p0 and r3p1: the rest of the TRM's table of RTL
+        // releases (cargo-mutants deleted their arms unnoticed).
+        (0x4100_00c2, 0, 0b0011, Some((1, 0))),
+        (0x4100_00c4, 0, 0b0011, Some((2, 0))),
+        (0x4100_00c6, 0, 0b0011, Some((3, 1))),
         // An RTL release the TRM's table does not list.
         (0x4100_00c3, 0, 0b0011, None),
     ];
@@ -477,4 +482,16 @@ fn the_model_records_a_cache_sync_on_r3p0_only() {
         assert_eq!(l2.into_inner().store_buffer_stuck_draining, stuck, "{rtl_release:#x}");
     }
     assert_eq!(l2c_310_id(R3P2), QEMU_CACHE_ID);
+}
+
+#[test]
+fn each_timeout_names_the_operation_that_did_not_finish() {
+    for (operation, text) in [
+        (Operation::InvalidateByWay, "invalidate by way did not finish"),
+        (Operation::CleanByWay, "clean by way did not finish"),
+        (Operation::CleanInvalidateByWay, "clean and invalidate by way did not finish"),
+        (Operation::CacheSync, "cache sync did not finish"),
+    ] {
+        assert_eq!(std::format!("{}", Error::Timeout(operation)), text);
+    }
 }
