@@ -266,3 +266,64 @@ fn a_read_returns_the_bytes_before_an_overrun_then_the_error_then_the_rest() {
     assert_eq!(uart.read(&mut buffer), Ok(2));
     assert_eq!(&buffer[..2], b"yz");
 }
+
+#[test]
+fn errors_read_as_sentences() {
+    use std::string::ToString;
+    assert_eq!(Error::InvalidBaudRate.to_string(), "baud rate not reachable from the UART clock");
+    assert_eq!(Error::Overrun.to_string(), "receive FIFO overrun, data lost");
+    assert_eq!(Error::Break.to_string(), "break condition received");
+    assert_eq!(Error::Parity.to_string(), "parity error in received character");
+    assert_eq!(Error::Framing.to_string(), "framing error in received character");
+}
+
+/// The largest integer divisor UARTIBRD holds, 65535, is reachable.
+#[test]
+fn the_largest_integer_divisor_is_accepted() {
+    assert_eq!(
+        baud_rate_divisor(16 * 65_535, 1),
+        Some(BaudRateDivisor { integer: 65_535, fractional: 0 })
+    );
+}
+
+#[test]
+fn interrupt_sets_combine_and_overlap_as_sets() {
+    let receive_and_transmit = Interrupts::RECEIVE.union(Interrupts::TRANSMIT);
+    assert!(receive_and_transmit.contains_any(Interrupts::TRANSMIT));
+    assert!(!Interrupts::RECEIVE.contains_any(Interrupts::TRANSMIT));
+    assert!(!Interrupts::NONE.contains_any(Interrupts::ALL));
+    assert_eq!(Interrupts::RECEIVE.union(Interrupts::RECEIVE), Interrupts::RECEIVE);
+    assert_eq!(Interrupts::ERRORS.0, 0b1111 << 7, "FEIM, PEIM, BEIM, OEIM");
+}
+
+#[test]
+fn write_ready_follows_the_transmit_fifo_and_read_waits_for_a_character() {
+    let mut uart = configured();
+    assert_eq!(embedded_io::WriteReady::write_ready(&mut uart), Ok(true));
+    let mut model = uart.release().into_inner();
+    model.line_drains = false;
+    let mut uart = Pl011::new(RefCell::new(model), QEMU_UART_CLOCK_HZ);
+    assert_eq!(uart.write(&[b'x'; 20]).unwrap(), FIFO_DEPTH);
+    assert_eq!(embedded_io::WriteReady::write_ready(&mut uart), Ok(false));
+    let mut model = uart.release().into_inner();
+    let reads = model.flag_reads;
+    model.arrival = Some((reads + 5, u32::from(b'k')));
+    let mut uart = Pl011::new(RefCell::new(model), QEMU_UART_CLOCK_HZ);
+    let mut buffer = [0; 4];
+    assert_eq!(uart.read(&mut buffer), Ok(1), "waits instead of returning Ok(0)");
+    assert_eq!(buffer[0], b'k');
+}
+
+#[test]
+fn a_read_stops_at_the_end_of_its_buffer() {
+    let uart = configured();
+    let mut model = uart.release().into_inner();
+    for byte in b"abc" {
+        model.receive(u32::from(*byte));
+    }
+    let mut uart = Pl011::new(RefCell::new(model), QEMU_UART_CLOCK_HZ);
+    let mut buffer = [0; 2];
+    assert_eq!(uart.read(&mut buffer), Ok(2));
+    assert_eq!(&buffer, b"ab");
+    assert_eq!(uart.read(&mut buffer), Ok(1));
+}

@@ -4,7 +4,7 @@
 
 use std::vec::Vec;
 
-use embedded_io::{Read, Write};
+use embedded_io::{Read, ReadReady, Write, WriteReady};
 
 use crate::model::{FIFO_DEPTH, SharedModel};
 use crate::{BufferedPl011, Config, Error, Interrupts, Pl011};
@@ -290,4 +290,93 @@ fn a_full_buffer_leaves_the_rest_for_the_next_read() {
     }
     assert_eq!(got, data);
     assert_eq!(uart.received_len(), 0);
+}
+
+/// Break: UARTDR bit 10 (BE) with a 0 character (TRM 3.3.1).
+const BREAK: u32 = 1 << 10;
+
+#[test]
+fn has_received_counts_bytes_in_the_fifo_or_ring_and_errors_alone() {
+    let (model, mut uart) = started::<16, 16>();
+    assert!(!uart.has_received(), "nothing arrived");
+    assert_eq!(uart.read_ready(), Ok(false));
+    model.with(|m| m.receive_with_flow_control(b"x"));
+    assert!(uart.has_received(), "a byte in the FIFO");
+    assert_eq!(uart.read_ready(), Ok(true));
+    assert_eq!(uart.received_len(), 1, "now in the ring");
+    let mut buffer = [0; 4];
+    assert_eq!(uart.read_buffered(&mut buffer), Ok(1));
+    assert!(!uart.has_received());
+    model.with(|m| m.receive(BREAK));
+    assert!(uart.has_received(), "only an error waits");
+    assert_eq!(uart.received_len(), 0);
+    assert_eq!(uart.read_buffered(&mut buffer), Err(Error::Break));
+    assert!(!uart.has_received());
+}
+
+#[test]
+fn can_queue_is_false_only_when_fifo_and_ring_are_full() {
+    let (model, mut uart) = started::<16, 4>();
+    model.with(|m| m.line_drains = false);
+    assert!(uart.can_queue());
+    assert_eq!(uart.queue(&pattern(FIFO_DEPTH + 3)), FIFO_DEPTH + 3);
+    assert!(uart.can_queue(), "one place left in the ring");
+    assert_eq!(uart.write_ready(), Ok(true));
+    assert_eq!(uart.queue(b"z"), 1);
+    assert!(!uart.can_queue());
+    assert_eq!(uart.write_ready(), Ok(false));
+    // embedded_io's write waits for room rather than taking nothing.
+    model.with(|m| m.line_drains = true);
+    assert_eq!(uart.write(b"!"), Ok(1));
+}
+
+#[test]
+fn reception_unmasks_the_line_error_interrupts_too() {
+    let (model, _uart) = started::<16, 16>();
+    // RXIM (4), RTIM (6), FEIM, PEIM, BEIM, OEIM (7-10); not TXIM (5).
+    assert_eq!(model.with(|m| m.imsc), 0x7d0);
+}
+
+/// embedded_io's read waits for a character rather than returning Ok(0).
+#[test]
+fn a_blocking_read_waits_for_the_first_character() {
+    let (model, mut uart) = started::<16, 16>();
+    let reads = model.with(|m| m.flag_reads);
+    model.with(|m| m.arrival = Some((reads + 5, u32::from(b'k'))));
+    let mut buffer = [0; 4];
+    assert_eq!(uart.read(&mut buffer), Ok(1));
+    assert_eq!(buffer[0], b'k');
+}
+
+/// With a ring smaller than what waits in the FIFO, one read takes the
+/// ring, refills it and takes more, up to the next line error, which comes
+/// exactly after the bytes before it: the count of bytes taken over the
+/// rounds must add up (`count - start`, not `+`).
+#[test]
+fn one_read_refills_a_small_ring_and_stops_exactly_at_the_next_error() {
+    let (model, mut uart) = started::<4, 16>();
+    assert_eq!(uart.read_buffered(&mut [0; 16]), Ok(0), "nothing arrived");
+    model.with(|m| {
+        m.receive_with_flow_control(b"abcdef");
+        m.receive(BREAK);
+        m.receive_with_flow_control(b"g");
+    });
+    let mut buffer = [0; 16];
+    assert_eq!(uart.read_buffered(&mut buffer), Ok(6));
+    assert_eq!(&buffer[..6], b"abcdef");
+    assert_eq!(uart.read_buffered(&mut buffer), Err(Error::Break));
+    assert_eq!(uart.read_buffered(&mut buffer), Ok(1));
+    assert_eq!(buffer[0], b'g');
+}
+
+#[test]
+fn enabling_interrupts_sets_both_fifo_levels_to_half_whatever_was_there() {
+    let model = SharedModel::new();
+    model.with(|m| m.ifls = 0);
+    let mut uart = Pl011::new(model.clone(), 24_000_000);
+    uart.configure(&Config::default()).unwrap();
+    let mut buffered: Buffered<16, 16> = BufferedPl011::new(uart);
+    buffered.enable_interrupts();
+    // RXIFLSEL (5:3) and TXIFLSEL (2:0) both 0b010, half full.
+    assert_eq!(model.with(|m| m.ifls), 0x12);
 }
