@@ -301,6 +301,62 @@ impl GpioTrigger {
 mod tests {
     use super::*;
 
+    /// Two registers, at 0x0 and 0x8.
+    #[repr(C)]
+    struct TwoRegs {
+        first: u32,
+        _gap: u32,
+        second: u32,
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    enum Two {
+        First,
+        Second,
+    }
+
+    impl mmio::RegisterName for Two {
+        type Block = TwoRegs;
+        fn offset(self) -> usize {
+            match self {
+                Self::First => core::mem::offset_of!(TwoRegs, first),
+                Self::Second => core::mem::offset_of!(TwoRegs, second),
+            }
+        }
+    }
+
+    fn ram_block() -> mmio::RamBlock {
+        mmio::RamBlock::new(std::boxed::Box::leak(std::boxed::Box::new([0; 4])))
+    }
+
+    #[test]
+    fn a_ram_block_shows_the_driver_s_accesses_at_their_offsets() {
+        let block = ram_block();
+        let regs = mmio::Mmio::new(block.view::<TwoRegs>());
+        regs.write(Two::Second, 0x5a);
+        assert_eq!((block.peek(0x0), block.peek(0x8)), (0, 0x5a));
+        block.poke(0x0, 7);
+        assert_eq!(regs.read(Two::First), 7);
+    }
+
+    #[test]
+    #[should_panic(expected = "offset outside the block")]
+    fn a_ram_block_refuses_an_offset_past_its_end() {
+        ram_block().peek(0x10);
+    }
+
+    #[test]
+    #[should_panic(expected = "offset outside the block")]
+    fn a_ram_block_refuses_an_unaligned_offset() {
+        ram_block().poke(0x2, 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "the register block does not fit")]
+    fn a_ram_block_refuses_a_view_larger_than_itself() {
+        let _ = ram_block().view::<[u32; 5]>();
+    }
+
     #[test]
     fn tick_conversions_round_trip_and_round_up() {
         assert_eq!(ticks_to_ns(1_000_000, 1_000_000), 1_000_000_000);

@@ -175,6 +175,69 @@ impl<R: RegisterName> RegisterAccess<R> for Mmio<'_, R::Block> {
     }
 }
 
+/// A register block in host memory, for a driver's host test of its
+/// memory-mapped access ([`Mmio`]): does each register name reach its
+/// data-sheet offset? The driver reaches the block through the
+/// [`VolatilePtr`] [`RamBlock::view`] gives; the test reads and writes its
+/// words at byte offsets ([`RamBlock::peek`], [`RamBlock::poke`]). Both go
+/// through one raw pointer, so neither aliases a reference of the other.
+pub struct RamBlock {
+    base: core::ptr::NonNull<u32>,
+    words: usize,
+}
+
+impl RamBlock {
+    /// The block over `words`, which the test gives up for it (a zeroed,
+    /// leaked allocation: `Box::leak(Box::new([0; 1024]))`).
+    pub fn new(words: &'static mut [u32]) -> Self {
+        Self { words: words.len(), base: core::ptr::NonNull::from(words).cast() }
+    }
+
+    /// The word at byte `offset`.
+    ///
+    /// # Panics
+    /// If `offset` is not a whole word inside the block.
+    fn word(&self, offset: usize) -> *mut u32 {
+        assert!(offset.is_multiple_of(4) && offset / 4 < self.words, "offset outside the block");
+        self.base.as_ptr().wrapping_add(offset / 4)
+    }
+
+    /// The word at byte `offset`, as the device holds it.
+    ///
+    /// # Panics
+    /// If `offset` is not a whole word inside the block.
+    pub fn peek(&self, offset: usize) -> u32 {
+        // SAFETY: an aligned word inside the block (checked by `word`),
+        // which lives for ever and is reached only through `base`.
+        unsafe { self.word(offset).read_volatile() }
+    }
+
+    /// Sets the word at byte `offset`, as the device would.
+    ///
+    /// # Panics
+    /// If `offset` is not a whole word inside the block.
+    pub fn poke(&self, offset: usize, value: u32) {
+        // SAFETY: as in `peek`.
+        unsafe { self.word(offset).write_volatile(value) }
+    }
+
+    /// The block as register block `Block`, to wrap in the driver's [`Mmio`].
+    ///
+    /// # Panics
+    /// If `Block` is larger than the block or needs more than word alignment.
+    pub fn view<Block>(&self) -> VolatilePtr<'static, Block> {
+        assert!(
+            size_of::<Block>() <= self.words * 4 && align_of::<Block>() <= align_of::<u32>(),
+            "the register block does not fit"
+        );
+        // SAFETY: the words are `Block`'s size at least and aligned for it
+        // (checked above); they live for ever (given up in `new`) and are
+        // reached only through `base`, by volatile accesses, never through
+        // a reference.
+        unsafe { VolatilePtr::new(self.base.cast()) }
+    }
+}
+
 /// Access rights of a register ([`Reg`]'s `A` parameter).
 pub mod access {
     /// Readable registers.

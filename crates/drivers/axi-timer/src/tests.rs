@@ -199,19 +199,13 @@ fn the_error_says_what_went_wrong() {
 /// register would be reached at one address.
 #[test]
 fn memory_mapped_access_hits_the_data_sheet_offsets() {
-    use core::ptr::NonNull;
-
     use ferrode_hal::RegisterAccess;
-    use volatile::VolatilePtr;
+    use ferrode_hal::mmio::RamBlock;
 
     use crate::{Mmio, Register, Regs};
 
-    let words: &'static mut [u32; 8] = std::boxed::Box::leak(std::boxed::Box::new([0; 8]));
-    let base = NonNull::from(words).cast::<u32>();
-    // SAFETY: `base` is a live, aligned allocation of the block's 32 bytes,
-    // leaked so it outlives `regs`; the test reaches it only through raw
-    // pointers.
-    let regs = Mmio::new(unsafe { VolatilePtr::<Regs>::new(base.cast()) });
+    let block = RamBlock::new(std::boxed::Box::leak(std::boxed::Box::new([0; 8])));
+    let regs = Mmio::new(block.view::<Regs>());
     let registers = [
         (Register::Tcsr(Counter::Zero), 0x00),
         (Register::Tlr(Counter::Zero), 0x04),
@@ -222,11 +216,9 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
     ];
     for (index, (register, offset)) in registers.into_iter().enumerate() {
         let value = 0x100 + index as u32;
-        // SAFETY: offset < 32 and a multiple of 4, inside the leaked block.
-        unsafe { base.add(offset / 4).write_volatile(value) };
+        block.poke(offset, value);
         assert_eq!(RegisterAccess::read(&regs, register), value, "{register:?} at {offset:#x}");
-        // SAFETY: as above.
-        unsafe { base.add(offset / 4).write_volatile(0) };
+        block.poke(offset, 0);
     }
 }
 

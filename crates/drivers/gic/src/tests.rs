@@ -1,12 +1,10 @@
 //! Host tests: set-up, routing and the acknowledge / EOI cycle on a model.
 
-use core::ptr::NonNull;
-
 use core::cell::RefCell;
 
 use ferrode_hal::RegisterAccess;
+use ferrode_hal::mmio::RamBlock;
 use ferrode_hal::mmio::Readable;
-use volatile::VolatilePtr;
 
 use crate::model::ModelGic;
 use crate::{Error, Gic, Mmio, Register, Registers, Trigger};
@@ -123,17 +121,9 @@ fn software_interrupt_names_targets_and_id() {
 
 #[test]
 fn memory_mapped_access_hits_the_data_sheet_offsets() {
-    let distributor = RamBlock::new();
-    let cpu_interface = RamBlock::new();
-    // SAFETY: both blocks are live, aligned 4 KiB allocations (at least the
-    // size of their register structs) that outlive `regs`, touched by the
-    // test only through the same raw pointers.
-    let regs = unsafe {
-        Mmio {
-            distributor: VolatilePtr::new(distributor.base.cast()),
-            cpu_interface: VolatilePtr::new(cpu_interface.base.cast()),
-        }
-    };
+    let distributor = RamBlock::new(std::boxed::Box::leak(std::boxed::Box::new([0; 1024])));
+    let cpu_interface = RamBlock::new(std::boxed::Box::leak(std::boxed::Box::new([0; 1024])));
+    let regs = Mmio { distributor: distributor.view(), cpu_interface: cpu_interface.view() };
     let table = [
         (Register::Icddcr, 0x000),
         (Register::Icdiser(1), 0x104),
@@ -159,32 +149,6 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
     distributor.poke(0x004, 2);
     assert_eq!(regs.icciar().get(), 60);
     assert_eq!(Gic::new(regs).line_count(), 96);
-}
-
-/// A zeroed 4 KiB register block in RAM, reached only through a raw pointer
-/// so that the driver's `VolatilePtr` and the test never alias a reference.
-struct RamBlock {
-    base: NonNull<u32>,
-}
-
-impl RamBlock {
-    fn new() -> Self {
-        let words: &'static mut [u32; 1024] =
-            std::boxed::Box::leak(std::boxed::Box::new([0; 1024]));
-        Self { base: NonNull::from(words).cast() }
-    }
-
-    fn peek(&self, offset: usize) -> u32 {
-        assert!(offset < 0x1000 && offset.is_multiple_of(4));
-        // SAFETY: in bounds and aligned (checked above) of a leaked, live block.
-        unsafe { self.base.add(offset / 4).read_volatile() }
-    }
-
-    fn poke(&self, offset: usize, value: u32) {
-        assert!(offset < 0x1000 && offset.is_multiple_of(4));
-        // SAFETY: in bounds and aligned (checked above) of a leaked, live block.
-        unsafe { self.base.add(offset / 4).write_volatile(value) }
-    }
 }
 
 /// Serves the GIC behind a `RefCell`, as the platform does (its hold on

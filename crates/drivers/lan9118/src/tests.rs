@@ -1,6 +1,5 @@
 //! Host tests: bring-up, frames in and out, drops, interrupts, on a model.
 
-use core::ptr::NonNull;
 use std::vec::Vec;
 
 use std::cell::Cell;
@@ -11,7 +10,7 @@ use embedded_hal::delay::DelayNs;
 use ferrode_hal::EthernetDevice;
 
 use ferrode_hal::RegisterAccess;
-use volatile::VolatilePtr;
+use ferrode_hal::mmio::RamBlock;
 
 use crate::model::{self, ModelNic};
 use crate::{
@@ -569,11 +568,8 @@ fn arming_with_room_already_free_interrupts_at_once() {
 
 #[test]
 fn memory_mapped_access_hits_the_data_sheet_offsets() {
-    let block = RamBlock::new();
-    // SAFETY: the block is a live, aligned 4 KiB allocation (larger than the
-    // 256-byte register block) that outlives `regs`, touched by the test
-    // only through the same raw pointer.
-    let regs = Mmio::new(unsafe { VolatilePtr::<Regs>::new(block.base.cast()) });
+    let block = RamBlock::new(std::boxed::Box::leak(std::boxed::Box::new([0; 1024])));
+    let regs = Mmio::new(block.view::<Regs>());
     let table = [
         (Register::TxDataFifo, 0x20),
         (Register::IrqCfg, 0x54),
@@ -606,32 +602,6 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
             0xabc0 + offset as u32,
             "{register:?} at {offset:#x}"
         );
-    }
-}
-
-/// A zeroed 4 KiB block in RAM, reached only through a raw pointer so that
-/// the driver's `VolatilePtr` and the test never alias a reference.
-struct RamBlock {
-    base: NonNull<u32>,
-}
-
-impl RamBlock {
-    fn new() -> Self {
-        let words: &'static mut [u32; 1024] =
-            std::boxed::Box::leak(std::boxed::Box::new([0; 1024]));
-        Self { base: NonNull::from(words).cast() }
-    }
-
-    fn peek(&self, offset: usize) -> u32 {
-        assert!(offset < 0x1000 && offset.is_multiple_of(4));
-        // SAFETY: in bounds and aligned (checked above) of a leaked, live block.
-        unsafe { self.base.add(offset / 4).read_volatile() }
-    }
-
-    fn poke(&self, offset: usize, value: u32) {
-        assert!(offset < 0x1000 && offset.is_multiple_of(4));
-        // SAFETY: in bounds and aligned (checked above) of a leaked, live block.
-        unsafe { self.base.add(offset / 4).write_volatile(value) }
     }
 }
 

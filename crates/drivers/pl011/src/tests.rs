@@ -1,12 +1,11 @@
 //! Host tests: data-sheet arithmetic and behaviour against the model.
 
 use core::cell::RefCell;
-use core::ptr::NonNull;
 
 use embedded_io::{Read, ReadReady, Write};
 use ferrode_hal::RegisterAccess;
+use ferrode_hal::mmio::RamBlock;
 use ferrode_hal::mmio::Readable;
-use volatile::VolatilePtr;
 
 use crate::model::{FIFO_DEPTH, ModelUart};
 use crate::regs::FR;
@@ -152,10 +151,8 @@ fn interrupt_entry_reports_and_clears_only_unmasked_sources() {
 
 #[test]
 fn memory_mapped_access_hits_the_data_sheet_offsets() {
-    let block = RamBlock::new();
-    // SAFETY: the block is a live, aligned 4 KiB allocation that outlives
-    // `regs`; the test touches it only through the same raw pointer.
-    let regs = Mmio::new(unsafe { VolatilePtr::<Regs>::new(block.base.cast()) });
+    let block = RamBlock::new(std::boxed::Box::leak(std::boxed::Box::new([0; 1024])));
+    let regs = Mmio::new(block.view::<Regs>());
     let writable = [
         (Register::Dr, 0x000),
         (Register::RsrEcr, 0x004),
@@ -179,32 +176,6 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
     assert_eq!(regs.mis().get(), 0x10);
     // Writing UARTFR does not compile (`regs.fr().set(..)`): see the
     // compile_fail example on `Registers`.
-}
-
-/// A zeroed 4 KiB register block in RAM, reached only through a raw pointer
-/// so that the driver's `VolatilePtr` and the test never alias a reference.
-struct RamBlock {
-    base: NonNull<u32>,
-}
-
-impl RamBlock {
-    fn new() -> Self {
-        let words: &'static mut [u32; 1024] =
-            std::boxed::Box::leak(std::boxed::Box::new([0; 1024]));
-        Self { base: NonNull::from(words).cast() }
-    }
-
-    fn peek(&self, offset: usize) -> u32 {
-        assert!(offset < 0x1000 && offset.is_multiple_of(4));
-        // SAFETY: in bounds and aligned (checked above) of a leaked, live block.
-        unsafe { self.base.add(offset / 4).read_volatile() }
-    }
-
-    fn poke(&self, offset: usize, value: u32) {
-        assert!(offset < 0x1000 && offset.is_multiple_of(4));
-        // SAFETY: in bounds and aligned (checked above) of a leaked, live block.
-        unsafe { self.base.add(offset / 4).write_volatile(value) }
-    }
 }
 
 #[test]

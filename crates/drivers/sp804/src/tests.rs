@@ -1,12 +1,10 @@
 //! Host tests: clock, alarm and delay behaviour against the model.
 
-use core::ptr::NonNull;
-
 use embedded_hal::delay::DelayNs;
 use ferrode_hal::RegisterAccess;
+use ferrode_hal::mmio::RamBlock;
 use ferrode_hal::mmio::Readable;
 use ferrode_hal::{Alarm, Monotonic};
-use volatile::VolatilePtr;
 
 use crate::model::ModelTimer;
 use crate::regs::INT;
@@ -124,10 +122,8 @@ fn delay_waits_at_least_the_requested_time() {
 
 #[test]
 fn memory_mapped_access_hits_the_data_sheet_offsets() {
-    let block = RamBlock::new();
-    // SAFETY: the block is a live, aligned 4 KiB allocation that outlives
-    // `regs`; the test touches it only through the same raw pointer.
-    let regs = Mmio::new(unsafe { VolatilePtr::<Regs>::new(block.base.cast()) });
+    let block = RamBlock::new(std::boxed::Box::leak(std::boxed::Box::new([0; 1024])));
+    let regs = Mmio::new(block.view::<Regs>());
     let writable = [
         (Register::Load(Counter::Timer1), 0x00),
         (Register::Control(Counter::Timer1), 0x08),
@@ -149,32 +145,6 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
     assert_eq!(regs.value(Counter::Timer2).get(), 1234);
     assert!(regs.ris(Counter::Timer2).is_set(INT::INT));
     assert!(!regs.ris(Counter::Timer1).is_set(INT::INT));
-}
-
-/// A zeroed 4 KiB register block in RAM, reached only through a raw pointer
-/// so that the driver's `VolatilePtr` and the test never alias a reference.
-struct RamBlock {
-    base: NonNull<u32>,
-}
-
-impl RamBlock {
-    fn new() -> Self {
-        let words: &'static mut [u32; 1024] =
-            std::boxed::Box::leak(std::boxed::Box::new([0; 1024]));
-        Self { base: NonNull::from(words).cast() }
-    }
-
-    fn peek(&self, offset: usize) -> u32 {
-        assert!(offset < 0x1000 && offset.is_multiple_of(4));
-        // SAFETY: in bounds and aligned (checked above) of a leaked, live block.
-        unsafe { self.base.add(offset / 4).read_volatile() }
-    }
-
-    fn poke(&self, offset: usize, value: u32) {
-        assert!(offset < 0x1000 && offset.is_multiple_of(4));
-        // SAFETY: in bounds and aligned (checked above) of a leaked, live block.
-        unsafe { self.base.add(offset / 4).write_volatile(value) }
-    }
 }
 
 #[test]
