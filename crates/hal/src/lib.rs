@@ -340,6 +340,30 @@ mod tests {
     }
 
     #[test]
+    fn a_ram_block_checks_the_offsets_of_reads_and_writes() {
+        let block = ram_block();
+        let regs = mmio::Mmio::new(block.view::<TwoRegs>());
+        let table = [(Two::First, 0x0), (Two::Second, 0x8)];
+        block.check_writes(&regs, &table);
+        block.check_reads(&regs, &table);
+        assert_eq!((block.peek(0x0), block.peek(0x8)), (0, 0), "cleared after");
+    }
+
+    #[test]
+    #[should_panic(expected = "Second at 0x4")]
+    fn a_ram_block_names_a_register_written_elsewhere() {
+        let block = ram_block();
+        block.check_writes(&mmio::Mmio::new(block.view::<TwoRegs>()), &[(Two::Second, 0x4)]);
+    }
+
+    #[test]
+    #[should_panic(expected = "First at 0x8")]
+    fn a_ram_block_names_a_register_read_elsewhere() {
+        let block = ram_block();
+        block.check_reads(&mmio::Mmio::new(block.view::<TwoRegs>()), &[(Two::First, 0x8)]);
+    }
+
+    #[test]
     #[should_panic(expected = "offset outside the block")]
     fn a_ram_block_refuses_an_offset_past_its_end() {
         ram_block().peek(0x10);

@@ -221,6 +221,42 @@ impl RamBlock {
         unsafe { self.word(offset).write_volatile(value) }
     }
 
+    /// Checks that each register of `table` is written at its byte offset:
+    /// a write through `bus` (a value of its own per register) shows in
+    /// that word, which is cleared again for the next.
+    ///
+    /// # Panics
+    /// At the first register whose write lands elsewhere, naming it.
+    pub fn check_writes<R: Copy + core::fmt::Debug>(
+        &self,
+        bus: &impl RegisterAccess<R>,
+        table: &[(R, usize)],
+    ) {
+        for (value, &(register, offset)) in (0x100..).zip(table) {
+            bus.write(register, value);
+            assert_eq!(self.peek(offset), value, "{register:?} at {offset:#x}");
+            self.poke(offset, 0);
+        }
+    }
+
+    /// Checks that each register of `table` is read at its byte offset: a
+    /// value of its own put in that word is what a read through `bus`
+    /// returns; the word is cleared again for the next.
+    ///
+    /// # Panics
+    /// At the first register read from elsewhere, naming it.
+    pub fn check_reads<R: Copy + core::fmt::Debug>(
+        &self,
+        bus: &impl RegisterAccess<R>,
+        table: &[(R, usize)],
+    ) {
+        for (value, &(register, offset)) in (0x100..).zip(table) {
+            self.poke(offset, value);
+            assert_eq!(bus.read(register), value, "{register:?} at {offset:#x}");
+            self.poke(offset, 0);
+        }
+    }
+
     /// The block as register block `Block`, to wrap in the driver's [`Mmio`].
     ///
     /// # Panics

@@ -199,7 +199,6 @@ fn the_error_says_what_went_wrong() {
 /// register would be reached at one address.
 #[test]
 fn memory_mapped_access_hits_the_data_sheet_offsets() {
-    use ferrode_hal::RegisterAccess;
     use ferrode_hal::mmio::RamBlock;
 
     use crate::{Mmio, Register, Regs};
@@ -214,12 +213,7 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
         (Register::Tlr(Counter::One), 0x14),
         (Register::Tcr(Counter::One), 0x18),
     ];
-    for (index, (register, offset)) in registers.into_iter().enumerate() {
-        let value = 0x100 + index as u32;
-        block.poke(offset, value);
-        assert_eq!(RegisterAccess::read(&regs, register), value, "{register:?} at {offset:#x}");
-        block.poke(offset, 0);
-    }
+    block.check_reads(&regs, &registers);
 }
 
 #[test]

@@ -2,7 +2,6 @@
 
 use core::cell::RefCell;
 
-use ferrode_hal::RegisterAccess;
 use ferrode_hal::mmio::RamBlock;
 use ferrode_hal::mmio::Readable;
 
@@ -135,16 +134,11 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
         (Register::Icdicfr(3), 0xc0c),
         (Register::Icdsgir, 0xf00),
     ];
-    for (index, (register, offset)) in table.into_iter().enumerate() {
-        RegisterAccess::write(&regs, register, 0x100 + index as u32);
-        assert_eq!(distributor.peek(offset), 0x100 + index as u32, "{register:?} at {offset:#x}");
-    }
-    for (register, offset) in
-        [(Register::Iccicr, 0x00), (Register::Iccpmr, 0x04), (Register::Icceoir, 0x10)]
-    {
-        RegisterAccess::write(&regs, register, 0x5a);
-        assert_eq!(cpu_interface.peek(offset), 0x5a, "{register:?} at {offset:#x}");
-    }
+    distributor.check_writes(&regs, &table);
+    cpu_interface.check_writes(
+        &regs,
+        &[(Register::Iccicr, 0x00), (Register::Iccpmr, 0x04), (Register::Icceoir, 0x10)],
+    );
     cpu_interface.poke(0x0c, 60);
     distributor.poke(0x004, 2);
     assert_eq!(regs.icciar().get(), 60);

@@ -582,11 +582,8 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
         (Register::MacCsrCmd, 0xa4),
         (Register::MacCsrData, 0xa8),
     ];
-    for (index, (register, offset)) in table.into_iter().enumerate() {
-        RegisterAccess::write(&regs, register, 0x100 + index as u32);
-        assert_eq!(block.peek(offset), 0x100 + index as u32, "{register:?} at {offset:#x}");
-    }
-    for (register, offset) in [
+    block.check_writes(&regs, &table);
+    let readable = [
         (Register::RxDataFifo, 0x00),
         (Register::RxStatusFifo, 0x40),
         (Register::TxStatusFifo, 0x48),
@@ -595,14 +592,8 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
         (Register::RxFifoInf, 0x7c),
         (Register::TxFifoInf, 0x80),
         (Register::RxDrop, 0xa0),
-    ] {
-        block.poke(offset, 0xabc0 + offset as u32);
-        assert_eq!(
-            RegisterAccess::read(&regs, register),
-            0xabc0 + offset as u32,
-            "{register:?} at {offset:#x}"
-        );
-    }
+    ];
+    block.check_reads(&regs, &readable);
 }
 
 #[test]

@@ -3,7 +3,6 @@
 use core::cell::RefCell;
 
 use embedded_io::{Read, ReadReady, Write};
-use ferrode_hal::RegisterAccess;
 use ferrode_hal::mmio::RamBlock;
 use ferrode_hal::mmio::Readable;
 
@@ -164,12 +163,7 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
         (Register::Imsc, 0x038),
         (Register::Icr, 0x044),
     ];
-    for (index, (register, offset)) in writable.into_iter().enumerate() {
-        let value = 0x100 + index as u32;
-        RegisterAccess::write(&regs, register, value);
-        assert_eq!(block.peek(offset), value, "{register:?} at {offset:#x}");
-        block.poke(offset, 0);
-    }
+    block.check_writes(&regs, &writable);
     block.poke(0x018, 0x90);
     block.poke(0x040, 0x10);
     assert!(regs.fr().is_set(FR::RXFE) && regs.fr().is_set(FR::TXFE));

@@ -134,12 +134,7 @@ fn memory_mapped_access_hits_the_data_sheet_offsets() {
         (Register::IntClr(Counter::Timer2), 0x2c),
         (Register::BgLoad(Counter::Timer2), 0x38),
     ];
-    for (index, (register, offset)) in writable.into_iter().enumerate() {
-        let value = 0x100 + index as u32;
-        RegisterAccess::write(&regs, register, value);
-        assert_eq!(block.peek(offset), value, "{register:?} at {offset:#x}");
-        block.poke(offset, 0);
-    }
+    block.check_writes(&regs, &writable);
     block.poke(0x24, 1234);
     block.poke(0x30, 1);
     assert_eq!(regs.value(Counter::Timer2).get(), 1234);
