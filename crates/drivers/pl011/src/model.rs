@@ -53,6 +53,10 @@ pub struct ModelUart {
     /// number `.0` (counting [`Self::flag_reads`]) is answered: to place an
     /// arrival exactly between two steps of a driver call.
     pub arrival: Option<(u32, u32)>,
+    /// The line shifts `.1` characters out of the transmit FIFO just before
+    /// UARTFR read number `.0` is answered: room that appears in the middle
+    /// of a driver call.
+    pub departure: Option<(u32, usize)>,
     /// UARTFR reads in a row that reported BUSY while the UART could not
     /// drain (disabled or TXE off): silicon would report BUSY forever.
     stuck_busy_reads: u32,
@@ -173,6 +177,12 @@ impl RegisterModel<Register> for ModelUart {
                 {
                     self.arrival = None;
                     self.receive(character);
+                }
+                if let Some((at, count)) = self.departure
+                    && at == self.flag_reads
+                {
+                    self.departure = None;
+                    self.shift_out(count);
                 }
                 if self.line_drains && self.transmitter_enabled() {
                     self.shift_out(FIFO_DEPTH);

@@ -97,6 +97,25 @@ fn queue_reports_a_full_ring_and_blocking_write_drains_it_without_interrupts() {
     assert!(model.with(|m| m.transmit_fifo.is_empty()));
 }
 
+/// A blocking write to a full FIFO and ring waits, refilling the FIFO
+/// itself, until the line makes room, and then takes what fits: it never
+/// answers `Ok(0)`, which `write_all` would report as an error.
+#[test]
+fn a_blocking_write_to_a_full_fifo_and_ring_waits_for_the_line() {
+    let (model, mut uart) = started::<16, 8>();
+    model.with(|m| m.line_drains = false);
+    assert_eq!(uart.queue(&pattern(40)), FIFO_DEPTH + 8);
+    let reads = model.with(|m| m.flag_reads);
+    model.with(|m| m.departure = Some((reads + 5, 1)));
+    assert_eq!(uart.write(b"x"), Ok(1));
+    assert!(model.with(|m| m.flag_reads) >= reads + 5, "the write waited for the line");
+    model.with(|m| m.line_drains = true);
+    uart.flush().unwrap();
+    let mut expected = pattern(40)[..FIFO_DEPTH + 8].to_vec();
+    expected.push(b'x');
+    assert_eq!(model.with(|m| m.transmitted.clone()), expected);
+}
+
 #[test]
 fn polled_console_output_follows_what_the_ring_already_holds() {
     let (model, mut uart) = started::<16, 64>();
