@@ -24,12 +24,12 @@ pub struct Wakeup {
 /// never. A failure is logged.
 pub fn open(env: &Env, log: &mut LogClient) -> Option<(Wakeup, NicClient, NicPhy)> {
     let k = kernel::kernel();
-    let Some(signal) = k.create_signal().ok().filter(|&(_, s)| k.watch_submitters(s).is_ok())
+    let Some((_, signal)) =
+        k.create_signal().ok().filter(|&(_, signal)| k.watch_submitters(signal).is_ok())
     else {
         let _ = log.write("no signal for the main loop");
         return None;
     };
-    let (_, signal) = signal;
     let sessions = env.session::<dyn Timer>(ferrode_component::TIMER, "").and_then(|timer| {
         let mut timer = kernel::client(timer);
         timer.sigh(Capability::from_selector(signal))?;
