@@ -18,15 +18,13 @@ pub struct Wakeup {
 
 /// Makes the loop's signal and opens the Timer and NIC sessions (label
 /// "") that raise it: the NIC when frames arrive or sent ones are
-/// acknowledged, the Timer when a timeout falls due. The signal watches
-/// them: should either server end (a panic in the NIC driver's data
-/// thread ends the driver), the wait ends with `ServerDead` instead of
-/// never. A failure is logged.
+/// acknowledged, the Timer when a timeout falls due. `Env::nic` makes the
+/// signal watch its submitters, both: should either server end (a panic
+/// in the NIC driver's data thread ends the driver), the wait ends with
+/// `ServerDead` instead of never. A failure is logged.
 pub fn open(env: &Env, log: &mut LogClient) -> Option<(Wakeup, NicClient, NicPhy)> {
     let k = kernel::kernel();
-    let Some((_, signal)) =
-        k.create_signal().ok().filter(|&(_, signal)| k.watch_submitters(signal).is_ok())
-    else {
+    let Ok((_, signal)) = k.create_signal() else {
         let _ = log.write("no signal for the main loop");
         return None;
     };
