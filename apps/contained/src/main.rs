@@ -26,11 +26,11 @@
 #![no_std]
 #![no_main]
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use ferrode_board::component::{Env, runtime};
-use ferrode_board::exit_code;
+use ferrode_board::component::{Env, Event, ParentEnv, runtime};
 use ferrode_board::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError};
+use ferrode_board::{exit_code, println};
 use ferrode_component::{Root, Session, SessionArgs, SessionError, SignalSource, TIMER, Timer};
 use ferrode_ipc::{CapSel, Capability, RpcObject, TransportError};
 
@@ -54,6 +54,7 @@ ferrode_board::compose! {
         survivor: "LOG" "" => log,
         survivor: "Fragile" "" => fragile,
     }
+    parent: parent,
 }
 
 ferrode_ipc::interface! {
@@ -264,6 +265,57 @@ fn survivor(env: Env) -> u32 {
             "the next wait on the signal the server held says it is gone",
         );
     }
+    // The session is gone with the server. The composer's call to the
+    // ended server's root failed, which reaches this client as
+    // `Forwarded` (no server may pass a kernel error off as the kernel's),
+    // and the composer forgets the session.
+    check(
+        &mut log,
+        env.close("Fragile", "") == Err(SessionError::Transport(TransportError::Forwarded)),
+        "closing the ended server's session fails: the parent's call to its root did",
+    );
+    check(
+        &mut log,
+        env.close("Fragile", "") == Err(SessionError::Denied),
+        "and the composer has forgotten it",
+    );
     let _ = log.write_fmt(format_args!("contained: {failed} checks failed"));
     if failed == 0 { exit_code::SUCCESS } else { exit_code::FAILURE }
+}
+
+/// The kernel slot of the server the parent hook saw end, plus one (0: none
+/// seen yet).
+static ENDED: AtomicU32 = AtomicU32::new(0);
+
+/// The composer's hook: sees the Fragile server end, and at the end that
+/// the composer forgot it and its kernel slot is free again (its threads
+/// were reaped).
+fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
+    let ok = match event {
+        Event::ServerEnded(name) => {
+            let seen = env.component(name);
+            if let Some(component) = seen {
+                ENDED.store(component.index() as u32 + 1, Ordering::Relaxed);
+            }
+            report(seen.is_some(), "the parent hook has its last look at the ended server")
+        }
+        Event::Done => {
+            let slot = ENDED.load(Ordering::Relaxed).checked_sub(1);
+            let free = slot.is_some_and(|slot| {
+                let component = kernel::ComponentId::from_index(slot as usize);
+                kernel::kernel().component_name(component).is_none()
+            });
+            report(
+                free && env.component("fragile").is_none(),
+                "the ended server is forgotten and its kernel slot is free",
+            )
+        }
+        _ => true,
+    };
+    if ok { exit_code::SUCCESS } else { exit_code::FAILURE }
+}
+
+fn report(ok: bool, what: &str) -> bool {
+    println!("contained: {}: {}", if ok { "ok" } else { "FAILED" }, what);
+    ok
 }

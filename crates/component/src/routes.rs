@@ -167,8 +167,9 @@ pub const fn check_routes(components: &[ComponentDecl], routes: &[RouteDecl]) {
 
 /// Checks a component's declared quota (at build time): it keeps the
 /// component's declared priority, fits the kernel's capability space
-/// (`cap_slots`), and has a slot for each session its routes open (and,
-/// for a client, its parent capability); and the component has no more
+/// (`cap_slots`), and has a slot for each session its routes open and
+/// one more (a client's parent capability, a server's copy of the
+/// composer's watch signal); and the component has no more
 /// routes than the composer records sessions for it
 /// ([`MAX_SESSIONS`](crate::MAX_SESSIONS): a session beyond them would be
 /// opened at its server and never handed over, nor ever closed). Panics
@@ -200,7 +201,9 @@ pub const fn check_quota(
         }
         r += 1;
     }
-    let needed = if components[index].provides.is_none() { sessions + 1 } else { sessions };
+    // A client's parent capability, or a server's copy of the composer's
+    // watch signal.
+    let needed = sessions + 1;
     if sessions > crate::MAX_SESSIONS {
         panic!(
             "composition: a component has more routes than the sessions the composer records for it (MAX_SESSIONS, 10)"
@@ -442,14 +445,14 @@ mod tests {
 
     #[test]
     fn a_quota_holds_the_sessions_and_the_parent_of_its_component() {
-        // "app": two sessions and its parent capability; "log-b", a server
-        // (it has no parent capability): its one session.
+        // "app": two sessions and its parent capability; "log-b", a server:
+        // its one session and the composer's watch signal.
         check_quota(COMPONENTS, ROUTES, "app", 2, 3, 32);
         check_quota(COMPONENTS, ROUTES, "app", 2, 32, 32);
-        check_quota(COMPONENTS, ROUTES, "log-b", 4, 1, 32);
-        check_quota(COMPONENTS, ROUTES, "log", 4, 0, 32);
-        check_quota(COMPONENTS, ROUTES, "low", 1, 0, 32);
-        for (name, priority, caps) in [("app", 2, 2), ("log-b", 4, 0)] {
+        check_quota(COMPONENTS, ROUTES, "log-b", 4, 2, 32);
+        check_quota(COMPONENTS, ROUTES, "log", 4, 1, 32);
+        check_quota(COMPONENTS, ROUTES, "low", 1, 1, 32);
+        for (name, priority, caps) in [("app", 2, 2), ("log-b", 4, 1), ("log", 4, 0)] {
             assert!(
                 refusal(|| check_quota(COMPONENTS, ROUTES, name, priority, caps, 32))
                     .contains("fewer capability slots"),

@@ -149,6 +149,16 @@ impl<A: Arch> Kernel<A> {
         )
     }
 
+    /// Whether `component`, which the running component has authority
+    /// over, has ended: destroyed, or ended itself
+    /// ([`Kernel::exit_component`]), and not yet freed (its threads wait
+    /// for [`Kernel::reap`]). How a parent finds which of its children
+    /// ended when a watched signal tells it that one did
+    /// ([`Kernel::watch_submitters`]).
+    pub fn component_ended(&self, component: ComponentId) -> Result<bool, KernelError> {
+        self.read(|state| state.ended(component))
+    }
+
     /// Gives back the stack and UTCB of a thread that exited (or whose
     /// component was destroyed), for a component the running one has
     /// authority over, or one below such a component; the thread's slot is

@@ -592,6 +592,13 @@ impl State {
         if self.find(actor, entry).is_some() { Ok(()) } else { Err(KernelError::NoAuthority) }
     }
 
+    /// Whether `target`, which the actor has authority over, was destroyed
+    /// (its slot not yet freed).
+    pub(crate) fn ended(&self, target: ComponentId) -> Result<bool, KernelError> {
+        self.authorized(target)?;
+        Ok(self.components[target.index()].destroyed)
+    }
+
     /// Like [`State::authorized`], and the component is not destroyed.
     pub(crate) fn authorized_live(&self, target: ComponentId) -> Result<(), KernelError> {
         self.authorized(target)?;

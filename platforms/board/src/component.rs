@@ -20,7 +20,7 @@ use ferrode_component::{
     SessionError, SignalSource, Timer,
 };
 use ferrode_hal::{Alarm, Monotonic, ticks_to_ns, us_to_ticks};
-use ferrode_ipc::{CapSel, Capability, RpcObject};
+use ferrode_ipc::{CapSel, Capability, RpcObject, TransportError};
 
 pub use ferrode_component::{
     ComponentDecl, RouteDecl, check_after, check_counts, check_quota, check_routes,
@@ -485,6 +485,18 @@ pub mod runtime {
         }
     }
 
+    /// Whether any of `flags` is set (for `compose!`'s constants).
+    pub const fn any(flags: &[bool]) -> bool {
+        let mut index = 0;
+        while index < flags.len() {
+            if flags[index] {
+                return true;
+            }
+            index += 1;
+        }
+        false
+    }
+
     /// The composer's record of one server component.
     #[derive(Clone, Copy)]
     pub struct Server {
@@ -558,6 +570,9 @@ pub mod runtime {
             heapless::Vec<(&'static str, kernel::ComponentId, &'static GrantCell), MAX_DECLARED>,
         /// The clients' names in declaration order (bit `i` of `EXITED`).
         clients: heapless::Vec<&'static str, MAX_DECLARED>,
+        /// The signal each server gets a copy of when the composer watches
+        /// its servers ([`watch_servers`]).
+        watch: Option<CapSel>,
     }
 
     impl Registry {
@@ -567,6 +582,7 @@ pub mod runtime {
                 servers: heapless::Vec::new(),
                 components: heapless::Vec::new(),
                 clients: heapless::Vec::new(),
+                watch: None,
             }
         }
 
@@ -649,6 +665,11 @@ pub mod runtime {
         let priority = quota.priority;
         let component = k.create_component(name, quota)?;
         registry.add(name, component, grants)?;
+        if let Some(signal) = registry.watch {
+            // Never submitted by the composer: its end is what the watcher
+            // waits for.
+            k.delegate(k.current_component(), signal, component)?;
+        }
         crate::arch::without_interrupts(|| {
             SERVER_ENVS.0.borrow_mut().push((component, name, grants.get())).map_err(|_| ())
         })
@@ -717,6 +738,136 @@ pub mod runtime {
             },
             route.upgrade,
         )
+    }
+
+    ferrode_ipc::interface! {
+        /// The composer's watch on its servers: its watcher thread calls
+        /// the composer's object when one of them may have ended.
+        pub trait Watch {
+            /// A server ended, or one submitted its copy of the watch's
+            /// signal (which says nothing: the composer asks the kernel).
+            fn ended(&mut self) -> Result<(), SessionError>;
+        }
+    }
+
+    /// The composer's watch object: notes the watcher's call for
+    /// [`serve_parent`], which asks the kernel which servers ended.
+    struct Watcher;
+
+    /// Set by the watcher's call, cleared by the composer's sweep.
+    static SERVERS_ENDED: AtomicBool = AtomicBool::new(false);
+
+    impl Watch for Watcher {
+        fn ended(&mut self) -> Result<(), SessionError> {
+            SERVERS_ENDED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+
+    static WATCH_OBJECT: ConstStaticCell<Option<RpcObject<dyn Watch, Watcher>>> =
+        ConstStaticCell::new(None);
+    crate::thread_stack!(static WATCH_STACK: 4096);
+    static WATCH_UTCB: UtcbCell = utcb();
+    /// The watch's signal and the composer's watch object, as the watcher
+    /// thread's argument (two selectors in core's space).
+    static WATCH_SELECTORS: [AtomicU32; 2] = [const { AtomicU32::new(0) }; 2];
+
+    /// Has the composer learn when a server ends, as Genode's parent learns
+    /// of a child's end: a signal that each server started afterwards holds
+    /// a copy of ([`start_server`]) and that the composer watches
+    /// ([`Kernel::watch_submitters`]), and a thread of core, at the
+    /// composer's priority, that waits on it and then calls the composer's
+    /// watch object. The composer then asks the kernel which servers ended
+    /// ([`Kernel::component_ended`]), tells the parent hook
+    /// ([`Event::ServerEnded`]), reaps their threads and has their servers
+    /// reclaim their sessions (`end_servers`). `compose!` sets it up only
+    /// where that can matter: with a parent hook, or a client started
+    /// `after` another (which may be given what the dead server held).
+    ///
+    /// A server that drops its copy is not watched any more (dropping is
+    /// not news); one that submits it only has the composer look.
+    ///
+    /// [`Kernel::watch_submitters`]: ferrode_kernel::Kernel::watch_submitters
+    /// [`Kernel::component_ended`]: ferrode_kernel::Kernel::component_ended
+    pub fn watch_servers(registry: &mut Registry) -> Result<(), KernelError> {
+        let k = kernel();
+        let (_, signal) = k.create_signal()?;
+        k.watch_submitters(signal).map_err(|_| KernelError::InvalidCapability)?;
+        let object = WATCH_OBJECT.try_take().ok_or(KernelError::InvalidThread)?;
+        let object: core::ptr::NonNull<dyn ferrode_ipc::Dispatch> = core::ptr::NonNull::from(
+            object.insert(RpcObject::new(Watcher)) as &mut dyn ferrode_ipc::Dispatch,
+        );
+        // SAFETY: a `&'static mut` given up to the kernel, dispatched only
+        // by the composer's thread (`serve_parent`); the windows are
+        // `Watch`'s own.
+        let (_, selector) = unsafe {
+            k.create_object(
+                k.current_thread(),
+                object,
+                <dyn Watch as ferrode_ipc::Interface>::caps_window,
+            )?
+        };
+        WATCH_SELECTORS[0].store(signal.0, Ordering::Relaxed);
+        WATCH_SELECTORS[1].store(selector.0, Ordering::Relaxed);
+        let priority = k.thread_priority(k.current_thread()).ok_or(KernelError::InvalidThread)?;
+        let (stack, utcb) = WATCH_STACK.take(&WATCH_UTCB)?;
+        k.spawn(k.current_component(), "watch", priority, stack, utcb, watch_main, 0)?;
+        registry.watch = Some(signal);
+        Ok(())
+    }
+
+    /// The watcher thread: each time the watch's signal ends a wait (a
+    /// server ended, or submitted its copy), it calls the composer, which
+    /// serves the call once it is back in [`serve_parent`].
+    extern "C" fn watch_main(_: usize) -> ! {
+        let k = kernel();
+        let signal = CapSel(WATCH_SELECTORS[0].load(Ordering::Relaxed));
+        let mut composer = kernel::client(Capability::<dyn Watch>::from_selector(CapSel(
+            WATCH_SELECTORS[1].load(Ordering::Relaxed),
+        )));
+        loop {
+            match k.wait_signal(signal) {
+                Ok(_) | Err(TransportError::ServerDead) => {
+                    let _ = composer.ended();
+                }
+                // Not the watch's signal any more: nothing to wait for.
+                Err(_) => k.exit_current(),
+            }
+        }
+    }
+
+    /// The composer's sweep after the watcher's call: each server the
+    /// kernel says has ended is shown to the parent hook
+    /// ([`Event::ServerEnded`], its last look), forgotten, its threads
+    /// reaped (their kernel slots come back, for the clients declared
+    /// `after` others) and its own sessions reclaimed by their servers (a
+    /// driver's IO_MEM and IRQ, a Timer's timeout), as for a client that
+    /// exited. Its clients' sessions stay recorded: their calls answer
+    /// `ServerDead`, and closing one (or the client's end) lets the
+    /// composer's copy go.
+    fn end_servers(registry: &mut Registry, hook: Option<Hook>) {
+        let k = kernel();
+        loop {
+            let ended = registry.servers.iter().find_map(|server| {
+                registry
+                    .component(server.name)
+                    .filter(|&(component, _)| k.component_ended(component) == Ok(true))
+                    .map(|(component, grants)| (server.name, component, grants))
+            });
+            let Some((name, component, grants)) = ended else { return };
+            call_hook(registry, hook, Grantee::Nobody, Event::ServerEnded(name));
+            let reaped = forget_component(registry, component);
+            let reclaimed = reclaim_sessions(grants);
+            crate::report::line(|out| {
+                for text in ["composition: ", name, " has ended: "] {
+                    out.text(text);
+                }
+                ferrode_report::dec(out, reaped);
+                out.text(" threads reaped, ");
+                ferrode_report::dec(out, reclaimed);
+                out.text(" of its sessions reclaimed");
+            });
+        }
     }
 
     /// One client's parent object: what it asks its parent reaches the
@@ -952,6 +1103,7 @@ pub mod runtime {
         registry: &mut Registry,
         clients: &[ClientDecl],
         hook: Option<Hook>,
+        watch: bool,
     ) -> Result<u32, KernelError> {
         for client in clients {
             registry.clients.push(client.name).map_err(|_| KernelError::QuotaExceeded)?;
@@ -968,7 +1120,7 @@ pub mod runtime {
             call_hook(registry, hook, Grantee::Client(name), Event::Starting(name));
             (clients[index].start)(component, index)?;
         }
-        serve_parent(registry, clients, hook)
+        serve_parent(registry, clients, hook, watch)
     }
 
     fn launch_after(
@@ -1033,12 +1185,16 @@ pub mod runtime {
     /// the device, the stream buffers and packets the client held), so
     /// the clients started `after` it can have them. Capabilities the
     /// parent hook granted it are not sessions and went with it.
-    pub(super) fn reclaim_sessions(grants: &'static GrantCell) {
+    /// Returns how many its servers reclaimed.
+    pub(super) fn reclaim_sessions(grants: &'static GrantCell) -> usize {
+        let mut reclaimed = 0;
         for (index, slot) in grants.get().sessions.iter().enumerate() {
             if let Some(granted) = slot.get().filter(|granted| granted.root.is_valid()) {
-                let _ = end_granted(grants, index, granted, Ending::Reclaim);
+                reclaimed +=
+                    usize::from(end_granted(grants, index, granted, Ending::Reclaim).is_ok());
             }
         }
+        reclaimed
     }
 
     /// Removes element `at` of a table looked up by name or id, never by
@@ -1063,8 +1219,15 @@ pub mod runtime {
         registry: &mut Registry,
         component: kernel::ComponentId,
     ) -> Result<usize, KernelError> {
+        kernel().destroy_component(component)?;
+        Ok(forget_component(registry, component))
+    }
+
+    /// [`remove_component`]'s part after the kernel destroyed `component`
+    /// (or it ended itself): forgets it and reaps its threads and those of
+    /// the components it created; returns how many were reaped.
+    fn forget_component(registry: &mut Registry, component: kernel::ComponentId) -> usize {
         let k = kernel();
-        k.destroy_component(component)?;
         registry.remove(component);
         if let Some(parent) = PARENTS.get(component.index()) {
             parent.store(0, Ordering::Relaxed);
@@ -1080,7 +1243,7 @@ pub mod runtime {
                 reaped += 1;
             }
         }
-        Ok(reaped)
+        reaped
     }
 
     /// How a session ends: closed for a live client, reclaimed for one
@@ -1102,30 +1265,39 @@ pub mod runtime {
     ) -> Result<(), SessionError> {
         let session = Capability::from_selector(granted.parent_copy);
         let mut root = kernel::client(granted.root);
-        match ending {
-            Ending::Close => root.close(session)?,
-            Ending::Reclaim => root.reclaim(session)?,
+        let ended = match ending {
+            Ending::Close => root.close(session),
+            Ending::Reclaim => root.reclaim(session),
+        };
+        // A server that has ended took the session with it: the composer's
+        // copy goes too, and the client hears why.
+        if matches!(ended, Ok(()) | Err(SessionError::Transport(TransportError::ServerDead))) {
+            let _ = kernel().drop_capability(granted.parent_copy);
+            grants.forget(index);
         }
-        let _ = kernel().drop_capability(granted.parent_copy);
-        grants.forget(index);
-        Ok(())
+        ended
     }
 
     fn serve_parent(
         registry: &mut Registry,
         clients: &[ClientDecl],
         hook: Option<Hook>,
+        watch: bool,
     ) -> Result<u32, KernelError> {
         let k = kernel();
         let utcb = core::ptr::NonNull::new(k.current_utcb()).ok_or(KernelError::InvalidThread)?;
         let mut seen = 0u32;
         let mut object = k.wait();
         loop {
-            // SAFETY: parent objects are `&'static mut` given to the kernel
-            // by `start_client` and dispatched only here, on the composer's
+            // SAFETY: parent objects and the watch object are `&'static mut`
+            // given to the kernel by `start_client` and `watch_servers` and
+            // dispatched only here, on the composer's
             // thread, one request at a time; the UTCB is this thread's own
             // with no reference to it live.
             unsafe { kernel::serve_request(k, object, utcb) };
+            if watch && SERVERS_ENDED.swap(false, Ordering::Relaxed) {
+                end_servers(registry, hook);
+            }
             // Until no client is left whose exit was not handled: a hook may
             // destroy a running client, which counts as its exit.
             loop {
@@ -1250,6 +1422,11 @@ pub enum Event {
     /// last look at it: afterwards the composer closes its sessions,
     /// destroys it and starts the clients declared `after` it.
     Exited(&'static str),
+    /// The server ended (a thread of it panicked: it ended as a whole).
+    /// The hook's last look at it: afterwards the composer forgets it,
+    /// reaps its threads and has its sessions reclaimed. Its clients'
+    /// calls to it answer `ServerDead`.
+    ServerEnded(&'static str),
     /// Every client has exited; the image ends after the hook.
     Done,
 }
@@ -1584,6 +1761,12 @@ macro_rules! compose {
             hook
         };
 
+        /// Whether the composer watches its servers
+        /// ([`runtime::watch_servers`]): only where a server's end can
+        /// matter, to a parent hook or to a client started later.
+        const __WATCH: bool = __HOOK.is_some()
+            || $crate::component::runtime::any(&[$($crate::component::runtime::after(&[$(stringify!($after))?]).is_some()),*]);
+
         #[allow(non_camel_case_types, dead_code, reason = "one variant per client, by position")]
         enum __Client { $($client),* }
 
@@ -1665,8 +1848,11 @@ macro_rules! compose {
                 $crate::kernel::init(__PARENT_PRIORITY)?;
                 runtime::contain_panics();
                 let mut registry = runtime::Registry::new();
+                if __WATCH {
+                    runtime::watch_servers(&mut registry)?;
+                }
                 $(runtime::start_server(&mut registry, __ROUTES, stringify!($server), __quota::$server, (&memory::$server, &utcb::$server), &grants::$server, $root)?;)*
-                runtime::run(&mut registry, CLIENTS, __HOOK)
+                runtime::run(&mut registry, CLIENTS, __HOOK, __WATCH)
             }
         }
 

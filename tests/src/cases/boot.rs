@@ -100,10 +100,17 @@ pub fn cases() -> Vec<Case> {
                 "[survivor] ok: the Fragile server answers",
                 "[survivor] ok: the Fragile server submits the signal it was given",
                 "composition: fragile panicked; it ends, the others run on",
+                // The composer's watch: the hook is told, the server's two
+                // threads are reaped and its Timer session reclaimed.
+                "contained: ok: the parent hook has its last look at the ended server",
+                "composition: fragile has ended: 2 threads reaped, 1 of its sessions reclaimed",
                 "[survivor] ok: the Fragile server's panic comes back as ServerDead",
                 "[survivor] ok: the ended server answers no more",
                 "[survivor] ok: the next wait on the signal the server held says it is gone",
+                "[survivor] ok: closing the ended server's session fails: the parent's call to its root did",
+                "[survivor] ok: and the composer has forgotten it",
                 "[survivor] contained: 0 checks failed",
+                "contained: ok: the ended server is forgotten and its kernel slot is free",
             ],
             101,
         ));
@@ -117,9 +124,11 @@ pub fn cases() -> Vec<Case> {
                 "[survivor] ok: the Fragile server submits the signal it was given",
                 "[survivor] ok: the worker's timeout is armed",
                 "composition: fragile panicked; it ends, the others run on",
+                "composition: fragile has ended: 2 threads reaped, 1 of its sessions reclaimed",
                 "[survivor] ok: the worker's panic ends the Fragile server, and the wait on its signal with ServerDead",
                 "[survivor] ok: the entrypoint ended with its worker",
                 "[survivor] contained: 0 checks failed",
+                "contained: ok: the ended server is forgotten and its kernel slot is free",
             ],
             101,
         ));

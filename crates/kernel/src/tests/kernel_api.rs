@@ -443,3 +443,24 @@ fn a_component_ending_itself_switches_away_and_core_may_not() {
     assert_eq!(k.current_thread(), b.main);
     assert_eq!(k.destroy_component(b.server), Err(KernelError::InvalidComponent), "destroyed");
 }
+
+#[test]
+fn a_parent_sees_which_child_ended_and_no_one_else_may_ask() {
+    let b = boot();
+    let k = &b.kernel;
+    let other = k.create_component("other", Quota::at_priority(2)).unwrap();
+    assert_eq!(k.component_ended(b.server), Ok(false));
+    assert_eq!(k.component_ended(other), Ok(false));
+    // A component may ask about itself, not about a sibling.
+    b.act_as(b.entrypoint);
+    assert_eq!(k.component_ended(b.server), Ok(false));
+    assert_eq!(k.component_ended(other), Err(KernelError::NoAuthority));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| k.exit_component()));
+    assert!(result.is_err(), "a thread of an ended component does not go on");
+    assert_eq!(k.current_thread(), b.main);
+    assert_eq!(k.component_ended(b.server), Ok(true));
+    assert_eq!(k.component_ended(other), Ok(false));
+    // Once its thread is reaped the slot is free: no component to ask about.
+    k.reap(b.entrypoint).unwrap();
+    assert_eq!(k.component_ended(b.server), Err(KernelError::InvalidComponent));
+}
