@@ -108,6 +108,26 @@ fn interrupt_reports_changed_inputs_and_clears_only_set_status_bits() {
     assert_eq!(gpio.on_interrupt(), InputChanges::default(), "nothing pending: no write");
 }
 
+/// A channel whose status bit is clear is not looked at: a pin that turned
+/// from output to input at a new level latches no status (PG144: only an
+/// input's change does), so channel 1's interrupt must not report it, and
+/// channel 2's shadow keeps the old level (a mutant that reads every
+/// channel fails here).
+#[test]
+fn an_interrupt_reports_only_the_channels_whose_status_bit_is_set() {
+    let model = GpioModel::new();
+    let gpio = AxiGpio::new(&model, DUAL);
+    let _button = gpio.input(Channel::One, 0).unwrap();
+    let led = gpio.output(Channel::Two, 0, false).unwrap();
+    gpio.enable_interrupt(Channel::One).unwrap();
+    model.drive_inputs(1, 0b1);
+    drop(led);
+    let _line = gpio.input(Channel::Two, 0).unwrap();
+    assert_eq!(model.isr(), 0, "a direction change latches nothing");
+    model.drive_inputs(0, 0b1);
+    assert_eq!(gpio.on_interrupt(), InputChanges { channel1: 0b1, channel2: 0, status: 0b01 });
+}
+
 #[test]
 fn disabling_the_last_channel_clears_gier() {
     let model = GpioModel::new();
