@@ -9,9 +9,12 @@
 //! asks the server to divide by zero: the server's entrypoint thread
 //! panics, the server ends as a whole (its worker thread with it), the
 //! call comes back as `ServerDead` instead of ending the image, and so
-//! does the survivor's next wait on its signal. LOG still serves, and the
-//! image exits with `PANIC` (101), the first failing status, once
-//! `survivor` is done.
+//! does the survivor's next wait on its signal. The composer, which
+//! watches its servers (this composition has a parent hook), tells the
+//! hook, reaps the server's two threads and has its Timer session
+//! reclaimed; closing the survivor's session of it then fails, and the
+//! composer forgets it. LOG still serves, and the image exits with
+//! `PANIC` (101), the first failing status, once `survivor` is done.
 //!
 //! With `worker-panic` the server's other thread panics instead, while
 //! `survivor` waits on its signal (a driver's data thread that panics

@@ -986,8 +986,9 @@ pub mod runtime {
     ///   way, if it watches its submitters ([`Kernel::watch_submitters`]):
     ///   a driver's data thread that panics does not leave its client
     ///   waiting for frames that never come, nor its other threads serving
-    ///   half a device. Its sessions' resources are not reclaimed; the
-    ///   image runs on without it.
+    ///   half a device. The image runs on without it; where the composer
+    ///   watches its servers ([`watch_servers`]) it also tells the parent
+    ///   hook, reaps the server's threads and reclaims its sessions.
     ///
     /// [`Kernel::exit_component`]: ferrode_kernel::Kernel::exit_component
     /// [`Kernel::watch_submitters`]: ferrode_kernel::Kernel::watch_submitters
@@ -1639,8 +1640,9 @@ macro_rules! thread_stack {
 /// and one that overflows it is reported as thread `main`'s stack
 /// overflow), then `parent: hook` (a [`Hook`], run on the composer's
 /// thread at each [`Event`] with a [`ParentEnv`]). The build also fails
-/// on a quota short of a slot per route (and a client's parent) or naming
-/// another priority, a component with more than [`MAX_SESSIONS`] routes,
+/// on a quota short of a slot per route and one more (a client's parent,
+/// a server's copy of the composer's watch signal) or naming another
+/// priority, a component with more than [`MAX_SESSIONS`] routes,
 /// an `after` that is not a client declared earlier, and more components
 /// alive at boot than the kernel's `MAX_COMPONENTS`.
 #[macro_export]
