@@ -1271,7 +1271,8 @@ pub mod runtime {
             Ending::Reclaim => root.reclaim(session),
         };
         // A server that has ended took the session with it: the composer's
-        // copy goes too, and the client hears why.
+        // copy goes too. A client closing it hears that the parent's call
+        // failed (`Forwarded`: no server passes off the kernel's errors).
         if matches!(ended, Ok(()) | Err(SessionError::Transport(TransportError::ServerDead))) {
             let _ = kernel().drop_capability(granted.parent_copy);
             grants.forget(index);
@@ -1292,9 +1293,9 @@ pub mod runtime {
         loop {
             // SAFETY: parent objects and the watch object are `&'static mut`
             // given to the kernel by `start_client` and `watch_servers` and
-            // dispatched only here, on the composer's
-            // thread, one request at a time; the UTCB is this thread's own
-            // with no reference to it live.
+            // dispatched only here, on the composer's thread, one request at
+            // a time; the UTCB is this thread's own with no reference to it
+            // live.
             unsafe { kernel::serve_request(k, object, utcb) };
             if watch && SERVERS_ENDED.swap(false, Ordering::Relaxed) {
                 end_servers(registry, hook);
