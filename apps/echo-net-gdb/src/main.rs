@@ -187,7 +187,9 @@ fn echo_net(env: Env) -> u32 {
         if !wakeup.arm(stack.clock().now_ns(), delay) {
             continue;
         }
-        if wakeup.wait().is_err() {
+        if let Err(error) = wakeup.wait() {
+            // ServerDead: the NIC driver or the Timer ended (a panic).
+            let _ = log.write_fmt(format_args!("the wait for frames failed: {error}"));
             return exit_code::FAILURE;
         }
     }
