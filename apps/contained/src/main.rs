@@ -13,8 +13,9 @@
 //! watches its servers (this composition has a parent hook), tells the
 //! hook, reaps the server's two threads and has its Timer session
 //! reclaimed; closing the survivor's session of it then fails, and the
-//! composer forgets it. LOG still serves, and the image exits with
-//! `PANIC` (101), the first failing status, once `survivor` is done.
+//! composer forgets it. `heir`, due after `survivor` with a route to the
+//! ended server, is not started. LOG still serves, and the image exits
+//! with `PANIC` (101), the first failing status.
 //!
 //! With `worker-panic` the server's other thread panics instead, while
 //! `survivor` waits on its signal (a driver's data thread that panics
@@ -48,6 +49,9 @@ ferrode_board::compose! {
         // Started when crasher has ended: the Fragile session it needs is
         // free again only if the composer reclaimed crasher's.
         survivor: { priority: 3, stack: 4096, main: survivor, after: crasher },
+        // Due when survivor is done, with a route to the Fragile server,
+        // which has ended by then: it is not started, the image runs on.
+        heir: { priority: 3, stack: 4096, main: heir, after: survivor },
     }
     routes {
         crasher: "LOG" "" => log,
@@ -56,6 +60,8 @@ ferrode_board::compose! {
         fragile: "Timer" "" => timer,
         survivor: "LOG" "" => log,
         survivor: "Fragile" "" => fragile,
+        heir: "LOG" "" => log,
+        heir: "Fragile" "" => fragile,
     }
     parent: parent,
 }
@@ -284,6 +290,14 @@ fn survivor(env: Env) -> u32 {
     );
     let _ = log.write_fmt(format_args!("contained: {failed} checks failed"));
     if failed == 0 { exit_code::SUCCESS } else { exit_code::FAILURE }
+}
+
+/// Never runs: its Fragile session's server has ended before it is due.
+fn heir(env: Env) -> u32 {
+    if let Ok(mut log) = env.log() {
+        let _ = log.write("FAILED: started with a session of an ended server");
+    }
+    exit_code::FAILURE
 }
 
 /// The kernel slot of the server the parent hook saw end, plus one (0: none

@@ -596,7 +596,8 @@ pub mod runtime {
         }
 
         /// Opens every session `from`'s routes name (in table order), from
-        /// servers started already.
+        /// servers started already; `InvalidComponent` (no such component)
+        /// for a route to a server that has ended.
         pub fn open_routes(&self, routes: &[Route], from: &'static str) -> Result<(), KernelError> {
             let &(_, component, grants) = self
                 .components
@@ -604,11 +605,13 @@ pub mod runtime {
                 .find(|(name, ..)| *name == from)
                 .ok_or(KernelError::InvalidThread)?;
             for route in routes.iter().filter(|route| route.from == from) {
+                // The build checked that the route's server exists and
+                // starts first: missing, it has ended.
                 let server = self
                     .servers
                     .iter()
                     .find(|server| server.name == route.to)
-                    .ok_or(KernelError::InvalidCapability)?;
+                    .ok_or(KernelError::InvalidComponent)?;
                 open_session(server, route, (from, component), grants)?;
             }
             Ok(())
