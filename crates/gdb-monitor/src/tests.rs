@@ -147,7 +147,10 @@ fn frame(data: &str) -> Vec<u8> {
 fn exchange(monitor: &mut Monitor, target: &mut dyn Target, input: &[u8]) -> String {
     let mut sent = Vec::new();
     let mut rest = input;
-    loop {
+    // Each round takes a byte or drains output that waited: more rounds
+    // than that means output that `sent` never clears.
+    for round in 0.. {
+        assert!(round <= input.len() + 1, "the output never drains: {sent:?}");
         let taken = monitor.receive(rest, target);
         let out = monitor.output().to_vec();
         monitor.sent(out.len());
@@ -162,7 +165,7 @@ fn exchange(monitor: &mut Monitor, target: &mut dyn Target, input: &[u8]) -> Str
 
 /// Sends one packet; returns the reply's data, checking the ack and the
 /// reply's checksum.
-fn ask(monitor: &mut Monitor, target: &mut Model, data: &str) -> String {
+fn ask(monitor: &mut Monitor, target: &mut dyn Target, data: &str) -> String {
     let sent = exchange(monitor, target, &frame(data));
     let body = sent.strip_prefix("+$").unwrap_or_else(|| panic!("no ack and reply: {sent:?}"));
     let (reply, sum) = body.rsplit_once('#').expect("a checksum");
