@@ -298,6 +298,19 @@ mod tests {
         assert_eq!(events(&mut decoder, &input), ["packet X0,1:#"]);
     }
 
+    /// After `}` the next byte is data XORed with 0x20 whatever it is:
+    /// `}#` is an escaped 0x03, not the packet's end, and a byte with the
+    /// 0x20 bit set loses it.
+    #[test]
+    fn a_brace_escapes_any_byte_even_a_hash() {
+        let mut decoder = Decoder::new();
+        let raw = b"a}#b";
+        let mut input = vec![b'$'];
+        input.extend_from_slice(raw);
+        input.extend_from_slice(format!("#{:02x}", checksum(raw)).as_bytes());
+        assert_eq!(events(&mut decoder, &input), ["packet a\u{3}b"]);
+    }
+
     #[test]
     fn interrupt_byte_between_packets_and_restart_on_dollar() {
         let mut decoder = Decoder::new();
@@ -314,6 +327,7 @@ mod tests {
         let mut reply = Reply::new(&mut buffer);
         reply.bytes(b"a#b");
         reply.number(0x1f);
+        assert!(!reply.overflowed(), "it all fit");
         let n = reply.finish();
         let expected_data = b"a}\x03b1f";
         let expected = format!("#{:02x}", checksum(expected_data));
