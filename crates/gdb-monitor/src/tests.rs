@@ -138,6 +138,53 @@ impl Target for ProtectedCode {
     }
 }
 
+/// A target with more than the monitor passes on: a 4 KiB window at
+/// 0x10000 where each byte reads as its address's low byte, and thread
+/// descriptions longer than the 64 bytes a `qThreadExtraInfo` reply holds.
+/// The rest is the model's.
+struct Large(Model);
+
+const WIDE: core::ops::Range<u32> = 0x10000..0x11000;
+/// The description [`Large`] gives every thread: 80 bytes.
+const LONG_NAME: &str =
+    "component-with-a-long-name:thread-with-a-name-longer-than-one-reply-holds-012345";
+
+impl Target for Large {
+    fn architecture(&self) -> Architecture {
+        self.0.architecture()
+    }
+    fn threads(&mut self, out: &mut [u32]) -> usize {
+        self.0.threads(out)
+    }
+    fn describe(&mut self, thread: u32, out: &mut dyn core::fmt::Write) -> Result<(), TargetError> {
+        self.0.describe(thread, &mut String::new())?;
+        out.write_str(LONG_NAME).map_err(|_| TargetError::NoSuchThread)
+    }
+    fn stop(&mut self) {
+        self.0.stop()
+    }
+    fn resume(&mut self, thread: Option<u32>) {
+        self.0.resume(thread)
+    }
+    fn registers(&mut self, thread: u32, out: &mut [u32]) -> Result<(), TargetError> {
+        self.0.registers(thread, out)
+    }
+    fn read_memory(&mut self, address: u32, out: &mut [u8]) -> Result<(), TargetError> {
+        let end = u64::from(address) + out.len() as u64;
+        if address < WIDE.start || end > u64::from(WIDE.end) {
+            return self.0.read_memory(address, out);
+        }
+        out.iter_mut().zip(address..).for_each(|(byte, at)| *byte = at as u8);
+        Ok(())
+    }
+    fn write_memory(&mut self, address: u32, data: &[u8]) -> Result<(), TargetError> {
+        self.0.write_memory(address, data)
+    }
+    fn stopped_thread(&mut self) -> Option<u32> {
+        self.0.stopped_thread()
+    }
+}
+
 fn frame(data: &str) -> Vec<u8> {
     format!("${data}#{:02x}", checksum(data.as_bytes())).into_bytes()
 }
@@ -389,4 +436,147 @@ fn one_reply_at_a_time() {
     assert_eq!(m.receive(&input[taken..], &mut t), 0, "output still waits");
     m.sent(m.output().len());
     assert_eq!(m.receive(&input[taken..], &mut t), input.len() / 2);
+}
+
+/// Guards the output buffer's size and the `m` bound: a read of exactly
+/// [`crate::MAX_READ`] bytes must come back whole (1024 hex digits, a
+/// valid checksum), not refused or cut off; one byte more is refused.
+#[test]
+fn a_read_of_max_read_bytes_is_answered_whole() {
+    let mut m = Monitor::new();
+    let mut t = Large(Model::new(Architecture::Arm));
+    m.connect(&mut t);
+    let expected: String = (0..crate::MAX_READ).map(|i| format!("{:02x}", i as u8)).collect();
+    assert_eq!(ask(&mut m, &mut t, &format!("m{:x},{:x}", WIDE.start, crate::MAX_READ)), expected);
+    let over = format!("m{:x},{:x}", WIDE.start, crate::MAX_READ + 1);
+    assert_eq!(ask(&mut m, &mut t, &over), "E01");
+}
+
+/// Guards the bound of a thread's description: a target that writes more
+/// than 64 bytes gets the first 64 sent, and nothing is written past them.
+#[test]
+fn a_thread_description_longer_than_64_bytes_is_cut_at_64() {
+    let mut m = Monitor::new();
+    let mut t = Large(Model::new(Architecture::Arm));
+    m.connect(&mut t);
+    assert!(LONG_NAME.len() > 64);
+    let expected: String = LONG_NAME.bytes().take(64).map(|b| format!("{b:02x}")).collect();
+    assert_eq!(ask(&mut m, &mut t, "qThreadExtraInfo,3"), expected);
+    assert_eq!(ask(&mut m, &mut t, "qThreadExtraInfo,9"), "E02");
+}
+
+/// GDB probes for `X` with a zero-length write: it is answered `OK`
+/// without asking the target, even at an address the target refuses.
+#[test]
+fn a_zero_length_binary_write_is_ok_without_asking_the_target() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    assert_eq!(ask(&mut m, &mut t, "X0,0:"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "X1030,0:"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "X0,1:a"), "E0e", "a non-empty write there is refused");
+}
+
+/// `vCont;t` (stop, for non-stop mode) resumes nothing: the monitor stays
+/// stopped and answers with a stop reply at once rather than leaving GDB
+/// waiting, and `t` is not refused as malformed.
+#[test]
+fn vcont_with_only_stop_actions_resumes_nothing_and_answers_at_once() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    assert_eq!(ask(&mut m, &mut t, "vCont;t"), "T00thread:3;");
+    assert_eq!(ask(&mut m, &mut t, "vCont;t:5;t"), "T00thread:3;");
+    assert!(!m.running());
+    assert!(t.resumed.is_empty() && t.stopped);
+}
+
+/// A `vCont` action naming thread `-1` (all) or `0` (any) resumes every
+/// thread, not a thread with that id.
+#[test]
+fn vcont_on_thread_all_or_any_resumes_every_thread() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    for action in ["vCont;c:-1", "vCont;c:0", "vCont;C05:p1.-1"] {
+        t.resumed.clear();
+        assert_eq!(exchange(&mut m, &mut t, &frame(action)), "+", "{action}");
+        assert_eq!(t.resumed, [None], "{action}");
+        assert!(m.running());
+        let sent = exchange(&mut m, &mut t, b"\x03");
+        assert!(sent.starts_with("$T02"), "{action}: {sent}");
+    }
+}
+
+/// A `vCont` naming more threads than [`crate::MAX_THREADS`] resumes the
+/// first ones and drops the rest instead of writing past its list.
+#[test]
+fn vcont_naming_more_than_max_threads_resumes_the_first_max_threads() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    let count = crate::MAX_THREADS as u32 + 1;
+    let actions: String = (1..=count).map(|thread| format!(";c:{thread:x}")).collect();
+    assert_eq!(exchange(&mut m, &mut t, &frame(&format!("vCont{actions}"))), "+");
+    let expected: Vec<Option<u32>> = (1..count).map(Some).collect();
+    assert_eq!(t.resumed, expected);
+    assert!(m.running());
+}
+
+/// `poll` reports a stop only while the target runs for the debugger and
+/// no output waits: a stopped target's breakpoint hit is not reported (nor
+/// taken from the target), and a stop reply is not appended to an ack not
+/// yet sent.
+#[test]
+fn poll_reports_a_stop_only_while_running_and_nothing_waits() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    t.hit = Some(5);
+    m.poll(&mut t);
+    assert_eq!(m.output(), b"", "stopped: nothing to report");
+    assert_eq!(t.hit, Some(5), "the hit is left for later");
+    // Resume, but leave the ack unsent.
+    let input = frame("c");
+    assert_eq!(m.receive(&input, &mut t), input.len());
+    assert!(m.running());
+    m.poll(&mut t);
+    assert_eq!(m.output(), b"+", "the stop waits for the ack to go out");
+    m.sent(1);
+    m.poll(&mut t);
+    let stop = String::from_utf8(m.output().to_vec()).unwrap();
+    assert_eq!(stop, format!("$T05thread:5;#{:02x}", checksum(b"T05thread:5;")));
+}
+
+/// A target that does not override `stopped_thread` (the trait's default)
+/// never reports a thread stopped by itself: a running target stays running.
+#[test]
+fn a_target_without_breakpoint_stops_is_never_reported_stopped() {
+    let mut m = Monitor::new();
+    let mut t = ProtectedCode(Model::new(Architecture::Arm));
+    m.connect(&mut t);
+    assert_eq!(exchange(&mut m, &mut t, &frame("c")), "+");
+    m.poll(&mut t);
+    assert_eq!(m.output(), b"");
+    assert!(m.running());
+}
+
+/// The monitor asks to close the connection only after `D` or `k`, and a
+/// new connection starts open again.
+#[test]
+fn closing_only_after_detach_and_not_on_the_next_connection() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    assert!(!m.closing());
+    for packet in ["?", "qC", "g", "m1000,4", "Z0,1010,4", "vCont?"] {
+        ask(&mut m, &mut t, packet);
+        assert!(!m.closing(), "{packet}");
+    }
+    assert_eq!(ask(&mut m, &mut t, "D"), "OK");
+    assert!(m.closing());
+    m.disconnect(&mut t);
+    m.connect(&mut t);
+    assert!(!m.closing());
+    assert_eq!(ask(&mut m, &mut t, "?"), "T05thread:3;");
+}
+
+/// A connection that ended in the middle of a packet (here after its `#`)
+/// leaves nothing behind: the next connection's first packet is answered,
+/// not taken as the old packet's bad checksum.
+#[test]
+fn reconnecting_forgets_a_packet_the_last_connection_cut_off() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    assert_eq!(exchange(&mut m, &mut t, b"$?#"), "");
+    m.disconnect(&mut t);
+    m.connect(&mut t);
+    assert_eq!(ask(&mut m, &mut t, "?"), "T05thread:3;");
 }
