@@ -61,6 +61,8 @@ enum Refusal {
     Target(TargetError),
     /// No room for another breakpoint.
     Full,
+    /// A breakpoint would cover part of another one.
+    Overlaps,
 }
 
 impl From<TargetError> for Refusal {
@@ -75,6 +77,8 @@ impl Refusal {
             Self::Malformed => 0x01,
             Self::Target(error) => error.code(),
             Self::Full => 0x1c,
+            // EBUSY: those bytes are another breakpoint's.
+            Self::Overlaps => 0x10,
         }
     }
 }
@@ -511,6 +515,16 @@ impl Monitor {
         let length = kind as usize;
         if self.breakpoints.iter().flatten().any(|b| b.address == address) {
             return Ok(());
+        }
+        // Its "original" bytes would be part of the other breakpoint's
+        // instruction, and removing the two in the order they were set
+        // would leave that instruction in the code.
+        let end = u64::from(address) + length as u64;
+        if self.breakpoints.iter().flatten().any(|b| {
+            u64::from(b.address) < end
+                && u64::from(address) < u64::from(b.address) + b.length as u64
+        }) {
+            return Err(Refusal::Overlaps);
         }
         let slot = self.breakpoints.iter_mut().find(|b| b.is_none()).ok_or(Refusal::Full)?;
         let mut original = [0u8; 4];

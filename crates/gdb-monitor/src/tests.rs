@@ -369,6 +369,23 @@ fn software_breakpoints_write_and_restore_the_code() {
     assert!(!t.stopped);
 }
 
+/// A breakpoint over part of another is refused: it would save the other's
+/// breakpoint bytes as its original and put them back when removed.
+#[test]
+fn a_breakpoint_overlapping_another_is_refused_and_the_code_comes_back() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    assert_eq!(ask(&mut m, &mut t, "Z0,1010,4"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "Z0,1012,2"), "E10", "inside the first");
+    assert_eq!(ask(&mut m, &mut t, "Z0,100e,4"), "E10", "over its start");
+    assert_eq!(ask(&mut m, &mut t, "Z0,100e,2"), "OK", "just before it");
+    assert_eq!(ask(&mut m, &mut t, "Z0,1014,2"), "OK", "just after it");
+    for address in ["1010", "100e", "1014"] {
+        assert_eq!(ask(&mut m, &mut t, &format!("z0,{address},2")), "OK");
+    }
+    assert_eq!(ask(&mut m, &mut t, "z0,1012,2"), "E01", "never inserted");
+    assert_eq!(ask(&mut m, &mut t, "m100c,c"), "0c0d0e0f1011121314151617");
+}
+
 #[test]
 fn breakpoints_go_where_other_writes_to_code_may_not() {
     let mut m = Monitor::new();
