@@ -31,7 +31,8 @@
 //! is answered `-` and dropped; bytes outside packets are ignored;
 //! arguments that do not parse are `E01`; memory the target refuses
 //! (outside the image, or the kernel's own) is `E0e`; an unknown thread
-//! is `E02`.
+//! is `E02`; a breakpoint beyond [`MAX_BREAKPOINTS`] is `E1c`, and one
+//! over part of another `E10`.
 #![cfg_attr(not(test), no_std)]
 
 pub mod hex;
