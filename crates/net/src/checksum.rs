@@ -312,4 +312,92 @@ mod tests {
         assert_eq!(verify(&tiny), Verdict::Unchecked);
         assert_eq!(verify(&[]), Verdict::Unchecked);
     }
+
+    /// The frame must say IPv4 twice, in its Ethernet type and in the IP
+    /// version: guards against a check that passes a frame on when only
+    /// one of the two says something else.
+    #[test]
+    fn a_frame_is_summed_only_when_its_ethertype_and_ip_version_both_say_ipv4() {
+        let mut ipv6_type = frame(PROTOCOL_TCP, &[0; 20]);
+        ipv6_type[12..14].copy_from_slice(&[0x86, 0xdd]);
+        assert_eq!(verify(&ipv6_type), Verdict::Unchecked);
+        let mut version_6 = frame(PROTOCOL_TCP, &[0; 20]);
+        version_6[14] = 0x65;
+        assert_eq!(verify(&version_6), Verdict::Unchecked);
+        let mut copy = version_6.clone();
+        fill(&mut copy);
+        assert_eq!(copy, version_6, "fill leaves it alone too");
+    }
+
+    /// An IPv4 total length shorter than the IP header is refused, not
+    /// subtracted from: guards against a check that lets such a header
+    /// through (the length would then wrap).
+    #[test]
+    fn a_total_length_shorter_than_the_ip_header_is_left_to_smoltcp() {
+        let mut f = frame(PROTOCOL_TCP, &[0; 20]);
+        f[16..18].copy_from_slice(&19u16.to_be_bytes());
+        assert_eq!(verify(&f), Verdict::Unchecked);
+        let mut copy = f.clone();
+        fill(&mut copy);
+        assert_eq!(copy, f);
+    }
+
+    /// A segment too short to hold its checksum field is not summed and
+    /// nothing is written past it: guards against a length check that
+    /// counts the field's end short (a 16-byte TCP payload ends where the
+    /// field starts; an Ethernet pad follows it here).
+    #[test]
+    fn a_segment_that_ends_before_its_checksum_field_is_left_to_smoltcp() {
+        for (protocol, length) in [(PROTOCOL_TCP, 16), (PROTOCOL_TCP, 17), (PROTOCOL_UDP, 7)] {
+            let mut f = frame(protocol, &bytes(length as u32, length));
+            f.extend_from_slice(&[0; 8]);
+            assert_eq!(verify(&f), Verdict::Unchecked, "protocol {protocol}, {length} bytes");
+            let mut copy = f.clone();
+            fill(&mut copy);
+            assert_eq!(copy, f, "protocol {protocol}, {length} bytes");
+        }
+    }
+
+    /// A UDP datagram with no payload (8 bytes, the header alone) gets a
+    /// checksum and verifies: guards against a length check that takes
+    /// the header alone for too short.
+    #[test]
+    fn an_empty_udp_datagram_is_checksummed() {
+        let mut udp = frame(PROTOCOL_UDP, &[0x12, 0x34, 0x00, 0x07, 0, 8, 0, 0]);
+        fill(&mut udp);
+        assert_eq!(u16::from_be_bytes([udp[40], udp[41]]), expected(&udp, 6));
+        assert_ne!(&udp[40..42], &[0, 0]);
+        assert_eq!(verify(&udp), Verdict::Valid);
+        udp[34] ^= 0x01;
+        assert_eq!(verify(&udp), Verdict::Invalid);
+    }
+
+    /// A UDP length field below the header's 8 bytes is refused: guards
+    /// against summing (and writing a checksum into) a datagram whose
+    /// length leaves out its own checksum field.
+    #[test]
+    fn a_udp_length_field_below_eight_is_left_to_smoltcp() {
+        for field in [0u16, 4, 7] {
+            let mut udp = frame(PROTOCOL_UDP, &bytes(5, 8 + 10));
+            udp[38..40].copy_from_slice(&field.to_be_bytes());
+            udp[40..42].copy_from_slice(&[0x5a, 0xa5]);
+            assert_eq!(verify(&udp), Verdict::Unchecked, "length field {field}");
+            let mut copy = udp.clone();
+            fill(&mut copy);
+            assert_eq!(copy, udp, "length field {field}");
+        }
+    }
+
+    /// The devices take TCP and UDP checksums off smoltcp: guards against
+    /// smoltcp summing every segment a second time (the cost this module
+    /// exists to remove).
+    #[test]
+    fn offload_tells_smoltcp_to_leave_tcp_and_udp_checksums_alone() {
+        use smoltcp::phy::{Checksum, DeviceCapabilities};
+        let mut capabilities = DeviceCapabilities::default();
+        offload(&mut capabilities);
+        assert!(matches!(capabilities.checksum.tcp, Checksum::None));
+        assert!(matches!(capabilities.checksum.udp, Checksum::None));
+        assert!(matches!(capabilities.checksum.ipv4, Checksum::Both), "IPv4 stays smoltcp's");
+    }
 }
