@@ -29,6 +29,10 @@ struct WireEnd {
     counters: FrameCounters,
     /// Refuse every transmission (a NIC whose FIFO is stuck full).
     refuse_transmit: bool,
+    /// Transmissions refused so far.
+    refused: u32,
+    /// Fail every reception (a NIC that reports a receive error).
+    fail_receive: bool,
 }
 
 impl EthernetDevice for WireEnd {
@@ -45,6 +49,7 @@ impl EthernetDevice for WireEnd {
     }
     fn transmit(&mut self, frame: &[u8]) -> Result<(), Self::Error> {
         if self.refuse_transmit {
+            self.refused += 1;
             return Err("fifo full");
         }
         self.counters.tx_frames += 1;
@@ -52,6 +57,9 @@ impl EthernetDevice for WireEnd {
         Ok(())
     }
     fn receive(&mut self, buffer: &mut [u8]) -> Result<Option<usize>, Self::Error> {
+        if self.fail_receive {
+            return Err("receive error");
+        }
         let Some(frame) = self.incoming.borrow_mut().pop_front() else { return Ok(None) };
         buffer[..frame.len()].copy_from_slice(&frame);
         self.counters.rx_frames += 1;
@@ -84,6 +92,8 @@ fn cable() -> (WireEnd, WireEnd) {
         incoming: b_to_a.clone(),
         counters: FrameCounters::default(),
         refuse_transmit: false,
+        refused: 0,
+        fail_receive: false,
     };
     let b = WireEnd {
         mac: [0x02, 0, 0, 0, 0, 0x0b],
@@ -91,6 +101,8 @@ fn cable() -> (WireEnd, WireEnd) {
         incoming: a_to_b,
         counters: FrameCounters::default(),
         refuse_transmit: false,
+        refused: 0,
+        fail_receive: false,
     };
     (a, b)
 }
@@ -429,6 +441,61 @@ fn frames_the_device_refuses_are_counted_not_fatal() {
     );
 }
 
+/// Every frame the device refuses is counted, once, and a frame it takes
+/// is not: guards against a `Phy::transmit_failures` that reports a fixed
+/// figure.
+#[test]
+fn each_frame_the_device_refuses_is_counted_once() {
+    use smoltcp::phy::{Device, TxToken};
+    let (mut end, _other) = cable();
+    end.refuse_transmit = true;
+    let mut phy = Phy::new(end);
+    for _ in 0..3 {
+        let token = phy.transmit(smoltcp::time::Instant::ZERO).expect("the device can transmit");
+        token.consume(60, |frame| frame.fill(0));
+    }
+    assert_eq!(phy.device().refused, 3);
+    assert_eq!(phy.transmit_failures(), 3);
+    phy.device().refuse_transmit = false;
+    let token = phy.transmit(smoltcp::time::Instant::ZERO).expect("the device can transmit");
+    token.consume(60, |frame| frame.fill(0));
+    assert_eq!(phy.device().counters.tx_frames, 1);
+    assert_eq!(phy.transmit_failures(), 3, "a frame the device took is no failure");
+}
+
+/// A receive error of the device yields no frame and is counted; the next
+/// frame is received as usual. Guards against a `Phy::receive_failures`
+/// that reports a fixed figure.
+#[test]
+fn receive_errors_of_the_device_are_counted_and_yield_no_frame() {
+    use smoltcp::phy::{Device, RxToken};
+    let (end, mut other) = cable();
+    other.transmit(&[0x5a; 60]).expect("the cable takes every frame");
+    let mut phy = Phy::new(end);
+    phy.device().fail_receive = true;
+    assert!(phy.receive(smoltcp::time::Instant::ZERO).is_none());
+    assert!(phy.receive(smoltcp::time::Instant::ZERO).is_none());
+    assert_eq!(phy.receive_failures(), 2);
+    phy.device().fail_receive = false;
+    let (rx, _tx) = phy.receive(smoltcp::time::Instant::ZERO).expect("the waiting frame");
+    rx.consume(|frame| assert_eq!(frame, &[0x5a; 60]));
+    assert_eq!(phy.receive_failures(), 2, "a frame received is no failure");
+    assert_eq!(phy.checksum_errors(), 0);
+}
+
+/// Both devices give the stack the station address they were made with:
+/// guards against a `mac_address` that answers a fixed address (two
+/// stations on one cable would then share it).
+#[test]
+fn both_devices_report_the_station_address_they_were_given() {
+    use crate::NetDevice;
+    let (end, other) = cable();
+    let (end_mac, other_mac) = (end.mac, other.mac);
+    assert_eq!(Phy::new(end).mac_address(), end_mac);
+    let (streams_phy, _driver) = streams(other);
+    assert_eq!(streams_phy.mac_address(), other_mac);
+}
+
 #[test]
 fn timestamps_come_from_the_monotonic_clock_in_microseconds() {
     assert_eq!(crate::instant_from_ns(2_500_000).total_micros(), 2_500);
@@ -568,6 +635,37 @@ fn malformed_receive_descriptors_are_rejected_and_the_stack_keeps_serving() {
     let second = echo_concurrently(&mut network, &[handle], &[pattern(3_000, 8)]);
     assert_eq!(second[0], pattern(3_000, 8));
     assert_eq!(network.server.device().rejected(), 4);
+}
+
+/// Once every transmit slot waits for the driver, `transmit` offers no
+/// token, and a frame smoltcp builds all the same (an answer to a frame
+/// received) goes nowhere and is counted. Guards against a
+/// `StreamPhy::transmit_failures` that reports a fixed figure.
+#[test]
+fn over_a_nic_session_a_frame_that_finds_no_free_slot_is_counted() {
+    use smoltcp::phy::{Device, RxToken, TxToken};
+    let (end, _other) = cable();
+    let (mut phy, mut driver) = streams(end);
+    // The driver takes no frame meanwhile: the slots run out.
+    let mut offered = 0;
+    while let Some(token) = phy.transmit(smoltcp::time::Instant::ZERO) {
+        token.consume(60, |frame| frame.fill(0xab));
+        offered += 1;
+        assert!(offered <= SLOTS, "more tokens than slots");
+    }
+    assert_eq!(offered, SLOTS);
+    assert_eq!(phy.transmit_failures(), 0);
+    let mut packet = driver.receive.alloc(60).expect("a free slot");
+    packet.payload_mut().fill(0);
+    driver.receive.submit(packet).expect("room in the submit ring");
+    let (rx, tx) = phy.receive(smoltcp::time::Instant::ZERO).expect("the frame");
+    rx.consume(|frame| assert_eq!(frame.len(), 60));
+    tx.consume(60, |frame| frame.fill(0xcd));
+    assert_eq!(phy.transmit_failures(), 1);
+    driver.serve();
+    let sent = driver.wire.outgoing.borrow();
+    assert_eq!(sent.len(), SLOTS, "the frame with no slot was not sent");
+    assert!(sent.iter().all(|frame| frame == &[0xab; 60]));
 }
 
 /// Sends `text` from `handle` and lets only the client poll, so that its
