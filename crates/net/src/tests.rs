@@ -496,6 +496,41 @@ fn both_devices_report_the_station_address_they_were_given() {
     assert_eq!(streams_phy.mac_address(), other_mac);
 }
 
+/// `Stack::poll` says whether socket state may have changed: true when a
+/// segment went out for a socket or came in for one, false when nothing
+/// happened. Guards against a poll that always says yes, never says so,
+/// or says the opposite of smoltcp.
+#[test]
+fn poll_reports_whether_socket_state_may_have_changed() {
+    let mut network = Network::new();
+    let handle = network.tcp_client(43_000);
+    let data = vec![pattern(200, 6)];
+    assert_eq!(echo_concurrently(&mut network, &[handle], &data), data);
+    network.run(50);
+    assert!(!network.client.poll(), "no frame came in, no time passed");
+    assert!(!network.server.poll(), "no frame came in, no time passed");
+    network.client.sockets().get_mut::<tcp::Socket<'_>>(handle).send_slice(b"ping").expect("send");
+    assert!(network.client.poll(), "the client sent a segment");
+    assert!(network.server.poll(), "the server received it");
+}
+
+/// An established, idle connection needs the stack again when its next
+/// keep-alive is due: `poll_delay` says so, neither "not until a frame
+/// comes" nor "now". Guards against a `Stack::poll_delay` that answers a
+/// fixed value (an application sleeping on it would miss the keep-alives
+/// and timeouts, or never sleep).
+#[test]
+fn poll_delay_of_an_idle_connection_is_its_next_keep_alive() {
+    let mut network = Network::new();
+    let handle = network.tcp_client(43_100);
+    let data = vec![pattern(200, 7)];
+    assert_eq!(echo_concurrently(&mut network, &[handle], &data), data);
+    network.run(50);
+    let delay = network.server.poll_delay().expect("a keep-alive is due");
+    assert!(delay > smoltcp::time::Duration::ZERO, "{delay}");
+    assert!(delay <= echo::TCP_KEEP_ALIVE, "{delay}");
+}
+
 #[test]
 fn timestamps_come_from_the_monotonic_clock_in_microseconds() {
     assert_eq!(crate::instant_from_ns(2_500_000).total_micros(), 2_500);
