@@ -243,6 +243,43 @@ fn tcp_echo_returns_every_byte_to_four_clients_at_once() {
     assert_eq!(network.echo.stats().tcp_bytes, data.iter().map(|d| d.len() as u64).sum::<u64>());
 }
 
+/// A client that reads none of its echo for a while backs the echo up:
+/// its receive window fills, then the server's transmit buffer, then the
+/// server's receive buffer. The server then echoes only as many bytes as
+/// its transmit buffer has room for, and once the client reads again
+/// every byte comes back, in order. Guards against taking more bytes off
+/// the receive buffer than fit in the transmit room (the rest would be
+/// lost).
+#[test]
+fn an_echo_that_backs_up_loses_no_byte() {
+    let mut network = Network::new();
+    let handle = network.tcp_client(45_000);
+    let data = pattern(10 * echo::TCP_BUFFER_LEN + 123, 12);
+    let (mut sent, mut received) = (0, Vec::new());
+    for round in 0..20_000 {
+        let socket = network.client.sockets().get_mut::<tcp::Socket<'_>>(handle);
+        if socket.can_send() && sent < data.len() {
+            sent += socket.send_slice(&data[sent..]).unwrap();
+        }
+        // The client reads nothing for the first second.
+        if round >= 1_000 && socket.can_recv() {
+            let mut chunk = [0u8; 1000];
+            let count = socket.recv_slice(&mut chunk).unwrap();
+            received.extend_from_slice(&chunk[..count]);
+        }
+        if round == 999 {
+            assert!(sent < data.len(), "the echo backed up: {sent} bytes sent");
+        }
+        network.run(1);
+        if received.len() >= data.len() {
+            break;
+        }
+    }
+    assert_eq!(received.len(), data.len());
+    assert!(received == data, "echoed bytes differ");
+    assert_eq!(network.echo.stats().tcp_bytes, data.len() as u64);
+}
+
 #[test]
 fn closed_connections_free_their_socket_for_the_next_client() {
     let mut network = Network::new();
@@ -529,6 +566,42 @@ fn poll_delay_of_an_idle_connection_is_its_next_keep_alive() {
     let delay = network.server.poll_delay().expect("a keep-alive is due");
     assert!(delay > smoltcp::time::Duration::ZERO, "{delay}");
     assert!(delay <= echo::TCP_KEEP_ALIVE, "{delay}");
+}
+
+/// One `Echo::serve` echoes all the bytes a TCP socket holds (here less
+/// than its transmit room) and every datagram that waits, and returns how
+/// many bytes and datagrams it moved. Guards against a serve that moves
+/// one chunk a call, or that reports a wrong count.
+#[test]
+fn one_serve_echoes_all_that_waits_and_returns_how_much_it_moved() {
+    let mut network = Network::new();
+    let handle = network.tcp_client(44_000);
+    network.run(20);
+    assert_eq!(network.echo.serve(network.server.sockets()), 0, "nothing has arrived");
+    let data = pattern(4_000, 10);
+    let socket = network.client.sockets().get_mut::<tcp::Socket<'_>>(handle);
+    assert_eq!(socket.send_slice(&data), Ok(data.len()));
+    let udp = udp::Socket::new(
+        udp::PacketBuffer::new(vec![PacketMetadata::EMPTY; 4].leak(), vec![0; 4 * 100].leak()),
+        udp::PacketBuffer::new(vec![PacketMetadata::EMPTY; 4].leak(), vec![0; 4 * 100].leak()),
+    );
+    let udp = network.client.sockets().add(udp);
+    let udp_socket = network.client.sockets().get_mut::<udp::Socket<'_>>(udp);
+    udp_socket.bind(6001).expect("bind");
+    for length in [10, 20, 30] {
+        udp_socket.send_slice(&pattern(length, 11), SERVER).expect("room for the datagram");
+    }
+    // The segments and datagrams reach the server; the echo service does
+    // not run meanwhile.
+    for _ in 0..200 {
+        network.clock.0.set(network.clock.0.get() + 1_000);
+        network.client.poll();
+        network.server.poll();
+    }
+    assert_eq!(network.echo.serve(network.server.sockets()), 4_000 + 3);
+    assert_eq!(network.echo.stats().tcp_bytes, 4_000);
+    assert_eq!(network.echo.stats().udp_datagrams, 3);
+    assert_eq!(network.echo.serve(network.server.sockets()), 0, "all of it went the first time");
 }
 
 #[test]
