@@ -363,6 +363,76 @@ mod tests {
         block.check_reads(&mmio::Mmio::new(block.view::<TwoRegs>()), &[(Two::First, 0x8)]);
     }
 
+    /// Passes `bus` by value, so that a `&bus` goes through the bus
+    /// implementation for references.
+    fn swap_through<B: RegisterAccess<Two>>(bus: B, value: u32) -> u32 {
+        let before = bus.read(Two::Second);
+        bus.write(Two::Second, value);
+        before
+    }
+
+    /// A reference to a bus reads and writes what the bus does: drivers
+    /// hold `&Mmio` or `&RefCell<Model>` as their bus (guards against the
+    /// `&T` forwarding dropping a write or inventing a read).
+    #[test]
+    fn a_reference_to_a_bus_reaches_the_same_registers() {
+        let block = ram_block();
+        let regs = mmio::Mmio::new(block.view::<TwoRegs>());
+        block.poke(0x8, 0x1234_5678);
+        assert_eq!(swap_through::<&mmio::Mmio<'_, TwoRegs>>(&regs, 0x9abc_def0), 0x1234_5678);
+        assert_eq!(block.peek(0x8), 0x9abc_def0);
+    }
+
+    /// A model with a register that counts the reads of it and one that
+    /// keeps what was written.
+    #[derive(Default)]
+    struct CountingModel {
+        reads: u32,
+        written: u32,
+    }
+
+    impl RegisterModel<Two> for CountingModel {
+        fn read(&mut self, register: Two) -> u32 {
+            match register {
+                Two::First => {
+                    self.reads += 1;
+                    self.reads * 10
+                }
+                Two::Second => self.written,
+            }
+        }
+        fn write(&mut self, register: Two, value: u32) {
+            if let Two::Second = register {
+                self.written = value;
+            }
+        }
+    }
+
+    /// A model in a `RefCell` is a bus: its reads return what the model
+    /// says, with their side effects, and its writes reach the model
+    /// (guards against the `RefCell` bus returning a constant or dropping
+    /// writes).
+    #[test]
+    fn a_register_model_in_a_ref_cell_serves_the_driver_s_accesses() {
+        let bus = core::cell::RefCell::new(CountingModel::default());
+        assert_eq!((bus.read(Two::First), bus.read(Two::First)), (10, 20));
+        bus.write(Two::Second, 0x5a5a);
+        assert_eq!(bus.read(Two::Second), 0x5a5a);
+        assert_eq!(swap_through(&bus, 7), 0x5a5a);
+        assert_eq!(bus.borrow().written, 7);
+    }
+
+    /// An `Mmio` shows as the address of its block in debug output, so a
+    /// driver's `Debug` says which device it holds (guards against an
+    /// empty `Debug`).
+    #[test]
+    fn an_mmio_debugs_as_its_block_s_address() {
+        let block = ram_block();
+        let view = block.view::<TwoRegs>();
+        let address = view.as_raw_ptr();
+        assert_eq!(std::format!("{:?}", mmio::Mmio::new(view)), std::format!("Mmio({address:?})"));
+    }
+
     #[test]
     #[should_panic(expected = "offset outside the block")]
     fn a_ram_block_refuses_an_offset_past_its_end() {
@@ -389,6 +459,41 @@ mod tests {
         assert_eq!(ns_to_ticks(1, 1_000_000), 1);
         assert_eq!(ticks_to_ns(u64::MAX, 1), u64::MAX);
         assert_eq!(ticks_to_ns(5, 0), 0);
+    }
+
+    /// Tick counts past 64 bits saturate rather than wrap: a delay too
+    /// long to count is the longest there is, never a short one (guards
+    /// against the saturation check of `ns_to_ticks` missing the overflow).
+    #[test]
+    fn nanoseconds_too_many_to_count_in_ticks_saturate() {
+        assert_eq!(ns_to_ticks(u64::MAX, 2_000_000_000), u64::MAX);
+        assert_eq!(ns_to_ticks(u64::MAX, u64::MAX), u64::MAX);
+    }
+
+    /// A clock that stands still at `ticks`.
+    struct Stopped {
+        hz: u64,
+        ticks: u64,
+    }
+
+    impl Monotonic for Stopped {
+        fn tick_hz(&self) -> u64 {
+            self.hz
+        }
+        fn now(&mut self) -> u64 {
+            self.ticks
+        }
+    }
+
+    /// The provided `now_ns` and `now_us` convert the clock's own ticks at
+    /// its own rate (guards against either returning a constant).
+    #[test]
+    fn a_clock_tells_its_time_in_nanoseconds_and_microseconds() {
+        let mut clock = Stopped { hz: 24_000_000, ticks: 36_000_006 };
+        assert_eq!(clock.now_ns(), 1_500_000_250);
+        assert_eq!(clock.now_us(), 1_500_000);
+        let mut stopped_at_zero = Stopped { hz: 24_000_000, ticks: 0 };
+        assert_eq!((stopped_at_zero.now_ns(), stopped_at_zero.now_us()), (0, 0));
     }
 
     /// Microseconds to ticks is nanoseconds to ticks of 1,000 times as
@@ -474,5 +579,50 @@ mod tests {
     #[test]
     fn a_device_without_a_transmit_ready_interrupt_tells_its_caller_to_poll() {
         assert!(!Minimal.interrupt_when_transmit_ready());
+    }
+
+    /// A GPIO block that implements only what the trait requires.
+    struct PlainPins;
+
+    impl GpioPort for PlainPins {
+        fn pins(&self) -> u8 {
+            8
+        }
+        fn configure(&mut self, _: u8, _: bool, _: bool) -> Result<(), PinUnavailable> {
+            Ok(())
+        }
+        fn write(&mut self, _: u32, _: u32) {}
+        fn read(&mut self) -> u32 {
+            0
+        }
+    }
+
+    /// A block without input interrupts refuses every watch, even to stop
+    /// one, and never reports a change (guards against the defaults
+    /// accepting a watch that will never fire, or reporting a pin).
+    #[test]
+    fn a_gpio_block_without_input_interrupts_refuses_to_watch_and_reports_nothing() {
+        let mut pins = PlainPins;
+        assert_eq!(pins.watch(0b1, Some(GpioTrigger::RisingEdge)), Err(PinUnavailable));
+        assert_eq!(pins.watch(0b1, None), Err(PinUnavailable));
+        assert_eq!(pins.take_changes(), 0);
+    }
+
+    /// High and low levels are the level triggers, the edges are not
+    /// (guards against `is_level` answering the same for all).
+    #[test]
+    fn only_high_and_low_levels_are_level_triggers() {
+        use GpioTrigger::{BothEdges, FallingEdge, HighLevel, LowLevel, RisingEdge};
+        let triggers = [RisingEdge, FallingEdge, BothEdges, HighLevel, LowLevel];
+        assert_eq!(triggers.map(GpioTrigger::is_level), [false, false, false, true, true]);
+    }
+
+    /// The refusal explains itself (guards against an empty message).
+    #[test]
+    fn an_unavailable_pin_says_why() {
+        assert_eq!(
+            std::string::ToString::to_string(&PinUnavailable),
+            "no such pin, or the pin is in use"
+        );
     }
 }
