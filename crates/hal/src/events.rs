@@ -171,6 +171,20 @@ mod tests {
         assert_eq!((events.count(), events.spurious_count(), events.unhandled_count()), (1, 1, 2));
     }
 
+    /// Each counter says how many of its own events were recorded, none
+    /// as well as several (guards against a counter stuck at the one event
+    /// the test above records).
+    #[test]
+    fn each_counter_counts_only_its_own_events() {
+        let events = InterruptEvents::new();
+        assert_eq!((events.count(), events.spurious_count(), events.unhandled_count()), (0, 0, 0));
+        events.record_spurious();
+        events.record_spurious();
+        events.record_spurious();
+        events.record_handled(5);
+        assert_eq!((events.count(), events.spurious_count(), events.unhandled_count()), (5, 3, 0));
+    }
+
     fn hook() {
         HOOK_RUNS.with(|h| h.set(h.get() + 1));
     }
