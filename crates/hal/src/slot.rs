@@ -97,4 +97,17 @@ mod tests {
         drop(slot);
         assert_eq!(Rc::strong_count(&value), 1, "dropping the slot drops its value");
     }
+
+    /// `is_some`, `is_none` and `get` tell an empty slot from a full one,
+    /// and `get` lends the value stored (guards against either answer
+    /// being constant, and against `get` never finding the value).
+    #[test]
+    fn a_slot_says_whether_it_is_full_and_lends_its_value() {
+        let mut slot = Slot::new();
+        assert_eq!((slot.is_some(), slot.is_none(), slot.get()), (false, true, None));
+        slot.insert(3);
+        assert_eq!((slot.is_some(), slot.is_none(), slot.get()), (true, false, Some(&3)));
+        slot.take();
+        assert_eq!((slot.is_some(), slot.is_none(), slot.get()), (false, true, None));
+    }
 }
