@@ -71,3 +71,49 @@ pub unsafe fn records(
     // `start`, read-only for the image's life.
     unsafe { core::slice::from_raw_parts(start, bytes / core::mem::size_of::<StackRecord>()) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{StackRecord, records};
+
+    /// A record at an address that is no memory: records are only ever
+    /// compared and turned into numbers.
+    const fn record(guard: usize, stack: usize, end: usize) -> StackRecord {
+        StackRecord {
+            guard: core::ptr::without_provenance(guard),
+            stack: core::ptr::without_provenance(stack),
+            end: core::ptr::without_provenance(end),
+        }
+    }
+
+    static RECORDS: [StackRecord; 3] = [
+        record(0x1000, 0x2000, 0x6000),
+        record(0x6000, 0x6000, 0x7000),
+        record(0x8000, 0x9000, 0x9400),
+    ];
+
+    /// The guard runs from its first byte to the stack's, the stack from
+    /// there to its end; a board without guard pages has an empty guard.
+    #[test]
+    fn a_record_gives_its_guard_and_stack_as_address_ranges() {
+        assert_eq!((RECORDS[0].guard(), RECORDS[0].stack()), (0x1000..0x2000, 0x2000..0x6000));
+        assert!(RECORDS[1].guard().is_empty());
+        assert_eq!(RECORDS[1].stack(), 0x6000..0x7000);
+    }
+
+    /// The records between two addresses are all the records there, and
+    /// none where the two addresses are the same (an image without thread
+    /// stacks).
+    #[test]
+    fn the_records_between_two_addresses_are_all_there_are() {
+        let range = RECORDS.as_ptr_range();
+        // SAFETY: `RECORDS` is three records, aligned, in a static that
+        // never changes; `range` is its start and end.
+        let all = unsafe { records(range.start, range.end) };
+        assert_eq!(all.len(), 3);
+        assert_eq!(all.last().map(StackRecord::stack), Some(0x9000..0x9400));
+        // SAFETY: as above; no record lies between an address and itself.
+        let none = unsafe { records(range.start, range.start) };
+        assert!(none.is_empty());
+    }
+}
