@@ -192,6 +192,7 @@ fn sum_bytes(bytes: &[u8], offset: usize) -> u16 {
 mod tests {
     use super::*;
     use crate::tests::pattern;
+    use std::format;
     use std::vec::Vec;
 
     fn bytes(seed: u32, len: usize) -> Vec<u8> {
@@ -236,6 +237,16 @@ mod tests {
         f.extend_from_slice(&[protocol, 0, 0, 10, 0, 2, 2, 10, 0, 2, 15]);
         f.extend_from_slice(payload);
         f
+    }
+
+    /// `f` is smoltcp's to check: `verify` says so, and `fill` leaves every
+    /// byte of it as it was.
+    #[track_caller]
+    fn assert_left_to_smoltcp(f: &[u8], what: &str) {
+        assert_eq!(verify(f), Verdict::Unchecked, "{what}");
+        let mut copy = f.to_vec();
+        fill(&mut copy);
+        assert_eq!(copy, f, "fill leaves {what} alone");
     }
 
     /// The checksum of `f`'s segment by RFC 793's definition.
@@ -298,10 +309,7 @@ mod tests {
         let arp = [0u8; 42];
         assert_eq!(verify(&arp), Verdict::Unchecked);
         let icmp = frame(1, &[8, 0, 0, 0, 0, 1, 0, 1]);
-        assert_eq!(verify(&icmp), Verdict::Unchecked);
-        let mut copy = icmp.clone();
-        fill(&mut copy);
-        assert_eq!(copy, icmp);
+        assert_left_to_smoltcp(&icmp, "ICMP");
         let mut long = frame(PROTOCOL_TCP, &[0; 20]);
         long[17] += 1; // total length beyond the frame
         assert_eq!(verify(&long), Verdict::Unchecked);
@@ -323,10 +331,7 @@ mod tests {
         assert_eq!(verify(&ipv6_type), Verdict::Unchecked);
         let mut version_6 = frame(PROTOCOL_TCP, &[0; 20]);
         version_6[14] = 0x65;
-        assert_eq!(verify(&version_6), Verdict::Unchecked);
-        let mut copy = version_6.clone();
-        fill(&mut copy);
-        assert_eq!(copy, version_6, "fill leaves it alone too");
+        assert_left_to_smoltcp(&version_6, "IP version 6");
     }
 
     /// An IPv4 total length shorter than the IP header is refused, not
@@ -336,10 +341,7 @@ mod tests {
     fn a_total_length_shorter_than_the_ip_header_is_left_to_smoltcp() {
         let mut f = frame(PROTOCOL_TCP, &[0; 20]);
         f[16..18].copy_from_slice(&19u16.to_be_bytes());
-        assert_eq!(verify(&f), Verdict::Unchecked);
-        let mut copy = f.clone();
-        fill(&mut copy);
-        assert_eq!(copy, f);
+        assert_left_to_smoltcp(&f, "total length 19");
     }
 
     /// A segment too short to hold its checksum field is not summed and
@@ -351,10 +353,7 @@ mod tests {
         for (protocol, length) in [(PROTOCOL_TCP, 16), (PROTOCOL_TCP, 17), (PROTOCOL_UDP, 7)] {
             let mut f = frame(protocol, &bytes(length as u32, length));
             f.extend_from_slice(&[0; 8]);
-            assert_eq!(verify(&f), Verdict::Unchecked, "protocol {protocol}, {length} bytes");
-            let mut copy = f.clone();
-            fill(&mut copy);
-            assert_eq!(copy, f, "protocol {protocol}, {length} bytes");
+            assert_left_to_smoltcp(&f, &format!("protocol {protocol}, {length} bytes"));
         }
     }
 
@@ -381,10 +380,7 @@ mod tests {
             let mut udp = frame(PROTOCOL_UDP, &bytes(5, 8 + 10));
             udp[38..40].copy_from_slice(&field.to_be_bytes());
             udp[40..42].copy_from_slice(&[0x5a, 0xa5]);
-            assert_eq!(verify(&udp), Verdict::Unchecked, "length field {field}");
-            let mut copy = udp.clone();
-            fill(&mut copy);
-            assert_eq!(copy, udp, "length field {field}");
+            assert_left_to_smoltcp(&udp, &format!("UDP length field {field}"));
         }
     }
 
