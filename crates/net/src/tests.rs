@@ -533,17 +533,25 @@ fn both_devices_report_the_station_address_they_were_given() {
     assert_eq!(streams_phy.mac_address(), other_mac);
 }
 
+/// A network whose client, on TCP port `port`, has had 200 bytes (pattern
+/// `seed`) echoed and then 50 quiet rounds: an established, idle
+/// connection.
+fn idle_connection(port: u16, seed: u32) -> (Network, SocketHandle) {
+    let mut network = Network::new();
+    let handle = network.tcp_client(port);
+    let data = vec![pattern(200, seed)];
+    assert_eq!(echo_concurrently(&mut network, &[handle], &data), data);
+    network.run(50);
+    (network, handle)
+}
+
 /// `Stack::poll` says whether socket state may have changed: true when a
 /// segment went out for a socket or came in for one, false when nothing
 /// happened. Guards against a poll that always says yes, never says so,
 /// or says the opposite of smoltcp.
 #[test]
 fn poll_reports_whether_socket_state_may_have_changed() {
-    let mut network = Network::new();
-    let handle = network.tcp_client(43_000);
-    let data = vec![pattern(200, 6)];
-    assert_eq!(echo_concurrently(&mut network, &[handle], &data), data);
-    network.run(50);
+    let (mut network, handle) = idle_connection(43_000, 6);
     assert!(!network.client.poll(), "no frame came in, no time passed");
     assert!(!network.server.poll(), "no frame came in, no time passed");
     network.client.sockets().get_mut::<tcp::Socket<'_>>(handle).send_slice(b"ping").expect("send");
@@ -558,11 +566,7 @@ fn poll_reports_whether_socket_state_may_have_changed() {
 /// and timeouts, or never sleep).
 #[test]
 fn poll_delay_of_an_idle_connection_is_its_next_keep_alive() {
-    let mut network = Network::new();
-    let handle = network.tcp_client(43_100);
-    let data = vec![pattern(200, 7)];
-    assert_eq!(echo_concurrently(&mut network, &[handle], &data), data);
-    network.run(50);
+    let (mut network, _) = idle_connection(43_100, 7);
     let delay = network.server.poll_delay().expect("a keep-alive is due");
     assert!(delay > smoltcp::time::Duration::ZERO, "{delay}");
     assert!(delay <= echo::TCP_KEEP_ALIVE, "{delay}");
