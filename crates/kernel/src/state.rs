@@ -594,6 +594,7 @@ impl State {
 
     /// Whether `target`, which the actor has authority over, was destroyed
     /// (its slot not yet freed).
+    #[inline]
     pub(crate) fn ended(&self, target: ComponentId) -> Result<bool, KernelError> {
         self.authorized(target)?;
         Ok(self.components[target.index()].destroyed)
@@ -601,12 +602,7 @@ impl State {
 
     /// Like [`State::authorized`], and the component is not destroyed.
     pub(crate) fn authorized_live(&self, target: ComponentId) -> Result<(), KernelError> {
-        self.authorized(target)?;
-        if self.components[target.index()].destroyed {
-            Err(KernelError::InvalidComponent)
-        } else {
-            Ok(())
-        }
+        if self.ended(target)? { Err(KernelError::InvalidComponent) } else { Ok(()) }
     }
 
     /// Whether one more of a resource fits the quota of `component` and
