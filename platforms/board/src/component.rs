@@ -775,6 +775,24 @@ pub mod runtime {
     /// thread's argument (two selectors in core's space).
     static WATCH_SELECTORS: [AtomicU32; 2] = [const { AtomicU32::new(0) }; 2];
 
+    /// Registers `object` as served by the composer's own thread, in
+    /// [`serve_parent`] (a client's parent object, the watch object);
+    /// returns its capability in the composer's space.
+    fn composer_object<I, S>(object: &'static mut RpcObject<I, S>) -> Result<CapSel, KernelError>
+    where
+        I: ?Sized + ferrode_ipc::Interface,
+        RpcObject<I, S>: ferrode_ipc::Dispatch,
+    {
+        let k = kernel();
+        let object: core::ptr::NonNull<dyn ferrode_ipc::Dispatch> =
+            core::ptr::NonNull::from(object as &mut dyn ferrode_ipc::Dispatch);
+        // SAFETY: a `&'static mut` given up to the kernel, dispatched only
+        // by the composer's thread (`serve_parent`); the windows are
+        // `I`'s own.
+        let (_, selector) = unsafe { k.create_object(k.current_thread(), object, I::caps_window)? };
+        Ok(selector)
+    }
+
     /// Has the composer learn when a server ends, as Genode's parent learns
     /// of a child's end: a signal that each server started afterwards holds
     /// a copy of ([`start_server`]) and that the composer watches
@@ -797,19 +815,7 @@ pub mod runtime {
         let (_, signal) = k.create_signal()?;
         k.watch_submitters(signal).map_err(|_| KernelError::InvalidCapability)?;
         let object = WATCH_OBJECT.try_take().ok_or(KernelError::InvalidThread)?;
-        let object: core::ptr::NonNull<dyn ferrode_ipc::Dispatch> = core::ptr::NonNull::from(
-            object.insert(RpcObject::new(Watcher)) as &mut dyn ferrode_ipc::Dispatch,
-        );
-        // SAFETY: a `&'static mut` given up to the kernel, dispatched only
-        // by the composer's thread (`serve_parent`); the windows are
-        // `Watch`'s own.
-        let (_, selector) = unsafe {
-            k.create_object(
-                k.current_thread(),
-                object,
-                <dyn Watch as ferrode_ipc::Interface>::caps_window,
-            )?
-        };
+        let selector = composer_object(object.insert(RpcObject::new(Watcher)))?;
         WATCH_SELECTORS[0].store(signal.0, Ordering::Relaxed);
         WATCH_SELECTORS[1].store(selector.0, Ordering::Relaxed);
         let priority = k.thread_priority(k.current_thread()).ok_or(KernelError::InvalidThread)?;
@@ -966,7 +972,7 @@ pub mod runtime {
         [const { AtomicU32::new(0) }; kernel::MAX_COMPONENTS];
 
     /// Has a panic of a component's thread end only that component (see
-    /// [`end_panicked_thread`]); `compose!` calls it first.
+    /// `end_panicked_thread`); `compose!` calls it first.
     pub fn contain_panics() {
         crate::report::after_panic(end_panicked_thread);
     }
@@ -1041,18 +1047,7 @@ pub mod runtime {
         let object = parent.try_take().ok_or(KernelError::InvalidThread)?.insert(RpcObject::new(
             ParentSession { grants, finished: &FINISHED, status: &STATUS, bit: 1 << index },
         ));
-        let object: core::ptr::NonNull<dyn ferrode_ipc::Dispatch> =
-            core::ptr::NonNull::from(object as &mut dyn ferrode_ipc::Dispatch);
-        // SAFETY: a `&'static mut` given up to the kernel, dispatched only
-        // by the composer's thread (`serve_parent`); the windows are
-        // `Parent`'s own.
-        let (_, selector) = unsafe {
-            k.create_object(
-                k.current_thread(),
-                object,
-                <dyn Parent as ferrode_ipc::Interface>::caps_window,
-            )?
-        };
+        let selector = composer_object(object)?;
         let theirs = k.delegate(k.current_component(), selector, component)?;
         grants.set_parent(theirs);
         if let Some(parent) = PARENTS.get(component.index()) {
