@@ -771,10 +771,6 @@ pub mod runtime {
         ConstStaticCell::new(None);
     crate::thread_stack!(static WATCH_STACK: 4096);
     static WATCH_UTCB: UtcbCell = utcb();
-    /// The watch's signal and the composer's watch object, as the watcher
-    /// thread's argument (two selectors in core's space).
-    static WATCH_SELECTORS: [AtomicU32; 2] = [const { AtomicU32::new(0) }; 2];
-
     /// Registers `object` as served by the composer's own thread, in
     /// [`serve_parent`] (a client's parent object, the watch object);
     /// returns its capability in the composer's space.
@@ -816,24 +812,25 @@ pub mod runtime {
         k.watch_submitters(signal).map_err(|_| KernelError::InvalidCapability)?;
         let object = WATCH_OBJECT.try_take().ok_or(KernelError::InvalidThread)?;
         let selector = composer_object(object.insert(RpcObject::new(Watcher)))?;
-        WATCH_SELECTORS[0].store(signal.0, Ordering::Relaxed);
-        WATCH_SELECTORS[1].store(selector.0, Ordering::Relaxed);
         let priority = k.thread_priority(k.current_thread()).ok_or(KernelError::InvalidThread)?;
         let (stack, utcb) = WATCH_STACK.take(&WATCH_UTCB)?;
-        k.spawn(k.current_component(), "watch", priority, stack, utcb, watch_main, 0)?;
+        // Both selectors (below `kernel::CAP_SLOTS`) in the one argument.
+        let argument = signal.0 as usize | (selector.0 as usize) << 16;
+        k.spawn(k.current_component(), "watch", priority, stack, utcb, watch_main, argument)?;
         registry.watch = Some(signal);
         Ok(())
     }
 
     /// The watcher thread: each time the watch's signal ends a wait (a
     /// server ended, or submitted its copy), it calls the composer, which
-    /// serves the call once it is back in [`serve_parent`].
-    extern "C" fn watch_main(_: usize) -> ! {
+    /// serves the call once it is back in [`serve_parent`]. Its argument
+    /// holds the watch's signal (low 16 bits) and the composer's watch
+    /// object (high 16 bits), selectors in core's space.
+    extern "C" fn watch_main(argument: usize) -> ! {
         let k = kernel();
-        let signal = CapSel(WATCH_SELECTORS[0].load(Ordering::Relaxed));
-        let mut composer = kernel::client(Capability::<dyn Watch>::from_selector(CapSel(
-            WATCH_SELECTORS[1].load(Ordering::Relaxed),
-        )));
+        let signal = CapSel((argument & 0xffff) as u32);
+        let mut composer =
+            kernel::client(Capability::<dyn Watch>::from_selector(CapSel((argument >> 16) as u32)));
         loop {
             match k.wait_signal(signal) {
                 Ok(_) | Err(TransportError::ServerDead) => {
