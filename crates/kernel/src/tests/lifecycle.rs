@@ -683,6 +683,33 @@ fn a_submitter_that_dropped_its_copy_before_it_was_destroyed_is_no_news() {
 }
 
 #[test]
+fn a_stale_copy_of_a_freed_signal_tells_nothing_to_the_next_signal_in_its_slot() {
+    let mut world = World::new();
+    let listener = root_thread(&mut world, "listener", 2);
+    // A component's watched signal, with a copy in a holder.
+    let (owner, owner_thread) = world.component_with_thread("owner", Quota::at_priority(2));
+    let (holder, _) = world.component_with_thread("holder", Quota::at_priority(2));
+    world.act_as(owner_thread);
+    let (first, own) = world.state.create_signal().unwrap();
+    world.state.watch_submitters(own).unwrap();
+    world.act_as(world.main);
+    world.state.delegate(owner, own, holder).unwrap();
+    // The owner goes, and its signal with it: root's next signal takes
+    // the slot, watched too, with a waiter.
+    world.state.destroy_component(owner).unwrap();
+    let (second, next) = world.state.create_signal().unwrap();
+    assert_eq!(second, first, "the slot is reused");
+    world.state.watch_submitters(next).unwrap();
+    world.act_as(listener);
+    assert!(world.state.wait_signal(next).unwrap().is_some());
+    // The holder's copy names the freed signal: its end is no news to
+    // the signal now in the slot.
+    world.act_as(world.main);
+    world.state.destroy_component(holder).unwrap();
+    assert_eq!(state_of(&world, listener), ThreadState::SignalWait, "the waiter waits on");
+}
+
+#[test]
 fn a_component_that_ends_itself_stops_all_its_threads_and_tells_watchers() {
     let mut world = World::new();
     let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
