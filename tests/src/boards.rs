@@ -16,6 +16,10 @@ pub struct Board {
     pub name: &'static str,
     /// Rust target triple of its CPU.
     pub target: &'static str,
+    /// The target spec in `targets/` (without `.json`) that apps using
+    /// Rust std build for: the CPU's target with `"os": "hermit"` and
+    /// thread-locals (see docs/ARCHITECTURE.md, "Rust std").
+    pub std_target: &'static str,
     /// Linker script in `linker/`.
     pub linker_script: &'static str,
     /// Code generation flags every crate of an image is compiled with,
@@ -48,6 +52,7 @@ pub const BOARDS: &[Board] = &[
     Board {
         name: "realview-pbx-a9",
         target: "armv7a-none-eabi",
+        std_target: "armv7a-ferrode-hermit",
         linker_script: "realview-pbx-a9.x",
         // Thumb-2: the same Cortex-A9, about a fifth less code than A32
         // (docs/ARCHITECTURE.md, "Instruction sets"). `core` stays A32
@@ -81,6 +86,7 @@ pub const BOARDS: &[Board] = &[
     Board {
         name: "microblaze-v",
         target: "riscv32imac-unknown-none-elf",
+        std_target: "riscv32imac-ferrode-hermit",
         linker_script: "microblaze-v.x",
         codegen: "",
         qemu: "qemu-system-riscv32",

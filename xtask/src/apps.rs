@@ -25,6 +25,10 @@ pub struct App {
     pub name: String,
     /// Boards it declares a feature for.
     pub boards: Vec<&'static Board>,
+    /// Built against Rust std (`[package.metadata.ferrode] std = true`):
+    /// for the board's `std_target`, with the pinned nightly's
+    /// `-Zbuild-std`.
+    pub std: bool,
 }
 
 /// Every app in `apps/`, sorted by name. An app supports a board when its
@@ -40,7 +44,8 @@ pub fn all() -> Vec<App> {
             .iter()
             .filter(|board| features.iter().any(|f| f == board.name))
             .collect();
-        apps.push(App { name: entry.file_name().to_string_lossy().into_owned(), boards });
+        let std = uses_std(&text);
+        apps.push(App { name: entry.file_name().to_string_lossy().into_owned(), boards, std });
     }
     apps.sort_by(|a, b| a.name.cmp(&b.name));
     apps
@@ -58,6 +63,28 @@ fn feature_names(manifest: &str) -> Vec<String> {
         }
     }
     names
+}
+
+/// Whether a manifest says `std = true` in `[package.metadata.ferrode]`.
+fn uses_std(manifest: &str) -> bool {
+    let mut in_table = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_table = line == "[package.metadata.ferrode]";
+        } else if in_table
+            && let Some((key, value)) = line.split_once('=')
+            && key.trim() == "std"
+        {
+            return value.split('#').next().map(str::trim) == Some("true");
+        }
+    }
+    false
+}
+
+/// Whether the app named `name` is built against Rust std.
+pub fn is_std(name: &str) -> bool {
+    fs::read_to_string(workspace_root().join("apps").join(name).join("Cargo.toml"))
+        .is_ok_and(|text| uses_std(&text))
 }
 
 /// Resolves `board` and `app`, with errors that list the valid names.
@@ -88,6 +115,17 @@ mod tests {
     fn features_are_read_from_the_features_table_only() {
         let manifest = "[package]\nname = \"x\"\n[features]\nrealview-pbx-a9 = [\"a\"]\nmicroblaze-v = []\n[dependencies]\nfoo = \"1\"\n";
         assert_eq!(feature_names(manifest), ["realview-pbx-a9", "microblaze-v"]);
+    }
+
+    #[test]
+    fn std_apps_are_marked_in_their_metadata_only() {
+        let manifest =
+            "[package]\nname = \"x\"\n[package.metadata.ferrode]\nstd = true # over hermit-abi\n";
+        assert!(uses_std(manifest));
+        assert!(!uses_std("[package.metadata.ferrode]\nstd = false\n"));
+        assert!(!uses_std("[features]\nstd = true\n"), "a feature named std is not the marker");
+        assert!(!uses_std("[package]\nname = \"x\"\n"));
+        assert!(is_std("hello-std") && !is_std("hello"));
     }
 
     #[test]

@@ -69,25 +69,25 @@ pub fn target_dir() -> PathBuf {
 
 /// Builds `app` for `board`; returns the ELF path.
 pub fn build(board: &'static Board, app: &str, release: bool) -> Result<PathBuf, String> {
-    let toolchain = setup::toolchain_for(board)?;
+    let std = apps::is_std(app);
+    let toolchain = if std { None } else { Some(setup::toolchain_for(board)?) };
     let root = workspace_root();
     let linker = root.join("linker");
-    let mut command = Command::new(toolchain.cargo());
+    let mut command = match &toolchain {
+        Some(toolchain) => Command::new(toolchain.cargo()),
+        None => std_cargo()?,
+    };
     clean_cargo(&mut command);
+    let target = if std {
+        root.join("targets").join(format!("{}.json", board.std_target)).display().to_string()
+    } else {
+        board.target.to_string()
+    };
     command
         .current_dir(&root)
-        .args([
-            "build",
-            "--quiet",
-            "--package",
-            app,
-            "--target",
-            board.target,
-            "--features",
-            board.name,
-        ])
+        .args(["build", "--quiet", "--package", app, "--target", &target, "--features", board.name])
         .env(
-            format!("{}_RUSTFLAGS", target_env(board.target)),
+            format!("{}_RUSTFLAGS", target_env(target_name(board, std))),
             format!(
                 "{} -C link-arg=-L{} -C link-arg=-T{}{}",
                 board.codegen,
@@ -96,6 +96,9 @@ pub fn build(board: &'static Board, app: &str, release: bool) -> Result<PathBuf,
                 registry_remaps()
             ),
         );
+    if std {
+        command.args(STD_BUILD_FLAGS);
+    }
     // defmt's filter, read when an app using defmt compiles: every level
     // unless the caller chose (`DEFMT_LOG=info cargo xtask run ...`).
     if std::env::var_os("DEFMT_LOG").is_none() {
@@ -104,7 +107,9 @@ pub fn build(board: &'static Board, app: &str, release: bool) -> Result<PathBuf,
     if release {
         command.arg("--release");
     }
-    toolchain.configure(&mut command, board.target);
+    if let Some(toolchain) = toolchain {
+        toolchain.configure(&mut command, board.target);
+    }
     let status = run_filtered(&mut command)?;
     if !status.success() {
         return Err(format!("building {app} for {} failed", board.name));
@@ -115,7 +120,37 @@ pub fn build(board: &'static Board, app: &str, release: bool) -> Result<PathBuf,
 /// Where `build` puts `app`'s image for `board`.
 pub fn image_path(board: &Board, app: &str, release: bool) -> PathBuf {
     let profile = if release { "release" } else { "debug" };
-    target_dir().join(board.target).join(profile).join(app)
+    target_dir().join(target_name(board, apps::is_std(app))).join(profile).join(app)
+}
+
+/// The target an app builds for: the board's bare-metal one, or its
+/// std spec (`targets/NAME.json`, whose outputs cargo files under NAME).
+fn target_name(board: &Board, std: bool) -> &'static str {
+    if std { board.std_target } else { board.target }
+}
+
+/// How std apps build std itself: from the pinned nightly's library
+/// source, for the spec's `"os": "hermit"` (std's Hermit layer, which
+/// calls the board crate's `hermit` module), with compiler-builtins'
+/// memory functions (the bare targets' prebuilt `core` has them).
+pub const STD_BUILD_FLAGS: &[&str] = &[
+    "-Zbuild-std=std,panic_abort",
+    "-Zbuild-std-features=compiler-builtins-mem",
+    "-Zjson-target-spec",
+];
+
+/// `cargo` of the nightly std apps build with ([`setup::STD_TOOLCHAIN`]),
+/// if it is installed with its library source.
+pub fn std_cargo() -> Result<Command, String> {
+    if !setup::miri_installed() {
+        return Err(format!(
+            "apps using Rust std build with the {} toolchain and its rust-src: run `cargo xtask setup`",
+            setup::STD_TOOLCHAIN
+        ));
+    }
+    let mut command = Command::new("rustup");
+    command.args(["run", setup::STD_TOOLCHAIN, "cargo"]);
+    Ok(command)
 }
 
 /// The first line of the warning rustc gives for the board's deliberate

@@ -57,6 +57,11 @@ const DEBIAN_LLD: &str = "ld.lld-22";
 /// checks (`cargo xtask test --host-only`) in the same commit.
 pub const MIRI_TOOLCHAIN: &str = "nightly-2026-05-20";
 
+/// The toolchain apps using Rust std build with: the same pinned nightly,
+/// whose `rust-src` `-Zbuild-std` compiles std from (std has no prebuilt
+/// form for Ferrode's targets).
+pub const STD_TOOLCHAIN: &str = MIRI_TOOLCHAIN;
+
 /// Whether [`MIRI_TOOLCHAIN`] is installed with Miri and the library
 /// source Miri builds its standard library from.
 pub fn miri_installed() -> bool {

@@ -23,6 +23,8 @@ pub use platform::{BOARD_NAME, arch};
 #[cfg(feature = "kernel")]
 pub mod component;
 pub mod exit_code;
+#[cfg(feature = "hermit")]
+pub mod hermit;
 #[cfg(feature = "kernel")]
 pub mod kernel;
 mod report;

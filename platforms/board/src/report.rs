@@ -51,6 +51,9 @@ pub(crate) fn line(write: impl FnOnce(&mut dyn Out)) {
 /// panic in the image (core's bounds checks format their numbers): about
 /// 3 KiB of PBX-A9 hello. Debug builds, and release builds with the
 /// `panic-messages` feature, print `PANIC at file:line:column: message`.
+// With std (feature `hermit`), std's own handler reports a panic to
+// stderr and aborts (`hermit::sys_abort`).
+#[cfg(not(feature = "hermit"))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     #[cfg(any(debug_assertions, feature = "panic-messages"))]

@@ -83,6 +83,43 @@ pub fn cases() -> Vec<Case> {
         ));
         // The README's two-component example, as a newcomer copies it.
         cases.push(console_case(board, "greeter", &[], &["[app] the greeter says Ok(42)"], 0));
+        // Rust std over hermit-abi: an ordinary main as a client component.
+        cases.push(console_case(
+            board,
+            "hello-std",
+            &[],
+            &[
+                &format!("[app] Hello from Rust std on Ferrode ({})!", board.name),
+                "[app] arguments: []",
+                "[app] word counts: [(\"brown\", 1), (\"dog\", 1), (\"end\", 1), (\"fox\", 1), (\"jumps\", 1), (\"lazy\", 1), (\"over\", 1), (\"quick\", 1), (\"the\", 3)]",
+                "[app] sum of the first ten squares: 385",
+                "[app] slept 10 ms: not early",
+                "[app] files: Function not implemented (os error 38)",
+                "[app] threads: unable to create thread!",
+                "[app] to stderr, without a line end at first...",
+                "[app] and the rest of the line",
+                "[app] an unfinished line goes out at exit",
+            ],
+            0,
+        ));
+        cases.push(console_case(
+            board,
+            "hello-std",
+            &["panic"],
+            &[
+                "[app] arguments: [\"panic\"]",
+                "[app] thread 'main' (1) panicked at apps/hello-std/src/main.rs:",
+                "[app] asked to panic",
+            ],
+            101,
+        ));
+        cases.push(console_case(
+            board,
+            "hello-std",
+            &["deadlock"],
+            &["[app] std: a futex wait no other thread can end (a deadlock): the component ends"],
+            101,
+        ));
         // A component's panic ends that component, not the image: a client
         // that panics is ended and its sessions reclaimed (the client after
         // it gets the one-session server's session), a server whose thread

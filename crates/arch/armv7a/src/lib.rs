@@ -30,6 +30,10 @@ pub use cpu::*;
 pub use fault::{Fault, FaultKind};
 pub use mmu::StackGuard;
 
+/// Arm's thread control block, two words at the thread pointer, before a
+/// thread's TLS segment (the ELF TLS ABI's variant 1 for Arm).
+pub const TLS_CONTROL_BLOCK: usize = 8;
+
 /// Name of the architecture, for reports.
 pub const ARCH_NAME: &str = "armv7a";
 

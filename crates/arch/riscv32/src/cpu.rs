@@ -149,6 +149,22 @@ pub fn instructions_retired() -> u32 {
     count
 }
 
+/// Points the running thread's thread pointer at `pointer`: `tp`, which every thread switch saves and restores with the thread.
+/// Local-exec thread-local accesses (Rust `std`'s) reach the thread's TLS
+/// block from it.
+///
+/// # Safety
+///
+/// `pointer` is the start of a TLS block laid out for this CPU (see
+/// [`TLS_CONTROL_BLOCK`](crate::TLS_CONTROL_BLOCK)) that lives as long as
+/// the thread uses thread-locals.
+#[inline]
+pub unsafe fn set_thread_pointer(pointer: usize) {
+    // SAFETY: writes one register no Ferrode code reads; the caller
+    // vouches for what thread-local accesses will find there.
+    unsafe { asm!("mv tp, {0}", in(reg) pointer, options(nomem, nostack, preserves_flags)) };
+}
+
 /// The current stack pointer (the panic report looks for return addresses
 /// above it).
 #[inline(always)]

@@ -62,6 +62,13 @@ pub fn load_word(address: usize) -> u32 {
     panic!("raw load from {address:#x} on the host")
 }
 
+/// No thread pointer to set on the host.
+///
+/// # Safety
+///
+/// None needed; `unsafe` as on the target.
+pub unsafe fn set_thread_pointer(_pointer: usize) {}
+
 /// No stack worth reporting on the host.
 pub fn stack_pointer() -> usize {
     0

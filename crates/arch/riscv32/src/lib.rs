@@ -74,5 +74,9 @@ impl Default for StackGuard {
     }
 }
 
+/// RISC-V has no thread control block: the thread pointer is at the TLS
+/// segment itself.
+pub const TLS_CONTROL_BLOCK: usize = 0;
+
 /// Name of the architecture, for reports.
 pub const ARCH_NAME: &str = "riscv32";

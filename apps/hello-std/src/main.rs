@@ -1,0 +1,81 @@
+//! Rust std on Ferrode: an ordinary `fn main()` run by the client component
+//! `app`, beside the LOG and Timer services it reaches through std.
+//!
+//! `println!` and `eprintln!` reach the console as LOG lines labelled
+//! `[app]`; `Vec`, `String`, `Box` and `HashMap` allocate from the RAM
+//! after the image; `Instant` and `thread::sleep` use the Timer session;
+//! what Ferrode does not offer (files, threads) is an `Unsupported` error,
+//! not a crash. The exit status is `main`'s.
+//!
+//! Its command line picks what else it shows (`cargo xtask run --app
+//! hello-std -- panic`): `panic` panics (std's message reaches the LOG and
+//! the image exits with 101), `deadlock` locks a `Mutex` it holds, which
+//! with no other thread can never be freed (the component ends, saying so,
+//! instead of hanging).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+ferrode_board::compose! {
+    servers {
+        log: { priority: 4, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
+        timer: { priority: 4, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
+    }
+    // `cargo xtask stacks --app hello-std`: main peaks at about 1.4 KiB.
+    clients {
+        app: { priority: 3, stack: 16384, main: ferrode_board::hermit::std_main },
+    }
+    routes {
+        app: "LOG" "" => log,
+        app: "Timer" "" => timer,
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    println!("Hello from Rust std on Ferrode ({})!", ferrode_board::BOARD_NAME);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    println!("arguments: {args:?}");
+    match args.first().map(String::as_str) {
+        Some("panic") => panic!("asked to panic"),
+        Some("deadlock") => {
+            let lock = std::sync::Mutex::new(0);
+            let _held = lock.lock();
+            let _again = lock.lock();
+            println!("locked twice?");
+        }
+        _ => {}
+    }
+
+    let mut words: HashMap<&str, usize> = HashMap::new();
+    for word in "the quick brown fox jumps over the lazy dog the end".split(' ') {
+        *words.entry(word).or_default() += 1;
+    }
+    let mut counted: Vec<(&str, usize)> = words.into_iter().collect();
+    counted.sort();
+    println!("word counts: {counted:?}");
+
+    let squares: Vec<u64> = (1..=10u64).map(|n| n * n).collect();
+    let boxed: Box<[u64]> = squares.into_boxed_slice();
+    println!("sum of the first ten squares: {}", boxed.iter().sum::<u64>());
+
+    let start = Instant::now();
+    std::thread::sleep(Duration::from_millis(10));
+    let slept = start.elapsed();
+    let early = slept < Duration::from_millis(10);
+    println!("slept 10 ms: {}", if early { "TOO EARLY" } else { "not early" });
+
+    match std::fs::read("/etc/hostname") {
+        Ok(_) => println!("files: read one?"),
+        Err(error) => println!("files: {error}"),
+    }
+    match std::thread::Builder::new().spawn(|| ()) {
+        Ok(_) => println!("threads: spawned one?"),
+        Err(error) => println!("threads: {error}"),
+    }
+    eprintln!("to stderr, without a line end at first...");
+    eprint!("and the rest");
+    eprintln!(" of the line");
+    print!("an unfinished line goes out at exit");
+
+    if early { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS }
+}

@@ -1,0 +1,217 @@
+//! The board-independent half of Ferrode's Rust `std` support.
+//!
+//! Rust's standard library has a platform layer for the Hermit unikernel
+//! that calls the `sys_*` functions of the [`hermit_abi`] crate. A Ferrode
+//! image built for one of the `targets/*-ferrode-hermit.json` specs (see
+//! `docs/ARCHITECTURE.md`, "Rust std") links std's layer, and the board
+//! crate's `hermit` module defines those functions over Ferrode: a std
+//! program is one client component of a composition. What those functions
+//! need that does not depend on a board lives here, host-tested:
+//!
+//! - [`LineBuffer`]: std writes stdout and stderr in pieces; a LOG session
+//!   takes whole lines (each prefixed with the component's label).
+//! - [`timespec_of_us`], [`us_of_timespec`]: clocks and timeouts.
+//! - [`TlsLayout`]: a thread's thread-local block, where its thread
+//!   pointer points.
+//! - [`SeedGenerator`]: the bytes `sys_read_entropy` answers with. Neither
+//!   board has an entropy source; see its docs.
+#![no_std]
+
+pub use hermit_abi::{self as abi, errno};
+
+/// Collects bytes written to a console stream and hands out whole lines
+/// (without their `\n`), as a LOG session takes them.
+///
+/// A line of `N` bytes or more goes out in pieces of at most `N` bytes, cut
+/// at a character boundary; each byte that is not part of valid UTF-8
+/// comes out as `?` (LOG prints control characters as `?` too). Nothing
+/// written is dropped: [`LineBuffer::flush`] hands out an unfinished line
+/// (at exit).
+#[derive(Debug)]
+pub struct LineBuffer<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for LineBuffer<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> LineBuffer<N> {
+    /// An empty buffer.
+    pub const fn new() -> Self {
+        Self { bytes: [0; N], len: 0 }
+    }
+
+    /// Bytes of an unfinished line held.
+    pub fn pending(&self) -> usize {
+        self.len
+    }
+
+    /// Takes `data`, calling `emit` with every line it completes.
+    pub fn write(&mut self, data: &[u8], mut emit: impl FnMut(&str)) {
+        for &byte in data {
+            if byte == b'\n' {
+                self.emit(self.len, &mut emit);
+                continue;
+            }
+            if self.len == N {
+                self.emit(self.complete_prefix(), &mut emit);
+            }
+            self.bytes[self.len] = byte;
+            self.len += 1;
+        }
+    }
+
+    /// Hands out the unfinished line, if any.
+    pub fn flush(&mut self, mut emit: impl FnMut(&str)) {
+        if self.len > 0 {
+            self.emit(self.len, &mut emit);
+        }
+    }
+
+    /// How much of a full buffer goes out: all but a character whose
+    /// bytes are not all there yet (it may end in the next write), unless
+    /// that is all the buffer holds.
+    fn complete_prefix(&self) -> usize {
+        let bytes = &self.bytes[..self.len];
+        // Back over at most three continuation bytes to their lead.
+        let mut lead = bytes.len();
+        while lead > 0 && bytes.len() - lead < 3 && bytes[lead - 1] & 0xc0 == 0x80 {
+            lead -= 1;
+        }
+        let Some(lead) = lead.checked_sub(1).filter(|lead| *lead > 0) else {
+            return bytes.len();
+        };
+        let needs = match bytes[lead] {
+            0xc2..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf4 => 4,
+            _ => return bytes.len(),
+        };
+        if bytes.len() - lead < needs { lead } else { bytes.len() }
+    }
+
+    /// Emits the first `count` bytes as one line, keeps the rest.
+    fn emit(&mut self, count: usize, emit: &mut impl FnMut(&str)) {
+        let line = &mut self.bytes[..count];
+        emit(valid_or_marked(line));
+        self.bytes.copy_within(count..self.len, 0);
+        self.len -= count;
+    }
+}
+
+/// `bytes` as text, each byte that is not part of valid UTF-8 replaced by
+/// `?` in place.
+fn valid_or_marked(bytes: &mut [u8]) -> &str {
+    let mut checked = 0;
+    loop {
+        match core::str::from_utf8(&bytes[checked..]) {
+            Ok(_) => break,
+            Err(error) => {
+                let bad = checked + error.valid_up_to();
+                let len = error.error_len().unwrap_or(bytes.len() - bad);
+                bytes[bad..bad + len].fill(b'?');
+                checked = bad + len;
+            }
+        }
+    }
+    // Every invalid byte is now `?`.
+    core::str::from_utf8(bytes).unwrap_or_default()
+}
+
+/// Nanoseconds in a second.
+const NANOS: u64 = 1_000_000_000;
+
+/// A time in microseconds as a `timespec`.
+pub fn timespec_of_us(us: u64) -> abi::timespec {
+    abi::timespec {
+        tv_sec: (us / 1_000_000) as abi::time_t,
+        tv_nsec: ((us % 1_000_000) * 1_000) as i32,
+    }
+}
+
+/// A `timespec` (a timeout or a time) in whole microseconds, rounded up
+/// (a wait is never shorter than asked); `None` if it is negative or its
+/// nanoseconds are not below one second (`EINVAL`).
+pub fn us_of_timespec(time: &abi::timespec) -> Option<u64> {
+    let seconds = u64::try_from(time.tv_sec).ok()?;
+    let nanos = u64::try_from(time.tv_nsec).ok().filter(|n| *n < NANOS)?;
+    Some(seconds.saturating_mul(1_000_000).saturating_add(nanos.div_ceil(1_000)))
+}
+
+/// A thread's TLS block: the image's TLS segment (`.tdata`, copied, then
+/// `.tbss`, zeroed) where local-exec code reaches it from the thread
+/// pointer. Both of Ferrode's CPUs use the ELF TLS ABI's variant 1: the
+/// pointer is at the block's start, then comes a thread control block of
+/// the CPU's size (two words on Arm, none on RISC-V), then the segment at
+/// its alignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TlsLayout {
+    /// Bytes to allocate for the block (at least one).
+    pub size: usize,
+    /// Their alignment.
+    pub align: usize,
+    /// The TLS segment's offset in the block (from the thread pointer).
+    pub segment: usize,
+}
+
+impl TlsLayout {
+    /// The block of a TLS segment of `data` initialized bytes and `zeroed`
+    /// more, aligned to `align` (a power of two; 0 for none), after a
+    /// control block of `control` bytes; `None` if `align` is not a power
+    /// of two or the size overflows.
+    pub fn new(control: usize, data: usize, zeroed: usize, align: usize) -> Option<Self> {
+        let align = align.max(1);
+        if !align.is_power_of_two() {
+            return None;
+        }
+        let segment = control.checked_next_multiple_of(align)?;
+        let size = segment.checked_add(data)?.checked_add(zeroed)?.max(1);
+        // The control block's words are aligned as words are.
+        let align = if control > 0 { align.max(core::mem::size_of::<usize>()) } else { align };
+        Some(Self { size, align, segment })
+    }
+}
+
+/// The bytes `sys_read_entropy` answers with: SplitMix64 from a seed.
+///
+/// Neither the PBX-A9 nor the MicroBlaze V has an entropy source, so this
+/// is not one: the board seeds it from its clock, which under QEMU's
+/// `-icount` is the same on every run. It keeps std's `HashMap` working
+/// (its keys must come from somewhere) but its output is no secret; code
+/// that needs unpredictable numbers (keys, nonces) must bring its own
+/// source.
+#[derive(Clone, Debug)]
+pub struct SeedGenerator {
+    state: u64,
+}
+
+impl SeedGenerator {
+    /// A generator from `seed`.
+    pub const fn new(seed: u64) -> Self {
+        Self { state: seed }
+    }
+
+    /// The next 64 bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Fills `buffer`.
+    pub fn fill(&mut self, buffer: &mut [u8]) {
+        for chunk in buffer.chunks_mut(8) {
+            let bytes = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,123 @@
+use super::*;
+
+extern crate std;
+use std::string::String;
+use std::vec::Vec;
+
+fn lines<const N: usize>(buffer: &mut LineBuffer<N>, writes: &[&[u8]]) -> Vec<String> {
+    let mut out = Vec::new();
+    for data in writes {
+        buffer.write(data, |line| out.push(String::from(line)));
+    }
+    out
+}
+
+#[test]
+fn whole_lines_go_out_however_they_were_written() {
+    let mut buffer = LineBuffer::<16>::new();
+    let out = lines(&mut buffer, &[b"hel", b"lo\nwor", b"ld\n\nx"]);
+    assert_eq!(out, ["hello", "world", ""]);
+    assert_eq!(buffer.pending(), 1);
+    let mut rest = Vec::new();
+    buffer.flush(|line| rest.push(String::from(line)));
+    assert_eq!(rest, ["x"]);
+    assert_eq!(buffer.pending(), 0);
+    buffer.flush(|_| panic!("nothing pending"));
+}
+
+#[test]
+fn a_long_line_goes_out_in_pieces_and_nothing_is_lost() {
+    let mut buffer = LineBuffer::<4>::new();
+    let out = lines(&mut buffer, &[b"abcdefghij\n"]);
+    assert_eq!(out, ["abcd", "efgh", "ij"]);
+    let out = lines(&mut buffer, &[b"abcd", b"\n"]);
+    assert_eq!(out, ["abcd"], "a line of exactly N bytes is one line");
+}
+
+#[test]
+fn a_piece_is_cut_before_a_character_that_is_not_all_there() {
+    let mut buffer = LineBuffer::<4>::new();
+    // "ab" then "é" (2 bytes) then "€" (3 bytes): the cut falls in "€".
+    let out = lines(&mut buffer, &["abé€\n".as_bytes()]);
+    assert_eq!(out, ["abé", "€"]);
+    // The character's bytes come in two writes.
+    let euro = "€".as_bytes();
+    let out = lines(&mut buffer, &[b"xyz", &euro[..1], &euro[1..], b"\n"]);
+    assert_eq!(out, ["xyz", "€"]);
+}
+
+#[test]
+fn bytes_that_are_not_utf8_come_out_as_question_marks() {
+    let mut buffer = LineBuffer::<16>::new();
+    let out = lines(&mut buffer, &[b"a\xffb\xe2\x82c\n"]);
+    assert_eq!(out, ["a?b??c"]);
+    // A lone lead byte at the very end of a flushed line.
+    let out = lines(&mut buffer, &[b"end\xe2"]);
+    assert!(out.is_empty());
+    let mut rest = Vec::new();
+    buffer.flush(|line| rest.push(String::from(line)));
+    assert_eq!(rest, ["end?"]);
+}
+
+#[test]
+fn a_full_buffer_of_invalid_bytes_still_moves() {
+    let mut buffer = LineBuffer::<4>::new();
+    let out = lines(&mut buffer, &[b"\x80\x80\x80\x80\x80\n"]);
+    assert_eq!(out, ["????", "?"]);
+    // A cut keeps what may be the start of a character (two bytes of a
+    // three-byte one): it goes out with the next piece.
+    let out = lines(&mut buffer, &[b"\xe2\x82\xe2\x82\xe2\n"]);
+    assert_eq!(out, ["??", "???"]);
+}
+
+#[test]
+fn time_in_microseconds_and_timespecs() {
+    let time = timespec_of_us(3_000_004);
+    assert_eq!((time.tv_sec, time.tv_nsec), (3, 4_000));
+    assert_eq!(us_of_timespec(&time), Some(3_000_004));
+    // Rounded up: a wait is never shorter than asked.
+    let time = abi::timespec { tv_sec: 0, tv_nsec: 1 };
+    assert_eq!(us_of_timespec(&time), Some(1));
+    let time = abi::timespec { tv_sec: 1, tv_nsec: 999_999_999 };
+    assert_eq!(us_of_timespec(&time), Some(2_000_000));
+    for (tv_sec, tv_nsec) in [(-1, 0), (0, -1), (0, 1_000_000_000)] {
+        assert_eq!(us_of_timespec(&abi::timespec { tv_sec, tv_nsec }), None, "{tv_sec} {tv_nsec}");
+    }
+    let huge = abi::timespec { tv_sec: i64::MAX, tv_nsec: 0 };
+    assert_eq!(us_of_timespec(&huge), Some(u64::MAX), "saturates");
+}
+
+#[test]
+fn tls_blocks_after_each_cpus_control_block() {
+    let word = core::mem::size_of::<usize>();
+    // Arm (a two-word control block): the segment at its alignment after it.
+    let arm = TlsLayout::new(8, 12, 20, 4).unwrap();
+    assert_eq!(arm, TlsLayout { size: 40, align: word.max(4), segment: 8 });
+    let arm = TlsLayout::new(8, 12, 20, 16).unwrap();
+    assert_eq!(arm, TlsLayout { size: 48, align: 16, segment: 16 });
+    // RISC-V (none): the pointer is at the segment.
+    let riscv = TlsLayout::new(0, 12, 20, 16).unwrap();
+    assert_eq!(riscv, TlsLayout { size: 32, align: 16, segment: 0 });
+    // No TLS at all still gets a block to point at.
+    let empty = TlsLayout::new(0, 0, 0, 0).unwrap();
+    assert_eq!(empty, TlsLayout { size: 1, align: 1, segment: 0 });
+    assert_eq!(TlsLayout::new(8, 1, 1, 12), None);
+    assert_eq!(TlsLayout::new(8, usize::MAX, 1, 4), None);
+}
+
+#[test]
+fn the_seed_generator_fills_every_byte_and_moves_on() {
+    let mut generator = SeedGenerator::new(1);
+    let mut first = [0u8; 13];
+    generator.fill(&mut first);
+    let mut second = [0u8; 13];
+    generator.fill(&mut second);
+    assert_ne!(first, second);
+    assert!(first[8..].iter().any(|byte| *byte != 0), "the tail is filled");
+    // SplitMix64's published first output for seed 1.
+    assert_eq!(SeedGenerator::new(1).next_u64(), 0x910a_2dec_8902_5cc1);
+    let mut again = SeedGenerator::new(1);
+    let mut replay = [0u8; 13];
+    again.fill(&mut replay);
+    assert_eq!(replay, first, "the same seed gives the same bytes");
+}

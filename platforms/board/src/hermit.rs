@@ -1,0 +1,662 @@
+//! Rust `std` for one client component: the `sys_*` functions std's Hermit
+//! layer calls (the `hermit-abi` crate's ABI), over Ferrode.
+//!
+//! An app whose manifest says `[package.metadata.ferrode] std = true` is
+//! built against std for the board's `targets/*-ferrode-hermit.json` (see
+//! `docs/ARCHITECTURE.md`, "Rust std"). It has an ordinary `fn main()`
+//! and a composition in which one client runs it:
+//!
+//! ```ignore
+//! ferrode_board::compose! {
+//!     servers {
+//!         log: { priority: 4, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
+//!         timer: { priority: 4, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
+//!     }
+//!     clients {
+//!         app: { priority: 3, stack: 16384, main: ferrode_board::hermit::std_main },
+//!     }
+//!     routes {
+//!         app: "LOG" "" => log,
+//!         app: "Timer" "" => timer,
+//!     }
+//! }
+//! fn main() { println!("Hello, world!"); }
+//! ```
+//!
+//! What std gets:
+//!
+//! - **stdout and stderr** go to the component's LOG session, a line at a
+//!   time, prefixed with its label (`[app] Hello, world!`); an unfinished
+//!   line goes out at exit. stdin reads end of file.
+//! - **Memory**: `Box`, `Vec`, `String`, `HashMap` allocate from the RAM
+//!   after the image (the linker script's `__heap_start` to `__heap_end`),
+//!   which this component alone uses.
+//! - **Time**: `Instant` and `SystemTime` read the Timer session's
+//!   monotonic clock (`SystemTime` counts from boot: neither board's clock
+//!   knows the date), and `thread::sleep` waits for one of its timeouts.
+//!   Without a Timer route these fail, with a LOG line saying so.
+//! - **Arguments**: `std::env::args()` are the image's command line
+//!   (semihosting: `cargo xtask run --app NAME -- ARGS`; under QEMU the
+//!   first is the program's name). No environment variables.
+//! - **Exit**: returning from `main` or `std::process::exit(n)` exits the
+//!   component through its parent with that status; a panic prints std's
+//!   message to the LOG and exits with [`exit_code::PANIC`].
+//! - **Randomness**: neither board has an entropy source; the bytes std
+//!   seeds `HashMap` with come from [`SeedGenerator`], seeded from the
+//!   clock. They are no secret.
+//! - **Not there**: files, sockets and threads (`std::thread::spawn`
+//!   fails). Their calls return `ENOSYS` (`Unsupported`), so a program
+//!   that uses them links and learns it at run time. A futex wait that
+//!   only another thread could end (a deadlock, as there is no other)
+//!   ends the component with a LOG line instead of hanging.
+//!
+//! One std component per image: its thread-local storage hangs off a
+//! register of the whole CPU on PBX-A9 (TPIDRPRW, which thread switches
+//! leave alone), and its heap is the rest of RAM. Its `sys_*` calls from
+//! any other thread (a kernel path's panic) are answered without the
+//! component's state: console output goes to the board console, an abort
+//! ends the image.
+
+use core::alloc::Layout;
+use core::cell::UnsafeCell;
+use core::ffi::{c_char, c_int, c_void};
+use core::ptr::{NonNull, null_mut};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use ferrode_component::{LOG_LINE_BYTES, Timer};
+use ferrode_ipc::CapSel;
+use ferrode_std_abi::abi::{self, errno};
+use ferrode_std_abi::{LineBuffer, SeedGenerator, TlsLayout, timespec_of_us, us_of_timespec};
+use linked_list_allocator::Heap;
+
+use crate::component::{Env, LogClient, runtime};
+use crate::kernel::{self, kernel};
+use crate::{arch, exit_code};
+
+/// The std component's state: touched only by its thread, one call at a
+/// time (see [`with_state`]).
+struct StdState {
+    env: Env,
+    log: Option<LogClient>,
+    timer: Option<(ferrode_ipc::Client<dyn Timer, kernel::Transport>, CapSel)>,
+    stdout: LineBuffer<LOG_LINE_BYTES>,
+    stderr: LineBuffer<LOG_LINE_BYTES>,
+    heap: Heap,
+    seed: Option<SeedGenerator>,
+}
+
+struct StateCell(UnsafeCell<Option<StdState>>);
+
+// SAFETY: the state is reached only through `with_state`, which lets in
+// only the std component's thread (`OWNER`), and only once at a time
+// (`BUSY`): no two references to it exist at once.
+unsafe impl Sync for StateCell {}
+
+static STATE: StateCell = StateCell(UnsafeCell::new(None));
+/// The std thread's kernel thread index, plus one (0: none yet).
+static OWNER: AtomicU32 = AtomicU32::new(0);
+/// Set while a call holds the state.
+static BUSY: AtomicBool = AtomicBool::new(false);
+
+/// Runs `f` on the std component's state, if the caller is its thread and
+/// no call of that thread holds it already (a `sys_*` call made while one
+/// runs: a panic inside one). `None` otherwise.
+fn with_state<R>(f: impl FnOnce(&mut StdState) -> R) -> Option<R> {
+    let me = kernel().current_thread().index() as u32 + 1;
+    if OWNER.load(Ordering::Acquire) != me || BUSY.swap(true, Ordering::Acquire) {
+        return None;
+    }
+    // SAFETY: only the owner thread gets here, and `BUSY` keeps it from
+    // getting here twice at once; the reference does not outlive `f`.
+    let result = unsafe { (*STATE.0.get()).as_mut() }.map(f);
+    BUSY.store(false, Ordering::Release);
+    result
+}
+
+/// The client `main` of the component that runs the app's `fn main()`
+/// (std's entry, `runtime_entry`): sets up its heap, its thread-local
+/// storage and its sessions, then runs it. Never returns: std ends the
+/// component through [`sys_exit`].
+pub fn std_main(env: Env) -> u32 {
+    let me = kernel().current_thread().index() as u32 + 1;
+    if OWNER.compare_exchange(0, me, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        // A second std component: the first one has the heap and the TLS.
+        crate::report::line(|out| {
+            out.text("std: ");
+            out.text(env.name());
+            out.text(" cannot run std: another component of this image does");
+        });
+        return exit_code::FAILURE;
+    }
+    let log = env.log().ok();
+    let timer = env.timer("").ok();
+    let mut heap = Heap::empty();
+    unsafe extern "C" {
+        // The linker script's free RAM after the image.
+        static __heap_start: u8;
+        static __heap_end: u8;
+    }
+    let start = (&raw const __heap_start) as usize;
+    let end = (&raw const __heap_end) as usize;
+    // SAFETY: the linker script leaves the RAM from __heap_start to
+    // __heap_end to no one, and this component is the only one that uses
+    // it (`OWNER` lets one in).
+    unsafe { heap.init(start as *mut u8, end - start) };
+    // SAFETY: `OWNER` was just taken by this thread, and `BUSY` is clear:
+    // nothing else refers to the state.
+    unsafe {
+        *STATE.0.get() = Some(StdState {
+            env,
+            log,
+            timer,
+            stdout: LineBuffer::new(),
+            stderr: LineBuffer::new(),
+            heap,
+            seed: None,
+        })
+    };
+    if !set_up_tls() {
+        log_line("std: no room for the thread-local storage");
+        end_std(exit_code::FAILURE);
+    }
+    unsafe extern "C" {
+        /// std's entry on Hermit: runs the app's `main` with these
+        /// arguments and environment, then calls `sys_exit`.
+        fn runtime_entry(argc: c_int, argv: *const *const c_char, env: *const *const c_char) -> !;
+    }
+    let (argc, argv) = arguments();
+    // SAFETY: std's entry, called once, on the thread whose TLS is set
+    // up; `argv` is `argc` C strings and a null, alive for good; no
+    // environment (std accepts a null list).
+    unsafe { runtime_entry(argc, argv, core::ptr::null()) }
+}
+
+/// The image's command line (semihosting; under QEMU the first word is
+/// the program's name) as C's `argc` and `argv`, on the heap; none if the
+/// debugger or QEMU gives none.
+fn arguments() -> (c_int, *const *const c_char) {
+    let mut buffer = [0u8; 256];
+    let line = crate::cmdline(&mut buffer).unwrap_or_default();
+    let count = line.split_ascii_whitespace().count();
+    let text = sys_malloc(line.len() + 1, 1);
+    let argv = sys_malloc((count + 1) * size_of::<*const c_char>(), align_of::<*const c_char>())
+        .cast::<*const c_char>();
+    if text.is_null() || argv.is_null() {
+        return (0, core::ptr::null());
+    }
+    let mut word = 0;
+    let mut in_word = false;
+    for (index, &byte) in line.as_bytes().iter().chain(&[0]).enumerate() {
+        let space = byte.is_ascii_whitespace() || byte == 0;
+        // SAFETY: `text` has room for the line and a NUL, `argv` for
+        // `count` words and a null; `word` counts the words started,
+        // which `split_ascii_whitespace` counted the same way.
+        unsafe {
+            text.add(index).write(if space { 0 } else { byte });
+            if !space && !in_word {
+                argv.add(word).write(text.add(index).cast());
+                word += 1;
+            }
+        }
+        in_word = !space;
+    }
+    // SAFETY: as above: the last of `count + 1` entries.
+    unsafe { argv.add(count).write(core::ptr::null()) };
+    (count as c_int, argv.cast_const())
+}
+
+/// Allocates this thread's TLS block from the heap, fills it from the
+/// linker script's template and points the thread pointer at it.
+fn set_up_tls() -> bool {
+    unsafe extern "C" {
+        static __tdata_start: u8;
+        static __tdata_end: u8;
+        static __tbss_end: u8;
+        static __tls_align: u8;
+    }
+    let data_start = (&raw const __tdata_start) as usize;
+    let data = (&raw const __tdata_end) as usize - data_start;
+    // `.tbss` may start past `.tdata`'s end, at its own alignment: the
+    // zeroed part covers the gap.
+    let zeroed = (&raw const __tbss_end) as usize - (&raw const __tdata_end) as usize;
+    let align = (&raw const __tls_align) as usize;
+    if !data_start.is_multiple_of(align.max(1)) {
+        // The linker script aligns the segment to 16; a thread-local that
+        // wants more would sit misaligned in the block.
+        log_line("std: the TLS segment is aligned beyond the linker script's 16 bytes");
+        return false;
+    }
+    let Some(layout) = TlsLayout::new(arch::TLS_CONTROL_BLOCK, data, zeroed, align) else {
+        return false;
+    };
+    let Ok(memory) = Layout::from_size_align(layout.size, layout.align) else { return false };
+    let block = sys_alloc_zeroed(memory.size(), memory.align());
+    if block.is_null() {
+        return false;
+    }
+    // SAFETY: the block is `layout.size` fresh bytes, the segment fits in
+    // it after `layout.segment` bytes, and the template is the linker
+    // script's `.tdata` (read-only, `data` bytes); `.tbss` stays zero.
+    unsafe {
+        core::ptr::copy_nonoverlapping(data_start as *const u8, block.add(layout.segment), data);
+        // The block lives as long as the component (it is never freed).
+        arch::set_thread_pointer(block as usize);
+    }
+    true
+}
+
+/// Writes `line` to the component's LOG, or to the console if the caller
+/// is not the std thread or the component has no LOG session.
+fn log_line(line: &str) {
+    let sent = with_state(|state| state.log.as_mut().map(|log| log.write(line).is_ok()));
+    if sent.flatten() != Some(true) {
+        crate::report::line(|out| out.text(line));
+    }
+}
+
+/// Flushes stdout and stderr and exits the component with `status`.
+fn end_std(status: u32) -> ! {
+    with_state(|state| {
+        let StdState { log, stdout, stderr, env, .. } = state;
+        for buffer in [stdout, stderr] {
+            buffer.flush(|line| {
+                send_line(log, line);
+            });
+        }
+        runtime::client_finished(env, status)
+    });
+    // Not the std thread: the image ends.
+    crate::exit(status)
+}
+
+/// One line of stdout or stderr to the LOG session (the console without
+/// one).
+fn send_line(log: &mut Option<LogClient>, line: &str) -> bool {
+    match log {
+        Some(log) => log.write(line).is_ok(),
+        None => {
+            crate::report::line(|out| out.text(line));
+            true
+        }
+    }
+}
+
+/// The Timer session's clock in microseconds; `None` (and a LOG line)
+/// without one.
+fn now_us() -> Option<u64> {
+    let now = with_state(|state| state.timer.as_mut().map(|(timer, _)| timer.now_us().ok()));
+    let now = now.flatten().flatten();
+    if now.is_none() {
+        log_line("std: no Timer session for the clock (route \"Timer\" to this component)");
+    }
+    now
+}
+
+/// Waits `us` microseconds on a Timer session timeout.
+fn sleep_us(us: u64) -> bool {
+    let armed = with_state(|state| {
+        let (timer, signal) = state.timer.as_mut()?;
+        timer.trigger(us.max(1), false).ok().map(|()| *signal)
+    });
+    match armed.flatten() {
+        Some(signal) => kernel().wait_signal(signal).is_ok(),
+        None => {
+            log_line("std: no Timer session to sleep on (route \"Timer\" to this component)");
+            false
+        }
+    }
+}
+
+// ----- the sys_* functions ------------------------------------------------
+
+/// `malloc`: `size` bytes at `align`; null if they do not fit.
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_malloc(size: usize, align: usize) -> *mut u8 {
+    let Ok(layout) = Layout::from_size_align(size.max(1), align) else { return null_mut() };
+    with_state(|state| state.heap.allocate_first_fit(layout).ok())
+        .flatten()
+        .map_or(null_mut(), NonNull::as_ptr)
+}
+
+/// `malloc`, another name std may use.
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_alloc(size: usize, align: usize) -> *mut u8 {
+    sys_malloc(size, align)
+}
+
+/// `malloc` of zeroed bytes.
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_alloc_zeroed(size: usize, align: usize) -> *mut u8 {
+    let memory = sys_malloc(size, align);
+    if !memory.is_null() {
+        // SAFETY: `memory` is `size` bytes just allocated.
+        unsafe { memory.write_bytes(0, size) };
+    }
+    memory
+}
+
+/// `free` of what `sys_malloc` gave with this `size` and `align`.
+///
+/// # Safety
+///
+/// `ptr` came from `sys_malloc` (or `sys_realloc`) with this size and
+/// alignment and is not used again.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_free(ptr: *mut u8, size: usize, align: usize) {
+    let (Some(ptr), Ok(layout)) = (NonNull::new(ptr), Layout::from_size_align(size.max(1), align))
+    else {
+        return;
+    };
+    // SAFETY: the caller's contract.
+    with_state(|state| unsafe { state.heap.deallocate(ptr, layout) });
+}
+
+/// `free`, another name std may use.
+///
+/// # Safety
+///
+/// As for [`sys_free`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_dealloc(ptr: *mut u8, size: usize, align: usize) {
+    // SAFETY: forwarded contract.
+    unsafe { sys_free(ptr, size, align) }
+}
+
+/// `realloc`: `new_size` bytes holding the first of `ptr`'s; null (and
+/// `ptr` untouched) if they do not fit.
+///
+/// # Safety
+///
+/// As for [`sys_free`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_realloc(
+    ptr: *mut u8,
+    size: usize,
+    align: usize,
+    new_size: usize,
+) -> *mut u8 {
+    let new = sys_malloc(new_size, align);
+    if !new.is_null() && !ptr.is_null() {
+        // SAFETY: both are live allocations of at least the bytes copied,
+        // and distinct (`new` is fresh); then the caller's contract.
+        unsafe {
+            core::ptr::copy_nonoverlapping(ptr, new, size.min(new_size));
+            sys_free(ptr, size, align);
+        }
+    }
+    new
+}
+
+/// `write` to stdout (1) or stderr (2): whole lines go to the LOG.
+///
+/// # Safety
+///
+/// `buf` is `len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_write(fd: c_int, buf: *const u8, len: usize) -> isize {
+    if buf.is_null() && len > 0 {
+        return -(errno::EFAULT as isize);
+    }
+    let data = if len == 0 {
+        &[][..]
+    } else {
+        // SAFETY: the caller's contract.
+        unsafe { core::slice::from_raw_parts(buf, len) }
+    };
+    let written = with_state(|state| {
+        let StdState { log, stdout, stderr, .. } = state;
+        let buffer = match fd {
+            abi::STDOUT_FILENO => stdout,
+            abi::STDERR_FILENO => stderr,
+            _ => return Err(errno::EBADF),
+        };
+        let mut sent = true;
+        buffer.write(data, |line| sent &= send_line(log, line));
+        if sent { Ok(()) } else { Err(errno::EIO) }
+    });
+    match written {
+        Some(Ok(())) => len as isize,
+        Some(Err(error)) => -(error as isize),
+        // Not the std thread (a panic on a kernel path): the console.
+        None if fd == abi::STDOUT_FILENO || fd == abi::STDERR_FILENO => {
+            crate::platform::console_write(data);
+            len as isize
+        }
+        None => -(errno::EBADF as isize),
+    }
+}
+
+/// `writev`: each buffer in turn, as [`sys_write`].
+///
+/// # Safety
+///
+/// `iov` is `iovcnt` entries, each naming readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_writev(fd: c_int, iov: *const abi::iovec, iovcnt: usize) -> isize {
+    if iov.is_null() && iovcnt > 0 {
+        return -(errno::EFAULT as isize);
+    }
+    let mut total = 0isize;
+    for index in 0..iovcnt {
+        // SAFETY: the caller's contract.
+        let entry = unsafe { &*iov.add(index) };
+        // SAFETY: the caller's contract.
+        let written = unsafe { sys_write(fd, entry.iov_base.cast(), entry.iov_len) };
+        if written < 0 {
+            return if total > 0 { total } else { written };
+        }
+        total += written;
+    }
+    total
+}
+
+/// `read`: stdin is at its end (`EBADF`, which std reads as end of file);
+/// there are no other descriptors.
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_read(_fd: c_int, _buf: *mut u8, _len: usize) -> isize {
+    -(errno::EBADF as isize)
+}
+
+/// `close`: std's own descriptors stay; there are no others.
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_close(fd: c_int) -> c_int {
+    if (0..=2).contains(&fd) { 0 } else { -errno::EBADF }
+}
+
+/// `clock_gettime`: both clocks are the Timer session's monotonic clock.
+///
+/// # Safety
+///
+/// `tp` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_clock_gettime(clock: abi::clockid_t, tp: *mut abi::timespec) -> c_int {
+    if tp.is_null() || (clock != abi::CLOCK_MONOTONIC && clock != abi::CLOCK_REALTIME) {
+        return -errno::EINVAL;
+    }
+    match now_us() {
+        Some(now) => {
+            // SAFETY: the caller's contract.
+            unsafe { tp.write(timespec_of_us(now)) };
+            0
+        }
+        None => -errno::EINVAL,
+    }
+}
+
+/// `usleep`: a Timer session timeout.
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_usleep(usecs: u64) {
+    sleep_us(usecs);
+}
+
+/// `nanosleep`.
+///
+/// # Safety
+///
+/// `req` is readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_nanosleep(req: *const abi::timespec) -> c_int {
+    // SAFETY: the caller's contract.
+    let Some(us) = (!req.is_null()).then(|| us_of_timespec(unsafe { &*req })).flatten() else {
+        return -errno::EINVAL;
+    };
+    if sleep_us(us) { 0 } else { -errno::EINVAL }
+}
+
+/// `futex_wait`: with one thread, no one else changes the word or wakes
+/// the waiter. A word that differs is `EAGAIN`; a timeout is slept out
+/// (`ETIMEDOUT`); a wait without one could never end, so it ends the
+/// component instead.
+///
+/// # Safety
+///
+/// `address` is readable; `timeout` is null or readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_futex_wait(
+    address: *mut u32,
+    expected: u32,
+    timeout: *const abi::timespec,
+    flags: u32,
+) -> c_int {
+    if address.is_null() || flags & !abi::FUTEX_RELATIVE_TIMEOUT != 0 {
+        return -errno::EINVAL;
+    }
+    // SAFETY: the caller's contract; the word is an atomic std shares.
+    let word = unsafe { core::sync::atomic::AtomicU32::from_ptr(address) };
+    if word.load(Ordering::Acquire) != expected {
+        return -errno::EAGAIN;
+    }
+    if timeout.is_null() {
+        log_line("std: a futex wait no other thread can end (a deadlock): the component ends");
+        end_std(exit_code::PANIC);
+    }
+    // SAFETY: the caller's contract.
+    let Some(mut us) = us_of_timespec(unsafe { &*timeout }) else { return -errno::EINVAL };
+    if flags & abi::FUTEX_RELATIVE_TIMEOUT == 0 {
+        let Some(now) = now_us() else { return -errno::EINVAL };
+        us = us.saturating_sub(now);
+    }
+    if us > 0 && !sleep_us(us) {
+        return -errno::EINVAL;
+    }
+    -errno::ETIMEDOUT
+}
+
+/// `futex_wake`: no thread ever waits.
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_futex_wake(address: *mut u32, count: i32) -> c_int {
+    if address.is_null() || count < 0 { -errno::EINVAL } else { 0 }
+}
+
+/// `read_entropy`: [`SeedGenerator`] bytes (no entropy source; see the
+/// module's docs).
+///
+/// # Safety
+///
+/// `buf` is `len` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_read_entropy(buf: *mut u8, len: usize, _flags: u32) -> isize {
+    if buf.is_null() && len > 0 {
+        return -(errno::EFAULT as isize);
+    }
+    let len = len.min(isize::MAX as usize);
+    let bytes = if len == 0 {
+        &mut [][..]
+    } else {
+        // SAFETY: the caller's contract.
+        unsafe { core::slice::from_raw_parts_mut(buf, len) }
+    };
+    let seed = with_state(|state| state.seed.is_none()).unwrap_or(false).then(|| {
+        let now = with_state(|state| state.timer.as_mut().and_then(|(t, _)| t.now_us().ok()));
+        now.flatten().unwrap_or(0) ^ u64::from(arch::instructions_retired())
+    });
+    let filled = with_state(|state| {
+        let generator = state.seed.get_or_insert_with(|| SeedGenerator::new(seed.unwrap_or(0)));
+        generator.fill(bytes);
+    });
+    if filled.is_some() { len as isize } else { -(errno::ENOSYS as isize) }
+}
+
+/// `exit`: flushes stdout and stderr and exits the component through its
+/// parent with `status`.
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_exit(status: i32) -> ! {
+    end_std(status as u32)
+}
+
+/// `abort` (std's panic, after its message): the component exits with
+/// [`exit_code::PANIC`].
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_abort() -> ! {
+    end_std(exit_code::PANIC)
+}
+
+/// Threads: only the one that runs `main` (`spawn2` fails: std's
+/// `thread::spawn` reports it).
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_spawn2(
+    _func: extern "C" fn(usize),
+    _arg: usize,
+    _prio: u8,
+    _stack_size: usize,
+    _core_id: isize,
+) -> abi::Tid {
+    0
+}
+
+/// No thread to join.
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_join(_id: abi::Tid) -> c_int {
+    -errno::ESRCH
+}
+
+/// Lets the other threads of the std thread's priority run.
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_yield() {
+    kernel().yield_now();
+}
+
+/// One thread runs std code.
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_available_parallelism() -> usize {
+    1
+}
+
+/// Defines `sys_*` functions std may link that Ferrode does not offer:
+/// each answers `-ENOSYS` (std's `Unsupported`).
+macro_rules! unsupported {
+    ($($name:ident($($arg:ty),*) -> $ret:ty;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`: not offered (`ENOSYS`).")]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $name($(_: $arg),*) -> $ret {
+            -(errno::ENOSYS as $ret)
+        }
+    )*};
+}
+
+unsupported! {
+    sys_open(*const c_char, i32, i32) -> i32;
+    sys_unlink(*const c_char) -> i32;
+    sys_rmdir(*const c_char) -> i32;
+    sys_mkdir(*const i8, u32) -> i32;
+    sys_stat(*const c_char, *mut abi::stat) -> i32;
+    sys_lstat(*const c_char, *mut abi::stat) -> i32;
+    sys_fstat(i32, *mut abi::stat) -> i32;
+    sys_lseek(i32, isize, i32) -> isize;
+    sys_getdents64(i32, *mut abi::dirent64, usize) -> i64;
+    sys_socket(i32, i32, i32) -> i32;
+    sys_bind(i32, *const abi::sockaddr, abi::socklen_t) -> i32;
+    sys_listen(i32, i32) -> i32;
+    sys_accept(i32, *mut abi::sockaddr, *mut abi::socklen_t) -> i32;
+    sys_connect(i32, *const abi::sockaddr, abi::socklen_t) -> i32;
+    sys_send(i32, *const c_void, usize, i32) -> isize;
+    sys_sendto(i32, *const c_void, usize, i32, *const abi::sockaddr, abi::socklen_t) -> isize;
+    sys_recv(i32, *mut u8, usize, i32) -> isize;
+    sys_recvfrom(i32, *mut u8, usize, i32, *mut abi::sockaddr, *mut abi::socklen_t) -> isize;
+    sys_setsockopt(i32, i32, i32, *const c_void, abi::socklen_t) -> i32;
+    sys_getaddrinfo(*const c_char, *const c_char, *const abi::addrinfo, *mut *mut abi::addrinfo) -> i32;
+}
+
+/// Frees what `sys_getaddrinfo` never gives.
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_freeaddrinfo(_ai: *mut abi::addrinfo) {}
