@@ -11,7 +11,8 @@
 //! hello-std -- panic`): `panic` panics (std's message reaches the LOG and
 //! the image exits with 101), `deadlock` locks a `Mutex` it holds, which
 //! with no other thread can never be freed (the component ends, saying so,
-//! instead of hanging).
+//! instead of hanging), `oom` asks for more memory than the board has
+//! (std reports the failed allocation and aborts: 101).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -37,6 +38,10 @@ fn main() -> std::process::ExitCode {
     println!("arguments: {args:?}");
     match args.first().map(String::as_str) {
         Some("panic") => panic!("asked to panic"),
+        Some("oom") => {
+            let huge: Vec<u8> = Vec::with_capacity(1 << 30);
+            println!("a 1 GiB Vec? {}", huge.capacity());
+        }
         Some("deadlock") => {
             let lock = std::sync::Mutex::new(0);
             let _held = lock.lock();
@@ -57,6 +62,14 @@ fn main() -> std::process::ExitCode {
     let squares: Vec<u64> = (1..=10u64).map(|n| n * n).collect();
     let boxed: Box<[u64]> = squares.into_boxed_slice();
     println!("sum of the first ten squares: {}", boxed.iter().sum::<u64>());
+
+    // The heap is the RAM after the image: 32 MiB fit, written at both ends.
+    let mut big = vec![0u8; 32 << 20];
+    let last = big.len() - 1;
+    big[0] = 1;
+    big[last] = 2;
+    println!("a 32 MiB Vec: {} bytes, ends {} and {}", big.len(), big[0], big[last]);
+    drop(big);
 
     let start = Instant::now();
     std::thread::sleep(Duration::from_millis(10));

@@ -93,6 +93,7 @@ pub fn cases() -> Vec<Case> {
                 "[app] arguments: []",
                 "[app] word counts: [(\"brown\", 1), (\"dog\", 1), (\"end\", 1), (\"fox\", 1), (\"jumps\", 1), (\"lazy\", 1), (\"over\", 1), (\"quick\", 1), (\"the\", 3)]",
                 "[app] sum of the first ten squares: 385",
+                "[app] a 32 MiB Vec: 33554432 bytes, ends 1 and 2",
                 "[app] slept 10 ms: not early",
                 "[app] files: Function not implemented (os error 38)",
                 "[app] threads: unable to create thread!",
@@ -111,6 +112,13 @@ pub fn cases() -> Vec<Case> {
                 "[app] thread 'main' (1) panicked at apps/hello-std/src/main.rs:",
                 "[app] asked to panic",
             ],
+            101,
+        ));
+        cases.push(console_case(
+            board,
+            "hello-std",
+            &["oom"],
+            &["[app] memory allocation of 1073741824 bytes failed"],
             101,
         ));
         cases.push(console_case(
