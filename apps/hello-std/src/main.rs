@@ -4,8 +4,8 @@
 //! `println!` and `eprintln!` reach the console as LOG lines labelled
 //! `[app]`; `Vec`, `String`, `Box` and `HashMap` allocate from the RAM
 //! after the image; `Instant` and `thread::sleep` use the Timer session;
-//! what Ferrode does not offer (files, threads) is an `Unsupported` error,
-//! not a crash. The exit status is `main`'s.
+//! files are the image's ROM modules, under `/rom/`; what Ferrode does
+//! not offer (writing, threads) is an error, not a crash. The exit status is `main`'s.
 //!
 //! Its command line picks what else it shows (`cargo xtask run --app
 //! hello-std -- panic`): `panic` panics (std's message reaches the LOG and
@@ -15,12 +15,14 @@
 //! (std reports the failed allocation and aborts: 101).
 
 use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
 use std::time::{Duration, Instant};
 
 ferrode_board::compose! {
     servers {
         log: { priority: 4, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
         timer: { priority: 4, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
+        rom: { priority: 4, stack: 4096, provides: "ROM", root: rom_root },
     }
     // `cargo xtask stacks --app hello-std`: main peaks at about 1.4 KiB.
     clients {
@@ -29,7 +31,23 @@ ferrode_board::compose! {
     routes {
         app: "LOG" "" => log,
         app: "Timer" "" => timer,
+        app: "ROM" "motd" => rom,
+        app: "ROM" "zeds" => rom,
     }
+}
+
+/// The image's ROM modules: std reads them as files under `/rom/`.
+static MODULES: [ferrode_board::component::Module; 2] = [
+    ("motd", b"Files are ROM modules here.\nThis is the second line.\n"),
+    // Larger than one ROM read (192 bytes): std reads it in pieces.
+    ("zeds", &[b'z'; 1000]),
+];
+
+fn rom_root(
+    entrypoint: ferrode_board::kernel::BoardEntrypoint,
+) -> Result<ferrode_ipc::Capability<dyn ferrode_component::Root>, ferrode_board::kernel::KernelError>
+{
+    ferrode_board::component::rom_root(entrypoint, &MODULES)
 }
 
 fn main() -> std::process::ExitCode {
@@ -77,9 +95,31 @@ fn main() -> std::process::ExitCode {
     let early = slept < Duration::from_millis(10);
     println!("slept 10 ms: {}", if early { "TOO EARLY" } else { "not early" });
 
-    match std::fs::read("/etc/hostname") {
-        Ok(_) => println!("files: read one?"),
-        Err(error) => println!("files: {error}"),
+    match std::fs::read_to_string("/rom/motd") {
+        Ok(text) => {
+            println!("/rom/motd: {} bytes, last line {:?}", text.len(), text.lines().last())
+        }
+        Err(error) => println!("/rom/motd: {error}"),
+    }
+    let mut motd = std::fs::File::open("/rom/motd").expect("the ROM route is there");
+    let mut tail = String::new();
+    let _ = motd.seek(SeekFrom::End(-25)).and_then(|_| motd.read_to_string(&mut tail));
+    println!("its last 25 bytes: {tail:?}");
+    match std::fs::read("/rom/zeds") {
+        Ok(zeds) => {
+            println!("/rom/zeds: {} bytes, all z: {}", zeds.len(), zeds.iter().all(|b| *b == b'z'))
+        }
+        Err(error) => println!("/rom/zeds: {error}"),
+    }
+    for path in ["/rom/missing", "/etc/hostname"] {
+        match std::fs::read(path) {
+            Ok(_) => println!("{path}: read?"),
+            Err(error) => println!("{path}: {error}"),
+        }
+    }
+    match std::fs::write("/rom/motd", "overwritten") {
+        Ok(()) => println!("wrote a ROM module?"),
+        Err(error) => println!("writing: {error}"),
     }
     match std::thread::Builder::new().spawn(|| ()) {
         Ok(_) => println!("threads: spawned one?"),

@@ -15,6 +15,8 @@
 //!   pointer points.
 //! - [`SeedGenerator`]: the bytes `sys_read_entropy` answers with. Neither
 //!   board has an entropy source; see its docs.
+//! - [`rom_module`], [`seek`]: std's files are the component's ROM
+//!   modules, read-only, at `/rom/<label of the ROM route>`.
 #![no_std]
 
 pub use hermit_abi::{self as abi, errno};
@@ -174,6 +176,33 @@ impl TlsLayout {
         let align = if control > 0 { align.max(core::mem::size_of::<usize>()) } else { align };
         Some(Self { size, align, segment })
     }
+}
+
+/// The directory std's file paths name ROM modules under.
+pub const ROM_DIR: &str = "/rom/";
+
+/// The ROM module a file path names: `/rom/NAME` is the module of the
+/// component's ROM route labelled `NAME`. `None` for any other path (a
+/// directory, a path below a module, text that is not UTF-8).
+pub fn rom_module(path: &[u8]) -> Option<&str> {
+    let path = core::str::from_utf8(path).ok()?;
+    let name = path.strip_prefix(ROM_DIR)?;
+    (!name.is_empty() && !name.contains('/')).then_some(name)
+}
+
+/// `lseek`'s new offset in a file of `size` bytes read up to `at`:
+/// `offset` from the start (`SEEK_SET`, 0), from `at` (`SEEK_CUR`, 1) or
+/// from the end (`SEEK_END`, 2). `None` (`EINVAL`) for another `whence` or
+/// an offset before the start; past the end is allowed (reads there find
+/// nothing), as POSIX allows it.
+pub fn seek(at: u64, size: u64, offset: i64, whence: i32) -> Option<u64> {
+    let base = match whence {
+        0 => 0,
+        1 => at,
+        2 => size,
+        _ => return None,
+    };
+    base.checked_add_signed(offset)
 }
 
 /// The bytes `sys_read_entropy` answers with: SplitMix64 from a seed.

@@ -121,3 +121,24 @@ fn the_seed_generator_fills_every_byte_and_moves_on() {
     again.fill(&mut replay);
     assert_eq!(replay, first, "the same seed gives the same bytes");
 }
+
+#[test]
+fn file_paths_name_rom_modules_under_rom() {
+    assert_eq!(rom_module(b"/rom/config"), Some("config"));
+    assert_eq!(rom_module(b"/rom/motd.txt"), Some("motd.txt"));
+    for path in [&b"/rom/"[..], b"/rom", b"/rom/a/b", b"rom/config", b"/etc/config", b"/rom/\xff"] {
+        assert_eq!(rom_module(path), None, "{path:?}");
+    }
+}
+
+#[test]
+fn seeking_from_the_start_the_position_and_the_end() {
+    assert_eq!(seek(5, 10, 3, 0), Some(3));
+    assert_eq!(seek(5, 10, -2, 1), Some(3));
+    assert_eq!(seek(5, 10, -10, 2), Some(0));
+    assert_eq!(seek(5, 10, 4, 2), Some(14), "past the end is allowed");
+    assert_eq!(seek(5, 10, -6, 1), None, "before the start");
+    assert_eq!(seek(5, 10, -1, 0), None);
+    assert_eq!(seek(5, 10, 0, 3), None, "no such whence");
+    assert_eq!(seek(u64::MAX, 10, 1, 1), None, "overflow");
+}

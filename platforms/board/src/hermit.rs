@@ -44,7 +44,13 @@
 //! - **Randomness**: neither board has an entropy source; the bytes std
 //!   seeds `HashMap` with come from [`SeedGenerator`], seeded from the
 //!   clock. They are no secret.
-//! - **Not there**: files, sockets and threads (`std::thread::spawn`
+//! - **Files** are the component's ROM modules, read-only:
+//!   `std::fs::read("/rom/config")` reads the module of its ROM route
+//!   labelled `config` (`app: "ROM" "config" => rom`); `File::open`,
+//!   `metadata`, `seek` and `read_to_string` work on it. Any other path, or
+//!   a module without a route, is `NotFound`; writing is refused
+//!   (read-only file system).
+//! - **Not there**: directories, sockets and threads (`std::thread::spawn`
 //!   fails). Their calls return `ENOSYS` (`Unsupported`), so a program
 //!   that uses them links and learns it at run time. A futex wait that
 //!   only another thread could end (a deadlock, as there is no other)
@@ -63,10 +69,12 @@ use core::ffi::{c_char, c_int, c_void};
 use core::ptr::{NonNull, null_mut};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use ferrode_component::{LOG_LINE_BYTES, Timer};
+use ferrode_component::{LOG_LINE_BYTES, Rom, Timer};
 use ferrode_ipc::CapSel;
 use ferrode_std_abi::abi::{self, errno};
-use ferrode_std_abi::{LineBuffer, SeedGenerator, TlsLayout, timespec_of_us, us_of_timespec};
+use ferrode_std_abi::{
+    LineBuffer, SeedGenerator, TlsLayout, rom_module, seek, timespec_of_us, us_of_timespec,
+};
 use linked_list_allocator::Heap;
 
 use crate::component::{Env, LogClient, runtime};
@@ -83,6 +91,19 @@ struct StdState {
     stderr: LineBuffer<LOG_LINE_BYTES>,
     heap: Heap,
     seed: Option<SeedGenerator>,
+    files: [Option<RomFile>; FILES],
+}
+
+/// Files std may have open at once.
+const FILES: usize = 8;
+/// The first file's descriptor (0 to 2 are std's streams).
+const FIRST_FILE: c_int = 3;
+
+/// An open file: a ROM module, and how far it was read.
+struct RomFile {
+    rom: ferrode_ipc::Client<dyn Rom, kernel::Transport>,
+    size: u64,
+    at: u64,
 }
 
 struct StateCell(UnsafeCell<Option<StdState>>);
@@ -153,6 +174,7 @@ pub fn std_main(env: Env) -> u32 {
             stderr: LineBuffer::new(),
             heap,
             seed: None,
+            files: [const { None }; FILES],
         })
     };
     if !set_up_tls() {
@@ -450,17 +472,197 @@ pub unsafe extern "C" fn sys_writev(fd: c_int, iov: *const abi::iovec, iovcnt: u
     total
 }
 
-/// `read`: stdin is at its end (`EBADF`, which std reads as end of file);
-/// there are no other descriptors.
-#[unsafe(no_mangle)]
-pub extern "C" fn sys_read(_fd: c_int, _buf: *mut u8, _len: usize) -> isize {
-    -(errno::EBADF as isize)
+/// The open file `fd` names, if it is one.
+fn file(files: &mut [Option<RomFile>; FILES], fd: c_int) -> Result<&mut RomFile, i32> {
+    let index = usize::try_from(fd - FIRST_FILE).map_err(|_| errno::EBADF)?;
+    files.get_mut(index).and_then(Option::as_mut).ok_or(errno::EBADF)
 }
 
-/// `close`: std's own descriptors stay; there are no others.
+/// The ROM module `path` names (`/rom/NAME`: the component's ROM route
+/// labelled NAME) and its size.
+///
+/// # Safety
+///
+/// `path` is a C string.
+unsafe fn open_module(
+    state: &StdState,
+    path: *const c_char,
+) -> Result<(ferrode_ipc::Client<dyn Rom, kernel::Transport>, u64), i32> {
+    if path.is_null() {
+        return Err(errno::EFAULT);
+    }
+    // SAFETY: the caller's contract.
+    let path = unsafe { core::ffi::CStr::from_ptr(path) };
+    let name = rom_module(path.to_bytes()).ok_or(errno::ENOENT)?;
+    let session = state.env.session::<dyn Rom>(ferrode_component::ROM, name);
+    let mut rom = kernel::client(session.map_err(|_| errno::ENOENT)?);
+    let size = rom.size().map_err(|_| errno::EIO)?;
+    Ok((rom, u64::from(size)))
+}
+
+/// `open`: a ROM module, read-only (`/rom/NAME`, see [`rom_module`]);
+/// `ENOENT` for any other path or a module without a route, `EROFS` for
+/// a write or a create.
+///
+/// # Safety
+///
+/// `name` is a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_open(name: *const c_char, flags: i32, _mode: i32) -> c_int {
+    let writes = abi::O_WRONLY | abi::O_RDWR | abi::O_CREAT | abi::O_TRUNC | abi::O_APPEND;
+    if flags & writes != 0 {
+        return -errno::EROFS;
+    }
+    if flags & abi::O_DIRECTORY != 0 {
+        return -errno::ENOTDIR;
+    }
+    let opened = with_state(|state| -> Result<c_int, i32> {
+        let free = state.files.iter().position(Option::is_none).ok_or(errno::EMFILE)?;
+        // SAFETY: the caller's contract.
+        let (rom, size) = unsafe { open_module(state, name) }?;
+        state.files[free] = Some(RomFile { rom, size, at: 0 });
+        Ok(FIRST_FILE + free as c_int)
+    });
+    match opened {
+        Some(Ok(fd)) => fd,
+        Some(Err(error)) => -error,
+        None => -errno::ENOSYS,
+    }
+}
+
+/// `read`: an open file's next bytes (none at its end); stdin is at its
+/// end (`EBADF`, which std reads as end of file).
+///
+/// # Safety
+///
+/// `buf` is `len` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_read(fd: c_int, buf: *mut u8, len: usize) -> isize {
+    if buf.is_null() && len > 0 {
+        return -(errno::EFAULT as isize);
+    }
+    let read = with_state(|state| -> Result<usize, i32> {
+        let file = file(&mut state.files, fd)?;
+        let Ok(at) = u32::try_from(file.at) else { return Ok(0) };
+        if len == 0 || file.at >= file.size {
+            return Ok(0);
+        }
+        let chunk = file.rom.read(at).map_err(|_| errno::EIO)?;
+        let count = chunk.len().min(len);
+        // SAFETY: the caller's contract; `count` fits both.
+        unsafe { core::ptr::copy_nonoverlapping(chunk.as_slice().as_ptr(), buf, count) };
+        file.at += count as u64;
+        Ok(count)
+    });
+    match read {
+        Some(Ok(count)) => count as isize,
+        Some(Err(error)) => -(error as isize),
+        None => -(errno::EBADF as isize),
+    }
+}
+
+/// `close`: an open file; std's own descriptors stay.
 #[unsafe(no_mangle)]
 pub extern "C" fn sys_close(fd: c_int) -> c_int {
-    if (0..=2).contains(&fd) { 0 } else { -errno::EBADF }
+    if (0..FIRST_FILE).contains(&fd) {
+        return 0;
+    }
+    let closed = with_state(|state| {
+        file(&mut state.files, fd).map(drop).map(|()| {
+            state.files[(fd - FIRST_FILE) as usize] = None;
+        })
+    });
+    match closed {
+        Some(Ok(())) => 0,
+        Some(Err(error)) => -error,
+        None => -errno::EBADF,
+    }
+}
+
+/// `lseek` in an open file ([`seek`]).
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_lseek(fd: c_int, offset: isize, whence: c_int) -> isize {
+    let moved = with_state(|state| {
+        let file = file(&mut state.files, fd)?;
+        let at = seek(file.at, file.size, offset as i64, whence).ok_or(errno::EINVAL)?;
+        file.at = at;
+        isize::try_from(at).map_err(|_| errno::EOVERFLOW)
+    });
+    match moved {
+        Some(Ok(at)) => at,
+        Some(Err(error)) => -(error as isize),
+        None => -(errno::EBADF as isize),
+    }
+}
+
+/// What `stat` says of a ROM module of `size` bytes: a read-only file.
+fn module_stat(size: u64) -> abi::stat {
+    /// `S_IFREG`, readable by all.
+    const READ_ONLY_FILE: u32 = 0o100_444;
+    abi::stat {
+        st_nlink: 1,
+        st_mode: READ_ONLY_FILE,
+        st_size: size as i64,
+        st_blksize: ferrode_component::ROM_CHUNK as i64,
+        st_blocks: size.div_ceil(512) as i64,
+        ..Default::default()
+    }
+}
+
+/// `fstat` of an open file.
+///
+/// # Safety
+///
+/// `stat` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_fstat(fd: c_int, stat: *mut abi::stat) -> c_int {
+    if stat.is_null() {
+        return -errno::EFAULT;
+    }
+    let size = with_state(|state| file(&mut state.files, fd).map(|file| file.size));
+    match size {
+        Some(Ok(size)) => {
+            // SAFETY: the caller's contract.
+            unsafe { stat.write(module_stat(size)) };
+            0
+        }
+        Some(Err(error)) => -error,
+        None => -errno::EBADF,
+    }
+}
+
+/// `stat` of a path: a ROM module's, as [`sys_open`] finds it.
+///
+/// # Safety
+///
+/// `name` is a C string, `stat` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_stat(name: *const c_char, stat: *mut abi::stat) -> c_int {
+    if stat.is_null() {
+        return -errno::EFAULT;
+    }
+    // SAFETY: the caller's contract.
+    let found = with_state(|state| unsafe { open_module(state, name) }.map(|(_, size)| size));
+    match found {
+        Some(Ok(size)) => {
+            // SAFETY: the caller's contract.
+            unsafe { stat.write(module_stat(size)) };
+            0
+        }
+        Some(Err(error)) => -error,
+        None => -errno::ENOSYS,
+    }
+}
+
+/// `lstat`: as [`sys_stat`] (there are no links).
+///
+/// # Safety
+///
+/// As for [`sys_stat`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_lstat(name: *const c_char, stat: *mut abi::stat) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { sys_stat(name, stat) }
 }
 
 /// `clock_gettime`: both clocks are the Timer session's monotonic clock.
@@ -635,14 +837,9 @@ macro_rules! unsupported {
 }
 
 unsupported! {
-    sys_open(*const c_char, i32, i32) -> i32;
     sys_unlink(*const c_char) -> i32;
     sys_rmdir(*const c_char) -> i32;
     sys_mkdir(*const i8, u32) -> i32;
-    sys_stat(*const c_char, *mut abi::stat) -> i32;
-    sys_lstat(*const c_char, *mut abi::stat) -> i32;
-    sys_fstat(i32, *mut abi::stat) -> i32;
-    sys_lseek(i32, isize, i32) -> isize;
     sys_getdents64(i32, *mut abi::dirent64, usize) -> i64;
     sys_socket(i32, i32, i32) -> i32;
     sys_bind(i32, *const abi::sockaddr, abi::socklen_t) -> i32;
