@@ -114,8 +114,11 @@ struct StateCell(UnsafeCell<Option<StdState>>);
 unsafe impl Sync for StateCell {}
 
 static STATE: StateCell = StateCell(UnsafeCell::new(None));
-/// The std thread's kernel thread index, plus one (0: none yet).
+/// The std thread's kernel thread index, plus one (0: none yet; [`ENDED`]
+/// once std exited).
 static OWNER: AtomicU32 = AtomicU32::new(0);
+/// [`OWNER`] once std exited: no thread's.
+const ENDED: u32 = u32::MAX;
 /// Set while a call holds the state.
 static BUSY: AtomicBool = AtomicBool::new(false);
 
@@ -285,6 +288,10 @@ fn end_std(status: u32) -> ! {
                 send_line(log, line);
             });
         }
+        // No thread reaches the state from here on, not even one that
+        // later gets this thread's kernel slot, and no component starts
+        // std again.
+        OWNER.store(ENDED, Ordering::Release);
         runtime::client_finished(env, status)
     });
     // Not the std thread: the image ends.
