@@ -239,17 +239,15 @@ fn lints(tally: &mut Tally) {
             println!("lint: clippy for {} skipped: its target is built without rustup", board.name);
             continue;
         }
-        let mut command = Command::new("cargo");
-        build::clean_cargo(&mut command);
-        command.args([
-            "clippy",
-            "--color",
-            "never",
-            "--target",
-            board.target,
-            "--features",
-            board.name,
-        ]);
+        // `cargo clippy` for the board's target with `features`.
+        let clippy = |features: &str| {
+            let mut command = Command::new("cargo");
+            build::clean_cargo(&mut command);
+            command.args(["clippy", "--color", "never", "--target", board.target]);
+            command.args(["--features", features]);
+            command
+        };
+        let mut command = clippy(board.name);
         // Apps using Rust std need std for their target, which only the
         // nightly's -Zbuild-std makes; their images are still built and
         // tested (with rustc's warnings), and the board's `hermit` module
@@ -261,23 +259,8 @@ fn lints(tally: &mut Tally) {
         checks.push((format!("clippy, apps for {}", board.name), command));
         // The board runtime's std support is no_std code: it lints on the
         // bare target as a library.
-        let mut command = Command::new("cargo");
-        build::clean_cargo(&mut command);
-        let features = format!("ferrode-board/{},ferrode-board/hermit", board.name);
-        command.args([
-            "clippy",
-            "--color",
-            "never",
-            "--target",
-            board.target,
-            "--package",
-            "ferrode-board",
-            "--features",
-            &features,
-            "--",
-            "-D",
-            "warnings",
-        ]);
+        let mut command = clippy(&format!("ferrode-board/{},ferrode-board/hermit", board.name));
+        command.args(["--package", "ferrode-board", "--", "-D", "warnings"]);
         checks.push((format!("clippy, std support for {}", board.name), command));
     }
     let mut doc = Command::new("cargo");

@@ -627,14 +627,30 @@ pub unsafe extern "C" fn sys_fstat(fd: c_int, stat: *mut abi::stat) -> c_int {
         return -errno::EFAULT;
     }
     let size = with_state(|state| file(&mut state.files, fd).map(|file| file.size));
-    match size {
+    // SAFETY: the caller's contract.
+    unsafe { answer_stat(stat, size, errno::EBADF) }
+}
+
+/// Writes what `stat` says of a module of the size `found` holds; the
+/// error it holds, or `outside` for a caller that is not the std thread,
+/// otherwise.
+///
+/// # Safety
+///
+/// `stat` is writable.
+unsafe fn answer_stat(
+    stat: *mut abi::stat,
+    found: Option<Result<u64, i32>>,
+    outside: i32,
+) -> c_int {
+    match found {
         Some(Ok(size)) => {
             // SAFETY: the caller's contract.
             unsafe { stat.write(module_stat(size)) };
             0
         }
         Some(Err(error)) => -error,
-        None => -errno::EBADF,
+        None => -outside,
     }
 }
 
@@ -650,15 +666,8 @@ pub unsafe extern "C" fn sys_stat(name: *const c_char, stat: *mut abi::stat) -> 
     }
     // SAFETY: the caller's contract.
     let found = with_state(|state| unsafe { open_module(state, name) }.map(|(_, size)| size));
-    match found {
-        Some(Ok(size)) => {
-            // SAFETY: the caller's contract.
-            unsafe { stat.write(module_stat(size)) };
-            0
-        }
-        Some(Err(error)) => -error,
-        None => -errno::ENOSYS,
-    }
+    // SAFETY: the caller's contract.
+    unsafe { answer_stat(stat, found, errno::ENOSYS) }
 }
 
 /// `lstat`: as [`sys_stat`] (there are no links).
