@@ -2,14 +2,16 @@
 //! `app`, beside the LOG and Timer services it reaches through std.
 //!
 //! `println!` and `eprintln!` reach the console as LOG lines labelled
-//! `[app]`; `Vec`, `String`, `Box` and `HashMap` allocate from the RAM
+//! `[app]`, stdin comes from the Terminal driver on the console UART;
+//! `Vec`, `String`, `Box` and `HashMap` allocate from the RAM
 //! after the image; `Instant` and `thread::sleep` use the Timer session;
 //! files are the image's ROM modules, under `/rom/`; what Ferrode does
 //! not offer (writing, threads) is an error, not a crash. The exit status is `main`'s.
 //!
 //! Its command line picks what else it shows (`cargo xtask run --app
-//! hello-std -- panic`): `panic` panics (std's message reaches the LOG and
-//! the image exits with 101), `deadlock` locks a `Mutex` it holds, which
+//! hello-std -- panic`): `stdin` reads lines from the console UART through
+//! the Terminal driver component until Ctrl-D, `panic` panics (std's
+//! message reaches the LOG and the image exits with 101), `deadlock` locks a `Mutex` it holds, which
 //! with no other thread can never be freed (the component ends, saying so,
 //! instead of hanging), `oom` asks for more memory than the board has
 //! (std reports the failed allocation and aborts: 101).
@@ -20,19 +22,25 @@ use std::time::{Duration, Instant};
 
 ferrode_board::compose! {
     servers {
+        io_mem: { priority: 5, stack: 4096, provides: "IO_MEM", root: ferrode_board::component::io_mem_root },
+        irq: { priority: 5, stack: 4096, provides: "IRQ", root: ferrode_board::component::irq_root },
         log: { priority: 4, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
         timer: { priority: 4, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
         rom: { priority: 4, stack: 4096, provides: "ROM", root: rom_root },
+        terminal: { priority: 4, stack: 4096, provides: "Terminal", root: ferrode_board::component::terminal_root },
     }
     // `cargo xtask stacks --app hello-std`: main peaks at about 1.4 KiB.
     clients {
         app: { priority: 3, stack: 16384, main: ferrode_board::hermit::std_main },
     }
     routes {
+        terminal: "IO_MEM" "console-uart" => io_mem,
+        terminal: "IRQ" "console-uart" => irq,
         app: "LOG" "" => log,
         app: "Timer" "" => timer,
         app: "ROM" "motd" => rom,
         app: "ROM" "zeds" => rom,
+        app: "Terminal" "" => terminal,
     }
 }
 
@@ -56,6 +64,18 @@ fn main() -> std::process::ExitCode {
     println!("arguments: {args:?}");
     match args.first().map(String::as_str) {
         Some("panic") => panic!("asked to panic"),
+        Some("stdin") => {
+            println!("reading stdin, Ctrl-D ends");
+            let (mut lines, mut bytes) = (0, 0);
+            for line in std::io::stdin().lines() {
+                let line = line.expect("stdin reads");
+                lines += 1;
+                bytes += line.len();
+                println!("stdin line {lines}: {line:?}");
+            }
+            println!("stdin: {lines} lines, {bytes} bytes, then the end");
+            return std::process::ExitCode::SUCCESS;
+        }
         Some("oom") => {
             let huge: Vec<u8> = Vec::with_capacity(1 << 30);
             println!("a 1 GiB Vec? {}", huge.capacity());

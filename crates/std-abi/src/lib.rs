@@ -17,6 +17,9 @@
 //!   board has an entropy source; see its docs.
 //! - [`rom_module`], [`seek`]: std's files are the component's ROM
 //!   modules, read-only, at `/rom/<label of the ROM route>`.
+//! - [`TtyInput`]: stdin from a Terminal session, as a terminal's line
+//!   discipline hands it over (a carriage return is a line end, Ctrl-D an
+//!   end of file).
 #![no_std]
 
 pub use hermit_abi::{self as abi, errno};
@@ -175,6 +178,74 @@ impl TlsLayout {
         // The control block's words are aligned as words are.
         let align = if control > 0 { align.max(core::mem::size_of::<usize>()) } else { align };
         Some(Self { size, align, segment })
+    }
+}
+
+/// Ctrl-D: a terminal's end of file.
+pub const END_OF_FILE: u8 = 0x04;
+
+/// Bytes received from a terminal, handed to std's `read` of stdin as a
+/// terminal's line discipline would: a carriage return (what the Enter key
+/// sends) reads as `\n` (termios' `ICRNL`); a Ctrl-D ends the input a read
+/// returns, and at the start of a read is an end of file (the read returns
+/// 0 and the Ctrl-D is gone: input may go on after it). Holds up to `N`
+/// bytes received and not yet read.
+#[derive(Debug)]
+pub struct TtyInput<const N: usize> {
+    bytes: [u8; N],
+    start: usize,
+    end: usize,
+}
+
+impl<const N: usize> Default for TtyInput<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> TtyInput<N> {
+    /// No input.
+    pub const fn new() -> Self {
+        Self { bytes: [0; N], start: 0, end: 0 }
+    }
+
+    /// Whether a read would find nothing (more must be received first).
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Takes what of `data` fits; returns how many bytes that was.
+    pub fn receive(&mut self, data: &[u8]) -> usize {
+        self.bytes.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        let taken = data.len().min(N - self.end);
+        self.bytes[self.end..self.end + taken].copy_from_slice(&data[..taken]);
+        self.end += taken;
+        taken
+    }
+
+    /// Reads into `out`: `None` if nothing was received, `Some(0)` at an
+    /// end of file (or for an empty `out`), else the bytes read.
+    pub fn read(&mut self, out: &mut [u8]) -> Option<usize> {
+        if self.is_empty() {
+            return None;
+        }
+        if self.bytes[self.start] == END_OF_FILE {
+            self.start += 1;
+            return Some(0);
+        }
+        let mut count = 0;
+        while count < out.len() && self.start < self.end {
+            let byte = self.bytes[self.start];
+            if byte == END_OF_FILE {
+                break;
+            }
+            out[count] = if byte == b'\r' { b'\n' } else { byte };
+            count += 1;
+            self.start += 1;
+        }
+        Some(count)
     }
 }
 

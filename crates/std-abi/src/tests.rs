@@ -142,3 +142,40 @@ fn seeking_from_the_start_the_position_and_the_end() {
     assert_eq!(seek(5, 10, 0, 3), None, "no such whence");
     assert_eq!(seek(u64::MAX, 10, 1, 1), None, "overflow");
 }
+
+#[test]
+fn terminal_input_reads_as_a_line_discipline_hands_it_over() {
+    let mut input = TtyInput::<8>::new();
+    let mut out = [0u8; 16];
+    assert_eq!(input.read(&mut out), None, "nothing received");
+    assert_eq!(input.receive(b"ab\rc\x04de"), 7);
+    // Up to the Ctrl-D, the carriage return a line end.
+    assert_eq!(input.read(&mut out), Some(4));
+    assert_eq!(&out[..4], b"ab\nc");
+    // The Ctrl-D is an end of file, once; the input goes on after it.
+    assert_eq!(input.read(&mut out), Some(0));
+    assert_eq!(input.read(&mut out[..1]), Some(1));
+    assert_eq!(out[0], b'd');
+    assert_eq!(input.read(&mut out), Some(1));
+    assert_eq!(out[0], b'e');
+    assert!(input.is_empty());
+    assert_eq!(input.read(&mut out), None);
+}
+
+#[test]
+fn terminal_input_keeps_what_fits_and_loses_nothing_it_took() {
+    let mut input = TtyInput::<4>::new();
+    assert_eq!(input.receive(b"abcdef"), 4, "only what fits");
+    let mut out = [0u8; 3];
+    assert_eq!(input.read(&mut out), Some(3));
+    assert_eq!(&out, b"abc");
+    // Room again: what was read is gone, the rest moves up.
+    assert_eq!(input.receive(b"ef"), 2);
+    let mut all = [0u8; 8];
+    assert_eq!(input.read(&mut all), Some(3));
+    assert_eq!(&all[..3], b"def");
+    assert_eq!(input.read(&mut []), None, "empty again");
+    assert_eq!(input.receive(b"x"), 1);
+    assert_eq!(input.read(&mut []), Some(0), "an empty read takes nothing");
+    assert!(!input.is_empty());
+}

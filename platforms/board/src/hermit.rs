@@ -27,7 +27,12 @@
 //!
 //! - **stdout and stderr** go to the component's LOG session, a line at a
 //!   time, prefixed with its label (`[app] Hello, world!`); an unfinished
-//!   line goes out at exit. stdin reads end of file.
+//!   line goes out at exit.
+//! - **stdin** is the component's Terminal session if it has a route to
+//!   one (`app: "Terminal" "" => terminal`, the driver on the console
+//!   UART): a read waits for input, a carriage return reads as a line end
+//!   and Ctrl-D as an end of file ([`TtyInput`]); nothing is echoed.
+//!   Without the route stdin is at its end.
 //! - **Memory**: `Box`, `Vec`, `String`, `HashMap` allocate from the RAM
 //!   after the image (the linker script's `__heap_start` to `__heap_end`),
 //!   which this component alone uses.
@@ -69,11 +74,12 @@ use core::ffi::{c_char, c_int, c_void};
 use core::ptr::{NonNull, null_mut};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use ferrode_component::{LOG_LINE_BYTES, Rom, Timer};
+use ferrode_component::{LOG_LINE_BYTES, Rom, TERMINAL_CHUNK, Terminal, Timer};
 use ferrode_ipc::CapSel;
 use ferrode_std_abi::abi::{self, errno};
 use ferrode_std_abi::{
-    LineBuffer, SeedGenerator, TlsLayout, rom_module, seek, timespec_of_us, us_of_timespec,
+    LineBuffer, SeedGenerator, TlsLayout, TtyInput, rom_module, seek, timespec_of_us,
+    us_of_timespec,
 };
 use linked_list_allocator::Heap;
 
@@ -92,6 +98,9 @@ struct StdState {
     heap: Heap,
     seed: Option<SeedGenerator>,
     files: [Option<RomFile>; FILES],
+    /// stdin: the Terminal session and its input signal, if routed.
+    terminal: Option<(ferrode_ipc::Client<dyn Terminal, kernel::Transport>, CapSel)>,
+    stdin: TtyInput<TERMINAL_CHUNK>,
 }
 
 /// Files std may have open at once.
@@ -154,6 +163,7 @@ pub fn std_main(env: Env) -> u32 {
     }
     let log = env.log().ok();
     let timer = env.timer("").ok();
+    let terminal = env.terminal("").ok();
     let mut heap = Heap::empty();
     unsafe extern "C" {
         // The linker script's free RAM after the image.
@@ -178,6 +188,8 @@ pub fn std_main(env: Env) -> u32 {
             heap,
             seed: None,
             files: [const { None }; FILES],
+            terminal,
+            stdin: TtyInput::new(),
         })
     };
     if !set_up_tls() {
@@ -537,8 +549,28 @@ pub unsafe extern "C" fn sys_open(name: *const c_char, flags: i32, _mode: i32) -
     }
 }
 
-/// `read`: an open file's next bytes (none at its end); stdin is at its
-/// end (`EBADF`, which std reads as end of file).
+/// What a read of stdin found: bytes, or nothing yet (wait on this
+/// signal and try again).
+enum Stdin {
+    Read(usize),
+    Wait(CapSel),
+}
+
+/// Reads stdin from the Terminal session into `out`, as [`TtyInput`]
+/// hands it over; `EBADF` (std's end of file) without a Terminal route.
+fn read_stdin(state: &mut StdState, out: &mut [u8]) -> Result<Stdin, i32> {
+    let (terminal, input) = state.terminal.as_mut().ok_or(errno::EBADF)?;
+    if state.stdin.is_empty() {
+        let received = terminal.read().map_err(|_| errno::EIO)?;
+        state.stdin.receive(received.as_slice());
+    }
+    Ok(state.stdin.read(out).map_or(Stdin::Wait(*input), Stdin::Read))
+}
+
+/// `read`: an open file's next bytes (none at its end), or stdin's from
+/// the component's Terminal session (waiting for input; see [`TtyInput`]).
+/// Without a Terminal route stdin is at its end (`EBADF`, which std reads
+/// as end of file).
 ///
 /// # Safety
 ///
@@ -547,6 +579,28 @@ pub unsafe extern "C" fn sys_open(name: *const c_char, flags: i32, _mode: i32) -
 pub unsafe extern "C" fn sys_read(fd: c_int, buf: *mut u8, len: usize) -> isize {
     if buf.is_null() && len > 0 {
         return -(errno::EFAULT as isize);
+    }
+    if fd == abi::STDIN_FILENO {
+        let out = if len == 0 {
+            &mut [][..]
+        } else {
+            // SAFETY: the caller's contract.
+            unsafe { core::slice::from_raw_parts_mut(buf, len) }
+        };
+        loop {
+            match with_state(|state| read_stdin(state, out)) {
+                Some(Ok(Stdin::Read(count))) => return count as isize,
+                // Nothing received: sleep until the driver says input
+                // arrived (one that came since the last wait wakes at once).
+                Some(Ok(Stdin::Wait(input))) => {
+                    if kernel().wait_signal(input).is_err() {
+                        return -(errno::EIO as isize);
+                    }
+                }
+                Some(Err(error)) => return -(error as isize),
+                None => return -(errno::EBADF as isize),
+            }
+        }
     }
     let read = with_state(|state| -> Result<usize, i32> {
         let file = file(&mut state.files, fd)?;
