@@ -496,6 +496,39 @@ fn write_tables(script: &Scripted<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// hello-std's `stdin` mode: lines typed on the console UART reach std's
+/// stdin through the Terminal driver component, Enter's carriage return
+/// ends a line, and Ctrl-D ends the input.
+fn hello_std_stdin(s: &Scripted<'_>) -> Result<(), Failure> {
+    let failure = |message: &str, console: String| Failure { message: message.into(), console };
+    let mut running = harness::spawn(s.board.qemu, &s.board.qemu_args(s.image, s.options))
+        .map_err(|error| failure(&error.to_string(), String::new()))?;
+    if !running.wait_for("[app] reading stdin, Ctrl-D ends", s.timeout) {
+        return Err(failure("no line saying it reads stdin", running.report()));
+    }
+    // A line longer than the UART's receive FIFO, so it arrives through
+    // several interrupts; then an empty line; each ended as Enter ends it.
+    let long: String = (0..40).map(|i| format!("{i:02}-")).collect();
+    for input in [&b"first line\r"[..], format!("{long}\n").as_bytes(), b"\r", &[0x04]] {
+        running.send(input).map_err(|error| failure(&error.to_string(), running.report()))?;
+    }
+    let outcome = running.finish(Duration::from_secs(20));
+    let expected = [
+        "[app] stdin line 1: \"first line\"".to_string(),
+        format!("[app] stdin line 2: \"{long}\""),
+        "[app] stdin line 3: \"\"".to_string(),
+        format!("[app] stdin: 3 lines, {} bytes, then the end", 10 + long.len()),
+    ];
+    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+    if let Some(missing) = harness::missing_in_order(&outcome.console, &expected) {
+        return Err(failure(&format!("console lacks {missing:?}"), outcome.console));
+    }
+    if outcome.status != Some(0) {
+        return Err(failure(&format!("exit status {:?}", outcome.status), outcome.console));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -586,37 +619,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// hello-std's `stdin` mode: lines typed on the console UART reach std's
-/// stdin through the Terminal driver component, Enter's carriage return
-/// ends a line, and Ctrl-D ends the input.
-fn hello_std_stdin(s: &Scripted<'_>) -> Result<(), Failure> {
-    let failure = |message: &str, console: String| Failure { message: message.into(), console };
-    let mut running = harness::spawn(s.board.qemu, &s.board.qemu_args(s.image, s.options))
-        .map_err(|error| failure(&error.to_string(), String::new()))?;
-    if !running.wait_for("[app] reading stdin, Ctrl-D ends", s.timeout) {
-        return Err(failure("no line saying it reads stdin", running.report()));
-    }
-    // A line longer than the UART's receive FIFO, so it arrives through
-    // several interrupts; then an empty line; each ended as Enter ends it.
-    let long: String = (0..40).map(|i| format!("{i:02}-")).collect();
-    for input in [&b"first line\r"[..], format!("{long}\n").as_bytes(), b"\r", &[0x04]] {
-        running.send(input).map_err(|error| failure(&error.to_string(), running.report()))?;
-    }
-    let outcome = running.finish(Duration::from_secs(20));
-    let expected = [
-        "[app] stdin line 1: \"first line\"".to_string(),
-        format!("[app] stdin line 2: \"{long}\""),
-        "[app] stdin line 3: \"\"".to_string(),
-        format!("[app] stdin: 3 lines, {} bytes, then the end", 10 + long.len()),
-    ];
-    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
-    if let Some(missing) = harness::missing_in_order(&outcome.console, &expected) {
-        return Err(failure(&format!("console lacks {missing:?}"), outcome.console));
-    }
-    if outcome.status != Some(0) {
-        return Err(failure(&format!("exit status {:?}", outcome.status), outcome.console));
-    }
-    Ok(())
 }
