@@ -46,7 +46,9 @@ ferrode_board::compose! {
     }
     clients {
         first: { priority: 3, stack: 8192, main: first },
-        second: { priority: 3, stack: 8192, main: second, after: first },
+        // A debug build's `second` keeps all its checks' temporaries in
+        // one 7 KiB frame: 8 KiB ran off into the guard page.
+        second: { priority: 3, stack: 16384, main: second, after: first },
     }
     routes {
         nic: "IO_MEM" "ethernet" => io_mem,

@@ -45,7 +45,14 @@ impl<T> Slot<T> {
 
     /// Stores `value` (dropping the one before, if any) and lends it out.
     pub fn insert(&mut self, value: T) -> &mut T {
-        drop(self.take());
+        // Dropped in place, not moved out first: a large `T` (a driver and
+        // its rings) is not copied onto the stack one more time.
+        if core::mem::replace(&mut self.full, false) {
+            // SAFETY: the slot was full, so the value is initialized; it is
+            // marked empty first, so it is dropped once even if its drop
+            // panics.
+            unsafe { self.value.assume_init_drop() };
+        }
         self.full = true;
         self.value.write(value)
     }
@@ -96,6 +103,35 @@ mod tests {
         slot.insert(value.clone());
         drop(slot);
         assert_eq!(Rc::strong_count(&value), 1, "dropping the slot drops its value");
+    }
+
+    /// A value replaced is dropped where it is, once, even when its drop
+    /// panics: the slot is empty then, and dropping it drops nothing more.
+    #[test]
+    fn a_value_whose_drop_panics_is_dropped_once() {
+        /// Counts its drops; the first one panics.
+        struct Loud(Rc<std::cell::Cell<u32>>);
+        impl Drop for Loud {
+            fn drop(&mut self) {
+                self.0.set(self.0.get() + 1);
+                if self.0.get() == 1 {
+                    panic!("drop panics");
+                }
+            }
+        }
+        let drops = Rc::new(std::cell::Cell::new(0));
+        let mut slot = Slot::new();
+        slot.insert(Loud(drops.clone()));
+        let replaced = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            slot.insert(Loud(drops.clone()));
+        }));
+        assert!(replaced.is_err());
+        // The old value's panicking drop, then the new one's as the panic
+        // unwound past it.
+        assert_eq!(drops.get(), 2);
+        assert!(slot.is_none(), "emptied before the drop");
+        drop(slot);
+        assert_eq!(drops.get(), 2, "nothing dropped again");
     }
 
     /// `is_some`, `is_none` and `get` tell an empty slot from a full one,
