@@ -2,7 +2,9 @@
 //!
 //! Ferrode needs QEMU >= 9.2 (the first with `amd-microblaze-v-generic`),
 //! the two bare-metal rust targets, for `gdb` gdb-multiarch, and for the
-//! test suite's Miri checks Miri on a pinned nightly ([`MIRI_TOOLCHAIN`]). On
+//! test suite's Miri checks Miri on a pinned nightly ([`MIRI_TOOLCHAIN`]),
+//! whose `rust-src` also builds std for apps in Rust std
+//! ([`STD_TOOLCHAIN`]). On
 //! Debian 12 QEMU comes from bookworm-backports (bookworm's own 7.2 lacks
 //! the MicroBlaze V machine).
 
