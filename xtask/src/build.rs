@@ -142,7 +142,7 @@ pub const STD_BUILD_FLAGS: &[&str] = &[
 /// `cargo` of the nightly std apps build with ([`setup::STD_TOOLCHAIN`]),
 /// if it is installed with its library source.
 pub fn std_cargo() -> Result<Command, String> {
-    if !setup::miri_installed() {
+    if !setup::nightly_installed() {
         return Err(format!(
             "apps using Rust std build with the {} toolchain and its rust-src: run `cargo xtask setup`",
             setup::STD_TOOLCHAIN

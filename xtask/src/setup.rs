@@ -64,15 +64,29 @@ pub const MIRI_TOOLCHAIN: &str = "nightly-2026-05-20";
 /// form for Ferrode's targets).
 pub const STD_TOOLCHAIN: &str = MIRI_TOOLCHAIN;
 
-/// Whether [`MIRI_TOOLCHAIN`] is installed with Miri and the library
-/// source Miri builds its standard library from.
-pub fn miri_installed() -> bool {
-    quiet("rustup", &["component", "list", "--installed", "--toolchain", MIRI_TOOLCHAIN])
-        .is_some_and(|list| {
-            ["miri", "rust-src"].iter().all(|wanted| {
-                list.lines().any(|line| line == *wanted || line.starts_with(&format!("{wanted}-")))
+/// What the pinned nightly needs: Miri, the library source Miri and std
+/// apps build std from, and clippy for the std apps' lints.
+const NIGHTLY_COMPONENTS: [&str; 3] = ["miri", "rust-src", "clippy"];
+
+/// The components of [`NIGHTLY_COMPONENTS`] that [`MIRI_TOOLCHAIN`] lacks;
+/// `None` if the toolchain itself is not installed.
+fn nightly_missing() -> Option<Vec<&'static str>> {
+    let list =
+        quiet("rustup", &["component", "list", "--installed", "--toolchain", MIRI_TOOLCHAIN])?;
+    Some(
+        NIGHTLY_COMPONENTS
+            .into_iter()
+            .filter(|wanted| {
+                !list.lines().any(|line| line == *wanted || line.starts_with(&format!("{wanted}-")))
             })
-        })
+            .collect(),
+    )
+}
+
+/// Whether [`MIRI_TOOLCHAIN`] is installed with Miri, the library source
+/// and clippy ([`NIGHTLY_COMPONENTS`]).
+pub fn nightly_installed() -> bool {
+    nightly_missing().is_some_and(|missing| missing.is_empty())
 }
 
 fn quiet(program: &str, args: &[&str]) -> Option<String> {
@@ -208,7 +222,7 @@ fn complete() -> bool {
 /// `cargo xtask setup`).
 pub fn ensure() -> Result<(), String> {
     let images = complete();
-    if images && which("gdb-multiarch") && miri_installed() {
+    if images && which("gdb-multiarch") && nightly_installed() {
         return Ok(());
     }
     println!("setup: prerequisites missing; running `cargo xtask setup` first");
@@ -337,26 +351,32 @@ pub fn run() -> Result<ExitCode, String> {
     for board in BOARDS {
         toolchain_for(board)?;
     }
-    // 3. Miri, for the host tests of the crates with `unsafe` code.
-    if miri_installed() {
-        println!("setup: Miri present ({MIRI_TOOLCHAIN})");
-    } else {
-        // rustup's own download: no root needed.
-        let args = [
-            "toolchain",
-            "install",
-            MIRI_TOOLCHAIN,
-            "--profile",
-            "minimal",
-            "--component",
-            "miri",
-            "--component",
-            "rust-src",
-        ];
-        println!("setup: Miri: rustup {}", args.join(" "));
-        let installed = Command::new("rustup").args(args).status().is_ok_and(|s| s.success());
-        if !installed || !miri_installed() {
-            return Err(format!("installing Miri failed: rustup {}", args.join(" ")));
+    // 3. The pinned nightly: Miri, for the host tests of the crates with
+    // `unsafe` code; its library source and clippy, for apps in Rust std.
+    // rustup's own downloads: no root needed.
+    match nightly_missing() {
+        Some(missing) if missing.is_empty() => {
+            println!("setup: {MIRI_TOOLCHAIN} with Miri, rust-src and clippy present");
+        }
+        missing => {
+            let mut args: Vec<&str> = match &missing {
+                Some(_) => vec!["component", "add", "--toolchain", MIRI_TOOLCHAIN],
+                None => vec!["toolchain", "install", MIRI_TOOLCHAIN, "--profile", "minimal"],
+            };
+            for component in missing.unwrap_or(NIGHTLY_COMPONENTS.to_vec()) {
+                if args[0] == "toolchain" {
+                    args.push("--component");
+                }
+                args.push(component);
+            }
+            println!("setup: {MIRI_TOOLCHAIN}: rustup {}", args.join(" "));
+            let installed = Command::new("rustup").args(&args).status().is_ok_and(|s| s.success());
+            if !installed || !nightly_installed() {
+                return Err(format!(
+                    "installing {MIRI_TOOLCHAIN} failed: rustup {}",
+                    args.join(" ")
+                ));
+            }
         }
     }
     offer_openocd();

@@ -249,9 +249,9 @@ fn lints(tally: &mut Tally) {
         };
         let mut command = clippy(board.name);
         // Apps using Rust std need std for their target, which only the
-        // nightly's -Zbuild-std makes; their images are still built and
-        // tested (with rustc's warnings), and the board's `hermit` module
-        // they run on is linted below.
+        // nightly's -Zbuild-std makes: they are linted below with the
+        // nightly's clippy, and the board's `hermit` module they run on
+        // with this one.
         for app in apps::all().into_iter().filter(|app| app.boards.contains(&board) && !app.std) {
             command.args(["--package", &app.name]);
         }
@@ -262,6 +262,33 @@ fn lints(tally: &mut Tally) {
         let mut command = clippy(&format!("ferrode-board/{},ferrode-board/hermit", board.name));
         command.args(["--package", "ferrode-board", "--", "-D", "warnings"]);
         checks.push((format!("clippy, std support for {}", board.name), command));
+        // The std apps themselves, with the nightly's clippy over std built
+        // for their target (`--no-deps`: the crates they use are linted
+        // above, with the pinned stable's clippy).
+        let std_apps: Vec<String> = apps::all()
+            .into_iter()
+            .filter(|app| app.boards.contains(&board) && app.std)
+            .map(|app| app.name)
+            .collect();
+        if !std_apps.is_empty() {
+            match build::std_cargo() {
+                Ok(mut command) => {
+                    build::clean_cargo(&mut command);
+                    let target = root.join("targets").join(format!("{}.json", board.std_target));
+                    command.current_dir(&root).args(["clippy", "--no-deps", "--color", "never"]);
+                    command.arg("--target").arg(target).args(["--features", board.name]);
+                    for app in &std_apps {
+                        command.args(["--package", app]);
+                    }
+                    command.args(build::STD_BUILD_FLAGS).args(["--", "-D", "warnings"]);
+                    checks.push((format!("clippy, std apps for {}", board.name), command));
+                }
+                Err(error) => {
+                    println!("lint: clippy, std apps for {}: FAILED: {error}", board.name);
+                    tally.failed += 1;
+                }
+            }
+        }
     }
     let mut doc = Command::new("cargo");
     build::clean_cargo(&mut doc);
@@ -344,7 +371,7 @@ const MIRI_LIMIT: Duration = Duration::from_secs(20 * 60);
 /// purpose: the kernel takes `'static` UTCBs and stacks, which the tests
 /// make with `Box::leak`).
 fn miri(tally: &mut Tally) {
-    if !setup::miri_installed() {
+    if !setup::nightly_installed() {
         println!(
             "miri: FAILED: Miri is not installed on {}; run `cargo xtask setup`",
             setup::MIRI_TOOLCHAIN
