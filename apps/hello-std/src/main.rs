@@ -36,7 +36,9 @@ ferrode_board::compose! {
     routes {
         terminal: "IO_MEM" "console-uart" => io_mem,
         terminal: "IRQ" "console-uart" => irq,
-        app: "LOG" "" => log,
+        // Lines of up to 140 bytes (the LOG's own limit is 160): std's
+        // longer ones go out in pieces.
+        app: "LOG" "" => log quota 140,
         app: "Timer" "" => timer,
         app: "ROM" "motd" => rom,
         app: "ROM" "zeds" => rom,
@@ -96,6 +98,9 @@ fn main() -> std::process::ExitCode {
     let mut counted: Vec<(&str, usize)> = words.into_iter().collect();
     counted.sort();
     println!("word counts: {counted:?}");
+
+    // 150 digits: more than the LOG route's quota, so two lines.
+    println!("{}", "0123456789".repeat(15));
 
     let squares: Vec<u64> = (1..=10u64).map(|n| n * n).collect();
     let boxed: Box<[u64]> = squares.into_boxed_slice();

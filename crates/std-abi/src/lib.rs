@@ -27,8 +27,9 @@ pub use hermit_abi::{self as abi, errno};
 /// Collects bytes written to a console stream and hands out whole lines
 /// (without their `\n`), as a LOG session takes them.
 ///
-/// A line of `N` bytes or more goes out in pieces of at most `N` bytes, cut
-/// at a character boundary; each byte that is not part of valid UTF-8
+/// A line of `N` bytes or more (or of its [limit](LineBuffer::with_limit),
+/// the longest line the LOG session takes) goes out in pieces of at most
+/// that many bytes, cut at a character boundary; each byte that is not part of valid UTF-8
 /// comes out as `?` (LOG prints control characters as `?` too). Nothing
 /// written is dropped: [`LineBuffer::flush`] hands out an unfinished line
 /// (at exit).
@@ -36,6 +37,8 @@ pub use hermit_abi::{self as abi, errno};
 pub struct LineBuffer<const N: usize> {
     bytes: [u8; N],
     len: usize,
+    /// The longest piece handed out, 1 to `N`.
+    limit: usize,
 }
 
 impl<const N: usize> Default for LineBuffer<N> {
@@ -45,9 +48,22 @@ impl<const N: usize> Default for LineBuffer<N> {
 }
 
 impl<const N: usize> LineBuffer<N> {
-    /// An empty buffer.
+    /// An empty buffer that hands out lines of up to `N` bytes.
     pub const fn new() -> Self {
-        Self { bytes: [0; N], len: 0 }
+        Self { bytes: [0; N], len: 0, limit: N }
+    }
+
+    /// An empty buffer that hands out lines of up to `limit` bytes (taken
+    /// as 1 to `N`).
+    pub const fn with_limit(limit: usize) -> Self {
+        let limit = if limit == 0 {
+            1
+        } else if limit > N {
+            N
+        } else {
+            limit
+        };
+        Self { bytes: [0; N], len: 0, limit }
     }
 
     /// Bytes of an unfinished line held.
@@ -62,7 +78,7 @@ impl<const N: usize> LineBuffer<N> {
                 self.emit(self.len, &mut emit);
                 continue;
             }
-            if self.len == N {
+            if self.len >= self.limit {
                 self.emit(self.complete_prefix(), &mut emit);
             }
             self.bytes[self.len] = byte;

@@ -35,6 +35,19 @@ fn a_long_line_goes_out_in_pieces_and_nothing_is_lost() {
 }
 
 #[test]
+fn a_limit_below_the_buffer_cuts_lines_as_the_log_session_takes_them() {
+    let mut buffer = LineBuffer::<8>::with_limit(3);
+    let out = lines(&mut buffer, &[b"abcdefg\n", b"xyz\n"]);
+    assert_eq!(out, ["abc", "def", "g", "xyz"]);
+    // A character is not split to fit: "a" and then "é" (two bytes).
+    let out = lines(&mut buffer, &["aaé\n".as_bytes()]);
+    assert_eq!(out, ["aa", "é"]);
+    // Limits out of range are taken as 1 and as the buffer's size.
+    assert_eq!(lines(&mut LineBuffer::<8>::with_limit(0), &[b"ab\n"]), ["a", "b"]);
+    assert_eq!(lines(&mut LineBuffer::<4>::with_limit(99), &[b"abcde\n"]), ["abcd", "e"]);
+}
+
+#[test]
 fn a_piece_is_cut_before_a_character_that_is_not_all_there() {
     let mut buffer = LineBuffer::<4>::new();
     // "ab" then "é" (2 bytes) then "€" (3 bytes): the cut falls in "€".

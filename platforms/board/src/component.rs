@@ -278,6 +278,13 @@ impl LogClient {
         self.log.write(ferrode_component::log_line(parts))
     }
 
+    /// The session's quota: the longest line it takes, in bytes (up to
+    /// [`LOG_LINE_BYTES`]; a longer line is refused with
+    /// [`SessionError::QuotaExceeded`]).
+    pub fn quota(&mut self) -> Result<u32, SessionError> {
+        self.log.quota()
+    }
+
     /// Formats and writes a line.
     pub fn write_fmt(&mut self, args: core::fmt::Arguments<'_>) -> Result<(), SessionError> {
         let mut text: heapless::String<LOG_LINE_BYTES> = heapless::String::new();

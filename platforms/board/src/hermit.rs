@@ -26,8 +26,9 @@
 //! What std gets:
 //!
 //! - **stdout and stderr** go to the component's LOG session, a line at a
-//!   time, prefixed with its label (`[app] Hello, world!`); an unfinished
-//!   line goes out at exit.
+//!   time, prefixed with its label (`[app] Hello, world!`); a line longer
+//!   than the session takes (its quota) goes out in pieces, and an
+//!   unfinished line at exit.
 //! - **stdin** is the component's Terminal session if it has a route to
 //!   one (`app: "Terminal" "" => terminal`, the driver on the console
 //!   UART): a read waits for input, a carriage return reads as a line end
@@ -161,7 +162,14 @@ pub fn std_main(env: Env) -> u32 {
         });
         return exit_code::FAILURE;
     }
-    let log = env.log().ok();
+    let mut log = env.log().ok();
+    // Lines as long as the route lets the LOG session take (`=> log quota
+    // N`): a longer one would be refused, and std would take that for a
+    // failed write.
+    let line_limit = log
+        .as_mut()
+        .and_then(|log| log.quota().ok())
+        .map_or(LOG_LINE_BYTES, |quota| quota as usize);
     let timer = env.timer("").ok();
     let terminal = env.terminal("").ok();
     let mut heap = Heap::empty();
@@ -183,8 +191,8 @@ pub fn std_main(env: Env) -> u32 {
             env,
             log,
             timer,
-            stdout: LineBuffer::new(),
-            stderr: LineBuffer::new(),
+            stdout: LineBuffer::with_limit(line_limit),
+            stderr: LineBuffer::with_limit(line_limit),
             heap,
             seed: None,
             files: [const { None }; FILES],

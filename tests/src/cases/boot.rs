@@ -92,6 +92,8 @@ pub fn cases() -> Vec<Case> {
                 &format!("[app] Hello from Rust std on Ferrode ({})!", board.name),
                 "[app] arguments: []",
                 "[app] word counts: [(\"brown\", 1), (\"dog\", 1), (\"end\", 1), (\"fox\", 1), (\"jumps\", 1), (\"lazy\", 1), (\"over\", 1), (\"quick\", 1), (\"the\", 3)]",
+                &format!("[app] {}\n", "0123456789".repeat(14)),
+                "[app] 0123456789\n",
                 "[app] sum of the first ten squares: 385",
                 "[app] a 32 MiB Vec: 33554432 bytes, ends 1 and 2",
                 "[app] slept 10 ms: not early",
