@@ -29,7 +29,7 @@ ferrode_board::compose! {
         rom: { priority: 4, stack: 4096, provides: "ROM", root: rom_root },
         terminal: { priority: 4, stack: 4096, provides: "Terminal", root: ferrode_board::component::terminal_root },
     }
-    // `cargo xtask stacks --app hello-std`: main peaks at about 1.4 KiB.
+    // `cargo xtask stacks --app hello-std`: main peaks at about 2.4 KiB.
     clients {
         app: { priority: 3, stack: 16384, main: ferrode_board::hermit::std_main },
     }
