@@ -2,7 +2,8 @@
 //! `app`, beside the LOG and Timer services it reaches through std.
 //!
 //! `println!` and `eprintln!` reach the console as LOG lines labelled
-//! `[app]`, stdin comes from the Terminal driver on the console UART;
+//! `[app]`, stdin comes from the Terminal driver on the console UART, the
+//! environment from the ROM module `env`;
 //! `Vec`, `String`, `Box` and `HashMap` allocate from the RAM
 //! after the image; `Instant` and `thread::sleep` use the Timer session;
 //! files are the image's ROM modules, under `/rom/`; what Ferrode does
@@ -42,13 +43,16 @@ ferrode_board::compose! {
         app: "Timer" "" => timer,
         app: "ROM" "motd" => rom,
         app: "ROM" "zeds" => rom,
+        app: "ROM" "env" => rom,
         app: "Terminal" "" => terminal,
     }
 }
 
 /// The image's ROM modules: std reads them as files under `/rom/`.
-static MODULES: [ferrode_board::component::Module; 2] = [
+static MODULES: [ferrode_board::component::Module; 3] = [
     ("motd", b"Files are ROM modules here.\nThis is the second line.\n"),
+    // The environment: KEY=VALUE lines.
+    ("env", b"GREETING=hello from the env module\n# a comment line\nROUNDS=3\n"),
     // Larger than one ROM read (192 bytes): std reads it in pieces.
     ("zeds", &[b'z'; 1000]),
 ];
@@ -64,6 +68,14 @@ fn main() -> std::process::ExitCode {
     println!("Hello from Rust std on Ferrode ({})!", ferrode_board::BOARD_NAME);
     let args: Vec<String> = std::env::args().skip(1).collect();
     println!("arguments: {args:?}");
+    let rounds: u32 = std::env::var("ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(0);
+    println!(
+        "environment: {} variables, GREETING={:?}, ROUNDS + 1 = {}, HOME={:?}",
+        std::env::vars().count(),
+        std::env::var("GREETING"),
+        rounds + 1,
+        std::env::var("HOME").ok()
+    );
     match args.first().map(String::as_str) {
         Some("panic") => panic!("asked to panic"),
         Some("stdin") => {

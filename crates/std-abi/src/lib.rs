@@ -17,6 +17,8 @@
 //!   board has an entropy source; see its docs.
 //! - [`rom_module`], [`seek`]: std's files are the component's ROM
 //!   modules, read-only, at `/rom/<label of the ROM route>`.
+//! - [`environment_entries`]: std's environment variables, from the ROM
+//!   module `env`.
 //! - [`TtyInput`]: stdin from a Terminal session, as a terminal's line
 //!   discipline hands it over (a carriage return is a line end, Ctrl-D an
 //!   end of file).
@@ -290,6 +292,21 @@ pub fn seek(at: u64, size: u64, offset: i64, whence: i32) -> Option<u64> {
         _ => return None,
     };
     base.checked_add_signed(offset)
+}
+
+/// The ROM module (route label) std's environment variables come from.
+pub const ENV_MODULE: &str = "env";
+
+/// The environment entries (`KEY=VALUE`, as std parses them) of an `env`
+/// module's text: one per line, a `\r` before the line end dropped;
+/// empty lines, lines starting with `#` and lines without a `=` after
+/// their first byte are skipped.
+pub fn environment_entries(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    text.split(|byte| *byte == b'\n').map(|line| line.strip_suffix(b"\r").unwrap_or(line)).filter(
+        |line| {
+            !line.is_empty() && line[0] != b'#' && line[1..].contains(&b'=') && !line.contains(&0)
+        },
+    )
 }
 
 /// The bytes `sys_read_entropy` answers with: SplitMix64 from a seed.

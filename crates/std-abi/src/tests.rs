@@ -192,3 +192,11 @@ fn terminal_input_keeps_what_fits_and_loses_nothing_it_took() {
     assert_eq!(input.read(&mut []), Some(0), "an empty read takes nothing");
     assert!(!input.is_empty());
 }
+
+#[test]
+fn environment_entries_are_the_env_modules_key_value_lines() {
+    let text = b"GREETING=hello there\r\n# a comment\n\nLIMIT=3\nno equals sign\n=x\nEMPTY=\nNUL=a\0b\nLAST=1";
+    let entries: Vec<&[u8]> = environment_entries(text).collect();
+    assert_eq!(entries, [&b"GREETING=hello there"[..], b"LIMIT=3", b"EMPTY=", b"LAST=1"]);
+    assert_eq!(environment_entries(b"").count(), 0);
+}

@@ -43,7 +43,10 @@
 //!   Without a Timer route these fail, with a LOG line saying so.
 //! - **Arguments**: `std::env::args()` are the image's command line
 //!   (semihosting: `cargo xtask run --app NAME -- ARGS`; under QEMU the
-//!   first is the program's name). No environment variables.
+//!   first is the program's name). **Environment variables** are the
+//!   `KEY=VALUE` lines of the ROM module the component's route labelled
+//!   `env` gives (`app: "ROM" "env" => rom`; `#` starts a comment line);
+//!   without it there are none.
 //! - **Exit**: returning from `main` or `std::process::exit(n)` exits the
 //!   component through its parent with that status; a panic prints std's
 //!   message to the LOG and exits with [`exit_code::PANIC`].
@@ -79,8 +82,8 @@ use ferrode_component::{LOG_LINE_BYTES, Rom, TERMINAL_CHUNK, Terminal, Timer};
 use ferrode_ipc::CapSel;
 use ferrode_std_abi::abi::{self, errno};
 use ferrode_std_abi::{
-    LineBuffer, SeedGenerator, TlsLayout, TtyInput, rom_module, seek, timespec_of_us,
-    us_of_timespec,
+    ENV_MODULE, LineBuffer, SeedGenerator, TlsLayout, TtyInput, environment_entries, rom_module,
+    seek, timespec_of_us, us_of_timespec,
 };
 use linked_list_allocator::Heap;
 
@@ -210,10 +213,63 @@ pub fn std_main(env: Env) -> u32 {
         fn runtime_entry(argc: c_int, argv: *const *const c_char, env: *const *const c_char) -> !;
     }
     let (argc, argv) = arguments();
+    let envp = environment();
     // SAFETY: std's entry, called once, on the thread whose TLS is set
-    // up; `argv` is `argc` C strings and a null, alive for good; no
-    // environment (std accepts a null list).
-    unsafe { runtime_entry(argc, argv, core::ptr::null()) }
+    // up; `argv` is `argc` C strings and a null, `envp` null or C strings
+    // and a null, both alive for good.
+    unsafe { runtime_entry(argc, argv, envp) }
+}
+
+/// The environment std starts with, as C's `envp` on the heap: the
+/// `KEY=VALUE` lines of the ROM module of the component's ROM route
+/// labelled `env` ([`environment_entries`]); null (none) without that
+/// route or if it cannot be read whole.
+fn environment() -> *const *const c_char {
+    let session =
+        with_state(|state| state.env.session::<dyn Rom>(ferrode_component::ROM, ENV_MODULE).ok());
+    let Some(session) = session.flatten() else { return core::ptr::null() };
+    let mut rom = kernel::client(session);
+    let Ok(size) = rom.size().map(|size| size as usize) else { return core::ptr::null() };
+    // The module's text, then each entry again as a C string.
+    let text = sys_malloc(size.max(1), 1);
+    if text.is_null() {
+        return core::ptr::null();
+    }
+    let mut at = 0;
+    while at < size {
+        let Ok(chunk) = rom.read(at as u32) else { return core::ptr::null() };
+        let count = chunk.len().min(size - at);
+        if count == 0 {
+            return core::ptr::null();
+        }
+        // SAFETY: `text` has `size` bytes, `count` more fit after `at`.
+        unsafe { core::ptr::copy_nonoverlapping(chunk.as_slice().as_ptr(), text.add(at), count) };
+        at += count;
+    }
+    // SAFETY: `size` bytes just written.
+    let text = unsafe { core::slice::from_raw_parts(text, size) };
+    let count = environment_entries(text).count();
+    let envp = sys_malloc((count + 1) * size_of::<*const c_char>(), align_of::<*const c_char>())
+        .cast::<*const c_char>();
+    if envp.is_null() {
+        return core::ptr::null();
+    }
+    for (index, entry) in environment_entries(text).enumerate() {
+        let string = sys_malloc(entry.len() + 1, 1);
+        if string.is_null() {
+            return core::ptr::null();
+        }
+        // SAFETY: `string` has room for the entry and a NUL; `envp` for
+        // `count` entries and a null, and `index` < `count`.
+        unsafe {
+            core::ptr::copy_nonoverlapping(entry.as_ptr(), string, entry.len());
+            string.add(entry.len()).write(0);
+            envp.add(index).write(string.cast());
+        }
+    }
+    // SAFETY: as above: the last of `count + 1` entries.
+    unsafe { envp.add(count).write(core::ptr::null()) };
+    envp.cast_const()
 }
 
 /// The image's command line (semihosting; under QEMU the first word is

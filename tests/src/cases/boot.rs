@@ -91,6 +91,7 @@ pub fn cases() -> Vec<Case> {
             &[
                 &format!("[app] Hello from Rust std on Ferrode ({})!", board.name),
                 "[app] arguments: []",
+                "[app] environment: 2 variables, GREETING=Ok(\"hello from the env module\"), ROUNDS + 1 = 4, HOME=None",
                 "[app] word counts: [(\"brown\", 1), (\"dog\", 1), (\"end\", 1), (\"fox\", 1), (\"jumps\", 1), (\"lazy\", 1), (\"over\", 1), (\"quick\", 1), (\"the\", 3)]",
                 &format!("[app] {}\n", "0123456789".repeat(14)),
                 "[app] 0123456789\n",
