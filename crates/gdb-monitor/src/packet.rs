@@ -291,11 +291,7 @@ mod tests {
     fn escapes_are_removed_and_counted_in_the_checksum() {
         let mut decoder = Decoder::new();
         // "X0,1:" then an escaped '#' (}\x03).
-        let raw = b"X0,1:}\x03";
-        let mut input = vec![b'$'];
-        input.extend_from_slice(raw);
-        input.extend_from_slice(format!("#{:02x}", checksum(raw)).as_bytes());
-        assert_eq!(events(&mut decoder, &input), ["packet X0,1:#"]);
+        assert_eq!(events(&mut decoder, &framed("X0,1:}\x03")), ["packet X0,1:#"]);
     }
 
     /// After `}` the next byte is data XORed with 0x20 whatever it is:
@@ -304,11 +300,7 @@ mod tests {
     #[test]
     fn a_brace_escapes_any_byte_even_a_hash() {
         let mut decoder = Decoder::new();
-        let raw = b"a}#b";
-        let mut input = vec![b'$'];
-        input.extend_from_slice(raw);
-        input.extend_from_slice(format!("#{:02x}", checksum(raw)).as_bytes());
-        assert_eq!(events(&mut decoder, &input), ["packet a\u{3}b"]);
+        assert_eq!(events(&mut decoder, &framed("a}#b")), ["packet a\u{3}b"]);
     }
 
     #[test]
