@@ -301,7 +301,7 @@ pub const ENV_MODULE: &str = "env";
 /// module's text: one per line, a `\r` before the line end dropped;
 /// empty lines, lines starting with `#` and lines without a `=` after
 /// their first byte are skipped.
-pub fn environment_entries(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub fn environment_entries(text: &[u8]) -> impl Iterator<Item = &[u8]> + Clone {
     text.split(|byte| *byte == b'\n').map(|line| line.strip_suffix(b"\r").unwrap_or(line)).filter(
         |line| {
             !line.is_empty() && line[0] != b'#' && line[1..].contains(&b'=') && !line.contains(&0)

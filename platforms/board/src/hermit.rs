@@ -230,7 +230,10 @@ fn environment() -> *const *const c_char {
     let Some(session) = session.flatten() else { return core::ptr::null() };
     let mut rom = kernel::client(session);
     let Ok(size) = rom.size().map(|size| size as usize) else { return core::ptr::null() };
-    // The module's text, then each entry again as a C string.
+    // The module's text, allocated once at start as `argv` and `envp`
+    // are. Read here rather than with `Env::read_rom`, whose loop is the
+    // same but would come into the image for this one call (480 bytes of
+    // MicroBlaze V text).
     let text = sys_malloc(size.max(1), 1);
     if text.is_null() {
         return core::ptr::null();
@@ -248,28 +251,7 @@ fn environment() -> *const *const c_char {
     }
     // SAFETY: `size` bytes just written.
     let text = unsafe { core::slice::from_raw_parts(text, size) };
-    let count = environment_entries(text).count();
-    let envp = sys_malloc((count + 1) * size_of::<*const c_char>(), align_of::<*const c_char>())
-        .cast::<*const c_char>();
-    if envp.is_null() {
-        return core::ptr::null();
-    }
-    for (index, entry) in environment_entries(text).enumerate() {
-        let string = sys_malloc(entry.len() + 1, 1);
-        if string.is_null() {
-            return core::ptr::null();
-        }
-        // SAFETY: `string` has room for the entry and a NUL; `envp` for
-        // `count` entries and a null, and `index` < `count`.
-        unsafe {
-            core::ptr::copy_nonoverlapping(entry.as_ptr(), string, entry.len());
-            string.add(entry.len()).write(0);
-            envp.add(index).write(string.cast());
-        }
-    }
-    // SAFETY: as above: the last of `count + 1` entries.
-    unsafe { envp.add(count).write(core::ptr::null()) };
-    envp.cast_const()
+    c_strings(environment_entries(text)).1
 }
 
 /// The image's command line (semihosting; under QEMU the first word is
@@ -278,32 +260,35 @@ fn environment() -> *const *const c_char {
 fn arguments() -> (c_int, *const *const c_char) {
     let mut buffer = [0u8; 256];
     let line = crate::cmdline(&mut buffer).unwrap_or_default();
-    let count = line.split_ascii_whitespace().count();
-    let text = sys_malloc(line.len() + 1, 1);
-    let argv = sys_malloc((count + 1) * size_of::<*const c_char>(), align_of::<*const c_char>())
+    c_strings(line.split_ascii_whitespace().map(str::as_bytes))
+}
+
+/// `items` as C strings and a null after them, on the heap (for good),
+/// and how many there are; `(0, null)` if they do not fit.
+fn c_strings<'a>(items: impl Iterator<Item = &'a [u8]> + Clone) -> (c_int, *const *const c_char) {
+    let count = items.clone().count();
+    let array = sys_malloc((count + 1) * size_of::<*const c_char>(), align_of::<*const c_char>())
         .cast::<*const c_char>();
-    if text.is_null() || argv.is_null() {
+    if array.is_null() {
         return (0, core::ptr::null());
     }
-    let mut word = 0;
-    let mut in_word = false;
-    for (index, &byte) in line.as_bytes().iter().chain(&[0]).enumerate() {
-        let space = byte.is_ascii_whitespace() || byte == 0;
-        // SAFETY: `text` has room for the line and a NUL, `argv` for
-        // `count` words and a null; `word` counts the words started,
-        // which `split_ascii_whitespace` counted the same way.
-        unsafe {
-            text.add(index).write(if space { 0 } else { byte });
-            if !space && !in_word {
-                argv.add(word).write(text.add(index).cast());
-                word += 1;
-            }
+    for (index, item) in items.enumerate() {
+        let string = sys_malloc(item.len() + 1, 1);
+        if string.is_null() {
+            return (0, core::ptr::null());
         }
-        in_word = !space;
+        // SAFETY: `string` has room for the item and a NUL; `array` for
+        // `count` entries and a null, and `index` < `count` (the same
+        // items, counted above).
+        unsafe {
+            core::ptr::copy_nonoverlapping(item.as_ptr(), string, item.len());
+            string.add(item.len()).write(0);
+            array.add(index).write(string.cast());
+        }
     }
     // SAFETY: as above: the last of `count + 1` entries.
-    unsafe { argv.add(count).write(core::ptr::null()) };
-    (count as c_int, argv.cast_const())
+    unsafe { array.add(count).write(core::ptr::null()) };
+    (count as c_int, array.cast_const())
 }
 
 /// Allocates this thread's TLS block from the heap, fills it from the
@@ -902,12 +887,12 @@ pub unsafe extern "C" fn sys_read_entropy(buf: *mut u8, len: usize, _flags: u32)
         // SAFETY: the caller's contract.
         unsafe { core::slice::from_raw_parts_mut(buf, len) }
     };
-    let seed = with_state(|state| state.seed.is_none()).unwrap_or(false).then(|| {
-        let now = with_state(|state| state.timer.as_mut().and_then(|(t, _)| t.now_us().ok()));
-        now.flatten().unwrap_or(0) ^ u64::from(arch::instructions_retired())
-    });
     let filled = with_state(|state| {
-        let generator = state.seed.get_or_insert_with(|| SeedGenerator::new(seed.unwrap_or(0)));
+        let StdState { seed, timer, .. } = state;
+        let generator = seed.get_or_insert_with(|| {
+            let now = timer.as_mut().and_then(|(timer, _)| timer.now_us().ok());
+            SeedGenerator::new(now.unwrap_or(0) ^ u64::from(arch::instructions_retired()))
+        });
         generator.fill(bytes);
     });
     if filled.is_some() { len as isize } else { -(errno::ENOSYS as isize) }
