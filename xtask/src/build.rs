@@ -78,11 +78,8 @@ pub fn build(board: &'static Board, app: &str, release: bool) -> Result<PathBuf,
         None => std_cargo()?,
     };
     clean_cargo(&mut command);
-    let target = if std {
-        root.join("targets").join(format!("{}.json", board.std_target)).display().to_string()
-    } else {
-        board.target.to_string()
-    };
+    let target =
+        if std { std_target_spec(board).display().to_string() } else { board.target.to_string() };
     command
         .current_dir(&root)
         .args(["build", "--quiet", "--package", app, "--target", &target, "--features", board.name])
@@ -121,6 +118,11 @@ pub fn build(board: &'static Board, app: &str, release: bool) -> Result<PathBuf,
 pub fn image_path(board: &Board, app: &str, release: bool) -> PathBuf {
     let profile = if release { "release" } else { "debug" };
     target_dir().join(target_name(board, apps::is_std(app))).join(profile).join(app)
+}
+
+/// The board's std target spec, `targets/<std target>.json`.
+pub fn std_target_spec(board: &Board) -> PathBuf {
+    workspace_root().join("targets").join(format!("{}.json", board.std_target))
 }
 
 /// The target an app builds for: the board's bare-metal one, or its

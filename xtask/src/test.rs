@@ -274,9 +274,9 @@ fn lints(tally: &mut Tally) {
             match build::std_cargo() {
                 Ok(mut command) => {
                     build::clean_cargo(&mut command);
-                    let target = root.join("targets").join(format!("{}.json", board.std_target));
                     command.current_dir(&root).args(["clippy", "--no-deps", "--color", "never"]);
-                    command.arg("--target").arg(target).args(["--features", board.name]);
+                    command.arg("--target").arg(build::std_target_spec(board));
+                    command.args(["--features", board.name]);
                     for app in &std_apps {
                         command.args(["--package", app]);
                     }
