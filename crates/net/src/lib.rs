@@ -28,6 +28,7 @@ extern crate std;
 mod checksum;
 pub mod echo;
 mod phy;
+pub mod sockets;
 mod stack;
 mod stream;
 mod zeroed;

@@ -22,7 +22,7 @@ use crate::{Ipv4Config, Phy, Stack, StreamPhy};
 type Wire = Rc<RefCell<VecDeque<Vec<u8>>>>;
 
 /// One end of a cable: transmits into `outgoing`, receives from `incoming`.
-struct WireEnd {
+pub(crate) struct WireEnd {
     mac: [u8; 6],
     outgoing: Wire,
     incoming: Wire,
@@ -72,7 +72,7 @@ impl EthernetDevice for WireEnd {
 
 /// A clock that the test advances; shared by both stacks.
 #[derive(Clone)]
-struct TestClock(Rc<Cell<u64>>);
+pub(crate) struct TestClock(pub(crate) Rc<Cell<u64>>);
 
 impl Monotonic for TestClock {
     fn tick_hz(&self) -> u64 {
@@ -83,7 +83,7 @@ impl Monotonic for TestClock {
     }
 }
 
-fn cable() -> (WireEnd, WireEnd) {
+pub(crate) fn cable() -> (WireEnd, WireEnd) {
     let a_to_b = Wire::default();
     let b_to_a = Wire::default();
     let a = WireEnd {
@@ -107,11 +107,11 @@ fn cable() -> (WireEnd, WireEnd) {
     (a, b)
 }
 
-fn leak<T>(value: T) -> &'static mut T {
+pub(crate) fn leak<T>(value: T) -> &'static mut T {
     Box::leak(Box::new(value))
 }
 
-const CLIENT_IP: Ipv4Config =
+pub(crate) const CLIENT_IP: Ipv4Config =
     Ipv4Config::Static { address: Ipv4Cidr::new(Ipv4Address::new(10, 0, 2, 2), 24), gateway: None };
 const SERVER: IpEndpoint =
     IpEndpoint { addr: IpAddress::Ipv4(Ipv4Address::new(10, 0, 2, 15)), port: echo::PORT };
