@@ -415,7 +415,7 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         id: SocketId,
         data: &[u8],
     ) -> Result<usize, SocketError> {
-        match self.fd(id)? {
+        match self.settle(sockets, id)? {
             Fd::Stream { pool, phase, .. } => {
                 let socket = sockets.get_mut::<tcp::Socket<'_>>(self.tcp[pool as usize].handle);
                 match phase {
@@ -489,7 +489,7 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         out: &mut [u8],
         peek: bool,
     ) -> Result<(usize, IpEndpoint), SocketError> {
-        match self.fd(id)? {
+        match self.settle(sockets, id)? {
             Fd::Stream { phase: Phase::Connecting, .. } => Err(SocketError::WouldBlock),
             Fd::Stream { pool, phase: Phase::Connected, read_shut, .. } => {
                 let socket = sockets.get_mut::<tcp::Socket<'_>>(self.tcp[pool as usize].handle);
@@ -539,7 +539,9 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         id: SocketId,
         how: Shutdown,
     ) -> Result<(), SocketError> {
-        let Fd::Stream { pool, port, phase: Phase::Connected, read_shut } = self.fd(id)? else {
+        let Fd::Stream { pool, port, phase: Phase::Connected, read_shut } =
+            self.settle(sockets, id)?
+        else {
             return Err(SocketError::NotConnected);
         };
         if how != Shutdown::Read {
@@ -605,11 +607,11 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
 
     /// The peer of connected `id`.
     pub fn peer_endpoint(
-        &self,
+        &mut self,
         sockets: &mut SocketSet<'_>,
         id: SocketId,
     ) -> Result<IpEndpoint, SocketError> {
-        match self.fd(id)? {
+        match self.settle(sockets, id)? {
             Fd::Stream { pool, phase: Phase::Connected, .. } => sockets
                 .get::<tcp::Socket<'_>>(self.tcp[pool as usize].handle)
                 .remote_endpoint()
@@ -663,7 +665,7 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         sockets: &mut SocketSet<'_>,
         id: SocketId,
     ) -> Result<Readiness, SocketError> {
-        Ok(match self.fd(id)? {
+        Ok(match self.settle(sockets, id)? {
             Fd::Stream { pool, phase, read_shut, .. } => {
                 let socket = sockets.get::<tcp::Socket<'_>>(self.tcp[pool as usize].handle);
                 let over = !socket.is_open() || (!socket.may_recv() && !socket.may_send());
@@ -700,9 +702,38 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         })
     }
 
+    /// The error a connection under way ended with, once (`SO_ERROR`
+    /// after a `connect` that did not wait): refused, or `None`.
+    pub fn take_error(
+        &mut self,
+        sockets: &mut SocketSet<'_>,
+        id: SocketId,
+    ) -> Result<Option<SocketError>, SocketError> {
+        if let Fd::Stream { pool, phase: Phase::Connecting, .. } = self.settle(sockets, id)?
+            && !sockets.get::<tcp::Socket<'_>>(self.tcp[pool as usize].handle).is_open()
+        {
+            self.set_stream(id, 0, Phase::Fresh);
+            return Ok(Some(SocketError::ConnectionRefused));
+        }
+        Ok(None)
+    }
+
     /// Descriptors in use.
     pub fn open_count(&self) -> usize {
         self.fds.iter().filter(|fd| !matches!(fd, Fd::Free)).count()
+    }
+
+    /// `id`'s descriptor, a TCP connection under way marked connected
+    /// once it is established (whoever noticed: a poll, a send, `connect`).
+    fn settle(&mut self, sockets: &mut SocketSet<'_>, id: SocketId) -> Result<Fd, SocketError> {
+        let fd = self.fd(id)?;
+        if let Fd::Stream { pool, port, phase: Phase::Connecting, .. } = fd {
+            let socket = sockets.get::<tcp::Socket<'_>>(self.tcp[pool as usize].handle);
+            if socket.may_send() || (socket.is_open() && socket.may_recv()) {
+                self.set_stream(id, port, Phase::Connected);
+            }
+        }
+        self.fd(id)
     }
 
     fn fd(&self, id: SocketId) -> Result<Fd, SocketError> {

@@ -10,7 +10,10 @@
 //!
 //! - [`LineBuffer`]: std writes stdout and stderr in pieces; a LOG session
 //!   takes whole lines (each prefixed with the component's label).
-//! - [`timespec_of_us`], [`us_of_timespec`]: clocks and timeouts.
+//! - [`timespec_of_us`], [`us_of_timespec`]: clocks and timeouts;
+//!   [`us_of_timeval`], [`timeval_of_us`]: socket timeouts.
+//! - [`ipv4_of_sockaddr`], [`sockaddr_of_ipv4`]: socket addresses
+//!   (`std::net` on a NIC session).
 //! - [`TlsLayout`]: a thread's thread-local block, where its thread
 //!   pointer points.
 //! - [`SeedGenerator`]: the bytes `sys_read_entropy` answers with. Neither
@@ -163,6 +166,57 @@ pub fn us_of_timespec(time: &abi::timespec) -> Option<u64> {
     let seconds = u64::try_from(time.tv_sec).ok()?;
     let nanos = u64::try_from(time.tv_nsec).ok().filter(|n| *n < NANOS)?;
     Some(seconds.saturating_mul(1_000_000).saturating_add(nanos.div_ceil(1_000)))
+}
+
+/// A socket timeout (`SO_RCVTIMEO`, `SO_SNDTIMEO`) in microseconds:
+/// `None` for zero (no timeout); `Err(EINVAL)` if it is negative or its
+/// microseconds are not below one second.
+pub fn us_of_timeval(time: &abi::timeval) -> Result<Option<u64>, i32> {
+    let seconds = u64::try_from(time.tv_sec).map_err(|_| errno::EINVAL)?;
+    let micros = u64::try_from(time.tv_usec).ok().filter(|us| *us < 1_000_000);
+    let micros = micros.ok_or(errno::EINVAL)?;
+    let us = seconds.saturating_mul(1_000_000).saturating_add(micros);
+    Ok((us > 0).then_some(us))
+}
+
+/// A socket timeout as a `timeval` (`None`: zero, no timeout).
+pub fn timeval_of_us(us: Option<u64>) -> abi::timeval {
+    let us = us.unwrap_or(0);
+    abi::timeval {
+        tv_sec: (us / 1_000_000) as abi::time_t,
+        tv_usec: (us % 1_000_000) as abi::suseconds_t,
+    }
+}
+
+/// The IPv4 address and port of a socket address `bytes` long (what a
+/// program hands `bind`, `connect` or `sendto`): `EAFNOSUPPORT` for any
+/// family but `AF_INET` (Ferrode's stack speaks IPv4 only), `EINVAL` if
+/// it is shorter than a `sockaddr_in`.
+pub fn ipv4_of_sockaddr(bytes: &[u8]) -> Result<([u8; 4], u16), i32> {
+    // sin_len, sin_family, sin_port (network order), sin_addr (network
+    // order), sin_zero: hermit-abi's `sockaddr_in`.
+    if bytes.len() < 2 {
+        return Err(errno::EINVAL);
+    }
+    if i32::from(bytes[1]) != abi::AF_INET {
+        return Err(errno::EAFNOSUPPORT);
+    }
+    if bytes.len() < size_of::<abi::sockaddr_in>() {
+        return Err(errno::EINVAL);
+    }
+    let port = u16::from_be_bytes([bytes[2], bytes[3]]);
+    Ok(([bytes[4], bytes[5], bytes[6], bytes[7]], port))
+}
+
+/// The `sockaddr_in` of an IPv4 address and port, as its bytes (what
+/// `accept`, `recvfrom`, `getsockname` and `getpeername` hand back).
+pub fn sockaddr_of_ipv4(address: [u8; 4], port: u16) -> [u8; size_of::<abi::sockaddr_in>()] {
+    let mut bytes = [0; size_of::<abi::sockaddr_in>()];
+    bytes[0] = size_of::<abi::sockaddr_in>() as u8;
+    bytes[1] = abi::AF_INET as u8;
+    bytes[2..4].copy_from_slice(&port.to_be_bytes());
+    bytes[4..8].copy_from_slice(&address);
+    bytes
 }
 
 /// A thread's TLS block: the image's TLS segment (`.tdata`, copied, then

@@ -200,3 +200,47 @@ fn environment_entries_are_the_env_modules_key_value_lines() {
     assert_eq!(entries, [&b"GREETING=hello there"[..], b"LIMIT=3", b"EMPTY=", b"LAST=1"]);
     assert_eq!(environment_entries(b"").count(), 0);
 }
+
+#[test]
+fn socket_timeouts_round_trip_and_zero_means_none() {
+    let tv = |tv_sec, tv_usec| abi::timeval { tv_sec, tv_usec };
+    assert_eq!(us_of_timeval(&tv(2, 500_000)), Ok(Some(2_500_000)));
+    assert_eq!(us_of_timeval(&tv(0, 1)), Ok(Some(1)));
+    assert_eq!(us_of_timeval(&tv(0, 0)), Ok(None));
+    assert_eq!(us_of_timeval(&tv(-1, 0)), Err(errno::EINVAL));
+    assert_eq!(us_of_timeval(&tv(0, 1_000_000)), Err(errno::EINVAL));
+    assert_eq!(us_of_timeval(&tv(0, -1)), Err(errno::EINVAL));
+    let back = timeval_of_us(Some(2_500_000));
+    assert_eq!((back.tv_sec, back.tv_usec), (2, 500_000));
+    let none = timeval_of_us(None);
+    assert_eq!((none.tv_sec, none.tv_usec), (0, 0));
+}
+
+/// The bytes std builds for 10.0.2.2:5000 (its `socket_addr_to_c`: the
+/// port and address in network order, the rest zero).
+fn std_sockaddr(address: [u8; 4], port: u16) -> [u8; 16] {
+    let addr = abi::sockaddr_in {
+        sin_len: 0,
+        sin_family: abi::AF_INET as abi::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: abi::in_addr { s_addr: u32::from_ne_bytes(address) },
+        sin_zero: [0; 8],
+    };
+    // SAFETY: `sockaddr_in` is 16 bytes of plain integers, no padding.
+    unsafe { core::mem::transmute(addr) }
+}
+
+#[test]
+fn socket_addresses_read_as_std_writes_them_and_back() {
+    let bytes = std_sockaddr([10, 0, 2, 2], 5000);
+    assert_eq!(ipv4_of_sockaddr(&bytes), Ok(([10, 0, 2, 2], 5000)));
+    let written = sockaddr_of_ipv4([10, 0, 2, 15], 7);
+    assert_eq!(ipv4_of_sockaddr(&written), Ok(([10, 0, 2, 15], 7)));
+    assert_eq!(written[1], abi::AF_INET as u8);
+    assert_eq!(written[0], 16, "sin_len");
+    let mut six = bytes;
+    six[1] = abi::AF_INET6 as u8;
+    assert_eq!(ipv4_of_sockaddr(&six), Err(errno::EAFNOSUPPORT));
+    assert_eq!(ipv4_of_sockaddr(&bytes[..15]), Err(errno::EINVAL));
+    assert_eq!(ipv4_of_sockaddr(&bytes[..1]), Err(errno::EINVAL));
+}

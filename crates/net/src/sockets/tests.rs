@@ -222,6 +222,47 @@ fn a_connect_to_a_port_nobody_listens_on_is_refused_and_the_socket_can_try_again
 }
 
 #[test]
+fn a_connect_nobody_waited_for_shows_in_readiness_and_take_error() {
+    let mut net = Net::new();
+    let refused = net.client.open(Kind::Stream);
+    {
+        let Host { stack, table } = &mut net.client;
+        assert_eq!(table.connect(stack, refused, server(9)), Err(SocketError::InProgress));
+        let ready = table.readiness(stack.sockets(), refused).unwrap();
+        assert_eq!(ready, Readiness::default(), "under way");
+        assert_eq!(table.take_error(stack.sockets(), refused), Ok(None));
+    }
+    net.run(5);
+    {
+        let Host { stack, table } = &mut net.client;
+        let ready = table.readiness(stack.sockets(), refused).unwrap();
+        assert!(ready.hangup && ready.writable, "{ready:?}");
+        assert_eq!(
+            table.take_error(stack.sockets(), refused),
+            Ok(Some(SocketError::ConnectionRefused))
+        );
+        assert_eq!(table.take_error(stack.sockets(), refused), Ok(None), "taken once");
+    }
+    // Established without a second connect: readiness says so, and the
+    // socket sends.
+    let listener = net.listen(7, 1);
+    let client = net.client.open(Kind::Stream);
+    {
+        let Host { stack, table } = &mut net.client;
+        assert_eq!(table.connect(stack, client, server(7)), Err(SocketError::InProgress));
+        assert_eq!(net.client.send(client, b"early"), Err(SocketError::WouldBlock));
+    }
+    net.run(5);
+    {
+        let Host { stack, table } = &mut net.client;
+        let ready = table.readiness(stack.sockets(), client).unwrap();
+        assert_eq!(ready, Readiness { readable: false, writable: true, hangup: false });
+    }
+    let (accepted, _) = net.accept(listener).expect("accept");
+    assert_eq!(net.transfer(false, client, accepted, b"late"), b"late");
+}
+
+#[test]
 fn a_listener_holds_its_backlog_refuses_beyond_it_and_listens_again_after_an_accept() {
     let mut net = Net::new();
     let listener = net.listen(7, 2);
