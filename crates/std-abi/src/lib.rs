@@ -13,7 +13,8 @@
 //! - [`timespec_of_us`], [`us_of_timespec`]: clocks and timeouts;
 //!   [`us_of_timeval`], [`timeval_of_us`]: socket timeouts.
 //! - [`ipv4_of_sockaddr`], [`sockaddr_of_ipv4`]: socket addresses
-//!   (`std::net` on a NIC session).
+//!   (`std::net` on a NIC session); [`Ipv4Setting`]: the interface's
+//!   address, from the environment.
 //! - [`TlsLayout`]: a thread's thread-local block, where its thread
 //!   pointer points.
 //! - [`SeedGenerator`]: the bytes `sys_read_entropy` answers with. Neither
@@ -217,6 +218,56 @@ pub fn sockaddr_of_ipv4(address: [u8; 4], port: u16) -> [u8; size_of::<abi::sock
     bytes[2..4].copy_from_slice(&port.to_be_bytes());
     bytes[4..8].copy_from_slice(&address);
     bytes
+}
+
+/// How the std component's network interface gets its IPv4 address: the
+/// environment's `FERRODE_IPV4` (`ADDRESS/PREFIX`, or `dhcp`) and
+/// `FERRODE_IPV4_GATEWAY` (the default route), as [`Ipv4Setting::parse`]
+/// reads them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ipv4Setting {
+    /// Neither is set: the board's default (QEMU's user network).
+    Default,
+    /// `FERRODE_IPV4=dhcp`: ask a DHCP server.
+    Dhcp,
+    /// A fixed address, prefix length and, optionally, gateway.
+    Static {
+        /// The interface's address.
+        address: [u8; 4],
+        /// Its network's prefix length (0 to 32).
+        prefix: u8,
+        /// The default route.
+        gateway: Option<[u8; 4]>,
+    },
+}
+
+impl Ipv4Setting {
+    /// The names of the variables read.
+    pub const ADDRESS: &str = "FERRODE_IPV4";
+    /// See [`Ipv4Setting::ADDRESS`].
+    pub const GATEWAY: &str = "FERRODE_IPV4_GATEWAY";
+
+    /// The setting the two variables' values make; a message naming the
+    /// mistake for a value that is none (a gateway without an address
+    /// too).
+    pub fn parse(address: Option<&str>, gateway: Option<&str>) -> Result<Self, &'static str> {
+        let parse_ip = |text: &str| text.parse::<core::net::Ipv4Addr>().map(|ip| ip.octets());
+        let gateway = gateway
+            .map(|text| parse_ip(text).map_err(|_| "FERRODE_IPV4_GATEWAY is not an IPv4 address"))
+            .transpose()?;
+        match (address, gateway) {
+            (None, None) => Ok(Self::Default),
+            (None, Some(_)) => Err("FERRODE_IPV4_GATEWAY needs FERRODE_IPV4 (ADDRESS/PREFIX)"),
+            (Some("dhcp"), None) => Ok(Self::Dhcp),
+            (Some("dhcp"), Some(_)) => Err("FERRODE_IPV4_GATEWAY is the DHCP server's to give"),
+            (Some(text), gateway) => {
+                const BAD: &str = "FERRODE_IPV4 is neither ADDRESS/PREFIX (10.0.2.15/24) nor dhcp";
+                let (ip, prefix) = text.split_once('/').ok_or(BAD)?;
+                let prefix = prefix.parse::<u8>().ok().filter(|p| *p <= 32).ok_or(BAD)?;
+                Ok(Self::Static { address: parse_ip(ip).map_err(|_| BAD)?, prefix, gateway })
+            }
+        }
+    }
 }
 
 /// A thread's TLS block: the image's TLS segment (`.tdata`, copied, then

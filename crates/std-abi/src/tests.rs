@@ -244,3 +244,25 @@ fn socket_addresses_read_as_std_writes_them_and_back() {
     assert_eq!(ipv4_of_sockaddr(&bytes[..15]), Err(errno::EINVAL));
     assert_eq!(ipv4_of_sockaddr(&bytes[..1]), Err(errno::EINVAL));
 }
+
+#[test]
+fn the_interface_address_comes_from_the_environment_or_the_mistake_is_named() {
+    use Ipv4Setting as S;
+    assert_eq!(S::parse(None, None), Ok(S::Default));
+    assert_eq!(S::parse(Some("dhcp"), None), Ok(S::Dhcp));
+    assert_eq!(
+        S::parse(Some("192.168.1.20/24"), Some("192.168.1.1")),
+        Ok(S::Static { address: [192, 168, 1, 20], prefix: 24, gateway: Some([192, 168, 1, 1]) })
+    );
+    assert_eq!(
+        S::parse(Some("10.0.0.2/8"), None),
+        Ok(S::Static { address: [10, 0, 0, 2], prefix: 8, gateway: None })
+    );
+    for bad in ["10.0.2.15", "10.0.2.15/33", "10.0.2/24", "dhcp/24", "10.0.2.15/x", ""] {
+        let error = S::parse(Some(bad), None).unwrap_err();
+        assert!(error.starts_with("FERRODE_IPV4 is neither"), "{bad:?}: {error}");
+    }
+    assert!(S::parse(Some("10.0.0.2/8"), Some("10.0.0")).unwrap_err().contains("GATEWAY is not"));
+    assert!(S::parse(None, Some("10.0.0.1")).unwrap_err().contains("needs FERRODE_IPV4"));
+    assert!(S::parse(Some("dhcp"), Some("10.0.0.1")).unwrap_err().contains("DHCP server"));
+}

@@ -76,7 +76,7 @@ use core::alloc::Layout;
 use core::cell::UnsafeCell;
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr::{NonNull, null_mut};
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
 
 use ferrode_component::{LOG_LINE_BYTES, Rom, TERMINAL_CHUNK, Terminal, Timer};
 use ferrode_ipc::CapSel;
@@ -90,6 +90,9 @@ use linked_list_allocator::Heap;
 use crate::component::{Env, LogClient, runtime};
 use crate::kernel::{self, kernel};
 use crate::{arch, exit_code};
+
+#[cfg(feature = "hermit-net")]
+mod net;
 
 /// The std component's state: touched only by its thread, one call at a
 /// time (see [`with_state`]).
@@ -105,6 +108,9 @@ struct StdState {
     /// stdin: the Terminal session and its input signal, if routed.
     terminal: Option<(ferrode_ipc::Client<dyn Terminal, kernel::Transport>, CapSel)>,
     stdin: TtyInput<TERMINAL_CHUNK>,
+    /// Sockets: opened at the first `socket` call.
+    #[cfg(feature = "hermit-net")]
+    net: Option<&'static mut net::Net>,
 }
 
 /// Files std may have open at once.
@@ -201,6 +207,8 @@ pub fn std_main(env: Env) -> u32 {
             files: [const { None }; FILES],
             terminal,
             stdin: TtyInput::new(),
+            #[cfg(feature = "hermit-net")]
+            net: None,
         })
     };
     if !set_up_tls() {
@@ -214,6 +222,7 @@ pub fn std_main(env: Env) -> u32 {
     }
     let (argc, argv) = arguments();
     let envp = environment();
+    ENVIRONMENT.store(envp.cast_mut(), Ordering::Release);
     // SAFETY: std's entry, called once, on the thread whose TLS is set
     // up; `argv` is `argc` C strings and a null, `envp` null or C strings
     // and a null, both alive for good.
@@ -252,6 +261,36 @@ fn environment() -> *const *const c_char {
     // SAFETY: `size` bytes just written.
     let text = unsafe { core::slice::from_raw_parts(text, size) };
     c_strings(environment_entries(text)).1
+}
+
+/// The environment std started with (`envp`; null: none).
+static ENVIRONMENT: AtomicPtr<*const c_char> = AtomicPtr::new(null_mut());
+
+/// The value of `key` in the environment the component started with (the
+/// `env` module's), if it has one that is UTF-8.
+#[cfg_attr(not(feature = "hermit-net"), allow(dead_code, reason = "the sockets' settings"))]
+fn environment_value(key: &str) -> Option<&'static str> {
+    let mut entry = ENVIRONMENT.load(Ordering::Acquire).cast_const();
+    if entry.is_null() {
+        return None;
+    }
+    loop {
+        // SAFETY: `envp` is C strings and a null (see `c_strings`), on the
+        // heap for good.
+        let string = unsafe { *entry };
+        if string.is_null() {
+            return None;
+        }
+        // SAFETY: as above.
+        let bytes = unsafe { core::ffi::CStr::from_ptr(string) }.to_bytes();
+        if let Some(value) =
+            bytes.strip_prefix(key.as_bytes()).and_then(|rest| rest.strip_prefix(b"="))
+        {
+            return core::str::from_utf8(value).ok();
+        }
+        // SAFETY: not past the closing null, which ended the loop.
+        entry = unsafe { entry.add(1) };
+    }
 }
 
 /// The image's command line (semihosting; under QEMU the first word is
@@ -487,6 +526,11 @@ pub unsafe extern "C" fn sys_write(fd: c_int, buf: *const u8, len: usize) -> isi
     if buf.is_null() && len > 0 {
         return -(errno::EFAULT as isize);
     }
+    #[cfg(feature = "hermit-net")]
+    if net::is_socket(fd) {
+        // SAFETY: the caller's contract.
+        return unsafe { net::send_to(fd, buf, len, 0, core::ptr::null(), 0) };
+    }
     let data = if len == 0 {
         &[][..]
     } else {
@@ -629,6 +673,11 @@ pub unsafe extern "C" fn sys_read(fd: c_int, buf: *mut u8, len: usize) -> isize 
     if buf.is_null() && len > 0 {
         return -(errno::EFAULT as isize);
     }
+    #[cfg(feature = "hermit-net")]
+    if net::is_socket(fd) {
+        // SAFETY: the caller's contract.
+        return unsafe { net::recv_from(fd, buf, len, 0, null_mut(), null_mut()) };
+    }
     if fd == abi::STDIN_FILENO {
         let out = if len == 0 {
             &mut [][..]
@@ -676,6 +725,10 @@ pub unsafe extern "C" fn sys_read(fd: c_int, buf: *mut u8, len: usize) -> isize 
 pub extern "C" fn sys_close(fd: c_int) -> c_int {
     if (0..FIRST_FILE).contains(&fd) {
         return 0;
+    }
+    #[cfg(feature = "hermit-net")]
+    if net::is_socket(fd) {
+        return net::close(fd);
     }
     let closed = with_state(|state| {
         file(&mut state.files, fd).map(drop).map(|()| {
@@ -960,6 +1013,13 @@ unsupported! {
     sys_rmdir(*const c_char) -> i32;
     sys_mkdir(*const i8, u32) -> i32;
     sys_getdents64(i32, *mut abi::dirent64, usize) -> i64;
+    // `TcpStream::try_clone`, `UdpSocket::try_clone`.
+    sys_dup(i32) -> i32;
+}
+
+// Without `hermit-net`, std's socket calls link and fail at run time.
+#[cfg(not(feature = "hermit-net"))]
+unsupported! {
     sys_socket(i32, i32, i32) -> i32;
     sys_bind(i32, *const abi::sockaddr, abi::socklen_t) -> i32;
     sys_listen(i32, i32) -> i32;
@@ -970,7 +1030,272 @@ unsupported! {
     sys_recv(i32, *mut u8, usize, i32) -> isize;
     sys_recvfrom(i32, *mut u8, usize, i32, *mut abi::sockaddr, *mut abi::socklen_t) -> isize;
     sys_setsockopt(i32, i32, i32, *const c_void, abi::socklen_t) -> i32;
-    sys_getaddrinfo(*const c_char, *const c_char, *const abi::addrinfo, *mut *mut abi::addrinfo) -> i32;
+    sys_getsockopt(i32, i32, i32, *mut c_void, *mut abi::socklen_t) -> i32;
+    sys_getsockname(i32, *mut abi::sockaddr, *mut abi::socklen_t) -> i32;
+    sys_getpeername(i32, *mut abi::sockaddr, *mut abi::socklen_t) -> i32;
+    sys_shutdown(i32, i32) -> i32;
+    sys_ioctl(i32, i32, *mut c_void) -> i32;
+    sys_poll(*mut abi::pollfd, abi::nfds_t, i32) -> i32;
+}
+
+/// `getaddrinfo`: Ferrode has no resolver (`EAI_NONAME`: std says the
+/// lookup failed); programs connect to addresses (`"10.0.2.2:8080"`
+/// parses without a lookup).
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_getaddrinfo(
+    _nodename: *const c_char,
+    _servname: *const c_char,
+    _hints: *const abi::addrinfo,
+    _res: *mut *mut abi::addrinfo,
+) -> i32 {
+    abi::EAI_NONAME
+}
+
+/// `readv`: each buffer in turn, as [`sys_read`], until one is not
+/// filled.
+///
+/// # Safety
+///
+/// `iov` is `iovcnt` entries, each naming writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_readv(fd: c_int, iov: *const abi::iovec, iovcnt: usize) -> isize {
+    if iov.is_null() && iovcnt > 0 {
+        return -(errno::EFAULT as isize);
+    }
+    let mut total = 0isize;
+    for index in 0..iovcnt {
+        // SAFETY: the caller's contract.
+        let entry = unsafe { &*iov.add(index) };
+        // SAFETY: the caller's contract.
+        let read = unsafe { sys_read(fd, entry.iov_base.cast(), entry.iov_len) };
+        if read < 0 {
+            return if total > 0 { total } else { read };
+        }
+        total += read;
+        if (read as usize) < entry.iov_len {
+            break;
+        }
+    }
+    total
+}
+
+/// The socket calls, over [`net`].
+#[cfg(feature = "hermit-net")]
+mod sockets {
+    use super::*;
+
+    /// `socket`.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn sys_socket(domain: i32, kind: i32, protocol: i32) -> i32 {
+        net::socket(domain, kind, protocol)
+    }
+
+    /// `bind`.
+    ///
+    /// # Safety
+    ///
+    /// `name` is `namelen` readable bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn sys_bind(
+        s: i32,
+        name: *const abi::sockaddr,
+        namelen: abi::socklen_t,
+    ) -> i32 {
+        // SAFETY: forwarded contract.
+        unsafe { net::bind(s, name, namelen) }
+    }
+
+    /// `listen`.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn sys_listen(s: i32, backlog: i32) -> i32 {
+        net::listen(s, backlog)
+    }
+
+    /// `accept`.
+    ///
+    /// # Safety
+    ///
+    /// `addr` null, or `addrlen` readable and writable and `addr` that
+    /// many writable bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn sys_accept(
+        s: i32,
+        addr: *mut abi::sockaddr,
+        addrlen: *mut abi::socklen_t,
+    ) -> i32 {
+        // SAFETY: forwarded contract.
+        unsafe { net::accept(s, addr, addrlen) }
+    }
+
+    /// `connect`.
+    ///
+    /// # Safety
+    ///
+    /// `name` is `namelen` readable bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn sys_connect(
+        s: i32,
+        name: *const abi::sockaddr,
+        namelen: abi::socklen_t,
+    ) -> i32 {
+        // SAFETY: forwarded contract.
+        unsafe { net::connect(s, name, namelen) }
+    }
+
+    /// `send`.
+    ///
+    /// # Safety
+    ///
+    /// `mem` is `len` readable bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn sys_send(s: i32, mem: *const c_void, len: usize, flags: i32) -> isize {
+        // SAFETY: forwarded contract.
+        unsafe { net::send_to(s, mem.cast(), len, flags, core::ptr::null(), 0) }
+    }
+
+    /// `sendto`.
+    ///
+    /// # Safety
+    ///
+    /// `buffer` is `len` readable bytes, `addr` null or `addr_len`
+    /// readable bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn sys_sendto(
+        s: i32,
+        buffer: *const c_void,
+        len: usize,
+        flags: i32,
+        addr: *const abi::sockaddr,
+        addr_len: abi::socklen_t,
+    ) -> isize {
+        // SAFETY: forwarded contract.
+        unsafe { net::send_to(s, buffer.cast(), len, flags, addr, addr_len) }
+    }
+
+    /// `recv`.
+    ///
+    /// # Safety
+    ///
+    /// `buf` is `len` writable bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn sys_recv(s: i32, buf: *mut u8, len: usize, flags: i32) -> isize {
+        // SAFETY: forwarded contract.
+        unsafe { net::recv_from(s, buf, len, flags, null_mut(), null_mut()) }
+    }
+
+    /// `recvfrom`.
+    ///
+    /// # Safety
+    ///
+    /// `buf` is `len` writable bytes; `address` as for `accept`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn sys_recvfrom(
+        s: i32,
+        buf: *mut u8,
+        len: usize,
+        flags: i32,
+        address: *mut abi::sockaddr,
+        address_len: *mut abi::socklen_t,
+    ) -> isize {
+        // SAFETY: forwarded contract.
+        unsafe { net::recv_from(s, buf, len, flags, address, address_len) }
+    }
+
+    /// `setsockopt`.
+    ///
+    /// # Safety
+    ///
+    /// `optval` is `optlen` readable bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn sys_setsockopt(
+        s: i32,
+        level: i32,
+        optname: i32,
+        optval: *const c_void,
+        optlen: abi::socklen_t,
+    ) -> i32 {
+        // SAFETY: forwarded contract.
+        unsafe { net::set_option(s, level, optname, optval, optlen) }
+    }
+
+    /// `getsockopt`.
+    ///
+    /// # Safety
+    ///
+    /// `optlen` readable and writable, `optval` that many writable bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn sys_getsockopt(
+        s: i32,
+        level: i32,
+        optname: i32,
+        optval: *mut c_void,
+        optlen: *mut abi::socklen_t,
+    ) -> i32 {
+        // SAFETY: forwarded contract.
+        unsafe { net::get_option(s, level, optname, optval, optlen) }
+    }
+
+    /// `getsockname`.
+    ///
+    /// # Safety
+    ///
+    /// As for `accept`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn sys_getsockname(
+        s: i32,
+        name: *mut abi::sockaddr,
+        namelen: *mut abi::socklen_t,
+    ) -> i32 {
+        // SAFETY: forwarded contract.
+        unsafe { net::name(s, false, name, namelen) }
+    }
+
+    /// `getpeername`.
+    ///
+    /// # Safety
+    ///
+    /// As for `accept`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn sys_getpeername(
+        s: i32,
+        name: *mut abi::sockaddr,
+        namelen: *mut abi::socklen_t,
+    ) -> i32 {
+        // SAFETY: forwarded contract.
+        unsafe { net::name(s, true, name, namelen) }
+    }
+
+    /// `shutdown`.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn sys_shutdown(s: i32, how: i32) -> i32 {
+        net::shutdown(s, how)
+    }
+
+    /// `ioctl` (`FIONBIO`).
+    ///
+    /// # Safety
+    ///
+    /// `argp` a readable `int`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn sys_ioctl(s: i32, cmd: i32, argp: *mut c_void) -> i32 {
+        // SAFETY: forwarded contract.
+        unsafe { net::ioctl(s, cmd, argp) }
+    }
+
+    /// `poll` of sockets.
+    ///
+    /// # Safety
+    ///
+    /// `fds` is `nfds` readable and writable entries.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn sys_poll(
+        fds: *mut abi::pollfd,
+        nfds: abi::nfds_t,
+        timeout: i32,
+    ) -> i32 {
+        // SAFETY: forwarded contract.
+        unsafe { net::poll(fds, nfds, timeout) }
+    }
 }
 
 /// Frees what `sys_getaddrinfo` never gives.

@@ -6,6 +6,10 @@
 //! every board, and reaches board specifics through [`platform`].
 #![no_std]
 
+// The std component's sockets take their buffers from std's heap.
+#[cfg(feature = "hermit-net")]
+extern crate alloc;
+
 #[cfg(all(feature = "realview-pbx-a9", feature = "microblaze-v"))]
 compile_error!("choose exactly one board feature: realview-pbx-a9 or microblaze-v");
 #[cfg(not(any(feature = "realview-pbx-a9", feature = "microblaze-v")))]

@@ -1,0 +1,176 @@
+//! `std::net` on Ferrode: an ordinary Rust std `main` that serves TCP and
+//! UDP echo (port 7) and connects out, through its NIC session.
+//!
+//! The client component `app` runs `main` (see hello-std for the rest of
+//! std); its sockets are smoltcp's, over the packet streams of its NIC
+//! session with the NIC driver component, which reaches the Ethernet
+//! controller through IO_MEM and IRQ sessions only. Its address comes from
+//! DHCP (`FERRODE_IPV4=dhcp` in its `env` module; QEMU's user network
+//! hands out 10.0.2.15).
+//!
+//! What `main` does, in order, printing each step:
+//!
+//! 1. waits for its address, binds a `TcpListener` and a `UdpSocket` to
+//!    port 7, and shows that a second listener on the port is refused and
+//!    that a non-blocking `accept` with nobody connecting would block;
+//! 2. echoes one TCP connection until its peer ends it;
+//! 3. waits out a 100 ms UDP read timeout, then echoes datagrams until one
+//!    says `done`;
+//! 4. with a host port as its first argument (`cargo xtask run --app
+//!    net-std -- PORT`), connects to 10.0.2.2:PORT (the host, under QEMU),
+//!    sends a line and prints the answer; with a second, connects to that
+//!    port, where nobody listens, and prints the refusal;
+//! 5. shows that a host name is not looked up (no resolver).
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream, UdpSocket};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+ferrode_board::compose! {
+    servers {
+        log: { priority: 5, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
+        timer: { priority: 5, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
+        io_mem: { priority: 5, stack: 4096, provides: "IO_MEM", root: ferrode_board::component::io_mem_root },
+        irq: { priority: 5, stack: 4096, provides: "IRQ", root: ferrode_board::component::irq_root },
+        rom: { priority: 5, stack: 4096, provides: "ROM", root: rom_root },
+        nic: { priority: 4, stack: 8192, provides: "Nic", root: ferrode_board::component::nic_root },
+    }
+    clients {
+        app: { priority: 3, stack: 32768, main: ferrode_board::hermit::std_main },
+    }
+    routes {
+        nic: "IO_MEM" "ethernet" => io_mem,
+        nic: "IRQ" "ethernet" => irq,
+        app: "LOG" "" => log,
+        app: "Timer" "" => timer,
+        app: "Nic" "" => nic,
+        app: "ROM" "env" => rom,
+    }
+}
+
+/// The environment: the interface's address comes from DHCP.
+static MODULES: [ferrode_board::component::Module; 1] = [("env", b"FERRODE_IPV4=dhcp\n")];
+
+fn rom_root(
+    entrypoint: ferrode_board::kernel::BoardEntrypoint,
+) -> Result<ferrode_ipc::Capability<dyn ferrode_component::Root>, ferrode_board::kernel::KernelError>
+{
+    ferrode_board::component::rom_root(entrypoint, &MODULES)
+}
+
+/// The echo port.
+const PORT: u16 = 7;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, PORT)).expect("port 7 is free");
+    let udp = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, PORT)).expect("UDP port 7 is free");
+    // The listener's address is the interface's, once DHCP gave it one.
+    let start = Instant::now();
+    let address = loop {
+        let address = listener.local_addr().expect("a bound listener has an address");
+        if !address.ip().is_unspecified() || start.elapsed() > Duration::from_secs(20) {
+            break address;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    println!("listening on {address} (tcp, udp)");
+    match TcpListener::bind((Ipv4Addr::UNSPECIFIED, PORT)) {
+        Ok(_) => println!("a second listener on port 7? it was let in"),
+        Err(error) => println!("a second listener on port 7: {:?}", error.kind()),
+    }
+    listener.set_nonblocking(true).expect("FIONBIO");
+    match listener.accept() {
+        Ok((_, peer)) => println!("a non-blocking accept: a connection from {peer} already"),
+        Err(error) => println!("a non-blocking accept with nobody there: {:?}", error.kind()),
+    }
+    listener.set_nonblocking(false).expect("FIONBIO");
+
+    // TCP: one connection, echoed until its peer ends it.
+    let (mut stream, peer) = listener.accept().expect("accept");
+    println!("tcp: a connection from {}", peer.ip());
+    stream.set_nodelay(true).expect("TCP_NODELAY");
+    let mut buffer = [0u8; 4096];
+    let mut echoed = 0;
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(count) => {
+                stream.write_all(&buffer[..count]).expect("echo");
+                echoed += count;
+            }
+            Err(error) => {
+                println!("tcp: read failed: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    println!("tcp: echoed {echoed} bytes, then the end of the stream");
+    drop(stream);
+
+    // UDP: a read that times out, then echo until "done".
+    udp.set_read_timeout(Some(Duration::from_millis(100))).expect("SO_RCVTIMEO");
+    let start = Instant::now();
+    let timed_out = udp.recv_from(&mut buffer);
+    let waited = start.elapsed();
+    match timed_out {
+        Ok((count, from)) => println!("udp: {count} bytes from {from} before anyone sent?"),
+        Err(error) => println!(
+            "udp: a read with a 100 ms timeout: {:?}, {}",
+            error.kind(),
+            if waited >= Duration::from_millis(100) { "not early" } else { "TOO EARLY" }
+        ),
+    }
+    udp.set_read_timeout(None).expect("SO_RCVTIMEO");
+    println!("udp: ready");
+    let mut datagrams = 0;
+    loop {
+        let (count, from) = udp.recv_from(&mut buffer).expect("recv_from");
+        if &buffer[..count] == b"done" {
+            break;
+        }
+        udp.send_to(&buffer[..count], from).expect("send_to");
+        datagrams += 1;
+    }
+    println!("udp: echoed {datagrams} datagrams, then done");
+
+    // Out to the host, and to a port where nobody listens.
+    if let Some(port) = args.first().and_then(|port| port.parse::<u16>().ok()) {
+        match say_hello(port) {
+            Ok(answer) => println!("outgoing: the host answered {answer:?}"),
+            Err(error) => println!("outgoing: {error}"),
+        }
+    }
+    if let Some(port) = args.get(1).and_then(|port| port.parse::<u16>().ok()) {
+        match TcpStream::connect(("10.0.2.2", port)) {
+            Ok(_) => println!("a closed port: connected?"),
+            Err(error) => println!("a closed port: {:?}", error.kind()),
+        }
+    }
+    match TcpStream::connect("ferrode.invalid:80") {
+        Ok(_) => println!("a host name: connected?"),
+        Err(error) => println!("a host name: not looked up ({error})"),
+    }
+    println!("done");
+    ExitCode::SUCCESS
+}
+
+/// Connects to the host's `port`, sends a line, ends its side and reads
+/// the answer to its end.
+fn say_hello(port: u16) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(("10.0.2.2", port))?;
+    println!("outgoing: connected to {} from port {}", stream.peer_addr()?, {
+        let local = stream.local_addr()?;
+        if local.port() >= 49152 { "49152 or above" } else { "below 49152?" }
+    });
+    stream.write_all(b"hello from Ferrode\n")?;
+    stream.shutdown(Shutdown::Write)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    match answer.is_empty() {
+        true => Err(std::io::Error::new(ErrorKind::UnexpectedEof, "no answer")),
+        false => Ok(answer),
+    }
+}
