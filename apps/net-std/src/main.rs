@@ -10,9 +10,10 @@
 //!
 //! What `main` does, in order, printing each step:
 //!
-//! 1. waits for its address, binds a `TcpListener` and a `UdpSocket` to
-//!    port 7, and shows that a second listener on the port is refused and
-//!    that a non-blocking `accept` with nobody connecting would block;
+//! 1. binds a `TcpListener` and a `UdpSocket` to port 7, waits for its
+//!    address, shows that a second listener on the port is refused and
+//!    that a non-blocking `accept` with nobody connecting would block, and
+//!    announces the address;
 //! 2. echoes one TCP connection until its peer ends it;
 //! 3. waits out a 100 ms UDP read timeout, then echoes datagrams until one
 //!    says `done`;
@@ -75,20 +76,27 @@ fn main() -> ExitCode {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    println!("listening on {address} (tcp, udp)");
     match TcpListener::bind((Ipv4Addr::UNSPECIFIED, PORT)) {
         Ok(_) => println!("a second listener on port 7? it was let in"),
         Err(error) => println!("a second listener on port 7: {:?}", error.kind()),
     }
+    // Before the address is announced, nobody knows to connect.
     listener.set_nonblocking(true).expect("FIONBIO");
-    match listener.accept() {
-        Ok((_, peer)) => println!("a non-blocking accept: a connection from {peer} already"),
-        Err(error) => println!("a non-blocking accept with nobody there: {:?}", error.kind()),
-    }
+    let early = match listener.accept() {
+        Ok(connection) => Some(connection),
+        Err(error) => {
+            println!("a non-blocking accept with nobody there: {:?}", error.kind());
+            None
+        }
+    };
     listener.set_nonblocking(false).expect("FIONBIO");
+    println!("listening on {address} (tcp, udp)");
 
     // TCP: one connection, echoed until its peer ends it.
-    let (mut stream, peer) = listener.accept().expect("accept");
+    let (mut stream, peer) = match early {
+        Some(connection) => connection,
+        None => listener.accept().expect("accept"),
+    };
     println!("tcp: a connection from {}", peer.ip());
     stream.set_nodelay(true).expect("TCP_NODELAY");
     let mut buffer = [0u8; 4096];

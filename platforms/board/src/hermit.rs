@@ -421,17 +421,32 @@ fn now_us() -> Option<u64> {
     now
 }
 
-/// Waits `us` microseconds on a Timer session timeout.
+/// Waits `us` microseconds on a Timer session timeout. The session's
+/// signal also wakes the component for its NIC session's frames (see
+/// `net`), so a wake-up before the time is slept on.
 fn sleep_us(us: u64) -> bool {
-    let armed = with_state(|state| {
-        let (timer, signal) = state.timer.as_mut()?;
-        timer.trigger(us.max(1), false).ok().map(|()| *signal)
-    });
-    match armed.flatten() {
-        Some(signal) => kernel().wait_signal(signal).is_ok(),
-        None => {
-            log_line("std: no Timer session to sleep on (route \"Timer\" to this component)");
-            false
+    let mut due = None;
+    loop {
+        let armed = with_state(|state| {
+            let (timer, signal) = state.timer.as_mut()?;
+            let now = timer.now_us().ok()?;
+            let due = *due.get_or_insert(now.saturating_add(us));
+            if now >= due {
+                return Some(None);
+            }
+            timer.trigger(due - now, false).ok().map(|()| Some(*signal))
+        });
+        match armed.flatten() {
+            Some(None) => return true,
+            Some(Some(signal)) => {
+                if kernel().wait_signal(signal).is_err() {
+                    return false;
+                }
+            }
+            None => {
+                log_line("std: no Timer session to sleep on (route \"Timer\" to this component)");
+                return false;
+            }
         }
     }
 }

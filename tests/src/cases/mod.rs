@@ -181,6 +181,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(linked::cases());
     cases.extend(stacks::cases());
     cases.extend(profile::cases());
+    cases.extend(std_net::cases());
     cases
 }
 
@@ -199,6 +200,7 @@ mod mbv;
 mod pbx;
 mod profile;
 mod stacks;
+mod std_net;
 
 /// What uart-echo's second Terminal client prints once the echo exited,
 /// in order: that its session starts without the input the echo left

@@ -1,0 +1,121 @@
+//! `std::net` on both boards: net-std, an ordinary Rust std `main`, gets
+//! its address by DHCP, echoes a TCP connection and UDP datagrams on port
+//! 7, waits out a read timeout, connects out to a listener of the test's
+//! on the host and is refused by a host port where nobody listens.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::thread;
+use std::time::Duration;
+
+use super::{Case, Check, Failure, Scripted, board};
+use crate::boards::RunOptions;
+use crate::harness::{self, Running};
+use crate::net;
+
+/// The net-std case on each board.
+pub fn cases() -> Vec<Case> {
+    [board("realview-pbx-a9"), board("microblaze-v")]
+        .into_iter()
+        .map(|board| Case {
+            name: format!("net-std serves and connects through std::net on {}", board.name),
+            board,
+            app: "net-std",
+            options: RunOptions::default(),
+            timeout: Duration::from_secs(90),
+            check: Check::Scripted(net_std),
+        })
+        .collect()
+}
+
+fn fail(running: &Running, message: impl Into<String>) -> Failure {
+    Failure { message: message.into(), console: running.report() }
+}
+
+/// What the host's listener answers to the line net-std sends.
+const ANSWER: &str = "hello from the host, you said ";
+
+/// A listener on a free host port that answers one connection: what it
+/// read (to the client's end of sending), after [`ANSWER`]. Its port.
+fn host_listener() -> std::io::Result<u16> {
+    let listener = TcpListener::bind(("127.0.0.1", 0))?;
+    let port = listener.local_addr()?.port();
+    thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else { return };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+        let mut said = Vec::new();
+        if stream.read_to_end(&mut said).is_ok() {
+            let mut answer = ANSWER.as_bytes().to_vec();
+            answer.extend_from_slice(&said);
+            let _ = stream.write_all(&answer);
+        }
+    });
+    Ok(port)
+}
+
+fn net_std(s: &Scripted<'_>) -> Result<(), Failure> {
+    let no_console = |message: String| Failure { message, console: String::new() };
+    let host_port = host_listener().map_err(|e| no_console(format!("no host listener: {e}")))?;
+    // A port nobody listens on: taken from the system, then let go.
+    let closed_port = net::free_port().map_err(|e| no_console(format!("no free port: {e}")))?;
+    let mut options = s.options.clone();
+    options.args = vec!["net-std".into(), host_port.to_string(), closed_port.to_string()];
+    let (running, ports) = net::boot_forwarded(
+        s.board,
+        s.image,
+        &options,
+        &[7],
+        "[app] listening on 10.0.2.15:7 (tcp, udp)",
+        Duration::from_secs(30),
+    )
+    .map_err(|(message, console)| Failure { message, console })?;
+    let port = ports[0];
+
+    // TCP echo of 256 KiB, more than the socket's 16 KiB buffers many
+    // times over, sent and read at once.
+    let data = net::Random::new(0x5d).bytes(256 * 1024);
+    let echoed = net::tcp_echo(port, &data, harness::scaled(Duration::from_secs(40)))
+        .map_err(|e| fail(&running, format!("tcp echo: {e}")))?;
+    net::check_echo(&data, &echoed).map_err(|e| fail(&running, format!("tcp echo: {e}")))?;
+
+    if !running.wait_for("[app] udp: ready", Duration::from_secs(20)) {
+        return Err(fail(&running, "no 'udp: ready' line"));
+    }
+    let udp = net::udp_client(port, harness::scaled(Duration::from_secs(1)))
+        .map_err(|e| fail(&running, format!("udp client: {e}")))?;
+    for length in [1, 100, 1000, 1472] {
+        let payload = net::Random::new(length as u64).bytes(length);
+        let reply = net::udp_request(&udp, &payload, net::UDP_ATTEMPTS)
+            .map_err(|e| fail(&running, format!("udp echo of {length} bytes: {e}")))?;
+        if reply != payload {
+            return Err(fail(&running, format!("udp echo of {length} bytes came back different")));
+        }
+    }
+    net::control_until(port, "done", &running, "[app] udp: echoed", 10)
+        .map_err(|e| fail(&running, format!("udp done: {e}")))?;
+
+    let outcome = running.finish(Duration::from_secs(40));
+    let expected = [
+        "[app] a second listener on port 7: AddrInUse".to_string(),
+        "[app] a non-blocking accept with nobody there: WouldBlock".into(),
+        "[app] listening on 10.0.2.15:7 (tcp, udp)".into(),
+        "[app] tcp: a connection from 10.0.2.2".into(),
+        format!("[app] tcp: echoed {} bytes, then the end of the stream", data.len()),
+        "[app] udp: a read with a 100 ms timeout: WouldBlock, not early".into(),
+        "[app] udp: echoed ".into(),
+        format!("[app] outgoing: connected to 10.0.2.2:{host_port} from port 49152 or above"),
+        format!("[app] outgoing: the host answered \"{ANSWER}hello from Ferrode\\n\""),
+        "[app] a closed port: ConnectionRefused".into(),
+        "[app] a host name: not looked up".into(),
+        "[app] done".into(),
+    ];
+    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+    let failure = |message: String| Failure { message, console: outcome.console.clone() };
+    if let Some(missing) = harness::missing_in_order(&outcome.console, &expected) {
+        return Err(failure(format!("console lacks {missing:?}")));
+    }
+    if outcome.status != Some(0) {
+        return Err(failure(format!("exit status {:?}", outcome.status)));
+    }
+    Ok(())
+}
