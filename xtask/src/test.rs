@@ -259,9 +259,14 @@ fn lints(tally: &mut Tally) {
         checks.push((format!("clippy, apps for {}", board.name), command));
         // The board runtime's std support is no_std code: it lints on the
         // bare target as a library.
-        let mut command = clippy(&format!("ferrode-board/{},ferrode-board/hermit", board.name));
-        command.args(["--package", "ferrode-board", "--", "-D", "warnings"]);
-        checks.push((format!("clippy, std support for {}", board.name), command));
+        // With and without its sockets (`hermit-net`), whose absence
+        // brings stand-ins of its own.
+        for (feature, what) in [("hermit", "std support"), ("hermit-net", "std sockets")] {
+            let features = format!("ferrode-board/{},ferrode-board/{feature}", board.name);
+            let mut command = clippy(&features);
+            command.args(["--package", "ferrode-board", "--", "-D", "warnings"]);
+            checks.push((format!("clippy, {what} for {}", board.name), command));
+        }
         // The std apps themselves, with the nightly's clippy over std built
         // for their target (`--no-deps`: the crates they use are linted
         // above, with the pinned stable's clippy).

@@ -16,6 +16,10 @@
 //! network) or by DHCP. [`echo`] is the TCP and UDP echo service (RFC 862)
 //! that the `echo-net` application runs; it is written here so that host
 //! tests can drive it through two stacks wired back to back.
+//! [`sockets`] is a BSD-style socket table (`bind`, `listen`, `accept`,
+//! `connect`, `send`, `recv`, ...) over a fixed pool of smoltcp sockets,
+//! whose calls never block: the board crate's std support runs
+//! `std::net` on it.
 //!
 //! Nothing here knows a board: the platform supplies the device and the
 //! clock, the application supplies socket buffers (see [`ConstStaticCell`], and

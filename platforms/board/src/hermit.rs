@@ -59,9 +59,15 @@
 //!   `metadata`, `seek` and `read_to_string` work on it. Any other path, or
 //!   a module without a route, is `NotFound`; writing is refused
 //!   (read-only file system).
-//! - **Not there**: directories, sockets and threads (`std::thread::spawn`
-//!   fails). Their calls return `ENOSYS` (`Unsupported`), so a program
-//!   that uses them links and learns it at run time. A futex wait that
+//! - **Sockets** (`std::net`, with the board crate's `hermit-net`
+//!   feature and a route to a NIC driver, `app: "Nic" "" => nic`): IPv4
+//!   TCP and UDP over the component's NIC session and smoltcp; see the
+//!   `net` module (`hermit/net.rs`). Without the feature their calls fail
+//!   (`ENOSYS`).
+//! - **Not there**: directories, threads (`std::thread::spawn` fails),
+//!   `dup` and host name lookups. Their calls return `ENOSYS`
+//!   (`Unsupported`) or an error, so a program that uses them links and
+//!   learns it at run time. A futex wait that
 //!   only another thread could end (a deadlock, as there is no other)
 //!   ends the component with a LOG line instead of hanging.
 //!
