@@ -20,7 +20,8 @@
 //! 4. with a host port as its first argument (`cargo xtask run --app
 //!    net-std -- PORT`), connects to 10.0.2.2:PORT (the host, under QEMU),
 //!    sends a line and prints the answer; with a second, connects to that
-//!    port, where nobody listens, and prints the refusal;
+//!    port, where nobody listens, and prints the refusal (twice: waiting,
+//!    and with a timeout);
 //! 5. shows that a host name is not looked up (no resolver).
 
 use std::io::{ErrorKind, Read, Write};
@@ -154,6 +155,12 @@ fn main() -> ExitCode {
         match TcpStream::connect(("10.0.2.2", port)) {
             Ok(_) => println!("a closed port: connected?"),
             Err(error) => println!("a closed port: {:?}", error.kind()),
+        }
+        // std's connect_timeout: a non-blocking connect, poll, SO_ERROR.
+        let closed = std::net::SocketAddr::from(([10, 0, 2, 2], port));
+        match TcpStream::connect_timeout(&closed, Duration::from_secs(5)) {
+            Ok(_) => println!("a closed port, with a timeout: connected?"),
+            Err(error) => println!("a closed port, with a timeout: {:?}", error.kind()),
         }
     }
     match TcpStream::connect("ferrode.invalid:80") {

@@ -1059,6 +1059,30 @@ unsupported! {
     sys_poll(*mut abi::pollfd, abi::nfds_t, i32) -> i32;
 }
 
+/// The error the std component's last failed socket call answered (0:
+/// none yet), for std's `io::Error::last_os_error`. Ferrode's `sys_*`
+/// calls return their error negated, as Hermit's do: std reads `errno`
+/// only where a call answered `-1` (`poll` in `connect_timeout`).
+static LAST_ERROR: core::sync::atomic::AtomicI32 = core::sync::atomic::AtomicI32::new(0);
+
+/// Notes `error` for [`sys_get_errno`].
+#[cfg_attr(not(feature = "hermit-net"), allow(dead_code, reason = "only sockets note theirs"))]
+fn note_error(error: i32) {
+    LAST_ERROR.store(error, Ordering::Relaxed);
+}
+
+/// `errno`: see [`LAST_ERROR`].
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_get_errno() -> i32 {
+    LAST_ERROR.load(Ordering::Relaxed)
+}
+
+/// `errno`, another name std may use.
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_errno() -> i32 {
+    sys_get_errno()
+}
+
 /// `getaddrinfo`: Ferrode has no resolver (`EAI_NONAME`: std says the
 /// lookup failed); programs connect to addresses (`"10.0.2.2:8080"`
 /// parses without a lookup).

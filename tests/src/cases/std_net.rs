@@ -106,6 +106,7 @@ fn net_std(s: &Scripted<'_>) -> Result<(), Failure> {
         format!("[app] outgoing: connected to 10.0.2.2:{host_port} from port 49152 or above"),
         format!("[app] outgoing: the host answered \"{ANSWER}hello from Ferrode\\n\""),
         "[app] a closed port: ConnectionRefused".into(),
+        "[app] a closed port, with a timeout: ConnectionRefused".into(),
         "[app] a host name: not looked up".into(),
         "[app] done".into(),
     ];

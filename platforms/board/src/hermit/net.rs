@@ -115,13 +115,20 @@ fn errno_of(error: SocketError) -> i32 {
     }
 }
 
-/// A C result: the value, or the negated error.
+/// A C result: the value, or the negated error (noted for `errno`).
 fn answer(result: Result<c_int, i32>) -> c_int {
-    result.unwrap_or_else(|error| -error)
+    result.unwrap_or_else(|error| {
+        super::note_error(error);
+        -error
+    })
 }
 
+/// As [`answer`], for a byte count.
 fn answer_size(result: Result<usize, i32>) -> isize {
-    result.map_or_else(|error| -(error as isize), |count| count as isize)
+    match result {
+        Ok(count) => count as isize,
+        Err(error) => answer(Err(error)) as isize,
+    }
 }
 
 // ----- opening the network ---------------------------------------------------
@@ -409,11 +416,11 @@ pub(super) unsafe fn connect(fd: c_int, addr: *const abi::sockaddr, len: abi::so
     };
     let connected =
         blocking(fd, Limit::Connect, |net, id| net.table.connect(&mut net.stack, id, endpoint));
-    match connected {
-        Ok(()) => 0,
-        Err(errno::EAGAIN) => -errno::EALREADY,
-        Err(error) => -error,
-    }
+    answer(match connected {
+        Ok(()) => Ok(0),
+        Err(errno::EAGAIN) => Err(errno::EALREADY),
+        Err(error) => Err(error),
+    })
 }
 
 /// `recv`/`recvfrom`/`read`: waits for data (unless non-blocking).
