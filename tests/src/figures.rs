@@ -217,7 +217,8 @@ pub fn check_budgets(
 }
 
 /// Whether a figure (`board.area.name`) must have a budget: the RPC costs,
-/// instructions per echoed byte, boot instructions and release sizes.
+/// instructions per echoed byte (echo-net, its direct baseline, net-std),
+/// boot instructions and release sizes.
 pub fn is_budgeted(key: &str) -> bool {
     let Some((_board, figure)) = key.split_once('.') else { return false };
     matches!(
@@ -230,6 +231,7 @@ pub fn is_budgeted(key: &str) -> bool {
     ) || figure == "net.instructions_per_byte"
         || figure == "net.direct_instructions_per_byte"
         || figure == "net.session_over_direct"
+        || figure == "net.std_instructions_per_byte"
         || (figure.starts_with("boot.") && figure.ends_with(".instructions_to_main"))
         || (figure.starts_with("size.")
             && [".text", ".data", ".bss", ".stack"].iter().any(|end| figure.ends_with(end)))
@@ -237,21 +239,28 @@ pub fn is_budgeted(key: &str) -> bool {
 
 /// Figures computed from others measured in the same run: per board, the
 /// ratio of echo-net's instructions per echoed byte through its NIC session
-/// to the direct-driver baseline's (`net.session_over_direct`).
+/// to the direct-driver baseline's (`net.session_over_direct`), and of
+/// net-std's through std::net to echo-net's (`net.std_over_session`).
 pub fn derive(measured: &mut BTreeMap<String, f64>) {
-    let boards: Vec<String> = measured
-        .keys()
-        .filter_map(|key| key.strip_suffix(".net.direct_instructions_per_byte"))
-        .map(String::from)
-        .collect();
-    for board in boards {
-        let session = measured.get(&format!("{board}.net.instructions_per_byte")).copied();
-        let direct = measured.get(&format!("{board}.net.direct_instructions_per_byte")).copied();
-        if let (Some(session), Some(direct)) = (session, direct)
-            && direct > 0.0
-        {
-            let ratio = (session / direct * 1000.0).round() / 1000.0;
-            measured.insert(format!("{board}.net.session_over_direct"), ratio);
+    let ratios = [
+        ("session_over_direct", "instructions_per_byte", "direct_instructions_per_byte"),
+        ("std_over_session", "std_instructions_per_byte", "instructions_per_byte"),
+    ];
+    for (ratio, over, under) in ratios {
+        let boards: Vec<String> = measured
+            .keys()
+            .filter_map(|key| key.strip_suffix(&format!(".net.{under}")))
+            .map(String::from)
+            .collect();
+        for board in boards {
+            let over = measured.get(&format!("{board}.net.{over}")).copied();
+            let under = measured.get(&format!("{board}.net.{under}")).copied();
+            if let (Some(over), Some(under)) = (over, under)
+                && under > 0.0
+            {
+                let value = (over / under * 1000.0).round() / 1000.0;
+                measured.insert(format!("{board}.net.{ratio}"), value);
+            }
         }
     }
 }
@@ -321,6 +330,20 @@ mod tests {
     }
 
     #[test]
+    fn the_std_over_session_ratio_is_derived_where_both_were_measured() {
+        let mut measured: BTreeMap<String, f64> = [
+            ("pbx.net.instructions_per_byte".to_string(), 55.0),
+            ("pbx.net.std_instructions_per_byte".to_string(), 66.0),
+            ("mbv.net.std_instructions_per_byte".to_string(), 80.0),
+        ]
+        .into_iter()
+        .collect();
+        derive(&mut measured);
+        assert_eq!(measured.get("pbx.net.std_over_session"), Some(&1.2));
+        assert_eq!(measured.get("mbv.net.std_over_session"), None);
+    }
+
+    #[test]
     fn the_session_over_direct_ratio_is_derived_per_board() {
         let mut measured: BTreeMap<String, f64> = [
             ("pbx.net.instructions_per_byte".to_string(), 55.0),
@@ -331,6 +354,7 @@ mod tests {
         .collect();
         derive(&mut measured);
         assert_eq!(measured.get("pbx.net.session_over_direct"), Some(&1.25));
+        assert_eq!(measured.get("pbx.net.std_over_session"), None, "no std figure measured");
         // No baseline measured: no ratio (and its budget reports it missing).
         assert_eq!(measured.get("mbv.net.session_over_direct"), None);
         assert!(is_budgeted("pbx.net.session_over_direct"));

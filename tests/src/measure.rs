@@ -119,7 +119,7 @@ pub fn net_echo(
         )
     })?;
     let options = RunOptions {
-        args: vec!["echo-net".into()],
+        args: vec![app.into(), "bench".into()],
         icount: true,
         icount_sleep: true,
         ..Default::default()

@@ -132,12 +132,18 @@ mod tests {
     fn the_tcp_echo_apps_are_those_whose_code_serves_the_echo_port() {
         // The list `profile --tcp-echo` and `bench net` go by, against the
         // apps' sources: an app serves TCP echo when it opens
-        // `ferrode_net::echo::Echo` on `echo::PORT`.
+        // `ferrode_net::echo::Echo` on `echo::PORT`, or (in std) binds a
+        // `TcpListener` to port 7 and echoes it in its `bench` mode.
         let serving: Vec<String> = all()
             .into_iter()
             .filter(|app| {
                 let main = workspace_root().join("apps").join(&app.name).join("src/main.rs");
-                fs::read_to_string(main).is_ok_and(|text| text.contains("echo::PORT)"))
+                fs::read_to_string(main).is_ok_and(|text| {
+                    text.contains("echo::PORT)")
+                        || (text.contains("TcpListener::bind((Ipv4Addr::UNSPECIFIED, PORT))")
+                            && text.contains("const PORT: u16 = 7;")
+                            && text.contains("bench::serve(listener)"))
+                })
             })
             .map(|app| app.name)
             .collect();

@@ -23,6 +23,13 @@
 //!    port, where nobody listens, and prints the refusal (twice: waiting,
 //!    and with a timeout);
 //! 5. shows that a host name is not looked up (no resolver).
+//!
+//! With `bench` as its first argument it is the std::net side of `cargo
+//! xtask bench net`: it echoes any number of TCP connections at once on
+//! port 7 with non-blocking sockets and `poll` (from `hermit-abi`, as a
+//! Hermit program calls it: std has none), and answers echo-net's control
+//! protocol on UDP port 8 (`stats`: instructions retired, virtual time,
+//! the time and instructions spent idle, bytes echoed; `quit`).
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream, UdpSocket};
@@ -64,19 +71,30 @@ fn rom_root(
 /// The echo port.
 const PORT: u16 = 7;
 
+/// The control port of `bench` mode.
+const CONTROL_PORT: u16 = 8;
+
+/// The listener's address: the interface's, once DHCP gave it one (at
+/// most 20 s of waiting).
+fn address_of(listener: &TcpListener) -> std::net::SocketAddr {
+    let start = Instant::now();
+    loop {
+        let address = listener.local_addr().expect("a bound listener has an address");
+        if !address.ip().is_unspecified() || start.elapsed() > Duration::from_secs(20) {
+            return address;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let listener = TcpListener::bind((Ipv4Addr::UNSPECIFIED, PORT)).expect("port 7 is free");
+    if args.first().is_some_and(|mode| mode == "bench") {
+        return bench::serve(listener);
+    }
     let udp = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, PORT)).expect("UDP port 7 is free");
-    // The listener's address is the interface's, once DHCP gave it one.
-    let start = Instant::now();
-    let address = loop {
-        let address = listener.local_addr().expect("a bound listener has an address");
-        if !address.ip().is_unspecified() || start.elapsed() > Duration::from_secs(20) {
-            break address;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let address = address_of(&listener);
     match TcpListener::bind((Ipv4Addr::UNSPECIFIED, PORT)) {
         Ok(_) => println!("a second listener on port 7? it was let in"),
         Err(error) => println!("a second listener on port 7: {:?}", error.kind()),
@@ -187,5 +205,157 @@ fn say_hello(port: u16) -> std::io::Result<String> {
     match answer.is_empty() {
         true => Err(std::io::Error::new(ErrorKind::UnexpectedEof, "no answer")),
         false => Ok(answer),
+    }
+}
+
+/// `bench` mode: TCP echo for any number of connections and the control
+/// port, in one thread, sleeping in `poll` whenever nothing moved.
+mod bench {
+    use std::io::{ErrorKind, Read, Write};
+    use std::net::{Ipv4Addr, TcpListener, TcpStream, UdpSocket};
+    use std::os::hermit::io::AsRawFd;
+    use std::process::ExitCode;
+
+    use ferrode_board::{arch, kernel};
+    use ferrode_hal::Monotonic;
+
+    /// One connection: what it sent that is not yet echoed.
+    struct Connection {
+        stream: TcpStream,
+        buffer: Box<[u8]>,
+        start: usize,
+        end: usize,
+        /// Its peer ended its side.
+        ended: bool,
+        /// Over: to be closed.
+        closed: bool,
+    }
+
+    impl Connection {
+        /// Echoes what it can without blocking; whether anything moved.
+        fn pump(&mut self, echoed: &mut u64) -> bool {
+            let mut moved = false;
+            loop {
+                if self.start < self.end {
+                    match self.stream.write(&self.buffer[self.start..self.end]) {
+                        Ok(count) => {
+                            self.start += count;
+                            *echoed += count as u64;
+                            moved = true;
+                        }
+                        Err(error) if error.kind() == ErrorKind::WouldBlock => return moved,
+                        Err(_) => self.closed = true,
+                    }
+                } else if self.ended {
+                    self.closed = true;
+                } else {
+                    match self.stream.read(&mut self.buffer) {
+                        Ok(0) => self.ended = true,
+                        Ok(count) => (self.start, self.end, moved) = (0, count, true),
+                        Err(error) if error.kind() == ErrorKind::WouldBlock => return moved,
+                        Err(_) => self.closed = true,
+                    }
+                }
+                if self.closed {
+                    return true;
+                }
+            }
+        }
+    }
+
+    /// The 64-bit count of instructions retired, from the CPU's 32-bit one.
+    struct Instructions {
+        last: u32,
+        total: u64,
+    }
+
+    impl Instructions {
+        fn read(&mut self) -> u64 {
+            let now = arch::instructions_retired();
+            self.total += u64::from(now.wrapping_sub(self.last));
+            self.last = now;
+            self.total
+        }
+    }
+
+    pub fn serve(listener: TcpListener) -> ExitCode {
+        let control = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, super::CONTROL_PORT))
+            .expect("UDP port 8 is free");
+        let address = super::address_of(&listener);
+        listener.set_nonblocking(true).expect("FIONBIO");
+        control.set_nonblocking(true).expect("FIONBIO");
+        arch::start_instruction_counter();
+        let mut instructions = Instructions { last: arch::instructions_retired(), total: 0 };
+        let mut clock = ferrode_board::platform::devices::clock();
+        let (mut idle_ns, mut sleeps, mut echoed) = (0u64, 0u64, 0u64);
+        let mut connections: Vec<Connection> = Vec::new();
+        println!("listening on {address} (tcp), control on udp port {}", super::CONTROL_PORT);
+        let mut request = [0u8; 16];
+        loop {
+            instructions.read();
+            let mut moved = false;
+            while let Ok((stream, _)) = listener.accept() {
+                let _ = stream.set_nonblocking(true);
+                let _ = stream.set_nodelay(true);
+                let buffer = vec![0; 16 * 1024].into_boxed_slice();
+                connections.push(Connection {
+                    stream,
+                    buffer,
+                    start: 0,
+                    end: 0,
+                    ended: false,
+                    closed: false,
+                });
+                moved = true;
+            }
+            for connection in &mut connections {
+                moved |= connection.pump(&mut echoed);
+            }
+            connections.retain(|connection| !connection.closed);
+            while let Ok((count, from)) = control.recv_from(&mut request) {
+                moved = true;
+                match request[..count].trim_ascii() {
+                    b"stats" => {
+                        let line = format!(
+                            "instructions={} virtual_ns={} idle_ns={idle_ns} sleeps={sleeps} idle_instructions={} tcp_bytes={echoed}",
+                            instructions.read(),
+                            clock.now_ns(),
+                            kernel::idle_instructions(),
+                        );
+                        let _ = control.send_to(line.as_bytes(), from);
+                    }
+                    b"quit" => {
+                        println!("quit ({echoed} bytes echoed over tcp)");
+                        return ExitCode::SUCCESS;
+                    }
+                    _ => {}
+                }
+            }
+            if moved {
+                continue;
+            }
+            // Nothing to do: sleep until a socket is ready.
+            let events = |readable: bool| {
+                if readable { hermit_abi::POLLIN } else { hermit_abi::POLLOUT }
+            };
+            let mut fds: Vec<hermit_abi::pollfd> = [&listener.as_raw_fd(), &control.as_raw_fd()]
+                .into_iter()
+                .map(|fd| hermit_abi::pollfd { fd: *fd, events: hermit_abi::POLLIN, revents: 0 })
+                .chain(connections.iter().map(|connection| hermit_abi::pollfd {
+                    fd: connection.stream.as_raw_fd(),
+                    events: events(connection.start == connection.end),
+                    revents: 0,
+                }))
+                .collect();
+            let asleep = clock.now_ns();
+            // SAFETY: `fds` is that many entries, alive across the call.
+            let ready = unsafe { hermit_abi::poll(fds.as_mut_ptr(), fds.len(), -1) };
+            idle_ns += clock.now_ns() - asleep;
+            sleeps += 1;
+            if ready < 0 {
+                println!("poll failed: {}", std::io::Error::from_raw_os_error(-ready));
+                return ExitCode::FAILURE;
+            }
+        }
     }
 }

@@ -56,21 +56,27 @@ const BYTES: usize = 1 << 20;
 /// Runs (each a fresh TCP connection to the same guest).
 const RUNS: u64 = 3;
 
-/// Runs the network benchmark through echo-net's NIC session and through
-/// the direct-driver baseline (echo-net-direct) in the same run; the
-/// figures are the median of the runs, the baseline's named
-/// `net.direct_*`, and `net.session_over_direct` their ratio of
-/// instructions per byte.
+/// Runs the network benchmark through echo-net's NIC session, through
+/// the direct-driver baseline (echo-net-direct) and through Rust std's
+/// `std::net` (net-std's `bench` mode) in the same run; the figures are
+/// the median of the runs, the baseline's named `net.direct_*`, std's
+/// `net.std_*`, `net.session_over_direct` the ratio of instructions per
+/// byte through the session to the baseline's, and `net.std_over_session`
+/// std's to the session's.
 pub fn figures(board: &'static Board) -> Result<Figures, String> {
     let mut figures = median(board, "echo-net")?;
-    for (key, value) in median(board, "echo-net-direct")? {
-        figures.insert(key.replacen("net.", "net.direct_", 1), value);
+    for (app, prefix) in [("echo-net-direct", "net.direct_"), ("net-std", "net.std_")] {
+        for (key, value) in median(board, app)? {
+            figures.insert(key.replacen("net.", prefix, 1), value);
+        }
     }
     let mut keyed: std::collections::BTreeMap<String, f64> =
         figures.iter().map(|(key, value)| (format!("board.{key}"), *value)).collect();
     ferrode_tests::figures::derive(&mut keyed);
-    if let Some(ratio) = keyed.get("board.net.session_over_direct") {
-        figures.insert("net.session_over_direct".into(), *ratio);
+    for ratio in ["net.session_over_direct", "net.std_over_session"] {
+        if let Some(value) = keyed.get(&format!("board.{ratio}")) {
+            figures.insert(ratio.into(), *value);
+        }
     }
     Ok(figures)
 }
