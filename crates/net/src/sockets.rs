@@ -231,11 +231,6 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         match kind {
             Kind::Stream => {
                 let pool = self.idle_tcp(sockets).ok_or(SocketError::NoBuffers)?;
-                let socket = sockets.get_mut::<tcp::Socket<'_>>(self.tcp[pool].handle);
-                // Options a previous user set do not carry over.
-                socket.set_nagle_enabled(true);
-                socket.set_keep_alive(None);
-                socket.set_timeout(None);
                 self.tcp[pool].user = User::Fd(fd as u8);
                 self.fds[fd] =
                     Fd::Stream { pool: pool as u8, port: 0, phase: Phase::Fresh, read_shut: false };
@@ -777,8 +772,20 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
     }
 
     /// A pool TCP socket nobody uses: an idle one, or a closed one whose
-    /// connection is over (an aborted one once its reset went out).
+    /// connection is over (an aborted one once its reset went out), with
+    /// the options a new user starts with (what a previous one set does
+    /// not carry over).
     fn idle_tcp(&mut self, sockets: &mut SocketSet<'_>) -> Option<usize> {
+        let index = self.reclaim_tcp(sockets)?;
+        let socket = sockets.get_mut::<tcp::Socket<'_>>(self.tcp[index].handle);
+        socket.set_nagle_enabled(true);
+        socket.set_keep_alive(None);
+        socket.set_timeout(None);
+        Some(index)
+    }
+
+    /// [`Sockets::idle_tcp`]'s socket, as it is.
+    fn reclaim_tcp(&mut self, sockets: &mut SocketSet<'_>) -> Option<usize> {
         for (index, pooled) in self.tcp.iter_mut().enumerate() {
             if pooled.user == User::Closing {
                 let socket = sockets.get::<tcp::Socket<'_>>(pooled.handle);
@@ -814,9 +821,6 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         while held < backlog {
             let Some(pool) = self.idle_tcp(sockets) else { return };
             let socket = sockets.get_mut::<tcp::Socket<'_>>(self.tcp[pool].handle);
-            socket.set_nagle_enabled(true);
-            socket.set_keep_alive(None);
-            socket.set_timeout(None);
             if socket.listen(port).is_err() {
                 return;
             }

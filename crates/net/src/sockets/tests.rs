@@ -420,7 +420,9 @@ fn bad_requests_get_their_posix_errors() {
     table.close(stack.sockets(), c).unwrap();
     table.close(stack.sockets(), d).unwrap();
     assert_eq!(table.close(stack.sockets(), d), Err(SocketError::BadDescriptor));
-    // A reopened socket has no options of the last user's.
+    // A reopened socket has no options of the last user's: `b`'s socket,
+    // the pool's first idle one, had Nagle's algorithm off.
+    table.close(stack.sockets(), b).unwrap();
     let e = table.open(stack.sockets(), Kind::Stream).unwrap();
     assert_eq!(table.nodelay(stack.sockets(), e), Ok(false));
     assert_eq!(SocketError::AddressInUse.errno_name(), "EADDRINUSE");

@@ -215,6 +215,24 @@ enum Step<T> {
     Wait(CapSel),
 }
 
+/// Arms the Timer session for whichever comes first, smoltcp's next
+/// timer or `due` (µs on the stack's clock, now `now`), and says to wait
+/// on its signal (which the NIC session raises too).
+fn arm<T>(
+    net: &mut Net,
+    (timer, signal): &mut (ferrode_ipc::Client<dyn Timer, kernel::Transport>, CapSel),
+    now: u64,
+    due: Option<u64>,
+) -> Step<T> {
+    let next = net.stack.poll_delay().map(|delay| delay.total_micros());
+    if let Some(us) = [next, due.map(|due| due - now)].into_iter().flatten().min()
+        && timer.trigger(us.max(1), false).is_err()
+    {
+        return Step::Done(Err(errno::EIO));
+    }
+    Step::Wait(*signal)
+}
+
 /// Runs `op` on socket `fd` until it no longer answers `WouldBlock` (a
 /// first `InProgress` counts as one), polling the stack around it and
 /// sleeping on the component's signal in between (see the module's docs).
@@ -253,16 +271,10 @@ fn blocking<T>(
                 let error = if limit == Limit::Connect { errno::ETIMEDOUT } else { errno::EAGAIN };
                 return Step::Done(Err(error));
             }
-            let Some((timer, signal)) = timer.as_mut() else {
-                return Step::Done(Err(errno::ENETDOWN));
-            };
-            let next = net.stack.poll_delay().map(|delay| delay.total_micros());
-            if let Some(us) = [next, due.map(|due| due - now)].into_iter().flatten().min()
-                && timer.trigger(us.max(1), false).is_err()
-            {
-                return Step::Done(Err(errno::EIO));
+            match timer.as_mut() {
+                Some(timer) => arm(net, timer, now, due),
+                None => Step::Done(Err(errno::ENETDOWN)),
             }
-            Step::Wait(*signal)
         });
         match step {
             None => return Err(errno::EBADF),
@@ -773,14 +785,10 @@ pub(super) unsafe fn poll(fds: *mut abi::pollfd, nfds: usize, timeout: i32) -> c
             if due.is_some_and(|due| now >= due) {
                 return Step::Done(Ok(0));
             }
-            let Some((timer, signal)) = timer.as_mut() else { return Step::Done(Ok(0)) };
-            let next = net.stack.poll_delay().map(|delay| delay.total_micros());
-            if let Some(us) = [next, due.map(|due| due - now)].into_iter().flatten().min()
-                && timer.trigger(us.max(1), false).is_err()
-            {
-                return Step::Done(Err(errno::EIO));
+            match timer.as_mut() {
+                Some(timer) => arm(net, timer, now, due),
+                None => Step::Done(Ok(0)),
             }
-            Step::Wait(*signal)
         });
         match step {
             None => return -errno::ENOSYS,
