@@ -178,9 +178,9 @@ enum Phase {
     Connected,
 }
 
+/// An open descriptor.
 #[derive(Clone, Copy, Debug)]
 enum Fd {
-    Free,
     Stream {
         pool: u8,
         /// Its local port (0: none yet).
@@ -201,7 +201,7 @@ enum Fd {
 /// The socket table: `FDS` descriptors over `TCP` TCP and `UDP` UDP
 /// smoltcp sockets.
 pub struct Sockets<const FDS: usize, const TCP: usize, const UDP: usize> {
-    fds: [Fd; FDS],
+    fds: [Option<Fd>; FDS],
     tcp: [Pooled; TCP],
     udp: [Pooled; UDP],
     next_port: u16,
@@ -213,7 +213,7 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
     pub fn new(tcp: [SocketHandle; TCP], udp: [SocketHandle; UDP]) -> Self {
         const { assert!(FDS <= u8::MAX as usize && TCP <= u8::MAX as usize && UDP <= 255) };
         Self {
-            fds: [Fd::Free; FDS],
+            fds: [None; FDS],
             tcp: tcp.map(|handle| Pooled { handle, user: User::Idle }),
             udp: udp.map(|handle| Pooled { handle, user: User::Idle }),
             next_port: FIRST_EPHEMERAL_PORT,
@@ -226,20 +226,24 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         sockets: &mut SocketSet<'_>,
         kind: Kind,
     ) -> Result<SocketId, SocketError> {
-        let fd = self.fds.iter().position(|fd| matches!(fd, Fd::Free));
+        let fd = self.fds.iter().position(Option::is_none);
         let fd = fd.ok_or(SocketError::NoDescriptors)?;
         match kind {
             Kind::Stream => {
                 let pool = self.idle_tcp(sockets).ok_or(SocketError::NoBuffers)?;
                 self.tcp[pool].user = User::Fd(fd as u8);
-                self.fds[fd] =
-                    Fd::Stream { pool: pool as u8, port: 0, phase: Phase::Fresh, read_shut: false };
+                self.fds[fd] = Some(Fd::Stream {
+                    pool: pool as u8,
+                    port: 0,
+                    phase: Phase::Fresh,
+                    read_shut: false,
+                });
             }
             Kind::Datagram => {
                 let pool = self.udp.iter().position(|p| p.user == User::Idle);
                 let pool = pool.ok_or(SocketError::NoBuffers)?;
                 self.udp[pool].user = User::Fd(fd as u8);
-                self.fds[fd] = Fd::Datagram { pool: pool as u8, peer: None };
+                self.fds[fd] = Some(Fd::Datagram { pool: pool as u8, peer: None });
             }
         }
         Ok(SocketId(fd as u8))
@@ -277,11 +281,11 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
             port => port,
         };
         match &mut self.fds[id.index()] {
-            Fd::Stream { port: bound @ 0, phase: Phase::Fresh, .. } => {
+            Some(Fd::Stream { port: bound @ 0, phase: Phase::Fresh, .. }) => {
                 *bound = port;
                 Ok(())
             }
-            Fd::Datagram { pool, .. } => {
+            Some(Fd::Datagram { pool, .. }) => {
                 let socket =
                     stack.sockets().get_mut::<udp::Socket<'_>>(self.udp[*pool as usize].handle);
                 if socket.is_open() {
@@ -306,7 +310,7 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         let (pool, port) = match self.fd(id)? {
             Fd::Stream { pool, port, phase: Phase::Fresh, .. } => (pool as usize, port),
             Fd::Listener { port, .. } => {
-                self.fds[id.index()] = Fd::Listener { port, backlog };
+                self.fds[id.index()] = Some(Fd::Listener { port, backlog });
                 self.refill(sockets, id);
                 return Ok(());
             }
@@ -320,7 +324,7 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         let socket = sockets.get_mut::<tcp::Socket<'_>>(self.tcp[pool].handle);
         socket.listen(port).map_err(|_| SocketError::InvalidInput)?;
         self.tcp[pool].user = User::Backlog(id.0);
-        self.fds[id.index()] = Fd::Listener { port, backlog };
+        self.fds[id.index()] = Some(Fd::Listener { port, backlog });
         self.refill(sockets, id);
         Ok(())
     }
@@ -335,13 +339,13 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         let Fd::Listener { port, .. } = self.fd(id)? else { return Err(SocketError::InvalidInput) };
         self.refill(sockets, id);
         let Some(pool) = self.acceptable(sockets, id) else { return Err(SocketError::WouldBlock) };
-        let fd = self.fds.iter().position(|fd| matches!(fd, Fd::Free));
+        let fd = self.fds.iter().position(Option::is_none);
         let fd = fd.ok_or(SocketError::NoDescriptors)?;
         let socket = sockets.get_mut::<tcp::Socket<'_>>(self.tcp[pool].handle);
         let peer = socket.remote_endpoint().ok_or(SocketError::WouldBlock)?;
         self.tcp[pool].user = User::Fd(fd as u8);
         self.fds[fd] =
-            Fd::Stream { pool: pool as u8, port, phase: Phase::Connected, read_shut: false };
+            Some(Fd::Stream { pool: pool as u8, port, phase: Phase::Connected, read_shut: false });
         self.refill(sockets, id);
         Ok((SocketId(fd as u8), peer))
     }
@@ -395,10 +399,9 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
             Fd::Listener { .. } => Err(SocketError::InvalidInput),
             Fd::Datagram { pool, .. } => {
                 self.bind_datagram(stack.sockets(), pool as usize)?;
-                self.fds[id.index()] = Fd::Datagram { pool, peer: Some(remote) };
+                self.fds[id.index()] = Some(Fd::Datagram { pool, peer: Some(remote) });
                 Ok(())
             }
-            Fd::Free => Err(SocketError::BadDescriptor),
         }
     }
 
@@ -433,7 +436,6 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
             Fd::Listener { .. } => Err(SocketError::NotConnected),
             Fd::Datagram { peer: Some(peer), .. } => self.send_to(sockets, id, data, peer),
             Fd::Datagram { peer: None, .. } => Err(SocketError::DestinationRequired),
-            Fd::Free => Err(SocketError::BadDescriptor),
         }
     }
 
@@ -523,7 +525,6 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
                     return Ok((count, from));
                 }
             }
-            Fd::Free => Err(SocketError::BadDescriptor),
         }
     }
 
@@ -543,7 +544,7 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
             sockets.get_mut::<tcp::Socket<'_>>(self.tcp[pool as usize].handle).close();
         }
         let read_shut = read_shut || how != Shutdown::Write;
-        self.fds[id.index()] = Fd::Stream { pool, port, phase: Phase::Connected, read_shut };
+        self.fds[id.index()] = Some(Fd::Stream { pool, port, phase: Phase::Connected, read_shut });
         Ok(())
     }
 
@@ -569,9 +570,8 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
                 sockets.get_mut::<udp::Socket<'_>>(self.udp[pool as usize].handle).close();
                 self.udp[pool as usize].user = User::Idle;
             }
-            Fd::Free => return Err(SocketError::BadDescriptor),
         }
-        self.fds[id.index()] = Fd::Free;
+        self.fds[id.index()] = None;
         Ok(())
     }
 
@@ -591,7 +591,6 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
                     .endpoint()
                     .port
             }
-            Fd::Free => return Err(SocketError::BadDescriptor),
         };
         let address = match port {
             0 => IpAddress::v4(0, 0, 0, 0),
@@ -612,7 +611,6 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
                 .remote_endpoint()
                 .ok_or(SocketError::NotConnected),
             Fd::Datagram { peer: Some(peer), .. } => Ok(peer),
-            Fd::Free => Err(SocketError::BadDescriptor),
             _ => Err(SocketError::NotConnected),
         }
     }
@@ -693,7 +691,6 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
                     hangup: false,
                 }
             }
-            Fd::Free => return Err(SocketError::BadDescriptor),
         })
     }
 
@@ -715,7 +712,7 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
 
     /// Descriptors in use.
     pub fn open_count(&self) -> usize {
-        self.fds.iter().filter(|fd| !matches!(fd, Fd::Free)).count()
+        self.fds.iter().flatten().count()
     }
 
     /// `id`'s descriptor, a TCP connection under way marked connected
@@ -724,7 +721,8 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         let fd = self.fd(id)?;
         if let Fd::Stream { pool, port, phase: Phase::Connecting, .. } = fd {
             let socket = sockets.get::<tcp::Socket<'_>>(self.tcp[pool as usize].handle);
-            if socket.may_send() || (socket.is_open() && socket.may_recv()) {
+            // Established (or closed by its peer since: CLOSE-WAIT).
+            if socket.may_send() {
                 self.set_stream(id, port, Phase::Connected);
             }
         }
@@ -732,15 +730,12 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
     }
 
     fn fd(&self, id: SocketId) -> Result<Fd, SocketError> {
-        match self.fds.get(id.index()) {
-            Some(Fd::Free) | None => Err(SocketError::BadDescriptor),
-            Some(fd) => Ok(*fd),
-        }
+        self.fds.get(id.index()).copied().flatten().ok_or(SocketError::BadDescriptor)
     }
 
     fn set_stream(&mut self, id: SocketId, port: u16, phase: Phase) {
-        if let Fd::Stream { pool, read_shut, .. } = self.fds[id.index()] {
-            self.fds[id.index()] = Fd::Stream { pool, port, phase, read_shut };
+        if let Some(Fd::Stream { pool, read_shut, .. }) = self.fds[id.index()] {
+            self.fds[id.index()] = Some(Fd::Stream { pool, port, phase, read_shut });
         }
     }
 
@@ -809,7 +804,7 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
     /// backlog; a backlog socket whose half-open connection was reset
     /// listens again.
     fn refill(&mut self, sockets: &mut SocketSet<'_>, id: SocketId) {
-        let Fd::Listener { port, backlog } = self.fds[id.index()] else { return };
+        let Some(Fd::Listener { port, backlog }) = self.fds[id.index()] else { return };
         let mut held = 0;
         for pooled in self.tcp.iter().filter(|p| p.user == User::Backlog(id.0)) {
             let socket = sockets.get_mut::<tcp::Socket<'_>>(pooled.handle);
@@ -845,7 +840,7 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
     /// Connections may share their local port with each other and a
     /// listener (accepted ones do).
     fn port_in_use(&self, sockets: &mut SocketSet<'_>, kind: Kind, port: u16) -> bool {
-        self.fds.iter().any(|fd| match (*fd, kind) {
+        self.fds.iter().flatten().any(|fd| match (*fd, kind) {
             (Fd::Listener { port: p, .. }, Kind::Stream) => p == port,
             (Fd::Stream { port: p, phase: Phase::Fresh, .. }, Kind::Stream) => p == port,
             (Fd::Datagram { pool, .. }, Kind::Datagram) => {
@@ -860,8 +855,7 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
     /// connection of the pool (so that a new connection's four-tuple is
     /// new).
     fn free_port(&mut self, sockets: &mut SocketSet<'_>, kind: Kind) -> Result<u16, SocketError> {
-        let range = u16::MAX - FIRST_EPHEMERAL_PORT + 1;
-        for _ in 0..range {
+        for _ in FIRST_EPHEMERAL_PORT..=u16::MAX {
             let port = self.next_port;
             self.next_port = if port == u16::MAX { FIRST_EPHEMERAL_PORT } else { port + 1 };
             let taken = self.port_in_use(sockets, kind, port)

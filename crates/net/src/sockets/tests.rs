@@ -12,7 +12,7 @@ use smoltcp::socket::{tcp, udp};
 use smoltcp::storage::PacketMetadata;
 use smoltcp::wire::{IpAddress, IpEndpoint};
 
-use super::{Kind, Readiness, Shutdown, SocketError, SocketId, Sockets};
+use super::{Fd, Kind, Readiness, Shutdown, SocketError, SocketId, Sockets};
 use crate::tests::{CLIENT_IP, TestClock, WireEnd, cable, leak, pattern};
 use crate::{Ipv4Config, Phy, Stack};
 
@@ -426,4 +426,243 @@ fn bad_requests_get_their_posix_errors() {
     let e = table.open(stack.sockets(), Kind::Stream).unwrap();
     assert_eq!(table.nodelay(stack.sockets(), e), Ok(false));
     assert_eq!(SocketError::AddressInUse.errno_name(), "EADDRINUSE");
+}
+
+impl Host {
+    fn ready(&mut self, id: SocketId) -> Readiness {
+        self.table.readiness(self.stack.sockets(), id).expect("readiness")
+    }
+}
+
+#[test]
+fn readiness_follows_a_connection_through_data_and_each_side_s_end() {
+    let mut net = Net::new();
+    let listener = net.listen(7, 2);
+    assert_eq!(net.server.ready(listener), Readiness::default(), "nobody connected");
+    let (client, connected) = net.connect(7);
+    assert_eq!(connected, Ok(()));
+    assert!(net.server.ready(listener).readable, "a connection waits for accept");
+    let (accepted, _) = net.accept(listener).unwrap();
+    let quiet = Readiness { readable: false, writable: true, hangup: false };
+    assert_eq!(net.server.ready(accepted), quiet);
+    assert_eq!(net.client.send(client, b"data"), Ok(4));
+    net.run(3);
+    assert_eq!(net.server.ready(accepted), Readiness { readable: true, ..quiet }, "data waits");
+    let mut buffer = [0u8; 8];
+    assert_eq!(net.server.recv(accepted, &mut buffer), Ok(4));
+    assert_eq!(net.server.ready(accepted), quiet);
+    // The client shuts its sending side: the server reads the end, still
+    // sends, and is not hung up; nor is the client, which still receives.
+    {
+        let Host { stack, table } = &mut net.client;
+        table.shutdown(stack.sockets(), client, Shutdown::Write).unwrap();
+    }
+    net.run(3);
+    assert_eq!(net.server.ready(accepted), Readiness { readable: true, ..quiet });
+    let client_ready = net.client.ready(client);
+    assert!(!client_ready.hangup && !client_ready.readable, "{client_ready:?}");
+    // The server says goodbye and closes too: both ends are over, the
+    // goodbye still to be read.
+    assert_eq!(net.server.send(accepted, b"bye"), Ok(3));
+    {
+        let Host { stack, table } = &mut net.server;
+        table.close(stack.sockets(), accepted).unwrap();
+    }
+    net.run(3);
+    assert_eq!(
+        net.client.ready(client),
+        Readiness { readable: true, writable: true, hangup: true }
+    );
+    assert_eq!(net.client.recv(client, &mut buffer), Ok(3));
+    assert_eq!(net.client.recv(client, &mut buffer), Ok(0));
+    // Both sides closed, the client's socket in TIME-WAIT: sending is a
+    // broken pipe, not a reset.
+    assert_eq!(net.client.send(client, b"late"), Err(SocketError::BrokenPipe));
+}
+
+#[test]
+fn empty_sends_and_receives_answer_at_once_and_a_full_buffer_blocks() {
+    let mut net = Net::new();
+    let listener = net.listen(7, 1);
+    let (client, _) = net.connect(7);
+    let (accepted, _) = net.accept(listener).unwrap();
+    assert_eq!(net.client.send(client, b""), Ok(0));
+    assert_eq!(net.server.recv(accepted, &mut []), Ok(0), "nothing asked for, nothing waits");
+    assert_eq!(net.server.recv(accepted, &mut [0; 4]), Err(SocketError::WouldBlock));
+    // Without polling, the 4 KiB transmit buffer fills.
+    let chunk = [0x55u8; 1000];
+    let mut queued = 0;
+    let full = loop {
+        match net.client.send(client, &chunk) {
+            Ok(count) => queued += count,
+            Err(error) => break error,
+        }
+    };
+    assert_eq!((full, queued), (SocketError::WouldBlock, 4096));
+    assert!(!net.client.ready(client).writable);
+}
+
+#[test]
+fn shutting_down_the_receiving_side_reads_the_end_at_once_and_leaves_sending() {
+    let mut net = Net::new();
+    let listener = net.listen(7, 1);
+    let (client, _) = net.connect(7);
+    let (accepted, _) = net.accept(listener).unwrap();
+    net.client.send(client, b"unread").unwrap();
+    net.run(3);
+    {
+        let Host { stack, table } = &mut net.server;
+        table.shutdown(stack.sockets(), accepted, Shutdown::Read).unwrap();
+    }
+    let mut buffer = [0u8; 8];
+    assert_eq!(net.server.recv(accepted, &mut buffer), Ok(0), "shut, though data waits");
+    assert_eq!(net.transfer(true, accepted, client, b"still sends"), b"still sends");
+    // Shutting the sending side alone leaves receiving.
+    {
+        let Host { stack, table } = &mut net.client;
+        table.shutdown(stack.sockets(), client, Shutdown::Write).unwrap();
+        assert_eq!(
+            table.recv(stack.sockets(), client, &mut buffer, false),
+            Err(SocketError::WouldBlock)
+        );
+    }
+}
+
+#[test]
+fn a_listener_takes_a_new_backlog_and_a_reset_half_of_it_listens_again() {
+    let mut net = Net::new();
+    let listener = net.listen(7, 1);
+    {
+        let Host { stack, table } = &mut net.server;
+        table.listen(stack.sockets(), listener, 2).unwrap();
+    }
+    let (_, first) = net.connect(7);
+    let (second_client, second) = net.connect(7);
+    assert_eq!((first, second), (Ok(()), Ok(())), "two held after listen again with 2");
+    // The pool's other two sockets taken: only a backlog socket that
+    // listens again can take the third connection.
+    for _ in 0..2 {
+        net.server.open(Kind::Stream);
+    }
+    // The second connection is reset by its client before it is accepted:
+    // its backlog socket listens again.
+    {
+        let Host { stack, table } = &mut net.client;
+        let Some(Fd::Stream { pool, .. }) = table.fds[second_client.index()] else { panic!() };
+        stack.sockets().get_mut::<tcp::Socket<'_>>(table.tcp[pool as usize].handle).abort();
+    }
+    net.run(5);
+    net.accept(listener).expect("the first");
+    assert_eq!(net.accept(listener), Err(SocketError::WouldBlock), "the reset one is gone");
+    let (_, third) = net.connect(7);
+    assert_eq!(third, Ok(()));
+    net.accept(listener).expect("the third, on the socket that listened again");
+}
+
+#[test]
+fn endpoints_options_and_closed_descriptors() {
+    let mut net = Net::new();
+    let Host { stack, table } = &mut net.client;
+    let tcp = table.open(stack.sockets(), Kind::Stream).unwrap();
+    let unspecified = IpEndpoint::new(IpAddress::v4(0, 0, 0, 0), 0);
+    assert_eq!(table.local_endpoint(stack, tcp), Ok(unspecified), "not bound yet");
+    let fresh = table.readiness(stack.sockets(), tcp).unwrap();
+    assert_eq!(fresh, Readiness { hangup: true, ..Readiness::default() }, "no connection");
+    assert_eq!(table.keep_alive(stack.sockets(), tcp), Ok(false));
+    let interval = smoltcp::time::Duration::from_secs(1);
+    table.set_keep_alive(stack.sockets(), tcp, Some(interval)).unwrap();
+    assert_eq!(table.keep_alive(stack.sockets(), tcp), Ok(true));
+    table.set_keep_alive(stack.sockets(), tcp, None).unwrap();
+    assert_eq!(table.keep_alive(stack.sockets(), tcp), Ok(false));
+    let udp = table.open(stack.sockets(), Kind::Datagram).unwrap();
+    assert_eq!(table.peer_endpoint(stack.sockets(), udp), Err(SocketError::NotConnected));
+    table.connect(stack, udp, server(9)).unwrap();
+    assert_eq!(table.peer_endpoint(stack.sockets(), udp), Ok(server(9)));
+    table.close(stack.sockets(), udp).unwrap();
+    assert_eq!(table.peer_endpoint(stack.sockets(), udp), Err(SocketError::BadDescriptor));
+    assert_eq!(table.kind(udp), Err(SocketError::BadDescriptor));
+}
+
+#[test]
+fn ports_are_per_protocol_and_datagrams_fit_the_buffer_or_are_refused() {
+    let mut net = Net::new();
+    let Host { stack, table } = &mut net.server;
+    let listener = table.open(stack.sockets(), Kind::Stream).unwrap();
+    table.bind(stack, listener, None, 7).unwrap();
+    table.listen(stack.sockets(), listener, 1).unwrap();
+    let a = table.open(stack.sockets(), Kind::Datagram).unwrap();
+    assert_eq!(table.kind(a), Ok(Kind::Datagram));
+    table.bind(stack, a, None, 7).expect("UDP 7 is free though TCP 7 listens");
+    let b = table.open(stack.sockets(), Kind::Datagram).unwrap();
+    assert_eq!(table.bind(stack, b, None, 7), Err(SocketError::AddressInUse));
+    let tcp = table.open(stack.sockets(), Kind::Stream).unwrap();
+    assert_eq!(table.bind(stack, tcp, None, 7), Err(SocketError::AddressInUse), "the listener's");
+    // A datagram as large as the 2048-byte buffer fits; one byte more is
+    // too long; port 0 and the unspecified address are no destination.
+    let to = IpEndpoint::new(CLIENT_ADDRESS, 9);
+    assert_eq!(table.send_to(stack.sockets(), b, &[1; 2048], to), Ok(2048));
+    assert_eq!(table.send_to(stack.sockets(), b, &[1; 2049], to), Err(SocketError::MessageTooLong));
+    let no_port = IpEndpoint::new(CLIENT_ADDRESS, 0);
+    assert_eq!(table.send_to(stack.sockets(), b, b"x", no_port), Err(SocketError::InvalidInput));
+    let nowhere = IpEndpoint::new(IpAddress::v4(0, 0, 0, 0), 9);
+    assert_eq!(table.send_to(stack.sockets(), b, b"x", nowhere), Err(SocketError::InvalidInput));
+}
+
+#[test]
+fn ephemeral_ports_rise_within_the_dynamic_range_skip_taken_ones_and_wrap() {
+    let mut net = Net::new();
+    let Host { stack, table } = &mut net.client;
+    let taken = table.open(stack.sockets(), Kind::Datagram).unwrap();
+    table.bind(stack, taken, None, super::FIRST_EPHEMERAL_PORT + 1).unwrap();
+    let local = |table: &mut Table, stack: &mut Stack<'static, Phy<WireEnd>, TestClock>, id| {
+        table.local_endpoint(stack, id).unwrap().port
+    };
+    let first = table.open(stack.sockets(), Kind::Datagram).unwrap();
+    table.bind(stack, first, None, 0).unwrap();
+    assert_eq!(local(table, stack, first), super::FIRST_EPHEMERAL_PORT);
+    let tcp = table.open(stack.sockets(), Kind::Stream).unwrap();
+    table.bind(stack, tcp, None, 0).unwrap();
+    assert_eq!(
+        local(table, stack, tcp),
+        super::FIRST_EPHEMERAL_PORT + 1,
+        "the next: ports are per protocol, UDP's taken one is free for TCP"
+    );
+    table.close(stack.sockets(), first).unwrap();
+    table.close(stack.sockets(), tcp).unwrap();
+    // At the top of the range the counter wraps to its bottom; a UDP port
+    // taken there is skipped.
+    table.next_port = u16::MAX;
+    let top = table.open(stack.sockets(), Kind::Datagram).unwrap();
+    table.bind(stack, top, None, 0).unwrap();
+    assert_eq!(local(table, stack, top), u16::MAX);
+    let again = table.open(stack.sockets(), Kind::Stream).unwrap();
+    table.bind(stack, again, None, 0).unwrap();
+    assert_eq!(local(table, stack, again), super::FIRST_EPHEMERAL_PORT, "wrapped");
+    table.close(stack.sockets(), again).unwrap();
+    table.close(stack.sockets(), top).unwrap();
+    table.next_port = super::FIRST_EPHEMERAL_PORT + 1;
+    let skip = table.open(stack.sockets(), Kind::Datagram).unwrap();
+    table.bind(stack, skip, None, 0).unwrap();
+    assert_eq!(
+        local(table, stack, skip),
+        super::FIRST_EPHEMERAL_PORT + 2,
+        "UDP's taken one skipped"
+    );
+}
+
+#[test]
+fn a_closed_connection_keeps_its_port_until_it_is_over() {
+    let mut net = Net::new();
+    net.listen(7, 1);
+    let port = super::FIRST_EPHEMERAL_PORT + 3;
+    net.client.table.next_port = port;
+    let (client, connected) = net.connect(7);
+    assert_eq!(connected, Ok(()));
+    // Closed, its FIN not yet sent: the port is still the connection's.
+    let Host { stack, table } = &mut net.client;
+    table.close(stack.sockets(), client).unwrap();
+    table.next_port = port;
+    let after = table.open(stack.sockets(), Kind::Stream).unwrap();
+    table.bind(stack, after, None, 0).unwrap();
+    assert_eq!(table.local_endpoint(stack, after).unwrap().port, port + 1);
 }
