@@ -243,6 +243,8 @@ fn socket_addresses_read_as_std_writes_them_and_back() {
     assert_eq!(ipv4_of_sockaddr(&six), Err(errno::EAFNOSUPPORT));
     assert_eq!(ipv4_of_sockaddr(&bytes[..15]), Err(errno::EINVAL));
     assert_eq!(ipv4_of_sockaddr(&bytes[..1]), Err(errno::EINVAL));
+    // The family is read from the first two bytes alone.
+    assert_eq!(ipv4_of_sockaddr(&six[..2]), Err(errno::EAFNOSUPPORT));
 }
 
 #[test]
