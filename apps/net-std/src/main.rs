@@ -22,7 +22,9 @@
 //!    sends a line and prints the answer; with a second, connects to that
 //!    port, where nobody listens, and prints the refusal (twice: waiting,
 //!    and with a timeout);
-//! 5. shows that a host name is not looked up (no resolver).
+//! 5. shows that a host name is not looked up (no resolver);
+//! 6. writes 64 KiB to one more connection and exits with it open: the
+//!    exit closes it, and what its socket still held is delivered.
 //!
 //! With `bench` as its first argument it is the std::net side of `cargo
 //! xtask bench net`: it echoes any number of TCP connections at once on
@@ -185,9 +187,19 @@ fn main() -> ExitCode {
         Ok(_) => println!("a host name: connected?"),
         Err(error) => println!("a host name: not looked up ({error})"),
     }
+    // A last connection gets 64 KiB and the program exits with it still
+    // open: the exit closes it, and the stack sends what the socket
+    // still holds (up to its 16 KiB buffer) before the component ends.
+    println!("waiting for the last connection");
+    let (mut last, _) = listener.accept().expect("accept");
+    let goodbye: Vec<u8> = (0..GOODBYE_BYTES).map(|i| (i % 251) as u8).collect();
+    last.write_all(&goodbye).expect("the goodbye fits the window");
     println!("done");
-    ExitCode::SUCCESS
+    std::process::exit(0)
 }
+
+/// What the last connection gets: byte `i` is `i % 251`.
+const GOODBYE_BYTES: usize = 64 * 1024;
 
 /// Connects to the host's `port`, sends a line, ends its side and reads
 /// the answer to its end.

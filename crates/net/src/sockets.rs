@@ -710,6 +710,34 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         Ok(None)
     }
 
+    /// Closes every descriptor, as [`Sockets::close`] closes each (what a
+    /// program's exit does).
+    pub fn close_all(&mut self, sockets: &mut SocketSet<'_>) {
+        for index in 0..FDS {
+            let _ = self.close(sockets, SocketId(index as u8));
+        }
+    }
+
+    /// Whether nothing the sockets queued is still to go out or to be
+    /// acknowledged: every TCP connection closed, its data and FIN
+    /// acknowledged (or it was reset or timed out) and every reset sent,
+    /// every datagram sent. Open connections are not drained; close them
+    /// first ([`Sockets::close_all`]).
+    pub fn drained(&self, sockets: &mut SocketSet<'_>) -> bool {
+        let tcp = self.tcp.iter().all(|pooled| {
+            let socket = sockets.get::<tcp::Socket<'_>>(pooled.handle);
+            match socket.state() {
+                tcp::State::Closed => socket.remote_endpoint().is_none(),
+                tcp::State::Listen | tcp::State::FinWait2 | tcp::State::TimeWait => true,
+                _ => false,
+            }
+        });
+        tcp && self
+            .udp
+            .iter()
+            .all(|pooled| sockets.get::<udp::Socket<'_>>(pooled.handle).send_queue() == 0)
+    }
+
     /// Descriptors in use.
     pub fn open_count(&self) -> usize {
         self.fds.iter().flatten().count()

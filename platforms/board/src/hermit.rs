@@ -385,8 +385,12 @@ fn log_line(line: &str) {
     }
 }
 
-/// Flushes stdout and stderr and exits the component with `status`.
+/// Sends what the sockets queued (`hermit-net`), flushes stdout and stderr
+/// and exits the component with `status`.
 fn end_std(status: u32) -> ! {
+    // What the sockets queued goes out first.
+    #[cfg(feature = "hermit-net")]
+    net::drain();
     with_state(|state| {
         let StdState { log, stdout, stderr, env, .. } = state;
         for buffer in [stdout, stderr] {

@@ -94,6 +94,18 @@ fn net_std(s: &Scripted<'_>) -> Result<(), Failure> {
     net::control_until(port, "done", &running, "[app] udp: echoed", 10)
         .map_err(|e| fail(&running, format!("udp done: {e}")))?;
 
+    // The last connection: 64 KiB, then the end of the stream, though the
+    // program exits without closing it.
+    if !running.wait_for("[app] waiting for the last connection", Duration::from_secs(30)) {
+        return Err(fail(&running, "no 'waiting for the last connection' line"));
+    }
+    let goodbye = read_goodbye(port).map_err(|e| fail(&running, format!("goodbye: {e}")))?;
+    let expected: Vec<u8> = (0..64 * 1024).map(|i| (i % 251) as u8).collect();
+    if goodbye != expected {
+        let message = format!("goodbye: {} of {} bytes, or others", goodbye.len(), expected.len());
+        return Err(fail(&running, message));
+    }
+
     let outcome = running.finish(Duration::from_secs(40));
     let expected = [
         "[app] a second listener on port 7: AddrInUse".to_string(),
@@ -108,6 +120,7 @@ fn net_std(s: &Scripted<'_>) -> Result<(), Failure> {
         "[app] a closed port: ConnectionRefused".into(),
         "[app] a closed port, with a timeout: ConnectionRefused".into(),
         "[app] a host name: not looked up".into(),
+        "[app] waiting for the last connection".into(),
         "[app] done".into(),
     ];
     let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
@@ -119,4 +132,13 @@ fn net_std(s: &Scripted<'_>) -> Result<(), Failure> {
         return Err(failure(format!("exit status {:?}", outcome.status)));
     }
     Ok(())
+}
+
+/// Connects to the forwarded echo port and reads to the end of the stream.
+fn read_goodbye(port: u16) -> std::io::Result<Vec<u8>> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(harness::scaled(Duration::from_secs(30))))?;
+    let mut received = Vec::new();
+    stream.read_to_end(&mut received)?;
+    Ok(received)
 }

@@ -666,3 +666,40 @@ fn a_closed_connection_keeps_its_port_until_it_is_over() {
     table.bind(stack, after, None, 0).unwrap();
     assert_eq!(table.local_endpoint(stack, after).unwrap().port, port + 1);
 }
+
+#[test]
+fn closing_everything_drains_what_was_queued_before_the_stack_may_stop() {
+    let mut net = Net::new();
+    let listener = net.listen(7, 1);
+    let (client, _) = net.connect(7);
+    let (accepted, _) = net.accept(listener).unwrap();
+    let udp = net.client.open(Kind::Datagram);
+    assert!(!net.client.table.drained(net.client.stack.sockets()), "a connection is open");
+    // The client queues data and a datagram and closes everything at once.
+    let data = pattern(3000, 9);
+    assert_eq!(net.client.send(client, &data), Ok(3000));
+    {
+        let Host { stack, table } = &mut net.client;
+        table.send_to(stack.sockets(), udp, b"last", server(9)).unwrap();
+        table.close_all(stack.sockets());
+        assert_eq!(table.open_count(), 0);
+        assert!(!table.drained(stack.sockets()), "data, a FIN and a datagram queued");
+    }
+    let mut rounds = 0;
+    while !net.client.table.drained(net.client.stack.sockets()) {
+        net.run(1);
+        rounds += 1;
+        assert!(rounds < 100, "never drained");
+    }
+    // Everything arrived: the data, then the end of the stream.
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 1000];
+    loop {
+        match net.server.recv(accepted, &mut buffer) {
+            Ok(0) => break,
+            Ok(count) => received.extend_from_slice(&buffer[..count]),
+            Err(error) => panic!("{error:?}"),
+        }
+    }
+    assert_eq!(received, data);
+}

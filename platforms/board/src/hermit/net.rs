@@ -20,6 +20,11 @@
 //! (`EAGAIN`; `ETIMEDOUT` for `connect`), or not at all on a non-blocking
 //! socket (`EAGAIN`, `EINPROGRESS`). Other components run meanwhile.
 //!
+//! At exit (`std::process::exit`, the end of `main`, a panic) every socket
+//! is closed and the stack runs until what they queued is acknowledged,
+//! for up to 10 s ([`drain`]): nothing a program wrote before it exited is
+//! lost.
+//!
 //! Not offered: IPv6, host names (`getaddrinfo` finds none: use
 //! addresses), `dup` (`TcpStream::try_clone`), `SO_LINGER` other than as a
 //! stored value (a close never waits; its connection ends in the
@@ -297,6 +302,51 @@ fn now<T>(fd: c_int, op: impl FnOnce(&mut Net, SocketId) -> Result<T, i32>) -> R
         op(net, id)
     })
     .unwrap_or(Err(errno::EBADF))
+}
+
+/// How long an exiting std component goes on sending what its sockets
+/// queued ([`drain`]).
+const DRAIN_US: u64 = 10_000_000;
+
+/// At exit: closes every socket and runs the stack until what they
+/// queued is sent and acknowledged (`Sockets::drained`), for at most
+/// [`DRAIN_US`]: a program that writes its answer and exits has it
+/// delivered, as an operating system goes on sending a process's data
+/// after it ended. A LOG line says if the time ran out.
+pub(super) fn drain() {
+    let mut deadline = None;
+    loop {
+        let step = with_state(|state| {
+            let StdState { net, timer, .. } = state;
+            let Some(net) = net.as_deref_mut() else { return Step::Done(Ok(())) };
+            net.table.close_all(net.stack.sockets());
+            net.stack.poll();
+            if net.table.drained(net.stack.sockets()) {
+                return Step::Done(Ok(()));
+            }
+            let now = net.stack.now().total_micros() as u64;
+            let due = *deadline.get_or_insert(now.saturating_add(DRAIN_US));
+            if now >= due {
+                return Step::Done(Err(errno::ETIMEDOUT));
+            }
+            match timer.as_mut() {
+                Some(timer) => arm(net, timer, now, Some(due)),
+                None => Step::Done(Err(errno::ENETDOWN)),
+            }
+        });
+        match step {
+            None | Some(Step::Done(Ok(()))) => return,
+            Some(Step::Done(Err(_))) => {
+                log_line("std: at exit, the network had data in flight that was not acknowledged");
+                return;
+            }
+            Some(Step::Wait(signal)) => {
+                if kernel::kernel().wait_signal(signal).is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 // ----- addresses -------------------------------------------------------------
