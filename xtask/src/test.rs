@@ -267,6 +267,19 @@ fn lints(tally: &mut Tally) {
             command.args(["--package", "ferrode-board", "--", "-D", "warnings"]);
             checks.push((format!("clippy, {what} for {}", board.name), command));
         }
+        // The board runtime's docs for the target, with every feature an
+        // image may pick (the host's rustdoc run below leaves the board
+        // crate out: it builds only for a board).
+        let mut docs = Command::new("cargo");
+        build::clean_cargo(&mut docs);
+        docs.args(["doc", "--color", "never", "--no-deps", "--target", board.target]);
+        docs.args(["--package", "ferrode-board", "--features"]);
+        docs.arg(format!(
+            "ferrode-board/{},ferrode-board/hermit-net,ferrode-board/gdb",
+            board.name
+        ));
+        docs.env("RUSTDOCFLAGS", "-D warnings");
+        checks.push((format!("rustdoc, board runtime for {}", board.name), docs));
         // The std apps themselves, with the nightly's clippy over std built
         // for their target (`--no-deps`: the crates they use are linted
         // above, with the pinned stable's clippy).

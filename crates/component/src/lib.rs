@@ -264,6 +264,18 @@ ferrode_ipc::interface! {
 /// The name of the Timer service in routing tables.
 pub const TIMER: &str = "Timer";
 
+ferrode_ipc::interface! {
+    /// The Rtc service: the date, as the board's real-time clock keeps it.
+    pub trait Rtc: Session {
+        /// Seconds since 1970-01-01 00:00 UTC; `Denied` on a board without
+        /// a real-time clock.
+        fn seconds(&mut self) -> Result<u64, SessionError>;
+    }
+}
+
+/// The name of the Rtc service in routing tables.
+pub const RTC: &str = "Rtc";
+
 /// The name of the ROM service in routing tables.
 pub const ROM: &str = "ROM";
 

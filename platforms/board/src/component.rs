@@ -34,12 +34,14 @@ mod devices;
 pub mod gdb;
 #[cfg(feature = "nic")]
 mod nic;
+mod rtc;
 mod terminal;
 mod wake;
 
 pub use devices::{gpio_root, io_mem_root, irq_root};
 #[cfg(feature = "nic")]
 pub use nic::{NicClient, NicPhy, nic_root};
+pub use rtc::rtc_root;
 pub use terminal::terminal_root;
 
 /// Sessions one component may hold (its routes: checked at build time).

@@ -37,9 +37,12 @@
 //! - **Memory**: `Box`, `Vec`, `String`, `HashMap` allocate from the RAM
 //!   after the image (the linker script's `__heap_start` to `__heap_end`),
 //!   which this component alone uses.
-//! - **Time**: `Instant` and `SystemTime` read the Timer session's
-//!   monotonic clock (`SystemTime` counts from boot: neither board's clock
-//!   knows the date), and `thread::sleep` waits for one of its timeouts.
+//! - **Time**: `Instant` reads the Timer session's monotonic clock and
+//!   `thread::sleep` waits for one of its timeouts; `SystemTime` is the
+//!   same clock plus the date the component's Rtc session (`app: "Rtc" ""
+//!   => rtc`, core's service over the board's real-time clock) gave at its
+//!   first reading. Without an Rtc route, or on a board without a
+//!   real-time clock (the MicroBlaze V), `SystemTime` counts from boot.
 //!   Without a Timer route these fail, with a LOG line saying so.
 //! - **Arguments**: `std::env::args()` are the image's command line
 //!   (semihosting: `cargo xtask run --app NAME -- ARGS`; under QEMU the
@@ -84,7 +87,7 @@ use core::ffi::{c_char, c_int, c_void};
 use core::ptr::{NonNull, null_mut};
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
 
-use ferrode_component::{LOG_LINE_BYTES, Rom, TERMINAL_CHUNK, Terminal, Timer};
+use ferrode_component::{LOG_LINE_BYTES, Rom, Rtc, TERMINAL_CHUNK, Terminal, Timer};
 use ferrode_ipc::CapSel;
 use ferrode_std_abi::abi::{self, errno};
 use ferrode_std_abi::{
@@ -117,6 +120,8 @@ struct StdState {
     /// Sockets: opened at the first `socket` call.
     #[cfg(feature = "hermit-net")]
     net: Option<&'static mut net::Net>,
+    /// [`realtime_offset_us`], once asked.
+    realtime_offset_us: Option<u64>,
 }
 
 /// Files std may have open at once.
@@ -215,6 +220,7 @@ pub fn std_main(env: Env) -> u32 {
             stdin: TtyInput::new(),
             #[cfg(feature = "hermit-net")]
             net: None,
+            realtime_offset_us: None,
         })
     };
     if !set_up_tls() {
@@ -862,7 +868,34 @@ pub unsafe extern "C" fn sys_lstat(name: *const c_char, stat: *mut abi::stat) ->
     unsafe { sys_stat(name, stat) }
 }
 
-/// `clock_gettime`: both clocks are the Timer session's monotonic clock.
+/// How far the date is ahead of the monotonic clock, in µs: asked of the
+/// component's Rtc session at the first `CLOCK_REALTIME` reading (its
+/// seconds against the clock's microseconds then); 0 without a session or
+/// on a board without a real-time clock (the date counts from boot).
+fn realtime_offset_us() -> u64 {
+    let offset = with_state(|state| {
+        if let Some(offset) = state.realtime_offset_us {
+            return offset;
+        }
+        let seconds = state
+            .env
+            .session::<dyn Rtc>(ferrode_component::RTC, "")
+            .ok()
+            .and_then(|rtc| kernel::client(rtc).seconds().ok());
+        let now = state.timer.as_mut().and_then(|(timer, _)| timer.now_us().ok());
+        let offset = match (seconds, now) {
+            (Some(seconds), Some(now)) => seconds.saturating_mul(1_000_000).saturating_sub(now),
+            _ => 0,
+        };
+        state.realtime_offset_us = Some(offset);
+        offset
+    });
+    offset.unwrap_or(0)
+}
+
+/// `clock_gettime`: `CLOCK_MONOTONIC` is the Timer session's clock,
+/// `CLOCK_REALTIME` the same plus the date the component's Rtc session
+/// (route `"Rtc"`) gave at its first reading.
 ///
 /// # Safety
 ///
@@ -872,10 +905,11 @@ pub unsafe extern "C" fn sys_clock_gettime(clock: abi::clockid_t, tp: *mut abi::
     if tp.is_null() || (clock != abi::CLOCK_MONOTONIC && clock != abi::CLOCK_REALTIME) {
         return -errno::EINVAL;
     }
+    let offset = if clock == abi::CLOCK_REALTIME { realtime_offset_us() } else { 0 };
     match now_us() {
         Some(now) => {
             // SAFETY: the caller's contract.
-            unsafe { tp.write(timespec_of_us(now)) };
+            unsafe { tp.write(timespec_of_us(now.saturating_add(offset))) };
             0
         }
         None => -errno::EINVAL,
@@ -1075,7 +1109,8 @@ fn note_error(error: i32) {
     LAST_ERROR.store(error, Ordering::Relaxed);
 }
 
-/// `errno`: see [`LAST_ERROR`].
+/// `errno`: the error the last failed socket call of the std component
+/// returned (0: none yet), which std reads for `io::Error::last_os_error`.
 #[unsafe(no_mangle)]
 pub extern "C" fn sys_get_errno() -> i32 {
     LAST_ERROR.load(Ordering::Relaxed)

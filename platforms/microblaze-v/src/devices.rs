@@ -21,6 +21,12 @@ use crate::shared::IrqShared;
 pub use crate::timer::{Clock, OneShotAlarm};
 use crate::{irq, mmio};
 
+/// The date, for core's Rtc service: none, the MicroBlaze V design has no
+/// real-time clock (its clock counts from boot).
+pub fn wall_clock_seconds() -> Option<u64> {
+    None
+}
+
 /// The monotonic clock (AXI Timer block 0), 100 MHz on QEMU's board.
 pub fn clock() -> Clock {
     Clock

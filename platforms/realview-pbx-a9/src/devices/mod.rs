@@ -10,6 +10,7 @@ mod timer;
 pub use ethernet::{Ethernet, EthernetError, ethernet, ethernet_port};
 pub use peripherals::{
     Gpio, GpioDevice, PrivateTimerHandle, Rtc, gpio, gpio_port, private_timer, rtc,
+    wall_clock_seconds,
 };
 pub use serial::{Serial, serial, terminal_port};
 pub use timer::{Clock, OneShotAlarm, alarm, clock};

@@ -54,6 +54,12 @@ pub fn rtc() -> Rtc {
     Rtc
 }
 
+/// The date, for core's Rtc service: the PL031's seconds since 1970-01-01
+/// UTC (the clock is taken over at the first call, as [`rtc`] does).
+pub fn wall_clock_seconds() -> Option<u64> {
+    Some(u64::from(rtc().seconds()))
+}
+
 fn on_rtc_interrupt() {
     if RTC.with(|slot| slot.as_ref().is_some_and(Pl031::take_alarm)) {
         RTC_ALARM.store(true, Ordering::Release);
