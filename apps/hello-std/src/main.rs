@@ -6,8 +6,7 @@
 //! environment from the ROM module `env`;
 //! `Vec`, `String`, `Box` and `HashMap` allocate from the RAM
 //! after the image; `Instant` and `thread::sleep` use the Timer session;
-//! `SystemTime` is the date from the Rtc service (the board's real-time
-//! clock, where it has one); files are the image's ROM modules, under `/rom/`; what Ferrode does
+//! files are the image's ROM modules, under `/rom/`; what Ferrode does
 //! not offer (writing, threads) is an error, not a crash. The exit status is `main`'s.
 //!
 //! Its command line picks what else it shows (`cargo xtask run --app
@@ -20,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 ferrode_board::compose! {
     servers {
@@ -30,7 +29,6 @@ ferrode_board::compose! {
         timer: { priority: 4, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
         rom: { priority: 4, stack: 4096, provides: "ROM", root: rom_root },
         terminal: { priority: 4, stack: 4096, provides: "Terminal", root: ferrode_board::component::terminal_root },
-        rtc: { priority: 4, stack: 4096, provides: "Rtc", root: ferrode_board::component::rtc_root },
     }
     // `cargo xtask stacks --app hello-std`: main peaks at about 2.4 KiB.
     clients {
@@ -47,9 +45,6 @@ ferrode_board::compose! {
         app: "ROM" "zeds" => rom,
         app: "ROM" "env" => rom,
         app: "Terminal" "" => terminal,
-        // SystemTime: the date from the board's real-time clock (PBX-A9's
-        // PL031; the MicroBlaze V has none, and the date counts from boot).
-        app: "Rtc" "" => rtc,
     }
 }
 
@@ -130,9 +125,6 @@ fn main() -> std::process::ExitCode {
     big[last] = 2;
     println!("a 32 MiB Vec: {} bytes, ends {} and {}", big.len(), big[0], big[last]);
     drop(big);
-
-    let since_1970 = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    println!("wall clock: {since_1970} s since 1970");
 
     let start = Instant::now();
     std::thread::sleep(Duration::from_millis(10));

@@ -27,7 +27,7 @@ use crate::table::Table;
 /// Thread slots.
 pub const MAX_THREADS: usize = 16;
 /// Component slots (capability spaces).
-pub const MAX_COMPONENTS: usize = 10;
+pub const MAX_COMPONENTS: usize = 8;
 /// Capability slots per component.
 pub const CAP_SLOTS: usize = 32;
 /// RPC object slots.

@@ -97,7 +97,6 @@ pub fn cases() -> Vec<Case> {
                 "[app] 0123456789\n",
                 "[app] sum of the first ten squares: 385",
                 "[app] a 32 MiB Vec: 33554432 bytes, ends 1 and 2",
-                "[app] wall clock: ",
                 "[app] slept 10 ms: not early",
                 "[app] /rom/motd: 53 bytes, last line Some(\"This is the second line.\")",
                 "[app] its last 25 bytes: \"This is the second line.\\n\"",
@@ -134,13 +133,14 @@ pub fn cases() -> Vec<Case> {
             timeout: Duration::from_secs(60),
             check: Check::Scripted(hello_std_stdin),
         });
+        // SystemTime from core's Rtc service.
         cases.push(Case {
-            name: format!("hello-std's wall clock on {}", board.name),
+            name: format!("date-std tells the date on {}", board.name),
             board,
-            app: "hello-std",
+            app: "date-std",
             options: RunOptions::default(),
             timeout: Duration::from_secs(60),
-            check: Check::Scripted(hello_std_wall_clock),
+            check: Check::Scripted(date_std),
         });
         cases.push(console_case(
             board,
@@ -508,34 +508,49 @@ fn write_tables(script: &Scripted<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// hello-std's `SystemTime`: on PBX-A9 the date the Rtc service reads from
+/// date-std's `SystemTime`: on PBX-A9 the date the Rtc service reads from
 /// the PL031, which QEMU starts at the host's time, so within a minute of
 /// the host's clock; on the MicroBlaze V, which has no real-time clock,
-/// the time since boot.
-fn hello_std_wall_clock(s: &Scripted<'_>) -> Result<(), Failure> {
+/// the time since boot. Its date line must be what the host's `date`
+/// makes of those seconds, and the date must follow a 1.5 s sleep.
+fn date_std(s: &Scripted<'_>) -> Result<(), Failure> {
     let failure = |message: String, console: String| Failure { message, console };
     let running = harness::spawn(s.board.qemu, &s.board.qemu_args(s.image, s.options))
         .map_err(|error| failure(error.to_string(), String::new()))?;
     let outcome = running.finish(s.timeout);
+    let console = outcome.console.clone();
     let host = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_secs());
     let prefix = "[app] wall clock: ";
-    let line = outcome.console.lines().find(|line| line.starts_with(prefix)).unwrap_or_default();
+    let line = console.lines().find(|line| line.starts_with(prefix)).unwrap_or_default();
     let Some(seconds) = line
         .strip_prefix(prefix)
         .and_then(|rest| rest.strip_suffix(" s since 1970"))
         .and_then(|number| number.parse::<u64>().ok())
     else {
-        return Err(failure(format!("no wall clock line ({line:?})"), outcome.console));
+        return Err(failure(format!("no wall clock line ({line:?})"), console));
     };
-    let (expected, within) = match s.board.name {
-        "realview-pbx-a9" => (host, 60),
-        _ => (0, 60),
-    };
-    if seconds.abs_diff(expected) > within {
-        let message = format!("wall clock {seconds} s, expected {expected} within {within} s");
-        return Err(failure(message, outcome.console));
+    let expected = if s.board.name == "realview-pbx-a9" { host } else { 0 };
+    if seconds.abs_diff(expected) > 60 {
+        let message = format!("wall clock {seconds} s, expected {expected} within 60 s");
+        return Err(failure(message, console));
+    }
+    let date = std::process::Command::new("date")
+        .args(["-u", "-d", &format!("@{seconds}"), "+%Y-%m-%d %H:%M:%S UTC"])
+        .output()
+        .map_err(|error| failure(format!("the host's date: {error}"), console.clone()))?;
+    let date = String::from_utf8_lossy(&date.stdout).trim().to_string();
+    let wanted = [
+        format!("[app] the date: {date}"),
+        "[app] after a 1.5 s sleep the date moved 1.5 s".to_string(),
+    ];
+    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    if let Some(missing) = harness::missing_in_order(&console, &wanted) {
+        return Err(failure(format!("console lacks {missing:?}"), console));
+    }
+    if outcome.status != Some(0) {
+        return Err(failure(format!("exit status {:?}", outcome.status), console));
     }
     Ok(())
 }
