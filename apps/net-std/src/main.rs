@@ -33,7 +33,7 @@
 //! protocol on UDP port 8 (`stats`: instructions retired, virtual time,
 //! the time and instructions spent idle, bytes echoed; `quit`).
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, IoSliceMut, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream, UdpSocket};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -123,7 +123,10 @@ fn main() -> ExitCode {
     let mut buffer = [0u8; 4096];
     let mut echoed = 0;
     loop {
-        match stream.read(&mut buffer) {
+        // Into two buffers (readv), echoed in order.
+        let (first, second) = buffer.split_at_mut(1024);
+        let mut parts = [IoSliceMut::new(first), IoSliceMut::new(second)];
+        match stream.read_vectored(&mut parts) {
             Ok(0) => break,
             Ok(count) => {
                 stream.write_all(&buffer[..count]).expect("echo");

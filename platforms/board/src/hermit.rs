@@ -1135,8 +1135,9 @@ pub extern "C" fn sys_getaddrinfo(
     abi::EAI_NONAME
 }
 
-/// `readv`: each buffer in turn, as [`sys_read`], until one is not
-/// filled.
+/// `readv`: one [`sys_read`] into the first buffer that has room (a read
+/// may always return less than asked, and a second read could wait where
+/// the first did not: a socket's or stdin's).
 ///
 /// # Safety
 ///
@@ -1146,21 +1147,15 @@ pub unsafe extern "C" fn sys_readv(fd: c_int, iov: *const abi::iovec, iovcnt: us
     if iov.is_null() && iovcnt > 0 {
         return -(errno::EFAULT as isize);
     }
-    let mut total = 0isize;
     for index in 0..iovcnt {
         // SAFETY: the caller's contract.
         let entry = unsafe { &*iov.add(index) };
-        // SAFETY: the caller's contract.
-        let read = unsafe { sys_read(fd, entry.iov_base.cast(), entry.iov_len) };
-        if read < 0 {
-            return if total > 0 { total } else { read };
-        }
-        total += read;
-        if (read as usize) < entry.iov_len {
-            break;
+        if entry.iov_len > 0 {
+            // SAFETY: the caller's contract.
+            return unsafe { sys_read(fd, entry.iov_base.cast(), entry.iov_len) };
         }
     }
-    total
+    0
 }
 
 /// The socket calls, over [`net`].
