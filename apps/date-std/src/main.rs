@@ -10,6 +10,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ferrode_pl031::CivilTime;
+
 ferrode_board::compose! {
     servers {
         log: { priority: 4, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
@@ -26,25 +28,6 @@ ferrode_board::compose! {
     }
 }
 
-/// Seconds since 1970-01-01 00:00 UTC as (year, month, day, hour, minute,
-/// second) of the proleptic Gregorian calendar.
-fn civil(seconds: u64) -> (u64, u64, u64, u64, u64, u64) {
-    let (days, rest) = (seconds / 86_400, seconds % 86_400);
-    // Days since 0000-03-01: the leap day ends each 4-year, 100-year and
-    // 400-year cycle.
-    let days = days + 719_468;
-    let era = days / 146_097;
-    let day_of_era = days % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
-    let year = era * 400 + year_of_era + u64::from(month <= 2);
-    (year, month, day, rest / 3_600, rest % 3_600 / 60, rest % 60)
-}
-
 fn since_1970() -> Duration {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
 }
@@ -52,8 +35,8 @@ fn since_1970() -> Duration {
 fn main() {
     let now = since_1970();
     println!("wall clock: {} s since 1970", now.as_secs());
-    let (year, month, day, hour, minute, second) = civil(now.as_secs());
-    println!("the date: {year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02} UTC");
+    // The PL031 driver's calendar (its host tests check it), ISO 8601.
+    println!("the date: {}", CivilTime::from_unix_seconds(now.as_secs()));
     std::thread::sleep(Duration::from_millis(1_500));
     let moved = since_1970().saturating_sub(now);
     let moved_ms = moved.as_millis();

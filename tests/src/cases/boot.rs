@@ -537,7 +537,7 @@ fn date_std(s: &Scripted<'_>) -> Result<(), Failure> {
         return Err(failure(message, console));
     }
     let date = std::process::Command::new("date")
-        .args(["-u", "-d", &format!("@{seconds}"), "+%Y-%m-%d %H:%M:%S UTC"])
+        .args(["-u", "-d", &format!("@{seconds}"), "+%Y-%m-%dT%H:%M:%SZ"])
         .output()
         .map_err(|error| failure(format!("the host's date: {error}"), console.clone()))?;
     let date = String::from_utf8_lossy(&date.stdout).trim().to_string();
