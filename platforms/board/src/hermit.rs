@@ -83,7 +83,7 @@
 
 use core::alloc::Layout;
 use core::cell::UnsafeCell;
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::{c_char, c_int};
 use core::ptr::{NonNull, null_mut};
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
 
@@ -100,6 +100,7 @@ use crate::component::{Env, LogClient, runtime};
 use crate::kernel::{self, kernel};
 use crate::{arch, exit_code};
 
+/// The socket calls (`sys_socket`, `sys_bind`, ...), with `hermit-net`.
 #[cfg(feature = "hermit-net")]
 mod net;
 
@@ -560,7 +561,7 @@ pub unsafe extern "C" fn sys_write(fd: c_int, buf: *const u8, len: usize) -> isi
     #[cfg(feature = "hermit-net")]
     if net::is_socket(fd) {
         // SAFETY: the caller's contract.
-        return unsafe { net::send_to(fd, buf, len, 0, core::ptr::null(), 0) };
+        return unsafe { net::sys_sendto(fd, buf.cast(), len, 0, core::ptr::null(), 0) };
     }
     let data = if len == 0 {
         &[][..]
@@ -707,7 +708,7 @@ pub unsafe extern "C" fn sys_read(fd: c_int, buf: *mut u8, len: usize) -> isize 
     #[cfg(feature = "hermit-net")]
     if net::is_socket(fd) {
         // SAFETY: the caller's contract.
-        return unsafe { net::recv_from(fd, buf, len, 0, null_mut(), null_mut()) };
+        return unsafe { net::sys_recvfrom(fd, buf, len, 0, null_mut(), null_mut()) };
     }
     if fd == abi::STDIN_FILENO {
         let out = if len == 0 {
@@ -1084,16 +1085,16 @@ unsupported! {
     sys_listen(i32, i32) -> i32;
     sys_accept(i32, *mut abi::sockaddr, *mut abi::socklen_t) -> i32;
     sys_connect(i32, *const abi::sockaddr, abi::socklen_t) -> i32;
-    sys_send(i32, *const c_void, usize, i32) -> isize;
-    sys_sendto(i32, *const c_void, usize, i32, *const abi::sockaddr, abi::socklen_t) -> isize;
+    sys_send(i32, *const core::ffi::c_void, usize, i32) -> isize;
+    sys_sendto(i32, *const core::ffi::c_void, usize, i32, *const abi::sockaddr, abi::socklen_t) -> isize;
     sys_recv(i32, *mut u8, usize, i32) -> isize;
     sys_recvfrom(i32, *mut u8, usize, i32, *mut abi::sockaddr, *mut abi::socklen_t) -> isize;
-    sys_setsockopt(i32, i32, i32, *const c_void, abi::socklen_t) -> i32;
-    sys_getsockopt(i32, i32, i32, *mut c_void, *mut abi::socklen_t) -> i32;
+    sys_setsockopt(i32, i32, i32, *const core::ffi::c_void, abi::socklen_t) -> i32;
+    sys_getsockopt(i32, i32, i32, *mut core::ffi::c_void, *mut abi::socklen_t) -> i32;
     sys_getsockname(i32, *mut abi::sockaddr, *mut abi::socklen_t) -> i32;
     sys_getpeername(i32, *mut abi::sockaddr, *mut abi::socklen_t) -> i32;
     sys_shutdown(i32, i32) -> i32;
-    sys_ioctl(i32, i32, *mut c_void) -> i32;
+    sys_ioctl(i32, i32, *mut core::ffi::c_void) -> i32;
     sys_poll(*mut abi::pollfd, abi::nfds_t, i32) -> i32;
 }
 
@@ -1156,225 +1157,6 @@ pub unsafe extern "C" fn sys_readv(fd: c_int, iov: *const abi::iovec, iovcnt: us
         }
     }
     0
-}
-
-/// The socket calls, over [`net`].
-#[cfg(feature = "hermit-net")]
-mod sockets {
-    use super::*;
-
-    /// `socket`.
-    #[unsafe(no_mangle)]
-    pub extern "C" fn sys_socket(domain: i32, kind: i32, protocol: i32) -> i32 {
-        net::socket(domain, kind, protocol)
-    }
-
-    /// `bind`.
-    ///
-    /// # Safety
-    ///
-    /// `name` is `namelen` readable bytes.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn sys_bind(
-        s: i32,
-        name: *const abi::sockaddr,
-        namelen: abi::socklen_t,
-    ) -> i32 {
-        // SAFETY: forwarded contract.
-        unsafe { net::bind(s, name, namelen) }
-    }
-
-    /// `listen`.
-    #[unsafe(no_mangle)]
-    pub extern "C" fn sys_listen(s: i32, backlog: i32) -> i32 {
-        net::listen(s, backlog)
-    }
-
-    /// `accept`.
-    ///
-    /// # Safety
-    ///
-    /// `addr` null, or `addrlen` readable and writable and `addr` that
-    /// many writable bytes.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn sys_accept(
-        s: i32,
-        addr: *mut abi::sockaddr,
-        addrlen: *mut abi::socklen_t,
-    ) -> i32 {
-        // SAFETY: forwarded contract.
-        unsafe { net::accept(s, addr, addrlen) }
-    }
-
-    /// `connect`.
-    ///
-    /// # Safety
-    ///
-    /// `name` is `namelen` readable bytes.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn sys_connect(
-        s: i32,
-        name: *const abi::sockaddr,
-        namelen: abi::socklen_t,
-    ) -> i32 {
-        // SAFETY: forwarded contract.
-        unsafe { net::connect(s, name, namelen) }
-    }
-
-    /// `send`.
-    ///
-    /// # Safety
-    ///
-    /// `mem` is `len` readable bytes.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn sys_send(s: i32, mem: *const c_void, len: usize, flags: i32) -> isize {
-        // SAFETY: forwarded contract.
-        unsafe { net::send_to(s, mem.cast(), len, flags, core::ptr::null(), 0) }
-    }
-
-    /// `sendto`.
-    ///
-    /// # Safety
-    ///
-    /// `buffer` is `len` readable bytes, `addr` null or `addr_len`
-    /// readable bytes.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn sys_sendto(
-        s: i32,
-        buffer: *const c_void,
-        len: usize,
-        flags: i32,
-        addr: *const abi::sockaddr,
-        addr_len: abi::socklen_t,
-    ) -> isize {
-        // SAFETY: forwarded contract.
-        unsafe { net::send_to(s, buffer.cast(), len, flags, addr, addr_len) }
-    }
-
-    /// `recv`.
-    ///
-    /// # Safety
-    ///
-    /// `buf` is `len` writable bytes.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn sys_recv(s: i32, buf: *mut u8, len: usize, flags: i32) -> isize {
-        // SAFETY: forwarded contract.
-        unsafe { net::recv_from(s, buf, len, flags, null_mut(), null_mut()) }
-    }
-
-    /// `recvfrom`.
-    ///
-    /// # Safety
-    ///
-    /// `buf` is `len` writable bytes; `address` as for `accept`.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn sys_recvfrom(
-        s: i32,
-        buf: *mut u8,
-        len: usize,
-        flags: i32,
-        address: *mut abi::sockaddr,
-        address_len: *mut abi::socklen_t,
-    ) -> isize {
-        // SAFETY: forwarded contract.
-        unsafe { net::recv_from(s, buf, len, flags, address, address_len) }
-    }
-
-    /// `setsockopt`.
-    ///
-    /// # Safety
-    ///
-    /// `optval` is `optlen` readable bytes.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn sys_setsockopt(
-        s: i32,
-        level: i32,
-        optname: i32,
-        optval: *const c_void,
-        optlen: abi::socklen_t,
-    ) -> i32 {
-        // SAFETY: forwarded contract.
-        unsafe { net::set_option(s, level, optname, optval, optlen) }
-    }
-
-    /// `getsockopt`.
-    ///
-    /// # Safety
-    ///
-    /// `optlen` readable and writable, `optval` that many writable bytes.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn sys_getsockopt(
-        s: i32,
-        level: i32,
-        optname: i32,
-        optval: *mut c_void,
-        optlen: *mut abi::socklen_t,
-    ) -> i32 {
-        // SAFETY: forwarded contract.
-        unsafe { net::get_option(s, level, optname, optval, optlen) }
-    }
-
-    /// `getsockname`.
-    ///
-    /// # Safety
-    ///
-    /// As for `accept`.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn sys_getsockname(
-        s: i32,
-        name: *mut abi::sockaddr,
-        namelen: *mut abi::socklen_t,
-    ) -> i32 {
-        // SAFETY: forwarded contract.
-        unsafe { net::name(s, false, name, namelen) }
-    }
-
-    /// `getpeername`.
-    ///
-    /// # Safety
-    ///
-    /// As for `accept`.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn sys_getpeername(
-        s: i32,
-        name: *mut abi::sockaddr,
-        namelen: *mut abi::socklen_t,
-    ) -> i32 {
-        // SAFETY: forwarded contract.
-        unsafe { net::name(s, true, name, namelen) }
-    }
-
-    /// `shutdown`.
-    #[unsafe(no_mangle)]
-    pub extern "C" fn sys_shutdown(s: i32, how: i32) -> i32 {
-        net::shutdown(s, how)
-    }
-
-    /// `ioctl` (`FIONBIO`).
-    ///
-    /// # Safety
-    ///
-    /// `argp` a readable `int`.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn sys_ioctl(s: i32, cmd: i32, argp: *mut c_void) -> i32 {
-        // SAFETY: forwarded contract.
-        unsafe { net::ioctl(s, cmd, argp) }
-    }
-
-    /// `poll` of sockets.
-    ///
-    /// # Safety
-    ///
-    /// `fds` is `nfds` readable and writable entries.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn sys_poll(
-        fds: *mut abi::pollfd,
-        nfds: abi::nfds_t,
-        timeout: i32,
-    ) -> i32 {
-        // SAFETY: forwarded contract.
-        unsafe { net::poll(fds, nfds, timeout) }
-    }
 }
 
 /// Frees what `sys_getaddrinfo` never gives.

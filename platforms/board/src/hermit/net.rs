@@ -392,7 +392,8 @@ unsafe fn write_endpoint(addr: *mut abi::sockaddr, len: *mut abi::socklen_t, end
 
 /// `socket`: an IPv4 TCP or UDP socket (`SOCK_NONBLOCK` makes it
 /// non-blocking).
-pub(super) fn socket(domain: i32, kind: i32, protocol: i32) -> c_int {
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_socket(domain: i32, kind: i32, protocol: i32) -> c_int {
     answer((|| {
         if domain != abi::AF_INET {
             return Err(errno::EAFNOSUPPORT);
@@ -420,7 +421,12 @@ pub(super) fn socket(domain: i32, kind: i32, protocol: i32) -> c_int {
 /// # Safety
 ///
 /// `addr` is `len` readable bytes.
-pub(super) unsafe fn bind(fd: c_int, addr: *const abi::sockaddr, len: abi::socklen_t) -> c_int {
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_bind(
+    fd: c_int,
+    addr: *const abi::sockaddr,
+    len: abi::socklen_t,
+) -> c_int {
     // SAFETY: the caller's contract.
     let endpoint = unsafe { endpoint_of(addr, len) };
     answer(endpoint.and_then(|endpoint| {
@@ -433,7 +439,8 @@ pub(super) unsafe fn bind(fd: c_int, addr: *const abi::sockaddr, len: abi::sockl
 }
 
 /// `listen`.
-pub(super) fn listen(fd: c_int, backlog: i32) -> c_int {
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_listen(fd: c_int, backlog: i32) -> c_int {
     answer(now(fd, |net, id| {
         let backlog = usize::try_from(backlog).unwrap_or(1);
         net.table.listen(net.stack.sockets(), id, backlog).map_err(errno_of)?;
@@ -447,7 +454,8 @@ pub(super) fn listen(fd: c_int, backlog: i32) -> c_int {
 /// # Safety
 ///
 /// As for [`write_endpoint`].
-pub(super) unsafe fn accept(
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_accept(
     fd: c_int,
     addr: *mut abi::sockaddr,
     len: *mut abi::socklen_t,
@@ -470,7 +478,12 @@ pub(super) unsafe fn accept(
 /// # Safety
 ///
 /// `addr` is `len` readable bytes.
-pub(super) unsafe fn connect(fd: c_int, addr: *const abi::sockaddr, len: abi::socklen_t) -> c_int {
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_connect(
+    fd: c_int,
+    addr: *const abi::sockaddr,
+    len: abi::socklen_t,
+) -> c_int {
     // SAFETY: the caller's contract.
     let endpoint = match unsafe { endpoint_of(addr, len) } {
         Ok(endpoint) => endpoint,
@@ -490,7 +503,8 @@ pub(super) unsafe fn connect(fd: c_int, addr: *const abi::sockaddr, len: abi::so
 /// # Safety
 ///
 /// `buf` is `len` writable bytes; for `addr`, as [`write_endpoint`].
-pub(super) unsafe fn recv_from(
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_recvfrom(
     fd: c_int,
     buf: *mut u8,
     len: usize,
@@ -525,9 +539,10 @@ pub(super) unsafe fn recv_from(
 ///
 /// `buf` is `len` readable bytes; `addr` null or `addr_len` readable
 /// bytes.
-pub(super) unsafe fn send_to(
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_sendto(
     fd: c_int,
-    buf: *const u8,
+    buf: *const c_void,
     len: usize,
     flags: i32,
     addr: *const abi::sockaddr,
@@ -540,7 +555,7 @@ pub(super) unsafe fn send_to(
         &[][..]
     } else {
         // SAFETY: the caller's contract.
-        unsafe { core::slice::from_raw_parts(buf, len) }
+        unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), len) }
     };
     let to = if addr.is_null() {
         None
@@ -558,7 +573,8 @@ pub(super) unsafe fn send_to(
 }
 
 /// `shutdown`.
-pub(super) fn shutdown(fd: c_int, how: i32) -> c_int {
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_shutdown(fd: c_int, how: i32) -> c_int {
     let how = match how {
         abi::SHUT_RD => Shutdown::Read,
         abi::SHUT_WR => Shutdown::Write,
@@ -588,12 +604,7 @@ pub(super) fn close(fd: c_int) -> c_int {
 /// # Safety
 ///
 /// As for [`write_endpoint`].
-pub(super) unsafe fn name(
-    fd: c_int,
-    peer: bool,
-    addr: *mut abi::sockaddr,
-    len: *mut abi::socklen_t,
-) -> c_int {
+unsafe fn name(fd: c_int, peer: bool, addr: *mut abi::sockaddr, len: *mut abi::socklen_t) -> c_int {
     if addr.is_null() || len.is_null() {
         return -errno::EFAULT;
     }
@@ -610,6 +621,58 @@ pub(super) unsafe fn name(
         unsafe { write_endpoint(addr, len, endpoint) };
         0
     }))
+}
+
+/// `getsockname`.
+///
+/// # Safety
+///
+/// As for [`write_endpoint`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_getsockname(
+    fd: c_int,
+    addr: *mut abi::sockaddr,
+    len: *mut abi::socklen_t,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { name(fd, false, addr, len) }
+}
+
+/// `getpeername`.
+///
+/// # Safety
+///
+/// As for [`write_endpoint`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_getpeername(
+    fd: c_int,
+    addr: *mut abi::sockaddr,
+    len: *mut abi::socklen_t,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { name(fd, true, addr, len) }
+}
+
+/// `recv`: [`sys_recvfrom`] without the sender.
+///
+/// # Safety
+///
+/// `buf` is `len` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_recv(fd: c_int, buf: *mut u8, len: usize, flags: i32) -> isize {
+    // SAFETY: forwarded contract.
+    unsafe { sys_recvfrom(fd, buf, len, flags, core::ptr::null_mut(), core::ptr::null_mut()) }
+}
+
+/// `send`: [`sys_sendto`] to the connected peer.
+///
+/// # Safety
+///
+/// `buf` is `len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_send(fd: c_int, buf: *const c_void, len: usize, flags: i32) -> isize {
+    // SAFETY: forwarded contract.
+    unsafe { sys_sendto(fd, buf, len, flags, core::ptr::null(), 0) }
 }
 
 /// Plain C values an option is made of: any bytes are a valid one.
@@ -656,7 +719,8 @@ fn write_option<T: Plain>(out: &mut [u8], item: T) -> Result<usize, i32> {
 /// # Safety
 ///
 /// `value` is null or `len` readable bytes.
-pub(super) unsafe fn set_option(
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_setsockopt(
     fd: c_int,
     level: i32,
     name: i32,
@@ -700,13 +764,14 @@ pub(super) unsafe fn set_option(
     }))
 }
 
-/// `getsockopt`: the options [`set_option`] takes, and `SO_ERROR` (a
+/// `getsockopt`: the options [`sys_setsockopt`] takes, and `SO_ERROR` (a
 /// refused `connect` that did not wait, once).
 ///
 /// # Safety
 ///
 /// `len` is readable and writable, `value` has `*len` writable bytes.
-pub(super) unsafe fn get_option(
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_getsockopt(
     fd: c_int,
     level: i32,
     name: i32,
@@ -759,7 +824,8 @@ pub(super) unsafe fn get_option(
 /// # Safety
 ///
 /// `argp` is a readable `int` for `FIONBIO`.
-pub(super) unsafe fn ioctl(fd: c_int, cmd: i32, argp: *mut c_void) -> c_int {
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_ioctl(fd: c_int, cmd: i32, argp: *mut c_void) -> c_int {
     if cmd != abi::FIONBIO {
         return -errno::EINVAL;
     }
@@ -797,7 +863,8 @@ fn revents(readiness: Readiness, events: i16) -> i16 {
 /// # Safety
 ///
 /// `fds` is `nfds` readable and writable entries.
-pub(super) unsafe fn poll(fds: *mut abi::pollfd, nfds: usize, timeout: i32) -> c_int {
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_poll(fds: *mut abi::pollfd, nfds: abi::nfds_t, timeout: i32) -> c_int {
     if fds.is_null() && nfds > 0 {
         return -errno::EFAULT;
     }
