@@ -5,8 +5,9 @@
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
+use ferrode_hal::mmio::Readable as _;
 use ferrode_mpcore_timer::PrivateTimer as Timer;
-use ferrode_pl031::{CivilTime, Pl031};
+use ferrode_pl031::{CivilTime, Pl031, Registers as _};
 use ferrode_pl061::Pl061;
 use volatile::VolatilePtr;
 
@@ -55,9 +56,16 @@ pub fn rtc() -> Rtc {
 }
 
 /// The date, for core's Rtc service: the PL031's seconds since 1970-01-01
-/// UTC (the clock is taken over at the first call, as [`rtc`] does).
+/// UTC, read from its data register alone. Nothing is written and no
+/// handler registered, so a driver component that was granted the `rtc`
+/// window (its alarm, its interrupt) is not disturbed.
 pub fn wall_clock_seconds() -> Option<u64> {
-    Some(u64::from(rtc().seconds()))
+    // SAFETY: RTC_BASE is the PL031 on this board (DUI 0440 table 4-1), in
+    // the device memory the platform maps; reading RTCDR has no side
+    // effect.
+    let registers =
+        unsafe { VolatilePtr::new(NonNull::new_unchecked(RTC_BASE as *mut ferrode_pl031::Regs)) };
+    Some(u64::from(ferrode_pl031::Mmio::new(registers).rtcdr().get()))
 }
 
 fn on_rtc_interrupt() {
