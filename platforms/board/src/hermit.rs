@@ -168,6 +168,32 @@ fn with_state<R>(f: impl FnOnce(&mut StdState) -> R) -> Option<R> {
     result
 }
 
+/// What one look at the std component's state found: the call's result,
+/// or a signal to wait on before looking again.
+enum Step<T> {
+    Done(Result<T, i32>),
+    Wait(CapSel),
+}
+
+/// Looks at the state with `step` until it is done, waiting between looks
+/// on the signal it names (a raise that came meanwhile wakes at once; a
+/// wake-up that finds nothing done looks again): how every call that
+/// waits (stdin, sleep, sockets) waits. `None` if the caller may not reach
+/// the state ([`with_state`]); `EIO` if a wait fails (whoever raises the
+/// signal ended).
+fn wait_until<T>(mut step: impl FnMut(&mut StdState) -> Step<T>) -> Option<Result<T, i32>> {
+    loop {
+        match with_state(&mut step)? {
+            Step::Done(result) => return Some(result),
+            Step::Wait(signal) => {
+                if kernel().wait_signal(signal).is_err() {
+                    return Some(Err(errno::EIO));
+                }
+            }
+        }
+    }
+}
+
 /// The client `main` of the component that runs the app's `fn main()`
 /// (std's entry, `runtime_entry`): sets up its heap, its thread-local
 /// storage and its sessions, then runs it. Never returns: std ends the
@@ -443,27 +469,25 @@ fn now_us() -> Option<u64> {
 /// `net`), so a wake-up before the time is slept on.
 fn sleep_us(us: u64) -> bool {
     let mut due = None;
-    loop {
-        let armed = with_state(|state| {
-            let (timer, signal) = state.timer.as_mut()?;
-            let now = timer.now_us().ok()?;
-            let due = *due.get_or_insert(now.saturating_add(us));
-            if now >= due {
-                return Some(None);
-            }
-            timer.trigger(due - now, false).ok().map(|()| Some(*signal))
-        });
-        match armed.flatten() {
-            Some(None) => return true,
-            Some(Some(signal)) => {
-                if kernel().wait_signal(signal).is_err() {
-                    return false;
-                }
-            }
-            None => {
-                log_line("std: no Timer session to sleep on (route \"Timer\" to this component)");
-                return false;
-            }
+    // Ok(false): no Timer session to sleep on.
+    let slept = wait_until(|state| {
+        let Some((timer, signal)) = state.timer.as_mut() else { return Step::Done(Ok(false)) };
+        let Ok(now) = timer.now_us() else { return Step::Done(Ok(false)) };
+        let due = *due.get_or_insert(now.saturating_add(us));
+        if now >= due {
+            return Step::Done(Ok(true));
+        }
+        match timer.trigger(due - now, false) {
+            Ok(()) => Step::Wait(*signal),
+            Err(_) => Step::Done(Ok(false)),
+        }
+    });
+    match slept {
+        Some(Ok(true)) => true,
+        Some(Err(_)) => false,
+        Some(Ok(false)) | None => {
+            log_line("std: no Timer session to sleep on (route \"Timer\" to this component)");
+            false
         }
     }
 }
@@ -674,22 +698,18 @@ pub unsafe extern "C" fn sys_open(name: *const c_char, flags: i32, _mode: i32) -
     }
 }
 
-/// What a read of stdin found: bytes, or nothing yet (wait on this
-/// signal and try again).
-enum Stdin {
-    Read(usize),
-    Wait(CapSel),
-}
-
 /// Reads stdin from the Terminal session into `out`, as [`TtyInput`]
-/// hands it over; `EBADF` (std's end of file) without a Terminal route.
-fn read_stdin(state: &mut StdState, out: &mut [u8]) -> Result<Stdin, i32> {
-    let (terminal, input) = state.terminal.as_mut().ok_or(errno::EBADF)?;
+/// hands it over, or says to wait for the session's input signal;
+/// `EBADF` (std's end of file) without a Terminal route.
+fn read_stdin(state: &mut StdState, out: &mut [u8]) -> Step<usize> {
+    let Some((terminal, input)) = state.terminal.as_mut() else {
+        return Step::Done(Err(errno::EBADF));
+    };
     if state.stdin.is_empty() {
-        let received = terminal.read().map_err(|_| errno::EIO)?;
+        let Ok(received) = terminal.read() else { return Step::Done(Err(errno::EIO)) };
         state.stdin.receive(received.as_slice());
     }
-    Ok(state.stdin.read(out).map_or(Stdin::Wait(*input), Stdin::Read))
+    state.stdin.read(out).map_or(Step::Wait(*input), |count| Step::Done(Ok(count)))
 }
 
 /// `read`: an open file's next bytes (none at its end), or stdin's from
@@ -717,20 +737,12 @@ pub unsafe extern "C" fn sys_read(fd: c_int, buf: *mut u8, len: usize) -> isize 
             // SAFETY: the caller's contract.
             unsafe { core::slice::from_raw_parts_mut(buf, len) }
         };
-        loop {
-            match with_state(|state| read_stdin(state, out)) {
-                Some(Ok(Stdin::Read(count))) => return count as isize,
-                // Nothing received: sleep until the driver says input
-                // arrived (one that came since the last wait wakes at once).
-                Some(Ok(Stdin::Wait(input))) => {
-                    if kernel().wait_signal(input).is_err() {
-                        return -(errno::EIO as isize);
-                    }
-                }
-                Some(Err(error)) => return -(error as isize),
-                None => return -(errno::EBADF as isize),
-            }
-        }
+        // Nothing received: sleep until the driver says input arrived.
+        return match wait_until(|state| read_stdin(state, out)) {
+            Some(Ok(count)) => count as isize,
+            Some(Err(error)) => -(error as isize),
+            None => -(errno::EBADF as isize),
+        };
     }
     let read = with_state(|state| -> Result<usize, i32> {
         let file = file(&mut state.files, fd)?;

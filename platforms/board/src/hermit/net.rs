@@ -49,7 +49,7 @@ use ferrode_std_abi::{
     Ipv4Setting, ipv4_of_sockaddr, sockaddr_of_ipv4, timeval_of_us, us_of_timeval,
 };
 
-use super::{StdState, kernel, log_line, with_state};
+use super::{StdState, Step, kernel, log_line, wait_until, with_state};
 use crate::component::{NicClient, NicPhy};
 use crate::platform::devices;
 
@@ -215,11 +215,6 @@ enum Limit {
     Connect,
 }
 
-enum Step<T> {
-    Done(Result<T, i32>),
-    Wait(CapSel),
-}
-
 /// Arms the Timer session for whichever comes first, smoltcp's next
 /// timer or `due` (µs on the stack's clock, now `now`), and says to wait
 /// on its signal (which the NIC session raises too).
@@ -249,48 +244,39 @@ fn blocking<T>(
     let id = socket_id(fd)?;
     // Set at the first wait: when the call's timeout runs out.
     let mut deadline: Option<Option<u64>> = None;
-    loop {
-        let step = with_state(|state| {
-            let StdState { net, timer, .. } = state;
-            let Some(net) = net.as_deref_mut() else { return Step::Done(Err(errno::EBADF)) };
-            net.stack.poll();
-            let result = op(net, id);
-            // What the call queued goes out now.
-            net.stack.poll();
-            let options = net.options[id.index()];
-            match result {
-                Err(SocketError::WouldBlock) => {}
-                Err(SocketError::InProgress) if !options.nonblocking => {}
-                other => return Step::Done(other.map_err(errno_of)),
-            }
-            if options.nonblocking {
-                return Step::Done(Err(errno::EAGAIN));
-            }
-            let now = net.stack.now().total_micros() as u64;
-            let timeout = match limit {
-                Limit::Receive => options.recv_timeout_us,
-                Limit::Send | Limit::Connect => options.send_timeout_us,
-            };
-            let due = *deadline.get_or_insert_with(|| timeout.map(|us| now.saturating_add(us)));
-            if due.is_some_and(|due| now >= due) {
-                let error = if limit == Limit::Connect { errno::ETIMEDOUT } else { errno::EAGAIN };
-                return Step::Done(Err(error));
-            }
-            match timer.as_mut() {
-                Some(timer) => arm(net, timer, now, due),
-                None => Step::Done(Err(errno::ENETDOWN)),
-            }
-        });
-        match step {
-            None => return Err(errno::EBADF),
-            Some(Step::Done(result)) => return result,
-            Some(Step::Wait(signal)) => {
-                // Frames, an acknowledgement or the timeout (or a raise
-                // left from earlier: the loop looks again).
-                kernel::kernel().wait_signal(signal).map_err(|_| errno::EIO)?;
-            }
+    wait_until(|state| {
+        let StdState { net, timer, .. } = state;
+        let Some(net) = net.as_deref_mut() else { return Step::Done(Err(errno::EBADF)) };
+        net.stack.poll();
+        let result = op(net, id);
+        // What the call queued goes out now.
+        net.stack.poll();
+        let options = net.options[id.index()];
+        match result {
+            Err(SocketError::WouldBlock) => {}
+            Err(SocketError::InProgress) if !options.nonblocking => {}
+            other => return Step::Done(other.map_err(errno_of)),
         }
-    }
+        if options.nonblocking {
+            return Step::Done(Err(errno::EAGAIN));
+        }
+        let now = net.stack.now().total_micros() as u64;
+        let timeout = match limit {
+            Limit::Receive => options.recv_timeout_us,
+            Limit::Send | Limit::Connect => options.send_timeout_us,
+        };
+        let due = *deadline.get_or_insert_with(|| timeout.map(|us| now.saturating_add(us)));
+        if due.is_some_and(|due| now >= due) {
+            let error = if limit == Limit::Connect { errno::ETIMEDOUT } else { errno::EAGAIN };
+            return Step::Done(Err(error));
+        }
+        // Frames, an acknowledgement or the timeout wake the wait.
+        match timer.as_mut() {
+            Some(timer) => arm(net, timer, now, due),
+            None => Step::Done(Err(errno::ENETDOWN)),
+        }
+    })
+    .unwrap_or(Err(errno::EBADF))
 }
 
 /// Runs `op` on the network once, polling the stack before.
@@ -315,37 +301,28 @@ const DRAIN_US: u64 = 10_000_000;
 /// after it ended. A LOG line says if the time ran out.
 pub(super) fn drain() {
     let mut deadline = None;
-    loop {
-        let step = with_state(|state| {
-            let StdState { net, timer, .. } = state;
-            let Some(net) = net.as_deref_mut() else { return Step::Done(Ok(())) };
-            net.table.close_all(net.stack.sockets());
-            net.stack.poll();
-            if net.table.drained(net.stack.sockets()) {
-                return Step::Done(Ok(()));
-            }
-            let now = net.stack.now().total_micros() as u64;
-            let due = *deadline.get_or_insert(now.saturating_add(DRAIN_US));
-            if now >= due {
-                return Step::Done(Err(errno::ETIMEDOUT));
-            }
-            match timer.as_mut() {
-                Some(timer) => arm(net, timer, now, Some(due)),
-                None => Step::Done(Err(errno::ENETDOWN)),
-            }
-        });
-        match step {
-            None | Some(Step::Done(Ok(()))) => return,
-            Some(Step::Done(Err(_))) => {
-                log_line("std: at exit, the network had data in flight that was not acknowledged");
-                return;
-            }
-            Some(Step::Wait(signal)) => {
-                if kernel::kernel().wait_signal(signal).is_err() {
-                    return;
-                }
-            }
+    let drained = wait_until(|state| {
+        let StdState { net, timer, .. } = state;
+        let Some(net) = net.as_deref_mut() else { return Step::Done(Ok(())) };
+        net.table.close_all(net.stack.sockets());
+        net.stack.poll();
+        if net.table.drained(net.stack.sockets()) {
+            return Step::Done(Ok(()));
         }
+        let now = net.stack.now().total_micros() as u64;
+        let due = *deadline.get_or_insert(now.saturating_add(DRAIN_US));
+        if now >= due {
+            return Step::Done(Err(errno::ETIMEDOUT));
+        }
+        match timer.as_mut() {
+            Some(timer) => arm(net, timer, now, Some(due)),
+            None => Step::Done(Err(errno::ENETDOWN)),
+        }
+    });
+    // The time ran out, or there is no timer to wait with (a failed wait
+    // means the NIC driver or the Timer ended: nothing more goes out).
+    if matches!(drained, Some(Err(errno::ETIMEDOUT | errno::ENETDOWN))) {
+        log_line("std: at exit, the network had data in flight that was not acknowledged");
     }
 }
 
@@ -875,46 +852,36 @@ pub unsafe extern "C" fn sys_poll(fds: *mut abi::pollfd, nfds: abi::nfds_t, time
         unsafe { core::slice::from_raw_parts_mut(fds, nfds) }
     };
     let mut deadline = None;
-    loop {
-        let step = with_state(|state| {
-            let StdState { net, timer, .. } = state;
-            let mut ready = 0;
-            let mut net = net.as_deref_mut();
-            if let Some(net) = net.as_deref_mut() {
-                net.stack.poll();
-            }
-            for entry in entries.iter_mut() {
-                let readiness = match (&mut net, socket_id(entry.fd)) {
-                    (Some(net), Ok(id)) => net.table.readiness(net.stack.sockets(), id).ok(),
-                    _ => None,
-                };
-                entry.revents = readiness.map_or(abi::POLLNVAL, |r| revents(r, entry.events));
-                ready += c_int::from(entry.revents != 0);
-            }
-            if ready > 0 || timeout == 0 {
-                return Step::Done(Ok(ready));
-            }
-            let Some(net) = net else { return Step::Done(Ok(0)) };
-            let now = net.stack.now().total_micros() as u64;
-            let due = *deadline.get_or_insert_with(|| {
-                u64::try_from(timeout).ok().map(|ms| now.saturating_add(ms * 1_000))
-            });
-            if due.is_some_and(|due| now >= due) {
-                return Step::Done(Ok(0));
-            }
-            match timer.as_mut() {
-                Some(timer) => arm(net, timer, now, due),
-                None => Step::Done(Ok(0)),
-            }
-        });
-        match step {
-            None => return -errno::ENOSYS,
-            Some(Step::Done(result)) => return answer(result),
-            Some(Step::Wait(signal)) => {
-                if kernel::kernel().wait_signal(signal).is_err() {
-                    return -errno::EIO;
-                }
-            }
+    let polled = wait_until(|state| {
+        let StdState { net, timer, .. } = state;
+        let mut ready = 0;
+        let mut net = net.as_deref_mut();
+        if let Some(net) = net.as_deref_mut() {
+            net.stack.poll();
         }
-    }
+        for entry in entries.iter_mut() {
+            let readiness = match (&mut net, socket_id(entry.fd)) {
+                (Some(net), Ok(id)) => net.table.readiness(net.stack.sockets(), id).ok(),
+                _ => None,
+            };
+            entry.revents = readiness.map_or(abi::POLLNVAL, |r| revents(r, entry.events));
+            ready += c_int::from(entry.revents != 0);
+        }
+        if ready > 0 || timeout == 0 {
+            return Step::Done(Ok(ready));
+        }
+        let Some(net) = net else { return Step::Done(Ok(0)) };
+        let now = net.stack.now().total_micros() as u64;
+        let due = *deadline.get_or_insert_with(|| {
+            u64::try_from(timeout).ok().map(|ms| now.saturating_add(ms * 1_000))
+        });
+        if due.is_some_and(|due| now >= due) {
+            return Step::Done(Ok(0));
+        }
+        match timer.as_mut() {
+            Some(timer) => arm(net, timer, now, due),
+            None => Step::Done(Ok(0)),
+        }
+    });
+    polled.map_or(-errno::ENOSYS, answer)
 }
