@@ -22,6 +22,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use super::echo_net::fail;
 use super::{Case, Check, Failure, Scripted, board};
 use crate::boards::RunOptions;
 use crate::harness::{self, Running};
@@ -47,10 +48,6 @@ pub fn cases() -> Vec<Case> {
             check: Check::Scripted(session),
         })
         .collect()
-}
-
-fn fail(running: &Running, message: impl Into<String>) -> Failure {
-    Failure { message: message.into(), console: running.report() }
 }
 
 fn framed(data: &[u8]) -> Vec<u8> {

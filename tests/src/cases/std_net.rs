@@ -8,9 +8,10 @@ use std::net::TcpListener;
 use std::thread;
 use std::time::Duration;
 
+use super::echo_net::fail;
 use super::{Case, Check, Failure, Scripted, board};
 use crate::boards::RunOptions;
-use crate::harness::{self, Running};
+use crate::harness;
 use crate::net;
 
 /// The net-std case on each board.
@@ -26,10 +27,6 @@ pub fn cases() -> Vec<Case> {
             check: Check::Scripted(net_std),
         })
         .collect()
-}
-
-fn fail(running: &Running, message: impl Into<String>) -> Failure {
-    Failure { message: message.into(), console: running.report() }
 }
 
 /// What the host's listener answers to the line net-std sends.
