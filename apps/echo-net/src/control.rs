@@ -4,7 +4,6 @@
 
 use core::fmt::Write as _;
 
-use ferrode_board::arch;
 use ferrode_hal::FrameCounters;
 use ferrode_net::Zeroed;
 use ferrode_net::echo::EchoStats;
@@ -34,29 +33,6 @@ impl ControlBuffers {
             transmit_metadata: Zeroed::new(),
             transmit: [0; BUFFER_LEN],
         }
-    }
-}
-
-/// The 32-bit instructions-retired counter, extended to 64 bits by reading
-/// it at least once per 2^32 instructions (every loop round does).
-pub struct InstructionCounter {
-    last: u32,
-    total: u64,
-}
-
-impl InstructionCounter {
-    /// Starts the counter and takes its first reading.
-    pub fn start() -> Self {
-        arch::start_instruction_counter();
-        Self { last: arch::instructions_retired(), total: 0 }
-    }
-
-    /// Instructions retired since [`start`](Self::start).
-    pub fn read(&mut self) -> u64 {
-        let now = arch::instructions_retired();
-        self.total += u64::from(now.wrapping_sub(self.last));
-        self.last = now;
-        self.total
     }
 }
 

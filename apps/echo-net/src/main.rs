@@ -30,7 +30,8 @@ use ferrode_net::smoltcp::iface::SocketStorage;
 use ferrode_net::smoltcp::time::Duration;
 use ferrode_net::{ConstStaticCell, Ipv4Config, Stack, Zeroed};
 
-use control::{Command, Control, ControlBuffers, Idle, InstructionCounter};
+use control::{Command, Control, ControlBuffers, Idle};
+use ferrode_board::InstructionCounter;
 
 ferrode_board::compose! {
     servers {

@@ -231,7 +231,7 @@ mod bench {
     use std::os::hermit::io::AsRawFd;
     use std::process::ExitCode;
 
-    use ferrode_board::{arch, kernel};
+    use ferrode_board::{InstructionCounter, kernel};
     use ferrode_hal::Monotonic;
 
     /// One connection: what it sent that is not yet echoed.
@@ -278,29 +278,13 @@ mod bench {
         }
     }
 
-    /// The 64-bit count of instructions retired, from the CPU's 32-bit one.
-    struct Instructions {
-        last: u32,
-        total: u64,
-    }
-
-    impl Instructions {
-        fn read(&mut self) -> u64 {
-            let now = arch::instructions_retired();
-            self.total += u64::from(now.wrapping_sub(self.last));
-            self.last = now;
-            self.total
-        }
-    }
-
     pub fn serve(listener: TcpListener) -> ExitCode {
         let control = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, super::CONTROL_PORT))
             .expect("UDP port 8 is free");
         let address = super::address_of(&listener);
         listener.set_nonblocking(true).expect("FIONBIO");
         control.set_nonblocking(true).expect("FIONBIO");
-        arch::start_instruction_counter();
-        let mut instructions = Instructions { last: arch::instructions_retired(), total: 0 };
+        let mut instructions = InstructionCounter::start();
         let mut clock = ferrode_board::platform::devices::clock();
         let (mut idle_ns, mut sleeps, mut echoed) = (0u64, 0u64, 0u64);
         let mut connections: Vec<Connection> = Vec::new();

@@ -83,3 +83,29 @@ pub fn exit(status: u32) -> ! {
 pub fn cmdline(buffer: &mut [u8]) -> Option<&str> {
     arch::cmdline(buffer)
 }
+
+/// The CPU's 32-bit instructions-retired counter, extended to 64 bits by
+/// reading it at least once per 2^32 instructions (a main loop that reads
+/// it every round does): what the benchmark apps report.
+pub struct InstructionCounter {
+    last: u32,
+    total: u64,
+}
+
+impl InstructionCounter {
+    /// Starts the counter and takes its first reading.
+    #[inline]
+    pub fn start() -> Self {
+        arch::start_instruction_counter();
+        Self { last: arch::instructions_retired(), total: 0 }
+    }
+
+    /// Instructions retired since [`start`](Self::start).
+    #[inline]
+    pub fn read(&mut self) -> u64 {
+        let now = arch::instructions_retired();
+        self.total += u64::from(now.wrapping_sub(self.last));
+        self.last = now;
+        self.total
+    }
+}
