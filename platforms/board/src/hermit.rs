@@ -616,7 +616,9 @@ pub unsafe extern "C" fn sys_write(fd: c_int, buf: *const u8, len: usize) -> isi
     }
 }
 
-/// `writev`: each buffer in turn, as [`sys_write`].
+/// `writev`: each buffer in turn, as [`sys_write`], until one is not
+/// taken whole (a socket's buffer filled): writing the next then would put
+/// its bytes in the stream before the rest of this one.
 ///
 /// # Safety
 ///
@@ -636,6 +638,9 @@ pub unsafe extern "C" fn sys_writev(fd: c_int, iov: *const abi::iovec, iovcnt: u
             return if total > 0 { total } else { written };
         }
         total += written;
+        if (written as usize) < entry.iov_len {
+            break;
+        }
     }
     total
 }
