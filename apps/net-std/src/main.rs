@@ -14,18 +14,27 @@
 //!    address, shows that a second listener on the port is refused and
 //!    that a non-blocking `accept` with nobody connecting would block, and
 //!    announces the address;
-//! 2. echoes one TCP connection until its peer ends it;
+//! 2. echoes one TCP connection until its peer ends it, reading through
+//!    a `try_clone` of the stream (a second descriptor for its socket) and
+//!    writing through the stream, and shows that the connection outlives
+//!    the clone's close;
 //! 3. waits out a 100 ms UDP read timeout, then echoes datagrams until one
-//!    says `done`;
-//! 4. with a host port as its first argument (`cargo xtask run --app
-//!    net-std -- PORT`), connects to 10.0.2.2:PORT (the host, under QEMU),
-//!    sends a line and prints the answer; with a second, connects to that
-//!    port, where nobody listens, and prints the refusal (twice: waiting,
-//!    and with a timeout);
-//! 5. shows that a host name is not looked up (no resolver);
+//!    says `done` (answering through a `try_clone` of the socket);
+//! 4. looks host names up: `localhost` without a query, others from the
+//!    DNS (QEMU's user network's server, 10.0.2.3, which asks the host's;
+//!    with a port as its third argument, the test's server at
+//!    10.0.2.2:PORT instead, which knows `echo.ferrode.test` as the host,
+//!    10.0.2.2), and a name that does not exist;
+//! 5. with a host port as its first argument (`cargo xtask run --app
+//!    net-std -- PORT`), connects to 10.0.2.2:PORT (the host, under QEMU;
+//!    by the name `echo.ferrode.test` with the test's DNS server), sends
+//!    a line and prints the answer; with a second, connects to that port,
+//!    where nobody listens, and prints the refusal (twice: waiting, and
+//!    with a timeout);
 //! 6. writes 64 KiB to one more connection (`write_vectored`, from two
-//!    buffers) and exits with it open: the exit closes it, and what its
-//!    socket still held is delivered.
+//!    buffers) through a `try_clone` of the accepted stream, which it
+//!    closes first, and exits with the clone open: the exit closes it, and
+//!    what its socket still held is delivered.
 //!
 //! With `bench` as its first argument it is the std::net side of `cargo
 //! xtask bench net`: it echoes any number of TCP connections at once on
@@ -35,7 +44,9 @@
 //! the time and instructions spent idle, bytes echoed; `quit`).
 
 use std::io::{ErrorKind, IoSlice, IoSliceMut, Read, Write};
-use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream, UdpSocket};
+use std::net::{
+    Ipv4Addr, Shutdown, SocketAddrV4, TcpListener, TcpStream, ToSocketAddrs, UdpSocket,
+};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -121,13 +132,15 @@ fn main() -> ExitCode {
     };
     println!("tcp: a connection from {}", peer.ip());
     stream.set_nodelay(true).expect("TCP_NODELAY");
+    // Read through a second descriptor for the socket (POSIX `dup`).
+    let mut reader = stream.try_clone().expect("try_clone");
     let mut buffer = [0u8; 4096];
     let mut echoed = 0;
     loop {
         // Into two buffers (readv).
         let (first, second) = buffer.split_at_mut(1024);
         let mut parts = [IoSliceMut::new(first), IoSliceMut::new(second)];
-        match stream.read_vectored(&mut parts) {
+        match reader.read_vectored(&mut parts) {
             Ok(0) => break,
             Ok(count) => {
                 stream.write_all(&buffer[..count]).expect("echo");
@@ -140,6 +153,14 @@ fn main() -> ExitCode {
         }
     }
     println!("tcp: echoed {echoed} bytes, then the end of the stream");
+    // Closing one descriptor leaves the socket to the other.
+    drop(reader);
+    match stream.peer_addr() {
+        Ok(peer) => {
+            println!("tcp: with its clone closed, the stream still has its peer {}", peer.ip())
+        }
+        Err(error) => println!("tcp: with its clone closed, the stream lost its peer: {error}"),
+    }
     drop(stream);
 
     // UDP: a read that times out, then echo until "done".
@@ -156,6 +177,7 @@ fn main() -> ExitCode {
         ),
     }
     udp.set_read_timeout(None).expect("SO_RCVTIMEO");
+    let answers = udp.try_clone().expect("try_clone");
     println!("udp: ready");
     let mut datagrams = 0;
     loop {
@@ -163,14 +185,36 @@ fn main() -> ExitCode {
         if &buffer[..count] == b"done" {
             break;
         }
-        udp.send_to(&buffer[..count], from).expect("send_to");
+        answers.send_to(&buffer[..count], from).expect("send_to");
         datagrams += 1;
     }
     println!("udp: echoed {datagrams} datagrams, then done");
 
-    // Out to the host, and to a port where nobody listens.
+    // Host names: with a DNS server's port, the host's name is known.
+    let dns = args.get(2).and_then(|port| port.parse::<u16>().ok());
+    if let Some(port) = dns {
+        let server = SocketAddrV4::new(Ipv4Addr::new(10, 0, 2, 2), port);
+        ferrode_board::hermit::set_name_server(Some(server));
+    }
+    for name in ["localhost", HOST_NAME] {
+        match (name, 0).to_socket_addrs() {
+            Ok(addresses) => {
+                let addresses: Vec<String> = addresses.map(|a| a.ip().to_string()).collect();
+                println!("a host name: {name} is {}", addresses.join(", "));
+            }
+            Err(error) => println!("a host name: {name} was not found: {error}"),
+        }
+    }
+    match TcpStream::connect("ferrode.invalid:80") {
+        Ok(_) => println!("a name that does not exist: connected?"),
+        Err(error) => println!("a name that does not exist: {error}"),
+    }
+
+    // Out to the host (by name, with a DNS server), and to a port where
+    // nobody listens.
+    let host = if dns.is_some() { HOST_NAME } else { "10.0.2.2" };
     if let Some(port) = args.first().and_then(|port| port.parse::<u16>().ok()) {
-        match say_hello(port) {
+        match say_hello(host, port) {
             Ok(answer) => println!("outgoing: the host answered {answer:?}"),
             Err(error) => println!("outgoing: {error}"),
         }
@@ -187,15 +231,15 @@ fn main() -> ExitCode {
             Err(error) => println!("a closed port, with a timeout: {:?}", error.kind()),
         }
     }
-    match TcpStream::connect("ferrode.invalid:80") {
-        Ok(_) => println!("a host name: connected?"),
-        Err(error) => println!("a host name: not looked up ({error})"),
-    }
     // A last connection gets 64 KiB and the program exits with it still
     // open: the exit closes it, and the stack sends what the socket
     // still holds (up to its 16 KiB buffer) before the component ends.
     println!("waiting for the last connection");
-    let (mut last, _) = listener.accept().expect("accept");
+    let (accepted, _) = listener.accept().expect("accept");
+    // Written through a clone: the accepted stream's close must not end
+    // the connection.
+    let mut last = accepted.try_clone().expect("try_clone");
+    drop(accepted);
     let goodbye: Vec<u8> = (0..GOODBYE_BYTES).map(|i| (i % 251) as u8).collect();
     // From two buffers (writev), the first larger than the socket's 16 KiB:
     // each write takes what fits, in order.
@@ -215,13 +259,16 @@ fn main() -> ExitCode {
     std::process::exit(0)
 }
 
+/// The host's name at the test's DNS server.
+const HOST_NAME: &str = "echo.ferrode.test";
+
 /// What the last connection gets: byte `i` is `i % 251`.
 const GOODBYE_BYTES: usize = 64 * 1024;
 
-/// Connects to the host's `port`, sends a line, ends its side and reads
+/// Connects to `host`'s `port`, sends a line, ends its side and reads
 /// the answer to its end.
-fn say_hello(port: u16) -> std::io::Result<String> {
-    let mut stream = TcpStream::connect(("10.0.2.2", port))?;
+fn say_hello(host: &str, port: u16) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect((host, port))?;
     println!("outgoing: connected to {} from port {}", stream.peer_addr()?, {
         let local = stream.local_addr()?;
         if local.port() >= 49152 { "49152 or above" } else { "below 49152?" }

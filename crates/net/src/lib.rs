@@ -19,7 +19,8 @@
 //! [`sockets`] is a BSD-style socket table (`bind`, `listen`, `accept`,
 //! `connect`, `send`, `recv`, ...) over a fixed pool of smoltcp sockets,
 //! whose calls never block: the board crate's std support runs
-//! `std::net` on it.
+//! `std::net` on it. [`dns`] writes a DNS query for a name's IPv4
+//! addresses and reads them from the answer, for std's host name lookups.
 //!
 //! Nothing here knows a board: the platform supplies the device and the
 //! clock, the application supplies socket buffers (see [`ConstStaticCell`], and
@@ -30,6 +31,7 @@
 extern crate std;
 
 mod checksum;
+pub mod dns;
 pub mod echo;
 mod phy;
 pub mod sockets;
@@ -42,6 +44,8 @@ mod tests;
 
 pub use phy::{Phy, PhyRxToken, PhyTxToken};
 pub use smoltcp;
+#[cfg(any(test, feature = "dhcp"))]
+pub use stack::DNS_SERVERS;
 pub use stack::{Ipv4Config, Stack, instant_from_ns};
 pub use static_cell::ConstStaticCell;
 pub use stream::{StreamPhy, StreamRxToken, StreamTxToken};

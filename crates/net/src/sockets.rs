@@ -129,6 +129,64 @@ impl SocketId {
     }
 }
 
+/// Descriptors over sockets, as a process's file descriptors are over its
+/// open files: [`duplicate`](Self::duplicate) (POSIX `dup`) gives a
+/// second descriptor for the same socket, which shares everything with
+/// the first (its data, its connection, its options), and a socket is
+/// closed only with its last descriptor ([`detach`](Self::detach) says
+/// when). The [`Sockets`] table's own ids are these sockets.
+#[derive(Clone, Copy, Debug)]
+pub struct Descriptors<const N: usize> {
+    names: [Option<SocketId>; N],
+}
+
+impl<const N: usize> Default for Descriptors<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> Descriptors<N> {
+    /// None in use.
+    pub const fn new() -> Self {
+        Self { names: [None; N] }
+    }
+
+    /// The socket descriptor `index` names.
+    pub fn socket(&self, index: usize) -> Result<SocketId, SocketError> {
+        self.names.get(index).copied().flatten().ok_or(SocketError::BadDescriptor)
+    }
+
+    /// Whether a descriptor is free: an [`attach`](Self::attach) now
+    /// would have one.
+    pub fn has_room(&self) -> bool {
+        self.names.contains(&None)
+    }
+
+    /// The lowest free descriptor, now naming `id`.
+    pub fn attach(&mut self, id: SocketId) -> Result<usize, SocketError> {
+        let index = self.names.iter().position(Option::is_none);
+        let index = index.ok_or(SocketError::NoDescriptors)?;
+        self.names[index] = Some(id);
+        Ok(index)
+    }
+
+    /// `dup`: the lowest free descriptor, now naming the socket `index`
+    /// names.
+    pub fn duplicate(&mut self, index: usize) -> Result<usize, SocketError> {
+        let id = self.socket(index)?;
+        self.attach(id)
+    }
+
+    /// Frees descriptor `index`; the socket it named if no other
+    /// descriptor names it (the caller closes that socket).
+    pub fn detach(&mut self, index: usize) -> Result<Option<SocketId>, SocketError> {
+        let id = self.socket(index)?;
+        self.names[index] = None;
+        Ok((!self.names.contains(&Some(id))).then_some(id))
+    }
+}
+
 /// What a descriptor is ready for ([`Sockets::readiness`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Readiness {

@@ -46,7 +46,14 @@ pub struct Stack<'a, D, C> {
     clock: C,
     #[cfg(any(test, feature = "dhcp"))]
     dhcp: Option<smoltcp::iface::SocketHandle>,
+    /// The DNS servers DHCP named, first ones first.
+    #[cfg(any(test, feature = "dhcp"))]
+    dns_servers: [Option<Ipv4Address>; DNS_SERVERS],
 }
+
+/// How many of the DNS servers DHCP names a stack keeps.
+#[cfg(any(test, feature = "dhcp"))]
+pub const DNS_SERVERS: usize = 3;
 
 impl<'a, D: NetDevice, C: Monotonic> Stack<'a, D, C> {
     /// Brings the interface up on `device` (a [`crate::Phy`] over a NIC
@@ -78,6 +85,8 @@ impl<'a, D: NetDevice, C: Monotonic> Stack<'a, D, C> {
             clock,
             #[cfg(any(test, feature = "dhcp"))]
             dhcp: None,
+            #[cfg(any(test, feature = "dhcp"))]
+            dns_servers: [None; DNS_SERVERS],
         };
         match ipv4 {
             Ipv4Config::Static { address, gateway } => stack.set_ipv4(address, gateway),
@@ -107,6 +116,13 @@ impl<'a, D: NetDevice, C: Monotonic> Stack<'a, D, C> {
         self.interface.ipv4_addr()
     }
 
+    /// The DNS servers the DHCP server named (none before it answered, or
+    /// with a fixed address).
+    #[cfg(any(test, feature = "dhcp"))]
+    pub fn dhcp_dns_servers(&self) -> impl Iterator<Item = Ipv4Address> + '_ {
+        self.dns_servers.iter().flatten().copied()
+    }
+
     /// Moves frames between the device and the sockets, runs timers and
     /// DHCP. Returns true if socket state may have changed (read them).
     pub fn poll(&mut self) -> bool {
@@ -118,9 +134,13 @@ impl<'a, D: NetDevice, C: Monotonic> Stack<'a, D, C> {
             match event {
                 Some(dhcpv4::Event::Configured(config)) => {
                     let (address, router) = (config.address, config.router);
+                    let mut servers = config.dns_servers.iter().copied();
+                    let servers = core::array::from_fn(|_| servers.next());
+                    self.dns_servers = servers;
                     self.set_ipv4(address, router);
                 }
                 Some(dhcpv4::Event::Deconfigured) => {
+                    self.dns_servers = [None; DNS_SERVERS];
                     self.interface.update_ip_addrs(|addresses| addresses.clear());
                     self.interface.routes_mut().remove_default_ipv4_route();
                 }

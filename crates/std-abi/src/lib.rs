@@ -15,6 +15,8 @@
 //! - [`ipv4_of_sockaddr`], [`sockaddr_of_ipv4`]: socket addresses
 //!   (`std::net` on a NIC session); [`Ipv4Setting`]: the interface's
 //!   address, from the environment.
+//! - [`NameServers`], [`address_without_lookup`], [`LookupRequest`]: host
+//!   name lookups (`getaddrinfo`).
 //! - [`TlsLayout`]: a thread's thread-local block, where its thread
 //!   pointer points.
 //! - [`SeedGenerator`]: the bytes `sys_read_entropy` answers with. Neither
@@ -267,6 +269,124 @@ impl Ipv4Setting {
                 Ok(Self::Static { address: parse_ip(ip).map_err(|_| BAD)?, prefix, gateway })
             }
         }
+    }
+}
+
+/// Where the std component's host name lookups go: the environment's
+/// `FERRODE_DNS`, a comma-separated list of up to [`NameServers::MAX`]
+/// servers, each an IPv4 address with an optional port (`10.0.2.3`,
+/// `192.168.1.1:5353`; port 53 when left out).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NameServers {
+    servers: [Option<([u8; 4], u16)>; NameServers::MAX],
+}
+
+impl NameServers {
+    /// The name of the variable read.
+    pub const VARIABLE: &str = "FERRODE_DNS";
+    /// The most servers it lists.
+    pub const MAX: usize = 3;
+    /// The port of a server named without one.
+    pub const PORT: u16 = 53;
+
+    /// The servers `value` lists; a message naming the mistake for a
+    /// value that lists none, or more than [`NameServers::MAX`], or an
+    /// entry that is not `ADDRESS[:PORT]`.
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        const BAD: &str = "FERRODE_DNS is not a list of ADDRESS[:PORT] (10.0.2.3,10.0.2.2:5353)";
+        let mut servers = Self::default();
+        let mut entries = value.split(',').map(str::trim_ascii);
+        for slot in &mut servers.servers {
+            let Some(entry) = entries.next() else { break };
+            let (address, port) = match entry.split_once(':') {
+                Some((address, port)) => {
+                    (address, port.parse::<u16>().ok().filter(|p| *p != 0).ok_or(BAD)?)
+                }
+                None => (entry, Self::PORT),
+            };
+            let address = address.parse::<core::net::Ipv4Addr>().map_err(|_| BAD)?;
+            *slot = Some((address.octets(), port));
+        }
+        if entries.next().is_some() {
+            return Err("FERRODE_DNS lists more than 3 servers");
+        }
+        Ok(servers)
+    }
+
+    /// One server.
+    pub fn single(address: [u8; 4], port: u16) -> Self {
+        let mut servers = Self::default();
+        servers.servers[0] = Some((address, port));
+        servers
+    }
+
+    /// The servers of a list of addresses (port 53), as DHCP names them;
+    /// the first [`NameServers::MAX`].
+    pub fn of_addresses(addresses: impl IntoIterator<Item = [u8; 4]>) -> Self {
+        let mut addresses = addresses.into_iter();
+        Self { servers: core::array::from_fn(|_| addresses.next().map(|a| (a, Self::PORT))) }
+    }
+
+    /// The servers, in the order to ask them.
+    pub fn iter(&self) -> impl Iterator<Item = ([u8; 4], u16)> + '_ {
+        self.servers.iter().flatten().copied()
+    }
+
+    /// Whether it lists none.
+    pub fn is_empty(&self) -> bool {
+        self.servers[0].is_none()
+    }
+}
+
+/// The address a host name stands for without asking a server: an IPv4
+/// address written out (`10.0.2.2`), or `localhost` (RFC 6761: always the
+/// loopback address, never looked up).
+pub fn address_without_lookup(name: &str) -> Option<[u8; 4]> {
+    if let Ok(address) = name.parse::<core::net::Ipv4Addr>() {
+        return Some(address.octets());
+    }
+    let name = name.strip_suffix('.').unwrap_or(name);
+    name.eq_ignore_ascii_case("localhost").then_some([127, 0, 0, 1])
+}
+
+/// What a `getaddrinfo` call asks for besides its host name: the kind of
+/// socket its results are for and their port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LookupRequest {
+    /// `SOCK_STREAM` or `SOCK_DGRAM` (a request for any kind gets
+    /// `SOCK_STREAM`).
+    pub socktype: i32,
+    /// `IPPROTO_TCP` or `IPPROTO_UDP`, to match.
+    pub protocol: i32,
+    /// The port, in host order (0 without a service).
+    pub port: u16,
+}
+
+impl LookupRequest {
+    /// The request `hints` (none: any) and `service` (none: no port; else
+    /// a port number) make, or the `EAI_*` error for one Ferrode cannot
+    /// answer: another address family than IPv4 (`EAI_FAMILY`), another
+    /// socket kind (`EAI_SOCKTYPE`), a service name (`EAI_SERVICE`: there
+    /// is no services database).
+    pub fn new(hints: Option<&abi::addrinfo>, service: Option<&[u8]>) -> Result<Self, i32> {
+        let (family, socktype) =
+            hints.map_or((abi::AF_UNSPEC, 0), |h| (h.ai_family, h.ai_socktype));
+        if family != abi::AF_UNSPEC && family != abi::AF_INET {
+            return Err(abi::EAI_FAMILY);
+        }
+        let (socktype, protocol) = match socktype {
+            0 | abi::SOCK_STREAM => (abi::SOCK_STREAM, abi::IPPROTO_TCP),
+            abi::SOCK_DGRAM => (abi::SOCK_DGRAM, abi::IPPROTO_UDP),
+            _ => return Err(abi::EAI_SOCKTYPE),
+        };
+        let port = match service {
+            None => 0,
+            Some(text) => core::str::from_utf8(text)
+                .ok()
+                .and_then(|text| text.parse::<u16>().ok())
+                .ok_or(abi::EAI_SERVICE)?,
+        };
+        Ok(Self { socktype, protocol, port })
     }
 }
 

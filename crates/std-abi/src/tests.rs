@@ -2,6 +2,7 @@ use super::*;
 
 extern crate std;
 use std::string::String;
+use std::vec;
 use std::vec::Vec;
 
 fn lines<const N: usize>(buffer: &mut LineBuffer<N>, writes: &[&[u8]]) -> Vec<String> {
@@ -267,4 +268,72 @@ fn the_interface_address_comes_from_the_environment_or_the_mistake_is_named() {
     assert!(S::parse(Some("10.0.0.2/8"), Some("10.0.0")).unwrap_err().contains("GATEWAY is not"));
     assert!(S::parse(None, Some("10.0.0.1")).unwrap_err().contains("needs FERRODE_IPV4"));
     assert!(S::parse(Some("dhcp"), Some("10.0.0.1")).unwrap_err().contains("DHCP server"));
+}
+
+#[test]
+fn name_servers_from_the_environment() {
+    let servers = |value| NameServers::parse(value).map(|s| s.iter().collect::<Vec<_>>());
+    assert_eq!(servers("10.0.2.3"), Ok(vec![([10, 0, 2, 3], 53)]));
+    assert_eq!(
+        servers("10.0.2.2:5353, 192.168.1.1 ,8.8.8.8:53"),
+        Ok(vec![([10, 0, 2, 2], 5353), ([192, 168, 1, 1], 53), ([8, 8, 8, 8], 53)])
+    );
+    for bad in ["", "10.0.2", "10.0.2.3:", "10.0.2.3:0", "10.0.2.3:65536", "a.b.c.d", "10.0.2.3,"] {
+        assert!(NameServers::parse(bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(
+        NameServers::parse("1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4"),
+        Err("FERRODE_DNS lists more than 3 servers")
+    );
+    assert!(NameServers::default().is_empty());
+    assert!(!NameServers::parse("10.0.2.3").unwrap().is_empty());
+    // DHCP's list: port 53, the first three.
+    let dhcp = NameServers::of_addresses([[10, 0, 2, 3], [1, 1, 1, 1], [2, 2, 2, 2], [3, 3, 3, 3]]);
+    assert_eq!(
+        dhcp.iter().collect::<Vec<_>>(),
+        vec![([10, 0, 2, 3], 53), ([1, 1, 1, 1], 53), ([2, 2, 2, 2], 53)]
+    );
+    assert!(NameServers::of_addresses([]).is_empty());
+    let one = NameServers::single([10, 0, 2, 2], 5353);
+    assert_eq!(one.iter().collect::<Vec<_>>(), vec![([10, 0, 2, 2], 5353)]);
+}
+
+#[test]
+fn addresses_and_localhost_need_no_lookup() {
+    assert_eq!(address_without_lookup("10.0.2.2"), Some([10, 0, 2, 2]));
+    assert_eq!(address_without_lookup("localhost"), Some([127, 0, 0, 1]));
+    assert_eq!(address_without_lookup("LocalHost."), Some([127, 0, 0, 1]));
+    for name in ["ferrode.test", "localhost.ferrode.test", "10.0.2", "10.0.2.256", "::1", ""] {
+        assert_eq!(address_without_lookup(name), None, "{name:?}");
+    }
+}
+
+#[test]
+fn lookup_requests_from_hints_and_services() {
+    let hints = |family, socktype| abi::addrinfo {
+        ai_flags: 0,
+        ai_family: family,
+        ai_socktype: socktype,
+        ai_protocol: 0,
+        ai_addrlen: 0,
+        ai_canonname: core::ptr::null_mut(),
+        ai_addr: core::ptr::null_mut(),
+        ai_next: core::ptr::null_mut(),
+    };
+    let stream = LookupRequest { socktype: abi::SOCK_STREAM, protocol: abi::IPPROTO_TCP, port: 0 };
+    // std's own: any family, SOCK_STREAM, no service.
+    assert_eq!(
+        LookupRequest::new(Some(&hints(abi::AF_UNSPEC, abi::SOCK_STREAM)), None),
+        Ok(stream)
+    );
+    assert_eq!(LookupRequest::new(None, None), Ok(stream));
+    assert_eq!(
+        LookupRequest::new(Some(&hints(abi::AF_INET, abi::SOCK_DGRAM)), Some(b"5353")),
+        Ok(LookupRequest { socktype: abi::SOCK_DGRAM, protocol: abi::IPPROTO_UDP, port: 5353 })
+    );
+    assert_eq!(LookupRequest::new(Some(&hints(abi::AF_INET6, 0)), None), Err(abi::EAI_FAMILY));
+    assert_eq!(LookupRequest::new(Some(&hints(0, 3)), None), Err(abi::EAI_SOCKTYPE));
+    for service in [&b"http"[..], b"65536", b"", b"-1"] {
+        assert_eq!(LookupRequest::new(None, Some(service)), Err(abi::EAI_SERVICE));
+    }
 }

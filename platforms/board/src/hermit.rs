@@ -104,6 +104,9 @@ use crate::{arch, exit_code};
 #[cfg(feature = "hermit-net")]
 mod net;
 
+#[cfg(feature = "hermit-net")]
+pub use net::set_name_server;
+
 /// The std component's state: touched only by its thread, one call at a
 /// time (see [`with_state`]).
 struct StdState {
@@ -1090,8 +1093,19 @@ unsupported! {
     sys_rmdir(*const c_char) -> i32;
     sys_mkdir(*const i8, u32) -> i32;
     sys_getdents64(i32, *mut abi::dirent64, usize) -> i64;
-    // `TcpStream::try_clone`, `UdpSocket::try_clone`.
-    sys_dup(i32) -> i32;
+}
+
+/// `dup`: a second descriptor for a socket (`TcpStream::try_clone`,
+/// `UdpSocket::try_clone`); other descriptors (std's streams, ROM files)
+/// have none (`ENOSYS`).
+#[unsafe(no_mangle)]
+pub extern "C" fn sys_dup(fd: c_int) -> c_int {
+    #[cfg(feature = "hermit-net")]
+    if net::is_socket(fd) {
+        return net::dup(fd);
+    }
+    let _ = fd;
+    -errno::ENOSYS
 }
 
 // Without `hermit-net`, std's socket calls link and fail at run time.
@@ -1140,9 +1154,9 @@ pub extern "C" fn sys_errno() -> i32 {
     sys_get_errno()
 }
 
-/// `getaddrinfo`: Ferrode has no resolver (`EAI_NONAME`: std says the
-/// lookup failed); programs connect to addresses (`"10.0.2.2:8080"`
-/// parses without a lookup).
+/// `getaddrinfo` without `hermit-net`: no network to look names up on
+/// (`EAI_NONAME`: std says the lookup failed).
+#[cfg(not(feature = "hermit-net"))]
 #[unsafe(no_mangle)]
 pub extern "C" fn sys_getaddrinfo(
     _nodename: *const c_char,
@@ -1176,6 +1190,7 @@ pub unsafe extern "C" fn sys_readv(fd: c_int, iov: *const abi::iovec, iovcnt: us
     0
 }
 
-/// Frees what `sys_getaddrinfo` never gives.
+/// Frees what `sys_getaddrinfo` never gives without `hermit-net`.
+#[cfg(not(feature = "hermit-net"))]
 #[unsafe(no_mangle)]
 pub extern "C" fn sys_freeaddrinfo(_ai: *mut abi::addrinfo) {}

@@ -1,10 +1,13 @@
 //! `std::net` on both boards: net-std, an ordinary Rust std `main`, gets
 //! its address by DHCP, echoes a TCP connection and UDP datagrams on port
-//! 7, waits out a read timeout, connects out to a listener of the test's
-//! on the host and is refused by a host port where nobody listens.
+//! 7 (each through `try_clone`s of its sockets too), waits out a read
+//! timeout, looks host names up at the test's DNS server, connects out by
+//! name to a listener of the test's on the host and is refused by a host
+//! port where nobody listens.
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, UdpSocket};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -50,13 +53,82 @@ fn host_listener() -> std::io::Result<u16> {
     Ok(port)
 }
 
+/// The name the test's DNS server knows: the host, as net-std sees it.
+const HOST_NAME: &str = "echo.ferrode.test";
+
+/// The test's DNS server on a free host UDP port (net-std reaches it at
+/// 10.0.2.2:PORT): `echo.ferrode.test` is 10.0.2.2, no other name exists.
+/// It leaves the first query unanswered, so that the name is found by
+/// the resolver's second try. Its port, and the names it is asked.
+fn dns_server() -> std::io::Result<(u16, Arc<Mutex<Vec<String>>>)> {
+    let socket = UdpSocket::bind(("127.0.0.1", 0))?;
+    let port = socket.local_addr()?.port();
+    socket.set_read_timeout(Some(Duration::from_secs(300)))?;
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let names = Arc::clone(&asked);
+    thread::spawn(move || {
+        let mut buffer = [0u8; 512];
+        let mut first = true;
+        while let Ok((count, from)) = socket.recv_from(&mut buffer) {
+            let Some((name, end)) = dns_question(&buffer[..count]) else { continue };
+            names.lock().unwrap().push(name.clone());
+            if !std::mem::take(&mut first) {
+                let _ = socket.send_to(&dns_answer(&buffer[..end], &name), from);
+            }
+        }
+    });
+    Ok((port, asked))
+}
+
+/// The name a one-question query asks for (lower case), and where its
+/// question ends.
+fn dns_question(query: &[u8]) -> Option<(String, usize)> {
+    if query.get(4..6)? != [0, 1] {
+        return None;
+    }
+    let mut labels = Vec::new();
+    let mut at = 12;
+    loop {
+        let length = usize::from(*query.get(at)?);
+        if length == 0 {
+            break;
+        }
+        labels.push(String::from_utf8_lossy(query.get(at + 1..at + 1 + length)?).to_lowercase());
+        at += 1 + length;
+    }
+    let end = at + 5;
+    (query.len() >= end).then(|| (labels.join("."), end))
+}
+
+/// The answer to `query` (its header and question) for `name`: one A
+/// record, 10.0.2.2, for [`HOST_NAME`]; `NXDOMAIN` for others.
+fn dns_answer(query: &[u8], name: &str) -> Vec<u8> {
+    let known = name == HOST_NAME;
+    let mut answer = query.to_vec();
+    // A response, recursion desired and available; no such name or one
+    // answer record.
+    answer[2..4].copy_from_slice(&(if known { 0x8180u16 } else { 0x8183 }).to_be_bytes());
+    answer[6..8].copy_from_slice(&u16::from(known).to_be_bytes());
+    if known {
+        // The question's name (a pointer), A, IN, 60 s, 4 bytes.
+        answer.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 2, 2]);
+    }
+    answer
+}
+
 fn net_std(s: &Scripted<'_>) -> Result<(), Failure> {
     let no_console = |message: String| Failure { message, console: String::new() };
     let host_port = host_listener().map_err(|e| no_console(format!("no host listener: {e}")))?;
     // A port nobody listens on: taken from the system, then let go.
     let closed_port = net::free_port().map_err(|e| no_console(format!("no free port: {e}")))?;
+    let (dns_port, asked) = dns_server().map_err(|e| no_console(format!("no DNS server: {e}")))?;
     let mut options = s.options.clone();
-    options.args = vec!["net-std".into(), host_port.to_string(), closed_port.to_string()];
+    options.args = vec![
+        "net-std".into(),
+        host_port.to_string(),
+        closed_port.to_string(),
+        dns_port.to_string(),
+    ];
     let (running, ports) = net::boot_forwarded(
         s.board,
         s.image,
@@ -110,13 +182,16 @@ fn net_std(s: &Scripted<'_>) -> Result<(), Failure> {
         "[app] listening on 10.0.2.15:7 (tcp, udp)".into(),
         "[app] tcp: a connection from 10.0.2.2".into(),
         format!("[app] tcp: echoed {} bytes, then the end of the stream", data.len()),
+        "[app] tcp: with its clone closed, the stream still has its peer 10.0.2.2".into(),
         "[app] udp: a read with a 100 ms timeout: WouldBlock, not early".into(),
         "[app] udp: echoed ".into(),
+        "[app] a host name: localhost is 127.0.0.1".into(),
+        format!("[app] a host name: {HOST_NAME} is 10.0.2.2"),
+        "[app] a name that does not exist: failed to lookup address information".into(),
         format!("[app] outgoing: connected to 10.0.2.2:{host_port} from port 49152 or above"),
         format!("[app] outgoing: the host answered \"{ANSWER}hello from Ferrode\\n\""),
         "[app] a closed port: ConnectionRefused".into(),
         "[app] a closed port, with a timeout: ConnectionRefused".into(),
-        "[app] a host name: not looked up".into(),
         "[app] waiting for the last connection".into(),
         "[app] done".into(),
     ];
@@ -127,6 +202,13 @@ fn net_std(s: &Scripted<'_>) -> Result<(), Failure> {
     }
     if outcome.status != Some(0) {
         return Err(failure(format!("exit status {:?}", outcome.status)));
+    }
+    // The host's name twice (its first query went unanswered), the name
+    // that does not exist, the host's name again for the connection.
+    let asked = asked.lock().unwrap().clone();
+    let expected = [HOST_NAME, HOST_NAME, "ferrode.invalid", HOST_NAME];
+    if asked != expected {
+        return Err(failure(format!("the DNS server was asked for {asked:?}, not {expected:?}")));
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use smoltcp::socket::{tcp, udp};
 use smoltcp::storage::PacketMetadata;
 use smoltcp::wire::{IpAddress, IpEndpoint};
 
-use super::{Fd, Kind, Readiness, Shutdown, SocketError, SocketId, Sockets};
+use super::{Descriptors, Fd, Kind, Readiness, Shutdown, SocketError, SocketId, Sockets};
 use crate::tests::{CLIENT_IP, TestClock, WireEnd, cable, leak, pattern};
 use crate::{Ipv4Config, Phy, Stack};
 
@@ -702,4 +702,46 @@ fn closing_everything_drains_what_was_queued_before_the_stack_may_stop() {
         }
     }
     assert_eq!(received, data);
+}
+
+#[test]
+fn a_duplicate_names_the_socket_until_its_last_descriptor_is_freed() {
+    let mut descriptors = Descriptors::<4>::new();
+    let first = SocketId::new::<6>(3).unwrap();
+    let second = SocketId::new::<6>(1).unwrap();
+    assert_eq!(descriptors.attach(first), Ok(0));
+    assert_eq!(descriptors.attach(second), Ok(1));
+    // dup: the lowest free descriptor, naming the same socket.
+    assert_eq!(descriptors.duplicate(0), Ok(2));
+    assert_eq!(descriptors.socket(2), Ok(first));
+    // Freeing the original leaves the socket open through its copy...
+    assert_eq!(descriptors.detach(0), Ok(None));
+    assert_eq!(descriptors.socket(0), Err(SocketError::BadDescriptor));
+    assert_eq!(descriptors.socket(2), Ok(first));
+    // ...and the freed descriptor is the lowest again.
+    assert_eq!(descriptors.duplicate(2), Ok(0));
+    assert_eq!(descriptors.detach(2), Ok(None));
+    // The last one's close is the socket's.
+    assert_eq!(descriptors.detach(0), Ok(Some(first)));
+    assert_eq!(descriptors.detach(1), Ok(Some(second)));
+    assert_eq!(descriptors.detach(1), Err(SocketError::BadDescriptor));
+}
+
+#[test]
+fn descriptors_run_out_and_bad_ones_are_refused() {
+    let mut descriptors = Descriptors::<2>::default();
+    let id = SocketId::new::<6>(0).unwrap();
+    assert!(descriptors.has_room());
+    assert_eq!(descriptors.attach(id), Ok(0));
+    assert_eq!(descriptors.duplicate(0), Ok(1));
+    assert!(!descriptors.has_room());
+    assert_eq!(descriptors.duplicate(0), Err(SocketError::NoDescriptors));
+    assert_eq!(descriptors.attach(id), Err(SocketError::NoDescriptors));
+    // Out of range, or free: not a descriptor.
+    assert_eq!(descriptors.socket(2), Err(SocketError::BadDescriptor));
+    assert_eq!(descriptors.duplicate(7), Err(SocketError::BadDescriptor));
+    assert_eq!(descriptors.detach(1), Ok(None));
+    assert!(descriptors.has_room());
+    assert_eq!(descriptors.duplicate(1), Err(SocketError::BadDescriptor));
+    assert_eq!(descriptors.detach(1), Err(SocketError::BadDescriptor));
 }

@@ -25,28 +25,40 @@
 //! for up to 10 s ([`drain`]): nothing a program wrote before it exited is
 //! lost.
 //!
-//! Not offered: IPv6, host names (`getaddrinfo` finds none: use
-//! addresses), `dup` (`TcpStream::try_clone`), `SO_LINGER` other than as a
-//! stored value (a close never waits; its connection ends in the
-//! background, see [`ferrode_net::sockets::LINGER`]).
+//! A descriptor's `dup` (`TcpStream::try_clone`) names the same socket;
+//! the socket is closed with the last descriptor that names it.
+//!
+//! Host names are looked up in the DNS ([`sys_getaddrinfo`]): at the
+//! server a program set ([`set_name_server`]), else at those
+//! `FERRODE_DNS` lists, else at those DHCP named, else at QEMU's user
+//! network's (10.0.2.3) when the interface has its default address.
+//!
+//! Not offered: IPv6, `SO_LINGER` other than as a stored value (a close
+//! never waits; its connection ends in the background, see
+//! [`ferrode_net::sockets::LINGER`]).
 
 use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::ffi::{c_int, c_void};
+use core::ffi::{CStr, c_char, c_int, c_void};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_component::Timer;
 use ferrode_ipc::CapSel;
+use ferrode_net::dns::{self, DnsError};
 use ferrode_net::smoltcp::iface::{SocketHandle, SocketStorage};
 use ferrode_net::smoltcp::socket::{tcp, udp};
 use ferrode_net::smoltcp::storage::PacketMetadata;
 use ferrode_net::smoltcp::time::Duration;
 use ferrode_net::smoltcp::wire::{IpAddress, IpEndpoint, Ipv4Address, Ipv4Cidr};
-use ferrode_net::sockets::{Kind, Readiness, Shutdown, SocketError, SocketId, Sockets};
+use ferrode_net::sockets::{
+    Descriptors, Kind, Readiness, Shutdown, SocketError, SocketId, Sockets,
+};
 use ferrode_net::{Ipv4Config, Stack};
 use ferrode_std_abi::abi::{self, errno};
 use ferrode_std_abi::{
-    Ipv4Setting, ipv4_of_sockaddr, sockaddr_of_ipv4, timeval_of_us, us_of_timeval,
+    Ipv4Setting, LookupRequest, NameServers, address_without_lookup, ipv4_of_sockaddr,
+    sockaddr_of_ipv4, timeval_of_us, us_of_timeval,
 };
 
 use super::{StdState, Step, kernel, log_line, wait_until, with_state};
@@ -74,12 +86,17 @@ const KEEP_ALIVE: Duration = Duration::from_secs(60);
 pub(super) struct Net {
     stack: Stack<'static, NicPhy, devices::Clock>,
     table: Sockets<SOCKETS, TCP_SOCKETS, UDP_SOCKETS>,
+    /// Which socket each descriptor (`FIRST_SOCKET + n`) names: a `dup`'s
+    /// copy names the socket of the original.
+    descriptors: Descriptors<SOCKETS>,
+    /// Each socket's, shared by the descriptors that name it (as POSIX
+    /// shares `O_NONBLOCK` between a descriptor and its `dup`).
     options: [Options; SOCKETS],
     /// Kept for the session's lifetime (the control side).
     _nic: NicClient,
 }
 
-/// What a descriptor's socket options say beyond the table's.
+/// What a socket's options say beyond the table's.
 #[derive(Clone, Copy, Default)]
 struct Options {
     nonblocking: bool,
@@ -93,9 +110,23 @@ pub(super) fn is_socket(fd: c_int) -> bool {
     (FIRST_SOCKET..FIRST_SOCKET + SOCKETS as c_int).contains(&fd)
 }
 
-fn socket_id(fd: c_int) -> Result<SocketId, i32> {
-    let index = usize::try_from(fd - FIRST_SOCKET).map_err(|_| errno::EBADF)?;
-    SocketId::new::<SOCKETS>(index).ok_or(errno::EBADF)
+/// `fd`'s index among the socket descriptors.
+fn descriptor(fd: c_int) -> Result<usize, i32> {
+    let index = fd.checked_sub(FIRST_SOCKET).and_then(|index| usize::try_from(index).ok());
+    index.ok_or(errno::EBADF)
+}
+
+impl Net {
+    /// The socket `fd` names.
+    fn socket(&self, fd: c_int) -> Result<SocketId, i32> {
+        self.descriptors.socket(descriptor(fd)?).map_err(errno_of)
+    }
+
+    /// A new descriptor for socket `id`.
+    fn attach(&mut self, id: SocketId) -> Result<c_int, i32> {
+        let index = self.descriptors.attach(id).map_err(errno_of)?;
+        Ok(FIRST_SOCKET + index as c_int)
+    }
 }
 
 fn errno_of(error: SocketError) -> i32 {
@@ -198,6 +229,7 @@ fn open() -> Result<(), i32> {
     let net = Box::new(Net {
         stack,
         table: Sockets::new(tcp, udp),
+        descriptors: Descriptors::new(),
         options: [Options::default(); SOCKETS],
         _nic: nic,
     });
@@ -217,20 +249,29 @@ enum Limit {
 
 /// Arms the Timer session for whichever comes first, smoltcp's next
 /// timer or `due` (µs on the stack's clock, now `now`), and says to wait
-/// on its signal (which the NIC session raises too).
-fn arm<T>(
+/// on its signal (which the NIC session raises too). Not generic over the
+/// step's result, so that every waiting call shares one copy.
+fn arm(
     net: &mut Net,
     (timer, signal): &mut (ferrode_ipc::Client<dyn Timer, kernel::Transport>, CapSel),
     now: u64,
     due: Option<u64>,
-) -> Step<T> {
+) -> Result<CapSel, i32> {
     let next = net.stack.poll_delay().map(|delay| delay.total_micros());
     if let Some(us) = [next, due.map(|due| due - now)].into_iter().flatten().min()
         && timer.trigger(us.max(1), false).is_err()
     {
-        return Step::Done(Err(errno::EIO));
+        return Err(errno::EIO);
     }
-    Step::Wait(*signal)
+    Ok(*signal)
+}
+
+/// The step after [`arm`]: a wait on its signal, or its error.
+fn wait_armed<T>(armed: Result<CapSel, i32>) -> Step<T> {
+    match armed {
+        Ok(signal) => Step::Wait(signal),
+        Err(error) => Step::Done(Err(error)),
+    }
 }
 
 /// Runs `op` on socket `fd` until it no longer answers `WouldBlock` (a
@@ -241,12 +282,15 @@ fn blocking<T>(
     limit: Limit,
     mut op: impl FnMut(&mut Net, SocketId) -> Result<T, SocketError>,
 ) -> Result<T, i32> {
-    let id = socket_id(fd)?;
     // Set at the first wait: when the call's timeout runs out.
     let mut deadline: Option<Option<u64>> = None;
     wait_until(|state| {
         let StdState { net, timer, .. } = state;
         let Some(net) = net.as_deref_mut() else { return Step::Done(Err(errno::EBADF)) };
+        let id = match net.socket(fd) {
+            Ok(id) => id,
+            Err(error) => return Step::Done(Err(error)),
+        };
         net.stack.poll();
         let result = op(net, id);
         // What the call queued goes out now.
@@ -272,7 +316,7 @@ fn blocking<T>(
         }
         // Frames, an acknowledgement or the timeout wake the wait.
         match timer.as_mut() {
-            Some(timer) => arm(net, timer, now, due),
+            Some(timer) => wait_armed(arm(net, timer, now, due)),
             None => Step::Done(Err(errno::ENETDOWN)),
         }
     })
@@ -281,9 +325,9 @@ fn blocking<T>(
 
 /// Runs `op` on the network once, polling the stack before.
 fn now<T>(fd: c_int, op: impl FnOnce(&mut Net, SocketId) -> Result<T, i32>) -> Result<T, i32> {
-    let id = socket_id(fd)?;
     with_state(|state| {
         let net = state.net.as_deref_mut().ok_or(errno::EBADF)?;
+        let id = net.socket(fd)?;
         net.stack.poll();
         op(net, id)
     })
@@ -315,7 +359,7 @@ pub(super) fn drain() {
             return Step::Done(Err(errno::ETIMEDOUT));
         }
         match timer.as_mut() {
-            Some(timer) => arm(net, timer, now, Some(due)),
+            Some(timer) => wait_armed(arm(net, timer, now, Some(due))),
             None => Step::Done(Err(errno::ENETDOWN)),
         }
     });
@@ -385,9 +429,12 @@ pub extern "C" fn sys_socket(domain: i32, kind: i32, protocol: i32) -> c_int {
         open()?;
         with_state(|state| {
             let net = state.net.as_deref_mut().ok_or(errno::EBADF)?;
+            if !net.descriptors.has_room() {
+                return Err(errno::EMFILE);
+            }
             let id = net.table.open(net.stack.sockets(), kind).map_err(errno_of)?;
             net.options[id.index()] = Options { nonblocking, ..Options::default() };
-            Ok(FIRST_SOCKET + id.index() as c_int)
+            net.attach(id)
         })
         .unwrap_or(Err(errno::ENOSYS))
     })())
@@ -438,14 +485,18 @@ pub unsafe extern "C" fn sys_accept(
     len: *mut abi::socklen_t,
 ) -> c_int {
     let accepted = blocking(fd, Limit::Receive, |net, id| {
+        // A connection is taken only when it can have a descriptor.
+        if !net.descriptors.has_room() {
+            return Err(SocketError::NoDescriptors);
+        }
         let (new, peer) = net.table.accept(net.stack.sockets(), id)?;
         net.options[new.index()] = Options::default();
-        Ok((new, peer))
+        Ok((net.attach(new), peer))
     });
-    answer(accepted.map(|(new, peer)| {
+    answer(accepted.and_then(|(new, peer)| {
         // SAFETY: the caller's contract.
         unsafe { write_endpoint(addr, len, peer) };
-        FIRST_SOCKET + new.index() as c_int
+        new
     }))
 }
 
@@ -565,14 +616,29 @@ pub extern "C" fn sys_shutdown(fd: c_int, how: i32) -> c_int {
     }))
 }
 
-/// `close` of a socket: its connection ends in the background.
+/// `close` of a socket descriptor; the socket's own close with its last
+/// descriptor: its connection ends in the background.
 pub(super) fn close(fd: c_int) -> c_int {
-    answer(now(fd, |net, id| {
+    answer(now(fd, |net, _| {
+        let Some(id) = net.descriptors.detach(descriptor(fd)?).map_err(errno_of)? else {
+            // Another descriptor names the socket still.
+            return Ok(0);
+        };
         net.table.close(net.stack.sockets(), id).map_err(errno_of)?;
         net.options[id.index()] = Options::default();
         // The FIN goes out now.
         net.stack.poll();
         Ok(0)
+    }))
+}
+
+/// `dup` of a socket descriptor (`TcpStream::try_clone`,
+/// `UdpSocket::try_clone`): a second descriptor for its socket, the
+/// lowest free one.
+pub(super) fn dup(fd: c_int) -> c_int {
+    answer(now(fd, |net, _| {
+        let index = net.descriptors.duplicate(descriptor(fd)?).map_err(errno_of)?;
+        Ok(FIRST_SOCKET + index as c_int)
     }))
 }
 
@@ -860,9 +926,12 @@ pub unsafe extern "C" fn sys_poll(fds: *mut abi::pollfd, nfds: abi::nfds_t, time
             net.stack.poll();
         }
         for entry in entries.iter_mut() {
-            let readiness = match (&mut net, socket_id(entry.fd)) {
-                (Some(net), Ok(id)) => net.table.readiness(net.stack.sockets(), id).ok(),
-                _ => None,
+            let readiness = match &mut net {
+                Some(net) => net
+                    .socket(entry.fd)
+                    .ok()
+                    .and_then(|id| net.table.readiness(net.stack.sockets(), id).ok()),
+                None => None,
             };
             entry.revents = readiness.map_or(abi::POLLNVAL, |r| revents(r, entry.events));
             ready += c_int::from(entry.revents != 0);
@@ -879,9 +948,323 @@ pub unsafe extern "C" fn sys_poll(fds: *mut abi::pollfd, nfds: abi::nfds_t, time
             return Step::Done(Ok(0));
         }
         match timer.as_mut() {
-            Some(timer) => arm(net, timer, now, due),
+            Some(timer) => wait_armed(arm(net, timer, now, due)),
             None => Step::Done(Ok(0)),
         }
     });
     polled.map_or(-errno::ENOSYS, answer)
+}
+
+// ----- host names ------------------------------------------------------------
+
+/// How long a DNS server has to answer a query.
+const DNS_TIMEOUT_US: u64 = 2_000_000;
+/// How many times each server is asked before a lookup gives up.
+const DNS_ATTEMPTS: usize = 2;
+/// How long a lookup waits for DHCP to give the interface its address
+/// (and its DNS servers) first.
+const DNS_ADDRESS_WAIT_US: u64 = 10_000_000;
+/// The most addresses one lookup gives.
+pub const MAX_ADDRESSES: usize = 4;
+/// QEMU's user network's DNS server (it forwards to the host's resolver).
+const QEMU_USER_DNS: [u8; 4] = [10, 0, 2, 3];
+
+/// The name server a program set at run time ([`set_name_server`]): its
+/// address and port (0: none). Only the std component's thread uses them.
+static RUNTIME_NAME_SERVER: AtomicU32 = AtomicU32::new(0);
+static RUNTIME_NAME_SERVER_PORT: AtomicU32 = AtomicU32::new(0);
+
+/// Sends the std component's host name lookups to `server` alone (port 0:
+/// 53; none: back to `FERRODE_DNS`, DHCP's or the default ones): for a
+/// program that learns its DNS server at run time, as `FERRODE_DNS` names
+/// one before.
+pub fn set_name_server(server: Option<core::net::SocketAddrV4>) {
+    let (address, port) = server.map_or((0, 0), |server| {
+        (server.ip().to_bits(), if server.port() == 0 { NameServers::PORT } else { server.port() })
+    });
+    RUNTIME_NAME_SERVER.store(address, Ordering::Relaxed);
+    RUNTIME_NAME_SERVER_PORT.store(u32::from(port), Ordering::Relaxed);
+}
+
+/// Where a lookup goes, first match wins: the server a program set
+/// ([`set_name_server`]), `FERRODE_DNS`, the servers DHCP named, QEMU's
+/// user network's (10.0.2.3) when the interface has its default address.
+/// `EAI_FAIL` (with a LOG line) when none is known or `FERRODE_DNS` is
+/// wrong.
+fn name_servers(net: &Net) -> Result<NameServers, i32> {
+    let port = RUNTIME_NAME_SERVER_PORT.load(Ordering::Relaxed) as u16;
+    if port != 0 {
+        let address = RUNTIME_NAME_SERVER.load(Ordering::Relaxed).to_be_bytes();
+        return Ok(NameServers::single(address, port));
+    }
+    if let Some(value) = super::environment_value(NameServers::VARIABLE) {
+        return NameServers::parse(value).map_err(|message| {
+            log_line(message);
+            abi::EAI_FAIL
+        });
+    }
+    let dhcp = NameServers::of_addresses(net.stack.dhcp_dns_servers().map(|a| a.octets()));
+    if !dhcp.is_empty() {
+        return Ok(dhcp);
+    }
+    let address = super::environment_value(Ipv4Setting::ADDRESS);
+    let gateway = super::environment_value(Ipv4Setting::GATEWAY);
+    if Ipv4Setting::parse(address, gateway) == Ok(Ipv4Setting::Default) {
+        return Ok(NameServers::of_addresses([QEMU_USER_DNS]));
+    }
+    log_line("std: no DNS server to look host names up with (set FERRODE_DNS)");
+    Err(abi::EAI_FAIL)
+}
+
+/// Why one server gave no addresses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unanswered {
+    /// Its answer, final: no such name, or none of IPv4.
+    Final(i32),
+    /// No answer in time.
+    TimedOut,
+    /// It failed, refused, or answered nonsense: ask another.
+    Failed,
+    /// The network cannot send (its error, for a LOG line).
+    Network,
+}
+
+/// A random query id, from the seed `sys_read_entropy` answers with.
+fn query_id() -> u16 {
+    let mut bytes = [0u8; 2];
+    // SAFETY: two writable bytes.
+    unsafe { super::sys_read_entropy(bytes.as_mut_ptr(), bytes.len(), 0) };
+    u16::from_ne_bytes(bytes)
+}
+
+/// Waits until the interface has an address (DHCP's comes with its DNS
+/// servers), for at most [`DNS_ADDRESS_WAIT_US`].
+fn await_address() -> Result<(), i32> {
+    let mut deadline = None;
+    wait_until(|state| {
+        let StdState { net, timer, .. } = state;
+        let Some(net) = net.as_deref_mut() else { return Step::Done(Err(abi::EAI_FAIL)) };
+        net.stack.poll();
+        if net.stack.ipv4_address().is_some() {
+            return Step::Done(Ok(()));
+        }
+        let now = net.stack.now().total_micros() as u64;
+        let due = *deadline.get_or_insert(now.saturating_add(DNS_ADDRESS_WAIT_US));
+        if now >= due {
+            return Step::Done(Err(abi::EAI_AGAIN));
+        }
+        match timer.as_mut() {
+            Some(timer) => wait_armed(arm(net, timer, now, Some(due))),
+            None => Step::Done(Err(abi::EAI_FAIL)),
+        }
+    })
+    .unwrap_or(Err(abi::EAI_FAIL))
+}
+
+/// Asks `server` once for `name`'s addresses through UDP socket `socket`
+/// and waits up to [`DNS_TIMEOUT_US`] for the answer (datagrams from
+/// elsewhere, or answers to other queries, are passed over).
+fn ask(
+    socket: SocketId,
+    server: IpEndpoint,
+    name: &str,
+    out: &mut [Ipv4Address],
+) -> Result<usize, Unanswered> {
+    let id = query_id();
+    let mut query = [0u8; dns::MAX_QUERY];
+    let length =
+        dns::query(id, name, &mut query).map_err(|_| Unanswered::Final(abi::EAI_NONAME))?;
+    let mut answer = [0u8; dns::MAX_ANSWER];
+    let (mut sent, mut deadline) = (false, None);
+    let answered = wait_until(|state| {
+        let StdState { net, timer, .. } = state;
+        let Some(net) = net.as_deref_mut() else { return Step::Done(Ok(Err(Unanswered::Network))) };
+        net.stack.poll();
+        if !sent {
+            match net.table.send_to(net.stack.sockets(), socket, &query[..length], server) {
+                Ok(_) => sent = true,
+                Err(SocketError::WouldBlock) => {}
+                Err(_) => return Step::Done(Ok(Err(Unanswered::Network))),
+            }
+            net.stack.poll();
+        }
+        loop {
+            match net.table.recv_from(net.stack.sockets(), socket, &mut answer, false) {
+                Ok((count, from)) if from == server => {
+                    match dns::answer(id, name, &answer[..count], out) {
+                        Ok(count) => return Step::Done(Ok(Ok(count))),
+                        Err(DnsError::NotOurs) => {}
+                        Err(DnsError::NoSuchName | DnsError::InvalidName) => {
+                            return Step::Done(Ok(Err(Unanswered::Final(abi::EAI_NONAME))));
+                        }
+                        Err(DnsError::NoAddress) => {
+                            return Step::Done(Ok(Err(Unanswered::Final(abi::EAI_NODATA))));
+                        }
+                        Err(DnsError::ServerFailure | DnsError::Malformed) => {
+                            return Step::Done(Ok(Err(Unanswered::Failed)));
+                        }
+                    }
+                }
+                Ok(_) => {}
+                Err(SocketError::WouldBlock) => break,
+                Err(_) => return Step::Done(Ok(Err(Unanswered::Network))),
+            }
+        }
+        let now = net.stack.now().total_micros() as u64;
+        let due = *deadline.get_or_insert(now.saturating_add(DNS_TIMEOUT_US));
+        if now >= due {
+            return Step::Done(Ok(Err(Unanswered::TimedOut)));
+        }
+        match timer.as_mut() {
+            Some(timer) => match arm(net, timer, now, Some(due)) {
+                Ok(signal) => Step::Wait(signal),
+                Err(_) => Step::Done(Ok(Err(Unanswered::Network))),
+            },
+            None => Step::Done(Ok(Err(Unanswered::Network))),
+        }
+    });
+    // A wait that failed: the NIC driver or the Timer ended.
+    match answered {
+        Some(Ok(answer)) => answer,
+        _ => Err(Unanswered::Network),
+    }
+}
+
+/// `name`'s IPv4 addresses from the DNS ([`name_servers`]), each server
+/// asked up to [`DNS_ATTEMPTS`] times in turn; how many went into `out`,
+/// or the `EAI_*` error: `EAI_NONAME` (no such name), `EAI_NODATA` (no
+/// IPv4 address), `EAI_AGAIN` (no server answered), `EAI_FAIL`.
+fn resolve(name: &str, out: &mut [Ipv4Address]) -> Result<usize, i32> {
+    open().map_err(|_| abi::EAI_FAIL)?;
+    await_address()?;
+    let opened = with_state(|state| {
+        let net = state.net.as_deref_mut().ok_or(abi::EAI_FAIL)?;
+        let servers = name_servers(net)?;
+        let socket = net.table.open(net.stack.sockets(), Kind::Datagram);
+        let socket = socket.map_err(|_| abi::EAI_AGAIN)?;
+        if net.table.bind(&mut net.stack, socket, None, 0).is_err() {
+            let _ = net.table.close(net.stack.sockets(), socket);
+            return Err(abi::EAI_AGAIN);
+        }
+        Ok((servers, socket))
+    });
+    let (servers, socket) = opened.unwrap_or(Err(abi::EAI_FAIL))?;
+    let mut result = Err(abi::EAI_AGAIN);
+    'attempts: for _ in 0..DNS_ATTEMPTS {
+        for (address, port) in servers.iter() {
+            let [a, b, c, d] = address;
+            let server = IpEndpoint::new(IpAddress::v4(a, b, c, d), port);
+            match ask(socket, server, name, out) {
+                Ok(count) => result = Ok(count),
+                Err(Unanswered::Final(error)) => result = Err(error),
+                Err(Unanswered::TimedOut | Unanswered::Failed) => continue,
+                Err(Unanswered::Network) => {
+                    log_line("std: a DNS query could not be sent");
+                    result = Err(abi::EAI_FAIL);
+                }
+            }
+            break 'attempts;
+        }
+    }
+    with_state(|state| {
+        if let Some(net) = state.net.as_deref_mut() {
+            let _ = net.table.close(net.stack.sockets(), socket);
+        }
+    });
+    result
+}
+
+/// One entry of a `getaddrinfo` list: the `addrinfo` std reads, then the
+/// address its `ai_addr` points to.
+#[repr(C)]
+struct AddressInfo {
+    info: abi::addrinfo,
+    address: SocketAddress,
+}
+
+/// A `sockaddr_in`'s bytes, aligned as one.
+#[repr(C, align(4))]
+struct SocketAddress([u8; size_of::<abi::sockaddr_in>()]);
+
+/// `getaddrinfo`: the IPv4 addresses of host `nodename` (an address
+/// written out and `localhost` without a lookup, other names from the
+/// DNS, see [`resolve`]) with the port of `servname` (a number; none: 0),
+/// as a list for [`sys_freeaddrinfo`] to free.
+///
+/// # Safety
+///
+/// `nodename` and `servname` are null or C strings, `hints` null or an
+/// `addrinfo`, `res` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_getaddrinfo(
+    nodename: *const c_char,
+    servname: *const c_char,
+    hints: *const abi::addrinfo,
+    res: *mut *mut abi::addrinfo,
+) -> i32 {
+    if res.is_null() {
+        return abi::EAI_FAIL;
+    }
+    // SAFETY: the caller's contract.
+    let service = (!servname.is_null()).then(|| unsafe { CStr::from_ptr(servname) }.to_bytes());
+    // SAFETY: the caller's contract.
+    let request = match LookupRequest::new(unsafe { hints.as_ref() }, service) {
+        Ok(request) => request,
+        Err(error) => return error,
+    };
+    // No host: std never asks for one (a wildcard or loopback address).
+    if nodename.is_null() {
+        return abi::EAI_NONAME;
+    }
+    // SAFETY: the caller's contract.
+    let Ok(name) = unsafe { CStr::from_ptr(nodename) }.to_str() else { return abi::EAI_NONAME };
+    let mut addresses = [Ipv4Address::UNSPECIFIED; MAX_ADDRESSES];
+    let count = match address_without_lookup(name) {
+        Some(address) => {
+            addresses[0] = Ipv4Address::from_octets(address);
+            1
+        }
+        None => match resolve(name, &mut addresses) {
+            Ok(count) => count,
+            Err(error) => return error,
+        },
+    };
+    let mut list: *mut abi::addrinfo = core::ptr::null_mut();
+    for address in addresses[..count].iter().rev() {
+        let entry = Box::into_raw(Box::new(AddressInfo {
+            info: abi::addrinfo {
+                ai_flags: 0,
+                ai_family: abi::AF_INET,
+                ai_socktype: request.socktype,
+                ai_protocol: request.protocol,
+                ai_addrlen: size_of::<abi::sockaddr_in>() as abi::socklen_t,
+                ai_canonname: core::ptr::null_mut(),
+                ai_addr: core::ptr::null_mut(),
+                ai_next: list,
+            },
+            address: SocketAddress(sockaddr_of_ipv4(address.octets(), request.port)),
+        }));
+        // SAFETY: `entry` was just allocated; it points into itself.
+        unsafe { (*entry).info.ai_addr = (&raw mut (*entry).address).cast() };
+        list = entry.cast();
+    }
+    // SAFETY: the caller's contract.
+    unsafe { *res = list };
+    0
+}
+
+/// Frees a list [`sys_getaddrinfo`] gave.
+///
+/// # Safety
+///
+/// `ai` is null or a list `sys_getaddrinfo` gave, not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_freeaddrinfo(ai: *mut abi::addrinfo) {
+    let mut next = ai;
+    while !next.is_null() {
+        // SAFETY: each entry of such a list is a leaked `Box<AddressInfo>`
+        // whose first field (`repr(C)`) is the `addrinfo`.
+        let entry = unsafe { Box::from_raw(next.cast::<AddressInfo>()) };
+        next = entry.info.ai_next;
+    }
 }
