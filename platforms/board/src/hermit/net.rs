@@ -965,7 +965,7 @@ const DNS_ATTEMPTS: usize = 2;
 /// (and its DNS servers) first.
 const DNS_ADDRESS_WAIT_US: u64 = 10_000_000;
 /// The most addresses one lookup gives.
-pub const MAX_ADDRESSES: usize = 4;
+const MAX_ADDRESSES: usize = 4;
 /// QEMU's user network's DNS server (it forwards to the host's resolver).
 const QEMU_USER_DNS: [u8; 4] = [10, 0, 2, 3];
 
@@ -1025,7 +1025,8 @@ enum Unanswered {
     TimedOut,
     /// It failed, refused, or answered nonsense: ask another.
     Failed,
-    /// The network cannot send (its error, for a LOG line).
+    /// The query could not be sent, or the wait failed (the NIC driver
+    /// or the Timer ended).
     Network,
 }
 
@@ -1038,27 +1039,32 @@ fn query_id() -> u16 {
 }
 
 /// Waits until the interface has an address (DHCP's comes with its DNS
-/// servers), for at most [`DNS_ADDRESS_WAIT_US`].
+/// servers), for at most [`DNS_ADDRESS_WAIT_US`]: `EAI_AGAIN` if none
+/// came, `EAI_FAIL` if the wait failed.
 fn await_address() -> Result<(), i32> {
     let mut deadline = None;
-    wait_until(|state| {
+    let addressed = wait_until(|state| {
         let StdState { net, timer, .. } = state;
-        let Some(net) = net.as_deref_mut() else { return Step::Done(Err(abi::EAI_FAIL)) };
+        let Some(net) = net.as_deref_mut() else { return Step::Done(Err(errno::ENETDOWN)) };
         net.stack.poll();
         if net.stack.ipv4_address().is_some() {
-            return Step::Done(Ok(()));
+            return Step::Done(Ok(true));
         }
         let now = net.stack.now().total_micros() as u64;
         let due = *deadline.get_or_insert(now.saturating_add(DNS_ADDRESS_WAIT_US));
         if now >= due {
-            return Step::Done(Err(abi::EAI_AGAIN));
+            return Step::Done(Ok(false));
         }
         match timer.as_mut() {
             Some(timer) => wait_armed(arm(net, timer, now, Some(due))),
-            None => Step::Done(Err(abi::EAI_FAIL)),
+            None => Step::Done(Err(errno::ENETDOWN)),
         }
-    })
-    .unwrap_or(Err(abi::EAI_FAIL))
+    });
+    match addressed {
+        Some(Ok(true)) => Ok(()),
+        Some(Ok(false)) => Err(abi::EAI_AGAIN),
+        _ => Err(abi::EAI_FAIL),
+    }
 }
 
 /// Asks `server` once for `name`'s addresses through UDP socket `socket`
@@ -1159,7 +1165,9 @@ fn resolve(name: &str, out: &mut [Ipv4Address]) -> Result<usize, i32> {
                 Err(Unanswered::Final(error)) => result = Err(error),
                 Err(Unanswered::TimedOut | Unanswered::Failed) => continue,
                 Err(Unanswered::Network) => {
-                    log_line("std: a DNS query could not be sent");
+                    log_line(
+                        "std: a DNS lookup stopped: its query could not be sent, or its wait failed",
+                    );
                     result = Err(abi::EAI_FAIL);
                 }
             }
