@@ -616,6 +616,112 @@ fn timestamps_come_from_the_monotonic_clock_in_microseconds() {
     assert_eq!(network.server.now().total_millis(), 7_000);
 }
 
+/// A DHCP server on the raw end of a cable (10.0.2.2): answers the frame
+/// waiting there, if it is a DISCOVER (with an OFFER) or a REQUEST (with
+/// an ACK) of 10.0.2.15/24 with router 10.0.2.2, `dns` as DNS servers and
+/// a lease of `lease` seconds. Whether it answered.
+fn dhcp_server(end: &mut WireEnd, dns: &[Ipv4Address], lease: u32) -> bool {
+    use smoltcp::phy::ChecksumCapabilities;
+    use smoltcp::wire::{
+        DhcpMessageType, DhcpPacket, DhcpRepr, EthernetAddress, EthernetFrame, EthernetProtocol,
+        EthernetRepr, IpProtocol, Ipv4Packet, Ipv4Repr, UdpPacket, UdpRepr,
+    };
+    let mut buffer = [0u8; 1514];
+    let Ok(Some(length)) = end.receive(&mut buffer) else { return false };
+    let frame = EthernetFrame::new_unchecked(&buffer[..length]);
+    let Ok(ip) = Ipv4Packet::new_checked(frame.payload()) else { return false };
+    let Ok(udp) = UdpPacket::new_checked(ip.payload()) else { return false };
+    let Ok(dhcp) = DhcpPacket::new_checked(udp.payload()) else { return false };
+    let Ok(request) = DhcpRepr::parse(&dhcp) else { return false };
+    let message_type = match request.message_type {
+        DhcpMessageType::Discover => DhcpMessageType::Offer,
+        DhcpMessageType::Request => DhcpMessageType::Ack,
+        _ => return false,
+    };
+    let server = Ipv4Address::new(10, 0, 2, 2);
+    let reply = DhcpRepr {
+        message_type,
+        transaction_id: request.transaction_id,
+        secs: 0,
+        client_hardware_address: request.client_hardware_address,
+        client_ip: Ipv4Address::UNSPECIFIED,
+        your_ip: Ipv4Address::new(10, 0, 2, 15),
+        server_ip: server,
+        router: Some(server),
+        subnet_mask: Some(Ipv4Address::new(255, 255, 255, 0)),
+        relay_agent_ip: Ipv4Address::UNSPECIFIED,
+        broadcast: false,
+        requested_ip: None,
+        client_identifier: None,
+        server_identifier: Some(server),
+        parameter_request_list: None,
+        dns_servers: Some(dns.iter().copied().collect()),
+        max_size: None,
+        lease_duration: Some(lease),
+        renew_duration: None,
+        rebind_duration: None,
+        additional_options: &[],
+    };
+    let dhcp_length = reply.buffer_len();
+    let ip = Ipv4Repr {
+        src_addr: server,
+        dst_addr: Ipv4Address::BROADCAST,
+        next_header: IpProtocol::Udp,
+        payload_len: 8 + dhcp_length,
+        hop_limit: 64,
+    };
+    let mut out = vec![0u8; 14 + 20 + 8 + dhcp_length];
+    EthernetRepr {
+        src_addr: EthernetAddress(end.mac),
+        dst_addr: request.client_hardware_address,
+        ethertype: EthernetProtocol::Ipv4,
+    }
+    .emit(&mut EthernetFrame::new_unchecked(&mut out[..]));
+    let checksums = ChecksumCapabilities::default();
+    ip.emit(&mut Ipv4Packet::new_unchecked(&mut out[14..]), &checksums);
+    UdpRepr { src_port: 67, dst_port: 68 }.emit(
+        &mut UdpPacket::new_unchecked(&mut out[34..]),
+        &server.into(),
+        &Ipv4Address::BROADCAST.into(),
+        dhcp_length,
+        |payload| reply.emit(&mut DhcpPacket::new_unchecked(payload)).unwrap(),
+        &checksums,
+    );
+    end.transmit(&out).is_ok()
+}
+
+#[test]
+fn dhcp_gives_the_address_the_route_and_the_dns_servers_until_its_lease_ends() {
+    let (end, mut server) = cable();
+    let clock = TestClock(Rc::new(Cell::new(0)));
+    let storage = leak([const { SocketStorage::EMPTY }; 1]);
+    let mut stack = Stack::new(Phy::new(end), clock.clone(), Ipv4Config::Dhcp, storage);
+    let dns = [Ipv4Address::new(10, 0, 2, 3), Ipv4Address::new(192, 168, 1, 1)];
+    assert_eq!(stack.dhcp_dns_servers().count(), 0, "none before the server answers");
+    // DISCOVER, OFFER, REQUEST, ACK.
+    let mut answers = 0;
+    for _ in 0..50 {
+        stack.poll();
+        answers += usize::from(dhcp_server(&mut server, &dns, 600));
+        if stack.ipv4_address().is_some() {
+            break;
+        }
+        clock.0.set(clock.0.get() + 100_000);
+    }
+    assert_eq!(answers, 2, "an offer and an acknowledgement");
+    assert_eq!(stack.ipv4_address(), Some(Ipv4Address::new(10, 0, 2, 15)));
+    assert_eq!(stack.dhcp_dns_servers().collect::<Vec<_>>(), dns);
+    // Nobody answers the renewals: when the lease is over, so are the
+    // address and the servers.
+    for _ in 0..100 {
+        clock.0.set(clock.0.get() + 10_000_000);
+        stack.poll();
+        while server.receive(&mut [0u8; 1514]) != Ok(None) {}
+    }
+    assert_eq!(stack.ipv4_address(), None);
+    assert_eq!(stack.dhcp_dns_servers().count(), 0);
+}
+
 #[cfg(any(test, feature = "dhcp"))]
 #[test]
 fn static_and_dhcp_configurations() {
