@@ -2,6 +2,7 @@
 //! through CNAME chains with compressed names, and every way one can be
 //! wrong or not ours.
 
+use std::vec;
 use std::vec::Vec;
 
 use smoltcp::wire::Ipv4Address;
@@ -197,4 +198,29 @@ fn broken_answers_are_malformed_not_read_past_their_end() {
     // A pointer past the end.
     let outside = response("ferrode.test", 0, true, &[record_named(&[0xc1, 0], 1, &[1, 2, 3, 4])]);
     assert_eq!(addresses("ferrode.test", &outside), Err(DnsError::Malformed));
+}
+
+#[test]
+fn a_name_may_follow_sixteen_pointers_and_no_more() {
+    // A TXT record whose data is a chain of pointer cells (each to the
+    // one before, the first to the question's name at 12), then an A
+    // record whose owner points to the last cell.
+    let chained = |cells: usize| {
+        // The TXT record's data starts after the question (12 + 14 + 4)
+        // and its own pointer name, type, class, TTL and length.
+        let start = 12 + 14 + 4 + 12;
+        let mut data = vec![0xc0, 12];
+        for cell in 1..cells {
+            data.extend_from_slice(&[0xc0, (start + 2 * (cell - 1)) as u8]);
+        }
+        let last = start + 2 * (cells - 1);
+        let txt = record(16, &data);
+        let a = record_named(&[0xc0, last as u8], 1, &[10, 0, 2, 9]);
+        response("ferrode.test", 0, true, &[txt, a])
+    };
+    // The owner's pointer and 15 cells: 16 pointers.
+    let packet = chained(15);
+    assert_eq!(addresses("ferrode.test", &packet).unwrap(), [Ipv4Address::new(10, 0, 2, 9)]);
+    // One more is taken for a loop.
+    assert_eq!(addresses("ferrode.test", &chained(16)), Err(DnsError::Malformed));
 }
