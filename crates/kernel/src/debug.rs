@@ -186,7 +186,7 @@ impl State {
             *slot = DebugThread {
                 thread,
                 component,
-                component_name: self.components[component.index()].name.unwrap_or(""),
+                component_name: self.names[component.index()].unwrap_or(""),
                 name: t.name.unwrap_or(""),
                 state: t.state,
                 stopped: self.debug.stop & bit(thread) != 0,

@@ -995,7 +995,7 @@ impl Diff {
         }
         for (index, (rc, fc)) in rs.components.iter().zip(&fs.components).enumerate() {
             differ("component used", index, rc.used.into(), fc.used.into())?;
-            differ("component name", index, name(rc.name), name(fc.name))?;
+            differ("component name", index, name(rs.names[index]), name(fs.names[index]))?;
             if rc.quota != fc.quota {
                 return Err(Difference {
                     field: "component quota",

@@ -235,7 +235,8 @@ impl<A: Arch> Kernel<A> {
     /// slot.
     pub fn component_name(&self, component: ComponentId) -> Option<&'static str> {
         self.read(|state| {
-            state.components.get(component.index()).filter(|c| c.used).and_then(|c| c.name)
+            let used = state.components.get(component.index()).is_some_and(|c| c.used);
+            if used { state.names[component.index()] } else { None }
         })
     }
 

@@ -27,7 +27,7 @@ use crate::table::Table;
 /// Thread slots.
 pub const MAX_THREADS: usize = 16;
 /// Component slots (capability spaces).
-pub const MAX_COMPONENTS: usize = 8;
+pub const MAX_COMPONENTS: usize = 16;
 /// Capability slots per component.
 pub const CAP_SLOTS: usize = 32;
 /// RPC object slots.
@@ -196,8 +196,6 @@ pub(crate) struct Component {
     /// Destroyed: no capabilities, objects or signals any more; the slot
     /// is freed when its last thread has been reaped.
     destroyed: bool,
-    /// `None` in a free slot.
-    pub(crate) name: Option<&'static str>,
     /// Moves on when the slot is freed: component capabilities hold it.
     pub(crate) generation: u32,
     pub(crate) quota: Quota,
@@ -296,10 +294,16 @@ pub(crate) struct State {
     pub(crate) ready: ReadyQueues,
     pub(crate) threads: Table<Thread, MAX_THREADS>,
     pub(crate) objects: Table<Object, MAX_OBJECTS>,
+    /// The components (before the capability spaces, which would put
+    /// them beyond an Arm load's immediate with more than 8 components;
+    /// small enough, without their names, that the spaces still start
+    /// within a RISC-V load's immediate, as the fast path needs).
+    pub(crate) components: Table<Component, MAX_COMPONENTS>,
     /// Each component's capability space (its own table: a power-of-two
     /// stride for the fast path).
     pub(crate) caps: Table<CapSpace, MAX_COMPONENTS>,
-    pub(crate) components: Table<Component, MAX_COMPONENTS>,
+    /// Each component's name (`None` in a free slot).
+    pub(crate) names: Table<Option<&'static str>, MAX_COMPONENTS>,
     signals: Table<Signal, MAX_SIGNALS>,
     /// Each object's receive windows (kept out of the fast path's table).
     windows: Table<Windows, MAX_OBJECTS>,
@@ -335,7 +339,6 @@ const _: () = assert!(MAX_OBJECTS < u8::MAX as usize);
 const NO_COMPONENT: Component = Component {
     used: false,
     destroyed: false,
-    name: None,
     generation: 0,
     quota: Quota::NONE,
     parent: ComponentId(0),
@@ -446,6 +449,7 @@ impl State {
             objects: Table([NO_OBJECT; MAX_OBJECTS]),
             caps: Table([const { CapSpace::new() }; MAX_COMPONENTS]),
             components: Table([NO_COMPONENT; MAX_COMPONENTS]),
+            names: Table([None; MAX_COMPONENTS]),
             signals: Table([NO_SIGNAL; MAX_SIGNALS]),
             windows: Table([Windows::NONE; MAX_OBJECTS]),
             origins: Table([[Origin::NONE; CAP_SLOTS]; MAX_COMPONENTS]),
@@ -537,7 +541,8 @@ impl State {
             .ok_or(KernelError::OutOfComponents)?;
         let generation = self.components[index].generation;
         self.components[index] =
-            Component { used: true, name: Some(name), generation, quota, parent, ..NO_COMPONENT };
+            Component { used: true, generation, quota, parent, ..NO_COMPONENT };
+        self.names[index] = Some(name);
         self.caps[index] = CapSpace::new();
         self.origins[index] = [Origin::NONE; CAP_SLOTS];
         self.used[index] = 0;
@@ -1165,6 +1170,7 @@ impl State {
         let parent = c.parent;
         let generation = c.generation.wrapping_add(1);
         *c = Component { generation, ..NO_COMPONENT };
+        self.names[component.index()] = None;
         if parent != component {
             let p = &mut self.components[parent.index()];
             p.children = p.children.saturating_sub(1);
