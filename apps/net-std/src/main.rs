@@ -12,8 +12,9 @@
 //!
 //! 1. binds a `TcpListener` and a `UdpSocket` to port 7, waits for its
 //!    address, shows that a second listener on the port is refused and
-//!    that a non-blocking `accept` with nobody connecting would block, and
-//!    announces the address;
+//!    that a non-blocking `accept` with nobody connecting would block,
+//!    announces the address and prints the wall clock (`SystemTime`, from
+//!    its Rtc route: the PBX-A9's real-time clock);
 //! 2. echoes one TCP connection until its peer ends it, reading through
 //!    a `try_clone` of the stream (a second descriptor for its socket) and
 //!    writing through the stream, and shows that the connection outlives
@@ -48,7 +49,7 @@ use std::net::{
     Ipv4Addr, Shutdown, SocketAddrV4, TcpListener, TcpStream, ToSocketAddrs, UdpSocket,
 };
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 ferrode_board::compose! {
     servers {
@@ -58,6 +59,7 @@ ferrode_board::compose! {
         irq: { priority: 5, stack: 4096, provides: "IRQ", root: ferrode_board::component::irq_root },
         rom: { priority: 5, stack: 4096, provides: "ROM", root: rom_root },
         nic: { priority: 4, stack: 8192, provides: "Nic", root: ferrode_board::component::nic_root },
+        rtc: { priority: 5, stack: 4096, provides: "Rtc", root: ferrode_board::component::rtc_root },
     }
     clients {
         app: { priority: 3, stack: 32768, main: ferrode_board::hermit::std_main },
@@ -69,6 +71,7 @@ ferrode_board::compose! {
         app: "Timer" "" => timer,
         app: "Nic" "" => nic,
         app: "ROM" "env" => rom,
+        app: "Rtc" "" => rtc,
     }
 }
 
@@ -124,6 +127,10 @@ fn main() -> ExitCode {
     };
     listener.set_nonblocking(false).expect("FIONBIO");
     println!("listening on {address} (tcp, udp)");
+    // The date, from core's Rtc service: with the composer, nine
+    // components are alive.
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    println!("the wall clock: {since_epoch} s since 1970");
 
     // TCP: one connection, echoed until its peer ends it.
     let (mut stream, peer) = match early {
