@@ -324,6 +324,14 @@ pub(crate) struct State {
     pub(crate) debug: crate::debug::DebugState,
 }
 
+// On 32-bit targets the component table, read on every capability
+// transfer, ends within an Arm load's 12-bit immediate (see `components`).
+#[cfg(target_pointer_width = "32")]
+const _: () = assert!(
+    core::mem::offset_of!(State, components) + size_of::<Table<Component, MAX_COMPONENTS>>()
+        <= 4096
+);
+
 /// The generation at which a slot (object, component, signal) is retired
 /// for good instead of being reused: a capability holds the generation it
 /// was made for, and a generation that wrapped around would make a stale
