@@ -21,11 +21,11 @@
 //!    the clone's close;
 //! 3. waits out a 100 ms UDP read timeout, then echoes datagrams until one
 //!    says `done` (answering through a `try_clone` of the socket);
-//! 4. looks host names up: `localhost` without a query, others from the
-//!    DNS (QEMU's user network's server, 10.0.2.3, which asks the host's;
-//!    with a port as its third argument, the test's server at
-//!    10.0.2.2:PORT instead, which knows `echo.ferrode.test` as the host,
-//!    10.0.2.2), and a name that does not exist;
+//! 4. looks host names up: `localhost` and `ferrode.invalid` (which RFC
+//!    6761 says does not exist) without a query, others from the DNS
+//!    (QEMU's user network's server, 10.0.2.3, which asks the host's; with
+//!    a port as its third argument, the test's server at 10.0.2.2:PORT
+//!    instead, which knows `echo.ferrode.test` as the host, 10.0.2.2);
 //! 5. with a host port as its first argument (`cargo xtask run --app
 //!    net-std -- PORT`), connects to 10.0.2.2:PORT (the host, under QEMU;
 //!    by the name `echo.ferrode.test` with the test's DNS server), sends

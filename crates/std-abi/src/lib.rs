@@ -15,7 +15,7 @@
 //! - [`ipv4_of_sockaddr`], [`sockaddr_of_ipv4`]: socket addresses
 //!   (`std::net` on a NIC session); [`Ipv4Setting`]: the interface's
 //!   address, from the environment.
-//! - [`NameServers`], [`address_without_lookup`], [`LookupRequest`]: host
+//! - [`NameServers`], [`answer_without_lookup`], [`LookupRequest`]: host
 //!   name lookups (`getaddrinfo`).
 //! - [`TlsLayout`]: a thread's thread-local block, where its thread
 //!   pointer points.
@@ -338,15 +338,38 @@ impl NameServers {
     }
 }
 
-/// The address a host name stands for without asking a server: an IPv4
-/// address written out (`10.0.2.2`), or `localhost` (RFC 6761: always the
-/// loopback address, never looked up).
-pub fn address_without_lookup(name: &str) -> Option<[u8; 4]> {
+/// What a host name stands for without asking a server
+/// ([`answer_without_lookup`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalAnswer {
+    /// This address.
+    Address([u8; 4]),
+    /// No such name.
+    NoSuchName,
+}
+
+/// What `name` stands for without asking a server, if it is one of these
+/// (RFC 6761's special names among them, which are never looked up): an
+/// IPv4 address written out (`10.0.2.2`); `localhost` and the names under
+/// it, the loopback address; `invalid` and the names under it, no such
+/// name. Case and one final dot do not matter.
+pub fn answer_without_lookup(name: &str) -> Option<LocalAnswer> {
     if let Ok(address) = name.parse::<core::net::Ipv4Addr>() {
-        return Some(address.octets());
+        return Some(LocalAnswer::Address(address.octets()));
     }
     let name = name.strip_suffix('.').unwrap_or(name);
-    name.eq_ignore_ascii_case("localhost").then_some([127, 0, 0, 1])
+    let under = |domain: &str| {
+        let Some(start) = name.len().checked_sub(domain.len()) else { return false };
+        name.get(start..).is_some_and(|tail| tail.eq_ignore_ascii_case(domain))
+            && (start == 0 || name.as_bytes()[start - 1] == b'.')
+    };
+    if under("localhost") {
+        Some(LocalAnswer::Address([127, 0, 0, 1]))
+    } else if under("invalid") {
+        Some(LocalAnswer::NoSuchName)
+    } else {
+        None
+    }
 }
 
 /// What a `getaddrinfo` call asks for besides its host name: the kind of

@@ -299,12 +299,26 @@ fn name_servers_from_the_environment() {
 }
 
 #[test]
-fn addresses_and_localhost_need_no_lookup() {
-    assert_eq!(address_without_lookup("10.0.2.2"), Some([10, 0, 2, 2]));
-    assert_eq!(address_without_lookup("localhost"), Some([127, 0, 0, 1]));
-    assert_eq!(address_without_lookup("LocalHost."), Some([127, 0, 0, 1]));
-    for name in ["ferrode.test", "localhost.ferrode.test", "10.0.2", "10.0.2.256", "::1", ""] {
-        assert_eq!(address_without_lookup(name), None, "{name:?}");
+fn addresses_and_special_names_need_no_lookup() {
+    let address = |a: [u8; 4]| Some(LocalAnswer::Address(a));
+    assert_eq!(answer_without_lookup("10.0.2.2"), address([10, 0, 2, 2]));
+    for name in ["localhost", "LocalHost.", "app.localhost", "a.b.LOCALHOST."] {
+        assert_eq!(answer_without_lookup(name), address([127, 0, 0, 1]), "{name:?}");
+    }
+    for name in ["invalid", "ferrode.invalid", "x.Invalid."] {
+        assert_eq!(answer_without_lookup(name), Some(LocalAnswer::NoSuchName), "{name:?}");
+    }
+    for name in [
+        "ferrode.test",
+        "localhost.ferrode.test",
+        "notlocalhost",
+        "myinvalid",
+        "10.0.2",
+        "10.0.2.256",
+        "::1",
+        "",
+    ] {
+        assert_eq!(answer_without_lookup(name), None, "{name:?}");
     }
 }
 

@@ -57,7 +57,7 @@ use ferrode_net::sockets::{
 use ferrode_net::{Ipv4Config, Stack};
 use ferrode_std_abi::abi::{self, errno};
 use ferrode_std_abi::{
-    Ipv4Setting, LookupRequest, NameServers, address_without_lookup, ipv4_of_sockaddr,
+    Ipv4Setting, LocalAnswer, LookupRequest, NameServers, answer_without_lookup, ipv4_of_sockaddr,
     sockaddr_of_ipv4, timeval_of_us, us_of_timeval,
 };
 
@@ -1195,7 +1195,8 @@ struct AddressInfo {
 struct SocketAddress([u8; size_of::<abi::sockaddr_in>()]);
 
 /// `getaddrinfo`: the IPv4 addresses of host `nodename` (an address
-/// written out and `localhost` without a lookup, other names from the
+/// written out, `localhost` and `invalid` and the names under them
+/// without a lookup, see [`answer_without_lookup`]; other names from the
 /// DNS, see [`resolve`]) with the port of `servname` (a number; none: 0),
 /// as a list for [`sys_freeaddrinfo`] to free.
 ///
@@ -1227,10 +1228,15 @@ pub unsafe extern "C" fn sys_getaddrinfo(
     // SAFETY: the caller's contract.
     let Ok(name) = unsafe { CStr::from_ptr(nodename) }.to_str() else { return abi::EAI_NONAME };
     let mut addresses = [Ipv4Address::UNSPECIFIED; MAX_ADDRESSES];
-    let count = match address_without_lookup(name) {
-        Some(address) => {
+    let count = match answer_without_lookup(name) {
+        Some(LocalAnswer::Address(address)) => {
             addresses[0] = Ipv4Address::from_octets(address);
             1
+        }
+        Some(LocalAnswer::NoSuchName) => return abi::EAI_NONAME,
+        // A name no query can carry is refused before the network is.
+        None if dns::query(0, name, &mut [0; dns::MAX_QUERY]).is_err() => {
+            return abi::EAI_NONAME;
         }
         None => match resolve(name, &mut addresses) {
             Ok(count) => count,
