@@ -247,16 +247,18 @@ enum Limit {
     Connect,
 }
 
-/// Arms the Timer session for whichever comes first, smoltcp's next
-/// timer or `due` (µs on the stack's clock, now `now`), and says to wait
-/// on its signal (which the NIC session raises too). Not generic over the
-/// step's result, so that every waiting call shares one copy.
+/// Arms the component's Timer session for whichever comes first,
+/// smoltcp's next timer or `due` (µs on the stack's clock, now `now`), and
+/// says to wait on its signal (which the NIC session raises too):
+/// `ENETDOWN` without a Timer session, `EIO` if arming failed. Not generic
+/// over the step's result, so that every waiting call shares one copy.
 fn arm(
     net: &mut Net,
-    (timer, signal): &mut (ferrode_ipc::Client<dyn Timer, kernel::Transport>, CapSel),
+    timer: &mut Option<(ferrode_ipc::Client<dyn Timer, kernel::Transport>, CapSel)>,
     now: u64,
     due: Option<u64>,
 ) -> Result<CapSel, i32> {
+    let Some((timer, signal)) = timer.as_mut() else { return Err(errno::ENETDOWN) };
     let next = net.stack.poll_delay().map(|delay| delay.total_micros());
     if let Some(us) = [next, due.map(|due| due - now)].into_iter().flatten().min()
         && timer.trigger(us.max(1), false).is_err()
@@ -315,10 +317,7 @@ fn blocking<T>(
             return Step::Done(Err(error));
         }
         // Frames, an acknowledgement or the timeout wake the wait.
-        match timer.as_mut() {
-            Some(timer) => wait_armed(arm(net, timer, now, due)),
-            None => Step::Done(Err(errno::ENETDOWN)),
-        }
+        wait_armed(arm(net, timer, now, due))
     })
     .unwrap_or(Err(errno::EBADF))
 }
@@ -358,10 +357,7 @@ pub(super) fn drain() {
         if now >= due {
             return Step::Done(Err(errno::ETIMEDOUT));
         }
-        match timer.as_mut() {
-            Some(timer) => wait_armed(arm(net, timer, now, Some(due))),
-            None => Step::Done(Err(errno::ENETDOWN)),
-        }
+        wait_armed(arm(net, timer, now, Some(due)))
     });
     // The time ran out, or there is no timer to wait with (a failed wait
     // means the NIC driver or the Timer ended: nothing more goes out).
@@ -947,9 +943,10 @@ pub unsafe extern "C" fn sys_poll(fds: *mut abi::pollfd, nfds: abi::nfds_t, time
         if due.is_some_and(|due| now >= due) {
             return Step::Done(Ok(0));
         }
-        match timer.as_mut() {
-            Some(timer) => wait_armed(arm(net, timer, now, due)),
-            None => Step::Done(Ok(0)),
+        match arm(net, timer, now, due) {
+            // No Timer session to wait with: nothing became ready.
+            Err(errno::ENETDOWN) => Step::Done(Ok(0)),
+            armed => wait_armed(armed),
         }
     });
     polled.map_or(-errno::ENOSYS, answer)
@@ -1055,10 +1052,7 @@ fn await_address() -> Result<(), i32> {
         if now >= due {
             return Step::Done(Ok(false));
         }
-        match timer.as_mut() {
-            Some(timer) => wait_armed(arm(net, timer, now, Some(due))),
-            None => Step::Done(Err(errno::ENETDOWN)),
-        }
+        wait_armed(arm(net, timer, now, Some(due)))
     });
     match addressed {
         Some(Ok(true)) => Ok(()),
@@ -1121,12 +1115,9 @@ fn ask(
         if now >= due {
             return Step::Done(Ok(Err(Unanswered::TimedOut)));
         }
-        match timer.as_mut() {
-            Some(timer) => match arm(net, timer, now, Some(due)) {
-                Ok(signal) => Step::Wait(signal),
-                Err(_) => Step::Done(Ok(Err(Unanswered::Network))),
-            },
-            None => Step::Done(Ok(Err(Unanswered::Network))),
+        match arm(net, timer, now, Some(due)) {
+            Ok(signal) => Step::Wait(signal),
+            Err(_) => Step::Done(Ok(Err(Unanswered::Network))),
         }
     });
     // A wait that failed: the NIC driver or the Timer ended.
