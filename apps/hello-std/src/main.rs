@@ -148,6 +148,30 @@ fn main() -> std::process::ExitCode {
         }
         Err(error) => println!("/rom/zeds: {error}"),
     }
+    // `/rom` lists a file per ROM route.
+    match std::fs::read_dir("/rom") {
+        Ok(entries) => {
+            let listing: Vec<String> = entries
+                .map(|entry| {
+                    let entry = entry?;
+                    let kind = if entry.file_type()?.is_file() { "file" } else { "not a file" };
+                    let size = entry.metadata()?.len();
+                    Ok(format!("{} ({kind}, {size} bytes)", entry.file_name().display()))
+                })
+                .collect::<std::io::Result<_>>()
+                .unwrap_or_else(|error: std::io::Error| vec![error.to_string()]);
+            println!("/rom lists {}", listing.join(", "));
+        }
+        Err(error) => println!("/rom: {error}"),
+    }
+    let outcome =
+        |result: std::io::Result<String>| result.unwrap_or_else(|error| error.to_string());
+    let is_dir = std::fs::metadata("/rom").map(|metadata| metadata.is_dir().to_string());
+    println!("/rom is a directory: {}", outcome(is_dir));
+    let read = std::fs::read("/rom").map(|bytes| format!("{} bytes", bytes.len()));
+    let listed =
+        std::fs::read_dir("/rom/motd").map(|entries| format!("{} entries", entries.count()));
+    println!("reading /rom: {}; listing /rom/motd: {}", outcome(read), outcome(listed));
     for path in ["/rom/missing", "/etc/hostname"] {
         match std::fs::read(path) {
             Ok(_) => println!("{path}: read?"),

@@ -527,6 +527,60 @@ pub fn rom_module(path: &[u8]) -> Option<&str> {
     (!name.is_empty() && !name.contains('/')).then_some(name)
 }
 
+/// Whether a path names the directory of ROM modules itself (`/rom` or
+/// `/rom/`), which `std::fs::read_dir` lists.
+pub fn is_rom_dir(path: &[u8]) -> bool {
+    path == ROM_DIR.as_bytes() || path == &ROM_DIR.as_bytes()[..ROM_DIR.len() - 1]
+}
+
+/// Where a `dirent64`'s name starts: after `d_ino`, `d_off`, `d_reclen`
+/// and `d_type`.
+const DIRENT_NAME: usize = core::mem::offset_of!(abi::dirent64, d_name);
+/// What every `dirent64` starts at: `d_ino` and `d_off` are 64-bit.
+const DIRENT_ALIGN: usize = 8;
+
+/// Whether `/rom` lists the module of route label `name`: a path
+/// `/rom/NAME` reaches it ([`rom_module`]: not empty, no `/`) and a
+/// `d_name` can carry it (no null byte, at most 255 bytes).
+pub fn listed(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty() && bytes.len() <= 255 && !bytes.iter().any(|&b| b == b'/' || b == 0)
+}
+
+/// Writes one `dirent64` per name into `out`, all of them or none
+/// (`None`: too little room; hermit's `getdents64` then answers `EINVAL`,
+/// and std's `read_dir`, which reads a directory in one call, asks again
+/// with twice the room). Names that are not [`listed`] are left out.
+///
+/// Each entry: `d_ino` counting from 1, `d_off` the next entry's offset,
+/// `d_reclen` the entry's length (its header, the name and its null byte,
+/// rounded up to 8 bytes, so that the next entry's 64-bit fields are
+/// aligned), `d_type` a regular file's (`DT_REG`). Returns the bytes
+/// written. `out` must start 8-byte aligned for std to read the entries
+/// in place, as the heap's allocations do.
+pub fn write_dirents<'a>(names: impl Iterator<Item = &'a str>, out: &mut [u8]) -> Option<usize> {
+    /// `DT_REG`.
+    const REGULAR: u8 = 8;
+    let mut at = 0;
+    for (index, name) in names.filter(|name| listed(name)).enumerate() {
+        let bytes = name.as_bytes();
+        let length = (DIRENT_NAME + bytes.len() + 1).next_multiple_of(DIRENT_ALIGN);
+        let entry = out.get_mut(at..at + length)?;
+        entry.fill(0);
+        let field = |offset| offset..offset + 8;
+        entry[field(core::mem::offset_of!(abi::dirent64, d_ino))]
+            .copy_from_slice(&(index as u64 + 1).to_ne_bytes());
+        entry[field(core::mem::offset_of!(abi::dirent64, d_off))]
+            .copy_from_slice(&((at + length) as i64).to_ne_bytes());
+        entry[core::mem::offset_of!(abi::dirent64, d_reclen)..][..2]
+            .copy_from_slice(&(length as u16).to_ne_bytes());
+        entry[core::mem::offset_of!(abi::dirent64, d_type)] = REGULAR;
+        entry[DIRENT_NAME..][..bytes.len()].copy_from_slice(bytes);
+        at += length;
+    }
+    Some(at)
+}
+
 /// `lseek`'s new offset in a file of `size` bytes read up to `at`:
 /// `offset` from the start (`SEEK_SET`, 0), from `at` (`SEEK_CUR`, 1) or
 /// from the end (`SEEK_END`, 2). `None` (`EINVAL`) for another `whence` or

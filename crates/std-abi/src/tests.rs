@@ -146,6 +146,93 @@ fn file_paths_name_rom_modules_under_rom() {
 }
 
 #[test]
+fn the_rom_directory_is_rom_with_or_without_its_slash() {
+    assert!(is_rom_dir(b"/rom") && is_rom_dir(b"/rom/"));
+    for path in [&b"/rom/config"[..], b"/ro", b"/romx", b"rom", b"/", b"", b"/rom//"] {
+        assert!(!is_rom_dir(path), "{path:?}");
+    }
+}
+
+/// The entries of a `getdents64` answer, read as std's `read_dir` reads
+/// them: a `dirent64` at each offset, the next one `d_reclen` further.
+fn read_entries(buffer: &[u8]) -> Vec<(u64, i64, u8, String)> {
+    let mut entries = Vec::new();
+    let mut at = 0;
+    while at < buffer.len() {
+        assert_eq!((buffer.as_ptr() as usize + at) % 8, 0, "entry at {at} misaligned");
+        let word =
+            |offset: usize| u64::from_ne_bytes(buffer[at + offset..][..8].try_into().unwrap());
+        let reclen = u16::from_ne_bytes(
+            buffer[at + core::mem::offset_of!(abi::dirent64, d_reclen)..][..2].try_into().unwrap(),
+        ) as usize;
+        let name = &buffer[at + core::mem::offset_of!(abi::dirent64, d_name)..at + reclen];
+        let name = core::ffi::CStr::from_bytes_until_nul(name).expect("a null byte in the entry");
+        entries.push((
+            word(core::mem::offset_of!(abi::dirent64, d_ino)),
+            word(core::mem::offset_of!(abi::dirent64, d_off)) as i64,
+            buffer[at + core::mem::offset_of!(abi::dirent64, d_type)],
+            String::from(name.to_str().unwrap()),
+        ));
+        at += reclen;
+    }
+    entries
+}
+
+#[test]
+fn directory_entries_read_back_as_std_reads_them() {
+    let names = ["motd", "zeds", "env", "a-name-of-exactly-twenty"];
+    let mut aligned = Aligned([0xff; 512]);
+    let buffer = &mut aligned.0[..];
+    let written = write_dirents(names.iter().copied(), buffer).unwrap();
+    // 19 bytes of header, the name, its null byte, rounded up to 8.
+    assert_eq!(written, 24 + 24 + 24 + 48);
+    let entries = read_entries(&buffer[..written]);
+    let expected: Vec<(u64, i64, u8, String)> = vec![
+        (1, 24, 8, String::from("motd")),
+        (2, 48, 8, String::from("zeds")),
+        (3, 72, 8, String::from("env")),
+        (4, 120, 8, String::from("a-name-of-exactly-twenty")),
+    ];
+    assert_eq!(entries, expected);
+    assert!(buffer[written..].iter().all(|&b| b == 0xff), "nothing written past the entries");
+
+    // Exactly the room needed is enough; a byte less is too little, and
+    // then nothing counts as written.
+    assert_eq!(write_dirents(names.iter().copied(), &mut buffer[..written]), Some(written));
+    for short in [0, 1, 23, 24, 71, written - 1] {
+        assert_eq!(
+            write_dirents(names.iter().copied(), &mut buffer[..short]),
+            None,
+            "{short} bytes"
+        );
+    }
+    assert_eq!(write_dirents(core::iter::empty(), &mut buffer[..0]), Some(0));
+    // A 255-byte name is the longest a `d_name` carries.
+    let longest = "n".repeat(255);
+    let written = write_dirents([longest.as_str()].into_iter(), buffer).unwrap();
+    assert_eq!(written, 280);
+    assert_eq!(read_entries(&buffer[..written])[0].3, longest);
+}
+
+#[test]
+fn names_no_path_reaches_are_left_out() {
+    let mut aligned = Aligned([0; 512]);
+    let buffer = &mut aligned.0[..];
+    let long = "n".repeat(256);
+    let names = ["", "first", "a/b", "nul\0", long.as_str(), "last", "/"];
+    let written = write_dirents(names.into_iter(), buffer).unwrap();
+    let entries = read_entries(&buffer[..written]);
+    let listed: Vec<(u64, &str)> =
+        entries.iter().map(|(ino, _, _, name)| (*ino, name.as_str())).collect();
+    assert_eq!(listed, [(1, "first"), (2, "last")]);
+}
+
+/// A buffer that starts 8-byte aligned, as the heap's allocations std
+/// reads directory entries into do.
+#[repr(C, align(8))]
+struct Aligned([u8; 512]);
+
+#[test]
 fn seeking_from_the_start_the_position_and_the_end() {
     assert_eq!(seek(5, 10, 3, 0), Some(3));
     assert_eq!(seek(5, 10, -2, 1), Some(3));

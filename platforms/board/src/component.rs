@@ -230,6 +230,15 @@ impl Env {
             .ok_or(SessionError::Denied)
     }
 
+    /// The labels of this component's open sessions of `service`, in the
+    /// order of its routes; the default route's ("") is not a label.
+    /// Rust std lists its ROM modules (`std::fs::read_dir("/rom")`) by them.
+    pub fn labels<'a>(&'a self, service: &'a str) -> impl Iterator<Item = &'static str> + 'a {
+        self.grants.sessions.iter().filter_map(move |slot| {
+            slot.get().filter(|g| g.service == service && !g.label.is_empty()).map(|g| g.label)
+        })
+    }
+
     /// Closes the session of `service` that `label` selects: the server
     /// gets its resources back and the capability is dead from now on.
     pub fn close(&self, service: &str, label: &str) -> Result<(), SessionError> {

@@ -59,20 +59,21 @@
 //! - **Files** are the component's ROM modules, read-only:
 //!   `std::fs::read("/rom/config")` reads the module of its ROM route
 //!   labelled `config` (`app: "ROM" "config" => rom`); `File::open`,
-//!   `metadata`, `seek` and `read_to_string` work on it. Any other path, or
-//!   a module without a route, is `NotFound`; writing is refused
+//!   `metadata`, `seek` and `read_to_string` work on it;
+//!   `std::fs::read_dir("/rom")` lists one file per ROM route. Any other
+//!   path, or a module without a route, is `NotFound`; writing is refused
 //!   (read-only file system).
 //! - **Sockets** (`std::net`, with the board crate's `hermit-net`
 //!   feature and a route to a NIC driver, `app: "Nic" "" => nic`): IPv4
 //!   TCP and UDP over the component's NIC session and smoltcp; see the
 //!   `net` module (`hermit/net.rs`). Without the feature their calls fail
 //!   (`ENOSYS`).
-//! - **Not there**: directories, threads (`std::thread::spawn` fails),
-//!   `dup` and host name lookups. Their calls return `ENOSYS`
-//!   (`Unsupported`) or an error, so a program that uses them links and
-//!   learns it at run time. A futex wait that
-//!   only another thread could end (a deadlock, as there is no other)
-//!   ends the component with a LOG line instead of hanging.
+//! - **Not there**: directories other than `/rom`, threads
+//!   (`std::thread::spawn` fails), `dup` of anything but a socket. Their
+//!   calls return `ENOSYS` (`Unsupported`) or an error, so a program that
+//!   uses them links and learns it at run time. A futex wait that only
+//!   another thread could end (a deadlock, as there is no other) ends the
+//!   component with a LOG line instead of hanging.
 //!
 //! One std component per image: its thread-local storage hangs off a
 //! register of the whole CPU on PBX-A9 (TPIDRPRW, which thread switches
@@ -91,8 +92,8 @@ use ferrode_component::{LOG_LINE_BYTES, Rom, Rtc, TERMINAL_CHUNK, Terminal, Time
 use ferrode_ipc::CapSel;
 use ferrode_std_abi::abi::{self, errno};
 use ferrode_std_abi::{
-    ENV_MODULE, LineBuffer, SeedGenerator, TlsLayout, TtyInput, environment_entries, rom_module,
-    seek, timespec_of_us, us_of_timespec,
+    ENV_MODULE, LineBuffer, SeedGenerator, TlsLayout, TtyInput, environment_entries, is_rom_dir,
+    listed, rom_module, seek, timespec_of_us, us_of_timespec, write_dirents,
 };
 use linked_list_allocator::Heap;
 
@@ -117,7 +118,7 @@ struct StdState {
     stderr: LineBuffer<LOG_LINE_BYTES>,
     heap: Heap,
     seed: Option<SeedGenerator>,
-    files: [Option<RomFile>; FILES],
+    files: [Option<OpenFile>; FILES],
     /// stdin: the Terminal session and its input signal, if routed.
     terminal: Option<(ferrode_ipc::Client<dyn Terminal, kernel::Transport>, CapSel)>,
     stdin: TtyInput<TERMINAL_CHUNK>,
@@ -133,7 +134,15 @@ const FILES: usize = 8;
 /// The first file's descriptor (0 to 2 are std's streams).
 const FIRST_FILE: c_int = 3;
 
-/// An open file: a ROM module, and how far it was read.
+/// What a file descriptor past std's streams names.
+enum OpenFile {
+    /// A ROM module.
+    Module(RomFile),
+    /// `/rom`, the directory of the modules (`read_dir`).
+    Directory,
+}
+
+/// An open ROM module, and how far it was read.
 struct RomFile {
     rom: ferrode_ipc::Client<dyn Rom, kernel::Transport>,
     size: u64,
@@ -497,10 +506,22 @@ fn sleep_us(us: u64) -> bool {
 
 // ----- the sys_* functions ------------------------------------------------
 
+/// The least alignment of the heap's blocks: as C's `malloc` aligns for
+/// any type, 8 bytes on both boards' ABIs. std reads the directory
+/// entries `getdents64` writes in place, as 64-bit fields, from a buffer
+/// it allocated as bytes.
+const HEAP_ALIGN: usize = 8;
+
+/// The heap block of `size` bytes at `align` (at least [`HEAP_ALIGN`]),
+/// the same for allocating and freeing it.
+fn heap_layout(size: usize, align: usize) -> Option<Layout> {
+    Layout::from_size_align(size.max(1), align.max(HEAP_ALIGN)).ok()
+}
+
 /// `malloc`: `size` bytes at `align`; null if they do not fit.
 #[unsafe(no_mangle)]
 pub extern "C" fn sys_malloc(size: usize, align: usize) -> *mut u8 {
-    let Ok(layout) = Layout::from_size_align(size.max(1), align) else { return null_mut() };
+    let Some(layout) = heap_layout(size, align) else { return null_mut() };
     with_state(|state| state.heap.allocate_first_fit(layout).ok())
         .flatten()
         .map_or(null_mut(), NonNull::as_ptr)
@@ -531,8 +552,7 @@ pub extern "C" fn sys_alloc_zeroed(size: usize, align: usize) -> *mut u8 {
 /// alignment and is not used again.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sys_free(ptr: *mut u8, size: usize, align: usize) {
-    let (Some(ptr), Ok(layout)) = (NonNull::new(ptr), Layout::from_size_align(size.max(1), align))
-    else {
+    let (Some(ptr), Some(layout)) = (NonNull::new(ptr), heap_layout(size, align)) else {
         return;
     };
     // SAFETY: the caller's contract.
@@ -648,10 +668,24 @@ pub unsafe extern "C" fn sys_writev(fd: c_int, iov: *const abi::iovec, iovcnt: u
     total
 }
 
-/// The open file `fd` names, if it is one.
-fn file(files: &mut [Option<RomFile>; FILES], fd: c_int) -> Result<&mut RomFile, i32> {
+/// What the open file `fd` names, if it is one.
+fn open_file(files: &mut [Option<OpenFile>; FILES], fd: c_int) -> Result<&mut OpenFile, i32> {
     let index = usize::try_from(fd - FIRST_FILE).map_err(|_| errno::EBADF)?;
     files.get_mut(index).and_then(Option::as_mut).ok_or(errno::EBADF)
+}
+
+/// The open module `fd` names, if it is one (`EISDIR` for `/rom`).
+fn file(files: &mut [Option<OpenFile>; FILES], fd: c_int) -> Result<&mut RomFile, i32> {
+    match open_file(files, fd)? {
+        OpenFile::Module(file) => Ok(file),
+        OpenFile::Directory => Err(errno::EISDIR),
+    }
+}
+
+/// Whether the component has a ROM module to list: `/rom` exists only
+/// then (std's `read_dir` takes an empty answer for an error).
+fn has_modules(state: &StdState) -> bool {
+    state.env.labels(ferrode_component::ROM).any(listed)
 }
 
 /// The ROM module `path` names (`/rom/NAME`: the component's ROM route
@@ -676,9 +710,11 @@ unsafe fn open_module(
     Ok((rom, u64::from(size)))
 }
 
-/// `open`: a ROM module, read-only (`/rom/NAME`, see [`rom_module`]);
-/// `ENOENT` for any other path or a module without a route, `EROFS` for
-/// a write or a create.
+/// `open`: a ROM module, read-only (`/rom/NAME`, see [`rom_module`]), or
+/// `/rom` itself, the directory [`sys_getdents64`] lists; `ENOENT` for any
+/// other path, a module without a route and `/rom` without modules,
+/// `EROFS` for a write or a create, `ENOTDIR` for a module opened as a
+/// directory.
 ///
 /// # Safety
 ///
@@ -689,20 +725,66 @@ pub unsafe extern "C" fn sys_open(name: *const c_char, flags: i32, _mode: i32) -
     if flags & writes != 0 {
         return -errno::EROFS;
     }
-    if flags & abi::O_DIRECTORY != 0 {
-        return -errno::ENOTDIR;
-    }
     let opened = with_state(|state| -> Result<c_int, i32> {
         let free = state.files.iter().position(Option::is_none).ok_or(errno::EMFILE)?;
         // SAFETY: the caller's contract.
-        let (rom, size) = unsafe { open_module(state, name) }?;
-        state.files[free] = Some(RomFile { rom, size, at: 0 });
+        let opened = if unsafe { names_rom_dir(name) } {
+            OpenFile::Directory
+        } else if flags & abi::O_DIRECTORY != 0 {
+            return Err(errno::ENOTDIR);
+        } else {
+            // SAFETY: the caller's contract.
+            let (rom, size) = unsafe { open_module(state, name) }?;
+            OpenFile::Module(RomFile { rom, size, at: 0 })
+        };
+        if matches!(opened, OpenFile::Directory) && !has_modules(state) {
+            return Err(errno::ENOENT);
+        }
+        state.files[free] = Some(opened);
         Ok(FIRST_FILE + free as c_int)
     });
     match opened {
         Some(Ok(fd)) => fd,
         Some(Err(error)) => -error,
         None => -errno::ENOSYS,
+    }
+}
+
+/// Whether C string `path` names `/rom` itself.
+///
+/// # Safety
+///
+/// `path` is null or a C string.
+unsafe fn names_rom_dir(path: *const c_char) -> bool {
+    // SAFETY: the caller's contract.
+    !path.is_null() && is_rom_dir(unsafe { core::ffi::CStr::from_ptr(path) }.to_bytes())
+}
+
+/// `getdents64`: the entries of `/rom`, one per ROM module of the
+/// component's routes ([`write_dirents`]), all in one call as std's
+/// `read_dir` reads them; `EINVAL` if they do not fit in `count` bytes,
+/// `ENOTDIR` for a module's descriptor.
+///
+/// # Safety
+///
+/// `dirp` is `count` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_getdents64(fd: c_int, dirp: *mut abi::dirent64, count: usize) -> i64 {
+    if dirp.is_null() {
+        return -i64::from(errno::EFAULT);
+    }
+    let written = with_state(|state| -> Result<usize, i32> {
+        if !matches!(open_file(&mut state.files, fd)?, OpenFile::Directory) {
+            return Err(errno::ENOTDIR);
+        }
+        // SAFETY: the caller's contract.
+        let out = unsafe { core::slice::from_raw_parts_mut(dirp.cast::<u8>(), count) };
+        write_dirents(state.env.labels(ferrode_component::ROM), out).ok_or(errno::EINVAL)
+    });
+    match written {
+        Some(Ok(bytes)) => bytes as i64,
+        Some(Err(error)) => -i64::from(error),
+        None => -i64::from(errno::EBADF),
     }
 }
 
@@ -783,7 +865,7 @@ pub extern "C" fn sys_close(fd: c_int) -> c_int {
         return net::close(fd);
     }
     let closed = with_state(|state| {
-        file(&mut state.files, fd).map(drop).map(|()| {
+        open_file(&mut state.files, fd).map(drop).map(|()| {
             state.files[(fd - FIRST_FILE) as usize] = None;
         })
     });
@@ -810,6 +892,13 @@ pub extern "C" fn sys_lseek(fd: c_int, offset: isize, whence: c_int) -> isize {
     }
 }
 
+/// What `stat` says of `/rom`: a directory, readable by all.
+fn directory_stat() -> abi::stat {
+    /// `S_IFDIR`, readable and searchable by all.
+    const READ_ONLY_DIRECTORY: u32 = 0o040_555;
+    abi::stat { st_nlink: 2, st_mode: READ_ONLY_DIRECTORY, ..Default::default() }
+}
+
 /// What `stat` says of a ROM module of `size` bytes: a read-only file.
 fn module_stat(size: u64) -> abi::stat {
     /// `S_IFREG`, readable by all.
@@ -834,27 +923,31 @@ pub unsafe extern "C" fn sys_fstat(fd: c_int, stat: *mut abi::stat) -> c_int {
     if stat.is_null() {
         return -errno::EFAULT;
     }
-    let size = with_state(|state| file(&mut state.files, fd).map(|file| file.size));
+    let found = with_state(|state| {
+        open_file(&mut state.files, fd).map(|open| match open {
+            OpenFile::Module(file) => module_stat(file.size),
+            OpenFile::Directory => directory_stat(),
+        })
+    });
     // SAFETY: the caller's contract.
-    unsafe { answer_stat(stat, size, errno::EBADF) }
+    unsafe { answer_stat(stat, found, errno::EBADF) }
 }
 
-/// Writes what `stat` says of a module of the size `found` holds; the
-/// error it holds, or `outside` for a caller that is not the std thread,
-/// otherwise.
+/// Writes the answer `found` holds; the error it holds, or `outside`
+/// for a caller that is not the std thread, otherwise.
 ///
 /// # Safety
 ///
 /// `stat` is writable.
 unsafe fn answer_stat(
     stat: *mut abi::stat,
-    found: Option<Result<u64, i32>>,
+    found: Option<Result<abi::stat, i32>>,
     outside: i32,
 ) -> c_int {
     match found {
-        Some(Ok(size)) => {
+        Some(Ok(answer)) => {
             // SAFETY: the caller's contract.
-            unsafe { stat.write(module_stat(size)) };
+            unsafe { stat.write(answer) };
             0
         }
         Some(Err(error)) => -error,
@@ -862,7 +955,8 @@ unsafe fn answer_stat(
     }
 }
 
-/// `stat` of a path: a ROM module's, as [`sys_open`] finds it.
+/// `stat` of a path: a ROM module's, or `/rom`'s, as [`sys_open`] finds
+/// them.
 ///
 /// # Safety
 ///
@@ -872,8 +966,14 @@ pub unsafe extern "C" fn sys_stat(name: *const c_char, stat: *mut abi::stat) -> 
     if stat.is_null() {
         return -errno::EFAULT;
     }
-    // SAFETY: the caller's contract.
-    let found = with_state(|state| unsafe { open_module(state, name) }.map(|(_, size)| size));
+    let found = with_state(|state| {
+        // SAFETY: the caller's contract.
+        if unsafe { names_rom_dir(name) } {
+            return if has_modules(state) { Ok(directory_stat()) } else { Err(errno::ENOENT) };
+        }
+        // SAFETY: the caller's contract.
+        unsafe { open_module(state, name) }.map(|(_, size)| module_stat(size))
+    });
     // SAFETY: the caller's contract.
     unsafe { answer_stat(stat, found, errno::ENOSYS) }
 }
@@ -1092,7 +1192,6 @@ unsupported! {
     sys_unlink(*const c_char) -> i32;
     sys_rmdir(*const c_char) -> i32;
     sys_mkdir(*const i8, u32) -> i32;
-    sys_getdents64(i32, *mut abi::dirent64, usize) -> i64;
 }
 
 /// `dup`: a second descriptor for a socket (`TcpStream::try_clone`,
