@@ -149,14 +149,24 @@ struct RomFile {
     at: u64,
 }
 
-struct StateCell(UnsafeCell<Option<StdState>>);
+struct StateCell(UnsafeCell<Slot>);
+
+/// The state's place: an explicit tag, 0 for none yet, rather than an
+/// `Option`, whose `None` would sit in a niche of the state with a
+/// non-zero value and carry the whole place (about 1 KiB) in `.data`,
+/// which a flash image must hold; this one is all zero, in `.bss`.
+#[repr(C, u8)]
+enum Slot {
+    Empty = 0,
+    Ready(StdState),
+}
 
 // SAFETY: the state is reached only through `with_state`, which lets in
 // only the std component's thread (`OWNER`), and only once at a time
 // (`BUSY`): no two references to it exist at once.
 unsafe impl Sync for StateCell {}
 
-static STATE: StateCell = StateCell(UnsafeCell::new(None));
+static STATE: StateCell = StateCell(UnsafeCell::new(Slot::Empty));
 /// The std thread's kernel thread index, plus one (0: none yet; [`ENDED`]
 /// once std exited).
 static OWNER: AtomicU32 = AtomicU32::new(0);
@@ -175,7 +185,10 @@ fn with_state<R>(f: impl FnOnce(&mut StdState) -> R) -> Option<R> {
     }
     // SAFETY: only the owner thread gets here, and `BUSY` keeps it from
     // getting here twice at once; the reference does not outlive `f`.
-    let result = unsafe { (*STATE.0.get()).as_mut() }.map(f);
+    let result = match unsafe { &mut *STATE.0.get() } {
+        Slot::Ready(state) => Some(f(state)),
+        Slot::Empty => None,
+    };
     BUSY.store(false, Ordering::Release);
     result
 }
@@ -246,7 +259,7 @@ pub fn std_main(env: Env) -> u32 {
     // SAFETY: `OWNER` was just taken by this thread, and `BUSY` is clear:
     // nothing else refers to the state.
     unsafe {
-        *STATE.0.get() = Some(StdState {
+        *STATE.0.get() = Slot::Ready(StdState {
             env,
             log,
             timer,
