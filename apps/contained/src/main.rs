@@ -274,10 +274,16 @@ fn survivor(env: Env) -> u32 {
             "the next wait on the signal the server held says it is gone",
         );
     }
-    // The session is gone with the server. The composer's call to the
-    // ended server's root failed, which reaches this client as
-    // `Forwarded` (no server may pass a kernel error off as the kernel's),
-    // and the composer forgets the session.
+    // The session is gone with the server. The composer settled it when
+    // the server ended (it dropped its copy and the server's root): an
+    // upgrade or a close fails as the root's `ServerDead` would, which
+    // reaches this client as `Forwarded` (no server may pass a kernel
+    // error off as the kernel's), and the close forgets the session.
+    check(
+        &mut log,
+        env.upgrade("Fragile", "", 1) == Err(SessionError::Transport(TransportError::Forwarded)),
+        "upgrading the ended server's session fails, before its quota is counted",
+    );
     check(
         &mut log,
         env.close("Fragile", "") == Err(SessionError::Transport(TransportError::Forwarded)),
@@ -303,6 +309,11 @@ fn heir(env: Env) -> u32 {
 /// The kernel slot of the server the parent hook saw end, plus one (0: none
 /// seen yet).
 static ENDED: AtomicU32 = AtomicU32::new(0);
+/// The selector of that server's root in the composer's space, and of the
+/// composer's copy of the survivor's session of it, as the hook saw them
+/// then, plus one (0: not seen).
+static ENDED_ROOT: AtomicU32 = AtomicU32::new(0);
+static ENDED_SESSION: AtomicU32 = AtomicU32::new(0);
 
 /// The composer's hook: sees the Fragile server end, and at the end that
 /// the composer forgot it and its kernel slot is free again (its threads
@@ -314,7 +325,16 @@ fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
             if let Some(component) = seen {
                 ENDED.store(component.index() as u32 + 1, Ordering::Relaxed);
             }
-            report(seen.is_some(), "the parent hook has its last look at the ended server")
+            let root = env.root(name).map(|root| root.selector());
+            let session = env.session::<dyn Session>("survivor", "Fragile", "");
+            if let (Some(root), Some(session)) = (root, session) {
+                ENDED_ROOT.store(root.0 + 1, Ordering::Relaxed);
+                ENDED_SESSION.store(session.selector().0 + 1, Ordering::Relaxed);
+            }
+            report(
+                seen.is_some() && root.is_some() && session.is_some(),
+                "the parent hook has its last look at the ended server",
+            )
         }
         Event::Done => {
             let slot = ENDED.load(Ordering::Relaxed).checked_sub(1);
@@ -322,10 +342,21 @@ fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
                 let component = kernel::ComponentId::from_index(slot as usize);
                 kernel::kernel().component_name(component).is_none()
             });
+            // The composer holds nothing that named it: its root, and
+            // the composer's copy of the session a live client held.
+            let k = kernel::kernel();
+            let dropped = [&ENDED_ROOT, &ENDED_SESSION].iter().all(|seen| {
+                seen.load(Ordering::Relaxed).checked_sub(1).is_some_and(|selector| {
+                    matches!(
+                        k.capability(env.composer(), CapSel(selector)),
+                        kernel::CapEntry::Empty
+                    )
+                })
+            });
             report(
                 free && env.component("fragile").is_none(),
                 "the ended server is forgotten and its kernel slot is free",
-            )
+            ) & report(dropped, "the composer dropped the ended server's root and session copy")
         }
         _ => true,
     };

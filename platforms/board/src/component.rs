@@ -70,6 +70,12 @@ pub struct Grants {
     /// How much the component may still raise each session's quota by
     /// (`upgrade`): what its route allows, less what it took.
     upgradable: [core::cell::Cell<u32>; MAX_SESSIONS],
+    /// Which sessions' server has ended: the composer dropped its copy
+    /// and the root (both invalid in the record), which waits for the
+    /// client to close it. (Beside the records, not in them: a flag in
+    /// `Granted` would make an empty record non-zero and every
+    /// component's grants `.data` instead of `.bss`.)
+    server_ended: [core::cell::Cell<bool>; MAX_SESSIONS],
     /// The component's capability to its parent (`None`, all zero, keeps
     /// the grants in `.bss` until the composer fills them in).
     parent: core::cell::Cell<Option<CapSel>>,
@@ -81,6 +87,7 @@ impl Grants {
         Self {
             sessions: [const { core::cell::Cell::new(None) }; MAX_SESSIONS],
             upgradable: [const { core::cell::Cell::new(0) }; MAX_SESSIONS],
+            server_ended: [const { core::cell::Cell::new(false) }; MAX_SESSIONS],
             parent: core::cell::Cell::new(None),
         }
     }
@@ -472,6 +479,12 @@ pub mod runtime {
         /// component's own request).
         fn forget(&'static self, index: usize) {
             self.get().sessions[index].set(None);
+            self.get().server_ended[index].set(false);
+        }
+
+        /// Whether the server of session `index` has ended.
+        fn server_ended(&'static self, index: usize) -> bool {
+            self.get().server_ended[index].get()
         }
 
         /// Records a session, before the component starts, and how far
@@ -485,6 +498,7 @@ pub mod runtime {
                 .ok_or(KernelError::QuotaExceeded)?;
             grants.sessions[index].set(Some(granted));
             grants.upgradable[index].set(upgradable);
+            grants.server_ended[index].set(false);
             Ok(())
         }
     }
@@ -866,9 +880,9 @@ pub mod runtime {
     /// reaped (their kernel slots come back, for the clients declared
     /// `after` others) and its own sessions reclaimed by their servers (a
     /// driver's IO_MEM and IRQ, a Timer's timeout), as for a client that
-    /// exited. Its clients' sessions stay recorded: their calls answer
-    /// `ServerDead`, and closing one (or the client's end) lets the
-    /// composer's copy go.
+    /// exited. Its clients' calls to their sessions answer `ServerDead`;
+    /// the composer settles those sessions and drops the root
+    /// ([`settle_sessions`]).
     fn end_servers(registry: &mut Registry, hook: Option<Hook>) {
         let k = kernel();
         loop {
@@ -880,8 +894,12 @@ pub mod runtime {
             });
             let Some((name, component, grants)) = ended else { return };
             call_hook(registry, hook, Grantee::Nobody, Event::ServerEnded(name));
+            let root = registry.root(name);
             let reaped = forget_component(registry, component);
             let reclaimed = reclaim_sessions(grants);
+            if let Some(root) = root {
+                settle_sessions(registry, root);
+            }
             crate::report::line(|out| {
                 for text in ["composition: ", name, " has ended: "] {
                     out.text(text);
@@ -892,6 +910,33 @@ pub mod runtime {
                 out.text(" of its sessions reclaimed");
             });
         }
+    }
+
+    /// After server `root` ended: the composer lets go of everything that
+    /// named it. Each live component's session of it keeps its record,
+    /// marked as such (the client's `close` forgets it and hears
+    /// that the server is gone, as the root's own answer would say), but
+    /// the composer's copy of the session goes now, and then the root
+    /// capability: no record names them any more, so their slots can
+    /// serve other capabilities without a stale record reaching those.
+    fn settle_sessions(registry: &Registry, root: Capability<dyn Root>) {
+        let k = kernel();
+        for &(_, _, grants) in &registry.components {
+            for (index, slot) in grants.get().sessions.iter().enumerate() {
+                let Some(granted) = slot.get() else { continue };
+                if granted.root.selector() != root.selector() {
+                    continue;
+                }
+                let _ = k.drop_capability(granted.parent_copy);
+                slot.set(Some(Granted {
+                    parent_copy: CapSel::INVALID,
+                    root: Capability::invalid(),
+                    ..granted
+                }));
+                grants.get().server_ended[index].set(true);
+            }
+        }
+        let _ = k.drop_capability(root.selector());
     }
 
     /// One client's parent object: what it asks its parent reaches the
@@ -930,6 +975,9 @@ pub mod runtime {
             // client what its quota says, and the composer, not the
             // client, decides how much that may be.
             let (index, granted) = self.find(&service, &label)?;
+            if self.grants.server_ended(index) {
+                return Err(SessionError::Transport(TransportError::ServerDead));
+            }
             let upgradable = &self.grants.get().upgradable[index];
             let left = upgradable.get().checked_sub(amount).ok_or(SessionError::QuotaExceeded)?;
             let quota = kernel::client(granted.root)
@@ -1203,7 +1251,10 @@ pub mod runtime {
     pub(super) fn reclaim_sessions(grants: &'static GrantCell) -> usize {
         let mut reclaimed = 0;
         for (index, slot) in grants.get().sessions.iter().enumerate() {
-            if let Some(granted) = slot.get().filter(|granted| granted.root.is_valid()) {
+            // Sessions, not the hook's grants (no root); a session whose
+            // server ended is only forgotten (`end_granted`).
+            let session = |granted: &Granted| granted.root.is_valid() || grants.server_ended(index);
+            if let Some(granted) = slot.get().filter(session) {
                 reclaimed +=
                     usize::from(end_granted(grants, index, granted, Ending::Reclaim).is_ok());
             }
@@ -1277,6 +1328,12 @@ pub mod runtime {
         granted: Granted,
         ending: Ending,
     ) -> Result<(), SessionError> {
+        if grants.server_ended(index) {
+            // Settled when the server ended (`settle_sessions`): the
+            // client hears what the server's root would have said.
+            grants.forget(index);
+            return Err(SessionError::Transport(TransportError::ServerDead));
+        }
         let session = Capability::from_selector(granted.parent_copy);
         let mut root = kernel::client(granted.root);
         let ended = match ending {
@@ -1439,8 +1496,11 @@ pub enum Event {
     Exited(&'static str),
     /// The server ended (a thread of it panicked: it ended as a whole).
     /// The hook's last look at it: afterwards the composer forgets it,
-    /// reaps its threads and has its sessions reclaimed. Its clients'
-    /// calls to it answer `ServerDead`.
+    /// reaps its threads, has its sessions reclaimed and drops its root
+    /// capability and the copies of its clients' sessions
+    /// ([`ParentEnv::root`] and [`ParentEnv::session`] name them only
+    /// until the hook returns). Its clients' calls to it answer
+    /// `ServerDead`.
     ServerEnded(&'static str),
     /// Every client has exited; the image ends after the hook.
     Done,

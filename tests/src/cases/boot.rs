@@ -183,12 +183,14 @@ pub fn cases() -> Vec<Case> {
                 "[survivor] ok: the Fragile server's panic comes back as ServerDead",
                 "[survivor] ok: the ended server answers no more",
                 "[survivor] ok: the next wait on the signal the server held says it is gone",
+                "[survivor] ok: upgrading the ended server's session fails, before its quota is counted",
                 "[survivor] ok: closing the ended server's session fails: the parent's call to its root did",
                 "[survivor] ok: and the composer has forgotten it",
                 "[survivor] contained: 0 checks failed",
                 // Due after survivor, with a route to the ended server.
                 "composition: client heir not started: no such component",
                 "contained: ok: the ended server is forgotten and its kernel slot is free",
+                "contained: ok: the composer dropped the ended server's root and session copy",
             ],
             101,
         ));
@@ -208,6 +210,7 @@ pub fn cases() -> Vec<Case> {
                 "[survivor] contained: 0 checks failed",
                 "composition: client heir not started: no such component",
                 "contained: ok: the ended server is forgotten and its kernel slot is free",
+                "contained: ok: the composer dropped the ended server's root and session copy",
             ],
             101,
         ));
