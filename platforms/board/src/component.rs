@@ -498,7 +498,6 @@ pub mod runtime {
                 .ok_or(KernelError::QuotaExceeded)?;
             grants.sessions[index].set(Some(granted));
             grants.upgradable[index].set(upgradable);
-            grants.server_ended[index].set(false);
             Ok(())
         }
     }
