@@ -182,6 +182,9 @@ fn main() -> std::process::ExitCode {
         Ok(()) => println!("wrote a ROM module?"),
         Err(error) => println!("writing: {error}"),
     }
+    let removed = std::fs::remove_file("/rom/motd").map(|()| String::from("removed?"));
+    let made = std::fs::create_dir("/rom/new").map(|()| String::from("made?"));
+    println!("removing a module: {}; making a directory: {}", outcome(removed), outcome(made));
     match std::thread::Builder::new().spawn(|| ()) {
         Ok(_) => println!("threads: spawned one?"),
         Err(error) => println!("threads: {error}"),

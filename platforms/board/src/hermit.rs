@@ -61,8 +61,8 @@
 //!   labelled `config` (`app: "ROM" "config" => rom`); `File::open`,
 //!   `metadata`, `seek` and `read_to_string` work on it;
 //!   `std::fs::read_dir("/rom")` lists one file per ROM route. Any other
-//!   path, or a module without a route, is `NotFound`; writing is refused
-//!   (read-only file system).
+//!   path, or a module without a route, is `NotFound`; writing, removing
+//!   and making directories are refused (read-only file system).
 //! - **Sockets** (`std::net`, with the board crate's `hermit-net`
 //!   feature and a route to a NIC driver, `app: "Nic" "" => nic`): IPv4
 //!   TCP and UDP over the component's NIC session and smoltcp; see the
@@ -156,6 +156,7 @@ struct StateCell(UnsafeCell<Slot>);
 /// non-zero value and carry the whole place (about 1 KiB) in `.data`,
 /// which a flash image must hold; this one is all zero, in `.bss`.
 #[repr(C, u8)]
+#[allow(clippy::large_enum_variant, reason = "one static place; the heap lives in the state")]
 enum Slot {
     Empty = 0,
     Ready(StdState),
@@ -1191,6 +1192,7 @@ pub extern "C" fn sys_available_parallelism() -> usize {
 
 /// Defines `sys_*` functions std may link that Ferrode does not offer:
 /// each answers `-ENOSYS` (std's `Unsupported`).
+#[cfg(not(feature = "hermit-net"))]
 macro_rules! unsupported {
     ($($name:ident($($arg:ty),*) -> $ret:ty;)*) => {$(
         #[doc = concat!("`", stringify!($name), "`: not offered (`ENOSYS`).")]
@@ -1201,10 +1203,85 @@ macro_rules! unsupported {
     )*};
 }
 
-unsupported! {
-    sys_unlink(*const c_char) -> i32;
-    sys_rmdir(*const c_char) -> i32;
-    sys_mkdir(*const i8, u32) -> i32;
+/// What a path names in the component's read-only file system.
+enum Found {
+    /// `/rom`, with modules in it.
+    Directory,
+    /// A ROM module the component has a route to.
+    Module,
+    /// Nothing.
+    Nothing,
+}
+
+/// What C string `path` names, for the calls that would change it; `None`
+/// for a caller that is not the std thread.
+///
+/// # Safety
+///
+/// `path` is null or a C string.
+unsafe fn find_path(path: *const c_char) -> Option<Found> {
+    with_state(|state| {
+        // SAFETY: the caller's contract.
+        if unsafe { names_rom_dir(path) } {
+            return if has_modules(state) { Found::Directory } else { Found::Nothing };
+        }
+        // SAFETY: the caller's contract.
+        match unsafe { open_module(state, path) } {
+            Ok(_) => Found::Module,
+            Err(_) => Found::Nothing,
+        }
+    })
+}
+
+/// `unlink`: the file system is read-only (`EROFS` for a module, `EISDIR`
+/// for `/rom`, `ENOENT` for anything else).
+///
+/// # Safety
+///
+/// `name` is null or a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_unlink(name: *const c_char) -> i32 {
+    // SAFETY: the caller's contract.
+    match unsafe { find_path(name) } {
+        Some(Found::Module) => -errno::EROFS,
+        Some(Found::Directory) => -errno::EISDIR,
+        Some(Found::Nothing) => -errno::ENOENT,
+        None => -errno::ENOSYS,
+    }
+}
+
+/// `rmdir`: the file system is read-only (`EROFS` for `/rom`, `ENOTDIR`
+/// for a module, `ENOENT` for anything else).
+///
+/// # Safety
+///
+/// `name` is null or a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_rmdir(name: *const c_char) -> i32 {
+    // SAFETY: the caller's contract.
+    match unsafe { find_path(name) } {
+        Some(Found::Directory) => -errno::EROFS,
+        Some(Found::Module) => -errno::ENOTDIR,
+        Some(Found::Nothing) => -errno::ENOENT,
+        None => -errno::ENOSYS,
+    }
+}
+
+/// `mkdir`: the file system is read-only (`EEXIST` for a path that names
+/// something, `EROFS` for any other).
+///
+/// # Safety
+///
+/// `name` is null or a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sys_mkdir(name: *const i8, _mode: u32) -> i32 {
+    // SAFETY: the caller's contract (`c_char` is `u8` or `i8`, as the
+    // target has it: the same bytes).
+    match unsafe { find_path(name.cast()) } {
+        Some(Found::Nothing) => -errno::EROFS,
+        Some(Found::Directory | Found::Module) => -errno::EEXIST,
+        None => -errno::ENOSYS,
+    }
 }
 
 /// `dup`: a second descriptor for a socket (`TcpStream::try_clone`,

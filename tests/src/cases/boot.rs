@@ -107,6 +107,7 @@ pub fn cases() -> Vec<Case> {
                 "[app] /rom/missing: No such file or directory (os error 2)",
                 "[app] /etc/hostname: No such file or directory (os error 2)",
                 "[app] writing: Read-only file system (os error 30)",
+                "[app] removing a module: Read-only file system (os error 30); making a directory: Read-only file system (os error 30)",
                 "[app] threads: unable to create thread!",
                 "[app] to stderr, without a line end at first...",
                 "[app] and the rest of the line",
