@@ -6,19 +6,26 @@
 //! environment from the ROM module `env`;
 //! `Vec`, `String`, `Box` and `HashMap` allocate from the RAM
 //! after the image; `Instant` and `thread::sleep` use the Timer session;
-//! files are the image's ROM modules, under `/rom/`; what Ferrode does
-//! not offer (writing, threads) is an error, not a crash. The exit status is `main`'s.
+//! files are the image's ROM modules, under `/rom/`; three threads sleep,
+//! count under a `Mutex` and report over a channel; what Ferrode does not
+//! offer (writing files) is an error, not a crash. The exit status is
+//! `main`'s.
 //!
 //! Its command line picks what else it shows (`cargo xtask run --app
 //! hello-std -- panic`): `stdin` reads lines from the console UART through
 //! the Terminal driver component until Ctrl-D, `panic` panics (std's
 //! message reaches the LOG and the image exits with 101), `deadlock` locks a `Mutex` it holds, which
 //! with no other thread can never be freed (the component ends, saying so,
-//! instead of hanging), `oom` asks for more memory than the board has
-//! (std reports the failed allocation and aborts: 101).
+//! instead of hanging), `deadlock-threads` joins a thread that waits for
+//! a lock `main` holds (the same end), `thread-panic` panics in a thread
+//! (the component ends: 101), `oom` asks for more memory than the board
+//! has (std reports the failed allocation and aborts: 101).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
 use std::time::{Duration, Instant};
 
 ferrode_board::compose! {
@@ -32,7 +39,8 @@ ferrode_board::compose! {
     }
     // `cargo xtask stacks --app hello-std`: main peaks at about 2.4 KiB.
     clients {
-        app: { priority: 3, stack: 16384, main: ferrode_board::hermit::std_main },
+        // Four threads: main and three it spawns at once.
+        app: { priority: 3, stack: 16384, main: ferrode_board::hermit::std_main, quota: { threads: 4 } },
     }
     routes {
         terminal: "IO_MEM" "console-uart" => io_mem,
@@ -93,6 +101,19 @@ fn main() -> std::process::ExitCode {
         Some("oom") => {
             let huge: Vec<u8> = Vec::with_capacity(1 << 30);
             println!("a 1 GiB Vec? {}", huge.capacity());
+        }
+        Some("deadlock-threads") => {
+            // Main holds the lock and joins a thread that waits for it.
+            let lock = Arc::new(Mutex::new(0));
+            let _held = lock.lock();
+            let waiter = Arc::clone(&lock);
+            let _ = thread::spawn(move || *waiter.lock().unwrap() += 1).join();
+            println!("joined a thread that waits for main?");
+        }
+        Some("thread-panic") => {
+            let worker = thread::Builder::new().name(String::from("worker"));
+            let _ = worker.spawn(|| panic!("asked to panic in a thread")).unwrap().join();
+            println!("joined a thread that panicked?");
         }
         Some("deadlock") => {
             let lock = std::sync::Mutex::new(0);
@@ -185,14 +206,54 @@ fn main() -> std::process::ExitCode {
     let removed = std::fs::remove_file("/rom/motd").map(|()| String::from("removed?"));
     let made = std::fs::create_dir("/rom/new").map(|()| String::from("made?"));
     println!("removing a module: {}; making a directory: {}", outcome(removed), outcome(made));
-    match std::thread::Builder::new().spawn(|| ()) {
-        Ok(_) => println!("threads: spawned one?"),
-        Err(error) => println!("threads: {error}"),
-    }
+    threads();
     eprintln!("to stderr, without a line end at first...");
     eprint!("and the rest");
     eprintln!(" of the line");
     print!("an unfinished line goes out at exit");
 
     if early { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS }
+}
+
+thread_local! {
+    /// Each thread's own.
+    static MINE: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Three threads that sleep 20, 10 and 30 ms, count under a `Mutex` and
+/// send their number over a channel, so they report in the order they
+/// wake (a timeout armed for the third must not put off the second's);
+/// each sets its thread-local and returns it. A fourth at once is over
+/// the component's thread quota.
+fn threads() {
+    let counter = Arc::new(Mutex::new(0));
+    let (sender, receiver) = mpsc::channel();
+    let handles: Vec<_> = (0..3u32)
+        .map(|n| {
+            let (counter, sender) = (Arc::clone(&counter), sender.clone());
+            thread::spawn(move || {
+                thread::sleep(Duration::from_millis([20, 10, 30][n as usize]));
+                *counter.lock().unwrap() += 1;
+                sender.send(n).unwrap();
+                MINE.set(10 + n);
+                MINE.get()
+            })
+        })
+        .collect();
+    match thread::Builder::new().spawn(|| ()) {
+        Ok(_) => println!("threads: a fourth at once?"),
+        Err(error) => println!("threads: a fourth at once: {error}"),
+    }
+    drop(sender);
+    let order: Vec<u32> = receiver.iter().collect();
+    let mine: Vec<u32> = handles.into_iter().map(|handle| handle.join().unwrap()).collect();
+    let counted = *counter.lock().unwrap();
+    println!(
+        "threads: woke in order {order:?}, counted {counted}, thread-locals {mine:?}, main's {}",
+        MINE.get()
+    );
+    // Their slots are free again.
+    let again =
+        thread::spawn(|| thread::current().id()).join().map(|id| id != thread::current().id());
+    println!("threads: another after them: {again:?}");
 }

@@ -32,6 +32,8 @@
 
 pub use hermit_abi::{self as abi, errno};
 
+pub mod threads;
+
 /// Collects bytes written to a console stream and hands out whole lines
 /// (without their `\n`), as a LOG session takes them.
 ///

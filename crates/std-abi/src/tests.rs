@@ -438,3 +438,147 @@ fn lookup_requests_from_hints_and_services() {
         assert_eq!(LookupRequest::new(None, Some(service)), Err(abi::EAI_SERVICE));
     }
 }
+
+mod threads {
+    use super::Vec;
+    use crate::threads::{Join, Next, Run, Schedule, Waiting};
+
+    const TIMER: u32 = 7;
+    const TERMINAL: u32 = 9;
+
+    fn on_signal(signal: u32) -> Waiting {
+        Waiting { signal: Some(signal), ..Waiting::default() }
+    }
+
+    fn on_futex(address: usize) -> Waiting {
+        Waiting { futex: Some(address), ..Waiting::default() }
+    }
+
+    #[test]
+    fn main_holds_the_turn_alone_at_first() {
+        let schedule = Schedule::<4>::new();
+        assert_eq!(schedule.thread(0), Some((1, Run::Running)));
+        assert!(!schedule.others_alive(0));
+        assert_eq!(schedule.next(Some(TIMER)), Next::Deadlock);
+        assert_eq!(schedule.join(1), Join::Alive);
+        assert_eq!(schedule.join(2), Join::Unknown);
+    }
+
+    #[test]
+    fn the_turn_goes_to_the_thread_made_ready_first() {
+        let mut schedule = Schedule::<4>::new();
+        let a = schedule.add(2).unwrap();
+        let b = schedule.add(3).unwrap();
+        assert!(schedule.others_alive(0));
+        // Main yields: the threads ready before it come first.
+        schedule.ready(0);
+        assert_eq!(schedule.next(None), Next::Run(a));
+        schedule.running(a);
+        schedule.ready(a);
+        assert_eq!(schedule.next(None), Next::Run(b));
+        schedule.running(b);
+        schedule.ready(b);
+        assert_eq!(schedule.next(None), Next::Run(0), "main, then a, then b: round robin");
+        schedule.running(0);
+        assert_eq!(schedule.next(None), Next::Run(a));
+        // Full: no index for a fifth.
+        assert_eq!(schedule.add(4), Some(3));
+        assert_eq!(schedule.add(5), None);
+    }
+
+    #[test]
+    fn with_no_thread_ready_the_holder_waits_on_a_signal_preferring_the_timer() {
+        let mut schedule = Schedule::<4>::new();
+        let a = schedule.add(2).unwrap();
+        schedule.running(a);
+        schedule.wait(0, on_signal(TERMINAL));
+        schedule.wait(a, on_signal(TIMER));
+        assert_eq!(schedule.next(Some(TIMER)), Next::Poll { signal: TIMER, others: true });
+        assert_eq!(schedule.next(None), Next::Poll { signal: TERMINAL, others: true });
+        schedule.wait(0, on_signal(TIMER));
+        assert_eq!(schedule.next(Some(TIMER)), Next::Poll { signal: TIMER, others: false });
+        // The timer is preferred only when someone waits for it.
+        schedule.wait(0, on_signal(TERMINAL));
+        schedule.wait(a, on_futex(0x100));
+        assert_eq!(schedule.next(Some(TIMER)), Next::Poll { signal: TERMINAL, others: false });
+        // After the wait, every signal waiter looks again; futex waiters
+        // do not.
+        schedule.signalled();
+        assert_eq!(schedule.thread(0), Some((1, Run::Ready(schedule_order(&schedule, 0)))));
+        assert!(matches!(schedule.thread(a), Some((2, Run::Waiting(..)))));
+        assert_eq!(schedule.next(Some(TIMER)), Next::Run(0));
+    }
+
+    #[test]
+    fn an_ending_thread_with_none_ready_hands_the_turn_to_a_signal_waiter() {
+        let mut schedule = Schedule::<4>::new();
+        let a = schedule.add(2).unwrap();
+        let b = schedule.add(3).unwrap();
+        schedule.wait(0, Waiting { join: Some(3), ..Waiting::default() });
+        schedule.running(a);
+        assert_eq!(schedule.poller(), None, "b is ready, not waiting");
+        schedule.wait(b, on_signal(TIMER));
+        assert_eq!(schedule.poller(), Some(b));
+        schedule.wait(a, on_signal(TERMINAL));
+        assert_eq!(schedule.poller(), Some(a), "the first index that waits on a signal");
+        schedule.finish(a);
+        assert_eq!(schedule.poller(), Some(b));
+    }
+
+    fn schedule_order(schedule: &Schedule<4>, index: usize) -> u32 {
+        match schedule.thread(index) {
+            Some((_, Run::Ready(order))) => order,
+            other => panic!("not ready: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn futex_wakes_ready_the_first_waiters_of_that_word_only() {
+        let mut schedule = Schedule::<4>::new();
+        let a = schedule.add(2).unwrap();
+        let b = schedule.add(3).unwrap();
+        let c = schedule.add(4).unwrap();
+        schedule.wait(b, on_futex(0x200));
+        schedule.wait(a, on_futex(0x200));
+        schedule.wait(c, Waiting { futex: Some(0x300), signal: Some(TIMER), join: None });
+        assert_eq!(schedule.futex_wake(0x400, 5), 0);
+        assert_eq!(schedule.futex_wake(0x200, 1), 1);
+        assert!(matches!(schedule.thread(b), Some((3, Run::Ready(_)))), "b waited first");
+        assert!(matches!(schedule.thread(a), Some((2, Run::Waiting(..)))));
+        assert!(schedule.take_woken(b));
+        assert!(!schedule.take_woken(b), "taken");
+        assert_eq!(schedule.futex_wake(0x200, 5), 1);
+        assert_eq!(schedule.futex_wake(0x200, 5), 0);
+        // A timed futex waiter the timer readies was not woken.
+        schedule.signalled();
+        assert!(matches!(schedule.thread(c), Some((4, Run::Ready(_)))));
+        assert!(!schedule.take_woken(c));
+        // A new wait forgets an old wake.
+        assert_eq!(schedule.futex_wake(0x300, 1), 0);
+        schedule.wait(a, on_futex(0x300));
+        assert_eq!(schedule.futex_wake(0x300, 1), 1);
+        schedule.wait(a, on_futex(0x300));
+        assert!(!schedule.take_woken(a));
+    }
+
+    #[test]
+    fn an_end_readies_its_joiners_and_a_wait_on_nothing_is_a_deadlock() {
+        let mut schedule = Schedule::<4>::new();
+        let a = schedule.add(2).unwrap();
+        schedule.wait(0, Waiting { join: Some(2), ..Waiting::default() });
+        assert_eq!(schedule.join(2), Join::Alive);
+        schedule.running(a);
+        schedule.wait(a, on_futex(0x10));
+        assert_eq!(schedule.next(Some(TIMER)), Next::Deadlock);
+        schedule.running(a);
+        schedule.finish(a);
+        assert_eq!(schedule.join(2), Join::Finished(a));
+        assert_eq!(schedule.next(Some(TIMER)), Next::Run(0));
+        assert!(!schedule.others_alive(0), "a finished thread is not alive");
+        assert_eq!(schedule.finished().collect::<Vec<_>>(), [a]);
+        schedule.remove(a);
+        assert_eq!(schedule.join(2), Join::Unknown);
+        assert_eq!(schedule.finished().count(), 0);
+        assert_eq!(schedule.add(3), Some(a), "its index is free again");
+    }
+}

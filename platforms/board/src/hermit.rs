@@ -68,19 +68,28 @@
 //!   TCP and UDP over the component's NIC session and smoltcp; see the
 //!   `net` module (`hermit/net.rs`). Without the feature their calls fail
 //!   (`ENOSYS`).
-//! - **Not there**: directories other than `/rom`, threads
-//!   (`std::thread::spawn` fails), `dup` of anything but a socket. Their
-//!   calls return `ENOSYS` (`Unsupported`) or an error, so a program that
-//!   uses them links and learns it at run time. A futex wait that only
-//!   another thread could end (a deadlock, as there is no other) ends the
+//! - **Threads**: `std::thread::spawn` and `join`, `Mutex`, `Condvar`,
+//!   channels, `thread_local!` and `yield_now` work; one thread runs std
+//!   code at a time, handing the turn on when it waits, yields or ends
+//!   (the `threads` module: a thread that computes without waiting keeps
+//!   the component's other threads, not other components, from running).
+//!   Each thread is a kernel thread of the component, so its declaration
+//!   needs the quota (`quota: { threads: N }`, `main` counted; and a
+//!   signal each, within the default 10); the kernel's 16 thread slots
+//!   bound them too. Threads that all wait for one another (a deadlock),
+//!   or one thread alone waiting for a futex no one else can wake, end the
 //!   component with a LOG line instead of hanging.
+//! - **Not there**: directories other than `/rom`, `dup` of anything but
+//!   a socket. Their calls return `ENOSYS` (`Unsupported`) or an error,
+//!   so a program that uses them links and learns it at run time.
 //!
 //! One std component per image: its thread-local storage hangs off a
-//! register of the whole CPU on PBX-A9 (TPIDRPRW, which thread switches
-//! leave alone), and its heap is the rest of RAM. Its `sys_*` calls from
-//! any other thread (a kernel path's panic) are answered without the
-//! component's state: console output goes to the board console, an abort
-//! ends the image.
+//! register of the whole CPU (TPIDRPRW on PBX-A9, `tp` on the MicroBlaze
+//! V, which thread switches leave alone; the thread that gets the turn
+//! points it at its own block), and its heap is the rest of RAM. Its
+//! `sys_*` calls from any thread but the turn holder (a kernel path's
+//! panic) are answered without the component's state: console output goes
+//! to the board console, an abort ends the image.
 
 use core::alloc::Layout;
 use core::cell::UnsafeCell;
@@ -108,12 +117,15 @@ mod net;
 #[cfg(feature = "hermit-net")]
 pub use net::set_name_server;
 
+/// std threads and futexes.
+mod threads;
+
 /// The std component's state: touched only by its thread, one call at a
 /// time (see [`with_state`]).
 struct StdState {
     env: Env,
     log: Option<LogClient>,
-    timer: Option<(ferrode_ipc::Client<dyn Timer, kernel::Transport>, CapSel)>,
+    timer: Option<(TimerClient, CapSel)>,
     stdout: LineBuffer<LOG_LINE_BYTES>,
     stderr: LineBuffer<LOG_LINE_BYTES>,
     heap: Heap,
@@ -127,6 +139,14 @@ struct StdState {
     net: Option<&'static mut net::Net>,
     /// [`realtime_offset_us`], once asked.
     realtime_offset_us: Option<u64>,
+    /// The std threads, and whose turn it is to run std code (made at the
+    /// first spawn).
+    threads: Option<threads::Threads>,
+    /// `main`'s thread pointer.
+    tls_pointer: usize,
+    /// When the Timer session's timeout is due, µs on its clock, while
+    /// threads share it ([`trigger`]).
+    armed_until: Option<u64>,
 }
 
 /// Files std may have open at once.
@@ -212,7 +232,8 @@ fn wait_until<T>(mut step: impl FnMut(&mut StdState) -> Step<T>) -> Option<Resul
         match with_state(&mut step)? {
             Step::Done(result) => return Some(result),
             Step::Wait(signal) => {
-                if kernel().wait_signal(signal).is_err() {
+                let threaded = threads::hooks().and_then(|hooks| (hooks.wait_signal)(signal));
+                if threaded.is_none() && kernel().wait_signal(signal).is_err() {
                     return Some(Err(errno::EIO));
                 }
             }
@@ -274,6 +295,9 @@ pub fn std_main(env: Env) -> u32 {
             #[cfg(feature = "hermit-net")]
             net: None,
             realtime_offset_us: None,
+            threads: None,
+            tls_pointer: 0,
+            armed_until: None,
         })
     };
     if !set_up_tls() {
@@ -395,9 +419,24 @@ fn c_strings<'a>(items: impl Iterator<Item = &'a [u8]> + Clone) -> (c_int, *cons
     (count as c_int, array.cast_const())
 }
 
-/// Allocates this thread's TLS block from the heap, fills it from the
-/// linker script's template and points the thread pointer at it.
+/// Sets up `main`'s thread-local block ([`tls_block`]) and points the
+/// thread pointer at it.
 fn set_up_tls() -> bool {
+    let mut allocate = |layout: Layout| NonNull::new(sys_malloc(layout.size(), layout.align()));
+    let Some((pointer, _)) = tls_block(&mut allocate) else { return false };
+    // SAFETY: the block was just filled from the template, and lives as
+    // long as the component (`main`'s is never freed).
+    unsafe { arch::set_thread_pointer(pointer) };
+    with_state(|state| state.tls_pointer = pointer);
+    true
+}
+
+/// A thread's thread-local block from `allocate`, filled from the linker
+/// script's template (`.tdata`, then `.tbss` zeroed): the thread pointer
+/// to point at it, and the memory with its layout.
+fn tls_block(
+    allocate: &mut impl FnMut(Layout) -> Option<NonNull<u8>>,
+) -> Option<(usize, (NonNull<u8>, Layout))> {
     unsafe extern "C" {
         static __tdata_start: u8;
         static __tdata_end: u8;
@@ -414,25 +453,23 @@ fn set_up_tls() -> bool {
         // The linker script aligns the segment to 16; a thread-local that
         // wants more would sit misaligned in the block.
         log_line("std: the TLS segment is aligned beyond the linker script's 16 bytes");
-        return false;
+        return None;
     }
-    let Some(layout) = TlsLayout::new(arch::TLS_CONTROL_BLOCK, data, zeroed, align) else {
-        return false;
-    };
-    let Ok(memory) = Layout::from_size_align(layout.size, layout.align) else { return false };
-    let block = sys_alloc_zeroed(memory.size(), memory.align());
-    if block.is_null() {
-        return false;
-    }
+    let layout = TlsLayout::new(arch::TLS_CONTROL_BLOCK, data, zeroed, align)?;
+    let memory = Layout::from_size_align(layout.size, layout.align).ok()?;
+    let block = allocate(memory)?;
     // SAFETY: the block is `layout.size` fresh bytes, the segment fits in
     // it after `layout.segment` bytes, and the template is the linker
-    // script's `.tdata` (read-only, `data` bytes); `.tbss` stays zero.
+    // script's `.tdata` (read-only, `data` bytes); the rest is zeroed.
     unsafe {
-        core::ptr::copy_nonoverlapping(data_start as *const u8, block.add(layout.segment), data);
-        // The block lives as long as the component (it is never freed).
-        arch::set_thread_pointer(block as usize);
+        block.as_ptr().write_bytes(0, memory.size());
+        core::ptr::copy_nonoverlapping(
+            data_start as *const u8,
+            block.as_ptr().add(layout.segment),
+            data,
+        );
     }
-    true
+    Some((block.as_ptr() as usize, (block, memory)))
 }
 
 /// Writes `line` to the component's LOG, or to the console if the caller
@@ -490,6 +527,19 @@ fn now_us() -> Option<u64> {
     now
 }
 
+/// Arms the Timer session's one timeout `us` from now (once the program
+/// has spawned a thread, as the `threads` module's `trigger` keeps an
+/// earlier one).
+fn trigger(timer: &mut TimerClient, armed_until: &mut Option<u64>, us: u64) -> Result<(), ()> {
+    match threads::hooks() {
+        Some(hooks) => (hooks.trigger)(timer, armed_until, us),
+        None => timer.trigger(us, false).map_err(drop),
+    }
+}
+
+/// The std component's Timer session's client stub.
+type TimerClient = ferrode_ipc::Client<dyn Timer, kernel::Transport>;
+
 /// Waits `us` microseconds on a Timer session timeout. The session's
 /// signal also wakes the component for its NIC session's frames (see
 /// `net`), so a wake-up before the time is slept on.
@@ -497,15 +547,16 @@ fn sleep_us(us: u64) -> bool {
     let mut due = None;
     // Ok(false): no Timer session to sleep on.
     let slept = wait_until(|state| {
-        let Some((timer, signal)) = state.timer.as_mut() else { return Step::Done(Ok(false)) };
+        let StdState { timer, armed_until, .. } = state;
+        let Some((timer, signal)) = timer.as_mut() else { return Step::Done(Ok(false)) };
         let Ok(now) = timer.now_us() else { return Step::Done(Ok(false)) };
         let due = *due.get_or_insert(now.saturating_add(us));
         if now >= due {
             return Step::Done(Ok(true));
         }
-        match timer.trigger(due - now, false) {
+        match trigger(timer, armed_until, due - now) {
             Ok(()) => Step::Wait(*signal),
-            Err(_) => Step::Done(Ok(false)),
+            Err(()) => Step::Done(Ok(false)),
         }
     });
     match slept {
@@ -1071,10 +1122,12 @@ pub unsafe extern "C" fn sys_nanosleep(req: *const abi::timespec) -> c_int {
     if sleep_us(us) { 0 } else { -errno::EINVAL }
 }
 
-/// `futex_wait`: with one thread, no one else changes the word or wakes
-/// the waiter. A word that differs is `EAGAIN`; a timeout is slept out
-/// (`ETIMEDOUT`); a wait without one could never end, so it ends the
-/// component instead.
+/// `futex_wait`: waits while the word at `address` is `expected`, until
+/// a `futex_wake` of it (0) or the timeout (`ETIMEDOUT`); at once `EAGAIN`
+/// if it is not. With other std threads see the `threads` module; alone,
+/// no one else changes the word or wakes the waiter: a timeout is slept
+/// out, and a wait without one could never end, so it ends the component
+/// instead.
 ///
 /// # Safety
 ///
@@ -1094,26 +1147,41 @@ pub unsafe extern "C" fn sys_futex_wait(
     if word.load(Ordering::Acquire) != expected {
         return -errno::EAGAIN;
     }
-    if timeout.is_null() {
+    // The timeout, in µs from now.
+    let us = if timeout.is_null() {
+        None
+    } else {
+        // SAFETY: the caller's contract.
+        let Some(mut us) = us_of_timespec(unsafe { &*timeout }) else { return -errno::EINVAL };
+        if flags & abi::FUTEX_RELATIVE_TIMEOUT == 0 {
+            let Some(now) = now_us() else { return -errno::EINVAL };
+            us = us.saturating_sub(now);
+        }
+        Some(us)
+    };
+    if let Some(answer) = threads::hooks().and_then(|hooks| (hooks.futex_wait)(address, us)) {
+        return answer;
+    }
+    let Some(us) = us else {
         log_line("std: a futex wait no other thread can end (a deadlock): the component ends");
         end_std(exit_code::PANIC);
-    }
-    // SAFETY: the caller's contract.
-    let Some(mut us) = us_of_timespec(unsafe { &*timeout }) else { return -errno::EINVAL };
-    if flags & abi::FUTEX_RELATIVE_TIMEOUT == 0 {
-        let Some(now) = now_us() else { return -errno::EINVAL };
-        us = us.saturating_sub(now);
-    }
+    };
     if us > 0 && !sleep_us(us) {
         return -errno::EINVAL;
     }
     -errno::ETIMEDOUT
 }
 
-/// `futex_wake`: no thread ever waits.
+/// `futex_wake`: makes up to `count` threads waiting for the word at
+/// `address` ready (all for a negative count); returns how many (none
+/// before the program spawns a thread).
 #[unsafe(no_mangle)]
 pub extern "C" fn sys_futex_wake(address: *mut u32, count: i32) -> c_int {
-    if address.is_null() || count < 0 { -errno::EINVAL } else { 0 }
+    if address.is_null() {
+        return -errno::EINVAL;
+    }
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    threads::hooks().map_or(0, |hooks| (hooks.futex_wake)(address as usize, count))
 }
 
 /// `read_entropy`: [`SeedGenerator`] bytes (no entropy source; see the
@@ -1159,32 +1227,16 @@ pub extern "C" fn sys_abort() -> ! {
     end_std(exit_code::PANIC)
 }
 
-/// Threads: only the one that runs `main` (`spawn2` fails: std's
-/// `thread::spawn` reports it).
-#[unsafe(no_mangle)]
-pub extern "C" fn sys_spawn2(
-    _func: extern "C" fn(usize),
-    _arg: usize,
-    _prio: u8,
-    _stack_size: usize,
-    _core_id: isize,
-) -> abi::Tid {
-    0
-}
-
-/// No thread to join.
-#[unsafe(no_mangle)]
-pub extern "C" fn sys_join(_id: abi::Tid) -> c_int {
-    -errno::ESRCH
-}
-
-/// Lets the other threads of the std thread's priority run.
+/// `yield`: the turn goes to the std threads ready before this one;
+/// without any, the kernel lets the other threads of its priority run.
 #[unsafe(no_mangle)]
 pub extern "C" fn sys_yield() {
-    kernel().yield_now();
+    if !threads::hooks().is_some_and(|hooks| (hooks.yield_now)()) {
+        kernel().yield_now();
+    }
 }
 
-/// One thread runs std code.
+/// One thread runs std code at a time (see the `threads` module).
 #[unsafe(no_mangle)]
 pub extern "C" fn sys_available_parallelism() -> usize {
     1

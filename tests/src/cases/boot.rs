@@ -108,7 +108,9 @@ pub fn cases() -> Vec<Case> {
                 "[app] /etc/hostname: No such file or directory (os error 2)",
                 "[app] writing: Read-only file system (os error 30)",
                 "[app] removing a module: Read-only file system (os error 30); making a directory: Read-only file system (os error 30)",
-                "[app] threads: unable to create thread!",
+                "[app] threads: a fourth at once: unable to create thread!",
+                "[app] threads: woke in order [1, 0, 2], counted 3, thread-locals [10, 11, 12], main's 0",
+                "[app] threads: another after them: Ok(true)",
                 "[app] to stderr, without a line end at first...",
                 "[app] and the rest of the line",
                 "[app] an unfinished line goes out at exit",
@@ -158,6 +160,25 @@ pub fn cases() -> Vec<Case> {
             "hello-std",
             &["deadlock"],
             &["[app] std: a futex wait no other thread can end (a deadlock): the component ends"],
+            101,
+        ));
+        // std threads: a deadlock between two ends the component, and so
+        // does a thread's panic.
+        cases.push(console_case(
+            board,
+            "hello-std",
+            &["deadlock-threads"],
+            &["[app] std: every thread waits for another (a deadlock): the component ends"],
+            101,
+        ));
+        cases.push(console_case(
+            board,
+            "hello-std",
+            &["thread-panic"],
+            &[
+                "[app] thread 'worker' (2) panicked at apps/hello-std/src/main.rs:",
+                "[app] asked to panic in a thread",
+            ],
             101,
         ));
         // A component's panic ends that component, not the image: a client

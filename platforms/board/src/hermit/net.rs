@@ -43,7 +43,6 @@ use alloc::vec::Vec;
 use core::ffi::{CStr, c_char, c_int, c_void};
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ferrode_component::Timer;
 use ferrode_ipc::CapSel;
 use ferrode_net::dns::{self, DnsError};
 use ferrode_net::smoltcp::iface::{SocketHandle, SocketStorage};
@@ -61,7 +60,7 @@ use ferrode_std_abi::{
     sockaddr_of_ipv4, timeval_of_us, us_of_timeval,
 };
 
-use super::{StdState, Step, kernel, log_line, wait_until, with_state};
+use super::{StdState, Step, log_line, wait_until, with_state};
 use crate::component::{NicClient, NicPhy};
 use crate::platform::devices;
 
@@ -254,14 +253,15 @@ enum Limit {
 /// over the step's result, so that every waiting call shares one copy.
 fn arm(
     net: &mut Net,
-    timer: &mut Option<(ferrode_ipc::Client<dyn Timer, kernel::Transport>, CapSel)>,
+    timer: &mut Option<(super::TimerClient, CapSel)>,
+    armed_until: &mut Option<u64>,
     now: u64,
     due: Option<u64>,
 ) -> Result<CapSel, i32> {
     let Some((timer, signal)) = timer.as_mut() else { return Err(errno::ENETDOWN) };
     let next = net.stack.poll_delay().map(|delay| delay.total_micros());
     if let Some(us) = [next, due.map(|due| due - now)].into_iter().flatten().min()
-        && timer.trigger(us.max(1), false).is_err()
+        && super::trigger(timer, armed_until, us.max(1)).is_err()
     {
         return Err(errno::EIO);
     }
@@ -287,7 +287,7 @@ fn blocking<T>(
     // Set at the first wait: when the call's timeout runs out.
     let mut deadline: Option<Option<u64>> = None;
     wait_until(|state| {
-        let StdState { net, timer, .. } = state;
+        let StdState { net, timer, armed_until, .. } = state;
         let Some(net) = net.as_deref_mut() else { return Step::Done(Err(errno::EBADF)) };
         let id = match net.socket(fd) {
             Ok(id) => id,
@@ -317,7 +317,7 @@ fn blocking<T>(
             return Step::Done(Err(error));
         }
         // Frames, an acknowledgement or the timeout wake the wait.
-        wait_armed(arm(net, timer, now, due))
+        wait_armed(arm(net, timer, armed_until, now, due))
     })
     .unwrap_or(Err(errno::EBADF))
 }
@@ -345,7 +345,7 @@ const DRAIN_US: u64 = 10_000_000;
 pub(super) fn drain() {
     let mut deadline = None;
     let drained = wait_until(|state| {
-        let StdState { net, timer, .. } = state;
+        let StdState { net, timer, armed_until, .. } = state;
         let Some(net) = net.as_deref_mut() else { return Step::Done(Ok(())) };
         net.table.close_all(net.stack.sockets());
         net.stack.poll();
@@ -357,7 +357,7 @@ pub(super) fn drain() {
         if now >= due {
             return Step::Done(Err(errno::ETIMEDOUT));
         }
-        wait_armed(arm(net, timer, now, Some(due)))
+        wait_armed(arm(net, timer, armed_until, now, Some(due)))
     });
     // The time ran out, or there is no timer to wait with (a failed wait
     // means the NIC driver or the Timer ended: nothing more goes out).
@@ -915,7 +915,7 @@ pub unsafe extern "C" fn sys_poll(fds: *mut abi::pollfd, nfds: abi::nfds_t, time
     };
     let mut deadline = None;
     let polled = wait_until(|state| {
-        let StdState { net, timer, .. } = state;
+        let StdState { net, timer, armed_until, .. } = state;
         let mut ready = 0;
         let mut net = net.as_deref_mut();
         if let Some(net) = net.as_deref_mut() {
@@ -943,7 +943,7 @@ pub unsafe extern "C" fn sys_poll(fds: *mut abi::pollfd, nfds: abi::nfds_t, time
         if due.is_some_and(|due| now >= due) {
             return Step::Done(Ok(0));
         }
-        match arm(net, timer, now, due) {
+        match arm(net, timer, armed_until, now, due) {
             // No Timer session to wait with: nothing became ready.
             Err(errno::ENETDOWN) => Step::Done(Ok(0)),
             armed => wait_armed(armed),
@@ -1041,7 +1041,7 @@ fn query_id() -> u16 {
 fn await_address() -> Result<(), i32> {
     let mut deadline = None;
     let addressed = wait_until(|state| {
-        let StdState { net, timer, .. } = state;
+        let StdState { net, timer, armed_until, .. } = state;
         let Some(net) = net.as_deref_mut() else { return Step::Done(Err(errno::ENETDOWN)) };
         net.stack.poll();
         if net.stack.ipv4_address().is_some() {
@@ -1052,7 +1052,7 @@ fn await_address() -> Result<(), i32> {
         if now >= due {
             return Step::Done(Ok(false));
         }
-        wait_armed(arm(net, timer, now, Some(due)))
+        wait_armed(arm(net, timer, armed_until, now, Some(due)))
     });
     match addressed {
         Some(Ok(true)) => Ok(()),
@@ -1077,7 +1077,7 @@ fn ask(
     let mut answer = [0u8; dns::MAX_ANSWER];
     let (mut sent, mut deadline) = (false, None);
     let answered = wait_until(|state| {
-        let StdState { net, timer, .. } = state;
+        let StdState { net, timer, armed_until, .. } = state;
         let Some(net) = net.as_deref_mut() else { return Step::Done(Ok(Err(Unanswered::Network))) };
         net.stack.poll();
         if !sent {
@@ -1115,7 +1115,7 @@ fn ask(
         if now >= due {
             return Step::Done(Ok(Err(Unanswered::TimedOut)));
         }
-        match arm(net, timer, now, Some(due)) {
+        match arm(net, timer, armed_until, now, Some(due)) {
             Ok(signal) => Step::Wait(signal),
             Err(_) => Step::Done(Ok(Err(Unanswered::Network))),
         }
