@@ -15,10 +15,10 @@
 //!    that a non-blocking `accept` with nobody connecting would block,
 //!    announces the address and prints the wall clock (`SystemTime`, from
 //!    its Rtc route: the PBX-A9's real-time clock);
-//! 2. echoes one TCP connection until its peer ends it, reading through
-//!    a `try_clone` of the stream (a second descriptor for its socket) and
-//!    writing through the stream, and shows that the connection outlives
-//!    the clone's close;
+//! 2. echoes one TCP connection until its peer ends it, in a thread of its
+//!    own while `main` joins it, reading through a `try_clone` of the
+//!    stream (a second descriptor for its socket) and writing through the
+//!    stream, and shows that the connection outlives the clone's close;
 //! 3. waits out a 100 ms UDP read timeout, then echoes datagrams until one
 //!    says `done` (answering through a `try_clone` of the socket);
 //! 4. looks host names up: `localhost` and `ferrode.invalid` (which RFC
@@ -133,32 +133,24 @@ fn main() -> ExitCode {
     println!("the wall clock: {since_epoch} s since 1970");
 
     // TCP: one connection, echoed until its peer ends it.
-    let (mut stream, peer) = match early {
+    let (stream, peer) = match early {
         Some(connection) => connection,
         None => listener.accept().expect("accept"),
     };
     println!("tcp: a connection from {}", peer.ip());
     stream.set_nodelay(true).expect("TCP_NODELAY");
-    // Read through a second descriptor for the socket (POSIX `dup`).
-    let mut reader = stream.try_clone().expect("try_clone");
-    let mut buffer = [0u8; 4096];
-    let mut echoed = 0;
-    loop {
-        // Into two buffers (readv).
-        let (first, second) = buffer.split_at_mut(1024);
-        let mut parts = [IoSliceMut::new(first), IoSliceMut::new(second)];
-        match reader.read_vectored(&mut parts) {
-            Ok(0) => break,
-            Ok(count) => {
-                stream.write_all(&buffer[..count]).expect("echo");
-                echoed += count;
-            }
-            Err(error) => {
-                println!("tcp: read failed: {error}");
-                return ExitCode::FAILURE;
-            }
+    // Read through a second descriptor for the socket (POSIX `dup`), in a
+    // thread of its own, which echoes through the stream while `main`
+    // waits for it.
+    let reader = stream.try_clone().expect("try_clone");
+    let (echoed, reader, stream) = match std::thread::spawn(move || echo(reader, stream)).join() {
+        Ok(Ok(echoed)) => echoed,
+        Ok(Err(error)) => {
+            println!("tcp: read failed: {error}");
+            return ExitCode::FAILURE;
         }
-    }
+        Err(_) => return ExitCode::FAILURE,
+    };
     println!("tcp: echoed {echoed} bytes, then the end of the stream");
     // Closing one descriptor leaves the socket to the other.
     drop(reader);
@@ -171,6 +163,7 @@ fn main() -> ExitCode {
     drop(stream);
 
     // UDP: a read that times out, then echo until "done".
+    let mut buffer = [0u8; 4096];
     udp.set_read_timeout(Some(Duration::from_millis(100))).expect("SO_RCVTIMEO");
     let start = Instant::now();
     let timed_out = udp.recv_from(&mut buffer);
@@ -274,6 +267,28 @@ const GOODBYE_BYTES: usize = 64 * 1024;
 
 /// Connects to `host`'s `port`, sends a line, ends its side and reads
 /// the answer to its end.
+/// Echoes what `reader` reads through `stream` (two descriptors of one
+/// connection) until its peer ends it; gives both back with the count.
+fn echo(
+    mut reader: TcpStream,
+    mut stream: TcpStream,
+) -> std::io::Result<(usize, TcpStream, TcpStream)> {
+    let mut buffer = [0u8; 4096];
+    let mut echoed = 0;
+    loop {
+        // Into two buffers (readv).
+        let (first, second) = buffer.split_at_mut(1024);
+        let mut parts = [IoSliceMut::new(first), IoSliceMut::new(second)];
+        match reader.read_vectored(&mut parts)? {
+            0 => return Ok((echoed, reader, stream)),
+            count => {
+                stream.write_all(&buffer[..count])?;
+                echoed += count;
+            }
+        }
+    }
+}
+
 fn say_hello(host: &str, port: u16) -> std::io::Result<String> {
     let mut stream = TcpStream::connect((host, port))?;
     println!("outgoing: connected to {} from port {}", stream.peer_addr()?, {

@@ -232,8 +232,11 @@ fn wait_until<T>(mut step: impl FnMut(&mut StdState) -> Step<T>) -> Option<Resul
         match with_state(&mut step)? {
             Step::Done(result) => return Some(result),
             Step::Wait(signal) => {
-                let threaded = threads::hooks().and_then(|hooks| (hooks.wait_signal)(signal));
-                if threaded.is_none() && kernel().wait_signal(signal).is_err() {
+                let waited = match threads::hooks().and_then(|hooks| (hooks.wait_signal)(signal)) {
+                    Some(waited) => waited,
+                    None => kernel().wait_signal(signal).map(drop).map_err(drop),
+                };
+                if waited.is_err() {
                     return Some(Err(errno::EIO));
                 }
             }

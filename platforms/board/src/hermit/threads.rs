@@ -61,6 +61,9 @@ pub(super) struct Threads {
     parts: [Option<Parts>; STD_THREADS],
     /// The next thread's id (`main` is 1).
     next_id: u32,
+    /// A signal a wait on which failed (whoever raises it ended): the
+    /// threads that wait for it learn it instead of waiting again.
+    dead: Option<u32>,
 }
 
 impl Threads {
@@ -76,6 +79,7 @@ impl Threads {
             entry: [None; STD_THREADS],
             parts: [const { None }; STD_THREADS],
             next_id: 2,
+            dead: None,
         }
     }
 
@@ -177,9 +181,15 @@ fn run_others(me: usize) {
             }
             Some(Turn::Poll(signal)) => {
                 // A failed wait (whoever raises the signal ended) wakes
-                // them too: each looks and learns it.
-                let _ = kernel().wait_signal(signal);
-                with_state(|state| threads(state).schedule.signalled());
+                // them too, and those that wait for it learn it.
+                let failed = kernel().wait_signal(signal).is_err();
+                with_state(|state| {
+                    let threads = threads(state);
+                    if failed {
+                        threads.dead = Some(signal.0);
+                    }
+                    threads.schedule.signalled();
+                });
             }
             Some(Turn::Deadlock) => {
                 log_line("std: every thread waits for another (a deadlock): the component ends");
@@ -190,8 +200,9 @@ fn run_others(me: usize) {
 }
 
 /// Waits on `signal` as `wait_until` does, the other std threads running
-/// meanwhile; `None` alone (a plain kernel wait then).
-fn wait_signal(signal: CapSel) -> Option<()> {
+/// meanwhile; `Err` if a wait on it failed (whoever raises it ended),
+/// `None` alone (a plain kernel wait then).
+fn wait_signal(signal: CapSel) -> Option<Result<(), ()>> {
     let me = with_state(|state| {
         let threads = threads(state);
         if threads.alone() {
@@ -202,7 +213,8 @@ fn wait_signal(signal: CapSel) -> Option<()> {
         Some(me)
     });
     run_others(me.flatten()?);
-    Some(())
+    let dead = with_state(|state| threads(state).dead == Some(signal.0));
+    Some(if dead == Some(true) { Err(()) } else { Ok(()) })
 }
 
 /// The paths the rest of the std layer takes once the program has spawned
@@ -210,7 +222,7 @@ fn wait_signal(signal: CapSel) -> Option<()> {
 /// spawn sets: a program that never spawns links none of them.
 pub(super) struct Hooks {
     /// A wait on a signal ([`wait_signal`]).
-    pub(super) wait_signal: fn(CapSel) -> Option<()>,
+    pub(super) wait_signal: fn(CapSel) -> Option<Result<(), ()>>,
     /// A futex wait ([`wait_futex`]).
     pub(super) futex_wait: fn(*mut u32, Option<u64>) -> Option<i32>,
     /// A futex wake ([`wake_futex`]).
