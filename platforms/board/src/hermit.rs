@@ -84,9 +84,10 @@
 //!   so a program that uses them links and learns it at run time.
 //!
 //! One std component per image: its thread-local storage hangs off a
-//! register of the whole CPU (TPIDRPRW on PBX-A9, `tp` on the MicroBlaze
-//! V, which thread switches leave alone; the thread that gets the turn
-//! points it at its own block), and its heap is the rest of RAM. Its
+//! register of the whole CPU on PBX-A9 (TPIDRPRW, which thread switches
+//! leave alone; the std thread that gets the turn points it at its own
+//! block, as it sets `tp`, which the MicroBlaze V's switches keep per
+//! thread), and its heap is the rest of RAM. Its
 //! `sys_*` calls from any thread but the turn holder (a kernel path's
 //! panic) are answered without the component's state: console output goes
 //! to the board console, an abort ends the image.

@@ -10,9 +10,11 @@
 //! ([`ferrode_std_abi::threads`]): it keeps it until it waits, yields or
 //! ends, and hands it on by raising the next thread's own signal and
 //! waiting on its own; [`OWNER`](super::OWNER) names the holder, so
-//! that only it reaches the std state, and it points the thread pointer
-//! (TPIDRPRW on PBX-A9, `tp` on the MicroBlaze V, which thread switches
-//! leave alone) at its own thread-local block when it gets the turn. With
+//! that only it reaches the std state, and it points the thread pointer at
+//! its own thread-local block when it gets the turn (TPIDRPRW on PBX-A9, a
+//! register of the CPU that thread switches leave alone; `tp` on the
+//! MicroBlaze V, which they keep per thread, so that there it only needs
+//! setting once). With
 //! no thread ready, the holder waits on the signal the waiting threads
 //! wait for (the Timer session's, which the NIC session raises too), and
 //! then each of them looks again.
