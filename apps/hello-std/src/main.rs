@@ -256,4 +256,23 @@ fn threads() {
     let again =
         thread::spawn(|| thread::current().id()).join().map(|id| id != thread::current().id());
     println!("threads: another after them: {again:?}");
+    // Ping-pong: a number goes back and forth 100 times, each side adding
+    // one, the turn changing hands at every message.
+    let (to_worker, from_main) = mpsc::channel::<u32>();
+    let (to_main, from_worker) = mpsc::channel::<u32>();
+    let worker = thread::spawn(move || {
+        for n in from_main {
+            if to_main.send(n + 1).is_err() {
+                break;
+            }
+        }
+    });
+    let mut n = 0;
+    for _ in 0..100 {
+        to_worker.send(n).unwrap();
+        n = from_worker.recv().unwrap() + 1;
+    }
+    drop(to_worker);
+    let joined = worker.join().is_ok();
+    println!("threads: ping-pong, 100 rounds: {n}, the worker joined: {joined}");
 }

@@ -111,6 +111,7 @@ pub fn cases() -> Vec<Case> {
                 "[app] threads: a fourth at once: unable to create thread!",
                 "[app] threads: woke in order [1, 0, 2], counted 3, thread-locals [10, 11, 12], main's 0",
                 "[app] threads: another after them: Ok(true)",
+                "[app] threads: ping-pong, 100 rounds: 200, the worker joined: true",
                 "[app] to stderr, without a line end at first...",
                 "[app] and the rest of the line",
                 "[app] an unfinished line goes out at exit",
