@@ -140,9 +140,9 @@ struct StdState {
     net: Option<&'static mut net::Net>,
     /// [`realtime_offset_us`], once asked.
     realtime_offset_us: Option<u64>,
-    /// The std threads, and whose turn it is to run std code (made at the
-    /// first spawn).
-    threads: Option<threads::Threads>,
+    /// The std threads, and whose turn it is to run std code: a table on
+    /// the heap, made at the first spawn.
+    threads: Option<&'static mut threads::Threads>,
     /// `main`'s thread pointer.
     tls_pointer: usize,
     /// When the Timer session's timeout is due, µs on its clock, while

@@ -98,10 +98,10 @@ impl Threads {
     }
 }
 
-/// The std threads, made at the first spawn (`main` alone before).
-fn threads(state: &mut StdState) -> &mut Threads {
-    let main_pointer = state.tls_pointer;
-    state.threads.get_or_insert_with(|| Threads::new(main_pointer))
+/// The std threads, once the first spawn made their table (`main` alone
+/// before).
+fn threads(state: &mut StdState) -> Option<&mut Threads> {
+    state.threads.as_deref_mut()
 }
 
 /// What the turn holder does next.
@@ -134,8 +134,8 @@ fn run_others(me: usize) {
     loop {
         let turn = with_state(|state| {
             let preferred = state.timer.as_ref().map(|(_, signal)| signal.0);
-            let threads = threads(state);
-            match threads.schedule.next(preferred) {
+            let threads = threads(state)?;
+            Some(match threads.schedule.next(preferred) {
                 Next::Run(index) if index == me => {
                     threads.schedule.running(me);
                     Turn::Mine(threads.pointer[me])
@@ -151,10 +151,10 @@ fn run_others(me: usize) {
                     Turn::Poll(CapSel(signal))
                 }
                 Next::Deadlock => Turn::Deadlock,
-            }
+            })
         });
-        match turn {
-            // Not the turn holder: nothing to hand on.
+        match turn.flatten() {
+            // Not the turn holder, or no threads: nothing to hand on.
             None => return,
             Some(Turn::Mine(pointer)) => {
                 // SAFETY: this thread's own thread-local block, which
@@ -169,12 +169,12 @@ fn run_others(me: usize) {
                 // no std state. Whoever hands it back set `OWNER` to it.
                 let _ = kernel().wait_signal(mine);
                 let running = with_state(|state| {
-                    let threads = threads(state);
+                    let threads = threads(state)?;
                     let me = threads.me();
                     (threads.schedule.thread(me).map(|(_, run)| run) == Some(Run::Running))
                         .then_some(threads.pointer[me])
                 });
-                if let Some(Some(pointer)) = running {
+                if let Some(pointer) = running.flatten() {
                     // SAFETY: as above.
                     unsafe { arch::set_thread_pointer(pointer) };
                     return;
@@ -186,11 +186,12 @@ fn run_others(me: usize) {
                 // them too, and those that wait for it learn it.
                 let failed = kernel().wait_signal(signal).is_err();
                 with_state(|state| {
-                    let threads = threads(state);
-                    if failed {
-                        threads.dead = Some(signal.0);
+                    if let Some(threads) = threads(state) {
+                        if failed {
+                            threads.dead = Some(signal.0);
+                        }
+                        threads.schedule.signalled();
                     }
-                    threads.schedule.signalled();
                 });
             }
             Some(Turn::Deadlock) => {
@@ -206,7 +207,7 @@ fn run_others(me: usize) {
 /// `None` alone (a plain kernel wait then).
 fn wait_signal(signal: CapSel) -> Option<Result<(), ()>> {
     let me = with_state(|state| {
-        let threads = threads(state);
+        let threads = threads(state)?;
         if threads.alone() {
             return None;
         }
@@ -215,7 +216,7 @@ fn wait_signal(signal: CapSel) -> Option<Result<(), ()>> {
         Some(me)
     });
     run_others(me.flatten()?);
-    let dead = with_state(|state| threads(state).dead == Some(signal.0));
+    let dead = with_state(|state| threads(state).is_some_and(|t| t.dead == Some(signal.0)));
     Some(if dead == Some(true) { Err(()) } else { Ok(()) })
 }
 
@@ -283,9 +284,19 @@ fn spawn(
 ) -> Result<u32, i32> {
     reap_finished(state);
     let k = kernel();
-    let main_pointer = state.tls_pointer;
+    if state.threads.is_none() {
+        let table = state.heap.allocate_first_fit(Layout::new::<Threads>());
+        let table = table.map_err(|()| errno::ENOMEM)?.cast::<Threads>();
+        // SAFETY: fresh heap memory for one table, which is never given
+        // back (it lives as long as the component) and to which this is
+        // the only reference.
+        state.threads = Some(unsafe {
+            table.write(Threads::new(state.tls_pointer));
+            &mut *table.as_ptr()
+        });
+    }
     let StdState { threads, heap, .. } = state;
-    let threads = threads.get_or_insert_with(|| Threads::new(main_pointer));
+    let Some(threads) = threads.as_deref_mut() else { return Err(errno::ENOMEM) };
     let index = threads.schedule.free_index().ok_or(errno::EAGAIN)?;
     if threads.kernel[0].is_none() {
         // `main`'s turn signal, made when it first has company.
@@ -364,7 +375,7 @@ fn free(heap: &mut linked_list_allocator::Heap, parts: &Parts) {
 /// have ended, gives their memory back and forgets them.
 fn reap_finished(state: &mut StdState) {
     let StdState { threads, heap, .. } = state;
-    let Some(threads) = threads.as_mut() else { return };
+    let Some(threads) = threads.as_deref_mut() else { return };
     for index in 0..STD_THREADS {
         if threads.schedule.thread(index).map(|(_, run)| run) != Some(Run::Finished) {
             continue;
@@ -393,10 +404,10 @@ extern "C" fn std_thread(argument: usize) -> ! {
     let (wake, index) = (CapSel((argument >> 16) as u32), argument & 0xffff);
     let _ = kernel().wait_signal(wake);
     let entry = with_state(|state| {
-        let threads = threads(state);
-        (threads.entry[index], threads.pointer[index])
+        let threads = threads(state)?;
+        Some((threads.entry[index]?, threads.pointer[index]))
     });
-    if let Some((Some((func, argument)), pointer)) = entry {
+    if let Some(((func, argument), pointer)) = entry.flatten() {
         // SAFETY: this thread's own thread-local block, filled from the
         // template; it lives until the thread is reaped.
         unsafe { arch::set_thread_pointer(pointer) };
@@ -405,33 +416,46 @@ extern "C" fn std_thread(argument: usize) -> ! {
     finish(index)
 }
 
+/// Whom an ending thread hands the turn to.
+enum Handoff {
+    /// The thread of this kernel thread, raising this signal.
+    To(Option<kernel::ThreadId>, CapSel),
+    /// No one can ever run again.
+    Deadlock,
+    /// There are no threads (nothing to hand on).
+    Nobody,
+}
+
 /// Thread `me` finished: its joiners are ready, and the turn goes to the
 /// next thread (or to one that waits on a signal, to wait for all).
 fn finish(me: usize) -> ! {
     let handed = with_state(|state| {
         let preferred = state.timer.as_ref().map(|(_, signal)| signal.0);
-        let threads = threads(state);
+        let Some(threads) = threads(state) else { return Handoff::Nobody };
         threads.schedule.finish(me);
-        match threads.schedule.next(preferred) {
+        let to = match threads.schedule.next(preferred) {
             Next::Run(index) => {
                 threads.schedule.running(index);
-                Some((threads.kernel[index], threads.wake[index]))
+                index
             }
-            Next::Poll { .. } => {
-                threads.schedule.poller().map(|index| (threads.kernel[index], threads.wake[index]))
-            }
-            Next::Deadlock => None,
-        }
+            Next::Poll { .. } => match threads.schedule.poller() {
+                Some(index) => index,
+                None => return Handoff::Deadlock,
+            },
+            Next::Deadlock => return Handoff::Deadlock,
+        };
+        Handoff::To(threads.kernel[to], threads.wake[to])
     });
-    match handed.flatten() {
-        Some((thread, wake)) => {
+    match handed {
+        Some(Handoff::To(thread, wake)) => {
             OWNER.store(thread.map_or(0, |thread| thread.index() as u32 + 1), Ordering::Release);
             let _ = kernel().submit(wake);
         }
-        None => {
+        Some(Handoff::Deadlock) => {
             log_line("std: every thread waits for another (a deadlock): the component ends");
             end_std(exit_code::PANIC);
         }
+        Some(Handoff::Nobody) | None => {}
     }
     kernel().exit_current()
 }
@@ -480,7 +504,7 @@ pub extern "C" fn sys_join(id: abi::Tid) -> i32 {
     loop {
         let step = with_state(|state| {
             reap_finished(state);
-            let threads = threads(state);
+            let Some(threads) = threads(state) else { return Ok(None) };
             let me = threads.me();
             match threads.schedule.join(id) {
                 Join::Finished(_) | Join::Unknown => Ok(None),
@@ -508,7 +532,7 @@ pub extern "C" fn sys_join(id: abi::Tid) -> i32 {
 /// alone (a kernel yield then).
 fn yield_turn() -> bool {
     let me = with_state(|state| {
-        let threads = threads(state);
+        let threads = threads(state)?;
         if threads.alone() {
             return None;
         }
@@ -531,7 +555,7 @@ fn yield_turn() -> bool {
 /// thread): std looks at the word again. `None` alone.
 fn wait_futex(address: *mut u32, us: Option<u64>) -> Option<i32> {
     let waited = with_state(|state| {
-        if threads(state).alone() {
+        if threads(state).is_none_or(|threads| threads.alone()) {
             return None;
         }
         let due = match (us, state.timer.as_mut()) {
@@ -545,7 +569,7 @@ fn wait_futex(address: *mut u32, us: Option<u64>) -> Option<i32> {
             }
             (Some(_), None) => return Some(Err(errno::EINVAL)),
         };
-        let threads = threads(state);
+        let threads = threads(state)?;
         let me = threads.me();
         let waiting = Waiting {
             futex: Some(address as usize),
@@ -561,7 +585,7 @@ fn wait_futex(address: *mut u32, us: Option<u64>) -> Option<i32> {
     };
     run_others(me);
     let timed_out = with_state(|state| {
-        let woken = threads(state).schedule.take_woken(me);
+        let woken = threads(state).is_some_and(|threads| threads.schedule.take_woken(me));
         let now = state.timer.as_mut().and_then(|(timer, _)| timer.now_us().ok());
         !woken && due.is_some_and(|due| now.is_none_or(|now| now >= due))
     });
@@ -571,6 +595,8 @@ fn wait_futex(address: *mut u32, us: Option<u64>) -> Option<i32> {
 /// A futex wake: makes up to `count` threads waiting for the word at
 /// `address` ready; returns how many.
 fn wake_futex(address: usize, count: usize) -> i32 {
-    let woken = with_state(|state| threads(state).schedule.futex_wake(address, count));
+    let woken = with_state(|state| {
+        threads(state).map_or(0, |threads| threads.schedule.futex_wake(address, count))
+    });
     woken.map_or(0, |woken| woken.min(i32::MAX as usize) as i32)
 }
