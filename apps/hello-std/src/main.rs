@@ -193,6 +193,8 @@ fn main() -> std::process::ExitCode {
     let listed =
         std::fs::read_dir("/rom/motd").map(|entries| format!("{} entries", entries.count()));
     println!("reading /rom: {}; listing /rom/motd: {}", outcome(read), outcome(listed));
+    let elsewhere = std::fs::read_dir("/etc").map(|entries| format!("{} entries", entries.count()));
+    println!("listing /etc: {}", outcome(elsewhere));
     for path in ["/rom/missing", "/etc/hostname"] {
         match std::fs::read(path) {
             Ok(_) => println!("{path}: read?"),

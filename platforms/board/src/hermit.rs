@@ -799,11 +799,12 @@ pub unsafe extern "C" fn sys_open(name: *const c_char, flags: i32, _mode: i32) -
         // SAFETY: the caller's contract.
         let opened = if unsafe { names_rom_dir(name) } {
             OpenFile::Directory
-        } else if flags & abi::O_DIRECTORY != 0 {
-            return Err(errno::ENOTDIR);
         } else {
             // SAFETY: the caller's contract.
             let (rom, size) = unsafe { open_module(state, name) }?;
+            if flags & abi::O_DIRECTORY != 0 {
+                return Err(errno::ENOTDIR);
+            }
             OpenFile::Module(RomFile { rom, size, at: 0 })
         };
         if matches!(opened, OpenFile::Directory) && !has_modules(state) {

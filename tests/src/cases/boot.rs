@@ -104,6 +104,7 @@ pub fn cases() -> Vec<Case> {
                 "[app] /rom lists motd (file, 53 bytes), zeds (file, 1000 bytes), env (file, 61 bytes)",
                 "[app] /rom is a directory: true",
                 "[app] reading /rom: Is a directory (os error 21); listing /rom/motd: Not a directory (os error 20)",
+                "[app] listing /etc: No such file or directory (os error 2)",
                 "[app] /rom/missing: No such file or directory (os error 2)",
                 "[app] /etc/hostname: No such file or directory (os error 2)",
                 "[app] writing: Read-only file system (os error 30)",
