@@ -5,22 +5,23 @@
 //! Each std thread is a kernel thread of the std component, at its
 //! priority, with its stack and thread-local block on the heap; all of
 //! them share `main`'s UTCB, as the std state's client stubs (which hold
-//! that UTCB) are everyone's and only the turn holder calls. Only
-//! the thread that holds the component's turn runs std code
+//! that UTCB) are everyone's and only the turn holder calls. Only the
+//! thread that holds the component's turn runs std code
 //! ([`ferrode_std_abi::threads`]): it keeps it until it waits, yields or
 //! ends, and hands it on by raising the next thread's own signal and
-//! waiting on its own; [`OWNER`](super::OWNER) names the holder, so
-//! that only it reaches the std state, and it points the thread pointer at
-//! its own thread-local block when it gets the turn (TPIDRPRW on PBX-A9, a
-//! register of the CPU that thread switches leave alone; `tp` on the
-//! MicroBlaze V, which they keep per thread, so that there it only needs
-//! setting once). With
-//! no thread ready, the holder waits on the signal the waiting threads
-//! wait for (the Timer session's, which the NIC session raises too), and
-//! then each of them looks again.
+//! waiting on its own. [`OWNER`](super::OWNER) names the holder, so that
+//! only it reaches the std state, and the holder points the thread
+//! pointer at its own thread-local block when it gets the turn (TPIDRPRW
+//! on PBX-A9, a register of the CPU that thread switches leave alone;
+//! `tp` on the MicroBlaze V, which they keep per thread, so that there it
+//! only needs setting once). With no thread ready, the holder waits on
+//! the signal the waiting threads wait for (the Timer session's, which
+//! the NIC session raises too), and then each of them looks again.
 //!
-//! Until a program spawns its first thread nothing of this runs: every
-//! wait is the kernel wait it was.
+//! Until a program spawns its first thread nothing of this runs (every
+//! wait is the kernel wait it was), and a program that never spawns links
+//! none of it: the other calls reach it through [`hooks`], which the
+//! first spawn sets.
 
 use core::alloc::Layout;
 use core::ptr::NonNull;
