@@ -24,7 +24,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -277,4 +277,39 @@ fn threads() {
     drop(to_worker);
     let joined = worker.join().is_ok();
     println!("threads: ping-pong, 100 rounds: {n}, the worker joined: {joined}");
+    // A Condvar's waiter, woken once main sets the flag; a parked thread,
+    // unparked; scoped threads writing into main's array.
+    let pair = Arc::new((Mutex::new(false), Condvar::new()));
+    let waiter = {
+        let pair = Arc::clone(&pair);
+        thread::spawn(move || {
+            let (lock, ready) = &*pair;
+            let mut go = lock.lock().unwrap();
+            while !*go {
+                go = ready.wait(go).unwrap();
+            }
+        })
+    };
+    *pair.0.lock().unwrap() = true;
+    pair.1.notify_one();
+    let woke = waiter.join().is_ok();
+    let parked = thread::spawn(|| {
+        thread::park();
+        1
+    });
+    parked.thread().unpark();
+    let unparked = parked.join().is_ok_and(|one| one == 1);
+    let mut written = [0u32; 2];
+    thread::scope(|scope| {
+        for (n, slot) in (1..).zip(written.iter_mut()) {
+            scope.spawn(move || *slot = n * 10);
+        }
+    });
+    println!(
+        "threads: a Condvar woke its waiter: {woke}; unparked: {unparked}; scoped threads wrote {written:?}"
+    );
+    // What an ended thread had (its kernel thread, stack and signal) is
+    // there for the next: many more than the quota, one after another.
+    let lifetimes = (0..20).filter(|_| thread::spawn(|| ()).join().is_ok()).count();
+    println!("threads: 20 spawned and joined one after another: {lifetimes} ran");
 }

@@ -113,6 +113,8 @@ pub fn cases() -> Vec<Case> {
                 "[app] threads: woke in order [1, 0, 2], counted 3, thread-locals [10, 11, 12], main's 0",
                 "[app] threads: another after them: Ok(true)",
                 "[app] threads: ping-pong, 100 rounds: 200, the worker joined: true",
+                "[app] threads: a Condvar woke its waiter: true; unparked: true; scoped threads wrote [10, 20]",
+                "[app] threads: 20 spawned and joined one after another: 20 ran",
                 "[app] to stderr, without a line end at first...",
                 "[app] and the rest of the line",
                 "[app] an unfinished line goes out at exit",

@@ -55,7 +55,8 @@ pub(super) struct Threads {
     schedule: Schedule<STD_THREADS>,
     /// Each thread's kernel thread (`main`'s recorded at the first spawn).
     kernel: [Option<kernel::ThreadId>; STD_THREADS],
-    /// The signal each waits on for the turn.
+    /// The signal each waits on for the turn (kept by the index when its
+    /// thread ends, for the next).
     wake: [CapSel; STD_THREADS],
     /// Each one's thread pointer.
     pointer: [usize; STD_THREADS],
@@ -319,7 +320,13 @@ fn spawn(
     };
     let parts = Parts { stack: (stack_memory, stack), tls };
     let utcb = NonNull::new(k.current_utcb());
-    let wake = k.create_signal().map(|(_, selector)| selector);
+    // The signal of the index's last thread, if it had one: the kernel
+    // takes a component's signals back only when the component ends, so
+    // each index keeps its own for the threads that come after.
+    let wake = match threads.wake[index] {
+        CapSel::INVALID => k.create_signal().map(|(_, selector)| selector),
+        wake => Ok(wake),
+    };
     let spawned = match (wake, utcb) {
         (Ok(wake), Some(utcb)) => {
             // SAFETY: the stack is fresh heap memory of the layout's size,
@@ -346,7 +353,7 @@ fn spawn(
     };
     let Some((wake, thread)) = spawned else {
         if let Ok(wake) = wake {
-            let _ = k.drop_capability(wake);
+            threads.wake[index] = wake;
         }
         free(heap, &parts);
         return Err(errno::EAGAIN);
@@ -391,9 +398,9 @@ fn reap_finished(state: &mut StdState) {
         if let Some(parts) = threads.parts[index].take() {
             free(heap, &parts);
         }
-        let _ = kernel().drop_capability(threads.wake[index]);
+        // Its signal stays, for the index's next thread (its count is
+        // zero: the thread took every turn it was handed).
         threads.kernel[index] = None;
-        threads.wake[index] = CapSel::INVALID;
         threads.entry[index] = None;
         threads.schedule.remove(index);
     }
