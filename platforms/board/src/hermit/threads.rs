@@ -122,8 +122,21 @@ enum Turn {
 
 /// How the turn goes from the holder to the thread at `index`.
 fn hand(threads: &Threads, index: usize, mine: CapSel) -> Turn {
-    let owner = threads.kernel[index].map_or(0, |thread| thread.index() as u32 + 1);
-    Turn::Hand { owner, wake: threads.wake[index], mine }
+    Turn::Hand { owner: owner(threads, index), wake: threads.wake[index], mine }
+}
+
+/// The [`OWNER`] value of the thread at `index`: its kernel thread's
+/// index plus one.
+fn owner(threads: &Threads, index: usize) -> u32 {
+    threads.kernel[index].map_or(0, |thread| thread.index() as u32 + 1)
+}
+
+/// Gives the turn to the thread that `owner` names, raising its `wake`:
+/// from here on the caller touches no std state until it is handed the
+/// turn back.
+fn give_turn(owner: u32, wake: CapSel) {
+    OWNER.store(owner, Ordering::Release);
+    let _ = kernel().submit(wake);
 }
 
 /// How often a holder that waits on the Timer session's signal for all
@@ -165,10 +178,8 @@ fn run_others(me: usize) {
                 return;
             }
             Some(Turn::Hand { owner, wake, mine }) => {
-                OWNER.store(owner, Ordering::Release);
-                let _ = kernel().submit(wake);
-                // From here until the turn comes back this thread touches
-                // no std state. Whoever hands it back set `OWNER` to it.
+                give_turn(owner, wake);
+                // Whoever hands the turn back sets `OWNER` to this thread.
                 let _ = kernel().wait_signal(mine);
                 let running = with_state(|state| {
                     let threads = threads(state)?;
@@ -252,6 +263,17 @@ static HOOKS: Hooks = Hooks {
 /// and arms its own then.
 fn trigger(timer: &mut TimerClient, armed_until: &mut Option<u64>, us: u64) -> Result<(), ()> {
     let now = timer.now_us().map_err(drop)?;
+    arm(timer, armed_until, now, us)
+}
+
+/// [`trigger`] for a caller that has just read the Timer session's clock
+/// (`now`).
+fn arm(
+    timer: &mut TimerClient,
+    armed_until: &mut Option<u64>,
+    now: u64,
+    us: u64,
+) -> Result<(), ()> {
     let due = now.saturating_add(us);
     if armed_until.is_some_and(|armed| armed > now && armed <= due) {
         return Ok(());
@@ -426,8 +448,8 @@ extern "C" fn std_thread(argument: usize) -> ! {
 
 /// Whom an ending thread hands the turn to.
 enum Handoff {
-    /// The thread of this kernel thread, raising this signal.
-    To(Option<kernel::ThreadId>, CapSel),
+    /// The thread of this [`OWNER`] value, raising this signal.
+    To(u32, CapSel),
     /// No one can ever run again.
     Deadlock,
     /// There are no threads (nothing to hand on).
@@ -452,13 +474,10 @@ fn finish(me: usize) -> ! {
             },
             Next::Deadlock => return Handoff::Deadlock,
         };
-        Handoff::To(threads.kernel[to], threads.wake[to])
+        Handoff::To(owner(threads, to), threads.wake[to])
     });
     match handed {
-        Some(Handoff::To(thread, wake)) => {
-            OWNER.store(thread.map_or(0, |thread| thread.index() as u32 + 1), Ordering::Release);
-            let _ = kernel().submit(wake);
-        }
+        Some(Handoff::To(owner, wake)) => give_turn(owner, wake),
         Some(Handoff::Deadlock) => {
             log_line("std: every thread waits for another (a deadlock): the component ends");
             end_std(exit_code::PANIC);
@@ -570,7 +589,7 @@ fn wait_futex(address: *mut u32, us: Option<u64>) -> Option<i32> {
             (None, _) => None,
             (Some(us), Some((timer, signal))) => {
                 let Ok(now) = timer.now_us() else { return Some(Err(errno::EINVAL)) };
-                if trigger(timer, &mut state.armed_until, us.max(1)).is_err() {
+                if arm(timer, &mut state.armed_until, now, us.max(1)).is_err() {
                     return Some(Err(errno::EINVAL));
                 }
                 Some((now.saturating_add(us), *signal))
