@@ -312,4 +312,20 @@ fn threads() {
     // there for the next: many more than the quota, one after another.
     let lifetimes = (0..20).filter(|_| thread::spawn(|| ()).join().is_ok()).count();
     println!("threads: 20 spawned and joined one after another: {lifetimes} ran");
+    // A thread nobody joins gives its stack back once it has ended: one
+    // of three quarters of the largest block the heap has, after which
+    // that much fits again.
+    let fits = |size: usize| Vec::<u8>::new().try_reserve_exact(size).is_ok();
+    let (mut fit, mut over) = (0usize, 1usize << 30);
+    while over - fit > 4096 {
+        let middle = fit + (over - fit) / 2;
+        if fits(middle) { fit = middle } else { over = middle }
+    }
+    let stack = fit / 4 * 3;
+    let (done, ended) = mpsc::channel::<u32>();
+    let detached = thread::Builder::new().stack_size(stack).spawn(move || {
+        let _ = done.send(0);
+    });
+    let back = detached.is_ok() && ended.recv().is_ok() && fits(stack);
+    println!("threads: a detached thread's stack of 3/4 of the heap is back: {back}");
 }

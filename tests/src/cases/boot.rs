@@ -115,6 +115,7 @@ pub fn cases() -> Vec<Case> {
                 "[app] threads: ping-pong, 100 rounds: 200, the worker joined: true",
                 "[app] threads: a Condvar woke its waiter: true; unparked: true; scoped threads wrote [10, 20]",
                 "[app] threads: 20 spawned and joined one after another: 20 ran",
+                "[app] threads: a detached thread's stack of 3/4 of the heap is back: true",
                 "[app] to stderr, without a line end at first...",
                 "[app] and the rest of the line",
                 "[app] an unfinished line goes out at exit",

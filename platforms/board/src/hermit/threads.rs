@@ -148,6 +148,7 @@ const POLL_US: u64 = 10_000;
 fn run_others(me: usize) {
     loop {
         let turn = with_state(|state| {
+            reap_finished(state);
             let preferred = state.timer.as_ref().map(|(_, signal)| signal.0);
             let threads = threads(state)?;
             Some(match threads.schedule.next(preferred) {
@@ -182,6 +183,10 @@ fn run_others(me: usize) {
                 // Whoever hands the turn back sets `OWNER` to this thread.
                 let _ = kernel().wait_signal(mine);
                 let running = with_state(|state| {
+                    // A thread that ended handing the turn on has exited
+                    // by now, unless it waits on its way out: its memory
+                    // goes back without waiting for a spawn or a join.
+                    reap_finished(state);
                     let threads = threads(state)?;
                     let me = threads.me();
                     (threads.schedule.thread(me).map(|(_, run)| run) == Some(Run::Running))
@@ -402,7 +407,9 @@ fn free(heap: &mut linked_list_allocator::Heap, parts: &Parts) {
 }
 
 /// Reaps the kernel threads of the finished std threads whose threads
-/// have ended, gives their memory back and forgets them.
+/// have ended, gives their memory back and forgets them: at every change
+/// of turn, spawn and join, so that a thread nobody joins (a detached
+/// one) gives its stack back as soon as the next thread has the turn.
 fn reap_finished(state: &mut StdState) {
     let StdState { threads, heap, .. } = state;
     let Some(threads) = threads.as_deref_mut() else { return };
