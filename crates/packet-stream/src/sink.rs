@@ -62,6 +62,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
         // packet, and the old source's handles are never used again (the
         // caller's contract).
         unsafe { self.stream.start_afresh() };
+        self.forget_rejections();
         Ok(Source::new(self.stream, signals))
     }
 
@@ -81,9 +82,17 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Sink<'a, SLOTS, QUEU
         self.stream.geometry.slot_size
     }
 
-    /// Descriptors dropped by [`try_take`](Self::try_take)'s checks.
+    /// Descriptors dropped by [`try_take`](Self::try_take)'s checks, since
+    /// the stream was split or last started afresh (a restart or a
+    /// replaced source counts from zero for the new peer).
     pub fn rejected_descriptors(&self) -> u32 {
         self.rejected
+    }
+
+    /// Forgets the last peer's rejected descriptors (the stream starts
+    /// afresh).
+    pub(crate) fn forget_rejections(&mut self) {
+        self.rejected = 0;
     }
 
     /// Descriptors waiting in the submit ring (a snapshot).

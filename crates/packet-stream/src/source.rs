@@ -105,7 +105,9 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
     }
 
     /// Acknowledgements the sink sent that were rejected (see
-    /// [`get_acknowledged`](Self::get_acknowledged)).
+    /// [`get_acknowledged`](Self::get_acknowledged)), since the stream was
+    /// split or last started afresh (a restart or a replaced sink counts
+    /// from zero for the new peer).
     pub fn rejected_acknowledgements(&self) -> u32 {
         self.rejected
     }
@@ -301,6 +303,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
             return Err(RestartError::PacketsOut);
         }
         self.start_afresh();
+        sink.forget_rejections();
         Ok(())
     }
 
@@ -351,6 +354,7 @@ impl<'a, const SLOTS: usize, const QUEUE: usize, N: Notify> Source<'a, SLOTS, QU
         // used from here on (see above).
         unsafe { self.stream.start_afresh() };
         self.free_every_slot();
+        self.rejected = 0;
     }
 
     fn reject(&mut self, descriptor: Descriptor, reason: Invalid) -> ReceiveError {

@@ -513,6 +513,38 @@ fn restart_refuses_another_streams_sink() {
     assert_eq!(source.free_slots(), SLOTS - 1);
 }
 
+/// A restart, or a replaced end, starts the stream afresh for a new peer
+/// (a NIC session's ends pass to the next client): the rejections the
+/// last peer caused are not counted against the next.
+#[test]
+fn starting_afresh_forgets_the_last_peers_rejections() {
+    let signals = Signals::new();
+    let mut stream = PacketStream::<SLOTS, QUEUE>::new();
+    let mut buffer = [0u8; SLOTS * SLOT_SIZE];
+    let (mut source, mut sink) = signals.split(&mut stream, &mut buffer);
+    let reject_both = |source: &mut Source<'_, SLOTS, QUEUE, &Counter>,
+                       sink: &mut Sink<'_, SLOTS, QUEUE, &Counter>| {
+        source.submit_descriptor(descriptor(3, 8)).unwrap();
+        assert_eq!(rejected(sink.try_take()), Invalid::Misaligned);
+        sink.acknowledge_descriptor(descriptor(0, 8)).unwrap();
+        assert_eq!(rejected(source.get_acknowledged()), Invalid::NotOutstanding);
+        assert_eq!((source.rejected_acknowledgements(), sink.rejected_descriptors()), (1, 1));
+    };
+    reject_both(&mut source, &mut sink);
+    assert_eq!(source.restart(&mut sink), Ok(()));
+    assert_eq!((source.rejected_acknowledgements(), sink.rejected_descriptors()), (0, 0));
+    reject_both(&mut source, &mut sink);
+    // SAFETY: `source` is never used again (dropped below).
+    let mut new_source = unsafe { sink.replace_source(signals.to_sink()) }.unwrap();
+    let _ = source;
+    assert_eq!((new_source.rejected_acknowledgements(), sink.rejected_descriptors()), (0, 0));
+    reject_both(&mut new_source, &mut sink);
+    // SAFETY: `sink` is never used again (dropped below).
+    let new_sink = unsafe { new_source.replace_sink(signals.to_source()) }.unwrap();
+    let _ = sink;
+    assert_eq!((new_source.rejected_acknowledgements(), new_sink.rejected_descriptors()), (0, 0));
+}
+
 /// Every slot goes round once through `source` and `sink`, in order.
 fn round_trip_every_slot<'a>(
     source: &mut Source<'a, SLOTS, QUEUE, &'a Counter>,
