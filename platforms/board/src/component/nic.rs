@@ -31,6 +31,7 @@
 //! handler of its own for it.
 
 use core::cell::RefCell;
+use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
@@ -55,18 +56,71 @@ const SLOTS: usize = 16;
 /// well-behaved peer is never full).
 const QUEUE: usize = 16;
 
-/// A stream end raises its [`Wake`] at the other end (a peer that has gone
-/// away has none: nobody to wake).
-impl Notify for &'static Wake {
-    fn notify(&self) {
-        self.raise();
-    }
-}
-
 /// Raised by the driver, at the client (in the driver's space).
 static TO_CLIENT: Wake = Wake::new();
 /// Raised by the client, at the driver (in the client's space).
 static TO_DRIVER: Wake = Wake::new();
+
+/// What a stream end raises at the other end: its [`Wake`] (a peer that
+/// has gone away has none: nobody to wake). Neither `Send` nor `Sync`, and
+/// so neither are the ends that hold it ([`TxSource`], [`RxSink`],
+/// [`NicPhy`]): they stay on the thread of the component the session was
+/// routed to. Safe code of that component cannot hand them to another
+/// one (through a static, a channel or a thread), which could otherwise
+/// keep using them after the component is destroyed and the driver gave
+/// the streams, with their packet memory, to the next client (see
+/// [`NicRoot::reclaim`](Root::reclaim)). The driver's ends hold it too,
+/// so that both sides share one copy of the streams' code.
+#[derive(Clone, Copy)]
+pub struct Raises(&'static Wake, PhantomData<*const ()>);
+
+impl Notify for Raises {
+    fn notify(&self) {
+        self.0.raise();
+    }
+}
+
+/// What the client's ends raise (this module makes every end).
+const CLIENT_RAISES: Raises = Raises(&TO_DRIVER, PhantomData);
+/// What the driver's ends raise.
+const DRIVER_RAISES: Raises = Raises(&TO_CLIENT, PhantomData);
+
+// The client's ends are neither `Send` nor `Sync` (see `Raises`): the
+// build fails should they become either, as `Neither<_>` then has two
+// impls that fit and the check's `_` is ambiguous.
+const _: fn() = || {
+    trait Neither<Which> {
+        fn check() {}
+    }
+    struct IfSend;
+    struct IfSync;
+    impl<T: ?Sized> Neither<()> for T {}
+    impl<T: ?Sized + Send> Neither<IfSend> for T {}
+    impl<T: ?Sized + Sync> Neither<IfSync> for T {}
+    <TxSource as Neither<_>>::check();
+    <RxSink as Neither<_>>::check();
+    <NicPhy as Neither<_>>::check();
+};
+
+/// The client's ends, which only this module moves between threads: from
+/// the root that made them to the session's client ([`Env::nic`]) and
+/// back ([`Env::close_nic`]).
+struct ClientEnds(TxSource, RxSink);
+
+/// The driver's ends, which only this module moves between threads: the
+/// root and the driver's data thread.
+struct DriverEnds(TxSink, RxSource);
+
+// SAFETY: the ends' state is atomics in the stream and plain data, tied
+// to no thread; they are not `Send` only so that the client cannot pass
+// them on (`Raises`). The moves this type makes are the session's own:
+// root to client and client to root, through `CLIENT_ENDS` and
+// `CLIENT_RETURN`, under `without_interrupts`.
+unsafe impl Send for ClientEnds {}
+
+// SAFETY: as for `ClientEnds`; these move between the root and the data
+// thread, both the driver's, through `DRIVER_ENDS` and `DRIVER_RETURN`.
+unsafe impl Send for DriverEnds {}
 
 type Stream = PacketStream<SLOTS, QUEUE>;
 /// A stream's packet memory, lent to the stream from [`FRAME_OFFSET`]
@@ -80,11 +134,11 @@ struct Buffer([u8; FRAME_OFFSET + SLOTS * SLOT]);
 const _: () = assert!(SLOT.is_multiple_of(4));
 
 /// The transmit stream's source (the client's end).
-pub type TxSource = Source<'static, SLOTS, QUEUE, &'static Wake>;
-type TxSink = Sink<'static, SLOTS, QUEUE, &'static Wake>;
-type RxSource = Source<'static, SLOTS, QUEUE, &'static Wake>;
+pub type TxSource = Source<'static, SLOTS, QUEUE, Raises>;
+type TxSink = Sink<'static, SLOTS, QUEUE, Raises>;
+type RxSource = Source<'static, SLOTS, QUEUE, Raises>;
 /// The receive stream's sink (the client's end).
-pub type RxSink = Sink<'static, SLOTS, QUEUE, &'static Wake>;
+pub type RxSink = Sink<'static, SLOTS, QUEUE, Raises>;
 
 static TX_STREAM: ConstStaticCell<Stream> = ConstStaticCell::new(PacketStream::new());
 static RX_STREAM: ConstStaticCell<Stream> = ConstStaticCell::new(PacketStream::new());
@@ -116,14 +170,14 @@ impl<T> Handoff<T> {
 }
 
 /// The client's ends, until the session's client takes them.
-static CLIENT_ENDS: Handoff<(TxSource, RxSink)> = Handoff::new();
+static CLIENT_ENDS: Handoff<ClientEnds> = Handoff::new();
 /// The driver's ends, until its data thread takes them.
-static DRIVER_ENDS: Handoff<(TxSink, RxSource)> = Handoff::new();
+static DRIVER_ENDS: Handoff<DriverEnds> = Handoff::new();
 /// The client's ends, handed back by [`Env::close_nic`] for the root's
 /// `close` to take.
-static CLIENT_RETURN: Handoff<(TxSource, RxSink)> = Handoff::new();
+static CLIENT_RETURN: Handoff<ClientEnds> = Handoff::new();
 /// The driver's ends, handed back by its data thread when the root asks.
-static DRIVER_RETURN: Handoff<(TxSink, RxSource)> = Handoff::new();
+static DRIVER_RETURN: Handoff<DriverEnds> = Handoff::new();
 /// Set by the root's `close`: the data thread hands its ends back. Whoever
 /// clears it (the thread taking the request, or the root withdrawing it)
 /// decides where the ends are.
@@ -229,7 +283,7 @@ extern "C" fn data_start(_: usize) -> ! {
     // One session after another.
     loop {
         // The ends exist once a session opened; until then nothing to do.
-        let (mut tx, mut rx) = loop {
+        let DriverEnds(mut tx, mut rx) = loop {
             if let Some(ends) = DRIVER_ENDS.take() {
                 break ends;
             }
@@ -269,7 +323,7 @@ extern "C" fn data_start(_: usize) -> ! {
         if let Some(packet) = spare.take() {
             let _ = rx.release(packet);
         }
-        DRIVER_RETURN.put((tx, rx));
+        DRIVER_RETURN.put(DriverEnds(tx, rx));
     }
 }
 
@@ -477,10 +531,8 @@ static NIC_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, NicRoot>>> =
 
 /// The four ends of a session's two streams.
 struct Ends {
-    tx_source: TxSource,
-    rx_sink: RxSink,
-    tx_sink: TxSink,
-    rx_source: RxSource,
+    client: ClientEnds,
+    driver: DriverEnds,
 }
 
 /// The streams, set up at the first session: the memory is the driver's
@@ -493,21 +545,31 @@ fn split_streams() -> Result<Ends, SessionError> {
         return Err(SessionError::OutOfSessions);
     };
     let (tx_source, tx_sink) = tx_stream
-        .split(&mut tx_buffer.0[FRAME_OFFSET..], SLOT, to_sink(&TO_DRIVER), to_source(&TO_CLIENT))
+        .split(
+            &mut tx_buffer.0[FRAME_OFFSET..],
+            SLOT,
+            to_sink(CLIENT_RAISES),
+            to_source(DRIVER_RAISES),
+        )
         .map_err(|_| SessionError::OutOfSessions)?;
     let (rx_source, rx_sink) = rx_stream
-        .split(&mut rx_buffer.0[FRAME_OFFSET..], SLOT, to_sink(&TO_CLIENT), to_source(&TO_DRIVER))
+        .split(
+            &mut rx_buffer.0[FRAME_OFFSET..],
+            SLOT,
+            to_sink(DRIVER_RAISES),
+            to_source(CLIENT_RAISES),
+        )
         .map_err(|_| SessionError::OutOfSessions)?;
-    Ok(Ends { tx_source, rx_sink, tx_sink, rx_source })
+    Ok(Ends { client: ClientEnds(tx_source, rx_sink), driver: DriverEnds(tx_sink, rx_source) })
 }
 
 /// A stream's signals to its sink: both of Genode's on the sink's `wake`.
-fn to_sink(wake: &'static Wake) -> ToSink<&'static Wake> {
+fn to_sink<N: Notify + Copy>(wake: N) -> ToSink<N> {
     ToSink { packet_available: wake, ready_to_acknowledge: wake }
 }
 
 /// A stream's signals to its source: both on the source's `wake`.
-fn to_source(wake: &'static Wake) -> ToSource<&'static Wake> {
+fn to_source<N: Notify + Copy>(wake: N) -> ToSource<N> {
     ToSource { acknowledgement_available: wake, ready_to_submit: wake }
 }
 
@@ -518,7 +580,7 @@ const RETURN_ROUNDS: usize = 64;
 /// The data thread's ends back: asks for them, wakes it, and yields to it
 /// until it handed them over; `None` after `RETURN_ROUNDS` rounds (a
 /// thread that is gone or stuck), the thread serving on if it is alive.
-fn driver_ends_back() -> Option<(TxSink, RxSource)> {
+fn driver_ends_back() -> Option<DriverEnds> {
     let k = kernel();
     RETURN_DRIVER_ENDS.store(true, Ordering::Release);
     wake_data_thread();
@@ -583,8 +645,8 @@ impl Root for NicRoot {
         for (base, published) in BASE.iter().zip(&COUNTERS) {
             base.store(published.load(Ordering::Relaxed), Ordering::Relaxed);
         }
-        CLIENT_ENDS.put((ends.tx_source, ends.rx_sink));
-        DRIVER_ENDS.put((ends.tx_sink, ends.rx_source));
+        CLIENT_ENDS.put(ends.client);
+        DRIVER_ENDS.put(ends.driver);
         // Wake the data thread: it takes its ends.
         wake_data_thread();
         Ok(cap)
@@ -603,21 +665,21 @@ impl Root for NicRoot {
         let put_back = |ends| {
             if returned { CLIENT_RETURN.put(ends) } else { CLIENT_ENDS.put(ends) }
         };
-        let Some((tx_sink, rx_source)) = driver_ends_back() else {
+        let Some(driver) = driver_ends_back() else {
             put_back(client);
             return Err(SessionError::InUse);
         };
-        let (tx_source, rx_sink) = client;
-        let mut ends = Ends { tx_source, rx_sink, tx_sink, rx_source };
+        let mut ends = Ends { client, driver };
         let restarted = ends
-            .tx_source
-            .restart(&mut ends.tx_sink)
-            .and_then(|()| ends.rx_source.restart(&mut ends.rx_sink));
+            .client
+            .0
+            .restart(&mut ends.driver.0)
+            .and_then(|()| ends.driver.1.restart(&mut ends.client.1));
         if restarted.is_err() {
             // A packet handle is still out: the session goes on, the
             // driver serving it as before.
-            put_back((ends.tx_source, ends.rx_sink));
-            DRIVER_ENDS.put((ends.tx_sink, ends.rx_source));
+            put_back(ends.client);
+            DRIVER_ENDS.put(ends.driver);
             wake_data_thread();
             return Err(SessionError::InUse);
         }
@@ -635,7 +697,8 @@ impl Root for NicRoot {
         // Ends the client handed back or never took: dropped, replaced
         // like the ones it held.
         let _ = (CLIENT_RETURN.take(), CLIENT_ENDS.take());
-        let (mut tx_sink, mut rx_source) = driver_ends_back().ok_or(SessionError::InUse)?;
+        let DriverEnds(mut tx_sink, mut rx_source) =
+            driver_ends_back().ok_or(SessionError::InUse)?;
         // The new ends are wired as `split_streams` wires the first ones:
         // both are the client's, and raise the driver's signal
         // (`TO_DRIVER`, a selector in the client's space); `TO_CLIENT`, a
@@ -644,24 +707,28 @@ impl Root for NicRoot {
         // SAFETY: the parent destroyed the client before reclaiming its
         // session, so its stream ends and packet handles are never used
         // again; no other component ever held them (the ends pass only
-        // between this root, the data thread and the session's client).
+        // between this root and the session's client, which cannot pass
+        // them on: they are not `Send`, see `Raises`).
         let replaced =
-            unsafe { tx_sink.replace_source(to_sink(&TO_DRIVER)) }.and_then(|tx_source| {
+            unsafe { tx_sink.replace_source(to_sink(CLIENT_RAISES)) }.and_then(|tx_source| {
                 // SAFETY: as above.
-                unsafe { rx_source.replace_sink(to_source(&TO_DRIVER)) }
+                unsafe { rx_source.replace_sink(to_source(CLIENT_RAISES)) }
                     .map(|rx_sink| (tx_source, rx_sink))
             });
         let Ok((tx_source, rx_sink)) = replaced else {
             // The driver's own ends hold a packet (its data thread hands
             // them back holding none): serve on, refuse.
-            DRIVER_ENDS.put((tx_sink, rx_source));
+            DRIVER_ENDS.put(DriverEnds(tx_sink, rx_source));
             wake_data_thread();
             return Err(SessionError::InUse);
         };
         // The client's selector for the driver's signal, in its space,
         // which is gone.
         let _ = TO_DRIVER.take();
-        self.end_session(session, Ends { tx_source, rx_sink, tx_sink, rx_source })
+        self.end_session(
+            session,
+            Ends { client: ClientEnds(tx_source, rx_sink), driver: DriverEnds(tx_sink, rx_source) },
+        )
     }
 
     fn upgrade(&mut self, _: Capability<dyn Session>, _: u32) -> Result<u32, SessionError> {
@@ -717,7 +784,7 @@ pub fn nic_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ker
 /// copy the direct driver path makes too), and reads each received frame
 /// in the receive slot the driver copied it into from the controller. The
 /// session adds no copy.
-pub type NicPhy = ferrode_net::StreamPhy<'static, SLOTS, QUEUE, &'static Wake>;
+pub type NicPhy = ferrode_net::StreamPhy<'static, SLOTS, QUEUE, Raises>;
 
 /// The control side of a NIC session: station address, link state and the
 /// driver's counters (RPCs through UTCBs; frames travel through [`NicPhy`]).
@@ -770,7 +837,7 @@ impl Env {
         session.sigh(Capability::from_selector(signal))?;
         let driver = session.driver_signal()?;
         TO_DRIVER.set(driver.selector());
-        let (tx, rx) = CLIENT_ENDS.take().ok_or(SessionError::OutOfSessions)?;
+        let ClientEnds(tx, rx) = CLIENT_ENDS.take().ok_or(SessionError::OutOfSessions)?;
         // The ends are this session's only while it is open: had another
         // thread of this component closed it meanwhile (the root then
         // takes back ends nobody took) and the next client's session
@@ -780,7 +847,7 @@ impl Env {
         let mac = match session.mac_address() {
             Ok(mac) => mac,
             Err(error) => {
-                CLIENT_ENDS.put((tx, rx));
+                CLIENT_ENDS.put(ClientEnds(tx, rx));
                 return Err(error);
             }
         };
@@ -795,7 +862,8 @@ impl Env {
     /// the streams is still held (nothing closed; the streams are the
     /// driver's from then on either way).
     pub fn close_nic(&self, label: &str, _nic: NicClient, phy: NicPhy) -> Result<(), SessionError> {
-        CLIENT_RETURN.put(phy.into_ends());
+        let (tx, rx) = phy.into_ends();
+        CLIENT_RETURN.put(ClientEnds(tx, rx));
         if let Some(driver) = TO_DRIVER.take() {
             let _ = kernel().drop_capability(driver);
         }
