@@ -37,7 +37,19 @@ impl CapSel {
 /// of its bases down; a label no interface of the object declares is
 /// refused with [`crate::TransportError::WrongInterface`], so a capability
 /// used as the wrong type fails before any method runs.
-pub trait Interface {
+///
+/// # Safety
+///
+/// [`caps_window`](Self::caps_window) is run by the kernel inside its
+/// operations, with interrupts masked, on whichever thread makes the IPC:
+/// the client's thread for a request, with the client's authority. It
+/// must be a pure function of its arguments, as [`crate::interface!`]
+/// writes it: no kernel calls, no side effects, no blocking, no panic,
+/// and the same answer every time. A server that could give it another
+/// body could act with its clients' capabilities and re-enter the
+/// kernel; so an implementation by hand is `unsafe`, and `interface!`
+/// is the safe way to one.
+pub unsafe trait Interface {
     /// The trait's name, for diagnostics.
     const NAME: &'static str;
     /// The interface's identity: a 16-bit hash of its module path and

@@ -63,7 +63,10 @@
 //! - **Bounded receipt.** Each method of an interface declares how many
 //!   capabilities its arguments and its reply carry
 //!   ([`ferrode_ipc::Interface::caps_window`]), and the kernel learns them
-//!   when the object is managed. A message carrying more is refused
+//!   when the object is managed. It runs that function inside its
+//!   operations, on the caller's thread, so `Interface` is an `unsafe
+//!   trait` whose windows must be pure: `interface!` writes them so, and
+//!   a server cannot make its own run as its client in safe code. A message carrying more is refused
 //!   (`TooManyCapabilities`) before anything changes; a transfer checks
 //!   every capability, and the receiver's room, before it inserts any.
 //!   The receiver's UTCB says which capabilities the delivery added to its
