@@ -59,7 +59,9 @@
 //!   that lands on a slot already holding the same capability keeps that
 //!   slot's first derivation.)
 //! - **Signals** split into the owner's wait right and submit-only copies:
-//!   a delegated or transferred signal capability can submit, never wait.
+//!   a delegated or transferred signal capability can submit, never wait
+//!   (a copy that comes back to the owning component's space waits again:
+//!   the right was the owner's all along).
 //! - **Bounded receipt.** Each method of an interface declares how many
 //!   capabilities its arguments and its reply carry
 //!   ([`ferrode_ipc::Interface::caps_window`]), and the kernel learns them
