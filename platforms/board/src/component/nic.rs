@@ -836,7 +836,6 @@ impl Env {
         kernel().watch_submitters(signal)?;
         session.sigh(Capability::from_selector(signal))?;
         let driver = session.driver_signal()?;
-        TO_DRIVER.set(driver.selector());
         let ClientEnds(tx, rx) = CLIENT_ENDS.take().ok_or(SessionError::OutOfSessions)?;
         // The ends are this session's only while it is open: had another
         // thread of this component closed it meanwhile (the root then
@@ -851,6 +850,12 @@ impl Env {
                 return Err(error);
             }
         };
+        // Only now is the driver's signal this client's to raise: the
+        // session is open and, while this thread holds its ends, cannot
+        // be closed (`InUse`). Set before, a thread of a client whose
+        // session another of its threads closed meanwhile would put its
+        // stale selector over the next client's.
+        TO_DRIVER.set(driver.selector());
         let mac_address = core::array::from_fn(|i| (mac >> (8 * (5 - i))) as u8);
         Ok((NicClient { session, mac_address }, NicPhy::new(tx, rx, mac_address)))
     }
