@@ -58,7 +58,9 @@ fn print_counters(counters: &FrameCounters) {
 }
 
 fn main() -> u32 {
-    let ethernet = match devices::ethernet() {
+    // SAFETY: echo-net-direct runs without
+    // components, so it is the one driver of the controller (and the alarm).
+    let ethernet = match unsafe { devices::ethernet() } {
         Ok(ethernet) => ethernet,
         Err(error) => {
             println!("echo-net: no Ethernet device: {error}");
@@ -86,7 +88,8 @@ fn main() -> u32 {
             control::PORT
         );
     }
-    let mut alarm = devices::alarm();
+    // SAFETY: as for the controller.
+    let mut alarm = unsafe { devices::alarm() };
     let mut printed = stack.device().device().counters();
     print_counters(&printed);
     let mut printed_at = stack.now();

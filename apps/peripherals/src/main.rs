@@ -34,7 +34,9 @@ fn fail(message: &str) -> u32 {
 fn wait_until(timeout_us: u64, mut done: impl FnMut() -> bool) -> bool {
     let mut clock = devices::clock();
     let deadline = clock.now() + ferrode_hal::ns_to_ticks(timeout_us * 1_000, clock.tick_hz());
-    let mut alarm = devices::alarm();
+    // SAFETY: peripherals runs without components, so it
+    // is the one driver of the devices it checks.
+    let mut alarm = unsafe { devices::alarm() };
     loop {
         let seen = irq::event_count();
         if done() {
@@ -50,7 +52,8 @@ fn wait_until(timeout_us: u64, mut done: impl FnMut() -> bool) -> bool {
 }
 
 fn main() -> u32 {
-    let rtc = devices::rtc();
+    // SAFETY: as in `wait_until`.
+    let rtc = unsafe { devices::rtc() };
     let started = rtc.seconds();
     println!("rtc: {} ({started} s since 1970)", rtc.now());
     if started < YEAR_2020 {
@@ -68,7 +71,8 @@ fn main() -> u32 {
     }
     println!("rtc: alarm fired at {}", rtc.now());
 
-    let gpio = devices::gpio();
+    // SAFETY: as in `wait_until`.
+    let gpio = unsafe { devices::gpio() };
     if gpio.set_outputs(0x0f, 0x05).is_err() {
         return fail("GPIO pins 0-3 refused to be outputs");
     }
@@ -80,7 +84,8 @@ fn main() -> u32 {
         return fail("GPIO outputs do not read back what they drive");
     }
 
-    let timer = devices::private_timer();
+    // SAFETY: as in `wait_until`.
+    let timer = unsafe { devices::private_timer() };
     let period = timer.tick_hz() / 1_000;
     let mut attempt = 1;
     loop {

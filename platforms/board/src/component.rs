@@ -2260,7 +2260,9 @@ static ALARM_SIGNAL: AtomicU32 = AtomicU32::new(u32::MAX);
 /// interrupt exit hook.
 pub(crate) unsafe fn timer_interrupt() {
     let signal = ALARM_SIGNAL.load(Ordering::Relaxed);
-    if signal != u32::MAX && crate::platform::devices::alarm().take_expired() {
+    // SAFETY: the Timer service drives the board's alarm; this is its
+    // interrupt step.
+    if signal != u32::MAX && unsafe { crate::platform::devices::alarm() }.take_expired() {
         // SAFETY: the caller's contract.
         unsafe { kernel().submit_from_interrupt(kernel::SignalId::from_index(signal as usize)) };
     }
@@ -2268,7 +2270,9 @@ pub(crate) unsafe fn timer_interrupt() {
 
 /// Arms the board's alarm for the earliest due timeout.
 fn program_alarm(timers: &[Timeout; TIMER_SESSIONS]) {
-    let mut alarm = crate::platform::devices::alarm();
+    // SAFETY: the Timer service drives the board's alarm (its alarm thread
+    // and entrypoint arm it, under the timers' lock).
+    let mut alarm = unsafe { crate::platform::devices::alarm() };
     match timers.iter().filter_map(|t| t.due).min() {
         Some(due) => {
             let now = crate::platform::devices::clock().now();

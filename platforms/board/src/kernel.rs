@@ -133,7 +133,7 @@ pub fn init(priority: u8) -> Result<ComponentId, KernelError> {
     // this runs early in the app's main, a few hundred bytes below its
     // top, so its lowest words are unused.
     unsafe { KERNEL.guard_boot_stack(bottom, top - bottom) };
-    platform::irq::set_exit_hook(|| {
+    fn exit_hook() {
         IDLE.interrupt_exit();
         // SAFETY: the platform calls the exit hook once per interrupt, as
         // the last step of its interrupt handling.
@@ -141,10 +141,18 @@ pub fn init(priority: u8) -> Result<ComponentId, KernelError> {
             crate::component::timer_interrupt();
             KERNEL.interrupt_exit()
         }
-    });
-    // SAFETY: the platform calls the tick handler from its timer
-    // interrupt only.
-    platform::tick::set_handler(|| unsafe { KERNEL.tick_from_interrupt() });
+    }
+    fn tick() {
+        // SAFETY: the platform calls the tick handler from its timer
+        // interrupt only.
+        unsafe { KERNEL.tick_from_interrupt() }
+    }
+    // SAFETY: the kernel's own interrupt exit step and tick, set once as
+    // the kernel starts; the platform calls them as they need.
+    unsafe {
+        platform::irq::set_exit_hook(exit_hook);
+        platform::tick::set_handler(tick);
+    }
     Ok(root)
 }
 

@@ -4,6 +4,20 @@
 //! the platform owns, with interrupts masked for the duration of each call
 //! (see [`crate::shared`]). Interrupt handlers run behind the same cells,
 //! so a handle and a handler never touch a device at once.
+//!
+//! Device authority: the accessors that take a device over (`ethernet`,
+//! `alarm`, `serial`, `gpio`, the `*_port` ones for driver components,
+//! and this board's others), like `irq::register` and its kin, are
+//! `unsafe`: their caller must be the device's one driver as the image's
+//! composition made it (the board's driver components and services, or
+//! an app without components). A component reaches devices only through
+//! its IO_MEM and IRQ sessions; its safe code cannot take one over:
+//!
+//! ```compile_fail,E0133
+//! let gpio = microblaze_v::devices::gpio();
+//! ```
+//!
+//! The clock (`clock`) only reads, and stays safe.
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
@@ -33,16 +47,34 @@ pub fn clock() -> Clock {
 }
 
 /// The one-shot alarm (AXI Timer block 1, counter 1), in clock ticks.
-pub fn alarm() -> OneShotAlarm {
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn alarm() -> OneShotAlarm {
     OneShotAlarm
 }
 
 /// The console UART (AXI UART Lite) as an `embedded_io` byte stream.
 /// The first call turns on its receive interrupt; reading sleeps until the
 /// interrupt brings a byte.
-pub fn serial() -> Serial {
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn serial() -> Serial {
     crate::console::enable_rx_interrupt();
-    Serial
+    Serial(())
 }
 
 /// The serial port, for the Terminal driver component: only for the holder
@@ -51,10 +83,19 @@ pub fn serial() -> Serial {
 /// registers no handler: the component's IRQ session for "console-uart"
 /// brings the UART's interrupt, and the component calls
 /// [`Serial::service_interrupt`].
-pub fn terminal_port(window: &ferrode_hal::DeviceWindow) -> Option<Serial> {
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn terminal_port(window: &ferrode_hal::DeviceWindow) -> Option<Serial> {
     (window.base == UARTLITE_BASE).then(|| {
         crate::console::enable_uart_interrupt();
-        Serial
+        Serial(())
     })
 }
 
@@ -121,7 +162,7 @@ impl Serial {
 /// The console UART as an `embedded_io` stream; receive is interrupt
 /// driven into a 256-byte ring.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Serial;
+pub struct Serial(());
 
 impl embedded_io::ErrorType for Serial {
     type Error = uartlite::Error;
@@ -198,10 +239,21 @@ pub type EthernetError = emaclite::Error;
 /// directly). The first call takes over the MAC (station address from
 /// [`memory_map`](crate::memory_map)) and turns its receive interrupt on;
 /// it fails if programming the address times out.
-pub fn ethernet() -> Result<Ethernet, EthernetError> {
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn ethernet() -> Result<Ethernet, EthernetError> {
     let ethernet = bring_up()?;
     if !ETHERNET_HANDLER.swap(true, Ordering::Relaxed) {
-        irq::register(EMACLITE_IRQ, on_ethernet_interrupt)
+        // SAFETY: the caller drives the EthernetLite (this function's
+        // contract), so its interrupt is the caller's.
+        unsafe { irq::register(EMACLITE_IRQ, on_ethernet_interrupt) }
             .expect("EthernetLite input exists on the INTC");
     }
     Ok(ethernet)
@@ -215,7 +267,16 @@ static ETHERNET_HANDLER: AtomicBool = AtomicBool::new(false);
 /// The platform registers no handler: the component's IRQ session for
 /// "ethernet" brings the interrupt, and the component calls
 /// [`Ethernet::service_interrupt`] for it.
-pub fn ethernet_port(
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn ethernet_port(
     window: &ferrode_hal::DeviceWindow,
 ) -> Option<Result<Ethernet, EthernetError>> {
     (window.base == EMACLITE_BASE).then(bring_up)
@@ -241,7 +302,7 @@ fn bring_up() -> Result<Ethernet, EthernetError> {
         ETHERNET.set(mac);
         ETHERNET.with(|mac| mac.enable_rx_interrupt());
     }
-    Ok(Ethernet)
+    Ok(Ethernet(()))
 }
 
 /// EthernetLite interrupt (the platform's handler): a frame arrived (or,
@@ -268,7 +329,7 @@ fn ethernet_registers() -> EmacMmio<'static> {
 
 /// Handle to the Ethernet MAC.
 #[derive(Clone, Copy, Debug)]
-pub struct Ethernet;
+pub struct Ethernet(());
 
 impl Ethernet {
     /// What the MAC's interrupt asks for, from a thread: copies the
@@ -354,7 +415,16 @@ fn with_gpio<T>(f: impl FnOnce(&mut Gpio) -> T) -> T {
 /// The AXI GPIO block driving the LEDs (channel 1, 8 outputs on QEMU's
 /// board). The first call takes the block over (all pins inputs, outputs
 /// 0). Handles are copies; any thread or interrupt handler may use one.
-pub fn gpio() -> GpioBlock {
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn gpio() -> GpioBlock {
     crate::arch::without_interrupts(|| {
         if GPIO.is_empty() {
             // SAFETY: GPIO_BASE is the AXI GPIO of this design (memory_map),
@@ -367,12 +437,12 @@ pub fn gpio() -> GpioBlock {
             GPIO.set(axi_gpio::AxiGpio::new(axi_gpio::Mmio::new(regs), config));
         }
     });
-    GpioBlock
+    GpioBlock(())
 }
 
 /// Handle to the GPIO block; each call is one critical section.
 #[derive(Clone, Copy, Debug)]
-pub struct GpioBlock;
+pub struct GpioBlock(());
 
 impl GpioBlock {
     /// Makes `pin` of `channel` an output driving `initial` (see
@@ -418,8 +488,18 @@ impl GpioBlock {
 /// The GPIO block as a whole, for the GPIO driver component: only for the
 /// holder of its register window (what an IO_MEM session for "gpio"
 /// returns), `None` for any other window.
-pub fn gpio_port(window: &ferrode_hal::DeviceWindow) -> Option<GpioDevice> {
-    (window.base == GPIO_BASE).then(gpio)
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn gpio_port(window: &ferrode_hal::DeviceWindow) -> Option<GpioDevice> {
+    // SAFETY: this function's contract is `gpio`'s.
+    (window.base == GPIO_BASE).then(|| unsafe { gpio() })
 }
 
 /// The type [`gpio_port`] returns.
@@ -531,21 +611,21 @@ impl embedded_hal::digital::ErrorType for GpioOutput {
 
 impl embedded_hal::digital::OutputPin for GpioOutput {
     fn set_low(&mut self) -> Result<(), axi_gpio::Error> {
-        GpioBlock.write_outputs(self.channel, self.bit, 0)
+        GpioBlock(()).write_outputs(self.channel, self.bit, 0)
     }
 
     fn set_high(&mut self) -> Result<(), axi_gpio::Error> {
-        GpioBlock.write_outputs(self.channel, self.bit, self.bit)
+        GpioBlock(()).write_outputs(self.channel, self.bit, self.bit)
     }
 }
 
 impl embedded_hal::digital::StatefulOutputPin for GpioOutput {
     fn is_set_high(&mut self) -> Result<bool, axi_gpio::Error> {
-        Ok(GpioBlock.outputs(self.channel)? & self.bit != 0)
+        Ok(GpioBlock(()).outputs(self.channel)? & self.bit != 0)
     }
 
     fn is_set_low(&mut self) -> Result<bool, axi_gpio::Error> {
-        Ok(GpioBlock.outputs(self.channel)? & self.bit == 0)
+        Ok(GpioBlock(()).outputs(self.channel)? & self.bit == 0)
     }
 }
 
@@ -562,11 +642,11 @@ impl embedded_hal::digital::ErrorType for GpioInput {
 
 impl embedded_hal::digital::InputPin for GpioInput {
     fn is_high(&mut self) -> Result<bool, axi_gpio::Error> {
-        Ok(GpioBlock.read_inputs(self.channel)? & self.bit != 0)
+        Ok(GpioBlock(()).read_inputs(self.channel)? & self.bit != 0)
     }
 
     fn is_low(&mut self) -> Result<bool, axi_gpio::Error> {
-        Ok(GpioBlock.read_inputs(self.channel)? & self.bit == 0)
+        Ok(GpioBlock(()).read_inputs(self.channel)? & self.bit == 0)
     }
 }
 
@@ -579,10 +659,19 @@ static UART16550: IrqShared<Uart16550Driver> = IrqShared::new();
 /// Each call holds the driver only for steps that never wait; waiting for
 /// the line happens with interrupts open.
 #[derive(Clone, Copy, Debug)]
-pub struct Uart16550Port;
+pub struct Uart16550Port(());
 
 /// The AXI UART 16550; the first call takes it over at `baud_rate`, 8N1.
-pub fn uart16550(baud_rate: u32) -> Result<Uart16550Port, axi_uart16550::Error> {
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn uart16550(baud_rate: u32) -> Result<Uart16550Port, axi_uart16550::Error> {
     let mut result = Ok(());
     crate::arch::without_interrupts(|| {
         if UART16550.is_empty() {
@@ -597,7 +686,7 @@ pub fn uart16550(baud_rate: u32) -> Result<Uart16550Port, axi_uart16550::Error> 
             }
         }
     });
-    result.map(|()| Uart16550Port)
+    result.map(|()| Uart16550Port(()))
 }
 
 fn with_uart16550<T>(f: impl FnOnce(&mut Uart16550Driver) -> T) -> T {

@@ -111,7 +111,16 @@ fn input(id: u32) -> Result<(Irq, &'static AxiIntc<Mmio<'static>>), Error> {
 
 /// Runs `handler` (in interrupt context, interrupts masked) whenever INTC
 /// input `id` fires, and enables the input. Replaces an earlier handler.
-pub fn register(id: u32, handler: fn()) -> Result<(), Error> {
+///
+/// # Safety
+///
+/// Interrupt authority: the caller owns the interrupt, as the image's
+/// composition made it: the board's IRQ service or kernel glue, or an
+/// app without components that drives the device itself. A handler runs
+/// in interrupt context, with the kernel's authority; a component's
+/// interrupts come through its IRQ session, so its safe code cannot
+/// call this.
+pub unsafe fn register(id: u32, handler: fn()) -> Result<(), Error> {
     let (irq, intc) = input(id)?;
     HANDLERS.with(|table| table[irq.number() as usize] = Some(handler));
     arch::without_interrupts(|| intc.enable(irq));
@@ -119,7 +128,16 @@ pub fn register(id: u32, handler: fn()) -> Result<(), Error> {
 }
 
 /// Disables INTC input `id` and forgets its handler.
-pub fn unregister(id: u32) -> Result<(), Error> {
+///
+/// # Safety
+///
+/// Interrupt authority: the caller owns the interrupt, as the image's
+/// composition made it: the board's IRQ service or kernel glue, or an
+/// app without components that drives the device itself. A handler runs
+/// in interrupt context, with the kernel's authority; a component's
+/// interrupts come through its IRQ session, so its safe code cannot
+/// call this.
+pub unsafe fn unregister(id: u32) -> Result<(), Error> {
     let (irq, intc) = input(id)?;
     arch::without_interrupts(|| intc.disable(irq));
     HANDLERS.with(|table| table[irq.number() as usize] = None);
@@ -128,14 +146,32 @@ pub fn unregister(id: u32) -> Result<(), Error> {
 
 /// Masks INTC input `id` (its handler stays): the IRQ service masks a
 /// device's interrupt from the moment it fires until its driver acks it.
-pub fn mask(id: u32) -> Result<(), Error> {
+///
+/// # Safety
+///
+/// Interrupt authority: the caller owns the interrupt, as the image's
+/// composition made it: the board's IRQ service or kernel glue, or an
+/// app without components that drives the device itself. A handler runs
+/// in interrupt context, with the kernel's authority; a component's
+/// interrupts come through its IRQ session, so its safe code cannot
+/// call this.
+pub unsafe fn mask(id: u32) -> Result<(), Error> {
     let (irq, intc) = input(id)?;
     arch::without_interrupts(|| intc.disable(irq));
     Ok(())
 }
 
 /// Unmasks INTC input `id` again.
-pub fn unmask(id: u32) -> Result<(), Error> {
+///
+/// # Safety
+///
+/// Interrupt authority: the caller owns the interrupt, as the image's
+/// composition made it: the board's IRQ service or kernel glue, or an
+/// app without components that drives the device itself. A handler runs
+/// in interrupt context, with the kernel's authority; a component's
+/// interrupts come through its IRQ session, so its safe code cannot
+/// call this.
+pub unsafe fn unmask(id: u32) -> Result<(), Error> {
     let (irq, intc) = input(id)?;
     arch::without_interrupts(|| intc.enable(irq));
     Ok(())
@@ -175,7 +211,16 @@ pub fn in_interrupt() -> bool {
 /// Installs `hook`, run at the very end of every interrupt (after the
 /// AXI INTC acknowledge), on the interrupted thread's stack with
 /// interrupts masked: where the kernel switches threads after an interrupt.
-pub fn set_exit_hook(hook: fn()) {
+///
+/// # Safety
+///
+/// Interrupt authority: the caller owns the interrupt, as the image's
+/// composition made it: the board's IRQ service or kernel glue, or an
+/// app without components that drives the device itself. A handler runs
+/// in interrupt context, with the kernel's authority; a component's
+/// interrupts come through its IRQ session, so its safe code cannot
+/// call this.
+pub unsafe fn set_exit_hook(hook: fn()) {
     EVENTS.set_exit_hook(hook);
 }
 

@@ -82,7 +82,7 @@ fn stack_records() -> &'static [StackRecord] {
 
 /// Locks the image's protection into the PMP entries, or says on the
 /// console why it could not.
-pub fn init() {
+pub(crate) fn init() {
     let (entries, grain) = pmp::probe();
     if entries == 0 {
         crate::console_write(b"PMP: none on this hart (no memory protection)\r\n");

@@ -44,7 +44,9 @@ pub(crate) fn init() {
     let period = TIMER_CLOCK_HZ / TICK_HZ;
     TICK.set(tick.into_periodic(period).expect("tick period of at least 2 cycles"));
     ALARM.set(alarm.into_alarm());
-    irq::register(TIMER1_IRQ, on_interrupt).expect("timer input exists on the INTC");
+    // SAFETY: the platform's own tick and alarm timer, started once at
+    // boot; its interrupt is no one else's.
+    unsafe { irq::register(TIMER1_IRQ, on_interrupt) }.expect("timer input exists on the INTC");
 }
 
 /// Timer block 1 interrupt: acknowledge the tick (and read the clock so
@@ -64,7 +66,16 @@ fn on_interrupt() {
 
 /// Calls `handler` from the tick interrupt, [`TICK_HZ`] times a second
 /// (the kernel's time slice).
-pub fn set_tick_handler(handler: fn()) {
+///
+/// # Safety
+///
+/// Interrupt authority: the caller owns the interrupt, as the image's
+/// composition made it: the board's IRQ service or kernel glue, or an
+/// app without components that drives the device itself. A handler runs
+/// in interrupt context, with the kernel's authority; a component's
+/// interrupts come through its IRQ session, so its safe code cannot
+/// call this.
+pub unsafe fn set_tick_handler(handler: fn()) {
     TICK_HANDLER.set(handler);
 }
 

@@ -14,7 +14,7 @@ use crate::memory_map::L2_CACHE_BASE;
 /// platform's start, once the MMU and the L1 caches are on with
 /// Ferrode's own map, before interrupts are unmasked. If the controller
 /// never finishes a step, the console says so and the L2 stays off.
-pub fn init() {
+pub(crate) fn init() {
     // SAFETY: L2_CACHE_BASE is the L2C-310's 4 KiB register block on
     // this board (DUI 0440), mapped as Device memory; nothing else drives
     // it, and this driver lives only for this call.

@@ -33,7 +33,7 @@ pub(crate) fn uart0() -> Uart {
 }
 
 /// Programs the console UART: 115200 8N1, FIFOs on, interrupts masked.
-pub fn init() {
+pub(crate) fn init() {
     // The baud rate is reachable from the 24 MHz UART clock; the table
     // tests of the divisor cover it, so an error here is impossible.
     let _ = uart0().configure(&CONSOLE_CONFIG);

@@ -65,7 +65,16 @@ pub(crate) fn init() {
 
 /// Runs `handler` (with interrupts masked) whenever interrupt `id` fires,
 /// and enables it at the GIC. Replaces an earlier handler for `id`.
-pub fn register(id: u32, handler: fn()) -> Result<(), Error> {
+///
+/// # Safety
+///
+/// Interrupt authority: the caller owns the interrupt, as the image's
+/// composition made it: the board's IRQ service or kernel glue, or an
+/// app without components that drives the device itself. A handler runs
+/// in interrupt context, with the kernel's authority; a component's
+/// interrupts come through its IRQ session, so its safe code cannot
+/// call this.
+pub unsafe fn register(id: u32, handler: fn()) -> Result<(), Error> {
     let index = id as usize;
     if index >= MAX_INTERRUPTS {
         return Err(Error::InvalidInterrupt(id));
@@ -75,7 +84,16 @@ pub fn register(id: u32, handler: fn()) -> Result<(), Error> {
 }
 
 /// Disables interrupt `id` at the GIC and forgets its handler.
-pub fn unregister(id: u32) -> Result<(), Error> {
+///
+/// # Safety
+///
+/// Interrupt authority: the caller owns the interrupt, as the image's
+/// composition made it: the board's IRQ service or kernel glue, or an
+/// app without components that drives the device itself. A handler runs
+/// in interrupt context, with the kernel's authority; a component's
+/// interrupts come through its IRQ session, so its safe code cannot
+/// call this.
+pub unsafe fn unregister(id: u32) -> Result<(), Error> {
     with_gic(|gic| gic.disable(id))?;
     HANDLERS.with(|handlers| {
         if let Some(slot) = handlers.get_mut(id as usize) {
@@ -88,12 +106,30 @@ pub fn unregister(id: u32) -> Result<(), Error> {
 /// Masks interrupt `id` at the GIC (its handler stays): the IRQ service
 /// masks a device's interrupt from the moment it fires until its driver
 /// acks it.
-pub fn mask(id: u32) -> Result<(), Error> {
+///
+/// # Safety
+///
+/// Interrupt authority: the caller owns the interrupt, as the image's
+/// composition made it: the board's IRQ service or kernel glue, or an
+/// app without components that drives the device itself. A handler runs
+/// in interrupt context, with the kernel's authority; a component's
+/// interrupts come through its IRQ session, so its safe code cannot
+/// call this.
+pub unsafe fn mask(id: u32) -> Result<(), Error> {
     with_gic(|gic| gic.disable(id))
 }
 
 /// Unmasks interrupt `id` at the GIC again.
-pub fn unmask(id: u32) -> Result<(), Error> {
+///
+/// # Safety
+///
+/// Interrupt authority: the caller owns the interrupt, as the image's
+/// composition made it: the board's IRQ service or kernel glue, or an
+/// app without components that drives the device itself. A handler runs
+/// in interrupt context, with the kernel's authority; a component's
+/// interrupts come through its IRQ session, so its safe code cannot
+/// call this.
+pub unsafe fn unmask(id: u32) -> Result<(), Error> {
     with_gic(|gic| gic.enable(id))
 }
 
@@ -132,7 +168,16 @@ fn with_gic<R>(f: impl FnOnce(&mut Gic<Mmio<'static>>) -> Result<R, Error>) -> R
 /// Installs `hook`, run at the very end of every interrupt (after the
 /// GIC's end-of-interrupt), on the interrupted thread's stack with IRQs
 /// masked: where the kernel switches threads after an interrupt.
-pub fn set_exit_hook(hook: fn()) {
+///
+/// # Safety
+///
+/// Interrupt authority: the caller owns the interrupt, as the image's
+/// composition made it: the board's IRQ service or kernel glue, or an
+/// app without components that drives the device itself. A handler runs
+/// in interrupt context, with the kernel's authority; a component's
+/// interrupts come through its IRQ session, so its safe code cannot
+/// call this.
+pub unsafe fn set_exit_hook(hook: fn()) {
     EVENTS.set_exit_hook(hook);
 }
 

@@ -107,7 +107,7 @@ fn stack_records() -> &'static [StackRecord] {
 /// own map on, that one stays (and the console says so: code is then
 /// writable and data executable) and this returns false: the loader set
 /// up the caches to go with it too.
-pub fn init() -> bool {
+pub(crate) fn init() -> bool {
     let layout = Layout {
         ram: (&raw const _start) as usize..(&raw const __heap_end) as usize,
         code_end: (&raw const __text_end) as usize,

@@ -23,7 +23,16 @@ static HANDLER: Shared<Option<fn()>> = Shared::new(None);
 const PERIOD_TICKS: u32 = TIMER_CLOCK_HZ / TICK_HZ;
 
 /// Calls `handler` from the tick interrupt, `TICK_HZ` times a second.
-pub fn set_handler(handler: fn()) {
+///
+/// # Safety
+///
+/// Interrupt authority: the caller owns the interrupt, as the image's
+/// composition made it: the board's IRQ service or kernel glue, or an
+/// app without components that drives the device itself. A handler runs
+/// in interrupt context, with the kernel's authority; a component's
+/// interrupts come through its IRQ session, so its safe code cannot
+/// call this.
+pub unsafe fn set_handler(handler: fn()) {
     HANDLER.with(|slot| *slot = Some(handler));
     let newly_started = TIMER.with(|slot| {
         if slot.is_some() {
@@ -44,8 +53,9 @@ pub fn set_handler(handler: fn()) {
         true
     });
     if newly_started {
-        // TIMER23_IRQ is a valid SPI of this GIC.
-        let _ = irq::register(TIMER23_IRQ, on_interrupt);
+        // SAFETY: the platform's own tick timer; its interrupt is no one
+        // else's. TIMER23_IRQ is a valid SPI of this GIC.
+        let _ = unsafe { irq::register(TIMER23_IRQ, on_interrupt) };
     }
 }
 

@@ -187,7 +187,9 @@ fn drop_irq_signal(stored: u32) {
 /// submits the driver's signal. Nothing else runs in interrupt context.
 fn irq_handler<const SLOT: usize>() {
     let line = IRQ_LINES[SLOT].load(Ordering::Relaxed);
-    let _ = crate::platform::irq::mask(line);
+    // SAFETY: the IRQ service owns the line while its session does (it
+    // registered this handler for it).
+    let _ = unsafe { crate::platform::irq::mask(line) };
     let signal = IRQ_SIGNALS[SLOT].load(Ordering::Relaxed);
     if signal != NONE {
         // SAFETY: the platform runs this as the line's interrupt handler.
@@ -227,12 +229,17 @@ impl Irq for IrqSession {
         if replaced != stored {
             drop_irq_signal(replaced);
         }
-        crate::platform::irq::register(line, IRQ_HANDLERS[self.slot])
+        // SAFETY: the IRQ service owns the interrupts of the board's
+        // devices, and this session (one per device) is the line's; the
+        // handler only masks it and submits the driver's signal.
+        unsafe { crate::platform::irq::register(line, IRQ_HANDLERS[self.slot]) }
             .map_err(|_| SessionError::Denied)
     }
 
     fn ack(&mut self) -> Result<(), SessionError> {
-        crate::platform::irq::unmask(self.line()?).map_err(|_| SessionError::Denied)
+        let line = self.line()?;
+        // SAFETY: as in `sigh`: the session's line.
+        unsafe { crate::platform::irq::unmask(line) }.map_err(|_| SessionError::Denied)
     }
 }
 
@@ -263,7 +270,8 @@ impl Root for IrqRoot {
         // level interrupt would fire again and again until the unregister.
         let line = IRQ_LINES[slot].load(Ordering::Relaxed);
         if line != NONE {
-            let _ = crate::platform::irq::unregister(line);
+            // SAFETY: the session's line, registered by its `sigh`.
+            let _ = unsafe { crate::platform::irq::unregister(line) };
         }
         IRQ_LINES[slot].store(NONE, Ordering::Relaxed);
         IRQ_SIGNALS[slot].store(NONE, Ordering::Relaxed);
@@ -366,7 +374,10 @@ fn gpio_take_device() -> Result<(), SessionError> {
         size: window.size as usize,
         irq: None,
     };
-    let device = crate::platform::devices::gpio_port(&window).ok_or(SessionError::Denied)?;
+    // SAFETY: this is the GPIO driver component, and `window` is what its
+    // IO_MEM session for "gpio" granted it.
+    let device =
+        unsafe { crate::platform::devices::gpio_port(&window) }.ok_or(SessionError::Denied)?;
     let taken = with_gpio(|state| {
         let free = state.device.is_none();
         if free {

@@ -253,7 +253,9 @@ fn bring_up() -> Result<Device, SessionError> {
         size: window.size as usize,
         irq: None,
     };
-    let device = devices::ethernet_port(&window)
+    // SAFETY: this is the NIC driver component, and `window` is what its
+    // IO_MEM session for "ethernet" granted it.
+    let device = unsafe { devices::ethernet_port(&window) }
         .ok_or(SessionError::Denied)?
         .map_err(|_| SessionError::Denied)?;
     crate::arch::without_interrupts(|| *DEVICE.0.borrow_mut() = Some(device));

@@ -78,7 +78,10 @@ fn port(state: &mut Option<Port>) -> Result<&mut Port, SessionError> {
             size: window.size as usize,
             irq: None,
         };
-        let port = crate::platform::devices::terminal_port(&window).ok_or(SessionError::Denied)?;
+        // SAFETY: this is the Terminal driver component, and `window` is
+        // what its IO_MEM session for the console UART granted it.
+        let port = unsafe { crate::platform::devices::terminal_port(&window) }
+            .ok_or(SessionError::Denied)?;
         crate::arch::without_interrupts(|| IRQ_PORT.0.set(Some(port)));
         *state = Some(port);
         IRQ_THREAD.raise();

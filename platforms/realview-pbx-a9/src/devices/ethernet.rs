@@ -46,11 +46,21 @@ static BRINGING_UP: AtomicBool = AtomicBool::new(false);
 /// waits on the chip for up to a few seconds (auto-negotiation with a
 /// partner takes about two), so it runs with interrupts open; a second
 /// caller meanwhile waits for it to finish.
-pub fn ethernet() -> Result<Ethernet, EthernetError> {
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn ethernet() -> Result<Ethernet, EthernetError> {
     let ethernet = bring_up()?;
-    // LAN9118_IRQ is a valid SPI of this GIC; a second call finds the
-    // handler registered already.
-    let _ = irq::register(LAN9118_IRQ, on_interrupt);
+    // SAFETY: the caller drives the LAN9118 (this function's contract),
+    // so its interrupt is the caller's; LAN9118_IRQ is a valid SPI of this
+    // GIC, and a second call finds the handler registered already.
+    let _ = unsafe { irq::register(LAN9118_IRQ, on_interrupt) };
     Ok(ethernet)
 }
 
@@ -59,7 +69,16 @@ pub fn ethernet() -> Result<Ethernet, EthernetError> {
 /// platform registers no handler: the component's IRQ session for
 /// "ethernet" brings the interrupt, and the component calls
 /// [`Ethernet::service_interrupt`] for it.
-pub fn ethernet_port(
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn ethernet_port(
     window: &ferrode_hal::DeviceWindow,
 ) -> Option<Result<Ethernet, EthernetError>> {
     (window.base == LAN9118_BASE).then(bring_up)

@@ -1,6 +1,20 @@
 //! The board's devices behind the platform contract (see the crate docs):
 //! `ethernet()`, `clock()`, `alarm()`, `serial()`; and this board's own
 //! `rtc()` (PL031), `gpio()` (PL061 GPIO 0) and `private_timer()`.
+//!
+//! Device authority: the accessors that take a device over (`ethernet`,
+//! `alarm`, `serial`, `gpio`, the `*_port` ones for driver components,
+//! and this board's others), like `irq::register` and its kin, are
+//! `unsafe`: their caller must be the device's one driver as the image's
+//! composition made it (the board's driver components and services, or
+//! an app without components). A component reaches devices only through
+//! its IO_MEM and IRQ sessions; its safe code cannot take one over:
+//!
+//! ```compile_fail,E0133
+//! let gpio = realview_pbx_a9::devices::gpio();
+//! ```
+//!
+//! The clock (`clock`) only reads, and stays safe.
 
 mod ethernet;
 mod peripherals;

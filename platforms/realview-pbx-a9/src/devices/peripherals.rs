@@ -32,10 +32,19 @@ static TIMER_PERIODS: AtomicU32 = AtomicU32::new(0);
 /// The board's real-time clock (PL031): seconds since 1970, kept by the
 /// board's battery; its match alarm wakes [`crate::irq::wait_for_event`].
 #[derive(Clone, Copy, Debug)]
-pub struct Rtc;
+pub struct Rtc(());
 
 /// The real-time clock; the first call takes it over (running, alarm off).
-pub fn rtc() -> Rtc {
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn rtc() -> Rtc {
     let first = RTC.with(|slot| {
         if slot.is_some() {
             return false;
@@ -49,10 +58,11 @@ pub fn rtc() -> Rtc {
         true
     });
     if first {
-        // RTC_IRQ is a valid SPI of this GIC.
-        let _ = irq::register(RTC_IRQ, on_rtc_interrupt);
+        // SAFETY: the caller drives the RTC (this function's contract), so
+        // its interrupt is the caller's; RTC_IRQ is a valid SPI of this GIC.
+        let _ = unsafe { irq::register(RTC_IRQ, on_rtc_interrupt) };
     }
-    Rtc
+    Rtc(())
 }
 
 /// The date, for core's Rtc service: the PL031's seconds since 1970-01-01
@@ -112,10 +122,19 @@ impl Rtc {
 /// PL061 GPIO 0: eight pins; each change is one masked register write, so
 /// handles and pins may be used from any thread or handler.
 #[derive(Clone, Copy, Debug)]
-pub struct Gpio;
+pub struct Gpio(());
 
 /// GPIO 0; the first call takes it over (all pins inputs).
-pub fn gpio() -> Gpio {
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn gpio() -> Gpio {
     GPIO.with(|slot| {
         if slot.is_none() {
             // SAFETY: GPIO0_BASE is PL061 GPIO 0 on this board (DUI 0440
@@ -126,7 +145,7 @@ pub fn gpio() -> Gpio {
             *slot = Some(Pl061::new(ferrode_pl061::Mmio::new(registers)));
         }
     });
-    Gpio
+    Gpio(())
 }
 
 fn with_gpio<T>(f: impl FnOnce(&mut GpioDriver) -> T) -> T {
@@ -162,8 +181,18 @@ impl Gpio {
 /// GPIO 0 as a whole, for the GPIO driver component: only for the holder
 /// of its register window (what an IO_MEM session for "gpio" returns),
 /// `None` for any other window.
-pub fn gpio_port(window: &ferrode_hal::DeviceWindow) -> Option<GpioDevice> {
-    (window.base == GPIO0_BASE).then(gpio)
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn gpio_port(window: &ferrode_hal::DeviceWindow) -> Option<GpioDevice> {
+    // SAFETY: this function's contract is `gpio`'s.
+    (window.base == GPIO0_BASE).then(|| unsafe { gpio() })
 }
 
 /// The type [`gpio_port`] returns.
@@ -244,11 +273,20 @@ impl ferrode_hal::GpioPort for Gpio {
 /// The Cortex-A9 private timer of this core: a periodic interrupt counted
 /// in [`PrivateTimerHandle::periods`].
 #[derive(Clone, Copy, Debug)]
-pub struct PrivateTimerHandle;
+pub struct PrivateTimerHandle(());
 
 /// The private timer; the first call takes it over (stopped), counting
 /// PERIPHCLK undivided.
-pub fn private_timer() -> PrivateTimerHandle {
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn private_timer() -> PrivateTimerHandle {
     let first = TIMER.with(|slot| {
         if slot.is_some() {
             return false;
@@ -264,10 +302,12 @@ pub fn private_timer() -> PrivateTimerHandle {
         true
     });
     if first {
-        // PPI 29 is a valid interrupt ID of this GIC.
-        let _ = irq::register(PRIVATE_TIMER_IRQ, on_timer_interrupt);
+        // SAFETY: the caller drives the private timer (this function's
+        // contract), so its interrupt is the caller's; PPI 29 is a valid
+        // interrupt ID of this GIC.
+        let _ = unsafe { irq::register(PRIVATE_TIMER_IRQ, on_timer_interrupt) };
     }
-    PrivateTimerHandle
+    PrivateTimerHandle(())
 }
 
 fn on_timer_interrupt() {

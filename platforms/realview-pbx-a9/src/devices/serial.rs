@@ -49,18 +49,29 @@ static UART: Shared<Slot<BufferedUart>> = Shared::new(Slot::new());
 /// UART0 as a serial port: `embedded_io::{Read, ReadReady, Write,
 /// WriteReady}`, interrupt-driven in both directions.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Serial;
+pub struct Serial(());
 
 /// The serial port (UART0, shared with the console), with the platform's
 /// interrupt handler (for apps that use it directly). The first call hands
 /// the UART to the interrupt-driven driver and turns on its interrupt.
-pub fn serial() -> Serial {
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn serial() -> Serial {
     start();
     if !HANDLER.swap(true, Ordering::Relaxed) {
-        // UART0_IRQ is a valid SPI of this GIC.
-        let _ = irq::register(UART0_IRQ, on_interrupt);
+        // SAFETY: the caller drives UART0 (this function's contract), so
+        // its interrupt is the caller's; UART0_IRQ is a valid SPI of this
+        // GIC.
+        let _ = unsafe { irq::register(UART0_IRQ, on_interrupt) };
     }
-    Serial
+    Serial(())
 }
 
 /// Whether the platform's handler is registered.
@@ -90,10 +101,19 @@ fn on_interrupt() {
 /// returns), `None` for any other window. The platform registers no
 /// handler: the component's IRQ session for "console-uart" brings UART0's
 /// interrupt, and the component calls [`Serial::service_interrupt`].
-pub fn terminal_port(window: &ferrode_hal::DeviceWindow) -> Option<Serial> {
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn terminal_port(window: &ferrode_hal::DeviceWindow) -> Option<Serial> {
     (window.base == UART0_BASE).then(|| {
         start();
-        Serial
+        Serial(())
     })
 }
 

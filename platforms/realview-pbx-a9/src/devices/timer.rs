@@ -45,8 +45,9 @@ pub(crate) fn init() {
     if let Ok(timer) = Sp804::new(Mmio::new(registers), TIMER_CLOCK_HZ, Prescale::Divide1) {
         TIMER.with(|slot| *slot = Some(timer));
     }
-    // TIMER01_IRQ is a valid SPI of this GIC.
-    let _ = irq::register(TIMER01_IRQ, on_interrupt);
+    // SAFETY: the platform's own alarm timer, started once at boot; its
+    // interrupt is no one else's. TIMER01_IRQ is a valid SPI of this GIC.
+    let _ = unsafe { irq::register(TIMER01_IRQ, on_interrupt) };
 }
 
 fn on_interrupt() {
@@ -89,11 +90,20 @@ impl embedded_hal::delay::DelayNs for Clock {
 /// [`crate::irq::wait_for_event`]. There is one alarm; every handle
 /// controls it.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct OneShotAlarm;
+pub struct OneShotAlarm(());
 
 /// The alarm.
-pub fn alarm() -> OneShotAlarm {
-    OneShotAlarm
+///
+/// # Safety
+///
+/// Device authority: the caller is the device's one driver, as the
+/// image's composition made it: the board's driver component for it
+/// (holding the IO_MEM and IRQ sessions its routes grant), the board's
+/// own services, or an app without components that drives the device
+/// itself. A component reaches devices only through its sessions, so
+/// its safe code cannot call this.
+pub unsafe fn alarm() -> OneShotAlarm {
+    OneShotAlarm(())
 }
 
 impl Alarm for OneShotAlarm {
