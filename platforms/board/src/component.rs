@@ -1013,9 +1013,11 @@ pub mod runtime {
     }
 
     /// Exit statuses of the client components, and how many finished.
-    pub static FINISHED: AtomicU32 = AtomicU32::new(0);
+    /// Private, as [`STATUS`]: only the composer's parent objects count a
+    /// client's exit, each once.
+    static FINISHED: AtomicU32 = AtomicU32::new(0);
     /// The first non-zero exit status of a client component.
-    pub static STATUS: AtomicU32 = AtomicU32::new(0);
+    static STATUS: AtomicU32 = AtomicU32::new(0);
     /// Bit `i` set: the client declared `i`-th has exited.
     static EXITED: AtomicU32 = AtomicU32::new(0);
 
@@ -1094,8 +1096,16 @@ pub mod runtime {
 
     /// Starts a client component's thread running `entry`, with a parent
     /// object served by the composer's own thread.
+    ///
+    /// # Safety
+    ///
+    /// Only the code `compose!` generates calls this, on the composer's
+    /// thread, for the client declared `index`-th: the parent object it
+    /// makes counts that client's exit, so a call for another index would
+    /// let its caller declare that client exited (and have the composer
+    /// destroy it).
     #[allow(clippy::too_many_arguments, reason = "one argument per item of the declaration")]
-    pub fn start_client<const STACK: usize>(
+    pub unsafe fn start_client<const STACK: usize>(
         index: usize,
         name: &'static str,
         component: kernel::ComponentId,
@@ -1160,7 +1170,12 @@ pub mod runtime {
     /// The last `exit` is not answered: the image ends. Without a hook,
     /// the last client to exit is not destroyed first: nothing would see
     /// it.
-    pub fn run(
+    ///
+    /// # Safety
+    ///
+    /// Only the code `compose!` generates calls this, once, on the
+    /// composer's thread, with the clients it declared.
+    pub unsafe fn run(
         registry: &mut Registry,
         clients: &[ClientDecl],
         hook: Option<Hook>,
@@ -1229,7 +1244,12 @@ pub mod runtime {
     /// returns the image's exit status: the first failing one (a server
     /// whose thread panicked while the composer set up a session is
     /// `PANIC`), or `FAILURE`.
-    pub fn composition_failed(error: KernelError) -> u32 {
+    ///
+    /// # Safety
+    ///
+    /// Only the code `compose!` generates calls this, from the composer's
+    /// `main`: it sets the image's exit status.
+    pub unsafe fn composition_failed(error: KernelError) -> u32 {
         crate::report::line(|out| {
             out.text("composition failed: ");
             out.text(error.as_str());
@@ -1850,26 +1870,26 @@ macro_rules! compose {
             use super::*;
             use $crate::component::runtime;
 
-            pub mod memory {
+            mod memory {
                 use super::*;
                 $($crate::thread_stack!(pub static $server: $sstack);)*
                 $($crate::thread_stack!(pub static $client: $cstack);)*
             }
-            pub mod utcb {
+            mod utcb {
                 use super::*;
                 $(pub static $server: runtime::UtcbCell = runtime::utcb();)*
                 $(pub static $client: runtime::UtcbCell = runtime::utcb();)*
             }
-            pub mod grants {
+            mod grants {
                 use super::*;
                 $(pub static $server: runtime::GrantCell = runtime::GrantCell::new();)*
                 $(pub static $client: runtime::GrantCell = runtime::GrantCell::new();)*
             }
-            pub mod parents {
+            mod parents {
                 use super::*;
                 $(pub static $client: runtime::ParentCell = runtime::parent_cell();)*
             }
-            pub mod entry {
+            mod entry {
                 use super::*;
                 $(
                     pub extern "C" fn $client(_: usize) -> ! {
@@ -1880,7 +1900,7 @@ macro_rules! compose {
                     }
                 )*
             }
-            pub mod create {
+            mod create {
                 use super::*;
                 $(
                     pub fn $client(registry: &mut runtime::Registry) -> Result<$crate::kernel::ComponentId, $crate::kernel::KernelError> {
@@ -1890,20 +1910,24 @@ macro_rules! compose {
                     }
                 )*
             }
-            pub mod start {
+            mod start {
                 use super::*;
                 $(
                     pub fn $client(component: $crate::kernel::ComponentId, index: usize) -> Result<(), $crate::kernel::KernelError> {
-                        runtime::start_client(
-                            index,
-                            stringify!($client),
-                            component,
-                            $cprio,
-                            (&memory::$client, &utcb::$client),
-                            &grants::$client,
-                            &parents::$client,
-                            entry::$client,
-                        )
+                        // SAFETY: the composer starts the client declared
+                        // `index`-th, whose `start` this is (`run`).
+                        unsafe {
+                            runtime::start_client(
+                                index,
+                                stringify!($client),
+                                component,
+                                $cprio,
+                                (&memory::$client, &utcb::$client),
+                                &grants::$client,
+                                &parents::$client,
+                                entry::$client,
+                            )
+                        }
                     }
                 )*
             }
@@ -1927,7 +1951,9 @@ macro_rules! compose {
                     runtime::watch_servers(&mut registry)?;
                 }
                 $(runtime::start_server(&mut registry, __ROUTES, stringify!($server), __quota::$server, (&memory::$server, &utcb::$server), &grants::$server, $root)?;)*
-                runtime::run(&mut registry, CLIENTS, __HOOK, __WATCH)
+                // SAFETY: the composition's one run, on the composer's
+                // thread, with its declared clients.
+                unsafe { runtime::run(&mut registry, CLIENTS, __HOOK, __WATCH) }
             }
         }
 
@@ -1954,7 +1980,8 @@ macro_rules! compose {
         fn __composed_main() -> u32 {
             match __composition::compose() {
                 Ok(status) => status,
-                Err(error) => $crate::component::runtime::composition_failed(error),
+                // SAFETY: the composer's `main`.
+                Err(error) => unsafe { $crate::component::runtime::composition_failed(error) },
             }
         }
     };
