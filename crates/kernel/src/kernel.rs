@@ -458,6 +458,11 @@ impl<A: Arch> Kernel<A> {
 
     /// Submits a signal from an interrupt handler (how IRQs reach driver
     /// components). A waiter of higher priority runs at interrupt exit.
+    /// `generation` is the signal's as a capability for it named it
+    /// ([`CapEntry::Signal`]): a signal freed since (its owner destroyed,
+    /// the slot maybe another component's signal by now) is not
+    /// submitted, so an interrupt that comes before its handler is told
+    /// wakes no one else.
     ///
     /// # Safety
     ///
@@ -465,8 +470,8 @@ impl<A: Arch> Kernel<A> {
     /// signal by its id and checks no capability, so a thread calling it
     /// could wake any waiter in the image: the authority the kernel's
     /// capabilities stand for would mean nothing.
-    pub unsafe fn submit_from_interrupt(&self, signal: SignalId) {
-        self.read(|state| state.submit_signal_deferred(signal));
+    pub unsafe fn submit_from_interrupt(&self, signal: SignalId, generation: u32) {
+        self.read(|state| state.submit_signal_deferred_of(signal, generation));
     }
 
     /// The timer interrupt's kernel work: round-robin at interrupt exit,

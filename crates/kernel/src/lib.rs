@@ -119,7 +119,9 @@
 //!   freed. A slot whose generation would wrap around is retired instead
 //!   of reused, so an old capability never comes to name a new object.
 //! - **Interrupts.** The entry points the platform's interrupt handling
-//!   uses ([`Kernel::submit_from_interrupt`], which names a signal by id,
+//!   uses ([`Kernel::submit_from_interrupt`], which names a signal by id
+//!   and the generation a capability for it carried, so that a signal
+//!   freed since is left alone,
 //!   [`Kernel::tick_from_interrupt`], [`Kernel::interrupt_exit`]) are
 //!   `unsafe`: a component's safe code cannot reach them.
 //! - **Soundness.** No safe function can cause undefined behaviour: object

@@ -2105,6 +2105,16 @@ impl State {
         }
     }
 
+    /// [`submit_signal_deferred`](Self::submit_signal_deferred), only if
+    /// `signal` is still the signal of `generation`: one freed since (its
+    /// owner destroyed) and maybe made anew for someone else is left alone.
+    pub(crate) fn submit_signal_deferred_of(&mut self, signal: SignalId, generation: u32) {
+        let current = self.signals.get(signal.index()).map(|slot| slot.generation);
+        if current == Some(generation) {
+            self.submit_signal_deferred(signal);
+        }
+    }
+
     /// Timer interrupt: ask for round-robin at interrupt exit.
     pub(crate) fn tick_from_interrupt(&mut self) {
         self.tick_pending = true;

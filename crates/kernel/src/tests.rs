@@ -588,6 +588,41 @@ fn ticks_round_robin_within_a_priority_and_respect_higher_ones() {
 }
 
 #[test]
+fn an_interrupt_for_a_freed_signal_wakes_no_one_else() {
+    let mut world = World::new();
+    // A driver's IRQ signal, as the IRQ service records it: id and
+    // generation.
+    let (driver, driver_thread) = world.component_with_thread("driver", Quota::at_priority(2));
+    world.act_as(driver_thread);
+    let (signal, selector) = world.state.create_signal().unwrap();
+    let CapEntry::Signal { generation, .. } = world.state.caps[driver.index()].get(selector) else {
+        panic!("no signal at the driver's selector")
+    };
+    world.act_as(world.main);
+    // The driver is destroyed, and another component's new signal takes
+    // the freed slot before the IRQ service forgets the old one.
+    world.state.destroy_component(driver).unwrap();
+    let (other, other_thread) = world.component_with_thread("other", Quota::at_priority(2));
+    world.act_as(other_thread);
+    let (reused, reused_selector) = world.state.create_signal().unwrap();
+    assert_eq!(reused, signal, "the freed slot is the next one made");
+    let CapEntry::Signal { generation: current, .. } =
+        world.state.caps[other.index()].get(reused_selector)
+    else {
+        panic!("no signal at the other component's selector")
+    };
+    // Its thread waits on it.
+    assert!(world.state.wait_signal(reused_selector).unwrap().is_some());
+    // The interrupt for the old signal wakes it not...
+    world.state.submit_signal_deferred_of(signal, generation);
+    assert_eq!(world.state.threads[other_thread.index()].state, ThreadState::SignalWait);
+    // ...while one with the new signal's generation does.
+    world.state.submit_signal_deferred_of(reused, current);
+    assert_eq!(world.state.threads[other_thread.index()].state, ThreadState::Ready);
+    assert_eq!(world.state.threads[other_thread.index()].signal_count, 1);
+}
+
+#[test]
 fn interrupts_switch_only_at_interrupt_exit() {
     let mut world = World::new();
     // A higher-priority driver component waits for its IRQ signal.

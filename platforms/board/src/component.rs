@@ -2276,6 +2276,20 @@ fn with_timers<R>(f: impl FnOnce(&mut [Timeout; TIMER_SESSIONS]) -> R) -> R {
 /// The kernel signal the board's alarm interrupt submits to the Timer
 /// server's alarm thread (`u32::MAX`: no Timer server).
 static ALARM_SIGNAL: AtomicU32 = AtomicU32::new(u32::MAX);
+/// That signal's generation ([`signal_generation`]).
+static ALARM_GENERATION: AtomicU32 = AtomicU32::new(0);
+
+/// The generation of the signal capability at `selector` in the running
+/// component's space (0 for none), which an interrupt handler passes to
+/// [`kernel::Kernel::submit_from_interrupt`] with the signal's id: a
+/// signal freed since is then left alone.
+pub(crate) fn signal_generation(selector: CapSel) -> u32 {
+    let k = kernel();
+    match k.capability(k.current_component(), selector) {
+        kernel::CapEntry::Signal { generation, .. } => generation,
+        _ => 0,
+    }
+}
 
 /// Called at every interrupt exit: if the Timer server is running and the
 /// board's alarm has fired, wake its alarm thread. (Interrupt handlers only
@@ -2290,8 +2304,10 @@ pub(crate) unsafe fn timer_interrupt() {
     // SAFETY: the Timer service drives the board's alarm; this is its
     // interrupt step.
     if signal != u32::MAX && unsafe { crate::platform::devices::alarm() }.take_expired() {
+        let generation = ALARM_GENERATION.load(Ordering::Relaxed);
+        let signal = kernel::SignalId::from_index(signal as usize);
         // SAFETY: the caller's contract.
-        unsafe { kernel().submit_from_interrupt(kernel::SignalId::from_index(signal as usize)) };
+        unsafe { kernel().submit_from_interrupt(signal, generation) };
     }
 }
 
@@ -2525,6 +2541,7 @@ extern "C" fn timer_alarm_start(_: usize) -> ! {
     let k = kernel();
     match k.create_signal() {
         Ok((id, selector)) => {
+            ALARM_GENERATION.store(signal_generation(selector), Ordering::Relaxed);
             ALARM_SIGNAL.store(id.index() as u32, Ordering::Relaxed);
             timer_alarm_main(selector.0 as usize)
         }

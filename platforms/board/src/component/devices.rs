@@ -169,6 +169,11 @@ const NONE: u32 = u32::MAX;
 static IRQ_LINES: [AtomicU32; DEVICE_SESSIONS] = [const { AtomicU32::new(NONE) }; DEVICE_SESSIONS];
 static IRQ_SIGNALS: [AtomicU32; DEVICE_SESSIONS] =
     [const { AtomicU32::new(NONE) }; DEVICE_SESSIONS];
+/// Per slot, that signal's generation: should its driver be destroyed
+/// and the signal's slot made anew for another component before the
+/// session is reclaimed, an interrupt then wakes no one.
+static IRQ_GENERATIONS: [AtomicU32; DEVICE_SESSIONS] =
+    [const { AtomicU32::new(0) }; DEVICE_SESSIONS];
 /// Per slot, the IRQ server's selector for that signal (its copy of the
 /// driver's capability), dropped when replaced or at close. Stored plus
 /// one, 0 while unset, so that the table is all zero (in `.bss`).
@@ -192,8 +197,10 @@ fn irq_handler<const SLOT: usize>() {
     let _ = unsafe { crate::platform::irq::mask(line) };
     let signal = IRQ_SIGNALS[SLOT].load(Ordering::Relaxed);
     if signal != NONE {
+        let generation = IRQ_GENERATIONS[SLOT].load(Ordering::Relaxed);
+        let signal = kernel::SignalId::from_index(signal as usize);
         // SAFETY: the platform runs this as the line's interrupt handler.
-        unsafe { kernel().submit_from_interrupt(kernel::SignalId::from_index(signal as usize)) };
+        unsafe { kernel().submit_from_interrupt(signal, generation) };
     }
 }
 
@@ -222,7 +229,13 @@ impl Irq for IrqSession {
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
         let line = self.line()?;
         let (selector, signal) = super::client_signal(signal)?;
-        IRQ_SIGNALS[self.slot].store(signal.index() as u32, Ordering::Relaxed);
+        let generation = super::signal_generation(selector);
+        // Both at once for the handler (an interrupt between the two
+        // stores would find a mixed pair, and submit nothing).
+        crate::arch::without_interrupts(|| {
+            IRQ_GENERATIONS[self.slot].store(generation, Ordering::Relaxed);
+            IRQ_SIGNALS[self.slot].store(signal.index() as u32, Ordering::Relaxed);
+        });
         IRQ_LINES[self.slot].store(line, Ordering::Relaxed);
         let stored = selector.0.wrapping_add(1);
         let replaced = IRQ_SELECTORS[self.slot].swap(stored, Ordering::Relaxed);
