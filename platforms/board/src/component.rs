@@ -71,11 +71,14 @@ pub struct Grants {
     /// (`upgrade`): what its route allows, less what it took.
     upgradable: [core::cell::Cell<u32>; MAX_SESSIONS],
     /// Which sessions' server has ended: the composer dropped its copy
-    /// and the root (both invalid in the record), which waits for the
-    /// client to close it. (Beside the records, not in them: a flag in
-    /// `Granted` would make an empty record non-zero and every
-    /// component's grants `.data` instead of `.bss`.)
-    server_ended: [core::cell::Cell<bool>; MAX_SESSIONS],
+    /// and the root (the record's selectors for them are stale: nothing
+    /// reads them once this is set), and the record waits for the client
+    /// to close it. Atomic, unlike the records: the composer sets it when
+    /// the server ends, whatever the component's threads are doing.
+    /// (Beside the records, not in them: a flag in `Granted` would make
+    /// an empty record non-zero and every component's grants `.data`
+    /// instead of `.bss`.)
+    server_ended: [core::sync::atomic::AtomicBool; MAX_SESSIONS],
     /// The component's capability to its parent (`None`, all zero, keeps
     /// the grants in `.bss` until the composer fills them in).
     parent: core::cell::Cell<Option<CapSel>>,
@@ -87,7 +90,7 @@ impl Grants {
         Self {
             sessions: [const { core::cell::Cell::new(None) }; MAX_SESSIONS],
             upgradable: [const { core::cell::Cell::new(0) }; MAX_SESSIONS],
-            server_ended: [const { core::cell::Cell::new(false) }; MAX_SESSIONS],
+            server_ended: [const { core::sync::atomic::AtomicBool::new(false) }; MAX_SESSIONS],
             parent: core::cell::Cell::new(None),
         }
     }
@@ -453,10 +456,13 @@ pub mod runtime {
     pub struct GrantCell(Grants);
 
     // SAFETY: the cells are written by the composer only before the
-    // component's one thread starts, or while serving that thread's own
-    // call to its parent (the thread is blocked in it), and read only by
-    // that thread; so no write overlaps a read, even with preemption, and
-    // `Cell` holds only `Copy` values (no references into it).
+    // component's threads start, or while serving a call of the component
+    // to its parent (the component's threads read only records that call
+    // does not touch: the composer writes the record of the session it
+    // closes or upgrades, which the caller no longer or not yet uses);
+    // `Cell` holds only `Copy` values (no references into it). What the
+    // composer writes at any time, when a server ends, is atomic
+    // (`server_ended`).
     unsafe impl Sync for GrantCell {}
 
     impl GrantCell {
@@ -479,12 +485,12 @@ pub mod runtime {
         /// component's own request).
         fn forget(&'static self, index: usize) {
             self.get().sessions[index].set(None);
-            self.get().server_ended[index].set(false);
+            self.get().server_ended[index].store(false, Ordering::Relaxed);
         }
 
         /// Whether the server of session `index` has ended.
         fn server_ended(&'static self, index: usize) -> bool {
-            self.get().server_ended[index].get()
+            self.get().server_ended[index].load(Ordering::Relaxed)
         }
 
         /// Records a session, before the component starts, and how far
@@ -922,17 +928,18 @@ pub mod runtime {
         let k = kernel();
         for &(_, _, grants) in &registry.components {
             for (index, slot) in grants.get().sessions.iter().enumerate() {
+                // Settled before: its selectors are stale (maybe reused).
+                if grants.server_ended(index) {
+                    continue;
+                }
                 let Some(granted) = slot.get() else { continue };
                 if granted.root.selector() != root.selector() {
                     continue;
                 }
                 let _ = k.drop_capability(granted.parent_copy);
-                slot.set(Some(Granted {
-                    parent_copy: CapSel::INVALID,
-                    root: Capability::invalid(),
-                    ..granted
-                }));
-                grants.get().server_ended[index].set(true);
+                // The record stays as it is: the component's threads may
+                // be reading it (it is theirs to close).
+                grants.get().server_ended[index].store(true, Ordering::Relaxed);
             }
         }
         let _ = k.drop_capability(root.selector());
@@ -1564,7 +1571,10 @@ impl ParentEnv<'_> {
         label: &str,
     ) -> Option<Capability<I>> {
         let (_, grants) = self.registry.component(client)?;
-        grants.get().find(service, label).map(|(_, g)| Capability::from_selector(g.parent_copy))
+        let (index, granted) = grants.get().find(service, label)?;
+        // A session whose server ended has no copy left.
+        (!grants.get().server_ended[index].load(Ordering::Relaxed))
+            .then(|| Capability::from_selector(granted.parent_copy))
     }
 
     /// The selector `client`'s session for `service` and `label` has in
