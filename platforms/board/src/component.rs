@@ -766,6 +766,23 @@ pub mod runtime {
                 KernelError::InvalidCapability
             })?;
         let k = kernel();
+        // A capability new to the composer's space: one it held already
+        // (a server's root, another client's session, a session a server
+        // gave twice) would stand in two records, and the end of one
+        // would drop (and pass to a root) what the other still names.
+        // SAFETY: the composer thread's own UTCB, still holding the reply
+        // its call just read; no other reference to it is live.
+        let utcb = unsafe { &*k.current_utcb() };
+        if !utcb.fresh_selectors().any(|fresh| fresh == session.selector()) {
+            crate::report::line(|out| {
+                for text in ["composition: ", route.to, " answered ", client.0, "'s "] {
+                    out.text(text);
+                }
+                out.text(route.service);
+                out.text(" session with a capability the composer holds already");
+            });
+            return Err(KernelError::InvalidCapability);
+        }
         let composer = k.current_component();
         let selector = k.delegate(composer, session.selector(), client.1)?;
         grants.grant(

@@ -254,6 +254,19 @@ pub fn cases() -> Vec<Case> {
             ],
             101,
         ));
+        // A server that answers a session request with a capability the
+        // composer holds already (its own Timer session): refused, not
+        // recorded.
+        cases.push(console_case(
+            board,
+            "contained",
+            &["timer-as-session"],
+            &[
+                "composition: fragile answered crasher's Fragile session with a capability the composer holds already",
+                "composition failed: invalid capability",
+            ],
+            1,
+        ));
         // The Timer service: eight sessions on the board's one alarm, in
         // order, each within one tick (exact virtual time under -icount).
         let mut timers = console_case(
