@@ -102,11 +102,28 @@ impl Grants {
     /// wins, as in the routing table).
     fn find(&self, service: &str, label: &str) -> Option<(usize, Granted)> {
         let matching = |wanted: &str| {
-            self.sessions.iter().enumerate().find_map(|(i, g)| {
-                g.get().filter(|g| g.service == service && g.label == wanted).map(|g| (i, g))
+            (0..MAX_SESSIONS).find_map(|i| {
+                self.record(i).filter(|g| g.service == service && g.label == wanted).map(|g| (i, g))
             })
         };
         matching(label).or_else(|| matching(""))
+    }
+
+    /// Record `index`, read whole. The composer writes a component's
+    /// records (serving one of its threads' parent calls) while its other
+    /// threads may read them, so both sides do so with interrupts masked:
+    /// on the one core no thread runs between.
+    fn record(&self, index: usize) -> Option<Granted> {
+        crate::arch::without_interrupts(|| self.sessions.get(index).and_then(core::cell::Cell::get))
+    }
+
+    /// Writes record `index` (the composer), as [`Grants::record`] reads.
+    fn set_record(&self, index: usize, granted: Option<Granted>) {
+        crate::arch::without_interrupts(|| {
+            if let Some(slot) = self.sessions.get(index) {
+                slot.set(granted);
+            }
+        });
     }
 }
 
@@ -244,8 +261,9 @@ impl Env {
     /// order of its routes; the default route's ("") is not a label.
     /// Rust std lists its ROM modules (`std::fs::read_dir("/rom")`) by them.
     pub fn labels<'a>(&'a self, service: &'a str) -> impl Iterator<Item = &'static str> + 'a {
-        self.grants.sessions.iter().filter_map(move |slot| {
-            slot.get().filter(|g| g.service == service && !g.label.is_empty()).map(|g| g.label)
+        (0..MAX_SESSIONS).filter_map(move |index| {
+            let record = self.grants.record(index);
+            record.filter(|g| g.service == service && !g.label.is_empty()).map(|g| g.label)
         })
     }
 
@@ -455,14 +473,14 @@ pub mod runtime {
     /// Where a component's grants live while it runs.
     pub struct GrantCell(Grants);
 
-    // SAFETY: the cells are written by the composer only before the
-    // component's threads start, or while serving a call of the component
-    // to its parent (the component's threads read only records that call
-    // does not touch: the composer writes the record of the session it
-    // closes or upgrades, which the caller no longer or not yet uses);
-    // `Cell` holds only `Copy` values (no references into it). What the
-    // composer writes at any time, when a server ends, is atomic
-    // (`server_ended`).
+    // SAFETY: only the composer writes the cells. The session records,
+    // which it may write while the component's threads run (serving one
+    // of their parent calls, or for the parent hook), are read and written
+    // whole with interrupts masked (`Grants::record`, `set_record`): on
+    // the one core no thread runs in between. The rest is written before
+    // the component's threads start, or read by the composer alone
+    // (`upgradable`), or atomic (`server_ended`). `Cell` holds only
+    // `Copy` values (no references into it).
     unsafe impl Sync for GrantCell {}
 
     impl GrantCell {
@@ -484,7 +502,7 @@ pub mod runtime {
         /// Forgets a closed session (the composer's thread, serving the
         /// component's own request).
         fn forget(&'static self, index: usize) {
-            self.get().sessions[index].set(None);
+            self.get().set_record(index, None);
             self.get().server_ended[index].store(false, Ordering::Relaxed);
         }
 
@@ -493,16 +511,15 @@ pub mod runtime {
             self.get().server_ended[index].load(Ordering::Relaxed)
         }
 
-        /// Records a session, before the component starts, and how far
-        /// the component may upgrade it.
+        /// Records a session (before the component starts, or for the
+        /// parent hook, granting it a capability) and how far the
+        /// component may upgrade it.
         fn grant(&'static self, granted: Granted, upgradable: u32) -> Result<(), KernelError> {
             let grants = self.get();
-            let index = grants
-                .sessions
-                .iter()
-                .position(|s| s.get().is_none())
+            let index = (0..MAX_SESSIONS)
+                .find(|&index| grants.record(index).is_none())
                 .ok_or(KernelError::QuotaExceeded)?;
-            grants.sessions[index].set(Some(granted));
+            grants.set_record(index, Some(granted));
             grants.upgradable[index].set(upgradable);
             Ok(())
         }
