@@ -27,10 +27,10 @@
 //! image ends, still with `PANIC`, the first failing status.
 //!
 //! With `timer-as-session` the server answers that request with its own
-//! Timer session, of which the composer holds a copy already: the
-//! composer refuses to record it as crasher's session (ending one record
-//! would drop, and hand to a root, what the other still names), and the
-//! composition fails.
+//! Timer session, of which the composer holds a copy already as the Timer
+//! server's: the composer refuses to record it as crasher's Fragile
+//! session (ending one record would drop, and hand to a root, what the
+//! other still names), and the composition fails.
 //!
 //! [`Kernel::watch_submitters`]: ferrode_board::kernel::Kernel::watch_submitters
 #![no_std]

@@ -666,9 +666,30 @@ pub mod runtime {
                     .iter()
                     .find(|server| server.name == route.to)
                     .ok_or(KernelError::InvalidComponent)?;
-                open_session(server, route, (from, component), grants)?;
+                open_session(self, server, route, (from, component), grants)?;
             }
             Ok(())
+        }
+    }
+
+    impl Registry {
+        /// Whether `selector`, in the composer's space, is a server's
+        /// root, or a live session of a server other than the one whose
+        /// root is `root`.
+        fn confused(&self, selector: CapSel, root: CapSel) -> bool {
+            let other_session = |&(_, _, grants): &(_, _, &'static GrantCell)| {
+                (0..MAX_SESSIONS).any(|index| {
+                    let record = grants.get().record(index);
+                    !grants.server_ended(index)
+                        && record.is_some_and(|r| {
+                            r.root.is_valid()
+                                && r.parent_copy == selector
+                                && r.root.selector() != root
+                        })
+                })
+            };
+            self.servers.iter().any(|server| server.root.selector() == selector)
+                || self.components.iter().any(other_session)
         }
     }
 
@@ -755,6 +776,7 @@ pub mod runtime {
     /// (label `client` or `client -> label`), hands the capability to the
     /// client and records it in its grants.
     fn open_session(
+        registry: &Registry,
         server: &Server,
         route: &Route,
         client: (&'static str, kernel::ComponentId),
@@ -783,20 +805,26 @@ pub mod runtime {
                 KernelError::InvalidCapability
             })?;
         let k = kernel();
-        // A capability new to the composer's space: one it held already
-        // (a server's root, another client's session, a session a server
-        // gave twice) would stand in two records, and the end of one
-        // would drop (and pass to a root) what the other still names.
+        // Not a root, nor another server's session: one the composer
+        // holds already as such (a server handing back a session of its
+        // own of another service) would stand in two records of two
+        // servers, and ending one would drop, and pass to a root, what
+        // the other names. A capability the composer held already
+        // otherwise is the server's own to share (rpc-demo's servers give
+        // every client their one object).
         // SAFETY: the composer thread's own UTCB, still holding the reply
         // its call just read; no other reference to it is live.
         let utcb = unsafe { &*k.current_utcb() };
-        if !utcb.fresh_selectors().any(|fresh| fresh == session.selector()) {
+        let selector = session.selector();
+        if !utcb.fresh_selectors().any(|fresh| fresh == selector)
+            && registry.confused(selector, server.root.selector())
+        {
             crate::report::line(|out| {
                 for text in ["composition: ", route.to, " answered ", client.0, "'s "] {
                     out.text(text);
                 }
                 out.text(route.service);
-                out.text(" session with a capability the composer holds already");
+                out.text(" session with another server's capability");
             });
             return Err(KernelError::InvalidCapability);
         }

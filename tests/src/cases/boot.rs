@@ -262,7 +262,7 @@ pub fn cases() -> Vec<Case> {
             "contained",
             &["timer-as-session"],
             &[
-                "composition: fragile answered crasher's Fragile session with a capability the composer holds already",
+                "composition: fragile answered crasher's Fragile session with another server's capability",
                 "composition failed: invalid capability",
             ],
             1,
