@@ -507,7 +507,7 @@ pub mod runtime {
         }
 
         /// Whether the server of session `index` has ended.
-        fn server_ended(&'static self, index: usize) -> bool {
+        pub(super) fn server_ended(&'static self, index: usize) -> bool {
             self.get().server_ended[index].load(Ordering::Relaxed)
         }
 
@@ -670,9 +670,7 @@ pub mod runtime {
             }
             Ok(())
         }
-    }
 
-    impl Registry {
         /// Whether `selector`, in the composer's space, is a server's
         /// root, or a live session of a server other than the one whose
         /// root is `root`.
@@ -1635,8 +1633,7 @@ impl ParentEnv<'_> {
         let (_, grants) = self.registry.component(client)?;
         let (index, granted) = grants.get().find(service, label)?;
         // A session whose server ended has no copy left.
-        (!grants.get().server_ended[index].load(Ordering::Relaxed))
-            .then(|| Capability::from_selector(granted.parent_copy))
+        (!grants.server_ended(index)).then(|| Capability::from_selector(granted.parent_copy))
     }
 
     /// The selector `client`'s session for `service` and `label` has in
@@ -2410,9 +2407,19 @@ fn program_alarm(timers: &[Timeout; TIMER_SESSIONS]) {
 pub fn client_signal(
     signal: Capability<dyn SignalSource>,
 ) -> Result<(CapSel, kernel::SignalId), SessionError> {
+    client_signal_of(signal).map(|(selector, id, _)| (selector, id))
+}
+
+/// [`client_signal`], with the signal's generation (what an interrupt
+/// handler passes to [`kernel::Kernel::submit_from_interrupt`]).
+pub(crate) fn client_signal_of(
+    signal: Capability<dyn SignalSource>,
+) -> Result<(CapSel, kernel::SignalId, u32), SessionError> {
     let k = kernel();
     match k.capability(k.current_component(), signal.selector()) {
-        kernel::CapEntry::Signal { signal: id, wait: false, .. } => Ok((signal.selector(), id)),
+        kernel::CapEntry::Signal { signal: id, wait: false, generation } => {
+            Ok((signal.selector(), id, generation))
+        }
         _ => Err(SessionError::UnknownSession),
     }
 }

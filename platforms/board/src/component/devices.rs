@@ -228,8 +228,7 @@ impl Session for IrqSession {
 impl Irq for IrqSession {
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
         let line = self.line()?;
-        let (selector, signal) = super::client_signal(signal)?;
-        let generation = super::signal_generation(selector);
+        let (selector, signal, generation) = super::client_signal_of(signal)?;
         // Both at once for the handler (an interrupt between the two
         // stores would find a mixed pair, and submit nothing).
         crate::arch::without_interrupts(|| {
