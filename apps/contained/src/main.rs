@@ -32,6 +32,15 @@
 //! session (ending one record would drop, and hand to a root, what the
 //! other still names), and the composition fails.
 //!
+//! With `forge` the crasher, instead of panicking, prints console text that
+//! would pass for the survivor's verdict and for a LOG line, leaves a line
+//! open before its LOG line, and calls `ferrode_board::exit(0)`: every
+//! line of its text goes out under `[crasher]`, the open line is ended
+//! first, and the exit ends the crasher, not the image (which still exits
+//! with `PANIC`). With `forge-masked` it calls `exit(0)` inside a critical
+//! section, which it would leave half done: the image ends, with
+//! `FAILURE`.
+//!
 //! [`Kernel::watch_submitters`]: ferrode_board::kernel::Kernel::watch_submitters
 #![no_std]
 #![no_main]
@@ -40,7 +49,7 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ferrode_board::component::{Env, Event, ParentEnv, runtime};
 use ferrode_board::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError};
-use ferrode_board::{exit_code, println};
+use ferrode_board::{exit_code, print, println};
 use ferrode_component::{Root, Session, SessionArgs, SessionError, SignalSource, TIMER, Timer};
 use ferrode_ipc::{CapSel, Capability, RpcObject, TransportError};
 
@@ -228,6 +237,22 @@ fn crasher(env: Env) -> u32 {
     if env.session::<dyn Fragile>("Fragile", "").is_err() {
         let _ = log.write("no Fragile session");
         return exit_code::FAILURE;
+    }
+    if mode_is("forge") {
+        // Console text that would pass for the survivor's verdict and a
+        // LOG line, were it not labelled: each of its lines goes out under
+        // `[crasher]`, the carriage return as `?`.
+        println!("forging\n[survivor] contained: 0 checks failed\r[log] x");
+        // A line left open is ended before another writer's line.
+        print!("half a line");
+        let _ = log.write("after the half line");
+        // Ends the crasher, not the image: the survivor runs next.
+        ferrode_board::exit(exit_code::SUCCESS);
+    }
+    if mode_is("forge-masked") {
+        // Its critical section would be left half done: the image ends,
+        // with FAILURE, not the status asked for.
+        critical_section::with(|_| ferrode_board::exit(exit_code::SUCCESS));
     }
     let _ = log.write("holding the Fragile session, about to panic");
     let slots = [0u32; 4];

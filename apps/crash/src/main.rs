@@ -49,7 +49,10 @@ fn main() -> u32 {
     match what {
         "panic" => panic!("crash test asked to panic"), // crash-line: panic
         "bad-access" => {
-            let value = ferrode_board::arch::load_word(address); // crash-line: bad-access
+            // SAFETY: this app exists to fault: the load is meant to hit an
+            // address with nothing there (or a misaligned one), and the
+            // image has no other component whose memory it could read.
+            let value = unsafe { ferrode_board::arch::load_word(address) }; // crash-line: bad-access
             println!("read {:#x} without a fault", value);
             ferrode_board::exit_code::FAILURE
         }
@@ -61,14 +64,18 @@ fn main() -> u32 {
             // MMU tables, which are read-only too).
             let given = args.split_whitespace().nth(2).is_some();
             let target = if given { address } else { (main as fn() -> u32) as usize & !3 };
-            ferrode_board::arch::store_word(target, 0); // crash-line: write-code
+            // SAFETY: the store is meant to fault (code and the MMU tables
+            // are read-only); should it not, the app reports that and ends.
+            unsafe { ferrode_board::arch::store_word(target, 0) }; // crash-line: write-code
             println!("wrote over {:#x} without a fault", target);
             ferrode_board::exit_code::FAILURE
         }
         "run-data" => {
             // Zero words: an undefined instruction wherever they may run.
             let data = core::hint::black_box([0u32; 4]);
-            ferrode_board::arch::jump_to(data.as_ptr() as usize)
+            // SAFETY: the jump is meant to fault (data is not executable);
+            // the zero words are undefined instructions should it not.
+            unsafe { ferrode_board::arch::jump_to(data.as_ptr() as usize) }
         }
         "stack-overflow" => overflow::run(),
         "main-stack-overflow" => overflow::run_main(),
@@ -82,7 +89,9 @@ fn main() -> u32 {
             }
             // The guard's top word: the first an idle thread running off
             // its stack would write.
-            ferrode_board::arch::store_word(guard.end - 4, 0); // crash-line: idle-stack-guard
+            // SAFETY: the word is in the idle stack's guard, which the
+            // board protects (checked above): the store is meant to fault.
+            unsafe { ferrode_board::arch::store_word(guard.end - 4, 0) }; // crash-line: idle-stack-guard
             println!("wrote into the idle stack's guard without a fault");
             ferrode_board::exit_code::FAILURE
         }

@@ -62,12 +62,16 @@ ferrode_board::compose! {
 }
 
 /// The composer's part: the echo client (where the monitor runs) may
-/// debug the ticker.
+/// debug the ticker; once the echo client exits (`quit`), the ticker,
+/// which never does, is destroyed and the image ends.
 fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
-    if event == Event::Starting("echo_net") && grant_debug(env, "ticker", "echo_net").is_err() {
-        return exit_code::FAILURE;
+    match event {
+        Event::Starting("echo_net") if grant_debug(env, "ticker", "echo_net").is_err() => {
+            exit_code::FAILURE
+        }
+        Event::Exited("echo_net") if env.destroy("ticker").is_err() => exit_code::FAILURE,
+        _ => 0,
     }
-    0
 }
 
 /// Timer ticks the ticker counted (GDB reads and writes it).
@@ -172,7 +176,7 @@ fn echo_net(env: Env) -> u32 {
                     "quit ({} bytes echoed over tcp)",
                     echo.stats().tcp_bytes
                 ));
-                // The ticker never exits, so the image ends here.
+                // The component ends; the parent hook then ends the ticker.
                 ferrode_board::exit(exit_code::SUCCESS);
             }
             None => {}

@@ -95,38 +95,7 @@ pub fn log_line(parts: &[&str]) -> heapless::String<LOG_LINE_BYTES> {
     line
 }
 
-/// Hands `out` the pieces of a LOG line `text` as the console shows it:
-/// the text with each control character (`char::is_control`: a line end,
-/// a carriage return, a zero byte, an escape, C1 controls) given as `?`.
-/// A line a client sends is one line under its label: with a line end in
-/// it, the rest would start a console line of its own and could pass for
-/// another component's (`[other] ...`), a zero byte would open a defmt
-/// frame that swallows the lines after it, and an escape sequence could
-/// move the cursor over earlier lines.
-///
-/// A byte loop, no UTF-8 decoding: a control character is one byte below
-/// 0x20 or 0x7f, or the two bytes 0xc2 0x80..=0x9f (U+0080..=U+009F), so
-/// every cut is at a character boundary.
-pub fn printable(text: &str, mut out: impl FnMut(&str)) {
-    let bytes = text.as_bytes();
-    let (mut start, mut at) = (0, 0);
-    while let Some(&byte) = bytes.get(at) {
-        let width = match byte {
-            0..=0x1f | 0x7f => 1,
-            0xc2 if matches!(bytes.get(at + 1), Some(0x80..=0x9f)) => 2,
-            _ => 0,
-        };
-        if width == 0 {
-            at += 1;
-            continue;
-        }
-        out(text.get(start..at).unwrap_or_default());
-        out("?");
-        at += width;
-        start = at;
-    }
-    out(text.get(start..).unwrap_or_default());
-}
+pub use ferrode_report::console::printable;
 
 ferrode_ipc::marshal! {
     /// Why a session request or a session call failed.

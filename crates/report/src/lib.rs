@@ -12,6 +12,8 @@
 
 use core::fmt;
 
+pub mod console;
+
 /// Where a report's text goes (the board console, a test's string).
 pub trait Out {
     /// Appends `text`.
@@ -28,6 +30,9 @@ pub trait Report {
 /// up to `digits` digits (at least one digit): `hex(out, 0x1f, 8)` is
 /// `0x0000001f`, as `{:#010x}` would print it, and `hex(out, 0x1f, 1)` is
 /// `0x1f`, as `{:#x}` would.
+// Never inlined: its digits go out through `out` one call each, and a
+// copy per caller of a known `Out` would only grow the image.
+#[inline(never)]
 pub fn hex(out: &mut dyn Out, value: usize, digits: usize) {
     const MAX: usize = 2 * core::mem::size_of::<usize>();
     let significant = MAX - (value.leading_zeros() as usize / 4);
@@ -39,6 +44,8 @@ pub fn hex(out: &mut dyn Out, value: usize, digits: usize) {
 }
 
 /// Writes `value` in decimal, as `{}` would print it.
+// Never inlined, as `hex`.
+#[inline(never)]
 pub fn dec(out: &mut dyn Out, value: usize) {
     let mut power = 1;
     while value / power >= 10 {

@@ -1147,13 +1147,54 @@ pub mod runtime {
             out.text(" panicked; it ends, the others run on");
         });
         fail(crate::exit_code::PANIC);
+        end_current(component, crate::exit_code::PANIC)
+    }
+
+    /// `ferrode_board::exit(status)` on a component's thread: the
+    /// component ends as [`end_panicked_thread`] ends it, with `status`.
+    /// A client exits through its parent (whose composer counts `status`
+    /// as its exit status); a server ends as a whole, and a non-zero
+    /// `status` becomes the image's (the first failing one). Returns on
+    /// core's threads (the composer, an image without components): their
+    /// exit ends the image.
+    ///
+    /// A component that exits with interrupts masked would leave its
+    /// critical section half done, which other components may share: the
+    /// image ends then, with `FAILURE` (not the status it asked for).
+    pub(crate) fn end_component(status: u32) {
+        let k = kernel();
+        if k.running_in_root() {
+            return;
+        }
+        let component = k.current_component();
+        if !crate::arch::interrupts_enabled() {
+            crate::report::line(|out| {
+                out.text("composition: ");
+                out.text(k.component_name(component).unwrap_or("?"));
+                out.text(" exited with interrupts masked; the image ends");
+            });
+            crate::end_image(crate::exit_code::FAILURE);
+        }
+        if PARENTS.get(component.index()).is_none_or(|p| p.load(Ordering::Relaxed) == 0) {
+            fail(status);
+        }
+        end_current(component, status)
+    }
+
+    /// Ends `component`, the running thread's, with `status`: a client
+    /// through its parent, any other component as a whole. Inlined into
+    /// its two callers: hello, which links only the panic path, stays as
+    /// small as before.
+    #[inline(always)]
+    fn end_current(component: kernel::ComponentId, status: u32) -> ! {
+        let k = kernel();
         let parent = PARENTS.get(component.index()).map_or(0, |p| p.load(Ordering::Relaxed));
         match parent.checked_sub(1) {
             Some(parent) => {
                 // Answered only if the parent already had this client's
                 // exit (it is destroyed otherwise, this thread with it).
                 let _ = kernel::client(Capability::<dyn Parent>::from_selector(CapSel(parent)))
-                    .exit(crate::exit_code::PANIC);
+                    .exit(status);
             }
             // Refused only to core, which does not get here.
             None => drop(k.exit_component()),

@@ -481,7 +481,7 @@ fn tls_block(
 fn log_line(line: &str) {
     let sent = with_state(|state| state.log.as_mut().map(|log| log.write(line).is_ok()));
     if sent.flatten() != Some(true) {
-        crate::report::line(|out| out.text(line));
+        crate::report::component_line(line);
     }
 }
 
@@ -514,7 +514,7 @@ fn send_line(log: &mut Option<LogClient>, line: &str) -> bool {
     match log {
         Some(log) => log.write(line).is_ok(),
         None => {
-            crate::report::line(|out| out.text(line));
+            crate::report::component_line(line);
             true
         }
     }
@@ -701,7 +701,7 @@ pub unsafe extern "C" fn sys_write(fd: c_int, buf: *const u8, len: usize) -> isi
         Some(Err(error)) => -(error as isize),
         // Not the std thread (a panic on a kernel path): the console.
         None if fd == abi::STDOUT_FILENO || fd == abi::STDERR_FILENO => {
-            crate::platform::console_write(data);
+            crate::report::component_bytes(data);
             len as isize
         }
         None => -(errno::EBADF as isize),

@@ -35,7 +35,9 @@ mod report;
 
 pub use report::Console;
 
-/// Prints to the board console.
+/// Prints to the board console. A component's text goes out under its
+/// name (`[client] ...`) at each line start, with its control characters
+/// as `?` (see [`Console`]).
 #[macro_export]
 macro_rules! print {
     ($($arg:tt)*) => {
@@ -68,15 +70,35 @@ macro_rules! entry {
 #[doc(hidden)]
 pub fn _print(args: core::fmt::Arguments<'_>) {
     use core::fmt::Write as _;
-    arch::without_interrupts(|| {
+    // One critical section: the whole text goes out before any other.
+    critical_section::with(|_| {
         // The console never fails; a formatting error has nowhere to go.
         let _ = Console.write_fmt(args);
     });
 }
 
-/// Ends the image with `status` as QEMU's (or the debugger's) exit status.
+/// Ends the caller with `status`.
+///
+/// In an image of components (`compose!`), a component's thread ends its
+/// component, as if its `main` had returned `status`: its parent (the
+/// composer) hears of it, destroys it and ends the image only when the
+/// composition is done. A component cannot end the image, nor choose the
+/// image's status past its own. Anywhere else (an app without
+/// components, the composer and its parent hook) the image ends with
+/// `status` as QEMU's (or the debugger's) exit status.
 pub fn exit(status: u32) -> ! {
-    arch::exit(status)
+    #[cfg(feature = "kernel")]
+    component::runtime::end_component(status);
+    end_image(status)
+}
+
+/// Ends the image with `status`: the root's [`exit`] and the panic and
+/// fault reports.
+pub(crate) fn end_image(status: u32) -> ! {
+    // SAFETY: the image's own end: the root's (whose exit is the image's),
+    // or a report's after a panic the composition could not contain or a
+    // CPU fault, either of which ends the image by design.
+    unsafe { arch::exit(status) }
 }
 
 /// The command line the image was started with (semihosting), if any.

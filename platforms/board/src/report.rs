@@ -6,26 +6,27 @@
 //! word `PANIC` and the backtrace (see [`panic`]): the panic's message and
 //! location come with debug builds and with the `panic-messages` feature.
 
+use core::cell::Cell;
 use core::fmt;
 
+use ferrode_report::console::{Lines, Writer};
 use ferrode_report::{Out, Report, hex};
 
-use crate::{arch, exit, exit_code, platform};
+use crate::{arch, end_image, exit_code, platform};
 
-/// The board console, as a `core::fmt::Write` and as a report [`Out`].
+/// The board console, as a `core::fmt::Write` and as a report [`Out`]:
+/// what it writes goes out as the running component's, every line under
+/// its name (`[client] ...`), its control characters as `?`, as
+/// [`println!`](crate::println) does; the image's own code (the composer,
+/// an app without components) writes unlabelled lines. No component can
+/// write a line that passes for another's (see
+/// [`ferrode_report::console`]).
 pub struct Console;
 
 impl Out for Console {
     fn text(&mut self, text: &str) {
-        let mut rest = text.as_bytes();
-        while let Some(end) = rest.iter().position(|&byte| byte == b'\n') {
-            let (body, after) = rest.split_at(end);
-            platform::console_write(body);
-            // Terminals expect CR LF.
-            platform::console_write(b"\r\n");
-            rest = after.get(1..).unwrap_or_default();
-        }
-        platform::console_write(rest);
+        let writer = writer();
+        with_lines(|lines| lines.write(writer, text, send));
     }
 }
 
@@ -36,12 +37,123 @@ impl fmt::Write for Console {
     }
 }
 
-/// Writes one line to the console: what `write` writes, then the line end,
-/// with interrupts masked so that no other output comes between.
-pub(crate) fn line(write: impl FnOnce(&mut dyn Out)) {
+/// Whose text the running thread writes: a component's (by its kernel
+/// name), or the image's (core's threads, an image without the kernel).
+fn writer() -> Writer {
+    #[cfg(feature = "kernel")]
+    {
+        let k = crate::kernel::kernel();
+        if !k.running_in_root() {
+            return Writer::Component(k.component_name(k.current_component()).unwrap_or("?"));
+        }
+    }
+    Writer::Image
+}
+
+/// The console's line state, shared by every writer.
+struct LineState(Cell<Lines>);
+
+// SAFETY: one core, and the state is read and written only with
+// interrupts masked (`with_lines`, `line`), so no two contexts reach it at
+// once.
+unsafe impl Sync for LineState {}
+
+static LINES: LineState = LineState(Cell::new(Lines::new()));
+
+/// Runs `f` on the console's line state with interrupts masked: what it
+/// sends goes out whole, before any other writer's.
+fn with_lines<R>(f: impl FnOnce(&mut Lines) -> R) -> R {
     arch::without_interrupts(|| {
-        write(&mut Console);
-        Console.text("\n");
+        let mut lines = LINES.0.get();
+        let result = f(&mut lines);
+        LINES.0.set(lines);
+        result
+    })
+}
+
+/// Sends text to the console UART as it is, each line end as CR LF (what
+/// terminals expect). Out of line: every writer shares it.
+#[inline(never)]
+fn send(text: &str) {
+    let mut rest = text.as_bytes();
+    while let Some(end) = rest.iter().position(|&byte| byte == b'\n') {
+        let (body, after) = rest.split_at(end);
+        raw(body);
+        raw(b"\r\n");
+        rest = after.get(1..).unwrap_or_default();
+    }
+    raw(rest);
+}
+
+fn raw(bytes: &[u8]) {
+    // SAFETY: the board's console is the image's writer: every component's
+    // text reaches here through `Lines`, which labels it.
+    unsafe { platform::console_write(bytes) };
+}
+
+/// The image's own lines, as they are (inside [`line`]).
+struct Raw;
+
+impl Out for Raw {
+    fn text(&mut self, text: &str) {
+        send(text);
+    }
+}
+
+/// Writes one whole line of the image's to the console (a report, a LOG
+/// line, the composer's): what `write` writes, then the line end, on a
+/// line of its own (a line another writer left open is ended first), with
+/// interrupts masked so that no other output comes between. Text a
+/// component chose goes in through [`ferrode_report::console::printable`].
+pub(crate) fn line(write: impl FnOnce(&mut dyn Out)) {
+    let interrupts = begin_line();
+    write(&mut Raw);
+    end_line(interrupts);
+}
+
+/// [`line`]'s start, out of line (every report shares it): masks
+/// interrupts and ends the line another writer left open.
+#[inline(never)]
+fn begin_line() -> arch::InterruptState {
+    let interrupts = arch::disable_interrupts();
+    let mut lines = LINES.0.get();
+    lines.start_line(send);
+    LINES.0.set(lines);
+    interrupts
+}
+
+/// [`line`]'s end: the line end, no line open, interrupts as they were.
+#[inline(never)]
+fn end_line(interrupts: arch::InterruptState) {
+    send("\n");
+    LINES.0.set(Lines::new());
+    // SAFETY: the state `begin_line` found, restored after its section.
+    unsafe { arch::restore_interrupts(interrupts) };
+}
+
+/// Writes `line` and a line end as the running component's console text
+/// (std's stdout without a LOG session).
+#[cfg_attr(not(feature = "hermit"), allow(dead_code, reason = "std's stdout writes through it"))]
+pub(crate) fn component_line(line: &str) {
+    let writer = writer();
+    with_lines(|lines| {
+        lines.write(writer, line, send);
+        lines.write(writer, "\n", send);
+    });
+}
+
+/// Writes `bytes`, which the running component sent to its stdout (std,
+/// not on its std thread), as its console text: invalid UTF-8 shows as `?`.
+#[cfg_attr(not(feature = "hermit"), allow(dead_code, reason = "std's stdout writes through it"))]
+pub(crate) fn component_bytes(bytes: &[u8]) {
+    let writer = writer();
+    with_lines(|lines| {
+        for chunk in bytes.utf8_chunks() {
+            lines.write(writer, chunk.valid(), send);
+            if !chunk.invalid().is_empty() {
+                lines.write(writer, "?", send);
+            }
+        }
     });
 }
 
@@ -69,7 +181,9 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
             ferrode_report::dec(out, location.column() as usize);
         }
         out.text(": ");
-        let _ = write!(Console, "{}", info.message());
+        // The message may be a component's text: its control characters
+        // show as `?`, so it stays on this line.
+        let _ = write!(Printable(out), "{}", info.message());
     });
     #[cfg(not(any(debug_assertions, feature = "panic-messages")))]
     {
@@ -83,7 +197,19 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
         // component (if it can; it returns if the image must end).
         after();
     }
-    exit(exit_code::PANIC)
+    end_image(exit_code::PANIC)
+}
+
+/// A panic message's text, through [`ferrode_report::console::printable`].
+#[cfg(all(not(feature = "hermit"), any(debug_assertions, feature = "panic-messages")))]
+struct Printable<'a>(&'a mut dyn Out);
+
+#[cfg(all(not(feature = "hermit"), any(debug_assertions, feature = "panic-messages")))]
+impl fmt::Write for Printable<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        ferrode_report::console::printable(text, |piece| self.0.text(piece));
+        Ok(())
+    }
 }
 
 /// Run by the panic handler after the report, before the image ends:
@@ -112,7 +238,7 @@ fn ferrode_fault(fault: &dyn Report, sp: usize) -> ! {
     // which cannot be read: the scan starts above it. (The host names a
     // fault address in a guard page a stack overflow, and whose.)
     print_backtrace(sp);
-    exit(exit_code::FAULT)
+    end_image(exit_code::FAULT)
 }
 
 /// [gdb monitor] Called by the arch crate's breakpoint entry for a
@@ -203,5 +329,5 @@ pub(crate) fn stack_overflow(thread: &str) -> ! {
         out.text(thread);
         out.text("' (its stack guard was overwritten)");
     });
-    exit(exit_code::FAULT)
+    end_image(exit_code::FAULT)
 }

@@ -87,7 +87,7 @@ fn on_interrupt() {
 /// masked only while bytes go into the FIFO (at most 16 at a time), never
 /// while waiting for the line: a console line of 100 bytes takes 8.7 ms
 /// at 115200 baud, long enough to lose received bytes, ticks and frames.
-pub fn console_write(bytes: &[u8]) {
+pub(crate) fn write(bytes: &[u8]) {
     init();
     let mut rest = bytes;
     while !rest.is_empty() {
@@ -113,4 +113,22 @@ fn write_around_the_driver(bytes: &[u8]) {
         while regs.read(Register::StatReg) & uartlite::regs::STAT_TX_FIFO_FULL != 0 {}
         regs.write(Register::TxFifo, u32::from(byte));
     }
+}
+
+/// Writes `bytes` to the console as they are: no label, no line state.
+///
+/// # Safety
+///
+/// The console is every component's, and its lines say who wrote them
+/// (`ferrode_board::println!` labels a component's lines with its name,
+/// the LOG server with the session's label). Raw bytes could pass for
+/// another component's line, so only the image's own writers may call
+/// this: the board's console and reports, and the defmt logger. A
+/// component's safe code cannot:
+///
+/// ```compile_fail,E0133
+/// microblaze_v::console_write(b"[log] a line the LOG server never wrote\r\n");
+/// ```
+pub unsafe fn console_write(bytes: &[u8]) {
+    write(bytes);
 }

@@ -77,7 +77,8 @@ pub extern "C" fn ferrode_platform_start() -> ! {
         safe fn ferrode_app_main() -> u32;
     }
     let status = ferrode_app_main();
-    arch::exit(status)
+    // SAFETY: the application's main returned: the image is done.
+    unsafe { arch::exit(status) }
 }
 
 /// Machine external interrupt from the trap vector: the AXI INTC output.

@@ -85,7 +85,7 @@ fn stack_records() -> &'static [StackRecord] {
 pub(crate) fn init() {
     let (entries, grain) = pmp::probe();
     if entries == 0 {
-        crate::console_write(b"PMP: none on this hart (no memory protection)\r\n");
+        crate::console::write(b"PMP: none on this hart (no memory protection)\r\n");
         return;
     }
     // The boot stack's guard and each thread stack's, as many as PMP can
@@ -113,9 +113,10 @@ pub(crate) fn init() {
     let image = Image { start: (&raw const _start) as usize, ranges: &ranges[..count] };
     match Plan::new(&image, guards, entries, grain) {
         Ok(plan) => {
-            pmp::apply(&plan, guards);
+            // SAFETY: the platform's boot, once, before any thread runs.
+            unsafe { pmp::apply(&plan, guards) };
             if plan.guards < total {
-                crate::console_write(
+                crate::console::write(
                     b"PMP: too few entries for every stack guard (the first ones are locked)\r\n",
                 );
             }
@@ -126,9 +127,9 @@ pub(crate) fn init() {
                 PlanError::Unaligned(_) => b"an image bound off its grain",
                 PlanError::TooFewEntries => b"too few entries",
             };
-            crate::console_write(b"PMP: not used (");
-            crate::console_write(why);
-            crate::console_write(b"): no memory protection\r\n");
+            crate::console::write(b"PMP: not used (");
+            crate::console::write(why);
+            crate::console::write(b"): no memory protection\r\n");
         }
     }
 }

@@ -20,7 +20,7 @@ pub(crate) fn init() {
     // it, and this driver lives only for this call.
     let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(L2_CACHE_BASE as *mut Regs)) };
     if Pl310::new(Mmio::new(registers)).enable().is_err() {
-        crate::console_write(
+        crate::console::write(
             b"L2 cache: a maintenance operation did not finish, the L2 stays off\r\n",
         );
     }

@@ -43,7 +43,7 @@ pub(crate) fn init() {
 /// [`crate::devices::serial`] runs, the bytes go out after what its
 /// transmit ring already holds, and interrupts are masked only for short
 /// steps that never wait for the line (see `devices::write_console`).
-pub fn console_write(bytes: &[u8]) {
+pub(crate) fn write(bytes: &[u8]) {
     let taken = crate::devices::write_console(bytes);
     let mut uart = uart0();
     for &byte in &bytes[taken..] {
@@ -51,4 +51,22 @@ pub fn console_write(bytes: &[u8]) {
             core::hint::spin_loop();
         }
     }
+}
+
+/// Writes `bytes` to the console as they are: no label, no line state.
+///
+/// # Safety
+///
+/// The console is every component's, and its lines say who wrote them
+/// (`ferrode_board::println!` labels a component's lines with its name,
+/// the LOG server with the session's label). Raw bytes could pass for
+/// another component's line, so only the image's own writers may call
+/// this: the board's console and reports, and the defmt logger. A
+/// component's safe code cannot:
+///
+/// ```compile_fail,E0133
+/// realview_pbx_a9::console_write(b"[log] a line the LOG server never wrote\r\n");
+/// ```
+pub unsafe fn console_write(bytes: &[u8]) {
+    write(bytes);
 }

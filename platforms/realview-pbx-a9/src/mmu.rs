@@ -116,10 +116,11 @@ pub(crate) fn init() -> bool {
         stack_guard: (&raw const __stack_guard) as usize..(&raw const __stack_bottom) as usize,
     };
     let guards = stack_records().iter().map(StackRecord::guard);
-    match arch::enable_mmu(|map| map_image(map, &layout, guards)) {
+    // SAFETY: the platform's boot, once, before any thread runs.
+    match unsafe { arch::enable_mmu(|map| map_image(map, &layout, guards)) } {
         Ok(()) => true,
         Err(MapError::AlreadyOn) => {
-            crate::console_write(
+            crate::console::write(
                 b"MMU: on at entry, the boot loader's map is kept (no memory protection)\r\n",
             );
             false

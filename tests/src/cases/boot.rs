@@ -267,6 +267,34 @@ pub fn cases() -> Vec<Case> {
             ],
             1,
         ));
+        // A component's console text cannot pass for another's, and its
+        // exit ends only it: its lines go out under its name, its
+        // carriage return as `?`, the line it left open is ended before
+        // its LOG line, and the survivor runs after its `exit(0)`.
+        cases.push(console_case(
+            board,
+            "contained",
+            &["forge"],
+            &[
+                // Each expected line from its start: a line end, then
+                // the label.
+                "[crasher] forging",
+                "\n[crasher] [survivor] contained: 0 checks failed?[log] x",
+                "\n[crasher] half a line\n[crasher] after the half line",
+                "\n[survivor] ok: the Fragile session the crasher held is mine",
+                "\n[survivor] contained: 0 checks failed",
+                "contained: ok: the composer dropped the ended server's root and session copy",
+            ],
+            101,
+        ));
+        // An exit inside a critical section ends the image, with FAILURE.
+        cases.push(console_case(
+            board,
+            "contained",
+            &["forge-masked"],
+            &["composition: crasher exited with interrupts masked; the image ends"],
+            1,
+        ));
         // The Timer service: eight sessions on the board's one alarm, in
         // order, each within one tick (exact virtual time under -icount).
         let mut timers = console_case(

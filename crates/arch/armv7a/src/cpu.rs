@@ -29,7 +29,14 @@ fn semihosting_call(operation: u32, parameter: usize) -> usize {
 }
 
 /// Ends the program with `code` as the emulator's exit status.
-pub fn exit(code: u32) -> ! {
+///
+/// # Safety
+///
+/// Ends the whole image, every component with it, with `code` as its
+/// status: only the image's own end may call it (the board's `exit` from
+/// the root, the panic and fault reports). A component ends through its
+/// parent instead (`ferrode_board::exit` does that).
+pub unsafe fn exit(code: u32) -> ! {
     semihosting::exit(semihosting_call, code);
     // Without a semihosting host there is nowhere to go: stop here.
     loop {
@@ -202,7 +209,14 @@ pub fn undefined_instruction() -> ! {
 /// alignment. With the MMU off every data access is Strongly-ordered, so a
 /// misaligned address raises an alignment fault (a data abort): the fault
 /// path's test uses that.
-pub fn load_word(address: usize) -> u32 {
+///
+/// # Safety
+///
+/// Reads any address, past every capability: another component's memory,
+/// or a device register whose read has an effect (a UART's receive FIFO
+/// pops). Only the fault path's tests may use it, on an address they chose
+/// to fault.
+pub unsafe fn load_word(address: usize) -> u32 {
     let value: u32;
     // SAFETY: a load has no effect beyond reading `address`; if it faults
     // the data-abort vector reports it and the image exits.
@@ -213,7 +227,13 @@ pub fn load_word(address: usize) -> u32 {
 /// Stores `value` at `address` with a plain `str`, whatever is there: the
 /// protection test's write into code, which the MMU refuses (a permission
 /// fault).
-pub fn store_word(address: usize, value: u32) {
+///
+/// # Safety
+///
+/// Writes any address, past every capability and Rust's aliasing rules:
+/// only the protection tests may use it, on an address the hardware
+/// refuses.
+pub unsafe fn store_word(address: usize, value: u32) {
     // SAFETY: the caller asked for this store to `address` to see whether
     // the hardware refuses it; if it faults the data-abort vector reports
     // it and the image exits.
@@ -223,7 +243,12 @@ pub fn store_word(address: usize, value: u32) {
 /// Branches to `address` (in A32 state) as if it held code: the
 /// protection test's jump into data, which the MMU refuses (a prefetch
 /// abort, permission fault).
-pub fn jump_to(address: usize) -> ! {
+///
+/// # Safety
+///
+/// Runs whatever is at `address`: only the protection tests may use it, on
+/// an address the hardware refuses to execute.
+pub unsafe fn jump_to(address: usize) -> ! {
     // SAFETY: the caller asked to run whatever is at `address` to see
     // whether the hardware refuses; the prefetch-abort vector reports it.
     unsafe { asm!("bx {0}", in(reg) address & !1, options(noreturn, nostack)) }
@@ -434,7 +459,12 @@ const SCTLR_ON: u32 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 11) | (1 << 12);
 /// table for every address), TTBR0 the level 1 table (table walks
 /// uncached: the tables are written with the caches off and never again),
 /// DACR domain 0 client; then SCTLR.
-pub fn enable_mmu(
+///
+/// # Safety
+///
+/// For the platform's boot, once, before any thread runs: the map decides
+/// what every component may read, write and run.
+pub unsafe fn enable_mmu(
     map: impl FnOnce(&mut crate::mmu::Map<'_>) -> Result<(), crate::mmu::MapError>,
 ) -> Result<(), crate::mmu::MapError> {
     without_interrupts(|| {
@@ -530,7 +560,12 @@ fn invalidate_data_cache(clean: bool) {
 /// checks) for its duration, interrupts masked. For the one writer of
 /// code, a debugger's breakpoint going in or out, which must then make the
 /// new instructions visible with [`sync_instruction_memory`].
-pub fn writable_code<R>(f: impl FnOnce() -> R) -> R {
+///
+/// # Safety
+///
+/// While `f` runs, code may be written: only a debugger's breakpoint
+/// writer may use it, for the instructions it puts in or takes out.
+pub unsafe fn writable_code<R>(f: impl FnOnce() -> R) -> R {
     without_interrupts(|| {
         let dacr: u32;
         // SAFETY: reads and writes DACR: domain 0 becomes a manager domain

@@ -3,7 +3,14 @@
 //! hardware.
 
 /// There is no machine to stop on the host: reaching this is a test bug.
-pub fn exit(code: u32) -> ! {
+///
+/// # Safety
+///
+/// Ends the whole image, every component with it, with `code` as its
+/// status: only the image's own end may call it (the board's `exit` from
+/// the root, the panic and fault reports). A component ends through its
+/// parent instead (`ferrode_board::exit` does that).
+pub unsafe fn exit(code: u32) -> ! {
     panic!("exit({code}) called on the host")
 }
 
@@ -58,7 +65,14 @@ pub fn undefined_instruction() -> ! {
 }
 
 /// Stands in for the faulting-load test on the host.
-pub fn load_word(address: usize) -> u32 {
+///
+/// # Safety
+///
+/// Reads any address, past every capability: another component's memory,
+/// or a device register whose read has an effect (a UART's receive FIFO
+/// pops). Only the fault path's tests may use it, on an address they chose
+/// to fault.
+pub unsafe fn load_word(address: usize) -> u32 {
     panic!("raw load from {address:#x} on the host")
 }
 
@@ -79,7 +93,12 @@ pub fn sync_instruction_memory(_address: usize, _length: usize) {}
 
 /// No MMU to turn on on the host: the map is built (so its errors show)
 /// and dropped.
-pub fn enable_mmu(
+///
+/// # Safety
+///
+/// For the platform's boot, once, before any thread runs: the map decides
+/// what every component may read, write and run.
+pub unsafe fn enable_mmu(
     map: impl FnOnce(&mut crate::mmu::Map<'_>) -> Result<(), crate::mmu::MapError>,
 ) -> Result<(), crate::mmu::MapError> {
     let (mut l1, mut l2) = (crate::mmu::Level1::new(), crate::mmu::Level2::new());
@@ -92,16 +111,32 @@ pub fn is_readable(_address: usize) -> bool {
 }
 
 /// Runs `f` (code is always writable on the host).
-pub fn writable_code<R>(f: impl FnOnce() -> R) -> R {
+///
+/// # Safety
+///
+/// While `f` runs, code may be written: only a debugger's breakpoint
+/// writer may use it, for the instructions it puts in or takes out.
+pub unsafe fn writable_code<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
 /// Stands in for the protection test's store on the host.
-pub fn store_word(address: usize, _value: u32) {
+///
+/// # Safety
+///
+/// Writes any address, past every capability and Rust's aliasing rules:
+/// only the protection tests may use it, on an address the hardware
+/// refuses.
+pub unsafe fn store_word(address: usize, _value: u32) {
     panic!("raw store to {address:#x} on the host")
 }
 
 /// Stands in for the protection test's jump on the host.
-pub fn jump_to(address: usize) -> ! {
+///
+/// # Safety
+///
+/// Runs whatever is at `address`: only the protection tests may use it, on
+/// an address the hardware refuses to execute.
+pub unsafe fn jump_to(address: usize) -> ! {
     panic!("jump to {address:#x} on the host")
 }

@@ -11,6 +11,32 @@
 //! A fault calls `ferrode_fault` (defined by `ferrode-board`) with a [`Fault`]
 //! and the stack pointer at the fault,
 //! an IRQ calls `ferrode_irq`.
+//!
+//! # What safe code may do
+//! Every component of an image runs in this one address space at this one
+//! privilege level: what keeps components apart is Rust's type system and
+//! the kernel's capabilities. So the operations here that reach past both
+//! are `unsafe`, and their Safety sections name their one caller: raw
+//! loads, stores and jumps (the fault tests'), making code writable (the
+//! debugger's), setting up memory protection (the platform's boot) and
+//! ending the image (the board's end path; a component ends through its
+//! parent). A component's safe code cannot call them:
+//!
+//! ```compile_fail,E0133
+//! ferrode_arch_armv7a::store_word(0x1000, 0);
+//! ```
+//! ```compile_fail,E0133
+//! ferrode_arch_armv7a::load_word(0x1000);
+//! ```
+//! ```compile_fail,E0133
+//! ferrode_arch_armv7a::jump_to(0x1000);
+//! ```
+//! ```compile_fail,E0133
+//! ferrode_arch_armv7a::writable_code(|| ());
+//! ```
+//! ```compile_fail,E0133
+//! ferrode_arch_armv7a::exit(0);
+//! ```
 #![cfg_attr(not(test), no_std)]
 
 pub mod debug;

@@ -28,7 +28,14 @@ fn semihosting_call(operation: u32, parameter: usize) -> usize {
 }
 
 /// Ends the program with `code` as the emulator's exit status.
-pub fn exit(code: u32) -> ! {
+///
+/// # Safety
+///
+/// Ends the whole image, every component with it, with `code` as its
+/// status: only the image's own end may call it (the board's `exit` from
+/// the root, the panic and fault reports). A component ends through its
+/// parent instead (`ferrode_board::exit` does that).
+pub unsafe fn exit(code: u32) -> ! {
     semihosting::exit(semihosting_call, code);
     loop {
         // SAFETY: masks interrupts and parks the hart.
@@ -185,7 +192,14 @@ pub fn undefined_instruction() -> ! {
 /// Loads the 32-bit word at `address` with a plain `lw`, whatever is there.
 /// An address with no memory or device raises a load access fault: the
 /// fault path's test uses that.
-pub fn load_word(address: usize) -> u32 {
+///
+/// # Safety
+///
+/// Reads any address, past every capability: another component's memory,
+/// or a device register whose read has an effect (a UART's receive FIFO
+/// pops). Only the fault path's tests may use it, on an address they chose
+/// to fault.
+pub unsafe fn load_word(address: usize) -> u32 {
     let value: u32;
     // SAFETY: a load has no effect beyond reading `address`; if it faults
     // the trap vector reports it and the image exits.
@@ -272,13 +286,24 @@ unsafe impl critical_section::Impl for CriticalSection {
 /// (MicroBlaze V's `writable-code` feature, which the GDB monitor turns
 /// on: a locked PMP entry binds machine mode until reset); the writer
 /// makes the new instructions visible with [`sync_instruction_memory`].
-pub fn writable_code<R>(f: impl FnOnce() -> R) -> R {
+///
+/// # Safety
+///
+/// While `f` runs, code may be written: only a debugger's breakpoint
+/// writer may use it, for the instructions it puts in or takes out.
+pub unsafe fn writable_code<R>(f: impl FnOnce() -> R) -> R {
     without_interrupts(f)
 }
 
 /// Stores `value` at `address` with a plain `sw`, whatever is there: the
 /// protection test's write into code (which the platform's PMP refuses).
-pub fn store_word(address: usize, value: u32) {
+///
+/// # Safety
+///
+/// Writes any address, past every capability and Rust's aliasing rules:
+/// only the protection tests may use it, on an address the hardware
+/// refuses.
+pub unsafe fn store_word(address: usize, value: u32) {
     // SAFETY: the caller asked for this store to `address` to see whether
     // the hardware refuses it; if it faults the trap vector reports it.
     unsafe { asm!("sw {0}, 0({1})", in(reg) value, in(reg) address, options(nostack)) };
@@ -286,7 +311,12 @@ pub fn store_word(address: usize, value: u32) {
 
 /// Jumps to `address` as if it held code: the protection test's jump into
 /// data.
-pub fn jump_to(address: usize) -> ! {
+///
+/// # Safety
+///
+/// Runs whatever is at `address`: only the protection tests may use it, on
+/// an address the hardware refuses to execute.
+pub unsafe fn jump_to(address: usize) -> ! {
     // SAFETY: the caller asked to run whatever is at `address` to see
     // whether the hardware refuses; whatever happens is reported as a fault
     // or ends the test.

@@ -3,7 +3,14 @@
 //! hardware.
 
 /// There is no machine to stop on the host: reaching this is a test bug.
-pub fn exit(code: u32) -> ! {
+///
+/// # Safety
+///
+/// Ends the whole image, every component with it, with `code` as its
+/// status: only the image's own end may call it (the board's `exit` from
+/// the root, the panic and fault reports). A component ends through its
+/// parent instead (`ferrode_board::exit` does that).
+pub unsafe fn exit(code: u32) -> ! {
     panic!("exit({code}) called on the host")
 }
 
@@ -58,7 +65,14 @@ pub fn undefined_instruction() -> ! {
 }
 
 /// Stands in for the faulting-load test on the host.
-pub fn load_word(address: usize) -> u32 {
+///
+/// # Safety
+///
+/// Reads any address, past every capability: another component's memory,
+/// or a device register whose read has an effect (a UART's receive FIFO
+/// pops). Only the fault path's tests may use it, on an address they chose
+/// to fault.
+pub unsafe fn load_word(address: usize) -> u32 {
     panic!("raw load from {address:#x} on the host")
 }
 
@@ -78,16 +92,32 @@ pub fn stack_pointer() -> usize {
 pub fn sync_instruction_memory(_address: usize, _length: usize) {}
 
 /// Stands in for the protection test's store on the host.
-pub fn store_word(address: usize, _value: u32) {
+///
+/// # Safety
+///
+/// Writes any address, past every capability and Rust's aliasing rules:
+/// only the protection tests may use it, on an address the hardware
+/// refuses.
+pub unsafe fn store_word(address: usize, _value: u32) {
     panic!("raw store to {address:#x} on the host")
 }
 
 /// Stands in for the protection test's jump on the host.
-pub fn jump_to(address: usize) -> ! {
+///
+/// # Safety
+///
+/// Runs whatever is at `address`: only the protection tests may use it, on
+/// an address the hardware refuses to execute.
+pub unsafe fn jump_to(address: usize) -> ! {
     panic!("jump to {address:#x} on the host")
 }
 
 /// Runs `f` (code is always writable on the host).
-pub fn writable_code<R>(f: impl FnOnce() -> R) -> R {
+///
+/// # Safety
+///
+/// While `f` runs, code may be written: only a debugger's breakpoint
+/// writer may use it, for the instructions it puts in or takes out.
+pub unsafe fn writable_code<R>(f: impl FnOnce() -> R) -> R {
     f()
 }

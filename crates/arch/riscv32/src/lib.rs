@@ -4,8 +4,7 @@
 //! switch live here behind `cfg(target_arch = "riscv32")`; the pure parts
 //! (trap decoding, semihosting argument blocks) build and test on the host.
 //! Everything runs in machine mode: MicroBlaze V has no lower privilege
-//! levels configured in the designs Ferrode targets, and one image is one
-//! trust domain.
+//! levels configured in the designs Ferrode targets.
 //!
 //! # Link-time contract
 //! `_start` loads `sp` and `gp` before any Rust code, points `mtvec` at the
@@ -13,6 +12,38 @@
 //! `ferrode_platform_start` (defined by the board's platform crate). A
 //! synchronous exception calls `ferrode_fault` (defined by `ferrode-board`)
 //! with a [`Fault`]; an interrupt calls `ferrode_irq`.
+//!
+//! # What safe code may do
+//! Every component of an image runs in this one address space at this one
+//! privilege level: what keeps components apart is Rust's type system and
+//! the kernel's capabilities. So the operations here that reach past both
+//! are `unsafe`, and their Safety sections name their one caller: raw
+//! loads, stores and jumps (the fault tests'), making code writable (the
+//! debugger's), setting up memory protection (the platform's boot) and
+//! ending the image (the board's end path; a component ends through its
+//! parent). A component's safe code cannot call them:
+//!
+//! ```compile_fail,E0133
+//! ferrode_arch_riscv32::store_word(0x1000, 0);
+//! ```
+//! ```compile_fail,E0133
+//! ferrode_arch_riscv32::load_word(0x1000);
+//! ```
+//! ```compile_fail,E0133
+//! ferrode_arch_riscv32::jump_to(0x1000);
+//! ```
+//! ```compile_fail,E0133
+//! ferrode_arch_riscv32::writable_code(|| ());
+//! ```
+//! ```compile_fail,E0133
+//! ferrode_arch_riscv32::exit(0);
+//! ```
+//!
+//! ```compile_fail,E0133
+//! use ferrode_arch_riscv32::pmp::{Image, Plan, apply};
+//! let plan = Plan::new(&Image { start: 0, ranges: &[] }, &[], 16, 4).unwrap();
+//! apply(&plan, &[]);
+//! ```
 #![cfg_attr(not(test), no_std)]
 
 pub mod debug;

@@ -214,8 +214,13 @@ pub fn in_guard(address: usize) -> bool {
 /// Writes `plan` to the PMP CSRs: every address, then the configuration
 /// registers, which lock the entries. For boot, once: locked entries hold
 /// until reset.
+///
+/// # Safety
+///
+/// For the platform's boot, once, before any thread runs: the entries
+/// decide which memory faults, and a locked one holds until reset.
 #[cfg(target_arch = "riscv32")]
-pub fn apply(plan: &Plan, guards: &[Range<usize>]) {
+pub unsafe fn apply(plan: &Plan, guards: &[Range<usize>]) {
     keep_guards(plan, guards);
     for (index, &address) in plan.addresses.iter().enumerate().take(plan.used) {
         csr::swap_address(index, address);
@@ -234,8 +239,13 @@ pub fn probe() -> (usize, usize) {
 }
 
 /// Nothing to lock on the host (the guards are kept for [`in_guard`]).
+///
+/// # Safety
+///
+/// For the platform's boot, once, before any thread runs: the entries
+/// decide which memory faults, and a locked one holds until reset.
 #[cfg(not(target_arch = "riscv32"))]
-pub fn apply(plan: &Plan, guards: &[Range<usize>]) {
+pub unsafe fn apply(plan: &Plan, guards: &[Range<usize>]) {
     keep_guards(plan, guards);
 }
 

@@ -313,7 +313,7 @@ impl Target for ImageTarget {
 /// on the one core no other thread runs until the instruction is whole
 /// again, so none executes half of one.
 fn write_code(address: usize, bytes: &[u8]) {
-    arch::writable_code(|| {
+    let write = || {
         for (offset, &byte) in bytes.iter().enumerate() {
             // SAFETY: inside the image's code, on an instruction boundary
             // (checked when the breakpoint went in): one breakpoint
@@ -322,5 +322,8 @@ fn write_code(address: usize, bytes: &[u8]) {
             unsafe { core::ptr::write_volatile((address + offset) as *mut u8, byte) };
         }
         arch::sync_instruction_memory(address, bytes.len());
-    });
+    };
+    // SAFETY: the monitor is the image's one writer of code, and `write`
+    // writes one breakpoint in or out.
+    unsafe { arch::writable_code(write) };
 }

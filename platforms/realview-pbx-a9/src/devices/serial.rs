@@ -240,7 +240,7 @@ impl embedded_io::Write for Serial {
             let seen = irq::event_count();
             let Some(count) = with_uart(|uart| uart.queue(buffer)) else {
                 // Not started: write like the console.
-                crate::console_write(buffer);
+                crate::console::write(buffer);
                 return Ok(buffer.len());
             };
             if count > 0 {

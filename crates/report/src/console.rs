@@ -1,0 +1,232 @@
+//! Whose line the board console shows: the line discipline that keeps
+//! every component's console output under its own name.
+//!
+//! All components write to one console. A component's `println!` goes
+//! out as lines that start with its name in brackets (`[client] ...`), as
+//! its LOG session's lines start with the session's label; the image's
+//! own writers (the composer, the board's reports, the LOG server, an app
+//! without components) write unlabelled lines. [`Lines`] decides what
+//! reaches the console so that no writer's text can pass for another's:
+//!
+//! - Every line of a component starts with its label, also after each
+//!   line end inside one write.
+//! - A component's control characters show as `?` ([`printable`]):
+//!   a carriage return or an escape sequence could move the cursor back
+//!   over a line and write another label there.
+//! - A line one writer left open (text without a line end) is ended
+//!   before another writer's text: two writers never share a line.
+
+/// Who writes to the console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Writer {
+    /// The image itself: the composer, the board's reports and LOG
+    /// server, an app without components. Its text goes out as it is.
+    Image,
+    /// A component, by its name: its lines start with `[name] `.
+    Component(&'static str),
+}
+
+/// The console's line state: whose line is open, if any. A `Copy` value,
+/// so the board can keep it in a `Cell` under its critical section.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Lines {
+    /// The writer whose line is open (text since the last line end).
+    open: Option<Writer>,
+}
+
+impl Lines {
+    /// No line open.
+    pub const fn new() -> Self {
+        Self { open: None }
+    }
+
+    /// Hands `out` what `text`, written by `writer`, puts on the console:
+    /// line ends as `\n` (the board's console turns them into CR LF).
+    #[inline]
+    pub fn write(&mut self, writer: Writer, text: &str, out: impl FnMut(&str)) {
+        match writer {
+            Writer::Image => self.write_image(text, out),
+            Writer::Component(_) => self.write_component(writer, text, out),
+        }
+    }
+
+    /// The image's text: as it is, on a line of its own if another
+    /// writer's is open.
+    fn write_image(&mut self, text: &str, mut out: impl FnMut(&str)) {
+        if text.is_empty() {
+            return;
+        }
+        if self.open != Some(Writer::Image) {
+            self.end_open(&mut out);
+        }
+        out(text);
+        self.open = if text.ends_with('\n') { None } else { Some(Writer::Image) };
+    }
+
+    /// A component's text: each line under its label, control characters
+    /// as `?`.
+    fn write_component(&mut self, writer: Writer, text: &str, mut out: impl FnMut(&str)) {
+        let mut rest = text;
+        while !rest.is_empty() {
+            let (body, ends) = match rest.find('\n') {
+                Some(end) => (rest.get(..end).unwrap_or_default(), true),
+                None => (rest, false),
+            };
+            rest = rest.get(body.len() + usize::from(ends)..).unwrap_or_default();
+            self.open_for(writer, &mut out);
+            printable(body, &mut out);
+            if ends {
+                out("\n");
+                self.open = None;
+            }
+        }
+    }
+
+    /// Starts a whole line of the image's (a LOG line, a report): ends a
+    /// line another writer left open first. The caller writes the line's
+    /// text with [`write`](Self::write) as [`Writer::Image`], ending it
+    /// with a line end.
+    pub fn start_line(&mut self, out: impl FnMut(&str)) {
+        self.end_open(out);
+    }
+
+    /// Makes the open line `writer`'s: ends another writer's, and starts a
+    /// new line with the label of a component's.
+    fn open_for(&mut self, writer: Writer, mut out: impl FnMut(&str)) {
+        if self.open == Some(writer) {
+            return;
+        }
+        self.end_open(&mut out);
+        if let Writer::Component(name) = writer {
+            for piece in ["[", name, "] "] {
+                out(piece);
+            }
+        }
+        self.open = Some(writer);
+    }
+
+    /// Ends the open line, if any.
+    fn end_open(&mut self, mut out: impl FnMut(&str)) {
+        if self.open.take().is_some() {
+            out("\n");
+        }
+    }
+}
+
+/// Hands `out` the pieces of a LOG line `text` as the console shows it:
+/// the text with each control character (`char::is_control`: a line end,
+/// a carriage return, a zero byte, an escape, C1 controls) given as `?`.
+/// A line a client sends is one line under its label: with a line end in
+/// it, the rest would start a console line of its own and could pass for
+/// another component's (`[other] ...`), a zero byte would open a defmt
+/// frame that swallows the lines after it, and an escape sequence could
+/// move the cursor over earlier lines.
+///
+/// A byte loop, no UTF-8 decoding: a control character is one byte below
+/// 0x20 or 0x7f, or the two bytes 0xc2 0x80..=0x9f (U+0080..=U+009F), so
+/// every cut is at a character boundary.
+pub fn printable(text: &str, mut out: impl FnMut(&str)) {
+    let bytes = text.as_bytes();
+    let (mut start, mut at) = (0, 0);
+    while let Some(&byte) = bytes.get(at) {
+        let width = match byte {
+            0..=0x1f | 0x7f => 1,
+            0xc2 if matches!(bytes.get(at + 1), Some(0x80..=0x9f)) => 2,
+            _ => 0,
+        };
+        if width == 0 {
+            at += 1;
+            continue;
+        }
+        out(text.get(start..at).unwrap_or_default());
+        out("?");
+        at += width;
+        start = at;
+    }
+    out(text.get(start..).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::string::String;
+
+    use super::*;
+
+    const A: Writer = Writer::Component("a");
+    const B: Writer = Writer::Component("b");
+
+    /// The console after `writes`, each a writer and its text (`None`:
+    /// a whole line of the image's, started with `start_line`).
+    fn console(writes: &[(Option<Writer>, &str)]) -> String {
+        let mut lines = Lines::new();
+        let mut shown = String::new();
+        for &(writer, text) in writes {
+            let out = |piece: &str| shown.push_str(piece);
+            match writer {
+                Some(writer) => lines.write(writer, text, out),
+                None => {
+                    lines.start_line(out);
+                    lines.write(Writer::Image, text, |piece| shown.push_str(piece));
+                    lines.write(Writer::Image, "\n", |piece| shown.push_str(piece));
+                }
+            }
+        }
+        shown
+    }
+
+    #[test]
+    fn every_line_of_a_component_starts_with_its_label() {
+        assert_eq!(console(&[(Some(A), "one\ntwo\n")]), "[a] one\n[a] two\n");
+        assert_eq!(console(&[(Some(A), "\n\n")]), "[a] \n[a] \n");
+        // A line written in pieces gets one label.
+        assert_eq!(console(&[(Some(A), "x = "), (Some(A), "1\n")]), "[a] x = 1\n");
+    }
+
+    #[test]
+    fn a_component_cannot_write_a_line_that_passes_for_another() {
+        assert_eq!(
+            console(&[(Some(A), "ok\n[b] 0 checks failed\n")]),
+            "[a] ok\n[a] [b] 0 checks failed\n"
+        );
+        // Back to the line start, or an escape sequence: shown as `?`.
+        assert_eq!(console(&[(Some(A), "\r[b] x\x1b[2K\n")]), "[a] ?[b] x?[2K\n");
+        assert_eq!(console(&[(Some(A), "\u{85}[b]\n")]), "[a] ?[b]\n");
+    }
+
+    #[test]
+    fn writers_never_share_a_line() {
+        // b writes while a's line is open: a's is ended first, and a's
+        // next text starts a labelled line again.
+        assert_eq!(
+            console(&[(Some(A), "half"), (Some(B), "b's\n"), (Some(A), " more\n")]),
+            "[a] half\n[b] b's\n[a]  more\n"
+        );
+        // A line of the image's (a LOG line) starts on a line of its own.
+        assert_eq!(
+            console(&[(Some(A), "half"), (None, "[log] line"), (Some(A), "rest\n")]),
+            "[a] half\n[log] line\n[a] rest\n"
+        );
+        // And a component's text does not continue the image's open line.
+        assert_eq!(
+            console(&[(Some(Writer::Image), "image "), (Some(A), "a\n")]),
+            "image \n[a] a\n"
+        );
+    }
+
+    #[test]
+    fn the_images_text_goes_out_as_it_is() {
+        assert_eq!(
+            console(&[(Some(Writer::Image), "x\ty\r\n"), (Some(Writer::Image), "z")]),
+            "x\ty\r\nz"
+        );
+        assert_eq!(console(&[(None, "whole")]), "whole\n");
+    }
+
+    #[test]
+    fn nothing_is_written_for_nothing() {
+        assert_eq!(console(&[(Some(A), ""), (Some(B), "")]), "");
+        let mut lines = Lines::new();
+        lines.start_line(|_| panic!("no line is open"));
+    }
+}
