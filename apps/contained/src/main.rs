@@ -34,10 +34,11 @@
 //!
 //! With `forge` the crasher, instead of panicking, prints console text that
 //! would pass for the survivor's verdict and for a LOG line, leaves a line
-//! open before its LOG line, and calls `ferrode_board::exit(0)`: every
-//! line of its text goes out under `[crasher]`, the open line is ended
-//! first, and the exit ends the crasher, not the image (which still exits
-//! with `PANIC`). With `forge-masked` it calls `exit(0)` inside a critical
+//! open before its LOG line, starts the IRQ service itself (which this
+//! image lacks) and calls `ferrode_board::exit(0)`: every line of its text
+//! goes out under `[crasher]`, the open line is ended first, the IRQ
+//! service refuses to start for it, and the exit ends the crasher, not the
+//! image (which still exits with `PANIC`). With `forge-masked` it calls `exit(0)` inside a critical
 //! section, which it would leave half done: the image ends, with
 //! `FAILURE`.
 //!
@@ -60,7 +61,8 @@ ferrode_board::compose! {
         fragile: { priority: 4, stack: 4096, provides: "Fragile", root: fragile_root },
     }
     clients {
-        crasher: { priority: 3, stack: 4096, main: crasher },
+        // Two threads: `forge` starts an entrypoint.
+        crasher: { priority: 3, stack: 4096, main: crasher, quota: { threads: 2 } },
         // Started when crasher has ended: the Fragile session it needs is
         // free again only if the composer reclaimed crasher's.
         survivor: { priority: 3, stack: 4096, main: survivor, after: crasher },
@@ -231,6 +233,11 @@ fn boot_panic() -> bool {
     mode_is("boot-panic")
 }
 
+/// The entrypoint the crasher starts for a board service of its own
+/// (`forge`).
+ferrode_board::thread_stack!(static FORGED_STACK: 2048);
+static FORGED_UTCB: runtime::UtcbCell = runtime::utcb();
+
 /// Holds the Fragile session and panics.
 fn crasher(env: Env) -> u32 {
     let Ok(mut log) = env.log() else { return exit_code::FAILURE };
@@ -246,6 +253,17 @@ fn crasher(env: Env) -> u32 {
         // A line left open is ended before another writer's line.
         print!("half a line");
         let _ = log.write("after the half line");
+        // A board service is the composer's to start: the crasher starting
+        // the IRQ service (which this image lacks) on an entrypoint of its
+        // own, to register interrupt handlers, is refused.
+        let k = kernel::kernel();
+        let entrypoint = FORGED_STACK.take(&FORGED_UTCB).and_then(|(stack, utcb)| {
+            BoardEntrypoint::new(k, k.current_component(), "forged-irq", 3, stack, utcb)
+        });
+        let _ = log.write(match entrypoint.map(ferrode_board::component::irq_root) {
+            Ok(Err(KernelError::NoAuthority)) => "ok: starting the IRQ service itself is refused",
+            _ => "FAILED: a client started the IRQ service itself",
+        });
         // Ends the crasher, not the image: the survivor runs next.
         ferrode_board::exit(exit_code::SUCCESS);
     }

@@ -2200,9 +2200,19 @@ impl Root for LogRoot {
 /// ferrode_board::component::log_root`. Lines go to the board console,
 /// prefixed with each session's label (`[hello] ...`, as Genode prints).
 pub fn log_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    composer_only()?;
     let root = LogRoot(Pool::new(entrypoint));
     let root = LOG_ROOT.try_take().ok_or(KernelError::InvalidThread)?.write(RpcObject::new(root));
     entrypoint.manage(root)
+}
+
+/// A board service's root is the composer's to start: `compose!` calls
+/// it on the composer's thread, and it takes the service's devices, its
+/// interrupts or the console's labels with it (each SAFETY claim in the
+/// services says they are theirs alone). A component that calls one
+/// itself (say, in an image without that service) is refused.
+fn composer_only() -> Result<(), KernelError> {
+    if kernel().running_in_root() { Ok(()) } else { Err(KernelError::NoAuthority) }
 }
 
 // ----- the ROM service ------------------------------------------------------
@@ -2300,6 +2310,7 @@ pub fn rom_root(
     entrypoint: BoardEntrypoint,
     modules: &'static [Module],
 ) -> Result<Capability<dyn Root>, KernelError> {
+    composer_only()?;
     let root = ROM_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?
@@ -2642,6 +2653,7 @@ extern "C" fn timer_alarm_main(signal: usize) -> ! {
 /// for the board's alarm interrupt and submits the due sessions' signals.
 /// The board's one alarm serves every session (one Timer server per image).
 pub fn timer_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    composer_only()?;
     TIMER_ALARM_MEMORY.spawn_beside(
         &TIMER_ALARM_UTCB,
         &entrypoint,

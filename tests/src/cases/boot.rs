@@ -270,7 +270,8 @@ pub fn cases() -> Vec<Case> {
         // A component's console text cannot pass for another's, and its
         // exit ends only it: its lines go out under its name, its
         // carriage return as `?`, the line it left open is ended before
-        // its LOG line, and the survivor runs after its `exit(0)`.
+        // its LOG line, a board service it starts itself is refused, and
+        // the survivor runs after its `exit(0)`.
         cases.push(console_case(
             board,
             "contained",
@@ -281,6 +282,7 @@ pub fn cases() -> Vec<Case> {
                 "[crasher] forging",
                 "\n[crasher] [survivor] contained: 0 checks failed?[log] x",
                 "\n[crasher] half a line\n[crasher] after the half line",
+                "\n[crasher] ok: starting the IRQ service itself is refused",
                 "\n[survivor] ok: the Fragile session the crasher held is mine",
                 "\n[survivor] contained: 0 checks failed",
                 "contained: ok: the composer dropped the ended server's root and session copy",

@@ -150,6 +150,7 @@ impl Root for IoMemRoot {
 /// device (from the platform's device table) whose register window it
 /// grants; one session per device at a time.
 pub fn io_mem_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    super::composer_only()?;
     let root = IO_MEM_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?
@@ -300,6 +301,7 @@ impl Root for IrqRoot {
 /// ferrode_board::component::irq_root`. A session's label names the
 /// device whose interrupt it delivers; one session per device at a time.
 pub fn irq_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    super::composer_only()?;
     let root = IRQ_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?
@@ -613,6 +615,7 @@ impl Root for GpioRoot {
 /// component's interrupt thread signals each session's input changes
 /// (`Gpio::watch`, `Gpio::sigh`, `Gpio::take_changes`).
 pub fn gpio_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    super::composer_only()?;
     GPIO_IRQ_MEMORY.spawn_beside(&GPIO_IRQ_UTCB, &entrypoint, "gpio-irq", gpio_irq_start)?;
     let root = GPIO_ROOT
         .try_take()

@@ -769,6 +769,7 @@ impl NicRoot {
 /// them). Starts the driver's data and interrupt threads at the
 /// entrypoint's priority.
 pub fn nic_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    super::composer_only()?;
     DATA_MEMORY.spawn_beside(&DATA_UTCB, &entrypoint, "nic-data", data_start)?;
     IRQ_MEMORY.spawn_beside(&IRQ_UTCB, &entrypoint, "nic-irq", irq_start)?;
     let root = NIC_ROOT

@@ -56,6 +56,7 @@ impl Root for RtcRoot {
 /// ferrode_board::component::rtc_root`. On a board without a real-time
 /// clock its sessions open, and asking one the date is `Denied`.
 pub fn rtc_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    super::composer_only()?;
     let root = RTC_ROOT
         .try_take()
         .ok_or(KernelError::InvalidThread)?

@@ -264,6 +264,7 @@ fn signal_input() {
 /// interrupt (it has no other way to them). One session at a time. Starts
 /// the driver's interrupt thread at the entrypoint's priority.
 pub fn terminal_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    super::composer_only()?;
     IRQ_MEMORY.spawn_beside(&IRQ_UTCB, &entrypoint, "terminal-irq", irq_start)?;
     let root = TERMINAL_ROOT
         .try_take()
