@@ -233,8 +233,8 @@ fn boot_panic() -> bool {
     mode_is("boot-panic")
 }
 
-/// The entrypoint the crasher starts for a board service of its own
-/// (`forge`).
+// The entrypoint the crasher starts for a board service of its own
+// (`forge`).
 ferrode_board::thread_stack!(static FORGED_STACK: 2048);
 static FORGED_UTCB: runtime::UtcbCell = runtime::utcb();
 
