@@ -379,45 +379,8 @@ pub const TERMINAL: &str = "Terminal";
 mod tests {
     extern crate std;
 
-    use super::{LOG_LINE_BYTES, SessionArgs, SessionError, log_line, printable};
+    use super::{LOG_LINE_BYTES, SessionArgs, SessionError, log_line};
     use ferrode_ipc::TransportError;
-
-    fn shown(text: &str) -> std::string::String {
-        let mut shown = std::string::String::new();
-        printable(text, |piece| shown.push_str(piece));
-        shown
-    }
-
-    #[test]
-    fn a_log_line_cannot_start_another_line() {
-        assert_eq!(shown("plain text, ünïcode 🦀"), "plain text, ünïcode 🦀");
-        assert_eq!(shown(""), "");
-        assert_eq!(shown("a\n[log] forged"), "a?[log] forged");
-        assert_eq!(shown("\r\n"), "??");
-        assert_eq!(shown("\0frame\0"), "?frame?");
-        assert_eq!(shown("\u{1b}[2J\t\u{7f}"), "?[2J??");
-        // C1 controls (two bytes in UTF-8) too: NEL is a line end to some
-        // terminals, CSI an escape.
-        assert_eq!(shown("x\u{85}y\u{9b}2J"), "x?y?2J");
-        // Nothing else is touched: U+00A0 follows the C1 block.
-        assert_eq!(shown("\u{a0}\u{2028}"), "\u{a0}\u{2028}");
-    }
-
-    #[test]
-    fn only_control_characters_are_replaced() {
-        // Every character of the first 0x800 and a few beyond, alone and
-        // between others: what `char::is_control` says, as one `?`.
-        let characters = (0..0x800u32).chain([0xfeff, 0x1_f980]).filter_map(char::from_u32);
-        for character in characters {
-            let text = std::format!("a{character}b");
-            let expected = if character.is_control() {
-                std::string::String::from("a?b")
-            } else {
-                text.clone()
-            };
-            assert_eq!(shown(&text), expected, "U+{:04X}", character as u32);
-        }
-    }
 
     #[test]
     fn a_session_is_for_what_its_label_names_after_the_last_arrow() {

@@ -207,6 +207,8 @@ mod tests {
             console(&[(Some(A), "half"), (None, "[log] line"), (Some(A), "rest\n")]),
             "[a] half\n[log] line\n[a] rest\n"
         );
+        // A whole line of the image's does not continue its open one either.
+        assert_eq!(console(&[(Some(Writer::Image), "image "), (None, "whole")]), "image \nwhole\n");
         // And a component's text does not continue the image's open line.
         assert_eq!(
             console(&[(Some(Writer::Image), "image "), (Some(A), "a\n")]),
@@ -228,5 +230,42 @@ mod tests {
         assert_eq!(console(&[(Some(A), ""), (Some(B), "")]), "");
         let mut lines = Lines::new();
         lines.start_line(|_| panic!("no line is open"));
+    }
+
+    fn shown(text: &str) -> std::string::String {
+        let mut shown = std::string::String::new();
+        printable(text, |piece| shown.push_str(piece));
+        shown
+    }
+
+    #[test]
+    fn a_log_line_cannot_start_another_line() {
+        assert_eq!(shown("plain text, ünïcode 🦀"), "plain text, ünïcode 🦀");
+        assert_eq!(shown(""), "");
+        assert_eq!(shown("a\n[log] forged"), "a?[log] forged");
+        assert_eq!(shown("\r\n"), "??");
+        assert_eq!(shown("\0frame\0"), "?frame?");
+        assert_eq!(shown("\u{1b}[2J\t\u{7f}"), "?[2J??");
+        // C1 controls (two bytes in UTF-8) too: NEL is a line end to some
+        // terminals, CSI an escape.
+        assert_eq!(shown("x\u{85}y\u{9b}2J"), "x?y?2J");
+        // Nothing else is touched: U+00A0 follows the C1 block.
+        assert_eq!(shown("\u{a0}\u{2028}"), "\u{a0}\u{2028}");
+    }
+
+    #[test]
+    fn only_control_characters_are_replaced() {
+        // Every character of the first 0x800 and a few beyond, alone and
+        // between others: what `char::is_control` says, as one `?`.
+        let characters = (0..0x800u32).chain([0xfeff, 0x1_f980]).filter_map(char::from_u32);
+        for character in characters {
+            let text = std::format!("a{character}b");
+            let expected = if character.is_control() {
+                std::string::String::from("a?b")
+            } else {
+                text.clone()
+            };
+            assert_eq!(shown(&text), expected, "U+{:04X}", character as u32);
+        }
     }
 }
