@@ -42,6 +42,14 @@
 //! section, which it would leave half done: the image ends, with
 //! `FAILURE`.
 //!
+//! With `fault` the crasher executes an undefined instruction instead of
+//! panicking: the CPU fault ends it as its panic would, the survivor runs
+//! on, and the image exits with `FAULT` (102), the first failing status.
+//! With `overflow` it recurses into the guard page below its stack: that
+//! fault ends the crasher alone too, its thread landing at the end of its
+//! stack to do so. With `fault-masked` it faults inside a critical
+//! section: the image ends, with `FAULT`.
+//!
 //! [`Kernel::watch_submitters`]: ferrode_board::kernel::Kernel::watch_submitters
 #![no_std]
 #![no_main]
@@ -272,12 +280,37 @@ fn crasher(env: Env) -> u32 {
         // with FAILURE, not the status asked for.
         critical_section::with(|_| ferrode_board::exit(exit_code::SUCCESS));
     }
+    if mode_is("fault") {
+        // A CPU fault ends the crasher as its panic does.
+        let _ = log.write("holding the Fragile session, about to fault");
+        ferrode_board::arch::undefined_instruction();
+    }
+    if mode_is("fault-masked") {
+        // A fault inside a critical section ends the image.
+        critical_section::with(|_| ferrode_board::arch::undefined_instruction());
+    }
+    if mode_is("overflow") {
+        // Runs into the guard page below its stack: a fault like another.
+        let _ = log.write("holding the Fragile session, about to run off my stack");
+        let _ = recurse(core::hint::black_box(0));
+    }
     let _ = log.write("holding the Fragile session, about to panic");
     let slots = [0u32; 4];
     #[allow(clippy::indexing_slicing, reason = "the out-of-bounds index is the point")]
     let value = slots[core::hint::black_box(slots.len())];
     let _ = log.write("the panic did not happen");
     value
+}
+
+/// Recurses without end (no stack is deep enough for `usize::MAX`
+/// levels), about 100 bytes of stack a level.
+#[inline(never)]
+fn recurse(depth: usize) -> usize {
+    if depth == usize::MAX {
+        return 0;
+    }
+    let frame = core::hint::black_box([depth; 24]);
+    recurse(depth.wrapping_add(1)).wrapping_add(frame[core::hint::black_box(3)])
 }
 
 /// Runs on after crasher's panic, and through the server's.

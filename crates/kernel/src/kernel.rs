@@ -584,6 +584,30 @@ impl<A: Arch> Kernel<A> {
         // A dead thread is never switched back to.
         unreachable!("a dead thread ran again")
     }
+
+    /// Gives the running thread its whole stack back for a fresh start:
+    /// writes its stack guard again and returns the stack's end, 8-byte
+    /// aligned, where the thread's stack pointer may start over. `None`
+    /// for a thread whose stack the kernel did not record (the boot
+    /// thread before [`Kernel::guard_boot_stack`]).
+    ///
+    /// For the board's fault path: a component's thread that faulted runs
+    /// on from there in code that ends its component. A thread that ran
+    /// into the guard page below its stack has written over the guard
+    /// words on its way; written again, the next switch does not take the
+    /// thread's own frames for an overflow into memory that is not its.
+    ///
+    /// # Safety
+    ///
+    /// Nothing returns into the frames on the running thread's stack, or
+    /// reads them, afterwards: the caller moves the thread's stack pointer
+    /// to the returned end at once and never comes back. The stack must
+    /// have stayed within its bounds (the fault was the guard page's, not
+    /// an overflow the guard words found).
+    pub unsafe fn restart_current_stack(&self) -> Option<usize> {
+        // SAFETY: the caller's contract.
+        self.read(|state| unsafe { state.restart_stack(state.current) })
+    }
 }
 
 /// Puts the guard at the bottom of a thread's `stack`; returns the stack's

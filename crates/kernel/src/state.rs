@@ -2195,6 +2195,25 @@ impl State {
         })
     }
 
+    /// As [`crate::Kernel::restart_current_stack`], for `thread`: its
+    /// guard written again, and its stack's end (8-byte aligned).
+    ///
+    /// # Safety
+    ///
+    /// Nothing reads `thread`'s frames again (they are overwritten).
+    pub(crate) unsafe fn restart_stack(&self, thread: ThreadId) -> Option<usize> {
+        let t = &self.threads[thread.index()];
+        if t.stack_base == 0 {
+            return None;
+        }
+        // SAFETY: the thread's own stack, whose frames the caller
+        // abandons; the words are inside its recorded `stack_len` bytes.
+        unsafe {
+            write_stack_guard(core::ptr::with_exposed_provenance_mut(t.stack_base), t.stack_len)
+        };
+        Some(t.stack_base.wrapping_add(t.stack_len) & !7)
+    }
+
     pub(crate) fn stack_intact(&self, thread: ThreadId) -> bool {
         let t = &self.threads[thread.index()];
         if t.stack_base == 0 {

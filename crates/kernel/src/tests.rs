@@ -1243,6 +1243,33 @@ fn a_broken_stack_guard_is_seen() {
 }
 
 #[test]
+fn a_restarted_stack_has_its_guard_again_and_starts_at_its_end() {
+    let mut world = World::new();
+    // 4 bytes past an 8-byte boundary, and a length that ends 4 bytes
+    // past one too: the guard starts at the first word, the end is
+    // rounded down to 8.
+    let buffer: &'static mut [u64] = Box::leak(std::vec![0u64; 64].into_boxed_slice());
+    let base = buffer.as_mut_ptr().cast::<u8>().wrapping_add(4);
+    let len = 400;
+    let (_, worker) = world.component_with_thread("worker", Quota::at_priority(2));
+    world.state.threads[worker.index()].stack_base = base.expose_provenance();
+    world.state.threads[worker.index()].stack_len = len;
+    // The thread ran down into its guard page: every guard word is gone.
+    assert!(!world.state.stack_intact(worker));
+    // SAFETY: the leaked buffer stands for the worker's stack, whose frames
+    // nothing reads again.
+    let end = unsafe { world.state.restart_stack(worker) };
+    assert_eq!(end, Some((base.expose_provenance() + len) & !7));
+    assert_eq!(end.map(|end| end % 8), Some(0));
+    assert!(end.is_some_and(|end| end <= base.expose_provenance() + len));
+    assert!(world.state.stack_intact(worker));
+    assert!(world.state.stack_ends_intact(worker));
+    // A thread whose stack the kernel did not record has none to restart.
+    // SAFETY: nothing is written for it.
+    assert_eq!(unsafe { world.state.restart_stack(ThreadId(0)) }, None);
+}
+
+#[test]
 fn the_boot_threads_stack_gets_a_guard_that_is_checked() {
     let mut world = World::new();
     // Words, so that the stack's lowest word is where its guard starts.

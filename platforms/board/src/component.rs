@@ -1102,21 +1102,22 @@ pub mod runtime {
     static PARENTS: [AtomicU32; kernel::MAX_COMPONENTS] =
         [const { AtomicU32::new(0) }; kernel::MAX_COMPONENTS];
 
-    /// Has a panic of a component's thread end only that component (see
-    /// `end_panicked_thread`); `compose!` calls it first.
+    /// Has a panic or a CPU fault of a component's thread end only that
+    /// component (see `end_crashed_thread`); `compose!` calls it first.
     pub fn contain_panics() {
-        crate::report::after_panic(end_panicked_thread);
+        crate::report::after_crash_is(end_crashed_thread);
     }
 
-    /// A thread panicked and its report is out: if it is a component's
-    /// (not core's: the composer, the idle thread) and ran as a thread
-    /// does, with interrupts enabled (not in the kernel, an interrupt
-    /// handler or a critical section, whose state would be left half
-    /// changed), only its component ends and the image runs on. The image
-    /// still exits with `PANIC` in the end (the first failing status).
+    /// A thread panicked (`status` is `PANIC`) or faulted (`FAULT`) and
+    /// its report is out: if it is a component's (not core's: the
+    /// composer, the idle thread) and ran as a thread does (`thread`: with
+    /// interrupts enabled, not in the kernel, an interrupt handler or a
+    /// critical section, whose state would be left half changed), only its
+    /// component ends, with `status`, and the image runs on. The image
+    /// still exits with the first failing status in the end.
     ///
-    /// - A client exits through its parent with status `PANIC`: the
-    ///   composer destroys it, reclaims its sessions and starts the clients
+    /// - A client exits through its parent with `status`: the composer
+    ///   destroys it, reclaims its sessions and starts the clients
     ///   declared `after` it, as for any client that exits.
     /// - A server (any component with no parent object) ends as a whole,
     ///   as a client does: all its threads stop ([`Kernel::exit_component`]).
@@ -1130,28 +1131,61 @@ pub mod runtime {
     ///   watches its servers ([`watch_servers`]) it also tells the parent
     ///   hook, reaps the server's threads and reclaims its sessions.
     ///
+    /// The thread does not go on where it crashed, nor on the frames it
+    /// left there (one that ran into the guard page below its stack has no
+    /// room left): it starts over at the end of its own stack
+    /// ([`Kernel::restart_current_stack`]), in [`crashed`], which ends the
+    /// component.
+    ///
     /// [`Kernel::exit_component`]: ferrode_kernel::Kernel::exit_component
     /// [`Kernel::watch_submitters`]: ferrode_kernel::Kernel::watch_submitters
+    /// [`Kernel::restart_current_stack`]: ferrode_kernel::Kernel::restart_current_stack
     ///
-    /// Returns (and the image ends) otherwise. A CPU fault always ends the
-    /// image.
-    fn end_panicked_thread() {
-        let k = kernel();
-        if !crate::arch::interrupts_enabled() || k.running_in_root() {
+    /// Returns (and the image ends) otherwise; for a crash with interrupts
+    /// masked, the console says why.
+    fn end_crashed_thread(status: u32, thread: bool) {
+        if !thread {
+            // No look into the kernel's state, which the crash may have
+            // left half changed.
+            crate::report::line(|out| {
+                out.text("composition: the crash came with interrupts masked; the image ends");
+            });
             return;
         }
+        let k = kernel();
+        if k.running_in_root() {
+            return;
+        }
+        // SAFETY: the thread is moved onto the returned end of its stack
+        // at once and never returns into its frames; it crashed in its own
+        // code (with interrupts enabled, not the kernel's), so its stack
+        // stayed within its bounds or the guard page below stopped it.
+        let Some(top) = (unsafe { k.restart_current_stack() }) else { return };
+        // SAFETY: the panic handler or the fault path, for a crash of this
+        // thread's own code (`thread`), with the end of the thread's own
+        // stack; `crashed` never returns.
+        unsafe { crate::arch::land(top, crashed, status as usize) }
+    }
+
+    /// Where a component's crashed thread lands ([`end_crashed_thread`]),
+    /// on a fresh stack with interrupts enabled: it ends its component
+    /// with `status`.
+    extern "C" fn crashed(status: usize) -> ! {
+        let status = status as u32;
+        let k = kernel();
         let component = k.current_component();
         crate::report::line(|out| {
             out.text("composition: ");
             out.text(k.component_name(component).unwrap_or("?"));
-            out.text(" panicked; it ends, the others run on");
+            out.text(if status == crate::exit_code::PANIC { " panicked" } else { " faulted" });
+            out.text("; it ends, the others run on");
         });
-        fail(crate::exit_code::PANIC);
-        end_current(component, crate::exit_code::PANIC)
+        fail(status);
+        end_current(component, status)
     }
 
     /// `ferrode_board::exit(status)` on a component's thread: the
-    /// component ends as [`end_panicked_thread`] ends it, with `status`.
+    /// component ends as [`end_crashed_thread`] ends it, with `status`.
     /// A client exits through its parent (whose composer counts `status`
     /// as its exit status); a server ends as a whole, and a non-zero
     /// `status` becomes the image's (the first failing one). Returns on

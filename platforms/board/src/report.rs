@@ -191,11 +191,10 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
         line(|out| out.text("PANIC (release image: the backtrace shows where)"));
     }
     print_backtrace(arch::stack_pointer());
-    let after = critical_section::with(|cs| AFTER_PANIC.borrow(cs).get());
-    if let Some(after) = after {
+    if let Some(after) = after_crash() {
         // An image of components: a component's thread ends only its
         // component (if it can; it returns if the image must end).
-        after();
+        after(exit_code::PANIC, arch::interrupts_enabled());
     }
     end_image(exit_code::PANIC)
 }
@@ -212,24 +211,37 @@ impl fmt::Write for Printable<'_> {
     }
 }
 
-/// Run by the panic handler after the report, before the image ends:
-/// `compose!` sets it at boot (see `component::runtime::contain_panics`),
-/// so images without a composition do not link the containment.
-static AFTER_PANIC: AfterPanic = critical_section::Mutex::new(core::cell::Cell::new(None));
+/// Run by the panic handler and the fault path after the report, before
+/// the image ends: `compose!` sets it at boot (see
+/// `component::runtime::contain_panics`), so images without a composition
+/// do not link the containment.
+static AFTER_CRASH: AfterCrash = critical_section::Mutex::new(core::cell::Cell::new(None));
 
-/// What [`AFTER_PANIC`] holds.
-type AfterPanic = critical_section::Mutex<core::cell::Cell<Option<fn()>>>;
+/// What [`AFTER_CRASH`] holds: called with `PANIC` or `FAULT`, and
+/// whether the crash came on thread code, which runs with interrupts
+/// enabled (for a panic, whether they are; for a fault, which is handled
+/// with them masked, the arch crate's verdict on the code it interrupted).
+type AfterCrash = critical_section::Mutex<core::cell::Cell<Option<fn(u32, bool)>>>;
 
-/// Sets what the panic handler runs after its report.
+/// Sets what the panic handler and the fault path run after their report.
 #[cfg_attr(not(feature = "kernel"), allow(dead_code, reason = "compose! sets it"))]
-pub(crate) fn after_panic(hook: fn()) {
-    critical_section::with(|cs| AFTER_PANIC.borrow(cs).set(Some(hook)));
+pub(crate) fn after_crash_is(hook: fn(u32, bool)) {
+    critical_section::with(|cs| AFTER_CRASH.borrow(cs).set(Some(hook)));
+}
+
+#[inline(never)]
+fn after_crash() -> Option<fn(u32, bool)> {
+    critical_section::with(|cs| AFTER_CRASH.borrow(cs).get())
 }
 
 /// Called by the arch crate's exception vectors, with the stack pointer of
-/// the code that faulted.
+/// the code that faulted and whether that code ran as a thread does (with
+/// interrupts enabled). In an image of components, a component's thread
+/// that faulted so ends only its component (the arch moves it onto a
+/// fresh stack to do that, see `component::runtime::contain_panics`);
+/// every other fault ends the image.
 #[unsafe(no_mangle)]
-fn ferrode_fault(fault: &dyn Report, sp: usize) -> ! {
+fn ferrode_fault(fault: &dyn Report, sp: usize, thread: bool) -> ! {
     line(|out| {
         out.text("FAULT: ");
         fault.report(out);
@@ -238,6 +250,10 @@ fn ferrode_fault(fault: &dyn Report, sp: usize) -> ! {
     // which cannot be read: the scan starts above it. (The host names a
     // fault address in a guard page a stack overflow, and whose.)
     print_backtrace(sp);
+    if let Some(after) = after_crash() {
+        // Returns if the image must end.
+        after(exit_code::FAULT, thread);
+    }
     end_image(exit_code::FAULT)
 }
 

@@ -297,6 +297,51 @@ pub fn cases() -> Vec<Case> {
             &["composition: crasher exited with interrupts masked; the image ends"],
             1,
         ));
+        // A component's CPU fault ends that component, as its panic does:
+        // the report, then the crasher ends, its session goes to the
+        // survivor, and the image exits with FAULT, the first failing
+        // status.
+        let pbx_board = std::ptr::eq(board, pbx);
+        let illegal = if pbx_board {
+            "FAULT: undefined instruction at pc="
+        } else {
+            "FAULT: illegal instruction at pc="
+        };
+        let crasher_ends = [
+            "[crasher] holding the Fragile session, about to fault",
+            illegal,
+            "backtrace: ",
+            "composition: crasher faulted; it ends, the others run on",
+            "[survivor] ok: the Fragile session the crasher held is mine",
+            "composition: fragile panicked; it ends, the others run on",
+            "[survivor] contained: 0 checks failed",
+            "contained: ok: the composer dropped the ended server's root and session copy",
+        ];
+        cases.push(console_case(board, "contained", &["fault"], &crasher_ends, 102));
+        // Not inside a critical section, whose state it would leave half
+        // changed: the image ends.
+        cases.push(console_case(
+            board,
+            "contained",
+            &["fault-masked"],
+            &[illegal, "composition: the crash came with interrupts masked; the image ends"],
+            102,
+        ));
+        // Into the guard page below its stack: a fault the crasher ends on
+        // alone, its thread landing at its stack's end.
+        let overflow = [
+            "[crasher] holding the Fragile session, about to run off my stack",
+            if pbx_board {
+                "FAULT: data abort at pc="
+            } else {
+                "FAULT: store/AMO access fault at pc="
+            },
+            "is in the guard page below the stack of component `crasher`: its thread ran off its stack",
+            "composition: crasher faulted; it ends, the others run on",
+            "[survivor] ok: the Fragile session the crasher held is mine",
+            "[survivor] contained: 0 checks failed",
+        ];
+        cases.push(console_case(board, "contained", &["overflow"], &overflow, 102));
         // The Timer service: eight sessions on the board's one alarm, in
         // order, each within one tick (exact virtual time under -icount).
         let mut timers = console_case(
@@ -485,6 +530,10 @@ pub fn cases() -> Vec<Case> {
             "(mcause=7)",
             "is in the guard page below the stack of `crash::overflow::GUARDED_STACK`",
             "backtrace: 0x",
+            &format!(
+                "{CRASH_SOURCE}:{} (crash::overflow::recurse)",
+                crash_line("thread-stack-guard")
+            ),
         ],
         102,
     ));

@@ -183,13 +183,20 @@ __ferrode_fiq:
 
     // r0-r3: the first four arguments of ferrode_arch_fault. Every thread
     // runs in SVC mode: its sp and lr at the fault, read there, are the
-    // fifth and sixth, pushed on the abort-mode stack (taken afresh: the
-    // report never returns).
+    // fifth and sixth, and the entry mode's SPSR (the interrupted code's
+    // CPSR) the seventh, pushed on the abort-mode stack (taken afresh: the
+    // report never returns to the faulting code) below a word that keeps
+    // the AAPCS 8-byte alignment. FIQ mode banks r12: the SPSR read there
+    // is lost at the switch, and ferrode_arch_fault does not look at it.
 __ferrode_fault:
+    mrs r12, spsr
+    cps #0x17
+    ldr sp, =__ferrode_abt_stack_top
+    sub sp, sp, #4
+    push {{r12}}
     cps #0x13
     mov r12, lr
     cps #0x17
-    ldr sp, =__ferrode_abt_stack_top
     push {{r12}}
     cps #0x13
     mov r12, sp
@@ -226,7 +233,8 @@ __ferrode_fiq_stack_top:
 "#
 );
 
-/// Called by the vector code for every exception Ferrode cannot handle.
+/// Called by the vector code for every exception Ferrode cannot handle,
+/// with `spsr`, the CPSR of the code it interrupted.
 #[unsafe(no_mangle)]
 extern "C" fn ferrode_arch_fault(
     vector: u32,
@@ -235,15 +243,28 @@ extern "C" fn ferrode_arch_fault(
     status: u32,
     sp: u32,
     lr: u32,
+    spsr: u32,
 ) -> ! {
     let kind = FaultKind::from_vector(vector).unwrap_or(FaultKind::UnhandledIrq);
-    let fault = Fault { kind, pc, address, status, sp, lr };
+    // An FIQ or a stray IRQ is not the interrupted code's doing (and the
+    // SPSR of FIQ mode is not passed on).
+    let thread = !matches!(kind, FaultKind::Fiq | FaultKind::UnhandledIrq)
+        && crate::fault::interrupted_thread(spsr);
+    fault(Fault { kind, pc, address, status, sp, lr }, thread)
+}
+
+/// Hands `fault` to the board. `thread`: the faulting code ran as a
+/// thread does, in SVC mode with IRQs enabled (not the kernel, an
+/// interrupt handler or a critical section), so the board may end only
+/// the thread's component and run on (see [`land`](crate::land)).
+fn fault(fault: Fault, thread: bool) -> ! {
     unsafe extern "Rust" {
         // Defined by `ferrode-board`: prints the report (and the return
-        // addresses it finds on the stack at `sp`) and exits non-zero.
-        safe fn ferrode_fault(fault: &dyn ferrode_report::Report, sp: usize) -> !;
+        // addresses it finds on the stack at `sp`), then ends the
+        // faulting thread's component or the image.
+        safe fn ferrode_fault(fault: &dyn ferrode_report::Report, sp: usize, thread: bool) -> !;
     }
-    ferrode_fault(&fault, sp as usize)
+    ferrode_fault(&fault, fault.sp as usize, thread)
 }
 
 /// [gdb monitor] Called by the undefined-instruction vector for a
@@ -270,7 +291,8 @@ extern "C" fn ferrode_arch_breakpoint(frame: *mut u32) {
         return;
     }
     let (pc, lr, sp) = crate::debug::trap_pc_lr_sp(frame as u32, words);
-    ferrode_arch_fault(FaultKind::UndefinedInstruction as u32, pc, 0, 0, sp, lr)
+    let kind = FaultKind::UndefinedInstruction;
+    fault(Fault { kind, pc, address: 0, status: 0, sp, lr }, resumable)
 }
 
 core::arch::global_asm!(

@@ -254,6 +254,40 @@ pub unsafe fn jump_to(address: usize) -> ! {
     unsafe { asm!("bx {0}", in(reg) address & !1, options(noreturn, nostack)) }
 }
 
+/// Moves the running thread onto a fresh stack at `stack_top` and runs
+/// `entry(argument)` there, in SVC mode (a thread's) with IRQs enabled:
+/// from the fault path (abort or undefined mode, IRQs masked), a faulting
+/// component's thread lands in code that ends its component, and the
+/// image runs on. The frames below the fault are left behind, and so is
+/// the exception mode's stack (the next fault takes it afresh).
+///
+/// # Safety
+///
+/// Only the board's fault path may call this, for a fault that
+/// interrupted thread code ([`crate::fault::interrupted_thread`]), with
+/// `stack_top` the end of that thread's own stack
+/// (`Kernel::restart_current_stack`) and the kernel's state as the fault
+/// found it: nothing returns into the thread's old frames.
+pub unsafe fn land(stack_top: usize, entry: extern "C" fn(usize) -> !, argument: usize) -> ! {
+    // SAFETY: the caller's contract; `cps` changes only the mode (its
+    // banked sp and lr), so the operands in r0-r2 stay as they are (FIQ
+    // mode, which banks r8-r12, never lands). `clrex` drops a reservation
+    // the faulting code may have held.
+    unsafe {
+        asm!(
+            "cps #0x13",
+            "mov sp, r1",
+            "clrex",
+            "cpsie i",
+            "bx r2",
+            in("r0") argument,
+            in("r1") stack_top,
+            in("r2") entry,
+            options(noreturn),
+        )
+    }
+}
+
 /// This CPU has a hand-written IPC fast path (see [`crate::ipc_fast_path!`]).
 pub const IPC_FAST_PATH: bool = true;
 

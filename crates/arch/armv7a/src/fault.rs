@@ -75,6 +75,18 @@ pub struct Fault {
     pub lr: u32,
 }
 
+/// Whether an exception with this SPSR (the CPSR of the code it
+/// interrupted) interrupted thread code: SVC mode, where every thread
+/// runs, with IRQs enabled. The kernel's operations, interrupt handlers
+/// and critical sections mask IRQs, and the boot code runs before they are
+/// enabled: a fault there leaves shared state half changed.
+pub const fn interrupted_thread(spsr: u32) -> bool {
+    const MODE_MASK: u32 = 0x1f;
+    const MODE_SVC: u32 = 0x13;
+    const CPSR_I: u32 = 1 << 7;
+    spsr & MODE_MASK == MODE_SVC && spsr & CPSR_I == 0
+}
+
 /// Decodes the fault status field FS\[4,3:0\] of a short-descriptor DFSR/IFSR
 /// (ARM ARM B4.1.52, table B3-23).
 pub const fn fault_status_name(status: u32) -> &'static str {
@@ -144,6 +156,19 @@ mod tests {
             "data abort at pc=0x70100040 address=0xdead0000 status=0x8 (synchronous external abort) \
              lr=0x70100100 sp=0x70200000"
         );
+    }
+
+    #[test]
+    fn only_svc_mode_with_irqs_enabled_is_a_thread() {
+        // A thread in T32 state with IRQs enabled (A and F masked).
+        assert!(interrupted_thread(0x6000_0173));
+        assert!(interrupted_thread(0x13));
+        // IRQs masked: the kernel, a handler, a critical section.
+        assert!(!interrupted_thread(0x6000_01f3));
+        // Other modes: an exception handler's own code.
+        for mode in [0x10, 0x11, 0x12, 0x17, 0x1b, 0x1f] {
+            assert!(!interrupted_thread(0x6000_0160 | mode), "mode {mode:#x}");
+        }
     }
 
     #[test]

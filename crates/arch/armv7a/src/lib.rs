@@ -8,8 +8,9 @@
 //! The boot code (`_start`) sets up the stacks of every CPU mode Ferrode uses,
 //! installs the vector table through VBAR, zeroes `.bss`, copies `.data` and
 //! calls `ferrode_platform_start`, which the board's platform crate defines.
-//! A fault calls `ferrode_fault` (defined by `ferrode-board`) with a [`Fault`]
-//! and the stack pointer at the fault,
+//! A fault calls `ferrode_fault` (defined by `ferrode-board`) with a [`Fault`],
+//! the stack pointer at the fault and whether it interrupted thread code
+//! (which the board may end alone, moving it with [`land`]),
 //! an IRQ calls `ferrode_irq`.
 //!
 //! # What safe code may do
@@ -18,9 +19,10 @@
 //! the kernel's capabilities. So the operations here that reach past both
 //! are `unsafe`, and their Safety sections name their one caller: raw
 //! loads, stores and jumps (the fault tests'), making code writable (the
-//! debugger's), setting up memory protection (the platform's boot) and
+//! debugger's), setting up memory protection (the platform's boot),
 //! ending the image (the board's end path; a component ends through its
-//! parent). A component's safe code cannot call them:
+//! parent), and moving a thread to another stack (the board's fault path).
+//! A component's safe code cannot call them:
 //!
 //! ```compile_fail,E0133
 //! ferrode_arch_armv7a::store_word(0x1000, 0);
@@ -36,6 +38,10 @@
 //! ```
 //! ```compile_fail,E0133
 //! ferrode_arch_armv7a::exit(0);
+//! ```
+//! ```compile_fail,E0133
+//! extern "C" fn entry(_: usize) -> ! { loop {} }
+//! ferrode_arch_armv7a::land(0x1000, entry, 0);
 //! ```
 #![cfg_attr(not(test), no_std)]
 

@@ -322,3 +322,35 @@ pub unsafe fn jump_to(address: usize) -> ! {
     // or ends the test.
     unsafe { asm!("jr {0}", in(reg) address, options(noreturn, nostack)) }
 }
+
+/// Moves the running thread onto a fresh stack at `stack_top` and runs
+/// `entry(argument)` there with interrupts enabled: from the fault path
+/// (the trap vector, interrupts masked), a faulting component's thread
+/// lands in code that ends its component, and the image runs on. The
+/// frames below the fault, the trap's own among them, are left behind.
+/// Everything runs in machine mode, so no `mret` is needed: setting
+/// `mstatus.MIE` ends the trap.
+///
+/// # Safety
+///
+/// Only the board's fault path may call this, for a fault that
+/// interrupted thread code ([`crate::fault::interrupted_thread`]), with
+/// `stack_top` the end of that thread's own stack
+/// (`Kernel::restart_current_stack`) and the kernel's state as the fault
+/// found it: nothing returns into the thread's old frames.
+pub unsafe fn land(stack_top: usize, entry: extern "C" fn(usize) -> !, argument: usize) -> ! {
+    // SAFETY: the caller's contract. The frame pointer starts at zero, as
+    // at a thread's first frame.
+    unsafe {
+        asm!(
+            "mv sp, a1",
+            "li s0, 0",
+            "csrsi mstatus, 8",
+            "jr a2",
+            in("a0") argument,
+            in("a1") stack_top,
+            in("a2") entry,
+            options(noreturn),
+        )
+    }
+}

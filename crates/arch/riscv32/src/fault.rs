@@ -21,6 +21,17 @@ pub struct Fault {
     pub sp: u32,
 }
 
+/// Whether a trap with this `mstatus` (as the trap left it) interrupted
+/// thread code: code that ran with interrupts enabled, which the trap
+/// saved in `mstatus.MPIE`. The kernel's operations, interrupt handlers,
+/// critical sections and the trap vector itself (a fault while it saves a
+/// frame, as on a stack pointer in a guard region) run with them masked,
+/// and a fault there leaves shared state half changed.
+pub const fn interrupted_thread(mstatus: u32) -> bool {
+    const MSTATUS_MPIE: u32 = 1 << 7;
+    mstatus & MSTATUS_MPIE != 0
+}
+
 /// The privileged specification's name for an exception code.
 pub const fn cause_name(cause: u32) -> &'static str {
     match cause {
@@ -80,6 +91,17 @@ impl fmt::Display for Fault {
 mod tests {
     use super::*;
     use std::string::ToString;
+
+    #[test]
+    fn only_code_with_interrupts_enabled_is_a_thread() {
+        // Machine mode before the trap (MPP = 3), MPIE set.
+        assert!(interrupted_thread(0x1880));
+        assert!(interrupted_thread(0x80));
+        // MPIE clear: interrupts were masked; MIE, which the trap clears,
+        // says nothing.
+        assert!(!interrupted_thread(0x1800));
+        assert!(!interrupted_thread(0x1808));
+    }
 
     #[test]
     fn illegal_instruction_shows_pc_and_bits() {

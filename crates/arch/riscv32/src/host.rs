@@ -121,3 +121,12 @@ pub unsafe fn jump_to(address: usize) -> ! {
 pub unsafe fn writable_code<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
+
+/// Stands in for the fault path's landing on the host.
+///
+/// # Safety
+///
+/// As the target's: only the board's fault path may call it.
+pub unsafe fn land(stack_top: usize, _entry: extern "C" fn(usize) -> !, _argument: usize) -> ! {
+    panic!("landing on a stack at {stack_top:#x} on the host")
+}

@@ -11,7 +11,9 @@
 //! trap vector, zeroes `.bss`, copies `.data` and calls
 //! `ferrode_platform_start` (defined by the board's platform crate). A
 //! synchronous exception calls `ferrode_fault` (defined by `ferrode-board`)
-//! with a [`Fault`]; an interrupt calls `ferrode_irq`.
+//! with a [`Fault`], the stack pointer at the fault and whether it
+//! interrupted thread code (which the board may end alone, moving it with
+//! [`land`]); an interrupt calls `ferrode_irq`.
 //!
 //! # What safe code may do
 //! Every component of an image runs in this one address space at this one
@@ -19,9 +21,10 @@
 //! the kernel's capabilities. So the operations here that reach past both
 //! are `unsafe`, and their Safety sections name their one caller: raw
 //! loads, stores and jumps (the fault tests'), making code writable (the
-//! debugger's), setting up memory protection (the platform's boot) and
+//! debugger's), setting up memory protection (the platform's boot),
 //! ending the image (the board's end path; a component ends through its
-//! parent). A component's safe code cannot call them:
+//! parent), and moving a thread to another stack (the board's fault path).
+//! A component's safe code cannot call them:
 //!
 //! ```compile_fail,E0133
 //! ferrode_arch_riscv32::store_word(0x1000, 0);
@@ -37,6 +40,10 @@
 //! ```
 //! ```compile_fail,E0133
 //! ferrode_arch_riscv32::exit(0);
+//! ```
+//! ```compile_fail,E0133
+//! extern "C" fn entry(_: usize) -> ! { loop {} }
+//! ferrode_arch_riscv32::land(0x1000, entry, 0);
 //! ```
 //!
 //! ```compile_fail,E0133
