@@ -13,9 +13,11 @@
 //! and never contains a zero byte, so the host passes everything outside a
 //! frame through as text. The leading zero also lets `defmt-print` read a
 //! raw stream of frames (`cargo xtask run --raw`), since it skips empty
-//! frames. A frame is written with interrupts masked from acquire to
-//! release, so neither an interrupt handler nor another thread (threads
-//! switch only on interrupts) can write into the middle of it.
+//! frames. A frame is queued for the console with interrupts masked from
+//! acquire to release, so neither an interrupt handler nor another thread
+//! (threads switch only on interrupts) can write into the middle of it;
+//! it goes to the UART after release, as the board's text lines do, with
+//! interrupts masked only while a step fills the UART's FIFO.
 //!
 //! # Timestamps and labels
 //!
@@ -65,14 +67,16 @@ unsafe impl Sync for Global {}
 static STATE: Global =
     Global(UnsafeCell::new(State { encoder: defmt::Encoder::new(), interrupts: None }));
 
-/// Writes encoded bytes to the console (interrupts are masked).
+/// Queues encoded bytes for the console (interrupts are masked), after
+/// the text the board's writers queued: `release` hands them to the UART
+/// once interrupts are open again.
 fn console(bytes: &[u8]) {
     // SAFETY: the image's defmt frames, for the host's decoder, which
     // shows each as a defmt log line apart from the console's text lines
     // (a frame runs from one zero byte to the next, and its rzCOBS
     // encoding holds none): whatever a component logs, its bytes cannot
     // pass for another component's text line there.
-    unsafe { platform::console_write(bytes) };
+    unsafe { ferrode_board::console_queue(bytes) };
 }
 
 #[defmt::global_logger]
@@ -110,6 +114,9 @@ unsafe impl defmt::Logger for Logger {
             // critical section ends here.
             unsafe { arch::restore_interrupts(interrupts) };
         }
+        // The frame goes to the UART with interrupts masked only for short
+        // steps.
+        ferrode_board::console_drain();
     }
 
     unsafe fn write(bytes: &[u8]) {

@@ -113,6 +113,77 @@ impl Lines {
     }
 }
 
+/// Console bytes on their way to the UART. A writer queues its line here
+/// at once, with interrupts masked so that no other writer's bytes come
+/// between (a copy: quick), and the bytes go on to the UART afterwards,
+/// in steps that each take only what the UART has room for: interrupts
+/// stay masked only for a step, never while the line waits for the UART.
+/// (A line of 100 bytes takes 8.7 ms at 115200 baud: with interrupts
+/// masked that long, a UART's receive FIFO overruns, a NIC with two
+/// receive buffers drops frames and timeouts come late.)
+pub struct Outbox<const N: usize> {
+    bytes: [u8; N],
+    /// Where the oldest byte is.
+    start: usize,
+    /// How many bytes are queued.
+    len: usize,
+}
+
+impl<const N: usize> Outbox<N> {
+    /// Empty.
+    pub const fn new() -> Self {
+        Self { bytes: [0; N], start: 0, len: 0 }
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Queues as many of `bytes` as there is room for, after those
+    /// queued before; returns how many.
+    pub fn queue(&mut self, bytes: &[u8]) -> usize {
+        let mut taken = 0;
+        for &byte in bytes {
+            if self.len == N {
+                break;
+            }
+            let at = (self.start + self.len) % N;
+            if let Some(slot) = self.bytes.get_mut(at) {
+                *slot = byte;
+            }
+            self.len += 1;
+            taken += 1;
+        }
+        taken
+    }
+
+    /// Offers the oldest queued bytes to `write` (the UART, which takes
+    /// what its FIFO has room for and says how many it took), in order,
+    /// until it takes fewer than offered or none are left, and drops those
+    /// it took. Returns whether the outbox is empty.
+    pub fn send(&mut self, mut write: impl FnMut(&[u8]) -> usize) -> bool {
+        while self.len > 0 {
+            // The oldest bytes up to the end of the array, or to the last.
+            let end = (self.start + self.len).min(N);
+            let offered = self.bytes.get(self.start..end).unwrap_or_default();
+            let taken = write(offered).min(offered.len());
+            self.start = (self.start + taken) % N;
+            self.len -= taken;
+            if taken < offered.len() {
+                break;
+            }
+        }
+        self.len == 0
+    }
+}
+
+impl<const N: usize> Default for Outbox<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Hands `out` the pieces of a LOG line `text` as the console shows it:
 /// the text with each control character (`char::is_control`: a line end,
 /// a carriage return, a zero byte, an escape, C1 controls) given as `?`.
@@ -230,6 +301,58 @@ mod tests {
         assert_eq!(console(&[(Some(A), ""), (Some(B), "")]), "");
         let mut lines = Lines::new();
         lines.start_line(|_| panic!("no line is open"));
+    }
+
+    /// A UART whose FIFO takes `room` bytes per step.
+    fn uart(sent: &mut std::vec::Vec<u8>, room: usize) -> impl FnMut(&[u8]) -> usize + '_ {
+        move |bytes: &[u8]| {
+            let taken = bytes.len().min(room);
+            sent.extend_from_slice(&bytes[..taken]);
+            taken
+        }
+    }
+
+    #[test]
+    fn the_outbox_sends_in_order_what_the_uart_has_room_for() {
+        let mut outbox = Outbox::<8>::new();
+        assert!(outbox.is_empty());
+        assert_eq!(outbox.queue(b"hello"), 5);
+        let mut sent = std::vec::Vec::new();
+        // Three bytes of room: the step sends those and stops.
+        assert!(!outbox.send(uart(&mut sent, 3)));
+        assert_eq!(sent, b"hel");
+        // Queued after what is left, across the array's end.
+        assert_eq!(outbox.queue(b" world"), 6);
+        assert!(!outbox.send(uart(&mut sent, 0)), "a full FIFO takes nothing");
+        assert!(outbox.send(uart(&mut sent, 100)));
+        assert_eq!(sent, b"hello world");
+        assert!(outbox.is_empty());
+    }
+
+    #[test]
+    fn a_full_outbox_takes_what_fits_and_loses_nothing() {
+        let mut outbox = Outbox::<4>::new();
+        assert_eq!(outbox.queue(b"abcdef"), 4);
+        assert_eq!(outbox.queue(b"x"), 0);
+        let mut sent = std::vec::Vec::new();
+        assert!(!outbox.send(uart(&mut sent, 1)));
+        assert_eq!(outbox.queue(b"ef"), 1);
+        // One byte at a time, wrapping round twice.
+        for _ in 0..3 {
+            assert!(!outbox.send(uart(&mut sent, 1)));
+            assert_eq!(outbox.queue(b"e"), 1);
+        }
+        assert!(outbox.send(uart(&mut sent, 1000)));
+        assert_eq!(sent, b"abcdeeee");
+        // A UART that claims more than it was offered takes what it was.
+        assert_eq!(outbox.queue(b"yz"), 2);
+        let mut sent = std::vec::Vec::new();
+        assert!(outbox.send(|bytes: &[u8]| {
+            sent.extend_from_slice(bytes);
+            bytes.len() + 5
+        }));
+        assert_eq!(sent, b"yz");
+        assert!(outbox.is_empty());
     }
 
     fn shown(text: &str) -> std::string::String {

@@ -33,7 +33,7 @@ pub mod hermit;
 pub mod kernel;
 mod report;
 
-pub use report::Console;
+pub use report::{Console, console_drain, console_queue};
 
 /// Prints to the board console. A component's text goes out under its
 /// name (`[client] ...`) at each line start, with its control characters
@@ -95,6 +95,8 @@ pub fn exit(status: u32) -> ! {
 /// Ends the image with `status`: the root's [`exit`] and the panic and
 /// fault reports.
 pub(crate) fn end_image(status: u32) -> ! {
+    // What the console's writers queued goes out first.
+    report::drain();
     // SAFETY: the image's own end: the root's (whose exit is the image's),
     // or a report's after a panic the composition could not contain or a
     // CPU fault, either of which ends the image by design.

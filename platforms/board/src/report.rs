@@ -6,10 +6,10 @@
 //! word `PANIC` and the backtrace (see [`panic`]): the panic's message and
 //! location come with debug builds and with the `panic-messages` feature.
 
-use core::cell::Cell;
+use core::cell::{Cell, UnsafeCell};
 use core::fmt;
 
-use ferrode_report::console::{Lines, Writer};
+use ferrode_report::console::{Lines, Outbox, Writer};
 use ferrode_report::{Out, Report, hex};
 
 use crate::{arch, end_image, exit_code, platform};
@@ -60,15 +60,90 @@ unsafe impl Sync for LineState {}
 
 static LINES: LineState = LineState(Cell::new(Lines::new()));
 
+/// The console's outbox: what its writers queued with interrupts masked
+/// and the UART has not taken yet (see [`Outbox`]). More than a LOG line
+/// (160 bytes and its label) or a report's, so a line finds room once the
+/// writers before it are done; a longer one waits for the UART with
+/// interrupts masked, as every line did before there was an outbox.
+struct OutboxState {
+    outbox: UnsafeCell<Outbox<OUTBOX_BYTES>>,
+    /// Set while a context works on the outbox: a report from inside that
+    /// work (a panic or fault there) writes around it.
+    busy: Cell<bool>,
+}
+
+const OUTBOX_BYTES: usize = 256;
+
+// SAFETY: one core, and the outbox is reached only with interrupts masked
+// (`raw`, `drain`, `console_queue`), so no two contexts reach it at once
+// but one nested in another, which `busy` turns away.
+unsafe impl Sync for OutboxState {}
+
+static OUTBOX: OutboxState =
+    OutboxState { outbox: UnsafeCell::new(Outbox::new()), busy: Cell::new(false) };
+
+/// Runs `f` on the console's outbox; `None` if this context is already
+/// working on it further up its stack (a report from inside that work).
+///
+/// # Safety
+///
+/// Interrupts are masked.
+unsafe fn with_outbox<R>(f: impl FnOnce(&mut Outbox<OUTBOX_BYTES>) -> R) -> Option<R> {
+    if OUTBOX.busy.replace(true) {
+        return None;
+    }
+    // SAFETY: interrupts are masked (the caller's contract) on the one
+    // core, and `busy` keeps a nested context out: no other reference to
+    // the outbox is live while `f` runs.
+    let result = f(unsafe { &mut *OUTBOX.outbox.get() });
+    OUTBOX.busy.set(false);
+    Some(result)
+}
+
+/// Offers the queued console bytes to the UART, which takes what its FIFO
+/// has room for; whether none are left (or this context may not look).
+///
+/// # Safety
+///
+/// As [`with_outbox`].
+unsafe fn send_queued() -> bool {
+    // SAFETY: the caller's contract.
+    unsafe { with_outbox(|outbox| outbox.send(try_write)) }.unwrap_or(true)
+}
+
+fn try_write(bytes: &[u8]) -> usize {
+    // SAFETY: the image's console writer: every component's text reaches
+    // the outbox through `Lines`, which labels it.
+    unsafe { platform::console_try_write(bytes) }
+}
+
+/// Hands the console's queued bytes to the UART and returns once it took
+/// them all: in steps, each with interrupts masked only while it moves
+/// what the UART's FIFO has room for, never while waiting for the line.
+/// Every writer calls it after queueing its text, so what a thread printed
+/// has reached the UART when its print returns. Out of line: every writer
+/// shares it.
+#[inline(never)]
+pub(crate) fn drain() {
+    // SAFETY: interrupts are masked for the step, which does not reach the
+    // outbox again.
+    while !arch::without_interrupts(|| unsafe { send_queued() }) {
+        core::hint::spin_loop();
+    }
+}
+
 /// Runs `f` on the console's line state with interrupts masked: what it
-/// sends goes out whole, before any other writer's.
+/// sends is queued whole, before any other writer's, and then handed to
+/// the UART ([`drain`]).
 fn with_lines<R>(f: impl FnOnce(&mut Lines) -> R) -> R {
-    arch::without_interrupts(|| {
+    let result = arch::without_interrupts(|| {
         let mut lines = LINES.0.get();
         let result = f(&mut lines);
         LINES.0.set(lines);
         result
-    })
+    });
+    drain();
+    result
 }
 
 /// Sends text to the console UART as it is, each line end as CR LF (what
@@ -85,10 +160,49 @@ fn send(text: &str) {
     raw(rest);
 }
 
+/// Queues `bytes` for the console, after what was queued before
+/// (interrupts are masked: every caller is inside `with_lines` or `line`).
+/// Without room for them all, waits for the UART (interrupts still masked,
+/// so the line stays whole).
 fn raw(bytes: &[u8]) {
-    // SAFETY: the board's console is the image's writer: every component's
-    // text reaches here through `Lines`, which labels it.
-    unsafe { platform::console_write(bytes) };
+    let mut rest = bytes;
+    loop {
+        // SAFETY: interrupts are masked (see above).
+        let Some(taken) = (unsafe { with_outbox(|outbox| outbox.queue(rest)) }) else {
+            // A report from inside the outbox's own work: straight to the
+            // UART, so it still appears.
+            while !rest.is_empty() {
+                rest = rest.get(try_write(rest)..).unwrap_or_default();
+            }
+            return;
+        };
+        rest = rest.get(taken..).unwrap_or_default();
+        if rest.is_empty() {
+            return;
+        }
+        // SAFETY: as above.
+        unsafe { send_queued() };
+        core::hint::spin_loop();
+    }
+}
+
+/// Queues `bytes` for the console as they are, after what the other
+/// writers queued, for [`console_drain`] (or the next writer) to hand to
+/// the UART.
+///
+/// # Safety
+///
+/// As the platform's `console_write`: raw bytes could pass for another
+/// component's line, so only the image's own writers may call this (the
+/// defmt logger, for its frames).
+pub unsafe fn console_queue(bytes: &[u8]) {
+    arch::without_interrupts(|| raw(bytes));
+}
+
+/// Hands everything queued for the console to the UART, waiting with
+/// interrupts masked only for short steps (see [`console_queue`]).
+pub fn console_drain() {
+    drain();
 }
 
 /// The image's own lines, as they are (inside [`line`]).
@@ -122,13 +236,15 @@ fn begin_line() -> arch::InterruptState {
     interrupts
 }
 
-/// [`line`]'s end: the line end, no line open, interrupts as they were.
+/// [`line`]'s end: the line end, no line open, interrupts as they were,
+/// and the line handed to the UART.
 #[inline(never)]
 fn end_line(interrupts: arch::InterruptState) {
     send("\n");
     LINES.0.set(Lines::new());
     // SAFETY: the state `begin_line` found, restored after its section.
     unsafe { arch::restore_interrupts(interrupts) };
+    drain();
 }
 
 /// Writes `line` and a line end as the running component's console text

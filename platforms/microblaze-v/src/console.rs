@@ -4,7 +4,9 @@
 //! platform's handler). The Terminal driver component reaches the same UART
 //! through [`devices::terminal_port`](crate::devices::terminal_port), and
 //! its interrupt through its IRQ session (no handler of the platform's);
-//! console output never waits for the interrupt.
+//! console output never waits for the interrupt. [`console_try_write`]
+//! never waits at all: the board's console queues its lines and hands them
+//! over in steps with it.
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -83,36 +85,42 @@ fn on_interrupt() {
     on_interrupt_work();
 }
 
-/// Writes bytes to the console, waiting for FIFO space. Interrupts are
-/// masked only while bytes go into the FIFO (at most 16 at a time), never
-/// while waiting for the line: a console line of 100 bytes takes 8.7 ms
-/// at 115200 baud, long enough to lose received bytes, ticks and frames.
+/// Writes bytes to the console, waiting for FIFO space: [`try_write`]
+/// until it took them all. Interrupts are masked only while bytes go into
+/// the FIFO (at most 16 at a time), never while waiting for the line: a
+/// console line of 100 bytes takes 8.7 ms at 115200 baud, long enough to
+/// lose received bytes, ticks and frames.
 pub(crate) fn write(bytes: &[u8]) {
-    init();
     let mut rest = bytes;
     while !rest.is_empty() {
-        let Some(taken) = UART.try_with(|uart| uart.write_available(rest)) else {
-            // The UART is in use further up this stack (a panic inside a
-            // console call): write around the driver so the report still
-            // appears.
-            write_around_the_driver(rest);
-            return;
-        };
-        rest = &rest[taken..];
+        rest = rest.get(try_write(rest)..).unwrap_or_default();
         if !rest.is_empty() {
             core::hint::spin_loop();
         }
     }
 }
 
-fn write_around_the_driver(bytes: &[u8]) {
-    use ferrode_hal::RegisterAccess as _;
-    use uartlite::Register;
-    let regs = registers();
-    for &byte in bytes {
-        while regs.read(Register::StatReg) & uartlite::regs::STAT_TX_FIFO_FULL != 0 {}
-        regs.write(Register::TxFifo, u32::from(byte));
-    }
+/// Writes as many of `bytes` to the console as the UART's FIFO takes now,
+/// without waiting; returns how many.
+pub(crate) fn try_write(bytes: &[u8]) -> usize {
+    init();
+    UART.try_with(|uart| uart.write_available(bytes)).unwrap_or_else(|| {
+        // In use further up this stack (a report from inside a console
+        // call): around the driver, so the report still appears.
+        use ferrode_hal::RegisterAccess as _;
+        use uartlite::Register;
+        let regs = registers();
+        bytes
+            .iter()
+            .take_while(|&&byte| {
+                let room = regs.read(Register::StatReg) & uartlite::regs::STAT_TX_FIFO_FULL == 0;
+                if room {
+                    regs.write(Register::TxFifo, u32::from(byte));
+                }
+                room
+            })
+            .count()
+    })
 }
 
 /// Writes `bytes` to the console as they are: no label, no line state.
@@ -131,4 +139,21 @@ fn write_around_the_driver(bytes: &[u8]) {
 /// ```
 pub unsafe fn console_write(bytes: &[u8]) {
     write(bytes);
+}
+
+/// Writes as many of `bytes` to the console as the UART takes now, as
+/// they are, without waiting for the line; returns how many. For a console
+/// that keeps its bytes until the UART takes them (the board's), in steps
+/// it takes with interrupts masked: a step writes at most a FIFO's worth.
+///
+/// # Safety
+///
+/// As [`console_write`]: only the image's own writers may call this. A
+/// component's safe code cannot:
+///
+/// ```compile_fail,E0133
+/// microblaze_v::console_try_write(b"[log] a line the LOG server never wrote\r\n");
+/// ```
+pub unsafe fn console_try_write(bytes: &[u8]) -> usize {
+    try_write(bytes)
 }

@@ -13,7 +13,7 @@
 //! # Platform contract
 //! The same names and meanings as the RealView PBX-A9 platform (whose crate
 //! docs hold the reference table), so one application source runs on both:
-//! - `BOARD_NAME`, [`memory_map`], [`console_write`],
+//! - `BOARD_NAME`, [`memory_map`], [`console_write`], [`console_try_write`],
 //!   [`ferrode_platform_start`], [`ferrode_irq`]: boot and console;
 //! - [`devices::ethernet`] `-> Result<devices::Ethernet, devices::EthernetError>`:
 //!   the EthernetLite as a [`ferrode_hal::EthernetDevice`], receive
@@ -62,7 +62,7 @@ pub mod tick {
 /// The board's name as users type it (`cargo xtask run --board ...`).
 pub const BOARD_NAME: &str = "microblaze-v";
 
-pub use console::console_write;
+pub use console::{console_try_write, console_write};
 
 /// Entered from `_start` with `sp`, `gp`, `.bss` and `.data` ready.
 #[unsafe(no_mangle)]

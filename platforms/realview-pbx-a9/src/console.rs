@@ -2,7 +2,9 @@
 //!
 //! Writes are polled (they work before interrupts are on and from inside
 //! fault reports); once [`crate::devices::serial`] runs they are ordered
-//! after its transmit ring. Reception is interrupt-driven, see there.
+//! after its transmit ring. [`console_try_write`] never waits: the board's
+//! console queues its lines and hands them over in steps with it.
+//! Reception is interrupt-driven, see there.
 
 use core::ptr::NonNull;
 
@@ -39,18 +41,28 @@ pub(crate) fn init() {
     let _ = uart0().configure(&CONSOLE_CONFIG);
 }
 
-/// Writes bytes to the console, waiting for FIFO space. Once
-/// [`crate::devices::serial`] runs, the bytes go out after what its
-/// transmit ring already holds, and interrupts are masked only for short
-/// steps that never wait for the line (see `devices::write_console`).
+/// Writes bytes to the console, waiting for FIFO space: [`try_write`]
+/// until it took them all. Once [`crate::devices::serial`] runs, the bytes
+/// go out after what its transmit ring already holds, and interrupts are
+/// masked only for short steps that never wait for the line.
 pub(crate) fn write(bytes: &[u8]) {
-    let taken = crate::devices::write_console(bytes);
-    let mut uart = uart0();
-    for &byte in &bytes[taken..] {
-        while !uart.try_write_byte(byte) {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        rest = rest.get(try_write(rest)..).unwrap_or_default();
+        if !rest.is_empty() {
             core::hint::spin_loop();
         }
     }
+}
+
+/// Writes as many of `bytes` to the console as the UART takes now, without
+/// waiting (after what the serial port's transmit ring holds, once
+/// [`crate::devices::serial`] runs); returns how many.
+pub(crate) fn try_write(bytes: &[u8]) -> usize {
+    crate::devices::try_write_console(bytes).unwrap_or_else(|| {
+        let mut uart = uart0();
+        bytes.iter().take_while(|&&byte| uart.try_write_byte(byte)).count()
+    })
 }
 
 /// Writes `bytes` to the console as they are: no label, no line state.
@@ -69,4 +81,22 @@ pub(crate) fn write(bytes: &[u8]) {
 /// ```
 pub unsafe fn console_write(bytes: &[u8]) {
     write(bytes);
+}
+
+/// Writes as many of `bytes` to the console as the UART takes now, as
+/// they are, without waiting for the line; returns how many. For a console
+/// that keeps its bytes until the UART takes them (the board's), in steps
+/// it takes with interrupts masked: a step polls the UART's flags a few
+/// times per FIFO entry.
+///
+/// # Safety
+///
+/// As [`console_write`]: only the image's own writers may call this. A
+/// component's safe code cannot:
+///
+/// ```compile_fail,E0133
+/// realview_pbx_a9::console_try_write(b"[log] a line the LOG server never wrote\r\n");
+/// ```
+pub unsafe fn console_try_write(bytes: &[u8]) -> usize {
+    try_write(bytes)
 }

@@ -17,7 +17,7 @@
 //!
 //! | name | what |
 //! |---|---|
-//! | `BOARD_NAME`, `memory_map`, `console_write`, `ferrode_platform_start`, `ferrode_irq` | boot and console (see the README) |
+//! | `BOARD_NAME`, `memory_map`, `console_write`, `console_try_write`, `ferrode_platform_start`, `ferrode_irq` | boot and console (see the README) |
 //! | `devices::ethernet() -> Result<devices::Ethernet, devices::EthernetError>` | the NIC as a `ferrode_hal::EthernetDevice`, receive interrupt-driven; first call resets and starts it |
 //! | `devices::clock() -> devices::Clock` | `ferrode_hal::Monotonic` since boot (+ `embedded_hal::delay::DelayNs`) |
 //! | `devices::alarm() -> devices::OneShotAlarm` | `ferrode_hal::Alarm` in clock ticks; its interrupt wakes `irq::wait_for_event` |
@@ -51,7 +51,7 @@ pub mod tick;
 /// The board's name as users type it (`cargo xtask run --board ...`).
 pub const BOARD_NAME: &str = "realview-pbx-a9";
 
-pub use console::console_write;
+pub use console::{console_try_write, console_write};
 
 /// Entered from `_start` with stacks, `.bss` and `.data` ready.
 #[unsafe(no_mangle)]

@@ -223,6 +223,23 @@ impl<R: Registers, const RECEIVE_LEN: usize, const TRANSMIT_LEN: usize>
         ConsoleStep { taken, in_fifo: taken == bytes.len() && self.transmit.is_empty() }
     }
 
+    /// Console output that never waits and never fills the transmit ring:
+    /// moves what the ring holds into the FIFO as far as it has room, and
+    /// once the ring is empty writes as many of `bytes` straight into the
+    /// FIFO as it has room for. Returns how many of `bytes` it wrote: 0
+    /// while the ring still holds bytes (they go first) or the FIFO is
+    /// full. For a console that keeps its own bytes until the FIFO takes
+    /// them, in steps its caller takes with interrupts masked: each step
+    /// polls UARTFR at most about twice per FIFO entry.
+    pub fn write_after_queued(&mut self, bytes: &[u8]) -> usize {
+        self.fill_transmit_fifo();
+        self.update_mask();
+        if !self.transmit.is_empty() {
+            return 0;
+        }
+        bytes.iter().take_while(|&&byte| self.uart.try_write_byte(byte)).count()
+    }
+
     /// Waits, polling, until the ring and the FIFO are empty and the last
     /// character has left the shift register.
     pub fn flush_polled(&mut self) {

@@ -264,6 +264,38 @@ fn console_output_never_holds_the_uart_while_the_line_drains_the_ring() {
 }
 
 #[test]
+fn console_bytes_go_straight_to_the_fifo_after_the_ring_and_never_into_it() {
+    // The ring holds more than the FIFO takes at a slow line: console
+    // bytes wait (0 taken) until the ring is in the FIFO, then go into the
+    // FIFO as far as it has room, each step polling UARTFR a few times.
+    let (model, mut uart) = started::<16, 64>();
+    model.with(|m| m.line_drains = false);
+    let queued = pattern(40);
+    assert_eq!(uart.queue(&queued), queued.len());
+    let mut rest: &[u8] = b"[console line, longer than the FIFO]";
+    let mut steps = 0;
+    while !rest.is_empty() {
+        let before = model.with(|m| m.flag_reads);
+        let taken = uart.write_after_queued(rest);
+        let reads = model.with(|m| m.flag_reads) - before;
+        assert!(reads <= 2 * FIFO_DEPTH as u32 + 4, "one step polled UARTFR {reads} times");
+        if taken > 0 {
+            assert_eq!(uart.transmit_pending(), 0, "console bytes only after the ring");
+        }
+        rest = &rest[taken..];
+        // Time passes with interrupts open: the line sends a few bytes.
+        model.with(|m| m.shift_out(5));
+        steps += 1;
+        assert!(steps < 1000, "console output never reached the FIFO");
+    }
+    assert_eq!(uart.transmit_pending(), 0, "nothing of the console's was queued");
+    model.with(|m| m.shift_out(FIFO_DEPTH));
+    let mut expected = queued;
+    expected.extend_from_slice(b"[console line, longer than the FIFO]");
+    assert_eq!(model.with(|m| m.transmitted.clone()), expected);
+}
+
+#[test]
 fn a_character_arriving_during_a_read_is_returned_or_left_signalled() {
     // Three characters wait; a fourth arrives while the read is at work,
     // at each UARTFR read the read could make.

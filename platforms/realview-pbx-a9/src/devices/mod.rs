@@ -29,5 +29,5 @@ pub use peripherals::{
 pub use serial::{Serial, serial, terminal_port};
 pub use timer::{Clock, OneShotAlarm, alarm, clock};
 
-pub(crate) use serial::write_console;
+pub(crate) use serial::try_write_console;
 pub(crate) use timer::init as init_timer;

@@ -14,17 +14,18 @@
 //! in [`Serial::lost_bytes`].
 //!
 //! The console ([`crate::console_write`]) shares the UART: once `serial()`
-//! is running, console text goes through [`write_console`], which first
-//! moves what the transmit ring holds into the FIFO, so console lines and
-//! serial output never interleave within a write.
+//! is running, console text goes through [`try_write_console`], which
+//! first moves what the transmit ring holds into the FIFO and takes
+//! console bytes only once it is empty, so console lines and serial output
+//! never interleave within a step.
 //!
 //! Who takes UART0's interrupt depends on who drives the port. An app that
 //! calls [`serial`] gets this module's handler. The Terminal driver
 //! component gets the port through [`terminal_port`] (for the holder of
 //! UART0's register window only) and the interrupt through its IRQ
 //! session; its interrupt thread calls [`Serial::service_interrupt`]. The
-//! console never depends on the interrupt: [`write_console`] moves the
-//! transmit ring into the FIFO itself.
+//! console never depends on the interrupt: [`try_write_console`] moves
+//! the transmit ring into the FIFO itself.
 
 use ferrode_pl011::{BufferedPl011, Error, Mmio};
 
@@ -117,29 +118,14 @@ pub unsafe fn terminal_port(window: &ferrode_hal::DeviceWindow) -> Option<Serial
     })
 }
 
-/// Console output while the serial port runs: after what the transmit ring
-/// holds, in steps that never wait for the line with interrupts masked
-/// (each step only moves bytes the ring and FIFO have room for; between
-/// steps interrupts are open, and the transmit interrupt or the next step
-/// drains the ring). Returns when the bytes are in the UART's FIFO, with
-/// how many bytes it took: fewer than `bytes.len()` (0 if the serial port
-/// is not running, or is in use further up the stack, e.g. a panic inside
-/// its handler) leaves the rest for the caller to write to the UART
-/// directly.
-pub(crate) fn write_console(bytes: &[u8]) -> usize {
-    let mut taken = 0;
-    loop {
-        let step =
-            UART.try_with(|slot| slot.get_mut().map(|uart| uart.console_step(&bytes[taken..])));
-        let Some(Some(step)) = step else {
-            return taken;
-        };
-        taken += step.taken;
-        if step.in_fifo {
-            return taken;
-        }
-        core::hint::spin_loop();
-    }
+/// One step of console output that never waits, while the serial port
+/// runs: what its transmit ring holds goes into the FIFO first, then as
+/// many of `bytes` as the FIFO has room for
+/// ([`BufferedPl011::write_after_queued`]). `None` if the serial port is
+/// not running or is in use further up the stack (a report from inside
+/// its handler): the caller writes to the UART directly.
+pub(crate) fn try_write_console(bytes: &[u8]) -> Option<usize> {
+    UART.try_with(|slot| slot.get_mut().map(|uart| uart.write_after_queued(bytes))).flatten()
 }
 
 /// Runs `f` on the driver; `None` if `serial()` was never called.
