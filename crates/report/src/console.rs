@@ -317,6 +317,7 @@ mod tests {
         let mut outbox = Outbox::<8>::new();
         assert!(outbox.is_empty());
         assert_eq!(outbox.queue(b"hello"), 5);
+        assert!(!outbox.is_empty());
         let mut sent = std::vec::Vec::new();
         // Three bytes of room: the step sends those and stops.
         assert!(!outbox.send(uart(&mut sent, 3)));
