@@ -48,7 +48,10 @@
 //! With `overflow` it recurses into the guard page below its stack: that
 //! fault ends the crasher alone too, its thread landing at the end of its
 //! stack to do so. With `fault-masked` it faults inside a critical
-//! section: the image ends, with `FAULT`.
+//! section: the image ends, with `FAULT`. With `server-fault` the Fragile
+//! server faults instead of panicking while it serves the survivor's
+//! division by zero: it ends as a whole all the same, and the call comes
+//! back as `ServerDead`.
 //!
 //! [`Kernel::watch_submitters`]: ferrode_board::kernel::Kernel::watch_submitters
 #![no_std]
@@ -120,6 +123,10 @@ impl Fragile for FragileSession {
         reason = "dividing by zero is what this server fails on"
     )]
     fn divide(&mut self, dividend: u32, divisor: u32) -> Result<u32, SessionError> {
+        if divisor == 0 && mode_is("server-fault") {
+            // A CPU fault instead of the panic, while serving the call.
+            ferrode_board::arch::undefined_instruction();
+        }
         Ok(dividend / divisor)
     }
 
@@ -351,7 +358,11 @@ fn survivor(env: Env) -> u32 {
         check(
             &mut log,
             fragile.divide(1, 0) == dead,
-            "the Fragile server's panic comes back as ServerDead",
+            if mode_is("server-fault") {
+                "the Fragile server's fault comes back as ServerDead"
+            } else {
+                "the Fragile server's panic comes back as ServerDead"
+            },
         );
         check(&mut log, fragile.divide(6, 3).is_err(), "the ended server answers no more");
         check(

@@ -342,6 +342,25 @@ pub fn cases() -> Vec<Case> {
             "[survivor] contained: 0 checks failed",
         ];
         cases.push(console_case(board, "contained", &["overflow"], &overflow, 102));
+        // A server's thread that faults while it serves a call ends the
+        // server as a whole, as its panic would: the caller hears
+        // ServerDead, the composer reaps the server's threads.
+        cases.push(console_case(
+            board,
+            "contained",
+            &["server-fault"],
+            &[
+                "composition: crasher panicked; it ends, the others run on",
+                "[survivor] ok: the Fragile server answers",
+                illegal,
+                "composition: fragile faulted; it ends, the others run on",
+                "composition: fragile has ended: 2 threads reaped, 1 of its sessions reclaimed",
+                "[survivor] ok: the Fragile server's fault comes back as ServerDead",
+                "[survivor] ok: the ended server answers no more",
+                "[survivor] contained: 0 checks failed",
+            ],
+            101,
+        ));
         // The Timer service: eight sessions on the board's one alarm, in
         // order, each within one tick (exact virtual time under -icount).
         let mut timers = console_case(
