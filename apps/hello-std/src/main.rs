@@ -18,8 +18,9 @@
 //! with no other thread can never be freed (the component ends, saying so,
 //! instead of hanging), `deadlock-threads` joins a thread that waits for
 //! a lock `main` holds (the same end), `thread-panic` panics in a thread
-//! (the component ends: 101), `oom` asks for more memory than the board
-//! has (std reports the failed allocation and aborts: 101).
+//! (the component ends: 101), `fault` executes an undefined instruction in
+//! a thread (the component ends: 102), `oom` asks for more memory than the
+//! board has (std reports the failed allocation and aborts: 101).
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -86,6 +87,13 @@ fn main() -> std::process::ExitCode {
     );
     match args.first().map(String::as_str) {
         Some("panic") => panic!("asked to panic"),
+        Some("fault") => {
+            // A CPU fault in a thread of the program: the component ends
+            // (every thread of it), the others run on.
+            println!("a thread is about to fault");
+            let _ = thread::spawn(|| ferrode_board::arch::undefined_instruction()).join();
+            println!("the fault did not end the program");
+        }
         Some("stdin") => {
             println!("reading stdin, Ctrl-D ends");
             let (mut lines, mut bytes) = (0, 0);

@@ -133,6 +133,19 @@ pub fn cases() -> Vec<Case> {
             ],
             101,
         ));
+        // A CPU fault in a std thread ends the std component, as a
+        // component's fault does: the report, then the composer's line.
+        cases.push(console_case(
+            board,
+            "hello-std",
+            &["fault"],
+            &[
+                "[app] a thread is about to fault",
+                "FAULT: ",
+                "composition: app faulted; it ends, the others run on",
+            ],
+            102,
+        ));
         cases.push(Case {
             name: format!("hello-std reads stdin from the Terminal on {}", board.name),
             board,
