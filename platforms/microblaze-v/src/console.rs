@@ -103,10 +103,12 @@ pub(crate) fn write(bytes: &[u8]) {
 /// Writes as many of `bytes` to the console as the UART's FIFO takes now,
 /// without waiting; returns how many.
 pub(crate) fn try_write(bytes: &[u8]) -> usize {
-    init();
+    // The driver is in place from the platform's start on (`init`, its
+    // first step).
     UART.try_with(|uart| uart.write_available(bytes)).unwrap_or_else(|| {
         // In use further up this stack (a report from inside a console
-        // call): around the driver, so the report still appears.
+        // call), or not yet in place: around the driver, so the text
+        // still appears.
         use ferrode_hal::RegisterAccess as _;
         use uartlite::Register;
         let regs = registers();
