@@ -591,11 +591,12 @@ impl<A: Arch> Kernel<A> {
     /// for a thread whose stack the kernel did not record (the boot
     /// thread before [`Kernel::guard_boot_stack`]).
     ///
-    /// For the board's fault path: a component's thread that faulted runs
-    /// on from there in code that ends its component. A thread that ran
-    /// into the guard page below its stack has written over the guard
-    /// words on its way; written again, the next switch does not take the
-    /// thread's own frames for an overflow into memory that is not its.
+    /// For the board's panic and fault paths: a component's thread that
+    /// crashed runs on from there in code that ends its component. A
+    /// thread that ran into the guard page below its stack has written
+    /// over the guard words on its way; written again, the next switch
+    /// does not take the thread's own frames for an overflow into memory
+    /// that is not its.
     ///
     /// # Safety
     ///

@@ -1217,8 +1217,8 @@ pub mod runtime {
 
     /// Ends `component`, the running thread's, with `status`: a client
     /// through its parent, any other component as a whole. Inlined into
-    /// its two callers: hello, which links only the panic path, stays as
-    /// small as before.
+    /// its two callers (`crashed` and `end_component`): hello, which links
+    /// only the first, carries one copy.
     #[inline(always)]
     fn end_current(component: kernel::ComponentId, status: u32) -> ! {
         let k = kernel();

@@ -256,15 +256,17 @@ pub unsafe fn jump_to(address: usize) -> ! {
 
 /// Moves the running thread onto a fresh stack at `stack_top` and runs
 /// `entry(argument)` there, in SVC mode (a thread's) with IRQs enabled:
-/// from the fault path (abort or undefined mode, IRQs masked), a faulting
-/// component's thread lands in code that ends its component, and the
-/// image runs on. The frames below the fault are left behind, and so is
-/// the exception mode's stack (the next fault takes it afresh).
+/// from the fault path (abort or undefined mode, IRQs masked) or the panic
+/// handler, a crashed component's thread lands in code that ends its
+/// component, and the image runs on. The thread's old frames are left
+/// behind, and so is the exception mode's stack (the next fault takes it
+/// afresh).
 ///
 /// # Safety
 ///
-/// Only the board's fault path may call this, for a fault that
-/// interrupted thread code ([`crate::fault::interrupted_thread`]), with
+/// Only the board's panic and fault paths may call this, for a crash of
+/// thread code (a panic with interrupts enabled, or a fault that
+/// interrupted thread code, [`crate::fault::interrupted_thread`]), with
 /// `stack_top` the end of that thread's own stack
 /// (`Kernel::restart_current_stack`) and the kernel's state as the fault
 /// found it: nothing returns into the thread's old frames.

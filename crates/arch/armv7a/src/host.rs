@@ -145,7 +145,7 @@ pub unsafe fn jump_to(address: usize) -> ! {
 ///
 /// # Safety
 ///
-/// As the target's: only the board's fault path may call it.
+/// As the target's: only the board's panic and fault paths may call it.
 pub unsafe fn land(stack_top: usize, _entry: extern "C" fn(usize) -> !, _argument: usize) -> ! {
     panic!("landing on a stack at {stack_top:#x} on the host")
 }

@@ -325,16 +325,17 @@ pub unsafe fn jump_to(address: usize) -> ! {
 
 /// Moves the running thread onto a fresh stack at `stack_top` and runs
 /// `entry(argument)` there with interrupts enabled: from the fault path
-/// (the trap vector, interrupts masked), a faulting component's thread
-/// lands in code that ends its component, and the image runs on. The
-/// frames below the fault, the trap's own among them, are left behind.
-/// Everything runs in machine mode, so no `mret` is needed: setting
-/// `mstatus.MIE` ends the trap.
+/// (on the fault stack, interrupts masked) or the panic handler, a crashed
+/// component's thread lands in code that ends its component, and the
+/// image runs on. The thread's old frames are left behind. Everything
+/// runs in machine mode, so no `mret` is needed: setting `mstatus.MIE`
+/// ends the trap.
 ///
 /// # Safety
 ///
-/// Only the board's fault path may call this, for a fault that
-/// interrupted thread code ([`crate::fault::interrupted_thread`]), with
+/// Only the board's panic and fault paths may call this, for a crash of
+/// thread code (a panic with interrupts enabled, or a fault that
+/// interrupted thread code, [`crate::fault::interrupted_thread`]), with
 /// `stack_top` the end of that thread's own stack
 /// (`Kernel::restart_current_stack`) and the kernel's state as the fault
 /// found it: nothing returns into the thread's old frames.

@@ -126,7 +126,7 @@ pub unsafe fn writable_code<R>(f: impl FnOnce() -> R) -> R {
 ///
 /// # Safety
 ///
-/// As the target's: only the board's fault path may call it.
+/// As the target's: only the board's panic and fault paths may call it.
 pub unsafe fn land(stack_top: usize, _entry: extern "C" fn(usize) -> !, _argument: usize) -> ! {
     panic!("landing on a stack at {stack_top:#x} on the host")
 }
