@@ -331,8 +331,8 @@ pub fn cases() -> Vec<Case> {
             "contained: ok: the composer dropped the ended server's root and session copy",
         ];
         cases.push(console_case(board, "contained", &["fault"], &crasher_ends, 102));
-        // Not inside a critical section, whose state it would leave half
-        // changed: the image ends.
+        // A fault inside a critical section, whose state it may leave half
+        // changed, ends the image.
         cases.push(console_case(
             board,
             "contained",
