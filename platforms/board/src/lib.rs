@@ -70,11 +70,15 @@ macro_rules! entry {
 #[doc(hidden)]
 pub fn _print(args: core::fmt::Arguments<'_>) {
     use core::fmt::Write as _;
-    // One critical section: the whole text goes out before any other.
+    // One critical section: the whole text is queued before any other
+    // writer's. It goes to the UART after the section, which masks
+    // interrupts only for short steps (a `Console` written inside the
+    // section would wait for the UART in it).
     critical_section::with(|_| {
         // The console never fails; a formatting error has nowhere to go.
-        let _ = Console.write_fmt(args);
+        let _ = report::Queued.write_fmt(args);
     });
+    report::drain();
 }
 
 /// Ends the caller with `status`.

@@ -25,8 +25,29 @@ pub struct Console;
 
 impl Out for Console {
     fn text(&mut self, text: &str) {
+        Queued.text(text);
+        drain();
+    }
+}
+
+/// The board console without the hand-over: text queued as the running
+/// component's (as [`Console`] writes it) and left for [`drain`]. For a
+/// whole `print!`, queued in one critical section and handed to the UART
+/// after it, so that no other writer's text comes between its pieces and
+/// none of them waits for the UART with interrupts masked.
+pub(crate) struct Queued;
+
+impl Out for Queued {
+    fn text(&mut self, text: &str) {
         let writer = writer();
-        with_lines(|lines| lines.write(writer, text, send));
+        queue_lines(|lines| lines.write(writer, text, send));
+    }
+}
+
+impl fmt::Write for Queued {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        Out::text(self, text);
+        Ok(())
     }
 }
 
@@ -133,15 +154,19 @@ pub(crate) fn drain() {
 }
 
 /// Runs `f` on the console's line state with interrupts masked: what it
-/// sends is queued whole, before any other writer's, and then handed to
-/// the UART ([`drain`]).
-fn with_lines<R>(f: impl FnOnce(&mut Lines) -> R) -> R {
-    let result = arch::without_interrupts(|| {
+/// sends is queued whole, before any other writer's.
+fn queue_lines<R>(f: impl FnOnce(&mut Lines) -> R) -> R {
+    arch::without_interrupts(|| {
         let mut lines = LINES.0.get();
         let result = f(&mut lines);
         LINES.0.set(lines);
         result
-    });
+    })
+}
+
+/// [`queue_lines`], then the queued text handed to the UART ([`drain`]).
+fn with_lines<R>(f: impl FnOnce(&mut Lines) -> R) -> R {
+    let result = queue_lines(f);
     drain();
     result
 }
@@ -171,9 +196,8 @@ fn raw(bytes: &[u8]) {
         let Some(taken) = (unsafe { with_outbox(|outbox| outbox.queue(rest)) }) else {
             // A report from inside the outbox's own work: straight to the
             // UART, so it still appears.
-            while !rest.is_empty() {
-                rest = rest.get(try_write(rest)..).unwrap_or_default();
-            }
+            // SAFETY: the image's console writer, as in `try_write`.
+            unsafe { platform::console_write(rest) };
             return;
         };
         rest = rest.get(taken..).unwrap_or_default();
