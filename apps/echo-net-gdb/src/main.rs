@@ -11,7 +11,9 @@
 //! So GDB stopping every thread it sees never stops the NIC driver or the
 //! echo: clients keep being served while GDB looks at a stopped ticker.
 //! The control port (UDP 8) answers `stats` (`ticks=` is the ticker's
-//! count) and `quit` as echo-net's does.
+//! count) and `quit` as echo-net's does. A debugger that sets the count to
+//! one below [`GDB_TICKER_FAULT`] makes the ticker fault: it stops where
+//! it faulted, for the debugger to look at, and ends once let go.
 #![no_std]
 #![no_main]
 
@@ -86,6 +88,21 @@ pub extern "C" fn gdb_ticker_step(count: u32) -> u32 {
     count
 }
 
+/// The count at which the ticker faults on purpose, in
+/// [`gdb_ticker_fault`]: a debugger that writes the one before it into
+/// [`GDB_TICKER_COUNT`] sees the ticker stop where it faulted (the QEMU
+/// case does).
+pub const GDB_TICKER_FAULT: u32 = 0xfa17_0000;
+
+/// Executes an undefined instruction: the ticker's fault, at the count
+/// [`GDB_TICKER_FAULT`]. With the monitor, the ticker stops here for the
+/// debugger (SIGILL), and ends when the debugger lets it go.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn gdb_ticker_fault() -> ! {
+    ferrode_board::arch::undefined_instruction()
+}
+
 /// The ticker's count, for the `stats` command: code only the echo
 /// client runs (the QEMU case puts a breakpoint here to see a thread the
 /// monitor may not debug report it as a fault).
@@ -112,6 +129,9 @@ fn ticker(env: Env) -> u32 {
             return exit_code::FAILURE;
         }
         let next = GDB_TICKER_COUNT.load(Ordering::Relaxed).wrapping_add(1);
+        if next == GDB_TICKER_FAULT {
+            gdb_ticker_fault();
+        }
         gdb_ticker_step(next);
     }
 }

@@ -40,7 +40,7 @@ mod monitor;
 pub mod packet;
 mod target;
 
-pub use monitor::{MAX_BREAKPOINTS, MAX_READ, MAX_THREADS, Monitor};
+pub use monitor::{MAX_BREAKPOINTS, MAX_READ, MAX_THREADS, Monitor, SIGTRAP};
 pub use packet::MAX_PACKET;
 pub use target::{
     ARM_BREAKPOINT, Architecture, RISCV_BREAKPOINT, RISCV_COMPRESSED_BREAKPOINT, THUMB_BREAKPOINT,

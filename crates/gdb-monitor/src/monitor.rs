@@ -17,7 +17,7 @@ pub const MAX_THREADS: usize = 32;
 const OUTPUT: usize = 2 * MAX_READ + 16;
 
 /// The stop signal GDB is told: SIGTRAP (a breakpoint, or stopped at attach).
-const SIGTRAP: u8 = 5;
+pub const SIGTRAP: u8 = 5;
 /// SIGINT: stopped because the debugger interrupted.
 const SIGINT: u8 = 2;
 
@@ -41,6 +41,10 @@ pub struct Monitor {
     general: u32,
     /// The thread the last stop reply named.
     stopped: u32,
+    /// The signal the last stop reply gave (what `?` tells again); 0
+    /// before the first, which is SIGTRAP (a new monitor is all zeroes,
+    /// so that a static one goes to `.bss`).
+    signal: u8,
     breakpoints: [Option<Breakpoint>; MAX_BREAKPOINTS],
     /// The debugger detached or killed: close the connection.
     closing: bool,
@@ -102,6 +106,7 @@ impl Monitor {
             running: false,
             general: 0,
             stopped: 0,
+            signal: 0,
             breakpoints: [None; MAX_BREAKPOINTS],
             closing: false,
         }
@@ -118,6 +123,13 @@ impl Monitor {
         target.stop();
         self.running = false;
         self.stopped = first_thread(target);
+        self.signal = SIGTRAP;
+        // A thread that stopped by itself while no debugger was connected
+        // (at a fault it waits at for one) is the stop this one sees.
+        if let Some((thread, signal)) = target.stopped_thread() {
+            self.stopped = thread;
+            self.signal = signal;
+        }
     }
 
     /// The connection ended (detach, kill, or closed): take every
@@ -181,6 +193,7 @@ impl Monitor {
                         target.stop();
                         self.running = false;
                         self.stopped = first_thread(target);
+                        self.signal = SIGINT;
                         let stopped = self.stopped;
                         self.stop_reply(SIGINT, stopped);
                     }
@@ -201,17 +214,19 @@ impl Monitor {
         input.len()
     }
 
-    /// While the target runs: reports a thread that stopped by itself
+    /// While the target runs: reports a thread that stopped by itself, at
+    /// a breakpoint or a fault, with the signal the target gives for it
     /// (stopping the others, as all-stop mode wants).
     pub fn poll(&mut self, target: &mut dyn Target) {
         if !self.running || self.output_length != 0 {
             return;
         }
-        if let Some(thread) = target.stopped_thread() {
+        if let Some((thread, signal)) = target.stopped_thread() {
             target.stop();
             self.running = false;
             self.stopped = thread;
-            self.stop_reply(SIGTRAP, thread);
+            self.signal = signal;
+            self.stop_reply(signal, thread);
         }
     }
 
@@ -267,7 +282,8 @@ impl Monitor {
         match command {
             b'?' => {
                 let stopped = self.stopped;
-                self.stop_reply(SIGTRAP, stopped);
+                let signal = if self.signal == 0 { SIGTRAP } else { self.signal };
+                self.stop_reply(signal, stopped);
             }
             b'q' => self.query(rest, target)?,
             b'H' => {

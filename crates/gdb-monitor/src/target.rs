@@ -61,9 +61,10 @@ pub trait Target {
     fn remove_breakpoint(&mut self, address: u32, original: &[u8]) -> Result<(), TargetError> {
         self.write_memory(address, original)
     }
-    /// A thread that stopped by itself (at a breakpoint) since the last
-    /// resume, if any.
-    fn stopped_thread(&mut self) -> Option<u32> {
+    /// A thread that stopped by itself since the last resume, if any, and
+    /// the signal GDB is told: SIGTRAP (5) for a breakpoint, the fault's
+    /// (SIGILL, SIGSEGV, ...) for a thread stopped where it faulted.
+    fn stopped_thread(&mut self) -> Option<(u32, u8)> {
         None
     }
 }

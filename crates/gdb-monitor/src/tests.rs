@@ -13,7 +13,7 @@ struct Model {
     memory: [u8; 64],
     stopped: bool,
     resumed: Vec<Option<u32>>,
-    hit: Option<u32>,
+    hit: Option<(u32, u8)>,
 }
 
 const BASE: u32 = 0x1000;
@@ -87,7 +87,7 @@ impl Target for Model {
         Ok(())
     }
 
-    fn stopped_thread(&mut self) -> Option<u32> {
+    fn stopped_thread(&mut self) -> Option<(u32, u8)> {
         self.hit.take()
     }
 }
@@ -180,7 +180,7 @@ impl Target for Large {
     fn write_memory(&mut self, address: u32, data: &[u8]) -> Result<(), TargetError> {
         self.0.write_memory(address, data)
     }
-    fn stopped_thread(&mut self) -> Option<u32> {
+    fn stopped_thread(&mut self) -> Option<(u32, u8)> {
         self.0.stopped_thread()
     }
 }
@@ -417,7 +417,7 @@ fn continue_interrupt_and_breakpoint_stops() {
     // A thread hits a breakpoint while running.
     assert_eq!(exchange(&mut m, &mut t, &frame("vCont;c:5")), "+");
     assert_eq!(t.resumed.last(), Some(&Some(5)));
-    t.hit = Some(5);
+    t.hit = Some((5, 5));
     m.poll(&mut t);
     let stop = String::from_utf8(m.output().to_vec()).unwrap();
     assert!(stop.starts_with("$T05thread:5;"), "{stop}");
@@ -430,6 +430,31 @@ fn continue_interrupt_and_breakpoint_stops() {
     let (mut m, mut t) = connected(Architecture::Arm);
     assert_eq!(exchange(&mut m, &mut t, b"\x03"), "");
     assert_eq!(ask(&mut m, &mut t, "vCont;x"), "E01");
+}
+
+#[test]
+fn a_thread_stopped_at_a_fault_is_reported_with_the_faults_signal() {
+    let (mut m, mut t) = connected(Architecture::Riscv32);
+    assert_eq!(exchange(&mut m, &mut t, &frame("c")), "+");
+    // Thread 7 executed an illegal instruction: SIGILL (4).
+    t.hit = Some((7, 4));
+    m.poll(&mut t);
+    let stop = String::from_utf8(m.output().to_vec()).unwrap();
+    assert_eq!(stop, format!("$T04thread:7;#{:02x}", checksum(b"T04thread:7;")));
+    m.sent(stop.len());
+    assert!(t.stopped && !m.running());
+    assert_eq!(ask(&mut m, &mut t, "?"), "T04thread:7;", "`?` tells the same stop again");
+    // The next debugger attaches to a target stopped on its behalf.
+    m.disconnect(&mut t);
+    m.connect(&mut t);
+    assert!(ask(&mut m, &mut t, "?").starts_with("T05"));
+    // A thread that faulted while nobody was connected waits for the
+    // debugger: the one that attaches next is told of that stop.
+    m.disconnect(&mut t);
+    t.hit = Some((9, 11));
+    m.connect(&mut t);
+    assert_eq!(ask(&mut m, &mut t, "?"), "T0bthread:9;");
+    assert_eq!(t.hit, None, "taken");
 }
 
 #[test]
@@ -539,10 +564,10 @@ fn vcont_naming_more_than_max_threads_resumes_the_first_max_threads() {
 #[test]
 fn poll_reports_a_stop_only_while_running_and_nothing_waits() {
     let (mut m, mut t) = connected(Architecture::Arm);
-    t.hit = Some(5);
+    t.hit = Some((5, 5));
     m.poll(&mut t);
     assert_eq!(m.output(), b"", "stopped: nothing to report");
-    assert_eq!(t.hit, Some(5), "the hit is left for later");
+    assert_eq!(t.hit, Some((5, 5)), "the hit is left for later");
     // Resume, but leave the ack unsent.
     let input = frame("c");
     assert_eq!(m.receive(&input, &mut t), input.len());

@@ -29,7 +29,8 @@
 //! after a switch (the kernel's `enter` and the two IPC fast paths)
 //! checks its stop bit. Either way its registers are the switch frame at
 //! its saved stack pointer, or, for a thread stopped by a breakpoint
-//! ([`Kernel::debug_breakpoint`]), the trap frame the arch code saved.
+//! or a fault ([`Kernel::debug_trap`]), the trap frame the arch or board
+//! code saved.
 //!
 //! # Memory
 //!
@@ -64,13 +65,24 @@ pub(crate) struct DebugState {
     /// destroyed): breakpoints in threads it may debug stop them and are
     /// reported to it; elsewhere they are faults, as without a debugger.
     monitor: Option<ComponentId>,
-    /// Per thread stopped at a breakpoint: the trap frame's address.
+    /// Per thread stopped at a breakpoint or a fault: the trap frame's
+    /// address.
     trap_frame: [usize; MAX_THREADS],
+    /// Per thread stopped at a trap: the signal the debugger is told
+    /// (the board's choice: SIGTRAP for a breakpoint, SIGILL or SIGSEGV
+    /// for a fault).
+    signal: [u8; MAX_THREADS],
 }
 
 impl DebugState {
     pub(crate) const fn new() -> Self {
-        Self { stop: 0, hit: 0, monitor: None, trap_frame: [0; MAX_THREADS] }
+        Self {
+            stop: 0,
+            hit: 0,
+            monitor: None,
+            trap_frame: [0; MAX_THREADS],
+            signal: [0; MAX_THREADS],
+        }
     }
 }
 
@@ -157,6 +169,7 @@ impl State {
         self.debug.stop &= !bit(thread);
         self.debug.hit &= !bit(thread);
         self.debug.trap_frame[thread.index()] = 0;
+        self.debug.signal[thread.index()] = 0;
     }
 
     /// A destroyed component is no longer the image's monitor.
@@ -244,14 +257,25 @@ impl State {
     }
 
     /// See [`Kernel::debug_take_hit`].
-    pub(crate) fn debug_take_hit(&mut self) -> Option<ThreadId> {
+    pub(crate) fn debug_take_hit(&mut self) -> Option<(ThreadId, u8)> {
         let hit = self.debug.hit;
         if hit == 0 || self.debug.monitor != Some(self.actor()) {
             return None;
         }
         let index = hit.trailing_zeros() as usize;
         self.debug.hit &= !(1 << index);
-        Some(ThreadId::from_index(index))
+        Some((ThreadId::from_index(index), self.debug.signal[index]))
+    }
+
+    /// See [`Kernel::debug_stack_room`].
+    pub(crate) fn debug_stack_room(&self, sp: usize) -> usize {
+        let t = &self.threads[self.current.index()];
+        if t.stack_base == 0 || !self.stack_ends_intact(self.current) {
+            return 0;
+        }
+        let bottom = crate::state::stack_guard_end(t.stack_base);
+        let top = t.stack_base.wrapping_add(t.stack_len);
+        if (bottom..=top).contains(&sp) { sp - bottom } else { 0 }
     }
 
     /// See [`Kernel::debug_check_access`]: `self` is the kernel state.
@@ -269,10 +293,10 @@ impl State {
         Ok(())
     }
 
-    /// See [`Kernel::debug_breakpoint`]: `None` if the current thread is
-    /// not the monitor's to stop (the breakpoint is a fault), otherwise it
-    /// stops (the switch away).
-    pub(crate) fn debug_breakpoint(&mut self, frame: usize) -> Option<Option<Switch>> {
+    /// See [`Kernel::debug_trap`]: `None` if the current thread is not
+    /// the monitor's to stop (the breakpoint or fault is reported as
+    /// without a debugger), otherwise it stops (the switch away).
+    pub(crate) fn debug_trap(&mut self, frame: usize, signal: u8) -> Option<Option<Switch>> {
         let me = self.current;
         let monitor = self.debug.monitor?;
         let t = &self.threads[me.index()];
@@ -287,6 +311,7 @@ impl State {
         self.debug.stop |= bit(me);
         self.debug.hit |= bit(me);
         self.debug.trap_frame[me.index()] = frame;
+        self.debug.signal[me.index()] = signal;
         Some(self.block_current(ThreadState::Stopped))
     }
 }
@@ -335,10 +360,19 @@ impl<A: Arch> Kernel<A> {
         self.read(|state| state.debug_frame(thread))
     }
 
-    /// Takes one thread that stopped at a breakpoint since it was last
-    /// resumed and has not been reported yet.
-    pub fn debug_take_hit(&self) -> Option<ThreadId> {
+    /// Takes one thread that stopped at a breakpoint or a fault since it
+    /// was last resumed and has not been reported yet, with the signal its
+    /// trap gave ([`Kernel::debug_trap`]).
+    pub fn debug_take_hit(&self) -> Option<(ThreadId, u8)> {
         self.read(|state| state.debug_take_hit())
+    }
+
+    /// How many bytes of the running thread's stack lie between its
+    /// guard and `sp`: the room a fault path has below a faulting frame it
+    /// keeps for the debugger. 0 for a thread whose stack the kernel did
+    /// not record, whose guard is broken, or for an `sp` outside the stack.
+    pub fn debug_stack_room(&self, sp: usize) -> usize {
+        self.read(|state| state.debug_stack_room(sp))
     }
 
     /// Refuses (`NoAuthority`) a range that touches the kernel's own
@@ -347,14 +381,16 @@ impl<A: Arch> Kernel<A> {
         self.read(|state| state.debug_check_access(address, length))
     }
 
-    /// The arch's breakpoint entry: the running thread executed a
-    /// breakpoint instruction and its registers are saved at `frame`. If
-    /// the image's monitor may debug it, it stops there (reported by
-    /// [`Kernel::debug_take_hit`]) and this returns `true` once it is
-    /// resumed; otherwise `false` at once (the breakpoint is a fault).
-    pub fn debug_breakpoint(&self, frame: usize) -> bool {
+    /// The arch's breakpoint entry, or the board's fault path: the
+    /// running thread executed a breakpoint instruction or faulted, and its
+    /// registers are saved at `frame`. If the image's monitor may debug
+    /// it, it stops there (reported by [`Kernel::debug_take_hit`], with
+    /// `signal`) and this returns `true` once it is resumed; otherwise
+    /// `false` at once (the breakpoint is a fault, the fault ends the
+    /// component as without a debugger).
+    pub fn debug_trap(&self, frame: usize, signal: u8) -> bool {
         self.enter(
-            |state| match state.debug_breakpoint(frame) {
+            |state| match state.debug_trap(frame, signal) {
                 Some(switch) => (switch, true),
                 None => (None, false),
             },

@@ -424,6 +424,13 @@ fn guard_start(base: usize) -> usize {
     base.wrapping_add(align - 1) & !(align - 1)
 }
 
+/// Where the stack guard of a stack starting at `base` ends: the lowest
+/// address the thread's frames may use.
+#[cfg(feature = "debug")]
+pub(crate) fn stack_guard_end(base: usize) -> usize {
+    guard_start(base) + STACK_GUARD_WORDS * core::mem::size_of::<usize>()
+}
+
 /// Writes the stack guard at the bottom of the `len` bytes from `base`
 /// (its lowest aligned [`STACK_GUARD_WORDS`] words); writes nothing and
 /// returns false if they do not fit.

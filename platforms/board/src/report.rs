@@ -390,9 +390,26 @@ fn ferrode_fault(fault: &dyn Report, sp: usize, thread: bool) -> ! {
     // which cannot be read: the scan starts above it. (The host names a
     // fault address in a guard page a stack overflow, and whose.)
     print_backtrace(sp);
+    // With the in-image GDB monitor, a thread it may debug stops where it
+    // faulted first (this returns if it cannot).
+    #[cfg(feature = "gdb")]
+    if thread {
+        crate::component::gdb::stop_at_fault(sp);
+    }
     if let Some(after) = after_crash() {
         // Returns if the image must end.
         after(exit_code::FAULT, thread);
+    }
+    end_image(exit_code::FAULT)
+}
+
+/// [gdb monitor] A faulted thread of a component, once the debugger let
+/// it go (`component::gdb::stop_at_fault`): its component ends, as the
+/// fault path ends it without a debugger.
+#[cfg(feature = "gdb")]
+pub(crate) fn end_faulted_thread() -> ! {
+    if let Some(after) = after_crash() {
+        after(exit_code::FAULT, true);
     }
     end_image(exit_code::FAULT)
 }
@@ -406,7 +423,7 @@ fn ferrode_fault(fault: &dyn Report, sp: usize, thread: bool) -> ! {
 #[unsafe(no_mangle)]
 fn ferrode_breakpoint(frame: usize) -> bool {
     #[cfg(feature = "gdb")]
-    return crate::kernel::kernel().debug_breakpoint(frame);
+    return crate::kernel::kernel().debug_trap(frame, crate::component::gdb::SIGTRAP);
     #[cfg(not(feature = "gdb"))]
     {
         let _ = frame;

@@ -14,9 +14,13 @@
 //! stop has the next count), `delete`, detach. Afterwards echo still
 //! works and the ticker counts on from the written value. A raw client
 //! then shows `c` lets the ticker run while connected and the interrupt
-//! byte stops it (`T02`). Last, a breakpoint in code only the echo client
-//! (the monitor's own component, which it may not debug) runs is reported
-//! as the fault it is without a debugger: the image ends with status 102.
+//! byte stops it (`T02`). A raw client then makes the ticker fault (it
+//! writes the count before `GDB_TICKER_FAULT`): the ticker stops where it
+//! faulted (`T04`, SIGILL) with the registers the fault report printed,
+//! and ends once continued while echo goes on. Last, a breakpoint in
+//! code only the echo client (the monitor's own component, which it may
+//! not debug) runs is reported as the fault it is without a debugger: the
+//! image ends with status 102.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -385,7 +389,8 @@ fn connect(port: u16) -> Result<TcpStream, String> {
             Ok(mut stream) => {
                 if stream.write_all(&framed(b"?")).is_ok() {
                     match read_packet(&mut stream) {
-                        Ok(got) if got.starts_with("+$T05thread:") => return Ok(stream),
+                        // Without a thread once the ticker has ended.
+                        Ok(got) if got.starts_with("+$T05") => return Ok(stream),
                         Ok(got) => last = format!("`?` got {got:?}"),
                         Err(error) => last = error,
                     }
@@ -430,6 +435,96 @@ fn continue_and_interrupt(
         return Err(fail(running, "the ticker counted on after the interrupt"));
     }
     stream.write_all(&framed(b"D")).map_err(|e| fail(running, e.to_string()))?;
+    expect(&mut stream, &format!("+{}", reply("OK"))).map_err(|e| fail(running, e))?;
+    Ok(())
+}
+
+/// The hex value after `key` (as `pc=0x7010abcd`) in the last fault report
+/// on the console.
+fn reported(console: &str, key: &str) -> Option<u32> {
+    let (_, report) = console.rsplit_once("FAULT: ")?;
+    let line = report.lines().next()?;
+    let (_, rest) = line.split_once(&format!(" {key}=0x"))?;
+    let digits: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+    u32::from_str_radix(&digits, 16).ok()
+}
+
+/// Register `index` of a `g` reply (each register 8 hex digits, its bytes
+/// little-endian).
+fn register(reply: &str, index: usize) -> Option<u32> {
+    let data = reply.strip_prefix("$")?;
+    let hex = data.get(index * 8..index * 8 + 8)?;
+    u32::from_str_radix(hex, 16).ok().map(u32::swap_bytes)
+}
+
+/// A fault in a thread the monitor may debug: a raw client writes the
+/// ticker's count one below `GDB_TICKER_FAULT` and continues; the ticker
+/// faults in `gdb_ticker_fault`, the report is printed, and the thread
+/// stops there (`T04`: SIGILL) instead of ending its component. Its
+/// registers (`g`) are the fault's: pc, sp and the link register read as
+/// the report printed them. Continued, the ticker ends as the fault ends
+/// it without a debugger, and the image runs on.
+fn stop_at_a_fault(
+    running: &Running,
+    board: &str,
+    gdb_port: u16,
+    counter: u64,
+) -> Result<(), Failure> {
+    let mut stream = connect(gdb_port).map_err(|e| fail(running, e))?;
+    let before = 0xfa16_ffffu32.to_le_bytes().map(|byte| format!("{byte:02x}")).concat();
+    let send = |stream: &mut TcpStream, packet: &str| {
+        stream.write_all(&framed(packet.as_bytes())).map_err(|e| fail(running, e.to_string()))
+    };
+    send(&mut stream, &format!("M{counter:x},4:{before}"))?;
+    expect(&mut stream, &format!("+{}", reply("OK"))).map_err(|e| fail(running, e))?;
+    send(&mut stream, "c")?;
+    expect(&mut stream, "+").map_err(|e| fail(running, e))?;
+    let stop = read_packet(&mut stream).map_err(|e| fail(running, e))?;
+    if !stop.starts_with("$T04thread:") {
+        return Err(fail(running, format!("the ticker's fault got {stop:?}, not a T04 stop")));
+    }
+    stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))?;
+    let console = running.console();
+    if console.contains("composition: ticker faulted") {
+        return Err(fail(running, "the ticker ended while the debugger held it at its fault"));
+    }
+    send(&mut stream, "g")?;
+    let registers = read_packet(&mut stream).map_err(|e| fail(running, e))?;
+    let registers = registers.trim_start_matches('+');
+    stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))?;
+    // GDB's register numbers: Arm's sp, lr and pc are 13, 14 and 15,
+    // RISC-V's ra and sp 1 and 2, its pc 32.
+    let (pc, sp, link, link_name) =
+        if board == "microblaze-v" { (32, 2, 1, "ra") } else { (15, 13, 14, "lr") };
+    for (name, index) in [("pc", pc), ("sp", sp), (link_name, link)] {
+        let (Some(stopped), Some(printed)) = (register(registers, index), reported(&console, name))
+        else {
+            return Err(fail(running, format!("no {name} in `g` ({registers:?}) or the report")));
+        };
+        if stopped != printed {
+            return Err(fail(
+                running,
+                format!("the stopped ticker's {name} is {stopped:#x}, the fault's {printed:#x}"),
+            ));
+        }
+    }
+    // Let go, the ticker ends; the interrupt byte then stops what is left.
+    send(&mut stream, "c")?;
+    expect(&mut stream, "+").map_err(|e| fail(running, e))?;
+    let deadline = Instant::now() + harness::scaled(Duration::from_secs(10));
+    while !running.console().contains("composition: ticker faulted; it ends, the others run on") {
+        if Instant::now() > deadline {
+            return Err(fail(running, "the ticker did not end once the debugger let it go"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stream.write_all(b"\x03").map_err(|e| fail(running, e.to_string()))?;
+    let stop = read_packet(&mut stream).map_err(|e| fail(running, e))?;
+    if !stop.starts_with("$T02") {
+        return Err(fail(running, format!("the interrupt byte got {stop:?}, not a T02 stop")));
+    }
+    stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))?;
+    send(&mut stream, "D")?;
     expect(&mut stream, &format!("+{}", reply("OK"))).map_err(|e| fail(running, e))?;
     Ok(())
 }
@@ -546,6 +641,8 @@ fn session(script: &Scripted<'_>) -> Result<(), Failure> {
     }
     continue_and_interrupt(&running, gdb_port, control_port)?;
     echo(&running, echo_port, "after the raw client's continue and interrupt")?;
+    stop_at_a_fault(&running, script.board.name, gdb_port, symbols.counter)?;
+    echo(&running, echo_port, "after the ticker's fault")?;
     breakpoint_in_the_monitor(
         running,
         script.board.name,

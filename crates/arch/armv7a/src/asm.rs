@@ -14,6 +14,57 @@
 
 use crate::fault::{Fault, FaultKind};
 
+/// [gdb monitor] The first thing the undefined-instruction (for an
+/// instruction that is no breakpoint) and abort vectors do with the
+/// feature `debug`: r0-r12 as the fault found them, stored in the first
+/// 13 words of `__ferrode_fault_frame` (the rest of a trap frame,
+/// [`crate::debug::TRAP_FRAME_WORDS`] words, is filled in by
+/// `ferrode_arch_fault`). The exception mode's banked sp is the base: the
+/// fault path takes abort mode's stack afresh anyway, and undefined mode's
+/// is set back at once.
+#[cfg(feature = "debug")]
+macro_rules! save_fault_registers {
+    () => {
+        "    ldr sp, =__ferrode_fault_frame + 52
+    stmdb sp, {{r0-r12}}
+"
+    };
+}
+#[cfg(not(feature = "debug"))]
+macro_rules! save_fault_registers {
+    () => {
+        ""
+    };
+}
+
+/// Undefined mode's stack set back after [`save_fault_registers`].
+#[cfg(feature = "debug")]
+macro_rules! undefined_stack_again {
+    () => {
+        "    ldr sp, =__ferrode_und_stack_top
+"
+    };
+}
+#[cfg(not(feature = "debug"))]
+macro_rules! undefined_stack_again {
+    () => {
+        ""
+    };
+}
+
+// [gdb monitor] A fault's trap frame, for the debugger: the thread's
+// registers at the fault, in the breakpoint entry's layout.
+#[cfg(feature = "debug")]
+core::arch::global_asm!(
+    r#"
+    .section .bss.ferrode_fault_frame, "aw", %nobits
+    .balign 8
+    .global __ferrode_fault_frame
+__ferrode_fault_frame:
+    .space 64
+"#
+);
+
 core::arch::global_asm!(
     r#"
     .section .text._start, "ax"
@@ -151,7 +202,12 @@ __ferrode_undef:
     rfeia sp!
     // The link value is the instruction's address + 4 in A32 state, + 2
     // in T32 state (ARM ARM B1.8.3), for these two exceptions alike.
-3:  mov r0, #1
+3:
+"#,
+    save_fault_registers!(),
+    undefined_stack_again!(),
+    r#"
+    mov r0, #1
     b 4f
 __ferrode_svc:
     mov r0, #2
@@ -163,12 +219,18 @@ __ferrode_svc:
     mov r3, #0
     b __ferrode_fault
 __ferrode_pabt:
+"#,
+    save_fault_registers!(),
+    r#"
     mov r0, #3
     sub r1, lr, #4
     mrc p15, 0, r2, c6, c0, 2
     mrc p15, 0, r3, c5, c0, 1
     b __ferrode_fault
 __ferrode_dabt:
+"#,
+    save_fault_registers!(),
+    r#"
     mov r0, #4
     sub r1, lr, #8
     mrc p15, 0, r2, c6, c0, 0
@@ -250,7 +312,52 @@ extern "C" fn ferrode_arch_fault(
     // SPSR of FIQ mode is not passed on).
     let thread = !matches!(kind, FaultKind::Fiq | FaultKind::UnhandledIrq)
         && crate::fault::interrupted_thread(spsr);
+    #[cfg(feature = "debug")]
+    complete_fault_frame(kind, [lr, pc, spsr]);
     fault(Fault { kind, pc, address, status, sp, lr }, thread)
+}
+
+/// [gdb monitor] Words 13-15 of `__ferrode_fault_frame` (lr, pc, cpsr;
+/// the vector stored r0-r12), and the signal a debugger is told
+/// ([`crate::debug::fault_signal`]; 0 for a vector that saves no
+/// registers: the frame is not the fault's).
+#[cfg(feature = "debug")]
+fn complete_fault_frame(kind: FaultKind, rest: [u32; 3]) {
+    let signal = crate::debug::fault_signal(kind).unwrap_or(0);
+    if signal != 0 {
+        // SAFETY: only the fault path writes the frame, with interrupts
+        // masked on the one core; words 13-15 of its 16.
+        unsafe { fault_frame_pointer().add(13).cast::<[u32; 3]>().write(rest) };
+    }
+    FAULT_SIGNAL.store(signal, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// The signal of the last fault's frame (0: none).
+#[cfg(feature = "debug")]
+static FAULT_SIGNAL: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(0);
+
+#[cfg(feature = "debug")]
+fn fault_frame_pointer() -> *mut u32 {
+    unsafe extern "C" {
+        // The vectors' save area (above), 16 words.
+        static mut __ferrode_fault_frame: [u32; crate::debug::TRAP_FRAME_WORDS];
+    }
+    (&raw mut __ferrode_fault_frame).cast()
+}
+
+/// [gdb monitor] The registers of the thread whose fault the board is
+/// reporting, as a trap frame ([`crate::debug::trap_frame_registers`]
+/// maps it; its sp is where the frame ends, so the board puts a copy just
+/// below the faulting sp), and the signal a debugger is told: `None` for
+/// a fault whose vector saves no registers (a supervisor call, an FIQ).
+/// Only the fault path, before it enables interrupts, may ask: the next
+/// fault writes the frame again.
+#[cfg(feature = "debug")]
+pub fn fault_frame() -> Option<(u8, [u32; crate::debug::TRAP_FRAME_WORDS])> {
+    let signal = FAULT_SIGNAL.load(core::sync::atomic::Ordering::Relaxed);
+    // SAFETY: the vectors and `complete_fault_frame` wrote it, with
+    // interrupts masked, for the fault being reported.
+    (signal != 0).then(|| (signal, unsafe { fault_frame_pointer().cast::<[u32; 16]>().read() }))
 }
 
 /// Hands `fault` to the board. `thread`: the faulting code ran as a

@@ -269,7 +269,10 @@ pub unsafe fn jump_to(address: usize) -> ! {
 /// interrupted thread code, [`crate::fault::interrupted_thread`]), with
 /// `stack_top` the end of that thread's own stack
 /// (`Kernel::restart_current_stack`) and the kernel's state as the fault
-/// found it: nothing returns into the thread's old frames.
+/// found it: nothing returns into the thread's old frames. With the GDB
+/// monitor, the fault path may also land a faulted thread below the
+/// frames it left on its own stack, for the debugger to read (and then
+/// end the component from there, as above).
 pub unsafe fn land(stack_top: usize, entry: extern "C" fn(usize) -> !, argument: usize) -> ! {
     // SAFETY: the caller's contract; `cps` changes only the mode (its
     // banked sp and lr), so the operands in r0-r2 stay as they are (FIQ

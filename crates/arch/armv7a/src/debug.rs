@@ -64,9 +64,39 @@ pub fn trap_interrupts_enabled(frame: &[u32; TRAP_FRAME_WORDS]) -> bool {
     frame[15] & CPSR_I == 0
 }
 
+/// GDB's SIGILL: an undefined instruction.
+pub const SIGILL: u8 = 4;
+/// GDB's SIGSEGV: an access the memory map refused.
+pub const SIGSEGV: u8 = 11;
+
+/// The signal GDB is told for a thread that faulted with `kind`, for the
+/// faults whose vectors save the thread's registers (the feature
+/// `debug`): an undefined instruction is SIGILL, an abort SIGSEGV.
+/// `None` for the rest (a supervisor call, an IRQ nobody handles, an
+/// FIQ): no thread is stopped at those.
+pub const fn fault_signal(kind: crate::FaultKind) -> Option<u8> {
+    use crate::FaultKind::*;
+    match kind {
+        UndefinedInstruction => Some(SIGILL),
+        PrefetchAbort | DataAbort => Some(SIGSEGV),
+        SupervisorCall | UnhandledIrq | Fiq => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn faults_with_saved_registers_have_a_signal() {
+        use crate::FaultKind;
+        assert_eq!(fault_signal(FaultKind::UndefinedInstruction), Some(4));
+        assert_eq!(fault_signal(FaultKind::PrefetchAbort), Some(11));
+        assert_eq!(fault_signal(FaultKind::DataAbort), Some(11));
+        for kind in [FaultKind::SupervisorCall, FaultKind::UnhandledIrq, FaultKind::Fiq] {
+            assert_eq!(fault_signal(kind), None, "{kind:?} saves no registers");
+        }
+    }
 
     #[test]
     fn trap_frame_maps_every_register() {

@@ -57,6 +57,8 @@ mod asm;
 #[cfg(target_arch = "arm")]
 mod cpu;
 
+#[cfg(all(target_arch = "arm", feature = "debug"))]
+pub use asm::fault_frame;
 #[cfg(target_arch = "arm")]
 pub use cpu::*;
 

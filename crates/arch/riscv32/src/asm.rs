@@ -8,6 +8,69 @@
 
 use crate::fault::Fault;
 
+/// [gdb monitor] With the feature `debug`, the fault path first stores
+/// every register but sp as the fault found them in
+/// `__ferrode_fault_frame`, in the breakpoint frame's layout
+/// ([`crate::debug::TRAP_FRAME_WORDS`] words; t0 from mscratch, where the
+/// vector keeps it). `ferrode_arch_fault` adds mepc and mstatus.
+#[cfg(feature = "debug")]
+macro_rules! save_fault_registers {
+    () => {
+        "    la t0, __ferrode_fault_frame
+    sw s0, 0(t0)
+    sw s1, 4(t0)
+    sw s2, 8(t0)
+    sw s3, 12(t0)
+    sw s4, 16(t0)
+    sw s5, 20(t0)
+    sw s6, 24(t0)
+    sw s7, 28(t0)
+    sw s8, 32(t0)
+    sw s9, 36(t0)
+    sw s10, 40(t0)
+    sw s11, 44(t0)
+    sw gp, 48(t0)
+    sw tp, 52(t0)
+    sw ra, 64(t0)
+    sw t1, 72(t0)
+    sw t2, 76(t0)
+    sw a0, 80(t0)
+    sw a1, 84(t0)
+    sw a2, 88(t0)
+    sw a3, 92(t0)
+    sw a4, 96(t0)
+    sw a5, 100(t0)
+    sw a6, 104(t0)
+    sw a7, 108(t0)
+    sw t3, 112(t0)
+    sw t4, 116(t0)
+    sw t5, 120(t0)
+    sw t6, 124(t0)
+    csrr t1, mscratch
+    sw t1, 68(t0)
+"
+    };
+}
+#[cfg(not(feature = "debug"))]
+macro_rules! save_fault_registers {
+    () => {
+        ""
+    };
+}
+
+// [gdb monitor] A fault's trap frame, for the debugger: the thread's
+// registers at the fault, in the breakpoint entry's layout.
+#[cfg(feature = "debug")]
+core::arch::global_asm!(
+    r#"
+    .section .bss.ferrode_fault_frame, "aw", @nobits
+    .balign 8
+    .global __ferrode_fault_frame
+__ferrode_fault_frame:
+    .space 144
+"#
+);
+
 core::arch::global_asm!(
     r#"
     .section .text._start, "ax"
@@ -96,8 +159,12 @@ __ferrode_trap:
     addi t0, t0, -3
     beqz t0, 8f
     // A fault: the report never returns to the faulting code, so nothing
-    // is saved; the arguments of ferrode_arch_fault are read straight from
-    // the registers, sp (the thread's) last, as the fault stack is taken.
+    // is saved on the thread's stack; the arguments of ferrode_arch_fault
+    // are read straight from the registers, sp (the thread's) last, as the
+    // fault stack is taken.
+"#,
+    save_fault_registers!(),
+    r#"
     csrr a0, mcause
     csrr a1, mepc
     csrr a2, mtval
@@ -216,7 +283,50 @@ extern "C" fn ferrode_arch_fault(
     sp: u32,
     mstatus: u32,
 ) -> ! {
+    #[cfg(feature = "debug")]
+    complete_fault_frame(cause, [pc, mstatus]);
     fault(Fault { cause, pc, value, ra, sp }, crate::fault::interrupted_thread(mstatus))
+}
+
+/// [gdb monitor] Words 32 and 33 of `__ferrode_fault_frame` (mepc,
+/// mstatus; the vector stored the registers), and the signal a debugger
+/// is told ([`crate::debug::fault_signal`]; 0 for a cause no thread is
+/// stopped at).
+#[cfg(feature = "debug")]
+fn complete_fault_frame(cause: u32, rest: [u32; 2]) {
+    let signal = crate::debug::fault_signal(cause).unwrap_or(0);
+    // SAFETY: only the fault path writes the frame, with interrupts
+    // masked on the one core; words 32 and 33 of its 36.
+    unsafe { fault_frame_pointer().add(32).cast::<[u32; 2]>().write(rest) };
+    FAULT_SIGNAL.store(signal, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// The signal of the last fault's frame (0: none).
+#[cfg(feature = "debug")]
+static FAULT_SIGNAL: core::sync::atomic::AtomicU8 = core::sync::atomic::AtomicU8::new(0);
+
+#[cfg(feature = "debug")]
+fn fault_frame_pointer() -> *mut u32 {
+    unsafe extern "C" {
+        // The fault path's save area (above), 36 words.
+        static mut __ferrode_fault_frame: [u32; crate::debug::TRAP_FRAME_WORDS];
+    }
+    (&raw mut __ferrode_fault_frame).cast()
+}
+
+/// [gdb monitor] The registers of the thread whose fault the board is
+/// reporting, as a trap frame ([`crate::debug::trap_frame_registers`]
+/// maps it; its sp is where the frame ends, so the board puts a copy just
+/// below the faulting sp), and the signal a debugger is told: `None` for
+/// a cause no thread is stopped at (an environment call). Only the fault
+/// path, before it enables interrupts, may ask: the next fault writes the
+/// frame again.
+#[cfg(feature = "debug")]
+pub fn fault_frame() -> Option<(u8, [u32; crate::debug::TRAP_FRAME_WORDS])> {
+    let signal = FAULT_SIGNAL.load(core::sync::atomic::Ordering::Relaxed);
+    // SAFETY: the fault path and `complete_fault_frame` wrote it, with
+    // interrupts masked, for the fault being reported.
+    (signal != 0).then(|| (signal, unsafe { fault_frame_pointer().cast::<[u32; 36]>().read() }))
 }
 
 /// Hands `fault` to the board. `thread`: the faulting code ran as a

@@ -70,9 +70,44 @@ pub fn trap_interrupts_enabled(frame: &[u32; TRAP_FRAME_WORDS]) -> bool {
     frame[TRAP + 17] & MSTATUS_MPIE != 0
 }
 
+/// GDB's SIGILL: an illegal instruction.
+pub const SIGILL: u8 = 4;
+/// GDB's SIGBUS: a misaligned access.
+pub const SIGBUS: u8 = 7;
+/// GDB's SIGSEGV: an access the memory protection refused.
+pub const SIGSEGV: u8 = 11;
+
+/// The signal GDB is told for a thread that faulted with `mcause` `cause`
+/// (the fault path saves its registers with the feature `debug`): an
+/// illegal instruction is SIGILL, a misaligned access SIGBUS, an access or
+/// page fault SIGSEGV. `None` for the rest (an environment call, a cause
+/// the specification leaves unnamed): no thread is stopped at those.
+pub const fn fault_signal(cause: u32) -> Option<u8> {
+    match cause {
+        2 => Some(SIGILL),
+        0 | 4 | 6 => Some(SIGBUS),
+        1 | 5 | 7 | 12 | 13 | 15 => Some(SIGSEGV),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn faults_a_thread_stops_at_have_a_signal() {
+        assert_eq!(fault_signal(2), Some(4), "illegal instruction");
+        for cause in [0, 4, 6] {
+            assert_eq!(fault_signal(cause), Some(7), "misaligned: cause {cause}");
+        }
+        for cause in [1, 5, 7, 12, 13, 15] {
+            assert_eq!(fault_signal(cause), Some(11), "access: cause {cause}");
+        }
+        for cause in [3, 8, 9, 10, 11, 14, 16, 31] {
+            assert_eq!(fault_signal(cause), None, "cause {cause}");
+        }
+    }
 
     #[test]
     fn trap_frame_maps_every_register() {

@@ -130,3 +130,9 @@ pub unsafe fn writable_code<R>(f: impl FnOnce() -> R) -> R {
 pub unsafe fn land(stack_top: usize, _entry: extern "C" fn(usize) -> !, _argument: usize) -> ! {
     panic!("landing on a stack at {stack_top:#x} on the host")
 }
+
+/// [gdb monitor] No fault is ever reported on the host.
+#[cfg(feature = "debug")]
+pub fn fault_frame() -> Option<(u8, [u32; crate::debug::TRAP_FRAME_WORDS])> {
+    None
+}

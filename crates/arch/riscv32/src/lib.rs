@@ -65,6 +65,8 @@ pub use ferrode_semihosting as semihosting;
 mod asm;
 #[cfg(target_arch = "riscv32")]
 mod cpu;
+#[cfg(all(target_arch = "riscv32", feature = "debug"))]
+pub use asm::fault_frame;
 #[cfg(target_arch = "riscv32")]
 pub use cpu::*;
 

@@ -203,27 +203,27 @@ fn a_breakpoint_stops_only_a_thread_the_monitor_may_debug() {
     assert_eq!(d.state().debug_take_hit(), None);
     // The ticker hits one: it stops with its trap frame.
     d.world.act_as(ticker);
-    let switch = d.state().debug_breakpoint(0x9000).expect("the monitor's to stop");
+    let switch = d.state().debug_trap(0x9000, 5).expect("the monitor's to stop");
     assert_eq!(switch.map(|s| s.from), Some(ticker));
     assert_eq!(d.state().threads[ticker.index()].state, ThreadState::Stopped);
     // Reported once, to the monitor only.
     d.world.act_as(d.world.main);
     assert_eq!(d.state().debug_take_hit(), None, "root is not the monitor");
     d.world.act_as(d.monitor_thread);
-    assert_eq!(d.state().debug_take_hit(), Some(ticker));
+    assert_eq!(d.state().debug_take_hit(), Some((ticker, 5)));
     assert_eq!(d.state().debug_take_hit(), None);
     assert_eq!(d.state().debug_frame(ticker), Ok(StoppedFrame::Trap(0x9000)));
     d.state().debug_resume(ticker).unwrap();
     assert_eq!(d.state().debug_frame(ticker), Err(KernelError::InvalidThread));
     // The monitor's own thread and root's are never stopped by one.
-    assert_eq!(d.state().debug_breakpoint(0x9000), None);
+    assert_eq!(d.state().debug_trap(0x9000, 5), None);
     d.world.act_as(d.world.main);
-    assert_eq!(d.state().debug_breakpoint(0x9000), None);
+    assert_eq!(d.state().debug_trap(0x9000, 5), None);
     // Nor a thread of a component the monitor holds no capability to.
     let (other, other_thread) = d.world.component_with_thread("other", Quota::at_priority(2));
     assert_ne!(other, d.monitor);
     d.world.act_as(other_thread);
-    assert_eq!(d.state().debug_breakpoint(0x9000), None);
+    assert_eq!(d.state().debug_trap(0x9000, 5), None);
 }
 
 #[test]
@@ -243,7 +243,7 @@ fn a_breakpoint_after_the_grant_is_taken_back_is_a_fault() {
         .unwrap();
     assert_eq!(d.state().revoke_copies(root_cap), Ok(1));
     d.world.act_as(ticker);
-    assert_eq!(d.state().debug_breakpoint(0x9000), None);
+    assert_eq!(d.state().debug_trap(0x9000, 5), None);
     d.world.act_as(d.monitor_thread);
     assert!(d.listed().is_empty());
 }
@@ -304,13 +304,13 @@ fn another_component_debugging_its_own_child_does_not_take_over_the_monitor() {
     // Its child's breakpoint is a fault, and the ticker's is still the
     // monitor's to stop and report.
     d.world.act_as(child_thread);
-    assert!(d.state().debug_breakpoint(0x9000).is_none(), "the attacker's child stopped");
+    assert!(d.state().debug_trap(0x9000, 5).is_none(), "the attacker's child stopped");
     d.world.act_as(ticker);
-    assert!(d.state().debug_breakpoint(0x9000).is_some(), "the monitor was taken over");
+    assert!(d.state().debug_trap(0x9000, 5).is_some(), "the monitor was taken over");
     d.world.act_as(d.world.main);
     assert_eq!(d.state().debug_take_hit(), None, "reported to the root");
     d.world.act_as(d.monitor_thread);
-    assert_eq!(d.state().debug_take_hit(), Some(ticker));
+    assert_eq!(d.state().debug_take_hit(), Some((ticker, 5)));
     // A destroyed monitor debugs no more, and cannot be appointed; its
     // component slot, once reused, does not inherit the role.
     d.world.act_as(d.world.main);
@@ -318,5 +318,47 @@ fn another_component_debugging_its_own_child_does_not_take_over_the_monitor() {
     d.state().destroy_component(monitor).unwrap();
     assert_eq!(d.state().debug_appoint(monitor), Err(KernelError::InvalidComponent));
     d.world.act_as(child_thread);
-    assert!(d.state().debug_breakpoint(0x9004).is_none(), "a breakpoint without a monitor");
+    assert!(d.state().debug_trap(0x9004, 5).is_none(), "a breakpoint without a monitor");
+}
+
+#[test]
+fn a_fault_stop_is_reported_with_its_signal_and_forgotten_at_resume() {
+    let mut d = Debugging::new(true);
+    let ticker = d.ticker_thread;
+    // The board's fault path stops the ticker with SIGILL (4).
+    d.world.act_as(ticker);
+    assert!(d.state().debug_trap(0x9100, 4).is_some());
+    d.world.act_as(d.monitor_thread);
+    assert_eq!(d.state().debug_take_hit(), Some((ticker, 4)));
+    assert_eq!(d.state().debug_frame(ticker), Ok(StoppedFrame::Trap(0x9100)));
+    d.state().debug_resume(ticker).unwrap();
+    // Its next stop, a breakpoint, has the breakpoint's signal.
+    d.world.act_as(ticker);
+    assert!(d.state().debug_trap(0x9200, 5).is_some());
+    d.world.act_as(d.monitor_thread);
+    assert_eq!(d.state().debug_take_hit(), Some((ticker, 5)));
+}
+
+#[test]
+fn the_stack_room_is_what_lies_between_the_guard_and_the_stack_pointer() {
+    let mut d = Debugging::new(true);
+    d.world.act_as(d.world.main);
+    // Without a recorded stack there is no room to tell.
+    assert_eq!(d.state().debug_stack_room(0x7000), 0);
+    let stack: &'static mut [usize] = Box::leak(std::vec![0usize; 128].into_boxed_slice());
+    let (lowest, len) = (stack.as_mut_ptr(), core::mem::size_of_val(stack));
+    let base = lowest.expose_provenance();
+    // SAFETY: the leaked buffer stands for the boot stack.
+    unsafe { d.state().guard_boot_stack(base, len) };
+    let guard = crate::state::STACK_GUARD_WORDS * core::mem::size_of::<usize>();
+    assert_eq!(d.state().debug_stack_room(base + 512), 512 - guard);
+    assert_eq!(d.state().debug_stack_room(base + guard), 0, "at the guard's top");
+    assert_eq!(d.state().debug_stack_room(base + len), len - guard, "the stack's end");
+    assert_eq!(d.state().debug_stack_room(base + 8), 0, "inside the guard");
+    assert_eq!(d.state().debug_stack_room(base + len + 8), 0, "above the stack");
+    assert_eq!(d.state().debug_stack_room(base - 8), 0, "below it");
+    // A broken guard: the thread overflowed, nothing below sp is its own.
+    // SAFETY: inside the leaked buffer.
+    unsafe { lowest.write_volatile(0) };
+    assert_eq!(d.state().debug_stack_room(base + 512), 0);
 }

@@ -13,7 +13,7 @@
 //! at an instruction boundary inside `.text`, whose replaced bytes this
 //! target keeps and alone puts back. A debugged thread that executes one
 //! traps into the arch's resumable breakpoint entry and the kernel stops
-//! it there ([`Kernel::debug_breakpoint`](crate::kernel::Kernel)); any
+//! it there ([`Kernel::debug_trap`](crate::kernel::Kernel)); any
 //! other thread (one the monitor may not debug, the monitor's own, or
 //! code running with interrupts masked) reports it as a fault, as it
 //! would without a debugger.
@@ -302,9 +302,70 @@ impl Target for ImageTarget {
         Ok(())
     }
 
-    fn stopped_thread(&mut self) -> Option<u32> {
-        kernel().debug_take_hit().map(|thread| thread.index() as u32 + 1)
+    fn stopped_thread(&mut self) -> Option<(u32, u8)> {
+        kernel().debug_take_hit().map(|(thread, signal)| (thread.index() as u32 + 1, signal))
     }
+}
+
+/// GDB's SIGTRAP: the signal of a thread stopped at a breakpoint.
+pub(crate) const SIGTRAP: u8 = ferrode_gdb_monitor::SIGTRAP;
+
+/// A fault kept for the debugger on the faulting thread's own stack,
+/// right below the stack pointer it faulted at: the signal, then the
+/// registers as a trap frame, which ends where the thread's frames begin
+/// (so the frame's sp reads as the faulting sp).
+#[repr(C)]
+struct FaultStop {
+    signal: u32,
+    frame: [u32; TRAP_FRAME_WORDS],
+}
+
+/// Stack a fault stop needs below its [`FaultStop`]: the kernel's entry
+/// and switch while the thread is stopped, then the component's end,
+/// which starts over at the stack's top (debug images use more than
+/// release ones).
+const FAULT_STOP_ROOM: usize = 1024;
+
+/// Called by the board's fault path after the report, for a fault of
+/// thread code (interrupts enabled), still on the exception's stack: if
+/// the arch kept the thread's registers ([`arch::fault_frame`]) and its
+/// stack has room below the faulting frame, the thread moves there and
+/// asks the kernel to stop it for the image's monitor
+/// ([`Kernel::debug_trap`](crate::kernel::Kernel), with the fault's
+/// signal). Its frames above stay as they were, for the debugger's
+/// backtrace. Returns (and the fault ends the component at once) if
+/// there is no frame or no room: a thread that ran into its guard page
+/// has none.
+pub(crate) fn stop_at_fault(sp: usize) {
+    let Some((signal, frame)) = arch::fault_frame() else { return };
+    let size = core::mem::size_of::<FaultStop>();
+    if !sp.is_multiple_of(4) || kernel().debug_stack_room(sp) < size + FAULT_STOP_ROOM {
+        return;
+    }
+    let at = sp - size;
+    // SAFETY: `size` bytes right below the faulting thread's stack
+    // pointer, inside its own stack above its intact guard (the kernel
+    // checked, with room to spare below): memory the thread's code does
+    // not use (neither arch's ABI has a red zone), 4-aligned as the
+    // struct's words.
+    unsafe { (at as *mut FaultStop).write(FaultStop { signal: signal.into(), frame }) };
+    // SAFETY: the fault path, for a fault of this thread's own code with
+    // interrupts enabled; `at & !15` lies inside its own stack, below every
+    // frame it left (they stay for the debugger), with room for
+    // `fault_stopped`, which never returns.
+    unsafe { arch::land(at & !15, fault_stopped, at) }
+}
+
+/// Where a faulted thread the debugger may look at lands, below its
+/// [`FaultStop`] at `stop`: it stops there until the debugger lets it go
+/// (or at once goes on, if the image's monitor may not debug it); then
+/// its component ends, as the fault ends it without a debugger.
+extern "C" fn fault_stopped(stop: usize) -> ! {
+    // SAFETY: `stop_at_fault` wrote it just above this thread's stack,
+    // where it stays until the thread leaves these frames.
+    let signal = unsafe { (*(stop as *const FaultStop)).signal } as u8;
+    let _ = kernel().debug_trap(stop + core::mem::offset_of!(FaultStop, frame), signal);
+    crate::report::end_faulted_thread()
 }
 
 /// Writes `bytes` over the code at `address` (a breakpoint going in or
