@@ -362,3 +362,68 @@ fn the_stack_room_is_what_lies_between_the_guard_and_the_stack_pointer() {
     unsafe { lowest.write_volatile(0) };
     assert_eq!(d.state().debug_stack_room(base + 512), 0);
 }
+
+#[test]
+fn resuming_one_stopped_thread_leaves_the_others_stop_and_hit() {
+    let mut d = Debugging::new(true);
+    let ticker = d.ticker_thread;
+    d.world.act_as(d.world.main);
+    let component = d.ticker;
+    let second =
+        d.state().add_thread(component, "second", 2, 0x7100, super::utcb(), (0, 0), false).unwrap();
+    d.world.act_as(ticker);
+    assert!(d.state().debug_trap(0x9000, 5).is_some());
+    d.world.act_as(second);
+    assert!(d.state().debug_trap(0x9100, 4).is_some());
+    d.world.act_as(d.monitor_thread);
+    d.state().debug_resume(ticker).unwrap();
+    assert_eq!(d.state().debug_take_hit(), Some((second, 4)), "the other's hit is kept");
+    assert_eq!(d.state().debug_take_hit(), None, "the resumed one's went with its stop");
+    assert_eq!(d.state().debug_frame(second), Ok(StoppedFrame::Trap(0x9100)));
+    assert_eq!(d.state().debug_frame(ticker), Err(KernelError::InvalidThread));
+}
+
+#[test]
+fn the_monitors_own_breakpoint_is_a_fault_even_with_a_capability_to_itself() {
+    let mut d = Debugging::new(true);
+    // Root hands the monitor a component capability to itself.
+    d.world.act_as(d.world.main);
+    let monitor = d.monitor;
+    let to_itself = (0..crate::state::CAP_SLOTS as u32)
+        .map(ferrode_ipc::CapSel)
+        .find(|&s| {
+            matches!(d.world.entry(d.world.root, s),
+                crate::CapEntry::Component { component, .. } if component == monitor)
+        })
+        .unwrap();
+    let root = d.world.root;
+    d.state().delegate(root, to_itself, monitor).unwrap();
+    d.world.act_as(d.monitor_thread);
+    assert_eq!(d.state().debug_trap(0x9000, 5), None);
+}
+
+#[test]
+fn a_component_in_a_destroyed_monitors_slot_is_not_the_monitor() {
+    let mut d = Debugging::new(true);
+    d.world.act_as(d.world.main);
+    let (monitor, ticker) = (d.monitor, d.ticker);
+    d.state().destroy_component(monitor).unwrap();
+    let monitor_thread = d.monitor_thread;
+    d.state().reap(monitor_thread).unwrap();
+    // A new component takes the slot, and root gives it what the monitor
+    // had: a component capability to the ticker.
+    let (fresh, _) = d.state().create_component("fresh", Quota::at_priority(2)).unwrap();
+    assert_eq!(fresh, monitor, "the same slot");
+    let ticker_cap = (0..crate::state::CAP_SLOTS as u32)
+        .map(ferrode_ipc::CapSel)
+        .find(|&s| {
+            matches!(d.world.entry(d.world.root, s),
+                crate::CapEntry::Component { component, .. } if component == ticker)
+        })
+        .unwrap();
+    let root = d.world.root;
+    d.state().delegate(root, ticker_cap, fresh).unwrap();
+    // The ticker's breakpoint is a fault: nobody was appointed since.
+    d.world.act_as(d.ticker_thread);
+    assert_eq!(d.state().debug_trap(0x9000, 5), None);
+}
