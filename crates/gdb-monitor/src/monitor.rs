@@ -325,6 +325,16 @@ impl Monitor {
                 let value = registers[index];
                 self.reply(|r| r.hex(&value.to_le_bytes()));
             }
+            b'P' => {
+                let (number, value) = split(rest, b'=')?;
+                let number = hex::number(number).ok_or(Refusal::Malformed)?;
+                let index =
+                    target.architecture().register_index(number).ok_or(Refusal::Malformed)?;
+                let mut bytes = [0u8; 4];
+                hex::decode(value, &mut bytes).ok_or(Refusal::Malformed)?;
+                target.write_register(self.selected(), index, u32::from_le_bytes(bytes))?;
+                self.ok();
+            }
             b'm' => {
                 let (address, length) = address_length(rest)?;
                 if length > MAX_READ {

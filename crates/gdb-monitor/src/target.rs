@@ -12,6 +12,10 @@ pub enum TargetError {
     /// The address range is not the image's memory, or is the kernel's
     /// own (reads and writes there are refused).
     BadAddress,
+    /// The register may not be written: every register of a thread
+    /// stopped in the kernel or at a fault, the stack pointer, a CPU
+    /// state bit, a pc outside the code.
+    ReadOnlyRegister,
 }
 
 impl TargetError {
@@ -21,6 +25,7 @@ impl TargetError {
             Self::NoSuchThread => 0x02,
             Self::NotStopped => 0x03,
             Self::BadAddress => 0x0e,
+            Self::ReadOnlyRegister => 0x0f,
         }
     }
 }
@@ -43,6 +48,13 @@ pub trait Target {
     /// [`Architecture::target_xml`] declares; registers the target cannot
     /// know (caller-saved ones of a thread stopped in the kernel) are 0.
     fn registers(&mut self, thread: u32, out: &mut [u32]) -> Result<(), TargetError>;
+    /// Writes `value` to register `index` (in the order of
+    /// [`Target::registers`]) of the stopped `thread`, for it to resume
+    /// with. The default refuses ([`TargetError::ReadOnlyRegister`]).
+    fn write_register(&mut self, thread: u32, index: usize, value: u32) -> Result<(), TargetError> {
+        let _ = (thread, index, value);
+        Err(TargetError::ReadOnlyRegister)
+    }
     /// Reads memory; the whole range must be readable.
     fn read_memory(&mut self, address: u32, out: &mut [u8]) -> Result<(), TargetError>;
     /// Writes memory (and makes written code visible to instruction

@@ -14,6 +14,9 @@ struct Model {
     stopped: bool,
     resumed: Vec<Option<u32>>,
     hit: Option<(u32, u8)>,
+    /// Register writes taken: thread, index, value. Index 13 is refused
+    /// (as a stack pointer is).
+    written: Vec<(u32, usize, u32)>,
 }
 
 const BASE: u32 = 0x1000;
@@ -23,7 +26,14 @@ impl Model {
     fn new(architecture: Architecture) -> Self {
         let mut memory = [0u8; 64];
         memory.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
-        Self { architecture, memory, stopped: false, resumed: Vec::new(), hit: None }
+        Self {
+            architecture,
+            memory,
+            stopped: false,
+            resumed: Vec::new(),
+            hit: None,
+            written: Vec::new(),
+        }
     }
 
     fn range(&self, address: u32, length: usize) -> Result<usize, TargetError> {
@@ -72,6 +82,14 @@ impl Target for Model {
             return Err(TargetError::NotStopped);
         }
         out.iter_mut().enumerate().for_each(|(i, r)| *r = thread << 24 | i as u32);
+        Ok(())
+    }
+
+    fn write_register(&mut self, thread: u32, index: usize, value: u32) -> Result<(), TargetError> {
+        if index == 13 {
+            return Err(TargetError::ReadOnlyRegister);
+        }
+        self.written.push((thread, index, value));
         Ok(())
     }
 
@@ -241,7 +259,7 @@ fn bad_checksum_garbage_and_oversized_are_refused_and_the_session_goes_on() {
 #[test]
 fn unknown_commands_get_the_empty_reply() {
     let (mut m, mut t) = connected(Architecture::Arm);
-    for packet in ["qOffsets", "vMustReplyEmpty", "!", "s", "G00", "P1=0", "Z2,1000,4", "QFoo"] {
+    for packet in ["qOffsets", "vMustReplyEmpty", "!", "s", "G00", "Z2,1000,4", "QFoo"] {
         assert_eq!(ask(&mut m, &mut t, packet), "", "{packet}");
     }
 }
@@ -455,6 +473,28 @@ fn a_thread_stopped_at_a_fault_is_reported_with_the_faults_signal() {
     m.connect(&mut t);
     assert_eq!(ask(&mut m, &mut t, "?"), "T0bthread:9;");
     assert_eq!(t.hit, None, "taken");
+}
+
+#[test]
+fn register_writes_go_to_the_selected_thread_in_target_order() {
+    let (mut m, mut t) = connected(Architecture::Arm);
+    // r1 of the thread that stopped (3), the value's bytes little-endian.
+    assert_eq!(ask(&mut m, &mut t, "P1=78563412"), "OK");
+    // The cpsr is GDB's register 25, the 17th in target order.
+    assert_eq!(ask(&mut m, &mut t, "Hg5"), "OK");
+    assert_eq!(ask(&mut m, &mut t, "P19=13000060"), "OK");
+    assert_eq!(t.written, [(3, 1, 0x1234_5678), (5, 16, 0x6000_0013)]);
+    // What the target refuses, and what does not parse.
+    assert_eq!(ask(&mut m, &mut t, "Pd=00000000"), "E0f");
+    for malformed in ["P1", "P=00000000", "P1=123", "P1=0000000g", "P10=00000000", "Pzz=00"] {
+        assert_eq!(ask(&mut m, &mut t, malformed), "E01", "{malformed}");
+    }
+    assert_eq!(t.written.len(), 2, "nothing else written");
+    // A target that keeps the default refuses every write.
+    let (mut m, t) = connected(Architecture::Riscv32);
+    let mut plain = ProtectedCode(t);
+    assert_eq!(ask(&mut m, &mut plain, "P1=00000000"), "E0f");
+    assert!(plain.0.written.is_empty());
 }
 
 #[test]

@@ -109,9 +109,15 @@ pub enum StoppedFrame {
     /// The context-switch frame at this stack pointer (the arch's
     /// `switch`: callee-saved registers and the return address).
     Switch(usize),
-    /// The trap frame the arch's breakpoint entry saved at this address
-    /// (every register).
-    Trap(usize),
+    /// The trap frame the arch's breakpoint entry (or the board's fault
+    /// path) saved at `frame` (every register), and the signal its stop
+    /// was reported with ([`Kernel::debug_trap`]).
+    Trap {
+        /// The frame's address.
+        frame: usize,
+        /// The stop's signal.
+        signal: u8,
+    },
 }
 
 /// Whether the actor may debug `thread`: it exists, is not the actor's,
@@ -252,7 +258,7 @@ impl State {
         }
         match self.debug.trap_frame[thread.index()] {
             0 => Ok(StoppedFrame::Switch(self.threads[thread.index()].sp)),
-            frame => Ok(StoppedFrame::Trap(frame)),
+            frame => Ok(StoppedFrame::Trap { frame, signal: self.debug.signal[thread.index()] }),
         }
     }
 

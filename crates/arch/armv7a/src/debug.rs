@@ -51,6 +51,47 @@ pub fn trap_frame_registers(address: u32, frame: &[u32; TRAP_FRAME_WORDS]) -> [u
     registers
 }
 
+/// GDB's index of the pc among [`GDB_REGISTERS`].
+pub const PC_REGISTER: usize = 15;
+/// CPSR bits a debugger may change in a trap frame: the condition flags
+/// N, Z, C and V, Q, and GE[3:0]. The mode, the interrupt masks, the
+/// instruction set state and the rest stay as the trap found them.
+const CPSR_FLAGS: u32 = 0xf800_0000 | 0x000f_0000;
+
+/// Writes GDB's register `index` of a thread stopped with its trap frame
+/// (at `address`) as `frame`, for it to resume with; `false` for what may
+/// not change: sp (where the frame lies; writing the value it has is
+/// allowed), a pc that is not an instruction boundary in the frame's
+/// state (word-aligned in A32, halfword in T32), cpsr bits other than the
+/// flags ([`trap_frame_registers`] reads back what was written).
+pub fn write_trap_register(
+    address: u32,
+    frame: &mut [u32; TRAP_FRAME_WORDS],
+    index: usize,
+    value: u32,
+) -> bool {
+    match index {
+        0..=12 => frame[index] = value,
+        13 => return value == address + (TRAP_FRAME_WORDS as u32) * 4,
+        14 => frame[13] = value,
+        PC_REGISTER => {
+            let boundary = if frame[15] & CPSR_T == 0 { 4 } else { 2 };
+            if !value.is_multiple_of(boundary) {
+                return false;
+            }
+            frame[14] = value;
+        }
+        16 => {
+            if (value ^ frame[15]) & !CPSR_FLAGS != 0 {
+                return false;
+            }
+            frame[15] = value;
+        }
+        _ => return false,
+    }
+    true
+}
+
 /// What a fault report needs of a trap frame at `address`: the pc, lr and
 /// the stack pointer before the trap (without mapping every register).
 pub fn trap_pc_lr_sp(address: u32, frame: &[u32; TRAP_FRAME_WORDS]) -> (u32, u32, u32) {
@@ -117,6 +158,48 @@ mod tests {
         assert!(trap_interrupts_enabled(&frame));
         frame[15] |= CPSR_I;
         assert!(!trap_interrupts_enabled(&frame), "masked: kernel or handler code");
+    }
+
+    #[test]
+    fn register_writes_land_where_the_frame_is_read_and_nowhere_else() {
+        let base: [u32; TRAP_FRAME_WORDS] = core::array::from_fn(|i| 100 + i as u32);
+        let mut frame = base;
+        frame[14] = 0x7010_2000;
+        frame[15] = 0x6000_0013;
+        let base = frame;
+        let address = 0x7020_0000;
+        for index in (0..GDB_REGISTERS).filter(|&i| i != 13) {
+            let mut frame = base;
+            let before = trap_frame_registers(address, &frame);
+            let value = match index {
+                PC_REGISTER => 0x7010_3000,
+                16 => 0x9000_0013,
+                _ => 0xdead_0000 + index as u32,
+            };
+            assert!(write_trap_register(address, &mut frame, index, value), "register {index}");
+            let after = trap_frame_registers(address, &frame);
+            for other in 0..GDB_REGISTERS {
+                let expected = if other == index { value } else { before[other] };
+                assert_eq!(after[other], expected, "register {other} after writing {index}");
+            }
+        }
+        let mut frame = base;
+        // sp is where the frame lies: only its own value goes.
+        assert!(write_trap_register(address, &mut frame, 13, address + 64));
+        assert!(!write_trap_register(address, &mut frame, 13, address + 68));
+        // An A32 pc is word-aligned, a T32 one halfword-aligned.
+        assert!(!write_trap_register(address, &mut frame, PC_REGISTER, 0x7010_3002));
+        frame[15] |= CPSR_T;
+        assert!(write_trap_register(address, &mut frame, PC_REGISTER, 0x7010_3002));
+        assert!(!write_trap_register(address, &mut frame, PC_REGISTER, 0x7010_3001));
+        // Only the flags of the cpsr: not the mode, masks or state.
+        let cpsr = frame[15];
+        for bit in [0, 4, 5, 6, 7, 8, 9, 24] {
+            assert!(!write_trap_register(address, &mut frame, 16, cpsr ^ (1 << bit)), "bit {bit}");
+        }
+        assert!(write_trap_register(address, &mut frame, 16, cpsr ^ 0xf80f_0000));
+        assert!(!write_trap_register(address, &mut frame, 17, 0));
+        assert_eq!(frame[..13], base[..13], "the refusals wrote nothing");
     }
 
     #[test]

@@ -57,6 +57,38 @@ pub fn trap_frame_registers(address: u32, frame: &[u32; TRAP_FRAME_WORDS]) -> [u
     registers
 }
 
+/// GDB's index of the pc among [`GDB_REGISTERS`].
+pub const PC_REGISTER: usize = 32;
+
+/// Writes GDB's register `index` (x0-x31, pc) of a thread stopped with
+/// its trap frame (at `address`) as `frame`, for it to resume with;
+/// `false` for what may not change: x0, sp (where the frame lies; writing
+/// the value they have is allowed), a pc off a halfword boundary
+/// ([`trap_frame_registers`] reads back what was written).
+pub fn write_trap_register(
+    address: u32,
+    frame: &mut [u32; TRAP_FRAME_WORDS],
+    index: usize,
+    value: u32,
+) -> bool {
+    let slot = match index {
+        0 => return value == 0,
+        1 => TRAP,
+        2 => return value == address + (TRAP_FRAME_WORDS as u32) * 4,
+        3 => 12,
+        4 => 13,
+        5..=7 => TRAP + 1 + (index - 5),
+        8..=9 => index - 8,
+        10..=17 => TRAP + 4 + (index - 10),
+        18..=27 => 2 + (index - 18),
+        28..=31 => TRAP + 12 + (index - 28),
+        PC_REGISTER if value.is_multiple_of(2) => TRAP + 16,
+        _ => return false,
+    };
+    frame[slot] = value;
+    true
+}
+
 /// What a fault report needs of a trap frame at `address`: the pc, ra and
 /// the stack pointer before the trap (without mapping every register).
 pub fn trap_pc_ra_sp(address: u32, frame: &[u32; TRAP_FRAME_WORDS]) -> (u32, u32, u32) {
@@ -137,6 +169,33 @@ mod tests {
         assert!(trap_interrupts_enabled(&frame));
         frame[TRAP + 17] = 0x1800;
         assert!(!trap_interrupts_enabled(&frame), "masked: kernel or handler code");
+    }
+
+    #[test]
+    fn register_writes_land_where_the_frame_is_read_and_nowhere_else() {
+        let mut base: [u32; TRAP_FRAME_WORDS] = core::array::from_fn(|i| 1000 + i as u32);
+        base[TRAP + 16] = 0x8000_2000;
+        let address = 0x8100_0000;
+        for index in (1..GDB_REGISTERS).filter(|&i| i != 2) {
+            let mut frame = base;
+            let before = trap_frame_registers(address, &frame);
+            let value = if index == PC_REGISTER { 0x8000_3002 } else { 0xdead_0000 + index as u32 };
+            assert!(write_trap_register(address, &mut frame, index, value), "x{index}");
+            let after = trap_frame_registers(address, &frame);
+            for other in 0..GDB_REGISTERS {
+                let expected = if other == index { value } else { before[other] };
+                assert_eq!(after[other], expected, "register {other} after writing {index}");
+            }
+            assert_eq!(frame[TRAP + 17], base[TRAP + 17], "mstatus is not GDB's to write");
+        }
+        let mut frame = base;
+        assert!(write_trap_register(address, &mut frame, 0, 0));
+        assert!(!write_trap_register(address, &mut frame, 0, 1), "x0");
+        assert!(write_trap_register(address, &mut frame, 2, address + 144));
+        assert!(!write_trap_register(address, &mut frame, 2, address + 148), "sp");
+        assert!(!write_trap_register(address, &mut frame, PC_REGISTER, 0x8000_3001));
+        assert!(!write_trap_register(address, &mut frame, 33, 0));
+        assert_eq!(frame, base, "the refusals wrote nothing");
     }
 
     #[test]

@@ -212,7 +212,7 @@ fn a_breakpoint_stops_only_a_thread_the_monitor_may_debug() {
     d.world.act_as(d.monitor_thread);
     assert_eq!(d.state().debug_take_hit(), Some((ticker, 5)));
     assert_eq!(d.state().debug_take_hit(), None);
-    assert_eq!(d.state().debug_frame(ticker), Ok(StoppedFrame::Trap(0x9000)));
+    assert_eq!(d.state().debug_frame(ticker), Ok(StoppedFrame::Trap { frame: 0x9000, signal: 5 }));
     d.state().debug_resume(ticker).unwrap();
     assert_eq!(d.state().debug_frame(ticker), Err(KernelError::InvalidThread));
     // The monitor's own thread and root's are never stopped by one.
@@ -330,7 +330,7 @@ fn a_fault_stop_is_reported_with_its_signal_and_forgotten_at_resume() {
     assert!(d.state().debug_trap(0x9100, 4).is_some());
     d.world.act_as(d.monitor_thread);
     assert_eq!(d.state().debug_take_hit(), Some((ticker, 4)));
-    assert_eq!(d.state().debug_frame(ticker), Ok(StoppedFrame::Trap(0x9100)));
+    assert_eq!(d.state().debug_frame(ticker), Ok(StoppedFrame::Trap { frame: 0x9100, signal: 4 }));
     d.state().debug_resume(ticker).unwrap();
     // Its next stop, a breakpoint, has the breakpoint's signal.
     d.world.act_as(ticker);
@@ -379,7 +379,7 @@ fn resuming_one_stopped_thread_leaves_the_others_stop_and_hit() {
     d.state().debug_resume(ticker).unwrap();
     assert_eq!(d.state().debug_take_hit(), Some((second, 4)), "the other's hit is kept");
     assert_eq!(d.state().debug_take_hit(), None, "the resumed one's went with its stop");
-    assert_eq!(d.state().debug_frame(second), Ok(StoppedFrame::Trap(0x9100)));
+    assert_eq!(d.state().debug_frame(second), Ok(StoppedFrame::Trap { frame: 0x9100, signal: 4 }));
     assert_eq!(d.state().debug_frame(ticker), Err(KernelError::InvalidThread));
 }
 

@@ -217,13 +217,40 @@ impl Target for ImageTarget {
                 let words = self.read_words::<SWITCH_FRAME_WORDS>(sp)?;
                 arch::debug::switch_frame_registers(sp as u32, &words)
             }
-            StoppedFrame::Trap(frame) => {
+            StoppedFrame::Trap { frame, .. } => {
                 let words = self.read_words::<TRAP_FRAME_WORDS>(frame)?;
                 arch::debug::trap_frame_registers(frame as u32, &words)
             }
         };
         for (slot, value) in out.iter_mut().zip(registers) {
             *slot = value;
+        }
+        Ok(())
+    }
+
+    /// Registers of a thread stopped at a breakpoint: they are its trap
+    /// frame, which the trap path returns with (`arch::debug`'s
+    /// `write_trap_register` says what may change; a pc must also stay
+    /// inside the image's code). A thread stopped in the kernel (its switch
+    /// frame is the kernel's) or at a fault (which ends its component, not
+    /// resumed) has none to write.
+    fn write_register(&mut self, thread: u32, index: usize, value: u32) -> Result<(), TargetError> {
+        let id = thread_of(thread).ok_or(TargetError::NoSuchThread)?;
+        let frame = match kernel().debug_frame(id) {
+            Ok(StoppedFrame::Trap { frame, signal: SIGTRAP }) => frame,
+            Ok(_) => return Err(TargetError::ReadOnlyRegister),
+            Err(KernelError::InvalidThread) => return Err(TargetError::NotStopped),
+            Err(_) => return Err(TargetError::NoSuchThread),
+        };
+        if index == arch::debug::PC_REGISTER && !code_range().contains(&(value as usize)) {
+            return Err(TargetError::ReadOnlyRegister);
+        }
+        let mut words = self.read_words::<TRAP_FRAME_WORDS>(frame)?;
+        if !arch::debug::write_trap_register(frame as u32, &mut words, index, value) {
+            return Err(TargetError::ReadOnlyRegister);
+        }
+        for (at, word) in words.iter().enumerate() {
+            self.write_memory((frame + at * 4) as u32, &word.to_le_bytes())?;
         }
         Ok(())
     }
