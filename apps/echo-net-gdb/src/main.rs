@@ -13,7 +13,8 @@
 //! The control port (UDP 8) answers `stats` (`ticks=` is the ticker's
 //! count) and `quit` as echo-net's does. A debugger that sets the count to
 //! one below [`GDB_TICKER_FAULT`] makes the ticker fault: it stops where
-//! it faulted, for the debugger to look at, and ends once let go.
+//! it faulted, for the debugger to look at, and ends once let go, or goes
+//! on if the debugger moved its pc past the fault.
 #![no_std]
 #![no_main]
 
@@ -94,13 +95,19 @@ pub extern "C" fn gdb_ticker_step(count: u32) -> u32 {
 /// case does).
 pub const GDB_TICKER_FAULT: u32 = 0xfa17_0000;
 
-/// Executes an undefined instruction: the ticker's fault, at the count
-/// [`GDB_TICKER_FAULT`]. With the monitor, the ticker stops here for the
-/// debugger (SIGILL), and ends when the debugger lets it go.
+/// Loads from an address the hardware refuses: the ticker's fault, at the
+/// count [`GDB_TICKER_FAULT`]. With the monitor, the ticker stops here for
+/// the debugger (SIGSEGV). Let go, it ends; moved past the load (its pc
+/// written), it returns what the debugger left in the load's register.
 #[unsafe(no_mangle)]
 #[inline(never)]
-pub extern "C" fn gdb_ticker_fault() -> ! {
-    ferrode_board::arch::undefined_instruction()
+pub extern "C" fn gdb_ticker_fault() -> u32 {
+    // SAFETY: the board's address whose load faults (misaligned on
+    // PBX-A9, undecoded on MicroBlaze V): nothing is read, the load only
+    // raises the fault this app exists to show a debugger.
+    unsafe {
+        ferrode_board::arch::load_word(ferrode_board::platform::memory_map::FAULTING_LOAD_ADDRESS)
+    }
 }
 
 /// The ticker's count, for the `stats` command: code only the echo
@@ -130,7 +137,7 @@ fn ticker(env: Env) -> u32 {
         }
         let next = GDB_TICKER_COUNT.load(Ordering::Relaxed).wrapping_add(1);
         if next == GDB_TICKER_FAULT {
-            gdb_ticker_fault();
+            let _ = gdb_ticker_fault();
         }
         gdb_ticker_step(next);
     }

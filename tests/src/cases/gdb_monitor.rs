@@ -16,10 +16,11 @@
 //! detach. Afterwards echo still
 //! works and the ticker counts on from the written value. A raw client
 //! then shows `c` lets the ticker run while connected and the interrupt
-//! byte stops it (`T02`). A raw client then makes the ticker fault (it
-//! writes the count before `GDB_TICKER_FAULT`): the ticker stops where it
-//! faulted (`T04`, SIGILL) with the registers the fault report printed,
-//! and ends once continued while echo goes on. Last, a breakpoint in
+//! byte stops it (`T02`). A raw client then makes the ticker fault twice
+//! (it writes the count before `GDB_TICKER_FAULT`): the ticker stops
+//! where it faulted (`T0b`, SIGSEGV) with the registers the fault report
+//! printed; moved past the fault (its pc written), it counts on;
+//! continued at the second, it ends while echo goes on. Last, a breakpoint in
 //! code only the echo client (the monitor's own component, which it may
 //! not debug) runs is reported as the fault it is without a debugger: the
 //! image ends with status 102.
@@ -478,56 +479,124 @@ fn register(reply: &str, index: usize) -> Option<u32> {
     u32::from_str_radix(hex, 16).ok().map(u32::swap_bytes)
 }
 
-/// A fault in a thread the monitor may debug: a raw client writes the
-/// ticker's count one below `GDB_TICKER_FAULT` and continues; the ticker
-/// faults in `gdb_ticker_fault`, the report is printed, and the thread
-/// stops there (`T04`: SIGILL) instead of ending its component. Its
-/// registers (`g`) are the fault's: pc, sp and the link register read as
-/// the report printed them. Continued, the ticker ends as the fault ends
-/// it without a debugger, and the image runs on.
+/// A fault in a thread the monitor may debug, twice. Each time a raw
+/// client writes the ticker's count one below `GDB_TICKER_FAULT` and
+/// continues; the ticker's load in `gdb_ticker_fault` faults, the report
+/// is printed, and the thread stops there (`T0b`: SIGSEGV) instead of
+/// ending its component. Its registers (`g`) are the fault's: pc, sp and
+/// the link register read as the report printed them. The first time the
+/// client writes the pc past the load (`P`): continued, the ticker goes on
+/// counting. The second time it just continues: the ticker ends, as the
+/// fault ends it without a debugger, and the image runs on.
 fn stop_at_a_fault(
     running: &Running,
     board: &str,
-    gdb_port: u16,
+    (gdb_port, control_port): (u16, u16),
     counter: u64,
 ) -> Result<(), Failure> {
     let mut stream = connect(gdb_port).map_err(|e| fail(running, e))?;
-    let before = 0xfa16_ffffu32.to_le_bytes().map(|byte| format!("{byte:02x}")).concat();
     let send = |stream: &mut TcpStream, packet: &str| {
         stream.write_all(&framed(packet.as_bytes())).map_err(|e| fail(running, e.to_string()))
     };
-    send(&mut stream, &format!("M{counter:x},4:{before}"))?;
-    expect(&mut stream, &format!("+{}", reply("OK"))).map_err(|e| fail(running, e))?;
-    send(&mut stream, "c")?;
-    expect(&mut stream, "+").map_err(|e| fail(running, e))?;
-    let stop = read_packet(&mut stream).map_err(|e| fail(running, e))?;
-    if !stop.starts_with("$T04thread:") {
-        return Err(fail(running, format!("the ticker's fault got {stop:?}, not a T04 stop")));
-    }
-    stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))?;
-    let console = running.console();
-    if console.contains("composition: ticker faulted") {
-        return Err(fail(running, "the ticker ended while the debugger held it at its fault"));
-    }
-    send(&mut stream, "g")?;
-    let registers = read_packet(&mut stream).map_err(|e| fail(running, e))?;
-    let registers = registers.trim_start_matches('+');
-    stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))?;
-    // GDB's register numbers: Arm's sp, lr and pc are 13, 14 and 15,
-    // RISC-V's ra and sp 1 and 2, its pc 32.
-    let (pc, sp, link, link_name) =
-        if board == "microblaze-v" { (32, 2, 1, "ra") } else { (15, 13, 14, "lr") };
-    for (name, index) in [("pc", pc), ("sp", sp), (link_name, link)] {
-        let (Some(stopped), Some(printed)) = (register(registers, index), reported(&console, name))
-        else {
-            return Err(fail(running, format!("no {name} in `g` ({registers:?}) or the report")));
+    let ok = format!("+{}", reply("OK"));
+    // GDB's register numbers: Arm's sp, lr, pc and cpsr are 13, 14, 15
+    // and 16 in `g`, RISC-V's ra and sp 1 and 2, its pc 32.
+    let riscv = board == "microblaze-v";
+    let (pc, sp, link, link_name) = if riscv { (32, 2, 1, "ra") } else { (15, 13, 14, "lr") };
+    for skip in [true, false] {
+        let reports = running.console().matches("FAULT: ").count();
+        let before = 0xfa16_ffffu32.to_le_bytes().map(|byte| format!("{byte:02x}")).concat();
+        send(&mut stream, &format!("M{counter:x},4:{before}"))?;
+        expect(&mut stream, &ok).map_err(|e| fail(running, e))?;
+        send(&mut stream, "c")?;
+        expect(&mut stream, "+").map_err(|e| fail(running, e))?;
+        let stop = read_packet(&mut stream).map_err(|e| fail(running, e))?;
+        if !stop.starts_with("$T0bthread:") {
+            return Err(fail(running, format!("the ticker's fault got {stop:?}, not a T0b stop")));
+        }
+        stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))?;
+        let console = running.console();
+        if console.matches("FAULT: ").count() != reports + 1 {
+            return Err(fail(running, "the stop came without the fault's report"));
+        }
+        if console.contains("composition: ticker faulted") {
+            return Err(fail(running, "the ticker ended while the debugger held it at its fault"));
+        }
+        send(&mut stream, "g")?;
+        let registers = read_packet(&mut stream).map_err(|e| fail(running, e))?;
+        let registers = registers.trim_start_matches('+');
+        stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))?;
+        for (name, index) in [("pc", pc), ("sp", sp), (link_name, link)] {
+            let (Some(stopped), Some(printed)) =
+                (register(registers, index), reported(&console, name))
+            else {
+                return Err(fail(
+                    running,
+                    format!("no {name} in `g` ({registers:?}) or the report"),
+                ));
+            };
+            if stopped != printed {
+                return Err(fail(
+                    running,
+                    format!(
+                        "the stopped ticker's {name} is {stopped:#x}, the fault's {printed:#x}"
+                    ),
+                ));
+            }
+        }
+        if !skip {
+            break;
+        }
+        // Past the load: its length from its first halfword (T32 when the
+        // cpsr's T bit is set, RISC-V with compressed instructions).
+        let at = register(registers, pc).unwrap_or(0);
+        send(&mut stream, &format!("m{at:x},2"))?;
+        let code = read_packet(&mut stream).map_err(|e| fail(running, e))?;
+        stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))?;
+        let half = code
+            .trim_start_matches('+')
+            .strip_prefix('$')
+            .and_then(|hex| u16::from_str_radix(hex.get(..4)?, 16).ok())
+            .map(u16::swap_bytes)
+            .ok_or_else(|| fail(running, format!("reading the load got {code:?}")))?;
+        let thumb = !riscv && register(registers, 16).is_some_and(|cpsr| cpsr & 0x20 != 0);
+        let length = match (riscv, thumb) {
+            (true, _) => {
+                if half & 3 == 3 {
+                    4
+                } else {
+                    2
+                }
+            }
+            (false, true) => {
+                if half >> 11 >= 0b11101 {
+                    4
+                } else {
+                    2
+                }
+            }
+            (false, false) => 4,
         };
-        if stopped != printed {
+        let next = (at + length).to_le_bytes().map(|byte| format!("{byte:02x}")).concat();
+        send(&mut stream, &format!("P{pc:x}={next}"))?;
+        expect(&mut stream, &ok).map_err(|e| fail(running, e))?;
+        // Moved on, the ticker counts past the fault.
+        send(&mut stream, "c")?;
+        expect(&mut stream, "+").map_err(|e| fail(running, e))?;
+        std::thread::sleep(Duration::from_millis(300));
+        let counted = ticks(running, control_port)?;
+        if counted <= 0xfa17_0000 || running.console().contains("composition: ticker faulted") {
             return Err(fail(
                 running,
-                format!("the stopped ticker's {name} is {stopped:#x}, the fault's {printed:#x}"),
+                format!("moved past its fault, the ticker counted to {counted:#x}"),
             ));
         }
+        stream.write_all(b"\x03").map_err(|e| fail(running, e.to_string()))?;
+        let stop = read_packet(&mut stream).map_err(|e| fail(running, e))?;
+        if !stop.starts_with("$T02thread:") {
+            return Err(fail(running, format!("the interrupt byte got {stop:?}, not a T02 stop")));
+        }
+        stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))?;
     }
     // Let go, the ticker ends; the interrupt byte then stops what is left.
     send(&mut stream, "c")?;
@@ -546,7 +615,7 @@ fn stop_at_a_fault(
     }
     stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))?;
     send(&mut stream, "D")?;
-    expect(&mut stream, &format!("+{}", reply("OK"))).map_err(|e| fail(running, e))?;
+    expect(&mut stream, &ok).map_err(|e| fail(running, e))?;
     Ok(())
 }
 
@@ -662,7 +731,7 @@ fn session(script: &Scripted<'_>) -> Result<(), Failure> {
     }
     continue_and_interrupt(&running, gdb_port, control_port)?;
     echo(&running, echo_port, "after the raw client's continue and interrupt")?;
-    stop_at_a_fault(&running, script.board.name, gdb_port, symbols.counter)?;
+    stop_at_a_fault(&running, script.board.name, (gdb_port, control_port), symbols.counter)?;
     echo(&running, echo_port, "after the ticker's fault")?;
     breakpoint_in_the_monitor(
         running,

@@ -293,6 +293,37 @@ pub unsafe fn land(stack_top: usize, entry: extern "C" fn(usize) -> !, argument:
     }
 }
 
+/// [gdb monitor] Resumes the running thread from the trap frame at
+/// `frame` ([`crate::debug::TRAP_FRAME_WORDS`] words, in the breakpoint
+/// entry's layout): every register as the frame holds it, the stack
+/// pointer just above the frame, the cpsr (mode, interrupt mask, A32 or T32 state) restored by `rfeia`. For a thread the debugger
+/// stopped where it faulted and moved on (its pc written past the fault):
+/// it goes on there instead of ending its component.
+///
+/// # Safety
+///
+/// Only the board's fault stop may call this, on the thread that faulted,
+/// with `frame` the fault's trap frame it keeps right below the stack
+/// pointer the thread faulted at (so its frames above are the ones the
+/// registers refer to), as the debugger left it: the pc inside the
+/// image's code, the state bits as the fault found them
+/// ([`crate::debug::write_trap_register`] keeps them).
+pub unsafe fn resume_trap_frame(frame: usize) -> ! {
+    // SAFETY: the caller's contract: the frame is the thread's own, on its
+    // stack. IRQs stay masked until `rfeia` loads the frame's cpsr (an
+    // IRQ between the loads would push below the frame anyway).
+    unsafe {
+        asm!(
+            "cpsid i",
+            "mov sp, r0",
+            "pop {{r0-r12, lr}}",
+            "rfeia sp!",
+            in("r0") frame,
+            options(noreturn),
+        )
+    }
+}
+
 /// This CPU has a hand-written IPC fast path (see [`crate::ipc_fast_path!`]).
 pub const IPC_FAST_PATH: bool = true;
 

@@ -207,6 +207,72 @@ pub unsafe fn load_word(address: usize) -> u32 {
     value
 }
 
+/// [gdb monitor] Resumes the running thread from the trap frame at
+/// `frame` ([`crate::debug::TRAP_FRAME_WORDS`] words, in the breakpoint
+/// entry's layout): every register as the frame holds it, the stack
+/// pointer just above the frame, `mepc` and `mstatus` restored, and `mret` (interrupts enabled again, as the frame's MPIE says). For a thread the debugger
+/// stopped where it faulted and moved on (its pc written past the fault):
+/// it goes on there instead of ending its component.
+///
+/// # Safety
+///
+/// Only the board's fault stop may call this, on the thread that faulted,
+/// with `frame` the fault's trap frame it keeps right below the stack
+/// pointer the thread faulted at (so its frames above are the ones the
+/// registers refer to), as the debugger left it: the pc inside the
+/// image's code, the state bits as the fault found them
+/// ([`crate::debug::write_trap_register`] keeps them).
+pub unsafe fn resume_trap_frame(frame: usize) -> ! {
+    // SAFETY: the caller's contract: the frame is the thread's own, on its
+    // stack. Interrupts stay masked from the first CSR write to `mret`
+    // (an interrupt in between would overwrite `mepc`); t0 goes last, as
+    // it carries the CSRs' values.
+    unsafe {
+        asm!(
+            "csrci mstatus, 8",
+            "mv sp, a0",
+            "lw t0, 128(sp)",
+            "csrw mepc, t0",
+            "lw t0, 132(sp)",
+            "csrw mstatus, t0",
+            "lw s0, 0(sp)",
+            "lw s1, 4(sp)",
+            "lw s2, 8(sp)",
+            "lw s3, 12(sp)",
+            "lw s4, 16(sp)",
+            "lw s5, 20(sp)",
+            "lw s6, 24(sp)",
+            "lw s7, 28(sp)",
+            "lw s8, 32(sp)",
+            "lw s9, 36(sp)",
+            "lw s10, 40(sp)",
+            "lw s11, 44(sp)",
+            "lw gp, 48(sp)",
+            "lw tp, 52(sp)",
+            "lw ra, 64(sp)",
+            "lw t1, 72(sp)",
+            "lw t2, 76(sp)",
+            "lw a0, 80(sp)",
+            "lw a1, 84(sp)",
+            "lw a2, 88(sp)",
+            "lw a3, 92(sp)",
+            "lw a4, 96(sp)",
+            "lw a5, 100(sp)",
+            "lw a6, 104(sp)",
+            "lw a7, 108(sp)",
+            "lw t3, 112(sp)",
+            "lw t4, 116(sp)",
+            "lw t5, 120(sp)",
+            "lw t6, 124(sp)",
+            "lw t0, 68(sp)",
+            "addi sp, sp, 144",
+            "mret",
+            in("a0") frame,
+            options(noreturn),
+        )
+    }
+}
+
 unsafe extern "C" {
     fn ferrode_ipc_call(state: *mut u8, selector: usize);
     fn ferrode_ipc_reply_wait(state: *mut u8);

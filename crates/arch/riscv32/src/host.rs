@@ -136,3 +136,12 @@ pub unsafe fn land(stack_top: usize, _entry: extern "C" fn(usize) -> !, _argumen
 pub fn fault_frame() -> Option<(u8, [u32; crate::debug::TRAP_FRAME_WORDS])> {
     None
 }
+
+/// [gdb monitor] Never called on the host (no fault is reported there).
+///
+/// # Safety
+///
+/// As on the target: only the board's fault stop.
+pub unsafe fn resume_trap_frame(frame: usize) -> ! {
+    panic!("resuming a trap frame at {frame:#x} on the host")
+}

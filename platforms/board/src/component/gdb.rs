@@ -228,17 +228,17 @@ impl Target for ImageTarget {
         Ok(())
     }
 
-    /// Registers of a thread stopped at a breakpoint: they are its trap
-    /// frame, which the trap path returns with (`arch::debug`'s
+    /// Registers of a thread stopped at a breakpoint or a fault: they are
+    /// its trap frame, which it resumes with (`arch::debug`'s
     /// `write_trap_register` says what may change; a pc must also stay
-    /// inside the image's code). A thread stopped in the kernel (its switch
-    /// frame is the kernel's) or at a fault (which ends its component, not
-    /// resumed) has none to write.
+    /// inside the image's code). A thread stopped at a fault goes on only
+    /// if its pc was written (`fault_stopped`). A thread stopped in the
+    /// kernel has none to write: its switch frame is the kernel's.
     fn write_register(&mut self, thread: u32, index: usize, value: u32) -> Result<(), TargetError> {
         let id = thread_of(thread).ok_or(TargetError::NoSuchThread)?;
         let frame = match kernel().debug_frame(id) {
-            Ok(StoppedFrame::Trap { frame, signal: SIGTRAP }) => frame,
-            Ok(_) => return Err(TargetError::ReadOnlyRegister),
+            Ok(StoppedFrame::Trap { frame, .. }) => frame,
+            Ok(StoppedFrame::Switch(_)) => return Err(TargetError::ReadOnlyRegister),
             Err(KernelError::InvalidThread) => return Err(TargetError::NotStopped),
             Err(_) => return Err(TargetError::NoSuchThread),
         };
@@ -344,6 +344,9 @@ pub(crate) const SIGTRAP: u8 = ferrode_gdb_monitor::SIGTRAP;
 #[repr(C)]
 struct FaultStop {
     signal: u32,
+    /// The faulting instruction's address: a debugger that wrote another
+    /// pc into the frame moved the thread on past the fault.
+    fault_pc: u32,
     frame: [u32; TRAP_FRAME_WORDS],
 }
 
@@ -365,6 +368,7 @@ const FAULT_STOP_ROOM: usize = 1024;
 /// has none.
 pub(crate) fn stop_at_fault(sp: usize) {
     let Some((signal, frame)) = arch::fault_frame() else { return };
+    let fault_pc = arch::debug::trap_frame_registers(0, &frame)[arch::debug::PC_REGISTER];
     let size = core::mem::size_of::<FaultStop>();
     if !sp.is_multiple_of(4) || kernel().debug_stack_room(sp) < size + FAULT_STOP_ROOM {
         return;
@@ -375,7 +379,7 @@ pub(crate) fn stop_at_fault(sp: usize) {
     // checked, with room to spare below): memory the thread's code does
     // not use (neither arch's ABI has a red zone), 4-aligned as the
     // struct's words.
-    unsafe { (at as *mut FaultStop).write(FaultStop { signal: signal.into(), frame }) };
+    unsafe { (at as *mut FaultStop).write(FaultStop { signal: signal.into(), fault_pc, frame }) };
     // SAFETY: the fault path, for a fault of this thread's own code with
     // interrupts enabled; `at & !15` lies inside its own stack, below every
     // frame it left (they stay for the debugger), with room for
@@ -385,13 +389,31 @@ pub(crate) fn stop_at_fault(sp: usize) {
 
 /// Where a faulted thread the debugger may look at lands, below its
 /// [`FaultStop`] at `stop`: it stops there until the debugger lets it go
-/// (or at once goes on, if the image's monitor may not debug it); then
-/// its component ends, as the fault ends it without a debugger.
+/// (or at once goes on, if the image's monitor may not debug it). Then
+/// its component ends, as the fault ends it without a debugger (as a
+/// hosted OS delivers the signal), unless the debugger wrote another pc
+/// (`set $pc`, `jump`): the thread goes on there, with the registers
+/// the debugger left in the frame.
 extern "C" fn fault_stopped(stop: usize) -> ! {
+    let stop = stop as *const FaultStop;
     // SAFETY: `stop_at_fault` wrote it just above this thread's stack,
-    // where it stays until the thread leaves these frames.
-    let signal = unsafe { (*(stop as *const FaultStop)).signal } as u8;
-    let _ = kernel().debug_trap(stop + core::mem::offset_of!(FaultStop, frame), signal);
+    // where it stays until the thread leaves these frames; the debugger
+    // writes only its frame, and only while the thread is stopped.
+    let (signal, fault_pc) = unsafe { ((*stop).signal as u8, (*stop).fault_pc) };
+    // SAFETY: as above; the frame's field, inside the struct.
+    let frame = unsafe { &raw const (*stop).frame };
+    if kernel().debug_trap(frame as usize, signal) {
+        // SAFETY: as above; read once the debugger let the thread go.
+        let words = unsafe { frame.read() };
+        let pc = arch::debug::trap_frame_registers(0, &words)[arch::debug::PC_REGISTER];
+        if pc != fault_pc {
+            // SAFETY: the fault's trap frame, right below the stack
+            // pointer this thread faulted at, as the debugger left it
+            // (`write_register` kept the pc in the code and the state
+            // bits as they were).
+            unsafe { arch::resume_trap_frame(frame as usize) }
+        }
+    }
     crate::report::end_faulted_thread()
 }
 
