@@ -13,8 +13,8 @@ pub enum TargetError {
     /// own (reads and writes there are refused).
     BadAddress,
     /// The register may not be written: every register of a thread
-    /// stopped in the kernel or at a fault, the stack pointer, a CPU
-    /// state bit, a pc outside the code.
+    /// stopped in the kernel, the stack pointer, a CPU state bit, a pc
+    /// outside the code.
     ReadOnlyRegister,
 }
 

@@ -296,9 +296,10 @@ pub unsafe fn land(stack_top: usize, entry: extern "C" fn(usize) -> !, argument:
 /// [gdb monitor] Resumes the running thread from the trap frame at
 /// `frame` ([`crate::debug::TRAP_FRAME_WORDS`] words, in the breakpoint
 /// entry's layout): every register as the frame holds it, the stack
-/// pointer just above the frame, the cpsr (mode, interrupt mask, A32 or T32 state) restored by `rfeia`. For a thread the debugger
-/// stopped where it faulted and moved on (its pc written past the fault):
-/// it goes on there instead of ending its component.
+/// pointer just above the frame, the cpsr (mode, interrupt mask, A32 or
+/// T32 state) restored by `rfeia`. For a thread the debugger stopped
+/// where it faulted and moved on (its pc written past the fault): it goes
+/// on there instead of ending its component.
 ///
 /// # Safety
 ///

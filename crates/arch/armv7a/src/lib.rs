@@ -21,8 +21,8 @@
 //! loads, stores and jumps (the fault tests'), making code writable (the
 //! debugger's), setting up memory protection (the platform's boot),
 //! ending the image (the board's end path; a component ends through its
-//! parent), and moving a thread to another stack or resuming it from a trap frame
-//! (the board's panic and fault paths).
+//! parent), and moving a thread to another stack or resuming it from a
+//! trap frame (the board's panic and fault paths).
 //! A component's safe code cannot call them:
 //!
 //! ```compile_fail,E0133

@@ -210,9 +210,11 @@ pub unsafe fn load_word(address: usize) -> u32 {
 /// [gdb monitor] Resumes the running thread from the trap frame at
 /// `frame` ([`crate::debug::TRAP_FRAME_WORDS`] words, in the breakpoint
 /// entry's layout): every register as the frame holds it, the stack
-/// pointer just above the frame, `mepc` and `mstatus` restored, and `mret` (interrupts enabled again, as the frame's MPIE says). For a thread the debugger
-/// stopped where it faulted and moved on (its pc written past the fault):
-/// it goes on there instead of ending its component.
+/// pointer just above the frame, `mepc` and `mstatus` restored, and
+/// `mret` (interrupts enabled again, as the frame's MPIE says). For a
+/// thread the debugger stopped where it faulted and moved on (its pc
+/// written past the fault): it goes on there instead of ending its
+/// component.
 ///
 /// # Safety
 ///
