@@ -591,12 +591,7 @@ fn stop_at_a_fault(
                 format!("moved past its fault, the ticker counted to {counted:#x}"),
             ));
         }
-        stream.write_all(b"\x03").map_err(|e| fail(running, e.to_string()))?;
-        let stop = read_packet(&mut stream).map_err(|e| fail(running, e))?;
-        if !stop.starts_with("$T02thread:") {
-            return Err(fail(running, format!("the interrupt byte got {stop:?}, not a T02 stop")));
-        }
-        stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))?;
+        interrupt(running, &mut stream, "$T02thread:")?;
     }
     // Let go, the ticker ends; the interrupt byte then stops what is left.
     send(&mut stream, "c")?;
@@ -608,15 +603,21 @@ fn stop_at_a_fault(
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    stream.write_all(b"\x03").map_err(|e| fail(running, e.to_string()))?;
-    let stop = read_packet(&mut stream).map_err(|e| fail(running, e))?;
-    if !stop.starts_with("$T02") {
-        return Err(fail(running, format!("the interrupt byte got {stop:?}, not a T02 stop")));
-    }
-    stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))?;
+    // No thread is left to name.
+    interrupt(running, &mut stream, "$T02")?;
     send(&mut stream, "D")?;
     expect(&mut stream, &ok).map_err(|e| fail(running, e))?;
     Ok(())
+}
+
+/// Sends the interrupt byte and checks the stop reply starts with `stop`.
+fn interrupt(running: &Running, stream: &mut TcpStream, stop: &str) -> Result<(), Failure> {
+    stream.write_all(b"\x03").map_err(|e| fail(running, e.to_string()))?;
+    let got = read_packet(stream).map_err(|e| fail(running, e))?;
+    if !got.starts_with(stop) {
+        return Err(fail(running, format!("the interrupt byte got {got:?}, not a T02 stop")));
+    }
+    stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))
 }
 
 /// A breakpoint in code only the echo client runs: the monitor's own

@@ -47,6 +47,17 @@ impl Debugging {
         &mut self.world.state
     }
 
+    /// Root's component capability to `component`.
+    fn roots_capability_to(&self, component: ComponentId) -> ferrode_ipc::CapSel {
+        (0..crate::state::CAP_SLOTS as u32)
+            .map(ferrode_ipc::CapSel)
+            .find(|&s| {
+                matches!(self.world.entry(self.world.root, s),
+                    crate::CapEntry::Component { component: c, .. } if c == component)
+            })
+            .unwrap()
+    }
+
     fn listed(&mut self) -> Vec<DebugThread> {
         let blank = DebugThread {
             thread: ThreadId::from_index(0),
@@ -234,13 +245,7 @@ fn a_breakpoint_after_the_grant_is_taken_back_is_a_fault() {
     d.state().debug_resume(ticker).unwrap();
     // Root takes back every copy of its capability to the ticker.
     d.world.act_as(d.world.main);
-    let root_cap = (0..crate::state::CAP_SLOTS as u32)
-        .map(ferrode_ipc::CapSel)
-        .find(|&s| {
-            matches!(d.world.entry(d.world.root, s),
-                crate::CapEntry::Component { component, .. } if component == d.ticker)
-        })
-        .unwrap();
+    let root_cap = d.roots_capability_to(d.ticker);
     assert_eq!(d.state().revoke_copies(root_cap), Ok(1));
     d.world.act_as(ticker);
     assert_eq!(d.state().debug_trap(0x9000, 5), None);
@@ -389,13 +394,7 @@ fn the_monitors_own_breakpoint_is_a_fault_even_with_a_capability_to_itself() {
     // Root hands the monitor a component capability to itself.
     d.world.act_as(d.world.main);
     let monitor = d.monitor;
-    let to_itself = (0..crate::state::CAP_SLOTS as u32)
-        .map(ferrode_ipc::CapSel)
-        .find(|&s| {
-            matches!(d.world.entry(d.world.root, s),
-                crate::CapEntry::Component { component, .. } if component == monitor)
-        })
-        .unwrap();
+    let to_itself = d.roots_capability_to(monitor);
     let root = d.world.root;
     d.state().delegate(root, to_itself, monitor).unwrap();
     d.world.act_as(d.monitor_thread);
@@ -414,13 +413,7 @@ fn a_component_in_a_destroyed_monitors_slot_is_not_the_monitor() {
     // had: a component capability to the ticker.
     let (fresh, _) = d.state().create_component("fresh", Quota::at_priority(2)).unwrap();
     assert_eq!(fresh, monitor, "the same slot");
-    let ticker_cap = (0..crate::state::CAP_SLOTS as u32)
-        .map(ferrode_ipc::CapSel)
-        .find(|&s| {
-            matches!(d.world.entry(d.world.root, s),
-                crate::CapEntry::Component { component, .. } if component == ticker)
-        })
-        .unwrap();
+    let ticker_cap = d.roots_capability_to(ticker);
     let root = d.world.root;
     d.state().delegate(root, ticker_cap, fresh).unwrap();
     // The ticker's breakpoint is a fault: nobody was appointed since.
