@@ -6,8 +6,9 @@
 //! different timeouts in a scrambled order and checks that each fires no
 //! earlier than its deadline and within one scheduler tick after it (so in
 //! the order of the deadlines), that a periodic timeout fires every period,
-//! that a session's quota (its shortest period) is enforced, and that a
-//! closed session's armed timeout never fires.
+//! that a session's quota (its shortest period) is enforced, that a
+//! closed session's armed timeout never fires, and that a sleep
+//! (`component::sleep_us`) lasts its time though a timeout fell before it.
 #![no_std]
 #![no_main]
 
@@ -171,6 +172,32 @@ fn ticker(env: Env) -> u32 {
             "armed {} closed {} count {} woke after {} us",
             armed, closed, count, woke_after
         ));
+    }
+    // A sleep is not cut short by a timeout that fell before it: t6's
+    // 1 ms timeout fires while the ticker polls the clock (its signal is
+    // submitted and waits), then a 20 ms sleep must last 20 ms, where a
+    // plain `trigger` and `wait_signal` would take the old signal at once.
+    let (t6, t6_signal) = &mut sessions[5];
+    let mut fell = t6.trigger(1_000, false).is_ok();
+    let armed = t6.now_us().unwrap_or(0);
+    while fell {
+        match t6.now_us() {
+            Ok(now) if now < armed + 3_000 => {}
+            Ok(_) => break,
+            Err(_) => fell = false,
+        }
+    }
+    let before = t6.now_us().unwrap_or(0);
+    let slept = ferrode_board::component::sleep_us(t6, *t6_signal, 20_000).is_ok();
+    let elapsed = t6.now_us().unwrap_or(0).saturating_sub(before);
+    let in_time = (20_000..=20_000 + TICK_US + 2_000).contains(&elapsed);
+    check(
+        &mut log,
+        "a 20 ms sleep lasts 20 ms though a timeout fell before it",
+        fell && slept && in_time,
+    );
+    if !in_time {
+        let _ = log.write_fmt(format_args!("the sleep took {} us", elapsed));
     }
     let failed = FAILED.load(Ordering::Relaxed);
     let _ = log.write_fmt(format_args!("timers: {} checks failed", failed));

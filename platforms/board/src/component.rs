@@ -2630,6 +2630,28 @@ impl Root for TimerRoot {
     }
 }
 
+/// A Timer session's client stub, as [`Env::timer`] gives it.
+pub type TimerClient = ferrode_ipc::Client<dyn Timer, kernel::Transport>;
+
+/// Sleeps at least `us` microseconds on `timer`'s one-shot timeout,
+/// waiting on `signal` (the pair [`Env::timer`] gives), as Genode's
+/// `Timer::Connection::usleep` does. A wake-up before the time is slept
+/// on, the timeout armed again for what is left: one from a timeout of
+/// the session that fell before this sleep began (its signal was already
+/// submitted), or from another submitter of the signal. So a plain
+/// `trigger` and `wait_signal` may return early; this does not.
+pub fn sleep_us(timer: &mut TimerClient, signal: CapSel, us: u64) -> Result<(), SessionError> {
+    let due = timer.now_us()?.saturating_add(us);
+    loop {
+        let now = timer.now_us()?;
+        if now >= due {
+            return Ok(());
+        }
+        timer.trigger(due - now, false)?;
+        kernel().wait_signal(signal)?;
+    }
+}
+
 /// The Timer server's alarm thread: woken by the board's alarm interrupt,
 /// submits every due session's signal and re-arms the alarm.
 extern "C" fn timer_alarm_main(signal: usize) -> ! {
@@ -2722,10 +2744,7 @@ impl Env {
     /// end, a wait on it ends with `ServerDead`.
     ///
     /// [`Kernel::watch_submitters`]: ferrode_kernel::Kernel::watch_submitters
-    pub fn timer(
-        &self,
-        label: &str,
-    ) -> Result<(ferrode_ipc::Client<dyn Timer, kernel::Transport>, CapSel), SessionError> {
+    pub fn timer(&self, label: &str) -> Result<(TimerClient, CapSel), SessionError> {
         let mut timer = kernel::client(self.session::<dyn Timer>(ferrode_component::TIMER, label)?);
         let (_, signal) = kernel().create_signal().map_err(|_| SessionError::QuotaExceeded)?;
         kernel().watch_submitters(signal)?;
