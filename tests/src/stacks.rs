@@ -52,6 +52,31 @@ pub struct Stack {
     pub start: u64,
     /// Bytes.
     pub size: u64,
+    /// Bytes at its bottom never counted as used: [`BOTTOM_SKIP`] for a
+    /// stack the kernel guards, 0 for an exception stack.
+    pub skip: u64,
+}
+
+/// The CPU's exception stacks, from the arch crates' symbols (`symbol`
+/// gives an address by name): ARMv7-A's IRQ, abort, undefined and FIQ mode
+/// stacks (each from the one below's top to its own; the fault report
+/// runs on the abort mode's), RV32's fault stack. None on an image without
+/// them.
+fn exception_stacks(symbol: impl Fn(&str) -> Option<u64>) -> Vec<Stack> {
+    let mut found = Vec::new();
+    let mut push = |name: &str, bottom: &str, top: &str| {
+        if let (Some(start), Some(end)) = (symbol(bottom), symbol(top))
+            && end > start
+        {
+            found.push(Stack { name: name.into(), start, size: end - start, skip: 0 });
+        }
+    };
+    push("irq (exception stack)", "__ferrode_mode_stacks_bottom", "__ferrode_irq_stack_top");
+    push("abort (exception stack)", "__ferrode_irq_stack_top", "__ferrode_abt_stack_top");
+    push("undefined (exception stack)", "__ferrode_abt_stack_top", "__ferrode_und_stack_top");
+    push("fiq (exception stack)", "__ferrode_und_stack_top", "__ferrode_fiq_stack_top");
+    push("fault (exception stack)", "__ferrode_fault_stack_bottom", "__ferrode_fault_stack_top");
+    found
 }
 
 /// How much of a stack was used.
@@ -110,14 +135,21 @@ fn stacks_in(file: &object::File<'_>) -> Result<Vec<Stack>, String> {
             name: stack.name,
             start: stack.stack.start,
             size: stack.stack.end - stack.stack.start,
+            skip: BOTTOM_SKIP,
         })
         .collect();
+    found.extend(exception_stacks(|name| harness::symbolize::symbol_address(file, name)));
     let bottom = harness::symbolize::symbol_address(file, "__stack_bottom");
     let top = harness::symbolize::symbol_address(file, "__stack_top");
     if let (Some(bottom), Some(top)) = (bottom, top)
         && top > bottom
     {
-        found.push(Stack { name: "main (boot stack)".into(), start: bottom, size: top - bottom });
+        found.push(Stack {
+            name: "main (boot stack)".into(),
+            start: bottom,
+            size: top - bottom,
+            skip: BOTTOM_SKIP,
+        });
     }
     found.sort_by_key(|stack| stack.start);
     Ok(found)
@@ -178,7 +210,7 @@ pub fn usage(stacks: &[Stack], base: u64, memory: &[u8]) -> Vec<Usage> {
             let start = stack.start.saturating_sub(base) as usize;
             let end = (start + stack.size as usize).min(memory.len());
             let bytes = memory.get(start..end).unwrap_or(&[]);
-            let skip = (BOTTOM_SKIP as usize).min(bytes.len()) & !3;
+            let skip = (stack.skip as usize).min(bytes.len()) & !3;
             let deepest = bytes[skip..]
                 .chunks_exact(4)
                 .position(|word| {
@@ -343,7 +375,48 @@ mod tests {
     use super::*;
 
     fn stack(name: &str, start: u64, size: u64) -> Stack {
-        Stack { name: name.into(), start, size }
+        Stack { name: name.into(), start, size, skip: BOTTOM_SKIP }
+    }
+
+    #[test]
+    fn exception_stacks_come_from_the_arch_crates_symbols() {
+        // PBX-A9's mode stacks (as they were: 256, 1024, 1024, 256 bytes).
+        let arm = |name: &str| match name {
+            "__ferrode_mode_stacks_bottom" => Some(0x7011_8ac0),
+            "__ferrode_irq_stack_top" => Some(0x7011_8bc0),
+            "__ferrode_abt_stack_top" => Some(0x7011_8fc0),
+            "__ferrode_und_stack_top" => Some(0x7011_93c0),
+            "__ferrode_fiq_stack_top" => Some(0x7011_94c0),
+            _ => None,
+        };
+        let found = exception_stacks(arm);
+        let named: Vec<(&str, u64, u64, u64)> =
+            found.iter().map(|s| (s.name.as_str(), s.start, s.size, s.skip)).collect();
+        assert_eq!(
+            named,
+            [
+                ("irq (exception stack)", 0x7011_8ac0, 256, 0),
+                ("abort (exception stack)", 0x7011_8bc0, 1024, 0),
+                ("undefined (exception stack)", 0x7011_8fc0, 1024, 0),
+                ("fiq (exception stack)", 0x7011_93c0, 256, 0),
+            ]
+        );
+        // MicroBlaze V's fault stack; none without the symbols.
+        let riscv = |name: &str| match name {
+            "__ferrode_fault_stack_bottom" => Some(0x8005_5480),
+            "__ferrode_fault_stack_top" => Some(0x8005_5680),
+            _ => None,
+        };
+        let found = exception_stacks(riscv);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].name.as_str(), found[0].size), ("fault (exception stack)", 512));
+        assert!(exception_stacks(|_| None).is_empty());
+        // An exception stack has no guard words: use down to its bottom
+        // word counts.
+        let mut memory = vec![0u8; 256];
+        memory[0] = 1;
+        let usage = usage(&exception_stacks(arm)[..1], 0x7011_8ac0, &memory);
+        assert_eq!(usage[0].peak, 256);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `cargo xtask stacks` on hello, on both boards: the image runs to its
 //! exit under gdb, and every stack of its composition is found and was
 //! used, none to its end (the composer's boot stack, which hello sets to
-//! 4 KiB with `parent_stack`, at most half used).
+//! 4 KiB with `parent_stack`, at most half used). And on `crash
+//! bad-access`: the exception stack its fault is reported on (PBX-A9's
+//! abort mode stack, MicroBlaze V's fault stack) was used, not to its end.
 
 use std::time::Duration;
 
@@ -13,7 +15,7 @@ use crate::stacks;
 const EXPECTED: [&str; 4] = ["log", "hello", "idle", "main (boot stack)"];
 
 pub fn cases() -> Vec<Case> {
-    ["realview-pbx-a9", "microblaze-v"]
+    let mut cases: Vec<Case> = ["realview-pbx-a9", "microblaze-v"]
         .into_iter()
         .map(|name| Case {
             name: format!("stacks of hello on {name}"),
@@ -23,7 +25,54 @@ pub fn cases() -> Vec<Case> {
             timeout: Duration::from_secs(90),
             check: Check::Scripted(check),
         })
-        .collect()
+        .collect();
+    for (name, stack) in [
+        ("realview-pbx-a9", "abort (exception stack)"),
+        ("microblaze-v", "fault (exception stack)"),
+    ] {
+        cases.push(Case {
+            name: format!("stacks of crash bad-access on {name}: the {stack}"),
+            board: board(name),
+            app: "crash",
+            options: RunOptions {
+                args: vec!["crash".into(), "bad-access".into()],
+                ..Default::default()
+            },
+            timeout: Duration::from_secs(90),
+            check: Check::Scripted(if name == "microblaze-v" {
+                |script| fault_report_stack(script, "fault (exception stack)")
+            } else {
+                |script| fault_report_stack(script, "abort (exception stack)")
+            }),
+        });
+    }
+    cases
+}
+
+/// `crash bad-access` reports its fault, on the exception stack `stack`,
+/// and exits: the stack was used by the report, and not to its end.
+fn fault_report_stack(script: &Scripted<'_>, stack: &str) -> Result<(), Failure> {
+    let measured =
+        stacks::measure(script.board, script.image, script.options, Duration::from_secs(30))
+            .map_err(|message| Failure { message, console: String::new() })?;
+    let table = stacks::table(&measured.stacks);
+    let failure = |message: String| Failure {
+        message,
+        console: format!("{}\n--- stacks ---\n{table}", measured.console),
+    };
+    if !measured.at_exit || !measured.console.contains("FAULT: ") {
+        return Err(failure("crash was not stopped at its exit after the fault report".into()));
+    }
+    let Some(found) = measured.stacks.iter().find(|found| found.name == stack) else {
+        return Err(failure(format!("no stack {stack:?} found")));
+    };
+    if found.peak == 0 || found.peak >= found.size {
+        return Err(failure(format!(
+            "{stack}: peak {} of {} bytes (expected the fault report's use, not to its end)",
+            found.peak, found.size
+        )));
+    }
+    Ok(())
 }
 
 fn check(script: &Scripted<'_>) -> Result<(), Failure> {

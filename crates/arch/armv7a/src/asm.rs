@@ -282,15 +282,26 @@ __ferrode_irq:
     pop {{r0-r3, r12, lr}}
     rfeia sp!
 
+    // Each mode's stack, sized by `cargo xtask stacks` (`crash
+    // bad-access` and `crash illegal`, debug images). The IRQ path saves
+    // the interrupted context on the thread's SVC stack (`srsdb`, then in
+    // SVC mode) and FIQ goes straight to the fault path: neither writes
+    // its own mode's stack. The undefined-instruction vector pushes two
+    // words before it tells a breakpoint from a fault (peak 4 bytes).
+    // Faults are reported on the abort mode's (peak 296 bytes). 64 bytes
+    // each, 1 KiB for the reports.
     .section .bss.ferrode_mode_stacks, "aw", %nobits
     .balign 8
-    .space 256
+    // The bottom, for `cargo xtask stacks` (each mode's stack ends where
+    // the next begins).
+__ferrode_mode_stacks_bottom:
+    .space 64
 __ferrode_irq_stack_top:
     .space 1024
 __ferrode_abt_stack_top:
-    .space 1024
+    .space 64
 __ferrode_und_stack_top:
-    .space 256
+    .space 64
 __ferrode_fiq_stack_top:
 "#
 );

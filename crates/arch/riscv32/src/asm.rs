@@ -266,6 +266,8 @@ __ferrode_trap:
     // images and 328 in debug ones (measured with gdb on contained).
     .section .uninit.ferrode_fault_stack, "aw", @nobits
     .balign 16
+    // The bottom, for `cargo xtask stacks`.
+__ferrode_fault_stack_bottom:
     .space 512
 __ferrode_fault_stack_top:
 "#
