@@ -199,6 +199,17 @@ fn ticker(env: Env) -> u32 {
     if !in_time {
         let _ = log.write_fmt(format_args!("the sleep took {} us", elapsed));
     }
+    // A sleep shorter than the session's quota (t8's route: 5 ms) sleeps
+    // the quota, where a plain `trigger` is refused.
+    let (t8, t8_signal) = &mut sessions[7];
+    let before = t8.now_us().unwrap_or(0);
+    let slept = ferrode_board::component::sleep_us(t8, *t8_signal, 1_000).is_ok();
+    let elapsed = t8.now_us().unwrap_or(0).saturating_sub(before);
+    check(
+        &mut log,
+        "a 1 ms sleep on a session with a 5 ms quota sleeps 5 ms",
+        slept && (5_000..=5_000 + TICK_US + 2_000).contains(&elapsed),
+    );
     let failed = FAILED.load(Ordering::Relaxed);
     let _ = log.write_fmt(format_args!("timers: {} checks failed", failed));
     failed

@@ -2639,7 +2639,9 @@ pub type TimerClient = ferrode_ipc::Client<dyn Timer, kernel::Transport>;
 /// on, the timeout armed again for what is left: one from a timeout of
 /// the session that fell before this sleep began (its signal was already
 /// submitted), or from another submitter of the signal. So a plain
-/// `trigger` and `wait_signal` may return early; this does not.
+/// `trigger` and `wait_signal` may return early; this does not. A time
+/// left below the session's quota (the shortest timeout its route lets it
+/// ask for) is slept as the quota: longer, never shorter.
 pub fn sleep_us(timer: &mut TimerClient, signal: CapSel, us: u64) -> Result<(), SessionError> {
     let due = timer.now_us()?.saturating_add(us);
     loop {
@@ -2647,7 +2649,13 @@ pub fn sleep_us(timer: &mut TimerClient, signal: CapSel, us: u64) -> Result<(), 
         if now >= due {
             return Ok(());
         }
-        timer.trigger(due - now, false)?;
+        match timer.trigger(due - now, false) {
+            Err(SessionError::QuotaExceeded) => {
+                let shortest = u64::from(timer.quota()?);
+                timer.trigger(shortest.max(due - now), false)?;
+            }
+            armed => armed?,
+        }
         kernel().wait_signal(signal)?;
     }
 }

@@ -388,6 +388,7 @@ pub fn cases() -> Vec<Case> {
                 "[ticker] ok: a periodic timeout fires every period",
                 "[ticker] ok: a closed Timer session's armed timeout never fires",
                 "[ticker] ok: a 20 ms sleep lasts 20 ms though a timeout fell before it",
+                "[ticker] ok: a 1 ms sleep on a session with a 5 ms quota sleeps 5 ms",
                 "[ticker] timers: 0 checks failed",
             ],
             0,
