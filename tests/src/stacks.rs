@@ -52,8 +52,9 @@ pub struct Stack {
     pub start: u64,
     /// Bytes.
     pub size: u64,
-    /// Bytes at its bottom never counted as used: [`BOTTOM_SKIP`] for a
-    /// stack the kernel guards, 0 for an exception stack.
+    /// Bytes at its bottom never counted as used: 80 for a stack the
+    /// kernel guards (its 64-byte guard, with room for the kernel aligning
+    /// the bottom up), 0 for an exception stack.
     pub skip: u64,
 }
 
