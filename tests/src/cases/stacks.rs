@@ -50,34 +50,26 @@ fn fault_report_stack(script: &Scripted<'_>) -> Result<(), Failure> {
         "microblaze-v" => "fault (exception stack)",
         _ => "abort (exception stack)",
     };
-    let measured =
-        stacks::measure(script.board, script.image, script.options, Duration::from_secs(30))
-            .map_err(|message| Failure { message, console: String::new() })?;
-    let table = stacks::table(&measured.stacks);
-    let failure = |message: String| Failure {
-        message,
-        console: format!("{}\n--- stacks ---\n{table}", measured.console),
-    };
+    let measured = measure(script)?;
     if !measured.at_exit || !measured.console.contains("FAULT: ") {
-        return Err(failure("crash was not stopped at its exit after the fault report".into()));
+        return Err(failure(
+            &measured,
+            "crash was not stopped at its exit after the fault report".into(),
+        ));
     }
-    let Some(found) = measured.stacks.iter().find(|found| found.name == stack) else {
-        return Err(failure(format!("no stack {stack:?} found")));
-    };
-    if found.peak == 0 || found.peak >= found.size {
-        return Err(failure(format!(
-            "{stack}: peak {} of {} bytes (expected the fault report's use, not to its end)",
-            found.peak, found.size
-        )));
-    }
-    Ok(())
+    used_not_full(&measured, stack)
 }
 
-fn check(script: &Scripted<'_>) -> Result<(), Failure> {
-    let measured =
-        stacks::measure(script.board, script.image, script.options, Duration::from_secs(30))
-            .map_err(|message| Failure { message, console: String::new() })?;
-    let failure = |message: String| Failure {
+/// Runs the case's image to its exit (or 30 s) under gdb and measures
+/// its stacks.
+fn measure(script: &Scripted<'_>) -> Result<stacks::Measurement, Failure> {
+    stacks::measure(script.board, script.image, script.options, Duration::from_secs(30))
+        .map_err(|message| Failure { message, console: String::new() })
+}
+
+/// A failed check of `measured`: the console, gdb's output and the table.
+fn failure(measured: &stacks::Measurement, message: String) -> Failure {
+    Failure {
         message,
         console: format!(
             "{}\n--- gdb ---\n{}\n--- stacks ---\n{}",
@@ -85,7 +77,29 @@ fn check(script: &Scripted<'_>) -> Result<(), Failure> {
             measured.gdb,
             stacks::table(&measured.stacks)
         ),
+    }
+}
+
+/// The stack `name` was found in `measured`, and used, not to its end.
+fn used_not_full(measured: &stacks::Measurement, name: &str) -> Result<(), Failure> {
+    let Some(stack) = measured.stacks.iter().find(|stack| stack.name == name) else {
+        return Err(failure(measured, format!("no stack {name:?} found")));
     };
+    if stack.peak == 0 || stack.peak >= stack.size {
+        return Err(failure(
+            measured,
+            format!(
+                "stack {name:?}: peak {} of {} bytes (expected used, not to its end)",
+                stack.peak, stack.size
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check(script: &Scripted<'_>) -> Result<(), Failure> {
+    let measured = measure(script)?;
+    let failure = |message: String| failure(&measured, message);
     if !measured.at_exit {
         return Err(failure("hello was not stopped at its exit".into()));
     }
@@ -93,15 +107,7 @@ fn check(script: &Scripted<'_>) -> Result<(), Failure> {
         return Err(failure("hello did not print its line".into()));
     }
     for name in EXPECTED {
-        let Some(stack) = measured.stacks.iter().find(|stack| stack.name == name) else {
-            return Err(failure(format!("no stack {name:?} found")));
-        };
-        if stack.peak == 0 || stack.peak >= stack.size {
-            return Err(failure(format!(
-                "stack {name:?}: peak {} of {} bytes (expected used, not to its end)",
-                stack.peak, stack.size
-            )));
-        }
+        used_not_full(&measured, name)?;
     }
     // hello declares `parent_stack: 4096`.
     let main = measured.stacks.iter().find(|stack| stack.name == "main (boot stack)");

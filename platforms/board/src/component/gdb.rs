@@ -249,10 +249,12 @@ impl Target for ImageTarget {
         if !arch::debug::write_trap_register(frame as u32, &mut words, index, value) {
             return Err(TargetError::ReadOnlyRegister);
         }
-        for (at, word) in words.iter().enumerate() {
-            self.write_memory((frame + at * 4) as u32, &word.to_le_bytes())?;
+        let mut bytes = [0u8; TRAP_FRAME_WORDS * 4];
+        for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&word.to_le_bytes());
         }
-        Ok(())
+        // One write, checked once: the frame as the thread resumes with it.
+        self.write_memory(frame as u32, &bytes)
     }
 
     fn read_memory(&mut self, address: u32, out: &mut [u8]) -> Result<(), TargetError> {
