@@ -132,6 +132,7 @@ fn abuse(port: u16, symbols: &Symbols) -> Result<TcpStream, String> {
     expect(&mut stream, "-")?;
     let refused = format!("+{}", reply("E0e"));
     let (kernel, step, counter) = (symbols.kernel, symbols.ticker_step, symbols.counter);
+    let guard = symbols.guard;
     let ok = format!("+{}", reply("OK"));
     let next = step + kind;
     let asks: Vec<(String, String)> = vec![
@@ -139,6 +140,11 @@ fn abuse(port: u16, symbols: &Symbols) -> Result<TcpStream, String> {
         ("m0,4".into(), refused.clone()),
         (format!("m{kernel:x},4"), refused.clone()),
         ("mffffffff,8".into(), refused.clone()),
+        // A guard page, and a read that runs into one, are refused: read,
+        // it would fault the monitor's own thread.
+        (format!("m{guard:x},4"), refused.clone()),
+        (format!("m{:x},4", guard - 2), refused.clone()),
+        (format!("M{guard:x},4:00000000"), refused.clone()),
         ("M0,4:00000000".into(), refused.clone()),
         // Code takes breakpoints (on instruction boundaries, side by side)
         // and no other write; data takes no breakpoints.
@@ -339,6 +345,9 @@ struct Symbols {
     echo_ticks: u64,
     /// `GDB_TICKER_COUNT`: data.
     counter: u64,
+    /// `__stack_guard`: the guard page below the boot stack, inside the
+    /// image's range but faulting any access.
+    guard: u64,
     /// The `Z0` kind for a breakpoint at the start of the two functions.
     kind: u64,
 }
@@ -366,6 +375,7 @@ fn symbols(image: &std::path::Path) -> Result<Symbols, String> {
         ticker_step: start(ticker_step),
         echo_ticks: start(find(&|name| name == "gdb_echo_ticks", "gdb_echo_ticks")?),
         counter: find(&|name| name == "GDB_TICKER_COUNT", "GDB_TICKER_COUNT")?.address(),
+        guard: find(&|name| name == "__stack_guard", "__stack_guard")?.address(),
         kind,
     })
 }

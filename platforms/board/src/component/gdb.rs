@@ -7,8 +7,10 @@
 //! the composition's parent hook): it lists, stops and inspects their
 //! threads and nothing else (the kernel checks). Memory requests must lie
 //! inside the image (text to the top of the boot stack: every
-//! component's stacks and statics are there), off the kernel's own state,
-//! and writes must not touch code or read-only data. The one write to
+//! component's stacks and statics are there), off the kernel's own state
+//! and off the guard pages below the stacks (which would fault the
+//! monitor's own thread), and writes must not touch code or read-only
+//! data. The one write to
 //! code allowed is a software breakpoint: the CPU's breakpoint instruction
 //! at an instruction boundary inside `.text`, whose replaced bytes this
 //! target keeps and alone puts back. A debugged thread that executes one
@@ -141,11 +143,31 @@ fn code_range() -> core::ops::Range<usize> {
     (&raw const _start) as usize..(&raw const __text_end) as usize
 }
 
+/// The smallest span either board protects on its own: a guard page
+/// below a stack (PBX-A9's MMU small page, MicroBlaze V's PMP-locked
+/// `StackGuard`).
+const GUARD_GRANULE: usize = core::mem::size_of::<arch::StackGuard>();
+
+/// Whether the hardware lets a load through everywhere in
+/// `address..end`: one look per guard-sized span it touches
+/// ([`arch::is_readable`]). The image's range holds the guard pages
+/// below its stacks, which fault the access.
+fn readable(address: usize, end: usize) -> bool {
+    let mut at = address;
+    while at < end {
+        if !arch::is_readable(at) {
+            return false;
+        }
+        at = (at | (GUARD_GRANULE - 1)).saturating_add(1);
+    }
+    true
+}
+
 fn check(address: u32, length: usize, write: bool) -> Result<(), TargetError> {
     let address = address as usize;
     let end = address.checked_add(length).ok_or(TargetError::BadAddress)?;
     let image = image_range(write);
-    if address < image.start || end > image.end {
+    if address < image.start || end > image.end || !readable(address, end) {
         return Err(TargetError::BadAddress);
     }
     kernel().debug_check_access(address, length).map_err(|_| TargetError::BadAddress)
