@@ -14,7 +14,9 @@
 //! count) and `quit` as echo-net's does. A debugger that sets the count to
 //! one below [`GDB_TICKER_FAULT`] makes the ticker fault: it stops where
 //! it faulted, for the debugger to look at, and ends once let go, or goes
-//! on if the debugger moved its pc past the fault.
+//! on if the debugger moved its pc past the fault. One below
+//! [`GDB_TICKER_OVERFLOW`] makes it recurse into the guard page below its
+//! stack: it stops there too, and ends once let go.
 #![no_std]
 #![no_main]
 
@@ -110,6 +112,25 @@ pub extern "C" fn gdb_ticker_fault() -> u32 {
     }
 }
 
+/// The count at which the ticker runs off its stack on purpose, in
+/// [`gdb_ticker_overflow`]: with the monitor it stops in the guard page
+/// below its stack (SIGSEGV), its frames readable; let go, it ends.
+pub const GDB_TICKER_OVERFLOW: u32 = 0x57ac_0000;
+
+/// Recurses with a 64-byte frame each time until the ticker's stack runs
+/// into its guard page (`depth` never gets near `u32::MAX` on a 4 KiB
+/// stack): the ticker's overflow, at the count [`GDB_TICKER_OVERFLOW`].
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn gdb_ticker_overflow(depth: u32) -> u32 {
+    if depth == u32::MAX {
+        return 0;
+    }
+    // Kept on the stack: the frames the debugger reads show their depth.
+    let frame = core::hint::black_box([depth; 16]);
+    gdb_ticker_overflow(depth + 1).wrapping_add(frame[depth as usize % 16])
+}
+
 /// The ticker's count, for the `stats` command: code only the echo
 /// client runs (the QEMU case puts a breakpoint here to see a thread the
 /// monitor may not debug report it as a fault).
@@ -138,6 +159,9 @@ fn ticker(env: Env) -> u32 {
         let next = GDB_TICKER_COUNT.load(Ordering::Relaxed).wrapping_add(1);
         if next == GDB_TICKER_FAULT {
             let _ = gdb_ticker_fault();
+        }
+        if next == GDB_TICKER_OVERFLOW {
+            let _ = gdb_ticker_overflow(0);
         }
         gdb_ticker_step(next);
     }

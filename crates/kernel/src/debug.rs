@@ -284,6 +284,38 @@ impl State {
         if (bottom..=top).contains(&sp) { sp - bottom } else { 0 }
     }
 
+    /// See [`Kernel::debug_keep_guard`].
+    ///
+    /// # Safety
+    ///
+    /// As there.
+    pub(crate) unsafe fn debug_keep_guard(
+        &self,
+    ) -> Option<(usize, [usize; crate::state::STACK_GUARD_WORDS])> {
+        let t = &self.threads[self.current.index()];
+        if t.stack_base == 0 {
+            return None;
+        }
+        let guard = crate::state::guard_start(t.stack_base);
+        let mut kept = [0; crate::state::STACK_GUARD_WORDS];
+        for (index, word) in kept.iter_mut().enumerate() {
+            // SAFETY: the lowest aligned words of the running thread's own
+            // stack, inside its recorded bounds (the guard fit at spawn).
+            *word = unsafe {
+                core::ptr::with_exposed_provenance::<usize>(guard).add(index).read_volatile()
+            };
+        }
+        // SAFETY: the caller abandons the frames the thread has in those
+        // words; they are inside its recorded `stack_len` bytes.
+        unsafe {
+            crate::state::write_stack_guard(
+                core::ptr::with_exposed_provenance_mut(t.stack_base),
+                t.stack_len,
+            )
+        };
+        Some((guard, kept))
+    }
+
     /// See [`Kernel::debug_check_access`]: `self` is the kernel state.
     pub(crate) fn debug_check_access(
         &self,
@@ -379,6 +411,28 @@ impl<A: Arch> Kernel<A> {
     /// not record, whose guard is broken, or for an `sp` outside the stack.
     pub fn debug_stack_room(&self, sp: usize) -> usize {
         self.read(|state| state.debug_stack_room(sp))
+    }
+
+    /// Writes the running thread's stack guard again and returns where
+    /// it lies and the words that were there. A thread that ran into the
+    /// guard page below its stack overwrote them on its way down, with its
+    /// deepest frames; to stop for the debugger (on other memory: its own
+    /// stack has no room left) its guard must be whole again, or the next
+    /// switch away from it would report the overflow and end the image. The
+    /// debugger reads its frames with the kept words in their place. `None`
+    /// (nothing written) for a thread whose stack the kernel did not
+    /// record.
+    ///
+    /// # Safety
+    ///
+    /// The running thread never returns into frames it has in its guard
+    /// words, nor reads them there: it stops on other memory and then
+    /// starts over at its stack's top ([`Kernel::restart_current_stack`]).
+    pub unsafe fn debug_keep_guard(
+        &self,
+    ) -> Option<(usize, [usize; crate::state::STACK_GUARD_WORDS])> {
+        // SAFETY: the caller's contract.
+        self.read(|state| unsafe { state.debug_keep_guard() })
     }
 
     /// Refuses (`NoAuthority`) a range that touches the kernel's own

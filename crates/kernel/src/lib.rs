@@ -174,7 +174,7 @@ pub use kernel::MIN_STACK;
 pub use layout::{IPC_LAYOUT, IpcLayout};
 pub use state::{
     CAP_SLOTS, MAX_COMPONENTS, MAX_OBJECTS, MAX_SIGNALS, MAX_THREADS, PRIORITIES, Quota,
-    ThreadState,
+    STACK_GUARD_WORDS, ThreadState,
 };
 pub use static_cell::ConstStaticCell;
 

@@ -414,12 +414,12 @@ pub(crate) const STACK_GUARD: usize = 0x57ac_6a2d;
 /// How many words of guard: 64 bytes on 32-bit machines, more than the
 /// gaps a deep call chain leaves unwritten in its frames, so an overflow
 /// cannot step over the guard unnoticed.
-pub(crate) const STACK_GUARD_WORDS: usize = 16;
+pub const STACK_GUARD_WORDS: usize = 16;
 
 /// Where the stack guard of a stack starting at `base` begins: its lowest
 /// `usize`-aligned address.
 #[inline(always)]
-fn guard_start(base: usize) -> usize {
+pub(crate) fn guard_start(base: usize) -> usize {
     let align = core::mem::align_of::<usize>();
     base.wrapping_add(align - 1) & !(align - 1)
 }

@@ -1171,6 +1171,10 @@ pub mod runtime {
     /// on a fresh stack with interrupts enabled: it ends its component
     /// with `status`.
     extern "C" fn crashed(status: usize) -> ! {
+        // A thread that stopped for the debugger on the GDB monitor's
+        // park has left it now.
+        #[cfg(feature = "gdb")]
+        super::gdb::leave_park();
         let status = status as u32;
         let k = kernel();
         let component = k.current_component();

@@ -490,14 +490,21 @@ fn register(reply: &str, index: usize) -> Option<u32> {
 }
 
 /// A fault in a thread the monitor may debug, twice. Each time a raw
-/// client writes the ticker's count one below `GDB_TICKER_FAULT` and
-/// continues; the ticker's load in `gdb_ticker_fault` faults, the report
-/// is printed, and the thread stops there (`T0b`: SIGSEGV) instead of
-/// ending its component. Its registers (`g`) are the fault's: pc, sp and
-/// the link register read as the report printed them. The first time the
-/// client writes the pc past the load (`P`): continued, the ticker goes on
-/// counting. The second time it just continues: the ticker ends, as the
-/// fault ends it without a debugger, and the image runs on.
+/// client writes the ticker's count one below the count that makes it
+/// fault and continues; the fault's report is printed, and the thread
+/// stops there (`T0b`: SIGSEGV) instead of ending its component. Its
+/// registers (`g`) are the fault's: pc, sp and the link register read as
+/// the report printed them.
+///
+/// The first time (`GDB_TICKER_FAULT`) the ticker's load in
+/// `gdb_ticker_fault` faults; the client writes the pc past the load
+/// (`P`): continued, the ticker goes on counting. The second time
+/// (`GDB_TICKER_OVERFLOW`) the ticker recurses into the guard page below
+/// its stack and stops with no room left there (on the monitor's park):
+/// its stack's lowest words read as its frames left them, not as the
+/// kernel's guard, and cannot be written; its pc cannot be moved; it just
+/// continues, and the ticker ends, as the fault ends it without a
+/// debugger, and the image runs on.
 fn stop_at_a_fault(
     running: &Running,
     board: &str,
@@ -513,9 +520,10 @@ fn stop_at_a_fault(
     // and 16 in `g`, RISC-V's ra and sp 1 and 2, its pc 32.
     let riscv = board == "microblaze-v";
     let (pc, sp, link, link_name) = if riscv { (32, 2, 1, "ra") } else { (15, 13, 14, "lr") };
-    for skip in [true, false] {
+    for overflow in [false, true] {
         let reports = running.console().matches("FAULT: ").count();
-        let before = 0xfa16_ffffu32.to_le_bytes().map(|byte| format!("{byte:02x}")).concat();
+        let before = if overflow { 0x57ab_ffffu32 } else { 0xfa16_ffff };
+        let before = before.to_le_bytes().map(|byte| format!("{byte:02x}")).concat();
         send(&mut stream, &format!("M{counter:x},4:{before}"))?;
         expect(&mut stream, &ok).map_err(|e| fail(running, e))?;
         send(&mut stream, "c")?;
@@ -554,7 +562,38 @@ fn stop_at_a_fault(
                 ));
             }
         }
-        if !skip {
+        if overflow {
+            // Even to a pc in the code (its own): it never goes on.
+            let refused = format!("+{}", reply("E0f"));
+            let own = register(registers, pc).unwrap_or(0).to_le_bytes();
+            let own = own.map(|byte| format!("{byte:02x}")).concat();
+            send(&mut stream, &format!("P{pc:x}={own}"))?;
+            expect(&mut stream, &refused)
+                .map_err(|e| fail(running, format!("moving a parked thread's pc: {e}")))?;
+            // The stack's bottom, where the kernel's guard words lie: the
+            // page boundary nearest the stack pointer (the fault came
+            // within a frame of it).
+            let bottom = (register(registers, sp).unwrap_or(0) + 2048) & !0xfff;
+            send(&mut stream, &format!("m{bottom:x},40"))?;
+            let words = read_packet(&mut stream).map_err(|e| fail(running, e))?;
+            stream.write_all(b"+").map_err(|e| fail(running, e.to_string()))?;
+            let words = words.trim_start_matches('+');
+            let data = words.strip_prefix('$').and_then(|rest| rest.split_once('#'));
+            match data {
+                Some((hex, _)) if hex.len() == 128 && hex != "2d6aac57".repeat(16) => {}
+                _ => {
+                    return Err(fail(
+                        running,
+                        format!(
+                            "the overflowed ticker's stack bottom at {bottom:#x} read {words:?}, \
+                             not the frames it left there"
+                        ),
+                    ));
+                }
+            }
+            send(&mut stream, &format!("M{bottom:x},4:00000000"))?;
+            expect(&mut stream, &format!("+{}", reply("E0e")))
+                .map_err(|e| fail(running, format!("writing a parked thread's guard: {e}")))?;
             break;
         }
         // Past the load: its length from its first halfword (T32 when the

@@ -271,8 +271,9 @@ pub unsafe fn jump_to(address: usize) -> ! {
 /// (`Kernel::restart_current_stack`) and the kernel's state as the fault
 /// found it: nothing returns into the thread's old frames. With the GDB
 /// monitor, the fault path may also land a faulted thread below the
-/// frames it left on its own stack, for the debugger to read (and then
-/// end the component from there, as above).
+/// frames it left on its own stack, or on the monitor's one park stack
+/// when its own has no room left, for the debugger to read (and then end
+/// the component from there, as above).
 pub unsafe fn land(stack_top: usize, entry: extern "C" fn(usize) -> !, argument: usize) -> ! {
     // SAFETY: the caller's contract; `cps` changes only the mode (its
     // banked sp and lr), so the operands in r0-r2 stay as they are (FIQ

@@ -369,6 +369,38 @@ fn the_stack_room_is_what_lies_between_the_guard_and_the_stack_pointer() {
 }
 
 #[test]
+fn keeping_the_guard_returns_what_an_overflow_left_there_and_writes_the_guard_again() {
+    let mut d = Debugging::new(true);
+    d.world.act_as(d.world.main);
+    // SAFETY: nothing returns into the (absent) frames.
+    assert_eq!(unsafe { d.state().debug_keep_guard() }, None, "no recorded stack");
+    let stack: &'static mut [usize] = Box::leak(std::vec![0usize; 128].into_boxed_slice());
+    let (lowest, len) = (stack.as_mut_ptr(), core::mem::size_of_val(stack));
+    let base = lowest.expose_provenance();
+    // SAFETY: the leaked buffer stands for the boot stack.
+    unsafe { d.state().guard_boot_stack(base, len) };
+    let words = crate::state::STACK_GUARD_WORDS;
+    // An overflow's frames over the guard, and a frame above it.
+    for index in 0..=words {
+        // SAFETY: inside the leaked buffer.
+        unsafe { lowest.add(index).write_volatile(0xf000 + index) };
+    }
+    assert_eq!(d.state().debug_stack_room(base + 512), 0, "the guard is broken");
+    // SAFETY: the test never reads the words as frames.
+    let (guard, kept) = unsafe { d.state().debug_keep_guard() }.expect("a recorded stack");
+    assert_eq!(guard, base);
+    assert_eq!(kept.to_vec(), (0..words).map(|index| 0xf000 + index).collect::<Vec<_>>());
+    for index in 0..words {
+        // SAFETY: inside the leaked buffer.
+        assert_eq!(unsafe { lowest.add(index).read_volatile() }, crate::state::STACK_GUARD);
+    }
+    // SAFETY: inside the leaked buffer.
+    assert_eq!(unsafe { lowest.add(words).read_volatile() }, 0xf000 + words, "above the guard");
+    let guard_bytes = words * core::mem::size_of::<usize>();
+    assert_eq!(d.state().debug_stack_room(base + 512), 512 - guard_bytes, "whole again");
+}
+
+#[test]
 fn resuming_one_stopped_thread_leaves_the_others_stop_and_hit() {
     let mut d = Debugging::new(true);
     let ticker = d.ticker_thread;

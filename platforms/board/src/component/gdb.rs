@@ -20,6 +20,9 @@
 //! code running with interrupts masked) reports it as a fault, as it
 //! would without a debugger.
 
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
 use ferrode_gdb_monitor::{Architecture, MAX_BREAKPOINTS, Target, TargetError};
 use ferrode_ipc::CapSel;
 
@@ -241,7 +244,16 @@ impl Target for ImageTarget {
             }
             StoppedFrame::Trap { frame, .. } => {
                 let words = self.read_words::<TRAP_FRAME_WORDS>(frame)?;
-                arch::debug::trap_frame_registers(frame as u32, &words)
+                // A frame on the park stands for one right below the
+                // stack pointer the thread faulted at, as on its own
+                // stack: that is its sp.
+                let at = match PARK.kept() {
+                    Some(kept) if PARK.range().contains(&frame) => {
+                        kept.sp.wrapping_sub(TRAP_FRAME_WORDS * 4)
+                    }
+                    _ => frame,
+                };
+                arch::debug::trap_frame_registers(at as u32, &words)
             }
         };
         for (slot, value) in out.iter_mut().zip(registers) {
@@ -254,8 +266,9 @@ impl Target for ImageTarget {
     /// its trap frame, which it resumes with (`arch::debug`'s
     /// `write_trap_register` says what may change; a pc must also stay
     /// inside the image's code). A thread stopped at a fault goes on only
-    /// if its pc was written (`fault_stopped`). A thread stopped in the
-    /// kernel has none to write: its switch frame is the kernel's.
+    /// if its pc was written (`fault_stopped`); one stopped on the
+    /// monitor's park never does, and has none to write. A thread stopped in the
+    /// kernel has none either: its switch frame is the kernel's.
     fn write_register(&mut self, thread: u32, index: usize, value: u32) -> Result<(), TargetError> {
         let id = thread_of(thread).ok_or(TargetError::NoSuchThread)?;
         let frame = match kernel().debug_frame(id) {
@@ -264,7 +277,10 @@ impl Target for ImageTarget {
             Err(KernelError::InvalidThread) => return Err(TargetError::NotStopped),
             Err(_) => return Err(TargetError::NoSuchThread),
         };
-        if index == arch::debug::PC_REGISTER && !code_range().contains(&(value as usize)) {
+        // A parked thread never goes on from its frame.
+        if PARK.range().contains(&frame)
+            || index == arch::debug::PC_REGISTER && !code_range().contains(&(value as usize))
+        {
             return Err(TargetError::ReadOnlyRegister);
         }
         let mut words = self.read_words::<TRAP_FRAME_WORDS>(frame)?;
@@ -287,11 +303,28 @@ impl Target for ImageTarget {
             // a byte read has no side effect there.
             *byte = unsafe { core::ptr::read_volatile((address as usize + offset) as *const u8) };
         }
+        // A parked thread's guard words read as its frames had left them.
+        if let Some(kept) = PARK.kept() {
+            for (offset, byte) in out.iter_mut().enumerate() {
+                if let Some(at) = (address as usize + offset).checked_sub(kept.guard)
+                    && let Some(word) = kept.words.get(at / core::mem::size_of::<usize>())
+                {
+                    *byte = word.to_le_bytes()[at % core::mem::size_of::<usize>()];
+                }
+            }
+        }
         Ok(())
     }
 
     fn write_memory(&mut self, address: u32, data: &[u8]) -> Result<(), TargetError> {
         check(address, data.len(), true)?;
+        // A parked thread's guard: written, it would be broken again.
+        if let Some(Kept { guard, .. }) = PARK.kept() {
+            let guard_end = guard + kernel::STACK_GUARD_WORDS * core::mem::size_of::<usize>();
+            if (address as usize) < guard_end && guard < address as usize + data.len() {
+                return Err(TargetError::BadAddress);
+            }
+        }
         for (offset, &byte) in data.iter().enumerate() {
             // SAFETY: inside the image's writable RAM (checked above),
             // off the kernel's state: what a debugger's user asked to
@@ -380,6 +413,78 @@ struct FaultStop {
 /// release ones).
 const FAULT_STOP_ROOM: usize = 1024;
 
+/// Where a faulted thread stops when its own stack has no room left
+/// below the fault (one that ran into the guard page below its stack):
+/// stack of its own for one such thread at a time. The parked thread
+/// never goes on where it faulted (its stack pointer lies in the guard
+/// page); let go, it ends its component, and [`leave_park`] frees the
+/// park once it starts over at its own stack's top.
+struct Park {
+    /// The parked thread's index plus one; 0 while the park is free.
+    owner: AtomicUsize,
+    /// What the debugger sees of the parked thread's own stack.
+    kept: UnsafeCell<Kept>,
+    /// The stack: a [`FaultStop`] at its top, the thread's frames below.
+    stack: UnsafeCell<[u64; PARK_WORDS]>,
+}
+
+/// A parked thread's own stack as the debugger sees it.
+#[derive(Clone, Copy)]
+struct Kept {
+    /// The stack pointer it faulted at (its registers' sp: their frame
+    /// lies on the park).
+    sp: usize,
+    /// Where its stack guard lies.
+    guard: usize,
+    /// The words its frames had left over the guard
+    /// ([`Kernel::debug_keep_guard`]): the debugger reads them in their
+    /// place.
+    ///
+    /// [`Kernel::debug_keep_guard`]: crate::kernel::Kernel
+    words: [usize; kernel::STACK_GUARD_WORDS],
+}
+
+/// The park's stack, in 8-byte words: the room a fault stop needs, and
+/// its [`FaultStop`].
+const PARK_WORDS: usize = (FAULT_STOP_ROOM + core::mem::size_of::<FaultStop>()).div_ceil(8);
+
+// SAFETY: `owner` is atomic; `kept` is written only by the thread that
+// claims the free park and read only by the monitor, both with interrupts
+// masked on the one core; `stack` is only the parked thread's.
+unsafe impl Sync for Park {}
+
+static PARK: Park = Park {
+    owner: AtomicUsize::new(0),
+    kept: UnsafeCell::new(Kept { sp: 0, guard: 0, words: [0; kernel::STACK_GUARD_WORDS] }),
+    stack: UnsafeCell::new([0; PARK_WORDS]),
+};
+
+impl Park {
+    /// The park's stack as an address range.
+    fn range(&self) -> core::ops::Range<usize> {
+        let start = self.stack.get() as usize;
+        start..start + core::mem::size_of::<[u64; PARK_WORDS]>()
+    }
+
+    /// What the debugger sees of the parked thread's stack, if a thread
+    /// is parked.
+    fn kept(&self) -> Option<Kept> {
+        arch::without_interrupts(|| {
+            // SAFETY: interrupts masked on the one core: the claiming
+            // thread, the only writer, is not between its writes.
+            (self.owner.load(Ordering::Relaxed) != 0).then(|| unsafe { *self.kept.get() })
+        })
+    }
+}
+
+/// The running thread starts over at its own stack's top, ending its
+/// component (`component::runtime`'s `crashed`): if it was parked, the
+/// park is free again.
+pub(crate) fn leave_park() {
+    let me = kernel().current_thread().index() + 1;
+    let _ = PARK.owner.compare_exchange(me, 0, Ordering::Relaxed, Ordering::Relaxed);
+}
+
 /// Called by the board's fault path after the report, for a fault of
 /// thread code (interrupts enabled), still on the exception's stack: if
 /// the arch kept the thread's registers ([`arch::fault_frame`]) and its
@@ -387,14 +492,17 @@ const FAULT_STOP_ROOM: usize = 1024;
 /// asks the kernel to stop it for the image's monitor
 /// ([`Kernel::debug_trap`](crate::kernel::Kernel), with the fault's
 /// signal). Its frames above stay as they were, for the debugger's
-/// backtrace. Returns (and the fault ends the component at once) if
-/// there is no frame or no room: a thread that ran into its guard page
-/// has none.
+/// backtrace. A thread without that room (one that ran into its guard
+/// page) stops on the [`Park`] instead, if it is free. Returns (and the
+/// fault ends the component at once) if there is no frame, or neither
+/// room nor park.
 pub(crate) fn stop_at_fault(sp: usize) {
     let Some((signal, frame)) = arch::fault_frame() else { return };
     let fault_pc = arch::debug::trap_frame_registers(0, &frame)[arch::debug::PC_REGISTER];
+    let stop = FaultStop { signal: signal.into(), fault_pc, frame };
     let size = core::mem::size_of::<FaultStop>();
     if !sp.is_multiple_of(4) || kernel().debug_stack_room(sp) < size + FAULT_STOP_ROOM {
+        park(stop, sp);
         return;
     }
     let at = sp - size;
@@ -403,11 +511,48 @@ pub(crate) fn stop_at_fault(sp: usize) {
     // checked, with room to spare below): memory the thread's code does
     // not use (neither arch's ABI has a red zone), 4-aligned as the
     // struct's words.
-    unsafe { (at as *mut FaultStop).write(FaultStop { signal: signal.into(), fault_pc, frame }) };
+    unsafe { (at as *mut FaultStop).write(stop) };
     // SAFETY: the fault path, for a fault of this thread's own code with
     // interrupts enabled; `at & !15` lies inside its own stack, below every
     // frame it left (they stay for the debugger), with room for
     // `fault_stopped`, which never returns.
+    unsafe { arch::land(at & !15, fault_stopped, at) }
+}
+
+/// A faulted thread with no room on its own stack: claims the free
+/// [`Park`], has its stack guard written again (keeping the words there
+/// for the debugger: a switch away from a thread with a broken guard
+/// ends the image) and lands on the park, below its [`FaultStop`].
+/// Returns if the park is taken or the kernel recorded no stack.
+fn park(stop: FaultStop, sp: usize) {
+    let me = kernel().current_thread().index() + 1;
+    let claimed = arch::without_interrupts(|| {
+        if PARK.owner.load(Ordering::Relaxed) != 0 {
+            return false;
+        }
+        // SAFETY: the fault path of this thread's own code: it lands on
+        // the park and from there starts over at its stack's top, never
+        // returning into (nor reading) the frames it left in the guard.
+        let Some((guard, words)) = (unsafe { kernel().debug_keep_guard() }) else {
+            return false;
+        };
+        // SAFETY: the park is free and interrupts are masked on the one
+        // core: nothing else reads or writes `kept` now.
+        unsafe { *PARK.kept.get() = Kept { sp, guard, words } };
+        PARK.owner.store(me, Ordering::Relaxed);
+        true
+    });
+    if !claimed {
+        return;
+    }
+    let at = (PARK.range().end - core::mem::size_of::<FaultStop>()) & !7;
+    // SAFETY: the top of the park's stack, which this thread claimed
+    // (nothing else uses it until it is freed), 8-aligned.
+    unsafe { (at as *mut FaultStop).write(stop) };
+    // SAFETY: the fault path, for a fault of this thread's own code with
+    // interrupts enabled; `at & !15` lies inside the park this thread
+    // holds, with `FAULT_STOP_ROOM` below for `fault_stopped`, which never
+    // returns.
     unsafe { arch::land(at & !15, fault_stopped, at) }
 }
 
@@ -416,8 +561,8 @@ pub(crate) fn stop_at_fault(sp: usize) {
 /// (or at once goes on, if the image's monitor may not debug it). Then
 /// its component ends, as the fault ends it without a debugger (as a
 /// hosted OS delivers the signal), unless the debugger wrote another pc
-/// (`set $pc`, `jump`): the thread goes on there, with the registers
-/// the debugger left in the frame.
+/// (`set $pc`, `jump`) into a thread stopped on its own stack: the thread
+/// goes on there, with the registers the debugger left in the frame.
 extern "C" fn fault_stopped(stop: usize) -> ! {
     let stop = stop as *const FaultStop;
     // SAFETY: `stop_at_fault` wrote it just above this thread's stack,
@@ -426,7 +571,9 @@ extern "C" fn fault_stopped(stop: usize) -> ! {
     let (signal, fault_pc) = unsafe { ((*stop).signal as u8, (*stop).fault_pc) };
     // SAFETY: as above; the frame's field, inside the struct.
     let frame = unsafe { &raw const (*stop).frame };
-    if kernel().debug_trap(frame as usize, signal) {
+    // A parked thread's stack pointer lies in its guard page: it never
+    // goes on there (`write_register` refuses it any change).
+    if kernel().debug_trap(frame as usize, signal) && !PARK.range().contains(&(stop as usize)) {
         // SAFETY: as above; read once the debugger let the thread go.
         let words = unsafe { frame.read() };
         let pc = arch::debug::trap_frame_registers(0, &words)[arch::debug::PC_REGISTER];
