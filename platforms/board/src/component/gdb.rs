@@ -415,10 +415,11 @@ const FAULT_STOP_ROOM: usize = 1024;
 
 /// Where a faulted thread stops when its own stack has no room left
 /// below the fault (one that ran into the guard page below its stack):
-/// stack of its own for one such thread at a time. The parked thread
-/// never goes on where it faulted (its stack pointer lies in the guard
-/// page); let go, it ends its component, and [`leave_park`] frees the
-/// park once it starts over at its own stack's top.
+/// a stack of the monitor's for one such thread at a time. The parked
+/// thread never goes on where it faulted (its stack pointer lies at or
+/// below its stack's guard); let go, it ends its component, and
+/// [`leave_park`] frees the park once it starts over at its own stack's
+/// top.
 struct Park {
     /// The parked thread's index plus one; 0 while the park is free.
     owner: AtomicUsize,
@@ -565,14 +566,15 @@ fn park(stop: FaultStop, sp: usize) {
 /// goes on there, with the registers the debugger left in the frame.
 extern "C" fn fault_stopped(stop: usize) -> ! {
     let stop = stop as *const FaultStop;
-    // SAFETY: `stop_at_fault` wrote it just above this thread's stack,
-    // where it stays until the thread leaves these frames; the debugger
-    // writes only its frame, and only while the thread is stopped.
+    // SAFETY: `stop_at_fault` wrote it just above this thread's stack
+    // (or at the top of the park it holds), where it stays until the
+    // thread leaves these frames; the debugger writes only its frame, and
+    // only while the thread is stopped.
     let (signal, fault_pc) = unsafe { ((*stop).signal as u8, (*stop).fault_pc) };
     // SAFETY: as above; the frame's field, inside the struct.
     let frame = unsafe { &raw const (*stop).frame };
-    // A parked thread's stack pointer lies in its guard page: it never
-    // goes on there (`write_register` refuses it any change).
+    // A parked thread's stack pointer lies at or below its stack's guard:
+    // it never goes on there (`write_register` refuses it any change).
     if kernel().debug_trap(frame as usize, signal) && !PARK.range().contains(&(stop as usize)) {
         // SAFETY: as above; read once the debugger let the thread go.
         let words = unsafe { frame.read() };
