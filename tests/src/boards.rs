@@ -88,7 +88,11 @@ pub const BOARDS: &[Board] = &[
         target: "riscv32imac-unknown-none-elf",
         std_target: "riscv32imac-ferrode-hermit",
         linker_script: "microblaze-v.x",
-        codegen: "",
+        // Call-frame information in `.debug_frame`, for gdb: the target
+        // writes it only into unwind tables, which the linker script
+        // drops (docs/ARCHITECTURE.md, "Instruction sets"). No code
+        // changes.
+        codegen: "-C llvm-args=--force-dwarf-frame-section",
         qemu: "qemu-system-riscv32",
         machine: "amd-microblaze-v-generic",
         memory: "128M",

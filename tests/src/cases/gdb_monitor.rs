@@ -3,8 +3,8 @@
 //!
 //! A raw client first sends what a debugger must not be able to break the
 //! image with (a bad checksum, garbage, an oversized packet, reads of
-//! unmapped memory and of the kernel's state, writes to code, a breakpoint
-//! outside code) and checks each is refused; while its connection holds
+//! unmapped memory, of the kernel's state and of a guard page, writes to
+//! code, a breakpoint outside code) and checks each is refused; while its connection holds
 //! the ticker stopped, TCP echo still works. Then `gdb-multiarch -batch`
 //! attaches: `info threads` (components' threads by name), `thread 1`,
 //! `info registers`, `x/4x` of the ticker's counter, a write read back,
@@ -17,10 +17,13 @@
 //! works and the ticker counts on from the written value. A raw client
 //! then shows `c` lets the ticker run while connected and the interrupt
 //! byte stops it (`T02`). A raw client then makes the ticker fault twice
-//! (it writes the count before `GDB_TICKER_FAULT`): the ticker stops
-//! where it faulted (`T0b`, SIGSEGV) with the registers the fault report
-//! printed; moved past the fault (its pc written), it counts on;
-//! continued at the second, it ends while echo goes on. Last, a breakpoint in
+//! (it writes the count before `GDB_TICKER_FAULT`, then before
+//! `GDB_TICKER_OVERFLOW`): the ticker stops where it faulted (`T0b`,
+//! SIGSEGV) with the registers the fault report printed; moved past the
+//! first fault (its pc written), it counts on; at the second, a stack
+//! overflow, it stops on the monitor's park (its stack's lowest words
+//! read as it left them, its registers and its guard refuse writes) and,
+//! continued, ends while echo goes on. Last, a breakpoint in
 //! code only the echo client (the monitor's own component, which it may
 //! not debug) runs is reported as the fault it is without a debugger: the
 //! image ends with status 102.
@@ -42,19 +45,100 @@ const GDB_PORT: u16 = 8181;
 /// wait for TCP to resend a closing segment the EthernetLite dropped.
 const CONNECT_ATTEMPTS: usize = 20;
 
-/// The monitor case, on both boards.
+/// The monitor case, and the image's call-frame information, on both
+/// boards.
 pub fn cases() -> Vec<Case> {
-    ["realview-pbx-a9", "microblaze-v"]
-        .into_iter()
-        .map(|name| Case {
+    let mut cases = Vec::new();
+    for name in ["realview-pbx-a9", "microblaze-v"] {
+        cases.push(Case {
             name: format!("gdb monitor attaches to echo-net-gdb on {name}"),
             board: board(name),
             app: "echo-net-gdb",
             options: RunOptions::default(),
             timeout: Duration::from_secs(240),
             check: Check::Scripted(session),
-        })
-        .collect()
+        });
+        cases.push(Case {
+            name: format!("gdb can unwind echo-net-gdb's ticker and the copy routines on {name}"),
+            board: board(name),
+            app: "echo-net-gdb",
+            options: RunOptions::default(),
+            timeout: Duration::from_secs(30),
+            check: Check::Scripted(call_frames),
+        });
+    }
+    cases
+}
+
+/// The address ranges `.debug_frame` describes (one per frame
+/// description entry): where a debugger finds how to unwind.
+fn frame_ranges(file: &object::File<'_>) -> Result<Vec<std::ops::Range<u64>>, String> {
+    use gimli::UnwindSection;
+    use object::{Object, ObjectSection};
+    let section = file
+        .section_by_name(".debug_frame")
+        .ok_or("the image has no .debug_frame: gdb unwinds by guessing from the code")?;
+    let data = section.uncompressed_data().map_err(|e| format!("reading .debug_frame: {e}"))?;
+    let mut frames = gimli::DebugFrame::new(&data, gimli::LittleEndian);
+    frames.set_address_size(4);
+    let bases = gimli::BaseAddresses::default();
+    let mut entries = frames.entries(&bases);
+    let mut ranges = Vec::new();
+    while let Some(entry) = entries.next().map_err(|e| format!("parsing .debug_frame: {e}"))? {
+        if let gimli::CieOrFde::Fde(partial) = entry {
+            let fde = partial
+                .parse(|section, bases, offset| section.cie_from_offset(bases, offset))
+                .map_err(|e| format!("parsing a frame description: {e}"))?;
+            ranges.push(fde.initial_address()..fde.initial_address() + fde.len());
+        }
+    }
+    Ok(ranges)
+}
+
+/// Every function of the app, the thread entry below it and the copy
+/// routines written in assembly (`memcpy` on MicroBlaze V, where the
+/// ticker's overflow faults; `__aeabi_memcpy` and `__aeabi_memcpy4` on
+/// PBX-A9) have call-frame information, so that gdb's `bt` from a stop in
+/// any of them walks down to `ferrode_thread_start`. MicroBlaze V images
+/// get it only through the board's code generation flags (their unwind
+/// tables, `.eh_frame`, are not linked).
+fn call_frames(s: &Scripted<'_>) -> Result<(), Failure> {
+    use object::{Object, ObjectSymbol};
+    let failure = |message: String| Failure { message, console: String::new() };
+    let data = std::fs::read(s.image).map_err(|e| failure(format!("reading the image: {e}")))?;
+    let file =
+        object::File::parse(&*data).map_err(|e| failure(format!("parsing the image: {e}")))?;
+    let ranges = frame_ranges(&file).map_err(failure)?;
+    let copies: &[&str] = if s.board.name == "microblaze-v" {
+        &["memcpy"]
+    } else {
+        &["__aeabi_memcpy", "__aeabi_memcpy4"]
+    };
+    let mut wanted = 0;
+    let mut missing = Vec::new();
+    for symbol in file.symbols() {
+        let Ok(name) = symbol.name() else { continue };
+        let own = symbol.kind() == object::SymbolKind::Text
+            && symbol.size() > 0
+            && (name.contains("echo_net_gdb") || name.starts_with("gdb_ticker_"));
+        if !own && !copies.contains(&name) && name != "ferrode_thread_start" {
+            continue;
+        }
+        wanted += 1;
+        // A T32 function's symbol has bit 0 set.
+        let address = symbol.address() & !1;
+        if !ranges.iter().any(|range| range.contains(&address)) {
+            missing.push(name.to_string());
+        }
+    }
+    if wanted < copies.len() + 4 {
+        return Err(failure(format!("only {wanted} of the functions to check are in the image")));
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(failure(format!("no call-frame information for {}", missing.join(", "))))
+    }
 }
 
 fn framed(data: &[u8]) -> Vec<u8> {

@@ -454,7 +454,9 @@ ferrode_thread_start:
 // both ends are the same distance past a word, as a frame's payload and a
 // socket buffer are (`ferrode_hal::FRAME_OFFSET`), it copies the bytes up
 // to the word boundary and goes on in the word routine; otherwise the
-// generic `memcpy`, which shifts, does the copy.
+// generic `memcpy`, which shifts, does the copy. Its call-frame
+// information (r4-r9 pushed in the word routine) lets a debugger unwind a
+// fault in a copy.
 core::arch::global_asm!(
     r#"
     .section .text.ferrode_memcpy4, "ax"
@@ -466,6 +468,7 @@ core::arch::global_asm!(
     .type __aeabi_memcpy4, %function
     .type __aeabi_memcpy8, %function
 __aeabi_memcpy:
+    .cfi_startproc
     eor r3, r0, r1
     tst r3, #3
     bne memcpy
@@ -479,6 +482,13 @@ __aeabi_memcpy:
 __aeabi_memcpy8:
 __aeabi_memcpy4:
     push {{r4-r9}}
+    .cfi_adjust_cfa_offset 24
+    .cfi_rel_offset r4, 0
+    .cfi_rel_offset r5, 4
+    .cfi_rel_offset r6, 8
+    .cfi_rel_offset r7, 12
+    .cfi_rel_offset r8, 16
+    .cfi_rel_offset r9, 20
     subs r2, r2, #32
     blo 2f
 1:  ldmia r1!, {{r3-r9, r12}}
@@ -503,6 +513,14 @@ __aeabi_memcpy4:
     subs r2, r2, #1
     bne 4b
 5:  pop {{r4-r9}}
+    .cfi_adjust_cfa_offset -24
+    .cfi_restore r4
+    .cfi_restore r5
+    .cfi_restore r6
+    .cfi_restore r7
+    .cfi_restore r8
+    .cfi_restore r9
     bx lr
+    .cfi_endproc
 "#
 );

@@ -442,12 +442,15 @@ ferrode_thread_start:
 // bytes, go byte by byte. The aligned source loads may read up to 3 bytes
 // before the source's first byte or after its last, inside a word that
 // holds one of its bytes: memory the source's own word accesses reach.
+// A leaf that never moves sp: its call-frame information (the default
+// rules, ra in its register) lets a debugger unwind a fault in a copy.
 core::arch::global_asm!(
     r#"
     .section .text.ferrode_memcpy, "ax"
     .global memcpy
     .type memcpy, @function
 memcpy:
+    .cfi_startproc
     mv t6, a0
     or t0, a0, a1
     andi t0, t0, 3
@@ -571,5 +574,6 @@ memcpy:
     j 3b
 6:  add a1, a3, t2
     j 4b
+    .cfi_endproc
 "#
 );
