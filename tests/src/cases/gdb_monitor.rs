@@ -9,8 +9,8 @@
 //! attaches: `info threads` (components' threads by name), `thread 1`,
 //! `info registers`, `x/4x` of the ticker's counter, a write read back,
 //! then `break gdb_ticker_step`, `continue` (the ticker stops there: the
-//! pc is the breakpoint's, the argument register the count), the
-//! argument register written (0x5eee0000) and a pc outside the code
+//! pc is the breakpoint's, the argument register the count, `bt` walks
+//! down to `ferrode_thread_start`), the argument register written (0x5eee0000) and a pc outside the code
 //! refused, `continue` again (gdb steps the ticker past the breakpoint in
 //! software: the next stop has the written count plus one), `delete`,
 //! detach. Afterwards echo still
@@ -284,6 +284,8 @@ fn commands(argument: &str) -> Vec<String> {
     .map(String::from)
     .to_vec();
     commands.push(format!("p/x ${argument}"));
+    // The stopped ticker's frames, down to its thread's entry.
+    commands.extend(["echo @@backtrace\\n", "bt"].map(String::from));
     // The argument register written (the ticker stores what it resumes
     // with: the next stop has that plus one), and a pc outside the code
     // refused.
@@ -380,6 +382,15 @@ fn check_breakpoints(output: &str) -> Result<(), String> {
                 section(output, stop)?
             ));
         }
+    }
+    let backtrace = section(output, "backtrace")?;
+    if !["gdb_ticker_step", "echo_net_gdb::ticker", "ferrode_thread_start"]
+        .iter()
+        .all(|frame| backtrace.contains(frame))
+    {
+        return Err(format!(
+            "`bt` at the breakpoint did not walk down to the thread's entry: {backtrace:?}"
+        ));
     }
     let pc = printed(output, "pc")?;
     if pc != address {
