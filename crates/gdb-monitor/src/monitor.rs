@@ -341,8 +341,18 @@ impl Monitor {
                     return Err(Refusal::Malformed);
                 }
                 let mut data = [0u8; MAX_READ];
-                target.read_memory(address, &mut data[..length])?;
-                self.reply(|r| r.hex(&data[..length]));
+                let read = match target.read_memory(address, &mut data[..length]) {
+                    Ok(()) => length,
+                    // A read that runs into memory the target refuses (a
+                    // guard page, the kernel's state, the image's end) gets
+                    // what it may read up to there, as GDB allows a short
+                    // reply; gdb then asks for the rest and is told no.
+                    Err(error) => match readable_start(target, address, &mut data[..length]) {
+                        0 => return Err(error.into()),
+                        read => read,
+                    },
+                };
+                self.reply(|r| r.hex(&data[..read]));
             }
             b'M' => {
                 let (head, hex_data) = split(rest, b':')?;
@@ -601,6 +611,28 @@ fn thread_id(field: &[u8]) -> Result<u32, Refusal> {
 fn split(field: &[u8], separator: u8) -> Result<(&[u8], &[u8]), Refusal> {
     let at = field.iter().position(|&b| b == separator).ok_or(Refusal::Malformed)?;
     Ok((&field[..at], &field[at + 1..]))
+}
+
+/// How many bytes from `address` the target lets `data` read, for a read
+/// of all of `data` it refused: the longest readable start, found by
+/// halving (what the target refuses begins somewhere and goes on to the
+/// end: every shorter start of a readable range is readable); `data`
+/// holds those bytes. At most one read per halving, and one to fill.
+fn readable_start(target: &mut dyn Target, address: u32, data: &mut [u8]) -> usize {
+    // `readable` bytes are known readable, `refused` are not.
+    let (mut readable, mut refused) = (0, data.len());
+    while refused - readable > 1 {
+        let middle = readable + (refused - readable) / 2;
+        if target.read_memory(address, &mut data[..middle]).is_ok() {
+            readable = middle;
+        } else {
+            refused = middle;
+        }
+    }
+    if readable > 0 && target.read_memory(address, &mut data[..readable]).is_err() {
+        return 0;
+    }
+    readable
 }
 
 fn address_length(field: &[u8]) -> Result<(u32, usize), Refusal> {

@@ -224,10 +224,9 @@ fn abuse(port: u16, symbols: &Symbols) -> Result<TcpStream, String> {
         ("m0,4".into(), refused.clone()),
         (format!("m{kernel:x},4"), refused.clone()),
         ("mffffffff,8".into(), refused.clone()),
-        // A guard page, and a read that runs into one, are refused: read,
-        // it would fault the monitor's own thread.
+        // A guard page is refused (read, it would fault the monitor's own
+        // thread); a read that runs into one gets the bytes before it.
         (format!("m{guard:x},4"), refused.clone()),
-        (format!("m{:x},4", guard - 2), refused.clone()),
         (format!("M{guard:x},4:00000000"), refused.clone()),
         ("M0,4:00000000".into(), refused.clone()),
         // Code takes breakpoints (on instruction boundaries, side by side)
@@ -253,6 +252,14 @@ fn abuse(port: u16, symbols: &Symbols) -> Result<TcpStream, String> {
         }
         expect(&mut stream, &wanted).map_err(|e| format!("{ask}: {e}"))?;
     }
+    let ask = format!("m{:x},4", guard - 2);
+    stream.write_all(&framed(ask.as_bytes())).map_err(|e| e.to_string())?;
+    let got = read_packet(&mut stream)?;
+    let data = got.strip_prefix("+$").and_then(|rest| rest.split_once('#')).map(|(data, _)| data);
+    if data.is_none_or(|data| data.len() != 4 || !data.bytes().all(|b| b.is_ascii_hexdigit())) {
+        return Err(format!("{ask} (2 bytes, then the guard page) got {got:?}, not 2 bytes"));
+    }
+    stream.write_all(b"+").map_err(|e| e.to_string())?;
     Ok(stream)
 }
 
