@@ -17,6 +17,9 @@ struct Model {
     /// Register writes taken: thread, index, value. Index 13 is refused
     /// (as a stack pointer is).
     written: Vec<(u32, usize, u32)>,
+    /// A refused read leaves garbage in its buffer (nothing in the
+    /// `Target` contract says it may not).
+    scribbles: bool,
 }
 
 const BASE: u32 = 0x1000;
@@ -33,6 +36,7 @@ impl Model {
             resumed: Vec::new(),
             hit: None,
             written: Vec::new(),
+            scribbles: false,
         }
     }
 
@@ -94,7 +98,15 @@ impl Target for Model {
     }
 
     fn read_memory(&mut self, address: u32, out: &mut [u8]) -> Result<(), TargetError> {
-        let at = self.range(address, out.len())?;
+        let at = match self.range(address, out.len()) {
+            Ok(at) => at,
+            Err(error) => {
+                if self.scribbles {
+                    out.fill(0xee);
+                }
+                return Err(error);
+            }
+        };
         out.copy_from_slice(&self.memory[at..at + out.len()]);
         Ok(())
     }
@@ -352,6 +364,11 @@ fn memory_reads_and_writes_are_bounded_by_the_target() {
         ask(&mut m, &mut t, "m1011,40"),
         "1112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f"
     );
+    // The bytes are read again once their length is known: a refused
+    // read may have left anything in the buffer.
+    t.scribbles = true;
+    assert_eq!(ask(&mut m, &mut t, "m1028,10"), "28292a2b2c2d2e2f");
+    t.scribbles = false;
     assert_eq!(ask(&mut m, &mut t, "mffffffff,8"), "E0e");
     assert_eq!(ask(&mut m, &mut t, "M1030,1:00"), "E0e");
     assert_eq!(ask(&mut m, &mut t, "m1000,201"), "E01");
