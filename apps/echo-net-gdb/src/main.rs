@@ -113,11 +113,12 @@ pub extern "C" fn gdb_ticker_fault() -> u32 {
 }
 
 /// The count at which the ticker runs off its stack on purpose, in
-/// [`gdb_ticker_overflow`]: with the monitor it stops in the guard page
-/// below its stack (SIGSEGV), its frames readable; let go, it ends.
+/// [`gdb_ticker_overflow`]: with the monitor it stops where it ran into
+/// the guard page below its stack (SIGSEGV), its frames readable; let go,
+/// it ends.
 pub const GDB_TICKER_OVERFLOW: u32 = 0x57ac_0000;
 
-/// Recurses with a 64-byte frame each time until the ticker's stack runs
+/// Recurses, each frame holding a 64-byte array, until the ticker's stack runs
 /// into its guard page (`depth` never gets near `u32::MAX` on a 4 KiB
 /// stack): the ticker's overflow, at the count [`GDB_TICKER_OVERFLOW`].
 #[unsafe(no_mangle)]
