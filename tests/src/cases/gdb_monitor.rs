@@ -4,29 +4,34 @@
 //! A raw client first sends what a debugger must not be able to break the
 //! image with (a bad checksum, garbage, an oversized packet, reads of
 //! unmapped memory, of the kernel's state and of a guard page, writes to
-//! code, a breakpoint outside code) and checks each is refused; while its connection holds
-//! the ticker stopped, TCP echo still works. Then `gdb-multiarch -batch`
-//! attaches: `info threads` (components' threads by name), `thread 1`,
-//! `info registers`, `x/4x` of the ticker's counter, a write read back,
-//! then `break gdb_ticker_step`, `continue` (the ticker stops there: the
-//! pc is the breakpoint's, the argument register the count, `bt` walks
-//! down to `ferrode_thread_start`), the argument register written (0x5eee0000) and a pc outside the code
-//! refused, `continue` again (gdb steps the ticker past the breakpoint in
-//! software: the next stop has the written count plus one), `delete`,
-//! detach. Afterwards echo still
-//! works and the ticker counts on from the written value. A raw client
-//! then shows `c` lets the ticker run while connected and the interrupt
-//! byte stops it (`T02`). A raw client then makes the ticker fault twice
-//! (it writes the count before `GDB_TICKER_FAULT`, then before
+//! code, a breakpoint outside code) and checks each is refused (a read
+//! that runs into a guard page gets the bytes before it); while its
+//! connection holds the ticker stopped, TCP echo still works. Then
+//! `gdb-multiarch -batch` attaches: `info threads` (components' threads by
+//! name), `thread 1`, `info registers`, `x/4x` of the ticker's counter, a
+//! write read back, then `break gdb_ticker_step`, `continue` (the ticker
+//! stops there: the pc is the breakpoint's, the argument register the
+//! count, `bt` walks down to `ferrode_thread_start`), the argument register
+//! written (0x5eee0000) and a pc outside the code refused, `continue`
+//! again (gdb steps the ticker past the breakpoint in software: the next
+//! stop has the written count plus one), `delete`, detach. Afterwards echo
+//! still works and the ticker counts on from the written value. A raw
+//! client then shows `c` lets the ticker run while connected and the
+//! interrupt byte stops it (`T02`). A raw client then makes the ticker
+//! fault twice (it writes the count before `GDB_TICKER_FAULT`, then before
 //! `GDB_TICKER_OVERFLOW`): the ticker stops where it faulted (`T0b`,
 //! SIGSEGV) with the registers the fault report printed; moved past the
 //! first fault (its pc written), it counts on; at the second, a stack
-//! overflow, it stops on the monitor's park (its stack's lowest words
-//! read as it left them, its registers and its guard refuse writes) and,
-//! continued, ends while echo goes on. Last, a breakpoint in
-//! code only the echo client (the monitor's own component, which it may
-//! not debug) runs is reported as the fault it is without a debugger: the
-//! image ends with status 102.
+//! overflow, it stops on the monitor's park (its stack's lowest words read
+//! as it left them, its registers and its guard refuse writes) and,
+//! continued, ends while echo goes on. Last, a breakpoint in code only the
+//! echo client (the monitor's own component, which it may not debug) runs
+//! is reported as the fault it is without a debugger: the image ends with
+//! status 102.
+//!
+//! A second case per board reads echo-net-gdb's `.debug_frame`: the app's
+//! functions, the thread entry and the copy routines have call-frame
+//! information.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
