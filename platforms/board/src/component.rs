@@ -2647,12 +2647,9 @@ pub type TimerClient = ferrode_ipc::Client<dyn Timer, kernel::Transport>;
 /// left below the session's quota (the shortest timeout its route lets it
 /// ask for) is slept as the quota: longer, never shorter.
 pub fn sleep_us(timer: &mut TimerClient, signal: CapSel, us: u64) -> Result<(), SessionError> {
-    let due = timer.now_us()?.saturating_add(us);
-    loop {
-        let now = timer.now_us()?;
-        if now >= due {
-            return Ok(());
-        }
+    let mut now = timer.now_us()?;
+    let due = now.saturating_add(us);
+    while now < due {
         match timer.trigger(due - now, false) {
             Err(SessionError::QuotaExceeded) => {
                 let shortest = u64::from(timer.quota()?);
@@ -2661,7 +2658,9 @@ pub fn sleep_us(timer: &mut TimerClient, signal: CapSel, us: u64) -> Result<(), 
             armed => armed?,
         }
         kernel().wait_signal(signal)?;
+        now = timer.now_us()?;
     }
+    Ok(())
 }
 
 /// The Timer server's alarm thread: woken by the board's alarm interrupt,
