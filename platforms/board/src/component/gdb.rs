@@ -248,9 +248,7 @@ impl Target for ImageTarget {
                 // stack pointer the thread faulted at, as on its own
                 // stack: that is its sp.
                 let at = match PARK.kept() {
-                    Some(kept) if PARK.range().contains(&frame) => {
-                        kept.sp.wrapping_sub(TRAP_FRAME_WORDS * 4)
-                    }
+                    Some(kept) if PARK.holds(frame) => kept.sp.wrapping_sub(TRAP_FRAME_WORDS * 4),
                     _ => frame,
                 };
                 arch::debug::trap_frame_registers(at as u32, &words)
@@ -278,7 +276,7 @@ impl Target for ImageTarget {
             Err(_) => return Err(TargetError::NoSuchThread),
         };
         // A parked thread never goes on from its frame.
-        if PARK.range().contains(&frame)
+        if PARK.holds(frame)
             || index == arch::debug::PC_REGISTER && !code_range().contains(&(value as usize))
         {
             return Err(TargetError::ReadOnlyRegister);
@@ -467,6 +465,12 @@ impl Park {
         start..start + core::mem::size_of::<[u64; PARK_WORDS]>()
     }
 
+    /// Whether `address` (a thread's stop, or its trap frame) lies on the
+    /// park: the thread there is parked.
+    fn holds(&self, address: usize) -> bool {
+        self.range().contains(&address)
+    }
+
     /// What the debugger sees of the parked thread's stack, if a thread
     /// is parked.
     fn kept(&self) -> Option<Kept> {
@@ -575,7 +579,7 @@ extern "C" fn fault_stopped(stop: usize) -> ! {
     let frame = unsafe { &raw const (*stop).frame };
     // A parked thread's stack pointer lies at or below its stack's guard:
     // it never goes on there (`write_register` refuses it any change).
-    if kernel().debug_trap(frame as usize, signal) && !PARK.range().contains(&(stop as usize)) {
+    if kernel().debug_trap(frame as usize, signal) && !PARK.holds(stop as usize) {
         // SAFETY: as above; read once the debugger let the thread go.
         let words = unsafe { frame.read() };
         let pc = arch::debug::trap_frame_registers(0, &words)[arch::debug::PC_REGISTER];
