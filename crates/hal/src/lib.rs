@@ -9,6 +9,9 @@
 //! [`events`] is the interrupt bookkeeping every platform shares (event
 //! count, sleeping until the next interrupt, the exit hook).
 //!
+//! [`civil`] converts between seconds since 1970 and calendar dates, as
+//! real-time clocks count either way.
+//!
 //! [`words`] moves frames between byte buffers and 32-bit data ports a
 //! whole word per access where the buffer allows it.
 //!
@@ -20,12 +23,14 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod civil;
 pub mod events;
 pub mod mmio;
 mod slot;
 pub mod stacks;
 pub mod words;
 
+pub use civil::CivilTime;
 pub use events::{Cpu, InterruptEvents};
 pub use mmio::{RegisterAccess, RegisterModel};
 pub use slot::Slot;

@@ -12,13 +12,12 @@
 #[cfg(test)]
 extern crate std;
 
-mod civil;
 mod regs;
 
 #[cfg(test)]
 mod tests;
 
-pub use civil::CivilTime;
+pub use ferrode_hal::CivilTime;
 pub use regs::{Mmio, Register, Registers, Regs};
 
 use ferrode_hal::mmio::{Readable, Writeable};
