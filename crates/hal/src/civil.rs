@@ -73,10 +73,7 @@ impl CivilTime {
         let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
         let days = era * 146_097 + day_of_era - 719_468;
         Some(
-            days * 86_400
-                + self.hour as u64 * 3_600
-                + self.minute as u64 * 60
-                + self.second as u64,
+            days * 86_400 + self.hour as u64 * 3_600 + self.minute as u64 * 60 + self.second as u64,
         )
     }
 
@@ -95,7 +92,9 @@ impl CivilTime {
 /// divisible by 4, except the centuries not divisible by 400.
 pub const fn days_in_month(year: u32, month: u8) -> u8 {
     match month {
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -180,7 +179,10 @@ mod tests {
             assert_eq!(civil.to_unix_seconds(), None, "{civil:?}");
             assert_eq!(civil.weekday(), None, "{civil:?}");
         }
-        assert_eq!(CivilTime { month: 2, day: 29, year: 2024, ..ok }.to_unix_seconds(), Some(1_709_211_909));
+        assert_eq!(
+            CivilTime { month: 2, day: 29, year: 2024, ..ok }.to_unix_seconds(),
+            Some(1_709_211_909)
+        );
     }
 
     #[test]

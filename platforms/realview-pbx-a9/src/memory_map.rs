@@ -34,6 +34,11 @@ pub const GPIO0_BASE: usize = 0x1001_3000;
 /// PL061 GPIO 0 interrupt ID at the GIC (SPI 6).
 pub const GPIO0_IRQ: u32 = 38;
 
+/// The two-wire serial bus interface SBCon0: a bit-banged I2C master whose
+/// bus carries the board's DS1338 real-time clock, at the part's fixed
+/// address 0x68 (QEMU models both). It has no interrupt.
+pub const I2C_BASE: usize = 0x1000_2000;
+
 /// Cortex-A9 MPCore private memory region (SCU, GIC, private timers).
 pub const PERIPH_BASE: usize = 0x1f00_0000;
 /// The Cortex-A9 private timer of this core.
@@ -97,6 +102,8 @@ pub const DEVICES: &[ferrode_hal::DeviceWindow] = &[
         irq: Some(LAN9118_IRQ),
     },
     ferrode_hal::DeviceWindow { name: "rtc", base: RTC_BASE, size: 0x1000, irq: Some(RTC_IRQ) },
+    // The SBCon I2C controller: its bus and the DS1338 on it.
+    ferrode_hal::DeviceWindow { name: "i2c", base: I2C_BASE, size: 0x1000, irq: None },
     // The console UART, shared with LOG and the console: its window is
     // what the Terminal driver component shows the platform
     // (`devices::terminal_port`), its interrupt what the component's IRQ

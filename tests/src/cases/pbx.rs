@@ -1,6 +1,7 @@
 //! RealView PBX-A9 drivers, services and apps under QEMU: the SP804 alarm
-//! under `-icount`, interrupt-driven PL011 echo, and the LAN9118 + smoltcp
-//! echo server through QEMU's user network.
+//! under `-icount`, interrupt-driven PL011 echo, the LAN9118 + smoltcp
+//! echo server through QEMU's user network, and the DS1338 on the SBCon
+//! I2C bus.
 
 use std::time::Duration;
 
@@ -49,6 +50,7 @@ pub fn cases() -> Vec<Case> {
             0,
         ),
         scripted("uart-echo echoes serial input", "uart-echo", uart_echo),
+        scripted("i2c-rtc reads, sets and restores the DS1338 over I2C", "i2c-rtc", i2c_rtc),
         scripted("echo-net tcp 4 clients x 1 MiB", "echo-net", echo_net::tcp),
         scripted("echo-net udp 1..1400 bytes", "echo-net", echo_net::udp),
         scripted("echo-net survives floods and garbage", "echo-net", echo_net_abuse),
@@ -152,4 +154,85 @@ fn echo_net_abuse(script: &Scripted<'_>) -> Result<(), Failure> {
     // The burst first, then the garbage: slirp (QEMU's user network) accepts
     // forwarded connections slowly while it is busy with a flood.
     echo_net::abuse(script, Flood::BeforeGarbage)
+}
+
+/// What i2c-rtc's `clock` component prints, in order, on QEMU's bus (the
+/// DS1338 alone on it). The date read, and that it is the host's, are
+/// checked apart.
+const I2C_RTC_LINES: [&str; 11] = [
+    "[clock] ok: the bus is idle",
+    "[clock] i2c: 1 devices acknowledge: [68]",
+    "[clock] ok: the DS1338 acknowledges at 0x68",
+    "[clock] ok: reading 0x50: no device acknowledges the address",
+    "[clock] ds1338 reads ",
+    "[clock] ok: the DS1338 agrees with the PL031",
+    "[clock] ok: 56 bytes of its RAM written and read back",
+    "[clock] ok: a RAM read past its end is refused",
+    "[clock] ok: set to 2031-07-04T12:00:00Z (Ok(())), it reads 2031-07-04T12:00:0",
+    "[clock] ok: put back: it agrees with the PL031 again",
+    "[clock] i2c-rtc: 0 checks failed",
+];
+
+/// How far the DS1338's first date may be from the host's clock when the
+/// image ended (QEMU's DS1338 reads the host's time): the boot, the run and
+/// a loaded CI machine's delays.
+const I2C_RTC_HOST_SECONDS: u64 = 60;
+
+fn i2c_rtc(script: &Scripted<'_>) -> Result<(), Failure> {
+    let running = boot(script, script.options)?;
+    let outcome = running.finish(Duration::from_secs(40));
+    let failure = |message: String| Failure { message, console: outcome.console.clone() };
+    if let Some(line) = harness::missing_in_order(&outcome.console, &I2C_RTC_LINES) {
+        return Err(failure(format!("missing, or out of order: {line:?}")));
+    }
+    let read = outcome
+        .console
+        .split_once("[clock] ds1338 reads ")
+        .and_then(|(_, rest)| rest.lines().next())
+        .and_then(parse_iso_date)
+        .ok_or_else(|| failure("the first date is not an ISO 8601 date".into()))?;
+    let host = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    if read.abs_diff(host) > I2C_RTC_HOST_SECONDS {
+        return Err(failure(format!(
+            "the DS1338 read {read} s since 1970, the host's clock {host}: more than \
+             {I2C_RTC_HOST_SECONDS} s apart"
+        )));
+    }
+    if outcome.status != Some(0) {
+        return Err(failure(format!("exit status {:?}", outcome.status)));
+    }
+    Ok(())
+}
+
+/// Seconds since 1970 of `2026-12-06T13:05:09Z`, as `CivilTime` prints it.
+fn parse_iso_date(text: &str) -> Option<u64> {
+    let text = text.trim().strip_suffix('Z')?;
+    let (date, time) = text.split_once('T')?;
+    let mut date = date.split('-').map(str::parse::<u32>);
+    let mut time = time.split(':').map(str::parse::<u8>);
+    let civil = ferrode_hal::CivilTime {
+        year: date.next()?.ok()?,
+        month: u8::try_from(date.next()?.ok()?).ok()?,
+        day: u8::try_from(date.next()?.ok()?).ok()?,
+        hour: time.next()?.ok()?,
+        minute: time.next()?.ok()?,
+        second: time.next()?.ok()?,
+    };
+    civil.to_unix_seconds()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_iso_date;
+
+    #[test]
+    fn iso_dates_parse_to_unix_seconds() {
+        assert_eq!(parse_iso_date("2026-12-02T17:33:33Z"), Some(1_796_232_813));
+        assert_eq!(parse_iso_date("1970-01-01T00:00:00Z\r"), Some(0));
+        for bad in ["2026-12-02T17:33:33", "2026-13-02T17:33:33Z", "2026-12-02 17:33:33Z", ""] {
+            assert_eq!(parse_iso_date(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Host tests against a model of the PL031.
 
-use core::cell::Cell;
 use crate::{CivilTime, Pl031, Register};
+use core::cell::Cell;
 
 /// The counter, match and interrupt logic of TRM 2.2: the count only runs
 /// once RTCStart is set, a match raises RTCRIS, RTCICR clears it.

@@ -1,6 +1,7 @@
 //! The board's devices behind the platform contract (see the crate docs):
 //! `ethernet()`, `clock()`, `alarm()`, `serial()`; and this board's own
-//! `rtc()` (PL031), `gpio()` (PL061 GPIO 0) and `private_timer()`.
+//! `rtc()` (PL031), `gpio()` (PL061 GPIO 0), `private_timer()` and the
+//! SBCon I2C bus for its driver component (`i2c_port`).
 //!
 //! Device authority: the accessors that take a device over (`ethernet`,
 //! `alarm`, `serial`, `gpio`, the `*_port` ones for driver components,
@@ -17,11 +18,13 @@
 //! The clock (`clock`) only reads, and stays safe.
 
 mod ethernet;
+mod i2c;
 mod peripherals;
 mod serial;
 mod timer;
 
 pub use ethernet::{Ethernet, EthernetError, ethernet, ethernet_port};
+pub use i2c::{I2cBus, i2c_port};
 pub use peripherals::{
     Gpio, GpioDevice, PrivateTimerHandle, Rtc, gpio, gpio_port, private_timer, rtc,
     wall_clock_seconds,

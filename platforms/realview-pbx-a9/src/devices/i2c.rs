@@ -1,0 +1,41 @@
+//! The baseboard's two-wire serial bus interface, SBCon0 (DUI 0440), as an
+//! I2C bus: the CPU bit-bangs it through the controller's two lines
+//! (`ferrode-versatile-i2c`). The board's DS1338 real-time clock sits on it,
+//! at the part's fixed address 0x68 (`ferrode-ds1338`).
+
+use core::ptr::NonNull;
+
+use embedded_hal::delay::DelayNs;
+use ferrode_versatile_i2c::{Mmio, Regs, Speed, VersatileI2c};
+use volatile::VolatilePtr;
+
+use crate::memory_map::I2C_BASE;
+
+/// The type [`i2c_port`] returns: the bus as embedded-hal's `I2c`, waiting
+/// on `D` between its edges.
+pub type I2cBus<D> = VersatileI2c<Mmio<'static>, D>;
+
+/// The SBCon's I2C bus at standard mode (100 kHz at most), waiting on
+/// `delay` between edges: only for the holder of its register window (what
+/// an IO_MEM session for "i2c" returns), `None` for any other window. The
+/// bus is left idle, both lines released.
+///
+/// # Safety
+///
+/// Device authority: the caller is the bus's one driver, as the image's
+/// composition made it: the component whose IO_MEM route grants it the
+/// "i2c" window, or an app without components. A second driver would
+/// interleave its edges with this one's and corrupt both transfers.
+pub unsafe fn i2c_port<D: DelayNs>(
+    window: &ferrode_hal::DeviceWindow,
+    delay: D,
+) -> Option<I2cBus<D>> {
+    if window.base != I2C_BASE {
+        return None;
+    }
+    // SAFETY: I2C_BASE is the SBCon on this board, a register block
+    // nothing else maps (the MMU maps it as Device memory, never run), and
+    // the caller is its one driver (this function's contract).
+    let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(I2C_BASE as *mut Regs)) };
+    Some(VersatileI2c::new(Mmio::new(registers), delay, Speed::Standard))
+}
