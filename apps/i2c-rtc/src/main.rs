@@ -1,14 +1,15 @@
 //! The RealView PBX-A9's DS1338 real-time clock, over the baseboard's SBCon
-//! I2C bus, driven from a component.
+//! I2C bus, through the I2c service.
 //!
-//! `clock` is the bus's driver component: its route `"IO_MEM" "i2c"`
-//! grants it the SBCon's register window (no other component can reach
-//! the bus), and a Timer session (`"Timer" "bus"`) times the bus's edges
-//! (`TimerDelay`). It drives the bus as embedded-hal's `I2c`
-//! (`ferrode-versatile-i2c`) and the clock with `ferrode-ds1338`, which
-//! takes any embedded-hal bus. It
+//! `i2c` is the bus's driver component (`component::i2c_root`): its routes
+//! grant it the SBCon's register window (`"IO_MEM" "i2c"`, no other
+//! component can reach the bus) and a Timer session that times the bus's
+//! edges. `clock` holds two I2c sessions, each reaching the one device its
+//! route grants: `rtc`, the DS1338 at 0x68, and `eeprom`, address 0x50,
+//! where QEMU's bus has nothing. Its sessions are embedded-hal's `I2c`
+//! buses (`component::I2cClient`), so `ferrode-ds1338`, written for any
+//! bus, drives the clock from `clock`. It
 //!
-//! - clears the bus and lists the addresses that acknowledge;
 //! - reads the date and checks it against the PL031's (core's Rtc
 //!   service): QEMU runs both from the host's clock, a board from their
 //!   batteries;
@@ -16,18 +17,19 @@
 //!   back;
 //! - sets the clock to a date of its own, reads it back, and puts the
 //!   clock back where it was (plus the time the run took);
-//! - checks the errors a caller gets: an address nobody acknowledges, a
-//!   RAM access past its end, a year the part cannot hold.
+//! - checks the errors a caller gets: an address nobody acknowledges (the
+//!   `eeprom` session's), an address that is not its session's, a RAM
+//!   access past its end, a year the part cannot hold.
 //!
 //! `i2c-rtc: 0 checks failed` and exit status 0 end a good run.
 #![no_std]
 #![no_main]
 
 use embedded_hal::i2c::{ErrorKind, I2c, NoAcknowledgeSource};
-use ferrode_board::component::{Env, TimerDelay};
+use ferrode_board::component::{Env, I2cClientError, LogClient};
+use ferrode_board::exit_code;
 use ferrode_board::kernel;
-use ferrode_board::{exit_code, platform};
-use ferrode_component::{IO_MEM, IoMem, RTC, Rtc, Timer};
+use ferrode_component::{RTC, Rtc, Timer};
 use ferrode_ds1338::{Ds1338, RAM_SIZE};
 use ferrode_hal::CivilTime;
 
@@ -37,16 +39,19 @@ ferrode_board::compose! {
         timer: { priority: 5, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
         io_mem: { priority: 5, stack: 4096, provides: "IO_MEM", root: ferrode_board::component::io_mem_root },
         rtc: { priority: 5, stack: 4096, provides: "Rtc", root: ferrode_board::component::rtc_root },
+        i2c: { priority: 4, stack: 4096, provides: "I2c", root: ferrode_board::component::i2c_root },
     }
     clients {
         clock: { priority: 3, stack: 8192, main: clock },
     }
     routes {
+        i2c: "IO_MEM" "i2c" => io_mem,
+        i2c: "Timer" "" => timer,
         clock: "LOG" "" => log,
-        clock: "Timer" "bus" => timer,
         clock: "Timer" "" => timer,
-        clock: "IO_MEM" "i2c" => io_mem,
         clock: "Rtc" "" => rtc,
+        clock: "I2c" "rtc" => i2c quota 0x68,
+        clock: "I2c" "eeprom" => i2c quota 0x50,
     }
 }
 
@@ -58,80 +63,50 @@ const SET_TO: CivilTime =
 /// whole seconds, read a few milliseconds apart.
 const AGREE_SECONDS: u64 = 2;
 
-/// The first address past the 7-bit range's reserved low ones (0x00-0x07),
-/// and the last before its reserved high ones (0x78-0x7f).
-const SCAN: core::ops::RangeInclusive<u8> = 0x08..=0x77;
-
-/// An address nothing on the PBX-A9's bus answers (QEMU's bus holds only
-/// the DS1338).
-const ABSENT: u8 = 0x50;
-
 fn clock(env: Env) -> u32 {
     let Ok(mut log) = env.log() else { return exit_code::FAILURE };
     let mut failed = 0;
-    let mut check = |log: &mut ferrode_board::component::LogClient,
-                     ok: bool,
-                     what: core::fmt::Arguments<'_>| {
+    let mut check = |log: &mut LogClient, ok: bool, what: core::fmt::Arguments<'_>| {
         let _ = log.write_fmt(format_args!("{}: {}", if ok { "ok" } else { "FAILED" }, what));
         if !ok {
             failed += 1;
         }
     };
-    let (Ok((mut bus_timer, _)), Ok((mut timer, _))) = (env.timer("bus"), env.timer("")) else {
-        check(&mut log, false, format_args!("two Timer sessions"));
+    let Ok((mut timer, _)) = env.timer("") else {
+        check(&mut log, false, format_args!("a Timer session"));
         return exit_code::FAILURE;
     };
     let Ok(mut rtc_session) = env.session::<dyn Rtc>(RTC, "").map(kernel::client) else {
         check(&mut log, false, format_args!("an Rtc session"));
         return exit_code::FAILURE;
     };
-    let window = env.session::<dyn IoMem>(IO_MEM, "i2c").and_then(|w| kernel::client(w).window());
-    let Ok(window) = window else {
-        check(&mut log, false, format_args!("the i2c window"));
+    let (Ok(mut bus), Ok(mut eeprom)) = (env.i2c("rtc"), env.i2c("eeprom")) else {
+        check(&mut log, false, format_args!("the I2c sessions rtc and eeprom"));
         return exit_code::FAILURE;
     };
-    let window = ferrode_hal::DeviceWindow {
-        name: "i2c",
-        base: window.base as usize,
-        size: window.size as usize,
-        irq: None,
-    };
-    // SAFETY: this component is the bus's one driver: its route grants it
-    // the "i2c" window, which the IO_MEM service grants one session.
-    let bus = unsafe { platform::devices::i2c_port(&window, TimerDelay(&mut bus_timer)) };
-    let Some(mut bus) = bus else {
-        check(&mut log, false, format_args!("the SBCon behind the i2c window"));
-        return exit_code::FAILURE;
-    };
-
-    let recovered = bus.recover();
-    check(&mut log, recovered.is_ok(), format_args!("the bus is idle ({recovered:?})"));
-
-    // Who answers: an empty write is an address and a stop.
-    let mut found = [0u8; 8];
-    let mut count = 0;
-    for address in SCAN {
-        if bus.write(address, &[]).is_ok() {
-            if let Some(slot) = found.get_mut(count) {
-                *slot = address;
-            }
-            count += 1;
-        }
-    }
-    let _ = log.write_fmt(format_args!(
-        "i2c: {count} devices acknowledge: {:02x?}",
-        &found[..count.min(found.len())]
-    ));
     check(
         &mut log,
-        found[..count.min(found.len())].contains(&ferrode_ds1338::ADDRESS),
-        format_args!("the DS1338 acknowledges at {:#04x}", ferrode_ds1338::ADDRESS),
+        bus.address() == ferrode_ds1338::ADDRESS && eeprom.address() == 0x50,
+        format_args!(
+            "the I2c sessions reach {:#04x} and {:#04x}, as their routes grant",
+            bus.address(),
+            eeprom.address()
+        ),
     );
-    let absent = bus.read(ABSENT, &mut [0]).map_err(|error| embedded_hal::i2c::Error::kind(&error));
+    let probe = bus.write(ferrode_ds1338::ADDRESS, &[]);
+    check(&mut log, probe.is_ok(), format_args!("the DS1338 acknowledges ({probe:?})"));
+    let absent =
+        eeprom.read(0x50, &mut [0]).map_err(|error| embedded_hal::i2c::Error::kind(&error));
     check(
         &mut log,
         absent == Err(ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address)),
-        format_args!("reading {ABSENT:#04x}: no device acknowledges the address ({absent:?})"),
+        format_args!("reading 0x50: no device acknowledges the address ({absent:?})"),
+    );
+    let other = eeprom.read(ferrode_ds1338::ADDRESS, &mut [0]);
+    check(
+        &mut log,
+        other == Err(I2cClientError::NotThisDevice(ferrode_ds1338::ADDRESS)),
+        format_args!("the eeprom session does not reach the DS1338 ({other:?})"),
     );
 
     let mut clock = Ds1338::new(&mut bus);

@@ -342,6 +342,65 @@ pub const IRQ: &str = "IRQ";
 /// The name of the GPIO service in routing tables.
 pub const GPIO: &str = "Gpio";
 
+/// Bytes one I2c transfer writes, or reads, at most: a DS1338's register
+/// pointer and all 56 bytes of its RAM fit one write.
+pub const I2C_CHUNK: usize = 64;
+
+ferrode_ipc::marshal! {
+    /// How an I2c transfer failed on the bus: embedded-hal's error kinds,
+    /// as the bus's driver component saw them.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum I2cFault {
+        /// Nobody acknowledged the session's device address: no device
+        /// there, or it is busy.
+        NoAcknowledgeAddress,
+        /// The device did not acknowledge a byte written to it.
+        NoAcknowledgeData,
+        /// Another master won the bus.
+        ArbitrationLoss,
+        /// A device holds a line low: the bus is stuck or timed out (the
+        /// driver clears it before the next transfer).
+        Bus,
+        /// Not a transfer the service makes: a read of more than
+        /// [`I2C_CHUNK`] bytes.
+        TooLong,
+    }
+}
+
+impl core::fmt::Display for I2cFault {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::NoAcknowledgeAddress => "the device did not acknowledge its address",
+            Self::NoAcknowledgeData => "the device did not acknowledge a byte written to it",
+            Self::ArbitrationLoss => "another master won the bus",
+            Self::Bus => "the bus is stuck (a device holds a line low)",
+            Self::TooLong => "a transfer longer than the service carries",
+        })
+    }
+}
+
+ferrode_ipc::interface! {
+    /// The I2c service (the bus's driver component): transfers with the
+    /// one device a session's route grants, whose 7-bit address is the
+    /// session's quota (`clock: "I2c" "rtc" => i2c quota 0x68`). The
+    /// client never names an address, so it reaches no other device; two
+    /// sessions never share one.
+    pub trait I2c: Session {
+        /// One bus transaction with the session's device: `write` (if any
+        /// bytes), then, after a repeated START, `read` bytes (if any),
+        /// which come back; nothing of another session's transfers runs
+        /// between. An empty transfer only addresses the device (a probe).
+        fn transfer(
+            &mut self,
+            write: ferrode_ipc::Bytes<I2C_CHUNK>,
+            read: u32,
+        ) -> Result<Result<ferrode_ipc::Bytes<I2C_CHUNK>, I2cFault>, SessionError>;
+    }
+}
+
+/// The name of the I2c service in routing tables.
+pub const I2C: &str = "I2c";
+
 /// Bytes one Terminal read returns, or one write takes, at most.
 pub const TERMINAL_CHUNK: usize = 192;
 

@@ -32,6 +32,7 @@ use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel}
 mod devices;
 #[cfg(feature = "gdb")]
 pub mod gdb;
+mod i2c;
 #[cfg(feature = "nic")]
 mod nic;
 mod rtc;
@@ -39,6 +40,7 @@ mod terminal;
 mod wake;
 
 pub use devices::{gpio_root, io_mem_root, irq_root};
+pub use i2c::{I2cClient, I2cClientError, i2c_root};
 #[cfg(feature = "nic")]
 pub use nic::{NicClient, NicPhy, nic_root};
 pub use rtc::rtc_root;
@@ -2671,10 +2673,11 @@ pub fn sleep_us(timer: &mut TimerClient, signal: CapSel, us: u64) -> Result<(), 
 /// long ones). The clock counts whole microseconds, so a wait takes the
 /// time asked, rounded up to a microsecond, plus at most one more: never
 /// less. A Timer server that stopped answering ends a wait at once (its
-/// callers see `ServerDead` on their next RPC).
-pub struct TimerDelay<'a>(pub &'a mut TimerClient);
+/// callers see `ServerDead` on their next RPC). It takes a session of its
+/// own (`Env::timer` with a label of its own): a bus driver keeps it.
+pub struct TimerDelay(pub TimerClient);
 
-impl embedded_hal::delay::DelayNs for TimerDelay<'_> {
+impl embedded_hal::delay::DelayNs for TimerDelay {
     fn delay_ns(&mut self, ns: u32) {
         let Ok(start) = self.0.now_us() else { return };
         // A reading of `start` may be up to a microsecond late: wait for

@@ -35,6 +35,39 @@ use crate::shared::IrqShared;
 pub use crate::timer::{Clock, OneShotAlarm};
 use crate::{irq, mmio};
 
+/// The I2C bus a driver component takes over its IO_MEM window: none, the
+/// MicroBlaze V design has no I2C controller (no device window is named
+/// "i2c", so no IO_MEM session gets this far). A bus of this type never
+/// exists.
+///
+/// # Safety
+///
+/// None needed here; `unsafe` as on the boards that have the bus, whose
+/// caller must be its one driver.
+pub unsafe fn i2c_port<D: embedded_hal::delay::DelayNs>(
+    _window: &ferrode_hal::DeviceWindow,
+    _delay: D,
+) -> Option<I2cBus<D>> {
+    None
+}
+
+/// The type [`i2c_port`] would return: it has no values.
+pub struct I2cBus<D>(core::convert::Infallible, core::marker::PhantomData<D>);
+
+impl<D> embedded_hal::i2c::ErrorType for I2cBus<D> {
+    type Error = embedded_hal::i2c::ErrorKind;
+}
+
+impl<D> embedded_hal::i2c::I2c for I2cBus<D> {
+    fn transaction(
+        &mut self,
+        _address: u8,
+        _operations: &mut [embedded_hal::i2c::Operation<'_>],
+    ) -> Result<(), Self::Error> {
+        match self.0 {}
+    }
+}
+
 /// The date, for core's Rtc service: none, the MicroBlaze V design has no
 /// real-time clock (its clock counts from boot).
 pub fn wall_clock_seconds() -> Option<u64> {

@@ -18,7 +18,9 @@ pub type I2cBus<D> = VersatileI2c<Mmio<'static>, D>;
 /// The SBCon's I2C bus at standard mode (100 kHz at most), waiting on
 /// `delay` between edges: only for the holder of its register window (what
 /// an IO_MEM session for "i2c" returns), `None` for any other window. The
-/// bus is left idle, both lines released.
+/// bus is cleared first (`VersatileI2c::recover`: a device a reset caught
+/// in the middle of a byte lets go of SDA) and left idle; if it cannot be
+/// cleared, its transfers say so (`ErrorKind::Bus`).
 ///
 /// # Safety
 ///
@@ -37,5 +39,7 @@ pub unsafe fn i2c_port<D: DelayNs>(
     // nothing else maps (the MMU maps it as Device memory, never run), and
     // the caller is its one driver (this function's contract).
     let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(I2C_BASE as *mut Regs)) };
-    Some(VersatileI2c::new(Mmio::new(registers), delay, Speed::Standard))
+    let mut bus = VersatileI2c::new(Mmio::new(registers), delay, Speed::Standard);
+    let _ = bus.recover();
+    Some(bus)
 }
