@@ -21,15 +21,22 @@
 //!   `eeprom` session's), an address that is not its session's, a RAM
 //!   access past its end, a year the part cannot hold.
 //!
+//! The composer's hook asks the I2c root for sessions of its own while
+//! `clock` holds its two: a second session of 0x68 and the addresses I2C
+//! reserves are denied, and an address given back by a close can be
+//! had again; `clock` reports what it found.
+//!
 //! `i2c-rtc: 0 checks failed` and exit status 0 end a good run.
 #![no_std]
 #![no_main]
 
+use core::sync::atomic::{AtomicU32, Ordering};
+
 use embedded_hal::i2c::{ErrorKind, I2c, NoAcknowledgeSource};
-use ferrode_board::component::{Env, I2cClientError, LogClient};
+use ferrode_board::component::{Env, Event, I2cClientError, LogClient, ParentEnv};
 use ferrode_board::exit_code;
 use ferrode_board::kernel;
-use ferrode_component::{RTC, Rtc, Timer};
+use ferrode_component::{RTC, Root, Rtc, SessionArgs, SessionError, Timer};
 use ferrode_ds1338::{Ds1338, RAM_SIZE};
 use ferrode_hal::CivilTime;
 
@@ -53,6 +60,45 @@ ferrode_board::compose! {
         clock: "I2c" "rtc" => i2c quota 0x68,
         clock: "I2c" "eeprom" => i2c quota 0x50,
     }
+    parent: parent,
+}
+
+/// The checks of the I2c root the hook made, a bit each (all four set: as
+/// the root should answer).
+static ROOT_CHECKS: AtomicU32 = AtomicU32::new(0);
+
+/// Every bit of [`ROOT_CHECKS`].
+const ALL_ROOT_CHECKS: u32 = 0b1111;
+
+/// The composer's hook: once `clock` has its sessions (0x68 and 0x50), and
+/// before it runs, asks the I2c root for sessions of its own.
+fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
+    if event != Event::Starting("clock") {
+        return 0;
+    }
+    let Some(root) = env.root("i2c") else { return exit_code::FAILURE };
+    let mut root = kernel::client(root);
+    let ask = |root: &mut ferrode_ipc::Client<dyn Root, kernel::Transport>, quota| {
+        let label = heapless::String::try_from("hook").unwrap_or_default();
+        root.session(SessionArgs { label, quota })
+    };
+    let mut checks = 0;
+    if ask(&mut root, 0x68) == Err(SessionError::Denied) {
+        checks |= 0b0001;
+    }
+    if [0x00, 0x07, 0x78, 0x7f, 0x168]
+        .into_iter()
+        .all(|quota| ask(&mut root, quota) == Err(SessionError::Denied))
+    {
+        checks |= 0b0010;
+    }
+    for bit in [0b0100, 0b1000] {
+        if ask(&mut root, 0x51).is_ok_and(|session| root.close(session).is_ok()) {
+            checks |= bit;
+        }
+    }
+    ROOT_CHECKS.store(checks, Ordering::Relaxed);
+    0
 }
 
 /// The date `clock` sets the DS1338 to, and expects back.
@@ -91,6 +137,15 @@ fn clock(env: Env) -> u32 {
             "the I2c sessions reach {:#04x} and {:#04x}, as their routes grant",
             bus.address(),
             eeprom.address()
+        ),
+    );
+    let checks = ROOT_CHECKS.load(Ordering::Relaxed);
+    check(
+        &mut log,
+        checks == ALL_ROOT_CHECKS,
+        format_args!(
+            "the I2c root denied the hook 0x68 (held here) and the reserved addresses, and gave \
+             it 0x51 twice, closed in between ({checks:#06b})"
         ),
     );
     let probe = bus.write(ferrode_ds1338::ADDRESS, &[]);

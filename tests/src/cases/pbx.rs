@@ -163,8 +163,9 @@ fn echo_net_abuse(script: &Scripted<'_>) -> Result<(), Failure> {
 /// What i2c-rtc's `clock` component prints, in order, through its two I2c
 /// sessions (QEMU's bus holds the DS1338 alone). The date read, and that
 /// it is the host's, are checked apart.
-const I2C_RTC_LINES: [&str; 12] = [
+const I2C_RTC_LINES: [&str; 13] = [
     "[clock] ok: the I2c sessions reach 0x68 and 0x50, as their routes grant",
+    "[clock] ok: the I2c root denied the hook 0x68 (held here) and the reserved addresses",
     "[clock] ok: the DS1338 acknowledges",
     "[clock] ok: reading 0x50: no device acknowledges the address",
     "[clock] ok: the eeprom session does not reach the DS1338",
