@@ -18,6 +18,7 @@
 
 use ferrode_ipc::{Capability, TransportError};
 
+pub mod i2c;
 mod nic;
 mod routes;
 

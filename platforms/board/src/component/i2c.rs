@@ -24,6 +24,7 @@ use core::mem::MaybeUninit;
 use core::ops::RangeInclusive;
 
 use embedded_hal::i2c::{ErrorKind, I2c as _, NoAcknowledgeSource, Operation};
+use ferrode_component::i2c::TransferError;
 use ferrode_component::{
     I2C_CHUNK, I2c, I2cFault, IoMem, Root, Session, SessionArgs, SessionError,
 };
@@ -264,43 +265,21 @@ impl embedded_hal::i2c::I2c for I2cClient {
         if operations.is_empty() {
             return Ok(());
         }
-        let first_read = operations
-            .iter()
-            .position(|operation| matches!(operation, Operation::Read(_)))
-            .unwrap_or(operations.len());
-        let (writes, reads) = operations.split_at_mut(first_read);
-        let mut write = heapless::Vec::<u8, I2C_CHUNK>::new();
-        for operation in writes.iter() {
-            if let Operation::Write(bytes) = operation {
-                write.extend_from_slice(bytes).map_err(|_| I2cClientError::TooLong)?;
-            }
-        }
-        let mut read = 0;
-        for operation in reads.iter() {
-            match operation {
-                Operation::Read(buffer) => read += buffer.len(),
-                Operation::Write(_) => return Err(I2cClientError::Unsupported),
-            }
-        }
-        if read > I2C_CHUNK {
-            return Err(I2cClientError::TooLong);
-        }
+        let (write, read) =
+            ferrode_component::i2c::transfer_of(operations).map_err(|error| match error {
+                TransferError::Unsupported => I2cClientError::Unsupported,
+                TransferError::TooLong => I2cClientError::TooLong,
+            })?;
         let write = Bytes::from_slice(&write).map_err(|_| I2cClientError::TooLong)?;
         let data = self
             .session
             .transfer(write, read as u32)
             .map_err(I2cClientError::Session)?
             .map_err(I2cClientError::Fault)?;
-        if data.len() != read {
+        // A server that answered another length than asked: a broken
+        // transfer, as a bus error.
+        if !ferrode_component::i2c::scatter(&data, operations) {
             return Err(I2cClientError::Fault(I2cFault::Bus));
-        }
-        let mut rest = data.as_slice();
-        for operation in reads {
-            if let Operation::Read(buffer) = operation {
-                let (these, after) = rest.split_at(buffer.len());
-                buffer.copy_from_slice(these);
-                rest = after;
-            }
         }
         Ok(())
     }
