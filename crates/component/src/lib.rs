@@ -360,7 +360,8 @@ ferrode_ipc::marshal! {
         /// Another master won the bus.
         ArbitrationLoss,
         /// A device holds a line low: the bus is stuck or timed out (the
-        /// driver clears it before the next transfer).
+        /// driver then clears it, nine clocks and a STOP, for the next
+        /// transfer).
         Bus,
         /// Not a transfer the service makes: a read of more than
         /// [`I2C_CHUNK`] bytes.

@@ -54,6 +54,13 @@ pub unsafe fn i2c_port<D: embedded_hal::delay::DelayNs>(
 /// The type [`i2c_port`] would return: it has no values.
 pub struct I2cBus<D>(core::convert::Infallible, core::marker::PhantomData<D>);
 
+impl<D> I2cBus<D> {
+    /// Clears the bus, as the boards with one do.
+    pub fn recover(&mut self) -> Result<(), embedded_hal::i2c::ErrorKind> {
+        match self.0 {}
+    }
+}
+
 impl<D> embedded_hal::i2c::ErrorType for I2cBus<D> {
     type Error = embedded_hal::i2c::ErrorKind;
 }

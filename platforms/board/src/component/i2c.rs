@@ -127,7 +127,15 @@ impl I2c for I2cSession {
         };
         Ok(match done {
             Ok(()) => Bytes::from_slice(&data[..read]).map_err(|_| I2cFault::TooLong),
-            Err(error) => Err(fault(embedded_hal::i2c::Error::kind(&error))),
+            Err(error) => {
+                let fault = fault(embedded_hal::i2c::Error::kind(&error));
+                if fault == I2cFault::Bus {
+                    // A device holds a line low (a transfer cut short):
+                    // clear the bus for the next transfer, whoever's.
+                    let _ = bus.recover();
+                }
+                Err(fault)
+            }
         })
     }
 }
