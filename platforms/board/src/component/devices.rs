@@ -34,6 +34,16 @@ fn device_named(args: &SessionArgs) -> Result<usize, SessionError> {
     DEVICES.iter().position(|device| device.name == wanted).ok_or(SessionError::Denied)
 }
 
+/// The register window of device `name` as the running driver component's
+/// IO_MEM session granted it (its route `"IO_MEM" "name"`), for the
+/// platform's `*_port` accessors; `Denied` without such a route.
+pub(super) fn granted_window(name: &'static str) -> Result<DeviceWindow, SessionError> {
+    let env = Env::own().ok_or(SessionError::Denied)?;
+    let io_mem = env.session::<dyn IoMem>(ferrode_component::IO_MEM, name)?;
+    let window = kernel::client(io_mem).window()?;
+    Ok(DeviceWindow { name, base: window.base as usize, size: window.size as usize, irq: None })
+}
+
 /// State one device server keeps per session slot: the device it was
 /// granted (`None`: the slot is free). Touched only by that server's
 /// entrypoint thread (and, for IRQ, through atomics by the handler).
@@ -379,15 +389,7 @@ fn gpio_take_device() -> Result<(), SessionError> {
     if with_gpio(|state| state.device.is_some()) {
         return Ok(());
     }
-    let env = Env::own().ok_or(SessionError::Denied)?;
-    let io_mem = env.session::<dyn IoMem>(ferrode_component::IO_MEM, "gpio")?;
-    let window = kernel::client(io_mem).window()?;
-    let window = DeviceWindow {
-        name: "gpio",
-        base: window.base as usize,
-        size: window.size as usize,
-        irq: None,
-    };
+    let window = granted_window("gpio")?;
     // SAFETY: this is the GPIO driver component, and `window` is what its
     // IO_MEM session for "gpio" granted it.
     let device =

@@ -25,10 +25,7 @@ use core::ops::RangeInclusive;
 
 use embedded_hal::i2c::{ErrorKind, I2c as _, NoAcknowledgeSource, Operation};
 use ferrode_component::i2c::TransferError;
-use ferrode_component::{
-    I2C_CHUNK, I2c, I2cFault, IoMem, Root, Session, SessionArgs, SessionError,
-};
-use ferrode_hal::DeviceWindow;
+use ferrode_component::{I2C_CHUNK, I2c, I2cFault, Root, Session, SessionArgs, SessionError};
 use ferrode_ipc::{Bytes, Capability, RpcObject};
 
 use super::{Env, Pool, TimerDelay};
@@ -69,16 +66,8 @@ fn take_bus() -> Result<(), SessionError> {
     if I2C_STATE.0.borrow().bus.is_some() {
         return Ok(());
     }
-    let env = Env::own().ok_or(SessionError::Denied)?;
-    let io_mem = env.session::<dyn IoMem>(ferrode_component::IO_MEM, "i2c")?;
-    let window = kernel::client(io_mem).window()?;
-    let window = DeviceWindow {
-        name: "i2c",
-        base: window.base as usize,
-        size: window.size as usize,
-        irq: None,
-    };
-    let (timer, _) = env.timer("")?;
+    let window = super::devices::granted_window("i2c")?;
+    let (timer, _) = Env::own().ok_or(SessionError::Denied)?.timer("")?;
     // SAFETY: this is the I2c driver component, and `window` is what its
     // IO_MEM session for "i2c" granted it.
     let bus =

@@ -36,8 +36,8 @@ use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ferrode_component::SignalSource;
-use ferrode_component::{IoMem, Irq, Nic, NicCounters, Root, Session, SessionArgs, SessionError};
-use ferrode_hal::{DeviceWindow, EthernetDevice, FRAME_OFFSET, FrameCounters, MAX_FRAME_LEN};
+use ferrode_component::{Irq, Nic, NicCounters, Root, Session, SessionArgs, SessionError};
+use ferrode_hal::{EthernetDevice, FRAME_OFFSET, FrameCounters, MAX_FRAME_LEN};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 use ferrode_packet_stream::{
     Notify, PacketStream, ReceiveError, Sink, Source, SourcePacket, ToSink, ToSource,
@@ -244,15 +244,7 @@ fn bring_up() -> Result<Device, SessionError> {
     if let Some(device) = device() {
         return Ok(device);
     }
-    let env = Env::own().ok_or(SessionError::Denied)?;
-    let io_mem = env.session::<dyn IoMem>(ferrode_component::IO_MEM, "ethernet")?;
-    let window = kernel::client(io_mem).window()?;
-    let window = DeviceWindow {
-        name: "ethernet",
-        base: window.base as usize,
-        size: window.size as usize,
-        irq: None,
-    };
+    let window = super::devices::granted_window("ethernet")?;
     // SAFETY: this is the NIC driver component, and `window` is what its
     // IO_MEM session for "ethernet" granted it.
     let device = unsafe { devices::ethernet_port(&window) }

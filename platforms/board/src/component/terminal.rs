@@ -23,9 +23,8 @@ use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_component::{
-    IoMem, Irq, Root, Session, SessionArgs, SessionError, SignalSource, TERMINAL_CHUNK, Terminal,
+    Irq, Root, Session, SessionArgs, SessionError, SignalSource, TERMINAL_CHUNK, Terminal,
 };
-use ferrode_hal::DeviceWindow;
 use ferrode_ipc::{Bytes, CapSel, Capability, RpcObject};
 
 use super::Env;
@@ -69,15 +68,7 @@ static IRQ_PORT: IrqPort = IrqPort(Cell::new(None));
 /// hands it to the platform.
 fn port(state: &mut Option<Port>) -> Result<&mut Port, SessionError> {
     if state.is_none() {
-        let env = Env::own().ok_or(SessionError::Denied)?;
-        let io_mem = env.session::<dyn IoMem>(ferrode_component::IO_MEM, TERMINAL_DEVICE)?;
-        let window = kernel::client(io_mem).window()?;
-        let window = DeviceWindow {
-            name: TERMINAL_DEVICE,
-            base: window.base as usize,
-            size: window.size as usize,
-            irq: None,
-        };
+        let window = super::devices::granted_window(TERMINAL_DEVICE)?;
         // SAFETY: this is the Terminal driver component, and `window` is
         // what its IO_MEM session for the console UART granted it.
         let port = unsafe { crate::platform::devices::terminal_port(&window) }
