@@ -9,9 +9,9 @@
 //! on each wire, which is low if anyone (the SBCon or a device) drives it
 //! low; writing SB_CONTROLS releases lines, writing SB_CONTROLC drives them
 //! low ([`Regs`], [`Registers`]). Everything else, the clock, the bits and
-//! the protocol, is the CPU's work, and this driver's. On the RealView
-//! PBX-A9 the SBCon sits at 0x1000_2000 and its bus carries a Maxim DS1338
-//! real-time clock at 7-bit address 0x68.
+//! the protocol, is the CPU's work, and this driver's. The driver knows no
+//! board: the platform that has an SBCon (the RealView PBX-A9's carries
+//! its Maxim DS1338 real-time clock) maps it and hands it over.
 //!
 //! # Use
 //!
