@@ -1,10 +1,9 @@
 //! The RealView PBX-A9's DS1338 real-time clock, over the baseboard's SBCon
 //! I2C bus, through the I2c service.
 //!
-//! `i2c` is the bus's driver component (`component::i2c_root`): its routes
-//! grant it the SBCon's register window (`"IO_MEM" "i2c"`, no other
-//! component can reach the bus) and a Timer session that times the bus's
-//! edges. `clock` holds two I2c sessions, each reaching the one device its
+//! `i2c` is the bus's driver component (`component::i2c_root`): its route
+//! grants it the SBCon's register window (`"IO_MEM" "i2c"`; no other
+//! component can reach the bus). `clock` holds two I2c sessions, each reaching the one device its
 //! route grants: `rtc`, the DS1338 at 0x68, and `eeprom`, address 0x50,
 //! where QEMU's bus has nothing. Its sessions are embedded-hal's `I2c`
 //! buses (`component::I2cClient`), so `ferrode-ds1338`, written for any
@@ -53,7 +52,6 @@ ferrode_board::compose! {
     }
     routes {
         i2c: "IO_MEM" "i2c" => io_mem,
-        i2c: "Timer" "" => timer,
         clock: "LOG" "" => log,
         clock: "Timer" "" => timer,
         clock: "Rtc" "" => rtc,

@@ -86,8 +86,17 @@ const fn ticks_to_units(ticks: u64, hz: u64, per_second: u128) -> u64 {
 }
 
 /// Converts nanoseconds into ticks at `hz`, rounding up so that a delay is
-/// never shorter than asked.
+/// never shorter than asked. For a clock of whole ticks per microsecond
+/// (both boards' timers) and a delay of under about 580 years, the
+/// arithmetic stays in 64 bits: a busy wait of a few microseconds (a
+/// bit-banged bus's edges) does not spend a 128-bit division in software
+/// first.
 pub const fn ns_to_ticks(ns: u64, hz: u64) -> u64 {
+    let per_us = hz / 1_000_000;
+    if hz.is_multiple_of(1_000_000) && per_us > 0 && ns <= u64::MAX / per_us {
+        // `hz / 1e9` ticks make a nanosecond: `per_us / 1_000` exactly.
+        return (ns * per_us).div_ceil(1_000);
+    }
     let wide = ((ns as u128) * (hz as u128)).div_ceil(1_000_000_000u128);
     if wide > u64::MAX as u128 { u64::MAX } else { wide as u64 }
 }
@@ -464,6 +473,29 @@ mod tests {
         assert_eq!(ns_to_ticks(1, 1_000_000), 1);
         assert_eq!(ticks_to_ns(u64::MAX, 1), u64::MAX);
         assert_eq!(ticks_to_ns(5, 0), 0);
+    }
+
+    /// The 64-bit path (whole ticks per microsecond) gives what the 128-bit
+    /// arithmetic gives, up to where it hands over to it.
+    #[test]
+    fn nanoseconds_convert_alike_on_both_paths() {
+        let wide = |ns: u64, hz: u64| {
+            let wide = ((ns as u128) * (hz as u128)).div_ceil(1_000_000_000u128);
+            if wide > u64::MAX as u128 { u64::MAX } else { wide as u64 }
+        };
+        let mut nanos: std::vec::Vec<u64> = (0..5_000).collect();
+        nanos.extend((0..64).map(|shift| 1u64 << shift));
+        nanos.extend((0..64).map(|shift| (1u64 << shift) - 1));
+        for hz in [1_000_000u64, 24_000_000, 100_000_000, 1_000_000_000, 3_000_000_000] {
+            let edge = u64::MAX / (hz / 1_000_000);
+            let mut all = nanos.clone();
+            all.extend([edge - 1, edge, edge.saturating_add(1), u64::MAX - 1, u64::MAX]);
+            for ns in all {
+                assert_eq!(ns_to_ticks(ns, hz), wide(ns, hz), "{ns} ns at {hz} Hz");
+            }
+        }
+        assert_eq!(ns_to_ticks(4_700, 1_000_000), 5, "tLOW at 1 MHz: rounded up");
+        assert_eq!(ns_to_ticks(4_700, 100_000_000), 470);
     }
 
     /// Tick counts past 64 bits saturate rather than wrap: a delay too

@@ -2665,28 +2665,6 @@ pub fn sleep_us(timer: &mut TimerClient, signal: CapSel, us: u64) -> Result<(), 
     Ok(())
 }
 
-/// A busy delay on a Timer session's clock, as embedded-hal's `DelayNs`,
-/// for a driver a component runs that waits microseconds between register
-/// accesses (a bit-banged bus, a part's setup time). It polls the
-/// session's monotonic clock, one RPC per look: the waits such drivers make
-/// are far shorter than a timeout's signal takes (use [`sleep_us`] for
-/// long ones). The clock counts whole microseconds, so a wait takes the
-/// time asked, rounded up to a microsecond, plus at most one more: never
-/// less. A Timer server that stopped answering ends a wait at once (its
-/// callers see `ServerDead` on their next RPC). It takes a session of its
-/// own (`Env::timer` with a label of its own): a bus driver keeps it.
-pub struct TimerDelay(pub TimerClient);
-
-impl embedded_hal::delay::DelayNs for TimerDelay {
-    fn delay_ns(&mut self, ns: u32) {
-        let Ok(start) = self.0.now_us() else { return };
-        // A reading of `start` may be up to a microsecond late: wait for
-        // one more than the time asked.
-        let due = start + u64::from(ns.div_ceil(1_000)) + 1;
-        while self.0.now_us().is_ok_and(|now| now < due) {}
-    }
-}
-
 /// The Timer server's alarm thread: woken by the board's alarm interrupt,
 /// submits every due session's signal and re-arms the alarm.
 extern "C" fn timer_alarm_main(signal: usize) -> ! {

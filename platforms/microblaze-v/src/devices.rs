@@ -44,28 +44,25 @@ use crate::{irq, mmio};
 ///
 /// None needed here; `unsafe` as on the boards that have the bus, whose
 /// caller must be its one driver.
-pub unsafe fn i2c_port<D: embedded_hal::delay::DelayNs>(
-    _window: &ferrode_hal::DeviceWindow,
-    _delay: D,
-) -> Option<I2cBus<D>> {
+pub unsafe fn i2c_port(_window: &ferrode_hal::DeviceWindow) -> Option<I2cBus> {
     None
 }
 
 /// The type [`i2c_port`] would return: it has no values.
-pub struct I2cBus<D>(core::convert::Infallible, core::marker::PhantomData<D>);
+pub struct I2cBus(core::convert::Infallible);
 
-impl<D> I2cBus<D> {
+impl I2cBus {
     /// Clears the bus, as the boards with one do.
     pub fn recover(&mut self) -> Result<(), embedded_hal::i2c::ErrorKind> {
         match self.0 {}
     }
 }
 
-impl<D> embedded_hal::i2c::ErrorType for I2cBus<D> {
+impl embedded_hal::i2c::ErrorType for I2cBus {
     type Error = embedded_hal::i2c::ErrorKind;
 }
 
-impl<D> embedded_hal::i2c::I2c for I2cBus<D> {
+impl embedded_hal::i2c::I2c for I2cBus {
     fn transaction(
         &mut self,
         _address: u8,

@@ -1,10 +1,9 @@
 //! The I2c service: the board's I2C bus as a driver component (PBX-A9: the
 //! SBCon's bus, with the DS1338 on it; the MicroBlaze V design has no I2C
-//! controller, and sessions are denied there). Its routes `i2c: "IO_MEM"
-//! "i2c" => io_mem` and `i2c: "Timer" "" => timer` grant it the bus's
-//! registers and the clock it times the bus's edges on ([`TimerDelay`]);
-//! it takes both at its first session, and the platform clears the bus
-//! then (`devices::i2c_port`).
+//! controller, and sessions are denied there). Its route `i2c: "IO_MEM"
+//! "i2c" => io_mem` grants it the bus's registers; it takes them at its
+//! first session, and the platform clears the bus then and times its
+//! edges on the board's clock (`devices::i2c_port`).
 //!
 //! A session reaches one device: its quota is the device's 7-bit address,
 //! as its route grants it (`clock: "I2c" "rtc" => i2c quota 0x68`), one of
@@ -28,7 +27,7 @@ use ferrode_component::i2c::TransferError;
 use ferrode_component::{I2C_CHUNK, I2c, I2cFault, Root, Session, SessionArgs, SessionError};
 use ferrode_ipc::{Bytes, Capability, RpcObject};
 
-use super::{Env, Pool, TimerDelay};
+use super::{Env, Pool};
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError};
 use crate::platform::devices;
 
@@ -40,8 +39,8 @@ const I2C_SESSIONS: usize = 4;
 /// addressing and future use).
 const DEVICE_ADDRESSES: RangeInclusive<u32> = 0x08..=0x77;
 
-/// The bus as the platform drives it, timed on the server's Timer session.
-type Bus = devices::I2cBus<TimerDelay>;
+/// The bus as the platform drives it.
+type Bus = devices::I2cBus;
 
 /// The server's state: the bus once taken, and each session slot's device.
 struct State {
@@ -60,18 +59,16 @@ static I2C_STATE: BusCell =
     BusCell(RefCell::new(State { bus: None, addresses: [None; I2C_SESSIONS] }));
 
 /// Takes the bus over on the first session: asks the component's IO_MEM
-/// session for its window (the route must grant "i2c") and a Timer session
-/// for its clock, and has the platform build the bus over them.
+/// session for its window (the route must grant "i2c") and has the
+/// platform build the bus over it.
 fn take_bus() -> Result<(), SessionError> {
     if I2C_STATE.0.borrow().bus.is_some() {
         return Ok(());
     }
     let window = super::devices::granted_window("i2c")?;
-    let (timer, _) = Env::own().ok_or(SessionError::Denied)?.timer("")?;
     // SAFETY: this is the I2c driver component, and `window` is what its
     // IO_MEM session for "i2c" granted it.
-    let bus =
-        unsafe { devices::i2c_port(&window, TimerDelay(timer)) }.ok_or(SessionError::Denied)?;
+    let bus = unsafe { devices::i2c_port(&window) }.ok_or(SessionError::Denied)?;
     I2C_STATE.0.borrow_mut().bus = Some(bus);
     Ok(())
 }
@@ -167,10 +164,10 @@ impl Root for I2cRoot {
 }
 
 /// The I2c driver component's root, for `compose!`: `provides: "I2c",
-/// root: ferrode_board::component::i2c_root`, with routes `i2c: "IO_MEM"
-/// "i2c" => io_mem` (the bus's registers) and `i2c: "Timer" "" => timer`
-/// (its clock). Give it a priority below the Timer server's: it calls that
-/// server for every edge it times.
+/// root: ferrode_board::component::i2c_root`, with the route `i2c: "IO_MEM"
+/// "i2c" => io_mem` (the bus's registers). A transfer busy-waits between
+/// the bus's edges (a 10-byte transfer takes about a millisecond at
+/// 100 kHz): give it a priority no higher than the work it may hold up.
 pub fn i2c_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
     super::composer_only()?;
     let root = I2C_ROOT
