@@ -69,10 +69,13 @@ pub struct ModelState {
     pub counters: [ModelCounter; 2],
     /// TIMCLK cycles that pass on every register read (a running CPU).
     pub cycles_per_read: u64,
+    /// TIMCLK cycles passed in all.
+    pub cycles: u64,
 }
 
 impl ModelState {
     pub fn advance(&mut self, cycles: u64) {
+        self.cycles += cycles;
         for counter in &mut self.counters {
             counter.advance(cycles);
         }

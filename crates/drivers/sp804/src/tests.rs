@@ -169,19 +169,42 @@ fn the_clock_keeps_its_wraps_when_only_the_interrupt_reads_it() {
     );
 }
 
-/// Catches `<` turned into `<=` in `delay_ns`: the delay would run one more
-/// clock reading after the wait had already passed.
+/// A delay ends at the first reading more than the ticks asked past its
+/// first one (which may have come just before the count moved on), and no
+/// later: catches `<=` turned into `<`, and a wait of one reading more.
 #[test]
-fn delay_ends_at_the_first_reading_that_shows_the_whole_wait() {
+fn delay_ends_at_the_first_reading_past_the_whole_wait() {
     let (mut timer, model) = started(Prescale::Divide1);
     // A clock reading is two register reads: 10 ticks per reading, so the
-    // readings land exactly on the 100 ticks asked for.
+    // readings land on the 100 ticks asked for, and on 110.
     model.0.borrow_mut().cycles_per_read = 5;
     let before = timer.now();
     timer.delay_us(100);
     let waited = timer.now() - before;
-    // One reading to start the delay, 100 ticks of wait, one reading here.
-    assert_eq!(waited, 10 + 100 + 10);
+    // One reading to start the delay, 110 ticks of wait, one reading here.
+    assert_eq!(waited, 10 + 110 + 10);
+}
+
+/// The clock counts whole ticks, 16 TIMCLK cycles each here: however
+/// late in its tick a delay's first reading comes, a delay of one tick
+/// lasts a whole tick's cycles (with `<`, one begun at the end of a tick
+/// ended a few cycles later).
+#[test]
+fn a_delay_is_never_shorter_than_asked_whatever_the_tick_phase() {
+    for phase in 0..16 {
+        let (mut timer, model) = started(Prescale::Divide16);
+        model.0.borrow_mut().advance(phase);
+        model.0.borrow_mut().cycles_per_read = 1;
+        let before = model.0.borrow().cycles;
+        timer.delay_us(16);
+        let waited = model.0.borrow().cycles - before;
+        assert!((16..=16 + 16 + 4).contains(&waited), "phase {phase}: waited {waited} cycles");
+    }
+    let (mut timer, model) = started(Prescale::Divide16);
+    model.0.borrow_mut().cycles_per_read = 1;
+    let before = model.0.borrow().cycles;
+    timer.delay_ns(0);
+    assert_eq!(model.0.borrow().cycles, before, "no wait, not even a reading, for 0 ns");
 }
 
 #[test]

@@ -201,11 +201,17 @@ impl<R: Registers> Alarm for Sp804<R> {
 }
 
 impl<R: Registers> embedded_hal::delay::DelayNs for Sp804<R> {
-    /// Busy-waits on the clock; never returns early.
+    /// Busy-waits on the clock; never returns early. The clock counts
+    /// whole ticks (a microsecond at the PBX-A9's 1 MHz), and the first
+    /// reading may come just before the count moves on: the wait lasts
+    /// until the count is more than the ticks asked past it.
     fn delay_ns(&mut self, ns: u32) {
+        if ns == 0 {
+            return;
+        }
         let ticks = ns_to_ticks(u64::from(ns), u64::from(self.tick_hz));
         let start = self.now();
-        while self.now() - start < ticks {
+        while self.now() - start <= ticks {
             core::hint::spin_loop();
         }
     }

@@ -78,9 +78,15 @@ impl Monotonic for Clock {
 
 impl embedded_hal::delay::DelayNs for Clock {
     fn delay_ns(&mut self, ns: u32) {
+        if ns == 0 {
+            return;
+        }
         let ticks = ferrode_hal::ns_to_ticks(u64::from(ns), self.tick_hz());
+        // The first reading may come just before the count moves on:
+        // `ticks` whole ticks have surely passed only once the count is
+        // more than `ticks` past it (embedded-hal: never shorter).
         let start = self.now();
-        while self.now() - start < ticks {
+        while self.now() - start <= ticks {
             core::hint::spin_loop();
         }
     }
