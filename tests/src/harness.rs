@@ -660,6 +660,15 @@ pub fn tail(text: &str, lines: usize) -> &str {
     trimmed.get(start + 1..).unwrap_or("")
 }
 
+/// The host's clock, in seconds since 1970-01-01 UTC (0 for a clock set
+/// before then): what QEMU's real-time clocks (PBX-A9's PL031 and DS1338)
+/// start from.
+pub fn host_unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
 /// Checks that `lines` appear in `console` in this order; returns the first
 /// one missing.
 pub fn missing_in_order<'a>(console: &str, lines: &[&'a str]) -> Option<&'a str> {

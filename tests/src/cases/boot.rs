@@ -678,9 +678,7 @@ fn date_std(s: &Scripted<'_>) -> Result<(), Failure> {
         .map_err(|error| failure(error.to_string(), String::new()))?;
     let outcome = running.finish(s.timeout);
     let console = outcome.console.clone();
-    let host = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs());
+    let host = harness::host_unix_seconds();
     let prefix = "[app] wall clock: ";
     let line = console.lines().find(|line| line.starts_with(prefix)).unwrap_or_default();
     let Some(seconds) = line

@@ -197,9 +197,7 @@ fn i2c_rtc(script: &Scripted<'_>) -> Result<(), Failure> {
         .and_then(|(_, rest)| rest.lines().next())
         .and_then(parse_iso_date)
         .ok_or_else(|| failure("the first date is not an ISO 8601 date".into()))?;
-    let host = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs());
+    let host = harness::host_unix_seconds();
     if read.abs_diff(host) > I2C_RTC_HOST_SECONDS {
         return Err(failure(format!(
             "the DS1338 read {read} s since 1970, the host's clock {host}: more than \
