@@ -154,6 +154,9 @@ pub struct RunOptions {
     /// Start halted, with QEMU's GDB server on this local TCP port
     /// (`-gdb tcp:127.0.0.1:PORT -S`; [`crate::harness::free_port`]).
     pub gdb: Option<u16>,
+    /// A raw disk image as the SD card in the board's slot
+    /// (`-drive if=sd,format=raw`; QEMU wants its size a power of two).
+    pub sd_card: Option<std::path::PathBuf>,
 }
 
 impl Board {
@@ -208,6 +211,11 @@ impl Board {
         if let Some(port) = options.gdb {
             args.extend(["-gdb".into(), format!("tcp:127.0.0.1:{port}"), "-S".into()]);
         }
+        if let Some(image) = &options.sd_card {
+            // QEMU option values escape a comma by doubling it.
+            let file = image.display().to_string().replace(',', ",,");
+            args.extend(["-drive".into(), format!("if=sd,format=raw,file={file}")]);
+        }
         // A developer's extra QEMU options for every case (`-d int`,
         // `-gdb tcp::1234`, ...), split at whitespace.
         if let Ok(extra) = std::env::var("FERRODE_QEMU_ARGS") {
@@ -258,6 +266,22 @@ mod tests {
         let args = mbv.qemu_args(Path::new("/x/crash"), &halted);
         let at = args.iter().position(|arg| arg == "-gdb").unwrap();
         assert_eq!(args[at + 1..at + 3], ["tcp:127.0.0.1:4321", "-S"]);
+    }
+
+    #[test]
+    fn an_sd_card_image_goes_in_the_slot() {
+        let pbx = find("realview-pbx-a9").unwrap();
+        let options = RunOptions {
+            sd_card: Some(std::path::PathBuf::from("/tmp/a,b.img")),
+            ..Default::default()
+        };
+        let args = pbx.qemu_args(Path::new("/x/sd-card"), &options);
+        let at = args.iter().position(|arg| arg == "-drive").unwrap();
+        assert_eq!(args[at + 1], "if=sd,format=raw,file=/tmp/a,,b.img");
+        assert!(
+            !pbx.qemu_args(Path::new("/x/hello"), &RunOptions::default())
+                .contains(&"-drive".to_string())
+        );
     }
 
     #[test]

@@ -246,7 +246,7 @@ fn exit_code(status: Option<i32>) -> ExitCode {
 }
 
 /// The switches of `cargo xtask run`.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct RunFlags {
     /// Release image.
     pub release: bool,
@@ -254,6 +254,8 @@ pub struct RunFlags {
     pub icount: bool,
     /// The console as it comes, without decoding or source lines.
     pub raw: bool,
+    /// A raw disk image for the board's SD card slot.
+    pub sd: Option<std::path::PathBuf>,
 }
 
 /// `cargo xtask run`.
@@ -264,12 +266,16 @@ pub fn run_command(
     forward: Option<u16>,
     args: &[String],
 ) -> Result<ExitCode, String> {
-    let RunFlags { release, icount, raw } = *flags;
+    let RunFlags { release, icount, raw, ref sd } = *flags;
     let (board, app) = apps::resolve(board, app)?;
     setup::ensure()?;
     setup::require_qemu(board)?;
     let image = build(board, &app.name, release)?;
-    let options = RunOptions { icount, ..run_options(&app.name, forward, args) };
+    if let Some(image) = sd {
+        check_sd_image(image)?;
+    }
+    let options =
+        RunOptions { icount, sd_card: sd.clone(), ..run_options(&app.name, forward, args) };
     let qemu_args = board.qemu_args(&image, &options);
     eprintln!(
         "booting {} on {} (QEMU {}; exit with the image or Ctrl-C)",
@@ -399,6 +405,23 @@ pub fn gdb_command(board: &str, app: &str) -> Result<ExitCode, String> {
     let _ = qemu.kill();
     let _ = qemu.wait();
     Ok(exit_code(status?.code()))
+}
+
+/// An SD card image QEMU takes: a file whose size is a power of two (QEMU
+/// refuses others with a message that suggests `qemu-img resize`).
+fn check_sd_image(image: &std::path::Path) -> Result<(), String> {
+    let size = std::fs::metadata(image)
+        .map_err(|error| format!("--sd {}: {error}", image.display()))?
+        .len();
+    if size == 0 || !size.is_power_of_two() {
+        return Err(format!(
+            "--sd {}: {size} bytes; an SD card image must be a power of two bytes \
+             (`truncate -s 1M {}` makes an empty 1 MiB card)",
+            image.display(),
+            image.display()
+        ));
+    }
+    Ok(())
 }
 
 /// QEMU options for `run`, `stacks` and `profile`: the app's command line

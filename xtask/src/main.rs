@@ -47,6 +47,10 @@ enum Command {
         /// `defmt-print -e IMAGE` or a file), no source lines under reports.
         #[arg(long)]
         raw: bool,
+        /// A raw disk image to put in the board's SD card slot (PBX-A9;
+        /// its size a power of two). The image writes to it.
+        #[arg(long, value_name = "IMAGE")]
+        sd: Option<std::path::PathBuf>,
     },
     /// Run the host unit tests and every QEMU test, then print
     /// `N passed, N failed`.
@@ -247,10 +251,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Setup => setup::run(),
         Command::Build { image } => build::build_command(&image.board, &image.app, image.release),
-        Command::Run { boot, icount, raw } => build::run_command(
+        Command::Run { boot, icount, raw, sd } => build::run_command(
             &boot.board,
             &boot.app,
-            &build::RunFlags { release: boot.release, icount, raw },
+            &build::RunFlags { release: boot.release, icount, raw, sd },
             boot.forward,
             &boot.args,
         ),

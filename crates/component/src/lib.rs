@@ -18,10 +18,12 @@
 
 use ferrode_ipc::{Capability, TransportError};
 
+pub mod block;
 pub mod i2c;
 mod nic;
 mod routes;
 
+pub use block::{BLOCK, Block, BlockInfo};
 pub use nic::{NIC, Nic, NicCounters};
 
 pub use routes::{

@@ -29,16 +29,22 @@ pub use ferrode_component::{
 
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 
+#[cfg(feature = "block")]
+mod block;
 mod devices;
 #[cfg(feature = "gdb")]
 pub mod gdb;
 mod i2c;
+#[cfg(any(feature = "nic", feature = "block"))]
+mod lending;
 #[cfg(feature = "nic")]
 mod nic;
 mod rtc;
 mod terminal;
 mod wake;
 
+#[cfg(feature = "block")]
+pub use block::{BlockClient, BlockError, block_root};
 pub use devices::{gpio_root, io_mem_root, irq_root};
 pub use i2c::{I2cClient, I2cClientError, i2c_root};
 #[cfg(feature = "nic")]

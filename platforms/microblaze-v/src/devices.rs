@@ -35,6 +35,42 @@ use crate::shared::IrqShared;
 pub use crate::timer::{Clock, OneShotAlarm};
 use crate::{irq, mmio};
 
+/// The SD card a driver component takes over its IO_MEM window: none, the
+/// MicroBlaze V design has no SD card controller (no device window is
+/// named "sd", so no IO_MEM session gets this far). A card of this type
+/// never exists.
+///
+/// # Safety
+///
+/// None needed here; `unsafe` as on the boards that have a card, whose
+/// caller must be its one driver.
+pub unsafe fn sd_card(_window: &ferrode_hal::DeviceWindow) -> Option<Result<SdCard, SdError>> {
+    None
+}
+
+/// Why the SD card failed: no value, as there is no card.
+pub type SdError = core::convert::Infallible;
+
+/// The type [`sd_card`] would return: it has no values.
+pub struct SdCard(core::convert::Infallible);
+
+impl SdCard {
+    /// Blocks of 512 bytes on the card, as on the boards with one.
+    pub fn block_count(&self) -> u32 {
+        match self.0 {}
+    }
+
+    /// Reads blocks, as on the boards with a card.
+    pub fn read(&mut self, _start: u32, _blocks: &mut [[u8; 512]]) -> Result<(), SdError> {
+        match self.0 {}
+    }
+
+    /// Writes blocks, as on the boards with a card.
+    pub fn write(&mut self, _start: u32, _blocks: &[[u8; 512]]) -> Result<(), SdError> {
+        match self.0 {}
+    }
+}
+
 /// The I2C bus a driver component takes over its IO_MEM window: none, the
 /// MicroBlaze V design has no I2C controller (no device window is named
 /// "i2c", so no IO_MEM session gets this far). A bus of this type never

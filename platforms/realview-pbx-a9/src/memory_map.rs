@@ -39,6 +39,15 @@ pub const GPIO0_IRQ: u32 = 38;
 /// address 0x68 (QEMU models both). It has no interrupt.
 pub const I2C_BASE: usize = 0x1000_2000;
 
+/// The PrimeCell PL181 MultiMedia Card Interface (MCI) and the SD card
+/// in the baseboard's slot (QEMU models both, the card with
+/// `-drive if=sd`). Its interrupts (SPI 17 and 18) are not used: the
+/// driver polls.
+pub const MMCI_BASE: usize = 0x1000_5000;
+/// The MCI's MCLK: the baseboard's 24 MHz reference (its card clock is
+/// divided from it).
+pub const MMCI_CLOCK_HZ: u32 = 24_000_000;
+
 /// Cortex-A9 MPCore private memory region (SCU, GIC, private timers).
 pub const PERIPH_BASE: usize = 0x1f00_0000;
 /// The Cortex-A9 private timer of this core.
@@ -104,6 +113,8 @@ pub const DEVICES: &[ferrode_hal::DeviceWindow] = &[
     ferrode_hal::DeviceWindow { name: "rtc", base: RTC_BASE, size: 0x1000, irq: Some(RTC_IRQ) },
     // The SBCon I2C controller: its bus and the DS1338 on it.
     ferrode_hal::DeviceWindow { name: "i2c", base: I2C_BASE, size: 0x1000, irq: None },
+    // The MCI and the SD card in its slot (polled: no interrupt).
+    ferrode_hal::DeviceWindow { name: "sd", base: MMCI_BASE, size: 0x1000, irq: None },
     // The console UART, shared with LOG and the console: its window is
     // what the Terminal driver component shows the platform
     // (`devices::terminal_port`), its interrupt what the component's IRQ

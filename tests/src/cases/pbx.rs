@@ -1,7 +1,8 @@
 //! RealView PBX-A9 drivers, services and apps under QEMU: the SP804 alarm
 //! under `-icount`, interrupt-driven PL011 echo, the LAN9118 + smoltcp
-//! echo server through QEMU's user network, and the DS1338 on the SBCon
-//! I2C bus.
+//! echo server through QEMU's user network, the DS1338 on the SBCon I2C
+//! bus, and the SD card behind the PL181 (an image the case writes and
+//! reads back).
 
 use std::time::Duration;
 
@@ -55,6 +56,25 @@ pub fn cases() -> Vec<Case> {
             "i2c-rtc",
             i2c_rtc,
         ),
+        scripted(
+            "sd-card reads and writes the SD card through a Block session",
+            "sd-card",
+            sd_card,
+        ),
+        Case {
+            name: format!(
+                "sd-card: a client that ends holding its Block session has it reclaimed on {}",
+                pbx.name
+            ),
+            board: pbx,
+            app: "sd-card",
+            options: RunOptions {
+                args: vec!["sd-card".to_string(), "holder".to_string()],
+                ..Default::default()
+            },
+            timeout: Duration::from_secs(60),
+            check: Check::Scripted(sd_card),
+        },
         scripted("echo-net tcp 4 clients x 1 MiB", "echo-net", echo_net::tcp),
         scripted("echo-net udp 1..1400 bytes", "echo-net", echo_net::udp),
         scripted("echo-net survives floods and garbage", "echo-net", echo_net_abuse),
@@ -206,6 +226,88 @@ fn i2c_rtc(script: &Scripted<'_>) -> Result<(), Failure> {
     }
     if outcome.status != Some(0) {
         return Err(failure(format!("exit status {:?}", outcome.status)));
+    }
+    Ok(())
+}
+
+/// What sd-card's `disk` and `second` components print, in order (with
+/// `holder`, `disk` ends after its writes).
+const SD_CARD_LINES: [&str; 11] = [
+    "[disk] the card holds 2048 blocks of 512 bytes",
+    "[disk] ok: 64 blocks read one at a time hold the image's pattern",
+    "[disk] ok: the last 16 of them read at once hold it too",
+    "[disk] ok: 12 blocks written from block 100 on read back",
+    "[disk] ok: embedded-sdmmc's BlockDevice reads the written blocks",
+    "[disk] ok: the driver refused 6 of 6 made-up headers and serves on",
+    "[disk] ok: a read past the card's end is refused",
+    "[disk] ok: the session closes",
+    "[second] ok: the session again, and disk's 12 blocks",
+    "[second] ok: it closes",
+    "[second] sd-card: 0 checks failed",
+];
+const SD_CARD_HOLDER_LINES: [&str; 8] = [
+    "[disk] the card holds 2048 blocks of 512 bytes",
+    "[disk] ok: 64 blocks read one at a time hold the image's pattern",
+    "[disk] ok: the last 16 of them read at once hold it too",
+    "[disk] ok: 12 blocks written from block 100 on read back",
+    "[disk] holder: ends holding its Block session",
+    "[second] ok: the session again, and disk's 12 blocks",
+    "[second] ok: it closes",
+    "[second] sd-card: 0 checks failed",
+];
+
+/// The SD card image's size: 1 MiB (QEMU wants a power of two; a card
+/// this small is a standard-capacity one, addressed in bytes).
+const SD_CARD_BLOCKS: u32 = 2048;
+
+/// Blocks sd-card writes (the pattern inverted), from the first on.
+const SD_CARD_WRITTEN: std::ops::Range<u32> = 100..112;
+
+/// Byte `offset` of block `block` of the image the harness writes (as
+/// sd-card's `pattern`).
+fn sd_pattern(block: u32, offset: usize) -> u8 {
+    (block.wrapping_mul(31).wrapping_add(offset as u32) ^ (block >> 8)) as u8
+}
+
+/// Boots sd-card with a card image of [`sd_pattern`], then checks its
+/// lines, its exit status and the image: the blocks it wrote hold the
+/// pattern inverted, every other block is as it was.
+fn sd_card(script: &Scripted<'_>) -> Result<(), Failure> {
+    let image = std::env::temp_dir().join(format!("ferrode-sd-card-{}.img", std::process::id()));
+    let contents: Vec<u8> = (0..SD_CARD_BLOCKS)
+        .flat_map(|block| (0..512).map(move |offset| sd_pattern(block, offset)))
+        .collect();
+    std::fs::write(&image, &contents).map_err(|error| Failure {
+        message: format!("cannot write {}: {error}", image.display()),
+        console: String::new(),
+    })?;
+    let options = RunOptions { sd_card: Some(image.clone()), ..script.options.clone() };
+    let outcome = boot(script, &options).map(|running| running.finish(Duration::from_secs(40)));
+    let after = std::fs::read(&image);
+    let _ = std::fs::remove_file(&image);
+    let outcome = outcome?;
+    let failure = |message: String| Failure { message, console: outcome.console.clone() };
+    let holder = script.options.args.iter().any(|arg| arg == "holder");
+    let lines: &[&str] = if holder { &SD_CARD_HOLDER_LINES } else { &SD_CARD_LINES };
+    if let Some(line) = harness::missing_in_order(&outcome.console, lines) {
+        return Err(failure(format!("missing, or out of order: {line:?}")));
+    }
+    if outcome.status != Some(0) {
+        return Err(failure(format!("exit status {:?}", outcome.status)));
+    }
+    let after = after.map_err(|error| failure(format!("cannot read the image back: {error}")))?;
+    if after.len() != contents.len() {
+        return Err(failure(format!("the image is {} bytes, not {}", after.len(), contents.len())));
+    }
+    for (block, (now, was)) in (0..).zip(after.chunks(512).zip(contents.chunks(512))) {
+        let flip = if SD_CARD_WRITTEN.contains(&block) { 0xff } else { 0 };
+        if let Some(offset) = (0..512).find(|&offset| now[offset] != was[offset] ^ flip) {
+            let expected = if flip == 0 { "unchanged" } else { "the pattern inverted" };
+            return Err(failure(format!(
+                "block {block} of the image, byte {offset}: {:#04x}, expected {expected}",
+                now[offset]
+            )));
+        }
     }
     Ok(())
 }

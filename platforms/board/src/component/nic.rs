@@ -31,19 +31,18 @@
 //! handler of its own for it.
 
 use core::cell::RefCell;
-use core::marker::PhantomData;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_component::SignalSource;
 use ferrode_component::{Irq, Nic, NicCounters, Root, Session, SessionArgs, SessionError};
 use ferrode_hal::{EthernetDevice, FRAME_OFFSET, FrameCounters, MAX_FRAME_LEN};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
-use ferrode_packet_stream::{
-    Notify, PacketStream, ReceiveError, Sink, Source, SourcePacket, ToSink, ToSource,
-};
+use ferrode_packet_stream::{PacketStream, ReceiveError, Sink, Source, SourcePacket};
 
 use super::Env;
+pub use super::lending::Raises;
+use super::lending::{DataThreadEnds, Handoff, to_sink, to_source};
 use super::wake::Wake;
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 use crate::platform::devices;
@@ -61,29 +60,10 @@ static TO_CLIENT: Wake = Wake::new();
 /// Raised by the client, at the driver (in the client's space).
 static TO_DRIVER: Wake = Wake::new();
 
-/// What a stream end raises at the other end: its [`Wake`] (a peer that
-/// has gone away has none: nobody to wake). Neither `Send` nor `Sync`, and
-/// so neither are the ends that hold it ([`TxSource`], [`RxSink`],
-/// [`NicPhy`]): they stay on the thread of the component the session was
-/// routed to. Safe code of that component cannot hand them to another
-/// one (through a static, a channel or a thread), which could otherwise
-/// keep using them after the component is destroyed and the driver gave
-/// the streams, with their packet memory, to the next client (see
-/// [`NicRoot::reclaim`](Root::reclaim)). The driver's ends hold it too,
-/// so that both sides share one copy of the streams' code.
-#[derive(Clone, Copy)]
-pub struct Raises(&'static Wake, PhantomData<*const ()>);
-
-impl Notify for Raises {
-    fn notify(&self) {
-        self.0.raise();
-    }
-}
-
 /// What the client's ends raise (this module makes every end).
-const CLIENT_RAISES: Raises = Raises(&TO_DRIVER, PhantomData);
+const CLIENT_RAISES: Raises = Raises::new(&TO_DRIVER);
 /// What the driver's ends raise.
-const DRIVER_RAISES: Raises = Raises(&TO_CLIENT, PhantomData);
+const DRIVER_RAISES: Raises = Raises::new(&TO_CLIENT);
 
 // The client's ends are neither `Send` nor `Sync` (see `Raises`): the
 // build fails should they become either, as `Neither<_>` then has two
@@ -119,7 +99,7 @@ struct DriverEnds(TxSink, RxSource);
 unsafe impl Send for ClientEnds {}
 
 // SAFETY: as for `ClientEnds`; these move between the root and the data
-// thread, both the driver's, through `DRIVER_ENDS` and `DRIVER_RETURN`.
+// thread, both the driver's, through `DRIVER_ENDS`.
 unsafe impl Send for DriverEnds {}
 
 type Stream = PacketStream<SLOTS, QUEUE>;
@@ -147,41 +127,11 @@ static TX_BUFFER: ConstStaticCell<Buffer> =
 static RX_BUFFER: ConstStaticCell<Buffer> =
     ConstStaticCell::new(Buffer([0; FRAME_OFFSET + SLOTS * SLOT]));
 
-/// A value handed from one thread to another once (the stream ends).
-struct Handoff<T>(RefCell<Option<T>>);
-
-// SAFETY: used only inside `without_interrupts` on the one core, so no two
-// threads (or a thread and a handler) see it at once; the value moves from
-// the thread that puts it to the one that takes it, so it must be `Send`.
-unsafe impl<T: Send> Sync for Handoff<T> {}
-
-impl<T> Handoff<T> {
-    const fn new() -> Self {
-        Self(RefCell::new(None))
-    }
-
-    fn put(&self, value: T) {
-        crate::arch::without_interrupts(|| *self.0.borrow_mut() = Some(value));
-    }
-
-    fn take(&self) -> Option<T> {
-        crate::arch::without_interrupts(|| self.0.borrow_mut().take())
-    }
-}
-
 /// The client's ends, until the session's client takes them.
 static CLIENT_ENDS: Handoff<ClientEnds> = Handoff::new();
-/// The driver's ends, until its data thread takes them.
-static DRIVER_ENDS: Handoff<DriverEnds> = Handoff::new();
-/// The client's ends, handed back by [`Env::close_nic`] for the root's
-/// `close` to take.
 static CLIENT_RETURN: Handoff<ClientEnds> = Handoff::new();
-/// The driver's ends, handed back by its data thread when the root asks.
-static DRIVER_RETURN: Handoff<DriverEnds> = Handoff::new();
-/// Set by the root's `close`: the data thread hands its ends back. Whoever
-/// clears it (the thread taking the request, or the root withdrawing it)
-/// decides where the ends are.
-static RETURN_DRIVER_ENDS: AtomicBool = AtomicBool::new(false);
+/// The driver's ends: to its data thread, and back when the root asks.
+static DRIVER_ENDS: DataThreadEnds<DriverEnds> = DataThreadEnds::new();
 
 /// The controller's counters as the driver's data thread last saw them.
 static COUNTERS: [AtomicU32; 7] = [const { AtomicU32::new(0) }; 7];
@@ -278,7 +228,7 @@ extern "C" fn data_start(_: usize) -> ! {
     loop {
         // The ends exist once a session opened; until then nothing to do.
         let DriverEnds(mut tx, mut rx) = loop {
-            if let Some(ends) = DRIVER_ENDS.take() {
+            if let Some(ends) = DRIVER_ENDS.to_thread.take() {
                 break ends;
             }
             if k.wait_signal(selector).is_err() {
@@ -295,7 +245,7 @@ extern "C" fn data_start(_: usize) -> ! {
         // raises the signal after setting the flag, so a round in progress
         // ends, the wait returns at once and the flag is seen). Taking the
         // flag claims the request: the ends go back without a wait.
-        while !RETURN_DRIVER_ENDS.swap(false, Ordering::AcqRel) {
+        while !DRIVER_ENDS.asked_back() {
             serve(&mut device, &mut tx, &mut rx, &mut receive_masked, &mut spare);
             if k.wait_signal(selector).is_err() {
                 k.exit_current();
@@ -317,7 +267,7 @@ extern "C" fn data_start(_: usize) -> ! {
         if let Some(packet) = spare.take() {
             let _ = rx.release(packet);
         }
-        DRIVER_RETURN.put(DriverEnds(tx, rx));
+        DRIVER_ENDS.hand_back(DriverEnds(tx, rx));
     }
 }
 
@@ -557,49 +507,6 @@ fn split_streams() -> Result<Ends, SessionError> {
     Ok(Ends { client: ClientEnds(tx_source, rx_sink), driver: DriverEnds(tx_sink, rx_source) })
 }
 
-/// A stream's signals to its sink: both of Genode's on the sink's `wake`.
-fn to_sink<N: Notify + Copy>(wake: N) -> ToSink<N> {
-    ToSink { packet_available: wake, ready_to_acknowledge: wake }
-}
-
-/// A stream's signals to its source: both on the source's `wake`.
-fn to_source<N: Notify + Copy>(wake: N) -> ToSource<N> {
-    ToSource { acknowledgement_available: wake, ready_to_submit: wake }
-}
-
-/// Rounds the root lets the data thread run (yielding to it, at the same
-/// priority) before it gives up waiting for the driver's ends.
-const RETURN_ROUNDS: usize = 64;
-
-/// The data thread's ends back: asks for them, wakes it, and yields to it
-/// until it handed them over; `None` after `RETURN_ROUNDS` rounds (a
-/// thread that is gone or stuck), the thread serving on if it is alive.
-fn driver_ends_back() -> Option<DriverEnds> {
-    let k = kernel();
-    RETURN_DRIVER_ENDS.store(true, Ordering::Release);
-    wake_data_thread();
-    for _ in 0..RETURN_ROUNDS {
-        if let Some(ends) = DRIVER_RETURN.take() {
-            return Some(ends);
-        }
-        k.yield_now();
-    }
-    // Giving up: withdraw the request. If the thread had claimed it
-    // already, its ends are on their way back: hand them to it again, so
-    // the session it serves goes on.
-    if RETURN_DRIVER_ENDS.swap(false, Ordering::AcqRel) {
-        return None;
-    }
-    loop {
-        if let Some(ends) = DRIVER_RETURN.take() {
-            DRIVER_ENDS.put(ends);
-            wake_data_thread();
-            return None;
-        }
-        k.yield_now();
-    }
-}
-
 /// The NIC driver's root: one session at a time (the controller has one
 /// station address), in a one-slot [`Pool`](super::Pool). The streams are
 /// set up at the first session; closing one needs every end back (the
@@ -640,7 +547,7 @@ impl Root for NicRoot {
             base.store(published.load(Ordering::Relaxed), Ordering::Relaxed);
         }
         CLIENT_ENDS.put(ends.client);
-        DRIVER_ENDS.put(ends.driver);
+        DRIVER_ENDS.to_thread.put(ends.driver);
         // Wake the data thread: it takes its ends.
         wake_data_thread();
         Ok(cap)
@@ -659,7 +566,7 @@ impl Root for NicRoot {
         let put_back = |ends| {
             if returned { CLIENT_RETURN.put(ends) } else { CLIENT_ENDS.put(ends) }
         };
-        let Some(driver) = driver_ends_back() else {
+        let Some(driver) = DRIVER_ENDS.take_back(wake_data_thread) else {
             put_back(client);
             return Err(SessionError::InUse);
         };
@@ -673,7 +580,7 @@ impl Root for NicRoot {
             // A packet handle is still out: the session goes on, the
             // driver serving it as before.
             put_back(ends.client);
-            DRIVER_ENDS.put(ends.driver);
+            DRIVER_ENDS.to_thread.put(ends.driver);
             wake_data_thread();
             return Err(SessionError::InUse);
         }
@@ -692,7 +599,7 @@ impl Root for NicRoot {
         // like the ones it held.
         let _ = (CLIENT_RETURN.take(), CLIENT_ENDS.take());
         let DriverEnds(mut tx_sink, mut rx_source) =
-            driver_ends_back().ok_or(SessionError::InUse)?;
+            DRIVER_ENDS.take_back(wake_data_thread).ok_or(SessionError::InUse)?;
         // The new ends are wired as `split_streams` wires the first ones:
         // both are the client's, and raise the driver's signal
         // (`TO_DRIVER`, a selector in the client's space); `TO_CLIENT`, a
@@ -712,7 +619,7 @@ impl Root for NicRoot {
         let Ok((tx_source, rx_sink)) = replaced else {
             // The driver's own ends hold a packet (its data thread hands
             // them back holding none): serve on, refuse.
-            DRIVER_ENDS.put(DriverEnds(tx_sink, rx_source));
+            DRIVER_ENDS.to_thread.put(DriverEnds(tx_sink, rx_source));
             wake_data_thread();
             return Err(SessionError::InUse);
         };

@@ -1,7 +1,8 @@
 //! The board's devices behind the platform contract (see the crate docs):
 //! `ethernet()`, `clock()`, `alarm()`, `serial()`; and this board's own
 //! `rtc()` (PL031), `gpio()` (PL061 GPIO 0), `private_timer()` and the
-//! SBCon I2C bus for its driver component (`i2c_port`).
+//! SBCon I2C bus and the SD card for their driver components (`i2c_port`,
+//! `sd_card`).
 //!
 //! Device authority: the accessors that take a device over (`ethernet`,
 //! `alarm`, `serial`, `gpio`, the `*_port` ones for driver components,
@@ -20,6 +21,7 @@
 mod ethernet;
 mod i2c;
 mod peripherals;
+mod sd;
 mod serial;
 mod timer;
 
@@ -29,6 +31,7 @@ pub use peripherals::{
     Gpio, GpioDevice, PrivateTimerHandle, Rtc, gpio, gpio_port, private_timer, rtc,
     wall_clock_seconds,
 };
+pub use sd::{SdCard, SdError, sd_card};
 pub use serial::{Serial, serial, terminal_port};
 pub use timer::{Clock, OneShotAlarm, alarm, clock};
 

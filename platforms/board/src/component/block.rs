@@ -1,0 +1,750 @@
+//! The Block driver component (the board's SD card) and the client side
+//! of its session.
+//!
+//! The driver reaches the card's host controller only through the window
+//! its IO_MEM route grants ("sd"). A session has one packet stream
+//! ([`ferrode_packet_stream`]) in memory the driver sets up when the
+//! session opens: the client is its source, the driver its sink. Each
+//! packet is one request, a [`Request`] header and the blocks
+//! ([`ferrode_component::block`]): the client writes the header (and a
+//! write's blocks) and submits it; the driver's data thread (`block-data`)
+//! checks the header against the packet and the card, moves the blocks
+//! between the packet and the card (the one copy the controller's FIFO
+//! needs anyway), writes the outcome into the header and acknowledges the
+//! packet. Only control calls (the card's size, the signals) are RPCs
+//! through UTCBs.
+//!
+//! The data thread is woken by one signal, which the client raises when
+//! it submitted packets; the client is woken by its own, which the driver
+//! raises when it acknowledged them. The controller is polled: a transfer
+//! runs from its command to its last word without a wait on an interrupt.
+//!
+//! One Block session at a time (the card has one owner); a client that
+//! closes it with [`Env::close_block`] hands its stream end back, and the
+//! driver restarts the stream for the next client. A client that is gone,
+//! however it left its end, is the parent's to report: its session is
+//! reclaimed ([`Root::reclaim`]).
+
+use core::cell::RefCell;
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use ferrode_component::block::{
+    BLOCK_SIZE, BlockStatus, HEADER_BYTES, Operation, Request, set_status, status_of,
+};
+use ferrode_component::{Block, BlockInfo, Root, Session, SessionArgs, SessionError, SignalSource};
+use ferrode_ipc::{CapSel, Capability, RpcObject};
+use ferrode_packet_stream::{AllocError, PacketStream, ReceiveError, Refused, Sink, Source};
+
+use super::Env;
+use super::lending::{DataThreadEnds, Handoff, Raises, to_sink, to_source};
+use super::wake::Wake;
+use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
+use crate::platform::devices;
+
+/// Blocks one packet carries at most.
+const BLOCKS_PER_PACKET: usize = 8;
+/// Bytes per packet slot: a header and its blocks.
+const SLOT: usize = HEADER_BYTES + BLOCKS_PER_PACKET * BLOCK_SIZE;
+/// Slots in the stream.
+const SLOTS: usize = 4;
+/// Entries per ring (the slots: the acknowledgement ring of a
+/// well-behaved peer is never full).
+const QUEUE: usize = 4;
+
+/// Raised by the driver, at the client (in the driver's space).
+static TO_CLIENT: Wake = Wake::new();
+/// Raised by the client, at the driver (in the client's space).
+static TO_DRIVER: Wake = Wake::new();
+
+/// What the client's end raises.
+const CLIENT_RAISES: Raises = Raises::new(&TO_DRIVER);
+/// What the driver's end raises.
+const DRIVER_RAISES: Raises = Raises::new(&TO_CLIENT);
+
+type Stream = PacketStream<SLOTS, QUEUE>;
+/// The stream's source (the client's end).
+type BlockSource = Source<'static, SLOTS, QUEUE, Raises>;
+type BlockSink = Sink<'static, SLOTS, QUEUE, Raises>;
+
+/// The stream's packet memory, word-aligned (each slot is a multiple of
+/// four bytes, so the blocks after each header are word-aligned too: the
+/// controller's FIFO moves words).
+#[repr(C, align(4))]
+struct Buffer([u8; SLOTS * SLOT]);
+const _: () = assert!(SLOT.is_multiple_of(4) && HEADER_BYTES.is_multiple_of(4));
+
+static STREAM: ConstStaticCell<Stream> = ConstStaticCell::new(PacketStream::new());
+static BUFFER: ConstStaticCell<Buffer> = ConstStaticCell::new(Buffer([0; SLOTS * SLOT]));
+
+/// The client's end, which only this module moves between threads: from
+/// the root that made it to the session's client ([`Env::block`]) and
+/// back ([`Env::close_block`]).
+struct ClientEnd(BlockSource);
+
+/// The driver's end, which only this module moves between threads: the
+/// root and the driver's data thread.
+struct DriverEnd(BlockSink);
+
+// SAFETY: the ends' state is atomics in the stream and plain data, tied
+// to no thread; they are not `Send` only so that the client cannot pass
+// them on (`Raises`). The moves this type makes are the session's own:
+// root to client and client to root, through `CLIENT_END` and
+// `CLIENT_RETURN`, under `without_interrupts`.
+unsafe impl Send for ClientEnd {}
+// SAFETY: as for `ClientEnd`; this one moves between the root and the data
+// thread, both the driver's, through `DRIVER_END`.
+unsafe impl Send for DriverEnd {}
+
+/// The client's end, until the session's client takes it.
+static CLIENT_END: Handoff<ClientEnd> = Handoff::new();
+/// The client's end, handed back by [`Env::close_block`] for the root's
+/// `close` to take.
+static CLIENT_RETURN: Handoff<ClientEnd> = Handoff::new();
+/// The driver's end: to its data thread, and back when the root asks.
+static DRIVER_END: DataThreadEnds<DriverEnd> = DataThreadEnds::new();
+
+// ----- the driver -----------------------------------------------------------
+
+/// The card, once the IO_MEM window was granted and it was identified.
+struct Card(devices::SdCard);
+
+// SAFETY: the card moves once, from the entrypoint thread that brought it
+// up to the data thread, both of this component (through `CARD`); only
+// the data thread uses it from then on.
+unsafe impl Send for Card {}
+
+/// The card, from [`bring_up`] to the data thread.
+static CARD: Handoff<Card> = Handoff::new();
+/// The card's size in blocks once it came up (0 before).
+static BLOCK_COUNT: AtomicU32 = AtomicU32::new(0);
+
+/// On first use: the component's IO_MEM window for "sd", and the card
+/// behind it, identified. Its size is the answer to `info`.
+fn bring_up() -> Result<u32, SessionError> {
+    match BLOCK_COUNT.load(Ordering::Acquire) {
+        0 => {}
+        blocks => return Ok(blocks),
+    }
+    let window = super::devices::granted_window("sd")?;
+    // SAFETY: this is the Block driver component, and `window` is what its
+    // IO_MEM session for "sd" granted it.
+    let card = unsafe { devices::sd_card(&window) }
+        .ok_or(SessionError::Denied)?
+        .map_err(|_| SessionError::Denied)?;
+    let blocks = card.block_count();
+    if blocks == 0 {
+        return Err(SessionError::Denied);
+    }
+    CARD.put(Card(card));
+    BLOCK_COUNT.store(blocks, Ordering::Release);
+    Ok(blocks)
+}
+
+/// The data thread's signal, as a selector in the driver's space (the
+/// client's stream notifications raise it).
+static DRIVER_SIGNAL: Wake = Wake::new();
+
+crate::thread_stack!(static DATA_MEMORY: 4096);
+static DATA_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
+
+/// The data thread's start: its signal, then, one session after another,
+/// serving the session's packets whenever the client raises it.
+extern "C" fn data_start(_: usize) -> ! {
+    let k = kernel();
+    let Ok((_, selector)) = k.create_signal() else { k.exit_current() };
+    DRIVER_SIGNAL.set(selector);
+    let mut card = None;
+    loop {
+        // The end exists once a session opened; until then nothing to do.
+        let DriverEnd(mut sink) = loop {
+            if let Some(end) = DRIVER_END.to_thread.take() {
+                break end;
+            }
+            if k.wait_signal(selector).is_err() {
+                k.exit_current();
+            }
+        };
+        // A session opens only once the card came up (`bring_up`).
+        if card.is_none() {
+            card = CARD.take().map(|Card(card)| card);
+        }
+        let Some(card) = card.as_mut() else { k.exit_current() };
+        // Until the root, closing the session, asks for the end back (it
+        // raises the signal after asking, so the wait returns at once and
+        // the request is seen).
+        while !DRIVER_END.asked_back() {
+            serve(card, &mut sink);
+            if k.wait_signal(selector).is_err() {
+                k.exit_current();
+            }
+        }
+        DRIVER_END.hand_back(DriverEnd(sink));
+    }
+}
+
+/// Carries out the submitted requests, each acknowledged with its outcome
+/// in its header, until the submit ring is empty.
+fn serve(card: &mut devices::SdCard, sink: &mut BlockSink) {
+    loop {
+        match sink.try_take() {
+            Ok(mut packet) => {
+                let status = carry_out(card, packet.payload_mut());
+                set_status(packet.payload_mut(), status);
+                // A full acknowledgement ring (a client that makes it look
+                // full): the slot is given up, not kept held, which would
+                // refuse every restart of the stream.
+                if let Err(refused) = sink.acknowledge(packet) {
+                    let _ = sink.discard(refused.into_packet());
+                }
+            }
+            Err(ReceiveError::Empty) => return,
+            // A descriptor outside the buffer or its slots: dropped and
+            // counted by the stream.
+            Err(ReceiveError::Rejected { .. }) => {}
+        }
+    }
+}
+
+/// One request, in `packet`: checked, then carried out on the card.
+fn carry_out(card: &mut devices::SdCard, packet: &mut [u8]) -> BlockStatus {
+    let (request, length) = match Request::decode(packet) {
+        Ok(decoded) => decoded,
+        Err(status) => return status,
+    };
+    if !request.fits(card.block_count()) {
+        return BlockStatus::OutOfRange;
+    }
+    let (blocks, _) = packet[HEADER_BYTES..length].as_chunks_mut::<BLOCK_SIZE>();
+    let done = match request.operation {
+        Operation::Read => card.read(request.block, blocks),
+        Operation::Write => card.write(request.block, blocks),
+    };
+    match done {
+        Ok(()) => BlockStatus::Ok,
+        Err(_) => BlockStatus::DeviceError,
+    }
+}
+
+/// Raises the data thread's signal (once the thread made it).
+fn wake_data_thread() {
+    DRIVER_SIGNAL.raise();
+}
+
+/// One Block session object.
+struct BlockSession;
+
+impl Session for BlockSession {
+    fn quota(&mut self) -> Result<u32, SessionError> {
+        Ok((SLOTS * SLOT) as u32)
+    }
+}
+
+impl Block for BlockSession {
+    fn info(&mut self) -> Result<BlockInfo, SessionError> {
+        Ok(BlockInfo { block_count: bring_up()?, max_blocks: BLOCKS_PER_PACKET as u32 })
+    }
+
+    fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
+        let (signal, _) = super::client_signal(signal)?;
+        // The one session's previous signal is not needed any more.
+        TO_CLIENT.replace_dropping(signal);
+        Ok(())
+    }
+
+    fn driver_signal(&mut self) -> Result<Capability<dyn SignalSource>, SessionError> {
+        DRIVER_SIGNAL.get().map(Capability::from_selector).ok_or(SessionError::OutOfSessions)
+    }
+}
+
+static BLOCK_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Block, BlockSession>>>; 1] =
+    [ConstStaticCell::new(None)];
+static BLOCK_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, BlockRoot>>> =
+    ConstStaticCell::new(MaybeUninit::uninit());
+
+/// The two ends of a session's stream.
+struct Ends {
+    client: ClientEnd,
+    driver: DriverEnd,
+}
+
+/// The stream, set up at the first session: the memory is the driver's
+/// statics, lent for the image's life; later sessions restart it.
+/// `OutOfSessions` once the memory is taken.
+fn split_stream() -> Result<Ends, SessionError> {
+    let (Some(stream), Some(buffer)) = (STREAM.try_take(), BUFFER.try_take()) else {
+        return Err(SessionError::OutOfSessions);
+    };
+    let (source, sink) = stream
+        .split(&mut buffer.0, SLOT, to_sink(CLIENT_RAISES), to_source(DRIVER_RAISES))
+        .map_err(|_| SessionError::OutOfSessions)?;
+    Ok(Ends { client: ClientEnd(source), driver: DriverEnd(sink) })
+}
+
+/// The Block driver's root: one session at a time (the card has one
+/// owner), in a one-slot [`Pool`](super::Pool). The stream is set up at
+/// the first session; closing one needs both ends back (the client's from
+/// [`Env::close_block`], the driver's from its data thread) and restarts
+/// the stream for the next session. A live client that keeps its end
+/// keeps the session: without memory protection the buffer can be lent
+/// again only once nobody can write it.
+struct BlockRoot {
+    sessions: super::Pool<dyn Block, 1>,
+    /// The ends while no session holds them (after a close).
+    idle: Option<Ends>,
+}
+
+impl Root for BlockRoot {
+    fn session(&mut self, _args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
+        bring_up()?;
+        let ends = match self.idle.take() {
+            Some(ends) => ends,
+            None => split_stream()?,
+        };
+        let cap = match self.sessions.open(&BLOCK_OBJECTS, |_| BlockSession) {
+            Ok((_, cap)) => cap,
+            Err(error) => {
+                self.idle = Some(ends);
+                return Err(error);
+            }
+        };
+        CLIENT_END.put(ends.client);
+        DRIVER_END.to_thread.put(ends.driver);
+        // Wake the data thread: it takes its end.
+        wake_data_thread();
+        Ok(cap)
+    }
+
+    fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
+        self.sessions.slot_of(session).ok_or(SessionError::UnknownSession)?;
+        // The client's end: handed back by `Env::close_block`, or never
+        // taken (a client that ended before `Env::block`). Where it came
+        // from is where a refused close puts it back.
+        let (client, returned) = match CLIENT_RETURN.take() {
+            Some(end) => (end, true),
+            None => (CLIENT_END.take().ok_or(SessionError::InUse)?, false),
+        };
+        let put_back = |end| {
+            if returned { CLIENT_RETURN.put(end) } else { CLIENT_END.put(end) }
+        };
+        let Some(mut driver) = DRIVER_END.take_back(wake_data_thread) else {
+            put_back(client);
+            return Err(SessionError::InUse);
+        };
+        let mut client = client;
+        if client.0.restart(&mut driver.0).is_err() {
+            // A packet handle is still out: the session goes on, the
+            // driver serving it as before.
+            put_back(client);
+            DRIVER_END.to_thread.put(driver);
+            wake_data_thread();
+            return Err(SessionError::InUse);
+        }
+        self.end_session(session, Ends { client, driver })
+    }
+
+    /// The session's client was destroyed, maybe holding its end and
+    /// packets: they are lost with it, so the driver replaces the source
+    /// ([`Sink::replace_source`]) and the stream starts afresh for the next
+    /// session, whatever the client left in it. Only the parent reclaims,
+    /// and only after the destruction; a live client closes.
+    fn reclaim(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
+        self.sessions.slot_of(session).ok_or(SessionError::UnknownSession)?;
+        // An end the client handed back or never took: dropped, replaced
+        // like the one it held.
+        let _ = (CLIENT_RETURN.take(), CLIENT_END.take());
+        let DriverEnd(mut sink) =
+            DRIVER_END.take_back(wake_data_thread).ok_or(SessionError::InUse)?;
+        // SAFETY: the parent destroyed the client before reclaiming its
+        // session, so its stream end and packet handles are never used
+        // again; no other component ever held them (the end passes only
+        // between this root and the session's client, which cannot pass
+        // it on: it is not `Send`, see `Raises`).
+        let Ok(source) = (unsafe { sink.replace_source(to_sink(CLIENT_RAISES)) }) else {
+            // The driver's own end holds a packet (its data thread hands
+            // it back holding none): serve on, refuse.
+            DRIVER_END.to_thread.put(DriverEnd(sink));
+            wake_data_thread();
+            return Err(SessionError::InUse);
+        };
+        // The client's selector for the driver's signal, in its space,
+        // which is gone.
+        let _ = TO_DRIVER.take();
+        self.end_session(session, Ends { client: ClientEnd(source), driver: DriverEnd(sink) })
+    }
+
+    fn upgrade(&mut self, _: Capability<dyn Session>, _: u32) -> Result<u32, SessionError> {
+        Err(SessionError::QuotaExceeded)
+    }
+}
+
+impl BlockRoot {
+    /// Closes `session` with both ends back: the stream waits, restarted,
+    /// for the next session.
+    fn end_session(
+        &mut self,
+        session: Capability<dyn Session>,
+        ends: Ends,
+    ) -> Result<(), SessionError> {
+        self.sessions.close(session)?;
+        // The client's signal: a closed session wakes no one.
+        TO_CLIENT.take_dropping();
+        if let Some(driver) = DRIVER_SIGNAL.get() {
+            // And no copy it held wakes the driver any more.
+            let _ = kernel().revoke_copies(driver);
+        }
+        self.idle = Some(ends);
+        Ok(())
+    }
+}
+
+/// The Block driver component's root, for `compose!`: `provides: "Block",
+/// root: ferrode_board::component::block_root`, with the route `sd:
+/// "IO_MEM" "sd" => io_mem`, which grants it the SD card controller's
+/// registers (it has no other way to them). Starts the driver's data
+/// thread at the entrypoint's priority.
+pub fn block_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    super::composer_only()?;
+    DATA_MEMORY.spawn_beside(&DATA_UTCB, &entrypoint, "block-data", data_start)?;
+    let root = BLOCK_ROOT
+        .try_take()
+        .ok_or(KernelError::InvalidThread)?
+        .write(RpcObject::new(BlockRoot { sessions: super::Pool::new(entrypoint), idle: None }));
+    entrypoint.manage(root)
+}
+
+// ----- the client -----------------------------------------------------------
+
+/// Why a Block client's read or write failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockError {
+    /// Blocks past the device's end (nothing was sent).
+    OutOfRange,
+    /// The driver refused or failed a request.
+    Request(BlockStatus),
+    /// The session's stream or signal failed (the driver ended).
+    Session(SessionError),
+}
+
+impl core::fmt::Display for BlockError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::OutOfRange => f.write_str("blocks past the device's end"),
+            Self::Request(status) => write!(f, "block request: {status}"),
+            Self::Session(error) => write!(f, "block session: {error}"),
+        }
+    }
+}
+
+impl core::error::Error for BlockError {}
+
+/// A Block session's client: the device's size, and reads and writes of
+/// whole blocks through the session's packet stream (each request one
+/// packet of at most [`BlockInfo::max_blocks`] blocks, carried out before
+/// the next is sent). Also an [`embedded_sdmmc_types::BlockDevice`], so
+/// that embedded-sdmmc's FAT volume manager reads a card through it.
+///
+/// Neither `Send` nor `Sync`: it stays with the component the session was
+/// routed to.
+pub struct BlockClient {
+    session: ferrode_ipc::Client<dyn Block, kernel::Transport>,
+    info: BlockInfo,
+    source: RefCell<BlockSource>,
+    signal: CapSel,
+    /// The tag of the next request's packet.
+    next_tag: core::cell::Cell<u32>,
+}
+
+impl BlockClient {
+    /// Blocks on the device.
+    pub fn block_count(&self) -> u32 {
+        self.info.block_count
+    }
+
+    /// The device's size and the most blocks per request, as the driver
+    /// answers now (an RPC).
+    pub fn info(&mut self) -> Result<BlockInfo, SessionError> {
+        self.session.info()
+    }
+
+    /// Reads `blocks.len()` blocks from `start` on into `blocks`.
+    pub fn read(&self, start: u32, blocks: &mut [[u8; BLOCK_SIZE]]) -> Result<(), BlockError> {
+        self.check(start, blocks.len())?;
+        let mut block = start;
+        for chunk in blocks.chunks_mut(self.max_blocks()) {
+            self.request(
+                Operation::Read,
+                block,
+                chunk.len(),
+                |_| {},
+                |data| {
+                    for (to, from) in chunk.iter_mut().zip(data.as_chunks::<BLOCK_SIZE>().0) {
+                        to.copy_from_slice(from);
+                    }
+                },
+            )?;
+            block += chunk.len() as u32;
+        }
+        Ok(())
+    }
+
+    /// Writes `blocks` to the device from `start` on.
+    pub fn write(&self, start: u32, blocks: &[[u8; BLOCK_SIZE]]) -> Result<(), BlockError> {
+        self.check(start, blocks.len())?;
+        let mut block = start;
+        for chunk in blocks.chunks(self.max_blocks()) {
+            self.request(
+                Operation::Write,
+                block,
+                chunk.len(),
+                |data| {
+                    for (to, from) in data.as_chunks_mut::<BLOCK_SIZE>().0.iter_mut().zip(chunk) {
+                        to.copy_from_slice(from);
+                    }
+                },
+                |_| {},
+            )?;
+            block += chunk.len() as u32;
+        }
+        Ok(())
+    }
+
+    fn max_blocks(&self) -> usize {
+        (self.info.max_blocks as usize).clamp(1, BLOCKS_PER_PACKET)
+    }
+
+    /// `count` blocks from `start` on lie on the device.
+    fn check(&self, start: u32, count: usize) -> Result<(), BlockError> {
+        let count = u32::try_from(count).map_err(|_| BlockError::OutOfRange)?;
+        let request = Request {
+            operation: Operation::Read,
+            block: start,
+            count,
+            status: BlockStatus::Pending,
+        };
+        if count == 0 || request.fits(self.info.block_count) {
+            Ok(())
+        } else {
+            Err(BlockError::OutOfRange)
+        }
+    }
+
+    /// One request of `count` blocks: a packet with its header, `fill`ed
+    /// (the blocks' bytes), submitted; then its acknowledgement, whose
+    /// blocks go to `drain` if the driver carried it out.
+    fn request(
+        &self,
+        operation: Operation,
+        block: u32,
+        count: usize,
+        fill: impl FnOnce(&mut [u8]),
+        drain: impl FnOnce(&[u8]),
+    ) -> Result<(), BlockError> {
+        let request =
+            Request { operation, block, count: count as u32, status: BlockStatus::Pending };
+        match self.exchange(request.encode(), count, fill, drain)? {
+            BlockStatus::Ok => Ok(()),
+            status => Err(BlockError::Request(status)),
+        }
+    }
+
+    /// Sends `header` as it is, in a packet with room for `blocks` blocks
+    /// (zeros), and returns the status the driver acknowledged it with: for
+    /// tests of the driver's checks, which must refuse any header a client
+    /// makes up (`Malformed`, `OutOfRange`) and serve on.
+    pub fn raw_request(
+        &self,
+        header: [u8; HEADER_BYTES],
+        blocks: usize,
+    ) -> Result<BlockStatus, BlockError> {
+        if blocks > self.max_blocks() {
+            return Err(BlockError::OutOfRange);
+        }
+        self.exchange(header, blocks, |data| data.fill(0), |_| {})
+    }
+
+    /// [`request`](Self::request)'s packet, with `header` as given.
+    fn exchange(
+        &self,
+        header: [u8; HEADER_BYTES],
+        count: usize,
+        fill: impl FnOnce(&mut [u8]),
+        drain: impl FnOnce(&[u8]),
+    ) -> Result<BlockStatus, BlockError> {
+        let mut source = self.source.borrow_mut();
+        let length = HEADER_BYTES + count * BLOCK_SIZE;
+        let mut packet = loop {
+            match source.alloc(length) {
+                Ok(packet) => break packet,
+                // Slots still out from an earlier request that failed
+                // half-way: they come back with their acknowledgements.
+                Err(AllocError::Exhausted) => {
+                    if source.reclaim() == 0 {
+                        self.wait()?;
+                    }
+                }
+                Err(_) => return Err(BlockError::Request(BlockStatus::Malformed)),
+            }
+        };
+        let payload = packet.payload_mut();
+        payload[..HEADER_BYTES].copy_from_slice(&header);
+        fill(&mut payload[HEADER_BYTES..length]);
+        // The tag tells this request's acknowledgement from a late one of
+        // an earlier request that was given up half-way (its wait failed).
+        let tag = self.next_tag.get();
+        self.next_tag.set(tag.wrapping_add(1));
+        packet.set_tag(tag);
+        let mut pending = Some(packet);
+        while let Some(packet) = pending.take() {
+            match source.submit(packet) {
+                Ok(()) => {}
+                Err(Refused::Full(packet)) => {
+                    pending = Some(packet);
+                    self.wait()?;
+                }
+                // Not this stream's packet: cannot be, it was just
+                // allocated here.
+                Err(Refused::Foreign(_)) => {
+                    return Err(BlockError::Request(BlockStatus::Malformed));
+                }
+            }
+        }
+        loop {
+            match source.get_acknowledged() {
+                Ok(packet) if packet.tag() != tag => {
+                    let _ = source.release(packet);
+                }
+                Ok(packet) => {
+                    // The blocks, where the request put them: a driver
+                    // that shortened the packet did not carry it out.
+                    let status = match packet.payload().get(HEADER_BYTES..length) {
+                        Some(blocks) if status_of(packet.payload()) == BlockStatus::Ok => {
+                            drain(blocks);
+                            BlockStatus::Ok
+                        }
+                        Some(_) => status_of(packet.payload()),
+                        None => BlockStatus::Malformed,
+                    };
+                    let _ = source.release(packet);
+                    return Ok(status);
+                }
+                Err(ReceiveError::Empty) => self.wait()?,
+                // An acknowledgement of no packet in flight: dropped and
+                // counted by the stream.
+                Err(ReceiveError::Rejected { .. }) => {}
+            }
+        }
+    }
+
+    /// Until the driver raises this client's signal.
+    fn wait(&self) -> Result<(), BlockError> {
+        kernel()
+            .wait_signal(self.signal)
+            .map(|_| ())
+            .map_err(|error| BlockError::Session(error.into()))
+    }
+}
+
+impl embedded_sdmmc_types::BlockDevice for BlockClient {
+    type Error = BlockError;
+
+    fn read(
+        &self,
+        blocks: &mut [embedded_sdmmc_types::Block],
+        start: embedded_sdmmc_types::BlockIdx,
+    ) -> Result<(), BlockError> {
+        self.check(start.0, blocks.len())?;
+        let mut block = start.0;
+        for chunk in blocks.chunks_mut(self.max_blocks()) {
+            self.request(
+                Operation::Read,
+                block,
+                chunk.len(),
+                |_| {},
+                |data| {
+                    for (to, from) in chunk.iter_mut().zip(data.as_chunks::<BLOCK_SIZE>().0) {
+                        to.contents.copy_from_slice(from);
+                    }
+                },
+            )?;
+            block += chunk.len() as u32;
+        }
+        Ok(())
+    }
+
+    fn write(
+        &self,
+        blocks: &[embedded_sdmmc_types::Block],
+        start: embedded_sdmmc_types::BlockIdx,
+    ) -> Result<(), BlockError> {
+        self.check(start.0, blocks.len())?;
+        let mut block = start.0;
+        for chunk in blocks.chunks(self.max_blocks()) {
+            self.request(
+                Operation::Write,
+                block,
+                chunk.len(),
+                |data| {
+                    for (to, from) in data.as_chunks_mut::<BLOCK_SIZE>().0.iter_mut().zip(chunk) {
+                        to.copy_from_slice(&from.contents);
+                    }
+                },
+                |_| {},
+            )?;
+            block += chunk.len() as u32;
+        }
+        Ok(())
+    }
+
+    fn num_blocks(&self) -> Result<embedded_sdmmc_types::BlockCount, BlockError> {
+        Ok(embedded_sdmmc_types::BlockCount(self.info.block_count))
+    }
+}
+
+impl Env {
+    /// The Block session of `label`, its stream attached, signalling
+    /// `signal` (one of this component's own) when the driver acknowledged
+    /// a request. The signal is made to watch its submitters
+    /// ([`Kernel::watch_submitters`]): should the driver end, a wait on it
+    /// ends with an error instead of never.
+    ///
+    /// [`Kernel::watch_submitters`]: ferrode_kernel::Kernel::watch_submitters
+    pub fn block(&self, label: &str, signal: CapSel) -> Result<BlockClient, SessionError> {
+        let mut session =
+            kernel::client(self.session::<dyn Block>(ferrode_component::BLOCK, label)?);
+        kernel().watch_submitters(signal)?;
+        session.sigh(Capability::from_selector(signal))?;
+        let driver = session.driver_signal()?;
+        let ClientEnd(source) = CLIENT_END.take().ok_or(SessionError::OutOfSessions)?;
+        // The end is this session's only while it is open (see `Env::nic`):
+        // the size is asked after it was taken, so that the answer also
+        // says the session was still open when it changed hands.
+        let info = match session.info() {
+            Ok(info) => info,
+            Err(error) => {
+                CLIENT_END.put(ClientEnd(source));
+                return Err(error);
+            }
+        };
+        TO_DRIVER.set(driver.selector());
+        Ok(BlockClient {
+            session,
+            info,
+            source: RefCell::new(source),
+            signal,
+            next_tag: core::cell::Cell::new(0),
+        })
+    }
+
+    /// Closes the Block session of `label`: hands its stream end (in
+    /// `client`, from [`Env::block`]) back to the driver, drops this
+    /// component's copy of the driver's signal, and asks the parent to
+    /// close it. The driver can then serve another client.
+    pub fn close_block(&self, label: &str, client: BlockClient) -> Result<(), SessionError> {
+        CLIENT_RETURN.put(ClientEnd(client.source.into_inner()));
+        if let Some(driver) = TO_DRIVER.take() {
+            let _ = kernel().drop_capability(driver);
+        }
+        self.close(ferrode_component::BLOCK, label)
+    }
+}
