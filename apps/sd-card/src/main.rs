@@ -12,8 +12,9 @@
 //!   checks them against [`pattern`], which the test harness wrote into
 //!   the card's image before the boot;
 //! - writes [`WRITTEN`] blocks from [`WRITE_AT`] on (more than a packet
-//!   carries, so several requests) with the pattern inverted and reads
-//!   them back; the harness checks the image file after the run;
+//!   carries, so several requests), and the card's last block, with the
+//!   pattern inverted and reads them back; the harness checks the image
+//!   file after the run;
 //! - reads through embedded-sdmmc's `BlockDevice` trait, which the
 //!   session's client implements;
 //! - sends the driver headers no honest client makes (no operation, more
@@ -149,6 +150,22 @@ fn disk(env: Env) -> u32 {
         format_args!(
             "{WRITTEN} blocks written from block {WRITE_AT} on read back ({written:?}, {reread:?})"
         ),
+    );
+    // The card's last block: its address is the largest a request makes
+    // (in bytes on a standard-capacity card, in blocks on a high-capacity
+    // one).
+    let last = blocks - 1;
+    let mut one = [[0u8; 512]; 1];
+    for (offset, byte) in one[0].iter_mut().enumerate() {
+        *byte = !pattern(last, offset);
+    }
+    let written = card.write(last, &one);
+    let mut back = [[0u8; 512]; 1];
+    let reread = card.read(last, &mut back);
+    check(
+        &mut log,
+        written.is_ok() && reread.is_ok() && back == one,
+        format_args!("the last block, {last}, written and read back ({written:?}, {reread:?})"),
     );
 
     if holder {

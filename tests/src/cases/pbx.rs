@@ -61,6 +61,11 @@ pub fn cases() -> Vec<Case> {
             "sd-card",
             sd_card,
         ),
+        scripted(
+            "sd-card reads and writes a high-capacity SD card through a Block session",
+            "sd-card",
+            sd_card_high_capacity,
+        ),
         Case {
             name: format!(
                 "sd-card: a client that ends holding its Block session has it reclaimed on {}",
@@ -231,12 +236,12 @@ fn i2c_rtc(script: &Scripted<'_>) -> Result<(), Failure> {
 }
 
 /// What sd-card's `disk` and `second` components print, in order (with
-/// `holder`, `disk` ends after its writes).
+/// `holder`, `disk` ends after its writes), after the card's size.
 const SD_CARD_LINES: [&str; 11] = [
-    "[disk] the card holds 2048 blocks of 512 bytes",
     "[disk] ok: 64 blocks read one at a time hold the image's pattern",
     "[disk] ok: the last 16 of them read at once hold it too",
     "[disk] ok: 12 blocks written from block 100 on read back",
+    "[disk] ok: the last block, ",
     "[disk] ok: embedded-sdmmc's BlockDevice reads the written blocks",
     "[disk] ok: the driver refused 6 of 6 made-up headers and serves on",
     "[disk] ok: a read past the card's end is refused",
@@ -246,21 +251,22 @@ const SD_CARD_LINES: [&str; 11] = [
     "[second] sd-card: 0 checks failed",
 ];
 const SD_CARD_HOLDER_LINES: [&str; 8] = [
-    "[disk] the card holds 2048 blocks of 512 bytes",
     "[disk] ok: 64 blocks read one at a time hold the image's pattern",
     "[disk] ok: the last 16 of them read at once hold it too",
     "[disk] ok: 12 blocks written from block 100 on read back",
+    "[disk] ok: the last block, ",
     "[disk] holder: ends holding its Block session",
     "[second] ok: the session again, and disk's 12 blocks",
     "[second] ok: it closes",
     "[second] sd-card: 0 checks failed",
 ];
 
-/// The SD card image's size: 1 MiB (QEMU wants a power of two; a card
-/// this small is a standard-capacity one, addressed in bytes).
-const SD_CARD_BLOCKS: u32 = 2048;
+/// Blocks of the image the harness writes [`sd_pattern`] into, from the
+/// first on (beyond them a large image is sparse: zeros).
+const SD_PATTERN_BLOCKS: u32 = 2048;
 
-/// Blocks sd-card writes (the pattern inverted), from the first on.
+/// Blocks sd-card writes (the pattern inverted), from the first on; it
+/// writes the card's last block too.
 const SD_CARD_WRITTEN: std::ops::Range<u32> = 100..112;
 
 /// Byte `offset` of block `block` of the image the harness writes (as
@@ -269,38 +275,71 @@ fn sd_pattern(block: u32, offset: usize) -> u8 {
     (block.wrapping_mul(31).wrapping_add(offset as u32) ^ (block >> 8)) as u8
 }
 
-/// Boots sd-card with a card image of [`sd_pattern`], then checks its
-/// lines, its exit status and the image: the blocks it wrote hold the
-/// pattern inverted, every other block is as it was.
+/// sd-card on a 1 MiB card: QEMU makes a card this small a
+/// standard-capacity one, addressed in bytes.
 fn sd_card(script: &Scripted<'_>) -> Result<(), Failure> {
-    let image = std::env::temp_dir().join(format!("ferrode-sd-card-{}.img", std::process::id()));
-    let contents: Vec<u8> = (0..SD_CARD_BLOCKS)
+    sd_card_of(script, 2048)
+}
+
+/// sd-card on a 4 GiB card (a sparse image): QEMU makes a card over 2 GiB
+/// a high-capacity one, addressed in blocks.
+fn sd_card_high_capacity(script: &Scripted<'_>) -> Result<(), Failure> {
+    sd_card_of(script, 8 * 1024 * 1024)
+}
+
+/// Boots sd-card with a card image of `blocks` blocks, [`sd_pattern`] in
+/// its first ones, then checks its lines, its exit status and the image:
+/// the blocks it wrote hold the pattern inverted, the others are as they
+/// were.
+fn sd_card_of(script: &Scripted<'_>, blocks: u32) -> Result<(), Failure> {
+    use std::io::{Read, Seek, SeekFrom};
+
+    let fail = |message: String| Failure { message, console: String::new() };
+    let image =
+        std::env::temp_dir().join(format!("ferrode-sd-card-{}-{blocks}.img", std::process::id()));
+    let contents: Vec<u8> = (0..SD_PATTERN_BLOCKS.min(blocks))
         .flat_map(|block| (0..512).map(move |offset| sd_pattern(block, offset)))
         .collect();
-    std::fs::write(&image, &contents).map_err(|error| Failure {
-        message: format!("cannot write {}: {error}", image.display()),
-        console: String::new(),
-    })?;
+    std::fs::write(&image, &contents)
+        .and_then(|()| std::fs::File::options().write(true).open(&image))
+        .and_then(|file| file.set_len(u64::from(blocks) * 512))
+        .map_err(|error| fail(format!("cannot write {}: {error}", image.display())))?;
     let options = RunOptions { sd_card: Some(image.clone()), ..script.options.clone() };
     let outcome = boot(script, &options).map(|running| running.finish(Duration::from_secs(40)));
-    let after = std::fs::read(&image);
+    // The first blocks and the last, as the run left them.
+    let last = u64::from(blocks - 1) * 512;
+    let after = std::fs::File::open(&image).and_then(|mut file| {
+        let mut first = vec![0; contents.len()];
+        file.read_exact(&mut first)?;
+        let mut end = [0u8; 512];
+        file.seek(SeekFrom::Start(last))?;
+        file.read_exact(&mut end)?;
+        Ok((first, end, file.metadata()?.len()))
+    });
     let _ = std::fs::remove_file(&image);
     let outcome = outcome?;
     let failure = |message: String| Failure { message, console: outcome.console.clone() };
+    let size = format!("[disk] the card holds {blocks} blocks of 512 bytes");
     let holder = script.options.args.iter().any(|arg| arg == "holder");
     let lines: &[&str] = if holder { &SD_CARD_HOLDER_LINES } else { &SD_CARD_LINES };
-    if let Some(line) = harness::missing_in_order(&outcome.console, lines) {
+    if let Some(line) = harness::missing_in_order(&outcome.console, &[&size])
+        .or_else(|| harness::missing_in_order(&outcome.console, lines))
+    {
         return Err(failure(format!("missing, or out of order: {line:?}")));
     }
     if outcome.status != Some(0) {
         return Err(failure(format!("exit status {:?}", outcome.status)));
     }
-    let after = after.map_err(|error| failure(format!("cannot read the image back: {error}")))?;
-    if after.len() != contents.len() {
-        return Err(failure(format!("the image is {} bytes, not {}", after.len(), contents.len())));
+    let (first, end, length) =
+        after.map_err(|error| failure(format!("cannot read the image back: {error}")))?;
+    if length != u64::from(blocks) * 512 {
+        return Err(failure(format!(
+            "the image is {length} bytes, not {}",
+            u64::from(blocks) * 512
+        )));
     }
-    for (block, (now, was)) in (0..).zip(after.chunks(512).zip(contents.chunks(512))) {
-        let flip = if SD_CARD_WRITTEN.contains(&block) { 0xff } else { 0 };
+    for (block, (now, was)) in (0..).zip(first.chunks(512).zip(contents.chunks(512))) {
+        let flip = if SD_CARD_WRITTEN.contains(&block) || block == blocks - 1 { 0xff } else { 0 };
         if let Some(offset) = (0..512).find(|&offset| now[offset] != was[offset] ^ flip) {
             let expected = if flip == 0 { "unchanged" } else { "the pattern inverted" };
             return Err(failure(format!(
@@ -308,6 +347,13 @@ fn sd_card(script: &Scripted<'_>) -> Result<(), Failure> {
                 now[offset]
             )));
         }
+    }
+    if let Some(offset) = (0..512).find(|&offset| end[offset] != !sd_pattern(blocks - 1, offset)) {
+        return Err(failure(format!(
+            "the last block, {}, byte {offset}: {:#04x}, expected the pattern inverted",
+            blocks - 1,
+            end[offset]
+        )));
     }
     Ok(())
 }
