@@ -17,10 +17,19 @@
 //!
 //! # Use
 //!
-//! ```ignore
-//! use ferrode_pl181::{Config, Mmio, Pl181, SdCard};
+//! The platform maps the register block, wraps it in an [`Mmio`] and hands
+//! it over with a delay (any `embedded_hal::delay::DelayNs`, such as a
+//! timer driver) and MCLK's frequency:
 //!
-//! let mut mmci = Pl181::new(mmio, delay, Config { mclk_hz: 24_000_000 });
+//! ```ignore
+//! use core::ptr::NonNull;
+//! use ferrode_pl181::{Config, Mmio, Pl181, Regs, SdCard};
+//! use volatile::VolatilePtr;
+//!
+//! // SAFETY: the PL181's 4 KiB register block, mapped as Device memory,
+//! // and this is its only driver.
+//! let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(MMCI_BASE as *mut Regs)) };
+//! let mut mmci = Pl181::new(Mmio::new(registers), delay, Config { mclk_hz: 24_000_000 });
 //! let card = mmci.init()?; // kind, capacity in blocks, RCA
 //! let mut blocks = [[0u8; 512]; 2];
 //! mmci.read_blocks(0, &mut blocks)?;
