@@ -6,7 +6,8 @@
 //! holds the host-side network clients,
 //! [`measure`] the measurements and [`figures`] their budgets and history,
 //! [`stacks`] how deep each of an image's stacks went, [`profile`] where
-//! its instructions go.
+//! its instructions go, [`sd_image`] the SD card images the cases put in
+//! the PBX-A9's slot.
 //! `cargo xtask test` builds the images and runs the cases; the host unit
 //! tests here check the harness itself.
 
@@ -18,4 +19,5 @@ pub mod images;
 pub mod measure;
 pub mod net;
 pub mod profile;
+pub mod sd_image;
 pub mod stacks;

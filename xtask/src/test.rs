@@ -261,7 +261,11 @@ fn lints(tally: &mut Tally) {
         // bare target as a library.
         // With and without its sockets (`hermit-net`), whose absence
         // brings stand-ins of its own.
-        for (feature, what) in [("hermit", "std support"), ("hermit-net", "std sockets")] {
+        // The Block service too: only PBX-A9's apps use it, and MicroBlaze
+        // V's stand-in for the card must keep building.
+        for (feature, what) in
+            [("hermit", "std support"), ("hermit-net", "std sockets"), ("block", "Block service")]
+        {
             let features = format!("ferrode-board/{},ferrode-board/{feature}", board.name);
             let mut command = clippy(&features);
             command.args(["--package", "ferrode-board", "--", "-D", "warnings"]);
@@ -275,7 +279,7 @@ fn lints(tally: &mut Tally) {
         docs.args(["doc", "--color", "never", "--no-deps", "--target", board.target]);
         docs.args(["--package", "ferrode-board", "--features"]);
         docs.arg(format!(
-            "ferrode-board/{},ferrode-board/hermit-net,ferrode-board/gdb",
+            "ferrode-board/{},ferrode-board/hermit-net,ferrode-board/gdb,ferrode-board/block",
             board.name
         ));
         docs.env("RUSTDOCFLAGS", "-D warnings");

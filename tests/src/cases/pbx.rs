@@ -80,6 +80,11 @@ pub fn cases() -> Vec<Case> {
             timeout: Duration::from_secs(60),
             check: Check::Scripted(sd_card),
         },
+        scripted(
+            "sd-files reads and writes files on a FAT SD card through a Block session",
+            "sd-files",
+            sd_files,
+        ),
         scripted("echo-net tcp 4 clients x 1 MiB", "echo-net", echo_net::tcp),
         scripted("echo-net udp 1..1400 bytes", "echo-net", echo_net::udp),
         scripted("echo-net survives floods and garbage", "echo-net", echo_net_abuse),
@@ -354,6 +359,60 @@ fn sd_card_of(script: &Scripted<'_>, blocks: u32) -> Result<(), Failure> {
             blocks - 1,
             end[offset]
         )));
+    }
+    Ok(())
+}
+
+/// The README the harness puts on sd-files' card.
+const SD_FILES_README: &[u8] =
+    b"Ferrode SD card test volume\nWritten by the host before the boot.\n";
+
+/// What sd-files' `files` component prints, in order.
+const SD_FILES_LINES: [&str; 5] = [
+    "[files] ok: the root directory lists 2 entries",
+    "[files] ok: README.TXT reads 65 bytes; its first line: Ferrode SD card test volume",
+    "[files] ok: LOG.TXT: appended \"Ferrode wrote this on ",
+    "[files] ok: the volume closes",
+    "[files] sd-files: 0 checks failed",
+];
+
+/// Boots sd-files with an 8 MiB FAT16 card holding `README.TXT`, checks
+/// its lines and exit status, then reads `LOG.TXT` from the image: one
+/// line, the one the app printed.
+fn sd_files(script: &Scripted<'_>) -> Result<(), Failure> {
+    let image = std::env::temp_dir().join(format!("ferrode-sd-files-{}.img", std::process::id()));
+    crate::sd_image::fat_card(&image, 8 << 20, "ferrode", &[("README.TXT", SD_FILES_README)])
+        .map_err(|error| Failure {
+            message: format!("cannot make {}: {error}", image.display()),
+            console: String::new(),
+        })?;
+    let options = RunOptions { sd_card: Some(image.clone()), ..script.options.clone() };
+    let outcome = boot(script, &options).map(|running| running.finish(Duration::from_secs(40)));
+    let log = crate::sd_image::read_fat_file(&image, "LOG.TXT");
+    let readme = crate::sd_image::read_fat_file(&image, "README.TXT");
+    let _ = std::fs::remove_file(&image);
+    let outcome = outcome?;
+    let failure = |message: String| Failure { message, console: outcome.console.clone() };
+    if let Some(line) = harness::missing_in_order(&outcome.console, &SD_FILES_LINES) {
+        return Err(failure(format!("missing, or out of order: {line:?}")));
+    }
+    if outcome.status != Some(0) {
+        return Err(failure(format!("exit status {:?}", outcome.status)));
+    }
+    let log = log.map_err(|error| failure(format!("LOG.TXT on the image: {error}")))?;
+    let printed = outcome
+        .console
+        .split_once("LOG.TXT: appended \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(line, _)| format!("{line}\n"));
+    if printed.as_deref().map(str::as_bytes) != Some(&log[..]) {
+        return Err(failure(format!(
+            "LOG.TXT on the image holds {:?}, the app appended {printed:?}",
+            String::from_utf8_lossy(&log)
+        )));
+    }
+    if readme.as_deref().ok() != Some(SD_FILES_README) {
+        return Err(failure(format!("README.TXT changed: {readme:?}")));
     }
     Ok(())
 }
