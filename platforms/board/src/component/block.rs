@@ -469,42 +469,61 @@ impl BlockClient {
 
     /// Reads `blocks.len()` blocks from `start` on into `blocks`.
     pub fn read(&self, start: u32, blocks: &mut [[u8; BLOCK_SIZE]]) -> Result<(), BlockError> {
-        self.check(start, blocks.len())?;
-        let mut block = start;
-        for chunk in blocks.chunks_mut(self.max_blocks()) {
-            self.request(
-                Operation::Read,
-                block,
-                chunk.len(),
-                |_| {},
-                |data| {
-                    for (to, from) in chunk.iter_mut().zip(data.as_chunks::<BLOCK_SIZE>().0) {
-                        to.copy_from_slice(from);
-                    }
-                },
-            )?;
-            block += chunk.len() as u32;
-        }
-        Ok(())
+        self.read_each(start, blocks.len(), |i, data| blocks[i].copy_from_slice(data))
     }
 
     /// Writes `blocks` to the device from `start` on.
     pub fn write(&self, start: u32, blocks: &[[u8; BLOCK_SIZE]]) -> Result<(), BlockError> {
-        self.check(start, blocks.len())?;
-        let mut block = start;
-        for chunk in blocks.chunks(self.max_blocks()) {
+        self.write_each(start, blocks.len(), |i| &blocks[i])
+    }
+
+    /// Reads `count` blocks from `start` on, in requests of as many as a
+    /// packet carries, handing block `i` of them to `put`.
+    fn read_each(
+        &self,
+        start: u32,
+        count: usize,
+        mut put: impl FnMut(usize, &[u8; BLOCK_SIZE]),
+    ) -> Result<(), BlockError> {
+        self.check(start, count)?;
+        let mut done = 0;
+        while done < count {
+            let chunk = (count - done).min(self.max_blocks());
             self.request(
-                Operation::Write,
-                block,
-                chunk.len(),
+                Operation::Read,
+                start + done as u32,
+                chunk,
+                |_| {},
                 |data| {
-                    for (to, from) in data.as_chunks_mut::<BLOCK_SIZE>().0.iter_mut().zip(chunk) {
-                        to.copy_from_slice(from);
+                    for (i, block) in data.as_chunks::<BLOCK_SIZE>().0.iter().enumerate() {
+                        put(done + i, block);
                     }
                 },
-                |_| {},
             )?;
-            block += chunk.len() as u32;
+            done += chunk;
+        }
+        Ok(())
+    }
+
+    /// Writes `count` blocks from `start` on, block `i` of them what `get`
+    /// gives, in requests of as many as a packet carries.
+    fn write_each<'a>(
+        &self,
+        start: u32,
+        count: usize,
+        get: impl Fn(usize) -> &'a [u8; BLOCK_SIZE],
+    ) -> Result<(), BlockError> {
+        self.check(start, count)?;
+        let mut done = 0;
+        while done < count {
+            let chunk = (count - done).min(self.max_blocks());
+            let fill = |data: &mut [u8]| {
+                for (i, block) in data.as_chunks_mut::<BLOCK_SIZE>().0.iter_mut().enumerate() {
+                    block.copy_from_slice(get(done + i));
+                }
+            };
+            self.request(Operation::Write, start + done as u32, chunk, fill, |_| {})?;
+            done += chunk;
         }
         Ok(())
     }
@@ -653,23 +672,7 @@ impl embedded_sdmmc_types::BlockDevice for BlockClient {
         blocks: &mut [embedded_sdmmc_types::Block],
         start: embedded_sdmmc_types::BlockIdx,
     ) -> Result<(), BlockError> {
-        self.check(start.0, blocks.len())?;
-        let mut block = start.0;
-        for chunk in blocks.chunks_mut(self.max_blocks()) {
-            self.request(
-                Operation::Read,
-                block,
-                chunk.len(),
-                |_| {},
-                |data| {
-                    for (to, from) in chunk.iter_mut().zip(data.as_chunks::<BLOCK_SIZE>().0) {
-                        to.contents.copy_from_slice(from);
-                    }
-                },
-            )?;
-            block += chunk.len() as u32;
-        }
-        Ok(())
+        self.read_each(start.0, blocks.len(), |i, data| blocks[i].contents.copy_from_slice(data))
     }
 
     fn write(
@@ -677,23 +680,7 @@ impl embedded_sdmmc_types::BlockDevice for BlockClient {
         blocks: &[embedded_sdmmc_types::Block],
         start: embedded_sdmmc_types::BlockIdx,
     ) -> Result<(), BlockError> {
-        self.check(start.0, blocks.len())?;
-        let mut block = start.0;
-        for chunk in blocks.chunks(self.max_blocks()) {
-            self.request(
-                Operation::Write,
-                block,
-                chunk.len(),
-                |data| {
-                    for (to, from) in data.as_chunks_mut::<BLOCK_SIZE>().0.iter_mut().zip(chunk) {
-                        to.copy_from_slice(&from.contents);
-                    }
-                },
-                |_| {},
-            )?;
-            block += chunk.len() as u32;
-        }
-        Ok(())
+        self.write_each(start.0, blocks.len(), |i| &blocks[i].contents)
     }
 
     fn num_blocks(&self) -> Result<embedded_sdmmc_types::BlockCount, BlockError> {
