@@ -216,6 +216,50 @@ pub fn check_budgets(
         .collect()
 }
 
+/// The figures of the block benchmark's JSON line (sd-card's `bench`
+/// mode, or sd-direct; the line may follow a LOG label): instructions per
+/// block read and written, `block.read_instructions_per_block` and
+/// `block.write_instructions_per_block` through the Block session, with
+/// `direct_` before `read` for the baseline that calls the driver.
+pub fn block_figures(console: &str, board: &str) -> Result<Figures, String> {
+    let line = console
+        .lines()
+        .filter_map(|line| line.find('{').map(|at| &line[at..]))
+        .find(|line| line.contains("\"bench\":\"block\""))
+        .ok_or("no block benchmark line")?;
+    let value: serde_json::Value =
+        serde_json::from_str(line.trim()).map_err(|error| format!("not JSON: {line}: {error}"))?;
+    let text = |key: &str| value.get(key).and_then(serde_json::Value::as_str);
+    let count = |key: &str| {
+        value
+            .get(key)
+            .and_then(serde_json::Value::as_u64)
+            .filter(|count| *count > 0)
+            .ok_or_else(|| format!("`{key}` is not a positive whole number in {line}"))
+    };
+    if text("board") != Some(board) {
+        return Err(format!("expected board {board:?} in {line}"));
+    }
+    if value.get("ok").and_then(serde_json::Value::as_bool) != Some(true) {
+        return Err(format!("a request failed: {line}"));
+    }
+    let prefix = match text("path") {
+        Some("session") => "",
+        Some("direct") => "direct_",
+        other => return Err(format!("unknown path {other:?} in {line}")),
+    };
+    let blocks = count("blocks")? as f64;
+    let mut figures = Figures::new();
+    for what in ["read", "write"] {
+        let per_block = count(&format!("{what}_instructions"))? as f64 / blocks;
+        figures.insert(
+            format!("block.{prefix}{what}_instructions_per_block"),
+            (per_block * 100.0).round() / 100.0,
+        );
+    }
+    Ok(figures)
+}
+
 /// Whether a figure (`board.area.name`) must have a budget: the RPC costs,
 /// instructions per echoed byte (echo-net, its direct baseline, net-std),
 /// boot instructions and release sizes.
@@ -232,6 +276,8 @@ pub fn is_budgeted(key: &str) -> bool {
         || figure == "net.direct_instructions_per_byte"
         || figure == "net.session_over_direct"
         || figure == "net.std_instructions_per_byte"
+        || (figure.starts_with("block.")
+            && (figure.ends_with("_instructions_per_block") || figure.ends_with("_over_direct")))
         || (figure.starts_with("boot.") && figure.ends_with(".instructions_to_main"))
         || (figure.starts_with("size.")
             && [".text", ".data", ".bss", ".stack"].iter().any(|end| figure.ends_with(end)))
@@ -239,27 +285,42 @@ pub fn is_budgeted(key: &str) -> bool {
 
 /// Figures computed from others measured in the same run: per board, the
 /// ratio of echo-net's instructions per echoed byte through its NIC session
-/// to the direct-driver baseline's (`net.session_over_direct`), and of
-/// net-std's through std::net to echo-net's (`net.std_over_session`).
+/// to the direct-driver baseline's (`net.session_over_direct`), of
+/// net-std's through std::net to echo-net's (`net.std_over_session`), and
+/// of sd-card's instructions per block read and written through its Block
+/// session to sd-direct's (`block.read_session_over_direct`,
+/// `block.write_session_over_direct`).
 pub fn derive(measured: &mut BTreeMap<String, f64>) {
     let ratios = [
-        ("session_over_direct", "instructions_per_byte", "direct_instructions_per_byte"),
-        ("std_over_session", "std_instructions_per_byte", "instructions_per_byte"),
+        ("net", "session_over_direct", "instructions_per_byte", "direct_instructions_per_byte"),
+        ("net", "std_over_session", "std_instructions_per_byte", "instructions_per_byte"),
+        (
+            "block",
+            "read_session_over_direct",
+            "read_instructions_per_block",
+            "direct_read_instructions_per_block",
+        ),
+        (
+            "block",
+            "write_session_over_direct",
+            "write_instructions_per_block",
+            "direct_write_instructions_per_block",
+        ),
     ];
-    for (ratio, over, under) in ratios {
+    for (area, ratio, over, under) in ratios {
         let boards: Vec<String> = measured
             .keys()
-            .filter_map(|key| key.strip_suffix(&format!(".net.{under}")))
+            .filter_map(|key| key.strip_suffix(&format!(".{area}.{under}")))
             .map(String::from)
             .collect();
         for board in boards {
-            let over = measured.get(&format!("{board}.net.{over}")).copied();
-            let under = measured.get(&format!("{board}.net.{under}")).copied();
+            let over = measured.get(&format!("{board}.{area}.{over}")).copied();
+            let under = measured.get(&format!("{board}.{area}.{under}")).copied();
             if let (Some(over), Some(under)) = (over, under)
                 && under > 0.0
             {
                 let value = (over / under * 1000.0).round() / 1000.0;
-                measured.insert(format!("{board}.net.{ratio}"), value);
+                measured.insert(format!("{board}.{area}.{ratio}"), value);
             }
         }
     }
@@ -341,6 +402,37 @@ mod tests {
         derive(&mut measured);
         assert_eq!(measured.get("pbx.net.std_over_session"), Some(&1.2));
         assert_eq!(measured.get("mbv.net.std_over_session"), None);
+    }
+
+    #[test]
+    fn block_figures_come_from_the_benchmark_line() {
+        let session = "[disk] the card holds 2048 blocks\n[disk] {\"board\":\"pbx\",\"bench\":\"block\",\
+            \"path\":\"session\",\"blocks\":256,\"read_instructions\":1090696,\
+            \"write_instructions\":1193542,\"ok\":true}\n";
+        let figures = block_figures(session, "pbx").unwrap();
+        assert_eq!(figures.get("block.read_instructions_per_block"), Some(&4260.53));
+        assert_eq!(figures.get("block.write_instructions_per_block"), Some(&4662.27));
+        let direct = session.replace("[disk] ", "").replace("session", "direct");
+        let figures = block_figures(&direct, "pbx").unwrap();
+        assert_eq!(figures.get("block.direct_read_instructions_per_block"), Some(&4260.53));
+        assert!(block_figures(session, "mbv").is_err());
+        assert!(block_figures(&session.replace("true", "false"), "pbx").is_err());
+        assert!(block_figures(&session.replace("session", "other"), "pbx").is_err());
+        assert!(block_figures(&session.replace(":256", ":0"), "pbx").is_err());
+        assert!(block_figures("nothing here", "pbx").is_err());
+        let mut measured: BTreeMap<String, f64> = [
+            ("pbx.block.read_instructions_per_block".to_string(), 110.0),
+            ("pbx.block.direct_read_instructions_per_block".to_string(), 100.0),
+            ("pbx.block.write_instructions_per_block".to_string(), 120.0),
+        ]
+        .into_iter()
+        .collect();
+        derive(&mut measured);
+        assert_eq!(measured.get("pbx.block.read_session_over_direct"), Some(&1.1));
+        assert_eq!(measured.get("pbx.block.write_session_over_direct"), None);
+        assert!(is_budgeted("pbx.block.read_session_over_direct"));
+        assert!(is_budgeted("pbx.block.direct_write_instructions_per_block"));
+        assert!(!is_budgeted("pbx.block.other"));
     }
 
     #[test]

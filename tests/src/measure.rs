@@ -1,7 +1,8 @@
 //! Measurements shared by the test cases (which check them against the
 //! budgets) and `cargo xtask bench` (which records them): RPC costs from
-//! ipc-bench, instructions per byte through echo-net, instructions from
-//! reset to the app's main.
+//! ipc-bench, instructions per byte through echo-net, instructions per SD
+//! card block through sd-card's Block session and sd-direct, instructions
+//! from reset to the app's main.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -38,6 +39,35 @@ pub fn ipc(board: &Board, image: &Path, timeout: Duration) -> Result<Figures, Fa
         return Err(fail(format!("exit status {:?}, expected 0", outcome.status)));
     }
     figures::ipc_figures(&outcome.console, board.name).map_err(fail)
+}
+
+/// Boots `app`'s block benchmark (sd-card's `bench` mode, or sd-direct)
+/// under `-icount` with an empty 1 MiB card in the slot and returns its
+/// figures ([`figures::block_figures`]).
+pub fn block(board: &Board, image: &Path, timeout: Duration) -> Result<Figures, Failure> {
+    let app = image.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+    let card =
+        std::env::temp_dir().join(format!("ferrode-block-bench-{app}-{}.img", std::process::id()));
+    std::fs::File::create(&card)
+        .and_then(|file| file.set_len(1 << 20))
+        .map_err(|error| failure(format!("cannot make {}: {error}", card.display()), ""))?;
+    let options = RunOptions {
+        args: vec![app.into(), "bench".into()],
+        icount: true,
+        sd_card: Some(card.clone()),
+        ..Default::default()
+    };
+    let outcome = harness::run(board.qemu, &board.qemu_args(image, &options), timeout);
+    let _ = std::fs::remove_file(&card);
+    let outcome = outcome.map_err(|e| failure(e.to_string(), ""))?;
+    let fail = |message: String| failure(message, outcome.console.clone());
+    if outcome.timed_out {
+        return Err(fail(format!("timed out after {:?}", harness::scaled(timeout))));
+    }
+    if outcome.status != Some(0) {
+        return Err(fail(format!("exit status {:?}, expected 0", outcome.status)));
+    }
+    figures::block_figures(&outcome.console, board.name).map_err(fail)
 }
 
 /// The address of `name` in the ELF `image`.

@@ -25,7 +25,9 @@
 //!
 //! `second`, started when `disk` has ended, gets the session only because
 //! `disk` closed it, and finds `disk`'s blocks through the restarted
-//! stream. With the command line `holder`, `disk` ends after its writes
+//! stream. With the command line `bench`, `disk` runs the block
+//! benchmark of `cargo xtask bench block` instead (`bench.rs`, which
+//! `apps/sd-direct` runs calling the driver). With the command line `holder`, `disk` ends after its writes
 //! still holding its session: the composer destroys it and the driver
 //! reclaims the session (`Root::reclaim`), so `second` gets it all the
 //! same.
@@ -38,6 +40,8 @@
 //! 111 are written.
 #![no_std]
 #![no_main]
+
+mod bench;
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -86,6 +90,25 @@ fn is_pattern(block: u32, data: &[u8; 512], invert: bool) -> bool {
     data.iter().enumerate().all(|(offset, &byte)| byte == pattern(block, offset) ^ flip)
 }
 
+/// What the command line asks for after the image's name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `disk` ends after its writes, holding its session.
+    Holder,
+    /// `disk` runs the block benchmark (`bench.rs`) and nothing else.
+    Bench,
+}
+
+fn mode() -> Option<Mode> {
+    let mut buffer = [0u8; 64];
+    // The command line starts with the image's name.
+    match ferrode_board::cmdline(&mut buffer)?.split_whitespace().nth(1)? {
+        "holder" => Some(Mode::Holder),
+        "bench" => Some(Mode::Bench),
+        _ => None,
+    }
+}
+
 /// Failed checks of both clients.
 static FAILED: AtomicU32 = AtomicU32::new(0);
 
@@ -99,10 +122,7 @@ fn check(log: &mut LogClient, ok: bool, what: core::fmt::Arguments<'_>) {
 
 fn disk(env: Env) -> u32 {
     let Ok(mut log) = env.log() else { return exit_code::FAILURE };
-    let mut buffer = [0u8; 64];
-    // The command line starts with the image's name.
-    let holder = ferrode_board::cmdline(&mut buffer)
-        .is_some_and(|args| args.split_whitespace().nth(1) == Some("holder"));
+    let holder = mode() == Some(Mode::Holder);
     let Ok((_, signal)) = kernel().create_signal() else { return exit_code::FAILURE };
     let card = match env.block("card", signal) {
         Ok(card) => card,
@@ -113,6 +133,18 @@ fn disk(env: Env) -> u32 {
     };
     let blocks = card.block_count();
     let _ = log.write_fmt(format_args!("the card holds {blocks} blocks of 512 bytes"));
+    if mode() == Some(Mode::Bench) {
+        let ok = bench::run(
+            "session",
+            |block, blocks| card.read(block, blocks).is_ok(),
+            |block, blocks| card.write(block, blocks).is_ok(),
+            |line| {
+                let _ = log.write_fmt(line);
+            },
+        );
+        let closed = env.close_block("card", card).is_ok();
+        return if ok && closed { exit_code::SUCCESS } else { exit_code::FAILURE };
+    }
 
     // One request per block, then the same blocks in requests of many.
     let mut one = [[0u8; 512]; 1];
@@ -194,6 +226,9 @@ fn disk(env: Env) -> u32 {
 /// closed it (or, holding it, was destroyed and its session reclaimed),
 /// and finds `disk`'s blocks on the card through the restarted stream.
 fn second(env: Env) -> u32 {
+    if mode() == Some(Mode::Bench) {
+        return exit_code::SUCCESS;
+    }
     let Ok(mut log) = env.log() else { return exit_code::FAILURE };
     let Ok((_, signal)) = kernel().create_signal() else { return exit_code::FAILURE };
     match env.block("card", signal) {

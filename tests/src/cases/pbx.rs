@@ -85,6 +85,8 @@ pub fn cases() -> Vec<Case> {
             "sd-files",
             sd_files,
         ),
+        block_bench("sd-card", "the block benchmark through the Block session"),
+        block_bench("sd-direct", "the block benchmark calling the SD card driver"),
         scripted("echo-net tcp 4 clients x 1 MiB", "echo-net", echo_net::tcp),
         scripted("echo-net udp 1..1400 bytes", "echo-net", echo_net::udp),
         scripted("echo-net survives floods and garbage", "echo-net", echo_net_abuse),
@@ -94,6 +96,26 @@ pub fn cases() -> Vec<Case> {
             nic_line_quiet_until_up,
         ),
     ]
+}
+
+/// `app`'s block benchmark under `-icount` (as `cargo xtask bench block`
+/// runs it), its figures checked against the budgets.
+fn block_bench(app: &'static str, what: &str) -> Case {
+    let pbx = board("realview-pbx-a9");
+    Case {
+        name: format!("{what} ({app}) on {}", pbx.name),
+        board: pbx,
+        app,
+        options: RunOptions {
+            args: vec![app.into(), "bench".into()],
+            icount: true,
+            ..Default::default()
+        },
+        timeout: Duration::from_secs(60),
+        check: Check::Measured(|script| {
+            crate::measure::block(script.board, script.image, script.timeout)
+        }),
+    }
 }
 
 /// Boots, returning a failure that carries the console so far.

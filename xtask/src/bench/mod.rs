@@ -12,6 +12,12 @@
 //!   over the direct call at 64 words minus its overhead at none, per word;
 //!   `ipc.raw_per_extra_word` the plain slope from the null RPC.
 //! - `net`: TCP echo through `apps/echo-net` (see [`net`]).
+//! - `block`: on boards with an SD card slot (PBX-A9), instructions per
+//!   512-byte block read and written through `apps/sd-card`'s Block
+//!   session (`block.read_instructions_per_block`,
+//!   `block.write_instructions_per_block`) and calling the driver
+//!   (`apps/sd-direct`, `block.direct_*`), and the ratios
+//!   (`block.read_session_over_direct`, `block.write_session_over_direct`).
 //! - `boot`: instructions from reset to each app's main
 //!   (`boot.APP.instructions_to_main`).
 //! - `size`: text, data and bss of each app's release image
@@ -46,6 +52,8 @@ pub enum Which {
     Ipc,
     /// TCP echo through echo-net (instructions per byte, MB/s of busy virtual time).
     Net,
+    /// SD card blocks through the Block session vs. the driver (PBX-A9).
+    Block,
     /// Instructions from reset to each app's main.
     Boot,
     /// Text, data and bss of each app's release image.
@@ -98,6 +106,10 @@ fn measure_board(which: Which, board: &'static Board) -> Result<Figures, String>
         .filter(|app| app.boards.contains(&board))
         .map(|app| app.name)
         .collect();
+    if wanted(Which::Block) && board_apps.iter().any(|app| app == "sd-direct") {
+        eprintln!("bench: block on {}", board.name);
+        figures.extend(block_figures(board)?);
+    }
     if wanted(Which::Boot) {
         for app in &board_apps {
             eprintln!("bench: boot to main of {app} on {}", board.name);
@@ -114,6 +126,28 @@ fn measure_board(which: Which, board: &'static Board) -> Result<Figures, String>
             for (part, bytes) in [("text", sizes.text), ("data", sizes.data), ("bss", sizes.bss)] {
                 figures.insert(format!("size.{app}.{part}"), bytes as f64);
             }
+        }
+    }
+    Ok(figures)
+}
+
+/// The block benchmark through sd-card's Block session and through
+/// sd-direct, and the ratios of the two.
+fn block_figures(board: &'static Board) -> Result<Figures, String> {
+    let mut figures = Figures::new();
+    for app in ["sd-card", "sd-direct"] {
+        let image = build::build(board, app, true)?;
+        let measured = measure::block(board, &image, Duration::from_secs(120)).map_err(|failure| {
+            format!("{}\nguest console:\n{}", failure.message, failure.console)
+        })?;
+        figures.extend(measured);
+    }
+    let mut keyed: std::collections::BTreeMap<String, f64> =
+        figures.iter().map(|(key, value)| (format!("board.{key}"), *value)).collect();
+    ferrode_tests::figures::derive(&mut keyed);
+    for ratio in ["block.read_session_over_direct", "block.write_session_over_direct"] {
+        if let Some(value) = keyed.get(&format!("board.{ratio}")) {
+            figures.insert(ratio.into(), *value);
         }
     }
     Ok(figures)
