@@ -137,9 +137,10 @@ fn block_figures(board: &'static Board) -> Result<Figures, String> {
     let mut figures = Figures::new();
     for app in ["sd-card", "sd-direct"] {
         let image = build::build(board, app, true)?;
-        let measured = measure::block(board, &image, Duration::from_secs(120)).map_err(|failure| {
-            format!("{}\nguest console:\n{}", failure.message, failure.console)
-        })?;
+        let measured =
+            measure::block(board, &image, Duration::from_secs(120)).map_err(|failure| {
+                format!("{}\nguest console:\n{}", failure.message, failure.console)
+            })?;
         figures.extend(measured);
     }
     let mut keyed: std::collections::BTreeMap<String, f64> =
