@@ -129,6 +129,8 @@ static RX_BUFFER: ConstStaticCell<Buffer> =
 
 /// The client's ends, until the session's client takes them.
 static CLIENT_ENDS: Handoff<ClientEnds> = Handoff::new();
+/// The client's ends, handed back by [`Env::close_nic`] for the root's
+/// `close` to take.
 static CLIENT_RETURN: Handoff<ClientEnds> = Handoff::new();
 /// The driver's ends: to its data thread, and back when the root asks.
 static DRIVER_ENDS: DataThreadEnds<DriverEnds> = DataThreadEnds::new();
