@@ -14,6 +14,11 @@
 //! - appends a line to [`LOG`] (creating it), stamped with the date, and
 //!   reads the file back.
 //!
+//! Then it closes its session. `raw`, started once `files` has ended, has
+//! a Block session of its own whose route (`quota 1`) confines it to the
+//! card's first partition: its block 0 is the partition's FAT16 boot
+//! sector, and the driver refuses the block after the partition's end.
+//!
 //! `sd-files: 0 checks failed` and exit status 0 end a good run. The
 //! test harness formats the card's image, puts `README.TXT` on it, and
 //! after the run reads `LOG.TXT` on the host.
@@ -21,11 +26,13 @@
 #![no_main]
 
 use core::cell::RefCell;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use embedded_sdmmc::{Mode, TimeSource, Timestamp, VolumeIdx, VolumeManager};
 use ferrode_board::component::{Env, LogClient};
 use ferrode_board::exit_code;
 use ferrode_board::kernel::{self, kernel};
+use ferrode_component::block::{BlockStatus, Operation, Request};
 use ferrode_component::{RTC, Rtc};
 use ferrode_hal::CivilTime;
 
@@ -38,14 +45,20 @@ ferrode_board::compose! {
     }
     clients {
         files: { priority: 3, stack: 16384, main: files },
+        raw: { priority: 3, stack: 8192, main: raw, after: files },
     }
     routes {
         sd: "IO_MEM" "sd" => io_mem,
         files: "LOG" "" => log,
         files: "Rtc" "" => rtc,
         files: "Block" "card" => sd,
+        raw: "LOG" "" => log,
+        raw: "Block" "partition" => sd quota 1,
     }
 }
+
+/// Failed checks of both clients.
+static FAILED: AtomicU32 = AtomicU32::new(0);
 
 /// The file `files` reads (the harness wrote it).
 const README: &str = "README.TXT";
@@ -72,25 +85,24 @@ impl TimeSource for Clock {
 }
 
 /// Prints `ok:` or `FAILED:` and `what`, counting a failure.
-fn check(log: &mut LogClient, failed: &mut u32, ok: bool, what: core::fmt::Arguments<'_>) {
+fn check(log: &mut LogClient, ok: bool, what: core::fmt::Arguments<'_>) {
     let _ = log.write_fmt(format_args!("{}: {}", if ok { "ok" } else { "FAILED" }, what));
     if !ok {
-        *failed += 1;
+        FAILED.fetch_add(1, Ordering::Relaxed);
     }
 }
 
 fn files(env: Env) -> u32 {
     let Ok(mut log) = env.log() else { return exit_code::FAILURE };
-    let mut failed = 0;
     let Ok(rtc) = env.session::<dyn Rtc>(RTC, "").map(kernel::client) else {
-        check(&mut log, &mut failed, false, format_args!("an Rtc session"));
+        check(&mut log, false, format_args!("an Rtc session"));
         return exit_code::FAILURE;
     };
     let Ok((_, signal)) = kernel().create_signal() else { return exit_code::FAILURE };
     let card = match env.block("card", signal) {
         Ok(card) => card,
         Err(error) => {
-            check(&mut log, &mut failed, false, format_args!("a Block session: {error}"));
+            check(&mut log, false, format_args!("a Block session: {error}"));
             return exit_code::FAILURE;
         }
     };
@@ -100,19 +112,14 @@ fn files(env: Env) -> u32 {
     let volume = match manager.open_volume(VolumeIdx(0)) {
         Ok(volume) => volume,
         Err(error) => {
-            check(
-                &mut log,
-                &mut failed,
-                false,
-                format_args!("the card's first partition: {error:?}"),
-            );
+            check(&mut log, false, format_args!("the card's first partition: {error:?}"));
             return exit_code::FAILURE;
         }
     };
     let root = match volume.open_root_dir() {
         Ok(root) => root,
         Err(error) => {
-            check(&mut log, &mut failed, false, format_args!("its root directory: {error:?}"));
+            check(&mut log, false, format_args!("its root directory: {error:?}"));
             return exit_code::FAILURE;
         }
     };
@@ -124,7 +131,6 @@ fn files(env: Env) -> u32 {
     });
     check(
         &mut log,
-        &mut failed,
         listed.is_ok() && entries > 0,
         format_args!("the root directory lists {entries} entries ({listed:?})"),
     );
@@ -145,14 +151,11 @@ fn files(env: Env) -> u32 {
             let line = core::str::from_utf8(first).unwrap_or("(not UTF-8)");
             check(
                 &mut log,
-                &mut failed,
                 !first.is_empty(),
                 format_args!("{README} reads {length} bytes; its first line: {line}"),
             );
         }
-        Err(error) => {
-            check(&mut log, &mut failed, false, format_args!("reading {README}: {error:?}"))
-        }
+        Err(error) => check(&mut log, false, format_args!("reading {README}: {error:?}")),
     }
 
     // A line appended to the log, then the whole file read back.
@@ -176,7 +179,6 @@ fn files(env: Env) -> u32 {
         matches!(reread, Ok((length, _)) if back[..length].ends_with(line.as_bytes()));
     check(
         &mut log,
-        &mut failed,
         written.is_ok() && ends_with_line,
         format_args!(
             "{LOG}: appended \"{}\" and read it back ({written:?}, {:?})",
@@ -185,7 +187,55 @@ fn files(env: Env) -> u32 {
         ),
     );
     let closed = root.close().and_then(|()| volume.close());
-    check(&mut log, &mut failed, closed.is_ok(), format_args!("the volume closes ({closed:?})"));
+    check(&mut log, closed.is_ok(), format_args!("the volume closes ({closed:?})"));
+    // The session back from the volume manager, and closed: `raw` gets
+    // the card next.
+    let (card, _) = manager.free();
+    let closed = env.close_block("card", card);
+    check(&mut log, closed.is_ok(), format_args!("the session closes ({closed:?})"));
+    0
+}
+
+/// Started once `files` has ended, with a Block session whose route
+/// (`quota 1`) confines it to the card's first partition: the blocks it
+/// sees start at the partition's, the FAT16 boot sector, and end at the
+/// partition's end, which the driver holds it to.
+fn raw(env: Env) -> u32 {
+    let Ok(mut log) = env.log() else { return exit_code::FAILURE };
+    let Ok((_, signal)) = kernel().create_signal() else { return exit_code::FAILURE };
+    match env.block("partition", signal) {
+        Ok(part) => {
+            let blocks = part.block_count();
+            let mut boot = [[0u8; 512]; 1];
+            let read = part.read(0, &mut boot);
+            let fat16 = boot[0][510..] == [0x55, 0xaa] && &boot[0][54..59] == b"FAT16";
+            check(
+                &mut log,
+                read.is_ok() && fat16,
+                format_args!(
+                    "the partition's session: {blocks} blocks, its block 0 the FAT16 boot sector ({read:?})"
+                ),
+            );
+            let past = Request {
+                operation: Operation::Read,
+                block: blocks,
+                count: 1,
+                status: BlockStatus::Pending,
+            };
+            let refused = part.raw_request(past.encode(), 1);
+            check(
+                &mut log,
+                refused == Ok(BlockStatus::OutOfRange),
+                format_args!(
+                    "the block after the partition's end is refused by the driver ({refused:?})"
+                ),
+            );
+            let closed = env.close_block("partition", part);
+            check(&mut log, closed.is_ok(), format_args!("it closes ({closed:?})"));
+        }
+        Err(error) => check(&mut log, false, format_args!("a session of the partition: {error}")),
+    }
+    let failed = FAILED.load(Ordering::Relaxed);
     let _ = log.write_fmt(format_args!("sd-files: {failed} checks failed"));
     if failed == 0 { exit_code::SUCCESS } else { exit_code::FAILURE }
 }

@@ -11,6 +11,10 @@
 //! acknowledges the packet. A header the driver cannot carry out comes
 //! back with its [`BlockStatus`] saying why; nothing reaches the device
 //! then.
+//!
+//! A session's quota is the part of the device it reaches: 0 the whole
+//! device, 1 to [`PARTITIONS`] that primary partition of the device's MBR
+//! ([`partition`]), whose blocks the session numbers from 0.
 
 use ferrode_ipc::Capability;
 
@@ -179,6 +183,26 @@ impl Request {
     }
 }
 
+/// Primary partitions in an MBR: a Block session's quota names one of them
+/// (1 to 4), or the whole device (0).
+pub const PARTITIONS: u32 = 4;
+
+/// Primary partition `number` (1 to [`PARTITIONS`]) of the MBR `mbr` (a
+/// device's first block): its first block and its length in blocks.
+/// `None` if `mbr` has no MBR signature, or the entry is empty (type 0 or
+/// no blocks). Whether the partition lies on the device is the caller's
+/// to check.
+pub fn partition(mbr: &[u8; BLOCK_SIZE], number: u32) -> Option<(u32, u32)> {
+    if !(1..=PARTITIONS).contains(&number) || mbr[510..] != [0x55, 0xaa] {
+        return None;
+    }
+    let at = 446 + 16 * (number as usize - 1);
+    let entry = &mbr[at..at + 16];
+    let word = |i: usize| u32::from_le_bytes([entry[i], entry[i + 1], entry[i + 2], entry[i + 3]]);
+    let (kind, start, count) = (entry[4], word(8), word(12));
+    (kind != 0 && count != 0).then_some((start, count))
+}
+
 /// Writes `status` into the header at the start of `packet` (which the
 /// driver's [`Request::decode`] found too short for one is left alone).
 pub fn set_status(packet: &mut [u8], status: BlockStatus) {
@@ -268,6 +292,34 @@ mod tests {
         assert!(request.fits(8));
         assert!(!request.fits(7));
         assert!(!Request { block: u32::MAX, ..request }.fits(u32::MAX));
+    }
+
+    #[test]
+    fn partitions_come_from_the_mbr() {
+        let mut mbr = [0u8; BLOCK_SIZE];
+        mbr[510] = 0x55;
+        mbr[511] = 0xaa;
+        let mut entry = |number: usize, kind: u8, start: u32, count: u32| {
+            let at = 446 + 16 * (number - 1);
+            mbr[at + 4] = kind;
+            mbr[at + 8..at + 12].copy_from_slice(&start.to_le_bytes());
+            mbr[at + 12..at + 16].copy_from_slice(&count.to_le_bytes());
+        };
+        entry(1, 0x0e, 2048, 14336);
+        entry(2, 0x83, 16384, 1);
+        entry(3, 0, 100, 100);
+        entry(4, 0x0c, 200, 0);
+        assert_eq!(partition(&mbr, 1), Some((2048, 14336)));
+        assert_eq!(partition(&mbr, 2), Some((16384, 1)));
+        // Empty entries: no type, or no blocks.
+        assert_eq!(partition(&mbr, 3), None);
+        assert_eq!(partition(&mbr, 4), None);
+        // No such partition number.
+        assert_eq!(partition(&mbr, 0), None);
+        assert_eq!(partition(&mbr, 5), None);
+        // No MBR.
+        mbr[511] = 0;
+        assert_eq!(partition(&mbr, 1), None);
     }
 
     #[test]

@@ -389,13 +389,18 @@ fn sd_card_of(script: &Scripted<'_>, blocks: u32) -> Result<(), Failure> {
 const SD_FILES_README: &[u8] =
     b"Ferrode SD card test volume\nWritten by the host before the boot.\n";
 
-/// What sd-files' `files` component prints, in order.
-const SD_FILES_LINES: [&str; 5] = [
+/// What sd-files' `files` and `raw` components print, in order (the
+/// card is 16,384 blocks, its first partition all but the first 2048).
+const SD_FILES_LINES: [&str; 9] = [
     "[files] ok: the root directory lists 2 entries",
     "[files] ok: README.TXT reads 65 bytes; its first line: Ferrode SD card test volume",
     "[files] ok: LOG.TXT: appended \"Ferrode wrote this on ",
     "[files] ok: the volume closes",
-    "[files] sd-files: 0 checks failed",
+    "[files] ok: the session closes",
+    "[raw] ok: the partition's session: 14336 blocks, its block 0 the FAT16 boot sector",
+    "[raw] ok: the block after the partition's end is refused by the driver (Ok(OutOfRange))",
+    "[raw] ok: it closes",
+    "[raw] sd-files: 0 checks failed",
 ];
 
 /// Boots sd-files with an 8 MiB FAT16 card holding `README.TXT`, checks

@@ -30,11 +30,13 @@ use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrode_component::block::{
-    BLOCK_SIZE, BlockStatus, HEADER_BYTES, Operation, Request, set_status, status_of,
+    BLOCK_SIZE, BlockStatus, HEADER_BYTES, Operation, PARTITIONS, Request, partition, set_status,
+    status_of,
 };
 use ferrode_component::{Block, BlockInfo, Root, Session, SessionArgs, SessionError, SignalSource};
 use ferrode_ipc::{CapSel, Capability, RpcObject};
 use ferrode_packet_stream::{AllocError, PacketStream, ReceiveError, Refused, Sink, Source};
+use static_cell::StaticCell;
 
 use super::Env;
 use super::lending::{DataThreadEnds, Handoff, Raises, to_sink, to_source};
@@ -83,8 +85,24 @@ static BUFFER: ConstStaticCell<Buffer> = ConstStaticCell::new(Buffer([0; SLOTS *
 struct ClientEnd(BlockSource);
 
 /// The driver's end, which only this module moves between threads: the
-/// root and the driver's data thread.
-struct DriverEnd(BlockSink);
+/// root and the driver's data thread. The card goes with it, and the part
+/// of the card the session reaches: whoever holds the end is the one
+/// that uses the card.
+struct DriverEnd {
+    sink: BlockSink,
+    /// In its own static ([`CARD`]): kept in the end, its fields' niches
+    /// made an empty [`Handoff`] of ends non-zero bytes, 116 of `.data`.
+    card: &'static mut devices::SdCard,
+    window: Window,
+}
+
+/// The blocks a session reaches: `count` of them from `start` on, which
+/// the session numbers from 0.
+#[derive(Clone, Copy)]
+struct Window {
+    start: u32,
+    count: u32,
+}
 
 // SAFETY: the ends' state is atomics in the stream and plain data, tied
 // to no thread; they are not `Send` only so that the client cannot pass
@@ -93,7 +111,8 @@ struct DriverEnd(BlockSink);
 // `CLIENT_RETURN`, under `without_interrupts`.
 unsafe impl Send for ClientEnd {}
 // SAFETY: as for `ClientEnd`; this one moves between the root and the data
-// thread, both the driver's, through `DRIVER_END`.
+// thread, both the driver's, through `DRIVER_END`. The card's register
+// window is this component's, and only the end's holder uses it.
 unsafe impl Send for DriverEnd {}
 
 /// The client's end, until the session's client takes it.
@@ -106,39 +125,48 @@ static DRIVER_END: DataThreadEnds<DriverEnd> = DataThreadEnds::new();
 
 // ----- the driver -----------------------------------------------------------
 
-/// The card, once the IO_MEM window was granted and it was identified.
-struct Card(devices::SdCard);
+/// The blocks the open session reaches (0 while none is open).
+static SESSION_BLOCKS: AtomicU32 = AtomicU32::new(0);
 
-// SAFETY: the card moves once, from the entrypoint thread that brought it
-// up to the data thread, both of this component (through `CARD`); only
-// the data thread uses it from then on.
-unsafe impl Send for Card {}
+/// The card, once it came up.
+static CARD: StaticCell<devices::SdCard> = StaticCell::new();
 
-/// The card, from [`bring_up`] to the data thread.
-static CARD: Handoff<Card> = Handoff::new();
-/// The card's size in blocks once it came up (0 before).
-static BLOCK_COUNT: AtomicU32 = AtomicU32::new(0);
-
-/// On first use: the component's IO_MEM window for "sd", and the card
-/// behind it, identified. Its size is the answer to `info`.
-fn bring_up() -> Result<u32, SessionError> {
-    match BLOCK_COUNT.load(Ordering::Acquire) {
-        0 => {}
-        blocks => return Ok(blocks),
-    }
+/// At the first session: the component's IO_MEM window for "sd", and the
+/// card behind it, identified.
+fn bring_up() -> Result<&'static mut devices::SdCard, SessionError> {
     let window = super::devices::granted_window("sd")?;
     // SAFETY: this is the Block driver component, and `window` is what its
-    // IO_MEM session for "sd" granted it.
+    // IO_MEM session for "sd" granted it; the root calls this once, at the
+    // first session that gets this far (`BlockRoot::split`).
     let card = unsafe { devices::sd_card(&window) }
         .ok_or(SessionError::Denied)?
         .map_err(|_| SessionError::Denied)?;
-    let blocks = card.block_count();
-    if blocks == 0 {
+    if card.block_count() == 0 {
         return Err(SessionError::Denied);
     }
-    CARD.put(Card(card));
-    BLOCK_COUNT.store(blocks, Ordering::Release);
-    Ok(blocks)
+    CARD.try_init(card).ok_or(SessionError::OutOfSessions)
+}
+
+/// The blocks a session of quota `quota` reaches: the whole card for 0, or
+/// the primary partition `quota` (1 to 4) of the MBR in the card's first
+/// block, as it reads now. `Denied` for another quota, a partition the
+/// table does not have, or one that does not lie on the card.
+fn window_of(card: &mut devices::SdCard, quota: u32) -> Result<Window, SessionError> {
+    let blocks = card.block_count();
+    if quota == 0 {
+        return Ok(Window { start: 0, count: blocks });
+    }
+    if quota > PARTITIONS {
+        return Err(SessionError::Denied);
+    }
+    let mut mbr = [[0u8; BLOCK_SIZE]; 1];
+    card.read(0, &mut mbr).map_err(|_| SessionError::Denied)?;
+    match partition(&mbr[0], quota) {
+        Some((start, count)) if start.checked_add(count).is_some_and(|end| end <= blocks) => {
+            Ok(Window { start, count })
+        }
+        _ => Err(SessionError::Denied),
+    }
 }
 
 /// The data thread's signal, as a selector in the driver's space (the
@@ -154,10 +182,9 @@ extern "C" fn data_start(_: usize) -> ! {
     let k = kernel();
     let Ok((_, selector)) = k.create_signal() else { k.exit_current() };
     DRIVER_SIGNAL.set(selector);
-    let mut card = None;
     loop {
         // The end exists once a session opened; until then nothing to do.
-        let DriverEnd(mut sink) = loop {
+        let mut end = loop {
             if let Some(end) = DRIVER_END.to_thread.take() {
                 break end;
             }
@@ -165,31 +192,27 @@ extern "C" fn data_start(_: usize) -> ! {
                 k.exit_current();
             }
         };
-        // A session opens only once the card came up (`bring_up`).
-        if card.is_none() {
-            card = CARD.take().map(|Card(card)| card);
-        }
-        let Some(card) = card.as_mut() else { k.exit_current() };
         // Until the root, closing the session, asks for the end back (it
         // raises the signal after asking, so the wait returns at once and
         // the request is seen).
         while !DRIVER_END.asked_back() {
-            serve(card, &mut sink);
+            serve(&mut end);
             if k.wait_signal(selector).is_err() {
                 k.exit_current();
             }
         }
-        DRIVER_END.hand_back(DriverEnd(sink));
+        DRIVER_END.hand_back(end);
     }
 }
 
 /// Carries out the submitted requests, each acknowledged with its outcome
 /// in its header, until the submit ring is empty.
-fn serve(card: &mut devices::SdCard, sink: &mut BlockSink) {
+fn serve(end: &mut DriverEnd) {
+    let DriverEnd { sink, card, window } = end;
     loop {
         match sink.try_take() {
             Ok(mut packet) => {
-                let status = carry_out(card, packet.payload_mut());
+                let status = carry_out(card, *window, packet.payload_mut());
                 set_status(packet.payload_mut(), status);
                 // A full acknowledgement ring (a client that makes it look
                 // full): the slot is given up, not kept held, which would
@@ -206,19 +229,22 @@ fn serve(card: &mut devices::SdCard, sink: &mut BlockSink) {
     }
 }
 
-/// One request, in `packet`: checked, then carried out on the card.
-fn carry_out(card: &mut devices::SdCard, packet: &mut [u8]) -> BlockStatus {
+/// One request, in `packet`: checked against the packet and the
+/// session's window of the card, then carried out there.
+fn carry_out(card: &mut devices::SdCard, window: Window, packet: &mut [u8]) -> BlockStatus {
     let (request, length) = match Request::decode(packet) {
         Ok(decoded) => decoded,
         Err(status) => return status,
     };
-    if !request.fits(card.block_count()) {
+    if !request.fits(window.count) {
         return BlockStatus::OutOfRange;
     }
+    // Within the window, which lies on the card: no overflow.
+    let first = window.start + request.block;
     let (blocks, _) = packet[HEADER_BYTES..length].as_chunks_mut::<BLOCK_SIZE>();
     let done = match request.operation {
-        Operation::Read => card.read(request.block, blocks),
-        Operation::Write => card.write(request.block, blocks),
+        Operation::Read => card.read(first, blocks),
+        Operation::Write => card.write(first, blocks),
     };
     match done {
         Ok(()) => BlockStatus::Ok,
@@ -242,7 +268,10 @@ impl Session for BlockSession {
 
 impl Block for BlockSession {
     fn info(&mut self) -> Result<BlockInfo, SessionError> {
-        Ok(BlockInfo { block_count: bring_up()?, max_blocks: BLOCKS_PER_PACKET as u32 })
+        match SESSION_BLOCKS.load(Ordering::Acquire) {
+            0 => Err(SessionError::OutOfSessions),
+            block_count => Ok(BlockInfo { block_count, max_blocks: BLOCKS_PER_PACKET as u32 }),
+        }
     }
 
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
@@ -268,17 +297,18 @@ struct Ends {
     driver: DriverEnd,
 }
 
-/// The stream, set up at the first session: the memory is the driver's
-/// statics, lent for the image's life; later sessions restart it.
-/// `OutOfSessions` once the memory is taken.
-fn split_stream() -> Result<Ends, SessionError> {
+/// The stream, set up at the first session with the card: the memory is
+/// the driver's statics, lent for the image's life; later sessions
+/// restart it. `OutOfSessions` once the memory is taken.
+fn split_stream(card: &'static mut devices::SdCard) -> Result<Ends, SessionError> {
     let (Some(stream), Some(buffer)) = (STREAM.try_take(), BUFFER.try_take()) else {
         return Err(SessionError::OutOfSessions);
     };
     let (source, sink) = stream
         .split(&mut buffer.0, SLOT, to_sink(CLIENT_RAISES), to_source(DRIVER_RAISES))
         .map_err(|_| SessionError::OutOfSessions)?;
-    Ok(Ends { client: ClientEnd(source), driver: DriverEnd(sink) })
+    let window = Window { start: 0, count: card.block_count() };
+    Ok(Ends { client: ClientEnd(source), driver: DriverEnd { sink, card, window } })
 }
 
 /// The Block driver's root: one session at a time (the card has one
@@ -288,19 +318,45 @@ fn split_stream() -> Result<Ends, SessionError> {
 /// the stream for the next session. A live client that keeps its end
 /// keeps the session: without memory protection the buffer can be lent
 /// again only once nobody can write it.
+///
+/// A session's quota is the part of the card it reaches (Genode's
+/// part_blk, in the driver): 0 the whole card, 1 to 4 that primary
+/// partition of the card's MBR, whose blocks the session numbers from 0;
+/// a route `raw: "Block" "data" => sd quota 2` confines its client to the
+/// second partition. The table is read when the session opens.
 struct BlockRoot {
     sessions: super::Pool<dyn Block, 1>,
-    /// The ends while no session holds them (after a close).
+    /// The ends (and with them the card) while no session holds them.
     idle: Option<Ends>,
+    /// Whether the card came up and the stream was set up (at the first
+    /// session that got so far): from then on the ends are with a session
+    /// or idle.
+    split: bool,
 }
 
 impl Root for BlockRoot {
-    fn session(&mut self, _args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
-        bring_up()?;
-        let ends = match self.idle.take() {
+    fn session(&mut self, args: SessionArgs) -> Result<Capability<dyn Session>, SessionError> {
+        if args.quota > PARTITIONS {
+            return Err(SessionError::Denied);
+        }
+        let mut ends = match self.idle.take() {
             Some(ends) => ends,
-            None => split_stream()?,
+            // The one session holds the ends, and the card.
+            None if self.split => return Err(SessionError::OutOfSessions),
+            None => {
+                let ends = split_stream(bring_up()?)?;
+                self.split = true;
+                ends
+            }
         };
+        match window_of(ends.driver.card, args.quota) {
+            Ok(window) => ends.driver.window = window,
+            Err(error) => {
+                self.idle = Some(ends);
+                return Err(error);
+            }
+        }
+        let blocks = ends.driver.window.count;
         let cap = match self.sessions.open(&BLOCK_OBJECTS, |_| BlockSession) {
             Ok((_, cap)) => cap,
             Err(error) => {
@@ -308,6 +364,7 @@ impl Root for BlockRoot {
                 return Err(error);
             }
         };
+        SESSION_BLOCKS.store(blocks, Ordering::Release);
         CLIENT_END.put(ends.client);
         DRIVER_END.to_thread.put(ends.driver);
         // Wake the data thread: it takes its end.
@@ -332,7 +389,7 @@ impl Root for BlockRoot {
             return Err(SessionError::InUse);
         };
         let mut client = client;
-        if client.0.restart(&mut driver.0).is_err() {
+        if client.0.restart(&mut driver.sink).is_err() {
             // A packet handle is still out: the session goes on, the
             // driver serving it as before.
             put_back(client);
@@ -353,7 +410,7 @@ impl Root for BlockRoot {
         // An end the client handed back or never took: dropped, replaced
         // like the one it held.
         let _ = (CLIENT_RETURN.take(), CLIENT_END.take());
-        let DriverEnd(mut sink) =
+        let DriverEnd { mut sink, card, window } =
             DRIVER_END.take_back(wake_data_thread).ok_or(SessionError::InUse)?;
         // SAFETY: the parent destroyed the client before reclaiming its
         // session, so its stream end and packet handles are never used
@@ -363,14 +420,17 @@ impl Root for BlockRoot {
         let Ok(source) = (unsafe { sink.replace_source(to_sink(CLIENT_RAISES)) }) else {
             // The driver's own end holds a packet (its data thread hands
             // it back holding none): serve on, refuse.
-            DRIVER_END.to_thread.put(DriverEnd(sink));
+            DRIVER_END.to_thread.put(DriverEnd { sink, card, window });
             wake_data_thread();
             return Err(SessionError::InUse);
         };
         // The client's selector for the driver's signal, in its space,
         // which is gone.
         let _ = TO_DRIVER.take();
-        self.end_session(session, Ends { client: ClientEnd(source), driver: DriverEnd(sink) })
+        self.end_session(
+            session,
+            Ends { client: ClientEnd(source), driver: DriverEnd { sink, card, window } },
+        )
     }
 
     fn upgrade(&mut self, _: Capability<dyn Session>, _: u32) -> Result<u32, SessionError> {
@@ -387,6 +447,7 @@ impl BlockRoot {
         ends: Ends,
     ) -> Result<(), SessionError> {
         self.sessions.close(session)?;
+        SESSION_BLOCKS.store(0, Ordering::Release);
         // The client's signal: a closed session wakes no one.
         TO_CLIENT.take_dropping();
         if let Some(driver) = DRIVER_SIGNAL.get() {
@@ -406,10 +467,12 @@ impl BlockRoot {
 pub fn block_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
     super::composer_only()?;
     DATA_MEMORY.spawn_beside(&DATA_UTCB, &entrypoint, "block-data", data_start)?;
-    let root = BLOCK_ROOT
-        .try_take()
-        .ok_or(KernelError::InvalidThread)?
-        .write(RpcObject::new(BlockRoot { sessions: super::Pool::new(entrypoint), idle: None }));
+    let root =
+        BLOCK_ROOT.try_take().ok_or(KernelError::InvalidThread)?.write(RpcObject::new(BlockRoot {
+            sessions: super::Pool::new(entrypoint),
+            idle: None,
+            split: false,
+        }));
     entrypoint.manage(root)
 }
 
