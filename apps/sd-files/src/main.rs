@@ -29,11 +29,11 @@ use core::cell::RefCell;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use embedded_sdmmc::{Mode, TimeSource, Timestamp, VolumeIdx, VolumeManager};
-use ferrode_board::component::{Env, LogClient};
+use ferrode_board::component::{Env, Event, LogClient, ParentEnv};
 use ferrode_board::exit_code;
 use ferrode_board::kernel::{self, kernel};
 use ferrode_component::block::{BlockStatus, Operation, Request};
-use ferrode_component::{RTC, Rtc};
+use ferrode_component::{RTC, Root, Rtc, SessionArgs, SessionError};
 use ferrode_hal::CivilTime;
 
 ferrode_board::compose! {
@@ -55,6 +55,44 @@ ferrode_board::compose! {
         raw: "LOG" "" => log,
         raw: "Block" "partition" => sd quota 1,
     }
+    parent: parent,
+}
+
+/// The checks of the Block root the hook made, a bit each (all three set:
+/// as the root should answer).
+static ROOT_CHECKS: AtomicU32 = AtomicU32::new(0);
+
+/// Every bit of [`ROOT_CHECKS`].
+const ALL_ROOT_CHECKS: u32 = 0b111;
+
+/// The composer's hook: once every server runs, and before any client
+/// holds a session, asks the Block root for sessions of its own: one of a
+/// partition the card's MBR does not have (3), one of no partition at all
+/// (5), and one of the first, which it closes again for `files`.
+fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
+    if event != Event::Started {
+        return 0;
+    }
+    let Some(root) = env.root("sd") else { return exit_code::FAILURE };
+    let mut root = kernel::client(root);
+    let mut ask = |quota| {
+        let label = heapless::String::try_from("hook").unwrap_or_default();
+        root.session(SessionArgs { label, quota })
+    };
+    let mut checks = 0;
+    if ask(3) == Err(SessionError::Denied) {
+        checks |= 0b001;
+    }
+    if ask(5) == Err(SessionError::Denied) {
+        checks |= 0b010;
+    }
+    if let Ok(session) = ask(1)
+        && root.close(session).is_ok()
+    {
+        checks |= 0b100;
+    }
+    ROOT_CHECKS.store(checks, Ordering::Relaxed);
+    0
 }
 
 /// Failed checks of both clients.
@@ -106,6 +144,15 @@ fn files(env: Env) -> u32 {
             return exit_code::FAILURE;
         }
     };
+    let checks = ROOT_CHECKS.load(Ordering::Relaxed);
+    check(
+        &mut log,
+        checks == ALL_ROOT_CHECKS,
+        format_args!(
+            "the Block root denied the hook partitions 3 (none on the card) and 5, and gave it \
+             partition 1 ({checks:#05b})"
+        ),
+    );
     let clock = Clock(RefCell::new(rtc));
     let stamp = clock.get_timestamp();
     let manager: VolumeManager<_, _> = VolumeManager::new(card, clock);

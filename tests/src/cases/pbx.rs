@@ -391,7 +391,8 @@ const SD_FILES_README: &[u8] =
 
 /// What sd-files' `files` and `raw` components print, in order (the
 /// card is 16,384 blocks, its first partition all but the first 2048).
-const SD_FILES_LINES: [&str; 9] = [
+const SD_FILES_LINES: [&str; 10] = [
+    "[files] ok: the Block root denied the hook partitions 3 (none on the card) and 5, and gave it partition 1 (0b111)",
     "[files] ok: the root directory lists 2 entries",
     "[files] ok: README.TXT reads 65 bytes; its first line: Ferrode SD card test volume",
     "[files] ok: LOG.TXT: appended \"Ferrode wrote this on ",
