@@ -39,7 +39,7 @@ use ferrode_packet_stream::{AllocError, PacketStream, ReceiveError, Refused, Sin
 use static_cell::StaticCell;
 
 use super::Env;
-use super::lending::{DataThreadEnds, Handoff, Raises, to_sink, to_source};
+use super::lending::{self, DataThreadEnds, Raises, to_sink, to_source};
 use super::wake::Wake;
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 use crate::platform::devices;
@@ -91,7 +91,8 @@ struct ClientEnd(BlockSource);
 struct DriverEnd {
     sink: BlockSink,
     /// In its own static ([`CARD`]): kept in the end, its fields' niches
-    /// made an empty [`Handoff`] of ends non-zero bytes, 116 of `.data`.
+    /// made an empty hand-over of ends (`lending::Handoff`) non-zero
+    /// bytes, 116 of `.data`.
     card: &'static mut devices::SdCard,
     window: Window,
 }
@@ -107,19 +108,17 @@ struct Window {
 // SAFETY: the ends' state is atomics in the stream and plain data, tied
 // to no thread; they are not `Send` only so that the client cannot pass
 // them on (`Raises`). The moves this type makes are the session's own:
-// root to client and client to root, through `CLIENT_END` and
-// `CLIENT_RETURN`, under `without_interrupts`.
+// root to client and client to root, through `CLIENT_END`, under
+// `without_interrupts`.
 unsafe impl Send for ClientEnd {}
 // SAFETY: as for `ClientEnd`; this one moves between the root and the data
 // thread, both the driver's, through `DRIVER_END`. The card's register
 // window is this component's, and only the end's holder uses it.
 unsafe impl Send for DriverEnd {}
 
-/// The client's end, until the session's client takes it.
-static CLIENT_END: Handoff<ClientEnd> = Handoff::new();
-/// The client's end, handed back by [`Env::close_block`] for the root's
-/// `close` to take.
-static CLIENT_RETURN: Handoff<ClientEnd> = Handoff::new();
+/// The client's end: to the session's client ([`Env::block`]), and back
+/// from it ([`Env::close_block`]).
+static CLIENT_END: lending::ClientEnds<ClientEnd> = lending::ClientEnds::new();
 /// The driver's end: to its data thread, and back when the root asks.
 static DRIVER_END: DataThreadEnds<DriverEnd> = DataThreadEnds::new();
 
@@ -365,7 +364,7 @@ impl Root for BlockRoot {
             }
         };
         SESSION_BLOCKS.store(blocks, Ordering::Release);
-        CLIENT_END.put(ends.client);
+        CLIENT_END.give(ends.client);
         DRIVER_END.to_thread.put(ends.driver);
         // Wake the data thread: it takes its end.
         wake_data_thread();
@@ -375,15 +374,9 @@ impl Root for BlockRoot {
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
         self.sessions.slot_of(session).ok_or(SessionError::UnknownSession)?;
         // The client's end: handed back by `Env::close_block`, or never
-        // taken (a client that ended before `Env::block`). Where it came
-        // from is where a refused close puts it back.
-        let (client, returned) = match CLIENT_RETURN.take() {
-            Some(end) => (end, true),
-            None => (CLIENT_END.take().ok_or(SessionError::InUse)?, false),
-        };
-        let put_back = |end| {
-            if returned { CLIENT_RETURN.put(end) } else { CLIENT_END.put(end) }
-        };
+        // taken. Where it came from is where a refused close puts it back.
+        let (client, found) = CLIENT_END.take_for_close().ok_or(SessionError::InUse)?;
+        let put_back = |end| CLIENT_END.put_back(end, found);
         let Some(mut driver) = DRIVER_END.take_back(wake_data_thread) else {
             put_back(client);
             return Err(SessionError::InUse);
@@ -409,7 +402,7 @@ impl Root for BlockRoot {
         self.sessions.slot_of(session).ok_or(SessionError::UnknownSession)?;
         // An end the client handed back or never took: dropped, replaced
         // like the one it held.
-        let _ = (CLIENT_RETURN.take(), CLIENT_END.take());
+        CLIENT_END.drop_left();
         let DriverEnd { mut sink, card, window } =
             DRIVER_END.take_back(wake_data_thread).ok_or(SessionError::InUse)?;
         // SAFETY: the parent destroyed the client before reclaiming its
@@ -772,7 +765,7 @@ impl Env {
         let info = match session.info() {
             Ok(info) => info,
             Err(error) => {
-                CLIENT_END.put(ClientEnd(source));
+                CLIENT_END.give(ClientEnd(source));
                 return Err(error);
             }
         };
@@ -791,7 +784,7 @@ impl Env {
     /// component's copy of the driver's signal, and asks the parent to
     /// close it. The driver can then serve another client.
     pub fn close_block(&self, label: &str, client: BlockClient) -> Result<(), SessionError> {
-        CLIENT_RETURN.put(ClientEnd(client.source.into_inner()));
+        CLIENT_END.hand_back(ClientEnd(client.source.into_inner()));
         if let Some(driver) = TO_DRIVER.take() {
             let _ = kernel().drop_capability(driver);
         }

@@ -134,3 +134,64 @@ impl<T> DataThreadEnds<T> {
         }
     }
 }
+
+/// The client's ends of a session's streams, between the root (which
+/// makes them and, closing the session, needs them back) and the
+/// session's client.
+pub(super) struct ClientEnds<T> {
+    /// The ends, until the session's client takes them.
+    given: Handoff<T>,
+    /// The ends, handed back by the client closing its session, for the
+    /// root's `close` to take.
+    returned: Handoff<T>,
+}
+
+/// Where a root's `close` found the client's ends, and where a refused
+/// close puts them back.
+#[derive(Clone, Copy)]
+pub(super) struct Found {
+    returned: bool,
+}
+
+impl<T> ClientEnds<T> {
+    pub(super) const fn new() -> Self {
+        Self { given: Handoff::new(), returned: Handoff::new() }
+    }
+
+    /// For the root: the ends, for the session's client to take.
+    pub(super) fn give(&self, ends: T) {
+        self.given.put(ends);
+    }
+
+    /// For the session's client: its ends (`None` once taken).
+    pub(super) fn take(&self) -> Option<T> {
+        self.given.take()
+    }
+
+    /// For the session's client, closing it: its ends back.
+    pub(super) fn hand_back(&self, ends: T) {
+        self.returned.put(ends);
+    }
+
+    /// For the root's `close`: the ends, handed back, or never taken (a
+    /// client that ended before it took them must not keep the device
+    /// from every later client); `None` while the client holds them.
+    pub(super) fn take_for_close(&self) -> Option<(T, Found)> {
+        match self.returned.take() {
+            Some(ends) => Some((ends, Found { returned: true })),
+            None => self.given.take().map(|ends| (ends, Found { returned: false })),
+        }
+    }
+
+    /// For a refused `close`: the ends back where
+    /// [`take_for_close`](Self::take_for_close) found them.
+    pub(super) fn put_back(&self, ends: T, found: Found) {
+        if found.returned { self.returned.put(ends) } else { self.given.put(ends) }
+    }
+
+    /// For the root's `reclaim`: whatever ends the client left with the
+    /// root, dropped (the driver replaces them).
+    pub(super) fn drop_left(&self) {
+        let _ = (self.returned.take(), self.given.take());
+    }
+}

@@ -42,7 +42,7 @@ use ferrode_packet_stream::{PacketStream, ReceiveError, Sink, Source, SourcePack
 
 use super::Env;
 pub use super::lending::Raises;
-use super::lending::{DataThreadEnds, Handoff, to_sink, to_source};
+use super::lending::{self, DataThreadEnds, to_sink, to_source};
 use super::wake::Wake;
 use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 use crate::platform::devices;
@@ -94,8 +94,8 @@ struct DriverEnds(TxSink, RxSource);
 // SAFETY: the ends' state is atomics in the stream and plain data, tied
 // to no thread; they are not `Send` only so that the client cannot pass
 // them on (`Raises`). The moves this type makes are the session's own:
-// root to client and client to root, through `CLIENT_ENDS` and
-// `CLIENT_RETURN`, under `without_interrupts`.
+// root to client and client to root, through `CLIENT_ENDS`, under
+// `without_interrupts`.
 unsafe impl Send for ClientEnds {}
 
 // SAFETY: as for `ClientEnds`; these move between the root and the data
@@ -127,11 +127,9 @@ static TX_BUFFER: ConstStaticCell<Buffer> =
 static RX_BUFFER: ConstStaticCell<Buffer> =
     ConstStaticCell::new(Buffer([0; FRAME_OFFSET + SLOTS * SLOT]));
 
-/// The client's ends, until the session's client takes them.
-static CLIENT_ENDS: Handoff<ClientEnds> = Handoff::new();
-/// The client's ends, handed back by [`Env::close_nic`] for the root's
-/// `close` to take.
-static CLIENT_RETURN: Handoff<ClientEnds> = Handoff::new();
+/// The client's ends: to the session's client ([`Env::nic`]), and back
+/// from it ([`Env::close_nic`]).
+static CLIENT_ENDS: lending::ClientEnds<ClientEnds> = lending::ClientEnds::new();
 /// The driver's ends: to its data thread, and back when the root asks.
 static DRIVER_ENDS: DataThreadEnds<DriverEnds> = DataThreadEnds::new();
 
@@ -548,7 +546,7 @@ impl Root for NicRoot {
         for (base, published) in BASE.iter().zip(&COUNTERS) {
             base.store(published.load(Ordering::Relaxed), Ordering::Relaxed);
         }
-        CLIENT_ENDS.put(ends.client);
+        CLIENT_ENDS.give(ends.client);
         DRIVER_ENDS.to_thread.put(ends.driver);
         // Wake the data thread: it takes its ends.
         wake_data_thread();
@@ -558,16 +556,10 @@ impl Root for NicRoot {
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
         self.sessions.slot_of(session).ok_or(SessionError::UnknownSession)?;
         // The client's ends: handed back by `Env::close_nic`, or never
-        // taken (a client that ended before `Env::nic`: its session must
-        // not keep the NIC from every later client). Where they came from
-        // is where a refused close puts them back.
-        let (client, returned) = match CLIENT_RETURN.take() {
-            Some(ends) => (ends, true),
-            None => (CLIENT_ENDS.take().ok_or(SessionError::InUse)?, false),
-        };
-        let put_back = |ends| {
-            if returned { CLIENT_RETURN.put(ends) } else { CLIENT_ENDS.put(ends) }
-        };
+        // taken. Where they came from is where a refused close puts them
+        // back.
+        let (client, found) = CLIENT_ENDS.take_for_close().ok_or(SessionError::InUse)?;
+        let put_back = |ends| CLIENT_ENDS.put_back(ends, found);
         let Some(driver) = DRIVER_ENDS.take_back(wake_data_thread) else {
             put_back(client);
             return Err(SessionError::InUse);
@@ -599,7 +591,7 @@ impl Root for NicRoot {
         self.sessions.slot_of(session).ok_or(SessionError::UnknownSession)?;
         // Ends the client handed back or never took: dropped, replaced
         // like the ones it held.
-        let _ = (CLIENT_RETURN.take(), CLIENT_ENDS.take());
+        CLIENT_ENDS.drop_left();
         let DriverEnds(mut tx_sink, mut rx_source) =
             DRIVER_ENDS.take_back(wake_data_thread).ok_or(SessionError::InUse)?;
         // The new ends are wired as `split_streams` wires the first ones:
@@ -750,7 +742,7 @@ impl Env {
         let mac = match session.mac_address() {
             Ok(mac) => mac,
             Err(error) => {
-                CLIENT_ENDS.put(ClientEnds(tx, rx));
+                CLIENT_ENDS.give(ClientEnds(tx, rx));
                 return Err(error);
             }
         };
@@ -772,7 +764,7 @@ impl Env {
     /// driver's from then on either way).
     pub fn close_nic(&self, label: &str, _nic: NicClient, phy: NicPhy) -> Result<(), SessionError> {
         let (tx, rx) = phy.into_ends();
-        CLIENT_RETURN.put(ClientEnds(tx, rx));
+        CLIENT_ENDS.hand_back(ClientEnds(tx, rx));
         if let Some(driver) = TO_DRIVER.take() {
             let _ = kernel().drop_capability(driver);
         }
