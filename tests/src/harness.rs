@@ -682,6 +682,18 @@ pub fn missing_in_order<'a>(console: &str, lines: &[&'a str]) -> Option<&'a str>
     None
 }
 
+/// Whether `outcome` is a run that printed `lines` in this order and
+/// exited with status 0; `Err` says which line is missing, or the status.
+pub fn printed_in_order_and_succeeded(outcome: &Outcome, lines: &[&str]) -> Result<(), String> {
+    if let Some(line) = missing_in_order(&outcome.console, lines) {
+        return Err(format!("missing, or out of order: {line:?}"));
+    }
+    if outcome.status != Some(0) {
+        return Err(format!("exit status {:?}", outcome.status));
+    }
+    Ok(())
+}
+
 /// Where a failing test's console log is kept.
 pub fn log_path(log_dir: &Path, test_name: &str) -> PathBuf {
     let file: String = test_name

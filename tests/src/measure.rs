@@ -29,16 +29,30 @@ fn failure(message: impl Into<String>, console: impl Into<String>) -> Failure {
 /// returns its figures, checked for sense by [`figures::ipc_figures`].
 pub fn ipc(board: &Board, image: &Path, timeout: Duration) -> Result<Figures, Failure> {
     let options = RunOptions { args: vec!["ipc-bench".into()], icount: true, ..Default::default() };
-    let outcome = harness::run(board.qemu, &board.qemu_args(image, &options), timeout)
+    let outcome = run_to_success(board, image, &options, timeout)?;
+    figures::ipc_figures(&outcome.console, board.name)
+        .map_err(|message| failure(message, outcome.console))
+}
+
+/// Runs `image` with `options` until it exits, which it must do within
+/// `timeout` and with status 0; a failure carries the console.
+fn run_to_success(
+    board: &Board,
+    image: &Path,
+    options: &RunOptions,
+    timeout: Duration,
+) -> Result<harness::Outcome, Failure> {
+    let outcome = harness::run(board.qemu, &board.qemu_args(image, options), timeout)
         .map_err(|e| failure(e.to_string(), ""))?;
-    let fail = |message: String| failure(message, outcome.console.clone());
     if outcome.timed_out {
-        return Err(fail(format!("timed out after {:?}", harness::scaled(timeout))));
+        let message = format!("timed out after {:?}", harness::scaled(timeout));
+        return Err(failure(message, outcome.console));
     }
     if outcome.status != Some(0) {
-        return Err(fail(format!("exit status {:?}, expected 0", outcome.status)));
+        let message = format!("exit status {:?}, expected 0", outcome.status);
+        return Err(failure(message, outcome.console));
     }
-    figures::ipc_figures(&outcome.console, board.name).map_err(fail)
+    Ok(outcome)
 }
 
 /// Boots `app`'s block benchmark (sd-card's `bench` mode, or sd-direct)
@@ -57,17 +71,11 @@ pub fn block(board: &Board, image: &Path, timeout: Duration) -> Result<Figures, 
         sd_card: Some(card.clone()),
         ..Default::default()
     };
-    let outcome = harness::run(board.qemu, &board.qemu_args(image, &options), timeout);
+    let outcome = run_to_success(board, image, &options, timeout);
     let _ = std::fs::remove_file(&card);
-    let outcome = outcome.map_err(|e| failure(e.to_string(), ""))?;
-    let fail = |message: String| failure(message, outcome.console.clone());
-    if outcome.timed_out {
-        return Err(fail(format!("timed out after {:?}", harness::scaled(timeout))));
-    }
-    if outcome.status != Some(0) {
-        return Err(fail(format!("exit status {:?}, expected 0", outcome.status)));
-    }
-    figures::block_figures(&outcome.console, board.name).map_err(fail)
+    let outcome = outcome?;
+    figures::block_figures(&outcome.console, board.name)
+        .map_err(|message| failure(message, outcome.console))
 }
 
 /// The address of `name` in the ELF `image`.

@@ -240,9 +240,7 @@ fn i2c_rtc(script: &Scripted<'_>) -> Result<(), Failure> {
     let running = boot(script, script.options)?;
     let outcome = running.finish(Duration::from_secs(40));
     let failure = |message: String| Failure { message, console: outcome.console.clone() };
-    if let Some(line) = harness::missing_in_order(&outcome.console, &I2C_RTC_LINES) {
-        return Err(failure(format!("missing, or out of order: {line:?}")));
-    }
+    harness::printed_in_order_and_succeeded(&outcome, &I2C_RTC_LINES).map_err(failure)?;
     let read = outcome
         .console
         .split_once("[clock] ds1338 reads ")
@@ -255,9 +253,6 @@ fn i2c_rtc(script: &Scripted<'_>) -> Result<(), Failure> {
             "the DS1338 read {read} s since 1970, the host's clock {host}: more than \
              {I2C_RTC_HOST_SECONDS} s apart"
         )));
-    }
-    if outcome.status != Some(0) {
-        return Err(failure(format!("exit status {:?}", outcome.status)));
     }
     Ok(())
 }
@@ -349,14 +344,8 @@ fn sd_card_of(script: &Scripted<'_>, blocks: u32) -> Result<(), Failure> {
     let size = format!("[disk] the card holds {blocks} blocks of 512 bytes");
     let holder = script.options.args.iter().any(|arg| arg == "holder");
     let lines: &[&str] = if holder { &SD_CARD_HOLDER_LINES } else { &SD_CARD_LINES };
-    if let Some(line) = harness::missing_in_order(&outcome.console, &[&size])
-        .or_else(|| harness::missing_in_order(&outcome.console, lines))
-    {
-        return Err(failure(format!("missing, or out of order: {line:?}")));
-    }
-    if outcome.status != Some(0) {
-        return Err(failure(format!("exit status {:?}", outcome.status)));
-    }
+    let lines: Vec<&str> = std::iter::once(size.as_str()).chain(lines.iter().copied()).collect();
+    harness::printed_in_order_and_succeeded(&outcome, &lines).map_err(failure)?;
     let (first, end, length) =
         after.map_err(|error| failure(format!("cannot read the image back: {error}")))?;
     if length != u64::from(blocks) * 512 {
@@ -421,12 +410,7 @@ fn sd_files(script: &Scripted<'_>) -> Result<(), Failure> {
     let _ = std::fs::remove_file(&image);
     let outcome = outcome?;
     let failure = |message: String| Failure { message, console: outcome.console.clone() };
-    if let Some(line) = harness::missing_in_order(&outcome.console, &SD_FILES_LINES) {
-        return Err(failure(format!("missing, or out of order: {line:?}")));
-    }
-    if outcome.status != Some(0) {
-        return Err(failure(format!("exit status {:?}", outcome.status)));
-    }
+    harness::printed_in_order_and_succeeded(&outcome, &SD_FILES_LINES).map_err(failure)?;
     let log = log.map_err(|error| failure(format!("LOG.TXT on the image: {error}")))?;
     let printed = outcome
         .console
