@@ -7,7 +7,8 @@
 //! (`component::BlockClient`): the blocks travel through the session's
 //! packet stream, the control calls through UTCBs. It
 //!
-//! - reads the card's size;
+//! - reads the card's size, and that it takes writes (its write-protect
+//!   tab is not locked);
 //! - reads the first [`CHECKED`] blocks, one request and several, and
 //!   checks them against [`pattern`], which the test harness wrote into
 //!   the card's image before the boot;
@@ -33,7 +34,8 @@
 //! same.
 //!
 //! `sd-card: 0 checks failed` and exit status 0 end a good run. Without a
-//! card (QEMU without `-drive if=sd`) the driver refuses the session, and
+//! card (QEMU without `-drive if=sd`) the slot's card-detect switch says
+//! so, the driver refuses the session without a command to the card, and
 //! the composer reports `sd refused disk's Block session` and ends the
 //! image with a failure. `cargo xtask run --app sd-card --sd card.img`
 //! puts a raw image (its size a power of two) in the slot; blocks 100 to
@@ -124,7 +126,7 @@ fn disk(env: Env) -> u32 {
     let Ok(mut log) = env.log() else { return exit_code::FAILURE };
     let holder = mode() == Some(Mode::Holder);
     let Ok((_, signal)) = kernel().create_signal() else { return exit_code::FAILURE };
-    let card = match env.block("card", signal) {
+    let mut card = match env.block("card", signal) {
         Ok(card) => card,
         Err(error) => {
             check(&mut log, false, format_args!("a Block session of the SD card: {error}"));
@@ -145,6 +147,14 @@ fn disk(env: Env) -> u32 {
         let closed = env.close_block("card", card).is_ok();
         return if ok && closed { exit_code::SUCCESS } else { exit_code::FAILURE };
     }
+    // QEMU's cards always take writes (it refuses a read-only image as
+    // one); on a board, a card with its write-protect tab locked does not.
+    let writable = card.info().map(|info| info.writable);
+    check(
+        &mut log,
+        writable == Ok(true),
+        format_args!("the session says the card takes writes ({writable:?})"),
+    );
 
     // One request per block, then the same blocks in requests of many.
     let mut one = [[0u8; 512]; 1];

@@ -37,6 +37,10 @@ ferrode_ipc::marshal! {
         pub block_count: u32,
         /// Blocks one packet carries at most.
         pub max_blocks: u32,
+        /// Whether the device takes writes (an SD card whose
+        /// write-protect tab is locked does not: its writes come back
+        /// [`BlockStatus::WriteProtected`]).
+        pub writable: bool,
     }
 }
 
@@ -45,7 +49,8 @@ ferrode_ipc::interface! {
     /// has a packet stream (the client is its source) in memory the driver
     /// component set up for it; these calls are the control path.
     pub trait Block: Session {
-        /// The device's size, and the most blocks one packet carries.
+        /// The device's size, the most blocks one packet carries, and
+        /// whether the device takes writes.
         fn info(&mut self) -> Result<BlockInfo, SessionError>;
         /// Where the driver signals the client (a packet acknowledged); the
         /// driver keeps a submit-only copy.
@@ -79,6 +84,9 @@ pub enum BlockStatus {
     OutOfRange,
     /// The device failed it (the driver's error, which it reports).
     DeviceError,
+    /// A write to a device that does not take writes (an SD card whose
+    /// write-protect tab is locked); nothing was written.
+    WriteProtected,
 }
 
 impl BlockStatus {
@@ -89,6 +97,7 @@ impl BlockStatus {
             Self::Malformed => 2,
             Self::OutOfRange => 3,
             Self::DeviceError => 4,
+            Self::WriteProtected => 5,
         }
     }
 
@@ -100,6 +109,7 @@ impl BlockStatus {
             1 => Self::Ok,
             3 => Self::OutOfRange,
             4 => Self::DeviceError,
+            5 => Self::WriteProtected,
             _ => Self::Malformed,
         }
     }
@@ -113,6 +123,7 @@ impl core::fmt::Display for BlockStatus {
             Self::Malformed => "malformed request",
             Self::OutOfRange => "blocks past the device's end",
             Self::DeviceError => "the device failed the request",
+            Self::WriteProtected => "the device is write-protected",
         })
     }
 }
@@ -339,6 +350,7 @@ mod tests {
             BlockStatus::Malformed,
             BlockStatus::OutOfRange,
             BlockStatus::DeviceError,
+            BlockStatus::WriteProtected,
         ] {
             set_status(&mut packet, status);
             assert_eq!(status_of(&packet), status);

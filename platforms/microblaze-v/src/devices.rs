@@ -60,6 +60,11 @@ impl SdCard {
         match self.0 {}
     }
 
+    /// Whether the card is write-protected, as on the boards with a card.
+    pub fn write_protected(&mut self) -> bool {
+        match self.0 {}
+    }
+
     /// Reads blocks, as on the boards with a card.
     pub fn read(&mut self, _start: u32, _blocks: &mut [[u8; 512]]) -> Result<(), SdError> {
         match self.0 {}

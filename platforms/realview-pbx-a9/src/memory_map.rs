@@ -48,6 +48,16 @@ pub const MMCI_BASE: usize = 0x1000_5000;
 /// divided from it).
 pub const MMCI_CLOCK_HZ: u32 = 24_000_000;
 
+/// SYS_MCI, among the baseboard's status and system control registers at
+/// 0x1000_0000 (DUI 0440 4.3): the SD slot's switches, read-only. QEMU
+/// models it, from `-drive if=sd` (a card in the slot) and its
+/// `readonly=on` (the tab locked).
+pub const SYS_MCI: usize = 0x1000_0048;
+/// SYS_MCI's bit for a card in the MCI's slot (its card-detect switch).
+pub const SYS_MCI_CARD_IN: u32 = 1 << 0;
+/// SYS_MCI's bit for the card's write-protect tab locked.
+pub const SYS_MCI_WRITE_PROTECT: u32 = 1 << 1;
+
 /// Cortex-A9 MPCore private memory region (SCU, GIC, private timers).
 pub const PERIPH_BASE: usize = 0x1f00_0000;
 /// The Cortex-A9 private timer of this core.

@@ -80,6 +80,18 @@ pub fn cases() -> Vec<Case> {
             timeout: Duration::from_secs(60),
             check: Check::Scripted(sd_card),
         },
+        // An empty slot (no `-drive if=sd`): the Block driver refuses the
+        // session the composer asks for `disk`, and the image fails.
+        Case {
+            name: format!("sd-card with the card slot empty is refused on {}", pbx.name),
+            ..super::console_case(
+                pbx,
+                "sd-card",
+                &[],
+                &["composition: sd refused disk's Block session", "composition failed: "],
+                1,
+            )
+        },
         scripted(
             "sd-files reads and writes files on a FAT SD card through a Block session",
             "sd-files",
@@ -259,7 +271,8 @@ fn i2c_rtc(script: &Scripted<'_>) -> Result<(), Failure> {
 
 /// What sd-card's `disk` and `second` components print, in order (with
 /// `holder`, `disk` ends after its writes), after the card's size.
-const SD_CARD_LINES: [&str; 11] = [
+const SD_CARD_LINES: [&str; 12] = [
+    "[disk] ok: the session says the card takes writes",
     "[disk] ok: 64 blocks read one at a time hold the image's pattern",
     "[disk] ok: the last 16 of them read at once hold it too",
     "[disk] ok: 12 blocks written from block 100 on read back",
@@ -272,7 +285,8 @@ const SD_CARD_LINES: [&str; 11] = [
     "[second] ok: it closes",
     "[second] sd-card: 0 checks failed",
 ];
-const SD_CARD_HOLDER_LINES: [&str; 8] = [
+const SD_CARD_HOLDER_LINES: [&str; 9] = [
+    "[disk] ok: the session says the card takes writes",
     "[disk] ok: 64 blocks read one at a time hold the image's pattern",
     "[disk] ok: the last 16 of them read at once hold it too",
     "[disk] ok: 12 blocks written from block 100 on read back",

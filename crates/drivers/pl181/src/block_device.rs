@@ -7,7 +7,7 @@ use embedded_hal::delay::DelayNs;
 use embedded_sdmmc_types::{Block, BlockCount, BlockDevice, BlockIdx};
 
 use crate::driver::{BLOCK_LEN, Blocks, BlocksMut};
-use crate::{CardInfo, Error, Pl181, Registers};
+use crate::{CardInfo, Error, NoSwitches, Pl181, Registers, Switches};
 
 impl BlocksMut for [Block] {
     fn count(&self) -> usize {
@@ -36,12 +36,12 @@ impl Blocks for [Block] {
 ///
 /// Not `Sync`: one owner uses it at a time.
 #[derive(Debug)]
-pub struct SdCard<R, D>(RefCell<Pl181<R, D>>);
+pub struct SdCard<R, D, S = NoSwitches>(RefCell<Pl181<R, D, S>>);
 
-impl<R, D> SdCard<R, D> {
+impl<R, D, S> SdCard<R, D, S> {
     /// The card behind `driver`, initialised or not (until it is, every
     /// request is [`Error::NotInitialised`]).
-    pub fn new(driver: Pl181<R, D>) -> Self {
+    pub fn new(driver: Pl181<R, D, S>) -> Self {
         Self(RefCell::new(driver))
     }
 
@@ -49,7 +49,7 @@ impl<R, D> SdCard<R, D> {
     ///
     /// # Panics
     /// If the driver is borrowed already (it is only while a request runs).
-    pub fn driver(&self) -> RefMut<'_, Pl181<R, D>> {
+    pub fn driver(&self) -> RefMut<'_, Pl181<R, D, S>> {
         self.0.borrow_mut()
     }
 
@@ -59,12 +59,12 @@ impl<R, D> SdCard<R, D> {
     }
 
     /// Gives the driver back.
-    pub fn into_inner(self) -> Pl181<R, D> {
+    pub fn into_inner(self) -> Pl181<R, D, S> {
         self.0.into_inner()
     }
 }
 
-impl<R: Registers, D: DelayNs> SdCard<R, D> {
+impl<R: Registers, D: DelayNs, S: Switches> SdCard<R, D, S> {
     /// Initialises the card ([`Pl181::init`]).
     ///
     /// # Errors
@@ -74,7 +74,7 @@ impl<R: Registers, D: DelayNs> SdCard<R, D> {
     }
 }
 
-impl<R: Registers, D: DelayNs> BlockDevice for SdCard<R, D> {
+impl<R: Registers, D: DelayNs, S: Switches> BlockDevice for SdCard<R, D, S> {
     type Error = Error;
 
     fn read(&self, blocks: &mut [Block], start_block_idx: BlockIdx) -> Result<(), Error> {

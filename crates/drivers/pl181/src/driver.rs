@@ -7,7 +7,7 @@ use ferrode_hal::mmio::{FieldValue, LocalRegisterCopy, Readable, Writeable};
 use crate::clock::{ClockSetting, IDENTIFICATION_HZ, TRANSFER_HZ};
 use crate::regs::{CLOCK, COMMAND, DATA_CTRL, POWER, STATUS};
 use crate::sd::{self, CardState, Command, csd_capacity};
-use crate::{CardInfo, CardKind, Config, Error, Registers};
+use crate::{CardInfo, CardKind, Config, Error, NoSwitches, Registers, Switches};
 
 /// Bytes in a block: the only block length the driver uses.
 pub const BLOCK_LEN: usize = 512;
@@ -161,11 +161,13 @@ fn data_error(status: LocalRegisterCopy<u32, STATUS::Register>) -> Option<Error>
 }
 
 /// A PL181 and the SD memory card behind it, over registers `R`, waiting
-/// through `D`.
+/// through `D`, the slot's switches read through `S` ([`Switches`]; none
+/// unless [`Pl181::with_switches`] says otherwise).
 #[derive(Debug)]
-pub struct Pl181<R, D> {
+pub struct Pl181<R, D, S = NoSwitches> {
     registers: R,
     delay: D,
+    switches: S,
     config: Config,
     card: Option<CardInfo>,
     /// The card clock in data transfer mode, for the data timer.
@@ -174,8 +176,21 @@ pub struct Pl181<R, D> {
 
 impl<R, D> Pl181<R, D> {
     /// Takes over the PL181; nothing is written until [`Pl181::init`].
+    /// The slot has no switches the driver can read: a card may be in it,
+    /// and may be written.
     pub fn new(registers: R, delay: D, config: Config) -> Self {
-        Self { registers, delay, config, card: None, transfer_hz: 0 }
+        Self { registers, delay, switches: NoSwitches, config, card: None, transfer_hz: 0 }
+    }
+}
+
+impl<R, D, S> Pl181<R, D, S> {
+    /// The driver with the slot's card-detect and write-protect switches
+    /// read through `switches`: [`Pl181::init`] and every request find an
+    /// empty slot [`Error::NoCard`], and a write to a card whose tab is
+    /// locked [`Error::WriteProtected`], before any bus traffic.
+    pub fn with_switches<T: Switches>(self, switches: T) -> Pl181<R, D, T> {
+        let Self { registers, delay, config, card, transfer_hz, .. } = self;
+        Pl181 { registers, delay, switches, config, card, transfer_hz }
     }
 
     /// The card [`Pl181::init`] found and left in the transfer state, if it
@@ -195,7 +210,21 @@ impl<R, D> Pl181<R, D> {
     }
 }
 
-impl<R: Registers, D: DelayNs> Pl181<R, D> {
+impl<R, D, S: Switches> Pl181<R, D, S> {
+    /// Whether the card-detect switch says a card is in the slot (always,
+    /// for a slot without switches).
+    pub fn card_present(&mut self) -> bool {
+        self.switches.card_present()
+    }
+
+    /// Whether the card in the slot has its write-protect tab locked
+    /// (never, for a slot without switches): writes are then refused.
+    pub fn write_protected(&mut self) -> bool {
+        self.switches.write_protected()
+    }
+}
+
+impl<R: Registers, D: DelayNs, S: Switches> Pl181<R, D, S> {
     /// Powers the card up, identifies it, selects it and leaves it in the
     /// transfer state with 512-byte blocks (Physical Layer 4.2, 4.3;
     /// the steps are in the crate's documentation). Calling it again
@@ -204,7 +233,8 @@ impl<R: Registers, D: DelayNs> Pl181<R, D> {
     /// # Errors
     /// [`Error::ClockUnreachable`] for an MCLK that cannot give 400 kHz,
     /// [`Error::UnknownController`] if the block is not a PL180/PL181,
-    /// [`Error::NoCard`] if no card answers, [`Error::Unsupported`] for a
+    /// [`Error::NoCard`] if the card-detect switch says the slot is empty
+    /// (nothing is written then) or no card answers, [`Error::Unsupported`] for a
     /// card this driver does not drive, [`Error::PowerUpTimeout`] for a
     /// card that stays busy, and the command errors
     /// ([`Error::CommandTimeout`], [`Error::CommandCrc`], [`Error::Card`])
@@ -216,6 +246,9 @@ impl<R: Registers, D: DelayNs> Pl181<R, D> {
             ClockSetting::fastest(mclk, IDENTIFICATION_HZ).ok_or(Error::ClockUnreachable)?;
         let transfer = ClockSetting::fastest(mclk, TRANSFER_HZ).ok_or(Error::ClockUnreachable)?;
         self.check_part()?;
+        if !self.switches.card_present() {
+            return Err(Error::NoCard);
+        }
         self.power_up(identification);
 
         self.send(sd::GO_IDLE_STATE, 0)?;
@@ -260,6 +293,8 @@ impl<R: Registers, D: DelayNs> Pl181<R, D> {
     /// [`MAX_BLOCKS_PER_TRANSFER`]).
     ///
     /// # Errors
+    /// [`Error::NoCard`] while the card-detect switch says the slot is
+    /// empty (the card must be initialised again once one is in it),
     /// [`Error::NotInitialised`] before [`Pl181::init`],
     /// [`Error::OutOfRange`] (before any bus traffic) for blocks past the
     /// card's end, the data errors ([`Error::DataTimeout`],
@@ -275,8 +310,9 @@ impl<R: Registers, D: DelayNs> Pl181<R, D> {
     /// then CMD13 until the card has finished programming.
     ///
     /// # Errors
-    /// As [`Pl181::read_blocks`], with [`Error::TxUnderrun`] for the
-    /// overrun, and [`Error::ProgrammingTimeout`] for a card that does not
+    /// As [`Pl181::read_blocks`], with [`Error::WriteProtected`] (before
+    /// any bus traffic) while the card's write-protect tab is locked,
+    /// [`Error::TxUnderrun`] for the underrun, and [`Error::ProgrammingTimeout`] for a card that does not
     /// finish programming.
     pub fn write_blocks(&mut self, start: u32, blocks: &[[u8; BLOCK_LEN]]) -> Result<(), Error> {
         self.write_from(start, blocks)
@@ -310,6 +346,9 @@ impl<R: Registers, D: DelayNs> Pl181<R, D> {
         blocks: &B,
     ) -> Result<(), Error> {
         let card = self.checked(start, blocks.count())?;
+        if self.switches.write_protected() {
+            return Err(Error::WriteProtected);
+        }
         let mut done = 0;
         while done < blocks.count() {
             let count = (blocks.count() - done).min(MAX_BLOCKS_PER_TRANSFER);
@@ -319,8 +358,14 @@ impl<R: Registers, D: DelayNs> Pl181<R, D> {
         Ok(())
     }
 
-    /// The card, if `count` blocks from `start` lie on it.
-    fn checked(&self, start: u32, count: usize) -> Result<CardInfo, Error> {
+    /// The card, if it is in the slot and `count` blocks from `start` lie
+    /// on it. A card taken out is forgotten: the one put in next may be
+    /// another.
+    fn checked(&mut self, start: u32, count: usize) -> Result<CardInfo, Error> {
+        if !self.switches.card_present() {
+            self.card = None;
+            return Err(Error::NoCard);
+        }
         let card = self.card.ok_or(Error::NotInitialised)?;
         if u64::from(start) + count as u64 > u64::from(card.blocks) {
             return Err(Error::OutOfRange);

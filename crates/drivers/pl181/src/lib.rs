@@ -61,6 +61,12 @@
 //!   the command, check its R1, then start the data path. After a write,
 //!   CMD13 until the card has left the programming state. Blocks past the
 //!   card's end are refused before any bus traffic ([`Error::OutOfRange`]).
+//! - **The slot's switches** ([`Switches`], [`Pl181::with_switches`]):
+//!   where the platform reads the card-detect and write-protect switches,
+//!   an empty slot is [`Error::NoCard`] at once (a card taken out is
+//!   forgotten, and must be initialised again once back), and a write to
+//!   a card whose tab is locked is [`Error::WriteProtected`]; neither
+//!   reaches the bus.
 //! - **Responses**: R1's error bits are errors ([`Error::Card`]); R3 (the
 //!   OCR) has no CRC, so a CRC failure the controller reports for it is
 //!   ignored, as Linux's mmci driver does.
@@ -121,6 +127,33 @@ pub enum CardKind {
     Sdhc,
 }
 
+/// The slot's card-detect and write-protect switches, as the board wires
+/// them: the PL181 has no inputs for them (the RealView PBX-A9 brings them
+/// to its system registers, SYS_MCI, and to GPIO 2), so the platform reads
+/// them for the driver ([`Pl181::with_switches`]). The defaults are what a
+/// slot without switches can say: a card may be in it, and may be written.
+///
+/// The write-protect tab on an SD card is mechanical: the card ignores
+/// it, and it is the host that must not write (SD Physical Layer
+/// Simplified Specification, write protect management).
+pub trait Switches {
+    /// Whether a card is in the slot.
+    fn card_present(&mut self) -> bool {
+        true
+    }
+
+    /// Whether the card in the slot has its write-protect tab locked.
+    fn write_protected(&mut self) -> bool {
+        false
+    }
+}
+
+/// A slot whose switches the driver cannot read (or that has none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoSwitches;
+
+impl Switches for NoSwitches {}
+
 /// The card [`Pl181::init`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CardInfo {
@@ -143,7 +176,8 @@ impl CardInfo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
-    /// No card answered the first command that needs an answer (CMD55).
+    /// The slot is empty: its card-detect switch says so, or no card
+    /// answered the first command that needs an answer (CMD55).
     NoCard,
     /// No response to command `command` (CmdTimeOut, or no flag at all
     /// within [`COMMAND_TIMEOUT_US`]).
@@ -170,6 +204,9 @@ pub enum Error {
     Unsupported,
     /// Blocks past the card's end were asked for (nothing was sent).
     OutOfRange,
+    /// A write to a card whose write-protect tab is locked (nothing was
+    /// sent).
+    WriteProtected,
     /// No card has been initialised ([`Pl181::init`]).
     NotInitialised,
     /// The card status of an R1 response (or a card status the R6 stands
@@ -202,6 +239,7 @@ impl core::fmt::Display for Error {
             Error::TxUnderrun => f.write_str("SD: transmit FIFO underrun"),
             Error::Unsupported => f.write_str("SD: not a supported SD memory card"),
             Error::OutOfRange => f.write_str("SD: blocks past the end of the card"),
+            Error::WriteProtected => f.write_str("SD: the card is write-protected"),
             Error::NotInitialised => f.write_str("SD: no card initialised"),
             Error::Card(status) => {
                 write!(f, "SD: the card reported an error, status {status:#010x}")

@@ -2,7 +2,7 @@
 //! it (`crate::model`), which keeps QEMU's quirks and fails a test where
 //! the silicon or QEMU would misbehave.
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use std::string::ToString;
 use std::vec;
 use std::vec::Vec;
@@ -14,7 +14,8 @@ use crate::model::{Card, Controller, DataFault, FakeDelay, pattern, qemu_csd};
 use crate::sd::{CardState, csd_capacity};
 use crate::{
     CardInfo, CardKind, ClockSetting, Config, DATA_TIMEOUT_US, Error, IDENTIFICATION_HZ,
-    MAX_BLOCKS_PER_TRANSFER, POWER_UP_TIMEOUT_US, Pl181, Register, Regs, SdCard, TRANSFER_HZ,
+    MAX_BLOCKS_PER_TRANSFER, NoSwitches, POWER_UP_TIMEOUT_US, Pl181, Register, Regs, SdCard,
+    Switches, TRANSFER_HZ,
 };
 
 /// The PBX-A9's MCLK.
@@ -316,6 +317,99 @@ fn an_empty_slot_is_no_card() {
     assert!(delay.now() < 5_000_000, "{} ns", delay.now());
 }
 
+/// The slot's switches as a test sets them: a card in the slot, its
+/// write-protect tab.
+#[derive(Default)]
+struct Panel {
+    empty: Cell<bool>,
+    locked: Cell<bool>,
+}
+
+impl Switches for &Panel {
+    fn card_present(&mut self) -> bool {
+        !self.empty.get()
+    }
+
+    fn write_protected(&mut self) -> bool {
+        self.locked.get()
+    }
+}
+
+/// The card-detect switch says the slot is empty: `NoCard` at once, before
+/// any command or wait (even with a card the model would answer for).
+#[test]
+fn an_empty_slot_by_its_switch_is_no_card_at_once() {
+    let (slot, delay) = slot(Some(Card::sdsc(MIB)));
+    let panel = Panel { empty: Cell::new(true), ..Panel::default() };
+    let mut mmci = driver(&slot, &delay).with_switches(&panel);
+    assert!(!mmci.card_present());
+    assert_eq!(mmci.init(), Err(Error::NoCard));
+    assert_eq!(commands(&slot), []);
+    assert_eq!(delay.now(), 0);
+    panel.empty.set(false);
+    assert_eq!(mmci.init().map(|card| card.blocks), Ok(2048));
+}
+
+/// A card taken out: every request is `NoCard` without bus traffic, and
+/// the card is forgotten; put back, it must be initialised again.
+#[test]
+fn a_card_taken_out_is_forgotten() {
+    let (slot, delay) = slot(Some(Card::sdhc(4 * GIB)));
+    let panel = Panel::default();
+    let mut mmci = ready(&slot, &delay).with_switches(&panel);
+    let mut blocks = vec![[0; 512]; 2];
+    mmci.read_blocks(5, &mut blocks).unwrap();
+    commands(&slot);
+    panel.empty.set(true);
+    assert_eq!(mmci.read_blocks(5, &mut blocks), Err(Error::NoCard));
+    assert_eq!(mmci.write_blocks(5, &blocks), Err(Error::NoCard));
+    assert_eq!(commands(&slot), []);
+    assert_eq!(mmci.card(), None);
+    panel.empty.set(false);
+    assert_eq!(mmci.read_blocks(5, &mut blocks), Err(Error::NotInitialised));
+    mmci.init().unwrap();
+    mmci.read_blocks(5, &mut blocks).unwrap();
+    assert_eq!(blocks, blocks_from(5, 2));
+}
+
+/// A card whose write-protect tab is locked is read but not written: the
+/// write is `WriteProtected` before any command, and the card keeps its
+/// blocks; unlocked, it is written.
+#[test]
+fn a_write_protected_card_is_read_but_not_written() {
+    let (slot, delay) = slot(Some(Card::sdsc(MIB)));
+    let panel = Panel { locked: Cell::new(true), ..Panel::default() };
+    let mut mmci = driver(&slot, &delay).with_switches(&panel);
+    mmci.init().unwrap();
+    commands(&slot);
+    assert!(mmci.write_protected());
+    assert_eq!(mmci.write_blocks(3, &data(1, 2)), Err(Error::WriteProtected));
+    assert_eq!(commands(&slot), []);
+    let mut blocks = vec![[0; 512]; 2];
+    mmci.read_blocks(3, &mut blocks).unwrap();
+    assert_eq!(blocks, blocks_from(3, 2));
+    // Through embedded-sdmmc's trait too.
+    let sd = SdCard::new(mmci);
+    let block = || Block { contents: [7; 512] };
+    assert_eq!(sd.write(&[block()], BlockIdx(3)), Err(Error::WriteProtected));
+    panel.locked.set(false);
+    sd.write(&[block()], BlockIdx(3)).unwrap();
+    let mut read = [Block::new()];
+    sd.read(&mut read, BlockIdx(3)).unwrap();
+    assert_eq!(read[0].contents, [7; 512]);
+}
+
+/// Without switches a card may be in the slot and may be written.
+#[test]
+fn a_slot_without_switches_says_nothing_against_the_card() {
+    let (slot, delay) = slot(None);
+    let mut mmci = driver(&slot, &delay);
+    assert!(mmci.card_present());
+    assert!(!mmci.write_protected());
+    assert!(NoSwitches.card_present());
+    assert!(!NoSwitches.write_protected());
+}
+
 /// A card whose CMD8 echo is wrong is not driven.
 #[test]
 fn a_wrong_cmd8_echo_is_unsupported() {
@@ -614,6 +708,7 @@ fn errors_explain_themselves() {
         (Error::TxUnderrun, "SD: transmit FIFO underrun"),
         (Error::Unsupported, "SD: not a supported SD memory card"),
         (Error::OutOfRange, "SD: blocks past the end of the card"),
+        (Error::WriteProtected, "SD: the card is write-protected"),
         (Error::NotInitialised, "SD: no card initialised"),
         (Error::Card(0x0400_0900), "SD: the card reported an error, status 0x04000900"),
         (Error::PowerUpTimeout, "SD: the card did not finish powering up"),

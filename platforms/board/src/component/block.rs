@@ -27,7 +27,7 @@
 
 use core::cell::RefCell;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ferrode_component::block::{
     BLOCK_SIZE, BlockStatus, HEADER_BYTES, Operation, PARTITIONS, Request, partition, set_status,
@@ -126,6 +126,9 @@ static DRIVER_END: DataThreadEnds<DriverEnd> = DataThreadEnds::new();
 
 /// The blocks the open session reaches (0 while none is open).
 static SESSION_BLOCKS: AtomicU32 = AtomicU32::new(0);
+/// Whether the card took writes when the open session opened (its
+/// write-protect tab is on the card: it changes only with the card).
+static SESSION_WRITABLE: AtomicBool = AtomicBool::new(false);
 
 /// The card, once it came up.
 static CARD: StaticCell<devices::SdCard> = StaticCell::new();
@@ -243,6 +246,9 @@ fn carry_out(card: &mut devices::SdCard, window: Window, packet: &mut [u8]) -> B
     let (blocks, _) = packet[HEADER_BYTES..length].as_chunks_mut::<BLOCK_SIZE>();
     let done = match request.operation {
         Operation::Read => card.read(first, blocks),
+        // Asked here as well as by the driver, whose error does not tell
+        // this one from others on every board.
+        Operation::Write if card.write_protected() => return BlockStatus::WriteProtected,
         Operation::Write => card.write(first, blocks),
     };
     match done {
@@ -269,7 +275,11 @@ impl Block for BlockSession {
     fn info(&mut self) -> Result<BlockInfo, SessionError> {
         match SESSION_BLOCKS.load(Ordering::Acquire) {
             0 => Err(SessionError::OutOfSessions),
-            block_count => Ok(BlockInfo { block_count, max_blocks: BLOCKS_PER_PACKET as u32 }),
+            block_count => Ok(BlockInfo {
+                block_count,
+                max_blocks: BLOCKS_PER_PACKET as u32,
+                writable: SESSION_WRITABLE.load(Ordering::Acquire),
+            }),
         }
     }
 
@@ -363,6 +373,7 @@ impl Root for BlockRoot {
                 return Err(error);
             }
         };
+        SESSION_WRITABLE.store(!ends.driver.card.write_protected(), Ordering::Release);
         SESSION_BLOCKS.store(blocks, Ordering::Release);
         CLIENT_END.give(ends.client);
         DRIVER_END.to_thread.put(ends.driver);

@@ -1,13 +1,16 @@
 //! The baseboard's MultiMedia Card Interface (PrimeCell PL181) and the SD
-//! card in its slot (`ferrode-pl181`), polled.
+//! card in its slot (`ferrode-pl181`), polled; the slot's card-detect and
+//! write-protect switches read from SYS_MCI.
 
 use core::ptr::NonNull;
 
-use ferrode_pl181::{Config, Mmio, Pl181, Regs};
+use ferrode_pl181::{Config, Mmio, Pl181, Regs, Switches};
 use volatile::VolatilePtr;
 
 use super::{Clock, clock};
-use crate::memory_map::{MMCI_BASE, MMCI_CLOCK_HZ};
+use crate::memory_map::{
+    MMCI_BASE, MMCI_CLOCK_HZ, SYS_MCI, SYS_MCI_CARD_IN, SYS_MCI_WRITE_PROTECT,
+};
 
 /// Why the card failed: the driver's error.
 pub type SdError = ferrode_pl181::Error;
@@ -15,14 +18,42 @@ pub type SdError = ferrode_pl181::Error;
 /// The SD card in the slot, identified and ready for 512-byte block reads
 /// and writes; its waits are timed on the board's clock.
 pub struct SdCard {
-    mmci: Pl181<Mmio<'static>, Clock>,
+    mmci: Pl181<Mmio<'static>, Clock, SlotSwitches>,
     blocks: u32,
+}
+
+/// The slot's switches, as the baseboard reports them in SYS_MCI.
+struct SlotSwitches;
+
+impl SlotSwitches {
+    fn read() -> u32 {
+        // SAFETY: SYS_MCI is a read-only status register of the baseboard's
+        // system registers (DUI 0440 4.3), in the Device memory the MMU maps;
+        // reading it has no side effects, so any number of readers is sound.
+        unsafe { core::ptr::read_volatile(SYS_MCI as *const u32) }
+    }
+}
+
+impl Switches for SlotSwitches {
+    fn card_present(&mut self) -> bool {
+        Self::read() & SYS_MCI_CARD_IN != 0
+    }
+
+    fn write_protected(&mut self) -> bool {
+        Self::read() & SYS_MCI_WRITE_PROTECT != 0
+    }
 }
 
 impl SdCard {
     /// Blocks of 512 bytes on the card.
     pub fn block_count(&self) -> u32 {
         self.blocks
+    }
+
+    /// Whether the card's write-protect tab is locked, as the slot reports
+    /// it now: writes are then refused (`SdError::WriteProtected`).
+    pub fn write_protected(&mut self) -> bool {
+        self.mmci.write_protected()
     }
 
     /// Reads `blocks.len()` blocks from `start` on.
@@ -45,8 +76,9 @@ impl SdCard {
 /// The SD card behind the MCI, identified (power, identification at
 /// 400 kHz at most, selection, then transfers at up to 25 MHz): only for
 /// the holder of its register window (what an IO_MEM session for "sd"
-/// returns), `None` for any other window; the driver's error if no card
-/// answers or the card is not one it drives.
+/// returns), `None` for any other window; the driver's error if the slot
+/// is empty (SYS_MCI says so, or no card answers) or the card is not one
+/// it drives.
 ///
 /// # Safety
 ///
@@ -62,6 +94,7 @@ pub unsafe fn sd_card(window: &ferrode_hal::DeviceWindow) -> Option<Result<SdCar
     // nothing else maps (the MMU maps it as Device memory, never run), and
     // the caller is its one driver (this function's contract).
     let registers = unsafe { VolatilePtr::new(NonNull::new_unchecked(MMCI_BASE as *mut Regs)) };
-    let mut mmci = Pl181::new(Mmio::new(registers), clock(), Config { mclk_hz: MMCI_CLOCK_HZ });
+    let mut mmci = Pl181::new(Mmio::new(registers), clock(), Config { mclk_hz: MMCI_CLOCK_HZ })
+        .with_switches(SlotSwitches);
     Some(mmci.init().map(|card| SdCard { mmci, blocks: card.blocks }))
 }
