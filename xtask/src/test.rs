@@ -262,10 +262,14 @@ fn lints(tally: &mut Tally) {
         // With and without its sockets (`hermit-net`), whose absence
         // brings stand-ins of its own.
         // The Block service too: only PBX-A9's apps use it, and MicroBlaze
-        // V's stand-in for the card must keep building.
-        for (feature, what) in
-            [("hermit", "std support"), ("hermit-net", "std sockets"), ("block", "Block service")]
-        {
+        // V's stand-in for the card must keep building; and std's files on
+        // the card (`hermit-sd`).
+        for (feature, what) in [
+            ("hermit", "std support"),
+            ("hermit-net", "std sockets"),
+            ("block", "Block service"),
+            ("hermit-sd", "std files on the SD card"),
+        ] {
             let features = format!("ferrode-board/{},ferrode-board/{feature}", board.name);
             let mut command = clippy(&features);
             command.args(["--package", "ferrode-board", "--", "-D", "warnings"]);
@@ -279,7 +283,7 @@ fn lints(tally: &mut Tally) {
         docs.args(["doc", "--color", "never", "--no-deps", "--target", board.target]);
         docs.args(["--package", "ferrode-board", "--features"]);
         docs.arg(format!(
-            "ferrode-board/{},ferrode-board/hermit-net,ferrode-board/gdb,ferrode-board/block",
+            "ferrode-board/{},ferrode-board/hermit-net,ferrode-board/hermit-sd,ferrode-board/gdb,ferrode-board/block",
             board.name
         ));
         docs.env("RUSTDOCFLAGS", "-D warnings");

@@ -561,26 +561,149 @@ pub fn listed(name: &str) -> bool {
 /// written. `out` must start 8-byte aligned for std to read the entries
 /// in place, as the heap's allocations do.
 pub fn write_dirents<'a>(names: impl Iterator<Item = &'a str>, out: &mut [u8]) -> Option<usize> {
-    /// `DT_REG`.
-    const REGULAR: u8 = 8;
+    write_typed_dirents(names.map(|name| (name, abi::DT_REG)), out)
+}
+
+/// As [`write_dirents`], each entry with its own `d_type` (`DT_REG` for a
+/// file, `DT_DIR` for a directory).
+pub fn write_typed_dirents<S: AsRef<str>>(
+    entries: impl Iterator<Item = (S, u8)>,
+    out: &mut [u8],
+) -> Option<usize> {
     let mut at = 0;
-    for (index, name) in names.filter(|name| listed(name)).enumerate() {
-        let bytes = name.as_bytes();
-        let length = (DIRENT_NAME + bytes.len() + 1).next_multiple_of(DIRENT_ALIGN);
-        let entry = out.get_mut(at..at + length)?;
-        entry.fill(0);
-        let field = |offset| offset..offset + 8;
-        entry[field(core::mem::offset_of!(abi::dirent64, d_ino))]
-            .copy_from_slice(&(index as u64 + 1).to_ne_bytes());
-        entry[field(core::mem::offset_of!(abi::dirent64, d_off))]
-            .copy_from_slice(&((at + length) as i64).to_ne_bytes());
-        entry[core::mem::offset_of!(abi::dirent64, d_reclen)..][..2]
-            .copy_from_slice(&(length as u16).to_ne_bytes());
-        entry[core::mem::offset_of!(abi::dirent64, d_type)] = REGULAR;
-        entry[DIRENT_NAME..][..bytes.len()].copy_from_slice(bytes);
-        at += length;
+    for (index, (name, kind)) in entries.filter(|(name, _)| listed(name.as_ref())).enumerate() {
+        at = write_dirent(out, at, index, name.as_ref(), kind)?;
     }
     Some(at)
+}
+
+/// Writes one `dirent64` into `out` at `at`, the `index`th (from 0) of a
+/// listing, as [`write_dirents`] lays them out; returns where the next
+/// starts, or `None` if it does not fit. For listings that come one
+/// entry at a time (a FAT directory walked with a callback); the caller
+/// leaves out names that are not [`listed`].
+pub fn write_dirent(
+    out: &mut [u8],
+    at: usize,
+    index: usize,
+    name: &str,
+    kind: u8,
+) -> Option<usize> {
+    let bytes = name.as_bytes();
+    let length = (DIRENT_NAME + bytes.len() + 1).next_multiple_of(DIRENT_ALIGN);
+    let entry = out.get_mut(at..at + length)?;
+    entry.fill(0);
+    let field = |offset| offset..offset + 8;
+    entry[field(core::mem::offset_of!(abi::dirent64, d_ino))]
+        .copy_from_slice(&(index as u64 + 1).to_ne_bytes());
+    entry[field(core::mem::offset_of!(abi::dirent64, d_off))]
+        .copy_from_slice(&((at + length) as i64).to_ne_bytes());
+    entry[core::mem::offset_of!(abi::dirent64, d_reclen)..][..2]
+        .copy_from_slice(&(length as u16).to_ne_bytes());
+    entry[core::mem::offset_of!(abi::dirent64, d_type)] = kind;
+    entry[DIRENT_NAME..][..bytes.len()].copy_from_slice(bytes);
+    Some(at + length)
+}
+
+/// The directory std's file paths name the SD card's files under.
+pub const SD_DIR: &str = "/sd";
+
+/// A path in the SD card's file system, as [`sd_path`] found it: the part
+/// after `/sd`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SdPath<'a>(&'a str);
+
+impl<'a> SdPath<'a> {
+    /// The names from the card's root directory on: repeated and trailing
+    /// slashes and `.` left out.
+    pub fn components(self) -> impl Iterator<Item = &'a str> + Clone {
+        self.0.split('/').filter(|name| !name.is_empty() && *name != ".")
+    }
+
+    /// Whether the path names the root directory (`/sd` itself).
+    pub fn is_root(self) -> bool {
+        self.components().next().is_none()
+    }
+
+    /// The directories down to the last name, and the last name; `None`
+    /// for the root directory.
+    pub fn split_last(self) -> Option<(impl Iterator<Item = &'a str> + Clone, &'a str)> {
+        let count = self.components().count();
+        let last = self.components().last()?;
+        Some((self.components().take(count - 1), last))
+    }
+}
+
+/// The path in the SD card's file system that file path `path` names:
+/// `/sd` is the root directory of the card's first FAT partition and
+/// `/sd/LOGS/DAY1.TXT` a file in a directory of it. `None` for a path
+/// outside `/sd` (`/sdx` is outside too), text that is not UTF-8, or a
+/// path with `..` in it (the card's root is as high as a path reaches).
+pub fn sd_path(path: &[u8]) -> Option<SdPath<'_>> {
+    let path = core::str::from_utf8(path).ok()?;
+    let rest = path.strip_prefix(SD_DIR)?;
+    if !(rest.is_empty() || rest.starts_with('/')) || rest.split('/').any(|name| name == "..") {
+        return None;
+    }
+    Some(SdPath(rest))
+}
+
+/// Whether `open` creates the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Create {
+    /// No: the file must exist (`ENOENT` otherwise).
+    No,
+    /// If it does not exist (`O_CREAT`).
+    IfMissing,
+    /// Always: the file must not exist (`O_CREAT | O_EXCL`; `EEXIST`).
+    New,
+}
+
+/// What `open`'s flags ask of a file ([`open_mode`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenMode {
+    /// Reads are allowed (`O_RDONLY`, `O_RDWR`).
+    pub read: bool,
+    /// Writes are allowed (`O_WRONLY`, `O_RDWR`).
+    pub write: bool,
+    /// Every write goes to the end (`O_APPEND`).
+    pub append: bool,
+    /// The file's contents are dropped at the open (`O_TRUNC`).
+    pub truncate: bool,
+    /// Whether the open creates the file.
+    pub create: Create,
+    /// The path must name a directory (`O_DIRECTORY`).
+    pub directory: bool,
+}
+
+/// `open`'s `flags` as an [`OpenMode`]; `EINVAL` for an access mode that
+/// is none of `O_RDONLY`, `O_WRONLY` and `O_RDWR`, or a truncation or an
+/// appending without writes.
+pub fn open_mode(flags: i32) -> Result<OpenMode, i32> {
+    let (read, write) = match flags & 0o3 {
+        abi::O_RDONLY => (true, false),
+        abi::O_WRONLY => (false, true),
+        abi::O_RDWR => (true, true),
+        _ => return Err(errno::EINVAL),
+    };
+    let has = |flag| flags & flag == flag;
+    let create = match (has(abi::O_CREAT), has(abi::O_EXCL)) {
+        (true, true) => Create::New,
+        (true, false) => Create::IfMissing,
+        (false, _) => Create::No,
+    };
+    let mode = OpenMode {
+        read,
+        write,
+        append: has(abi::O_APPEND),
+        truncate: has(abi::O_TRUNC),
+        create,
+        directory: has(abi::O_DIRECTORY),
+    };
+    if (mode.truncate || mode.append) && !write {
+        return Err(errno::EINVAL);
+    }
+    Ok(mode)
 }
 
 /// `lseek`'s new offset in a file of `size` bytes read up to `at`:

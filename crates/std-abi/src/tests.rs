@@ -582,3 +582,91 @@ mod threads {
         assert_eq!(schedule.add(3), Some(a), "its index is free again");
     }
 }
+
+#[test]
+fn typed_directory_entries_carry_their_kind() {
+    let mut aligned = Aligned([0xff; 512]);
+    let entries = [("LOGS", abi::DT_DIR), ("README.TXT", abi::DT_REG)];
+    let written = write_typed_dirents(entries.into_iter(), &mut aligned.0).unwrap();
+    let read = read_entries(&aligned.0[..written]);
+    assert_eq!(read[0].2, abi::DT_DIR);
+    assert_eq!(read[0].3, "LOGS");
+    assert_eq!(read[1].2, abi::DT_REG);
+    assert_eq!(read[1].3, "README.TXT");
+    // Owned names do as well as borrowed ones.
+    let owned = [(String::from("A.TXT"), abi::DT_REG)];
+    assert_eq!(write_typed_dirents(owned.into_iter(), &mut aligned.0), Some(32));
+}
+
+#[test]
+fn file_paths_name_the_sd_cards_files_under_sd() {
+    let names = |path: &[u8]| -> Option<Vec<String>> {
+        sd_path(path).map(|path| path.components().map(String::from).collect())
+    };
+    assert_eq!(names(b"/sd"), Some(vec![]));
+    assert_eq!(names(b"/sd/"), Some(vec![]));
+    assert_eq!(names(b"/sd/./"), Some(vec![]));
+    assert_eq!(names(b"/sd/README.TXT"), Some(vec!["README.TXT".into()]));
+    assert_eq!(names(b"/sd//LOGS/./DAY1.TXT/"), Some(vec!["LOGS".into(), "DAY1.TXT".into()]));
+    for outside in
+        [&b"/sdx"[..], b"sd/A", b"/rom/sd", b"/", b"", b"/sd/../rom", b"/sd/A/..", b"/sd/\xff"]
+    {
+        assert_eq!(sd_path(outside), None, "{outside:?}");
+    }
+    assert!(sd_path(b"/sd/.").unwrap().is_root());
+    assert!(!sd_path(b"/sd/A").unwrap().is_root());
+    let path = sd_path(b"/sd/LOGS/2026/DAY1.TXT").unwrap();
+    let (parents, last) = path.split_last().unwrap();
+    assert_eq!(parents.collect::<Vec<_>>(), ["LOGS", "2026"]);
+    assert_eq!(last, "DAY1.TXT");
+    let (parents, last) = sd_path(b"/sd/A.TXT").unwrap().split_last().unwrap();
+    assert_eq!((parents.count(), last), (0, "A.TXT"));
+    assert!(sd_path(b"/sd").unwrap().split_last().is_none());
+}
+
+#[test]
+fn open_flags_read_as_what_they_ask() {
+    use abi::{O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
+    let read_only = OpenMode {
+        read: true,
+        write: false,
+        append: false,
+        truncate: false,
+        create: Create::No,
+        directory: false,
+    };
+    assert_eq!(open_mode(O_RDONLY), Ok(read_only));
+    assert_eq!(open_mode(O_RDONLY | O_DIRECTORY), Ok(OpenMode { directory: true, ..read_only }));
+    // std's File::create.
+    assert_eq!(
+        open_mode(O_WRONLY | O_CREAT | O_TRUNC),
+        Ok(OpenMode {
+            read: false,
+            write: true,
+            truncate: true,
+            create: Create::IfMissing,
+            ..read_only
+        })
+    );
+    // std's OpenOptions::new().append(true).create(true).
+    assert_eq!(
+        open_mode(O_WRONLY | O_APPEND | O_CREAT),
+        Ok(OpenMode {
+            read: false,
+            write: true,
+            append: true,
+            create: Create::IfMissing,
+            ..read_only
+        })
+    );
+    // std's create_new.
+    assert_eq!(
+        open_mode(O_RDWR | O_CREAT | O_EXCL).map(|mode| (mode.read, mode.write, mode.create)),
+        Ok((true, true, Create::New))
+    );
+    // O_EXCL without O_CREAT means nothing.
+    assert_eq!(open_mode(O_RDONLY | O_EXCL).map(|mode| mode.create), Ok(Create::No));
+    for bad in [0o3, O_RDONLY | O_TRUNC, O_RDONLY | O_APPEND] {
+        assert_eq!(open_mode(bad), Err(errno::EINVAL), "{bad:#o}");
+    }
+}

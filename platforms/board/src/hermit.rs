@@ -62,7 +62,10 @@
 //!   `metadata`, `seek` and `read_to_string` work on it;
 //!   `std::fs::read_dir("/rom")` lists one file per ROM route. Any other
 //!   path, or a module without a route, is `NotFound`; writing, removing
-//!   and making directories are refused (read-only file system).
+//!   and making directories are refused (read-only file system). With the
+//!   `hermit-sd` feature and a Block route labelled `sd` (`app: "Block"
+//!   "sd" => sd`), `/sd` is the SD card's first FAT partition, read and
+//!   written: see the `sd` module (`hermit/sd.rs`).
 //! - **Sockets** (`std::net`, with the board crate's `hermit-net`
 //!   feature and a route to a NIC driver, `app: "Nic" "" => nic`): IPv4
 //!   TCP and UDP over the component's NIC session and smoltcp; see the
@@ -79,7 +82,7 @@
 //!   bound them too. Threads that all wait for one another (a deadlock),
 //!   or one thread alone waiting for a futex no one else can wake, end the
 //!   component with a LOG line instead of hanging.
-//! - **Not there**: directories other than `/rom`, `dup` of anything but
+//! - **Not there**: directories other than `/rom` (and `/sd`), `dup` of anything but
 //!   a socket. Their calls return `ENOSYS` (`Unsupported`) or an error,
 //!   so a program that uses them links and learns it at run time.
 //!
@@ -121,6 +124,10 @@ pub use net::set_name_server;
 /// std threads and futexes.
 mod threads;
 
+/// `std::fs` on the SD card (`/sd`), with `hermit-sd`.
+#[cfg(feature = "hermit-sd")]
+mod sd;
+
 /// The std component's state: touched only by its thread, one call at a
 /// time (see [`with_state`]).
 struct StdState {
@@ -138,6 +145,9 @@ struct StdState {
     /// Sockets: opened at the first `socket` call.
     #[cfg(feature = "hermit-net")]
     net: Option<&'static mut net::Net>,
+    /// The SD card's file system: mounted at the first `/sd` path.
+    #[cfg(feature = "hermit-sd")]
+    sd: sd::Mount,
     /// [`realtime_offset_us`], once asked.
     realtime_offset_us: Option<u64>,
     /// The std threads, and whose turn it is to run std code: a table on
@@ -161,6 +171,9 @@ enum OpenFile {
     Module(RomFile),
     /// `/rom`, the directory of the modules (`read_dir`).
     Directory,
+    /// A file or directory on the SD card (`/sd/...`).
+    #[cfg(feature = "hermit-sd")]
+    Sd(sd::Open),
 }
 
 /// An open ROM module, and how far it was read.
@@ -298,6 +311,8 @@ pub fn std_main(env: Env) -> u32 {
             stdin: TtyInput::new(),
             #[cfg(feature = "hermit-net")]
             net: None,
+            #[cfg(feature = "hermit-sd")]
+            sd: None,
             realtime_offset_us: None,
             threads: None,
             tls_pointer: 0,
@@ -492,6 +507,9 @@ fn end_std(status: u32) -> ! {
     #[cfg(feature = "hermit-net")]
     net::drain();
     with_state(|state| {
+        // Files on the card still open: closed, their sizes written.
+        #[cfg(feature = "hermit-sd")]
+        sd::close_all(state);
         let StdState { log, stdout, stderr, env, .. } = state;
         for buffer in [stdout, stderr] {
             buffer.flush(|line| {
@@ -686,6 +704,10 @@ pub unsafe extern "C" fn sys_write(fd: c_int, buf: *const u8, len: usize) -> isi
         unsafe { core::slice::from_raw_parts(buf, len) }
     };
     let written = with_state(|state| {
+        #[cfg(feature = "hermit-sd")]
+        if let Ok(index) = usize::try_from(fd - FIRST_FILE) {
+            return sd::write(state, index, data).map(drop);
+        }
         let StdState { log, stdout, stderr, .. } = state;
         let buffer = match fd {
             abi::STDOUT_FILENO => stdout,
@@ -748,6 +770,8 @@ fn file(files: &mut [Option<OpenFile>; FILES], fd: c_int) -> Result<&mut RomFile
     match open_file(files, fd)? {
         OpenFile::Module(file) => Ok(file),
         OpenFile::Directory => Err(errno::EISDIR),
+        #[cfg(feature = "hermit-sd")]
+        OpenFile::Sd(_) => Err(errno::EBADF),
     }
 }
 
@@ -790,6 +814,16 @@ unsafe fn open_module(
 /// `name` is a C string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sys_open(name: *const c_char, flags: i32, _mode: i32) -> c_int {
+    #[cfg(feature = "hermit-sd")]
+    // SAFETY: the caller's contract.
+    if let Some(path) = unsafe { c_path(name) }.and_then(ferrode_std_abi::sd_path) {
+        let opened = with_state(|state| -> Result<c_int, i32> {
+            let free = state.files.iter().position(Option::is_none).ok_or(errno::EMFILE)?;
+            state.files[free] = Some(sd::open(state, path, flags)?);
+            Ok(FIRST_FILE + free as c_int)
+        });
+        return opened.map_or(-errno::ENOSYS, |opened| opened.unwrap_or_else(|error| -error));
+    }
     let writes = abi::O_WRONLY | abi::O_RDWR | abi::O_CREAT | abi::O_TRUNC | abi::O_APPEND;
     if flags & writes != 0 {
         return -errno::EROFS;
@@ -820,6 +854,17 @@ pub unsafe extern "C" fn sys_open(name: *const c_char, flags: i32, _mode: i32) -
     }
 }
 
+/// C string `path`'s bytes (`None` for a null pointer).
+///
+/// # Safety
+///
+/// `path` is null or a C string that outlives the answer.
+#[cfg(feature = "hermit-sd")]
+unsafe fn c_path<'a>(path: *const c_char) -> Option<&'a [u8]> {
+    // SAFETY: the caller's contract.
+    (!path.is_null()).then(|| unsafe { core::ffi::CStr::from_ptr(path) }.to_bytes())
+}
+
 /// Whether C string `path` names `/rom` itself.
 ///
 /// # Safety
@@ -844,11 +889,14 @@ pub unsafe extern "C" fn sys_getdents64(fd: c_int, dirp: *mut abi::dirent64, cou
         return -i64::from(errno::EFAULT);
     }
     let written = with_state(|state| -> Result<usize, i32> {
-        if !matches!(open_file(&mut state.files, fd)?, OpenFile::Directory) {
-            return Err(errno::ENOTDIR);
-        }
         // SAFETY: the caller's contract.
         let out = unsafe { core::slice::from_raw_parts_mut(dirp.cast::<u8>(), count) };
+        match open_file(&mut state.files, fd)? {
+            OpenFile::Directory => {}
+            #[cfg(feature = "hermit-sd")]
+            OpenFile::Sd(open) => return sd::getdents(&mut state.sd, open, out),
+            OpenFile::Module(_) => return Err(errno::ENOTDIR),
+        }
         write_dirents(state.env.labels(ferrode_component::ROM), out).ok_or(errno::EINVAL)
     });
     match written {
@@ -905,6 +953,16 @@ pub unsafe extern "C" fn sys_read(fd: c_int, buf: *mut u8, len: usize) -> isize 
         };
     }
     let read = with_state(|state| -> Result<usize, i32> {
+        #[cfg(feature = "hermit-sd")]
+        if let OpenFile::Sd(open) = open_file(&mut state.files, fd)? {
+            let out = if len == 0 {
+                &mut [][..]
+            } else {
+                // SAFETY: the caller's contract.
+                unsafe { core::slice::from_raw_parts_mut(buf, len) }
+            };
+            return sd::read(&mut state.sd, open, out);
+        }
         let file = file(&mut state.files, fd)?;
         let Ok(at) = u32::try_from(file.at) else { return Ok(0) };
         if len == 0 || file.at >= file.size {
@@ -934,10 +992,13 @@ pub extern "C" fn sys_close(fd: c_int) -> c_int {
     if net::is_socket(fd) {
         return net::close(fd);
     }
-    let closed = with_state(|state| {
-        open_file(&mut state.files, fd).map(drop).map(|()| {
-            state.files[(fd - FIRST_FILE) as usize] = None;
-        })
+    let closed = with_state(|state| -> Result<(), i32> {
+        open_file(&mut state.files, fd)?;
+        match state.files[(fd - FIRST_FILE) as usize].take() {
+            #[cfg(feature = "hermit-sd")]
+            Some(OpenFile::Sd(open)) => sd::close(&mut state.sd, open),
+            _ => Ok(()),
+        }
     });
     match closed {
         Some(Ok(())) => 0,
@@ -950,6 +1011,11 @@ pub extern "C" fn sys_close(fd: c_int) -> c_int {
 #[unsafe(no_mangle)]
 pub extern "C" fn sys_lseek(fd: c_int, offset: isize, whence: c_int) -> isize {
     let moved = with_state(|state| {
+        #[cfg(feature = "hermit-sd")]
+        if let OpenFile::Sd(open) = open_file(&mut state.files, fd)? {
+            let at = sd::lseek(&mut state.sd, open, offset as i64, whence)?;
+            return isize::try_from(at).map_err(|_| errno::EOVERFLOW);
+        }
         let file = file(&mut state.files, fd)?;
         let at = seek(file.at, file.size, offset as i64, whence).ok_or(errno::EINVAL)?;
         file.at = at;
@@ -993,11 +1059,11 @@ pub unsafe extern "C" fn sys_fstat(fd: c_int, stat: *mut abi::stat) -> c_int {
     if stat.is_null() {
         return -errno::EFAULT;
     }
-    let found = with_state(|state| {
-        open_file(&mut state.files, fd).map(|open| match open {
-            OpenFile::Module(file) => module_stat(file.size),
-            OpenFile::Directory => directory_stat(),
-        })
+    let found = with_state(|state| match open_file(&mut state.files, fd)? {
+        OpenFile::Module(file) => Ok(module_stat(file.size)),
+        OpenFile::Directory => Ok(directory_stat()),
+        #[cfg(feature = "hermit-sd")]
+        OpenFile::Sd(open) => sd::fstat(&mut state.sd, open),
     });
     // SAFETY: the caller's contract.
     unsafe { answer_stat(stat, found, errno::EBADF) }
@@ -1037,6 +1103,11 @@ pub unsafe extern "C" fn sys_stat(name: *const c_char, stat: *mut abi::stat) -> 
         return -errno::EFAULT;
     }
     let found = with_state(|state| {
+        #[cfg(feature = "hermit-sd")]
+        // SAFETY: the caller's contract.
+        if let Some(path) = unsafe { c_path(name) }.and_then(ferrode_std_abi::sd_path) {
+            return sd::stat(state, path);
+        }
         // SAFETY: the caller's contract.
         if unsafe { names_rom_dir(name) } {
             return if has_modules(state) { Ok(directory_stat()) } else { Err(errno::ENOENT) };
@@ -1064,24 +1135,36 @@ pub unsafe extern "C" fn sys_lstat(name: *const c_char, stat: *mut abi::stat) ->
 /// seconds against the clock's microseconds then); 0 without a session or
 /// on a board without a real-time clock (the date counts from boot).
 fn realtime_offset_us() -> u64 {
-    let offset = with_state(|state| {
-        if let Some(offset) = state.realtime_offset_us {
-            return offset;
-        }
-        let seconds = state
-            .env
-            .session::<dyn Rtc>(ferrode_component::RTC, "")
-            .ok()
-            .and_then(|rtc| kernel::client(rtc).seconds().ok());
-        let now = state.timer.as_mut().and_then(|(timer, _)| timer.now_us().ok());
-        let offset = match (seconds, now) {
-            (Some(seconds), Some(now)) => seconds.saturating_mul(1_000_000).saturating_sub(now),
-            _ => 0,
-        };
-        state.realtime_offset_us = Some(offset);
-        offset
-    });
-    offset.unwrap_or(0)
+    with_state(realtime_offset).unwrap_or(0)
+}
+
+/// [`realtime_offset_us`], for a caller that holds the state.
+fn realtime_offset(state: &mut StdState) -> u64 {
+    if let Some(offset) = state.realtime_offset_us {
+        return offset;
+    }
+    let seconds = state
+        .env
+        .session::<dyn Rtc>(ferrode_component::RTC, "")
+        .ok()
+        .and_then(|rtc| kernel::client(rtc).seconds().ok());
+    let now = state.timer.as_mut().and_then(|(timer, _)| timer.now_us().ok());
+    let offset = match (seconds, now) {
+        (Some(seconds), Some(now)) => seconds.saturating_mul(1_000_000).saturating_sub(now),
+        _ => 0,
+    };
+    state.realtime_offset_us = Some(offset);
+    offset
+}
+
+/// The date in seconds since 1970, as `CLOCK_REALTIME` reads it (from
+/// boot without an Rtc route; 0 without a Timer route), for a caller that
+/// holds the state.
+#[cfg(feature = "hermit-sd")]
+fn date_seconds(state: &mut StdState) -> u64 {
+    let offset = realtime_offset(state);
+    let now = state.timer.as_mut().and_then(|(timer, _)| timer.now_us().ok()).unwrap_or(0);
+    now.saturating_add(offset) / 1_000_000
 }
 
 /// `clock_gettime`: `CLOCK_MONOTONIC` is the Timer session's clock,
@@ -1290,6 +1373,17 @@ unsafe fn find_path(path: *const c_char) -> Option<Found> {
     })
 }
 
+/// A call's answer: 0, its error negated, or `ENOSYS` for a caller that
+/// is not the std thread.
+#[cfg(feature = "hermit-sd")]
+fn done(outcome: Option<Result<(), i32>>) -> i32 {
+    match outcome {
+        Some(Ok(())) => 0,
+        Some(Err(error)) => -error,
+        None => -errno::ENOSYS,
+    }
+}
+
 /// `unlink`: the file system is read-only (`EROFS` for a module, `EISDIR`
 /// for `/rom`, `ENOENT` for anything else).
 ///
@@ -1298,6 +1392,11 @@ unsafe fn find_path(path: *const c_char) -> Option<Found> {
 /// `name` is null or a C string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sys_unlink(name: *const c_char) -> i32 {
+    #[cfg(feature = "hermit-sd")]
+    // SAFETY: the caller's contract.
+    if let Some(path) = unsafe { c_path(name) }.and_then(ferrode_std_abi::sd_path) {
+        return done(with_state(|state| sd::unlink(state, path)));
+    }
     // SAFETY: the caller's contract.
     match unsafe { find_path(name) } {
         Some(Found::Module) => -errno::EROFS,
@@ -1315,6 +1414,11 @@ pub unsafe extern "C" fn sys_unlink(name: *const c_char) -> i32 {
 /// `name` is null or a C string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sys_rmdir(name: *const c_char) -> i32 {
+    #[cfg(feature = "hermit-sd")]
+    // SAFETY: the caller's contract.
+    if let Some(path) = unsafe { c_path(name) }.and_then(ferrode_std_abi::sd_path) {
+        return done(with_state(|state| sd::rmdir(state, path)));
+    }
     // SAFETY: the caller's contract.
     match unsafe { find_path(name) } {
         Some(Found::Directory) => -errno::EROFS,
@@ -1332,6 +1436,11 @@ pub unsafe extern "C" fn sys_rmdir(name: *const c_char) -> i32 {
 /// `name` is null or a C string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sys_mkdir(name: *const i8, _mode: u32) -> i32 {
+    #[cfg(feature = "hermit-sd")]
+    // SAFETY: the caller's contract.
+    if let Some(path) = unsafe { c_path(name.cast()) }.and_then(ferrode_std_abi::sd_path) {
+        return done(with_state(|state| sd::mkdir(state, path)));
+    }
     // SAFETY: the caller's contract (`c_char` is `u8` or `i8`, as the
     // target has it: the same bytes).
     match unsafe { find_path(name.cast()) } {

@@ -97,6 +97,7 @@ pub fn cases() -> Vec<Case> {
             "sd-files",
             sd_files,
         ),
+        scripted("files-std keeps files on the SD card through std::fs", "files-std", files_std),
         block_bench("sd-card", "the block benchmark through the Block session"),
         block_bench("sd-direct", "the block benchmark calling the SD card driver"),
         scripted("echo-net tcp 4 clients x 1 MiB", "echo-net", echo_net::tcp),
@@ -383,6 +384,71 @@ fn sd_card_of(script: &Scripted<'_>, blocks: u32) -> Result<(), Failure> {
             "the last block, {}, byte {offset}: {:#04x}, expected the pattern inverted",
             blocks - 1,
             end[offset]
+        )));
+    }
+    Ok(())
+}
+
+/// What files-std prints, in order.
+const FILES_STD_LINES: [&str; 12] = [
+    "[app] ok: /sd lists [\"README.TXT\"]",
+    "[app] ok: /sd/readme.txt (a FAT name: any case) reads Ok(\"Ferrode SD card test volume\")",
+    "[app] ok: mkdir /sd/LOGS, and LOGS/DAY1.TXT written: a file of Ok((true, 23)) bytes",
+    "[app] ok: /sd/LOGS is a directory",
+    "[app] ok: a line appended; DAY1.TXT reads back 3 lines",
+    "[app] ok: seeks within DAY1.TXT, to its end, and not past it",
+    "[app] ok: overwritten in place: DAY1.TXT starts",
+    "[app] ok: /sd/LOGS lists [(\"DAY1.TXT\", false), (\"DAY2.TXT\", false)]; /sd lists [(\"LOGS\", true), (\"README.TXT\", false)]",
+    "[app] ok: DAY2.TXT removed",
+    "[app] ok: refused: a missing file Err(NotFound), create_new of one there Err(AlreadyExists), a name that is not 8.3 Err(InvalidInput)",
+    "[app] OPEN.TXT written and left open",
+    "[app] files-std: 0 checks failed",
+];
+
+/// Boots files-std with an 8 MiB FAT16 card holding `README.TXT`, checks
+/// its lines and exit status, then reads from the image what it wrote:
+/// `LOGS/DAY1.TXT` (its lines, the first word overwritten), `OPEN.TXT`
+/// (which it left open: the exit closed it), `README.TXT` unchanged, and
+/// neither `LOGS/DAY2.TXT` nor `TMP` (removed).
+fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
+    let image = std::env::temp_dir().join(format!("ferrode-files-std-{}.img", std::process::id()));
+    crate::sd_image::fat_card(&image, 8 << 20, "ferrode", &[("README.TXT", SD_FILES_README)])
+        .map_err(|error| Failure {
+            message: format!("cannot make {}: {error}", image.display()),
+            console: String::new(),
+        })?;
+    let options = RunOptions { sd_card: Some(image.clone()), ..script.options.clone() };
+    let outcome = boot(script, &options).map(|running| running.finish(Duration::from_secs(40)));
+    let read = |name: &str| crate::sd_image::read_fat_file(&image, name);
+    let files = [read("LOGS/DAY1.TXT"), read("OPEN.TXT"), read("README.TXT")];
+    let removed = [read("LOGS/DAY2.TXT").is_err(), read("TMP").is_err()];
+    let _ = std::fs::remove_file(&image);
+    let outcome = outcome?;
+    let failure = |message: String| Failure { message, console: outcome.console.clone() };
+    harness::printed_in_order_and_succeeded(&outcome, &FILES_STD_LINES).map_err(failure)?;
+    let expected: [&[u8]; 3] = [
+        b"FIRST line\nsecond line\nappended line\n",
+        b"written, never closed by main",
+        SD_FILES_README,
+    ];
+    for ((name, found), expected) in
+        ["LOGS/DAY1.TXT", "OPEN.TXT", "README.TXT"].iter().zip(&files).zip(expected)
+    {
+        match found {
+            Ok(contents) if contents == expected => {}
+            Ok(contents) => {
+                return Err(failure(format!(
+                    "{name} on the image holds {:?}, not {:?}",
+                    String::from_utf8_lossy(contents),
+                    String::from_utf8_lossy(expected)
+                )));
+            }
+            Err(error) => return Err(failure(format!("{name} on the image: {error}"))),
+        }
+    }
+    if removed != [true, true] {
+        return Err(failure(format!(
+            "removed LOGS/DAY2.TXT and TMP still on the image: {removed:?}"
         )));
     }
     Ok(())

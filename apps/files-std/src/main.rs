@@ -1,0 +1,235 @@
+//! `std::fs` on the SD card: an ordinary Rust std `main` keeps files on the
+//! RealView PBX-A9's card under `/sd`.
+//!
+//! `sd` is the card's driver component (`component::block_root`, the
+//! PL181's register window its only device). The std component `app` has
+//! a Block session of it, routed with the label `sd` (the whole card);
+//! the board's std support (`hermit-sd`) mounts the first FAT partition
+//! of the card under `/sd` at the first path that names it, through
+//! embedded-sdmmc. `main` lists the card, reads the file the test harness
+//! put on it, makes a directory and files, appends, seeks, removes, and
+//! checks the errors std reports for what the card cannot do; the last
+//! file it leaves open, and the component's exit closes it. The harness
+//! then reads the files from the image on the host.
+//!
+//! `files-std: 0 checks failed` and exit status 0 end a good run.
+//! `cargo xtask run --app files-std --sd card.img` runs it on a card
+//! image with a FAT partition (an MBR, FAT16 or FAT32 first).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
+
+use hermit_abi::errno;
+
+ferrode_board::compose! {
+    servers {
+        log: { priority: 5, stack: 4096, provides: "LOG", root: ferrode_board::component::log_root },
+        timer: { priority: 5, stack: 4096, provides: "Timer", root: ferrode_board::component::timer_root },
+        rtc: { priority: 5, stack: 4096, provides: "Rtc", root: ferrode_board::component::rtc_root },
+        io_mem: { priority: 5, stack: 4096, provides: "IO_MEM", root: ferrode_board::component::io_mem_root },
+        sd: { priority: 4, stack: 4096, provides: "Block", root: ferrode_board::component::block_root },
+    }
+    clients {
+        app: { priority: 3, stack: 32768, main: ferrode_board::hermit::std_main },
+    }
+    routes {
+        sd: "IO_MEM" "sd" => io_mem,
+        app: "LOG" "" => log,
+        app: "Timer" "" => timer,
+        // Dates for the directory entries.
+        app: "Rtc" "" => rtc,
+        // The card: `/sd`.
+        app: "Block" "sd" => sd,
+    }
+}
+
+/// The lines `main` writes into `/sd/LOGS/DAY1.TXT`, then the one it
+/// appends (the harness checks the file holds them).
+const LINES: [&str; 3] = ["first line", "second line", "appended line"];
+
+/// What `main` writes into `/sd/OPEN.TXT` and leaves open.
+const LEFT_OPEN: &str = "written, never closed by main";
+
+struct Checks(u32);
+
+impl Checks {
+    fn check(&mut self, ok: bool, what: impl std::fmt::Display) {
+        println!("{}: {what}", if ok { "ok" } else { "FAILED" });
+        if !ok {
+            self.0 += 1;
+        }
+    }
+}
+
+fn main() {
+    let mut checks = Checks(0);
+
+    // The card as the harness made it: README.TXT in the root.
+    let names: Vec<String> = match fs::read_dir("/sd") {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(error) => vec![format!("({error})")],
+    };
+    checks.check(names == ["README.TXT"], format_args!("/sd lists {names:?}"));
+    let readme = fs::read_to_string("/sd/readme.txt");
+    let first = readme.as_deref().map(|text| text.lines().next().unwrap_or_default());
+    checks.check(
+        first.as_ref().ok() == Some(&"Ferrode SD card test volume"),
+        format_args!("/sd/readme.txt (a FAT name: any case) reads {first:?}"),
+    );
+
+    // A directory and a file in it, written through a BufWriter-less File.
+    let made = fs::create_dir("/sd/LOGS");
+    let written = File::create("/sd/LOGS/DAY1.TXT").and_then(|mut file| {
+        for line in &LINES[..2] {
+            writeln!(file, "{line}")?;
+        }
+        Ok(())
+    });
+    let size =
+        fs::metadata("/sd/LOGS/DAY1.TXT").map(|metadata| (metadata.is_file(), metadata.len()));
+    let expected = (LINES[0].len() + LINES[1].len() + 2) as u64;
+    checks.check(
+        made.is_ok() && written.is_ok() && size.as_ref().ok() == Some(&(true, expected)),
+        format_args!("mkdir /sd/LOGS, and LOGS/DAY1.TXT written: a file of {size:?} bytes"),
+    );
+    let is_dir = fs::metadata("/sd/LOGS").map(|metadata| metadata.is_dir());
+    checks.check(
+        is_dir.as_ref().ok() == Some(&true),
+        format_args!("/sd/LOGS is a directory ({is_dir:?})"),
+    );
+
+    // Appending, then the whole file read back.
+    let appended = OpenOptions::new()
+        .append(true)
+        .open("/sd/LOGS/DAY1.TXT")
+        .and_then(|mut file| writeln!(file, "{}", LINES[2]));
+    let text = fs::read_to_string("/sd/LOGS/DAY1.TXT");
+    let all = LINES.iter().map(|line| format!("{line}\n")).collect::<String>();
+    checks.check(
+        appended.is_ok() && text.as_deref().ok() == Some(all.as_str()),
+        format_args!("a line appended; DAY1.TXT reads back {} lines", LINES.len()),
+    );
+
+    // Seeking: into the file, to its end, and past it (refused).
+    let sought = File::open("/sd/LOGS/DAY1.TXT").and_then(|mut file| {
+        file.seek(SeekFrom::Start(LINES[0].len() as u64 + 1))?;
+        let mut second = String::new();
+        file.read_to_string(&mut second)?;
+        let end = file.seek(SeekFrom::End(0))?;
+        let past = file.seek(SeekFrom::End(1)).map_err(|error| error.kind());
+        Ok((second.lines().next().map(String::from), end, past))
+    });
+    checks.check(
+        matches!(&sought, Ok((Some(line), end, Err(ErrorKind::InvalidInput)))
+            if line == LINES[1] && *end == all.len() as u64),
+        format_args!("seeks within DAY1.TXT, to its end, and not past it ({sought:?})"),
+    );
+
+    // Overwriting in place: a plain open for writing starts at 0.
+    let patched = OpenOptions::new()
+        .write(true)
+        .open("/sd/LOGS/DAY1.TXT")
+        .and_then(|mut file| file.write_all(b"FIRST"));
+    let text = fs::read_to_string("/sd/LOGS/DAY1.TXT");
+    checks.check(
+        patched.is_ok()
+            && text.as_deref().ok().is_some_and(|text| text.starts_with("FIRST line\n")),
+        format_args!(
+            "overwritten in place: DAY1.TXT starts {:?}",
+            text.as_deref().map(|text| &text[..10.min(text.len())])
+        ),
+    );
+
+    // The listing of a subdirectory, files and directories told apart.
+    fs::write("/sd/LOGS/DAY2.TXT", "another day\n").ok();
+    let mut listed: Vec<(String, bool)> = fs::read_dir("/sd/LOGS")
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| {
+                    let dir = entry.file_type().map(|kind| kind.is_dir()).unwrap_or(true);
+                    (entry.file_name().to_string_lossy().into_owned(), dir)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    listed.sort();
+    let mut root: Vec<(String, bool)> = fs::read_dir("/sd")
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| {
+                    let dir = entry.file_type().map(|kind| kind.is_dir()).unwrap_or(false);
+                    (entry.file_name().to_string_lossy().into_owned(), dir)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    root.sort();
+    checks.check(
+        listed == [("DAY1.TXT".into(), false), ("DAY2.TXT".into(), false)]
+            && root == [("LOGS".into(), true), ("README.TXT".into(), false)],
+        format_args!("/sd/LOGS lists {listed:?}; /sd lists {root:?}"),
+    );
+
+    // Removing: a file, a directory that is not empty (refused), then
+    // empty.
+    let removed = fs::remove_file("/sd/LOGS/DAY2.TXT");
+    let gone = fs::metadata("/sd/LOGS/DAY2.TXT").map(drop).map_err(|error| error.kind());
+    // std's Hermit layer has an `ErrorKind` for few errors: the others
+    // are `Uncategorized`, with the error number in `raw_os_error`.
+    let not_empty = fs::remove_dir("/sd/LOGS").map_err(|error| error.raw_os_error());
+    fs::create_dir("/sd/TMP").ok();
+    let empty = fs::remove_dir("/sd/TMP");
+    checks.check(
+        removed.is_ok()
+            && gone == Err(ErrorKind::NotFound)
+            && not_empty == Err(Some(errno::ENOTEMPTY))
+            && empty.is_ok()
+            && !fs::exists("/sd/TMP").unwrap_or(true),
+        format_args!(
+            "DAY2.TXT removed ({removed:?}, then {gone:?}); LOGS, not empty, stays ({not_empty:?}); an empty TMP goes ({empty:?})"
+        ),
+    );
+
+    // What the card cannot do, each with std's error.
+    let kind = |result: std::io::Result<()>| result.map_err(|error| error.kind());
+    let raw = |result: std::io::Result<()>| result.map_err(|error| error.raw_os_error());
+    let missing = kind(File::open("/sd/NOPE.TXT").map(drop));
+    let exists =
+        kind(OpenOptions::new().write(true).create_new(true).open("/sd/README.TXT").map(drop));
+    let long = kind(fs::write("/sd/a-long-file-name.text", "x"));
+    let read_only = raw(File::open("/sd/README.TXT").and_then(|mut file| file.write_all(b"x")));
+    let dir_as_file = raw(File::create("/sd/LOGS").map(drop));
+    let outside = raw(fs::write("/elsewhere/A.TXT", "x"));
+    checks.check(
+        missing == Err(ErrorKind::NotFound)
+            && exists == Err(ErrorKind::AlreadyExists)
+            && long == Err(ErrorKind::InvalidInput)
+            && read_only == Err(Some(errno::EBADF))
+            && dir_as_file == Err(Some(errno::EISDIR))
+            && outside == Err(Some(errno::EROFS)),
+        format_args!(
+            "refused: a missing file {missing:?}, create_new of one there {exists:?}, a name that is not 8.3 {long:?}, a write to a file opened to read (errno) {read_only:?}, a directory as a file {dir_as_file:?}, a path outside /sd and /rom {outside:?}"
+        ),
+    );
+
+    // A file left open: its size goes to the card when the component
+    // exits (the harness reads it from the image).
+    match File::create("/sd/OPEN.TXT").and_then(|mut file| {
+        file.write_all(LEFT_OPEN.as_bytes())?;
+        Ok(file)
+    }) {
+        Ok(file) => {
+            std::mem::forget(file);
+            println!("OPEN.TXT written and left open");
+        }
+        Err(error) => checks.check(false, format_args!("OPEN.TXT: {error}")),
+    }
+
+    println!("files-std: {} checks failed", checks.0);
+    std::process::exit(if checks.0 == 0 { 0 } else { 1 });
+}

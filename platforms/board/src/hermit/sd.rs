@@ -1,0 +1,461 @@
+//! `std::fs` on the SD card (the board crate's `hermit-sd` feature): the
+//! files and directories of the card's first FAT partition under `/sd`.
+//!
+//! The std component reaches the card through a Block session, routed
+//! with the label `sd` to the board's Block driver component (`app:
+//! "Block" "sd" => sd`, the whole card: the FAT volume is found through the
+//! card's MBR). The session opens at the first call that names a path
+//! under `/sd`; embedded-sdmmc's volume manager, on the std heap, reads
+//! and writes the FAT file system through it. Without the route, or on a
+//! card without a FAT partition, every `/sd` path is `NotFound`.
+//!
+//! Names are FAT short names (8.3, `LOG.TXT`; letters are made upper
+//! case, so `log.txt` names the same file), and a directory listing gives
+//! them so. Files are at most 4 GiB. A file's size on the card is brought
+//! up to date when it is closed, which std does when a `File` is dropped,
+//! and at the component's exit for files still open. Seeking past a
+//! file's end is refused (`InvalidInput`). A card whose write-protect tab
+//! is locked is read, and every write fails with `ReadOnlyFilesystem`.
+
+use core::alloc::Layout;
+use core::fmt::Write as _;
+use core::ops::ControlFlow;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use embedded_sdmmc::{
+    DirEntry, Error as FsError, Mode, RawDirectory, RawFile, TimeSource, Timestamp, VolumeIdx,
+    VolumeManager,
+};
+use ferrode_component::block::BlockStatus;
+use ferrode_hal::CivilTime;
+use ferrode_std_abi::abi::{self, errno};
+use ferrode_std_abi::{Create, OpenMode, SdPath, listed, seek, write_dirent};
+
+use super::{FILES, OpenFile, StdState};
+use crate::component::{BlockClient, BlockError};
+use crate::kernel::kernel;
+
+/// The label of the Block route the std component's card comes from.
+pub const BLOCK_LABEL: &str = "sd";
+
+/// Directories open at once: the ones std has open for listings, and two
+/// more while a path is walked.
+const DIRS: usize = FILES + 2;
+
+type Manager = VolumeManager<BlockClient, Stamp, DIRS, FILES, 1>;
+type Error = FsError<BlockError>;
+
+/// The card's file system, once mounted.
+pub(super) struct Sd {
+    manager: Manager,
+    root: RawDirectory,
+}
+
+/// The file system as the std component found it: not looked for yet,
+/// mounted, or the error every `/sd` path gets (a missing route, a card
+/// without a FAT partition).
+pub(super) type Mount = Option<Result<&'static mut Sd, i32>>;
+
+/// A directory in the walk from the root: the root stays open for good.
+#[derive(Clone, Copy)]
+pub(super) enum Dir {
+    Root,
+    Opened(RawDirectory),
+}
+
+/// An open file or directory of the card, behind a file descriptor.
+pub(super) enum Open {
+    File {
+        file: RawFile,
+        read: bool,
+        write: bool,
+        /// Every write goes to the end (`O_APPEND`).
+        append: bool,
+    },
+    Dir(Dir),
+}
+
+/// The date stamped on the directory entries the next call writes, in
+/// seconds since 1970: set from the std component's clock before each
+/// call ([`set_date`]).
+static DATE: AtomicU32 = AtomicU32::new(0);
+
+/// embedded-sdmmc's clock: [`DATE`], no earlier than 1980 (FAT's dates
+/// start then; a component without an Rtc route counts from boot, 1970).
+struct Stamp;
+
+/// 1980-01-01, the first date FAT can hold.
+const FAT_EPOCH: u64 = 315_532_800;
+
+impl TimeSource for Stamp {
+    fn get_timestamp(&self) -> Timestamp {
+        let date =
+            CivilTime::from_unix_seconds(u64::from(DATE.load(Ordering::Relaxed)).max(FAT_EPOCH));
+        Timestamp {
+            year_since_1970: date.year.saturating_sub(1970).min(255) as u8,
+            zero_indexed_month: date.month - 1,
+            zero_indexed_day: date.day - 1,
+            hours: date.hour,
+            minutes: date.minute,
+            seconds: date.second,
+        }
+    }
+}
+
+/// Sets the date the next call stamps, from the component's clock.
+fn set_date(state: &mut StdState) {
+    let seconds = super::date_seconds(state);
+    DATE.store(u32::try_from(seconds).unwrap_or(u32::MAX), Ordering::Relaxed);
+}
+
+/// The errno an embedded-sdmmc error stands for.
+fn errno_of(error: Error) -> i32 {
+    match error {
+        FsError::NotFound => errno::ENOENT,
+        FsError::FileAlreadyExists | FsError::DirAlreadyExists => errno::EEXIST,
+        FsError::FileAlreadyOpen | FsError::DirAlreadyOpen => errno::EBUSY,
+        FsError::TooManyOpenFiles | FsError::TooManyOpenDirs => errno::EMFILE,
+        FsError::FilenameError(_) => errno::EINVAL,
+        FsError::OpenedDirAsFile => errno::EISDIR,
+        FsError::OpenedFileAsDir => errno::ENOTDIR,
+        FsError::DeleteNonEmptyDir => errno::ENOTEMPTY,
+        FsError::InvalidOffset => errno::EINVAL,
+        FsError::ReadOnly => errno::EBADF,
+        FsError::NotEnoughSpace | FsError::DiskFull => errno::ENOSPC,
+        FsError::DeviceError(BlockError::Request(BlockStatus::WriteProtected)) => errno::EROFS,
+        _ => errno::EIO,
+    }
+}
+
+/// The card's file system: mounted at the first call (the Block session,
+/// the volume manager on the std heap, the first partition's root).
+fn mount(state: &mut StdState) -> Result<&mut Sd, i32> {
+    if state.sd.is_none() {
+        state.sd = Some(mount_new(state));
+    }
+    match state.sd.as_mut() {
+        Some(Ok(sd)) => Ok(sd),
+        Some(Err(error)) => Err(*error),
+        None => Err(errno::ENOENT),
+    }
+}
+
+fn mount_new(state: &mut StdState) -> Result<&'static mut Sd, i32> {
+    if !state.env.labels(ferrode_component::BLOCK).any(|label| label == BLOCK_LABEL) {
+        return Err(errno::ENOENT);
+    }
+    let k = kernel();
+    let (_, signal) = k.create_signal().map_err(|_| errno::ENOMEM)?;
+    let client = state.env.block(BLOCK_LABEL, signal).map_err(|_| errno::ENOENT)?;
+    let manager = Manager::new_with_limits(client, Stamp, 0);
+    let volume = manager.open_raw_volume(VolumeIdx(0)).map_err(|error| match error {
+        FsError::DeviceError(_) => errno::EIO,
+        // No MBR, no FAT partition first: nothing under `/sd`.
+        _ => errno::ENOENT,
+    })?;
+    let root = manager.open_root_dir(volume).map_err(errno_of)?;
+    let place = state.heap.allocate_first_fit(Layout::new::<Sd>()).map_err(|()| errno::ENOMEM)?;
+    let place = place.cast::<Sd>();
+    // SAFETY: fresh heap memory for one `Sd`, never given back (the file
+    // system stays mounted as long as the component lives), to which this
+    // is the only reference.
+    Ok(unsafe {
+        place.write(Sd { manager, root });
+        &mut *place.as_ptr()
+    })
+}
+
+/// The mounted file system, for calls on an open descriptor.
+fn mounted(mount: &mut Mount) -> Result<&mut Sd, i32> {
+    match mount {
+        Some(Ok(sd)) => Ok(sd),
+        _ => Err(errno::EBADF),
+    }
+}
+
+impl Sd {
+    fn raw(&self, dir: Dir) -> RawDirectory {
+        match dir {
+            Dir::Root => self.root,
+            Dir::Opened(raw) => raw,
+        }
+    }
+
+    fn close_dir(&self, dir: Dir) {
+        if let Dir::Opened(raw) = dir {
+            let _ = self.manager.close_dir(raw);
+        }
+    }
+
+    /// The directory `names` lead to from the root, open (the caller
+    /// closes it, [`Sd::close_dir`]).
+    fn walk<'a>(&self, names: impl Iterator<Item = &'a str>) -> Result<Dir, i32> {
+        let mut at = Dir::Root;
+        for name in names {
+            let next = self.manager.open_dir(self.raw(at), name);
+            self.close_dir(at);
+            at = Dir::Opened(next.map_err(errno_of)?);
+        }
+        Ok(at)
+    }
+
+    /// Runs `f` in the directory that holds the last name of `path`, with
+    /// that name; `root` answers for the root directory itself.
+    fn in_parent<T>(
+        &self,
+        path: SdPath<'_>,
+        root: impl FnOnce() -> Result<T, i32>,
+        f: impl FnOnce(&Self, RawDirectory, &str) -> Result<T, i32>,
+    ) -> Result<T, i32> {
+        let Some((parents, name)) = path.split_last() else { return root() };
+        let dir = self.walk(parents)?;
+        let result = f(self, self.raw(dir), name);
+        self.close_dir(dir);
+        result
+    }
+
+    /// The entry `name` in `dir`, if there is one.
+    fn entry(&self, dir: RawDirectory, name: &str) -> Result<Option<DirEntry>, i32> {
+        match self.manager.find_directory_entry(dir, name) {
+            Ok(entry) => Ok(Some(entry)),
+            Err(FsError::NotFound) => Ok(None),
+            Err(error) => Err(errno_of(error)),
+        }
+    }
+
+    /// Opens `name` in `dir` as `mode` asks.
+    fn open_in(&self, dir: RawDirectory, name: &str, mode: OpenMode) -> Result<Open, i32> {
+        match self.entry(dir, name)? {
+            Some(entry) if entry.attributes.is_directory() => {
+                if mode.create == Create::New {
+                    return Err(errno::EEXIST);
+                }
+                if mode.write {
+                    return Err(errno::EISDIR);
+                }
+                let raw = self.manager.open_dir(dir, name).map_err(errno_of)?;
+                return Ok(Open::Dir(Dir::Opened(raw)));
+            }
+            Some(_) if mode.directory => return Err(errno::ENOTDIR),
+            Some(_) if mode.create == Create::New => return Err(errno::EEXIST),
+            None if mode.directory || mode.create == Create::No => return Err(errno::ENOENT),
+            _ => {}
+        }
+        // embedded-sdmmc's modes: the append ones keep the contents and
+        // start at the end, so a plain open for writing seeks back.
+        let (fat_mode, from_start) = match (mode.write, mode.create, mode.truncate) {
+            (false, Create::No, _) => (Mode::ReadOnly, false),
+            (_, Create::New, _) => (Mode::ReadWriteCreate, false),
+            (_, Create::IfMissing, true) => (Mode::ReadWriteCreateOrTruncate, false),
+            (_, Create::IfMissing, false) => (Mode::ReadWriteCreateOrAppend, !mode.append),
+            (_, Create::No, true) => (Mode::ReadWriteTruncate, false),
+            (_, Create::No, false) => (Mode::ReadWriteAppend, !mode.append),
+        };
+        let file = self.manager.open_file_in_dir(dir, name, fat_mode).map_err(errno_of)?;
+        if from_start && let Err(error) = self.manager.file_seek_from_start(file, 0) {
+            let _ = self.manager.close_file(file);
+            return Err(errno_of(error));
+        }
+        Ok(Open::File { file, read: mode.read, write: mode.write, append: mode.append })
+    }
+}
+
+/// `open` of a path under `/sd`, `flags` as std gives them.
+pub(super) fn open(state: &mut StdState, path: SdPath<'_>, flags: i32) -> Result<OpenFile, i32> {
+    let mode = ferrode_std_abi::open_mode(flags)?;
+    set_date(state);
+    let sd = mount(state)?;
+    let root = || {
+        if mode.write || mode.create == Create::New {
+            Err(errno::EISDIR)
+        } else {
+            Ok(Open::Dir(Dir::Root))
+        }
+    };
+    let open = sd.in_parent(path, root, |sd, dir, name| sd.open_in(dir, name, mode))?;
+    Ok(OpenFile::Sd(open))
+}
+
+/// `read` from an open file of the card.
+pub(super) fn read(mount: &mut Mount, open: &Open, out: &mut [u8]) -> Result<usize, i32> {
+    let sd = mounted(mount)?;
+    match *open {
+        Open::File { file, read: true, .. } => sd.manager.read(file, out).map_err(errno_of),
+        Open::File { .. } => Err(errno::EBADF),
+        Open::Dir(_) => Err(errno::EISDIR),
+    }
+}
+
+/// `write` to an open file of the card: all of `data`, or an error.
+pub(super) fn write(state: &mut StdState, fd_index: usize, data: &[u8]) -> Result<usize, i32> {
+    set_date(state);
+    let StdState { files, sd, .. } = state;
+    let sd = mounted(sd)?;
+    match files.get(fd_index) {
+        Some(Some(OpenFile::Sd(Open::File { file, write: true, append, .. }))) => {
+            if *append {
+                sd.manager.file_seek_from_end(*file, 0).map_err(errno_of)?;
+            }
+            sd.manager.write(*file, data).map_err(errno_of)?;
+            Ok(data.len())
+        }
+        Some(Some(OpenFile::Sd(Open::Dir(_)))) => Err(errno::EISDIR),
+        _ => Err(errno::EBADF),
+    }
+}
+
+/// `lseek` in an open file of the card: not past its end.
+pub(super) fn lseek(mount: &mut Mount, open: &Open, offset: i64, whence: i32) -> Result<u64, i32> {
+    let sd = mounted(mount)?;
+    let Open::File { file, .. } = *open else { return Err(errno::EISDIR) };
+    let length = u64::from(sd.manager.file_length(file).map_err(errno_of)?);
+    let at = u64::from(sd.manager.file_offset(file).map_err(errno_of)?);
+    let to = seek(at, length, offset, whence).ok_or(errno::EINVAL)?;
+    let to = u32::try_from(to).ok().filter(|&to| u64::from(to) <= length).ok_or(errno::EINVAL)?;
+    sd.manager.file_seek_from_start(file, to).map_err(errno_of)?;
+    Ok(u64::from(to))
+}
+
+/// What `stat` says of a file of `size` bytes on the card, or a directory.
+fn stat_of(directory: bool, size: u64) -> abi::stat {
+    /// Readable and writable by all.
+    const FILE: u32 = abi::S_IFREG | 0o666;
+    /// Readable, writable and searchable by all.
+    const DIRECTORY: u32 = abi::S_IFDIR | 0o777;
+    abi::stat {
+        st_nlink: if directory { 2 } else { 1 },
+        st_mode: if directory { DIRECTORY } else { FILE },
+        st_size: size as i64,
+        st_blksize: 512,
+        st_blocks: size.div_ceil(512) as i64,
+        ..Default::default()
+    }
+}
+
+/// `fstat` of an open file or directory of the card.
+pub(super) fn fstat(mount: &mut Mount, open: &Open) -> Result<abi::stat, i32> {
+    let sd = mounted(mount)?;
+    match *open {
+        Open::File { file, .. } => {
+            Ok(stat_of(false, u64::from(sd.manager.file_length(file).map_err(errno_of)?)))
+        }
+        Open::Dir(_) => Ok(stat_of(true, 0)),
+    }
+}
+
+/// `stat` of a path under `/sd`.
+pub(super) fn stat(state: &mut StdState, path: SdPath<'_>) -> Result<abi::stat, i32> {
+    let sd = mount(state)?;
+    sd.in_parent(
+        path,
+        || Ok(stat_of(true, 0)),
+        |sd, dir, name| match sd.entry(dir, name)? {
+            Some(entry) => Ok(stat_of(entry.attributes.is_directory(), u64::from(entry.size))),
+            None => Err(errno::ENOENT),
+        },
+    )
+}
+
+/// `close`: a file's directory entry brought up to date (its size, its
+/// date), a directory let go.
+pub(super) fn close(mount: &mut Mount, open: Open) -> Result<(), i32> {
+    let sd = mounted(mount)?;
+    match open {
+        Open::File { file, .. } => sd.manager.close_file(file).map_err(errno_of),
+        Open::Dir(dir) => {
+            sd.close_dir(dir);
+            Ok(())
+        }
+    }
+}
+
+/// At the component's exit: every file of the card still open closed, so
+/// that no size or date is lost.
+pub(super) fn close_all(state: &mut StdState) {
+    let StdState { files, sd, .. } = state;
+    for slot in files.iter_mut() {
+        if matches!(slot, Some(OpenFile::Sd(_)))
+            && let Some(OpenFile::Sd(open)) = slot.take()
+        {
+            let _ = close(sd, open);
+        }
+    }
+}
+
+/// `getdents64` of an open directory of the card: its files and
+/// directories, all at once ([`write_dirent`]); `EINVAL` if they do not
+/// fit in `out` (std asks again with more room).
+pub(super) fn getdents(mount: &mut Mount, open: &Open, out: &mut [u8]) -> Result<usize, i32> {
+    let sd = mounted(mount)?;
+    let Open::Dir(dir) = *open else { return Err(errno::ENOTDIR) };
+    let (mut at, mut index, mut fits) = (0, 0, true);
+    sd.manager
+        .iterate_dir(sd.raw(dir), |entry| {
+            let mut name = heapless::String::<12>::new();
+            let _ = write!(name, "{}", entry.name);
+            if entry.attributes.is_volume() || name == "." || name == ".." || !listed(&name) {
+                return ControlFlow::Continue(());
+            }
+            let kind = if entry.attributes.is_directory() { abi::DT_DIR } else { abi::DT_REG };
+            match write_dirent(out, at, index, &name, kind) {
+                Some(next) => {
+                    at = next;
+                    index += 1;
+                    ControlFlow::Continue(())
+                }
+                None => {
+                    fits = false;
+                    ControlFlow::Break(())
+                }
+            }
+        })
+        .map_err(errno_of)?;
+    if fits { Ok(at) } else { Err(errno::EINVAL) }
+}
+
+/// `unlink` of a file under `/sd` (`EISDIR` for a directory).
+pub(super) fn unlink(state: &mut StdState, path: SdPath<'_>) -> Result<(), i32> {
+    set_date(state);
+    let sd = mount(state)?;
+    sd.in_parent(
+        path,
+        || Err(errno::EISDIR),
+        |sd, dir, name| match sd.entry(dir, name)? {
+            Some(entry) if entry.attributes.is_directory() => Err(errno::EISDIR),
+            Some(_) => sd.manager.delete_entry_in_dir(dir, name).map_err(errno_of),
+            None => Err(errno::ENOENT),
+        },
+    )
+}
+
+/// `rmdir` of an empty directory under `/sd` (`ENOTDIR` for a file,
+/// `EBUSY` for `/sd` itself).
+pub(super) fn rmdir(state: &mut StdState, path: SdPath<'_>) -> Result<(), i32> {
+    set_date(state);
+    let sd = mount(state)?;
+    sd.in_parent(
+        path,
+        || Err(errno::EBUSY),
+        |sd, dir, name| match sd.entry(dir, name)? {
+            Some(entry) if entry.attributes.is_directory() => {
+                sd.manager.delete_entry_in_dir(dir, name).map_err(errno_of)
+            }
+            Some(_) => Err(errno::ENOTDIR),
+            None => Err(errno::ENOENT),
+        },
+    )
+}
+
+/// `mkdir` under `/sd` (`EEXIST` for a name taken).
+pub(super) fn mkdir(state: &mut StdState, path: SdPath<'_>) -> Result<(), i32> {
+    set_date(state);
+    let sd = mount(state)?;
+    sd.in_parent(
+        path,
+        || Err(errno::EEXIST),
+        |sd, dir, name| match sd.entry(dir, name)? {
+            Some(_) => Err(errno::EEXIST),
+            None => sd.manager.make_dir_in_dir(dir, name).map_err(errno_of),
+        },
+    )
+}
