@@ -9,6 +9,7 @@ mod bench;
 mod build;
 mod flash;
 mod profile;
+mod sd_image;
 mod setup;
 mod size;
 mod test;
@@ -186,6 +187,13 @@ enum Command {
         /// The console log (default: standard input).
         file: Option<std::path::PathBuf>,
     },
+    /// Make, list and read SD card images: raw files with an MBR and one
+    /// FAT partition, as `run --sd` puts them in the PBX-A9's slot and
+    /// Ferrode's FAT driver (embedded-sdmmc) reads them.
+    SdImage {
+        #[command(subcommand)]
+        action: SdImageAction,
+    },
     /// Boot an image in QEMU halted, waiting for gdb, and start gdb-multiarch
     /// attached to it.
     Gdb {
@@ -195,6 +203,41 @@ enum Command {
         /// Application in apps/.
         #[arg(long, default_value = "hello", value_parser = app_names())]
         app: String,
+    },
+}
+
+/// What `cargo xtask sd-image` does.
+#[derive(Subcommand)]
+enum SdImageAction {
+    /// Write a new card image: an MBR and one FAT partition (FAT16 below
+    /// 512 MiB, FAT32 from there on), with the files and directories of
+    /// --from under their FAT short names (8.3: `LOG.TXT`; other names are
+    /// refused, as Ferrode's FAT driver reads short names only).
+    Create {
+        /// The image file to write (replaced if it exists).
+        image: std::path::PathBuf,
+        /// The card's size: a power of two, from 4M to 1024G (QEMU takes
+        /// no other), e.g. 8M or 1G.
+        #[arg(long, default_value = "8M", value_parser = ferrode_tests::sd_image::parse_card_size)]
+        size: u64,
+        /// A directory whose contents go on the card.
+        #[arg(long, value_name = "DIR")]
+        from: Option<std::path::PathBuf>,
+        /// The volume label (up to 11 characters).
+        #[arg(long, default_value = "FERRODE")]
+        label: String,
+    },
+    /// List the files and directories on a card image, with their sizes.
+    List {
+        /// The image file.
+        image: std::path::PathBuf,
+    },
+    /// Write a file of a card image to standard output.
+    Read {
+        /// The image file.
+        image: std::path::PathBuf,
+        /// The file's path on the card, e.g. LOGS/DAY1.TXT.
+        path: String,
     },
 }
 
@@ -264,6 +307,7 @@ fn main() -> ExitCode {
         Command::Size { board, app, all, release, crates } => {
             size::run(board.as_deref(), app.as_deref(), all, release, crates)
         }
+        Command::SdImage { action } => sd_image::run(action),
         Command::Gdb { board, app } => build::gdb_command(&board, &app),
         Command::Symbolize { image, file } => {
             build::symbolize_command(&image.board, &image.app, image.release, file.as_deref())

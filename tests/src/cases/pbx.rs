@@ -390,7 +390,7 @@ fn sd_card_of(script: &Scripted<'_>, blocks: u32) -> Result<(), Failure> {
 }
 
 /// What files-std prints, in order.
-const FILES_STD_LINES: [&str; 12] = [
+const FILES_STD_LINES: [&str; 13] = [
     "[app] ok: /sd lists [\"README.TXT\"]",
     "[app] ok: /sd/readme.txt (a FAT name: any case) reads Ok(\"Ferrode SD card test volume\")",
     "[app] ok: mkdir /sd/LOGS, and LOGS/DAY1.TXT written: a file of Ok((true, 23)) bytes",
@@ -401,6 +401,7 @@ const FILES_STD_LINES: [&str; 12] = [
     "[app] ok: /sd/LOGS lists [(\"DAY1.TXT\", false), (\"DAY2.TXT\", false)]; /sd lists [(\"LOGS\", true), (\"README.TXT\", false)]",
     "[app] ok: DAY2.TXT removed",
     "[app] ok: refused: a missing file Err(NotFound), create_new of one there Err(AlreadyExists), a name that is not 8.3 Err(InvalidInput)",
+    "[app] ok: refused (errno): a write to a file opened to read Err(Some(9)), a directory as a file Err(Some(21)), a path outside /sd and /rom Err(Some(30))",
     "[app] OPEN.TXT written and left open",
     "[app] files-std: 0 checks failed",
 ];
