@@ -51,7 +51,7 @@ fn invalid(message: String) -> io::Error {
 /// [`PARTITION_START`] to the end, labelled `label`, FAT16 below
 /// [`FAT32_FROM`] and FAT32 from there on; the file system, mounted.
 fn format_card(path: &Path, bytes: u64, label: &str) -> io::Result<fatfs::FileSystem<Partition>> {
-    if !bytes.is_power_of_two() || bytes < 4 << 20 || bytes > 1 << 40 {
+    if !card_size(bytes) {
         return Err(invalid(format!(
             "{bytes} bytes: a card image must be a power of two from 4 MiB to 1 TiB"
         )));
@@ -77,6 +77,13 @@ fn format_card(path: &Path, bytes: u64, label: &str) -> io::Result<fatfs::FileSy
     fatfs::FileSystem::new(partition, fatfs::FsOptions::new())
 }
 
+/// Whether a card of `bytes` bytes can be made: a power of two (QEMU
+/// takes no other size) from 4 MiB (the partition starts at 1 MiB) to
+/// 1 TiB.
+fn card_size(bytes: u64) -> bool {
+    bytes.is_power_of_two() && (4 << 20..=1 << 40).contains(&bytes)
+}
+
 /// A card size as `cargo xtask sd-image create --size` takes it: a whole
 /// number of bytes, or of KiB, MiB or GiB with `K`, `M` or `G` (either
 /// case), a power of two from 4 MiB on (QEMU takes no other size).
@@ -95,7 +102,7 @@ pub fn parse_card_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| {
             format!("`{text}` is not a size: give bytes, or a number and K, M or G (8M, 1G)")
         })?;
-    if !bytes.is_power_of_two() || bytes < 4 << 20 || bytes > 1 << 40 {
+    if !card_size(bytes) {
         return Err(format!(
             "`{text}`: an SD card image is a power of two bytes from 4M to 1024G (QEMU takes no other), e.g. 8M or 1G"
         ));
@@ -109,11 +116,13 @@ pub fn parse_card_size(text: &str) -> Result<u64, String> {
 /// Ferrode's FAT driver (embedded-sdmmc) reads short names only.
 pub fn short_name(name: &str) -> Option<String> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || "!#$%&'()-@^_`{}~".contains(c);
-    let (base, extension) = name.split_once('.').unwrap_or((name, ""));
+    let (base, extension) = match name.split_once('.') {
+        Some((base, extension)) => (base, Some(extension)),
+        None => (name, None),
+    };
     let fits = (1..=8).contains(&base.len())
-        && extension.len() <= 3
-        && (extension.is_empty() == !name.contains('.'))
-        && base.chars().chain(extension.chars()).all(allowed);
+        && extension.is_none_or(|extension| (1..=3).contains(&extension.len()))
+        && base.chars().chain(extension.unwrap_or_default().chars()).all(allowed);
     fits.then(|| name.to_ascii_uppercase())
 }
 
