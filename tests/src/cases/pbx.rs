@@ -98,6 +98,11 @@ pub fn cases() -> Vec<Case> {
             sd_files,
         ),
         scripted("files-std keeps files on the SD card through std::fs", "files-std", files_std),
+        scripted(
+            "sd-parts: two clients on two partitions of the SD card at once",
+            "sd-parts",
+            sd_parts,
+        ),
         block_bench("sd-card", "the block benchmark through the Block session"),
         block_bench("sd-direct", "the block benchmark calling the SD card driver"),
         scripted("echo-net tcp 4 clients x 1 MiB", "echo-net", echo_net::tcp),
@@ -451,6 +456,91 @@ fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
         return Err(failure(format!(
             "removed LOGS/DAY2.TXT and TMP still on the image: {removed:?}"
         )));
+    }
+    Ok(())
+}
+
+/// sd-parts' partitions: first block and blocks (as the app has them).
+const SD_PARTS: [(u32, u32); 2] = [(2048, 2048), (4096, 4096)];
+/// What each sd-parts client writes: blocks from its partition's start,
+/// and the mark it gives them.
+const SD_PARTS_WRITTEN: u32 = 64;
+const SD_PARTS_MARKS: [u8; 2] = [0x5a, 0xa5];
+
+/// What sd-parts' clients print, each client's in order (their lines
+/// interleave).
+const SD_PARTS_LINES: [[&str; 7]; 2] = [
+    [
+        "[left] ok: the hook's sessions: 1 and 2 together, not the whole card or 1 beside them; the whole card alone, not 2 beside it (0b111111)",
+        "[left] ok: partition 1: a session of 2048 blocks",
+        "[left] ok: its blocks 0 to 7 are card blocks 2048 on",
+        "[left] ok: 64 blocks written and read back",
+        "[left] ok: the other partition's client was served meanwhile",
+        "[left] ok: the block after the partition's end is refused (Err(OutOfRange))",
+        "[left] ok: the session closes",
+    ],
+    [
+        "[right] ok: partition 2: a session of 4096 blocks",
+        "[right] ok: its blocks 0 to 7 are card blocks 4096 on",
+        "[right] ok: 64 blocks written and read back",
+        "[right] ok: the other partition's client was served meanwhile",
+        "[right] ok: the block after the partition's end is refused (Err(OutOfRange))",
+        "[right] ok: the session closes",
+        "sd-parts: 0 checks failed",
+    ],
+];
+
+/// Boots sd-parts with an 8 MiB card: [`sd_pattern`] in every block, an
+/// MBR with [`SD_PARTS`] over block 0's end; checks each client's lines
+/// in order and the exit status, then the image: each client's blocks,
+/// marked, at its partition's start, and every other block as it was.
+fn sd_parts(script: &Scripted<'_>) -> Result<(), Failure> {
+    let blocks = 16_384u32;
+    let image = std::env::temp_dir().join(format!("ferrode-sd-parts-{}.img", std::process::id()));
+    let mut contents: Vec<u8> = (0..blocks)
+        .flat_map(|block| (0..512).map(move |offset| sd_pattern(block, offset)))
+        .collect();
+    for (index, (start, count)) in SD_PARTS.iter().enumerate() {
+        let entry = &mut contents[446 + 16 * index..462 + 16 * index];
+        entry.fill(0);
+        // A data partition (0xda), addressed by LBA.
+        entry[4] = 0xda;
+        entry[8..12].copy_from_slice(&start.to_le_bytes());
+        entry[12..16].copy_from_slice(&count.to_le_bytes());
+    }
+    contents[446 + 32..510].fill(0);
+    contents[510..512].copy_from_slice(&[0x55, 0xaa]);
+    std::fs::write(&image, &contents).map_err(|error| Failure {
+        message: format!("cannot write {}: {error}", image.display()),
+        console: String::new(),
+    })?;
+    let options = RunOptions { sd_card: Some(image.clone()), ..script.options.clone() };
+    let outcome = boot(script, &options).map(|running| running.finish(Duration::from_secs(40)));
+    let after = std::fs::read(&image);
+    let _ = std::fs::remove_file(&image);
+    let outcome = outcome?;
+    let failure = |message: String| Failure { message, console: outcome.console.clone() };
+    for lines in &SD_PARTS_LINES {
+        harness::printed_in_order_and_succeeded(&outcome, lines).map_err(failure)?;
+    }
+    let after = after.map_err(|error| failure(format!("cannot read the image back: {error}")))?;
+    for block in 0..blocks {
+        let mark = SD_PARTS
+            .iter()
+            .zip(SD_PARTS_MARKS)
+            .find(|((start, _), _)| (*start..start + SD_PARTS_WRITTEN).contains(&block))
+            .map_or(0, |(_, mark)| mark);
+        let at = block as usize * 512;
+        if let Some(offset) =
+            (0..512).find(|&offset| after[at + offset] != contents[at + offset] ^ mark)
+        {
+            let expected =
+                if mark == 0 { "unchanged".to_string() } else { format!("marked {mark:#04x}") };
+            return Err(failure(format!(
+                "block {block} of the image, byte {offset}: {:#04x}, expected {expected}",
+                after[at + offset]
+            )));
+        }
     }
     Ok(())
 }

@@ -657,6 +657,11 @@ impl<R: Registers, D: DelayNs, S: Switches> Pl181<R, D, S> {
 
     /// Pushes `count` blocks from `blocks[first..]` into the FIFO while it
     /// is not full, then waits for DataEnd.
+    ///
+    /// Out of line: its word loop then has the registers to itself, which
+    /// inlined into a caller with more to keep it did not (an instruction
+    /// more per word).
+    #[inline(never)]
     fn transmit<B: Blocks + ?Sized>(
         &mut self,
         blocks: &B,

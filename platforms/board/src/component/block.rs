@@ -14,18 +14,22 @@
 //! packet. Only control calls (the card's size, the signals) are RPCs
 //! through UTCBs.
 //!
-//! The data thread is woken by one signal, which the client raises when
-//! it submitted packets; the client is woken by its own, which the driver
-//! raises when it acknowledged them. The controller is polled: a transfer
-//! runs from its command to its last word without a wait on an interrupt.
+//! The data thread is woken by one signal, which every client raises
+//! (through its session's own copy of it) when it submitted packets; a
+//! client is woken by its own, which the driver raises when it
+//! acknowledged them. The controller is polled: a transfer runs from its
+//! command to its last word without a wait on an interrupt.
 //!
-//! One Block session at a time (the card has one owner); a client that
-//! closes it with [`Env::close_block`] hands its stream end back, and the
-//! driver restarts the stream for the next client. A client that is gone,
-//! however it left its end, is the parent's to report: its session is
-//! reclaimed ([`Root::reclaim`]).
+//! Up to four sessions are open at once, each with its own stream, as
+//! long as no two reach one block (a partition each, or the whole card
+//! alone); the data thread serves them all, and lends the card to the
+//! root for the moment it reads a partition table. A client that closes
+//! its session with [`Env::close_block`] hands its stream end back, and
+//! the driver restarts the stream for the slot's next client. A client
+//! that is gone, however it left its end, is the parent's to report: its
+//! session is reclaimed ([`Root::reclaim`]).
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
@@ -41,7 +45,7 @@ use static_cell::StaticCell;
 use super::Env;
 use super::lending::{self, DataThreadEnds, Raises, to_sink, to_source};
 use super::wake::Wake;
-use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
+use crate::kernel::{self, BoardEntrypoint, CapEntry, ConstStaticCell, KernelError, kernel};
 use crate::platform::devices;
 
 /// Blocks one packet carries at most.
@@ -54,15 +58,26 @@ const SLOTS: usize = 4;
 /// well-behaved peer is never full).
 const QUEUE: usize = 4;
 
-/// Raised by the driver, at the client (in the driver's space).
-static TO_CLIENT: Wake = Wake::new();
-/// Raised by the client, at the driver (in the client's space).
-static TO_DRIVER: Wake = Wake::new();
+/// Sessions at once: one per primary partition of the card's MBR, or the
+/// whole card alone (sessions may not overlap).
+const SESSIONS: usize = PARTITIONS as usize;
 
-/// What the client's end raises.
-const CLIENT_RAISES: Raises = Raises::new(&TO_DRIVER);
-/// What the driver's end raises.
-const DRIVER_RAISES: Raises = Raises::new(&TO_CLIENT);
+/// Each session's signal at its client, raised by the driver (in the
+/// driver's space).
+static TO_CLIENT: [Wake; SESSIONS] = [const { Wake::new() }; SESSIONS];
+/// Each session's copy of the driver's signal, raised by the client (in
+/// the client's space).
+static TO_DRIVER: [Wake; SESSIONS] = [const { Wake::new() }; SESSIONS];
+
+/// What the client's end of session `slot` raises.
+fn client_raises(slot: usize) -> Raises {
+    Raises::new(&TO_DRIVER[slot])
+}
+
+/// What the driver's end of session `slot` raises.
+fn driver_raises(slot: usize) -> Raises {
+    Raises::new(&TO_CLIENT[slot])
+}
 
 type Stream = PacketStream<SLOTS, QUEUE>;
 /// The stream's source (the client's end).
@@ -76,77 +91,146 @@ type BlockSink = Sink<'static, SLOTS, QUEUE, Raises>;
 struct Buffer([u8; SLOTS * SLOT]);
 const _: () = assert!(SLOT.is_multiple_of(4) && HEADER_BYTES.is_multiple_of(4));
 
-static STREAM: ConstStaticCell<Stream> = ConstStaticCell::new(PacketStream::new());
-static BUFFER: ConstStaticCell<Buffer> = ConstStaticCell::new(Buffer([0; SLOTS * SLOT]));
+/// Each session slot's stream and its packet memory.
+static STREAMS: [ConstStaticCell<Stream>; SESSIONS] =
+    [const { ConstStaticCell::new(PacketStream::new()) }; SESSIONS];
+static BUFFERS: [ConstStaticCell<Buffer>; SESSIONS] =
+    [const { ConstStaticCell::new(Buffer([0; SLOTS * SLOT])) }; SESSIONS];
 
-/// The client's end, which only this module moves between threads: from
+/// A client's end, which only this module moves between threads: from
 /// the root that made it to the session's client ([`Env::block`]) and
 /// back ([`Env::close_block`]).
 struct ClientEnd(BlockSource);
 
-/// The driver's end, which only this module moves between threads: the
-/// root and the driver's data thread. The card goes with it, and the part
-/// of the card the session reaches: whoever holds the end is the one
-/// that uses the card.
+/// The driver's end of a session, which only this module moves between
+/// threads: the root and the driver's data thread; with it the part of
+/// the card the session reaches.
 struct DriverEnd {
     sink: BlockSink,
-    /// In its own static ([`CARD`]): kept in the end, its fields' niches
-    /// made an empty hand-over of ends (`lending::Handoff`) non-zero
-    /// bytes, 116 of `.data`.
-    card: &'static mut devices::SdCard,
     window: Window,
 }
 
 /// The blocks a session reaches: `count` of them from `start` on, which
 /// the session numbers from 0.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Window {
     start: u32,
     count: u32,
 }
 
+impl Window {
+    /// Whether the two share a block.
+    fn overlaps(self, other: Self) -> bool {
+        let end = |window: Self| u64::from(window.start) + u64::from(window.count);
+        u64::from(self.start) < end(other) && u64::from(other.start) < end(self)
+    }
+}
+
 // SAFETY: the ends' state is atomics in the stream and plain data, tied
 // to no thread; they are not `Send` only so that the client cannot pass
 // them on (`Raises`). The moves this type makes are the session's own:
-// root to client and client to root, through `CLIENT_END`, under
+// root to client and client to root, through `CLIENT_ENDS`, under
 // `without_interrupts`.
 unsafe impl Send for ClientEnd {}
 // SAFETY: as for `ClientEnd`; this one moves between the root and the data
-// thread, both the driver's, through `DRIVER_END`. The card's register
-// window is this component's, and only the end's holder uses it.
+// thread, both the driver's, through `DRIVER_ENDS`.
 unsafe impl Send for DriverEnd {}
 
-/// The client's end: to the session's client ([`Env::block`]), and back
-/// from it ([`Env::close_block`]).
-static CLIENT_END: lending::ClientEnds<ClientEnd> = lending::ClientEnds::new();
-/// The driver's end: to its data thread, and back when the root asks.
-static DRIVER_END: DataThreadEnds<DriverEnd> = DataThreadEnds::new();
+/// Each session's client end: to the session's client ([`Env::block`]),
+/// and back from it ([`Env::close_block`]).
+static CLIENT_ENDS: [lending::ClientEnds<ClientEnd>; SESSIONS] =
+    [const { lending::ClientEnds::new() }; SESSIONS];
+/// Each session's driver end: to the data thread, and back when the root
+/// asks.
+static DRIVER_ENDS: [DataThreadEnds<DriverEnd>; SESSIONS] =
+    [const { DataThreadEnds::new() }; SESSIONS];
+
+/// The session object each slot's sessions are, as the kernel names it
+/// (object and generation): a client finds its session's stream by its
+/// session capability ([`Env::block`]), not by anything a server says.
+static SESSION_OBJECTS: Recorded = Recorded([const { Cell::new(CapEntry::Empty) }; SESSIONS]);
+
+/// [`SESSION_OBJECTS`]' cells, read and written with interrupts masked:
+/// on the one core no other thread runs meanwhile.
+struct Recorded([Cell<CapEntry>; SESSIONS]);
+
+// SAFETY: the cells are reached only inside `without_interrupts` on the one
+// core, so no two threads (or a thread and a handler) see them at once.
+unsafe impl Sync for Recorded {}
+
+impl Recorded {
+    fn set(&self, slot: usize, entry: CapEntry) {
+        crate::arch::without_interrupts(|| self.0[slot].set(entry));
+    }
+
+    /// The slot whose session object `entry` designates.
+    fn slot_of(&self, entry: CapEntry) -> Option<usize> {
+        if !matches!(entry, CapEntry::Object { .. }) {
+            return None;
+        }
+        crate::arch::without_interrupts(|| self.0.iter().position(|cell| cell.get() == entry))
+    }
+}
 
 // ----- the driver -----------------------------------------------------------
 
-/// The blocks the open session reaches (0 while none is open).
-static SESSION_BLOCKS: AtomicU32 = AtomicU32::new(0);
-/// Whether the card took writes when the open session opened (its
+/// The blocks each open session reaches (0 while none is open).
+static SESSION_BLOCKS: [AtomicU32; SESSIONS] = [const { AtomicU32::new(0) }; SESSIONS];
+/// Whether the card took writes when each open session opened (its
 /// write-protect tab is on the card: it changes only with the card).
-static SESSION_WRITABLE: AtomicBool = AtomicBool::new(false);
+static SESSION_WRITABLE: [AtomicBool; SESSIONS] = [const { AtomicBool::new(false) }; SESSIONS];
 
 /// The card, once it came up.
 static CARD: StaticCell<devices::SdCard> = StaticCell::new();
 
+/// The card, lent to whichever thread of the driver uses it (the data
+/// thread serving packets, the root reading the partition table), and
+/// here between.
+static CARD_HELD: lending::Handoff<CardRef> = lending::Handoff::new();
+
+/// The card as the driver's threads lend it to each other.
+struct CardRef(&'static mut devices::SdCard);
+
+// SAFETY: the card's register window is this component's, granted by its
+// IO_MEM route, and the card passes only between this component's two
+// threads (root and data thread) through `CARD_HELD`: one uses it at a
+// time.
+unsafe impl Send for CardRef {}
+
+/// Rounds a thread of the driver yields, at its priority, to the other
+/// that has the card before it gives up.
+const CARD_ROUNDS: usize = 1024;
+
+/// Runs `f` on the card once the other thread of the driver is done with
+/// it; `None` if the card is not up, or the other thread keeps it.
+fn with_card<R>(f: impl FnOnce(&mut devices::SdCard) -> R) -> Option<R> {
+    for _ in 0..CARD_ROUNDS {
+        if let Some(CardRef(card)) = CARD_HELD.take() {
+            let result = f(card);
+            CARD_HELD.put(CardRef(card));
+            return Some(result);
+        }
+        kernel().yield_now();
+    }
+    None
+}
+
 /// At the first session: the component's IO_MEM window for "sd", and the
-/// card behind it, identified.
-fn bring_up() -> Result<&'static mut devices::SdCard, SessionError> {
+/// card behind it, identified, then lent through [`CARD_HELD`].
+fn bring_up() -> Result<(), SessionError> {
     let window = super::devices::granted_window("sd")?;
     // SAFETY: this is the Block driver component, and `window` is what its
     // IO_MEM session for "sd" granted it; the root calls this once, at the
-    // first session that gets this far (`BlockRoot::split`).
+    // first session that gets this far (`BlockRoot::session`).
     let card = unsafe { devices::sd_card(&window) }
         .ok_or(SessionError::Denied)?
         .map_err(|_| SessionError::Denied)?;
     if card.block_count() == 0 {
         return Err(SessionError::Denied);
     }
-    CARD.try_init(card).ok_or(SessionError::OutOfSessions)
+    let card = CARD.try_init(card).ok_or(SessionError::OutOfSessions)?;
+    CARD_HELD.put(CardRef(card));
+    Ok(())
 }
 
 /// The blocks a session of quota `quota` reaches: the whole card for 0, or
@@ -172,45 +256,62 @@ fn window_of(card: &mut devices::SdCard, quota: u32) -> Result<Window, SessionEr
 }
 
 /// The data thread's signal, as a selector in the driver's space (the
-/// client's stream notifications raise it).
+/// clients' stream notifications raise it, through their sessions'
+/// copies, [`DRIVER_COPIES`]).
 static DRIVER_SIGNAL: Wake = Wake::new();
+/// Each session slot's copy of [`DRIVER_SIGNAL`] in the driver's space,
+/// made at the slot's first session: the slot's clients get copies of
+/// it, which closing the session takes back without touching the other
+/// sessions'.
+static DRIVER_COPIES: [Wake; SESSIONS] = [const { Wake::new() }; SESSIONS];
 
 crate::thread_stack!(static DATA_MEMORY: 4096);
 static DATA_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
 
-/// The data thread's start: its signal, then, one session after another,
-/// serving the session's packets whenever the client raises it.
+/// The data thread's start: its signal, then, whenever a client raises
+/// it, every open session's submitted packets; a session's end goes back
+/// when the root, closing the session, asks for it.
 extern "C" fn data_start(_: usize) -> ! {
     let k = kernel();
     let Ok((_, selector)) = k.create_signal() else { k.exit_current() };
     DRIVER_SIGNAL.set(selector);
+    let mut ends: [Option<DriverEnd>; SESSIONS] = [const { None }; SESSIONS];
     loop {
-        // The end exists once a session opened; until then nothing to do.
-        let mut end = loop {
-            if let Some(end) = DRIVER_END.to_thread.take() {
-                break end;
+        for (slot, end) in ends.iter_mut().enumerate() {
+            let handoff = &DRIVER_ENDS[slot];
+            if end.is_none() {
+                *end = handoff.to_thread.take();
             }
-            if k.wait_signal(selector).is_err() {
-                k.exit_current();
-            }
-        };
-        // Until the root, closing the session, asks for the end back (it
-        // raises the signal after asking, so the wait returns at once and
-        // the request is seen).
-        while !DRIVER_END.asked_back() {
-            serve(&mut end);
-            if k.wait_signal(selector).is_err() {
-                k.exit_current();
+            // The root asks only for an end it gave (and raises the signal
+            // after asking, so the wait returns at once and the request is
+            // seen); claiming the request without the end would leave it
+            // waiting.
+            if end.is_some()
+                && handoff.asked_back()
+                && let Some(end) = end.take()
+            {
+                handoff.hand_back(end);
             }
         }
-        DRIVER_END.hand_back(end);
+        if ends.iter().any(Option::is_some) {
+            // The root reading a partition table has the card for a
+            // moment: the packets wait for it.
+            let _ = with_card(|card| {
+                for end in ends.iter_mut().flatten() {
+                    serve(card, end);
+                }
+            });
+        }
+        if k.wait_signal(selector).is_err() {
+            k.exit_current();
+        }
     }
 }
 
-/// Carries out the submitted requests, each acknowledged with its outcome
-/// in its header, until the submit ring is empty.
-fn serve(end: &mut DriverEnd) {
-    let DriverEnd { sink, card, window } = end;
+/// Carries out the submitted requests of one session, each acknowledged
+/// with its outcome in its header, until its submit ring is empty.
+fn serve(card: &mut devices::SdCard, end: &mut DriverEnd) {
+    let DriverEnd { sink, window } = end;
     loop {
         match sink.try_take() {
             Ok(mut packet) => {
@@ -262,8 +363,10 @@ fn wake_data_thread() {
     DRIVER_SIGNAL.raise();
 }
 
-/// One Block session object.
-struct BlockSession;
+/// One Block session object: session slot `slot`'s.
+struct BlockSession {
+    slot: usize,
+}
 
 impl Session for BlockSession {
     fn quota(&mut self) -> Result<u32, SessionError> {
@@ -273,30 +376,33 @@ impl Session for BlockSession {
 
 impl Block for BlockSession {
     fn info(&mut self) -> Result<BlockInfo, SessionError> {
-        match SESSION_BLOCKS.load(Ordering::Acquire) {
+        match SESSION_BLOCKS[self.slot].load(Ordering::Acquire) {
             0 => Err(SessionError::OutOfSessions),
             block_count => Ok(BlockInfo {
                 block_count,
                 max_blocks: BLOCKS_PER_PACKET as u32,
-                writable: SESSION_WRITABLE.load(Ordering::Acquire),
+                writable: SESSION_WRITABLE[self.slot].load(Ordering::Acquire),
             }),
         }
     }
 
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
         let (signal, _) = super::client_signal(signal)?;
-        // The one session's previous signal is not needed any more.
-        TO_CLIENT.replace_dropping(signal);
+        // The session's previous signal is not needed any more.
+        TO_CLIENT[self.slot].replace_dropping(signal);
         Ok(())
     }
 
     fn driver_signal(&mut self) -> Result<Capability<dyn SignalSource>, SessionError> {
-        DRIVER_SIGNAL.get().map(Capability::from_selector).ok_or(SessionError::OutOfSessions)
+        DRIVER_COPIES[self.slot]
+            .get()
+            .map(Capability::from_selector)
+            .ok_or(SessionError::OutOfSessions)
     }
 }
 
-static BLOCK_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Block, BlockSession>>>; 1] =
-    [ConstStaticCell::new(None)];
+static BLOCK_OBJECTS: [ConstStaticCell<Option<RpcObject<dyn Block, BlockSession>>>; SESSIONS] =
+    [const { ConstStaticCell::new(None) }; SESSIONS];
 static BLOCK_ROOT: ConstStaticCell<MaybeUninit<RpcObject<dyn Root, BlockRoot>>> =
     ConstStaticCell::new(MaybeUninit::uninit());
 
@@ -306,41 +412,69 @@ struct Ends {
     driver: DriverEnd,
 }
 
-/// The stream, set up at the first session with the card: the memory is
-/// the driver's statics, lent for the image's life; later sessions
+/// Slot `slot`'s stream, set up at the slot's first session: the memory
+/// is the driver's statics, lent for the image's life; later sessions
 /// restart it. `OutOfSessions` once the memory is taken.
-fn split_stream(card: &'static mut devices::SdCard) -> Result<Ends, SessionError> {
-    let (Some(stream), Some(buffer)) = (STREAM.try_take(), BUFFER.try_take()) else {
+fn split_stream(slot: usize) -> Result<Ends, SessionError> {
+    let (Some(stream), Some(buffer)) = (STREAMS[slot].try_take(), BUFFERS[slot].try_take()) else {
         return Err(SessionError::OutOfSessions);
     };
     let (source, sink) = stream
-        .split(&mut buffer.0, SLOT, to_sink(CLIENT_RAISES), to_source(DRIVER_RAISES))
+        .split(&mut buffer.0, SLOT, to_sink(client_raises(slot)), to_source(driver_raises(slot)))
         .map_err(|_| SessionError::OutOfSessions)?;
-    let window = Window { start: 0, count: card.block_count() };
-    Ok(Ends { client: ClientEnd(source), driver: DriverEnd { sink, card, window } })
+    let window = Window { start: 0, count: 0 };
+    Ok(Ends { client: ClientEnd(source), driver: DriverEnd { sink, window } })
 }
 
-/// The Block driver's root: one session at a time (the card has one
-/// owner), in a one-slot [`Pool`](super::Pool). The stream is set up at
-/// the first session; closing one needs both ends back (the client's from
-/// [`Env::close_block`], the driver's from its data thread) and restarts
-/// the stream for the next session. A live client that keeps its end
-/// keeps the session: without memory protection the buffer can be lent
-/// again only once nobody can write it.
+/// Slot `slot`'s copy of the driver's signal, made at its first session.
+fn driver_copy(slot: usize) -> Result<CapSel, SessionError> {
+    if let Some(copy) = DRIVER_COPIES[slot].get() {
+        return Ok(copy);
+    }
+    let k = kernel();
+    // The data thread makes the signal when it first runs, which at the
+    // first session may not have happened yet: it runs at this thread's
+    // priority, so yielding lets it.
+    let signal = (0..CARD_ROUNDS)
+        .find_map(|_| {
+            let signal = DRIVER_SIGNAL.get();
+            if signal.is_none() {
+                k.yield_now();
+            }
+            signal
+        })
+        .ok_or(SessionError::OutOfSessions)?;
+    let me = k.current_component();
+    let copy = k.delegate(me, signal, me).map_err(|_| SessionError::OutOfSessions)?;
+    DRIVER_COPIES[slot].set(copy);
+    Ok(copy)
+}
+
+/// The Block driver's root: up to [`SESSIONS`] sessions at once, in a
+/// [`Pool`](super::Pool), each with a packet stream of its own (set up at
+/// the slot's first session) and a part of the card no other open
+/// session reaches. Closing a session needs both its ends back (the
+/// client's from [`Env::close_block`], the driver's from its data thread)
+/// and restarts its stream for the slot's next session. A live client
+/// that keeps its end keeps the session: without memory protection the
+/// buffer can be lent again only once nobody can write it.
 ///
 /// A session's quota is the part of the card it reaches (Genode's
 /// part_blk, in the driver): 0 the whole card, 1 to 4 that primary
 /// partition of the card's MBR, whose blocks the session numbers from 0;
 /// a route `raw: "Block" "data" => sd quota 2` confines its client to the
-/// second partition. The table is read when the session opens.
+/// second partition. The table is read when the session opens (only a
+/// whole-card session can change it, and none opens beside another).
+/// A session whose part overlaps an open session's is `OutOfSessions`:
+/// two clients never reach one block.
 struct BlockRoot {
-    sessions: super::Pool<dyn Block, 1>,
-    /// The ends (and with them the card) while no session holds them.
-    idle: Option<Ends>,
-    /// Whether the card came up and the stream was set up (at the first
-    /// session that got so far): from then on the ends are with a session
-    /// or idle.
-    split: bool,
+    sessions: super::Pool<dyn Block, SESSIONS>,
+    /// Each slot's ends while no session holds them.
+    idle: [Option<Ends>; SESSIONS],
+    /// The part of the card each open session reaches.
+    windows: [Option<Window>; SESSIONS],
+    /// Whether the card came up (at the first session that got so far).
+    card_up: bool,
 }
 
 impl Root for BlockRoot {
@@ -348,47 +482,49 @@ impl Root for BlockRoot {
         if args.quota > PARTITIONS {
             return Err(SessionError::Denied);
         }
-        let mut ends = match self.idle.take() {
-            Some(ends) => ends,
-            // The one session holds the ends, and the card.
-            None if self.split => return Err(SessionError::OutOfSessions),
-            None => {
-                let ends = split_stream(bring_up()?)?;
-                self.split = true;
-                ends
-            }
-        };
-        match window_of(ends.driver.card, args.quota) {
-            Ok(window) => ends.driver.window = window,
-            Err(error) => {
-                self.idle = Some(ends);
-                return Err(error);
-            }
+        if !self.card_up {
+            bring_up()?;
+            self.card_up = true;
         }
-        let blocks = ends.driver.window.count;
-        let cap = match self.sessions.open(&BLOCK_OBJECTS, |_| BlockSession) {
-            Ok((_, cap)) => cap,
-            Err(error) => {
-                self.idle = Some(ends);
-                return Err(error);
+        let (window, writable) = with_card(|card| {
+            window_of(card, args.quota).map(|window| (window, !card.write_protected()))
+        })
+        .ok_or(SessionError::OutOfSessions)??;
+        if self.windows.iter().flatten().any(|open| open.overlaps(window)) {
+            return Err(SessionError::OutOfSessions);
+        }
+        let (slot, cap) = self.sessions.open(&BLOCK_OBJECTS, |slot| BlockSession { slot })?;
+        let ends = match self.idle[slot].take() {
+            Some(ends) => Ok(ends),
+            None => split_stream(slot),
+        };
+        let (mut ends, _) = match (ends, driver_copy(slot)) {
+            (Ok(ends), Ok(copy)) => (ends, copy),
+            (ends, copy) => {
+                self.idle[slot] = ends.ok();
+                let _ = self.sessions.close(cap);
+                return Err(copy.err().unwrap_or(SessionError::OutOfSessions));
             }
         };
-        SESSION_WRITABLE.store(!ends.driver.card.write_protected(), Ordering::Release);
-        SESSION_BLOCKS.store(blocks, Ordering::Release);
-        CLIENT_END.give(ends.client);
-        DRIVER_END.to_thread.put(ends.driver);
+        ends.driver.window = window;
+        self.windows[slot] = Some(window);
+        SESSION_OBJECTS.set(slot, super::own_entry(cap.selector()));
+        SESSION_WRITABLE[slot].store(writable, Ordering::Release);
+        SESSION_BLOCKS[slot].store(window.count, Ordering::Release);
+        CLIENT_ENDS[slot].give(ends.client);
+        DRIVER_ENDS[slot].to_thread.put(ends.driver);
         // Wake the data thread: it takes its end.
         wake_data_thread();
         Ok(cap)
     }
 
     fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
-        self.sessions.slot_of(session).ok_or(SessionError::UnknownSession)?;
+        let slot = self.sessions.slot_of(session).ok_or(SessionError::UnknownSession)?;
         // The client's end: handed back by `Env::close_block`, or never
         // taken. Where it came from is where a refused close puts it back.
-        let (client, found) = CLIENT_END.take_for_close().ok_or(SessionError::InUse)?;
-        let put_back = |end| CLIENT_END.put_back(end, found);
-        let Some(mut driver) = DRIVER_END.take_back(wake_data_thread) else {
+        let (client, found) = CLIENT_ENDS[slot].take_for_close().ok_or(SessionError::InUse)?;
+        let put_back = |end| CLIENT_ENDS[slot].put_back(end, found);
+        let Some(mut driver) = DRIVER_ENDS[slot].take_back(wake_data_thread) else {
             put_back(client);
             return Err(SessionError::InUse);
         };
@@ -397,11 +533,11 @@ impl Root for BlockRoot {
             // A packet handle is still out: the session goes on, the
             // driver serving it as before.
             put_back(client);
-            DRIVER_END.to_thread.put(driver);
+            DRIVER_ENDS[slot].to_thread.put(driver);
             wake_data_thread();
             return Err(SessionError::InUse);
         }
-        self.end_session(session, Ends { client, driver })
+        self.end_session(session, slot, Ends { client, driver })
     }
 
     /// The session's client was destroyed, maybe holding its end and
@@ -410,30 +546,31 @@ impl Root for BlockRoot {
     /// session, whatever the client left in it. Only the parent reclaims,
     /// and only after the destruction; a live client closes.
     fn reclaim(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
-        self.sessions.slot_of(session).ok_or(SessionError::UnknownSession)?;
+        let slot = self.sessions.slot_of(session).ok_or(SessionError::UnknownSession)?;
         // An end the client handed back or never took: dropped, replaced
         // like the one it held.
-        CLIENT_END.drop_left();
-        let DriverEnd { mut sink, card, window } =
-            DRIVER_END.take_back(wake_data_thread).ok_or(SessionError::InUse)?;
+        CLIENT_ENDS[slot].drop_left();
+        let DriverEnd { mut sink, window } =
+            DRIVER_ENDS[slot].take_back(wake_data_thread).ok_or(SessionError::InUse)?;
         // SAFETY: the parent destroyed the client before reclaiming its
         // session, so its stream end and packet handles are never used
         // again; no other component ever held them (the end passes only
         // between this root and the session's client, which cannot pass
         // it on: it is not `Send`, see `Raises`).
-        let Ok(source) = (unsafe { sink.replace_source(to_sink(CLIENT_RAISES)) }) else {
+        let Ok(source) = (unsafe { sink.replace_source(to_sink(client_raises(slot))) }) else {
             // The driver's own end holds a packet (its data thread hands
             // it back holding none): serve on, refuse.
-            DRIVER_END.to_thread.put(DriverEnd { sink, card, window });
+            DRIVER_ENDS[slot].to_thread.put(DriverEnd { sink, window });
             wake_data_thread();
             return Err(SessionError::InUse);
         };
         // The client's selector for the driver's signal, in its space,
         // which is gone.
-        let _ = TO_DRIVER.take();
+        let _ = TO_DRIVER[slot].take();
         self.end_session(
             session,
-            Ends { client: ClientEnd(source), driver: DriverEnd { sink, card, window } },
+            slot,
+            Ends { client: ClientEnd(source), driver: DriverEnd { sink, window } },
         )
     }
 
@@ -443,22 +580,24 @@ impl Root for BlockRoot {
 }
 
 impl BlockRoot {
-    /// Closes `session` with both ends back: the stream waits, restarted,
-    /// for the next session.
+    /// Closes `session`, of slot `slot`, with both ends back: the stream
+    /// waits, restarted, for the slot's next session.
     fn end_session(
         &mut self,
         session: Capability<dyn Session>,
+        slot: usize,
         ends: Ends,
     ) -> Result<(), SessionError> {
         self.sessions.close(session)?;
-        SESSION_BLOCKS.store(0, Ordering::Release);
+        SESSION_BLOCKS[slot].store(0, Ordering::Release);
+        self.windows[slot] = None;
         // The client's signal: a closed session wakes no one.
-        TO_CLIENT.take_dropping();
-        if let Some(driver) = DRIVER_SIGNAL.get() {
+        TO_CLIENT[slot].take_dropping();
+        if let Some(copy) = DRIVER_COPIES[slot].get() {
             // And no copy it held wakes the driver any more.
-            let _ = kernel().revoke_copies(driver);
+            let _ = kernel().revoke_copies(copy);
         }
-        self.idle = Some(ends);
+        self.idle[slot] = Some(ends);
         Ok(())
     }
 }
@@ -474,8 +613,9 @@ pub fn block_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, K
     let root =
         BLOCK_ROOT.try_take().ok_or(KernelError::InvalidThread)?.write(RpcObject::new(BlockRoot {
             sessions: super::Pool::new(entrypoint),
-            idle: None,
-            split: false,
+            idle: [const { None }; SESSIONS],
+            windows: [None; SESSIONS],
+            card_up: false,
         }));
     entrypoint.manage(root)
 }
@@ -515,6 +655,8 @@ impl core::error::Error for BlockError {}
 /// routed to.
 pub struct BlockClient {
     session: ferrode_ipc::Client<dyn Block, kernel::Transport>,
+    /// The session's slot in the driver: which stream is its.
+    slot: usize,
     info: BlockInfo,
     source: RefCell<BlockSource>,
     signal: CapSel,
@@ -764,25 +906,32 @@ impl Env {
     ///
     /// [`Kernel::watch_submitters`]: ferrode_kernel::Kernel::watch_submitters
     pub fn block(&self, label: &str, signal: CapSel) -> Result<BlockClient, SessionError> {
-        let mut session =
-            kernel::client(self.session::<dyn Block>(ferrode_component::BLOCK, label)?);
+        let cap = self.session::<dyn Block>(ferrode_component::BLOCK, label)?;
+        // The stream of this session: the slot whose session object the
+        // capability designates, as the kernel says, so that no server's
+        // answer can hand this client another session's stream.
+        let slot = SESSION_OBJECTS
+            .slot_of(super::own_entry(cap.selector()))
+            .ok_or(SessionError::UnknownSession)?;
+        let mut session = kernel::client(cap);
         kernel().watch_submitters(signal)?;
         session.sigh(Capability::from_selector(signal))?;
         let driver = session.driver_signal()?;
-        let ClientEnd(source) = CLIENT_END.take().ok_or(SessionError::OutOfSessions)?;
+        let ClientEnd(source) = CLIENT_ENDS[slot].take().ok_or(SessionError::OutOfSessions)?;
         // The end is this session's only while it is open (see `Env::nic`):
         // the size is asked after it was taken, so that the answer also
         // says the session was still open when it changed hands.
         let info = match session.info() {
             Ok(info) => info,
             Err(error) => {
-                CLIENT_END.give(ClientEnd(source));
+                CLIENT_ENDS[slot].give(ClientEnd(source));
                 return Err(error);
             }
         };
-        TO_DRIVER.set(driver.selector());
+        TO_DRIVER[slot].set(driver.selector());
         Ok(BlockClient {
             session,
+            slot,
             info,
             source: RefCell::new(source),
             signal,
@@ -795,8 +944,8 @@ impl Env {
     /// component's copy of the driver's signal, and asks the parent to
     /// close it. The driver can then serve another client.
     pub fn close_block(&self, label: &str, client: BlockClient) -> Result<(), SessionError> {
-        CLIENT_END.hand_back(ClientEnd(client.source.into_inner()));
-        if let Some(driver) = TO_DRIVER.take() {
+        CLIENT_ENDS[client.slot].hand_back(ClientEnd(client.source.into_inner()));
+        if let Some(driver) = TO_DRIVER[client.slot].take() {
             let _ = kernel().drop_capability(driver);
         }
         self.close(ferrode_component::BLOCK, label)
