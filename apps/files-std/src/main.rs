@@ -3,10 +3,10 @@
 //!
 //! `sd` is the card's driver component (`component::block_root`, the
 //! PL181's register window its only device). The std component `app` has
-//! a Block session of it, routed with the label `sd` (the whole card);
-//! the board's std support (`hermit-sd`) mounts the first FAT partition
-//! of the card under `/sd` at the first path that names it, through
-//! embedded-sdmmc. `main` lists the card, reads the file the test harness
+//! a Block session of it, routed with the label `sd` and confined to the
+//! card's first partition (`quota 1`); the board's std support
+//! (`hermit-sd`) mounts that FAT volume under `/sd` at the first path
+//! that names it, through embedded-sdmmc. `main` lists the card, reads the file the test harness
 //! put on it, makes a directory and files, appends, seeks, removes, and
 //! checks the errors std reports for what the card cannot do; the last
 //! file it leaves open, and the component's exit closes it. The harness
@@ -38,8 +38,10 @@ ferrode_board::compose! {
         app: "Timer" "" => timer,
         // Dates for the directory entries.
         app: "Rtc" "" => rtc,
-        // The card: `/sd`.
-        app: "Block" "sd" => sd,
+        // The card's first partition: `/sd` (the card's other partitions
+        // are left to other clients; a route without the quota would
+        // give the whole card).
+        app: "Block" "sd" => sd quota 1,
     }
 }
 

@@ -214,6 +214,31 @@ pub fn partition(mbr: &[u8; BLOCK_SIZE], number: u32) -> Option<(u32, u32)> {
     (kind != 0 && count != 0).then_some((start, count))
 }
 
+/// Whether `block` is the boot sector of a FAT file system: a jump, a BIOS
+/// parameter block of 512-byte sectors and at least one sector per
+/// cluster, and the boot signature. Block 0 of a session confined to a
+/// FAT partition is one; block 0 of a whole card is its MBR.
+pub fn is_fat_boot_sector(block: &[u8; BLOCK_SIZE]) -> bool {
+    let jump = (block[0] == 0xeb && block[2] == 0x90) || block[0] == 0xe9;
+    let sector = u16::from_le_bytes([block[11], block[12]]) == BLOCK_SIZE as u16;
+    jump && sector && block[13] != 0 && block[510..] == [0x55, 0xaa]
+}
+
+/// An MBR whose first partition, of `kind` (an MBR partition type), is
+/// blocks 1 to `blocks`: what a FAT driver that finds volumes only
+/// through an MBR (embedded-sdmmc) reads as block 0 of a device that is
+/// one partition, whose blocks it then reads from 1 on.
+pub fn mbr_for_volume(kind: u8, blocks: u32) -> [u8; BLOCK_SIZE] {
+    let mut mbr = [0; BLOCK_SIZE];
+    let entry = &mut mbr[446..462];
+    entry[4] = kind;
+    entry[8..12].copy_from_slice(&1u32.to_le_bytes());
+    entry[12..16].copy_from_slice(&blocks.to_le_bytes());
+    mbr[510] = 0x55;
+    mbr[511] = 0xaa;
+    mbr
+}
+
 /// Writes `status` into the header at the start of `packet` (which the
 /// driver's [`Request::decode`] found too short for one is left alone).
 pub fn set_status(packet: &mut [u8], status: BlockStatus) {
@@ -361,5 +386,28 @@ mod tests {
         let mut short = [0u8; 12];
         set_status(&mut short, BlockStatus::Ok);
         assert_eq!(short, [0; 12]);
+    }
+
+    #[test]
+    fn fat_boot_sectors_are_told_from_mbrs() {
+        let mut boot = [0u8; BLOCK_SIZE];
+        boot[..3].copy_from_slice(&[0xeb, 0x3c, 0x90]);
+        boot[11..14].copy_from_slice(&[0x00, 0x02, 4]);
+        boot[510..].copy_from_slice(&[0x55, 0xaa]);
+        assert!(is_fat_boot_sector(&boot));
+        let mut far = boot;
+        far[..3].copy_from_slice(&[0xe9, 0x00, 0x01]);
+        assert!(is_fat_boot_sector(&far));
+        for (at, value) in [(0, 0x00), (2, 0x00), (12, 0x04), (13, 0), (511, 0)] {
+            let mut broken = boot;
+            broken[at] = value;
+            assert!(!is_fat_boot_sector(&broken), "byte {at} = {value:#x}");
+        }
+        // An MBR (boot code of zeros) is none, and names its partition.
+        let mbr = mbr_for_volume(0x0c, 14_336);
+        assert!(!is_fat_boot_sector(&mbr));
+        assert_eq!(partition(&mbr, 1), Some((1, 14_336)));
+        assert_eq!(mbr[446 + 4], 0x0c);
+        assert_eq!(partition(&mbr, 2), None);
     }
 }

@@ -2,9 +2,11 @@
 //! files and directories of the card's first FAT partition under `/sd`.
 //!
 //! The std component reaches the card through a Block session, routed
-//! with the label `sd` to the board's Block driver component (`app:
-//! "Block" "sd" => sd`, the whole card: the FAT volume is found through the
-//! card's MBR). The session opens at the first call that names a path
+//! with the label `sd` to the board's Block driver component: `app:
+//! "Block" "sd" => sd` (the whole card: `/sd` is the first FAT partition
+//! of its MBR) or `app: "Block" "sd" => sd quota N` (partition N, itself a
+//! FAT volume, which leaves the card's other partitions to other
+//! components). The session opens at the first call that names a path
 //! under `/sd`; embedded-sdmmc's volume manager, on the std heap, reads
 //! and writes the FAT file system through it. Without the route, or on a
 //! card without a FAT partition, every `/sd` path is `NotFound`.
@@ -23,10 +25,10 @@ use core::ops::ControlFlow;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use embedded_sdmmc::{
-    DirEntry, Error as FsError, Mode, RawDirectory, RawFile, TimeSource, Timestamp, VolumeIdx,
-    VolumeManager,
+    Block, BlockCount, BlockDevice, BlockIdx, DirEntry, Error as FsError, Mode, RawDirectory,
+    RawFile, TimeSource, Timestamp, VolumeIdx, VolumeManager,
 };
-use ferrode_component::block::BlockStatus;
+use ferrode_component::block::{BlockStatus, is_fat_boot_sector, mbr_for_volume};
 use ferrode_hal::CivilTime;
 use ferrode_std_abi::abi::{self, errno};
 use ferrode_std_abi::{Create, OpenMode, SdPath, listed, seek, write_dirent};
@@ -42,7 +44,65 @@ pub const BLOCK_LABEL: &str = "sd";
 /// more while a path is walked.
 const DIRS: usize = FILES + 2;
 
-type Manager = VolumeManager<BlockClient, Stamp, DIRS, FILES, 1>;
+type Manager = VolumeManager<Device, Stamp, DIRS, FILES, 1>;
+
+/// The session's blocks as the volume manager reads them. A session of
+/// the whole card is read as it is; one of a partition (its block 0 a FAT
+/// boot sector) is read behind an MBR made up to name it, as embedded-
+/// sdmmc finds volumes only through an MBR: block 0 is that MBR, block
+/// `n` the session's block `n - 1`.
+struct Device {
+    client: BlockClient,
+    /// The session is one FAT partition: the made-up MBR comes first.
+    volume: bool,
+}
+
+/// MBR type of the made-up partition: FAT32 by LBA (embedded-sdmmc takes
+/// any FAT type and reads which FAT it is from the boot sector).
+const MADE_UP_KIND: u8 = 0x0c;
+
+impl Device {
+    fn new(client: BlockClient) -> Result<Self, BlockError> {
+        let mut first = [[0u8; 512]; 1];
+        client.read(0, &mut first)?;
+        Ok(Self { volume: is_fat_boot_sector(&first[0]), client })
+    }
+}
+
+impl BlockDevice for Device {
+    type Error = BlockError;
+
+    fn read(&self, blocks: &mut [Block], start: BlockIdx) -> Result<(), BlockError> {
+        if !self.volume {
+            return BlockDevice::read(&self.client, blocks, start);
+        }
+        let (blocks, start) = match (start.0, blocks.split_first_mut()) {
+            (0, Some((first, rest))) => {
+                first.contents = mbr_for_volume(MADE_UP_KIND, self.client.block_count());
+                (rest, 0)
+            }
+            (start, _) => (blocks, start - 1),
+        };
+        if blocks.is_empty() {
+            Ok(())
+        } else {
+            BlockDevice::read(&self.client, blocks, BlockIdx(start))
+        }
+    }
+
+    fn write(&self, blocks: &[Block], start: BlockIdx) -> Result<(), BlockError> {
+        match (self.volume, start.0) {
+            (false, start) => BlockDevice::write(&self.client, blocks, BlockIdx(start)),
+            // The made-up MBR is no block of the card.
+            (true, 0) => Err(BlockError::OutOfRange),
+            (true, start) => BlockDevice::write(&self.client, blocks, BlockIdx(start - 1)),
+        }
+    }
+
+    fn num_blocks(&self) -> Result<BlockCount, BlockError> {
+        Ok(BlockCount(self.client.block_count() + u32::from(self.volume)))
+    }
+}
 type Error = FsError<BlockError>;
 
 /// The card's file system, once mounted.
@@ -147,7 +207,8 @@ fn mount_new(state: &mut StdState) -> Result<&'static mut Sd, i32> {
     let k = kernel();
     let (_, signal) = k.create_signal().map_err(|_| errno::ENOMEM)?;
     let client = state.env.block(BLOCK_LABEL, signal).map_err(|_| errno::ENOENT)?;
-    let manager = Manager::new_with_limits(client, Stamp, 0);
+    let device = Device::new(client).map_err(|_| errno::EIO)?;
+    let manager = Manager::new_with_limits(device, Stamp, 0);
     let volume = manager.open_raw_volume(VolumeIdx(0)).map_err(|error| match error {
         FsError::DeviceError(_) => errno::EIO,
         // No MBR, no FAT partition first: nothing under `/sd`.
