@@ -99,6 +99,11 @@ pub fn cases() -> Vec<Case> {
         ),
         scripted("files-std keeps files on the SD card through std::fs", "files-std", files_std),
         scripted(
+            "impostor: a client routed to impostor NIC and Block servers takes no driver's stream ends",
+            "impostor",
+            impostor,
+        ),
+        scripted(
             "sd-parts: two clients on two partitions of the SD card at once",
             "sd-parts",
             sd_parts,
@@ -458,6 +463,33 @@ fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// What impostor's `stray` prints, in order.
+const IMPOSTOR_LINES: [&str; 5] = [
+    "[stray] ok: the hook holds sessions of the real NIC and Block drivers (0b11)",
+    "[stray] ok: Env::nic through the impostor NIC server gets no ends (Err(UnknownSession))",
+    "[stray] ok: Env::block through the impostor Block server gets no ends (Err(UnknownSession))",
+    "[stray] ok: the impostor NIC answers as a driver would (Ok(2000000beef))",
+    "[stray] impostor: 0 checks failed",
+];
+
+/// Boots impostor with an empty 1 MiB card in the slot (the hook's Block
+/// session needs a card) and checks its lines and exit status.
+fn impostor(script: &Scripted<'_>) -> Result<(), Failure> {
+    let image = std::env::temp_dir().join(format!("ferrode-impostor-{}.img", std::process::id()));
+    std::fs::File::create(&image).and_then(|file| file.set_len(1 << 20)).map_err(|error| {
+        Failure {
+            message: format!("cannot write {}: {error}", image.display()),
+            console: String::new(),
+        }
+    })?;
+    let options = RunOptions { sd_card: Some(image.clone()), ..script.options.clone() };
+    let outcome = boot(script, &options).map(|running| running.finish(Duration::from_secs(40)));
+    let _ = std::fs::remove_file(&image);
+    let outcome = outcome?;
+    harness::printed_in_order_and_succeeded(&outcome, &IMPOSTOR_LINES)
+        .map_err(|message| Failure { message, console: outcome.console.clone() })
 }
 
 /// sd-parts' partitions: first block and blocks (as the app has them).

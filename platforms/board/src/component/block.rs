@@ -29,7 +29,7 @@
 //! that is gone, however it left its end, is the parent's to report: its
 //! session is reclaimed ([`Root::reclaim`]).
 
-use core::cell::{Cell, RefCell};
+use core::cell::RefCell;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
@@ -45,7 +45,7 @@ use static_cell::StaticCell;
 use super::Env;
 use super::lending::{self, DataThreadEnds, Raises, to_sink, to_source};
 use super::wake::Wake;
-use crate::kernel::{self, BoardEntrypoint, CapEntry, ConstStaticCell, KernelError, kernel};
+use crate::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 use crate::platform::devices;
 
 /// Blocks one packet carries at most.
@@ -145,32 +145,8 @@ static CLIENT_ENDS: [lending::ClientEnds<ClientEnd>; SESSIONS] =
 static DRIVER_ENDS: [DataThreadEnds<DriverEnd>; SESSIONS] =
     [const { DataThreadEnds::new() }; SESSIONS];
 
-/// The session object each slot's sessions are, as the kernel names it
-/// (object and generation): a client finds its session's stream by its
-/// session capability ([`Env::block`]), not by anything a server says.
-static SESSION_OBJECTS: Recorded = Recorded([const { Cell::new(CapEntry::Empty) }; SESSIONS]);
-
-/// [`SESSION_OBJECTS`]' cells, read and written with interrupts masked:
-/// on the one core no other thread runs meanwhile.
-struct Recorded([Cell<CapEntry>; SESSIONS]);
-
-// SAFETY: the cells are reached only inside `without_interrupts` on the one
-// core, so no two threads (or a thread and a handler) see them at once.
-unsafe impl Sync for Recorded {}
-
-impl Recorded {
-    fn set(&self, slot: usize, entry: CapEntry) {
-        crate::arch::without_interrupts(|| self.0[slot].set(entry));
-    }
-
-    /// The slot whose session object `entry` designates.
-    fn slot_of(&self, entry: CapEntry) -> Option<usize> {
-        if !matches!(entry, CapEntry::Object { .. }) {
-            return None;
-        }
-        crate::arch::without_interrupts(|| self.0.iter().position(|cell| cell.get() == entry))
-    }
-}
+/// The session object of each slot (see [`lending::SessionObjects`]).
+static SESSION_OBJECTS: lending::SessionObjects<SESSIONS> = lending::SessionObjects::new();
 
 // ----- the driver -----------------------------------------------------------
 

@@ -3,14 +3,14 @@
 //! the driver's data thread and the session's client, and how the ends
 //! raise each other's signals.
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use ferrode_packet_stream::{Notify, ToSink, ToSource};
 
 use super::wake::Wake;
-use crate::kernel::kernel;
+use crate::kernel::{CapEntry, kernel};
 
 /// What a stream end raises at the other end: its [`Wake`] (a peer that
 /// has gone away has none: nobody to wake). Neither `Send` nor `Sync`, and
@@ -193,5 +193,42 @@ impl<T> ClientEnds<T> {
     /// root, dropped (the driver replaces them).
     pub(super) fn drop_left(&self) {
         let _ = (self.returned.take(), self.given.take());
+    }
+}
+
+/// The session objects of a driver's `N` session slots, as the kernel
+/// names them (object and generation), recorded by the root when it opens
+/// a slot's session. A client finds its session's stream ends by the
+/// object its session capability designates ([`slot_of`](Self::slot_of)),
+/// which the kernel answers, not by anything a server says: a client
+/// routed to another server of the service (which could answer anything)
+/// finds no slot, and takes no other client's ends.
+pub(super) struct SessionObjects<const N: usize>([Cell<CapEntry>; N]);
+
+// SAFETY: the cells are reached only inside `without_interrupts` on the one
+// core, so no two threads (or a thread and a handler) see them at once.
+unsafe impl<const N: usize> Sync for SessionObjects<N> {}
+
+impl<const N: usize> SessionObjects<N> {
+    pub(super) const fn new() -> Self {
+        Self([const { Cell::new(CapEntry::Empty) }; N])
+    }
+
+    /// For the root: slot `slot`'s session object is `entry`.
+    pub(super) fn set(&self, slot: usize, entry: CapEntry) {
+        crate::arch::without_interrupts(|| {
+            if let Some(cell) = self.0.get(slot) {
+                cell.set(entry);
+            }
+        });
+    }
+
+    /// For a client: the slot whose session object `entry` (what its
+    /// session capability designates) is.
+    pub(super) fn slot_of(&self, entry: CapEntry) -> Option<usize> {
+        if !matches!(entry, CapEntry::Object { .. }) {
+            return None;
+        }
+        crate::arch::without_interrupts(|| self.0.iter().position(|cell| cell.get() == entry))
     }
 }

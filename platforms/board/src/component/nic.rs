@@ -130,6 +130,9 @@ static RX_BUFFER: ConstStaticCell<Buffer> =
 /// The client's ends: to the session's client ([`Env::nic`]), and back
 /// from it ([`Env::close_nic`]).
 static CLIENT_ENDS: lending::ClientEnds<ClientEnds> = lending::ClientEnds::new();
+/// The session object of the one session slot (see
+/// [`lending::SessionObjects`]).
+static SESSION_OBJECT: lending::SessionObjects<1> = lending::SessionObjects::new();
 /// The driver's ends: to its data thread, and back when the root asks.
 static DRIVER_ENDS: DataThreadEnds<DriverEnds> = DataThreadEnds::new();
 
@@ -546,6 +549,7 @@ impl Root for NicRoot {
         for (base, published) in BASE.iter().zip(&COUNTERS) {
             base.store(published.load(Ordering::Relaxed), Ordering::Relaxed);
         }
+        SESSION_OBJECT.set(0, super::own_entry(cap.selector()));
         CLIENT_ENDS.give(ends.client);
         DRIVER_ENDS.to_thread.put(ends.driver);
         // Wake the data thread: it takes its ends.
@@ -728,7 +732,13 @@ impl Env {
     ///
     /// [`Kernel::watch_submitters`]: ferrode_kernel::Kernel::watch_submitters
     pub fn nic(&self, label: &str, signal: CapSel) -> Result<(NicClient, NicPhy), SessionError> {
-        let mut session = kernel::client(self.session::<dyn Nic>(ferrode_component::NIC, label)?);
+        let cap = self.session::<dyn Nic>(ferrode_component::NIC, label)?;
+        // Only a session of this driver has its ends: one of another
+        // server of the service (whatever it answers) is none.
+        SESSION_OBJECT
+            .slot_of(super::own_entry(cap.selector()))
+            .ok_or(SessionError::UnknownSession)?;
+        let mut session = kernel::client(cap);
         kernel().watch_submitters(signal)?;
         session.sigh(Capability::from_selector(signal))?;
         let driver = session.driver_signal()?;
