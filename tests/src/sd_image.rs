@@ -139,7 +139,9 @@ pub struct Made {
     pub bytes: u64,
 }
 
-/// Writes a card of `bytes` bytes to `path` ([`format_card`]) holding
+/// Writes a card of `bytes` bytes to `path` (a power of two from 4 MiB to
+/// 1 TiB: an MBR and one FAT partition from 1 MiB on, FAT16 below 512 MiB
+/// and FAT32 from there on, labelled `label`) holding
 /// what directory `from` holds, directories and files (symbolic links
 /// followed), under their short names ([`short_name`]); a name without
 /// one, or two that are one on the card, is an error that names it.
