@@ -52,6 +52,24 @@ const LINES: [&str; 3] = ["first line", "second line", "appended line"];
 /// What `main` writes into `/sd/OPEN.TXT` and leaves open.
 const LEFT_OPEN: &str = "written, never closed by main";
 
+/// The names in directory `path`, sorted, each with whether it is a
+/// directory (none if it cannot be read).
+fn listing(path: &str) -> Vec<(String, bool)> {
+    let mut names: Vec<(String, bool)> = fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| {
+                    let directory = entry.file_type().is_ok_and(|kind| kind.is_dir());
+                    (entry.file_name().to_string_lossy().into_owned(), directory)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
 struct Checks(u32);
 
 impl Checks {
@@ -147,30 +165,8 @@ fn main() {
 
     // The listing of a subdirectory, files and directories told apart.
     fs::write("/sd/LOGS/DAY2.TXT", "another day\n").ok();
-    let mut listed: Vec<(String, bool)> = fs::read_dir("/sd/LOGS")
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|entry| {
-                    let dir = entry.file_type().map(|kind| kind.is_dir()).unwrap_or(true);
-                    (entry.file_name().to_string_lossy().into_owned(), dir)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    listed.sort();
-    let mut root: Vec<(String, bool)> = fs::read_dir("/sd")
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|entry| {
-                    let dir = entry.file_type().map(|kind| kind.is_dir()).unwrap_or(false);
-                    (entry.file_name().to_string_lossy().into_owned(), dir)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    root.sort();
+    let listed = listing("/sd/LOGS");
+    let root = listing("/sd");
     checks.check(
         listed == [("DAY1.TXT".into(), false), ("DAY2.TXT".into(), false)]
             && root == [("LOGS".into(), true), ("README.TXT".into(), false)],

@@ -280,6 +280,34 @@ fn i2c_rtc(script: &Scripted<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Boots the case's app with a card image in the slot, as `make` writes
+/// it (a file of the temporary directory named for `name`), runs `after`
+/// on the image once the run ended, and removes the image: the run's
+/// outcome and what `after` found. A failure if the image cannot be made
+/// or the image not booted.
+fn with_card<T>(
+    script: &Scripted<'_>,
+    name: &str,
+    make: impl FnOnce(&std::path::Path) -> std::io::Result<()>,
+    after: impl FnOnce(&std::path::Path) -> T,
+) -> Result<(harness::Outcome, T), Failure> {
+    let image = std::env::temp_dir().join(format!("ferrode-{name}-{}.img", std::process::id()));
+    make(&image).map_err(|error| Failure {
+        message: format!("cannot make {}: {error}", image.display()),
+        console: String::new(),
+    })?;
+    let options = RunOptions { sd_card: Some(image.clone()), ..script.options.clone() };
+    let outcome = boot(script, &options).map(|running| running.finish(Duration::from_secs(40)));
+    let found = after(&image);
+    let _ = std::fs::remove_file(&image);
+    Ok((outcome?, found))
+}
+
+/// An 8 MiB FAT16 card holding [`SD_FILES_README`] as `README.TXT`.
+fn readme_card(image: &std::path::Path) -> std::io::Result<()> {
+    crate::sd_image::fat_card(image, 8 << 20, "ferrode", &[("README.TXT", SD_FILES_README)])
+}
+
 /// What sd-card's `disk` and `second` components print, in order (with
 /// `holder`, `disk` ends after its writes), after the card's size.
 const SD_CARD_LINES: [&str; 12] = [
@@ -341,30 +369,27 @@ fn sd_card_high_capacity(script: &Scripted<'_>) -> Result<(), Failure> {
 fn sd_card_of(script: &Scripted<'_>, blocks: u32) -> Result<(), Failure> {
     use std::io::{Read, Seek, SeekFrom};
 
-    let fail = |message: String| Failure { message, console: String::new() };
-    let image =
-        std::env::temp_dir().join(format!("ferrode-sd-card-{}-{blocks}.img", std::process::id()));
     let contents: Vec<u8> = (0..SD_PATTERN_BLOCKS.min(blocks))
         .flat_map(|block| (0..512).map(move |offset| sd_pattern(block, offset)))
         .collect();
-    std::fs::write(&image, &contents)
-        .and_then(|()| std::fs::File::options().write(true).open(&image))
-        .and_then(|file| file.set_len(u64::from(blocks) * 512))
-        .map_err(|error| fail(format!("cannot write {}: {error}", image.display())))?;
-    let options = RunOptions { sd_card: Some(image.clone()), ..script.options.clone() };
-    let outcome = boot(script, &options).map(|running| running.finish(Duration::from_secs(40)));
+    let make = |image: &std::path::Path| {
+        std::fs::write(image, &contents)
+            .and_then(|()| std::fs::File::options().write(true).open(image))
+            .and_then(|file| file.set_len(u64::from(blocks) * 512))
+    };
     // The first blocks and the last, as the run left them.
     let last = u64::from(blocks - 1) * 512;
-    let after = std::fs::File::open(&image).and_then(|mut file| {
-        let mut first = vec![0; contents.len()];
-        file.read_exact(&mut first)?;
-        let mut end = [0u8; 512];
-        file.seek(SeekFrom::Start(last))?;
-        file.read_exact(&mut end)?;
-        Ok((first, end, file.metadata()?.len()))
-    });
-    let _ = std::fs::remove_file(&image);
-    let outcome = outcome?;
+    let read_back = |image: &std::path::Path| {
+        std::fs::File::open(image).and_then(|mut file| {
+            let mut first = vec![0; contents.len()];
+            file.read_exact(&mut first)?;
+            let mut end = [0u8; 512];
+            file.seek(SeekFrom::Start(last))?;
+            file.read_exact(&mut end)?;
+            Ok((first, end, file.metadata()?.len()))
+        })
+    };
+    let (outcome, after) = with_card(script, &format!("sd-card-{blocks}"), make, read_back)?;
     let failure = |message: String| Failure { message, console: outcome.console.clone() };
     let size = format!("[disk] the card holds {blocks} blocks of 512 bytes");
     let holder = script.options.args.iter().any(|arg| arg == "holder");
@@ -422,19 +447,11 @@ const FILES_STD_LINES: [&str; 13] = [
 /// (which it left open: the exit closed it), `README.TXT` unchanged, and
 /// neither `LOGS/DAY2.TXT` nor `TMP` (removed).
 fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
-    let image = std::env::temp_dir().join(format!("ferrode-files-std-{}.img", std::process::id()));
-    crate::sd_image::fat_card(&image, 8 << 20, "ferrode", &[("README.TXT", SD_FILES_README)])
-        .map_err(|error| Failure {
-            message: format!("cannot make {}: {error}", image.display()),
-            console: String::new(),
-        })?;
-    let options = RunOptions { sd_card: Some(image.clone()), ..script.options.clone() };
-    let outcome = boot(script, &options).map(|running| running.finish(Duration::from_secs(40)));
-    let read = |name: &str| crate::sd_image::read_fat_file(&image, name);
-    let files = [read("LOGS/DAY1.TXT"), read("OPEN.TXT"), read("README.TXT")];
-    let removed = [read("LOGS/DAY2.TXT").is_err(), read("TMP").is_err()];
-    let _ = std::fs::remove_file(&image);
-    let outcome = outcome?;
+    let (outcome, (files, removed)) = with_card(script, "files-std", readme_card, |image| {
+        let read = |name: &str| crate::sd_image::read_fat_file(image, name);
+        let files = [read("LOGS/DAY1.TXT"), read("OPEN.TXT"), read("README.TXT")];
+        (files, [read("LOGS/DAY2.TXT").is_err(), read("TMP").is_err()])
+    })?;
     let failure = |message: String| Failure { message, console: outcome.console.clone() };
     harness::printed_in_order_and_succeeded(&outcome, &FILES_STD_LINES).map_err(failure)?;
     let expected: [&[u8]; 3] = [
@@ -477,17 +494,8 @@ const IMPOSTOR_LINES: [&str; 5] = [
 /// Boots impostor with an empty 1 MiB card in the slot (the hook's Block
 /// session needs a card) and checks its lines and exit status.
 fn impostor(script: &Scripted<'_>) -> Result<(), Failure> {
-    let image = std::env::temp_dir().join(format!("ferrode-impostor-{}.img", std::process::id()));
-    std::fs::File::create(&image).and_then(|file| file.set_len(1 << 20)).map_err(|error| {
-        Failure {
-            message: format!("cannot write {}: {error}", image.display()),
-            console: String::new(),
-        }
-    })?;
-    let options = RunOptions { sd_card: Some(image.clone()), ..script.options.clone() };
-    let outcome = boot(script, &options).map(|running| running.finish(Duration::from_secs(40)));
-    let _ = std::fs::remove_file(&image);
-    let outcome = outcome?;
+    let make = |image: &std::path::Path| std::fs::File::create(image)?.set_len(1 << 20);
+    let (outcome, ()) = with_card(script, "impostor", make, |_| ())?;
     harness::printed_in_order_and_succeeded(&outcome, &IMPOSTOR_LINES)
         .map_err(|message| Failure { message, console: outcome.console.clone() })
 }
@@ -528,7 +536,6 @@ const SD_PARTS_LINES: [[&str; 7]; 2] = [
 /// marked, at its partition's start, and every other block as it was.
 fn sd_parts(script: &Scripted<'_>) -> Result<(), Failure> {
     let blocks = 16_384u32;
-    let image = std::env::temp_dir().join(format!("ferrode-sd-parts-{}.img", std::process::id()));
     let mut contents: Vec<u8> = (0..blocks)
         .flat_map(|block| (0..512).map(move |offset| sd_pattern(block, offset)))
         .collect();
@@ -542,15 +549,12 @@ fn sd_parts(script: &Scripted<'_>) -> Result<(), Failure> {
     }
     contents[446 + 32..510].fill(0);
     contents[510..512].copy_from_slice(&[0x55, 0xaa]);
-    std::fs::write(&image, &contents).map_err(|error| Failure {
-        message: format!("cannot write {}: {error}", image.display()),
-        console: String::new(),
-    })?;
-    let options = RunOptions { sd_card: Some(image.clone()), ..script.options.clone() };
-    let outcome = boot(script, &options).map(|running| running.finish(Duration::from_secs(40)));
-    let after = std::fs::read(&image);
-    let _ = std::fs::remove_file(&image);
-    let outcome = outcome?;
+    let (outcome, after) = with_card(
+        script,
+        "sd-parts",
+        |image| std::fs::write(image, &contents),
+        |image| std::fs::read(image),
+    )?;
     let failure = |message: String| Failure { message, console: outcome.console.clone() };
     for lines in &SD_PARTS_LINES {
         harness::printed_in_order_and_succeeded(&outcome, lines).map_err(failure)?;
@@ -600,18 +604,10 @@ const SD_FILES_LINES: [&str; 10] = [
 /// its lines and exit status, then reads `LOG.TXT` from the image: one
 /// line, the one the app printed.
 fn sd_files(script: &Scripted<'_>) -> Result<(), Failure> {
-    let image = std::env::temp_dir().join(format!("ferrode-sd-files-{}.img", std::process::id()));
-    crate::sd_image::fat_card(&image, 8 << 20, "ferrode", &[("README.TXT", SD_FILES_README)])
-        .map_err(|error| Failure {
-            message: format!("cannot make {}: {error}", image.display()),
-            console: String::new(),
-        })?;
-    let options = RunOptions { sd_card: Some(image.clone()), ..script.options.clone() };
-    let outcome = boot(script, &options).map(|running| running.finish(Duration::from_secs(40)));
-    let log = crate::sd_image::read_fat_file(&image, "LOG.TXT");
-    let readme = crate::sd_image::read_fat_file(&image, "README.TXT");
-    let _ = std::fs::remove_file(&image);
-    let outcome = outcome?;
+    let (outcome, (log, readme)) = with_card(script, "sd-files", readme_card, |image| {
+        let read = |name: &str| crate::sd_image::read_fat_file(image, name);
+        (read("LOG.TXT"), read("README.TXT"))
+    })?;
     let failure = |message: String| Failure { message, console: outcome.console.clone() };
     harness::printed_in_order_and_succeeded(&outcome, &SD_FILES_LINES).map_err(failure)?;
     let log = log.map_err(|error| failure(format!("LOG.TXT on the image: {error}")))?;
