@@ -8,10 +8,11 @@
 //! numbers its partition's blocks from 0 and reaches no other block.
 //!
 //! Before the clients start, the composer's hook asks the Block root for
-//! sessions itself: partitions 1 and 2 at once (given), then the whole
-//! card and partition 1 again (refused while those are open: they would
-//! share blocks), then, once it closed them, the whole card (given) and
-//! partition 2 beside it (refused).
+//! sessions itself: all four partitions of the card at once (given: the
+//! driver's four sessions), then the whole card and partition 1 again
+//! (refused while those are open: they would share blocks), then, once it
+//! closed them, the whole card (given) and partition 2 beside it
+//! (refused).
 //!
 //! Each client reads its partition's first blocks (the harness wrote the
 //! card's block number pattern into every block), writes [`WRITTEN`]
@@ -52,7 +53,8 @@ ferrode_board::compose! {
     parent: parent,
 }
 
-/// The partitions the harness puts on the card: first block and blocks.
+/// The partitions of the card the clients use (the harness puts two more
+/// after them, for the hook): first block and blocks.
 const PARTITIONS: [(u32, u32); 2] = [(2048, 2048), (4096, 4096)];
 /// Blocks each client writes from its partition's block 0 on, a request
 /// of [`PER_REQUEST`] at a time.
@@ -87,9 +89,9 @@ fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
         root.session(SessionArgs { label, quota })
     };
     let mut checks = 0;
-    let first = ask(&mut root, 1);
-    let second = ask(&mut root, 2);
-    if first.is_ok() && second.is_ok() {
+    // Every partition at once: the driver's four sessions.
+    let all = [1, 2, 3, 4].map(|quota| ask(&mut root, quota));
+    if all.iter().all(Result::is_ok) {
         checks |= 0b00_0001;
     }
     if ask(&mut root, 0) == Err(SessionError::OutOfSessions) {
@@ -99,7 +101,7 @@ fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
         checks |= 0b00_0100;
     }
     let mut closed = true;
-    for session in [first, second].into_iter().flatten() {
+    for session in all.into_iter().flatten() {
         closed &= root.close(session).is_ok();
     }
     if closed {
@@ -152,7 +154,7 @@ fn client(env: Env, index: usize) -> u32 {
             &mut log,
             checks == ALL_ROOT_CHECKS,
             format_args!(
-                "the hook's sessions: 1 and 2 together, not the whole card or 1 beside them; the whole card alone, not 2 beside it ({checks:#08b})"
+                "the hook's sessions: 1 to 4 together, not the whole card or 1 beside them; the whole card alone, not 2 beside it ({checks:#08b})"
             ),
         );
     }

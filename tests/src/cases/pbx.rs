@@ -500,8 +500,9 @@ fn impostor(script: &Scripted<'_>) -> Result<(), Failure> {
         .map_err(|message| Failure { message, console: outcome.console.clone() })
 }
 
-/// sd-parts' partitions: first block and blocks (as the app has them).
-const SD_PARTS: [(u32, u32); 2] = [(2048, 2048), (4096, 4096)];
+/// sd-parts' partitions: first block and blocks. Its clients use the
+/// first two (as the app has them), its hook all four.
+const SD_PARTS: [(u32, u32); 4] = [(2048, 2048), (4096, 4096), (8192, 4096), (12288, 4096)];
 /// What each sd-parts client writes: blocks from its partition's start,
 /// and the mark it gives them.
 const SD_PARTS_WRITTEN: u32 = 64;
@@ -511,7 +512,7 @@ const SD_PARTS_MARKS: [u8; 2] = [0x5a, 0xa5];
 /// interleave).
 const SD_PARTS_LINES: [[&str; 7]; 2] = [
     [
-        "[left] ok: the hook's sessions: 1 and 2 together, not the whole card or 1 beside them; the whole card alone, not 2 beside it (0b111111)",
+        "[left] ok: the hook's sessions: 1 to 4 together, not the whole card or 1 beside them; the whole card alone, not 2 beside it (0b111111)",
         "[left] ok: partition 1: a session of 2048 blocks",
         "[left] ok: its blocks 0 to 7 are card blocks 2048 on",
         "[left] ok: 64 blocks written and read back",
@@ -547,7 +548,6 @@ fn sd_parts(script: &Scripted<'_>) -> Result<(), Failure> {
         entry[8..12].copy_from_slice(&start.to_le_bytes());
         entry[12..16].copy_from_slice(&count.to_le_bytes());
     }
-    contents[446 + 32..510].fill(0);
     contents[510..512].copy_from_slice(&[0x55, 0xaa]);
     let (outcome, after) = with_card(
         script,

@@ -272,11 +272,16 @@ extern "C" fn data_start(_: usize) -> ! {
         if ends.iter().any(Option::is_some) {
             // The root reading a partition table has the card for a
             // moment: the packets wait for it.
-            let _ = with_card(|card| {
+            let served = with_card(|card| {
                 for end in ends.iter_mut().flatten() {
                     serve(card, end);
                 }
             });
+            if served.is_none() {
+                // Not this round: the next, at once (no client raises the
+                // signal again for packets it submitted already).
+                wake_data_thread();
+            }
         }
         if k.wait_signal(selector).is_err() {
             k.exit_current();
