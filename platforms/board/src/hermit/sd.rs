@@ -1,5 +1,5 @@
 //! `std::fs` on the SD card (the board crate's `hermit-sd` feature): the
-//! files and directories of the card's first FAT partition under `/sd`.
+//! files and directories of a FAT volume of the card under `/sd`.
 //!
 //! The std component reaches the card through a Block session, routed
 //! with the label `sd` to the board's Block driver component: `app:
@@ -17,7 +17,8 @@
 //! up to date when it is closed, which std does when a `File` is dropped,
 //! and at the component's exit for files still open. Seeking past a
 //! file's end is refused (`InvalidInput`). A card whose write-protect tab
-//! is locked is read, and every write fails with `ReadOnlyFilesystem`.
+//! is locked is read, and every write fails with `EROFS` (in
+//! `raw_os_error`: std's Hermit layer gives it no `ErrorKind` of its own).
 
 use core::alloc::Layout;
 use core::fmt::Write as _;
