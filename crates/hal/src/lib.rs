@@ -18,6 +18,10 @@
 //! [`mmio`] is how every driver reaches its registers: a bus
 //! ([`RegisterAccess`]: memory or a model), typed registers with access
 //! rights and named bit fields (tock-registers) declared with [`registers!`].
+//!
+//! `testing`, with the feature of that name (for drivers'
+//! `[dev-dependencies]` only), is what their host tests share: a delay
+//! that moves a virtual clock.
 #![no_std]
 
 #[cfg(test)]
@@ -28,6 +32,8 @@ pub mod events;
 pub mod mmio;
 mod slot;
 pub mod stacks;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod words;
 
 pub use civil::CivilTime;

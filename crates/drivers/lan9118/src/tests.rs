@@ -2,11 +2,7 @@
 
 use std::vec::Vec;
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use core::cell::RefCell;
-use embedded_hal::delay::DelayNs;
 use ferrode_hal::EthernetDevice;
 
 use ferrode_hal::RegisterAccess;
@@ -19,20 +15,7 @@ use crate::{
 };
 
 /// A delay that only counts: the virtual time the driver spent waiting.
-#[derive(Clone, Default)]
-struct FakeDelay(Rc<Cell<u64>>);
-
-impl FakeDelay {
-    fn waited_us(&self) -> u64 {
-        self.0.get() / 1000
-    }
-}
-
-impl DelayNs for FakeDelay {
-    fn delay_ns(&mut self, ns: u32) {
-        self.0.set(self.0.get() + u64::from(ns));
-    }
-}
+use ferrode_hal::testing::VirtualDelay as FakeDelay;
 
 type Nic = Lan9118<RefCell<ModelNic>, FakeDelay>;
 
@@ -360,9 +343,9 @@ fn a_mac_csr_access_that_never_completes_times_out_in_bounded_time() {
     let result = Lan9118::new(RefCell::new(model), delay.clone(), &QEMU_WIRING);
     assert_eq!(result.err(), Some(Error::Timeout(Operation::MacCsr)));
     assert!(
-        delay.waited_us() <= u64::from(timeouts::MAC_CSR_US) + 10,
+        (delay.now() / 1000) <= u64::from(timeouts::MAC_CSR_US) + 10,
         "waited {} us",
-        delay.waited_us()
+        (delay.now() / 1000)
     );
 }
 
@@ -377,9 +360,9 @@ fn a_phy_access_that_never_completes_times_out_within_one_budget() {
     let result = Lan9118::new(RefCell::new(model), delay.clone(), &QEMU_WIRING);
     assert_eq!(result.err(), Some(Error::Timeout(Operation::PhyAccess)));
     assert!(
-        delay.waited_us() <= u64::from(timeouts::PHY_ACCESS_US) + 20,
+        (delay.now() / 1000) <= u64::from(timeouts::PHY_ACCESS_US) + 20,
         "waited {} us",
-        delay.waited_us()
+        (delay.now() / 1000)
     );
 }
 
@@ -392,7 +375,7 @@ fn a_reset_that_never_finishes_times_out_after_its_bound() {
     assert_eq!(result.err(), Some(Error::Timeout(Operation::EepromLoad)));
     // The soft reset's own few microseconds, then the EEPROM's bound.
     let bound = u64::from(timeouts::EEPROM_LOAD_US);
-    assert!((bound..bound + 10).contains(&delay.waited_us()));
+    assert!((bound..bound + 10).contains(&(delay.now() / 1000)));
 }
 
 #[test]
@@ -403,9 +386,9 @@ fn without_a_partner_bring_up_goes_on_after_the_autonegotiation_bound() {
     let mut nic = Lan9118::new(RefCell::new(model), delay.clone(), &QEMU_WIRING).unwrap();
     let bound = u64::from(timeouts::AUTONEGOTIATION_US);
     assert!(
-        (bound..bound + bound / 20).contains(&delay.waited_us()),
+        (bound..bound + bound / 20).contains(&(delay.now() / 1000)),
         "waited {} us",
-        delay.waited_us()
+        (delay.now() / 1000)
     );
     assert_eq!(nic.link_mode(), None);
     assert!(!nic.link_up());

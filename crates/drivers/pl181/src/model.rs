@@ -36,12 +36,9 @@
 
 mod card;
 
-use std::cell::Cell;
 use std::collections::VecDeque;
-use std::rc::Rc;
 use std::vec::Vec;
 
-use embedded_hal::delay::DelayNs;
 use ferrode_hal::RegisterModel;
 
 use crate::Register;
@@ -49,22 +46,8 @@ use crate::Register;
 use card::Reply;
 pub(crate) use card::{Card, pattern, qemu_csd};
 
-/// A delay that only moves the virtual clock the model reads.
-#[derive(Clone, Default)]
-pub(crate) struct FakeDelay(pub(crate) Rc<Cell<u64>>);
-
-impl FakeDelay {
-    /// Nanoseconds waited so far.
-    pub(crate) fn now(&self) -> u64 {
-        self.0.get()
-    }
-}
-
-impl DelayNs for FakeDelay {
-    fn delay_ns(&mut self, ns: u32) {
-        self.0.set(self.0.get() + u64::from(ns));
-    }
-}
+/// The virtual clock the driver waits on and the model reads.
+pub(crate) use ferrode_hal::testing::VirtualDelay as FakeDelay;
 
 // MCIStatus bits (TRM 3.3.11).
 const CMD_CRC_FAIL: u32 = 1 << 0;
@@ -121,7 +104,7 @@ pub(crate) enum DataFault {
 
 /// The PL181 with its card slot.
 pub(crate) struct Controller {
-    now: Rc<Cell<u64>>,
+    now: FakeDelay,
     mclk_hz: u32,
     /// The card in the slot.
     pub(crate) card: Option<Card>,
@@ -169,7 +152,7 @@ impl Controller {
     /// empty slot), on the virtual clock of `delay`.
     pub(crate) fn new(delay: &FakeDelay, mclk_hz: u32, card: Option<Card>) -> Self {
         Self {
-            now: delay.0.clone(),
+            now: delay.clone(),
             mclk_hz,
             card,
             power: 0,
@@ -238,7 +221,7 @@ impl Controller {
         let clock_hz = self.clock_hz();
         let reply = match self.card.as_mut() {
             Some(card) if self.power & 0b11 == 0b11 && clock_hz != 0 => {
-                let on_for = self.now.get() - self.powered_on_at.unwrap_or(0);
+                let on_for = self.now.now() - self.powered_on_at.unwrap_or(0);
                 assert!(on_for >= 1_000_000, "CMD{index} {on_for} ns after power-on (1 ms needed)");
                 self.log.push(Logged {
                     index,
@@ -426,7 +409,7 @@ impl RegisterModel<Register> for Controller {
                 self.power_log.push(value & 0b11);
                 match value & 0b11 {
                     0b11 if self.powered_on_at.is_none() => {
-                        self.powered_on_at = Some(self.now.get());
+                        self.powered_on_at = Some(self.now.now());
                     }
                     0b11 => {}
                     _ => {

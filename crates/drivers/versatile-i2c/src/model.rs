@@ -21,11 +21,8 @@
 //! is stricter than QEMU's, where a device's bit appears only on the rising
 //! edge: a driver that samples while SCL is high works on both.
 
-use std::cell::Cell;
-use std::rc::Rc;
 use std::vec::Vec;
 
-use embedded_hal::delay::DelayNs;
 use ferrode_hal::RegisterModel;
 
 use crate::{Register, Speed, Timing};
@@ -53,22 +50,8 @@ pub(crate) enum Event {
     Read(u8, bool),
 }
 
-/// A delay that only moves the virtual clock the model stamps edges with.
-#[derive(Clone, Default)]
-pub(crate) struct FakeDelay(pub(crate) Rc<Cell<u64>>);
-
-impl FakeDelay {
-    /// Nanoseconds waited so far.
-    pub(crate) fn now(&self) -> u64 {
-        self.0.get()
-    }
-}
-
-impl DelayNs for FakeDelay {
-    fn delay_ns(&mut self, ns: u32) {
-        self.0.set(self.0.get() + u64::from(ns));
-    }
-}
+/// The virtual clock the driver waits on and the model reads.
+pub(crate) use ferrode_hal::testing::VirtualDelay as FakeDelay;
 
 /// Size of a device's register file (a DS1338's: clock and NVRAM).
 pub(crate) const MEMORY: usize = 64;
@@ -149,7 +132,7 @@ pub(crate) const FOREVER: u32 = u32::MAX;
 
 /// The SBCon, its bus and everything on it.
 pub(crate) struct Bus {
-    now: Rc<Cell<u64>>,
+    now: FakeDelay,
     timing: Timing,
     /// What the SBCon does with each line: true when released.
     master_scl: bool,
@@ -200,7 +183,7 @@ impl Bus {
     /// virtual clock of `delay`.
     pub(crate) fn new(speed: Speed, delay: &FakeDelay) -> Self {
         Self {
-            now: delay.0.clone(),
+            now: delay.clone(),
             timing: speed.timing(),
             master_scl: true,
             master_sda: true,
@@ -292,7 +275,7 @@ impl Bus {
     }
 
     fn time(&self) -> u64 {
-        self.now.get()
+        self.now.now()
     }
 
     fn scl_level(&self) -> bool {

@@ -507,7 +507,7 @@ fn fast_mode_breaks_standard_mode_minimums() {
 #[should_panic(expected = "tLOW violated")]
 fn the_model_fails_a_short_low_time() {
     let (bus, delay) = rtc_bus();
-    let step = |ns: u64| delay.0.set(delay.now() + ns);
+    let step = |ns: u64| delay.advance(ns);
     let bus = &bus;
     bus.write(Register::Clear, 0b10);
     step(4_000);
@@ -522,7 +522,7 @@ fn the_model_fails_a_short_low_time() {
 #[should_panic(expected = "STOP inside a byte")]
 fn the_model_fails_sda_changing_while_scl_is_high_inside_a_byte() {
     let (bus, delay) = rtc_bus();
-    let step = |ns: u64| delay.0.set(delay.now() + ns);
+    let step = |ns: u64| delay.advance(ns);
     let bus = &bus;
     bus.write(Register::Clear, 0b10); // START
     step(5_000);
