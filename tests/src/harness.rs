@@ -283,6 +283,15 @@ impl Running {
         })
     }
 
+    /// Runs a QEMU monitor command (`eject -f sd0`, `change sd0 card.img
+    /// raw`: what a person at the board would do) and returns its output.
+    /// An error for a process that is not QEMU, a monitor that does not
+    /// answer, or a command it refuses.
+    pub fn monitor(&self, command: &str) -> io::Result<String> {
+        let path = self.monitor.as_ref().ok_or_else(|| io::Error::other("not QEMU: no monitor"))?;
+        Qmp::connect(path)?.human(command)
+    }
+
     /// Whether QEMU has ended (its console is closed).
     pub fn has_ended(&self) -> bool {
         lock(&self.console.text).1

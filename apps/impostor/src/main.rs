@@ -181,6 +181,10 @@ impl Block for FakeBlock {
     fn driver_signal(&mut self) -> Result<Capability<dyn SignalSource>, SessionError> {
         own_signal(&mut self.signal)
     }
+
+    fn attach(&mut self) -> Result<BlockInfo, SessionError> {
+        self.info()
+    }
 }
 
 /// An impostor's root: every session is its one session object, managed

@@ -58,6 +58,15 @@ ferrode_ipc::interface! {
         /// A submit-only copy of the driver's own signal, which the client
         /// raises when it submitted packets.
         fn driver_signal(&mut self) -> Result<Capability<dyn SignalSource>, SessionError>;
+        /// Moves the session to the medium in the device now, after its
+        /// requests came back [`BlockStatus::MediumChanged`]: the part the
+        /// session's quota names is found again on the new card (its
+        /// partition table read anew), and the session's requests reach it
+        /// from now on. With the medium it is on still there, nothing
+        /// changes. `Denied` with no medium, or one without that partition
+        /// (the session stays where it was); `OutOfSessions` if the part
+        /// would share blocks with another open session's.
+        fn attach(&mut self) -> Result<BlockInfo, SessionError>;
     }
 }
 
@@ -87,6 +96,12 @@ pub enum BlockStatus {
     /// A write to a device that does not take writes (an SD card whose
     /// write-protect tab is locked); nothing was written.
     WriteProtected,
+    /// The medium the session was opened on is gone: the SD card was
+    /// taken out or exchanged. Nothing reached the device, and nothing of
+    /// this session will (the card in the slot now may be another, with
+    /// other partitions): the client closes the session and opens a new
+    /// one for the card now in the slot.
+    MediumChanged,
 }
 
 impl BlockStatus {
@@ -98,6 +113,7 @@ impl BlockStatus {
             Self::OutOfRange => 3,
             Self::DeviceError => 4,
             Self::WriteProtected => 5,
+            Self::MediumChanged => 6,
         }
     }
 
@@ -110,6 +126,7 @@ impl BlockStatus {
             3 => Self::OutOfRange,
             4 => Self::DeviceError,
             5 => Self::WriteProtected,
+            6 => Self::MediumChanged,
             _ => Self::Malformed,
         }
     }
@@ -124,6 +141,7 @@ impl core::fmt::Display for BlockStatus {
             Self::OutOfRange => "blocks past the device's end",
             Self::DeviceError => "the device failed the request",
             Self::WriteProtected => "the device is write-protected",
+            Self::MediumChanged => "the medium was taken out or exchanged",
         })
     }
 }
@@ -376,6 +394,7 @@ mod tests {
             BlockStatus::OutOfRange,
             BlockStatus::DeviceError,
             BlockStatus::WriteProtected,
+            BlockStatus::MediumChanged,
         ] {
             set_status(&mut packet, status);
             assert_eq!(status_of(&packet), status);

@@ -65,6 +65,22 @@ impl SdCard {
         match self.0 {}
     }
 
+    /// Whether the card is identified, as on the boards with a card.
+    pub fn identified(&self) -> bool {
+        match self.0 {}
+    }
+
+    /// Asks the card whether it is still there, as on the boards with a
+    /// card.
+    pub fn check(&mut self) -> Result<(), SdError> {
+        match self.0 {}
+    }
+
+    /// Identifies the card in the slot, as on the boards with a card.
+    pub fn identify(&mut self) -> Result<(), SdError> {
+        match self.0 {}
+    }
+
     /// Reads blocks, as on the boards with a card.
     pub fn read(&mut self, _start: u32, _blocks: &mut [[u8; 512]]) -> Result<(), SdError> {
         match self.0 {}

@@ -108,6 +108,11 @@ pub fn cases() -> Vec<Case> {
             "sd-parts",
             sd_parts,
         ),
+        scripted(
+            "sd-swap: a card taken out or exchanged under an open Block session",
+            "sd-swap",
+            sd_swap,
+        ),
         block_bench("sd-card", "the block benchmark through the Block session"),
         block_bench("sd-direct", "the block benchmark calling the SD card driver"),
         scripted("echo-net tcp 4 clients x 1 MiB", "echo-net", echo_net::tcp),
@@ -498,6 +503,141 @@ fn impostor(script: &Scripted<'_>) -> Result<(), Failure> {
     let (outcome, ()) = with_card(script, "impostor", make, |_| ())?;
     harness::printed_in_order_and_succeeded(&outcome, &IMPOSTOR_LINES)
         .map_err(|message| Failure { message, console: outcome.console.clone() })
+}
+
+/// An sd-swap card: blocks of [`sd_pattern`] with `card`'s mark, and an
+/// MBR with its two partitions over block 0's end.
+fn swap_card(card: &SwapCard) -> Vec<u8> {
+    let mut contents: Vec<u8> = (0..card.blocks)
+        .flat_map(|block| (0..512).map(move |offset| sd_pattern(block, offset) ^ card.mark))
+        .collect();
+    for (index, (start, count)) in card.partitions.iter().enumerate() {
+        let entry = &mut contents[446 + 16 * index..462 + 16 * index];
+        entry.fill(0);
+        entry[4] = 0xda;
+        entry[8..12].copy_from_slice(&start.to_le_bytes());
+        entry[12..16].copy_from_slice(&count.to_le_bytes());
+    }
+    contents[510..512].copy_from_slice(&[0x55, 0xaa]);
+    contents
+}
+
+/// An sd-swap card, as the app has it: blocks, mark, partitions (first
+/// block, blocks), and the block of each partition the app writes.
+struct SwapCard {
+    blocks: u32,
+    mark: u8,
+    partitions: [(u32, u32); 2],
+    written: u32,
+}
+
+const SD_SWAP_CARDS: [SwapCard; 2] = [
+    SwapCard { blocks: 16_384, mark: 0xa0, partitions: [(2048, 4096), (8192, 8192)], written: 3 },
+    SwapCard { blocks: 2_048, mark: 0xb0, partitions: [(128, 896), (1024, 1024)], written: 1 },
+];
+/// The mark of the blocks sd-swap writes.
+const SD_SWAP_WRITTEN: u8 = 0x5c;
+/// What sd-swap prints, in order; the three lines that ask for a change
+/// of cards are the 4th, 7th and 15th.
+const SD_SWAP_LINES: [&str; 23] = [
+    "[swap] ok: one on card A: 4096 blocks, Ok(()), its own",
+    "[swap] ok: two on card A: 8192 blocks, Ok(()), its own",
+    "[swap] ok: attach with card A there changes nothing: Ok(4096)",
+    "[swap] swap: take the card out",
+    "[swap] ok: card A taken out: reads are Some(Request(MediumChanged)), Err(Request(MediumChanged))",
+    "[swap] ok: with the slot empty attach is Err(Denied)",
+    "[swap] swap: put card B in",
+    "[swap] ok: until one is attached to card B, ",
+    "[swap] ok: one on card B: 896 blocks, Ok(()), its own",
+    "[swap] ok: two, opened on card A, reaches nothing of B: (Err(Request(MediumChanged)), Err(Request(MediumChanged)))",
+    "[swap] ok: two attaches: Ok(1024)",
+    "[swap] ok: two on card B: 1024 blocks, Ok(()), its own",
+    "[swap] ok: card B block 129 written: Ok(())",
+    "[swap] ok: card B block 1025 written: Ok(())",
+    "[swap] swap: exchange card B for card A",
+    "[swap] ok: card B exchanged: one's write is Some(Request(MediumChanged))",
+    "[swap] ok: both attach to card A again (Ok(4096), Ok(8192)), two's write before is Err(Request(MediumChanged))",
+    "[swap] ok: one on card A: 4096 blocks, Ok(()), its own",
+    "[swap] ok: two on card A: 8192 blocks, Ok(()), its own",
+    "[swap] ok: card A block 2051 written: Ok(())",
+    "[swap] ok: card A block 8195 written: Ok(())",
+    "[swap] ok: they close: (Ok(()), Ok(()))",
+    "[swap] sd-swap: 0 checks failed",
+];
+
+/// Boots sd-swap with card A in the slot, and changes cards through
+/// QEMU's monitor when it asks: out, card B in, then A in B's place in
+/// one step. Then checks its lines and the two images: the block written
+/// in each partition, and every other block as it was, but card B's
+/// first partition's block 2, which `one` wrote until it learnt B was
+/// gone (card A must have none of those writes, nor of the ones the
+/// sessions tried while stale).
+fn sd_swap(script: &Scripted<'_>) -> Result<(), Failure> {
+    let dir = std::env::temp_dir();
+    let paths = ["a", "b"]
+        .map(|name| dir.join(format!("ferrode-sd-swap-{name}-{}.img", std::process::id())));
+    let result = (|| {
+        for (path, card) in paths.iter().zip(&SD_SWAP_CARDS) {
+            std::fs::write(path, swap_card(card)).map_err(|error| Failure {
+                message: format!("cannot make {}: {error}", path.display()),
+                console: String::new(),
+            })?;
+        }
+        let options = RunOptions { sd_card: Some(paths[0].clone()), ..script.options.clone() };
+        let running = boot(script, &options)?;
+        let steps = [
+            (SD_SWAP_LINES[3], "eject -f sd0".to_string()),
+            (SD_SWAP_LINES[6], format!("change sd0 {} raw", paths[1].display())),
+            (SD_SWAP_LINES[14], format!("change sd0 {} raw", paths[0].display())),
+        ];
+        for (asked, command) in steps {
+            if !running.wait_for(asked, Duration::from_secs(20)) {
+                return Err(fail(&running, format!("no line {asked:?}")));
+            }
+            match running.monitor(&command) {
+                Ok(output) if output.trim().is_empty() => {}
+                Ok(output) => return Err(fail(&running, format!("{command}: {}", output.trim()))),
+                Err(error) => return Err(fail(&running, format!("{command}: {error}"))),
+            }
+        }
+        let outcome = running.finish(Duration::from_secs(40));
+        let failure = |message: String| Failure { message, console: outcome.console.clone() };
+        harness::printed_in_order_and_succeeded(&outcome, &SD_SWAP_LINES).map_err(failure)?;
+        for ((path, card), name) in paths.iter().zip(&SD_SWAP_CARDS).zip(["A", "B"]) {
+            let after = std::fs::read(path).map_err(|error| {
+                failure(format!("cannot read {} back: {error}", path.display()))
+            })?;
+            let mut expected = swap_card(card);
+            for (start, _) in card.partitions {
+                let block = (start + card.written) as usize;
+                for offset in 0..512 {
+                    expected[block * 512 + offset] =
+                        sd_pattern(block as u32, offset) ^ SD_SWAP_WRITTEN;
+                }
+            }
+            if name == "B" {
+                // Written by `one` while it polled for the exchange.
+                let polled = (card.partitions[0].0 + 2) as usize * 512;
+                expected[polled..polled + 512].copy_from_slice(&after[polled..polled + 512]);
+            }
+            if let Some(at) =
+                (0..expected.len().max(after.len())).find(|&at| after.get(at) != expected.get(at))
+            {
+                return Err(failure(format!(
+                    "card {name}: block {}, byte {}, is {:?}, not {:?}",
+                    at / 512,
+                    at % 512,
+                    after.get(at),
+                    expected.get(at)
+                )));
+            }
+        }
+        Ok(())
+    })();
+    for path in paths {
+        let _ = std::fs::remove_file(path);
+    }
+    result
 }
 
 /// sd-parts' partitions: first block and blocks. Its clients use the

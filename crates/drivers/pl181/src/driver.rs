@@ -318,6 +318,21 @@ impl<R: Registers, D: DelayNs, S: Switches> Pl181<R, D, S> {
         self.write_from(start, blocks)
     }
 
+    /// The card's status (CMD13, R1: its current state and the error bits
+    /// of the last commands, Physical Layer 4.10.1), which also shows
+    /// whether the card identified is still the one in the slot: one taken
+    /// out, or exchanged unseen, is forgotten.
+    ///
+    /// # Errors
+    /// [`Error::NoCard`] while the card-detect switch says the slot is
+    /// empty, [`Error::NotInitialised`] before [`Pl181::init`],
+    /// [`Error::CardChanged`] if the card does not answer at its address,
+    /// and the command errors.
+    pub fn status(&mut self) -> Result<u32, Error> {
+        let card = self.checked(0, 0)?;
+        self.ask_status(card)
+    }
+
     /// Turns the card's supply off; the card must be initialised again.
     pub fn power_off(&mut self) {
         self.card = None;
@@ -586,10 +601,7 @@ impl<R: Registers, D: DelayNs, S: Switches> Pl181<R, D, S> {
                 if status & sd::STATUS_ERRORS != 0 { Err(Error::Card(status)) } else { Ok(()) }
             });
         }
-        if result.is_err() {
-            self.recover(card);
-        }
-        result
+        result.map_err(|error| self.recover(card, error))
     }
 
     /// One write command: `count` blocks from `blocks[first..]` to card
@@ -615,11 +627,13 @@ impl<R: Registers, D: DelayNs, S: Switches> Pl181<R, D, S> {
             result = self.r1(sd::STOP_TRANSMISSION, 0).map(drop);
         }
         match result {
-            Ok(()) => self.wait_programmed(card.rca),
-            Err(error) => {
-                self.recover(card);
-                Err(error)
-            }
+            // A card that goes silent while programming: taken out, or
+            // another in its place.
+            Ok(()) => self.wait_programmed(card.rca).map_err(|error| match error {
+                Error::CommandTimeout { .. } => self.recover(card, error),
+                other => other,
+            }),
+            Err(error) => Err(self.recover(card, error)),
         }
     }
 
@@ -627,6 +641,10 @@ impl<R: Registers, D: DelayNs, S: Switches> Pl181<R, D, S> {
     /// then waits for DataEnd. MCIStatus is read before every pop, and a
     /// word popped only while RxDataAvlbl is set: QEMU refills its FIFO
     /// after a pop only when MCIStatus is read.
+    ///
+    /// Out of line, as [`Pl181::transmit`] (inlined, its word loop's
+    /// code came out an instruction per word dearer in some images).
+    #[inline(never)]
     fn receive<B: BlocksMut + ?Sized>(
         &mut self,
         blocks: &mut B,
@@ -726,15 +744,21 @@ impl<R: Registers, D: DelayNs, S: Switches> Pl181<R, D, S> {
         }
     }
 
-    /// After a failed transfer: brings the card back to the transfer state
-    /// if it is still sending or receiving (CMD12) or programming, so that
-    /// the next request finds it there. Sends nothing the card's state does
-    /// not allow: an illegal command would show in the next response.
-    fn recover(&mut self, card: CardInfo) {
-        if self.send(sd::SEND_STATUS, u32::from(card.rca) << 16).is_err() {
-            return;
-        }
-        match CardState::of(self.response(0)) {
+    /// After a failed transfer, whose `error` it returns: brings the card
+    /// back to the transfer state if it is still sending or receiving
+    /// (CMD12) or programming, so that the next request finds it there.
+    /// Sends nothing the card's state does not allow: an illegal command
+    /// would show in the next response.
+    ///
+    /// A card that does not answer the status request is forgotten
+    /// ([`Pl181::ask_status`]), and the error is [`Error::CardChanged`].
+    fn recover(&mut self, card: CardInfo, error: Error) -> Error {
+        let status = match self.ask_status(card) {
+            Ok(status) => status,
+            Err(Error::CardChanged) => return Error::CardChanged,
+            Err(_) => return error,
+        };
+        match CardState::of(status) {
             CardState::SendingData | CardState::ReceivingData => {
                 let _ = self
                     .send(sd::STOP_TRANSMISSION, 0)
@@ -744,6 +768,26 @@ impl<R: Registers, D: DelayNs, S: Switches> Pl181<R, D, S> {
                 let _ = self.wait_programmed(card.rca);
             }
             _ => {}
+        }
+        error
+    }
+
+    /// CMD13 at `card`'s address: its card status (not checked for error
+    /// bits: the caller wants the state). A card answers CMD13 in every
+    /// state of data transfer mode (stand-by, transfer, sending,
+    /// receiving, programming, disconnect); silence means the card in the
+    /// slot is not the one identified, or not as it was: it was reset
+    /// (taken out and put back, or another card put in, which is in
+    /// identification mode and ignores addressed commands). The driver
+    /// then forgets it: [`Error::CardChanged`].
+    fn ask_status(&mut self, card: CardInfo) -> Result<u32, Error> {
+        match self.send(sd::SEND_STATUS, u32::from(card.rca) << 16) {
+            Ok(()) => Ok(self.response(0)),
+            Err(Error::CommandTimeout { .. }) => {
+                self.card = None;
+                Err(Error::CardChanged)
+            }
+            Err(error) => Err(error),
         }
     }
 }

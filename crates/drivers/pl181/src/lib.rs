@@ -67,6 +67,13 @@
 //!   forgotten, and must be initialised again once back), and a write to
 //!   a card whose tab is locked is [`Error::WriteProtected`]; neither
 //!   reaches the bus.
+//! - **A card exchanged unseen** (taken out and put back between two
+//!   polls of the switch, or in a slot without switches): a request that
+//!   fails asks the card's status (CMD13) at its address, which the card
+//!   answers in every state of data transfer mode. Silence means the card
+//!   there has been reset or is another: it is forgotten and the request
+//!   is [`Error::CardChanged`]. Nothing of the request reached the new
+//!   card: it ignores addressed commands until it is identified.
 //! - **Responses**: R1's error bits are errors ([`Error::Card`]); R3 (the
 //!   OCR) has no CRC, so a CRC failure the controller reports for it is
 //!   ignored, as Linux's mmci driver does.
@@ -209,6 +216,12 @@ pub enum Error {
     WriteProtected,
     /// No card has been initialised ([`Pl181::init`]).
     NotInitialised,
+    /// The card the driver initialised no longer answers at its address
+    /// (CMD13 after a failed request met silence): it was taken out, or
+    /// replaced by another card, or lost its power, between two polls of
+    /// the card-detect switch or in a slot without one. It is forgotten:
+    /// the card in the slot, if any, must be initialised again.
+    CardChanged,
     /// The card status of an R1 response (or a card status the R6 stands
     /// for) had an error bit set; the whole status.
     Card(u32),
@@ -241,6 +254,7 @@ impl core::fmt::Display for Error {
             Error::OutOfRange => f.write_str("SD: blocks past the end of the card"),
             Error::WriteProtected => f.write_str("SD: the card is write-protected"),
             Error::NotInitialised => f.write_str("SD: no card initialised"),
+            Error::CardChanged => f.write_str("SD: the card was taken out or replaced"),
             Error::Card(status) => {
                 write!(f, "SD: the card reported an error, status {status:#010x}")
             }

@@ -372,6 +372,87 @@ fn a_card_taken_out_is_forgotten() {
     assert_eq!(blocks, blocks_from(5, 2));
 }
 
+/// A card replaced between two requests, unseen (a slot without
+/// switches): the read meets silence, CMD13 at the old card's address
+/// too, and the driver forgets the card (`CardChanged`); a write then is
+/// `NotInitialised`, and the new card, identified, reads as itself.
+#[test]
+fn a_card_replaced_unseen_is_card_changed() {
+    let (slot, delay) = slot(Some(Card::sdhc(4 * GIB)));
+    let mut mmci = ready(&slot, &delay);
+    let mut blocks = vec![[0; 512]; 2];
+    mmci.read_blocks(5, &mut blocks).unwrap();
+    slot.borrow_mut().card = Some(Card::sdsc(MIB));
+    commands(&slot);
+    assert_eq!(mmci.read_blocks(5, &mut blocks), Err(Error::CardChanged));
+    // The read (the new card, in identification mode, ignores it) and
+    // the status asked at the old address; nothing more.
+    assert_eq!(commands(&slot), [(18, 5), (13, u32::from(RCA) << 16)]);
+    assert_eq!(mmci.card(), None);
+    assert_eq!(mmci.write_blocks(5, &blocks), Err(Error::NotInitialised));
+    assert_eq!(mmci.init().map(|card| (card.kind, card.blocks)), Ok((CardKind::Sdsc, 2048)));
+    mmci.read_blocks(2040, &mut blocks).unwrap();
+    assert_eq!(blocks, blocks_from(2040, 2));
+}
+
+/// `status` asks the card identified for its status: in the transfer
+/// state while it is there; `CardChanged` (and forgotten) once another
+/// card is in its place; `NoCard` with the slot empty.
+#[test]
+fn status_tells_whether_the_card_is_still_there() {
+    let (slot, delay) = slot(Some(Card::sdhc(4 * GIB)));
+    let panel = Panel::default();
+    let mut mmci = driver(&slot, &delay).with_switches(&panel);
+    assert_eq!(mmci.status(), Err(Error::NotInitialised));
+    mmci.init().unwrap();
+    commands(&slot);
+    let status = mmci.status().unwrap();
+    assert_eq!(CardState::of(status), CardState::Transfer);
+    assert_eq!(commands(&slot), [(13, u32::from(RCA) << 16)]);
+    slot.borrow_mut().card = Some(Card::sdhc(4 * GIB));
+    assert_eq!(mmci.status(), Err(Error::CardChanged));
+    assert_eq!(mmci.card(), None);
+    mmci.init().unwrap();
+    assert!(mmci.status().is_ok());
+    panel.empty.set(true);
+    assert_eq!(mmci.status(), Err(Error::NoCard));
+    assert_eq!(mmci.card(), None);
+}
+
+/// A write to a card replaced unseen is `CardChanged` and leaves the new
+/// card's blocks as they were: it takes no data before it is identified.
+#[test]
+fn a_write_to_a_card_replaced_unseen_writes_nothing() {
+    let (slot, delay) = slot(Some(Card::sdsc(MIB)));
+    let mut mmci = ready(&slot, &delay);
+    // One block (CMD24), then three (CMD25).
+    for count in [1, 3] {
+        slot.borrow_mut().card = Some(Card::sdsc(MIB));
+        assert_eq!(mmci.write_blocks(7, &data(0x5a, count)), Err(Error::CardChanged));
+        mmci.init().unwrap();
+    }
+    let mut blocks = vec![[0; 512]; 3];
+    mmci.read_blocks(7, &mut blocks).unwrap();
+    assert_eq!(blocks, blocks_from(7, 3));
+    for number in 7..10 {
+        assert_eq!(slot.borrow().card().block(number), pattern(number));
+    }
+}
+
+/// A card that answers its status after a failed transfer is the card
+/// that was identified: the error is the transfer's, and the card stays.
+#[test]
+fn a_failed_transfer_of_a_card_still_there_keeps_the_card() {
+    let (slot, delay) = slot(Some(Card::sdhc(4 * GIB)));
+    let mut mmci = ready(&slot, &delay);
+    let mut blocks = vec![[0; 512]; 2];
+    slot.borrow_mut().inject(1, DataFault::Crc);
+    assert_eq!(mmci.read_blocks(5, &mut blocks), Err(Error::DataCrc));
+    assert!(mmci.card().is_some());
+    mmci.read_blocks(5, &mut blocks).unwrap();
+    assert_eq!(blocks, blocks_from(5, 2));
+}
+
 /// A card whose write-protect tab is locked is read but not written: the
 /// write is `WriteProtected` before any command, and the card keeps its
 /// blocks; unlocked, it is written.
@@ -710,6 +791,7 @@ fn errors_explain_themselves() {
         (Error::OutOfRange, "SD: blocks past the end of the card"),
         (Error::WriteProtected, "SD: the card is write-protected"),
         (Error::NotInitialised, "SD: no card initialised"),
+        (Error::CardChanged, "SD: the card was taken out or replaced"),
         (Error::Card(0x0400_0900), "SD: the card reported an error, status 0x04000900"),
         (Error::PowerUpTimeout, "SD: the card did not finish powering up"),
         (Error::ProgrammingTimeout, "SD: the card did not finish programming"),

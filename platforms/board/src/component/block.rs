@@ -28,6 +28,13 @@
 //! the driver restarts the stream for the slot's next client. A client
 //! that is gone, however it left its end, is the parent's to report: its
 //! session is reclaimed ([`Root::reclaim`]).
+//!
+//! A session belongs to the card it was opened on. Once that card is
+//! gone (the slot reports it taken out, or it no longer answers at its
+//! address: exchanged unseen), every request of the session is
+//! [`BlockStatus::MediumChanged`], and none reaches the card in the slot,
+//! which may be another with other partitions. The client closes the
+//! session; the next session opened identifies the card in the slot.
 
 use core::cell::RefCell;
 use core::mem::MaybeUninit;
@@ -107,7 +114,6 @@ struct ClientEnd(BlockSource);
 /// the card the session reaches.
 struct DriverEnd {
     sink: BlockSink,
-    window: Window,
 }
 
 /// The blocks a session reaches: `count` of them from `start` on, which
@@ -150,14 +156,125 @@ static SESSION_OBJECTS: lending::SessionObjects<SESSIONS> = lending::SessionObje
 
 // ----- the driver -----------------------------------------------------------
 
-/// The blocks each open session reaches (0 while none is open).
-static SESSION_BLOCKS: [AtomicU32; SESSIONS] = [const { AtomicU32::new(0) }; SESSIONS];
-/// Whether the card took writes when each open session opened (its
-/// write-protect tab is on the card: it changes only with the card).
-static SESSION_WRITABLE: [AtomicBool; SESSIONS] = [const { AtomicBool::new(false) }; SESSIONS];
+/// What a session slot's open session reaches: a part of a card.
+struct Part {
+    /// What the session asked for: 0 the whole card, N its partition N.
+    quota: AtomicU32,
+    start: AtomicU32,
+    /// Blocks; 0 while no session is open in the slot.
+    count: AtomicU32,
+    /// The card it is on ([`Card::medium`]).
+    medium: AtomicU32,
+    /// Whether that card took writes when the part was set (its
+    /// write-protect tab is on the card: it changes only with the card).
+    writable: AtomicBool,
+}
+
+impl Part {
+    const fn new() -> Self {
+        Self {
+            quota: AtomicU32::new(0),
+            start: AtomicU32::new(0),
+            count: AtomicU32::new(0),
+            medium: AtomicU32::new(0),
+            writable: AtomicBool::new(false),
+        }
+    }
+
+    fn window(&self) -> Window {
+        Window {
+            start: self.start.load(Ordering::Acquire),
+            count: self.count.load(Ordering::Acquire),
+        }
+    }
+
+    fn set(&self, quota: u32, window: Window, medium: u32, writable: bool) {
+        self.quota.store(quota, Ordering::Release);
+        self.start.store(window.start, Ordering::Release);
+        self.medium.store(medium, Ordering::Release);
+        self.writable.store(writable, Ordering::Release);
+        self.count.store(window.count, Ordering::Release);
+    }
+}
+
+/// Each session slot's part. Only the root's thread changes them: when a
+/// session opens or closes, and at its [`Block::attach`], then holding
+/// the card; the data thread reads a slot's while holding the card, so
+/// that a request meets one whole part.
+static PARTS: [Part; SESSIONS] = [const { Part::new() }; SESSIONS];
+
+/// Whether `window`, on the card of `medium`, shares a block with the part
+/// of an open session other than slot `except`'s. Parts on a card that is
+/// gone share none with it.
+fn overlaps_open(window: Window, medium: u32, except: Option<usize>) -> bool {
+    PARTS.iter().enumerate().any(|(slot, part)| {
+        Some(slot) != except
+            && part.count.load(Ordering::Acquire) != 0
+            && part.medium.load(Ordering::Acquire) == medium
+            && part.window().overlaps(window)
+    })
+}
+
+/// The part a session asking for `quota` gets on the card in the slot,
+/// identified if need be, and the card's medium and writability; beside
+/// the open sessions but slot `except`'s (`OutOfSessions` if it would
+/// share a block with one).
+fn part_for(
+    card: &mut Card,
+    quota: u32,
+    except: Option<usize>,
+) -> Result<(Window, u32, bool), SessionError> {
+    card.ready()?;
+    let window = window_of(&mut card.sd, quota)?;
+    if overlaps_open(window, card.medium, except) {
+        return Err(SessionError::OutOfSessions);
+    }
+    Ok((window, card.medium, !card.sd.write_protected()))
+}
 
 /// The card, once it came up.
-static CARD: StaticCell<devices::SdCard> = StaticCell::new();
+static CARD: StaticCell<Card> = StaticCell::new();
+
+/// The card in the slot, and which one it is.
+struct Card {
+    sd: devices::SdCard,
+    /// Counts the times the driver identified a card: a session opened
+    /// at another count than this was opened on a card that is gone.
+    medium: u32,
+}
+
+impl Card {
+    /// The card in the slot, ready for a new session: the one identified,
+    /// if it still answers; else the one there now, identified (a new
+    /// medium). `Denied` with the slot empty or a card the driver cannot
+    /// use.
+    fn ready(&mut self) -> Result<(), SessionError> {
+        if self.sd.identified() {
+            // A card exchanged unseen is forgotten here.
+            let _ = self.sd.check();
+            if self.sd.identified() {
+                return Ok(());
+            }
+        }
+        self.medium = self.medium.wrapping_add(1);
+        self.sd.identify().map_err(|_| SessionError::Denied)?;
+        if self.sd.block_count() == 0 {
+            return Err(SessionError::Denied);
+        }
+        Ok(())
+    }
+
+    /// How a request on the card went: a failure that made the driver
+    /// forget the card (taken out, or exchanged unseen), or one on a card
+    /// forgotten already, is a medium change.
+    fn outcome<E>(&mut self, done: Result<(), E>) -> BlockStatus {
+        match done {
+            Ok(()) => BlockStatus::Ok,
+            Err(_) if !self.sd.identified() => BlockStatus::MediumChanged,
+            Err(_) => BlockStatus::DeviceError,
+        }
+    }
+}
 
 /// The card, lent to whichever thread of the driver uses it (the data
 /// thread serving packets, the root reading the partition table), and
@@ -165,7 +282,7 @@ static CARD: StaticCell<devices::SdCard> = StaticCell::new();
 static CARD_HELD: lending::Handoff<CardRef> = lending::Handoff::new();
 
 /// The card as the driver's threads lend it to each other.
-struct CardRef(&'static mut devices::SdCard);
+struct CardRef(&'static mut Card);
 
 // SAFETY: the card's register window is this component's, granted by its
 // IO_MEM route, and the card passes only between this component's two
@@ -179,7 +296,7 @@ const CARD_ROUNDS: usize = 1024;
 
 /// Runs `f` on the card once the other thread of the driver is done with
 /// it; `None` if the card is not up, or the other thread keeps it.
-fn with_card<R>(f: impl FnOnce(&mut devices::SdCard) -> R) -> Option<R> {
+fn with_card<R>(f: impl FnOnce(&mut Card) -> R) -> Option<R> {
     for _ in 0..CARD_ROUNDS {
         if let Some(CardRef(card)) = CARD_HELD.take() {
             let result = f(card);
@@ -196,15 +313,16 @@ fn with_card<R>(f: impl FnOnce(&mut devices::SdCard) -> R) -> Option<R> {
 fn bring_up() -> Result<(), SessionError> {
     let window = super::devices::granted_window("sd")?;
     // SAFETY: this is the Block driver component, and `window` is what its
-    // IO_MEM session for "sd" granted it; the root calls this once, at the
-    // first session that gets this far (`BlockRoot::session`).
+    // IO_MEM session for "sd" granted it; the root calls this until it
+    // succeeds once (`BlockRoot::session`), and a failed call's driver is
+    // gone with it: one driver at a time.
     let card = unsafe { devices::sd_card(&window) }
         .ok_or(SessionError::Denied)?
         .map_err(|_| SessionError::Denied)?;
     if card.block_count() == 0 {
         return Err(SessionError::Denied);
     }
-    let card = CARD.try_init(card).ok_or(SessionError::OutOfSessions)?;
+    let card = CARD.try_init(Card { sd: card, medium: 0 }).ok_or(SessionError::OutOfSessions)?;
     CARD_HELD.put(CardRef(card));
     Ok(())
 }
@@ -273,8 +391,10 @@ extern "C" fn data_start(_: usize) -> ! {
             // The root reading a partition table has the card for a
             // moment: the packets wait for it.
             let served = with_card(|card| {
-                for end in ends.iter_mut().flatten() {
-                    serve(card, end);
+                for (slot, end) in ends.iter_mut().enumerate() {
+                    if let Some(end) = end {
+                        serve(card, slot, end);
+                    }
                 }
             });
             if served.is_none() {
@@ -291,12 +411,14 @@ extern "C" fn data_start(_: usize) -> ! {
 
 /// Carries out the submitted requests of one session, each acknowledged
 /// with its outcome in its header, until its submit ring is empty.
-fn serve(card: &mut devices::SdCard, end: &mut DriverEnd) {
-    let DriverEnd { sink, window } = end;
+fn serve(card: &mut Card, slot: usize, end: &mut DriverEnd) {
+    let DriverEnd { sink } = end;
+    let part = &PARTS[slot];
+    let (window, medium) = (part.window(), part.medium.load(Ordering::Acquire));
     loop {
         match sink.try_take() {
             Ok(mut packet) => {
-                let status = carry_out(card, *window, packet.payload_mut());
+                let status = carry_out(card, window, medium, packet.payload_mut());
                 set_status(packet.payload_mut(), status);
                 // A full acknowledgement ring (a client that makes it look
                 // full): the slot is given up, not kept held, which would
@@ -313,13 +435,17 @@ fn serve(card: &mut devices::SdCard, end: &mut DriverEnd) {
     }
 }
 
-/// One request, in `packet`: checked against the packet and the
-/// session's window of the card, then carried out there.
-fn carry_out(card: &mut devices::SdCard, window: Window, packet: &mut [u8]) -> BlockStatus {
+/// One request, in `packet`: checked against the packet, the card the
+/// session was opened on (`medium`) and the session's window of it, then
+/// carried out there.
+fn carry_out(card: &mut Card, window: Window, medium: u32, packet: &mut [u8]) -> BlockStatus {
     let (request, length) = match Request::decode(packet) {
         Ok(decoded) => decoded,
         Err(status) => return status,
     };
+    if medium != card.medium {
+        return BlockStatus::MediumChanged;
+    }
     if !request.fits(window.count) {
         return BlockStatus::OutOfRange;
     }
@@ -327,16 +453,13 @@ fn carry_out(card: &mut devices::SdCard, window: Window, packet: &mut [u8]) -> B
     let first = window.start + request.block;
     let (blocks, _) = packet[HEADER_BYTES..length].as_chunks_mut::<BLOCK_SIZE>();
     let done = match request.operation {
-        Operation::Read => card.read(first, blocks),
+        Operation::Read => card.sd.read(first, blocks),
         // Asked here as well as by the driver, whose error does not tell
         // this one from others on every board.
-        Operation::Write if card.write_protected() => return BlockStatus::WriteProtected,
-        Operation::Write => card.write(first, blocks),
+        Operation::Write if card.sd.write_protected() => return BlockStatus::WriteProtected,
+        Operation::Write => card.sd.write(first, blocks),
     };
-    match done {
-        Ok(()) => BlockStatus::Ok,
-        Err(_) => BlockStatus::DeviceError,
-    }
+    card.outcome(done)
 }
 
 /// Raises the data thread's signal (once the thread made it).
@@ -357,14 +480,27 @@ impl Session for BlockSession {
 
 impl Block for BlockSession {
     fn info(&mut self) -> Result<BlockInfo, SessionError> {
-        match SESSION_BLOCKS[self.slot].load(Ordering::Acquire) {
+        let part = &PARTS[self.slot];
+        match part.count.load(Ordering::Acquire) {
             0 => Err(SessionError::OutOfSessions),
             block_count => Ok(BlockInfo {
                 block_count,
                 max_blocks: BLOCKS_PER_PACKET as u32,
-                writable: SESSION_WRITABLE[self.slot].load(Ordering::Acquire),
+                writable: part.writable.load(Ordering::Acquire),
             }),
         }
+    }
+
+    fn attach(&mut self) -> Result<BlockInfo, SessionError> {
+        let part = &PARTS[self.slot];
+        let quota = part.quota.load(Ordering::Acquire);
+        with_card(|card| {
+            let (window, medium, writable) = part_for(card, quota, Some(self.slot))?;
+            part.set(quota, window, medium, writable);
+            Ok::<_, SessionError>(())
+        })
+        .ok_or(SessionError::OutOfSessions)??;
+        self.info()
     }
 
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
@@ -403,8 +539,7 @@ fn split_stream(slot: usize) -> Result<Ends, SessionError> {
     let (source, sink) = stream
         .split(&mut buffer.0, SLOT, to_sink(client_raises(slot)), to_source(driver_raises(slot)))
         .map_err(|_| SessionError::OutOfSessions)?;
-    let window = Window { start: 0, count: 0 };
-    Ok(Ends { client: ClientEnd(source), driver: DriverEnd { sink, window } })
+    Ok(Ends { client: ClientEnd(source), driver: DriverEnd { sink } })
 }
 
 /// Slot `slot`'s copy of the driver's signal, made at its first session.
@@ -452,8 +587,6 @@ struct BlockRoot {
     sessions: super::Pool<dyn Block, SESSIONS>,
     /// Each slot's ends while no session holds them.
     idle: [Option<Ends>; SESSIONS],
-    /// The part of the card each open session reaches.
-    windows: [Option<Window>; SESSIONS],
     /// Whether the card came up (at the first session that got so far).
     card_up: bool,
 }
@@ -467,19 +600,14 @@ impl Root for BlockRoot {
             bring_up()?;
             self.card_up = true;
         }
-        let (window, writable) = with_card(|card| {
-            window_of(card, args.quota).map(|window| (window, !card.write_protected()))
-        })
-        .ok_or(SessionError::OutOfSessions)??;
-        if self.windows.iter().flatten().any(|open| open.overlaps(window)) {
-            return Err(SessionError::OutOfSessions);
-        }
+        let (window, medium, writable) = with_card(|card| part_for(card, args.quota, None))
+            .ok_or(SessionError::OutOfSessions)??;
         let (slot, cap) = self.sessions.open(&BLOCK_OBJECTS, |slot| BlockSession { slot })?;
         let ends = match self.idle[slot].take() {
             Some(ends) => Ok(ends),
             None => split_stream(slot),
         };
-        let (mut ends, _) = match (ends, driver_copy(slot)) {
+        let (ends, _) = match (ends, driver_copy(slot)) {
             (Ok(ends), Ok(copy)) => (ends, copy),
             (ends, copy) => {
                 self.idle[slot] = ends.ok();
@@ -487,11 +615,8 @@ impl Root for BlockRoot {
                 return Err(copy.err().unwrap_or(SessionError::OutOfSessions));
             }
         };
-        ends.driver.window = window;
-        self.windows[slot] = Some(window);
+        PARTS[slot].set(args.quota, window, medium, writable);
         SESSION_OBJECTS.set(slot, super::own_entry(cap.selector()));
-        SESSION_WRITABLE[slot].store(writable, Ordering::Release);
-        SESSION_BLOCKS[slot].store(window.count, Ordering::Release);
         CLIENT_ENDS[slot].give(ends.client);
         DRIVER_ENDS[slot].to_thread.put(ends.driver);
         // Wake the data thread: it takes its end.
@@ -531,7 +656,7 @@ impl Root for BlockRoot {
         // An end the client handed back or never took: dropped, replaced
         // like the one it held.
         CLIENT_ENDS[slot].drop_left();
-        let DriverEnd { mut sink, window } =
+        let DriverEnd { mut sink } =
             DRIVER_ENDS[slot].take_back(wake_data_thread).ok_or(SessionError::InUse)?;
         // SAFETY: the parent destroyed the client before reclaiming its
         // session, so its stream end and packet handles are never used
@@ -541,7 +666,7 @@ impl Root for BlockRoot {
         let Ok(source) = (unsafe { sink.replace_source(to_sink(client_raises(slot))) }) else {
             // The driver's own end holds a packet (its data thread hands
             // it back holding none): serve on, refuse.
-            DRIVER_ENDS[slot].to_thread.put(DriverEnd { sink, window });
+            DRIVER_ENDS[slot].to_thread.put(DriverEnd { sink });
             wake_data_thread();
             return Err(SessionError::InUse);
         };
@@ -551,7 +676,7 @@ impl Root for BlockRoot {
         self.end_session(
             session,
             slot,
-            Ends { client: ClientEnd(source), driver: DriverEnd { sink, window } },
+            Ends { client: ClientEnd(source), driver: DriverEnd { sink } },
         )
     }
 
@@ -570,8 +695,7 @@ impl BlockRoot {
         ends: Ends,
     ) -> Result<(), SessionError> {
         self.sessions.close(session)?;
-        SESSION_BLOCKS[slot].store(0, Ordering::Release);
-        self.windows[slot] = None;
+        PARTS[slot].count.store(0, Ordering::Release);
         // The client's signal: a closed session wakes no one.
         TO_CLIENT[slot].take_dropping();
         if let Some(copy) = DRIVER_COPIES[slot].get() {
@@ -595,7 +719,6 @@ pub fn block_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, K
         BLOCK_ROOT.try_take().ok_or(KernelError::InvalidThread)?.write(RpcObject::new(BlockRoot {
             sessions: super::Pool::new(entrypoint),
             idle: [const { None }; SESSIONS],
-            windows: [None; SESSIONS],
             card_up: false,
         }));
     entrypoint.manage(root)
@@ -655,6 +778,17 @@ impl BlockClient {
     /// answers now (an RPC).
     pub fn info(&mut self) -> Result<BlockInfo, SessionError> {
         self.session.info()
+    }
+
+    /// Moves the session to the card in the slot now, after a request
+    /// came back [`BlockStatus::MediumChanged`] (the card it was on was
+    /// taken out or exchanged): its part is found again on that card, and
+    /// [`BlockClient::block_count`] is that part's from now on. Anything
+    /// the client knew of the card that was (a file system, say) is to be
+    /// read anew. See [`Block::attach`] for the errors.
+    pub fn attach(&mut self) -> Result<BlockInfo, SessionError> {
+        self.info = self.session.attach()?;
+        Ok(self.info)
     }
 
     /// Reads `blocks.len()` blocks from `start` on into `blocks`.

@@ -45,9 +45,30 @@ impl Switches for SlotSwitches {
 }
 
 impl SdCard {
-    /// Blocks of 512 bytes on the card.
+    /// Blocks of 512 bytes on the card (the one identified last).
     pub fn block_count(&self) -> u32 {
         self.blocks
+    }
+
+    /// Whether the card is identified: until the driver forgets it, which
+    /// it does when the slot reports it taken out (a request is then
+    /// `NoCard`) or it no longer answers at its address (`CardChanged`).
+    pub fn identified(&self) -> bool {
+        self.mmci.card().is_some()
+    }
+
+    /// Asks the card identified whether it is still there (its status,
+    /// CMD13): one taken out, or exchanged unseen, is forgotten.
+    pub fn check(&mut self) -> Result<(), SdError> {
+        self.mmci.status().map(drop)
+    }
+
+    /// Identifies the card in the slot now (power, identification,
+    /// selection, as [`sd_card`]): the card put in after one was taken
+    /// out, which may be another.
+    pub fn identify(&mut self) -> Result<(), SdError> {
+        self.blocks = self.mmci.init()?.blocks;
+        Ok(())
     }
 
     /// Whether the card's write-protect tab is locked, as the slot reports
