@@ -12,6 +12,13 @@
 //! file it leaves open, and the component's exit closes it. The harness
 //! then reads the files from the image on the host.
 //!
+//! With the command line `swap` (`cargo xtask run --app files-std --sd
+//! card.img -- swap`), `main` also leaves a file open for writing and
+//! asks for the card to be exchanged (`swap: exchange the card`; the
+//! test harness puts card B in its place through QEMU's monitor), then
+//! finds card B's files under `/sd`, the file opened on the card that
+//! left refused (`EIO`), and writes a file on card B.
+//!
 //! `files-std: 0 checks failed` and exit status 0 end a good run.
 //! `cargo xtask run --app files-std --sd card.img` runs it on a card
 //! image with a FAT partition (an MBR, FAT16 or FAT32 first).
@@ -220,6 +227,10 @@ fn main() {
         ),
     );
 
+    if std::env::args().nth(1).as_deref() == Some("swap") {
+        exchange(&mut checks);
+    }
+
     // A file left open: its size goes to the card when the component
     // exits (the harness reads it from the image).
     match File::create("/sd/OPEN.TXT").and_then(|mut file| {
@@ -235,4 +246,55 @@ fn main() {
 
     println!("files-std: {} checks failed", checks.0);
     std::process::exit(if checks.0 == 0 { 0 } else { 1 });
+}
+
+/// What card B's README.TXT holds (the harness puts it there).
+const CARD_B: &str = "Ferrode SD card B";
+
+/// With the command line `swap`: a file open for writing while the
+/// harness exchanges the card for card B. The call that meets the
+/// exchange fails (`EIO`), the next path under `/sd` finds card B's
+/// file system, the file opened on the card that left is closed to
+/// everything but `close`, and files are written on card B.
+fn exchange(checks: &mut Checks) {
+    let held = File::create("/sd/HELD.TXT").and_then(|mut file| {
+        file.write_all(b"never closed on card A")?;
+        Ok(file)
+    });
+    let Ok(mut held) = held else {
+        checks.check(false, format_args!("HELD.TXT: {held:?}"));
+        return;
+    };
+    println!("swap: exchange the card");
+    // Until the exchange shows: each read goes to the card, or to what
+    // the file system cached of card A.
+    let mut seen = Vec::new();
+    for _ in 0..2000 {
+        let read = fs::read_to_string("/sd/README.TXT").map_err(|error| error.raw_os_error());
+        if read.as_deref() == Ok(CARD_B) {
+            break;
+        }
+        if seen.last() != Some(&read) {
+            seen.push(read);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let now = fs::read_to_string("/sd/README.TXT");
+    checks.check(
+        now.as_deref().ok() == Some(CARD_B) && seen.contains(&Err(Some(errno::EIO))),
+        format_args!("card B in card A's place: README.TXT reads {now:?} (before: {seen:?})"),
+    );
+    let write = held.write_all(b" more").map_err(|error| error.raw_os_error());
+    let listed = listing("/sd");
+    checks.check(
+        write == Err(Some(errno::EIO)) && listed == [("README.TXT".to_string(), false)],
+        format_args!("a file opened on card A writes {write:?}; /sd lists {listed:?}"),
+    );
+    drop(held);
+    let written =
+        fs::write("/sd/ONB.TXT", "written on card B").and_then(|()| fs::read("/sd/ONB.TXT"));
+    checks.check(
+        written.as_deref().ok() == Some(&b"written on card B"[..]),
+        format_args!("ONB.TXT written on card B: {} bytes", written.map_or(0, |bytes| bytes.len())),
+    );
 }

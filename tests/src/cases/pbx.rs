@@ -98,6 +98,20 @@ pub fn cases() -> Vec<Case> {
             sd_files,
         ),
         scripted("files-std keeps files on the SD card through std::fs", "files-std", files_std),
+        Case {
+            name: format!(
+                "files-std: std::fs follows the SD card across an exchange on {}",
+                pbx.name
+            ),
+            board: pbx,
+            app: "files-std",
+            options: RunOptions {
+                args: vec!["files-std".to_string(), "swap".to_string()],
+                ..Default::default()
+            },
+            timeout: Duration::from_secs(60),
+            check: Check::Scripted(files_std_swap),
+        },
         scripted(
             "impostor: a client routed to impostor NIC and Block servers takes no driver's stream ends",
             "impostor",
@@ -296,16 +310,44 @@ fn with_card<T>(
     make: impl FnOnce(&std::path::Path) -> std::io::Result<()>,
     after: impl FnOnce(&std::path::Path) -> T,
 ) -> Result<(harness::Outcome, T), Failure> {
+    with_card_during(script, name, make, |_| Ok(()), after)
+}
+
+/// As [`with_card`], with `during` run on the booted image before it is
+/// waited for (to exchange the card, say).
+fn with_card_during<T>(
+    script: &Scripted<'_>,
+    name: &str,
+    make: impl FnOnce(&std::path::Path) -> std::io::Result<()>,
+    during: impl FnOnce(&Running) -> Result<(), Failure>,
+    after: impl FnOnce(&std::path::Path) -> T,
+) -> Result<(harness::Outcome, T), Failure> {
     let image = std::env::temp_dir().join(format!("ferrode-{name}-{}.img", std::process::id()));
     make(&image).map_err(|error| Failure {
         message: format!("cannot make {}: {error}", image.display()),
         console: String::new(),
     })?;
     let options = RunOptions { sd_card: Some(image.clone()), ..script.options.clone() };
-    let outcome = boot(script, &options).map(|running| running.finish(Duration::from_secs(40)));
+    let outcome = boot(script, &options).and_then(|running| {
+        during(&running)?;
+        Ok(running.finish(Duration::from_secs(40)))
+    });
     let found = after(&image);
     let _ = std::fs::remove_file(&image);
     Ok((outcome?, found))
+}
+
+/// Has `running` do the QEMU monitor `command` once its console shows
+/// `asked`.
+fn monitor_when(running: &Running, asked: &str, command: &str) -> Result<(), Failure> {
+    if !running.wait_for(asked, Duration::from_secs(20)) {
+        return Err(fail(running, format!("no line {asked:?}")));
+    }
+    match running.monitor(command) {
+        Ok(output) if output.trim().is_empty() => Ok(()),
+        Ok(output) => Err(fail(running, format!("{command}: {}", output.trim()))),
+        Err(error) => Err(fail(running, format!("{command}: {error}"))),
+    }
 }
 
 /// An 8 MiB FAT16 card holding [`SD_FILES_README`] as `README.TXT`.
@@ -487,6 +529,71 @@ fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// What files-std prints with `swap`, after the lines it prints without
+/// (all but the last two of [`FILES_STD_LINES`]).
+const FILES_STD_SWAP_LINES: [&str; 6] = [
+    "[app] swap: exchange the card",
+    "[app] ok: card B in card A's place: README.TXT reads Ok(\"Ferrode SD card B\")",
+    "[app] ok: a file opened on card A writes Err(Some(5)); /sd lists [(\"README.TXT\", false)]",
+    "[app] ok: ONB.TXT written on card B: 17 bytes",
+    "[app] OPEN.TXT written and left open",
+    "[app] files-std: 0 checks failed",
+];
+
+/// Boots files-std with `swap` and card A (as [`files_std`] makes it),
+/// and exchanges it for card B, a FAT16 card holding a README.TXT of its
+/// own, when files-std asks. Then checks the lines and both images: card
+/// A holds what files-std wrote before the exchange (HELD.TXT empty: it
+/// was never closed there, and its data went with the card), card B
+/// README.TXT, ONB.TXT and OPEN.TXT (closed at the exit, on card B).
+fn files_std_swap(script: &Scripted<'_>) -> Result<(), Failure> {
+    let b = std::env::temp_dir().join(format!("ferrode-files-std-b-{}.img", std::process::id()));
+    let result = (|| {
+        crate::sd_image::fat_card(&b, 8 << 20, "card b", &[("README.TXT", b"Ferrode SD card B")])
+            .map_err(|error| Failure {
+            message: format!("cannot make {}: {error}", b.display()),
+            console: String::new(),
+        })?;
+        let change = format!("change sd0 {} raw", b.display());
+        let during = |running: &Running| monitor_when(running, FILES_STD_SWAP_LINES[0], &change);
+        let (outcome, on_a) = with_card_during(script, "files-std-a", readme_card, during, |a| {
+            [
+                crate::sd_image::read_fat_file(a, "LOGS/DAY1.TXT"),
+                crate::sd_image::read_fat_file(a, "HELD.TXT"),
+            ]
+        })?;
+        let failure = |message: String| Failure { message, console: outcome.console.clone() };
+        let before = &FILES_STD_LINES[..FILES_STD_LINES.len() - 2];
+        harness::printed_in_order_and_succeeded(&outcome, before).map_err(failure)?;
+        harness::printed_in_order_and_succeeded(&outcome, &FILES_STD_SWAP_LINES)
+            .map_err(failure)?;
+        let read = |name: &str| crate::sd_image::read_fat_file(&b, name);
+        let found = [
+            ("card A", "LOGS/DAY1.TXT", &on_a[0], &b"FIRST line\nsecond line\nappended line\n"[..]),
+            ("card A", "HELD.TXT", &on_a[1], &b""[..]),
+            ("card B", "README.TXT", &read("README.TXT"), &b"Ferrode SD card B"[..]),
+            ("card B", "ONB.TXT", &read("ONB.TXT"), &b"written on card B"[..]),
+            ("card B", "OPEN.TXT", &read("OPEN.TXT"), &b"written, never closed by main"[..]),
+        ];
+        for (card, name, found, expected) in found {
+            match found {
+                Ok(contents) if contents == expected => {}
+                Ok(contents) => {
+                    return Err(failure(format!(
+                        "{name} on {card} holds {:?}, not {:?}",
+                        String::from_utf8_lossy(contents),
+                        String::from_utf8_lossy(expected)
+                    )));
+                }
+                Err(error) => return Err(failure(format!("{name} on {card}: {error}"))),
+            }
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_file(&b);
+    result
+}
+
 /// What impostor's `stray` prints, in order.
 const IMPOSTOR_LINES: [&str; 5] = [
     "[stray] ok: the hook holds sessions of the real NIC and Block drivers (0b11)",
@@ -591,14 +698,7 @@ fn sd_swap(script: &Scripted<'_>) -> Result<(), Failure> {
             (SD_SWAP_LINES[14], format!("change sd0 {} raw", paths[0].display())),
         ];
         for (asked, command) in steps {
-            if !running.wait_for(asked, Duration::from_secs(20)) {
-                return Err(fail(&running, format!("no line {asked:?}")));
-            }
-            match running.monitor(&command) {
-                Ok(output) if output.trim().is_empty() => {}
-                Ok(output) => return Err(fail(&running, format!("{command}: {}", output.trim()))),
-                Err(error) => return Err(fail(&running, format!("{command}: {error}"))),
-            }
+            monitor_when(&running, asked, &command)?;
         }
         let outcome = running.finish(Duration::from_secs(40));
         let failure = |message: String| Failure { message, console: outcome.console.clone() };

@@ -19,11 +19,20 @@
 //! file's end is refused (`InvalidInput`). A card whose write-protect tab
 //! is locked is read, and every write fails with `EROFS` (in
 //! `raw_os_error`: std's Hermit layer gives it no `ErrorKind` of its own).
+//!
+//! A card taken out or exchanged shows as `EIO` at the call that meets
+//! it. The next call that names a path under `/sd` moves the session to
+//! the card in the slot ([`BlockClient::attach`]) and mounts that card's
+//! file system; until there is a card to move to, such calls fail with
+//! `ENODEV`. Files and directories opened on the card that left stay
+//! closed to every call but `close` (`EIO`): what was written to them and
+//! not closed yet is lost with that card, as on any system whose card is
+//! pulled.
 
 use core::alloc::Layout;
 use core::fmt::Write as _;
 use core::ops::ControlFlow;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use embedded_sdmmc::{
     Block, BlockCount, BlockDevice, BlockIdx, DirEntry, Error as FsError, Mode, RawDirectory,
@@ -74,6 +83,33 @@ impl BlockDevice for Device {
     type Error = BlockError;
 
     fn read(&self, blocks: &mut [Block], start: BlockIdx) -> Result<(), BlockError> {
+        noticed(self.read_blocks(blocks, start))
+    }
+
+    fn write(&self, blocks: &[Block], start: BlockIdx) -> Result<(), BlockError> {
+        noticed(self.write_blocks(blocks, start))
+    }
+
+    fn num_blocks(&self) -> Result<BlockCount, BlockError> {
+        Ok(BlockCount(self.client.block_count() + u32::from(self.volume)))
+    }
+}
+
+/// A request of the card's session came back `MediumChanged`: the card
+/// the file system is on was taken out or exchanged, and the next path
+/// call mounts the card in the slot ([`mount`]).
+static CARD_GONE: AtomicBool = AtomicBool::new(false);
+
+/// `result`, with a medium change noted in [`CARD_GONE`].
+fn noticed(result: Result<(), BlockError>) -> Result<(), BlockError> {
+    if result == Err(BlockError::Request(BlockStatus::MediumChanged)) {
+        CARD_GONE.store(true, Ordering::Relaxed);
+    }
+    result
+}
+
+impl Device {
+    fn read_blocks(&self, blocks: &mut [Block], start: BlockIdx) -> Result<(), BlockError> {
         if !self.volume {
             return BlockDevice::read(&self.client, blocks, start);
         }
@@ -91,17 +127,13 @@ impl BlockDevice for Device {
         }
     }
 
-    fn write(&self, blocks: &[Block], start: BlockIdx) -> Result<(), BlockError> {
+    fn write_blocks(&self, blocks: &[Block], start: BlockIdx) -> Result<(), BlockError> {
         match (self.volume, start.0) {
             (false, start) => BlockDevice::write(&self.client, blocks, BlockIdx(start)),
             // The made-up MBR is no block of the card.
             (true, 0) => Err(BlockError::OutOfRange),
             (true, start) => BlockDevice::write(&self.client, blocks, BlockIdx(start - 1)),
         }
-    }
-
-    fn num_blocks(&self) -> Result<BlockCount, BlockError> {
-        Ok(BlockCount(self.client.block_count() + u32::from(self.volume)))
     }
 }
 type Error = FsError<BlockError>;
@@ -134,6 +166,8 @@ pub(super) enum Open {
         append: bool,
     },
     Dir(Dir),
+    /// Opened on a card that was taken out or exchanged since.
+    Gone,
 }
 
 /// The date stamped on the directory entries the next call writes, in
@@ -193,6 +227,8 @@ fn errno_of(error: Error) -> i32 {
 fn mount(state: &mut StdState) -> Result<&mut Sd, i32> {
     if state.sd.is_none() {
         state.sd = Some(mount_new(state));
+    } else if CARD_GONE.load(Ordering::Relaxed) {
+        remount(state)?;
     }
     match state.sd.as_mut() {
         Some(Ok(sd)) => Ok(sd),
@@ -208,6 +244,20 @@ fn mount_new(state: &mut StdState) -> Result<&'static mut Sd, i32> {
     let k = kernel();
     let (_, signal) = k.create_signal().map_err(|_| errno::ENOMEM)?;
     let client = state.env.block(BLOCK_LABEL, signal).map_err(|_| errno::ENOENT)?;
+    let sd = mount_on(client)?;
+    let place = state.heap.allocate_first_fit(Layout::new::<Sd>()).map_err(|()| errno::ENOMEM)?;
+    let place = place.cast::<Sd>();
+    // SAFETY: fresh heap memory for one `Sd`, never given back (the file
+    // system stays mounted as long as the component lives), to which this
+    // is the only reference.
+    Ok(unsafe {
+        place.write(sd);
+        &mut *place.as_ptr()
+    })
+}
+
+/// The file system of the card the session `client` reaches.
+fn mount_on(client: BlockClient) -> Result<Sd, i32> {
     let device = Device::new(client).map_err(|_| errno::EIO)?;
     let manager = Manager::new_with_limits(device, Stamp, 0);
     let volume = manager.open_raw_volume(VolumeIdx(0)).map_err(|error| match error {
@@ -216,15 +266,38 @@ fn mount_new(state: &mut StdState) -> Result<&'static mut Sd, i32> {
         _ => errno::ENOENT,
     })?;
     let root = manager.open_root_dir(volume).map_err(errno_of)?;
-    let place = state.heap.allocate_first_fit(Layout::new::<Sd>()).map_err(|()| errno::ENOMEM)?;
-    let place = place.cast::<Sd>();
-    // SAFETY: fresh heap memory for one `Sd`, never given back (the file
-    // system stays mounted as long as the component lives), to which this
-    // is the only reference.
-    Ok(unsafe {
-        place.write(Sd { manager, root });
-        &mut *place.as_ptr()
-    })
+    Ok(Sd { manager, root })
+}
+
+/// The card the file system was on is gone ([`CARD_GONE`]): the files and
+/// directories open on it are let go ([`Open::Gone`]), the session moves
+/// to the card in the slot, and that card's file system is mounted in the
+/// old one's place. `ENODEV` while there is no card to move to (the next
+/// call tries again); a card without a FAT volume leaves `/sd` failing as
+/// at a first mount.
+fn remount(state: &mut StdState) -> Result<(), i32> {
+    let Some(Ok(sd)) = state.sd.as_mut() else { return Ok(()) };
+    for open in state.files.iter_mut().flatten() {
+        if let OpenFile::Sd(open) = open {
+            *open = Open::Gone;
+        }
+    }
+    sd.manager.device(|device| device.client.attach()).map_err(|_| errno::ENODEV)?;
+    CARD_GONE.store(false, Ordering::Relaxed);
+    let place: *mut Sd = *sd;
+    // SAFETY: `place` is the `Sd` `mount_new` put on the heap, and nothing
+    // else refers to it now (`state.sd` is its one reference, borrowed
+    // here); the value read out is written back before it is used again,
+    // or, if the new card has no file system, `state.sd` forgets the place
+    // for good and no reference to it is left.
+    let old = unsafe { place.read() };
+    let (device, _) = old.manager.free();
+    match mount_on(device.client) {
+        // SAFETY: as above; `place` holds no value now.
+        Ok(sd) => unsafe { place.write(sd) },
+        Err(error) => state.sd = Some(Err(error)),
+    }
+    Ok(())
 }
 
 /// The mounted file system, for calls on an open descriptor.
@@ -345,6 +418,7 @@ pub(super) fn read(mount: &mut Mount, open: &Open, out: &mut [u8]) -> Result<usi
         Open::File { file, read: true, .. } => sd.manager.read(file, out).map_err(errno_of),
         Open::File { .. } => Err(errno::EBADF),
         Open::Dir(_) => Err(errno::EISDIR),
+        Open::Gone => Err(errno::EIO),
     }
 }
 
@@ -362,6 +436,7 @@ pub(super) fn write(state: &mut StdState, fd_index: usize, data: &[u8]) -> Resul
             Ok(data.len())
         }
         Some(Some(OpenFile::Sd(Open::Dir(_)))) => Err(errno::EISDIR),
+        Some(Some(OpenFile::Sd(Open::Gone))) => Err(errno::EIO),
         _ => Err(errno::EBADF),
     }
 }
@@ -369,7 +444,11 @@ pub(super) fn write(state: &mut StdState, fd_index: usize, data: &[u8]) -> Resul
 /// `lseek` in an open file of the card: not past its end.
 pub(super) fn lseek(mount: &mut Mount, open: &Open, offset: i64, whence: i32) -> Result<u64, i32> {
     let sd = mounted(mount)?;
-    let Open::File { file, .. } = *open else { return Err(errno::EISDIR) };
+    let file = match *open {
+        Open::File { file, .. } => file,
+        Open::Dir(_) => return Err(errno::EISDIR),
+        Open::Gone => return Err(errno::EIO),
+    };
     let length = u64::from(sd.manager.file_length(file).map_err(errno_of)?);
     let at = u64::from(sd.manager.file_offset(file).map_err(errno_of)?);
     let to = seek(at, length, offset, whence).ok_or(errno::EINVAL)?;
@@ -402,6 +481,7 @@ pub(super) fn fstat(mount: &mut Mount, open: &Open) -> Result<abi::stat, i32> {
             Ok(stat_of(false, u64::from(sd.manager.file_length(file).map_err(errno_of)?)))
         }
         Open::Dir(_) => Ok(stat_of(true, 0)),
+        Open::Gone => Err(errno::EIO),
     }
 }
 
@@ -421,13 +501,14 @@ pub(super) fn stat(state: &mut StdState, path: SdPath<'_>) -> Result<abi::stat, 
 /// `close`: a file's directory entry brought up to date (its size, its
 /// date), a directory let go.
 pub(super) fn close(mount: &mut Mount, open: Open) -> Result<(), i32> {
-    let sd = mounted(mount)?;
     match open {
-        Open::File { file, .. } => sd.manager.close_file(file).map_err(errno_of),
+        Open::File { file, .. } => mounted(mount)?.manager.close_file(file).map_err(errno_of),
         Open::Dir(dir) => {
-            sd.close_dir(dir);
+            mounted(mount)?.close_dir(dir);
             Ok(())
         }
+        // Nothing of it is left to close.
+        Open::Gone => Ok(()),
     }
 }
 
@@ -449,7 +530,11 @@ pub(super) fn close_all(state: &mut StdState) {
 /// fit in `out` (std asks again with more room).
 pub(super) fn getdents(mount: &mut Mount, open: &Open, out: &mut [u8]) -> Result<usize, i32> {
     let sd = mounted(mount)?;
-    let Open::Dir(dir) = *open else { return Err(errno::ENOTDIR) };
+    let dir = match *open {
+        Open::Dir(dir) => dir,
+        Open::File { .. } => return Err(errno::ENOTDIR),
+        Open::Gone => return Err(errno::EIO),
+    };
     let (mut at, mut index, mut fits) = (0, 0, true);
     sd.manager
         .iterate_dir(sd.raw(dir), |entry| {
