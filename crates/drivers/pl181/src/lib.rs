@@ -74,6 +74,8 @@
 //!   there has been reset or is another: it is forgotten and the request
 //!   is [`Error::CardChanged`]. Nothing of the request reached the new
 //!   card: it ignores addressed commands until it is identified.
+//!   [`Pl181::status`] asks the same outright (before a request that
+//!   must not reach another card, say).
 //! - **Responses**: R1's error bits are errors ([`Error::Card`]); R3 (the
 //!   OCR) has no CRC, so a CRC failure the controller reports for it is
 //!   ignored, as Linux's mmci driver does.

@@ -33,8 +33,10 @@
 //! gone (the slot reports it taken out, or it no longer answers at its
 //! address: exchanged unseen), every request of the session is
 //! [`BlockStatus::MediumChanged`], and none reaches the card in the slot,
-//! which may be another with other partitions. The client closes the
-//! session; the next session opened identifies the card in the slot.
+//! which may be another with other partitions. The client moves the
+//! session to the card in the slot with [`Block::attach`]
+//! ([`BlockClient::attach`]), which identifies that card and finds the
+//! session's part on it again; or it closes the session.
 
 use core::cell::RefCell;
 use core::mem::MaybeUninit;
@@ -110,8 +112,8 @@ static BUFFERS: [ConstStaticCell<Buffer>; SESSIONS] =
 struct ClientEnd(BlockSource);
 
 /// The driver's end of a session, which only this module moves between
-/// threads: the root and the driver's data thread; with it the part of
-/// the card the session reaches.
+/// threads: the root and the driver's data thread (the part of the card
+/// the session reaches is its slot's [`PARTS`] entry).
 struct DriverEnd {
     sink: BlockSink,
 }
