@@ -15,15 +15,23 @@ use crate::net::Random;
 /// The RealView PBX-A9 cases.
 pub fn cases() -> Vec<Case> {
     let pbx = board("realview-pbx-a9");
-    let scripted =
-        |name: &str, app: &'static str, script: fn(&Scripted<'_>) -> Result<(), Failure>| Case {
+    // `app` booted with `args` on its command line after its name.
+    let scripted_with =
+        |name: &str,
+         app: &'static str,
+         args: &[&str],
+         script: fn(&Scripted<'_>) -> Result<(), Failure>| Case {
             name: format!("{name} on {}", pbx.name),
             board: pbx,
             app,
-            options: RunOptions { args: vec![app.to_string()], ..Default::default() },
+            options: RunOptions {
+                args: [app].iter().chain(args).map(|arg| arg.to_string()).collect(),
+                ..Default::default()
+            },
             timeout: Duration::from_secs(60),
             check: Check::Scripted(script),
         };
+    let scripted = |name: &str, app: &'static str, script| scripted_with(name, app, &[], script);
     vec![
         Case {
             name: format!("timer-alarm accuracy under icount on {}", pbx.name),
@@ -66,20 +74,12 @@ pub fn cases() -> Vec<Case> {
             "sd-card",
             sd_card_high_capacity,
         ),
-        Case {
-            name: format!(
-                "sd-card: a client that ends holding its Block session has it reclaimed on {}",
-                pbx.name
-            ),
-            board: pbx,
-            app: "sd-card",
-            options: RunOptions {
-                args: vec!["sd-card".to_string(), "holder".to_string()],
-                ..Default::default()
-            },
-            timeout: Duration::from_secs(60),
-            check: Check::Scripted(sd_card),
-        },
+        scripted_with(
+            "sd-card: a client that ends holding its Block session has it reclaimed",
+            "sd-card",
+            &["holder"],
+            sd_card,
+        ),
         // An empty slot (no `-drive if=sd`): the Block driver refuses the
         // session the composer asks for `disk`, and the image fails.
         Case {
@@ -98,20 +98,12 @@ pub fn cases() -> Vec<Case> {
             sd_files,
         ),
         scripted("files-std keeps files on the SD card through std::fs", "files-std", files_std),
-        Case {
-            name: format!(
-                "files-std: std::fs follows the SD card across an exchange on {}",
-                pbx.name
-            ),
-            board: pbx,
-            app: "files-std",
-            options: RunOptions {
-                args: vec!["files-std".to_string(), "swap".to_string()],
-                ..Default::default()
-            },
-            timeout: Duration::from_secs(60),
-            check: Check::Scripted(files_std_swap),
-        },
+        scripted_with(
+            "files-std: std::fs follows the SD card across an exchange",
+            "files-std",
+            &["swap"],
+            files_std_swap,
+        ),
         scripted(
             "impostor: a client routed to impostor NIC and Block servers takes no driver's stream ends",
             "impostor",
@@ -310,31 +302,79 @@ fn with_card<T>(
     make: impl FnOnce(&std::path::Path) -> std::io::Result<()>,
     after: impl FnOnce(&std::path::Path) -> T,
 ) -> Result<(harness::Outcome, T), Failure> {
-    with_card_during(script, name, make, |_| Ok(()), after)
+    with_card_during(script, name, make, |_, _| Ok(()), after)
 }
 
-/// As [`with_card`], with `during` run on the booted image before it is
-/// waited for (to exchange the card, say).
+/// As [`with_card`], with `during` run on the booted image (and given the
+/// card's image) before it is waited for: to exchange the card, say.
 fn with_card_during<T>(
     script: &Scripted<'_>,
     name: &str,
     make: impl FnOnce(&std::path::Path) -> std::io::Result<()>,
-    during: impl FnOnce(&Running) -> Result<(), Failure>,
+    during: impl FnOnce(&Running, &std::path::Path) -> Result<(), Failure>,
     after: impl FnOnce(&std::path::Path) -> T,
 ) -> Result<(harness::Outcome, T), Failure> {
-    let image = std::env::temp_dir().join(format!("ferrode-{name}-{}.img", std::process::id()));
-    make(&image).map_err(|error| Failure {
-        message: format!("cannot make {}: {error}", image.display()),
-        console: String::new(),
-    })?;
+    let image = make_card(name, make)?;
     let options = RunOptions { sd_card: Some(image.clone()), ..script.options.clone() };
     let outcome = boot(script, &options).and_then(|running| {
-        during(&running)?;
+        during(&running, &image)?;
         Ok(running.finish(Duration::from_secs(40)))
     });
     let found = after(&image);
     let _ = std::fs::remove_file(&image);
     Ok((outcome?, found))
+}
+
+/// A card image of this run named after `name`, made by `make` (the
+/// caller removes it).
+fn make_card(
+    name: &str,
+    make: impl FnOnce(&std::path::Path) -> std::io::Result<()>,
+) -> Result<std::path::PathBuf, Failure> {
+    let image = std::env::temp_dir().join(format!("ferrode-{name}-{}.img", std::process::id()));
+    make(&image).map_err(|error| Failure {
+        message: format!("cannot make {}: {error}", image.display()),
+        console: String::new(),
+    })?;
+    Ok(image)
+}
+
+/// An SD card image of `blocks` blocks, each [`sd_pattern`] with `mark`,
+/// and an MBR naming `partitions` (first block, blocks) over block 0's
+/// end.
+fn partitioned_card(blocks: u32, mark: u8, partitions: &[(u32, u32)]) -> Vec<u8> {
+    let mut contents: Vec<u8> = (0..blocks)
+        .flat_map(|block| (0..512).map(move |offset| sd_pattern(block, offset) ^ mark))
+        .collect();
+    for (index, (start, count)) in partitions.iter().enumerate() {
+        let entry = &mut contents[446 + 16 * index..462 + 16 * index];
+        entry.fill(0);
+        // A data partition (0xda), addressed by LBA.
+        entry[4] = 0xda;
+        entry[8..12].copy_from_slice(&start.to_le_bytes());
+        entry[12..16].copy_from_slice(&count.to_le_bytes());
+    }
+    contents[510..512].copy_from_slice(&[0x55, 0xaa]);
+    contents
+}
+
+/// Whether a file read from a card image (`found`, file `name` on `card`)
+/// holds `expected`; what it holds instead if not.
+fn file_holds(
+    card: &str,
+    name: &str,
+    found: &std::io::Result<Vec<u8>>,
+    expected: &[u8],
+) -> Result<(), String> {
+    match found {
+        Ok(contents) if contents == expected => Ok(()),
+        Ok(contents) => Err(format!(
+            "{name} on {card} holds {:?}, not {:?}",
+            String::from_utf8_lossy(contents),
+            String::from_utf8_lossy(expected)
+        )),
+        Err(error) => Err(format!("{name} on {card}: {error}")),
+    }
 }
 
 /// Has `running` do the QEMU monitor `command` once its console shows
@@ -509,17 +549,7 @@ fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
     for ((name, found), expected) in
         ["LOGS/DAY1.TXT", "OPEN.TXT", "README.TXT"].iter().zip(&files).zip(expected)
     {
-        match found {
-            Ok(contents) if contents == expected => {}
-            Ok(contents) => {
-                return Err(failure(format!(
-                    "{name} on the image holds {:?}, not {:?}",
-                    String::from_utf8_lossy(contents),
-                    String::from_utf8_lossy(expected)
-                )));
-            }
-            Err(error) => return Err(failure(format!("{name} on the image: {error}"))),
-        }
+        file_holds("the image", name, found, expected).map_err(failure)?;
     }
     if removed != [true, true] {
         return Err(failure(format!(
@@ -547,15 +577,13 @@ const FILES_STD_SWAP_LINES: [&str; 6] = [
 /// was never closed there, and its data went with the card), card B
 /// README.TXT, ONB.TXT and OPEN.TXT (closed at the exit, on card B).
 fn files_std_swap(script: &Scripted<'_>) -> Result<(), Failure> {
-    let b = std::env::temp_dir().join(format!("ferrode-files-std-b-{}.img", std::process::id()));
+    let b = make_card("files-std-b", |image| {
+        crate::sd_image::fat_card(image, 8 << 20, "card b", &[("README.TXT", b"Ferrode SD card B")])
+    })?;
     let result = (|| {
-        crate::sd_image::fat_card(&b, 8 << 20, "card b", &[("README.TXT", b"Ferrode SD card B")])
-            .map_err(|error| Failure {
-            message: format!("cannot make {}: {error}", b.display()),
-            console: String::new(),
-        })?;
         let change = format!("change sd0 {} raw", b.display());
-        let during = |running: &Running| monitor_when(running, FILES_STD_SWAP_LINES[0], &change);
+        let during =
+            |running: &Running, _: &_| monitor_when(running, FILES_STD_SWAP_LINES[0], &change);
         let (outcome, on_a) = with_card_during(script, "files-std-a", readme_card, during, |a| {
             [
                 crate::sd_image::read_fat_file(a, "LOGS/DAY1.TXT"),
@@ -576,17 +604,7 @@ fn files_std_swap(script: &Scripted<'_>) -> Result<(), Failure> {
             ("card B", "OPEN.TXT", &read("OPEN.TXT"), &b"written, never closed by main"[..]),
         ];
         for (card, name, found, expected) in found {
-            match found {
-                Ok(contents) if contents == expected => {}
-                Ok(contents) => {
-                    return Err(failure(format!(
-                        "{name} on {card} holds {:?}, not {:?}",
-                        String::from_utf8_lossy(contents),
-                        String::from_utf8_lossy(expected)
-                    )));
-                }
-                Err(error) => return Err(failure(format!("{name} on {card}: {error}"))),
-            }
+            file_holds(card, name, found, expected).map_err(failure)?;
         }
         Ok(())
     })();
@@ -613,20 +631,9 @@ fn impostor(script: &Scripted<'_>) -> Result<(), Failure> {
 }
 
 /// An sd-swap card: blocks of [`sd_pattern`] with `card`'s mark, and an
-/// MBR with its two partitions over block 0's end.
+/// MBR with its two partitions.
 fn swap_card(card: &SwapCard) -> Vec<u8> {
-    let mut contents: Vec<u8> = (0..card.blocks)
-        .flat_map(|block| (0..512).map(move |offset| sd_pattern(block, offset) ^ card.mark))
-        .collect();
-    for (index, (start, count)) in card.partitions.iter().enumerate() {
-        let entry = &mut contents[446 + 16 * index..462 + 16 * index];
-        entry.fill(0);
-        entry[4] = 0xda;
-        entry[8..12].copy_from_slice(&start.to_le_bytes());
-        entry[12..16].copy_from_slice(&count.to_le_bytes());
-    }
-    contents[510..512].copy_from_slice(&[0x55, 0xaa]);
-    contents
+    partitioned_card(card.blocks, card.mark, &card.partitions)
 }
 
 /// An sd-swap card, as the app has it: blocks, mark, partitions (first
@@ -680,33 +687,31 @@ const SD_SWAP_LINES: [&str; 23] = [
 /// gone (card A must have none of those writes, nor of the ones the
 /// sessions tried while stale).
 fn sd_swap(script: &Scripted<'_>) -> Result<(), Failure> {
-    let dir = std::env::temp_dir();
-    let paths = ["a", "b"]
-        .map(|name| dir.join(format!("ferrode-sd-swap-{name}-{}.img", std::process::id())));
+    let [a, b] = &SD_SWAP_CARDS;
+    let b_image = make_card("sd-swap-b", |image| std::fs::write(image, swap_card(b)))?;
     let result = (|| {
-        for (path, card) in paths.iter().zip(&SD_SWAP_CARDS) {
-            std::fs::write(path, swap_card(card)).map_err(|error| Failure {
-                message: format!("cannot make {}: {error}", path.display()),
-                console: String::new(),
-            })?;
-        }
-        let options = RunOptions { sd_card: Some(paths[0].clone()), ..script.options.clone() };
-        let running = boot(script, &options)?;
-        let steps = [
-            (SD_SWAP_LINES[3], "eject -f sd0".to_string()),
-            (SD_SWAP_LINES[6], format!("change sd0 {} raw", paths[1].display())),
-            (SD_SWAP_LINES[14], format!("change sd0 {} raw", paths[0].display())),
-        ];
-        for (asked, command) in steps {
-            monitor_when(&running, asked, &command)?;
-        }
-        let outcome = running.finish(Duration::from_secs(40));
+        let during = |running: &Running, a_image: &std::path::Path| {
+            let steps = [
+                (SD_SWAP_LINES[3], "eject -f sd0".to_string()),
+                (SD_SWAP_LINES[6], format!("change sd0 {} raw", b_image.display())),
+                (SD_SWAP_LINES[14], format!("change sd0 {} raw", a_image.display())),
+            ];
+            steps.iter().try_for_each(|(asked, command)| monitor_when(running, asked, command))
+        };
+        let (outcome, a_after) = with_card_during(
+            script,
+            "sd-swap-a",
+            |image| std::fs::write(image, swap_card(a)),
+            during,
+            |image| std::fs::read(image),
+        )?;
         let failure = |message: String| Failure { message, console: outcome.console.clone() };
         harness::printed_in_order_and_succeeded(&outcome, &SD_SWAP_LINES).map_err(failure)?;
-        for ((path, card), name) in paths.iter().zip(&SD_SWAP_CARDS).zip(["A", "B"]) {
-            let after = std::fs::read(path).map_err(|error| {
-                failure(format!("cannot read {} back: {error}", path.display()))
-            })?;
+        for ((card, after), name) in
+            [(a, a_after), (b, std::fs::read(&b_image))].into_iter().zip(["A", "B"])
+        {
+            let after =
+                after.map_err(|error| failure(format!("cannot read card {name} back: {error}")))?;
             let mut expected = swap_card(card);
             for (start, _) in card.partitions {
                 let block = (start + card.written) as usize;
@@ -734,9 +739,7 @@ fn sd_swap(script: &Scripted<'_>) -> Result<(), Failure> {
         }
         Ok(())
     })();
-    for path in paths {
-        let _ = std::fs::remove_file(path);
-    }
+    let _ = std::fs::remove_file(&b_image);
     result
 }
 
@@ -777,18 +780,7 @@ const SD_PARTS_LINES: [[&str; 7]; 2] = [
 /// marked, at its partition's start, and every other block as it was.
 fn sd_parts(script: &Scripted<'_>) -> Result<(), Failure> {
     let blocks = 16_384u32;
-    let mut contents: Vec<u8> = (0..blocks)
-        .flat_map(|block| (0..512).map(move |offset| sd_pattern(block, offset)))
-        .collect();
-    for (index, (start, count)) in SD_PARTS.iter().enumerate() {
-        let entry = &mut contents[446 + 16 * index..462 + 16 * index];
-        entry.fill(0);
-        // A data partition (0xda), addressed by LBA.
-        entry[4] = 0xda;
-        entry[8..12].copy_from_slice(&start.to_le_bytes());
-        entry[12..16].copy_from_slice(&count.to_le_bytes());
-    }
-    contents[510..512].copy_from_slice(&[0x55, 0xaa]);
+    let contents = partitioned_card(blocks, 0, &SD_PARTS);
     let (outcome, after) = with_card(
         script,
         "sd-parts",
