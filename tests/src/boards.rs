@@ -107,6 +107,10 @@ pub const BOARDS: &[Board] = &[
             // AXI INTC: ISR, IPR, IER, then MER.
             ("INTC ISR IPR IER", "xp /3wx 0x41200000"),
             ("INTC MER", "xp /1wx 0x4120001c"),
+            // AXI DMA of the AXI Ethernet (echo-net-axi): each channel's
+            // DMACR, DMASR, CURDESC, CURDESC_MSB, TAILDESC.
+            ("AXI DMA MM2S CR SR CUR - TAIL", "xp /5wx 0x41e00000"),
+            ("AXI DMA S2MM CR SR CUR - TAIL", "xp /5wx 0x41e00030"),
         ],
     },
 ];
@@ -157,6 +161,40 @@ pub struct RunOptions {
     /// A raw disk image as the SD card in the board's slot
     /// (`-drive if=sd,format=raw`; QEMU wants its size a power of two).
     pub sd_card: Option<std::path::PathBuf>,
+    /// The QEMU NIC model the network attaches to instead of the board's
+    /// [`Board::nic_model`]: for an app built for a design whose Ethernet
+    /// is another of the machine's NICs, as its manifest says
+    /// ([`app_nic_model`]).
+    pub nic_model: Option<String>,
+}
+
+/// The QEMU NIC model an app's manifest names in
+/// `[package.metadata.ferrode]` (`nic = "xlnx.axi-ethernet"`: echo-net-axi
+/// is built for the MicroBlaze V design whose Ethernet is the AXI
+/// Ethernet), or `None` for the board's own.
+pub fn app_nic_model(app: &str) -> Option<String> {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../apps")
+        .join(app)
+        .join("Cargo.toml");
+    manifest_nic_model(&std::fs::read_to_string(manifest).ok()?)
+}
+
+/// `nic` of a manifest's `[package.metadata.ferrode]` table.
+fn manifest_nic_model(manifest: &str) -> Option<String> {
+    let mut in_table = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_table = line == "[package.metadata.ferrode]";
+        } else if in_table
+            && let Some((key, value)) = line.split_once('=')
+            && key.trim() == "nic"
+        {
+            let value = value.split('#').next().unwrap_or_default().trim();
+            return Some(value.trim_matches('"').to_string());
+        }
+    }
+    None
 }
 
 impl Board {
@@ -188,7 +226,8 @@ impl Board {
             args.extend(["-icount".into(), format!("shift=0,align=off,sleep={sleep}")]);
         }
         if options.network || !options.tcp_forwards.is_empty() || !options.udp_forwards.is_empty() {
-            let mut nic = format!("user,model={}", self.nic_model);
+            let model = options.nic_model.as_deref().unwrap_or(self.nic_model);
+            let mut nic = format!("user,model={model}");
             for (host, guest) in &options.tcp_forwards {
                 nic.push_str(&format!(",hostfwd=tcp:127.0.0.1:{host}-:{guest}"));
             }
@@ -234,6 +273,24 @@ impl Board {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn an_app_may_name_the_nic_the_network_attaches_to() {
+        let manifest = "[package]\nname = \"x\"\n[features]\nnic = []\n\
+                        [package.metadata.ferrode]\nnic = \"xlnx.axi-ethernet\" # the DMA one\n";
+        assert_eq!(manifest_nic_model(manifest).as_deref(), Some("xlnx.axi-ethernet"));
+        assert_eq!(manifest_nic_model("[features]\nnic = \"a\"\n"), None);
+        assert_eq!(app_nic_model("echo-net-axi").as_deref(), Some("xlnx.axi-ethernet"));
+        assert_eq!(app_nic_model("echo-net"), None);
+        let mbv = find("microblaze-v").unwrap();
+        let image = Path::new("x.elf");
+        let options = RunOptions { network: true, ..Default::default() };
+        assert!(
+            mbv.qemu_args(image, &options).contains(&"user,model=xlnx.xps-ethernetlite".into())
+        );
+        let options = RunOptions { nic_model: app_nic_model("echo-net-axi"), ..options };
+        assert!(mbv.qemu_args(image, &options).contains(&"user,model=xlnx.axi-ethernet".into()));
+    }
 
     #[test]
     fn unknown_board_error_lists_valid_boards() {

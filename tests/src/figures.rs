@@ -276,6 +276,7 @@ pub fn is_budgeted(key: &str) -> bool {
         || figure == "net.direct_instructions_per_byte"
         || figure == "net.session_over_direct"
         || figure == "net.std_instructions_per_byte"
+        || figure == "net.axi_instructions_per_byte"
         || (figure.starts_with("block.")
             && (figure.ends_with("_instructions_per_block") || figure.ends_with("_over_direct")))
         || (figure.starts_with("boot.") && figure.ends_with(".instructions_to_main"))
@@ -286,7 +287,9 @@ pub fn is_budgeted(key: &str) -> bool {
 /// Figures computed from others measured in the same run: per board, the
 /// ratio of echo-net's instructions per echoed byte through its NIC session
 /// to the direct-driver baseline's (`net.session_over_direct`), of
-/// net-std's through std::net to echo-net's (`net.std_over_session`), and
+/// net-std's through std::net to echo-net's (`net.std_over_session`), of
+/// echo-net-axi's over the AXI Ethernet to echo-net's over the EthernetLite
+/// (`net.axi_over_session`, MicroBlaze V), and
 /// of sd-card's instructions per block read and written through its Block
 /// session to sd-direct's (`block.read_session_over_direct`,
 /// `block.write_session_over_direct`).
@@ -294,6 +297,7 @@ pub fn derive(measured: &mut BTreeMap<String, f64>) {
     let ratios = [
         ("net", "session_over_direct", "instructions_per_byte", "direct_instructions_per_byte"),
         ("net", "std_over_session", "std_instructions_per_byte", "instructions_per_byte"),
+        ("net", "axi_over_session", "axi_instructions_per_byte", "instructions_per_byte"),
         (
             "block",
             "read_session_over_direct",

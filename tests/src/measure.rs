@@ -160,6 +160,7 @@ pub fn net_echo(
         args: vec![app.into(), "bench".into()],
         icount: true,
         icount_sleep: true,
+        nic_model: crate::boards::app_nic_model(app),
         ..Default::default()
     };
     let (running, ports) = net::boot_forwarded(

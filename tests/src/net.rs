@@ -22,13 +22,15 @@ pub const CONTROL_PORT: u16 = 8;
 /// The apps that serve TCP echo on [`ECHO_PORT`] (their code listens on
 /// `ferrode_net::echo::PORT`, or with std's `TcpListener` on port 7), each
 /// with the console line that says it listens: echo-net and echo-net-gdb
+/// (and echo-net-axi, echo-net over the MicroBlaze V's AXI Ethernet)
 /// log through their LOG session (under the component's name), the
 /// direct-driver baseline prints it itself, net-std prints it from std
 /// (its component is `app`). Their second command-line word is `bench`
 /// (net-std's mode for [`crate::measure::net_echo`]; the others take no
 /// arguments).
-pub const TCP_ECHO_APPS: [(&str, &str); 4] = [
+pub const TCP_ECHO_APPS: [(&str, &str); 5] = [
     ("echo-net", "[echo_net] listening on"),
+    ("echo-net-axi", "[echo_net] listening on"),
     ("echo-net-direct", "echo-net: listening on"),
     ("echo-net-gdb", "[echo_net] listening on"),
     ("net-std", "[app] listening on"),
@@ -593,7 +595,10 @@ mod tests {
         assert_eq!(echo_ready_line("echo-net-gdb"), Some("[echo_net] listening on"));
         assert_eq!(echo_ready_line("hello"), None);
         assert_eq!(echo_ready_line("echo-net-"), None);
-        assert_eq!(tcp_echo_app_names(), "echo-net, echo-net-direct, echo-net-gdb, net-std");
+        assert_eq!(
+            tcp_echo_app_names(),
+            "echo-net, echo-net-axi, echo-net-direct, echo-net-gdb, net-std"
+        );
     }
 
     #[test]

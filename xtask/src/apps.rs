@@ -133,12 +133,26 @@ mod tests {
         // The list `profile --tcp-echo` and `bench net` go by, against the
         // apps' sources: an app serves TCP echo when it opens
         // `ferrode_net::echo::Echo` on `echo::PORT`, or (in std) binds a
-        // `TcpListener` to port 7 and echoes it in its `bench` mode.
+        // `TcpListener` to port 7 and echoes it in its `bench` mode. The
+        // source is main.rs with the files it `include!`s (echo-net's
+        // app.rs, which echo-net-axi builds too).
+        let source = |main: &Path| -> Option<String> {
+            let mut text = fs::read_to_string(main).ok()?;
+            let included: Vec<String> = text
+                .split("include!(\"")
+                .skip(1)
+                .filter_map(|rest| rest.split_once('"').map(|(path, _)| path.to_string()))
+                .collect();
+            for path in included {
+                text.push_str(&fs::read_to_string(main.parent()?.join(path)).ok()?);
+            }
+            Some(text)
+        };
         let serving: Vec<String> = all()
             .into_iter()
             .filter(|app| {
                 let main = workspace_root().join("apps").join(&app.name).join("src/main.rs");
-                fs::read_to_string(main).is_ok_and(|text| {
+                source(&main).is_some_and(|text| {
                     text.contains("echo::PORT)")
                         || (text.contains("TcpListener::bind((Ipv4Addr::UNSPECIFIED, PORT))")
                             && text.contains("const PORT: u16 = 7;")

@@ -435,6 +435,7 @@ pub fn run_options(app: &str, forward: Option<u16>, args: &[String]) -> RunOptio
         args: words,
         tcp_forwards: forwards.clone(),
         udp_forwards: forwards,
+        nic_model: ferrode_tests::boards::app_nic_model(app),
         ..Default::default()
     }
 }

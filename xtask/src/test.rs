@@ -381,11 +381,12 @@ fn counted_check(
 /// The crates whose host tests also run under Miri: those with `unsafe`
 /// code whose soundness the tests exercise (the packet stream's shared
 /// buffer and rings, the kernel's message and capability copies, the IPC
-/// layer's UTCB marshalling, the HAL's word moves). Miri reports undefined
+/// layer's UTCB marshalling, the HAL's word moves, the AXI Ethernet
+/// driver's DMA rings and its model's DMA). Miri reports undefined
 /// behaviour (an out-of-bounds or misaligned access, a use of a pointer
 /// whose borrow ended, a data race) that the same tests pass natively.
-const MIRI_CRATES: [&str; 4] =
-    ["ferrode-packet-stream", "ferrode-kernel", "ferrode-ipc", "ferrode-hal"];
+const MIRI_CRATES: [&str; 5] =
+    ["ferrode-packet-stream", "ferrode-kernel", "ferrode-ipc", "ferrode-hal", "axi-ethernet"];
 /// How long one crate's Miri run may take, its standard library's build
 /// for Miri included (nominal, scaled).
 const MIRI_LIMIT: Duration = Duration::from_secs(20 * 60);

@@ -56,6 +56,26 @@ pub const EMACLITE_PHY_ADDRESS: Option<u8> = None;
 /// addressed elsewhere).
 pub const EMACLITE_MAC_ADDRESS: [u8; 6] = [0x02, 0x00, 0x4d, 0x42, 0x56, 0x01];
 
+/// AXI 1G/2.5G Ethernet subsystem (PG138): the MAC's registers (256 KiB
+/// of register space). The design's Ethernet with the `axi-ethernet`
+/// feature; its frames move through [`AXIDMA_BASE`].
+pub const AXIENET_BASE: usize = 0x40c0_0000;
+/// The AXI DMA (PG021, scatter-gather) between the AXI Ethernet's streams
+/// and memory: MM2S (transmit) and S2MM (receive) channels.
+pub const AXIDMA_BASE: usize = 0x41e0_0000;
+/// The AXI DMA's S2MM (receive) interrupt input at the AXI INTC: the
+/// design's Ethernet interrupt with the `axi-ethernet` feature.
+pub const AXIDMA_RX_IRQ: u32 = 8;
+/// MDIO address of the AXI Ethernet's PHY, or `None` without MDIO. QEMU
+/// models a PHY at 7 (its `phyaddr` property's default).
+pub const AXIENET_PHY_ADDRESS: Option<u8> = Some(7);
+/// The MDIO clock divider: MDC = s_axi_lite_clk / ((1 + divider) * 2),
+/// at most 2.5 MHz; 29 gives 1.67 MHz from the 100 MHz AXI clock.
+pub const AXIENET_MDIO_CLOCK_DIVIDER: u8 = 29;
+/// Station MAC address of the AXI Ethernet (the EthernetLite's: the
+/// design has one or the other).
+pub const AXIENET_MAC_ADDRESS: [u8; 6] = EMACLITE_MAC_ADDRESS;
+
 /// AXI 16550 UART (second serial port; register offset 0x1000, stride 4).
 pub const UART16550_BASE: usize = 0x44a1_1000;
 /// AXI 16550 interrupt input at the AXI INTC.
@@ -69,6 +89,26 @@ pub const UART16550_CLOCK_HZ: u32 = 100_000_000;
 /// with a decode error (a load access fault).
 pub const FAULTING_LOAD_ADDRESS: usize = 0xe000_0000;
 
+/// The design's Ethernet MAC, the device "ethernet": the AXI EthernetLite.
+#[cfg(not(feature = "axi-ethernet"))]
+const ETHERNET_WINDOW: ferrode_hal::DeviceWindow = ferrode_hal::DeviceWindow {
+    name: "ethernet",
+    base: EMACLITE_BASE,
+    size: 0x1_0000,
+    irq: Some(EMACLITE_IRQ),
+};
+/// The design's Ethernet MAC, the device "ethernet": the AXI Ethernet's
+/// registers, and its AXI DMA's receive interrupt. The platform reaches
+/// the DMA's registers for the holder of this window: MAC and DMA are one
+/// device (`devices::ethernet_port`).
+#[cfg(feature = "axi-ethernet")]
+const ETHERNET_WINDOW: ferrode_hal::DeviceWindow = ferrode_hal::DeviceWindow {
+    name: "ethernet",
+    base: AXIENET_BASE,
+    size: 0x4_0000,
+    irq: Some(AXIDMA_RX_IRQ),
+};
+
 /// The devices a composition may grant to driver components, by name: an
 /// IO_MEM session for `name` gets the register window, an IRQ session the
 /// interrupt input. Core services (clock, tick, alarm) are not listed: the
@@ -77,12 +117,7 @@ pub const DEVICES: &[ferrode_hal::DeviceWindow] = &[
     // QEMU wires no GPIO interrupt (the block is not modelled); a design
     // that connects IP2INTC_Irpt names its INTC input here.
     ferrode_hal::DeviceWindow { name: "gpio", base: GPIO_BASE, size: 0x1_0000, irq: None },
-    ferrode_hal::DeviceWindow {
-        name: "ethernet",
-        base: EMACLITE_BASE,
-        size: 0x1_0000,
-        irq: Some(EMACLITE_IRQ),
-    },
+    ETHERNET_WINDOW,
     ferrode_hal::DeviceWindow {
         name: "uart16550",
         base: UART16550_BASE - 0x1000,

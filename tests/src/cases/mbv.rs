@@ -1,8 +1,9 @@
 //! MicroBlaze V drivers and apps under QEMU (`amd-microblaze-v-generic`):
 //! blinky's GPIO writes from QEMU's `-d unimp` log, UART echo through the
 //! guest's serial port, the alarm's accuracy under `-icount`, and echo-net
-//! on the EthernetLite through QEMU's user network with the same host-side
-//! clients ([`crate::net`]) and cases ([`super::echo_net`]) as on the PBX-A9.
+//! on the EthernetLite (and echo-net-axi on the AXI Ethernet with its DMA)
+//! through QEMU's user network with the same host-side clients
+//! ([`crate::net`]) and cases ([`super::echo_net`]) as on the PBX-A9.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -46,6 +47,17 @@ pub fn cases() -> Vec<Case> {
         scripted("echo-net tcp 4 clients x 1 MiB", "echo-net", false, 120, echo_net::tcp),
         scripted("echo-net udp 1..1400 bytes", "echo-net", false, 90, echo_net::udp),
         scripted("echo-net survives floods and garbage", "echo-net", false, 120, echo_net_abuse),
+        // The same echo over the AXI Ethernet and its DMA (QEMU's network
+        // attached to that NIC: the app's manifest names it).
+        scripted("echo-net-axi tcp 4 clients x 1 MiB", "echo-net-axi", false, 120, echo_net::tcp),
+        scripted("echo-net-axi udp 1..1400 bytes", "echo-net-axi", false, 90, echo_net::udp),
+        scripted(
+            "echo-net-axi survives floods and garbage",
+            "echo-net-axi",
+            false,
+            120,
+            echo_net_abuse,
+        ),
     ]
 }
 

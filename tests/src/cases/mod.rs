@@ -240,8 +240,12 @@ impl Case {
     /// Runs the case against `image`, built in `profile`, under its hard
     /// time limit.
     pub fn execute(&self, image: &Path, profile: Profile) -> Result<Passed, Failure> {
-        let (board, options, timeout, check, app) =
+        let (board, mut options, timeout, check, app) =
             (self.board, self.options.clone(), self.timeout, self.check.clone(), self.app);
+        // The NIC the app's design has, where it names one.
+        if options.nic_model.is_none() {
+            options.nic_model = crate::boards::app_nic_model(app);
+        }
         let image: PathBuf = image.to_path_buf();
         let job = move || execute(board, app, &image, profile, &options, timeout, &check);
         match harness::with_hard_limit(timeout + GRACE, job) {

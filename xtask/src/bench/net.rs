@@ -61,11 +61,19 @@ const RUNS: u64 = 3;
 /// `std::net` (net-std's `bench` mode) in the same run; the figures are
 /// the median of the runs, the baseline's named `net.direct_*`, std's
 /// `net.std_*`, `net.session_over_direct` the ratio of instructions per
-/// byte through the session to the baseline's, and `net.std_over_session`
-/// std's to the session's.
+/// byte through the session to the baseline's, `net.std_over_session`
+/// std's to the session's; on MicroBlaze V also echo-net-axi (echo-net over
+/// the AXI Ethernet and its DMA), `net.axi_*`, and `net.axi_over_session`
+/// its figure per byte to echo-net's over the EthernetLite.
 pub fn figures(board: &'static Board) -> Result<Figures, String> {
     let mut figures = median(board, "echo-net")?;
-    for (app, prefix) in [("echo-net-direct", "net.direct_"), ("net-std", "net.std_")] {
+    let apps =
+        [("echo-net-direct", "net.direct_"), ("net-std", "net.std_"), ("echo-net-axi", "net.axi_")];
+    for (app, prefix) in apps {
+        // echo-net-axi: only on the board whose design has an AXI Ethernet.
+        if crate::apps::resolve(board.name, app).is_err() {
+            continue;
+        }
         for (key, value) in median(board, app)? {
             figures.insert(key.replacen("net.", prefix, 1), value);
         }
@@ -73,7 +81,7 @@ pub fn figures(board: &'static Board) -> Result<Figures, String> {
     let mut keyed: std::collections::BTreeMap<String, f64> =
         figures.iter().map(|(key, value)| (format!("board.{key}"), *value)).collect();
     ferrode_tests::figures::derive(&mut keyed);
-    for ratio in ["net.session_over_direct", "net.std_over_session"] {
+    for ratio in ["net.session_over_direct", "net.std_over_session", "net.axi_over_session"] {
         if let Some(value) = keyed.get(&format!("board.{ratio}")) {
             figures.insert(ratio.into(), *value);
         }
