@@ -182,16 +182,21 @@ pub fn app_nic_model(app: &str) -> Option<String> {
 
 /// `nic` of a manifest's `[package.metadata.ferrode]` table.
 fn manifest_nic_model(manifest: &str) -> Option<String> {
+    ferrode_metadata(manifest, "nic").map(|value| value.trim_matches('"').to_string())
+}
+
+/// The value of `key` in a manifest's `[package.metadata.ferrode]` table
+/// (where apps say `std = true` and `nic = "..."`), its comment cut off.
+pub fn ferrode_metadata<'a>(manifest: &'a str, key: &str) -> Option<&'a str> {
     let mut in_table = false;
     for line in manifest.lines().map(str::trim) {
         if line.starts_with('[') {
             in_table = line == "[package.metadata.ferrode]";
         } else if in_table
-            && let Some((key, value)) = line.split_once('=')
-            && key.trim() == "nic"
+            && let Some((name, value)) = line.split_once('=')
+            && name.trim() == key
         {
-            let value = value.split('#').next().unwrap_or_default().trim();
-            return Some(value.trim_matches('"').to_string());
+            return Some(value.split('#').next().unwrap_or_default().trim());
         }
     }
     None

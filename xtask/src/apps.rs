@@ -67,18 +67,7 @@ fn feature_names(manifest: &str) -> Vec<String> {
 
 /// Whether a manifest says `std = true` in `[package.metadata.ferrode]`.
 fn uses_std(manifest: &str) -> bool {
-    let mut in_table = false;
-    for line in manifest.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_table = line == "[package.metadata.ferrode]";
-        } else if in_table
-            && let Some((key, value)) = line.split_once('=')
-            && key.trim() == "std"
-        {
-            return value.split('#').next().map(str::trim) == Some("true");
-        }
-    }
-    false
+    boards::ferrode_metadata(manifest, "std") == Some("true")
 }
 
 /// Whether the app named `name` is built against Rust std.
