@@ -347,10 +347,7 @@ impl<'r, M: Mac, D: Dma, const TX: usize, const RX: usize> AxiEthernet<'r, M, D,
     /// RCW1 with its value changes nothing.
     fn give_back_head(&mut self) {
         let index = self.rx_head;
-        let tail = (index + RX - 1) % RX;
-        let status: LocalRegisterCopy<u32, DESC_STATUS::Register> =
-            LocalRegisterCopy::new(self.rx.read(tail, word::STATUS));
-        if status.is_set(DESC_STATUS::CMPLT) {
+        if self.rx_complete((index + RX - 1) % RX) {
             self.rx_flush_owed = true;
         }
         clear_descriptor(&self.rx, index, BUFFER_LEN as u32);
