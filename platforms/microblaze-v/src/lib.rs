@@ -7,8 +7,10 @@
 //! the console on the AXI UART Lite (receive interrupt on), locks the
 //! image's memory protection into the PMP entries ([`pmp`]), the AXI INTC,
 //! the clock, tick and alarm on the two AXI Timer blocks, turns interrupts
-//! on, and runs the application. The EthernetLite and the AXI GPIO are
-//! taken over on first use ([`devices::ethernet`], [`devices::gpio`]).
+//! on, and runs the application. The Ethernet MAC and the AXI GPIO are
+//! taken over on first use ([`devices::ethernet`], [`devices::gpio`]). The
+//! design's Ethernet is the AXI EthernetLite, or with the feature
+//! `axi-ethernet` the AXI 1G/2.5G Ethernet subsystem with its AXI DMA.
 //!
 //! # Platform contract
 //! The same names and meanings as the RealView PBX-A9 platform (whose crate
@@ -16,8 +18,9 @@
 //! - `BOARD_NAME`, [`memory_map`], [`console_write`], [`console_try_write`],
 //!   [`ferrode_platform_start`], [`ferrode_irq`]: boot and console;
 //! - [`devices::ethernet`] `-> Result<devices::Ethernet, devices::EthernetError>`:
-//!   the EthernetLite as a [`ferrode_hal::EthernetDevice`], receive
-//!   interrupt-driven; the first call takes it over;
+//!   the design's Ethernet MAC (EthernetLite, or AXI Ethernet with its
+//!   DMA) as a [`ferrode_hal::EthernetDevice`], receive interrupt-driven;
+//!   the first call takes it over;
 //! - [`devices::clock`] `-> devices::Clock`: [`ferrode_hal::Monotonic`]
 //!   since boot (100 MHz here) and `embedded_hal::delay::DelayNs`;
 //! - [`devices::alarm`] `-> devices::OneShotAlarm`: [`ferrode_hal::Alarm`]
