@@ -311,18 +311,20 @@ impl embedded_io::WriteReady for Serial {
     }
 }
 
-// The design's Ethernet MAC: the AXI EthernetLite, or with the
-// `axi-ethernet` feature the AXI Ethernet subsystem and its AXI DMA (QEMU's
-// board has both). Each module gives `ethernet`, `ethernet_port`,
-// `Ethernet` and `EthernetError`.
+// The design's Ethernet MAC (`ethernet`, one handle over either): the AXI
+// EthernetLite (`ethernet_lite`), or with the `axi-ethernet` feature the
+// AXI Ethernet subsystem and its AXI DMA (`ethernet_axi`; QEMU's board has
+// both). `mac` is the one the design has.
+mod ethernet;
 #[cfg(feature = "axi-ethernet")]
 mod ethernet_axi;
 #[cfg(feature = "axi-ethernet")]
-pub use ethernet_axi::{Ethernet, EthernetError, ethernet, ethernet_port};
+use ethernet_axi as mac;
 #[cfg(not(feature = "axi-ethernet"))]
 mod ethernet_lite;
+pub use ethernet::{Ethernet, EthernetError, ethernet, ethernet_port};
 #[cfg(not(feature = "axi-ethernet"))]
-pub use ethernet_lite::{Ethernet, EthernetError, ethernet, ethernet_port};
+use ethernet_lite as mac;
 
 /// The LED GPIO block's driver type.
 pub type Gpio = axi_gpio::AxiGpio<axi_gpio::Mmio<'static>>;
