@@ -133,9 +133,10 @@ impl<M: Mac, D: Dma, const TX: usize, const RX: usize> AxiEthernet<'_, M, D, TX,
             self.set_tail(Channel::S2mm, tail);
         }
         // Frames met the channel stopped: QEMU's network may be holding
-        // them back (see `give_back_head`).
+        // them back (see `give_back_head`). The caller writes the receiver
+        // configuration: `new` enables the receiver last, a restart
+        // flushes.
         self.rx_flush_owed = true;
-        self.flush_receiver();
     }
 
     /// Writes the running S2MM channel's DMACR if the interrupt enables
@@ -203,6 +204,9 @@ impl<M: Mac, D: Dma, const TX: usize, const RX: usize> AxiEthernet<'_, M, D, TX,
         if self.halted(Channel::S2mm) {
             self.rx_running = false;
             self.start_receive();
+            if self.rx_running {
+                self.flush_receiver();
+            }
         }
     }
 

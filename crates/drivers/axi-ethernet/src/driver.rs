@@ -163,7 +163,9 @@ impl<'r, M: Mac, D: Dma, const TX: usize, const RX: usize> AxiEthernet<'r, M, D,
         eth.start_transmit();
         eth.start_receive();
         eth.mac.tc().write(TC::TX::SET);
+        // Enabling the receiver is the write that flushes QEMU's network.
         eth.mac.rcw1().write(RCW1::RX::SET);
+        eth.rx_flush_owed = false;
         Ok(eth)
     }
 

@@ -527,6 +527,28 @@ fn a_halted_receive_channel_is_restarted_and_loses_no_frame() {
     assert_eq!(bus.borrow().sent.len(), 1);
 }
 
+/// Through QEMU's network, a frame that arrives while the receive channel
+/// is halted stops the network too: restarting the channel writes the
+/// receiver configuration again, and every frame arrives (the one that met
+/// the halt twice).
+#[test]
+fn a_receive_channel_restarted_through_qemus_network_gets_the_frames() {
+    let (bus, rings, _) = setup::<2, 4>();
+    bus.borrow_mut().qemu_network = true;
+    let mut eth: Driver<'_, 2, 4> = AxiEthernet::new(&bus, &bus, config(None), rings).unwrap();
+    bus.borrow_mut().halt(Channel::S2mm);
+    for number in 0..3 {
+        bus.borrow_mut().arrive(&numbered(MAC, number, 64));
+    }
+    assert!(bus.borrow().network_stopped);
+    eth.on_interrupt();
+    assert_eq!(eth.channel_restarts(), ChannelRestarts { transmit: 0, receive: 1 });
+    assert!(!bus.borrow().network_stopped, "left stopped");
+    let mut numbers: Vec<u32> = receive_all(&mut eth, &bus).iter().map(|f| number_of(f)).collect();
+    numbers.dedup();
+    assert_eq!(numbers, [0, 1, 2]);
+}
+
 /// A halt with every descriptor full: the channel starts again once one
 /// is handed back.
 #[test]
