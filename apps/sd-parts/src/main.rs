@@ -19,14 +19,25 @@
 //! blocks with its own mark a request at a time, yielding to the other
 //! client after each so that their requests alternate at the driver,
 //! reads them back, is refused the block after its partition's end, and
-//! closes. The harness then finds each client's blocks in its partition
-//! of the image, and every other block as it was.
+//! closes. `right` closes last: once `left` closed, it reads its blocks
+//! once more, which the driver must still serve (closing a session takes
+//! back that session's copy of the driver's signal, and no other
+//! session's). The harness then finds each client's blocks in its
+//! partition of the image, and every other block as it was.
+//!
+//! `pair`, a third client, has two sessions at once (partitions 3 and 4)
+//! and gives both the same signal. It runs at the driver's priority, so
+//! it waits for every acknowledgement (a client below the driver finds
+//! each made already, the driver having run first): it closes one
+//! session and reads through the other, which must still wake it. Its
+//! two copies of the driver's signal are two capabilities, and the
+//! driver's one copy of its signal stays while a session uses it.
 //!
 //! `sd-parts: 0 checks failed` and exit status 0 end a good run.
 #![no_std]
 #![no_main]
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ferrode_board::component::{BlockError, Env, Event, LogClient, ParentEnv};
 use ferrode_board::exit_code;
@@ -42,6 +53,7 @@ ferrode_board::compose! {
     clients {
         left: { priority: 3, stack: 16384, main: left },
         right: { priority: 3, stack: 16384, main: right },
+        pair: { priority: 4, stack: 8192, main: pair },
     }
     routes {
         sd: "IO_MEM" "sd" => io_mem,
@@ -49,6 +61,9 @@ ferrode_board::compose! {
         left: "Block" "data" => sd quota 1,
         right: "LOG" "" => log,
         right: "Block" "data" => sd quota 2,
+        pair: "LOG" "" => log,
+        pair: "Block" "third" => sd quota 3,
+        pair: "Block" "fourth" => sd quota 4,
     }
     parent: parent,
 }
@@ -56,6 +71,8 @@ ferrode_board::compose! {
 /// The partitions of the card the clients use (the harness puts two more
 /// after them, for the hook): first block and blocks.
 const PARTITIONS: [(u32, u32); 2] = [(2048, 2048), (4096, 4096)];
+/// The partitions of `pair`'s two sessions (the hook's last two).
+const PAIR: [(u32, u32); 2] = [(8192, 4096), (12288, 4096)];
 /// Blocks each client writes from its partition's block 0 on, a request
 /// of [`PER_REQUEST`] at a time.
 const WRITTEN: u32 = 64;
@@ -125,6 +142,10 @@ static FAILED: AtomicU32 = AtomicU32::new(0);
 static REQUESTS: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
 /// Clients that are done.
 static DONE: AtomicU32 = AtomicU32::new(0);
+/// Set once `left` closed its session (or gave up before it had one).
+static LEFT_CLOSED: AtomicBool = AtomicBool::new(false);
+/// Rounds `right` yields to `left` (at its priority) for it to close.
+const CLOSE_ROUNDS: u32 = 100_000;
 
 /// Prints `ok:` or `FAILED:` and `what`, counting a failure.
 fn check(log: &mut LogClient, ok: bool, what: core::fmt::Arguments<'_>) {
@@ -135,7 +156,9 @@ fn check(log: &mut LogClient, ok: bool, what: core::fmt::Arguments<'_>) {
 }
 
 fn left(env: Env) -> u32 {
-    client(env, 0)
+    let status = client(env, 0);
+    LEFT_CLOSED.store(true, Ordering::Release);
+    status
 }
 
 fn right(env: Env) -> u32 {
@@ -227,8 +250,65 @@ fn client(env: Env, index: usize) -> u32 {
         past == Err(BlockError::OutOfRange),
         format_args!("the block after the partition's end is refused ({past:?})"),
     );
+    if index == 1 {
+        // The other session closes first; this one goes on.
+        let mut rounds = 0;
+        while !LEFT_CLOSED.load(Ordering::Acquire) && rounds < CLOSE_ROUNDS {
+            kernel().yield_now();
+            rounds += 1;
+        }
+        let again = card.read(0, &mut back);
+        let good = (0..PER_REQUEST)
+            .all(|i| is(&back[i as usize], |offset| marked(mark, start + i, offset)));
+        check(
+            &mut log,
+            LEFT_CLOSED.load(Ordering::Acquire) && again.is_ok() && good,
+            format_args!("served after the other partition's session closed ({again:?})"),
+        );
+    }
     let closed = env.close_block("data", card);
     check(&mut log, closed.is_ok(), format_args!("the session closes ({closed:?})"));
+    finish(&mut log)
+}
+
+/// One client, two sessions (partitions 3 and 4), one signal for both:
+/// closing the second leaves the first served and waking it.
+fn pair(env: Env) -> u32 {
+    let Ok(mut log) = env.log() else { return exit_code::FAILURE };
+    let Ok((_, signal)) = kernel().create_signal() else { return exit_code::FAILURE };
+    match (env.block("third", signal), env.block("fourth", signal)) {
+        (Ok(third), Ok(fourth)) => {
+            let closed = env.close_block("fourth", fourth);
+            let mut block = [[0u8; 512]; 1];
+            let read = third.read(0, &mut block);
+            let good = is(&block[0], |offset| pattern(PAIR[0].0, offset));
+            check(
+                &mut log,
+                closed.is_ok() && read.is_ok() && good,
+                format_args!(
+                    "two sessions with one signal: one closed ({closed:?}), the other still served ({read:?})"
+                ),
+            );
+            let closed = env.close_block("third", third);
+            check(&mut log, closed.is_ok(), format_args!("the other closes ({closed:?})"));
+        }
+        (third, fourth) => {
+            check(
+                &mut log,
+                false,
+                format_args!(
+                    "sessions of partitions 3 and 4: {:?}, {:?}",
+                    third.as_ref().err(),
+                    fourth.as_ref().err()
+                ),
+            );
+            for (label, session) in [("third", third), ("fourth", fourth)] {
+                if let Ok(session) = session {
+                    let _ = env.close_block(label, session);
+                }
+            }
+        }
+    }
     finish(&mut log)
 }
 
@@ -237,9 +317,12 @@ fn is(block: &[u8; 512], expected: impl Fn(usize) -> u8) -> bool {
     block.iter().enumerate().all(|(offset, &byte)| byte == expected(offset))
 }
 
-/// The second client to get here reports both.
+/// Clients: `left`, `right` and `pair`.
+const CLIENTS: u32 = 3;
+
+/// The last client to get here reports them all.
 fn finish(log: &mut LogClient) -> u32 {
-    if DONE.fetch_add(1, Ordering::AcqRel) == 1 {
+    if DONE.fetch_add(1, Ordering::AcqRel) == CLIENTS - 1 {
         let failed = FAILED.load(Ordering::Relaxed);
         let _ = log.write_fmt(format_args!("sd-parts: {failed} checks failed"));
     }

@@ -30,6 +30,13 @@ pub enum CapEntry {
         signal: SignalId,
         /// Whether this capability may wait (the owner's).
         wait: bool,
+        /// Tells copies of one signal apart (seL4's badge): 0 for the
+        /// signal's own capability and its plain copies, another value for
+        /// a copy minted with it ([`crate::Kernel::mint_signal`]) and the
+        /// copies made of that one. Copies with different badges are
+        /// different capabilities: a space holds each in a slot of its
+        /// own, and each is handed on and revoked on its own.
+        badge: u8,
         /// The signal's generation when the capability was made.
         generation: u32,
     } = 2,

@@ -1095,7 +1095,7 @@ fn cap_code(entry: &CapEntry) -> usize {
     let (a, b) = match *entry {
         CapEntry::Empty | CapEntry::Revoked => (0, 0),
         CapEntry::Object { object, generation } => (object.index(), generation as usize),
-        CapEntry::Signal { signal, wait, generation } => {
+        CapEntry::Signal { signal, wait, generation, .. } => {
             (signal.index() | usize::from(wait) << 7, generation as usize)
         }
         CapEntry::Component { component, generation } => (component.index(), generation as usize),

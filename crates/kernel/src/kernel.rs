@@ -385,6 +385,21 @@ impl<A: Arch> Kernel<A> {
         self.read(|state| state.delegate(from, capability, to))
     }
 
+    /// A copy of the running component's signal capability `signal`, in
+    /// its own space, that may only submit and carries `badge` (seL4's
+    /// mint). Copies of one signal with different badges are different
+    /// capabilities: a server that hands each session its own minted copy
+    /// of one signal, and revokes that copy's copies
+    /// ([`Kernel::revoke_copies`]) when the session ends, takes back
+    /// exactly that session's, even from a component holding copies for
+    /// several sessions. Minting the same badge again gives the same
+    /// selector. [`KernelError::InvalidCapability`] for a selector that is
+    /// no live signal, [`KernelError::CapabilitySpaceFull`] without a free
+    /// slot.
+    pub fn mint_signal(&self, signal: CapSel, badge: u8) -> Result<CapSel, KernelError> {
+        self.read(|state| state.mint_signal(signal, badge))
+    }
+
     /// Takes back from `to` every capability copied from `from`'s space,
     /// and the copies made of those (the running component needs authority
     /// over `from`). Returns how many were taken.

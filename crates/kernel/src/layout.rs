@@ -166,7 +166,8 @@ mod tests {
                 0x1122_3344
             );
         }
-        let signal = CapEntry::Signal { signal: crate::SignalId(3), wait: true, generation: 0 };
+        let signal =
+            CapEntry::Signal { signal: crate::SignalId(3), wait: true, badge: 0, generation: 0 };
         // SAFETY: as above: the tag byte.
         assert_ne!(unsafe { *(&raw const signal).cast::<u8>() }, IPC_LAYOUT.cap_tag_object as u8);
     }

@@ -873,9 +873,9 @@ impl State {
             CapEntry::Empty | CapEntry::Reply { .. } | CapEntry::Revoked => {
                 Err(TransportError::InvalidCapability)
             }
-            CapEntry::Signal { signal, generation, .. } => {
+            CapEntry::Signal { signal, badge, generation, .. } => {
                 let wait = self.signals[signal.index()].owner == to;
-                Ok(CapEntry::Signal { signal, wait, generation })
+                Ok(CapEntry::Signal { signal, wait, badge, generation })
             }
             CapEntry::Object { object, generation } => {
                 let o = &self.objects[object.index()];
@@ -1101,7 +1101,11 @@ impl State {
         let generation = self.signals[index].generation;
         let id = SignalId(index as u8);
         let selector = self
-            .insert(actor, CapEntry::Signal { signal: id, wait: true, generation }, Origin::NONE)
+            .insert(
+                actor,
+                CapEntry::Signal { signal: id, wait: true, badge: 0, generation },
+                Origin::NONE,
+            )
             .map_err(|_| KernelError::CapabilitySpaceFull)?;
         self.signals[index] = Signal { used: true, owner: actor, generation, ..NO_SIGNAL };
         self.components[actor.index()].signals += 1;
@@ -2050,7 +2054,7 @@ impl State {
     /// The signal `selector` designates in the actor's space, and whether
     /// the capability carries the wait right.
     fn signal_of(&self, selector: CapSel) -> Option<(SignalId, bool)> {
-        let CapEntry::Signal { signal, wait, generation } =
+        let CapEntry::Signal { signal, wait, generation, .. } =
             self.caps[self.actor().index()].get(selector)
         else {
             return None;
@@ -2066,6 +2070,24 @@ impl State {
             Some((signal, true)) => Ok(signal),
             _ => Err(TransportError::InvalidCapability),
         }
+    }
+
+    /// A copy of the actor's signal capability `selector`, in its own
+    /// space, carrying `badge` and only the right to submit (seL4's mint).
+    /// Derived from `selector`: revoking that one's copies takes it too.
+    /// The slot of an equal copy (same signal, same badge) if the space
+    /// holds one already.
+    pub(crate) fn mint_signal(
+        &mut self,
+        selector: CapSel,
+        badge: u8,
+    ) -> Result<CapSel, KernelError> {
+        let actor = self.actor();
+        let (signal, _) = self.signal_of(selector).ok_or(KernelError::InvalidCapability)?;
+        let generation = self.signals[signal.index()].generation;
+        let entry = CapEntry::Signal { signal, wait: false, badge, generation };
+        self.insert(actor, entry, Origin::of(actor, selector))
+            .map_err(|_| KernelError::CapabilitySpaceFull)
     }
 
     /// The owner of the signal `selector` designates asks to be told when

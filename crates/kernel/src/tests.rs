@@ -791,6 +791,64 @@ fn a_signal_copy_may_submit_but_not_wait() {
 }
 
 #[test]
+fn minted_signal_copies_are_handed_on_and_revoked_each_on_its_own() {
+    let mut world = World::new();
+    let (_, own) = world.state.create_signal().unwrap();
+    // A server's copy of its signal for each of two sessions.
+    let first = world.state.mint_signal(own, 1).unwrap();
+    let second = world.state.mint_signal(own, 2).unwrap();
+    assert!(first != own && second != own && first != second);
+    assert_eq!(world.state.mint_signal(own, 1), Ok(first), "the same badge: the same copy");
+    assert_eq!(world.state.wait_signal(first), Err(TransportError::InvalidCapability));
+    // A client with both sessions holds two capabilities, another one one.
+    let (both, both_thread) = world.component_with_thread("both", Quota::at_priority(2));
+    let (other, _) = world.component_with_thread("other", Quota::at_priority(2));
+    let both_first = world.state.delegate(world.root, first, both).unwrap();
+    let both_second = world.state.delegate(world.root, second, both).unwrap();
+    let other_first = world.state.delegate(world.root, first, other).unwrap();
+    assert_ne!(both_first, both_second);
+    assert!(matches!(world.entry(both, both_second), CapEntry::Signal { badge: 2, .. }));
+    // The first session ends: its copies go, the second session's stays.
+    assert_eq!(world.state.revoke_copies(first), Ok(2));
+    assert_eq!(world.entry(both, both_first), CapEntry::Revoked);
+    assert_eq!(world.entry(other, other_first), CapEntry::Revoked);
+    world.act_as(both_thread);
+    assert_eq!(world.state.submit(both_first), Err(TransportError::InvalidCapability));
+    assert!(world.state.submit(both_second).is_ok());
+    world.act_as(world.main);
+    assert_eq!(world.state.wait_signal(own), Ok(None));
+    assert_eq!(world.state.threads[world.main.index()].signal_count, 1);
+    assert!(matches!(world.entry(world.root, first), CapEntry::Signal { badge: 1, .. }));
+    // Revoking the signal's own copies takes the minted ones and theirs.
+    assert_eq!(world.state.revoke_copies(own), Ok(3));
+    assert_eq!(world.entry(both, both_second), CapEntry::Revoked);
+}
+
+#[test]
+fn only_a_live_signal_is_minted_and_only_into_room() {
+    let mut world = World::new();
+    let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
+    assert_eq!(world.state.mint_signal(demo, 1), Err(KernelError::InvalidCapability));
+    assert_eq!(world.state.mint_signal(CapSel(30), 1), Err(KernelError::InvalidCapability));
+    assert_eq!(world.state.mint_signal(CapSel(u32::MAX), 1), Err(KernelError::InvalidCapability));
+    let (component, thread) =
+        world.component_with_thread("full", Quota { caps: 2, signals: 1, ..Quota::at_priority(2) });
+    world.act_as(thread);
+    let (_, signal) = world.state.create_signal().unwrap();
+    let minted = world.state.mint_signal(signal, 7).unwrap();
+    assert_eq!(world.state.mint_signal(signal, 8), Err(KernelError::CapabilitySpaceFull));
+    // A copy handed on keeps its badge; a freed signal mints nothing.
+    world.act_as(world.main);
+    let copy = world.state.delegate(component, minted, world.root).unwrap();
+    assert!(matches!(
+        world.entry(world.root, copy),
+        CapEntry::Signal { badge: 7, wait: false, .. }
+    ));
+    world.state.destroy_component(component).unwrap();
+    assert_eq!(world.state.mint_signal(copy, 9), Err(KernelError::InvalidCapability));
+}
+
+#[test]
 fn ten_thousand_capability_floods_leave_the_server_able_to_manage() {
     let mut world = World::new();
     let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));

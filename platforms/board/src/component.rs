@@ -2515,7 +2515,7 @@ pub(crate) fn client_signal_of(
 ) -> Result<(CapSel, kernel::SignalId, u32), SessionError> {
     let k = kernel();
     match k.capability(k.current_component(), signal.selector()) {
-        kernel::CapEntry::Signal { signal: id, wait: false, generation } => {
+        kernel::CapEntry::Signal { signal: id, wait: false, generation, .. } => {
             Ok((signal.selector(), id, generation))
         }
         _ => Err(SessionError::UnknownSession),

@@ -311,6 +311,7 @@ fn the_kernels_refusals_reach_the_component_that_asked() {
     assert_eq!(k.drop_capability(empty), Err(KernelError::InvalidCapability));
     assert_eq!(k.reply_deferred(empty), Err(KernelError::InvalidCapability));
     assert_eq!(k.revoke_copies(empty), Err(KernelError::InvalidCapability));
+    assert_eq!(k.mint_signal(empty, 1), Err(KernelError::InvalidCapability));
     assert_eq!(k.destroy_component(b.root), Err(KernelError::NoAuthority));
     let nobody = ComponentId::from_index(MAX_COMPONENTS - 1);
     assert_eq!(k.take_back(b.root, nobody), Err(KernelError::InvalidComponent));
@@ -333,6 +334,11 @@ fn take_back_and_revoke_copies_count_what_they_took() {
     k.delegate(b.root, b.demo, second).unwrap();
     assert_eq!(k.revoke_copies(b.demo), Ok(2));
     assert_eq!(k.revoke_copies(b.demo), Ok(0));
+    // A minted copy is a slot of its own, derived from the signal's.
+    let minted = k.mint_signal(signal, 3).unwrap();
+    assert_ne!(minted, signal);
+    k.delegate(b.root, minted, second).unwrap();
+    assert_eq!(k.revoke_copies(minted), Ok(1));
 }
 
 #[test]

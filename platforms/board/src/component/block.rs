@@ -356,9 +356,11 @@ fn window_of(card: &mut devices::SdCard, quota: u32) -> Result<Window, SessionEr
 /// copies, [`DRIVER_COPIES`]).
 static DRIVER_SIGNAL: Wake = Wake::new();
 /// Each session slot's copy of [`DRIVER_SIGNAL`] in the driver's space,
-/// made at the slot's first session: the slot's clients get copies of
-/// it, which closing the session takes back without touching the other
-/// sessions'.
+/// minted with a badge of its own at the slot's first session: the slot's
+/// clients get copies of it, which closing the session takes back without
+/// touching the other sessions'. (A plain copy of the signal into the
+/// driver's own space would be the driver's own capability again, and
+/// revoking its copies would take every open session's.)
 static DRIVER_COPIES: [Wake; SESSIONS] = [const { Wake::new() }; SESSIONS];
 
 crate::thread_stack!(static DATA_MEMORY: 4096);
@@ -507,8 +509,9 @@ impl Block for BlockSession {
 
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
         let (signal, _) = super::client_signal(signal)?;
-        // The session's previous signal is not needed any more.
-        TO_CLIENT[self.slot].replace_dropping(signal);
+        // The session's previous signal is not needed any more (unless
+        // the client gave it to another of its sessions too).
+        TO_CLIENT[self.slot].replace_dropping_among(signal, &TO_CLIENT);
         Ok(())
     }
 
@@ -562,8 +565,8 @@ fn driver_copy(slot: usize) -> Result<CapSel, SessionError> {
             signal
         })
         .ok_or(SessionError::OutOfSessions)?;
-    let me = k.current_component();
-    let copy = k.delegate(me, signal, me).map_err(|_| SessionError::OutOfSessions)?;
+    // Badges 1 to `SESSIONS`, one per slot (0 is the signal's own).
+    let copy = k.mint_signal(signal, slot as u8 + 1).map_err(|_| SessionError::OutOfSessions)?;
     DRIVER_COPIES[slot].set(copy);
     Ok(copy)
 }
@@ -698,8 +701,9 @@ impl BlockRoot {
     ) -> Result<(), SessionError> {
         self.sessions.close(session)?;
         PARTS[slot].count.store(0, Ordering::Release);
-        // The client's signal: a closed session wakes no one.
-        TO_CLIENT[slot].take_dropping();
+        // The client's signal: a closed session wakes no one (the client's
+        // other sessions that use it still do).
+        TO_CLIENT[slot].take_dropping_among(&TO_CLIENT);
         if let Some(copy) = DRIVER_COPIES[slot].get() {
             // And no copy it held wakes the driver any more.
             let _ = kernel().revoke_copies(copy);

@@ -57,10 +57,16 @@ impl Submitting {
     /// out of where the counted threads read it, once none of them is
     /// between reading a selector and submitting it.
     pub(super) fn drop_selector(&self, selector: CapSel) {
+        self.wait_idle();
+        let _ = kernel().drop_capability(selector);
+    }
+
+    /// Until none of the counted threads is between reading a selector
+    /// and submitting it.
+    fn wait_idle(&self) {
         while self.0.load(Ordering::Acquire) != 0 {
             kernel().yield_now();
         }
-        let _ = kernel().drop_capability(selector);
     }
 }
 
@@ -114,6 +120,27 @@ impl Wake {
         }
     }
 
+    /// For one of `all`, a server's signals to its sessions' clients
+    /// (`self` among them): sets it to a client's signal and drops the one
+    /// it replaces, unless another of `all` holds that one too. A client
+    /// may give several sessions one signal, which the kernel keeps in one
+    /// slot of the server's space: it is dropped with the last session
+    /// that uses it, once no thread raises it through any of `all`. The
+    /// same caveat on priorities as [`replace_dropping`](Self::replace_dropping).
+    pub(super) fn replace_dropping_among(&self, new: CapSel, all: &[Wake]) {
+        if let Some(old) = self.replace(new).filter(|&old| old != new) {
+            drop_unless_held(old, all);
+        }
+    }
+
+    /// [`take_dropping`](Self::take_dropping), for one of `all`, as
+    /// [`replace_dropping_among`](Self::replace_dropping_among) has it.
+    pub(super) fn take_dropping_among(&self, all: &[Wake]) {
+        if let Some(old) = self.take() {
+            drop_unless_held(old, all);
+        }
+    }
+
     /// Submits the signal, if it is set (unset: nobody to wake yet, or
     /// any more). Out of line: the stream ends raise at many places.
     #[inline(never)]
@@ -124,4 +151,16 @@ impl Wake {
             }
         });
     }
+}
+
+/// Drops `old`, a client's signal taken out of one of `all`, unless
+/// another of them holds it, once none of them is being raised.
+fn drop_unless_held(old: CapSel, all: &[Wake]) {
+    if all.iter().any(|wake| wake.get() == Some(old)) {
+        return;
+    }
+    for wake in all {
+        wake.raising.wait_idle();
+    }
+    let _ = kernel().drop_capability(old);
 }
