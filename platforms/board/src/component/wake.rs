@@ -127,6 +127,7 @@ impl Wake {
     /// slot of the server's space: it is dropped with the last session
     /// that uses it, once no thread raises it through any of `all`. The
     /// same caveat on priorities as [`replace_dropping`](Self::replace_dropping).
+    #[cfg(feature = "block")]
     pub(super) fn replace_dropping_among(&self, new: CapSel, all: &[Wake]) {
         if let Some(old) = self.replace(new).filter(|&old| old != new) {
             drop_unless_held(old, all);
@@ -135,6 +136,7 @@ impl Wake {
 
     /// [`take_dropping`](Self::take_dropping), for one of `all`, as
     /// [`replace_dropping_among`](Self::replace_dropping_among) has it.
+    #[cfg(feature = "block")]
     pub(super) fn take_dropping_among(&self, all: &[Wake]) {
         if let Some(old) = self.take() {
             drop_unless_held(old, all);
@@ -155,6 +157,7 @@ impl Wake {
 
 /// Drops `old`, a client's signal taken out of one of `all`, unless
 /// another of them holds it, once none of them is being raised.
+#[cfg(feature = "block")]
 fn drop_unless_held(old: CapSel, all: &[Wake]) {
     if all.iter().any(|wake| wake.get() == Some(old)) {
         return;
