@@ -1,5 +1,7 @@
 //! The boards Ferrode supports and how QEMU emulates each.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 /// How an image is put into the emulated machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Loader {
@@ -202,10 +204,78 @@ pub fn ferrode_metadata<'a>(manifest: &'a str, key: &str) -> Option<&'a str> {
     None
 }
 
+/// The `-icount` shift every QEMU run this process starts puts the runs
+/// that do not count instructions themselves under ([`set_interleaving`]);
+/// `u8::MAX` for none.
+static INTERLEAVING: AtomicU8 = AtomicU8::new(u8::MAX);
+
+/// The largest `-icount` shift QEMU takes: a guest instruction every
+/// 2^10 ns of virtual time.
+pub const MAX_SHIFT: u8 = 10;
+
+/// From now on, every QEMU run this process starts without
+/// [`RunOptions::icount`] runs under `-icount shift=SHIFT,align=off,sleep=off`
+/// instead of in real time (`None`: in real time again). Virtual time then
+/// advances by 2^SHIFT ns per guest instruction, so the board's tick, and
+/// with it every preemption, falls at the same instruction on every run:
+/// one fixed interleaving of the guest's threads per shift, whatever the
+/// host's load. A race that shows once in many runs in real time shows on
+/// every run under the shifts whose interleaving meets it
+/// (`cargo xtask test --shift 0-10`). Shifts above [`MAX_SHIFT`] are
+/// taken as it.
+pub fn set_interleaving(shift: Option<u8>) {
+    INTERLEAVING.store(shift.map_or(u8::MAX, |shift| shift.min(MAX_SHIFT)), Ordering::Relaxed);
+}
+
+/// The shift [`set_interleaving`] set, if any.
+pub fn interleaving() -> Option<u8> {
+    Some(INTERLEAVING.load(Ordering::Relaxed)).filter(|&shift| shift != u8::MAX)
+}
+
+/// Shifts as a developer writes them: one (`3`), a list (`3,7`) or a range
+/// (`0-10`), each at most [`MAX_SHIFT`]; in order, without repeats.
+pub fn parse_shifts(text: &str) -> Result<Vec<u8>, String> {
+    let shift = |word: &str| {
+        word.trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|&shift| shift <= MAX_SHIFT)
+            .ok_or_else(|| format!("{word:?} is no -icount shift (0 to {MAX_SHIFT})"))
+    };
+    let mut shifts = Vec::new();
+    for part in text.split(',') {
+        match part.split_once('-') {
+            Some((first, last)) => {
+                let (first, last) = (shift(first)?, shift(last)?);
+                if first > last {
+                    return Err(format!("{part:?}: the range runs backwards"));
+                }
+                shifts.extend(first..=last);
+            }
+            None => shifts.push(shift(part)?),
+        }
+    }
+    shifts.sort_unstable();
+    shifts.dedup();
+    Ok(shifts)
+}
+
 impl Board {
     /// QEMU arguments that boot `image` on this board with the console on
-    /// stdio and semihosting on.
+    /// stdio and semihosting on (under the interleaving
+    /// [`set_interleaving`] chose, if it did).
     pub fn qemu_args(&self, image: &std::path::Path, options: &RunOptions) -> Vec<String> {
+        self.qemu_args_under(image, options, interleaving())
+    }
+
+    /// [`Board::qemu_args`] under the interleaving of `shift` (for a run
+    /// without [`RunOptions::icount`]).
+    fn qemu_args_under(
+        &self,
+        image: &std::path::Path,
+        options: &RunOptions,
+        shift: Option<u8>,
+    ) -> Vec<String> {
         let mut args: Vec<String> = vec![
             "-M".into(),
             self.machine.into(),
@@ -229,6 +299,8 @@ impl Board {
         if options.icount {
             let sleep = if options.icount_sleep { "on" } else { "off" };
             args.extend(["-icount".into(), format!("shift=0,align=off,sleep={sleep}")]);
+        } else if let Some(shift) = shift {
+            args.extend(["-icount".into(), format!("shift={shift},align=off,sleep=off")]);
         }
         if options.network || !options.tcp_forwards.is_empty() || !options.udp_forwards.is_empty() {
             let model = options.nic_model.as_deref().unwrap_or(self.nic_model);
@@ -295,6 +367,34 @@ mod tests {
         );
         let options = RunOptions { nic_model: app_nic_model("echo-net-axi"), ..options };
         assert!(mbv.qemu_args(image, &options).contains(&"user,model=xlnx.axi-ethernet".into()));
+    }
+
+    #[test]
+    fn an_interleaving_puts_runs_in_real_time_under_a_fixed_shift() {
+        let pbx = find("realview-pbx-a9").unwrap();
+        let image = Path::new("/x/sd-parts");
+        let args = pbx.qemu_args_under(image, &RunOptions::default(), Some(3));
+        let at = args.iter().position(|arg| arg == "-icount").unwrap();
+        assert_eq!(args[at + 1], "shift=3,align=off,sleep=off");
+        // A run that counts instructions keeps its own shift, once.
+        let counted = RunOptions { icount: true, ..Default::default() };
+        let args = pbx.qemu_args_under(image, &counted, Some(3));
+        assert_eq!(args.iter().filter(|arg| *arg == "-icount").count(), 1);
+        assert!(args.contains(&"shift=0,align=off,sleep=off".to_string()));
+        let args = pbx.qemu_args_under(image, &RunOptions::default(), None);
+        assert!(!args.contains(&"-icount".to_string()));
+    }
+
+    #[test]
+    fn shifts_are_read_as_one_a_list_or_a_range() {
+        assert_eq!(parse_shifts("3"), Ok(vec![3]));
+        assert_eq!(parse_shifts("7,3, 7"), Ok(vec![3, 7]));
+        assert_eq!(parse_shifts("0-10"), Ok((0..=10).collect()));
+        assert_eq!(parse_shifts("2-4,9"), Ok(vec![2, 3, 4, 9]));
+        assert!(parse_shifts("11").unwrap_err().contains("0 to 10"));
+        assert!(parse_shifts("5-2").unwrap_err().contains("backwards"));
+        assert!(parse_shifts("").is_err());
+        assert!(parse_shifts("x").is_err());
     }
 
     #[test]

@@ -256,6 +256,8 @@ pub struct RunFlags {
     pub raw: bool,
     /// A raw disk image for the board's SD card slot.
     pub sd: Option<std::path::PathBuf>,
+    /// Under `-icount shift=N` instead of in real time (one interleaving).
+    pub shift: Option<u8>,
 }
 
 /// `cargo xtask run`.
@@ -266,7 +268,8 @@ pub fn run_command(
     forward: Option<u16>,
     args: &[String],
 ) -> Result<ExitCode, String> {
-    let RunFlags { release, icount, raw, ref sd } = *flags;
+    let RunFlags { release, icount, raw, ref sd, shift } = *flags;
+    ferrode_tests::boards::set_interleaving(shift);
     let (board, app) = apps::resolve(board, app)?;
     setup::ensure()?;
     setup::require_qemu(board)?;

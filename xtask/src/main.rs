@@ -52,6 +52,12 @@ enum Command {
         /// its size a power of two). The image writes to it.
         #[arg(long, value_name = "IMAGE")]
         sd: Option<std::path::PathBuf>,
+        /// Run under `-icount shift=N` (0 to 10) instead of in real time:
+        /// the interleaving of the guest's threads that `cargo xtask test
+        /// --shift N` ran a case under, for replaying a race it found.
+        #[arg(long, value_name = "N", conflicts_with = "icount",
+              value_parser = clap::value_parser!(u8).range(0..=ferrode_tests::boards::MAX_SHIFT as i64))]
+        shift: Option<u8>,
     },
     /// Run the host unit tests and every QEMU test, then print
     /// `N passed, N failed`.
@@ -65,6 +71,14 @@ enum Command {
         /// Skip the QEMU tests.
         #[arg(long)]
         host_only: bool,
+        /// Run the QEMU cases (those a filter matches) once under each of
+        /// these `-icount` shifts (`3`, `3,7` or `0-10`) instead of in real
+        /// time: each shift is one fixed interleaving of the guest's
+        /// threads, the same on every run. Finds and replays races; no
+        /// host tests, no budgets. Cases that count instructions keep
+        /// their own shift.
+        #[arg(long, value_name = "SHIFTS", value_parser = shifts, conflicts_with = "host_only")]
+        shift: Option<Shifts>,
     },
     /// Print the text/data/bss size table of application images.
     Size {
@@ -294,15 +308,15 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Setup => setup::run(),
         Command::Build { image } => build::build_command(&image.board, &image.app, image.release),
-        Command::Run { boot, icount, raw, sd } => build::run_command(
+        Command::Run { boot, icount, raw, sd, shift } => build::run_command(
             &boot.board,
             &boot.app,
-            &build::RunFlags { release: boot.release, icount, raw, sd },
+            &build::RunFlags { release: boot.release, icount, raw, sd, shift },
             boot.forward,
             &boot.args,
         ),
-        Command::Test { filter, qemu_only, host_only } => {
-            test::run(filter.as_deref(), qemu_only, host_only)
+        Command::Test { filter, qemu_only, host_only, shift } => {
+            test::run(filter.as_deref(), qemu_only, host_only, shift.as_ref().map(|s| &s.0[..]))
         }
         Command::Size { board, app, all, release, crates } => {
             size::run(board.as_deref(), app.as_deref(), all, release, crates)
@@ -364,4 +378,13 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The `-icount` shifts of `cargo xtask test --shift`.
+#[derive(Clone)]
+struct Shifts(Vec<u8>);
+
+/// `--shift` of `cargo xtask test`: one shift, a list or a range.
+fn shifts(text: &str) -> Result<Shifts, String> {
+    ferrode_tests::boards::parse_shifts(text).map(Shifts)
 }

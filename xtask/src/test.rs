@@ -706,19 +706,44 @@ fn budgets(measured: &BTreeMap<String, f64>, complete: bool, tally: &mut Tally) 
     }
 }
 
-/// Runs the tests; prints `N passed, N failed` last.
-pub fn run(filter: Option<&str>, qemu_only: bool, host_only: bool) -> Result<ExitCode, String> {
+/// Runs the QEMU cases `filter` matches once under each of `shifts`
+/// ([`ferrode_tests::boards::set_interleaving`]); a failure's name says
+/// the shift. No budgets: what a case measures is measured under its own
+/// options.
+fn interleavings(filter: Option<&str>, shifts: &[u8], tally: &mut Tally) {
+    for &shift in shifts {
+        ferrode_tests::boards::set_interleaving(Some(shift));
+        println!("interleaving: the QEMU cases under -icount shift={shift} ...");
+        let failed_before = tally.failed_cases.len();
+        qemu(filter, tally, &mut BTreeMap::new());
+        for case in &mut tally.failed_cases[failed_before..] {
+            case.insert_str(0, &format!("under -icount shift={shift}: "));
+        }
+    }
+    ferrode_tests::boards::set_interleaving(None);
+}
+
+/// Runs the tests; prints `N passed, N failed` last. With `shifts`, only
+/// the QEMU cases, once under each shift ([`interleavings`]).
+pub fn run(
+    filter: Option<&str>,
+    qemu_only: bool,
+    host_only: bool,
+    shifts: Option<&[u8]>,
+) -> Result<ExitCode, String> {
     let mut tally = Tally::default();
     if !host_only {
         setup::ensure()?;
     }
-    if !qemu_only && filter.is_none() {
+    if let Some(shifts) = shifts {
+        interleavings(filter, shifts, &mut tally);
+    } else if !qemu_only && filter.is_none() {
         format_check(&mut tally);
         host_tests(&mut tally);
         lints(&mut tally);
         miri(&mut tally);
     }
-    if !host_only {
+    if !host_only && shifts.is_none() {
         let mut measured = BTreeMap::new();
         qemu(filter, &mut tally, &mut measured);
         figures::derive(&mut measured);

@@ -819,9 +819,16 @@ fn minted_signal_copies_are_handed_on_and_revoked_each_on_its_own() {
     assert_eq!(world.state.wait_signal(own), Ok(None));
     assert_eq!(world.state.threads[world.main.index()].signal_count, 1);
     assert!(matches!(world.entry(world.root, first), CapEntry::Signal { badge: 1, .. }));
+    // A client cannot keep a session's copy past the session by minting
+    // its own from it: that one is derived from the copy, and goes too.
+    world.act_as(both_thread);
+    let kept = world.state.mint_signal(both_second, 9).unwrap();
+    assert_ne!(kept, both_second);
+    world.act_as(world.main);
     // Revoking the signal's own copies takes the minted ones and theirs.
-    assert_eq!(world.state.revoke_copies(own), Ok(3));
+    assert_eq!(world.state.revoke_copies(own), Ok(4));
     assert_eq!(world.entry(both, both_second), CapEntry::Revoked);
+    assert_eq!(world.entry(both, kept), CapEntry::Revoked);
 }
 
 #[test]
