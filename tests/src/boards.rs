@@ -168,6 +168,10 @@ pub struct RunOptions {
     /// is another of the machine's NICs, as its manifest says
     /// ([`app_nic_model`]).
     pub nic_model: Option<String>,
+    /// The run checks what the host's clock does (the PL031 RTC counts
+    /// host seconds): it stays in real time under an interleaving
+    /// ([`set_interleaving`]), whose virtual time would race ahead of it.
+    pub real_time: bool,
 }
 
 /// The QEMU NIC model an app's manifest names in
@@ -299,7 +303,7 @@ impl Board {
         if options.icount {
             let sleep = if options.icount_sleep { "on" } else { "off" };
             args.extend(["-icount".into(), format!("shift=0,align=off,sleep={sleep}")]);
-        } else if let Some(shift) = shift {
+        } else if let Some(shift) = shift.filter(|_| !options.real_time) {
             args.extend(["-icount".into(), format!("shift={shift},align=off,sleep=off")]);
         }
         if options.network || !options.tcp_forwards.is_empty() || !options.udp_forwards.is_empty() {
@@ -382,6 +386,10 @@ mod tests {
         assert_eq!(args.iter().filter(|arg| *arg == "-icount").count(), 1);
         assert!(args.contains(&"shift=0,align=off,sleep=off".to_string()));
         let args = pbx.qemu_args_under(image, &RunOptions::default(), None);
+        assert!(!args.contains(&"-icount".to_string()));
+        // A run that checks the host's clock stays in real time.
+        let clocked = RunOptions { real_time: true, ..Default::default() };
+        let args = pbx.qemu_args_under(image, &clocked, Some(3));
         assert!(!args.contains(&"-icount".to_string()));
     }
 

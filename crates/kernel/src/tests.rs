@@ -693,6 +693,31 @@ mod properties {
     }
 }
 
+/// Two capability entries are equal exactly when their kinds and every
+/// field are (the kernel finds a space's copy by equality: a badge or a
+/// wait right of its own makes another capability). Every pair of
+/// entries with two values per field.
+#[test]
+fn entries_are_equal_exactly_when_every_field_is() {
+    use crate::ids::{ObjectId, SignalId};
+    let mut entries = std::vec![CapEntry::Empty, CapEntry::Revoked];
+    for (x, y, z, n) in (0..16u8).map(|bits| (bits & 1, bits >> 1 & 1, bits >> 2 & 1, bits >> 3)) {
+        let n = u32::from(n) << 31;
+        entries.extend([
+            CapEntry::Object { object: ObjectId(x), generation: n },
+            CapEntry::Signal { signal: SignalId(x), wait: y == 1, badge: z, generation: n },
+            CapEntry::Component { component: ComponentId(x), generation: n },
+            CapEntry::Reply { thread: ThreadId(x), object: ObjectId(y), seq: n },
+        ]);
+    }
+    let shown: Vec<std::string::String> = entries.iter().map(|e| std::format!("{e:?}")).collect();
+    for (a, shown_a) in entries.iter().zip(&shown) {
+        for (b, shown_b) in entries.iter().zip(&shown) {
+            assert_eq!(a == b, shown_a == shown_b, "{shown_a} against {shown_b}");
+        }
+    }
+}
+
 // ----- the capability model under attack ---------------------------------
 
 /// A component of its own (priority 2) with one thread, and a capability
