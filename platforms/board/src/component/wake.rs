@@ -106,18 +106,14 @@ impl Wake {
     /// a signal that no thread below the caller's priority raises (see
     /// [`Submitting`]).
     pub(super) fn replace_dropping(&self, new: CapSel) {
-        if let Some(old) = self.replace(new).filter(|&old| old != new) {
-            self.raising.drop_selector(old);
-        }
+        self.replace_dropping_among(new, core::slice::from_ref(self));
     }
 
     /// Unsets it, and drops the client's signal it held once no thread
     /// raises it any more. Only for a signal that no thread below the
     /// caller's priority raises (see [`Submitting`]).
     pub(super) fn take_dropping(&self) {
-        if let Some(old) = self.take() {
-            self.raising.drop_selector(old);
-        }
+        self.take_dropping_among(core::slice::from_ref(self));
     }
 
     /// For one of `all`, a server's signals to its sessions' clients
@@ -126,8 +122,8 @@ impl Wake {
     /// may give several sessions one signal, which the kernel keeps in one
     /// slot of the server's space: it is dropped with the last session
     /// that uses it, once no thread raises it through any of `all`. The
-    /// same caveat on priorities as [`replace_dropping`](Self::replace_dropping).
-    #[cfg(feature = "block")]
+    /// same caveat on priorities as [`replace_dropping`](Self::replace_dropping)
+    /// (which is this with `self` alone).
     pub(super) fn replace_dropping_among(&self, new: CapSel, all: &[Wake]) {
         if let Some(old) = self.replace(new).filter(|&old| old != new) {
             drop_unless_held(old, all);
@@ -136,7 +132,6 @@ impl Wake {
 
     /// [`take_dropping`](Self::take_dropping), for one of `all`, as
     /// [`replace_dropping_among`](Self::replace_dropping_among) has it.
-    #[cfg(feature = "block")]
     pub(super) fn take_dropping_among(&self, all: &[Wake]) {
         if let Some(old) = self.take() {
             drop_unless_held(old, all);
@@ -157,7 +152,6 @@ impl Wake {
 
 /// Drops `old`, a client's signal taken out of one of `all`, unless
 /// another of them holds it, once none of them is being raised.
-#[cfg(feature = "block")]
 fn drop_unless_held(old: CapSel, all: &[Wake]) {
     if all.iter().any(|wake| wake.get() == Some(old)) {
         return;
