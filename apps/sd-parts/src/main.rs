@@ -12,7 +12,10 @@
 //! driver's four sessions), then the whole card and partition 1 again
 //! (refused while those are open: they would share blocks), then, once it
 //! closed them, the whole card (given) and partition 2 beside it
-//! (refused).
+//! (refused). With the whole card's session it plays a client that means
+//! harm: it gives the driver the session's copy of the driver's own
+//! signal as the signal to raise for it, which the driver refuses, and
+//! the copy is dead once the session is closed.
 //!
 //! Each client reads its partition's first blocks (the harness wrote the
 //! card's block number pattern into every block), writes [`WRITTEN`]
@@ -42,7 +45,8 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use ferrode_board::component::{BlockError, Env, Event, LogClient, ParentEnv};
 use ferrode_board::exit_code;
 use ferrode_board::kernel::{self, kernel};
-use ferrode_component::{Root, SessionArgs, SessionError};
+use ferrode_component::{Block, Root, SessionArgs, SessionError};
+use ferrode_ipc::Capability;
 
 ferrode_board::compose! {
     servers {
@@ -93,6 +97,12 @@ fn marked(mark: u8, block: u32, offset: usize) -> u8 {
 static ROOT_CHECKS: AtomicU32 = AtomicU32::new(0);
 const ALL_ROOT_CHECKS: u32 = 0b11_1111;
 
+/// The hook's checks of a client that gives the driver's signal back as
+/// its own, a bit each: the session's copy given, refused as the client's
+/// signal, dead once the session is closed.
+static ROGUE_CHECKS: AtomicU32 = AtomicU32::new(0);
+const ALL_ROGUE_CHECKS: u32 = 0b111;
+
 /// The composer's hook: before any client holds a session, asks the
 /// Block root for sessions that may and may not be open together.
 fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
@@ -124,15 +134,37 @@ fn parent(env: &mut ParentEnv<'_>, event: Event) -> u32 {
     if closed {
         checks |= 0b00_1000;
     }
+    let mut rogue = 0;
     if let Ok(whole) = ask(&mut root, 0) {
         if ask(&mut root, 2) == Err(SessionError::OutOfSessions) {
             checks |= 0b10_0000;
         }
+        // A client that means harm gives the driver, as the signal to
+        // raise for it, the copy of the driver's signal this session got.
+        // Back in its owner's space it is the driver's own signal (the
+        // kernel gives the owner's copies the wait right), which the
+        // driver must refuse as a client's: kept as one, it would be
+        // dropped at close.
+        let mut block = kernel::client(Capability::<dyn Block>::from_selector(whole.selector()));
+        let copy = block.driver_signal();
+        if let Ok(copy) = copy {
+            rogue |= 0b01;
+            if block.sigh(copy) == Err(SessionError::UnknownSession) {
+                rogue |= 0b10;
+            }
+        }
         if root.close(whole).is_ok() {
             checks |= 0b01_0000;
         }
+        // Closed, the session's copy of the driver's signal is dead here.
+        if let Ok(copy) = copy
+            && kernel().submit(copy.selector()).is_err()
+        {
+            rogue |= 0b100;
+        }
     }
     ROOT_CHECKS.store(checks, Ordering::Relaxed);
+    ROGUE_CHECKS.store(rogue, Ordering::Relaxed);
     0
 }
 
@@ -178,6 +210,14 @@ fn client(env: Env, index: usize) -> u32 {
             checks == ALL_ROOT_CHECKS,
             format_args!(
                 "the hook's sessions: 1 to 4 together, not the whole card or 1 beside them; the whole card alone, not 2 beside it ({checks:#08b})"
+            ),
+        );
+        let rogue = ROGUE_CHECKS.load(Ordering::Relaxed);
+        check(
+            &mut log,
+            rogue == ALL_ROGUE_CHECKS,
+            format_args!(
+                "the driver's own signal given back as the client's is refused, and the copy dies with the session ({rogue:#05b})"
             ),
         );
     }

@@ -765,6 +765,7 @@ const SD_PARTS_LINES: [&[&str]; 3] = [
     ],
     &[
         "[left] ok: the hook's sessions: 1 to 4 together, not the whole card or 1 beside them; the whole card alone, not 2 beside it (0b111111)",
+        "[left] ok: the driver's own signal given back as the client's is refused, and the copy dies with the session (0b111)",
         "[left] ok: partition 1: a session of 2048 blocks",
         "[left] ok: its blocks 0 to 7 are card blocks 2048 on",
         "[left] ok: 64 blocks written and read back",
