@@ -29,15 +29,21 @@ const FAT32_FROM: u64 = 512 << 20;
 
 /// Writes a card of `bytes` bytes (a power of two, at least 4 MiB) to
 /// `path`: an MBR with one FAT16 partition from [`PARTITION_START`] to the
-/// end, labelled `label`, holding `files` (name and contents) in its root
-/// directory.
+/// end, labelled `label`, holding `files` (path and contents; a path's
+/// directories are made as needed). Each name is written as fatfs writes
+/// it: as a long name, with a short one (8.3) made up beside it.
 pub fn fat_card(path: &Path, bytes: u64, label: &str, files: &[(&str, &[u8])]) -> io::Result<()> {
     if bytes >= FAT32_FROM {
         return Err(invalid(format!("{bytes} bytes: a FAT16 card is smaller than {FAT32_FROM}")));
     }
     let fs = format_card(path, bytes, label)?;
     for (name, contents) in files {
-        fs.root_dir().create_file(name)?.write_all(contents)?;
+        let (parents, name) = name.rsplit_once('/').unwrap_or(("", name));
+        let mut dir = fs.root_dir();
+        for parent in parents.split('/').filter(|parent| !parent.is_empty()) {
+            dir = dir.create_dir(parent)?;
+        }
+        dir.create_file(name)?.write_all(contents)?;
     }
     fs.unmount()
 }
@@ -110,22 +116,6 @@ pub fn parse_card_size(text: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
-/// The FAT short name (8.3, upper case) a host file name is written as,
-/// or `None` if it has none: 1 to 8 characters, then optionally a dot
-/// and 1 to 3 more, each a letter, a digit or one of `!#$%&'()-@^_`{}~`.
-/// Ferrode's FAT driver (embedded-sdmmc) reads short names only.
-pub fn short_name(name: &str) -> Option<String> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "!#$%&'()-@^_`{}~".contains(c);
-    let (base, extension) = match name.split_once('.') {
-        Some((base, extension)) => (base, Some(extension)),
-        None => (name, None),
-    };
-    let fits = (1..=8).contains(&base.len())
-        && extension.is_none_or(|extension| (1..=3).contains(&extension.len()))
-        && base.chars().chain(extension.unwrap_or_default().chars()).all(allowed);
-    fits.then(|| name.to_ascii_uppercase())
-}
-
 /// What [`card_from_dir`] put on a card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Made {
@@ -143,8 +133,10 @@ pub struct Made {
 /// 1 TiB: an MBR and one FAT partition from 1 MiB on, FAT16 below 512 MiB
 /// and FAT32 from there on, labelled `label`) holding
 /// what directory `from` holds, directories and files (symbolic links
-/// followed), under their short names ([`short_name`]); a name without
-/// one, or two that are one on the card, is an error that names it.
+/// followed), under their names (long names, with short ones beside
+/// them, as a computer writes them); a name FAT cannot hold, or two that
+/// are one on the card (FAT names have no case), is an error that names
+/// it.
 pub fn card_from_dir(
     path: &Path,
     bytes: u64,
@@ -169,31 +161,31 @@ fn copy_dir(
 ) -> io::Result<()> {
     let mut entries = std::fs::read_dir(from)?.collect::<io::Result<Vec<_>>>()?;
     entries.sort_by_key(|entry| entry.file_name());
-    let mut taken = std::collections::BTreeSet::new();
+    // Each name in capitals, and the name.
+    let mut taken = std::collections::BTreeMap::new();
     for entry in entries {
         let host = entry.path();
         let name = entry.file_name();
-        let short = name.to_str().and_then(short_name).ok_or_else(|| {
-            invalid(format!(
-                "{}: not an 8.3 name (1 to 8 characters, a dot and 1 to 3 more: letters, digits \
-                 and !#$%&'()-@^_`{{}}~); Ferrode's FAT driver reads short names only, rename it",
-                host.display()
-            ))
-        })?;
-        if !taken.insert(short.clone()) {
+        let name = name
+            .to_str()
+            .ok_or_else(|| invalid(format!("{}: a name that is not UTF-8", host.display())))?;
+        if let Some(other) = taken.insert(name.to_uppercase(), name.to_string()) {
             return Err(invalid(format!(
-                "{}: another name in {} is {short} on the card too (FAT names have one case)",
+                "{}: {other} in {} is the same name on the card (FAT names have no case)",
                 host.display(),
                 from.display()
             )));
         }
-        let inside = format!("{at}{short}");
+        let refused = |error: io::Error| {
+            invalid(format!("{}: a name a FAT card cannot hold ({error})", host.display()))
+        };
+        let inside = format!("{at}{name}");
         if std::fs::metadata(&host)?.is_dir() {
-            let dir = to.create_dir(&short)?;
+            let dir = to.create_dir(name).map_err(refused)?;
             made.directories += 1;
             copy_dir(&host, &dir, &format!("{inside}/"), made)?;
         } else {
-            let mut file = to.create_file(&short)?;
+            let mut file = to.create_file(name).map_err(refused)?;
             made.bytes += io::copy(&mut File::open(&host)?, &mut file)?;
             made.files += 1;
         }
@@ -239,6 +231,74 @@ pub fn read_fat_file(path: &Path, name: &str) -> io::Result<Vec<u8>> {
     let mut contents = Vec::new();
     fs.root_dir().open_file(name)?.read_to_end(&mut contents)?;
     Ok(contents)
+}
+
+/// Where the FAT16 file system in the first partition of a card image
+/// keeps its directories: the root directory's first block and bytes, the
+/// data area's first block (cluster 2's), and blocks per cluster.
+struct Fat16Layout {
+    root: u64,
+    root_bytes: usize,
+    data: u64,
+    cluster_blocks: u64,
+}
+
+fn fat16_layout(image: &[u8]) -> io::Result<Fat16Layout> {
+    let malformed = || io::Error::new(io::ErrorKind::InvalidData, "no FAT16 first partition");
+    if image.len() < BLOCK as usize || image[510..512] != [0x55, 0xaa] {
+        return Err(malformed());
+    }
+    let long = |at: usize| {
+        u64::from(u32::from_le_bytes([image[at], image[at + 1], image[at + 2], image[at + 3]]))
+    };
+    let start = long(446 + 8);
+    let boot = (start * BLOCK) as usize;
+    if image.len() < boot + BLOCK as usize || &image[boot + 54..boot + 62] != b"FAT16   " {
+        return Err(malformed());
+    }
+    let word = |at: usize| u64::from(u16::from_le_bytes([image[boot + at], image[boot + at + 1]]));
+    let root = start + word(14) + u64::from(image[boot + 16]) * word(22);
+    let root_bytes = word(17) as usize * 32;
+    let data = root + (root_bytes as u64).div_ceil(BLOCK);
+    Ok(Fat16Layout { root, root_bytes, data, cluster_blocks: u64::from(image[boot + 13]) })
+}
+
+/// `bytes` bytes of `image` from block `block` on.
+fn blocks_at(image: &[u8], block: u64, bytes: usize) -> io::Result<Vec<u8>> {
+    let at = (block * BLOCK) as usize;
+    image.get(at..at + bytes).map(<[u8]>::to_vec).ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidData, "a directory past the image's end")
+    })
+}
+
+/// The root directory of the FAT16 file system in the first partition of
+/// the card image at `path`, as its blocks hold it: the block it starts
+/// at, and its bytes.
+pub fn fat16_root_directory(path: &Path) -> io::Result<(u64, Vec<u8>)> {
+    let image = std::fs::read(path)?;
+    let layout = fat16_layout(&image)?;
+    Ok((layout.root, blocks_at(&image, layout.root, layout.root_bytes)?))
+}
+
+/// The bytes of cluster `cluster` of the FAT16 file system in the first
+/// partition of the card image at `path` (what a directory there held
+/// stays in its first cluster after it is removed, until the cluster is
+/// used again).
+pub fn fat16_cluster(path: &Path, cluster: u16) -> io::Result<Vec<u8>> {
+    let image = std::fs::read(path)?;
+    let layout = fat16_layout(&image)?;
+    let first = layout.data + u64::from(cluster.saturating_sub(2)) * layout.cluster_blocks;
+    blocks_at(&image, first, (layout.cluster_blocks * BLOCK) as usize)
+}
+
+/// How many entries of long names a directory's bytes hold (those not
+/// freed, up to the end marker).
+pub fn long_name_entries(directory: &[u8]) -> usize {
+    directory
+        .chunks_exact(32)
+        .take_while(|entry| entry[0] != 0)
+        .filter(|entry| entry[0] != 0xe5 && entry[11] == 0x0f)
+        .count()
 }
 
 /// The file system in the first partition of the card image at `path`.
@@ -369,42 +429,84 @@ mod tests {
     }
 
     #[test]
-    fn a_card_from_a_directory_holds_its_tree_under_short_names() {
+    fn a_card_from_a_directory_holds_its_tree_under_its_names() {
         let from = std::env::temp_dir().join(format!("ferrode-sd-from-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&from);
         std::fs::create_dir_all(from.join("logs/old")).unwrap();
         std::fs::write(from.join("config.txt"), "rate=10\n").unwrap();
         std::fs::write(from.join("logs/day1.txt"), [b'x'; 1500]).unwrap();
         std::fs::write(from.join("logs/old/A"), "").unwrap();
+        std::fs::write(from.join("logs/Sensor readings.csv"), "t,v\n").unwrap();
         let path = scratch("from");
         let made = card_from_dir(&path, 16 << 20, "data", Some(&from)).unwrap();
-        assert_eq!(made, Made { fat: "FAT16", files: 3, directories: 2, bytes: 1508 });
+        assert_eq!(made, Made { fat: "FAT16", files: 4, directories: 2, bytes: 1512 });
         assert_eq!(
             list(&path).unwrap(),
             [
-                ("CONFIG.TXT".to_string(), false, 8),
-                ("LOGS".to_string(), true, 0),
-                ("LOGS/DAY1.TXT".to_string(), false, 1500),
-                ("LOGS/OLD".to_string(), true, 0),
-                ("LOGS/OLD/A".to_string(), false, 0),
+                ("config.txt".to_string(), false, 8),
+                ("logs".to_string(), true, 0),
+                ("logs/Sensor readings.csv".to_string(), false, 4),
+                ("logs/day1.txt".to_string(), false, 1500),
+                ("logs/old".to_string(), true, 0),
+                ("logs/old/A".to_string(), false, 0),
             ]
         );
+        // Short names reach them too, as on any FAT card.
         assert_eq!(read_fat_file(&path, "LOGS/DAY1.TXT").unwrap(), [b'x'; 1500]);
-        // A long name, and two names that are one on the card, refused
-        // with the host path.
-        std::fs::write(from.join("a-long-name.json"), "{}").unwrap();
-        let error = card_from_dir(&path, 16 << 20, "data", Some(&from)).unwrap_err();
-        assert!(error.to_string().contains("a-long-name.json: not an 8.3 name"), "{error}");
-        std::fs::remove_file(from.join("a-long-name.json")).unwrap();
+        assert_eq!(read_fat_file(&path, "logs/SENSOR~1.CSV").unwrap(), b"t,v\n");
+        // Two names that are one on the card, and a name FAT cannot hold,
+        // refused with the host path.
         std::fs::write(from.join("CONFIG.TXT"), "").unwrap();
         let error = card_from_dir(&path, 16 << 20, "data", Some(&from)).unwrap_err();
-        assert!(error.to_string().contains("is CONFIG.TXT on the card too"), "{error}");
+        assert!(error.to_string().contains("config.txt: CONFIG.TXT in"), "{error}");
+        std::fs::remove_file(from.join("CONFIG.TXT")).unwrap();
+        std::fs::write(from.join("a:b"), "").unwrap();
+        let error = card_from_dir(&path, 16 << 20, "data", Some(&from)).unwrap_err();
+        assert!(error.to_string().contains("a:b: a name a FAT card cannot hold"), "{error}");
+        std::fs::remove_file(from.join("a:b")).unwrap();
         // Without files: an empty card.
         let made = card_from_dir(&path, 4 << 20, "x", None).unwrap();
         assert_eq!((made.files, made.directories), (0, 0));
         assert!(list(&path).unwrap().is_empty());
         std::fs::remove_dir_all(&from).unwrap();
         std::fs::remove_file(&path).unwrap();
+    }
+
+    /// The checksum a short name's long-name entries carry.
+    fn checksum(short: &[u8]) -> u8 {
+        short.iter().fold(0u8, |sum, &byte| sum.rotate_right(1).wrapping_add(byte))
+    }
+
+    #[test]
+    fn long_names_as_a_computer_writes_them_are_freed_by_the_board_s_std_layer() {
+        // fatfs writes long names as other systems do: the board's std
+        // layer (ferrode_std_abi::fat) must free exactly the entries of
+        // the name it deletes.
+        let path = scratch("long");
+        let names = ["Sensor readings.csv", "a long name of three parts.txt", "Field notes/x.txt"];
+        let files: Vec<(&str, &[u8])> = names.iter().map(|name| (*name, &b"x"[..])).collect();
+        fat_card(&path, 8 << 20, "ferrode", &files).unwrap();
+        let (_, mut root) = fat16_root_directory(&path).unwrap();
+        // Two entries, three, and one for "Field notes".
+        assert_eq!(long_name_entries(&root), 6);
+        let short = |root: &[u8], name: &[u8; 11]| {
+            root.chunks_exact(32).position(|entry| &entry[..11] == name).unwrap() * 32
+        };
+        for (name, parts, left) in [(b"SENSOR~1CSV", 2, 4), (b"ALONGN~1TXT", 3, 1)] {
+            let at = short(&root, name);
+            let (block, offset) = (at / 512, at % 512);
+            let mut blocks: Vec<[u8; 512]> = root[block.saturating_sub(1) * 512..(block + 1) * 512]
+                .chunks_exact(512)
+                .map(|block| block.try_into().unwrap())
+                .collect();
+            let mut refs: Vec<&mut [u8; 512]> = blocks.iter_mut().collect();
+            let freed = ferrode_std_abi::fat::free_long_name(&mut refs, offset, checksum(name));
+            assert_eq!(freed, parts, "{}", String::from_utf8_lossy(name));
+            let from = block.saturating_sub(1) * 512;
+            root[from..from + blocks.len() * 512].copy_from_slice(blocks.as_flattened());
+            assert_eq!(long_name_entries(&root), left);
+        }
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]
@@ -417,23 +519,6 @@ mod tests {
         assert_eq!(mbr[446 + 4], FAT32_LBA);
         assert!(list(&path).unwrap().is_empty());
         std::fs::remove_file(&path).unwrap();
-    }
-
-    #[test]
-    fn short_names_are_fat_8_3_names() {
-        for (name, short) in [
-            ("readme.txt", "README.TXT"),
-            ("A", "A"),
-            ("LOG_2026.CSV", "LOG_2026.CSV"),
-            ("x~1.{}", "X~1.{}"),
-        ] {
-            assert_eq!(short_name(name).as_deref(), Some(short), "{name}");
-        }
-        for name in
-            ["", ".txt", "a.", "toolongname.txt", "a.json", "a b.txt", "a.b.c", "ä.txt", "a+b"]
-        {
-            assert_eq!(short_name(name), None, "{name:?}");
-        }
     }
 
     #[test]

@@ -225,8 +225,9 @@ enum Command {
 enum SdImageAction {
     /// Write a new card image: an MBR and one FAT partition (FAT16 below
     /// 512 MiB, FAT32 from there on), with the files and directories of
-    /// --from under their FAT short names (8.3: `LOG.TXT`; other names are
-    /// refused, as Ferrode's FAT driver reads short names only).
+    /// --from under their names (long ones, with short 8.3 ones beside
+    /// them, as a computer writes them; two names that differ only in
+    /// case, or a name FAT cannot hold, are refused).
     Create {
         /// The image file to write (replaced if it exists).
         image: std::path::PathBuf,

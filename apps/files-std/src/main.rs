@@ -6,11 +6,15 @@
 //! a Block session of it, routed with the label `sd` and confined to the
 //! card's first partition (`quota 1`); the board's std support
 //! (`hermit-sd`) mounts that FAT volume under `/sd` at the first path
-//! that names it, through embedded-sdmmc. `main` lists the card, reads the file the test harness
-//! put on it, makes a directory and files, appends, seeks, removes, and
-//! checks the errors std reports for what the card cannot do; the last
-//! file it leaves open, and the component's exit closes it. The harness
-//! then reads the files from the image on the host.
+//! that names it, through embedded-sdmmc. `main` lists the card, reads the
+//! files the test harness put on it (`README.TXT`, and files under long
+//! names, as a computer writes them: `Sensor readings.csv`, and five in
+//! `Field notes`, among them `Monday log.txt`), makes a directory and
+//! files, appends, seeks, removes (the long-named ones too, and `Field
+//! notes` with everything in it), and checks the errors std reports for
+//! what the card cannot do; the last file it leaves open, and the
+//! component's exit closes it. The harness then reads the files from the
+//! image on the host, and finds no long name left of those removed.
 //!
 //! With the command line `swap` (`cargo xtask run --app files-std --sd
 //! card.img -- swap`), `main` also leaves a file open for writing and
@@ -56,6 +60,11 @@ ferrode_board::compose! {
 /// appends (the harness checks the file holds them).
 const LINES: [&str; 3] = ["first line", "second line", "appended line"];
 
+/// What the harness put in `/sd/Sensor readings.csv` and `/sd/Field
+/// notes/Monday log.txt`.
+const SENSOR: &str = "time,value\n0,21.5\n";
+const MONDAY: &str = "calibrated the sensor\n";
+
 /// What `main` writes into `/sd/OPEN.TXT` and leaves open.
 const LEFT_OPEN: &str = "written, never closed by main";
 
@@ -91,20 +100,44 @@ impl Checks {
 fn main() {
     let mut checks = Checks(0);
 
-    // The card as the harness made it: README.TXT in the root.
-    let names: Vec<String> = match fs::read_dir("/sd") {
+    // The card as the harness made it: README.TXT, and two files under
+    // long names, in the root.
+    let mut names: Vec<String> = match fs::read_dir("/sd") {
         Ok(entries) => entries
             .filter_map(Result::ok)
             .map(|entry| entry.file_name().to_string_lossy().into_owned())
             .collect(),
         Err(error) => vec![format!("({error})")],
     };
-    checks.check(names == ["README.TXT"], format_args!("/sd lists {names:?}"));
+    names.sort();
+    checks.check(
+        names == ["Field notes", "README.TXT", "Sensor readings.csv"],
+        format_args!("/sd lists {names:?}"),
+    );
     let readme = fs::read_to_string("/sd/readme.txt");
     let first = readme.as_deref().map(|text| text.lines().next().unwrap_or_default());
     checks.check(
         first.as_ref().ok() == Some(&"Ferrode SD card test volume"),
         format_args!("/sd/readme.txt (a FAT name: any case) reads {first:?}"),
+    );
+
+    // Long names, in any case, and the short names beside them.
+    let sensor = fs::read_to_string("/sd/sensor READINGS.CSV");
+    let alias = fs::read_to_string("/sd/SENSOR~1.CSV");
+    let monday = fs::read_to_string("/sd/field NOTES/Monday log.txt");
+    let in_notes = listing("/sd/Field notes");
+    checks.check(
+        sensor.as_deref().ok() == Some(SENSOR)
+            && alias.as_deref().ok() == Some(SENSOR)
+            && monday.as_deref().ok() == Some(MONDAY)
+            && in_notes.len() == 5
+            && in_notes.contains(&("Monday log.txt".into(), false)),
+        format_args!(
+            "long names: sensor READINGS.CSV reads {} bytes, SENSOR~1.CSV the same, field NOTES/Monday log.txt {} bytes; Field notes lists {} files",
+            sensor.map_or(0, |text| text.len()),
+            monday.map_or(0, |text| text.len()),
+            in_notes.len()
+        ),
     );
 
     // A directory and a file in it, written through a BufWriter-less File.
@@ -175,9 +208,17 @@ fn main() {
     let listed = listing("/sd/LOGS");
     let root = listing("/sd");
     checks.check(
-        listed == [("DAY1.TXT".into(), false), ("DAY2.TXT".into(), false)]
-            && root == [("LOGS".into(), true), ("README.TXT".into(), false)],
-        format_args!("/sd/LOGS lists {listed:?}; /sd lists {root:?}"),
+        listed == [("DAY1.TXT".into(), false), ("DAY2.TXT".into(), false)],
+        format_args!("/sd/LOGS lists {listed:?}"),
+    );
+    checks.check(
+        root == [
+            ("Field notes".into(), true),
+            ("LOGS".into(), true),
+            ("README.TXT".into(), false),
+            ("Sensor readings.csv".into(), false),
+        ],
+        format_args!("/sd lists {root:?}"),
     );
 
     // Removing: a file, a directory that is not empty (refused), then
@@ -200,6 +241,23 @@ fn main() {
         ),
     );
 
+    // Removing files and a directory by their long names (the harness
+    // finds no long name of them left on the card): one file, then Field
+    // notes with what it holds, through the names its listing gives.
+    let sensor = fs::remove_file("/sd/Sensor Readings.csv");
+    let monday = fs::remove_file("/sd/Field notes/MONDAY LOG.TXT");
+    let rest = fs::read_dir("/sd/field notes")
+        .and_then(|mut entries| entries.try_for_each(|entry| fs::remove_file(entry?.path())));
+    let notes = fs::remove_dir("/sd/field notes");
+    let root = listing("/sd");
+    checks.check(
+        sensor.is_ok() && monday.is_ok() && rest.is_ok() && notes.is_ok() && root.len() == 2,
+        format_args!(
+            "long names removed: a file {sensor:?}, Monday log.txt {monday:?}, the rest of Field notes {rest:?}, then Field notes {notes:?}; {} left in /sd",
+            root.len()
+        ),
+    );
+
     // What the card cannot do, each with std's error.
     let kind = |result: std::io::Result<()>| result.map_err(|error| error.kind());
     let raw = |result: std::io::Result<()>| result.map_err(|error| error.raw_os_error());
@@ -215,7 +273,7 @@ fn main() {
             && exists == Err(ErrorKind::AlreadyExists)
             && long == Err(ErrorKind::InvalidInput),
         format_args!(
-            "refused: a missing file {missing:?}, create_new of one there {exists:?}, a name that is not 8.3 {long:?}"
+            "refused: a missing file {missing:?}, create_new of one there {exists:?}, a new file whose name is not 8.3 {long:?}"
         ),
     );
     checks.check(

@@ -25,6 +25,7 @@
 //!   modules, read-only, at `/rom/<label of the ROM route>`.
 //! - [`environment_entries`]: std's environment variables, from the ROM
 //!   module `env`.
+//! - [`fat`]: long file names on the SD card's FAT volume.
 //! - [`TtyInput`]: stdin from a Terminal session, as a terminal's line
 //!   discipline hands it over (a carriage return is a line end, Ctrl-D an
 //!   end of file).
@@ -32,6 +33,7 @@
 
 pub use hermit_abi::{self as abi, errno};
 
+pub mod fat;
 pub mod threads;
 
 /// Collects bytes written to a console stream and hands out whole lines

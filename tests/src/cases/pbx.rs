@@ -517,33 +517,98 @@ fn sd_card_of(script: &Scripted<'_>, blocks: u32) -> Result<(), Failure> {
 }
 
 /// What files-std prints, in order.
-const FILES_STD_LINES: [&str; 13] = [
-    "[app] ok: /sd lists [\"README.TXT\"]",
+const FILES_STD_LINES: [&str; 16] = [
+    "[app] ok: /sd lists [\"Field notes\", \"README.TXT\", \"Sensor readings.csv\"]",
     "[app] ok: /sd/readme.txt (a FAT name: any case) reads Ok(\"Ferrode SD card test volume\")",
+    "[app] ok: long names: sensor READINGS.CSV reads 18 bytes, SENSOR~1.CSV the same, field NOTES/Monday log.txt 22 bytes; Field notes lists 5 files",
     "[app] ok: mkdir /sd/LOGS, and LOGS/DAY1.TXT written: a file of Ok((true, 23)) bytes",
     "[app] ok: /sd/LOGS is a directory",
     "[app] ok: a line appended; DAY1.TXT reads back 3 lines",
     "[app] ok: seeks within DAY1.TXT, to its end, and not past it",
     "[app] ok: overwritten in place: DAY1.TXT starts",
-    "[app] ok: /sd/LOGS lists [(\"DAY1.TXT\", false), (\"DAY2.TXT\", false)]; /sd lists [(\"LOGS\", true), (\"README.TXT\", false)]",
+    "[app] ok: /sd/LOGS lists [(\"DAY1.TXT\", false), (\"DAY2.TXT\", false)]",
+    "[app] ok: /sd lists [(\"Field notes\", true), (\"LOGS\", true), (\"README.TXT\", false), (\"Sensor readings.csv\", false)]",
     "[app] ok: DAY2.TXT removed",
-    "[app] ok: refused: a missing file Err(NotFound), create_new of one there Err(AlreadyExists), a name that is not 8.3 Err(InvalidInput)",
+    "[app] ok: long names removed: a file Ok(()), Monday log.txt Ok(()), the rest of Field notes Ok(()), then Field notes Ok(()); 2 left in /sd",
+    "[app] ok: refused: a missing file Err(NotFound), create_new of one there Err(AlreadyExists), a new file whose name is not 8.3 Err(InvalidInput)",
     "[app] ok: refused (errno): a write to a file opened to read Err(Some(9)), a directory as a file Err(Some(21)), a path outside /sd and /rom Err(Some(30))",
     "[app] OPEN.TXT written and left open",
     "[app] files-std: 0 checks failed",
 ];
 
-/// Boots files-std with an 8 MiB FAT16 card holding `README.TXT`, checks
-/// its lines and exit status, then reads from the image what it wrote:
-/// `LOGS/DAY1.TXT` (its lines, the first word overwritten), `OPEN.TXT`
-/// (which it left open: the exit closed it), `README.TXT` unchanged, and
-/// neither `LOGS/DAY2.TXT` nor `TMP` (removed).
+/// What files-std finds under long names on its card.
+const FILES_STD_SENSOR: &[u8] = b"time,value\n0,21.5\n";
+const FILES_STD_MONDAY: &[u8] = b"calibrated the sensor\n";
+
+/// files-std's card: an 8 MiB FAT16 card holding [`SD_FILES_README`] as
+/// `README.TXT`, and files under long names (as a computer writes them,
+/// with short names beside them): one in the root, five in the directory
+/// `Field notes`. There, `.` and `..` (fatfs gives them long names too)
+/// and the four before it take entries 0 to 14, so that `Monday
+/// log.txt`'s long name begins in the directory's first block (entry 15)
+/// and ends in its second: files-std's std layer must free it in both.
+fn files_std_card(image: &std::path::Path) -> std::io::Result<()> {
+    crate::sd_image::fat_card(
+        image,
+        8 << 20,
+        "ferrode",
+        &[
+            ("README.TXT", SD_FILES_README),
+            ("Sensor readings.csv", FILES_STD_SENSOR),
+            // Three entries each (a long name of two parts, a short one).
+            ("Field notes/first filler file.txt", b"1"),
+            ("Field notes/second filler file.txt", b"2"),
+            ("Field notes/third filler file.txt", b"3"),
+            // Two.
+            ("Field notes/fourth.txt", b"4"),
+            ("Field notes/Monday log.txt", FILES_STD_MONDAY),
+        ],
+    )
+}
+
+/// The entries of long names left in what was `Field notes` on a card
+/// files-std ran on: its first cluster, as the deleted entry of it in
+/// the root directory names it.
+fn field_notes_long_names(image: &std::path::Path) -> std::io::Result<usize> {
+    let (_, root) = crate::sd_image::fat16_root_directory(image)?;
+    let entry = root
+        .chunks_exact(32)
+        .find(|entry| entry[0] == 0xe5 && &entry[1..11] == b"IELDN~1   " && entry[11] == 0x10)
+        .ok_or_else(|| std::io::Error::other("no deleted entry of Field notes"))?;
+    let cluster =
+        crate::sd_image::fat16_cluster(image, u16::from_le_bytes([entry[26], entry[27]]))?;
+    Ok(crate::sd_image::long_name_entries(&cluster))
+}
+
+/// Boots files-std with [`files_std_card`], checks its lines and exit
+/// status, then reads from the image what it wrote: `LOGS/DAY1.TXT` (its
+/// lines, the first word overwritten), `OPEN.TXT` (which it left open:
+/// the exit closed it), `README.TXT` unchanged, neither `LOGS/DAY2.TXT`
+/// nor `TMP` nor the long-named files and directory (removed), and no
+/// entry of their long names left, in the root directory (where one
+/// is left, README.TXT's: fatfs gives every name one) and in what was
+/// `Field notes` (where those of `.` and `..` are left).
 fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
-    let (outcome, (files, removed)) = with_card(script, "files-std", readme_card, |image| {
+    let (outcome, (files, removed)) = with_card(script, "files-std", files_std_card, |image| {
         let read = |name: &str| crate::sd_image::read_fat_file(image, name);
         let files = [read("LOGS/DAY1.TXT"), read("OPEN.TXT"), read("README.TXT")];
-        (files, [read("LOGS/DAY2.TXT").is_err(), read("TMP").is_err()])
+        let long_names = (
+            crate::sd_image::fat16_root_directory(image)
+                .map(|(_, root)| crate::sd_image::long_name_entries(&root)),
+            field_notes_long_names(image),
+        );
+        let removed = [
+            read("LOGS/DAY2.TXT").is_err(),
+            read("TMP").is_err(),
+            read("Sensor readings.csv").is_err(),
+            read("Field notes").is_err(),
+            long_names.0.as_ref().is_ok_and(|&entries| entries == 1),
+            // The long names of `.` and `..`, which stay.
+            long_names.1.as_ref().is_ok_and(|&entries| entries == 2),
+        ];
+        (files, (removed, long_names))
     })?;
+    let (removed, long_names) = removed;
     let failure = |message: String| Failure { message, console: outcome.console.clone() };
     harness::printed_in_order_and_succeeded(&outcome, &FILES_STD_LINES).map_err(failure)?;
     let expected: [&[u8]; 3] = [
@@ -556,9 +621,11 @@ fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
     {
         file_holds("the image", name, found, expected).map_err(failure)?;
     }
-    if removed != [true, true] {
+    if removed != [true; 6] {
         return Err(failure(format!(
-            "removed LOGS/DAY2.TXT and TMP still on the image: {removed:?}"
+            "removed LOGS/DAY2.TXT, TMP, Sensor readings.csv and Field notes still on the image, \
+             or entries of their long names left in the root directory and in Field notes' \
+             ({long_names:?}): {removed:?}"
         )));
     }
     Ok(())
@@ -589,12 +656,13 @@ fn files_std_swap(script: &Scripted<'_>) -> Result<(), Failure> {
         let change = format!("change sd0 {} raw", b.display());
         let during =
             |running: &Running, _: &_| monitor_when(running, FILES_STD_SWAP_LINES[0], &change);
-        let (outcome, on_a) = with_card_during(script, "files-std-a", readme_card, during, |a| {
-            [
-                crate::sd_image::read_fat_file(a, "LOGS/DAY1.TXT"),
-                crate::sd_image::read_fat_file(a, "HELD.TXT"),
-            ]
-        })?;
+        let (outcome, on_a) =
+            with_card_during(script, "files-std-a", files_std_card, during, |a| {
+                [
+                    crate::sd_image::read_fat_file(a, "LOGS/DAY1.TXT"),
+                    crate::sd_image::read_fat_file(a, "HELD.TXT"),
+                ]
+            })?;
         let failure = |message: String| Failure { message, console: outcome.console.clone() };
         let before = &FILES_STD_LINES[..FILES_STD_LINES.len() - 2];
         harness::printed_in_order_and_succeeded(&outcome, before).map_err(failure)?;

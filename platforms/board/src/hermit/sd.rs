@@ -11,9 +11,16 @@
 //! and writes the FAT file system through it. Without the route, or on a
 //! card without a FAT partition, every `/sd` path is `NotFound`.
 //!
-//! Names are FAT short names (8.3, `LOG.TXT`; letters are made upper
-//! case, so `log.txt` names the same file), and a directory listing gives
-//! them so. Files are at most 4 GiB. A file's size on the card is brought
+//! A path names a file or directory by its long name (VFAT's, as a
+//! computer writes `Sensor readings.csv` on a card) or by its short name
+//! (8.3, `SENSOR~1.CSV`), either in any case of its ASCII letters
+//! (`sensor READINGS.csv`, `log.txt` for `LOG.TXT`); a directory listing
+//! gives the long name where there is one (and fits in 255 bytes), the
+//! short one otherwise. New files and directories get short names only:
+//! embedded-sdmmc writes no long names, so creating one under a name that
+//! is not 8.3 is refused (`InvalidInput`), and one with a valid short name
+//! is listed upper case. Removing an entry frees its long name with it.
+//! Files are at most 4 GiB. A file's size on the card is brought
 //! up to date when it is closed, which std does when a `File` is dropped,
 //! and at the component's exit for files still open. Seeking past a
 //! file's end is refused (`InvalidInput`). A card whose write-protect tab
@@ -35,12 +42,13 @@ use core::ops::ControlFlow;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use embedded_sdmmc::{
-    Block, BlockCount, BlockDevice, BlockIdx, DirEntry, Error as FsError, Mode, RawDirectory,
-    RawFile, TimeSource, Timestamp, VolumeIdx, VolumeManager,
+    Block, BlockCount, BlockDevice, BlockIdx, DirEntry, Error as FsError, LfnBuffer, Mode,
+    RawDirectory, RawFile, ShortFileName, TimeSource, Timestamp, VolumeIdx, VolumeManager,
 };
 use ferrode_component::block::{BlockStatus, is_fat_boot_sector, mbr_for_volume};
 use ferrode_hal::CivilTime;
 use ferrode_std_abi::abi::{self, errno};
+use ferrode_std_abi::fat::{self, FatGeometry};
 use ferrode_std_abi::{Create, OpenMode, SdPath, listed, seek, write_dirent};
 
 use super::{FILES, OpenFile, StdState};
@@ -142,7 +150,15 @@ type Error = FsError<BlockError>;
 pub(super) struct Sd {
     manager: Manager,
     root: RawDirectory,
+    /// Where its directories are, for freeing long names (`None`: only
+    /// the parts in the short-name entry's own block are freed).
+    geometry: Option<FatGeometry>,
 }
+
+/// Bytes of a long name a directory listing or a path reaches a file by
+/// (a `d_name` holds 255 and its null byte): a longer one is read as if
+/// the file had its short name alone.
+const LONG_NAME_BYTES: usize = 255;
 
 /// The file system as the std component found it: not looked for yet,
 /// mounted, or the error every `/sd` path gets (a missing route, a card
@@ -259,6 +275,7 @@ fn mount_new(state: &mut StdState) -> Result<&'static mut Sd, i32> {
 /// The file system of the card the session `client` reaches.
 fn mount_on(client: BlockClient) -> Result<Sd, i32> {
     let device = Device::new(client).map_err(|_| errno::EIO)?;
+    let geometry = geometry_of(&device);
     let manager = Manager::new_with_limits(device, Stamp, 0);
     let volume = manager.open_raw_volume(VolumeIdx(0)).map_err(|error| match error {
         FsError::DeviceError(_) => errno::EIO,
@@ -266,7 +283,23 @@ fn mount_on(client: BlockClient) -> Result<Sd, i32> {
         _ => errno::ENOENT,
     })?;
     let root = manager.open_root_dir(volume).map_err(errno_of)?;
-    Ok(Sd { manager, root })
+    Ok(Sd { manager, root, geometry })
+}
+
+/// The directory geometry of the volume embedded-sdmmc mounts: the first
+/// partition of the MBR (the made-up one's at block 1), from its boot
+/// sector.
+fn geometry_of(device: &Device) -> Option<FatGeometry> {
+    let mut block = [Block::new()];
+    let start = if device.volume {
+        1
+    } else {
+        BlockDevice::read(device, &mut block, BlockIdx(0)).ok()?;
+        let entry = &block[0].contents[446 + 8..446 + 12];
+        u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]])
+    };
+    BlockDevice::read(device, &mut block, BlockIdx(start)).ok()?;
+    FatGeometry::from_boot_sector(&block[0].contents, start)
 }
 
 /// The card the file system was on is gone ([`CARD_GONE`]): the files and
@@ -327,9 +360,17 @@ impl Sd {
     fn walk<'a>(&self, names: impl Iterator<Item = &'a str>) -> Result<Dir, i32> {
         let mut at = Dir::Root;
         for name in names {
-            let next = self.manager.open_dir(self.raw(at), name);
+            let raw = self.raw(at);
+            let next = match self.entry(raw, name) {
+                Ok(Some(entry)) if entry.attributes.is_directory() => {
+                    self.manager.open_dir(raw, entry.name).map_err(errno_of)
+                }
+                Ok(Some(_)) => Err(errno::ENOTDIR),
+                Ok(None) => Err(errno::ENOENT),
+                Err(error) => Err(error),
+            };
             self.close_dir(at);
-            at = Dir::Opened(next.map_err(errno_of)?);
+            at = Dir::Opened(next?);
         }
         Ok(at)
     }
@@ -349,18 +390,85 @@ impl Sd {
         result
     }
 
-    /// The entry `name` in `dir`, if there is one.
+    /// The entry `name` in `dir`, if there is one: the entry of that
+    /// short name, or else the one whose long name it is (case aside,
+    /// [`fat::same_name`]). The calls after name the entry by its short
+    /// name, which is all embedded-sdmmc takes.
     fn entry(&self, dir: RawDirectory, name: &str) -> Result<Option<DirEntry>, i32> {
-        match self.manager.find_directory_entry(dir, name) {
-            Ok(entry) => Ok(Some(entry)),
-            Err(FsError::NotFound) => Ok(None),
-            Err(error) => Err(errno_of(error)),
+        if let Ok(short) = ShortFileName::create_from_str(name) {
+            match self.manager.find_directory_entry(dir, short) {
+                Ok(entry) => return Ok(Some(entry)),
+                Err(FsError::NotFound) => {}
+                Err(error) => return Err(errno_of(error)),
+            }
         }
+        let mut found = None;
+        self.entries(dir, &mut |entry, long| {
+            if long.is_some_and(|long| fat::same_name(long, name)) {
+                found = Some(entry.clone());
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })?;
+        Ok(found)
+    }
+
+    /// Calls `f` with each entry of `dir` and its long name, if it has
+    /// one that fits in [`LONG_NAME_BYTES`], until `f` breaks. One
+    /// function for every caller (`dyn`): each closure type would bring
+    /// its own copy of embedded-sdmmc's directory walk.
+    fn entries(
+        &self,
+        dir: RawDirectory,
+        f: &mut dyn FnMut(&DirEntry, Option<&str>) -> ControlFlow<()>,
+    ) -> Result<(), i32> {
+        let mut storage = [0u8; LONG_NAME_BYTES];
+        let mut long_name = LfnBuffer::new(&mut storage);
+        self.manager.iterate_dir_lfn(dir, &mut long_name, f).map_err(errno_of)
+    }
+
+    /// Deletes `entry` of `dir` (a file, or an empty directory) and frees
+    /// its long name, if it has one ([`fat::free_long_name`]): the parts
+    /// in the entry's block, and in the block before when that holds
+    /// entries of the same directory. Freeing the name is the last step:
+    /// if the card fails it, the entry is gone all the same and its long
+    /// name stays behind, as a name no entry has.
+    fn delete(&self, dir: RawDirectory, entry: &DirEntry) -> Result<(), i32> {
+        self.manager.delete_entry_in_dir(dir, entry.name).map_err(errno_of)?;
+        let block = entry.entry_block.0;
+        let before = self.geometry.is_some_and(|geometry| geometry.continues_before(block));
+        let first = block - u32::from(before);
+        let count = 1 + usize::from(before);
+        let offset = entry.entry_offset as usize;
+        let checksum = entry.name.csum();
+        // The device beside the volume manager, whose block cache it
+        // empties first: no block it read before is taken for the card's.
+        self.manager.device(|device| {
+            let mut blocks = [Block::new(), Block::new()];
+            let blocks = &mut blocks[..count];
+            if BlockDevice::read(&*device, blocks, BlockIdx(first)).is_err() {
+                return;
+            }
+            let freed = match blocks {
+                [own] => fat::free_long_name(&mut [&mut own.contents], offset, checksum),
+                [before, own] => fat::free_long_name(
+                    &mut [&mut before.contents, &mut own.contents],
+                    offset,
+                    checksum,
+                ),
+                _ => 0,
+            };
+            if freed > 0 {
+                let _ = BlockDevice::write(&*device, blocks, BlockIdx(first));
+            }
+        });
+        Ok(())
     }
 
     /// Opens `name` in `dir` as `mode` asks.
     fn open_in(&self, dir: RawDirectory, name: &str, mode: OpenMode) -> Result<Open, i32> {
-        match self.entry(dir, name)? {
+        let short = match self.entry(dir, name)? {
             Some(entry) if entry.attributes.is_directory() => {
                 if mode.create == Create::New {
                     return Err(errno::EEXIST);
@@ -368,14 +476,16 @@ impl Sd {
                 if mode.write {
                     return Err(errno::EISDIR);
                 }
-                let raw = self.manager.open_dir(dir, name).map_err(errno_of)?;
+                let raw = self.manager.open_dir(dir, entry.name).map_err(errno_of)?;
                 return Ok(Open::Dir(Dir::Opened(raw)));
             }
             Some(_) if mode.directory => return Err(errno::ENOTDIR),
             Some(_) if mode.create == Create::New => return Err(errno::EEXIST),
+            Some(entry) => entry.name,
             None if mode.directory || mode.create == Create::No => return Err(errno::ENOENT),
-            _ => {}
-        }
+            // A new file: its name must be a short one.
+            None => ShortFileName::create_from_str(name).map_err(|_| errno::EINVAL)?,
+        };
         // embedded-sdmmc's modes: the append ones keep the contents and
         // start at the end, so a plain open for writing seeks back.
         let (fat_mode, from_start) = match (mode.write, mode.create, mode.truncate) {
@@ -386,7 +496,7 @@ impl Sd {
             (_, Create::No, true) => (Mode::ReadWriteTruncate, false),
             (_, Create::No, false) => (Mode::ReadWriteAppend, !mode.append),
         };
-        let file = self.manager.open_file_in_dir(dir, name, fat_mode).map_err(errno_of)?;
+        let file = self.manager.open_file_in_dir(dir, short, fat_mode).map_err(errno_of)?;
         if from_start && let Err(error) = self.manager.file_seek_from_start(file, 0) {
             let _ = self.manager.close_file(file);
             return Err(errno_of(error));
@@ -536,27 +646,31 @@ pub(super) fn getdents(mount: &mut Mount, open: &Open, out: &mut [u8]) -> Result
         Open::Gone => return Err(errno::EIO),
     };
     let (mut at, mut index, mut fits) = (0, 0, true);
-    sd.manager
-        .iterate_dir(sd.raw(dir), |entry| {
-            let mut name = heapless::String::<12>::new();
-            let _ = write!(name, "{}", entry.name);
-            if entry.attributes.is_volume() || name == "." || name == ".." || !listed(&name) {
-                return ControlFlow::Continue(());
+    sd.entries(sd.raw(dir), &mut |entry, long| {
+        let mut short = heapless::String::<12>::new();
+        let name = match long {
+            Some(long) => long,
+            None => {
+                let _ = write!(short, "{}", entry.name);
+                short.as_str()
             }
-            let kind = if entry.attributes.is_directory() { abi::DT_DIR } else { abi::DT_REG };
-            match write_dirent(out, at, index, &name, kind) {
-                Some(next) => {
-                    at = next;
-                    index += 1;
-                    ControlFlow::Continue(())
-                }
-                None => {
-                    fits = false;
-                    ControlFlow::Break(())
-                }
+        };
+        if entry.attributes.is_volume() || name == "." || name == ".." || !listed(name) {
+            return ControlFlow::Continue(());
+        }
+        let kind = if entry.attributes.is_directory() { abi::DT_DIR } else { abi::DT_REG };
+        match write_dirent(out, at, index, name, kind) {
+            Some(next) => {
+                at = next;
+                index += 1;
+                ControlFlow::Continue(())
             }
-        })
-        .map_err(errno_of)?;
+            None => {
+                fits = false;
+                ControlFlow::Break(())
+            }
+        }
+    })?;
     if fits { Ok(at) } else { Err(errno::EINVAL) }
 }
 
@@ -569,7 +683,7 @@ pub(super) fn unlink(state: &mut StdState, path: SdPath<'_>) -> Result<(), i32> 
         || Err(errno::EISDIR),
         |sd, dir, name| match sd.entry(dir, name)? {
             Some(entry) if entry.attributes.is_directory() => Err(errno::EISDIR),
-            Some(_) => sd.manager.delete_entry_in_dir(dir, name).map_err(errno_of),
+            Some(entry) => sd.delete(dir, &entry),
             None => Err(errno::ENOENT),
         },
     )
@@ -584,9 +698,7 @@ pub(super) fn rmdir(state: &mut StdState, path: SdPath<'_>) -> Result<(), i32> {
         path,
         || Err(errno::EBUSY),
         |sd, dir, name| match sd.entry(dir, name)? {
-            Some(entry) if entry.attributes.is_directory() => {
-                sd.manager.delete_entry_in_dir(dir, name).map_err(errno_of)
-            }
+            Some(entry) if entry.attributes.is_directory() => sd.delete(dir, &entry),
             Some(_) => Err(errno::ENOTDIR),
             None => Err(errno::ENOENT),
         },

@@ -1,0 +1,340 @@
+//! FAT long file names (VFAT), as `std::fs` on the SD card needs them
+//! beyond embedded-sdmmc, which reads them but writes and deletes short
+//! names only.
+//!
+//! A long name is a run of directory entries right before the file's
+//! short-name entry: the last part of the name first, its sequence byte
+//! flagged as the last (0x40), down to part 1 next to the short-name entry. Each
+//! carries the checksum of the short name it belongs to, so a reader
+//! takes a run whose checksum or sequence does not fit for no name at
+//! all. Deleting the short-name entry alone leaves the run behind
+//! complete, and a file created later in the freed entry whose short name
+//! happens to have the same checksum (one in 256) would show the old long
+//! name: [`free_long_name`] frees the run too.
+
+/// Bytes of a directory entry.
+pub const ENTRY_BYTES: usize = 32;
+/// Bytes of a block.
+pub const BLOCK_BYTES: usize = 512;
+/// First byte of a free directory entry.
+pub const FREE: u8 = 0xe5;
+/// Attribute byte (offset 11) of a long-name entry.
+const LONG_NAME: u8 = 0x0f;
+/// The sequence byte's flag for the last part of a long name (the
+/// entry farthest from the short name).
+const LAST: u8 = 0x40;
+/// Parts a long name has at most (255 UTF-16 units, 13 a part).
+const MAX_PARTS: u8 = 20;
+
+/// Whether path name `wanted` names the entry whose long name is `long`:
+/// FAT names are one name whatever their case (ASCII letters are compared
+/// without case here; other letters as they are).
+pub fn same_name(long: &str, wanted: &str) -> bool {
+    long.eq_ignore_ascii_case(wanted)
+}
+
+/// Where a FAT volume keeps its directories, from its boot sector: which
+/// block before a directory entry's block holds entries of the same
+/// directory ([`continues_before`](Self::continues_before)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FatGeometry {
+    /// The fixed root directory of FAT12 and FAT16 (none on FAT32): its
+    /// first block and the block after it.
+    root: (u32, u32),
+    /// The first block of cluster 2, where the data area starts.
+    data: u32,
+    /// Blocks a cluster has.
+    cluster_blocks: u32,
+}
+
+impl FatGeometry {
+    /// The geometry of the volume whose boot sector is `boot`, at block
+    /// `start` of the device; `None` if the boot sector is not one of 512-
+    /// byte sectors with a cluster size, reserved sectors and FATs.
+    pub fn from_boot_sector(boot: &[u8; BLOCK_BYTES], start: u32) -> Option<Self> {
+        let u16_at = |at: usize| u32::from(u16::from_le_bytes([boot[at], boot[at + 1]]));
+        let u32_at =
+            |at: usize| u32::from_le_bytes([boot[at], boot[at + 1], boot[at + 2], boot[at + 3]]);
+        let cluster_blocks = u32::from(boot[13]);
+        let (reserved, fats, root_entries) = (u16_at(14), u32::from(boot[16]), u16_at(17));
+        let fat_blocks = match u16_at(22) {
+            0 => u32_at(36),
+            blocks => blocks,
+        };
+        if u16_at(11) != BLOCK_BYTES as u32
+            || !cluster_blocks.is_power_of_two()
+            || reserved == 0
+            || fats == 0
+            || fat_blocks == 0
+        {
+            return None;
+        }
+        let root = start.checked_add(reserved)?.checked_add(fats.checked_mul(fat_blocks)?)?;
+        let root_blocks = (root_entries * ENTRY_BYTES as u32).div_ceil(BLOCK_BYTES as u32);
+        let data = root.checked_add(root_blocks)?;
+        Some(Self { root: (root, data), data, cluster_blocks })
+    }
+
+    /// Whether the block before `block`, a block of a directory, holds
+    /// entries of the same directory: it does within the fixed root
+    /// directory but at its first block, and within a cluster but at its
+    /// first block (the cluster before in the directory's chain may be
+    /// anywhere).
+    pub fn continues_before(&self, block: u32) -> bool {
+        let (root, after_root) = self.root;
+        if (root..after_root).contains(&block) {
+            return block > root;
+        }
+        block > self.data && !(block - self.data).is_multiple_of(self.cluster_blocks)
+    }
+}
+
+/// Frees the long name of the short-name entry at byte `offset` of the
+/// last block of `blocks` (blocks that follow one another in its
+/// directory: the entry's own block, and the one before if the name may
+/// reach into it): each entry of the run before it whose sequence and
+/// checksum (`checksum`, the short name's) say it belongs to it, down to
+/// the part flagged as the last. Returns how many entries it freed (0 for a
+/// short name without a long one); the blocks it changed are those the
+/// freed entries lie in.
+pub fn free_long_name(blocks: &mut [&mut [u8; BLOCK_BYTES]], offset: usize, checksum: u8) -> usize {
+    let Some(last) = blocks.len().checked_sub(1) else { return 0 };
+    let mut at = last * BLOCK_BYTES + offset.min(BLOCK_BYTES);
+    let mut freed = 0;
+    for part in 1..=MAX_PARTS {
+        let Some(before) = at.checked_sub(ENTRY_BYTES) else { break };
+        at = before;
+        let entry = &mut blocks[at / BLOCK_BYTES][at % BLOCK_BYTES..][..ENTRY_BYTES];
+        let belongs = entry[0] & !LAST == part
+            && entry[11] == LONG_NAME
+            && entry[12] == 0
+            && entry[13] == checksum
+            && entry[26..28] == [0, 0];
+        if !belongs {
+            break;
+        }
+        let sequence = entry[0];
+        entry[0] = FREE;
+        freed += 1;
+        if sequence & LAST != 0 {
+            break;
+        }
+    }
+    freed
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec;
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// The checksum a short name's long-name entries carry (rotate right,
+    /// add each of its 11 bytes).
+    fn checksum(short: &[u8; 11]) -> u8 {
+        short.iter().fold(0u8, |sum, &byte| sum.rotate_right(1).wrapping_add(byte))
+    }
+
+    /// A directory of `blocks` blocks holding, from entry `first` on, the
+    /// long name `name` and then its short name `short`; returns the
+    /// blocks and the short-name entry's block and offset.
+    fn directory(
+        blocks: usize,
+        first: usize,
+        name: &str,
+        short: &[u8; 11],
+    ) -> (Vec<[u8; 512]>, usize, usize) {
+        let mut dir = vec![[0u8; 512]; blocks];
+        let units: Vec<u16> = name.encode_utf16().collect();
+        let parts = units.len().div_ceil(13);
+        let sum = checksum(short);
+        for part in (1..=parts).rev() {
+            let entry = entry_at(&mut dir, first + parts - part);
+            entry[0] = part as u8 | if part == parts { LAST } else { 0 };
+            entry[11] = LONG_NAME;
+            entry[13] = sum;
+            let chunk = &units[(part - 1) * 13..units.len().min(part * 13)];
+            let places = (1..11).step_by(2).chain((14..26).step_by(2)).chain((28..32).step_by(2));
+            for (unit, place) in chunk
+                .iter()
+                .chain(core::iter::once(&0))
+                .chain(core::iter::repeat(&0xffff))
+                .zip(places)
+            {
+                entry[place..place + 2].copy_from_slice(&unit.to_le_bytes());
+            }
+        }
+        let index = first + parts;
+        let entry = entry_at(&mut dir, index);
+        entry[..11].copy_from_slice(short);
+        entry[11] = 0x20;
+        (dir, index * ENTRY_BYTES / 512, index * ENTRY_BYTES % 512)
+    }
+
+    /// Directory entry `index` of `dir`.
+    fn entry_at(dir: &mut [[u8; 512]], index: usize) -> &mut [u8] {
+        let at = index * ENTRY_BYTES;
+        &mut dir[at / 512][at % 512..][..ENTRY_BYTES]
+    }
+
+    /// The blocks as [`free_long_name`] takes them.
+    fn refs(blocks: &mut [[u8; 512]]) -> Vec<&mut [u8; 512]> {
+        blocks.iter_mut().collect()
+    }
+
+    fn free_entries(dir: &[[u8; 512]]) -> usize {
+        dir.iter().flat_map(|block| block.chunks(ENTRY_BYTES)).filter(|e| e[0] == FREE).count()
+    }
+
+    #[test]
+    fn a_long_name_in_the_entry_s_block_is_freed_whole() {
+        let short = *b"SENSOR~1CSV";
+        let (mut dir, block, offset) = directory(1, 3, "Sensor readings.csv", &short);
+        assert_eq!((block, offset), (0, 5 * 32));
+        assert_eq!(free_long_name(&mut refs(&mut dir[..1]), offset, checksum(&short)), 2);
+        assert_eq!(dir[0][3 * 32], FREE);
+        assert_eq!(dir[0][4 * 32], FREE);
+        // Only the run: the short-name entry (the caller's) and the rest
+        // are as they were.
+        assert_eq!(&dir[0][5 * 32..5 * 32 + 11], &short);
+        assert_eq!(free_entries(&dir), 2);
+    }
+
+    #[test]
+    fn a_long_name_reaching_into_the_block_before_is_freed_there_too() {
+        let short = *b"A_VERY~1TXT";
+        let name = "a long name of three parts.txt";
+        // Parts 3 (the last, flagged) and 2 at entries 14 and 15 of block
+        // 0, part 1 at entry 16 (block 1's first), the short name at 17.
+        let (mut dir, block, offset) = directory(2, 14, name, &short);
+        assert_eq!((block, offset), (1, 32));
+        let sum = checksum(&short);
+        // With the block alone, the part in it goes; the others stay.
+        let mut alone = [dir[1]];
+        assert_eq!(free_long_name(&mut refs(&mut alone), offset, sum), 1);
+        assert_eq!(free_long_name(&mut refs(&mut dir), offset, sum), 3);
+        assert_eq!((dir[0][14 * 32], dir[0][15 * 32], dir[1][0]), (FREE, FREE, FREE));
+        assert_eq!(free_entries(&dir), 3);
+    }
+
+    #[test]
+    fn entries_of_another_name_or_of_none_are_left() {
+        let short = *b"SENSOR~1CSV";
+        let (dir, _, offset) = directory(1, 0, "Sensor readings.csv", &short);
+        // Another short name's checksum: nothing of the run is its.
+        let mut other = dir.clone();
+        assert_eq!(free_long_name(&mut refs(&mut other), offset, checksum(b"SENSOR~2CSV")), 0);
+        assert_eq!(other, dir);
+        // A run with a part missing (sequence 1 gone): nothing freed.
+        let mut broken = dir.clone();
+        broken[0][32] = FREE;
+        assert_eq!(free_long_name(&mut refs(&mut broken), offset, checksum(&short)), 0);
+        // A short name without a long one, after another file's entry.
+        let mut plain = vec![[0u8; 512]];
+        plain[0][..11].copy_from_slice(b"OTHER   TXT");
+        plain[0][11] = 0x20;
+        plain[0][32..43].copy_from_slice(b"README  TXT");
+        assert_eq!(free_long_name(&mut refs(&mut plain), 32, checksum(b"README  TXT")), 0);
+        // The directory's first entry: nothing before it.
+        let mut first = vec![[0u8; 512]];
+        assert_eq!(free_long_name(&mut refs(&mut first), 0, 0), 0);
+        assert_eq!(free_long_name(&mut [], 0, 0), 0);
+    }
+
+    #[test]
+    fn an_entry_that_is_not_a_long_name_part_ends_the_run() {
+        let short = *b"SENSOR~1CSV";
+        let sum = checksum(&short);
+        for (byte, value) in [(11, 0x20), (12, 1), (26, 5), (27, 1)] {
+            let (mut dir, _, offset) = directory(1, 0, "Sensor readings.csv", &short);
+            dir[0][32 + byte] = value;
+            let before = dir.clone();
+            assert_eq!(
+                free_long_name(&mut refs(&mut dir), offset, sum),
+                0,
+                "byte {byte} = {value}"
+            );
+            assert_eq!(dir, before);
+        }
+        // A run without its last part's flag stops at 20 parts at most.
+        let mut dir = vec![[0u8; 512]; 2];
+        for part in 1..=21usize {
+            let at = (30 - part) * 32;
+            let entry = &mut dir[at / 512][at % 512..][..32];
+            entry[0] = part as u8;
+            entry[11] = LONG_NAME;
+            entry[13] = sum;
+        }
+        assert_eq!(free_long_name(&mut refs(&mut dir), 30 * 32 % 512, sum), 20);
+    }
+
+    #[test]
+    fn names_are_the_same_whatever_the_case_of_their_ascii_letters() {
+        assert!(same_name("Sensor readings.csv", "sensor READINGS.CSV"));
+        assert!(!same_name("Sensor readings.csv", "Sensor readings.cs"));
+        assert!(same_name("Größe.txt", "größe.TXT"));
+        assert!(!same_name("Größe.txt", "GRÖSSE.TXT"));
+    }
+
+    /// A FAT16 boot sector: 4 reserved blocks, 2 FATs of 32 blocks, 512
+    /// root entries (32 blocks), 4-block clusters.
+    fn fat16_boot() -> [u8; 512] {
+        let mut boot = [0u8; 512];
+        boot[11..13].copy_from_slice(&512u16.to_le_bytes());
+        boot[13] = 4;
+        boot[14..16].copy_from_slice(&4u16.to_le_bytes());
+        boot[16] = 2;
+        boot[17..19].copy_from_slice(&512u16.to_le_bytes());
+        boot[22..24].copy_from_slice(&32u16.to_le_bytes());
+        boot
+    }
+
+    #[test]
+    fn the_fixed_root_and_each_cluster_continue_from_their_second_block_on() {
+        // The volume at block 2048: root at 2048 + 4 + 64 = 2116, data at
+        // 2116 + 32 = 2148.
+        let geometry = FatGeometry::from_boot_sector(&fat16_boot(), 2048).unwrap();
+        assert!(!geometry.continues_before(2116));
+        assert!(geometry.continues_before(2117));
+        assert!(geometry.continues_before(2147));
+        assert!(!geometry.continues_before(2148));
+        assert!(geometry.continues_before(2149));
+        assert!(geometry.continues_before(2151));
+        assert!(!geometry.continues_before(2152));
+        assert!(geometry.continues_before(2153));
+        // FAT32: no fixed root, the FAT's size at 36.
+        let mut boot = fat16_boot();
+        boot[17..19].fill(0);
+        boot[22..24].fill(0);
+        boot[13] = 8;
+        boot[36..40].copy_from_slice(&100u32.to_le_bytes());
+        let geometry = FatGeometry::from_boot_sector(&boot, 1).unwrap();
+        // Data at 1 + 4 + 200 = 205.
+        assert!(!geometry.continues_before(205));
+        assert!(geometry.continues_before(206));
+        assert!(!geometry.continues_before(213));
+        assert!(!geometry.continues_before(204));
+    }
+
+    #[test]
+    fn a_boot_sector_without_fat_geometry_gives_none() {
+        assert_eq!(FatGeometry::from_boot_sector(&[0; 512], 0), None);
+        for (at, value) in [(11, 0), (13, 3), (14, 0), (16, 0), (22, 0)] {
+            let mut boot = fat16_boot();
+            boot[at] = value;
+            if at == 11 {
+                boot[12] = 4;
+            }
+            if at == 14 {
+                boot[15] = 0;
+            }
+            if at == 22 {
+                boot[23] = 0;
+            }
+            assert_eq!(FatGeometry::from_boot_sector(&boot, 0), None, "byte {at}");
+        }
+        assert_eq!(FatGeometry::from_boot_sector(&fat16_boot(), u32::MAX - 10), None);
+    }
+}
