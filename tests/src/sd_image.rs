@@ -193,27 +193,38 @@ fn copy_dir(
     Ok(())
 }
 
-/// What a card image holds, depth first: each file's and directory's
-/// path on the card (`LOGS/DAY1.TXT`), whether it is a directory, and
-/// the file's size.
-pub fn list(path: &Path) -> io::Result<Vec<(String, bool, u64)>> {
-    fn walk(
-        dir: &fatfs::Dir<'_, Partition>,
-        at: &str,
-        out: &mut Vec<(String, bool, u64)>,
-    ) -> io::Result<()> {
+/// One file or directory of a card image, as [`list`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Its path on the card (`LOGS/DAY1.TXT`), by long names.
+    pub path: String,
+    /// Whether it is a directory.
+    pub directory: bool,
+    /// A file's size in bytes (0 for a directory).
+    pub size: u64,
+    /// Its short (8.3) name where that is not its name in other case
+    /// (`SENSOR~1.CSV` for `Sensor readings.csv`): the name a program that
+    /// reads short names only (embedded-sdmmc's own calls) opens it by.
+    pub short: Option<String>,
+}
+
+/// What a card image holds, depth first.
+pub fn list(path: &Path) -> io::Result<Vec<Listed>> {
+    fn walk(dir: &fatfs::Dir<'_, Partition>, at: &str, out: &mut Vec<Listed>) -> io::Result<()> {
         for entry in dir.iter() {
             let entry = entry?;
             let name = entry.file_name();
             if name == "." || name == ".." {
                 continue;
             }
+            let short = entry.short_file_name();
+            let short = (!short.eq_ignore_ascii_case(&name)).then_some(short);
             let path = format!("{at}{name}");
-            if entry.is_dir() {
-                out.push((path.clone(), true, 0));
+            let directory = entry.is_dir();
+            let size = if directory { 0 } else { entry.len() };
+            out.push(Listed { path: path.clone(), directory, size, short });
+            if directory {
                 walk(&entry.to_dir(), &format!("{path}/"), out)?;
-            } else {
-                out.push((path, false, entry.len()));
             }
         }
         Ok(())
@@ -440,15 +451,21 @@ mod tests {
         let path = scratch("from");
         let made = card_from_dir(&path, 16 << 20, "data", Some(&from)).unwrap();
         assert_eq!(made, Made { fat: "FAT16", files: 4, directories: 2, bytes: 1512 });
+        let listed = |path: &str, directory, size, short: Option<&str>| Listed {
+            path: path.to_string(),
+            directory,
+            size,
+            short: short.map(String::from),
+        };
         assert_eq!(
             list(&path).unwrap(),
             [
-                ("config.txt".to_string(), false, 8),
-                ("logs".to_string(), true, 0),
-                ("logs/Sensor readings.csv".to_string(), false, 4),
-                ("logs/day1.txt".to_string(), false, 1500),
-                ("logs/old".to_string(), true, 0),
-                ("logs/old/A".to_string(), false, 0),
+                listed("config.txt", false, 8, None),
+                listed("logs", true, 0, None),
+                listed("logs/Sensor readings.csv", false, 4, Some("SENSOR~1.CSV")),
+                listed("logs/day1.txt", false, 1500, None),
+                listed("logs/old", true, 0, None),
+                listed("logs/old/A", false, 0, None),
             ]
         );
         // Short names reach them too, as on any FAT card.

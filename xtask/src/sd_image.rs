@@ -38,12 +38,14 @@ pub fn run(action: SdImageAction) -> Result<ExitCode, String> {
         }
         SdImageAction::List { image } => {
             let entries = sd_image::list(&image).map_err(|error| error_of(&image, error))?;
-            for (path, directory, size) in &entries {
-                if *directory {
-                    println!("{:>12}  {path}/", "");
-                } else {
-                    println!("{size:>12}  {path}");
-                }
+            for entry in &entries {
+                let slash = if entry.directory { "/" } else { "" };
+                let size = if entry.directory { String::new() } else { entry.size.to_string() };
+                // The short name where a program that reads short names
+                // only (embedded-sdmmc's calls, as apps/sd-files makes
+                // them) needs it.
+                let short = entry.short.as_ref().map(|short| format!("  ({short})"));
+                println!("{size:>12}  {}{slash}{}", entry.path, short.unwrap_or_default());
             }
             println!("{} entries", entries.len());
         }
