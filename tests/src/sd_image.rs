@@ -527,6 +527,50 @@ mod tests {
     }
 
     #[test]
+    fn long_names_the_board_s_std_layer_gives_are_read_by_another_system() {
+        // As files-std's std layer makes a file of a long name: embedded-
+        // sdmmc makes it under its alias at the directory's first free
+        // entry, then ferrode_std_abi::fat gives it the long name. fatfs
+        // must then read the long name, and the file.
+        use ferrode_std_abi::fat;
+        let path = scratch("give");
+        fat_card(&path, 8 << 20, "ferrode", &[("README.TXT", b"x")]).unwrap();
+        let (root, mut directory) = fat16_root_directory(&path).unwrap();
+        for (n, name) in
+            ["Sensor readings.csv", "a long name of three parts.txt"].iter().enumerate()
+        {
+            let free = directory.chunks_exact(32).position(|entry| entry[0] == 0).unwrap() * 32;
+            let alias = fat::short_alias(name, n as u32 + 1);
+            directory[free..free + 11].copy_from_slice(&alias);
+            directory[free + 11] = 0x20;
+            let block = free / 512;
+            let mut blocks: Vec<[u8; 512]> = directory[block * 512..(block + 2) * 512]
+                .chunks_exact(512)
+                .map(|block| block.try_into().unwrap())
+                .collect();
+            let mut refs: Vec<&mut [u8; 512]> = blocks.iter_mut().collect();
+            assert!(fat::give_long_name(&mut refs, free % 512, name).is_some(), "{name}");
+            directory[block * 512..(block + 2) * 512].copy_from_slice(blocks.as_flattened());
+        }
+        let mut image = std::fs::read(&path).unwrap();
+        let at = root as usize * 512;
+        image[at..at + directory.len()].copy_from_slice(&directory);
+        std::fs::write(&path, image).unwrap();
+        let names: Vec<(String, Option<String>)> =
+            list(&path).unwrap().into_iter().map(|entry| (entry.path, entry.short)).collect();
+        assert_eq!(
+            names,
+            [
+                ("README.TXT".to_string(), None),
+                ("Sensor readings.csv".to_string(), Some("SENSOR~1.CSV".to_string())),
+                ("a long name of three parts.txt".to_string(), Some("ALONGN~2.TXT".to_string())),
+            ]
+        );
+        assert_eq!(read_fat_file(&path, "Sensor readings.csv").unwrap(), b"");
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
     fn a_large_card_is_fat32() {
         let path = scratch("fat32");
         let made = card_from_dir(&path, 1 << 30, "big", None).unwrap();

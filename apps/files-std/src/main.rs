@@ -258,13 +258,48 @@ fn main() {
         ),
     );
 
+    // New long names: a file, a directory and a file in it.
+    let written = fs::write("/sd/Sensor log 2026-12-07.csv", SENSOR)
+        .and_then(|()| fs::read_to_string("/sd/sensor LOG 2026-12-07.CSV"));
+    let made = fs::create_dir("/sd/Daily reports")
+        .and_then(|()| fs::write("/sd/Daily reports/first report.txt", MONDAY));
+    let reports = listing("/sd/Daily reports");
+    checks.check(
+        written.as_deref().ok() == Some(SENSOR)
+            && made.is_ok()
+            && reports == [("first report.txt".into(), false)],
+        format_args!(
+            "new long names: Sensor log 2026-12-07.csv reads back {} bytes, Daily reports made {made:?} and lists {reports:?}",
+            written.map_or(0, |text| text.len())
+        ),
+    );
+    // A long name in a directory whose cluster has two free entries left
+    // after its last, too few for the name's three: it goes into the
+    // cluster the directory grows by.
+    let filled = fs::create_dir("/sd/FULL")
+        .and_then(|()| (0..28).try_for_each(|n| fs::write(format!("/sd/FULL/F{n:02}.TXT"), "")));
+    let roomy = fs::write("/sd/FULL/needs room.txt", MONDAY)
+        .and_then(|()| fs::read_to_string("/sd/FULL/needs room.txt"));
+    let full = listing("/sd/FULL");
+    checks.check(
+        filled.is_ok()
+            && roomy.as_deref().ok() == Some(MONDAY)
+            && full.len() == 29
+            && full.contains(&("needs room.txt".into(), false)),
+        format_args!(
+            "a long name past a full cluster: FULL's 28 files made {filled:?}, needs room.txt reads back {} bytes; FULL lists {} files",
+            roomy.map_or(0, |text| text.len()),
+            full.len()
+        ),
+    );
+
     // What the card cannot do, each with std's error.
     let kind = |result: std::io::Result<()>| result.map_err(|error| error.kind());
     let raw = |result: std::io::Result<()>| result.map_err(|error| error.raw_os_error());
     let missing = kind(File::open("/sd/NOPE.TXT").map(drop));
     let exists =
         kind(OpenOptions::new().write(true).create_new(true).open("/sd/README.TXT").map(drop));
-    let long = kind(fs::write("/sd/a-long-file-name.text", "x"));
+    let long = kind(fs::write("/sd/what?.txt", "x"));
     let read_only = raw(File::open("/sd/README.TXT").and_then(|mut file| file.write_all(b"x")));
     let dir_as_file = raw(File::create("/sd/LOGS").map(drop));
     let outside = raw(fs::write("/elsewhere/A.TXT", "x"));
@@ -273,7 +308,7 @@ fn main() {
             && exists == Err(ErrorKind::AlreadyExists)
             && long == Err(ErrorKind::InvalidInput),
         format_args!(
-            "refused: a missing file {missing:?}, create_new of one there {exists:?}, a new file whose name is not 8.3 {long:?}"
+            "refused: a missing file {missing:?}, create_new of one there {exists:?}, a name FAT cannot hold {long:?}"
         ),
     );
     checks.check(

@@ -10,7 +10,10 @@
 //! all. Deleting the short-name entry alone leaves the run behind
 //! complete, and a file created later in the freed entry whose short name
 //! happens to have the same checksum (one in 256) would show the old long
-//! name: [`free_long_name`] frees the run too.
+//! name: [`free_long_name`] frees the run too. A new file or directory
+//! gets a long name from [`short_alias`] and [`give_long_name`]: it is
+//! made under an alias (`SENSOR~1.CSV`), then its entry moves to the end
+//! of a run of free entries that takes the long name's parts before it.
 
 /// Bytes of a directory entry.
 pub const ENTRY_BYTES: usize = 32;
@@ -25,6 +28,159 @@ const LONG_NAME: u8 = 0x0f;
 const LAST: u8 = 0x40;
 /// Parts a long name has at most (255 UTF-16 units, 13 a part).
 const MAX_PARTS: u8 = 20;
+
+/// UTF-16 units a long name has at most.
+const MAX_UNITS: usize = 255;
+/// UTF-16 units a long-name entry holds.
+const PART_UNITS: usize = 13;
+
+/// Whether `name` can be a long name: 1 to 255 UTF-16 units, no control
+/// character and none of `"*/:<>?\|`, not `.` or `..`, and not ending in a
+/// dot or a space (which FAT's writers drop).
+pub fn long_name_valid(name: &str) -> bool {
+    let units = name.encode_utf16().count();
+    (1..=MAX_UNITS).contains(&units)
+        && name != "."
+        && name != ".."
+        && !name.ends_with(['.', ' '])
+        && !name.chars().any(|c| c.is_control() || "\"*/:<>?\\|".contains(c))
+}
+
+/// The short name, as a directory entry holds it (8 bytes of base, 3 of
+/// extension, padded with spaces), that a file of long name `name` gets
+/// as its `n`th alias (`n` from 1): the long name's base and extension
+/// (after its last dot) in capitals, without spaces and dots, other
+/// characters no short name may hold as `_`, the base cut to leave room
+/// for `~n` (`Sensor readings.csv`, 1: `SENSOR~1CSV`).
+pub fn short_alias(name: &str, n: u32) -> [u8; 11] {
+    let (base, extension) = match name.rfind('.') {
+        Some(dot) if dot > 0 => (&name[..dot], &name[dot + 1..]),
+        _ => (name, ""),
+    };
+    let short = |c: char| match c {
+        'a'..='z' => Some(c.to_ascii_uppercase() as u8),
+        'A'..='Z' | '0'..='9' => Some(c as u8),
+        ' ' | '.' => None,
+        c if "!#$%&'()-@^_`{}~".contains(c) => Some(c as u8),
+        _ => Some(b'_'),
+    };
+    let mut digits = [0u8; 10];
+    let mut count = 0;
+    let mut left = n.max(1);
+    while left > 0 {
+        digits[count] = b'0' + (left % 10) as u8;
+        left /= 10;
+        count += 1;
+    }
+    let mut entry = [b' '; 11];
+    let room = 8 - 1 - count.min(7);
+    let mut at = 0;
+    for byte in base.chars().filter_map(short).take(room) {
+        entry[at] = byte;
+        at += 1;
+    }
+    if at == 0 {
+        entry[0] = b'_';
+        at = 1;
+    }
+    entry[at] = b'~';
+    for (place, digit) in entry[at + 1..8].iter_mut().zip(digits[..count].iter().rev()) {
+        *place = *digit;
+    }
+    for (place, byte) in entry[8..].iter_mut().zip(extension.chars().filter_map(short)) {
+        *place = byte;
+    }
+    entry
+}
+
+/// The checksum a short name's long-name entries carry (rotate right,
+/// add each of its 11 bytes).
+pub fn checksum(short: &[u8; 11]) -> u8 {
+    short.iter().fold(0u8, |sum, &byte| sum.rotate_right(1).wrapping_add(byte))
+}
+
+/// Gives the entry at byte `offset` of the first of `blocks` (a file or
+/// directory just made under a short alias; the blocks follow one another
+/// in its directory) the long name `name` ([`long_name_valid`]): finds,
+/// from the entry on, a run of free entries (free, or never used: a run
+/// that meets the directory's end takes what follows it, all unused)
+/// long enough for the name's parts and the entry, writes the parts there
+/// and moves the entry after them, freeing its old place. Returns the new
+/// place's byte offset in `blocks` (block index times 512 plus offset),
+/// or `None`, with nothing changed, if no such run is in `blocks`.
+pub fn give_long_name(
+    blocks: &mut [&mut [u8; BLOCK_BYTES]],
+    offset: usize,
+    name: &str,
+) -> Option<usize> {
+    let units = name.encode_utf16().count();
+    if !(1..=MAX_UNITS).contains(&units)
+        || !offset.is_multiple_of(ENTRY_BYTES)
+        || offset >= BLOCK_BYTES
+    {
+        return None;
+    }
+    let parts = units.div_ceil(PART_UNITS);
+    let own = offset / ENTRY_BYTES;
+    let start = run(blocks, own, parts + 1)?;
+    let entry_at =
+        |slot: usize| (slot * ENTRY_BYTES / BLOCK_BYTES, slot * ENTRY_BYTES % BLOCK_BYTES);
+    let (block, at) = entry_at(own);
+    let mut entry = [0u8; ENTRY_BYTES];
+    entry.copy_from_slice(&blocks[block][at..at + ENTRY_BYTES]);
+    let short: [u8; 11] = entry[..11].try_into().unwrap_or([b' '; 11]);
+    let sum = checksum(&short);
+    if start > own {
+        blocks[block][at] = FREE;
+    }
+    let mut name_units =
+        name.encode_utf16().chain(core::iter::once(0)).chain(core::iter::repeat(0xffff));
+    let places = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30];
+    for part in 1..=parts {
+        let (block, at) = entry_at(start + parts - part);
+        let slot = &mut blocks[block][at..at + ENTRY_BYTES];
+        slot.fill(0);
+        slot[0] = part as u8 | if part == parts { LAST } else { 0 };
+        slot[11] = LONG_NAME;
+        slot[13] = sum;
+        for place in places {
+            let unit = name_units.next().unwrap_or(0xffff);
+            slot[place..place + 2].copy_from_slice(&unit.to_le_bytes());
+        }
+    }
+    let (block, at) = entry_at(start + parts);
+    blocks[block][at..at + ENTRY_BYTES].copy_from_slice(&entry);
+    Some((start + parts) * ENTRY_BYTES)
+}
+
+/// Whether [`give_long_name`] finds room in `blocks` for long name `name`
+/// of the entry at byte `offset` of the first block.
+pub fn has_room_for(blocks: &[&mut [u8; BLOCK_BYTES]], offset: usize, name: &str) -> bool {
+    let parts = name.encode_utf16().count().div_ceil(PART_UNITS);
+    offset.is_multiple_of(ENTRY_BYTES)
+        && offset < BLOCK_BYTES
+        && run(blocks, offset / ENTRY_BYTES, parts + 1).is_some()
+}
+
+/// The first of `length` entries in a row, from entry `own` on (which
+/// counts as free: its entry moves), that are free or never used; `None`
+/// if `blocks` end first.
+fn run(blocks: &[&mut [u8; BLOCK_BYTES]], own: usize, length: usize) -> Option<usize> {
+    let slots = blocks.len() * BLOCK_BYTES / ENTRY_BYTES;
+    let (mut start, mut found) = (own, 0);
+    for slot in own..slots {
+        let first = blocks[slot * ENTRY_BYTES / BLOCK_BYTES][slot * ENTRY_BYTES % BLOCK_BYTES];
+        if slot == own || matches!(first, 0 | FREE) {
+            found += 1;
+        } else {
+            (start, found) = (slot + 1, 0);
+        }
+        if found == length {
+            return Some(start);
+        }
+    }
+    None
+}
 
 /// Whether path name `wanted` names the entry whose long name is `long`:
 /// FAT names are one name whatever their case (ASCII letters are compared
@@ -130,12 +286,6 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
-
-    /// The checksum a short name's long-name entries carry (rotate right,
-    /// add each of its 11 bytes).
-    fn checksum(short: &[u8; 11]) -> u8 {
-        short.iter().fold(0u8, |sum, &byte| sum.rotate_right(1).wrapping_add(byte))
-    }
 
     /// A directory of `blocks` blocks holding, from entry `first` on, the
     /// long name `name` and then its short name `short`; returns the
@@ -268,6 +418,134 @@ mod tests {
             entry[13] = sum;
         }
         assert_eq!(free_long_name(&mut refs(&mut dir), 30 * 32 % 512, sum), 20);
+    }
+
+    #[test]
+    fn an_alias_is_the_long_name_s_base_and_extension_cut_with_a_number() {
+        for (name, n, alias) in [
+            ("Sensor readings.csv", 1, b"SENSOR~1CSV"),
+            ("config.json", 2, b"CONFIG~2JSO"),
+            ("a b c", 12, b"ABC~12     "),
+            ("über.txt", 1, b"_BER~1  TXT"),
+            (".hidden", 1, b"HIDDEN~1   "),
+            ("x.tar.gz", 1, b"XTAR~1  GZ "),
+            ("+++.log", 3, b"___~3   LOG"),
+            ("many digits here", 123456, b"M~123456   "),
+            ("..a", 1, b"_~1     A  "),
+        ] {
+            assert_eq!(&short_alias(name, n), alias, "{name} {n}");
+        }
+        assert_eq!(checksum(b"SENSOR~1CSV"), {
+            let mut sum = 0u8;
+            for &byte in b"SENSOR~1CSV" {
+                sum = ((sum & 1) << 7).wrapping_add(sum >> 1).wrapping_add(byte);
+            }
+            sum
+        });
+    }
+
+    #[test]
+    fn long_names_are_what_fat_can_hold() {
+        for good in ["Sensor readings.csv", "a", ".hidden", "über älles", "x.tar.gz"] {
+            assert!(long_name_valid(good), "{good}");
+        }
+        let long = "x".repeat(256);
+        for bad in [
+            "", ".", "..", "a.", "a ", "a/b", "a:b", "a*", "a?", "a\"b", "a<b", "a|b", "a\tb",
+            &long,
+        ] {
+            assert!(!long_name_valid(bad), "{bad:?}");
+        }
+        assert!(long_name_valid(&long[..255]));
+    }
+
+    /// A directory block: entries `used` in use (a short name each), the
+    /// others as `rest` (0: never used, [`FREE`]: freed), and the alias
+    /// just made at entry `own`.
+    fn made(used: &[usize], rest: u8, own: usize, alias: &[u8; 11]) -> [u8; 512] {
+        let mut block = [0u8; 512];
+        for (index, entry) in block.chunks_exact_mut(32).enumerate() {
+            if used.contains(&index) {
+                entry[..11].copy_from_slice(b"USED    BIN");
+                entry[0] = b'A' + index as u8;
+                entry[11] = 0x20;
+            } else {
+                entry[0] = rest;
+            }
+        }
+        block[own * 32..own * 32 + 11].copy_from_slice(alias);
+        block[own * 32 + 11] = 0x20;
+        block[own * 32 + 28] = 42;
+        block
+    }
+
+    #[test]
+    fn a_new_entry_at_the_directory_s_end_takes_its_name_s_parts_there() {
+        let alias = short_alias("Sensor readings.csv", 1);
+        let mut block = made(&[0, 1], 0, 2, &alias);
+        let moved = give_long_name(&mut [&mut block], 64, "Sensor readings.csv");
+        assert_eq!(moved, Some(4 * 32));
+        // As a long name of the same short name is laid out, and the entry
+        // (its size byte too) after it; the directory's end after that.
+        let (expected, _, offset) = directory(1, 2, "Sensor readings.csv", &alias);
+        assert_eq!(offset, 4 * 32);
+        assert_eq!(block[64..128], expected[0][64..128]);
+        assert_eq!(block[128..139], alias);
+        assert_eq!(block[128 + 28], 42);
+        assert_eq!(block[160], 0);
+        assert_eq!(&block[..2 * 32], &made(&[0, 1], 0, 2, &alias)[..64]);
+        // And it is freed whole again.
+        assert_eq!(free_long_name(&mut [&mut block], 4 * 32, checksum(&alias)), 2);
+    }
+
+    #[test]
+    fn an_entry_made_in_a_freed_place_moves_to_a_run_that_fits() {
+        let name = "a long name of three parts.txt";
+        let alias = short_alias(name, 1);
+        // Freed entries at 2 (where the alias was made) and 4 to 6, one in
+        // use between: the run is 4 to 7 (three parts and the entry).
+        let mut block = made(&[0, 1, 3, 8], FREE, 2, &alias);
+        let moved = give_long_name(&mut [&mut block], 64, name);
+        assert_eq!(moved, Some(7 * 32));
+        assert_eq!(block[64], FREE);
+        assert_eq!(block[7 * 32..7 * 32 + 11], alias);
+        assert_eq!(block[4 * 32], 0x43);
+        assert_eq!((block[5 * 32], block[6 * 32]), (0x02, 0x01));
+        assert_eq!(block[8 * 32], b'A' + 8);
+        // A run across two blocks of the directory.
+        let mut first = made(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], 0, 14, &alias);
+        let mut second = [0u8; 512];
+        let moved = give_long_name(&mut [&mut first, &mut second], 14 * 32, name);
+        assert_eq!(moved, Some(17 * 32));
+        assert_eq!((first[14 * 32], first[15 * 32], second[0]), (0x43, 0x02, 0x01));
+        assert_eq!(second[32..43], alias);
+        assert_eq!(free_long_name(&mut [&mut first, &mut second], 32, checksum(&alias)), 3);
+    }
+
+    #[test]
+    fn without_room_for_the_name_nothing_changes() {
+        let alias = short_alias("Sensor readings.csv", 1);
+        let all: Vec<usize> = (0..16).collect();
+        let full = made(&all, 0, 15, &alias);
+        let mut block = full;
+        assert_eq!(give_long_name(&mut [&mut block], 15 * 32, "Sensor readings.csv"), None);
+        assert_eq!(block, full);
+        // Two free places, one apart: no run of three.
+        let spread = made(&[0, 1, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], FREE, 2, &alias);
+        let mut block = spread;
+        assert_eq!(give_long_name(&mut [&mut block], 64, "Sensor readings.csv"), None);
+        assert_eq!(block, spread);
+        assert!(!has_room_for(&[&mut block], 64, "Sensor readings.csv"));
+        assert!(!has_room_for(&[&mut block], 64, "short"));
+        let mut roomy = made(&[0, 1], 0, 2, &alias);
+        assert!(has_room_for(&[&mut roomy], 64, "Sensor readings.csv"));
+        assert!(!has_room_for(&[&mut roomy], 64, &"x".repeat(13 * 14 + 1)));
+        // Names that are none, and places that are no entry's.
+        assert_eq!(give_long_name(&mut [&mut block], 64, ""), None);
+        assert_eq!(give_long_name(&mut [&mut block], 65, "a"), None);
+        assert_eq!(give_long_name(&mut [&mut block], 512, "a"), None);
+        assert_eq!(give_long_name(&mut [], 0, "a"), None);
+        assert_eq!(block, spread);
     }
 
     #[test]

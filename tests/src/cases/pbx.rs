@@ -517,7 +517,7 @@ fn sd_card_of(script: &Scripted<'_>, blocks: u32) -> Result<(), Failure> {
 }
 
 /// What files-std prints, in order.
-const FILES_STD_LINES: [&str; 16] = [
+const FILES_STD_LINES: [&str; 18] = [
     "[app] ok: /sd lists [\"Field notes\", \"README.TXT\", \"Sensor readings.csv\"]",
     "[app] ok: /sd/readme.txt (a FAT name: any case) reads Ok(\"Ferrode SD card test volume\")",
     "[app] ok: long names: sensor READINGS.CSV reads 18 bytes, SENSOR~1.CSV the same, field NOTES/Monday log.txt 22 bytes; Field notes lists 5 files",
@@ -530,7 +530,9 @@ const FILES_STD_LINES: [&str; 16] = [
     "[app] ok: /sd lists [(\"Field notes\", true), (\"LOGS\", true), (\"README.TXT\", false), (\"Sensor readings.csv\", false)]",
     "[app] ok: DAY2.TXT removed",
     "[app] ok: long names removed: a file Ok(()), Monday log.txt Ok(()), the rest of Field notes Ok(()), then Field notes Ok(()); 2 left in /sd",
-    "[app] ok: refused: a missing file Err(NotFound), create_new of one there Err(AlreadyExists), a new file whose name is not 8.3 Err(InvalidInput)",
+    "[app] ok: new long names: Sensor log 2026-12-07.csv reads back 18 bytes, Daily reports made Ok(()) and lists [(\"first report.txt\", false)]",
+    "[app] ok: a long name past a full cluster: FULL's 28 files made Ok(()), needs room.txt reads back 22 bytes; FULL lists 29 files",
+    "[app] ok: refused: a missing file Err(NotFound), create_new of one there Err(AlreadyExists), a name FAT cannot hold Err(InvalidInput)",
     "[app] ok: refused (errno): a write to a file opened to read Err(Some(9)), a directory as a file Err(Some(21)), a path outside /sd and /rom Err(Some(30))",
     "[app] OPEN.TXT written and left open",
     "[app] files-std: 0 checks failed",
@@ -567,14 +569,20 @@ fn files_std_card(image: &std::path::Path) -> std::io::Result<()> {
 }
 
 /// The entries of long names left in what was `Field notes` on a card
-/// files-std ran on: its first cluster, as the deleted entry of it in
-/// the root directory names it.
+/// files-std ran on: its first cluster, which the card had it in before
+/// the run (a card made the same way again says which: fatfs makes it
+/// alike every time; the run reuses the deleted entry's place).
 fn field_notes_long_names(image: &std::path::Path) -> std::io::Result<usize> {
-    let (_, root) = crate::sd_image::fat16_root_directory(image)?;
+    let fresh =
+        std::env::temp_dir().join(format!("ferrode-files-std-fresh-{}.img", std::process::id()));
+    files_std_card(&fresh)?;
+    let root = crate::sd_image::fat16_root_directory(&fresh);
+    let _ = std::fs::remove_file(&fresh);
+    let (_, root) = root?;
     let entry = root
         .chunks_exact(32)
-        .find(|entry| entry[0] == 0xe5 && &entry[1..11] == b"IELDN~1   " && entry[11] == 0x10)
-        .ok_or_else(|| std::io::Error::other("no deleted entry of Field notes"))?;
+        .find(|entry| &entry[..11] == b"FIELDN~1   " && entry[11] == 0x10)
+        .ok_or_else(|| std::io::Error::other("no entry of Field notes on a fresh card"))?;
     let cluster =
         crate::sd_image::fat16_cluster(image, u16::from_le_bytes([entry[26], entry[27]]))?;
     Ok(crate::sd_image::long_name_entries(&cluster))
@@ -585,13 +593,22 @@ fn field_notes_long_names(image: &std::path::Path) -> std::io::Result<usize> {
 /// lines, the first word overwritten), `OPEN.TXT` (which it left open:
 /// the exit closed it), `README.TXT` unchanged, neither `LOGS/DAY2.TXT`
 /// nor `TMP` nor the long-named files and directory (removed), and no
-/// entry of their long names left, in the root directory (where one
-/// is left, README.TXT's: fatfs gives every name one) and in what was
-/// `Field notes` (where those of `.` and `..` are left).
+/// entry of their long names left, in the root directory and in what was
+/// `Field notes` (where those of `.` and `..` are left: fatfs gives every
+/// name one); then the files files-std made under long names, read by
+/// another FAT implementation (fatfs), and no temporary entry left of
+/// those it made to reach room for one in `FULL`.
 fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
     let (outcome, (files, removed)) = with_card(script, "files-std", files_std_card, |image| {
         let read = |name: &str| crate::sd_image::read_fat_file(image, name);
-        let files = [read("LOGS/DAY1.TXT"), read("OPEN.TXT"), read("README.TXT")];
+        let files = [
+            read("LOGS/DAY1.TXT"),
+            read("OPEN.TXT"),
+            read("README.TXT"),
+            read("Sensor log 2026-12-07.csv"),
+            read("Daily reports/first report.txt"),
+            read("FULL/needs room.txt"),
+        ];
         let long_names = (
             crate::sd_image::fat16_root_directory(image)
                 .map(|(_, root)| crate::sd_image::long_name_entries(&root)),
@@ -602,23 +619,40 @@ fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
             read("TMP").is_err(),
             read("Sensor readings.csv").is_err(),
             read("Field notes").is_err(),
-            long_names.0.as_ref().is_ok_and(|&entries| entries == 1),
+            // README.TXT's (fatfs gives every name one), and those of the
+            // two names files-std made in the root (two parts and one).
+            long_names.0.as_ref().is_ok_and(|&entries| entries == 4),
             // The long names of `.` and `..`, which stay.
             long_names.1.as_ref().is_ok_and(|&entries| entries == 2),
         ];
-        (files, (removed, long_names))
+        let in_full: Vec<String> = crate::sd_image::list(image)
+            .map(|listed| listed.into_iter().map(|entry| entry.path))
+            .into_iter()
+            .flatten()
+            .filter(|path| path.starts_with("FULL/"))
+            .collect();
+        (files, (removed, long_names, in_full))
     })?;
-    let (removed, long_names) = removed;
+    let (removed, long_names, in_full) = removed;
     let failure = |message: String| Failure { message, console: outcome.console.clone() };
     harness::printed_in_order_and_succeeded(&outcome, &FILES_STD_LINES).map_err(failure)?;
-    let expected: [&[u8]; 3] = [
+    let expected: [&[u8]; 6] = [
         b"FIRST line\nsecond line\nappended line\n",
         b"written, never closed by main",
         SD_FILES_README,
+        FILES_STD_SENSOR,
+        FILES_STD_MONDAY,
+        FILES_STD_MONDAY,
     ];
-    for ((name, found), expected) in
-        ["LOGS/DAY1.TXT", "OPEN.TXT", "README.TXT"].iter().zip(&files).zip(expected)
-    {
+    let names = [
+        "LOGS/DAY1.TXT",
+        "OPEN.TXT",
+        "README.TXT",
+        "Sensor log 2026-12-07.csv",
+        "Daily reports/first report.txt",
+        "FULL/needs room.txt",
+    ];
+    for ((name, found), expected) in names.iter().zip(&files).zip(expected) {
         file_holds("the image", name, found, expected).map_err(failure)?;
     }
     if removed != [true; 6] {
@@ -626,6 +660,11 @@ fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
             "removed LOGS/DAY2.TXT, TMP, Sensor readings.csv and Field notes still on the image, \
              or entries of their long names left in the root directory and in Field notes' \
              ({long_names:?}): {removed:?}"
+        )));
+    }
+    if in_full.len() != 29 || in_full.iter().any(|path| path.contains("FERROD~")) {
+        return Err(failure(format!(
+            "FULL holds its 28 files and needs room.txt, and no temporary entry: {in_full:?}"
         )));
     }
     Ok(())

@@ -16,10 +16,12 @@
 //! (8.3, `SENSOR~1.CSV`), either in any case of its ASCII letters
 //! (`sensor READINGS.csv`, `log.txt` for `LOG.TXT`); a directory listing
 //! gives the long name where there is one (and fits in 255 bytes), the
-//! short one otherwise. New files and directories get short names only:
-//! embedded-sdmmc writes no long names, so creating one under a name that
-//! is not 8.3 is refused (`InvalidInput`), and one with a valid short name
-//! is listed upper case. Removing an entry frees its long name with it.
+//! short one otherwise. A new file or directory whose name is a valid
+//! 8.3 one gets that short name (in capitals: `log.txt` is listed
+//! `LOG.TXT`); one of any other name FAT can hold gets it as its long
+//! name, with a short alias beside it (`SENSOR~2.CSV`), as other systems
+//! write them (a name FAT cannot hold, `a:b`, is `InvalidInput`).
+//! Removing an entry frees its long name with it.
 //! Files are at most 4 GiB. A file's size on the card is brought
 //! up to date when it is closed, which std does when a `File` is dropped,
 //! and at the component's exit for files still open. Seeking past a
@@ -153,6 +155,33 @@ pub(super) struct Sd {
     /// Where its directories are, for freeing long names (`None`: only
     /// the parts in the short-name entry's own block are freed).
     geometry: Option<FatGeometry>,
+}
+
+/// Aliases a new long name may take: `~1` to `~999`.
+const ALIASES: u32 = 999;
+/// Temporary entries [`Sd::make_long`] makes at most to reach a free place
+/// with room for a long name.
+const FILLERS: u32 = 64;
+/// The long name the temporary entries' aliases are made of
+/// (`FERROD~1.TMP`): should the card be pulled while they exist, that is
+/// what is left on it.
+const FILLER: &str = "ferrode filler.tmp";
+
+/// `alias` (a short name as a directory entry holds it) as embedded-sdmmc
+/// takes one.
+fn short_name_of(alias: &[u8; 11]) -> Option<ShortFileName> {
+    let mut text = heapless::String::<12>::new();
+    let (base, extension) = (alias[..8].trim_ascii_end(), alias[8..].trim_ascii_end());
+    for &byte in base {
+        text.push(char::from(byte)).ok()?;
+    }
+    if !extension.is_empty() {
+        text.push('.').ok()?;
+        for &byte in extension {
+            text.push(char::from(byte)).ok()?;
+        }
+    }
+    ShortFileName::create_from_str(&text).ok()
 }
 
 /// Bytes of a long name a directory listing or a path reaches a file by
@@ -428,6 +457,130 @@ impl Sd {
         self.manager.iterate_dir_lfn(dir, &mut long_name, f).map_err(errno_of)
     }
 
+    /// Makes `name`, which is no short name, in `dir` with `make` (a file
+    /// or a directory, under a short alias, [`fat::short_alias`]) and gives
+    /// it `name` as its long name ([`fat::give_long_name`]); returns the
+    /// alias. embedded-sdmmc puts a new entry in the directory's first
+    /// free place, and the name's parts need free places after it: where
+    /// that place has too few (in its block and the next of the
+    /// directory), temporary entries fill the free places up to one that
+    /// has them (the directory grows by a cluster if need be), the alias
+    /// is made there, and the temporary entries go. `EINVAL` for a name
+    /// FAT cannot hold; `ENOSPC` if no such place is found (a full root
+    /// directory, a full card) or after [`FILLERS`] temporary entries.
+    fn make_long(
+        &self,
+        dir: RawDirectory,
+        name: &str,
+        make: &dyn Fn(ShortFileName) -> Result<(), Error>,
+    ) -> Result<ShortFileName, i32> {
+        if !fat::long_name_valid(name) {
+            return Err(errno::EINVAL);
+        }
+        let alias = self.unused_short_name(dir, |n| fat::short_alias(name, n))?;
+        make(alias).map_err(errno_of)?;
+        if self.give_long_name(dir, alias, name) == Some(true) {
+            return Ok(alias);
+        }
+        // No room after the place it took: it goes, and fillers take that
+        // place and the next free ones until one has room.
+        self.manager.delete_entry_in_dir(dir, alias).map_err(errno_of)?;
+        let mut fillers = heapless::Vec::<ShortFileName, { FILLERS as usize }>::new();
+        let made = loop {
+            let filler = match self.unused_short_name(dir, |n| fat::short_alias(FILLER, n)) {
+                Ok(filler) => filler,
+                Err(error) => break Err(error),
+            };
+            let file = self.manager.open_file_in_dir(dir, filler, Mode::ReadWriteCreate);
+            if let Err(error) = file.and_then(|file| self.manager.close_file(file)) {
+                break Err(errno_of(error));
+            }
+            let room = self.with_entry_blocks(dir, filler, |blocks, offset| {
+                (fat::has_room_for(blocks, offset, name), false)
+            });
+            if room == Some(true) {
+                // Its place is the first free one again: the alias's now.
+                let _ = self.manager.delete_entry_in_dir(dir, filler);
+                break make(alias).map_err(errno_of).and_then(|()| {
+                    match self.give_long_name(dir, alias, name) {
+                        Some(true) => Ok(alias),
+                        _ => {
+                            let _ = self.manager.delete_entry_in_dir(dir, alias);
+                            Err(errno::ENOSPC)
+                        }
+                    }
+                });
+            }
+            if fillers.push(filler).is_err() {
+                let _ = self.manager.delete_entry_in_dir(dir, filler);
+                break Err(errno::ENOSPC);
+            }
+        };
+        for filler in fillers {
+            let _ = self.manager.delete_entry_in_dir(dir, filler);
+        }
+        made
+    }
+
+    /// The first of the short names `alias` gives for 1, 2, ... that no
+    /// entry of `dir` has; `EEXIST` once [`ALIASES`] are taken.
+    fn unused_short_name(
+        &self,
+        dir: RawDirectory,
+        alias: impl Fn(u32) -> [u8; 11],
+    ) -> Result<ShortFileName, i32> {
+        for n in 1..=ALIASES {
+            let short = short_name_of(&alias(n)).ok_or(errno::EINVAL)?;
+            match self.manager.find_directory_entry(dir, short) {
+                Err(FsError::NotFound) => return Ok(short),
+                Ok(_) => {}
+                Err(error) => return Err(errno_of(error)),
+            }
+        }
+        Err(errno::EEXIST)
+    }
+
+    /// Gives the entry of `short` in `dir` the long name `name`, if there
+    /// is room after it ([`fat::give_long_name`]): `Some(true)` if it did.
+    fn give_long_name(&self, dir: RawDirectory, short: ShortFileName, name: &str) -> Option<bool> {
+        self.with_entry_blocks(dir, short, |blocks, offset| {
+            let given = fat::give_long_name(blocks, offset, name).is_some();
+            (given, given)
+        })
+    }
+
+    /// Runs `f` over the block of the entry of `short` in `dir`, and the
+    /// block after it when that one holds more of the directory
+    /// ([`FatGeometry::continues_before`]), with the entry's offset in the
+    /// first; writes the blocks back when `f` says so. `None` if the entry
+    /// is not found or the card fails. Through the device beside the
+    /// volume manager, whose block cache it empties first.
+    fn with_entry_blocks<R>(
+        &self,
+        dir: RawDirectory,
+        short: ShortFileName,
+        f: impl FnOnce(&mut [&mut [u8; fat::BLOCK_BYTES]], usize) -> (R, bool),
+    ) -> Option<R> {
+        let entry = self.manager.find_directory_entry(dir, short).ok()?;
+        let block = entry.entry_block.0;
+        let next = self.geometry.is_some_and(|geometry| geometry.continues_before(block + 1));
+        let offset = entry.entry_offset as usize;
+        self.manager.device(|device| {
+            let mut blocks = [Block::new(), Block::new()];
+            let blocks = &mut blocks[..1 + usize::from(next)];
+            BlockDevice::read(&*device, blocks, BlockIdx(block)).ok()?;
+            let (result, write) = match blocks {
+                [own] => f(&mut [&mut own.contents], offset),
+                [own, next] => f(&mut [&mut own.contents, &mut next.contents], offset),
+                _ => return None,
+            };
+            if write {
+                BlockDevice::write(&*device, blocks, BlockIdx(block)).ok()?;
+            }
+            Some(result)
+        })
+    }
+
     /// Deletes `entry` of `dir` (a file, or an empty directory) and frees
     /// its long name, if it has one ([`fat::free_long_name`]): the parts
     /// in the entry's block, and in the block before when that holds
@@ -483,8 +636,26 @@ impl Sd {
             Some(_) if mode.create == Create::New => return Err(errno::EEXIST),
             Some(entry) => entry.name,
             None if mode.directory || mode.create == Create::No => return Err(errno::ENOENT),
-            // A new file: its name must be a short one.
-            None => ShortFileName::create_from_str(name).map_err(|_| errno::EINVAL)?,
+            // A new file of a short name, made by the open.
+            None => match ShortFileName::create_from_str(name) {
+                Ok(short) => short,
+                // Of a long one: made here, empty, then opened as it is.
+                Err(_) => {
+                    let make = |alias| {
+                        let file =
+                            self.manager.open_file_in_dir(dir, alias, Mode::ReadWriteCreate)?;
+                        self.manager.close_file(file)
+                    };
+                    let alias = self.make_long(dir, name, &make)?;
+                    return self
+                        .open_in(dir, name, OpenMode { create: Create::No, ..mode })
+                        .inspect_err(|_| {
+                            if let Ok(entry) = self.manager.find_directory_entry(dir, alias) {
+                                let _ = self.delete(dir, &entry);
+                            }
+                        });
+                }
+            },
         };
         // embedded-sdmmc's modes: the append ones keep the contents and
         // start at the end, so a plain open for writing seeks back.
@@ -712,9 +883,12 @@ pub(super) fn mkdir(state: &mut StdState, path: SdPath<'_>) -> Result<(), i32> {
     sd.in_parent(
         path,
         || Err(errno::EEXIST),
-        |sd, dir, name| match sd.entry(dir, name)? {
-            Some(_) => Err(errno::EEXIST),
-            None => sd.manager.make_dir_in_dir(dir, name).map_err(errno_of),
+        |sd, dir, name| match (sd.entry(dir, name)?, ShortFileName::create_from_str(name)) {
+            (Some(_), _) => Err(errno::EEXIST),
+            (None, Ok(short)) => sd.manager.make_dir_in_dir(dir, short).map_err(errno_of),
+            (None, Err(_)) => {
+                sd.make_long(dir, name, &|alias| sd.manager.make_dir_in_dir(dir, alias)).map(drop)
+            }
         },
     )
 }
