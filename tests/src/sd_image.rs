@@ -252,6 +252,9 @@ struct Fat16Layout {
     root_bytes: usize,
     data: u64,
     cluster_blocks: u64,
+    /// The first FAT's first block, and the data area's clusters.
+    fat: u64,
+    clusters: u64,
 }
 
 fn fat16_layout(image: &[u8]) -> io::Result<Fat16Layout> {
@@ -268,10 +271,60 @@ fn fat16_layout(image: &[u8]) -> io::Result<Fat16Layout> {
         return Err(malformed());
     }
     let word = |at: usize| u64::from(u16::from_le_bytes([image[boot + at], image[boot + at + 1]]));
-    let root = start + word(14) + u64::from(image[boot + 16]) * word(22);
+    let fat = start + word(14);
+    let root = fat + u64::from(image[boot + 16]) * word(22);
     let root_bytes = word(17) as usize * 32;
     let data = root + (root_bytes as u64).div_ceil(BLOCK);
-    Ok(Fat16Layout { root, root_bytes, data, cluster_blocks: u64::from(image[boot + 13]) })
+    let cluster_blocks = u64::from(image[boot + 13]).max(1);
+    let total = match word(19) {
+        0 => long(boot + 32),
+        blocks => blocks,
+    };
+    let clusters = (start + total).saturating_sub(data) / cluster_blocks;
+    Ok(Fat16Layout { root, root_bytes, data, cluster_blocks, fat, clusters })
+}
+
+/// The clusters the first FAT of the FAT16 file system in the first
+/// partition of the card image at `path` marks taken that no file or
+/// directory holds, in order: lost to the volume, as a delete that frees
+/// no clusters leaves them (what `fsck.vfat` reports as lost).
+pub fn fat16_lost_clusters(path: &Path) -> io::Result<Vec<u16>> {
+    let image = std::fs::read(path)?;
+    let layout = fat16_layout(&image)?;
+    let next = |cluster: u64| {
+        let at = (layout.fat * BLOCK + cluster * 2) as usize;
+        u64::from(u16::from_le_bytes([image[at], image[at + 1]]))
+    };
+    let is_cluster = |cluster: u64| (2..layout.clusters + 2).contains(&cluster);
+    let mut held = std::collections::BTreeSet::new();
+    // The directories to read: the fixed root's bytes, then each
+    // subdirectory's clusters as found.
+    let mut directories = vec![blocks_at(&image, layout.root, layout.root_bytes)?];
+    while let Some(directory) = directories.pop() {
+        for entry in directory.chunks_exact(32).take_while(|entry| entry[0] != 0) {
+            let skipped = entry[0] == 0xe5 || entry[11] == 0x0f || entry[11] & 0x08 != 0;
+            if skipped || entry[0] == b'.' {
+                continue;
+            }
+            let mut cluster = u64::from(u16::from_le_bytes([entry[26], entry[27]]));
+            let mut bytes = Vec::new();
+            while is_cluster(cluster) && held.insert(cluster) {
+                if entry[11] & 0x10 != 0 {
+                    let first = layout.data + (cluster - 2) * layout.cluster_blocks;
+                    let length = (layout.cluster_blocks * BLOCK) as usize;
+                    bytes.extend(blocks_at(&image, first, length)?);
+                }
+                cluster = next(cluster);
+            }
+            if entry[11] & 0x10 != 0 {
+                directories.push(bytes);
+            }
+        }
+    }
+    Ok((2..layout.clusters + 2)
+        .filter(|&cluster| next(cluster) != 0 && !held.contains(&cluster))
+        .map(|cluster| cluster as u16)
+        .collect())
 }
 
 /// `bytes` bytes of `image` from block `block` on.
@@ -567,6 +620,32 @@ mod tests {
             ]
         );
         assert_eq!(read_fat_file(&path, "Sensor readings.csv").unwrap(), b"");
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn clusters_no_entry_holds_are_lost() {
+        let path = scratch("lost");
+        let big = vec![7u8; 5000];
+        let files: [(&str, &[u8]); 3] =
+            [("README.TXT", b"x"), ("logs/day one.txt", &big), ("logs/day two.txt", b"y")];
+        fat_card(&path, 8 << 20, "ferrode", &files).unwrap();
+        assert_eq!(fat16_lost_clusters(&path).unwrap(), Vec::<u16>::new());
+        // A delete that frees no cluster (the entry marked free alone):
+        // day one.txt's five clusters (1 KiB each) are lost.
+        let mut image = std::fs::read(&path).unwrap();
+        let layout = fat16_layout(&image).unwrap();
+        let found = (0..image.len() / 32)
+            .map(|index| index * 32)
+            .filter(|&at| at as u64 >= layout.data * BLOCK)
+            .find(|&at| &image[at..at + 11] == b"DAYONE~1TXT")
+            .unwrap();
+        let cluster = u16::from_le_bytes([image[found + 26], image[found + 27]]);
+        image[found] = 0xe5;
+        std::fs::write(&path, image).unwrap();
+        let lost = fat16_lost_clusters(&path).unwrap();
+        assert_eq!(lost.len(), 5, "{lost:?}");
+        assert_eq!(lost[0], cluster);
         let _ = std::fs::remove_file(&path);
     }
 

@@ -182,6 +182,14 @@ fn run(blocks: &[&mut [u8; BLOCK_BYTES]], own: usize, length: usize) -> Option<u
     None
 }
 
+/// The first cluster of the directory entry at byte `offset` of `block`
+/// (its high half at 20, which FAT16 leaves 0, its low half at 26).
+pub fn first_cluster(block: &[u8; BLOCK_BYTES], offset: usize) -> u32 {
+    let half =
+        |at: usize| u32::from(u16::from_le_bytes([block[offset + at], block[offset + at + 1]]));
+    half(20) << 16 | half(26)
+}
+
 /// Whether path name `wanted` names the entry whose long name is `long`:
 /// FAT names are one name whatever their case (ASCII letters are compared
 /// without case here; other letters as they are).
@@ -189,9 +197,11 @@ pub fn same_name(long: &str, wanted: &str) -> bool {
     long.eq_ignore_ascii_case(wanted)
 }
 
-/// Where a FAT volume keeps its directories, from its boot sector: which
-/// block before a directory entry's block holds entries of the same
-/// directory ([`continues_before`](Self::continues_before)).
+/// Where a FAT volume keeps its directories and its allocation table,
+/// from its boot sector: which block before a directory entry's block
+/// holds entries of the same directory
+/// ([`continues_before`](Self::continues_before)), and where a cluster's
+/// entry in the table is ([`fat_entry`](Self::fat_entry)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FatGeometry {
     /// The fixed root directory of FAT12 and FAT16 (none on FAT32): its
@@ -201,6 +211,16 @@ pub struct FatGeometry {
     data: u32,
     /// Blocks a cluster has.
     cluster_blocks: u32,
+    /// The first FAT's first block, its blocks, and how many FATs the
+    /// volume keeps (copies of the first).
+    fat: u32,
+    fat_blocks: u32,
+    fats: u32,
+    /// Clusters of the data area (numbered from 2).
+    clusters: u32,
+    /// Bytes of a FAT entry: 2 (FAT16) or 4 (FAT32); 0 for FAT12, whose
+    /// entries straddle bytes and which no card Ferrode mounts uses.
+    entry_bytes: u32,
 }
 
 impl FatGeometry {
@@ -225,10 +245,82 @@ impl FatGeometry {
         {
             return None;
         }
-        let root = start.checked_add(reserved)?.checked_add(fats.checked_mul(fat_blocks)?)?;
+        let fat = start.checked_add(reserved)?;
+        let root = fat.checked_add(fats.checked_mul(fat_blocks)?)?;
         let root_blocks = (root_entries * ENTRY_BYTES as u32).div_ceil(BLOCK_BYTES as u32);
         let data = root.checked_add(root_blocks)?;
-        Some(Self { root: (root, data), data, cluster_blocks })
+        let total = match u16_at(19) {
+            0 => u32_at(32),
+            blocks => blocks,
+        };
+        let clusters = (start.checked_add(total)?.checked_sub(data)?) / cluster_blocks;
+        // The FAT type goes by the count of clusters, as the specification
+        // has it.
+        let entry_bytes = match clusters {
+            0..4085 => 0,
+            4085..65525 => 2,
+            _ => 4,
+        };
+        Some(Self {
+            root: (root, data),
+            data,
+            cluster_blocks,
+            fat,
+            fat_blocks,
+            fats,
+            clusters,
+            entry_bytes,
+        })
+    }
+
+    /// Where the FAT entry of cluster `cluster` is: the first FAT's block
+    /// and the byte offset in it; `None` for a number no data cluster has
+    /// (below 2, past the volume's) and on FAT12.
+    pub fn fat_entry(&self, cluster: u32) -> Option<(u32, usize)> {
+        if self.entry_bytes == 0 || !(2..self.clusters.saturating_add(2)).contains(&cluster) {
+            return None;
+        }
+        let byte = cluster * self.entry_bytes;
+        let block = byte / BLOCK_BYTES as u32;
+        (block < self.fat_blocks)
+            .then_some((self.fat + block, (byte % BLOCK_BYTES as u32) as usize))
+    }
+
+    /// The block of every FAT that holds the same entries as block `block`
+    /// of the first (itself first).
+    pub fn fat_copies(&self, block: u32) -> impl Iterator<Item = u32> + use<> {
+        let (fats, fat_blocks) = (self.fats, self.fat_blocks);
+        (0..fats).map(move |copy| block + copy * fat_blocks)
+    }
+
+    /// The entry at byte `offset` of a FAT block: the next cluster of the
+    /// chain, or a value no cluster has (the chain's end, a bad cluster).
+    pub fn entry(&self, block: &[u8; BLOCK_BYTES], offset: usize) -> u32 {
+        match self.entry_bytes {
+            2 => u32::from(u16::from_le_bytes([block[offset], block[offset + 1]])),
+            _ => {
+                let bytes =
+                    [block[offset], block[offset + 1], block[offset + 2], block[offset + 3]];
+                u32::from_le_bytes(bytes) & 0x0fff_ffff
+            }
+        }
+    }
+
+    /// Marks the entry at byte `offset` of a FAT block free (on FAT32, its
+    /// top four bits, which are not the entry's, as they were).
+    pub fn free_entry(&self, block: &mut [u8; BLOCK_BYTES], offset: usize) {
+        match self.entry_bytes {
+            2 => block[offset..offset + 2].fill(0),
+            _ => {
+                block[offset..offset + 3].fill(0);
+                block[offset + 3] &= 0xf0;
+            }
+        }
+    }
+
+    /// Clusters of the data area: a chain longer than this loops.
+    pub fn clusters(&self) -> u32 {
+        self.clusters
     }
 
     /// Whether the block before `block`, a block of a directory, holds
@@ -557,9 +649,11 @@ mod tests {
     }
 
     /// A FAT16 boot sector: 4 reserved blocks, 2 FATs of 32 blocks, 512
-    /// root entries (32 blocks), 4-block clusters.
+    /// root entries (32 blocks), 4-block clusters, 20,580 blocks in all
+    /// (5,120 clusters).
     fn fat16_boot() -> [u8; 512] {
         let mut boot = [0u8; 512];
+        boot[19..21].copy_from_slice(&20580u16.to_le_bytes());
         boot[11..13].copy_from_slice(&512u16.to_le_bytes());
         boot[13] = 4;
         boot[14..16].copy_from_slice(&4u16.to_le_bytes());
@@ -587,6 +681,8 @@ mod tests {
         boot[17..19].fill(0);
         boot[22..24].fill(0);
         boot[13] = 8;
+        boot[19..21].fill(0);
+        boot[32..36].copy_from_slice(&(205 + 8 * 70000u32).to_le_bytes());
         boot[36..40].copy_from_slice(&100u32.to_le_bytes());
         let geometry = FatGeometry::from_boot_sector(&boot, 1).unwrap();
         // Data at 1 + 4 + 200 = 205.
@@ -594,6 +690,56 @@ mod tests {
         assert!(geometry.continues_before(206));
         assert!(!geometry.continues_before(213));
         assert!(!geometry.continues_before(204));
+    }
+
+    #[test]
+    fn a_cluster_s_fat_entry_is_found_read_and_freed_by_the_fat_s_type() {
+        // FAT16 at 2048: the first FAT at 2052, 32 blocks each, two; 5,120
+        // clusters (20,580 blocks from 2048, data at 2148).
+        let geometry = FatGeometry::from_boot_sector(&fat16_boot(), 2048).unwrap();
+        assert_eq!(geometry.clusters(), 5120);
+        assert_eq!(geometry.fat_entry(2), Some((2052, 4)));
+        assert_eq!(geometry.fat_entry(256), Some((2053, 0)));
+        assert_eq!(geometry.fat_entry(5121), Some((2052 + 20, 2)));
+        assert_eq!(geometry.fat_entry(5122), None);
+        assert_eq!(geometry.fat_entry(1), None);
+        assert_eq!(geometry.fat_copies(2053).collect::<Vec<_>>(), [2053, 2085]);
+        let mut block = [0u8; 512];
+        block[4..6].copy_from_slice(&0xfff8u16.to_le_bytes());
+        block[6..8].copy_from_slice(&7u16.to_le_bytes());
+        assert_eq!((geometry.entry(&block, 4), geometry.entry(&block, 6)), (0xfff8, 7));
+        geometry.free_entry(&mut block, 6);
+        assert_eq!((geometry.entry(&block, 4), geometry.entry(&block, 6)), (0xfff8, 0));
+        // FAT32: four bytes an entry, the top four bits not its own.
+        let mut boot = fat16_boot();
+        boot[17..19].fill(0);
+        boot[22..24].fill(0);
+        boot[13] = 8;
+        boot[19..21].fill(0);
+        boot[32..36].copy_from_slice(&(205 + 8 * 70000u32).to_le_bytes());
+        boot[36..40].copy_from_slice(&100u32.to_le_bytes());
+        let geometry = FatGeometry::from_boot_sector(&boot, 1).unwrap();
+        assert_eq!(geometry.clusters(), 70000);
+        assert_eq!(geometry.fat_entry(200), Some((5 + 1, 288)));
+        assert_eq!(geometry.fat_copies(6).collect::<Vec<_>>(), [6, 106]);
+        block[288..292].copy_from_slice(&0xf000_0009u32.to_le_bytes());
+        assert_eq!(geometry.entry(&block, 288), 9);
+        geometry.free_entry(&mut block, 288);
+        assert_eq!(block[288..292], 0xf000_0000u32.to_le_bytes());
+        // FAT12 (under 4,085 clusters): no entry is found.
+        let mut small = fat16_boot();
+        small[19..21].copy_from_slice(&4000u16.to_le_bytes());
+        let geometry = FatGeometry::from_boot_sector(&small, 0).unwrap();
+        assert_eq!(geometry.fat_entry(2), None);
+    }
+
+    #[test]
+    fn an_entry_s_first_cluster_is_its_two_halves() {
+        let mut block = [0u8; 512];
+        block[64 + 20..64 + 22].copy_from_slice(&0x0012u16.to_le_bytes());
+        block[64 + 26..64 + 28].copy_from_slice(&0x3456u16.to_le_bytes());
+        assert_eq!(first_cluster(&block, 64), 0x0012_3456);
+        assert_eq!(first_cluster(&block, 32), 0);
     }
 
     #[test]

@@ -597,7 +597,8 @@ fn field_notes_long_names(image: &std::path::Path) -> std::io::Result<usize> {
 /// `Field notes` (where those of `.` and `..` are left: fatfs gives every
 /// name one); then the files files-std made under long names, read by
 /// another FAT implementation (fatfs), and no temporary entry left of
-/// those it made to reach room for one in `FULL`.
+/// those it made to reach room for one in `FULL`; and no cluster lost:
+/// every one the FAT marks taken is a file's or a directory's.
 fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
     let (outcome, (files, removed)) = with_card(script, "files-std", files_std_card, |image| {
         let read = |name: &str| crate::sd_image::read_fat_file(image, name);
@@ -631,9 +632,10 @@ fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
             .flatten()
             .filter(|path| path.starts_with("FULL/"))
             .collect();
-        (files, (removed, long_names, in_full))
+        let lost = crate::sd_image::fat16_lost_clusters(image);
+        (files, (removed, long_names, in_full, lost))
     })?;
-    let (removed, long_names, in_full) = removed;
+    let (removed, long_names, in_full, lost) = removed;
     let failure = |message: String| Failure { message, console: outcome.console.clone() };
     harness::printed_in_order_and_succeeded(&outcome, &FILES_STD_LINES).map_err(failure)?;
     let expected: [&[u8]; 6] = [
@@ -660,6 +662,13 @@ fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
             "removed LOGS/DAY2.TXT, TMP, Sensor readings.csv and Field notes still on the image, \
              or entries of their long names left in the root directory and in Field notes' \
              ({long_names:?}): {removed:?}"
+        )));
+    }
+    // Every cluster the FAT marks taken is a file's or a directory's: the
+    // removed files and directories gave theirs back.
+    if lost.as_ref().map_or(true, |lost| !lost.is_empty()) {
+        return Err(failure(format!(
+            "clusters taken that no file or directory holds (lost by a delete): {lost:?}"
         )));
     }
     if in_full.len() != 29 || in_full.iter().any(|path| path.contains("FERROD~")) {

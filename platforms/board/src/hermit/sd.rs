@@ -21,7 +21,7 @@
 //! `LOG.TXT`); one of any other name FAT can hold gets it as its long
 //! name, with a short alias beside it (`SENSOR~2.CSV`), as other systems
 //! write them (a name FAT cannot hold, `a:b`, is `InvalidInput`).
-//! Removing an entry frees its long name with it.
+//! Removing an entry frees its clusters and its long name with it.
 //! Files are at most 4 GiB. A file's size on the card is brought
 //! up to date when it is closed, which std does when a `File` is dropped,
 //! and at the component's exit for files still open. Seeking past a
@@ -581,12 +581,15 @@ impl Sd {
         })
     }
 
-    /// Deletes `entry` of `dir` (a file, or an empty directory) and frees
-    /// its long name, if it has one ([`fat::free_long_name`]): the parts
-    /// in the entry's block, and in the block before when that holds
-    /// entries of the same directory. Freeing the name is the last step:
-    /// if the card fails it, the entry is gone all the same and its long
-    /// name stays behind, as a name no entry has.
+    /// Deletes `entry` of `dir` (a file, or an empty directory), frees
+    /// its clusters ([`Sd::free_clusters`]) and its long name, if it has
+    /// one ([`fat::free_long_name`]): the parts in the entry's block, and
+    /// in the block before when that holds entries of the same directory.
+    /// embedded-sdmmc's delete marks the entry free and leaves both: the
+    /// clusters would stay taken for good, and the card fill up with
+    /// files long deleted. Those steps come after the delete: if the card
+    /// fails one, the entry is gone all the same, and what was not freed
+    /// stays behind, lost to the volume until a check of it (fsck).
     fn delete(&self, dir: RawDirectory, entry: &DirEntry) -> Result<(), i32> {
         self.manager.delete_entry_in_dir(dir, entry.name).map_err(errno_of)?;
         let block = entry.entry_block.0;
@@ -597,12 +600,12 @@ impl Sd {
         let checksum = entry.name.csum();
         // The device beside the volume manager, whose block cache it
         // empties first: no block it read before is taken for the card's.
-        self.manager.device(|device| {
+        let cluster = self.manager.device(|device| {
             let mut blocks = [Block::new(), Block::new()];
             let blocks = &mut blocks[..count];
-            if BlockDevice::read(&*device, blocks, BlockIdx(first)).is_err() {
-                return;
-            }
+            BlockDevice::read(&*device, blocks, BlockIdx(first)).ok()?;
+            // The entry's first cluster, which the delete left in it.
+            let cluster = blocks.last().map(|own| fat::first_cluster(&own.contents, offset));
             let freed = match blocks {
                 [own] => fat::free_long_name(&mut [&mut own.contents], offset, checksum),
                 [before, own] => fat::free_long_name(
@@ -615,8 +618,53 @@ impl Sd {
             if freed > 0 {
                 let _ = BlockDevice::write(&*device, blocks, BlockIdx(first));
             }
+            cluster
         });
+        if let Some(cluster) = cluster {
+            self.free_clusters(cluster);
+        }
         Ok(())
+    }
+
+    /// Frees the chain of clusters that starts at `first` in every FAT of
+    /// the volume (the clusters of a deleted entry; none below 2), up to
+    /// its end or a value that is no cluster's, and at most as many
+    /// clusters as the volume has. Through the device beside the volume
+    /// manager, which empties its block cache first; its hint of where to
+    /// look for free clusters stays, and it looks before it when it finds
+    /// none after. On FAT12, or without the volume's geometry, nothing is
+    /// freed.
+    fn free_clusters(&self, first: u32) {
+        let Some(geometry) = self.geometry else { return };
+        self.manager.device(|device| {
+            // The first FAT's block being changed, and which block it is.
+            let mut fat = Block::new();
+            let mut held: Option<u32> = None;
+            let write_back = |device: &Device, fat: &Block, block: u32| {
+                for copy in geometry.fat_copies(block) {
+                    let _ = BlockDevice::write(device, core::slice::from_ref(fat), BlockIdx(copy));
+                }
+            };
+            let mut cluster = first;
+            for _ in 0..geometry.clusters() {
+                let Some((block, offset)) = geometry.fat_entry(cluster) else { break };
+                if held != Some(block) {
+                    if let Some(held) = held.take() {
+                        write_back(device, &fat, held);
+                    }
+                    let into = core::slice::from_mut(&mut fat);
+                    if BlockDevice::read(&*device, into, BlockIdx(block)).is_err() {
+                        return;
+                    }
+                    held = Some(block);
+                }
+                cluster = geometry.entry(&fat.contents, offset);
+                geometry.free_entry(&mut fat.contents, offset);
+            }
+            if let Some(held) = held {
+                write_back(device, &fat, held);
+            }
+        });
     }
 
     /// Opens `name` in `dir` as `mode` asks.
