@@ -36,7 +36,18 @@ pub fn fat_card(path: &Path, bytes: u64, label: &str, files: &[(&str, &[u8])]) -
     if bytes >= FAT32_FROM {
         return Err(invalid(format!("{bytes} bytes: a FAT16 card is smaller than {FAT32_FROM}")));
     }
-    let fs = format_card(path, bytes, label)?;
+    put_files(format_card(path, bytes, label, None)?, files)
+}
+
+/// As [`fat_card`], with a FAT32 file system of 512-byte clusters, which
+/// takes FAT32 from 64 MiB on (a card of its own, from 512 MiB on, gets
+/// larger clusters): FAT32 a test can afford to read whole.
+pub fn fat32_card(path: &Path, bytes: u64, label: &str, files: &[(&str, &[u8])]) -> io::Result<()> {
+    put_files(format_card(path, bytes, label, Some(512))?, files)
+}
+
+/// Writes `files` (paths and contents) into `fs` and unmounts it.
+fn put_files(fs: fatfs::FileSystem<Partition>, files: &[(&str, &[u8])]) -> io::Result<()> {
     for (name, contents) in files {
         let (parents, name) = name.rsplit_once('/').unwrap_or(("", name));
         let mut dir = fs.root_dir();
@@ -55,8 +66,14 @@ fn invalid(message: String) -> io::Error {
 /// Writes an empty card of `bytes` bytes (a power of two, at least
 /// 4 MiB) to `path`: an MBR with one FAT partition from
 /// [`PARTITION_START`] to the end, labelled `label`, FAT16 below
-/// [`FAT32_FROM`] and FAT32 from there on; the file system, mounted.
-fn format_card(path: &Path, bytes: u64, label: &str) -> io::Result<fatfs::FileSystem<Partition>> {
+/// [`FAT32_FROM`] and FAT32 from there on, or FAT32 with clusters of
+/// `fat32_cluster` bytes; the file system, mounted.
+fn format_card(
+    path: &Path,
+    bytes: u64,
+    label: &str,
+    fat32_cluster: Option<u32>,
+) -> io::Result<fatfs::FileSystem<Partition>> {
     if !card_size(bytes) {
         return Err(invalid(format!(
             "{bytes} bytes: a card image must be a power of two from 4 MiB to 1 TiB"
@@ -65,7 +82,7 @@ fn format_card(path: &Path, bytes: u64, label: &str) -> io::Result<fatfs::FileSy
     let mut file = File::options().read(true).write(true).create(true).truncate(true).open(path)?;
     file.set_len(bytes)?;
     let blocks = bytes / BLOCK - PARTITION_START;
-    let (fat, kind) = if bytes >= FAT32_FROM {
+    let (fat, kind) = if bytes >= FAT32_FROM || fat32_cluster.is_some() {
         (fatfs::FatType::Fat32, FAT32_LBA)
     } else {
         (fatfs::FatType::Fat16, FAT16_LBA)
@@ -76,10 +93,11 @@ fn format_card(path: &Path, bytes: u64, label: &str) -> io::Result<fatfs::FileSy
         *to = from.to_ascii_uppercase();
     }
     let mut partition = Partition::new(file, PARTITION_START * BLOCK, blocks * BLOCK);
-    fatfs::format_volume(
-        &mut partition,
-        fatfs::FormatVolumeOptions::new().fat_type(fat).volume_label(name),
-    )?;
+    let mut options = fatfs::FormatVolumeOptions::new().fat_type(fat).volume_label(name);
+    if let Some(cluster) = fat32_cluster {
+        options = options.bytes_per_cluster(cluster);
+    }
+    fatfs::format_volume(&mut partition, options)?;
     fatfs::FileSystem::new(partition, fatfs::FsOptions::new())
 }
 
@@ -143,7 +161,7 @@ pub fn card_from_dir(
     label: &str,
     from: Option<&Path>,
 ) -> io::Result<Made> {
-    let fs = format_card(path, bytes, label)?;
+    let fs = format_card(path, bytes, label, None)?;
     let fat = if bytes >= FAT32_FROM { "FAT32" } else { "FAT16" };
     let mut made = Made { fat, files: 0, directories: 0, bytes: 0 };
     if let Some(from) = from {
@@ -255,10 +273,23 @@ struct Fat16Layout {
     /// The first FAT's first block, and the data area's clusters.
     fat: u64,
     clusters: u64,
+    /// FAT32's root directory's first cluster (`None`: FAT16's fixed
+    /// root, [`root`](Self::root) and [`root_bytes`](Self::root_bytes)).
+    root_cluster: Option<u64>,
 }
 
 fn fat16_layout(image: &[u8]) -> io::Result<Fat16Layout> {
-    let malformed = || io::Error::new(io::ErrorKind::InvalidData, "no FAT16 first partition");
+    let layout = fat_layout(image)?;
+    match layout.root_cluster {
+        None => Ok(layout),
+        Some(_) => Err(io::Error::new(io::ErrorKind::InvalidData, "no FAT16 first partition")),
+    }
+}
+
+/// The layout of the FAT16 or FAT32 file system in the first partition of
+/// a card image (FAT32's root directory is a chain of clusters).
+fn fat_layout(image: &[u8]) -> io::Result<Fat16Layout> {
+    let malformed = || io::Error::new(io::ErrorKind::InvalidData, "no FAT first partition");
     if image.len() < BLOCK as usize || image[510..512] != [0x55, 0xaa] {
         return Err(malformed());
     }
@@ -267,12 +298,18 @@ fn fat16_layout(image: &[u8]) -> io::Result<Fat16Layout> {
     };
     let start = long(446 + 8);
     let boot = (start * BLOCK) as usize;
-    if image.len() < boot + BLOCK as usize || &image[boot + 54..boot + 62] != b"FAT16   " {
+    if image.len() < boot + BLOCK as usize {
         return Err(malformed());
     }
+    let fat32 = match (&image[boot + 54..boot + 62], &image[boot + 82..boot + 90]) {
+        (b"FAT16   ", _) => false,
+        (_, b"FAT32   ") => true,
+        _ => return Err(malformed()),
+    };
     let word = |at: usize| u64::from(u16::from_le_bytes([image[boot + at], image[boot + at + 1]]));
     let fat = start + word(14);
-    let root = fat + u64::from(image[boot + 16]) * word(22);
+    let fat_blocks = if fat32 { long(boot + 36) } else { word(22) };
+    let root = fat + u64::from(image[boot + 16]) * fat_blocks;
     let root_bytes = word(17) as usize * 32;
     let data = root + (root_bytes as u64).div_ceil(BLOCK);
     let cluster_blocks = u64::from(image[boot + 13]).max(1);
@@ -281,38 +318,59 @@ fn fat16_layout(image: &[u8]) -> io::Result<Fat16Layout> {
         blocks => blocks,
     };
     let clusters = (start + total).saturating_sub(data) / cluster_blocks;
-    Ok(Fat16Layout { root, root_bytes, data, cluster_blocks, fat, clusters })
+    let root_cluster = fat32.then(|| long(boot + 44));
+    Ok(Fat16Layout { root, root_bytes, data, cluster_blocks, fat, clusters, root_cluster })
 }
 
-/// The clusters the first FAT of the FAT16 file system in the first
-/// partition of the card image at `path` marks taken that no file or
-/// directory holds, in order: lost to the volume, as a delete that frees
-/// no clusters leaves them (what `fsck.vfat` reports as lost).
-pub fn fat16_lost_clusters(path: &Path) -> io::Result<Vec<u16>> {
+/// The clusters the first FAT of the FAT16 or FAT32 file system in the
+/// first partition of the card image at `path` marks taken that no file
+/// or directory holds, in order: lost to the volume, as a delete that
+/// frees no clusters leaves them (what `fsck.vfat` reports as lost).
+pub fn fat_lost_clusters(path: &Path) -> io::Result<Vec<u32>> {
     let image = std::fs::read(path)?;
-    let layout = fat16_layout(&image)?;
-    let next = |cluster: u64| {
-        let at = (layout.fat * BLOCK + cluster * 2) as usize;
-        u64::from(u16::from_le_bytes([image[at], image[at + 1]]))
+    let layout = fat_layout(&image)?;
+    let next = |cluster: u64| match layout.root_cluster {
+        None => {
+            let at = (layout.fat * BLOCK + cluster * 2) as usize;
+            u64::from(u16::from_le_bytes([image[at], image[at + 1]]))
+        }
+        Some(_) => {
+            let at = (layout.fat * BLOCK + cluster * 4) as usize;
+            let bytes = [image[at], image[at + 1], image[at + 2], image[at + 3]];
+            u64::from(u32::from_le_bytes(bytes) & 0x0fff_ffff)
+        }
     };
     let is_cluster = |cluster: u64| (2..layout.clusters + 2).contains(&cluster);
     let mut held = std::collections::BTreeSet::new();
-    // The directories to read: the fixed root's bytes, then each
-    // subdirectory's clusters as found.
-    let mut directories = vec![blocks_at(&image, layout.root, layout.root_bytes)?];
+    let cluster_bytes = (layout.cluster_blocks * BLOCK) as usize;
+    let data_of = |cluster: u64| layout.data + (cluster - 2) * layout.cluster_blocks;
+    // The directories to read: the root's bytes (FAT16's fixed root, or
+    // FAT32's chain), then each subdirectory's as found.
+    let root = match layout.root_cluster {
+        None => blocks_at(&image, layout.root, layout.root_bytes)?,
+        Some(first) => {
+            let mut bytes = Vec::new();
+            let mut cluster = first;
+            while is_cluster(cluster) && held.insert(cluster) {
+                bytes.extend(blocks_at(&image, data_of(cluster), cluster_bytes)?);
+                cluster = next(cluster);
+            }
+            bytes
+        }
+    };
+    let mut directories = vec![root];
     while let Some(directory) = directories.pop() {
         for entry in directory.chunks_exact(32).take_while(|entry| entry[0] != 0) {
             let skipped = entry[0] == 0xe5 || entry[11] == 0x0f || entry[11] & 0x08 != 0;
             if skipped || entry[0] == b'.' {
                 continue;
             }
-            let mut cluster = u64::from(u16::from_le_bytes([entry[26], entry[27]]));
+            let half = |at: usize| u64::from(u16::from_le_bytes([entry[at], entry[at + 1]]));
+            let mut cluster = half(20) << 16 | half(26);
             let mut bytes = Vec::new();
             while is_cluster(cluster) && held.insert(cluster) {
                 if entry[11] & 0x10 != 0 {
-                    let first = layout.data + (cluster - 2) * layout.cluster_blocks;
-                    let length = (layout.cluster_blocks * BLOCK) as usize;
-                    bytes.extend(blocks_at(&image, first, length)?);
+                    bytes.extend(blocks_at(&image, data_of(cluster), cluster_bytes)?);
                 }
                 cluster = next(cluster);
             }
@@ -323,7 +381,7 @@ pub fn fat16_lost_clusters(path: &Path) -> io::Result<Vec<u16>> {
     }
     Ok((2..layout.clusters + 2)
         .filter(|&cluster| next(cluster) != 0 && !held.contains(&cluster))
-        .map(|cluster| cluster as u16)
+        .map(|cluster| cluster as u32)
         .collect())
 }
 
@@ -630,7 +688,7 @@ mod tests {
         let files: [(&str, &[u8]); 3] =
             [("README.TXT", b"x"), ("logs/day one.txt", &big), ("logs/day two.txt", b"y")];
         fat_card(&path, 8 << 20, "ferrode", &files).unwrap();
-        assert_eq!(fat16_lost_clusters(&path).unwrap(), Vec::<u16>::new());
+        assert_eq!(fat_lost_clusters(&path).unwrap(), Vec::<u32>::new());
         // A delete that frees no cluster (the entry marked free alone):
         // day one.txt's five clusters (1 KiB each) are lost.
         let mut image = std::fs::read(&path).unwrap();
@@ -640,12 +698,25 @@ mod tests {
             .filter(|&at| at as u64 >= layout.data * BLOCK)
             .find(|&at| &image[at..at + 11] == b"DAYONE~1TXT")
             .unwrap();
-        let cluster = u16::from_le_bytes([image[found + 26], image[found + 27]]);
+        let cluster = u32::from(u16::from_le_bytes([image[found + 26], image[found + 27]]));
         image[found] = 0xe5;
         std::fs::write(&path, image).unwrap();
-        let lost = fat16_lost_clusters(&path).unwrap();
+        let lost = fat_lost_clusters(&path).unwrap();
         assert_eq!(lost.len(), 5, "{lost:?}");
         assert_eq!(lost[0], cluster);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_small_fat32_card_loses_no_cluster_to_its_root() {
+        let path = scratch("fat32-small");
+        fat32_card(&path, 64 << 20, "small", &[("dir/a file.txt", b"x")]).unwrap();
+        let mut mbr = [0u8; 512];
+        File::open(&path).unwrap().read_exact(&mut mbr).unwrap();
+        assert_eq!(mbr[446 + 4], FAT32_LBA);
+        assert_eq!(read_fat_file(&path, "dir/a file.txt").unwrap(), b"x");
+        // The root directory's chain, dir's and the file's are held.
+        assert_eq!(fat_lost_clusters(&path).unwrap(), Vec::<u32>::new());
         let _ = std::fs::remove_file(&path);
     }
 

@@ -103,6 +103,11 @@ pub fn cases() -> Vec<Case> {
             sd_files,
         ),
         scripted("files-std keeps files on the SD card through std::fs", "files-std", files_std),
+        scripted(
+            "files-std keeps files on a FAT32 SD card through std::fs",
+            "files-std",
+            files_std_fat32,
+        ),
         scripted_with(
             "files-std: std::fs follows the SD card across an exchange",
             "files-std",
@@ -550,23 +555,21 @@ const FILES_STD_MONDAY: &[u8] = b"calibrated the sensor\n";
 /// log.txt`'s long name begins in the directory's first block (entry 15)
 /// and ends in its second: files-std's std layer must free it in both.
 fn files_std_card(image: &std::path::Path) -> std::io::Result<()> {
-    crate::sd_image::fat_card(
-        image,
-        8 << 20,
-        "ferrode",
-        &[
-            ("README.TXT", SD_FILES_README),
-            ("Sensor readings.csv", FILES_STD_SENSOR),
-            // Three entries each (a long name of two parts, a short one).
-            ("Field notes/first filler file.txt", b"1"),
-            ("Field notes/second filler file.txt", b"2"),
-            ("Field notes/third filler file.txt", b"3"),
-            // Two.
-            ("Field notes/fourth.txt", b"4"),
-            ("Field notes/Monday log.txt", FILES_STD_MONDAY),
-        ],
-    )
+    crate::sd_image::fat_card(image, 8 << 20, "ferrode", &FILES_STD_CARD)
 }
+
+/// The files of [`files_std_card`].
+const FILES_STD_CARD: [(&str, &[u8]); 7] = [
+    ("README.TXT", SD_FILES_README),
+    ("Sensor readings.csv", FILES_STD_SENSOR),
+    // Three entries each (a long name of two parts, a short one).
+    ("Field notes/first filler file.txt", b"1"),
+    ("Field notes/second filler file.txt", b"2"),
+    ("Field notes/third filler file.txt", b"3"),
+    // Two.
+    ("Field notes/fourth.txt", b"4"),
+    ("Field notes/Monday log.txt", FILES_STD_MONDAY),
+];
 
 /// The entries of long names left in what was `Field notes` on a card
 /// files-std ran on: its first cluster, which the card had it in before
@@ -600,7 +603,30 @@ fn field_notes_long_names(image: &std::path::Path) -> std::io::Result<usize> {
 /// those it made to reach room for one in `FULL`; and no cluster lost:
 /// every one the FAT marks taken is a file's or a directory's.
 fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
-    let (outcome, (files, removed)) = with_card(script, "files-std", files_std_card, |image| {
+    files_std_on(script, "files-std", files_std_card, true)
+}
+
+/// [`files_std`] on a FAT32 card of 64 MiB (512-byte clusters) holding the
+/// same files: std's layer reads FAT32's entries and root directory
+/// chain, and frees clusters of four-byte FAT entries. The checks of the
+/// FAT16 card's fixed root directory (its long names' entries) are left
+/// out.
+fn files_std_fat32(script: &Scripted<'_>) -> Result<(), Failure> {
+    let make = |image: &std::path::Path| {
+        crate::sd_image::fat32_card(image, 64 << 20, "ferrode", &FILES_STD_CARD)
+    };
+    files_std_on(script, "files-std-fat32", make, false)
+}
+
+/// [`files_std`] on the card `make` makes (`fat16`: [`files_std_card`],
+/// whose root directory's entries are checked too).
+fn files_std_on(
+    script: &Scripted<'_>,
+    name: &str,
+    make: impl FnOnce(&std::path::Path) -> std::io::Result<()>,
+    fat16: bool,
+) -> Result<(), Failure> {
+    let (outcome, (files, removed)) = with_card(script, name, make, |image| {
         let read = |name: &str| crate::sd_image::read_fat_file(image, name);
         let files = [
             read("LOGS/DAY1.TXT"),
@@ -610,11 +636,15 @@ fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
             read("Daily reports/first report.txt"),
             read("FULL/needs room.txt"),
         ];
-        let long_names = (
-            crate::sd_image::fat16_root_directory(image)
-                .map(|(_, root)| crate::sd_image::long_name_entries(&root)),
-            field_notes_long_names(image),
-        );
+        let long_names = if fat16 {
+            (
+                crate::sd_image::fat16_root_directory(image)
+                    .map(|(_, root)| crate::sd_image::long_name_entries(&root)),
+                field_notes_long_names(image),
+            )
+        } else {
+            (Ok(4), Ok(2))
+        };
         let removed = [
             read("LOGS/DAY2.TXT").is_err(),
             read("TMP").is_err(),
@@ -632,7 +662,7 @@ fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
             .flatten()
             .filter(|path| path.starts_with("FULL/"))
             .collect();
-        let lost = crate::sd_image::fat16_lost_clusters(image);
+        let lost = crate::sd_image::fat_lost_clusters(image);
         (files, (removed, long_names, in_full, lost))
     })?;
     let (removed, long_names, in_full, lost) = removed;
