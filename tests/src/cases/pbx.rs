@@ -536,7 +536,7 @@ const FILES_STD_LINES: [&str; 18] = [
     "[app] ok: DAY2.TXT removed",
     "[app] ok: long names removed: a file Ok(()), Monday log.txt Ok(()), the rest of Field notes Ok(()), then Field notes Ok(()); 2 left in /sd",
     "[app] ok: new long names: Sensor log 2026-12-07.csv reads back 18 bytes, Daily reports made Ok(()) and lists [(\"first report.txt\", false)]",
-    "[app] ok: a long name past a full cluster: FULL's 28 files made Ok(()), needs room.txt reads back 22 bytes; FULL lists 29 files",
+    "[app] ok: long names past a full cluster: FULL's 28 files made Ok(()), needs room.txt reads back 22 bytes, Night readings made Ok(()); FULL lists 30",
     "[app] ok: refused: a missing file Err(NotFound), create_new of one there Err(AlreadyExists), a name FAT cannot hold Err(InvalidInput)",
     "[app] ok: refused (errno): a write to a file opened to read Err(Some(9)), a directory as a file Err(Some(21)), a path outside /sd and /rom Err(Some(30))",
     "[app] OPEN.TXT written and left open",
@@ -701,9 +701,10 @@ fn files_std_on(
             "clusters taken that no file or directory holds (lost by a delete): {lost:?}"
         )));
     }
-    if in_full.len() != 29 || in_full.iter().any(|path| path.contains("FERROD~")) {
+    if in_full.len() != 30 || in_full.iter().any(|path| path.contains("FERROD~")) {
         return Err(failure(format!(
-            "FULL holds its 28 files and needs room.txt, and no temporary entry: {in_full:?}"
+            "FULL holds its 28 files, needs room.txt and Night readings, and no temporary entry: \
+             {in_full:?}"
         )));
     }
     Ok(())

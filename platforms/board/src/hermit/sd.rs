@@ -484,7 +484,7 @@ impl Sd {
         }
         // No room after the place it took: it goes, and fillers take that
         // place and the next free ones until one has room.
-        self.manager.delete_entry_in_dir(dir, alias).map_err(errno_of)?;
+        self.delete_short(dir, alias)?;
         let mut fillers = heapless::Vec::<ShortFileName, { FILLERS as usize }>::new();
         let made = loop {
             let filler = match self.unused_short_name(dir, |n| fat::short_alias(FILLER, n)) {
@@ -505,7 +505,7 @@ impl Sd {
                     match self.give_long_name(dir, alias, name) {
                         Some(true) => Ok(alias),
                         _ => {
-                            let _ = self.manager.delete_entry_in_dir(dir, alias);
+                            let _ = self.delete_short(dir, alias);
                             Err(errno::ENOSPC)
                         }
                     }
@@ -520,6 +520,13 @@ impl Sd {
             let _ = self.manager.delete_entry_in_dir(dir, filler);
         }
         made
+    }
+
+    /// Deletes the entry of short name `short` in `dir` as [`Sd::delete`]
+    /// does (a directory just made has a cluster to give back).
+    fn delete_short(&self, dir: RawDirectory, short: ShortFileName) -> Result<(), i32> {
+        let entry = self.manager.find_directory_entry(dir, short).map_err(errno_of)?;
+        self.delete(dir, &entry)
     }
 
     /// The first of the short names `alias` gives for 1, 2, ... that no
@@ -698,9 +705,7 @@ impl Sd {
                     return self
                         .open_in(dir, name, OpenMode { create: Create::No, ..mode })
                         .inspect_err(|_| {
-                            if let Ok(entry) = self.manager.find_directory_entry(dir, alias) {
-                                let _ = self.delete(dir, &entry);
-                            }
+                            let _ = self.delete_short(dir, alias);
                         });
                 }
             },
