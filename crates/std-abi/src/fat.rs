@@ -663,6 +663,20 @@ mod tests {
         boot
     }
 
+    /// A FAT32 boot sector: 4 reserved blocks, 2 FATs of 100 blocks, no
+    /// fixed root, 8-block clusters, 70,000 clusters after the FATs (at
+    /// block 1: data at 205).
+    fn fat32_boot() -> [u8; 512] {
+        let mut boot = fat16_boot();
+        boot[17..19].fill(0);
+        boot[22..24].fill(0);
+        boot[13] = 8;
+        boot[19..21].fill(0);
+        boot[32..36].copy_from_slice(&(205 + 8 * 70000u32).to_le_bytes());
+        boot[36..40].copy_from_slice(&100u32.to_le_bytes());
+        boot
+    }
+
     #[test]
     fn the_fixed_root_and_each_cluster_continue_from_their_second_block_on() {
         // The volume at block 2048: root at 2048 + 4 + 64 = 2116, data at
@@ -677,14 +691,7 @@ mod tests {
         assert!(!geometry.continues_before(2152));
         assert!(geometry.continues_before(2153));
         // FAT32: no fixed root, the FAT's size at 36.
-        let mut boot = fat16_boot();
-        boot[17..19].fill(0);
-        boot[22..24].fill(0);
-        boot[13] = 8;
-        boot[19..21].fill(0);
-        boot[32..36].copy_from_slice(&(205 + 8 * 70000u32).to_le_bytes());
-        boot[36..40].copy_from_slice(&100u32.to_le_bytes());
-        let geometry = FatGeometry::from_boot_sector(&boot, 1).unwrap();
+        let geometry = FatGeometry::from_boot_sector(&fat32_boot(), 1).unwrap();
         // Data at 1 + 4 + 200 = 205.
         assert!(!geometry.continues_before(205));
         assert!(geometry.continues_before(206));
@@ -711,14 +718,7 @@ mod tests {
         geometry.free_entry(&mut block, 6);
         assert_eq!((geometry.entry(&block, 4), geometry.entry(&block, 6)), (0xfff8, 0));
         // FAT32: four bytes an entry, the top four bits not its own.
-        let mut boot = fat16_boot();
-        boot[17..19].fill(0);
-        boot[22..24].fill(0);
-        boot[13] = 8;
-        boot[19..21].fill(0);
-        boot[32..36].copy_from_slice(&(205 + 8 * 70000u32).to_le_bytes());
-        boot[36..40].copy_from_slice(&100u32.to_le_bytes());
-        let geometry = FatGeometry::from_boot_sector(&boot, 1).unwrap();
+        let geometry = FatGeometry::from_boot_sector(&fat32_boot(), 1).unwrap();
         assert_eq!(geometry.clusters(), 70000);
         assert_eq!(geometry.fat_entry(200), Some((5 + 1, 288)));
         assert_eq!(geometry.fat_copies(6).collect::<Vec<_>>(), [6, 106]);
