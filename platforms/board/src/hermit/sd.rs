@@ -47,7 +47,7 @@ use embedded_sdmmc::{
     Block, BlockCount, BlockDevice, BlockIdx, DirEntry, Error as FsError, LfnBuffer, Mode,
     RawDirectory, RawFile, ShortFileName, TimeSource, Timestamp, VolumeIdx, VolumeManager,
 };
-use ferrode_component::block::{BlockStatus, is_fat_boot_sector, mbr_for_volume};
+use ferrode_component::block::{BlockStatus, is_fat_boot_sector, mbr_for_volume, partition};
 use ferrode_hal::CivilTime;
 use ferrode_std_abi::abi::{self, errno};
 use ferrode_std_abi::fat::{self, FatGeometry};
@@ -324,8 +324,7 @@ fn geometry_of(device: &Device) -> Option<FatGeometry> {
         1
     } else {
         BlockDevice::read(device, &mut block, BlockIdx(0)).ok()?;
-        let entry = &block[0].contents[446 + 8..446 + 12];
-        u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]])
+        partition(&block[0].contents, 1)?.0
     };
     BlockDevice::read(device, &mut block, BlockIdx(start)).ok()?;
     FatGeometry::from_boot_sector(&block[0].contents, start)
@@ -572,19 +571,34 @@ impl Sd {
         let block = entry.entry_block.0;
         let next = self.geometry.is_some_and(|geometry| geometry.continues_before(block + 1));
         let offset = entry.entry_offset as usize;
+        let (result, written) =
+            self.with_blocks(block, 1 + usize::from(next), |blocks| f(blocks, offset))?;
+        written.then_some(result)
+    }
+
+    /// Runs `f` over the `count` blocks (1 or 2) from block `first` of
+    /// the card, and writes them back when `f` says so; `f`'s result and
+    /// whether the blocks were written (`true` too when `f` wanted no
+    /// write), or `None` if they cannot be read. Through the device beside
+    /// the volume manager, whose block cache it empties first: no block it
+    /// read before is taken for the card's.
+    fn with_blocks<R>(
+        &self,
+        first: u32,
+        count: usize,
+        f: impl FnOnce(&mut [&mut [u8; fat::BLOCK_BYTES]]) -> (R, bool),
+    ) -> Option<(R, bool)> {
         self.manager.device(|device| {
             let mut blocks = [Block::new(), Block::new()];
-            let blocks = &mut blocks[..1 + usize::from(next)];
-            BlockDevice::read(&*device, blocks, BlockIdx(block)).ok()?;
+            let blocks = blocks.get_mut(..count)?;
+            BlockDevice::read(&*device, blocks, BlockIdx(first)).ok()?;
             let (result, write) = match blocks {
-                [own] => f(&mut [&mut own.contents], offset),
-                [own, next] => f(&mut [&mut own.contents, &mut next.contents], offset),
+                [one] => f(&mut [&mut one.contents]),
+                [one, two] => f(&mut [&mut one.contents, &mut two.contents]),
                 _ => return None,
             };
-            if write {
-                BlockDevice::write(&*device, blocks, BlockIdx(block)).ok()?;
-            }
-            Some(result)
+            let written = !write || BlockDevice::write(&*device, blocks, BlockIdx(first)).is_ok();
+            Some((result, written))
         })
     }
 
@@ -605,29 +619,12 @@ impl Sd {
         let count = 1 + usize::from(before);
         let offset = entry.entry_offset as usize;
         let checksum = entry.name.csum();
-        // The device beside the volume manager, whose block cache it
-        // empties first: no block it read before is taken for the card's.
-        let cluster = self.manager.device(|device| {
-            let mut blocks = [Block::new(), Block::new()];
-            let blocks = &mut blocks[..count];
-            BlockDevice::read(&*device, blocks, BlockIdx(first)).ok()?;
+        let cluster = self.with_blocks(first, count, |blocks| {
             // The entry's first cluster, which the delete left in it.
-            let cluster = blocks.last().map(|own| fat::first_cluster(&own.contents, offset));
-            let freed = match blocks {
-                [own] => fat::free_long_name(&mut [&mut own.contents], offset, checksum),
-                [before, own] => fat::free_long_name(
-                    &mut [&mut before.contents, &mut own.contents],
-                    offset,
-                    checksum,
-                ),
-                _ => 0,
-            };
-            if freed > 0 {
-                let _ = BlockDevice::write(&*device, blocks, BlockIdx(first));
-            }
-            cluster
+            let cluster = blocks.last().map(|own| fat::first_cluster(own, offset));
+            (cluster, fat::free_long_name(blocks, offset, checksum) > 0)
         });
-        if let Some(cluster) = cluster {
+        if let Some((Some(cluster), _)) = cluster {
             self.free_clusters(cluster);
         }
         Ok(())
