@@ -265,7 +265,7 @@ pub fn read_fat_file(path: &Path, name: &str) -> io::Result<Vec<u8>> {
 /// Where the FAT16 file system in the first partition of a card image
 /// keeps its directories: the root directory's first block and bytes, the
 /// data area's first block (cluster 2's), and blocks per cluster.
-struct Fat16Layout {
+struct FatLayout {
     root: u64,
     root_bytes: usize,
     data: u64,
@@ -278,7 +278,7 @@ struct Fat16Layout {
     root_cluster: Option<u64>,
 }
 
-fn fat16_layout(image: &[u8]) -> io::Result<Fat16Layout> {
+fn fat16_layout(image: &[u8]) -> io::Result<FatLayout> {
     let layout = fat_layout(image)?;
     match layout.root_cluster {
         None => Ok(layout),
@@ -288,7 +288,7 @@ fn fat16_layout(image: &[u8]) -> io::Result<Fat16Layout> {
 
 /// The layout of the FAT16 or FAT32 file system in the first partition of
 /// a card image (FAT32's root directory is a chain of clusters).
-fn fat_layout(image: &[u8]) -> io::Result<Fat16Layout> {
+fn fat_layout(image: &[u8]) -> io::Result<FatLayout> {
     let malformed = || io::Error::new(io::ErrorKind::InvalidData, "no FAT first partition");
     if image.len() < BLOCK as usize || image[510..512] != [0x55, 0xaa] {
         return Err(malformed());
@@ -319,7 +319,7 @@ fn fat_layout(image: &[u8]) -> io::Result<Fat16Layout> {
     };
     let clusters = (start + total).saturating_sub(data) / cluster_blocks;
     let root_cluster = fat32.then(|| long(boot + 44));
-    Ok(Fat16Layout { root, root_bytes, data, cluster_blocks, fat, clusters, root_cluster })
+    Ok(FatLayout { root, root_bytes, data, cluster_blocks, fat, clusters, root_cluster })
 }
 
 /// The clusters the first FAT of the FAT16 or FAT32 file system in the
@@ -600,9 +600,19 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
     }
 
-    /// The checksum a short name's long-name entries carry.
-    fn checksum(short: &[u8]) -> u8 {
-        short.iter().fold(0u8, |sum, &byte| sum.rotate_right(1).wrapping_add(byte))
+    /// Runs `f` over the blocks `first..first + count` of directory
+    /// bytes `directory`, as the board's std layer hands them to
+    /// ferrode_std_abi::fat, and puts them back.
+    fn on_blocks<R>(
+        directory: &mut [u8],
+        first: usize,
+        count: usize,
+        f: impl FnOnce(&mut [&mut [u8; 512]]) -> R,
+    ) -> R {
+        let bytes = &mut directory[first * 512..(first + count) * 512];
+        let mut blocks: Vec<&mut [u8; 512]> =
+            bytes.chunks_exact_mut(512).map(|block| block.try_into().unwrap()).collect();
+        f(&mut blocks)
     }
 
     #[test]
@@ -610,6 +620,7 @@ mod tests {
         // fatfs writes long names as other systems do: the board's std
         // layer (ferrode_std_abi::fat) must free exactly the entries of
         // the name it deletes.
+        use ferrode_std_abi::fat;
         let path = scratch("long");
         let names = ["Sensor readings.csv", "a long name of three parts.txt", "Field notes/x.txt"];
         let files: Vec<(&str, &[u8])> = names.iter().map(|name| (*name, &b"x"[..])).collect();
@@ -623,15 +634,11 @@ mod tests {
         for (name, parts, left) in [(b"SENSOR~1CSV", 2, 4), (b"ALONGN~1TXT", 3, 1)] {
             let at = short(&root, name);
             let (block, offset) = (at / 512, at % 512);
-            let mut blocks: Vec<[u8; 512]> = root[block.saturating_sub(1) * 512..(block + 1) * 512]
-                .chunks_exact(512)
-                .map(|block| block.try_into().unwrap())
-                .collect();
-            let mut refs: Vec<&mut [u8; 512]> = blocks.iter_mut().collect();
-            let freed = ferrode_std_abi::fat::free_long_name(&mut refs, offset, checksum(name));
+            let first = block.saturating_sub(1);
+            let freed = on_blocks(&mut root, first, block + 1 - first, |blocks| {
+                fat::free_long_name(blocks, offset, fat::checksum(name))
+            });
             assert_eq!(freed, parts, "{}", String::from_utf8_lossy(name));
-            let from = block.saturating_sub(1) * 512;
-            root[from..from + blocks.len() * 512].copy_from_slice(blocks.as_flattened());
             assert_eq!(long_name_entries(&root), left);
         }
         let _ = std::fs::remove_file(&path);
@@ -654,14 +661,10 @@ mod tests {
             let alias = fat::short_alias(name, n as u32 + 1);
             directory[free..free + 11].copy_from_slice(&alias);
             directory[free + 11] = 0x20;
-            let block = free / 512;
-            let mut blocks: Vec<[u8; 512]> = directory[block * 512..(block + 2) * 512]
-                .chunks_exact(512)
-                .map(|block| block.try_into().unwrap())
-                .collect();
-            let mut refs: Vec<&mut [u8; 512]> = blocks.iter_mut().collect();
-            assert!(fat::give_long_name(&mut refs, free % 512, name).is_some(), "{name}");
-            directory[block * 512..(block + 2) * 512].copy_from_slice(blocks.as_flattened());
+            let given = on_blocks(&mut directory, free / 512, 2, |blocks| {
+                fat::give_long_name(blocks, free % 512, name)
+            });
+            assert!(given.is_some(), "{name}");
         }
         let mut image = std::fs::read(&path).unwrap();
         let at = root as usize * 512;
