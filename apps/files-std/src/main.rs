@@ -10,11 +10,13 @@
 //! files the test harness put on it (`README.TXT`, and files under long
 //! names, as a computer writes them: `Sensor readings.csv`, and five in
 //! `Field notes`, among them `Monday log.txt`), makes a directory and
-//! files, appends, seeks, removes (the long-named ones too, and `Field
-//! notes` with everything in it), and checks the errors std reports for
-//! what the card cannot do; the last file it leaves open, and the
-//! component's exit closes it. The harness then reads the files from the
-//! image on the host, and finds no long name left of those removed.
+//! files, appends, seeks (past the end too, and writes there), removes
+//! (the long-named ones too, and `Field notes` with everything in it),
+//! and checks the errors std reports for what the card cannot do; the
+//! last file it leaves open, and the component's exit closes it. The
+//! harness then reads the files from the image on the host (`LOGS/GAP.BIN`
+//! with its gap of zeros too), and finds no long name left of those
+//! removed.
 //!
 //! With the command line `swap` (`cargo xtask run --app files-std --sd
 //! card.img -- swap`), `main` also leaves a file open for writing and
@@ -29,6 +31,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hermit_abi::errno;
 
@@ -64,6 +67,15 @@ const LINES: [&str; 3] = ["first line", "second line", "appended line"];
 /// notes/Monday log.txt`.
 const SENSOR: &str = "time,value\n0,21.5\n";
 const MONDAY: &str = "calibrated the sensor\n";
+
+/// 1980-01-01 in seconds since 1970: the date fatfs stamps on the card's
+/// files when it has no clock, as when the harness makes the card.
+const FAT_EPOCH: u64 = 315_532_800;
+
+/// Where `main` writes `tail` in `/sd/LOGS/GAP.BIN`, whose first four
+/// bytes are `head`: the gap between reads as zeros. It spans clusters on
+/// every card.
+const GAP_AT: u64 = 5000;
 
 /// What `main` writes into `/sd/OPEN.TXT` and leaves open.
 const LEFT_OPEN: &str = "written, never closed by main";
@@ -140,6 +152,37 @@ fn main() {
         ),
     );
 
+    // Dates: README.TXT's as the harness's card tool stamped them (fatfs
+    // without a clock: 1980-01-01); a file the card had, once written
+    // through an open file, modified now (within seconds: FAT keeps dates
+    // to two) and created still then; a file made now, both now.
+    let made_1980 = UNIX_EPOCH + Duration::from_secs(FAT_EPOCH);
+    let dates = |metadata: fs::Metadata| Ok((metadata.modified()?, metadata.created()?));
+    let readme = fs::metadata("/sd/README.TXT").and_then(dates);
+    let monday = OpenOptions::new().append(true).open("/sd/Field notes/Monday log.txt").and_then(
+        |mut file| {
+            file.write_all(b"dates checked\n")?;
+            dates(file.metadata()?)
+        },
+    );
+    let fresh =
+        fs::write("/sd/DATED.TXT", "").and_then(|()| fs::metadata("/sd/DATED.TXT")).and_then(dates);
+    fs::remove_file("/sd/DATED.TXT").ok();
+    let now = SystemTime::now();
+    let recent = |time: SystemTime| now.duration_since(time).is_ok_and(|age| age.as_secs() <= 10);
+    let seconds = |time: SystemTime| time.duration_since(UNIX_EPOCH).map_or(0, |at| at.as_secs());
+    checks.check(
+        readme.as_ref().is_ok_and(|&(modified, created)| modified == made_1980 && created == made_1980)
+            && monday.as_ref().is_ok_and(|&(modified, created)| recent(modified) && created == made_1980)
+            && fresh.as_ref().is_ok_and(|&(modified, created)| recent(modified) && recent(created)),
+        format_args!(
+            "dates: README.TXT modified, created at {:?} s; Monday log.txt written {:?} s ago, DATED.TXT made {:?} s ago",
+            readme.as_ref().map(|&(modified, created)| (seconds(modified), seconds(created))),
+            monday.as_ref().map(|&(modified, _)| seconds(now) - seconds(modified)),
+            fresh.as_ref().map(|&(_, created)| seconds(now) - seconds(created)),
+        ),
+    );
+
     // A directory and a file in it, written through a BufWriter-less File.
     let made = fs::create_dir("/sd/LOGS");
     let written = File::create("/sd/LOGS/DAY1.TXT").and_then(|mut file| {
@@ -173,19 +216,25 @@ fn main() {
         format_args!("a line appended; DAY1.TXT reads back {} lines", LINES.len()),
     );
 
-    // Seeking: into the file, to its end, and past it (refused).
+    // Seeking: into the file, to its end, and past it, where a read finds
+    // nothing and the file keeps its length.
     let sought = File::open("/sd/LOGS/DAY1.TXT").and_then(|mut file| {
         file.seek(SeekFrom::Start(LINES[0].len() as u64 + 1))?;
         let mut second = String::new();
         file.read_to_string(&mut second)?;
         let end = file.seek(SeekFrom::End(0))?;
-        let past = file.seek(SeekFrom::End(1)).map_err(|error| error.kind());
-        Ok((second.lines().next().map(String::from), end, past))
+        let past = file.seek(SeekFrom::End(10))?;
+        let read = file.read(&mut [0; 8])?;
+        let here = file.stream_position()?;
+        let length = file.metadata()?.len();
+        Ok((second.lines().next().map(String::from), end, past, read, here, length))
     });
+    let end = all.len() as u64;
     checks.check(
-        matches!(&sought, Ok((Some(line), end, Err(ErrorKind::InvalidInput)))
-            if line == LINES[1] && *end == all.len() as u64),
-        format_args!("seeks within DAY1.TXT, to its end, and not past it ({sought:?})"),
+        matches!(&sought, Ok((Some(line), at_end, past, 0, here, length))
+            if line == LINES[1] && *at_end == end && *past == end + 10 && *here == end + 10
+                && *length == end),
+        format_args!("seeks within DAY1.TXT, to its end, and past it ({sought:?})"),
     );
 
     // Overwriting in place: a plain open for writing starts at 0.
@@ -219,6 +268,36 @@ fn main() {
             ("Sensor readings.csv".into(), false),
         ],
         format_args!("/sd lists {root:?}"),
+    );
+
+    // Writing past the end: the gap reads as zeros. An offset of 2 GiB or
+    // more is refused (`InvalidInput`: std hands lseek an `isize`, 32 bits
+    // here), and moves nothing.
+    let beyond = File::create("/sd/LOGS/GAP.BIN").and_then(|mut file| {
+        file.write_all(b"head")?;
+        let beyond = file.seek(SeekFrom::Start(1 << 31)).map_err(|error| error.kind());
+        file.seek(SeekFrom::Start(GAP_AT))?;
+        file.write_all(b"tail")?;
+        Ok(beyond)
+    });
+    let gap = fs::read("/sd/LOGS/GAP.BIN");
+    let zeros = gap.as_ref().map_or(0, |bytes| {
+        bytes
+            .get(4..bytes.len().saturating_sub(4))
+            .map_or(0, |gap| gap.iter().filter(|&&byte| byte == 0).count())
+    });
+    checks.check(
+        matches!(beyond, Ok(Err(ErrorKind::InvalidInput)))
+            && gap.as_ref().is_ok_and(|bytes| {
+                bytes.starts_with(b"head")
+                    && bytes.ends_with(b"tail")
+                    && bytes.len() == GAP_AT as usize + 4
+            })
+            && zeros == GAP_AT as usize - 4,
+        format_args!(
+            "written past its end: GAP.BIN reads {} bytes, {zeros} zeros between head and tail; an offset of 2 GiB {beyond:?}",
+            gap.as_ref().map_or(0, Vec::len)
+        ),
     );
 
     // Removing: a file, a directory that is not empty (refused), then

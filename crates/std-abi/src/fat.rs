@@ -371,6 +371,14 @@ pub fn free_long_name(blocks: &mut [&mut [u8; BLOCK_BYTES]], offset: usize, chec
     freed
 }
 
+/// Where a write of `count` bytes at offset `at` of a file ends, if a FAT
+/// file can be that long: its size is 32 bits, so 4 GiB less a byte at
+/// most (`None`: `EFBIG`; embedded-sdmmc would drop the bytes past it and
+/// report them written).
+pub fn write_end(at: u32, count: usize) -> Option<u32> {
+    u32::try_from(count).ok().and_then(|count| at.checked_add(count))
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -428,6 +436,14 @@ mod tests {
 
     fn free_entries(dir: &[[u8; 512]]) -> usize {
         dir.iter().flat_map(|block| block.chunks(ENTRY_BYTES)).filter(|e| e[0] == FREE).count()
+    }
+
+    #[test]
+    fn a_write_ends_within_fats_largest_file() {
+        assert_eq!(write_end(0, 4), Some(4));
+        assert_eq!(write_end(u32::MAX - 4, 4), Some(u32::MAX), "4 GiB less a byte");
+        assert_eq!(write_end(u32::MAX - 3, 4), None, "a byte too far");
+        assert_eq!(write_end(0, usize::MAX), None);
     }
 
     #[test]

@@ -522,17 +522,19 @@ fn sd_card_of(script: &Scripted<'_>, blocks: u32) -> Result<(), Failure> {
 }
 
 /// What files-std prints, in order.
-const FILES_STD_LINES: [&str; 18] = [
+const FILES_STD_LINES: [&str; 20] = [
     "[app] ok: /sd lists [\"Field notes\", \"README.TXT\", \"Sensor readings.csv\"]",
     "[app] ok: /sd/readme.txt (a FAT name: any case) reads Ok(\"Ferrode SD card test volume\")",
     "[app] ok: long names: sensor READINGS.CSV reads 18 bytes, SENSOR~1.CSV the same, field NOTES/Monday log.txt 22 bytes; Field notes lists 5 files",
+    "[app] ok: dates: README.TXT modified, created at Ok((315532800, 315532800)) s; Monday log.txt written Ok(",
     "[app] ok: mkdir /sd/LOGS, and LOGS/DAY1.TXT written: a file of Ok((true, 23)) bytes",
     "[app] ok: /sd/LOGS is a directory",
     "[app] ok: a line appended; DAY1.TXT reads back 3 lines",
-    "[app] ok: seeks within DAY1.TXT, to its end, and not past it",
+    "[app] ok: seeks within DAY1.TXT, to its end, and past it",
     "[app] ok: overwritten in place: DAY1.TXT starts",
     "[app] ok: /sd/LOGS lists [(\"DAY1.TXT\", false), (\"DAY2.TXT\", false)]",
     "[app] ok: /sd lists [(\"Field notes\", true), (\"LOGS\", true), (\"README.TXT\", false), (\"Sensor readings.csv\", false)]",
+    "[app] ok: written past its end: GAP.BIN reads 5004 bytes, 4996 zeros between head and tail; an offset of 2 GiB Ok(Err(InvalidInput))",
     "[app] ok: DAY2.TXT removed",
     "[app] ok: long names removed: a file Ok(()), Monday log.txt Ok(()), the rest of Field notes Ok(()), then Field notes Ok(()); 2 left in /sd",
     "[app] ok: new long names: Sensor log 2026-12-07.csv reads back 18 bytes, Daily reports made Ok(()) and lists [(\"first report.txt\", false)]",
@@ -593,7 +595,9 @@ fn field_notes_long_names(image: &std::path::Path) -> std::io::Result<usize> {
 
 /// Boots files-std with [`files_std_card`], checks its lines and exit
 /// status, then reads from the image what it wrote: `LOGS/DAY1.TXT` (its
-/// lines, the first word overwritten), `OPEN.TXT` (which it left open:
+/// lines, the first word overwritten), `LOGS/GAP.BIN` (zeros between
+/// what it wrote at the start and what it wrote past the end), `OPEN.TXT`
+/// (which it left open:
 /// the exit closed it), `README.TXT` unchanged, neither `LOGS/DAY2.TXT`
 /// nor `TMP` nor the long-named files and directory (removed), and no
 /// entry of their long names left, in the root directory and in what was
@@ -635,6 +639,7 @@ fn files_std_on(
             read("Sensor log 2026-12-07.csv"),
             read("Daily reports/first report.txt"),
             read("FULL/needs room.txt"),
+            read("LOGS/GAP.BIN"),
         ];
         let long_names = if fat16 {
             (
@@ -668,13 +673,16 @@ fn files_std_on(
     let (removed, long_names, in_full, lost) = removed;
     let failure = |message: String| Failure { message, console: outcome.console.clone() };
     harness::printed_in_order_and_succeeded(&outcome, &FILES_STD_LINES).map_err(failure)?;
-    let expected: [&[u8]; 6] = [
+    // `head`, zeros up to byte 5,000, `tail`: written past its end.
+    let gap = [&b"head"[..], &[0; 4996], b"tail"].concat();
+    let expected: [&[u8]; 7] = [
         b"FIRST line\nsecond line\nappended line\n",
         b"written, never closed by main",
         SD_FILES_README,
         FILES_STD_SENSOR,
         FILES_STD_MONDAY,
         FILES_STD_MONDAY,
+        &gap,
     ];
     let names = [
         "LOGS/DAY1.TXT",
@@ -683,6 +691,7 @@ fn files_std_on(
         "Sensor log 2026-12-07.csv",
         "Daily reports/first report.txt",
         "FULL/needs room.txt",
+        "LOGS/GAP.BIN",
     ];
     for ((name, found), expected) in names.iter().zip(&files).zip(expected) {
         file_holds("the image", name, found, expected).map_err(failure)?;

@@ -209,10 +209,53 @@ pub(super) enum Open {
         write: bool,
         /// Every write goes to the end (`O_APPEND`).
         append: bool,
+        /// Where an `lseek` past the file's end left the offset, which
+        /// embedded-sdmmc cannot hold (its own stays at the end): a read
+        /// there finds nothing, and a write first fills the gap with
+        /// zeros, as POSIX has it.
+        beyond: Option<u32>,
+        /// Its dates as `fstat` gives them: the entry's at the open, the
+        /// modification's moved on by each write (the entry gets that at
+        /// the close).
+        times: Times,
     },
     Dir(Dir),
     /// Opened on a card that was taken out or exchanged since.
     Gone,
+}
+
+/// A file's or directory's dates, in seconds since 1970 (FAT keeps them to
+/// two seconds, from 1980 on; 0 for none, as the root has).
+#[derive(Clone, Copy, Default)]
+pub(super) struct Times {
+    modified: u32,
+    created: u32,
+}
+
+impl Times {
+    /// The dates of a directory entry.
+    fn of(entry: &DirEntry) -> Self {
+        Self { modified: seconds_of(&entry.mtime), created: seconds_of(&entry.ctime) }
+    }
+}
+
+/// `stamp` in seconds since 1970 (0 for a date that is none).
+fn seconds_of(stamp: &Timestamp) -> u32 {
+    let date = CivilTime {
+        year: 1970 + u32::from(stamp.year_since_1970),
+        month: stamp.zero_indexed_month + 1,
+        day: stamp.zero_indexed_day + 1,
+        hour: stamp.hours,
+        minute: stamp.minutes,
+        second: stamp.seconds,
+    };
+    date.to_unix_seconds().map_or(0, |seconds| u32::try_from(seconds).unwrap_or(u32::MAX))
+}
+
+/// The date embedded-sdmmc stamps on the entries it writes now, as the
+/// card keeps it (to two seconds).
+fn stamped_now() -> u32 {
+    seconds_of(&Stamp.get_timestamp()) & !1
 }
 
 /// The date stamped on the directory entries the next call writes, in
@@ -521,6 +564,21 @@ impl Sd {
         made
     }
 
+    /// Writes zeros into `file`, whose offset is at its end, until it is
+    /// `to` bytes long: the gap an lseek past the end left, before a write
+    /// there (`ENOSPC` when the card fills first, the zeros written so far
+    /// kept).
+    fn fill_to(&self, file: RawFile, to: u32) -> Result<(), i32> {
+        let zeros = [0u8; 512];
+        let mut length = self.manager.file_length(file).map_err(errno_of)?;
+        while length < to {
+            let count = (to - length).min(zeros.len() as u32);
+            self.manager.write(file, &zeros[..count as usize]).map_err(errno_of)?;
+            length += count;
+        }
+        Ok(())
+    }
+
     /// Deletes the entry of short name `short` in `dir` as [`Sd::delete`]
     /// does (a directory just made has a cluster to give back).
     fn delete_short(&self, dir: RawDirectory, short: ShortFileName) -> Result<(), i32> {
@@ -673,7 +731,7 @@ impl Sd {
 
     /// Opens `name` in `dir` as `mode` asks.
     fn open_in(&self, dir: RawDirectory, name: &str, mode: OpenMode) -> Result<Open, i32> {
-        let short = match self.entry(dir, name)? {
+        let (short, times) = match self.entry(dir, name)? {
             Some(entry) if entry.attributes.is_directory() => {
                 if mode.create == Create::New {
                     return Err(errno::EEXIST);
@@ -686,11 +744,15 @@ impl Sd {
             }
             Some(_) if mode.directory => return Err(errno::ENOTDIR),
             Some(_) if mode.create == Create::New => return Err(errno::EEXIST),
-            Some(entry) => entry.name,
+            // Truncating modifies it.
+            Some(entry) if mode.truncate => {
+                (entry.name, Times { modified: stamped_now(), ..Times::of(&entry) })
+            }
+            Some(entry) => (entry.name, Times::of(&entry)),
             None if mode.directory || mode.create == Create::No => return Err(errno::ENOENT),
             // A new file of a short name, made by the open.
             None => match ShortFileName::create_from_str(name) {
-                Ok(short) => short,
+                Ok(short) => (short, Times { modified: stamped_now(), created: stamped_now() }),
                 // Of a long one: made here, empty, then opened as it is.
                 Err(_) => {
                     let make = |alias| {
@@ -722,7 +784,14 @@ impl Sd {
             let _ = self.manager.close_file(file);
             return Err(errno_of(error));
         }
-        Ok(Open::File { file, read: mode.read, write: mode.write, append: mode.append })
+        Ok(Open::File {
+            file,
+            read: mode.read,
+            write: mode.write,
+            append: mode.append,
+            beyond: None,
+            times,
+        })
     }
 }
 
@@ -742,10 +811,11 @@ pub(super) fn open(state: &mut StdState, path: SdPath<'_>, flags: i32) -> Result
     Ok(OpenFile::Sd(open))
 }
 
-/// `read` from an open file of the card.
+/// `read` from an open file of the card (nothing past its end).
 pub(super) fn read(mount: &mut Mount, open: &Open, out: &mut [u8]) -> Result<usize, i32> {
     let sd = mounted(mount)?;
     match *open {
+        Open::File { read: true, beyond: Some(_), .. } => Ok(0),
         Open::File { file, read: true, .. } => sd.manager.read(file, out).map_err(errno_of),
         Open::File { .. } => Err(errno::EBADF),
         Open::Dir(_) => Err(errno::EISDIR),
@@ -753,17 +823,36 @@ pub(super) fn read(mount: &mut Mount, open: &Open, out: &mut [u8]) -> Result<usi
     }
 }
 
-/// `write` to an open file of the card: all of `data`, or an error.
+/// `write` to an open file of the card: all of `data`, or an error. At an
+/// offset past the file's end, the gap is filled with zeros first; one
+/// that would end past FAT's largest file (4 GiB less a byte) is `EFBIG`.
 pub(super) fn write(state: &mut StdState, fd_index: usize, data: &[u8]) -> Result<usize, i32> {
     set_date(state);
     let StdState { files, sd, .. } = state;
     let sd = mounted(sd)?;
-    match files.get(fd_index) {
-        Some(Some(OpenFile::Sd(Open::File { file, write: true, append, .. }))) => {
+    match files.get_mut(fd_index) {
+        Some(Some(OpenFile::Sd(Open::File {
+            file, write: true, append, beyond, times, ..
+        }))) => {
+            let file = *file;
             if *append {
-                sd.manager.file_seek_from_end(*file, 0).map_err(errno_of)?;
+                // O_APPEND: at the end, wherever an lseek left the offset.
+                *beyond = None;
+                sd.manager.file_seek_from_end(file, 0).map_err(errno_of)?;
             }
-            sd.manager.write(*file, data).map_err(errno_of)?;
+            let at = match *beyond {
+                Some(at) => at,
+                None => sd.manager.file_offset(file).map_err(errno_of)?,
+            };
+            if fat::write_end(at, data.len()).is_none() {
+                return Err(errno::EFBIG);
+            }
+            if let Some(at) = *beyond {
+                sd.fill_to(file, at)?;
+                *beyond = None;
+            }
+            sd.manager.write(file, data).map_err(errno_of)?;
+            times.modified = stamped_now();
             Ok(data.len())
         }
         Some(Some(OpenFile::Sd(Open::Dir(_)))) => Err(errno::EISDIR),
@@ -772,24 +861,45 @@ pub(super) fn write(state: &mut StdState, fd_index: usize, data: &[u8]) -> Resul
     }
 }
 
-/// `lseek` in an open file of the card: not past its end.
-pub(super) fn lseek(mount: &mut Mount, open: &Open, offset: i64, whence: i32) -> Result<u64, i32> {
+/// `lseek` in an open file of the card. Past its end too: the offset is
+/// kept in the [`Open`] until a write fills the gap.
+pub(super) fn lseek(
+    mount: &mut Mount,
+    open: &mut Open,
+    offset: i64,
+    whence: i32,
+) -> Result<u64, i32> {
     let sd = mounted(mount)?;
-    let file = match *open {
-        Open::File { file, .. } => file,
+    let (file, beyond) = match open {
+        Open::File { file, beyond, .. } => (*file, beyond),
         Open::Dir(_) => return Err(errno::EISDIR),
         Open::Gone => return Err(errno::EIO),
     };
-    let length = u64::from(sd.manager.file_length(file).map_err(errno_of)?);
-    let at = u64::from(sd.manager.file_offset(file).map_err(errno_of)?);
-    let to = seek(at, length, offset, whence).ok_or(errno::EINVAL)?;
-    let to = u32::try_from(to).ok().filter(|&to| u64::from(to) <= length).ok_or(errno::EINVAL)?;
-    sd.manager.file_seek_from_start(file, to).map_err(errno_of)?;
+    let length = sd.manager.file_length(file).map_err(errno_of)?;
+    let at = match *beyond {
+        Some(at) => at,
+        None => sd.manager.file_offset(file).map_err(errno_of)?,
+    };
+    let to = seek(u64::from(at), u64::from(length), offset, whence).ok_or(errno::EINVAL)?;
+    let to = u32::try_from(to).map_err(|_| errno::EINVAL)?;
+    // What `lseek` answers must fit its `isize` (2 GiB on a 32-bit board).
+    isize::try_from(to).map_err(|_| errno::EOVERFLOW)?;
+    if to > length {
+        sd.manager.file_seek_from_end(file, 0).map_err(errno_of)?;
+        *beyond = Some(to);
+    } else {
+        sd.manager.file_seek_from_start(file, to).map_err(errno_of)?;
+        *beyond = None;
+    }
     Ok(u64::from(to))
 }
 
-/// What `stat` says of a file of `size` bytes on the card, or a directory.
-fn stat_of(directory: bool, size: u64) -> abi::stat {
+/// What `stat` says of a file of `size` bytes on the card, or a directory,
+/// with its dates: std's `modified` and `accessed` give the modification
+/// (FAT keeps the last access to the day only, and embedded-sdmmc does not
+/// read it), `created` the creation (Hermit's `st_ctim`).
+fn stat_of(directory: bool, size: u64, times: Times) -> abi::stat {
+    let at = |seconds: u32| abi::timespec { tv_sec: seconds.into(), tv_nsec: 0 };
     /// Readable and writable by all.
     const FILE: u32 = abi::S_IFREG | 0o666;
     /// Readable, writable and searchable by all.
@@ -800,6 +910,9 @@ fn stat_of(directory: bool, size: u64) -> abi::stat {
         st_size: size as i64,
         st_blksize: 512,
         st_blocks: size.div_ceil(512) as i64,
+        st_atim: at(times.modified),
+        st_mtim: at(times.modified),
+        st_ctim: at(times.created),
         ..Default::default()
     }
 }
@@ -808,10 +921,11 @@ fn stat_of(directory: bool, size: u64) -> abi::stat {
 pub(super) fn fstat(mount: &mut Mount, open: &Open) -> Result<abi::stat, i32> {
     let sd = mounted(mount)?;
     match *open {
-        Open::File { file, .. } => {
-            Ok(stat_of(false, u64::from(sd.manager.file_length(file).map_err(errno_of)?)))
+        Open::File { file, times, .. } => {
+            Ok(stat_of(false, u64::from(sd.manager.file_length(file).map_err(errno_of)?), times))
         }
-        Open::Dir(_) => Ok(stat_of(true, 0)),
+        // Its entry is its parent's; the dates are there (`stat`).
+        Open::Dir(_) => Ok(stat_of(true, 0, Times::default())),
         Open::Gone => Err(errno::EIO),
     }
 }
@@ -821,9 +935,13 @@ pub(super) fn stat(state: &mut StdState, path: SdPath<'_>) -> Result<abi::stat, 
     let sd = mount(state)?;
     sd.in_parent(
         path,
-        || Ok(stat_of(true, 0)),
+        || Ok(stat_of(true, 0, Times::default())),
         |sd, dir, name| match sd.entry(dir, name)? {
-            Some(entry) => Ok(stat_of(entry.attributes.is_directory(), u64::from(entry.size))),
+            Some(entry) => Ok(stat_of(
+                entry.attributes.is_directory(),
+                u64::from(entry.size),
+                Times::of(&entry),
+            )),
             None => Err(errno::ENOENT),
         },
     )
