@@ -11,6 +11,9 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ferrode_hal::CivilTime;
 
 /// Bytes per block.
 pub const BLOCK: u64 = 512;
@@ -205,10 +208,63 @@ fn copy_dir(
         } else {
             let mut file = to.create_file(name).map_err(refused)?;
             made.bytes += io::copy(&mut File::open(&host)?, &mut file)?;
+            // The host file's dates, as a computer copying it keeps them
+            // (fatfs stamps its own clock's, which it has none of here:
+            // 1980). fatfs calls these setters deprecated in favour of a
+            // clock of one's own, which gives one date for every file.
+            let metadata = std::fs::metadata(&host)?;
+            let modified = fat_date_time(metadata.modified()?);
+            #[allow(deprecated)]
+            {
+                file.set_modified(modified);
+                file.set_accessed(modified.date);
+                file.set_created(metadata.created().map_or(modified, fat_date_time));
+            }
+            file.flush()?;
             made.files += 1;
         }
     }
     Ok(())
+}
+
+/// The first time FAT can hold, 1980-01-01, in seconds since 1970.
+const FAT_FIRST: u64 = 315_532_800;
+
+/// The last, 2107-12-31 23:59:58.
+const FAT_LAST: u64 = 4_354_819_198;
+
+/// `time` as a FAT entry keeps it: UTC, to two seconds; a time before
+/// 1980 or after 2107 as the first or last FAT can hold.
+fn fat_date_time(time: SystemTime) -> fatfs::DateTime {
+    let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
+    let civil = CivilTime::from_unix_seconds(seconds.clamp(FAT_FIRST, FAT_LAST) & !1);
+    fatfs::DateTime {
+        date: fatfs::Date {
+            year: civil.year as u16,
+            month: civil.month.into(),
+            day: civil.day.into(),
+        },
+        time: fatfs::Time {
+            hour: civil.hour.into(),
+            min: civil.minute.into(),
+            sec: civil.second.into(),
+            millis: 0,
+        },
+    }
+}
+
+/// A FAT entry's date and time; `None` for a date that is none (month or
+/// day 0, as fatfs writes for directories when it has no clock).
+fn civil_time(fat: fatfs::DateTime) -> Option<CivilTime> {
+    let civil = CivilTime {
+        year: fat.date.year.into(),
+        month: fat.date.month as u8,
+        day: fat.date.day as u8,
+        hour: fat.time.hour as u8,
+        minute: fat.time.min as u8,
+        second: fat.time.sec as u8,
+    };
+    civil.to_unix_seconds().map(|_| civil)
 }
 
 /// One file or directory of a card image, as [`list`] finds it.
@@ -224,6 +280,8 @@ pub struct Listed {
     /// (`SENSOR~1.CSV` for `Sensor readings.csv`): the name a program that
     /// reads short names only (embedded-sdmmc's own calls) opens it by.
     pub short: Option<String>,
+    /// When it was last modified, as its entry says (UTC), if it says.
+    pub modified: Option<CivilTime>,
 }
 
 /// What a card image holds, depth first.
@@ -240,7 +298,8 @@ pub fn list(path: &Path) -> io::Result<Vec<Listed>> {
             let path = format!("{at}{name}");
             let directory = entry.is_dir();
             let size = if directory { 0 } else { entry.len() };
-            out.push(Listed { path: path.clone(), directory, size, short });
+            let modified = civil_time(entry.modified());
+            out.push(Listed { path: path.clone(), directory, size, short, modified });
             if directory {
                 walk(&entry.to_dir(), &format!("{path}/"), out)?;
             }
@@ -559,24 +618,57 @@ mod tests {
         std::fs::write(from.join("logs/day1.txt"), [b'x'; 1500]).unwrap();
         std::fs::write(from.join("logs/old/A"), "").unwrap();
         std::fs::write(from.join("logs/Sensor readings.csv"), "t,v\n").unwrap();
+        // The files' dates: one FAT holds to two seconds, one before FAT's
+        // first and one after its last (held at those), one in 2026.
+        let dated = |name: &str, seconds: i64| {
+            let time = if seconds < 0 {
+                UNIX_EPOCH - std::time::Duration::from_secs(seconds.unsigned_abs())
+            } else {
+                UNIX_EPOCH + std::time::Duration::from_secs(seconds as u64)
+            };
+            File::options().write(true).open(from.join(name)).unwrap().set_modified(time).unwrap();
+        };
+        dated("config.txt", 1_796_232_813);
+        dated("logs/day1.txt", -86_400);
+        dated("logs/old/A", 1_796_630_400);
+        dated("logs/Sensor readings.csv", 7_258_118_400);
         let path = scratch("from");
         let made = card_from_dir(&path, 16 << 20, "data", Some(&from)).unwrap();
         assert_eq!(made, Made { fat: "FAT16", files: 4, directories: 2, bytes: 1512 });
-        let listed = |path: &str, directory, size, short: Option<&str>| Listed {
-            path: path.to_string(),
-            directory,
-            size,
-            short: short.map(String::from),
+        let listed = |path: &str, directory, size, short: Option<&str>, modified: Option<&str>| {
+            let listed = Listed {
+                path: path.to_string(),
+                directory,
+                size,
+                short: short.map(String::from),
+                modified: None,
+            };
+            (listed, modified.map(String::from))
         };
+        let found: Vec<_> = list(&path)
+            .unwrap()
+            .into_iter()
+            .map(|entry| {
+                let modified = entry.modified.map(|modified| modified.to_string());
+                (Listed { modified: None, ..entry }, modified)
+            })
+            .collect();
+        // Directories have fatfs's date: none (it has no clock here).
         assert_eq!(
-            list(&path).unwrap(),
+            found,
             [
-                listed("config.txt", false, 8, None),
-                listed("logs", true, 0, None),
-                listed("logs/Sensor readings.csv", false, 4, Some("SENSOR~1.CSV")),
-                listed("logs/day1.txt", false, 1500, None),
-                listed("logs/old", true, 0, None),
-                listed("logs/old/A", false, 0, None),
+                listed("config.txt", false, 8, None, Some("2026-12-02T17:33:32Z")),
+                listed("logs", true, 0, None, None),
+                listed(
+                    "logs/Sensor readings.csv",
+                    false,
+                    4,
+                    Some("SENSOR~1.CSV"),
+                    Some("2107-12-31T23:59:58Z")
+                ),
+                listed("logs/day1.txt", false, 1500, None, Some("1980-01-01T00:00:00Z")),
+                listed("logs/old", true, 0, None, None),
+                listed("logs/old/A", false, 0, None, Some("2026-12-07T08:00:00Z")),
             ]
         );
         // Short names reach them too, as on any FAT card.

@@ -45,7 +45,14 @@ pub fn run(action: SdImageAction) -> Result<ExitCode, String> {
                 // only (embedded-sdmmc's calls, as apps/sd-files makes
                 // them) needs it.
                 let short = entry.short.as_ref().map(|short| format!("  ({short})"));
-                println!("{size:>12}  {}{slash}{}", entry.path, short.unwrap_or_default());
+                // When it was last modified (UTC; a directory fatfs made has
+                // no date).
+                let modified = entry.modified.map_or("-".into(), |modified| modified.to_string());
+                println!(
+                    "{size:>12}  {modified:<20}  {}{slash}{}",
+                    entry.path,
+                    short.unwrap_or_default()
+                );
             }
             println!("{} entries", entries.len());
         }

@@ -68,8 +68,9 @@ const LINES: [&str; 3] = ["first line", "second line", "appended line"];
 const SENSOR: &str = "time,value\n0,21.5\n";
 const MONDAY: &str = "calibrated the sensor\n";
 
-/// 1980-01-01 in seconds since 1970: the date fatfs stamps on the card's
-/// files when it has no clock, as when the harness makes the card.
+/// 1980-01-01 in seconds since 1970: the first date FAT can hold, which
+/// fatfs stamps on the card's files when it has no clock, as when the
+/// harness makes the card.
 const FAT_EPOCH: u64 = 315_532_800;
 
 /// Where `main` writes `tail` in `/sd/LOGS/GAP.BIN`, whose first four
@@ -152,11 +153,11 @@ fn main() {
         ),
     );
 
-    // Dates: README.TXT's as the harness's card tool stamped them (fatfs
-    // without a clock: 1980-01-01); a file the card had, once written
-    // through an open file, modified now (within seconds: FAT keeps dates
-    // to two) and created still then; a file made now, both now.
-    let made_1980 = UNIX_EPOCH + Duration::from_secs(FAT_EPOCH);
+    // Dates, as the card keeps them (to two seconds, from 1980 on):
+    // README.TXT's as the card was made (the harness's cards: 1980-01-01,
+    // fatfs without a clock; `sd-image create` keeps the host files'); a
+    // file the card had, once written through an open file, modified now
+    // and created still then; a file made now, both now.
     let dates = |metadata: fs::Metadata| Ok((metadata.modified()?, metadata.created()?));
     let readme = fs::metadata("/sd/README.TXT").and_then(dates);
     let monday = OpenOptions::new().append(true).open("/sd/Field notes/Monday log.txt").and_then(
@@ -169,15 +170,20 @@ fn main() {
         fs::write("/sd/DATED.TXT", "").and_then(|()| fs::metadata("/sd/DATED.TXT")).and_then(dates);
     fs::remove_file("/sd/DATED.TXT").ok();
     let now = SystemTime::now();
+    let fat_epoch = UNIX_EPOCH + Duration::from_secs(FAT_EPOCH);
+    let on_card = |time: SystemTime| time >= fat_epoch && time <= now;
     let recent = |time: SystemTime| now.duration_since(time).is_ok_and(|age| age.as_secs() <= 10);
     let seconds = |time: SystemTime| time.duration_since(UNIX_EPOCH).map_or(0, |at| at.as_secs());
     checks.check(
-        readme.as_ref().is_ok_and(|&(modified, created)| modified == made_1980 && created == made_1980)
-            && monday.as_ref().is_ok_and(|&(modified, created)| recent(modified) && created == made_1980)
+        readme.as_ref().is_ok_and(|&(modified, created)| on_card(modified) && on_card(created))
+            && monday.as_ref().is_ok_and(|&(modified, created)| {
+                recent(modified) && on_card(created) && created <= modified
+            })
             && fresh.as_ref().is_ok_and(|&(modified, created)| recent(modified) && recent(created)),
         format_args!(
-            "dates: README.TXT modified, created at {:?} s; Monday log.txt written {:?} s ago, DATED.TXT made {:?} s ago",
+            "dates: README.TXT modified, created {:?}; Monday log.txt created {:?}, written {:?} s ago, DATED.TXT {:?} s ago",
             readme.as_ref().map(|&(modified, created)| (seconds(modified), seconds(created))),
+            monday.as_ref().map(|&(_, created)| seconds(created)),
             monday.as_ref().map(|&(modified, _)| seconds(now) - seconds(modified)),
             fresh.as_ref().map(|&(_, created)| seconds(now) - seconds(created)),
         ),

@@ -526,7 +526,7 @@ const FILES_STD_LINES: [&str; 20] = [
     "[app] ok: /sd lists [\"Field notes\", \"README.TXT\", \"Sensor readings.csv\"]",
     "[app] ok: /sd/readme.txt (a FAT name: any case) reads Ok(\"Ferrode SD card test volume\")",
     "[app] ok: long names: sensor READINGS.CSV reads 18 bytes, SENSOR~1.CSV the same, field NOTES/Monday log.txt 22 bytes; Field notes lists 5 files",
-    "[app] ok: dates: README.TXT modified, created at Ok((315532800, 315532800)) s; Monday log.txt written Ok(",
+    "[app] ok: dates: README.TXT modified, created Ok((315532800, 315532800)); Monday log.txt created Ok(315532800), written Ok(",
     "[app] ok: mkdir /sd/LOGS, and LOGS/DAY1.TXT written: a file of Ok((true, 23)) bytes",
     "[app] ok: /sd/LOGS is a directory",
     "[app] ok: a line appended; DAY1.TXT reads back 3 lines",
