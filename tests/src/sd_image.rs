@@ -59,6 +59,15 @@ fn put_files(fs: fatfs::FileSystem<Partition>, files: &[(&str, &[u8])]) -> io::R
         }
         dir.create_file(name)?.write_all(contents)?;
     }
+    unmount_counted(fs)
+}
+
+/// Unmounts `fs` with FAT32's count of free clusters in its FSInfo sector,
+/// as a computer's formatter leaves it (fatfs, left alone, leaves it
+/// unknown): the count a FAT implementation that keeps one (embedded-
+/// sdmmc) starts from.
+fn unmount_counted(fs: fatfs::FileSystem<Partition>) -> io::Result<()> {
+    fs.stats()?;
     fs.unmount()
 }
 
@@ -170,7 +179,7 @@ pub fn card_from_dir(
     if let Some(from) = from {
         copy_dir(from, &fs.root_dir(), "", &mut made)?;
     }
-    fs.unmount()?;
+    unmount_counted(fs)?;
     Ok(made)
 }
 
@@ -335,6 +344,26 @@ struct FatLayout {
     /// FAT32's root directory's first cluster (`None`: FAT16's fixed
     /// root, [`root`](Self::root) and [`root_bytes`](Self::root_bytes)).
     root_cluster: Option<u64>,
+    /// FAT32's FSInfo sector, which keeps a count of free clusters.
+    info: Option<u64>,
+}
+
+impl FatLayout {
+    /// The first FAT's entry of `cluster` in `image`: the next cluster of
+    /// its chain, 0 for a free one.
+    fn next(&self, image: &[u8], cluster: u64) -> u64 {
+        match self.root_cluster {
+            None => {
+                let at = (self.fat * BLOCK + cluster * 2) as usize;
+                u64::from(u16::from_le_bytes([image[at], image[at + 1]]))
+            }
+            Some(_) => {
+                let at = (self.fat * BLOCK + cluster * 4) as usize;
+                let bytes = [image[at], image[at + 1], image[at + 2], image[at + 3]];
+                u64::from(u32::from_le_bytes(bytes) & 0x0fff_ffff)
+            }
+        }
+    }
 }
 
 fn fat16_layout(image: &[u8]) -> io::Result<FatLayout> {
@@ -378,7 +407,8 @@ fn fat_layout(image: &[u8]) -> io::Result<FatLayout> {
     };
     let clusters = (start + total).saturating_sub(data) / cluster_blocks;
     let root_cluster = fat32.then(|| long(boot + 44));
-    Ok(FatLayout { root, root_bytes, data, cluster_blocks, fat, clusters, root_cluster })
+    let info = fat32.then(|| start + word(48));
+    Ok(FatLayout { root, root_bytes, data, cluster_blocks, fat, clusters, root_cluster, info })
 }
 
 /// The clusters the first FAT of the FAT16 or FAT32 file system in the
@@ -388,17 +418,7 @@ fn fat_layout(image: &[u8]) -> io::Result<FatLayout> {
 pub fn fat_lost_clusters(path: &Path) -> io::Result<Vec<u32>> {
     let image = std::fs::read(path)?;
     let layout = fat_layout(&image)?;
-    let next = |cluster: u64| match layout.root_cluster {
-        None => {
-            let at = (layout.fat * BLOCK + cluster * 2) as usize;
-            u64::from(u16::from_le_bytes([image[at], image[at + 1]]))
-        }
-        Some(_) => {
-            let at = (layout.fat * BLOCK + cluster * 4) as usize;
-            let bytes = [image[at], image[at + 1], image[at + 2], image[at + 3]];
-            u64::from(u32::from_le_bytes(bytes) & 0x0fff_ffff)
-        }
-    };
+    let next = |cluster: u64| layout.next(&image, cluster);
     let is_cluster = |cluster: u64| (2..layout.clusters + 2).contains(&cluster);
     let mut held = std::collections::BTreeSet::new();
     let cluster_bytes = (layout.cluster_blocks * BLOCK) as usize;
@@ -442,6 +462,20 @@ pub fn fat_lost_clusters(path: &Path) -> io::Result<Vec<u32>> {
         .filter(|&cluster| next(cluster) != 0 && !held.contains(&cluster))
         .map(|cluster| cluster as u32)
         .collect())
+}
+
+/// What the FSInfo sector of the FAT32 file system in the first partition
+/// of the card image at `path` says of its free clusters (`u32::MAX`:
+/// unknown, to be counted), beside how many the first FAT marks free;
+/// `None` on FAT16, which keeps no count.
+pub fn fat32_free_count(path: &Path) -> io::Result<Option<(u32, u32)>> {
+    let image = std::fs::read(path)?;
+    let layout = fat_layout(&image)?;
+    let Some(info) = layout.info else { return Ok(None) };
+    let sector = blocks_at(&image, info, BLOCK as usize)?;
+    let recorded = u32::from_le_bytes([sector[488], sector[489], sector[490], sector[491]]);
+    let free = (2..layout.clusters + 2).filter(|&cluster| layout.next(&image, cluster) == 0);
+    Ok(Some((recorded, free.count() as u32)))
 }
 
 /// `bytes` bytes of `image` from block `block` on.
@@ -812,6 +846,10 @@ mod tests {
         assert_eq!(read_fat_file(&path, "dir/a file.txt").unwrap(), b"x");
         // The root directory's chain, dir's and the file's are held.
         assert_eq!(fat_lost_clusters(&path).unwrap(), Vec::<u32>::new());
+        // fatfs counts the free clusters into FSInfo at unmount.
+        let (recorded, free) = fat32_free_count(&path).unwrap().unwrap();
+        assert_eq!(recorded, free);
+        assert!(free > 100_000, "{free} free of 64 MiB of 512-byte clusters");
         let _ = std::fs::remove_file(&path);
     }
 

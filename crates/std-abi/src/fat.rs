@@ -221,6 +221,10 @@ pub struct FatGeometry {
     /// Bytes of a FAT entry: 2 (FAT16) or 4 (FAT32); 0 for FAT12, whose
     /// entries straddle bytes and which no card Ferrode mounts uses.
     entry_bytes: u32,
+    /// FAT32's FSInfo sector, where the volume's count of free clusters
+    /// is kept (none on FAT12 and FAT16, or where the boot sector names
+    /// none).
+    info: Option<u32>,
 }
 
 impl FatGeometry {
@@ -261,7 +265,13 @@ impl FatGeometry {
             4085..65525 => 2,
             _ => 4,
         };
+        let info = match u16_at(48) {
+            _ if entry_bytes != 4 => None,
+            0 | 0xffff => None,
+            sector => start.checked_add(sector),
+        };
         Some(Self {
+            info,
             root: (root, data),
             data,
             cluster_blocks,
@@ -318,6 +328,11 @@ impl FatGeometry {
         }
     }
 
+    /// The block of FAT32's FSInfo sector, if the volume has one.
+    pub fn info_block(&self) -> Option<u32> {
+        self.info
+    }
+
     /// Clusters of the data area: a chain longer than this loops.
     pub fn clusters(&self) -> u32 {
         self.clusters
@@ -335,6 +350,31 @@ impl FatGeometry {
         }
         block > self.data && !(block - self.data).is_multiple_of(self.cluster_blocks)
     }
+}
+
+/// The free-cluster count of an FSInfo sector, at byte 488.
+const FREE_COUNT: usize = 488;
+
+/// The count that says "unknown": whoever reads the volume next counts
+/// the free clusters in the FAT.
+const UNKNOWN: u32 = 0xffff_ffff;
+
+/// Makes the FSInfo sector `info` say the volume's count of free clusters
+/// is unknown, as the FAT32 specification allows; whether it changed it
+/// (not for a sector without FSInfo's three signatures, or one that says
+/// so already). For a volume whose clusters are freed behind the back of
+/// a FAT implementation that keeps that count (embedded-sdmmc): with the
+/// count unknown at its mount, it keeps none, and writes none back.
+pub fn forget_free_count(info: &mut [u8; BLOCK_BYTES]) -> bool {
+    let u32_at =
+        |at: usize| u32::from_le_bytes([info[at], info[at + 1], info[at + 2], info[at + 3]]);
+    let signed =
+        u32_at(0) == 0x4161_5252 && u32_at(484) == 0x6141_7272 && u32_at(508) == 0xaa55_0000;
+    if !signed || u32_at(FREE_COUNT) == UNKNOWN {
+        return false;
+    }
+    info[FREE_COUNT..FREE_COUNT + 4].copy_from_slice(&UNKNOWN.to_le_bytes());
+    true
 }
 
 /// Frees the long name of the short-name entry at byte `offset` of the
@@ -691,6 +731,44 @@ mod tests {
         boot[32..36].copy_from_slice(&(205 + 8 * 70000u32).to_le_bytes());
         boot[36..40].copy_from_slice(&100u32.to_le_bytes());
         boot
+    }
+
+    #[test]
+    fn fat32_names_its_fsinfo_sector_and_fat16_has_none() {
+        let mut boot = fat32_boot();
+        boot[48..50].copy_from_slice(&1u16.to_le_bytes());
+        let geometry = FatGeometry::from_boot_sector(&boot, 2048).unwrap();
+        assert_eq!(geometry.info_block(), Some(2049));
+        boot[48..50].copy_from_slice(&0xffffu16.to_le_bytes());
+        let geometry = FatGeometry::from_boot_sector(&boot, 2048).unwrap();
+        assert_eq!(geometry.info_block(), None, "none named");
+        let mut boot = fat16_boot();
+        boot[48..50].copy_from_slice(&1u16.to_le_bytes());
+        let geometry = FatGeometry::from_boot_sector(&boot, 2048).unwrap();
+        assert_eq!(geometry.info_block(), None, "FAT16 keeps no count");
+    }
+
+    #[test]
+    fn an_fsinfo_sector_comes_to_say_its_free_count_is_unknown() {
+        let mut info = [0u8; 512];
+        info[0..4].copy_from_slice(&0x4161_5252u32.to_le_bytes());
+        info[484..488].copy_from_slice(&0x6141_7272u32.to_le_bytes());
+        info[488..492].copy_from_slice(&1234u32.to_le_bytes());
+        info[492..496].copy_from_slice(&77u32.to_le_bytes());
+        info[508..512].copy_from_slice(&0xaa55_0000u32.to_le_bytes());
+        let before = info;
+        assert!(forget_free_count(&mut info));
+        assert_eq!(info[488..492], [0xff; 4]);
+        assert_eq!(info[..488], before[..488], "the rest as it was");
+        assert_eq!(info[492..], before[492..], "the next-free hint too");
+        assert!(!forget_free_count(&mut info), "unknown already");
+        // Not an FSInfo sector: each signature missing in turn.
+        for at in [0, 484, 508] {
+            let mut other = before;
+            other[at] ^= 1;
+            assert!(!forget_free_count(&mut other), "signature at {at}");
+            assert_eq!(other[488..492], before[488..492]);
+        }
     }
 
     #[test]

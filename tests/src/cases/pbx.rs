@@ -667,10 +667,11 @@ fn files_std_on(
             .flatten()
             .filter(|path| path.starts_with("FULL/"))
             .collect();
-        let lost = crate::sd_image::fat_lost_clusters(image);
+        let lost =
+            (crate::sd_image::fat_lost_clusters(image), crate::sd_image::fat32_free_count(image));
         (files, (removed, long_names, in_full, lost))
     })?;
-    let (removed, long_names, in_full, lost) = removed;
+    let (removed, long_names, in_full, (lost, free_count)) = removed;
     let failure = |message: String| Failure { message, console: outcome.console.clone() };
     harness::printed_in_order_and_succeeded(&outcome, &FILES_STD_LINES).map_err(failure)?;
     // `head`, zeros up to byte 5,000, `tail`: written past its end.
@@ -708,6 +709,21 @@ fn files_std_on(
     if lost.as_ref().map_or(true, |lost| !lost.is_empty()) {
         return Err(failure(format!(
             "clusters taken that no file or directory holds (lost by a delete): {lost:?}"
+        )));
+    }
+    // FAT32's count of free clusters is right, or unknown (the std layer
+    // frees clusters embedded-sdmmc does not count, so it has the count
+    // forgotten at mount): never the count embedded-sdmmc kept, short by
+    // the freed clusters.
+    let counted = match free_count {
+        Ok(None) => fat16,
+        Ok(Some((recorded, free))) => !fat16 && (recorded == u32::MAX || recorded == free),
+        Err(_) => false,
+    };
+    if !counted {
+        return Err(failure(format!(
+            "FAT32's FSInfo count of free clusters is neither right nor unknown \
+             ((recorded, free in the FAT): {free_count:?})"
         )));
     }
     if in_full.len() != 30 || in_full.iter().any(|path| path.contains("FERROD~")) {

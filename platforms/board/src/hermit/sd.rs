@@ -348,6 +348,9 @@ fn mount_new(state: &mut StdState) -> Result<&'static mut Sd, i32> {
 fn mount_on(client: BlockClient) -> Result<Sd, i32> {
     let device = Device::new(client).map_err(|_| errno::EIO)?;
     let geometry = geometry_of(&device);
+    if let Some(block) = geometry.and_then(|geometry| geometry.info_block()) {
+        forget_free_count(&device, block);
+    }
     let manager = Manager::new_with_limits(device, Stamp, 0);
     let volume = manager.open_raw_volume(VolumeIdx(0)).map_err(|error| match error {
         FsError::DeviceError(_) => errno::EIO,
@@ -356,6 +359,22 @@ fn mount_on(client: BlockClient) -> Result<Sd, i32> {
     })?;
     let root = manager.open_root_dir(volume).map_err(errno_of)?;
     Ok(Sd { manager, root, geometry })
+}
+
+/// Has FAT32's FSInfo sector at `block` say the count of free clusters is
+/// unknown (`fat::forget_free_count`), before embedded-sdmmc mounts the
+/// volume: it would keep the count it reads, which the clusters this
+/// layer frees on removal ([`Sd::free_clusters`]) do not reach, and write
+/// it back low at each close. With the count unknown, the next system to
+/// mount the card counts the free clusters itself. A card that refuses
+/// the write (write-protected) keeps its count, as nothing can be freed.
+fn forget_free_count(device: &Device, block: u32) {
+    let mut info = [Block::new()];
+    if BlockDevice::read(device, &mut info, BlockIdx(block)).is_ok()
+        && fat::forget_free_count(&mut info[0].contents)
+    {
+        let _ = BlockDevice::write(device, &info, BlockIdx(block));
+    }
 }
 
 /// The directory geometry of the volume embedded-sdmmc mounts: the first
