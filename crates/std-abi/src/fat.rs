@@ -580,6 +580,8 @@ mod tests {
             ("+++.log", 3, b"___~3   LOG"),
             ("many digits here", 123456, b"M~123456   "),
             ("..a", 1, b"_~1     A  "),
+            // Characters a short name may hold stay as they are.
+            ("a#b (c).txt", 1, b"A#B(C)~1TXT"),
         ] {
             assert_eq!(&short_alias(name, n), alias, "{name} {n}");
         }
@@ -671,6 +673,18 @@ mod tests {
     }
 
     #[test]
+    fn a_run_one_entry_short_of_the_name_and_its_entry_is_passed_over() {
+        // Two parts and the entry: entries 2 (the alias) and 3 (freed) are
+        // one short, 4 is taken; the run from 5 on fits.
+        let alias = short_alias("Sensor readings.csv", 1);
+        let mut block = made(&[0, 1, 4], FREE, 2, &alias);
+        let moved = give_long_name(&mut [&mut block], 64, "Sensor readings.csv");
+        assert_eq!(moved, Some(7 * 32));
+        assert_eq!(block[7 * 32..7 * 32 + 11], alias);
+        assert_eq!(block[2 * 32], FREE, "its old place freed");
+    }
+
+    #[test]
     fn without_room_for_the_name_nothing_changes() {
         let alias = short_alias("Sensor readings.csv", 1);
         let all: Vec<usize> = (0..16).collect();
@@ -693,6 +707,15 @@ mod tests {
         assert_eq!(give_long_name(&mut [&mut block], 65, "a"), None);
         assert_eq!(give_long_name(&mut [&mut block], 512, "a"), None);
         assert_eq!(give_long_name(&mut [], 0, "a"), None);
+        // An offset is in the first block, even where a second follows.
+        let (mut first, mut second) = ([0u8; 512], [0u8; 512]);
+        assert!(!has_room_for(&[&mut first, &mut second], 512, "a"));
+        assert_eq!(give_long_name(&mut [&mut first, &mut second], 512, "a"), None);
+        // Room counts from the entry's own place: entries 0 to 12 taken,
+        // the alias at 13, 14 and 15 never used.
+        let alias = short_alias("Sensor readings.csv", 1);
+        let mut last = made(&(0..13).collect::<Vec<_>>(), 0, 13, &alias);
+        assert!(has_room_for(&[&mut last], 13 * 32, "Sensor readings.csv"));
         assert_eq!(block, spread);
     }
 
@@ -762,6 +785,10 @@ mod tests {
         assert_eq!(info[..488], before[..488], "the rest as it was");
         assert_eq!(info[492..], before[492..], "the next-free hint too");
         assert!(!forget_free_count(&mut info), "unknown already");
+        // A count with all but one byte 0xff is no unknown one.
+        info[488..492].copy_from_slice(&0xffff_00ffu32.to_le_bytes());
+        assert!(forget_free_count(&mut info));
+        assert_eq!(info[488..492], [0xff; 4]);
         // Not an FSInfo sector: each signature missing in turn.
         for at in [0, 484, 508] {
             let mut other = before;
@@ -825,6 +852,46 @@ mod tests {
         small[19..21].copy_from_slice(&4000u16.to_le_bytes());
         let geometry = FatGeometry::from_boot_sector(&small, 0).unwrap();
         assert_eq!(geometry.fat_entry(2), None);
+    }
+
+    #[test]
+    fn fat_entries_are_read_and_freed_byte_exactly_beside_their_neighbours() {
+        // FAT16: freeing one entry leaves the two beside it.
+        let geometry = FatGeometry::from_boot_sector(&fat16_boot(), 2048).unwrap();
+        let mut block = [0xa5u8; 512];
+        geometry.free_entry(&mut block, 4);
+        assert_eq!(block[..8], [0xa5, 0xa5, 0xa5, 0xa5, 0, 0, 0xa5, 0xa5]);
+        // FAT32: each of the four bytes read from its place; freed, the
+        // top four bits stay, and so do the neighbours.
+        let geometry = FatGeometry::from_boot_sector(&fat32_boot(), 1).unwrap();
+        let mut block = [0xa5u8; 512];
+        block[8..12].copy_from_slice(&0xb234_5678u32.to_le_bytes());
+        assert_eq!(geometry.entry(&block, 8), 0x0234_5678);
+        geometry.free_entry(&mut block, 8);
+        assert_eq!(block[4..8], [0xa5; 4]);
+        assert_eq!(block[8..12], [0, 0, 0, 0xb0]);
+        assert_eq!(block[12..16], [0xa5; 4]);
+    }
+
+    #[test]
+    fn a_fat_smaller_than_its_clusters_need_has_no_entry_past_its_end() {
+        // 8-block FATs hold 2,048 FAT16 entries; the volume has 5,132
+        // clusters.
+        let mut boot = fat16_boot();
+        boot[22..24].copy_from_slice(&8u16.to_le_bytes());
+        let geometry = FatGeometry::from_boot_sector(&boot, 2048).unwrap();
+        assert_eq!(geometry.clusters(), 5132);
+        assert_eq!(geometry.fat_entry(2047), Some((2052 + 7, 510)));
+        assert_eq!(geometry.fat_entry(2048), None);
+    }
+
+    #[test]
+    fn a_large_fat32_volume_counts_its_sectors_in_all_four_bytes() {
+        // 24,000,205 blocks (0x016e_3a4d): 3,000,000 clusters of 8 blocks.
+        let mut boot = fat32_boot();
+        boot[32..36].copy_from_slice(&(205 + 8 * 3_000_000u32).to_le_bytes());
+        let geometry = FatGeometry::from_boot_sector(&boot, 1).unwrap();
+        assert_eq!(geometry.clusters(), 3_000_000);
     }
 
     #[test]
