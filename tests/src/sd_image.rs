@@ -416,6 +416,69 @@ fn fat_layout(image: &[u8]) -> io::Result<FatLayout> {
 /// or directory holds, in order: lost to the volume, as a delete that
 /// frees no clusters leaves them (what `fsck.vfat` reports as lost).
 pub fn fat_lost_clusters(path: &Path) -> io::Result<Vec<u32>> {
+    check_fat(path).map(|check| check.lost)
+}
+
+/// What [`check_fat`] finds on a card image's FAT file system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FatCheck {
+    /// `FAT16` or `FAT32`.
+    pub fat: &'static str,
+    /// The clusters the first FAT marks taken that no file or directory
+    /// holds ([`fat_lost_clusters`]).
+    pub lost: Vec<u32>,
+    /// Entries of long names that belong to no entry: a run of them not
+    /// followed by a short-name entry of their checksum (what a delete
+    /// that frees the short-name entry alone leaves).
+    pub orphaned_long_names: usize,
+    /// FAT32's FSInfo count of free clusters (`u32::MAX`: unknown, to be
+    /// counted), and how many the FAT marks free; `None` on FAT16, which
+    /// keeps no count.
+    pub free_count: Option<(u32, u32)>,
+}
+
+impl FatCheck {
+    /// Nothing lost, no long name orphaned, and FAT32's count of free
+    /// clusters right or unknown (`u32::MAX`: the next mount counts).
+    pub fn clean(&self) -> bool {
+        self.lost.is_empty()
+            && self.orphaned_long_names == 0
+            && self
+                .free_count
+                .is_none_or(|(recorded, free)| recorded == u32::MAX || recorded == free)
+    }
+}
+
+/// The entries of long names in a directory's bytes (up to its end
+/// marker) that belong to no short-name entry ([`FatCheck`]).
+fn orphaned_long_names(directory: &[u8]) -> usize {
+    let (mut orphaned, mut run, mut sum) = (0, 0, 0);
+    for entry in directory.chunks_exact(32).take_while(|entry| entry[0] != 0) {
+        if entry[0] == 0xe5 {
+            orphaned += run;
+            run = 0;
+        } else if entry[11] == 0x0f {
+            if run > 0 && entry[13] != sum {
+                orphaned += run;
+                run = 0;
+            }
+            sum = entry[13];
+            run += 1;
+        } else {
+            let short: [u8; 11] = entry[..11].try_into().unwrap_or([0; 11]);
+            if run > 0 && ferrode_std_abi::fat::checksum(&short) != sum {
+                orphaned += run;
+            }
+            run = 0;
+        }
+    }
+    orphaned + run
+}
+
+/// Checks the FAT16 or FAT32 file system in the first partition of the
+/// card image at `path` as `fsck.vfat -n` would for what Ferrode's FAT
+/// code can get wrong ([`FatCheck`]).
+pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
     let image = std::fs::read(path)?;
     let layout = fat_layout(&image)?;
     let next = |cluster: u64| layout.next(&image, cluster);
@@ -438,7 +501,9 @@ pub fn fat_lost_clusters(path: &Path) -> io::Result<Vec<u32>> {
         }
     };
     let mut directories = vec![root];
+    let mut orphaned = 0;
     while let Some(directory) = directories.pop() {
+        orphaned += orphaned_long_names(&directory);
         for entry in directory.chunks_exact(32).take_while(|entry| entry[0] != 0) {
             let skipped = entry[0] == 0xe5 || entry[11] == 0x0f || entry[11] & 0x08 != 0;
             if skipped || entry[0] == b'.' {
@@ -458,24 +523,21 @@ pub fn fat_lost_clusters(path: &Path) -> io::Result<Vec<u32>> {
             }
         }
     }
-    Ok((2..layout.clusters + 2)
+    let lost = (2..layout.clusters + 2)
         .filter(|&cluster| next(cluster) != 0 && !held.contains(&cluster))
         .map(|cluster| cluster as u32)
-        .collect())
-}
-
-/// What the FSInfo sector of the FAT32 file system in the first partition
-/// of the card image at `path` says of its free clusters (`u32::MAX`:
-/// unknown, to be counted), beside how many the first FAT marks free;
-/// `None` on FAT16, which keeps no count.
-pub fn fat32_free_count(path: &Path) -> io::Result<Option<(u32, u32)>> {
-    let image = std::fs::read(path)?;
-    let layout = fat_layout(&image)?;
-    let Some(info) = layout.info else { return Ok(None) };
-    let sector = blocks_at(&image, info, BLOCK as usize)?;
-    let recorded = u32::from_le_bytes([sector[488], sector[489], sector[490], sector[491]]);
-    let free = (2..layout.clusters + 2).filter(|&cluster| layout.next(&image, cluster) == 0);
-    Ok(Some((recorded, free.count() as u32)))
+        .collect();
+    let free_count = match layout.info {
+        None => None,
+        Some(info) => {
+            let sector = blocks_at(&image, info, BLOCK as usize)?;
+            let recorded = u32::from_le_bytes([sector[488], sector[489], sector[490], sector[491]]);
+            let free = (2..layout.clusters + 2).filter(|&cluster| next(cluster) == 0).count();
+            Some((recorded, free as u32))
+        }
+    };
+    let fat = if layout.root_cluster.is_some() { "FAT32" } else { "FAT16" };
+    Ok(FatCheck { fat, lost, orphaned_long_names: orphaned, free_count })
 }
 
 /// `bytes` bytes of `image` from block `block` on.
@@ -811,6 +873,39 @@ mod tests {
     }
 
     #[test]
+    fn long_names_that_no_entry_of_their_checksum_follows_are_orphaned() {
+        let long = |sum: u8| {
+            let mut entry = [0u8; 32];
+            (entry[0], entry[11], entry[13]) = (0x41, 0x0f, sum);
+            entry
+        };
+        let short = |name: &[u8; 11]| {
+            let mut entry = [0u8; 32];
+            entry[..11].copy_from_slice(name);
+            entry[11] = 0x20;
+            entry
+        };
+        let sum = ferrode_std_abi::fat::checksum(b"SENSOR~1CSV");
+        let mut freed = short(b"SENSOR~1CSV");
+        freed[0] = 0xe5;
+        let directory = |entries: &[[u8; 32]]| {
+            let mut bytes = entries.concat();
+            bytes.extend([0u8; 64]);
+            orphaned_long_names(&bytes)
+        };
+        assert_eq!(directory(&[long(sum), short(b"SENSOR~1CSV")]), 0);
+        assert_eq!(directory(&[long(sum), short(b"README  TXT")]), 1, "another's checksum");
+        assert_eq!(directory(&[long(sum), long(sum), freed]), 2, "its entry deleted");
+        assert_eq!(directory(&[long(sum ^ 1), long(sum), short(b"SENSOR~1CSV")]), 1);
+        assert_eq!(directory(&[short(b"README  TXT"), long(sum)]), 1, "at the end");
+        // Freed long names, and what follows the end marker, are none.
+        let mut gone = long(sum);
+        gone[0] = 0xe5;
+        assert_eq!(directory(&[gone, short(b"README  TXT")]), 0);
+        assert_eq!(orphaned_long_names(&[[0u8; 32], long(sum)].concat()), 0);
+    }
+
+    #[test]
     fn clusters_no_entry_holds_are_lost() {
         let path = scratch("lost");
         let big = vec![7u8; 5000];
@@ -833,6 +928,11 @@ mod tests {
         let lost = fat_lost_clusters(&path).unwrap();
         assert_eq!(lost.len(), 5, "{lost:?}");
         assert_eq!(lost[0], cluster);
+        // The check says so, and finds the long name the delete left
+        // (one entry: `day one.txt` fits one).
+        let check = check_fat(&path).unwrap();
+        assert_eq!((check.fat, check.orphaned_long_names, check.free_count), ("FAT16", 1, None));
+        assert!(!check.clean());
         let _ = std::fs::remove_file(&path);
     }
 
@@ -846,10 +946,24 @@ mod tests {
         assert_eq!(read_fat_file(&path, "dir/a file.txt").unwrap(), b"x");
         // The root directory's chain, dir's and the file's are held.
         assert_eq!(fat_lost_clusters(&path).unwrap(), Vec::<u32>::new());
+        let check = check_fat(&path).unwrap();
+        assert!(check.clean(), "{check:?}");
+        assert_eq!(check.fat, "FAT32");
         // fatfs counts the free clusters into FSInfo at unmount.
-        let (recorded, free) = fat32_free_count(&path).unwrap().unwrap();
+        let (recorded, free) = check.free_count.unwrap();
         assert_eq!(recorded, free);
         assert!(free > 100_000, "{free} free of 64 MiB of 512-byte clusters");
+        // A count that is wrong (one short) is found; unknown is right.
+        let count_at = |count: u32| {
+            let mut image = std::fs::read(&path).unwrap();
+            let layout = fat_layout(&image).unwrap();
+            let at = (layout.info.unwrap() * BLOCK) as usize + 488;
+            image[at..at + 4].copy_from_slice(&count.to_le_bytes());
+            std::fs::write(&path, image).unwrap();
+            check_fat(&path).unwrap().clean()
+        };
+        assert!(!count_at(free - 1));
+        assert!(count_at(u32::MAX));
         let _ = std::fs::remove_file(&path);
     }
 

@@ -247,6 +247,14 @@ enum SdImageAction {
         /// The image file.
         image: std::path::PathBuf,
     },
+    /// Check a card image's FAT file system for what a program writing
+    /// it can get wrong: clusters taken that no file or directory holds,
+    /// long names left without their entry, FAT32's count of free
+    /// clusters gone wrong. Exits 1 if it finds any.
+    Check {
+        /// The image file.
+        image: std::path::PathBuf,
+    },
     /// Write a file of a card image to standard output.
     Read {
         /// The image file.

@@ -1,6 +1,7 @@
 //! `cargo xtask sd-image`: SD card images for `cargo xtask run --sd`,
-//! made from a directory of the host, and what is on one after a run
-//! (`ferrode_tests::sd_image` does the work).
+//! made from a directory of the host, what is on one after a run, and
+//! whether its file system is whole (`ferrode_tests::sd_image` does the
+//! work).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -55,6 +56,36 @@ pub fn run(action: SdImageAction) -> Result<ExitCode, String> {
                 );
             }
             println!("{} entries", entries.len());
+        }
+        SdImageAction::Check { image } => {
+            let check = sd_image::check_fat(&image).map_err(|error| error_of(&image, error))?;
+            println!("{}: {}", image.display(), check.fat);
+            let lost = match check.lost.as_slice() {
+                [] => "none".to_string(),
+                lost @ [first, ..] => format!("{} (the first: {first})", lost.len()),
+            };
+            println!("  clusters taken that no file or directory holds: {lost}");
+            println!(
+                "  entries of long names without their file's or directory's: {}",
+                check.orphaned_long_names
+            );
+            match check.free_count {
+                None => {}
+                Some((u32::MAX, free)) => {
+                    println!("  FSInfo's count of free clusters: unknown (the FAT has {free} free)")
+                }
+                Some((recorded, free)) if recorded == free => {
+                    println!("  FSInfo's count of free clusters: {recorded}, right")
+                }
+                Some((recorded, free)) => println!(
+                    "  FSInfo's count of free clusters: {recorded}, wrong (the FAT has {free} free)"
+                ),
+            }
+            if !check.clean() {
+                println!("not clean: `fsck.vfat` would repair this");
+                return Ok(ExitCode::FAILURE);
+            }
+            println!("clean");
         }
         SdImageAction::Read { image, path } => {
             if !image.is_file() {

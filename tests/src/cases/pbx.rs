@@ -604,8 +604,10 @@ fn field_notes_long_names(image: &std::path::Path) -> std::io::Result<usize> {
 /// `Field notes` (where those of `.` and `..` are left: fatfs gives every
 /// name one); then the files files-std made under long names, read by
 /// another FAT implementation (fatfs), and no temporary entry left of
-/// those it made to reach room for one in `FULL`; and no cluster lost:
-/// every one the FAT marks taken is a file's or a directory's.
+/// those it made to reach room for one in `FULL`; and the card's file
+/// system whole (`sd_image::check_fat`): no cluster lost, no long name
+/// left without its entry, FAT32's count of free clusters right or
+/// unknown.
 fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
     files_std_on(script, "files-std", files_std_card, true)
 }
@@ -667,11 +669,10 @@ fn files_std_on(
             .flatten()
             .filter(|path| path.starts_with("FULL/"))
             .collect();
-        let lost =
-            (crate::sd_image::fat_lost_clusters(image), crate::sd_image::fat32_free_count(image));
-        (files, (removed, long_names, in_full, lost))
+        let check = crate::sd_image::check_fat(image);
+        (files, (removed, long_names, in_full, check))
     })?;
-    let (removed, long_names, in_full, (lost, free_count)) = removed;
+    let (removed, long_names, in_full, check) = removed;
     let failure = |message: String| Failure { message, console: outcome.console.clone() };
     harness::printed_in_order_and_succeeded(&outcome, &FILES_STD_LINES).map_err(failure)?;
     // `head`, zeros up to byte 5,000, `tail`: written past its end.
@@ -704,27 +705,15 @@ fn files_std_on(
              ({long_names:?}): {removed:?}"
         )));
     }
-    // Every cluster the FAT marks taken is a file's or a directory's: the
-    // removed files and directories gave theirs back.
-    if lost.as_ref().map_or(true, |lost| !lost.is_empty()) {
-        return Err(failure(format!(
-            "clusters taken that no file or directory holds (lost by a delete): {lost:?}"
-        )));
-    }
-    // FAT32's count of free clusters is right, or unknown (the std layer
-    // frees clusters embedded-sdmmc does not count, so it has the count
-    // forgotten at mount): never the count embedded-sdmmc kept, short by
-    // the freed clusters.
-    let counted = match free_count {
-        Ok(None) => fat16,
-        Ok(Some((recorded, free))) => !fat16 && (recorded == u32::MAX || recorded == free),
-        Err(_) => false,
-    };
-    if !counted {
-        return Err(failure(format!(
-            "FAT32's FSInfo count of free clusters is neither right nor unknown \
-             ((recorded, free in the FAT): {free_count:?})"
-        )));
+    // The card is whole (`sd-image check`): every cluster the FAT marks
+    // taken is a file's or a directory's (the removed files and
+    // directories gave theirs back), no long name is left without its
+    // entry, and FAT32's count of free clusters is right or unknown (the
+    // std layer frees clusters embedded-sdmmc does not count, so it has
+    // the count forgotten at mount: never the count embedded-sdmmc kept,
+    // short by the freed clusters).
+    if check.as_ref().map_or(true, |check| !check.clean() || (check.fat == "FAT16") != fat16) {
+        return Err(failure(format!("the card's file system is not whole: {check:?}")));
     }
     if in_full.len() != 30 || in_full.iter().any(|path| path.contains("FERROD~")) {
         return Err(failure(format!(
