@@ -61,6 +61,20 @@ fn a_piece_is_cut_before_a_character_that_is_not_all_there() {
 }
 
 #[test]
+fn characters_of_every_length_are_cut_whole_or_not_at_all() {
+    // A four-byte character that the cut falls in waits for the next
+    // piece.
+    assert_eq!(lines(&mut LineBuffer::<4>::new(), &["ab😀\n".as_bytes()]), ["ab", "😀"]);
+    // A character that ends where the buffer does goes out with it, even
+    // far from the buffer's start.
+    assert_eq!(lines(&mut LineBuffer::<8>::new(), &["abcde€x\n".as_bytes()]), ["abcde€", "x"]);
+    // A character longer than a piece can be goes out in marked pieces.
+    assert_eq!(lines(&mut LineBuffer::<8>::with_limit(2), &["€\n".as_bytes()]), ["??", "?"]);
+    // Continuation bytes alone, fewer than three, in a small piece.
+    assert_eq!(lines(&mut LineBuffer::<4>::with_limit(2), &[b"\x80\x80\x80\n"]), ["??", "?"]);
+}
+
+#[test]
 fn bytes_that_are_not_utf8_come_out_as_question_marks() {
     let mut buffer = LineBuffer::<16>::new();
     let out = lines(&mut buffer, &[b"a\xffb\xe2\x82c\n"]);
@@ -279,6 +293,16 @@ fn terminal_input_keeps_what_fits_and_loses_nothing_it_took() {
     assert_eq!(input.receive(b"x"), 1);
     assert_eq!(input.read(&mut []), Some(0), "an empty read takes nothing");
     assert!(!input.is_empty());
+}
+
+#[test]
+fn terminal_input_partly_full_takes_only_the_room_left() {
+    let mut input = TtyInput::<4>::new();
+    assert_eq!(input.receive(b"ab"), 2);
+    assert_eq!(input.receive(b"cdef"), 2, "two bytes of room");
+    let mut out = [0u8; 8];
+    assert_eq!(input.read(&mut out), Some(4));
+    assert_eq!(&out[..4], b"abcd");
 }
 
 #[test]
