@@ -349,17 +349,19 @@ struct FatLayout {
 }
 
 impl FatLayout {
-    /// The first FAT's entry of `cluster` in `image`: the next cluster of
-    /// its chain, 0 for a free one.
-    fn next(&self, image: &[u8], cluster: u64) -> u64 {
+    /// Bytes of a FAT entry.
+    fn entry_bytes(&self) -> u64 {
+        if self.root_cluster.is_some() { 4 } else { 2 }
+    }
+
+    /// The entry of `cluster` in `fat`, the first FAT's bytes from its
+    /// start: the next cluster of its chain, 0 for a free one.
+    fn next(&self, fat: &[u8], cluster: u64) -> u64 {
+        let at = (cluster * self.entry_bytes()) as usize;
         match self.root_cluster {
-            None => {
-                let at = (self.fat * BLOCK + cluster * 2) as usize;
-                u64::from(u16::from_le_bytes([image[at], image[at + 1]]))
-            }
+            None => u64::from(u16::from_le_bytes([fat[at], fat[at + 1]])),
             Some(_) => {
-                let at = (self.fat * BLOCK + cluster * 4) as usize;
-                let bytes = [image[at], image[at + 1], image[at + 2], image[at + 3]];
+                let bytes = [fat[at], fat[at + 1], fat[at + 2], fat[at + 3]];
                 u64::from(u32::from_le_bytes(bytes) & 0x0fff_ffff)
             }
         }
@@ -377,36 +379,41 @@ fn fat16_layout(image: &[u8]) -> io::Result<FatLayout> {
 /// The layout of the FAT16 or FAT32 file system in the first partition of
 /// a card image (FAT32's root directory is a chain of clusters).
 fn fat_layout(image: &[u8]) -> io::Result<FatLayout> {
+    fat_layout_in(|block, bytes| blocks_at(image, block, bytes))
+}
+
+/// The layout of the FAT16 or FAT32 file system in the first partition
+/// of the image `read` reads (`bytes` bytes from block `block` on).
+fn fat_layout_in(mut read: impl FnMut(u64, usize) -> io::Result<Vec<u8>>) -> io::Result<FatLayout> {
     let malformed = || io::Error::new(io::ErrorKind::InvalidData, "no FAT first partition");
-    if image.len() < BLOCK as usize || image[510..512] != [0x55, 0xaa] {
+    let mbr = read(0, BLOCK as usize).map_err(|_| malformed())?;
+    if mbr[510..512] != [0x55, 0xaa] {
         return Err(malformed());
     }
-    let long = |at: usize| {
-        u64::from(u32::from_le_bytes([image[at], image[at + 1], image[at + 2], image[at + 3]]))
+    let long_in = |bytes: &[u8], at: usize| {
+        u64::from(u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]))
     };
-    let start = long(446 + 8);
-    let boot = (start * BLOCK) as usize;
-    if image.len() < boot + BLOCK as usize {
-        return Err(malformed());
-    }
-    let fat32 = match (&image[boot + 54..boot + 62], &image[boot + 82..boot + 90]) {
+    let start = long_in(&mbr, 446 + 8);
+    let boot = read(start, BLOCK as usize).map_err(|_| malformed())?;
+    let fat32 = match (&boot[54..62], &boot[82..90]) {
         (b"FAT16   ", _) => false,
         (_, b"FAT32   ") => true,
         _ => return Err(malformed()),
     };
-    let word = |at: usize| u64::from(u16::from_le_bytes([image[boot + at], image[boot + at + 1]]));
+    let long = |at: usize| long_in(&boot, at);
+    let word = |at: usize| u64::from(u16::from_le_bytes([boot[at], boot[at + 1]]));
     let fat = start + word(14);
-    let fat_blocks = if fat32 { long(boot + 36) } else { word(22) };
-    let root = fat + u64::from(image[boot + 16]) * fat_blocks;
+    let fat_blocks = if fat32 { long(36) } else { word(22) };
+    let root = fat + u64::from(boot[16]) * fat_blocks;
     let root_bytes = word(17) as usize * 32;
     let data = root + (root_bytes as u64).div_ceil(BLOCK);
-    let cluster_blocks = u64::from(image[boot + 13]).max(1);
+    let cluster_blocks = u64::from(boot[13]).max(1);
     let total = match word(19) {
-        0 => long(boot + 32),
+        0 => long(32),
         blocks => blocks,
     };
     let clusters = (start + total).saturating_sub(data) / cluster_blocks;
-    let root_cluster = fat32.then(|| long(boot + 44));
+    let root_cluster = fat32.then(|| long(44));
     let info = fat32.then(|| start + word(48));
     Ok(FatLayout { root, root_bytes, data, cluster_blocks, fat, clusters, root_cluster, info })
 }
@@ -479,9 +486,22 @@ fn orphaned_long_names(directory: &[u8]) -> usize {
 /// card image at `path` as `fsck.vfat -n` would for what Ferrode's FAT
 /// code can get wrong ([`FatCheck`]).
 pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
-    let image = std::fs::read(path)?;
-    let layout = fat_layout(&image)?;
-    let next = |cluster: u64| layout.next(&image, cluster);
+    // Read in pieces: a card image may be as large as a card (up to 1 TiB
+    // here); the boot sector, the first FAT and the directories are what
+    // the check needs.
+    let mut image = File::open(path)?;
+    let mut read = |block: u64, bytes: usize| {
+        let mut out = vec![0; bytes];
+        image.seek(SeekFrom::Start(block * BLOCK))?;
+        image.read_exact(&mut out).map_err(|error| match error.kind() {
+            io::ErrorKind::UnexpectedEof => past_the_end(),
+            _ => error,
+        })?;
+        Ok(out)
+    };
+    let layout = fat_layout_in(&mut read)?;
+    let fat = read(layout.fat, ((layout.clusters + 2) * layout.entry_bytes()) as usize)?;
+    let next = |cluster: u64| layout.next(&fat, cluster);
     let is_cluster = |cluster: u64| (2..layout.clusters + 2).contains(&cluster);
     let mut held = std::collections::BTreeSet::new();
     let cluster_bytes = (layout.cluster_blocks * BLOCK) as usize;
@@ -489,12 +509,12 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
     // The directories to read: the root's bytes (FAT16's fixed root, or
     // FAT32's chain), then each subdirectory's as found.
     let root = match layout.root_cluster {
-        None => blocks_at(&image, layout.root, layout.root_bytes)?,
+        None => read(layout.root, layout.root_bytes)?,
         Some(first) => {
             let mut bytes = Vec::new();
             let mut cluster = first;
             while is_cluster(cluster) && held.insert(cluster) {
-                bytes.extend(blocks_at(&image, data_of(cluster), cluster_bytes)?);
+                bytes.extend(read(data_of(cluster), cluster_bytes)?);
                 cluster = next(cluster);
             }
             bytes
@@ -514,7 +534,7 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
             let mut bytes = Vec::new();
             while is_cluster(cluster) && held.insert(cluster) {
                 if entry[11] & 0x10 != 0 {
-                    bytes.extend(blocks_at(&image, data_of(cluster), cluster_bytes)?);
+                    bytes.extend(read(data_of(cluster), cluster_bytes)?);
                 }
                 cluster = next(cluster);
             }
@@ -530,7 +550,7 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
     let free_count = match layout.info {
         None => None,
         Some(info) => {
-            let sector = blocks_at(&image, info, BLOCK as usize)?;
+            let sector = read(info, BLOCK as usize)?;
             let recorded = u32::from_le_bytes([sector[488], sector[489], sector[490], sector[491]]);
             let free = (2..layout.clusters + 2).filter(|&cluster| next(cluster) == 0).count();
             Some((recorded, free as u32))
@@ -543,9 +563,12 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
 /// `bytes` bytes of `image` from block `block` on.
 fn blocks_at(image: &[u8], block: u64, bytes: usize) -> io::Result<Vec<u8>> {
     let at = (block * BLOCK) as usize;
-    image.get(at..at + bytes).map(<[u8]>::to_vec).ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidData, "a directory past the image's end")
-    })
+    image.get(at..at + bytes).map(<[u8]>::to_vec).ok_or_else(past_the_end)
+}
+
+/// A file system that says its blocks are past the image's end.
+fn past_the_end() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "a block of the file system past the image's end")
 }
 
 /// The root directory of the FAT16 file system in the first partition of
