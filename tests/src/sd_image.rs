@@ -236,17 +236,17 @@ fn copy_dir(
     Ok(())
 }
 
-/// The first time FAT can hold, 1980-01-01, in seconds since 1970.
-const FAT_FIRST: u64 = 315_532_800;
-
-/// The last, 2107-12-31 23:59:58.
+/// The last time a FAT entry can hold, 2107-12-31 23:59:58, in seconds
+/// since 1970 (the first is `fat::FIRST_DATE`).
 const FAT_LAST: u64 = 4_354_819_198;
 
 /// `time` as a FAT entry keeps it: UTC, to two seconds; a time before
 /// 1980 or after 2107 as the first or last FAT can hold.
 fn fat_date_time(time: SystemTime) -> fatfs::DateTime {
     let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs());
-    let civil = CivilTime::from_unix_seconds(seconds.clamp(FAT_FIRST, FAT_LAST) & !1);
+    let civil = CivilTime::from_unix_seconds(
+        seconds.clamp(ferrode_std_abi::fat::FIRST_DATE, FAT_LAST) & !1,
+    );
     fatfs::DateTime {
         date: fatfs::Date {
             year: civil.year as u16,

@@ -21,6 +21,11 @@ pub const ENTRY_BYTES: usize = 32;
 pub const BLOCK_BYTES: usize = 512;
 /// First byte of a free directory entry.
 pub const FREE: u8 = 0xe5;
+
+/// 1980-01-01 00:00:00 UTC in seconds since 1970: the first date a FAT
+/// directory entry can hold.
+pub const FIRST_DATE: u64 = 315_532_800;
+
 /// Attribute byte (offset 11) of a long-name entry.
 const LONG_NAME: u8 = 0x0f;
 /// The sequence byte's flag for the last part of a long name (the

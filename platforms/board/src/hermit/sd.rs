@@ -253,9 +253,14 @@ fn seconds_of(stamp: &Timestamp) -> u32 {
 }
 
 /// The date embedded-sdmmc stamps on the entries it writes now, as the
-/// card keeps it (to two seconds).
+/// card keeps it: [`Stamp`]'s, to two seconds.
 fn stamped_now() -> u32 {
-    seconds_of(&Stamp.get_timestamp()) & !1
+    u32::try_from(stamp_seconds()).unwrap_or(u32::MAX) & !1
+}
+
+/// [`DATE`], no earlier than FAT's first date: what [`Stamp`] stamps.
+fn stamp_seconds() -> u64 {
+    u64::from(DATE.load(Ordering::Relaxed)).max(fat::FIRST_DATE)
 }
 
 /// The date stamped on the directory entries the next call writes, in
@@ -267,13 +272,9 @@ static DATE: AtomicU32 = AtomicU32::new(0);
 /// start then; a component without an Rtc route counts from boot, 1970).
 struct Stamp;
 
-/// 1980-01-01, the first date FAT can hold.
-const FAT_EPOCH: u64 = 315_532_800;
-
 impl TimeSource for Stamp {
     fn get_timestamp(&self) -> Timestamp {
-        let date =
-            CivilTime::from_unix_seconds(u64::from(DATE.load(Ordering::Relaxed)).max(FAT_EPOCH));
+        let date = CivilTime::from_unix_seconds(stamp_seconds());
         Timestamp {
             year_since_1970: date.year.saturating_sub(1970).min(255) as u8,
             zero_indexed_month: date.month - 1,
@@ -583,6 +584,15 @@ impl Sd {
         made
     }
 
+    /// Where the next read or write of `file` is: where an lseek past its
+    /// end left it (`beyond`, [`Open::File`]), or embedded-sdmmc's offset.
+    fn offset(&self, file: RawFile, beyond: Option<u32>) -> Result<u32, i32> {
+        match beyond {
+            Some(at) => Ok(at),
+            None => self.manager.file_offset(file).map_err(errno_of),
+        }
+    }
+
     /// Writes zeros into `file`, whose offset is at its end, until it is
     /// `to` bytes long: the gap an lseek past the end left, before a write
     /// there (`ENOSPC` when the card fills first, the zeros written so far
@@ -771,7 +781,10 @@ impl Sd {
             None if mode.directory || mode.create == Create::No => return Err(errno::ENOENT),
             // A new file of a short name, made by the open.
             None => match ShortFileName::create_from_str(name) {
-                Ok(short) => (short, Times { modified: stamped_now(), created: stamped_now() }),
+                Ok(short) => {
+                    let now = stamped_now();
+                    (short, Times { modified: now, created: now })
+                }
                 // Of a long one: made here, empty, then opened as it is.
                 Err(_) => {
                     let make = |alias| {
@@ -859,10 +872,7 @@ pub(super) fn write(state: &mut StdState, fd_index: usize, data: &[u8]) -> Resul
                 *beyond = None;
                 sd.manager.file_seek_from_end(file, 0).map_err(errno_of)?;
             }
-            let at = match *beyond {
-                Some(at) => at,
-                None => sd.manager.file_offset(file).map_err(errno_of)?,
-            };
+            let at = sd.offset(file, *beyond)?;
             if fat::write_end(at, data.len()).is_none() {
                 return Err(errno::EFBIG);
             }
@@ -895,10 +905,7 @@ pub(super) fn lseek(
         Open::Gone => return Err(errno::EIO),
     };
     let length = sd.manager.file_length(file).map_err(errno_of)?;
-    let at = match *beyond {
-        Some(at) => at,
-        None => sd.manager.file_offset(file).map_err(errno_of)?,
-    };
+    let at = sd.offset(file, *beyond)?;
     let to = seek(u64::from(at), u64::from(length), offset, whence).ok_or(errno::EINVAL)?;
     let to = u32::try_from(to).map_err(|_| errno::EINVAL)?;
     // What `lseek` answers must fit its `isize` (2 GiB on a 32-bit board).
