@@ -368,22 +368,17 @@ impl FatLayout {
     }
 }
 
-fn fat16_layout(image: &[u8]) -> io::Result<FatLayout> {
-    let layout = fat_layout(image)?;
+/// `layout`, if it is FAT16's.
+fn fat16_only(layout: FatLayout) -> io::Result<FatLayout> {
     match layout.root_cluster {
         None => Ok(layout),
         Some(_) => Err(io::Error::new(io::ErrorKind::InvalidData, "no FAT16 first partition")),
     }
 }
 
-/// The layout of the FAT16 or FAT32 file system in the first partition of
-/// a card image (FAT32's root directory is a chain of clusters).
-fn fat_layout(image: &[u8]) -> io::Result<FatLayout> {
-    fat_layout_in(|block, bytes| blocks_at(image, block, bytes))
-}
-
 /// The layout of the FAT16 or FAT32 file system in the first partition
-/// of the image `read` reads (`bytes` bytes from block `block` on).
+/// of the image `read` reads (`bytes` bytes from block `block` on;
+/// FAT32's root directory is a chain of clusters).
 fn fat_layout_in(mut read: impl FnMut(u64, usize) -> io::Result<Vec<u8>>) -> io::Result<FatLayout> {
     let malformed = || io::Error::new(io::ErrorKind::InvalidData, "no FAT first partition");
     let mbr = read(0, BLOCK as usize).map_err(|_| malformed())?;
@@ -486,19 +481,7 @@ fn orphaned_long_names(directory: &[u8]) -> usize {
 /// card image at `path` as `fsck.vfat -n` would for what Ferrode's FAT
 /// code can get wrong ([`FatCheck`]).
 pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
-    // Read in pieces: a card image may be as large as a card (up to 1 TiB
-    // here); the boot sector, the first FAT and the directories are what
-    // the check needs.
-    let mut image = File::open(path)?;
-    let mut read = |block: u64, bytes: usize| {
-        let mut out = vec![0; bytes];
-        image.seek(SeekFrom::Start(block * BLOCK))?;
-        image.read_exact(&mut out).map_err(|error| match error.kind() {
-            io::ErrorKind::UnexpectedEof => past_the_end(),
-            _ => error,
-        })?;
-        Ok(out)
-    };
+    let mut read = block_reader(path)?;
     let layout = fat_layout_in(&mut read)?;
     let fat = read(layout.fat, ((layout.clusters + 2) * layout.entry_bytes()) as usize)?;
     let next = |cluster: u64| layout.next(&fat, cluster);
@@ -560,10 +543,20 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
     Ok(FatCheck { fat, lost, orphaned_long_names: orphaned, free_count })
 }
 
-/// `bytes` bytes of `image` from block `block` on.
-fn blocks_at(image: &[u8], block: u64, bytes: usize) -> io::Result<Vec<u8>> {
-    let at = (block * BLOCK) as usize;
-    image.get(at..at + bytes).map(<[u8]>::to_vec).ok_or_else(past_the_end)
+/// Reads the card image at `path` in pieces, `bytes` bytes from block
+/// `block` on: a card image may be as large as a card (up to 1 TiB here),
+/// and a check needs its boot sector, a FAT and some directories.
+fn block_reader(path: &Path) -> io::Result<impl FnMut(u64, usize) -> io::Result<Vec<u8>>> {
+    let mut image = File::open(path)?;
+    Ok(move |block: u64, bytes: usize| {
+        let mut out = vec![0; bytes];
+        image.seek(SeekFrom::Start(block * BLOCK))?;
+        image.read_exact(&mut out).map_err(|error| match error.kind() {
+            io::ErrorKind::UnexpectedEof => past_the_end(),
+            _ => error,
+        })?;
+        Ok(out)
+    })
 }
 
 /// A file system that says its blocks are past the image's end.
@@ -575,9 +568,9 @@ fn past_the_end() -> io::Error {
 /// the card image at `path`, as its blocks hold it: the block it starts
 /// at, and its bytes.
 pub fn fat16_root_directory(path: &Path) -> io::Result<(u64, Vec<u8>)> {
-    let image = std::fs::read(path)?;
-    let layout = fat16_layout(&image)?;
-    Ok((layout.root, blocks_at(&image, layout.root, layout.root_bytes)?))
+    let mut read = block_reader(path)?;
+    let layout = fat16_only(fat_layout_in(&mut read)?)?;
+    Ok((layout.root, read(layout.root, layout.root_bytes)?))
 }
 
 /// The bytes of cluster `cluster` of the FAT16 file system in the first
@@ -585,10 +578,10 @@ pub fn fat16_root_directory(path: &Path) -> io::Result<(u64, Vec<u8>)> {
 /// stays in its first cluster after it is removed, until the cluster is
 /// used again).
 pub fn fat16_cluster(path: &Path, cluster: u16) -> io::Result<Vec<u8>> {
-    let image = std::fs::read(path)?;
-    let layout = fat16_layout(&image)?;
+    let mut read = block_reader(path)?;
+    let layout = fat16_only(fat_layout_in(&mut read)?)?;
     let first = layout.data + u64::from(cluster.saturating_sub(2)) * layout.cluster_blocks;
-    blocks_at(&image, first, (layout.cluster_blocks * BLOCK) as usize)
+    read(first, (layout.cluster_blocks * BLOCK) as usize)
 }
 
 /// How many entries of long names a directory's bytes hold (those not
@@ -938,8 +931,8 @@ mod tests {
         assert_eq!(fat_lost_clusters(&path).unwrap(), Vec::<u32>::new());
         // A delete that frees no cluster (the entry marked free alone):
         // day one.txt's five clusters (1 KiB each) are lost.
+        let layout = fat16_only(fat_layout_in(block_reader(&path).unwrap()).unwrap()).unwrap();
         let mut image = std::fs::read(&path).unwrap();
-        let layout = fat16_layout(&image).unwrap();
         let found = (0..image.len() / 32)
             .map(|index| index * 32)
             .filter(|&at| at as u64 >= layout.data * BLOCK)
@@ -978,8 +971,8 @@ mod tests {
         assert!(free > 100_000, "{free} free of 64 MiB of 512-byte clusters");
         // A count that is wrong (one short) is found; unknown is right.
         let count_at = |count: u32| {
+            let layout = fat_layout_in(block_reader(&path).unwrap()).unwrap();
             let mut image = std::fs::read(&path).unwrap();
-            let layout = fat_layout(&image).unwrap();
             let at = (layout.info.unwrap() * BLOCK) as usize + 488;
             image[at..at + 4].copy_from_slice(&count.to_le_bytes());
             std::fs::write(&path, image).unwrap();
