@@ -483,6 +483,15 @@ fn orphaned_long_names(directory: &[u8]) -> usize {
 pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
     let mut read = block_reader(path)?;
     let layout = fat_layout_in(&mut read)?;
+    // An image cut short (a partial copy of a card) is no file system to
+    // call clean, whatever of it the check would read.
+    let end = (layout.data + layout.clusters * layout.cluster_blocks) * BLOCK;
+    if std::fs::metadata(path)?.len() < end {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("the image ends before its file system does (at byte {end})"),
+        ));
+    }
     let fat = read(layout.fat, ((layout.clusters + 2) * layout.entry_bytes()) as usize)?;
     let next = |cluster: u64| layout.next(&fat, cluster);
     let is_cluster = |cluster: u64| (2..layout.clusters + 2).contains(&cluster);
@@ -944,6 +953,12 @@ mod tests {
         let lost = fat_lost_clusters(&path).unwrap();
         assert_eq!(lost.len(), 5, "{lost:?}");
         assert_eq!(lost[0], cluster);
+        // An image cut short is refused, not called clean.
+        let whole = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &whole[..whole.len() / 2]).unwrap();
+        let error = check_fat(&path).unwrap_err();
+        assert!(error.to_string().contains("ends before its file system"), "{error}");
+        std::fs::write(&path, whole).unwrap();
         // The check says so, and finds the long name the delete left
         // (one entry: `day one.txt` fits one).
         let check = check_fat(&path).unwrap();
