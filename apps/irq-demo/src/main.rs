@@ -8,8 +8,10 @@
 //! (no second interrupt in 20 ms), the ack re-arms it (a second one
 //! arrives at once), and once the device is served and acked it is quiet.
 //! A Timer session on the same signal is the sentinel that ends each
-//! waiting window: `wait_signal` counts every submission, so a window
-//! that collects exactly one submission saw no interrupt.
+//! waiting window. The IRQ service gets a copy of the signal minted with
+//! a badge of its own ([`IRQ_BADGE`]), the Timer the signal's own
+//! capability (badge 0): each wait says which of them submitted, so a
+//! window that collects one submission, the sentinel's, saw no interrupt.
 //!
 //! On PBX-A9 the GPIO driver component also holds the PL061's IRQ session:
 //! `button`'s GPIO session watches input pin 0 for a low level (QEMU's
@@ -198,9 +200,17 @@ fn sentinel(
     Ok(timer)
 }
 
-/// Submissions of `signal` collected by one wait (0 on an error).
-fn wait(signal: CapSel) -> u32 {
-    kernel().wait_signal(signal).unwrap_or(0)
+/// The badge of the copy of the probe's signal the IRQ service submits.
+const IRQ_BADGE: u8 = 5;
+
+/// What one wait on `signal` collected (nothing on an error).
+fn wait(signal: CapSel) -> kernel::Signalled {
+    kernel().wait_signal_badges(signal).unwrap_or(kernel::Signalled { count: 0, badges: 0 })
+}
+
+/// One submission, through the copy with `badge`.
+fn one_from(signalled: kernel::Signalled, badge: u8) -> bool {
+    signalled.count == 1 && signalled.badges == 1 << badge
 }
 
 fn probe(env: Env) -> u32 {
@@ -225,7 +235,10 @@ fn probe(env: Env) -> u32 {
         check(false, format_args!("IRQ and Timer sessions"));
         return exit_code::FAILURE;
     };
-    if irq.sigh(Capability::from_selector(signal)).is_err() {
+    let Ok(irq_copy) = kernel().mint_signal(signal, IRQ_BADGE) else {
+        return exit_code::FAILURE;
+    };
+    if irq.sigh(Capability::from_selector(irq_copy)).is_err() {
         check(false, format_args!("IRQ sigh"));
         return exit_code::FAILURE;
     }
@@ -237,25 +250,28 @@ fn probe(env: Env) -> u32 {
     }
     let first = wait(signal);
     check(
-        first == 1,
+        one_from(first, IRQ_BADGE),
         format_args!(
-            "{} (IRQ {}) arrived as the probe's signal ({} submission)",
+            "{} (IRQ {}) arrived as the probe's signal ({} submission, badges {:#x})",
             device::WHAT,
             line,
-            first
+            first.count,
+            first.badges
         ),
     );
-    // Not acked: the device still asserts the level, the line stays masked.
-    let quiet = timer.trigger(QUIET_US, false).is_ok() && wait(signal) == 1;
+    // Not acked: the device still asserts the level, the line stays
+    // masked; the window ends with the sentinel's timeout alone.
+    let quiet = timer.trigger(QUIET_US, false).is_ok() && one_from(wait(signal), 0);
     check(
         quiet,
         format_args!("not acked: no second interrupt in 20 ms while {name} still asserts it"),
     );
-    let acked = irq.ack().is_ok() && wait(signal) == 1;
+    let acked = irq.ack().is_ok() && one_from(wait(signal), IRQ_BADGE);
     check(acked, format_args!("acked: a second interrupt arrived (the ack re-armed IRQ {line})"));
     let served = device.serve();
     check(served, format_args!("{name} served: its interrupt is no longer asserted"));
-    let quiet = irq.ack().is_ok() && timer.trigger(QUIET_US, false).is_ok() && wait(signal) == 1;
+    let quiet =
+        irq.ack().is_ok() && timer.trigger(QUIET_US, false).is_ok() && one_from(wait(signal), 0);
     check(quiet, format_args!("served and acked: no further interrupt in 20 ms"));
     // Routes grant one device: another device's interrupt is not the probe's.
     let other = env.session::<dyn Irq>(IRQ, "gpio").err();
@@ -290,7 +306,7 @@ fn button(env: Env) -> u32 {
     check(ready, format_args!("pin 0 is an input reading low"));
 
     let watched = gpio.watch(0x01, GpioTrigger::LowLevel).is_ok();
-    let first = if watched { wait(signal) } else { 0 };
+    let first = if watched { wait(signal).count } else { 0 };
     let changes = gpio.take_changes();
     check(
         first == 1 && changes == Ok(0x01),
@@ -300,13 +316,13 @@ fn button(env: Env) -> u32 {
             changes
         ),
     );
-    let quiet = timer.trigger(QUIET_US, false).is_ok() && wait(signal) == 1;
+    let quiet = timer.trigger(QUIET_US, false).is_ok() && wait(signal).count == 1;
     let changes = gpio.take_changes();
     check(
         quiet && changes == Ok(0),
         format_args!("a level is signalled once per watch: nothing more in 20 ms"),
     );
-    let again = gpio.watch(0x01, GpioTrigger::LowLevel).is_ok() && wait(signal) == 1;
+    let again = gpio.watch(0x01, GpioTrigger::LowLevel).is_ok() && wait(signal).count == 1;
     let changes = gpio.take_changes();
     check(
         again && changes == Ok(0x01),

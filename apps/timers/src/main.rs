@@ -50,6 +50,34 @@ fn check(log: &mut ferrode_board::component::LogClient, what: &str, ok: bool) {
     let _ = log.write_fmt(format_args!("{}: {}", if ok { "ok" } else { "FAILED" }, what));
 }
 
+/// One signal for two sessions, told apart by badges (Genode's signal
+/// contexts on one receiver): t5 and t7 each get a copy of t5's signal
+/// minted with a badge of its own (1 and 2). With t7 due first, each wait
+/// names one session, t7's then t5's; with both due before the wait, one
+/// wait counts two and names both.
+fn badges(sessions: &mut [(ferrode_board::component::TimerClient, ferrode_ipc::CapSel)]) -> bool {
+    let k = kernel::kernel();
+    let signal = sessions[4].1;
+    let (Ok(t5_copy), Ok(t7_copy)) = (k.mint_signal(signal, 1), k.mint_signal(signal, 2)) else {
+        return false;
+    };
+    let [.., (t5, _), _, (t7, _), _] = sessions else { return false };
+    let given = t5.sigh(Capability::from_selector(t5_copy)).is_ok()
+        && t7.sigh(Capability::from_selector(t7_copy)).is_ok();
+    let armed = t5.trigger(30_000, false).is_ok() && t7.trigger(10_000, false).is_ok();
+    let first = k.wait_signal_badges(signal);
+    let second = k.wait_signal_badges(signal);
+    let one_each = first.is_ok_and(|s| s.count == 1 && s.badges == 1 << 2)
+        && second.is_ok_and(|s| s.count == 1 && s.badges == 1 << 1);
+    // Both due before the wait: the ticker watches the clock past them.
+    let both = t5.trigger(2_000, false).is_ok() && t7.trigger(4_000, false).is_ok();
+    let start = t5.now_us().unwrap_or(0);
+    while t5.now_us().is_ok_and(|now| now < start + 8_000) {}
+    let together = k.wait_signal_badges(signal);
+    let named_both = together.is_ok_and(|s| s.count == 2 && s.from(1) && s.from(2) && !s.from(0));
+    given && armed && one_each && both && named_both
+}
+
 /// Eight Timer sessions with different timeouts, armed in a scrambled
 /// order: each must fire no earlier than its deadline and within one
 /// scheduler tick (10 ms) after it, so they fire in the order of their
@@ -173,6 +201,11 @@ fn ticker(env: Env) -> u32 {
             armed, closed, count, woke_after
         ));
     }
+    check(
+        &mut log,
+        "one signal, two sessions: each wait names the session that fired",
+        badges(&mut sessions),
+    );
     // A sleep is not cut short by a timeout that fell before it: t6's
     // 1 ms timeout fires while the ticker polls the clock (its signal is
     // submitted and waits), then a 20 ms sleep must last 20 ms, where a

@@ -733,13 +733,14 @@ impl Diff {
         // Mostly one of the few signals the set-up made.
         let range = if self.rng.percent(80) { 4 } else { MAX_SIGNALS };
         let signal = SignalId(self.rng.below(range) as u8);
+        let badge = self.rng.below(usize::from(crate::MAX_BADGE) + 1) as u8;
         let tick = self.rng.percent(30);
         op.name = if tick { "tick" } else { "interrupt" };
         let result = self.both(|side| {
             if tick {
                 side.state.tick_from_interrupt();
             } else {
-                side.state.submit_signal_deferred(signal);
+                side.state.submit_signal_deferred(signal, badge);
             }
             side.state.interrupt_exit()
         });
@@ -961,6 +962,12 @@ impl Diff {
                 index,
                 rt.signal_count as usize,
                 ft.signal_count as usize,
+            )?;
+            differ(
+                "thread signal_badges",
+                index,
+                rt.signal_badges as usize,
+                ft.signal_badges as usize,
             )?;
             differ("thread stack_base", index, rt.stack_base, ft.stack_base)?;
             differ("thread stack_len", index, rt.stack_len, ft.stack_len)?;

@@ -42,6 +42,8 @@ pub enum KernelError {
     PriorityInversion,
     /// The thread serves no request it could defer the reply to.
     NoReplyPending,
+    /// A signal badge above [`crate::MAX_BADGE`].
+    InvalidBadge,
 }
 
 impl KernelError {
@@ -65,6 +67,7 @@ impl KernelError {
             Self::QuotaExceeded => "quota exceeded",
             Self::PriorityInversion => "server priority below the holder's",
             Self::NoReplyPending => "no request to defer the reply to",
+            Self::InvalidBadge => "signal badge above 31",
         }
     }
 }

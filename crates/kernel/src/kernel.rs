@@ -12,6 +12,22 @@ use crate::error::KernelError;
 use crate::ids::{ComponentId, ObjectId, SignalId, ThreadId};
 use crate::state::{Quota, State, Switch, ThreadState, write_stack_guard};
 
+/// What one wait for a signal collected ([`Kernel::wait_signal_badges`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signalled {
+    /// How many submissions (at least 1; saturates at `u32::MAX`).
+    pub count: u32,
+    /// Bit `b` set: at least one came through a copy with badge `b`.
+    pub badges: u32,
+}
+
+impl Signalled {
+    /// Whether at least one submission came through a copy with `badge`.
+    pub const fn from(&self, badge: u8) -> bool {
+        badge <= crate::MAX_BADGE && self.badges & crate::state::badge_bit(badge) != 0
+    }
+}
+
 /// Smallest thread stack the kernel accepts, in bytes.
 ///
 /// Interrupts are taken on the interrupted thread's stack: the exception
@@ -393,9 +409,12 @@ impl<A: Arch> Kernel<A> {
     /// ([`Kernel::revoke_copies`]) when the session ends, takes back
     /// exactly that session's, even from a component holding copies for
     /// several sessions. Minting the same badge again gives the same
-    /// selector. [`KernelError::InvalidCapability`] for a selector that is
-    /// no live signal, [`KernelError::CapabilitySpaceFull`] without a free
-    /// slot.
+    /// selector. The waiter learns which badges its submissions came
+    /// through ([`Kernel::wait_signal_badges`]), as Genode's signal
+    /// receiver learns the context of each. [`KernelError::InvalidCapability`]
+    /// for a selector that is no live signal, [`KernelError::InvalidBadge`]
+    /// for a badge above [`MAX_BADGE`](crate::MAX_BADGE),
+    /// [`KernelError::CapabilitySpaceFull`] without a free slot.
     pub fn mint_signal(&self, signal: CapSel, badge: u8) -> Result<CapSel, KernelError> {
         self.read(|state| state.mint_signal(signal, badge))
     }
@@ -473,11 +492,12 @@ impl<A: Arch> Kernel<A> {
 
     /// Submits a signal from an interrupt handler (how IRQs reach driver
     /// components). A waiter of higher priority runs at interrupt exit.
-    /// `generation` is the signal's as a capability for it named it
-    /// ([`CapEntry::Signal`]): a signal freed since (its owner destroyed,
-    /// the slot maybe another component's signal by now) is not
+    /// `generation` and `badge` are the signal's as a capability for it
+    /// named them ([`CapEntry::Signal`]): a signal freed since (its owner
+    /// destroyed, the slot maybe another component's signal by now) is not
     /// submitted, so an interrupt that comes before its handler is told
-    /// wakes no one else.
+    /// wakes no one else; the waiter learns the badge as if the capability
+    /// had submitted.
     ///
     /// # Safety
     ///
@@ -485,8 +505,8 @@ impl<A: Arch> Kernel<A> {
     /// signal by its id and checks no capability, so a thread calling it
     /// could wake any waiter in the image: the authority the kernel's
     /// capabilities stand for would mean nothing.
-    pub unsafe fn submit_from_interrupt(&self, signal: SignalId, generation: u32) {
-        self.read(|state| state.submit_signal_deferred_of(signal, generation));
+    pub unsafe fn submit_from_interrupt(&self, signal: SignalId, generation: u32, badge: u8) {
+        self.read(|state| state.submit_signal_deferred_of(signal, generation, badge));
     }
 
     /// The timer interrupt's kernel work: round-robin at interrupt exit,
@@ -536,6 +556,17 @@ impl<A: Arch> Kernel<A> {
     /// submitters ([`Kernel::watch_submitters`]) also ends the wait with
     /// [`TransportError::ServerDead`] when one of them was destroyed.
     pub fn wait_signal(&self, signal: CapSel) -> Result<u32, TransportError> {
+        self.wait_signal_badges(signal).map(|signalled| signalled.count)
+    }
+
+    /// [`Kernel::wait_signal`], which also says which copies of the signal
+    /// the submissions came through: bit `b` of
+    /// [`Signalled::badges`] for a copy minted with badge `b`
+    /// ([`Kernel::mint_signal`]), bit 0 for the signal's own capability
+    /// and its plain copies. A driver that gives each session a copy of
+    /// its one signal with a badge of its own serves the sessions whose
+    /// bits are set (Genode's signal contexts on one receiver).
+    pub fn wait_signal_badges(&self, signal: CapSel) -> Result<Signalled, TransportError> {
         self.enter(
             |state| match state.wait_signal(signal) {
                 Ok(switch) => (switch, Ok(())),
@@ -543,10 +574,12 @@ impl<A: Arch> Kernel<A> {
             },
             |state, result| {
                 result.and_then(|()| {
+                    let me = &mut state.threads[state.current.index()];
+                    let badges = core::mem::take(&mut me.signal_badges);
                     // Woken without a count: a watched submitter died.
-                    match core::mem::take(&mut state.threads[state.current.index()].signal_count) {
+                    match core::mem::take(&mut me.signal_count) {
                         0 => Err(TransportError::ServerDead),
-                        count => Ok(count),
+                        count => Ok(Signalled { count, badges }),
                     }
                 })
             },

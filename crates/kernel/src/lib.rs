@@ -61,7 +61,11 @@
 //! - **Signals** split into the owner's wait right and submit-only copies:
 //!   a delegated or transferred signal capability can submit, never wait
 //!   (a copy that comes back to the owning component's space waits again:
-//!   the right was the owner's all along).
+//!   the right was the owner's all along). A copy minted with a badge
+//!   ([`Kernel::mint_signal`]) is a capability of its own, and the waiter
+//!   learns which badges its submissions came through
+//!   ([`Kernel::wait_signal_badges`]): one signal serves many sources,
+//!   as Genode's signal receiver serves many contexts.
 //! - **Bounded receipt.** Each method of an interface declares how many
 //!   capabilities its arguments and its reply carry
 //!   ([`ferrode_ipc::Interface::caps_window`]), and the kernel learns them
@@ -170,10 +174,10 @@ pub use entrypoint::{DeferredReply, Entrypoint, KernelTransport, defer_reply, se
 pub use error::KernelError;
 pub use ids::{ComponentId, ObjectId, SignalId, ThreadId};
 pub use kernel::Kernel;
-pub use kernel::MIN_STACK;
+pub use kernel::{MIN_STACK, Signalled};
 pub use layout::{IPC_LAYOUT, IpcLayout};
 pub use state::{
-    CAP_SLOTS, MAX_COMPONENTS, MAX_OBJECTS, MAX_SIGNALS, MAX_THREADS, PRIORITIES, Quota,
+    CAP_SLOTS, MAX_BADGE, MAX_COMPONENTS, MAX_OBJECTS, MAX_SIGNALS, MAX_THREADS, PRIORITIES, Quota,
     STACK_GUARD_WORDS, ThreadState,
 };
 pub use static_cell::ConstStaticCell;

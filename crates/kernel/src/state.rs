@@ -34,6 +34,17 @@ pub const CAP_SLOTS: usize = 32;
 pub const MAX_OBJECTS: usize = 32;
 /// Signal slots.
 pub const MAX_SIGNALS: usize = 16;
+
+/// The highest badge a signal copy may carry
+/// ([`crate::Kernel::mint_signal`]): a waiter learns the badges its
+/// submissions came through as the bits of one word
+/// ([`crate::Signalled::badges`]).
+pub const MAX_BADGE: u8 = 31;
+
+/// Badge `badge`'s bit in [`crate::Signalled::badges`].
+pub(crate) const fn badge_bit(badge: u8) -> u32 {
+    1 << (badge & MAX_BADGE)
+}
 /// Priority levels; 0 is the idle thread's, higher runs first.
 pub const PRIORITIES: usize = 8;
 
@@ -157,6 +168,9 @@ pub(crate) struct Thread {
     call_object: (ObjectId, u32),
     /// Signal waiter: the count it received.
     pub(crate) signal_count: u32,
+    /// Signal waiter: the badges of the copies those submissions came
+    /// through (bit `b` for badge `b`).
+    pub(crate) signal_badges: u32,
     /// Caller: which deferral of its calls a reply capability answers.
     reply_seq: u32,
     /// The lowest address of the thread's stack (its guard word is the
@@ -184,6 +198,7 @@ impl Thread {
         received_dispatch: None,
         call_object: (ObjectId(0), 0),
         signal_count: 0,
+        signal_badges: 0,
         reply_seq: 0,
         stack_base: 0,
         stack_len: 0,
@@ -257,6 +272,9 @@ impl Component {
 pub(crate) struct Signal {
     used: bool,
     count: u32,
+    /// The badges of the copies the counted submissions came through
+    /// (bit `b` for badge `b`), delivered with the count.
+    badges: u32,
     waiter: Option<ThreadId>,
     /// The receiver: the component that created it and alone may wait.
     owner: ComponentId,
@@ -365,6 +383,7 @@ const NO_OBJECT: Object = Object {
 const NO_SIGNAL: Signal = Signal {
     used: false,
     count: 0,
+    badges: 0,
     waiter: None,
     owner: ComponentId(0),
     generation: 0,
@@ -2051,23 +2070,23 @@ impl State {
 
     // ----- signals --------------------------------------------------------
 
-    /// The signal `selector` designates in the actor's space, and whether
-    /// the capability carries the wait right.
-    fn signal_of(&self, selector: CapSel) -> Option<(SignalId, bool)> {
-        let CapEntry::Signal { signal, wait, generation, .. } =
+    /// The signal `selector` designates in the actor's space, whether
+    /// the capability carries the wait right, and its badge.
+    fn signal_of(&self, selector: CapSel) -> Option<(SignalId, bool, u8)> {
+        let CapEntry::Signal { signal, wait, badge, generation } =
             self.caps[self.actor().index()].get(selector)
         else {
             return None;
         };
         let s = &self.signals[signal.index()];
-        (s.used && s.generation == generation).then_some((signal, wait))
+        (s.used && s.generation == generation).then_some((signal, wait, badge))
     }
 
     /// The signal `selector` designates, if the capability carries the
     /// wait right (the owner's).
     fn owned_signal(&self, selector: CapSel) -> Result<SignalId, TransportError> {
         match self.signal_of(selector) {
-            Some((signal, true)) => Ok(signal),
+            Some((signal, true, _)) => Ok(signal),
             _ => Err(TransportError::InvalidCapability),
         }
     }
@@ -2076,14 +2095,19 @@ impl State {
     /// space, carrying `badge` and only the right to submit (seL4's mint).
     /// Derived from `selector`: revoking that one's copies takes it too.
     /// The slot of an equal copy (same signal, same badge) if the space
-    /// holds one already.
+    /// holds one already. A badge above [`MAX_BADGE`] is
+    /// [`KernelError::InvalidBadge`]: a waiter learns badges as bits of
+    /// one word.
     pub(crate) fn mint_signal(
         &mut self,
         selector: CapSel,
         badge: u8,
     ) -> Result<CapSel, KernelError> {
         let actor = self.actor();
-        let (signal, _) = self.signal_of(selector).ok_or(KernelError::InvalidCapability)?;
+        let (signal, ..) = self.signal_of(selector).ok_or(KernelError::InvalidCapability)?;
+        if badge > MAX_BADGE {
+            return Err(KernelError::InvalidBadge);
+        }
         let generation = self.signals[signal.index()].generation;
         let entry = CapEntry::Signal { signal, wait: false, badge, generation };
         self.insert(actor, entry, Origin::of(actor, selector))
@@ -2112,7 +2136,9 @@ impl State {
         match s.waiter.take() {
             // A waiter is woken only with a count, or with none for this.
             Some(waiter) => {
-                self.threads[waiter.index()].signal_count = 0;
+                let t = &mut self.threads[waiter.index()];
+                t.signal_count = 0;
+                t.signal_badges = 0;
                 self.make_ready(waiter);
             }
             None => s.submitter_lost = true,
@@ -2121,15 +2147,17 @@ impl State {
 
     /// Submits the signal `selector` designates in the current component.
     pub(crate) fn submit(&mut self, selector: CapSel) -> Result<Option<Switch>, TransportError> {
-        let (signal, _) = self.signal_of(selector).ok_or(TransportError::InvalidCapability)?;
-        Ok(self.submit_signal(signal))
+        let (signal, _, badge) =
+            self.signal_of(selector).ok_or(TransportError::InvalidCapability)?;
+        Ok(self.submit_signal(signal, badge))
     }
 
-    /// Submits `signal` from interrupt context: wakes the waiter but
-    /// switches only at interrupt exit ([`State::interrupt_exit`]), after
-    /// the interrupt controller has been told the interrupt is done.
-    pub(crate) fn submit_signal_deferred(&mut self, signal: SignalId) {
-        if self.count_signal(signal) {
+    /// Submits `signal` from interrupt context, as a copy with `badge`
+    /// would: wakes the waiter but switches only at interrupt exit
+    /// ([`State::interrupt_exit`]), after the interrupt controller has
+    /// been told the interrupt is done.
+    pub(crate) fn submit_signal_deferred(&mut self, signal: SignalId, badge: u8) {
+        if self.count_signal(signal, badge) {
             self.resched = true;
         }
     }
@@ -2137,10 +2165,15 @@ impl State {
     /// [`submit_signal_deferred`](Self::submit_signal_deferred), only if
     /// `signal` is still the signal of `generation`: one freed since (its
     /// owner destroyed) and maybe made anew for someone else is left alone.
-    pub(crate) fn submit_signal_deferred_of(&mut self, signal: SignalId, generation: u32) {
+    pub(crate) fn submit_signal_deferred_of(
+        &mut self,
+        signal: SignalId,
+        generation: u32,
+        badge: u8,
+    ) {
         let current = self.signals.get(signal.index()).map(|slot| slot.generation);
         if current == Some(generation) {
-            self.submit_signal_deferred(signal);
+            self.submit_signal_deferred(signal, badge);
         }
     }
 
@@ -2157,29 +2190,36 @@ impl State {
         if round_robin || woken { self.preempt_if_needed(round_robin) } else { None }
     }
 
-    /// Submits `signal` from thread context (may switch to the waiter).
-    pub(crate) fn submit_signal(&mut self, signal: SignalId) -> Option<Switch> {
-        if self.count_signal(signal) { self.preempt_if_needed(false) } else { None }
+    /// Submits `signal` from thread context, through a copy with `badge`
+    /// (may switch to the waiter).
+    pub(crate) fn submit_signal(&mut self, signal: SignalId, badge: u8) -> Option<Switch> {
+        if self.count_signal(signal, badge) { self.preempt_if_needed(false) } else { None }
     }
 
-    /// Counts one submission of `signal`; if a thread waits on it, hands it
-    /// the count and makes it ready. Returns whether a thread was woken.
-    fn count_signal(&mut self, signal: SignalId) -> bool {
+    /// Counts one submission of `signal`, through a copy with `badge`; if
+    /// a thread waits on it, hands it the count and the badges and makes
+    /// it ready. Returns whether a thread was woken.
+    fn count_signal(&mut self, signal: SignalId, badge: u8) -> bool {
         let Some(slot) = self.signals.get_mut(signal.index()) else { return false };
         if !slot.used {
             return false;
         }
         slot.count = slot.count.saturating_add(1);
+        slot.badges |= badge_bit(badge);
         let Some(waiter) = slot.waiter.take() else { return false };
         let count = core::mem::take(&mut slot.count);
-        self.threads[waiter.index()].signal_count = count;
+        let badges = core::mem::take(&mut slot.badges);
+        let t = &mut self.threads[waiter.index()];
+        t.signal_count = count;
+        t.signal_badges = badges;
         self.make_ready(waiter);
         true
     }
 
     /// Waits for the signal `selector` designates; the count is delivered
-    /// in the thread's `signal_count` (at once if already pending; 0: a
-    /// watched submitter died while the thread waited). Only a capability
+    /// in the thread's `signal_count` and the badges in its
+    /// `signal_badges` (at once if already pending; count 0: a watched
+    /// submitter died while the thread waited). Only a capability
     /// with the wait right (the owner's) may wait:
     /// [`TransportError::InvalidCapability`] otherwise. A watched signal
     /// whose submitter died while no thread waited answers the first wait
@@ -2192,7 +2232,9 @@ impl State {
         let me = self.current;
         let slot = &mut self.signals[signal.index()];
         if slot.count > 0 {
-            self.threads[me.index()].signal_count = core::mem::take(&mut slot.count);
+            let t = &mut self.threads[me.index()];
+            t.signal_count = core::mem::take(&mut slot.count);
+            t.signal_badges = core::mem::take(&mut slot.badges);
             return Ok(None);
         }
         if core::mem::take(&mut slot.submitter_lost) {

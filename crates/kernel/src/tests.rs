@@ -551,7 +551,7 @@ fn signals_count_and_wake_their_waiter() {
     let switch = world.state.wait_signal(selector).unwrap().unwrap();
     assert_eq!(world.state.threads[world.main.index()].state, ThreadState::SignalWait);
     assert_eq!(world.state.threads[switch.to.index()].name, Some("idle"));
-    world.state.submit_signal(signal);
+    world.state.submit_signal(signal, 0);
     assert_eq!(world.state.current, world.main);
     assert_eq!(world.state.threads[world.main.index()].signal_count, 1);
     // A selector that is not a signal is refused.
@@ -614,10 +614,10 @@ fn an_interrupt_for_a_freed_signal_wakes_no_one_else() {
     // Its thread waits on it.
     assert!(world.state.wait_signal(reused_selector).unwrap().is_some());
     // The interrupt for the old signal wakes it not...
-    world.state.submit_signal_deferred_of(signal, generation);
+    world.state.submit_signal_deferred_of(signal, generation, 0);
     assert_eq!(world.state.threads[other_thread.index()].state, ThreadState::SignalWait);
     // ...while one with the new signal's generation does.
-    world.state.submit_signal_deferred_of(reused, current);
+    world.state.submit_signal_deferred_of(reused, current, 0);
     assert_eq!(world.state.threads[other_thread.index()].state, ThreadState::Ready);
     assert_eq!(world.state.threads[other_thread.index()].signal_count, 1);
 }
@@ -635,7 +635,7 @@ fn interrupts_switch_only_at_interrupt_exit() {
     let switch = world.state.wait_signal(selector).unwrap().unwrap();
     assert_eq!(switch.to, world.main);
     // The IRQ arrives while main runs: the driver is woken, not switched to...
-    world.state.submit_signal_deferred(signal);
+    world.state.submit_signal_deferred(signal, 0);
     assert_eq!(world.state.current, world.main);
     assert_eq!(world.state.threads[driver.index()].state, ThreadState::Ready);
     // ...until interrupt exit.
@@ -854,6 +854,43 @@ fn minted_signal_copies_are_handed_on_and_revoked_each_on_its_own() {
     assert_eq!(world.state.revoke_copies(own), Ok(4));
     assert_eq!(world.entry(both, both_second), CapEntry::Revoked);
     assert_eq!(world.entry(both, kept), CapEntry::Revoked);
+}
+
+#[test]
+fn a_signals_waiter_learns_the_badges_its_submissions_came_through() {
+    let mut world = World::new();
+    let (signal, own) = world.state.create_signal().unwrap();
+    let three = world.state.mint_signal(own, 3).unwrap();
+    let five = world.state.mint_signal(own, 5).unwrap();
+    let (client, client_thread) = world.component_with_thread("client", Quota::at_priority(2));
+    let plain = world.state.delegate(world.root, own, client).unwrap();
+    let client_five = world.state.delegate(world.root, five, client).unwrap();
+    let client_three = world.state.delegate(world.root, three, client).unwrap();
+    // Pending submissions: counted, their badges gathered.
+    world.act_as(client_thread);
+    world.state.submit(client_five).unwrap();
+    world.state.submit(plain).unwrap();
+    world.state.submit(client_five).unwrap();
+    world.act_as(world.main);
+    assert_eq!(world.state.wait_signal(own), Ok(None));
+    let main = &world.state.threads[world.main.index()];
+    assert_eq!((main.signal_count, main.signal_badges), (3, 1 << 5 | 1));
+    // A waiter woken by one submission gets that one's badge alone: the
+    // ones it collected before are not delivered again.
+    assert!(world.state.wait_signal(own).unwrap().is_some());
+    world.act_as(client_thread);
+    world.state.submit(client_three).unwrap();
+    let main = &world.state.threads[world.main.index()];
+    assert_eq!((main.signal_count, main.signal_badges), (1, 1 << 3));
+    // An interrupt submits with the badge its handler was given.
+    world.act_as(world.main);
+    assert!(world.state.wait_signal(own).unwrap().is_some());
+    let CapEntry::Signal { generation, .. } = world.entry(world.root, own) else {
+        panic!("no signal at the owner's selector")
+    };
+    world.state.submit_signal_deferred_of(signal, generation, 7);
+    let main = &world.state.threads[world.main.index()];
+    assert_eq!((main.signal_count, main.signal_badges), (1, 1 << 7));
 }
 
 #[test]

@@ -2473,8 +2473,9 @@ pub(crate) unsafe fn timer_interrupt() {
     if signal != u32::MAX && unsafe { crate::platform::devices::alarm() }.take_expired() {
         let generation = ALARM_GENERATION.load(Ordering::Relaxed);
         let signal = kernel::SignalId::from_index(signal as usize);
-        // SAFETY: the caller's contract.
-        unsafe { kernel().submit_from_interrupt(signal, generation) };
+        // SAFETY: the caller's contract. The alarm thread's own signal:
+        // badge 0.
+        unsafe { kernel().submit_from_interrupt(signal, generation, 0) };
     }
 }
 
@@ -2505,18 +2506,31 @@ fn program_alarm(timers: &[Timeout; TIMER_SESSIONS]) {
 pub fn client_signal(
     signal: Capability<dyn SignalSource>,
 ) -> Result<(CapSel, kernel::SignalId), SessionError> {
-    client_signal_of(signal).map(|(selector, id, _)| (selector, id))
+    client_signal_of(signal).map(|held| (held.selector, held.id))
 }
 
-/// [`client_signal`], with the signal's generation (what an interrupt
-/// handler passes to [`kernel::Kernel::submit_from_interrupt`]).
+/// A client's signal as a server holds it ([`client_signal_of`]).
+pub(crate) struct HeldSignal {
+    /// The server's selector for it.
+    pub(crate) selector: CapSel,
+    /// The signal.
+    pub(crate) id: kernel::SignalId,
+    /// What an interrupt handler passes to
+    /// [`kernel::Kernel::submit_from_interrupt`] with the id: the
+    /// signal's generation and the copy's badge.
+    pub(crate) generation: u32,
+    pub(crate) badge: u8,
+}
+
+/// [`client_signal`], with what an interrupt handler needs to submit it
+/// as the capability would.
 pub(crate) fn client_signal_of(
     signal: Capability<dyn SignalSource>,
-) -> Result<(CapSel, kernel::SignalId, u32), SessionError> {
+) -> Result<HeldSignal, SessionError> {
     let k = kernel();
     match k.capability(k.current_component(), signal.selector()) {
-        kernel::CapEntry::Signal { signal: id, wait: false, generation, .. } => {
-            Ok((signal.selector(), id, generation))
+        kernel::CapEntry::Signal { signal: id, wait: false, generation, badge } => {
+            Ok(HeldSignal { selector: signal.selector(), id, generation, badge })
         }
         _ => Err(SessionError::UnknownSession),
     }

@@ -161,7 +161,9 @@ pub unsafe fn mask(id: u32) -> Result<(), Error> {
     Ok(())
 }
 
-/// Unmasks INTC input `id` again.
+/// Unmasks INTC input `id` again ([`AxiIntc::unmask`]: a level input's
+/// latch from while it was masked is cleared first, so a device served
+/// meanwhile raises no interrupt).
 ///
 /// # Safety
 ///
@@ -173,7 +175,7 @@ pub unsafe fn mask(id: u32) -> Result<(), Error> {
 /// call this.
 pub unsafe fn unmask(id: u32) -> Result<(), Error> {
     let (irq, intc) = input(id)?;
-    arch::without_interrupts(|| intc.enable(irq));
+    arch::without_interrupts(|| intc.unmask(irq));
     Ok(())
 }
 

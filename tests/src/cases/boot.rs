@@ -387,6 +387,7 @@ pub fn cases() -> Vec<Case> {
                 "[ticker] ok: 8 Timer sessions fire in the order of their deadlines, each within one tick",
                 "[ticker] ok: a periodic timeout fires every period",
                 "[ticker] ok: a closed Timer session's armed timeout never fires",
+                "[ticker] ok: one signal, two sessions: each wait names the session that fired",
                 "[ticker] ok: a 20 ms sleep lasts 20 ms though a timeout fell before it",
                 "[ticker] ok: a 1 ms sleep on a session with a 5 ms quota sleeps 5 ms",
                 "[ticker] timers: 0 checks failed",

@@ -10,7 +10,9 @@ use super::{Case, board, console_case};
 /// The probe's lines on `board`, for its device and interrupt.
 fn probe_lines(what: &str, device: &str, irq: u32) -> Vec<String> {
     vec![
-        format!("[probe] ok: {what} (IRQ {irq}) arrived as the probe's signal (1 submission)"),
+        format!(
+            "[probe] ok: {what} (IRQ {irq}) arrived as the probe's signal (1 submission, badges 0x20)"
+        ),
         format!(
             "[probe] ok: not acked: no second interrupt in 20 ms while {device} still asserts it"
         ),

@@ -114,6 +114,24 @@ impl<R: Registers> AxiIntc<R> {
         }
     }
 
+    /// Lets `irq` reach the CPU again after [`disable`](Self::disable)
+    /// masked it while it fired (a driver's interrupt, masked from the
+    /// moment it fires until the driver has served the device). A level
+    /// input's ISR bit latched while it was masked and stays latched after
+    /// the device lets go (only IAR clears it): it is acknowledged first,
+    /// and latches again at once if the device still asserts, so the
+    /// interrupt comes exactly when there is one. An edge input keeps its
+    /// latch: an edge that came while it was masked is delivered.
+    ///
+    /// Without SIE this is a read-modify-write of IER: call it with
+    /// interrupts masked.
+    pub fn unmask(&self, irq: Irq) {
+        if self.config.edge_triggered & irq.mask() == 0 {
+            self.acknowledge(irq);
+        }
+        self.enable(irq);
+    }
+
     /// Whether `irq` is enabled.
     pub fn is_enabled(&self, irq: Irq) -> bool {
         self.regs.ier().get() & irq.mask() != 0

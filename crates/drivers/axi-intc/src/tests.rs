@@ -65,6 +65,44 @@ fn dispatch_serves_in_priority_order_and_acknowledges_level_after_clearing() {
     assert_eq!(model.isr(), 0);
 }
 
+/// A driver's level interrupt: masked by its handler while the device
+/// still asserts it (dispatch's acknowledgement latches it again), then
+/// served by the driver and unmasked. Without the acknowledgement in
+/// `unmask` the stale latch fires once more.
+#[test]
+fn a_level_input_unmasked_after_its_source_let_go_stays_quiet() {
+    let model = IntcModel::new(0);
+    let intc = AxiIntc::new(&model, Config::new());
+    intc.enable(irq(4));
+    model.set_input(4, true);
+    assert_eq!(intc.dispatch(|i| intc.disable(i)), 1);
+    assert_eq!(model.isr(), 1 << 4, "latched again: the device still asserts");
+    assert!(!model.irq_out(), "masked");
+    model.set_input(4, false);
+    intc.unmask(irq(4));
+    assert!(intc.is_enabled(irq(4)));
+    assert!(!model.irq_out(), "no interrupt: the device was served");
+    assert_eq!(model.isr(), 0);
+    // Unmasked while the device still asserts: the interrupt comes.
+    model.set_input(4, true);
+    assert_eq!(intc.dispatch(|i| intc.disable(i)), 1);
+    intc.unmask(irq(4));
+    assert!(model.irq_out());
+}
+
+/// An edge that came while its input was masked is kept through `unmask`.
+#[test]
+fn an_edge_latched_while_masked_is_delivered_at_unmask() {
+    let model = IntcModel::new(1 << 2);
+    let intc = AxiIntc::new(&model, Config::new().with_edge_triggered(1 << 2));
+    model.set_input(2, true);
+    model.set_input(2, false);
+    assert!(!model.irq_out(), "masked");
+    intc.unmask(irq(2));
+    assert!(model.irq_out());
+    assert_eq!(intc.next_pending(), Some(irq(2)));
+}
+
 #[test]
 fn edge_arriving_during_its_handler_is_not_lost() {
     let model = IntcModel::new(1 << 1);

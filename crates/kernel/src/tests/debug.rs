@@ -188,7 +188,7 @@ fn a_blocked_thread_keeps_waiting_and_parks_when_it_would_run() {
     );
     // The signal comes: the ticker is woken, and parks the moment it
     // would run instead of running.
-    d.state().submit_signal(signal);
+    d.state().submit_signal(signal, 0);
     assert_eq!(d.state().threads[ticker.index()].state, ThreadState::Ready);
     assert!(!d.runs_before_idle(ticker));
     assert_eq!(d.state().threads[ticker.index()].state, ThreadState::Stopped);

@@ -20,8 +20,8 @@ use std::cell::RefCell;
 
 use super::*;
 use crate::arch::{Arch, ThreadEntry};
-use crate::kernel::{Kernel, MIN_STACK};
-use crate::state::{MAX_COMPONENTS, MAX_THREADS};
+use crate::kernel::{Kernel, MIN_STACK, Signalled};
+use crate::state::{MAX_BADGE, MAX_COMPONENTS, MAX_THREADS};
 
 thread_local! {
     /// How many switches [`HostCpu::switch`] was asked for (each test runs
@@ -300,6 +300,30 @@ fn a_signal_wait_collects_every_submission_so_far() {
     assert_eq!(b.kernel.wait_signal(signal), Ok(3));
     assert_eq!(b.kernel.submit(CapSel(30)), Err(TransportError::InvalidCapability));
     assert_eq!(b.kernel.wait_signal(CapSel(30)), Err(TransportError::InvalidCapability));
+}
+
+#[test]
+fn a_signal_wait_says_which_copies_the_submissions_came_through() {
+    let b = boot();
+    let k = &b.kernel;
+    let (_, signal) = k.create_signal().unwrap();
+    let first = k.mint_signal(signal, 1).unwrap();
+    let last = k.mint_signal(signal, MAX_BADGE).unwrap();
+    k.submit(first).unwrap();
+    k.submit(last).unwrap();
+    k.submit(first).unwrap();
+    let signalled = k.wait_signal_badges(signal).unwrap();
+    assert_eq!(signalled, Signalled { count: 3, badges: 1 << 1 | 1 << 31 });
+    assert!(signalled.from(1) && signalled.from(MAX_BADGE));
+    assert!(!signalled.from(0) && !signalled.from(2) && !signalled.from(32));
+    // The badges were delivered with the count: the next wait has only
+    // its own, the signal's own capability's 0.
+    k.submit(signal).unwrap();
+    assert_eq!(k.wait_signal_badges(signal), Ok(Signalled { count: 1, badges: 1 }));
+    // A badge a word cannot show is refused, and mints nothing.
+    assert_eq!(k.mint_signal(signal, MAX_BADGE + 1), Err(KernelError::InvalidBadge));
+    assert_eq!(k.mint_signal(signal, u8::MAX), Err(KernelError::InvalidBadge));
+    assert_eq!(k.wait_signal_badges(CapSel(30)), Err(TransportError::InvalidCapability));
 }
 
 #[test]

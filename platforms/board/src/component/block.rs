@@ -366,14 +366,28 @@ static DRIVER_COPIES: [Wake; SESSIONS] = [const { Wake::new() }; SESSIONS];
 crate::thread_stack!(static DATA_MEMORY: 4096);
 static DATA_UTCB: super::runtime::UtcbCell = super::runtime::utcb();
 
+/// Every session slot, as [`due_slots`] marks them.
+const ALL_SLOTS: u32 = (1 << SESSIONS) - 1;
+
+/// The session slots a wake-up of the data thread is for (bit `n` for slot
+/// `n`): the ones whose clients raised their copies of its signal (badge
+/// `n + 1`), or all of them when the driver raised its own (badge 0: the
+/// root handing an end over or asking for one back, or a round the root
+/// held the card for).
+fn due_slots(signalled: kernel::Signalled) -> u32 {
+    if signalled.from(0) { ALL_SLOTS } else { (signalled.badges >> 1) & ALL_SLOTS }
+}
+
 /// The data thread's start: its signal, then, whenever a client raises
-/// it, every open session's submitted packets; a session's end goes back
-/// when the root, closing the session, asks for it.
+/// it, the submitted packets of the sessions whose clients raised it; a
+/// session's end goes back when the root, closing the session, asks for
+/// it.
 extern "C" fn data_start(_: usize) -> ! {
     let k = kernel();
     let Ok((_, selector)) = k.create_signal() else { k.exit_current() };
     DRIVER_SIGNAL.set(selector);
     let mut ends: [Option<DriverEnd>; SESSIONS] = [const { None }; SESSIONS];
+    let mut due = ALL_SLOTS;
     loop {
         for (slot, end) in ends.iter_mut().enumerate() {
             let handoff = &DRIVER_ENDS[slot];
@@ -396,7 +410,9 @@ extern "C" fn data_start(_: usize) -> ! {
             // moment: the packets wait for it.
             let served = with_card(|card| {
                 for (slot, end) in ends.iter_mut().enumerate() {
-                    if let Some(end) = end {
+                    if let Some(end) = end
+                        && due & 1 << slot != 0
+                    {
                         serve(card, slot, end);
                     }
                 }
@@ -407,8 +423,9 @@ extern "C" fn data_start(_: usize) -> ! {
                 wake_data_thread();
             }
         }
-        if k.wait_signal(selector).is_err() {
-            k.exit_current();
+        match k.wait_signal_badges(selector) {
+            Ok(signalled) => due = due_slots(signalled),
+            Err(_) => k.exit_current(),
         }
     }
 }

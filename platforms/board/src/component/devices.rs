@@ -176,7 +176,9 @@ static IRQ_SLOTS: Slots = Slots::new();
 const NONE: u32 = u32::MAX;
 
 /// Per slot, what the handler needs: the interrupt line and the kernel
-/// signal to submit (both `NONE` while unset).
+/// signal to submit (its index in bits 0 to 7, the badge of the driver's
+/// copy in bits 8 to 15, so that the driver learns it as if the copy
+/// had submitted; both `NONE` while unset).
 static IRQ_LINES: [AtomicU32; DEVICE_SESSIONS] = [const { AtomicU32::new(NONE) }; DEVICE_SESSIONS];
 static IRQ_SIGNALS: [AtomicU32; DEVICE_SESSIONS] =
     [const { AtomicU32::new(NONE) }; DEVICE_SESSIONS];
@@ -209,9 +211,10 @@ fn irq_handler<const SLOT: usize>() {
     let signal = IRQ_SIGNALS[SLOT].load(Ordering::Relaxed);
     if signal != NONE {
         let generation = IRQ_GENERATIONS[SLOT].load(Ordering::Relaxed);
-        let signal = kernel::SignalId::from_index(signal as usize);
+        let (badge, index) = (signal >> 8, signal & 0xff);
+        let signal = kernel::SignalId::from_index(index as usize);
         // SAFETY: the platform runs this as the line's interrupt handler.
-        unsafe { kernel().submit_from_interrupt(signal, generation) };
+        unsafe { kernel().submit_from_interrupt(signal, generation, badge as u8) };
     }
 }
 
@@ -239,12 +242,14 @@ impl Session for IrqSession {
 impl Irq for IrqSession {
     fn sigh(&mut self, signal: Capability<dyn SignalSource>) -> Result<(), SessionError> {
         let line = self.line()?;
-        let (selector, signal, generation) = super::client_signal_of(signal)?;
+        let held = super::client_signal_of(signal)?;
+        let selector = held.selector;
         // Both at once for the handler (an interrupt between the two
         // stores would find a mixed pair, and submit nothing).
         crate::arch::without_interrupts(|| {
-            IRQ_GENERATIONS[self.slot].store(generation, Ordering::Relaxed);
-            IRQ_SIGNALS[self.slot].store(signal.index() as u32, Ordering::Relaxed);
+            IRQ_GENERATIONS[self.slot].store(held.generation, Ordering::Relaxed);
+            let signal = held.id.index() as u32 | u32::from(held.badge) << 8;
+            IRQ_SIGNALS[self.slot].store(signal, Ordering::Relaxed);
         });
         IRQ_LINES[self.slot].store(line, Ordering::Relaxed);
         let stored = selector.0.wrapping_add(1);
