@@ -9,9 +9,11 @@
 //! that names it, through embedded-sdmmc. `main` lists the card, reads the
 //! files the test harness put on it (`README.TXT`, and files under long
 //! names, as a computer writes them: `Sensor readings.csv`, and five in
-//! `Field notes`, among them `Monday log.txt`), makes a directory and
+//! `Field notes`, among them `Monday log.txt`, and in `Kept notes` one
+//! whose long name has 19 parts), makes a directory and
 //! files, appends, seeks (past the end too, and writes there), removes
-//! (the long-named ones too, and `Field notes` with everything in it),
+//! (the long-named ones too, and `Field notes` with everything in it;
+//! of `Kept notes` the one of 19 parts),
 //! and checks the errors std reports for what the card cannot do; the
 //! last file it leaves open, and the component's exit closes it. The
 //! harness then reads the files from the image on the host (`LOGS/GAP.BIN`
@@ -124,7 +126,7 @@ fn main() {
     };
     names.sort();
     checks.check(
-        names == ["Field notes", "README.TXT", "Sensor readings.csv"],
+        names == ["Field notes", "Kept notes", "README.TXT", "Sensor readings.csv"],
         format_args!("/sd lists {names:?}"),
     );
     let readme = fs::read_to_string("/sd/readme.txt");
@@ -269,6 +271,7 @@ fn main() {
     checks.check(
         root == [
             ("Field notes".into(), true),
+            ("Kept notes".into(), true),
             ("LOGS".into(), true),
             ("README.TXT".into(), false),
             ("Sensor readings.csv".into(), false),
@@ -336,10 +339,27 @@ fn main() {
     let notes = fs::remove_dir("/sd/field notes");
     let root = listing("/sd");
     checks.check(
-        sensor.is_ok() && monday.is_ok() && rest.is_ok() && notes.is_ok() && root.len() == 2,
+        sensor.is_ok() && monday.is_ok() && rest.is_ok() && notes.is_ok() && root.len() == 3,
         format_args!(
             "long names removed: a file {sensor:?}, Monday log.txt {monday:?}, the rest of Field notes {rest:?}, then Field notes {notes:?}; {} left in /sd",
             root.len()
+        ),
+    );
+
+    // A long name of 19 parts (the longest the std layer reads), written
+    // by another system across three blocks of Kept notes (on a card of
+    // one-block clusters, three clusters): the harness finds no entry of
+    // it left in the directory, which stays.
+    let kept = listing("/sd/Kept notes");
+    let tuesday = kept.iter().find(|(name, _)| name.starts_with("Tuesday log"));
+    let parts = tuesday.map_or(0, |(name, _)| name.encode_utf16().count().div_ceil(13));
+    let removed = tuesday.map(|(name, _)| fs::remove_file(format!("/sd/Kept notes/{name}")));
+    let left = listing("/sd/Kept notes");
+    checks.check(
+        parts == 19 && removed.as_ref().is_some_and(Result::is_ok) && left.len() == 5,
+        format_args!(
+            "a long name of {parts} parts removed ({removed:?}); Kept notes lists {}",
+            left.len()
         ),
     );
 
@@ -393,6 +413,24 @@ fn main() {
     let read_only = raw(File::open("/sd/README.TXT").and_then(|mut file| file.write_all(b"x")));
     let dir_as_file = raw(File::create("/sd/LOGS").map(drop));
     let outside = raw(fs::write("/elsewhere/A.TXT", "x"));
+    // Names the std layer could not read back: 248 characters (20
+    // parts), 128 two-byte ones (256 bytes); 127 two-byte ones (254
+    // bytes) it takes.
+    let widest = format!("/sd/LOGS/{}", "ü".repeat(127));
+    let made = fs::write(&widest, "x").map_err(|error| error.raw_os_error());
+    let kept = fs::read_to_string(&widest);
+    let too_long = raw(fs::write(format!("/sd/LOGS/{}", "n".repeat(248)), "x"));
+    let too_wide = raw(fs::write(format!("/sd/LOGS/{}", "ü".repeat(128)), "x"));
+    checks.check(
+        made.is_ok()
+            && kept.as_deref().ok() == Some("x")
+            && too_long == Err(Some(errno::ENAMETOOLONG))
+            && too_wide == Err(Some(errno::ENAMETOOLONG)),
+        format_args!(
+            "a name of 127 two-byte characters {made:?}, read back {}; refused: 248 characters {too_long:?}, 128 two-byte ones {too_wide:?}",
+            kept.is_ok()
+        ),
+    );
     checks.check(
         missing == Err(ErrorKind::NotFound)
             && exists == Err(ErrorKind::AlreadyExists)

@@ -36,6 +36,12 @@ const MAX_PARTS: u8 = 20;
 
 /// UTF-16 units a long name has at most.
 const MAX_UNITS: usize = 255;
+/// UTF-16 units of the longest long name the std layer writes: 19
+/// parts. FAT allows 20 (255 units), but embedded-sdmmc, which reads the
+/// card's directories for the std layer, takes a name of 20 parts for
+/// none (it gives the entry's short name then), so a file made under one
+/// could not be found by it.
+pub const MAX_WRITTEN_UNITS: usize = 19 * PART_UNITS;
 /// UTF-16 units a long-name entry holds.
 const PART_UNITS: usize = 13;
 
@@ -333,6 +339,43 @@ impl FatGeometry {
         }
     }
 
+    /// The data cluster (numbered from 2) block `block` lies in; `None`
+    /// for a block before the data area (the fixed root directory, the
+    /// FATs) or past it.
+    pub fn cluster_of(&self, block: u32) -> Option<u32> {
+        let cluster = block.checked_sub(self.data)? / self.cluster_blocks;
+        (cluster < self.clusters).then_some(cluster + 2)
+    }
+
+    /// The last block of data cluster `cluster` (numbered from 2).
+    pub fn last_block_of(&self, cluster: u32) -> Option<u32> {
+        (2..self.clusters.saturating_add(2))
+            .contains(&cluster)
+            .then(|| self.data + (cluster - 1) * self.cluster_blocks - 1)
+    }
+
+    /// Block `index` (from 0) of the first FAT, if it has that many.
+    pub fn fat_block(&self, index: u32) -> Option<u32> {
+        (index < self.fat_blocks).then_some(self.fat + index)
+    }
+
+    /// The cluster whose entry in `block`, block `index` of the FAT, is
+    /// `next`: the cluster before `next` in its chain, if its entry is in
+    /// that block (none on FAT12).
+    pub fn cluster_leading_to(
+        &self,
+        index: u32,
+        block: &[u8; BLOCK_BYTES],
+        next: u32,
+    ) -> Option<u32> {
+        let per_block = BLOCK_BYTES as u32 / self.entry_bytes.max(1);
+        (0..per_block).map(|n| index.saturating_mul(per_block).saturating_add(n)).find(|&cluster| {
+            self.fat_entry(cluster).is_some_and(|(at, offset)| {
+                at == self.fat + index && self.entry(block, offset) == next
+            })
+        })
+    }
+
     /// The block of FAT32's FSInfo sector, if the volume has one.
     pub fn info_block(&self) -> Option<u32> {
         self.info
@@ -391,11 +434,39 @@ pub fn forget_free_count(info: &mut [u8; BLOCK_BYTES]) -> bool {
 /// short name without a long one); the blocks it changed are those the
 /// freed entries lie in.
 pub fn free_long_name(blocks: &mut [&mut [u8; BLOCK_BYTES]], offset: usize, checksum: u8) -> usize {
-    let Some(last) = blocks.len().checked_sub(1) else { return 0 };
+    free_long_name_from(blocks, offset, checksum, 1).freed
+}
+
+/// What [`free_long_name_from`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FreedRun {
+    /// Entries it freed.
+    pub freed: usize,
+    /// The part to look for next, when the run reached the start of the
+    /// first block given with its last part still to come: the name goes
+    /// on at the end of the directory's block before those, which may lie
+    /// in another cluster (a name another system wrote across a
+    /// cluster's start, or across three blocks).
+    pub next: Option<u8>,
+}
+
+/// [`free_long_name`], from part `first` on: 1 for the run before a
+/// short-name entry at byte `offset` of the last block, a later part for
+/// the rest of a run in the directory's blocks before, with `offset`
+/// [`BLOCK_BYTES`] (the run goes on to the end of the last block).
+pub fn free_long_name_from(
+    blocks: &mut [&mut [u8; BLOCK_BYTES]],
+    offset: usize,
+    checksum: u8,
+    first: u8,
+) -> FreedRun {
+    let Some(last) = blocks.len().checked_sub(1) else { return FreedRun { freed: 0, next: None } };
     let mut at = last * BLOCK_BYTES + offset.min(BLOCK_BYTES);
     let mut freed = 0;
-    for part in 1..=MAX_PARTS {
-        let Some(before) = at.checked_sub(ENTRY_BYTES) else { break };
+    for part in first..=MAX_PARTS {
+        let Some(before) = at.checked_sub(ENTRY_BYTES) else {
+            return FreedRun { freed, next: Some(part) };
+        };
         at = before;
         let entry = &mut blocks[at / BLOCK_BYTES][at % BLOCK_BYTES..][..ENTRY_BYTES];
         let belongs = entry[0] & !LAST == part
@@ -413,7 +484,7 @@ pub fn free_long_name(blocks: &mut [&mut [u8; BLOCK_BYTES]], offset: usize, chec
             break;
         }
     }
-    freed
+    FreedRun { freed, next: None }
 }
 
 /// Where a write of `count` bytes at offset `at` of a file ends, if a FAT
@@ -522,6 +593,48 @@ mod tests {
         assert_eq!(free_entries(&dir), 3);
     }
 
+    /// A name of 20 parts from entry 14 of a directory's first block to
+    /// entry 33 (in its third), its short name at 34, freed a block at a
+    /// time as the board's std layer does when the blocks lie in different
+    /// clusters: each says where the run goes on, and with which part.
+    #[test]
+    fn a_long_name_across_three_blocks_is_freed_a_block_at_a_time() {
+        let short = *b"TUESDA~1TXT";
+        let name = "Tuesday log ".repeat(20) + "notes.txt";
+        assert_eq!(name.len().div_ceil(13), 20);
+        let (mut dir, block, offset) = directory(3, 14, &name, &short);
+        assert_eq!((block, offset), (2, 2 * 32));
+        let sum = checksum(&short);
+        let [first, second, third] = &mut dir[..] else { unreachable!() };
+        let run = free_long_name_from(&mut [third], offset, sum, 1);
+        assert_eq!(run, FreedRun { freed: 2, next: Some(3) });
+        let run = free_long_name_from(&mut [second], BLOCK_BYTES, sum, 3);
+        assert_eq!(run, FreedRun { freed: 16, next: Some(19) });
+        let run = free_long_name_from(&mut [first], BLOCK_BYTES, sum, 19);
+        assert_eq!(run, FreedRun { freed: 2, next: None }, "part 20 is the last");
+        assert_eq!(free_entries(&dir), 20);
+        assert_eq!(&dir[2][2 * 32..2 * 32 + 11], &short);
+        // Given the blocks together, it frees the run in one call.
+        let (mut dir, _, offset) = directory(3, 14, &name, &short);
+        assert_eq!(free_long_name_from(&mut refs(&mut dir), offset, sum, 1).freed, 20);
+        // A short-name entry at a block's start: its run, if any, is all
+        // in the block before.
+        let (mut dir, block, offset) = directory(2, 14, "Sensor readings.csv", &short);
+        assert_eq!((block, offset), (1, 0));
+        let [before, own] = &mut dir[..] else { unreachable!() };
+        assert_eq!(
+            free_long_name_from(&mut [own], 0, sum, 1),
+            FreedRun { freed: 0, next: Some(1) }
+        );
+        let run = free_long_name_from(&mut [before], BLOCK_BYTES, sum, 1);
+        assert_eq!(run, FreedRun { freed: 2, next: None });
+        // A block whose last entry is no part of the name: the run ends.
+        let (mut dir, _, _) = directory(2, 14, "Sensor readings.csv", &short);
+        let run = free_long_name_from(&mut refs(&mut dir[..1]), BLOCK_BYTES, sum, 2);
+        assert_eq!(run, FreedRun { freed: 0, next: None }, "part 2 is not where part 1 is");
+        assert_eq!(free_entries(&dir), 0);
+    }
+
     #[test]
     fn entries_of_another_name_or_of_none_are_left() {
         let short = *b"SENSOR~1CSV";
@@ -612,6 +725,7 @@ mod tests {
             assert!(!long_name_valid(bad), "{bad:?}");
         }
         assert!(long_name_valid(&long[..255]));
+        assert_eq!(MAX_WRITTEN_UNITS, 247);
     }
 
     /// A directory block: entries `used` in use (a short name each), the
@@ -876,6 +990,54 @@ mod tests {
         assert_eq!(block[4..8], [0xa5; 4]);
         assert_eq!(block[8..12], [0, 0, 0, 0xb0]);
         assert_eq!(block[12..16], [0xa5; 4]);
+    }
+
+    #[test]
+    fn a_block_s_cluster_and_a_cluster_s_last_block_and_the_one_before_it() {
+        // FAT16 at 2048: data at 2148, 4-block clusters, 5,120 of them.
+        let geometry = FatGeometry::from_boot_sector(&fat16_boot(), 2048).unwrap();
+        assert_eq!(geometry.cluster_of(2148), Some(2));
+        assert_eq!(geometry.cluster_of(2151), Some(2));
+        assert_eq!(geometry.cluster_of(2152), Some(3));
+        assert_eq!(geometry.cluster_of(2147), None, "the fixed root directory");
+        assert_eq!(geometry.cluster_of(2148 + 4 * 5120 - 1), Some(5121));
+        assert_eq!(geometry.cluster_of(2148 + 4 * 5120), None, "past the data area");
+        assert_eq!(geometry.last_block_of(2), Some(2151));
+        assert_eq!(geometry.last_block_of(5121), Some(2148 + 4 * 5120 - 1));
+        assert_eq!((geometry.last_block_of(1), geometry.last_block_of(5122)), (None, None));
+        assert_eq!(geometry.fat_block(0), Some(2052));
+        assert_eq!(geometry.fat_block(31), Some(2083));
+        assert_eq!(geometry.fat_block(32), None, "the second FAT is a copy");
+        // The FAT's second block: clusters 256 to 511. Cluster 300 leads
+        // to 9; clusters 0 and 1 are no data clusters' in the first.
+        let mut block = [0u8; 512];
+        block[(300 - 256) * 2..][..2].copy_from_slice(&9u16.to_le_bytes());
+        assert_eq!(geometry.cluster_leading_to(1, &block, 9), Some(300));
+        assert_eq!(geometry.cluster_leading_to(0, &block, 9), Some(44));
+        assert_eq!(geometry.cluster_leading_to(1, &block, 10), None);
+        let mut reserved = [0u8; 512];
+        reserved[..2].copy_from_slice(&9u16.to_le_bytes());
+        reserved[2..4].copy_from_slice(&9u16.to_le_bytes());
+        assert_eq!(geometry.cluster_leading_to(0, &reserved, 9), None);
+        // Past the volume's last cluster, 5121 (20 * 256 + 1: block 20's
+        // second entry, at byte 2).
+        let mut tail = [0u8; 512];
+        tail[4..6].copy_from_slice(&9u16.to_le_bytes());
+        assert_eq!(geometry.cluster_leading_to(20, &tail, 9), None);
+        tail[2..4].copy_from_slice(&9u16.to_le_bytes());
+        assert_eq!(geometry.cluster_leading_to(20, &tail, 9), Some(5121));
+        // FAT32: four bytes an entry, the top four bits not the entry's.
+        let geometry = FatGeometry::from_boot_sector(&fat32_boot(), 1).unwrap();
+        assert_eq!(geometry.cluster_of(205 + 8 * 3 + 7), Some(5));
+        assert_eq!(geometry.last_block_of(5), Some(205 + 8 * 4 - 1));
+        let mut block = [0u8; 512];
+        block[(200 - 128) * 4..][..4].copy_from_slice(&0xf000_0063u32.to_le_bytes());
+        assert_eq!(geometry.cluster_leading_to(1, &block, 0x63), Some(200));
+        // FAT12: no entry is read.
+        let mut small = fat16_boot();
+        small[19..21].copy_from_slice(&4000u16.to_le_bytes());
+        let geometry = FatGeometry::from_boot_sector(&small, 0).unwrap();
+        assert_eq!(geometry.cluster_leading_to(0, &[0; 512], 0), None);
     }
 
     #[test]

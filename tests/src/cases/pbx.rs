@@ -522,8 +522,8 @@ fn sd_card_of(script: &Scripted<'_>, blocks: u32) -> Result<(), Failure> {
 }
 
 /// What files-std prints, in order.
-const FILES_STD_LINES: [&str; 20] = [
-    "[app] ok: /sd lists [\"Field notes\", \"README.TXT\", \"Sensor readings.csv\"]",
+const FILES_STD_LINES: [&str; 22] = [
+    "[app] ok: /sd lists [\"Field notes\", \"Kept notes\", \"README.TXT\", \"Sensor readings.csv\"]",
     "[app] ok: /sd/readme.txt (a FAT name: any case) reads Ok(\"Ferrode SD card test volume\")",
     "[app] ok: long names: sensor READINGS.CSV reads 18 bytes, SENSOR~1.CSV the same, field NOTES/Monday log.txt 22 bytes; Field notes lists 5 files",
     "[app] ok: dates: README.TXT modified, created Ok((315532800, 315532800)); Monday log.txt created Ok(315532800), written Ok(",
@@ -533,12 +533,14 @@ const FILES_STD_LINES: [&str; 20] = [
     "[app] ok: seeks within DAY1.TXT, to its end, and past it",
     "[app] ok: overwritten in place: DAY1.TXT starts",
     "[app] ok: /sd/LOGS lists [(\"DAY1.TXT\", false), (\"DAY2.TXT\", false)]",
-    "[app] ok: /sd lists [(\"Field notes\", true), (\"LOGS\", true), (\"README.TXT\", false), (\"Sensor readings.csv\", false)]",
+    "[app] ok: /sd lists [(\"Field notes\", true), (\"Kept notes\", true), (\"LOGS\", true), (\"README.TXT\", false), (\"Sensor readings.csv\", false)]",
     "[app] ok: written past its end: GAP.BIN reads 5004 bytes, 4996 zeros between head and tail; an offset of 2 GiB Ok(Err(InvalidInput))",
     "[app] ok: DAY2.TXT removed",
-    "[app] ok: long names removed: a file Ok(()), Monday log.txt Ok(()), the rest of Field notes Ok(()), then Field notes Ok(()); 2 left in /sd",
+    "[app] ok: long names removed: a file Ok(()), Monday log.txt Ok(()), the rest of Field notes Ok(()), then Field notes Ok(()); 3 left in /sd",
+    "[app] ok: a long name of 19 parts removed (Some(Ok(()))); Kept notes lists 5",
     "[app] ok: new long names: Sensor log 2026-12-07.csv reads back 18 bytes, Daily reports made Ok(()) and lists [(\"first report.txt\", false)]",
     "[app] ok: long names past a full cluster: FULL's 28 files made Ok(()), needs room.txt reads back 22 bytes, Night readings made Ok(()); FULL lists 30",
+    "[app] ok: a name of 127 two-byte characters Ok(()), read back true; refused: 248 characters Err(Some(36)), 128 two-byte ones Err(Some(36))",
     "[app] ok: refused: a missing file Err(NotFound), create_new of one there Err(AlreadyExists), a name FAT cannot hold Err(InvalidInput)",
     "[app] ok: refused (errno): a write to a file opened to read Err(Some(9)), a directory as a file Err(Some(21)), a path outside /sd and /rom Err(Some(30))",
     "[app] OPEN.TXT written and left open",
@@ -560,8 +562,19 @@ fn files_std_card(image: &std::path::Path) -> std::io::Result<()> {
     crate::sd_image::fat_card(image, 8 << 20, "ferrode", &FILES_STD_CARD)
 }
 
-/// The files of [`files_std_card`].
-const FILES_STD_CARD: [(&str, &[u8]); 7] = [
+/// A long name of 19 parts (245 characters), the longest the std layer
+/// reads (embedded-sdmmc takes one of 20, as FAT allows, for none).
+const FILES_STD_TUESDAY: &str = "Kept notes/Tuesday log, kept on a card a computer wrote under a long name of nineteen parts, the longest the std layer reads, which reaches from the end of the directory's first block through all of its second into its third, so removing it frees three.txt";
+
+/// The files of [`files_std_card`]. In `Kept notes`, `.` and `..` take
+/// entries 0 to 3 and the five short names (a long name of one part
+/// each, and a short one) 4 to 13, so that [`FILES_STD_TUESDAY`]'s long
+/// name takes entries 14 to 32: the last two of the directory's first
+/// block, all of its second, the first of its third (its short name at
+/// 33). On the FAT32 card, of one-block clusters, those are three
+/// clusters: files-std's std layer must find the clusters before in the
+/// FAT to free all of it.
+const FILES_STD_CARD: [(&str, &[u8]); 13] = [
     ("README.TXT", SD_FILES_README),
     ("Sensor readings.csv", FILES_STD_SENSOR),
     // Three entries each (a long name of two parts, a short one).
@@ -571,6 +584,12 @@ const FILES_STD_CARD: [(&str, &[u8]); 7] = [
     // Two.
     ("Field notes/fourth.txt", b"4"),
     ("Field notes/Monday log.txt", FILES_STD_MONDAY),
+    ("Kept notes/one.txt", b"1"),
+    ("Kept notes/two.txt", b"2"),
+    ("Kept notes/three.txt", b"3"),
+    ("Kept notes/four.txt", b"4"),
+    ("Kept notes/five.txt", b"5"),
+    (FILES_STD_TUESDAY, b"fine\n"),
 ];
 
 /// The entries of long names left in what was `Field notes` on a card
@@ -650,16 +669,18 @@ fn files_std_on(
                 field_notes_long_names(image),
             )
         } else {
-            (Ok(4), Ok(2))
+            (Ok(5), Ok(2))
         };
         let removed = [
             read("LOGS/DAY2.TXT").is_err(),
             read("TMP").is_err(),
             read("Sensor readings.csv").is_err(),
             read("Field notes").is_err(),
-            // README.TXT's (fatfs gives every name one), and those of the
-            // two names files-std made in the root (two parts and one).
-            long_names.0.as_ref().is_ok_and(|&entries| entries == 4),
+            read(FILES_STD_TUESDAY).is_err(),
+            // README.TXT's and Kept notes' (fatfs gives every name one),
+            // and those of the two names files-std made in the root (two
+            // parts and one).
+            long_names.0.as_ref().is_ok_and(|&entries| entries == 5),
             // The long names of `.` and `..`, which stay.
             long_names.1.as_ref().is_ok_and(|&entries| entries == 2),
         ];
@@ -698,9 +719,10 @@ fn files_std_on(
     for ((name, found), expected) in names.iter().zip(&files).zip(expected) {
         file_holds("the image", name, found, expected).map_err(failure)?;
     }
-    if removed != [true; 6] {
+    if removed != [true; 7] {
         return Err(failure(format!(
-            "removed LOGS/DAY2.TXT, TMP, Sensor readings.csv and Field notes still on the image, \
+            "removed LOGS/DAY2.TXT, TMP, Sensor readings.csv, Field notes and Kept notes' Tuesday \
+             log still on the image, \
              or entries of their long names left in the root directory and in Field notes' \
              ({long_names:?}): {removed:?}"
         )));

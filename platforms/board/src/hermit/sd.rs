@@ -528,7 +528,9 @@ impl Sd {
     /// directory), temporary entries fill the free places up to one that
     /// has them (the directory grows by a cluster if need be), the alias
     /// is made there, and the temporary entries go. `EINVAL` for a name
-    /// FAT cannot hold; `ENOSPC` if no such place is found (a full root
+    /// FAT cannot hold; `ENAMETOOLONG` for one longer than the std layer
+    /// reads back ([`fat::MAX_WRITTEN_UNITS`], [`LONG_NAME_BYTES`]);
+    /// `ENOSPC` if no such place is found (a full root
     /// directory, a full card) or after [`FILLERS`] temporary entries.
     fn make_long(
         &self,
@@ -538,6 +540,9 @@ impl Sd {
     ) -> Result<ShortFileName, i32> {
         if !fat::long_name_valid(name) {
             return Err(errno::EINVAL);
+        }
+        if name.encode_utf16().count() > fat::MAX_WRITTEN_UNITS || name.len() > LONG_NAME_BYTES {
+            return Err(errno::ENAMETOOLONG);
         }
         let alias = self.unused_short_name(dir, |n| fat::short_alias(name, n))?;
         make(alias).map_err(errno_of)?;
@@ -691,30 +696,82 @@ impl Sd {
 
     /// Deletes `entry` of `dir` (a file, or an empty directory), frees
     /// its clusters ([`Sd::free_clusters`]) and its long name, if it has
-    /// one ([`fat::free_long_name`]): the parts in the entry's block, and
-    /// in the block before when that holds entries of the same directory.
-    /// embedded-sdmmc's delete marks the entry free and leaves both: the
-    /// clusters would stay taken for good, and the card fill up with
-    /// files long deleted. Those steps come after the delete: if the card
-    /// fails one, the entry is gone all the same, and what was not freed
-    /// stays behind, lost to the volume until a check of it (fsck).
+    /// one ([`fat::free_long_name_from`]): the parts in the entry's block,
+    /// and those in the directory's blocks before it, a block at a time,
+    /// as far as the name reaches ([`Sd::directory_block_before`]: another
+    /// system may have written it across a cluster's start, or across
+    /// three blocks). embedded-sdmmc's delete marks the entry free and
+    /// leaves both: the clusters would stay taken for good, and the card
+    /// fill up with files long deleted. Those steps come after the delete:
+    /// if the card fails one, the entry is gone all the same, and what was
+    /// not freed stays behind, lost to the volume until a check of it
+    /// (fsck).
     fn delete(&self, dir: RawDirectory, entry: &DirEntry) -> Result<(), i32> {
         self.manager.delete_entry_in_dir(dir, entry.name).map_err(errno_of)?;
-        let block = entry.entry_block.0;
-        let before = self.geometry.is_some_and(|geometry| geometry.continues_before(block));
-        let first = block - u32::from(before);
-        let count = 1 + usize::from(before);
+        let mut block = entry.entry_block.0;
         let offset = entry.entry_offset as usize;
         let checksum = entry.name.csum();
-        let cluster = self.with_blocks(first, count, |blocks| {
+        let own = self.with_blocks(block, 1, |blocks| {
             // The entry's first cluster, which the delete left in it.
-            let cluster = blocks.last().map(|own| fat::first_cluster(own, offset));
-            (cluster, fat::free_long_name(blocks, offset, checksum) > 0)
+            let cluster = blocks.first().map(|own| fat::first_cluster(own, offset));
+            let run = fat::free_long_name_from(blocks, offset, checksum, 1);
+            ((cluster, run.next), run.freed > 0)
         });
-        if let Some((Some(cluster), _)) = cluster {
+        let Some(((cluster, mut next), _)) = own else { return Ok(()) };
+        while let Some(part) = next {
+            let Some(before) = self.directory_block_before(block) else { break };
+            block = before;
+            next = self
+                .with_blocks(block, 1, |blocks| {
+                    let run = fat::free_long_name_from(blocks, fat::BLOCK_BYTES, checksum, part);
+                    (run.next, run.freed > 0)
+                })
+                .and_then(|(next, _)| next);
+        }
+        if let Some(cluster) = cluster {
             self.free_clusters(cluster);
         }
         Ok(())
+    }
+
+    /// The directory's block before `block`, one of its blocks: the block
+    /// before in the same cluster or fixed root directory, else the last
+    /// block of the cluster before `block`'s in the directory's chain
+    /// ([`Sd::cluster_before`]). `None` at the directory's start, on a
+    /// card that fails, or without the volume's geometry.
+    fn directory_block_before(&self, block: u32) -> Option<u32> {
+        let geometry = self.geometry?;
+        if geometry.continues_before(block) {
+            return Some(block - 1);
+        }
+        let before = self.cluster_before(geometry.cluster_of(block)?)?;
+        geometry.last_block_of(before)
+    }
+
+    /// The cluster whose FAT entry is `cluster` (the one before it in its
+    /// chain), if one is: the cluster right before it first, as a
+    /// directory's clusters usually are, then the whole first FAT, a block
+    /// at a time (on a 32 GiB card of 16 KiB clusters, 2,048 blocks: only
+    /// for a long name that reaches back across a cluster's start). Through
+    /// the device beside the volume manager, as [`Sd::free_clusters`].
+    fn cluster_before(&self, cluster: u32) -> Option<u32> {
+        let geometry = self.geometry?;
+        self.manager.device(|device| {
+            let mut fat = Block::new();
+            let mut read = |block: u32| {
+                let into = core::slice::from_mut(&mut fat);
+                BlockDevice::read(&*device, into, BlockIdx(block)).ok().map(|()| fat.contents)
+            };
+            let neighbour = cluster.checked_sub(1).and_then(|before| geometry.fat_entry(before));
+            if let Some((block, offset)) = neighbour
+                && geometry.entry(&read(block)?, offset) == cluster
+            {
+                return Some(cluster - 1);
+            }
+            (0..).map_while(|index| Some((index, geometry.fat_block(index)?))).find_map(
+                |(index, block)| geometry.cluster_leading_to(index, &read(block)?, cluster),
+            )
+        })
     }
 
     /// Frees the chain of clusters that starts at `first` in every FAT of
