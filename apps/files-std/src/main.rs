@@ -206,10 +206,23 @@ fn main() {
         made.is_ok() && written.is_ok() && size.as_ref().ok() == Some(&(true, expected)),
         format_args!("mkdir /sd/LOGS, and LOGS/DAY1.TXT written: a file of {size:?} bytes"),
     );
+    // Its dates through the open directory (`fstat`) too: made now.
     let is_dir = fs::metadata("/sd/LOGS").map(|metadata| metadata.is_dir());
+    let opened = File::open("/sd/LOGS").and_then(|dir| dir.metadata()).and_then(|metadata| {
+        let age =
+            |time: SystemTime| SystemTime::now().duration_since(time).map(|age| age.as_secs());
+        Ok((metadata.is_dir(), age(metadata.modified()?), age(metadata.created()?)))
+    });
+    let made_now = |age: &Result<u64, _>| age.as_ref().is_ok_and(|&age| age <= 10);
     checks.check(
-        is_dir.as_ref().ok() == Some(&true),
-        format_args!("/sd/LOGS is a directory ({is_dir:?})"),
+        is_dir.as_ref().ok() == Some(&true)
+            && opened.as_ref().is_ok_and(|(dir, modified, created)| {
+                *dir && made_now(modified) && made_now(created)
+            }),
+        format_args!(
+            "/sd/LOGS is a directory ({is_dir:?}), and opened one made {:?} s ago",
+            opened.as_ref().map(|(_, modified, _)| modified.as_ref().ok())
+        ),
     );
 
     // Appending, then the whole file read back.

@@ -528,7 +528,7 @@ const FILES_STD_LINES: [&str; 22] = [
     "[app] ok: long names: sensor READINGS.CSV reads 18 bytes, SENSOR~1.CSV the same, field NOTES/Monday log.txt 22 bytes; Field notes lists 5 files",
     "[app] ok: dates: README.TXT modified, created Ok((315532800, 315532800)); Monday log.txt created Ok(315532800), written Ok(",
     "[app] ok: mkdir /sd/LOGS, and LOGS/DAY1.TXT written: a file of Ok((true, 23)) bytes",
-    "[app] ok: /sd/LOGS is a directory",
+    "[app] ok: /sd/LOGS is a directory (Ok(true)), and opened one made Ok(Some(",
     "[app] ok: a line appended; DAY1.TXT reads back 3 lines",
     "[app] ok: seeks within DAY1.TXT, to its end, and past it",
     "[app] ok: overwritten in place: DAY1.TXT starts",

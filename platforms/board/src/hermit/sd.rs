@@ -219,7 +219,9 @@ pub(super) enum Open {
         /// the close).
         times: Times,
     },
-    Dir(Dir),
+    /// An open directory, with its entry's dates (none for the root,
+    /// which has no entry).
+    Dir { dir: Dir, times: Times },
     /// Opened on a card that was taken out or exchanged since.
     Gone,
 }
@@ -826,7 +828,7 @@ impl Sd {
                     return Err(errno::EISDIR);
                 }
                 let raw = self.manager.open_dir(dir, entry.name).map_err(errno_of)?;
-                return Ok(Open::Dir(Dir::Opened(raw)));
+                return Ok(Open::Dir { dir: Dir::Opened(raw), times: Times::of(&entry) });
             }
             Some(_) if mode.directory => return Err(errno::ENOTDIR),
             Some(_) if mode.create == Create::New => return Err(errno::EEXIST),
@@ -893,7 +895,7 @@ pub(super) fn open(state: &mut StdState, path: SdPath<'_>, flags: i32) -> Result
         if mode.write || mode.create == Create::New {
             Err(errno::EISDIR)
         } else {
-            Ok(Open::Dir(Dir::Root))
+            Ok(Open::Dir { dir: Dir::Root, times: Times::default() })
         }
     };
     let open = sd.in_parent(path, root, |sd, dir, name| sd.open_in(dir, name, mode))?;
@@ -907,7 +909,7 @@ pub(super) fn read(mount: &mut Mount, open: &Open, out: &mut [u8]) -> Result<usi
         Open::File { read: true, beyond: Some(_), .. } => Ok(0),
         Open::File { file, read: true, .. } => sd.manager.read(file, out).map_err(errno_of),
         Open::File { .. } => Err(errno::EBADF),
-        Open::Dir(_) => Err(errno::EISDIR),
+        Open::Dir { .. } => Err(errno::EISDIR),
         Open::Gone => Err(errno::EIO),
     }
 }
@@ -941,7 +943,7 @@ pub(super) fn write(state: &mut StdState, fd_index: usize, data: &[u8]) -> Resul
             times.modified = stamped_now();
             Ok(data.len())
         }
-        Some(Some(OpenFile::Sd(Open::Dir(_)))) => Err(errno::EISDIR),
+        Some(Some(OpenFile::Sd(Open::Dir { .. }))) => Err(errno::EISDIR),
         Some(Some(OpenFile::Sd(Open::Gone))) => Err(errno::EIO),
         _ => Err(errno::EBADF),
     }
@@ -958,7 +960,7 @@ pub(super) fn lseek(
     let sd = mounted(mount)?;
     let (file, beyond) = match open {
         Open::File { file, beyond, .. } => (*file, beyond),
-        Open::Dir(_) => return Err(errno::EISDIR),
+        Open::Dir { .. } => return Err(errno::EISDIR),
         Open::Gone => return Err(errno::EIO),
     };
     let length = sd.manager.file_length(file).map_err(errno_of)?;
@@ -1007,8 +1009,7 @@ pub(super) fn fstat(mount: &mut Mount, open: &Open) -> Result<abi::stat, i32> {
         Open::File { file, times, .. } => {
             Ok(stat_of(false, u64::from(sd.manager.file_length(file).map_err(errno_of)?), times))
         }
-        // Its entry is its parent's; the dates are there (`stat`).
-        Open::Dir(_) => Ok(stat_of(true, 0, Times::default())),
+        Open::Dir { times, .. } => Ok(stat_of(true, 0, times)),
         Open::Gone => Err(errno::EIO),
     }
 }
@@ -1035,7 +1036,7 @@ pub(super) fn stat(state: &mut StdState, path: SdPath<'_>) -> Result<abi::stat, 
 pub(super) fn close(mount: &mut Mount, open: Open) -> Result<(), i32> {
     match open {
         Open::File { file, .. } => mounted(mount)?.manager.close_file(file).map_err(errno_of),
-        Open::Dir(dir) => {
+        Open::Dir { dir, .. } => {
             mounted(mount)?.close_dir(dir);
             Ok(())
         }
@@ -1063,7 +1064,7 @@ pub(super) fn close_all(state: &mut StdState) {
 pub(super) fn getdents(mount: &mut Mount, open: &Open, out: &mut [u8]) -> Result<usize, i32> {
     let sd = mounted(mount)?;
     let dir = match *open {
-        Open::Dir(dir) => dir,
+        Open::Dir { dir, .. } => dir,
         Open::File { .. } => return Err(errno::ENOTDIR),
         Open::Gone => return Err(errno::EIO),
     };
