@@ -479,7 +479,9 @@ impl<A: Arch> Kernel<A> {
         )
     }
 
-    /// Submits a signal through a capability of the current component.
+    /// Submits a signal through a capability of the current component;
+    /// its waiter learns the capability's badge
+    /// ([`Kernel::wait_signal_badges`]).
     pub fn submit(&self, signal: CapSel) -> Result<(), TransportError> {
         self.enter(
             |state| match state.submit(signal) {
