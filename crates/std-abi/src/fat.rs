@@ -359,6 +359,19 @@ impl FatGeometry {
         (index < self.fat_blocks).then_some(self.fat + index)
     }
 
+    /// The first FAT's blocks, as (index from 0, block), in the order to
+    /// look for the cluster before `cluster` in its chain
+    /// ([`cluster_leading_to`](Self::cluster_leading_to)): from the block
+    /// of the cluster right before it down to the FAT's first, then up
+    /// from there to its last. A directory's clusters are taken as it
+    /// grows, each usually a little after the one before, so the first
+    /// block is most often the one.
+    pub fn blocks_to_look_before(&self, cluster: u32) -> impl Iterator<Item = (u32, u32)> + use<> {
+        let (fat, fat_blocks) = (self.fat, self.fat_blocks);
+        let home = self.fat_entry(cluster.saturating_sub(1)).map_or(0, |(block, _)| block - fat);
+        (0..=home).rev().chain(home + 1..fat_blocks).map(move |index| (index, fat + index))
+    }
+
     /// The cluster whose entry in `block`, block `index` of the FAT, is
     /// `next`: the cluster before `next` in its chain, if its entry is in
     /// that block (none on FAT12).
@@ -1038,6 +1051,43 @@ mod tests {
         small[19..21].copy_from_slice(&4000u16.to_le_bytes());
         let geometry = FatGeometry::from_boot_sector(&small, 0).unwrap();
         assert_eq!(geometry.cluster_leading_to(0, &[0; 512], 0), None);
+    }
+
+    /// The cluster before another in its chain, found as the board's std
+    /// layer looks for it: near it first, then the whole FAT.
+    #[test]
+    fn the_cluster_before_another_is_looked_for_near_it_first() {
+        // FAT16 at 2048: the first FAT at 2052, 32 blocks of 256 entries.
+        let geometry = FatGeometry::from_boot_sector(&fat16_boot(), 2048).unwrap();
+        let order = |cluster| geometry.blocks_to_look_before(cluster).collect::<Vec<_>>();
+        let indices = |cluster| order(cluster).iter().map(|&(index, _)| index).collect::<Vec<_>>();
+        let expected: Vec<u32> = [1, 0].into_iter().chain(2..32).collect();
+        assert_eq!(indices(300), expected, "299's block, the one below, then up");
+        assert_eq!(indices(256), [0].into_iter().chain(1..32).collect::<Vec<_>>());
+        assert_eq!(indices(2), (0..32).collect::<Vec<_>>(), "none before cluster 2");
+        assert_eq!(indices(5121).len(), 32);
+        assert_eq!(order(300)[0], (1, 2053));
+        assert!(order(300).iter().all(|&(index, block)| block == 2052 + index));
+        // A chain 10 -> 5000 -> 40 (a directory grown thrice, far apart):
+        // the cluster before 5000 is found in block 0, 40's in block 19.
+        let mut fat = vec![[0u8; 512]; 32];
+        let mut link = |from: usize, to: u16| {
+            fat[from / 256][from % 256 * 2..][..2].copy_from_slice(&to.to_le_bytes());
+        };
+        link(10, 5000);
+        link(5000, 40);
+        link(40, 0xffff);
+        let before = |cluster| {
+            let mut read = 0;
+            let found = geometry.blocks_to_look_before(cluster).find_map(|(index, _)| {
+                read += 1;
+                geometry.cluster_leading_to(index, &fat[index as usize], cluster)
+            });
+            (found, read)
+        };
+        assert_eq!(before(5000), (Some(10), 20), "from block 19 down to 0");
+        assert_eq!(before(40), (Some(5000), 20), "down from block 0, then up to 19");
+        assert_eq!(before(10), (None, 32), "the chain's first: every block read");
     }
 
     #[test]

@@ -751,28 +751,21 @@ impl Sd {
     }
 
     /// The cluster whose FAT entry is `cluster` (the one before it in its
-    /// chain), if one is: the cluster right before it first, as a
-    /// directory's clusters usually are, then the whole first FAT, a block
-    /// at a time (on a 32 GiB card of 16 KiB clusters, 2,048 blocks: only
-    /// for a long name that reaches back across a cluster's start). Through
-    /// the device beside the volume manager, as [`Sd::free_clusters`].
+    /// chain), if one is: the first FAT looked through a block at a time,
+    /// near `cluster` first ([`FatGeometry::blocks_to_look_before`]), at
+    /// worst all of it (on a 32 GiB card of 16 KiB clusters, 2,048
+    /// blocks). Only for a long name that may reach back across a
+    /// cluster's start. Through the device beside the volume manager, as
+    /// [`Sd::free_clusters`].
     fn cluster_before(&self, cluster: u32) -> Option<u32> {
         let geometry = self.geometry?;
         self.manager.device(|device| {
             let mut fat = Block::new();
-            let mut read = |block: u32| {
+            geometry.blocks_to_look_before(cluster).find_map(|(index, block)| {
                 let into = core::slice::from_mut(&mut fat);
-                BlockDevice::read(&*device, into, BlockIdx(block)).ok().map(|()| fat.contents)
-            };
-            let neighbour = cluster.checked_sub(1).and_then(|before| geometry.fat_entry(before));
-            if let Some((block, offset)) = neighbour
-                && geometry.entry(&read(block)?, offset) == cluster
-            {
-                return Some(cluster - 1);
-            }
-            (0..).map_while(|index| Some((index, geometry.fat_block(index)?))).find_map(
-                |(index, block)| geometry.cluster_leading_to(index, &read(block)?, cluster),
-            )
+                BlockDevice::read(&*device, into, BlockIdx(block)).ok()?;
+                geometry.cluster_leading_to(index, &fat.contents, cluster)
+            })
         })
     }
 
