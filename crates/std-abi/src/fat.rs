@@ -354,11 +354,6 @@ impl FatGeometry {
             .then(|| self.data + (cluster - 1) * self.cluster_blocks - 1)
     }
 
-    /// Block `index` (from 0) of the first FAT, if it has that many.
-    pub fn fat_block(&self, index: u32) -> Option<u32> {
-        (index < self.fat_blocks).then_some(self.fat + index)
-    }
-
     /// The first FAT's blocks, as (index from 0, block), in the order to
     /// look for the cluster before `cluster` in its chain
     /// ([`cluster_leading_to`](Self::cluster_leading_to)): from the block
@@ -1018,9 +1013,6 @@ mod tests {
         assert_eq!(geometry.last_block_of(2), Some(2151));
         assert_eq!(geometry.last_block_of(5121), Some(2148 + 4 * 5120 - 1));
         assert_eq!((geometry.last_block_of(1), geometry.last_block_of(5122)), (None, None));
-        assert_eq!(geometry.fat_block(0), Some(2052));
-        assert_eq!(geometry.fat_block(31), Some(2083));
-        assert_eq!(geometry.fat_block(32), None, "the second FAT is a copy");
         // The FAT's second block: clusters 256 to 511. Cluster 300 leads
         // to 9; clusters 0 and 1 are no data clusters' in the first.
         let mut block = [0u8; 512];

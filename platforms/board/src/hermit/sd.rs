@@ -746,19 +746,19 @@ impl Sd {
         if geometry.continues_before(block) {
             return Some(block - 1);
         }
-        let before = self.cluster_before(geometry.cluster_of(block)?)?;
+        let before = self.cluster_before(geometry, geometry.cluster_of(block)?)?;
         geometry.last_block_of(before)
     }
 
     /// The cluster whose FAT entry is `cluster` (the one before it in its
-    /// chain), if one is: the first FAT looked through a block at a time,
+    /// chain) on the volume of `geometry`, if one is: the first FAT looked
+    /// through a block at a time,
     /// near `cluster` first ([`FatGeometry::blocks_to_look_before`]), at
     /// worst all of it (on a 32 GiB card of 16 KiB clusters, 2,048
     /// blocks). Only for a long name that may reach back across a
     /// cluster's start. Through the device beside the volume manager, as
     /// [`Sd::free_clusters`].
-    fn cluster_before(&self, cluster: u32) -> Option<u32> {
-        let geometry = self.geometry?;
+    fn cluster_before(&self, geometry: FatGeometry, cluster: u32) -> Option<u32> {
         self.manager.device(|device| {
             let mut fat = Block::new();
             geometry.blocks_to_look_before(cluster).find_map(|(index, block)| {
