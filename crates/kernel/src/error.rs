@@ -32,7 +32,8 @@ pub enum KernelError {
     NotInitialised,
     /// The actor holds no capability to the component it acts on.
     NoAuthority,
-    /// Only the object's owner may dissolve it (a holder may drop its copy).
+    /// Only the owner may do this: dissolve an object (a holder may drop
+    /// its copy), or mint badged copies of a signal (its receiver).
     NotOwner,
     /// The component's quota (capability slots, threads, objects, signals,
     /// children) is used up.
@@ -63,7 +64,7 @@ impl KernelError {
             Self::StackTooSmall => "thread stack too small",
             Self::NotInitialised => "kernel not initialised",
             Self::NoAuthority => "no capability to that component",
-            Self::NotOwner => "only the object's owner may dissolve it",
+            Self::NotOwner => "only the owner may dissolve or mint it",
             Self::QuotaExceeded => "quota exceeded",
             Self::PriorityInversion => "server priority below the holder's",
             Self::NoReplyPending => "no request to defer the reply to",

@@ -411,7 +411,9 @@ impl<A: Arch> Kernel<A> {
     /// several sessions. Minting the same badge again gives the same
     /// selector. The waiter learns which badges its submissions came
     /// through ([`Kernel::wait_signal_badges`]), as Genode's signal
-    /// receiver learns the context of each. [`KernelError::InvalidCapability`]
+    /// receiver learns the context of each. Only the signal's owner mints
+    /// ([`KernelError::NotOwner`] for a component holding a copy: it could
+    /// pass for another source). [`KernelError::InvalidCapability`]
     /// for a selector that is no live signal, [`KernelError::InvalidBadge`]
     /// for a badge above [`MAX_BADGE`](crate::MAX_BADGE),
     /// [`KernelError::CapabilitySpaceFull`] without a free slot.

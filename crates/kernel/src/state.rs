@@ -2095,7 +2095,10 @@ impl State {
     /// space, carrying `badge` and only the right to submit (seL4's mint).
     /// Derived from `selector`: revoking that one's copies takes it too.
     /// The slot of an equal copy (same signal, same badge) if the space
-    /// holds one already. A badge above [`MAX_BADGE`] is
+    /// holds one already. Only the signal's owner (its receiver) mints:
+    /// a badge tells the waiter which copy submitted, so a holder of a
+    /// copy that could mint another badge could pass for another source
+    /// ([`KernelError::NotOwner`]). A badge above [`MAX_BADGE`] is
     /// [`KernelError::InvalidBadge`]: a waiter learns badges as bits of
     /// one word.
     pub(crate) fn mint_signal(
@@ -2105,6 +2108,9 @@ impl State {
     ) -> Result<CapSel, KernelError> {
         let actor = self.actor();
         let (signal, ..) = self.signal_of(selector).ok_or(KernelError::InvalidCapability)?;
+        if self.signals[signal.index()].owner != actor {
+            return Err(KernelError::NotOwner);
+        }
         if badge > MAX_BADGE {
             return Err(KernelError::InvalidBadge);
         }
