@@ -161,3 +161,40 @@ impl<I: ?Sized> fmt::Debug for Capability<I> {
         write!(f, "Capability({})", self.selector.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use std::format;
+
+    use super::{CapSel, Capability, interface_id};
+
+    #[test]
+    fn interface_ids_fold_the_name_s_32_bit_fnv_1a_hash() {
+        // FNV-1a of "" is 0x811c_9dc5, of "a" 0xe40c_292c, of "foobar"
+        // 0xbf9c_f968 (the published test vectors); the id is the two
+        // halves exclusive-ored.
+        assert_eq!(interface_id(""), 0x811c ^ 0x9dc5);
+        assert_eq!(interface_id("a"), 0xe40c ^ 0x292c);
+        assert_eq!(interface_id("foobar"), 0xbf9c ^ 0xf968);
+    }
+
+    #[test]
+    fn an_interface_id_is_never_zero() {
+        // "id110210" hashes to 0x3629_3629, whose halves cancel.
+        assert_eq!(interface_id("id110210"), 1);
+    }
+
+    #[test]
+    fn capabilities_are_their_selectors_and_say_so() {
+        let some = Capability::<()>::from_selector(CapSel(7));
+        assert!(some.is_valid());
+        assert!(CapSel(0).is_valid());
+        assert!(!Capability::<()>::invalid().is_valid());
+        assert_eq!(some, Capability::from_selector(CapSel(7)));
+        assert_ne!(some, Capability::from_selector(CapSel(8)));
+        assert_ne!(some, Capability::invalid());
+        assert_eq!(format!("{some:?}"), "Capability(7)");
+    }
+}

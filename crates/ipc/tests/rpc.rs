@@ -133,9 +133,15 @@ fn calls_through_invalid_or_revoked_capabilities_fail() {
     assert_eq!(unmanaged.ping(), Err(CalcError::Transport(TransportError::InvalidCapability)));
 
     let kernel = unmanaged.into_transport();
+    assert_eq!(kernel.calls(), 0, "no refused call reached the server");
+    let mut live = Client::new(kernel, capability);
+    assert_eq!(live.add(1, 1), Ok(2));
+    let kernel = live.into_transport();
+    assert_eq!(kernel.calls(), 1);
     kernel.dissolve(capability.selector());
     let mut revoked = Client::new(kernel, capability);
     assert_eq!(revoked.add(1, 1), Err(CalcError::Transport(TransportError::ServerDead)));
+    assert_eq!(revoked.into_transport().calls(), 1);
 }
 
 #[test]

@@ -791,3 +791,54 @@ impl<R: Registers, D: DelayNs, S: Switches> Pl181<R, D, S> {
         }
     }
 }
+
+#[cfg(test)]
+mod patience_tests {
+    use super::{POLL_NS, Patience, SPIN_POLLS};
+    use crate::model::FakeDelay;
+
+    /// Waits until `patience` says the limit is spent; how many waits
+    /// said go on, and the time they took.
+    fn waits_until_spent(patience: &mut Patience, delay: &mut FakeDelay) -> (u32, u64) {
+        let start = delay.now();
+        let mut waits = 0;
+        while patience.wait(delay) {
+            waits += 1;
+        }
+        (waits, delay.now() - start)
+    }
+
+    /// The first polls come back to back; then one every `POLL_NS` until
+    /// the limit is spent.
+    #[test]
+    fn a_wait_spins_first_then_polls_until_its_limit() {
+        let mut delay = FakeDelay::default();
+        let mut patience = Patience::new(10);
+        for spin in 0..SPIN_POLLS {
+            assert!(patience.wait(&mut delay), "spin {spin}");
+            assert_eq!(delay.now(), 0, "spin {spin} waits no time");
+        }
+        assert!(patience.wait(&mut delay));
+        assert_eq!(delay.now(), u64::from(POLL_NS), "then each poll waits");
+        let (waits, took) = waits_until_spent(&mut patience, &mut delay);
+        assert_eq!(u64::from(waits + 1) * u64::from(POLL_NS), 10_000);
+        assert_eq!(took + u64::from(POLL_NS), 10_000);
+    }
+
+    /// Progress starts the wait over: spins first again, and the whole
+    /// limit again, however long the waits before it took.
+    #[test]
+    fn progress_starts_the_wait_over() {
+        let mut delay = FakeDelay::default();
+        let mut patience = Patience::new(10);
+        let spent = waits_until_spent(&mut patience, &mut delay);
+        patience.progress();
+        let mut again = FakeDelay::default();
+        for _ in 0..SPIN_POLLS {
+            assert!(patience.wait(&mut again));
+        }
+        assert_eq!(again.now(), 0);
+        let rest = waits_until_spent(&mut patience, &mut again);
+        assert_eq!((rest.0 + SPIN_POLLS, rest.1), spent);
+    }
+}

@@ -499,6 +499,45 @@ fn a_wrong_cmd8_echo_is_unsupported() {
     assert_eq!(commands(&slot), [(0, 0), (8, 0x1aa)]);
 }
 
+/// A card that has powered up but lists none of the supply voltages the
+/// host offered (2.7 to 3.6 V) in its OCR, as a 1.8 V-only device would:
+/// `Unsupported`, and no further command.
+#[test]
+fn a_card_outside_the_voltage_window_is_unsupported() {
+    let (slot, delay) = slot(Some(Card::sdsc(MIB).busy_for(0).with_voltage_window(0)));
+    assert_eq!(driver(&slot, &delay).init(), Err(Error::Unsupported));
+    assert_eq!(commands(&slot), [(0, 0), (8, 0x1aa), (55, 0), (ACMD41, 0x40ff_8000)]);
+}
+
+/// A card that answers CMD55 without APP_CMD in its status takes no
+/// ACMD41 for one (it is no SD memory card): `Unsupported` before ACMD41.
+#[test]
+fn a_card_that_knows_no_application_command_is_unsupported() {
+    let (slot, delay) = slot(Some(Card::sdsc(MIB).without_app_commands()));
+    assert_eq!(driver(&slot, &delay).init(), Err(Error::Unsupported));
+    assert_eq!(commands(&slot), [(0, 0), (8, 0x1aa), (55, 0)]);
+}
+
+/// Powered off, the card loses supply and clock and the driver forgets
+/// it: nothing moves until it is initialised again, which works.
+#[test]
+fn a_card_powered_off_is_initialised_again_before_use() {
+    let (slot, delay) = slot(Some(Card::sdhc(4 * GIB)));
+    let mut mmci = ready(&slot, &delay);
+    slot.borrow_mut().power_log.clear();
+    mmci.power_off();
+    assert_eq!(slot.borrow().power_log, [0], "the supply is off");
+    assert_eq!(slot.borrow().clock_hz(), 0, "the card clock is stopped");
+    assert_eq!(mmci.card(), None);
+    let mut blocks = vec![[0; 512]; 1];
+    assert_eq!(mmci.read_blocks(7, &mut blocks), Err(Error::NotInitialised));
+    assert_eq!(mmci.write_blocks(7, &blocks), Err(Error::NotInitialised));
+    assert_eq!(commands(&slot), []);
+    mmci.init().unwrap();
+    mmci.read_blocks(7, &mut blocks).unwrap();
+    assert_eq!(blocks, blocks_from(7, 1));
+}
+
 /// A card that never finishes powering up: `PowerUpTimeout` after about a
 /// second of ACMD41s.
 #[test]

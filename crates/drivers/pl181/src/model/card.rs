@@ -72,6 +72,11 @@ pub(crate) struct Card {
     programming_left: u32,
     /// XORed into CMD8's echo (0: a correct echo).
     echo_fault: u32,
+    /// The supply voltages the card works at, as its OCR lists them.
+    voltage_window: u32,
+    /// Whether CMD55 prepares an application command (false: a card
+    /// that answers CMD55 but knows no ACMD).
+    app_commands: bool,
     pub(super) app_next: bool,
     /// Error bits for the next R1.
     pending: u32,
@@ -100,6 +105,8 @@ impl Card {
             programming_polls: 0,
             programming_left: 0,
             echo_fault: 0,
+            voltage_window: 0x00ff_8000,
+            app_commands: true,
             app_next: false,
             pending: 0,
             block_len: qemu_read_bl_len(size),
@@ -147,6 +154,20 @@ impl Card {
     /// Echoes CMD8's check pattern wrong.
     pub(crate) fn with_bad_echo(mut self) -> Self {
         self.echo_fault = 0x55;
+        self
+    }
+
+    /// Lists only `window` as its supply voltages in the OCR (0: none the
+    /// host may give, as a 1.8 V-only device).
+    pub(crate) fn with_voltage_window(mut self, window: u32) -> Self {
+        self.voltage_window = window;
+        self
+    }
+
+    /// Answers CMD55 without taking the next command as an ACMD: its R1
+    /// never says APP_CMD.
+    pub(crate) fn without_app_commands(mut self) -> Self {
+        self.app_commands = false;
         self
     }
 
@@ -230,7 +251,7 @@ impl Card {
                 self.busy_left = self.busy_left.saturating_sub(1);
                 false
             };
-        let mut ocr = 0x00ff_8000;
+        let mut ocr = self.voltage_window;
         if powered {
             ocr |= 1 << 31;
             if self.kind == CardKind::Sdhc {
@@ -263,7 +284,7 @@ impl Card {
                 if found != Idle && !self.addressed(argument) {
                     return Ok(Reply::Silent);
                 }
-                self.app_next = true;
+                self.app_next = self.app_commands;
                 Ok(self.r1(found))
             }
             (2, Ready) => {
