@@ -124,6 +124,8 @@ pub(crate) struct Controller {
     /// MCIStatus or MCIFifoCnt read.
     hold: bool,
     r3_crc_failure: bool,
+    /// The command whose responses fail their CRC (CmdCrcFail).
+    crc_failure_of: Option<u8>,
     /// MCIStatus reads 0 and commands do nothing: a controller that
     /// stopped.
     stuck: bool,
@@ -175,6 +177,7 @@ impl Controller {
             moved: 0,
             powered_on_at: None,
             log: Vec::new(),
+            crc_failure_of: None,
             power_log: Vec::new(),
             accesses: 0,
             status_reads: 0,
@@ -187,13 +190,26 @@ impl Controller {
         self
     }
 
+    /// Every response to command `index` fails its CRC: CmdCrcFail, the
+    /// response registers as received.
+    pub(crate) fn with_crc_failure_of(mut self, index: u8) -> Self {
+        self.crc_failure_of = Some(index);
+        self
+    }
+
+    /// What MCIDataTimer was last set to, in card clock periods.
+    pub(crate) fn data_timer(&self) -> u32 {
+        self.data_timer
+    }
+
     /// Stops responding: MCIStatus reads 0 for ever.
     pub(crate) fn stuck(mut self) -> Self {
         self.stuck = true;
         self
     }
 
-    /// The next transfer meets `fault` when it has moved `blocks` blocks.
+    /// The next transfer meets `fault` when it has moved `blocks` blocks
+    /// (all of them: at its end, instead of DataEnd).
     pub(crate) fn inject(&mut self, blocks: u32, fault: DataFault) {
         self.fault = Some((blocks, fault));
     }
@@ -237,12 +253,13 @@ impl Controller {
             self.status |= CMD_SENT;
             return;
         }
+        let end = if self.crc_failure_of == Some(index) { CMD_CRC_FAIL } else { CMD_RESP_END };
         match reply {
             Reply::Silent => self.status |= CMD_TIME_OUT,
             Reply::Short(_) | Reply::Ocr(_) if long => self.status |= CMD_TIME_OUT,
             Reply::Short(word) => {
                 self.response = [word, 0, 0, 0];
-                self.status |= CMD_RESP_END;
+                self.status |= end;
             }
             Reply::Ocr(word) => {
                 self.response = [word, 0, 0, 0];
@@ -251,7 +268,7 @@ impl Controller {
             Reply::Long(words) => {
                 assert!(long, "CMD{index}'s long response read as a short one");
                 self.response = words;
-                self.status |= CMD_RESP_END;
+                self.status |= end;
             }
         }
     }
@@ -300,7 +317,10 @@ impl Controller {
             }
         }
         self.status &= !(RX_FIFO | TX_FIFO);
-        if self.data_cnt == 0 {
+        // A fault injected at a transfer's end strikes instead of DataEnd
+        // (a written block's CRC status comes after its data).
+        let enabled = self.data_ctrl & 1 != 0;
+        if self.data_cnt == 0 && !self.frozen && !(enabled && self.fault_here()) {
             self.status |= DATA_END | DATA_BLOCK_END;
         }
         if self.data_cnt == 0 && self.fifo.is_empty() {

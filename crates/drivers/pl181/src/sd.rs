@@ -211,3 +211,20 @@ pub(crate) fn csd_capacity(csd: &[u32; 4]) -> Result<(CardKind, u32), Error> {
         _ => Err(Error::Unsupported),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::r6_card_status;
+
+    /// R6's bits 15, 14 and 13 land on the card status's 23, 22 and 19;
+    /// bits 0..12 stay where they are.
+    #[test]
+    fn an_r6_status_is_spread_as_the_card_status_has_it() {
+        assert_eq!(r6_card_status(0x8000), 1 << 23);
+        assert_eq!(r6_card_status(0x4000), 1 << 22);
+        assert_eq!(r6_card_status(0x2000), 1 << 19);
+        assert_eq!(r6_card_status(0x0920), 0x0920);
+        assert_eq!(r6_card_status(0xffff), (1 << 23) | (1 << 22) | (1 << 19) | 0x1fff);
+        assert_eq!(r6_card_status(0xb368_0000), 0, "the RCA is no status");
+    }
+}

@@ -14,8 +14,8 @@ use crate::model::{Card, Controller, DataFault, FakeDelay, pattern, qemu_csd};
 use crate::sd::{CardState, csd_capacity};
 use crate::{
     CardInfo, CardKind, ClockSetting, Config, DATA_TIMEOUT_US, Error, IDENTIFICATION_HZ,
-    MAX_BLOCKS_PER_TRANSFER, NoSwitches, POWER_UP_TIMEOUT_US, Pl181, Register, Regs, SdCard,
-    Switches, TRANSFER_HZ,
+    MAX_BLOCKS_PER_TRANSFER, NoSwitches, POWER_UP_TIMEOUT_US, PROGRAMMING_TIMEOUT_US, Pl181,
+    Register, Regs, SdCard, Switches, TRANSFER_HZ,
 };
 
 /// The PBX-A9's MCLK.
@@ -690,6 +690,58 @@ fn a_write_waits_until_the_card_has_programmed() {
     assert_eq!(slot.borrow().card().block(2), data(4, 1)[0]);
 }
 
+/// A card still busy with its buffer after programming (transfer state,
+/// READY_FOR_DATA clear) is polled until it is ready.
+#[test]
+fn a_write_waits_until_the_card_is_ready_for_data() {
+    let (slot, delay) = slot(Some(Card::sdsc(MIB).unready_for(2)));
+    let mut mmci = ready(&slot, &delay);
+    mmci.write_blocks(1, &data(3, 1)).unwrap();
+    let log = commands(&slot);
+    assert_eq!(log.iter().filter(|&&(index, _)| index == 13).count(), 3, "{log:x?}");
+}
+
+/// A card that never finishes programming: `ProgrammingTimeout` after
+/// about `PROGRAMMING_TIMEOUT_US` of CMD13s, not a hang.
+#[test]
+fn a_card_that_stays_programming_is_a_programming_timeout() {
+    let (slot, delay) = slot(Some(Card::sdsc(MIB).programming_for(u32::MAX)));
+    let mut mmci = ready(&slot, &delay);
+    let before = delay.now();
+    assert_eq!(mmci.write_blocks(1, &data(3, 1)), Err(Error::ProgrammingTimeout));
+    let waited = delay.now() - before;
+    let limit = u64::from(PROGRAMMING_TIMEOUT_US) * 1_000;
+    assert!((limit..limit + 2_000_000).contains(&waited), "{waited} ns");
+}
+
+/// The data timer is 250 ms in card clocks (Physical Layer 4.6.2.2's
+/// write timeout, the longest a card may take), at the transfer clock.
+#[test]
+fn the_data_timer_allows_250_ms_at_the_transfer_clock() {
+    let (slot, delay) = slot(Some(Card::sdhc(4 * GIB)));
+    let mut mmci = ready(&slot, &delay);
+    mmci.read_blocks(0, &mut [[0; 512]]).unwrap();
+    let clock = slot.borrow().clock_hz();
+    assert!(clock > IDENTIFICATION_HZ, "{clock} Hz");
+    assert_eq!(slot.borrow().data_timer(), clock / 4);
+}
+
+/// A command response whose CRC fails (an R1, R2 or R6: all but R3 carry
+/// one) is `CommandCrc`: init stops there.
+#[test]
+fn a_response_that_fails_its_crc_is_an_error() {
+    for index in [2u8, 3, 9] {
+        let (slot, delay) = slot(None);
+        *slot.borrow_mut() =
+            Controller::new(&delay, MCLK, Some(Card::sdhc(4 * GIB))).with_crc_failure_of(index);
+        let result = driver(&slot, &delay).init();
+        assert_eq!(result, Err(Error::CommandCrc { command: index }), "CMD{index}");
+        let log = commands(&slot);
+        let last = log.last().map(|&(sent, _)| sent);
+        assert_eq!(last, Some(u32::from(index)), "CMD{index} is the last: {log:x?}");
+    }
+}
+
 /// Blocks past the card's end are refused before any register is touched.
 #[test]
 fn blocks_past_the_end_are_refused_before_any_bus_traffic() {
@@ -735,6 +787,42 @@ fn data_errors_are_reported_and_the_card_recovers() {
         assert_eq!(state(&slot), CardState::Transfer, "{fault:?}");
         mmci.read_blocks(20, &mut blocks).unwrap();
         assert_eq!(blocks[..], blocks_from(20, 3)[..]);
+    }
+}
+
+/// A fault at a transfer's very end, after its last word moved (a
+/// written block's CRC status, or DataEnd that never comes): the error,
+/// after the wait's bound for a stall, and the card is back in the
+/// transfer state: a single-block write that fails there leaves the card
+/// programming, which the driver waits out before the next request.
+#[test]
+fn a_fault_after_the_last_word_is_reported_and_the_card_recovers() {
+    let cases = [
+        (true, 1, DataFault::Crc, Error::DataCrc),
+        (true, 2, DataFault::Crc, Error::DataCrc),
+        (false, 2, DataFault::Stall, Error::DataTimeout),
+        (true, 1, DataFault::Stall, Error::DataTimeout),
+    ];
+    for (write, count, fault, error) in cases {
+        let (slot, delay) = slot(Some(Card::sdsc(MIB).programming_for(3)));
+        let mut mmci = ready(&slot, &delay);
+        slot.borrow_mut().inject(count, fault);
+        let before = delay.now();
+        let result = if write {
+            mmci.write_blocks(10, &data(9, count as usize))
+        } else {
+            mmci.read_blocks(10, &mut vec![[0; 512]; count as usize])
+        };
+        assert_eq!(result, Err(error), "{fault:?} after {count}");
+        if fault == DataFault::Stall {
+            let waited = delay.now() - before;
+            let limit = u64::from(DATA_TIMEOUT_US) * 1_000;
+            assert!(waited >= limit, "{fault:?}: the wait gave up after {waited} ns");
+        }
+        assert_eq!(state(&slot), CardState::Transfer, "{fault:?} after {count}");
+        let mut blocks = [[0; 512]; 2];
+        mmci.read_blocks(20, &mut blocks).unwrap();
+        assert_eq!(blocks[..], blocks_from(20, 2)[..]);
     }
 }
 

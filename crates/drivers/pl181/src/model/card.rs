@@ -70,6 +70,11 @@ pub(crate) struct Card {
     /// CMD13s answered "programming" after a write, and how many are left.
     programming_polls: u32,
     programming_left: u32,
+    /// CMD13s answered in the transfer state without READY_FOR_DATA
+    /// after a write's programming (its buffer still busy), and how many
+    /// are left.
+    unready_polls: u32,
+    unready_left: u32,
     /// XORed into CMD8's echo (0: a correct echo).
     echo_fault: u32,
     /// The supply voltages the card works at, as its OCR lists them.
@@ -104,6 +109,8 @@ impl Card {
             busy_left: 2,
             programming_polls: 0,
             programming_left: 0,
+            unready_polls: 0,
+            unready_left: 0,
             echo_fault: 0,
             voltage_window: 0x00ff_8000,
             app_commands: true,
@@ -148,6 +155,13 @@ impl Card {
     /// Stays in the programming state for `polls` CMD13s after a write.
     pub(crate) fn programming_for(mut self, polls: u32) -> Self {
         self.programming_polls = polls;
+        self
+    }
+
+    /// After a write's programming, answers `polls` CMD13s in the
+    /// transfer state but not yet ready for data.
+    pub(crate) fn unready_for(mut self, polls: u32) -> Self {
+        self.unready_polls = polls;
         self
     }
 
@@ -207,6 +221,7 @@ impl Card {
     fn status(&mut self, state: CardState) -> u32 {
         let ready = match self.state {
             CardState::Programming | CardState::ReceivingData => 0,
+            CardState::Transfer if self.unready_left > 0 => 0,
             _ => READY_FOR_DATA,
         };
         let app = if self.app_next { APP_CMD } else { 0 };
@@ -322,6 +337,8 @@ impl Card {
                     if self.programming_left == 0 {
                         self.state = Transfer;
                     }
+                } else if found == Transfer {
+                    self.unready_left = self.unready_left.saturating_sub(1);
                 }
                 Ok(reply)
             }
@@ -367,6 +384,7 @@ impl Card {
 
     fn start_programming(&mut self) {
         self.programming_left = self.programming_polls;
+        self.unready_left = self.unready_polls;
         self.state =
             if self.programming_polls == 0 { CardState::Transfer } else { CardState::Programming };
     }
