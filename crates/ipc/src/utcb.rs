@@ -168,3 +168,32 @@ const _: () = assert!(Utcb::OFFSET_ERROR == 2 * WORD + 8);
 const _: () = assert!(Utcb::OFFSET_WORDS == 2 * WORD + 16);
 const _: () = assert!(Utcb::OFFSET_CAPS == Utcb::OFFSET_WORDS + MSG_WORDS * WORD);
 const _: () = assert!(core::mem::size_of::<Utcb>() == Utcb::OFFSET_CAPS + MSG_CAPS * 4);
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use std::vec::Vec;
+
+    use super::{MSG_CAPS, Utcb};
+    use crate::capability::CapSel;
+
+    /// The selectors a delivery added are those of `caps` whose bit is set
+    /// in `fresh`, among the `cap_count` sent; bits beyond are no one's.
+    #[test]
+    fn fresh_selectors_are_the_delivered_capabilities_the_mask_names() {
+        let mut utcb = Utcb::new();
+        utcb.caps = [CapSel(10), CapSel(11), CapSel(12), CapSel(13)];
+        utcb.fresh = 0b1111_0101;
+        let fresh = |utcb: &Utcb| utcb.fresh_selectors().collect::<Vec<_>>();
+        utcb.cap_count = 0;
+        assert_eq!(fresh(&utcb), []);
+        utcb.cap_count = 3;
+        assert_eq!(utcb.fresh_caps(), 0b101);
+        assert_eq!(fresh(&utcb), [CapSel(10), CapSel(12)]);
+        utcb.cap_count = MSG_CAPS as u32;
+        assert_eq!(fresh(&utcb), [CapSel(10), CapSel(12)]);
+        utcb.fresh = 0b1010;
+        assert_eq!(fresh(&utcb), [CapSel(11), CapSel(13)]);
+    }
+}
