@@ -219,6 +219,10 @@ pub struct Model {
     /// QEMU's network delivers nothing until RCW0 or RCW1 is written (see
     /// `pump`).
     pub network_stopped: bool,
+    /// How often the network stopped so.
+    pub network_stops: u32,
+    /// Writes of RCW0 or RCW1 (each flushes QEMU's network).
+    pub receiver_writes: u32,
     in_mac: Option<InMac>,
     /// Frames the MAC's filters dropped.
     pub filtered: u32,
@@ -271,6 +275,8 @@ impl Model {
             wire: VecDeque::new(),
             qemu_network: false,
             network_stopped: false,
+            network_stops: 0,
+            receiver_writes: 0,
             in_mac: None,
             filtered: 0,
             sent: Vec::new(),
@@ -560,6 +566,7 @@ impl Model {
             self.push_s2mm(&mut in_mac);
             if in_mac.position == 0 && self.qemu_network {
                 self.network_stopped = true;
+                self.network_stops += 1;
                 self.wire.push_front(frame);
             }
             if in_mac.position < in_mac.data.len() {
@@ -690,11 +697,13 @@ impl RegisterModel<MacRegister> for Model {
             MacRegister::Ip => {}
             MacRegister::Ie => self.ie = value,
             MacRegister::Rcw0 => {
+                self.receiver_writes += 1;
                 self.rcw0 = value;
                 self.network_stopped = false;
                 self.pump();
             }
             MacRegister::Rcw1 => {
+                self.receiver_writes += 1;
                 self.rcw1 = value;
                 if value & RCW1_RST != 0 {
                     self.rcw1 = RCW1_JUM | RCW1_FCS | RCW1_RX | RCW1_VLAN;

@@ -314,6 +314,7 @@ fn a_burst_through_qemus_network_is_not_left_stopped() {
     let (bus, rings, _) = setup::<2, 4>();
     bus.borrow_mut().qemu_network = true;
     let mut eth: Driver<'_, 2, 4> = AxiEthernet::new(&bus, &bus, config(None), rings).unwrap();
+    bus.borrow_mut().receiver_writes = 0;
     for number in 0..20 {
         bus.borrow_mut().arrive(&numbered(MAC, number, 64 + number as usize));
     }
@@ -326,6 +327,12 @@ fn a_burst_through_qemus_network_is_not_left_stopped() {
     numbers.dedup();
     assert_eq!(numbers, (0..20).collect::<Vec<_>>(), "each in order, repeats next to each other");
     assert!(received > 20 && received < 40, "{received} frames: a copy for each stop only");
+    // RCW1 is written again only after the ring ran dry: once per stop,
+    // and once more at most (the ring filled with nothing left waiting),
+    // not at every descriptor handed back.
+    let (stops, writes) = (bus.borrow().network_stops, bus.borrow().receiver_writes);
+    assert_eq!(received as u32, 20 + stops, "a copy for each stop");
+    assert!((stops..=stops + 1).contains(&writes), "{writes} flushes for {stops} stops");
     assert_eq!(eth.counters().rx_frames, received as u32);
     // The network delivers at once again: a frame arrives, and is taken.
     bus.borrow_mut().arrive(&numbered(MAC, 20, 64));
