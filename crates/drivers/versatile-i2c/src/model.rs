@@ -167,6 +167,8 @@ pub(crate) struct Bus {
     pub(crate) stretched_polls: u64,
     /// SCL falling edges before a stuck device lets go of SDA (0: none).
     stuck_sda: u32,
+    /// A faulty device that pulls SDA low for ever at the next STOP.
+    grabs_sda_at_stop: bool,
     stuck_scl: bool,
     /// Another master sending this address byte after the first START.
     contender: Option<u8>,
@@ -208,6 +210,7 @@ impl Bus {
             scl_hold: 0,
             stretched_polls: 0,
             stuck_sda: 0,
+            grabs_sda_at_stop: false,
             stuck_scl: false,
             contender: None,
             contender_active: false,
@@ -228,6 +231,12 @@ impl Bus {
     pub(crate) fn with_stuck_sda(mut self, clocks: u32) -> Self {
         self.stuck_sda = clocks;
         self.settle_quietly();
+        self
+    }
+
+    /// A faulty device pulls SDA low for ever when it sees a STOP.
+    pub(crate) fn grabbing_sda_at_stop(mut self) -> Self {
+        self.grabs_sda_at_stop = true;
         self
     }
 
@@ -425,6 +434,10 @@ impl Bus {
                 self.in_transfer = false;
                 self.last_stop = Some(self.time());
                 self.contender_active = false;
+                if self.grabs_sda_at_stop {
+                    self.stuck_sda = FOREVER;
+                    self.sda = false;
+                }
             } else {
                 // START.
                 let repeated = self.in_transfer;

@@ -266,6 +266,10 @@ fn an_invalid_address_is_refused_without_touching_the_bus() {
     assert_eq!(i2c.write(0xd0, &[]), Err(Error::InvalidAddress(0xd0)));
     assert_eq!(bus.borrow().accesses, accesses);
     assert!(events(&bus).is_empty());
+    // 0x7f, the highest 7-bit address, goes out (nobody answers it here).
+    let nobody = Err(Error::NoAcknowledge(NoAcknowledgeSource::Address));
+    assert_eq!(i2c.write(0x7f, &[1]), nobody);
+    assert_eq!(events(&bus), [Start, Address(0xfe, NACK), Stop]);
 }
 
 /// A read of no bytes is refused before the bus is touched, wherever it is
@@ -401,6 +405,17 @@ fn recovery_gives_up_after_nine_pulses() {
         assert!(bus.borrow().master_released());
         assert!(events(&bus).is_empty());
     }
+}
+
+/// A bus that is not idle after recovery's STOP (a faulty device pulls
+/// SDA low again at once) is `BusStuck`, with the driver's lines
+/// released.
+#[test]
+fn recovery_that_does_not_leave_the_bus_idle_is_a_stuck_bus() {
+    let (bus, delay) = bus(Speed::Standard, |bus| bus.grabbing_sda_at_stop());
+    assert_eq!(driver(&bus, &delay, Speed::Standard).recover(), Err(Error::BusStuck));
+    assert_eq!(events(&bus), [Stop]);
+    assert!(bus.borrow().master_released());
 }
 
 /// Recovering an idle bus is just a STOP.
