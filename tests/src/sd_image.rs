@@ -354,6 +354,11 @@ impl FatLayout {
         if self.root_cluster.is_some() { 4 } else { 2 }
     }
 
+    /// The least FAT entry that ends a chain (an end-of-chain mark).
+    fn end_of_chain(&self) -> u64 {
+        if self.root_cluster.is_some() { 0x0fff_fff8 } else { 0xfff8 }
+    }
+
     /// The entry of `cluster` in `fat`, the first FAT's bytes from its
     /// start: the next cluster of its chain, 0 for a free one.
     fn next(&self, fat: &[u8], cluster: u64) -> u64 {
@@ -437,14 +442,24 @@ pub struct FatCheck {
     /// counted), and how many the FAT marks free; `None` on FAT16, which
     /// keeps no count.
     pub free_count: Option<(u32, u32)>,
+    /// Files and directories (FAT32's root among them) whose cluster
+    /// chain is broken: it runs into a free cluster, a bad one, one
+    /// outside the volume, or one a chain followed before holds (two
+    /// chains crossed, or one looping); a directory without a cluster; a
+    /// file whose chain holds more or fewer clusters than its size needs
+    /// (what `fsck.vfat` reports as a chain too long or too short, shared,
+    /// or pointing outside the volume).
+    pub broken_chains: usize,
 }
 
 impl FatCheck {
-    /// Nothing lost, no long name orphaned, and FAT32's count of free
-    /// clusters right or unknown (`u32::MAX`: the next mount counts).
+    /// Nothing lost, no long name orphaned, no chain broken, and FAT32's
+    /// count of free clusters right or unknown (`u32::MAX`: the next
+    /// mount counts).
     pub fn clean(&self) -> bool {
         self.lost.is_empty()
             && self.orphaned_long_names == 0
+            && self.broken_chains == 0
             && self
                 .free_count
                 .is_none_or(|(recorded, free)| recorded == u32::MAX || recorded == free)
@@ -493,22 +508,38 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
         ));
     }
     let fat = read(layout.fat, ((layout.clusters + 2) * layout.entry_bytes()) as usize)?;
+    // FAT16's fixed root directory's bytes.
+    let fixed_root = match layout.root_cluster {
+        None => Some(read(layout.root, layout.root_bytes)?),
+        Some(_) => None,
+    };
     let next = |cluster: u64| layout.next(&fat, cluster);
     let is_cluster = |cluster: u64| (2..layout.clusters + 2).contains(&cluster);
     let mut held = std::collections::BTreeSet::new();
-    let cluster_bytes = (layout.cluster_blocks * BLOCK) as usize;
+    let cluster_bytes = layout.cluster_blocks * BLOCK;
     let data_of = |cluster: u64| layout.data + (cluster - 2) * layout.cluster_blocks;
+    // Follows the chain from `first` (0: none), taking its clusters as
+    // held: how many it holds, whether it ends as a chain should (at an
+    // end-of-chain mark, or at once for none), and a directory's bytes.
+    let mut follow = |first: u64, directory: bool| -> io::Result<(u64, bool, Vec<u8>)> {
+        let (mut count, mut bytes, mut cluster) = (0, Vec::new(), first);
+        while is_cluster(cluster) && held.insert(cluster) {
+            count += 1;
+            if directory {
+                bytes.extend(read(data_of(cluster), cluster_bytes as usize)?);
+            }
+            cluster = next(cluster);
+        }
+        Ok((count, first == 0 || cluster >= layout.end_of_chain(), bytes))
+    };
     // The directories to read: the root's bytes (FAT16's fixed root, or
     // FAT32's chain), then each subdirectory's as found.
+    let mut broken = 0;
     let root = match layout.root_cluster {
-        None => read(layout.root, layout.root_bytes)?,
+        None => fixed_root.unwrap_or_default(),
         Some(first) => {
-            let mut bytes = Vec::new();
-            let mut cluster = first;
-            while is_cluster(cluster) && held.insert(cluster) {
-                bytes.extend(read(data_of(cluster), cluster_bytes)?);
-                cluster = next(cluster);
-            }
+            let (clusters, ended, bytes) = follow(first, true)?;
+            broken += usize::from(clusters == 0 || !ended);
             bytes
         }
     };
@@ -522,15 +553,15 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
                 continue;
             }
             let half = |at: usize| u64::from(u16::from_le_bytes([entry[at], entry[at + 1]]));
-            let mut cluster = half(20) << 16 | half(26);
-            let mut bytes = Vec::new();
-            while is_cluster(cluster) && held.insert(cluster) {
-                if entry[11] & 0x10 != 0 {
-                    bytes.extend(read(data_of(cluster), cluster_bytes)?);
-                }
-                cluster = next(cluster);
-            }
-            if entry[11] & 0x10 != 0 {
+            let is_directory = entry[11] & 0x10 != 0;
+            let (clusters, ended, bytes) = follow(half(20) << 16 | half(26), is_directory)?;
+            let size = u64::from(u32::from_le_bytes([entry[28], entry[29], entry[30], entry[31]]));
+            let whole = match is_directory {
+                true => clusters > 0,
+                false => clusters == size.div_ceil(cluster_bytes),
+            };
+            broken += usize::from(!ended || !whole);
+            if is_directory {
                 directories.push(bytes);
             }
         }
@@ -549,7 +580,7 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
         }
     };
     let fat = if layout.root_cluster.is_some() { "FAT32" } else { "FAT16" };
-    Ok(FatCheck { fat, lost, orphaned_long_names: orphaned, free_count })
+    Ok(FatCheck { fat, lost, orphaned_long_names: orphaned, free_count, broken_chains: broken })
 }
 
 /// Reads the card image at `path` in pieces, `bytes` bytes from block
@@ -998,6 +1029,143 @@ mod tests {
         let _ = std::fs::remove_file(&path);
     }
 
+    /// `bytes` bytes that differ from their neighbours (a pattern of
+    /// `seed`), to tell a file's clusters apart.
+    fn pattern(bytes: usize, seed: usize) -> Vec<u8> {
+        (0..bytes).map(|n| (n * 7 + seed) as u8).collect()
+    }
+
+    /// Where the entry of short name `name` is in the data area of the
+    /// card image `image` (FAT32: the root directory is there too).
+    fn entry_at(image: &[u8], layout: &FatLayout, name: &[u8; 11]) -> usize {
+        let data = (layout.data * BLOCK) as usize;
+        (data..image.len()).step_by(32).find(|&at| &image[at..at + 11] == name).unwrap()
+    }
+
+    /// Sets the FAT32 entry of `cluster` to `value` in both FATs of the
+    /// card image `image` (fatfs makes two).
+    fn set_fat32(image: &mut [u8], layout: &FatLayout, cluster: u32, value: u32) {
+        let fat_blocks = (layout.data - layout.fat) / 2;
+        for copy in 0..2 {
+            let at = ((layout.fat + copy * fat_blocks) * BLOCK) as usize + cluster as usize * 4;
+            image[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        }
+    }
+
+    /// Moves the chain of the FAT32 file whose entry is at `at` in the
+    /// card image `image` to the free clusters from `to` on, its data
+    /// with it, and frees its old clusters.
+    fn move_chain(image: &mut [u8], layout: &FatLayout, at: usize, to: u32) {
+        let half = |at: usize| u32::from(u16::from_le_bytes([image[at], image[at + 1]]));
+        let mut old = Vec::new();
+        let mut cluster = u64::from(half(at + 20) << 16 | half(at + 26));
+        while cluster < layout.end_of_chain() {
+            old.push(cluster as u32);
+            cluster = layout.next(&image[(layout.fat * BLOCK) as usize..], cluster);
+        }
+        let bytes = (layout.cluster_blocks * BLOCK) as usize;
+        let data_of = |cluster: u32| ((layout.data + u64::from(cluster - 2)) * BLOCK) as usize;
+        for (n, &from) in old.iter().enumerate() {
+            let new = to + n as u32;
+            image.copy_within(data_of(from)..data_of(from) + bytes, data_of(new));
+            let next = if n + 1 == old.len() { 0x0fff_ffff } else { new + 1 };
+            set_fat32(image, layout, new, next);
+        }
+        for &from in &old {
+            set_fat32(image, layout, from, 0);
+        }
+        image[at + 20..at + 22].copy_from_slice(&((to >> 16) as u16).to_le_bytes());
+        image[at + 26..at + 28].copy_from_slice(&(to as u16).to_le_bytes());
+    }
+
+    #[test]
+    fn chains_past_cluster_65535_and_to_the_volume_s_end_are_followed_and_broken_ones_found() {
+        // A FAT32 card of 512-byte clusters has about 128,000: A.BIN's
+        // four clusters are moved to 65,534 to 65,537 (its FAT entries'
+        // upper halves, and its entry's, in use), B.BIN's three to the
+        // volume's last. fatfs reads both: the moves made a sound FAT.
+        let path = scratch("chains");
+        let (a, b) = (pattern(2000, 1), pattern(1500, 2));
+        let files: [(&str, &[u8]); 3] = [("A.BIN", &a), ("B.BIN", &b), ("D/C.BIN", b"c")];
+        fat32_card(&path, 64 << 20, "chains", &files).unwrap();
+        let layout = fat_layout_in(block_reader(&path).unwrap()).unwrap();
+        let last = layout.clusters as u32 + 1;
+        let mut image = std::fs::read(&path).unwrap();
+        let at_a = entry_at(&image, &layout, b"A       BIN");
+        let at_b = entry_at(&image, &layout, b"B       BIN");
+        move_chain(&mut image, &layout, at_a, 65534);
+        move_chain(&mut image, &layout, at_b, last - 2);
+        std::fs::write(&path, &image).unwrap();
+        assert_eq!(read_fat_file(&path, "A.BIN").unwrap(), a);
+        assert_eq!(read_fat_file(&path, "B.BIN").unwrap(), b);
+        let check = check_fat(&path).unwrap();
+        assert!(check.clean(), "{check:?}");
+        // The check of the card with `edit` made: the clusters lost, and
+        // the chains broken.
+        let edited = |edit: &dyn Fn(&mut Vec<u8>)| {
+            let mut copy = image.clone();
+            edit(&mut copy);
+            std::fs::write(&path, copy).unwrap();
+            let check = check_fat(&path).unwrap();
+            (check.lost, check.broken_chains)
+        };
+        let size = |image: &mut Vec<u8>, at: usize, size: u32| {
+            image[at + 28..at + 32].copy_from_slice(&size.to_le_bytes());
+        };
+        // B deleted, its clusters left taken: the volume's last three.
+        assert_eq!(edited(&|image| image[at_b] = 0xe5), (vec![last - 2, last - 1, last], 0));
+        // B's second cluster pointing past the volume's end, or to a free
+        // cluster: B is broken, its third cluster lost.
+        assert_eq!(edited(&|image| set_fat32(image, &layout, last - 1, last + 1)), (vec![last], 1));
+        assert_eq!(edited(&|image| set_fat32(image, &layout, last - 1, 2_000)), (vec![last], 1));
+        assert_eq!(
+            edited(&|image| set_fat32(image, &layout, last - 1, 0x0fff_fff7)),
+            (vec![last], 1)
+        );
+        // B's last pointing to its first: a loop.
+        assert_eq!(edited(&|image| set_fat32(image, &layout, last, last - 2)), (vec![], 1));
+        // A's last pointing to B's first: A too long, B's chain shared.
+        assert_eq!(edited(&|image| set_fat32(image, &layout, 65537, last - 2)), (vec![], 2));
+        // A's size needing five clusters, or one; B's entry without one.
+        assert_eq!(edited(&|image| size(image, at_a, 2049)), (vec![], 1));
+        assert_eq!(edited(&|image| size(image, at_a, 512)), (vec![], 1));
+        let no_cluster = |image: &mut Vec<u8>| image[at_b + 26..at_b + 28].fill(0);
+        assert_eq!(edited(&no_cluster), (vec![last - 2, last - 1, last], 1));
+        // D's entry without a cluster: D broken, its cluster and C's lost.
+        let at_d = entry_at(&image, &layout, b"D          ");
+        let (lost, broken) = edited(&|image| image[at_d + 26..at_d + 28].fill(0));
+        assert_eq!((lost.len(), broken), (2, 1), "{lost:?}");
+        // The root directory's cluster marked free: its chain is broken.
+        let root = layout.root_cluster.unwrap() as u32;
+        assert_eq!(edited(&|image| set_fat32(image, &layout, root, 0)), (vec![], 1));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_directory_of_several_clusters_is_read_whole_and_a_file_of_entries_is_no_directory() {
+        // `many` holds 20 files of long names: 42 entries with `.` and
+        // `..`, three clusters of 512 bytes. `entries.bin` holds what a
+        // directory would: a long name no entry follows, then the entry
+        // of a file on a free cluster; as a file's bytes, they are none.
+        let path = scratch("entries");
+        let mut entries = [0u8; 64];
+        (entries[0], entries[11], entries[13]) = (0x41, 0x0f, 0x5a);
+        entries[32..43].copy_from_slice(b"GHOST   BIN");
+        (entries[32 + 11], entries[32 + 27], entries[32 + 28]) = (0x20, 0x40, 16);
+        let names: Vec<String> = (0..20).map(|n| format!("many/note {n:02}.txt")).collect();
+        let mut files: Vec<(&str, &[u8])> =
+            names.iter().map(|name| (&name[..], &b"x"[..])).collect();
+        files.push(("entries.bin", &entries));
+        fat32_card(&path, 64 << 20, "entries", &files).unwrap();
+        let check = check_fat(&path).unwrap();
+        assert!(check.clean(), "{check:?}");
+        let listed = list(&path).unwrap();
+        assert_eq!(listed.iter().filter(|entry| entry.path.starts_with("many/")).count(), 20);
+        let file = listed.iter().find(|entry| entry.path == "entries.bin").unwrap();
+        assert_eq!((file.directory, file.size), (false, 64));
+        let _ = std::fs::remove_file(&path);
+    }
+
     #[test]
     fn a_large_card_is_fat32() {
         let path = scratch("fat32");
@@ -1032,6 +1200,14 @@ mod tests {
         // Not an MBR.
         std::fs::write(&path, [0u8; 4096]).unwrap();
         assert!(read_fat_file(&path, "README.TXT").is_err());
+        // An MBR's partition table without the MBR's signature.
+        fat_card(&path, 4 << 20, "x", &[("README.TXT", b"x")]).unwrap();
+        let mut image = std::fs::read(&path).unwrap();
+        image[510] = 0;
+        std::fs::write(&path, image).unwrap();
+        assert!(read_fat_file(&path, "README.TXT").is_err());
+        assert!(list(&path).is_err());
+        assert!(check_fat(&path).is_err());
         std::fs::remove_file(&path).unwrap();
     }
 

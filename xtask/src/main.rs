@@ -249,8 +249,9 @@ enum SdImageAction {
     },
     /// Check a card image's FAT file system for what a program writing
     /// it can get wrong: clusters taken that no file or directory holds,
-    /// long names left without their entry, FAT32's count of free
-    /// clusters gone wrong. Exits 1 if it finds any.
+    /// long names left without their entry, cluster chains cut off,
+    /// shared, looping or not as long as their file, FAT32's count of
+    /// free clusters gone wrong. Exits 1 if it finds any.
     Check {
         /// The image file.
         image: std::path::PathBuf,

@@ -69,6 +69,11 @@ pub fn run(action: SdImageAction) -> Result<ExitCode, String> {
                 "  entries of long names without their file's or directory's: {}",
                 check.orphaned_long_names
             );
+            println!(
+                "  files and directories whose cluster chain is broken (cut off, shared, looping, \
+                 or not as long as the file): {}",
+                check.broken_chains
+            );
             match check.free_count {
                 None => {}
                 Some((u32::MAX, free)) => {

@@ -624,9 +624,9 @@ fn field_notes_long_names(image: &std::path::Path) -> std::io::Result<usize> {
 /// name one); then the files files-std made under long names, read by
 /// another FAT implementation (fatfs), and no temporary entry left of
 /// those it made to reach room for one in `FULL`; and the card's file
-/// system whole (`sd_image::check_fat`): no cluster lost, no long name
-/// left without its entry, FAT32's count of free clusters right or
-/// unknown.
+/// system whole (`sd_image::check_fat`): no cluster lost, no chain
+/// broken, no long name left without its entry, FAT32's count of free
+/// clusters right or unknown.
 fn files_std(script: &Scripted<'_>) -> Result<(), Failure> {
     files_std_on(script, "files-std", files_std_card, true)
 }
@@ -729,11 +729,12 @@ fn files_std_on(
     }
     // The card is whole (`sd-image check`): every cluster the FAT marks
     // taken is a file's or a directory's (the removed files and
-    // directories gave theirs back), no long name is left without its
-    // entry, and FAT32's count of free clusters is right or unknown (the
-    // std layer frees clusters embedded-sdmmc does not count, so it has
-    // the count forgotten at mount: never the count embedded-sdmmc kept,
-    // short by the freed clusters).
+    // directories gave theirs back), each chain ends at its end mark,
+    // shared by no other, a file's as long as its size needs, no long
+    // name is left without its entry, and FAT32's count of free clusters
+    // is right or unknown (the std layer frees clusters embedded-sdmmc
+    // does not count, so it has the count forgotten at mount: never the
+    // count embedded-sdmmc kept, short by the freed clusters).
     if check.as_ref().map_or(true, |check| !check.clean() || (check.fat == "FAT16") != fat16) {
         return Err(failure(format!("the card's file system is not whole: {check:?}")));
     }
