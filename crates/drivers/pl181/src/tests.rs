@@ -55,6 +55,11 @@ fn commands(slot: &Slot) -> Vec<(u32, u32)> {
         .collect()
 }
 
+/// How many of the commands in `log` ([`commands`]) are `index`.
+fn sent(log: &[(u32, u32)], index: u32) -> usize {
+    log.iter().filter(|&&(sent, _)| sent == index).count()
+}
+
 fn blocks_from(first: u32, count: u32) -> Vec<[u8; 512]> {
     (first..first + count).map(pattern).collect()
 }
@@ -292,8 +297,7 @@ fn init_waits_for_the_supply_and_not_much_more() {
 fn a_card_that_powers_up_at_once_needs_one_acmd41() {
     let (slot, delay) = slot(Some(Card::sdhc(4 * GIB).busy_for(0)));
     driver(&slot, &delay).init().unwrap();
-    let acmd41s = commands(&slot).iter().filter(|&&(index, _)| index == ACMD41).count();
-    assert_eq!(acmd41s, 1);
+    assert_eq!(sent(&commands(&slot), ACMD41), 1);
 }
 
 /// The silicon reports CmdCrcFail for R3, which has no CRC: not an error.
@@ -684,7 +688,7 @@ fn a_write_waits_until_the_card_has_programmed() {
     let mut mmci = ready(&slot, &delay);
     mmci.write_blocks(1, &data(3, 2)).unwrap();
     let log = commands(&slot);
-    assert_eq!(log.iter().filter(|&&(index, _)| index == 13).count(), 4, "{log:x?}");
+    assert_eq!(sent(&log, 13), 4, "{log:x?}");
     assert_eq!(state(&slot), CardState::Transfer);
     mmci.write_blocks(2, &data(4, 1)).unwrap();
     assert_eq!(slot.borrow().card().block(2), data(4, 1)[0]);
@@ -698,7 +702,7 @@ fn a_write_waits_until_the_card_is_ready_for_data() {
     let mut mmci = ready(&slot, &delay);
     mmci.write_blocks(1, &data(3, 1)).unwrap();
     let log = commands(&slot);
-    assert_eq!(log.iter().filter(|&&(index, _)| index == 13).count(), 3, "{log:x?}");
+    assert_eq!(sent(&log, 13), 3, "{log:x?}");
 }
 
 /// A card that never finishes programming: `ProgrammingTimeout` after
