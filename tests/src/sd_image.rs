@@ -176,17 +176,110 @@ pub fn card_from_dir(
     let fs = format_card(path, bytes, label, None)?;
     let fat = if bytes >= FAT32_FROM { "FAT32" } else { "FAT16" };
     let mut made = Made { fat, files: 0, directories: 0, bytes: 0 };
+    let mut dated = Dated::new();
     if let Some(from) = from {
-        copy_dir(from, &fs.root_dir(), "", &mut made)?;
+        copy_dir(from, &fs.root_dir(), "", &[], &mut dated, &mut made)?;
     }
     unmount_counted(fs)?;
+    date_directories(path, &dated)?;
     Ok(made)
 }
 
+/// Directories of a card by their paths of short names (the entries'
+/// 11 bytes), and the dates to give them.
+type Dated = std::collections::BTreeMap<Vec<[u8; 11]>, SystemTime>;
+
+/// A short name as its entry holds it (`SENSOR  CSV`), from the name with
+/// its dot (`SENSOR.CSV`).
+fn entry_name(short: &[u8]) -> [u8; 11] {
+    let (base, extension) = match short.iter().position(|&byte| byte == b'.') {
+        Some(dot) => (&short[..dot], &short[dot + 1..]),
+        None => (short, &[][..]),
+    };
+    let mut name = [b' '; 11];
+    let (to_base, to_extension) = name.split_at_mut(8);
+    for (to, from) in to_base.iter_mut().zip(base).chain(to_extension.iter_mut().zip(extension)) {
+        *to = *from;
+    }
+    name
+}
+
+/// Gives the directories `dated` names on the FAT file system of the card
+/// image at `path` their dates (modified, created and accessed), as a
+/// computer copying them keeps them: fatfs stamps a directory with its
+/// clock's time (none, here) at every entry written into it, and has no
+/// call to set a directory's.
+fn date_directories(path: &Path, dated: &Dated) -> io::Result<()> {
+    if dated.is_empty() {
+        return Ok(());
+    }
+    let mut read = block_reader(path)?;
+    let layout = fat_layout_in(&mut read)?;
+    let fat = read(layout.fat, ((layout.clusters + 2) * layout.entry_bytes()) as usize)?;
+    // A directory's blocks and bytes: FAT16's fixed root's, or each of
+    // its clusters' (`first` on; a looping chain ends).
+    let extents = |first: Option<u64>| -> Vec<(u64, usize)> {
+        let Some(mut cluster) = first else {
+            return vec![(layout.root, layout.root_bytes)];
+        };
+        let mut out = Vec::new();
+        while (2..layout.clusters + 2).contains(&cluster) && out.len() < layout.clusters as usize {
+            let block = layout.data + (cluster - 2) * layout.cluster_blocks;
+            out.push((block, (layout.cluster_blocks * BLOCK) as usize));
+            cluster = layout.next(&fat, cluster);
+        }
+        out
+    };
+    let mut image = File::options().write(true).open(path)?;
+    let mut directories = vec![(Vec::new(), extents(layout.root_cluster))];
+    while let Some((at, blocks)) = directories.pop() {
+        for (block, bytes) in blocks {
+            let entries = read(block, bytes)?;
+            for (n, entry) in entries.chunks_exact(32).enumerate() {
+                // Only directories' entries: not free, `.` or `..`, a long
+                // name's part or the volume's label (0x08).
+                if entry[0] == 0 || entry[0] == 0xe5 || entry[0] == b'.' || entry[11] & 0x18 != 0x10
+                {
+                    continue;
+                }
+                let mut path = at.clone();
+                path.push(entry[..11].try_into().unwrap_or([0; 11]));
+                if let Some(&time) = dated.get(&path) {
+                    let (date, time) = fat_stamp(time);
+                    let [date, time] = [date.to_le_bytes(), time.to_le_bytes()];
+                    let at = block * BLOCK + n as u64 * 32;
+                    // Created (hundredths, time, date), accessed (date)...
+                    image.seek(SeekFrom::Start(at + 13))?;
+                    image.write_all(&[0, time[0], time[1], date[0], date[1], date[0], date[1]])?;
+                    // ...and modified (time, date).
+                    image.seek(SeekFrom::Start(at + 22))?;
+                    image.write_all(&[time[0], time[1], date[0], date[1]])?;
+                }
+                let half = |at: usize| u64::from(u16::from_le_bytes([entry[at], entry[at + 1]]));
+                directories.push((path, extents(Some(half(20) << 16 | half(26)))));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `time` as a FAT entry's date and time words ([`fat_date_time`]).
+fn fat_stamp(time: SystemTime) -> (u16, u16) {
+    let fatfs::DateTime { date, time } = fat_date_time(time);
+    let day = (date.year - 1980) << 9 | date.month << 5 | date.day;
+    (day, time.hour << 11 | time.min << 5 | (time.sec / 2))
+}
+
+/// Copies what directory `from` holds into `to` (at `at` on the card,
+/// its path by short names `shorts`), counting it into `made`, and each
+/// directory it makes, by its path of short names, with its host date
+/// into `dated`.
 fn copy_dir(
     from: &Path,
     to: &fatfs::Dir<'_, Partition>,
     at: &str,
+    shorts: &[[u8; 11]],
+    dated: &mut Dated,
     made: &mut Made,
 ) -> io::Result<()> {
     let mut entries = std::fs::read_dir(from)?.collect::<io::Result<Vec<_>>>()?;
@@ -213,7 +306,15 @@ fn copy_dir(
         if std::fs::metadata(&host)?.is_dir() {
             let dir = to.create_dir(name).map_err(refused)?;
             made.directories += 1;
-            copy_dir(&host, &dir, &format!("{inside}/"), made)?;
+            // Its short name, by which `date_directories` finds it.
+            let short = to.iter().find_map(|entry| {
+                let entry = entry.ok()?;
+                (entry.file_name() == name).then(|| entry_name(entry.short_file_name_as_bytes()))
+            });
+            let mut path = shorts.to_vec();
+            path.push(short.ok_or_else(|| invalid(format!("{inside}: not found once made")))?);
+            dated.insert(path.clone(), std::fs::metadata(&host)?.modified()?);
+            copy_dir(&host, &dir, &format!("{inside}/"), &path, dated, made)?;
         } else {
             let mut file = to.create_file(name).map_err(refused)?;
             made.bytes += io::copy(&mut File::open(&host)?, &mut file)?;
@@ -766,6 +867,7 @@ mod tests {
         let from = std::env::temp_dir().join(format!("ferrode-sd-from-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&from);
         std::fs::create_dir_all(from.join("logs/old")).unwrap();
+        std::fs::create_dir(from.join("Field notes.d")).unwrap();
         std::fs::write(from.join("config.txt"), "rate=10\n").unwrap();
         std::fs::write(from.join("logs/day1.txt"), [b'x'; 1500]).unwrap();
         std::fs::write(from.join("logs/old/A"), "").unwrap();
@@ -778,15 +880,21 @@ mod tests {
             } else {
                 UNIX_EPOCH + std::time::Duration::from_secs(seconds as u64)
             };
-            File::options().write(true).open(from.join(name)).unwrap().set_modified(time).unwrap();
+            File::open(from.join(name)).unwrap().set_modified(time).unwrap();
         };
         dated("config.txt", 1_796_232_813);
         dated("logs/day1.txt", -86_400);
         dated("logs/old/A", 1_796_630_400);
         dated("logs/Sensor readings.csv", 7_258_118_400);
+        // Directories too (once their files are written, which date them).
+        dated("logs", 1_796_000_001);
+        dated("logs/old", 1_577_836_800);
+        dated("Field notes.d", 1_600_000_000);
         let path = scratch("from");
         let made = card_from_dir(&path, 16 << 20, "data", Some(&from)).unwrap();
-        assert_eq!(made, Made { fat: "FAT16", files: 4, directories: 2, bytes: 1512 });
+        assert_eq!(made, Made { fat: "FAT16", files: 4, directories: 3, bytes: 1512 });
+        let check = check_fat(&path).unwrap();
+        assert!(check.clean(), "{check:?}");
         let listed = |path: &str, directory, size, short: Option<&str>, modified: Option<&str>| {
             let listed = Listed {
                 path: path.to_string(),
@@ -805,12 +913,12 @@ mod tests {
                 (Listed { modified: None, ..entry }, modified)
             })
             .collect();
-        // Directories have fatfs's date: none (it has no clock here).
         assert_eq!(
             found,
             [
+                listed("Field notes.d", true, 0, Some("FIELDN~1.D"), Some("2020-09-13T12:26:40Z")),
                 listed("config.txt", false, 8, None, Some("2026-12-02T17:33:32Z")),
-                listed("logs", true, 0, None, None),
+                listed("logs", true, 0, None, Some("2026-11-30T00:53:20Z")),
                 listed(
                     "logs/Sensor readings.csv",
                     false,
@@ -819,7 +927,7 @@ mod tests {
                     Some("2107-12-31T23:59:58Z")
                 ),
                 listed("logs/day1.txt", false, 1500, None, Some("1980-01-01T00:00:00Z")),
-                listed("logs/old", true, 0, None, None),
+                listed("logs/old", true, 0, None, Some("2020-01-01T00:00:00Z")),
                 listed("logs/old/A", false, 0, None, Some("2026-12-07T08:00:00Z")),
             ]
         );
@@ -1175,6 +1283,20 @@ mod tests {
         File::open(&path).unwrap().read_exact(&mut mbr).unwrap();
         assert_eq!(mbr[446 + 4], FAT32_LBA);
         assert!(list(&path).unwrap().is_empty());
+        // A directory in FAT32's root directory (a chain) keeps its date.
+        let from = std::env::temp_dir().join(format!("ferrode-sd-from32-{}", std::process::id()));
+        std::fs::create_dir_all(from.join("Photos 2026")).unwrap();
+        let time = UNIX_EPOCH + std::time::Duration::from_secs(1_796_000_001);
+        File::open(from.join("Photos 2026")).unwrap().set_modified(time).unwrap();
+        card_from_dir(&path, 1 << 30, "big", Some(&from)).unwrap();
+        let listed = list(&path).unwrap();
+        let modified = listed[0].modified.map(|modified| modified.to_string());
+        assert_eq!(
+            (&listed[0].path[..], modified.as_deref()),
+            ("Photos 2026", Some("2026-11-30T00:53:20Z"))
+        );
+        assert!(check_fat(&path).unwrap().clean());
+        std::fs::remove_dir_all(&from).unwrap();
         std::fs::remove_file(&path).unwrap();
     }
 
