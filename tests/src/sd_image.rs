@@ -215,7 +215,7 @@ fn date_directories(path: &Path, dated: &Dated) -> io::Result<()> {
     }
     let mut read = block_reader(path)?;
     let layout = fat_layout_in(&mut read)?;
-    let fat = read(layout.fat, ((layout.clusters + 2) * layout.entry_bytes()) as usize)?;
+    let fat = read(layout.fat, layout.fat_bytes())?;
     // A directory's blocks and bytes: FAT16's fixed root's, or each of
     // its clusters' (`first` on; a looping chain ends).
     let extents = |first: Option<u64>| -> Vec<(u64, usize)> {
@@ -223,9 +223,8 @@ fn date_directories(path: &Path, dated: &Dated) -> io::Result<()> {
             return vec![(layout.root, layout.root_bytes)];
         };
         let mut out = Vec::new();
-        while (2..layout.clusters + 2).contains(&cluster) && out.len() < layout.clusters as usize {
-            let block = layout.data + (cluster - 2) * layout.cluster_blocks;
-            out.push((block, (layout.cluster_blocks * BLOCK) as usize));
+        while layout.cluster_numbers().contains(&cluster) && out.len() < layout.clusters as usize {
+            out.push((layout.block_of(cluster), layout.cluster_bytes()));
             cluster = layout.next(&fat, cluster);
         }
         out
@@ -455,6 +454,27 @@ impl FatLayout {
         if self.root_cluster.is_some() { 4 } else { 2 }
     }
 
+    /// The data area's cluster numbers (the first is 2).
+    fn cluster_numbers(&self) -> std::ops::Range<u64> {
+        2..self.clusters + 2
+    }
+
+    /// Bytes of the first FAT that hold the data area's clusters' entries
+    /// (and the two reserved ones before them).
+    fn fat_bytes(&self) -> usize {
+        (self.cluster_numbers().end * self.entry_bytes()) as usize
+    }
+
+    /// Bytes of a cluster.
+    fn cluster_bytes(&self) -> usize {
+        (self.cluster_blocks * BLOCK) as usize
+    }
+
+    /// The first block of `cluster`, one of [`cluster_numbers`](Self::cluster_numbers).
+    fn block_of(&self, cluster: u64) -> u64 {
+        self.data + (cluster - 2) * self.cluster_blocks
+    }
+
     /// The least FAT entry that ends a chain (an end-of-chain mark).
     fn end_of_chain(&self) -> u64 {
         if self.root_cluster.is_some() { 0x0fff_fff8 } else { 0xfff8 }
@@ -608,17 +628,15 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
             format!("the image ends before its file system does (at byte {end})"),
         ));
     }
-    let fat = read(layout.fat, ((layout.clusters + 2) * layout.entry_bytes()) as usize)?;
+    let fat = read(layout.fat, layout.fat_bytes())?;
     // FAT16's fixed root directory's bytes.
     let fixed_root = match layout.root_cluster {
         None => Some(read(layout.root, layout.root_bytes)?),
         Some(_) => None,
     };
     let next = |cluster: u64| layout.next(&fat, cluster);
-    let is_cluster = |cluster: u64| (2..layout.clusters + 2).contains(&cluster);
+    let is_cluster = |cluster: u64| layout.cluster_numbers().contains(&cluster);
     let mut held = std::collections::BTreeSet::new();
-    let cluster_bytes = layout.cluster_blocks * BLOCK;
-    let data_of = |cluster: u64| layout.data + (cluster - 2) * layout.cluster_blocks;
     // Follows the chain from `first` (0: none), taking its clusters as
     // held: how many it holds, whether it ends as a chain should (at an
     // end-of-chain mark, or at once for none), and a directory's bytes.
@@ -627,7 +645,7 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
         while is_cluster(cluster) && held.insert(cluster) {
             count += 1;
             if directory {
-                bytes.extend(read(data_of(cluster), cluster_bytes as usize)?);
+                bytes.extend(read(layout.block_of(cluster), layout.cluster_bytes())?);
             }
             cluster = next(cluster);
         }
@@ -659,7 +677,7 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
             let size = u64::from(u32::from_le_bytes([entry[28], entry[29], entry[30], entry[31]]));
             let whole = match is_directory {
                 true => clusters > 0,
-                false => clusters == size.div_ceil(cluster_bytes),
+                false => clusters == size.div_ceil(layout.cluster_bytes() as u64),
             };
             broken += usize::from(!ended || !whole);
             if is_directory {
@@ -667,7 +685,8 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
             }
         }
     }
-    let lost = (2..layout.clusters + 2)
+    let lost = layout
+        .cluster_numbers()
         .filter(|&cluster| next(cluster) != 0 && !held.contains(&cluster))
         .map(|cluster| cluster as u32)
         .collect();
@@ -676,7 +695,7 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
         Some(info) => {
             let sector = read(info, BLOCK as usize)?;
             let recorded = u32::from_le_bytes([sector[488], sector[489], sector[490], sector[491]]);
-            let free = (2..layout.clusters + 2).filter(|&cluster| next(cluster) == 0).count();
+            let free = layout.cluster_numbers().filter(|&cluster| next(cluster) == 0).count();
             Some((recorded, free as u32))
         }
     };
@@ -722,7 +741,7 @@ pub fn fat16_cluster(path: &Path, cluster: u16) -> io::Result<Vec<u8>> {
     let mut read = block_reader(path)?;
     let layout = fat16_only(fat_layout_in(&mut read)?)?;
     let first = layout.data + u64::from(cluster.saturating_sub(2)) * layout.cluster_blocks;
-    read(first, (layout.cluster_blocks * BLOCK) as usize)
+    read(first, layout.cluster_bytes())
 }
 
 /// How many entries of long names a directory's bytes hold (those not
@@ -952,6 +971,31 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
     }
 
+    #[test]
+    fn a_directory_past_its_parent_s_first_cluster_keeps_its_date() {
+        // 150 entries before it: more than a cluster of 4 KiB holds.
+        let from = std::env::temp_dir().join(format!("ferrode-sd-many-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&from);
+        std::fs::create_dir_all(from.join("many/zz")).unwrap();
+        for n in 0..150 {
+            std::fs::write(from.join(format!("many/F{n:03}.TXT")), "").unwrap();
+        }
+        let time = UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+        File::open(from.join("many/zz")).unwrap().set_modified(time).unwrap();
+        let path = scratch("many");
+        card_from_dir(&path, 8 << 20, "many", Some(&from)).unwrap();
+        let listed = list(&path).unwrap();
+        let zz = listed.iter().find(|entry| entry.path == "many/zz").unwrap();
+        let layout = fat_layout_in(block_reader(&path).unwrap()).unwrap();
+        assert!(layout.cluster_bytes() <= 4096, "{} bytes a cluster", layout.cluster_bytes());
+        assert_eq!(
+            zz.modified.map(|modified| modified.to_string()).unwrap(),
+            "2020-09-13T12:26:40Z"
+        );
+        std::fs::remove_dir_all(&from).unwrap();
+        std::fs::remove_file(&path).unwrap();
+    }
+
     /// Runs `f` over the blocks `first..first + count` of directory
     /// bytes `directory`, as the board's std layer hands them to
     /// ferrode_std_abi::fat, and puts them back.
@@ -1171,8 +1215,8 @@ mod tests {
             old.push(cluster as u32);
             cluster = layout.next(&image[(layout.fat * BLOCK) as usize..], cluster);
         }
-        let bytes = (layout.cluster_blocks * BLOCK) as usize;
-        let data_of = |cluster: u32| ((layout.data + u64::from(cluster - 2)) * BLOCK) as usize;
+        let bytes = layout.cluster_bytes();
+        let data_of = |cluster: u32| (layout.block_of(cluster.into()) * BLOCK) as usize;
         for (n, &from) in old.iter().enumerate() {
             let new = to + n as u32;
             image.copy_within(data_of(from)..data_of(from) + bytes, data_of(new));
