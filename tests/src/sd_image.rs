@@ -109,6 +109,13 @@ fn format_card(
     if let Some(cluster) = fat32_cluster {
         options = options.bytes_per_cluster(cluster);
     }
+    // A FAT is FAT16 by its count of clusters, at least 4,085 (fewer is
+    // FAT12, which embedded-sdmmc, the board's FAT code, does not read).
+    // fatfs gives FAT16 up to 16 MiB clusters of 1 KiB: a 4 MiB card's
+    // 3 MiB partition would have about 3,000, so it gets 512 bytes.
+    if fat == fatfs::FatType::Fat16 && blocks * BLOCK / 1024 < 4085 + 64 {
+        options = options.bytes_per_cluster(512);
+    }
     fatfs::format_volume(&mut partition, options)?;
     fatfs::FileSystem::new(partition, fatfs::FsOptions::new())
 }
@@ -231,6 +238,9 @@ fn date_directories(path: &Path, dated: &Dated) -> io::Result<()> {
     };
     let mut image = File::options().write(true).open(path)?;
     let mut directories = vec![(Vec::new(), extents(layout.root_cluster))];
+    // Directories' first clusters, each walked once (a directory whose
+    // chain is a loop's, or an entry naming one of its parents, ends).
+    let mut walked: std::collections::BTreeSet<u64> = layout.root_cluster.into_iter().collect();
     while let Some((at, blocks)) = directories.pop() {
         for (block, bytes) in blocks {
             let entries = read(block, bytes)?;
@@ -255,7 +265,10 @@ fn date_directories(path: &Path, dated: &Dated) -> io::Result<()> {
                     image.write_all(&[time[0], time[1], date[0], date[1]])?;
                 }
                 let half = |at: usize| u64::from(u16::from_le_bytes([entry[at], entry[at + 1]]));
-                directories.push((path, extents(Some(half(20) << 16 | half(26)))));
+                let first = half(20) << 16 | half(26);
+                if walked.insert(first) {
+                    directories.push((path, extents(Some(first))));
+                }
             }
         }
     }
@@ -996,6 +1009,36 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
     }
 
+    #[test]
+    fn dating_a_card_ends_where_a_directory_names_itself() {
+        // Directory A holds an entry LOOP of A's own cluster (a card
+        // fsck.vfat would repair): the walk goes into A once, and dates
+        // LOOP's entry there.
+        let path = scratch("loop");
+        fat_card(&path, 8 << 20, "x", &[("A/F.TXT", b"x")]).unwrap();
+        let (_, root) = fat16_root_directory(&path).unwrap();
+        let at = root.chunks_exact(32).position(|entry| &entry[..11] == b"A          ").unwrap();
+        let mut entry = root[at * 32..at * 32 + 32].to_vec();
+        let cluster = u16::from_le_bytes([entry[26], entry[27]]);
+        let free = fat16_cluster(&path, cluster)
+            .unwrap()
+            .chunks_exact(32)
+            .position(|entry| entry[0] == 0)
+            .unwrap();
+        let layout = fat_layout_in(block_reader(&path).unwrap()).unwrap();
+        entry[..11].copy_from_slice(b"LOOP       ");
+        let mut image = std::fs::read(&path).unwrap();
+        let place = (layout.block_of(cluster.into()) * BLOCK) as usize + free * 32;
+        image[place..place + 32].copy_from_slice(&entry);
+        std::fs::write(&path, image).unwrap();
+        let time = UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+        let dated = Dated::from([(vec![*b"A          ", *b"LOOP       "], time)]);
+        date_directories(&path, &dated).unwrap();
+        let image = std::fs::read(&path).unwrap();
+        assert_eq!(image[place + 24..place + 26], fat_stamp(time).0.to_le_bytes());
+        let _ = std::fs::remove_file(&path);
+    }
+
     /// Runs `f` over the blocks `first..first + count` of directory
     /// bytes `directory`, as the board's std layer hands them to
     /// ferrode_std_abi::fat, and puts them back.
@@ -1341,6 +1384,24 @@ mod tests {
         );
         assert!(check_fat(&path).unwrap().clean());
         std::fs::remove_dir_all(&from).unwrap();
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn the_smallest_card_is_fat16() {
+        // 4 MiB: 512-byte clusters, about 6,000 (1 KiB ones would make
+        // too few for FAT16).
+        let path = scratch("small");
+        fat_card(&path, 4 << 20, "small", &[("A.TXT", b"a")]).unwrap();
+        let layout = fat16_only(fat_layout_in(block_reader(&path).unwrap()).unwrap()).unwrap();
+        assert_eq!(layout.cluster_bytes(), 512);
+        assert!(layout.clusters >= 4085, "{} clusters", layout.clusters);
+        assert!(check_fat(&path).unwrap().clean());
+        assert_eq!(read_fat_file(&path, "A.TXT").unwrap(), b"a");
+        // 8 MiB keeps fatfs's 1 KiB clusters.
+        fat_card(&path, 8 << 20, "card", &[]).unwrap();
+        let layout = fat16_only(fat_layout_in(block_reader(&path).unwrap()).unwrap()).unwrap();
+        assert_eq!(layout.cluster_bytes(), 1024);
         std::fs::remove_file(&path).unwrap();
     }
 
