@@ -264,8 +264,7 @@ fn date_directories(path: &Path, dated: &Dated) -> io::Result<()> {
                     image.seek(SeekFrom::Start(at + 22))?;
                     image.write_all(&[time[0], time[1], date[0], date[1]])?;
                 }
-                let half = |at: usize| u64::from(u16::from_le_bytes([entry[at], entry[at + 1]]));
-                let first = half(20) << 16 | half(26);
+                let first = first_cluster(entry);
                 if walked.insert(first) {
                     directories.push((path, extents(Some(first))));
                 }
@@ -507,6 +506,13 @@ impl FatLayout {
     }
 }
 
+/// The first cluster a directory entry (its 32 bytes) names: its high
+/// half (FAT32's; 0 on FAT16) and its low half.
+fn first_cluster(entry: &[u8]) -> u64 {
+    let half = |at: usize| u64::from(u16::from_le_bytes([entry[at], entry[at + 1]]));
+    half(20) << 16 | half(26)
+}
+
 /// `layout`, if it is FAT16's.
 fn fat16_only(layout: FatLayout) -> io::Result<FatLayout> {
     match layout.root_cluster {
@@ -684,9 +690,8 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
             if skipped || entry[0] == b'.' {
                 continue;
             }
-            let half = |at: usize| u64::from(u16::from_le_bytes([entry[at], entry[at + 1]]));
             let is_directory = entry[11] & 0x10 != 0;
-            let (clusters, ended, bytes) = follow(half(20) << 16 | half(26), is_directory)?;
+            let (clusters, ended, bytes) = follow(first_cluster(entry), is_directory)?;
             let size = u64::from(u32::from_le_bytes([entry[28], entry[29], entry[30], entry[31]]));
             let whole = match is_directory {
                 true => clusters > 0,
@@ -1034,8 +1039,12 @@ mod tests {
         let time = UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
         let dated = Dated::from([(vec![*b"A          ", *b"LOOP       "], time)]);
         date_directories(&path, &dated).unwrap();
+        // Created (after its hundredths), accessed and modified.
         let image = std::fs::read(&path).unwrap();
-        assert_eq!(image[place + 24..place + 26], fat_stamp(time).0.to_le_bytes());
+        let ([date_0, date_1], [time_0, time_1]) =
+            (fat_stamp(time).0.to_le_bytes(), fat_stamp(time).1.to_le_bytes());
+        assert_eq!(image[place + 14..place + 20], [time_0, time_1, date_0, date_1, date_0, date_1]);
+        assert_eq!(image[place + 22..place + 26], [time_0, time_1, date_0, date_1]);
         let _ = std::fs::remove_file(&path);
     }
 
@@ -1251,9 +1260,8 @@ mod tests {
     /// card image `image` to the free clusters from `to` on, its data
     /// with it, and frees its old clusters.
     fn move_chain(image: &mut [u8], layout: &FatLayout, at: usize, to: u32) {
-        let half = |at: usize| u32::from(u16::from_le_bytes([image[at], image[at + 1]]));
         let mut old = Vec::new();
-        let mut cluster = u64::from(half(at + 20) << 16 | half(at + 26));
+        let mut cluster = first_cluster(&image[at..at + 32]);
         while cluster < layout.end_of_chain() {
             old.push(cluster as u32);
             cluster = layout.next(&image[(layout.fat * BLOCK) as usize..], cluster);
