@@ -360,11 +360,13 @@ mod tests {
             mbr[at + 12..at + 16].copy_from_slice(&count.to_le_bytes());
         };
         entry(1, 0x0e, 2048, 14336);
-        entry(2, 0x83, 16384, 1);
+        // A partition of a 32 GB card from past 8 GiB on: every byte
+        // of both words counts.
+        entry(2, 0x0c, 0x0100_0800, 0x02b9_f800);
         entry(3, 0, 100, 100);
         entry(4, 0x0c, 200, 0);
         assert_eq!(partition(&mbr, 1), Some((2048, 14336)));
-        assert_eq!(partition(&mbr, 2), Some((16384, 1)));
+        assert_eq!(partition(&mbr, 2), Some((0x0100_0800, 0x02b9_f800)));
         // Empty entries: no type, or no blocks.
         assert_eq!(partition(&mbr, 3), None);
         assert_eq!(partition(&mbr, 4), None);
@@ -374,6 +376,15 @@ mod tests {
         // No MBR.
         mbr[511] = 0;
         assert_eq!(partition(&mbr, 1), None);
+    }
+
+    #[test]
+    fn statuses_say_what_became_of_a_request() {
+        let said = |status: BlockStatus| std::format!("{status}");
+        assert_eq!(said(BlockStatus::Pending), "not carried out");
+        assert_eq!(said(BlockStatus::Ok), "done");
+        assert_eq!(said(BlockStatus::OutOfRange), "blocks past the device's end");
+        assert_eq!(said(BlockStatus::MediumChanged), "the medium was taken out or exchanged");
     }
 
     #[test]

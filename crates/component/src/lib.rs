@@ -446,6 +446,18 @@ mod tests {
     use ferrode_ipc::TransportError;
 
     #[test]
+    fn i2c_faults_say_what_happened_on_the_bus() {
+        use super::I2cFault;
+        let said = |fault: I2cFault| std::format!("{fault}");
+        assert_eq!(
+            said(I2cFault::NoAcknowledgeAddress),
+            "the device did not acknowledge its address"
+        );
+        assert_eq!(said(I2cFault::Bus), "the bus is stuck (a device holds a line low)");
+        assert_eq!(said(I2cFault::TooLong), "a transfer longer than the service carries");
+    }
+
+    #[test]
     fn a_session_is_for_what_its_label_names_after_the_last_arrow() {
         let args = |label: &str| SessionArgs { label: label.try_into().unwrap(), quota: 0 };
         assert_eq!(args("blinky -> leds").target(), "leds");
