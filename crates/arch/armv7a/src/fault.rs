@@ -195,4 +195,45 @@ mod tests {
         // FS[4] lives in bit 10.
         assert_eq!(fault_status_name(0x406), "asynchronous external abort");
     }
+
+    #[test]
+    fn every_exception_decodes_from_its_vector() {
+        use FaultKind::*;
+        for kind in
+            [UndefinedInstruction, SupervisorCall, PrefetchAbort, DataAbort, UnhandledIrq, Fiq]
+        {
+            assert_eq!(FaultKind::from_vector(kind as u32), Some(kind));
+        }
+        assert_eq!(FaultKind::from_vector(0), None, "reset is no fault");
+    }
+
+    #[test]
+    fn every_fault_status_of_table_b3_23_has_its_name() {
+        // Status words as the DFSR holds them: FS[3:0] in bits 3:0, FS[4]
+        // in bit 10 (and the domain in 7:4, which the name ignores).
+        let table = [
+            (0x001, "alignment fault"),
+            (0x002, "debug event"),
+            (0x003, "access flag fault"),
+            (0x0f6, "access flag fault"),
+            (0x004, "instruction cache maintenance fault"),
+            (0x005, "translation fault"),
+            (0x007, "translation fault"),
+            (0x008, "synchronous external abort"),
+            (0x009, "domain fault"),
+            (0x00b, "domain fault"),
+            (0x00c, "external abort on translation table walk"),
+            (0x00e, "external abort on translation table walk"),
+            (0x00d, "permission fault"),
+            (0x00f, "permission fault"),
+            (0x406, "asynchronous external abort"),
+            (0x408, "asynchronous parity error"),
+            (0x409, "synchronous parity error"),
+            (0x000, "unknown fault status"),
+            (0x401, "unknown fault status"),
+        ];
+        for (status, name) in table {
+            assert_eq!(fault_status_name(status), name, "{status:#x}");
+        }
+    }
 }

@@ -449,6 +449,27 @@ mod tests {
     }
 
     #[test]
+    fn a_region_across_a_megabyte_boundary_splits_both_into_tables_of_their_own() {
+        let (mut l1, mut l2) = tables();
+        let mut t = Map::new(&mut l1, &mut l2, BASE);
+        let data = Region { start: 0x2000_8000, end: 0x2010_4000, access: Access::Data };
+        // Then code in the second megabyte: its table is found again.
+        let code = Region { start: 0x2010_6000, end: 0x2010_7000, access: Access::Code };
+        t.map(&[data, code]).unwrap();
+        assert_eq!(t.page_tables_used(), 2);
+        assert_eq!(t.l1_entry(0x2000_0000), BASE | 0b01);
+        assert_eq!(t.l1_entry(0x2010_0000), (BASE + 1024) | 0b01);
+        let page = |address, access| Mapping::Page(small_page(address, access));
+        for address in [0x2000_8000, 0x200f_f000, 0x2010_0000, 0x2010_3000] {
+            assert_eq!(t.mapping(address), page(address, Access::Data), "{address:#x}");
+        }
+        assert_eq!(t.mapping(0x2010_6000), page(0x2010_6000, Access::Code));
+        for address in [0x2000_0000, 0x2000_7000, 0x2010_4000, 0x2010_5000, 0x2010_7000] {
+            assert_eq!(t.mapping(address), Mapping::Unmapped, "{address:#x}");
+        }
+    }
+
+    #[test]
     fn pages_keep_what_the_section_they_split_mapped() {
         let (mut l1, mut l2) = tables();
         let mut t = Map::new(&mut l1, &mut l2, BASE);
