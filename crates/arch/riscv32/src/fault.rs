@@ -123,4 +123,29 @@ mod tests {
         );
         assert_eq!(cause_name(42), "unknown exception");
     }
+
+    #[test]
+    fn every_exception_code_of_the_privileged_spec_has_its_name() {
+        let table = [
+            (0, "instruction address misaligned"),
+            (1, "instruction access fault"),
+            (2, "illegal instruction"),
+            (3, "breakpoint"),
+            (4, "load address misaligned"),
+            (5, "load access fault"),
+            (6, "store/AMO address misaligned"),
+            (7, "store/AMO access fault"),
+            (8, "environment call from U-mode"),
+            (9, "environment call from S-mode"),
+            (10, "unknown exception"),
+            (11, "environment call from M-mode"),
+            (12, "instruction page fault"),
+            (13, "load page fault"),
+            (14, "unknown exception"),
+            (15, "store/AMO page fault"),
+        ];
+        for (cause, name) in table {
+            assert_eq!(cause_name(cause), name, "mcause {cause}");
+        }
+    }
 }

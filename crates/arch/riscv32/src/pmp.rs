@@ -354,6 +354,27 @@ mod tests {
     }
 
     #[test]
+    fn a_guard_aligned_to_its_size_only_and_code_a_debugger_writes_keep_their_bounds() {
+        // A 1 KiB guard at an address no larger power of two divides
+        // (NAPOT's base is its address with the size's bits cleared), and
+        // code and data in one range.
+        let image = Image {
+            start: 0x8000_0000,
+            ranges: &[(0x8000_4000, Access::CodeAndData), (0x8800_0000, Access::Data)],
+        };
+        let plan = Plan::new(&image, &[0x8000_8400..0x8000_8800], 16, 4).unwrap();
+        let none = (false, false, false);
+        let at = |address| plan.permissions(address);
+        assert_eq!(at(0x8000_0000), (true, true, true), "code a debugger writes");
+        assert_eq!(plan.configs[2] & 0b111, 0b111, "{:#x}", plan.configs[2]);
+        assert_eq!(at(0x8000_4000), (true, true, false), "data");
+        assert_eq!(at(0x8000_83fc), (true, true, false), "below the guard");
+        assert_eq!(at(0x8000_8400), none, "guard");
+        assert_eq!(at(0x8000_87fc), none, "guard");
+        assert_eq!(at(0x8000_8800), (true, true, false), "above the guard");
+    }
+
+    #[test]
     fn guards_that_do_not_fit_are_counted_out_the_image_always_fits() {
         let guards: std::vec::Vec<_> =
             (0..20).map(|n| 0x8010_0000 + n * 0x1000).map(|start| start..start + 0x400).collect();
