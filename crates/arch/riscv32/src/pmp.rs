@@ -354,6 +354,19 @@ mod tests {
     }
 
     #[test]
+    fn a_locked_guard_is_not_readable_and_what_lies_around_it_is() {
+        let guards = [0x8000_8000..0x8000_8400];
+        let plan = Plan::new(&IMAGE, &guards, 16, 4).unwrap();
+        // SAFETY: on the host, `apply` only keeps the guards for
+        // `in_guard`; no CSR is written.
+        unsafe { apply(&plan, &guards) };
+        assert!(in_guard(0x8000_8000) && in_guard(0x8000_83ff));
+        assert!(!in_guard(0x8000_7fff) && !in_guard(0x8000_8400));
+        assert!(!crate::is_readable(0x8000_8000));
+        assert!(crate::is_readable(0x8000_8400));
+    }
+
+    #[test]
     fn a_guard_aligned_to_its_size_only_and_code_a_debugger_writes_keep_their_bounds() {
         // A 1 KiB guard at an address no larger power of two divides
         // (NAPOT's base is its address with the size's bits cleared), and
