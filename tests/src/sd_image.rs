@@ -112,7 +112,9 @@ fn format_card(
     // A FAT is FAT16 by its count of clusters, at least 4,085 (fewer is
     // FAT12, which embedded-sdmmc, the board's FAT code, does not read).
     // fatfs gives FAT16 up to 16 MiB clusters of 1 KiB: a 4 MiB card's
-    // 3 MiB partition would have about 3,000, so it gets 512 bytes.
+    // 3 MiB partition would have about 3,000, so it gets 512 bytes (the
+    // 64 leave room for the FATs and root directory, which take blocks
+    // from the partition before the clusters).
     if fat == fatfs::FatType::Fat16 && blocks * BLOCK / 1024 < 4085 + 64 {
         options = options.bytes_per_cluster(512);
     }
@@ -648,18 +650,17 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
         ));
     }
     let fat = read(layout.fat, layout.fat_bytes())?;
-    // FAT16's fixed root directory's bytes.
-    let fixed_root = match layout.root_cluster {
-        None => Some(read(layout.root, layout.root_bytes)?),
-        Some(_) => None,
-    };
     let next = |cluster: u64| layout.next(&fat, cluster);
     let is_cluster = |cluster: u64| layout.cluster_numbers().contains(&cluster);
     let mut held = std::collections::BTreeSet::new();
     // Follows the chain from `first` (0: none), taking its clusters as
     // held: how many it holds, whether it ends as a chain should (at an
-    // end-of-chain mark, or at once for none), and a directory's bytes.
-    let mut follow = |first: u64, directory: bool| -> io::Result<(u64, bool, Vec<u8>)> {
+    // end-of-chain mark, or at once for none), and a directory's bytes
+    // (`read` reads them).
+    let mut follow = |read: &mut dyn FnMut(u64, usize) -> io::Result<Vec<u8>>,
+                      first: u64,
+                      directory: bool|
+     -> io::Result<(u64, bool, Vec<u8>)> {
         let (mut count, mut bytes, mut cluster) = (0, Vec::new(), first);
         while is_cluster(cluster) && held.insert(cluster) {
             count += 1;
@@ -674,9 +675,9 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
     // FAT32's chain), then each subdirectory's as found.
     let mut broken = 0;
     let root = match layout.root_cluster {
-        None => fixed_root.unwrap_or_default(),
+        None => read(layout.root, layout.root_bytes)?,
         Some(first) => {
-            let (clusters, ended, bytes) = follow(first, true)?;
+            let (clusters, ended, bytes) = follow(&mut read, first, true)?;
             broken += usize::from(clusters == 0 || !ended);
             bytes
         }
@@ -691,7 +692,7 @@ pub fn check_fat(path: &Path) -> io::Result<FatCheck> {
                 continue;
             }
             let is_directory = entry[11] & 0x10 != 0;
-            let (clusters, ended, bytes) = follow(first_cluster(entry), is_directory)?;
+            let (clusters, ended, bytes) = follow(&mut read, first_cluster(entry), is_directory)?;
             let size = u64::from(u32::from_le_bytes([entry[28], entry[29], entry[30], entry[31]]));
             let whole = match is_directory {
                 true => clusters > 0,
