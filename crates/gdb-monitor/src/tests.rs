@@ -6,6 +6,8 @@ use std::vec::Vec;
 use crate::packet::checksum;
 use crate::{Architecture, MAX_PACKET, Monitor, Target, TargetError};
 
+mod properties;
+
 /// Threads 3 ("app:main") and 5 ("app:worker"); 64 bytes of memory at
 /// 0x1000 of which 0x1030.. is "the kernel's" (refused).
 struct Model {
@@ -151,8 +153,8 @@ impl Target for ProtectedCode {
         self.0.read_memory(address, out)
     }
     fn write_memory(&mut self, address: u32, data: &[u8]) -> Result<(), TargetError> {
-        let end = address + data.len() as u32;
-        if address < CODE.end && CODE.start < end {
+        let end = u64::from(address) + data.len() as u64;
+        if address < CODE.end && u64::from(CODE.start) < end {
             return Err(TargetError::BadAddress);
         }
         self.0.write_memory(address, data)
