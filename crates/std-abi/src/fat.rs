@@ -208,6 +208,11 @@ pub fn same_name(long: &str, wanted: &str) -> bool {
     long.eq_ignore_ascii_case(wanted)
 }
 
+/// The most data clusters a FAT volume has: FAT32's cluster numbers are
+/// 28 bits, 0x0fff_fff7 and up mark a bad cluster or a chain's end, and
+/// data clusters are numbered from 2.
+const MAX_CLUSTERS: u32 = 0x0fff_fff5;
+
 /// Where a FAT volume keeps its directories and its allocation table,
 /// from its boot sector: which block before a directory entry's block
 /// holds entries of the same directory
@@ -241,7 +246,8 @@ pub struct FatGeometry {
 impl FatGeometry {
     /// The geometry of the volume whose boot sector is `boot`, at block
     /// `start` of the device; `None` if the boot sector is not one of 512-
-    /// byte sectors with a cluster size, reserved sectors and FATs.
+    /// byte sectors with a cluster size, reserved sectors and FATs, or
+    /// counts more clusters than FAT32 can number.
     pub fn from_boot_sector(boot: &[u8; BLOCK_BYTES], start: u32) -> Option<Self> {
         let u16_at = |at: usize| u32::from(u16::from_le_bytes([boot[at], boot[at + 1]]));
         let u32_at =
@@ -269,6 +275,13 @@ impl FatGeometry {
             blocks => blocks,
         };
         let clusters = (start.checked_add(total)?.checked_sub(data)?) / cluster_blocks;
+        // FAT32 numbers clusters in 28 bits, the top ones marking bad
+        // clusters and chains' ends: a boot sector that counts more is no
+        // FAT volume (and its cluster numbers would overflow the byte
+        // offsets of their FAT entries).
+        if clusters > MAX_CLUSTERS {
+            return None;
+        }
         // The FAT type goes by the count of clusters, as the specification
         // has it.
         let entry_bytes = match clusters {
@@ -502,6 +515,9 @@ pub fn free_long_name_from(
 pub fn write_end(at: u32, count: usize) -> Option<u32> {
     u32::try_from(count).ok().and_then(|count| at.checked_add(count))
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {
@@ -1130,5 +1146,23 @@ mod tests {
             assert_eq!(FatGeometry::from_boot_sector(&boot, 0), None, "byte {at}");
         }
         assert_eq!(FatGeometry::from_boot_sector(&fat16_boot(), u32::MAX - 10), None);
+    }
+
+    /// FAT32's cluster numbers are 28 bits: a boot sector that counts
+    /// more clusters is refused (the FAT entry of a cluster past 2^30 would
+    /// lie at a byte offset beyond 32 bits), one at the limit taken.
+    #[test]
+    fn more_clusters_than_fat32_numbers_is_no_volume() {
+        let mut boot = fat32_boot();
+        boot[13] = 1;
+        // From block 1: 4 reserved and 2 FATs of 100, data at 205.
+        boot[32..36].copy_from_slice(&(204 + MAX_CLUSTERS).to_le_bytes());
+        let geometry = FatGeometry::from_boot_sector(&boot, 1).unwrap();
+        assert_eq!(geometry.clusters(), 0x0fff_fff5);
+        assert_eq!(geometry.fat_entry(MAX_CLUSTERS + 1), None, "past the FAT's 100 blocks");
+        boot[32..36].copy_from_slice(&(205 + MAX_CLUSTERS).to_le_bytes());
+        assert_eq!(FatGeometry::from_boot_sector(&boot, 1), None);
+        boot[32..36].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(FatGeometry::from_boot_sector(&boot, 1), None);
     }
 }

@@ -85,6 +85,10 @@ fn bytes_that_are_not_utf8_come_out_as_question_marks() {
     let mut rest = Vec::new();
     buffer.flush(|line| rest.push(String::from(line)));
     assert_eq!(rest, ["end?"]);
+    // A character cut short by a byte that is invalid itself: both are
+    // marked, each after the text before it.
+    let out = lines(&mut buffer, &[b"abc\xe2\x82\xffd\n"]);
+    assert_eq!(out, ["abc???d"]);
 }
 
 #[test]
