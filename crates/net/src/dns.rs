@@ -194,4 +194,6 @@ pub fn answer(
 }
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;
