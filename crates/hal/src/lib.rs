@@ -27,12 +27,15 @@
 #[cfg(test)]
 extern crate std;
 
+#[cfg(test)]
+mod properties;
+
 pub mod civil;
 pub mod events;
 pub mod mmio;
 mod slot;
 pub mod stacks;
-#[cfg(feature = "testing")]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod words;
 
