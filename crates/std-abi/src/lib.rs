@@ -776,4 +776,6 @@ impl SeedGenerator {
 }
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;
