@@ -218,6 +218,9 @@ pub fn printable(text: &str, mut out: impl FnMut(&str)) {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     extern crate std;
     use std::string::String;

@@ -182,8 +182,9 @@ proptest! {
     }
 
     /// A long name given to a new entry reads back as that name, before
-    /// the same short-name entry; every other entry keeps its bytes; and
-    /// it is given exactly when `has_room_for` says there is room.
+    /// the same short-name entry; every other entry keeps its bytes; it
+    /// is given exactly when `has_room_for` says there is room; and
+    /// freeing it frees exactly its parts.
     #[test]
     fn a_long_name_given_reads_back_and_touches_nothing_else(
         name in long_name(),
