@@ -268,6 +268,16 @@ impl Component {
     }
 }
 
+#[cfg(test)]
+impl State {
+    /// The owner and generation of signal `signal`, if its slot is in use
+    /// (for tests that check who may hold what).
+    pub(crate) fn signal_owner_for_tests(&self, signal: SignalId) -> Option<(ComponentId, u32)> {
+        let s = self.signals.get(signal.index())?;
+        s.used.then_some((s.owner, s.generation))
+    }
+}
+
 #[derive(Clone, Copy)]
 pub(crate) struct Signal {
     used: bool,

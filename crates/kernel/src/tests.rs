@@ -1769,6 +1769,8 @@ mod debug;
 
 mod lifecycle;
 
+mod hostile;
+
 mod kernel_api;
 
 /// Every error reads as what went wrong (`Display`, for reports), each in
