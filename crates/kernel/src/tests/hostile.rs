@@ -287,11 +287,13 @@ proptest! {
     /// given and what it made (objects and signals of its own, authority
     /// over its own children), no wait right leaves a signal's owner, the
     /// root's and the honest client's spaces are untouched, and the
-    /// services go on: the honest client's Demo adds, the root's Counter
-    /// counts on from where the hostile component's calls left it.
+    /// services go on, also after it ends itself: the honest client's
+    /// Demo adds, the root's Counter counts on from where the hostile
+    /// component's calls left it.
     #[test]
     fn a_hostile_component_gains_no_authority_and_harms_no_one(
         attempts in proptest::collection::vec(attempt(), 1..40),
+        exits in any::<bool>(),
     ) {
         let mut scene = Scene::new();
         let (honest, honest_thread) = scene.honest;
@@ -304,6 +306,14 @@ proptest! {
         for attempt in &attempts {
             scene.attempt(attempt);
             scene.check_hostile_space()?;
+            prop_assert_eq!(&snapshot(&scene.world, root), &root_before, "root's space");
+            prop_assert_eq!(&snapshot(&scene.world, honest), &honest_before, "the honest space");
+        }
+        if exits {
+            // It ends itself with whatever it holds and made: the others
+            // go on as before.
+            scene.world.act_as(scene.hostile.1);
+            prop_assert!(scene.world.state.exit_component().is_ok());
             prop_assert_eq!(&snapshot(&scene.world, root), &root_before, "root's space");
             prop_assert_eq!(&snapshot(&scene.world, honest), &honest_before, "the honest space");
         }
