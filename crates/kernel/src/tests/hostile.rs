@@ -21,13 +21,16 @@ use crate::{CAP_SLOTS, MAX_BADGE, MAX_COMPONENTS, MAX_THREADS};
 /// ids past the kernel's tables.
 #[derive(Clone, Debug)]
 enum Try {
-    /// A call with a request written by hand: label, words, and
-    /// capabilities to send by selector.
+    /// A call with a request written by hand: label, words, capabilities
+    /// to send by selector, and counts of each that need not match them
+    /// (nor the UTCB's room).
     Call {
         selector: u32,
         label: usize,
         words: Vec<usize>,
+        word_count: u32,
         caps: Vec<u32>,
+        cap_count: u32,
     },
     Revoke(u32),
     RevokeCopies(u32),
@@ -72,9 +75,18 @@ fn attempt() -> impl Strategy<Value = Try> {
             selector(),
             prop_oneof![0usize..12, (0usize..5).prop_map(demo_label), Just(ping_label()), any::<usize>()],
             proptest::collection::vec(any::<usize>(), 0..10),
-            proptest::collection::vec(selector(), 0..5),
+            proptest::collection::vec(selector(), 0..=ferrode_ipc::MSG_CAPS),
+            (any::<bool>(), 0u32..70, 0u32..7),
         )
-            .prop_map(|(selector, label, words, caps)| Try::Call { selector, label, words, caps }),
+            .prop_map(|(selector, label, words, caps, (honest, word_count, cap_count))| {
+                // Mostly counts that match the request, sometimes any.
+                let (word_count, cap_count) = if honest {
+                    (words.len() as u32, caps.len() as u32)
+                } else {
+                    (word_count, cap_count)
+                };
+                Try::Call { selector, label, words, word_count, caps, cap_count }
+            }),
         1 => selector().prop_map(Try::Revoke),
         1 => selector().prop_map(Try::RevokeCopies),
         1 => selector().prop_map(Try::Drop),
@@ -144,13 +156,13 @@ impl Scene {
         world.act_as(thread);
         let id = |n: usize| ComponentId::from_index(n);
         match attempt {
-            Try::Call { selector, label, words, caps } => {
+            Try::Call { selector, label, words, word_count, caps, cap_count } => {
                 {
                     let utcb = world.current_utcb();
                     utcb.label = *label;
-                    utcb.word_count = words.len() as u32;
+                    utcb.word_count = *word_count;
                     utcb.words[..words.len()].copy_from_slice(words);
-                    utcb.cap_count = caps.len() as u32;
+                    utcb.cap_count = *cap_count;
                     for (slot, cap) in utcb.caps.iter_mut().zip(caps) {
                         *slot = CapSel(*cap);
                     }
