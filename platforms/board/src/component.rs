@@ -2586,7 +2586,10 @@ impl Timer for TimerSession {
             if timeout.signal.is_none() {
                 return Err(SessionError::UnknownSession);
             }
-            timeout.due = Some(crate::platform::devices::clock().now() + ticks);
+            // Saturating: `ticks` may be near `u64::MAX` for a timeout of
+            // centuries on a clock faster than 1 GHz; such a timeout never
+            // falls due rather than wrapping to one due now.
+            timeout.due = Some(crate::platform::devices::clock().now().saturating_add(ticks));
             timeout.period = if periodic { ticks } else { 0 };
             program_alarm(t);
             Ok(())
@@ -2723,7 +2726,9 @@ extern "C" fn timer_alarm_main(signal: usize) -> ! {
                     timeout.due = match timeout.period {
                         0 => None,
                         // A periodic timeout missed while late fires once.
-                        period => Some(deadline + ((now - deadline) / period + 1) * period),
+                        period => Some(deadline.saturating_add(
+                            ((now - deadline) / period + 1).saturating_mul(period),
+                        )),
                     };
                 }
                 program_alarm(t);
