@@ -1771,6 +1771,8 @@ mod lifecycle;
 
 mod hostile;
 
+mod hostile_server;
+
 mod kernel_api;
 
 /// Every error reads as what went wrong (`Display`, for reports), each in

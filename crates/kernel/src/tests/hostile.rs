@@ -2,8 +2,9 @@
 //! operations on capabilities and components it tries, in whatever order
 //! and with whatever selectors, ids and message contents, it ends up
 //! with no authority beyond what it was given and what it made itself,
-//! and the others' spaces and services are as they were. (Waits, thread
-//! creation and deferred replies are other tests'.)
+//! and the others' spaces and services are as they were. (Waits and
+//! thread creation are other tests'; a hostile server against its client,
+//! deferred replies included, is `hostile_server.rs`'s.)
 //!
 //! The world: root (the main thread), the server (its entrypoint serves
 //! a Demo and a Counter object), an honest client `honest` with a copy of
