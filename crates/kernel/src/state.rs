@@ -276,6 +276,11 @@ impl State {
         let s = self.signals.get(signal.index())?;
         s.used.then_some((s.owner, s.generation))
     }
+
+    /// The thread waiting on signal `signal`, if any.
+    pub(crate) fn signal_waiter_for_tests(&self, signal: SignalId) -> Option<ThreadId> {
+        self.signals.get(signal.index())?.waiter
+    }
 }
 
 #[derive(Clone, Copy)]

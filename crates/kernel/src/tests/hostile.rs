@@ -2,9 +2,9 @@
 //! operations on capabilities and components it tries, in whatever order
 //! and with whatever selectors, ids and message contents, it ends up
 //! with no authority beyond what it was given and what it made itself,
-//! and the others' spaces and services are as they were. (Waits and
-//! thread creation are other tests'; a hostile server against its client,
-//! deferred replies included, is `hostile_server.rs`'s.)
+//! and the others' spaces, threads and services are as they were. (A
+//! hostile server against its client, deferred replies included, is
+//! `hostile_server.rs`'s.)
 //!
 //! The world: root (the main thread), the server (its entrypoint serves
 //! a Demo and a Counter object), an honest client `honest` with a copy of
@@ -60,6 +60,15 @@ enum Try {
     },
     Destroy(usize),
     Reap(usize),
+    /// A thread in any component (`None`: its own), at any priority; one
+    /// it gets starts waiting for requests, as an entrypoint does.
+    AddThread {
+        component: Option<usize>,
+        priority: u8,
+    },
+    /// A wait on a signal; one that blocks ends when an interrupt submits
+    /// the signal.
+    Wait(u32),
 }
 
 fn selector() -> impl Strategy<Value = u32> {
@@ -102,6 +111,9 @@ fn attempt() -> impl Strategy<Value = Try> {
         1 => (0usize..MAX_THREADS + 2).prop_map(|thread| Try::CreateObject { thread }),
         1 => component().prop_map(Try::Destroy),
         1 => (0usize..MAX_THREADS + 2).prop_map(Try::Reap),
+        2 => (proptest::option::weighted(0.5, component()), 0u8..5)
+            .prop_map(|(component, priority)| Try::AddThread { component, priority }),
+        2 => prop_oneof![3 => 0u32..8, 1 => selector()].prop_map(Try::Wait),
     ]
 }
 
@@ -133,8 +145,10 @@ impl Scene {
         let demo = world.manage(object::<dyn Demo, _>(DemoServer::default()));
         let counter = world.manage(object::<dyn Counter, _>(CounterServer(0)));
         let honest = world.component_with_thread("honest", Quota::at_priority(2));
-        let hostile = world
-            .component_with_thread("hostile", Quota { components: 2, ..Quota::at_priority(2) });
+        let hostile = world.component_with_thread(
+            "hostile",
+            Quota { components: 2, threads: 3, ..Quota::at_priority(2) },
+        );
         let honest_demo = world.state.delegate(world.root, demo, honest.0).unwrap();
         world.state.delegate(world.root, demo, hostile.0).unwrap();
         world.state.delegate(world.root, counter, hostile.0).unwrap();
@@ -151,7 +165,7 @@ impl Scene {
 
     /// The hostile component tries `attempt`; whatever the kernel says,
     /// it goes on as the running thread.
-    fn attempt(&mut self, attempt: &Try) {
+    fn attempt(&mut self, attempt: &Try) -> Result<(), TestCaseError> {
         let (_, thread) = self.hostile;
         let world = &mut self.world;
         world.act_as(thread);
@@ -212,7 +226,31 @@ impl Scene {
             Try::Reap(thread) => {
                 let _ = world.state.reap(ThreadId::from_index(*thread));
             }
+            Try::AddThread { component, priority } => {
+                let component = component.map_or(self.hostile.0, id);
+                if let Ok(added) =
+                    world.state.add_thread(component, "added", *priority, 0, utcb(), (0, 0), false)
+                {
+                    world.act_as(added);
+                    world.state.reply_and_wait(false);
+                }
+            }
+            Try::Wait(selector) => {
+                let _ = world.state.wait_signal(CapSel(*selector));
+                if world.state.threads[thread.index()].state == ThreadState::SignalWait {
+                    // Only on a signal of its own, which an interrupt now
+                    // submits.
+                    let (me, _) = self.hostile;
+                    let CapEntry::Signal { signal, .. } = world.entry(me, CapSel(*selector)) else {
+                        return Err(TestCaseError::fail(format!("waits on {selector}, no signal")));
+                    };
+                    let owner = world.state.signal_owner_for_tests(signal).map(|(owner, _)| owner);
+                    prop_assert_eq!(owner, Some(me), "waits on another's signal");
+                    world.state.submit_signal(signal, 0);
+                }
+            }
         }
+        Ok(())
     }
 
     /// What the hostile component holds is what it was given or made.
@@ -278,6 +316,16 @@ impl Scene {
                 );
             }
         }
+        // Its threads and its children's run no faster than it does.
+        for t in state.threads.iter() {
+            if t.state != ThreadState::Free && state.within(t.component, me) {
+                prop_assert!(t.priority <= priority, "a thread at priority {}", t.priority);
+            }
+        }
+        // No one waits on the honest client's signal but the honest client.
+        if let Some(waiter) = state.signal_waiter_for_tests(self.signal) {
+            prop_assert_eq!(state.threads[waiter.index()].component, self.honest.0);
+        }
         // No one anywhere holds a wait right on a signal not its own.
         for component in 0..MAX_COMPONENTS {
             for entry in state.caps[component].slots.iter() {
@@ -316,11 +364,24 @@ proptest! {
         };
         let (root_before, honest_before) =
             (snapshot(&scene.world, root), snapshot(&scene.world, honest));
+        // Everyone else's threads.
+        let hostile = scene.hostile.0;
+        let others = move |world: &World| -> Vec<ThreadId> {
+            (0..MAX_THREADS)
+                .map(ThreadId::from_index)
+                .filter(|&t| {
+                    let t = &world.state.threads[t.index()];
+                    t.state != ThreadState::Free && !world.state.within(t.component, hostile)
+                })
+                .collect()
+        };
+        let others_before = others(&scene.world);
         for attempt in &attempts {
-            scene.attempt(attempt);
+            scene.attempt(attempt)?;
             scene.check_hostile_space()?;
             prop_assert_eq!(&snapshot(&scene.world, root), &root_before, "root's space");
             prop_assert_eq!(&snapshot(&scene.world, honest), &honest_before, "the honest space");
+            prop_assert_eq!(&others(&scene.world), &others_before, "the others' threads");
         }
         if exits {
             // It ends itself with whatever it holds and made: the others
