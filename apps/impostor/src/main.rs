@@ -14,6 +14,11 @@
 //! kernel answers, not the server; a client routed elsewhere never
 //! reaches another client's stream.
 //!
+//! A server can be the hostile one too: `fake-rom` gives a module's size
+//! and then hands out more bytes than that from every read. `stray`'s
+//! `Env::read_rom` reads the size it was given and no more (before, the
+//! copy ran past the module's end in the client's buffer: a panic).
+//!
 //! `impostor: 0 checks failed` and exit status 0 end a good run.
 #![no_std]
 #![no_main]
@@ -24,9 +29,10 @@ use ferrode_board::component::{Env, Event, LogClient, ParentEnv};
 use ferrode_board::exit_code;
 use ferrode_board::kernel::{self, BoardEntrypoint, ConstStaticCell, KernelError, kernel};
 use ferrode_component::{
-    Block, BlockInfo, Nic, NicCounters, Root, Session, SessionArgs, SessionError, SignalSource,
+    Block, BlockInfo, Nic, NicCounters, ROM_CHUNK, Rom, Root, Session, SessionArgs, SessionError,
+    SignalSource,
 };
-use ferrode_ipc::{CapSel, Capability, RpcObject};
+use ferrode_ipc::{Bytes, CapSel, Capability, RpcObject};
 
 ferrode_board::compose! {
     servers {
@@ -37,6 +43,7 @@ ferrode_board::compose! {
         sd: { priority: 4, stack: 4096, provides: "Block", root: ferrode_board::component::block_root },
         fake_nic: { priority: 4, stack: 4096, provides: "Nic", root: fake_nic_root },
         fake_block: { priority: 4, stack: 4096, provides: "Block", root: fake_block_root },
+        fake_rom: { priority: 4, stack: 4096, provides: "ROM", root: fake_rom_root },
     }
     clients {
         stray: { priority: 3, stack: 8192, main: stray },
@@ -48,6 +55,7 @@ ferrode_board::compose! {
         stray: "LOG" "" => log,
         stray: "Nic" "" => fake_nic,
         stray: "Block" "" => fake_block,
+        stray: "ROM" "config" => fake_rom,
     }
     parent: parent,
 }
@@ -111,6 +119,18 @@ fn stray(env: Env) -> u32 {
         mac == Ok(FAKE_MAC),
         format_args!("the impostor NIC answers as a driver would ({mac:x?})"),
     );
+    // A ROM server handing out more than the module's size: the client
+    // reads that size, into a buffer with room for it and less than a
+    // chunk (a copy of the whole chunk would run past its end).
+    let mut buffer = [0u8; FAKE_ROM_SIZE as usize + 28];
+    let rom = env
+        .read_rom("config", &mut buffer)
+        .map(|text| (text.len(), text.iter().all(|&b| b == FAKE_BYTE)));
+    ok &= check(
+        &mut log,
+        rom == Ok((FAKE_ROM_SIZE as usize, true)),
+        format_args!("a ROM server's excess past the size it gave is not read ({rom:?})"),
+    );
     let _ = log.write_fmt(format_args!("impostor: {} checks failed", u32::from(!ok)));
     if ok { exit_code::SUCCESS } else { exit_code::FAILURE }
 }
@@ -156,6 +176,31 @@ impl Nic for FakeNic {
 
     fn counters(&mut self) -> Result<NicCounters, SessionError> {
         Ok(NicCounters::default())
+    }
+}
+
+/// The size the impostor ROM gives its module: less than one chunk, so
+/// its first read already hands out more.
+const FAKE_ROM_SIZE: u32 = 100;
+/// The bytes it hands out.
+const FAKE_BYTE: u8 = b'x';
+
+struct FakeRom;
+
+impl Session for FakeRom {
+    fn quota(&mut self) -> Result<u32, SessionError> {
+        Ok(0)
+    }
+}
+
+impl Rom for FakeRom {
+    fn size(&mut self) -> Result<u32, SessionError> {
+        Ok(FAKE_ROM_SIZE)
+    }
+
+    /// A whole chunk from any offset, past the size it gave.
+    fn read(&mut self, _offset: u32) -> Result<Bytes<ROM_CHUNK>, SessionError> {
+        Bytes::from_slice(&[FAKE_BYTE; ROM_CHUNK]).map_err(|_| SessionError::OutOfSessions)
     }
 }
 
@@ -235,6 +280,17 @@ fn fake_nic_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ke
     let object = FAKE_NIC.try_take().ok_or(KernelError::InvalidThread)?;
     let object = object.insert(RpcObject::new(FakeNic { signal: None }));
     let root = FAKE_NIC_ROOT.try_take().ok_or(KernelError::InvalidThread)?;
+    let server = FakeRoot { entrypoint, object: Some(object), session: None };
+    entrypoint.manage(root.insert(RpcObject::new(server)))
+}
+
+static FAKE_ROM: Place<dyn Rom, FakeRom> = ConstStaticCell::new(None);
+static FAKE_ROM_ROOT: Place<dyn Root, FakeRoot<dyn Rom, FakeRom>> = ConstStaticCell::new(None);
+
+fn fake_rom_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, KernelError> {
+    let object = FAKE_ROM.try_take().ok_or(KernelError::InvalidThread)?;
+    let object = object.insert(RpcObject::new(FakeRom));
+    let root = FAKE_ROM_ROOT.try_take().ok_or(KernelError::InvalidThread)?;
     let server = FakeRoot { entrypoint, object: Some(object), session: None };
     entrypoint.manage(root.insert(RpcObject::new(server)))
 }

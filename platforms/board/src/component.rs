@@ -2366,7 +2366,9 @@ pub fn rom_root(
 
 impl Env {
     /// The whole ROM module the route labelled `module` opened, read into
-    /// `buffer`; returns the bytes read.
+    /// `buffer`; returns the bytes read. A server that hands out more
+    /// than the size it gave (a hostile one: the route decides who
+    /// serves) gets only that size read.
     pub fn read_rom<'b>(
         &self,
         module: &str,
@@ -2380,11 +2382,12 @@ impl Env {
         let mut at = 0;
         while at < size {
             let chunk = rom.read(at as u32)?;
-            if chunk.is_empty() {
+            let count = chunk.len().min(size - at);
+            if count == 0 {
                 break;
             }
-            buffer[at..at + chunk.len()].copy_from_slice(chunk.as_slice());
-            at += chunk.len();
+            buffer[at..at + count].copy_from_slice(&chunk.as_slice()[..count]);
+            at += count;
         }
         Ok(&buffer[..at])
     }
