@@ -30,7 +30,11 @@
 //! Timer session, of which the composer holds a copy already as the Timer
 //! server's: the composer refuses to record it as crasher's Fragile
 //! session (ending one record would drop, and hand to a root, what the
-//! other still names), and the composition fails.
+//! other still names), and the composition fails. With
+//! `watch-as-session` it answers with its copy of the signal the composer
+//! watches its servers with: the composer holds that signal too (its
+//! own), and refuses it as well (ending the session would have dropped
+//! the composer's own signal, and its watch on every server with it).
 //!
 //! With `forge` the crasher, instead of panicking, prints console text that
 //! would pass for the survivor's verdict and for a LOG line, leaves a line
@@ -196,6 +200,9 @@ impl Root for FragileRoot {
             let env = Env::own().ok_or(SessionError::Denied)?;
             return Ok(env.session::<dyn Timer>(TIMER, "")?.upcast());
         }
+        if mode_is("watch-as-session") {
+            return watch_copy().map(Capability::from_selector).ok_or(SessionError::Denied);
+        }
         let session = match (self.session, self.object.take()) {
             (Some(session), _) => session,
             (None, Some(object)) => {
@@ -234,6 +241,16 @@ fn fragile_root(entrypoint: BoardEntrypoint) -> Result<Capability<dyn Root>, Ker
     let root = ROOT.try_take().ok_or(KernelError::InvalidThread)?;
     let server = FragileRoot { entrypoint, object: Some(object), session: None, open: false };
     entrypoint.manage(root.insert(RpcObject::new(server)))
+}
+
+/// The server's copy of the composer's watch signal: the one signal in
+/// its space it may not wait on (its own signals it may).
+fn watch_copy() -> Option<CapSel> {
+    let k = kernel::kernel();
+    let me = k.current_component();
+    (0..32).map(CapSel).find(|&selector| {
+        matches!(k.capability(me, selector), kernel::CapEntry::Signal { wait: false, .. })
+    })
 }
 
 /// Whether the image was started as `contained <mode>`.

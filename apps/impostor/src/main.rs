@@ -14,6 +14,15 @@
 //! kernel answers, not the server; a client routed elsewhere never
 //! reaches another client's stream.
 //!
+//! A server may give several clients one session object: `fake-nic`
+//! gives `first` and `stray` its one. The composer holds one capability
+//! for it, which both records name. `first` closes its session and ends,
+//! and `late`, due after it, starts: the composer makes capabilities for
+//! it (its parent object, its component). Then `stray` closes its
+//! session, and the fake root gets its own object to close. Before, the
+//! first close dropped the composer's copy, one of `late`'s capabilities
+//! took the slot, and the second close handed that to the fake root.
+//!
 //! A server can be the hostile one too: `fake-rom` gives a module's size
 //! and then hands out more bytes than that from every read. `stray`'s
 //! `Env::read_rom` reads the size it was given and no more (before, the
@@ -23,7 +32,7 @@
 #![no_std]
 #![no_main]
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ferrode_board::component::{Env, Event, LogClient, ParentEnv};
 use ferrode_board::exit_code;
@@ -47,6 +56,8 @@ ferrode_board::compose! {
     }
     clients {
         stray: { priority: 3, stack: 8192, main: stray },
+        first: { priority: 3, stack: 4096, main: first },
+        late: { priority: 3, stack: 4096, main: late, after: first },
     }
     routes {
         nic: "IO_MEM" "ethernet" => io_mem,
@@ -56,6 +67,7 @@ ferrode_board::compose! {
         stray: "Nic" "" => fake_nic,
         stray: "Block" "" => fake_block,
         stray: "ROM" "config" => fake_rom,
+        first: "Nic" "" => fake_nic,
     }
     parent: parent,
 }
@@ -131,8 +143,61 @@ fn stray(env: Env) -> u32 {
         rom == Ok((FAKE_ROM_SIZE as usize, true)),
         format_args!("a ROM server's excess past the size it gave is not read ({rom:?})"),
     );
+    // Its Block and ROM sessions go: the composer's space has room for
+    // `late`'s capabilities then (it holds a capability per root,
+    // session, client and parent object: 32 at most). Once `first`
+    // closed its session of the shared object and `late` started,
+    // closing stray's gives the fake root its own object.
+    let freed = [ferrode_component::BLOCK, ferrode_component::ROM].map(|service| {
+        env.close(service, if service == ferrode_component::ROM { "config" } else { "" })
+    });
+    ok &= check(
+        &mut log,
+        freed == [Ok(()), Ok(())],
+        format_args!("the impostor Block and ROM sessions close ({freed:?})"),
+    );
+    STRAY_READY.store(true, Ordering::Release);
+    let mut turns = 0u32;
+    while !LATE_STARTED.load(Ordering::Acquire) && turns < 100_000 {
+        k.yield_now();
+        turns += 1;
+    }
+    let closed = env.close(ferrode_component::NIC, "");
+    ok &= check(
+        &mut log,
+        closed == Ok(()) && LATE_STARTED.load(Ordering::Acquire),
+        format_args!(
+            "closing a session whose object another client had too closes that object ({closed:?})"
+        ),
+    );
     let _ = log.write_fmt(format_args!("impostor: {} checks failed", u32::from(!ok)));
     if ok { exit_code::SUCCESS } else { exit_code::FAILURE }
+}
+
+/// `stray` made room in the composer's space for `late`.
+static STRAY_READY: AtomicBool = AtomicBool::new(false);
+/// `late` runs (so `first` closed its session and ended).
+static LATE_STARTED: AtomicBool = AtomicBool::new(false);
+
+/// Holds a session of the impostor NIC's one object, which `stray` has
+/// too, and closes it.
+fn first(env: Env) -> u32 {
+    let mut turns = 0u32;
+    while !STRAY_READY.load(Ordering::Acquire) && turns < 100_000 {
+        kernel().yield_now();
+        turns += 1;
+    }
+    match env.close(ferrode_component::NIC, "") {
+        Ok(()) => exit_code::SUCCESS,
+        Err(_) => exit_code::FAILURE,
+    }
+}
+
+/// Due after `first`: the capabilities the composer makes for it come
+/// into its space after `first`'s close.
+fn late(_env: Env) -> u32 {
+    LATE_STARTED.store(true, Ordering::Release);
+    exit_code::SUCCESS
 }
 
 /// The station address the impostor NIC gives.
@@ -258,8 +323,12 @@ where
         Ok(session.upcast())
     }
 
-    fn close(&mut self, _session: Capability<dyn Session>) -> Result<(), SessionError> {
-        Ok(())
+    /// Only its own session object: anything else is not its to close.
+    fn close(&mut self, session: Capability<dyn Session>) -> Result<(), SessionError> {
+        match self.session {
+            Some(own) if own.selector() == session.selector() => Ok(()),
+            _ => Err(SessionError::UnknownSession),
+        }
     }
 
     fn upgrade(&mut self, _s: Capability<dyn Session>, _n: u32) -> Result<u32, SessionError> {

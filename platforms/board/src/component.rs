@@ -674,28 +674,67 @@ pub mod runtime {
                     .iter()
                     .find(|server| server.name == route.to)
                     .ok_or(KernelError::InvalidComponent)?;
-                open_session(self, server, route, (from, component), grants)?;
+                open_session(server, route, (from, component), grants)?;
             }
             Ok(())
         }
+    }
 
-        /// Whether `selector`, in the composer's space, is a server's
-        /// root, or a live session of a server other than the one whose
-        /// root is `root`.
-        fn confused(&self, selector: CapSel, root: CapSel) -> bool {
-            let other_session = |&(_, _, grants): &(_, _, &'static GrantCell)| {
-                (0..MAX_SESSIONS).any(|index| {
-                    let record = grants.get().record(index);
-                    !grants.server_ended(index)
-                        && record.is_some_and(|r| {
-                            r.root.is_valid()
-                                && r.parent_copy == selector
-                                && r.root.selector() != root
-                        })
-                })
-            };
-            self.servers.iter().any(|server| server.root.selector() == selector)
-                || self.components.iter().any(other_session)
+    /// How many open session records name each slot of the composer's
+    /// space (its copy of their session; low 16 bits), and the root they
+    /// came from (its selector, high 16 bits); all ones for what the
+    /// composer keeps for good: a root, a client's parent object, the
+    /// watch's signal. A server may give several clients one session
+    /// object (rpc-demo's give each client their one object): the kernel
+    /// gives the composer one selector for it, which each of those
+    /// records names, and which must stay the composer's until the last
+    /// of them ends. Only the composer's thread uses it (opening and
+    /// ending sessions).
+    struct Named([AtomicU32; kernel::CAP_SLOTS]);
+
+    static NAMED: Named = Named([const { AtomicU32::new(0) }; kernel::CAP_SLOTS]);
+
+    impl Named {
+        /// The count and root of `selector`'s slot, packed.
+        fn slot(&self, selector: CapSel) -> Option<&AtomicU32> {
+            self.0.get(selector.0 as usize)
+        }
+
+        /// Whether open records of sessions of a root other than `root`
+        /// name `selector`.
+        fn by_another(&self, selector: CapSel, root: CapSel) -> bool {
+            self.slot(selector).is_some_and(|slot| {
+                let named = slot.load(Ordering::Relaxed);
+                named & 0xffff != 0 && named >> 16 != root.0
+            })
+        }
+
+        /// `selector` is a server's root, a client's parent object or the
+        /// watch's signal: the composer's for good, as if another root's
+        /// records named it.
+        fn mark_root(&self, selector: CapSel) {
+            if let Some(slot) = self.slot(selector) {
+                slot.store(u32::MAX, Ordering::Relaxed);
+            }
+        }
+
+        /// One more record of `root`'s names `selector` (the first, if
+        /// the capability is `fresh` to the composer).
+        fn add(&self, selector: CapSel, root: CapSel, fresh: bool) {
+            if let Some(slot) = self.slot(selector) {
+                let before = if fresh { 0 } else { slot.load(Ordering::Relaxed) & 0xffff };
+                slot.store(root.0 << 16 | (before + 1), Ordering::Relaxed);
+            }
+        }
+
+        /// One record naming `selector` less (`all`: every one): whether
+        /// none is left, so that the composer's copy may go.
+        fn release(&self, selector: CapSel, all: bool) -> bool {
+            let Some(slot) = self.slot(selector) else { return true };
+            let named = slot.load(Ordering::Relaxed);
+            let left = if all { 0 } else { (named & 0xffff).saturating_sub(1) };
+            slot.store(named & !0xffff | left, Ordering::Relaxed);
+            left == 0
         }
     }
 
@@ -762,6 +801,7 @@ pub mod runtime {
         let (stack, utcb) = memory.0.take(memory.1)?;
         let entrypoint = BoardEntrypoint::new(k, component, name, priority, stack, utcb)?;
         let server = Server { name, root: root(entrypoint)? };
+        NAMED.mark_root(server.root.selector());
         registry.servers.push(server).map_err(|_| KernelError::QuotaExceeded)
     }
 
@@ -782,7 +822,6 @@ pub mod runtime {
     /// (label `client` or `client -> label`), hands the capability to the
     /// client and records it in its grants.
     fn open_session(
-        registry: &Registry,
         server: &Server,
         route: &Route,
         client: (&'static str, kernel::ComponentId),
@@ -811,30 +850,32 @@ pub mod runtime {
                 KernelError::InvalidCapability
             })?;
         let k = kernel();
-        // Not a root, nor another server's session: one the composer
-        // holds already as such (a server handing back a session of its
-        // own of another service) would stand in two records of two
-        // servers, and ending one would drop, and pass to a root, what
-        // the other names. A capability the composer held already
-        // otherwise is the server's own to share (rpc-demo's servers give
-        // every client their one object).
+        let composer = k.current_component();
+        // Not a capability the composer holds already as a root, a
+        // client's parent object, the signal it watches its servers with
+        // (every server has a copy) or another server's open session
+        // ([`Named`]): ending the session drops the composer's copy and
+        // passes it to this server's root, which would take what the
+        // composer or the other record still needs. An object the
+        // composer held already otherwise is the server's own to share
+        // (rpc-demo's servers give every client their one object, which
+        // the composer made for them).
         // SAFETY: the composer thread's own UTCB, still holding the reply
         // its call just read; no other reference to it is live.
         let utcb = unsafe { &*k.current_utcb() };
         let selector = session.selector();
-        if !utcb.fresh_selectors().any(|fresh| fresh == selector)
-            && registry.confused(selector, server.root.selector())
-        {
+        let root = server.root.selector();
+        let fresh = utcb.fresh_selectors().any(|fresh| fresh == selector);
+        if !fresh && NAMED.by_another(selector, root) {
             crate::report::line(|out| {
                 for text in ["composition: ", route.to, " answered ", client.0, "'s "] {
                     out.text(text);
                 }
                 out.text(route.service);
-                out.text(" session with another server's capability");
+                out.text(" session with a capability it did not make");
             });
             return Err(KernelError::InvalidCapability);
         }
-        let composer = k.current_component();
         let selector = k.delegate(composer, session.selector(), client.1)?;
         grants.grant(
             Granted {
@@ -845,7 +886,9 @@ pub mod runtime {
                 root: server.root,
             },
             route.upgrade,
-        )
+        )?;
+        NAMED.add(session.selector(), root, fresh);
+        Ok(())
     }
 
     ferrode_ipc::interface! {
@@ -922,6 +965,7 @@ pub mod runtime {
         // Both selectors (below `kernel::CAP_SLOTS`) in the one argument.
         let argument = signal.0 as usize | (selector.0 as usize) << 16;
         k.spawn(k.current_component(), "watch", priority, stack, utcb, watch_main, argument)?;
+        NAMED.mark_root(signal);
         registry.watch = Some(signal);
         Ok(())
     }
@@ -1004,12 +1048,14 @@ pub mod runtime {
                 if granted.root.selector() != root.selector() {
                     continue;
                 }
+                NAMED.release(granted.parent_copy, true);
                 let _ = k.drop_capability(granted.parent_copy);
                 // The record stays as it is: the component's threads may
                 // be reading it (it is theirs to close).
                 grants.get().server_ended[index].store(true, Ordering::Relaxed);
             }
         }
+        NAMED.release(root.selector(), true);
         let _ = k.drop_capability(root.selector());
     }
 
@@ -1274,6 +1320,7 @@ pub mod runtime {
             ParentSession { grants, finished: &FINISHED, status: &STATUS, bit: 1 << index },
         ));
         let selector = composer_object(object)?;
+        NAMED.mark_root(selector);
         let theirs = k.delegate(k.current_component(), selector, component)?;
         grants.set_parent(theirs);
         if let Some(parent) = PARENTS.get(component.index()) {
@@ -1516,8 +1563,11 @@ pub mod runtime {
         // A server that has ended took the session with it: the composer's
         // copy goes too. A client closing it hears that the parent's call
         // failed (`Forwarded`: no server passes off the kernel's errors).
+        // Unless another open session of the root's has the same object.
         if matches!(ended, Ok(()) | Err(SessionError::Transport(TransportError::ServerDead))) {
-            let _ = kernel().drop_capability(granted.parent_copy);
+            if NAMED.release(granted.parent_copy, false) {
+                let _ = kernel().drop_capability(granted.parent_copy);
+            }
             grants.forget(index);
         }
         ended

@@ -275,7 +275,20 @@ pub fn cases() -> Vec<Case> {
             "contained",
             &["timer-as-session"],
             &[
-                "composition: fragile answered crasher's Fragile session with another server's capability",
+                "composition: fragile answered crasher's Fragile session with a capability it did not make",
+                "composition failed: invalid capability",
+            ],
+            1,
+        ));
+        // One that answers with its copy of the signal the composer
+        // watches its servers with, which the composer holds itself (its
+        // own): refused too, so no session's end can drop it.
+        cases.push(console_case(
+            board,
+            "contained",
+            &["watch-as-session"],
+            &[
+                "composition: fragile answered crasher's Fragile session with a capability it did not make",
                 "composition failed: invalid capability",
             ],
             1,
