@@ -33,6 +33,13 @@ pub const MAX_BACKLOG: usize = 4;
 /// peer (its FIN unacknowledged, or the peer's never coming) before it is
 /// aborted and its socket reused.
 pub const LINGER: Duration = Duration::from_secs(60);
+/// How long a connection a listener holds may go without a segment from
+/// its peer before it is reset and its socket listens again: the
+/// handshake's limit (a peer that sent a SYN and went away, or SYNs with
+/// forged source addresses, would otherwise hold the listener's sockets
+/// for good), and the limit for a connection nobody accepted yet. 75
+/// seconds, BSD's connection-establishment timer.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(75);
 /// The first port handed out when a socket needs one (IANA's dynamic
 /// range, 49152 to 65535).
 pub const FIRST_EPHEMERAL_PORT: u16 = 49152;
@@ -381,6 +388,7 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         };
         let socket = sockets.get_mut::<tcp::Socket<'_>>(self.tcp[pool].handle);
         socket.listen(port).map_err(|_| SocketError::InvalidInput)?;
+        socket.set_timeout(Some(HANDSHAKE_TIMEOUT));
         self.tcp[pool].user = User::Backlog(id.0);
         self.fds[id.index()] = Some(Fd::Listener { port, backlog });
         self.refill(sockets, id);
@@ -401,6 +409,8 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         let fd = fd.ok_or(SocketError::NoDescriptors)?;
         let socket = sockets.get_mut::<tcp::Socket<'_>>(self.tcp[pool].handle);
         let peer = socket.remote_endpoint().ok_or(SocketError::WouldBlock)?;
+        // Accepted: as quiet as its user likes, as a connected socket.
+        socket.set_timeout(None);
         self.tcp[pool].user = User::Fd(fd as u8);
         self.fds[fd] =
             Some(Fd::Stream { pool: pool as u8, port, phase: Phase::Connected, read_shut: false });
@@ -887,15 +897,18 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
     }
 
     /// Puts idle sockets to listen for listener `id` until it holds its
-    /// backlog; a backlog socket whose half-open connection was reset
-    /// listens again.
+    /// backlog; a backlog socket whose connection was reset, or timed out
+    /// ([`HANDSHAKE_TIMEOUT`]), listens again: at once, even if its own
+    /// reset has not gone out (to a peer that sent a SYN and went away,
+    /// or never was, whose link address may never come).
     fn refill(&mut self, sockets: &mut SocketSet<'_>, id: SocketId) {
         let Some(Fd::Listener { port, backlog }) = self.fds[id.index()] else { return };
         let mut held = 0;
         for pooled in self.tcp.iter().filter(|p| p.user == User::Backlog(id.0)) {
             let socket = sockets.get_mut::<tcp::Socket<'_>>(pooled.handle);
-            if socket.state() == tcp::State::Closed && socket.remote_endpoint().is_none() {
+            if socket.state() == tcp::State::Closed {
                 let _ = socket.listen(port);
+                socket.set_timeout(Some(HANDSHAKE_TIMEOUT));
             }
             held += 1;
         }
@@ -905,6 +918,7 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
             if socket.listen(port).is_err() {
                 return;
             }
+            socket.set_timeout(Some(HANDSHAKE_TIMEOUT));
             self.tcp[pool].user = User::Backlog(id.0);
             held += 1;
         }

@@ -745,3 +745,74 @@ fn descriptors_run_out_and_bad_ones_are_refused() {
     assert_eq!(descriptors.duplicate(1), Err(SocketError::BadDescriptor));
     assert_eq!(descriptors.detach(1), Err(SocketError::BadDescriptor));
 }
+
+#[test]
+fn a_handshake_its_peer_abandons_expires_and_its_backlog_socket_listens_again() {
+    let mut net = Net::new();
+    let listener = net.listen(7, 1);
+    // The pool's other three sockets taken: only the backlog socket can
+    // take a connection.
+    for _ in 0..3 {
+        net.server.open(Kind::Stream);
+    }
+    let state = |net: &mut Net| {
+        let Host { stack, table } = &mut net.server;
+        let pooled = table.tcp.iter().find(|p| p.user == super::User::Backlog(listener.0));
+        pooled.map(|p| stack.sockets().get::<tcp::Socket<'_>>(p.handle).state())
+    };
+    // The client's SYN reaches the server, which answers; the client
+    // goes away (it polls no more), as a peer that sent a SYN and
+    // vanished, or a SYN with a forged source address, does.
+    let client = net.client.open(Kind::Stream);
+    {
+        let Host { stack, table } = &mut net.client;
+        assert_eq!(table.connect(stack, client, server(7)), Err(SocketError::InProgress));
+    }
+    // (The client asks for the server's link address first.)
+    for _ in 0..20 {
+        net.clock.0.set(net.clock.0.get() + 1_000);
+        net.client.stack.poll();
+        net.server.stack.poll();
+        if state(&mut net) == Some(tcp::State::SynReceived) {
+            break;
+        }
+    }
+    assert_eq!(state(&mut net), Some(tcp::State::SynReceived));
+    // The server's SYN-ACKs go unanswered: short of the handshake's
+    // time, the socket still waits for the peer's ACK.
+    let mut waited = 0;
+    let mut server_only = |net: &mut Net, ms: u64| {
+        for _ in 0..ms / 100 {
+            net.clock.0.set(net.clock.0.get() + 100_000);
+            net.server.stack.poll();
+        }
+        waited += ms;
+        waited
+    };
+    server_only(&mut net, super::HANDSHAKE_TIMEOUT.total_millis() - 1_000);
+    assert_eq!(state(&mut net), Some(tcp::State::SynReceived));
+    // Past it, the half-open connection is reset and, at the next accept,
+    // the socket listens again.
+    server_only(&mut net, 2_000);
+    assert_eq!(net.accept(listener), Err(SocketError::WouldBlock));
+    assert_eq!(state(&mut net), Some(tcp::State::Listen));
+    // The client comes back: its connection was reset; a new one is
+    // accepted on the socket that listens again.
+    net.run(20);
+    {
+        let Host { stack, table } = &mut net.client;
+        table.close(stack.sockets(), client).unwrap();
+    }
+    let (client, again) = net.connect(7);
+    assert_eq!(again, Ok(()));
+    let (accepted, _) =
+        net.accept(listener).expect("a connection on the socket that listened again");
+    // Accepted, the connection has no such limit: quiet for longer, it
+    // still carries data.
+    for _ in 0..(super::HANDSHAKE_TIMEOUT.total_millis() + 5_000) / 100 {
+        net.clock.0.set(net.clock.0.get() + 100_000);
+        net.client.stack.poll();
+        net.server.stack.poll();
+    }
+    assert_eq!(net.transfer(false, client, accepted, b"still here"), b"still here");
+}
