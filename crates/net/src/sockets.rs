@@ -40,6 +40,14 @@ pub const LINGER: Duration = Duration::from_secs(60);
 /// for good), and the limit for a connection nobody accepted yet. 75
 /// seconds, BSD's connection-establishment timer.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(75);
+/// Puts `socket` to listen on `port` for a listener's backlog, with the
+/// handshake's limit ([`HANDSHAKE_TIMEOUT`]).
+fn backlog_listen(socket: &mut tcp::Socket<'_>, port: u16) -> Result<(), ()> {
+    socket.listen(port).map_err(drop)?;
+    socket.set_timeout(Some(HANDSHAKE_TIMEOUT));
+    Ok(())
+}
+
 /// The first port handed out when a socket needs one (IANA's dynamic
 /// range, 49152 to 65535).
 pub const FIRST_EPHEMERAL_PORT: u16 = 49152;
@@ -387,8 +395,7 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
             port => port,
         };
         let socket = sockets.get_mut::<tcp::Socket<'_>>(self.tcp[pool].handle);
-        socket.listen(port).map_err(|_| SocketError::InvalidInput)?;
-        socket.set_timeout(Some(HANDSHAKE_TIMEOUT));
+        backlog_listen(socket, port).map_err(|()| SocketError::InvalidInput)?;
         self.tcp[pool].user = User::Backlog(id.0);
         self.fds[id.index()] = Some(Fd::Listener { port, backlog });
         self.refill(sockets, id);
@@ -907,18 +914,16 @@ impl<const FDS: usize, const TCP: usize, const UDP: usize> Sockets<FDS, TCP, UDP
         for pooled in self.tcp.iter().filter(|p| p.user == User::Backlog(id.0)) {
             let socket = sockets.get_mut::<tcp::Socket<'_>>(pooled.handle);
             if socket.state() == tcp::State::Closed {
-                let _ = socket.listen(port);
-                socket.set_timeout(Some(HANDSHAKE_TIMEOUT));
+                let _ = backlog_listen(socket, port);
             }
             held += 1;
         }
         while held < backlog {
             let Some(pool) = self.idle_tcp(sockets) else { return };
             let socket = sockets.get_mut::<tcp::Socket<'_>>(self.tcp[pool].handle);
-            if socket.listen(port).is_err() {
+            if backlog_listen(socket, port).is_err() {
                 return;
             }
-            socket.set_timeout(Some(HANDSHAKE_TIMEOUT));
             self.tcp[pool].user = User::Backlog(id.0);
             held += 1;
         }
